@@ -1,0 +1,209 @@
+//! The contract between the daemon and a partner system.
+//!
+//! Adapters move raw documents and cursors (transport); mapping files translate (meaning).
+//! An adapter never touches the database: whatever it exchanges it reports through the
+//! [`ExchangeSink`] in its [`AdapterContext`], and the daemon writes that to the integration
+//! log with secrets masked.
+
+use crate::error::AdapterError;
+use crate::ids::{JobId, OrgId, PartnerName};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What an adapter can do. The daemon refuses to schedule a job an adapter does not declare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    PullCatalog,
+    PullInventory,
+    PullPrices,
+    PullOrders,
+    PushCatalog,
+    PushInventory,
+    PushPrices,
+    PushOrders,
+    PushShipments,
+    PushInvoices,
+    ReceiveWebhooks,
+    HealthCheck,
+}
+
+/// A document body as it goes over the wire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Payload {
+    Json { body: serde_json::Value },
+    Text { content_type: String, body: String },
+}
+
+/// One mapped document to send to a partner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboundDocument {
+    /// What it is (`catalog`, `order`, `invoice`...), used in logs and by adapters that route by it.
+    pub document: String,
+    pub payload: Payload,
+}
+
+/// What the partner said when it accepted a document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushReceipt {
+    pub status: u16,
+    /// The partner's id for the created/updated resource, when it returns one.
+    pub external_id: Option<String>,
+    /// True when the partner recognised the idempotency key and did not apply the effect again.
+    pub duplicate: bool,
+}
+
+/// A request for one page of records from a partner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullRequest {
+    pub entity: String,
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub params: serde_json::Value,
+}
+
+/// One page of raw records plus the cursor for the next page (None when done).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullPage {
+    pub records: Vec<serde_json::Value>,
+    pub next_cursor: Option<String>,
+}
+
+/// A document received on a webhook, after the adapter verified its signature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboundDocument {
+    pub document: String,
+    pub payload: Payload,
+}
+
+/// Which way an exchange went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+/// One request/response with a partner, reported by the adapter for the integration log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exchange {
+    pub partner: PartnerName,
+    pub event: String,
+    pub direction: Direction,
+    pub method: Option<String>,
+    pub url: Option<String>,
+    pub request_body: Option<serde_json::Value>,
+    pub response_status: Option<u16>,
+    pub response_body: Option<serde_json::Value>,
+    pub duration: Duration,
+    pub error: Option<String>,
+}
+
+/// Where adapters report exchanges. The daemon's implementation masks secrets and writes
+/// integration log rows; tests can collect them in memory.
+pub trait ExchangeSink: Send + Sync {
+    fn record(&self, ctx: &AdapterContext, exchange: Exchange);
+}
+
+/// A sink that drops everything (for CLI tools that talk to no partner).
+#[derive(Debug, Default)]
+pub struct NullSink;
+
+impl ExchangeSink for NullSink {
+    fn record(&self, _ctx: &AdapterContext, _exchange: Exchange) {}
+}
+
+/// Per-call context: who is asking, for which job, with which idempotency key.
+#[derive(Clone)]
+pub struct AdapterContext {
+    pub org: OrgId,
+    pub job: Option<JobId>,
+    /// Passed to the partner so that a redelivered job does not apply its effect twice.
+    pub idempotency_key: String,
+    pub correlation_id: String,
+    pub attempt: i32,
+    pub sink: Arc<dyn ExchangeSink>,
+}
+
+impl std::fmt::Debug for AdapterContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdapterContext")
+            .field("org", &self.org)
+            .field("job", &self.job)
+            .field("idempotency_key", &self.idempotency_key)
+            .field("correlation_id", &self.correlation_id)
+            .field("attempt", &self.attempt)
+            .finish()
+    }
+}
+
+/// A configured connection to one partner system.
+#[async_trait]
+pub trait Adapter: Send + Sync {
+    /// The adapter kind (`http`, `edi`, `shopify`...).
+    fn kind(&self) -> &'static str;
+
+    fn capabilities(&self) -> &[Capability];
+
+    fn supports(&self, capability: Capability) -> bool {
+        self.capabilities().contains(&capability)
+    }
+
+    /// Cheap reachability/credentials check.
+    async fn health(&self, ctx: &AdapterContext) -> Result<(), AdapterError>;
+
+    /// Send one document. Must pass `ctx.idempotency_key` to the partner when the partner
+    /// supports it, so redelivery after a crash is harmless.
+    async fn push(&self, ctx: &AdapterContext, doc: &OutboundDocument) -> Result<PushReceipt, AdapterError> {
+        let _ = (ctx, doc);
+        Err(AdapterError::permanent(format!("the {} adapter cannot push documents", self.kind())))
+    }
+
+    /// Fetch one page of records.
+    async fn pull(&self, ctx: &AdapterContext, request: &PullRequest) -> Result<PullPage, AdapterError> {
+        let _ = (ctx, request);
+        Err(AdapterError::permanent(format!("the {} adapter cannot pull records", self.kind())))
+    }
+
+    /// Verify and decode an inbound webhook.
+    async fn receive_webhook(
+        &self,
+        ctx: &AdapterContext,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<Vec<InboundDocument>, AdapterError> {
+        let _ = (ctx, headers, body);
+        Err(AdapterError::permanent(format!("the {} adapter does not receive webhooks", self.kind())))
+    }
+}
+
+/// Resolves a credentials reference from the config (`secret:NAME`, `env:VAR`) to its value.
+/// Implemented by the daemon over its encrypted secret store.
+pub trait SecretResolver: Send + Sync {
+    fn resolve(&self, reference: &str) -> Result<String, ConfigError>;
+}
+
+/// A config problem found while building an adapter.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("partner `{partner}`: {message}")]
+pub struct ConfigError {
+    pub partner: String,
+    pub message: String,
+}
+
+/// Builds adapters of one kind from a partner's config section. The daemon keeps an explicit
+/// registry of factories (no link-time magic); an unknown kind lists the known ones.
+pub trait AdapterFactory: Send + Sync {
+    fn kind(&self) -> &'static str;
+
+    /// Parse and validate `config` (the partner's table, as JSON), then build the adapter.
+    fn build(
+        &self,
+        partner: &PartnerName,
+        config: &serde_json::Value,
+        secrets: &dyn SecretResolver,
+    ) -> Result<Arc<dyn Adapter>, ConfigError>;
+}

@@ -1,0 +1,99 @@
+//! Adapter errors carry the retry decision: the queue never has to guess from a message
+//! whether trying again can help.
+
+use std::time::Duration;
+
+/// What the queue should do with a failed attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Timeout, connection reset, 5xx: retry by the job's policy.
+    Transient,
+    /// 429 or throttling: retry no earlier than `retry_after` when the partner said so.
+    RateLimited { retry_after: Option<Duration> },
+    /// Bad or expired credentials: retrying will not help until someone fixes the config.
+    Auth,
+    /// Validation, mapping, other 4xx: straight to the dead-letter queue.
+    Permanent,
+}
+
+impl ErrorClass {
+    /// Whether the queue may retry automatically.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, ErrorClass::Transient | ErrorClass::RateLimited { .. })
+    }
+
+    /// Stable name stored with each attempt's error.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ErrorClass::Transient => "transient",
+            ErrorClass::RateLimited { .. } => "rate_limited",
+            ErrorClass::Auth => "auth",
+            ErrorClass::Permanent => "permanent",
+        }
+    }
+}
+
+/// An adapter failure with its class and a message meant for an operator.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{class_name}: {message}", class_name = .class.as_str())]
+pub struct AdapterError {
+    pub class: ErrorClass,
+    pub message: String,
+    /// HTTP status from the partner, when there was one.
+    pub status: Option<u16>,
+}
+
+impl AdapterError {
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self { class: ErrorClass::Transient, message: message.into(), status: None }
+    }
+    pub fn rate_limited(retry_after: Option<Duration>, message: impl Into<String>) -> Self {
+        Self { class: ErrorClass::RateLimited { retry_after }, message: message.into(), status: Some(429) }
+    }
+    pub fn auth(message: impl Into<String>) -> Self {
+        Self { class: ErrorClass::Auth, message: message.into(), status: None }
+    }
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self { class: ErrorClass::Permanent, message: message.into(), status: None }
+    }
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Classify an HTTP response status the way every HTTP adapter should:
+    /// 408/425/5xx transient, 429 rate-limited, 401/403 auth, other 4xx permanent.
+    pub fn from_http_status(status: u16, retry_after: Option<Duration>, message: impl Into<String>) -> Self {
+        let class = match status {
+            429 => ErrorClass::RateLimited { retry_after },
+            401 | 403 => ErrorClass::Auth,
+            408 | 425 | 500..=599 => ErrorClass::Transient,
+            _ => ErrorClass::Permanent,
+        };
+        Self { class, message: message.into(), status: Some(status) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_statuses_map_to_retry_decisions() {
+        assert_eq!(AdapterError::from_http_status(503, None, "x").class, ErrorClass::Transient);
+        assert_eq!(
+            AdapterError::from_http_status(429, Some(Duration::from_secs(7)), "x").class,
+            ErrorClass::RateLimited { retry_after: Some(Duration::from_secs(7)) }
+        );
+        assert_eq!(AdapterError::from_http_status(401, None, "x").class, ErrorClass::Auth);
+        assert_eq!(AdapterError::from_http_status(422, None, "x").class, ErrorClass::Permanent);
+        assert!(!ErrorClass::Permanent.is_retryable());
+        assert!(ErrorClass::Transient.is_retryable());
+    }
+
+    #[test]
+    fn display_names_the_class() {
+        let e = AdapterError::permanent("sku missing");
+        assert_eq!(e.to_string(), "permanent: sku missing");
+    }
+}

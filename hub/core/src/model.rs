@@ -1,0 +1,455 @@
+//! The canonical domain model: what every mapping file translates from or to.
+//!
+//! Kept in one module on purpose (later issues extend it here rather than per adapter).
+//! Money, quantities and rates are [`Decimal`]s serialized as strings, so no value ever
+//! passes through `f64`.
+
+use crate::ids::{OrgId, PartnerName};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// A tenant: one distributor or manufacturer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Organization {
+    pub id: OrgId,
+    pub slug: String,
+    pub name: String,
+}
+
+/// A configured instance of an adapter (`[partners.NAME]` in the config).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Partner {
+    pub name: PartnerName,
+    pub kind: String,
+    pub base_url: Option<String>,
+    /// Where its credentials come from (`secret:NAME` or `env:VAR`), never the credential itself.
+    pub credentials_ref: Option<String>,
+}
+
+/// Units of measure the hub converts between (mapping files declare product-specific factors
+/// such as LB per FT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Uom {
+    Ea,
+    Lb,
+    Kg,
+    Ft,
+    M,
+    In,
+    Mm,
+    Sf,
+    Cwt,
+    Ton,
+}
+
+impl Uom {
+    pub const ALL: [Uom; 10] = [Uom::Ea, Uom::Lb, Uom::Kg, Uom::Ft, Uom::M, Uom::In, Uom::Mm, Uom::Sf, Uom::Cwt, Uom::Ton];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Uom::Ea => "EA",
+            Uom::Lb => "LB",
+            Uom::Kg => "KG",
+            Uom::Ft => "FT",
+            Uom::M => "M",
+            Uom::In => "IN",
+            Uom::Mm => "MM",
+            Uom::Sf => "SF",
+            Uom::Cwt => "CWT",
+            Uom::Ton => "TON",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Uom> {
+        Uom::ALL.into_iter().find(|u| u.code().eq_ignore_ascii_case(code.trim()))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Dimensions {
+    pub length: Option<Decimal>,
+    pub width: Option<Decimal>,
+    pub height: Option<Decimal>,
+    pub thickness: Option<Decimal>,
+    pub weight: Option<Decimal>,
+    pub length_uom: Option<Uom>,
+    pub weight_uom: Option<Uom>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductVariant {
+    pub sku: String,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub options: Vec<(String, String)>,
+    pub barcode: Option<String>,
+    #[serde(default)]
+    pub dimensions: Dimensions,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Product {
+    pub sku: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// e.g. `raw_material`, `finished_good` (validated by the mapping that imports it).
+    pub product_type: Option<String>,
+    pub base_uom: Uom,
+    /// Other units this product is sold in, with how many base units each holds.
+    #[serde(default)]
+    pub alt_uoms: Vec<UomConversion>,
+    #[serde(default)]
+    pub variants: Vec<ProductVariant>,
+    #[serde(default)]
+    pub dimensions: Dimensions,
+    /// e.g. `A36`, `304L`.
+    pub material_grade: Option<String>,
+    pub web_visible: bool,
+    pub tax_code: Option<String>,
+    #[serde(default)]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UomConversion {
+    pub uom: Uom,
+    /// How many base units one `uom` is.
+    pub factor: Decimal,
+}
+
+/// Stock of one SKU at one location.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InventoryLevel {
+    pub sku: String,
+    pub location: String,
+    pub on_hand: Decimal,
+    pub available: Decimal,
+    pub allocated: Decimal,
+    pub on_order: Decimal,
+    pub uom: Uom,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceKind {
+    List,
+    Customer,
+    Contract,
+    Tier,
+}
+
+/// Unit price applies from `min_quantity` up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriceBreak {
+    pub min_quantity: Decimal,
+    pub unit_price: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Price {
+    pub sku: String,
+    pub kind: PriceKind,
+    /// ISO 4217.
+    pub currency: String,
+    pub uom: Uom,
+    pub unit_price: Decimal,
+    #[serde(default)]
+    pub breaks: Vec<PriceBreak>,
+    pub customer_id: Option<String>,
+    pub contract_id: Option<String>,
+    pub tier: Option<String>,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_to: Option<NaiveDate>,
+}
+
+impl Price {
+    /// The unit price for `quantity`, taking the highest break that applies.
+    pub fn unit_price_for(&self, quantity: Decimal) -> Decimal {
+        self.breaks
+            .iter()
+            .filter(|b| b.min_quantity <= quantity)
+            .max_by(|a, b| a.min_quantity.cmp(&b.min_quantity))
+            .map(|b| b.unit_price)
+            .unwrap_or(self.unit_price)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Address {
+    pub name: Option<String>,
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: String,
+    pub name: String,
+    /// Tax id (NIP in Poland, VAT number in the EU).
+    pub tax_id: Option<String>,
+    pub email: Option<String>,
+    pub billing_address: Option<Address>,
+    pub shipping_address: Option<Address>,
+    pub price_tier: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Pending,
+    Confirmed,
+    InProduction,
+    Ready,
+    Shipped,
+    Delivered,
+    Cancelled,
+}
+
+impl OrderStatus {
+    /// Whether moving from `self` to `next` is a legal step (cancel is allowed until shipped).
+    pub fn can_become(self, next: OrderStatus) -> bool {
+        use OrderStatus::*;
+        match (self, next) {
+            (a, b) if a == b => true,
+            (Pending, Confirmed) | (Confirmed, InProduction) | (Confirmed, Ready) | (InProduction, Ready) => true,
+            (Ready, Shipped) | (Shipped, Delivered) => true,
+            (Pending | Confirmed | InProduction | Ready, Cancelled) => true,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub line_number: u32,
+    pub sku: String,
+    pub description: Option<String>,
+    pub quantity: Decimal,
+    pub uom: Uom,
+    pub unit_price: Decimal,
+    pub requested_date: Option<NaiveDate>,
+}
+
+impl OrderLine {
+    pub fn net_amount(&self) -> Decimal {
+        self.quantity * self.unit_price
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    pub order_number: String,
+    pub customer_id: String,
+    pub status: OrderStatus,
+    pub currency: String,
+    pub ordered_at: Option<DateTime<Utc>>,
+    pub requested_delivery: Option<NaiveDate>,
+    pub lines: Vec<OrderLine>,
+    pub billing_address: Option<Address>,
+    pub shipping_address: Option<Address>,
+    /// The order number at our supplier, once placed there.
+    pub supplier_order_ref: Option<String>,
+    /// The customer's PO number.
+    pub customer_po: Option<String>,
+    pub tracking_numbers: Vec<String>,
+}
+
+impl Order {
+    pub fn net_total(&self) -> Decimal {
+        self.lines.iter().map(OrderLine::net_amount).sum()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackingEvent {
+    pub at: DateTime<Utc>,
+    pub status: String,
+    pub location: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackageLine {
+    pub sku: String,
+    pub quantity: Decimal,
+    pub uom: Uom,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Package {
+    /// SSCC-18 serial shipping container code, when labelled.
+    pub sscc: Option<String>,
+    pub tracking_number: Option<String>,
+    pub weight: Option<Decimal>,
+    pub weight_uom: Option<Uom>,
+    pub lines: Vec<PackageLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub shipment_number: String,
+    pub order_number: String,
+    pub carrier: Option<String>,
+    pub service: Option<String>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub packages: Vec<Package>,
+    #[serde(default)]
+    pub events: Vec<TrackingEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceLine {
+    pub line_number: u32,
+    pub sku: String,
+    pub description: Option<String>,
+    pub quantity: Decimal,
+    pub uom: Uom,
+    pub unit_price: Decimal,
+    /// Percent, e.g. `23` for 23 % VAT.
+    pub vat_rate: Decimal,
+}
+
+impl InvoiceLine {
+    pub fn net_amount(&self) -> Decimal {
+        (self.quantity * self.unit_price).round_dp(2)
+    }
+    pub fn vat_amount(&self) -> Decimal {
+        (self.net_amount() * self.vat_rate / Decimal::ONE_HUNDRED).round_dp(2)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invoice {
+    pub invoice_number: String,
+    pub order_number: Option<String>,
+    pub issue_date: NaiveDate,
+    pub due_date: Option<NaiveDate>,
+    pub currency: String,
+    pub seller: Customer,
+    pub buyer: Customer,
+    pub lines: Vec<InvoiceLine>,
+}
+
+impl Invoice {
+    pub fn net_total(&self) -> Decimal {
+        self.lines.iter().map(InvoiceLine::net_amount).sum()
+    }
+    pub fn vat_total(&self) -> Decimal {
+        self.lines.iter().map(InvoiceLine::vat_amount).sum()
+    }
+    pub fn gross_total(&self) -> Decimal {
+        self.net_total() + self.vat_total()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    /// Mill test report.
+    Mtr,
+    /// Bill of lading.
+    Bol,
+    /// Certificate of conformance.
+    Coc,
+    InvoicePdf,
+    Other,
+}
+
+/// Metadata of a file attached to an order, shipment or invoice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    pub kind: DocumentKind,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: u64,
+    pub sha256: String,
+    pub order_number: Option<String>,
+    pub shipment_number: Option<String>,
+    pub invoice_number: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn line(q: Decimal, p: Decimal, vat: Decimal) -> InvoiceLine {
+        InvoiceLine { line_number: 1, sku: "A".into(), description: None, quantity: q, uom: Uom::Ea, unit_price: p, vat_rate: vat }
+    }
+
+    #[test]
+    fn invoice_totals_are_exact() {
+        let party = Customer { id: "c".into(), name: "n".into(), tax_id: None, email: None, billing_address: None, shipping_address: None, price_tier: None };
+        let inv = Invoice {
+            invoice_number: "FV/1".into(),
+            order_number: None,
+            issue_date: NaiveDate::from_ymd_opt(2026, 1, 2).unwrap(),
+            due_date: None,
+            currency: "PLN".into(),
+            seller: party.clone(),
+            buyer: party,
+            lines: vec![line(dec!(3), dec!(0.10), dec!(23)), line(dec!(1), dec!(19.99), dec!(8))],
+        };
+        assert_eq!(inv.net_total(), dec!(20.29));
+        // 0.30 * 23% = 0.069 -> 0.07 ; 19.99 * 8% = 1.5992 -> 1.60
+        assert_eq!(inv.vat_total(), dec!(1.67));
+        assert_eq!(inv.gross_total(), dec!(21.96));
+    }
+
+    #[test]
+    fn decimals_serialize_as_strings() {
+        let l = line(dec!(1.5), dec!(0.1), dec!(23));
+        let json = serde_json::to_value(&l).unwrap();
+        assert_eq!(json["unit_price"], serde_json::json!("0.1"));
+        let back: InvoiceLine = serde_json::from_value(json).unwrap();
+        assert_eq!(back, l);
+    }
+
+    #[test]
+    fn price_breaks_pick_the_highest_applicable() {
+        let p = Price {
+            sku: "X".into(),
+            kind: PriceKind::List,
+            currency: "USD".into(),
+            uom: Uom::Ea,
+            unit_price: dec!(10),
+            breaks: vec![PriceBreak { min_quantity: dec!(10), unit_price: dec!(9) }, PriceBreak { min_quantity: dec!(100), unit_price: dec!(8) }],
+            customer_id: None,
+            contract_id: None,
+            tier: None,
+            valid_from: None,
+            valid_to: None,
+        };
+        assert_eq!(p.unit_price_for(dec!(5)), dec!(10));
+        assert_eq!(p.unit_price_for(dec!(10)), dec!(9));
+        assert_eq!(p.unit_price_for(dec!(500)), dec!(8));
+    }
+
+    #[test]
+    fn order_status_transitions() {
+        assert!(OrderStatus::Pending.can_become(OrderStatus::Confirmed));
+        assert!(OrderStatus::Ready.can_become(OrderStatus::Shipped));
+        assert!(!OrderStatus::Shipped.can_become(OrderStatus::Cancelled));
+        assert!(!OrderStatus::Delivered.can_become(OrderStatus::Pending));
+    }
+
+    #[test]
+    fn uom_codes_parse_case_insensitively() {
+        assert_eq!(Uom::parse("lb"), Some(Uom::Lb));
+        assert_eq!(Uom::parse(" CWT "), Some(Uom::Cwt));
+        assert_eq!(Uom::parse("BOX"), None);
+        let json = serde_json::to_value(Uom::Ton).unwrap();
+        assert_eq!(json, serde_json::json!("TON"));
+    }
+}
