@@ -1,0 +1,1 @@
+//! API keys (owned by the API work; filled in there).

@@ -1,0 +1,1 @@
+//! Integration logs (owned by the API work; filled in there).
