@@ -1,1 +1,23 @@
-//! placeholder
+//! EDI for Switchyard: X12 (004010, 005010) and EDIFACT (D96A, D01B) parsing, envelope control
+//! checks, validation against compact segment tables, acknowledgements (997/999/TA1/CONTRL) and
+//! generation of outbound 855/856/810 and ORDRSP/DESADV/INVOIC from the canonical model.
+//!
+//! Everything here is pure (no database, no I/O beyond the `BufRead` the caller hands in):
+//! control numbers for outbound documents are passed in, so the store can allocate them.
+//!
+//! * [`reader::InterchangeReader`]: streaming, one interchange at a time.
+//! * [`interchange::Interchange`]: segments, groups, sets, envelope issues.
+//! * [`validate::validate`]: per-set validation, returns a [`validate::Report`].
+//! * [`ack`]: 997 / 999 / TA1 / CONTRL builders.
+//! * [`writer`], [`generate`]: outbound documents.
+//! * [`cli`]: `switchyard edi parse|validate|ack`.
+
+pub mod interchange;
+pub mod reader;
+pub mod report;
+pub mod syntax;
+
+pub use interchange::{Group, Header, Interchange, TxSet};
+pub use reader::{read_all, InterchangeReader, Unit};
+pub use report::{Code, Issue, Location, Severity};
+pub use syntax::{Delimiters, Segment, Standard};
