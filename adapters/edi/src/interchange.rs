@@ -304,6 +304,9 @@ impl Interchange {
                     }
                     break;
                 }
+                // Interchange-level segments allowed between ISA and the first GS: TA1
+                // acknowledgements and the optional interchange services (ISB/ISE/TA3).
+                "TA1" | "ISB" | "ISE" | "TA3" if open_group.is_none() && open_set.is_none() => {}
                 _ => {
                     if open_set.is_none() {
                         self.push_seg_issue(Code::UnexpectedSegmentOutsideSet, i, open_group, None, None, format!("segment {id} outside any transaction set"));

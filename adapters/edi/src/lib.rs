@@ -14,8 +14,10 @@
 
 pub mod interchange;
 pub mod reader;
+pub mod spec;
 pub mod report;
 pub mod syntax;
+pub mod validate;
 
 pub use interchange::{Group, Header, Interchange, TxSet};
 pub use reader::{read_all, InterchangeReader, Unit};

@@ -1,0 +1,339 @@
+//! Specifications as data: segment dictionaries (element types, lengths, code lists) and
+//! transaction set / message structures (segments, requirement, max use, loops / segment groups)
+//! written in a compact text notation and parsed once.
+//!
+//! Notation, one definition per line, `#` starts a comment:
+//! * segment: `N1 = M ID2/3 | C AN1/60 | C ID1/2 | C AN2/80` — each element is a requirement
+//!   (`M` mandatory, `O` optional, `C` conditional: treated as optional because the relational
+//!   syntax notes are not modelled), a type (`ID AN N0..N9 R DT TM` for X12; `an a n` for
+//!   EDIFACT), the length `MIN/MAX` (EDIFACT `..MAX` or fixed `3`) and optionally `:CODE,CODE`
+//!   for the code lists the hub acts on. A composite is `M C[ el ; el ]`.
+//! * structure: `850/004010 = ST M1; BEG M1; [N1 O200: N1 M1; N3 O2]; SE M1` — a loop (segment
+//!   group) is `[NAME REQMAX: children]`, its first child is the trigger segment; `>1` is unbounded.
+//!
+//! Text rather than Rust struct literals because the tables are long and have to be reviewed
+//! against the standards by people who read EDI implementation guides, not Rust.
+
+pub mod edifact;
+pub mod x12;
+
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Req {
+    Mandatory,
+    Optional,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    /// X12 identifier (code).
+    Id,
+    /// Alphanumeric (X12 AN, EDIFACT an).
+    An,
+    /// EDIFACT alphabetic.
+    A,
+    /// X12 numeric with implied decimals.
+    N(u8),
+    /// X12 decimal number / EDIFACT numeric `n`.
+    R,
+    Dt,
+    Tm,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct El {
+    pub req: Req,
+    pub ty: Ty,
+    pub min: usize,
+    pub max: usize,
+    pub codes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Elem {
+    Simple(El),
+    Composite(Req, Vec<El>),
+}
+
+impl Elem {
+    pub fn req(&self) -> Req {
+        match self {
+            Elem::Simple(e) => e.req,
+            Elem::Composite(r, _) => *r,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    Seg { id: String, req: Req, max: u32 },
+    Loop { id: String, req: Req, max: u32, body: Vec<Node> },
+}
+
+impl Node {
+    /// The segment id that starts this node.
+    pub fn trigger(&self) -> &str {
+        match self {
+            Node::Seg { id, .. } => id,
+            Node::Loop { body, .. } => body.first().map(Node::trigger).unwrap_or(""),
+        }
+    }
+    pub fn req(&self) -> Req {
+        match self {
+            Node::Seg { req, .. } | Node::Loop { req, .. } => *req,
+        }
+    }
+    pub fn max(&self) -> u32 {
+        match self {
+            Node::Seg { max, .. } | Node::Loop { max, .. } => *max,
+        }
+    }
+    pub fn name(&self) -> &str {
+        match self {
+            Node::Seg { id, .. } | Node::Loop { id, .. } => id,
+        }
+    }
+    fn collect_ids<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Node::Seg { id, .. } => out.push(id),
+            Node::Loop { body, .. } => body.iter().for_each(|n| n.collect_ids(out)),
+        }
+    }
+}
+
+/// One transaction set / message in one version.
+#[derive(Debug, Clone)]
+pub struct SetSpec {
+    pub set_type: String,
+    pub version: String,
+    pub body: Vec<Node>,
+}
+
+impl SetSpec {
+    /// Whether `id` occurs anywhere in this set's structure.
+    pub fn knows(&self, id: &str) -> bool {
+        let mut ids = Vec::new();
+        self.body.iter().for_each(|n| n.collect_ids(&mut ids));
+        ids.contains(&id)
+    }
+}
+
+/// A parsed dictionary + structures for one standard.
+#[derive(Debug, Default)]
+pub struct Tables {
+    pub segments: HashMap<String, Vec<Elem>>,
+    pub sets: Vec<SetSpec>,
+}
+
+impl Tables {
+    /// Finds the structure for `set_type` whose version is a prefix of `version`
+    /// (`004010` matches `004010VICS`; `D:96A` matches `D:96A:UN`).
+    pub fn set(&self, set_type: &str, version: &str) -> Option<&SetSpec> {
+        self.sets.iter().find(|s| s.set_type == set_type && version.starts_with(&s.version))
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("spec table line {line}: {msg}")]
+pub struct SpecError {
+    pub line: usize,
+    pub msg: String,
+}
+
+/// Parses segment dictionary text and structure text.
+pub fn parse_tables(segments: &str, structures: &str) -> Result<Tables, SpecError> {
+    let mut t = Tables::default();
+    for (n, line) in lines(segments) {
+        let (id, rest) = line.split_once('=').ok_or_else(|| err(n, "missing '='"))?;
+        let elems = rest.split('|').map(|e| parse_elem(e.trim()).map_err(|m| err(n, &m))).collect::<Result<Vec<_>, _>>()?;
+        t.segments.insert(id.trim().to_string(), elems);
+    }
+    for (n, line) in lines(structures) {
+        let (head, rest) = line.split_once('=').ok_or_else(|| err(n, "missing '='"))?;
+        let (set_type, version) = head.trim().split_once('/').ok_or_else(|| err(n, "expected TYPE/VERSION"))?;
+        let mut p = StructParser { s: rest.as_bytes(), i: 0 };
+        let body = p.list().map_err(|m| err(n, &m))?;
+        p.ws();
+        if p.i != p.s.len() {
+            return Err(err(n, &format!("unexpected text at {}", p.i)));
+        }
+        for v in version.split(',') {
+            t.sets.push(SetSpec { set_type: set_type.trim().into(), version: v.trim().into(), body: body.clone() });
+        }
+    }
+    Ok(t)
+}
+
+fn err(line: usize, msg: &str) -> SpecError {
+    SpecError { line, msg: msg.to_string() }
+}
+
+/// Logical lines: comments removed, `\` continuation not needed because a definition may span
+/// lines that start with whitespace.
+fn lines(text: &str) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let l = raw.split('#').next().unwrap_or("");
+        if l.trim().is_empty() {
+            continue;
+        }
+        if l.starts_with(char::is_whitespace) && !out.is_empty() {
+            if let Some(last) = out.last_mut() {
+                last.1.push(' ');
+                last.1.push_str(l.trim());
+            }
+        } else {
+            out.push((i + 1, l.trim().to_string()));
+        }
+    }
+    out
+}
+
+fn parse_req(s: &str) -> Result<Req, String> {
+    match s {
+        "M" => Ok(Req::Mandatory),
+        "O" | "C" => Ok(Req::Optional),
+        _ => Err(format!("bad requirement {s:?}")),
+    }
+}
+
+fn parse_elem(s: &str) -> Result<Elem, String> {
+    let (req, rest) = s.split_once(' ').ok_or_else(|| format!("bad element {s:?}"))?;
+    let req = parse_req(req)?;
+    let rest = rest.trim();
+    if let Some(inner) = rest.strip_prefix("C[") {
+        let inner = inner.strip_suffix(']').ok_or("unclosed composite")?;
+        let comps = inner.split(';').map(|c| match parse_elem(c.trim())? {
+            Elem::Simple(e) => Ok(e),
+            Elem::Composite(..) => Err("nested composite".to_string()),
+        });
+        return Ok(Elem::Composite(req, comps.collect::<Result<_, _>>()?));
+    }
+    let (ty_len, codes) = match rest.split_once(':') {
+        Some((a, b)) => (a, b.split(',').map(|c| c.trim().to_string()).collect()),
+        None => (rest, Vec::new()),
+    };
+    let split = ty_len.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(ty_len.len());
+    let (ty, len) = ty_len.split_at(split);
+    let ty = match ty {
+        "ID" => Ty::Id,
+        "AN" | "an" => Ty::An,
+        "a" => Ty::A,
+        "n" | "R" => Ty::R,
+        "DT" => Ty::Dt,
+        "TM" => Ty::Tm,
+        "N" => {
+            let d = len.as_bytes().first().filter(|b| b.is_ascii_digit()).ok_or("N needs decimals digit")? - b'0';
+            let (_, l) = len.split_at(1);
+            return finish(req, Ty::N(d), l, codes);
+        }
+        other => return Err(format!("unknown type {other:?}")),
+    };
+    finish(req, ty, len, codes)
+}
+
+fn finish(req: Req, ty: Ty, len: &str, codes: Vec<String>) -> Result<Elem, String> {
+    let len = len.trim();
+    let (min, max) = if let Some(m) = len.strip_prefix("..") {
+        (1, m.parse().map_err(|_| format!("bad length {len:?}"))?)
+    } else if let Some((a, b)) = len.split_once('/') {
+        (a.parse().map_err(|_| format!("bad length {len:?}"))?, b.parse().map_err(|_| format!("bad length {len:?}"))?)
+    } else {
+        let n = len.parse().map_err(|_| format!("bad length {len:?}"))?;
+        (n, n)
+    };
+    Ok(Elem::Simple(El { req, ty, min, max, codes }))
+}
+
+struct StructParser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl StructParser<'_> {
+    fn ws(&mut self) {
+        while self.i < self.s.len() && (self.s[self.i] as char).is_whitespace() {
+            self.i += 1;
+        }
+    }
+    fn word(&mut self) -> String {
+        self.ws();
+        let st = self.i;
+        while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'>') {
+            self.i += 1;
+        }
+        String::from_utf8_lossy(&self.s[st..self.i]).into_owned()
+    }
+    fn req_max(&mut self) -> Result<(Req, u32), String> {
+        let w = self.word();
+        let (r, m) = w.split_at(1.min(w.len()));
+        let req = parse_req(r)?;
+        let max = if m == ">1" { u32::MAX } else { m.parse().map_err(|_| format!("bad max use {w:?}"))? };
+        Ok((req, max))
+    }
+    fn list(&mut self) -> Result<Vec<Node>, String> {
+        let mut out = Vec::new();
+        loop {
+            self.ws();
+            if self.i >= self.s.len() || self.s[self.i] == b']' {
+                return Ok(out);
+            }
+            if self.s[self.i] == b'[' {
+                self.i += 1;
+                let id = self.word();
+                let (req, max) = self.req_max()?;
+                self.ws();
+                if self.s.get(self.i) != Some(&b':') {
+                    return Err(format!("expected ':' after loop {id}"));
+                }
+                self.i += 1;
+                let body = self.list()?;
+                if self.s.get(self.i) != Some(&b']') {
+                    return Err(format!("unclosed loop {id}"));
+                }
+                self.i += 1;
+                if body.is_empty() {
+                    return Err(format!("empty loop {id}"));
+                }
+                out.push(Node::Loop { id, req, max, body });
+            } else {
+                let id = self.word();
+                if id.is_empty() {
+                    return Err(format!("unexpected character {:?}", self.s[self.i] as char));
+                }
+                let (req, max) = self.req_max()?;
+                out.push(Node::Seg { id, req, max });
+            }
+            self.ws();
+            if self.s.get(self.i) == Some(&b';') {
+                self.i += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notation_parses_elements_composites_and_loops() {
+        let t = parse_tables(
+            "N1 = M ID2/3:BY,ST | C AN1/60\nUNH = M an..14 | M C[M an..6; M an3]\nX = O N2 1/10",
+            "850/004010,005010 = ST M1; [N1 O200: N1 M1; N3 O2]; SE M1",
+        )
+        .expect("tables parse");
+        assert_eq!(t.segments["N1"][0], Elem::Simple(El { req: Req::Mandatory, ty: Ty::Id, min: 2, max: 3, codes: vec!["BY".into(), "ST".into()] }));
+        assert!(matches!(&t.segments["UNH"][1], Elem::Composite(Req::Mandatory, c) if c[1].min == 3 && c[1].max == 3));
+        assert!(t.set("850", "004010VICS").is_some());
+        assert!(t.set("850", "003010").is_none());
+        assert!(t.set("850", "005010").expect("005010").knows("N3"));
+    }
+
+    #[test]
+    fn broken_notation_is_an_error_not_a_panic() {
+        assert!(parse_tables("N1 = Q ID2/3", "").is_err());
+        assert!(parse_tables("", "850/004010 = ST M1; [N1 O2: N1 M1").is_err());
+    }
+}

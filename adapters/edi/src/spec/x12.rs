@@ -1,0 +1,163 @@
+//! X12 004010 and 005010 tables for 850, 855, 856, 810, 997 and 999.
+//!
+//! One segment dictionary serves both versions: for the segments these sets use the element
+//! types and lengths did not change between 004010 and 005010 except where noted (ST03, AK103,
+//! AK203 exist only from 005010 and are optional, so accepting them in 004010 costs nothing).
+//! Code lists are restricted only for codes the hub acts on (set ids, HL levels, BAK/ACK
+//! statuses, acknowledgement codes); other ID elements are checked for length only.
+//! GS04 accepts YYMMDD as well as CCYYMMDD because groups of 003xxx versions still arrive
+//! inside 00401 interchanges.
+
+use super::{parse_tables, SpecError, Tables};
+use std::sync::LazyLock;
+
+const PAIRS10: &str = "C ID2/2 | C AN1/48 | C ID2/2 | C AN1/48 | C ID2/2 | C AN1/48 | C ID2/2 | C AN1/48 | C ID2/2 | C AN1/48 | C ID2/2 | C AN1/48 | C ID2/2 | C AN1/48 | C ID2/2 | C AN1/48 | C ID2/2 | C AN1/48 | C ID2/2 | C AN1/48";
+
+/// ISA05 / ISA07 interchange id qualifiers (004010 list plus later additions).
+const QUAL: &str = "01,02,03,04,07,08,09,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,AM,NR,SA,SN,ZZ";
+
+fn segments() -> String {
+    format!(
+        r#"
+ISA = M ID2/2 | M AN1/10 | M ID2/2 | M AN1/10 | M ID2/2:{QUAL} | M AN1/15 | M ID2/2:{QUAL} | M AN1/15 | M DT6/6 | M TM4/4 | M AN1/1 | M ID5/5 | M N0 9/9 | M ID1/1:0,1 | M ID1/1:P,T,I | M AN1/1
+GS = M ID2/2 | M AN2/15 | M AN2/15 | M DT6/8 | M TM4/8 | M N0 1/9 | M ID1/2:X,T | M AN1/12
+GE = M N0 1/6 | M N0 1/9
+IEA = M N0 1/5 | M N0 9/9
+ST = M ID3/3:850,855,856,810,997,999,940,945,846,860,865,820,812,816,830,862,864,180,753,754,214,204,210,990,824,832,867,852,861,869,870,875,880,940,943,944,947,TA1 | M AN4/9 | O AN1/35
+SE = M N0 1/10 | M AN4/9
+BEG = M ID2/2 | M ID2/2 | M AN1/22 | O AN1/30 | M DT8/8 | O AN1/30 | O ID2/2 | O ID3/3 | O ID2/2 | O ID2/2 | O ID2/2 | O ID2/2
+BAK = M ID2/2 | M ID2/2:AC,AD,AE,AH,AK,AP,AT,NA,RD,RF,RJ,RN,RO,RV,ZZ | M AN1/22 | M DT8/8 | O AN1/30 | O AN1/30 | O AN1/30 | O DT8/8 | O AN1/30 | O ID2/2
+BSN = M ID2/2 | M AN2/30 | M DT8/8 | M TM4/8 | O ID4/4 | O ID2/2 | O ID1/2
+BIG = M DT8/8 | M AN1/22 | O DT8/8 | O AN1/22 | O AN1/30 | O AN1/8 | O ID2/2 | O ID2/2 | O ID1/2 | O AN1/22
+CUR = M ID2/3 | M ID3/3 | O R1/10 | O ID2/3 | O ID3/3 | O ID3/3 | C ID3/3 | C DT8/8 | C TM4/8 | C ID3/3 | C DT8/8 | C TM4/8 | C ID3/3 | C DT8/8 | C TM4/8 | C ID3/3 | C DT8/8 | C TM4/8 | C ID3/3 | C DT8/8 | C TM4/8
+REF = M ID2/3 | C AN1/50 | C AN1/80 | O C[M ID2/3; M AN1/50; C ID2/3; C AN1/50; C ID2/3; C AN1/50]
+PER = M ID2/2 | O AN1/60 | C ID2/2 | C AN1/256 | C ID2/2 | C AN1/256 | C ID2/2 | C AN1/256 | O AN1/20
+TAX = C AN1/20 | C ID1/2 | C AN1/30 | C ID1/2 | C AN1/30 | C ID1/2 | C AN1/30 | C ID1/2 | C AN1/30 | C ID1/2 | C AN1/30 | O ID1/1 | O ID1/1 | C ID1/2 | C AN1/30 | O AN1/20
+FOB = M ID2/2 | C ID2/2 | C AN1/80 | O ID2/2 | C ID3/3 | C ID2/2 | C AN1/80 | C ID2/2 | C ID2/2
+CTP = O ID2/2 | C ID3/3 | C R1/17 | C R1/15 | C ID2/2 | C ID3/3 | C R1/10 | C R1/15 | O AN1/2 | O R1/10 | O ID2/2
+CSH = O ID1/2 | C ID1/2 | C N2 1/15 | C AN1/35 | C DT8/8 | O ID1/2 | O ID1/2 | C R1/10 | O ID1/1 | O R1/10 | C ID1/1
+SAC = M ID1/1 | C ID4/4 | C ID2/2 | C AN1/10 | O N2 1/15 | C ID1/1 | O R1/6 | O R1/9 | C ID2/2 | C R1/15 | C R1/15 | O ID2/2 | O AN1/30 | O AN1/30 | O AN1/80 | O ID2/3
+ITD = O ID2/2 | O ID1/2 | O R1/6 | C DT8/8 | C N0 1/3 | C DT8/8 | C N0 1/3 | O N2 1/10 | O N2 1/10 | O N2 1/10 | O R1/10 | O AN1/80 | O N0 1/2 | O ID1/2 | O R1/10
+DTM = M ID3/3 | C DT8/8 | C TM4/8 | O ID2/2 | C ID2/3 | C AN1/35
+PID = M ID1/1 | O ID2/3 | C ID2/3 | C AN1/12 | C AN1/80 | C ID2/3 | O ID2/2 | O ID1/1 | O ID2/3
+MEA = O ID2/2 | O ID1/3 | C R1/20 | C C[M ID2/2; O R1/15; O ID1/2; O R1/15] | C R1/20 | C R1/20 | C ID2/4 | C AN1/18 | O ID1/2 | O ID1/1
+PWK = M ID2/2 | O ID1/2 | O N0 1/2 | C ID2/2 | C AN2/80 | O AN1/80 | O C[O R1/8; O R1/8; O R1/8; M ID2/2] | O ID1/1 | O ID1/1
+PKG = C ID1/1 | O ID2/2 | C ID2/3 | C AN1/15 | C AN1/80 | O ID2/2
+TD1 = O AN3/5 | C N0 1/7 | O ID1/1 | C ID1/1 | C AN1/50 | O ID1/2 | C R1/10 | C ID2/2 | C R1/8 | C ID2/2
+TD5 = O ID1/2 | C ID1/2 | C AN2/80 | C ID1/2 | C AN1/35 | C ID2/2 | C ID1/2 | C AN1/30 | O ID2/2 | C ID2/2 | C ID2/2 | O ID2/2 | O ID1/3 | O ID2/2 | O ID2/2
+TD3 = C ID2/2 | C AN1/4 | C AN1/10 | O ID1/2 | C R1/10 | C ID2/2 | O N0 1/8 | O ID2/2 | O AN2/15 | O ID4/4
+TD4 = C ID2/3 | C ID1/3 | C AN2/10 | C AN1/80 | O ID1/1
+MAN = M ID1/2 | M AN1/48 | O AN1/48 | O ID2/2 | C ID1/2 | C AN1/48 | C AN1/48
+TXI = M ID2/2 | C R1/18 | C R1/10 | C ID2/2 | C AN1/30 | C ID1/1 | O ID1/1 | O R1/15 | O AN1/20 | O AN1/30
+N9 = M ID2/3 | C AN1/50 | C AN1/45 | O DT8/8 | C TM4/8 | O ID2/2 | O C[M ID2/3; M AN1/50; C ID2/3; C AN1/50; C ID2/3; C AN1/50]
+MSG = M AN1/264 | O ID2/2 | C N0 1/9
+N1 = M ID2/3 | C AN1/60 | C ID1/2 | C AN2/80 | O ID2/2 | O ID2/3
+N2 = M AN1/60 | O AN1/60
+N3 = M AN1/55 | O AN1/55
+N4 = O AN2/30 | O ID2/2 | O ID3/15 | O ID2/3 | C ID1/2 | C AN1/30 | O ID3/3
+PO1 = O AN1/20 | C R1/15 | C ID2/2 | C R1/17 | O ID2/2 | {PAIRS10} | C ID2/2 | C AN1/48 | C ID2/2 | C AN1/48 | C ID2/2 | C AN1/48
+LIN = O AN1/20 | M ID2/2 | M AN1/48 | {PAIRS10} | C ID2/2 | C AN1/48 | C ID2/2 | C AN1/48 | C ID2/2 | C AN1/48 | C ID2/2 | C AN1/48
+PO4 = O R1/6 | C R1/8 | C ID2/2 | C AN3/5 | O ID1/1 | C R1/9 | C ID2/2 | C R1/9 | C ID2/2 | C R1/8 | C R1/8 | C R1/8 | C ID2/2 | O AN1/80 | O AN1/80 | O AN1/15 | O ID2/2 | O N0 1/6
+SDQ = M ID2/2 | O ID1/2 | M AN2/80 | M R1/15 | C AN2/80 | C R1/15 | C AN2/80 | C R1/15 | C AN2/80 | C R1/15 | C AN2/80 | C R1/15 | C AN2/80 | C R1/15 | C AN2/80 | C R1/15 | C AN2/80 | C R1/15 | C AN2/80 | C R1/15 | C AN2/80 | C R1/15 | O AN1/12
+SCH = M R1/15 | M ID2/2 | O ID2/3 | C AN1/60 | M ID3/3 | M DT8/8 | O TM4/8 | O ID3/3 | C DT8/8 | O TM4/8 | O AN1/30 | O AN1/20
+SLN = M AN1/20 | O AN1/8 | M ID1/1 | C R1/15 | C C[M ID2/2; O R1/15; O R1/10; C ID2/2; C R1/15; C R1/10; C ID2/2; C R1/15; C R1/10; C ID2/2; C R1/15; C R1/10; C ID2/2; C R1/15; C R1/10] | C R1/17 | C ID1/2 | O ID2/2 | {PAIRS10} | C ID2/2 | C AN1/48 | C ID2/2 | C AN1/48 | C ID2/2 | C AN1/48 | C ID2/2 | C AN1/48
+CTT = M N0 1/6 | O R1/10 | C R1/10 | C ID2/2 | C R1/8 | C ID2/2 | O AN1/80
+AMT = M ID1/3 | M R1/18 | O ID1/1
+ACK = M ID2/2:IA,IB,IC,ID,IE,IF,IH,IP,IQ,IR,IS,IW,R1,R2,R3,R4,R5,R6,R7,R8,SP | C R1/15 | C ID2/2 | C ID3/3 | C DT8/8 | O AN1/30 | {PAIRS10} | C ID2/2 | C AN1/48 | O ID1/2
+HL = M AN1/12 | O AN1/12 | M ID1/2:S,O,P,T,I,F,D,Q,V,Z,E,G,X,9 | O ID1/1:0,1
+SN1 = O AN1/20 | M R1/10 | M ID2/2 | O R1/9 | C R1/15 | C ID2/2 | O ID2/2 | O ID2/2
+PRF = M AN1/22 | O AN1/30 | O AN1/8 | O DT8/8 | O AN1/30 | O ID2/2
+IT1 = O AN1/20 | C R1/10 | C ID2/2 | C R1/17 | C ID2/2 | {PAIRS10} | C ID2/2 | C AN1/48 | C ID2/2 | C AN1/48 | C ID2/2 | C AN1/48 | C ID2/2 | C AN1/48
+TDS = M N2 1/15 | O N2 1/15 | O N2 1/15 | O N2 1/15
+ISS = C R1/10 | C ID2/2 | C R1/10 | C ID2/2 | O R1/8 | C ID2/2 | C R1/15 | C ID1/1
+CAD = O ID1/2 | C AN1/4 | C AN1/10 | C ID2/4 | C AN1/35 | O ID2/2 | C ID2/3 | C AN1/30 | O ID1/2 | O ID2/2
+IT3 = C R1/10 | C ID2/2 | C ID2/2 | C R1/9 | C ID2/2
+AK1 = M ID2/2 | M N0 1/9 | O AN1/12
+AK2 = M ID3/3 | M AN4/9 | O AN1/35
+AK3 = M ID2/3 | M N0 1/10 | O AN1/4 | O ID1/3:1,2,3,4,5,6,7,8,I4,I6,I7,I8,I9
+AK4 = M C[M N0 1/2; O N0 1/2; O N0 1/4] | O N0 1/4 | M ID1/3:1,2,3,4,5,6,7,8,9,10,12,13,I6,I9,I10,I11,I12,I13 | O AN1/99
+AK5 = M ID1/1:A,E,M,R,W,X | O ID1/3 | O ID1/3 | O ID1/3 | O ID1/3 | O ID1/3
+AK9 = M ID1/1:A,E,M,P,R,W,X | M N0 1/6 | M N0 1/6 | M N0 1/6 | O ID1/3 | O ID1/3 | O ID1/3 | O ID1/3 | O ID1/3
+IK3 = M ID2/3 | M N0 1/10 | O AN1/4 | O ID1/3
+CTX = M C[M AN1/35; O AN1/35] | O ID2/3 | O N0 1/10 | O AN1/4 | O C[M N0 1/2; O N0 1/2; O N0 1/4] | O C[M AN1/4; O AN1/4]
+IK4 = M C[M N0 1/2; O N0 1/2; O N0 1/4] | O N0 1/4 | M ID1/3 | O AN1/99
+IK5 = M ID1/1:A,E,M,R,W,X | O ID1/3 | O ID1/3 | O ID1/3 | O ID1/3 | O ID1/3
+"#
+    )
+}
+
+const STRUCTURES: &str = r#"
+850/004010,005010 = ST M1; BEG M1; CUR O1; REF O>1; PER O3; TAX O>1; FOB O>1; CTP O>1; CSH O5;
+    [SAC O25: SAC M1; CUR O1]; ITD O>1; DTM O10; PID O200; MEA O40; PWK O25; PKG O200; TD1 O2;
+    TD5 O12; TD3 O12; TD4 O5; MAN O10; TXI O>1; [N9 O1000: N9 M1; DTM O10; MSG O1000];
+    [N1 O200: N1 M1; N2 O2; N3 O2; N4 O>1; REF O12; PER O>1; FOB O1; TD1 O2; TD5 O12; TD3 O12; TD4 O5; PKG O200];
+    [PO1 M100000: PO1 M1; LIN O>1; SI O>1; CUR O1; CN1 O1; PO3 O25; CTP O>1; PAM O10; MEA O40; [PID O1000: PID M1; MEA O10]; PWK O25; PO4 O>1;
+        REF O>1; PER O3; [SAC O25: SAC M1; CUR O1; CTP O1]; IT8 O1; CSH O1; ITD O2; DIS O1; INC O1; TAX O>1; FOB O>1; SDQ O500;
+        IT3 O5; DTM O10; TD1 O1; TD5 O12; TD3 O12; TD4 O5; MAN O10; MSG O12; TXI O>1; [SCH O200: SCH M1; TD1 O2; TD5 O1; TD3 O1; TD4 O5; REF O>1];
+        PKG O200; [N9 O1000: N9 M1; DTM O>1; MSG O1000];
+        [N1 O200: N1 M1; N2 O2; N3 O2; N4 O1; REF O12; PER O3; DTM O1; FOB O1; SCH O200; TD1 O2; TD5 O12; TD3 O12; TD4 O5; PKG O200];
+        [SLN O1000: SLN M1; MSG O>1; PID O1000; CTP O25; PO4 O1; TAX O3; [SAC O25: SAC M1]; [N1 O10: N1 M1; N2 O2; N3 O2; N4 O1; REF O12; PER O3]];
+        [AMT O>1: AMT M1; REF O1]];
+    [CTT O1: CTT M1; AMT O1]; SE M1
+
+855/004010,005010 = ST M1; BAK M1; CUR O1; REF O>1; PER O3; TAX O>1; FOB O>1; CTP O>1; PAM O10; CSH O5; [SAC O25: SAC M1; CUR O1];
+    ITD O>1; DTM O10; PID O200; MEA O40; PWK O25; PKG O200; TD1 O2; TD5 O12; TD3 O12; TD4 O5; MAN O10; TXI O>1;
+    [N9 O1000: N9 M1; DTM O10; MSG O1000];
+    [N1 O200: N1 M1; N2 O2; N3 O2; N4 O>1; REF O12; PER O>1; FOB O1; TD1 O2; TD5 O12; TD3 O12; TD4 O5; PKG O200];
+    [PO1 O100000: PO1 M1; LIN O>1; CUR O1; CTP O>1; MEA O40; [PID O1000: PID M1; MEA O10]; PWK O25; PO4 O>1; REF O>1; PER O3;
+        [SAC O25: SAC M1; CUR O1; CTP O1]; ITD O2; TAX O>1; FOB O>1; SDQ O500; IT3 O5; DTM O10; TD1 O1; TD5 O12; TD3 O12; TD4 O5;
+        MAN O10; MSG O12; TXI O>1; [ACK O104: ACK M1; DTM O10]; [SCH O200: SCH M1; TD1 O2; TD5 O1; TD3 O1; TD4 O5; REF O>1];
+        [N1 O200: N1 M1; N2 O2; N3 O2; N4 O1; REF O12; PER O3];
+        [SLN O1000: SLN M1; MSG O>1; PID O1000; ACK O>1]];
+    [CTT O1: CTT M1; AMT O1]; SE M1
+
+856/004010,005010 = ST M1; BSN M1; DTM O10;
+    [HL M200000: HL M1; LIN O>1; SN1 O1; PRF O1; PO4 O1; PID O200; MEA O40; PWK O25; PKG O25; TD1 O20; TD5 O12; TD3 O12; TD4 O5;
+        REF O>1; PER O3; MAN O>1; DTM O10; FOB O1; SDQ O50; CUR O1; [N1 O200: N1 M1; N2 O2; N3 O2; N4 O1; REF O12; PER O3; FOB O1]];
+    CTT O1; SE M1
+
+810/004010,005010 = ST M1; BIG M1; NTE O100; CUR O1; REF O12; YNQ O10; PER O3;
+    [N1 O200: N1 M1; N2 O2; N3 O2; N4 O1; REF O12; PER O3; DMG O1];
+    ITD O>1; DTM O10; FOB O1; PID O200; MEA O40; PWK O25; PKG O25; L7 O1; BAL O>1; INC O1; PAM O>1; [LM O10: LM M1; LQ M100];
+    [N9 O1: N9 M1; MSG M10]; [V1 O>1: V1 M1; R4 O>1; DTM O>1];
+    [FA1 O>1: FA1 M1; FA2 M>1];
+    [IT1 O200000: IT1 M1; CRC O1; QTY O5; CUR O1; IT3 O5; TXI O10; CTP O25; PAM O10; MEA O40;
+        [PID O1000: PID M1; MEA O10]; PWK O25; PKG O25; PO4 O1; ITD O2; REF O>1; YNQ O10; PER O5; SDQ O500; DTM O10; CAD O>1;
+        L7 O>1; SR O1; [SAC O25: SAC M1; TXI O10]; [SLN O1000: SLN M1; DTM O1; REF O>1; PID O1000; SAC O25; TC2 O>1; TXI O10];
+        [N1 O200: N1 M1; N2 O2; N3 O2; N4 O1; REF O12; PER O3; DMG O1]];
+    TDS M1; TXI O10; CAD O1; AMT O>1; [SAC O25: SAC M1; TXI O10]; [ISS O>1: ISS M1; PID O1]; CTT O1; SE M1
+
+997/004010,005010 = ST M1; AK1 M1; [AK2 O>1: AK2 M1; [AK3 O>1: AK3 M1; AK4 O99]; AK5 M1]; AK9 M1; SE M1
+
+999/005010 = ST M1; AK1 M1; [AK2 O>1: AK2 M1; [IK3 O>1: IK3 M1; CTX O10; [IK4 O>1: IK4 M1; CTX O10]]; IK5 M1]; AK9 M1; SE M1
+"#;
+
+static TABLES: LazyLock<Result<Tables, SpecError>> = LazyLock::new(|| parse_tables(&segments(), STRUCTURES));
+
+/// The parsed X12 tables (an error only if the table text above is malformed, which the
+/// tests rule out).
+pub fn tables() -> Result<&'static Tables, &'static SpecError> {
+    TABLES.as_ref()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn x12_tables_parse_and_cover_every_supported_set() {
+        let t = super::tables().expect("x12 tables");
+        for set in ["850", "855", "856", "810", "997"] {
+            for v in ["004010", "005010"] {
+                let spec = t.set(set, v).unwrap_or_else(|| panic!("{set}/{v} missing"));
+                let mut ids = Vec::new();
+                spec.body.iter().for_each(|n| n.collect_ids(&mut ids));
+                for id in ids {
+                    // Segments used in structures but deliberately left without element tables
+                    // are only structure-checked.
+                    let known = t.segments.contains_key(id) || ["SI", "CN1", "PO3", "IT8", "DIS", "NTE", "YNQ", "DMG", "L7", "BAL", "INC", "PAM", "LM", "LQ", "V1", "R4", "FA1", "FA2", "CRC", "QTY", "SR", "TC2"].contains(&id);
+                    assert!(known, "{set}/{v}: segment {id} has no dictionary entry");
+                }
+            }
+        }
+        assert!(t.set("999", "005010X231A1").is_some());
+    }
+}

