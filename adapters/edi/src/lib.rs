@@ -12,12 +12,16 @@
 //! * [`writer`], [`generate`]: outbound documents.
 //! * [`cli`]: `switchyard edi parse|validate|ack`.
 
+pub mod ack;
+pub mod generate;
 pub mod interchange;
+pub mod partner;
 pub mod reader;
 pub mod spec;
 pub mod report;
 pub mod syntax;
 pub mod validate;
+pub mod writer;
 
 pub use interchange::{Group, Header, Interchange, TxSet};
 pub use reader::{read_all, InterchangeReader, Unit};

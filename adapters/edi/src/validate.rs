@@ -314,6 +314,11 @@ fn check_envelope_elements(ic: &Interchange, t: &Tables, out: &mut Vec<Issue>) {
             plain.repetition = None;
             let seg = Segment { delims: &plain, ..seg };
             check_elements(&mut ctx, i, &seg, defs, "");
+            // GS04 is CCYYMMDD from 004010 on (YYMMDD before).
+            if seg.id() == "GS" && seg.get(8).as_ref() >= "004" && seg.get(4).len() == 6 {
+                let v = seg.get(4).into_owned();
+                ctx.push(i, None, Some(4), None, Code::InvalidDate, format!("GS04 {v:?} must be CCYYMMDD in version 004010 and later"));
+            }
         }
     }
 }
