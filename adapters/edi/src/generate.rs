@@ -353,10 +353,10 @@ pub fn ship_notice(p: &PartnerProfile, shipment: &Shipment, order: &Order, env: 
                 hl += 1;
                 let pack = hl;
                 doc.w.seg("HL", &[&pack.to_string(), "2", "P"])?;
-                doc.w.seg("MAN", &["GM", sscc])?;
                 if let Some(t) = &pkg.tracking_number {
                     doc.w.seg("REF", &["CN", t])?;
                 }
+                doc.w.seg("MAN", &["GM", sscc])?;
                 for line in &pkg.lines {
                     hl += 1;
                     items += 1;

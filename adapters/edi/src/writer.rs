@@ -113,7 +113,8 @@ impl X12Writer {
             if f.test { "T".into() } else { "P".into() },
             comp,
         ];
-        for (i, v) in fields.iter().enumerate().take(15) {
+        // ISA11 (repetition separator from 00402 on) and ISA16 are separators by definition.
+        for (i, v) in fields.iter().enumerate().take(15).filter(|(i, _)| *i != 10) {
             if v.bytes().any(|b| self.d.is_special(b)) {
                 return Err(WriteError::Delimiter { segment: "ISA".into(), element: i + 1, value: v.clone(), delimiter: '?' });
             }
