@@ -13,8 +13,8 @@ use serde_json::Value;
 use std::fmt;
 use std::time::{Instant, SystemTime};
 use switchyard_core::adapter::{
-    Adapter, AdapterContext, Capability, ConfigError, Direction, Exchange, OutboundDocument, Payload, PullPage,
-    PullRequest, PushReceipt, SecretResolver,
+    Adapter, AdapterContext, Capability, ConfigError, Direction, Exchange, OutboundDocument,
+    Payload, PullPage, PullRequest, PushReceipt, SecretResolver,
 };
 use switchyard_core::ids::PartnerName;
 use switchyard_core::AdapterError;
@@ -36,8 +36,12 @@ const PUSH_CAPABILITIES: [Capability; 6] = [
     Capability::PushShipments,
     Capability::PushInvoices,
 ];
-const PULL_CAPABILITIES: [Capability; 4] =
-    [Capability::PullCatalog, Capability::PullInventory, Capability::PullPrices, Capability::PullOrders];
+const PULL_CAPABILITIES: [Capability; 4] = [
+    Capability::PullCatalog,
+    Capability::PullInventory,
+    Capability::PullPrices,
+    Capability::PullOrders,
+];
 
 /// A generic HTTP/JSON endpoint.
 pub struct HttpAdapter {
@@ -50,7 +54,10 @@ pub struct HttpAdapter {
 impl fmt::Debug for HttpAdapter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // ValidatedConfig's Debug already redacts the auth header and static header values.
-        f.debug_struct("HttpAdapter").field("partner", &self.partner).field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("HttpAdapter")
+            .field("partner", &self.partner)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -93,7 +100,12 @@ impl HttpAdapter {
         if config.pull_url.is_some() {
             capabilities.extend(PULL_CAPABILITIES);
         }
-        Self { partner, config, client, capabilities }
+        Self {
+            partner,
+            config,
+            client,
+            capabilities,
+        }
     }
 
     pub fn partner(&self) -> &PartnerName {
@@ -160,7 +172,11 @@ impl HttpAdapter {
         result
     }
 
-    async fn send(&self, ctx: &AdapterContext, out: &Outgoing) -> Result<RawResponse, AdapterError> {
+    async fn send(
+        &self,
+        ctx: &AdapterContext,
+        out: &Outgoing,
+    ) -> Result<RawResponse, AdapterError> {
         let mut request = self
             .client
             .request(out.method.clone(), out.url.clone())
@@ -173,20 +189,34 @@ impl HttpAdapter {
             request = request.header(CORRELATION_HEADER, value);
         }
         if let Some(key) = &out.idempotency_key {
-            let value = HeaderValue::from_str(key)
-                .map_err(|_| AdapterError::permanent(format!("idempotency key `{key}` cannot be sent as a header")))?;
+            let value = HeaderValue::from_str(key).map_err(|_| {
+                AdapterError::permanent(format!(
+                    "idempotency key `{key}` cannot be sent as a header"
+                ))
+            })?;
             request = request.header(&self.config.idempotency_header, value);
         }
         if let Some((content_type, body)) = &out.body {
-            request = request.header(CONTENT_TYPE, content_type.as_str()).body(body.clone());
+            request = request
+                .header(CONTENT_TYPE, content_type.as_str())
+                .body(body.clone());
         }
 
         let response = request.send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| self.transport_error(&e))?.to_vec();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(&e))?
+            .to_vec();
         let json = serde_json::from_slice(&body).ok();
-        Ok(RawResponse { status, headers, body, json })
+        Ok(RawResponse {
+            status,
+            headers,
+            body,
+            json,
+        })
     }
 
     /// Errors before a status arrived: the request may or may not have reached the partner,
@@ -194,7 +224,10 @@ impl HttpAdapter {
     fn transport_error(&self, e: &reqwest::Error) -> AdapterError {
         let detail = error_chain(e);
         if e.is_timeout() {
-            AdapterError::transient(format!("no answer within {} ms: {detail}", self.config.timeout.as_millis()))
+            AdapterError::transient(format!(
+                "no answer within {} ms: {detail}",
+                self.config.timeout.as_millis()
+            ))
         } else if e.is_connect() {
             AdapterError::transient(format!("cannot connect: {detail}"))
         } else if e.is_builder() {
@@ -229,7 +262,10 @@ fn partner_message(raw: &RawResponse) -> String {
             json.get("detail"),
         ];
         if let Some(Value::String(m)) = candidates.into_iter().flatten().next() {
-            return match error.and_then(|e| e.get("details")).filter(|d| !d.is_null()) {
+            return match error
+                .and_then(|e| e.get("details"))
+                .filter(|d| !d.is_null())
+            {
                 Some(details) => format!("{m} ({details})"),
                 None => m.clone(),
             };
@@ -238,7 +274,10 @@ fn partner_message(raw: &RawResponse) -> String {
     let text = String::from_utf8_lossy(&raw.body);
     let text = text.trim();
     if text.is_empty() {
-        raw.status.canonical_reason().unwrap_or("no body").to_lowercase()
+        raw.status
+            .canonical_reason()
+            .unwrap_or("no body")
+            .to_lowercase()
     } else {
         truncate(text, 500)
     }
@@ -260,7 +299,10 @@ fn truncate(text: &str, max: usize) -> String {
 fn log_body(raw: &RawResponse) -> Value {
     match &raw.json {
         Some(json) if raw.body.len() <= LOG_BODY_LIMIT => json.clone(),
-        _ => Value::String(truncate(&String::from_utf8_lossy(&raw.body), LOG_BODY_LIMIT)),
+        _ => Value::String(truncate(
+            &String::from_utf8_lossy(&raw.body),
+            LOG_BODY_LIMIT,
+        )),
     }
 }
 
@@ -288,7 +330,11 @@ fn query_params(params: &Value) -> Result<Vec<(String, String)>, AdapterError> {
     let map = match params {
         Value::Null => return Ok(Vec::new()),
         Value::Object(map) => map,
-        other => return Err(AdapterError::permanent(format!("pull params must be an object, found {other}"))),
+        other => {
+            return Err(AdapterError::permanent(format!(
+                "pull params must be an object, found {other}"
+            )))
+        }
     };
     map.iter()
         .filter(|(_, v)| !v.is_null())
@@ -296,15 +342,22 @@ fn query_params(params: &Value) -> Result<Vec<(String, String)>, AdapterError> {
             Value::String(s) => Ok((k.clone(), s.clone())),
             Value::Number(n) => Ok((k.clone(), n.to_string())),
             Value::Bool(b) => Ok((k.clone(), b.to_string())),
-            _ => Err(AdapterError::permanent(format!("pull param `{k}` must be a string, number or boolean"))),
+            _ => Err(AdapterError::permanent(format!(
+                "pull param `{k}` must be a string, number or boolean"
+            ))),
         })
         .collect()
 }
 
 fn parse_page(raw: &RawResponse) -> Result<PullPage, AdapterError> {
     let status = raw.status.as_u16();
-    let malformed = |what: &str| AdapterError::permanent(format!("partner page is malformed: {what}")).with_status(status);
-    let json = raw.json.as_ref().ok_or_else(|| malformed("body is not JSON"))?;
+    let malformed = |what: &str| {
+        AdapterError::permanent(format!("partner page is malformed: {what}")).with_status(status)
+    };
+    let json = raw
+        .json
+        .as_ref()
+        .ok_or_else(|| malformed("body is not JSON"))?;
     let records = match json.get("data") {
         Some(Value::Array(items)) => items.clone(),
         Some(_) => return Err(malformed("`data` is not an array")),
@@ -317,7 +370,10 @@ fn parse_page(raw: &RawResponse) -> Result<PullPage, AdapterError> {
         Some(Value::Number(n)) => Some(n.to_string()),
         Some(_) => return Err(malformed("`next_cursor` is not a string")),
     };
-    Ok(PullPage { records, next_cursor })
+    Ok(PullPage {
+        records,
+        next_cursor,
+    })
 }
 
 #[async_trait]
@@ -339,19 +395,32 @@ impl Adapter for HttpAdapter {
             log_body: None,
             idempotency_key: None,
         };
-        self.exchange(ctx, out, |raw| if raw.status.is_success() { Ok(()) } else { Err(status_error(raw)) }).await
+        self.exchange(ctx, out, |raw| {
+            if raw.status.is_success() {
+                Ok(())
+            } else {
+                Err(status_error(raw))
+            }
+        })
+        .await
     }
 
-    async fn push(&self, ctx: &AdapterContext, doc: &OutboundDocument) -> Result<PushReceipt, AdapterError> {
+    async fn push(
+        &self,
+        ctx: &AdapterContext,
+        doc: &OutboundDocument,
+    ) -> Result<PushReceipt, AdapterError> {
         let (body, log_body) = match &doc.payload {
             Payload::Json { body } => {
-                let bytes = serde_json::to_vec(body)
-                    .map_err(|e| AdapterError::permanent(format!("cannot encode the document as JSON: {e}")))?;
+                let bytes = serde_json::to_vec(body).map_err(|e| {
+                    AdapterError::permanent(format!("cannot encode the document as JSON: {e}"))
+                })?;
                 (("application/json".to_owned(), bytes), body.clone())
             }
-            Payload::Text { content_type, body } => {
-                ((content_type.clone(), body.as_bytes().to_vec()), Value::String(body.clone()))
-            }
+            Payload::Text { content_type, body } => (
+                (content_type.clone(), body.as_bytes().to_vec()),
+                Value::String(body.clone()),
+            ),
         };
         let out = Outgoing {
             event: format!("{}.push", doc.document),
@@ -370,14 +439,25 @@ impl Adapter for HttpAdapter {
                 .get(REPLAYED_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-            Ok(PushReceipt { status: raw.status.as_u16(), external_id: external_id(raw.json.as_ref()), duplicate })
+            Ok(PushReceipt {
+                status: raw.status.as_u16(),
+                external_id: external_id(raw.json.as_ref()),
+                duplicate,
+            })
         })
         .await
     }
 
-    async fn pull(&self, ctx: &AdapterContext, request: &PullRequest) -> Result<PullPage, AdapterError> {
+    async fn pull(
+        &self,
+        ctx: &AdapterContext,
+        request: &PullRequest,
+    ) -> Result<PullPage, AdapterError> {
         let Some(base) = &self.config.pull_url else {
-            return Err(AdapterError::permanent(format!("partner `{}` has no pull_path configured", self.partner)));
+            return Err(AdapterError::permanent(format!(
+                "partner `{}` has no pull_path configured",
+                self.partner
+            )));
         };
         let mut url = base.clone();
         {
@@ -401,6 +481,13 @@ impl Adapter for HttpAdapter {
             log_body: None,
             idempotency_key: None,
         };
-        self.exchange(ctx, out, |raw| if raw.status.is_success() { parse_page(raw) } else { Err(status_error(raw)) }).await
+        self.exchange(ctx, out, |raw| {
+            if raw.status.is_success() {
+                parse_page(raw)
+            } else {
+                Err(status_error(raw))
+            }
+        })
+        .await
     }
 }

@@ -22,7 +22,13 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 pub const MAX_TIMEOUT_MS: u64 = 300_000;
 
 /// Headers the adapter sets itself; a static header may not override them.
-const RESERVED_HEADERS: &[&str] = &["authorization", "content-type", "content-length", "host", "x-correlation-id"];
+const RESERVED_HEADERS: &[&str] = &[
+    "authorization",
+    "content-type",
+    "content-length",
+    "host",
+    "x-correlation-id",
+];
 
 /// The config section as written by the operator.
 #[derive(Clone, Deserialize, PartialEq)]
@@ -116,7 +122,10 @@ pub enum AuthConfig {
     /// `Authorization: Bearer <token>`.
     Bearer { token_ref: String },
     /// `Authorization: Basic base64(username:password)`.
-    Basic { username: String, password_ref: String },
+    Basic {
+        username: String,
+        password_ref: String,
+    },
     /// A custom header such as `X-Api-Key: <value>`.
     Header { name: String, value_ref: String },
 }
@@ -125,15 +134,23 @@ impl fmt::Debug for AuthConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AuthConfig::None => f.write_str("None"),
-            AuthConfig::Bearer { token_ref } => f.debug_struct("Bearer").field("token_ref", &redact_ref(token_ref)).finish(),
-            AuthConfig::Basic { username, password_ref } => f
+            AuthConfig::Bearer { token_ref } => f
+                .debug_struct("Bearer")
+                .field("token_ref", &redact_ref(token_ref))
+                .finish(),
+            AuthConfig::Basic {
+                username,
+                password_ref,
+            } => f
                 .debug_struct("Basic")
                 .field("username", username)
                 .field("password_ref", &redact_ref(password_ref))
                 .finish(),
-            AuthConfig::Header { name, value_ref } => {
-                f.debug_struct("Header").field("name", name).field("value_ref", &redact_ref(value_ref)).finish()
-            }
+            AuthConfig::Header { name, value_ref } => f
+                .debug_struct("Header")
+                .field("name", name)
+                .field("value_ref", &redact_ref(value_ref))
+                .finish(),
         }
     }
 }
@@ -189,23 +206,40 @@ struct Problem<'a> {
 
 impl Problem<'_> {
     fn at(&self, field: &str, message: impl fmt::Display) -> ConfigError {
-        ConfigError { partner: self.partner.to_string(), message: format!("{field}: {message}") }
+        ConfigError {
+            partner: self.partner.to_string(),
+            message: format!("{field}: {message}"),
+        }
     }
 }
 
 impl HttpAdapterConfig {
     /// Parse the partner's section strictly: unknown keys are errors naming the key and where.
-    pub fn from_json(partner: &PartnerName, value: &serde_json::Value) -> Result<Self, ConfigError> {
+    pub fn from_json(
+        partner: &PartnerName,
+        value: &serde_json::Value,
+    ) -> Result<Self, ConfigError> {
         serde_path_to_error::deserialize(value).map_err(|e| {
             let path = e.path().to_string();
             let message = e.into_inner().to_string();
-            let message = if path == "." { message } else { format!("{path}: {message}") };
-            ConfigError { partner: partner.to_string(), message: format!("http adapter config: {message}") }
+            let message = if path == "." {
+                message
+            } else {
+                format!("{path}: {message}")
+            };
+            ConfigError {
+                partner: partner.to_string(),
+                message: format!("http adapter config: {message}"),
+            }
         })
     }
 
     /// Check every field and resolve credentials. Pure apart from the resolver.
-    pub fn validate(&self, partner: &PartnerName, secrets: &dyn SecretResolver) -> Result<ValidatedConfig, ConfigError> {
+    pub fn validate(
+        &self,
+        partner: &PartnerName,
+        secrets: &dyn SecretResolver,
+    ) -> Result<ValidatedConfig, ConfigError> {
         let p = Problem { partner };
         if let Some(kind) = &self.kind {
             if kind != "http" {
@@ -221,13 +255,27 @@ impl HttpAdapterConfig {
         let health_url = join(&base_url, &self.health_path).map_err(|m| p.at("health_path", m))?;
 
         if self.timeout_ms == 0 || self.timeout_ms > MAX_TIMEOUT_MS {
-            return Err(p.at("timeout_ms", format!("must be between 1 and {MAX_TIMEOUT_MS}, found {}", self.timeout_ms)));
+            return Err(p.at(
+                "timeout_ms",
+                format!(
+                    "must be between 1 and {MAX_TIMEOUT_MS}, found {}",
+                    self.timeout_ms
+                ),
+            ));
         }
 
         let idempotency_header = HeaderName::from_bytes(self.idempotency_header.as_bytes())
-            .map_err(|_| p.at("idempotency_header", format!("`{}` is not a valid header name", self.idempotency_header)))?;
+            .map_err(|_| {
+                p.at(
+                    "idempotency_header",
+                    format!("`{}` is not a valid header name", self.idempotency_header),
+                )
+            })?;
         if RESERVED_HEADERS.contains(&idempotency_header.as_str()) {
-            return Err(p.at("idempotency_header", format!("`{idempotency_header}` is set by the adapter itself")));
+            return Err(p.at(
+                "idempotency_header",
+                format!("`{idempotency_header}` is set by the adapter itself"),
+            ));
         }
 
         let auth = resolve_auth(&self.auth, secrets, &p)?;
@@ -235,14 +283,19 @@ impl HttpAdapterConfig {
         let mut headers = HeaderMap::new();
         for (name, value) in &self.headers {
             let field = format!("headers.{name}");
-            let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| p.at(&field, "not a valid header name"))?;
+            let header = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| p.at(&field, "not a valid header name"))?;
             if RESERVED_HEADERS.contains(&header.as_str()) || header == idempotency_header {
-                return Err(p.at(&field, "this header is set by the adapter itself (use `auth` for credentials)"));
+                return Err(p.at(
+                    &field,
+                    "this header is set by the adapter itself (use `auth` for credentials)",
+                ));
             }
             if auth.header().is_some_and(|(n, _)| *n == header) {
                 return Err(p.at(&field, "this header is the auth header"));
             }
-            let mut value = HeaderValue::from_str(value).map_err(|_| p.at(&field, "value has characters not allowed in a header"))?;
+            let mut value = HeaderValue::from_str(value)
+                .map_err(|_| p.at(&field, "value has characters not allowed in a header"))?;
             value.set_sensitive(true);
             headers.insert(header, value);
         }
@@ -264,7 +317,10 @@ impl HttpAdapterConfig {
 fn parse_base_url(raw: &str) -> Result<Url, String> {
     let url = Url::parse(raw).map_err(|e| format!("`{raw}` is not a valid URL ({e})"))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("scheme must be http or https, found `{}`", url.scheme()));
+        return Err(format!(
+            "scheme must be http or https, found `{}`",
+            url.scheme()
+        ));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err("the URL has no host".to_owned());
@@ -292,49 +348,93 @@ fn join(base: &Url, path: &str) -> Result<Url, String> {
     Url::parse(&joined).map_err(|e| format!("`{path}` does not make a valid URL ({e})"))
 }
 
-fn resolve(secrets: &dyn SecretResolver, reference: &str, field: &str, p: &Problem<'_>) -> Result<Secret, ConfigError> {
+fn resolve(
+    secrets: &dyn SecretResolver,
+    reference: &str,
+    field: &str,
+    p: &Problem<'_>,
+) -> Result<Secret, ConfigError> {
     if reference.trim().is_empty() {
         return Err(p.at(field, "credential reference is empty"));
     }
-    let value = secrets.resolve(reference).map_err(|e| p.at(field, format!("cannot resolve `{}`: {}", redact_ref(reference), e.message)))?;
+    let value = secrets.resolve(reference).map_err(|e| {
+        // The resolver may echo the reference, which could be a pasted credential.
+        let reason = e.message.replace(reference, redact_ref(reference));
+        p.at(
+            field,
+            format!("cannot resolve `{}`: {reason}", redact_ref(reference)),
+        )
+    })?;
     if value.is_empty() {
-        return Err(p.at(field, format!("`{}` resolved to an empty value", redact_ref(reference))));
+        return Err(p.at(
+            field,
+            format!("`{}` resolved to an empty value", redact_ref(reference)),
+        ));
     }
     Ok(Secret::new(value))
 }
 
 fn sensitive(value: String, field: &str, p: &Problem<'_>) -> Result<HeaderValue, ConfigError> {
-    let mut v = HeaderValue::try_from(value).map_err(|_| p.at(field, "the credential has characters not allowed in a header"))?;
+    let mut v = HeaderValue::try_from(value).map_err(|_| {
+        p.at(
+            field,
+            "the credential has characters not allowed in a header",
+        )
+    })?;
     v.set_sensitive(true);
     Ok(v)
 }
 
-fn resolve_auth(auth: &AuthConfig, secrets: &dyn SecretResolver, p: &Problem<'_>) -> Result<ResolvedAuth, ConfigError> {
+fn resolve_auth(
+    auth: &AuthConfig,
+    secrets: &dyn SecretResolver,
+    p: &Problem<'_>,
+) -> Result<ResolvedAuth, ConfigError> {
     let authorization = reqwest::header::AUTHORIZATION;
     match auth {
-        AuthConfig::None => Ok(ResolvedAuth { header: None, secret: None }),
+        AuthConfig::None => Ok(ResolvedAuth {
+            header: None,
+            secret: None,
+        }),
         AuthConfig::Bearer { token_ref } => {
             let token = resolve(secrets, token_ref, "auth.token_ref", p)?;
             let value = sensitive(format!("Bearer {}", token.expose()), "auth.token_ref", p)?;
-            Ok(ResolvedAuth { header: Some((authorization, value)), secret: Some(token) })
+            Ok(ResolvedAuth {
+                header: Some((authorization, value)),
+                secret: Some(token),
+            })
         }
-        AuthConfig::Basic { username, password_ref } => {
+        AuthConfig::Basic {
+            username,
+            password_ref,
+        } => {
             if username.contains(':') {
                 return Err(p.at("auth.username", "may not contain `:` (RFC 7617)"));
             }
             let password = resolve(secrets, password_ref, "auth.password_ref", p)?;
-            let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{}", password.expose()));
+            let encoded = base64::engine::general_purpose::STANDARD
+                .encode(format!("{username}:{}", password.expose()));
             let value = sensitive(format!("Basic {encoded}"), "auth.password_ref", p)?;
-            Ok(ResolvedAuth { header: Some((authorization, value)), secret: Some(password) })
+            Ok(ResolvedAuth {
+                header: Some((authorization, value)),
+                secret: Some(password),
+            })
         }
         AuthConfig::Header { name, value_ref } => {
-            let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| p.at("auth.name", format!("`{name}` is not a valid header name")))?;
+            let header = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| p.at("auth.name", format!("`{name}` is not a valid header name")))?;
             if RESERVED_HEADERS.contains(&header.as_str()) && header != authorization {
-                return Err(p.at("auth.name", format!("`{header}` is set by the adapter itself")));
+                return Err(p.at(
+                    "auth.name",
+                    format!("`{header}` is set by the adapter itself"),
+                ));
             }
             let secret = resolve(secrets, value_ref, "auth.value_ref", p)?;
             let value = sensitive(secret.expose().to_owned(), "auth.value_ref", p)?;
-            Ok(ResolvedAuth { header: Some((header, value)), secret: Some(secret) })
+            Ok(ResolvedAuth {
+                header: Some((header, value)),
+                secret: Some(secret),
+            })
         }
     }
 }

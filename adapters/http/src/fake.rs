@@ -109,11 +109,24 @@ pub struct Delivery {
     pub method: String,
     pub idempotency_key: Option<String>,
     pub correlation_id: Option<String>,
+    /// Request headers as received (names lowercase), so tests can check auth and static
+    /// headers; this is a test fake, keeping the credential here is the point.
+    pub headers: Vec<(String, String)>,
     /// The body parsed as JSON (`Value::String` with the raw text when it is not JSON).
     pub body: Value,
     pub received_at: SystemTime,
     pub status: u16,
     pub outcome: DeliveryOutcome,
+}
+
+impl Delivery {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// A document whose effect was applied.
@@ -158,19 +171,26 @@ struct TokenBucket {
 
 impl TokenBucket {
     fn new(limit: RateLimit) -> Self {
-        Self { limit, tokens: f64::from(limit.burst), last: Instant::now() }
+        Self {
+            limit,
+            tokens: f64::from(limit.burst),
+            last: Instant::now(),
+        }
     }
 
     /// Take one token, or say how long until one is available.
     fn take(&mut self, now: Instant) -> Result<(), Duration> {
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         self.last = now;
-        self.tokens = (self.tokens + elapsed * self.limit.per_second).min(f64::from(self.limit.burst));
+        self.tokens =
+            (self.tokens + elapsed * self.limit.per_second).min(f64::from(self.limit.burst));
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             Ok(())
         } else if self.limit.per_second > 0.0 {
-            Err(Duration::from_secs_f64((1.0 - self.tokens) / self.limit.per_second))
+            Err(Duration::from_secs_f64(
+                (1.0 - self.tokens) / self.limit.per_second,
+            ))
         } else {
             Err(Duration::from_secs(60))
         }
@@ -240,7 +260,10 @@ impl FakePartner {
             }),
         });
         let router = Router::new()
-            .route(DOCUMENTS_PATH, get(list_documents).post(push_document).put(push_document))
+            .route(
+                DOCUMENTS_PATH,
+                get(list_documents).post(push_document).put(push_document),
+            )
             .route(HEALTH_PATH, get(health))
             .with_state(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
@@ -252,7 +275,13 @@ impl FakePartner {
                 tracing::warn!(error = %e, "fake partner stopped with an error");
             }
         });
-        Ok(Self { base_url: format!("http://{addr}"), addr, shared, shutdown: Some(tx), task: Some(task) })
+        Ok(Self {
+            base_url: format!("http://{addr}"),
+            addr,
+            shared,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
     }
 
     /// `http://127.0.0.1:PORT`, without a trailing slash.
@@ -271,7 +300,14 @@ impl FakePartner {
     /// Answer the next `n` pushes with `status` (e.g. 503), then behave normally.
     pub fn fail_next(&self, n: u32, status: u16) {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-        self.shared.lock().plan = if n == 0 { Plan::Normal } else { Plan::FailNext { remaining: n, status } };
+        self.shared.lock().plan = if n == 0 {
+            Plan::Normal
+        } else {
+            Plan::FailNext {
+                remaining: n,
+                status,
+            }
+        };
     }
 
     /// Answer every push with `status` until [`FakePartner::fix`] (e.g. 422 for a partner that
@@ -283,12 +319,16 @@ impl FakePartner {
 
     /// Answer every push with 429 and `Retry-After: <secs>` until fixed.
     pub fn throttle(&self, retry_after_secs: u64) {
-        self.shared.lock().plan = Plan::Throttle { retry_after: retry_after_secs.to_string() };
+        self.shared.lock().plan = Plan::Throttle {
+            retry_after: retry_after_secs.to_string(),
+        };
     }
 
     /// Answer every push with 429 and `Retry-After: <HTTP-date>` until fixed.
     pub fn throttle_until(&self, until: SystemTime) {
-        self.shared.lock().plan = Plan::Throttle { retry_after: httpdate::fmt_http_date(until) };
+        self.shared.lock().plan = Plan::Throttle {
+            retry_after: httpdate::fmt_http_date(until),
+        };
     }
 
     /// Back to normal behaviour (the rate limit, if configured, stays).
@@ -321,7 +361,12 @@ impl FakePartner {
     /// How many times the effect for `key` was applied (0 or 1 for a correct partner; the crash
     /// test asserts it through this rather than trusting the fake's design).
     pub fn times_applied(&self, key: &str) -> usize {
-        self.shared.lock().applied.iter().filter(|d| d.idempotency_key == key).count()
+        self.shared
+            .lock()
+            .applied
+            .iter()
+            .filter(|d| d.idempotency_key == key)
+            .count()
     }
 
     /// Deliveries per idempotency key (any outcome), to report redeliveries.
@@ -353,7 +398,10 @@ impl FakePartner {
         if let Some(task) = self.task.take() {
             // Keep-alive connections can hold a graceful shutdown open; do not wait for them.
             let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(1), task).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(1), task)
+                .await
+                .is_err()
+            {
                 abort.abort();
             }
         }
@@ -371,7 +419,15 @@ impl Drop for FakePartner {
     }
 }
 
-fn error_response(status: StatusCode, code: &str, message: impl Into<String>, details: Option<Value>) -> Response {
+/// An error answer, boxed so the `Result`s carrying it stay small.
+type Refusal = Box<Response>;
+
+fn error_response(
+    status: StatusCode,
+    code: &str,
+    message: impl Into<String>,
+    details: Option<Value>,
+) -> Response {
     let body = json!({"error": {"code": code, "message": message.into(), "details": details}});
     (status, axum::Json(body)).into_response()
 }
@@ -386,7 +442,10 @@ fn throttled(retry_after: &str, message: &str) -> Response {
 
 fn plan_failure(status: StatusCode) -> Response {
     let (code, message) = match status.as_u16() {
-        500..=599 => ("service_unavailable", "the service is temporarily unavailable"),
+        500..=599 => (
+            "service_unavailable",
+            "the service is temporarily unavailable",
+        ),
         422 => ("unprocessable", "the document was rejected by the partner"),
         401 => ("unauthorized", "the credentials were refused"),
         403 => ("forbidden", "not allowed"),
@@ -399,37 +458,43 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn check_auth(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
-    let Some(token) = &shared.token else { return Ok(()) };
+fn check_auth(shared: &Shared, headers: &HeaderMap) -> Result<(), Refusal> {
+    let Some(token) = &shared.token else {
+        return Ok(());
+    };
     let refuse = |message: &str| {
         let mut r = error_response(StatusCode::UNAUTHORIZED, "unauthorized", message, None);
-        r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         r
     };
     match header_str(headers, header::AUTHORIZATION.as_str()) {
-        None => Err(refuse("missing bearer token")),
+        None => Err(Box::new(refuse("missing bearer token"))),
         Some(value) => match value.strip_prefix("Bearer ") {
             Some(presented) if presented == token => Ok(()),
-            _ => Err(refuse("invalid bearer token")),
+            _ => Err(Box::new(refuse("invalid bearer token"))),
         },
     }
 }
 
 /// Rate limit and failure plan, in that order (a throttled client never reaches the service).
-fn check_gate(inner: &mut Inner) -> Result<(), Response> {
+fn check_gate(inner: &mut Inner) -> Result<(), Refusal> {
     if let Some(bucket) = &mut inner.bucket {
         if let Err(wait) = bucket.take(Instant::now()) {
             inner.stats.throttled += 1;
             let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
-            return Err(throttled(&secs.to_string(), "rate limit exceeded"));
+            return Err(Box::new(throttled(
+                &secs.to_string(),
+                "rate limit exceeded",
+            )));
         }
     }
     match &mut inner.plan {
         Plan::Normal => Ok(()),
-        Plan::Always { status } => Err(plan_failure(*status)),
+        Plan::Always { status } => Err(Box::new(plan_failure(*status))),
         Plan::Throttle { retry_after } => {
             inner.stats.throttled += 1;
-            Err(throttled(retry_after, "too many requests"))
+            Err(Box::new(throttled(retry_after, "too many requests")))
         }
         Plan::FailNext { remaining, status } => {
             let status = *status;
@@ -437,49 +502,64 @@ fn check_gate(inner: &mut Inner) -> Result<(), Response> {
             if *remaining == 0 {
                 inner.plan = Plan::Normal;
             }
-            Err(plan_failure(status))
+            Err(Box::new(plan_failure(status)))
         }
     }
 }
 
 fn unix_ms(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// Checks that need no shared state: idempotency header, content type, body shape, required
 /// fields. Returns the key and the parsed document.
-fn validate(shared: &Shared, headers: &HeaderMap, body: &Value, body_error: Option<&str>) -> Result<String, Response> {
+fn validate(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &Value,
+    body_error: Option<&str>,
+) -> Result<String, Refusal> {
     let key = match header_str(headers, IDEMPOTENCY_HEADER) {
         Some(k) if !k.trim().is_empty() => k.to_owned(),
         _ => {
-            return Err(error_response(
+            return Err(Box::new(error_response(
                 StatusCode::BAD_REQUEST,
                 "idempotency_key_required",
                 "the Idempotency-Key header is required",
                 None,
-            ))
+            )))
         }
     };
-    let json_type = header_str(headers, header::CONTENT_TYPE.as_str())
-        .is_some_and(|t| t.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+    let json_type = header_str(headers, header::CONTENT_TYPE.as_str()).is_some_and(|t| {
+        t.split(';')
+            .next()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+    });
     if !json_type {
-        return Err(error_response(
+        return Err(Box::new(error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             "documents must be sent as application/json",
             None,
-        ));
+        )));
     }
     if let Some(e) = body_error {
-        return Err(error_response(StatusCode::BAD_REQUEST, "invalid_json", format!("body is not valid JSON: {e}"), None));
+        return Err(Box::new(error_response(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("body is not valid JSON: {e}"),
+            None,
+        )));
     }
     let Some(object) = body.as_object() else {
-        return Err(error_response(
+        return Err(Box::new(error_response(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_document",
             "the document must be a JSON object",
             None,
-        ));
+        )));
     };
     let missing: Vec<&str> = shared
         .required_fields
@@ -488,17 +568,22 @@ fn validate(shared: &Shared, headers: &HeaderMap, body: &Value, body_error: Opti
         .map(String::as_str)
         .collect();
     if !missing.is_empty() {
-        return Err(error_response(
+        return Err(Box::new(error_response(
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
             format!("missing required fields: {}", missing.join(", ")),
             Some(json!({ "missing": missing })),
-        ));
+        )));
     }
     Ok(key)
 }
 
-async fn push_document(State(shared): State<Arc<Shared>>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
+async fn push_document(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let latency = shared.lock().latency;
     if let Some(latency) = latency {
         tokio::time::sleep(latency).await;
@@ -507,14 +592,26 @@ async fn push_document(State(shared): State<Arc<Shared>>, method: Method, header
     // Parse outside the lock: it is the most expensive step.
     let (body, body_error) = match serde_json::from_slice::<Value>(&body) {
         Ok(v) => (v, None),
-        Err(e) => (Value::String(String::from_utf8_lossy(&body).into_owned()), Some(e.to_string())),
+        Err(e) => (
+            Value::String(String::from_utf8_lossy(&body).into_owned()),
+            Some(e.to_string()),
+        ),
     };
     let raw_key = header_str(&headers, IDEMPOTENCY_HEADER).map(str::to_owned);
     let correlation_id = header_str(&headers, "x-correlation-id").map(str::to_owned);
+    let header_list: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
 
     let mut inner = shared.lock();
     let inner = &mut *inner;
-    let decided: Result<(String, Option<StoredResponse>), Response> = check_auth(&shared, &headers)
+    let decided: Result<(String, Option<StoredResponse>), Refusal> = check_auth(&shared, &headers)
         .and_then(|()| check_gate(inner))
         .and_then(|()| validate(&shared, &headers, &body, body_error.as_deref()))
         .map(|key| {
@@ -523,7 +620,7 @@ async fn push_document(State(shared): State<Arc<Shared>>, method: Method, header
         });
 
     let (response, outcome) = match decided {
-        Err(response) => (response, DeliveryOutcome::Rejected),
+        Err(response) => (*response, DeliveryOutcome::Rejected),
         Ok((_, Some(stored))) if stored.request != body => (
             error_response(
                 StatusCode::CONFLICT,
@@ -535,12 +632,17 @@ async fn push_document(State(shared): State<Arc<Shared>>, method: Method, header
         ),
         Ok((_, Some(stored))) => {
             let mut r = (stored.status, axum::Json(stored.body)).into_response();
-            r.headers_mut().insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+            r.headers_mut()
+                .insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
             (r, DeliveryOutcome::Replayed)
         }
         Ok((key, None)) => {
             let id = format!("doc_{:06}", inner.applied.len() + 1);
-            let status = if method == Method::PUT { StatusCode::OK } else { StatusCode::CREATED };
+            let status = if method == Method::PUT {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
             let response_body = json!({"id": id, "status": "accepted", "idempotency_key": key});
             inner.applied.push(AppliedDocument {
                 id,
@@ -548,11 +650,19 @@ async fn push_document(State(shared): State<Arc<Shared>>, method: Method, header
                 body: body.clone(),
                 applied_at: received_at,
             });
-            inner
-                .by_key
-                .insert(key, StoredResponse { status, body: response_body.clone(), request: body.clone() });
+            inner.by_key.insert(
+                key,
+                StoredResponse {
+                    status,
+                    body: response_body.clone(),
+                    request: body.clone(),
+                },
+            );
             inner.stats.applied += 1;
-            ((status, axum::Json(response_body)).into_response(), DeliveryOutcome::Applied)
+            (
+                (status, axum::Json(response_body)).into_response(),
+                DeliveryOutcome::Applied,
+            )
         }
     };
     inner.stats.deliveries += 1;
@@ -565,6 +675,7 @@ async fn push_document(State(shared): State<Arc<Shared>>, method: Method, header
         method: method.to_string(),
         idempotency_key: raw_key,
         correlation_id,
+        headers: header_list,
         body,
         received_at,
         status: response.status().as_u16(),
@@ -580,27 +691,45 @@ struct ListQuery {
 }
 
 /// Cursors are opaque to clients; here `o<offset>` into the applied list.
-fn parse_cursor(cursor: Option<&str>) -> Result<usize, Response> {
+fn parse_cursor(cursor: Option<&str>) -> Result<usize, Refusal> {
     match cursor {
         None | Some("") => Ok(0),
         Some(c) => c
             .strip_prefix('o')
             .and_then(|n| n.parse().ok())
-            .ok_or_else(|| error_response(StatusCode::BAD_REQUEST, "invalid_cursor", format!("cursor `{c}` is not valid"), None)),
+            .ok_or_else(|| {
+                Box::new(error_response(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_cursor",
+                    format!("cursor `{c}` is not valid"),
+                    None,
+                ))
+            }),
     }
 }
 
-async fn list_documents(State(shared): State<Arc<Shared>>, headers: HeaderMap, query: Result<Query<ListQuery>, QueryRejection>) -> Response {
+async fn list_documents(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Response {
     let latency = shared.lock().latency;
     if let Some(latency) = latency {
         tokio::time::sleep(latency).await;
     }
     if let Err(r) = check_auth(&shared, &headers) {
-        return r;
+        return *r;
     }
     let query = match query {
         Ok(Query(q)) => q,
-        Err(e) => return error_response(StatusCode::BAD_REQUEST, "invalid_query", e.body_text(), None),
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                e.body_text(),
+                None,
+            )
+        }
     };
     let limit = match query.limit.as_deref().map(str::parse::<usize>) {
         None => DEFAULT_PAGE_SIZE,
@@ -616,7 +745,7 @@ async fn list_documents(State(shared): State<Arc<Shared>>, headers: HeaderMap, q
     };
     let offset = match parse_cursor(query.cursor.as_deref()) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut inner = shared.lock();
     if let Some(bucket) = &mut inner.bucket {
@@ -659,7 +788,10 @@ mod tests {
 
     #[test]
     fn bucket_allows_burst_then_refuses_with_wait() {
-        let mut b = TokenBucket::new(RateLimit { burst: 2, per_second: 4.0 });
+        let mut b = TokenBucket::new(RateLimit {
+            burst: 2,
+            per_second: 4.0,
+        });
         let t = b.last;
         assert!(b.take(t).is_ok());
         assert!(b.take(t).is_ok());

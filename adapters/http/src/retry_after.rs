@@ -23,8 +23,14 @@ mod tests {
 
     #[test]
     fn delta_seconds() {
-        assert_eq!(parse_retry_after("120", SystemTime::now()), Some(Duration::from_secs(120)));
-        assert_eq!(parse_retry_after(" 0 ", SystemTime::now()), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("120", SystemTime::now()),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after(" 0 ", SystemTime::now()),
+            Some(Duration::ZERO)
+        );
     }
 
     #[test]
@@ -32,15 +38,24 @@ mod tests {
         // 1994-11-06T08:49:37Z, 37 seconds before the date below.
         let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:00 GMT").unwrap();
         let expected = Some(Duration::from_secs(37));
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now), expected);
-        assert_eq!(parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", now), expected);
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
+            expected
+        );
+        assert_eq!(
+            parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", now),
+            expected
+        );
         assert_eq!(parse_retry_after("Sun Nov  6 08:49:37 1994", now), expected);
     }
 
     #[test]
     fn past_dates_mean_now_and_garbage_is_ignored() {
         let now = SystemTime::now();
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-5", now), None);
         assert_eq!(parse_retry_after("", now), None);

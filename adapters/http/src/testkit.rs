@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use switchyard_core::adapter::{AdapterContext, ConfigError, Exchange, ExchangeSink, SecretResolver};
+use switchyard_core::adapter::{
+    AdapterContext, ConfigError, Exchange, ExchangeSink, SecretResolver,
+};
 use switchyard_core::ids::OrgId;
 
 /// Keeps every exchange in memory.
@@ -65,10 +67,13 @@ impl MapSecrets {
 
 impl SecretResolver for MapSecrets {
     fn resolve(&self, reference: &str) -> Result<String, ConfigError> {
-        self.values.get(reference).cloned().ok_or_else(|| ConfigError {
-            partner: String::new(),
-            message: format!("no secret named `{reference}`"),
-        })
+        self.values
+            .get(reference)
+            .cloned()
+            .ok_or_else(|| ConfigError {
+                partner: String::new(),
+                message: format!("no secret named `{reference}`"),
+            })
     }
 }
 
