@@ -84,6 +84,8 @@ pub struct Interchange {
     pub first_index: usize,
     /// Whether an `UNA` service string advice was present (it is not counted as a segment).
     pub una: bool,
+    /// 1-based line of `raw[0]` in the source.
+    pub line: usize,
     pub header: Header,
     pub groups: Vec<Group>,
     /// Whether the trailer (IEA / UNZ) was found.
@@ -96,6 +98,12 @@ impl Interchange {
     pub fn segment(&self, i: usize) -> Segment<'_> {
         let s = self.segments[i];
         Segment { bytes: &self.raw[s.start..s.end], delims: &self.delimiters, index: self.first_index + i, offset: self.offset + s.start as u64 }
+    }
+
+    /// 1-based line in the source of a byte offset inside this interchange.
+    pub fn line_of(&self, offset: u64) -> usize {
+        let rel = (offset.saturating_sub(self.offset) as usize).min(self.raw.len());
+        self.line + memchr::memchr_iter(b'\n', &self.raw[..rel]).count()
     }
 
     pub fn len(&self) -> usize {

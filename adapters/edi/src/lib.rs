@@ -13,6 +13,7 @@
 //! * [`cli`]: `switchyard edi parse|validate|ack`.
 
 pub mod ack;
+pub mod cli;
 pub mod generate;
 pub mod interchange;
 pub mod partner;

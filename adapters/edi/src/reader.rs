@@ -37,6 +37,8 @@ pub struct InterchangeReader<R> {
     pending: Vec<Issue>,
     /// (sender, control number) of interchanges already read, for duplicate detection.
     seen: HashSet<(String, String)>,
+    /// 0-based line number of `buf[0]`.
+    line: usize,
 }
 
 fn is_ws(b: u8) -> bool {
@@ -45,7 +47,7 @@ fn is_ws(b: u8) -> bool {
 
 impl<R: BufRead> InterchangeReader<R> {
     pub fn new(src: R) -> Self {
-        InterchangeReader { src, buf: Vec::with_capacity(CHUNK), base: 0, eof: false, at_start: true, seg_count: 0, pending: Vec::new(), seen: HashSet::new() }
+        InterchangeReader { src, buf: Vec::with_capacity(CHUNK), base: 0, eof: false, at_start: true, seg_count: 0, pending: Vec::new(), seen: HashSet::new(), line: 0 }
     }
 
     /// Appends more input to `buf`; returns false at end of input.
@@ -70,8 +72,9 @@ impl<R: BufRead> InterchangeReader<R> {
         Ok(true)
     }
 
-    /// Drops the first `n` bytes of `buf`.
+    /// Drops the first `n` bytes of `buf`, counting the lines they end.
     fn consume(&mut self, n: usize) {
+        self.line += memchr::memchr_iter(b'\n', &self.buf[..n]).count();
         self.buf.drain(..n);
         self.base += n as u64;
     }
@@ -273,6 +276,7 @@ impl<R: BufRead> InterchangeReader<R> {
         };
         let raw = self.buf[..end].to_vec();
         let offset = self.base;
+        let line = self.line + 1;
         let first_index = self.seg_count + 1;
         self.seg_count += segments.len();
         self.consume(end);
@@ -293,6 +297,7 @@ impl<R: BufRead> InterchangeReader<R> {
             segments,
             first_index,
             una,
+            line,
             header: Header::default(),
             groups: Vec::new(),
             has_trailer: false,

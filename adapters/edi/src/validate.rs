@@ -96,6 +96,7 @@ fn validate_set(ic: &Interchange, tables: &Tables, g: usize, s: usize, out: &mut
         return false;
     };
     let mut ctx = SetCtx { ic, g: Some(g), s: Some(s), out, hl: HashMap::new(), hl_prev: 0, line_count: 0 };
+    let overrides = tables.overrides_for(&set.version);
     let mut m = Matcher::new(&spec.body);
     let range = set.range(ic.len());
     for i in range {
@@ -110,7 +111,7 @@ fn validate_set(ic: &Interchange, tables: &Tables, g: usize, s: usize, out: &mut
                     let (code, what) = if is_loop { (Code::LoopOverMax, "loop") } else { (Code::SegmentOverMaxUse, "segment") };
                     ctx.push(i, Some(&fed.loop_id), None, None, code, format!("{what} {name} occurs more than the {max} times allowed"));
                 }
-                if let Some(defs) = tables.segments.get(id) {
+                if let Some(defs) = overrides.and_then(|o| o.get(id)).or_else(|| tables.segments.get(id)) {
                     check_elements(&mut ctx, i, &seg, defs, &fed.loop_id);
                 }
                 set_specific(&mut ctx, spec, i, &seg);

@@ -1,10 +1,9 @@
 //! EDIFACT D96A and D01B tables for ORDERS, ORDRSP, DESADV, INVOIC and CONTRL (syntax 3/4
 //! service segments included).
 //!
-//! One dictionary serves both directories: where D01B widened an element (RFF 1154 an..70,
-//! QTY 6060 an..35, NAD 3251 an..17, BGM C106 instead of the simple 1004) the wider D01B form is
-//! used, because a D96A value is always valid against it; the cost is that a D96A document using
-//! the D01B widths is not flagged. Code lists are restricted only where the hub acts on the code
+//! One dictionary serves both directories; where D01B changed an element (RFF 1154 an..70,
+//! QTY 6060 an..35, NAD 3251 an..17, BGM C106 instead of the simple 1004) the D96A form is given
+//! as a `@D:96A` override. Code lists are restricted only where the hub acts on the code
 //! (message function, UNS section, CONTRL action codes).
 
 use super::{parse_tables, SpecError, Tables};
@@ -55,6 +54,11 @@ UCM = M an..14 | M C[M an..6; M an..3; M an..3; M an..2; C an..6; C an..6] | M a
 UCF = M an..14 | C C[M an..35; C an..4] | C C[M an..35; C an..4] | M an..3:4,7 | C an..3 | C an..3 | C C[M an..3; C n..3] | C an..3
 UCS = M n..6 | C an..3
 UCD = M an..3 | M C[M n..3; C n..3; C n..3]
+# D96A forms of the elements D01B widened.
+QTY@D:96A = M C[M an..3; M n..15; C an..3]
+RFF@D:96A = M C[M an..3; C an..35; C an..6; C an..35]
+BGM@D:96A = C C[C an..3; C an..3; C an..3; C an..35] | C an..35 | C an..3 | C an..3
+NAD@D:96A = M an..3 | C C[M an..35; C an..3; C an..3] | C C[M an..35; C an..35; C an..35; C an..35; C an..35] | C C[M an..35; C an..35; C an..35; C an..35; C an..35; C an..3] | C C[M an..35; C an..35; C an..35; C an..35] | C an..35 | C an..9 | C an..9 | C an..3
 "#;
 
 const STRUCTURES: &str = r#"

@@ -8,6 +8,7 @@
 //!   syntax notes are not modelled), a type (`ID AN N0..N9 R DT TM` for X12; `an a n` for
 //!   EDIFACT), the length `MIN/MAX` (EDIFACT `..MAX` or fixed `3`) and optionally `:CODE,CODE`
 //!   for the code lists the hub acts on. A composite is `M C[ el ; el ]`.
+//! * a definition for one version only: `QTY@D:96A = ...` (overrides the shared one).
 //! * structure: `850/004010 = ST M1; BEG M1; [N1 O200: N1 M1; N3 O2]; SE M1` — a loop (segment
 //!   group) is `[NAME REQMAX: children]`, its first child is the trigger segment; `>1` is unbounded.
 //!
@@ -123,12 +124,19 @@ impl SetSpec {
 #[derive(Debug, Default)]
 pub struct Tables {
     pub segments: HashMap<String, Vec<Elem>>,
+    /// Version-specific segment definitions (`QTY@D:96A = ...`), keyed by version prefix.
+    pub overrides: Vec<(String, HashMap<String, Vec<Elem>>)>,
     pub sets: Vec<SetSpec>,
 }
 
 impl Tables {
     /// Finds the structure for `set_type` whose version is a prefix of `version`
     /// (`004010` matches `004010VICS`; `D:96A` matches `D:96A:UN`).
+    /// Segment overrides that apply to `version`, if any.
+    pub fn overrides_for(&self, version: &str) -> Option<&HashMap<String, Vec<Elem>>> {
+        self.overrides.iter().find(|(v, _)| version.starts_with(v.as_str())).map(|(_, m)| m)
+    }
+
     pub fn set(&self, set_type: &str, version: &str) -> Option<&SetSpec> {
         self.sets.iter().find(|s| s.set_type == set_type && version.starts_with(&s.version))
     }
@@ -147,7 +155,21 @@ pub fn parse_tables(segments: &str, structures: &str) -> Result<Tables, SpecErro
     for (n, line) in lines(segments) {
         let (id, rest) = line.split_once('=').ok_or_else(|| err(n, "missing '='"))?;
         let elems = rest.split('|').map(|e| parse_elem(e.trim()).map_err(|m| err(n, &m))).collect::<Result<Vec<_>, _>>()?;
-        t.segments.insert(id.trim().to_string(), elems);
+        match id.trim().split_once('@') {
+            Some((seg, version)) => {
+                let idx = match t.overrides.iter().position(|(v, _)| v == version) {
+                    Some(i) => i,
+                    None => {
+                        t.overrides.push((version.to_string(), HashMap::new()));
+                        t.overrides.len() - 1
+                    }
+                };
+                t.overrides[idx].1.insert(seg.to_string(), elems);
+            }
+            None => {
+                t.segments.insert(id.trim().to_string(), elems);
+            }
+        }
     }
     for (n, line) in lines(structures) {
         let (head, rest) = line.split_once('=').ok_or_else(|| err(n, "missing '='"))?;
