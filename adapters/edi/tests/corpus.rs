@@ -69,6 +69,7 @@ fn corpus_is_parsed_without_panics_and_agrees_with_the_oracle_majority() {
     let mut files = 0;
     let (mut agree, mut disagree, mut ties) = (0, Vec::new(), 0);
     let mut report = String::new();
+    let mut per_oracle = [0usize; 4];
     for line in manifest.lines().filter(|l| !l.starts_with('#') && !l.starts_with("file\t")) {
         let cols: Vec<&str> = line.split('\t').collect();
         let (file, oracles) = (cols[0], cols[cols.len() - 1]);
@@ -79,6 +80,11 @@ fn corpus_is_parsed_without_panics_and_agrees_with_the_oracle_majority() {
         report.push_str(&format!("{file}: ours={ours} oracles={oracles}\n"));
         for s in v.summary.iter().take(6) {
             report.push_str(&format!("    {s}\n"));
+        }
+        for (i, o) in oracles.split('/').enumerate().take(4) {
+            if matches!(o, "pass" | "parsed") == v.valid {
+                per_oracle[i] += 1;
+            }
         }
         match majority(oracles) {
             Some(m) if m == v.valid => agree += 1,
@@ -104,5 +110,23 @@ fn corpus_is_parsed_without_panics_and_agrees_with_the_oracle_majority() {
     println!("corpus: {files} files in manifest, {on_disk} on disk; agree with majority {agree}, disagree {} {:?}, ties {ties}", disagree.len(), disagree);
     assert_eq!(files, on_disk, "manifest and directory differ");
     assert!(files >= 72, "expected the 72-file corpus, found {files}");
-    assert!(agree >= 0, "floor");
+    println!("agreement per oracle (staedi, bots, pyx12|pydifact, node): {per_oracle:?} of {files}");
+    // Measured: 42 of the 52 files with a 3-1 or 4-0 majority agree; 20 files are 2-2 ties.
+    // The 10 disagreements, all deliberate:
+    // * edi.net/x12.810a.edi, x12.810b.edi: UTF-8 BOM, an 81-byte pretty-printed ISA and tab
+    //   indentation. Issue 4 asks for exactly these to be accepted with a warning; all four
+    //   oracles refuse the file outright.
+    // * ediengine/AckTest.edi: 940 warehouse orders, a set we do not validate (envelope only,
+    //   reported as a warning); the oracles find element errors inside the 940s (empty N901).
+    // * edifabric-edifact/EDIFACT_PurchaseOrder.txt and ..Invalid.txt: DTM format 718 with
+    //   "2002080120020831"; code 718 is CCYYMMDD-CCYYMMDD and the dash is missing. None of the
+    //   oracles checks DTM formats.
+    // * smooks/ORDERS_D.03B_Interchange.txt, staedi/EDIFACT_empty-segment-example.edi: D03B and
+    //   IATA PNRGOV, outside our tables (envelope only); the oracles reject their content.
+    // * staedi/x12_empty997.edi (997 without the mandatory AK1 and AK9), x12_invalid997.edi
+    //   (intentionally broken per its source: AK101 not a code, AK402 not numeric) and
+    //   x12_extraDelimiter997.edi (AK302/AK304 repetitions holding text): the oracles that pass
+    //   them check envelopes only; the 997 table says these are errors.
+    assert!(agree >= 42, "agreement with the oracle majority fell to {agree}");
+    assert!(disagree.len() <= 10, "more disagreements than the 10 explained: {disagree:?}");
 }
