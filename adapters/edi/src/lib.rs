@@ -20,6 +20,7 @@ pub mod partner;
 pub mod reader;
 pub mod spec;
 pub mod report;
+pub mod synth;
 pub mod syntax;
 pub mod validate;
 pub mod writer;
