@@ -21,7 +21,7 @@ use switchyard_core::model::Uom;
 /// Keys that make a table a rule (anything else is a nested target object).
 const VALUE_KEYS: &[&str] = &["from", "const", "concat", "expr", "sum", "count", "each", "default"];
 const STEP_KEYS: &[&str] =
-    &["trim", "upper", "lower", "pad", "substring", "split", "replace", "lookup", "type", "add", "sub", "mul", "div", "round", "convert", "one_of", "then", "uom"];
+    &["steps", "trim", "upper", "lower", "pad", "substring", "split", "replace", "lookup", "type", "add", "sub", "mul", "div", "round", "convert", "one_of", "then", "uom"];
 const PARAM_KEYS: &[&str] =
     &["sep", "of", "required", "unique", "keep_null", "when", "scale", "rounding", "decimal_comma", "as", "in_format", "out_format", "tz", "out_tz"];
 const EACH_KEYS: &[&str] = &["each", "filter", "group_by", "fields", "value", "when", "required"];
@@ -75,8 +75,8 @@ pub fn compile_str(text: &str, file: &Path, name: &str) -> Result<Mapping, Diagn
         Some(f) if f.as_table().is_some() => {
             let scope = Scope { src: src_shape.as_ref(), root_src: src_shape.as_ref(), in_group: false };
             let plan = cx.object(f, scope, tgt_shape.as_ref(), "", target.format.entity());
-            if target.format == Format::Csv || target.format == Format::JsonLines && false {
-                cx.check_flat(&plan, f.at);
+            if target.format == Format::Csv {
+                cx.check_flat(&plan);
             }
             plan
         }
@@ -357,7 +357,7 @@ impl<'t> Cx<'t> {
             }
             self.entry(&mut plan, &segs, e, scope, tgt, prefix);
         }
-        if let (Some(shape), Some(_)) = (tgt, entity.or(tgt.map(|_| Entity::Product))) {
+        if let Some(shape) = tgt {
             for req in shape.required_fields() {
                 if !plan.entries.iter().any(|(k, _)| k == req) {
                     let what = if prefix.is_empty() { entity.map(|e| e.name().to_string()).unwrap_or_default() } else { prefix.trim_end_matches('.').to_string() };
@@ -714,6 +714,28 @@ impl<'t> Cx<'t> {
                 "keep_null" => rule.keep_null = self.boolean(v, "keep_null"),
                 "when" => rule.when = self.cond(v, scope),
                 "sep" | "of" | "scale" | "rounding" | "decimal_comma" | "as" | "in_format" | "out_format" | "tz" | "out_tz" => {}
+                "steps" => {
+                    // Ordered (and repeatable) steps: steps = [{ mul = .. }, { round = 2 }, { mul = .. }].
+                    let Tv::Arr(items) = &v.v else {
+                        self.err(v.at, "steps must be an array of one-step tables", "e.g. steps = [{ mul = { from = \"unit_price\" } }, { round = 2 }]");
+                        continue;
+                    };
+                    for it in items {
+                        let Some(es) = it.as_table() else {
+                            self.err(it.at, "each step is a table", "e.g. { round = 2 }");
+                            continue;
+                        };
+                        for se in es {
+                            if STEP_KEYS.contains(&se.key.as_str()) && se.key != "steps" {
+                                if let Some(step) = self.step(&se.key, &se.node, it, scope, target) {
+                                    rule.steps.push(step);
+                                }
+                            } else if !PARAM_KEYS.contains(&se.key.as_str()) {
+                                self.err(se.key_at, format!("unknown step '{}'", se.key), format!("steps: {}", STEP_KEYS[1..].join(", ")));
+                            }
+                        }
+                    }
+                }
                 _ if STEP_KEYS.contains(&k) => {
                     if let Some(step) = self.step(k, v, n, scope, target) {
                         rule.steps.push(step);
@@ -847,9 +869,10 @@ impl<'t> Cx<'t> {
                 }
             }
             "split" => match (v.get("sep").and_then(|s| s.as_str()), v.get("index").map(|i| &i.v)) {
-                (Some(sep), Some(Tv::Int(i))) if !sep.is_empty() => Some(Step::Split { sep: sep.to_string(), index: *i }),
+                (Some(sep), Some(Tv::Int(i))) if !sep.is_empty() => Some(Step::Split { sep: sep.to_string(), index: Some(*i) }),
+                (Some(sep), None) if !sep.is_empty() => Some(Step::Split { sep: sep.to_string(), index: None }),
                 _ => {
-                    self.err(v.at, "split takes sep (non-empty) and index (negative counts from the end)", "e.g. split = { sep = \"-\", index = 0 }");
+                    self.err(v.at, "split takes sep (non-empty) and optionally index (negative counts from the end; without it: an array of the trimmed non-empty parts)", "e.g. split = { sep = \"-\", index = 0 }");
                     None
                 }
             },
@@ -1056,15 +1079,13 @@ impl<'t> Cx<'t> {
     }
 
     /// CSV targets are flat: loops cannot be written as columns.
-    fn check_flat(&mut self, plan: &ObjectPlan, at: usize) {
+    fn check_flat(&mut self, plan: &ObjectPlan) {
         for (_, node) in &plan.entries {
             match node {
                 Node::Each(e) => {
-                    let line_at = self.text.find(&format!("{}", e.id.target.rsplit('.').next().unwrap_or(""))).unwrap_or(at);
-                    let _ = line_at;
                     self.diags.push(Diagnostic::new(e.id.loc.clone(), format!("a CSV target cannot hold the array '{}'", e.id.target)).hint("write one record per line item by using a JSON-lines or JSON target, or flatten with concat"));
                 }
-                Node::Object(o) => self.check_flat(o, at),
+                Node::Object(o) => self.check_flat(o),
                 Node::Field(_) => {}
             }
         }

@@ -120,7 +120,8 @@ pub enum Step {
     Lower,
     Pad { width: usize, ch: char, side: Side },
     Substring { start: usize, len: Option<usize> },
-    Split { sep: String, index: i64 },
+    /// One part, or (without index) every trimmed non-empty part as an array.
+    Split { sep: String, index: Option<i64> },
     Replace { re: Regex, with: String },
     Lookup(usize),
     Coerce(Coerce),
