@@ -145,6 +145,7 @@ impl Mapping {
             ValueSource::Sum { path, of } => Some(Value::String(self.sum(path.as_ref(), of.as_deref(), scope, state, id)?.to_string())),
             ValueSource::Count(path) => Some(Value::from(match path {
                 None => scope.group.map(|g| g.len()).unwrap_or(0),
+                Some(p) if !p.root && !p.has_each() && scope.group.is_some() => scope.group.unwrap_or_default().iter().filter(|item| !is_missing(p.get(item))).count(),
                 Some(p) => {
                     let mut out = Vec::new();
                     p.collect(if p.root { scope.root } else { scope.cur }, &mut out);
@@ -186,6 +187,8 @@ impl Mapping {
     fn sum(&self, path: Option<&crate::path::Path>, of: Option<&FieldRule>, scope: Scope<'_>, state: &mut RunState, id: &RuleId) -> Result<Decimal, RuleError> {
         let mut items: Vec<&Value> = Vec::new();
         match (path, scope.group) {
+            // Inside a group, a plain path is read from every item of the group.
+            (Some(p), Some(g)) if !p.root && !p.has_each() => items.extend(g.iter().filter_map(|item| p.get(item))),
             (Some(p), _) => {
                 let base = if p.root { scope.root } else { scope.cur };
                 p.collect(base, &mut items);
