@@ -253,6 +253,15 @@ fn status_error(raw: &RawResponse) -> AdapterError {
 /// The partner's error message: `{"error":{"message"}}`, `{"error":"..."}`, `{"message"}`, or
 /// the start of the raw body.
 fn partner_message(raw: &RawResponse) -> String {
+    if raw.status.is_redirection() {
+        if let Some(location) = raw
+            .headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+        {
+            return format!("redirected to `{location}` (redirects are not followed; update base_url or the path)");
+        }
+    }
     if let Some(json) = &raw.json {
         let error = json.get("error");
         let candidates = [

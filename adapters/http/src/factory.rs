@@ -25,6 +25,9 @@ impl HttpAdapterFactory {
             .connect_timeout(CONNECT_TIMEOUT)
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
+            // Following a redirect can turn a POST into a GET whose 200 looks like success, and
+            // a partner moving its endpoint is a config change; surface 3xx as an error.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Self { client })

@@ -711,3 +711,29 @@ async fn the_factory_builds_a_trait_object_for_kind_http() {
         .unwrap_err();
     assert_eq!(err.class, ErrorClass::Permanent);
 }
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    // A moved endpoint answers 308; following it would resend credentials elsewhere.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route(
+        "/v1/documents",
+        axum::routing::post(|| async { axum::response::Redirect::permanent("/v2/documents") }),
+    );
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let adapter = build(
+        &json!({"base_url": format!("http://{addr}"), "auth": {"type": "bearer", "token_ref": "secret:acme-token"}}),
+    );
+    let err = adapter
+        .push(&context("job-moved", RecordingSink::new()), &doc("M-1"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class, ErrorClass::Permanent);
+    assert_eq!(err.status, Some(308));
+    assert!(
+        err.message.contains("redirected to `/v2/documents`"),
+        "{err}"
+    );
+    server.abort();
+}
