@@ -1,6 +1,6 @@
 //! The HTTP adapter: one configured partner endpoint, sharing the factory's connection pool.
 //!
-//! Every request goes through [`HttpAdapter::exchange`], which times it, opens a tracing span,
+//! Every request goes through `HttpAdapter::exchange`, which times it, opens a tracing span,
 //! classifies the outcome and reports one [`Exchange`] to the context's sink — so no code path
 //! can talk to the partner without leaving a log row.
 
