@@ -12,7 +12,7 @@ use memchr::memmem;
 use std::collections::HashSet;
 use std::io::{self, BufRead};
 
-const CHUNK: usize = 256 * 1024;
+const CHUNK: usize = 64 * 1024;
 /// How far into an ISA we look for its 16 element separators before calling it corrupt.
 const ISA_SCAN_LIMIT: usize = 512;
 
@@ -66,8 +66,10 @@ impl<R: BufRead> InterchangeReader<R> {
             self.eof = true;
             return Ok(false);
         }
-        let n = avail.len();
-        self.buf.extend_from_slice(avail);
+        // Take at most one chunk: a slice source hands over everything at once, and the
+        // remainder is what gets moved each time an interchange is split off.
+        let n = avail.len().min(CHUNK);
+        self.buf.extend_from_slice(&avail[..n]);
         self.src.consume(n);
         Ok(true)
     }
@@ -274,12 +276,16 @@ impl<R: BufRead> InterchangeReader<R> {
                 }
             }
         };
-        let raw = self.buf[..end].to_vec();
         let offset = self.base;
         let line = self.line + 1;
         let first_index = self.seg_count + 1;
         self.seg_count += segments.len();
-        self.consume(end);
+        // The interchange keeps the buffer's allocation; only the (at most one chunk) remainder
+        // is copied into a new buffer.
+        self.line += memchr::memchr_iter(b'\n', &self.buf[..end]).count();
+        let rest = self.buf.split_off(end);
+        let raw = std::mem::replace(&mut self.buf, rest);
+        self.base += end as u64;
 
         if standard == Standard::Edifact && !segments.is_empty() {
             // Syntax version 4 uses `*` as the repetition separator even without a UNA.

@@ -105,14 +105,14 @@ fn validate_set(ic: &Interchange, tables: &Tables, g: usize, s: usize, out: &mut
         match m.feed(id) {
             Some(fed) => {
                 for miss in fed.missing {
-                    ctx.push(i, Some(&fed.loop_id), None, None, Code::MissingSegment, format!("required {miss} missing before this {id}"));
+                    ctx.push(i, Some(fed.loop_id), None, None, Code::MissingSegment, format!("required {miss} missing before this {id}"));
                 }
                 if let Some((is_loop, name, max)) = fed.over {
                     let (code, what) = if is_loop { (Code::LoopOverMax, "loop") } else { (Code::SegmentOverMaxUse, "segment") };
-                    ctx.push(i, Some(&fed.loop_id), None, None, code, format!("{what} {name} occurs more than the {max} times allowed"));
+                    ctx.push(i, Some(fed.loop_id), None, None, code, format!("{what} {name} occurs more than the {max} times allowed"));
                 }
                 if let Some(defs) = overrides.and_then(|o| o.get(id)).or_else(|| tables.segments.get(id)) {
-                    check_elements(&mut ctx, i, &seg, defs, &fed.loop_id);
+                    check_elements(&mut ctx, i, &seg, defs, fed.loop_id);
                 }
                 set_specific(&mut ctx, spec, i, &seg);
             }
@@ -173,11 +173,11 @@ struct Frame<'s> {
     counts: Vec<u32>,
 }
 
-struct Fed {
+struct Fed<'s> {
     missing: Vec<String>,
     /// (is_loop, name, max) when the max use / repeat was exceeded.
     over: Option<(bool, String, u32)>,
-    loop_id: String,
+    loop_id: &'s str,
 }
 
 impl<'s> Matcher<'s> {
@@ -198,7 +198,7 @@ impl<'s> Matcher<'s> {
         }
     }
 
-    fn feed(&mut self, id: &str) -> Option<Fed> {
+    fn feed(&mut self, id: &str) -> Option<Fed<'s>> {
         for depth in (0..self.stack.len()).rev() {
             let f = &self.stack[depth];
             // Inside a loop the trigger segment (body[0]) starts a new iteration, which the
@@ -227,7 +227,8 @@ impl<'s> Matcher<'s> {
                 counts[0] = 1;
                 self.stack.push(Frame { name, body, pos: 0, counts });
             }
-            return Some(Fed { missing, over, loop_id: self.current_loop().to_string() });
+            let loop_id = self.stack.last().map(|f| f.name).unwrap_or("");
+            return Some(Fed { missing, over, loop_id });
         }
         None
     }
@@ -244,6 +245,9 @@ impl<'s> Matcher<'s> {
 fn check_elements(ctx: &mut SetCtx<'_, '_>, i: usize, seg: &Segment<'_>, defs: &[Elem], loop_id: &str) {
     let d = *seg.delims;
     let decimal = d.decimal;
+    // Without a repetition separator, split on the element separator, which cannot occur
+    // inside an element: the element comes back whole, and nothing is allocated.
+    let rep_sep = d.repetition.unwrap_or(d.element);
     let mut n = 0;
     for (idx, raw) in seg.elements().enumerate() {
         n = idx + 1;
@@ -254,14 +258,10 @@ fn check_elements(ctx: &mut SetCtx<'_, '_>, i: usize, seg: &Segment<'_>, defs: &
             continue;
         };
         // Repeated elements: every repetition is checked against the same definition.
-        let reps: Vec<&[u8]> = match d.repetition {
-            Some(r) if !raw.is_empty() => Split::new(raw, r, d.release).collect(),
-            _ => vec![raw],
-        };
-        for rep in reps {
+        for rep in Split::new(raw, rep_sep, d.release) {
             match def {
                 Elem::Simple(el) => {
-                    let value = if seg.delims.release.is_some() { Split::new(rep, d.component, d.release).next().unwrap_or(rep) } else { rep };
+                    let value = if d.release.is_some() { Split::new(rep, d.component, d.release).next().unwrap_or(rep) } else { rep };
                     if let Some((code, msg)) = check_value(value, el, d.release, decimal) {
                         ctx.push(i, Some(loop_id), Some(n), None, code, msg);
                     }
@@ -273,14 +273,14 @@ fn check_elements(ctx: &mut SetCtx<'_, '_>, i: usize, seg: &Segment<'_>, defs: &
                         }
                         continue;
                     }
-                    let parts: Vec<&[u8]> = Split::new(rep, d.component, d.release).collect();
+                    let mut parts = Split::new(rep, d.component, d.release);
                     for (c, comp) in comps.iter().enumerate() {
-                        let v = parts.get(c).copied().unwrap_or(b"");
+                        let v = parts.next().unwrap_or(b"");
                         if let Some((code, msg)) = check_value(v, comp, d.release, decimal) {
                             ctx.push(i, Some(loop_id), Some(n), Some(c + 1), code, msg);
                         }
                     }
-                    if parts.len() > comps.len() && parts[comps.len()..].iter().any(|p| !p.is_empty()) {
+                    if parts.any(|p| !p.is_empty()) {
                         ctx.push(i, Some(loop_id), Some(n), Some(comps.len() + 1), Code::TooManyElements, format!("composite has at most {} components", comps.len()));
                     }
                 }

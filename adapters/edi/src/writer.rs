@@ -113,6 +113,13 @@ impl X12Writer {
             if f.test { "T".into() } else { "P".into() },
             comp,
         ];
+        // The ISA is fixed width: a value that does not fit is refused, never cut.
+        let widths = [2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1];
+        for (i, (v, w)) in fields.iter().zip(widths).enumerate() {
+            if v.chars().count() != w {
+                return Err(WriteError::Value { segment: "ISA".into(), element: i + 1, reason: format!("{v:?} does not fit the fixed width {w}") });
+            }
+        }
         // ISA11 (repetition separator from 00402 on) and ISA16 are separators by definition.
         for (i, v) in fields.iter().enumerate().take(15).filter(|(i, _)| *i != 10) {
             if v.bytes().any(|b| self.d.is_special(b)) {
@@ -129,7 +136,6 @@ impl X12Writer {
             line.push_str(r[0]);
         }
         line.push(self.d.segment as char);
-        debug_assert_eq!(line.len(), 106);
         self.out.push_str(&line);
         self.isa_control = Some(f.control);
         Ok(())
