@@ -289,6 +289,22 @@ impl FakePartner {
         &self.base_url
     }
 
+    /// A config section for the HTTP adapter pointing at this fake, with bearer auth through
+    /// `token_ref` (which the caller's `SecretResolver` must map to [`FakePartner::token`]).
+    pub fn http_adapter_config(&self, token_ref: &str) -> Value {
+        let auth = match self.shared.token {
+            Some(_) => json!({"type": "bearer", "token_ref": token_ref}),
+            None => json!({"type": "none"}),
+        };
+        json!({
+            "base_url": self.base_url,
+            "push_path": DOCUMENTS_PATH,
+            "pull_path": DOCUMENTS_PATH,
+            "health_path": HEALTH_PATH,
+            "auth": auth,
+        })
+    }
+
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

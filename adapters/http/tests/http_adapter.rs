@@ -737,3 +737,27 @@ async fn redirects_are_not_followed() {
     );
     server.abort();
 }
+
+#[tokio::test]
+async fn the_fakes_own_adapter_config_builds_a_working_adapter() {
+    let fake = fake().await;
+    let config = fake.http_adapter_config("secret:acme-token");
+    let adapter = build(&config);
+    let ctx = context("own-config", RecordingSink::new());
+    adapter.health(&ctx).await.unwrap();
+    adapter.push(&ctx, &doc("O-1")).await.unwrap();
+    let page = adapter
+        .pull(
+            &ctx,
+            &PullRequest {
+                entity: "catalog".to_owned(),
+                cursor: None,
+                params: Value::Null,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.records.len(), 1);
+    assert_eq!(page.records[0]["idempotency_key"], "own-config");
+    assert_eq!(page.next_cursor, None);
+}
