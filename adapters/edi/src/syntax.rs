@@ -149,7 +149,9 @@ impl<'a> Segment<'a> {
     /// The segment tag (`ISA`, `N1`, `UNH`, ...). EDIFACT tags may carry composite parts
     /// (`UNH:1`), only the first component is the tag.
     pub fn id(&self) -> &'a str {
-        let end = memchr(self.delims.element, self.bytes).unwrap_or(self.bytes.len());
+        // Tags are at most 3 characters: look at the first 4 bytes before scanning further.
+        let quick = self.bytes.iter().take(4).position(|&b| b == self.delims.element);
+        let end = quick.or_else(|| memchr(self.delims.element, self.bytes)).unwrap_or(self.bytes.len());
         let tag = &self.bytes[..end];
         let tag = match memchr(self.delims.component, tag) {
             Some(c) => &tag[..c],

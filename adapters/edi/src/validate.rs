@@ -5,7 +5,7 @@
 
 use crate::interchange::Interchange;
 use crate::report::{Code, Issue, Location, Severity};
-use crate::spec::{self, El, Elem, Node, Req, SetSpec, Tables, Ty};
+use crate::spec::{self, tag_key, El, Elem, Node, Req, SetSpec, Tables, Ty};
 use crate::syntax::{decode, unescape, Segment, Split, Standard};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -102,7 +102,8 @@ fn validate_set(ic: &Interchange, tables: &Tables, g: usize, s: usize, out: &mut
     for i in range {
         let seg = ic.segment(i);
         let id = seg.id();
-        match m.feed(id) {
+        let key = tag_key(id);
+        match m.feed(key) {
             Some(fed) => {
                 for miss in fed.missing {
                     ctx.push(i, Some(fed.loop_id), None, None, Code::MissingSegment, format!("required {miss} missing before this {id}"));
@@ -111,7 +112,7 @@ fn validate_set(ic: &Interchange, tables: &Tables, g: usize, s: usize, out: &mut
                     let (code, what) = if is_loop { (Code::LoopOverMax, "loop") } else { (Code::SegmentOverMaxUse, "segment") };
                     ctx.push(i, Some(fed.loop_id), None, None, code, format!("{what} {name} occurs more than the {max} times allowed"));
                 }
-                if let Some(defs) = overrides.and_then(|o| o.get(id)).or_else(|| tables.segments.get(id)) {
+                if let Some(defs) = overrides.and_then(|o| o.get(&key)).or_else(|| tables.segment(key)) {
                     check_elements(&mut ctx, i, &seg, defs, fed.loop_id);
                 }
                 set_specific(&mut ctx, spec, i, &seg);
@@ -198,13 +199,13 @@ impl<'s> Matcher<'s> {
         }
     }
 
-    fn feed(&mut self, id: &str) -> Option<Fed<'s>> {
+    fn feed(&mut self, key: u32) -> Option<Fed<'s>> {
         for depth in (0..self.stack.len()).rev() {
             let f = &self.stack[depth];
             // Inside a loop the trigger segment (body[0]) starts a new iteration, which the
             // parent frame handles.
             let start = if depth > 0 { f.pos.max(1) } else { f.pos };
-            let Some(k) = (start..f.body.len()).find(|&k| f.body[k].trigger() == id) else { continue };
+            let Some(k) = (start..f.body.len()).find(|&k| f.body[k].key() == key) else { continue };
             let mut missing = Vec::new();
             while self.stack.len() > depth + 1 {
                 if let Some(top) = self.stack.pop() {
@@ -308,7 +309,7 @@ fn check_envelope_elements(ic: &Interchange, t: &Tables, out: &mut Vec<Issue>) {
     }
     for (i, g) in idx {
         let seg = ic.segment(i);
-        if let Some(defs) = t.segments.get(seg.id()) {
+        if let Some(defs) = t.segment(tag_key(seg.id())) {
             ctx.g = g;
             // The ISA carries the repetition separator as data in ISA11; no splitting there.
             let mut plain = *seg.delims;
@@ -330,13 +331,17 @@ pub fn check_value(raw: &[u8], el: &El, release: Option<u8>, decimal: u8) -> Opt
         return (el.req == Req::Mandatory).then(|| (Code::MissingElement, "required element is missing".to_string()));
     }
     let bytes = unescape(raw, release);
-    let text = decode(&bytes);
+    // ASCII (nearly every value) needs neither UTF-8 decoding nor a character count.
+    let ascii = bytes.is_ascii();
+    let text = if ascii { std::borrow::Cow::Borrowed(std::str::from_utf8(&bytes).unwrap_or_default()) } else { decode(&bytes) };
     let v: &str = &text;
     let len = match el.ty {
         Ty::N(_) | Ty::R => v.bytes().filter(u8::is_ascii_digit).count(),
+        _ if ascii => v.len(),
         _ => v.chars().count(),
     };
-    if v.chars().any(|c| c.is_control()) {
+    let control = if ascii { v.bytes().any(|b| b.is_ascii_control()) } else { v.chars().any(|c| c.is_control()) };
+    if control {
         return Some((Code::InvalidCharacter, format!("value {v:?} contains a control character (line break or tab inside data)")));
     }
     match el.ty {
@@ -387,12 +392,14 @@ pub fn valid_date(v: &str) -> bool {
     if !v.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
-    let fmt = match v.len() {
-        8 => "%Y%m%d",
-        6 => "%y%m%d",
+    let n = |a: usize, b: usize| v[a..b].parse::<u32>().unwrap_or(0);
+    let (y, m, d) = match v.len() {
+        8 => (n(0, 4) as i32, n(4, 6), n(6, 8)),
+        // YYMMDD: the century only matters for 29 February, and 2000 was a leap year too.
+        6 => (2000 + n(0, 2) as i32, n(2, 4), n(4, 6)),
         _ => return false,
     };
-    chrono::NaiveDate::parse_from_str(v, fmt).is_ok()
+    chrono::NaiveDate::from_ymd_opt(y, m, d).is_some()
 }
 
 pub fn valid_time(v: &str) -> bool {

@@ -19,6 +19,33 @@ pub mod edifact;
 pub mod x12;
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A segment tag packed into an integer (tags are at most 3 ASCII characters; longer or odd
+/// tags still get a distinct-enough key and are compared by the map anyway).
+pub fn tag_key(id: &str) -> u32 {
+    id.bytes().take(4).fold(0u32, |k, b| (k << 8) | b as u32)
+}
+
+/// Hasher for tag keys: the key is already well spread, hashing it again is wasted work.
+#[derive(Default)]
+pub struct TagHasher(u64);
+
+impl Hasher for TagHasher {
+    fn finish(&self) -> u64 {
+        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | b as u64;
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = n as u64;
+    }
+}
+
+pub type TagMap<V> = HashMap<u32, V, BuildHasherDefault<TagHasher>>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Req {
@@ -68,8 +95,8 @@ impl Elem {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
-    Seg { id: String, req: Req, max: u32 },
-    Loop { id: String, req: Req, max: u32, body: Vec<Node> },
+    Seg { id: String, key: u32, req: Req, max: u32 },
+    Loop { id: String, key: u32, req: Req, max: u32, body: Vec<Node> },
 }
 
 impl Node {
@@ -83,6 +110,12 @@ impl Node {
     pub fn req(&self) -> Req {
         match self {
             Node::Seg { req, .. } | Node::Loop { req, .. } => *req,
+        }
+    }
+    /// [`tag_key`] of the trigger segment.
+    pub fn key(&self) -> u32 {
+        match self {
+            Node::Seg { key, .. } | Node::Loop { key, .. } => *key,
         }
     }
     pub fn max(&self) -> u32 {
@@ -126,6 +159,9 @@ pub struct Tables {
     pub segments: HashMap<String, Vec<Elem>>,
     /// Version-specific segment definitions (`QTY@D:96A = ...`), keyed by version prefix.
     pub overrides: Vec<(String, HashMap<String, Vec<Elem>>)>,
+    /// `segments` and `overrides` keyed by [`tag_key`], for the validation hot path.
+    pub fast: TagMap<Vec<Elem>>,
+    pub fast_overrides: Vec<(String, TagMap<Vec<Elem>>)>,
     pub sets: Vec<SetSpec>,
 }
 
@@ -133,8 +169,13 @@ impl Tables {
     /// Finds the structure for `set_type` whose version is a prefix of `version`
     /// (`004010` matches `004010VICS`; `D:96A` matches `D:96A:UN`).
     /// Segment overrides that apply to `version`, if any.
-    pub fn overrides_for(&self, version: &str) -> Option<&HashMap<String, Vec<Elem>>> {
-        self.overrides.iter().find(|(v, _)| version.starts_with(v.as_str())).map(|(_, m)| m)
+    pub fn overrides_for(&self, version: &str) -> Option<&TagMap<Vec<Elem>>> {
+        self.fast_overrides.iter().find(|(v, _)| version.starts_with(v.as_str())).map(|(_, m)| m)
+    }
+
+    /// Element definitions of a segment by [`tag_key`].
+    pub fn segment(&self, key: u32) -> Option<&Vec<Elem>> {
+        self.fast.get(&key)
     }
 
     pub fn set(&self, set_type: &str, version: &str) -> Option<&SetSpec> {
@@ -171,6 +212,8 @@ pub fn parse_tables(segments: &str, structures: &str) -> Result<Tables, SpecErro
             }
         }
     }
+    t.fast = t.segments.iter().map(|(k, v)| (tag_key(k), v.clone())).collect();
+    t.fast_overrides = t.overrides.iter().map(|(ver, m)| (ver.clone(), m.iter().map(|(k, v)| (tag_key(k), v.clone())).collect())).collect();
     for (n, line) in lines(structures) {
         let (head, rest) = line.split_once('=').ok_or_else(|| err(n, "missing '='"))?;
         let (set_type, version) = head.trim().split_once('/').ok_or_else(|| err(n, "expected TYPE/VERSION"))?;
@@ -318,14 +361,15 @@ impl StructParser<'_> {
                 if body.is_empty() {
                     return Err(format!("empty loop {id}"));
                 }
-                out.push(Node::Loop { id, req, max, body });
+                let key = body[0].key();
+                out.push(Node::Loop { id, key, req, max, body });
             } else {
                 let id = self.word();
                 if id.is_empty() {
                     return Err(format!("unexpected character {:?}", self.s[self.i] as char));
                 }
                 let (req, max) = self.req_max()?;
-                out.push(Node::Seg { id, req, max });
+                out.push(Node::Seg { key: tag_key(&id), id, req, max });
             }
             self.ws();
             if self.s.get(self.i) == Some(&b';') {
