@@ -43,12 +43,20 @@ pub struct MapArgs {
 
 /// Exit codes: 0 all good, 1 problems found (diagnostics, failing pairs or records), 2 cannot run.
 pub fn check(args: &CheckArgs) -> i32 {
-    check_to(args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
+    check_to(
+        args,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    )
 }
 
 pub fn check_to(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     if !args.mappings.is_dir() {
-        let _ = writeln!(err, "error: mappings directory {} does not exist", args.mappings.display());
+        let _ = writeln!(
+            err,
+            "error: mappings directory {} does not exist",
+            args.mappings.display()
+        );
         return 2;
     }
     let (registry, report) = MappingRegistry::load(&args.mappings);
@@ -78,11 +86,19 @@ pub fn check_to(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> i
 }
 
 pub fn map(args: &MapArgs) -> i32 {
-    map_to(args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
+    map_to(
+        args,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    )
 }
 
 pub fn map_to(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let name = args.mapping.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = args
+        .mapping
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let m = match compile_file(&args.mapping, &name) {
         Ok(m) => m,
         Err(d) => {
@@ -142,7 +158,10 @@ pub fn map_to(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         let _ = writeln!(err, "{input_name}: {f}");
     }
     let mut w = std::io::BufWriter::new(out);
-    if let Err(e) = m.write(&mut w, &outcome, format).and_then(|_| w.flush().map_err(Into::into)) {
+    if let Err(e) = m
+        .write(&mut w, &outcome, format)
+        .and_then(|_| w.flush().map_err(Into::into))
+    {
         let _ = writeln!(err, "error: {e}");
         return 2;
     }

@@ -19,44 +19,121 @@ use std::sync::Arc;
 use switchyard_core::model::Uom;
 
 /// Keys that make a table a rule (anything else is a nested target object).
-const VALUE_KEYS: &[&str] = &["from", "const", "concat", "expr", "sum", "count", "each", "default"];
-const STEP_KEYS: &[&str] =
-    &["steps", "trim", "upper", "lower", "pad", "substring", "split", "replace", "lookup", "type", "add", "sub", "mul", "div", "round", "convert", "one_of", "then", "uom"];
-const PARAM_KEYS: &[&str] =
-    &["sep", "of", "required", "unique", "keep_null", "when", "scale", "rounding", "decimal_comma", "as", "in_format", "out_format", "tz", "out_tz"];
-const EACH_KEYS: &[&str] = &["each", "filter", "group_by", "fields", "value", "when", "required"];
-const TOP_KEYS: &[&str] = &["version", "description", "source", "target", "lookups", "fields"];
+const VALUE_KEYS: &[&str] = &[
+    "from", "const", "concat", "expr", "sum", "count", "each", "default",
+];
+const STEP_KEYS: &[&str] = &[
+    "steps",
+    "trim",
+    "upper",
+    "lower",
+    "pad",
+    "substring",
+    "split",
+    "replace",
+    "lookup",
+    "type",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "round",
+    "convert",
+    "one_of",
+    "then",
+    "uom",
+];
+const PARAM_KEYS: &[&str] = &[
+    "sep",
+    "of",
+    "required",
+    "unique",
+    "keep_null",
+    "when",
+    "scale",
+    "rounding",
+    "decimal_comma",
+    "as",
+    "in_format",
+    "out_format",
+    "tz",
+    "out_tz",
+];
+const EACH_KEYS: &[&str] = &[
+    "each", "filter", "group_by", "fields", "value", "when", "required",
+];
+const TOP_KEYS: &[&str] = &[
+    "version",
+    "description",
+    "source",
+    "target",
+    "lookups",
+    "fields",
+];
 
 /// Compiles the mapping file at `file`; `name` is how the registry addresses it.
 pub fn compile_file(file: &Path, name: &str) -> Result<Mapping, Diagnostics> {
-    let text = std::fs::read_to_string(file).map_err(|e| Diagnostics(vec![Diagnostic::new(Loc { file: file.to_path_buf(), line: 1, col: 1 }, format!("cannot read mapping: {e}"))]))?;
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        Diagnostics(vec![Diagnostic::new(
+            Loc {
+                file: file.to_path_buf(),
+                line: 1,
+                col: 1,
+            },
+            format!("cannot read mapping: {e}"),
+        )])
+    })?;
     compile_str(&text, file, name)
 }
 
 /// Compiles mapping text; lookup files are searched relative to the directories above `file`.
 pub fn compile_str(text: &str, file: &Path, name: &str) -> Result<Mapping, Diagnostics> {
-    let mut cx = Cx { file: file.to_path_buf(), text, diags: Vec::new(), lookups: Vec::new(), lookup_index: HashMap::new(), hasher: Sha256::new(), rules: 0, uniques: 0 };
+    let mut cx = Cx {
+        file: file.to_path_buf(),
+        text,
+        diags: Vec::new(),
+        lookups: Vec::new(),
+        lookup_index: HashMap::new(),
+        hasher: Sha256::new(),
+        rules: 0,
+        uniques: 0,
+    };
     cx.hasher.update(text.as_bytes());
     let doc = match toml_edit::Document::parse(text) {
         Ok(d) => d,
         Err(e) => {
             let at = e.span().map(|s| s.start).unwrap_or(0);
             let msg = e.message().trim().trim_end_matches('.').to_string();
-            return Err(Diagnostics(vec![Diagnostic::new(cx.loc(at), format!("toml syntax: {msg}")).hint("see hub/mapping/README.md for the file format")]));
+            return Err(Diagnostics(vec![Diagnostic::new(
+                cx.loc(at),
+                format!("toml syntax: {msg}"),
+            )
+            .hint("see hub/mapping/README.md for the file format")]));
         }
     };
-    let root = from_item(doc.as_item(), 0, text).unwrap_or(Tn { v: Tv::Table(Vec::new()), at: 0 });
+    let root = from_item(doc.as_item(), 0, text).unwrap_or(Tn {
+        v: Tv::Table(Vec::new()),
+        at: 0,
+    });
     let top = root.as_table().unwrap_or(&[]);
     for e in top {
         if !TOP_KEYS.contains(&e.key.as_str()) {
-            let d = Diagnostic::new(cx.loc(e.key_at), format!("unknown top-level key '{}'", e.key)).hint(format!("expected one of: {}", TOP_KEYS.join(", ")));
+            let d = Diagnostic::new(
+                cx.loc(e.key_at),
+                format!("unknown top-level key '{}'", e.key),
+            )
+            .hint(format!("expected one of: {}", TOP_KEYS.join(", ")));
             cx.diags.push(d);
         }
     }
     let version = match root.get("version") {
         Some(Tn { v: Tv::Int(1), .. }) => 1,
         Some(n) => {
-            cx.err(n.at, format!("unsupported version {}", n.to_json()), "this engine reads version = 1");
+            cx.err(
+                n.at,
+                format!("unsupported version {}", n.to_json()),
+                "this engine reads version = 1",
+            );
             1
         }
         None => {
@@ -73,7 +150,11 @@ pub fn compile_str(text: &str, file: &Path, name: &str) -> Result<Mapping, Diagn
     let tgt_shape = target.format.entity().map(Entity::shape);
     let plan = match root.get("fields") {
         Some(f) if f.as_table().is_some() => {
-            let scope = Scope { src: src_shape.as_ref(), root_src: src_shape.as_ref(), in_group: false };
+            let scope = Scope {
+                src: src_shape.as_ref(),
+                root_src: src_shape.as_ref(),
+                in_group: false,
+            };
             let plan = cx.object(f, scope, tgt_shape.as_ref(), "", target.format.entity());
             if target.format == Format::Csv {
                 cx.check_flat(&plan);
@@ -81,11 +162,19 @@ pub fn compile_str(text: &str, file: &Path, name: &str) -> Result<Mapping, Diagn
             plan
         }
         Some(f) => {
-            cx.err(f.at, format!("'fields' must be a table, found {}", f.kind()), "write [fields] followed by target = rule lines");
+            cx.err(
+                f.at,
+                format!("'fields' must be a table, found {}", f.kind()),
+                "write [fields] followed by target = rule lines",
+            );
             ObjectPlan::default()
         }
         None => {
-            cx.err(0, "missing [fields] table", "add [fields] with one line per target field");
+            cx.err(
+                0,
+                "missing [fields] table",
+                "add [fields] with one line per target field",
+            );
             ObjectPlan::default()
         }
     };
@@ -94,7 +183,17 @@ pub fn compile_str(text: &str, file: &Path, name: &str) -> Result<Mapping, Diagn
         return Err(Diagnostics(cx.diags));
     }
     let hash = hex::encode(cx.hasher.finalize());
-    Ok(Mapping { name: name.to_string(), file: file.to_path_buf(), hash, version, source, target, root: plan, lookups: cx.lookups, rule_count: cx.rules })
+    Ok(Mapping {
+        name: name.to_string(),
+        file: file.to_path_buf(),
+        hash,
+        version,
+        source,
+        target,
+        root: plan,
+        lookups: cx.lookups,
+        rule_count: cx.rules,
+    })
 }
 
 struct Cx<'t> {
@@ -123,11 +222,22 @@ fn find_shape<'s>(shape: &'s Shape, path: &SrcPath) -> Result<&'s Shape, String>
             (_, Shape::Scalar(Scalar::Any)) => return Ok(cur),
             (Seg::Key(k), Shape::Object(_)) => match cur.field(k) {
                 Some((s, _)) => s,
-                None => return Err(format!("unknown source field '{k}'; known here: {}", cur.field_names().join(", "))),
+                None => {
+                    return Err(format!(
+                        "unknown source field '{k}'; known here: {}",
+                        cur.field_names().join(", ")
+                    ))
+                }
             },
             (Seg::Index(_) | Seg::Each, Shape::Array(inner)) => inner,
-            (Seg::Key(k), Shape::Array(_)) => return Err(format!("'{k}' is read from an array; use [] or [n] before it")),
-            (Seg::Key(k), Shape::Scalar(s)) => return Err(format!("'{k}' is read from a {s} value")),
+            (Seg::Key(k), Shape::Array(_)) => {
+                return Err(format!(
+                    "'{k}' is read from an array; use [] or [n] before it"
+                ))
+            }
+            (Seg::Key(k), Shape::Scalar(s)) => {
+                return Err(format!("'{k}' is read from a {s} value"))
+            }
             (_, other) => return Err(format!("cannot index into {}", shape_name(other))),
         };
     }
@@ -156,7 +266,11 @@ impl<'t> Cx<'t> {
         match n.as_str() {
             Some(s) => Some(s),
             None => {
-                self.err(n.at, format!("{what} must be a string, found {}", n.kind()), "quote the value");
+                self.err(
+                    n.at,
+                    format!("{what} must be a string, found {}", n.kind()),
+                    "quote the value",
+                );
                 None
             }
         }
@@ -168,7 +282,11 @@ impl<'t> Cx<'t> {
                 Some(x) => Some(x),
                 None => {
                     let names: Vec<&str> = Entity::ALL.iter().map(|e| e.name()).collect();
-                    self.err(e.at, format!("unknown canonical entity {}", e.to_json()), format!("one of: {}", names.join(", ")));
+                    self.err(
+                        e.at,
+                        format!("unknown canonical entity {}", e.to_json()),
+                        format!("one of: {}", names.join(", ")),
+                    );
                     None
                 }
             },
@@ -177,22 +295,38 @@ impl<'t> Cx<'t> {
         match t.get("format") {
             Some(f) => match f.as_str() {
                 Some("canonical") if entity.is_none() && t.get("entity").is_none() => {
-                    self.err(f.at, "canonical format needs an entity", "add entity = \"product\" (or order, invoice, …)");
+                    self.err(
+                        f.at,
+                        "canonical format needs an entity",
+                        "add entity = \"product\" (or order, invoice, …)",
+                    );
                     Format::Json
                 }
                 Some(s) => Format::parse(s, entity).unwrap_or_else(|| {
                     if s != "canonical" {
-                        self.err(f.at, format!("unknown {side} format '{s}'"), format!("one of: {}", Format::NAMES));
+                        self.err(
+                            f.at,
+                            format!("unknown {side} format '{s}'"),
+                            format!("one of: {}", Format::NAMES),
+                        );
                     }
                     Format::Json
                 }),
                 None => {
-                    self.err(f.at, format!("format must be a string, found {}", f.kind()), format!("one of: {}", Format::NAMES));
+                    self.err(
+                        f.at,
+                        format!("format must be a string, found {}", f.kind()),
+                        format!("one of: {}", Format::NAMES),
+                    );
                     Format::Json
                 }
             },
             None => {
-                self.err(t.at, format!("[{side}] has no format"), format!("add format = \"json\" (one of: {})", Format::NAMES));
+                self.err(
+                    t.at,
+                    format!("[{side}] has no format"),
+                    format!("add format = \"json\" (one of: {})", Format::NAMES),
+                );
                 Format::Json
             }
         }
@@ -201,7 +335,11 @@ impl<'t> Cx<'t> {
     fn known_keys(&mut self, t: &Tn, allowed: &[&str], what: &str) {
         for e in t.as_table().unwrap_or(&[]) {
             if !allowed.contains(&e.key.as_str()) {
-                self.err(e.key_at, format!("unknown key '{}' in {what}", e.key), format!("expected one of: {}", allowed.join(", ")));
+                self.err(
+                    e.key_at,
+                    format!("unknown key '{}' in {what}", e.key),
+                    format!("expected one of: {}", allowed.join(", ")),
+                );
             }
         }
     }
@@ -211,7 +349,11 @@ impl<'t> Cx<'t> {
             Some(d) => match d.as_str() {
                 Some(s) if s.len() == 1 => s.as_bytes()[0],
                 _ => {
-                    self.err(d.at, "delimiter must be one ASCII character", "e.g. delimiter = \";\"");
+                    self.err(
+                        d.at,
+                        "delimiter must be one ASCII character",
+                        "e.g. delimiter = \";\"",
+                    );
                     b','
                 }
             },
@@ -221,41 +363,99 @@ impl<'t> Cx<'t> {
 
     fn source_spec(&mut self, n: Option<&Tn>) -> SourceSpec {
         let Some(t) = n.filter(|t| t.as_table().is_some()) else {
-            self.err(n.map(|n| n.at).unwrap_or(0), "missing [source] table", "add source = { format = \"csv\" } (or json, jsonl, xml, canonical + entity)");
-            return SourceSpec { format: Format::Json, records: None, delimiter: b',' };
+            self.err(
+                n.map(|n| n.at).unwrap_or(0),
+                "missing [source] table",
+                "add source = { format = \"csv\" } (or json, jsonl, xml, canonical + entity)",
+            );
+            return SourceSpec {
+                format: Format::Json,
+                records: None,
+                delimiter: b',',
+            };
         };
         self.known_keys(t, &["format", "entity", "records", "delimiter"], "[source]");
         let format = self.format_of(t, "source");
         let records = t.get("records").and_then(|r| {
             let s = self.str_of(r, "records")?;
-            SrcPath::parse(s).map_err(|e| self.err(r.at, format!("bad records path: {e}"), "e.g. records = \"Orders.Order\"")).ok()
+            SrcPath::parse(s)
+                .map_err(|e| {
+                    self.err(
+                        r.at,
+                        format!("bad records path: {e}"),
+                        "e.g. records = \"Orders.Order\"",
+                    )
+                })
+                .ok()
         });
         let delimiter = self.delimiter(t);
-        SourceSpec { format, records, delimiter }
+        SourceSpec {
+            format,
+            records,
+            delimiter,
+        }
     }
 
     fn target_spec(&mut self, n: Option<&Tn>) -> TargetSpec {
-        let mut spec = TargetSpec { format: Format::Json, bom: false, delimiter: b',', xml_root: "records".into(), xml_record: "record".into(), always_array: false };
+        let mut spec = TargetSpec {
+            format: Format::Json,
+            bom: false,
+            delimiter: b',',
+            xml_root: "records".into(),
+            xml_record: "record".into(),
+            always_array: false,
+        };
         let Some(t) = n.filter(|t| t.as_table().is_some()) else {
-            self.err(n.map(|n| n.at).unwrap_or(0), "missing [target] table", "add target = { format = \"json\" } (or jsonl, csv, xml, canonical + entity)");
+            self.err(
+                n.map(|n| n.at).unwrap_or(0),
+                "missing [target] table",
+                "add target = { format = \"json\" } (or jsonl, csv, xml, canonical + entity)",
+            );
             return spec;
         };
-        self.known_keys(t, &["format", "entity", "bom", "delimiter", "root", "record", "array"], "[target]");
+        self.known_keys(
+            t,
+            &[
+                "format",
+                "entity",
+                "bom",
+                "delimiter",
+                "root",
+                "record",
+                "array",
+            ],
+            "[target]",
+        );
         spec.format = self.format_of(t, "target");
         spec.delimiter = self.delimiter(t);
         for (key, slot) in [("bom", &mut spec.bom), ("array", &mut spec.always_array)] {
             if let Some(b) = t.get(key) {
                 match b.v {
                     Tv::Bool(v) => *slot = v,
-                    _ => self.diags.push(Diagnostic::new(Loc::at(&self.file, self.text, b.at), format!("{key} must be true or false")).hint("e.g. bom = true")),
+                    _ => self.diags.push(
+                        Diagnostic::new(
+                            Loc::at(&self.file, self.text, b.at),
+                            format!("{key} must be true or false"),
+                        )
+                        .hint("e.g. bom = true"),
+                    ),
                 }
             }
         }
-        for (key, slot) in [("root", &mut spec.xml_root), ("record", &mut spec.xml_record)] {
+        for (key, slot) in [
+            ("root", &mut spec.xml_root),
+            ("record", &mut spec.xml_record),
+        ] {
             if let Some(s) = t.get(key) {
                 match s.as_str() {
                     Some(v) if valid_xml_name(v) => *slot = v.to_string(),
-                    _ => self.diags.push(Diagnostic::new(Loc::at(&self.file, self.text, s.at), format!("{key} must be an XML element name")).hint("letters, digits, '_', '-', '.'")),
+                    _ => self.diags.push(
+                        Diagnostic::new(
+                            Loc::at(&self.file, self.text, s.at),
+                            format!("{key} must be an XML element name"),
+                        )
+                        .hint("letters, digits, '_', '-', '.'"),
+                    ),
                 }
             }
         }
@@ -264,19 +464,43 @@ impl<'t> Cx<'t> {
 
     fn lookups_table(&mut self, n: &Tn) {
         let Some(entries) = n.as_table() else {
-            self.err(n.at, "[lookups] must be a table of tables", "write [lookups.NAME] with inline = { .. } or file = \"lookups/x.csv\"");
+            self.err(
+                n.at,
+                "[lookups] must be a table of tables",
+                "write [lookups.NAME] with inline = { .. } or file = \"lookups/x.csv\"",
+            );
             return;
         };
         for e in entries {
             let t = &e.node;
             if t.as_table().is_none() {
-                self.err(t.at, format!("lookup '{}' must be a table", e.key), "e.g. [lookups.units] inline = { szt = \"EA\" } miss = \"error\"");
+                self.err(
+                    t.at,
+                    format!("lookup '{}' must be a table", e.key),
+                    "e.g. [lookups.units] inline = { szt = \"EA\" } miss = \"error\"",
+                );
                 continue;
             }
-            self.known_keys(t, &["inline", "file", "key", "value", "miss", "default", "case_insensitive"], &format!("lookup '{}'", e.key));
+            self.known_keys(
+                t,
+                &[
+                    "inline",
+                    "file",
+                    "key",
+                    "value",
+                    "miss",
+                    "default",
+                    "case_insensitive",
+                ],
+                &format!("lookup '{}'", e.key),
+            );
             let miss = match t.get("miss").map(|m| (m.as_str(), m.at)) {
                 None => {
-                    self.err(e.key_at, format!("lookup '{}' has no miss policy", e.key), "add miss = \"error\", \"pass\" or \"default\" (with default = ..)");
+                    self.err(
+                        e.key_at,
+                        format!("lookup '{}' has no miss policy", e.key),
+                        "add miss = \"error\", \"pass\" or \"default\" (with default = ..)",
+                    );
                     MissPolicy::Error
                 }
                 Some((Some("error"), _)) => MissPolicy::Error,
@@ -284,17 +508,33 @@ impl<'t> Cx<'t> {
                 Some((Some("default"), at)) => match t.get("default") {
                     Some(d) => MissPolicy::Default(d.to_json()),
                     None => {
-                        self.err(at, "miss = \"default\" needs a default value", "add default = \"...\"");
+                        self.err(
+                            at,
+                            "miss = \"default\" needs a default value",
+                            "add default = \"...\"",
+                        );
                         MissPolicy::Error
                     }
                 },
                 Some((_, at)) => {
-                    self.err(at, "unknown miss policy", "one of: \"error\", \"pass\", \"default\"");
+                    self.err(
+                        at,
+                        "unknown miss policy",
+                        "one of: \"error\", \"pass\", \"default\"",
+                    );
                     MissPolicy::Error
                 }
             };
-            let case_insensitive = matches!(t.get("case_insensitive").map(|c| &c.v), Some(Tv::Bool(true)));
-            let mut lookup = Lookup { name: e.key.clone(), entries: HashMap::new(), miss, case_insensitive };
+            let case_insensitive = matches!(
+                t.get("case_insensitive").map(|c| &c.v),
+                Some(Tv::Bool(true))
+            );
+            let mut lookup = Lookup {
+                name: e.key.clone(),
+                entries: HashMap::new(),
+                miss,
+                case_insensitive,
+            };
             match (t.get("inline"), t.get("file")) {
                 (Some(i), None) => match i.as_table() {
                     Some(rows) => {
@@ -302,12 +542,24 @@ impl<'t> Cx<'t> {
                             lookup.insert(&r.key, r.node.to_json());
                         }
                     }
-                    None => self.err(i.at, "inline must be a table of key = value", "e.g. inline = { szt = \"EA\", kg = \"KG\" }"),
+                    None => self.err(
+                        i.at,
+                        "inline must be a table of key = value",
+                        "e.g. inline = { szt = \"EA\", kg = \"KG\" }",
+                    ),
                 },
                 (None, Some(f)) => {
                     if let Some(rel) = self.str_of(f, "file") {
-                        let key = t.get("key").and_then(|k| k.as_str()).unwrap_or("key").to_string();
-                        let value = t.get("value").and_then(|k| k.as_str()).unwrap_or("value").to_string();
+                        let key = t
+                            .get("key")
+                            .and_then(|k| k.as_str())
+                            .unwrap_or("key")
+                            .to_string();
+                        let value = t
+                            .get("value")
+                            .and_then(|k| k.as_str())
+                            .unwrap_or("value")
+                            .to_string();
                         match self.find_lookup_file(rel) {
                             Some(p) => match std::fs::read_to_string(&p) {
                                 Ok(content) => {
@@ -322,8 +574,16 @@ impl<'t> Cx<'t> {
                         }
                     }
                 }
-                (Some(_), Some(f)) => self.err(f.at, "a lookup has either inline or file, not both", "remove one of them"),
-                (None, None) => self.err(e.key_at, format!("lookup '{}' has neither inline nor file", e.key), "add inline = { .. } or file = \"lookups/NAME.csv\""),
+                (Some(_), Some(f)) => self.err(
+                    f.at,
+                    "a lookup has either inline or file, not both",
+                    "remove one of them",
+                ),
+                (None, None) => self.err(
+                    e.key_at,
+                    format!("lookup '{}' has neither inline nor file", e.key),
+                    "add inline = { .. } or file = \"lookups/NAME.csv\"",
+                ),
             }
             self.lookup_index.insert(e.key.clone(), self.lookups.len());
             self.lookups.push(Arc::new(lookup));
@@ -347,12 +607,23 @@ impl<'t> Cx<'t> {
     }
 
     /// A target object: its entries in file order; dotted keys nest.
-    fn object(&mut self, t: &Tn, scope: Scope<'_>, tgt: Option<&Shape>, prefix: &str, entity: Option<Entity>) -> ObjectPlan {
+    fn object(
+        &mut self,
+        t: &Tn,
+        scope: Scope<'_>,
+        tgt: Option<&Shape>,
+        prefix: &str,
+        entity: Option<Entity>,
+    ) -> ObjectPlan {
         let mut plan = ObjectPlan::default();
         for e in t.as_table().unwrap_or(&[]) {
             let segs: Vec<&str> = e.key.split('.').collect();
             if segs.iter().any(|s| s.is_empty()) {
-                self.err(e.key_at, format!("bad target field name '{}'", e.key), "target names are dot-separated, e.g. \"price.amount\"");
+                self.err(
+                    e.key_at,
+                    format!("bad target field name '{}'", e.key),
+                    "target names are dot-separated, e.g. \"price.amount\"",
+                );
                 continue;
             }
             self.entry(&mut plan, &segs, e, scope, tgt, prefix);
@@ -360,7 +631,11 @@ impl<'t> Cx<'t> {
         if let Some(shape) = tgt {
             for req in shape.required_fields() {
                 if !plan.entries.iter().any(|(k, _)| k == req) {
-                    let what = if prefix.is_empty() { entity.map(|e| e.name().to_string()).unwrap_or_default() } else { prefix.trim_end_matches('.').to_string() };
+                    let what = if prefix.is_empty() {
+                        entity.map(|e| e.name().to_string()).unwrap_or_default()
+                    } else {
+                        prefix.trim_end_matches('.').to_string()
+                    };
                     self.err(t.at, format!("missing required target field '{prefix}{req}' of {what}"), format!("add a rule for {prefix}{req} (it is not optional in the canonical model)"));
                 }
             }
@@ -368,14 +643,26 @@ impl<'t> Cx<'t> {
         plan
     }
 
-    fn entry(&mut self, plan: &mut ObjectPlan, segs: &[&str], e: &Entry, scope: Scope<'_>, tgt: Option<&Shape>, prefix: &str) {
+    fn entry(
+        &mut self,
+        plan: &mut ObjectPlan,
+        segs: &[&str],
+        e: &Entry,
+        scope: Scope<'_>,
+        tgt: Option<&Shape>,
+        prefix: &str,
+    ) {
         let name = segs[0];
         let full = format!("{prefix}{name}");
         let sub_tgt = match tgt {
             Some(shape @ Shape::Object(_)) => match shape.field(name) {
                 Some((s, _)) => Some(s),
                 None => {
-                    self.err(e.key_at, format!("unknown target field '{full}'"), format!("known fields here: {}", shape.field_names().join(", ")));
+                    self.err(
+                        e.key_at,
+                        format!("unknown target field '{full}'"),
+                        format!("known fields here: {}", shape.field_names().join(", ")),
+                    );
                     return;
                 }
             },
@@ -386,22 +673,38 @@ impl<'t> Cx<'t> {
             let idx = match plan.entries.iter().position(|(k, _)| k == name) {
                 Some(i) => i,
                 None => {
-                    plan.entries.push((name.to_string(), Node::Object(ObjectPlan::default())));
+                    plan.entries
+                        .push((name.to_string(), Node::Object(ObjectPlan::default())));
                     plan.entries.len() - 1
                 }
             };
             match &mut plan.entries[idx].1 {
                 Node::Object(inner) => {
                     let mut inner_plan = std::mem::take(inner);
-                    self.entry(&mut inner_plan, &segs[1..], e, scope, sub_tgt, &format!("{full}."));
+                    self.entry(
+                        &mut inner_plan,
+                        &segs[1..],
+                        e,
+                        scope,
+                        sub_tgt,
+                        &format!("{full}."),
+                    );
                     plan.entries[idx].1 = Node::Object(inner_plan);
                 }
-                _ => self.err(e.key_at, format!("target field '{full}' is already set by a rule"), "a field is either a value or an object of fields"),
+                _ => self.err(
+                    e.key_at,
+                    format!("target field '{full}' is already set by a rule"),
+                    "a field is either a value or an object of fields",
+                ),
             }
             return;
         }
         if plan.entries.iter().any(|(k, _)| k == name) {
-            self.err(e.key_at, format!("duplicate target field '{full}'"), "each target field has one rule");
+            self.err(
+                e.key_at,
+                format!("duplicate target field '{full}'"),
+                "each target field has one rule",
+            );
             return;
         }
         let n = &e.node;
@@ -409,17 +712,40 @@ impl<'t> Cx<'t> {
             Tv::Str(s) => {
                 // Shorthand: `target = "source.path"`.
                 self.rules += 1;
-                let id = RuleId { target: full.clone(), loc: self.loc(n.at) };
-                let source = self.src_path(s, n.at, scope).map(ValueSource::Path).unwrap_or(ValueSource::Nothing);
-                let rule = FieldRule { id, when: None, source, default: None, required: false, unique: false, keep_null: false, steps: Vec::new() };
+                let id = RuleId {
+                    target: full.clone(),
+                    loc: self.loc(n.at),
+                };
+                let source = self
+                    .src_path(s, n.at, scope)
+                    .map(ValueSource::Path)
+                    .unwrap_or(ValueSource::Nothing);
+                let rule = FieldRule {
+                    id,
+                    when: None,
+                    source,
+                    default: None,
+                    required: false,
+                    unique: false,
+                    keep_null: false,
+                    steps: Vec::new(),
+                };
                 self.check_target_scalar(&rule, sub_tgt, n.at);
                 Node::Field(Box::new(rule))
             }
-            Tv::Table(entries) if entries.iter().any(|x| x.key == "each") => match self.each(n, scope, sub_tgt, &full) {
-                Some(p) => Node::Each(Box::new(p)),
-                None => return,
-            },
-            Tv::Table(entries) if entries.iter().any(|x| VALUE_KEYS.contains(&x.key.as_str()) || STEP_KEYS.contains(&x.key.as_str()) || x.key == "required") => {
+            Tv::Table(entries) if entries.iter().any(|x| x.key == "each") => {
+                match self.each(n, scope, sub_tgt, &full) {
+                    Some(p) => Node::Each(Box::new(p)),
+                    None => return,
+                }
+            }
+            Tv::Table(entries)
+                if entries.iter().any(|x| {
+                    VALUE_KEYS.contains(&x.key.as_str())
+                        || STEP_KEYS.contains(&x.key.as_str())
+                        || x.key == "required"
+                }) =>
+            {
                 let rule = self.rule(n, scope, &full);
                 self.check_target_scalar(&rule, sub_tgt, n.at);
                 Node::Field(Box::new(rule))
@@ -429,7 +755,14 @@ impl<'t> Cx<'t> {
                     Some(s @ Shape::Object(_)) => Some(s),
                     Some(Shape::Scalar(Scalar::Any)) | None => None,
                     Some(other) => {
-                        self.err(n.at, format!("target field '{full}' is {}, not an object", shape_name(other)), "give it a rule such as { from = \"...\" }");
+                        self.err(
+                            n.at,
+                            format!(
+                                "target field '{full}' is {}, not an object",
+                                shape_name(other)
+                            ),
+                            "give it a rule such as { from = \"...\" }",
+                        );
                         return;
                     }
                 };
@@ -439,7 +772,10 @@ impl<'t> Cx<'t> {
                 // A bare constant (number, boolean) is a constant rule.
                 self.rules += 1;
                 let rule = FieldRule {
-                    id: RuleId { target: full.clone(), loc: self.loc(n.at) },
+                    id: RuleId {
+                        target: full.clone(),
+                        loc: self.loc(n.at),
+                    },
                     when: None,
                     source: ValueSource::Const(n.to_json()),
                     default: None,
@@ -461,10 +797,29 @@ impl<'t> Cx<'t> {
         let target = &rule.id.target;
         let scalar = match shape {
             Shape::Scalar(s) => *s,
-            Shape::Object(_) if matches!(rule.source, ValueSource::Path(_) | ValueSource::Expr(_)) && rule.steps.is_empty() => return,
-            Shape::Array(_) if matches!(rule.source, ValueSource::Path(_) | ValueSource::Expr(_) | ValueSource::Const(_)) && rule.steps.is_empty() => return,
+            Shape::Object(_)
+                if matches!(rule.source, ValueSource::Path(_) | ValueSource::Expr(_))
+                    && rule.steps.is_empty() =>
+            {
+                return
+            }
+            Shape::Array(_)
+                if matches!(
+                    rule.source,
+                    ValueSource::Path(_) | ValueSource::Expr(_) | ValueSource::Const(_)
+                ) && rule.steps.is_empty() =>
+            {
+                return
+            }
             other => {
-                self.err(at, format!("target field '{target}' is {}, but the rule makes a single value", shape_name(other)), "use nested fields for objects or each = \"...\" for arrays");
+                self.err(
+                    at,
+                    format!(
+                        "target field '{target}' is {}, but the rule makes a single value",
+                        shape_name(other)
+                    ),
+                    "use nested fields for objects or each = \"...\" for arrays",
+                );
                 return;
             }
         };
@@ -483,7 +838,11 @@ impl<'t> Cx<'t> {
                 Scalar::Any => true,
             };
             if !ok {
-                self.err(at, format!("target field '{target}' is a {scalar}, but the rule converts to {d}"), format!("use type = \"{}\"", scalar_type_name(scalar)));
+                self.err(
+                    at,
+                    format!("target field '{target}' is a {scalar}, but the rule converts to {d}"),
+                    format!("use type = \"{}\"", scalar_type_name(scalar)),
+                );
             }
         }
         let check_const = |v: &serde_json::Value| -> Option<String> {
@@ -492,12 +851,30 @@ impl<'t> Cx<'t> {
                 (Scalar::Bool, serde_json::Value::Bool(_)) => None,
                 (Scalar::Int, serde_json::Value::Number(n)) if n.is_i64() || n.is_u64() => None,
                 (Scalar::Dec, serde_json::Value::Number(_)) => None,
-                (Scalar::Dec, serde_json::Value::String(s)) if crate::ops::parse_decimal(s, false).is_some() => None,
+                (Scalar::Dec, serde_json::Value::String(s))
+                    if crate::ops::parse_decimal(s, false).is_some() =>
+                {
+                    None
+                }
                 (Scalar::Uom, serde_json::Value::String(s)) if Uom::parse(s).is_some() => None,
-                (Scalar::Enum(vals), serde_json::Value::String(s)) if vals.contains(&s.as_str()) => None,
-                (Scalar::Date, serde_json::Value::String(s)) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => None,
-                (Scalar::DateTime, serde_json::Value::String(s)) if chrono::DateTime::parse_from_rfc3339(s).is_ok() => None,
-                _ => Some(format!("constant {v} does not fit target field '{target}' ({scalar})")),
+                (Scalar::Enum(vals), serde_json::Value::String(s))
+                    if vals.contains(&s.as_str()) =>
+                {
+                    None
+                }
+                (Scalar::Date, serde_json::Value::String(s))
+                    if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() =>
+                {
+                    None
+                }
+                (Scalar::DateTime, serde_json::Value::String(s))
+                    if chrono::DateTime::parse_from_rfc3339(s).is_ok() =>
+                {
+                    None
+                }
+                _ => Some(format!(
+                    "constant {v} does not fit target field '{target}' ({scalar})"
+                )),
             }
         };
         if rule.steps.is_empty() {
@@ -515,14 +892,29 @@ impl<'t> Cx<'t> {
         let p = match SrcPath::parse(s) {
             Ok(p) => p,
             Err(e) => {
-                self.err(at, format!("bad source path '{s}': {e}"), "paths look like a.b, lines[].sku, lines[0].sku or $.root_field");
+                self.err(
+                    at,
+                    format!("bad source path '{s}': {e}"),
+                    "paths look like a.b, lines[].sku, lines[0].sku or $.root_field",
+                );
                 return None;
             }
         };
-        let shape = if p.root { scope.root_src } else { scope.src };
+        // `$doc.` paths read the document around the records, which has no typed shape.
+        let shape = if p.doc {
+            None
+        } else if p.root {
+            scope.root_src
+        } else {
+            scope.src
+        };
         if let Some(shape) = shape {
             if let Err(msg) = find_shape(shape, &p) {
-                self.err(at, format!("unknown source path '{s}': {msg}"), "the source is a typed canonical entity; check the field name");
+                self.err(
+                    at,
+                    format!("unknown source path '{s}': {msg}"),
+                    "the source is a typed canonical entity; check the field name",
+                );
                 return None;
             }
         }
@@ -533,10 +925,18 @@ impl<'t> Cx<'t> {
         match &n.v {
             Tv::Str(code) => self.expr(code, n, scope).map(Cond::Expr),
             Tv::Table(_) => {
-                self.known_keys(n, &["path", "equals", "not_equals", "exists", "in"], "a condition");
+                self.known_keys(
+                    n,
+                    &["path", "equals", "not_equals", "exists", "in"],
+                    "a condition",
+                );
                 let p = n.get("path").and_then(|p| p.as_str().map(|s| (s, p.at)));
                 let Some((ps, pat)) = p else {
-                    self.err(n.at, "condition table needs path", "e.g. { path = \"status\", equals = \"shipped\" } or a jq string");
+                    self.err(
+                        n.at,
+                        "condition table needs path",
+                        "e.g. { path = \"status\", equals = \"shipped\" } or a jq string",
+                    );
                     return None;
                 };
                 let path = self.src_path(ps, pat, scope)?;
@@ -558,7 +958,11 @@ impl<'t> Cx<'t> {
                 }
             }
             _ => {
-                self.err(n.at, format!("a condition is a jq string or a table, found {}", n.kind()), "e.g. when = '.qty > 0'");
+                self.err(
+                    n.at,
+                    format!("a condition is a jq string or a table, found {}", n.kind()),
+                    "e.g. when = '.qty > 0'",
+                );
                 None
             }
         }
@@ -569,7 +973,17 @@ impl<'t> Cx<'t> {
             Ok(e) => Some(e),
             Err(errs) => {
                 // Point into the expression: the value starts with its quote character.
-                let quote = self.text.get(n.at..).map(|s| if s.starts_with("'''") || s.starts_with("\"\"\"") { 3 } else { 1 }).unwrap_or(1);
+                let quote = self
+                    .text
+                    .get(n.at..)
+                    .map(|s| {
+                        if s.starts_with("'''") || s.starts_with("\"\"\"") {
+                            3
+                        } else {
+                            1
+                        }
+                    })
+                    .unwrap_or(1);
                 for e in errs {
                     let at = n.at + quote + e.offset;
                     self.err(at, format!("bad expression: {}", e.message), "expressions are jq (jaq); '.' is the current record, $root the whole input");
@@ -585,13 +999,21 @@ impl<'t> Cx<'t> {
             Tv::Float(f) | Tv::Str(f) => match crate::ops::parse_decimal(f, false) {
                 Some(d) => Some(Operand::Lit(d)),
                 None => {
-                    self.err(n.at, format!("'{f}' is not a decimal number"), "for a source value write { from = \"path\" }");
+                    self.err(
+                        n.at,
+                        format!("'{f}' is not a decimal number"),
+                        "for a source value write { from = \"path\" }",
+                    );
                     None
                 }
             },
             Tv::Table(_) => Some(Operand::Rule(Box::new(self.rule(n, scope, target)))),
             _ => {
-                self.err(n.at, format!("an operand is a number or a rule table, found {}", n.kind()), "e.g. mul = \"1.23\" or mul = { from = \"qty\" }");
+                self.err(
+                    n.at,
+                    format!("an operand is a number or a rule table, found {}", n.kind()),
+                    "e.g. mul = \"1.23\" or mul = { from = \"qty\" }",
+                );
                 None
             }
         }
@@ -606,7 +1028,14 @@ impl<'t> Cx<'t> {
             Some(u) => Some(UomRef::Fixed(u)),
             None => {
                 let codes: Vec<&str> = Uom::ALL.iter().map(|u| u.code()).collect();
-                self.err(n.at, format!("unknown unit '{s}'"), format!("one of {} or @path for a unit read from the record", codes.join(", ")));
+                self.err(
+                    n.at,
+                    format!("unknown unit '{s}'"),
+                    format!(
+                        "one of {} or @path for a unit read from the record",
+                        codes.join(", ")
+                    ),
+                );
                 None
             }
         }
@@ -615,9 +1044,21 @@ impl<'t> Cx<'t> {
     /// A field rule: value source, modifiers and steps in the order written.
     fn rule(&mut self, n: &Tn, scope: Scope<'_>, target: &str) -> FieldRule {
         self.rules += 1;
-        let id = RuleId { target: target.to_string(), loc: self.loc(n.at) };
+        let id = RuleId {
+            target: target.to_string(),
+            loc: self.loc(n.at),
+        };
         let entries = n.as_table().unwrap_or(&[]);
-        let mut rule = FieldRule { id, when: None, source: ValueSource::Nothing, default: None, required: false, unique: false, keep_null: false, steps: Vec::new() };
+        let mut rule = FieldRule {
+            id,
+            when: None,
+            source: ValueSource::Nothing,
+            default: None,
+            required: false,
+            unique: false,
+            keep_null: false,
+            steps: Vec::new(),
+        };
         let mut sources = 0;
         for e in entries {
             let k = e.key.as_str();
@@ -626,7 +1067,11 @@ impl<'t> Cx<'t> {
             if is_source {
                 sources += 1;
                 if sources > 1 {
-                    self.err(e.key_at, format!("rule for '{target}' has more than one value source"), "use one of from, const, concat, expr, sum, count");
+                    self.err(
+                        e.key_at,
+                        format!("rule for '{target}' has more than one value source"),
+                        "use one of from, const, concat, expr, sum, count",
+                    );
                     continue;
                 }
             }
@@ -647,7 +1092,11 @@ impl<'t> Cx<'t> {
                     let mut parts = Vec::new();
                     for it in items {
                         match &it.v {
-                            Tv::Str(s) if s.len() >= 2 && s.starts_with('\'') && s.ends_with('\'') => parts.push(ConcatPart::Lit(s[1..s.len() - 1].to_string())),
+                            Tv::Str(s)
+                                if s.len() >= 2 && s.starts_with('\'') && s.ends_with('\'') =>
+                            {
+                                parts.push(ConcatPart::Lit(s[1..s.len() - 1].to_string()))
+                            }
                             Tv::Str(s) => {
                                 if let Some(p) = self.src_path(s, it.at, scope) {
                                     parts.push(ConcatPart::Path(p))
@@ -655,12 +1104,24 @@ impl<'t> Cx<'t> {
                             }
                             Tv::Table(_) => match it.get("lit").and_then(|l| l.as_str()) {
                                 Some(l) => parts.push(ConcatPart::Lit(l.to_string())),
-                                None => self.err(it.at, "concat items are paths, 'literals' or { lit = \"..\" }", "e.g. concat = [\"city\", { lit = \", \" }, \"country\"]"),
+                                None => self.err(
+                                    it.at,
+                                    "concat items are paths, 'literals' or { lit = \"..\" }",
+                                    "e.g. concat = [\"city\", { lit = \", \" }, \"country\"]",
+                                ),
                             },
-                            _ => self.err(it.at, "concat items are paths, 'literals' or { lit = \"..\" }", "quote the item"),
+                            _ => self.err(
+                                it.at,
+                                "concat items are paths, 'literals' or { lit = \"..\" }",
+                                "quote the item",
+                            ),
                         }
                     }
-                    let sep = n.get("sep").and_then(|s| s.as_str()).unwrap_or("").to_string();
+                    let sep = n
+                        .get("sep")
+                        .and_then(|s| s.as_str())
+                        .unwrap_or("")
+                        .to_string();
                     rule.source = ValueSource::Concat { parts, sep };
                 }
                 "expr" => {
@@ -674,15 +1135,25 @@ impl<'t> Cx<'t> {
                     let path = match &v.v {
                         Tv::Bool(true) if scope.in_group => None,
                         Tv::Bool(_) => {
-                            self.err(v.at, format!("{k} = true only works inside a group_by loop"), format!("give a path: {k} = \"lines[].quantity\""));
+                            self.err(
+                                v.at,
+                                format!("{k} = true only works inside a group_by loop"),
+                                format!("give a path: {k} = \"lines[].quantity\""),
+                            );
                             continue;
                         }
                         Tv::Str(s) => {
-                            let Some(p) = self.src_path(s, v.at, scope) else { continue };
+                            let Some(p) = self.src_path(s, v.at, scope) else {
+                                continue;
+                            };
                             Some(p)
                         }
                         _ => {
-                            self.err(v.at, format!("{k} takes a path or true"), format!("e.g. {k} = \"lines\""));
+                            self.err(
+                                v.at,
+                                format!("{k} takes a path or true"),
+                                format!("e.g. {k} = \"lines\""),
+                            );
                             continue;
                         }
                     };
@@ -699,7 +1170,11 @@ impl<'t> Cx<'t> {
                             _ => None,
                         };
                         let of = n.get("of").map(|o| {
-                            let inner = Scope { src: elem_shape, root_src: scope.root_src, in_group: false };
+                            let inner = Scope {
+                                src: elem_shape,
+                                root_src: scope.root_src,
+                                in_group: false,
+                            };
                             Box::new(self.rule(o, inner, &format!("{target} (of)")))
                         });
                         rule.source = ValueSource::Sum { path, of };
@@ -713,11 +1188,16 @@ impl<'t> Cx<'t> {
                 }
                 "keep_null" => rule.keep_null = self.boolean(v, "keep_null"),
                 "when" => rule.when = self.cond(v, scope),
-                "sep" | "of" | "scale" | "rounding" | "decimal_comma" | "as" | "in_format" | "out_format" | "tz" | "out_tz" => {}
+                "sep" | "of" | "scale" | "rounding" | "decimal_comma" | "as" | "in_format"
+                | "out_format" | "tz" | "out_tz" => {}
                 "steps" => {
                     // Ordered (and repeatable) steps: steps = [{ mul = .. }, { round = 2 }, { mul = .. }].
                     let Tv::Arr(items) = &v.v else {
-                        self.err(v.at, "steps must be an array of one-step tables", "e.g. steps = [{ mul = { from = \"unit_price\" } }, { round = 2 }]");
+                        self.err(
+                            v.at,
+                            "steps must be an array of one-step tables",
+                            "e.g. steps = [{ mul = { from = \"unit_price\" } }, { round = 2 }]",
+                        );
                         continue;
                     };
                     for it in items {
@@ -727,11 +1207,16 @@ impl<'t> Cx<'t> {
                         };
                         for se in es {
                             if STEP_KEYS.contains(&se.key.as_str()) && se.key != "steps" {
-                                if let Some(step) = self.step(&se.key, &se.node, it, scope, target) {
+                                if let Some(step) = self.step(&se.key, &se.node, it, scope, target)
+                                {
                                     rule.steps.push(step);
                                 }
                             } else if !PARAM_KEYS.contains(&se.key.as_str()) {
-                                self.err(se.key_at, format!("unknown step '{}'", se.key), format!("steps: {}", STEP_KEYS[1..].join(", ")));
+                                self.err(
+                                    se.key_at,
+                                    format!("unknown step '{}'", se.key),
+                                    format!("steps: {}", STEP_KEYS[1..].join(", ")),
+                                );
                             }
                         }
                     }
@@ -742,30 +1227,63 @@ impl<'t> Cx<'t> {
                     }
                 }
                 "each" | "fields" | "filter" | "group_by" | "value" => {
-                    self.err(e.key_at, format!("'{k}' belongs to a loop"), "a loop is a table with each = \"array.path\" and fields = { .. }");
+                    self.err(
+                        e.key_at,
+                        format!("'{k}' belongs to a loop"),
+                        "a loop is a table with each = \"array.path\" and fields = { .. }",
+                    );
                 }
                 _ => {
-                    let mut all: Vec<&str> = VALUE_KEYS.iter().chain(STEP_KEYS).chain(PARAM_KEYS).copied().collect();
+                    let mut all: Vec<&str> = VALUE_KEYS
+                        .iter()
+                        .chain(STEP_KEYS)
+                        .chain(PARAM_KEYS)
+                        .copied()
+                        .collect();
                     all.sort_unstable();
                     all.dedup();
-                    let near = all.iter().find(|c| edit_distance(c, k) <= 2).map(|c| format!("did you mean '{c}'? ")).unwrap_or_default();
-                    self.err(e.key_at, format!("unknown rule key '{k}' in '{target}'"), format!("{near}rule keys: {}", all.join(", ")));
+                    let near = all
+                        .iter()
+                        .find(|c| edit_distance(c, k) <= 2)
+                        .map(|c| format!("did you mean '{c}'? "))
+                        .unwrap_or_default();
+                    self.err(
+                        e.key_at,
+                        format!("unknown rule key '{k}' in '{target}'"),
+                        format!("{near}rule keys: {}", all.join(", ")),
+                    );
                 }
             }
         }
         // Parameters without their step are mistakes worth reporting.
         let has_type = |t: &str| n.get("type").and_then(|x| x.as_str()) == Some(t);
-        for (param, needs) in [("scale", "decimal"), ("decimal_comma", "decimal"), ("as", "decimal"), ("in_format", "date"), ("out_format", "date"), ("tz", "datetime"), ("out_tz", "datetime")] {
+        for (param, needs) in [
+            ("scale", "decimal"),
+            ("decimal_comma", "decimal"),
+            ("as", "decimal"),
+            ("in_format", "date"),
+            ("out_format", "date"),
+            ("tz", "datetime"),
+            ("out_tz", "datetime"),
+        ] {
             if let Some(p) = entries.iter().find(|e| e.key == param) {
                 let ok = has_type(needs) || (needs == "date" && has_type("datetime"));
                 if !ok {
-                    self.err(p.key_at, format!("'{param}' only applies with type = \"{needs}\""), format!("add type = \"{needs}\" or remove {param}"));
+                    self.err(
+                        p.key_at,
+                        format!("'{param}' only applies with type = \"{needs}\""),
+                        format!("add type = \"{needs}\" or remove {param}"),
+                    );
                 }
             }
         }
         if let Some(p) = entries.iter().find(|e| e.key == "rounding") {
             if !has_type("decimal") && n.get("round").is_none() {
-                self.err(p.key_at, "'rounding' applies to type = \"decimal\" with scale, or to round", "add scale = N or round = N");
+                self.err(
+                    p.key_at,
+                    "'rounding' applies to type = \"decimal\" with scale, or to round",
+                    "add scale = N or round = N",
+                );
             }
         }
         if let Some(p) = entries.iter().find(|e| e.key == "of") {
@@ -780,7 +1298,11 @@ impl<'t> Cx<'t> {
         match v.v {
             Tv::Bool(b) => b,
             _ => {
-                self.err(v.at, format!("{what} must be true or false, found {}", v.kind()), format!("e.g. {what} = true"));
+                self.err(
+                    v.at,
+                    format!("{what} must be true or false, found {}", v.kind()),
+                    format!("e.g. {what} = true"),
+                );
                 false
             }
         }
@@ -792,7 +1314,11 @@ impl<'t> Cx<'t> {
             Some(r) => match r.as_str().and_then(Rounding::parse) {
                 Some(x) => x,
                 None => {
-                    self.err(r.at, "unknown rounding mode", format!("one of: {}", Rounding::NAMES));
+                    self.err(
+                        r.at,
+                        "unknown rounding mode",
+                        format!("one of: {}", Rounding::NAMES),
+                    );
                     Rounding::HalfUp
                 }
             },
@@ -804,14 +1330,25 @@ impl<'t> Cx<'t> {
             None => Vec::new(),
             Some(Tn { v: Tv::Str(s), .. }) => vec![s.clone()],
             Some(Tn { v: Tv::Arr(a), at }) => {
-                let out: Vec<String> = a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect();
+                let out: Vec<String> = a
+                    .iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect();
                 if out.len() != a.len() {
-                    self.err(*at, format!("{key} must be strings"), "e.g. in_format = [\"%d.%m.%Y\", \"%Y-%m-%d\"]");
+                    self.err(
+                        *at,
+                        format!("{key} must be strings"),
+                        "e.g. in_format = [\"%d.%m.%Y\", \"%Y-%m-%d\"]",
+                    );
                 }
                 out
             }
             Some(other) => {
-                self.err(other.at, format!("{key} must be a strftime string"), "e.g. \"%d.%m.%Y %H:%M\"");
+                self.err(
+                    other.at,
+                    format!("{key} must be a strftime string"),
+                    "e.g. \"%d.%m.%Y %H:%M\"",
+                );
                 Vec::new()
             }
         }
@@ -822,7 +1359,11 @@ impl<'t> Cx<'t> {
         match t.as_str().map(|s| s.parse::<chrono_tz::Tz>()) {
             Some(Ok(z)) => Some(z),
             _ => {
-                self.err(t.at, "unknown time zone", "an IANA name such as \"Europe/Warsaw\" or \"UTC\"");
+                self.err(
+                    t.at,
+                    "unknown time zone",
+                    "an IANA name such as \"Europe/Warsaw\" or \"UTC\"",
+                );
                 None
             }
         }
@@ -839,16 +1380,28 @@ impl<'t> Cx<'t> {
                 let width = match v.get("width").map(|w| &w.v) {
                     Some(Tv::Int(w)) if *w >= 0 => *w as usize,
                     _ => {
-                        self.err(v.at, "pad needs width", "e.g. pad = { width = 10, char = \"0\", side = \"left\" }");
+                        self.err(
+                            v.at,
+                            "pad needs width",
+                            "e.g. pad = { width = 10, char = \"0\", side = \"left\" }",
+                        );
                         return None;
                     }
                 };
-                let ch = v.get("char").and_then(|c| c.as_str()).map(|c| c.chars().next().unwrap_or(' ')).unwrap_or(' ');
+                let ch = v
+                    .get("char")
+                    .and_then(|c| c.as_str())
+                    .map(|c| c.chars().next().unwrap_or(' '))
+                    .unwrap_or(' ');
                 let side = match v.get("side").and_then(|s| s.as_str()) {
                     None | Some("left") => Side::Left,
                     Some("right") => Side::Right,
                     Some(_) => {
-                        self.err(v.at, "pad side is \"left\" or \"right\"", "e.g. side = \"left\"");
+                        self.err(
+                            v.at,
+                            "pad side is \"left\" or \"right\"",
+                            "e.g. side = \"left\"",
+                        );
                         Side::Left
                     }
                 };
@@ -861,32 +1414,67 @@ impl<'t> Cx<'t> {
                     _ => None,
                 };
                 match (get("start"), get("len")) {
-                    (Some(start), Some(len)) => Some(Step::Substring { start: start.unwrap_or(0), len }),
+                    (Some(start), Some(len)) => Some(Step::Substring {
+                        start: start.unwrap_or(0),
+                        len,
+                    }),
                     _ => {
-                        self.err(v.at, "substring takes start and len (non-negative integers)", "e.g. substring = { start = 0, len = 3 }");
+                        self.err(
+                            v.at,
+                            "substring takes start and len (non-negative integers)",
+                            "e.g. substring = { start = 0, len = 3 }",
+                        );
                         None
                     }
                 }
             }
-            "split" => match (v.get("sep").and_then(|s| s.as_str()), v.get("index").map(|i| &i.v)) {
-                (Some(sep), Some(Tv::Int(i))) if !sep.is_empty() => Some(Step::Split { sep: sep.to_string(), index: Some(*i) }),
-                (Some(sep), None) if !sep.is_empty() => Some(Step::Split { sep: sep.to_string(), index: None }),
+            "split" => match (
+                v.get("sep").and_then(|s| s.as_str()),
+                v.get("index").map(|i| &i.v),
+            ) {
+                (Some(sep), Some(Tv::Int(i))) if !sep.is_empty() => Some(Step::Split {
+                    sep: sep.to_string(),
+                    index: Some(*i),
+                }),
+                (Some(sep), None) if !sep.is_empty() => Some(Step::Split {
+                    sep: sep.to_string(),
+                    index: None,
+                }),
                 _ => {
                     self.err(v.at, "split takes sep (non-empty) and optionally index (negative counts from the end; without it: an array of the trimmed non-empty parts)", "e.g. split = { sep = \"-\", index = 0 }");
                     None
                 }
             },
             "replace" => {
-                let (Some(pat), Some(with)) = (v.get("pattern"), v.get("with").and_then(|w| w.as_str())) else {
-                    self.err(v.at, "replace takes pattern and with", "e.g. replace = { pattern = \"\\\\s+\", with = \" \" }");
+                let (Some(pat), Some(with)) =
+                    (v.get("pattern"), v.get("with").and_then(|w| w.as_str()))
+                else {
+                    self.err(
+                        v.at,
+                        "replace takes pattern and with",
+                        "e.g. replace = { pattern = \"\\\\s+\", with = \" \" }",
+                    );
                     return None;
                 };
                 let ps = pat.as_str().unwrap_or("");
                 match regex::Regex::new(ps) {
-                    Ok(re) => Some(Step::Replace { re, with: with.to_string() }),
+                    Ok(re) => Some(Step::Replace {
+                        re,
+                        with: with.to_string(),
+                    }),
                     Err(e) => {
-                        let msg = e.to_string().lines().last().unwrap_or("invalid regex").trim().to_string();
-                        self.err(pat.at, format!("bad regex: {msg}"), "regex syntax is Rust's regex crate");
+                        let msg = e
+                            .to_string()
+                            .lines()
+                            .last()
+                            .unwrap_or("invalid regex")
+                            .trim()
+                            .to_string();
+                        self.err(
+                            pat.at,
+                            format!("bad regex: {msg}"),
+                            "regex syntax is Rust's regex crate",
+                        );
                         None
                     }
                 }
@@ -897,7 +1485,11 @@ impl<'t> Cx<'t> {
                     Some(i) => Some(Step::Lookup(*i)),
                     None => {
                         let known: Vec<&String> = self.lookup_index.keys().collect();
-                        self.err(v.at, format!("missing lookup table '{name}'"), format!("declare [lookups.{name}] (declared: {known:?})"));
+                        self.err(
+                            v.at,
+                            format!("missing lookup table '{name}'"),
+                            format!("declare [lookups.{name}] (declared: {known:?})"),
+                        );
                         None
                     }
                 }
@@ -913,7 +1505,11 @@ impl<'t> Cx<'t> {
                             None => None,
                             Some(Tv::Int(s)) if (0..=28).contains(s) => Some(*s as u32),
                             Some(_) => {
-                                self.err(rule.get("scale").map(|s| s.at).unwrap_or(v.at), "scale must be 0..=28", "e.g. scale = 2");
+                                self.err(
+                                    rule.get("scale").map(|s| s.at).unwrap_or(v.at),
+                                    "scale must be 0..=28",
+                                    "e.g. scale = 2",
+                                );
                                 None
                             }
                         };
@@ -921,33 +1517,65 @@ impl<'t> Cx<'t> {
                             None | Some("string") => false,
                             Some("number") => true,
                             Some(_) => {
-                                self.err(rule.get("as").map(|a| a.at).unwrap_or(v.at), "as is \"string\" or \"number\"", "decimals are strings by default (exact)");
+                                self.err(
+                                    rule.get("as").map(|a| a.at).unwrap_or(v.at),
+                                    "as is \"string\" or \"number\"",
+                                    "decimals are strings by default (exact)",
+                                );
                                 false
                             }
                         };
-                        let comma = matches!(rule.get("decimal_comma").map(|c| &c.v), Some(Tv::Bool(true)));
-                        Coerce::Decimal { scale, rounding: self.rounding(rule), comma, as_number }
+                        let comma = matches!(
+                            rule.get("decimal_comma").map(|c| &c.v),
+                            Some(Tv::Bool(true))
+                        );
+                        Coerce::Decimal {
+                            scale,
+                            rounding: self.rounding(rule),
+                            comma,
+                            as_number,
+                        }
                     }
                     "date" => {
-                        let out = rule.get("out_format").and_then(|o| o.as_str()).unwrap_or("%Y-%m-%d").to_string();
-                        Coerce::Date { in_formats: self.formats(rule, "in_format"), out_format: out }
+                        let out = rule
+                            .get("out_format")
+                            .and_then(|o| o.as_str())
+                            .unwrap_or("%Y-%m-%d")
+                            .to_string();
+                        Coerce::Date {
+                            in_formats: self.formats(rule, "in_format"),
+                            out_format: out,
+                        }
                     }
                     "datetime" => Coerce::DateTime {
                         in_formats: self.formats(rule, "in_format"),
-                        out_format: rule.get("out_format").and_then(|o| o.as_str()).map(str::to_string),
+                        out_format: rule
+                            .get("out_format")
+                            .and_then(|o| o.as_str())
+                            .map(str::to_string),
                         tz: self.tz(rule, "tz").unwrap_or(chrono_tz::Tz::UTC),
                         out_tz: self.tz(rule, "out_tz"),
                     },
                     other => {
-                        self.err(v.at, format!("unknown type '{other}'"), "one of: string, integer, decimal, boolean, date, datetime");
+                        self.err(
+                            v.at,
+                            format!("unknown type '{other}'"),
+                            "one of: string, integer, decimal, boolean, date, datetime",
+                        );
                         return None;
                     }
                 };
                 for key in ["in_format", "out_format"] {
                     for f in self.formats(rule, key) {
-                        if chrono::format::StrftimeItems::new(&f).any(|i| matches!(i, chrono::format::Item::Error)) {
+                        if chrono::format::StrftimeItems::new(&f)
+                            .any(|i| matches!(i, chrono::format::Item::Error))
+                        {
                             let at = rule.get(key).map(|x| x.at).unwrap_or(v.at);
-                            self.err(at, format!("bad {key} '{f}'"), "strftime syntax, e.g. \"%Y-%m-%d %H:%M\"");
+                            self.err(
+                                at,
+                                format!("bad {key} '{f}'"),
+                                "strftime syntax, e.g. \"%Y-%m-%d %H:%M\"",
+                            );
                         }
                     }
                 }
@@ -968,9 +1596,16 @@ impl<'t> Cx<'t> {
                 Some(Step::Arith(op, operand))
             }
             "round" => match v.v {
-                Tv::Int(s) if (0..=28).contains(&s) => Some(Step::Round { scale: s as u32, mode: self.rounding(rule) }),
+                Tv::Int(s) if (0..=28).contains(&s) => Some(Step::Round {
+                    scale: s as u32,
+                    mode: self.rounding(rule),
+                }),
                 _ => {
-                    self.err(v.at, "round takes a scale 0..=28", "e.g. round = 2, rounding = \"half_even\"");
+                    self.err(
+                        v.at,
+                        "round takes a scale 0..=28",
+                        "e.g. round = 2, rounding = \"half_even\"",
+                    );
                     None
                 }
             },
@@ -979,40 +1614,84 @@ impl<'t> Cx<'t> {
                     self.err(v.at, "convert is a table", "e.g. convert = { from_unit = \"FT\", to_unit = \"LB\", factor = { from = \"lb_per_ft\" }, factor_unit = \"LB/FT\" }");
                     return None;
                 }
-                self.known_keys(v, &["from_unit", "to_unit", "factor", "factor_unit"], "convert");
+                self.known_keys(
+                    v,
+                    &["from_unit", "to_unit", "factor", "factor_unit"],
+                    "convert",
+                );
                 let (Some(f), Some(t)) = (v.get("from_unit"), v.get("to_unit")) else {
-                    self.err(v.at, "convert needs from_unit and to_unit", "units are codes (\"FT\") or @path read from the record");
+                    self.err(
+                        v.at,
+                        "convert needs from_unit and to_unit",
+                        "units are codes (\"FT\") or @path read from the record",
+                    );
                     return None;
                 };
                 let from = self.uom_ref(f, scope);
                 let to = self.uom_ref(t, scope);
                 let per = match (v.get("factor"), v.get("factor_unit")) {
                     (Some(fac), Some(fu)) => {
-                        let unit = fu.as_str().and_then(|s| s.split_once('/')).and_then(|(a, b)| Some(PerFactor { num: Uom::parse(a)?, den: Uom::parse(b)? }));
+                        let unit =
+                            fu.as_str()
+                                .and_then(|s| s.split_once('/'))
+                                .and_then(|(a, b)| {
+                                    Some(PerFactor {
+                                        num: Uom::parse(a)?,
+                                        den: Uom::parse(b)?,
+                                    })
+                                });
                         if unit.is_none() {
-                            self.err(fu.at, "factor_unit is NUM/DEN unit codes", "e.g. factor_unit = \"LB/FT\"");
+                            self.err(
+                                fu.at,
+                                "factor_unit is NUM/DEN unit codes",
+                                "e.g. factor_unit = \"LB/FT\"",
+                            );
                         }
                         let operand = self.operand(fac, scope, &format!("{target} (factor)"));
                         unit.zip(operand)
                     }
                     (None, None) => None,
                     _ => {
-                        self.err(v.at, "factor and factor_unit go together", "e.g. factor = { from = \"lb_per_ft\" }, factor_unit = \"LB/FT\"");
+                        self.err(
+                            v.at,
+                            "factor and factor_unit go together",
+                            "e.g. factor = { from = \"lb_per_ft\" }, factor_unit = \"LB/FT\"",
+                        );
                         None
                     }
                 };
                 let (from, to) = (from?, to?);
                 if let (UomRef::Fixed(a), UomRef::Fixed(b)) = (&from, &to) {
-                    if crate::ops::uom::dimension(*a) != crate::ops::uom::dimension(*b) && per.is_none() {
-                        self.err(v.at, format!("cannot convert {} to {} without a per-product factor", a.code(), b.code()), "add factor = { from = \"...\" } and factor_unit = \"LB/FT\"");
+                    if crate::ops::uom::dimension(*a) != crate::ops::uom::dimension(*b)
+                        && per.is_none()
+                    {
+                        self.err(
+                            v.at,
+                            format!(
+                                "cannot convert {} to {} without a per-product factor",
+                                a.code(),
+                                b.code()
+                            ),
+                            "add factor = { from = \"...\" } and factor_unit = \"LB/FT\"",
+                        );
                     }
                 }
                 Some(Step::Convert { from, to, per })
             }
             "one_of" => match v.to_json() {
-                serde_json::Value::Array(a) if a.iter().all(|x| x.is_string()) => Some(Step::OneOf(a.into_iter().filter_map(|x| x.as_str().map(str::to_string)).collect())),
+                serde_json::Value::Array(a) if a.iter().all(|x| x.is_string()) => {
+                    Some(Step::OneOf(
+                        a.into_iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect(),
+                    ))
+                }
                 _ => {
-                    self.err(v.at, "one_of is an array of strings", "e.g. one_of = [\"raw_material\", \"finished_good\"]");
+                    self.err(
+                        v.at,
+                        "one_of is an array of strings",
+                        "e.g. one_of = [\"raw_material\", \"finished_good\"]",
+                    );
                     None
                 }
             },
@@ -1024,17 +1703,38 @@ impl<'t> Cx<'t> {
         }
     }
 
-    fn each(&mut self, n: &Tn, scope: Scope<'_>, tgt: Option<&Shape>, target: &str) -> Option<EachPlan> {
+    fn each(
+        &mut self,
+        n: &Tn,
+        scope: Scope<'_>,
+        tgt: Option<&Shape>,
+        target: &str,
+    ) -> Option<EachPlan> {
         self.known_keys(n, EACH_KEYS, &format!("loop '{target}'"));
-        let id = RuleId { target: target.to_string(), loc: self.loc(n.at) };
+        let id = RuleId {
+            target: target.to_string(),
+            loc: self.loc(n.at),
+        };
         let each = n.get("each")?;
         let src_s = self.str_of(each, "each")?;
         let source = self.src_path(src_s, each.at, scope)?;
-        let item_src = match (if source.root { scope.root_src } else { scope.src }).map(|s| find_shape(s, &source)) {
+        let item_src = match (if source.doc {
+            None
+        } else if source.root {
+            scope.root_src
+        } else {
+            scope.src
+        })
+        .map(|s| find_shape(s, &source))
+        {
             Some(Ok(Shape::Array(inner))) => Some(inner.as_ref()),
             Some(Ok(Shape::Scalar(Scalar::Any))) => None,
             Some(Ok(other)) => {
-                self.err(each.at, format!("each = \"{src_s}\" is {}, not an array", shape_name(other)), "loop over an array field such as lines");
+                self.err(
+                    each.at,
+                    format!("each = \"{src_s}\" is {}, not an array", shape_name(other)),
+                    "loop over an array field such as lines",
+                );
                 return None;
             }
             _ => None,
@@ -1043,27 +1743,65 @@ impl<'t> Cx<'t> {
             Some(Shape::Array(inner)) => Some(inner.as_ref()),
             Some(Shape::Scalar(Scalar::Any)) | None => None,
             Some(other) => {
-                self.err(n.at, format!("target field '{target}' is {}, but a loop makes an array", shape_name(other)), "loop into an array field");
+                self.err(
+                    n.at,
+                    format!(
+                        "target field '{target}' is {}, but a loop makes an array",
+                        shape_name(other)
+                    ),
+                    "loop into an array field",
+                );
                 return None;
             }
         };
-        let item_scope = Scope { src: item_src, root_src: scope.root_src, in_group: false };
+        let item_scope = Scope {
+            src: item_src,
+            root_src: scope.root_src,
+            in_group: false,
+        };
         let filter = n.get("filter").and_then(|f| self.cond(f, item_scope));
         let group_by = n.get("group_by").and_then(|g| {
             let s = self.str_of(g, "group_by")?;
             self.src_path(s, g.at, item_scope)
         });
         let when = n.get("when").and_then(|w| self.cond(w, scope));
-        let required = n.get("required").map(|r| self.boolean(r, "required")).unwrap_or(false);
-        let inner_scope = Scope { in_group: group_by.is_some(), ..item_scope };
+        let required = n
+            .get("required")
+            .map(|r| self.boolean(r, "required"))
+            .unwrap_or(false);
+        let inner_scope = Scope {
+            in_group: group_by.is_some(),
+            ..item_scope
+        };
         let item = match (n.get("fields"), n.get("value")) {
-            (Some(f), None) if f.as_table().is_some() => ItemPlan::Object(self.object(f, inner_scope, item_tgt.filter(|s| matches!(s, Shape::Object(_))), &format!("{target}[]."), None)),
+            (Some(f), None) if f.as_table().is_some() => ItemPlan::Object(self.object(
+                f,
+                inner_scope,
+                item_tgt.filter(|s| matches!(s, Shape::Object(_))),
+                &format!("{target}[]."),
+                None,
+            )),
             (None, Some(v)) => {
                 let rule = match &v.v {
                     Tv::Str(s) => {
                         self.rules += 1;
-                        let src = self.src_path(s, v.at, inner_scope).map(ValueSource::Path).unwrap_or(ValueSource::Nothing);
-                        FieldRule { id: RuleId { target: format!("{target}[]"), loc: self.loc(v.at) }, when: None, source: src, default: None, required: false, unique: false, keep_null: false, steps: Vec::new() }
+                        let src = self
+                            .src_path(s, v.at, inner_scope)
+                            .map(ValueSource::Path)
+                            .unwrap_or(ValueSource::Nothing);
+                        FieldRule {
+                            id: RuleId {
+                                target: format!("{target}[]"),
+                                loc: self.loc(v.at),
+                            },
+                            when: None,
+                            source: src,
+                            default: None,
+                            required: false,
+                            unique: false,
+                            keep_null: false,
+                            steps: Vec::new(),
+                        }
                     }
                     _ => self.rule(v, inner_scope, &format!("{target}[]")),
                 };
@@ -1075,7 +1813,15 @@ impl<'t> Cx<'t> {
                 return None;
             }
         };
-        Some(EachPlan { id, when, source, filter, group_by, required, item })
+        Some(EachPlan {
+            id,
+            when,
+            source,
+            filter,
+            group_by,
+            required,
+            item,
+        })
     }
 
     /// CSV targets are flat: loops cannot be written as columns.
@@ -1105,7 +1851,8 @@ fn scalar_type_name(s: Scalar) -> &'static str {
 
 fn valid_xml_name(s: &str) -> bool {
     let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -1114,7 +1861,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
         }
         prev = cur;
     }

@@ -18,8 +18,16 @@ impl Loc {
         let before = text.get(..offset).unwrap_or(text);
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let col = text.get(line_start..offset).map(|s| s.chars().count()).unwrap_or(0) + 1;
-        Loc { file: file.to_path_buf(), line, col }
+        let col = text
+            .get(line_start..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(0)
+            + 1;
+        Loc {
+            file: file.to_path_buf(),
+            line,
+            col,
+        }
     }
 }
 
@@ -39,7 +47,11 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(loc: Loc, message: impl Into<String>) -> Self {
-        Diagnostic { loc, message: message.into(), hint: None }
+        Diagnostic {
+            loc,
+            message: message.into(),
+            hint: None,
+        }
     }
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
@@ -63,7 +75,10 @@ impl fmt::Display for Diagnostic {
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 fn render(d: &[Diagnostic]) -> String {
-    d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")
+    d.iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]

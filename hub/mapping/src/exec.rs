@@ -21,7 +21,11 @@ pub struct RuleError {
 
 impl std::fmt::Display for RuleError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "rule '{}' ({}): {}", self.target, self.rule_loc, self.message)
+        write!(
+            f,
+            "rule '{}' ({}): {}",
+            self.target, self.rule_loc, self.message
+        )
     }
 }
 
@@ -35,29 +39,58 @@ pub struct RunState {
 struct Scope<'a> {
     cur: &'a Value,
     root: &'a Value,
+    doc: &'a Value,
     group: Option<&'a [&'a Value]>,
 }
 
 fn fail(id: &RuleId, message: impl Into<String>) -> RuleError {
-    RuleError { target: id.target.clone(), rule_loc: id.loc.clone(), message: message.into() }
+    RuleError {
+        target: id.target.clone(),
+        rule_loc: id.loc.clone(),
+        message: message.into(),
+    }
 }
 
 impl Mapping {
     /// Maps one input record to one output record.
     pub fn map_record(&self, record: &Value, state: &mut RunState) -> Result<Value, RuleError> {
-        let scope = Scope { cur: record, root: record, group: None };
+        self.map_record_in(record, record, state)
+    }
+
+    /// Maps one record that sits inside `doc` (which `$doc.` paths read).
+    pub fn map_record_in(
+        &self,
+        record: &Value,
+        doc: &Value,
+        state: &mut RunState,
+    ) -> Result<Value, RuleError> {
+        let scope = Scope {
+            cur: record,
+            root: record,
+            doc,
+            group: None,
+        };
         let out = Value::Object(self.object(&self.root, scope, state)?);
         if let Some(entity) = self.target.format.entity() {
             entity.validate(&out).map_err(|m| RuleError {
                 target: entity.name().to_string(),
-                rule_loc: Loc { file: self.file.clone(), line: 1, col: 1 },
+                rule_loc: Loc {
+                    file: self.file.clone(),
+                    line: 1,
+                    col: 1,
+                },
                 message: format!("result is not a valid canonical {}: {m}", entity.name()),
             })?;
         }
         Ok(out)
     }
 
-    fn object(&self, plan: &ObjectPlan, scope: Scope<'_>, state: &mut RunState) -> Result<Map<String, Value>, RuleError> {
+    fn object(
+        &self,
+        plan: &ObjectPlan,
+        scope: Scope<'_>,
+        state: &mut RunState,
+    ) -> Result<Map<String, Value>, RuleError> {
         let mut out = Map::with_capacity(plan.entries.len());
         for (key, node) in &plan.entries {
             match node {
@@ -85,7 +118,7 @@ impl Mapping {
     }
 
     fn cond(&self, c: &Cond, scope: Scope<'_>, id: &RuleId) -> Result<bool, RuleError> {
-        let at = |p: &crate::path::Path| if p.root { p.get(scope.root) } else { p.get(scope.cur) };
+        let at = |p: &crate::path::Path| p.get(base(p, scope));
         Ok(match c {
             Cond::Expr(e) => e.test(scope.cur, scope.root).map_err(|m| fail(id, m))?,
             Cond::Exists(p, want) => !is_missing(at(p)) == *want,
@@ -95,7 +128,7 @@ impl Mapping {
     }
 
     fn get(&self, p: &crate::path::Path, scope: Scope<'_>) -> Option<Value> {
-        let base = if p.root { scope.root } else { scope.cur };
+        let base = base(p, scope);
         if p.has_each() {
             let mut out = Vec::new();
             p.collect(base, &mut out);
@@ -105,7 +138,12 @@ impl Mapping {
         }
     }
 
-    fn field(&self, rule: &FieldRule, scope: Scope<'_>, state: &mut RunState) -> Result<Option<Value>, RuleError> {
+    fn field(
+        &self,
+        rule: &FieldRule,
+        scope: Scope<'_>,
+        state: &mut RunState,
+    ) -> Result<Option<Value>, RuleError> {
         if let Some(c) = &rule.when {
             if !self.cond(c, scope, &rule.id)? {
                 return Ok(None);
@@ -122,9 +160,11 @@ impl Mapping {
                     let piece = match part {
                         ConcatPart::Lit(l) => Some(std::borrow::Cow::Borrowed(l.as_str())),
                         ConcatPart::Path(p) => {
-                            let base = if p.root { scope.root } else { scope.cur };
+                            let base = base(p, scope);
                             match p.get(base) {
-                                Some(v) if !is_missing(Some(v)) => Some(as_text(v).map_err(|m| fail(id, m))?),
+                                Some(v) if !is_missing(Some(v)) => {
+                                    Some(as_text(v).map_err(|m| fail(id, m))?)
+                                }
                                 _ => None,
                             }
                         }
@@ -142,13 +182,21 @@ impl Mapping {
                 (!s.is_empty()).then_some(Value::String(s))
             }
             ValueSource::Expr(e) => e.eval(scope.cur, scope.root).map_err(|m| fail(id, m))?,
-            ValueSource::Sum { path, of } => Some(Value::String(self.sum(path.as_ref(), of.as_deref(), scope, state, id)?.to_string())),
+            ValueSource::Sum { path, of } => Some(Value::String(
+                self.sum(path.as_ref(), of.as_deref(), scope, state, id)?
+                    .to_string(),
+            )),
             ValueSource::Count(path) => Some(Value::from(match path {
                 None => scope.group.map(|g| g.len()).unwrap_or(0),
-                Some(p) if !p.root && !p.has_each() && scope.group.is_some() => scope.group.unwrap_or_default().iter().filter(|item| !is_missing(p.get(item))).count(),
+                Some(p) if p.is_relative() && !p.has_each() && scope.group.is_some() => scope
+                    .group
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|item| !is_missing(p.get(item)))
+                    .count(),
                 Some(p) => {
                     let mut out = Vec::new();
-                    p.collect(if p.root { scope.root } else { scope.cur }, &mut out);
+                    p.collect(base(p, scope), &mut out);
                     match out.as_slice() {
                         [Value::Array(a)] if !p.has_each() => a.len(),
                         _ => out.len(),
@@ -160,7 +208,9 @@ impl Mapping {
         let mut value = match value {
             v if is_missing(v.as_ref()) => match &rule.default {
                 Some(d) => d.clone(),
-                None if rule.required => return Err(fail(id, "required value is missing or empty")),
+                None if rule.required => {
+                    return Err(fail(id, "required value is missing or empty"))
+                }
                 None => return Ok(None),
             },
             Some(v) => v,
@@ -177,20 +227,37 @@ impl Mapping {
         }
         if rule.unique {
             let key = as_text(&value).map_err(|m| fail(id, m))?.into_owned();
-            if !state.seen.entry(id.target.clone()).or_default().insert(key.clone()) {
-                return Err(fail(id, format!("duplicate value '{key}' (must be unique)")));
+            if !state
+                .seen
+                .entry(id.target.clone())
+                .or_default()
+                .insert(key.clone())
+            {
+                return Err(fail(
+                    id,
+                    format!("duplicate value '{key}' (must be unique)"),
+                ));
             }
         }
         Ok(Some(value))
     }
 
-    fn sum(&self, path: Option<&crate::path::Path>, of: Option<&FieldRule>, scope: Scope<'_>, state: &mut RunState, id: &RuleId) -> Result<Decimal, RuleError> {
+    fn sum(
+        &self,
+        path: Option<&crate::path::Path>,
+        of: Option<&FieldRule>,
+        scope: Scope<'_>,
+        state: &mut RunState,
+        id: &RuleId,
+    ) -> Result<Decimal, RuleError> {
         let mut items: Vec<&Value> = Vec::new();
         match (path, scope.group) {
             // Inside a group, a plain path is read from every item of the group.
-            (Some(p), Some(g)) if !p.root && !p.has_each() => items.extend(g.iter().filter_map(|item| p.get(item))),
+            (Some(p), Some(g)) if p.is_relative() && !p.has_each() => {
+                items.extend(g.iter().filter_map(|item| p.get(item)))
+            }
             (Some(p), _) => {
-                let base = if p.root { scope.root } else { scope.cur };
+                let base = base(p, scope);
                 p.collect(base, &mut items);
                 if let [Value::Array(a)] = items.as_slice() {
                     if !p.has_each() {
@@ -205,7 +272,12 @@ impl Mapping {
         for (i, item) in items.into_iter().enumerate() {
             let v = match of {
                 Some(rule) => {
-                    let inner = Scope { cur: item, root: scope.root, group: None };
+                    let inner = Scope {
+                        cur: item,
+                        root: scope.root,
+                        doc: scope.doc,
+                        group: None,
+                    };
                     match self.field(rule, inner, state).map_err(|mut e| {
                         e.message = format!("element {i}: {}", e.message);
                         e
@@ -220,12 +292,20 @@ impl Mapping {
                 continue;
             }
             let d = to_decimal(&v, false).map_err(|m| fail(id, format!("element {i}: {m}")))?;
-            total = total.checked_add(d).ok_or_else(|| fail(id, "decimal overflow in sum"))?;
+            total = total
+                .checked_add(d)
+                .ok_or_else(|| fail(id, "decimal overflow in sum"))?;
         }
         Ok(total)
     }
 
-    fn operand(&self, o: &Operand, scope: Scope<'_>, state: &mut RunState, id: &RuleId) -> Result<Decimal, RuleError> {
+    fn operand(
+        &self,
+        o: &Operand,
+        scope: Scope<'_>,
+        state: &mut RunState,
+        id: &RuleId,
+    ) -> Result<Decimal, RuleError> {
         match o {
             Operand::Lit(d) => Ok(*d),
             Operand::Rule(r) => match self.field(r, scope, state)? {
@@ -246,7 +326,14 @@ impl Mapping {
         }
     }
 
-    fn step(&self, step: &Step, v: Value, scope: Scope<'_>, state: &mut RunState, id: &RuleId) -> Result<Value, RuleError> {
+    fn step(
+        &self,
+        step: &Step,
+        v: Value,
+        scope: Scope<'_>,
+        state: &mut RunState,
+        id: &RuleId,
+    ) -> Result<Value, RuleError> {
         let txt = |v: &Value| as_text(v).map(|c| c.into_owned()).map_err(|m| fail(id, m));
         let dec = |v: &Value| to_decimal(v, false).map_err(|m| fail(id, m));
         Ok(match step {
@@ -256,13 +343,31 @@ impl Mapping {
             },
             Step::Upper => Value::String(txt(&v)?.to_uppercase()),
             Step::Lower => Value::String(txt(&v)?.to_lowercase()),
-            Step::Pad { width, ch, side } => Value::String(text::pad(&txt(&v)?, *width, *ch, *side)),
-            Step::Substring { start, len } => Value::String(text::substring(&txt(&v)?, *start, *len)),
-            Step::Split { sep, index: Some(index) } => text::split(&txt(&v)?, sep, *index).map(Value::String).unwrap_or(Value::Null),
-            Step::Split { sep, index: None } => Value::Array(txt(&v)?.split(sep.as_str()).map(str::trim).filter(|p| !p.is_empty()).map(|p| Value::String(p.to_string())).collect()),
+            Step::Pad { width, ch, side } => {
+                Value::String(text::pad(&txt(&v)?, *width, *ch, *side))
+            }
+            Step::Substring { start, len } => {
+                Value::String(text::substring(&txt(&v)?, *start, *len))
+            }
+            Step::Split {
+                sep,
+                index: Some(index),
+            } => text::split(&txt(&v)?, sep, *index)
+                .map(Value::String)
+                .unwrap_or(Value::Null),
+            Step::Split { sep, index: None } => Value::Array(
+                txt(&v)?
+                    .split(sep.as_str())
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| Value::String(p.to_string()))
+                    .collect(),
+            ),
             Step::Replace { re, with } => Value::String(text::replace(&txt(&v)?, re, with)),
             Step::Lookup(i) => self.lookups[*i].get(&txt(&v)?).map_err(|m| fail(id, m))?,
-            Step::Coerce(c) => c.apply(&v).map_err(|m| fail(id, format!("cannot convert to {}: {m}", c.name())))?,
+            Step::Coerce(c) => c
+                .apply(&v)
+                .map_err(|m| fail(id, format!("cannot convert to {}: {m}", c.name())))?,
             Step::Arith(op, o) => {
                 let a = dec(&v)?;
                 let b = self.operand(o, scope, state, id)?;
@@ -275,39 +380,70 @@ impl Mapping {
                 };
                 Value::String(r.ok_or_else(|| fail(id, "decimal overflow"))?.to_string())
             }
-            Step::Round { scale, mode } => decimal_value(round(dec(&v)?, *scale, *mode), matches!(v, Value::Number(_))),
+            Step::Round { scale, mode } => decimal_value(
+                round(dec(&v)?, *scale, *mode),
+                matches!(v, Value::Number(_)),
+            ),
             Step::Convert { from, to, per } => {
                 let q = dec(&v)?;
                 let (f, t) = (self.unit(from, scope, id)?, self.unit(to, scope, id)?);
                 let per = match per {
-                    Some((pf, o)) if uom::dimension(f) != uom::dimension(t) => Some((*pf, self.operand(o, scope, state, id)?)),
+                    Some((pf, o)) if uom::dimension(f) != uom::dimension(t) => {
+                        Some((*pf, self.operand(o, scope, state, id)?))
+                    }
                     _ => None,
                 };
-                Value::String(uom::convert(q, f, t, per).map_err(|m| fail(id, m))?.normalize().to_string())
+                Value::String(
+                    uom::convert(q, f, t, per)
+                        .map_err(|m| fail(id, m))?
+                        .normalize()
+                        .to_string(),
+                )
             }
             Step::OneOf(allowed) => {
                 let t = txt(&v)?;
                 if !allowed.iter().any(|a| a == &t) {
-                    return Err(fail(id, format!("'{t}' is not one of: {}", allowed.join(", "))));
+                    return Err(fail(
+                        id,
+                        format!("'{t}' is not one of: {}", allowed.join(", ")),
+                    ));
                 }
                 v
             }
-            Step::Expr(e) => e.eval(&v, scope.root).map_err(|m| fail(id, m))?.unwrap_or(Value::Null),
+            Step::Expr(e) => e
+                .eval(&v, scope.root)
+                .map_err(|m| fail(id, m))?
+                .unwrap_or(Value::Null),
             Step::Uom => {
                 let t = txt(&v)?;
                 let codes: Vec<&str> = Uom::ALL.iter().map(|u| u.code()).collect();
-                Value::String(Uom::parse(&t).ok_or_else(|| fail(id, format!("'{t}' is not a known unit ({})", codes.join(", "))))?.code().to_string())
+                Value::String(
+                    Uom::parse(&t)
+                        .ok_or_else(|| {
+                            fail(
+                                id,
+                                format!("'{t}' is not a known unit ({})", codes.join(", ")),
+                            )
+                        })?
+                        .code()
+                        .to_string(),
+                )
             }
         })
     }
 
-    fn each(&self, each: &EachPlan, scope: Scope<'_>, state: &mut RunState) -> Result<Option<Value>, RuleError> {
+    fn each(
+        &self,
+        each: &EachPlan,
+        scope: Scope<'_>,
+        state: &mut RunState,
+    ) -> Result<Option<Value>, RuleError> {
         if let Some(c) = &each.when {
             if !self.cond(c, scope, &each.id)? {
                 return Ok(None);
             }
         }
-        let base = if each.source.root { scope.root } else { scope.cur };
+        let base = base(&each.source, scope);
         let mut items: Vec<&Value> = Vec::new();
         if each.source.has_each() {
             each.source.collect(base, &mut items);
@@ -324,7 +460,12 @@ impl Mapping {
         }
         let mut kept = Vec::with_capacity(items.len());
         for item in items {
-            let s = Scope { cur: item, root: scope.root, group: None };
+            let s = Scope {
+                cur: item,
+                root: scope.root,
+                doc: scope.doc,
+                group: None,
+            };
             if let Some(f) = &each.filter {
                 if !self.cond(f, s, &each.id)? {
                     continue;
@@ -344,7 +485,12 @@ impl Mapping {
         match &each.group_by {
             None => {
                 for (i, item) in kept.iter().enumerate() {
-                    let s = Scope { cur: item, root: scope.root, group: None };
+                    let s = Scope {
+                        cur: item,
+                        root: scope.root,
+                        doc: scope.doc,
+                        group: None,
+                    };
                     out.push(self.item(&each.item, s, state).map_err(index_err(i))?);
                 }
             }
@@ -365,7 +511,12 @@ impl Mapping {
                 }
                 for (i, k) in order.iter().enumerate() {
                     let g = &groups[k];
-                    let s = Scope { cur: g[0], root: scope.root, group: Some(g.as_slice()) };
+                    let s = Scope {
+                        cur: g[0],
+                        root: scope.root,
+                        doc: scope.doc,
+                        group: Some(g.as_slice()),
+                    };
                     out.push(self.item(&each.item, s, state).map_err(index_err(i))?);
                 }
             }
@@ -373,11 +524,26 @@ impl Mapping {
         Ok(Some(Value::Array(out)))
     }
 
-    fn item(&self, plan: &ItemPlan, scope: Scope<'_>, state: &mut RunState) -> Result<Value, RuleError> {
+    fn item(
+        &self,
+        plan: &ItemPlan,
+        scope: Scope<'_>,
+        state: &mut RunState,
+    ) -> Result<Value, RuleError> {
         match plan {
             ItemPlan::Object(o) => Ok(Value::Object(self.object(o, scope, state)?)),
             ItemPlan::Value(rule) => Ok(self.field(rule, scope, state)?.unwrap_or(Value::Null)),
         }
+    }
+}
+
+fn base<'a>(p: &crate::path::Path, scope: Scope<'a>) -> &'a Value {
+    if p.doc {
+        scope.doc
+    } else if p.root {
+        scope.root
+    } else {
+        scope.cur
     }
 }
 

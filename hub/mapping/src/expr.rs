@@ -45,8 +45,12 @@ pub struct ExprError {
 
 impl Expr {
     pub fn compile(code: &str) -> Result<Expr, Vec<ExprError>> {
-        let defs = jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs());
-        let funs = jaq_core::funs().chain(jaq_std::funs()).chain(jaq_json::funs());
+        let defs = jaq_core::defs()
+            .chain(jaq_std::defs())
+            .chain(jaq_json::defs());
+        let funs = jaq_core::funs()
+            .chain(jaq_std::funs())
+            .chain(jaq_json::funs());
         let loader = Loader::new(defs);
         let arena = Arena::default();
         let program = File { code, path: () };
@@ -55,27 +59,55 @@ impl Expr {
             let mut out = Vec::new();
             for (_file, err) in errs {
                 match err {
-                    jaq_core::load::Error::Io(v) => out.extend(v.into_iter().map(|(s, m)| ExprError { offset: span(s), message: m })),
-                    jaq_core::load::Error::Lex(v) => out.extend(v.into_iter().map(|(expect, s)| ExprError { offset: span(s), message: format!("expected {}", lex_expect(&expect)) })),
-                    jaq_core::load::Error::Parse(v) => out.extend(v.into_iter().map(|(expect, found)| {
-                        let (offset, found) = if found.is_empty() {
-                            (code.len(), "end of expression".to_string())
-                        } else {
-                            (span(found), format!("'{}'", found.chars().take(20).collect::<String>()))
-                        };
-                        ExprError { offset, message: format!("expected {}, found {found}", expect.as_str()) }
-                    })),
+                    jaq_core::load::Error::Io(v) => {
+                        out.extend(v.into_iter().map(|(s, m)| ExprError {
+                            offset: span(s),
+                            message: m,
+                        }))
+                    }
+                    jaq_core::load::Error::Lex(v) => {
+                        out.extend(v.into_iter().map(|(expect, s)| ExprError {
+                            offset: span(s),
+                            message: format!("expected {}", lex_expect(&expect)),
+                        }))
+                    }
+                    jaq_core::load::Error::Parse(v) => {
+                        out.extend(v.into_iter().map(|(expect, found)| {
+                            let (offset, found) = if found.is_empty() {
+                                (code.len(), "end of expression".to_string())
+                            } else {
+                                (
+                                    span(found),
+                                    format!("'{}'", found.chars().take(20).collect::<String>()),
+                                )
+                            };
+                            ExprError {
+                                offset,
+                                message: format!("expected {}, found {found}", expect.as_str()),
+                            }
+                        }))
+                    }
                 }
             }
             out
         })?;
-        let filter = Compiler::default().with_funs(funs).with_global_vars(["$root"]).compile(modules).map_err(|errs| {
-            errs.into_iter()
-                .flat_map(|(_file, v)| v.into_iter())
-                .map(|(name, undef)| ExprError { offset: span(name), message: format!("undefined {} '{name}'", undef.as_str()) })
-                .collect::<Vec<_>>()
-        })?;
-        Ok(Expr { source: code.to_string(), filter })
+        let filter = Compiler::default()
+            .with_funs(funs)
+            .with_global_vars(["$root"])
+            .compile(modules)
+            .map_err(|errs| {
+                errs.into_iter()
+                    .flat_map(|(_file, v)| v.into_iter())
+                    .map(|(name, undef)| ExprError {
+                        offset: span(name),
+                        message: format!("undefined {} '{name}'", undef.as_str()),
+                    })
+                    .collect::<Vec<_>>()
+            })?;
+        Ok(Expr {
+            source: code.to_string(),
+            filter,
+        })
     }
 
     /// Runs on `input` with `$root`; the first output, `None` when it yields nothing.
@@ -95,7 +127,10 @@ impl Expr {
 
     /// Whether the first output is truthy (anything but `false`/`null`/no output).
     pub fn test(&self, input: &Value, root: &Value) -> Result<bool, String> {
-        Ok(!matches!(self.eval(input, root)?, None | Some(Value::Null) | Some(Value::Bool(false))))
+        Ok(!matches!(
+            self.eval(input, root)?,
+            None | Some(Value::Null) | Some(Value::Bool(false))
+        ))
     }
 }
 
@@ -124,7 +159,8 @@ pub fn to_val(v: &Value) -> Result<Val, String> {
 
 pub fn from_val(v: &Val) -> Result<Value, String> {
     let text = v.to_string();
-    serde_json::from_str(&text).map_err(|e| format!("expression produced a value that is not JSON ({e}): {text}"))
+    serde_json::from_str(&text)
+        .map_err(|e| format!("expression produced a value that is not JSON ({e}): {text}"))
 }
 
 #[cfg(test)]
@@ -135,18 +171,31 @@ mod tests {
     #[test]
     fn evaluates_with_root() {
         let e = Expr::compile(r#".name + " / " + $root.code"#).unwrap();
-        assert_eq!(e.eval(&json!({"name": "bar"}), &json!({"code": "X1"})).unwrap(), Some(json!("bar / X1")));
+        assert_eq!(
+            e.eval(&json!({"name": "bar"}), &json!({"code": "X1"}))
+                .unwrap(),
+            Some(json!("bar / X1"))
+        );
         let t = Expr::compile(".qty > 10").unwrap();
         assert!(t.test(&json!({"qty": 11}), &json!(null)).unwrap());
         assert!(!t.test(&json!({"qty": 1}), &json!(null)).unwrap());
-        assert_eq!(Expr::compile("empty").unwrap().eval(&json!(1), &json!(1)).unwrap(), None);
+        assert_eq!(
+            Expr::compile("empty")
+                .unwrap()
+                .eval(&json!(1), &json!(1))
+                .unwrap(),
+            None
+        );
     }
 
     #[test]
     fn keeps_decimal_text() {
         let e = Expr::compile(".price").unwrap();
         let v: Value = serde_json::from_str(r#"{"price": 12.50}"#).unwrap();
-        assert_eq!(serde_json::to_string(&e.eval(&v, &v).unwrap().unwrap()).unwrap(), "12.50");
+        assert_eq!(
+            serde_json::to_string(&e.eval(&v, &v).unwrap().unwrap()).unwrap(),
+            "12.50"
+        );
     }
 
     #[test]
@@ -157,13 +206,19 @@ mod tests {
         let errs = Expr::compile(".a + (").unwrap_err();
         assert!(!errs.is_empty());
         let errs = Expr::compile("if . then 1").unwrap_err();
-        assert!(errs[0].message.contains("else or end") || errs[0].message.contains("end"), "{errs:?}");
+        assert!(
+            errs[0].message.contains("else or end") || errs[0].message.contains("end"),
+            "{errs:?}"
+        );
         assert!(Expr::compile("$nope").is_err());
     }
 
     #[test]
     fn runtime_errors_are_reported() {
         let e = Expr::compile(".a + 1").unwrap();
-        assert!(e.eval(&json!({"a": "x"}), &json!(null)).unwrap_err().contains("expression failed"));
+        assert!(e
+            .eval(&json!({"a": "x"}), &json!(null))
+            .unwrap_err()
+            .contains("expression failed"));
     }
 }

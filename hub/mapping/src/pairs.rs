@@ -34,8 +34,20 @@ impl std::fmt::Display for PairResult {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.outcome {
             PairOutcome::Pass => write!(f, "ok   {} / {}", self.mapping, self.case),
-            PairOutcome::Mismatch(d) => write!(f, "FAIL {} / {} ({}): output differs\n{d}", self.mapping, self.case, self.input.display()),
-            PairOutcome::Error(e) => write!(f, "FAIL {} / {} ({}): {e}", self.mapping, self.case, self.input.display()),
+            PairOutcome::Mismatch(d) => write!(
+                f,
+                "FAIL {} / {} ({}): output differs\n{d}",
+                self.mapping,
+                self.case,
+                self.input.display()
+            ),
+            PairOutcome::Error(e) => write!(
+                f,
+                "FAIL {} / {} ({}): {e}",
+                self.mapping,
+                self.case,
+                self.input.display()
+            ),
         }
     }
 }
@@ -45,16 +57,25 @@ pub fn run_all(registry: &MappingRegistry, fixtures: &Path) -> Vec<PairResult> {
     let mut inputs = Vec::new();
     collect_inputs(fixtures, &mut inputs);
     inputs.sort();
-    inputs.into_iter().map(|input| run_one(registry, fixtures, &input)).collect()
+    inputs
+        .into_iter()
+        .map(|input| run_one(registry, fixtures, &input))
+        .collect()
 }
 
 fn collect_inputs(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
             collect_inputs(&p, out);
-        } else if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.contains(".input.")) {
+        } else if p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.contains(".input."))
+        {
             out.push(p);
         }
     }
@@ -62,14 +83,33 @@ fn collect_inputs(dir: &Path, out: &mut Vec<PathBuf>) {
 
 fn run_one(registry: &MappingRegistry, fixtures: &Path, input: &Path) -> PairResult {
     let dir = input.parent().unwrap_or(fixtures);
-    let mapping = dir.strip_prefix(fixtures).unwrap_or(dir).to_string_lossy().replace('\\', "/");
-    let file_name = input.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    let case = file_name.split(".input.").next().unwrap_or(file_name).to_string();
-    let result = |outcome| PairResult { mapping: mapping.clone(), case: case.clone(), input: input.to_path_buf(), outcome };
+    let mapping = dir
+        .strip_prefix(fixtures)
+        .unwrap_or(dir)
+        .to_string_lossy()
+        .replace('\\', "/");
+    let file_name = input
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let case = file_name
+        .split(".input.")
+        .next()
+        .unwrap_or(file_name)
+        .to_string();
+    let result = |outcome| PairResult {
+        mapping: mapping.clone(),
+        case: case.clone(),
+        input: input.to_path_buf(),
+        outcome,
+    };
     let Some(m) = registry.get(&mapping) else {
         let why = match registry.errors(&mapping) {
             Some(d) => format!("mapping '{mapping}' does not load:\n{d}"),
-            None => format!("no mapping named '{mapping}' (expected {}.toml in the mappings directory)", mapping),
+            None => format!(
+                "no mapping named '{mapping}' (expected {}.toml in the mappings directory)",
+                mapping
+            ),
         };
         return result(PairOutcome::Error(why));
     };
@@ -85,15 +125,26 @@ fn run_one(registry: &MappingRegistry, fixtures: &Path, input: &Path) -> PairRes
     let mut checked = false;
     let mut diffs = Vec::new();
     // Failures must be expected explicitly.
-    let actual_errors: String = outcome.failures.iter().map(|f| format!("{}: {}: {}\n", f.location, f.error.target, f.error.message)).collect();
+    let actual_errors: String = outcome
+        .failures
+        .iter()
+        .map(|f| format!("{}: {}: {}\n", f.location, f.error.target, f.error.message))
+        .collect();
     match std::fs::read_to_string(sibling("expected-errors.txt")) {
         Ok(exp) => {
             checked = true;
             if exp.trim_end() != actual_errors.trim_end() {
-                diffs.push(format!("errors:\n{}", line_diff(exp.trim_end(), actual_errors.trim_end())));
+                diffs.push(format!(
+                    "errors:\n{}",
+                    line_diff(exp.trim_end(), actual_errors.trim_end())
+                ));
             }
         }
-        Err(_) if !outcome.failures.is_empty() => return result(PairOutcome::Error(format!("records failed:\n{actual_errors}"))),
+        Err(_) if !outcome.failures.is_empty() => {
+            return result(PairOutcome::Error(format!(
+                "records failed:\n{actual_errors}"
+            )))
+        }
         Err(_) => {}
     }
     if let Ok(exp) = std::fs::read_to_string(sibling("expected.json")) {
@@ -107,14 +158,22 @@ fn run_one(registry: &MappingRegistry, fixtures: &Path, input: &Path) -> PairRes
                     diffs.push(line_diff(&e, &a));
                 }
             }
-            Err(e) => return result(PairOutcome::Error(format!("{case}.expected.json is not JSON: {e}"))),
+            Err(e) => {
+                return result(PairOutcome::Error(format!(
+                    "{case}.expected.json is not JSON: {e}"
+                )))
+            }
         }
     }
     for ext in ["csv", "xml"] {
         if let Ok(exp) = std::fs::read(sibling(&format!("expected.{ext}"))) {
             checked = true;
             let mut buf = Vec::new();
-            let fmt = if ext == "csv" { crate::Format::Csv } else { crate::Format::Xml };
+            let fmt = if ext == "csv" {
+                crate::Format::Csv
+            } else {
+                crate::Format::Xml
+            };
             if let Err(e) = m.write(&mut buf, &outcome, Some(fmt)) {
                 return result(PairOutcome::Error(e.to_string()));
             }
@@ -126,7 +185,9 @@ fn run_one(registry: &MappingRegistry, fixtures: &Path, input: &Path) -> PairRes
         }
     }
     if !checked {
-        return result(PairOutcome::Error(format!("no {case}.expected.json (or .expected.csv/.xml/-errors.txt) next to the input")));
+        return result(PairOutcome::Error(format!(
+            "no {case}.expected.json (or .expected.csv/.xml/-errors.txt) next to the input"
+        )));
     }
     if diffs.is_empty() {
         result(PairOutcome::Pass)
@@ -149,12 +210,20 @@ pub fn line_diff(expected: &str, actual: &str) -> String {
     let a: Vec<&str> = expected.lines().collect();
     let b: Vec<&str> = actual.lines().collect();
     if a.len() * b.len() > 4_000_000 {
-        return format!("- {} lines expected\n+ {} lines actual (too long to diff)", a.len(), b.len());
+        return format!(
+            "- {} lines expected\n+ {} lines actual (too long to diff)",
+            a.len(),
+            b.len()
+        );
     }
     let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
     for i in (0..a.len()).rev() {
         for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
         }
     }
     let (mut i, mut j) = (0, 0);
@@ -173,7 +242,12 @@ pub fn line_diff(expected: &str, actual: &str) -> String {
         }
     }
     // Keep the changes with two lines of context.
-    let changed: Vec<usize> = out.iter().enumerate().filter(|(_, l)| !l.starts_with("  ")).map(|(i, _)| i).collect();
+    let changed: Vec<usize> = out
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| !l.starts_with("  "))
+        .map(|(i, _)| i)
+        .collect();
     let keep = |i: usize| changed.iter().any(|c| c.abs_diff(i) <= 2);
     let mut res = String::new();
     let mut skipped = false;

@@ -14,20 +14,25 @@ pub enum Seg {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Path {
+    /// `$.x`: from the record, even inside a loop.
     pub root: bool,
+    /// `$doc.x`: from the whole input document (e.g. a price-list header around the records).
+    pub doc: bool,
     pub segs: Vec<Seg>,
 }
 
 impl fmt::Display for Path {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.root {
+        if self.doc {
+            write!(f, "$doc")?;
+        } else if self.root {
             write!(f, "$")?;
         }
         for (i, s) in self.segs.iter().enumerate() {
             match s {
                 Seg::Key(k) if k.contains('.') || k.contains('[') => write!(f, "[{k:?}]")?,
                 Seg::Key(k) => {
-                    if i > 0 || self.root {
+                    if i > 0 || self.root || self.doc {
                         write!(f, ".")?;
                     }
                     write!(f, "{k}")?
@@ -45,11 +50,25 @@ impl Path {
     pub fn parse(s: &str) -> Result<Path, String> {
         let mut segs = Vec::new();
         let mut rest = s.trim();
-        let mut root = false;
+        let (mut root, mut doc) = (false, false);
         if rest == "$" {
-            return Ok(Path { root: true, segs });
+            return Ok(Path {
+                root: true,
+                doc,
+                segs,
+            });
         }
-        if let Some(r) = rest.strip_prefix("$.") {
+        if rest == "$doc" {
+            return Ok(Path {
+                root,
+                doc: true,
+                segs,
+            });
+        }
+        if let Some(r) = rest.strip_prefix("$doc.") {
+            doc = true;
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix("$.") {
             root = true;
             rest = r;
         }
@@ -69,14 +88,21 @@ impl Path {
                     i += 1;
                 }
                 b'[' => {
-                    let close = rest[i..].find(']').ok_or_else(|| format!("unclosed '[' at character {}", i + 1))? + i;
+                    let close = rest[i..]
+                        .find(']')
+                        .ok_or_else(|| format!("unclosed '[' at character {}", i + 1))?
+                        + i;
                     let inner = rest[i + 1..close].trim();
                     if inner.is_empty() {
                         segs.push(Seg::Each);
-                    } else if let Some(q) = inner.strip_prefix('"').and_then(|q| q.strip_suffix('"')) {
+                    } else if let Some(q) =
+                        inner.strip_prefix('"').and_then(|q| q.strip_suffix('"'))
+                    {
                         segs.push(Seg::Key(q.to_string()));
                     } else {
-                        let n: usize = inner.parse().map_err(|_| format!("'{inner}' is not an array index or quoted key"))?;
+                        let n: usize = inner.parse().map_err(|_| {
+                            format!("'{inner}' is not an array index or quoted key")
+                        })?;
                         segs.push(Seg::Index(n));
                     }
                     expect_key = false;
@@ -86,7 +112,10 @@ impl Path {
                     if !expect_key {
                         return Err(format!("expected '.' or '[' at character {}", i + 1));
                     }
-                    let end = rest[i..].find(['.', '[']).map(|e| e + i).unwrap_or(rest.len());
+                    let end = rest[i..]
+                        .find(['.', '['])
+                        .map(|e| e + i)
+                        .unwrap_or(rest.len());
                     let key = rest[i..end].trim();
                     if key.is_empty() {
                         return Err(format!("empty segment at character {}", i + 1));
@@ -100,7 +129,12 @@ impl Path {
         if expect_key {
             return Err("path ends with '.'".into());
         }
-        Ok(Path { root, segs })
+        Ok(Path { root, doc, segs })
+    }
+
+    /// Relative to the current record or loop item.
+    pub fn is_relative(&self) -> bool {
+        !self.root && !self.doc
     }
 
     pub fn has_each(&self) -> bool {
@@ -165,7 +199,15 @@ mod tests {
         p.collect(&v, &mut out);
         assert_eq!(out, vec![&json!("A"), &json!("B")]);
         assert!(Path::parse("$.x").unwrap().root);
-        assert_eq!(Path::parse("[\"a.b\"]").unwrap().segs, vec![Seg::Key("a.b".into())]);
+        assert!(Path::parse("$doc.h.x").unwrap().doc);
+        assert_eq!(
+            Path::parse("$doc.h[1].x").unwrap().to_string(),
+            "$doc.h[1].x"
+        );
+        assert_eq!(
+            Path::parse("[\"a.b\"]").unwrap().segs,
+            vec![Seg::Key("a.b".into())]
+        );
     }
 
     #[test]

@@ -68,11 +68,17 @@ pub enum ValueSource {
     Path(Path),
     Const(Value),
     /// Parts joined by `sep`; missing parts are skipped.
-    Concat { parts: Vec<ConcatPart>, sep: String },
+    Concat {
+        parts: Vec<ConcatPart>,
+        sep: String,
+    },
     Expr(Expr),
     /// Exact decimal sum over the values a path reaches (or over the loop group), each
     /// optionally computed by a sub-rule.
-    Sum { path: Option<Path>, of: Option<Box<FieldRule>> },
+    Sum {
+        path: Option<Path>,
+        of: Option<Box<FieldRule>>,
+    },
     /// Number of values a path reaches, or of items in the current group.
     Count(Option<Path>),
     /// No source: only `default`/`const`-like behaviour through `default`.
@@ -118,16 +124,36 @@ pub enum Step {
     Trim,
     Upper,
     Lower,
-    Pad { width: usize, ch: char, side: Side },
-    Substring { start: usize, len: Option<usize> },
+    Pad {
+        width: usize,
+        ch: char,
+        side: Side,
+    },
+    Substring {
+        start: usize,
+        len: Option<usize>,
+    },
     /// One part, or (without index) every trimmed non-empty part as an array.
-    Split { sep: String, index: Option<i64> },
-    Replace { re: Regex, with: String },
+    Split {
+        sep: String,
+        index: Option<i64>,
+    },
+    Replace {
+        re: Regex,
+        with: String,
+    },
     Lookup(usize),
     Coerce(Coerce),
     Arith(ArithOp, Operand),
-    Round { scale: u32, mode: Rounding },
-    Convert { from: UomRef, to: UomRef, per: Option<(PerFactor, Operand)> },
+    Round {
+        scale: u32,
+        mode: Rounding,
+    },
+    Convert {
+        from: UomRef,
+        to: UomRef,
+        per: Option<(PerFactor, Operand)>,
+    },
     OneOf(Vec<String>),
     Expr(Expr),
     /// A known unit code; normalises to upper case.

@@ -61,7 +61,12 @@ fn mapping_files(dir: &Path) -> Vec<(String, PathBuf)> {
 impl MappingRegistry {
     /// Loads every mapping under `dir`; broken ones are reported in the returned report.
     pub fn load(dir: impl Into<PathBuf>) -> (MappingRegistry, ReloadReport) {
-        let mut r = MappingRegistry { dir: dir.into(), current: BTreeMap::new(), versions: HashMap::new(), errors: BTreeMap::new() };
+        let mut r = MappingRegistry {
+            dir: dir.into(),
+            current: BTreeMap::new(),
+            versions: HashMap::new(),
+            errors: BTreeMap::new(),
+        };
         let report = r.reload();
         (r, report)
     }
@@ -77,7 +82,12 @@ impl MappingRegistry {
         let mut report = ReloadReport::default();
         let files = mapping_files(&self.dir);
         let names: Vec<&String> = files.iter().map(|(n, _)| n).collect();
-        let gone: Vec<String> = self.current.keys().filter(|k| !names.contains(k)).cloned().collect();
+        let gone: Vec<String> = self
+            .current
+            .keys()
+            .filter(|k| !names.contains(k))
+            .cloned()
+            .collect();
         for name in gone {
             self.current.remove(&name);
             tracing::info!(mapping = %name, "mapping file removed");

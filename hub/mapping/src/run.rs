@@ -49,7 +49,11 @@ impl Mapping {
         let mut state = RunState::default();
         let mut out = MapOutcome::default();
         for r in records {
-            match self.map_record(&r.value, &mut state) {
+            let res = match &r.doc {
+                Some(doc) => self.map_record_in(&r.value, doc, &mut state),
+                None => self.map_record(&r.value, &mut state),
+            };
+            match res {
                 Ok(v) => out.records.push(v),
                 Err(error) => out.failures.push(self.failure(r, error)),
             }
@@ -58,7 +62,14 @@ impl Mapping {
     }
 
     fn failure(&self, r: InputRecord, error: RuleError) -> RecordFailure {
-        RecordFailure { record_number: r.number, location: r.location, input: r.value, error, mapping: self.name.clone(), mapping_hash: self.hash.clone() }
+        RecordFailure {
+            record_number: r.number,
+            location: r.location,
+            input: r.value,
+            error,
+            mapping: self.name.clone(),
+            mapping_hash: self.hash.clone(),
+        }
     }
 
     /// Reads a document in the mapping's source format and maps every record.
@@ -66,20 +77,41 @@ impl Mapping {
         let records = read_all(&self.source, input)?;
         let single = matches!(self.source.format, Format::Json | Format::Canonical(_))
             && self.source.records.is_none()
-            && input.iter().copied().find(|b| !b.is_ascii_whitespace() && *b != 0xef && *b != 0xbb && *b != 0xbf) == Some(b'{');
+            && input
+                .iter()
+                .copied()
+                .find(|b| !b.is_ascii_whitespace() && *b != 0xef && *b != 0xbb && *b != 0xbf)
+                == Some(b'{');
         let mut out = self.map_records(records);
         out.single = single;
         Ok(out)
     }
 
     /// Writes mapped records in `format` (the mapping's target format unless overridden).
-    pub fn write(&self, out: &mut dyn Write, outcome: &MapOutcome, format: Option<Format>) -> Result<(), WriteError> {
-        write_records(out, &self.target, &self.root, &outcome.records, format.unwrap_or(self.target.format), outcome.single)
+    pub fn write(
+        &self,
+        out: &mut dyn Write,
+        outcome: &MapOutcome,
+        format: Option<Format>,
+    ) -> Result<(), WriteError> {
+        write_records(
+            out,
+            &self.target,
+            &self.root,
+            &outcome.records,
+            format.unwrap_or(self.target.format),
+            outcome.single,
+        )
     }
 
     /// Streams JSON-lines input to JSON-lines output record by record, in constant memory.
     /// Failures go to `on_failure`; returns (records written, records failed).
-    pub fn map_jsonl_stream(&self, input: impl BufRead, out: &mut dyn Write, mut on_failure: impl FnMut(RecordFailure)) -> Result<(usize, usize), RunError> {
+    pub fn map_jsonl_stream(
+        &self,
+        input: impl BufRead,
+        out: &mut dyn Write,
+        mut on_failure: impl FnMut(RecordFailure),
+    ) -> Result<(usize, usize), RunError> {
         let mut state = RunState::default();
         let (mut ok, mut failed) = (0, 0);
         let mut line = Vec::with_capacity(256);

@@ -62,7 +62,11 @@ impl Shape {
     }
     pub fn required_fields(&self) -> Vec<&str> {
         match self {
-            Shape::Object(m) => m.iter().filter(|(_, (_, r))| *r).map(|(k, _)| k.as_str()).collect(),
+            Shape::Object(m) => m
+                .iter()
+                .filter(|(_, (_, r))| *r)
+                .map(|(k, _)| k.as_str())
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -82,8 +86,16 @@ pub enum Entity {
 }
 
 impl Entity {
-    pub const ALL: [Entity; 8] =
-        [Entity::Product, Entity::InventoryLevel, Entity::Price, Entity::Customer, Entity::Order, Entity::Shipment, Entity::Invoice, Entity::Document];
+    pub const ALL: [Entity; 8] = [
+        Entity::Product,
+        Entity::InventoryLevel,
+        Entity::Price,
+        Entity::Customer,
+        Entity::Order,
+        Entity::Shipment,
+        Entity::Invoice,
+        Entity::Document,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -134,11 +146,20 @@ impl Entity {
     }
 }
 
-const ORDER_STATUS: &[&str] = &["pending", "confirmed", "in_production", "ready", "shipped", "delivered", "cancelled"];
+const ORDER_STATUS: &[&str] = &[
+    "pending",
+    "confirmed",
+    "in_production",
+    "ready",
+    "shipped",
+    "delivered",
+    "cancelled",
+];
 const PRICE_KIND: &[&str] = &["list", "customer", "contract", "tier"];
 const DOC_KIND: &[&str] = &["mtr", "bol", "coc", "invoice_pdf", "other"];
 
-const DIMENSIONS: &str = "length dec|width dec|height dec|thickness dec|weight dec|length_uom uom|weight_uom uom";
+const DIMENSIONS: &str =
+    "length dec|width dec|height dec|thickness dec|weight dec|length_uom uom|weight_uom uom";
 const ADDRESS: &str = "name str|line1 str|line2 str|city str|region str|postal_code str|country str|phone str|email str";
 
 const PRODUCT: &str = "sku str!|name str!|description str|product_type str|base_uom uom!|alt_uoms[].uom uom!|alt_uoms[].factor dec!|\
@@ -195,11 +216,18 @@ fn build(spec: &str) -> Shape {
                     _ => CUSTOMER,
                 };
                 // The group object itself (required when marked).
-                lines.push((format!("{prefix}{}", if required { "!" } else { "" }), "object".into()));
+                lines.push((
+                    format!("{prefix}{}", if required { "!" } else { "" }),
+                    "object".into(),
+                ));
                 for sub in body.split('|') {
                     let (p, t) = sub.split_once(' ').unwrap_or((sub, ""));
                     if let Some((pp, gg)) = p.split_once('{') {
-                        let b2 = if gg.starts_with("ADDR") { ADDRESS } else { DIMENSIONS };
+                        let b2 = if gg.starts_with("ADDR") {
+                            ADDRESS
+                        } else {
+                            DIMENSIONS
+                        };
                         let pp = pp.trim_end_matches('.');
                         lines.push((format!("{prefix}.{pp}"), "object".into()));
                         for s2 in b2.split('|') {
@@ -239,10 +267,27 @@ fn insert(node: &mut Shape, path: &str, ty: &str, required: bool) {
         None => (head, false),
     };
     let Shape::Object(map) = node else { return };
-    let leaf = || if ty == "object" || ty.is_empty() { Shape::Object(BTreeMap::new()) } else { Shape::Scalar(scalar(ty)) };
+    let leaf = || {
+        if ty == "object" || ty.is_empty() {
+            Shape::Object(BTreeMap::new())
+        } else {
+            Shape::Scalar(scalar(ty))
+        }
+    };
     let entry = map.entry(name.to_string()).or_insert_with(|| {
-        let inner = if rest.is_some() { Shape::Object(BTreeMap::new()) } else { leaf() };
-        (if is_array { Shape::Array(Box::new(inner)) } else { inner }, false)
+        let inner = if rest.is_some() {
+            Shape::Object(BTreeMap::new())
+        } else {
+            leaf()
+        };
+        (
+            if is_array {
+                Shape::Array(Box::new(inner))
+            } else {
+                inner
+            },
+            false,
+        )
     });
     if rest.is_none() && required {
         entry.1 = true;
@@ -267,7 +312,9 @@ mod tests {
         assert_eq!(s.field("sku"), Some(&(Shape::Scalar(Scalar::Str), true)));
         let dims = &s.field("dimensions").unwrap().0;
         assert_eq!(dims.field("weight").unwrap().0, Shape::Scalar(Scalar::Dec));
-        let Shape::Array(alt) = &s.field("alt_uoms").unwrap().0 else { panic!("alt_uoms is an array") };
+        let Shape::Array(alt) = &s.field("alt_uoms").unwrap().0 else {
+            panic!("alt_uoms is an array")
+        };
         assert_eq!(alt.field("factor").unwrap().1, true);
         let mut req = s.required_fields();
         req.sort();
@@ -279,8 +326,17 @@ mod tests {
         let s = Entity::Invoice.shape();
         let buyer = s.field("buyer").unwrap();
         assert!(buyer.1);
-        assert_eq!(buyer.0.field("tax_id").unwrap().0, Shape::Scalar(Scalar::Str));
-        assert!(buyer.0.field("billing_address").unwrap().0.field("city").is_some());
+        assert_eq!(
+            buyer.0.field("tax_id").unwrap().0,
+            Shape::Scalar(Scalar::Str)
+        );
+        assert!(buyer
+            .0
+            .field("billing_address")
+            .unwrap()
+            .0
+            .field("city")
+            .is_some());
     }
 
     /// Every required field in the table is required by serde too, and a record holding just
@@ -292,14 +348,20 @@ mod tests {
         for req in Entity::Product.shape().required_fields() {
             let mut p = product.clone();
             p.as_object_mut().unwrap().shift_remove(req);
-            assert!(Entity::Product.validate(&p).is_err(), "{req} should be required");
+            assert!(
+                Entity::Product.validate(&p).is_err(),
+                "{req} should be required"
+            );
         }
         let inv = json!({"sku":"A","location":"L","on_hand":"1","available":"1","allocated":"0","on_order":"0","uom":"EA"});
         Entity::InventoryLevel.validate(&inv).unwrap();
         for req in Entity::InventoryLevel.shape().required_fields() {
             let mut p = inv.clone();
             p.as_object_mut().unwrap().shift_remove(req);
-            assert!(Entity::InventoryLevel.validate(&p).is_err(), "{req} should be required");
+            assert!(
+                Entity::InventoryLevel.validate(&p).is_err(),
+                "{req} should be required"
+            );
         }
         let order = json!({"order_number":"1","customer_id":"c","status":"pending","currency":"USD","lines":[],
             "billing_address":null,"shipping_address":null,"supplier_order_ref":null,"customer_po":null,"tracking_numbers":[],
@@ -308,7 +370,10 @@ mod tests {
         for req in Entity::Order.shape().required_fields() {
             let mut p = order.clone();
             p.as_object_mut().unwrap().shift_remove(req);
-            assert!(Entity::Order.validate(&p).is_err(), "{req} should be required");
+            assert!(
+                Entity::Order.validate(&p).is_err(),
+                "{req} should be required"
+            );
         }
     }
 }

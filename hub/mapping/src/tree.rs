@@ -58,7 +58,10 @@ impl Tn {
     }
 
     pub fn get(&self, key: &str) -> Option<&Tn> {
-        self.as_table()?.iter().find(|e| e.key == key).map(|e| &e.node)
+        self.as_table()?
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| &e.node)
     }
 
     /// As JSON (constants and defaults).
@@ -67,10 +70,17 @@ impl Tn {
         match &self.v {
             Tv::Str(s) | Tv::DateTime(s) => Value::String(s.clone()),
             Tv::Int(i) => Value::from(*i),
-            Tv::Float(f) => f.parse::<serde_json::Number>().map(Value::Number).unwrap_or_else(|_| Value::String(f.clone())),
+            Tv::Float(f) => f
+                .parse::<serde_json::Number>()
+                .map(Value::Number)
+                .unwrap_or_else(|_| Value::String(f.clone())),
             Tv::Bool(b) => Value::Bool(*b),
             Tv::Arr(a) => Value::Array(a.iter().map(Tn::to_json).collect()),
-            Tv::Table(t) => Value::Object(t.iter().map(|e| (e.key.clone(), e.node.to_json())).collect()),
+            Tv::Table(t) => Value::Object(
+                t.iter()
+                    .map(|e| (e.key.clone(), e.node.to_json()))
+                    .collect(),
+            ),
         }
     }
 }
@@ -85,15 +95,32 @@ pub fn from_item(item: &Item, fallback: usize, text: &str) -> Option<Tn> {
             let entries = t
                 .iter()
                 .filter_map(|(k, it)| {
-                    let key_at = t.key(k).and_then(|key| key.span()).map(|s| s.start).unwrap_or(at);
-                    from_item(it, key_at, text).map(|node| Entry { key: k.to_string(), key_at, node })
+                    let key_at = t
+                        .key(k)
+                        .and_then(|key| key.span())
+                        .map(|s| s.start)
+                        .unwrap_or(at);
+                    from_item(it, key_at, text).map(|node| Entry {
+                        key: k.to_string(),
+                        key_at,
+                        node,
+                    })
                 })
                 .collect();
-            Some(Tn { v: Tv::Table(entries), at })
+            Some(Tn {
+                v: Tv::Table(entries),
+                at,
+            })
         }
         Item::ArrayOfTables(a) => {
-            let nodes = a.iter().filter_map(|t| from_item(&Item::Table(t.clone()), at, text)).collect();
-            Some(Tn { v: Tv::Arr(nodes), at })
+            let nodes = a
+                .iter()
+                .filter_map(|t| from_item(&Item::Table(t.clone()), at, text))
+                .collect();
+            Some(Tn {
+                v: Tv::Arr(nodes),
+                at,
+            })
         }
     }
 }
@@ -103,15 +130,28 @@ fn from_value(v: &TValue, fallback: usize, text: &str) -> Tn {
     let tv = match v {
         TValue::String(s) => Tv::Str(s.value().clone()),
         TValue::Integer(i) => Tv::Int(*i.value()),
-        TValue::Float(f) => Tv::Float(f.span().and_then(|s| text.get(s)).map(|s| s.trim().replace('_', "")).unwrap_or_else(|| f.value().to_string())),
+        TValue::Float(f) => Tv::Float(
+            f.span()
+                .and_then(|s| text.get(s))
+                .map(|s| s.trim().replace('_', ""))
+                .unwrap_or_else(|| f.value().to_string()),
+        ),
         TValue::Boolean(b) => Tv::Bool(*b.value()),
         TValue::Datetime(d) => Tv::DateTime(d.value().to_string()),
         TValue::Array(a) => Tv::Arr(a.iter().map(|x| from_value(x, at, text)).collect()),
         TValue::InlineTable(t) => Tv::Table(
             t.iter()
                 .map(|(k, x)| {
-                    let key_at = t.key(k).and_then(|key| key.span()).map(|s| s.start).unwrap_or(at);
-                    Entry { key: k.to_string(), key_at, node: from_value(x, key_at, text) }
+                    let key_at = t
+                        .key(k)
+                        .and_then(|key| key.span())
+                        .map(|s| s.start)
+                        .unwrap_or(at);
+                    Entry {
+                        key: k.to_string(),
+                        key_at,
+                        node: from_value(x, key_at, text),
+                    }
                 })
                 .collect(),
         ),

@@ -6,7 +6,11 @@ use switchyard_mapping::compile_str;
 fn errors(text: &str) -> Vec<String> {
     match compile_str(text, Path::new("m/broken.toml"), "broken") {
         Ok(_) => panic!("mapping should not compile"),
-        Err(d) => d.0.iter().map(|d| format!("{}:{}: {}", d.loc.line, d.loc.col, d.message)).collect(),
+        Err(d) => {
+            d.0.iter()
+                .map(|d| format!("{}:{}: {}", d.loc.line, d.loc.col, d.message))
+                .collect()
+        }
     }
 }
 
@@ -37,7 +41,10 @@ product_type = { from = "status", frobnicate = true }
         "12:35: unknown rule key 'frobnicate' in 'product_type'",
     ];
     for e in expect {
-        assert!(errs.iter().any(|x| x.starts_with(e)), "missing {e:?} in {errs:#?}");
+        assert!(
+            errs.iter().any(|x| x.starts_with(e)),
+            "missing {e:?} in {errs:#?}"
+        );
     }
     assert_eq!(errs.len(), expect.len(), "{errs:#?}");
 }
@@ -55,10 +62,19 @@ fn structural_errors_have_hints() {
     let text = "version = 2\nsource = { format = \"yaml\" }\n[fields]\na = { from = \"x..y\" }\nb = { from = \"x\", type = \"decimal\", rounding = \"bankers\" }\n";
     let d = compile_str(text, Path::new("m.toml"), "m").unwrap_err();
     let all = d.to_string();
-    for needle in ["m.toml:1:11: unsupported version 2", "unknown source format 'yaml'", "missing [target] table", "bad source path 'x..y'", "unknown rounding mode"] {
+    for needle in [
+        "m.toml:1:11: unsupported version 2",
+        "unknown source format 'yaml'",
+        "missing [target] table",
+        "bad source path 'x..y'",
+        "unknown rounding mode",
+    ] {
         assert!(all.contains(needle), "missing {needle:?} in\n{all}");
     }
-    assert!(d.0.iter().all(|x| x.hint.is_some()), "every diagnostic has a hint: {all}");
+    assert!(
+        d.0.iter().all(|x| x.hint.is_some()),
+        "every diagnostic has a hint: {all}"
+    );
 }
 
 #[test]
@@ -87,8 +103,16 @@ each = "lines"
 fields = { sku = "sku" }
 "#;
     std::fs::write(&file, text).unwrap();
-    let all = switchyard_mapping::compile_file(&file, "x").unwrap_err().to_string();
-    for needle in ["line 3: duplicate key 'a'", "lookup table file 'lookups/missing.csv' not found", "lookup 'nopolicy' has no miss policy", "bad regex", "a CSV target cannot hold the array 'lines'"] {
+    let all = switchyard_mapping::compile_file(&file, "x")
+        .unwrap_err()
+        .to_string();
+    for needle in [
+        "line 3: duplicate key 'a'",
+        "lookup table file 'lookups/missing.csv' not found",
+        "lookup 'nopolicy' has no miss policy",
+        "bad regex",
+        "a CSV target cannot hold the array 'lines'",
+    ] {
         assert!(all.contains(needle), "missing {needle:?} in\n{all}");
     }
 }
@@ -98,6 +122,12 @@ fn expression_errors_point_into_the_expression() {
     let text = "version = 1\nsource = { format = \"json\" }\ntarget = { format = \"json\" }\n[fields]\nx = { expr = \".a + (\" }\ny = { when = 'if .a then 1', from = \"a\" }\n";
     let errs = errors(text);
     assert_eq!(errs.len(), 2, "{errs:#?}");
-    assert!(errs[0].starts_with("5:") && errs[0].contains("bad expression"), "{errs:?}");
-    assert!(errs[1].starts_with("6:") && errs[1].contains("bad expression"), "{errs:?}");
+    assert!(
+        errs[0].starts_with("5:") && errs[0].contains("bad expression"),
+        "{errs:?}"
+    );
+    assert!(
+        errs[1].starts_with("6:") && errs[1].contains("bad expression"),
+        "{errs:?}"
+    );
 }

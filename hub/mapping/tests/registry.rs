@@ -32,19 +32,32 @@ fn reload_swaps_changed_files_and_keeps_old_versions() {
     assert_eq!(r.updated.len(), 1);
     let v2 = reg.get("shop/product.out").unwrap();
     assert_ne!(v1.hash, v2.hash);
-    assert_eq!(v2.map_document(input).unwrap().records[0]["name"], "FLAT BAR");
+    assert_eq!(
+        v2.map_document(input).unwrap().records[0]["name"],
+        "FLAT BAR"
+    );
 
     // A broken edit keeps v2 running and reports located errors.
     std::fs::write(&file, BROKEN).unwrap();
     let r = reg.reload();
     assert_eq!(r.failed.len(), 1);
     let diag = r.failed[0].1.to_string();
-    assert!(diag.contains("product.out.toml:5:30: upper must be true or false"), "{diag}");
+    assert!(
+        diag.contains("product.out.toml:5:30: upper must be true or false"),
+        "{diag}"
+    );
     assert_eq!(reg.get("shop/product.out").unwrap().hash, v2.hash);
     assert!(reg.errors("shop/product.out").is_some());
 
     // Old versions stay addressable for dead-letter replays.
-    assert_eq!(reg.get_version(&v1.hash).unwrap().map_document(input).unwrap().records[0]["name"], "flat bar");
+    assert_eq!(
+        reg.get_version(&v1.hash)
+            .unwrap()
+            .map_document(input)
+            .unwrap()
+            .records[0]["name"],
+        "flat bar"
+    );
 
     // Fixing the file clears the error; deleting it removes the name but not the versions.
     std::fs::write(&file, GOOD_V1).unwrap();
@@ -71,11 +84,26 @@ fn lookup_file_changes_change_the_hash() {
     .unwrap();
     let (mut reg, report) = MappingRegistry::load(dir.path());
     assert!(report.is_clean(), "{:?}", report.failed);
-    assert_eq!(reg.names().collect::<Vec<_>>(), vec!["m"], "lookup CSVs are not mappings");
+    assert_eq!(
+        reg.names().collect::<Vec<_>>(),
+        vec!["m"],
+        "lookup CSVs are not mappings"
+    );
     let h1 = reg.get("m").unwrap().hash.clone();
-    std::fs::write(dir.path().join("lookups/u.csv"), "key,value\nszt,EA\nkg,KG\n").unwrap();
+    std::fs::write(
+        dir.path().join("lookups/u.csv"),
+        "key,value\nszt,EA\nkg,KG\n",
+    )
+    .unwrap();
     let r = reg.reload();
     assert_eq!(r.updated.len(), 1);
     assert_ne!(reg.get("m").unwrap().hash, h1);
-    assert_eq!(reg.get("m").unwrap().map_document(br#"{"u": "kg"}"#).unwrap().records[0]["u"], "KG");
+    assert_eq!(
+        reg.get("m")
+            .unwrap()
+            .map_document(br#"{"u": "kg"}"#)
+            .unwrap()
+            .records[0]["u"],
+        "KG"
+    );
 }

@@ -15,14 +15,25 @@ fn mapping(text: &str) -> Mapping {
 
 #[test]
 fn demo_catalog_maps_every_row() {
-    let m = compile_file(&repo().join("mappings/http/catalog.out.toml"), "http/catalog.out").unwrap();
+    let m = compile_file(
+        &repo().join("mappings/http/catalog.out.toml"),
+        "http/catalog.out",
+    )
+    .unwrap();
     let input = std::fs::read(repo().join("fixtures/catalog/catalog.csv")).unwrap();
     let out = m.map_document(&input).unwrap();
     assert!(out.failures.is_empty(), "{:?}", out.failures);
     assert_eq!(out.records.len(), 20);
-    let coil = out.records.iter().find(|r| r["sku"] == "HR-COIL-A1011-0.075").unwrap();
+    let coil = out
+        .records
+        .iter()
+        .find(|r| r["sku"] == "HR-COIL-A1011-0.075")
+        .unwrap();
     assert_eq!(coil["unit"], "CWT");
-    assert_eq!(serde_json::to_string(&coil["price"]).unwrap(), r#"{"amount":52.00,"currency":"USD"}"#);
+    assert_eq!(
+        serde_json::to_string(&coil["price"]).unwrap(),
+        r#"{"amount":52.00,"currency":"USD"}"#
+    );
     assert_eq!(serde_json::to_string(&coil["stock"]).unwrap(), "845.5");
     for r in &out.records {
         let keys: Vec<&str> = r.as_object().unwrap().keys().map(|k| k.as_str()).collect();
@@ -32,20 +43,34 @@ fn demo_catalog_maps_every_row() {
 
 #[test]
 fn optima_totals_agree_with_the_core_model() {
-    let m = compile_file(&repo().join("mappings/optima/invoice.out.toml"), "optima/invoice.out").unwrap();
-    let input = std::fs::read(repo().join("fixtures/mappings/optima/invoice.out/fv-2026-11.input.json")).unwrap();
+    let m = compile_file(
+        &repo().join("mappings/optima/invoice.out.toml"),
+        "optima/invoice.out",
+    )
+    .unwrap();
+    let input =
+        std::fs::read(repo().join("fixtures/mappings/optima/invoice.out/fv-2026-11.input.json"))
+            .unwrap();
     let inv: switchyard_core::model::Invoice = serde_json::from_slice(&input).unwrap();
     let out = m.map_document(&input).unwrap();
     let r = &out.records[0];
-    assert_eq!(r["WartoscNetto"].to_string(), format!("{:.2}", inv.net_total()));
-    assert_eq!(r["WartoscBrutto"].to_string(), format!("{:.2}", inv.gross_total()));
+    assert_eq!(
+        r["WartoscNetto"].to_string(),
+        format!("{:.2}", inv.net_total())
+    );
+    assert_eq!(
+        r["WartoscBrutto"].to_string(),
+        format!("{:.2}", inv.gross_total())
+    );
     assert_eq!(r["Pozycja"].as_array().unwrap().len(), inv.lines.len());
 }
 
 #[test]
 fn product_import_yields_core_products() {
     let m = compile_file(&repo().join("mappings/monopilot/product.import.toml"), "p").unwrap();
-    let input = std::fs::read(repo().join("fixtures/mappings/monopilot/product.import/valid.input.csv")).unwrap();
+    let input =
+        std::fs::read(repo().join("fixtures/mappings/monopilot/product.import/valid.input.csv"))
+            .unwrap();
     let out = m.map_document(&input).unwrap();
     for r in out.records {
         let p: switchyard_core::model::Product = serde_json::from_value(r).unwrap();
@@ -60,8 +85,19 @@ fn canonical_targets_are_validated_by_the_core_types() {
     assert_eq!(out.records.len(), 1);
     assert_eq!(out.failures.len(), 1);
     assert_eq!(out.failures[0].location, "record 2 at /1");
-    assert!(out.failures[0].error.message.contains("not a valid canonical product"), "{}", out.failures[0].error);
-    assert!(out.failures[0].error.message.contains("BOX"), "{}", out.failures[0].error);
+    assert!(
+        out.failures[0]
+            .error
+            .message
+            .contains("not a valid canonical product"),
+        "{}",
+        out.failures[0].error
+    );
+    assert!(
+        out.failures[0].error.message.contains("BOX"),
+        "{}",
+        out.failures[0].error
+    );
 }
 
 #[test]
@@ -83,12 +119,22 @@ currency = { from = "Price.@currency", default = "EUR" }
   <Item code="C3"><Price currency="PLN">x</Price></Item>
 </PriceList>"#;
     let out = m.map_document(xml).unwrap();
-    assert_eq!(out.records, vec![json!({"sku": "A1", "price": "10.50", "currency": "USD"})]);
+    assert_eq!(
+        out.records,
+        vec![json!({"sku": "A1", "price": "10.50", "currency": "USD"})]
+    );
     assert_eq!(out.failures.len(), 2);
     assert_eq!(out.failures[0].location, "record 2 at /PriceList/Item[2]");
     assert_eq!(out.failures[0].error.target, "sku");
     assert_eq!(out.failures[1].location, "record 3 at /PriceList/Item[3]");
-    assert!(out.failures[1].error.message.contains("'x' is not a decimal"), "{}", out.failures[1].error);
+    assert!(
+        out.failures[1]
+            .error
+            .message
+            .contains("'x' is not a decimal"),
+        "{}",
+        out.failures[1].error
+    );
     assert_eq!(out.failures[1].error.rule_loc.to_string(), "t.toml:6:9");
 }
 
@@ -98,14 +144,18 @@ fn jsonl_streams_and_keeps_going_after_a_bad_record() {
     let input = b"{\"id\": \"1\"}\n{\"id\": \"one\"}\n\n{\"id\": 3}\n";
     let mut out = Vec::new();
     let mut failures = Vec::new();
-    let (ok, failed) = m.map_jsonl_stream(&input[..], &mut out, |f| failures.push(f)).unwrap();
+    let (ok, failed) = m
+        .map_jsonl_stream(&input[..], &mut out, |f| failures.push(f))
+        .unwrap();
     assert_eq!((ok, failed), (2, 1));
     assert_eq!(String::from_utf8(out).unwrap(), "{\"id\":1}\n{\"id\":3}\n");
     assert_eq!(failures[0].location, "record 2, line 2");
     assert_eq!(failures[0].input, json!({"id": "one"}));
     assert_eq!(failures[0].mapping_hash, m.hash);
     // A malformed line stops the stream with its location.
-    let err = m.map_jsonl_stream(&b"{\"id\": 1}\n{oops\n"[..], &mut Vec::new(), |_| {}).unwrap_err();
+    let err = m
+        .map_jsonl_stream(&b"{\"id\": 1}\n{oops\n"[..], &mut Vec::new(), |_| {})
+        .unwrap_err();
     assert!(err.to_string().contains("record 2, line 2"), "{err}");
 }
 
@@ -161,14 +211,26 @@ fn map_command_prints_csv_and_sets_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.json");
     std::fs::write(&input, r#"{"rows": [{"product": {"sku": "S1", "name": "Bar"}, "location": "L1", "on_hand": "1,5", "uom": "ft", "unit_cost": "2", "counted_at": "2026-01-02T10:00:00Z"}]}"#).unwrap();
-    let args = MapArgs { mapping: repo().join("mappings/export/stock.csv.toml"), input: input.clone(), format: None };
+    let args = MapArgs {
+        mapping: repo().join("mappings/export/stock.csv.toml"),
+        input: input.clone(),
+        format: None,
+    };
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    assert_eq!(map_to(&args, &mut out, &mut err), 0, "{}", String::from_utf8_lossy(&err));
+    assert_eq!(
+        map_to(&args, &mut out, &mut err),
+        0,
+        "{}",
+        String::from_utf8_lossy(&err)
+    );
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "\u{feff}product.sku,product.name,location,on_hand,uom,unit_cost,value,counted_on\r\nS1,Bar,L1,1.500,FT,2.0000,3.00,2026-01-02\r\n"
     );
-    let args = MapArgs { format: Some(OutputFormat::Jsonl), ..args };
+    let args = MapArgs {
+        format: Some(OutputFormat::Jsonl),
+        ..args
+    };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     assert_eq!(map_to(&args, &mut out, &mut err), 0);
     let line: Value = serde_json::from_slice(&out).unwrap();

@@ -5,6 +5,7 @@ use crate::path::{Path, Seg};
 use quick_xml::events::Event;
 use serde_json::{Map, Value};
 use std::io::BufRead;
+use std::sync::Arc;
 
 /// One input record and where it came from (`record 3, CSV line 4`, `record 2 at /orders/1`).
 #[derive(Debug, Clone, PartialEq)]
@@ -12,6 +13,8 @@ pub struct InputRecord {
     pub number: usize,
     pub location: String,
     pub value: Value,
+    /// The document the record was selected from (for `$doc.` paths), when it is not the record.
+    pub doc: Option<Arc<Value>>,
 }
 
 /// The input document is unreadable.
@@ -23,16 +26,25 @@ pub struct InputError {
 }
 
 fn input_err(location: impl Into<String>, message: impl Into<String>) -> InputError {
-    InputError { location: location.into(), message: message.into() }
+    InputError {
+        location: location.into(),
+        message: message.into(),
+    }
 }
 
 /// Reads a whole document into records.
 pub fn read_all(spec: &SourceSpec, input: &[u8]) -> Result<Vec<InputRecord>, InputError> {
     match spec.format {
         Format::Json | Format::Canonical(_) => {
-            let text = std::str::from_utf8(input).map_err(|e| input_err("input", format!("not UTF-8: {e}")))?;
+            let text = std::str::from_utf8(input)
+                .map_err(|e| input_err("input", format!("not UTF-8: {e}")))?;
             let text = text.trim_start_matches('\u{feff}');
-            let doc: Value = serde_json::from_str(text).map_err(|e| input_err(format!("line {}:{}", e.line(), e.column()), format!("invalid JSON: {e}")))?;
+            let doc: Value = serde_json::from_str(text).map_err(|e| {
+                input_err(
+                    format!("line {}:{}", e.line(), e.column()),
+                    format!("invalid JSON: {e}"),
+                )
+            })?;
             select(doc, spec.records.as_ref(), Pointer::Json)
         }
         Format::JsonLines => {
@@ -58,8 +70,13 @@ enum Pointer {
 
 /// Picks the records out of a document: the `records` path, else a top-level array, else the
 /// document itself as one record.
-fn select(doc: Value, records: Option<&Path>, kind: Pointer) -> Result<Vec<InputRecord>, InputError> {
+fn select(
+    doc: Value,
+    records: Option<&Path>,
+    kind: Pointer,
+) -> Result<Vec<InputRecord>, InputError> {
     let mut base = String::new();
+    let mut whole = None;
     let target = match records {
         None => doc,
         Some(p) => {
@@ -75,8 +92,21 @@ fn select(doc: Value, records: Option<&Path>, kind: Pointer) -> Result<Vec<Input
                 }
             }
             match p.get(&doc) {
-                Some(v) => v.clone(),
-                None => return Err(input_err(if base.is_empty() { "/".to_string() } else { base }, format!("the input has nothing at records path '{p}'"))),
+                Some(v) => {
+                    let v = v.clone();
+                    whole = Some(Arc::new(doc));
+                    v
+                }
+                None => {
+                    return Err(input_err(
+                        if base.is_empty() {
+                            "/".to_string()
+                        } else {
+                            base
+                        },
+                        format!("the input has nothing at records path '{p}'"),
+                    ))
+                }
             }
         }
     };
@@ -89,17 +119,35 @@ fn select(doc: Value, records: Option<&Path>, kind: Pointer) -> Result<Vec<Input
                     Pointer::Json => format!("record {} at {base}/{i}", i + 1),
                     Pointer::Xml => format!("record {} at {base}[{}]", i + 1, i + 1),
                 };
-                InputRecord { number: i + 1, location, value }
+                InputRecord {
+                    number: i + 1,
+                    location,
+                    value,
+                    doc: whole.clone(),
+                }
             })
             .collect(),
-        value => vec![InputRecord { number: 1, location: format!("record 1 at {}", if base.is_empty() { "/" } else { &base }), value }],
+        value => vec![InputRecord {
+            number: 1,
+            location: format!("record 1 at {}", if base.is_empty() { "/" } else { &base }),
+            value,
+            doc: whole,
+        }],
     })
 }
 
 fn read_csv(input: &[u8], delimiter: u8) -> Result<Vec<InputRecord>, InputError> {
     let input = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
-    let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(true).from_reader(input);
-    let headers: Vec<String> = rdr.headers().map_err(|e| input_err("CSV line 1", format!("cannot read header: {e}")))?.iter().map(|h| h.trim().to_string()).collect();
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .from_reader(input);
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| input_err("CSV line 1", format!("cannot read header: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
     let mut out = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| {
@@ -111,7 +159,12 @@ fn read_csv(input: &[u8], delimiter: u8) -> Result<Vec<InputRecord>, InputError>
         for (h, v) in headers.iter().zip(rec.iter()) {
             m.insert(h.clone(), Value::String(v.to_string()));
         }
-        out.push(InputRecord { number: i + 1, location: format!("record {}, CSV line {line}", i + 1), value: Value::Object(m) });
+        out.push(InputRecord {
+            number: i + 1,
+            location: format!("record {}, CSV line {line}", i + 1),
+            value: Value::Object(m),
+            doc: None,
+        });
     }
     Ok(out)
 }
@@ -126,7 +179,12 @@ pub struct JsonLines<R> {
 
 impl<R: BufRead> JsonLines<R> {
     pub fn new(reader: R) -> Self {
-        JsonLines { reader, line: 0, number: 0, buf: String::new() }
+        JsonLines {
+            reader,
+            line: 0,
+            number: 0,
+            buf: String::new(),
+        }
     }
 }
 
@@ -140,18 +198,35 @@ impl<R: BufRead> Iterator for JsonLines<R> {
             match self.reader.read_line(&mut self.buf) {
                 Ok(0) => return None,
                 Ok(_) => {}
-                Err(e) => return Some(Err(input_err(format!("line {}", self.line), format!("cannot read: {e}")))),
+                Err(e) => {
+                    return Some(Err(input_err(
+                        format!("line {}", self.line),
+                        format!("cannot read: {e}"),
+                    )))
+                }
             }
             let text = self.buf.trim();
-            let text = if self.line == 1 { text.trim_start_matches('\u{feff}') } else { text };
+            let text = if self.line == 1 {
+                text.trim_start_matches('\u{feff}')
+            } else {
+                text
+            };
             if text.is_empty() {
                 continue;
             }
             self.number += 1;
             let location = format!("record {}, line {}", self.number, self.line);
             return Some(match serde_json::from_str(text) {
-                Ok(value) => Ok(InputRecord { number: self.number, location, value }),
-                Err(e) => Err(input_err(format!("{location}:{}", e.column()), format!("invalid JSON: {e}"))),
+                Ok(value) => Ok(InputRecord {
+                    number: self.number,
+                    location,
+                    value,
+                    doc: None,
+                }),
+                Err(e) => Err(input_err(
+                    format!("{location}:{}", e.column()),
+                    format!("invalid JSON: {e}"),
+                )),
             });
         }
     }
@@ -163,7 +238,8 @@ impl<R: BufRead> Iterator for JsonLines<R> {
 pub fn xml_to_value(input: &[u8]) -> Result<Value, InputError> {
     let mut reader = quick_xml::Reader::from_reader(input);
     reader.config_mut().trim_text(true);
-    let mut stack: Vec<(String, Map<String, Value>, String)> = vec![(String::new(), Map::new(), String::new())];
+    let mut stack: Vec<(String, Map<String, Value>, String)> =
+        vec![(String::new(), Map::new(), String::new())];
     let mut buf = Vec::new();
     let loc = |pos: u64| {
         let pos = (pos as usize).min(input.len());
@@ -181,13 +257,19 @@ pub fn xml_to_value(input: &[u8]) -> Result<Value, InputError> {
             Ok(Event::Empty(e)) => {
                 let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
                 let attrs = attributes(&e).map_err(|m| input_err(loc(pos), m))?;
-                let v = if attrs.is_empty() { Value::String(String::new()) } else { Value::Object(attrs) };
+                let v = if attrs.is_empty() {
+                    Value::String(String::new())
+                } else {
+                    Value::Object(attrs)
+                };
                 if let Some(parent) = stack.last_mut() {
                     push_child(&mut parent.1, name, v);
                 }
             }
             Ok(Event::Text(t)) => {
-                let s = t.unescape().map_err(|e| input_err(loc(pos), format!("bad text: {e}")))?;
+                let s = t
+                    .unescape()
+                    .map_err(|e| input_err(loc(pos), format!("bad text: {e}")))?;
                 if let Some(top) = stack.last_mut() {
                     top.2.push_str(&s);
                 }
@@ -216,12 +298,23 @@ pub fn xml_to_value(input: &[u8]) -> Result<Value, InputError> {
             }
             Ok(Event::Eof) => break,
             Ok(_) => {}
-            Err(e) => return Err(input_err(loc(reader.error_position()), format!("invalid XML: {e}"))),
+            Err(e) => {
+                return Err(input_err(
+                    loc(reader.error_position()),
+                    format!("invalid XML: {e}"),
+                ))
+            }
         }
         buf.clear();
     }
     if stack.len() != 1 {
-        return Err(input_err(loc(input.len() as u64), format!("unclosed element <{}>", stack.last().map(|s| s.0.as_str()).unwrap_or(""))));
+        return Err(input_err(
+            loc(input.len() as u64),
+            format!(
+                "unclosed element <{}>",
+                stack.last().map(|s| s.0.as_str()).unwrap_or("")
+            ),
+        ));
     }
     let (_, root, _) = stack.pop().unwrap_or_default();
     if root.is_empty() {
@@ -235,7 +328,9 @@ fn attributes(e: &quick_xml::events::BytesStart<'_>) -> Result<Map<String, Value
     for a in e.attributes() {
         let a = a.map_err(|e| format!("bad attribute: {e}"))?;
         let k = format!("@{}", String::from_utf8_lossy(a.key.as_ref()));
-        let v = a.unescape_value().map_err(|e| format!("bad attribute value: {e}"))?;
+        let v = a
+            .unescape_value()
+            .map_err(|e| format!("bad attribute value: {e}"))?;
         m.insert(k, Value::String(v.into_owned()));
     }
     Ok(m)
@@ -260,12 +355,20 @@ mod tests {
     use serde_json::json;
 
     fn spec(format: Format, records: Option<&str>) -> SourceSpec {
-        SourceSpec { format, records: records.map(|r| Path::parse(r).unwrap()), delimiter: b',' }
+        SourceSpec {
+            format,
+            records: records.map(|r| Path::parse(r).unwrap()),
+            delimiter: b',',
+        }
     }
 
     #[test]
     fn csv_records_know_their_lines() {
-        let recs = read_all(&spec(Format::Csv, None), "\u{feff}a,b\n1,2\n\"x\ny\",3\n4,5\n".as_bytes()).unwrap();
+        let recs = read_all(
+            &spec(Format::Csv, None),
+            "\u{feff}a,b\n1,2\n\"x\ny\",3\n4,5\n".as_bytes(),
+        )
+        .unwrap();
         assert_eq!(recs.len(), 3);
         assert_eq!(recs[0].value, json!({"a": "1", "b": "2"}));
         assert_eq!(recs[2].location, "record 3, CSV line 5");
@@ -275,7 +378,11 @@ mod tests {
 
     #[test]
     fn json_records_are_pointed_at() {
-        let recs = read_all(&spec(Format::Json, Some("data.orders")), br#"{"data":{"orders":[{"a":1},{"a":2}]}}"#).unwrap();
+        let recs = read_all(
+            &spec(Format::Json, Some("data.orders")),
+            br#"{"data":{"orders":[{"a":1},{"a":2}]}}"#,
+        )
+        .unwrap();
         assert_eq!(recs[1].location, "record 2 at /data/orders/1");
         let err = read_all(&spec(Format::Json, None), b"{\n\"a\": }").unwrap_err();
         assert_eq!(err.location, "line 2:6");

@@ -46,12 +46,21 @@ fn cell(v: Option<&Value>) -> String {
 }
 
 fn flat_get<'v>(v: &'v Value, dotted: &str) -> Option<&'v Value> {
-    dotted.split('.').try_fold(v, |cur, k| cur.as_object()?.get(k))
+    dotted
+        .split('.')
+        .try_fold(v, |cur, k| cur.as_object()?.get(k))
 }
 
 /// Writes all records in the target format. `single` means the input was one JSON object,
 /// so a JSON target writes one object rather than an array.
-pub fn write_records(out: &mut dyn Write, spec: &TargetSpec, plan: &ObjectPlan, records: &[Value], format: Format, single: bool) -> Result<(), WriteError> {
+pub fn write_records(
+    out: &mut dyn Write,
+    spec: &TargetSpec,
+    plan: &ObjectPlan,
+    records: &[Value],
+    format: Format,
+    single: bool,
+) -> Result<(), WriteError> {
     match format {
         Format::Json | Format::Canonical(_) => {
             if single && records.len() == 1 && !spec.always_array {
@@ -72,7 +81,10 @@ pub fn write_records(out: &mut dyn Write, spec: &TargetSpec, plan: &ObjectPlan, 
                 out.write_all(b"\xef\xbb\xbf")?;
             }
             let cols = csv_columns(plan);
-            let mut w = csv::WriterBuilder::new().delimiter(spec.delimiter).terminator(csv::Terminator::CRLF).from_writer(&mut *out);
+            let mut w = csv::WriterBuilder::new()
+                .delimiter(spec.delimiter)
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(&mut *out);
             w.write_record(&cols)?;
             for r in records {
                 w.write_record(cols.iter().map(|c| cell(flat_get(r, c))))?;
@@ -99,8 +111,18 @@ fn write_xml(out: &mut dyn Write, spec: &TargetSpec, records: &[Value]) -> Resul
 
 /// Keys that are not valid element names are written as `<field name="...">`.
 fn element<W: Write>(w: &mut quick_xml::Writer<W>, name: &str, v: &Value) -> std::io::Result<()> {
-    let valid = name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_') && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    let mut start = if valid { BytesStart::new(name) } else { BytesStart::new("field") };
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    let mut start = if valid {
+        BytesStart::new(name)
+    } else {
+        BytesStart::new("field")
+    };
     if !valid {
         start.push_attribute(("name", name));
     }

@@ -15,7 +15,11 @@ pub fn as_text(v: &Value) -> Result<std::borrow::Cow<'_, str>, String> {
     match v {
         Value::String(s) => Ok(std::borrow::Cow::Borrowed(s)),
         Value::Number(n) => Ok(std::borrow::Cow::Owned(n.to_string())),
-        Value::Bool(b) => Ok(std::borrow::Cow::Borrowed(if *b { "true" } else { "false" })),
+        Value::Bool(b) => Ok(std::borrow::Cow::Borrowed(if *b {
+            "true"
+        } else {
+            "false"
+        })),
         Value::Null => Ok(std::borrow::Cow::Borrowed("")),
         Value::Array(_) => Err("expected a scalar, found an array".into()),
         Value::Object(_) => Err("expected a scalar, found an object".into()),
@@ -39,7 +43,13 @@ pub fn parse_decimal(s: &str, comma: bool) -> Option<Decimal> {
     if s.is_empty() {
         return None;
     }
-    Decimal::from_str(s).ok().or_else(|| if s.contains(['e', 'E']) { Decimal::from_scientific(s).ok() } else { None })
+    Decimal::from_str(s).ok().or_else(|| {
+        if s.contains(['e', 'E']) {
+            Decimal::from_scientific(s).ok()
+        } else {
+            None
+        }
+    })
 }
 
 /// A decimal as a JSON value: a string (the canonical model's choice) or an exact number.

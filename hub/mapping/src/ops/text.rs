@@ -32,8 +32,15 @@ pub fn substring(s: &str, start: usize, len: Option<usize>) -> String {
 /// Part `index` of `s` split by `sep`; negative indexes count from the end.
 pub fn split(s: &str, sep: &str, index: i64) -> Option<String> {
     let parts: Vec<&str> = s.split(sep).collect();
-    let i = if index < 0 { parts.len() as i64 + index } else { index };
-    usize::try_from(i).ok().and_then(|i| parts.get(i)).map(|p| p.to_string())
+    let i = if index < 0 {
+        parts.len() as i64 + index
+    } else {
+        index
+    };
+    usize::try_from(i)
+        .ok()
+        .and_then(|i| parts.get(i))
+        .map(|p| p.to_string())
 }
 
 pub fn replace(s: &str, re: &Regex, with: &str) -> String {

@@ -43,9 +43,15 @@ pub fn convert_same(q: Decimal, from: Uom, to: Uom) -> Result<Decimal, String> {
         return Ok(q);
     }
     if dimension(from) != dimension(to) {
-        return Err(format!("cannot convert {} to {} without a per-product factor", from.code(), to.code()));
+        return Err(format!(
+            "cannot convert {} to {} without a per-product factor",
+            from.code(),
+            to.code()
+        ));
     }
-    q.checked_mul(to_base(from)).and_then(|x| x.checked_div(to_base(to))).ok_or_else(|| "decimal overflow in unit conversion".to_string())
+    q.checked_mul(to_base(from))
+        .and_then(|x| x.checked_div(to_base(to)))
+        .ok_or_else(|| "decimal overflow in unit conversion".to_string())
 }
 
 /// A per-product factor: `factor` units of `num` per one unit of `den` (e.g. 2.5 LB per FT).
@@ -56,7 +62,12 @@ pub struct PerFactor {
 }
 
 /// Converts `q` from `from` to `to`, through the product factor when dimensions differ.
-pub fn convert(q: Decimal, from: Uom, to: Uom, per: Option<(PerFactor, Decimal)>) -> Result<Decimal, String> {
+pub fn convert(
+    q: Decimal,
+    from: Uom,
+    to: Uom,
+    per: Option<(PerFactor, Decimal)>,
+) -> Result<Decimal, String> {
     if dimension(from) == dimension(to) {
         return convert_same(q, from, to);
     }
@@ -66,17 +77,27 @@ pub fn convert(q: Decimal, from: Uom, to: Uom, per: Option<(PerFactor, Decimal)>
     // Either direction of the factor is usable: LB/FT converts FT→LB and LB→FT.
     if dimension(pf.den) == dimension(from) && dimension(pf.num) == dimension(to) {
         let in_den = convert_same(q, from, pf.den)?;
-        let in_num = in_den.checked_mul(factor).ok_or("decimal overflow in unit conversion")?;
+        let in_num = in_den
+            .checked_mul(factor)
+            .ok_or("decimal overflow in unit conversion")?;
         convert_same(in_num, pf.num, to)
     } else if dimension(pf.num) == dimension(from) && dimension(pf.den) == dimension(to) {
         if factor.is_zero() {
             return Err("per-product factor is zero".into());
         }
         let in_num = convert_same(q, from, pf.num)?;
-        let in_den = in_num.checked_div(factor).ok_or("decimal overflow in unit conversion")?;
+        let in_den = in_num
+            .checked_div(factor)
+            .ok_or("decimal overflow in unit conversion")?;
         convert_same(in_den, pf.den, to)
     } else {
-        Err(format!("a {}/{} factor cannot convert {} to {}", pf.num.code(), pf.den.code(), from.code(), to.code()))
+        Err(format!(
+            "a {}/{} factor cannot convert {} to {}",
+            pf.num.code(),
+            pf.den.code(),
+            from.code(),
+            to.code()
+        ))
     }
 }
 
@@ -87,22 +108,67 @@ mod tests {
 
     #[test]
     fn same_dimension_conversions_are_exact() {
-        assert_eq!(convert_same(dec!(1), Uom::Ft, Uom::In).unwrap().normalize(), dec!(12));
-        assert_eq!(convert_same(dec!(1), Uom::Ton, Uom::Lb).unwrap().normalize(), dec!(2000));
-        assert_eq!(convert_same(dec!(3), Uom::Cwt, Uom::Lb).unwrap().normalize(), dec!(300));
-        assert_eq!(convert_same(dec!(1000), Uom::Mm, Uom::M).unwrap().normalize(), dec!(1));
-        assert_eq!(convert_same(dec!(1), Uom::Kg, Uom::Lb).unwrap().round_dp(5), dec!(2.20462));
+        assert_eq!(
+            convert_same(dec!(1), Uom::Ft, Uom::In).unwrap().normalize(),
+            dec!(12)
+        );
+        assert_eq!(
+            convert_same(dec!(1), Uom::Ton, Uom::Lb)
+                .unwrap()
+                .normalize(),
+            dec!(2000)
+        );
+        assert_eq!(
+            convert_same(dec!(3), Uom::Cwt, Uom::Lb)
+                .unwrap()
+                .normalize(),
+            dec!(300)
+        );
+        assert_eq!(
+            convert_same(dec!(1000), Uom::Mm, Uom::M)
+                .unwrap()
+                .normalize(),
+            dec!(1)
+        );
+        assert_eq!(
+            convert_same(dec!(1), Uom::Kg, Uom::Lb).unwrap().round_dp(5),
+            dec!(2.20462)
+        );
         assert!(convert_same(dec!(1), Uom::Ft, Uom::Lb).is_err());
     }
 
     #[test]
     fn per_product_factor_crosses_dimensions() {
-        let per = Some((PerFactor { num: Uom::Lb, den: Uom::Ft }, dec!(2.5)));
-        assert_eq!(convert(dec!(20), Uom::Ft, Uom::Lb, per).unwrap().normalize(), dec!(50));
-        assert_eq!(convert(dec!(50), Uom::Lb, Uom::Ft, per).unwrap().normalize(), dec!(20));
+        let per = Some((
+            PerFactor {
+                num: Uom::Lb,
+                den: Uom::Ft,
+            },
+            dec!(2.5),
+        ));
+        assert_eq!(
+            convert(dec!(20), Uom::Ft, Uom::Lb, per)
+                .unwrap()
+                .normalize(),
+            dec!(50)
+        );
+        assert_eq!(
+            convert(dec!(50), Uom::Lb, Uom::Ft, per)
+                .unwrap()
+                .normalize(),
+            dec!(20)
+        );
         // 1 M = 3.2808.. FT -> 8.202.. LB
-        assert_eq!(convert(dec!(1), Uom::M, Uom::Lb, per).unwrap().round_dp(4), dec!(8.2021));
-        assert_eq!(convert(dec!(2000), Uom::Lb, Uom::Ton, per).unwrap().normalize(), dec!(1));
+        assert_eq!(
+            convert(dec!(1), Uom::M, Uom::Lb, per).unwrap().round_dp(4),
+            dec!(8.2021)
+        );
+        assert_eq!(
+            convert(dec!(2000), Uom::Lb, Uom::Ton, per)
+                .unwrap()
+                .normalize(),
+            dec!(1)
+        );
         assert!(convert(dec!(1), Uom::Ea, Uom::Lb, per).is_err());
     }
 }
