@@ -11,7 +11,10 @@ use switchyard_edi::{InterchangeReader, Unit};
 const SIZE: usize = 10 * 1024 * 1024;
 
 fn bench(c: &mut Criterion) {
-    for (name, kind) in [("x12_004010_850", Kind::X12_850), ("edifact_d96a_orders", Kind::EdifactOrders)] {
+    for (name, kind) in [
+        ("x12_004010_850", Kind::X12_850),
+        ("edifact_d96a_orders", Kind::EdifactOrders),
+    ] {
         let data = file(kind, SIZE);
         let mut g = c.benchmark_group(name);
         g.throughput(Throughput::Bytes(data.len() as u64));

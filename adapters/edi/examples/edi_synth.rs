@@ -9,7 +9,11 @@ fn main() {
         eprintln!("usage: edi_synth x12|edifact MIB PATH");
         std::process::exit(2);
     }
-    let kind = if args[1] == "edifact" { Kind::EdifactOrders } else { Kind::X12_850 };
+    let kind = if args[1] == "edifact" {
+        Kind::EdifactOrders
+    } else {
+        Kind::X12_850
+    };
     let mib: usize = args[2].parse().unwrap_or(10);
     if let Err(e) = std::fs::write(&args[3], file(kind, mib * 1024 * 1024)) {
         eprintln!("{}: {e}", args[3]);

@@ -92,46 +92,78 @@ fn ak_level(i: &Issue) -> AkLevel {
 
 /// TA105 note code for the first interchange-level error.
 fn ta1_note(issues: &[Issue]) -> Option<&'static str> {
-    let first = issues.iter().find(|i| i.is_error() && i.scope.group.is_none() && i.scope.set.is_none())?;
-    Some(match (first.code, first.location.segment_id.as_deref(), first.location.element) {
-        (Code::ControlNumberMismatch, _, _) => "001",
-        (Code::CountMismatch, _, _) => "021",
-        (Code::MissingTrailer, _, _) => "023",
-        (Code::DuplicateControlNumber, _, _) => "025",
-        (_, Some("ISA"), Some(5)) => "005",
-        (_, Some("ISA"), Some(6)) => "006",
-        (_, Some("ISA"), Some(7)) => "007",
-        (_, Some("ISA"), Some(8)) => "008",
-        (_, Some("ISA"), Some(9)) => "014",
-        (_, Some("ISA"), Some(10)) => "015",
-        (_, Some("ISA"), Some(11)) => "016",
-        (_, Some("ISA"), Some(12)) => "017",
-        (_, Some("ISA"), Some(13)) => "018",
-        (_, Some("ISA"), Some(14)) => "019",
-        (_, Some("ISA"), Some(15)) => "020",
-        _ => "024",
-    })
+    let first = issues
+        .iter()
+        .find(|i| i.is_error() && i.scope.group.is_none() && i.scope.set.is_none())?;
+    Some(
+        match (
+            first.code,
+            first.location.segment_id.as_deref(),
+            first.location.element,
+        ) {
+            (Code::ControlNumberMismatch, _, _) => "001",
+            (Code::CountMismatch, _, _) => "021",
+            (Code::MissingTrailer, _, _) => "023",
+            (Code::DuplicateControlNumber, _, _) => "025",
+            (_, Some("ISA"), Some(5)) => "005",
+            (_, Some("ISA"), Some(6)) => "006",
+            (_, Some("ISA"), Some(7)) => "007",
+            (_, Some("ISA"), Some(8)) => "008",
+            (_, Some("ISA"), Some(9)) => "014",
+            (_, Some("ISA"), Some(10)) => "015",
+            (_, Some("ISA"), Some(11)) => "016",
+            (_, Some("ISA"), Some(12)) => "017",
+            (_, Some("ISA"), Some(13)) => "018",
+            (_, Some("ISA"), Some(14)) => "019",
+            (_, Some("ISA"), Some(15)) => "020",
+            _ => "024",
+        },
+    )
 }
 
 fn sanitize(v: &str, ic: &Interchange) -> String {
-    v.chars().map(|c| if c.is_ascii() && ic.delimiters.is_special(c as u8) || c.is_control() { ' ' } else { c }).take(99).collect()
+    v.chars()
+        .map(|c| {
+            if c.is_ascii() && ic.delimiters.is_special(c as u8) || c.is_control() {
+                ' '
+            } else {
+                c
+            }
+        })
+        .take(99)
+        .collect()
 }
 
 fn is_ack_group(g: &Group) -> bool {
-    g.functional_id == "FA" || g.sets.iter().all(|s| matches!(s.set_type.as_str(), "997" | "999" | "CONTRL"))
+    g.functional_id == "FA"
+        || g.sets
+            .iter()
+            .all(|s| matches!(s.set_type.as_str(), "997" | "999" | "CONTRL"))
 }
 
 /// The X12 acknowledgement interchange for `ic`, or `None` when nothing is due (no TA1 asked
 /// for, and every group is itself an acknowledgement or acks are switched off).
-pub fn x12_ack(ic: &Interchange, v: &Validation, ctl: &AckControls, opts: &AckOptions) -> Result<Option<String>, WriteError> {
-    let ta1_due = (opts.ta1_when_requested && ic.header.ack_requested) || (opts.ta1_on_envelope_error && ta1_note(&v.issues).is_some());
-    let groups: Vec<usize> = (0..ic.groups.len()).filter(|&g| ic.groups[g].header.is_some() && !is_ack_group(&ic.groups[g])).collect();
+pub fn x12_ack(
+    ic: &Interchange,
+    v: &Validation,
+    ctl: &AckControls,
+    opts: &AckOptions,
+) -> Result<Option<String>, WriteError> {
+    let ta1_due = (opts.ta1_when_requested && ic.header.ack_requested)
+        || (opts.ta1_on_envelope_error && ta1_note(&v.issues).is_some());
+    let groups: Vec<usize> = (0..ic.groups.len())
+        .filter(|&g| ic.groups[g].header.is_some() && !is_ack_group(&ic.groups[g]))
+        .collect();
     let functional_due = opts.functional != FunctionalAck::None && !groups.is_empty();
     if !ta1_due && !functional_due {
         return Ok(None);
     }
     let mut w = X12Writer::new(ic.delimiters);
-    let version = if ic.header.syntax_version.len() == 5 { ic.header.syntax_version.clone() } else { "00401".to_string() };
+    let version = if ic.header.syntax_version.len() == 5 {
+        ic.header.syntax_version.clone()
+    } else {
+        "00401".to_string()
+    };
     w.isa(&IsaFields {
         sender_qualifier: ic.header.receiver_qualifier.clone(),
         sender: ic.header.receiver.clone(),
@@ -147,17 +179,33 @@ pub fn x12_ack(ic: &Interchange, v: &Validation, ctl: &AckControls, opts: &AckOp
     if ta1_due {
         let note = ta1_note(&v.issues);
         let code = if note.is_some() { "R" } else { "A" };
-        w.seg("TA1", &[&ic.header.control, &ic.header.date, &ic.header.time, code, note.unwrap_or("000")])?;
+        w.seg(
+            "TA1",
+            &[
+                &ic.header.control,
+                &ic.header.date,
+                &ic.header.time,
+                code,
+                note.unwrap_or("000"),
+            ],
+        )?;
     }
     if functional_due {
         let first = &ic.groups[groups[0]];
-        w.gs("FA", &first.receiver, &first.sender, &opts.now.format("%Y%m%d").to_string(), &opts.now.format("%H%M").to_string(), ctl.group, &first.version)?;
-        let mut set_ctl = ctl.first_set;
-        for &g in &groups {
+        w.gs(
+            "FA",
+            &first.receiver,
+            &first.sender,
+            &opts.now.format("%Y%m%d").to_string(),
+            &opts.now.format("%H%M").to_string(),
+            ctl.group,
+            &first.version,
+        )?;
+        for (&g, set_ctl) in groups.iter().zip(ctl.first_set..) {
             let group = &ic.groups[g];
-            let use_999 = opts.functional == FunctionalAck::F999 && group.version.starts_with("005010");
+            let use_999 =
+                opts.functional == FunctionalAck::F999 && group.version.starts_with("005010");
             functional_group_ack(&mut w, ic, v, g, set_ctl, use_999)?;
-            set_ctl += 1;
         }
         w.ge()?;
     }
@@ -165,19 +213,43 @@ pub fn x12_ack(ic: &Interchange, v: &Validation, ctl: &AckControls, opts: &AckOp
     Ok(Some(w.finish()))
 }
 
-fn functional_group_ack(w: &mut X12Writer, ic: &Interchange, v: &Validation, g: usize, set_ctl: u32, use_999: bool) -> Result<(), WriteError> {
+fn functional_group_ack(
+    w: &mut X12Writer,
+    ic: &Interchange,
+    v: &Validation,
+    g: usize,
+    set_ctl: u32,
+    use_999: bool,
+) -> Result<(), WriteError> {
     let group = &ic.groups[g];
     let v5010 = group.version.starts_with("005010");
     let ctl = format!("{set_ctl:04}");
-    let (set_id, impl_ref) = if use_999 { ("999", Some("005010X231A1")) } else { ("997", None) };
-    w.st(set_id, &ctl, if v5010 { impl_ref.or(Some(group.version.as_str())) } else { None })?;
+    let (set_id, impl_ref) = if use_999 {
+        ("999", Some("005010X231A1"))
+    } else {
+        ("997", None)
+    };
+    w.st(
+        set_id,
+        &ctl,
+        if v5010 {
+            impl_ref.or(Some(group.version.as_str()))
+        } else {
+            None
+        },
+    )?;
     let gs08 = if v5010 { group.version.as_str() } else { "" };
     w.seg("AK1", &[&group.functional_id, &group.control, gs08])?;
     let mut accepted = 0;
     for (s, set) in group.sets.iter().enumerate() {
         let st03 = if v5010 { set.version.as_str() } else { "" };
         w.seg("AK2", &[&set.set_type, &set.control, st03])?;
-        let status = v.set_status.get(g).and_then(|x| x.get(s)).copied().unwrap_or(SetStatus::Rejected);
+        let status = v
+            .set_status
+            .get(g)
+            .and_then(|x| x.get(s))
+            .copied()
+            .unwrap_or(SetStatus::Rejected);
         let mut set_codes: Vec<&str> = Vec::new();
         // Segment-level notes, grouped by segment (one AK3/IK3 then its AK4/IK4s).
         let mut last_seg: Option<usize> = None;
@@ -197,7 +269,11 @@ fn functional_group_ack(w: &mut X12Writer, ic: &Interchange, v: &Validation, g: 
                     let pos = issue.location.set_position.unwrap_or(0).to_string();
                     let loop_id = issue.location.loop_id.clone().unwrap_or_default();
                     let loop_id: String = loop_id.chars().take(4).collect();
-                    let (seg_tag, el_tag) = if use_999 { ("IK3", "IK4") } else { ("AK3", "AK4") };
+                    let (seg_tag, el_tag) = if use_999 {
+                        ("IK3", "IK4")
+                    } else {
+                        ("AK3", "AK4")
+                    };
                     match level {
                         AkLevel::Segment(code) => {
                             w.seg(seg_tag, &[&seg_id, &pos, &loop_id, code])?;
@@ -209,8 +285,17 @@ fn functional_group_ack(w: &mut X12Writer, ic: &Interchange, v: &Validation, g: 
                                 last_seg = issue.location.segment_index;
                             }
                             let el = issue.location.element.unwrap_or(1).to_string();
-                            let comp = issue.location.component.map(|c| c.to_string()).unwrap_or_default();
-                            let bad = issue.message.split('"').nth(1).map(|b| sanitize(b, ic)).unwrap_or_default();
+                            let comp = issue
+                                .location
+                                .component
+                                .map(|c| c.to_string())
+                                .unwrap_or_default();
+                            let bad = issue
+                                .message
+                                .split('"')
+                                .nth(1)
+                                .map(|b| sanitize(b, ic))
+                                .unwrap_or_default();
                             w.seg_c(el_tag, &[&[&el, &comp], &[""], &[code], &[&bad]])?;
                         }
                         AkLevel::Set(_) => {}
@@ -222,7 +307,14 @@ fn functional_group_ack(w: &mut X12Writer, ic: &Interchange, v: &Validation, g: 
         let (code, extra) = match status {
             SetStatus::Accepted | SetStatus::AcceptedWithWarnings => ("A", None),
             SetStatus::NotSupported => ("R", Some("1")),
-            SetStatus::Rejected => ("R", if set_codes.is_empty() { Some("5") } else { None }),
+            SetStatus::Rejected => (
+                "R",
+                if set_codes.is_empty() {
+                    Some("5")
+                } else {
+                    None
+                },
+            ),
         };
         if code == "A" {
             accepted += 1;
@@ -250,9 +342,20 @@ fn functional_group_ack(w: &mut X12Writer, ic: &Interchange, v: &Validation, g: 
     group_codes.dedup();
     group_codes.truncate(5);
     let received = group.sets.len();
-    let included = group.trailer.map(|t| ic.segment(t).get(1).into_owned()).filter(|n| n.parse::<u32>().is_ok()).unwrap_or_else(|| received.to_string());
+    let included = group
+        .trailer
+        .map(|t| ic.segment(t).get(1).into_owned())
+        .filter(|n| n.parse::<u32>().is_ok())
+        .unwrap_or_else(|| received.to_string());
     let code = ack_code(accepted, received, !group_codes.is_empty());
-    let (r, a) = (received.to_string(), if group_codes.is_empty() { accepted.to_string() } else { "0".into() });
+    let (r, a) = (
+        received.to_string(),
+        if group_codes.is_empty() {
+            accepted.to_string()
+        } else {
+            "0".into()
+        },
+    );
     let mut els = vec![code, &included, &r, &a];
     els.extend(group_codes);
     w.seg("AK9", &els)?;
@@ -261,13 +364,29 @@ fn functional_group_ack(w: &mut X12Writer, ic: &Interchange, v: &Validation, g: 
 
 /// The CONTRL for an EDIFACT interchange: UCI action 7 (accepted) or 4 (rejected), plus a UCM
 /// (with UCS/UCD for located errors) for every rejected message. `None` for an inbound CONTRL.
-pub fn contrl(ic: &Interchange, v: &Validation, ctl: &AckControls, now: NaiveDateTime) -> Result<Option<String>, WriteError> {
-    if ic.standard != Standard::Edifact || ic.groups.iter().all(is_ack_group) && !ic.groups.is_empty() {
+pub fn contrl(
+    ic: &Interchange,
+    v: &Validation,
+    ctl: &AckControls,
+    now: NaiveDateTime,
+) -> Result<Option<String>, WriteError> {
+    if ic.standard != Standard::Edifact
+        || ic.groups.iter().all(is_ack_group) && !ic.groups.is_empty()
+    {
         return Ok(None);
     }
     let mut w = EdifactWriter::new(ic.delimiters, ic.una);
-    let (syntax, version) = ic.header.syntax_version.split_once(':').unwrap_or(("UNOC", "3"));
-    let date = if version == "4" { now.format("%Y%m%d") } else { now.format("%y%m%d") }.to_string();
+    let (syntax, version) = ic
+        .header
+        .syntax_version
+        .split_once(':')
+        .unwrap_or(("UNOC", "3"));
+    let date = if version == "4" {
+        now.format("%Y%m%d")
+    } else {
+        now.format("%y%m%d")
+    }
+    .to_string();
     w.unb(&UnbFields {
         syntax: syntax.into(),
         syntax_version: version.into(),
@@ -282,7 +401,10 @@ pub fn contrl(ic: &Interchange, v: &Validation, ctl: &AckControls, now: NaiveDat
         test: ic.header.test,
     })?;
     w.unh(&ctl.first_set.to_string(), &["CONTRL", "D", "3", "UN"])?;
-    let envelope_err = v.issues.iter().find(|i| i.is_error() && i.scope.group.is_none());
+    let envelope_err = v
+        .issues
+        .iter()
+        .find(|i| i.is_error() && i.scope.group.is_none());
     let action = if envelope_err.is_some() { "4" } else { "7" };
     let ucd_code = |i: &Issue| match i.code {
         Code::MissingElement => "13",
@@ -299,28 +421,73 @@ pub fn contrl(ic: &Interchange, v: &Validation, ctl: &AckControls, now: NaiveDat
         _ => "12",
     };
     let env_code = envelope_err.map(ucd_code).unwrap_or("");
-    w.seg_c("UCI", &[&[&ic.header.control], &[&ic.header.sender, &ic.header.sender_qualifier], &[&ic.header.receiver, &ic.header.receiver_qualifier], &[action], &[env_code]])?;
+    w.seg_c(
+        "UCI",
+        &[
+            &[&ic.header.control],
+            &[&ic.header.sender, &ic.header.sender_qualifier],
+            &[&ic.header.receiver, &ic.header.receiver_qualifier],
+            &[action],
+            &[env_code],
+        ],
+    )?;
     for (g, group) in ic.groups.iter().enumerate() {
         for (s, set) in group.sets.iter().enumerate() {
-            let status = v.set_status.get(g).and_then(|x| x.get(s)).copied().unwrap_or(SetStatus::Rejected);
-            if matches!(status, SetStatus::Accepted | SetStatus::AcceptedWithWarnings) {
+            let status = v
+                .set_status
+                .get(g)
+                .and_then(|x| x.get(s))
+                .copied()
+                .unwrap_or(SetStatus::Rejected);
+            if matches!(
+                status,
+                SetStatus::Accepted | SetStatus::AcceptedWithWarnings
+            ) {
                 continue;
             }
             let mut parts = set.version.split(':');
-            let (ver, rel, agency) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-            let first = v.set_issues(g, s).find(|i| i.is_error()).map(ucd_code).unwrap_or(if status == SetStatus::NotSupported { "2" } else { "" });
-            w.seg_c("UCM", &[&[&set.control], &[&set.set_type, ver, rel, agency], &["4"], &[first]])?;
+            let (ver, rel, agency) = (
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or(""),
+            );
+            let first = v
+                .set_issues(g, s)
+                .find(|i| i.is_error())
+                .map(ucd_code)
+                .unwrap_or(if status == SetStatus::NotSupported {
+                    "2"
+                } else {
+                    ""
+                });
+            w.seg_c(
+                "UCM",
+                &[
+                    &[&set.control],
+                    &[&set.set_type, ver, rel, agency],
+                    &["4"],
+                    &[first],
+                ],
+            )?;
             let mut last: Option<usize> = None;
             for issue in v.set_issues(g, s).filter(|i| i.is_error()).take(99) {
                 let pos = issue.location.set_position.unwrap_or(0).to_string();
                 if last != issue.location.segment_index {
-                    let seg_code = if issue.location.element.is_none() { ucd_code(issue) } else { "" };
+                    let seg_code = if issue.location.element.is_none() {
+                        ucd_code(issue)
+                    } else {
+                        ""
+                    };
                     w.seg("UCS", &[&pos, seg_code])?;
                     last = issue.location.segment_index;
                 }
                 if let Some(el) = issue.location.element {
                     let el = el.to_string();
-                    let comp = issue.location.component.map(|c| c.to_string()).unwrap_or_default();
+                    let comp = issue
+                        .location
+                        .component
+                        .map(|c| c.to_string())
+                        .unwrap_or_default();
                     w.seg_c("UCD", &[&[ucd_code(issue)], &[&el, &comp]])?;
                 }
             }

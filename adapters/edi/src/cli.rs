@@ -69,7 +69,8 @@ pub fn run_to(args: EdiArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 }
 
 fn open(file: &PathBuf) -> std::io::Result<InterchangeReader<BufReader<std::fs::File>>> {
-    let f = std::fs::File::open(file).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", file.display())))?;
+    let f = std::fs::File::open(file)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", file.display())))?;
     Ok(InterchangeReader::new(BufReader::with_capacity(1 << 20, f)))
 }
 
@@ -77,7 +78,11 @@ fn run_inner(args: EdiArgs, out: &mut dyn Write, err: &mut dyn Write) -> std::io
     match args.command {
         EdiCommand::Parse { file, no_segments } => {
             let mut valid = true;
-            write!(out, "{{\"file\":{},\"interchanges\":[", json!(file.display().to_string()))?;
+            write!(
+                out,
+                "{{\"file\":{},\"interchanges\":[",
+                json!(file.display().to_string())
+            )?;
             let mut first = true;
             let mut unparseable = Vec::new();
             for unit in open(&file)? {
@@ -97,13 +102,18 @@ fn run_inner(args: EdiArgs, out: &mut dyn Write, err: &mut dyn Write) -> std::io
                     }
                 }
             }
-            write!(out, "],\"unparseable\":{},\"valid\":{valid}}}", serde_json::to_string(&unparseable)?)?;
+            write!(
+                out,
+                "],\"unparseable\":{},\"valid\":{valid}}}",
+                serde_json::to_string(&unparseable)?
+            )?;
             writeln!(out)?;
             Ok(if valid { 0 } else { 1 })
         }
         EdiCommand::Validate { file } => {
             let name = file.display().to_string();
-            let (mut errors, mut warnings, mut interchanges, mut sets) = (0usize, 0usize, 0usize, 0usize);
+            let (mut errors, mut warnings, mut interchanges, mut sets) =
+                (0usize, 0usize, 0usize, 0usize);
             for unit in open(&file)? {
                 match unit? {
                     Unit::Unparseable(issue) => {
@@ -115,7 +125,11 @@ fn run_inner(args: EdiArgs, out: &mut dyn Write, err: &mut dyn Write) -> std::io
                         sets += ic.groups.iter().map(|g| g.sets.len()).sum::<usize>();
                         let v = validate(&ic);
                         for issue in &v.issues {
-                            let line = issue.location.byte_offset.map(|o| ic.line_of(o)).unwrap_or(ic.line);
+                            let line = issue
+                                .location
+                                .byte_offset
+                                .map(|o| ic.line_of(o))
+                                .unwrap_or(ic.line);
                             if issue.is_error() {
                                 errors += 1;
                             } else {
@@ -130,19 +144,49 @@ fn run_inner(args: EdiArgs, out: &mut dyn Write, err: &mut dyn Write) -> std::io
             writeln!(err, "{name}: {verdict}: {interchanges} interchange(s), {sets} set(s), {errors} error(s), {warnings} warning(s)")?;
             Ok(if errors == 0 { 0 } else { 1 })
         }
-        EdiCommand::Ack { file, interchange, group, set, use_999, now } => {
+        EdiCommand::Ack {
+            file,
+            interchange,
+            group,
+            set,
+            use_999,
+            now,
+        } => {
             let now = match now {
-                Some(s) => chrono::NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M").map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("--now {s:?}: {e}")))?,
+                Some(s) => {
+                    chrono::NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M").map_err(|e| {
+                        std::io::Error::new(
+                            std::io::ErrorKind::InvalidInput,
+                            format!("--now {s:?}: {e}"),
+                        )
+                    })?
+                }
                 None => chrono::Utc::now().naive_utc(),
             };
-            let mut ctl = AckControls { interchange, group, first_set: set };
-            let opts = AckOptions { functional: if use_999 { FunctionalAck::F999 } else { FunctionalAck::F997 }, ta1_when_requested: true, ta1_on_envelope_error: true, now };
+            let mut ctl = AckControls {
+                interchange,
+                group,
+                first_set: set,
+            };
+            let opts = AckOptions {
+                functional: if use_999 {
+                    FunctionalAck::F999
+                } else {
+                    FunctionalAck::F997
+                },
+                ta1_when_requested: true,
+                ta1_on_envelope_error: true,
+                now,
+            };
             let mut any_error = false;
             for unit in open(&file)? {
                 match unit? {
                     Unit::Unparseable(issue) => {
                         any_error = true;
-                        writeln!(err, "{issue}; no acknowledgement possible without an envelope")?;
+                        writeln!(
+                            err,
+                            "{issue}; no acknowledgement possible without an envelope"
+                        )?;
                     }
                     Unit::Interchange(ic) => {
                         let v = validate(&ic);

@@ -21,7 +21,9 @@ pub enum GenerateError {
     Write(#[from] WriteError),
     #[error("{0} is required to generate this document")]
     Missing(&'static str),
-    #[error("package {index}: SSCC {sscc:?} is not a valid SSCC-18 (18 digits with a GS1 check digit)")]
+    #[error(
+        "package {index}: SSCC {sscc:?} is not a valid SSCC-18 (18 digits with a GS1 check digit)"
+    )]
     BadSscc { index: usize, sscc: String },
     #[error("version {0:?} is not one we generate")]
     Version(String),
@@ -52,12 +54,17 @@ pub fn gs1_check_digit(digits: &str) -> Option<u8> {
 }
 
 pub fn sscc_valid(sscc: &str) -> bool {
-    sscc.len() == 18 && sscc.bytes().all(|b| b.is_ascii_digit()) && gs1_check_digit(&sscc[..17]) == Some(sscc.as_bytes()[17] - b'0')
+    sscc.len() == 18
+        && sscc.bytes().all(|b| b.is_ascii_digit())
+        && gs1_check_digit(&sscc[..17]) == Some(sscc.as_bytes()[17] - b'0')
 }
 
 /// SSCC-18: extension digit, GS1 company prefix, serial reference, check digit.
 pub fn sscc18(extension: u8, company_prefix: &str, serial: u64) -> Option<String> {
-    if extension > 9 || !company_prefix.bytes().all(|b| b.is_ascii_digit()) || company_prefix.len() > 16 {
+    if extension > 9
+        || !company_prefix.bytes().all(|b| b.is_ascii_digit())
+        || company_prefix.len() > 16
+    {
         return None;
     }
     let serial_len = 16 - company_prefix.len();
@@ -107,13 +114,22 @@ fn num(d: Decimal) -> String {
 
 /// X12 N2: amount in cents without a decimal point.
 fn cents(d: Decimal) -> String {
-    (d.round_dp(2) * Decimal::ONE_HUNDRED).trunc().normalize().to_string()
+    (d.round_dp(2) * Decimal::ONE_HUNDRED)
+        .trunc()
+        .normalize()
+        .to_string()
 }
 
 /// Free text fitted to `max` characters; X12 delimiter characters replaced by spaces.
 fn text(s: &str, max: usize, d: &Delimiters, std: Standard) -> String {
     s.chars()
-        .map(|c| if std == Standard::X12 && c.is_ascii() && d.is_special(c as u8) || c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if std == Standard::X12 && c.is_ascii() && d.is_special(c as u8) || c.is_control() {
+                ' '
+            } else {
+                c
+            }
+        })
         .take(max)
         .collect::<String>()
         .trim_end()
@@ -129,7 +145,12 @@ struct X12Doc {
     d: Delimiters,
 }
 
-fn x12_open(p: &PartnerProfile, env: &Envelope, functional_id: &str, set_id: &str) -> Result<X12Doc, GenerateError> {
+fn x12_open(
+    p: &PartnerProfile,
+    env: &Envelope,
+    functional_id: &str,
+    set_id: &str,
+) -> Result<X12Doc, GenerateError> {
     let d = p.delimiters();
     let mut w = X12Writer::new(d);
     w.isa(&IsaFields {
@@ -144,7 +165,15 @@ fn x12_open(p: &PartnerProfile, env: &Envelope, functional_id: &str, set_id: &st
         ack_requested: false,
         test: p.test,
     })?;
-    w.gs(functional_id, p.us.application(), p.them.application(), &env.now.format("%Y%m%d").to_string(), &env.now.format("%H%M").to_string(), env.group, &p.version)?;
+    w.gs(
+        functional_id,
+        p.us.application(),
+        p.them.application(),
+        &env.now.format("%Y%m%d").to_string(),
+        &env.now.format("%H%M").to_string(),
+        env.group,
+        &p.version,
+    )?;
     let st03 = p.version.starts_with("005").then_some(p.version.as_str());
     w.st(set_id, &format!("{:04}", env.set), st03)?;
     Ok(X12Doc { w, d })
@@ -160,7 +189,10 @@ fn x12_close(mut doc: X12Doc) -> Result<String, GenerateError> {
 fn x12_party(doc: &mut X12Doc, code: &str, a: &Address) -> Result<(), GenerateError> {
     let d = doc.d;
     let name = text(a.name.as_deref().unwrap_or(""), 60, &d, Standard::X12);
-    doc.w.seg("N1", &[code, if name.is_empty() { "UNKNOWN" } else { &name }])?;
+    doc.w.seg(
+        "N1",
+        &[code, if name.is_empty() { "UNKNOWN" } else { &name }],
+    )?;
     if let Some(l1) = a.line1.as_deref() {
         let l1 = text(l1, 55, &d, Standard::X12);
         let l2 = text(a.line2.as_deref().unwrap_or(""), 55, &d, Standard::X12);
@@ -168,12 +200,36 @@ fn x12_party(doc: &mut X12Doc, code: &str, a: &Address) -> Result<(), GenerateEr
     }
     if a.city.is_some() || a.postal_code.is_some() {
         let city = text(a.city.as_deref().unwrap_or(""), 30, &d, Standard::X12);
-        let region: String = a.region.as_deref().unwrap_or("").chars().filter(|c| c.is_ascii_alphanumeric()).take(2).collect();
-        let region = if region.len() == 2 { region } else { String::new() };
-        let postal = text(a.postal_code.as_deref().unwrap_or(""), 15, &d, Standard::X12);
+        let region: String = a
+            .region
+            .as_deref()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .take(2)
+            .collect();
+        let region = if region.len() == 2 {
+            region
+        } else {
+            String::new()
+        };
+        let postal = text(
+            a.postal_code.as_deref().unwrap_or(""),
+            15,
+            &d,
+            Standard::X12,
+        );
         let country = text(a.country.as_deref().unwrap_or(""), 3, &d, Standard::X12);
-        let city = if city.chars().count() >= 2 { city } else { String::new() };
-        let postal = if postal.chars().count() >= 3 { postal } else { String::new() };
+        let city = if city.chars().count() >= 2 {
+            city
+        } else {
+            String::new()
+        };
+        let postal = if postal.chars().count() >= 3 {
+            postal
+        } else {
+            String::new()
+        };
         doc.w.seg("N4", &[&city, &region, &postal, &country])?;
     }
     Ok(())
@@ -184,7 +240,11 @@ struct EdiDoc {
     d: Delimiters,
 }
 
-fn edifact_open(p: &PartnerProfile, env: &Envelope, message: &str) -> Result<EdiDoc, GenerateError> {
+fn edifact_open(
+    p: &PartnerProfile,
+    env: &Envelope,
+    message: &str,
+) -> Result<EdiDoc, GenerateError> {
     let d = p.delimiters();
     let (ver, rel) = match p.version.as_str() {
         "D96A" | "D:96A" => ("D", "96A"),
@@ -192,7 +252,12 @@ fn edifact_open(p: &PartnerProfile, env: &Envelope, message: &str) -> Result<Edi
         other => return Err(GenerateError::Version(other.into())),
     };
     let mut w = EdifactWriter::new(d, false);
-    let date = if p.syntax_version == "4" { env.now.format("%Y%m%d") } else { env.now.format("%y%m%d") }.to_string();
+    let date = if p.syntax_version == "4" {
+        env.now.format("%Y%m%d")
+    } else {
+        env.now.format("%y%m%d")
+    }
+    .to_string();
     w.unb(&UnbFields {
         syntax: p.syntax.clone(),
         syntax_version: p.syntax_version.clone(),
@@ -217,7 +282,13 @@ fn edifact_close(mut doc: EdiDoc) -> Result<String, GenerateError> {
     Ok(doc.w.finish())
 }
 
-fn edi_party(doc: &mut EdiDoc, code: &str, id: Option<&str>, a: Option<&Address>, name_fallback: &str) -> Result<(), GenerateError> {
+fn edi_party(
+    doc: &mut EdiDoc,
+    code: &str,
+    id: Option<&str>,
+    a: Option<&Address>,
+    name_fallback: &str,
+) -> Result<(), GenerateError> {
     let d = doc.d;
     let t = |s: Option<&str>, n: usize| text(s.unwrap_or(""), n, &d, Standard::Edifact);
     let empty = Address::default();
@@ -243,59 +314,126 @@ fn edi_party(doc: &mut EdiDoc, code: &str, id: Option<&str>, a: Option<&Address>
 }
 
 /// 855 (X12) or ORDRSP (EDIFACT): accepts every line, or rejects the order when it is cancelled.
-pub fn order_response(p: &PartnerProfile, order: &Order, env: &Envelope) -> Result<String, GenerateError> {
+pub fn order_response(
+    p: &PartnerProfile,
+    order: &Order,
+    env: &Envelope,
+) -> Result<String, GenerateError> {
     let po = order.customer_po.as_deref().unwrap_or(&order.order_number);
     let rejected = order.status == OrderStatus::Cancelled;
-    let po_date = order.ordered_at.map(|t| t.date_naive()).unwrap_or(env.now.date());
+    let po_date = order
+        .ordered_at
+        .map(|t| t.date_naive())
+        .unwrap_or(env.now.date());
     match p.standard {
         Standard::X12 => {
             let mut doc = x12_open(p, env, "PR", "855")?;
             let d = doc.d;
-            doc.w.seg("BAK", &["00", if rejected { "RJ" } else { "AC" }, po, &d8(po_date), "", "", "", &order.order_number])?;
+            doc.w.seg(
+                "BAK",
+                &[
+                    "00",
+                    if rejected { "RJ" } else { "AC" },
+                    po,
+                    &d8(po_date),
+                    "",
+                    "",
+                    "",
+                    &order.order_number,
+                ],
+            )?;
             doc.w.seg("CUR", &["SE", &order.currency])?;
             if let Some(a) = &order.shipping_address {
                 x12_party(&mut doc, "ST", a)?;
             }
             for l in &order.lines {
-                doc.w.seg("PO1", &[&l.line_number.to_string(), &num(l.quantity), x12_uom(l.uom), &num(l.unit_price), "", "VP", &l.sku])?;
+                doc.w.seg(
+                    "PO1",
+                    &[
+                        &l.line_number.to_string(),
+                        &num(l.quantity),
+                        x12_uom(l.uom),
+                        &num(l.unit_price),
+                        "",
+                        "VP",
+                        &l.sku,
+                    ],
+                )?;
                 if let Some(desc) = &l.description {
-                    doc.w.seg("PID", &["F", "", "", "", &text(desc, 80, &d, Standard::X12)])?;
+                    doc.w.seg(
+                        "PID",
+                        &["F", "", "", "", &text(desc, 80, &d, Standard::X12)],
+                    )?;
                 }
                 let status = if rejected { "IR" } else { "IA" };
-                let date = l.requested_date.or(order.requested_delivery).map(d8).unwrap_or_default();
+                let date = l
+                    .requested_date
+                    .or(order.requested_delivery)
+                    .map(d8)
+                    .unwrap_or_default();
                 let q = if date.is_empty() { "" } else { "068" };
-                doc.w.seg("ACK", &[status, &num(l.quantity), x12_uom(l.uom), q, &date])?;
+                doc.w
+                    .seg("ACK", &[status, &num(l.quantity), x12_uom(l.uom), q, &date])?;
             }
             doc.w.seg("CTT", &[&order.lines.len().to_string()])?;
             x12_close(doc)
         }
         Standard::Edifact => {
             let mut doc = edifact_open(p, env, "ORDRSP")?;
-            doc.w.seg_c("BGM", &[&["231"], &[&order.order_number], &[if rejected { "27" } else { "29" }]])?;
-            doc.w.seg_c("DTM", &[&["137", &env.now.format("%Y%m%d").to_string(), "102"]])?;
+            doc.w.seg_c(
+                "BGM",
+                &[
+                    &["231"],
+                    &[&order.order_number],
+                    &[if rejected { "27" } else { "29" }],
+                ],
+            )?;
+            doc.w.seg_c(
+                "DTM",
+                &[&["137", &env.now.format("%Y%m%d").to_string(), "102"]],
+            )?;
             doc.w.seg_c("RFF", &[&["ON", po]])?;
-            edi_party(&mut doc, "BY", Some(&order.customer_id), order.billing_address.as_ref(), &order.customer_id)?;
+            edi_party(
+                &mut doc,
+                "BY",
+                Some(&order.customer_id),
+                order.billing_address.as_ref(),
+                &order.customer_id,
+            )?;
             if let Some(a) = &order.shipping_address {
                 edi_party(&mut doc, "DP", None, Some(a), "")?;
             }
             doc.w.seg_c("CUX", &[&["2", &order.currency, "9"]])?;
             for l in &order.lines {
-                doc.w.seg_c("LIN", &[&[&l.line_number.to_string()], &[if rejected { "7" } else { "5" }], &[&l.sku, "SA"]])?;
-                doc.w.seg_c("QTY", &[&["21", &num(l.quantity), edifact_uom(l.uom)]])?;
+                doc.w.seg_c(
+                    "LIN",
+                    &[
+                        &[&l.line_number.to_string()],
+                        &[if rejected { "7" } else { "5" }],
+                        &[&l.sku, "SA"],
+                    ],
+                )?;
+                doc.w
+                    .seg_c("QTY", &[&["21", &num(l.quantity), edifact_uom(l.uom)]])?;
                 if let Some(date) = l.requested_date.or(order.requested_delivery) {
                     doc.w.seg_c("DTM", &[&["2", &d8(date), "102"]])?;
                 }
                 doc.w.seg_c("PRI", &[&["AAA", &num(l.unit_price)]])?;
             }
             doc.w.seg("UNS", &["S"])?;
-            doc.w.seg_c("CNT", &[&["2", &order.lines.len().to_string()]])?;
+            doc.w
+                .seg_c("CNT", &[&["2", &order.lines.len().to_string()]])?;
             edifact_close(doc)
         }
     }
 }
 
 /// The SSCC of every package: its own (checked) or one minted from the partner's GS1 prefix.
-fn package_ssccs(p: &PartnerProfile, shipment: &Shipment, env: &Envelope) -> Result<Vec<String>, GenerateError> {
+fn package_ssccs(
+    p: &PartnerProfile,
+    shipment: &Shipment,
+    env: &Envelope,
+) -> Result<Vec<String>, GenerateError> {
     let mut serial = env.sscc_serial;
     shipment
         .packages
@@ -303,10 +441,19 @@ fn package_ssccs(p: &PartnerProfile, shipment: &Shipment, env: &Envelope) -> Res
         .enumerate()
         .map(|(i, pkg)| match &pkg.sscc {
             Some(s) if sscc_valid(s) => Ok(s.clone()),
-            Some(s) => Err(GenerateError::BadSscc { index: i + 1, sscc: s.clone() }),
+            Some(s) => Err(GenerateError::BadSscc {
+                index: i + 1,
+                sscc: s.clone(),
+            }),
             None => {
-                let prefix = p.gs1_company_prefix.as_deref().ok_or(GenerateError::Missing("a package SSCC or the partner's gs1_company_prefix"))?;
-                let s = sscc18(0, prefix, serial).ok_or(GenerateError::Missing("a valid gs1_company_prefix"))?;
+                let prefix = p
+                    .gs1_company_prefix
+                    .as_deref()
+                    .ok_or(GenerateError::Missing(
+                        "a package SSCC or the partner's gs1_company_prefix",
+                    ))?;
+                let s = sscc18(0, prefix, serial)
+                    .ok_or(GenerateError::Missing("a valid gs1_company_prefix"))?;
                 serial += 1;
                 Ok(s)
             }
@@ -315,31 +462,69 @@ fn package_ssccs(p: &PartnerProfile, shipment: &Shipment, env: &Envelope) -> Res
 }
 
 /// 856 (X12) or DESADV (EDIFACT) for `shipment` of `order`.
-pub fn ship_notice(p: &PartnerProfile, shipment: &Shipment, order: &Order, env: &Envelope) -> Result<String, GenerateError> {
+pub fn ship_notice(
+    p: &PartnerProfile,
+    shipment: &Shipment,
+    order: &Order,
+    env: &Envelope,
+) -> Result<String, GenerateError> {
     let ssccs = package_ssccs(p, shipment, env)?;
-    let shipped = shipment.shipped_at.map(|t| t.naive_utc()).unwrap_or(env.now);
+    let shipped = shipment
+        .shipped_at
+        .map(|t| t.naive_utc())
+        .unwrap_or(env.now);
     let po = order.customer_po.as_deref().unwrap_or(&order.order_number);
     match p.standard {
         Standard::X12 => {
             let mut doc = x12_open(p, env, "SH", "856")?;
             let d = doc.d;
-            doc.w.seg("BSN", &["00", &shipment.shipment_number, &shipped.format("%Y%m%d").to_string(), &shipped.format("%H%M").to_string(), "0001"])?;
-            doc.w.seg("DTM", &["011", &shipped.format("%Y%m%d").to_string()])?;
+            doc.w.seg(
+                "BSN",
+                &[
+                    "00",
+                    &shipment.shipment_number,
+                    &shipped.format("%Y%m%d").to_string(),
+                    &shipped.format("%H%M").to_string(),
+                    "0001",
+                ],
+            )?;
+            doc.w
+                .seg("DTM", &["011", &shipped.format("%Y%m%d").to_string()])?;
             doc.w.seg("HL", &["1", "", "S"])?;
             let weight: Decimal = shipment.packages.iter().filter_map(|p| p.weight).sum();
-            let wuom = shipment.packages.iter().find_map(|p| p.weight_uom).map(x12_uom).unwrap_or("LB");
+            let wuom = shipment
+                .packages
+                .iter()
+                .find_map(|p| p.weight_uom)
+                .map(x12_uom)
+                .unwrap_or("LB");
             let n = shipment.packages.len().to_string();
             if weight > Decimal::ZERO {
-                doc.w.seg("TD1", &["CTN25", &n, "", "", "", "G", &num(weight), wuom])?;
+                doc.w
+                    .seg("TD1", &["CTN25", &n, "", "", "", "G", &num(weight), wuom])?;
             } else {
                 doc.w.seg("TD1", &["CTN25", &n])?;
             }
             if let Some(c) = &shipment.carrier {
-                let scac: String = c.chars().filter(|c| c.is_ascii_alphanumeric()).take(4).collect::<String>().to_uppercase();
-                let service = text(shipment.service.as_deref().unwrap_or(""), 35, &d, Standard::X12);
+                let scac: String = c
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric())
+                    .take(4)
+                    .collect::<String>()
+                    .to_uppercase();
+                let service = text(
+                    shipment.service.as_deref().unwrap_or(""),
+                    35,
+                    &d,
+                    Standard::X12,
+                );
                 doc.w.seg("TD5", &["O", "2", &scac, "", &service])?;
             }
-            if let Some(t) = shipment.packages.iter().find_map(|p| p.tracking_number.as_deref()) {
+            if let Some(t) = shipment
+                .packages
+                .iter()
+                .find_map(|p| p.tracking_number.as_deref())
+            {
                 doc.w.seg("REF", &["CN", t])?;
             }
             if let Some(a) = &order.shipping_address {
@@ -360,9 +545,11 @@ pub fn ship_notice(p: &PartnerProfile, shipment: &Shipment, order: &Order, env: 
                 for line in &pkg.lines {
                     hl += 1;
                     items += 1;
-                    doc.w.seg("HL", &[&hl.to_string(), &pack.to_string(), "I"])?;
+                    doc.w
+                        .seg("HL", &[&hl.to_string(), &pack.to_string(), "I"])?;
                     doc.w.seg("LIN", &["", "VP", &line.sku])?;
-                    doc.w.seg("SN1", &["", &num(line.quantity), x12_uom(line.uom)])?;
+                    doc.w
+                        .seg("SN1", &["", &num(line.quantity), x12_uom(line.uom)])?;
                 }
             }
             let _ = items;
@@ -372,16 +559,26 @@ pub fn ship_notice(p: &PartnerProfile, shipment: &Shipment, order: &Order, env: 
         Standard::Edifact => {
             let mut doc = edifact_open(p, env, "DESADV")?;
             let d = doc.d;
-            doc.w.seg_c("BGM", &[&["351"], &[&shipment.shipment_number], &["9"]])?;
-            doc.w.seg_c("DTM", &[&["137", &env.now.format("%Y%m%d").to_string(), "102"]])?;
-            doc.w.seg_c("DTM", &[&["11", &shipped.format("%Y%m%d").to_string(), "102"]])?;
+            doc.w
+                .seg_c("BGM", &[&["351"], &[&shipment.shipment_number], &["9"]])?;
+            doc.w.seg_c(
+                "DTM",
+                &[&["137", &env.now.format("%Y%m%d").to_string(), "102"]],
+            )?;
+            doc.w.seg_c(
+                "DTM",
+                &[&["11", &shipped.format("%Y%m%d").to_string(), "102"]],
+            )?;
             doc.w.seg_c("RFF", &[&["ON", po]])?;
             if let Some(a) = &order.shipping_address {
                 edi_party(&mut doc, "DP", None, Some(a), "")?;
             }
             if let Some(c) = &shipment.carrier {
                 let carrier = text(c, 35, &d, Standard::Edifact);
-                doc.w.seg_c("TDT", &[&["20"], &[""], &[""], &[""], &["", "", "", &carrier]])?;
+                doc.w.seg_c(
+                    "TDT",
+                    &[&["20"], &[""], &[""], &[""], &["", "", "", &carrier]],
+                )?;
             }
             doc.w.seg("CPS", &["1"])?;
             let mut cps = 1;
@@ -391,14 +588,19 @@ pub fn ship_notice(p: &PartnerProfile, shipment: &Shipment, order: &Order, env: 
                 doc.w.seg("CPS", &[&cps.to_string(), "1"])?;
                 doc.w.seg_c("PAC", &[&["1"], &[""], &["CT"]])?;
                 if let (Some(w), Some(u)) = (pkg.weight, pkg.weight_uom) {
-                    doc.w.seg_c("MEA", &[&["PD"], &["AAB"], &[edifact_uom(u), &num(w)]])?;
+                    doc.w
+                        .seg_c("MEA", &[&["PD"], &["AAB"], &[edifact_uom(u), &num(w)]])?;
                 }
                 doc.w.seg("PCI", &["33E"])?;
                 doc.w.seg_c("GIN", &[&["BJ"], &[sscc]])?;
                 for line in &pkg.lines {
                     lin += 1;
-                    doc.w.seg_c("LIN", &[&[&lin.to_string()], &[""], &[&line.sku, "SA"]])?;
-                    doc.w.seg_c("QTY", &[&["12", &num(line.quantity), edifact_uom(line.uom)]])?;
+                    doc.w
+                        .seg_c("LIN", &[&[&lin.to_string()], &[""], &[&line.sku, "SA"]])?;
+                    doc.w.seg_c(
+                        "QTY",
+                        &[&["12", &num(line.quantity), edifact_uom(line.uom)]],
+                    )?;
                 }
             }
             doc.w.seg_c("CNT", &[&["2", &lin.to_string()]])?;
@@ -421,14 +623,18 @@ pub fn invoice(p: &PartnerProfile, inv: &Invoice, env: &Envelope) -> Result<Stri
             let mut doc = x12_open(p, env, "IN", "810")?;
             let d = doc.d;
             let order = inv.order_number.as_deref().unwrap_or("");
-            doc.w.seg("BIG", &[&d8(inv.issue_date), &inv.invoice_number, "", order])?;
+            doc.w.seg(
+                "BIG",
+                &[&d8(inv.issue_date), &inv.invoice_number, "", order],
+            )?;
             doc.w.seg("CUR", &["SE", &inv.currency])?;
             for (code, party) in [("SE", &inv.seller), ("BY", &inv.buyer)] {
                 let mut a = party.billing_address.clone().unwrap_or_default();
                 a.name = Some(party.name.clone());
                 x12_party(&mut doc, code, &a)?;
                 if let Some(tax) = &party.tax_id {
-                    doc.w.seg("REF", &["VX", &text(tax, 50, &d, Standard::X12)])?;
+                    doc.w
+                        .seg("REF", &["VX", &text(tax, 50, &d, Standard::X12)])?;
                 }
             }
             if let Some(due) = inv.due_date {
@@ -436,13 +642,29 @@ pub fn invoice(p: &PartnerProfile, inv: &Invoice, env: &Envelope) -> Result<Stri
             }
             doc.w.seg("DTM", &["003", &d8(inv.issue_date)])?;
             for l in &inv.lines {
-                doc.w.seg("IT1", &[&l.line_number.to_string(), &num(l.quantity), x12_uom(l.uom), &num(l.unit_price), "", "VP", &l.sku])?;
-                doc.w.seg("TXI", &["VA", &num(l.vat_amount()), &num(l.vat_rate)])?;
+                doc.w.seg(
+                    "IT1",
+                    &[
+                        &l.line_number.to_string(),
+                        &num(l.quantity),
+                        x12_uom(l.uom),
+                        &num(l.unit_price),
+                        "",
+                        "VP",
+                        &l.sku,
+                    ],
+                )?;
+                doc.w
+                    .seg("TXI", &["VA", &num(l.vat_amount()), &num(l.vat_rate)])?;
                 if let Some(desc) = &l.description {
-                    doc.w.seg("PID", &["F", "", "", "", &text(desc, 80, &d, Standard::X12)])?;
+                    doc.w.seg(
+                        "PID",
+                        &["F", "", "", "", &text(desc, 80, &d, Standard::X12)],
+                    )?;
                 }
             }
-            doc.w.seg("TDS", &[&cents(inv.gross_total()), &cents(inv.net_total())])?;
+            doc.w
+                .seg("TDS", &[&cents(inv.gross_total()), &cents(inv.net_total())])?;
             for (rate, (_, vat)) in &by_rate {
                 doc.w.seg("TXI", &["VA", &num(*vat), &num(*rate)])?;
             }
@@ -452,15 +674,24 @@ pub fn invoice(p: &PartnerProfile, inv: &Invoice, env: &Envelope) -> Result<Stri
         Standard::Edifact => {
             let mut doc = edifact_open(p, env, "INVOIC")?;
             let d = doc.d;
-            doc.w.seg_c("BGM", &[&["380"], &[&inv.invoice_number], &["9"]])?;
-            doc.w.seg_c("DTM", &[&["137", &d8(inv.issue_date), "102"]])?;
+            doc.w
+                .seg_c("BGM", &[&["380"], &[&inv.invoice_number], &["9"]])?;
+            doc.w
+                .seg_c("DTM", &[&["137", &d8(inv.issue_date), "102"]])?;
             if let Some(o) = &inv.order_number {
                 doc.w.seg_c("RFF", &[&["ON", o]])?;
             }
             for (code, party) in [("SE", &inv.seller), ("BY", &inv.buyer)] {
-                edi_party(&mut doc, code, Some(&party.id), party.billing_address.as_ref(), &party.name)?;
+                edi_party(
+                    &mut doc,
+                    code,
+                    Some(&party.id),
+                    party.billing_address.as_ref(),
+                    &party.name,
+                )?;
                 if let Some(tax) = &party.tax_id {
-                    doc.w.seg_c("RFF", &[&["VA", &text(tax, 70, &d, Standard::Edifact)]])?;
+                    doc.w
+                        .seg_c("RFF", &[&["VA", &text(tax, 70, &d, Standard::Edifact)]])?;
                 }
             }
             doc.w.seg_c("CUX", &[&["2", &inv.currency, "4"]])?;
@@ -469,24 +700,56 @@ pub fn invoice(p: &PartnerProfile, inv: &Invoice, env: &Envelope) -> Result<Stri
                 doc.w.seg_c("DTM", &[&["13", &d8(due), "102"]])?;
             }
             for l in &inv.lines {
-                doc.w.seg_c("LIN", &[&[&l.line_number.to_string()], &[""], &[&l.sku, "SA"]])?;
+                doc.w.seg_c(
+                    "LIN",
+                    &[&[&l.line_number.to_string()], &[""], &[&l.sku, "SA"]],
+                )?;
                 if let Some(desc) = &l.description {
-                    doc.w.seg_c("IMD", &[&["F"], &[""], &["", "", "", &text(desc, 256, &d, Standard::Edifact)]])?;
+                    doc.w.seg_c(
+                        "IMD",
+                        &[
+                            &["F"],
+                            &[""],
+                            &["", "", "", &text(desc, 256, &d, Standard::Edifact)],
+                        ],
+                    )?;
                 }
-                doc.w.seg_c("QTY", &[&["47", &num(l.quantity), edifact_uom(l.uom)]])?;
+                doc.w
+                    .seg_c("QTY", &[&["47", &num(l.quantity), edifact_uom(l.uom)]])?;
                 doc.w.seg_c("MOA", &[&["203", &num(l.net_amount())]])?;
                 doc.w.seg_c("PRI", &[&["AAA", &num(l.unit_price)]])?;
-                doc.w.seg_c("TAX", &[&["7"], &["VAT"], &[""], &[""], &["", "", "", &num(l.vat_rate)], &["S"]])?;
+                doc.w.seg_c(
+                    "TAX",
+                    &[
+                        &["7"],
+                        &["VAT"],
+                        &[""],
+                        &[""],
+                        &["", "", "", &num(l.vat_rate)],
+                        &["S"],
+                    ],
+                )?;
                 doc.w.seg_c("MOA", &[&["124", &num(l.vat_amount())]])?;
             }
             doc.w.seg("UNS", &["S"])?;
-            doc.w.seg_c("CNT", &[&["2", &inv.lines.len().to_string()]])?;
+            doc.w
+                .seg_c("CNT", &[&["2", &inv.lines.len().to_string()]])?;
             doc.w.seg_c("MOA", &[&["79", &num(inv.net_total())]])?;
             doc.w.seg_c("MOA", &[&["125", &num(inv.net_total())]])?;
             doc.w.seg_c("MOA", &[&["176", &num(inv.vat_total())]])?;
             doc.w.seg_c("MOA", &[&["86", &num(inv.gross_total())]])?;
             for (rate, (net, vat)) in &by_rate {
-                doc.w.seg_c("TAX", &[&["7"], &["VAT"], &[""], &[""], &["", "", "", &num(*rate)], &["S"]])?;
+                doc.w.seg_c(
+                    "TAX",
+                    &[
+                        &["7"],
+                        &["VAT"],
+                        &[""],
+                        &[""],
+                        &["", "", "", &num(*rate)],
+                        &["S"],
+                    ],
+                )?;
                 doc.w.seg_c("MOA", &[&["125", &num(*net)]])?;
                 doc.w.seg_c("MOA", &[&["124", &num(*vat)]])?;
             }
@@ -502,10 +765,17 @@ mod tests {
     #[test]
     fn sscc_check_digit_matches_gs1_examples() {
         // GS1 General Specifications: SSCC (00) 1 0614141 234567890 8, GTIN-13 400638133393 1.
-        assert_eq!(sscc18(1, "0614141", 234567890).as_deref(), Some("106141412345678908"));
+        assert_eq!(
+            sscc18(1, "0614141", 234567890).as_deref(),
+            Some("106141412345678908")
+        );
         assert!(sscc_valid("106141412345678908"));
         assert!(!sscc_valid("106141412345678907"));
         assert_eq!(gs1_check_digit("400638133393"), Some(1));
-        assert_eq!(sscc18(0, "0614141", 10_000_000_000), None, "serial too long for the prefix");
+        assert_eq!(
+            sscc18(0, "0614141", 10_000_000_000),
+            None,
+            "serial too long for the prefix"
+        );
     }
 }

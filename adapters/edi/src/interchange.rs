@@ -97,7 +97,12 @@ pub struct Interchange {
 impl Interchange {
     pub fn segment(&self, i: usize) -> Segment<'_> {
         let s = self.segments[i];
-        Segment { bytes: &self.raw[s.start..s.end], delims: &self.delimiters, index: self.first_index + i, offset: self.offset + s.start as u64 }
+        Segment {
+            bytes: &self.raw[s.start..s.end],
+            delims: &self.delimiters,
+            index: self.first_index + i,
+            offset: self.offset + s.start as u64,
+        }
     }
 
     /// 1-based line in the source of a byte offset inside this interchange.
@@ -121,7 +126,10 @@ impl Interchange {
 
     /// A location naming this interchange.
     pub fn loc(&self) -> Location {
-        Location { interchange: Some(self.header.control.clone()).filter(|c| !c.is_empty()), ..Location::default() }
+        Location {
+            interchange: Some(self.header.control.clone()).filter(|c| !c.is_empty()),
+            ..Location::default()
+        }
     }
 
     /// A location naming segment `i` (with group / set when given).
@@ -148,7 +156,15 @@ impl Interchange {
         }
     }
 
-    fn push_seg_issue(&mut self, code: Code, i: usize, g: Option<usize>, s: Option<usize>, elem: Option<usize>, msg: String) {
+    fn push_seg_issue(
+        &mut self,
+        code: Code,
+        i: usize,
+        g: Option<usize>,
+        s: Option<usize>,
+        elem: Option<usize>,
+        msg: String,
+    ) {
         let group = g.and_then(|g| self.groups.get(g));
         let set = match (group, s) {
             (Some(gr), Some(s)) => gr.sets.get(s),
@@ -156,7 +172,8 @@ impl Interchange {
         };
         let mut loc = self.seg_loc(i, group, set);
         loc.element = elem;
-        self.issues.push(Issue::error(code, loc, msg).in_scope(g, s));
+        self.issues
+            .push(Issue::error(code, loc, msg).in_scope(g, s));
     }
 
     fn build_x12(&mut self) {
@@ -182,11 +199,27 @@ impl Interchange {
             self.header = header;
             if count != 16 {
                 let c = count;
-                self.push_seg_issue(Code::BadHeader, 0, None, None, None, format!("ISA has {c} elements, the standard requires exactly 16"));
+                self.push_seg_issue(
+                    Code::BadHeader,
+                    0,
+                    None,
+                    None,
+                    None,
+                    format!("ISA has {c} elements, the standard requires exactly 16"),
+                );
             }
-            if !self.header.control.bytes().all(|b| b.is_ascii_digit()) || self.header.control.len() != 9 {
+            if !self.header.control.bytes().all(|b| b.is_ascii_digit())
+                || self.header.control.len() != 9
+            {
                 let c = self.header.control.clone();
-                self.push_seg_issue(Code::BadHeader, 0, None, None, Some(13), format!("interchange control number {c:?} is not 9 digits"));
+                self.push_seg_issue(
+                    Code::BadHeader,
+                    0,
+                    None,
+                    None,
+                    Some(13),
+                    format!("interchange control number {c:?} is not 9 digits"),
+                );
             }
         }
         let mut open_group: Option<usize> = None;
@@ -196,10 +229,24 @@ impl Interchange {
             match id {
                 "GS" => {
                     if let Some((g, s)) = open_set.take() {
-                        self.push_seg_issue(Code::MissingTrailer, i, Some(g), Some(s), None, "SE missing: a GS started before the set ended".into());
+                        self.push_seg_issue(
+                            Code::MissingTrailer,
+                            i,
+                            Some(g),
+                            Some(s),
+                            None,
+                            "SE missing: a GS started before the set ended".into(),
+                        );
                     }
                     if let Some(g) = open_group.take() {
-                        self.push_seg_issue(Code::MissingTrailer, i, Some(g), None, None, "GE missing: a new GS started before the group ended".into());
+                        self.push_seg_issue(
+                            Code::MissingTrailer,
+                            i,
+                            Some(g),
+                            None,
+                            None,
+                            "GE missing: a new GS started before the group ended".into(),
+                        );
                     }
                     let gs = self.segment(i);
                     self.groups.push(Group {
@@ -216,7 +263,14 @@ impl Interchange {
                 }
                 "ST" => {
                     if let Some((g, s)) = open_set.take() {
-                        self.push_seg_issue(Code::MissingTrailer, i, Some(g), Some(s), None, "SE missing: a new ST started before the previous set ended".into());
+                        self.push_seg_issue(
+                            Code::MissingTrailer,
+                            i,
+                            Some(g),
+                            Some(s),
+                            None,
+                            "SE missing: a new ST started before the previous set ended".into(),
+                        );
                     }
                     let g = match open_group {
                         Some(g) => g,
@@ -232,21 +286,47 @@ impl Interchange {
                                 sets: Vec::new(),
                             });
                             let g = self.groups.len() - 1;
-                            self.push_seg_issue(Code::UnexpectedSegmentOutsideSet, i, Some(g), None, None, "ST outside a functional group (no GS before it)".into());
+                            self.push_seg_issue(
+                                Code::UnexpectedSegmentOutsideSet,
+                                i,
+                                Some(g),
+                                None,
+                                None,
+                                "ST outside a functional group (no GS before it)".into(),
+                            );
                             open_group = Some(g);
                             g
                         }
                     };
                     let st = self.segment(i);
                     let st03 = st.get(3);
-                    let version = if st03.is_empty() { self.groups[g].version.clone() } else { st03.into_owned() };
-                    let set = TxSet { header: i, trailer: None, set_type: st.get(1).into_owned(), control: st.get(2).into_owned(), version };
+                    let version = if st03.is_empty() {
+                        self.groups[g].version.clone()
+                    } else {
+                        st03.into_owned()
+                    };
+                    let set = TxSet {
+                        header: i,
+                        trailer: None,
+                        set_type: st.get(1).into_owned(),
+                        control: st.get(2).into_owned(),
+                        version,
+                    };
                     let dup = self.groups[g].sets.iter().any(|s| s.control == set.control);
                     self.groups[g].sets.push(set);
                     let s = self.groups[g].sets.len() - 1;
                     if dup {
                         let c = self.groups[g].sets[s].control.clone();
-                        self.push_seg_issue(Code::DuplicateControlNumber, i, Some(g), Some(s), Some(2), format!("transaction set control number {c} is used twice in this group"));
+                        self.push_seg_issue(
+                            Code::DuplicateControlNumber,
+                            i,
+                            Some(g),
+                            Some(s),
+                            Some(2),
+                            format!(
+                                "transaction set control number {c} is used twice in this group"
+                            ),
+                        );
                     }
                     open_set = Some((g, s));
                 }
@@ -261,14 +341,35 @@ impl Interchange {
                         }
                         let ctl = self.groups[g].sets[s].control.clone();
                         if se02 != ctl {
-                            self.push_seg_issue(Code::ControlNumberMismatch, i, Some(g), Some(s), Some(2), format!("SE02 {se02} does not match ST02 {ctl}"));
+                            self.push_seg_issue(
+                                Code::ControlNumberMismatch,
+                                i,
+                                Some(g),
+                                Some(s),
+                                Some(2),
+                                format!("SE02 {se02} does not match ST02 {ctl}"),
+                            );
                         }
                     }
-                    None => self.push_seg_issue(Code::UnexpectedSegmentOutsideSet, i, open_group, None, None, "SE without a matching ST".into()),
+                    None => self.push_seg_issue(
+                        Code::UnexpectedSegmentOutsideSet,
+                        i,
+                        open_group,
+                        None,
+                        None,
+                        "SE without a matching ST".into(),
+                    ),
                 },
                 "GE" => {
                     if let Some((g, s)) = open_set.take() {
-                        self.push_seg_issue(Code::MissingTrailer, i, Some(g), Some(s), None, "SE missing: the group ended inside a set".into());
+                        self.push_seg_issue(
+                            Code::MissingTrailer,
+                            i,
+                            Some(g),
+                            Some(s),
+                            None,
+                            "SE missing: the group ended inside a set".into(),
+                        );
                     }
                     match open_group.take() {
                         Some(g) if self.groups[g].header.is_some() => {
@@ -281,19 +382,47 @@ impl Interchange {
                             }
                             let ctl = self.groups[g].control.clone();
                             if ge02 != ctl {
-                                self.push_seg_issue(Code::ControlNumberMismatch, i, Some(g), None, Some(2), format!("GE02 {ge02} does not match GS06 {ctl}"));
+                                self.push_seg_issue(
+                                    Code::ControlNumberMismatch,
+                                    i,
+                                    Some(g),
+                                    None,
+                                    Some(2),
+                                    format!("GE02 {ge02} does not match GS06 {ctl}"),
+                                );
                             }
                         }
-                        _ => self.push_seg_issue(Code::UnexpectedSegmentOutsideSet, i, None, None, None, "GE without a matching GS".into()),
+                        _ => self.push_seg_issue(
+                            Code::UnexpectedSegmentOutsideSet,
+                            i,
+                            None,
+                            None,
+                            None,
+                            "GE without a matching GS".into(),
+                        ),
                     }
                 }
                 "IEA" => {
                     if let Some((g, s)) = open_set.take() {
-                        self.push_seg_issue(Code::MissingTrailer, i, Some(g), Some(s), None, "SE missing: the interchange ended inside a set".into());
+                        self.push_seg_issue(
+                            Code::MissingTrailer,
+                            i,
+                            Some(g),
+                            Some(s),
+                            None,
+                            "SE missing: the interchange ended inside a set".into(),
+                        );
                     }
                     if let Some(g) = open_group.take() {
                         if self.groups[g].header.is_some() {
-                            self.push_seg_issue(Code::MissingTrailer, i, Some(g), None, None, "GE missing: the interchange ended inside a group".into());
+                            self.push_seg_issue(
+                                Code::MissingTrailer,
+                                i,
+                                Some(g),
+                                None,
+                                None,
+                                "GE missing: the interchange ended inside a group".into(),
+                            );
                         }
                     }
                     self.has_trailer = true;
@@ -305,10 +434,24 @@ impl Interchange {
                     }
                     if iea02.trim() != self.header.control {
                         let c = self.header.control.clone();
-                        self.push_seg_issue(Code::ControlNumberMismatch, i, None, None, Some(2), format!("IEA02 {iea02} does not match ISA13 {c}"));
+                        self.push_seg_issue(
+                            Code::ControlNumberMismatch,
+                            i,
+                            None,
+                            None,
+                            Some(2),
+                            format!("IEA02 {iea02} does not match ISA13 {c}"),
+                        );
                     }
                     if i + 1 < n {
-                        self.push_seg_issue(Code::UnexpectedSegmentOutsideSet, i + 1, None, None, None, "segments after IEA".into());
+                        self.push_seg_issue(
+                            Code::UnexpectedSegmentOutsideSet,
+                            i + 1,
+                            None,
+                            None,
+                            None,
+                            "segments after IEA".into(),
+                        );
                     }
                     break;
                 }
@@ -317,21 +460,49 @@ impl Interchange {
                 "TA1" | "ISB" | "ISE" | "TA3" if open_group.is_none() && open_set.is_none() => {}
                 _ => {
                     if open_set.is_none() {
-                        self.push_seg_issue(Code::UnexpectedSegmentOutsideSet, i, open_group, None, None, format!("segment {id} outside any transaction set"));
+                        self.push_seg_issue(
+                            Code::UnexpectedSegmentOutsideSet,
+                            i,
+                            open_group,
+                            None,
+                            None,
+                            format!("segment {id} outside any transaction set"),
+                        );
                     }
                 }
             }
         }
         if !self.has_trailer {
             if let Some((g, s)) = open_set {
-                self.push_seg_issue(Code::MissingTrailer, n - 1, Some(g), Some(s), None, "SE missing at end of input".into());
+                self.push_seg_issue(
+                    Code::MissingTrailer,
+                    n - 1,
+                    Some(g),
+                    Some(s),
+                    None,
+                    "SE missing at end of input".into(),
+                );
             }
             if let Some(g) = open_group {
                 if self.groups[g].header.is_some() {
-                    self.push_seg_issue(Code::MissingTrailer, n - 1, Some(g), None, None, "GE missing at end of input".into());
+                    self.push_seg_issue(
+                        Code::MissingTrailer,
+                        n - 1,
+                        Some(g),
+                        None,
+                        None,
+                        "GE missing at end of input".into(),
+                    );
                 }
             }
-            self.push_seg_issue(Code::MissingTrailer, n - 1, None, None, None, "IEA missing: the interchange is truncated".into());
+            self.push_seg_issue(
+                Code::MissingTrailer,
+                n - 1,
+                None,
+                None,
+                None,
+                "IEA missing: the interchange is truncated".into(),
+            );
         }
     }
 
@@ -359,14 +530,37 @@ impl Interchange {
             let tag = unb.id().to_string();
             self.header = header;
             if tag != "UNB" {
-                self.push_seg_issue(Code::BadHeader, 0, None, None, None, format!("expected UNB after UNA, found {tag}"));
+                self.push_seg_issue(
+                    Code::BadHeader,
+                    0,
+                    None,
+                    None,
+                    None,
+                    format!("expected UNB after UNA, found {tag}"),
+                );
             }
-            if !matches!(ident.as_str(), "UNOA" | "UNOB" | "UNOC" | "UNOD" | "UNOE" | "UNOF" | "UNOW" | "UNOY" | "IATA" | "IATB") {
+            if !matches!(
+                ident.as_str(),
+                "UNOA"
+                    | "UNOB"
+                    | "UNOC"
+                    | "UNOD"
+                    | "UNOE"
+                    | "UNOF"
+                    | "UNOW"
+                    | "UNOY"
+                    | "IATA"
+                    | "IATB"
+            ) {
                 let id = ident;
                 let mut loc = self.seg_loc(0, None, None);
                 loc.element = Some(1);
                 loc.component = Some(1);
-                self.issues.push(Issue::error(Code::UnsupportedSyntax, loc, format!("syntax identifier {id:?} is not supported (UNOA-UNOF, UNOW, UNOY)")));
+                self.issues.push(Issue::error(
+                    Code::UnsupportedSyntax,
+                    loc,
+                    format!("syntax identifier {id:?} is not supported (UNOA-UNOF, UNOW, UNOY)"),
+                ));
             }
         }
         let mut open_group: Option<usize> = None;
@@ -378,10 +572,24 @@ impl Interchange {
             match id {
                 "UNG" => {
                     if let Some((g, s)) = open_set.take() {
-                        self.push_seg_issue(Code::MissingTrailer, i, Some(g), Some(s), None, "UNT missing: a UNG started inside a message".into());
+                        self.push_seg_issue(
+                            Code::MissingTrailer,
+                            i,
+                            Some(g),
+                            Some(s),
+                            None,
+                            "UNT missing: a UNG started inside a message".into(),
+                        );
                     }
                     if let Some(g) = open_group.take() {
-                        self.push_seg_issue(Code::MissingTrailer, i, Some(g), None, None, "UNE missing: a new UNG started before the group ended".into());
+                        self.push_seg_issue(
+                            Code::MissingTrailer,
+                            i,
+                            Some(g),
+                            None,
+                            None,
+                            "UNE missing: a new UNG started before the group ended".into(),
+                        );
                     }
                     used_ung = true;
                     let ung = self.segment(i);
@@ -399,7 +607,15 @@ impl Interchange {
                 }
                 "UNH" => {
                     if let Some((g, s)) = open_set.take() {
-                        self.push_seg_issue(Code::MissingTrailer, i, Some(g), Some(s), None, "UNT missing: a new UNH started before the previous message ended".into());
+                        self.push_seg_issue(
+                            Code::MissingTrailer,
+                            i,
+                            Some(g),
+                            Some(s),
+                            None,
+                            "UNT missing: a new UNH started before the previous message ended"
+                                .into(),
+                        );
                     }
                     let g = match (open_group, implicit_group) {
                         (Some(g), _) | (None, Some(g)) => g,
@@ -419,14 +635,32 @@ impl Interchange {
                         }
                     };
                     let unh = self.segment(i);
-                    let version = format!("{}:{}:{}", unh.component(2, 2), unh.component(2, 3), unh.component(2, 4));
-                    let set = TxSet { header: i, trailer: None, set_type: unh.component(2, 1).into_owned(), control: unh.get(1).into_owned(), version };
+                    let version = format!(
+                        "{}:{}:{}",
+                        unh.component(2, 2),
+                        unh.component(2, 3),
+                        unh.component(2, 4)
+                    );
+                    let set = TxSet {
+                        header: i,
+                        trailer: None,
+                        set_type: unh.component(2, 1).into_owned(),
+                        control: unh.get(1).into_owned(),
+                        version,
+                    };
                     let dup = self.groups[g].sets.iter().any(|s| s.control == set.control);
                     self.groups[g].sets.push(set);
                     let s = self.groups[g].sets.len() - 1;
                     if dup {
                         let c = self.groups[g].sets[s].control.clone();
-                        self.push_seg_issue(Code::DuplicateControlNumber, i, Some(g), Some(s), Some(1), format!("message reference {c} is used twice in this interchange"));
+                        self.push_seg_issue(
+                            Code::DuplicateControlNumber,
+                            i,
+                            Some(g),
+                            Some(s),
+                            Some(1),
+                            format!("message reference {c} is used twice in this interchange"),
+                        );
                     }
                     open_set = Some((g, s));
                 }
@@ -441,14 +675,35 @@ impl Interchange {
                         }
                         let ctl = self.groups[g].sets[s].control.clone();
                         if r != ctl {
-                            self.push_seg_issue(Code::ControlNumberMismatch, i, Some(g), Some(s), Some(2), format!("UNT message reference {r} does not match UNH {ctl}"));
+                            self.push_seg_issue(
+                                Code::ControlNumberMismatch,
+                                i,
+                                Some(g),
+                                Some(s),
+                                Some(2),
+                                format!("UNT message reference {r} does not match UNH {ctl}"),
+                            );
                         }
                     }
-                    None => self.push_seg_issue(Code::UnexpectedSegmentOutsideSet, i, None, None, None, "UNT without a matching UNH".into()),
+                    None => self.push_seg_issue(
+                        Code::UnexpectedSegmentOutsideSet,
+                        i,
+                        None,
+                        None,
+                        None,
+                        "UNT without a matching UNH".into(),
+                    ),
                 },
                 "UNE" => {
                     if let Some((g, s)) = open_set.take() {
-                        self.push_seg_issue(Code::MissingTrailer, i, Some(g), Some(s), None, "UNT missing: the group ended inside a message".into());
+                        self.push_seg_issue(
+                            Code::MissingTrailer,
+                            i,
+                            Some(g),
+                            Some(s),
+                            None,
+                            "UNT missing: the group ended inside a message".into(),
+                        );
                     }
                     match open_group.take() {
                         Some(g) => {
@@ -457,29 +712,67 @@ impl Interchange {
                             let (c, r) = (une.get(1).into_owned(), une.get(2).into_owned());
                             let count = self.groups[g].sets.len();
                             if c.trim().parse::<usize>().ok() != Some(count) {
-                                self.push_seg_issue(Code::CountMismatch, i, Some(g), None, Some(1), format!("UNE says {c} messages but the group has {count}"));
+                                self.push_seg_issue(
+                                    Code::CountMismatch,
+                                    i,
+                                    Some(g),
+                                    None,
+                                    Some(1),
+                                    format!("UNE says {c} messages but the group has {count}"),
+                                );
                             }
                             let ctl = self.groups[g].control.clone();
                             if r != ctl {
-                                self.push_seg_issue(Code::ControlNumberMismatch, i, Some(g), None, Some(2), format!("UNE reference {r} does not match UNG {ctl}"));
+                                self.push_seg_issue(
+                                    Code::ControlNumberMismatch,
+                                    i,
+                                    Some(g),
+                                    None,
+                                    Some(2),
+                                    format!("UNE reference {r} does not match UNG {ctl}"),
+                                );
                             }
                         }
-                        None => self.push_seg_issue(Code::UnexpectedSegmentOutsideSet, i, None, None, None, "UNE without a matching UNG".into()),
+                        None => self.push_seg_issue(
+                            Code::UnexpectedSegmentOutsideSet,
+                            i,
+                            None,
+                            None,
+                            None,
+                            "UNE without a matching UNG".into(),
+                        ),
                     }
                 }
                 "UNZ" => {
                     if let Some((g, s)) = open_set.take() {
-                        self.push_seg_issue(Code::MissingTrailer, i, Some(g), Some(s), None, "UNT missing: the interchange ended inside a message".into());
+                        self.push_seg_issue(
+                            Code::MissingTrailer,
+                            i,
+                            Some(g),
+                            Some(s),
+                            None,
+                            "UNT missing: the interchange ended inside a message".into(),
+                        );
                     }
                     if let Some(g) = open_group.take() {
-                        self.push_seg_issue(Code::MissingTrailer, i, Some(g), None, None, "UNE missing: the interchange ended inside a group".into());
+                        self.push_seg_issue(
+                            Code::MissingTrailer,
+                            i,
+                            Some(g),
+                            None,
+                            None,
+                            "UNE missing: the interchange ended inside a group".into(),
+                        );
                     }
                     self.has_trailer = true;
                     let unz = self.segment(i);
                     let (c, r) = (unz.get(1).into_owned(), unz.get(2).into_owned());
                     // UNZ counts groups when UNG is used, otherwise messages.
                     let (count, what) = if used_ung {
-                        (self.groups.iter().filter(|g| g.header.is_some()).count(), "functional groups")
+                        (
+                            self.groups.iter().filter(|g| g.header.is_some()).count(),
+                            "functional groups",
+                        )
                     } else {
                         (self.groups.iter().map(|g| g.sets.len()).sum(), "messages")
                     };
@@ -488,28 +781,70 @@ impl Interchange {
                     }
                     if r != self.header.control {
                         let ctl = self.header.control.clone();
-                        self.push_seg_issue(Code::ControlNumberMismatch, i, None, None, Some(2), format!("UNZ reference {r} does not match UNB {ctl}"));
+                        self.push_seg_issue(
+                            Code::ControlNumberMismatch,
+                            i,
+                            None,
+                            None,
+                            Some(2),
+                            format!("UNZ reference {r} does not match UNB {ctl}"),
+                        );
                     }
                     if i + 1 < n {
-                        self.push_seg_issue(Code::UnexpectedSegmentOutsideSet, i + 1, None, None, None, "segments after UNZ".into());
+                        self.push_seg_issue(
+                            Code::UnexpectedSegmentOutsideSet,
+                            i + 1,
+                            None,
+                            None,
+                            None,
+                            "segments after UNZ".into(),
+                        );
                     }
                     break;
                 }
                 _ => {
                     if open_set.is_none() {
-                        self.push_seg_issue(Code::UnexpectedSegmentOutsideSet, i, open_group, None, None, format!("segment {id} outside any message (no UNH before it)"));
+                        self.push_seg_issue(
+                            Code::UnexpectedSegmentOutsideSet,
+                            i,
+                            open_group,
+                            None,
+                            None,
+                            format!("segment {id} outside any message (no UNH before it)"),
+                        );
                     }
                 }
             }
         }
         if !self.has_trailer {
             if let Some((g, s)) = open_set {
-                self.push_seg_issue(Code::MissingTrailer, n - 1, Some(g), Some(s), None, "UNT missing at end of input".into());
+                self.push_seg_issue(
+                    Code::MissingTrailer,
+                    n - 1,
+                    Some(g),
+                    Some(s),
+                    None,
+                    "UNT missing at end of input".into(),
+                );
             }
             if let Some(g) = open_group {
-                self.push_seg_issue(Code::MissingTrailer, n - 1, Some(g), None, None, "UNE missing at end of input".into());
+                self.push_seg_issue(
+                    Code::MissingTrailer,
+                    n - 1,
+                    Some(g),
+                    None,
+                    None,
+                    "UNE missing at end of input".into(),
+                );
             }
-            self.push_seg_issue(Code::MissingTrailer, n - 1, None, None, None, "UNZ missing: the interchange is truncated".into());
+            self.push_seg_issue(
+                Code::MissingTrailer,
+                n - 1,
+                None,
+                None,
+                None,
+                "UNZ missing: the interchange is truncated".into(),
+            );
         }
     }
 }

@@ -18,10 +18,10 @@ pub mod generate;
 pub mod interchange;
 pub mod partner;
 pub mod reader;
-pub mod spec;
 pub mod report;
-pub mod synth;
+pub mod spec;
 pub mod syntax;
+pub mod synth;
 pub mod validate;
 pub mod writer;
 

@@ -69,7 +69,13 @@ fn default_window() -> u32 {
 
 impl Default for AckProfile {
     fn default() -> Self {
-        AckProfile { functional: FunctionalAck::F997, ta1_when_requested: true, ta1_on_envelope_error: true, contrl: true, window_hours: 24 }
+        AckProfile {
+            functional: FunctionalAck::F997,
+            ta1_when_requested: true,
+            ta1_on_envelope_error: true,
+            contrl: true,
+            window_hours: 24,
+        }
     }
 }
 
@@ -133,6 +139,11 @@ impl PartnerProfile {
     }
 
     pub fn ack_options(&self, now: chrono::NaiveDateTime) -> AckOptions {
-        AckOptions { functional: self.acks.functional, ta1_when_requested: self.acks.ta1_when_requested, ta1_on_envelope_error: self.acks.ta1_on_envelope_error, now }
+        AckOptions {
+            functional: self.acks.functional,
+            ta1_when_requested: self.acks.ta1_when_requested,
+            ta1_on_envelope_error: self.acks.ta1_on_envelope_error,
+            now,
+        }
     }
 }

@@ -21,7 +21,7 @@ const ISA_SCAN_LIMIT: usize = 512;
 pub enum Unit {
     Interchange(Box<Interchange>),
     /// Bytes that are not an interchange (reported and skipped).
-    Unparseable(Issue),
+    Unparseable(Box<Issue>),
 }
 
 pub struct InterchangeReader<R> {
@@ -47,7 +47,17 @@ fn is_ws(b: u8) -> bool {
 
 impl<R: BufRead> InterchangeReader<R> {
     pub fn new(src: R) -> Self {
-        InterchangeReader { src, buf: Vec::with_capacity(CHUNK), base: 0, eof: false, at_start: true, seg_count: 0, pending: Vec::new(), seen: HashSet::new(), line: 0 }
+        InterchangeReader {
+            src,
+            buf: Vec::with_capacity(CHUNK),
+            base: 0,
+            eof: false,
+            at_start: true,
+            seg_count: 0,
+            pending: Vec::new(),
+            seen: HashSet::new(),
+            line: 0,
+        }
     }
 
     /// Appends more input to `buf`; returns false at end of input.
@@ -90,7 +100,10 @@ impl<R: BufRead> InterchangeReader<R> {
                 if self.buf.starts_with(b"\xEF\xBB\xBF") {
                     self.pending.push(Issue::warning(
                         Code::ByteOrderMark,
-                        Location { byte_offset: Some(0), ..Location::default() },
+                        Location {
+                            byte_offset: Some(0),
+                            ..Location::default()
+                        },
                         "file starts with a UTF-8 byte order mark; ignored",
                     ));
                     self.consume(3);
@@ -112,7 +125,12 @@ impl<R: BufRead> InterchangeReader<R> {
             if self.buf.starts_with(b"UNA") || self.buf.starts_with(b"UNB") {
                 return self.read_edifact();
             }
-            return self.skip_garbage(0, "input is not an X12 (ISA) or EDIFACT (UNA/UNB) interchange").map(Some);
+            return self
+                .skip_garbage(
+                    0,
+                    "input is not an X12 (ISA) or EDIFACT (UNA/UNB) interchange",
+                )
+                .map(Some);
         }
     }
 
@@ -133,15 +151,24 @@ impl<R: BufRead> InterchangeReader<R> {
                 break self.buf.len();
             }
         };
-        let preview: String = String::from_utf8_lossy(&self.buf[..end.min(40)]).chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        let preview: String = String::from_utf8_lossy(&self.buf[..end.min(40)])
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
         let issue = Issue::error(
             Code::NoHeader,
-            Location { byte_offset: Some(self.base), ..Location::default() },
-            format!("{why}; skipped {end} bytes starting {:?}", preview.trim_end()),
+            Location {
+                byte_offset: Some(self.base),
+                ..Location::default()
+            },
+            format!(
+                "{why}; skipped {end} bytes starting {:?}",
+                preview.trim_end()
+            ),
         );
         self.consume(end);
         self.pending.clear();
-        Ok(Unit::Unparseable(issue))
+        Ok(Unit::Unparseable(Box::new(issue)))
     }
 
     fn read_x12(&mut self) -> io::Result<Option<Unit>> {
@@ -156,14 +183,20 @@ impl<R: BufRead> InterchangeReader<R> {
             }
         };
         if elem.is_ascii_alphanumeric() || is_ws(elem) {
-            return self.skip_garbage(0, "corrupt ISA: byte 4 must be the element separator").map(Some);
+            return self
+                .skip_garbage(0, "corrupt ISA: byte 4 must be the element separator")
+                .map(Some);
         }
         let sep16 = loop {
             let limit = self.buf.len().min(ISA_SCAN_LIMIT);
             let found = memchr::memchr_iter(elem, &self.buf[..limit]).nth(15);
             match found {
                 Some(p) if p + 2 < self.buf.len() => break p,
-                _ if limit == ISA_SCAN_LIMIT => return self.skip_garbage(0, "corrupt ISA: fewer than 16 element separators").map(Some),
+                _ if limit == ISA_SCAN_LIMIT => {
+                    return self
+                        .skip_garbage(0, "corrupt ISA: fewer than 16 element separators")
+                        .map(Some)
+                }
                 _ => {
                     if !self.fill()? {
                         return self.skip_garbage(0, "truncated ISA").map(Some);
@@ -175,10 +208,21 @@ impl<R: BufRead> InterchangeReader<R> {
         let term = self.buf[sep16 + 2];
         let mut warnings = std::mem::take(&mut self.pending);
         let isa_elems: Vec<&[u8]> = self.buf[..sep16 + 1].split(|&b| b == elem).collect();
-        let version = isa_elems.get(12).map(|v| String::from_utf8_lossy(v).trim().to_string()).unwrap_or_default();
+        let version = isa_elems
+            .get(12)
+            .map(|v| String::from_utf8_lossy(v).trim().to_string())
+            .unwrap_or_default();
         let isa11 = isa_elems.get(11).and_then(|v| v.first().copied());
         let repetition = match isa11 {
-            Some(r) if version.as_str() >= "00402" && !r.is_ascii_alphanumeric() && r != elem && r != component && r != term => Some(r),
+            Some(r)
+                if version.as_str() >= "00402"
+                    && !r.is_ascii_alphanumeric()
+                    && r != elem
+                    && r != component
+                    && r != term =>
+            {
+                Some(r)
+            }
             _ => None,
         };
         if sep16 + 3 != 106 {
@@ -188,7 +232,14 @@ impl<R: BufRead> InterchangeReader<R> {
                 format!("ISA is {} bytes wide instead of the fixed 106 (padded or pretty-printed); read by its separators", sep16 + 3),
             ));
         }
-        let delims = Delimiters { element: elem, component, repetition, segment: term, release: None, decimal: b'.' };
+        let delims = Delimiters {
+            element: elem,
+            component,
+            repetition,
+            segment: term,
+            release: None,
+            decimal: b'.',
+        };
         self.read_body(Standard::X12, delims, 0, false, warnings)
     }
 
@@ -200,7 +251,9 @@ impl<R: BufRead> InterchangeReader<R> {
         if self.buf.starts_with(b"UNA") {
             while self.buf.len() < 9 && self.fill()? {}
             if self.buf.len() < 9 {
-                return self.skip_garbage(0, "truncated UNA service string advice").map(Some);
+                return self
+                    .skip_garbage(0, "truncated UNA service string advice")
+                    .map(Some);
             }
             let u = &self.buf[3..9];
             delims.component = u[0];
@@ -213,15 +266,33 @@ impl<R: BufRead> InterchangeReader<R> {
             una = true;
             let distinct: HashSet<u8> = [u[0], u[1], u[5]].into_iter().collect();
             if distinct.len() != 3 {
-                warnings.push(Issue::error(Code::BadHeader, Location { byte_offset: Some(self.base), ..Location::default() }, "UNA declares the same character for two separators"));
+                warnings.push(Issue::error(
+                    Code::BadHeader,
+                    Location {
+                        byte_offset: Some(self.base),
+                        ..Location::default()
+                    },
+                    "UNA declares the same character for two separators",
+                ));
             }
         }
         self.read_body(Standard::Edifact, delims, skip, una, warnings)
     }
 
     /// Splits segments from `start` until the trailer (IEA/UNZ), the next header, or the end.
-    fn read_body(&mut self, standard: Standard, mut delims: Delimiters, start: usize, una: bool, warnings: Vec<Issue>) -> io::Result<Option<Unit>> {
-        let trailer: &[u8] = if standard == Standard::X12 { b"IEA" } else { b"UNZ" };
+    fn read_body(
+        &mut self,
+        standard: Standard,
+        mut delims: Delimiters,
+        start: usize,
+        una: bool,
+        warnings: Vec<Issue>,
+    ) -> io::Result<Option<Unit>> {
+        let trailer: &[u8] = if standard == Standard::X12 {
+            b"IEA"
+        } else {
+            b"UNZ"
+        };
         let mut segments: Vec<Span> = Vec::new();
         let mut pos = start;
         let mut scanned = start; // where the terminator search resumes
@@ -249,8 +320,14 @@ impl<R: BufRead> InterchangeReader<R> {
                         continue; // empty segment (doubled terminator): ignored
                     }
                     let tag = &self.buf[pos..e];
-                    let is_new_header = !segments.is_empty() && (tag.starts_with(b"ISA") || tag.starts_with(b"UNB") || tag.starts_with(b"UNA"));
-                    let is_new_header = is_new_header && tag.get(3).is_none_or(|&b| b == delims.element || !b.is_ascii_alphanumeric());
+                    let is_new_header = !segments.is_empty()
+                        && (tag.starts_with(b"ISA")
+                            || tag.starts_with(b"UNB")
+                            || tag.starts_with(b"UNA"));
+                    let is_new_header = is_new_header
+                        && tag
+                            .get(3)
+                            .is_none_or(|&b| b == delims.element || !b.is_ascii_alphanumeric());
                     if is_new_header {
                         break pos;
                     }
@@ -290,7 +367,12 @@ impl<R: BufRead> InterchangeReader<R> {
         if standard == Standard::Edifact && !segments.is_empty() {
             // Syntax version 4 uses `*` as the repetition separator even without a UNA.
             let s = segments[0];
-            let unb = Segment { bytes: &raw[s.start..s.end], delims: &delims, index: first_index, offset };
+            let unb = Segment {
+                bytes: &raw[s.start..s.end],
+                delims: &delims,
+                index: first_index,
+                offset,
+            };
             if !una && unb.component(1, 2) == "4" && delims.repetition.is_none() {
                 delims.repetition = Some(b'*');
             }
@@ -310,11 +392,21 @@ impl<R: BufRead> InterchangeReader<R> {
             issues: warnings,
         };
         if ic.segments.is_empty() {
-            let issue = Issue::error(Code::BadHeader, Location { byte_offset: Some(offset), ..Location::default() }, "interchange header without any segment");
-            return Ok(Some(Unit::Unparseable(issue)));
+            let issue = Issue::error(
+                Code::BadHeader,
+                Location {
+                    byte_offset: Some(offset),
+                    ..Location::default()
+                },
+                "interchange header without any segment",
+            );
+            return Ok(Some(Unit::Unparseable(Box::new(issue))));
         }
         ic.build_envelope();
-        let key = (format!("{}:{}", ic.header.sender_qualifier, ic.header.sender), ic.header.control.clone());
+        let key = (
+            format!("{}:{}", ic.header.sender_qualifier, ic.header.sender),
+            ic.header.control.clone(),
+        );
         if !self.seen.insert(key) {
             let mut loc = ic.seg_loc(0, None, None);
             loc.element = Some(if standard == Standard::X12 { 13 } else { 5 });
@@ -354,7 +446,9 @@ impl<R: BufRead> Iterator for InterchangeReader<R> {
 /// Reads every interchange of an in-memory document.
 pub fn read_all(bytes: &[u8]) -> Vec<Unit> {
     // Reading from a slice cannot fail.
-    InterchangeReader::new(bytes).filter_map(Result::ok).collect()
+    InterchangeReader::new(bytes)
+        .filter_map(Result::ok)
+        .collect()
 }
 
 #[cfg(test)]
@@ -371,7 +465,9 @@ mod tests {
     fn x12_clean_interchange_has_no_issues() {
         let u = ics(X12);
         assert_eq!(u.len(), 1);
-        let Unit::Interchange(ic) = &u[0] else { panic!("not an interchange") };
+        let Unit::Interchange(ic) = &u[0] else {
+            panic!("not an interchange")
+        };
         assert!(ic.issues.is_empty(), "{:?}", ic.issues);
         assert_eq!(ic.groups.len(), 1);
         assert_eq!(ic.groups[0].sets[0].set_type, "850");
@@ -380,9 +476,15 @@ mod tests {
 
     #[test]
     fn bom_crlf_and_padding_are_warnings() {
-        let text = format!("\u{feff}{}", X12.replace('~', "~\r\n").replace("ISA*00*          *", "ISA*00* *"));
+        let text = format!(
+            "\u{feff}{}",
+            X12.replace('~', "~\r\n")
+                .replace("ISA*00*          *", "ISA*00* *")
+        );
         let u = ics(&text);
-        let Unit::Interchange(ic) = &u[0] else { panic!("not an interchange") };
+        let Unit::Interchange(ic) = &u[0] else {
+            panic!("not an interchange")
+        };
         assert!(ic.envelope_ok(), "{:?}", ic.issues);
         let codes: Vec<Code> = ic.issues.iter().map(|i| i.code).collect();
         assert_eq!(codes, vec![Code::ByteOrderMark, Code::IsaNotFixedWidth]);
@@ -392,10 +494,14 @@ mod tests {
     fn streams_across_tiny_reads() {
         let text = format!("{X12}\n{}", X12.replace("000000001", "000000002"));
         let reader = io::BufReader::with_capacity(7, text.as_bytes());
-        let units: Vec<Unit> = InterchangeReader::new(reader).map(|u| u.expect("io")).collect();
+        let units: Vec<Unit> = InterchangeReader::new(reader)
+            .map(|u| u.expect("io"))
+            .collect();
         assert_eq!(units.len(), 2);
         for u in &units {
-            let Unit::Interchange(ic) = u else { panic!("not an interchange") };
+            let Unit::Interchange(ic) = u else {
+                panic!("not an interchange")
+            };
             assert!(ic.issues.is_empty(), "{:?}", ic.issues);
         }
     }
@@ -405,7 +511,9 @@ mod tests {
         let text = format!("hello world\n{X12}");
         let u = ics(&text);
         assert_eq!(u.len(), 2);
-        let Unit::Unparseable(issue) = &u[0] else { panic!("expected garbage") };
+        let Unit::Unparseable(issue) = &u[0] else {
+            panic!("expected garbage")
+        };
         assert_eq!(issue.location.byte_offset, Some(0));
         assert!(matches!(&u[1], Unit::Interchange(_)));
     }
@@ -414,7 +522,9 @@ mod tests {
     fn edifact_release_terminator_inside_text() {
         let text = "UNB+UNOA:3+S+R+260101:1200+REF1'UNH+1+ORDERS:D:96A:UN'FTX+AAI+++IT?'S OK'UNT+3+1'UNZ+1+REF1'";
         let u = ics(text);
-        let Unit::Interchange(ic) = &u[0] else { panic!("not an interchange") };
+        let Unit::Interchange(ic) = &u[0] else {
+            panic!("not an interchange")
+        };
         assert!(ic.issues.is_empty(), "{:?}", ic.issues);
         assert_eq!(ic.segment(2).component(4, 1), "IT'S OK");
     }

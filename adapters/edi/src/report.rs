@@ -113,7 +113,11 @@ impl fmt::Display for Location {
             parts.push(s);
         }
         if let Some(e) = self.element {
-            let name = self.segment_id.as_deref().map(|s| format!("{s}{e:02}")).unwrap_or_else(|| format!("element {e}"));
+            let name = self
+                .segment_id
+                .as_deref()
+                .map(|s| format!("{s}{e:02}"))
+                .unwrap_or_else(|| format!("element {e}"));
             match self.component {
                 Some(c) => parts.push(format!("{name} component {c}")),
                 None => parts.push(name),
@@ -148,10 +152,22 @@ pub struct Scope {
 
 impl Issue {
     pub fn error(code: Code, location: Location, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Error, code, message: message.into(), location, scope: Scope::default() }
+        Self {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            location,
+            scope: Scope::default(),
+        }
     }
     pub fn warning(code: Code, location: Location, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Warning, code, message: message.into(), location, scope: Scope::default() }
+        Self {
+            severity: Severity::Warning,
+            code,
+            message: message.into(),
+            location,
+            scope: Scope::default(),
+        }
     }
     pub fn in_scope(mut self, group: Option<usize>, set: Option<usize>) -> Self {
         self.scope = Scope { group, set };

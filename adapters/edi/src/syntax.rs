@@ -34,10 +34,22 @@ pub struct Delimiters {
 }
 
 impl Delimiters {
-    pub const X12_DEFAULT: Delimiters =
-        Delimiters { element: b'*', component: b':', repetition: Some(b'^'), segment: b'~', release: None, decimal: b'.' };
-    pub const EDIFACT_DEFAULT: Delimiters =
-        Delimiters { element: b'+', component: b':', repetition: None, segment: b'\'', release: Some(b'?'), decimal: b'.' };
+    pub const X12_DEFAULT: Delimiters = Delimiters {
+        element: b'*',
+        component: b':',
+        repetition: Some(b'^'),
+        segment: b'~',
+        release: None,
+        decimal: b'.',
+    };
+    pub const EDIFACT_DEFAULT: Delimiters = Delimiters {
+        element: b'+',
+        component: b':',
+        repetition: None,
+        segment: b'\'',
+        release: Some(b'?'),
+        decimal: b'.',
+    };
 
     /// Whether `b` is one of the active separators (so it must be escaped or refused in data).
     pub fn is_special(&self, b: u8) -> bool {
@@ -49,12 +61,23 @@ impl Delimiters {
     }
 }
 
+/// `memchr` for long haystacks; EDI elements are mostly a few bytes, where a plain loop beats
+/// the call and setup cost of the vectorised search.
+#[inline]
+pub fn find_byte(b: u8, hay: &[u8]) -> Option<usize> {
+    if hay.len() < 24 {
+        hay.iter().position(|&x| x == b)
+    } else {
+        memchr(b, hay)
+    }
+}
+
 /// Finds the next `sep` in `hay` that is not preceded by an odd run of `release` characters.
 #[inline]
 pub fn find_unreleased(hay: &[u8], sep: u8, release: Option<u8>) -> Option<usize> {
     let mut from = 0;
     loop {
-        let i = from + memchr(sep, &hay[from..])?;
+        let i = from + find_byte(sep, &hay[from..])?;
         match release {
             Some(r) if is_released(hay, i, r) => from = i + 1,
             _ => return Some(i),
@@ -82,7 +105,11 @@ pub struct Split<'a> {
 
 impl<'a> Split<'a> {
     pub fn new(hay: &'a [u8], sep: u8, release: Option<u8>) -> Self {
-        Split { rest: Some(hay), sep, release }
+        Split {
+            rest: Some(hay),
+            sep,
+            release,
+        }
     }
 }
 
@@ -115,8 +142,10 @@ pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
 
 /// Removes release characters (`?+` → `+`, `??` → `?`).
 pub fn unescape(bytes: &[u8], release: Option<u8>) -> Cow<'_, [u8]> {
-    let Some(r) = release else { return Cow::Borrowed(bytes) };
-    if memchr(r, bytes).is_none() {
+    let Some(r) = release else {
+        return Cow::Borrowed(bytes);
+    };
+    if find_byte(r, bytes).is_none() {
         return Cow::Borrowed(bytes);
     }
     let mut out = Vec::with_capacity(bytes.len());
@@ -150,8 +179,14 @@ impl<'a> Segment<'a> {
     /// (`UNH:1`), only the first component is the tag.
     pub fn id(&self) -> &'a str {
         // Tags are at most 3 characters: look at the first 4 bytes before scanning further.
-        let quick = self.bytes.iter().take(4).position(|&b| b == self.delims.element);
-        let end = quick.or_else(|| memchr(self.delims.element, self.bytes)).unwrap_or(self.bytes.len());
+        let quick = self
+            .bytes
+            .iter()
+            .take(4)
+            .position(|&b| b == self.delims.element);
+        let end = quick
+            .or_else(|| memchr(self.delims.element, self.bytes))
+            .unwrap_or(self.bytes.len());
         let tag = &self.bytes[..end];
         let tag = match memchr(self.delims.component, tag) {
             Some(c) => &tag[..c],
@@ -184,12 +219,16 @@ impl<'a> Segment<'a> {
 
     /// Element `n`, component `c` (both 1-based), unescaped; empty when absent.
     pub fn component(&self, n: usize, c: usize) -> Cow<'a, str> {
-        let Some(el) = self.raw(n) else { return Cow::Borrowed("") };
+        let Some(el) = self.raw(n) else {
+            return Cow::Borrowed("");
+        };
         let first_rep = match self.delims.repetition {
             Some(r) => Split::new(el, r, self.delims.release).next().unwrap_or(el),
             None => el,
         };
-        let Some(comp) = Split::new(first_rep, self.delims.component, self.delims.release).nth(c.saturating_sub(1)) else {
+        let Some(comp) = Split::new(first_rep, self.delims.component, self.delims.release)
+            .nth(c.saturating_sub(1))
+        else {
             return Cow::Borrowed("");
         };
         cow_text(unescape(comp, self.delims.release))
@@ -206,7 +245,9 @@ impl<'a> Segment<'a> {
 
     /// Full tree of element `n`: repetitions × components, unescaped.
     pub fn tree(&self, n: usize) -> Vec<Vec<String>> {
-        let Some(el) = self.raw(n) else { return Vec::new() };
+        let Some(el) = self.raw(n) else {
+            return Vec::new();
+        };
         let reps: Vec<&[u8]> = match self.delims.repetition {
             Some(r) => Split::new(el, r, self.delims.release).collect(),
             None => vec![el],
@@ -240,7 +281,12 @@ mod tests {
     #[test]
     fn release_character_protects_separators() {
         let d = Delimiters::EDIFACT_DEFAULT;
-        let seg = Segment { bytes: b"FTX+AAI+++IT?'S 50?+? OFF?:NOW??:x", delims: &d, index: 1, offset: 0 };
+        let seg = Segment {
+            bytes: b"FTX+AAI+++IT?'S 50?+? OFF?:NOW??:x",
+            delims: &d,
+            index: 1,
+            offset: 0,
+        };
         assert_eq!(seg.id(), "FTX");
         assert_eq!(seg.element_count(), 4);
         assert_eq!(seg.component(4, 1), "IT'S 50+ OFF:NOW?");
@@ -250,9 +296,17 @@ mod tests {
     #[test]
     fn x12_repetitions_and_components() {
         let d = Delimiters::X12_DEFAULT;
-        let seg = Segment { bytes: b"SV1*HC:99213:25*A^B", delims: &d, index: 1, offset: 0 };
+        let seg = Segment {
+            bytes: b"SV1*HC:99213:25*A^B",
+            delims: &d,
+            index: 1,
+            offset: 0,
+        };
         assert_eq!(seg.component(1, 2), "99213");
-        assert_eq!(seg.tree(2), vec![vec!["A".to_string()], vec!["B".to_string()]]);
+        assert_eq!(
+            seg.tree(2),
+            vec![vec!["A".to_string()], vec!["B".to_string()]]
+        );
         assert_eq!(seg.get(9), "");
     }
 

@@ -29,7 +29,15 @@ fn x12_set(out: &mut String, n: u32) {
     seg(out, "N3*100 MAIN STREET*DOCK 4");
     seg(out, "N4*SPRINGFIELD*IL*62701*US");
     for l in 1..=8 {
-        seg(out, &format!("PO1*{l}*{}*EA*{}.25**VP*SKU-{n:06}-{l}*UP*01234567890{}", l * 3, l + 10, l % 10));
+        seg(
+            out,
+            &format!(
+                "PO1*{l}*{}*EA*{}.25**VP*SKU-{n:06}-{l}*UP*01234567890{}",
+                l * 3,
+                l + 10,
+                l % 10
+            ),
+        );
         seg(out, &format!("PID*F****STEEL FLAT BAR A36 LINE {l}"));
     }
     seg(out, "CTT*8");
@@ -49,7 +57,10 @@ fn edifact_set(out: &mut String, n: u32) {
     seg(out, "DTM+137:20260301:102");
     seg(out, "DTM+2:20260315:102");
     seg(out, "NAD+BY+5412345000013::9");
-    seg(out, "NAD+DP+5412345000020::9++ACME DC 7+100 MAIN ST+SPRINGFIELD++62701+US");
+    seg(
+        out,
+        "NAD+DP+5412345000020::9++ACME DC 7+100 MAIN ST+SPRINGFIELD++62701+US",
+    );
     seg(out, "CUX+2:EUR:9");
     for l in 1..=8 {
         seg(out, &format!("LIN+{l}++400638133393{}:EN", l % 10));
@@ -70,14 +81,22 @@ pub fn interchange(kind: Kind, index: u32) -> String {
         Kind::X12_850 => {
             let ctl = format!("{:09}", index % 1_000_000_000);
             out.push_str(&format!("ISA*00*          *00*          *ZZ*BIGBOXRETAIL   *ZZ*SWITCHYARD     *260301*0800*U*00401*{ctl}*0*P*>~"));
-            out.push_str(&format!("GS*PO*BIGBOX*SWITCHYARD*20260301*0800*{}*X*004010~", index + 1));
+            out.push_str(&format!(
+                "GS*PO*BIGBOX*SWITCHYARD*20260301*0800*{}*X*004010~",
+                index + 1
+            ));
             for n in first..first + SETS_PER_INTERCHANGE {
                 x12_set(&mut out, n);
             }
-            out.push_str(&format!("GE*{SETS_PER_INTERCHANGE}*{}~IEA*1*{ctl}~\n", index + 1));
+            out.push_str(&format!(
+                "GE*{SETS_PER_INTERCHANGE}*{}~IEA*1*{ctl}~\n",
+                index + 1
+            ));
         }
         Kind::EdifactOrders => {
-            out.push_str(&format!("UNB+UNOC:3+5412345000013:14+5498765000019:14+260301:0800+I{index}'"));
+            out.push_str(&format!(
+                "UNB+UNOC:3+5412345000013:14+5498765000019:14+260301:0800+I{index}'"
+            ));
             for n in first..first + SETS_PER_INTERCHANGE {
                 edifact_set(&mut out, n + 1);
             }
@@ -111,7 +130,14 @@ pub struct SynthReader {
 
 impl SynthReader {
     pub fn new(kind: Kind, total: u64) -> Self {
-        SynthReader { kind, total, produced: 0, index: 0, chunk: Vec::new(), pos: 0 }
+        SynthReader {
+            kind,
+            total,
+            produced: 0,
+            index: 0,
+            chunk: Vec::new(),
+            pos: 0,
+        }
     }
 }
 
@@ -145,10 +171,20 @@ mod tests {
             let bytes = file(kind, 1);
             let units = read_all(&bytes);
             assert_eq!(units.len(), 1);
-            let Unit::Interchange(ic) = &units[0] else { panic!("not an interchange") };
+            let Unit::Interchange(ic) = &units[0] else {
+                panic!("not an interchange")
+            };
             assert_eq!(ic.groups.iter().map(|g| g.sets.len()).sum::<usize>(), 100);
             let v = validate(ic);
-            assert!(v.issues.is_empty(), "{kind:?}: {:?}", v.issues.iter().take(3).map(|i| i.to_string()).collect::<Vec<_>>());
+            assert!(
+                v.issues.is_empty(),
+                "{kind:?}: {:?}",
+                v.issues
+                    .iter()
+                    .take(3)
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+            );
         }
     }
 

@@ -39,7 +39,9 @@ impl Validation {
     }
     /// Issues that belong to group `g`, set `s`.
     pub fn set_issues(&self, g: usize, s: usize) -> impl Iterator<Item = &Issue> {
-        self.issues.iter().filter(move |i| i.scope.group == Some(g) && i.scope.set == Some(s))
+        self.issues
+            .iter()
+            .filter(move |i| i.scope.group == Some(g) && i.scope.set == Some(s))
     }
 }
 
@@ -61,11 +63,21 @@ pub fn validate(ic: &Interchange) -> Validation {
             let supported = match tables {
                 Ok(t) => validate_set(ic, t, g, s, &mut issues),
                 Err(e) => {
-                    issues.push(Issue::error(Code::UnsupportedSet, ic.loc(), format!("internal specification tables are broken: {e}")).in_scope(Some(g), Some(s)));
+                    issues.push(
+                        Issue::error(
+                            Code::UnsupportedSet,
+                            ic.loc(),
+                            format!("internal specification tables are broken: {e}"),
+                        )
+                        .in_scope(Some(g), Some(s)),
+                    );
                     false
                 }
             };
-            let envelope_err = ic.issues.iter().any(|i| i.is_error() && i.scope.group == Some(g) && i.scope.set == Some(s));
+            let envelope_err = ic
+                .issues
+                .iter()
+                .any(|i| i.is_error() && i.scope.group == Some(g) && i.scope.set == Some(s));
             let new_err = issues[before..].iter().any(Issue::is_error);
             let new_warn = issues[before..].iter().any(|i| !i.is_error());
             statuses.push(if envelope_err || new_err {
@@ -84,18 +96,39 @@ pub fn validate(ic: &Interchange) -> Validation {
 }
 
 /// Returns false when the set has no table (a warning is recorded).
-fn validate_set(ic: &Interchange, tables: &Tables, g: usize, s: usize, out: &mut Vec<Issue>) -> bool {
+fn validate_set(
+    ic: &Interchange,
+    tables: &Tables,
+    g: usize,
+    s: usize,
+    out: &mut Vec<Issue>,
+) -> bool {
     let group = &ic.groups[g];
     let set = &group.sets[s];
     let Some(spec) = tables.set(&set.set_type, &set.version) else {
         let loc = ic.seg_loc(set.header, Some(group), Some(set));
         out.push(
-            Issue::warning(Code::UnsupportedSet, loc, format!("{} version {:?} is not one we validate; only the envelope was checked", set.set_type, set.version))
-                .in_scope(Some(g), Some(s)),
+            Issue::warning(
+                Code::UnsupportedSet,
+                loc,
+                format!(
+                    "{} version {:?} is not one we validate; only the envelope was checked",
+                    set.set_type, set.version
+                ),
+            )
+            .in_scope(Some(g), Some(s)),
         );
         return false;
     };
-    let mut ctx = SetCtx { ic, g: Some(g), s: Some(s), out, hl: HashMap::new(), hl_prev: 0, line_count: 0 };
+    let mut ctx = SetCtx {
+        ic,
+        g: Some(g),
+        s: Some(s),
+        out,
+        hl: HashMap::new(),
+        hl_prev: 0,
+        line_count: 0,
+    };
     let overrides = tables.overrides_for(&set.version);
     let mut m = Matcher::new(&spec.body);
     let range = set.range(ic.len());
@@ -106,13 +139,34 @@ fn validate_set(ic: &Interchange, tables: &Tables, g: usize, s: usize, out: &mut
         match m.feed(key) {
             Some(fed) => {
                 for miss in fed.missing {
-                    ctx.push(i, Some(fed.loop_id), None, None, Code::MissingSegment, format!("required {miss} missing before this {id}"));
+                    ctx.push(
+                        i,
+                        Some(fed.loop_id),
+                        None,
+                        None,
+                        Code::MissingSegment,
+                        format!("required {miss} missing before this {id}"),
+                    );
                 }
                 if let Some((is_loop, name, max)) = fed.over {
-                    let (code, what) = if is_loop { (Code::LoopOverMax, "loop") } else { (Code::SegmentOverMaxUse, "segment") };
-                    ctx.push(i, Some(fed.loop_id), None, None, code, format!("{what} {name} occurs more than the {max} times allowed"));
+                    let (code, what) = if is_loop {
+                        (Code::LoopOverMax, "loop")
+                    } else {
+                        (Code::SegmentOverMaxUse, "segment")
+                    };
+                    ctx.push(
+                        i,
+                        Some(fed.loop_id),
+                        None,
+                        None,
+                        code,
+                        format!("{what} {name} occurs more than the {max} times allowed"),
+                    );
                 }
-                if let Some(defs) = overrides.and_then(|o| o.get(&key)).or_else(|| tables.segment(key)) {
+                if let Some(defs) = overrides
+                    .and_then(|o| o.get(&key))
+                    .or_else(|| tables.segment(key))
+                {
                     check_elements(&mut ctx, i, &seg, defs, fed.loop_id);
                 }
                 set_specific(&mut ctx, spec, i, &seg);
@@ -120,9 +174,28 @@ fn validate_set(ic: &Interchange, tables: &Tables, g: usize, s: usize, out: &mut
             None => {
                 let loop_id = m.current_loop().to_string();
                 if spec.knows(id) {
-                    ctx.push(i, Some(&loop_id), None, None, Code::UnexpectedSegment, format!("segment {id} is not allowed here (out of order or outside its loop)"));
+                    ctx.push(
+                        i,
+                        Some(&loop_id),
+                        None,
+                        None,
+                        Code::UnexpectedSegment,
+                        format!(
+                            "segment {id} is not allowed here (out of order or outside its loop)"
+                        ),
+                    );
                 } else {
-                    ctx.push(i, Some(&loop_id), None, None, Code::UnrecognizedSegment, format!("segment {id} is not defined in {} {}", set.set_type, spec.version));
+                    ctx.push(
+                        i,
+                        Some(&loop_id),
+                        None,
+                        None,
+                        Code::UnrecognizedSegment,
+                        format!(
+                            "segment {id} is not defined in {} {}",
+                            set.set_type, spec.version
+                        ),
+                    );
                 }
             }
         }
@@ -131,7 +204,14 @@ fn validate_set(ic: &Interchange, tables: &Tables, g: usize, s: usize, out: &mut
     let trailer_ids = ["SE", "UNT"];
     for miss in m.finish() {
         if !trailer_ids.contains(&miss.as_str()) {
-            ctx.push(last, None, None, None, Code::MissingSegment, format!("required {miss} missing from the {}", set.set_type));
+            ctx.push(
+                last,
+                None,
+                None,
+                None,
+                Code::MissingSegment,
+                format!("required {miss} missing from the {}", set.set_type),
+            );
         }
     }
     true
@@ -149,14 +229,23 @@ struct SetCtx<'a, 'o> {
 }
 
 impl SetCtx<'_, '_> {
-    fn push(&mut self, i: usize, loop_id: Option<&str>, element: Option<usize>, component: Option<usize>, code: Code, msg: String) {
+    fn push(
+        &mut self,
+        i: usize,
+        loop_id: Option<&str>,
+        element: Option<usize>,
+        component: Option<usize>,
+        code: Code,
+        msg: String,
+    ) {
         let group = self.g.and_then(|g| self.ic.groups.get(g));
         let set = group.zip(self.s).and_then(|(gr, s)| gr.sets.get(s));
         let mut loc: Location = self.ic.seg_loc(i, group, set);
         loc.loop_id = loop_id.filter(|l| !l.is_empty()).map(str::to_string);
         loc.element = element;
         loc.component = component;
-        self.out.push(Issue::error(code, loc, msg).in_scope(self.g, self.s));
+        self.out
+            .push(Issue::error(code, loc, msg).in_scope(self.g, self.s));
     }
 }
 
@@ -183,7 +272,14 @@ struct Fed<'s> {
 
 impl<'s> Matcher<'s> {
     fn new(body: &'s [Node]) -> Self {
-        Matcher { stack: vec![Frame { name: "", body, pos: 0, counts: vec![0; body.len()] }] }
+        Matcher {
+            stack: vec![Frame {
+                name: "",
+                body,
+                pos: 0,
+                counts: vec![0; body.len()],
+            }],
+        }
     }
 
     fn current_loop(&self) -> &str {
@@ -191,7 +287,11 @@ impl<'s> Matcher<'s> {
     }
 
     fn close(frame: &Frame<'_>, missing: &mut Vec<String>) {
-        let from = if frame.counts.get(frame.pos).copied().unwrap_or(0) > 0 { frame.pos + 1 } else { frame.pos };
+        let from = if frame.counts.get(frame.pos).copied().unwrap_or(0) > 0 {
+            frame.pos + 1
+        } else {
+            frame.pos
+        };
         for j in from..frame.body.len() {
             if frame.body[j].req() == Req::Mandatory && frame.counts[j] == 0 {
                 missing.push(frame.body[j].name().to_string());
@@ -205,7 +305,9 @@ impl<'s> Matcher<'s> {
             // Inside a loop the trigger segment (body[0]) starts a new iteration, which the
             // parent frame handles.
             let start = if depth > 0 { f.pos.max(1) } else { f.pos };
-            let Some(k) = (start..f.body.len()).find(|&k| f.body[k].key() == key) else { continue };
+            let Some(k) = (start..f.body.len()).find(|&k| f.body[k].key() == key) else {
+                continue;
+            };
             let mut missing = Vec::new();
             while self.stack.len() > depth + 1 {
                 if let Some(top) = self.stack.pop() {
@@ -213,7 +315,11 @@ impl<'s> Matcher<'s> {
                 }
             }
             let f = &mut self.stack[depth];
-            let from = if f.counts[f.pos] > 0 { f.pos + 1 } else { f.pos };
+            let from = if f.counts[f.pos] > 0 {
+                f.pos + 1
+            } else {
+                f.pos
+            };
             for j in from..k {
                 if f.body[j].req() == Req::Mandatory && f.counts[j] == 0 {
                     missing.push(f.body[j].name().to_string());
@@ -222,14 +328,29 @@ impl<'s> Matcher<'s> {
             f.pos = k;
             f.counts[k] = f.counts[k].saturating_add(1);
             let node = &f.body[k];
-            let over = (f.counts[k] > node.max()).then(|| (matches!(node, Node::Loop { .. }), node.name().to_string(), node.max()));
+            let over = (f.counts[k] > node.max()).then(|| {
+                (
+                    matches!(node, Node::Loop { .. }),
+                    node.name().to_string(),
+                    node.max(),
+                )
+            });
             if let Node::Loop { id: name, body, .. } = node {
                 let mut counts = vec![0; body.len()];
                 counts[0] = 1;
-                self.stack.push(Frame { name, body, pos: 0, counts });
+                self.stack.push(Frame {
+                    name,
+                    body,
+                    pos: 0,
+                    counts,
+                });
             }
             let loop_id = self.stack.last().map(|f| f.name).unwrap_or("");
-            return Some(Fed { missing, over, loop_id });
+            return Some(Fed {
+                missing,
+                over,
+                loop_id,
+            });
         }
         None
     }
@@ -243,26 +364,53 @@ impl<'s> Matcher<'s> {
     }
 }
 
-fn check_elements(ctx: &mut SetCtx<'_, '_>, i: usize, seg: &Segment<'_>, defs: &[Elem], loop_id: &str) {
+fn check_elements(
+    ctx: &mut SetCtx<'_, '_>,
+    i: usize,
+    seg: &Segment<'_>,
+    defs: &[Elem],
+    loop_id: &str,
+) {
     let d = *seg.delims;
     let decimal = d.decimal;
-    // Without a repetition separator, split on the element separator, which cannot occur
-    // inside an element: the element comes back whole, and nothing is allocated.
-    let rep_sep = d.repetition.unwrap_or(d.element);
+    // Without a repetition separator the element is its only repetition (no second scan).
+    let rep_sep = d.repetition;
     let mut n = 0;
     for (idx, raw) in seg.elements().enumerate() {
         n = idx + 1;
         let Some(def) = defs.get(idx) else {
             if !raw.is_empty() {
-                ctx.push(i, Some(loop_id), Some(n), None, Code::TooManyElements, format!("{} has at most {} elements, found data in element {n}", seg.id(), defs.len()));
+                ctx.push(
+                    i,
+                    Some(loop_id),
+                    Some(n),
+                    None,
+                    Code::TooManyElements,
+                    format!(
+                        "{} has at most {} elements, found data in element {n}",
+                        seg.id(),
+                        defs.len()
+                    ),
+                );
             }
             continue;
         };
         // Repeated elements: every repetition is checked against the same definition.
-        for rep in Split::new(raw, rep_sep, d.release) {
+        let mut reps = rep_sep.map(|r| Split::new(raw, r, d.release));
+        let mut single = Some(raw);
+        while let Some(rep) = match reps.as_mut() {
+            Some(it) => it.next(),
+            None => single.take(),
+        } {
             match def {
                 Elem::Simple(el) => {
-                    let value = if d.release.is_some() { Split::new(rep, d.component, d.release).next().unwrap_or(rep) } else { rep };
+                    // EDIFACT: a simple element sent with components is judged by its first one.
+                    let value = match d.release {
+                        Some(_) => Split::new(rep, d.component, d.release)
+                            .next()
+                            .unwrap_or(rep),
+                        None => rep,
+                    };
                     if let Some((code, msg)) = check_value(value, el, d.release, decimal) {
                         ctx.push(i, Some(loop_id), Some(n), None, code, msg);
                     }
@@ -270,7 +418,14 @@ fn check_elements(ctx: &mut SetCtx<'_, '_>, i: usize, seg: &Segment<'_>, defs: &
                 Elem::Composite(req, comps) => {
                     if rep.is_empty() {
                         if *req == Req::Mandatory {
-                            ctx.push(i, Some(loop_id), Some(n), None, Code::MissingElement, "required composite element is missing".into());
+                            ctx.push(
+                                i,
+                                Some(loop_id),
+                                Some(n),
+                                None,
+                                Code::MissingElement,
+                                "required composite element is missing".into(),
+                            );
                         }
                         continue;
                     }
@@ -282,7 +437,14 @@ fn check_elements(ctx: &mut SetCtx<'_, '_>, i: usize, seg: &Segment<'_>, defs: &
                         }
                     }
                     if parts.any(|p| !p.is_empty()) {
-                        ctx.push(i, Some(loop_id), Some(n), Some(comps.len() + 1), Code::TooManyElements, format!("composite has at most {} components", comps.len()));
+                        ctx.push(
+                            i,
+                            Some(loop_id),
+                            Some(n),
+                            Some(comps.len() + 1),
+                            Code::TooManyElements,
+                            format!("composite has at most {} components", comps.len()),
+                        );
                     }
                 }
             }
@@ -290,20 +452,44 @@ fn check_elements(ctx: &mut SetCtx<'_, '_>, i: usize, seg: &Segment<'_>, defs: &
     }
     for (idx, def) in defs.iter().enumerate().skip(n) {
         if def.req() == Req::Mandatory {
-            ctx.push(i, Some(loop_id), Some(idx + 1), None, Code::MissingElement, "required element is missing".into());
+            ctx.push(
+                i,
+                Some(loop_id),
+                Some(idx + 1),
+                None,
+                Code::MissingElement,
+                "required element is missing".into(),
+            );
         }
     }
 }
 
 /// Element checks of the envelope segments (ISA/GS/GE/IEA, UNB/UNG/UNE/UNZ).
 fn check_envelope_elements(ic: &Interchange, t: &Tables, out: &mut Vec<Issue>) {
-    let mut ctx = SetCtx { ic, g: None, s: None, out, hl: HashMap::new(), hl_prev: 0, line_count: 0 };
+    let mut ctx = SetCtx {
+        ic,
+        g: None,
+        s: None,
+        out,
+        hl: HashMap::new(),
+        hl_prev: 0,
+        line_count: 0,
+    };
     let mut idx: Vec<(usize, Option<usize>)> = vec![(0, None)];
     for (g, group) in ic.groups.iter().enumerate() {
-        idx.extend(group.header.iter().chain(group.trailer.iter()).map(|&i| (i, Some(g))));
+        idx.extend(
+            group
+                .header
+                .iter()
+                .chain(group.trailer.iter())
+                .map(|&i| (i, Some(g))),
+        );
     }
     if ic.has_trailer {
-        if let Some(last) = (0..ic.len()).rev().find(|&i| matches!(ic.segment(i).id(), "IEA" | "UNZ")) {
+        if let Some(last) = (0..ic.len())
+            .rev()
+            .find(|&i| matches!(ic.segment(i).id(), "IEA" | "UNZ"))
+        {
             idx.push((last, None));
         }
     }
@@ -314,107 +500,191 @@ fn check_envelope_elements(ic: &Interchange, t: &Tables, out: &mut Vec<Issue>) {
             // The ISA carries the repetition separator as data in ISA11; no splitting there.
             let mut plain = *seg.delims;
             plain.repetition = None;
-            let seg = Segment { delims: &plain, ..seg };
+            let seg = Segment {
+                delims: &plain,
+                ..seg
+            };
             check_elements(&mut ctx, i, &seg, defs, "");
             // GS04 is CCYYMMDD from 004010 on (YYMMDD before).
             if seg.id() == "GS" && seg.get(8).as_ref() >= "004" && seg.get(4).len() == 6 {
                 let v = seg.get(4).into_owned();
-                ctx.push(i, None, Some(4), None, Code::InvalidDate, format!("GS04 {v:?} must be CCYYMMDD in version 004010 and later"));
+                ctx.push(
+                    i,
+                    None,
+                    Some(4),
+                    None,
+                    Code::InvalidDate,
+                    format!("GS04 {v:?} must be CCYYMMDD in version 004010 and later"),
+                );
             }
         }
     }
 }
 
 /// Checks one simple value; `None` when it is fine.
-pub fn check_value(raw: &[u8], el: &El, release: Option<u8>, decimal: u8) -> Option<(Code, String)> {
+pub fn check_value(
+    raw: &[u8],
+    el: &El,
+    release: Option<u8>,
+    decimal: u8,
+) -> Option<(Code, String)> {
     if raw.is_empty() {
-        return (el.req == Req::Mandatory).then(|| (Code::MissingElement, "required element is missing".to_string()));
+        return (el.req == Req::Mandatory).then(|| {
+            (
+                Code::MissingElement,
+                "required element is missing".to_string(),
+            )
+        });
     }
     let bytes = unescape(raw, release);
-    // ASCII (nearly every value) needs neither UTF-8 decoding nor a character count.
-    let ascii = bytes.is_ascii();
-    let text = if ascii { std::borrow::Cow::Borrowed(std::str::from_utf8(&bytes).unwrap_or_default()) } else { decode(&bytes) };
-    let v: &str = &text;
+    let b: &[u8] = &bytes;
+    // Judged on bytes: everything but the length is ASCII-only syntax, and the length of
+    // non-ASCII text is counted in characters after decoding.
+    let shown = || decode(b).into_owned();
     let len = match el.ty {
-        Ty::N(_) | Ty::R => v.bytes().filter(u8::is_ascii_digit).count(),
-        _ if ascii => v.len(),
-        _ => v.chars().count(),
+        Ty::N(_) | Ty::R => b.iter().filter(|c| c.is_ascii_digit()).count(),
+        _ if b.is_ascii() => b.len(),
+        _ => decode(b).chars().count(),
     };
-    let control = if ascii { v.bytes().any(|b| b.is_ascii_control()) } else { v.chars().any(|c| c.is_control()) };
+    let control = b.iter().any(|c| c.is_ascii_control())
+        || (!b.is_ascii() && decode(b).chars().any(char::is_control));
     if control {
-        return Some((Code::InvalidCharacter, format!("value {v:?} contains a control character (line break or tab inside data)")));
+        return Some((
+            Code::InvalidCharacter,
+            format!(
+                "value {:?} contains a control character (line break or tab inside data)",
+                shown()
+            ),
+        ));
     }
     match el.ty {
         Ty::N(_) => {
-            let digits = v.strip_prefix('-').unwrap_or(v);
-            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                return Some((Code::InvalidNumber, format!("{v:?} is not a whole number (implied decimals)")));
+            let digits = b.strip_prefix(b"-").unwrap_or(b);
+            if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+                return Some((
+                    Code::InvalidNumber,
+                    format!("{:?} is not a whole number (implied decimals)", shown()),
+                ));
             }
         }
         Ty::R => {
-            let body = v.strip_prefix('-').unwrap_or(v);
-            let seps = body.bytes().filter(|&b| b == b'.' || b == decimal).count();
-            let ok = !body.is_empty() && seps <= 1 && body.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == decimal) && body.bytes().any(|b| b.is_ascii_digit());
+            let body = b.strip_prefix(b"-").unwrap_or(b);
+            let seps = body.iter().filter(|&&c| c == b'.' || c == decimal).count();
+            let ok = !body.is_empty()
+                && seps <= 1
+                && body
+                    .iter()
+                    .all(|&c| c.is_ascii_digit() || c == b'.' || c == decimal)
+                && body.iter().any(u8::is_ascii_digit);
             if !ok {
-                return Some((Code::InvalidNumber, format!("{v:?} is not a number")));
+                return Some((
+                    Code::InvalidNumber,
+                    format!("{:?} is not a number", shown()),
+                ));
             }
         }
         Ty::Dt => {
-            if !valid_date(v) {
-                return Some((Code::InvalidDate, format!("{v:?} is not a valid date (CCYYMMDD or YYMMDD)")));
+            if !valid_date_bytes(b) {
+                return Some((
+                    Code::InvalidDate,
+                    format!("{:?} is not a valid date (CCYYMMDD or YYMMDD)", shown()),
+                ));
             }
         }
         Ty::Tm => {
-            if !valid_time(v) {
-                return Some((Code::InvalidTime, format!("{v:?} is not a valid time (HHMM, HHMMSS, HHMMSSd..)")));
+            if !valid_time_bytes(b) {
+                return Some((
+                    Code::InvalidTime,
+                    format!(
+                        "{:?} is not a valid time (HHMM, HHMMSS, HHMMSSd..)",
+                        shown()
+                    ),
+                ));
             }
         }
         Ty::A => {
-            if v.bytes().any(|b| b.is_ascii_digit()) {
-                return Some((Code::InvalidCharacter, format!("{v:?} must be alphabetic")));
+            if b.iter().any(u8::is_ascii_digit) {
+                return Some((
+                    Code::InvalidCharacter,
+                    format!("{:?} must be alphabetic", shown()),
+                ));
             }
         }
         Ty::Id | Ty::An => {}
     }
     if len < el.min {
-        return Some((Code::TooShort, format!("{v:?} is shorter than the minimum length {}", el.min)));
+        return Some((
+            Code::TooShort,
+            format!(
+                "{:?} is shorter than the minimum length {}",
+                shown(),
+                el.min
+            ),
+        ));
     }
     if len > el.max {
-        return Some((Code::TooLong, format!("{v:?} is longer than the maximum length {}", el.max)));
+        return Some((
+            Code::TooLong,
+            format!("{:?} is longer than the maximum length {}", shown(), el.max),
+        ));
     }
-    if !el.codes.is_empty() && !el.codes.iter().any(|c| c == v) {
-        return Some((Code::InvalidCode, format!("code {v:?} is not one of {}", el.codes.join(", "))));
+    if !el.codes.is_empty() && !el.codes.iter().any(|c| c.as_bytes() == b) {
+        return Some((
+            Code::InvalidCode,
+            format!("code {:?} is not one of {}", shown(), el.codes.join(", ")),
+        ));
     }
     None
 }
 
-pub fn valid_date(v: &str) -> bool {
-    if !v.bytes().all(|b| b.is_ascii_digit()) {
+fn digits(b: &[u8]) -> u32 {
+    b.iter().fold(0u32, |n, c| {
+        n.saturating_mul(10)
+            .saturating_add((c.wrapping_sub(b'0')) as u32)
+    })
+}
+
+fn valid_date_bytes(b: &[u8]) -> bool {
+    if !b.iter().all(u8::is_ascii_digit) {
         return false;
     }
-    let n = |a: usize, b: usize| v[a..b].parse::<u32>().unwrap_or(0);
-    let (y, m, d) = match v.len() {
-        8 => (n(0, 4) as i32, n(4, 6), n(6, 8)),
+    let (y, m, d) = match b.len() {
+        8 => (digits(&b[..4]) as i32, digits(&b[4..6]), digits(&b[6..8])),
         // YYMMDD: the century only matters for 29 February, and 2000 was a leap year too.
-        6 => (2000 + n(0, 2) as i32, n(2, 4), n(4, 6)),
+        6 => (
+            2000 + digits(&b[..2]) as i32,
+            digits(&b[2..4]),
+            digits(&b[4..6]),
+        ),
         _ => return false,
     };
     chrono::NaiveDate::from_ymd_opt(y, m, d).is_some()
 }
 
-pub fn valid_time(v: &str) -> bool {
-    if !v.bytes().all(|b| b.is_ascii_digit()) || !(4..=8).contains(&v.len()) || v.len() == 5 {
+fn valid_time_bytes(b: &[u8]) -> bool {
+    if !b.iter().all(u8::is_ascii_digit) || !(4..=8).contains(&b.len()) || b.len() == 5 {
         return false;
     }
-    let n = |a: usize| v[a..a + 2].parse::<u32>().unwrap_or(99);
-    n(0) < 24 && n(2) < 60 && (v.len() < 6 || n(4) < 60)
+    digits(&b[..2]) < 24 && digits(&b[2..4]) < 60 && (b.len() < 6 || digits(&b[4..6]) < 60)
+}
+
+pub fn valid_date(v: &str) -> bool {
+    valid_date_bytes(v.as_bytes())
+}
+
+pub fn valid_time(v: &str) -> bool {
+    valid_time_bytes(v.as_bytes())
 }
 
 /// Checks that need more than one segment's view.
 fn set_specific(ctx: &mut SetCtx<'_, '_>, spec: &SetSpec, i: usize, seg: &Segment<'_>) {
     match (spec.set_type.as_str(), seg.id()) {
         ("856", "HL") => {
-            let (id, parent, level) = (seg.get(1).into_owned(), seg.get(2).into_owned(), seg.get(3).into_owned());
+            let (id, parent, level) = (
+                seg.get(1).into_owned(),
+                seg.get(2).into_owned(),
+                seg.get(3).into_owned(),
+            );
             hierarchy(ctx, i, "HL", &id, &parent, Some(&level));
         }
         ("DESADV", "CPS") => {
@@ -426,7 +696,14 @@ fn set_specific(ctx: &mut SetCtx<'_, '_>, spec: &SetSpec, i: usize, seg: &Segmen
             let said = seg.get(1);
             if said.parse::<usize>().ok() != Some(ctx.line_count) {
                 let n = ctx.line_count;
-                ctx.push(i, None, Some(1), None, Code::CountMismatch, format!("CTT01 says {said} line items but the set has {n}"));
+                ctx.push(
+                    i,
+                    None,
+                    Some(1),
+                    None,
+                    Code::CountMismatch,
+                    format!("CTT01 says {said} line items but the set has {n}"),
+                );
             }
         }
         (_, "DTM") if seg.delims.release.is_some() => {
@@ -436,11 +713,20 @@ fn set_specific(ctx: &mut SetCtx<'_, '_>, spec: &SetSpec, i: usize, seg: &Segmen
                 "101" => value.len() == 6 && valid_date(&value),
                 "203" => value.len() == 12 && valid_date(&value[..8]) && valid_time(&value[8..]),
                 "204" => value.len() == 14 && valid_date(&value[..8]) && valid_time(&value[8..]),
-                "718" => value.split_once('-').is_some_and(|(a, b)| a.len() == 8 && b.len() == 8 && valid_date(a) && valid_date(b)),
+                "718" => value.split_once('-').is_some_and(|(a, b)| {
+                    a.len() == 8 && b.len() == 8 && valid_date(a) && valid_date(b)
+                }),
                 _ => true,
             };
             if !ok {
-                ctx.push(i, None, Some(1), Some(2), Code::InvalidDate, format!("{value:?} is not a valid date/time in format {fmt}"));
+                ctx.push(
+                    i,
+                    None,
+                    Some(1),
+                    Some(2),
+                    Code::InvalidDate,
+                    format!("{value:?} is not a valid date/time in format {fmt}"),
+                );
             }
         }
         _ => {}
@@ -449,7 +735,14 @@ fn set_specific(ctx: &mut SetCtx<'_, '_>, spec: &SetSpec, i: usize, seg: &Segmen
 
 /// HL / CPS hierarchy: ids ascend from 1, a parent is an earlier id, and (for the 856) the level
 /// below a parent is deeper in shipment → order → pack/tare → item.
-fn hierarchy(ctx: &mut SetCtx<'_, '_>, i: usize, tag: &str, id: &str, parent: &str, level: Option<&str>) {
+fn hierarchy(
+    ctx: &mut SetCtx<'_, '_>,
+    i: usize,
+    tag: &str,
+    id: &str,
+    parent: &str,
+    level: Option<&str>,
+) {
     let rank = |l: &str| match l {
         "S" => Some(0),
         "O" => Some(1),
@@ -462,7 +755,14 @@ fn hierarchy(ctx: &mut SetCtx<'_, '_>, i: usize, tag: &str, id: &str, parent: &s
         Ok(n) if n == ctx.hl_prev + 1 => ctx.hl_prev = n,
         _ => {
             let expected = ctx.hl_prev + 1;
-            ctx.push(i, Some(tag), Some(1), None, Code::Hierarchy, format!("{tag} id {id:?} out of sequence, expected {expected}"));
+            ctx.push(
+                i,
+                Some(tag),
+                Some(1),
+                None,
+                Code::Hierarchy,
+                format!("{tag} id {id:?} out of sequence, expected {expected}"),
+            );
             if let Ok(n) = id.parse::<u64>() {
                 ctx.hl_prev = n;
             }
@@ -471,11 +771,27 @@ fn hierarchy(ctx: &mut SetCtx<'_, '_>, i: usize, tag: &str, id: &str, parent: &s
     let lvl = level.unwrap_or("").to_string();
     if parent.is_empty() {
         if tag == "HL" && !ctx.hl.is_empty() && rank(&lvl) != Some(0) {
-            ctx.push(i, Some(tag), Some(2), None, Code::Hierarchy, format!("HL {id} (level {lvl}) has no parent; only the shipment level may be top-level"));
+            ctx.push(
+                i,
+                Some(tag),
+                Some(2),
+                None,
+                Code::Hierarchy,
+                format!(
+                    "HL {id} (level {lvl}) has no parent; only the shipment level may be top-level"
+                ),
+            );
         }
     } else {
         match ctx.hl.get(parent) {
-            None => ctx.push(i, Some(tag), Some(2), None, Code::Hierarchy, format!("parent {parent} of {tag} {id} is not an earlier {tag}")),
+            None => ctx.push(
+                i,
+                Some(tag),
+                Some(2),
+                None,
+                Code::Hierarchy,
+                format!("parent {parent} of {tag} {id} is not an earlier {tag}"),
+            ),
             Some(plevel) => {
                 if let (Some(p), Some(c)) = (rank(plevel), rank(&lvl)) {
                     if c <= p {
@@ -486,7 +802,14 @@ fn hierarchy(ctx: &mut SetCtx<'_, '_>, i: usize, tag: &str, id: &str, parent: &s
         }
     }
     if tag == "HL" && ctx.hl.is_empty() && lvl != "S" {
-        ctx.push(i, Some(tag), Some(3), None, Code::Hierarchy, format!("first HL must be the shipment level S, found {lvl:?}"));
+        ctx.push(
+            i,
+            Some(tag),
+            Some(3),
+            None,
+            Code::Hierarchy,
+            format!("first HL must be the shipment level S, found {lvl:?}"),
+        );
     }
     ctx.hl.insert(id.to_string(), lvl);
 }

@@ -7,11 +7,20 @@ use crate::syntax::Delimiters;
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum WriteError {
     #[error("{segment} element {element}: value {value:?} contains the delimiter {delimiter:?}, which X12 cannot escape")]
-    Delimiter { segment: String, element: usize, value: String, delimiter: char },
+    Delimiter {
+        segment: String,
+        element: usize,
+        value: String,
+        delimiter: char,
+    },
     #[error("{0} written outside its envelope")]
     Envelope(&'static str),
     #[error("{segment} element {element}: {reason}")]
-    Value { segment: String, element: usize, reason: String },
+    Value {
+        segment: String,
+        element: usize,
+        reason: String,
+    },
 }
 
 /// One element: its components (a simple element has one).
@@ -48,22 +57,49 @@ pub struct X12Writer {
 
 impl X12Writer {
     pub fn new(d: Delimiters) -> Self {
-        X12Writer { d, out: String::new(), isa_control: None, groups: 0, group_control: None, sets: 0, set_control: None, set_segments: 0 }
+        X12Writer {
+            d,
+            out: String::new(),
+            isa_control: None,
+            groups: 0,
+            group_control: None,
+            sets: 0,
+            set_control: None,
+            set_segments: 0,
+        }
     }
 
-    fn raw_segment(&mut self, id: &str, elements: &[Components<'_>], check: bool) -> Result<(), WriteError> {
+    fn raw_segment(
+        &mut self,
+        id: &str,
+        elements: &[Components<'_>],
+        check: bool,
+    ) -> Result<(), WriteError> {
         let mut line = String::from(id);
-        let n = elements.iter().rposition(|e| e.iter().any(|c| !c.is_empty())).map(|i| i + 1).unwrap_or(0);
+        let n = elements
+            .iter()
+            .rposition(|e| e.iter().any(|c| !c.is_empty()))
+            .map(|i| i + 1)
+            .unwrap_or(0);
         for (i, comps) in elements[..n].iter().enumerate() {
             line.push(self.d.element as char);
-            let m = comps.iter().rposition(|c| !c.is_empty()).map(|i| i + 1).unwrap_or(0);
+            let m = comps
+                .iter()
+                .rposition(|c| !c.is_empty())
+                .map(|i| i + 1)
+                .unwrap_or(0);
             for (j, c) in comps[..m].iter().enumerate() {
                 if j > 0 {
                     line.push(self.d.component as char);
                 }
                 if check {
                     if let Some(bad) = c.bytes().find(|&b| self.d.is_special(b)) {
-                        return Err(WriteError::Delimiter { segment: id.into(), element: i + 1, value: (*c).into(), delimiter: bad as char });
+                        return Err(WriteError::Delimiter {
+                            segment: id.into(),
+                            element: i + 1,
+                            value: (*c).into(),
+                            delimiter: bad as char,
+                        });
                     }
                 }
                 line.push_str(c);
@@ -92,7 +128,11 @@ impl X12Writer {
     pub fn isa(&mut self, f: &IsaFields) -> Result<(), WriteError> {
         let pad = |s: &str, n: usize| format!("{s:<n$}");
         let rep = self.d.repetition.map(|r| r as char).unwrap_or('U');
-        let rep = if f.version.as_str() >= "00402" { rep.to_string() } else { "U".to_string() };
+        let rep = if f.version.as_str() >= "00402" {
+            rep.to_string()
+        } else {
+            "U".to_string()
+        };
         let comp = (self.d.component as char).to_string();
         let ctl = format!("{:09}", f.control);
         let fields = [
@@ -109,7 +149,11 @@ impl X12Writer {
             rep,
             f.version.clone(),
             ctl,
-            if f.ack_requested { "1".into() } else { "0".into() },
+            if f.ack_requested {
+                "1".into()
+            } else {
+                "0".into()
+            },
             if f.test { "T".into() } else { "P".into() },
             comp,
         ];
@@ -117,13 +161,22 @@ impl X12Writer {
         let widths = [2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1];
         for (i, (v, w)) in fields.iter().zip(widths).enumerate() {
             if v.chars().count() != w {
-                return Err(WriteError::Value { segment: "ISA".into(), element: i + 1, reason: format!("{v:?} does not fit the fixed width {w}") });
+                return Err(WriteError::Value {
+                    segment: "ISA".into(),
+                    element: i + 1,
+                    reason: format!("{v:?} does not fit the fixed width {w}"),
+                });
             }
         }
         // ISA11 (repetition separator from 00402 on) and ISA16 are separators by definition.
         for (i, v) in fields.iter().enumerate().take(15).filter(|(i, _)| *i != 10) {
             if v.bytes().any(|b| self.d.is_special(b)) {
-                return Err(WriteError::Delimiter { segment: "ISA".into(), element: i + 1, value: v.clone(), delimiter: '?' });
+                return Err(WriteError::Delimiter {
+                    segment: "ISA".into(),
+                    element: i + 1,
+                    value: v.clone(),
+                    delimiter: '?',
+                });
             }
         }
         let refs: Vec<[&str; 1]> = fields.iter().map(|s| [s.as_str()]).collect();
@@ -141,19 +194,47 @@ impl X12Writer {
         Ok(())
     }
 
-    pub fn gs(&mut self, functional_id: &str, sender: &str, receiver: &str, date8: &str, time: &str, control: u32, version: &str) -> Result<(), WriteError> {
+    // One argument per GS element the caller decides; a struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
+    pub fn gs(
+        &mut self,
+        functional_id: &str,
+        sender: &str,
+        receiver: &str,
+        date8: &str,
+        time: &str,
+        control: u32,
+        version: &str,
+    ) -> Result<(), WriteError> {
         if self.isa_control.is_none() {
             return Err(WriteError::Envelope("GS"));
         }
         let c = control.to_string();
-        self.seg("GS", &[functional_id, sender, receiver, date8, time, &c, "X", version])?;
+        self.seg(
+            "GS",
+            &[
+                functional_id,
+                sender,
+                receiver,
+                date8,
+                time,
+                &c,
+                "X",
+                version,
+            ],
+        )?;
         self.group_control = Some(c);
         self.groups += 1;
         self.sets = 0;
         Ok(())
     }
 
-    pub fn st(&mut self, set_id: &str, control: &str, implementation: Option<&str>) -> Result<(), WriteError> {
+    pub fn st(
+        &mut self,
+        set_id: &str,
+        control: &str,
+        implementation: Option<&str>,
+    ) -> Result<(), WriteError> {
         if self.group_control.is_none() {
             return Err(WriteError::Envelope("ST"));
         }
@@ -173,7 +254,10 @@ impl X12Writer {
     }
 
     pub fn ge(&mut self) -> Result<(), WriteError> {
-        let ctl = self.group_control.take().ok_or(WriteError::Envelope("GE"))?;
+        let ctl = self
+            .group_control
+            .take()
+            .ok_or(WriteError::Envelope("GE"))?;
         let n = self.sets.to_string();
         self.seg("GE", &[&n, &ctl])
     }
@@ -234,7 +318,14 @@ impl EdifactWriter {
                 d.segment as char
             ));
         }
-        EdifactWriter { d, out, unb_control: None, messages: 0, msg_ref: None, msg_segments: 0 }
+        EdifactWriter {
+            d,
+            out,
+            unb_control: None,
+            messages: 0,
+            msg_ref: None,
+            msg_segments: 0,
+        }
     }
 
     fn escape(&self, v: &str, out: &mut String) {
@@ -251,16 +342,32 @@ impl EdifactWriter {
     pub fn seg_c(&mut self, id: &str, elements: &[Components<'_>]) -> Result<(), WriteError> {
         if self.d.release.is_none() {
             for (i, comps) in elements.iter().enumerate() {
-                if let Some(c) = comps.iter().find(|c| c.bytes().any(|b| self.d.is_special(b))) {
-                    return Err(WriteError::Delimiter { segment: id.into(), element: i + 1, value: (*c).into(), delimiter: '?' });
+                if let Some(c) = comps
+                    .iter()
+                    .find(|c| c.bytes().any(|b| self.d.is_special(b)))
+                {
+                    return Err(WriteError::Delimiter {
+                        segment: id.into(),
+                        element: i + 1,
+                        value: (*c).into(),
+                        delimiter: '?',
+                    });
                 }
             }
         }
         let mut line = String::from(id);
-        let n = elements.iter().rposition(|e| e.iter().any(|c| !c.is_empty())).map(|i| i + 1).unwrap_or(0);
+        let n = elements
+            .iter()
+            .rposition(|e| e.iter().any(|c| !c.is_empty()))
+            .map(|i| i + 1)
+            .unwrap_or(0);
         for comps in &elements[..n] {
             line.push(self.d.element as char);
-            let m = comps.iter().rposition(|c| !c.is_empty()).map(|i| i + 1).unwrap_or(0);
+            let m = comps
+                .iter()
+                .rposition(|c| !c.is_empty())
+                .map(|i| i + 1)
+                .unwrap_or(0);
             for (j, c) in comps[..m].iter().enumerate() {
                 if j > 0 {
                     line.push(self.d.component as char);
@@ -354,16 +461,24 @@ mod tests {
             test: true,
         };
         w.isa(&isa).expect("isa");
-        w.gs("PR", "US", "THEM", "20260101", "1200", 3, "004010").expect("gs");
+        w.gs("PR", "US", "THEM", "20260101", "1200", 3, "004010")
+            .expect("gs");
         w.st("855", "0001", None).expect("st");
-        assert!(matches!(w.seg("N1", &["ST", "A*B"]), Err(WriteError::Delimiter { element: 2, .. })));
-        w.seg("BAK", &["00", "AC", "PO1", "20260101", "", ""]).expect("bak");
+        assert!(matches!(
+            w.seg("N1", &["ST", "A*B"]),
+            Err(WriteError::Delimiter { element: 2, .. })
+        ));
+        w.seg("BAK", &["00", "AC", "PO1", "20260101", "", ""])
+            .expect("bak");
         w.se().expect("se");
         w.ge().expect("ge");
         w.iea().expect("iea");
         let out = w.finish();
         assert_eq!(out.find("GS").expect("gs"), 106);
-        assert!(out.ends_with("ST*855*0001~BAK*00*AC*PO1*20260101~SE*3*0001~GE*1*3~IEA*1*000000007~"), "{out}");
+        assert!(
+            out.ends_with("ST*855*0001~BAK*00*AC*PO1*20260101~SE*3*0001~GE*1*3~IEA*1*000000007~"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -384,7 +499,8 @@ mod tests {
         };
         w.unb(&unb).expect("unb");
         w.unh("1", &["ORDRSP", "D", "96A", "UN"]).expect("unh");
-        w.seg_c("FTX", &[&["AAI"], &[""], &[""], &["IT'S 50+? OFF: NOW"]]).expect("ftx");
+        w.seg_c("FTX", &[&["AAI"], &[""], &[""], &["IT'S 50+? OFF: NOW"]])
+            .expect("ftx");
         w.unt().expect("unt");
         w.unz().expect("unz");
         let out = w.finish();

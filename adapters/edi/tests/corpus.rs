@@ -37,7 +37,11 @@ fn judge(bytes: &[u8]) -> Verdict {
                 let v = validate(&ic);
                 for issue in &v.issues {
                     // Every issue is located at least by its byte offset or interchange.
-                    assert!(issue.location.byte_offset.is_some() || issue.location.interchange.is_some(), "unlocated: {issue}");
+                    assert!(
+                        issue.location.byte_offset.is_some()
+                            || issue.location.interchange.is_some(),
+                        "unlocated: {issue}"
+                    );
                     if matches!(issue.code, Code::ByteOrderMark | Code::IsaNotFixedWidth) {
                         assert_eq!(issue.severity, Severity::Warning, "{issue}");
                     }
@@ -54,7 +58,10 @@ fn judge(bytes: &[u8]) -> Verdict {
 
 /// Oracle verdict: `pass` / `parsed` is valid, anything else (errors, FATAL, FAIL, EXC, ERR) broken.
 fn majority(oracles: &str) -> Option<bool> {
-    let valid = oracles.split('/').filter(|v| matches!(*v, "pass" | "parsed")).count();
+    let valid = oracles
+        .split('/')
+        .filter(|v| matches!(*v, "pass" | "parsed"))
+        .count();
     match valid {
         3 | 4 => Some(true),
         0 | 1 => Some(false),
@@ -65,12 +72,16 @@ fn majority(oracles: &str) -> Option<bool> {
 #[test]
 fn corpus_is_parsed_without_panics_and_agrees_with_the_oracle_majority() {
     let dir = corpus_dir();
-    let manifest = std::fs::read_to_string(dir.join("MANIFEST.txt")).unwrap_or_else(|e| panic!("corpus manifest missing at {}: {e}", dir.display()));
+    let manifest = std::fs::read_to_string(dir.join("MANIFEST.txt"))
+        .unwrap_or_else(|e| panic!("corpus manifest missing at {}: {e}", dir.display()));
     let mut files = 0;
     let (mut agree, mut disagree, mut ties) = (0, Vec::new(), 0);
     let mut report = String::new();
     let mut per_oracle = [0usize; 4];
-    for line in manifest.lines().filter(|l| !l.starts_with('#') && !l.starts_with("file\t")) {
+    for line in manifest
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("file\t"))
+    {
         let cols: Vec<&str> = line.split('\t').collect();
         let (file, oracles) = (cols[0], cols[cols.len() - 1]);
         let bytes = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
@@ -110,7 +121,9 @@ fn corpus_is_parsed_without_panics_and_agrees_with_the_oracle_majority() {
     println!("corpus: {files} files in manifest, {on_disk} on disk; agree with majority {agree}, disagree {} {:?}, ties {ties}", disagree.len(), disagree);
     assert_eq!(files, on_disk, "manifest and directory differ");
     assert!(files >= 72, "expected the 72-file corpus, found {files}");
-    println!("agreement per oracle (staedi, bots, pyx12|pydifact, node): {per_oracle:?} of {files}");
+    println!(
+        "agreement per oracle (staedi, bots, pyx12|pydifact, node): {per_oracle:?} of {files}"
+    );
     // Measured: 42 of the 52 files with a 3-1 or 4-0 majority agree; 20 files are 2-2 ties.
     // The 10 disagreements, all deliberate:
     // * edi.net/x12.810a.edi, x12.810b.edi: UTF-8 BOM, an 81-byte pretty-printed ISA and tab
@@ -127,6 +140,12 @@ fn corpus_is_parsed_without_panics_and_agrees_with_the_oracle_majority() {
     //   (intentionally broken per its source: AK101 not a code, AK402 not numeric) and
     //   x12_extraDelimiter997.edi (AK302/AK304 repetitions holding text): the oracles that pass
     //   them check envelopes only; the 997 table says these are errors.
-    assert!(agree >= 42, "agreement with the oracle majority fell to {agree}");
-    assert!(disagree.len() <= 10, "more disagreements than the 10 explained: {disagree:?}");
+    assert!(
+        agree >= 42,
+        "agreement with the oracle majority fell to {agree}"
+    );
+    assert!(
+        disagree.len() <= 10,
+        "more disagreements than the 10 explained: {disagree:?}"
+    );
 }

@@ -34,28 +34,49 @@ fn now() -> NaiveDateTime {
 fn every_fixture_gets_its_expected_verdict() {
     let expect = std::fs::read_to_string(dir().join("EXPECT.txt")).expect("EXPECT.txt");
     let mut listed = Vec::new();
-    for line in expect.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
-        let (file, want) = line.split_once('\t').unwrap_or_else(|| panic!("bad line {line:?}"));
+    for line in expect
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let (file, want) = line
+            .split_once('\t')
+            .unwrap_or_else(|| panic!("bad line {line:?}"));
         listed.push(file.to_string());
         let results = load(file);
         assert!(!results.is_empty(), "{file}: no interchange");
         let errors: Vec<&Issue> = results.iter().flat_map(|(_, v)| v.errors()).collect();
         if want == "valid" {
-            assert!(errors.is_empty(), "{file} should be valid: {:#?}", errors.iter().map(|i| i.to_string()).collect::<Vec<_>>());
+            assert!(
+                errors.is_empty(),
+                "{file} should be valid: {:#?}",
+                errors.iter().map(|i| i.to_string()).collect::<Vec<_>>()
+            );
         } else {
             for code in want.split(',') {
-                let found = errors.iter().any(|i| serde_json::to_value(i.code).expect("code") == serde_json::json!(code));
-                assert!(found, "{file}: expected a {code} error, got {:#?}", errors.iter().map(|i| i.to_string()).collect::<Vec<_>>());
+                let found = errors.iter().any(|i| {
+                    serde_json::to_value(i.code).expect("code") == serde_json::json!(code)
+                });
+                assert!(
+                    found,
+                    "{file}: expected a {code} error, got {:#?}",
+                    errors.iter().map(|i| i.to_string()).collect::<Vec<_>>()
+                );
             }
             // Every error names the segment it is about (or at least its byte offset).
             for e in &errors {
-                assert!(e.location.segment_id.is_some() || e.location.byte_offset.is_some(), "{file}: unlocated {e}");
+                assert!(
+                    e.location.segment_id.is_some() || e.location.byte_offset.is_some(),
+                    "{file}: unlocated {e}"
+                );
             }
         }
     }
     for sub in ["x12", "edifact"] {
         for entry in std::fs::read_dir(dir().join(sub)).expect("dir") {
-            let name = format!("{sub}/{}", entry.expect("entry").file_name().to_string_lossy());
+            let name = format!(
+                "{sub}/{}",
+                entry.expect("entry").file_name().to_string_lossy()
+            );
             assert!(listed.contains(&name), "{name} has no line in EXPECT.txt");
         }
     }
@@ -73,22 +94,47 @@ fn located_errors_name_set_segment_and_element() {
     assert_eq!(e.location.segment_index, Some(4));
     assert_eq!(e.location.element, Some(5));
     let text = e.to_string();
-    assert!(text.contains("850 0001") && text.contains("BEG05") && text.contains("20260231"), "{text}");
+    assert!(
+        text.contains("850 0001") && text.contains("BEG05") && text.contains("20260231"),
+        "{text}"
+    );
 }
 
 fn ack_for(rel: &str, functional: FunctionalAck) -> String {
     let r = load(rel);
     let (ic, v) = &r[0];
-    let opts = AckOptions { functional, ta1_when_requested: true, ta1_on_envelope_error: true, now: now() };
-    x12_ack(ic, v, &AckControls { interchange: 900, group: 90, first_set: 9 }, &opts).expect("ack").expect("an ack is due")
+    let opts = AckOptions {
+        functional,
+        ta1_when_requested: true,
+        ta1_on_envelope_error: true,
+        now: now(),
+    };
+    x12_ack(
+        ic,
+        v,
+        &AckControls {
+            interchange: 900,
+            group: 90,
+            first_set: 9,
+        },
+        &opts,
+    )
+    .expect("ack")
+    .expect("an ack is due")
 }
 
 /// Parses an acknowledgement we generated and asserts it validates clean.
 fn reparse(doc: &str) -> Box<Interchange> {
     let mut units = read_all(doc.as_bytes());
-    let Some(Unit::Interchange(ic)) = units.pop() else { panic!("ack does not parse: {doc}") };
+    let Some(Unit::Interchange(ic)) = units.pop() else {
+        panic!("ack does not parse: {doc}")
+    };
     let v = validate(&ic);
-    assert!(v.is_valid(), "ack does not validate: {:?}\n{doc}", v.issues.iter().map(|i| i.to_string()).collect::<Vec<_>>());
+    assert!(
+        v.is_valid(),
+        "ack does not validate: {:?}\n{doc}",
+        v.issues.iter().map(|i| i.to_string()).collect::<Vec<_>>()
+    );
     ic
 }
 
@@ -102,15 +148,24 @@ fn accepted_850_gets_997_and_ta1_mirrored() {
     assert_eq!(ic.header.receiver_qualifier, "12");
     assert_eq!(ic.header.control, "000000900");
     assert!(doc.contains("TA1*000000101*260301*0800*A*000~"), "{doc}");
-    assert!(doc.contains("GS*FA*SWITCHYARD*5551234567*20260302*1000*90*X*004010~"), "{doc}");
-    assert!(doc.contains("ST*997*0009~AK1*PO*101~AK2*850*0001~AK5*A~AK9*A*1*1*1~SE*6*0009~"), "{doc}");
+    assert!(
+        doc.contains("GS*FA*SWITCHYARD*5551234567*20260302*1000*90*X*004010~"),
+        "{doc}"
+    );
+    assert!(
+        doc.contains("ST*997*0009~AK1*PO*101~AK2*850*0001~AK5*A~AK9*A*1*1*1~SE*6*0009~"),
+        "{doc}"
+    );
 }
 
 #[test]
 fn rejected_set_gets_ak3_ak4_and_ak5_r() {
     let doc = ack_for("x12/850_004010_bad_date.edi", FunctionalAck::F997);
     reparse(&doc);
-    assert!(doc.contains("AK3*BEG*2**8~AK4*5**8*20260231~AK5*R*5~AK9*R*1*1*0~"), "{doc}");
+    assert!(
+        doc.contains("AK3*BEG*2**8~AK4*5**8*20260231~AK5*R*5~AK9*R*1*1*0~"),
+        "{doc}"
+    );
     let doc = ack_for("x12/850_004010_bad_se_count.edi", FunctionalAck::F997);
     assert!(doc.contains("AK5*R*4~"), "{doc}");
     let doc = ack_for("x12/850_004010_missing_beg.edi", FunctionalAck::F997);
@@ -129,7 +184,10 @@ fn envelope_error_gets_a_rejecting_ta1_and_group_error_an_ak9_code() {
 fn partner_asking_for_999_gets_it_for_005010() {
     let doc = ack_for("x12/850_005010_bad_repetition.edi", FunctionalAck::F999);
     let ic = reparse(&doc);
-    assert_eq!(ic.delimiters.element, b'|', "the partner's delimiters are mirrored");
+    assert_eq!(
+        ic.delimiters.element, b'|',
+        "the partner's delimiters are mirrored"
+    );
     assert!(doc.contains("ST|999|0009|005010X231A1"), "{doc}");
     assert!(doc.contains("IK3|PO1|9|PO1|8\nIK4|7||5|YYYY"), "{doc}");
     assert!(doc.contains("IK5|R|5"), "{doc}");
@@ -138,25 +196,59 @@ fn partner_asking_for_999_gets_it_for_005010() {
 #[test]
 fn inbound_997_is_not_acknowledged() {
     let r = load("x12/997_004010_good.edi");
-    let opts = AckOptions { functional: FunctionalAck::F997, ta1_when_requested: true, ta1_on_envelope_error: true, now: now() };
-    let ack = x12_ack(&r[0].0, &r[0].1, &AckControls { interchange: 1, group: 1, first_set: 1 }, &opts).expect("ack");
+    let opts = AckOptions {
+        functional: FunctionalAck::F997,
+        ta1_when_requested: true,
+        ta1_on_envelope_error: true,
+        now: now(),
+    };
+    let ack = x12_ack(
+        &r[0].0,
+        &r[0].1,
+        &AckControls {
+            interchange: 1,
+            group: 1,
+            first_set: 1,
+        },
+        &opts,
+    )
+    .expect("ack");
     assert_eq!(ack, None);
 }
 
 #[test]
 fn contrl_accepts_good_and_reports_located_errors() {
-    let ctl = AckControls { interchange: 5, group: 1, first_set: 3 };
+    let ctl = AckControls {
+        interchange: 5,
+        group: 1,
+        first_set: 3,
+    };
     let r = load("edifact/ORDERS_D96A_good.edi");
-    let doc = contrl(&r[0].0, &r[0].1, &ctl, now()).expect("contrl").expect("due");
+    let doc = contrl(&r[0].0, &r[0].1, &ctl, now())
+        .expect("contrl")
+        .expect("due");
     let ic = reparse(&doc);
     assert_eq!(ic.header.sender, "5498765000019");
-    assert!(doc.contains("UCI+ORD0001+5412345000013:14+5498765000019:14+7'"), "{doc}");
+    assert!(
+        doc.contains("UCI+ORD0001+5412345000013:14+5498765000019:14+7'"),
+        "{doc}"
+    );
     assert!(!doc.contains("UCM"), "{doc}");
     let r = load("edifact/ORDERS_D96A_bad_date.edi");
-    let doc = contrl(&r[0].0, &r[0].1, &ctl, now()).expect("contrl").expect("due");
+    let doc = contrl(&r[0].0, &r[0].1, &ctl, now())
+        .expect("contrl")
+        .expect("due");
     reparse(&doc);
-    assert!(doc.contains("UCM+1+ORDERS:D:96A:UN+4+12'UCS+3'UCD+12+1:2'"), "{doc}");
+    assert!(
+        doc.contains("UCM+1+ORDERS:D:96A:UN+4+12'UCS+3'UCD+12+1:2'"),
+        "{doc}"
+    );
     let r = load("edifact/ORDERS_D96A_bad_unz_reference.edi");
-    let doc = contrl(&r[0].0, &r[0].1, &ctl, now()).expect("contrl").expect("due");
-    assert!(doc.contains("+4+18'"), "interchange rejected with code 18: {doc}");
+    let doc = contrl(&r[0].0, &r[0].1, &ctl, now())
+        .expect("contrl")
+        .expect("due");
+    assert!(
+        doc.contains("+4+18'"),
+        "interchange rejected with code 18: {doc}"
+    );
 }

@@ -21,21 +21,49 @@ fn profile(standard: Standard, version: &str) -> PartnerProfile {
     PartnerProfile {
         name: "acme".into(),
         standard,
-        us: PartyId { qualifier: if standard == Standard::X12 { "ZZ".into() } else { "14".into() }, id: "SWITCHYARD".into(), application: None },
-        them: PartyId { qualifier: if standard == Standard::X12 { "01".into() } else { "14".into() }, id: "ACMERETAIL".into(), application: Some("ACMEAP".into()) },
+        us: PartyId {
+            qualifier: if standard == Standard::X12 {
+                "ZZ".into()
+            } else {
+                "14".into()
+            },
+            id: "SWITCHYARD".into(),
+            application: None,
+        },
+        them: PartyId {
+            qualifier: if standard == Standard::X12 {
+                "01".into()
+            } else {
+                "14".into()
+            },
+            id: "ACMERETAIL".into(),
+            application: Some("ACMEAP".into()),
+        },
         version: version.into(),
         syntax: "UNOC".into(),
         syntax_version: "3".into(),
         association: Some("EAN008".into()),
         delimiters: None,
         test: true,
-        acks: AckProfile { functional: FunctionalAck::F997, ta1_when_requested: true, ta1_on_envelope_error: true, contrl: true, window_hours: 24 },
+        acks: AckProfile {
+            functional: FunctionalAck::F997,
+            ta1_when_requested: true,
+            ta1_on_envelope_error: true,
+            contrl: true,
+            window_hours: 24,
+        },
         gs1_company_prefix: Some("0614141".into()),
     }
 }
 
 fn env() -> Envelope {
-    Envelope { interchange: 17, group: 42, set: 1, now: NaiveDateTime::parse_from_str("2026-03-04 09:15", "%Y-%m-%d %H:%M").expect("now"), sscc_serial: 1 }
+    Envelope {
+        interchange: 17,
+        group: 42,
+        set: 1,
+        now: NaiveDateTime::parse_from_str("2026-03-04 09:15", "%Y-%m-%d %H:%M").expect("now"),
+        sscc_serial: 1,
+    }
 }
 
 fn address(name: &str) -> Address {
@@ -61,8 +89,24 @@ fn order() -> Order {
         ordered_at: Some(Utc.with_ymd_and_hms(2026, 3, 1, 8, 0, 0).unwrap()),
         requested_delivery: NaiveDate::from_ymd_opt(2026, 3, 10),
         lines: vec![
-            OrderLine { line_number: 1, sku: "BAR-A36-1".into(), description: Some("Flat bar A36 1\" x 1/4' (20 ft)".into()), quantity: dec!(12), uom: Uom::Ea, unit_price: dec!(18.40), requested_date: None },
-            OrderLine { line_number: 2, sku: "SHEET-304-16GA".into(), description: Some("Sheet 304L 16ga + PVC film: 4x8".into()), quantity: dec!(2.5), uom: Uom::Cwt, unit_price: dec!(212.00), requested_date: NaiveDate::from_ymd_opt(2026, 3, 12) },
+            OrderLine {
+                line_number: 1,
+                sku: "BAR-A36-1".into(),
+                description: Some("Flat bar A36 1\" x 1/4' (20 ft)".into()),
+                quantity: dec!(12),
+                uom: Uom::Ea,
+                unit_price: dec!(18.40),
+                requested_date: None,
+            },
+            OrderLine {
+                line_number: 2,
+                sku: "SHEET-304-16GA".into(),
+                description: Some("Sheet 304L 16ga + PVC film: 4x8".into()),
+                quantity: dec!(2.5),
+                uom: Uom::Cwt,
+                unit_price: dec!(212.00),
+                requested_date: NaiveDate::from_ymd_opt(2026, 3, 12),
+            },
         ],
         billing_address: Some(address("Acme Retail")),
         shipping_address: Some(address("Acme DC 7")),
@@ -85,16 +129,38 @@ fn shipment() -> Shipment {
                 tracking_number: Some("1Z999AA10123456784".into()),
                 weight: Some(dec!(40.5)),
                 weight_uom: Some(Uom::Lb),
-                lines: vec![PackageLine { sku: "BAR-A36-1".into(), quantity: dec!(12), uom: Uom::Ea }],
+                lines: vec![PackageLine {
+                    sku: "BAR-A36-1".into(),
+                    quantity: dec!(12),
+                    uom: Uom::Ea,
+                }],
             },
-            Package { sscc: None, tracking_number: None, weight: Some(dec!(260)), weight_uom: Some(Uom::Lb), lines: vec![PackageLine { sku: "SHEET-304-16GA".into(), quantity: dec!(2.5), uom: Uom::Cwt }] },
+            Package {
+                sscc: None,
+                tracking_number: None,
+                weight: Some(dec!(260)),
+                weight_uom: Some(Uom::Lb),
+                lines: vec![PackageLine {
+                    sku: "SHEET-304-16GA".into(),
+                    quantity: dec!(2.5),
+                    uom: Uom::Cwt,
+                }],
+            },
         ],
         events: vec![],
     }
 }
 
 fn party(id: &str, name: &str, tax: &str) -> Customer {
-    Customer { id: id.into(), name: name.into(), tax_id: Some(tax.into()), email: None, billing_address: Some(address(name)), shipping_address: None, price_tier: None }
+    Customer {
+        id: id.into(),
+        name: name.into(),
+        tax_id: Some(tax.into()),
+        email: None,
+        billing_address: Some(address(name)),
+        shipping_address: None,
+        price_tier: None,
+    }
 }
 
 fn invoice() -> Invoice {
@@ -107,8 +173,24 @@ fn invoice() -> Invoice {
         seller: party("SWITCHYARD", "Switchyard Steel", "PL5260001246"),
         buyer: party("ACME", "Acme Retail", "DE811569869"),
         lines: vec![
-            InvoiceLine { line_number: 1, sku: "BAR-A36-1".into(), description: Some("Flat bar A36".into()), quantity: dec!(12), uom: Uom::Ea, unit_price: dec!(18.40), vat_rate: dec!(23) },
-            InvoiceLine { line_number: 2, sku: "SHEET-304-16GA".into(), description: Some("Sheet 304L, it's 16ga".into()), quantity: dec!(2.5), uom: Uom::Cwt, unit_price: dec!(212.00), vat_rate: dec!(8) },
+            InvoiceLine {
+                line_number: 1,
+                sku: "BAR-A36-1".into(),
+                description: Some("Flat bar A36".into()),
+                quantity: dec!(12),
+                uom: Uom::Ea,
+                unit_price: dec!(18.40),
+                vat_rate: dec!(23),
+            },
+            InvoiceLine {
+                line_number: 2,
+                sku: "SHEET-304-16GA".into(),
+                description: Some("Sheet 304L, it's 16ga".into()),
+                quantity: dec!(2.5),
+                uom: Uom::Cwt,
+                unit_price: dec!(212.00),
+                vat_rate: dec!(8),
+            },
         ],
     }
 }
@@ -117,10 +199,16 @@ fn invoice() -> Invoice {
 fn assert_clean(name: &str, text: &str) -> Box<switchyard_edi::Interchange> {
     let mut units = read_all(text.as_bytes());
     assert_eq!(units.len(), 1, "{name}: expected one interchange");
-    let Some(Unit::Interchange(ic)) = units.pop() else { panic!("{name}: not an interchange") };
+    let Some(Unit::Interchange(ic)) = units.pop() else {
+        panic!("{name}: not an interchange")
+    };
     let v = validate(&ic);
     let problems: Vec<String> = v.issues.iter().map(|i| i.to_string()).collect();
-    assert!(problems.is_empty(), "{name} does not validate clean:\n{}\n{text}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{name} does not validate clean:\n{}\n{text}",
+        problems.join("\n")
+    );
     ic
 }
 
@@ -129,7 +217,12 @@ fn golden(name: &str, text: &str) {
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, text).expect("write golden");
     }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("golden file {} missing ({e}); run with UPDATE_GOLDEN=1 once", path.display()));
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "golden file {} missing ({e}); run with UPDATE_GOLDEN=1 once",
+            path.display()
+        )
+    });
     assert_eq!(text, expected, "{name} differs from its golden file");
 }
 
@@ -137,8 +230,14 @@ fn golden(name: &str, text: &str) {
 fn golden_x12_004010() {
     let p = profile(Standard::X12, "004010");
     for (name, doc) in [
-        ("855_004010.edi", generate::order_response(&p, &order(), &env())),
-        ("856_004010.edi", generate::ship_notice(&p, &shipment(), &order(), &env())),
+        (
+            "855_004010.edi",
+            generate::order_response(&p, &order(), &env()),
+        ),
+        (
+            "856_004010.edi",
+            generate::ship_notice(&p, &shipment(), &order(), &env()),
+        ),
         ("810_004010.edi", generate::invoice(&p, &invoice(), &env())),
     ] {
         let doc = doc.expect(name);
@@ -150,10 +249,22 @@ fn golden_x12_004010() {
 #[test]
 fn golden_x12_005010_with_partner_delimiters() {
     let mut p = profile(Standard::X12, "005010");
-    p.delimiters = Some(DelimiterConfig { element: '|', component: '>', repetition: Some('^'), segment: '\n', release: None });
+    p.delimiters = Some(DelimiterConfig {
+        element: '|',
+        component: '>',
+        repetition: Some('^'),
+        segment: '\n',
+        release: None,
+    });
     for (name, doc) in [
-        ("855_005010.edi", generate::order_response(&p, &order(), &env())),
-        ("856_005010.edi", generate::ship_notice(&p, &shipment(), &order(), &env())),
+        (
+            "855_005010.edi",
+            generate::order_response(&p, &order(), &env()),
+        ),
+        (
+            "856_005010.edi",
+            generate::ship_notice(&p, &shipment(), &order(), &env()),
+        ),
         ("810_005010.edi", generate::invoice(&p, &invoice(), &env())),
     ] {
         let doc = doc.expect(name);
@@ -170,7 +281,10 @@ fn golden_edifact_d96a_and_d01b() {
         let p = profile(Standard::Edifact, v);
         for (kind, doc) in [
             ("ORDRSP", generate::order_response(&p, &order(), &env())),
-            ("DESADV", generate::ship_notice(&p, &shipment(), &order(), &env())),
+            (
+                "DESADV",
+                generate::ship_notice(&p, &shipment(), &order(), &env()),
+            ),
             ("INVOIC", generate::invoice(&p, &invoice(), &env())),
         ] {
             let name = format!("{kind}_{v}.edi");
@@ -187,22 +301,45 @@ fn generated_desadv_and_856_carry_valid_ssccs() {
     let p = profile(Standard::X12, "004010");
     let doc = generate::ship_notice(&p, &shipment(), &order(), &env()).expect("856");
     let ic = assert_clean("856", &doc);
-    let ssccs: Vec<String> = (0..ic.len()).map(|i| ic.segment(i)).filter(|s| s.id() == "MAN").map(|s| s.get(2).into_owned()).collect();
+    let ssccs: Vec<String> = (0..ic.len())
+        .map(|i| ic.segment(i))
+        .filter(|s| s.id() == "MAN")
+        .map(|s| s.get(2).into_owned())
+        .collect();
     assert_eq!(ssccs.len(), 2);
     assert!(ssccs.iter().all(|s| generate::sscc_valid(s)), "{ssccs:?}");
     let mut bad = shipment();
     bad.packages[0].sscc = Some("106141412345678907".into());
-    assert_eq!(generate::ship_notice(&p, &bad, &order(), &env()), Err(GenerateError::BadSscc { index: 1, sscc: "106141412345678907".into() }));
+    assert_eq!(
+        generate::ship_notice(&p, &bad, &order(), &env()),
+        Err(GenerateError::BadSscc {
+            index: 1,
+            sscc: "106141412345678907".into()
+        })
+    );
 }
 
 #[test]
 fn edifact_release_characters_survive_the_round_trip() {
     let p = profile(Standard::Edifact, "D96A");
     let doc = generate::invoice(&p, &invoice(), &env()).expect("invoic");
-    assert!(doc.contains("it?'s 16ga"), "apostrophe must be released: {doc}");
+    assert!(
+        doc.contains("it?'s 16ga"),
+        "apostrophe must be released: {doc}"
+    );
     let ic = assert_clean("INVOIC", &doc);
-    let imd: Vec<String> = (0..ic.len()).map(|i| ic.segment(i)).filter(|s| s.id() == "IMD").map(|s| s.component(3, 4).into_owned()).collect();
-    assert_eq!(imd, vec!["Flat bar A36".to_string(), "Sheet 304L, it's 16ga".to_string()]);
+    let imd: Vec<String> = (0..ic.len())
+        .map(|i| ic.segment(i))
+        .filter(|s| s.id() == "IMD")
+        .map(|s| s.component(3, 4).into_owned())
+        .collect();
+    assert_eq!(
+        imd,
+        vec![
+            "Flat bar A36".to_string(),
+            "Sheet 304L, it's 16ga".to_string()
+        ]
+    );
 }
 
 #[test]
@@ -212,12 +349,17 @@ fn invoice_totals_are_in_tds_and_moa() {
     // 12*18.40 = 220.80 (+23% 50.78) ; 2.5*212 = 530 (+8% 42.40) → net 750.80, gross 843.98
     assert!(x12.contains("TDS*84398*75080~"), "{x12}");
     let edi = generate::invoice(&profile(Standard::Edifact, "D01B"), &inv, &env()).expect("invoic");
-    assert!(edi.contains("MOA+86:843.98'") && edi.contains("MOA+176:93.18'"), "{edi}");
+    assert!(
+        edi.contains("MOA+86:843.98'") && edi.contains("MOA+176:93.18'"),
+        "{edi}"
+    );
 }
 
 fn arb_text() -> impl Strategy<Value = String> {
     // Printable text including every EDIFACT special character, so release escaping is exercised.
-    proptest::string::string_regex("[A-Za-z0-9 ?+:'*.,-]{1,30}").expect("regex").prop_filter("not blank", |s| !s.trim().is_empty())
+    proptest::string::string_regex("[A-Za-z0-9 ?+:'*.,-]{1,30}")
+        .expect("regex")
+        .prop_filter("not blank", |s| !s.trim().is_empty())
 }
 
 proptest! {

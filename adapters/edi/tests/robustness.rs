@@ -23,8 +23,14 @@ fn seeds() -> Vec<Vec<u8>> {
 
 /// Runs everything on `data`; returns how many interchanges were found.
 fn exercise(data: &[u8]) -> usize {
-    let now = NaiveDate::from_ymd_opt(2026, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).expect("date");
-    let ctl = AckControls { interchange: 1, group: 1, first_set: 1 };
+    let now = NaiveDate::from_ymd_opt(2026, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("date");
+    let ctl = AckControls {
+        interchange: 1,
+        group: 1,
+        first_set: 1,
+    };
     let mut n = 0;
     for unit in read_all(data) {
         match unit {
@@ -35,7 +41,17 @@ fn exercise(data: &[u8]) -> usize {
                     assert!(!issue.message.is_empty());
                 }
                 let ack = match ic.standard {
-                    Standard::X12 => x12_ack(&ic, &v, &ctl, &AckOptions { functional: FunctionalAck::F999, ta1_when_requested: true, ta1_on_envelope_error: true, now }),
+                    Standard::X12 => x12_ack(
+                        &ic,
+                        &v,
+                        &ctl,
+                        &AckOptions {
+                            functional: FunctionalAck::F999,
+                            ta1_when_requested: true,
+                            ta1_on_envelope_error: true,
+                            now,
+                        },
+                    ),
                     Standard::Edifact => contrl(&ic, &v, &ctl, now),
                 };
                 // An acknowledgement, when one can be written, parses again as one interchange.

@@ -157,7 +157,8 @@ INVOIC/D:96A,D:01B = UNH M1; BGM M1; DTM M35; PAI O1; ALI O5; IMD O1; FTX O99; L
 CONTRL/2:,4:,D:96A,D:01B,D:3,D:4 = UNH M1; UCI M1; [SG1 O999999: UCM M1; [SG2 O999: UCS M1; UCD O99]]; [SG3 O999999: UCF M1; [SG4 O999999: UCM M1; [SG5 O999: UCS M1; UCD O99]]]; UNT M1
 "#;
 
-static TABLES: LazyLock<Result<Tables, SpecError>> = LazyLock::new(|| parse_tables(SEGMENTS, STRUCTURES));
+static TABLES: LazyLock<Result<Tables, SpecError>> =
+    LazyLock::new(|| parse_tables(SEGMENTS, STRUCTURES));
 
 pub fn tables() -> Result<&'static Tables, &'static SpecError> {
     TABLES.as_ref()

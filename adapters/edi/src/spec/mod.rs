@@ -95,8 +95,19 @@ impl Elem {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
-    Seg { id: String, key: u32, req: Req, max: u32 },
-    Loop { id: String, key: u32, req: Req, max: u32, body: Vec<Node> },
+    Seg {
+        id: String,
+        key: u32,
+        req: Req,
+        max: u32,
+    },
+    Loop {
+        id: String,
+        key: u32,
+        req: Req,
+        max: u32,
+        body: Vec<Node>,
+    },
 }
 
 impl Node {
@@ -170,7 +181,10 @@ impl Tables {
     /// (`004010` matches `004010VICS`; `D:96A` matches `D:96A:UN`).
     /// Segment overrides that apply to `version`, if any.
     pub fn overrides_for(&self, version: &str) -> Option<&TagMap<Vec<Elem>>> {
-        self.fast_overrides.iter().find(|(v, _)| version.starts_with(v.as_str())).map(|(_, m)| m)
+        self.fast_overrides
+            .iter()
+            .find(|(v, _)| version.starts_with(v.as_str()))
+            .map(|(_, m)| m)
     }
 
     /// Element definitions of a segment by [`tag_key`].
@@ -179,7 +193,9 @@ impl Tables {
     }
 
     pub fn set(&self, set_type: &str, version: &str) -> Option<&SetSpec> {
-        self.sets.iter().find(|s| s.set_type == set_type && version.starts_with(&s.version))
+        self.sets
+            .iter()
+            .find(|s| s.set_type == set_type && version.starts_with(&s.version))
     }
 }
 
@@ -195,7 +211,10 @@ pub fn parse_tables(segments: &str, structures: &str) -> Result<Tables, SpecErro
     let mut t = Tables::default();
     for (n, line) in lines(segments) {
         let (id, rest) = line.split_once('=').ok_or_else(|| err(n, "missing '='"))?;
-        let elems = rest.split('|').map(|e| parse_elem(e.trim()).map_err(|m| err(n, &m))).collect::<Result<Vec<_>, _>>()?;
+        let elems = rest
+            .split('|')
+            .map(|e| parse_elem(e.trim()).map_err(|m| err(n, &m)))
+            .collect::<Result<Vec<_>, _>>()?;
         match id.trim().split_once('@') {
             Some((seg, version)) => {
                 let idx = match t.overrides.iter().position(|(v, _)| v == version) {
@@ -212,26 +231,52 @@ pub fn parse_tables(segments: &str, structures: &str) -> Result<Tables, SpecErro
             }
         }
     }
-    t.fast = t.segments.iter().map(|(k, v)| (tag_key(k), v.clone())).collect();
-    t.fast_overrides = t.overrides.iter().map(|(ver, m)| (ver.clone(), m.iter().map(|(k, v)| (tag_key(k), v.clone())).collect())).collect();
+    t.fast = t
+        .segments
+        .iter()
+        .map(|(k, v)| (tag_key(k), v.clone()))
+        .collect();
+    t.fast_overrides = t
+        .overrides
+        .iter()
+        .map(|(ver, m)| {
+            (
+                ver.clone(),
+                m.iter().map(|(k, v)| (tag_key(k), v.clone())).collect(),
+            )
+        })
+        .collect();
     for (n, line) in lines(structures) {
         let (head, rest) = line.split_once('=').ok_or_else(|| err(n, "missing '='"))?;
-        let (set_type, version) = head.trim().split_once('/').ok_or_else(|| err(n, "expected TYPE/VERSION"))?;
-        let mut p = StructParser { s: rest.as_bytes(), i: 0 };
+        let (set_type, version) = head
+            .trim()
+            .split_once('/')
+            .ok_or_else(|| err(n, "expected TYPE/VERSION"))?;
+        let mut p = StructParser {
+            s: rest.as_bytes(),
+            i: 0,
+        };
         let body = p.list().map_err(|m| err(n, &m))?;
         p.ws();
         if p.i != p.s.len() {
             return Err(err(n, &format!("unexpected text at {}", p.i)));
         }
         for v in version.split(',') {
-            t.sets.push(SetSpec { set_type: set_type.trim().into(), version: v.trim().into(), body: body.clone() });
+            t.sets.push(SetSpec {
+                set_type: set_type.trim().into(),
+                version: v.trim().into(),
+                body: body.clone(),
+            });
         }
     }
     Ok(t)
 }
 
 fn err(line: usize, msg: &str) -> SpecError {
-    SpecError { line, msg: msg.to_string() }
+    SpecError {
+        line,
+        msg: msg.to_string(),
+    }
 }
 
 /// Logical lines: comments removed, `\` continuation not needed because a definition may span
@@ -264,7 +309,9 @@ fn parse_req(s: &str) -> Result<Req, String> {
 }
 
 fn parse_elem(s: &str) -> Result<Elem, String> {
-    let (req, rest) = s.split_once(' ').ok_or_else(|| format!("bad element {s:?}"))?;
+    let (req, rest) = s
+        .split_once(' ')
+        .ok_or_else(|| format!("bad element {s:?}"))?;
     let req = parse_req(req)?;
     let rest = rest.trim();
     if let Some(inner) = rest.strip_prefix("C[") {
@@ -279,7 +326,9 @@ fn parse_elem(s: &str) -> Result<Elem, String> {
         Some((a, b)) => (a, b.split(',').map(|c| c.trim().to_string()).collect()),
         None => (rest, Vec::new()),
     };
-    let split = ty_len.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(ty_len.len());
+    let split = ty_len
+        .find(|c: char| c.is_ascii_digit() || c == '.')
+        .unwrap_or(ty_len.len());
     let (ty, len) = ty_len.split_at(split);
     let ty = match ty {
         "ID" => Ty::Id,
@@ -289,7 +338,12 @@ fn parse_elem(s: &str) -> Result<Elem, String> {
         "DT" => Ty::Dt,
         "TM" => Ty::Tm,
         "N" => {
-            let d = len.as_bytes().first().filter(|b| b.is_ascii_digit()).ok_or("N needs decimals digit")? - b'0';
+            let d = len
+                .as_bytes()
+                .first()
+                .filter(|b| b.is_ascii_digit())
+                .ok_or("N needs decimals digit")?
+                - b'0';
             let (_, l) = len.split_at(1);
             return finish(req, Ty::N(d), l, codes);
         }
@@ -303,12 +357,21 @@ fn finish(req: Req, ty: Ty, len: &str, codes: Vec<String>) -> Result<Elem, Strin
     let (min, max) = if let Some(m) = len.strip_prefix("..") {
         (1, m.parse().map_err(|_| format!("bad length {len:?}"))?)
     } else if let Some((a, b)) = len.split_once('/') {
-        (a.parse().map_err(|_| format!("bad length {len:?}"))?, b.parse().map_err(|_| format!("bad length {len:?}"))?)
+        (
+            a.parse().map_err(|_| format!("bad length {len:?}"))?,
+            b.parse().map_err(|_| format!("bad length {len:?}"))?,
+        )
     } else {
         let n = len.parse().map_err(|_| format!("bad length {len:?}"))?;
         (n, n)
     };
-    Ok(Elem::Simple(El { req, ty, min, max, codes }))
+    Ok(Elem::Simple(El {
+        req,
+        ty,
+        min,
+        max,
+        codes,
+    }))
 }
 
 struct StructParser<'a> {
@@ -325,7 +388,9 @@ impl StructParser<'_> {
     fn word(&mut self) -> String {
         self.ws();
         let st = self.i;
-        while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'>') {
+        while self.i < self.s.len()
+            && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'>')
+        {
             self.i += 1;
         }
         String::from_utf8_lossy(&self.s[st..self.i]).into_owned()
@@ -334,7 +399,11 @@ impl StructParser<'_> {
         let w = self.word();
         let (r, m) = w.split_at(1.min(w.len()));
         let req = parse_req(r)?;
-        let max = if m == ">1" { u32::MAX } else { m.parse().map_err(|_| format!("bad max use {w:?}"))? };
+        let max = if m == ">1" {
+            u32::MAX
+        } else {
+            m.parse().map_err(|_| format!("bad max use {w:?}"))?
+        };
         Ok((req, max))
     }
     fn list(&mut self) -> Result<Vec<Node>, String> {
@@ -362,14 +431,25 @@ impl StructParser<'_> {
                     return Err(format!("empty loop {id}"));
                 }
                 let key = body[0].key();
-                out.push(Node::Loop { id, key, req, max, body });
+                out.push(Node::Loop {
+                    id,
+                    key,
+                    req,
+                    max,
+                    body,
+                });
             } else {
                 let id = self.word();
                 if id.is_empty() {
                     return Err(format!("unexpected character {:?}", self.s[self.i] as char));
                 }
                 let (req, max) = self.req_max()?;
-                out.push(Node::Seg { key: tag_key(&id), id, req, max });
+                out.push(Node::Seg {
+                    key: tag_key(&id),
+                    id,
+                    req,
+                    max,
+                });
             }
             self.ws();
             if self.s.get(self.i) == Some(&b';') {
@@ -390,8 +470,19 @@ mod tests {
             "850/004010,005010 = ST M1; [N1 O200: N1 M1; N3 O2]; SE M1",
         )
         .expect("tables parse");
-        assert_eq!(t.segments["N1"][0], Elem::Simple(El { req: Req::Mandatory, ty: Ty::Id, min: 2, max: 3, codes: vec!["BY".into(), "ST".into()] }));
-        assert!(matches!(&t.segments["UNH"][1], Elem::Composite(Req::Mandatory, c) if c[1].min == 3 && c[1].max == 3));
+        assert_eq!(
+            t.segments["N1"][0],
+            Elem::Simple(El {
+                req: Req::Mandatory,
+                ty: Ty::Id,
+                min: 2,
+                max: 3,
+                codes: vec!["BY".into(), "ST".into()]
+            })
+        );
+        assert!(
+            matches!(&t.segments["UNH"][1], Elem::Composite(Req::Mandatory, c) if c[1].min == 3 && c[1].max == 3)
+        );
         assert!(t.set("850", "004010VICS").is_some());
         assert!(t.set("850", "003010").is_none());
         assert!(t.set("850", "005010").expect("005010").knows("N3"));

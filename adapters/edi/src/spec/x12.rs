@@ -132,7 +132,8 @@ const STRUCTURES: &str = r#"
 999/005010 = ST M1; AK1 M1; [AK2 O>1: AK2 M1; [IK3 O>1: IK3 M1; CTX O10; [IK4 O>1: IK4 M1; CTX O10]]; IK5 M1]; AK9 M1; SE M1
 "#;
 
-static TABLES: LazyLock<Result<Tables, SpecError>> = LazyLock::new(|| parse_tables(&segments(), STRUCTURES));
+static TABLES: LazyLock<Result<Tables, SpecError>> =
+    LazyLock::new(|| parse_tables(&segments(), STRUCTURES));
 
 /// The parsed X12 tables (an error only if the table text above is malformed, which the
 /// tests rule out).
@@ -153,7 +154,13 @@ mod tests {
                 for id in ids {
                     // Segments used in structures but deliberately left without element tables
                     // are only structure-checked.
-                    let known = t.segments.contains_key(id) || ["SI", "CN1", "PO3", "IT8", "DIS", "NTE", "YNQ", "DMG", "L7", "BAL", "INC", "PAM", "LM", "LQ", "V1", "R4", "FA1", "FA2", "CRC", "QTY", "SR", "TC2"].contains(&id);
+                    let known = t.segments.contains_key(id)
+                        || [
+                            "SI", "CN1", "PO3", "IT8", "DIS", "NTE", "YNQ", "DMG", "L7", "BAL",
+                            "INC", "PAM", "LM", "LQ", "V1", "R4", "FA1", "FA2", "CRC", "QTY", "SR",
+                            "TC2",
+                        ]
+                        .contains(&id);
                     assert!(known, "{set}/{v}: segment {id} has no dictionary entry");
                 }
             }
