@@ -1,1 +1,234 @@
-fn main() {}
+//! `switchyard`: the daemon and its command line.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use switchyard_daemon::app::{self, Overrides, Roles};
+use switchyard_daemon::config::Config;
+use switchyard_store::keys::{Scope, Tier};
+
+#[derive(Parser)]
+#[command(name = "switchyard", version, about = "Switchyard integration hub")]
+struct Cli {
+    /// Config file (environment variables SWITCHYARD_* override it).
+    #[arg(
+        long,
+        global = true,
+        env = "SWITCHYARD_CONFIG",
+        default_value = "switchyard.toml"
+    )]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon: worker, scheduler and REST API (each can be switched off).
+    Run {
+        #[arg(long)]
+        no_api: bool,
+        #[arg(long)]
+        no_worker: bool,
+        #[arg(long)]
+        no_scheduler: bool,
+    },
+    /// Run the whole pipeline end to end against a fresh demo database and loopback fakes.
+    Demo,
+    /// Validate the config, schedules and mappings; print every problem as file:line:col.
+    Check,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Encrypted partner credentials.
+    Secret {
+        #[command(subcommand)]
+        command: SecretCommand,
+    },
+    /// Benchmarks that print figures.
+    Bench {
+        #[command(subcommand)]
+        command: switchyard_daemon::bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Mint an API key (shown once).
+    CreateKey {
+        #[arg(long)]
+        org: String,
+        #[arg(long, default_value = "admin")]
+        name: String,
+        /// Comma-separated scopes, e.g. admin:keys,write:jobs,write:dead-letters,read:logs
+        #[arg(long, value_delimiter = ',', required = true)]
+        scopes: Vec<String>,
+        #[arg(long, default_value = "standard")]
+        tier: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretCommand {
+    /// Print a new random AES-256 key for SWITCHYARD_SECRET_KEY.
+    GenKey,
+    /// Store a credential (read from standard input) encrypted, for `secret:NAME` references.
+    Set {
+        #[arg(long, default_value = "default")]
+        org: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("SWITCHYARD_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Run {
+            no_api,
+            no_worker,
+            no_scheduler,
+        } => {
+            init_tracing();
+            let config = Config::load(&cli.config)?;
+            let roles = Roles {
+                api: !no_api,
+                worker: !no_worker,
+                scheduler: !no_scheduler,
+            };
+            let running =
+                app::start(config, cli.config.clone(), roles, Overrides::default()).await?;
+            let token = running.shutdown_token();
+            tokio::spawn(async move {
+                wait_for_signal().await;
+                tracing::info!("shutdown requested");
+                token.cancel();
+            });
+            running.wait().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo => switchyard_daemon::demo::run(&cli.config).await,
+        Command::Check => Ok(switchyard_daemon::check::run(&cli.config)),
+        Command::Migrate => {
+            let config = Config::load(&cli.config)?;
+            let pool = switchyard_store::connect(&config.database.url, 2)
+                .await
+                .with_context(|| switchyard_daemon::pg::unreachable_hint(&config.database.url))?;
+            switchyard_store::MIGRATOR.run(&pool).await?;
+            println!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin {
+            command:
+                AdminCommand::CreateKey {
+                    org,
+                    name,
+                    scopes,
+                    tier,
+                },
+        } => {
+            let scopes = scopes
+                .iter()
+                .map(|s| s.trim().parse::<Scope>())
+                .collect::<Result<Vec<_>, _>>()?;
+            let tier = match tier.as_str() {
+                "basic" => Tier::Basic,
+                "standard" => Tier::Standard,
+                "premium" => Tier::Premium,
+                other => anyhow::bail!("unknown tier `{other}` (basic, standard, premium)"),
+            };
+            let config = Config::load(&cli.config)?;
+            let pool = switchyard_store::connect(&config.database.url, 2)
+                .await
+                .with_context(|| switchyard_daemon::pg::unreachable_hint(&config.database.url))?;
+            switchyard_store::MIGRATOR.run(&pool).await?;
+            let (key, secret) =
+                switchyard_store::keys::create_key(&pool, &org, &name, &scopes, tier).await?;
+            eprintln!(
+                "created key {} ({}) for org `{org}`; it is shown once:",
+                key.id, key.prefix
+            );
+            println!("{secret}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Secret {
+            command: SecretCommand::GenKey,
+        } => {
+            println!(
+                "{}",
+                switchyard_daemon::secrets::SecretBox::generate_key_base64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Secret {
+            command: SecretCommand::Set { org, name },
+        } => {
+            let config = Config::load(&cli.config)?;
+            let sbox = switchyard_daemon::secrets::SecretBox::from_config(&config.secrets)?
+                .context("no secret key: set SWITCHYARD_SECRET_KEY (generate one with `switchyard secret gen-key`)")?;
+            let mut value = String::new();
+            std::io::stdin().read_to_string(&mut value)?;
+            let value = value.trim_end_matches(['\r', '\n']);
+            anyhow::ensure!(!value.is_empty(), "no secret value on standard input");
+            let pool = switchyard_store::connect(&config.database.url, 2).await?;
+            switchyard_store::MIGRATOR.run(&pool).await?;
+            let org = switchyard_store::orgs::ensure(&pool, &org).await?;
+            switchyard_daemon::secrets::put(&pool, &sbox, org.id, &name, value).await?;
+            eprintln!("stored secret `{name}` for org `{}`", org.slug);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { command } => switchyard_daemon::bench::run(command, &cli.config).await,
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -45,7 +45,13 @@ pub enum JobState {
 }
 
 impl JobState {
-    pub const ALL: [JobState; 5] = [JobState::Pending, JobState::Running, JobState::Succeeded, JobState::Retrying, JobState::Dead];
+    pub const ALL: [JobState; 5] = [
+        JobState::Pending,
+        JobState::Running,
+        JobState::Succeeded,
+        JobState::Retrying,
+        JobState::Dead,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -126,7 +132,10 @@ pub struct RetrySpec {
 
 impl RetrySpec {
     pub fn of(policy: RetryPolicy) -> Self {
-        Self { policy, max_attempts: policy.default_max_attempts() }
+        Self {
+            policy,
+            max_attempts: policy.default_max_attempts(),
+        }
     }
 }
 
@@ -217,14 +226,18 @@ fn job_from_row(row: &PgRow) -> Result<JobRow> {
         partner: row.try_get("partner")?,
         payload: row.try_get("payload")?,
         idempotency_key: row.try_get("idempotency_key")?,
-        state: JobState::parse(&state).ok_or_else(|| StoreError::Invalid(format!("job state `{state}`")))?,
+        state: JobState::parse(&state)
+            .ok_or_else(|| StoreError::Invalid(format!("job state `{state}`")))?,
         attempts: row.try_get("attempts")?,
         max_attempts: row.try_get("max_attempts")?,
-        retry_policy: RetryPolicy::parse(&policy).ok_or_else(|| StoreError::Invalid(format!("retry policy `{policy}`")))?,
+        retry_policy: RetryPolicy::parse(&policy)
+            .ok_or_else(|| StoreError::Invalid(format!("retry policy `{policy}`")))?,
         run_at: row.try_get("run_at")?,
         last_error: row.try_get("last_error")?,
         errors: row.try_get("errors")?,
-        replay_of: row.try_get::<Option<Uuid>, _>("replay_of")?.map(DeadLetterId),
+        replay_of: row
+            .try_get::<Option<Uuid>, _>("replay_of")?
+            .map(DeadLetterId),
         correlation_id: row.try_get("correlation_id")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -261,7 +274,9 @@ impl ClaimedJob {
     /// The key passed to the partner: the job's idempotency key, or its id when it has none,
     /// so a redelivered job never applies its effect twice.
     pub fn effect_key(&self) -> String {
-        self.idempotency_key.clone().unwrap_or_else(|| self.id.to_string())
+        self.idempotency_key
+            .clone()
+            .unwrap_or_else(|| self.id.to_string())
     }
 }
 
@@ -332,7 +347,8 @@ pub struct DeadLetterRow {
     pub updated_at: DateTime<Utc>,
 }
 
-const DEAD_LETTER_COLUMNS: &str = "id, job_id, org_id, kind, partner, payload, reason, error_class, errors, attempts, \
+const DEAD_LETTER_COLUMNS: &str =
+    "id, job_id, org_id, kind, partner, payload, reason, error_class, errors, attempts, \
      state, admin_note, replay_count, last_replay_job_id, created_at, updated_at";
 
 fn dead_letter_from_row(row: &PgRow) -> Result<DeadLetterRow> {
@@ -348,10 +364,13 @@ fn dead_letter_from_row(row: &PgRow) -> Result<DeadLetterRow> {
         error_class: row.try_get("error_class")?,
         errors: row.try_get("errors")?,
         attempts: row.try_get("attempts")?,
-        state: DeadLetterState::parse(&state).ok_or_else(|| StoreError::Invalid(format!("dead letter state `{state}`")))?,
+        state: DeadLetterState::parse(&state)
+            .ok_or_else(|| StoreError::Invalid(format!("dead letter state `{state}`")))?,
         admin_note: row.try_get("admin_note")?,
         replay_count: row.try_get("replay_count")?,
-        last_replay_job_id: row.try_get::<Option<Uuid>, _>("last_replay_job_id")?.map(JobId),
+        last_replay_job_id: row
+            .try_get::<Option<Uuid>, _>("last_replay_job_id")?
+            .map(JobId),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -366,7 +385,11 @@ pub struct QueueCounts {
 
 impl QueueCounts {
     pub fn get(&self, state: JobState) -> i64 {
-        self.by_state.iter().find(|(s, _)| *s == state).map(|(_, n)| *n).unwrap_or(0)
+        self.by_state
+            .iter()
+            .find(|(s, _)| *s == state)
+            .map(|(_, n)| *n)
+            .unwrap_or(0)
     }
 }
 
@@ -422,7 +445,10 @@ impl Queue {
         .fetch_optional(&self.pool)
         .await?;
         if let Some(row) = inserted {
-            return Ok(Enqueued { job: job_from_row(&row)?, created: true });
+            return Ok(Enqueued {
+                job: job_from_row(&row)?,
+                created: true,
+            });
         }
         let key = job.idempotency_key.as_deref().unwrap_or_default();
         let row = sqlx::query(&format!(
@@ -433,7 +459,10 @@ impl Queue {
         .bind(key)
         .fetch_one(&self.pool)
         .await?;
-        Ok(Enqueued { job: job_from_row(&row)?, created: false })
+        Ok(Enqueued {
+            job: job_from_row(&row)?,
+            created: false,
+        })
     }
 
     /// Enqueue many jobs in one statement (duplicates by idempotency key are skipped).
@@ -491,7 +520,12 @@ impl Queue {
     }
 
     /// Claim up to `limit` runnable jobs for `worker`, leasing them for `lease`.
-    pub async fn claim(&self, worker: WorkerId, limit: i64, lease: std::time::Duration) -> Result<Vec<ClaimedJob>> {
+    pub async fn claim(
+        &self,
+        worker: WorkerId,
+        limit: i64,
+        lease: std::time::Duration,
+    ) -> Result<Vec<ClaimedJob>> {
         let now = self.clock.now();
         let lease_until = now + Duration::from_std(lease).unwrap_or(Duration::seconds(30));
         let rows = sqlx::query(
@@ -529,7 +563,9 @@ impl Queue {
                     retry_policy: RetryPolicy::parse(&policy)
                         .ok_or_else(|| StoreError::Invalid(format!("retry policy `{policy}`")))?,
                     correlation_id: row.try_get("correlation_id")?,
-                    replay_of: row.try_get::<Option<Uuid>, _>("replay_of")?.map(DeadLetterId),
+                    replay_of: row
+                        .try_get::<Option<Uuid>, _>("replay_of")?
+                        .map(DeadLetterId),
                 })
             })
             .collect()
@@ -556,7 +592,12 @@ impl Queue {
     }
 
     /// Record a failed attempt and decide the job's fate from its policy and the error class.
-    pub async fn fail(&self, worker: WorkerId, job: &ClaimedJob, failure: &Failure) -> Result<FailOutcome> {
+    pub async fn fail(
+        &self,
+        worker: WorkerId,
+        job: &ClaimedJob,
+        failure: &Failure,
+    ) -> Result<FailOutcome> {
         let now = self.clock.now();
         let error = serde_json::json!({
             "attempt": job.attempt,
@@ -567,10 +608,14 @@ impl Queue {
         });
         let attempts_left = job.attempt < job.max_attempts;
         let retry = match &failure.class {
-            ErrorClass::Transient | ErrorClass::RateLimited { .. } if attempts_left || job.retry_policy == RetryPolicy::Manual => {
+            ErrorClass::Transient | ErrorClass::RateLimited { .. }
+                if attempts_left || job.retry_policy == RetryPolicy::Manual =>
+            {
                 let policy_delay = job.retry_policy.delay(job.attempt);
                 let retry_after = match &failure.class {
-                    ErrorClass::RateLimited { retry_after: Some(d) } => Duration::from_std(*d).ok(),
+                    ErrorClass::RateLimited {
+                        retry_after: Some(d),
+                    } => Duration::from_std(*d).ok(),
                     _ => None,
                 };
                 // A partner's Retry-After is a floor: never come back sooner than it asked.
@@ -604,7 +649,10 @@ impl Queue {
             }
             None => {
                 let reason = if failure.class.is_retryable() {
-                    format!("gave up after {} attempts: {}", job.attempt, failure.message)
+                    format!(
+                        "gave up after {} attempts: {}",
+                        job.attempt, failure.message
+                    )
                 } else {
                     failure.message.clone()
                 };
@@ -627,22 +675,73 @@ impl Queue {
                     return Ok(FailOutcome::LostLease);
                 };
                 let dl = DeadLetterId::new();
-                insert_dead_letter(&mut tx, dl, job.id, &row, &reason, failure.class.as_str(), now).await?;
+                insert_dead_letter(
+                    &mut tx,
+                    dl,
+                    job.id,
+                    &row,
+                    &reason,
+                    failure.class.as_str(),
+                    now,
+                )
+                .await?;
                 tx.commit().await?;
                 Ok(FailOutcome::Dead { dead_letter: dl })
             }
         }
     }
 
+    /// Store a job that failed before it could run (a record that did not map, say) directly
+    /// as a dead letter, so nothing is lost and an admin can fix and replay it.
+    pub async fn bury(&self, job: NewJob, reason: &str, class: &str) -> Result<DeadLetterId> {
+        let now = self.clock.now();
+        let error =
+            serde_json::json!([{ "attempt": 0, "at": now, "class": class, "message": reason }]);
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO jobs (id, org_id, kind, partner, payload, idempotency_key, state, attempts, max_attempts,
+                               retry_policy, run_at, last_error, errors, correlation_id, created_at, updated_at, finished_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'dead', 0, $7, $8, NULL, $9, $10, $11, $12, $12, $12)
+             ON CONFLICT (org_id, kind, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+             RETURNING id, org_id, kind, partner, payload, errors, attempts",
+        )
+        .bind(Uuid::now_v7())
+        .bind(job.org.0)
+        .bind(job.kind.as_str())
+        .bind(job.partner.as_ref().map(|p| p.as_str()))
+        .bind(&job.payload)
+        .bind(job.idempotency_key.as_deref())
+        .bind(job.retry.max_attempts.max(1))
+        .bind(job.retry.policy.as_str())
+        .bind(reason)
+        .bind(&error)
+        .bind(job.correlation_id.as_deref())
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(StoreError::Conflict(
+                "a job with this idempotency key already exists".into(),
+            ));
+        };
+        let dl = DeadLetterId::new();
+        let job_id: Uuid = row.try_get("id")?;
+        insert_dead_letter(&mut tx, dl, JobId(job_id), &row, reason, class, now).await?;
+        tx.commit().await?;
+        Ok(dl)
+    }
+
     /// Extend the lease of every job `worker` is running. Called by the worker's heartbeat.
     pub async fn renew_leases(&self, worker: WorkerId, lease: std::time::Duration) -> Result<u64> {
         let now = self.clock.now();
         let until = now + Duration::from_std(lease).unwrap_or(Duration::seconds(30));
-        let done = sqlx::query("UPDATE jobs SET lease_until = $1 WHERE worker_id = $2 AND state = 'running'")
-            .bind(until)
-            .bind(worker.0)
-            .execute(&self.pool)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE jobs SET lease_until = $1 WHERE worker_id = $2 AND state = 'running'",
+        )
+        .bind(until)
+        .bind(worker.0)
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected())
     }
 
@@ -673,10 +772,21 @@ impl Queue {
         .bind(now)
         .fetch_all(&mut *tx)
         .await?;
-        for row in rows.iter().filter(|r| r.try_get::<String, _>("state").is_ok_and(|s| s == "dead")) {
+        for row in rows
+            .iter()
+            .filter(|r| r.try_get::<String, _>("state").is_ok_and(|s| s == "dead"))
+        {
             let job = JobId(row.try_get("id")?);
-            insert_dead_letter(&mut tx, DeadLetterId::new(), job, row, "lease expired on the last attempt", "transient", now)
-                .await?;
+            insert_dead_letter(
+                &mut tx,
+                DeadLetterId::new(),
+                job,
+                row,
+                "lease expired on the last attempt",
+                "transient",
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
         if !rows.is_empty() {
@@ -714,11 +824,13 @@ impl Queue {
     }
 
     pub async fn get_job(&self, org: OrgId, id: JobId) -> Result<Option<JobRow>> {
-        let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE org_id = $1 AND id = $2"))
-            .bind(org.0)
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(job_from_row).transpose()
     }
 
@@ -767,7 +879,10 @@ impl Queue {
                 job_from_row(&row)
             }
             None => match self.get_job(org, id).await? {
-                Some(job) => Err(StoreError::Conflict(format!("job is {}, not retrying", job.state.as_str()))),
+                Some(job) => Err(StoreError::Conflict(format!(
+                    "job is {}, not retrying",
+                    job.state.as_str()
+                ))),
                 None => Err(StoreError::NotFound("job")),
             },
         }
@@ -793,7 +908,12 @@ impl Queue {
     }
 
     /// Move a job from the retry queue (or the pending queue) straight to the dead letters.
-    pub async fn skip_to_dead(&self, org: OrgId, id: JobId, note: Option<String>) -> Result<DeadLetterRow> {
+    pub async fn skip_to_dead(
+        &self,
+        org: OrgId,
+        id: JobId,
+        note: Option<String>,
+    ) -> Result<DeadLetterRow> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await?;
         let moved = sqlx::query(
@@ -808,7 +928,10 @@ impl Queue {
         .await?;
         let Some(row) = moved else {
             return match self.get_job(org, id).await? {
-                Some(job) => Err(StoreError::Conflict(format!("job is {}, not retrying or pending", job.state.as_str()))),
+                Some(job) => Err(StoreError::Conflict(format!(
+                    "job is {}, not retrying or pending",
+                    job.state.as_str()
+                ))),
                 None => Err(StoreError::NotFound("job")),
             };
         };
@@ -827,7 +950,9 @@ impl Queue {
                 .await?;
         }
         tx.commit().await?;
-        self.get_dead_letter(org, dl).await?.ok_or(StoreError::NotFound("dead letter"))
+        self.get_dead_letter(org, dl)
+            .await?
+            .ok_or(StoreError::NotFound("dead letter"))
     }
 
     pub async fn list_dead_letters(
@@ -851,12 +976,18 @@ impl Queue {
         rows.iter().map(dead_letter_from_row).collect()
     }
 
-    pub async fn get_dead_letter(&self, org: OrgId, id: DeadLetterId) -> Result<Option<DeadLetterRow>> {
-        let row = sqlx::query(&format!("SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters WHERE org_id = $1 AND id = $2"))
-            .bind(org.0)
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
+    pub async fn get_dead_letter(
+        &self,
+        org: OrgId,
+        id: DeadLetterId,
+    ) -> Result<Option<DeadLetterRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(dead_letter_from_row).transpose()
     }
 
@@ -938,7 +1069,9 @@ impl Queue {
             match self.get_dead_letter(org, *id).await? {
                 None => return Err(StoreError::NotFound("dead letter")),
                 Some(dl) if dl.state == DeadLetterState::Deleted => {
-                    return Err(StoreError::Conflict(format!("dead letter {id} was deleted")))
+                    return Err(StoreError::Conflict(format!(
+                        "dead letter {id} was deleted"
+                    )))
                 }
                 Some(_) => {}
             }
@@ -952,7 +1085,12 @@ impl Queue {
 
     /// Mark a dead letter deleted, keeping the row (and the admin's note) for the audit trail
     /// until retention removes it.
-    pub async fn delete_dead_letter(&self, org: OrgId, id: DeadLetterId, note: String) -> Result<()> {
+    pub async fn delete_dead_letter(
+        &self,
+        org: OrgId,
+        id: DeadLetterId,
+        note: String,
+    ) -> Result<()> {
         let now = self.clock.now();
         let done = sqlx::query(
             "UPDATE dead_letters SET state = 'deleted', admin_note = $1, updated_at = $2 WHERE org_id = $3 AND id = $4",
@@ -970,16 +1108,26 @@ impl Queue {
     }
 
     pub async fn counts(&self) -> Result<QueueCounts> {
-        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT state, count(*) FROM jobs GROUP BY state")
-            .fetch_all(&self.pool)
-            .await?;
-        let (open,): (i64,) = sqlx::query_as("SELECT count(*) FROM dead_letters WHERE state = 'open'")
-            .fetch_one(&self.pool)
-            .await?;
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, count(*) FROM jobs GROUP BY state")
+                .fetch_all(&self.pool)
+                .await?;
+        let (open,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM dead_letters WHERE state = 'open'")
+                .fetch_one(&self.pool)
+                .await?;
         Ok(QueueCounts {
             by_state: JobState::ALL
                 .into_iter()
-                .map(|s| (s, rows.iter().find(|(n, _)| n == s.as_str()).map(|(_, c)| *c).unwrap_or(0)))
+                .map(|s| {
+                    (
+                        s,
+                        rows.iter()
+                            .find(|(n, _)| n == s.as_str())
+                            .map(|(_, c)| *c)
+                            .unwrap_or(0),
+                    )
+                })
                 .collect(),
             dead_letters_open: open,
         })
@@ -987,23 +1135,30 @@ impl Queue {
 
     /// Retention: delete dead letters (and their jobs) created before `dead_before`, and
     /// succeeded jobs finished before `succeeded_before`. Returns (dead letters, jobs) removed.
-    pub async fn purge(&self, dead_before: DateTime<Utc>, succeeded_before: DateTime<Utc>) -> Result<(u64, u64)> {
+    pub async fn purge(
+        &self,
+        dead_before: DateTime<Utc>,
+        succeeded_before: DateTime<Utc>,
+    ) -> Result<(u64, u64)> {
         let mut tx = self.pool.begin().await?;
-        let dead: Vec<(Uuid,)> = sqlx::query_as("DELETE FROM dead_letters WHERE created_at < $1 RETURNING job_id")
-            .bind(dead_before)
-            .fetch_all(&mut *tx)
-            .await?;
+        let dead: Vec<(Uuid,)> =
+            sqlx::query_as("DELETE FROM dead_letters WHERE created_at < $1 RETURNING job_id")
+                .bind(dead_before)
+                .fetch_all(&mut *tx)
+                .await?;
         let dead_jobs: Vec<Uuid> = dead.into_iter().map(|(id,)| id).collect();
-        let removed_dead_jobs = sqlx::query("DELETE FROM jobs WHERE id = ANY($1) AND state = 'dead'")
-            .bind(&dead_jobs)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let removed_done = sqlx::query("DELETE FROM jobs WHERE state = 'succeeded' AND finished_at < $1")
-            .bind(succeeded_before)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let removed_dead_jobs =
+            sqlx::query("DELETE FROM jobs WHERE id = ANY($1) AND state = 'dead'")
+                .bind(&dead_jobs)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        let removed_done =
+            sqlx::query("DELETE FROM jobs WHERE state = 'succeeded' AND finished_at < $1")
+                .bind(succeeded_before)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         tx.commit().await?;
         Ok((dead_jobs.len() as u64, removed_dead_jobs + removed_done))
     }
@@ -1041,7 +1196,10 @@ async fn insert_dead_letter(
 
 /// Wake idle workers (inserts notify by trigger; updates that make jobs runnable call this).
 pub async fn notify(pool: &PgPool) -> Result<()> {
-    sqlx::query("SELECT pg_notify($1, '')").bind(NOTIFY_CHANNEL).execute(pool).await?;
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(NOTIFY_CHANNEL)
+        .execute(pool)
+        .await?;
     Ok(())
 }
 

@@ -1,0 +1,91 @@
+//! The explicit adapter registry: factories by kind, adapters by partner name.
+
+use crate::config::Config;
+use crate::diag::Diagnostic;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use switchyard_core::adapter::{Adapter, AdapterFactory, SecretResolver};
+use switchyard_core::ids::PartnerName;
+
+/// Every adapter kind this build of the daemon knows. Adding a partner system means adding
+/// its crate and one line here.
+pub fn factories() -> anyhow::Result<BTreeMap<&'static str, Arc<dyn AdapterFactory>>> {
+    let mut map: BTreeMap<&'static str, Arc<dyn AdapterFactory>> = BTreeMap::new();
+    let http = switchyard_adapter_http::HttpAdapterFactory::new()?;
+    map.insert(http_kind(), Arc::new(http));
+    Ok(map)
+}
+
+fn http_kind() -> &'static str {
+    switchyard_adapter_http::KIND
+}
+
+/// The configured partners' adapters.
+#[derive(Default)]
+pub struct AdapterRegistry {
+    by_partner: BTreeMap<String, Arc<dyn Adapter>>,
+}
+
+impl AdapterRegistry {
+    /// Build every partner's adapter; every problem is returned, located in the config file.
+    pub fn build(
+        config: &Config,
+        config_path: &Path,
+        secrets: &dyn SecretResolver,
+    ) -> Result<Self, Vec<Diagnostic>> {
+        let factories =
+            factories().map_err(|e| vec![Diagnostic::new(config_path, None, e.to_string())])?;
+        let source = crate::diag::SourceFile::read(config_path).ok();
+        let mut by_partner = BTreeMap::new();
+        let mut problems = Vec::new();
+        for (name, partner) in &config.partners {
+            let position = source
+                .as_ref()
+                .and_then(|s| s.find_line(&format!("[partners.{name}]")));
+            let Some(factory) = factories.get(partner.kind.as_str()) else {
+                problems.push(Diagnostic::new(
+                    config_path,
+                    position,
+                    format!(
+                        "partner `{name}`: unknown adapter kind `{}` (known: {})",
+                        partner.kind,
+                        factories.keys().copied().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+                continue;
+            };
+            match factory.build(
+                &PartnerName(name.clone()),
+                &partner.settings_json(),
+                secrets,
+            ) {
+                Ok(adapter) => {
+                    by_partner.insert(name.clone(), adapter);
+                }
+                Err(e) => problems.push(Diagnostic::new(
+                    config_path,
+                    position,
+                    format!("partner `{name}`: {}", e.message),
+                )),
+            }
+        }
+        if problems.is_empty() {
+            Ok(Self { by_partner })
+        } else {
+            Err(problems)
+        }
+    }
+
+    pub fn insert(&mut self, name: &str, adapter: Arc<dyn Adapter>) {
+        self.by_partner.insert(name.to_owned(), adapter);
+    }
+
+    pub fn get(&self, partner: &str) -> Option<&Arc<dyn Adapter>> {
+        self.by_partner.get(partner)
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.by_partner.keys().cloned().collect()
+    }
+}

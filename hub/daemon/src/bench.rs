@@ -1,0 +1,246 @@
+//! `switchyard bench queue`: figures for the queue, printed (never asserted in tests).
+//!
+//! * bulk enqueue rate (1,000-row statements);
+//! * end-to-end processing of no-op jobs in one process at the default settings;
+//! * idle pickup latency (commit of the insert → handler start), p50/p99;
+//! * the same processing with N `switchyard run` processes;
+//! * peak RSS of an idle daemon process.
+
+use crate::app::{self, Overrides, Roles};
+use crate::config::Config;
+use crate::handlers::{Handlers, JobContext, JobHandler};
+use async_trait::async_trait;
+use clap::Subcommand;
+use serde_json::json;
+use std::path::Path;
+use std::process::{ExitCode, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use switchyard_core::error::AdapterError;
+use switchyard_store::queue::{ClaimedJob, NewJob, Queue, RetryPolicy, RetrySpec};
+use tokio::sync::mpsc;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Queue throughput, pickup latency, multi-process throughput and idle memory.
+    Queue {
+        #[arg(long, default_value_t = 20_000)]
+        jobs: usize,
+        /// Processes for the scale-out figure.
+        #[arg(long, default_value_t = 3)]
+        processes: usize,
+        /// Pickup latency samples.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
+}
+
+const BENCH_DB: &str = "switchyard_bench";
+
+pub async fn run(cmd: BenchCommand, config_path: &Path) -> anyhow::Result<ExitCode> {
+    let BenchCommand::Queue {
+        jobs,
+        processes,
+        samples,
+    } = cmd;
+    let mut config = if config_path.exists() {
+        Config::load(config_path)?
+    } else {
+        Config::default()
+    };
+    let url = crate::pg::recreate_database(&config.database.url, BENCH_DB).await?;
+    config.database.url = url.clone();
+    config.partners.clear();
+    println!(
+        "queue benchmark on a fresh `{BENCH_DB}` database ({} cores)",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    println!(
+        "settings: concurrency {}, claim batch {}, lease {}s, synchronous_commit as the server has it",
+        config.queue.concurrency, config.queue.claim_batch, config.queue.lease_secs
+    );
+
+    // Latency handler: the job carries its enqueue time; the handler reports the gap.
+    let (lat_tx, mut lat_rx) = mpsc::unbounded_channel::<Duration>();
+    let mut handlers = Handlers::standard();
+    handlers.register("bench.latency", Latency { tx: lat_tx });
+    let running = app::start(
+        config.clone(),
+        config_path.to_owned(),
+        Roles {
+            api: false,
+            worker: false,
+            scheduler: false,
+        },
+        Overrides::default(),
+    )
+    .await?;
+    let queue = running.queue.clone();
+    let org = switchyard_store::orgs::ensure(queue.pool(), "bench")
+        .await?
+        .id;
+    running.stop().await?;
+
+    // 1. Bulk enqueue.
+    let batch: Vec<NewJob> = (0..jobs).map(|i| noop(org, i)).collect();
+    let t = Instant::now();
+    for chunk in batch.chunks(1000) {
+        queue.enqueue_many(chunk).await?;
+    }
+    let enqueue_secs = t.elapsed().as_secs_f64();
+    println!("bulk enqueue        {:>9.0} jobs/s  ({jobs} jobs in {enqueue_secs:.2}s, 1,000 per statement)", jobs as f64 / enqueue_secs);
+
+    // 2. Processing in one process at the default settings.
+    let t = Instant::now();
+    let worker = app::start(
+        config.clone(),
+        config_path.to_owned(),
+        Roles {
+            api: false,
+            worker: true,
+            scheduler: false,
+        },
+        Overrides {
+            handlers: Some(handlers),
+            ..Overrides::default()
+        },
+    )
+    .await?;
+    wait_for_succeeded(&queue, jobs as i64, Duration::from_secs(300)).await?;
+    let secs = t.elapsed().as_secs_f64();
+    println!("process (1 proc)    {:>9.0} jobs/s  ({jobs} no-op jobs in {secs:.2}s, every state change committed)", jobs as f64 / secs);
+
+    // 3. Idle pickup latency.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut lat = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let mut job = NewJob::new(org, "bench.latency", json!({"sent_ns": now_ns()}))
+            .retry(RetrySpec::of(RetryPolicy::Manual));
+        job.idempotency_key = Some(format!("lat-{i}"));
+        queue.enqueue(job).await?;
+        let d = tokio::time::timeout(Duration::from_secs(5), lat_rx.recv())
+            .await?
+            .unwrap_or_default();
+        lat.push(d);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    lat.sort();
+    let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
+    println!("pickup latency      p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms  ({samples} samples, idle worker, LISTEN/NOTIFY)",
+        ms(pct(0.5)), ms(pct(0.99)), ms(*lat.last().unwrap_or(&Duration::ZERO)));
+    worker.stop().await?;
+
+    // 4. Scale-out: N processes share one queue.
+    sqlx::query("DELETE FROM jobs")
+        .execute(queue.pool())
+        .await?;
+    let exe = std::env::current_exe()?;
+    let mut children = Vec::new();
+    for _ in 0..processes {
+        children.push(
+            tokio::process::Command::new(&exe)
+                .args(["run", "--no-api", "--no-scheduler"])
+                .env("SWITCHYARD_DATABASE__URL", &url)
+                .env("SWITCHYARD_LOG", "warn")
+                .env("SWITCHYARD_CONFIG", config_path)
+                .stdout(Stdio::null())
+                .kill_on_drop(true)
+                .spawn()?,
+        );
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let batch: Vec<NewJob> = (0..jobs).map(|i| noop(org, i)).collect();
+    let t = Instant::now();
+    for chunk in batch.chunks(1000) {
+        queue.enqueue_many(chunk).await?;
+    }
+    wait_for_succeeded(&queue, jobs as i64, Duration::from_secs(300)).await?;
+    let secs = t.elapsed().as_secs_f64();
+    println!("process ({processes} procs)   {:>9.0} jobs/s  ({jobs} jobs enqueued and processed in {secs:.2}s)", jobs as f64 / secs);
+
+    // 5. Idle RSS of one of those processes (they are idle now).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    if let Some(pid) = children.first().and_then(|c| c.id()) {
+        if let Some(kb) = peak_rss_kb(pid) {
+            println!("idle daemon         peak RSS {:.1} MiB (VmHWM of a `switchyard run --no-api` process)", kb as f64 / 1024.0);
+        }
+    }
+    for mut c in children {
+        terminate(&mut c).await;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn noop(org: switchyard_core::ids::OrgId, i: usize) -> NewJob {
+    NewJob::new(org, "noop", json!({"i": i}))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos() as u64
+}
+
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+async fn terminate(child: &mut tokio::process::Child) {
+    if let Some(pid) = child.id() {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(25), child.wait()).await;
+    let _ = child.kill().await;
+}
+
+async fn wait_for_succeeded(queue: &Queue, n: i64, timeout: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let (done,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM jobs WHERE state = 'succeeded' AND kind = 'noop'")
+                .fetch_one(queue.pool())
+                .await?;
+        if done >= n {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "only {done} of {n} jobs succeeded within {timeout:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+struct Latency {
+    tx: mpsc::UnboundedSender<Duration>,
+}
+
+#[async_trait]
+impl JobHandler for Latency {
+    async fn run(&self, _ctx: &JobContext, job: &ClaimedJob) -> Result<(), AdapterError> {
+        let sent = job
+            .payload
+            .get("sent_ns")
+            .and_then(|v| v.as_u64())
+            .unwrap_or_default();
+        let _ = self
+            .tx
+            .send(Duration::from_nanos(now_ns().saturating_sub(sent)));
+        Ok(())
+    }
+}
