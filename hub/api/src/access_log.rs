@@ -1,0 +1,150 @@
+//! One integration-log row (type `api`, direction inbound) per API call.
+//!
+//! The middleware buffers the request body once, under the configured limit (413 in the one
+//! error shape above it), so the row can carry the masked body; error responses are small and
+//! their bodies are logged too. Success bodies are not: a page of 500 log rows logged into
+//! the log would only feed on itself. The row is written after the response is built and
+//! before it is sent, so a client that reads its 429 can already find it in the log.
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ErrorCode};
+use crate::AppState;
+use axum::body::{Body, Bytes};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use std::time::Instant;
+use switchyard_store::logs::{self, Direction, IntegrationType, LogStatus, NewLogEntry};
+use uuid::Uuid;
+
+pub const X_CORRELATION_ID: HeaderName = HeaderName::from_static("x-correlation-id");
+
+/// Error bodies above this are not copied into the log.
+const MAX_LOGGED_RESPONSE: usize = 64 * 1024;
+
+fn as_json(bytes: &[u8]) -> Option<Value> {
+    if bytes.is_empty() {
+        return None;
+    }
+    Some(serde_json::from_slice(bytes).unwrap_or_else(|_| {
+        // Not JSON (a malformed body, most likely): keep a bounded text copy.
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).into_owned();
+        serde_json::json!({ "raw": text })
+    }))
+}
+
+pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| req.uri().path().to_owned());
+    let correlation_id = req
+        .headers()
+        .get(&X_CORRELATION_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 200)
+        .map(str::to_owned)
+        .unwrap_or_else(|| Uuid::now_v7().to_string());
+
+    let limit = app.api.config.body_limit_bytes;
+    let (parts, body) = req.into_parts();
+    let too_large = parts
+        .headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|len| len > limit);
+    let (request_bytes, mut response) = if too_large {
+        (Bytes::new(), payload_too_large(limit))
+    } else {
+        match http_body_util::Limited::new(body, limit).collect().await {
+            Ok(collected) => {
+                let bytes = collected.to_bytes();
+                let req = Request::from_parts(parts, Body::from(bytes.clone()));
+                (bytes, next.run(req).await)
+            }
+            Err(err) if err.is::<http_body_util::LengthLimitError>() => {
+                (Bytes::new(), payload_too_large(limit))
+            }
+            Err(err) => (
+                Bytes::new(),
+                ApiError::new(
+                    ErrorCode::BadRequest,
+                    format!("could not read the request body: {err}"),
+                )
+                .into_response(),
+            ),
+        }
+    };
+
+    let status = response.status();
+    let response_body = if status.is_client_error() || status.is_server_error() {
+        let (parts, body) = response.into_parts();
+        let bytes = match http_body_util::Limited::new(body, MAX_LOGGED_RESPONSE)
+            .collect()
+            .await
+        {
+            Ok(c) => c.to_bytes(),
+            Err(_) => Bytes::new(),
+        };
+        response = Response::from_parts(parts, Body::from(bytes.clone()));
+        as_json(&bytes)
+    } else {
+        None
+    };
+    let error_message = response_body
+        .as_ref()
+        .and_then(|b| b.pointer("/error/message"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let auth = response.extensions().get::<Auth>().cloned();
+    let elapsed = started.elapsed();
+
+    let log_status = if status.is_server_error() {
+        LogStatus::Error
+    } else if status.is_client_error() {
+        LogStatus::Warning
+    } else {
+        LogStatus::Success
+    };
+    let entry = NewLogEntry {
+        http_status: Some(i32::from(status.as_u16())),
+        request_body: as_json(&request_bytes),
+        response_body,
+        error_message,
+        correlation_id: Some(correlation_id.clone()),
+        duration_ms: Some(i32::try_from(elapsed.as_millis()).unwrap_or(i32::MAX)),
+        ..NewLogEntry::new(
+            auth.map(|a| a.org),
+            IntegrationType::Api,
+            format!("{method} {route}"),
+            Direction::Inbound,
+            log_status,
+        )
+    };
+    if let Err(err) = logs::insert(&app.api.pool, &app.masker, &entry).await {
+        // The call itself succeeded or failed on its own terms; a lost log row must not
+        // turn it into a 500.
+        tracing::error!(error = %err, route = %route, "could not write the api log row");
+    }
+    crate::metrics::record_request(method.as_str(), &route, status, elapsed);
+    if let Ok(value) = HeaderValue::from_str(&correlation_id) {
+        response.headers_mut().insert(X_CORRELATION_ID, value);
+    }
+    response
+}
+
+fn payload_too_large(limit: usize) -> Response {
+    ApiError::new(
+        ErrorCode::PayloadTooLarge,
+        format!("request body is larger than the {limit}-byte limit"),
+    )
+    .with_details(serde_json::json!({ "limit_bytes": limit }))
+    .into_response()
+}

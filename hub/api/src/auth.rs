@@ -1,0 +1,170 @@
+//! Authentication, scopes and the per-key rate limit.
+//!
+//! [`authenticate`] runs before every protected route: it reads the key from
+//! `Authorization: Bearer …` or `X-API-Key`, refuses unknown, suspended, revoked and expired
+//! keys with 401, spends a token from the key's bucket (429 + `Retry-After` when empty), and
+//! puts an [`Auth`] into the request for the handler, which checks its scope with
+//! [`Auth::require`] (403). Every response to an authenticated request carries the
+//! `X-RateLimit-*` headers.
+
+use crate::error::{ApiError, ErrorCode};
+use crate::rate_limit::Decision;
+use crate::AppState;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use switchyard_core::ids::{ApiKeyId, OrgId};
+use switchyard_store::keys::{self, KeyRow, Scope};
+
+pub const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+pub const X_RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+pub const X_RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+pub const X_RATELIMIT_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+
+/// The authenticated caller, available to handlers as an extractor.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub key_id: ApiKeyId,
+    pub org: OrgId,
+    pub scopes: Vec<Scope>,
+}
+
+impl Auth {
+    /// 403 unless the key holds `scope` (or the write scope that implies it).
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if keys::has_scope(&self.scopes, scope) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::Forbidden,
+                format!("this key lacks the `{scope}` scope"),
+            )
+            .with_details(json!({"required_scope": scope.as_str()})))
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Auth>()
+            .cloned()
+            .ok_or_else(|| ApiError::unauthorized("missing api key"))
+    }
+}
+
+/// The presented key, if any. `Authorization` wins when both headers are present.
+fn presented_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let value = value
+            .to_str()
+            .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
+        let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+            return Err(ApiError::unauthorized(
+                "the Authorization header must be `Bearer <api key>`",
+            ));
+        }
+        return Ok(Some(token.trim()));
+    }
+    match headers.get(X_API_KEY) {
+        Some(value) => value
+            .to_str()
+            .map(|v| Some(v.trim()))
+            .map_err(|_| ApiError::unauthorized("malformed X-API-Key header")),
+        None => Ok(None),
+    }
+}
+
+fn rate_headers(headers: &mut HeaderMap, d: &Decision) {
+    headers.insert(X_RATELIMIT_LIMIT, HeaderValue::from(d.limit));
+    headers.insert(X_RATELIMIT_REMAINING, HeaderValue::from(d.remaining));
+    headers.insert(X_RATELIMIT_RESET, HeaderValue::from(d.reset_secs));
+}
+
+/// The middleware in front of every protected route.
+pub async fn authenticate(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    let key = match authenticated_key(&app, req.headers()).await {
+        Ok(key) => key,
+        Err(err) => return err.into_response(),
+    };
+    let auth = Auth {
+        key_id: key.id,
+        org: key.org_id,
+        scopes: key.scopes.clone(),
+    };
+    let decision = app.limiter.check(key.id, key.tier);
+    let mut response = if decision.allowed {
+        req.extensions_mut().insert(auth.clone());
+        next.run(req).await
+    } else {
+        ApiError::new(
+            ErrorCode::RateLimited,
+            format!(
+                "rate limit exceeded for this key's {} tier; retry in {} s",
+                key.tier.as_str(),
+                decision.retry_after_secs
+            ),
+        )
+        .with_details(json!({
+            "tier": key.tier.as_str(),
+            "retry_after_secs": decision.retry_after_secs,
+        }))
+        .with_header(
+            header::RETRY_AFTER,
+            HeaderValue::from(decision.retry_after_secs),
+        )
+        .into_response()
+    };
+    rate_headers(response.headers_mut(), &decision);
+    // For the access log, which runs outside this middleware.
+    response.extensions_mut().insert(auth);
+    response
+}
+
+async fn authenticated_key(app: &AppState, headers: &HeaderMap) -> Result<KeyRow, ApiError> {
+    let Some(secret) = presented_key(headers)? else {
+        return Err(ApiError::unauthorized(
+            "missing api key: send `Authorization: Bearer <key>` or `X-API-Key: <key>`",
+        ));
+    };
+    match keys::authenticate(&app.api.pool, secret).await? {
+        Ok(key) => Ok(key),
+        Err(refusal) => {
+            tracing::info!(reason = refusal.as_str(), "api key refused");
+            Err(ApiError::unauthorized(format!(
+                "invalid api key ({})",
+                refusal.as_str()
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_come_from_either_header() {
+        let mut h = HeaderMap::new();
+        assert_eq!(presented_key(&h).unwrap(), None);
+        h.insert(X_API_KEY, HeaderValue::from_static("sy_abc"));
+        assert_eq!(presented_key(&h).unwrap(), Some("sy_abc"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer sy_def"),
+        );
+        assert_eq!(presented_key(&h).unwrap(), Some("sy_def"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Basic dXNlcjpwdw=="),
+        );
+        assert_eq!(presented_key(&h).unwrap_err().code, ErrorCode::Unauthorized);
+    }
+}

@@ -1,0 +1,322 @@
+//! One error shape for every response: `{"error": {"code", "message", "details"}}`.
+//!
+//! Handlers return [`ApiError`]; the extractors in this module ([`ApiJson`], [`OptionalJson`],
+//! [`ApiPath`], [`ApiQuery`]) turn axum's rejections into it, so a malformed body or a bad id
+//! gets the same shape as a missing scope. Server-side failures are opaque to the client and
+//! logged with their cause.
+
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Value};
+use switchyard_store::StoreError;
+use utoipa::ToSchema;
+
+/// Machine-readable error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    MalformedJson,
+    ValidationFailed,
+    UnknownJobKind,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    Internal,
+    Unavailable,
+}
+
+impl ErrorCode {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ErrorCode::BadRequest | ErrorCode::MalformedJson => StatusCode::BAD_REQUEST,
+            ErrorCode::ValidationFailed | ErrorCode::UnknownJobKind => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    pub message: String,
+    /// Structured context (the field, line and column of a JSON error, the known job kinds,
+    /// ...); `null` when there is nothing to add.
+    #[schema(value_type = Object, nullable)]
+    pub details: Value,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub details: Value,
+    /// Extra response headers (Retry-After on 429, WWW-Authenticate on 401).
+    headers: Vec<(header::HeaderName, HeaderValue)>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            details: Value::Null,
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    pub fn with_header(mut self, name: header::HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Unauthorized, message).with_header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"switchyard\""),
+        )
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::ValidationFailed, message)
+    }
+
+    /// A server-side failure: the client sees an opaque message, the log gets the cause.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "request failed");
+        Self::new(ErrorCode::Internal, "internal error")
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound(what) => ApiError::not_found(what),
+            StoreError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
+            StoreError::Invalid(message) => ApiError::validation(message),
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                details: self.details,
+            },
+        };
+        let mut response = (self.code.status(), axum::Json(body)).into_response();
+        for (name, value) in self.headers {
+            response.headers_mut().insert(name, value);
+        }
+        response
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                "request body is larger than the limit",
+            )
+        } else {
+            ApiError::new(ErrorCode::BadRequest, rejection.body_text())
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError::new(ErrorCode::BadRequest, rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::new(ErrorCode::BadRequest, rejection.body_text())
+    }
+}
+
+/// Path parameters with rejections in the one error shape.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// Query parameters with rejections in the one error shape.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+fn is_json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+/// Parse a JSON body: syntax errors are 400 with line and column, data errors (a missing or
+/// mistyped field) are 422 with the same.
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|err| {
+        let code = match err.classify() {
+            serde_json::error::Category::Data => ErrorCode::ValidationFailed,
+            _ => ErrorCode::MalformedJson,
+        };
+        let message = match code {
+            ErrorCode::ValidationFailed => format!("invalid request body: {err}"),
+            _ => format!("malformed JSON body: {err}"),
+        };
+        ApiError::new(code, message)
+            .with_details(json!({"line": err.line(), "column": err.column()}))
+    })
+}
+
+fn require_json_type(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+    if is_json_content_type(headers) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "expected a request body with `Content-Type: application/json`",
+        ))
+    }
+}
+
+/// A required JSON body. Written on top of `Bytes` rather than `axum::Json` so the messages
+/// (with line and column) and the 400/415/422 split are ours.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        require_json_type(req.headers())?;
+        let bytes = Bytes::from_request(req, state).await?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// An optional JSON body: an empty body means `T::default()`.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = req.headers().clone();
+        let bytes = Bytes::from_request(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(T::default()));
+        }
+        require_json_type(&headers)?;
+        parse_json(&bytes).map(OptionalJson)
+    }
+}
+
+/// 404 for paths no route matches, in the one shape.
+pub async fn route_not_found() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "no such route")
+}
+
+/// 405 for a known path with the wrong method, in the one shape.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "method not allowed on this route",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_errors_say_where_and_split_syntax_from_data() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Body {
+            kind: String,
+        }
+        let err = parse_json::<Body>(b"{\n  \"kind\": \"a\",,\n}").unwrap_err();
+        assert_eq!(err.code, ErrorCode::MalformedJson);
+        assert_eq!(err.details, json!({"line": 2, "column": 15}));
+        assert!(err.message.contains("line 2 column 15"), "{}", err.message);
+
+        let err = parse_json::<Body>(b"{\"kind\": 5}").unwrap_err();
+        assert_eq!(err.code, ErrorCode::ValidationFailed);
+        assert!(err.message.contains("invalid type"), "{}", err.message);
+    }
+
+    #[test]
+    fn store_errors_map_to_statuses_and_hide_database_causes() {
+        let e: ApiError = StoreError::Conflict("the key is revoked".into()).into();
+        assert_eq!(e.code.status(), StatusCode::CONFLICT);
+        let e: ApiError = StoreError::Database(sqlx::Error::PoolTimedOut).into();
+        assert_eq!(e.code, ErrorCode::Internal);
+        assert_eq!(e.message, "internal error");
+    }
+
+    #[test]
+    fn content_type_check_accepts_json_variants_only() {
+        let mut h = axum::http::HeaderMap::new();
+        assert!(!is_json_content_type(&h));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+        assert!(is_json_content_type(&h));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/merge-patch+json"),
+        );
+        assert!(is_json_content_type(&h));
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        assert!(!is_json_content_type(&h));
+    }
+}

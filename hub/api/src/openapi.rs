@@ -1,0 +1,55 @@
+//! The base of the OpenAPI document: info, tags and the two ways to present a key. Paths and
+//! schemas are added by `utoipa-axum` from the handlers' annotations as routes are registered.
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+pub const BEARER: &str = "bearer";
+pub const API_KEY: &str = "api_key";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Switchyard API",
+        description = "Integration hub: API keys, integration logs, jobs, the retry queue and dead letters. \
+            Every error has the body `{\"error\": {\"code\", \"message\", \"details\"}}`. Authenticated \
+            responses carry `X-RateLimit-Limit` (the key tier's burst), `X-RateLimit-Remaining` and \
+            `X-RateLimit-Reset` (seconds until the bucket is full); a 429 carries `Retry-After`."
+    ),
+    modifiers(&Security),
+    security(("bearer" = []), ("api_key" = [])),
+    tags(
+        (name = "keys", description = "API keys (scope admin:keys)"),
+        (name = "logs", description = "Integration logs (scope read:logs)"),
+        (name = "jobs", description = "Jobs (read:jobs, write:jobs)"),
+        (name = "retry-queue", description = "Jobs waiting for a retry (read:jobs, write:jobs)"),
+        (name = "dead-letters", description = "Dead letters (read:dead-letters, write:dead-letters)"),
+        (name = "operations", description = "Health, readiness, metrics, this document")
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("sy_…")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            API_KEY,
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+        );
+    }
+}
+
+pub fn base() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

@@ -1,0 +1,234 @@
+//! Dead letters: list and get (`read:dead-letters`); replay, bulk replay and delete
+//! (`write:dead-letters`).
+
+use super::jobs::JobView;
+use super::{page_limit, split_page, ReadDeadLetters, Scoped, WriteDeadLetters};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, OptionalJson};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use switchyard_core::ids::{DeadLetterId, JobId, OrgId};
+use switchyard_store::queue::{DeadLetterRow, DeadLetterState};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Bulk requests are bounded so one call cannot hold a transaction for minutes.
+const MAX_BULK: usize = 1000;
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_dead_letters))
+        .routes(routes!(get_dead_letter, delete_dead_letter))
+        .routes(routes!(replay))
+        .routes(routes!(bulk_replay))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadLetterView {
+    #[schema(value_type = uuid::Uuid)]
+    pub id: DeadLetterId,
+    #[schema(value_type = uuid::Uuid)]
+    pub job_id: JobId,
+    pub kind: String,
+    pub partner: Option<String>,
+    /// The original payload, untouched.
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    pub reason: String,
+    pub error_class: String,
+    /// Every attempt's error.
+    #[schema(value_type = Vec<Object>)]
+    pub errors: Value,
+    pub attempts: i32,
+    /// open, replayed, deleted
+    #[schema(value_type = String)]
+    pub state: DeadLetterState,
+    pub admin_note: Option<String>,
+    pub replay_count: i32,
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub last_replay_job_id: Option<JobId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<DeadLetterRow> for DeadLetterView {
+    fn from(d: DeadLetterRow) -> Self {
+        Self {
+            id: d.id,
+            job_id: d.job_id,
+            kind: d.kind.to_string(),
+            partner: d.partner.map(|p| p.to_string()),
+            payload: d.payload,
+            reason: d.reason,
+            error_class: d.error_class.to_string(),
+            errors: d.errors,
+            attempts: d.attempts,
+            state: d.state,
+            admin_note: d.admin_note,
+            replay_count: d.replay_count,
+            last_replay_job_id: d.last_replay_job_id,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadLetterPage {
+    pub items: Vec<DeadLetterView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeadLetterQuery {
+    /// open, replayed or deleted.
+    #[param(value_type = Option<String>)]
+    pub state: Option<DeadLetterState>,
+    /// The last dead-letter id of the previous page.
+    #[param(value_type = Option<uuid::Uuid>)]
+    pub cursor: Option<DeadLetterId>,
+    /// 1..=500, default 50.
+    pub limit: Option<i64>,
+}
+
+async fn own(app: &AppState, org: OrgId, id: DeadLetterId) -> Result<DeadLetterRow, ApiError> {
+    app.api
+        .queue
+        .get_dead_letter(org, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("dead letter"))
+}
+
+#[utoipa::path(get, path = "/dead-letters", tag = "dead-letters", params(DeadLetterQuery),
+    responses((status = 200, body = DeadLetterPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_dead_letters(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<ReadDeadLetters>,
+    ApiQuery(q): ApiQuery<DeadLetterQuery>,
+) -> Result<Json<DeadLetterPage>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let rows = app
+        .api
+        .queue
+        .list_dead_letters(auth.org, q.state, q.cursor, limit + 1)
+        .await?;
+    let (rows, more) = split_page(rows, limit);
+    let next_cursor = if more {
+        rows.last().map(|d| d.id.to_string())
+    } else {
+        None
+    };
+    Ok(Json(DeadLetterPage {
+        items: rows.into_iter().map(DeadLetterView::from).collect(),
+        next_cursor,
+    }))
+}
+
+#[utoipa::path(get, path = "/dead-letters/{id}", tag = "dead-letters",
+    params(("id" = uuid::Uuid, Path, description = "dead-letter id")),
+    responses((status = 200, body = DeadLetterView), (status = 404, body = ErrorBody)))]
+async fn get_dead_letter(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<ReadDeadLetters>,
+    ApiPath(id): ApiPath<DeadLetterId>,
+) -> Result<Json<DeadLetterView>, ApiError> {
+    Ok(Json(own(&app, auth.org, id).await?.into()))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayBody {
+    /// Replay with this payload instead of the original (which stays on the dead letter).
+    #[schema(value_type = Option<Object>)]
+    pub payload: Option<Value>,
+    pub note: Option<String>,
+}
+
+/// Replay a dead letter: a new job, linked to it (`replay_of`), with the original or an
+/// edited payload.
+#[utoipa::path(post, path = "/dead-letters/{id}/replay", tag = "dead-letters",
+    request_body(content = Option<ReplayBody>),
+    params(("id" = uuid::Uuid, Path, description = "dead-letter id")),
+    responses((status = 201, body = JobView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn replay(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<WriteDeadLetters>,
+    ApiPath(id): ApiPath<DeadLetterId>,
+    OptionalJson(body): OptionalJson<ReplayBody>,
+) -> Result<(StatusCode, Json<JobView>), ApiError> {
+    own(&app, auth.org, id).await?;
+    let job = app
+        .api
+        .queue
+        .replay(auth.org, id, body.payload, body.note)
+        .await?;
+    Ok((StatusCode::CREATED, Json(job.into())))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkReplayBody {
+    #[schema(value_type = Vec<uuid::Uuid>)]
+    pub ids: Vec<DeadLetterId>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkReplayed {
+    /// The new jobs, one per replayed dead letter.
+    pub jobs: Vec<JobView>,
+}
+
+/// Replay several dead letters with their original payloads.
+#[utoipa::path(post, path = "/dead-letters/replay", tag = "dead-letters", request_body = BulkReplayBody,
+    responses((status = 200, body = BulkReplayed), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn bulk_replay(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<WriteDeadLetters>,
+    ApiJson(body): ApiJson<BulkReplayBody>,
+) -> Result<Json<BulkReplayed>, ApiError> {
+    if body.ids.is_empty() || body.ids.len() > MAX_BULK {
+        return Err(ApiError::validation(format!(
+            "ids must list 1 to {MAX_BULK} dead letters"
+        )));
+    }
+    let jobs = app.api.queue.bulk_replay(auth.org, &body.ids).await?;
+    Ok(Json(BulkReplayed {
+        jobs: jobs.into_iter().map(JobView::from).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteBody {
+    /// Why it was deleted; required, kept with the dead letter.
+    pub note: String,
+}
+
+/// Delete a dead letter (it is kept as `deleted`, with the note, until retention removes it).
+#[utoipa::path(delete, path = "/dead-letters/{id}", tag = "dead-letters", request_body = DeleteBody,
+    params(("id" = uuid::Uuid, Path, description = "dead-letter id")),
+    responses((status = 204, description = "deleted"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn delete_dead_letter(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<WriteDeadLetters>,
+    ApiPath(id): ApiPath<DeadLetterId>,
+    ApiJson(body): ApiJson<DeleteBody>,
+) -> Result<StatusCode, ApiError> {
+    let note = body.note.trim();
+    if note.is_empty() {
+        return Err(ApiError::validation("note must not be empty"));
+    }
+    own(&app, auth.org, id).await?;
+    app.api
+        .queue
+        .delete_dead_letter(auth.org, id, note.to_owned())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,269 @@
+//! Jobs of the caller's organization: list, get (`read:jobs`), enqueue by kind (`write:jobs`).
+
+use super::{page_limit, split_page, ReadJobs, Scoped, WriteJobs};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, ErrorCode};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use switchyard_core::ids::{DeadLetterId, JobId, JobKind, PartnerName};
+use switchyard_store::queue::{JobRow, JobState, NewJob, RetryPolicy};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+/// Set on a 200 answer to an enqueue whose idempotency key already existed.
+pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_jobs, enqueue))
+        .routes(routes!(get_job))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobView {
+    #[schema(value_type = uuid::Uuid)]
+    pub id: JobId,
+    pub kind: String,
+    pub partner: Option<String>,
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    pub idempotency_key: Option<String>,
+    /// pending, running, succeeded, retrying, dead
+    #[schema(value_type = String)]
+    pub state: JobState,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    /// immediate, exponential, manual
+    #[schema(value_type = String)]
+    pub retry_policy: RetryPolicy,
+    /// When the job may run next; `null` while it waits for an admin.
+    pub run_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Every failed attempt: `[{attempt, at, class, message, status}]`.
+    #[schema(value_type = Vec<Object>)]
+    pub errors: Value,
+    /// The dead letter this job replays.
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub replay_of: Option<DeadLetterId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<JobRow> for JobView {
+    fn from(j: JobRow) -> Self {
+        Self {
+            id: j.id,
+            kind: j.kind.to_string(),
+            partner: j.partner.map(|p| p.to_string()),
+            payload: j.payload,
+            idempotency_key: j.idempotency_key,
+            state: j.state,
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            retry_policy: j.retry_policy,
+            run_at: j.run_at,
+            last_error: j.last_error,
+            errors: j.errors,
+            replay_of: j.replay_of,
+            created_at: j.created_at,
+            updated_at: j.updated_at,
+            finished_at: j.finished_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobPage {
+    pub items: Vec<JobView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct JobQuery {
+    /// pending, running, succeeded, retrying or dead.
+    #[param(value_type = Option<String>)]
+    pub state: Option<JobState>,
+    pub kind: Option<String>,
+    /// The last job id of the previous page.
+    #[param(value_type = Option<uuid::Uuid>)]
+    pub cursor: Option<JobId>,
+    /// 1..=500, default 50.
+    pub limit: Option<i64>,
+}
+
+/// A page of jobs from the queue, oldest first.
+pub(crate) async fn job_page(
+    app: &AppState,
+    org: switchyard_core::ids::OrgId,
+    state: Option<JobState>,
+    kind: Option<&str>,
+    cursor: Option<JobId>,
+    limit: Option<i64>,
+) -> Result<JobPage, ApiError> {
+    let limit = page_limit(limit)?;
+    let rows = app
+        .api
+        .queue
+        .list_jobs(org, state, kind, cursor, limit + 1)
+        .await?;
+    let (rows, more) = split_page(rows, limit);
+    let next_cursor = if more {
+        rows.last().map(|j| j.id.to_string())
+    } else {
+        None
+    };
+    Ok(JobPage {
+        items: rows.into_iter().map(JobView::from).collect(),
+        next_cursor,
+    })
+}
+
+#[utoipa::path(get, path = "/jobs", tag = "jobs", params(JobQuery),
+    responses((status = 200, body = JobPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_jobs(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<ReadJobs>,
+    ApiQuery(q): ApiQuery<JobQuery>,
+) -> Result<Json<JobPage>, ApiError> {
+    Ok(Json(
+        job_page(
+            &app,
+            auth.org,
+            q.state,
+            q.kind.as_deref(),
+            q.cursor,
+            q.limit,
+        )
+        .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/jobs/{id}", tag = "jobs",
+    params(("id" = uuid::Uuid, Path, description = "job id")),
+    responses((status = 200, body = JobView), (status = 404, body = ErrorBody)))]
+async fn get_job(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<ReadJobs>,
+    ApiPath(id): ApiPath<JobId>,
+) -> Result<Json<JobView>, ApiError> {
+    app.api
+        .queue
+        .get_job(auth.org, id)
+        .await?
+        .map(|j| Json(j.into()))
+        .ok_or_else(|| ApiError::not_found("job"))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnqueueJob {
+    /// A job kind the daemon knows (422 lists them otherwise).
+    pub kind: String,
+    /// The partner instance the job talks to, if any.
+    pub partner: Option<String>,
+    /// The job's parameters; `{}` when absent.
+    #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    /// Run no earlier than this; now when absent.
+    pub run_at: Option<DateTime<Utc>>,
+    pub correlation_id: Option<String>,
+}
+
+fn empty_object() -> Value {
+    json!({})
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(&IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .map_err(|_| ApiError::validation("Idempotency-Key must be visible ASCII"))?
+        .trim();
+    if key.is_empty() || key.len() > 255 {
+        return Err(ApiError::validation(
+            "Idempotency-Key must be 1 to 255 characters",
+        ));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// Enqueue a job by kind. With an `Idempotency-Key` header, enqueueing the same key again
+/// returns the existing job with 200 instead of creating one (201).
+#[utoipa::path(post, path = "/jobs", tag = "jobs", request_body = EnqueueJob,
+    params(("Idempotency-Key" = Option<String>, Header, description = "dedupe key, unique per organization and kind")),
+    responses(
+        (status = 201, description = "created", body = JobView),
+        (status = 200, description = "the job already enqueued with this Idempotency-Key", body = JobView),
+        (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, description = "invalid body or unknown job kind", body = ErrorBody)
+    ))]
+async fn enqueue(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<WriteJobs>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<EnqueueJob>,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let kind = body.kind.trim();
+    if kind.is_empty() {
+        return Err(ApiError::validation("kind must not be empty"));
+    }
+    let partner = body
+        .partner
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    let Some(retry) = app.api.job_kinds.resolve(kind, partner) else {
+        let mut known = app.api.job_kinds.known();
+        known.sort();
+        return Err(ApiError::new(
+            ErrorCode::UnknownJobKind,
+            format!("unknown job kind `{kind}` (known: {})", known.join(", ")),
+        )
+        .with_details(json!({ "kind": kind, "known": known })));
+    };
+    let enqueued = app
+        .api
+        .queue
+        .enqueue(NewJob {
+            org: auth.org,
+            kind: JobKind::from(kind),
+            partner: partner.map(PartnerName::from),
+            payload: body.payload,
+            idempotency_key: key,
+            retry,
+            run_at: body.run_at,
+            correlation_id: body.correlation_id,
+        })
+        .await?;
+    let location = format!("/api/v1/jobs/{}", enqueued.job.id);
+    let status = if enqueued.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let mut response = (status, Json(JobView::from(enqueued.job))).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    if !enqueued.created {
+        response
+            .headers_mut()
+            .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}

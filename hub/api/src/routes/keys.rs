@@ -1,0 +1,257 @@
+//! API keys of the caller's organization (scope `admin:keys`).
+
+use super::{AdminKeys, Scoped};
+use crate::error::{ApiError, ApiJson, ApiPath, ErrorBody};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use switchyard_core::ids::ApiKeyId;
+use switchyard_store::keys::{self, KeyRow, KeyState, KeyUpdate, NewKey, Scope, Tier};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_key, list_keys))
+        .routes(routes!(get_key, update_key))
+        .routes(routes!(suspend_key))
+        .routes(routes!(reactivate_key))
+        .routes(routes!(revoke_key))
+        .routes(routes!(regenerate_key))
+}
+
+/// A key as listings show it: never the secret, only its first characters.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyView {
+    #[schema(value_type = uuid::Uuid)]
+    pub id: ApiKeyId,
+    pub name: String,
+    /// The key's first characters and an ellipsis, e.g. `sy_AbC12xYz…`.
+    pub masked: String,
+    #[schema(value_type = Vec<String>, example = json!(["read:logs", "write:jobs"]))]
+    pub scopes: Vec<Scope>,
+    #[schema(value_type = String, example = "standard")]
+    pub tier: Tier,
+    #[schema(value_type = String, example = "active")]
+    pub state: KeyState,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<KeyRow> for KeyView {
+    fn from(k: KeyRow) -> Self {
+        Self {
+            masked: k.masked(),
+            id: k.id,
+            name: k.name,
+            scopes: k.scopes,
+            tier: k.tier,
+            state: k.state,
+            expires_at: k.expires_at,
+            last_used_at: k.last_used_at,
+            created_at: k.created_at,
+            updated_at: k.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyList {
+    pub items: Vec<KeyView>,
+}
+
+/// A key and its secret: the only time the secret is shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyWithSecret {
+    pub key: KeyView,
+    /// Store it now; it cannot be retrieved again.
+    pub secret: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKey {
+    pub name: String,
+    #[schema(value_type = Vec<String>, example = json!(["read:logs"]))]
+    pub scopes: Vec<Scope>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "standard")]
+    pub tier: Tier,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Absent fields stay as they are; `"expires_at": null` clears the expiry.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateKey {
+    pub name: Option<String>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub scopes: Option<Vec<Scope>>,
+    #[schema(value_type = Option<String>)]
+    pub tier: Option<Tier>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+}
+
+/// `Some(value)` whenever the field is present, so `null` can mean "clear".
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+async fn found(
+    app: &AppState,
+    auth_org: switchyard_core::ids::OrgId,
+    id: ApiKeyId,
+) -> Result<KeyRow, ApiError> {
+    keys::get(&app.api.pool, auth_org, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("api key"))
+}
+
+/// Create a key in the caller's organization.
+#[utoipa::path(post, path = "/keys", tag = "keys", request_body = CreateKey,
+    responses(
+        (status = 201, body = KeyWithSecret),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)
+    ))]
+async fn create_key(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<AdminKeys>,
+    ApiJson(body): ApiJson<CreateKey>,
+) -> Result<(StatusCode, Json<KeyWithSecret>), ApiError> {
+    let (row, secret) = keys::create(
+        &app.api.pool,
+        &NewKey {
+            org: auth.org,
+            name: body.name,
+            scopes: body.scopes,
+            tier: body.tier,
+            expires_at: body.expires_at,
+        },
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(KeyWithSecret {
+            key: row.into(),
+            secret,
+        }),
+    ))
+}
+
+/// Every key of the caller's organization, masked.
+#[utoipa::path(get, path = "/keys", tag = "keys",
+    responses((status = 200, body = KeyList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_keys(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<AdminKeys>,
+) -> Result<Json<KeyList>, ApiError> {
+    let rows = keys::list(&app.api.pool, auth.org).await?;
+    Ok(Json(KeyList {
+        items: rows.into_iter().map(KeyView::from).collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/keys/{id}", tag = "keys",
+    params(("id" = uuid::Uuid, Path, description = "key id")),
+    responses((status = 200, body = KeyView), (status = 404, body = ErrorBody)))]
+async fn get_key(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<AdminKeys>,
+    ApiPath(id): ApiPath<ApiKeyId>,
+) -> Result<Json<KeyView>, ApiError> {
+    Ok(Json(found(&app, auth.org, id).await?.into()))
+}
+
+/// Change name, scopes, tier or expiry. A revoked key cannot be changed (409).
+#[utoipa::path(patch, path = "/keys/{id}", tag = "keys", request_body = UpdateKey,
+    params(("id" = uuid::Uuid, Path, description = "key id")),
+    responses((status = 200, body = KeyView), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_key(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<AdminKeys>,
+    ApiPath(id): ApiPath<ApiKeyId>,
+    ApiJson(body): ApiJson<UpdateKey>,
+) -> Result<Json<KeyView>, ApiError> {
+    let change = KeyUpdate {
+        name: body.name,
+        scopes: body.scopes,
+        tier: body.tier,
+        expires_at: body.expires_at,
+    };
+    Ok(Json(
+        keys::update(&app.api.pool, auth.org, id, &change)
+            .await?
+            .into(),
+    ))
+}
+
+/// Stop the key from working until it is reactivated.
+#[utoipa::path(post, path = "/keys/{id}/suspend", tag = "keys",
+    params(("id" = uuid::Uuid, Path, description = "key id")),
+    responses((status = 200, body = KeyView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn suspend_key(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<AdminKeys>,
+    ApiPath(id): ApiPath<ApiKeyId>,
+) -> Result<Json<KeyView>, ApiError> {
+    Ok(Json(
+        keys::suspend(&app.api.pool, auth.org, id).await?.into(),
+    ))
+}
+
+#[utoipa::path(post, path = "/keys/{id}/reactivate", tag = "keys",
+    params(("id" = uuid::Uuid, Path, description = "key id")),
+    responses((status = 200, body = KeyView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn reactivate_key(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<AdminKeys>,
+    ApiPath(id): ApiPath<ApiKeyId>,
+) -> Result<Json<KeyView>, ApiError> {
+    Ok(Json(
+        keys::reactivate(&app.api.pool, auth.org, id).await?.into(),
+    ))
+}
+
+/// Disable the key for good.
+#[utoipa::path(post, path = "/keys/{id}/revoke", tag = "keys",
+    params(("id" = uuid::Uuid, Path, description = "key id")),
+    responses((status = 200, body = KeyView), (status = 404, body = ErrorBody)))]
+async fn revoke_key(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<AdminKeys>,
+    ApiPath(id): ApiPath<ApiKeyId>,
+) -> Result<Json<KeyView>, ApiError> {
+    Ok(Json(
+        keys::revoke(&app.api.pool, auth.org, id).await?.into(),
+    ))
+}
+
+/// A new secret for the key; the old one stops working at once.
+#[utoipa::path(post, path = "/keys/{id}/regenerate", tag = "keys",
+    params(("id" = uuid::Uuid, Path, description = "key id")),
+    responses((status = 200, body = KeyWithSecret), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn regenerate_key(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<AdminKeys>,
+    ApiPath(id): ApiPath<ApiKeyId>,
+) -> Result<Json<KeyWithSecret>, ApiError> {
+    let (row, secret) = keys::regenerate(&app.api.pool, auth.org, id).await?;
+    Ok(Json(KeyWithSecret {
+        key: row.into(),
+        secret,
+    }))
+}

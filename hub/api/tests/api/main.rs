@@ -1,0 +1,8 @@
+//! The REST API over real HTTP on loopback, against a fresh Postgres database per test.
+
+mod common;
+
+mod auth;
+mod input;
+mod logs;
+mod queue;
