@@ -3,8 +3,20 @@
 //! (counts and header/trailer control numbers) already applied.
 
 use crate::report::{Code, Issue, Location};
+use crate::spec::tag_key;
 use crate::syntax::{Delimiters, Segment, Standard};
 use serde::Serialize;
+
+const K_GS: u32 = tag_key("GS");
+const K_ST: u32 = tag_key("ST");
+const K_SE: u32 = tag_key("SE");
+const K_GE: u32 = tag_key("GE");
+const K_IEA: u32 = tag_key("IEA");
+const K_UNG: u32 = tag_key("UNG");
+const K_UNH: u32 = tag_key("UNH");
+const K_UNT: u32 = tag_key("UNT");
+const K_UNE: u32 = tag_key("UNE");
+const K_UNZ: u32 = tag_key("UNZ");
 
 /// Byte range of one segment inside `Interchange::raw` (terminator excluded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,6 +237,12 @@ impl Interchange {
         let mut open_group: Option<usize> = None;
         let mut open_set: Option<(usize, usize)> = None; // (group, set)
         for i in 1..n {
+            // Body segments (nearly all of them) inside an open set skip the envelope match.
+            if open_set.is_some()
+                && !matches!(self.segment(i).key(), K_GS | K_ST | K_SE | K_GE | K_IEA)
+            {
+                continue;
+            }
             let id = self.segment(i).id();
             match id {
                 "GS" => {
@@ -568,6 +586,11 @@ impl Interchange {
         let mut open_set: Option<(usize, usize)> = None;
         let mut used_ung = false;
         for i in 1..n {
+            if open_set.is_some()
+                && !matches!(self.segment(i).key(), K_UNG | K_UNH | K_UNT | K_UNE | K_UNZ)
+            {
+                continue;
+            }
             let id = self.segment(i).id();
             match id {
                 "UNG" => {

@@ -195,6 +195,19 @@ impl<'a> Segment<'a> {
         std::str::from_utf8(tag).unwrap_or("?")
     }
 
+    /// The tag as a [`crate::spec::tag_key`], computed from the bytes without decoding.
+    #[inline]
+    pub fn key(&self) -> u32 {
+        let mut k = 0u32;
+        for &b in self.bytes.iter().take(4) {
+            if b == self.delims.element || b == self.delims.component {
+                break;
+            }
+            k = (k << 8) | b as u32;
+        }
+        k
+    }
+
     /// Raw (still escaped) data elements, element 1 first; the tag is not included.
     pub fn elements(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
         let mut it = Split::new(self.bytes, self.delims.element, self.delims.release);

@@ -134,8 +134,7 @@ fn validate_set(
     let range = set.range(ic.len());
     for i in range {
         let seg = ic.segment(i);
-        let id = seg.id();
-        let key = tag_key(id);
+        let key = seg.key();
         match m.feed(key) {
             Some(fed) => {
                 for miss in fed.missing {
@@ -145,7 +144,7 @@ fn validate_set(
                         None,
                         None,
                         Code::MissingSegment,
-                        format!("required {miss} missing before this {id}"),
+                        format!("required {miss} missing before this {}", seg.id()),
                     );
                 }
                 if let Some((is_loop, name, max)) = fed.over {
@@ -173,6 +172,7 @@ fn validate_set(
             }
             None => {
                 let loop_id = m.current_loop().to_string();
+                let id = seg.id();
                 if spec.knows(id) {
                     ctx.push(
                         i,

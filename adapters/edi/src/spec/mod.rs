@@ -23,8 +23,15 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 /// A segment tag packed into an integer (tags are at most 3 ASCII characters; longer or odd
 /// tags still get a distinct-enough key and are compared by the map anyway).
-pub fn tag_key(id: &str) -> u32 {
-    id.bytes().take(4).fold(0u32, |k, b| (k << 8) | b as u32)
+pub const fn tag_key(id: &str) -> u32 {
+    let b = id.as_bytes();
+    let mut k = 0u32;
+    let mut i = 0;
+    while i < b.len() && i < 4 {
+        k = (k << 8) | b[i] as u32;
+        i += 1;
+    }
+    k
 }
 
 /// Hasher for tag keys: the key is already well spread, hashing it again is wasted work.
