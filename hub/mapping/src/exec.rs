@@ -121,7 +121,7 @@ impl Mapping {
         let at = |p: &crate::path::Path| p.get(base(p, scope));
         Ok(match c {
             Cond::Expr(e) => e.test(scope.cur, scope.root).map_err(|m| fail(id, m))?,
-            Cond::Exists(p, want) => !is_missing(at(p)) == *want,
+            Cond::Exists(p, want) => is_missing(at(p)) != *want,
             Cond::Equals(p, v, want) => (at(p).is_some_and(|x| loose_eq(x, v))) == *want,
             Cond::In(p, vs) => at(p).is_some_and(|x| vs.iter().any(|v| loose_eq(x, v))),
         })

@@ -27,6 +27,8 @@ type D = data::JustLut<Val>;
 /// A compiled jq filter.
 pub struct Expr {
     pub source: String,
+    /// Whether the filter mentions `$root`; if not, the record is not converted for it.
+    uses_root: bool,
     filter: jaq_core::Filter<D>,
 }
 
@@ -104,15 +106,13 @@ impl Expr {
                     })
                     .collect::<Vec<_>>()
             })?;
-        Ok(Expr {
-            source: code.to_string(),
-            filter,
-        })
+        Ok(Expr { source: code.to_string(), uses_root: code.contains("$root"), filter })
     }
 
     /// Runs on `input` with `$root`; the first output, `None` when it yields nothing.
     pub fn eval(&self, input: &Value, root: &Value) -> Result<Option<Value>, String> {
-        self.eval_val(to_val(input)?, to_val(root)?)
+        let root = if self.uses_root { to_val(root)? } else { Val::Null };
+        self.eval_val(to_val(input)?, root)
     }
 
     pub fn eval_val(&self, input: Val, root: Val) -> Result<Option<Value>, String> {

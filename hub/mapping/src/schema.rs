@@ -315,7 +315,7 @@ mod tests {
         let Shape::Array(alt) = &s.field("alt_uoms").unwrap().0 else {
             panic!("alt_uoms is an array")
         };
-        assert_eq!(alt.field("factor").unwrap().1, true);
+        assert!(alt.field("factor").unwrap().1);
         let mut req = s.required_fields();
         req.sort();
         assert_eq!(req, vec!["base_uom", "name", "sku", "web_visible"]);

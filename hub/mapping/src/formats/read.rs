@@ -281,7 +281,7 @@ pub fn xml_to_value(input: &[u8]) -> Result<Value, InputError> {
             }
             Ok(Event::End(_)) => {
                 let (name, mut attrs, text) = match stack.pop() {
-                    Some(x) if stack.len() >= 1 => x,
+                    Some(x) if !stack.is_empty() => x,
                     _ => return Err(input_err(loc(pos), "unexpected closing tag")),
                 };
                 let v = if attrs.is_empty() {

@@ -35,7 +35,7 @@ pub fn to_decimal(v: &Value, comma: bool) -> Result<Decimal, String> {
 pub fn parse_decimal(s: &str, comma: bool) -> Option<Decimal> {
     let owned;
     let s = if comma {
-        owned = s.replace(' ', "").replace('.', "").replace(',', ".");
+        owned = s.replace([' ', '.'], "").replace(',', ".");
         owned.as_str()
     } else {
         s
