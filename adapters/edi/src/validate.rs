@@ -130,7 +130,7 @@ fn validate_set(
         line_count: 0,
     };
     let overrides = tables.overrides_for(&set.version);
-    let mut m = Matcher::new(&spec.body);
+    let mut m = Matcher::new(&spec.body, &spec.keys);
     let range = set.range(ic.len());
     for i in range {
         let seg = ic.segment(i);
@@ -259,6 +259,7 @@ struct Matcher<'s> {
 struct Frame<'s> {
     name: &'s str,
     body: &'s [Node],
+    keys: &'s [u32],
     pos: usize,
     counts: Vec<u32>,
 }
@@ -271,11 +272,12 @@ struct Fed<'s> {
 }
 
 impl<'s> Matcher<'s> {
-    fn new(body: &'s [Node]) -> Self {
+    fn new(body: &'s [Node], keys: &'s [u32]) -> Self {
         Matcher {
             stack: vec![Frame {
                 name: "",
                 body,
+                keys,
                 pos: 0,
                 counts: vec![0; body.len()],
             }],
@@ -305,7 +307,11 @@ impl<'s> Matcher<'s> {
             // Inside a loop the trigger segment (body[0]) starts a new iteration, which the
             // parent frame handles.
             let start = if depth > 0 { f.pos.max(1) } else { f.pos };
-            let Some(k) = (start..f.body.len()).find(|&k| f.body[k].key() == key) else {
+            let found = f
+                .keys
+                .get(start..)
+                .and_then(|ks| ks.iter().position(|&x| x == key));
+            let Some(k) = found.map(|p| p + start) else {
                 continue;
             };
             let mut missing = Vec::new();
@@ -335,12 +341,19 @@ impl<'s> Matcher<'s> {
                     node.max(),
                 )
             });
-            if let Node::Loop { id: name, body, .. } = node {
+            if let Node::Loop {
+                id: name,
+                body,
+                keys,
+                ..
+            } = node
+            {
                 let mut counts = vec![0; body.len()];
                 counts[0] = 1;
                 self.stack.push(Frame {
                     name,
                     body,
+                    keys,
                     pos: 0,
                     counts,
                 });
@@ -541,13 +554,23 @@ pub fn check_value(
     // Judged on bytes: everything but the length is ASCII-only syntax, and the length of
     // non-ASCII text is counted in characters after decoding.
     let shown = || decode(b).into_owned();
+    // One pass over the bytes classifies them; non-ASCII text is decoded only when present.
+    let (mut non_ascii, mut control, mut n_digits) = (false, false, 0usize);
+    for &c in b {
+        if c >= 0x80 {
+            non_ascii = true;
+        } else if c < 0x20 || c == 0x7f {
+            control = true;
+        } else if c.is_ascii_digit() {
+            n_digits += 1;
+        }
+    }
     let len = match el.ty {
-        Ty::N(_) | Ty::R => b.iter().filter(|c| c.is_ascii_digit()).count(),
-        _ if b.is_ascii() => b.len(),
+        Ty::N(_) | Ty::R => n_digits,
+        _ if !non_ascii => b.len(),
         _ => decode(b).chars().count(),
     };
-    let control = b.iter().any(|c| c.is_ascii_control())
-        || (!b.is_ascii() && decode(b).chars().any(char::is_control));
+    let control = control || (non_ascii && decode(b).chars().any(char::is_control));
     if control {
         return Some((
             Code::InvalidCharacter,

@@ -114,6 +114,8 @@ pub enum Node {
         req: Req,
         max: u32,
         body: Vec<Node>,
+        /// Trigger key of every body entry, densely, for the structure walk.
+        keys: Vec<u32>,
     },
 }
 
@@ -160,6 +162,8 @@ pub struct SetSpec {
     pub set_type: String,
     pub version: String,
     pub body: Vec<Node>,
+    /// Trigger keys of `body`.
+    pub keys: Vec<u32>,
 }
 
 impl SetSpec {
@@ -268,11 +272,13 @@ pub fn parse_tables(segments: &str, structures: &str) -> Result<Tables, SpecErro
         if p.i != p.s.len() {
             return Err(err(n, &format!("unexpected text at {}", p.i)));
         }
+        let keys: Vec<u32> = body.iter().map(Node::key).collect();
         for v in version.split(',') {
             t.sets.push(SetSpec {
                 set_type: set_type.trim().into(),
                 version: v.trim().into(),
                 body: body.clone(),
+                keys: keys.clone(),
             });
         }
     }
@@ -438,12 +444,14 @@ impl StructParser<'_> {
                     return Err(format!("empty loop {id}"));
                 }
                 let key = body[0].key();
+                let keys = body.iter().map(Node::key).collect();
                 out.push(Node::Loop {
                     id,
                     key,
                     req,
                     max,
                     body,
+                    keys,
                 });
             } else {
                 let id = self.word();
