@@ -5,12 +5,16 @@
 //! Everything here is pure (no database, no I/O beyond the `BufRead` the caller hands in):
 //! control numbers for outbound documents are passed in, so the store can allocate them.
 //!
-//! * [`reader::InterchangeReader`]: streaming, one interchange at a time.
-//! * [`interchange::Interchange`]: segments, groups, sets, envelope issues.
-//! * [`validate::validate`]: per-set validation, returns a [`validate::Report`].
-//! * [`ack`]: 997 / 999 / TA1 / CONTRL builders.
-//! * [`writer`], [`generate`]: outbound documents.
-//! * [`cli`]: `switchyard edi parse|validate|ack`.
+//! * [`reader::InterchangeReader`]: streaming over any `BufRead`, one interchange at a time
+//!   (memory bounded by the largest interchange plus a 64 KiB chunk); [`read_all`] for bytes.
+//! * [`interchange::Interchange`]: segments, groups, sets, envelope control checks and issues.
+//! * [`validate::validate`]: per-set validation against [`spec`], returns a
+//!   [`validate::Validation`] (located issues plus a status per set).
+//! * [`ack`]: 997 / 999 / TA1 ([`ack::x12_ack`]) and CONTRL ([`ack::contrl`]) builders.
+//! * [`writer`], [`generate`]: outbound 855/856/810 and ORDRSP/DESADV/INVOIC from the canonical
+//!   model, for a [`partner::PartnerProfile`].
+//! * [`cli`]: `switchyard edi parse|validate|ack` ([`cli::EdiArgs`], [`cli::run`]).
+//! * [`synth`]: bulk synthetic documents for benchmarks and memory checks.
 
 pub mod ack;
 pub mod cli;

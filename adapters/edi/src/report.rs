@@ -21,7 +21,6 @@ pub enum Code {
     // tolerated deviations
     ByteOrderMark,
     IsaNotFixedWidth,
-    WhitespaceInside,
     // input that is not an interchange at all
     NoHeader,
     BadHeader,
