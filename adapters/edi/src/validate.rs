@@ -130,7 +130,7 @@ fn validate_set(
         line_count: 0,
     };
     let overrides = tables.overrides_for(&set.version);
-    let mut m = Matcher::new(&spec.body, &spec.keys);
+    let mut m = Matcher::new(&spec.body, &spec.keys, &spec.mandatory);
     let range = set.range(ic.len());
     for i in range {
         let seg = ic.segment(i);
@@ -260,6 +260,7 @@ struct Frame<'s> {
     name: &'s str,
     body: &'s [Node],
     keys: &'s [u32],
+    mandatory: &'s [usize],
     pos: usize,
     counts: Vec<u32>,
 }
@@ -272,12 +273,13 @@ struct Fed<'s> {
 }
 
 impl<'s> Matcher<'s> {
-    fn new(body: &'s [Node], keys: &'s [u32]) -> Self {
+    fn new(body: &'s [Node], keys: &'s [u32], mandatory: &'s [usize]) -> Self {
         Matcher {
             stack: vec![Frame {
                 name: "",
                 body,
                 keys,
+                mandatory,
                 pos: 0,
                 counts: vec![0; body.len()],
             }],
@@ -294,8 +296,8 @@ impl<'s> Matcher<'s> {
         } else {
             frame.pos
         };
-        for j in from..frame.body.len() {
-            if frame.body[j].req() == Req::Mandatory && frame.counts[j] == 0 {
+        for &j in frame.mandatory.iter().filter(|&&j| j >= from) {
+            if frame.counts[j] == 0 {
                 missing.push(frame.body[j].name().to_string());
             }
         }
@@ -326,8 +328,8 @@ impl<'s> Matcher<'s> {
             } else {
                 f.pos
             };
-            for j in from..k {
-                if f.body[j].req() == Req::Mandatory && f.counts[j] == 0 {
+            for &j in f.mandatory.iter().filter(|&&j| j >= from && j < k) {
+                if f.counts[j] == 0 {
                     missing.push(f.body[j].name().to_string());
                 }
             }
@@ -345,6 +347,7 @@ impl<'s> Matcher<'s> {
                 id: name,
                 body,
                 keys,
+                mandatory,
                 ..
             } = node
             {
@@ -354,6 +357,7 @@ impl<'s> Matcher<'s> {
                     name,
                     body,
                     keys,
+                    mandatory,
                     pos: 0,
                     counts,
                 });

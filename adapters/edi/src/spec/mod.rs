@@ -116,6 +116,8 @@ pub enum Node {
         body: Vec<Node>,
         /// Trigger key of every body entry, densely, for the structure walk.
         keys: Vec<u32>,
+        /// Indexes of the mandatory body entries.
+        mandatory: Vec<usize>,
     },
 }
 
@@ -164,6 +166,15 @@ pub struct SetSpec {
     pub body: Vec<Node>,
     /// Trigger keys of `body`.
     pub keys: Vec<u32>,
+    /// Indexes of the mandatory entries of `body`.
+    pub mandatory: Vec<usize>,
+}
+
+/// Indexes of the mandatory entries of a body.
+pub fn mandatory_of(body: &[Node]) -> Vec<usize> {
+    (0..body.len())
+        .filter(|&i| body[i].req() == Req::Mandatory)
+        .collect()
 }
 
 impl SetSpec {
@@ -273,12 +284,14 @@ pub fn parse_tables(segments: &str, structures: &str) -> Result<Tables, SpecErro
             return Err(err(n, &format!("unexpected text at {}", p.i)));
         }
         let keys: Vec<u32> = body.iter().map(Node::key).collect();
+        let mandatory = mandatory_of(&body);
         for v in version.split(',') {
             t.sets.push(SetSpec {
                 set_type: set_type.trim().into(),
                 version: v.trim().into(),
                 body: body.clone(),
                 keys: keys.clone(),
+                mandatory: mandatory.clone(),
             });
         }
     }
@@ -445,6 +458,7 @@ impl StructParser<'_> {
                 }
                 let key = body[0].key();
                 let keys = body.iter().map(Node::key).collect();
+                let mandatory = mandatory_of(&body);
                 out.push(Node::Loop {
                     id,
                     key,
@@ -452,6 +466,7 @@ impl StructParser<'_> {
                     max,
                     body,
                     keys,
+                    mandatory,
                 });
             } else {
                 let id = self.word();
