@@ -37,5 +37,12 @@ fn main() {
     let native = per_record(&format!("{head}status = {{ from = \"web_visible\", type = \"boolean\" }}\n"));
     let lookup = per_record(&format!("{head}status = {{ from = \"web_visible\", lookup = \"s\" }}\n[lookups.s]\ninline = {{ true = \"active\", false = \"draft\" }}\nmiss = \"error\"\n"));
     let jq = per_record(&format!("{head}status = {{ expr = '{}' }}\n", exprs[1]));
+    let n = 200_000;
+    let t = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(switchyard_mapping::expr::to_val(&record).expect("converts"));
+    }
+    let convert = t.elapsed().as_secs_f64() * 1e9 / n as f64;
+    println!("converting the record to jaq's value: {convert:.0} ns");
     println!("one rule per record: native coercion {native:.0} ns, lookup {lookup:.0} ns, jq expression {jq:.0} ns ({:.1}x native)", jq / native);
 }
