@@ -628,19 +628,32 @@ impl<'t> Cx<'t> {
             }
             self.entry(&mut plan, &segs, e, scope, tgt, prefix);
         }
-        if let Some(shape) = tgt {
-            for req in shape.required_fields() {
-                if !plan.entries.iter().any(|(k, _)| k == req) {
-                    let what = if prefix.is_empty() {
-                        entity.map(|e| e.name().to_string()).unwrap_or_default()
-                    } else {
-                        prefix.trim_end_matches('.').to_string()
-                    };
-                    self.err(t.at, format!("missing required target field '{prefix}{req}' of {what}"), format!("add a rule for {prefix}{req} (it is not optional in the canonical model)"));
-                }
+        if prefix.is_empty() || prefix.ends_with("[].") {
+            if let Some(shape) = tgt {
+                self.check_required(&plan, shape, prefix, t.at, entity);
             }
         }
         plan
+    }
+
+    /// Required fields of the canonical model must have a rule, also in nested objects built
+    /// from dotted names (`"seller.name"`) or sub-tables. Loops check their own items.
+    fn check_required(&mut self, plan: &ObjectPlan, shape: &Shape, prefix: &str, at: usize, entity: Option<Entity>) {
+        for req in shape.required_fields() {
+            if !plan.entries.iter().any(|(k, _)| k == req) {
+                let what = if prefix.is_empty() {
+                    entity.map(|e| e.name().to_string()).unwrap_or_default()
+                } else {
+                    prefix.trim_end_matches('.').to_string()
+                };
+                self.err(at, format!("missing required target field '{prefix}{req}' of {what}"), format!("add a rule for {prefix}{req} (it is not optional in the canonical model)"));
+            }
+        }
+        for (k, node) in &plan.entries {
+            if let (Node::Object(inner), Some((sub @ Shape::Object(_), _))) = (node, shape.field(k)) {
+                self.check_required(inner, sub, &format!("{prefix}{k}."), at, None);
+            }
+        }
     }
 
     fn entry(
@@ -1378,7 +1391,8 @@ impl<'t> Cx<'t> {
             "uom" => flag(self, Step::Uom),
             "pad" => {
                 let width = match v.get("width").map(|w| &w.v) {
-                    Some(Tv::Int(w)) if *w >= 0 => *w as usize,
+                    // Capped so a typo cannot make every record allocate gigabytes.
+                    Some(Tv::Int(w)) if (0..=10_000).contains(w) => *w as usize,
                     _ => {
                         self.err(
                             v.at,

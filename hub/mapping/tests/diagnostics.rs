@@ -131,3 +131,29 @@ fn expression_errors_point_into_the_expression() {
         "{errs:?}"
     );
 }
+
+#[test]
+fn required_fields_are_checked_in_nested_objects_and_loops() {
+    let text = r#"version = 1
+source = { format = "json" }
+target = { format = "canonical", entity = "invoice" }
+[fields]
+invoice_number = "no"
+issue_date = { from = "date", type = "date" }
+currency = { const = "PLN" }
+"seller.name" = "seller"
+[fields.buyer]
+id = "buyer_id"
+name = "buyer"
+[fields.lines]
+each = "items"
+[fields.lines.fields]
+sku = "sku"
+quantity = { from = "qty", type = "decimal" }
+"#;
+    let errs = errors(text);
+    for e in ["missing required target field 'seller.id' of seller", "missing required target field 'lines[].unit_price' of lines[]", "missing required target field 'lines[].vat_rate'"] {
+        assert!(errs.iter().any(|x| x.contains(e)), "missing {e:?} in {errs:#?}");
+    }
+    assert!(!errs.iter().any(|x| x.contains("buyer.")), "buyer is complete: {errs:#?}");
+}
