@@ -39,11 +39,15 @@ fn as_json(bytes: &[u8]) -> Option<Value> {
 pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
-    let route = req
+    let matched = req
         .extensions()
         .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| req.uri().path().to_owned());
+        .map(|p| p.as_str().to_owned());
+    // The log row names the path called; the metrics label must stay a bounded set.
+    let event_path = matched
+        .clone()
+        .unwrap_or_else(|| req.uri().path().chars().take(200).collect());
+    let route = matched.unwrap_or_else(|| "(unmatched)".to_owned());
     let correlation_id = req
         .headers()
         .get(&X_CORRELATION_ID)
@@ -123,7 +127,7 @@ pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Re
         ..NewLogEntry::new(
             auth.map(|a| a.org),
             IntegrationType::Api,
-            format!("{method} {route}"),
+            format!("{method} {event_path}"),
             Direction::Inbound,
             log_status,
         )

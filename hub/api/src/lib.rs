@@ -136,6 +136,8 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 
 /// The whole API: `/healthz`, `/readyz`, `/metrics`, and `/api/v1/...`.
 pub fn router(state: ApiState) -> Router {
+    // Install the recorder now, so what the daemon records before the first scrape is kept.
+    metrics::metrics_handle();
     let body_limit = state.config.body_limit_bytes;
     let state = AppState::new(state);
     let (router, doc) = assemble(Some(&state));

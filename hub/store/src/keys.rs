@@ -592,4 +592,89 @@ mod tests {
         assert!(err.contains("write:everything"), "{err}");
         assert!(err.contains("read:logs"), "{err}");
     }
+    async fn last_used(pool: &PgPool, id: ApiKeyId) -> Option<DateTime<Utc>> {
+        sqlx::query_scalar("SELECT last_used_at FROM api_keys WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    }
+
+    #[sqlx::test(migrator = "crate::MIGRATOR")]
+    async fn authenticate_refuses_by_state_and_touches_last_used_once_a_minute(pool: PgPool) {
+        let (key, secret) = create_key(&pool, "acme", "ci", &[Scope::WriteJobs], Tier::Basic)
+            .await
+            .unwrap();
+        assert_eq!(key.scopes, vec![Scope::WriteJobs]);
+        assert!(key.allows(Scope::ReadJobs));
+        assert!(key.last_used_at.is_none());
+        // The secret itself is nowhere in the table.
+        let stored: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM api_keys WHERE prefix = $1 OR encode(key_hash, 'escape') = $1",
+        )
+        .bind(&secret)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(stored, 0);
+
+        let first = authenticate(&pool, &secret).await.unwrap().unwrap();
+        let touched = last_used(&pool, key.id).await.unwrap();
+        assert_eq!(
+            first.last_used_at.map(|t| t.timestamp()),
+            Some(touched.timestamp())
+        );
+        // Within the minute: no write.
+        authenticate(&pool, &secret).await.unwrap().unwrap();
+        assert_eq!(last_used(&pool, key.id).await, Some(touched));
+        // A minute later: written again.
+        sqlx::query(
+            "UPDATE api_keys SET last_used_at = last_used_at - interval '2 minutes' WHERE id = $1",
+        )
+        .bind(key.id.0)
+        .execute(&pool)
+        .await
+        .unwrap();
+        authenticate(&pool, &secret).await.unwrap().unwrap();
+        assert!(last_used(&pool, key.id).await.unwrap() > touched - chrono::Duration::minutes(1));
+
+        assert_eq!(
+            authenticate(&pool, "sy_nope").await.unwrap(),
+            Err(Refusal::Unknown)
+        );
+        assert_eq!(
+            authenticate(&pool, "bearer-ish").await.unwrap(),
+            Err(Refusal::Unknown)
+        );
+        suspend(&pool, key.org_id, key.id).await.unwrap();
+        assert_eq!(
+            authenticate(&pool, &secret).await.unwrap(),
+            Err(Refusal::Suspended)
+        );
+        reactivate(&pool, key.org_id, key.id).await.unwrap();
+        let (_, fresh) = regenerate(&pool, key.org_id, key.id).await.unwrap();
+        assert_eq!(
+            authenticate(&pool, &secret).await.unwrap(),
+            Err(Refusal::Unknown)
+        );
+        assert!(authenticate(&pool, &fresh).await.unwrap().is_ok());
+        revoke(&pool, key.org_id, key.id).await.unwrap();
+        assert_eq!(
+            authenticate(&pool, &fresh).await.unwrap(),
+            Err(Refusal::Revoked)
+        );
+        assert!(matches!(
+            reactivate(&pool, key.org_id, key.id).await,
+            Err(StoreError::Conflict(_))
+        ));
+
+        // Another organization cannot see or change the key.
+        let other = crate::orgs::ensure(&pool, "other").await.unwrap().id;
+        assert!(get(&pool, other, key.id).await.unwrap().is_none());
+        assert!(matches!(
+            suspend(&pool, other, key.id).await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(list(&pool, other).await.unwrap().is_empty());
+    }
 }
