@@ -125,6 +125,24 @@ async fn malformed_oversized_and_unknown_input_is_refused_and_writes_nothing(poo
     .await;
     assert_eq!((status, code(&b)), (405, "method_not_allowed"));
 
+    // A malformed key request creates no key either.
+    let keys_before = app.count("SELECT count(*) FROM api_keys").await;
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/keys", app.base))
+        .bearer_auth(&key)
+        .header("content-type", "application/json")
+        .body("{\"name\": \"x\", \"scopes\": [\"read:logs\"]")
+        .send()
+        .await
+        .unwrap();
+    let (status, b) = json(resp).await;
+    assert_eq!((status, code(&b)), (400, "malformed_json"));
+    assert_eq!(
+        app.count("SELECT count(*) FROM api_keys").await,
+        keys_before
+    );
+
     // None of it enqueued anything.
     assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
 }
@@ -300,6 +318,20 @@ async fn health_readiness_and_metrics(pool: PgPool) {
         text.contains("switchyard_api_request_duration_seconds_bucket"),
         "{text}"
     );
+
+    // A server-side failure is opaque to the client: no SQL, no table names.
+    sqlx::query("ALTER TABLE dead_letters RENAME TO dead_letters_gone")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (status, b) = json(app.get("/api/v1/dead-letters", &key).await).await;
+    assert_eq!((status, code(&b)), (500, "internal"));
+    assert_eq!(b["error"]["message"], "internal error");
+    assert!(!b.to_string().contains("dead_letters"), "{b}");
+    sqlx::query("ALTER TABLE dead_letters_gone RENAME TO dead_letters")
+        .execute(&app.pool)
+        .await
+        .unwrap();
 
     // A migration missing from the database: not ready, in the error shape.
     sqlx::query(
