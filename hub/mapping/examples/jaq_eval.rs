@@ -9,18 +9,30 @@ use switchyard_mapping::expr::Expr;
 use switchyard_mapping::{compile_str, RunState};
 
 fn main() {
-    let exprs = [".a + .b", r#"if .web_visible then "active" else "draft" end"#, r#"[.lines[] | select(.qty > 0) | .sku] | join(",")"#];
+    let exprs = [
+        ".a + .b",
+        r#"if .web_visible then "active" else "draft" end"#,
+        r#"[.lines[] | select(.qty > 0) | .sku] | join(",")"#,
+    ];
     for code in exprs {
         let n = 200;
         let t = Instant::now();
         for _ in 0..n {
             Expr::compile(code).expect("compiles");
         }
-        println!("compile {code:?}: {:.1} µs", t.elapsed().as_secs_f64() * 1e6 / n as f64);
+        println!(
+            "compile {code:?}: {:.1} µs",
+            t.elapsed().as_secs_f64() * 1e6 / n as f64
+        );
     }
     let bad = Instant::now();
     let errs = Expr::compile(".a | nosuch(1)").unwrap_err();
-    println!("error {:?} at byte {} found in {:.1} µs", errs[0].message, errs[0].offset, bad.elapsed().as_secs_f64() * 1e6);
+    println!(
+        "error {:?} at byte {} found in {:.1} µs",
+        errs[0].message,
+        errs[0].offset,
+        bad.elapsed().as_secs_f64() * 1e6
+    );
 
     let record = json!({"sku": "A36-FB", "name": "Flat bar", "a": 1, "b": 2, "web_visible": true, "lines": [{"sku": "X", "qty": 1}, {"sku": "Y", "qty": 0}]});
     let per_record = |text: &str| {
@@ -33,8 +45,11 @@ fn main() {
         }
         t.elapsed().as_secs_f64() * 1e9 / n as f64
     };
-    let head = "version = 1\nsource = { format = \"json\" }\ntarget = { format = \"json\" }\n[fields]\n";
-    let native = per_record(&format!("{head}status = {{ from = \"web_visible\", type = \"boolean\" }}\n"));
+    let head =
+        "version = 1\nsource = { format = \"json\" }\ntarget = { format = \"json\" }\n[fields]\n";
+    let native = per_record(&format!(
+        "{head}status = {{ from = \"web_visible\", type = \"boolean\" }}\n"
+    ));
     let lookup = per_record(&format!("{head}status = {{ from = \"web_visible\", lookup = \"s\" }}\n[lookups.s]\ninline = {{ true = \"active\", false = \"draft\" }}\nmiss = \"error\"\n"));
     let jq = per_record(&format!("{head}status = {{ expr = '{}' }}\n", exprs[1]));
     let n = 200_000;

@@ -638,7 +638,14 @@ impl<'t> Cx<'t> {
 
     /// Required fields of the canonical model must have a rule, also in nested objects built
     /// from dotted names (`"seller.name"`) or sub-tables. Loops check their own items.
-    fn check_required(&mut self, plan: &ObjectPlan, shape: &Shape, prefix: &str, at: usize, entity: Option<Entity>) {
+    fn check_required(
+        &mut self,
+        plan: &ObjectPlan,
+        shape: &Shape,
+        prefix: &str,
+        at: usize,
+        entity: Option<Entity>,
+    ) {
         for req in shape.required_fields() {
             if !plan.entries.iter().any(|(k, _)| k == req) {
                 let what = if prefix.is_empty() {
@@ -646,11 +653,18 @@ impl<'t> Cx<'t> {
                 } else {
                     prefix.trim_end_matches('.').to_string()
                 };
-                self.err(at, format!("missing required target field '{prefix}{req}' of {what}"), format!("add a rule for {prefix}{req} (it is not optional in the canonical model)"));
+                self.err(
+                    at,
+                    format!("missing required target field '{prefix}{req}' of {what}"),
+                    format!(
+                        "add a rule for {prefix}{req} (it is not optional in the canonical model)"
+                    ),
+                );
             }
         }
         for (k, node) in &plan.entries {
-            if let (Node::Object(inner), Some((sub @ Shape::Object(_), _))) = (node, shape.field(k)) {
+            if let (Node::Object(inner), Some((sub @ Shape::Object(_), _))) = (node, shape.field(k))
+            {
                 self.check_required(inner, sub, &format!("{prefix}{k}."), at, None);
             }
         }
@@ -1396,7 +1410,7 @@ impl<'t> Cx<'t> {
                     _ => {
                         self.err(
                             v.at,
-                            "pad needs width",
+                            "pad needs width (0..=10000)",
                             "e.g. pad = { width = 10, char = \"0\", side = \"left\" }",
                         );
                         return None;

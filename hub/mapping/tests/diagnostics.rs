@@ -152,8 +152,18 @@ sku = "sku"
 quantity = { from = "qty", type = "decimal" }
 "#;
     let errs = errors(text);
-    for e in ["missing required target field 'seller.id' of seller", "missing required target field 'lines[].unit_price' of lines[]", "missing required target field 'lines[].vat_rate'"] {
-        assert!(errs.iter().any(|x| x.contains(e)), "missing {e:?} in {errs:#?}");
+    for e in [
+        "missing required target field 'seller.id' of seller",
+        "missing required target field 'lines[].unit_price' of lines[]",
+        "missing required target field 'lines[].vat_rate'",
+    ] {
+        assert!(
+            errs.iter().any(|x| x.contains(e)),
+            "missing {e:?} in {errs:#?}"
+        );
     }
-    assert!(!errs.iter().any(|x| x.contains("buyer.")), "buyer is complete: {errs:#?}");
+    assert!(
+        !errs.iter().any(|x| x.contains("buyer.")),
+        "buyer is complete: {errs:#?}"
+    );
 }
