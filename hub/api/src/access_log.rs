@@ -10,7 +10,7 @@ use crate::auth::Auth;
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 use axum::body::{Body, Bytes};
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, OriginalUri, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -44,9 +44,14 @@ pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Re
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned());
     // The log row names the path called; the metrics label must stay a bounded set.
-    let event_path = matched
-        .clone()
-        .unwrap_or_else(|| req.uri().path().chars().take(200).collect());
+    let event_path = matched.clone().unwrap_or_else(|| {
+        // Inside `nest` the request's URI has lost its `/api/v1` prefix.
+        let uri = req
+            .extensions()
+            .get::<OriginalUri>()
+            .map_or(req.uri(), |o| &o.0);
+        uri.path().chars().take(200).collect()
+    });
     let route = matched.unwrap_or_else(|| "(unmatched)".to_owned());
     let correlation_id = req
         .headers()

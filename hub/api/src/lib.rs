@@ -114,9 +114,11 @@ fn assemble(state: Option<&AppState>) -> (Router<AppState>, utoipa::openapi::Ope
             auth::authenticate,
         ));
     }
+    // The v1 fallback sits inside the access log, so calls to unknown paths are logged too.
     let mut v1 = OpenApiRouter::new()
         .merge(protected)
-        .merge(routes::public_v1());
+        .merge(routes::public_v1())
+        .fallback(error::route_not_found);
     if let Some(state) = state {
         v1 = v1.layer(middleware::from_fn_with_state(
             state.clone(),

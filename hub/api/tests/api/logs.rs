@@ -194,6 +194,23 @@ async fn api_calls_are_logged_with_secrets_masked(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!((org_id, status.as_str(), http), (None, "warning", 401));
+
+    // So is a call to a path that does not exist.
+    let resp = app
+        .client
+        .get(format!("{}/api/v1/no-such-thing", app.base))
+        .header("X-Correlation-Id", "trace-404")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    let event: String = sqlx::query_scalar(
+        "SELECT event_type FROM integration_logs WHERE correlation_id = 'trace-404' AND http_status = 404",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(event, "GET /api/v1/no-such-thing");
 }
 
 async fn spawn_masking(pool: PgPool) -> crate::common::TestApp {

@@ -332,3 +332,41 @@ async fn dead_letters_replay_with_edited_payload_bulk_replay_and_delete(pool: Pg
         3
     );
 }
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn concurrent_enqueues_with_one_idempotency_key_make_one_job(pool: PgPool) {
+    let app = spawn(pool).await;
+    let key = app.key("a", &[Scope::WriteJobs]).await;
+    let calls = (0..8).map(|i| {
+        app.client
+            .post(format!("{}/api/v1/jobs", app.base))
+            .bearer_auth(&key)
+            .header("Idempotency-Key", "same-order")
+            .json(&json!({"kind": "noop", "payload": {"attempt": i}}))
+            .send()
+    });
+    let mut created = 0;
+    let mut ids = std::collections::BTreeSet::new();
+    for resp in futures_join(calls).await {
+        let (status, body) = json(resp.unwrap()).await;
+        assert!(status == 201 || status == 200, "{status}: {body}");
+        created += usize::from(status == 201);
+        ids.insert(body["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!((created, ids.len()), (1, 1));
+    assert_eq!(app.count("SELECT count(*) FROM jobs").await, 1);
+}
+
+/// Run the futures at once on the test's runtime and collect their outputs in order.
+async fn futures_join<F, T>(futures: impl Iterator<Item = F>) -> Vec<T>
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
