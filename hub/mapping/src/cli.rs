@@ -122,7 +122,8 @@ pub fn map_to(args: &MapArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let input_name = args.input.display().to_string();
     // JSON-lines in and out streams record by record.
     let out_format = format.unwrap_or(m.target.format);
-    if m.source.format == Format::JsonLines && out_format == Format::JsonLines {
+    let lines_out = out_format.is_lines(m.target.lines && out_format == m.target.format);
+    if m.source.format.is_lines(m.source.lines) && lines_out {
         let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
         let mut failures = 0;
         let res = m.map_jsonl_stream(BufReader::with_capacity(1 << 16, file), &mut w, |f| {

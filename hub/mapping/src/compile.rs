@@ -372,9 +372,14 @@ impl<'t> Cx<'t> {
                 format: Format::Json,
                 records: None,
                 delimiter: b',',
+                lines: false,
             };
         };
-        self.known_keys(t, &["format", "entity", "records", "delimiter"], "[source]");
+        self.known_keys(
+            t,
+            &["format", "entity", "records", "delimiter", "lines"],
+            "[source]",
+        );
         let format = self.format_of(t, "source");
         let records = t.get("records").and_then(|r| {
             let s = self.str_of(r, "records")?;
@@ -389,11 +394,29 @@ impl<'t> Cx<'t> {
                 .ok()
         });
         let delimiter = self.delimiter(t);
+        let lines = self.lines_option(t, format);
         SourceSpec {
             format,
             records,
             delimiter,
+            lines,
         }
+    }
+
+    /// `lines = true`: canonical entities as JSON lines (other formats name it in `format`).
+    fn lines_option(&mut self, t: &Tn, format: Format) -> bool {
+        let Some(l) = t.get("lines") else {
+            return false;
+        };
+        let on = self.boolean(l, "lines");
+        if on && format.entity().is_none() {
+            self.err(
+                l.at,
+                "lines applies to the canonical format",
+                "for other JSON lines use format = \"jsonl\"",
+            );
+        }
+        on
     }
 
     fn target_spec(&mut self, n: Option<&Tn>) -> TargetSpec {
@@ -404,6 +427,7 @@ impl<'t> Cx<'t> {
             xml_root: "records".into(),
             xml_record: "record".into(),
             always_array: false,
+            lines: false,
         };
         let Some(t) = n.filter(|t| t.as_table().is_some()) else {
             self.err(
@@ -423,10 +447,12 @@ impl<'t> Cx<'t> {
                 "root",
                 "record",
                 "array",
+                "lines",
             ],
             "[target]",
         );
         spec.format = self.format_of(t, "target");
+        spec.lines = self.lines_option(t, spec.format);
         spec.delimiter = self.delimiter(t);
         for (key, slot) in [("bom", &mut spec.bom), ("array", &mut spec.always_array)] {
             if let Some(b) = t.get(key) {

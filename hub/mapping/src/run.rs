@@ -77,6 +77,7 @@ impl Mapping {
         let records = read_all(&self.source, input)?;
         let single = matches!(self.source.format, Format::Json | Format::Canonical(_))
             && self.source.records.is_none()
+            && !self.source.lines
             && input
                 .iter()
                 .copied()

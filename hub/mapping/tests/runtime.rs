@@ -269,3 +269,43 @@ s = { from = "k", lookup = "strict" }
     assert_eq!(out.failures[0].location, "record 2, CSV line 3");
     assert_eq!(out.failures[0].error.target, "s");
 }
+
+#[test]
+fn canonical_entities_as_json_lines_stream_through_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("p.toml");
+    std::fs::write(
+        &mapping,
+        "version = 1\nsource = { format = \"canonical\", entity = \"inventory_level\", lines = true }\ntarget = { format = \"jsonl\" }\n[fields]\nsku = \"sku\"\nqty = { from = \"available\", type = \"decimal\", scale = 1 }\n",
+    )
+    .unwrap();
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(
+        &input,
+        "{\"sku\":\"A\",\"location\":\"L\",\"on_hand\":\"3\",\"available\":\"2.25\",\"allocated\":\"1\",\"on_order\":\"0\",\"uom\":\"EA\",\"updated_at\":null}\n{\"sku\":\"B\",\"location\":\"L\",\"on_hand\":\"1\",\"available\":\"1\",\"allocated\":\"0\",\"on_order\":\"0\",\"uom\":\"EA\",\"updated_at\":null}\n",
+    )
+    .unwrap();
+    let args = MapArgs {
+        mapping,
+        input,
+        format: None,
+    };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    assert_eq!(
+        map_to(&args, &mut out, &mut err),
+        0,
+        "{}",
+        String::from_utf8_lossy(&err)
+    );
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "{\"sku\":\"A\",\"qty\":\"2.3\"}\n{\"sku\":\"B\",\"qty\":\"1.0\"}\n"
+    );
+    // `lines` is only for canonical formats.
+    let d = compile_str("version = 1\nsource = { format = \"json\", lines = true }\ntarget = { format = \"json\" }\n[fields]\na = \"a\"\n", Path::new("l.toml"), "l").unwrap_err();
+    assert!(
+        d.to_string()
+            .contains("l.toml:2:37: lines applies to the canonical format"),
+        "{d}"
+    );
+}

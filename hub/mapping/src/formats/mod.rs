@@ -31,6 +31,11 @@ impl Format {
         })
     }
 
+    /// Whether this format with the `lines` option is read and written as JSON lines.
+    pub fn is_lines(self, lines: bool) -> bool {
+        self == Format::JsonLines || (lines && matches!(self, Format::Canonical(_)))
+    }
+
     pub fn entity(self) -> Option<Entity> {
         match self {
             Format::Canonical(e) => Some(e),
@@ -46,6 +51,8 @@ pub struct SourceSpec {
     /// For JSON and XML: where the records are (an array, or one object), e.g. `Orders.Order`.
     pub records: Option<crate::path::Path>,
     pub delimiter: u8,
+    /// Canonical entities one per line (JSON lines) rather than one JSON document.
+    pub lines: bool,
 }
 
 /// How to write the output.
@@ -60,4 +67,6 @@ pub struct TargetSpec {
     pub xml_record: String,
     /// JSON: always write an array, even for a single-object input.
     pub always_array: bool,
+    /// Canonical entities one per line (JSON lines).
+    pub lines: bool,
 }

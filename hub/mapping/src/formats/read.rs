@@ -35,6 +35,13 @@ fn input_err(location: impl Into<String>, message: impl Into<String>) -> InputEr
 /// Reads a whole document into records.
 pub fn read_all(spec: &SourceSpec, input: &[u8]) -> Result<Vec<InputRecord>, InputError> {
     match spec.format {
+        f if f.is_lines(spec.lines) => {
+            let mut out = Vec::new();
+            for r in JsonLines::new(input) {
+                out.push(r?);
+            }
+            Ok(out)
+        }
         Format::Json | Format::Canonical(_) => {
             let text = std::str::from_utf8(input)
                 .map_err(|e| input_err("input", format!("not UTF-8: {e}")))?;
@@ -359,6 +366,7 @@ mod tests {
             format,
             records: records.map(|r| Path::parse(r).unwrap()),
             delimiter: b',',
+            lines: false,
         }
     }
 

@@ -62,6 +62,12 @@ pub fn write_records(
     single: bool,
 ) -> Result<(), WriteError> {
     match format {
+        f if f.is_lines(spec.lines && f == spec.format) => {
+            for r in records {
+                serde_json::to_writer(&mut *out, r)?;
+                out.write_all(b"\n")?;
+            }
+        }
         Format::Json | Format::Canonical(_) => {
             if single && records.len() == 1 && !spec.always_array {
                 serde_json::to_writer_pretty(&mut *out, &records[0])?;
