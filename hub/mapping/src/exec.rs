@@ -547,11 +547,40 @@ fn base<'a>(p: &crate::path::Path, scope: Scope<'a>) -> &'a Value {
     }
 }
 
-/// Equality that treats `"5"` and `5` alike, since CSV and XML only carry text.
+/// Equality that treats `"5"` and `5` alike, since CSV and XML only carry text, and compares
+/// numbers by value (`"0.00"` equals `"0"`).
 fn loose_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::String(x), Value::String(y)) => x == y,
         (Value::Array(_) | Value::Object(_), _) | (_, Value::Array(_) | Value::Object(_)) => a == b,
-        _ => as_text(a).ok() == as_text(b).ok(),
+        _ => {
+            let (x, y) = (as_text(a).ok(), as_text(b).ok());
+            if x == y {
+                return true;
+            }
+            match (
+                x.as_deref()
+                    .and_then(|x| crate::ops::parse_decimal(x.trim(), false)),
+                y.as_deref()
+                    .and_then(|y| crate::ops::parse_decimal(y.trim(), false)),
+            ) {
+                (Some(p), Some(q)) => p == q,
+                _ => false,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loose_eq;
+    use serde_json::json;
+
+    #[test]
+    fn conditions_compare_text_and_numbers_loosely() {
+        assert!(loose_eq(&json!("5"), &json!(5)));
+        assert!(loose_eq(&json!("0.00"), &json!("0")));
+        assert!(loose_eq(&json!(true), &json!("true")));
+        assert!(!loose_eq(&json!("A"), &json!("a")));
+        assert!(!loose_eq(&json!("1"), &json!([1])));
     }
 }
