@@ -147,6 +147,8 @@ impl Path {
             v = match (s, v) {
                 (Seg::Key(k), Value::Object(m)) => m.get(k)?,
                 (Seg::Index(n), Value::Array(a)) => a.get(*n)?,
+                // XML text-only elements are plain strings; `#text` still reaches them.
+                (Seg::Key(k), Value::String(_)) if k == "#text" => v,
                 _ => return None,
             };
         }
@@ -180,6 +182,7 @@ fn collect_from<'v>(segs: &[Seg], v: &'v Value, out: &mut Vec<&'v Value>) {
                 collect_from(rest, x, out)
             }
         }
+        (Seg::Key(k), Value::String(_)) if k == "#text" => collect_from(rest, v, out),
         _ => {}
     }
 }
@@ -199,6 +202,12 @@ mod tests {
         p.collect(&v, &mut out);
         assert_eq!(out, vec![&json!("A"), &json!("B")]);
         assert!(Path::parse("$.x").unwrap().root);
+        let x = json!({"Price": "3", "Qty": {"@unit": "kg", "#text": "5"}});
+        assert_eq!(
+            Path::parse("Price.#text").unwrap().get(&x),
+            Some(&json!("3"))
+        );
+        assert_eq!(Path::parse("Qty.#text").unwrap().get(&x), Some(&json!("5")));
         assert!(Path::parse("$doc.h.x").unwrap().doc);
         assert_eq!(
             Path::parse("$doc.h[1].x").unwrap().to_string(),

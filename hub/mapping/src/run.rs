@@ -15,6 +15,9 @@ pub struct RecordFailure {
     pub record_number: usize,
     pub location: String,
     pub input: Value,
+    /// The document around the record when `$doc.` paths may read it (replay with
+    /// [`Mapping::map_record_in`]).
+    pub doc: Option<std::sync::Arc<Value>>,
     pub error: RuleError,
     pub mapping: String,
     pub mapping_hash: String,
@@ -66,6 +69,7 @@ impl Mapping {
             record_number: r.number,
             location: r.location,
             input: r.value,
+            doc: r.doc,
             error,
             mapping: self.name.clone(),
             mapping_hash: self.hash.clone(),

@@ -136,6 +136,21 @@ currency = { from = "Price.@currency", default = "EUR" }
         out.failures[1].error
     );
     assert_eq!(out.failures[1].error.rule_loc.to_string(), "t.toml:6:9");
+    // A dead letter replays with the document it came from.
+    let f = &out.failures[0];
+    let doc = f
+        .doc
+        .as_ref()
+        .expect("records selected from a document keep it");
+    let mut fixed = f.input.clone();
+    fixed["@code"] = serde_json::json!("B2");
+    let replayed = m
+        .map_record_in(&fixed, doc, &mut switchyard_mapping::RunState::default())
+        .unwrap();
+    assert_eq!(
+        replayed,
+        json!({"sku": "B2", "price": "3.00", "currency": "EUR"})
+    );
 }
 
 #[test]
