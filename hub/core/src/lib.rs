@@ -1,13 +1,13 @@
 //! The small core every other Switchyard crate depends on.
 //!
-//! * [`ids`]: newtype identifiers (`JobId`, `OrgId`, ...) so a job id can never be passed
+//! * [`ids`] — newtype identifiers (`JobId`, `OrgId`, ...) so a job id can never be passed
 //!   where a dead-letter id is expected.
-//! * [`model`]: the canonical domain model (products, prices, inventory, orders, shipments,
+//! * [`model`] — the canonical domain model (products, prices, inventory, orders, shipments,
 //!   invoices, documents). Money and quantities are exact decimals, never `f64`.
-//! * [`adapter`]: the [`adapter::Adapter`] trait every partner crate implements, its
+//! * [`adapter`] — the [`adapter::Adapter`] trait every partner crate implements, its
 //!   capabilities and its factory.
-//! * [`error`]: [`error::AdapterError`], which carries the retry decision for the queue.
-//! * [`clock`]: an injectable clock so retry timing is testable without sleeping.
+//! * [`error`] — [`error::AdapterError`], which carries the retry decision for the queue.
+//! * [`clock`] — an injectable clock so retry timing is testable without sleeping.
 //!
 //! This crate deliberately has no dependency on sqlx, axum or reqwest: adapters depend on it
 //! and must stay independent of the daemon (see docs/ARCHITECTURE.md).
@@ -18,6 +18,8 @@ pub mod error;
 pub mod ids;
 pub mod model;
 
-pub use adapter::{Adapter, AdapterContext, AdapterFactory, Capability, OutboundDocument, PushReceipt};
+pub use adapter::{
+    Adapter, AdapterContext, AdapterFactory, Capability, OutboundDocument, PushReceipt,
+};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AdapterError, ErrorClass};

@@ -61,16 +61,31 @@ impl switchyard_core::adapter::SecretResolver for FormOnly {
     }
 }
 
-pub fn run(config_path: &Path) -> ExitCode {
+/// Check the config, partners and schedules, then every mapping and its example pairs.
+pub fn run(config_path: &Path, mapping_fixtures: &Path) -> ExitCode {
     let problems = problems(config_path);
     for p in &problems {
         println!("{p}");
     }
     if problems.is_empty() {
         println!("ok: config, partners and schedules are valid");
-        ExitCode::SUCCESS
     } else {
         eprintln!("{} problem(s)", problems.len());
+    }
+    let mappings_dir = Config::load(config_path)
+        .map(|c| c.paths.mappings)
+        .unwrap_or_else(|_| "mappings".into());
+    let mapping_code = if mappings_dir.is_dir() {
+        switchyard_mapping::cli::check(&switchyard_mapping::cli::CheckArgs {
+            mappings: mappings_dir,
+            fixtures: mapping_fixtures.to_owned(),
+        })
+    } else {
+        0
+    };
+    if problems.is_empty() && mapping_code == 0 {
+        ExitCode::SUCCESS
+    } else {
         ExitCode::FAILURE
     }
 }

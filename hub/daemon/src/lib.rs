@@ -1,10 +1,10 @@
 //! The Switchyard daemon as a library, so the demo, the benchmarks and the end-to-end tests
 //! start exactly what `switchyard run` starts.
 //!
-//! * [`config`]: figment config with located errors; [`diag`]: `file:line:col: message`.
-//! * [`app`]: wiring and [`app::start`]; [`worker`]: claim/run/ack loop; [`handlers`]: job kinds.
-//! * [`schedules`]: cron files, once-per-tick across processes; [`adapters`]: the registry.
-//! * [`secrets`]: AES-256-GCM credentials; [`logsink`]: exchanges → integration logs.
+//! * [`config`] — figment config with located errors; [`diag`]: `file:line:col: message`.
+//! * [`app`] — wiring and [`app::start`]; [`worker`]: claim/run/ack loop; [`handlers`]: job kinds.
+//! * [`schedules`] — cron files, once-per-tick across processes; [`adapters`]: the registry.
+//! * [`secrets`] — AES-256-GCM credentials; [`logsink`]: exchanges → integration logs.
 //! * [`demo`], [`bench`], [`check`]: subcommands; [`pg`]: Postgres helpers.
 
 pub mod adapters;

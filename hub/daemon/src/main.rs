@@ -37,8 +37,17 @@ enum Command {
     },
     /// Run the whole pipeline end to end against a fresh demo database and loopback fakes.
     Demo,
-    /// Validate the config, schedules and mappings; print every problem as file:line:col.
-    Check,
+    /// Validate the config, schedules and mappings (and run the mappings' example pairs);
+    /// print every problem as file:line:col.
+    Check {
+        /// Example pairs for the mappings.
+        #[arg(long, default_value = "fixtures/mappings")]
+        mapping_fixtures: PathBuf,
+    },
+    /// Map one input file with one mapping file and print the result.
+    Map(switchyard_mapping::cli::MapArgs),
+    /// EDI: parse, validate and acknowledge X12 and EDIFACT files.
+    Edi(switchyard_edi::cli::EdiArgs),
     /// Apply database migrations and exit.
     Migrate,
     /// Administration.
@@ -144,7 +153,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => switchyard_daemon::demo::run(&cli.config).await,
-        Command::Check => Ok(switchyard_daemon::check::run(&cli.config)),
+        Command::Check { mapping_fixtures } => Ok(switchyard_daemon::check::run(
+            &cli.config,
+            &mapping_fixtures,
+        )),
+        Command::Map(args) => Ok(exit(switchyard_mapping::cli::map(&args))),
+        Command::Edi(args) => Ok(switchyard_edi::cli::run(args)),
         Command::Migrate => {
             let config = Config::load(&cli.config)?;
             let pool = switchyard_store::connect(&config.database.url, 2)
@@ -215,6 +229,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench { command } => switchyard_daemon::bench::run(command, &cli.config).await,
     }
+}
+
+fn exit(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
 async fn wait_for_signal() {

@@ -1,11 +1,11 @@
 //! Postgres storage for Switchyard.
 //!
-//! * [`db`]: connecting, the embedded [`MIGRATOR`] over `migrations/`.
-//! * [`orgs`]: tenants.
-//! * [`queue`]: the job queue — enqueue, batched claim with `FOR UPDATE SKIP LOCKED`, leases,
+//! * [`db`] — connecting, the embedded [`MIGRATOR`] over `migrations/`.
+//! * [`orgs`] — tenants.
+//! * [`queue`] — the job queue — enqueue, batched claim with `FOR UPDATE SKIP LOCKED`, leases,
 //!   batched acks, retries with persisted `run_at`, dead letters and replay.
-//! * [`logs`]: integration log rows, filtered listing, stats.
-//! * [`keys`]: API keys (hashed), scopes, tiers, lifecycle.
+//! * [`logs`] — integration log rows, filtered listing, stats.
+//! * [`keys`] — API keys (hashed), scopes, tiers, lifecycle.
 //!
 //! All SQL is written here, with runtime-checked queries (no `DATABASE_URL` needed to build).
 
