@@ -96,7 +96,6 @@ pub fn compile_str(text: &str, file: &Path, name: &str) -> Result<Mapping, Diagn
         lookup_index: HashMap::new(),
         hasher: Sha256::new(),
         rules: 0,
-        uniques: 0,
     };
     cx.hasher.update(text.as_bytes());
     let doc = match toml_edit::Document::parse(text) {
@@ -204,7 +203,6 @@ struct Cx<'t> {
     lookup_index: HashMap<String, usize>,
     hasher: Sha256,
     rules: usize,
-    uniques: usize,
 }
 
 /// What the source looks like where a rule is evaluated (typed sources only).
@@ -976,7 +974,7 @@ impl<'t> Cx<'t> {
 
     fn cond(&mut self, n: &Tn, scope: Scope<'_>) -> Option<Cond> {
         match &n.v {
-            Tv::Str(code) => self.expr(code, n, scope).map(Cond::Expr),
+            Tv::Str(code) => self.expr(code, n).map(Cond::Expr),
             Tv::Table(_) => {
                 self.known_keys(
                     n,
@@ -1021,7 +1019,7 @@ impl<'t> Cx<'t> {
         }
     }
 
-    fn expr(&mut self, code: &str, n: &Tn, _scope: Scope<'_>) -> Option<Expr> {
+    fn expr(&mut self, code: &str, n: &Tn) -> Option<Expr> {
         match Expr::compile(code) {
             Ok(e) => Some(e),
             Err(errs) => {
@@ -1179,7 +1177,7 @@ impl<'t> Cx<'t> {
                 }
                 "expr" => {
                     if let Some(code) = self.str_of(v, "expr") {
-                        if let Some(x) = self.expr(code, v, scope) {
+                        if let Some(x) = self.expr(code, v) {
                             rule.source = ValueSource::Expr(x);
                         }
                     }
@@ -1237,7 +1235,6 @@ impl<'t> Cx<'t> {
                 "required" => rule.required = self.boolean(v, "required"),
                 "unique" => {
                     rule.unique = self.boolean(v, "unique");
-                    self.uniques += 1;
                 }
                 "keep_null" => rule.keep_null = self.boolean(v, "keep_null"),
                 "when" => rule.when = self.cond(v, scope),
@@ -1751,7 +1748,7 @@ impl<'t> Cx<'t> {
             },
             "then" => {
                 let code = self.str_of(v, "then")?;
-                self.expr(code, v, scope).map(Step::Expr)
+                self.expr(code, v).map(Step::Expr)
             }
             _ => None,
         }
