@@ -133,11 +133,18 @@ pub async fn start(
     let handlers = Arc::new(overrides.handlers.unwrap_or_else(Handlers::standard));
     let masker = Masker::with_fields(&config.api.sensitive_fields);
     let (sink, log_writer) = DbSink::start(pool.clone(), masker);
+    let (registry, report) = switchyard_mapping::MappingRegistry::load(&config.paths.mappings);
+    for (name, diags) in &report.failed {
+        warn!(mapping = %name, "mapping does not compile and is not loaded:\n{diags}");
+    }
+    info!(loaded = report.updated.len(), failed = report.failed.len(), dir = %config.paths.mappings.display(), "mappings loaded");
+    let mappings = Arc::new(std::sync::RwLock::new(registry));
     let ctx = Arc::new(JobContext {
         queue: queue.clone(),
         adapters: Arc::new(adapters),
         sink,
         retention: config.retention.clone(),
+        mappings: mappings.clone(),
     });
 
     let shutdown = CancellationToken::new();
@@ -156,6 +163,7 @@ pub async fn start(
         tasks.push(tokio::spawn(async move { worker.run(token).await }));
     }
     drop(ctx);
+    spawn_mapping_reloader(mappings, shutdown.clone());
 
     if roles.scheduler {
         let (list, problems) = schedules::load_dir(&config.paths.schedules);
@@ -254,4 +262,37 @@ async fn spawn_scheduler(
             }
         }
     }))
+}
+
+/// Hot reload: look at the mapping files every two seconds; a changed file is compiled and
+/// swapped in, a broken one keeps the previous version running and its errors are logged.
+/// (Polling rather than inotify: it also works on network and container file systems, and a
+/// directory of mapping files is cheap to stat.)
+fn spawn_mapping_reloader(
+    mappings: Arc<std::sync::RwLock<switchyard_mapping::MappingRegistry>>,
+    shutdown: CancellationToken,
+) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(2));
+        every.tick().await;
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = every.tick() => {}
+            }
+            let m = mappings.clone();
+            let report =
+                tokio::task::spawn_blocking(move || m.write().map(|mut r| r.reload()).ok())
+                    .await
+                    .ok()
+                    .flatten();
+            let Some(report) = report else { continue };
+            for (name, hash) in &report.updated {
+                info!(mapping = %name, version = %hash, "mapping reloaded");
+            }
+            for (name, diags) in &report.failed {
+                warn!(mapping = %name, "changed mapping does not compile; the previous version keeps running:\n{diags}");
+            }
+        }
+    });
 }

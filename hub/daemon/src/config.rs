@@ -114,7 +114,7 @@ impl Default for QueueConfig {
     fn default() -> Self {
         Self {
             concurrency: 256,
-            claim_batch: 128,
+            claim_batch: 256,
             lease_secs: 30,
             poll_interval_ms: 250,
             shutdown_grace_secs: 20,

@@ -30,6 +30,7 @@ use switchyard_store::queue::{JobState, Queue};
 
 const CATALOG: &str = "fixtures/catalog/catalog.csv";
 const CATALOG_MAPPING: &str = "mappings/http/catalog.out.toml";
+const CATALOG_MAPPING_NAME: &str = "http/catalog.out";
 const DEMO_DB: &str = "switchyard_demo";
 
 struct Narrator {
@@ -180,7 +181,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             json!({
                 "kind": "catalog.sync",
                 "partner": "shop",
-                "payload": {"source": CATALOG, "mapping": CATALOG_MAPPING, "document": "catalog", "key_field": "sku",
+                "payload": {"source": CATALOG, "mapping": CATALOG_MAPPING_NAME, "document": "catalog", "key_field": "sku",
                             "push_retry": {"policy": "immediate", "max_attempts": 3}},
             }),
         )

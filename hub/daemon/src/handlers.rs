@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use switchyard_core::adapter::{AdapterContext, ExchangeSink, OutboundDocument, Payload};
 use switchyard_core::error::AdapterError;
+use switchyard_mapping::{Mapping, MappingRegistry};
 use switchyard_store::queue::{ClaimedJob, Queue};
 
 /// What every handler can reach.
@@ -15,6 +16,33 @@ pub struct JobContext {
     pub adapters: Arc<AdapterRegistry>,
     pub sink: Arc<dyn ExchangeSink>,
     pub retention: crate::config::RetentionConfig,
+    /// Compiled mappings by name, hot-reloaded; every version stays addressable by hash.
+    pub mappings: Arc<std::sync::RwLock<MappingRegistry>>,
+}
+
+impl JobContext {
+    /// The current version of mapping `name`, or the version with `hash` when given.
+    pub fn mapping(&self, name: &str, hash: Option<&str>) -> Result<Arc<Mapping>, AdapterError> {
+        let registry = self
+            .mappings
+            .read()
+            .map_err(|_| AdapterError::transient("mapping registry lock poisoned"))?;
+        let found = match hash {
+            Some(h) => registry.get_version(h),
+            None => registry.get(name),
+        };
+        found.ok_or_else(|| match (hash, registry.errors(name)) {
+            (Some(h), _) => {
+                AdapterError::permanent(format!("mapping `{name}` has no loaded version {h}"))
+            }
+            (None, Some(d)) => {
+                AdapterError::permanent(format!("mapping `{name}` does not compile: {d}"))
+            }
+            (None, None) => AdapterError::permanent(format!(
+                "no mapping named `{name}` under the mappings directory"
+            )),
+        })
+    }
 }
 
 #[async_trait]
@@ -35,6 +63,7 @@ impl Handlers {
         h.register("partner.push", PartnerPush);
         h.register("maintenance.cleanup", Cleanup);
         h.register("catalog.sync", CatalogSync);
+        h.register("record.push", RecordPush);
         h
     }
 
@@ -70,16 +99,6 @@ struct PartnerPush;
 #[async_trait]
 impl JobHandler for PartnerPush {
     async fn run(&self, ctx: &JobContext, job: &ClaimedJob) -> Result<(), AdapterError> {
-        let partner = job
-            .partner
-            .as_deref()
-            .ok_or_else(|| AdapterError::permanent("partner.push job has no partner"))?;
-        let adapter = ctx.adapters.get(partner).ok_or_else(|| {
-            AdapterError::permanent(format!(
-                "unknown partner `{partner}` (configured: {})",
-                ctx.adapters.names().join(", ")
-            ))
-        })?;
         let document = job
             .payload
             .get("document")
@@ -103,21 +122,90 @@ impl JobHandler for PartnerPush {
             })?;
             Payload::Json { body }
         };
-        let actx = AdapterContext {
-            org: job.org_id,
-            job: Some(job.id),
-            idempotency_key: job.effect_key(),
-            correlation_id: job
-                .correlation_id
-                .clone()
-                .unwrap_or_else(|| job.id.to_string()),
-            attempt: job.attempt,
-            sink: ctx.sink.clone(),
+        push(ctx, job, OutboundDocument { document, payload }).await
+    }
+}
+
+/// Send a document to the job's partner with the job's idempotency key.
+async fn push(
+    ctx: &JobContext,
+    job: &ClaimedJob,
+    doc: OutboundDocument,
+) -> Result<(), AdapterError> {
+    let partner = job
+        .partner
+        .as_deref()
+        .ok_or_else(|| AdapterError::permanent(format!("{} job has no partner", job.kind)))?;
+    let adapter = ctx.adapters.get(partner).ok_or_else(|| {
+        AdapterError::permanent(format!(
+            "unknown partner `{partner}` (configured: {})",
+            ctx.adapters.names().join(", ")
+        ))
+    })?;
+    let actx = AdapterContext {
+        org: job.org_id,
+        job: Some(job.id),
+        idempotency_key: job.effect_key(),
+        correlation_id: job
+            .correlation_id
+            .clone()
+            .unwrap_or_else(|| job.id.to_string()),
+        attempt: job.attempt,
+        sink: ctx.sink.clone(),
+    };
+    adapter.push(&actx, &doc).await.map(|_| ())
+}
+
+/// Maps one source record with a named mapping, then pushes it. This is the job a record
+/// that failed mapping becomes (as a dead letter): replaying it maps the (possibly edited)
+/// `source_record` again with the current mapping, or with the recorded version when the
+/// payload says `"use_recorded_version": true`.
+///
+/// Payload: `{"document", "mapping", "mapping_hash", "source_record", "source_location"}`.
+struct RecordPush;
+
+#[async_trait]
+impl JobHandler for RecordPush {
+    async fn run(&self, ctx: &JobContext, job: &ClaimedJob) -> Result<(), AdapterError> {
+        let p = &job.payload;
+        let name = p
+            .get("mapping")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| AdapterError::permanent("record.push payload needs `mapping`"))?;
+        let pinned = p
+            .get("use_recorded_version")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        let hash = if pinned {
+            p.get("mapping_hash").and_then(|v| v.as_str())
+        } else {
+            None
         };
-        adapter
-            .push(&actx, &OutboundDocument { document, payload })
-            .await
-            .map(|_| ())
+        let mapping = ctx.mapping(name, hash)?;
+        let record = p
+            .get("source_record")
+            .ok_or_else(|| AdapterError::permanent("record.push payload needs `source_record`"))?;
+        let mut state = switchyard_mapping::RunState::default();
+        let body = mapping.map_record(record, &mut state).map_err(|e| {
+            AdapterError::permanent(format!(
+                "mapping `{name}` ({}): {e}",
+                &mapping.hash[..12.min(mapping.hash.len())]
+            ))
+        })?;
+        let document = p
+            .get("document")
+            .and_then(|d| d.as_str())
+            .unwrap_or("document")
+            .to_owned();
+        push(
+            ctx,
+            job,
+            OutboundDocument {
+                document,
+                payload: Payload::Json { body },
+            },
+        )
+        .await
     }
 }
 
@@ -153,7 +241,7 @@ impl JobHandler for Cleanup {
 /// an unchanged catalog pushes nothing twice). A record that fails mapping becomes a dead
 /// letter with its error and the mapping's version; the rest of the batch proceeds.
 ///
-/// Payload: `{"source": "fixtures/catalog/catalog.csv", "mapping": "mappings/http/catalog.out.toml",
+/// Payload: `{"source": "fixtures/catalog/catalog.csv", "mapping": "http/catalog.out",
 /// "document": "catalog", "key_field": "sku"}`; the job's partner receives the pushes.
 struct CatalogSync;
 
@@ -179,11 +267,7 @@ impl JobHandler for CatalogSync {
         let mapping_path = field("mapping")?;
         let document = field("document").unwrap_or_else(|_| "catalog".into());
         let key_field = field("key_field").unwrap_or_else(|_| "sku".into());
-        let mapping =
-            switchyard_mapping::compile_file(std::path::Path::new(&mapping_path), &mapping_path)
-                .map_err(|d| {
-                    AdapterError::permanent(format!("mapping {mapping_path} does not compile: {d}"))
-                })?;
+        let mapping = ctx.mapping(&mapping_path, None)?;
         let input = tokio::fs::read(&source)
             .await
             .map_err(|e| AdapterError::permanent(format!("cannot read {source}: {e}")))?;
@@ -227,12 +311,12 @@ impl JobHandler for CatalogSync {
         for failure in &outcome.failures {
             let mut dead = NewJob::new(
                 job.org_id,
-                "partner.push",
+                "record.push",
                 serde_json::json!({
                     "document": document,
                     "source_record": failure.input,
                     "source_location": format!("{source}: {}", failure.location),
-                    "mapping": failure.mapping,
+                    "mapping": mapping_path,
                     "mapping_hash": failure.mapping_hash,
                 }),
             )
