@@ -254,6 +254,8 @@ impl SetCtx<'_, '_> {
 /// iteration of a loop one or more levels up, or is out of place.
 struct Matcher<'s> {
     stack: Vec<Frame<'s>>,
+    /// Count vectors of popped frames, reused so a loop iteration allocates nothing.
+    spare: Vec<Vec<u32>>,
 }
 
 struct Frame<'s> {
@@ -283,6 +285,7 @@ impl<'s> Matcher<'s> {
                 pos: 0,
                 counts: vec![0; body.len()],
             }],
+            spare: Vec::new(),
         }
     }
 
@@ -320,6 +323,7 @@ impl<'s> Matcher<'s> {
             while self.stack.len() > depth + 1 {
                 if let Some(top) = self.stack.pop() {
                     Self::close(&top, &mut missing);
+                    self.spare.push(top.counts);
                 }
             }
             let f = &mut self.stack[depth];
@@ -351,7 +355,9 @@ impl<'s> Matcher<'s> {
                 ..
             } = node
             {
-                let mut counts = vec![0; body.len()];
+                let mut counts = self.spare.pop().unwrap_or_default();
+                counts.clear();
+                counts.resize(body.len(), 0);
                 counts[0] = 1;
                 self.stack.push(Frame {
                     name,
@@ -388,7 +394,14 @@ fn check_elements(
     defs: &[Elem],
     loop_id: &str,
 ) {
-    let d = *seg.delims;
+    let mut d = *seg.delims;
+    // Most segments carry no release character at all: then nothing needs unescaping and the
+    // splits need not look back for one.
+    if let Some(r) = d.release {
+        if memchr::memchr(r, seg.bytes).is_none() {
+            d.release = None;
+        }
+    }
     let decimal = d.decimal;
     // Without a repetition separator the element is its only repetition (no second scan).
     let rep_sep = d.repetition;
@@ -422,7 +435,7 @@ fn check_elements(
             match def {
                 Elem::Simple(el) => {
                     // EDIFACT: a simple element sent with components is judged by its first one.
-                    let value = match d.release {
+                    let value = match seg.delims.release {
                         Some(_) => Split::new(rep, d.component, d.release)
                             .next()
                             .unwrap_or(rep),
@@ -705,6 +718,17 @@ pub fn valid_time(v: &str) -> bool {
 
 /// Checks that need more than one segment's view.
 fn set_specific(ctx: &mut SetCtx<'_, '_>, spec: &SetSpec, i: usize, seg: &Segment<'_>) {
+    const CHECKED: [u32; 6] = [
+        tag_key("HL"),
+        tag_key("CPS"),
+        tag_key("PO1"),
+        tag_key("IT1"),
+        tag_key("CTT"),
+        tag_key("DTM"),
+    ];
+    if !CHECKED.contains(&seg.key()) {
+        return;
+    }
     match (spec.set_type.as_str(), seg.id()) {
         ("856", "HL") => {
             let (id, parent, level) = (
@@ -735,14 +759,19 @@ fn set_specific(ctx: &mut SetCtx<'_, '_>, spec: &SetSpec, i: usize, seg: &Segmen
         }
         (_, "DTM") if seg.delims.release.is_some() => {
             let (value, fmt) = (seg.component(1, 2), seg.component(1, 3));
+            // Byte slices: a value with multi-byte characters must not be cut inside one.
+            let v = value.as_bytes();
             let ok = match fmt.as_ref() {
-                "102" => value.len() == 8 && valid_date(&value),
-                "101" => value.len() == 6 && valid_date(&value),
-                "203" => value.len() == 12 && valid_date(&value[..8]) && valid_time(&value[8..]),
-                "204" => value.len() == 14 && valid_date(&value[..8]) && valid_time(&value[8..]),
-                "718" => value.split_once('-').is_some_and(|(a, b)| {
-                    a.len() == 8 && b.len() == 8 && valid_date(a) && valid_date(b)
-                }),
+                "102" => v.len() == 8 && valid_date_bytes(v),
+                "101" => v.len() == 6 && valid_date_bytes(v),
+                "203" => v.len() == 12 && valid_date_bytes(&v[..8]) && valid_time_bytes(&v[8..]),
+                "204" => v.len() == 14 && valid_date_bytes(&v[..8]) && valid_time_bytes(&v[8..]),
+                "718" => {
+                    v.len() == 17
+                        && v[8] == b'-'
+                        && valid_date_bytes(&v[..8])
+                        && valid_date_bytes(&v[9..])
+                }
                 _ => true,
             };
             if !ok {

@@ -99,3 +99,20 @@ fn fixtures_themselves_parse() {
         assert!(exercise(&s) >= 1);
     }
 }
+
+#[test]
+fn multibyte_characters_in_a_dated_value_are_an_error_not_a_panic() {
+    // 12 bytes, the 8th and 9th forming one character: slicing the text at byte 8 would panic.
+    let doc = "UNB+UNOC:3+S+R+260101:1200+R1'UNH+1+ORDERS:D:96A:UN'BGM+220+PO1+9'DTM+137:2026010\u{e9}200:203'UNS+S'UNT+5+1'UNZ+1+R1'";
+    let units = read_all(doc.as_bytes());
+    let Some(Unit::Interchange(ic)) = units.first() else {
+        panic!("not parsed")
+    };
+    let v = validate(ic);
+    assert!(
+        v.errors()
+            .any(|i| i.location.segment_id.as_deref() == Some("DTM")),
+        "{:?}",
+        v.issues
+    );
+}
