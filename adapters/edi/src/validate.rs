@@ -129,7 +129,7 @@ fn validate_set(
         hl_prev: 0,
         line_count: 0,
     };
-    let overrides = tables.overrides_for(&set.version);
+    let dictionary = tables.overrides_for(&set.version).unwrap_or(&tables.fast);
     let mut m = Matcher::new(&spec.body, &spec.keys, &spec.mandatory);
     let range = set.range(ic.len());
     for i in range {
@@ -162,10 +162,7 @@ fn validate_set(
                         format!("{what} {name} occurs more than the {max} times allowed"),
                     );
                 }
-                if let Some(defs) = overrides
-                    .and_then(|o| o.get(&key))
-                    .or_else(|| tables.segment(key))
-                {
+                if let Some(defs) = dictionary.get(&key) {
                     check_elements(&mut ctx, i, &seg, defs, fed.loop_id);
                 }
                 set_specific(&mut ctx, spec, i, &seg);

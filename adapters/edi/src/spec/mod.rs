@@ -194,6 +194,7 @@ pub struct Tables {
     pub overrides: Vec<(String, HashMap<String, Vec<Elem>>)>,
     /// `segments` and `overrides` keyed by [`tag_key`], for the validation hot path.
     pub fast: TagMap<Vec<Elem>>,
+    /// Per version with overrides: the full dictionary with the overrides applied.
     pub fast_overrides: Vec<(String, TagMap<Vec<Elem>>)>,
     pub sets: Vec<SetSpec>,
 }
@@ -262,10 +263,10 @@ pub fn parse_tables(segments: &str, structures: &str) -> Result<Tables, SpecErro
         .overrides
         .iter()
         .map(|(ver, m)| {
-            (
-                ver.clone(),
-                m.iter().map(|(k, v)| (tag_key(k), v.clone())).collect(),
-            )
+            // The whole dictionary with this version's definitions on top: one lookup per segment.
+            let mut merged = t.fast.clone();
+            merged.extend(m.iter().map(|(k, v)| (tag_key(k), v.clone())));
+            (ver.clone(), merged)
         })
         .collect();
     for (n, line) in lines(structures) {
