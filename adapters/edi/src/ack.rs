@@ -158,7 +158,13 @@ pub fn x12_ack(
     if !ta1_due && !functional_due {
         return Ok(None);
     }
-    let mut w = X12Writer::new(ic.delimiters);
+    // Mirror the partner's delimiters unless they are unusable (then the standard ones).
+    let d = if ic.delimiters.is_distinct() {
+        ic.delimiters
+    } else {
+        crate::syntax::Delimiters::X12_DEFAULT
+    };
+    let mut w = X12Writer::new(d);
     let version = if ic.header.syntax_version.len() == 5 {
         ic.header.syntax_version.clone()
     } else {
@@ -375,7 +381,12 @@ pub fn contrl(
     {
         return Ok(None);
     }
-    let mut w = EdifactWriter::new(ic.delimiters, ic.una);
+    let d = if ic.delimiters.is_distinct() {
+        ic.delimiters
+    } else {
+        crate::syntax::Delimiters::EDIFACT_DEFAULT
+    };
+    let mut w = EdifactWriter::new(d, ic.una);
     let (syntax, version) = ic
         .header
         .syntax_version

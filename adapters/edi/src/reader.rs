@@ -206,6 +206,9 @@ impl<R: BufRead> InterchangeReader<R> {
         };
         let component = self.buf[sep16 + 1];
         let term = self.buf[sep16 + 2];
+        if term == elem || term == component || component == elem || term.is_ascii_alphanumeric() {
+            return self.skip_garbage(0, "corrupt ISA: element separator, component separator and segment terminator are not distinct").map(Some);
+        }
         let mut warnings = std::mem::take(&mut self.pending);
         let isa_elems: Vec<&[u8]> = self.buf[..sep16 + 1].split(|&b| b == elem).collect();
         let version = isa_elems

@@ -51,6 +51,18 @@ impl Delimiters {
         decimal: b'.',
     };
 
+    /// Whether the separators are usable: element, component, segment (and repetition and
+    /// release when present) all different, none of them a letter or digit.
+    pub fn is_distinct(&self) -> bool {
+        let mut all = vec![self.element, self.component, self.segment];
+        all.extend(self.repetition);
+        all.extend(self.release);
+        let n = all.len();
+        all.sort_unstable();
+        all.dedup();
+        all.len() == n && all.iter().all(|b| !b.is_ascii_alphanumeric())
+    }
+
     /// Whether `b` is one of the active separators (so it must be escaped or refused in data).
     pub fn is_special(&self, b: u8) -> bool {
         b == self.element

@@ -116,3 +116,15 @@ fn multibyte_characters_in_a_dated_value_are_an_error_not_a_panic() {
         v.issues
     );
 }
+
+#[test]
+fn isa_whose_terminator_is_the_element_separator_is_refused() {
+    // Found by the mutation property: ISA16 'T' followed by '*' as "terminator" made every
+    // element a segment, and the acknowledgement mirrored the unusable delimiters.
+    let doc = "ISA*00*          *00*          *ZZ*A              *ZZ*B              *260101*0000*U*00401*000000001*0*P*T*TA1*000000001*260101*0000*A*000*IEA*0*000000001*";
+    let units = read_all(doc.as_bytes());
+    assert!(
+        matches!(units.first(), Some(Unit::Unparseable(i)) if i.message.contains("not distinct")),
+        "{units:?}"
+    );
+}
