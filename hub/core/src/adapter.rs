@@ -157,15 +157,29 @@ pub trait Adapter: Send + Sync {
 
     /// Send one document. Must pass `ctx.idempotency_key` to the partner when the partner
     /// supports it, so redelivery after a crash is harmless.
-    async fn push(&self, ctx: &AdapterContext, doc: &OutboundDocument) -> Result<PushReceipt, AdapterError> {
+    async fn push(
+        &self,
+        ctx: &AdapterContext,
+        doc: &OutboundDocument,
+    ) -> Result<PushReceipt, AdapterError> {
         let _ = (ctx, doc);
-        Err(AdapterError::permanent(format!("the {} adapter cannot push documents", self.kind())))
+        Err(AdapterError::permanent(format!(
+            "the {} adapter cannot push documents",
+            self.kind()
+        )))
     }
 
     /// Fetch one page of records.
-    async fn pull(&self, ctx: &AdapterContext, request: &PullRequest) -> Result<PullPage, AdapterError> {
+    async fn pull(
+        &self,
+        ctx: &AdapterContext,
+        request: &PullRequest,
+    ) -> Result<PullPage, AdapterError> {
         let _ = (ctx, request);
-        Err(AdapterError::permanent(format!("the {} adapter cannot pull records", self.kind())))
+        Err(AdapterError::permanent(format!(
+            "the {} adapter cannot pull records",
+            self.kind()
+        )))
     }
 
     /// Verify and decode an inbound webhook.
@@ -176,7 +190,10 @@ pub trait Adapter: Send + Sync {
         body: &[u8],
     ) -> Result<Vec<InboundDocument>, AdapterError> {
         let _ = (ctx, headers, body);
-        Err(AdapterError::permanent(format!("the {} adapter does not receive webhooks", self.kind())))
+        Err(AdapterError::permanent(format!(
+            "the {} adapter does not receive webhooks",
+            self.kind()
+        )))
     }
 }
 

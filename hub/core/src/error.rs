@@ -45,16 +45,32 @@ pub struct AdapterError {
 
 impl AdapterError {
     pub fn transient(message: impl Into<String>) -> Self {
-        Self { class: ErrorClass::Transient, message: message.into(), status: None }
+        Self {
+            class: ErrorClass::Transient,
+            message: message.into(),
+            status: None,
+        }
     }
     pub fn rate_limited(retry_after: Option<Duration>, message: impl Into<String>) -> Self {
-        Self { class: ErrorClass::RateLimited { retry_after }, message: message.into(), status: Some(429) }
+        Self {
+            class: ErrorClass::RateLimited { retry_after },
+            message: message.into(),
+            status: Some(429),
+        }
     }
     pub fn auth(message: impl Into<String>) -> Self {
-        Self { class: ErrorClass::Auth, message: message.into(), status: None }
+        Self {
+            class: ErrorClass::Auth,
+            message: message.into(),
+            status: None,
+        }
     }
     pub fn permanent(message: impl Into<String>) -> Self {
-        Self { class: ErrorClass::Permanent, message: message.into(), status: None }
+        Self {
+            class: ErrorClass::Permanent,
+            message: message.into(),
+            status: None,
+        }
     }
     pub fn with_status(mut self, status: u16) -> Self {
         self.status = Some(status);
@@ -63,14 +79,22 @@ impl AdapterError {
 
     /// Classify an HTTP response status the way every HTTP adapter should:
     /// 408/425/5xx transient, 429 rate-limited, 401/403 auth, other 4xx permanent.
-    pub fn from_http_status(status: u16, retry_after: Option<Duration>, message: impl Into<String>) -> Self {
+    pub fn from_http_status(
+        status: u16,
+        retry_after: Option<Duration>,
+        message: impl Into<String>,
+    ) -> Self {
         let class = match status {
             429 => ErrorClass::RateLimited { retry_after },
             401 | 403 => ErrorClass::Auth,
             408 | 425 | 500..=599 => ErrorClass::Transient,
             _ => ErrorClass::Permanent,
         };
-        Self { class, message: message.into(), status: Some(status) }
+        Self {
+            class,
+            message: message.into(),
+            status: Some(status),
+        }
     }
 }
 
@@ -80,13 +104,24 @@ mod tests {
 
     #[test]
     fn http_statuses_map_to_retry_decisions() {
-        assert_eq!(AdapterError::from_http_status(503, None, "x").class, ErrorClass::Transient);
+        assert_eq!(
+            AdapterError::from_http_status(503, None, "x").class,
+            ErrorClass::Transient
+        );
         assert_eq!(
             AdapterError::from_http_status(429, Some(Duration::from_secs(7)), "x").class,
-            ErrorClass::RateLimited { retry_after: Some(Duration::from_secs(7)) }
+            ErrorClass::RateLimited {
+                retry_after: Some(Duration::from_secs(7))
+            }
         );
-        assert_eq!(AdapterError::from_http_status(401, None, "x").class, ErrorClass::Auth);
-        assert_eq!(AdapterError::from_http_status(422, None, "x").class, ErrorClass::Permanent);
+        assert_eq!(
+            AdapterError::from_http_status(401, None, "x").class,
+            ErrorClass::Auth
+        );
+        assert_eq!(
+            AdapterError::from_http_status(422, None, "x").class,
+            ErrorClass::Permanent
+        );
         assert!(!ErrorClass::Permanent.is_retryable());
         assert!(ErrorClass::Transient.is_retryable());
     }

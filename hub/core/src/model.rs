@@ -45,7 +45,18 @@ pub enum Uom {
 }
 
 impl Uom {
-    pub const ALL: [Uom; 10] = [Uom::Ea, Uom::Lb, Uom::Kg, Uom::Ft, Uom::M, Uom::In, Uom::Mm, Uom::Sf, Uom::Cwt, Uom::Ton];
+    pub const ALL: [Uom; 10] = [
+        Uom::Ea,
+        Uom::Lb,
+        Uom::Kg,
+        Uom::Ft,
+        Uom::M,
+        Uom::In,
+        Uom::Mm,
+        Uom::Sf,
+        Uom::Cwt,
+        Uom::Ton,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -63,7 +74,9 @@ impl Uom {
     }
 
     pub fn parse(code: &str) -> Option<Uom> {
-        Uom::ALL.into_iter().find(|u| u.code().eq_ignore_ascii_case(code.trim()))
+        Uom::ALL
+            .into_iter()
+            .find(|u| u.code().eq_ignore_ascii_case(code.trim()))
     }
 }
 
@@ -222,7 +235,10 @@ impl OrderStatus {
         use OrderStatus::*;
         match (self, next) {
             (a, b) if a == b => true,
-            (Pending, Confirmed) | (Confirmed, InProduction) | (Confirmed, Ready) | (InProduction, Ready) => true,
+            (Pending, Confirmed)
+            | (Confirmed, InProduction)
+            | (Confirmed, Ready)
+            | (InProduction, Ready) => true,
             (Ready, Shipped) | (Shipped, Delivered) => true,
             (Pending | Confirmed | InProduction | Ready, Cancelled) => true,
             _ => false,
@@ -385,12 +401,28 @@ mod tests {
     use rust_decimal_macros::dec;
 
     fn line(q: Decimal, p: Decimal, vat: Decimal) -> InvoiceLine {
-        InvoiceLine { line_number: 1, sku: "A".into(), description: None, quantity: q, uom: Uom::Ea, unit_price: p, vat_rate: vat }
+        InvoiceLine {
+            line_number: 1,
+            sku: "A".into(),
+            description: None,
+            quantity: q,
+            uom: Uom::Ea,
+            unit_price: p,
+            vat_rate: vat,
+        }
     }
 
     #[test]
     fn invoice_totals_are_exact() {
-        let party = Customer { id: "c".into(), name: "n".into(), tax_id: None, email: None, billing_address: None, shipping_address: None, price_tier: None };
+        let party = Customer {
+            id: "c".into(),
+            name: "n".into(),
+            tax_id: None,
+            email: None,
+            billing_address: None,
+            shipping_address: None,
+            price_tier: None,
+        };
         let inv = Invoice {
             invoice_number: "FV/1".into(),
             order_number: None,
@@ -399,7 +431,10 @@ mod tests {
             currency: "PLN".into(),
             seller: party.clone(),
             buyer: party,
-            lines: vec![line(dec!(3), dec!(0.10), dec!(23)), line(dec!(1), dec!(19.99), dec!(8))],
+            lines: vec![
+                line(dec!(3), dec!(0.10), dec!(23)),
+                line(dec!(1), dec!(19.99), dec!(8)),
+            ],
         };
         assert_eq!(inv.net_total(), dec!(20.29));
         // 0.30 * 23% = 0.069 -> 0.07 ; 19.99 * 8% = 1.5992 -> 1.60
@@ -424,7 +459,16 @@ mod tests {
             currency: "USD".into(),
             uom: Uom::Ea,
             unit_price: dec!(10),
-            breaks: vec![PriceBreak { min_quantity: dec!(10), unit_price: dec!(9) }, PriceBreak { min_quantity: dec!(100), unit_price: dec!(8) }],
+            breaks: vec![
+                PriceBreak {
+                    min_quantity: dec!(10),
+                    unit_price: dec!(9),
+                },
+                PriceBreak {
+                    min_quantity: dec!(100),
+                    unit_price: dec!(8),
+                },
+            ],
             customer_id: None,
             contract_id: None,
             tier: None,

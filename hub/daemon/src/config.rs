@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use switchyard_store::queue::{RetryPolicy, RetrySpec};
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub database: DatabaseConfig,
@@ -26,21 +26,6 @@ pub struct Config {
     pub jobs: BTreeMap<String, RetryConfig>,
     /// One table per partner instance.
     pub partners: BTreeMap<String, PartnerConfig>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            database: DatabaseConfig::default(),
-            api: ApiSection::default(),
-            queue: QueueConfig::default(),
-            retention: RetentionConfig::default(),
-            paths: PathsConfig::default(),
-            secrets: SecretsConfig::default(),
-            jobs: BTreeMap::new(),
-            partners: BTreeMap::new(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -325,6 +310,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own (large) error type
     fn environment_overrides_the_file() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("switchyard.toml", "[queue]\nconcurrency = 4\n")?;

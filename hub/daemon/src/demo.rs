@@ -215,7 +215,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     n.step("Running: transient failures retry, the permanent one is dead-lettered");
     let records = count_csv_records(CATALOG)?;
     wait_until(&running.queue, &n, Duration::from_secs(60), |c| {
-        c.get(JobState::Succeeded) >= records as i64 + 1 && c.get(JobState::Dead) >= 1 && idle(c)
+        c.get(JobState::Succeeded) > records as i64 && c.get(JobState::Dead) >= 1 && idle(c)
     })
     .await?;
     let dead = api.get("/api/v1/dead-letters?state=open").await?;

@@ -17,7 +17,11 @@ pub async fn ensure(pool: &PgPool, slug: &str) -> Result<Organization> {
     .bind(slug)
     .fetch_one(pool)
     .await?;
-    Ok(Organization { id: OrgId(id), slug, name })
+    Ok(Organization {
+        id: OrgId(id),
+        slug,
+        name,
+    })
 }
 
 pub async fn by_slug(pool: &PgPool, slug: &str) -> Result<Option<Organization>> {
@@ -26,5 +30,9 @@ pub async fn by_slug(pool: &PgPool, slug: &str) -> Result<Option<Organization>> 
             .bind(slug)
             .fetch_optional(pool)
             .await?;
-    Ok(row.map(|(id, slug, name)| Organization { id: OrgId(id), slug, name }))
+    Ok(row.map(|(id, slug, name)| Organization {
+        id: OrgId(id),
+        slug,
+        name,
+    }))
 }

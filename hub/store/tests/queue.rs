@@ -10,7 +10,8 @@ use switchyard_core::clock::{Clock, ManualClock};
 use switchyard_core::error::ErrorClass;
 use switchyard_core::ids::{OrgId, WorkerId};
 use switchyard_store::queue::{
-    ClaimedJob, DeadLetterState, FailOutcome, Failure, JobState, NewJob, Queue, RetryPolicy, RetrySpec,
+    ClaimedJob, DeadLetterState, FailOutcome, Failure, JobState, NewJob, Queue, RetryPolicy,
+    RetrySpec,
 };
 use switchyard_store::{orgs, MIGRATOR};
 
@@ -23,7 +24,11 @@ async fn setup(pool: PgPool) -> (Queue, ManualClock, OrgId) {
 }
 
 fn transient(msg: &str) -> Failure {
-    Failure { class: ErrorClass::Transient, message: msg.into(), status: Some(503) }
+    Failure {
+        class: ErrorClass::Transient,
+        message: msg.into(),
+        status: Some(503),
+    }
 }
 
 async fn claim_one(q: &Queue, w: WorkerId) -> Option<ClaimedJob> {
@@ -35,26 +40,55 @@ async fn claim_one(q: &Queue, w: WorkerId) -> Option<ClaimedJob> {
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn idempotency_key_dedupes_per_org_and_kind(pool: PgPool) {
     let (q, _clock, org) = setup(pool.clone()).await;
-    let first = q.enqueue(NewJob::new(org, "push", json!({"n": 1})).key("k1")).await.unwrap();
-    let again = q.enqueue(NewJob::new(org, "push", json!({"n": 2})).key("k1")).await.unwrap();
+    let first = q
+        .enqueue(NewJob::new(org, "push", json!({"n": 1})).key("k1"))
+        .await
+        .unwrap();
+    let again = q
+        .enqueue(NewJob::new(org, "push", json!({"n": 2})).key("k1"))
+        .await
+        .unwrap();
     assert!(first.created);
     assert!(!again.created);
     assert_eq!(first.job.id, again.job.id);
-    assert_eq!(again.job.payload, json!({"n": 1}), "the first job's payload is kept");
-    let other_kind = q.enqueue(NewJob::new(org, "pull", json!({})).key("k1")).await.unwrap();
+    assert_eq!(
+        again.job.payload,
+        json!({"n": 1}),
+        "the first job's payload is kept"
+    );
+    let other_kind = q
+        .enqueue(NewJob::new(org, "pull", json!({})).key("k1"))
+        .await
+        .unwrap();
     assert!(other_kind.created);
     let other_org = orgs::ensure(&pool, "globex").await.unwrap().id;
-    assert!(q.enqueue(NewJob::new(other_org, "push", json!({})).key("k1")).await.unwrap().created);
-    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM jobs").fetch_one(&pool).await.unwrap();
+    assert!(
+        q.enqueue(NewJob::new(other_org, "push", json!({})).key("k1"))
+            .await
+            .unwrap()
+            .created
+    );
+    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM jobs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(n, 3);
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn bulk_enqueue_skips_duplicate_keys(pool: PgPool) {
     let (q, _clock, org) = setup(pool).await;
-    q.enqueue(NewJob::new(org, "push", json!({})).key("dup")).await.unwrap();
+    q.enqueue(NewJob::new(org, "push", json!({})).key("dup"))
+        .await
+        .unwrap();
     let batch: Vec<NewJob> = (0..100)
-        .map(|i| NewJob::new(org, "push", json!({"i": i})).key(if i == 7 { "dup".to_string() } else { format!("k{i}") }))
+        .map(|i| {
+            NewJob::new(org, "push", json!({"i": i})).key(if i == 7 {
+                "dup".to_string()
+            } else {
+                format!("k{i}")
+            })
+        })
         .collect();
     assert_eq!(q.enqueue_many(&batch).await.unwrap(), 99);
     assert_eq!(q.counts().await.unwrap().get(JobState::Pending), 100);
@@ -63,12 +97,19 @@ async fn bulk_enqueue_skips_duplicate_keys(pool: PgPool) {
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn claim_then_complete(pool: PgPool) {
     let (q, _clock, org) = setup(pool).await;
-    let job = q.enqueue(NewJob::new(org, "push", json!({"a": 1}))).await.unwrap().job;
+    let job = q
+        .enqueue(NewJob::new(org, "push", json!({"a": 1})))
+        .await
+        .unwrap()
+        .job;
     let w = WorkerId::new();
     let claimed = claim_one(&q, w).await.expect("a runnable job");
     assert_eq!(claimed.id, job.id);
     assert_eq!(claimed.attempt, 1);
-    assert!(claim_one(&q, WorkerId::new()).await.is_none(), "a running job is not claimed twice");
+    assert!(
+        claim_one(&q, WorkerId::new()).await.is_none(),
+        "a running job is not claimed twice"
+    );
     assert_eq!(q.complete(w, &[claimed.id]).await.unwrap(), 1);
     let done = q.get_job(org, job.id).await.unwrap().unwrap();
     assert_eq!(done.state, JobState::Succeeded);
@@ -86,74 +127,140 @@ async fn exponential_retries_follow_the_schedule_then_die(pool: PgPool) {
     let w = WorkerId::new();
     let schedule = [5, 30, 300, 1800, 7200];
     for (i, wait) in schedule.iter().enumerate() {
-        let c = claim_one(&q, w).await.unwrap_or_else(|| panic!("attempt {} should be runnable", i + 1));
-        let outcome = q.fail(w, &c, &transient("partner returned 503")).await.unwrap();
+        let c = claim_one(&q, w)
+            .await
+            .unwrap_or_else(|| panic!("attempt {} should be runnable", i + 1));
+        let outcome = q
+            .fail(w, &c, &transient("partner returned 503"))
+            .await
+            .unwrap();
         let expected = clock.now() + Duration::seconds(*wait);
-        assert_eq!(outcome, FailOutcome::Retrying { run_at: Some(expected) });
+        assert_eq!(
+            outcome,
+            FailOutcome::Retrying {
+                run_at: Some(expected)
+            }
+        );
         clock.advance(Duration::seconds(*wait - 1));
-        assert!(claim_one(&q, w).await.is_none(), "retry {} must wait {wait}s", i + 1);
+        assert!(
+            claim_one(&q, w).await.is_none(),
+            "retry {} must wait {wait}s",
+            i + 1
+        );
         clock.advance(Duration::seconds(1));
     }
     let last = claim_one(&q, w).await.unwrap();
     assert_eq!(last.attempt, 6);
-    let FailOutcome::Dead { dead_letter } = q.fail(w, &last, &transient("still 503")).await.unwrap() else {
+    let FailOutcome::Dead { dead_letter } =
+        q.fail(w, &last, &transient("still 503")).await.unwrap()
+    else {
         panic!("the sixth failure exhausts the policy");
     };
     let dl = q.get_dead_letter(org, dead_letter).await.unwrap().unwrap();
     assert_eq!(dl.job_id, job.id);
     assert_eq!(dl.attempts, 6);
-    assert_eq!(dl.errors.as_array().unwrap().len(), 6, "every attempt's error is kept");
-    assert!(dl.reason.contains("gave up after 6 attempts"), "{}", dl.reason);
-    assert_eq!(q.get_job(org, job.id).await.unwrap().unwrap().state, JobState::Dead);
+    assert_eq!(
+        dl.errors.as_array().unwrap().len(),
+        6,
+        "every attempt's error is kept"
+    );
+    assert!(
+        dl.reason.contains("gave up after 6 attempts"),
+        "{}",
+        dl.reason
+    );
+    assert_eq!(
+        q.get_job(org, job.id).await.unwrap().unwrap().state,
+        JobState::Dead
+    );
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn immediate_policy_retries_three_times_five_seconds_apart(pool: PgPool) {
     let (q, clock, org) = setup(pool).await;
-    q.enqueue(NewJob::new(org, "push", json!({})).retry(RetrySpec::of(RetryPolicy::Immediate))).await.unwrap();
+    q.enqueue(NewJob::new(org, "push", json!({})).retry(RetrySpec::of(RetryPolicy::Immediate)))
+        .await
+        .unwrap();
     let w = WorkerId::new();
     for _ in 0..2 {
         let c = claim_one(&q, w).await.unwrap();
         let out = q.fail(w, &c, &transient("timeout")).await.unwrap();
-        assert_eq!(out, FailOutcome::Retrying { run_at: Some(clock.now() + Duration::seconds(5)) });
+        assert_eq!(
+            out,
+            FailOutcome::Retrying {
+                run_at: Some(clock.now() + Duration::seconds(5))
+            }
+        );
         clock.advance(Duration::seconds(5));
     }
     let c = claim_one(&q, w).await.unwrap();
     assert_eq!(c.attempt, 3);
-    assert!(matches!(q.fail(w, &c, &transient("timeout")).await.unwrap(), FailOutcome::Dead { .. }));
+    assert!(matches!(
+        q.fail(w, &c, &transient("timeout")).await.unwrap(),
+        FailOutcome::Dead { .. }
+    ));
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn retry_after_is_a_floor_on_the_policy_delay(pool: PgPool) {
     let (q, clock, org) = setup(pool).await;
-    q.enqueue(NewJob::new(org, "push", json!({}))).await.unwrap();
+    q.enqueue(NewJob::new(org, "push", json!({})))
+        .await
+        .unwrap();
     let w = WorkerId::new();
     let c = claim_one(&q, w).await.unwrap();
     let throttled = Failure {
-        class: ErrorClass::RateLimited { retry_after: Some(StdDuration::from_secs(120)) },
+        class: ErrorClass::RateLimited {
+            retry_after: Some(StdDuration::from_secs(120)),
+        },
         message: "429 too many requests".into(),
         status: Some(429),
     };
     let out = q.fail(w, &c, &throttled).await.unwrap();
-    assert_eq!(out, FailOutcome::Retrying { run_at: Some(clock.now() + Duration::seconds(120)) });
+    assert_eq!(
+        out,
+        FailOutcome::Retrying {
+            run_at: Some(clock.now() + Duration::seconds(120))
+        }
+    );
     clock.advance(Duration::seconds(119));
     assert!(claim_one(&q, w).await.is_none());
     clock.advance(Duration::seconds(1));
     let c = claim_one(&q, w).await.unwrap();
     // A Retry-After shorter than the policy's delay does not shorten it.
-    let short = Failure { class: ErrorClass::RateLimited { retry_after: Some(StdDuration::from_secs(1)) }, ..throttled };
+    let short = Failure {
+        class: ErrorClass::RateLimited {
+            retry_after: Some(StdDuration::from_secs(1)),
+        },
+        ..throttled
+    };
     let out = q.fail(w, &c, &short).await.unwrap();
-    assert_eq!(out, FailOutcome::Retrying { run_at: Some(clock.now() + Duration::seconds(30)) });
+    assert_eq!(
+        out,
+        FailOutcome::Retrying {
+            run_at: Some(clock.now() + Duration::seconds(30))
+        }
+    );
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn permanent_error_goes_straight_to_the_dead_letter_queue(pool: PgPool) {
     let (q, _clock, org) = setup(pool).await;
-    let job = q.enqueue(NewJob::new(org, "push", json!({"sku": "X"})).partner("shop")).await.unwrap().job;
+    let job = q
+        .enqueue(NewJob::new(org, "push", json!({"sku": "X"})).partner("shop"))
+        .await
+        .unwrap()
+        .job;
     let w = WorkerId::new();
     let c = claim_one(&q, w).await.unwrap();
-    let failure = Failure { class: ErrorClass::Permanent, message: "422: sku unknown".into(), status: Some(422) };
-    let FailOutcome::Dead { dead_letter } = q.fail(w, &c, &failure).await.unwrap() else { panic!("permanent must die at once") };
+    let failure = Failure {
+        class: ErrorClass::Permanent,
+        message: "422: sku unknown".into(),
+        status: Some(422),
+    };
+    let FailOutcome::Dead { dead_letter } = q.fail(w, &c, &failure).await.unwrap() else {
+        panic!("permanent must die at once")
+    };
     let dl = q.get_dead_letter(org, dead_letter).await.unwrap().unwrap();
     assert_eq!(dl.attempts, 1);
     assert_eq!(dl.error_class, "permanent");
@@ -162,35 +269,68 @@ async fn permanent_error_goes_straight_to_the_dead_letter_queue(pool: PgPool) {
     assert_eq!(dl.partner.as_deref(), Some("shop"));
     assert_eq!(dl.state, DeadLetterState::Open);
     assert_eq!(q.counts().await.unwrap().dead_letters_open, 1);
-    assert_eq!(q.get_job(org, job.id).await.unwrap().unwrap().state, JobState::Dead);
+    assert_eq!(
+        q.get_job(org, job.id).await.unwrap().unwrap().state,
+        JobState::Dead
+    );
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn replay_creates_a_linked_job_that_can_succeed(pool: PgPool) {
     let (q, _clock, org) = setup(pool).await;
-    q.enqueue(NewJob::new(org, "push", json!({"v": 1})).key("order-1")).await.unwrap();
+    q.enqueue(NewJob::new(org, "push", json!({"v": 1})).key("order-1"))
+        .await
+        .unwrap();
     let w = WorkerId::new();
     let c = claim_one(&q, w).await.unwrap();
-    let FailOutcome::Dead { dead_letter } =
-        q.fail(w, &c, &Failure { class: ErrorClass::Permanent, message: "bad".into(), status: Some(400) }).await.unwrap()
+    let FailOutcome::Dead { dead_letter } = q
+        .fail(
+            w,
+            &c,
+            &Failure {
+                class: ErrorClass::Permanent,
+                message: "bad".into(),
+                status: Some(400),
+            },
+        )
+        .await
+        .unwrap()
     else {
         panic!()
     };
-    let replayed = q.replay(org, dead_letter, Some(json!({"v": 2})), Some("fixed the sku".into())).await.unwrap();
+    let replayed = q
+        .replay(
+            org,
+            dead_letter,
+            Some(json!({"v": 2})),
+            Some("fixed the sku".into()),
+        )
+        .await
+        .unwrap();
     assert_eq!(replayed.replay_of, Some(dead_letter));
     assert_eq!(replayed.payload, json!({"v": 2}));
-    assert_eq!(replayed.idempotency_key.as_deref(), Some("order-1#replay-1"));
+    assert_eq!(
+        replayed.idempotency_key.as_deref(),
+        Some("order-1#replay-1")
+    );
     assert_eq!(replayed.state, JobState::Pending);
     let dl = q.get_dead_letter(org, dead_letter).await.unwrap().unwrap();
     assert_eq!(dl.state, DeadLetterState::Replayed);
     assert_eq!(dl.last_replay_job_id, Some(replayed.id));
     assert_eq!(dl.admin_note.as_deref(), Some("fixed the sku"));
-    assert_eq!(dl.payload, json!({"v": 1}), "the dead letter keeps the original payload");
+    assert_eq!(
+        dl.payload,
+        json!({"v": 1}),
+        "the dead letter keeps the original payload"
+    );
     let c = claim_one(&q, w).await.unwrap();
     assert_eq!(c.id, replayed.id);
     assert_eq!(c.replay_of, Some(dead_letter));
     q.complete(w, &[c.id]).await.unwrap();
-    assert_eq!(q.get_job(org, replayed.id).await.unwrap().unwrap().state, JobState::Succeeded);
+    assert_eq!(
+        q.get_job(org, replayed.id).await.unwrap().unwrap().state,
+        JobState::Succeeded
+    );
     // A second replay gets its own key.
     let again = q.replay(org, dead_letter, None, None).await.unwrap();
     assert_eq!(again.idempotency_key.as_deref(), Some("order-1#replay-2"));
@@ -200,18 +340,36 @@ async fn replay_creates_a_linked_job_that_can_succeed(pool: PgPool) {
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn deleted_dead_letters_cannot_be_replayed_and_other_orgs_see_nothing(pool: PgPool) {
     let (q, _clock, org) = setup(pool.clone()).await;
-    q.enqueue(NewJob::new(org, "push", json!({}))).await.unwrap();
+    q.enqueue(NewJob::new(org, "push", json!({})))
+        .await
+        .unwrap();
     let w = WorkerId::new();
     let c = claim_one(&q, w).await.unwrap();
-    let FailOutcome::Dead { dead_letter } =
-        q.fail(w, &c, &Failure { class: ErrorClass::Auth, message: "401".into(), status: Some(401) }).await.unwrap()
+    let FailOutcome::Dead { dead_letter } = q
+        .fail(
+            w,
+            &c,
+            &Failure {
+                class: ErrorClass::Auth,
+                message: "401".into(),
+                status: Some(401),
+            },
+        )
+        .await
+        .unwrap()
     else {
         panic!("auth errors are not retried")
     };
     let other = orgs::ensure(&pool, "globex").await.unwrap().id;
-    assert!(q.get_dead_letter(other, dead_letter).await.unwrap().is_none());
+    assert!(q
+        .get_dead_letter(other, dead_letter)
+        .await
+        .unwrap()
+        .is_none());
     assert!(q.replay(other, dead_letter, None, None).await.is_err());
-    q.delete_dead_letter(org, dead_letter, "duplicate of another order".into()).await.unwrap();
+    q.delete_dead_letter(org, dead_letter, "duplicate of another order".into())
+        .await
+        .unwrap();
     let err = q.replay(org, dead_letter, None, None).await.unwrap_err();
     assert!(err.to_string().contains("deleted"), "{err}");
     assert!(q.bulk_replay(org, &[dead_letter]).await.is_err());
@@ -220,25 +378,41 @@ async fn deleted_dead_letters_cannot_be_replayed_and_other_orgs_see_nothing(pool
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn expired_lease_is_rescued_and_the_old_worker_cannot_ack(pool: PgPool) {
     let (q, clock, org) = setup(pool).await;
-    let job = q.enqueue(NewJob::new(org, "push", json!({}))).await.unwrap().job;
+    let job = q
+        .enqueue(NewJob::new(org, "push", json!({})))
+        .await
+        .unwrap()
+        .job;
     let dead_worker = WorkerId::new();
     let c = claim_one(&q, dead_worker).await.unwrap();
     clock.advance(Duration::seconds(29));
-    assert_eq!(q.rescue_expired().await.unwrap(), 0, "the lease still holds");
+    assert_eq!(
+        q.rescue_expired().await.unwrap(),
+        0,
+        "the lease still holds"
+    );
     clock.advance(Duration::seconds(2));
     assert_eq!(q.rescue_expired().await.unwrap(), 1);
     let heir = WorkerId::new();
-    let again = claim_one(&q, heir).await.expect("the rescued job is runnable at once");
+    let again = claim_one(&q, heir)
+        .await
+        .expect("the rescued job is runnable at once");
     assert_eq!(again.id, job.id);
     assert_eq!(again.attempt, 2);
-    assert_eq!(q.complete(dead_worker, &[c.id]).await.unwrap(), 0, "a stale worker's ack is ignored");
+    assert_eq!(
+        q.complete(dead_worker, &[c.id]).await.unwrap(),
+        0,
+        "a stale worker's ack is ignored"
+    );
     assert_eq!(q.complete(heir, &[again.id]).await.unwrap(), 1);
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn heartbeat_keeps_the_lease(pool: PgPool) {
     let (q, clock, org) = setup(pool).await;
-    q.enqueue(NewJob::new(org, "push", json!({}))).await.unwrap();
+    q.enqueue(NewJob::new(org, "push", json!({})))
+        .await
+        .unwrap();
     let w = WorkerId::new();
     claim_one(&q, w).await.unwrap();
     for _ in 0..4 {
@@ -251,18 +425,33 @@ async fn heartbeat_keeps_the_lease(pool: PgPool) {
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn manual_policy_holds_the_job_until_an_admin_retries(pool: PgPool) {
     let (q, clock, org) = setup(pool).await;
-    let job = q.enqueue(NewJob::new(org, "push", json!({})).retry(RetrySpec::of(RetryPolicy::Manual))).await.unwrap().job;
+    let job = q
+        .enqueue(NewJob::new(org, "push", json!({})).retry(RetrySpec::of(RetryPolicy::Manual)))
+        .await
+        .unwrap()
+        .job;
     let w = WorkerId::new();
     let c = claim_one(&q, w).await.unwrap();
-    assert_eq!(q.fail(w, &c, &transient("down")).await.unwrap(), FailOutcome::Retrying { run_at: None });
+    assert_eq!(
+        q.fail(w, &c, &transient("down")).await.unwrap(),
+        FailOutcome::Retrying { run_at: None }
+    );
     clock.advance(Duration::days(3));
-    assert!(claim_one(&q, w).await.is_none(), "a held job never runs by itself");
+    assert!(
+        claim_one(&q, w).await.is_none(),
+        "a held job never runs by itself"
+    );
     let retried = q.retry_now(org, job.id).await.unwrap();
     assert_eq!(retried.run_at, Some(clock.now()));
     let c = claim_one(&q, w).await.unwrap();
     assert_eq!(c.attempt, 2);
     // retry_now on a job that is not retrying is a conflict, not a silent no-op.
-    assert!(q.retry_now(org, job.id).await.unwrap_err().to_string().contains("not retrying"));
+    assert!(q
+        .retry_now(org, job.id)
+        .await
+        .unwrap_err()
+        .to_string()
+        .contains("not retrying"));
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]
@@ -270,13 +459,18 @@ async fn skip_to_dead_and_bulk_retry(pool: PgPool) {
     let (q, _clock, org) = setup(pool).await;
     let w = WorkerId::new();
     for i in 0..3 {
-        q.enqueue(NewJob::new(org, "push", json!({"i": i}))).await.unwrap();
+        q.enqueue(NewJob::new(org, "push", json!({"i": i})))
+            .await
+            .unwrap();
     }
     let claimed = q.claim(w, 10, LEASE).await.unwrap();
     for c in &claimed {
         q.fail(w, c, &transient("503")).await.unwrap();
     }
-    let dl = q.skip_to_dead(org, claimed[0].id, Some("partner retired".into())).await.unwrap();
+    let dl = q
+        .skip_to_dead(org, claimed[0].id, Some("partner retired".into()))
+        .await
+        .unwrap();
     assert_eq!(dl.error_class, "manual");
     assert!(dl.reason.contains("503"));
     assert_eq!(dl.admin_note.as_deref(), Some("partner retired"));
@@ -287,7 +481,9 @@ async fn skip_to_dead_and_bulk_retry(pool: PgPool) {
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn concurrent_claims_never_share_a_job(pool: PgPool) {
     let (q, _clock, org) = setup(pool).await;
-    let jobs: Vec<NewJob> = (0..2000).map(|i| NewJob::new(org, "noop", json!({"i": i}))).collect();
+    let jobs: Vec<NewJob> = (0..2000)
+        .map(|i| NewJob::new(org, "noop", json!({"i": i})))
+        .collect();
     q.enqueue_many(&jobs).await.unwrap();
     let mut tasks = Vec::new();
     for _ in 0..4 {
@@ -301,7 +497,9 @@ async fn concurrent_claims_never_share_a_job(pool: PgPool) {
                     break;
                 }
                 mine.extend(batch.iter().map(|c| c.id));
-                q.complete(w, &batch.iter().map(|c| c.id).collect::<Vec<_>>()).await.unwrap();
+                q.complete(w, &batch.iter().map(|c| c.id).collect::<Vec<_>>())
+                    .await
+                    .unwrap();
             }
             mine
         }));
@@ -321,7 +519,9 @@ async fn concurrent_claims_never_share_a_job(pool: PgPool) {
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn release_gives_jobs_back_without_counting_the_attempt(pool: PgPool) {
     let (q, _clock, org) = setup(pool).await;
-    q.enqueue(NewJob::new(org, "push", json!({}))).await.unwrap();
+    q.enqueue(NewJob::new(org, "push", json!({})))
+        .await
+        .unwrap();
     let w = WorkerId::new();
     claim_one(&q, w).await.unwrap();
     assert_eq!(q.release(w).await.unwrap(), 1);
@@ -333,16 +533,40 @@ async fn release_gives_jobs_back_without_counting_the_attempt(pool: PgPool) {
 async fn purge_enforces_retention(pool: PgPool) {
     let (q, clock, org) = setup(pool).await;
     let w = WorkerId::new();
-    q.enqueue(NewJob::new(org, "push", json!({"old": true})).key("a")).await.unwrap();
-    q.enqueue(NewJob::new(org, "push", json!({"old": true})).key("b")).await.unwrap();
+    q.enqueue(NewJob::new(org, "push", json!({"old": true})).key("a"))
+        .await
+        .unwrap();
+    q.enqueue(NewJob::new(org, "push", json!({"old": true})).key("b"))
+        .await
+        .unwrap();
     let batch = q.claim(w, 2, LEASE).await.unwrap();
     q.complete(w, &[batch[0].id]).await.unwrap();
-    let perm = Failure { class: ErrorClass::Permanent, message: "no".into(), status: None };
+    let perm = Failure {
+        class: ErrorClass::Permanent,
+        message: "no".into(),
+        status: None,
+    };
     q.fail(w, &batch[1], &perm).await.unwrap();
     clock.advance(Duration::days(31));
-    let (dls, jobs) = q.purge(clock.now() - Duration::days(30), clock.now() - Duration::days(7)).await.unwrap();
+    let (dls, jobs) = q
+        .purge(
+            clock.now() - Duration::days(30),
+            clock.now() - Duration::days(7),
+        )
+        .await
+        .unwrap();
     assert_eq!((dls, jobs), (1, 2));
     // Once purged, the keys are free again.
-    assert!(q.enqueue(NewJob::new(org, "push", json!({})).key("a")).await.unwrap().created);
-    assert!(q.enqueue(NewJob::new(org, "push", json!({})).key("b")).await.unwrap().created);
+    assert!(
+        q.enqueue(NewJob::new(org, "push", json!({})).key("a"))
+            .await
+            .unwrap()
+            .created
+    );
+    assert!(
+        q.enqueue(NewJob::new(org, "push", json!({})).key("b"))
+            .await
+            .unwrap()
+            .created
+    );
 }
