@@ -254,6 +254,8 @@ async fn complete_loop(
             .collect();
         if !done.is_empty() {
             let acked = with_retry(|| queue.complete(worker, &done)).await?;
+            metrics::counter!("switchyard_job_attempts_total", "outcome" => "succeeded")
+                .increment(acked);
             stats.succeeded.fetch_add(acked, Ordering::Relaxed);
             let lost = done.len() as u64 - acked;
             if lost > 0 {
@@ -272,7 +274,14 @@ async fn complete_loop(
                 message: error.message.clone(),
                 status: error.status,
             };
-            match with_retry(|| queue.fail(worker, &job, &failure)).await? {
+            let outcome = with_retry(|| queue.fail(worker, &job, &failure)).await?;
+            let label = match &outcome {
+                FailOutcome::Retrying { .. } => "retrying",
+                FailOutcome::Dead { .. } => "dead",
+                FailOutcome::LostLease => "lost_lease",
+            };
+            metrics::counter!("switchyard_job_attempts_total", "outcome" => label).increment(1);
+            match outcome {
                 FailOutcome::Retrying { run_at } => {
                     stats.retried.fetch_add(1, Ordering::Relaxed);
                     info!(job = %job.id, attempt = job.attempt, ?run_at, error = %error, "attempt failed; will retry");
