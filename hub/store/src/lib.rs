@@ -5,11 +5,13 @@
 //! * [`queue`] — the job queue — enqueue, batched claim with `FOR UPDATE SKIP LOCKED`, leases,
 //!   batched acks, retries with persisted `run_at`, dead letters and replay.
 //! * [`logs`] — integration log rows, filtered listing, stats.
+//! * [`edi`] — EDI messages (inbox/outbox, duplicates) and per-partner control numbers.
 //! * [`keys`] — API keys (hashed), scopes, tiers, lifecycle.
 //!
 //! All SQL is written here, with runtime-checked queries (no `DATABASE_URL` needed to build).
 
 pub mod db;
+pub mod edi;
 pub mod keys;
 pub mod logs;
 pub mod orgs;
