@@ -406,12 +406,13 @@ struct Api<'a> {
 }
 
 impl Api<'_> {
-    async fn post(
+    /// POST a JSON body; returns the status and the JSON answer (Null when there is none).
+    async fn send_post(
         &self,
         path: &str,
         idempotency_key: Option<&str>,
         body: Value,
-    ) -> anyhow::Result<Value> {
+    ) -> anyhow::Result<(reqwest::StatusCode, Value)> {
         let mut req = self
             .http
             .post(format!("{}{path}", self.base))
@@ -422,7 +423,16 @@ impl Api<'_> {
         }
         let resp = req.send().await?;
         let status = resp.status();
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        Ok((status, resp.json().await.unwrap_or(Value::Null)))
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        idempotency_key: Option<&str>,
+        body: Value,
+    ) -> anyhow::Result<Value> {
+        let (status, body) = self.send_post(path, idempotency_key, body).await?;
         ensure!(status.is_success(), "POST {path} answered {status}: {body}");
         Ok(body)
     }
@@ -433,15 +443,11 @@ impl Api<'_> {
         idempotency_key: Option<&str>,
         body: Value,
     ) -> anyhow::Result<u16> {
-        let mut req = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(self.key)
-            .json(&body);
-        if let Some(k) = idempotency_key {
-            req = req.header("Idempotency-Key", k);
-        }
-        Ok(req.send().await?.status().as_u16())
+        Ok(self
+            .send_post(path, idempotency_key, body)
+            .await?
+            .0
+            .as_u16())
     }
 
     async fn get(&self, path: &str) -> anyhow::Result<Value> {
