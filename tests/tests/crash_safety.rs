@@ -142,3 +142,59 @@ async fn sigkill_mid_run_loses_nothing_and_applies_each_effect_once() -> anyhow:
     db.drop_db().await;
     Ok(())
 }
+
+/// The bootstrap command mints a working admin key against a fresh database.
+#[tokio::test]
+async fn admin_create_key_prints_a_key_that_authenticates() -> anyhow::Result<()> {
+    let db = TestDb::create().await?;
+    let out = tokio::process::Command::new(switchyard_e2e::switchyard_bin())
+        .args([
+            "admin",
+            "create-key",
+            "--org",
+            "acme",
+            "--name",
+            "bootstrap",
+            "--scopes",
+            "admin:keys,write:dead-letters",
+        ])
+        .env("SWITCHYARD_DATABASE__URL", &db.url)
+        .env("SWITCHYARD_CONFIG", "/nonexistent/switchyard.toml")
+        .output()
+        .await?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = String::from_utf8(out.stdout)?.trim().to_owned();
+    assert!(
+        key.starts_with("sy_") && key.len() > 40,
+        "a 256-bit key is printed once: {key}"
+    );
+    let row = switchyard_store::keys::authenticate(&db.pool, &key)
+        .await?
+        .map_err(|r| anyhow::anyhow!("the printed key was refused: {r:?}"))?;
+    let scopes: Vec<String> = row.scopes.iter().map(|s| s.to_string()).collect();
+    assert_eq!(scopes, ["admin:keys", "write:dead-letters"]);
+    let bad = tokio::process::Command::new(switchyard_e2e::switchyard_bin())
+        .args([
+            "admin",
+            "create-key",
+            "--org",
+            "acme",
+            "--scopes",
+            "read:everything",
+        ])
+        .env("SWITCHYARD_DATABASE__URL", &db.url)
+        .output()
+        .await?;
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("read:everything"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    db.drop_db().await;
+    Ok(())
+}
