@@ -64,6 +64,7 @@ impl Handlers {
         h.register("maintenance.cleanup", Cleanup);
         h.register("catalog.sync", CatalogSync);
         h.register("record.push", RecordPush);
+        h.register(crate::edi_mailbox::KIND, crate::edi_mailbox::MailboxPoll);
         h
     }
 

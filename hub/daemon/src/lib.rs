@@ -14,6 +14,7 @@ pub mod check;
 pub mod config;
 pub mod demo;
 pub mod diag;
+pub mod edi_mailbox;
 pub mod handlers;
 pub mod logsink;
 pub mod pg;

@@ -1,0 +1,936 @@
+//! `edi.mailbox.poll`: a VAN mailbox on disk — `inbound/`, `outbound/`, `archive/`, `error/`
+//! and our own `processing/` under one root.
+//!
+//! Pickup is crash-safe in three steps:
+//! 1. a file is claimed by an atomic rename `inbound/NAME` → `processing/PICKUP__NAME`
+//!    (`PICKUP` a fresh UUID), so a partner still writing under another name, or a second
+//!    poller, never sees half a claim;
+//! 2. every interchange is stored with that pickup id and its byte offset in the file before
+//!    anything else happens, and its acknowledgement is stored (with its control numbers, in
+//!    one transaction) before the ack file is written;
+//! 3. the file is renamed into `archive/` (or `error/` with a `.error.txt` when nothing in it
+//!    parsed).
+//!
+//! A poll first finishes whatever a crashed poll left in `processing/`: interchanges already
+//! stored under that pickup are resumed (an ack stored but not written is written; one fully
+//! done is skipped), so nothing is acknowledged twice and nothing is flagged as a duplicate
+//! of itself. A Postgres advisory lock per mailbox (on a dedicated connection, released when
+//! the connection closes, so a killed daemon cannot leave it held) keeps two workers from
+//! polling one mailbox at once, which is what makes step 1's leftovers safe to take over.
+//!
+//! The same interchange sent twice by the partner (same sender and ISA13 / UNB 0020) is
+//! stored once more flagged `error` with a "duplicate interchange" error and gets no ack.
+//!
+//! Payload: `{"mailbox": "/var/switchyard/edi/acme", "profile": {PartnerProfile}}`; the
+//! partner's name in the EDI tables is `profile.name`.
+
+use crate::handlers::{JobContext, JobHandler};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sqlx::{Connection, PgConnection, PgPool};
+use std::collections::HashMap;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use switchyard_core::error::AdapterError;
+use switchyard_core::ids::{JobId, OrgId};
+use switchyard_edi::ack::{self, AckControls};
+use switchyard_edi::partner::PartnerProfile;
+use switchyard_edi::validate::{self, Validation};
+use switchyard_edi::{Interchange, InterchangeReader, Issue, Standard, Unit};
+use switchyard_store::edi::{
+    self as store, ControlKind, EdiMessage, EdiMessageId, EdiStandard, EdiStatus, InboundInsert,
+    NewEdiMessage,
+};
+use switchyard_store::logs::{self, Direction, IntegrationType, LogStatus, Masker, NewLogEntry};
+use switchyard_store::queue::ClaimedJob;
+use switchyard_store::StoreError;
+use tokio::sync::mpsc;
+use tracing::{info, info_span, warn, Instrument};
+use uuid::Uuid;
+
+pub const KIND: &str = "edi.mailbox.poll";
+
+/// Separates the pickup id from the original name in `processing/`.
+const PICKUP_SEP: &str = "__";
+
+/// What the job's payload says.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxPayload {
+    /// The mailbox root; missing subdirectories are created.
+    pub mailbox: PathBuf,
+    pub profile: PartnerProfile,
+}
+
+/// The mailbox's directories.
+#[derive(Debug, Clone)]
+pub struct Mailbox {
+    pub root: PathBuf,
+}
+
+impl Mailbox {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+    pub fn inbound(&self) -> PathBuf {
+        self.root.join("inbound")
+    }
+    pub fn outbound(&self) -> PathBuf {
+        self.root.join("outbound")
+    }
+    pub fn archive(&self) -> PathBuf {
+        self.root.join("archive")
+    }
+    pub fn error(&self) -> PathBuf {
+        self.root.join("error")
+    }
+    pub fn processing(&self) -> PathBuf {
+        self.root.join("processing")
+    }
+
+    async fn ensure_dirs(&self) -> std::io::Result<()> {
+        for d in [
+            self.inbound(),
+            self.outbound(),
+            self.archive(),
+            self.error(),
+            self.processing(),
+        ] {
+            tokio::fs::create_dir_all(&d).await?;
+        }
+        Ok(())
+    }
+}
+
+/// What happened to one interchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InterchangeOutcome {
+    /// Stored (or resumed) and handled: `status` is processed or error; `ack` names the file
+    /// written into `outbound/` when one was due.
+    Handled {
+        message: EdiMessageId,
+        status: EdiStatus,
+        ack: Option<String>,
+    },
+    /// The partner sent this sender + control reference before; stored flagged, no ack.
+    Duplicate {
+        message: EdiMessageId,
+        original: EdiMessageId,
+    },
+}
+
+/// Where a file ended up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileDisposition {
+    Archived(PathBuf),
+    /// Nothing in the file parsed; the reasons are in the `.error.txt` beside it.
+    Error(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    pub name: String,
+    pub pickup: Uuid,
+    pub interchanges: Vec<InterchangeOutcome>,
+    /// Text that was not an interchange (skipped, reported with its byte offset).
+    pub unparseable: Vec<String>,
+    pub disposition: FileDisposition,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PollReport {
+    /// False when another worker held the mailbox and this poll did nothing.
+    pub polled: bool,
+    pub files: Vec<FileReport>,
+}
+
+/// The job handler.
+pub struct MailboxPoll;
+
+#[async_trait]
+impl JobHandler for MailboxPoll {
+    async fn run(&self, ctx: &JobContext, job: &ClaimedJob) -> Result<(), AdapterError> {
+        let payload: MailboxPayload = serde_json::from_value(job.payload.clone())
+            .map_err(|e| AdapterError::permanent(format!("{KIND} payload: {e}")))?;
+        let report = poll(
+            ctx.queue.pool(),
+            job.org_id,
+            Some(job.id),
+            &payload,
+            ctx.queue.now(),
+        )
+        .await?;
+        info!(
+            mailbox = %payload.mailbox.display(),
+            files = report.files.len(),
+            polled = report.polled,
+            "edi mailbox polled"
+        );
+        Ok(())
+    }
+}
+
+fn transient(what: &str) -> impl Fn(StoreError) -> AdapterError + '_ {
+    move |e| AdapterError::transient(format!("{what}: {e}"))
+}
+
+fn io_err(what: String) -> impl FnOnce(std::io::Error) -> AdapterError {
+    // A mailbox directory that cannot be read or written is an environment problem worth
+    // retrying (a remounted share, a full disk), not a reason to drop the job.
+    move |e| AdapterError::transient(format!("{what}: {e}"))
+}
+
+/// Poll one mailbox: finish leftovers in `processing/`, then every file in `inbound/`.
+pub async fn poll(
+    pool: &PgPool,
+    org: OrgId,
+    job: Option<JobId>,
+    payload: &MailboxPayload,
+    now: DateTime<Utc>,
+) -> Result<PollReport, AdapterError> {
+    let mb = Mailbox::new(&payload.mailbox);
+    let span = info_span!("edi.mailbox.poll", mailbox = %mb.root.display(), partner = %payload.profile.name);
+    async {
+        mb.ensure_dirs().await.map_err(io_err(format!(
+            "creating the mailbox directories under {}",
+            mb.root.display()
+        )))?;
+        let Some(lock) = MailboxLock::acquire(pool, &mb.root).await? else {
+            info!("another worker is polling this mailbox; skipping");
+            return Ok(PollReport::default());
+        };
+        let result = poll_locked(pool, org, job, &mb, &payload.profile, now).await;
+        lock.release().await;
+        result
+    }
+    .instrument(span)
+    .await
+}
+
+async fn poll_locked(
+    pool: &PgPool,
+    org: OrgId,
+    job: Option<JobId>,
+    mb: &Mailbox,
+    profile: &PartnerProfile,
+    now: DateTime<Utc>,
+) -> Result<PollReport, AdapterError> {
+    let mut report = PollReport {
+        polled: true,
+        files: Vec::new(),
+    };
+    let env = Env {
+        pool,
+        org,
+        job,
+        mb,
+        profile,
+        now,
+    };
+    // Leftovers of a crashed poll first, in the order they were claimed.
+    for name in list_files(&mb.processing()).await? {
+        let (pickup, original) = match split_pickup(&name) {
+            Some((p, o)) => (p, o.to_owned()),
+            None => {
+                // Put there by hand: give it a pickup of its own.
+                let pickup = Uuid::now_v7();
+                let claimed = format!("{}{PICKUP_SEP}{name}", pickup.simple());
+                rename(
+                    &mb.processing().join(&name),
+                    &mb.processing().join(&claimed),
+                )
+                .await?;
+                (pickup, name)
+            }
+        };
+        warn!(file = %original, %pickup, "resuming a file a previous poll did not finish");
+        report
+            .files
+            .push(process_file(&env, pickup, &original).await?);
+    }
+    for name in list_files(&mb.inbound()).await? {
+        let pickup = Uuid::now_v7();
+        let claimed = format!("{}{PICKUP_SEP}{name}", pickup.simple());
+        match tokio::fs::rename(mb.inbound().join(&name), mb.processing().join(&claimed)).await {
+            Ok(()) => {}
+            // Gone between listing and claiming (the partner's client took it back).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io_err(format!("claiming inbound/{name}"))(e)),
+        }
+        report.files.push(process_file(&env, pickup, &name).await?);
+    }
+    Ok(report)
+}
+
+struct Env<'a> {
+    pool: &'a PgPool,
+    org: OrgId,
+    job: Option<JobId>,
+    mb: &'a Mailbox,
+    profile: &'a PartnerProfile,
+    now: DateTime<Utc>,
+}
+
+/// Regular files, sorted by name; dot files and `.tmp`/`.part` names (uploads still being
+/// written by the partner's client) are left alone.
+async fn list_files(dir: &Path) -> Result<Vec<String>, AdapterError> {
+    let mut names = Vec::new();
+    let mut rd = tokio::fs::read_dir(dir)
+        .await
+        .map_err(io_err(format!("listing {}", dir.display())))?;
+    while let Some(e) = rd
+        .next_entry()
+        .await
+        .map_err(io_err(format!("listing {}", dir.display())))?
+    {
+        let Ok(name) = e.file_name().into_string() else {
+            warn!(dir = %dir.display(), "skipping a file whose name is not UTF-8");
+            continue;
+        };
+        let is_file = e.file_type().await.map(|t| t.is_file()).unwrap_or(false);
+        if !is_file || name.starts_with('.') || name.ends_with(".tmp") || name.ends_with(".part") {
+            continue;
+        }
+        names.push(name);
+    }
+    names.sort();
+    Ok(names)
+}
+
+fn split_pickup(name: &str) -> Option<(Uuid, &str)> {
+    let (id, rest) = name.split_once(PICKUP_SEP)?;
+    if id.len() != 32 || rest.is_empty() {
+        return None;
+    }
+    Some((Uuid::parse_str(id).ok()?, rest))
+}
+
+async fn rename(from: &Path, to: &Path) -> Result<(), AdapterError> {
+    tokio::fs::rename(from, to).await.map_err(io_err(format!(
+        "moving {} to {}",
+        from.display(),
+        to.display()
+    )))
+}
+
+/// A name in `dir` that is not taken: `name`, else `name.PICKUP`.
+fn free_name(dir: &Path, name: &str, pickup: Uuid) -> PathBuf {
+    let plain = dir.join(name);
+    if plain.exists() {
+        dir.join(format!("{name}.{}", pickup.simple()))
+    } else {
+        plain
+    }
+}
+
+/// What the reading thread hands over, one at a time (the channel is bounded, so at most a
+/// couple of interchanges are in memory however large the file is).
+enum Item {
+    Interchange(Box<Interchange>, Validation),
+    Unparseable(Box<Issue>),
+    Failed(std::io::Error),
+}
+
+async fn process_file(env: &Env<'_>, pickup: Uuid, name: &str) -> Result<FileReport, AdapterError> {
+    let started = Instant::now();
+    let claimed = env
+        .mb
+        .processing()
+        .join(format!("{}{PICKUP_SEP}{name}", pickup.simple()));
+    // Rows an earlier run of this pickup already stored, by byte offset.
+    let previous: HashMap<i64, EdiMessage> = store::by_pickup(env.pool, env.org, pickup)
+        .await
+        .map_err(transient("loading the rows of an earlier pickup"))?
+        .into_iter()
+        .filter_map(|m| m.file_offset.map(|o| (o, m)))
+        .collect();
+
+    let (tx, mut rx) = mpsc::channel::<Item>(2);
+    let path = claimed.clone();
+    let reader = tokio::task::spawn_blocking(move || {
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = tx.blocking_send(Item::Failed(e));
+                return;
+            }
+        };
+        for unit in InterchangeReader::new(BufReader::with_capacity(64 * 1024, file)) {
+            let item = match unit {
+                Ok(Unit::Interchange(ic)) => {
+                    let v = validate::validate(&ic);
+                    Item::Interchange(ic, v)
+                }
+                Ok(Unit::Unparseable(issue)) => Item::Unparseable(issue),
+                Err(e) => Item::Failed(e),
+            };
+            let stop = matches!(item, Item::Failed(_));
+            if tx.blocking_send(item).is_err() || stop {
+                return;
+            }
+        }
+    });
+
+    let mut outcomes = Vec::new();
+    let mut unparseable = Vec::new();
+    while let Some(item) = rx.recv().await {
+        match item {
+            Item::Interchange(ic, v) => {
+                let outcome = handle_interchange(env, pickup, name, &ic, &v, &previous).await?;
+                outcomes.push(outcome);
+            }
+            Item::Unparseable(issue) => unparseable.push(issue.to_string()),
+            Item::Failed(e) => {
+                // Leave the file in processing/: the retry (or the next poll) resumes it.
+                return Err(io_err(format!("reading {}", claimed.display()))(e));
+            }
+        }
+    }
+    reader
+        .await
+        .map_err(|e| AdapterError::transient(format!("edi reader thread: {e}")))?;
+
+    let disposition = if outcomes.is_empty() {
+        let mut why = format!(
+            "{name}: no interchange could be read, so nothing was stored or acknowledged\n"
+        );
+        if unparseable.is_empty() {
+            why.push_str("the file is empty (or holds only whitespace)\n");
+        }
+        for u in &unparseable {
+            why.push_str(u);
+            why.push('\n');
+        }
+        let target = free_name(&env.mb.error(), name, pickup);
+        let note = PathBuf::from(format!("{}.error.txt", target.display()));
+        write_atomic(&note, why.as_bytes()).await?;
+        rename(&claimed, &target).await?;
+        let mut entry = log_entry(env, "edi.file.unreadable", LogStatus::Error);
+        entry.error_message = Some(why.trim_end().to_owned());
+        entry.request_body =
+            Some(json!({ "file": name, "moved_to": target.display().to_string() }));
+        entry.duration_ms = Some(started.elapsed().as_millis().min(i32::MAX as u128) as i32);
+        write_log(env, &entry).await;
+        warn!(file = %name, "nothing in the file parsed; moved to error/");
+        FileDisposition::Error(target)
+    } else {
+        if !unparseable.is_empty() {
+            let mut entry = log_entry(env, "edi.file.unparseable_text", LogStatus::Warning);
+            entry.error_message = Some(unparseable.join("\n"));
+            entry.request_body = Some(json!({ "file": name }));
+            write_log(env, &entry).await;
+        }
+        let target = free_name(&env.mb.archive(), name, pickup);
+        rename(&claimed, &target).await?;
+        FileDisposition::Archived(target)
+    };
+    Ok(FileReport {
+        name: name.to_owned(),
+        pickup,
+        interchanges: outcomes,
+        unparseable,
+        disposition,
+    })
+}
+
+fn edi_standard(s: Standard) -> EdiStandard {
+    match s {
+        Standard::X12 => EdiStandard::X12,
+        Standard::Edifact => EdiStandard::Edifact,
+    }
+}
+
+fn message_types(ic: &Interchange) -> Vec<String> {
+    let mut types: Vec<String> = Vec::new();
+    for s in ic.groups.iter().flat_map(|g| &g.sets) {
+        if !types.contains(&s.set_type) {
+            types.push(s.set_type.clone());
+        }
+    }
+    types
+}
+
+fn group_controls(ic: &Interchange) -> Value {
+    Value::Array(
+        ic.groups
+            .iter()
+            .map(|g| {
+                json!({
+                    "functional_id": g.functional_id,
+                    "control": g.control,
+                    "version": g.version,
+                    "sets": g.sets.iter().map(|s| json!({"type": s.set_type, "control": s.control})).collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
+    )
+}
+
+async fn handle_interchange(
+    env: &Env<'_>,
+    pickup: Uuid,
+    file: &str,
+    ic: &Interchange,
+    v: &Validation,
+    previous: &HashMap<i64, EdiMessage>,
+) -> Result<InterchangeOutcome, AdapterError> {
+    let started = Instant::now();
+    let offset = ic.offset as i64;
+    if let Some(row) = previous.get(&offset) {
+        return resume(env, ic, v, row).await;
+    }
+    let errors: Vec<String> = v.errors().map(|i| i.to_string()).collect();
+    let msg = NewEdiMessage {
+        org: env.org,
+        partner: env.profile.name.clone(),
+        standard: edi_standard(ic.standard),
+        message_types: message_types(ic),
+        sender_id: ic.header.sender.clone(),
+        receiver_id: ic.header.receiver.clone(),
+        interchange_control: ic.header.control.clone(),
+        group_controls: group_controls(ic),
+        status: EdiStatus::Received,
+        raw: ic.raw.clone(),
+        validation: serde_json::to_value(v).ok(),
+        errors,
+        related_message_id: None,
+        file_name: Some(file.to_owned()),
+        pickup_id: Some(pickup),
+        file_offset: Some(offset),
+    };
+    match store::insert_inbound(env.pool, &msg)
+        .await
+        .map_err(transient("storing an inbound interchange"))?
+    {
+        InboundInsert::Stored(id) => {
+            let outcome = finish(env, ic, v, id).await?;
+            log_interchange(env, ic, v, file, &outcome, started).await;
+            Ok(outcome)
+        }
+        InboundInsert::Existing(original) => {
+            let id = store::insert_duplicate(env.pool, &msg, original.id)
+                .await
+                .map_err(transient("storing a duplicate interchange"))?;
+            let outcome = InterchangeOutcome::Duplicate {
+                message: id,
+                original: original.id,
+            };
+            warn!(control = %ic.header.control, sender = %ic.header.sender, original = %original.id, "duplicate interchange; not processed again");
+            log_interchange(env, ic, v, file, &outcome, started).await;
+            Ok(outcome)
+        }
+    }
+}
+
+/// An interchange an earlier run of this pickup already stored: finish what it did not.
+async fn resume(
+    env: &Env<'_>,
+    ic: &Interchange,
+    v: &Validation,
+    row: &EdiMessage,
+) -> Result<InterchangeOutcome, AdapterError> {
+    if let Some(original) = row.duplicate_of {
+        return Ok(InterchangeOutcome::Duplicate {
+            message: row.id,
+            original,
+        });
+    }
+    if row.status == EdiStatus::Received {
+        let started = Instant::now();
+        let outcome = finish(env, ic, v, row.id).await?;
+        let file = row.file_name.clone().unwrap_or_default();
+        log_interchange(env, ic, v, &file, &outcome, started).await;
+        return Ok(outcome);
+    }
+    // Handled before the crash; its ack may be stored but not yet written.
+    let ack = store::ack_of(env.pool, env.org, row.id)
+        .await
+        .map_err(transient("loading a stored acknowledgement"))?;
+    let ack_file = match ack {
+        Some(ack) => {
+            let name = ack.file_name.clone().unwrap_or_default();
+            if ack.status == EdiStatus::Processed {
+                deliver_ack(env, ack.id, &name, &ack.raw).await?;
+            }
+            Some(name)
+        }
+        None => None,
+    };
+    Ok(InterchangeOutcome::Handled {
+        message: row.id,
+        status: row.status,
+        ack: ack_file,
+    })
+}
+
+/// The ack (if due) with fresh control numbers, stored with the inbound status in one
+/// transaction, then written; or just the inbound status when no ack is due.
+async fn finish(
+    env: &Env<'_>,
+    ic: &Interchange,
+    v: &Validation,
+    id: EdiMessageId,
+) -> Result<InterchangeOutcome, AdapterError> {
+    let status = if v.is_valid() {
+        EdiStatus::Processed
+    } else {
+        EdiStatus::Error
+    };
+    let now = env.now.naive_utc();
+    let opts = env.profile.ack_options(now);
+    let build = |ctl: &AckControls| match ic.standard {
+        Standard::X12 => ack::x12_ack(ic, v, ctl, &opts),
+        Standard::Edifact if env.profile.acks.contrl => ack::contrl(ic, v, ctl, now),
+        Standard::Edifact => Ok(None),
+    };
+    // A dry run decides whether an ack is due before numbers are spent on it.
+    let probe = AckControls {
+        interchange: 1,
+        group: 1,
+        first_set: 1,
+    };
+    let due = match build(&probe) {
+        Ok(a) => a.is_some(),
+        Err(e) => {
+            // Our own writer refused (a value it cannot escape): the message is kept, flagged.
+            let mut errors: Vec<String> = v.errors().map(|i| i.to_string()).collect();
+            errors.push(format!("could not build the acknowledgement: {e}"));
+            store::set_status(env.pool, env.org, id, EdiStatus::Error, Some(&errors))
+                .await
+                .map_err(transient("updating an inbound interchange"))?;
+            return Ok(InterchangeOutcome::Handled {
+                message: id,
+                status: EdiStatus::Error,
+                ack: None,
+            });
+        }
+    };
+    if !due {
+        store::set_status(env.pool, env.org, id, status, None)
+            .await
+            .map_err(transient("updating an inbound interchange"))?;
+        return Ok(InterchangeOutcome::Handled {
+            message: id,
+            status,
+            ack: None,
+        });
+    }
+    let partner = env.profile.name.as_str();
+    let (k_ic, k_group, k_set) = match ic.standard {
+        Standard::X12 => (ControlKind::Isa, ControlKind::Gs, ControlKind::St),
+        Standard::Edifact => (ControlKind::Unb, ControlKind::Ung, ControlKind::Unh),
+    };
+    // One ST per acknowledged functional group (EDIFACT: one CONTRL message).
+    let sets = match ic.standard {
+        Standard::X12 => ic
+            .groups
+            .iter()
+            .filter(|g| g.header.is_some() && g.functional_id != "FA")
+            .count()
+            .max(1) as i64,
+        Standard::Edifact => 1,
+    };
+    let mut tx = env
+        .pool
+        .begin()
+        .await
+        .map_err(|e| AdapterError::transient(format!("starting a transaction: {e}")))?;
+    let alloc = transient("allocating control numbers");
+    let n_ic = *store::allocate(&mut *tx, env.org, partner, k_ic, 1)
+        .await
+        .map_err(&alloc)?
+        .start();
+    // EDIFACT acks have no UNG, so no group number is spent on them.
+    let n_group = if ic.standard == Standard::X12 {
+        *store::allocate(&mut *tx, env.org, partner, k_group, 1)
+            .await
+            .map_err(&alloc)?
+            .start()
+    } else {
+        0
+    };
+    let n_set = *store::allocate(&mut *tx, env.org, partner, k_set, sets)
+        .await
+        .map_err(&alloc)?
+        .start();
+    let to_u32 = |n: i64| {
+        u32::try_from(n).map_err(|_| {
+            AdapterError::permanent(format!(
+                "control number {n} does not fit the acknowledgement"
+            ))
+        })
+    };
+    let ctl = AckControls {
+        interchange: to_u32(n_ic)?,
+        group: to_u32(n_group)?,
+        first_set: to_u32(n_set)?,
+    };
+    let text = build(&ctl)
+        .map_err(|e| AdapterError::permanent(format!("building the acknowledgement: {e}")))?
+        .ok_or_else(|| {
+            AdapterError::permanent(
+                "the acknowledgement was due on the dry run but not with real control numbers",
+            )
+        })?;
+    // Read our own ack back: its types and controls go into the outbox row, and an ack that
+    // does not parse is a bug worth failing loudly on.
+    let parsed = match switchyard_edi::read_all(text.as_bytes()).into_iter().next() {
+        Some(Unit::Interchange(a)) => a,
+        _ => {
+            return Err(AdapterError::permanent(
+                "the acknowledgement we built does not parse",
+            ))
+        }
+    };
+    let mut types = message_types(&parsed);
+    if types.is_empty() {
+        types.push("TA1".into());
+    }
+    let kind = types.join("+");
+    let ack_name = format!(
+        "{}_{}_{}.edi",
+        sanitize_name(partner),
+        kind,
+        parsed.header.control
+    );
+    let ack_id = store::insert_outbound(
+        &mut *tx,
+        &NewEdiMessage {
+            org: env.org,
+            partner: partner.to_owned(),
+            standard: edi_standard(parsed.standard),
+            message_types: types,
+            sender_id: parsed.header.sender.clone(),
+            receiver_id: parsed.header.receiver.clone(),
+            interchange_control: parsed.header.control.clone(),
+            group_controls: group_controls(&parsed),
+            status: EdiStatus::Processed,
+            raw: text.clone().into_bytes(),
+            validation: None,
+            errors: Vec::new(),
+            related_message_id: Some(id),
+            file_name: Some(ack_name.clone()),
+            pickup_id: None,
+            file_offset: None,
+        },
+    )
+    .await
+    .map_err(transient("storing the acknowledgement"))?;
+    store::set_status(&mut *tx, env.org, id, status, None)
+        .await
+        .map_err(transient("updating an inbound interchange"))?;
+    tx.commit()
+        .await
+        .map_err(|e| AdapterError::transient(format!("committing the acknowledgement: {e}")))?;
+    deliver_ack(env, ack_id, &ack_name, text.as_bytes()).await?;
+    Ok(InterchangeOutcome::Handled {
+        message: id,
+        status,
+        ack: Some(ack_name),
+    })
+}
+
+fn sanitize_name(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Write the ack into `outbound/` and mark it sent.
+async fn deliver_ack(
+    env: &Env<'_>,
+    id: EdiMessageId,
+    name: &str,
+    body: &[u8],
+) -> Result<(), AdapterError> {
+    write_atomic(&env.mb.outbound().join(name), body).await?;
+    store::set_status(env.pool, env.org, id, EdiStatus::Sent, None)
+        .await
+        .map_err(transient("marking the acknowledgement sent"))
+}
+
+/// tmp file (a dot name the VAN's pickup ignores) + fsync + rename + directory fsync: the
+/// target name only ever holds a complete document, and survives a power cut once renamed.
+async fn write_atomic(target: &Path, body: &[u8]) -> Result<(), AdapterError> {
+    let dir = target
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let file_name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", Uuid::new_v4().simple()));
+    let body = body.to_vec();
+    let target = target.to_path_buf();
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&body)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, &target)?;
+        std::fs::File::open(&dir)?.sync_all()
+    })
+    .await
+    .map_err(|e| AdapterError::transient(format!("writer thread: {e}")))?
+    .map_err(|e| AdapterError::transient(format!("writing {name}: {e}", name = file_name)))
+}
+
+fn log_entry(env: &Env<'_>, event: &str, status: LogStatus) -> NewLogEntry {
+    let mut e = NewLogEntry::new(
+        Some(env.org),
+        IntegrationType::Edi,
+        event,
+        Direction::Inbound,
+        status,
+    );
+    e.at = env.now;
+    e.partner = Some(env.profile.name.clone());
+    e.job_id = env.job;
+    e
+}
+
+/// One integration log row per interchange. A failed log write is reported, not fatal: the
+/// message itself is safely in `edi_messages`.
+async fn log_interchange(
+    env: &Env<'_>,
+    ic: &Interchange,
+    v: &Validation,
+    file: &str,
+    outcome: &InterchangeOutcome,
+    started: Instant,
+) {
+    let (event, status, message, ack) = match outcome {
+        InterchangeOutcome::Handled {
+            message,
+            status,
+            ack,
+        } => {
+            let log_status = match status {
+                EdiStatus::Error => LogStatus::Error,
+                _ if v.issues.iter().any(|i| !i.is_error()) => LogStatus::Warning,
+                _ => LogStatus::Success,
+            };
+            (
+                "edi.interchange.received",
+                log_status,
+                *message,
+                ack.clone(),
+            )
+        }
+        InterchangeOutcome::Duplicate { message, .. } => (
+            "edi.interchange.duplicate",
+            LogStatus::Error,
+            *message,
+            None,
+        ),
+    };
+    let mut entry = log_entry(env, event, status);
+    entry.request_body = Some(json!({
+        "file": file,
+        "message_id": message.to_string(),
+        "standard": edi_standard(ic.standard).as_str(),
+        "sender": ic.header.sender,
+        "receiver": ic.header.receiver,
+        "interchange_control": ic.header.control,
+        "types": message_types(ic),
+    }));
+    entry.response_body = ack.map(|a| json!({ "ack_file": a }));
+    entry.error_message = match outcome {
+        InterchangeOutcome::Duplicate { original, .. } => Some(format!(
+            "duplicate interchange: control reference {} from sender {} was already received as message {original}",
+            ic.header.control, ic.header.sender
+        )),
+        _ => {
+            let errors: Vec<String> = v.errors().take(20).map(|i| i.to_string()).collect();
+            (!errors.is_empty()).then(|| errors.join("\n"))
+        }
+    };
+    entry.duration_ms = Some(started.elapsed().as_millis().min(i32::MAX as u128) as i32);
+    write_log(env, &entry).await;
+}
+
+async fn write_log(env: &Env<'_>, entry: &NewLogEntry) {
+    if let Err(e) = logs::insert(env.pool, &Masker::default(), entry).await {
+        warn!(error = %e, event = %entry.event_type, "could not write the integration log row");
+    }
+}
+
+/// A session-level advisory lock on a dedicated connection: if the daemon dies, Postgres
+/// closes the connection and the lock goes with it (a pooled connection could hand a held
+/// lock to an unrelated query instead).
+struct MailboxLock {
+    conn: PgConnection,
+    key: String,
+}
+
+impl MailboxLock {
+    async fn acquire(pool: &PgPool, root: &Path) -> Result<Option<Self>, AdapterError> {
+        let root = tokio::fs::canonicalize(root)
+            .await
+            .unwrap_or_else(|_| root.to_path_buf());
+        let key = format!("switchyard.edi.mailbox:{}", root.display());
+        let mut conn = PgConnection::connect_with(&pool.connect_options())
+            .await
+            .map_err(|e| {
+                AdapterError::transient(format!("connecting for the mailbox lock: {e}"))
+            })?;
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
+            .bind(&key)
+            .fetch_one(&mut conn)
+            .await
+            .map_err(|e| AdapterError::transient(format!("taking the mailbox lock: {e}")))?;
+        if got {
+            Ok(Some(Self { conn, key }))
+        } else {
+            let _ = conn.close().await;
+            Ok(None)
+        }
+    }
+
+    async fn release(mut self) {
+        let _ = sqlx::query("SELECT pg_advisory_unlock(hashtextextended($1, 0))")
+            .bind(&self.key)
+            .execute(&mut self.conn)
+            .await;
+        // Closing releases it in any case.
+        let _ = self.conn.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pickup_names_round_trip_and_foreign_names_are_not_pickups() {
+        let id = Uuid::now_v7();
+        let name = format!("{}{PICKUP_SEP}po__2026.edi", id.simple());
+        assert_eq!(split_pickup(&name), Some((id, "po__2026.edi")));
+        assert_eq!(split_pickup("po__2026.edi"), None);
+        assert_eq!(split_pickup("po.edi"), None);
+    }
+
+    #[test]
+    fn payload_comes_from_a_schedule_file() {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schedules/edi-mailbox.toml"),
+        )
+        .expect("schedules/edi-mailbox.toml");
+        let table: toml::Table = toml::from_str(&text).expect("valid toml");
+        assert_eq!(table["job"].as_str(), Some(KIND));
+        let params = serde_json::to_value(&table["params"]).unwrap();
+        let p: MailboxPayload = serde_json::from_value(params).expect("payload deserializes");
+        assert_eq!(p.profile.standard, Standard::X12);
+    }
+}
