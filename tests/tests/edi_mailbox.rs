@@ -495,6 +495,11 @@ async fn edifact_orders_gets_a_contrl() -> anyhow::Result<()> {
         store::last_control_number(&db.pool, org, "eurobuy", store::ControlKind::Unb).await?,
         Some(1)
     );
+    // A CONTRL has no UNG: no group number is spent on it.
+    assert_eq!(
+        store::last_control_number(&db.pool, org, "eurobuy", store::ControlKind::Ung).await?,
+        None
+    );
     db.drop_db().await;
     Ok(())
 }
@@ -671,6 +676,55 @@ async fn a_mailbox_held_by_another_worker_is_left_alone() -> anyhow::Result<()> 
     let r = poll(&db, org, &p).await;
     assert!(r.polled);
     assert_eq!(files(&root.join("archive")), vec!["po.edi"]);
+    db.drop_db().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_without_997s_gets_only_the_ta1_it_asked_for() -> anyhow::Result<()> {
+    let db = TestDb::create().await?;
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().to_path_buf();
+    let org = switchyard_store::orgs::ensure(&db.pool, "edi").await?.id;
+    let mut profile = x12_profile();
+    profile["acks"] = json!({"functional": "none", "ta1_when_requested": true});
+    drop_file(&root, "po.edi", &fixture("x12/850_004010_good.edi"));
+    let r = poll(&db, org, &payload(&root, profile)).await;
+    let (id, status, _) = handled(&r.files[0].interchanges[0]);
+    assert_eq!(status, EdiStatus::Processed);
+    let segs = x12_segments(&only_ack(&root));
+    assert_eq!(seg(&segs, "TA1")[4], "A");
+    assert!(
+        !segs.iter().any(|s| s[0] == "GS" || s[0] == "ST"),
+        "{segs:?}"
+    );
+    let ack = store::ack_of(&db.pool, org, id).await?.unwrap();
+    assert_eq!(ack.message_types, vec!["TA1"]);
+    // Only the ISA number is spent.
+    assert_eq!(
+        store::last_control_number(&db.pool, org, "acme", store::ControlKind::Isa).await?,
+        Some(1)
+    );
+    assert_eq!(
+        store::last_control_number(&db.pool, org, "acme", store::ControlKind::Gs).await?,
+        None
+    );
+    assert_eq!(
+        store::last_control_number(&db.pool, org, "acme", store::ControlKind::St).await?,
+        None
+    );
+
+    // And with no acknowledgements at all, the 850 is still stored and processed.
+    let mut silent = x12_profile();
+    silent["acks"] =
+        json!({"functional": "none", "ta1_when_requested": false, "ta1_on_envelope_error": false});
+    let body =
+        String::from_utf8(fixture("x12/850_004010_good.edi"))?.replace("000000101", "000000777");
+    drop_file(&root, "po2.edi", body.as_bytes());
+    let r = poll(&db, org, &payload(&root, silent)).await;
+    let (_, status, ack) = handled(&r.files[0].interchanges[0]);
+    assert_eq!((status, ack), (EdiStatus::Processed, None));
+    assert_eq!(files(&root.join("outbound")).len(), 1);
     db.drop_db().await;
     Ok(())
 }

@@ -592,8 +592,8 @@ async fn finish(
         group: 1,
         first_set: 1,
     };
-    let due = match build(&probe) {
-        Ok(a) => a.is_some(),
+    let probe_text = match build(&probe) {
+        Ok(a) => a,
         Err(e) => {
             // Our own writer refused (a value it cannot escape): the message is kept, flagged.
             let mut errors: Vec<String> = v.errors().map(|i| i.to_string()).collect();
@@ -608,7 +608,7 @@ async fn finish(
             });
         }
     };
-    if !due {
+    let Some(probe_text) = probe_text else {
         store::set_status(env.pool, env.org, id, status, None)
             .await
             .map_err(transient("updating an inbound interchange"))?;
@@ -617,21 +617,24 @@ async fn finish(
             status,
             ack: None,
         });
-    }
+    };
+    // Count what the ack holds (a TA1 alone has no group; a 997 has one ST per acknowledged
+    // group; a CONTRL one UNH and no UNG) so exactly the numbers it uses are allocated.
+    let (groups, sets) = match switchyard_edi::read_all(probe_text.as_bytes()).first() {
+        Some(Unit::Interchange(a)) => (
+            a.groups.iter().filter(|g| g.header.is_some()).count() as i64,
+            a.groups.iter().map(|g| g.sets.len()).sum::<usize>() as i64,
+        ),
+        _ => {
+            return Err(AdapterError::permanent(
+                "the acknowledgement we built does not parse",
+            ))
+        }
+    };
     let partner = env.profile.name.as_str();
     let (k_ic, k_group, k_set) = match ic.standard {
         Standard::X12 => (ControlKind::Isa, ControlKind::Gs, ControlKind::St),
         Standard::Edifact => (ControlKind::Unb, ControlKind::Ung, ControlKind::Unh),
-    };
-    // One ST per acknowledged functional group (EDIFACT: one CONTRL message).
-    let sets = match ic.standard {
-        Standard::X12 => ic
-            .groups
-            .iter()
-            .filter(|g| g.header.is_some() && g.functional_id != "FA")
-            .count()
-            .max(1) as i64,
-        Standard::Edifact => 1,
     };
     let mut tx = env
         .pool
@@ -643,19 +646,22 @@ async fn finish(
         .await
         .map_err(&alloc)?
         .start();
-    // EDIFACT acks have no UNG, so no group number is spent on them.
-    let n_group = if ic.standard == Standard::X12 {
-        *store::allocate(&mut *tx, env.org, partner, k_group, 1)
+    let n_group = if groups > 0 {
+        *store::allocate(&mut *tx, env.org, partner, k_group, groups)
             .await
             .map_err(&alloc)?
             .start()
     } else {
         0
     };
-    let n_set = *store::allocate(&mut *tx, env.org, partner, k_set, sets)
-        .await
-        .map_err(&alloc)?
-        .start();
+    let n_set = if sets > 0 {
+        *store::allocate(&mut *tx, env.org, partner, k_set, sets)
+            .await
+            .map_err(&alloc)?
+            .start()
+    } else {
+        0
+    };
     let to_u32 = |n: i64| {
         u32::try_from(n).map_err(|_| {
             AdapterError::permanent(format!(
