@@ -728,3 +728,32 @@ async fn a_partner_without_997s_gets_only_the_ta1_it_asked_for() -> anyhow::Resu
     db.drop_db().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_between_interchanges_is_reported_and_the_rest_is_processed() -> anyhow::Result<()> {
+    let db = TestDb::create().await?;
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().to_path_buf();
+    let org = switchyard_store::orgs::ensure(&db.pool, "edi").await?.id;
+    let mut body = b"JUNK BEFORE THE ENVELOPE\n".to_vec();
+    body.extend(fixture("x12/850_004010_good.edi"));
+    drop_file(&root, "mixed.edi", &body);
+    let r = poll(&db, org, &payload(&root, x12_profile())).await;
+    let f = &r.files[0];
+    assert_eq!(f.interchanges.len(), 1);
+    assert_eq!(f.unparseable.len(), 1, "{:?}", f.unparseable);
+    let (_, status, ack) = handled(&f.interchanges[0]);
+    assert_eq!(status, EdiStatus::Processed);
+    assert!(ack.is_some());
+    // Archived whole (nothing lost), with a warning row naming the skipped text.
+    assert_eq!(files(&root.join("archive")), vec!["mixed.edi"]);
+    assert_eq!(std::fs::read(root.join("archive/mixed.edi"))?, body);
+    let (msg,): (String,) = sqlx::query_as(
+        "SELECT error_message FROM integration_logs WHERE event_type = 'edi.file.unparseable_text' AND status = 'warning'",
+    )
+    .fetch_one(&db.pool)
+    .await?;
+    assert!(msg.contains("byte 0"), "{msg}");
+    db.drop_db().await;
+    Ok(())
+}

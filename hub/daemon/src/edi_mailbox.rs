@@ -938,5 +938,12 @@ mod tests {
         let params = serde_json::to_value(&table["params"]).unwrap();
         let p: MailboxPayload = serde_json::from_value(params).expect("payload deserializes");
         assert_eq!(p.profile.standard, Standard::X12);
+        assert_eq!(table["cron"].as_str(), Some("0 */5 * * * *"));
+        // `switchyard check` loads the directory the same way.
+        let (list, problems) = crate::schedules::load_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schedules"),
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(list.iter().any(|s| s.job == KIND));
     }
 }
