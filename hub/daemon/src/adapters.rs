@@ -21,6 +21,26 @@ fn http_kind() -> &'static str {
     switchyard_adapter_http::KIND
 }
 
+/// Which resolver a partner's `secret:` references go to: its organization's.
+pub trait OrgSecrets {
+    fn for_org(&self, org: &str) -> &dyn SecretResolver;
+}
+
+/// Stored secrets per organization slug; an organization with none resolves only `env:`.
+pub struct SecretsByOrg {
+    pub by_org: BTreeMap<String, crate::secrets::Resolver>,
+    pub fallback: crate::secrets::Resolver,
+}
+
+impl OrgSecrets for SecretsByOrg {
+    fn for_org(&self, org: &str) -> &dyn SecretResolver {
+        self.by_org
+            .get(org)
+            .map(|r| r as &dyn SecretResolver)
+            .unwrap_or(&self.fallback)
+    }
+}
+
 /// The configured partners' adapters.
 #[derive(Default)]
 pub struct AdapterRegistry {
@@ -28,11 +48,12 @@ pub struct AdapterRegistry {
 }
 
 impl AdapterRegistry {
-    /// Build every partner's adapter; every problem is returned, located in the config file.
+    /// Build every partner's adapter, resolving its credentials through the resolver of the
+    /// partner's organization; every problem is returned, located in the config file.
     pub fn build(
         config: &Config,
         config_path: &Path,
-        secrets: &dyn SecretResolver,
+        secrets: &dyn OrgSecrets,
     ) -> Result<Self, Vec<Diagnostic>> {
         let factories =
             factories().map_err(|e| vec![Diagnostic::new(config_path, None, e.to_string())])?;
@@ -58,7 +79,7 @@ impl AdapterRegistry {
             match factory.build(
                 &PartnerName(name.clone()),
                 &partner.settings_json(),
-                secrets,
+                secrets.for_org(&partner.org),
             ) {
                 Ok(adapter) => {
                     by_partner.insert(name.clone(), adapter);

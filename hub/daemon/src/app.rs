@@ -118,10 +118,22 @@ pub async fn start(
     let adapters = match overrides.adapters {
         Some(a) => a,
         None => {
-            let default_org = orgs::ensure(&pool, "default").await?;
-            let sbox = crate::secrets::SecretBox::from_config(&config.secrets)?;
-            let resolver = crate::secrets::Resolver::load(&pool, default_org.id, sbox).await?;
-            AdapterRegistry::build(&config, &config_path, &resolver).map_err(|problems| {
+            // One resolver per organization that owns a partner: `secret:NAME` is looked up
+            // among that organization's stored secrets.
+            let mut resolvers = std::collections::BTreeMap::new();
+            for org in config.partners.values().map(|p| p.org.clone()) {
+                if resolvers.contains_key(&org) {
+                    continue;
+                }
+                let id = orgs::ensure(&pool, &org).await?.id;
+                let sbox = crate::secrets::SecretBox::from_config(&config.secrets)?;
+                resolvers.insert(org, crate::secrets::Resolver::load(&pool, id, sbox).await?);
+            }
+            let secrets = crate::adapters::SecretsByOrg {
+                by_org: resolvers,
+                fallback: crate::secrets::Resolver::empty(),
+            };
+            AdapterRegistry::build(&config, &config_path, &secrets).map_err(|problems| {
                 anyhow::anyhow!(problems
                     .iter()
                     .map(|p| p.to_string())

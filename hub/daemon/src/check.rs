@@ -48,6 +48,12 @@ pub fn problems(config_path: &Path) -> Vec<Diagnostic> {
 /// Accepts any well-formed reference, so `check` validates structure without secrets.
 struct FormOnly;
 
+impl crate::adapters::OrgSecrets for FormOnly {
+    fn for_org(&self, _org: &str) -> &dyn switchyard_core::adapter::SecretResolver {
+        self
+    }
+}
+
 impl switchyard_core::adapter::SecretResolver for FormOnly {
     fn resolve(&self, reference: &str) -> Result<String, switchyard_core::adapter::ConfigError> {
         if reference.starts_with("secret:") || reference.starts_with("env:") {
