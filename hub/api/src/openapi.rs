@@ -24,6 +24,7 @@ pub const API_KEY: &str = "api_key";
         (name = "jobs", description = "Jobs (read:jobs, write:jobs)"),
         (name = "retry-queue", description = "Jobs waiting for a retry (read:jobs, write:jobs)"),
         (name = "dead-letters", description = "Dead letters (read:dead-letters, write:dead-letters)"),
+        (name = "edi", description = "EDI inbox and outbox, parsed trees, validation reports, reprocessing (read:edi, write:edi)"),
         (name = "operations", description = "Health, readiness, metrics, this document")
     )
 )]

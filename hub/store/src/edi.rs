@@ -9,7 +9,7 @@
 //!   partner already sent this sender + control reference ([`InboundInsert::Existing`]);
 //!   [`insert_duplicate`] stores the flagged second copy so nothing is lost.
 //! * [`insert_outbound`], [`list`] (inbox/outbox, filters, keyset pages), [`get`],
-//!   [`set_status`], [`ack_of`].
+//!   [`set_status`], [`record_validation`], [`ack_of`].
 
 use crate::db::{Result, StoreError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -420,6 +420,33 @@ pub async fn set_status<'e>(
     .bind(id.0)
     .bind(status.as_str())
     .bind(errors.map(|e| serde_json::to_value(e).unwrap_or_default()))
+    .execute(exec)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound("edi message"));
+    }
+    Ok(())
+}
+
+/// Record a fresh validation of a stored message (a reprocess): the report, the status it
+/// leads to and its errors, in one update so the three never disagree.
+pub async fn record_validation<'e>(
+    exec: impl PgExecutor<'e>,
+    org: OrgId,
+    id: EdiMessageId,
+    status: EdiStatus,
+    validation: &Value,
+    errors: &[String],
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE edi_messages SET status = $3, validation = $4, errors = $5, updated_at = now()
+         WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org.0)
+    .bind(id.0)
+    .bind(status.as_str())
+    .bind(validation)
+    .bind(serde_json::to_value(errors).unwrap_or_default())
     .execute(exec)
     .await?;
     if done.rows_affected() == 0 {

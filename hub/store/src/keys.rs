@@ -38,16 +38,22 @@ pub enum Scope {
     WriteDeadLetters,
     #[serde(rename = "admin:keys")]
     AdminKeys,
+    #[serde(rename = "read:edi")]
+    ReadEdi,
+    #[serde(rename = "write:edi")]
+    WriteEdi,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 8] = [
         Scope::ReadLogs,
         Scope::ReadJobs,
         Scope::WriteJobs,
         Scope::ReadDeadLetters,
         Scope::WriteDeadLetters,
         Scope::AdminKeys,
+        Scope::ReadEdi,
+        Scope::WriteEdi,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -58,6 +64,8 @@ impl Scope {
             Scope::ReadDeadLetters => "read:dead-letters",
             Scope::WriteDeadLetters => "write:dead-letters",
             Scope::AdminKeys => "admin:keys",
+            Scope::ReadEdi => "read:edi",
+            Scope::WriteEdi => "write:edi",
         }
     }
 
@@ -68,6 +76,7 @@ impl Scope {
                 (self, wanted),
                 (Scope::WriteJobs, Scope::ReadJobs)
                     | (Scope::WriteDeadLetters, Scope::ReadDeadLetters)
+                    | (Scope::WriteEdi, Scope::ReadEdi)
             )
     }
 }
@@ -579,6 +588,9 @@ mod tests {
         assert!(!has_scope(&[Scope::ReadJobs], Scope::WriteJobs));
         assert!(!has_scope(&[Scope::WriteJobs], Scope::ReadDeadLetters));
         assert!(!has_scope(&[Scope::AdminKeys], Scope::ReadLogs));
+        assert!(has_scope(&[Scope::WriteEdi], Scope::ReadEdi));
+        assert!(!has_scope(&[Scope::ReadEdi], Scope::WriteEdi));
+        assert!(!has_scope(&[Scope::WriteJobs], Scope::ReadEdi));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! `routes!`, so the router and the OpenAPI document are built from the same list.
 
 pub mod dead_letters;
+pub mod edi;
 pub mod health;
 pub mod jobs;
 pub mod keys;
@@ -25,6 +26,7 @@ pub(crate) fn protected() -> OpenApiRouter<AppState> {
         .merge(jobs::router())
         .merge(retry::router())
         .merge(dead_letters::router())
+        .merge(edi::router())
 }
 
 /// Routes under `/api/v1` that need no key (the document describing the API).
@@ -62,6 +64,8 @@ scope_marker!(
     ReadDeadLetters => Scope::ReadDeadLetters,
     WriteDeadLetters => Scope::WriteDeadLetters,
     AdminKeys => Scope::AdminKeys,
+    ReadEdi => Scope::ReadEdi,
+    WriteEdi => Scope::WriteEdi,
 );
 
 /// The caller, checked for scope `M`.

@@ -211,6 +211,9 @@ fn expected_routes() -> BTreeSet<(String, String)> {
         ("delete", "/api/v1/dead-letters/{id}"),
         ("post", "/api/v1/dead-letters/{id}/replay"),
         ("post", "/api/v1/dead-letters/replay"),
+        ("get", "/api/v1/edi/messages"),
+        ("get", "/api/v1/edi/messages/{id}"),
+        ("post", "/api/v1/edi/messages/{id}/reprocess"),
     ]
     .into_iter()
     .map(|(m, p)| (m.to_owned(), p.to_owned()))

@@ -3,6 +3,7 @@
 mod common;
 
 mod auth;
+mod edi;
 mod input;
 mod logs;
 mod queue;

@@ -1,0 +1,566 @@
+//! EDI inbox/outbox, message view with parsed tree and report, reprocess — over HTTP against
+//! messages stored with the store's own insert functions from the hand-written fixtures.
+
+use crate::common::{code, json, spawn, TestApp};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use reqwest::Method;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use std::collections::HashSet;
+use switchyard_core::ids::OrgId;
+use switchyard_store::edi::{
+    self as store, EdiMessageId, EdiStandard, EdiStatus, InboundInsert, NewEdiMessage,
+};
+use switchyard_store::keys::Scope;
+
+fn fixture(path: &str) -> Vec<u8> {
+    let full = format!("{}/../../fixtures/edi/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+fn message(
+    org: OrgId,
+    partner: &str,
+    standard: EdiStandard,
+    types: &[&str],
+    control: &str,
+    status: EdiStatus,
+    raw: Vec<u8>,
+) -> NewEdiMessage {
+    NewEdiMessage {
+        org,
+        partner: partner.into(),
+        standard,
+        message_types: types.iter().map(|t| t.to_string()).collect(),
+        sender_id: "5551234567".into(),
+        receiver_id: "SWITCHYARD".into(),
+        interchange_control: control.into(),
+        group_controls: json!([]),
+        status,
+        raw,
+        validation: None,
+        errors: Vec::new(),
+        related_message_id: None,
+        file_name: Some(format!("{control}.edi")),
+        pickup_id: None,
+        file_offset: Some(0),
+    }
+}
+
+async fn inbound(pool: &PgPool, m: &NewEdiMessage) -> EdiMessageId {
+    match store::insert_inbound(pool, m).await.unwrap() {
+        InboundInsert::Stored(id) => id,
+        InboundInsert::Existing(e) => panic!("already stored as {}", e.id),
+    }
+}
+
+/// The messages of one organization: a good 850 and its 997 (outbound), a broken 850 from
+/// another partner, an EDIFACT ORDERS.
+struct Seeded {
+    good_850: EdiMessageId,
+    ack_997: EdiMessageId,
+    bad_850: EdiMessageId,
+    orders: EdiMessageId,
+}
+
+async fn seed(app: &TestApp, org: OrgId) -> Seeded {
+    let good_850 = inbound(
+        &app.pool,
+        &message(
+            org,
+            "acme",
+            EdiStandard::X12,
+            &["850"],
+            "000000101",
+            EdiStatus::Processed,
+            fixture("x12/850_004010_good.edi"),
+        ),
+    )
+    .await;
+    let mut ack = message(
+        org,
+        "acme",
+        EdiStandard::X12,
+        &["997"],
+        "000000102",
+        EdiStatus::Sent,
+        fixture("x12/997_004010_good.edi"),
+    );
+    ack.related_message_id = Some(good_850);
+    let ack_997 = store::insert_outbound(&app.pool, &ack).await.unwrap();
+    let bad_850 = inbound(
+        &app.pool,
+        &message(
+            org,
+            "globex",
+            EdiStandard::X12,
+            &["850"],
+            "000000101",
+            EdiStatus::Received,
+            fixture("x12/850_004010_bad_date.edi"),
+        ),
+    )
+    .await;
+    let orders = inbound(
+        &app.pool,
+        &message(
+            org,
+            "eu-retail",
+            EdiStandard::Edifact,
+            &["ORDERS"],
+            "ORD0001",
+            EdiStatus::Processed,
+            fixture("edifact/ORDERS_D96A_good.edi"),
+        ),
+    )
+    .await;
+    Seeded {
+        good_850,
+        ack_997,
+        bad_850,
+        orders,
+    }
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn inbox_and_outbox_filter_and_page(pool: PgPool) {
+    let app = spawn(pool).await;
+    let org = app.org("a").await;
+    let s = seed(&app, org).await;
+    let key = app.key("a", &[Scope::ReadEdi]).await;
+
+    // Newest first; raw bodies are not part of a listing.
+    let (status, page) = json(app.get("/api/v1/edi/messages", &key).await).await;
+    assert_eq!(status, 200, "{page}");
+    let all: Vec<String> = [s.orders, s.bad_850, s.ack_997, s.good_850]
+        .iter()
+        .map(|i| i.to_string())
+        .collect();
+    assert_eq!(ids(&page), all);
+    assert!(page["next_cursor"].is_null());
+    let first = &page["items"][0];
+    assert!(first.get("raw").is_none(), "{first}");
+    assert_eq!(first["standard"], "edifact");
+    assert_eq!(first["message_types"], json!(["ORDERS"]));
+    assert!(first["size_bytes"].as_u64().unwrap() > 100);
+
+    let (_, inbox) = json(
+        app.get("/api/v1/edi/messages?direction=inbound", &key)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        ids(&inbox),
+        vec![
+            s.orders.to_string(),
+            s.bad_850.to_string(),
+            s.good_850.to_string()
+        ]
+    );
+    let (_, outbox) = json(
+        app.get("/api/v1/edi/messages?direction=outbound", &key)
+            .await,
+    )
+    .await;
+    assert_eq!(ids(&outbox), vec![s.ack_997.to_string()]);
+    assert_eq!(
+        outbox["items"][0]["related_message_id"],
+        s.good_850.to_string()
+    );
+
+    let (_, acme) = json(app.get("/api/v1/edi/messages?partner=acme", &key).await).await;
+    assert_eq!(
+        ids(&acme),
+        vec![s.ack_997.to_string(), s.good_850.to_string()]
+    );
+    let (_, received) = json(app.get("/api/v1/edi/messages?status=received", &key).await).await;
+    assert_eq!(ids(&received), vec![s.bad_850.to_string()]);
+    let (_, edifact) = json(app.get("/api/v1/edi/messages?standard=edifact", &key).await).await;
+    assert_eq!(ids(&edifact), vec![s.orders.to_string()]);
+    let (_, t850) = json(
+        app.get("/api/v1/edi/messages?type=850&direction=inbound", &key)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        ids(&t850),
+        vec![s.bad_850.to_string(), s.good_850.to_string()]
+    );
+
+    // Keyset pages of 3 then 1: every message exactly once, the last page has no cursor.
+    let (_, p1) = json(app.get("/api/v1/edi/messages?limit=3", &key).await).await;
+    assert_eq!(ids(&p1), all[..3]);
+    let cursor = p1["next_cursor"].as_str().expect("a cursor after page 1");
+    let (_, p2) = json(
+        app.get(
+            &format!("/api/v1/edi/messages?limit=3&cursor={cursor}"),
+            &key,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(ids(&p2), all[3..]);
+    assert!(p2["next_cursor"].is_null());
+
+    // Bad input: the one error shape.
+    let (status, b) = json(app.get("/api/v1/edi/messages?limit=0", &key).await).await;
+    assert_eq!((status, code(&b)), (422, "validation_failed"));
+    let (status, b) = json(app.get("/api/v1/edi/messages?cursor=%21%21", &key).await).await;
+    assert_eq!((status, code(&b)), (422, "validation_failed"), "{b}");
+    let (status, b) = json(
+        app.get("/api/v1/edi/messages?direction=sideways", &key)
+            .await,
+    )
+    .await;
+    assert_eq!((status, code(&b)), (400, "bad_request"), "{b}");
+    let (status, b) = json(app.get("/api/v1/edi/messages?colour=red", &key).await).await;
+    assert_eq!((status, code(&b)), (400, "bad_request"), "{b}");
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn show_has_raw_tree_report_and_ack(pool: PgPool) {
+    let app = spawn(pool).await;
+    let org = app.org("a").await;
+    let s = seed(&app, org).await;
+    let key = app.key("a", &[Scope::ReadEdi]).await;
+
+    // A valid 850: raw text as stored, the tree down to segments and elements, no errors,
+    // and the 997 we sent for it.
+    let (status, m) = json(
+        app.get(&format!("/api/v1/edi/messages/{}", s.good_850), &key)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{m}");
+    assert_eq!(m["id"], s.good_850.to_string());
+    assert_eq!(m["direction"], "inbound");
+    assert_eq!(m["raw_encoding"], "utf8");
+    assert_eq!(
+        m["raw"].as_str().unwrap().as_bytes(),
+        fixture("x12/850_004010_good.edi")
+    );
+    assert_eq!(m["ack_message_id"], s.ack_997.to_string());
+    assert_eq!(m["report"]["valid"], true);
+    assert_eq!(m["report"]["errors"], json!([]));
+    let ic = &m["parsed"]["interchanges"][0];
+    assert_eq!(m["parsed"]["interchanges"].as_array().unwrap().len(), 1);
+    assert_eq!(ic["header"]["control"], "000000101");
+    let set = &ic["groups"][0]["sets"][0];
+    assert_eq!(set["type"], "850");
+    assert_eq!(set["control"], "0001");
+    assert_eq!(set["status"], "accepted");
+    let beg = &set["segments"][1];
+    assert_eq!(beg["id"], "BEG");
+    assert_eq!(beg["elements"][2], json!([["PO-4410"]]));
+
+    // The broken 850: invalid, and the error says where (set, segment, element).
+    let (status, m) = json(
+        app.get(&format!("/api/v1/edi/messages/{}", s.bad_850), &key)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{m}");
+    assert_eq!(m["report"]["valid"], false);
+    assert_eq!(m["parsed"]["valid"], false);
+    assert!(m["ack_message_id"].is_null());
+    let errors = m["report"]["errors"].as_array().unwrap();
+    let date = errors
+        .iter()
+        .find(|e| e["code"] == "invalid_date")
+        .unwrap_or_else(|| panic!("no invalid_date in {errors:?}"));
+    assert_eq!(date["severity"], "error");
+    assert_eq!(date["location"]["interchange"], "000000101");
+    assert_eq!(date["location"]["set"], "0001");
+    assert_eq!(date["location"]["segment_id"], "BEG");
+    assert_eq!(date["location"]["element"], 5);
+    assert!(
+        date["message"].as_str().unwrap().contains("20260231"),
+        "{date}"
+    );
+    // The same error in the tree, under its interchange.
+    assert!(m["parsed"]["interchanges"][0]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["code"] == "invalid_date"));
+
+    // EDIFACT works the same way.
+    let (status, m) = json(
+        app.get(&format!("/api/v1/edi/messages/{}", s.orders), &key)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{m}");
+    assert_eq!(m["report"]["valid"], true, "{}", m["report"]);
+    assert_eq!(
+        m["parsed"]["interchanges"][0]["groups"][0]["sets"][0]["type"],
+        "ORDERS"
+    );
+
+    // An outbound message: no ack of its own; it points at what it acknowledges.
+    let (status, m) = json(
+        app.get(&format!("/api/v1/edi/messages/{}", s.ack_997), &key)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{m}");
+    assert_eq!(m["direction"], "outbound");
+    assert_eq!(m["related_message_id"], s.good_850.to_string());
+    assert!(m["ack_message_id"].is_null());
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn bytes_that_are_not_utf8_come_back_as_base64(pool: PgPool) {
+    let app = spawn(pool).await;
+    let org = app.org("a").await;
+    let key = app.key("a", &[Scope::ReadEdi]).await;
+    // A UNOC (Latin-1) interchange: É is the single byte 0xC9, not valid UTF-8.
+    let text = fixture("edifact/ORDERS_D96A_good.edi");
+    let needle = b"DELIVER TO DOCK";
+    let at = text
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("the fixture has the FTX text");
+    let mut raw = text[..at].to_vec();
+    raw.extend_from_slice(b"LIVR\xC9 AU QUAI");
+    raw.extend_from_slice(&text[at + needle.len()..]);
+    assert!(std::str::from_utf8(&raw).is_err());
+    let id = inbound(
+        &app.pool,
+        &message(
+            org,
+            "fr-retail",
+            EdiStandard::Edifact,
+            &["ORDERS"],
+            "ORD0001",
+            EdiStatus::Processed,
+            raw.clone(),
+        ),
+    )
+    .await;
+    let (status, m) = json(app.get(&format!("/api/v1/edi/messages/{id}"), &key).await).await;
+    assert_eq!(status, 200, "{m}");
+    assert_eq!(m["raw_encoding"], "base64");
+    assert_eq!(STANDARD.decode(m["raw"].as_str().unwrap()).unwrap(), raw);
+    assert_eq!(m["parsed"]["interchanges"].as_array().unwrap().len(), 1);
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn reprocess_revalidates_and_sets_status(pool: PgPool) {
+    let app = spawn(pool).await;
+    let org = app.org("a").await;
+    let s = seed(&app, org).await;
+    let key = app.key("a", &[Scope::WriteEdi]).await;
+
+    // The broken 850 was left `received`: reprocessing finds its errors and stores them.
+    let (status, m) = json(
+        app.post(
+            &format!("/api/v1/edi/messages/{}/reprocess", s.bad_850),
+            &key,
+            json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{m}");
+    assert_eq!(m["status"], "error");
+    assert_eq!(m["report"]["valid"], false);
+    let errors = m["errors"].as_array().unwrap();
+    assert!(
+        errors.iter().any(|e| e.as_str().unwrap().contains("BEG05")),
+        "{errors:?}"
+    );
+    let stored = store::get(&app.pool, org, s.bad_850)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, EdiStatus::Error);
+    assert_eq!(stored.errors.len(), errors.len());
+    let validation = stored.validation.expect("the report is stored");
+    assert!(validation["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["code"] == "invalid_date"));
+
+    // A valid message marked `error` (say, by an older build) becomes `processed`, and its
+    // stale errors are replaced.
+    store::set_status(
+        &app.pool,
+        org,
+        s.good_850,
+        EdiStatus::Error,
+        Some(&["stale".to_owned()]),
+    )
+    .await
+    .unwrap();
+    let (status, m) = json(
+        app.post(
+            &format!("/api/v1/edi/messages/{}/reprocess", s.good_850),
+            &key,
+            json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{m}");
+    assert_eq!(m["status"], "processed");
+    assert_eq!(m["errors"], json!([]));
+    assert_eq!(m["ack_message_id"], s.ack_997.to_string());
+    let stored = store::get(&app.pool, org, s.good_850)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, EdiStatus::Processed);
+    assert!(stored.errors.is_empty());
+    assert_eq!(stored.validation.unwrap()["issues"], json!([]));
+
+    // Outbound messages are not reprocessed; nothing changes.
+    let (status, b) = json(
+        app.post(
+            &format!("/api/v1/edi/messages/{}/reprocess", s.ack_997),
+            &key,
+            json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, code(&b)), (409, "conflict"), "{b}");
+    let stored = store::get(&app.pool, org, s.ack_997)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, EdiStatus::Sent);
+
+    // Neither are duplicates.
+    let dup = store::insert_duplicate(
+        &app.pool,
+        &message(
+            org,
+            "acme",
+            EdiStandard::X12,
+            &["850"],
+            "000000101",
+            EdiStatus::Received,
+            fixture("x12/850_004010_good.edi"),
+        ),
+        s.good_850,
+    )
+    .await
+    .unwrap();
+    let (status, b) = json(
+        app.post(
+            &format!("/api/v1/edi/messages/{dup}/reprocess"),
+            &key,
+            json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, code(&b)), (409, "conflict"), "{b}");
+    let stored = store::get(&app.pool, org, dup).await.unwrap().unwrap();
+    assert_eq!(stored.status, EdiStatus::Error);
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn every_edi_route_answers_401_403_and_404_across_orgs(pool: PgPool) {
+    let app = spawn(pool).await;
+    let org = app.org("a").await;
+    let s = seed(&app, org).await;
+    let routes = [
+        (
+            Method::GET,
+            "/api/v1/edi/messages".to_owned(),
+            Scope::ReadEdi,
+            false,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/edi/messages/{}", s.bad_850),
+            Scope::ReadEdi,
+            true,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/edi/messages/{}/reprocess", s.bad_850),
+            Scope::WriteEdi,
+            true,
+        ),
+    ];
+    let other_org = app.key("b", &Scope::ALL).await;
+    for (method, path, scope, names_message) in &routes {
+        let (status, b) = json(app.call(method.clone(), path, None, None).await).await;
+        assert_eq!((status, code(&b)), (401, "unauthorized"), "{method} {path}");
+        let (status, _) = json(
+            app.call(method.clone(), path, Some("sy_not-a-real-key"), None)
+                .await,
+        )
+        .await;
+        assert_eq!(status, 401, "{method} {path} with an unknown key");
+
+        // Every scope but the one needed (and the write scope that implies it).
+        let others: Vec<Scope> = Scope::ALL
+            .into_iter()
+            .filter(|s| !s.grants(*scope))
+            .collect();
+        let key = app.key("a", &others).await;
+        let (status, b) = json(app.call(method.clone(), path, Some(&key), None).await).await;
+        assert_eq!((status, code(&b)), (403, "forbidden"), "{method} {path}");
+        assert!(
+            b["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(scope.as_str()),
+            "{b}"
+        );
+
+        // Another organization's key sees nothing of this one.
+        let (status, b) = json(app.call(method.clone(), path, Some(&other_org), None).await).await;
+        if *names_message {
+            assert_eq!((status, code(&b)), (404, "not_found"), "{method} {path}");
+            assert_eq!(b["error"]["message"], "edi message not found");
+        } else {
+            assert_eq!(status, 200, "{method} {path}");
+            assert_eq!(b["items"], json!([]));
+        }
+    }
+
+    // write:edi implies read:edi; read:edi alone cannot reprocess.
+    let writer = app.key("a", &[Scope::WriteEdi]).await;
+    let (status, page) = json(app.get("/api/v1/edi/messages", &writer).await).await;
+    assert_eq!(status, 200);
+    let seen: HashSet<String> = ids(&page).into_iter().collect();
+    assert_eq!(seen.len(), 4);
+    let reader = app.key("a", &[Scope::ReadEdi]).await;
+    let (status, _) = json(
+        app.post(
+            &format!("/api/v1/edi/messages/{}/reprocess", s.bad_850),
+            &reader,
+            json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 403);
+    // The 403 and 404s above changed nothing.
+    let stored = store::get(&app.pool, org, s.bad_850)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, EdiStatus::Received);
+
+    // A malformed id is a 400 in the one shape, not a 404 or a 500.
+    let key = app.key("a", &[Scope::ReadEdi]).await;
+    let (status, b) = json(app.get("/api/v1/edi/messages/not-a-uuid", &key).await).await;
+    assert_eq!((status, code(&b)), (400, "bad_request"), "{b}");
+}
