@@ -173,7 +173,7 @@ impl JobHandler for MailboxPoll {
     }
 }
 
-fn transient(what: &str) -> impl Fn(StoreError) -> AdapterError + '_ {
+pub(crate) fn transient(what: &str) -> impl Fn(StoreError) -> AdapterError + '_ {
     move |e| AdapterError::transient(format!("{what}: {e}"))
 }
 
@@ -436,14 +436,14 @@ async fn process_file(env: &Env<'_>, pickup: Uuid, name: &str) -> Result<FileRep
     })
 }
 
-fn edi_standard(s: Standard) -> EdiStandard {
+pub(crate) fn edi_standard(s: Standard) -> EdiStandard {
     match s {
         Standard::X12 => EdiStandard::X12,
         Standard::Edifact => EdiStandard::Edifact,
     }
 }
 
-fn message_types(ic: &Interchange) -> Vec<String> {
+pub(crate) fn message_types(ic: &Interchange) -> Vec<String> {
     let mut types: Vec<String> = Vec::new();
     for s in ic.groups.iter().flat_map(|g| &g.sets) {
         if !types.contains(&s.set_type) {
@@ -453,7 +453,7 @@ fn message_types(ic: &Interchange) -> Vec<String> {
     types
 }
 
-fn group_controls(ic: &Interchange) -> Value {
+pub(crate) fn group_controls(ic: &Interchange) -> Value {
     Value::Array(
         ic.groups
             .iter()
@@ -579,6 +579,23 @@ async fn finish(
     } else {
         EdiStatus::Error
     };
+    // The partner's 997 / 999 / CONTRL for something we sent: matched to it, never itself
+    // acknowledged (an ack of an ack would loop between translators). Matched before the
+    // status is set, so a crash in between leaves it `received` and the resume matches again.
+    if crate::edi_acks::is_ack_interchange(ic) {
+        if v.is_valid() {
+            crate::edi_acks::match_inbound_ack(env.pool, env.org, &env.profile.name, ic, id)
+                .await?;
+        }
+        store::set_status(env.pool, env.org, id, status, None)
+            .await
+            .map_err(transient("updating an inbound interchange"))?;
+        return Ok(InterchangeOutcome::Handled {
+            message: id,
+            status,
+            ack: None,
+        });
+    }
     let now = env.now.naive_utc();
     let opts = env.profile.ack_options(now);
     let build = |ctl: &AckControls| match ic.standard {
@@ -739,7 +756,7 @@ async fn finish(
     })
 }
 
-fn sanitize_name(s: &str) -> String {
+pub(crate) fn sanitize_name(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' {
@@ -766,7 +783,7 @@ async fn deliver_ack(
 
 /// tmp file (a dot name the VAN's pickup ignores) + fsync + rename + directory fsync: the
 /// target name only ever holds a complete document, and survives a power cut once renamed.
-async fn write_atomic(target: &Path, body: &[u8]) -> Result<(), AdapterError> {
+pub(crate) async fn write_atomic(target: &Path, body: &[u8]) -> Result<(), AdapterError> {
     let dir = target
         .parent()
         .map(Path::to_path_buf)

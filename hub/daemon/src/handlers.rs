@@ -65,6 +65,8 @@ impl Handlers {
         h.register("catalog.sync", CatalogSync);
         h.register("record.push", RecordPush);
         h.register(crate::edi_mailbox::KIND, crate::edi_mailbox::MailboxPoll);
+        h.register(crate::edi_send::KIND, crate::edi_send::EdiSend);
+        h.register(crate::edi_acks::OVERDUE_KIND, crate::edi_acks::AckOverdue);
         h
     }
 

@@ -10,6 +10,9 @@
 //!   [`insert_duplicate`] stores the flagged second copy so nothing is lost.
 //! * [`insert_outbound`], [`list`] (inbox/outbox, filters, keyset pages), [`get`],
 //!   [`set_status`], [`record_validation`], [`ack_of`].
+//! * Outbound documents of `edi.send` ([`insert_outbound_for_job`], [`outbound_by_job`]), the
+//!   partner's acks matched to them ([`outbound_by_group`], [`outbound_by_interchange`],
+//!   [`record_ack`], [`partner_ack_of`]) and overdue acks ([`claim_overdue`]).
 
 use crate::db::{Result, StoreError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -603,4 +606,194 @@ pub async fn by_pickup(pool: &PgPool, org: OrgId, pickup: Uuid) -> Result<Vec<Ed
     .fetch_all(pool)
     .await?;
     raw.into_iter().map(EdiMessage::try_from).collect()
+}
+
+// ---- Outbound documents sent by `edi.send`, acknowledgement matching, overdue acks ----
+
+/// Store an outbound document built by job `job` (see [`outbound_by_job`]); the unique index
+/// on `job_id` makes a second store for the same job fail instead of duplicating it.
+pub async fn insert_outbound_for_job(
+    conn: &mut sqlx::PgConnection,
+    m: &NewEdiMessage,
+    job: Uuid,
+) -> Result<EdiMessageId> {
+    let id = insert_outbound(&mut *conn, m).await?;
+    sqlx::query("UPDATE edi_messages SET job_id = $3 WHERE org_id = $1 AND id = $2")
+        .bind(m.org.0)
+        .bind(id.0)
+        .bind(job)
+        .execute(&mut *conn)
+        .await?;
+    Ok(id)
+}
+
+/// The outbound message job `job` stored, if it got that far before.
+pub async fn outbound_by_job(pool: &PgPool, org: OrgId, job: Uuid) -> Result<Option<EdiMessage>> {
+    let row: Option<RawRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM edi_messages
+         WHERE org_id = $1 AND job_id = $2 AND direction = 'outbound'"
+    ))
+    .bind(org.0)
+    .bind(job)
+    .fetch_optional(pool)
+    .await?;
+    row.map(EdiMessage::try_from).transpose()
+}
+
+/// Types of the acknowledgements themselves: never waiting for an acknowledgement of their own.
+const ACK_TYPES: &str = "ARRAY['997', '999', 'TA1', 'CONTRL']::text[]";
+
+/// Outbound X12 documents to `partner` whose functional group is `functional_id` / `control`
+/// (AK1 of a 997 or 999). Control numbers compare as numbers written with or without leading
+/// zeros, since partners' translators differ in how they echo them.
+pub async fn outbound_by_group(
+    pool: &PgPool,
+    org: OrgId,
+    partner: &str,
+    functional_id: &str,
+    control: &str,
+) -> Result<Vec<EdiMessage>> {
+    let raw: Vec<RawRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM edi_messages
+         WHERE org_id = $1 AND partner = $2 AND direction = 'outbound' AND standard = 'x12'
+           AND NOT (message_types && {ACK_TYPES})
+           AND EXISTS (SELECT 1 FROM jsonb_array_elements(group_controls) g
+                       WHERE g->>'functional_id' = $3
+                         AND ltrim(g->>'control', '0') = ltrim($4, '0'))
+         ORDER BY created_at, id"
+    ))
+    .bind(org.0)
+    .bind(partner)
+    .bind(functional_id)
+    .bind(control)
+    .fetch_all(pool)
+    .await?;
+    raw.into_iter().map(EdiMessage::try_from).collect()
+}
+
+/// Outbound EDIFACT interchanges to `partner` with UNB reference `control` (UCI 0020 of a
+/// CONTRL).
+pub async fn outbound_by_interchange(
+    pool: &PgPool,
+    org: OrgId,
+    partner: &str,
+    control: &str,
+) -> Result<Vec<EdiMessage>> {
+    let raw: Vec<RawRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM edi_messages
+         WHERE org_id = $1 AND partner = $2 AND direction = 'outbound' AND standard = 'edifact'
+           AND NOT (message_types && {ACK_TYPES})
+           AND ltrim(interchange_control, '0') = ltrim($3, '0')
+         ORDER BY created_at, id"
+    ))
+    .bind(org.0)
+    .bind(partner)
+    .bind(control)
+    .fetch_all(pool)
+    .await?;
+    raw.into_iter().map(EdiMessage::try_from).collect()
+}
+
+/// Record the partner's acknowledgement `ack` (an inbound 997/999/CONTRL) of outbound message
+/// `id`: its status (`acknowledged` or `error`) and the reasons, and the ack pointing at it.
+pub async fn record_ack(
+    conn: &mut sqlx::PgConnection,
+    org: OrgId,
+    id: EdiMessageId,
+    status: EdiStatus,
+    errors: &[String],
+    ack: EdiMessageId,
+) -> Result<()> {
+    set_status(&mut *conn, org, id, status, Some(errors)).await?;
+    // An ack covering several of our messages points at the first; the others are found by
+    // their group / interchange control numbers, which the ack names.
+    sqlx::query(
+        "UPDATE edi_messages SET related_message_id = coalesce(related_message_id, $3),
+         updated_at = now() WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org.0)
+    .bind(ack.0)
+    .bind(id.0)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The partner's acknowledgement recorded for outbound message `id` (see [`record_ack`]).
+pub async fn partner_ack_of(
+    pool: &PgPool,
+    org: OrgId,
+    id: EdiMessageId,
+) -> Result<Option<EdiMessage>> {
+    let row: Option<RawRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM edi_messages
+         WHERE org_id = $1 AND related_message_id = $2 AND direction = 'inbound'
+         ORDER BY created_at LIMIT 1"
+    ))
+    .bind(org.0)
+    .bind(id.0)
+    .fetch_optional(pool)
+    .await?;
+    row.map(EdiMessage::try_from).transpose()
+}
+
+/// Outbound documents to `partner` still `sent` (not acknowledged) that were stored before
+/// `cutoff` and not yet warned about: marks them warned at `now` and returns them. One
+/// statement, so concurrent runs never warn about the same message twice.
+pub async fn claim_overdue(
+    pool: &PgPool,
+    org: OrgId,
+    partner: &str,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<EdiMessage>> {
+    let ids: Vec<Uuid> = sqlx::query_scalar(&format!(
+        "UPDATE edi_messages SET ack_overdue_at = $4
+         WHERE org_id = $1 AND partner = $2 AND direction = 'outbound' AND status = 'sent'
+           AND ack_overdue_at IS NULL AND created_at < $3
+           AND NOT (message_types && {ACK_TYPES})
+         RETURNING id"
+    ))
+    .bind(org.0)
+    .bind(partner)
+    .bind(cutoff)
+    .bind(now)
+    .fetch_all(pool)
+    .await?;
+    let raw: Vec<RawRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM edi_messages WHERE org_id = $1 AND id = ANY($2)
+         ORDER BY created_at, id"
+    ))
+    .bind(org.0)
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?;
+    raw.into_iter().map(EdiMessage::try_from).collect()
+}
+
+/// Undo [`claim_overdue`] for `ids` (their warning could not be written; the next run retries).
+pub async fn unclaim_overdue(pool: &PgPool, org: OrgId, ids: &[EdiMessageId]) -> Result<()> {
+    let ids: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
+    sqlx::query("UPDATE edi_messages SET ack_overdue_at = NULL WHERE org_id = $1 AND id = ANY($2)")
+        .bind(org.0)
+        .bind(&ids)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// When [`claim_overdue`] warned about message `id`, if it did.
+pub async fn ack_overdue_at(
+    pool: &PgPool,
+    org: OrgId,
+    id: EdiMessageId,
+) -> Result<Option<DateTime<Utc>>> {
+    Ok(
+        sqlx::query_scalar("SELECT ack_overdue_at FROM edi_messages WHERE org_id = $1 AND id = $2")
+            .bind(org.0)
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await?
+            .flatten(),
+    )
 }

@@ -1,0 +1,368 @@
+//! The partner's acknowledgements of what we sent.
+//!
+//! * [`match_inbound_ack`]: called by the mailbox poll for an inbound 997 / 999 / CONTRL
+//!   instead of acknowledging it: finds the outbound messages it acknowledges (X12: AK1 group
+//!   control number and functional id; EDIFACT: UCI's interchange reference) for the same
+//!   partner and marks them `acknowledged`, or `error` with the partner's rejection reasons
+//!   (AK5/IK5/AK9 `R`, `M`, `W`, `X`; UCI or UCM action `4`).
+//! * `edi.ack.overdue` ([`AckOverdue`]): one warning row in the integration logs per outbound
+//!   message still `sent` after the partner's `acks.window_hours`, once per message (the
+//!   `ack_overdue_at` column remembers it; the status stays `sent` so a late ack still lands).
+//!   Payload: `{"profile": {PartnerProfile}}`.
+
+use crate::edi_mailbox::transient;
+use crate::handlers::{JobContext, JobHandler};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use serde_json::json;
+use sqlx::PgPool;
+use switchyard_core::error::AdapterError;
+use switchyard_core::ids::{JobId, OrgId};
+use switchyard_edi::partner::PartnerProfile;
+use switchyard_edi::{Interchange, Segment, Standard};
+use switchyard_store::edi::{self as store, EdiMessage, EdiMessageId, EdiStatus};
+use switchyard_store::logs::{self, Direction, IntegrationType, LogStatus, Masker, NewLogEntry};
+use switchyard_store::queue::ClaimedJob;
+use tracing::{info, warn};
+
+pub const OVERDUE_KIND: &str = "edi.ack.overdue";
+
+/// Whether every set in `ic` is an acknowledgement (which is itself never acknowledged).
+pub fn is_ack_interchange(ic: &Interchange) -> bool {
+    let mut sets = ic.groups.iter().flat_map(|g| &g.sets).peekable();
+    sets.peek().is_some() && sets.all(|s| matches!(s.set_type.as_str(), "997" | "999" | "CONTRL"))
+}
+
+/// What one acknowledgement says about one thing we sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Verdict {
+    /// X12: (functional id, group control); EDIFACT: interchange reference.
+    target: Target,
+    rejected: bool,
+    reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    Group {
+        functional_id: String,
+        control: String,
+    },
+    Interchange(String),
+}
+
+/// AK502–AK506 / IK502–IK506: why a set was rejected (X12 code 718, the common values).
+fn set_note(code: &str) -> &'static str {
+    match code {
+        "1" => "transaction set not supported",
+        "2" => "transaction set trailer missing",
+        "3" => "transaction set control number in header and trailer do not match",
+        "4" => "number of included segments does not match actual count",
+        "5" => "one or more segments in error",
+        "6" => "missing or invalid transaction set identifier",
+        "7" => "missing or invalid transaction set control number",
+        "23" => "transaction set control number not unique within the functional group",
+        _ => "see the partner's code list",
+    }
+}
+
+/// AK905–AK909: why a group was rejected (X12 code 716).
+fn group_note(code: &str) -> &'static str {
+    match code {
+        "1" => "functional group not supported",
+        "2" => "functional group version not supported",
+        "3" => "functional group trailer missing",
+        "4" => "group control number in the functional group header and trailer do not agree",
+        "5" => "number of included transaction sets does not match actual count",
+        "6" => "group control number violates syntax",
+        "19" => "functional group control number not unique within interchange",
+        _ => "see the partner's code list",
+    }
+}
+
+/// X12 acknowledgement codes that mean rejected (AK5/IK5/AK9).
+fn x12_rejects(code: &str) -> bool {
+    matches!(code, "R" | "M" | "W" | "X")
+}
+
+fn codes(seg: &Segment<'_>, from: usize, to: usize) -> Vec<String> {
+    (from..=to)
+        .map(|n| seg.get(n).into_owned())
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+/// The verdicts in one X12 997/999 set (segments `range` of `ic`).
+fn x12_verdict(ic: &Interchange, range: std::ops::Range<usize>) -> Option<Verdict> {
+    let mut target = None;
+    let mut rejected = false;
+    let mut reasons = Vec::new();
+    let mut current_set = String::new();
+    let mut segment_errors: Vec<String> = Vec::new();
+    for i in range {
+        let seg = ic.segment(i);
+        match seg.id() {
+            "AK1" => {
+                target = Some(Target::Group {
+                    functional_id: seg.get(1).into_owned(),
+                    control: seg.get(2).into_owned(),
+                })
+            }
+            "AK2" => {
+                current_set = format!("{} {}", seg.get(1), seg.get(2));
+                segment_errors.clear();
+            }
+            "AK3" | "IK3" => segment_errors.push(format!(
+                "segment {} at position {} (error code {})",
+                seg.get(1),
+                seg.get(2),
+                seg.get(4)
+            )),
+            "AK4" | "IK4" => segment_errors.push(format!(
+                "element {} (error code {}, bad value {:?})",
+                seg.get(1),
+                seg.get(3),
+                seg.get(4)
+            )),
+            "AK5" | "IK5" => {
+                let code = seg.get(1);
+                if x12_rejects(&code) {
+                    rejected = true;
+                    let notes: Vec<String> = codes(&seg, 2, 6)
+                        .iter()
+                        .map(|c| format!("{c} ({})", set_note(c)))
+                        .collect();
+                    let mut why =
+                        format!("partner rejected set {current_set} ({} {code})", seg.id());
+                    if !notes.is_empty() {
+                        why.push_str(&format!(": {}", notes.join(", ")));
+                    }
+                    if !segment_errors.is_empty() {
+                        why.push_str(&format!("; {}", segment_errors.join("; ")));
+                    }
+                    reasons.push(why);
+                } else if code == "E" {
+                    reasons.push(format!(
+                        "partner accepted set {current_set} with errors: {}",
+                        segment_errors.join("; ")
+                    ));
+                }
+            }
+            "AK9" => {
+                let code = seg.get(1);
+                if x12_rejects(&code) || code == "P" {
+                    rejected |= x12_rejects(&code);
+                    let notes: Vec<String> = codes(&seg, 5, 9)
+                        .iter()
+                        .map(|c| format!("{c} ({})", group_note(c)))
+                        .collect();
+                    reasons.push(format!(
+                        "partner {} the functional group (AK9 {code}, {} of {} sets accepted){}",
+                        if code == "P" {
+                            "partially accepted"
+                        } else {
+                            "rejected"
+                        },
+                        seg.get(4),
+                        seg.get(2),
+                        if notes.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {}", notes.join(", "))
+                        }
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    target.map(|target| Verdict {
+        target,
+        rejected,
+        reasons,
+    })
+}
+
+/// The verdict in one CONTRL message (segments `range` of `ic`).
+fn contrl_verdict(ic: &Interchange, range: std::ops::Range<usize>) -> Option<Verdict> {
+    let mut target = None;
+    let mut rejected = false;
+    let mut reasons = Vec::new();
+    for i in range {
+        let seg = ic.segment(i);
+        match seg.id() {
+            "UCI" => {
+                target = Some(Target::Interchange(seg.get(1).into_owned()));
+                // 0083: 4 rejected, 7 accepted (this level and below), 8 received.
+                if seg.get(4) == "4" {
+                    rejected = true;
+                    reasons.push(format!(
+                        "partner rejected interchange {} (UCI action 4, syntax error {})",
+                        seg.get(1),
+                        seg.get(5)
+                    ));
+                }
+            }
+            "UCM" if seg.get(3) == "4" => {
+                rejected = true;
+                reasons.push(format!(
+                    "partner rejected message {} {} (UCM action 4, syntax error {})",
+                    seg.component(2, 1),
+                    seg.get(1),
+                    seg.get(4)
+                ));
+            }
+            "UCS" => reasons.push(format!(
+                "segment at position {} in error (code {})",
+                seg.get(1),
+                seg.get(2)
+            )),
+            _ => {}
+        }
+    }
+    target.map(|target| Verdict {
+        target,
+        rejected,
+        reasons,
+    })
+}
+
+/// Match an inbound acknowledgement (stored as `ack_id`) to what we sent `partner` and record
+/// the verdicts. Returns the outbound messages it acknowledged; an ack naming nothing we sent
+/// is logged and left alone.
+pub async fn match_inbound_ack(
+    pool: &PgPool,
+    org: OrgId,
+    partner: &str,
+    ic: &Interchange,
+    ack_id: EdiMessageId,
+) -> Result<Vec<(EdiMessageId, EdiStatus)>, AdapterError> {
+    let mut verdicts = Vec::new();
+    for g in &ic.groups {
+        for s in &g.sets {
+            let range = s.range(ic.len());
+            let v = match ic.standard {
+                Standard::X12 => x12_verdict(ic, range),
+                Standard::Edifact => contrl_verdict(ic, range),
+            };
+            verdicts.extend(v);
+        }
+    }
+    let mut done = Vec::new();
+    for v in verdicts {
+        let targets: Vec<EdiMessage> = match &v.target {
+            Target::Group {
+                functional_id,
+                control,
+            } => store::outbound_by_group(pool, org, partner, functional_id, control).await,
+            Target::Interchange(control) => {
+                store::outbound_by_interchange(pool, org, partner, control).await
+            }
+        }
+        .map_err(transient("finding the messages an acknowledgement names"))?;
+        if targets.is_empty() {
+            warn!(target = ?v.target, "acknowledgement for nothing we sent this partner");
+        }
+        let status = if v.rejected {
+            EdiStatus::Error
+        } else {
+            EdiStatus::Acknowledged
+        };
+        for t in targets {
+            let mut conn = pool
+                .acquire()
+                .await
+                .map_err(|e| AdapterError::transient(format!("connecting: {e}")))?;
+            store::record_ack(&mut conn, org, t.id, status, &v.reasons, ack_id)
+                .await
+                .map_err(transient("recording an acknowledgement"))?;
+            info!(message = %t.id, %status, "outbound message acknowledged by the partner");
+            done.push((t.id, status));
+        }
+    }
+    Ok(done)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverduePayload {
+    pub profile: PartnerProfile,
+}
+
+pub struct AckOverdue;
+
+#[async_trait]
+impl JobHandler for AckOverdue {
+    async fn run(&self, ctx: &JobContext, job: &ClaimedJob) -> Result<(), AdapterError> {
+        let payload: OverduePayload = serde_json::from_value(job.payload.clone())
+            .map_err(|e| AdapterError::permanent(format!("{OVERDUE_KIND} payload: {e}")))?;
+        let n = warn_overdue(
+            ctx.queue.pool(),
+            job.org_id,
+            Some(job.id),
+            &payload.profile,
+            ctx.queue.now(),
+        )
+        .await?;
+        info!(partner = %payload.profile.name, overdue = n.len(), "edi acknowledgements checked");
+        Ok(())
+    }
+}
+
+/// Write one warning per outbound message to `profile`'s partner still unacknowledged after
+/// its window, once per message. Returns the messages warned about now.
+pub async fn warn_overdue(
+    pool: &PgPool,
+    org: OrgId,
+    job: Option<JobId>,
+    profile: &PartnerProfile,
+    now: DateTime<Utc>,
+) -> Result<Vec<EdiMessageId>, AdapterError> {
+    let window = Duration::hours(i64::from(profile.acks.window_hours));
+    let overdue = store::claim_overdue(pool, org, &profile.name, now - window, now)
+        .await
+        .map_err(transient("finding unacknowledged messages"))?;
+    let entries: Vec<NewLogEntry> = overdue
+        .iter()
+        .map(|m| {
+            let mut e = NewLogEntry::new(
+                Some(org),
+                IntegrationType::Edi,
+                "edi.ack.overdue",
+                Direction::Outbound,
+                LogStatus::Warning,
+            );
+            e.at = now;
+            e.partner = Some(profile.name.clone());
+            e.job_id = job;
+            e.error_message = Some(format!(
+                "{} interchange {} sent {} has not been acknowledged by {} within {} hours",
+                m.message_types.join("+"),
+                m.interchange_control,
+                m.created_at.format("%Y-%m-%d %H:%M UTC"),
+                profile.name,
+                profile.acks.window_hours
+            ));
+            e.request_body = Some(json!({
+                "message_id": m.id.to_string(),
+                "interchange_control": m.interchange_control,
+                "group_controls": m.group_controls,
+                "file": m.file_name,
+            }));
+            e
+        })
+        .collect();
+    let ids: Vec<EdiMessageId> = overdue.iter().map(|m| m.id).collect();
+    if let Err(e) = logs::insert_batch(pool, &Masker::default(), &entries).await {
+        // Give the claims back so the next run writes the warnings instead of losing them.
+        let _ = store::unclaim_overdue(pool, org, &ids).await;
+        return Err(AdapterError::transient(format!(
+            "writing overdue acknowledgement warnings: {e}"
+        )));
+    }
+    for m in &overdue {
+        warn!(message = %m.id, control = %m.interchange_control, "partner has not acknowledged");
+    }
+    Ok(ids)
+}
