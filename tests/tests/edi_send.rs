@@ -510,3 +510,72 @@ async fn an_unacknowledged_document_is_warned_about_once_after_its_window() -> a
     db.drop_db().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ship_notice_needs_its_order_and_mints_ssccs_from_the_set_number() -> anyhow::Result<()> {
+    let db = TestDb::create().await?;
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("van/acme");
+    let org = switchyard_store::orgs::ensure(&db.pool, "edi").await?.id;
+    let mut profile = x12_profile();
+    profile["gs1_company_prefix"] = json!("0614141");
+    let shipment = json!({
+        "shipment_number": "SH-5001",
+        "order_number": "SO-1001",
+        "carrier": "UPSN",
+        "service": "Ground",
+        "shipped_at": "2026-03-05T14:30:00Z",
+        "packages": [
+            {"sscc": "106141412345678908", "tracking_number": "1Z999AA10123456784",
+             "weight": "40.5", "weight_uom": "LB",
+             "lines": [{"sku": "BAR-A36-1", "quantity": "12", "uom": "EA"}]},
+            {"sscc": null, "tracking_number": null, "weight": "260", "weight_uom": "LB",
+             "lines": [{"sku": "SHEET-304-16GA", "quantity": "2.5", "uom": "CWT"}]},
+        ],
+        "events": [],
+    });
+
+    // Without the order: refused before anything is spent or written.
+    let p: SendPayload = serde_json::from_value(send_payload(
+        &root,
+        profile.clone(),
+        "ship_notice",
+        shipment.clone(),
+    ))?;
+    let err = edi_send::send(&db.pool, org, JobId::new(), &p, Utc::now())
+        .await
+        .expect_err("a ship notice needs its order");
+    assert!(err.to_string().contains("`order`"), "{err}");
+    assert_eq!(
+        store::last_control_number(&db.pool, org, "acme", ControlKind::Isa).await?,
+        None
+    );
+
+    let mut payload = send_payload(&root, profile, "ship_notice", shipment);
+    payload["order"] = order("PO-1");
+    let sent = send(&db, org, JobId::new(), &payload).await;
+    let text = read(&root, &sent.file);
+    edi_send::check_clean(text.as_bytes()).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let segs = x12_segments(&text);
+    assert_eq!(seg(&segs, "ST")[1], "856");
+    // shipment → order → pack → item, pack → item.
+    let levels: Vec<&str> = segs
+        .iter()
+        .filter(|s| s[0] == "HL")
+        .map(|s| s[3].as_str())
+        .collect();
+    assert_eq!(levels, vec!["S", "O", "P", "I", "P", "I"]);
+    // The package without an SSCC got one minted from set number 1's block of serials.
+    let marks: Vec<&str> = segs
+        .iter()
+        .filter(|s| s[0] == "MAN")
+        .map(|s| s[2].as_str())
+        .collect();
+    assert_eq!(marks.len(), 2, "{marks:?}");
+    assert_eq!(marks[0], "106141412345678908");
+    assert_eq!(marks[1].len(), 18);
+    assert!(marks[1].starts_with("00614141"), "{marks:?}");
+    assert!(marks[1][8..17].ends_with("1000"), "{marks:?}");
+    db.drop_db().await;
+    Ok(())
+}

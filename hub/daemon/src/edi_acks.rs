@@ -366,3 +366,50 @@ pub async fn warn_overdue(
     }
     Ok(ids)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn overdue_payload_comes_from_a_schedule_file() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schedules");
+        let text = std::fs::read_to_string(dir.join("edi-ack-overdue.toml"))
+            .expect("schedules/edi-ack-overdue.toml");
+        let table: toml::Table = toml::from_str(&text).expect("valid toml");
+        assert_eq!(table["job"].as_str(), Some(OVERDUE_KIND));
+        let params = serde_json::to_value(&table["params"]).unwrap();
+        let p: OverduePayload = serde_json::from_value(params).expect("payload deserializes");
+        assert_eq!(p.profile.acks.window_hours, 24);
+        let (list, problems) = crate::schedules::load_dir(&dir);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(list.iter().any(|s| s.job == OVERDUE_KIND));
+    }
+
+    #[test]
+    fn only_interchanges_made_of_acks_are_acks() {
+        let ack = b"ISA*00*          *00*          *12*5551234567     *ZZ*SWITCHYARD     *260302*0915*U*00401*000000102*0*P*>~GS*FA*5551234567*SWITCHYARD*20260302*0915*102*X*004010~ST*997*0001~AK1*PR*201~AK2*855*0001~AK5*R*5~AK9*R*1*1*0~SE*6*0001~GE*1*102~IEA*1*000000102~";
+        let Some(switchyard_edi::Unit::Interchange(ic)) =
+            switchyard_edi::read_all(ack).into_iter().next()
+        else {
+            panic!("the 997 parses")
+        };
+        assert!(is_ack_interchange(&ic));
+        let g = &ic.groups[0];
+        let v = x12_verdict(&ic, g.sets[0].range(ic.len())).expect("names a group");
+        assert_eq!(
+            v.target,
+            Target::Group {
+                functional_id: "PR".into(),
+                control: "201".into()
+            }
+        );
+        assert!(v.rejected);
+        assert!(
+            v.reasons[0].contains("5 (one or more segments in error)"),
+            "{:?}",
+            v.reasons
+        );
+    }
+}
