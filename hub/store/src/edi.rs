@@ -15,8 +15,6 @@
 //!   [`record_ack`], [`partner_ack_of`]) and overdue acks ([`claim_overdue`]).
 
 use crate::db::{Result, StoreError};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -507,22 +505,14 @@ pub struct EdiCursor {
 impl EdiCursor {
     /// Opaque to clients: base64url of `micros:uuid`.
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!(
-            "{}:{}",
-            self.created_at.timestamp_micros(),
-            self.id
-        ))
+        crate::cursor::encode(self.created_at, self.id.0)
     }
 
     pub fn decode(s: &str) -> Result<Self> {
-        let bad = || StoreError::Invalid(format!("malformed cursor `{s}`"));
-        let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
-        let text = String::from_utf8(bytes).map_err(|_| bad())?;
-        let (micros, id) = text.split_once(':').ok_or_else(bad)?;
-        let micros: i64 = micros.parse().map_err(|_| bad())?;
+        let (created_at, id) = crate::cursor::decode(s)?;
         Ok(Self {
-            created_at: DateTime::from_timestamp_micros(micros).ok_or_else(bad)?,
-            id: EdiMessageId(Uuid::parse_str(id).map_err(|_| bad())?),
+            created_at,
+            id: EdiMessageId(id),
         })
     }
 }

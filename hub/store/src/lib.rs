@@ -10,6 +10,7 @@
 //!
 //! All SQL is written here, with runtime-checked queries (no `DATABASE_URL` needed to build).
 
+mod cursor;
 pub mod db;
 pub mod edi;
 pub mod keys;
