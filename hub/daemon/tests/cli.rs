@@ -85,3 +85,34 @@ fn malformed_config_fails_with_line_and_column() {
     assert_ne!(code, 0);
     assert!(out.contains("switchyard.toml:3:1"), "{out}");
 }
+
+#[test]
+fn check_fails_on_a_broken_mapping_and_names_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("mappings/http")).unwrap();
+    std::fs::create_dir(dir.path().join("schedules")).unwrap();
+    std::fs::write(
+        dir.path().join("switchyard.toml"),
+        "[queue]\nconcurrency = 8\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("mappings/http/catalog.out.toml"),
+        "version = 1\nsource = { format = \"csv\" }\ntarget = { format = \"json\" }\n\n[fields]\nsku = { from = \"sku\", type = \"decimall\" }\ntitle = { expr = \".name |\" }\n",
+    )
+    .unwrap();
+    let (code, out) = switchyard(dir.path(), &["check"]);
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("ok: config, partners and schedules are valid"),
+        "{out}"
+    );
+    assert!(
+        out.contains("catalog.out.toml:6:"),
+        "the bad type is located: {out}"
+    );
+    assert!(
+        out.contains("catalog.out.toml:7:"),
+        "the bad expression is located too (all errors at once): {out}"
+    );
+}
