@@ -5,7 +5,41 @@ use crate::db::{Result, StoreError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
+
+/// Append the keyset condition, the newest-first order and a limit one larger than the page
+/// (the extra row tells whether there is a next page). `time_column` is a trusted column name.
+pub(crate) fn push_page(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    time_column: &str,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) {
+    if let Some((at, id)) = after {
+        qb.push(format!(" AND ({time_column}, id) < ("))
+            .push_bind(at)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    qb.push(format!(" ORDER BY {time_column} DESC, id DESC LIMIT "))
+        .push_bind(limit + 1);
+}
+
+/// Cut the extra row fetched by [`push_page`] and return the next page's cursor key, if any.
+pub(crate) fn split_page<T>(
+    rows: &mut Vec<T>,
+    limit: i64,
+    key: impl Fn(&T) -> (DateTime<Utc>, Uuid),
+) -> Option<(DateTime<Utc>, Uuid)> {
+    if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(key)
+    } else {
+        None
+    }
+}
 
 pub(crate) fn encode(at: DateTime<Utc>, id: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}:{}", at.timestamp_micros(), id))

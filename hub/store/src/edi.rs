@@ -559,29 +559,23 @@ pub async fn list(
     let limit = limit.clamp(1, 1000);
     let mut qb = QueryBuilder::new(format!("SELECT {COLUMNS} FROM edi_messages"));
     push_filters(&mut qb, org, filter);
-    if let Some(c) = after {
-        qb.push(" AND (created_at, id) < (")
-            .push_bind(c.created_at)
-            .push(", ")
-            .push_bind(c.id.0)
-            .push(")");
-    }
-    qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
-        .push_bind(limit + 1);
+    crate::cursor::push_page(
+        &mut qb,
+        "created_at",
+        after.map(|c| (c.created_at, c.id.0)),
+        limit,
+    );
     let raw: Vec<RawRow> = qb.build_query_as().fetch_all(pool).await?;
     let mut rows = raw
         .into_iter()
         .map(EdiMessage::try_from)
         .collect::<Result<Vec<_>>>()?;
-    let next = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| EdiCursor {
-            created_at: r.created_at,
-            id: r.id,
-        })
-    } else {
-        None
-    };
+    let next = crate::cursor::split_page(&mut rows, limit, |r| (r.created_at, r.id.0)).map(
+        |(created_at, id)| EdiCursor {
+            created_at,
+            id: EdiMessageId(id),
+        },
+    );
     Ok((rows, next))
 }
 

@@ -384,26 +384,14 @@ pub async fn list(
     let limit = limit.clamp(1, 1000);
     let mut qb = QueryBuilder::new(format!("SELECT {LOG_COLUMNS} FROM integration_logs"));
     push_filters(&mut qb, org, filter);
-    if let Some(c) = after {
-        qb.push(" AND (at, id) < (")
-            .push_bind(c.at)
-            .push(", ")
-            .push_bind(c.id.0)
-            .push(")");
-    }
-    qb.push(" ORDER BY at DESC, id DESC LIMIT ")
-        .push_bind(limit + 1);
+    crate::cursor::push_page(&mut qb, "at", after.map(|c| (c.at, c.id.0)), limit);
     let raw: Vec<RawLog> = qb.build_query_as().fetch_all(pool).await?;
     let mut rows = raw
         .into_iter()
         .map(LogRow::try_from)
         .collect::<Result<Vec<_>>>()?;
-    let next = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| LogCursor { at: r.at, id: r.id })
-    } else {
-        None
-    };
+    let next = crate::cursor::split_page(&mut rows, limit, |r| (r.at, r.id.0))
+        .map(|(at, id)| LogCursor { at, id: LogId(id) });
     Ok((rows, next))
 }
 
