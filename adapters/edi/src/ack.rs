@@ -86,6 +86,8 @@ fn ak_level(i: &Issue) -> AkLevel {
         Code::InvalidCharacter | Code::InvalidNumber => AkLevel::Element("6"),
         Code::InvalidDate => AkLevel::Element("8"),
         Code::InvalidTime => AkLevel::Element("9"),
+        Code::ConditionalRequired => AkLevel::Element("2"),
+        Code::ExclusionViolated => AkLevel::Element("10"),
         _ => AkLevel::Element("7"),
     }
 }
@@ -411,7 +413,14 @@ pub fn contrl(
         ack_requested: false,
         test: ic.header.test,
     })?;
-    w.unh(&ctl.first_set.to_string(), &["CONTRL", "D", "3", "UN"])?;
+    // The CONTRL of syntax 4 is its own message version (4.1, with UCF/UCM groups for UNG
+    // groups); syntax 1-3 partners read the directory-independent `CONTRL:D:3:UN`.
+    let msg_version: [&str; 4] = if version == "4" {
+        ["CONTRL", "4", "1", "UN"]
+    } else {
+        ["CONTRL", "D", "3", "UN"]
+    };
+    w.unh(&ctl.first_set.to_string(), &msg_version)?;
     let envelope_err = v
         .issues
         .iter()
@@ -442,7 +451,58 @@ pub fn contrl(
             &[env_code],
         ],
     )?;
-    for (g, group) in ic.groups.iter().enumerate() {
+    // Messages outside any UNG first (segment group 1), then one UCF per UNG group with the
+    // UCMs of its rejected messages (segment groups 3/4): the CONTRL structure's order.
+    let (loose, grouped): (Vec<usize>, Vec<usize>) =
+        (0..ic.groups.len()).partition(|&g| ic.groups[g].header.is_none());
+    for &g in &loose {
+        contrl_messages(&mut w, ic, v, g, &ucd_code)?;
+    }
+    for &g in &grouped {
+        let group = &ic.groups[g];
+        let group_err = v
+            .issues
+            .iter()
+            .find(|i| i.is_error() && i.scope.group == Some(g) && i.scope.set.is_none());
+        let all_rejected = !group.sets.is_empty()
+            && (0..group.sets.len()).all(|s| {
+                !matches!(
+                    v.set_status.get(g).and_then(|x| x.get(s)).copied(),
+                    Some(SetStatus::Accepted | SetStatus::AcceptedWithWarnings)
+                )
+            });
+        let action = if group_err.is_some() || all_rejected {
+            "4"
+        } else {
+            "7"
+        };
+        w.seg_c(
+            "UCF",
+            &[
+                &[&group.control],
+                &[&group.sender],
+                &[&group.receiver],
+                &[action],
+                &[group_err.map(ucd_code).unwrap_or("")],
+            ],
+        )?;
+        contrl_messages(&mut w, ic, v, g, &ucd_code)?;
+    }
+    w.unt()?;
+    w.unz()?;
+    Ok(Some(w.finish()))
+}
+
+/// UCM (with UCS/UCD) for every rejected message of group `g`.
+fn contrl_messages(
+    w: &mut EdifactWriter,
+    ic: &Interchange,
+    v: &Validation,
+    g: usize,
+    ucd_code: &dyn Fn(&Issue) -> &'static str,
+) -> Result<(), WriteError> {
+    let group = &ic.groups[g];
+    {
         for (s, set) in group.sets.iter().enumerate() {
             let status = v
                 .set_status
@@ -504,7 +564,5 @@ pub fn contrl(
             }
         }
     }
-    w.unt()?;
-    w.unz()?;
-    Ok(Some(w.finish()))
+    Ok(())
 }

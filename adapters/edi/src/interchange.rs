@@ -25,6 +25,20 @@ pub struct Span {
     pub end: usize,
 }
 
+/// The segments of an interchange whose file was wrapped at a fixed width, with the line
+/// breaks inside segments removed (see `reader::unwrap_lines`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unwrapped {
+    /// Segment bytes back to back; `Interchange::segments` index into this.
+    pub bytes: Vec<u8>,
+    /// Where each segment started in `Interchange::raw`.
+    pub orig_starts: Vec<usize>,
+    /// Index of the first segment that was broken across lines.
+    pub first_wrapped: usize,
+    /// How many segments were.
+    pub wrapped: usize,
+}
+
 /// Values of the interchange header (ISA or UNB) the hub acts on.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Header {
@@ -92,6 +106,8 @@ pub struct Interchange {
     /// Offset of `raw[0]` in the source.
     pub offset: u64,
     pub segments: Vec<Span>,
+    /// Set when segments were broken across lines: `segments` then index its bytes.
+    pub unwrapped: Option<Unwrapped>,
     /// 1-based file index of `segments[0]`.
     pub first_index: usize,
     /// Whether an `UNA` service string advice was present (it is not counted as a segment).
@@ -109,11 +125,15 @@ pub struct Interchange {
 impl Interchange {
     pub fn segment(&self, i: usize) -> Segment<'_> {
         let s = self.segments[i];
+        let (text, start) = match &self.unwrapped {
+            None => (&self.raw[..], s.start),
+            Some(u) => (&u.bytes[..], u.orig_starts[i]),
+        };
         Segment {
-            bytes: &self.raw[s.start..s.end],
+            bytes: &text[s.start..s.end],
             delims: &self.delimiters,
             index: self.first_index + i,
-            offset: self.offset + s.start as u64,
+            offset: self.offset + start as u64,
         }
     }
 

@@ -5,7 +5,7 @@
 //! that is not 106 bytes wide (pretty-printed or transcribed). Text that is not an interchange
 //! is reported as an error with its byte offset and skipped up to the next ISA/UNA/UNB.
 
-use crate::interchange::{Header, Interchange, Span};
+use crate::interchange::{Header, Interchange, Span, Unwrapped};
 use crate::report::{Code, Issue, Location};
 use crate::syntax::{Delimiters, Segment, Standard};
 use memchr::memmem;
@@ -367,11 +367,28 @@ impl<R: BufRead> InterchangeReader<R> {
         let raw = std::mem::replace(&mut self.buf, rest);
         self.base += end as u64;
 
+        let mut warnings = warnings;
+        let unwrapped = unwrap_lines(&raw, &mut segments);
+        if let Some(u) = &unwrapped {
+            warnings.push(Issue::warning(
+                Code::WrappedLines,
+                Location {
+                    byte_offset: Some(offset + u.orig_starts[u.first_wrapped] as u64),
+                    segment_index: Some(first_index + u.first_wrapped),
+                    ..Location::default()
+                },
+                format!(
+                    "{} segment(s) are broken across lines (a file wrapped at a fixed width); the line breaks inside them were removed before reading",
+                    u.wrapped
+                ),
+            ));
+        }
         if standard == Standard::Edifact && !segments.is_empty() {
             // Syntax version 4 uses `*` as the repetition separator even without a UNA.
             let s = segments[0];
+            let text = unwrapped.as_ref().map(|u| &u.bytes[..]).unwrap_or(&raw);
             let unb = Segment {
-                bytes: &raw[s.start..s.end],
+                bytes: &text[s.start..s.end],
                 delims: &delims,
                 index: first_index,
                 offset,
@@ -384,6 +401,7 @@ impl<R: BufRead> InterchangeReader<R> {
             standard,
             delimiters: delims,
             raw,
+            unwrapped,
             offset,
             segments,
             first_index,
@@ -418,6 +436,42 @@ impl<R: BufRead> InterchangeReader<R> {
         }
         Ok(Some(Unit::Interchange(Box::new(ic))))
     }
+}
+
+/// VAN mailboxes and old mainframe exports hand over files wrapped at a fixed width (80 or 132
+/// columns) with CR/LF inserted in the middle of segments. Line breaks are never data in X12
+/// or EDIFACT (they are outside every syntax level's character set), so a break inside a
+/// segment is removed. The original bytes stay in `Interchange::raw` (they are what is stored
+/// and re-read); when a segment was broken, the spans are moved to an unwrapped copy and each
+/// segment remembers where it started in the original, so offsets and line numbers in reports
+/// still point into the file as received. Costs one memchr2 pass when nothing is wrapped.
+fn unwrap_lines(raw: &[u8], segments: &mut [Span]) -> Option<Unwrapped> {
+    let first_wrapped = segments
+        .iter()
+        .position(|s| memchr::memchr2(b'\r', b'\n', &raw[s.start..s.end]).is_some())?;
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut orig_starts = Vec::with_capacity(segments.len());
+    let mut wrapped = 0;
+    for span in segments.iter_mut() {
+        let seg = &raw[span.start..span.end];
+        orig_starts.push(span.start);
+        let start = bytes.len();
+        let before = bytes.len();
+        bytes.extend(seg.iter().copied().filter(|&b| b != b'\r' && b != b'\n'));
+        if bytes.len() - before != seg.len() {
+            wrapped += 1;
+        }
+        *span = Span {
+            start,
+            end: bytes.len(),
+        };
+    }
+    Some(Unwrapped {
+        bytes,
+        orig_starts,
+        first_wrapped,
+        wrapped,
+    })
 }
 
 /// Next unreleased `sep` at or after `from`; the release check looks at the bytes before the hit

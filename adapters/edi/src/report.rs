@@ -21,6 +21,8 @@ pub enum Code {
     // tolerated deviations
     ByteOrderMark,
     IsaNotFixedWidth,
+    /// Segments broken across lines (a file wrapped at a fixed width).
+    WrappedLines,
     // input that is not an interchange at all
     NoHeader,
     BadHeader,
@@ -49,6 +51,10 @@ pub enum Code {
     InvalidDate,
     InvalidTime,
     InvalidNumber,
+    /// A relational condition (X12 syntax note P/R/C/L) requires an element that is missing.
+    ConditionalRequired,
+    /// A relational condition (X12 syntax note E) excludes an element that is present.
+    ExclusionViolated,
 }
 
 /// Where a problem is. Every field is optional because an envelope problem has no set and a

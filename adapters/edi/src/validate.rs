@@ -5,7 +5,9 @@
 
 use crate::interchange::Interchange;
 use crate::report::{Code, Issue, Location, Severity};
-use crate::spec::{self, tag_key, El, Elem, Node, Req, SetSpec, Tables, Ty};
+use crate::spec::{
+    self, tag_key, El, Elem, Node, RelViolation, Relation, Req, SetSpec, Tables, Ty,
+};
 use crate::syntax::{decode, unescape, Segment, Split, Standard};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -163,7 +165,10 @@ fn validate_set(
                     );
                 }
                 if let Some(defs) = dictionary.get(&key) {
-                    check_elements(&mut ctx, i, &seg, defs, fed.loop_id);
+                    let present = check_elements(&mut ctx, i, &seg, defs, fed.loop_id);
+                    if let Some(rels) = tables.relations.get(&key) {
+                        check_relations(&mut ctx, i, &seg, rels, present, fed.loop_id);
+                    }
                 }
                 set_specific(&mut ctx, spec, i, &seg);
             }
@@ -384,13 +389,36 @@ impl<'s> Matcher<'s> {
     }
 }
 
+/// X12 relational conditions (syntax notes) of one segment, given which elements have data.
+fn check_relations(
+    ctx: &mut SetCtx<'_, '_>,
+    i: usize,
+    seg: &Segment<'_>,
+    rels: &[Relation],
+    present: u64,
+    loop_id: &str,
+) {
+    for rel in rels {
+        if let Some((el, v)) = rel.violation(seg.id(), present) {
+            let (code, msg) = match v {
+                RelViolation::Required(m) => (Code::ConditionalRequired, m),
+                RelViolation::Excluded(m) => (Code::ExclusionViolated, m),
+            };
+            ctx.push(i, Some(loop_id), Some(el), None, code, msg);
+        }
+    }
+}
+
+/// Checks every element against its definition; returns which elements have data (bit `n-1`
+/// for element `n`, up to 64) for the relational conditions.
 fn check_elements(
     ctx: &mut SetCtx<'_, '_>,
     i: usize,
     seg: &Segment<'_>,
     defs: &[Elem],
     loop_id: &str,
-) {
+) -> u64 {
+    let mut present = 0u64;
     let mut d = *seg.delims;
     // Most segments carry no release character at all: then nothing needs unescaping and the
     // splits need not look back for one.
@@ -405,6 +433,9 @@ fn check_elements(
     let mut n = 0;
     for (idx, raw) in seg.elements().enumerate() {
         n = idx + 1;
+        if !raw.is_empty() && idx < 64 {
+            present |= 1 << idx;
+        }
         let Some(def) = defs.get(idx) else {
             if !raw.is_empty() {
                 ctx.push(
@@ -489,6 +520,7 @@ fn check_elements(
             );
         }
     }
+    present
 }
 
 /// Element checks of the envelope segments (ISA/GS/GE/IEA, UNB/UNG/UNE/UNZ).

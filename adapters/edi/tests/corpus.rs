@@ -124,8 +124,9 @@ fn corpus_is_parsed_without_panics_and_agrees_with_the_oracle_majority() {
     println!(
         "agreement per oracle (staedi, bots, pyx12|pydifact, node): {per_oracle:?} of {files}"
     );
-    // Measured: 42 of the 52 files with a 3-1 or 4-0 majority agree; 20 files are 2-2 ties.
-    // The 10 disagreements, all deliberate:
+    // Measured: 40 of the 52 files with a 3-1 or 4-0 majority agree; 20 files are 2-2 ties.
+    // The 12 disagreements, all deliberate (two of them, the last two below, are where the
+    // majority is wrong by the file's own source: we agree with its author):
     // * edi.net/x12.810a.edi, x12.810b.edi: UTF-8 BOM, an 81-byte pretty-printed ISA and tab
     //   indentation. Issue 4 asks for exactly these to be accepted with a warning; all four
     //   oracles refuse the file outright.
@@ -140,12 +141,32 @@ fn corpus_is_parsed_without_panics_and_agrees_with_the_oracle_majority() {
     //   (intentionally broken per its source: AK101 not a code, AK402 not numeric) and
     //   x12_extraDelimiter997.edi (AK302/AK304 repetitions holding text): the oracles that pass
     //   them check envelopes only; the 997 table says these are errors.
-    assert!(
-        agree >= 42,
-        "agreement with the oracle majority fell to {agree}"
+    // * ediengine/850.SyntaxNotes.ERR.edi: intentionally broken per its source (a PO1 with
+    //   PO106 and no PO107, X12 syntax note P0607); the relational conditions catch it, the
+    //   oracles that pass it do not check syntax notes.
+    // * staedi/EDIFACT_issue128_wrapped_invoic_d97b.edi: a valid INVOIC wrapped at a fixed
+    //   width (the StAEDI issue it comes from added support for exactly this); we unwrap it
+    //   with a warning, the four oracles refuse it.
+    let expected_disagreements = [
+        "edi.net/x12.810a.edi",
+        "edi.net/x12.810b.edi",
+        "ediengine/850.SyntaxNotes.ERR.edi",
+        "ediengine/AckTest.edi",
+        "edifabric-edifact/EDIFACT_PurchaseOrder.txt",
+        "edifabric-edifact/EDIFACT_PurchaseOrderInvalid.txt",
+        "smooks/ORDERS_D.03B_Interchange.txt",
+        "staedi/EDIFACT_empty-segment-example.edi",
+        "staedi/EDIFACT_issue128_wrapped_invoic_d97b.edi",
+        "staedi/x12_empty997.edi",
+        "staedi/x12_extraDelimiter997.edi",
+        "staedi/x12_invalid997.edi",
+    ];
+    assert_eq!(
+        disagree, expected_disagreements,
+        "the disagreements with the oracle majority changed; explain each new one here"
     );
     assert!(
-        disagree.len() <= 10,
-        "more disagreements than the 10 explained: {disagree:?}"
+        agree >= 40,
+        "agreement with the oracle majority fell to {agree}"
     );
 }

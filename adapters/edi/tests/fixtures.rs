@@ -139,6 +139,60 @@ fn reparse(doc: &str) -> Box<Interchange> {
 }
 
 #[test]
+fn a_file_wrapped_at_80_columns_is_unwrapped_with_a_warning() {
+    let wrapped = load("edifact/ORDERS_D96A_wrapped_80_columns.edi");
+    let plain = load("edifact/ORDERS_D96A_good.edi");
+    let (ic, v) = &wrapped[0];
+    assert!(v.is_valid(), "{:?}", v.issues);
+    let warning = ic
+        .issues
+        .iter()
+        .find(|i| i.code == switchyard_edi::Code::WrappedLines)
+        .expect("a wrapped-lines warning");
+    assert!(warning.message.contains("6 segment(s)"), "{warning}");
+    // Same segments as the unwrapped document, element for element.
+    let (good, _) = &plain[0];
+    assert_eq!(ic.len(), good.len());
+    for i in 0..ic.len() {
+        assert_eq!(ic.segment(i).bytes, good.segment(i).bytes, "segment {i}");
+    }
+    // Offsets and lines still point into the file as received: DTM+2:2026|0310 starts on
+    // line 2 and its offset is where the file has it.
+    let raw = std::fs::read(dir().join("edifact/ORDERS_D96A_wrapped_80_columns.edi")).unwrap();
+    let dtm = ic.segment(4);
+    assert!(dtm.bytes.starts_with(b"DTM+2:20260310"));
+    let at = dtm.offset as usize;
+    assert_eq!(&raw[at..at + 10], b"DTM+2:2026");
+    assert_eq!(ic.line_of(dtm.offset), 2);
+}
+
+#[test]
+fn relational_conditions_are_reported_with_ak4_code_2() {
+    let r = load("x12/850_004010_relational.edi");
+    let errors: Vec<String> = r[0].1.errors().map(|i| i.to_string()).collect();
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(
+        errors[0].contains("N103 is present, so N104 is required") && errors[0].contains("P0304"),
+        "{errors:#?}"
+    );
+    assert!(
+        errors[1].contains("PO106 is present, so PO107 is required"),
+        "{errors:#?}"
+    );
+    let doc = ack_for("x12/850_004010_relational.edi", FunctionalAck::F997);
+    reparse(&doc);
+    assert!(
+        doc.contains("AK3*N1*13*N1*8~AK4*4**2~AK3*PO1*18*PO1*8~AK4*7**2~AK5*R*5~"),
+        "{doc}"
+    );
+    let doc = ack_for("x12/850_004010_relational.edi", FunctionalAck::F999);
+    assert!(
+        doc.contains("ST*997"),
+        "a 004010 group gets a 997 even from a 999 partner"
+    );
+}
+
+#[test]
 fn accepted_850_gets_997_and_ta1_mirrored() {
     let doc = ack_for("x12/850_004010_good.edi", FunctionalAck::F997);
     let ic = reparse(&doc);
@@ -214,6 +268,39 @@ fn inbound_997_is_not_acknowledged() {
     )
     .expect("ack");
     assert_eq!(ack, None);
+}
+
+#[test]
+fn syntax_4_interchange_with_a_group_gets_contrl_4_1_with_ucf() {
+    let ctl = AckControls {
+        interchange: 6,
+        group: 1,
+        first_set: 4,
+    };
+    let r = load("edifact/INVOIC_D01B_syntax4_group.edi");
+    let doc = contrl(&r[0].0, &r[0].1, &ctl, now())
+        .expect("contrl")
+        .expect("due");
+    reparse(&doc);
+    assert!(doc.contains("UNB+UNOC:4+"), "{doc}");
+    assert!(doc.contains("UNH+4+CONTRL:4:1:UN'"), "{doc}");
+    assert!(doc.contains("+7'UCF+GRP1+"), "{doc}");
+    assert!(!doc.contains("UCM"), "{doc}");
+    // A broken message inside the group: the group's UCF says rejected and carries its UCM.
+    let bytes = std::fs::read(dir().join("edifact/INVOIC_D01B_syntax4_group.edi")).unwrap();
+    let text = String::from_utf8(bytes)
+        .unwrap()
+        .replace("DTM+137:20260306:102", "DTM+137:20260231:102");
+    let Some(Unit::Interchange(ic)) = read_all(text.as_bytes()).pop() else {
+        panic!("parses")
+    };
+    let v = validate(&ic);
+    let doc = contrl(&ic, &v, &ctl, now()).expect("contrl").expect("due");
+    reparse(&doc);
+    let ucf = doc.find("UCF+GRP1+").expect("UCF");
+    let ucm = doc.find("UCM+1+INVOIC:D:01B:UN").expect("UCM");
+    assert!(ucf < ucm, "the UCM belongs to the group's UCF: {doc}");
+    assert!(doc[ucf..ucm].contains("+4'"), "group rejected: {doc}");
 }
 
 #[test]

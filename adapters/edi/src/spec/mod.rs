@@ -4,10 +4,14 @@
 //!
 //! Notation, one definition per line, `#` starts a comment:
 //! * segment: `N1 = M ID2/3 | C AN1/60 | C ID1/2 | C AN2/80` — each element is a requirement
-//!   (`M` mandatory, `O` optional, `C` conditional: treated as optional because the relational
-//!   syntax notes are not modelled), a type (`ID AN N0..N9 R DT TM` for X12; `an a n` for
+//!   (`M` mandatory, `O` optional, `C` conditional: optional on its own, its condition is a
+//!   relational note, below), a type (`ID AN N0..N9 R DT TM` for X12; `an a n` for
 //!   EDIFACT), the length `MIN/MAX` (EDIFACT `..MAX` or fixed `3`) and optionally `:CODE,CODE`
 //!   for the code lists the hub acts on. A composite is `M C[ el ; el ]`.
+//! * X12 relational conditions (syntax notes) after `!`: `N1 = ... ! R0203 P0304`. `P` paired
+//!   (all or none), `R` required (at least one), `E` exclusion (at most one), `C` conditional (if
+//!   the first then all the others), `L` list conditional (if the first then at least one
+//!   other); the digits are two-digit element positions.
 //! * a definition for one version only: `QTY@D:96A = ...` (overrides the shared one).
 //! * structure: `850/004010 = ST M1; BEG M1; [N1 O200: N1 M1; N3 O2]; SE M1` — a loop (segment
 //!   group) is `[NAME REQMAX: children]`, its first child is the trigger segment; `>1` is unbounded.
@@ -158,6 +162,157 @@ impl Node {
     }
 }
 
+/// Kind of an X12 relational condition (syntax note).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelKind {
+    /// `P`: if any is present, all are required.
+    Paired,
+    /// `R`: at least one is required.
+    Required,
+    /// `E`: not more than one may be present.
+    Exclusion,
+    /// `C`: if the first is present, all the others are required.
+    Conditional,
+    /// `L`: if the first is present, at least one of the others is required.
+    ListConditional,
+}
+
+/// One relational condition over element positions (1-based) of a segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relation {
+    pub kind: RelKind,
+    pub elements: Vec<usize>,
+    /// The note as written in the standard (`P0304`), quoted in error messages.
+    pub note: String,
+}
+
+impl Relation {
+    fn parse(s: &str) -> Result<Relation, String> {
+        let bad = || format!("bad relational condition {s:?}");
+        let mut chars = s.chars();
+        let kind = match chars.next().ok_or_else(bad)? {
+            'P' => RelKind::Paired,
+            'R' => RelKind::Required,
+            'E' => RelKind::Exclusion,
+            'C' => RelKind::Conditional,
+            'L' => RelKind::ListConditional,
+            _ => return Err(bad()),
+        };
+        let digits = chars.as_str();
+        if digits.len() < 4
+            || !digits.len().is_multiple_of(2)
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(bad());
+        }
+        let elements = digits
+            .as_bytes()
+            .chunks(2)
+            .map(|c| ((c[0] - b'0') * 10 + (c[1] - b'0')) as usize)
+            .collect::<Vec<_>>();
+        if elements.iter().any(|&e| e == 0 || e > 64) {
+            return Err(bad());
+        }
+        Ok(Relation {
+            kind,
+            elements,
+            note: s.to_string(),
+        })
+    }
+
+    /// The violation, if `present` (bit `n-1` set = element `n` has data) breaks this
+    /// condition: the element to point at and what is wrong.
+    pub fn violation(&self, seg: &str, present: u64) -> Option<(usize, RelViolation)> {
+        let has = |e: usize| present & (1u64 << (e - 1)) != 0;
+        let name = |e: usize| format!("{seg}{e:02}");
+        let list = |es: &[usize]| es.iter().map(|&e| name(e)).collect::<Vec<_>>().join(", ");
+        let first = self.elements[0];
+        let rest = &self.elements[1..];
+        match self.kind {
+            RelKind::Paired => {
+                let given: Vec<usize> = self.elements.iter().copied().filter(|&e| has(e)).collect();
+                let missing = self.elements.iter().copied().find(|&e| !has(e));
+                match (given.first(), missing) {
+                    (Some(&g), Some(m)) => Some((
+                        m,
+                        RelViolation::Required(format!(
+                            "{} is present, so {} is required too ({} must be sent together; X12 syntax note {})",
+                            name(g),
+                            name(m),
+                            list(&self.elements),
+                            self.note
+                        )),
+                    )),
+                    _ => None,
+                }
+            }
+            RelKind::Required => (!self.elements.iter().any(|&e| has(e))).then(|| {
+                (
+                    first,
+                    RelViolation::Required(format!(
+                        "at least one of {} is required (X12 syntax note {})",
+                        list(&self.elements),
+                        self.note
+                    )),
+                )
+            }),
+            RelKind::Exclusion => {
+                let given: Vec<usize> = self.elements.iter().copied().filter(|&e| has(e)).collect();
+                (given.len() > 1).then(|| {
+                    (
+                        given[1],
+                        RelViolation::Excluded(format!(
+                            "only one of {} may be present, found {} (X12 syntax note {})",
+                            list(&self.elements),
+                            list(&given),
+                            self.note
+                        )),
+                    )
+                })
+            }
+            RelKind::Conditional => {
+                if !has(first) {
+                    return None;
+                }
+                rest.iter().copied().find(|&e| !has(e)).map(|m| {
+                    (
+                        m,
+                        RelViolation::Required(format!(
+                            "{} is present, so {} is required (X12 syntax note {})",
+                            name(first),
+                            list(rest),
+                            self.note
+                        )),
+                    )
+                })
+            }
+            RelKind::ListConditional => {
+                if !has(first) || rest.iter().any(|&e| has(e)) {
+                    return None;
+                }
+                Some((
+                    rest[0],
+                    RelViolation::Required(format!(
+                        "{} is present, so at least one of {} is required (X12 syntax note {})",
+                        name(first),
+                        list(rest),
+                        self.note
+                    )),
+                ))
+            }
+        }
+    }
+}
+
+/// What a broken relational condition means for the acknowledgement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RelViolation {
+    /// A conditionally required element is missing (997 AK403 code 2).
+    Required(String),
+    /// An element excluded by another is present (AK403 code 10).
+    Excluded(String),
+}
+
 /// One transaction set / message in one version.
 #[derive(Debug, Clone)]
 pub struct SetSpec {
@@ -196,6 +351,8 @@ pub struct Tables {
     pub fast: TagMap<Vec<Elem>>,
     /// Per version with overrides: the full dictionary with the overrides applied.
     pub fast_overrides: Vec<(String, TagMap<Vec<Elem>>)>,
+    /// Relational conditions per segment, keyed by [`tag_key`] (X12 only).
+    pub relations: TagMap<Vec<Relation>>,
     pub sets: Vec<SetSpec>,
 }
 
@@ -234,12 +391,20 @@ pub fn parse_tables(segments: &str, structures: &str) -> Result<Tables, SpecErro
     let mut t = Tables::default();
     for (n, line) in lines(segments) {
         let (id, rest) = line.split_once('=').ok_or_else(|| err(n, "missing '='"))?;
+        let (rest, notes) = rest.split_once('!').unwrap_or((rest, ""));
+        let relations = notes
+            .split_whitespace()
+            .map(|r| Relation::parse(r).map_err(|m| err(n, &m)))
+            .collect::<Result<Vec<_>, _>>()?;
         let elems = rest
             .split('|')
             .map(|e| parse_elem(e.trim()).map_err(|m| err(n, &m)))
             .collect::<Result<Vec<_>, _>>()?;
         match id.trim().split_once('@') {
             Some((seg, version)) => {
+                if !relations.is_empty() {
+                    return Err(err(n, "relational notes belong on the shared definition"));
+                }
                 let idx = match t.overrides.iter().position(|(v, _)| v == version) {
                     Some(i) => i,
                     None => {
@@ -250,6 +415,18 @@ pub fn parse_tables(segments: &str, structures: &str) -> Result<Tables, SpecErro
                 t.overrides[idx].1.insert(seg.to_string(), elems);
             }
             None => {
+                if let Some(r) = relations
+                    .iter()
+                    .find(|r| r.elements.iter().any(|&e| e > elems.len()))
+                {
+                    return Err(err(
+                        n,
+                        &format!("{} names an element {} does not have", r.note, id.trim()),
+                    ));
+                }
+                if !relations.is_empty() {
+                    t.relations.insert(tag_key(id.trim()), relations);
+                }
                 t.segments.insert(id.trim().to_string(), elems);
             }
         }
@@ -492,6 +669,45 @@ impl StructParser<'_> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn relational_conditions_follow_the_x12_definitions() {
+        let rel = |s: &str| Relation::parse(s).expect(s);
+        let bits = |els: &[usize]| els.iter().fold(0u64, |b, e| b | 1 << (e - 1));
+        // P: all or none.
+        let p = rel("P0304");
+        assert_eq!(p.violation("N1", bits(&[1, 2])), None);
+        assert_eq!(p.violation("N1", bits(&[1, 3, 4])), None);
+        let (el, v) = p.violation("N1", bits(&[1, 3])).expect("N104 missing");
+        assert_eq!(el, 4);
+        assert!(matches!(v, RelViolation::Required(m) if m.contains("N103 is present, so N104")));
+        // R: at least one.
+        let r = rel("R020305");
+        assert_eq!(r.violation("DTM", bits(&[1, 5])), None);
+        assert_eq!(r.violation("DTM", bits(&[1])).map(|x| x.0), Some(2));
+        // E: at most one.
+        let e = rel("E0207");
+        assert_eq!(e.violation("N4", bits(&[2])), None);
+        let (el, v) = e.violation("N4", bits(&[2, 7])).expect("both present");
+        assert_eq!(el, 7);
+        assert!(matches!(v, RelViolation::Excluded(_)));
+        // C: if the first, then all the others.
+        let c = rel("C0302");
+        assert_eq!(c.violation("PO1", bits(&[2])), None);
+        assert_eq!(c.violation("PO1", bits(&[3])).map(|x| x.0), Some(2));
+        // L: if the first, then at least one of the others.
+        let l = rel("L010203");
+        assert_eq!(l.violation("X", bits(&[2])), None);
+        assert_eq!(l.violation("X", bits(&[1, 3])), None);
+        assert_eq!(l.violation("X", bits(&[1])).map(|x| x.0), Some(2));
+        // Malformed notes are table errors.
+        for bad in ["Q0102", "P01", "P010", "P0001", "Pxx01"] {
+            assert!(Relation::parse(bad).is_err(), "{bad}");
+        }
+        let t = parse_tables("N1 = M ID2/3 | C AN1/60 ! P0203 P0304", "");
+        assert!(t.is_err(), "a note naming a missing element is rejected");
+    }
+
     use super::*;
 
     #[test]
