@@ -444,11 +444,26 @@ impl<R: BufRead> InterchangeReader<R> {
 /// segment is removed. The original bytes stay in `Interchange::raw` (they are what is stored
 /// and re-read); when a segment was broken, the spans are moved to an unwrapped copy and each
 /// segment remembers where it started in the original, so offsets and line numbers in reports
-/// still point into the file as received. Costs one memchr2 pass when nothing is wrapped.
+/// still point into the file as received. Costs one memchr2 pass over the interchange, plus a
+/// merge of the line breaks found with the segment spans (both are sorted) when the file has
+/// line breaks between segments.
 fn unwrap_lines(raw: &[u8], segments: &mut [Span]) -> Option<Unwrapped> {
-    let first_wrapped = segments
-        .iter()
-        .position(|s| memchr::memchr2(b'\r', b'\n', &raw[s.start..s.end]).is_some())?;
+    let mut span = 0;
+    let mut first_wrapped = None;
+    for p in memchr::memchr2_iter(b'\r', b'\n', raw) {
+        while span < segments.len() && segments[span].end <= p {
+            span += 1;
+        }
+        match segments.get(span) {
+            Some(s) if s.start <= p => {
+                first_wrapped = Some(span);
+                break;
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+    let first_wrapped = first_wrapped?;
     let mut bytes = Vec::with_capacity(raw.len());
     let mut orig_starts = Vec::with_capacity(segments.len());
     let mut wrapped = 0;
