@@ -1,6 +1,8 @@
 //! Harness for the end-to-end tests: a fresh database per test, the real `switchyard` binary
 //! started as child processes (so SIGKILL is a real kill), and config files written per test.
 
+pub mod sshd;
+
 use anyhow::Context;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::path::{Path, PathBuf};

@@ -12,9 +12,9 @@ use std::time::Duration;
 use switchyard_core::ids::OrgId;
 use switchyard_daemon::app::{self, Overrides, Roles};
 use switchyard_daemon::config::Config;
-use switchyard_daemon::edi_mailbox::{
-    self, FileDisposition, InterchangeOutcome, MailboxPayload, PollReport,
-};
+use switchyard_daemon::config::PartnerConfig;
+use switchyard_daemon::edi_mailbox::{self, FileDisposition, InterchangeOutcome, PollReport};
+use switchyard_daemon::edi_partners::EdiPartner;
 use switchyard_e2e::{count, eventually, TestDb};
 use switchyard_store::edi::{self as store, EdiDirection, EdiFilter, EdiStatus};
 use switchyard_store::queue::NewJob;
@@ -47,15 +47,12 @@ fn edifact_profile() -> Value {
     })
 }
 
-fn payload_json(root: &Path, profile: Value) -> Value {
-    json!({"mailbox": root.to_string_lossy(), "profile": profile})
+/// The partner as the EDI jobs see it once resolved, with a local mailbox at `root`.
+fn payload(root: &Path, profile: Value) -> EdiPartner {
+    EdiPartner::local(root, serde_json::from_value(profile).expect("profile"))
 }
 
-fn payload(root: &Path, profile: Value) -> MailboxPayload {
-    serde_json::from_value(payload_json(root, profile)).expect("payload")
-}
-
-async fn poll(db: &TestDb, org: OrgId, p: &MailboxPayload) -> PollReport {
+async fn poll(db: &TestDb, org: OrgId, p: &EdiPartner) -> PollReport {
     edi_mailbox::poll(&db.pool, org, None, p, Utc::now())
         .await
         .expect("poll")
@@ -141,6 +138,25 @@ async fn good_850_through_the_worker_is_stored_acknowledged_and_archived() -> an
     config.paths.mappings = dir.path().join("mappings");
     config.paths.schedules = dir.path().join("schedules");
     config.queue.poll_interval_ms = 50;
+    // The partner is declared in the config, as in switchyard.toml; the job names it.
+    config.partners.insert(
+        "acme".into(),
+        PartnerConfig {
+            kind: "edi".into(),
+            retry: None,
+            org: "edi".into(),
+            settings: toml::from_str(&format!(
+                r#"
+standard = "x12"
+version = "004010"
+us = {{ qualifier = "ZZ", id = "SWITCHYARD" }}
+them = {{ qualifier = "12", id = "5551234567" }}
+mailbox = {{ path = {:?} }}
+"#,
+                root.to_string_lossy()
+            ))?,
+        },
+    );
     let running = app::start(
         config,
         dir.path().join("switchyard.toml"),
@@ -159,7 +175,7 @@ async fn good_850_through_the_worker_is_stored_acknowledged_and_archived() -> an
         .enqueue(NewJob::new(
             org,
             edi_mailbox::KIND,
-            payload_json(&root, x12_profile()),
+            json!({"partner": "acme"}),
         ))
         .await?;
     eventually(Duration::from_secs(30), "the poll job to succeed", || {

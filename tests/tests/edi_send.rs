@@ -14,7 +14,10 @@ use switchyard_core::ids::{JobId, OrgId};
 use switchyard_daemon::app::{self, Overrides, Roles};
 use switchyard_daemon::config::Config;
 use switchyard_daemon::edi_acks;
-use switchyard_daemon::edi_mailbox::{self, MailboxPayload};
+use switchyard_core::error::AdapterError;
+use switchyard_daemon::config::PartnerConfig;
+use switchyard_daemon::edi_mailbox;
+use switchyard_daemon::edi_partners::{EdiPartner, EdiPartners, PartnerRef};
 use switchyard_daemon::edi_send::{self, SendPayload, SendReport};
 use switchyard_e2e::{count, eventually, TestDb};
 use switchyard_store::edi::{self as store, ControlKind, EdiStatus};
@@ -98,17 +101,30 @@ fn send_payload(root: &Path, profile: Value, document: &str, entity: Value) -> V
            "document": document, "entity": entity})
 }
 
+/// The inline payload form (`mailbox` + `profile`), which jobs queued before partners moved
+/// into the config still carry, resolved the way the handler resolves it.
 async fn send(db: &TestDb, org: OrgId, job: JobId, p: &Value) -> SendReport {
     let p: SendPayload = serde_json::from_value(p.clone()).expect("payload");
-    edi_send::send(&db.pool, org, job, &p, Utc::now())
-        .await
-        .expect("send")
+    try_send(db, org, job, &p).await.expect("send")
+}
+
+async fn try_send(
+    db: &TestDb,
+    org: OrgId,
+    job: JobId,
+    p: &SendPayload,
+) -> Result<SendReport, AdapterError> {
+    let partner = PartnerRef {
+        partner: p.partner.clone(),
+        mailbox: p.mailbox.clone(),
+        profile: p.profile.clone(),
+    }
+    .resolve(&EdiPartners::default(), edi_send::KIND, true)?;
+    edi_send::send(&db.pool, org, job, &partner, p, Utc::now()).await
 }
 
 async fn poll(db: &TestDb, org: OrgId, root: &Path, profile: Value) {
-    let p: MailboxPayload =
-        serde_json::from_value(json!({"mailbox": root.to_string_lossy(), "profile": profile}))
-            .expect("payload");
+    let p = EdiPartner::local(root, serde_json::from_value(profile).expect("profile"));
     edi_mailbox::poll(&db.pool, org, None, &p, Utc::now())
         .await
         .expect("poll");
@@ -211,6 +227,25 @@ async fn sends_855_and_invoic_with_increasing_control_numbers_and_redelivery_wri
     config.paths.mappings = dir.path().join("mappings");
     config.paths.schedules = dir.path().join("schedules");
     config.queue.poll_interval_ms = 50;
+    // The partner is declared in the config; the job names it.
+    config.partners.insert(
+        "acme".into(),
+        PartnerConfig {
+            kind: "edi".into(),
+            retry: None,
+            org: "edi".into(),
+            settings: toml::from_str(&format!(
+                r#"
+standard = "x12"
+version = "004010"
+us = {{ qualifier = "ZZ", id = "SWITCHYARD" }}
+them = {{ qualifier = "12", id = "5551234567" }}
+mailbox = {{ path = {:?} }}
+"#,
+                root.to_string_lossy()
+            ))?,
+        },
+    );
     let running = app::start(
         config,
         dir.path().join("switchyard.toml"),
@@ -227,7 +262,7 @@ async fn sends_855_and_invoic_with_increasing_control_numbers_and_redelivery_wri
         .enqueue(NewJob::new(
             org,
             edi_send::KIND,
-            send_payload(&root, x12_profile(), "order_response", order("PO-1")),
+            json!({"partner": "acme", "document": "order_response", "entity": order("PO-1")}),
         ))
         .await?;
     eventually(Duration::from_secs(30), "the send job to succeed", || {
@@ -332,7 +367,7 @@ async fn sends_855_and_invoic_with_increasing_control_numbers_and_redelivery_wri
     let bad = order("PO*STAR");
     let p: SendPayload =
         serde_json::from_value(send_payload(&root, x12_profile(), "order_response", bad))?;
-    let err = edi_send::send(&db.pool, org, JobId::new(), &p, Utc::now())
+    let err = try_send(&db, org, JobId::new(), &p)
         .await
         .expect_err("an identifier with a delimiter is refused");
     assert!(!err.to_string().is_empty());
@@ -438,7 +473,7 @@ async fn an_unacknowledged_document_is_warned_about_once_after_its_window() -> a
     let org = switchyard_store::orgs::ensure(&db.pool, "edi").await?.id;
     let overdue: edi_acks::OverduePayload =
         serde_json::from_value(json!({"profile": x12_profile()}))?;
-    let profile = &overdue.profile;
+    let profile = overdue.profile.as_ref().expect("inline profile");
 
     let waiting = send(
         &db,
@@ -542,7 +577,7 @@ async fn ship_notice_needs_its_order_and_mints_ssccs_from_the_set_number() -> an
         "ship_notice",
         shipment.clone(),
     ))?;
-    let err = edi_send::send(&db.pool, org, JobId::new(), &p, Utc::now())
+    let err = try_send(&db, org, JobId::new(), &p)
         .await
         .expect_err("a ship notice needs its order");
     assert!(err.to_string().contains("`order`"), "{err}");

@@ -60,7 +60,12 @@ impl AdapterRegistry {
         let source = crate::diag::SourceFile::read(config_path).ok();
         let mut by_partner = BTreeMap::new();
         let mut problems = Vec::new();
-        for (name, partner) in &config.partners {
+        // EDI partners are not adapters: the EDI jobs resolve them (`edi_partners`).
+        for (name, partner) in config
+            .partners
+            .iter()
+            .filter(|(_, p)| p.kind != crate::edi_partners::KIND)
+        {
             let position = source
                 .as_ref()
                 .and_then(|s| s.find_line(&format!("[partners.{name}]")));
@@ -69,9 +74,10 @@ impl AdapterRegistry {
                     config_path,
                     position,
                     format!(
-                        "partner `{name}`: unknown adapter kind `{}` (known: {})",
+                        "partner `{name}`: unknown adapter kind `{}` (known: {}, {})",
                         partner.kind,
-                        factories.keys().copied().collect::<Vec<_>>().join(", ")
+                        factories.keys().copied().collect::<Vec<_>>().join(", "),
+                        crate::edi_partners::KIND
                     ),
                 ));
                 continue;

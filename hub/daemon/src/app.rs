@@ -115,33 +115,34 @@ pub async fn start(
     let clock: Arc<dyn Clock> = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
     let queue = Queue::new(pool.clone(), clock);
 
+    // One resolver per organization that owns a partner: `secret:NAME` is looked up among
+    // that organization's stored secrets.
+    let mut resolvers = std::collections::BTreeMap::new();
+    for org in config.partners.values().map(|p| p.org.clone()) {
+        if resolvers.contains_key(&org) {
+            continue;
+        }
+        let id = orgs::ensure(&pool, &org).await?.id;
+        let sbox = crate::secrets::SecretBox::from_config(&config.secrets)?;
+        resolvers.insert(org, crate::secrets::Resolver::load(&pool, id, sbox).await?);
+    }
+    let secrets = crate::adapters::SecretsByOrg {
+        by_org: resolvers,
+        fallback: crate::secrets::Resolver::empty(),
+    };
+    let join = |problems: Vec<crate::diag::Diagnostic>| {
+        anyhow::anyhow!(problems
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"))
+    };
     let adapters = match overrides.adapters {
         Some(a) => a,
-        None => {
-            // One resolver per organization that owns a partner: `secret:NAME` is looked up
-            // among that organization's stored secrets.
-            let mut resolvers = std::collections::BTreeMap::new();
-            for org in config.partners.values().map(|p| p.org.clone()) {
-                if resolvers.contains_key(&org) {
-                    continue;
-                }
-                let id = orgs::ensure(&pool, &org).await?.id;
-                let sbox = crate::secrets::SecretBox::from_config(&config.secrets)?;
-                resolvers.insert(org, crate::secrets::Resolver::load(&pool, id, sbox).await?);
-            }
-            let secrets = crate::adapters::SecretsByOrg {
-                by_org: resolvers,
-                fallback: crate::secrets::Resolver::empty(),
-            };
-            AdapterRegistry::build(&config, &config_path, &secrets).map_err(|problems| {
-                anyhow::anyhow!(problems
-                    .iter()
-                    .map(|p| p.to_string())
-                    .collect::<Vec<_>>()
-                    .join("\n"))
-            })?
-        }
+        None => AdapterRegistry::build(&config, &config_path, &secrets).map_err(join)?,
     };
+    let edi_partners =
+        crate::edi_partners::EdiPartners::build(&config, &config_path, &secrets).map_err(join)?;
     let handlers = Arc::new(overrides.handlers.unwrap_or_else(Handlers::standard));
     let masker = Masker::with_fields(&config.api.sensitive_fields);
     let (sink, log_writer) = DbSink::start(pool.clone(), masker);
@@ -157,6 +158,7 @@ pub async fn start(
         sink,
         retention: config.retention.clone(),
         mappings: mappings.clone(),
+        edi_partners: Arc::new(edi_partners),
     });
 
     let shutdown = CancellationToken::new();

@@ -39,6 +39,11 @@ pub fn problems(config_path: &Path) -> Vec<Diagnostic> {
         {
             problems.append(&mut p);
         }
+        if let Err(mut p) =
+            crate::edi_partners::EdiPartners::build(config, config_path, &resolver)
+        {
+            problems.append(&mut p);
+        }
         let (_, mut p) = crate::schedules::load_dir(&config.paths.schedules);
         problems.append(&mut p);
     }

@@ -8,13 +8,13 @@
 //! * `edi.ack.overdue` ([`AckOverdue`]): one warning row in the integration logs per outbound
 //!   message still `sent` after the partner's `acks.window_hours`, once per message (the
 //!   `ack_overdue_at` column remembers it; the status stays `sent` so a late ack still lands).
-//!   Payload: `{"profile": {PartnerProfile}}`.
+//!   Payload: `{"partner": NAME}` (an EDI partner in `switchyard.toml`), or the older inline
+//!   `{"profile": {PartnerProfile}}`.
 
 use crate::edi_mailbox::transient;
 use crate::handlers::{JobContext, JobHandler};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgPool;
 use switchyard_core::error::AdapterError;
@@ -284,11 +284,8 @@ pub async fn match_inbound_ack(
     Ok(done)
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OverduePayload {
-    pub profile: PartnerProfile,
-}
+/// The partner's name, or the older inline profile (no mailbox: nothing is read or written).
+pub type OverduePayload = crate::edi_partners::PartnerRef;
 
 pub struct AckOverdue;
 
@@ -297,15 +294,16 @@ impl JobHandler for AckOverdue {
     async fn run(&self, ctx: &JobContext, job: &ClaimedJob) -> Result<(), AdapterError> {
         let payload: OverduePayload = serde_json::from_value(job.payload.clone())
             .map_err(|e| AdapterError::permanent(format!("{OVERDUE_KIND} payload: {e}")))?;
+        let partner = payload.resolve(&ctx.edi_partners, OVERDUE_KIND, false)?;
         let n = warn_overdue(
             ctx.queue.pool(),
             job.org_id,
             Some(job.id),
-            &payload.profile,
+            &partner.profile,
             ctx.queue.now(),
         )
         .await?;
-        info!(partner = %payload.profile.name, overdue = n.len(), "edi acknowledgements checked");
+        info!(partner = %partner.profile.name, overdue = n.len(), "edi acknowledgements checked");
         Ok(())
     }
 }
@@ -381,7 +379,7 @@ mod tests {
         assert_eq!(table["job"].as_str(), Some(OVERDUE_KIND));
         let params = serde_json::to_value(&table["params"]).unwrap();
         let p: OverduePayload = serde_json::from_value(params).expect("payload deserializes");
-        assert_eq!(p.profile.acks.window_hours, 24);
+        assert_eq!(p, crate::edi_partners::PartnerRef::named("acme"));
         let (list, problems) = crate::schedules::load_dir(&dir);
         assert!(problems.is_empty(), "{problems:?}");
         assert!(list.iter().any(|s| s.job == OVERDUE_KIND));

@@ -21,18 +21,23 @@
 //! The same interchange sent twice by the partner (same sender and ISA13 / UNB 0020) is
 //! stored once more flagged `error` with a "duplicate interchange" error and gets no ack.
 //!
-//! Payload: `{"mailbox": "/var/switchyard/edi/acme", "profile": {PartnerProfile}}`; the
-//! partner's name in the EDI tables is `profile.name`.
+//! The files are reached through a [`MailboxTransport`] (a local directory or an SFTP
+//! server, from the partner's `[partners.NAME.mailbox]`), so both get the steps above.
+//!
+//! Payload: `{"partner": "acme"}` (an EDI partner in `switchyard.toml`), or the older inline
+//! `{"mailbox": "/var/switchyard/edi/acme", "profile": {PartnerProfile}}` for a local
+//! directory; the partner's name in the EDI tables is the profile's `name`.
 
 use crate::handlers::{JobContext, JobHandler};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{json, Value};
 use sqlx::{Connection, PgConnection, PgPool};
 use std::collections::HashMap;
+use crate::edi_partners::{EdiPartner, PartnerRef};
+use crate::edi_transport::{free_name, Folder, MailboxTransport};
 use std::io::BufReader;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 use switchyard_core::error::AdapterError;
 use switchyard_core::ids::{JobId, OrgId};
@@ -56,54 +61,8 @@ pub const KIND: &str = "edi.mailbox.poll";
 /// Separates the pickup id from the original name in `processing/`.
 const PICKUP_SEP: &str = "__";
 
-/// What the job's payload says.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MailboxPayload {
-    /// The mailbox root; missing subdirectories are created.
-    pub mailbox: PathBuf,
-    pub profile: PartnerProfile,
-}
-
-/// The mailbox's directories.
-#[derive(Debug, Clone)]
-pub struct Mailbox {
-    pub root: PathBuf,
-}
-
-impl Mailbox {
-    pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
-    }
-    pub fn inbound(&self) -> PathBuf {
-        self.root.join("inbound")
-    }
-    pub fn outbound(&self) -> PathBuf {
-        self.root.join("outbound")
-    }
-    pub fn archive(&self) -> PathBuf {
-        self.root.join("archive")
-    }
-    pub fn error(&self) -> PathBuf {
-        self.root.join("error")
-    }
-    pub fn processing(&self) -> PathBuf {
-        self.root.join("processing")
-    }
-
-    async fn ensure_dirs(&self) -> std::io::Result<()> {
-        for d in [
-            self.inbound(),
-            self.outbound(),
-            self.archive(),
-            self.error(),
-            self.processing(),
-        ] {
-            tokio::fs::create_dir_all(&d).await?;
-        }
-        Ok(())
-    }
-}
+/// What the job's payload says: the partner's name, or the inline local mailbox + profile.
+pub type MailboxPayload = PartnerRef;
 
 /// What happened to one interchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,16 +114,17 @@ impl JobHandler for MailboxPoll {
     async fn run(&self, ctx: &JobContext, job: &ClaimedJob) -> Result<(), AdapterError> {
         let payload: MailboxPayload = serde_json::from_value(job.payload.clone())
             .map_err(|e| AdapterError::permanent(format!("{KIND} payload: {e}")))?;
+        let partner = payload.resolve(&ctx.edi_partners, KIND, true)?;
         let report = poll(
             ctx.queue.pool(),
             job.org_id,
             Some(job.id),
-            &payload,
+            &partner,
             ctx.queue.now(),
         )
         .await?;
         info!(
-            mailbox = %payload.mailbox.display(),
+            partner = %partner.profile.name,
             files = report.files.len(),
             polled = report.polled,
             "edi mailbox polled"
@@ -177,32 +137,24 @@ pub(crate) fn transient(what: &str) -> impl Fn(StoreError) -> AdapterError + '_ 
     move |e| AdapterError::transient(format!("{what}: {e}"))
 }
 
-fn io_err(what: String) -> impl FnOnce(std::io::Error) -> AdapterError {
-    // A mailbox directory that cannot be read or written is an environment problem worth
-    // retrying (a remounted share, a full disk), not a reason to drop the job.
-    move |e| AdapterError::transient(format!("{what}: {e}"))
-}
-
 /// Poll one mailbox: finish leftovers in `processing/`, then every file in `inbound/`.
 pub async fn poll(
     pool: &PgPool,
     org: OrgId,
     job: Option<JobId>,
-    payload: &MailboxPayload,
+    partner: &EdiPartner,
     now: DateTime<Utc>,
 ) -> Result<PollReport, AdapterError> {
-    let mb = Mailbox::new(&payload.mailbox);
-    let span = info_span!("edi.mailbox.poll", mailbox = %mb.root.display(), partner = %payload.profile.name);
+    let span = info_span!("edi.mailbox.poll", partner = %partner.profile.name);
     async {
-        mb.ensure_dirs().await.map_err(io_err(format!(
-            "creating the mailbox directories under {}",
-            mb.root.display()
-        )))?;
-        let Some(lock) = MailboxLock::acquire(pool, &mb.root).await? else {
+        let mb = crate::edi_transport::connect(&partner.mailbox).await?;
+        let mb = mb.as_ref();
+        mb.ensure_dirs().await?;
+        let Some(lock) = MailboxLock::acquire(pool, &mb.lock_key().await).await? else {
             info!("another worker is polling this mailbox; skipping");
             return Ok(PollReport::default());
         };
-        let result = poll_locked(pool, org, job, &mb, &payload.profile, now).await;
+        let result = poll_locked(pool, org, job, mb, &partner.profile, now).await;
         lock.release().await;
         result
     }
@@ -214,7 +166,7 @@ async fn poll_locked(
     pool: &PgPool,
     org: OrgId,
     job: Option<JobId>,
-    mb: &Mailbox,
+    mb: &dyn MailboxTransport,
     profile: &PartnerProfile,
     now: DateTime<Utc>,
 ) -> Result<PollReport, AdapterError> {
@@ -231,18 +183,15 @@ async fn poll_locked(
         now,
     };
     // Leftovers of a crashed poll first, in the order they were claimed.
-    for name in list_files(&mb.processing()).await? {
+    for name in mb.list(Folder::Processing).await? {
         let (pickup, original) = match split_pickup(&name) {
             Some((p, o)) => (p, o.to_owned()),
             None => {
                 // Put there by hand: give it a pickup of its own.
                 let pickup = Uuid::now_v7();
                 let claimed = format!("{}{PICKUP_SEP}{name}", pickup.simple());
-                rename(
-                    &mb.processing().join(&name),
-                    &mb.processing().join(&claimed),
-                )
-                .await?;
+                mb.rename(Folder::Processing, &name, Folder::Processing, &claimed)
+                    .await?;
                 (pickup, name)
             }
         };
@@ -251,14 +200,15 @@ async fn poll_locked(
             .files
             .push(process_file(&env, pickup, &original).await?);
     }
-    for name in list_files(&mb.inbound()).await? {
+    for name in mb.list(Folder::Inbound).await? {
         let pickup = Uuid::now_v7();
         let claimed = format!("{}{PICKUP_SEP}{name}", pickup.simple());
-        match tokio::fs::rename(mb.inbound().join(&name), mb.processing().join(&claimed)).await {
-            Ok(()) => {}
+        if !mb
+            .rename(Folder::Inbound, &name, Folder::Processing, &claimed)
+            .await?
+        {
             // Gone between listing and claiming (the partner's client took it back).
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(io_err(format!("claiming inbound/{name}"))(e)),
+            continue;
         }
         report.files.push(process_file(&env, pickup, &name).await?);
     }
@@ -269,35 +219,9 @@ struct Env<'a> {
     pool: &'a PgPool,
     org: OrgId,
     job: Option<JobId>,
-    mb: &'a Mailbox,
+    mb: &'a dyn MailboxTransport,
     profile: &'a PartnerProfile,
     now: DateTime<Utc>,
-}
-
-/// Regular files, sorted by name; dot files and `.tmp`/`.part` names (uploads still being
-/// written by the partner's client) are left alone.
-async fn list_files(dir: &Path) -> Result<Vec<String>, AdapterError> {
-    let mut names = Vec::new();
-    let mut rd = tokio::fs::read_dir(dir)
-        .await
-        .map_err(io_err(format!("listing {}", dir.display())))?;
-    while let Some(e) = rd
-        .next_entry()
-        .await
-        .map_err(io_err(format!("listing {}", dir.display())))?
-    {
-        let Ok(name) = e.file_name().into_string() else {
-            warn!(dir = %dir.display(), "skipping a file whose name is not UTF-8");
-            continue;
-        };
-        let is_file = e.file_type().await.map(|t| t.is_file()).unwrap_or(false);
-        if !is_file || name.starts_with('.') || name.ends_with(".tmp") || name.ends_with(".part") {
-            continue;
-        }
-        names.push(name);
-    }
-    names.sort();
-    Ok(names)
 }
 
 fn split_pickup(name: &str) -> Option<(Uuid, &str)> {
@@ -306,24 +230,6 @@ fn split_pickup(name: &str) -> Option<(Uuid, &str)> {
         return None;
     }
     Some((Uuid::parse_str(id).ok()?, rest))
-}
-
-async fn rename(from: &Path, to: &Path) -> Result<(), AdapterError> {
-    tokio::fs::rename(from, to).await.map_err(io_err(format!(
-        "moving {} to {}",
-        from.display(),
-        to.display()
-    )))
-}
-
-/// A name in `dir` that is not taken: `name`, else `name.PICKUP`.
-fn free_name(dir: &Path, name: &str, pickup: Uuid) -> PathBuf {
-    let plain = dir.join(name);
-    if plain.exists() {
-        dir.join(format!("{name}.{}", pickup.simple()))
-    } else {
-        plain
-    }
 }
 
 /// What the reading thread hands over, one at a time (the channel is bounded, so at most a
@@ -336,10 +242,7 @@ enum Item {
 
 async fn process_file(env: &Env<'_>, pickup: Uuid, name: &str) -> Result<FileReport, AdapterError> {
     let started = Instant::now();
-    let claimed = env
-        .mb
-        .processing()
-        .join(format!("{}{PICKUP_SEP}{name}", pickup.simple()));
+    let claimed = format!("{}{PICKUP_SEP}{name}", pickup.simple());
     // Rows an earlier run of this pickup already stored, by byte offset.
     let previous: HashMap<i64, EdiMessage> = store::by_pickup(env.pool, env.org, pickup)
         .await
@@ -349,15 +252,8 @@ async fn process_file(env: &Env<'_>, pickup: Uuid, name: &str) -> Result<FileRep
         .collect();
 
     let (tx, mut rx) = mpsc::channel::<Item>(2);
-    let path = claimed.clone();
+    let file = env.mb.open(Folder::Processing, &claimed).await?;
     let reader = tokio::task::spawn_blocking(move || {
-        let file = match std::fs::File::open(&path) {
-            Ok(f) => f,
-            Err(e) => {
-                let _ = tx.blocking_send(Item::Failed(e));
-                return;
-            }
-        };
         for unit in InterchangeReader::new(BufReader::with_capacity(64 * 1024, file)) {
             let item = match unit {
                 Ok(Unit::Interchange(ic)) => {
@@ -385,7 +281,10 @@ async fn process_file(env: &Env<'_>, pickup: Uuid, name: &str) -> Result<FileRep
             Item::Unparseable(issue) => unparseable.push(issue.to_string()),
             Item::Failed(e) => {
                 // Leave the file in processing/: the retry (or the next poll) resumes it.
-                return Err(io_err(format!("reading {}", claimed.display()))(e));
+                return Err(AdapterError::transient(format!(
+                    "reading {}: {e}",
+                    env.mb.path(Folder::Processing, &claimed).display()
+                )));
             }
         }
     }
@@ -404,10 +303,14 @@ async fn process_file(env: &Env<'_>, pickup: Uuid, name: &str) -> Result<FileRep
             why.push_str(u);
             why.push('\n');
         }
-        let target = free_name(&env.mb.error(), name, pickup);
-        let note = PathBuf::from(format!("{}.error.txt", target.display()));
-        write_atomic(&note, why.as_bytes()).await?;
-        rename(&claimed, &target).await?;
+        let target = free_name(env.mb, Folder::Error, name, pickup).await?;
+        env.mb
+            .write_atomic(Folder::Error, &format!("{target}.error.txt"), why.as_bytes())
+            .await?;
+        env.mb
+            .rename(Folder::Processing, &claimed, Folder::Error, &target)
+            .await?;
+        let target = env.mb.path(Folder::Error, &target);
         let mut entry = log_entry(env, "edi.file.unreadable", LogStatus::Error);
         entry.error_message = Some(why.trim_end().to_owned());
         entry.request_body =
@@ -423,9 +326,11 @@ async fn process_file(env: &Env<'_>, pickup: Uuid, name: &str) -> Result<FileRep
             entry.request_body = Some(json!({ "file": name }));
             write_log(env, &entry).await;
         }
-        let target = free_name(&env.mb.archive(), name, pickup);
-        rename(&claimed, &target).await?;
-        FileDisposition::Archived(target)
+        let target = free_name(env.mb, Folder::Archive, name, pickup).await?;
+        env.mb
+            .rename(Folder::Processing, &claimed, Folder::Archive, &target)
+            .await?;
+        FileDisposition::Archived(env.mb.path(Folder::Archive, &target))
     };
     Ok(FileReport {
         name: name.to_owned(),
@@ -775,38 +680,10 @@ async fn deliver_ack(
     name: &str,
     body: &[u8],
 ) -> Result<(), AdapterError> {
-    write_atomic(&env.mb.outbound().join(name), body).await?;
+    env.mb.write_atomic(Folder::Outbound, name, body).await?;
     store::set_status(env.pool, env.org, id, EdiStatus::Sent, None)
         .await
         .map_err(transient("marking the acknowledgement sent"))
-}
-
-/// tmp file (a dot name the VAN's pickup ignores) + fsync + rename + directory fsync: the
-/// target name only ever holds a complete document, and survives a power cut once renamed.
-pub(crate) async fn write_atomic(target: &Path, body: &[u8]) -> Result<(), AdapterError> {
-    let dir = target
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let file_name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.{}.tmp", Uuid::new_v4().simple()));
-    let body = body.to_vec();
-    let target = target.to_path_buf();
-    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&body)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, &target)?;
-        std::fs::File::open(&dir)?.sync_all()
-    })
-    .await
-    .map_err(|e| AdapterError::transient(format!("writer thread: {e}")))?
-    .map_err(|e| AdapterError::transient(format!("writing {name}: {e}", name = file_name)))
 }
 
 fn log_entry(env: &Env<'_>, event: &str, status: LogStatus) -> NewLogEntry {
@@ -898,11 +775,8 @@ struct MailboxLock {
 }
 
 impl MailboxLock {
-    async fn acquire(pool: &PgPool, root: &Path) -> Result<Option<Self>, AdapterError> {
-        let root = tokio::fs::canonicalize(root)
-            .await
-            .unwrap_or_else(|_| root.to_path_buf());
-        let key = format!("switchyard.edi.mailbox:{}", root.display());
+    async fn acquire(pool: &PgPool, key: &str) -> Result<Option<Self>, AdapterError> {
+        let key = key.to_owned();
         let mut conn = PgConnection::connect_with(&pool.connect_options())
             .await
             .map_err(|e| {
@@ -934,6 +808,7 @@ impl MailboxLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn pickup_names_round_trip_and_foreign_names_are_not_pickups() {
@@ -954,7 +829,8 @@ mod tests {
         assert_eq!(table["job"].as_str(), Some(KIND));
         let params = serde_json::to_value(&table["params"]).unwrap();
         let p: MailboxPayload = serde_json::from_value(params).expect("payload deserializes");
-        assert_eq!(p.profile.standard, Standard::X12);
+        // The shipped schedule names its partner; the profile lives in switchyard.toml.
+        assert_eq!(p, PartnerRef::named("acme"));
         assert_eq!(table["cron"].as_str(), Some("0 */5 * * * *"));
         // `switchyard check` loads the directory the same way.
         let (list, problems) = crate::schedules::load_dir(

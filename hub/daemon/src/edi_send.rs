@@ -11,13 +11,18 @@
 //! 3. The file is written atomically into `outbound/`, the row marked `sent`, and one
 //!    integration log row written.
 //!
-//! Payload: `{"mailbox": PATH, "profile": {PartnerProfile}, "document": "order_response" |
+//! The document is delivered through the partner's mailbox transport (a local directory or
+//! SFTP, see `edi_transport`): written under a temporary name, then renamed into `outbound/`.
+//!
+//! Payload: `{"partner": NAME, "document": "order_response" |
 //! "ship_notice" | "invoice", "entity": {Order | Shipment | Invoice}}`; a ship notice also
-//! needs `"order": {Order}` (the 856 HL order level and the DESADV order reference).
+//! needs `"order": {Order}` (the 856 HL order level and the DESADV order reference). The
+//! older inline `"mailbox": PATH, "profile": {PartnerProfile}` in place of `"partner"` is
+//! still accepted (a local directory).
 
-use crate::edi_mailbox::{
-    edi_standard, group_controls, message_types, sanitize_name, transient, write_atomic, Mailbox,
-};
+use crate::edi_mailbox::{edi_standard, group_controls, message_types, sanitize_name, transient};
+use crate::edi_partners::{EdiPartner, PartnerRef};
+use crate::edi_transport::{Folder, MailboxTransport};
 use crate::handlers::{JobContext, JobHandler};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -55,8 +60,14 @@ pub enum DocumentKind {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SendPayload {
-    pub mailbox: PathBuf,
-    pub profile: PartnerProfile,
+    /// The EDI partner's name in `switchyard.toml`…
+    #[serde(default)]
+    pub partner: Option<String>,
+    /// …or the older inline form: a local mailbox and the profile.
+    #[serde(default)]
+    pub mailbox: Option<PathBuf>,
+    #[serde(default)]
+    pub profile: Option<PartnerProfile>,
     pub document: DocumentKind,
     pub entity: Value,
     /// The shipment's order (ship notices only).
@@ -83,10 +94,17 @@ impl JobHandler for EdiSend {
     async fn run(&self, ctx: &JobContext, job: &ClaimedJob) -> Result<(), AdapterError> {
         let payload: SendPayload = serde_json::from_value(job.payload.clone())
             .map_err(|e| AdapterError::permanent(format!("{KIND} payload: {e}")))?;
+        let partner = PartnerRef {
+            partner: payload.partner.clone(),
+            mailbox: payload.mailbox.clone(),
+            profile: payload.profile.clone(),
+        }
+        .resolve(&ctx.edi_partners, KIND, true)?;
         let report = send(
             ctx.queue.pool(),
             job.org_id,
             job.id,
+            &partner,
             &payload,
             ctx.queue.now(),
         )
@@ -174,18 +192,17 @@ pub async fn send(
     pool: &PgPool,
     org: OrgId,
     job: JobId,
+    partner: &EdiPartner,
     payload: &SendPayload,
     now: DateTime<Utc>,
 ) -> Result<SendReport, AdapterError> {
-    let profile = &payload.profile;
+    let profile = &partner.profile;
     let span =
         info_span!("edi.send", partner = %profile.name, job = %job, document = ?payload.document);
     async {
-        let mb = Mailbox::new(&payload.mailbox);
-        let outbound = mb.outbound();
-        tokio::fs::create_dir_all(&outbound)
-            .await
-            .map_err(|e| AdapterError::transient(format!("creating {}: {e}", outbound.display())))?;
+        let mb = crate::edi_transport::connect(&partner.mailbox).await?;
+        let mb = mb.as_ref();
+        mb.ensure_dirs().await?;
 
         // A redelivery: finish what the first run did not, never build a second document.
         if let Some(row) = store::outbound_by_job(pool, org, job.0)
@@ -196,7 +213,7 @@ pub async fn send(
             let written = row.status == EdiStatus::Processed;
             if written {
                 warn!(%file, "redelivered job: writing the document the first run stored");
-                deliver(pool, org, job, profile, &mb, row.id, &file, &row.raw, &row.interchange_control, now).await?;
+                deliver(pool, org, job, profile, mb, row.id, &file, &row.raw, &row.interchange_control, now).await?;
             }
             return Ok(SendReport {
                 message: row.id,
@@ -275,7 +292,7 @@ pub async fn send(
         tx.commit()
             .await
             .map_err(|e| AdapterError::transient(format!("committing the outbound document: {e}")))?;
-        deliver(pool, org, job, profile, &mb, id, &file, text.as_bytes(), &ic.header.control, now).await?;
+        deliver(pool, org, job, profile, mb, id, &file, text.as_bytes(), &ic.header.control, now).await?;
         info!(%file, control = %ic.header.control, elapsed_ms = started.elapsed().as_millis() as u64, "edi document written");
         Ok(SendReport {
             message: id,
@@ -295,14 +312,14 @@ async fn deliver(
     org: OrgId,
     job: JobId,
     profile: &PartnerProfile,
-    mb: &Mailbox,
+    mb: &dyn MailboxTransport,
     id: EdiMessageId,
     file: &str,
     body: &[u8],
     control: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AdapterError> {
-    write_atomic(&mb.outbound().join(file), body).await?;
+    mb.write_atomic(Folder::Outbound, file, body).await?;
     store::set_status(pool, org, id, EdiStatus::Sent, None)
         .await
         .map_err(transient("marking the document sent"))?;

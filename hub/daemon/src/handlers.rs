@@ -18,6 +18,8 @@ pub struct JobContext {
     pub retention: crate::config::RetentionConfig,
     /// Compiled mappings by name, hot-reloaded; every version stays addressable by hash.
     pub mappings: Arc<std::sync::RwLock<MappingRegistry>>,
+    /// EDI trading partners (`kind = "edi"`), which the EDI jobs name.
+    pub edi_partners: Arc<crate::edi_partners::EdiPartners>,
 }
 
 impl JobContext {

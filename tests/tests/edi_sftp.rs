@@ -1,0 +1,439 @@
+//! The SFTP mailbox transport against a real OpenSSH server (`/usr/sbin/sshd`, started per
+//! test by the harness on a loopback port) and real Postgres: pickup, acknowledgement,
+//! archive and error folders, resume of a crashed poll, host key pinning, client key
+//! refusal, and `edi.send` delivering over SFTP.
+//!
+//! The server serves this machine's file system, so the tests put files into the "remote"
+//! inbound and read the remote outbound directly from disk, as the partner's VAN would.
+
+use chrono::Utc;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use switchyard_core::error::ErrorClass;
+use switchyard_core::ids::{JobId, OrgId};
+use switchyard_daemon::app::{self, Overrides, Roles};
+use switchyard_daemon::config::{Config, PartnerConfig};
+use switchyard_daemon::edi_mailbox::{self, FileDisposition, InterchangeOutcome};
+use switchyard_daemon::edi_partners::{ClientKey, EdiPartner, HostKeyPin, MailboxSpec, SftpSpec};
+use switchyard_daemon::edi_send::{self, SendPayload};
+use switchyard_e2e::sshd::Sshd;
+use switchyard_e2e::{count, eventually, TestDb};
+use switchyard_store::edi::{self as store, EdiDirection, EdiFilter, EdiStatus};
+use switchyard_store::queue::NewJob;
+
+fn fixture(rel: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/edi")
+        .join(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn x12_profile() -> Value {
+    json!({
+        "name": "acme",
+        "standard": "x12",
+        "version": "004010",
+        "us": {"qualifier": "ZZ", "id": "SWITCHYARD"},
+        "them": {"qualifier": "12", "id": "5551234567"},
+    })
+}
+
+/// The partner with an SFTP mailbox on `sshd` under `root`, logging in with `key`.
+fn sftp_partner(sshd: &Sshd, root: &Path, key: ClientKey, host_key: HostKeyPin) -> EdiPartner {
+    EdiPartner {
+        profile: serde_json::from_value(x12_profile()).expect("profile"),
+        mailbox: MailboxSpec::Sftp(Box::new(SftpSpec {
+            host: "127.0.0.1".into(),
+            port: sshd.port,
+            user: sshd.user.clone(),
+            key,
+            passphrase: None,
+            host_key,
+            root: root.to_string_lossy().into_owned(),
+            timeout: Duration::from_secs(10),
+        })),
+    }
+}
+
+fn good_partner(sshd: &Sshd, root: &Path) -> EdiPartner {
+    sftp_partner(
+        sshd,
+        root,
+        // The key's text, as a `secret:` reference resolves to.
+        ClientKey::Text(sshd.client_key_text.clone()),
+        // Pinned by fingerprint here; the worker test pins the whole key line.
+        HostKeyPin::Fingerprint(
+            HostKeyPin::parse(&sshd.host_key_line)
+                .expect("host key")
+                .fingerprint(),
+        ),
+    )
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn read(path: PathBuf) -> String {
+    String::from_utf8(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+        .unwrap()
+}
+
+fn drop_file(root: &Path, name: &str, body: &[u8]) {
+    std::fs::create_dir_all(root.join("inbound")).unwrap();
+    std::fs::write(root.join("inbound").join(name), body).unwrap();
+}
+
+fn sftp_settings(sshd: &Sshd, root: &Path, host_key: &str) -> anyhow::Result<toml::Table> {
+    Ok(toml::from_str(&format!(
+        r#"
+standard = "x12"
+version = "004010"
+us = {{ qualifier = "ZZ", id = "SWITCHYARD" }}
+them = {{ qualifier = "12", id = "5551234567" }}
+
+[mailbox]
+transport = "sftp"
+host = "127.0.0.1"
+port = {port}
+user = {user:?}
+private_key_file = {key:?}
+host_key = {host_key:?}
+root = {root:?}
+timeout_secs = 10
+"#,
+        port = sshd.port,
+        user = sshd.user,
+        key = sshd.client_key.to_string_lossy(),
+        root = root.to_string_lossy(),
+    ))?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sftp_mailbox_through_the_worker_acknowledges_archives_and_rejects(
+) -> anyhow::Result<()> {
+    let sshd = Sshd::start()?;
+    let db = TestDb::create().await?;
+    let dir = tempfile::tempdir()?;
+    let root = sshd.files().join("van/acme");
+    drop_file(&root, "po-4410.edi", &fixture("x12/850_004010_good.edi"));
+    drop_file(&root, "junk.edi", b"this is not an interchange\n");
+    // A partner whose pinned host key is not the server's: its poll must not retry forever.
+    let impostor_root = sshd.files().join("van/impostor");
+    drop_file(&impostor_root, "po.edi", &fixture("x12/850_004010_good.edi"));
+    let (_, stranger_line) = sshd.stranger_key()?;
+
+    let mut config = Config::default();
+    config.database.url = db.url.clone();
+    config.paths.mappings = dir.path().join("mappings");
+    config.paths.schedules = dir.path().join("schedules");
+    config.queue.poll_interval_ms = 50;
+    for (name, root, host_key) in [
+        ("acme", &root, sshd.host_key_line.as_str()),
+        ("impostor", &impostor_root, stranger_line.as_str()),
+    ] {
+        config.partners.insert(
+            name.into(),
+            PartnerConfig {
+                kind: "edi".into(),
+                retry: None,
+                org: "edi".into(),
+                settings: sftp_settings(&sshd, root, host_key)?
+                    .into_iter()
+                    .collect(),
+            },
+        );
+    }
+    let running = app::start(
+        config,
+        dir.path().join("switchyard.toml"),
+        Roles {
+            api: false,
+            worker: true,
+            scheduler: false,
+        },
+        Overrides::default(),
+    )
+    .await?;
+    let org = switchyard_store::orgs::ensure(&db.pool, "edi").await?.id;
+    for partner in ["acme", "impostor"] {
+        running
+            .queue
+            .enqueue(NewJob::new(
+                org,
+                edi_mailbox::KIND,
+                json!({ "partner": partner }),
+            ))
+            .await?;
+    }
+    eventually(Duration::from_secs(60), "both poll jobs to finish", || {
+        let pool = db.pool.clone();
+        async move {
+            Ok(count(
+                &pool,
+                "SELECT count(*) FROM jobs WHERE kind = 'edi.mailbox.poll' AND state IN ('succeeded', 'dead')",
+            )
+            .await?
+                == 2)
+        }
+    })
+    .await?;
+    running.stop().await?;
+
+    // acme: the 850 archived, the junk in error/ with its reasons, one 997 in outbound/.
+    assert_eq!(
+        count(
+            &db.pool,
+            "SELECT count(*) FROM jobs WHERE kind = 'edi.mailbox.poll' AND state = 'succeeded' AND payload->>'partner' = 'acme'"
+        )
+        .await?,
+        1,
+        "sshd log:\n{}",
+        sshd.log_text()
+    );
+    assert_eq!(files(&root.join("archive")), vec!["po-4410.edi"]);
+    assert_eq!(
+        files(&root.join("error")),
+        vec!["junk.edi", "junk.edi.error.txt"]
+    );
+    let why = read(root.join("error/junk.edi.error.txt"));
+    assert!(why.contains("no interchange could be read"), "{why}");
+    assert!(files(&root.join("inbound")).is_empty());
+    assert!(files(&root.join("processing")).is_empty());
+    let out = files(&root.join("outbound"));
+    assert_eq!(out.len(), 1, "one ack and no temporary file left: {out:?}");
+    let ack = read(root.join("outbound").join(&out[0]));
+    assert!(ack.starts_with("ISA"), "{ack}");
+    assert!(ack.contains("ST*997*"), "{ack}");
+    assert!(ack.contains("AK1*PO*"), "{ack}");
+    let (inbox, _) = store::list(
+        &db.pool,
+        org,
+        &EdiFilter {
+            direction: Some(EdiDirection::Inbound),
+            ..Default::default()
+        },
+        None,
+        10,
+    )
+    .await?;
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].status, EdiStatus::Processed);
+    assert_eq!(inbox[0].partner, "acme");
+    assert_eq!(inbox[0].raw, fixture("x12/850_004010_good.edi"));
+    let ack_row = store::ack_of(&db.pool, org, inbox[0].id).await?.expect("ack row");
+    assert_eq!(ack_row.status, EdiStatus::Sent);
+    assert_eq!(ack_row.raw, ack.as_bytes());
+
+    // impostor: an auth error, dead-lettered on the first attempt, its file untouched.
+    let (state, attempts, error): (String, i32, Option<String>) = sqlx::query_as(
+        "SELECT state, attempts, errors::text FROM jobs WHERE payload->>'partner' = 'impostor'",
+    )
+    .fetch_one(&db.pool)
+    .await?;
+    assert_eq!(state, "dead");
+    assert_eq!(attempts, 1);
+    let error = error.unwrap_or_default();
+    assert!(
+        error.contains(r#""class": "auth""#) && error.contains("host key mismatch"),
+        "{error}"
+    );
+    assert_eq!(files(&impostor_root.join("inbound")), vec!["po.edi"]);
+    assert!(!impostor_root.join("processing").exists());
+    db.drop_db().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashed_sftp_poll_resumes_from_remote_processing_without_a_second_ack(
+) -> anyhow::Result<()> {
+    let sshd = Sshd::start()?;
+    let db = TestDb::create().await?;
+    let org = switchyard_store::orgs::ensure(&db.pool, "edi").await?.id;
+    let root = sshd.files().join("van/acme");
+    let partner = good_partner(&sshd, &root);
+    let body = fixture("x12/850_004010_good.edi");
+    let claimed = |pickup: uuid::Uuid| root.join("processing").join(format!("{}__po.edi", pickup.simple()));
+
+    // 1. Killed right after the remote claim: the file sits in processing/, nothing stored.
+    std::fs::create_dir_all(root.join("processing"))?;
+    let pickup = uuid::Uuid::now_v7();
+    std::fs::write(claimed(pickup), &body)?;
+    let r = edi_mailbox::poll(&db.pool, org, None, &partner, Utc::now()).await?;
+    assert_eq!(r.files.len(), 1);
+    assert_eq!(r.files[0].pickup, pickup);
+    let (id, ack_name) = match &r.files[0].interchanges[0] {
+        InterchangeOutcome::Handled {
+            message,
+            status: EdiStatus::Processed,
+            ack: Some(ack),
+        } => (*message, ack.clone()),
+        other => panic!("expected a processed, acknowledged interchange: {other:?}"),
+    };
+    assert!(matches!(&r.files[0].disposition, FileDisposition::Archived(p) if p.ends_with("archive/po.edi")));
+    assert!(files(&root.join("processing")).is_empty());
+    assert_eq!(files(&root.join("archive")), vec!["po.edi"]);
+    assert_eq!(files(&root.join("outbound")), vec![ack_name.clone()]);
+    let first_ack = read(root.join("outbound").join(&ack_name));
+
+    // 2. Killed mid-file: the interchange and its ack stored, the ack not yet uploaded, the
+    // file still in remote processing/. The next poll uploads the same ack, once.
+    let ack = store::ack_of(&db.pool, org, id).await?.expect("ack");
+    store::set_status(&db.pool, org, ack.id, EdiStatus::Processed, None).await?;
+    std::fs::remove_file(root.join("outbound").join(&ack_name))?;
+    std::fs::rename(root.join("archive/po.edi"), claimed(pickup))?;
+    let r = edi_mailbox::poll(&db.pool, org, None, &partner, Utc::now()).await?;
+    match &r.files[0].interchanges[0] {
+        InterchangeOutcome::Handled { message, ack, .. } => {
+            assert_eq!(*message, id, "the stored message is resumed, not stored again");
+            assert_eq!(ack.as_deref(), Some(ack_name.as_str()));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(read(root.join("outbound").join(&ack_name)), first_ack);
+    assert_eq!(files(&root.join("outbound")).len(), 1);
+    assert_eq!(
+        store::get(&db.pool, org, ack.id).await?.unwrap().status,
+        EdiStatus::Sent
+    );
+
+    // 3. Killed after the ack was uploaded but before it was marked sent: the resumed poll
+    // finds it already in outbound/ and does not write a second one.
+    store::set_status(&db.pool, org, ack.id, EdiStatus::Processed, None).await?;
+    std::fs::rename(root.join("archive/po.edi"), claimed(pickup))?;
+    edi_mailbox::poll(&db.pool, org, None, &partner, Utc::now()).await?;
+    assert_eq!(files(&root.join("outbound")), vec![ack_name.clone()]);
+    assert_eq!(read(root.join("outbound").join(&ack_name)), first_ack);
+
+    // One inbound message, one ack, no duplicate, one ISA number spent.
+    assert_eq!(count(&db.pool, "SELECT count(*) FROM edi_messages").await?, 2);
+    assert_eq!(
+        count(
+            &db.pool,
+            "SELECT count(*) FROM edi_messages WHERE duplicate_of IS NOT NULL"
+        )
+        .await?,
+        0
+    );
+    assert_eq!(
+        store::last_control_number(&db.pool, org, "acme", store::ControlKind::Isa).await?,
+        Some(1)
+    );
+    assert!(files(&root.join("processing")).is_empty());
+    db.drop_db().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_host_key_or_client_key_is_an_auth_error_and_touches_nothing(
+) -> anyhow::Result<()> {
+    let sshd = Sshd::start()?;
+    let db = TestDb::create().await?;
+    let org = switchyard_store::orgs::ensure(&db.pool, "edi").await?.id;
+    let root = sshd.files().join("van/acme");
+    drop_file(&root, "po.edi", &fixture("x12/850_004010_good.edi"));
+    let (stranger_file, stranger_line) = sshd.stranger_key()?;
+    let real = HostKeyPin::parse(&sshd.host_key_line)?;
+    let pinned = HostKeyPin::parse(&stranger_line)?;
+
+    // The server presents a host key other than the pinned one.
+    let partner = sftp_partner(
+        &sshd,
+        &root,
+        ClientKey::File(sshd.client_key.clone()),
+        pinned.clone(),
+    );
+    let err = edi_mailbox::poll(&db.pool, org, None, &partner, Utc::now())
+        .await
+        .expect_err("a wrong host key must fail");
+    assert_eq!(err.class, ErrorClass::Auth, "{err}");
+    assert!(
+        err.message.contains(&format!("expected {}", pinned.fingerprint()))
+            && err.message.contains(&format!("presented {}", real.fingerprint())),
+        "{err}"
+    );
+    // Nothing was claimed or created on the server.
+    assert_eq!(files(&root.join("inbound")), vec!["po.edi"]);
+    assert!(!root.join("processing").exists());
+
+    // Our key is not one the server authorizes.
+    let partner = sftp_partner(
+        &sshd,
+        &root,
+        ClientKey::File(stranger_file),
+        real.clone(),
+    );
+    let err = edi_mailbox::poll(&db.pool, org, None, &partner, Utc::now())
+        .await
+        .expect_err("an unknown client key must fail");
+    assert_eq!(err.class, ErrorClass::Auth, "{err}");
+    assert!(err.message.contains("refused our key"), "{err}");
+    assert_eq!(files(&root.join("inbound")), vec!["po.edi"]);
+    assert!(!root.join("processing").exists());
+    assert_eq!(count(&db.pool, "SELECT count(*) FROM edi_messages").await?, 0);
+
+    // The right keys: the same file goes through.
+    let r = edi_mailbox::poll(&db.pool, org, None, &good_partner(&sshd, &root), Utc::now())
+        .await?;
+    assert_eq!(r.files.len(), 1);
+    assert_eq!(files(&root.join("archive")), vec!["po.edi"]);
+    db.drop_db().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edi_send_delivers_into_the_remote_outbound() -> anyhow::Result<()> {
+    let sshd = Sshd::start()?;
+    let db = TestDb::create().await?;
+    let org = switchyard_store::orgs::ensure(&db.pool, "edi").await?.id;
+    let root = sshd.files().join("van/acme");
+    let partner = good_partner(&sshd, &root);
+    let order = json!({
+        "order_number": "SO-1001",
+        "customer_id": "ACME",
+        "status": "confirmed",
+        "currency": "USD",
+        "ordered_at": "2026-03-01T08:00:00Z",
+        "requested_delivery": "2026-03-10",
+        "lines": [
+            {"line_number": 1, "sku": "BAR-A36-1", "description": "Flat bar A36",
+             "quantity": "12", "uom": "EA", "unit_price": "18.40", "requested_date": null},
+        ],
+        "billing_address": null,
+        "shipping_address": null,
+        "supplier_order_ref": null,
+        "customer_po": "PO-7",
+        "tracking_numbers": [],
+    });
+    let payload: SendPayload = serde_json::from_value(json!({
+        "partner": "acme", "document": "order_response", "entity": order,
+    }))?;
+    let job = JobId::new();
+    let report = edi_send::send(&db.pool, org, job, &partner, &payload, Utc::now()).await?;
+    assert!(report.written);
+    // Only the finished document, under its final name; no temporary upload left behind.
+    assert_eq!(files(&root.join("outbound")), vec![report.file.clone()]);
+    let text = read(root.join("outbound").join(&report.file));
+    assert!(text.starts_with("ISA"), "{text}");
+    assert!(text.contains("ST*855*"), "{text}");
+    assert!(text.contains("PO-7"), "{text}");
+    let row = store::get(&db.pool, org, report.message).await?.unwrap();
+    assert_eq!(row.status, EdiStatus::Sent);
+    assert_eq!(row.raw, text.as_bytes());
+
+    // A redelivered job writes nothing new.
+    let again = edi_send::send(&db.pool, org, job, &partner, &payload, Utc::now()).await?;
+    assert!(!again.written);
+    assert_eq!(files(&root.join("outbound")), vec![report.file]);
+    db.drop_db().await;
+    Ok(())
+}
