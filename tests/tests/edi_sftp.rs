@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use switchyard_core::error::ErrorClass;
-use switchyard_core::ids::{JobId, OrgId};
+use switchyard_core::ids::JobId;
 use switchyard_daemon::app::{self, Overrides, Roles};
 use switchyard_daemon::config::{Config, PartnerConfig};
 use switchyard_daemon::edi_mailbox::{self, FileDisposition, InterchangeOutcome};
@@ -342,8 +342,8 @@ async fn a_wrong_host_key_or_client_key_is_an_auth_error_and_touches_nothing(
     let root = sshd.files().join("van/acme");
     drop_file(&root, "po.edi", &fixture("x12/850_004010_good.edi"));
     let (stranger_file, stranger_line) = sshd.stranger_key()?;
-    let real = HostKeyPin::parse(&sshd.host_key_line)?;
-    let pinned = HostKeyPin::parse(&stranger_line)?;
+    let real = HostKeyPin::parse(&sshd.host_key_line).map_err(anyhow::Error::msg)?;
+    let pinned = HostKeyPin::parse(&stranger_line).map_err(anyhow::Error::msg)?;
 
     // The server presents a host key other than the pinned one.
     let partner = sftp_partner(

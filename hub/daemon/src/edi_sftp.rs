@@ -177,9 +177,22 @@ fn connect_blocking(spec: &SftpSpec, endpoint: &str) -> Result<(Conn, PathBuf), 
         .sftp()
         .map_err(|e| transient("starting the sftp subsystem", &e))?;
     let root = Path::new(&spec.root);
-    if sftp.stat(root).is_err() {
-        sftp.mkdir(root, 0o750)
-            .map_err(|e| transient(&format!("creating the mailbox root {}", root.display()), &e))?;
+    // `mkdir -p`: the first poll of a new mailbox creates its root, like the local one.
+    let mut missing: Vec<&Path> = root
+        .ancestors()
+        .filter(|p| !p.as_os_str().is_empty())
+        .take_while(|p| sftp.stat(p).is_err())
+        .collect();
+    missing.reverse();
+    for dir in missing {
+        if let Err(e) = sftp.mkdir(dir, 0o750) {
+            if sftp.stat(dir).is_err() {
+                return Err(transient(
+                    &format!("creating the mailbox root {}", dir.display()),
+                    &e,
+                ));
+            }
+        }
     }
     let root = sftp
         .realpath(root)
