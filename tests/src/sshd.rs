@@ -29,7 +29,16 @@ pub struct Sshd {
 
 fn keygen(path: &Path) -> anyhow::Result<()> {
     let status = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "switchyard-test", "-f"])
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "switchyard-test",
+            "-f",
+        ])
         .arg(path)
         .stdin(Stdio::null())
         .status()

@@ -178,19 +178,47 @@ mailbox = {{ path = {:?} }}
             json!({"partner": "acme"}),
         ))
         .await?;
-    eventually(Duration::from_secs(30), "the poll job to succeed", || {
+    // A partner the config does not declare: a permanent error naming it, not retried.
+    running
+        .queue
+        .enqueue(NewJob::new(
+            org,
+            edi_mailbox::KIND,
+            json!({"partner": "globex"}),
+        ))
+        .await?;
+    eventually(Duration::from_secs(30), "the poll jobs to finish", || {
         let pool = db.pool.clone();
         async move {
             Ok(count(
                 &pool,
-                "SELECT count(*) FROM jobs WHERE kind = 'edi.mailbox.poll' AND state = 'succeeded'",
+                "SELECT count(*) FROM jobs WHERE kind = 'edi.mailbox.poll' AND state IN ('succeeded', 'dead')",
             )
             .await?
-                == 1)
+                == 2)
         }
     })
     .await?;
     running.stop().await?;
+    let (state, attempts, errors): (String, i32, String) = sqlx::query_as(
+        "SELECT state, attempts, errors::text FROM jobs WHERE payload->>'partner' = 'globex'",
+    )
+    .fetch_one(&db.pool)
+    .await?;
+    assert_eq!((state.as_str(), attempts), ("dead", 1), "{errors}");
+    assert!(
+        errors.contains(r#""class": "permanent""#)
+            && errors.contains("unknown EDI partner `globex` (configured EDI partners: acme)"),
+        "{errors}"
+    );
+    assert_eq!(
+        count(
+            &db.pool,
+            "SELECT count(*) FROM jobs WHERE payload->>'partner' = 'acme' AND state = 'succeeded'"
+        )
+        .await?,
+        1
+    );
 
     for d in ["inbound", "outbound", "archive", "error", "processing"] {
         assert!(root.join(d).is_dir(), "{d}/ was not created");

@@ -119,8 +119,7 @@ timeout_secs = 10
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sftp_mailbox_through_the_worker_acknowledges_archives_and_rejects(
-) -> anyhow::Result<()> {
+async fn sftp_mailbox_through_the_worker_acknowledges_archives_and_rejects() -> anyhow::Result<()> {
     let sshd = Sshd::start()?;
     let db = TestDb::create().await?;
     let dir = tempfile::tempdir()?;
@@ -129,7 +128,11 @@ async fn sftp_mailbox_through_the_worker_acknowledges_archives_and_rejects(
     drop_file(&root, "junk.edi", b"this is not an interchange\n");
     // A partner whose pinned host key is not the server's: its poll must not retry forever.
     let impostor_root = sshd.files().join("van/impostor");
-    drop_file(&impostor_root, "po.edi", &fixture("x12/850_004010_good.edi"));
+    drop_file(
+        &impostor_root,
+        "po.edi",
+        &fixture("x12/850_004010_good.edi"),
+    );
     let (_, stranger_line) = sshd.stranger_key()?;
 
     let mut config = Config::default();
@@ -147,9 +150,7 @@ async fn sftp_mailbox_through_the_worker_acknowledges_archives_and_rejects(
                 kind: "edi".into(),
                 retry: None,
                 org: "edi".into(),
-                settings: sftp_settings(&sshd, root, host_key)?
-                    .into_iter()
-                    .collect(),
+                settings: sftp_settings(&sshd, root, host_key)?.into_iter().collect(),
             },
         );
     }
@@ -230,7 +231,9 @@ async fn sftp_mailbox_through_the_worker_acknowledges_archives_and_rejects(
     assert_eq!(inbox[0].status, EdiStatus::Processed);
     assert_eq!(inbox[0].partner, "acme");
     assert_eq!(inbox[0].raw, fixture("x12/850_004010_good.edi"));
-    let ack_row = store::ack_of(&db.pool, org, inbox[0].id).await?.expect("ack row");
+    let ack_row = store::ack_of(&db.pool, org, inbox[0].id)
+        .await?
+        .expect("ack row");
     assert_eq!(ack_row.status, EdiStatus::Sent);
     assert_eq!(ack_row.raw, ack.as_bytes());
 
@@ -262,7 +265,10 @@ async fn a_crashed_sftp_poll_resumes_from_remote_processing_without_a_second_ack
     let root = sshd.files().join("van/acme");
     let partner = good_partner(&sshd, &root);
     let body = fixture("x12/850_004010_good.edi");
-    let claimed = |pickup: uuid::Uuid| root.join("processing").join(format!("{}__po.edi", pickup.simple()));
+    let claimed = |pickup: uuid::Uuid| {
+        root.join("processing")
+            .join(format!("{}__po.edi", pickup.simple()))
+    };
 
     // 1. Killed right after the remote claim: the file sits in processing/, nothing stored.
     std::fs::create_dir_all(root.join("processing"))?;
@@ -279,7 +285,9 @@ async fn a_crashed_sftp_poll_resumes_from_remote_processing_without_a_second_ack
         } => (*message, ack.clone()),
         other => panic!("expected a processed, acknowledged interchange: {other:?}"),
     };
-    assert!(matches!(&r.files[0].disposition, FileDisposition::Archived(p) if p.ends_with("archive/po.edi")));
+    assert!(
+        matches!(&r.files[0].disposition, FileDisposition::Archived(p) if p.ends_with("archive/po.edi"))
+    );
     assert!(files(&root.join("processing")).is_empty());
     assert_eq!(files(&root.join("archive")), vec!["po.edi"]);
     assert_eq!(files(&root.join("outbound")), vec![ack_name.clone()]);
@@ -294,7 +302,10 @@ async fn a_crashed_sftp_poll_resumes_from_remote_processing_without_a_second_ack
     let r = edi_mailbox::poll(&db.pool, org, None, &partner, Utc::now()).await?;
     match &r.files[0].interchanges[0] {
         InterchangeOutcome::Handled { message, ack, .. } => {
-            assert_eq!(*message, id, "the stored message is resumed, not stored again");
+            assert_eq!(
+                *message, id,
+                "the stored message is resumed, not stored again"
+            );
             assert_eq!(ack.as_deref(), Some(ack_name.as_str()));
         }
         other => panic!("{other:?}"),
@@ -315,7 +326,10 @@ async fn a_crashed_sftp_poll_resumes_from_remote_processing_without_a_second_ack
     assert_eq!(read(root.join("outbound").join(&ack_name)), first_ack);
 
     // One inbound message, one ack, no duplicate, one ISA number spent.
-    assert_eq!(count(&db.pool, "SELECT count(*) FROM edi_messages").await?, 2);
+    assert_eq!(
+        count(&db.pool, "SELECT count(*) FROM edi_messages").await?,
+        2
+    );
     assert_eq!(
         count(
             &db.pool,
@@ -334,8 +348,8 @@ async fn a_crashed_sftp_poll_resumes_from_remote_processing_without_a_second_ack
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_wrong_host_key_or_client_key_is_an_auth_error_and_touches_nothing(
-) -> anyhow::Result<()> {
+async fn a_wrong_host_key_or_client_key_is_an_auth_error_and_touches_nothing() -> anyhow::Result<()>
+{
     let sshd = Sshd::start()?;
     let db = TestDb::create().await?;
     let org = switchyard_store::orgs::ensure(&db.pool, "edi").await?.id;
@@ -357,8 +371,11 @@ async fn a_wrong_host_key_or_client_key_is_an_auth_error_and_touches_nothing(
         .expect_err("a wrong host key must fail");
     assert_eq!(err.class, ErrorClass::Auth, "{err}");
     assert!(
-        err.message.contains(&format!("expected {}", pinned.fingerprint()))
-            && err.message.contains(&format!("presented {}", real.fingerprint())),
+        err.message
+            .contains(&format!("expected {}", pinned.fingerprint()))
+            && err
+                .message
+                .contains(&format!("presented {}", real.fingerprint())),
         "{err}"
     );
     // Nothing was claimed or created on the server.
@@ -366,12 +383,7 @@ async fn a_wrong_host_key_or_client_key_is_an_auth_error_and_touches_nothing(
     assert!(!root.join("processing").exists());
 
     // Our key is not one the server authorizes.
-    let partner = sftp_partner(
-        &sshd,
-        &root,
-        ClientKey::File(stranger_file),
-        real.clone(),
-    );
+    let partner = sftp_partner(&sshd, &root, ClientKey::File(stranger_file), real.clone());
     let err = edi_mailbox::poll(&db.pool, org, None, &partner, Utc::now())
         .await
         .expect_err("an unknown client key must fail");
@@ -379,11 +391,13 @@ async fn a_wrong_host_key_or_client_key_is_an_auth_error_and_touches_nothing(
     assert!(err.message.contains("refused our key"), "{err}");
     assert_eq!(files(&root.join("inbound")), vec!["po.edi"]);
     assert!(!root.join("processing").exists());
-    assert_eq!(count(&db.pool, "SELECT count(*) FROM edi_messages").await?, 0);
+    assert_eq!(
+        count(&db.pool, "SELECT count(*) FROM edi_messages").await?,
+        0
+    );
 
     // The right keys: the same file goes through.
-    let r = edi_mailbox::poll(&db.pool, org, None, &good_partner(&sshd, &root), Utc::now())
-        .await?;
+    let r = edi_mailbox::poll(&db.pool, org, None, &good_partner(&sshd, &root), Utc::now()).await?;
     assert_eq!(r.files.len(), 1);
     assert_eq!(files(&root.join("archive")), vec!["po.edi"]);
     db.drop_db().await;

@@ -39,13 +39,69 @@ pub fn problems(config_path: &Path) -> Vec<Diagnostic> {
         {
             problems.append(&mut p);
         }
-        if let Err(mut p) =
-            crate::edi_partners::EdiPartners::build(config, config_path, &resolver)
+        if let Err(mut p) = crate::edi_partners::EdiPartners::build(config, config_path, &resolver)
         {
             problems.append(&mut p);
         }
         let (_, mut p) = crate::schedules::load_dir(&config.paths.schedules);
         problems.append(&mut p);
+        problems.append(&mut edi_schedule_partners(config));
+    }
+    problems
+}
+
+/// Schedules of EDI jobs must name a configured EDI partner: caught here rather than as a
+/// dead letter every five minutes.
+fn edi_schedule_partners(config: &Config) -> Vec<Diagnostic> {
+    let edi_kinds = [
+        crate::edi_mailbox::KIND,
+        crate::edi_send::KIND,
+        crate::edi_acks::OVERDUE_KIND,
+    ];
+    let mut problems = Vec::new();
+    let Ok(entries) = std::fs::read_dir(&config.paths.schedules) else {
+        return problems;
+    };
+    let mut paths: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let Ok(source) = SourceFile::read(&path) else {
+            continue;
+        };
+        // Syntax problems are reported by the schedule loader.
+        let Ok(table) = source.text.parse::<toml::Table>() else {
+            continue;
+        };
+        let job = table
+            .get("job")
+            .and_then(|j| j.as_str())
+            .unwrap_or_default();
+        if !edi_kinds.contains(&job) {
+            continue;
+        }
+        let Some(name) = table
+            .get("params")
+            .and_then(|p| p.get("partner"))
+            .and_then(|p| p.as_str())
+        else {
+            continue;
+        };
+        let known = config
+            .partners
+            .get(name)
+            .is_some_and(|p| p.kind == crate::edi_partners::KIND);
+        if !known {
+            problems.push(Diagnostic::new(
+                &path,
+                source.find_line("partner"),
+                format!(
+                    "{job}: partner `{name}` is not an EDI partner in the config (declare [partners.{name}] with kind = \"edi\")"
+                ),
+            ));
+        }
     }
     problems
 }

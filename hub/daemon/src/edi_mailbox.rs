@@ -28,14 +28,14 @@
 //! `{"mailbox": "/var/switchyard/edi/acme", "profile": {PartnerProfile}}` for a local
 //! directory; the partner's name in the EDI tables is the profile's `name`.
 
+use crate::edi_partners::{EdiPartner, PartnerRef};
+use crate::edi_transport::{free_name, Folder, MailboxTransport};
 use crate::handlers::{JobContext, JobHandler};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use sqlx::{Connection, PgConnection, PgPool};
 use std::collections::HashMap;
-use crate::edi_partners::{EdiPartner, PartnerRef};
-use crate::edi_transport::{free_name, Folder, MailboxTransport};
 use std::io::BufReader;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -305,7 +305,11 @@ async fn process_file(env: &Env<'_>, pickup: Uuid, name: &str) -> Result<FileRep
         }
         let target = free_name(env.mb, Folder::Error, name, pickup).await?;
         env.mb
-            .write_atomic(Folder::Error, &format!("{target}.error.txt"), why.as_bytes())
+            .write_atomic(
+                Folder::Error,
+                &format!("{target}.error.txt"),
+                why.as_bytes(),
+            )
             .await?;
         env.mb
             .rename(Folder::Processing, &claimed, Folder::Error, &target)

@@ -226,7 +226,10 @@ impl HostKeyPin {
                     bytes.len()
                 ));
             }
-            return Ok(Self::Fingerprint(format!("SHA256:{}", STANDARD_NO_PAD.encode(bytes))));
+            return Ok(Self::Fingerprint(format!(
+                "SHA256:{}",
+                STANDARD_NO_PAD.encode(bytes)
+            )));
         }
         let mut parts = text.split_whitespace();
         let (Some(algorithm), Some(b64)) = (parts.next(), parts.next()) else {
@@ -307,8 +310,7 @@ impl EdiPartners {
                     })
             };
             let settings: EdiPartnerSettings =
-                match toml::Value::Table(partner.settings.clone().into_iter().collect())
-                    .try_into()
+                match toml::Value::Table(partner.settings.clone().into_iter().collect()).try_into()
                 {
                     Ok(s) => s,
                     Err(e) => {
@@ -444,7 +446,10 @@ fn resolve(
             if !matches!(s.version.as_str(), "004010" | "005010") {
                 errs.push((
                     vec!["version"],
-                    format!("X12 version `{}` is not supported (004010 or 005010)", s.version),
+                    format!(
+                        "X12 version `{}` is not supported (004010 or 005010)",
+                        s.version
+                    ),
                 ));
             }
         }
@@ -561,13 +566,19 @@ fn check_party(standard: Standard, side: &'static str, p: &PartyConfig, errs: &m
             if p.qualifier.len() != 2 || !printable(&p.qualifier) {
                 errs.push((
                     vec![side, "qualifier"],
-                    format!("{isa_q} must be 2 characters (ZZ, 01, 12, …), got `{}`", p.qualifier),
+                    format!(
+                        "{isa_q} must be 2 characters (ZZ, 01, 12, …), got `{}`",
+                        p.qualifier
+                    ),
                 ));
             }
             if p.id.len() > 15 || !printable(&p.id) {
                 errs.push((
                     vec![side, "id"],
-                    format!("{isa_id} must be 1 to 15 printable characters, got `{}`", p.id),
+                    format!(
+                        "{isa_id} must be 1 to 15 printable characters, got `{}`",
+                        p.id
+                    ),
                 ));
             }
             if let Some(app) = &p.application {
@@ -763,7 +774,9 @@ fn locate(source: &SourceFile, partner: &str, path: &[&str]) -> Option<(usize, u
     let header = format!("[partners.{partner}]");
     let sub = format!("[partners.{partner}.");
     let lines: Vec<&str> = source.text.lines().collect();
-    let start = lines.iter().position(|l| l.trim_start().starts_with(&header))?;
+    let start = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with(&header))?;
     // The partner's section: its header and sub-tables, up to the next unrelated header.
     let mut section = vec![start];
     let mut inside = true;
@@ -808,7 +821,8 @@ fn find_key(line: &str, key: &str, from: usize) -> Option<usize> {
     while let Some(rel) = line.get(search..)?.find(key) {
         let col = search + rel;
         let before_ok = col == 0
-            || !line.as_bytes()[col - 1].is_ascii_alphanumeric() && line.as_bytes()[col - 1] != b'_';
+            || !line.as_bytes()[col - 1].is_ascii_alphanumeric()
+                && line.as_bytes()[col - 1] != b'_';
         let after = line[col + key.len()..].trim_start();
         if before_ok && after.starts_with('=') {
             return Some(col);
@@ -902,9 +916,14 @@ root = "/mailboxes/eurobuy"
         let MailboxSpec::Sftp(s) = &eu.mailbox else {
             panic!("sftp expected")
         };
-        assert_eq!((s.host.as_str(), s.port, s.root.as_str()), ("van.example.net", 22, "/mailboxes/eurobuy"));
+        assert_eq!(
+            (s.host.as_str(), s.port, s.root.as_str()),
+            ("van.example.net", 22, "/mailboxes/eurobuy")
+        );
         assert!(matches!(&s.key, ClientKey::Text(t) if t == "resolved secret:eurobuy-key"));
-        assert!(matches!(&s.host_key, HostKeyPin::Key { algorithm, .. } if algorithm == "ssh-ed25519"));
+        assert!(
+            matches!(&s.host_key, HostKeyPin::Key { algorithm, .. } if algorithm == "ssh-ed25519")
+        );
         // The key never reaches Debug output.
         assert!(!format!("{s:?}").contains("resolved"));
     }
@@ -929,7 +948,10 @@ host_key = "SHA256:nope"
         )
         .unwrap_err();
         assert!(
-            problems.iter().any(|p| p.starts_with("switchyard.toml:6:10: partner `acme`: them.qualifier: ISA07")),
+            problems
+                .iter()
+                .any(|p| p
+                    .starts_with("switchyard.toml:6:10: partner `acme`: them.qualifier: ISA07")),
             "{problems:#?}"
         );
         assert!(
@@ -937,7 +959,9 @@ host_key = "SHA256:nope"
             "{problems:#?}"
         );
         assert!(
-            problems.iter().any(|p| p.starts_with("switchyard.toml:13:1: partner `acme`: mailbox.host_key:")),
+            problems
+                .iter()
+                .any(|p| p.starts_with("switchyard.toml:13:1: partner `acme`: mailbox.host_key:")),
             "{problems:#?}"
         );
         assert_eq!(problems.len(), 3, "{problems:#?}");
@@ -961,7 +985,11 @@ isa_qualifier = "ZZ"
         )
         .unwrap_err();
         assert_eq!(problems.len(), 1, "{problems:#?}");
-        assert!(problems[0].starts_with("switchyard.toml:11:1: partner `acme`: unknown field `isa_qualifier`"), "{problems:#?}");
+        assert!(
+            problems[0]
+                .starts_with("switchyard.toml:11:1: partner `acme`: unknown field `isa_qualifier`"),
+            "{problems:#?}"
+        );
 
         let problems = build(&format!(
             r#"[partners.acme]
@@ -983,8 +1011,17 @@ mailbox = {{ transport = "sftp", host = "van", user = "u", private_key = "secret
 "#
         ))
         .unwrap_err();
-        assert!(problems.iter().any(|p| p.starts_with("switchyard.toml:9:1: partner `acme`: mailbox.host: only applies to SFTP")), "{problems:#?}");
-        assert!(problems.iter().any(|p| p.starts_with("switchyard.toml:16:") && p.contains("mailbox.private_key: no stored secret `missing`")), "{problems:#?}");
+        assert!(
+            problems.iter().any(|p| p.starts_with(
+                "switchyard.toml:9:1: partner `acme`: mailbox.host: only applies to SFTP"
+            )),
+            "{problems:#?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.starts_with("switchyard.toml:16:")
+                && p.contains("mailbox.private_key: no stored secret `missing`")),
+            "{problems:#?}"
+        );
     }
 
     #[test]
@@ -1000,7 +1037,9 @@ mailbox = {{ transport = "sftp", host = "van", user = "u", private_key = "secret
         assert!(!fp.matches(b"another key"));
         // A line whose algorithm does not match its blob was pasted wrong.
         let wrong = ED25519_LINE.replacen("ssh-ed25519", "ssh-rsa", 1);
-        assert!(HostKeyPin::parse(&wrong).unwrap_err().contains("`ssh-ed25519`"));
+        assert!(HostKeyPin::parse(&wrong)
+            .unwrap_err()
+            .contains("`ssh-ed25519`"));
     }
 
     #[test]
@@ -1012,13 +1051,18 @@ mailbox = {{ transport = "sftp", host = "van", user = "u", private_key = "secret
         }))
         .unwrap();
         partners.insert("acme", EdiPartner::local("/van/acme", profile.clone()));
-        let named = PartnerRef::named("acme").resolve(&partners, "edi.send", true).unwrap();
+        let named = PartnerRef::named("acme")
+            .resolve(&partners, "edi.send", true)
+            .unwrap();
         assert_eq!(named.profile.name, "acme");
         let err = PartnerRef::named("globex")
             .resolve(&partners, "edi.send", true)
             .unwrap_err();
         assert_eq!(err.class, switchyard_core::error::ErrorClass::Permanent);
-        assert!(err.message.contains("unknown EDI partner `globex`") && err.message.contains("acme"), "{err}");
+        assert!(
+            err.message.contains("unknown EDI partner `globex`") && err.message.contains("acme"),
+            "{err}"
+        );
         let inline = PartnerRef {
             mailbox: Some("/van/x".into()),
             profile: Some(profile.clone()),
@@ -1031,6 +1075,8 @@ mailbox = {{ transport = "sftp", host = "van", user = "u", private_key = "secret
             ..Default::default()
         };
         assert!(profile_only.resolve(&partners, "edi.send", true).is_err());
-        assert!(profile_only.resolve(&partners, "edi.ack.overdue", false).is_ok());
+        assert!(profile_only
+            .resolve(&partners, "edi.ack.overdue", false)
+            .is_ok());
     }
 }

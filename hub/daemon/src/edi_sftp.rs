@@ -146,9 +146,9 @@ fn connect_blocking(spec: &SftpSpec, endpoint: &str) -> Result<(Conn, PathBuf), 
         .map_err(|e| transient("SSH handshake", &e))?;
 
     // The host key before any credential leaves this machine.
-    let (presented, kind) = session
-        .host_key()
-        .ok_or_else(|| AdapterError::auth(format!("sftp {endpoint}: the server presented no host key")))?;
+    let (presented, kind) = session.host_key().ok_or_else(|| {
+        AdapterError::auth(format!("sftp {endpoint}: the server presented no host key"))
+    })?;
     if !spec.host_key.matches(presented) {
         return Err(AdapterError::auth(format!(
             "sftp {endpoint}: host key mismatch: expected {}, the server presented {} ({kind:?}); \
@@ -194,9 +194,12 @@ fn connect_blocking(spec: &SftpSpec, endpoint: &str) -> Result<(Conn, PathBuf), 
             }
         }
     }
-    let root = sftp
-        .realpath(root)
-        .map_err(|e| transient(&format!("resolving the mailbox root {}", root.display()), &e))?;
+    let root = sftp.realpath(root).map_err(|e| {
+        transient(
+            &format!("resolving the mailbox root {}", root.display()),
+            &e,
+        )
+    })?;
     Ok((Conn { session, sftp }, root))
 }
 
@@ -289,24 +292,21 @@ impl MailboxTransport for SftpMailbox {
     async fn exists(&self, folder: Folder, name: &str) -> Result<bool, AdapterError> {
         let p = self.path(folder, name);
         let ep = self.endpoint.clone();
-        self.run(format!("looking for {}", p.display()), move |sftp| {
-            match sftp.stat(&p) {
+        self.run(
+            format!("looking for {}", p.display()),
+            move |sftp| match sftp.stat(&p) {
                 Ok(_) => Ok(true),
                 Err(e) if is_no_such_file(&e) => Ok(false),
                 Err(e) => Err(AdapterError::transient(format!(
                     "sftp {ep}: looking for {}: {e}",
                     p.display()
                 ))),
-            }
-        })
+            },
+        )
         .await
     }
 
-    async fn open(
-        &self,
-        folder: Folder,
-        name: &str,
-    ) -> Result<Box<dyn Read + Send>, AdapterError> {
+    async fn open(&self, folder: Folder, name: &str) -> Result<Box<dyn Read + Send>, AdapterError> {
         let p = self.path(folder, name);
         let ep = self.endpoint.clone();
         self.run(format!("downloading {}", p.display()), move |sftp| {

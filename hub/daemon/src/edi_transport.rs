@@ -73,14 +73,17 @@ pub trait MailboxTransport: Send + Sync {
     async fn exists(&self, folder: Folder, name: &str) -> Result<bool, AdapterError>;
 
     /// A blocking reader over the file, for the parser's thread.
-    async fn open(&self, folder: Folder, name: &str)
-        -> Result<Box<dyn Read + Send>, AdapterError>;
+    async fn open(&self, folder: Folder, name: &str) -> Result<Box<dyn Read + Send>, AdapterError>;
 
     /// Write under a temporary dot name, flush it to disk, then rename it to `name`: the
     /// partner never sees a half-written document under its final name. If `name` already
     /// exists it holds this same document (names carry control numbers) and is left as it is.
-    async fn write_atomic(&self, folder: Folder, name: &str, body: &[u8])
-        -> Result<(), AdapterError>;
+    async fn write_atomic(
+        &self,
+        folder: Folder,
+        name: &str,
+        body: &[u8],
+    ) -> Result<(), AdapterError>;
 }
 
 /// Open the partner's mailbox (an SFTP mailbox connects, authenticates and checks the
@@ -154,10 +157,12 @@ impl MailboxTransport for LocalDir {
 
     async fn ensure_dirs(&self) -> Result<(), AdapterError> {
         for f in Folder::ALL {
-            tokio::fs::create_dir_all(self.dir(f)).await.map_err(io_err(format!(
-                "creating the mailbox directories under {}",
-                self.root.display()
-            )))?;
+            tokio::fs::create_dir_all(self.dir(f))
+                .await
+                .map_err(io_err(format!(
+                    "creating the mailbox directories under {}",
+                    self.root.display()
+                )))?;
         }
         Ok(())
     }
@@ -220,11 +225,7 @@ impl MailboxTransport for LocalDir {
             .map_err(io_err(format!("looking for {}", p.display())))
     }
 
-    async fn open(
-        &self,
-        folder: Folder,
-        name: &str,
-    ) -> Result<Box<dyn Read + Send>, AdapterError> {
+    async fn open(&self, folder: Folder, name: &str) -> Result<Box<dyn Read + Send>, AdapterError> {
         let p = self.path(folder, name);
         let f = std::fs::File::open(&p).map_err(io_err(format!("opening {}", p.display())))?;
         Ok(Box::new(f))

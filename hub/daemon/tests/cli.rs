@@ -33,7 +33,19 @@ fn check_reports_every_problem_located_and_fails() {
     std::fs::create_dir(dir.path().join("schedules")).unwrap();
     std::fs::write(
         dir.path().join("switchyard.toml"),
-        "[queue]\nconcurrency = 8\n\n[partners.shop]\nkind = \"ftp\"\n\n[partners.api]\nkind = \"http\"\nbase_url = \"not a url\"\n",
+        concat!(
+            "[queue]\nconcurrency = 8\n\n[partners.shop]\nkind = \"ftp\"\n\n[partners.api]\nkind = \"http\"\nbase_url = \"not a url\"\n",
+            "\n[partners.acme]\nkind = \"edi\"\nstandard = \"x12\"\nversion = \"004010\"\n",
+            "us = { qualifier = \"ZZ\", id = \"SWITCHYARD\" }\n",
+            "them = { qualifier = \"ZZZ\", id = \"THEM\" }\n",
+            "mailbox = { transport = \"sftp\", host = \"van\", user = \"u\", private_key = \"secret:k\", host_key = \"SHA256:bad\" }\n",
+        ),
+    )
+    .unwrap();
+    // An EDI schedule naming a partner the config does not declare.
+    std::fs::write(
+        dir.path().join("schedules/edi.toml"),
+        "job = \"edi.mailbox.poll\"\ncron = \"0 */5 * * * *\"\n[params]\npartner = \"globex\"\n",
     )
     .unwrap();
     std::fs::write(
@@ -50,7 +62,7 @@ fn check_reports_every_problem_located_and_fails() {
     assert_ne!(code, 0, "{out}");
     assert!(
         out.contains(
-            "switchyard.toml:4:1: partner `shop`: unknown adapter kind `ftp` (known: http)"
+            "switchyard.toml:4:1: partner `shop`: unknown adapter kind `ftp` (known: http, edi)"
         ),
         "{out}"
     );
@@ -63,7 +75,24 @@ fn check_reports_every_problem_located_and_fails() {
         out.contains("schedules/stock.toml:3:1: unknown field `extra`"),
         "{out}"
     );
-    assert!(out.contains("4 problem(s)"), "{out}");
+    // EDI partners: each problem at its key.
+    assert!(
+        out.contains(
+            "switchyard.toml:16:10: partner `acme`: them.qualifier: ISA07 must be 2 characters"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("switchyard.toml:17:85: partner `acme`: mailbox.host_key:"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "schedules/edi.toml:4:1: edi.mailbox.poll: partner `globex` is not an EDI partner"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("7 problem(s)"), "{out}");
 }
 
 #[test]
