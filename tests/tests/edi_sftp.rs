@@ -451,3 +451,119 @@ async fn edi_send_delivers_into_the_remote_outbound() -> anyhow::Result<()> {
     db.drop_db().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poll_cut_off_mid_file_resumes_and_acknowledges_each_interchange_once(
+) -> anyhow::Result<()> {
+    let sshd = Sshd::start()?;
+    let db = TestDb::create().await?;
+    let org = switchyard_store::orgs::ensure(&db.pool, "edi").await?.id;
+    let root = sshd.files().join("van/acme");
+    let partner = good_partner(&sshd, &root);
+    // One file of many interchanges, each with its own control number.
+    const N: usize = 120;
+    let one = String::from_utf8(fixture("x12/850_004010_good.edi"))?;
+    let mut body = String::new();
+    for i in 0..N {
+        let control = format!("{:09}", 1000 + i);
+        body.push_str(
+            &one.replace("*000000101*", &format!("*{control}*"))
+                .replace("IEA*1*000000101", &format!("IEA*1*{control}")),
+        );
+        body.push('\n');
+    }
+    drop_file(&root, "big.edi", body.as_bytes());
+
+    // The poll is cut off (its future dropped at whatever await it is in, as a killed daemon
+    // stops) once part of the file is stored.
+    let task = tokio::spawn({
+        let pool = db.pool.clone();
+        let partner = partner.clone();
+        async move { edi_mailbox::poll(&pool, org, None, &partner, Utc::now()).await }
+    });
+    eventually(
+        Duration::from_secs(60),
+        "part of the file to be stored",
+        || {
+            let pool = db.pool.clone();
+            async move {
+                Ok(count(
+                    &pool,
+                    "SELECT count(*) FROM edi_messages WHERE direction = 'inbound'",
+                )
+                .await?
+                    >= 10)
+            }
+        },
+    )
+    .await?;
+    task.abort();
+    let _ = task.await;
+    // Let a blocking SFTP call the dropped future had started finish on its own.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stored = count(
+        &db.pool,
+        "SELECT count(*) FROM edi_messages WHERE direction = 'inbound'",
+    )
+    .await?;
+    assert!(
+        (stored as usize) < N,
+        "the poll was cut off too late: {stored} stored"
+    );
+    assert_eq!(
+        files(&root.join("processing")).len(),
+        1,
+        "the claimed file stays in remote processing/"
+    );
+    assert!(files(&root.join("inbound")).is_empty());
+
+    // The next poll finishes the pickup.
+    let r = edi_mailbox::poll(&db.pool, org, None, &partner, Utc::now()).await?;
+    assert_eq!(r.files.len(), 1);
+    assert_eq!(r.files[0].interchanges.len(), N);
+    assert_eq!(files(&root.join("archive")), vec!["big.edi"]);
+    assert!(files(&root.join("processing")).is_empty());
+    // Every interchange stored once, acknowledged once, one ack file each.
+    assert_eq!(
+        count(
+            &db.pool,
+            "SELECT count(*) FROM edi_messages WHERE direction = 'inbound'"
+        )
+        .await?,
+        N as i64
+    );
+    assert_eq!(
+        count(
+            &db.pool,
+            "SELECT count(*) FROM edi_messages WHERE duplicate_of IS NOT NULL"
+        )
+        .await?,
+        0
+    );
+    assert_eq!(
+        count(
+            &db.pool,
+            "SELECT count(*) FROM (SELECT related_message_id FROM edi_messages WHERE direction = 'outbound' \
+             GROUP BY related_message_id HAVING count(*) = 1) once"
+        )
+        .await?,
+        N as i64
+    );
+    assert_eq!(
+        count(
+            &db.pool,
+            "SELECT count(*) FROM edi_messages WHERE direction = 'outbound' AND status <> 'sent'"
+        )
+        .await?,
+        0
+    );
+    let out = files(&root.join("outbound"));
+    assert_eq!(
+        out.len(),
+        N,
+        "one ack file per interchange, no temporary left: {out:?}"
+    );
+    assert!(out.iter().all(|f| !f.starts_with('.')), "{out:?}");
+    db.drop_db().await;
+    Ok(())
+}
