@@ -61,6 +61,9 @@ fn is_no_such_file(e: &ssh2::Error) -> bool {
     matches!(e.code(), ErrorCode::SFTP(FX_NO_SUCH_FILE))
 }
 
+/// OpenSSH's client preference for host key algorithms (ssh_config HostKeyAlgorithms).
+const OPENSSH_ORDER: &str = "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256,ssh-rsa";
+
 /// Host key algorithms to offer so the server presents the pinned key's type.
 fn host_key_prefs(algorithm: &str) -> String {
     match algorithm {
@@ -136,11 +139,15 @@ fn connect_blocking(spec: &SftpSpec, endpoint: &str) -> Result<(Conn, PathBuf), 
     let mut session = Session::new().map_err(|e| transient("starting a session", &e))?;
     session.set_timeout(u32::try_from(spec.timeout.as_millis()).unwrap_or(u32::MAX));
     session.set_tcp_stream(tcp);
-    if let HostKeyPin::Key { algorithm, .. } = &spec.host_key {
-        session
-            .method_pref(MethodType::HostKey, &host_key_prefs(algorithm))
-            .map_err(|e| transient("choosing the host key algorithm", &e))?;
-    }
+    let prefs = match &spec.host_key {
+        HostKeyPin::Key { algorithm, .. } => host_key_prefs(algorithm),
+        // A bare fingerprint does not say which of the server's keys it is: ask in OpenSSH's
+        // own order, so it is the key `ssh` and `ssh-keyscan` showed the operator.
+        HostKeyPin::Fingerprint(_) => OPENSSH_ORDER.into(),
+    };
+    session
+        .method_pref(MethodType::HostKey, &prefs)
+        .map_err(|e| transient("choosing the host key algorithm", &e))?;
     session
         .handshake()
         .map_err(|e| transient("SSH handshake", &e))?;
