@@ -45,6 +45,9 @@ pub struct AckOptions {
     pub now: NaiveDateTime,
 }
 
+/// The 999 implementation guide (ST03, and GS08 of a group of 999s).
+const X231A1: &str = "005010X231A1";
+
 /// AK5/IK5 or AK9 acknowledgement code.
 fn ack_code(accepted: usize, received: usize, group_error: bool) -> &'static str {
     if group_error || accepted == 0 && received > 0 {
@@ -200,6 +203,18 @@ pub fn x12_ack(
     }
     if functional_due {
         let first = &ic.groups[groups[0]];
+        // A group of 999s names the 999's implementation guide in GS08 as in ST03
+        // (005010X231A1); pyx12 found us sending the bare 005010 there, which picks no 999
+        // map. A 997 group keeps the acknowledged group's version.
+        let all_999 = opts.functional == FunctionalAck::F999
+            && groups
+                .iter()
+                .all(|&g| ic.groups[g].version.starts_with("005010"));
+        let gs08 = if all_999 {
+            X231A1
+        } else {
+            first.version.as_str()
+        };
         w.gs(
             "FA",
             &first.receiver,
@@ -207,7 +222,7 @@ pub fn x12_ack(
             &opts.now.format("%Y%m%d").to_string(),
             &opts.now.format("%H%M").to_string(),
             ctl.group,
-            &first.version,
+            gs08,
         )?;
         for (&g, set_ctl) in groups.iter().zip(ctl.first_set..) {
             let group = &ic.groups[g];
@@ -233,7 +248,7 @@ fn functional_group_ack(
     let v5010 = group.version.starts_with("005010");
     let ctl = format!("{set_ctl:04}");
     let (set_id, impl_ref) = if use_999 {
-        ("999", Some("005010X231A1"))
+        ("999", Some(X231A1))
     } else {
         ("997", None)
     };

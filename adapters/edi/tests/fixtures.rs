@@ -243,6 +243,8 @@ fn partner_asking_for_999_gets_it_for_005010() {
         "the partner's delimiters are mirrored"
     );
     assert!(doc.contains("ST|999|0009|005010X231A1"), "{doc}");
+    // GS08 names the 999's guide too (pyx12 picks its 999 map by it).
+    assert!(doc.contains("|90|X|005010X231A1\n"), "{doc}");
     assert!(doc.contains("IK3|PO1|9|PO1|8\nIK4|7||5|YYYY"), "{doc}");
     assert!(doc.contains("IK5|R|5"), "{doc}");
 }
