@@ -48,12 +48,12 @@ fn files(sub: &str) -> Vec<PathBuf> {
     v
 }
 
-fn interchanges(path: &Path) -> Vec<Box<Interchange>> {
+fn interchanges(path: &Path) -> Vec<Interchange> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     read_all(&bytes)
         .into_iter()
         .filter_map(|u| match u {
-            Unit::Interchange(ic) => Some(ic),
+            Unit::Interchange(ic) => Some(*ic),
             // A fixture that is not an interchange at all gets no acknowledgement to check.
             Unit::Unparseable(_) => None,
         })
@@ -121,10 +121,26 @@ fn contrls() -> Vec<(String, String)> {
     out
 }
 
-fn goldens(prefix_x12: bool) -> Vec<(String, String)> {
+/// Whether every fixture of `sub` (but inbound acknowledgements, which get none) has a
+/// document among `docs`, named after it.
+fn assert_every_fixture_acknowledged(sub: &str, skip: &str, docs: &[(String, String)]) {
+    for path in files(sub) {
+        let name = file_name(&path);
+        if !name.starts_with(skip) {
+            assert!(
+                docs.iter().any(|(n, _)| n.starts_with(&format!("{name}#"))),
+                "{sub}/{name}: no acknowledgement generated"
+            );
+        }
+    }
+}
+
+/// The outbound goldens (X12 855/856/810, or EDIFACT ORDRSP/DESADV/INVOIC): tests/generate.rs
+/// keeps them byte-equal to what the generators produce.
+fn goldens(x12: bool) -> Vec<(String, String)> {
     files("golden")
         .into_iter()
-        .filter(|p| file_name(p).starts_with(|c: char| c.is_ascii_digit()) == prefix_x12)
+        .filter(|p| file_name(p).starts_with(|c: char| c.is_ascii_digit()) == x12)
         .map(|p| {
             let text = std::fs::read_to_string(&p).expect("golden");
             (file_name(&p), text)
@@ -378,6 +394,7 @@ fn assert_all_clean(what: &str, docs: &[(String, String)], verdicts: &[Vec<Strin
 #[test]
 fn pyx12_validates_every_x12_acknowledgement_we_generate() {
     let acks = x12_acks();
+    assert_every_fixture_acknowledged("x12", "997_", &acks);
     let (mapped, unmapped): (Vec<_>, Vec<_>) = acks
         .iter()
         .cloned()
@@ -616,6 +633,7 @@ fn pydifact(test: &str, docs: &[(String, String)]) -> Vec<Value> {
 #[test]
 fn pydifact_reads_our_edifact_as_we_do() {
     let mut docs = contrls();
+    assert_every_fixture_acknowledged("edifact", "CONTRL_", &docs);
     let n_contrl = docs.len();
     docs.extend(goldens(false));
     assert!(n_contrl >= 20, "a CONTRL for every EDIFACT fixture");
