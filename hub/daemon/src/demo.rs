@@ -11,7 +11,10 @@
 //!    invoice push to `erp`;
 //! 6. the shop's transient failures are retried; the ERP's 422 lands in the dead-letter queue;
 //! 7. the ERP is fixed and the dead letter replayed through the REST API;
-//! 8. a summary, checked against what the fakes actually applied.
+//! 8. an X12 trading partner's purchase order through its VAN mailbox (demo/edi.rs);
+//! 9. a summary, checked against what the fakes actually applied.
+
+mod edi;
 
 use crate::adapters::AdapterRegistry;
 use crate::app::{self, Overrides, Roles};
@@ -59,10 +62,13 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let mut n = Narrator {
         started,
         step: 0,
-        total: 8,
+        total: 9,
     };
     println!("Switchyard demo: the real queue, adapters, mapping and REST API against local fakes");
-    for needed in [CATALOG, CATALOG_MAPPING] {
+    for needed in [CATALOG, CATALOG_MAPPING]
+        .into_iter()
+        .chain(edi::needed_files())
+    {
         ensure!(
             Path::new(needed).exists(),
             "{needed} not found: run the demo from the repository root"
@@ -82,6 +88,10 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     config.database.url = url;
     config.api.bind = "127.0.0.1:0".into();
     config.partners.clear();
+    config
+        .partners
+        .insert(edi::PARTNER.into(), edi::partner_config("demo")?);
+    edi::reset_mailbox()?;
     // A short fallback poll keeps the narrated progress snappy; NOTIFY does the real waking.
     config.queue.poll_interval_ms = 100;
 
@@ -158,6 +168,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             Scope::WriteJobs,
             Scope::WriteDeadLetters,
             Scope::ReadLogs,
+            Scope::WriteEdi,
         ],
         Tier::Premium,
     )
@@ -260,6 +271,8 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     }
     n.say("replayed job succeeded");
 
+    let edi = edi::run(&mut n, &api).await?;
+
     n.step("Summary");
     let counts = running.queue.counts().await?;
     let (retries,): (i64,) = sqlx::query_as("SELECT coalesce(sum(jsonb_array_length(errors)), 0)::bigint FROM jobs WHERE state = 'succeeded'")
@@ -306,6 +319,10 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         shop_stats.duplicates
     );
     println!("      erp         {} invoice applied", erp.applied().len());
+    println!(
+        "      edi         {} inbound interchange processed, {} acknowledgement file written",
+        edi.inbound_processed, edi.acks_written
+    );
     println!("      wall time   {:.1}s", started.elapsed().as_secs_f64());
 
     let mut failures = Vec::new();
@@ -335,6 +352,12 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         failures.push(format!(
             "expected at least {} partner exchanges logged, got {adapter_logs}",
             records + 3
+        ));
+    }
+    if edi.inbound_processed != 1 || edi.acks_written != 1 {
+        failures.push(format!(
+            "expected 1 processed inbound interchange and 1 ack file, got {} and {}",
+            edi.inbound_processed, edi.acks_written
         ));
     }
     if leaked.0 != 0 {
