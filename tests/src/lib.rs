@@ -29,7 +29,7 @@ pub fn switchyard_bin() -> PathBuf {
 
 fn base_url() -> String {
     std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/switchyard".into())
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn with_db(url: &str, db: &str) -> String {

@@ -108,6 +108,7 @@ pub async fn start(
     overrides: Overrides,
 ) -> anyhow::Result<Running> {
     let config = Arc::new(config);
+    crate::pg::ensure_database(&config.database.url).await?;
     let pool = switchyard_store::connect(&config.database.url, config.database.max_connections)
         .await
         .with_context(|| crate::pg::unreachable_hint(&config.database.url))?;

@@ -161,6 +161,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Edi(args) => Ok(switchyard_edi::cli::run(args)),
         Command::Migrate => {
             let config = Config::load(&cli.config)?;
+            switchyard_daemon::pg::ensure_database(&config.database.url).await?;
             let pool = switchyard_store::connect(&config.database.url, 2)
                 .await
                 .with_context(|| switchyard_daemon::pg::unreachable_hint(&config.database.url))?;
@@ -188,6 +189,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 other => anyhow::bail!("unknown tier `{other}` (basic, standard, premium)"),
             };
             let config = Config::load(&cli.config)?;
+            switchyard_daemon::pg::ensure_database(&config.database.url).await?;
             let pool = switchyard_store::connect(&config.database.url, 2)
                 .await
                 .with_context(|| switchyard_daemon::pg::unreachable_hint(&config.database.url))?;

@@ -29,6 +29,42 @@ pub fn with_database(url: &str, database: &str) -> anyhow::Result<String> {
     Ok(u.to_string())
 }
 
+/// Creates the database `url` names when the server does not have it yet, so `switchyard run`
+/// and `migrate` work on a fresh server. Two processes starting at once may both try; the
+/// loser's "already exists" (42P04) is success.
+pub async fn ensure_database(url: &str) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let database = url::Url::parse(url)?
+        .path()
+        .trim_start_matches('/')
+        .to_owned();
+    if database.is_empty() || database == "postgres" {
+        return Ok(());
+    }
+    let mut conn = sqlx::PgConnection::connect(&admin_url(url)?)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}\n{}", unreachable_hint(url)))?;
+    let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(&database)
+        .fetch_optional(&mut conn)
+        .await?;
+    if exists.is_none() {
+        let created = sqlx::query(&format!(
+            "CREATE DATABASE \"{}\"",
+            database.replace('"', "\"\"")
+        ))
+        .execute(&mut conn)
+        .await;
+        match created {
+            Ok(_) => tracing::info!(database, "created the database"),
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    conn.close().await?;
+    Ok(())
+}
+
 /// Drop and create `database` on the server of `url` (the demo's fresh database).
 pub async fn recreate_database(url: &str, database: &str) -> anyhow::Result<String> {
     use sqlx::Connection;

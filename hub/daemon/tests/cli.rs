@@ -145,3 +145,47 @@ fn check_fails_on_a_broken_mapping_and_names_its_place() {
         "the bad expression is located too (all errors at once): {out}"
     );
 }
+
+/// A fresh server has no `switchyard` database: `migrate` (like `run`) creates the one its
+/// config names, then applies the migrations.
+#[test]
+fn migrate_creates_a_missing_database() {
+    let name = format!("sy_migrate_{}", std::process::id());
+    let psql = |sql: &str| {
+        let out = Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-Atc", sql])
+            .output()
+            .expect("psql (Postgres client) on PATH");
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    psql(&format!("DROP DATABASE IF EXISTS {name}"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("switchyard.toml"),
+        format!("[database]\nurl = \"postgres://postgres@127.0.0.1:5432/{name}\"\n"),
+    )
+    .unwrap();
+    let (code, out) = switchyard(dir.path(), &["migrate"]);
+    let exists = psql(&format!(
+        "SELECT count(*) FROM pg_database WHERE datname = '{name}'"
+    ));
+    let tables = if exists == "1" {
+        let out = Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", &name, "-Atc"])
+            .arg("SELECT count(*) FROM information_schema.tables WHERE table_name = 'jobs'")
+            .output()
+            .expect("psql");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    } else {
+        String::new()
+    };
+    psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(exists, "1", "the database was not created: {out}");
+    assert_eq!(tables, "1", "migrations were not applied: {out}");
+}
