@@ -13,6 +13,8 @@
 //! * [`ack`]: 997 / 999 / TA1 ([`ack::x12_ack`]) and CONTRL ([`ack::contrl`]) builders.
 //! * [`writer`], [`generate`]: outbound 855/856/810 and ORDRSP/DESADV/INVOIC from the canonical
 //!   model, for a [`partner::PartnerProfile`].
+//! * [`tree`]: one set as a JSON tree shaped by its structure table ([`tree::to_tree`]) and
+//!   back to body segments ([`tree::from_tree`]), for mapping files in both directions.
 //! * [`cli`]: `switchyard edi parse|validate|ack` ([`cli::EdiArgs`], [`cli::run`]).
 //! * [`synth`]: bulk synthetic documents for benchmarks and memory checks.
 
@@ -26,6 +28,7 @@ pub mod report;
 pub mod spec;
 pub mod syntax;
 pub mod synth;
+pub mod tree;
 pub mod validate;
 pub mod writer;
 

@@ -3,6 +3,60 @@
 //! elements trimmed, and every count (SE01, GE01, IEA01, UNT, UNZ) computed, never typed in.
 
 use crate::syntax::Delimiters;
+use crate::tree::BodySegment;
+
+/// Renders one component of a body segment (value, element, repetition, component indexes)
+/// onto the line.
+type RenderValue<'a> =
+    dyn FnMut(&str, usize, usize, usize, &mut String) -> Result<(), WriteError> + 'a;
+
+/// Elements × repetitions × components of a [`BodySegment`], trailing empty elements and
+/// components dropped, joined with `d`'s separators; `value` renders one component (escaping
+/// or refusing delimiter characters) and may fail.
+fn body_line(
+    d: &Delimiters,
+    seg: &BodySegment,
+    value: &mut RenderValue<'_>,
+) -> Result<String, WriteError> {
+    let mut line = seg.tag.clone();
+    let filled = |reps: &Vec<Vec<String>>| reps.iter().any(|c| c.iter().any(|v| !v.is_empty()));
+    let n = seg.elements.iter().rposition(filled).map_or(0, |i| i + 1);
+    for (e, reps) in seg.elements[..n].iter().enumerate() {
+        line.push(d.element as char);
+        let reps_n = reps
+            .iter()
+            .rposition(|c| c.iter().any(|v| !v.is_empty()))
+            .map_or(0, |i| i + 1);
+        if reps_n > 1 && d.repetition.is_none() {
+            return Err(WriteError::Value {
+                segment: seg.tag.clone(),
+                element: e + 1,
+                reason: "a repeated element needs a repetition separator, which this \
+                         interchange's version has none of"
+                    .into(),
+            });
+        }
+        for (r, comps) in reps[..reps_n].iter().enumerate() {
+            if r > 0 {
+                if let Some(rep) = d.repetition {
+                    line.push(rep as char);
+                }
+            }
+            let m = comps
+                .iter()
+                .rposition(|v| !v.is_empty())
+                .map_or(0, |i| i + 1);
+            for (c, v) in comps[..m].iter().enumerate() {
+                if c > 0 {
+                    line.push(d.component as char);
+                }
+                value(v, e, r, c, &mut line)?;
+            }
+        }
+    }
+    line.push(d.segment as char);
+    Ok(line)
+}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum WriteError {
@@ -123,6 +177,43 @@ impl X12Writer {
     /// A segment whose elements may be composites.
     pub fn seg_c(&mut self, id: &str, elements: &[Components<'_>]) -> Result<(), WriteError> {
         self.raw_segment(id, elements, true)
+    }
+
+    /// A body segment from [`crate::tree::from_tree`]: delimiter characters in free text
+    /// become spaces (X12 cannot escape them), in any other value they are refused.
+    pub fn body(&mut self, seg: &BodySegment) -> Result<(), WriteError> {
+        let d = self.d;
+        let line = body_line(&d, seg, &mut |v, e, r, c, line| {
+            if seg.is_free_text(e, r, c) {
+                let clean: String = v
+                    .chars()
+                    .map(|ch| {
+                        if ch.is_ascii() && d.is_special(ch as u8) {
+                            ' '
+                        } else {
+                            ch
+                        }
+                    })
+                    .collect();
+                line.push_str(clean.trim_end());
+                return Ok(());
+            }
+            if let Some(bad) = v.bytes().find(|&b| d.is_special(b)) {
+                return Err(WriteError::Delimiter {
+                    segment: seg.tag.clone(),
+                    element: e + 1,
+                    value: v.into(),
+                    delimiter: bad as char,
+                });
+            }
+            line.push_str(v);
+            Ok(())
+        })?;
+        self.out.push_str(&line);
+        if self.set_control.is_some() {
+            self.set_segments += 1;
+        }
+        Ok(())
     }
 
     pub fn isa(&mut self, f: &IsaFields) -> Result<(), WriteError> {
@@ -387,6 +478,28 @@ impl EdifactWriter {
         let comps: Vec<[&str; 1]> = elements.iter().map(|e| [*e]).collect();
         let refs: Vec<&[&str]> = comps.iter().map(|c| c.as_slice()).collect();
         self.seg_c(id, &refs)
+    }
+
+    /// A body segment from [`crate::tree::from_tree`], release characters added.
+    pub fn body(&mut self, seg: &BodySegment) -> Result<(), WriteError> {
+        let d = self.d;
+        let line = body_line(&d, seg, &mut |v, e, _, _, line| {
+            if d.release.is_none() && v.bytes().any(|b| d.is_special(b)) {
+                return Err(WriteError::Delimiter {
+                    segment: seg.tag.clone(),
+                    element: e + 1,
+                    value: v.into(),
+                    delimiter: '?',
+                });
+            }
+            self.escape(v, line);
+            Ok(())
+        })?;
+        self.out.push_str(&line);
+        if self.msg_ref.is_some() {
+            self.msg_segments += 1;
+        }
+        Ok(())
     }
 
     pub fn unb(&mut self, f: &UnbFields) -> Result<(), WriteError> {
