@@ -8,6 +8,8 @@
 //! * `edi.ack.overdue` ([`AckOverdue`]): one warning row in the integration logs per outbound
 //!   message still `sent` after the partner's `acks.window_hours`, once per message (the
 //!   `ack_overdue_at` column remembers it; the status stays `sent` so a late ack still lands).
+//!   The API shows it on the message (`ack_overdue`, `ack_overdue_at`) and filters the
+//!   listing with `?overdue=true`.
 //!   Payload: `{"partner": NAME}` (an EDI partner in `switchyard.toml`), or the older inline
 //!   `{"profile": {PartnerProfile}}`.
 

@@ -233,13 +233,24 @@ pub struct EdiMessage {
     pub file_name: Option<String>,
     pub pickup_id: Option<Uuid>,
     pub file_offset: Option<i64>,
+    /// When `edi.ack.overdue` found this outbound message unacknowledged past its partner's
+    /// window (kept after a late acknowledgement, as history).
+    pub ack_overdue_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
+impl EdiMessage {
+    /// Sent, past its partner's acknowledgement window, and still not acknowledged.
+    pub fn ack_overdue(&self) -> bool {
+        self.ack_overdue_at.is_some() && self.status == EdiStatus::Sent
+    }
+}
+
 const COLUMNS: &str = "id, org_id, partner, direction, standard, message_types, sender_id, \
     receiver_id, interchange_control, group_controls, status, raw, validation, errors, \
-    related_message_id, duplicate_of, file_name, pickup_id, file_offset, created_at, updated_at";
+    related_message_id, duplicate_of, file_name, pickup_id, file_offset, ack_overdue_at, created_at, \
+    updated_at";
 
 #[derive(sqlx::FromRow)]
 struct RawRow {
@@ -262,6 +273,7 @@ struct RawRow {
     file_name: Option<String>,
     pickup_id: Option<Uuid>,
     file_offset: Option<i64>,
+    ack_overdue_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -289,6 +301,7 @@ impl TryFrom<RawRow> for EdiMessage {
             file_name: r.file_name,
             pickup_id: r.pickup_id,
             file_offset: r.file_offset,
+            ack_overdue_at: r.ack_overdue_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -493,6 +506,9 @@ pub struct EdiFilter {
     pub interchange_control: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// `true`: outbound messages still `sent` that `edi.ack.overdue` found past their
+    /// partner's window; `false`: every other message.
+    pub overdue: Option<bool>,
 }
 
 /// Keyset position: `(created_at, id)` of the last row of a page.
@@ -544,6 +560,15 @@ fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, org: OrgId, f: &EdiFilter) 
     }
     if let Some(to) = f.to {
         qb.push(" AND created_at < ").push_bind(to);
+    }
+    match f.overdue {
+        Some(true) => {
+            qb.push(" AND ack_overdue_at IS NOT NULL AND status = 'sent'");
+        }
+        Some(false) => {
+            qb.push(" AND (ack_overdue_at IS NULL OR status <> 'sent')");
+        }
+        None => {}
     }
 }
 

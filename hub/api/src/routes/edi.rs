@@ -66,6 +66,12 @@ pub struct EdiMessageSummary {
     #[schema(value_type = Option<uuid::Uuid>)]
     pub duplicate_of: Option<EdiMessageId>,
     pub file_name: Option<String>,
+    /// Outbound: still `sent` after the partner's acknowledgement window (see
+    /// `ack_overdue_at`); a late acknowledgement clears it.
+    pub ack_overdue: bool,
+    /// When the overdue-acknowledgement check (`edi.ack.overdue`) found this message
+    /// unacknowledged past its partner's window; kept after a late acknowledgement.
+    pub ack_overdue_at: Option<DateTime<Utc>>,
     pub size_bytes: usize,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -88,6 +94,8 @@ impl From<&EdiMessage> for EdiMessageSummary {
             related_message_id: m.related_message_id,
             duplicate_of: m.duplicate_of,
             file_name: m.file_name.clone(),
+            ack_overdue: m.ack_overdue(),
+            ack_overdue_at: m.ack_overdue_at,
             size_bytes: m.raw.len(),
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -163,6 +171,9 @@ pub struct EdiQuery {
     #[serde(rename = "type")]
     #[param(rename = "type")]
     pub message_type: Option<String>,
+    /// `true`: outbound messages the partner has not acknowledged within its window;
+    /// `false`: all others.
+    pub overdue: Option<bool>,
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// 1..=500, default 50.
@@ -186,6 +197,7 @@ async fn list_messages(
         status: query.status,
         standard: query.standard,
         message_type: query.message_type,
+        overdue: query.overdue,
         ..EdiFilter::default()
     };
     let (rows, next) = store::list(&app.api.pool, auth.org, &filter, after, limit).await?;

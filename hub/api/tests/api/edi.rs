@@ -564,3 +564,83 @@ async fn every_edi_route_answers_401_403_and_404_across_orgs(pool: PgPool) {
     let (status, b) = json(app.get("/api/v1/edi/messages/not-a-uuid", &key).await).await;
     assert_eq!((status, code(&b)), (400, "bad_request"), "{b}");
 }
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn overdue_acknowledgements_show_on_the_message_and_filter_the_listing(pool: PgPool) {
+    let app = spawn(pool).await;
+    let org = app.org("a").await;
+    let s = seed(&app, org).await;
+    let key = app.key("a", &[Scope::ReadEdi]).await;
+    let sent_855 = store::insert_outbound(
+        &app.pool,
+        &message(
+            org,
+            "acme",
+            EdiStandard::X12,
+            &["855"],
+            "000000017",
+            EdiStatus::Sent,
+            fixture("x12/855_004010_good.edi"),
+        ),
+    )
+    .await
+    .unwrap();
+    let now = chrono::Utc::now();
+    // What `edi.ack.overdue` does: the 855 is past the window; the 997 we sent is an ack and
+    // is never expected to be acknowledged.
+    let claimed = store::claim_overdue(
+        &app.pool,
+        org,
+        "acme",
+        now + chrono::Duration::hours(1),
+        now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        claimed.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![sent_855]
+    );
+
+    let (status, overdue) = json(app.get("/api/v1/edi/messages?overdue=true", &key).await).await;
+    assert_eq!(status, 200, "{overdue}");
+    assert_eq!(ids(&overdue), vec![sent_855.to_string()]);
+    assert_eq!(overdue["items"][0]["ack_overdue"], true);
+    let (_, others) = json(app.get("/api/v1/edi/messages?overdue=false", &key).await).await;
+    let others = ids(&others);
+    assert_eq!(others.len(), 4, "{others:?}");
+    assert!(!others.contains(&sent_855.to_string()));
+    assert!(others.contains(&s.ack_997.to_string()));
+
+    let (status, one) = json(
+        app.get(&format!("/api/v1/edi/messages/{sent_855}"), &key)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["ack_overdue"], true);
+    let at: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(one["ack_overdue_at"].clone()).expect("a timestamp");
+    assert!((at - now).num_seconds().abs() < 2, "{at} vs {now}");
+    let (_, ack) = json(
+        app.get(&format!("/api/v1/edi/messages/{}", s.ack_997), &key)
+            .await,
+    )
+    .await;
+    assert_eq!(ack["ack_overdue"], false);
+    assert!(ack["ack_overdue_at"].is_null());
+
+    // A late acknowledgement: no longer overdue, the time it was overdue stays as history.
+    store::set_status(&app.pool, org, sent_855, EdiStatus::Acknowledged, None)
+        .await
+        .unwrap();
+    let (_, overdue) = json(app.get("/api/v1/edi/messages?overdue=true", &key).await).await;
+    assert!(ids(&overdue).is_empty(), "{overdue}");
+    let (_, one) = json(
+        app.get(&format!("/api/v1/edi/messages/{sent_855}"), &key)
+            .await,
+    )
+    .await;
+    assert_eq!(one["ack_overdue"], false);
+    assert!(one["ack_overdue_at"].is_string(), "{one}");
+}
