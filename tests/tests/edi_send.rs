@@ -614,3 +614,58 @@ async fn ship_notice_needs_its_order_and_mints_ssccs_from_the_set_number() -> an
     db.drop_db().await;
     Ok(())
 }
+
+/// The partner's TA1 for our interchange `isa13`: TA104 `code`, TA105 `note`.
+fn partner_ta1(own: u32, isa13: u64, code: &str, note: &str) -> String {
+    format!(
+        "ISA*00*          *00*          *12*5551234567     *ZZ*SWITCHYARD     *260302*0915*U*00401*{own:09}*0*P*>~\
+         TA1*{isa13:09}*260302*0915*{code}*{note}~IEA*0*{own:09}~"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partner_ta1_marks_our_interchange_acknowledged_or_rejected() -> anyhow::Result<()> {
+    let db = TestDb::create().await?;
+    let dir = tempfile::tempdir()?;
+    let root = dir.path().join("van/acme");
+    let org = switchyard_store::orgs::ensure(&db.pool, "edi").await?.id;
+    let mut sent = Vec::new();
+    for po in ["PO-1", "PO-2", "PO-3"] {
+        let payload = send_payload(&root, x12_profile(), "order_response", order(po));
+        sent.push(send(&db, org, JobId::new(), &payload).await);
+    }
+    let isa13: Vec<u64> = sent
+        .iter()
+        .map(|r| x12_controls(&read(&root, &r.file)).0)
+        .collect();
+    drop_inbound(&root, "ta1-a.edi", &partner_ta1(701, isa13[0], "A", "000"));
+    drop_inbound(&root, "ta1-r.edi", &partner_ta1(702, isa13[1], "R", "022"));
+    poll(&db, org, &root, x12_profile()).await;
+
+    let m = store::get(&db.pool, org, sent[0].message)
+        .await?
+        .expect("row");
+    assert_eq!(m.status, EdiStatus::Acknowledged, "{:?}", m.errors);
+    let ack = store::partner_ack_of(&db.pool, org, sent[0].message)
+        .await?
+        .expect("the TA1 points at our interchange");
+    assert_eq!(ack.message_types, vec!["TA1"]);
+    assert_eq!(ack.interchange_control, "000000701");
+
+    let m = store::get(&db.pool, org, sent[1].message)
+        .await?
+        .expect("row");
+    assert_eq!(m.status, EdiStatus::Error);
+    let why = m.errors.join("\n");
+    assert!(why.contains("rejected interchange"), "{why}");
+    assert!(why.contains("invalid control structure"), "{why}");
+
+    // The interchange no TA1 named is untouched, and no ack is sent for the TA1s.
+    let m = store::get(&db.pool, org, sent[2].message)
+        .await?
+        .expect("row");
+    assert_eq!(m.status, EdiStatus::Sent);
+    assert_eq!(files(&root.join("outbound")).len(), 3);
+    db.drop_db().await;
+    Ok(())
+}

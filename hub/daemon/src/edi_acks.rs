@@ -1,10 +1,10 @@
 //! The partner's acknowledgements of what we sent.
 //!
-//! * [`match_inbound_ack`]: called by the mailbox poll for an inbound 997 / 999 / CONTRL
+//! * [`match_inbound_ack`]: called by the mailbox poll for an inbound 997 / 999 / TA1 / CONTRL
 //!   instead of acknowledging it: finds the outbound messages it acknowledges (X12: AK1 group
-//!   control number and functional id; EDIFACT: UCI's interchange reference) for the same
-//!   partner and marks them `acknowledged`, or `error` with the partner's rejection reasons
-//!   (AK5/IK5/AK9 `R`, `M`, `W`, `X`; UCI or UCM action `4`).
+//!   control number and functional id, TA1's ISA13; EDIFACT: UCI's interchange reference) for
+//!   the same partner and marks them `acknowledged`, or `error` with the partner's rejection
+//!   reasons (AK5/IK5/AK9 `R`, `M`, `W`, `X`; TA104 `R`; UCI or UCM action `4`).
 //! * `edi.ack.overdue` ([`AckOverdue`]): one warning row in the integration logs per outbound
 //!   message still `sent` after the partner's `acks.window_hours`, once per message (the
 //!   `ack_overdue_at` column remembers it; the status stays `sent` so a late ack still lands).
@@ -23,17 +23,25 @@ use switchyard_core::error::AdapterError;
 use switchyard_core::ids::{JobId, OrgId};
 use switchyard_edi::partner::PartnerProfile;
 use switchyard_edi::{Interchange, Segment, Standard};
-use switchyard_store::edi::{self as store, EdiMessage, EdiMessageId, EdiStatus};
+use switchyard_store::edi::{self as store, EdiMessage, EdiMessageId, EdiStandard, EdiStatus};
 use switchyard_store::logs::{self, Direction, IntegrationType, LogStatus, Masker, NewLogEntry};
 use switchyard_store::queue::ClaimedJob;
 use tracing::{info, warn};
 
 pub const OVERDUE_KIND: &str = "edi.ack.overdue";
 
-/// Whether every set in `ic` is an acknowledgement (which is itself never acknowledged).
+/// Whether `ic` carries acknowledgements only (which are themselves never acknowledged): every
+/// set is a 997 / 999 / CONTRL, and there is at least one such set or an X12 TA1.
 pub fn is_ack_interchange(ic: &Interchange) -> bool {
     let mut sets = ic.groups.iter().flat_map(|g| &g.sets).peekable();
-    sets.peek().is_some() && sets.all(|s| matches!(s.set_type.as_str(), "997" | "999" | "CONTRL"))
+    let any_set = sets.peek().is_some();
+    sets.all(|s| matches!(s.set_type.as_str(), "997" | "999" | "CONTRL"))
+        && (any_set || has_ta1(ic))
+}
+
+/// Whether `ic` holds an interchange acknowledgement (TA1, between the ISA and the first GS).
+pub fn has_ta1(ic: &Interchange) -> bool {
+    ic.standard == Standard::X12 && (0..ic.len()).any(|i| ic.segment(i).id() == "TA1")
 }
 
 /// What one acknowledgement says about one thing we sent.
@@ -51,7 +59,65 @@ enum Target {
         functional_id: String,
         control: String,
     },
+    /// An X12 interchange by ISA13 (TA101).
+    X12Interchange(String),
+    /// An EDIFACT interchange by UNB 0020 (UCI 0020).
     Interchange(String),
+}
+
+/// TA105: why the partner's translator rejected or flagged our interchange (X12 code I18).
+fn ta1_note_text(code: &str) -> &'static str {
+    match code {
+        "000" => "no error",
+        "001" => "the interchange control number in the header and trailer do not match",
+        "005" => "invalid interchange id qualifier for sender",
+        "006" => "invalid interchange sender id",
+        "007" => "invalid interchange id qualifier for receiver",
+        "008" => "invalid interchange receiver id",
+        "014" => "invalid interchange date",
+        "015" => "invalid interchange time",
+        "017" => "invalid interchange control version number",
+        "018" => "invalid interchange control number",
+        "021" => "invalid number of included groups value",
+        "022" => "invalid control structure",
+        "023" => "improper (premature) end-of-file",
+        "024" => "invalid interchange content",
+        "025" => "duplicate interchange control number",
+        _ => "see the partner's code list",
+    }
+}
+
+/// The verdicts of the TA1 segments of `ic` (interchange acknowledgements, X12 only):
+/// TA104 `A` accepted, `E` accepted with errors, `R` rejected.
+fn ta1_verdicts(ic: &Interchange) -> Vec<Verdict> {
+    if ic.standard != Standard::X12 {
+        return Vec::new();
+    }
+    (0..ic.len())
+        .map(|i| ic.segment(i))
+        .filter(|seg| seg.id() == "TA1")
+        .map(|seg| {
+            let control = seg.get(1).into_owned();
+            let code = seg.get(4).into_owned();
+            let note = seg.get(5).into_owned();
+            let why = |what: &str| {
+                format!(
+                    "partner {what} interchange {control} (TA1 {code}, note {note}: {})",
+                    ta1_note_text(&note)
+                )
+            };
+            let reasons = match code.as_str() {
+                "R" => vec![why("rejected")],
+                "E" => vec![why("accepted with errors")],
+                _ => Vec::new(),
+            };
+            Verdict {
+                target: Target::X12Interchange(control.clone()),
+                rejected: code == "R",
+                reasons,
+            }
+        })
+        .collect()
 }
 
 /// AK502–AK506 / IK502–IK506: why a set was rejected (X12 code 718, the common values).
@@ -240,7 +306,7 @@ pub async fn match_inbound_ack(
     ic: &Interchange,
     ack_id: EdiMessageId,
 ) -> Result<Vec<(EdiMessageId, EdiStatus)>, AdapterError> {
-    let mut verdicts = Vec::new();
+    let mut verdicts = ta1_verdicts(ic);
     for g in &ic.groups {
         for s in &g.sets {
             let range = s.range(ic.len());
@@ -258,8 +324,12 @@ pub async fn match_inbound_ack(
                 functional_id,
                 control,
             } => store::outbound_by_group(pool, org, partner, functional_id, control).await,
+            Target::X12Interchange(control) => {
+                store::outbound_by_interchange(pool, org, partner, EdiStandard::X12, control).await
+            }
             Target::Interchange(control) => {
-                store::outbound_by_interchange(pool, org, partner, control).await
+                store::outbound_by_interchange(pool, org, partner, EdiStandard::Edifact, control)
+                    .await
             }
         }
         .map_err(transient("finding the messages an acknowledgement names"))?;
@@ -385,6 +455,38 @@ mod tests {
         let (list, problems) = crate::schedules::load_dir(&dir);
         assert!(problems.is_empty(), "{problems:?}");
         assert!(list.iter().any(|s| s.job == OVERDUE_KIND));
+    }
+
+    fn parse(text: &[u8]) -> Box<Interchange> {
+        let Some(switchyard_edi::Unit::Interchange(ic)) =
+            switchyard_edi::read_all(text).into_iter().next()
+        else {
+            panic!("parses")
+        };
+        ic
+    }
+
+    #[test]
+    fn a_ta1_names_our_interchange_and_says_accepted_or_rejected() {
+        let isa = "ISA*00*          *00*          *12*5551234567     *ZZ*SWITCHYARD     *260302*0915*U*00401*000000103*0*P*>~";
+        let ta1_only = format!("{isa}TA1*000000017*260304*0915*R*022~IEA*0*000000103~");
+        let ic = parse(ta1_only.as_bytes());
+        assert!(is_ack_interchange(&ic), "a lone TA1 is an ack");
+        let v = ta1_verdicts(&ic);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].target, Target::X12Interchange("000000017".into()));
+        assert!(v[0].rejected);
+        assert!(
+            v[0].reasons[0].contains("invalid control structure"),
+            "{:?}",
+            v[0].reasons
+        );
+        let accepted = format!("{isa}TA1*000000018*260304*0915*A*000~IEA*0*000000103~");
+        let v = ta1_verdicts(&parse(accepted.as_bytes()));
+        assert!(!v[0].rejected && v[0].reasons.is_empty(), "{v:?}");
+        // A TA1 in front of an 850 does not make the 850 an ack.
+        let with_order = format!("{isa}TA1*000000018*260304*0915*A*000~GS*PO*5551234567*SWITCHYARD*20260302*0915*103*X*004010~ST*850*0001~BEG*00*SA*PO-1**20260301~PO1*1*1*EA*1**VP*X~CTT*1~SE*5*0001~GE*1*103~IEA*1*000000103~");
+        assert!(!is_ack_interchange(&parse(with_order.as_bytes())));
     }
 
     #[test]

@@ -352,8 +352,19 @@ pub(crate) fn edi_standard(s: Standard) -> EdiStandard {
     }
 }
 
+/// [`message_types`] of an inbound interchange; a lone TA1 (an interchange acknowledgement has
+/// no set of its own) is listed as `TA1`, as for the TA1s we send.
+fn inbound_types(ic: &Interchange) -> Vec<String> {
+    let mut types = message_types(ic);
+    if types.is_empty() && crate::edi_acks::has_ta1(ic) {
+        types.push("TA1".into());
+    }
+    types
+}
+
 pub(crate) fn message_types(ic: &Interchange) -> Vec<String> {
     let mut types: Vec<String> = Vec::new();
+
     for s in ic.groups.iter().flat_map(|g| &g.sets) {
         if !types.contains(&s.set_type) {
             types.push(s.set_type.clone());
@@ -396,7 +407,7 @@ async fn handle_interchange(
         org: env.org,
         partner: env.profile.name.clone(),
         standard: edi_standard(ic.standard),
-        message_types: message_types(ic),
+        message_types: inbound_types(ic),
         sender_id: ic.header.sender.clone(),
         receiver_id: ic.header.receiver.clone(),
         interchange_control: ic.header.control.clone(),

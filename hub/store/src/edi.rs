@@ -680,17 +680,18 @@ pub async fn outbound_by_group(
     raw.into_iter().map(EdiMessage::try_from).collect()
 }
 
-/// Outbound EDIFACT interchanges to `partner` with UNB reference `control` (UCI 0020 of a
-/// CONTRL).
+/// Outbound interchanges to `partner` with interchange control `control`: an EDIFACT UNB
+/// reference (UCI 0020 of a CONTRL) or an X12 ISA13 (TA101 of a TA1).
 pub async fn outbound_by_interchange(
     pool: &PgPool,
     org: OrgId,
     partner: &str,
+    standard: EdiStandard,
     control: &str,
 ) -> Result<Vec<EdiMessage>> {
     let raw: Vec<RawRow> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM edi_messages
-         WHERE org_id = $1 AND partner = $2 AND direction = 'outbound' AND standard = 'edifact'
+         WHERE org_id = $1 AND partner = $2 AND direction = 'outbound' AND standard = $4
            AND NOT (message_types && {ACK_TYPES})
            AND ltrim(interchange_control, '0') = ltrim($3, '0')
          ORDER BY created_at, id"
@@ -698,6 +699,7 @@ pub async fn outbound_by_interchange(
     .bind(org.0)
     .bind(partner)
     .bind(control)
+    .bind(standard.as_str())
     .fetch_all(pool)
     .await?;
     raw.into_iter().map(EdiMessage::try_from).collect()
