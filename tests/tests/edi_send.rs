@@ -101,6 +101,14 @@ fn send_payload(root: &Path, profile: Value, document: &str, entity: Value) -> V
            "document": document, "entity": entity})
 }
 
+/// The repository's mapping files (every outbound document is generated through them).
+fn mappings() -> std::sync::RwLock<switchyard_mapping::MappingRegistry> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../mappings");
+    let (registry, report) = switchyard_mapping::MappingRegistry::load(dir);
+    assert!(report.is_clean(), "{:?}", report.failed);
+    std::sync::RwLock::new(registry)
+}
+
 /// The inline payload form (`mailbox` + `profile`), which jobs queued before partners moved
 /// into the config still carry, resolved the way the handler resolves it.
 async fn send(db: &TestDb, org: OrgId, job: JobId, p: &Value) -> SendReport {
@@ -120,7 +128,7 @@ async fn try_send(
         profile: p.profile.clone(),
     }
     .resolve(&EdiPartners::default(), edi_send::KIND, true)?;
-    edi_send::send(&db.pool, org, job, &partner, p, Utc::now()).await
+    edi_send::send(&db.pool, org, job, &partner, p, Utc::now(), &mappings()).await
 }
 
 async fn poll(db: &TestDb, org: OrgId, root: &Path, profile: Value) {
@@ -224,7 +232,8 @@ async fn sends_855_and_invoic_with_increasing_control_numbers_and_redelivery_wri
     // The first 855 goes through the daemon's worker: the job kind is registered.
     let mut config = Config::default();
     config.database.url = db.url.clone();
-    config.paths.mappings = dir.path().join("mappings");
+    // The repository's mappings: the 855 is generated through mappings/edi/855.out.toml.
+    config.paths.mappings = Path::new(env!("CARGO_MANIFEST_DIR")).join("../mappings");
     config.paths.schedules = dir.path().join("schedules");
     config.queue.poll_interval_ms = 50;
     // The partner is declared in the config; the job names it.

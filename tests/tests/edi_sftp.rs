@@ -118,6 +118,14 @@ timeout_secs = 10
     ))?)
 }
 
+/// The repository's mapping files (every outbound document is generated through them).
+fn mappings() -> std::sync::RwLock<switchyard_mapping::MappingRegistry> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../mappings");
+    let (registry, report) = switchyard_mapping::MappingRegistry::load(dir);
+    assert!(report.is_clean(), "{:?}", report.failed);
+    std::sync::RwLock::new(registry)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sftp_mailbox_through_the_worker_acknowledges_archives_and_rejects() -> anyhow::Result<()> {
     let sshd = Sshd::start()?;
@@ -432,7 +440,7 @@ async fn edi_send_delivers_into_the_remote_outbound() -> anyhow::Result<()> {
         "partner": "acme", "document": "order_response", "entity": order,
     }))?;
     let job = JobId::new();
-    let report = edi_send::send(&db.pool, org, job, &partner, &payload, Utc::now()).await?;
+    let report = edi_send::send(&db.pool, org, job, &partner, &payload, Utc::now(), &mappings()).await?;
     assert!(report.written);
     // Only the finished document, under its final name; no temporary upload left behind.
     assert_eq!(files(&root.join("outbound")), vec![report.file.clone()]);
@@ -445,7 +453,7 @@ async fn edi_send_delivers_into_the_remote_outbound() -> anyhow::Result<()> {
     assert_eq!(row.raw, text.as_bytes());
 
     // A redelivered job writes nothing new.
-    let again = edi_send::send(&db.pool, org, job, &partner, &payload, Utc::now()).await?;
+    let again = edi_send::send(&db.pool, org, job, &partner, &payload, Utc::now(), &mappings()).await?;
     assert!(!again.written);
     assert_eq!(files(&root.join("outbound")), vec![report.file]);
     db.drop_db().await;

@@ -1,6 +1,9 @@
-//! Outbound documents from the canonical model: 855 / ORDRSP (order acknowledgement),
-//! 856 / DESADV (ship notice with shipment → order → pack (SSCC-18) → item), 810 / INVOIC
-//! (lines, prices, VAT, totals). Control numbers and the clock are passed in.
+//! Outbound documents: the envelope ([`enveloped`]: ISA/GS/ST or UNB/UNH with the control
+//! numbers passed in, around body segments that mapping files produced through
+//! [`crate::tree::from_tree`]; 855/ORDRSP and 810/INVOIC are built that way by the daemon),
+//! SSCC-18 helpers, and the Rust builder of 856 / DESADV (ship notice with shipment → order →
+//! pack (SSCC-18) → item), not yet ported to a mapping file. Control numbers and the clock are
+//! passed in.
 //!
 //! Free text (names, descriptions, addresses) is trimmed to the element's maximum length and,
 //! in X12 (which has no escape character), delimiter characters in it become spaces;
@@ -9,11 +12,89 @@
 
 use crate::partner::PartnerProfile;
 use crate::syntax::{Delimiters, Standard};
+use crate::tree::BodySegment;
 use crate::writer::{EdifactWriter, IsaFields, UnbFields, WriteError, X12Writer};
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
-use switchyard_core::model::{Address, Invoice, Order, OrderStatus, Shipment, Uom};
+use switchyard_core::model::{Address, Order, Shipment, Uom};
+
+/// The kinds of outbound document, with their envelope identifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboundKind {
+    /// 855 / ORDRSP.
+    OrderResponse,
+    /// 856 / DESADV.
+    ShipNotice,
+    /// 810 / INVOIC.
+    Invoice,
+}
+
+impl OutboundKind {
+    /// (GS01 functional id, ST01 set id) for X12, the UNH message type for EDIFACT.
+    pub fn set_type(self, standard: Standard) -> &'static str {
+        match (self, standard) {
+            (OutboundKind::OrderResponse, Standard::X12) => "855",
+            (OutboundKind::ShipNotice, Standard::X12) => "856",
+            (OutboundKind::Invoice, Standard::X12) => "810",
+            (OutboundKind::OrderResponse, Standard::Edifact) => "ORDRSP",
+            (OutboundKind::ShipNotice, Standard::Edifact) => "DESADV",
+            (OutboundKind::Invoice, Standard::Edifact) => "INVOIC",
+        }
+    }
+
+    fn functional_id(self) -> &'static str {
+        match self {
+            OutboundKind::OrderResponse => "PR",
+            OutboundKind::ShipNotice => "SH",
+            OutboundKind::Invoice => "IN",
+        }
+    }
+}
+
+/// The version string the structure tables know the partner's version by (`004010`,
+/// `D:96A:UN`).
+pub fn table_version(p: &PartnerProfile) -> Result<String, GenerateError> {
+    match p.standard {
+        Standard::X12 => Ok(p.version.clone()),
+        Standard::Edifact => edifact_version(&p.version)
+            .map(|(v, r)| format!("{v}:{r}:UN"))
+            .ok_or_else(|| GenerateError::Version(p.version.clone())),
+    }
+}
+
+fn edifact_version(v: &str) -> Option<(&'static str, &'static str)> {
+    match v {
+        "D96A" | "D:96A" => Some(("D", "96A")),
+        "D01B" | "D:01B" => Some(("D", "01B")),
+        _ => None,
+    }
+}
+
+/// `body` (from [`crate::tree::from_tree`]) in the partner's envelope: ISA/GS/ST…SE/GE/IEA or
+/// UNB/UNH…UNT/UNZ with the control numbers of `env` and every count computed by the writer.
+pub fn enveloped(
+    p: &PartnerProfile,
+    env: &Envelope,
+    kind: OutboundKind,
+    body: &[BodySegment],
+) -> Result<String, GenerateError> {
+    match p.standard {
+        Standard::X12 => {
+            let mut doc = x12_open(p, env, kind.functional_id(), kind.set_type(p.standard))?;
+            for s in body {
+                doc.w.body(s)?;
+            }
+            x12_close(doc)
+        }
+        Standard::Edifact => {
+            let mut doc = edifact_open(p, env, kind.set_type(p.standard))?;
+            for s in body {
+                doc.w.body(s)?;
+            }
+            edifact_close(doc)
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum GenerateError {
@@ -112,14 +193,6 @@ fn num(d: Decimal) -> String {
     d.normalize().to_string()
 }
 
-/// X12 N2: amount in cents without a decimal point.
-fn cents(d: Decimal) -> String {
-    (d.round_dp(2) * Decimal::ONE_HUNDRED)
-        .trunc()
-        .normalize()
-        .to_string()
-}
-
 /// Free text fitted to `max` characters; X12 delimiter characters replaced by spaces.
 fn text(s: &str, max: usize, d: &Delimiters, std: Standard) -> String {
     s.chars()
@@ -134,10 +207,6 @@ fn text(s: &str, max: usize, d: &Delimiters, std: Standard) -> String {
         .collect::<String>()
         .trim_end()
         .to_string()
-}
-
-fn d8(d: NaiveDate) -> String {
-    d.format("%Y%m%d").to_string()
 }
 
 struct X12Doc {
@@ -246,11 +315,8 @@ fn edifact_open(
     message: &str,
 ) -> Result<EdiDoc, GenerateError> {
     let d = p.delimiters();
-    let (ver, rel) = match p.version.as_str() {
-        "D96A" | "D:96A" => ("D", "96A"),
-        "D01B" | "D:01B" => ("D", "01B"),
-        other => return Err(GenerateError::Version(other.into())),
-    };
+    let (ver, rel) =
+        edifact_version(&p.version).ok_or_else(|| GenerateError::Version(p.version.clone()))?;
     let mut w = EdifactWriter::new(d, false);
     let date = if p.syntax_version == "4" {
         env.now.format("%Y%m%d")
@@ -311,121 +377,6 @@ fn edi_party(
         ],
     )?;
     Ok(())
-}
-
-/// 855 (X12) or ORDRSP (EDIFACT): accepts every line, or rejects the order when it is cancelled.
-pub fn order_response(
-    p: &PartnerProfile,
-    order: &Order,
-    env: &Envelope,
-) -> Result<String, GenerateError> {
-    let po = order.customer_po.as_deref().unwrap_or(&order.order_number);
-    let rejected = order.status == OrderStatus::Cancelled;
-    let po_date = order
-        .ordered_at
-        .map(|t| t.date_naive())
-        .unwrap_or(env.now.date());
-    match p.standard {
-        Standard::X12 => {
-            let mut doc = x12_open(p, env, "PR", "855")?;
-            let d = doc.d;
-            doc.w.seg(
-                "BAK",
-                &[
-                    "00",
-                    if rejected { "RJ" } else { "AC" },
-                    po,
-                    &d8(po_date),
-                    "",
-                    "",
-                    "",
-                    &order.order_number,
-                ],
-            )?;
-            doc.w.seg("CUR", &["SE", &order.currency])?;
-            if let Some(a) = &order.shipping_address {
-                x12_party(&mut doc, "ST", a)?;
-            }
-            for l in &order.lines {
-                doc.w.seg(
-                    "PO1",
-                    &[
-                        &l.line_number.to_string(),
-                        &num(l.quantity),
-                        x12_uom(l.uom),
-                        &num(l.unit_price),
-                        "",
-                        "VP",
-                        &l.sku,
-                    ],
-                )?;
-                if let Some(desc) = &l.description {
-                    doc.w.seg(
-                        "PID",
-                        &["F", "", "", "", &text(desc, 80, &d, Standard::X12)],
-                    )?;
-                }
-                let status = if rejected { "IR" } else { "IA" };
-                let date = l
-                    .requested_date
-                    .or(order.requested_delivery)
-                    .map(d8)
-                    .unwrap_or_default();
-                let q = if date.is_empty() { "" } else { "068" };
-                doc.w
-                    .seg("ACK", &[status, &num(l.quantity), x12_uom(l.uom), q, &date])?;
-            }
-            doc.w.seg("CTT", &[&order.lines.len().to_string()])?;
-            x12_close(doc)
-        }
-        Standard::Edifact => {
-            let mut doc = edifact_open(p, env, "ORDRSP")?;
-            doc.w.seg_c(
-                "BGM",
-                &[
-                    &["231"],
-                    &[&order.order_number],
-                    &[if rejected { "27" } else { "29" }],
-                ],
-            )?;
-            doc.w.seg_c(
-                "DTM",
-                &[&["137", &env.now.format("%Y%m%d").to_string(), "102"]],
-            )?;
-            doc.w.seg_c("RFF", &[&["ON", po]])?;
-            edi_party(
-                &mut doc,
-                "BY",
-                Some(&order.customer_id),
-                order.billing_address.as_ref(),
-                &order.customer_id,
-            )?;
-            if let Some(a) = &order.shipping_address {
-                edi_party(&mut doc, "DP", None, Some(a), "")?;
-            }
-            doc.w.seg_c("CUX", &[&["2", &order.currency, "9"]])?;
-            for l in &order.lines {
-                doc.w.seg_c(
-                    "LIN",
-                    &[
-                        &[&l.line_number.to_string()],
-                        &[if rejected { "7" } else { "5" }],
-                        &[&l.sku, "SA"],
-                    ],
-                )?;
-                doc.w
-                    .seg_c("QTY", &[&["21", &num(l.quantity), edifact_uom(l.uom)]])?;
-                if let Some(date) = l.requested_date.or(order.requested_delivery) {
-                    doc.w.seg_c("DTM", &[&["2", &d8(date), "102"]])?;
-                }
-                doc.w.seg_c("PRI", &[&["AAA", &num(l.unit_price)]])?;
-            }
-            doc.w.seg("UNS", &["S"])?;
-            doc.w
-                .seg_c("CNT", &[&["2", &order.lines.len().to_string()]])?;
-            edifact_close(doc)
-        }
-    }
 }
 
 /// The SSCC of every package: its own (checked) or one minted from the partner's GS1 prefix.
@@ -604,155 +555,6 @@ pub fn ship_notice(
                 }
             }
             doc.w.seg_c("CNT", &[&["2", &lin.to_string()]])?;
-            edifact_close(doc)
-        }
-    }
-}
-
-/// 810 (X12) or INVOIC (EDIFACT) with line VAT and totals.
-pub fn invoice(p: &PartnerProfile, inv: &Invoice, env: &Envelope) -> Result<String, GenerateError> {
-    // VAT per rate, for the summary tax segments.
-    let mut by_rate: BTreeMap<Decimal, (Decimal, Decimal)> = BTreeMap::new();
-    for l in &inv.lines {
-        let e = by_rate.entry(l.vat_rate.normalize()).or_default();
-        e.0 += l.net_amount();
-        e.1 += l.vat_amount();
-    }
-    match p.standard {
-        Standard::X12 => {
-            let mut doc = x12_open(p, env, "IN", "810")?;
-            let d = doc.d;
-            let order = inv.order_number.as_deref().unwrap_or("");
-            doc.w.seg(
-                "BIG",
-                &[&d8(inv.issue_date), &inv.invoice_number, "", order],
-            )?;
-            doc.w.seg("CUR", &["SE", &inv.currency])?;
-            for (code, party) in [("SE", &inv.seller), ("BY", &inv.buyer)] {
-                let mut a = party.billing_address.clone().unwrap_or_default();
-                a.name = Some(party.name.clone());
-                x12_party(&mut doc, code, &a)?;
-                if let Some(tax) = &party.tax_id {
-                    doc.w
-                        .seg("REF", &["VX", &text(tax, 50, &d, Standard::X12)])?;
-                }
-            }
-            if let Some(due) = inv.due_date {
-                doc.w.seg("ITD", &["01", "3", "", "", "", &d8(due)])?;
-            }
-            doc.w.seg("DTM", &["003", &d8(inv.issue_date)])?;
-            for l in &inv.lines {
-                doc.w.seg(
-                    "IT1",
-                    &[
-                        &l.line_number.to_string(),
-                        &num(l.quantity),
-                        x12_uom(l.uom),
-                        &num(l.unit_price),
-                        "",
-                        "VP",
-                        &l.sku,
-                    ],
-                )?;
-                doc.w
-                    .seg("TXI", &["VA", &num(l.vat_amount()), &num(l.vat_rate)])?;
-                if let Some(desc) = &l.description {
-                    doc.w.seg(
-                        "PID",
-                        &["F", "", "", "", &text(desc, 80, &d, Standard::X12)],
-                    )?;
-                }
-            }
-            doc.w
-                .seg("TDS", &[&cents(inv.gross_total()), &cents(inv.net_total())])?;
-            for (rate, (_, vat)) in &by_rate {
-                doc.w.seg("TXI", &["VA", &num(*vat), &num(*rate)])?;
-            }
-            doc.w.seg("CTT", &[&inv.lines.len().to_string()])?;
-            x12_close(doc)
-        }
-        Standard::Edifact => {
-            let mut doc = edifact_open(p, env, "INVOIC")?;
-            let d = doc.d;
-            doc.w
-                .seg_c("BGM", &[&["380"], &[&inv.invoice_number], &["9"]])?;
-            doc.w
-                .seg_c("DTM", &[&["137", &d8(inv.issue_date), "102"]])?;
-            if let Some(o) = &inv.order_number {
-                doc.w.seg_c("RFF", &[&["ON", o]])?;
-            }
-            for (code, party) in [("SE", &inv.seller), ("BY", &inv.buyer)] {
-                edi_party(
-                    &mut doc,
-                    code,
-                    Some(&party.id),
-                    party.billing_address.as_ref(),
-                    &party.name,
-                )?;
-                if let Some(tax) = &party.tax_id {
-                    doc.w
-                        .seg_c("RFF", &[&["VA", &text(tax, 70, &d, Standard::Edifact)]])?;
-                }
-            }
-            doc.w.seg_c("CUX", &[&["2", &inv.currency, "4"]])?;
-            if let Some(due) = inv.due_date {
-                doc.w.seg_c("PAT", &[&["1"]])?;
-                doc.w.seg_c("DTM", &[&["13", &d8(due), "102"]])?;
-            }
-            for l in &inv.lines {
-                doc.w.seg_c(
-                    "LIN",
-                    &[&[&l.line_number.to_string()], &[""], &[&l.sku, "SA"]],
-                )?;
-                if let Some(desc) = &l.description {
-                    doc.w.seg_c(
-                        "IMD",
-                        &[
-                            &["F"],
-                            &[""],
-                            &["", "", "", &text(desc, 256, &d, Standard::Edifact)],
-                        ],
-                    )?;
-                }
-                doc.w
-                    .seg_c("QTY", &[&["47", &num(l.quantity), edifact_uom(l.uom)]])?;
-                doc.w.seg_c("MOA", &[&["203", &num(l.net_amount())]])?;
-                doc.w.seg_c("PRI", &[&["AAA", &num(l.unit_price)]])?;
-                doc.w.seg_c(
-                    "TAX",
-                    &[
-                        &["7"],
-                        &["VAT"],
-                        &[""],
-                        &[""],
-                        &["", "", "", &num(l.vat_rate)],
-                        &["S"],
-                    ],
-                )?;
-                doc.w.seg_c("MOA", &[&["124", &num(l.vat_amount())]])?;
-            }
-            doc.w.seg("UNS", &["S"])?;
-            doc.w
-                .seg_c("CNT", &[&["2", &inv.lines.len().to_string()]])?;
-            doc.w.seg_c("MOA", &[&["79", &num(inv.net_total())]])?;
-            doc.w.seg_c("MOA", &[&["125", &num(inv.net_total())]])?;
-            doc.w.seg_c("MOA", &[&["176", &num(inv.vat_total())]])?;
-            doc.w.seg_c("MOA", &[&["86", &num(inv.gross_total())]])?;
-            for (rate, (net, vat)) in &by_rate {
-                doc.w.seg_c(
-                    "TAX",
-                    &[
-                        &["7"],
-                        &["VAT"],
-                        &[""],
-                        &[""],
-                        &["", "", "", &num(*rate)],
-                        &["S"],
-                    ],
-                )?;
-                doc.w.seg_c("MOA", &[&["125", &num(*net)]])?;
-                doc.w.seg_c("MOA", &[&["124", &num(*vat)]])?;
-            }
             edifact_close(doc)
         }
     }

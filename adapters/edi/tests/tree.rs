@@ -29,6 +29,7 @@ fn valid_files() -> Vec<PathBuf> {
     let mut golden: Vec<PathBuf> = std::fs::read_dir(fixtures().join("golden"))
         .expect("golden dir")
         .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "edi"))
         .collect();
     golden.sort();
     files.extend(golden);

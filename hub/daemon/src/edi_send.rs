@@ -5,7 +5,8 @@
 //!    finishes what is left (writing the file of a row still `processed`); no new control
 //!    numbers, no second file.
 //! 2. Otherwise, in one transaction: allocate the envelope's control numbers (ISA/GS/ST or
-//!    UNB/UNH), generate the document, re-parse and validate it with our own parser, store it
+//!    UNB/UNH), generate the document (through its mapping file where there is one, see
+//!    [`crate::edi_outbound`]), re-parse and validate it with our own parser, store it
 //!    (`processed`, with the job id). A document that does not validate clean is a permanent
 //!    error: the transaction rolls back, so its numbers are given back and nothing is written.
 //! 3. The file is written atomically into `outbound/`, the row marked `sent`, and one
@@ -23,6 +24,7 @@
 use crate::edi_mailbox::{edi_standard, group_controls, message_types, sanitize_name, transient};
 use crate::edi_partners::{EdiPartner, PartnerRef};
 use crate::edi_transport::{Folder, MailboxTransport};
+use crate::edi_outbound;
 use crate::handlers::{JobContext, JobHandler};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -30,14 +32,16 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 use switchyard_core::error::AdapterError;
 use switchyard_core::ids::{JobId, OrgId};
 use switchyard_core::model::{Invoice, Order, Shipment};
-use switchyard_edi::generate::{self, Envelope};
+use switchyard_edi::generate::{self, Envelope, OutboundKind};
 use switchyard_edi::partner::PartnerProfile;
 use switchyard_edi::validate::validate;
 use switchyard_edi::{Interchange, Standard, Unit};
+use switchyard_mapping::{Mapping, MappingRegistry};
 use switchyard_store::edi::{self as store, ControlKind, EdiMessageId, EdiStatus, NewEdiMessage};
 use switchyard_store::logs::{self, Direction, IntegrationType, LogStatus, Masker, NewLogEntry};
 use switchyard_store::queue::ClaimedJob;
@@ -107,6 +111,7 @@ impl JobHandler for EdiSend {
             &partner,
             &payload,
             ctx.queue.now(),
+            &ctx.mappings,
         )
         .await?;
         info!(file = %report.file, written = report.written, "edi document sent");
@@ -148,14 +153,57 @@ impl Entity {
         })
     }
 
-    fn generate(&self, p: &PartnerProfile, env: &Envelope) -> Result<String, AdapterError> {
-        match self {
-            Entity::Order(o) => generate::order_response(p, o, env),
-            Entity::Shipment(s, o) => generate::ship_notice(p, s, o, env),
-            Entity::Invoice(i) => generate::invoice(p, i, env),
-        }
-        .map_err(|e| AdapterError::permanent(format!("{KIND}: generating the document: {e}")))
+    /// The document: through its mapping file (`mappings/edi/`, current version of the
+    /// hot-reloaded registry) where there is one, otherwise by the Rust builder.
+    fn generate(
+        &self,
+        p: &PartnerProfile,
+        env: &Envelope,
+        mappings: &RwLock<MappingRegistry>,
+    ) -> Result<String, AdapterError> {
+        let failed = |e: &dyn std::fmt::Display| {
+            AdapterError::permanent(format!("{KIND}: generating the document: {e}"))
+        };
+        let (kind, input) = match self {
+            Entity::Order(o) => (
+                OutboundKind::OrderResponse,
+                edi_outbound::order_response_input(o, env.now),
+            ),
+            Entity::Invoice(i) => (
+                OutboundKind::Invoice,
+                edi_outbound::invoice_input(i, env.now),
+            ),
+            // Not yet ported to a mapping file.
+            Entity::Shipment(s, o) => {
+                return generate::ship_notice(p, s, o, env).map_err(|e| failed(&e));
+            }
+        };
+        let name = edi_outbound::mapping_name(kind, p.standard).ok_or_else(|| {
+            AdapterError::permanent(format!("{KIND}: no mapping file for {kind:?}"))
+        })?;
+        let mapping = current_mapping(mappings, name)?;
+        edi_outbound::generate(&mapping, name, kind, p, env, &input).map_err(|e| failed(&e))
     }
+}
+
+/// The current version of mapping `name`; a missing or broken mapping is a permanent error.
+fn current_mapping(
+    mappings: &RwLock<MappingRegistry>,
+    name: &str,
+) -> Result<Arc<Mapping>, AdapterError> {
+    let registry = mappings
+        .read()
+        .map_err(|_| AdapterError::transient("mapping registry lock poisoned"))?;
+    registry
+        .get(name)
+        .ok_or_else(|| match registry.errors(name) {
+            Some(d) => {
+                AdapterError::permanent(format!("{KIND}: mapping `{name}` does not compile: {d}"))
+            }
+            None => AdapterError::permanent(format!(
+                "{KIND}: no mapping named `{name}` under the mappings directory"
+            )),
+        })
 }
 
 /// Parse `text` with our own reader and validate it: exactly one interchange with no issue
@@ -195,6 +243,7 @@ pub async fn send(
     partner: &EdiPartner,
     payload: &SendPayload,
     now: DateTime<Utc>,
+    mappings: &RwLock<MappingRegistry>,
 ) -> Result<SendReport, AdapterError> {
     let profile = &partner.profile;
     let span =
@@ -253,7 +302,7 @@ pub async fn send(
             // keyed on the set number that is never reused for this partner.
             sscc_serial: set as u64 * 1000,
         };
-        let text = entity.generate(profile, &env)?;
+        let text = entity.generate(profile, &env, mappings)?;
         // Written to the standard, checked by our own reader before the partner sees it: a
         // document we cannot read back clean is never sent (the rollback gives its numbers back).
         let ic = check_clean(text.as_bytes())

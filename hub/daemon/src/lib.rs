@@ -17,6 +17,7 @@ pub mod diag;
 pub mod edi_acks;
 pub mod edi_mailbox;
 pub mod edi_partners;
+pub mod edi_outbound;
 pub mod edi_send;
 pub mod edi_sftp;
 pub mod edi_transport;
