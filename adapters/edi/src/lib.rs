@@ -11,8 +11,9 @@
 //! * [`validate::validate`]: per-set validation against [`spec`], returns a
 //!   [`validate::Validation`] (located issues plus a status per set).
 //! * [`ack`]: 997 / 999 / TA1 ([`ack::x12_ack`]) and CONTRL ([`ack::contrl`]) builders.
-//! * [`writer`], [`generate`]: outbound 855/856/810 and ORDRSP/DESADV/INVOIC from the canonical
-//!   model, for a [`partner::PartnerProfile`].
+//! * [`writer`], [`generate`]: the envelope of outbound 855/856/810 and ORDRSP/DESADV/INVOIC
+//!   around the body segments mapping files produce ([`tree::from_tree`]), for a
+//!   [`partner::PartnerProfile`]; SSCC-18 helpers.
 //! * [`tree`]: one set as a JSON tree shaped by its structure table ([`tree::to_tree`]) and
 //!   back to body segments ([`tree::from_tree`]), for mapping files in both directions.
 //! * [`cli`]: `switchyard edi parse|validate|ack` ([`cli::EdiArgs`], [`cli::run`]).

@@ -3,9 +3,9 @@
 //! (adapters/edi/src/tree.rs) → `from_tree` (refuses what the structure table does not allow,
 //! naming the JSON path) → the envelope with the allocated control numbers.
 //!
-//! Which documents go through mappings: 855 (`edi/855.out`), ORDRSP (`edi/ordrsp.out`), 810
-//! (`edi/810.out`) and INVOIC (`edi/invoic.out`). 856/DESADV are still built by the Rust
-//! builder in `switchyard_edi::generate::ship_notice` (not yet ported).
+//! Every outbound document goes through its mapping: 855 (`edi/855.out`), ORDRSP
+//! (`edi/ordrsp.out`), 856 (`edi/856.out`), DESADV (`edi/desadv.out`), 810 (`edi/810.out`),
+//! INVOIC (`edi/invoic.out`).
 //!
 //! Computed in Rust rather than in the mapping, and why:
 //! * decimals are written without trailing zeros (`18.40` → `18.4`, as EDI numbers are
@@ -17,12 +17,20 @@
 //!   `edi.totals` (`net`, `vat`, `gross`, and `gross_cents` / `net_cents` for the X12 TDS, N2)
 //!   and `edi.vat_rates` (`[{rate, net, vat}]`, one per rate, ascending) are added. jq's `f64`
 //!   arithmetic must not do money.
+//! * ship notices: each package's SSCC-18 (its own, check digit verified, or minted from the
+//!   partner's GS1 prefix and the envelope's serial block, like the control numbers), each
+//!   package line's running DESADV `lin` number, the shipped date/time, the total weight.
+//!
+//! Post-step after the mapping, for the 856 only ([`number_hl`]): HL01 (ids 1, 2, …), HL02
+//! (parent = the nearest earlier HL of a higher level, shipment > order > tare > pack > item)
+//! and CTT01 (the number of HL segments). The mapping lists the levels in order; numbering and
+//! linking them in jq would be a fold over the whole list that nobody could review.
 
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use switchyard_core::model::{Invoice, Order};
+use switchyard_core::model::{Invoice, Order, Shipment};
 use switchyard_edi::generate::{self, Envelope, OutboundKind};
 use switchyard_edi::partner::PartnerProfile;
 use switchyard_edi::tree::from_tree;
@@ -43,15 +51,15 @@ pub enum OutboundError {
     Generate(#[from] generate::GenerateError),
 }
 
-/// The mapping that builds `kind` for `standard`: `edi/855.out`, `edi/ordrsp.out`; `None` for
-/// documents still built in Rust.
-pub fn mapping_name(kind: OutboundKind, standard: Standard) -> Option<&'static str> {
+/// The mapping that builds `kind` for `standard`.
+pub fn mapping_name(kind: OutboundKind, standard: Standard) -> &'static str {
     match (kind, standard) {
-        (OutboundKind::OrderResponse, Standard::X12) => Some("edi/855.out"),
-        (OutboundKind::OrderResponse, Standard::Edifact) => Some("edi/ordrsp.out"),
-        (OutboundKind::Invoice, Standard::X12) => Some("edi/810.out"),
-        (OutboundKind::Invoice, Standard::Edifact) => Some("edi/invoic.out"),
-        _ => None,
+        (OutboundKind::OrderResponse, Standard::X12) => "edi/855.out",
+        (OutboundKind::OrderResponse, Standard::Edifact) => "edi/ordrsp.out",
+        (OutboundKind::ShipNotice, Standard::X12) => "edi/856.out",
+        (OutboundKind::ShipNotice, Standard::Edifact) => "edi/desadv.out",
+        (OutboundKind::Invoice, Standard::X12) => "edi/810.out",
+        (OutboundKind::Invoice, Standard::Edifact) => "edi/invoic.out",
     }
 }
 
@@ -80,6 +88,109 @@ pub fn order_response_input(order: &Order, now: NaiveDateTime) -> Value {
         json!(po_date.format("%Y%m%d").to_string()),
     );
     json!({"order": o, "edi": edi})
+}
+
+/// The mapping input of a ship notice: `{"shipment": Shipment + SSCCs and LIN numbers,
+/// "order": Order, "edi": {...}}`. A package SSCC with a wrong check digit is an error.
+pub fn ship_notice_input(
+    p: &PartnerProfile,
+    shipment: &Shipment,
+    order: &Order,
+    env: &Envelope,
+) -> Result<Value, generate::GenerateError> {
+    let ssccs = generate::package_ssccs(p, shipment, env)?;
+    let mut s = shipment.clone();
+    let mut weight = Decimal::ZERO;
+    for (pkg, sscc) in s.packages.iter_mut().zip(ssccs) {
+        pkg.sscc = Some(sscc);
+        weight += pkg.weight.unwrap_or_default();
+        pkg.weight = pkg.weight.map(|w| w.normalize());
+        for l in &mut pkg.lines {
+            l.quantity = l.quantity.normalize();
+        }
+    }
+    let weight_uom = s.packages.iter().find_map(|p| p.weight_uom);
+    let mut value = json!(s);
+    let mut lin = 0u32;
+    if let Some(pkgs) = value.get_mut("packages").and_then(Value::as_array_mut) {
+        for line in pkgs
+            .iter_mut()
+            .filter_map(|p| p.get_mut("lines").and_then(Value::as_array_mut))
+            .flatten()
+        {
+            lin += 1;
+            if let Some(o) = line.as_object_mut() {
+                o.insert("lin".into(), json!(lin));
+            }
+        }
+    }
+    let shipped = shipment
+        .shipped_at
+        .map(|t| t.naive_utc())
+        .unwrap_or(env.now);
+    let mut edi = clock(env.now);
+    edi.insert(
+        "shipped_date".into(),
+        json!(shipped.format("%Y%m%d").to_string()),
+    );
+    edi.insert(
+        "shipped_time".into(),
+        json!(shipped.format("%H%M").to_string()),
+    );
+    edi.insert(
+        "total_weight".into(),
+        if weight > Decimal::ZERO {
+            json!(weight.normalize().to_string())
+        } else {
+            Value::Null
+        },
+    );
+    edi.insert("weight_uom".into(), json!(weight_uom));
+    let mut o = order.clone();
+    for l in &mut o.lines {
+        l.quantity = l.quantity.normalize();
+        l.unit_price = l.unit_price.normalize();
+    }
+    Ok(json!({"shipment": value, "order": o, "edi": edi}))
+}
+
+/// The 856 post-step: HL01 ids in order, HL02 the nearest earlier HL of a higher level, CTT01
+/// the number of HL segments. Returns that number.
+pub fn number_hl(tree: &mut Value) -> usize {
+    fn rank(level: &str) -> u8 {
+        match level {
+            "S" => 0,
+            "O" => 1,
+            "T" => 2,
+            "P" => 3,
+            "I" => 4,
+            _ => 5,
+        }
+    }
+    let mut seen: Vec<(usize, u8)> = Vec::new();
+    if let Some(hls) = tree.get_mut("HL_loop").and_then(Value::as_array_mut) {
+        for (i, item) in hls.iter_mut().enumerate() {
+            let Some(hl) = item.get_mut("HL").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let level = rank(hl.get("03").and_then(Value::as_str).unwrap_or(""));
+            let parent = seen
+                .iter()
+                .rev()
+                .find(|(_, r)| *r < level)
+                .map(|(id, _)| *id);
+            hl.insert("01".into(), json!((i + 1).to_string()));
+            match parent {
+                Some(p) => hl.insert("02".into(), json!(p.to_string())),
+                None => hl.remove("02"),
+            };
+            seen.push((i + 1, level));
+        }
+    }
+    if let Some(t) = tree.as_object_mut() {
+        t.insert("CTT".into(), json!({"01": seen.len().to_string()}));
+    }
+    seen.len()
 }
 
 /// X12 N2: an amount in cents, without a decimal point.
@@ -152,12 +263,15 @@ pub fn generate(
     env: &Envelope,
     input: &Value,
 ) -> Result<String, OutboundError> {
-    let tree = mapping
+    let mut tree = mapping
         .map_record(input, &mut RunState::default())
         .map_err(|e| OutboundError::Mapping {
             mapping: name.into(),
             error: e.to_string(),
         })?;
+    if kind == OutboundKind::ShipNotice && profile.standard == Standard::X12 {
+        number_hl(&mut tree);
+    }
     let set_type = kind.set_type(profile.standard);
     let version = generate::table_version(profile)?;
     let body = from_tree(&tree, profile.standard, set_type, &version).map_err(|e| {

@@ -37,7 +37,7 @@ use std::time::Instant;
 use switchyard_core::error::AdapterError;
 use switchyard_core::ids::{JobId, OrgId};
 use switchyard_core::model::{Invoice, Order, Shipment};
-use switchyard_edi::generate::{self, Envelope, OutboundKind};
+use switchyard_edi::generate::{Envelope, OutboundKind};
 use switchyard_edi::partner::PartnerProfile;
 use switchyard_edi::validate::validate;
 use switchyard_edi::{Interchange, Standard, Unit};
@@ -173,14 +173,12 @@ impl Entity {
                 OutboundKind::Invoice,
                 edi_outbound::invoice_input(i, env.now),
             ),
-            // Not yet ported to a mapping file.
-            Entity::Shipment(s, o) => {
-                return generate::ship_notice(p, s, o, env).map_err(|e| failed(&e));
-            }
+            Entity::Shipment(s, o) => (
+                OutboundKind::ShipNotice,
+                edi_outbound::ship_notice_input(p, s, o, env).map_err(|e| failed(&e))?,
+            ),
         };
-        let name = edi_outbound::mapping_name(kind, p.standard).ok_or_else(|| {
-            AdapterError::permanent(format!("{KIND}: no mapping file for {kind:?}"))
-        })?;
+        let name = edi_outbound::mapping_name(kind, p.standard);
         let mapping = current_mapping(mappings, name)?;
         edi_outbound::generate(&mapping, name, kind, p, env, &input).map_err(|e| failed(&e))
     }

@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use std::path::PathBuf;
-use switchyard_core::model::{Invoice, InvoiceLine, Order, OrderLine, OrderStatus, Uom};
+use switchyard_core::model::{Invoice, InvoiceLine, Order, OrderLine, OrderStatus, Shipment, Uom};
 use switchyard_daemon::edi_outbound::{self, mapping_name};
 use switchyard_daemon::edi_send::check_clean;
 use switchyard_edi::ack::FunctionalAck;
@@ -86,7 +86,7 @@ fn invoice() -> Invoice {
 }
 
 fn invoice_doc(registry: &MappingRegistry, p: &PartnerProfile, i: &Invoice) -> String {
-    let name = mapping_name(OutboundKind::Invoice, p.standard).expect("mapped");
+    let name = mapping_name(OutboundKind::Invoice, p.standard);
     let mapping = registry.get(name).expect("mapping loaded");
     let input = edi_outbound::invoice_input(i, env().now);
     edi_outbound::generate(&mapping, name, OutboundKind::Invoice, p, &env(), &input)
@@ -138,7 +138,7 @@ fn registry() -> MappingRegistry {
 }
 
 fn order_response(registry: &MappingRegistry, p: &PartnerProfile, o: &Order) -> String {
-    let name = mapping_name(OutboundKind::OrderResponse, p.standard).expect("mapped");
+    let name = mapping_name(OutboundKind::OrderResponse, p.standard);
     let mapping = registry.get(name).expect("mapping loaded");
     let input = edi_outbound::order_response_input(o, env().now);
     edi_outbound::generate(
@@ -187,6 +187,70 @@ fn a_cancelled_order_is_rejected_line_by_line_and_still_validates() {
     assert_eq!(doc.matches("LIN+").count(), 2, "{doc}");
     assert!(doc.contains("+7+BAR-A36-1:SA'"), "{doc}");
     assert!(!doc.contains("NAD+DP"), "{doc}");
+}
+
+fn shipment() -> Shipment {
+    let text = std::fs::read_to_string(root().join("fixtures/edi/golden/inputs/shipment.json"))
+        .expect("golden shipment");
+    serde_json::from_str(&text).expect("a canonical shipment")
+}
+
+fn ship_notice(registry: &MappingRegistry, p: &PartnerProfile, s: &Shipment) -> String {
+    let name = mapping_name(OutboundKind::ShipNotice, p.standard);
+    let mapping = registry.get(name).expect("mapping loaded");
+    let input = edi_outbound::ship_notice_input(p, s, &order(), &env()).expect("input");
+    edi_outbound::generate(&mapping, name, OutboundKind::ShipNotice, p, &env(), &input)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn mapped_ship_notices_equal_the_golden_files() {
+    let registry = registry();
+    for (golden, standard, version) in [
+        ("856_004010.edi", Standard::X12, "004010"),
+        ("856_005010.edi", Standard::X12, "005010"),
+        ("DESADV_D96A.edi", Standard::Edifact, "D96A"),
+        ("DESADV_D01B.edi", Standard::Edifact, "D01B"),
+    ] {
+        let doc = ship_notice(&registry, &profile(standard, version), &shipment());
+        check_clean(doc.as_bytes()).unwrap_or_else(|e| panic!("{golden}: {e}\n{doc}"));
+        let expected = std::fs::read_to_string(root().join("fixtures/edi/golden").join(golden))
+            .expect("golden file");
+        assert_eq!(doc, expected, "{golden}: the mapped document differs");
+    }
+}
+
+#[test]
+fn ship_notice_ssccs_are_checked_or_minted_and_hl_links_follow_the_levels() {
+    let registry = registry();
+    let p = profile(Standard::X12, "004010");
+    let mut s = shipment();
+    s.packages[0].sscc = Some("106141412345678907".into());
+    let err = edi_outbound::ship_notice_input(&p, &s, &order(), &env()).unwrap_err();
+    assert!(err.to_string().contains("106141412345678907"), "{err}");
+    // Three packages, the last with two lines: HL ids ascend, items hang under their pack.
+    let mut s = shipment();
+    let mut third = s.packages[1].clone();
+    third.lines.push(third.lines[0].clone());
+    s.packages.push(third);
+    let doc = ship_notice(&registry, &p, &s);
+    check_clean(doc.as_bytes()).unwrap_or_else(|e| panic!("{e}\n{doc}"));
+    assert!(doc.contains("HL*7*2*P~"), "{doc}");
+    assert!(
+        doc.contains("HL*8*7*I~") && doc.contains("HL*9*7*I~"),
+        "{doc}"
+    );
+    assert!(doc.contains("CTT*9~"), "{doc}");
+    let mans: Vec<&str> = doc
+        .split('~')
+        .filter(|s| s.starts_with("MAN*GM*"))
+        .collect();
+    assert_eq!(mans.len(), 3);
+    assert!(
+        mans.iter()
+            .all(|m| switchyard_edi::generate::sscc_valid(&m[7..])),
+        "{mans:?}"
+    );
 }
 
 #[test]
@@ -268,5 +332,35 @@ proptest! {
         prop_assert_eq!(it1, inv.lines.iter().map(|l| (l.sku.clone(), l.quantity, l.unit_price)).collect::<Vec<_>>());
         let tds = segs.iter().find(|s| s.id() == "TDS").expect("tds");
         prop_assert_eq!(tds.get(1).parse::<Decimal>().expect("tds"), inv.gross_total() * Decimal::ONE_HUNDRED);
+    }
+}
+
+/// The example pairs under fixtures/mappings/edi (run by `switchyard check`) start from exactly
+/// the input edi.send builds for the golden entities, so they cannot drift from the Rust side.
+#[test]
+fn example_pair_inputs_are_what_edi_send_builds() {
+    let p = profile(Standard::X12, "004010");
+    let order_in = edi_outbound::order_response_input(&order(), env().now);
+    let invoice_in = edi_outbound::invoice_input(&invoice(), env().now);
+    let ship_in =
+        edi_outbound::ship_notice_input(&p, &shipment(), &order(), &env()).expect("input");
+    for (pair, built) in [
+        ("855.out", &order_in),
+        ("ordrsp.out", &order_in),
+        ("810.out", &invoice_in),
+        ("invoic.out", &invoice_in),
+        ("856.out", &ship_in),
+        ("desadv.out", &ship_in),
+    ] {
+        let path = root()
+            .join("fixtures/mappings/edi")
+            .join(pair)
+            .join("golden.input.json");
+        let text = std::fs::read_to_string(&path).expect("example pair input");
+        let stored: serde_json::Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(
+            &stored, built,
+            "{pair}: example input differs from what edi.send builds"
+        );
     }
 }
