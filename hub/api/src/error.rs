@@ -24,6 +24,8 @@ pub enum ErrorCode {
     MalformedJson,
     ValidationFailed,
     UnknownJobKind,
+    /// An EDI partner the daemon's configuration does not know.
+    UnknownPartner,
     Unauthorized,
     Forbidden,
     NotFound,
@@ -40,7 +42,7 @@ impl ErrorCode {
     pub fn status(&self) -> StatusCode {
         match self {
             ErrorCode::BadRequest | ErrorCode::MalformedJson => StatusCode::BAD_REQUEST,
-            ErrorCode::ValidationFailed | ErrorCode::UnknownJobKind => {
+            ErrorCode::ValidationFailed | ErrorCode::UnknownJobKind | ErrorCode::UnknownPartner => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,

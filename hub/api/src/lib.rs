@@ -55,6 +55,11 @@ pub struct ApiConfig {
     /// Field names masked in logged bodies, on top of the built-in ones (password, token,
     /// secret, authorization, api key, ...).
     pub sensitive_fields: Vec<String>,
+    /// The EDI trading partners the daemon is configured with (`POST /edi/send` refuses others
+    /// with 422). Not read from the `[api]` table: the daemon fills it in from its partner
+    /// configuration, because this crate reads no configuration of its own.
+    #[serde(skip)]
+    pub edi_partners: Vec<String>,
 }
 
 impl Default for ApiConfig {
@@ -63,6 +68,7 @@ impl Default for ApiConfig {
             body_limit_bytes: 1024 * 1024,
             rate_limits: RateLimits::default(),
             sensitive_fields: Vec::new(),
+            edi_partners: Vec::new(),
         }
     }
 }

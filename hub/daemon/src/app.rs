@@ -208,7 +208,10 @@ pub async fn start(
                 config: config.clone(),
                 kinds: handlers.kinds(),
             }),
-            config: config.api.api_config(),
+            config: switchyard_api::ApiConfig {
+                edi_partners: config.edi_partner_names(),
+                ..config.api.api_config()
+            },
         };
         let router = switchyard_api::router(state);
         let listener = tokio::net::TcpListener::bind(&config.api.bind)

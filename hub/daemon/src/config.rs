@@ -74,6 +74,7 @@ impl ApiSection {
             body_limit_bytes: self.body_limit_bytes,
             rate_limits: self.rate_limits,
             sensitive_fields: self.sensitive_fields.clone(),
+            edi_partners: Vec::new(),
         }
     }
 }
@@ -210,6 +211,16 @@ impl PartnerConfig {
 }
 
 impl Config {
+    /// Names of the configured EDI trading partners (`[partners.NAME]` with `kind = "edi"`),
+    /// for the API's `POST /edi/send`.
+    pub fn edi_partner_names(&self) -> Vec<String> {
+        self.partners
+            .iter()
+            .filter(|(_, p)| p.kind == "edi")
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
     /// Load from `path` (if it exists) and the environment. A missing file is fine: defaults
     /// and environment variables alone make a valid config.
     pub fn load(path: &Path) -> Result<Config, Diagnostic> {
@@ -279,6 +290,15 @@ mod tests {
     fn wrong_types_are_located() {
         let err = parse_str(&src("[queue]\nlease_secs = \"thirty\"\n")).unwrap_err();
         assert!(err.to_string().starts_with("switchyard.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn edi_partner_names_are_the_partners_of_kind_edi() {
+        let cfg = parse_str(&src(
+            "[partners.shop]\nkind = \"http\"\n[partners.acme]\nkind = \"edi\"\n[partners.eurobuy]\nkind = \"edi\"\n",
+        ))
+        .unwrap();
+        assert_eq!(cfg.edi_partner_names(), ["acme", "eurobuy"]);
     }
 
     #[test]

@@ -1,27 +1,34 @@
 //! EDI messages: the inbox and outbox, one message with its parsed tree and validation
-//! report (`read:edi`), and re-validating an inbound message (`write:edi`).
+//! report (`read:edi`), re-validating an inbound message (`write:edi`), and sending an
+//! outbound document to a configured partner (`write:edi`, enqueues an `edi.send` job).
 //!
 //! The tree and the report are never taken from what was stored at pickup: they are rebuilt
 //! from the stored raw bytes with switchyard-edi, through the same code path as
 //! `switchyard edi parse` ([`switchyard_edi::cli::tree`]), so the API shows what the parser
 //! of this build says of the document.
 
+use super::jobs::{idempotency_key, JobView, IDEMPOTENT_REPLAYED};
 use super::{page_limit, ReadEdi, Scoped, WriteEdi};
-use crate::error::{ApiError, ApiPath, ApiQuery, ErrorBody, ErrorCode};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, ErrorCode};
 use crate::AppState;
 use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use switchyard_core::ids::{JobKind, PartnerName};
+use switchyard_core::model::{Invoice, Order, Shipment};
 use switchyard_edi::validate::{validate, Validation};
 use switchyard_edi::{read_all, Issue, Unit};
 use switchyard_store::edi::{
     self as store, EdiCursor, EdiDirection, EdiFilter, EdiMessage, EdiMessageId, EdiStandard,
     EdiStatus,
 };
+use switchyard_store::queue::NewJob;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -31,7 +38,140 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_messages))
         .routes(routes!(get_message))
         .routes(routes!(reprocess))
+        .routes(routes!(send_document))
 }
+
+/// The outbound document to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EdiDocumentKind {
+    /// 855 / ORDRSP from an order.
+    OrderResponse,
+    /// 856 / DESADV from a shipment (and its order).
+    ShipNotice,
+    /// 810 / INVOIC from an invoice.
+    Invoice,
+}
+
+/// What to send to whom.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendEdiDocument {
+    /// A configured EDI trading partner.
+    pub partner: String,
+    pub document: EdiDocumentKind,
+    /// The canonical entity: an order (`order_response`), a shipment (`ship_notice`) or an
+    /// invoice (`invoice`).
+    #[schema(value_type = Object)]
+    pub entity: Value,
+    /// The shipment's order (`ship_notice` only, required there).
+    #[schema(value_type = Option<Object>)]
+    pub order: Option<Value>,
+}
+
+/// A canonical entity that does not deserialize is refused before anything is enqueued.
+fn check_entity<T: serde::de::DeserializeOwned>(
+    v: &Value,
+    field: &str,
+    what: &str,
+) -> Result<(), ApiError> {
+    serde_json::from_value::<T>(v.clone())
+        .map(|_| ())
+        .map_err(|e| {
+            ApiError::validation(format!("{field} is not a canonical {what}: {e}"))
+                .with_details(json!({"field": field}))
+        })
+}
+
+/// Send an outbound EDI document (855/ORDRSP, 856/DESADV, 810/INVOIC) to a configured partner:
+/// enqueues an `edi.send` job and answers 202 with it; the worker generates the document
+/// through its mapping file, with the partner's control numbers, and delivers it. With an
+/// `Idempotency-Key` header, sending with the same key again returns the job already enqueued
+/// (header `Idempotent-Replayed: true`) instead of sending twice.
+#[utoipa::path(post, path = "/edi/send", tag = "edi", request_body = SendEdiDocument,
+    params(("Idempotency-Key" = Option<String>, Header, description = "dedupe key, unique per organization")),
+    responses(
+        (status = 202, description = "the edi.send job (new, or the one already enqueued with this Idempotency-Key)", body = JobView),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, description = "unknown partner (`unknown_partner`) or an entity that is not canonical", body = ErrorBody)
+    ))]
+async fn send_document(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<WriteEdi>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<SendEdiDocument>,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let partner = body.partner.trim();
+    let known = &app.api.config.edi_partners;
+    if !known.iter().any(|p| p == partner) {
+        let mut names = known.clone();
+        names.sort();
+        return Err(ApiError::new(
+            ErrorCode::UnknownPartner,
+            format!(
+                "unknown EDI partner `{partner}` (configured: {})",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ),
+        )
+        .with_details(json!({"partner": partner, "known": names})));
+    }
+    match body.document {
+        EdiDocumentKind::OrderResponse => check_entity::<Order>(&body.entity, "entity", "order")?,
+        EdiDocumentKind::Invoice => check_entity::<Invoice>(&body.entity, "entity", "invoice")?,
+        EdiDocumentKind::ShipNotice => {
+            check_entity::<Shipment>(&body.entity, "entity", "shipment")?;
+            let order = body.order.as_ref().ok_or_else(|| {
+                ApiError::validation("a ship_notice needs the shipment's `order`")
+                    .with_details(json!({"field": "order"}))
+            })?;
+            check_entity::<Order>(order, "order", "order")?;
+        }
+    }
+    let Some(retry) = app.api.job_kinds.resolve(SEND_KIND, Some(partner)) else {
+        return Err(ApiError::new(
+            ErrorCode::Unavailable,
+            format!("this daemon has no `{SEND_KIND}` job handler"),
+        ));
+    };
+    let mut payload = json!({"partner": partner, "document": body.document, "entity": body.entity});
+    if let Some(order) = body.order {
+        payload["order"] = order;
+    }
+    let enqueued = app
+        .api
+        .queue
+        .enqueue(NewJob {
+            org: auth.org,
+            kind: JobKind::from(SEND_KIND),
+            partner: Some(PartnerName::from(partner)),
+            payload,
+            idempotency_key: key,
+            retry,
+            run_at: None,
+            correlation_id: None,
+        })
+        .await?;
+    let location = format!("/api/v1/jobs/{}", enqueued.job.id);
+    let mut response = (StatusCode::ACCEPTED, Json(JobView::from(enqueued.job))).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    if !enqueued.created {
+        response
+            .headers_mut()
+            .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+/// The job kind `POST /edi/send` enqueues (handled by the daemon's hub/daemon/src/edi_send.rs).
+pub const SEND_KIND: &str = "edi.send";
 
 /// A message without its raw bytes (listings).
 #[derive(Debug, Serialize, ToSchema)]

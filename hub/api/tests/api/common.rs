@@ -31,6 +31,10 @@ impl JobKinds for Kinds {
                 policy: RetryPolicy::Exponential,
                 max_attempts: 5,
             }),
+            ("edi.send", _) => Some(RetrySpec {
+                policy: RetryPolicy::Exponential,
+                max_attempts: 5,
+            }),
             _ => None,
         }
     }

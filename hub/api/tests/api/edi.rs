@@ -644,3 +644,165 @@ async fn overdue_acknowledgements_show_on_the_message_and_filter_the_listing(poo
     assert_eq!(one["ack_overdue"], false);
     assert!(one["ack_overdue_at"].is_string(), "{one}");
 }
+
+fn canonical_order() -> Value {
+    let address = json!({"name": "Acme DC 7", "line1": "100 Main St", "city": "Springfield",
+                         "region": "IL", "postal_code": "62701", "country": "US"});
+    json!({
+        "order_number": "SO-1001", "customer_id": "ACME", "status": "confirmed", "currency": "USD",
+        "ordered_at": "2026-03-01T08:00:00Z", "requested_delivery": "2026-03-10",
+        "lines": [{"line_number": 1, "sku": "BAR-A36-1", "description": "Flat bar", "quantity": "12",
+                   "uom": "EA", "unit_price": "18.40", "requested_date": null}],
+        "billing_address": address, "shipping_address": address, "supplier_order_ref": null,
+        "customer_po": "PO-1", "tracking_numbers": []
+    })
+}
+
+async fn spawn_with_partners(pool: PgPool) -> TestApp {
+    crate::common::spawn_with(
+        pool,
+        switchyard_api::ApiConfig {
+            edi_partners: vec!["acme".into(), "eurobuy".into()],
+            ..switchyard_api::ApiConfig::default()
+        },
+    )
+    .await
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn send_enqueues_an_edi_send_job_once_per_idempotency_key(pool: PgPool) {
+    let app = spawn_with_partners(pool).await;
+    let org = app.org("a").await;
+    let key = app.key("a", &[Scope::WriteEdi]).await;
+    let send = |idem: &'static str| {
+        app.client
+            .post(format!("{}/api/v1/edi/send", app.base))
+            .bearer_auth(&key)
+            .header("Idempotency-Key", idem)
+            .json(&json!({"partner": "acme", "document": "order_response", "entity": canonical_order()}))
+            .send()
+    };
+    let first = send("po-1-ack").await.unwrap();
+    assert_eq!(first.status(), 202);
+    let location = first.headers()["location"].to_str().unwrap().to_owned();
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let (_, job) = json(first).await;
+    let id = job["id"].as_str().unwrap().to_owned();
+    assert_eq!(location, format!("/api/v1/jobs/{id}"));
+    assert_eq!(job["kind"], "edi.send");
+    assert_eq!(job["partner"], "acme");
+    assert_eq!(job["state"], "pending");
+    assert_eq!(
+        job["payload"],
+        json!({"partner": "acme", "document": "order_response", "entity": canonical_order()})
+    );
+
+    let again = send("po-1-ack").await.unwrap();
+    assert_eq!(again.status(), 202);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let (_, same) = json(again).await;
+    assert_eq!(same["id"], id.as_str());
+    let n = app
+        .count(&format!(
+            "SELECT count(*) FROM jobs WHERE org_id = '{}' AND kind = 'edi.send'",
+            org.0
+        ))
+        .await;
+    assert_eq!(n, 1);
+    let other = send("po-1-ack-resend").await.unwrap();
+    let (_, other) = json(other).await;
+    assert_ne!(other["id"], id.as_str());
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn send_refuses_unknown_partners_and_non_canonical_entities(pool: PgPool) {
+    let app = spawn_with_partners(pool).await;
+    let key = app.key("a", &[Scope::WriteEdi]).await;
+    let (status, body) = json(
+        app.post(
+            "/api/v1/edi/send",
+            &key,
+            json!({"partner": "globex", "document": "invoice", "entity": {}}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, code(&body)), (422, "unknown_partner"), "{body}");
+    assert_eq!(
+        body["error"]["details"]["known"],
+        json!(["acme", "eurobuy"])
+    );
+
+    let mut broken = canonical_order();
+    broken["lines"][0]["quantity"] = json!("a dozen");
+    let (status, body) = json(
+        app.post(
+            "/api/v1/edi/send",
+            &key,
+            json!({"partner": "acme", "document": "order_response", "entity": broken}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, code(&body)), (422, "validation_failed"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a canonical order"),
+        "{body}"
+    );
+
+    let shipment = json!({"shipment_number": "SH-1", "order_number": "SO-1001", "carrier": null,
+                          "service": null, "shipped_at": null, "packages": []});
+    let (status, body) = json(
+        app.post(
+            "/api/v1/edi/send",
+            &key,
+            json!({"partner": "acme", "document": "ship_notice", "entity": shipment}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, code(&body)), (422, "validation_failed"), "{body}");
+    assert_eq!(body["error"]["details"]["field"], "order");
+    let (status, body) = json(
+        app.post(
+            "/api/v1/edi/send",
+            &key,
+            json!({"partner": "acme", "document": "packing_slip", "entity": {}}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        app.count("SELECT count(*) FROM jobs").await,
+        0,
+        "nothing enqueued"
+    );
+
+    // A key without write:edi may not send.
+    let reader = app.key("a", &[Scope::ReadEdi]).await;
+    let (status, body) = json(
+        app.post(
+            "/api/v1/edi/send",
+            &reader,
+            json!({"partner": "acme", "document": "order_response", "entity": canonical_order()}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, code(&body)), (403, "forbidden"), "{body}");
+    // The route is in the OpenAPI document.
+    let (_, doc) = json(
+        app.call(Method::GET, "/api/v1/openapi.json", None, None)
+            .await,
+    )
+    .await;
+    assert!(
+        doc["paths"]["/api/v1/edi/send"]["post"].is_object(),
+        "{}",
+        doc["paths"]
+    );
+}
