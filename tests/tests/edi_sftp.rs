@@ -440,7 +440,16 @@ async fn edi_send_delivers_into_the_remote_outbound() -> anyhow::Result<()> {
         "partner": "acme", "document": "order_response", "entity": order,
     }))?;
     let job = JobId::new();
-    let report = edi_send::send(&db.pool, org, job, &partner, &payload, Utc::now(), &mappings()).await?;
+    let report = edi_send::send(
+        &db.pool,
+        org,
+        job,
+        &partner,
+        &payload,
+        Utc::now(),
+        &mappings(),
+    )
+    .await?;
     assert!(report.written);
     // Only the finished document, under its final name; no temporary upload left behind.
     assert_eq!(files(&root.join("outbound")), vec![report.file.clone()]);
@@ -453,7 +462,16 @@ async fn edi_send_delivers_into_the_remote_outbound() -> anyhow::Result<()> {
     assert_eq!(row.raw, text.as_bytes());
 
     // A redelivered job writes nothing new.
-    let again = edi_send::send(&db.pool, org, job, &partner, &payload, Utc::now(), &mappings()).await?;
+    let again = edi_send::send(
+        &db.pool,
+        org,
+        job,
+        &partner,
+        &payload,
+        Utc::now(),
+        &mappings(),
+    )
+    .await?;
     assert!(!again.written);
     assert_eq!(files(&root.join("outbound")), vec![report.file]);
     db.drop_db().await;

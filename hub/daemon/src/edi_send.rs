@@ -22,9 +22,9 @@
 //! still accepted (a local directory).
 
 use crate::edi_mailbox::{edi_standard, group_controls, message_types, sanitize_name, transient};
+use crate::edi_outbound;
 use crate::edi_partners::{EdiPartner, PartnerRef};
 use crate::edi_transport::{Folder, MailboxTransport};
-use crate::edi_outbound;
 use crate::handlers::{JobContext, JobHandler};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
