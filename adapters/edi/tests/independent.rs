@@ -135,8 +135,8 @@ fn assert_every_fixture_acknowledged(sub: &str, skip: &str, docs: &[(String, Str
     }
 }
 
-/// The outbound goldens (X12 855/856/810, or EDIFACT ORDRSP/DESADV/INVOIC): tests/generate.rs
-/// keeps them byte-equal to what the generators produce.
+/// The outbound goldens (X12 855/856/810, or EDIFACT ORDRSP/DESADV/INVOIC):
+/// hub/daemon/tests/edi_outbound.rs keeps them byte-equal to what the mapping files produce.
 fn goldens(x12: bool) -> Vec<(String, String)> {
     files("golden")
         .into_iter()

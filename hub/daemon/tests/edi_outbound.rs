@@ -1,5 +1,5 @@
 //! Outbound EDI through mapping files: the mapping-generated documents for the golden inputs
-//! (fixtures/edi/golden/inputs) equal the golden files byte for byte, with the same partner
+//! (fixtures/edi/golden-inputs) equal the golden files byte for byte, with the same partner
 //! profiles and envelope as adapters/edi/tests/generate.rs, and every one re-parses and
 //! validates clean with our own parser; property tests that mapping → generate → parse is
 //! lossless.
@@ -74,13 +74,13 @@ fn env() -> Envelope {
 }
 
 fn order() -> Order {
-    let text = std::fs::read_to_string(root().join("fixtures/edi/golden/inputs/order.json"))
+    let text = std::fs::read_to_string(root().join("fixtures/edi/golden-inputs/order.json"))
         .expect("golden order");
     serde_json::from_str(&text).expect("a canonical order")
 }
 
 fn invoice() -> Invoice {
-    let text = std::fs::read_to_string(root().join("fixtures/edi/golden/inputs/invoice.json"))
+    let text = std::fs::read_to_string(root().join("fixtures/edi/golden-inputs/invoice.json"))
         .expect("golden invoice");
     serde_json::from_str(&text).expect("a canonical invoice")
 }
@@ -190,7 +190,7 @@ fn a_cancelled_order_is_rejected_line_by_line_and_still_validates() {
 }
 
 fn shipment() -> Shipment {
-    let text = std::fs::read_to_string(root().join("fixtures/edi/golden/inputs/shipment.json"))
+    let text = std::fs::read_to_string(root().join("fixtures/edi/golden-inputs/shipment.json"))
         .expect("golden shipment");
     serde_json::from_str(&text).expect("a canonical shipment")
 }

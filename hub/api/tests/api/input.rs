@@ -214,6 +214,7 @@ fn expected_routes() -> BTreeSet<(String, String)> {
         ("get", "/api/v1/edi/messages"),
         ("get", "/api/v1/edi/messages/{id}"),
         ("post", "/api/v1/edi/messages/{id}/reprocess"),
+        ("post", "/api/v1/edi/send"),
     ]
     .into_iter()
     .map(|(m, p)| (m.to_owned(), p.to_owned()))
