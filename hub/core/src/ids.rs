@@ -78,6 +78,10 @@ uuid_id!(
     /// A stored EDI message (inbound or outbound).
     MessageId
 );
+uuid_id!(
+    /// A stored order (`orders.id`).
+    OrderId
+);
 
 /// A partner instance's name as written in the config (`[partners.acme-shop]` → `acme-shop`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -220,6 +220,9 @@ pub struct Customer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
+    /// Received (e.g. an EDI 850/ORDERS) but failed business validation: it waits for an
+    /// admin to fix it and reprocess it, and the partner was told it is rejected.
+    PendingReview,
     Pending,
     Confirmed,
     InProduction,
@@ -230,11 +233,45 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    pub const ALL: [OrderStatus; 8] = [
+        OrderStatus::PendingReview,
+        OrderStatus::Pending,
+        OrderStatus::Confirmed,
+        OrderStatus::InProduction,
+        OrderStatus::Ready,
+        OrderStatus::Shipped,
+        OrderStatus::Delivered,
+        OrderStatus::Cancelled,
+    ];
+
+    /// The snake_case name used in JSON and in the `orders.status` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::PendingReview => "pending_review",
+            OrderStatus::Pending => "pending",
+            OrderStatus::Confirmed => "confirmed",
+            OrderStatus::InProduction => "in_production",
+            OrderStatus::Ready => "ready",
+            OrderStatus::Shipped => "shipped",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OrderStatus> {
+        OrderStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
     /// Whether moving from `self` to `next` is a legal step (cancel is allowed until shipped).
     pub fn can_become(self, next: OrderStatus) -> bool {
         use OrderStatus::*;
         match (self, next) {
             (a, b) if a == b => true,
+            // A fixed order passes validation again (and is accepted), or is given up.
+            (PendingReview, Pending | Confirmed | Cancelled) => true,
+            // A stored order a later check finds faulty (e.g. re-mapped after reference data
+            // changed) goes back to review before anything was produced for it.
+            (Pending | Confirmed, PendingReview) => true,
             (Pending, Confirmed)
             | (Confirmed, InProduction)
             | (Confirmed, Ready)
@@ -486,6 +523,12 @@ mod tests {
         assert!(OrderStatus::Ready.can_become(OrderStatus::Shipped));
         assert!(!OrderStatus::Shipped.can_become(OrderStatus::Cancelled));
         assert!(!OrderStatus::Delivered.can_become(OrderStatus::Pending));
+        assert!(OrderStatus::PendingReview.can_become(OrderStatus::Confirmed));
+        assert!(OrderStatus::PendingReview.can_become(OrderStatus::Cancelled));
+        assert!(!OrderStatus::PendingReview.can_become(OrderStatus::Shipped));
+        assert!(!OrderStatus::InProduction.can_become(OrderStatus::PendingReview));
+        let json = serde_json::to_value(OrderStatus::PendingReview).unwrap();
+        assert_eq!(json, serde_json::json!("pending_review"));
     }
 
     #[test]

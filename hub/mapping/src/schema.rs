@@ -147,6 +147,7 @@ impl Entity {
 }
 
 const ORDER_STATUS: &[&str] = &[
+    "pending_review",
     "pending",
     "confirmed",
     "in_production",

@@ -42,10 +42,14 @@ pub enum Scope {
     ReadEdi,
     #[serde(rename = "write:edi")]
     WriteEdi,
+    #[serde(rename = "read:orders")]
+    ReadOrders,
+    #[serde(rename = "write:orders")]
+    WriteOrders,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 10] = [
         Scope::ReadLogs,
         Scope::ReadJobs,
         Scope::WriteJobs,
@@ -54,6 +58,8 @@ impl Scope {
         Scope::AdminKeys,
         Scope::ReadEdi,
         Scope::WriteEdi,
+        Scope::ReadOrders,
+        Scope::WriteOrders,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -66,6 +72,8 @@ impl Scope {
             Scope::AdminKeys => "admin:keys",
             Scope::ReadEdi => "read:edi",
             Scope::WriteEdi => "write:edi",
+            Scope::ReadOrders => "read:orders",
+            Scope::WriteOrders => "write:orders",
         }
     }
 
@@ -77,6 +85,7 @@ impl Scope {
                 (Scope::WriteJobs, Scope::ReadJobs)
                     | (Scope::WriteDeadLetters, Scope::ReadDeadLetters)
                     | (Scope::WriteEdi, Scope::ReadEdi)
+                    | (Scope::WriteOrders, Scope::ReadOrders)
             )
     }
 }

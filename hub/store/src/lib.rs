@@ -7,6 +7,7 @@
 //! * [`logs`] — integration log rows, filtered listing, stats.
 //! * [`edi`] — EDI messages (inbox/outbox, duplicates) and per-partner control numbers.
 //! * [`keys`] — API keys (hashed), scopes, tiers, lifecycle.
+//! * [`orders`] — customers (with EDI party ids), products, orders with review errors.
 //!
 //! All SQL is written here, with runtime-checked queries (no `DATABASE_URL` needed to build).
 
@@ -15,6 +16,7 @@ pub mod db;
 pub mod edi;
 pub mod keys;
 pub mod logs;
+pub mod orders;
 pub mod orgs;
 pub mod queue;
 
