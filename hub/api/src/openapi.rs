@@ -25,6 +25,7 @@ pub const API_KEY: &str = "api_key";
         (name = "retry-queue", description = "Jobs waiting for a retry (read:jobs, write:jobs)"),
         (name = "dead-letters", description = "Dead letters (read:dead-letters, write:dead-letters)"),
         (name = "edi", description = "EDI inbox and outbox, parsed trees, validation reports, reprocessing (read:edi, write:edi)"),
+        (name = "orders", description = "Orders (pending review, fixes, reprocess) and the customers and products they are checked against (read:orders, write:orders)"),
         (name = "operations", description = "Health, readiness, metrics, this document")
     )
 )]

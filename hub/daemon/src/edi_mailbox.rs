@@ -546,9 +546,20 @@ async fn finish(
         }
     };
     let Some(probe_text) = probe_text else {
-        store::set_status(env.pool, env.org, id, status, None)
+        let mut tx = env
+            .pool
+            .begin()
+            .await
+            .map_err(|e| AdapterError::transient(format!("starting a transaction: {e}")))?;
+        store::set_status(&mut *tx, env.org, id, status, None)
             .await
             .map_err(transient("updating an inbound interchange"))?;
+        if status == EdiStatus::Processed {
+            crate::edi_orders::enqueue_import(&mut *tx, env.now, env.org, id, ic, &env.mb.root, env.profile).await?;
+        }
+        tx.commit()
+            .await
+            .map_err(|e| AdapterError::transient(format!("committing an inbound interchange: {e}")))?;
         return Ok(InterchangeOutcome::Handled {
             message: id,
             status,
@@ -665,6 +676,11 @@ async fn finish(
     store::set_status(&mut *tx, env.org, id, status, None)
         .await
         .map_err(transient("updating an inbound interchange"))?;
+    // Purchase orders in a valid interchange: their import is enqueued with the status, so a
+    // message is never processed without it.
+    if status == EdiStatus::Processed {
+        crate::edi_orders::enqueue_import(&mut *tx, env.now, env.org, id, ic, &env.mb.root, env.profile).await?;
+    }
     tx.commit()
         .await
         .map_err(|e| AdapterError::transient(format!("committing the acknowledgement: {e}")))?;

@@ -16,6 +16,7 @@ pub mod demo;
 pub mod diag;
 pub mod edi_acks;
 pub mod edi_mailbox;
+pub mod edi_orders;
 pub mod edi_outbound;
 pub mod edi_partners;
 pub mod edi_send;

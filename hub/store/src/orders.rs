@@ -134,7 +134,13 @@ pub async fn upsert_product(pool: &PgPool, org: OrgId, p: &ProductRow) -> Result
         .bind(&b.part)
         .bind(&p.sku)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::Invalid(
+                format!("buyer part {}: unknown customer `{}`", b.part, b.customer_id),
+            ),
+            _ => StoreError::Database(e),
+        })?;
     }
     tx.commit().await?;
     Ok(())
@@ -327,6 +333,8 @@ pub struct OrderRow {
     pub mapped: Option<Value>,
     pub mapping_hash: Option<String>,
     pub review_errors: Vec<ReviewError>,
+    /// Where the partner's answer goes (`{"mailbox", "profile"}`).
+    pub reply_to: Option<Value>,
     pub response_job_id: Option<Uuid>,
     pub response: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -335,7 +343,7 @@ pub struct OrderRow {
 
 const COLUMNS: &str = "id, org_id, order_number, customer_id, customer_po, status, canonical, \
     source, source_message_id, partner, source_set, mapped, mapping_hash, review_errors, \
-    response_job_id, response, created_at, updated_at";
+    reply_to, response_job_id, response, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
 struct RawRow {
@@ -353,6 +361,7 @@ struct RawRow {
     mapped: Option<Value>,
     mapping_hash: Option<String>,
     review_errors: Value,
+    reply_to: Option<Value>,
     response_job_id: Option<Uuid>,
     response: Option<String>,
     created_at: DateTime<Utc>,
@@ -379,6 +388,7 @@ impl TryFrom<RawRow> for OrderRow {
             mapping_hash: r.mapping_hash,
             review_errors: serde_json::from_value(r.review_errors)
                 .map_err(|e| StoreError::Invalid(format!("stored review errors: {e}")))?,
+            reply_to: r.reply_to,
             response_job_id: r.response_job_id,
             response: r.response,
             created_at: r.created_at,
@@ -402,6 +412,7 @@ pub struct NewOrder {
     pub mapped: Option<Value>,
     pub mapping_hash: Option<String>,
     pub review_errors: Vec<ReviewError>,
+    pub reply_to: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -416,8 +427,8 @@ pub async fn insert_order(pool: &PgPool, o: &NewOrder) -> Result<OrderInsert> {
     let id = OrderId::new();
     let sql = format!(
         "INSERT INTO orders (id, org_id, order_number, customer_id, customer_po, status, canonical,
-             source, source_message_id, partner, source_set, mapped, mapping_hash, review_errors)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+             source, source_message_id, partner, source_set, mapped, mapping_hash, review_errors, reply_to)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT DO NOTHING RETURNING {COLUMNS}"
     );
     let source = if o.source_message_id.is_some() { "edi" } else { "api" };
@@ -436,6 +447,7 @@ pub async fn insert_order(pool: &PgPool, o: &NewOrder) -> Result<OrderInsert> {
         .bind(&o.mapped)
         .bind(&o.mapping_hash)
         .bind(serde_json::to_value(&o.review_errors).unwrap_or_default())
+        .bind(&o.reply_to)
         .fetch_optional(pool)
         .await?;
     if inserted.is_some() {
@@ -633,4 +645,95 @@ pub async fn set_response<'e>(
     .execute(exec)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Where an error of [`check_order`] is: a line (1-based position in `lines`) and a field.
+fn at(line: Option<(usize, u32)>, field: String) -> ErrorLocation {
+    ErrorLocation {
+        line: line.map(|(_, n)| n),
+        field: Some(field),
+        ..ErrorLocation::default()
+    }
+}
+
+/// The business checks every order passes before it is accepted: its customer is known, each
+/// line's SKU is a known active product, each quantity is greater than zero, and the requested
+/// delivery dates are not before the order date. Errors name the canonical field and the
+/// order line; the EDI import adds the segment and element they came from.
+pub async fn check_order(
+    pool: &PgPool,
+    org: OrgId,
+    order: &switchyard_core::model::Order,
+) -> Result<Vec<ReviewError>> {
+    let mut errors = Vec::new();
+    let customer = order.customer_id.trim();
+    if customer.is_empty() {
+        errors.push(ReviewError {
+            code: "unknown_customer".into(),
+            message: "the order does not say which customer it is for".into(),
+            location: at(None, "customer_id".into()),
+        });
+    } else if !customer_exists(pool, org, customer).await? {
+        errors.push(ReviewError {
+            code: "unknown_customer".into(),
+            message: format!("customer `{customer}` is not one of our (active) customers"),
+            location: at(None, "customer_id".into()),
+        });
+    }
+    if order.lines.is_empty() {
+        errors.push(ReviewError {
+            code: "no_lines".into(),
+            message: "the order has no lines".into(),
+            location: at(None, "lines".into()),
+        });
+    }
+    let ordered = order.ordered_at.map(|t| t.date_naive());
+    if let (Some(o), Some(d)) = (ordered, order.requested_delivery) {
+        if d < o {
+            errors.push(ReviewError {
+                code: "bad_date".into(),
+                message: format!("the requested delivery date {d} is before the order date {o}"),
+                location: at(None, "requested_delivery".into()),
+            });
+        }
+    }
+    for (i, l) in order.lines.iter().enumerate() {
+        let pos = Some((i, l.line_number));
+        let n = l.line_number;
+        if l.sku.trim().is_empty() {
+            errors.push(ReviewError {
+                code: "unknown_product".into(),
+                message: format!("line {n} does not name a product"),
+                location: at(pos, format!("lines[{i}].sku")),
+            });
+        } else if find_product(pool, org, ProductRef::Sku(&l.sku)).await?.is_none() {
+            errors.push(ReviewError {
+                code: "unknown_product".into(),
+                message: format!("line {n}: product `{}` is not in our catalog", l.sku),
+                location: at(pos, format!("lines[{i}].sku")),
+            });
+        }
+        if l.quantity <= rust_decimal::Decimal::ZERO {
+            errors.push(ReviewError {
+                code: "bad_quantity".into(),
+                message: format!(
+                    "line {n}: the quantity is {}; it must be greater than zero",
+                    l.quantity.normalize()
+                ),
+                location: at(pos, format!("lines[{i}].quantity")),
+            });
+        }
+        if let (Some(o), Some(d)) = (ordered, l.requested_date) {
+            if d < o {
+                errors.push(ReviewError {
+                    code: "bad_date".into(),
+                    message: format!(
+                        "line {n}: the requested delivery date {d} is before the order date {o}"
+                    ),
+                    location: at(pos, format!("lines[{i}].requested_date")),
+                });
+            }
+        }
+    }
+    Ok(errors)
 }

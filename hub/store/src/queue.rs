@@ -465,6 +465,48 @@ impl Queue {
         })
     }
 
+    /// Insert one job on `exec` (e.g. inside the caller's transaction, so the job exists
+    /// exactly when what it works on was committed), `now` from the caller's clock. True when
+    /// it was created, false when its idempotency key already existed. Workers find it on
+    /// their next claim.
+    pub async fn insert_job<'e>(
+        exec: impl sqlx::PgExecutor<'e>,
+        job: &NewJob,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        Self::insert_job_with_id(exec, JobId::new(), job, now).await
+    }
+
+    /// [`Queue::insert_job`] with the id chosen by the caller (who records it elsewhere in the
+    /// same transaction).
+    pub async fn insert_job_with_id<'e>(
+        exec: impl sqlx::PgExecutor<'e>,
+        id: JobId,
+        job: &NewJob,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO jobs (id, org_id, kind, partner, payload, idempotency_key, state, attempts, max_attempts,
+                               retry_policy, run_at, correlation_id, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8, $9, $10, $11, $11)
+             ON CONFLICT (org_id, kind, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING",
+        )
+        .bind(id.0)
+        .bind(job.org.0)
+        .bind(job.kind.as_str())
+        .bind(job.partner.as_ref().map(|p| p.as_str()))
+        .bind(&job.payload)
+        .bind(job.idempotency_key.as_deref())
+        .bind(job.retry.max_attempts.max(1))
+        .bind(job.retry.policy.as_str())
+        .bind(job.run_at.unwrap_or(now))
+        .bind(job.correlation_id.as_deref())
+        .bind(now)
+        .execute(exec)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Enqueue many jobs in one statement (duplicates by idempotency key are skipped).
     /// Returns how many were inserted.
     pub async fn enqueue_many(&self, jobs: &[NewJob]) -> Result<u64> {

@@ -7,6 +7,7 @@ pub mod health;
 pub mod jobs;
 pub mod keys;
 pub mod logs;
+pub mod orders;
 pub mod retry;
 
 use crate::auth::Auth;
@@ -27,6 +28,7 @@ pub(crate) fn protected() -> OpenApiRouter<AppState> {
         .merge(retry::router())
         .merge(dead_letters::router())
         .merge(edi::router())
+        .merge(orders::router())
 }
 
 /// Routes under `/api/v1` that need no key (the document describing the API).
@@ -66,6 +68,8 @@ scope_marker!(
     AdminKeys => Scope::AdminKeys,
     ReadEdi => Scope::ReadEdi,
     WriteEdi => Scope::WriteEdi,
+    ReadOrders => Scope::ReadOrders,
+    WriteOrders => Scope::WriteOrders,
 );
 
 /// The caller, checked for scope `M`.
