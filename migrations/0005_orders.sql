@@ -75,8 +75,8 @@ CREATE TABLE orders (
     mapping_hash    text,
     -- [{"code", "message", "location": {...}}]; empty unless pending_review.
     review_errors   jsonb NOT NULL DEFAULT '[]'::jsonb,
-    -- Where the partner's answer goes: `{"mailbox", "profile"}` as the mailbox job carried them
-    -- (a reprocess, days later, answers to the same place).
+    -- Where the partner's answer goes: `{"partner": NAME}`, the edi.send payload's partner
+    -- reference (a reprocess, days later, answers to the same place).
     reply_to        jsonb,
     -- The edi.send job that answered the partner last (855 / ORDRSP), and with what.
     response_job_id uuid,

@@ -555,7 +555,7 @@ async fn finish(
             .await
             .map_err(transient("updating an inbound interchange"))?;
         if status == EdiStatus::Processed {
-            crate::edi_orders::enqueue_import(&mut *tx, env.now, env.org, id, ic, &env.mb.root, env.profile).await?;
+            crate::edi_orders::enqueue_import(&mut *tx, env.now, env.org, id, ic).await?;
         }
         tx.commit()
             .await
@@ -679,7 +679,7 @@ async fn finish(
     // Purchase orders in a valid interchange: their import is enqueued with the status, so a
     // message is never processed without it.
     if status == EdiStatus::Processed {
-        crate::edi_orders::enqueue_import(&mut *tx, env.now, env.org, id, ic, &env.mb.root, env.profile).await?;
+        crate::edi_orders::enqueue_import(&mut *tx, env.now, env.org, id, ic).await?;
     }
     tx.commit()
         .await

@@ -20,8 +20,8 @@
 //! not a second order), and the response job is keyed by order and status, so a redelivered
 //! job neither stores a second order nor answers twice.
 //!
-//! Payloads: import `{"message_id", "mailbox", "profile"}` (as the mailbox job carries them);
-//! reprocess `{"order_id", "remap": bool}`.
+//! Payloads: import `{"message_id"}` (the message's partner, a `[partners.NAME]` with
+//! `kind = "edi"`, gets the answer); reprocess `{"order_id", "remap": bool}`.
 
 use crate::handlers::{JobContext, JobHandler};
 use async_trait::async_trait;
@@ -30,12 +30,10 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use switchyard_core::error::AdapterError;
 use switchyard_core::ids::{JobId, OrderId, OrgId};
 use switchyard_core::model::{Address, Order, OrderLine, OrderStatus, Uom};
-use switchyard_edi::partner::PartnerProfile;
 use switchyard_edi::{Interchange, Standard, TxSet, Unit};
 use switchyard_store::edi::{self as edi_store, EdiMessageId};
 use switchyard_store::logs::{self, Direction, IntegrationType, LogStatus, Masker, NewLogEntry};
@@ -70,8 +68,6 @@ pub async fn enqueue_import<'e>(
     org: OrgId,
     message: EdiMessageId,
     ic: &Interchange,
-    mailbox: &Path,
-    profile: &PartnerProfile,
 ) -> Result<(), AdapterError> {
     if !ic
         .groups
@@ -84,7 +80,7 @@ pub async fn enqueue_import<'e>(
     let mut job = NewJob::new(
         org,
         IMPORT_KIND,
-        json!({"message_id": message.0, "mailbox": mailbox, "profile": profile}),
+        json!({"message_id": message.0}),
     )
     .key(format!("{IMPORT_KIND}:{}", message.0));
     job.run_at = Some(queue_clock);
@@ -96,10 +92,9 @@ pub async fn enqueue_import<'e>(
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ImportPayload {
     pub message_id: Uuid,
-    pub mailbox: PathBuf,
-    pub profile: PartnerProfile,
 }
 
 pub struct OrderImport;
@@ -109,7 +104,7 @@ impl JobHandler for OrderImport {
     async fn run(&self, ctx: &JobContext, job: &ClaimedJob) -> Result<(), AdapterError> {
         let p: ImportPayload = serde_json::from_value(job.payload.clone())
             .map_err(|e| AdapterError::permanent(format!("{IMPORT_KIND} payload: {e}")))?;
-        let span = info_span!("edi.order.import", message = %p.message_id, partner = %p.profile.name, job = %job.id);
+        let span = info_span!("edi.order.import", message = %p.message_id, job = %job.id);
         import(ctx, job.org_id, job.id, &p).instrument(span).await.map(|_| ())
     }
 }
@@ -138,7 +133,9 @@ pub async fn import(
             AdapterError::permanent(format!("EDI message {} does not exist", p.message_id))
         })?;
     let ic = parse_one(&msg.raw)?;
-    let reply_to = json!({"mailbox": p.mailbox, "profile": p.profile});
+    // The partner the message came from (its `[partners.NAME]`) gets the answer.
+    let reply_to = json!({"partner": msg.partner});
+    let partner = msg.partner.clone();
     let mut done = Vec::new();
     for set in ic.groups.iter().flat_map(|g| &g.sets) {
         if !is_order_set(&set.set_type) {
@@ -174,7 +171,7 @@ pub async fn import(
             status,
             canonical: to_json(&order)?,
             source_message_id: Some(p.message_id),
-            partner: Some(p.profile.name.clone()),
+            partner: Some(partner.clone()),
             source_set: Some(set.control.clone()),
             mapped: draft.mapped.clone(),
             mapping_hash: draft.mapping_hash.clone(),
@@ -191,7 +188,7 @@ pub async fn import(
                 .ok_or_else(|| AdapterError::transient("the stored order vanished"))?,
             OrderInsert::Existing(row) => {
                 warn!(order = %row.id, po = %row.customer_po, "the partner re-sent a PO we already hold; no second order");
-                log(pool, org, job, &p.profile.name, "edi.order.duplicate_po", LogStatus::Warning,
+                log(pool, org, job, &partner, "edi.order.duplicate_po", LogStatus::Warning,
                     json!({"order_id": row.id, "customer_po": row.customer_po, "message_id": p.message_id, "set": set.control}),
                     Some(format!("PO {} of customer {} is already order {}", row.customer_po, row.customer_id.as_deref().unwrap_or("?"), row.order_number))).await;
                 done.push(Imported { order: row.id, status: row.status, errors: row.review_errors.len(), created: false });
@@ -218,7 +215,7 @@ pub async fn import(
             pool,
             org,
             job,
-            &p.profile.name,
+            &partner,
             event,
             level,
             json!({"order_id": row.id, "order_number": row.order_number, "customer_po": row.customer_po,
@@ -301,8 +298,7 @@ pub async fn respond(ctx: &JobContext, org: OrgId, row: &OrderRow) -> Result<(),
         org,
         crate::edi_send::KIND,
         json!({
-            "mailbox": reply_to.get("mailbox"),
-            "profile": reply_to.get("profile"),
+            "partner": reply_to.get("partner"),
             "document": "order_response",
             "entity": row.canonical,
         }),

@@ -333,7 +333,7 @@ pub struct OrderRow {
     pub mapped: Option<Value>,
     pub mapping_hash: Option<String>,
     pub review_errors: Vec<ReviewError>,
-    /// Where the partner's answer goes (`{"mailbox", "profile"}`).
+    /// Where the partner's answer goes (`{"partner": NAME}`).
     pub reply_to: Option<Value>,
     pub response_job_id: Option<Uuid>,
     pub response: Option<String>,
