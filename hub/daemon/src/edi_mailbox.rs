@@ -557,9 +557,9 @@ async fn finish(
         if status == EdiStatus::Processed {
             crate::edi_orders::enqueue_import(&mut *tx, env.now, env.org, id, ic).await?;
         }
-        tx.commit()
-            .await
-            .map_err(|e| AdapterError::transient(format!("committing an inbound interchange: {e}")))?;
+        tx.commit().await.map_err(|e| {
+            AdapterError::transient(format!("committing an inbound interchange: {e}"))
+        })?;
         return Ok(InterchangeOutcome::Handled {
             message: id,
             status,

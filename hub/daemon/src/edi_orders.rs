@@ -77,12 +77,8 @@ pub async fn enqueue_import<'e>(
     {
         return Ok(());
     }
-    let mut job = NewJob::new(
-        org,
-        IMPORT_KIND,
-        json!({"message_id": message.0}),
-    )
-    .key(format!("{IMPORT_KIND}:{}", message.0));
+    let mut job = NewJob::new(org, IMPORT_KIND, json!({"message_id": message.0}))
+        .key(format!("{IMPORT_KIND}:{}", message.0));
     job.run_at = Some(queue_clock);
     job.correlation_id = Some(message.0.to_string());
     Queue::insert_job(exec, &job, queue_clock)
@@ -105,7 +101,10 @@ impl JobHandler for OrderImport {
         let p: ImportPayload = serde_json::from_value(job.payload.clone())
             .map_err(|e| AdapterError::permanent(format!("{IMPORT_KIND} payload: {e}")))?;
         let span = info_span!("edi.order.import", message = %p.message_id, job = %job.id);
-        import(ctx, job.org_id, job.id, &p).instrument(span).await.map(|_| ())
+        import(ctx, job.org_id, job.id, &p)
+            .instrument(span)
+            .await
+            .map(|_| ())
     }
 }
 
@@ -166,7 +165,8 @@ pub async fn import(
         let new = NewOrder {
             org,
             order_number: order.order_number.clone(),
-            customer_id: Some(order.customer_id.clone()).filter(|c| draft.customer_known && !c.is_empty()),
+            customer_id: Some(order.customer_id.clone())
+                .filter(|c| draft.customer_known && !c.is_empty()),
             customer_po: order.customer_po.clone().unwrap_or_default(),
             status,
             canonical: to_json(&order)?,
@@ -191,7 +191,12 @@ pub async fn import(
                 log(pool, org, job, &partner, "edi.order.duplicate_po", LogStatus::Warning,
                     json!({"order_id": row.id, "customer_po": row.customer_po, "message_id": p.message_id, "set": set.control}),
                     Some(format!("PO {} of customer {} is already order {}", row.customer_po, row.customer_id.as_deref().unwrap_or("?"), row.order_number))).await;
-                done.push(Imported { order: row.id, status: row.status, errors: row.review_errors.len(), created: false });
+                done.push(Imported {
+                    order: row.id,
+                    status: row.status,
+                    errors: row.review_errors.len(),
+                    created: false,
+                });
                 continue;
             }
         };
@@ -307,16 +312,28 @@ pub async fn respond(ctx: &JobContext, org: OrgId, row: &OrderRow) -> Result<(),
     job.correlation_id = Some(row.id.to_string());
     let job_id = JobId::new();
     let pool = ctx.queue.pool();
-    let mut tx = pool.begin().await.map_err(|e| AdapterError::transient(format!("starting a transaction: {e}")))?;
-    if orders::set_response(&mut *tx, org, row.id, row.response_job_id, job_id.0, accepted)
+    let mut tx = pool
+        .begin()
         .await
-        .map_err(db("recording the order response"))?
+        .map_err(|e| AdapterError::transient(format!("starting a transaction: {e}")))?;
+    if orders::set_response(
+        &mut *tx,
+        org,
+        row.id,
+        row.response_job_id,
+        job_id.0,
+        accepted,
+    )
+    .await
+    .map_err(db("recording the order response"))?
     {
         Queue::insert_job_with_id(&mut *tx, job_id, &job, ctx.queue.now())
             .await
             .map_err(db("enqueueing the order response"))?;
     }
-    tx.commit().await.map_err(|e| AdapterError::transient(format!("committing the order response: {e}")))?;
+    tx.commit()
+        .await
+        .map_err(|e| AdapterError::transient(format!("committing the order response: {e}")))?;
     Ok(())
 }
 
@@ -340,15 +357,25 @@ struct SetIndex {
 impl SetIndex {
     fn new(ic: &Interchange, set: &TxSet) -> Self {
         let end = set.trailer.unwrap_or(ic.len().saturating_sub(1));
-        let ids: Vec<String> = (set.header..=end).map(|i| ic.segment(i).id().to_string()).collect();
-        let trigger = if ic.standard == Standard::X12 { "PO1" } else { "LIN" };
+        let ids: Vec<String> = (set.header..=end)
+            .map(|i| ic.segment(i).id().to_string())
+            .collect();
+        let trigger = if ic.standard == Standard::X12 {
+            "PO1"
+        } else {
+            "LIN"
+        };
         let lines = ids
             .iter()
             .enumerate()
             .filter(|(_, id)| *id == trigger)
             .map(|(i, _)| i as u32 + 1)
             .collect();
-        SetIndex { control: set.control.clone(), ids, lines }
+        SetIndex {
+            control: set.control.clone(),
+            ids,
+            lines,
+        }
     }
 
     /// The first `id` at or after `from` and before the next line starts (0 = the header).
@@ -356,9 +383,18 @@ impl SetIndex {
         let (from, to) = match line {
             Some(i) => (
                 *self.lines.get(i)?,
-                self.lines.get(i + 1).copied().unwrap_or(self.ids.len() as u32 + 1),
+                self.lines
+                    .get(i + 1)
+                    .copied()
+                    .unwrap_or(self.ids.len() as u32 + 1),
             ),
-            None => (1, self.lines.first().copied().unwrap_or(self.ids.len() as u32 + 1)),
+            None => (
+                1,
+                self.lines
+                    .first()
+                    .copied()
+                    .unwrap_or(self.ids.len() as u32 + 1),
+            ),
         };
         (from..to).find(|p| self.ids.get(*p as usize - 1).is_some_and(|s| s == id))
     }
@@ -403,7 +439,11 @@ fn where_(loc: &ErrorLocation) -> String {
 
 fn err(code: &str, message: String, loc: ErrorLocation) -> ReviewError {
     let message = format!("{message} ({})", where_(&loc));
-    ReviewError { code: code.into(), message, location: loc }
+    ReviewError {
+        code: code.into(),
+        message,
+        location: loc,
+    }
 }
 
 /// CCYYMMDD (X12 DT, EDIFACT 2379 = 102) or CCYYMMDDHHMM (203).
@@ -450,18 +490,31 @@ pub async fn build(
         errors: vec![ReviewError {
             code: code.into(),
             message: format!("{message} (set {})", set.control),
-            location: ErrorLocation { set_control: Some(set.control.clone()), ..Default::default() },
+            location: ErrorLocation {
+                set_control: Some(set.control.clone()),
+                ..Default::default()
+            },
         }],
         mapped: None,
         mapping_hash: Some(mapping.hash.clone()),
     };
     let tree = match switchyard_edi::tree::to_tree(ic, set, tables) {
         Ok(t) => t,
-        Err(e) => return Ok(fail("structure", format!("the order's structure cannot be read: {e}"))),
+        Err(e) => {
+            return Ok(fail(
+                "structure",
+                format!("the order's structure cannot be read: {e}"),
+            ))
+        }
     };
     let mapped = match mapping.map_record(&tree, &mut switchyard_mapping::RunState::default()) {
         Ok(m) => m,
-        Err(e) => return Ok(fail("mapping", format!("mapping `{mapping_name}` failed: {e}"))),
+        Err(e) => {
+            return Ok(fail(
+                "mapping",
+                format!("mapping `{mapping_name}` failed: {e}"),
+            ))
+        }
     };
     let mut draft = resolve(pool, org, ic, &idx, &mapped, empty).await?;
     draft.mapped = Some(mapped);
@@ -524,28 +577,48 @@ async fn resolve(
 
     // Buyer: N1 BY / BT or NAD+BY, then the interchange sender.
     let mut customer = None;
-    let buyers = m.get("buyer_ids").and_then(Value::as_array).unwrap_or(&empty);
+    let buyers = m
+        .get("buyer_ids")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty);
     for b in buyers {
-        let (Some(q), Some(id)) = (text(b, "qualifier").or(Some(String::new())), text(b, "id")) else {
+        let (Some(q), Some(id)) = (text(b, "qualifier").or(Some(String::new())), text(b, "id"))
+        else {
             continue;
         };
-        if let Some(c) = orders::customer_by_party(pool, org, &q, &id).await.map_err(db("resolving the buyer"))? {
+        if let Some(c) = orders::customer_by_party(pool, org, &q, &id)
+            .await
+            .map_err(db("resolving the buyer"))?
+        {
             customer = Some(c);
             break;
         }
     }
     if customer.is_none() {
-        customer = orders::customer_by_party(pool, org, &ic.header.sender_qualifier, &ic.header.sender)
-            .await
-            .map_err(db("resolving the interchange sender"))?;
+        customer =
+            orders::customer_by_party(pool, org, &ic.header.sender_qualifier, &ic.header.sender)
+                .await
+                .map_err(db("resolving the interchange sender"))?;
     }
     let customer_known = customer.is_some();
     if !customer_known {
         let named = buyers
             .iter()
-            .map(|b| format!("{} {}{}", text(b, "qualifier").unwrap_or_default(), text(b, "id").unwrap_or_default(),
-                text(b, "name").map(|n| format!(" ({n})")).unwrap_or_default()))
-            .chain(std::iter::once(format!("interchange sender {} {}", ic.header.sender_qualifier, ic.header.sender.trim())))
+            .map(|b| {
+                format!(
+                    "{} {}{}",
+                    text(b, "qualifier").unwrap_or_default(),
+                    text(b, "id").unwrap_or_default(),
+                    text(b, "name")
+                        .map(|n| format!(" ({n})"))
+                        .unwrap_or_default()
+                )
+            })
+            .chain(std::iter::once(format!(
+                "interchange sender {} {}",
+                ic.header.sender_qualifier,
+                ic.header.sender.trim()
+            )))
             .collect::<Vec<_>>()
             .join(", ");
         let (seg, el) = match (x12, buyers.is_empty()) {
@@ -554,24 +627,43 @@ async fn resolve(
             (true, true) => ("ISA", "ISA06"),
             (false, true) => ("UNB", "UNB02-1"),
         };
-        errors.push(err("unknown_customer", format!("the buyer is not one of our customers (identifiers: {named})"),
-            idx.at(seg, None, el, "customer_id")));
+        errors.push(err(
+            "unknown_customer",
+            format!("the buyer is not one of our customers (identifiers: {named})"),
+            idx.at(seg, None, el, "customer_id"),
+        ));
         reported.push(("unknown_customer".into(), "customer_id".into()));
     }
     order.customer_id = customer.clone().unwrap_or_default();
 
     // PO number and dates.
-    let (hdr, po_el) = if x12 { ("BEG", "BEG03") } else { ("BGM", "BGM02") };
+    let (hdr, po_el) = if x12 {
+        ("BEG", "BEG03")
+    } else {
+        ("BGM", "BGM02")
+    };
     order.customer_po = text(m, "customer_po");
     if order.customer_po.is_none() {
-        errors.push(err("missing_po", "the purchase order number is missing".into(), idx.at(hdr, None, po_el, "customer_po")));
+        errors.push(err(
+            "missing_po",
+            "the purchase order number is missing".into(),
+            idx.at(hdr, None, po_el, "customer_po"),
+        ));
     }
     if let Some(d) = text(m, "order_date") {
         match parse_date(&d, text(m, "order_date_format").as_deref()) {
             Some(date) => order.ordered_at = date.and_hms_opt(0, 0, 0).map(|t| t.and_utc()),
             None => {
-                let (seg, el) = if x12 { ("BEG", "BEG05") } else { ("DTM", "DTM01-2") };
-                errors.push(err("bad_date", format!("the order date `{d}` is not a valid date"), idx.at(seg, None, el, "ordered_at")));
+                let (seg, el) = if x12 {
+                    ("BEG", "BEG05")
+                } else {
+                    ("DTM", "DTM01-2")
+                };
+                errors.push(err(
+                    "bad_date",
+                    format!("the order date `{d}` is not a valid date"),
+                    idx.at(seg, None, el, "ordered_at"),
+                ));
                 reported.push(("bad_date".into(), "ordered_at".into()));
             }
         }
@@ -581,17 +673,25 @@ async fn resolve(
             Some(date) => order.requested_delivery = Some(date),
             None => {
                 let el = if x12 { "DTM02" } else { "DTM01-2" };
-                errors.push(err("bad_date", format!("the requested delivery date `{d}` is not a valid date"),
-                    idx.at("DTM", None, el, "requested_delivery")));
+                errors.push(err(
+                    "bad_date",
+                    format!("the requested delivery date `{d}` is not a valid date"),
+                    idx.at("DTM", None, el, "requested_delivery"),
+                ));
                 reported.push(("bad_date".into(), "requested_delivery".into()));
             }
         }
     }
-    order.currency = text(m, "currency").unwrap_or_else(|| if x12 { "USD".into() } else { "EUR".into() });
+    order.currency =
+        text(m, "currency").unwrap_or_else(|| if x12 { "USD".into() } else { "EUR".into() });
     for p in m.get("parties").and_then(Value::as_array).unwrap_or(&empty) {
         match text(p, "role").as_deref() {
-            Some("ST" | "DP") if order.shipping_address.is_none() => order.shipping_address = Some(address(p)),
-            Some("BT" | "IV" | "BY") if order.billing_address.is_none() => order.billing_address = Some(address(p)),
+            Some("ST" | "DP") if order.shipping_address.is_none() => {
+                order.shipping_address = Some(address(p))
+            }
+            Some("BT" | "IV" | "BY") if order.billing_address.is_none() => {
+                order.billing_address = Some(address(p))
+            }
             _ => {}
         }
     }
@@ -602,8 +702,16 @@ async fn resolve(
     } else {
         ("LIN", "QTY", "QTY01-2", "PRI", "PRI01-2", "LIN03-1")
     };
-    for (i, l) in m.get("lines").and_then(Value::as_array).unwrap_or(&empty).iter().enumerate() {
-        let number = text(l, "line_number").and_then(|n| n.parse::<u32>().ok()).unwrap_or(i as u32 + 1);
+    for (i, l) in m
+        .get("lines")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty)
+        .iter()
+        .enumerate()
+    {
+        let number = text(l, "line_number")
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(i as u32 + 1);
         let field = |f: &str| format!("lines[{i}].{f}");
         let mut line = OrderLine {
             line_number: number,
@@ -618,14 +726,20 @@ async fn resolve(
             Some(q) => match Decimal::from_str(&q) {
                 Ok(d) => line.quantity = d,
                 Err(_) => {
-                    errors.push(err("bad_quantity", format!("line {number}: the quantity `{q}` is not a number"),
-                        idx.at(qty_seg, Some(i), qty_el, &field("quantity"))));
+                    errors.push(err(
+                        "bad_quantity",
+                        format!("line {number}: the quantity `{q}` is not a number"),
+                        idx.at(qty_seg, Some(i), qty_el, &field("quantity")),
+                    ));
                     reported.push(("bad_quantity".into(), field("quantity")));
                 }
             },
             None => {
-                errors.push(err("bad_quantity", format!("line {number}: the quantity is missing"),
-                    idx.at(qty_seg, Some(i), qty_el, &field("quantity"))));
+                errors.push(err(
+                    "bad_quantity",
+                    format!("line {number}: the quantity is missing"),
+                    idx.at(qty_seg, Some(i), qty_el, &field("quantity")),
+                ));
                 reported.push(("bad_quantity".into(), field("quantity")));
             }
         }
@@ -634,16 +748,22 @@ async fn resolve(
                 Some(u) => line.uom = u,
                 None => {
                     let el = if x12 { "PO103" } else { "QTY01-3" };
-                    errors.push(err("unknown_uom", format!("line {number}: unit of measure `{u}` is not one we trade in"),
-                        idx.at(qty_seg, Some(i), el, &field("uom"))));
+                    errors.push(err(
+                        "unknown_uom",
+                        format!("line {number}: unit of measure `{u}` is not one we trade in"),
+                        idx.at(qty_seg, Some(i), el, &field("uom")),
+                    ));
                 }
             }
         }
         if let Some(p) = text(l, "unit_price") {
             match Decimal::from_str(&p) {
                 Ok(d) if d >= Decimal::ZERO => line.unit_price = d,
-                _ => errors.push(err("bad_price", format!("line {number}: the unit price `{p}` is not a valid price"),
-                    idx.at(price_seg, Some(i), price_el, &field("unit_price")))),
+                _ => errors.push(err(
+                    "bad_price",
+                    format!("line {number}: the unit price `{p}` is not a valid price"),
+                    idx.at(price_seg, Some(i), price_el, &field("unit_price")),
+                )),
             }
         }
         if let Some(d) = text(l, "requested_date") {
@@ -651,8 +771,13 @@ async fn resolve(
                 Some(date) => line.requested_date = Some(date),
                 None => {
                     let el = if x12 { "DTM02" } else { "DTM01-2" };
-                    errors.push(err("bad_date", format!("line {number}: the requested delivery date `{d}` is not a valid date"),
-                        idx.at("DTM", Some(i), el, &field("requested_date"))));
+                    errors.push(err(
+                        "bad_date",
+                        format!(
+                            "line {number}: the requested delivery date `{d}` is not a valid date"
+                        ),
+                        idx.at("DTM", Some(i), el, &field("requested_date")),
+                    ));
                     reported.push(("bad_date".into(), field("requested_date")));
                 }
             }
@@ -663,7 +788,14 @@ async fn resolve(
             .and_then(Value::as_array)
             .unwrap_or(&empty)
             .iter()
-            .filter_map(|p| Some((text(p, "qualifier").unwrap_or_default().to_ascii_uppercase(), text(p, "id")?)))
+            .filter_map(|p| {
+                Some((
+                    text(p, "qualifier")
+                        .unwrap_or_default()
+                        .to_ascii_uppercase(),
+                    text(p, "id")?,
+                ))
+            })
             .collect();
         let rank = |q: &str| match q {
             "VP" | "VN" | "SA" => 0,
@@ -677,13 +809,19 @@ async fn resolve(
             let r = match rank(q) {
                 0 => ProductRef::Sku(id),
                 1 => match &customer {
-                    Some(c) => ProductRef::BuyerPart { customer_id: c, part: id },
+                    Some(c) => ProductRef::BuyerPart {
+                        customer_id: c,
+                        part: id,
+                    },
                     None => continue,
                 },
                 2 => ProductRef::Gtin(id),
                 _ => continue,
             };
-            if let Some(sku) = orders::find_product(pool, org, r).await.map_err(db("resolving a product"))? {
+            if let Some(sku) = orders::find_product(pool, org, r)
+                .await
+                .map_err(db("resolving a product"))?
+            {
                 line.sku = sku;
                 break;
             }
@@ -692,34 +830,60 @@ async fn resolve(
             let named = if ids.is_empty() {
                 "no product identifier".to_owned()
             } else {
-                ids.iter().map(|(q, id)| format!("{q} {id}")).collect::<Vec<_>>().join(", ")
+                ids.iter()
+                    .map(|(q, id)| format!("{q} {id}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             };
-            errors.push(err("unknown_product", format!("line {number}: the product is not in our catalog ({named})"),
-                idx.at(line_seg, Some(i), id_el, &field("sku"))));
+            errors.push(err(
+                "unknown_product",
+                format!("line {number}: the product is not in our catalog ({named})"),
+                idx.at(line_seg, Some(i), id_el, &field("sku")),
+            ));
             reported.push(("unknown_product".into(), field("sku")));
             // Keep what the partner sent, so the admin sees it and can correct it.
-            line.sku = ordered.first().map(|(_, id)| id.clone()).unwrap_or_default();
+            line.sku = ordered
+                .first()
+                .map(|(_, id)| id.clone())
+                .unwrap_or_default();
         }
         order.lines.push(line);
     }
 
     // The business checks shared with the API (customer, products, quantities, dates), located.
-    for e in orders::check_order(pool, org, &order).await.map_err(db("checking the order"))? {
+    for e in orders::check_order(pool, org, &order)
+        .await
+        .map_err(db("checking the order"))?
+    {
         let f = e.location.field.clone().unwrap_or_default();
         if reported.iter().any(|(c, rf)| *c == e.code && *rf == f) {
             continue;
         }
-        let line = f.strip_prefix("lines[").and_then(|r| r.split(']').next()).and_then(|n| n.parse::<usize>().ok());
+        let line = f
+            .strip_prefix("lines[")
+            .and_then(|r| r.split(']').next())
+            .and_then(|n| n.parse::<usize>().ok());
         let loc = match (e.code.as_str(), line) {
             ("bad_quantity", Some(i)) => idx.at(qty_seg, Some(i), qty_el, &f),
             ("unknown_product", Some(i)) => idx.at(line_seg, Some(i), id_el, &f),
-            ("bad_date", Some(i)) => idx.at("DTM", Some(i), if x12 { "DTM02" } else { "DTM01-2" }, &f),
+            ("bad_date", Some(i)) => {
+                idx.at("DTM", Some(i), if x12 { "DTM02" } else { "DTM01-2" }, &f)
+            }
             ("bad_date", None) => idx.at("DTM", None, if x12 { "DTM02" } else { "DTM01-2" }, &f),
             ("unknown_customer", _) if !reported.iter().any(|(c, _)| c == "unknown_customer") => {
-                idx.at(if x12 { "N1" } else { "NAD" }, None, if x12 { "N104" } else { "NAD02-1" }, &f)
+                idx.at(
+                    if x12 { "N1" } else { "NAD" },
+                    None,
+                    if x12 { "N104" } else { "NAD02-1" },
+                    &f,
+                )
             }
             ("unknown_customer", _) => continue,
-            _ => ErrorLocation { set_control: Some(idx.control.clone()), field: Some(f.clone()), ..Default::default() },
+            _ => ErrorLocation {
+                set_control: Some(idx.control.clone()),
+                field: Some(f.clone()),
+                ..Default::default()
+            },
         };
         let mut r = err(&e.code, e.message.clone(), loc);
         r.location.line = e.location.line;
@@ -727,12 +891,25 @@ async fn resolve(
     }
     for e in &mut errors {
         if e.location.line.is_none() {
-            if let Some(i) = e.location.field.as_deref().and_then(|f| f.strip_prefix("lines[")).and_then(|r| r.split(']').next()).and_then(|n| n.parse::<usize>().ok()) {
+            if let Some(i) = e
+                .location
+                .field
+                .as_deref()
+                .and_then(|f| f.strip_prefix("lines["))
+                .and_then(|r| r.split(']').next())
+                .and_then(|n| n.parse::<usize>().ok())
+            {
                 e.location.line = order.lines.get(i).map(|l| l.line_number);
             }
         }
     }
-    Ok(Draft { order, customer_known, errors, mapped: None, mapping_hash: None })
+    Ok(Draft {
+        order,
+        customer_known,
+        errors,
+        mapped: None,
+        mapping_hash: None,
+    })
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -751,8 +928,12 @@ impl JobHandler for OrderReprocess {
     async fn run(&self, ctx: &JobContext, job: &ClaimedJob) -> Result<(), AdapterError> {
         let p: ReprocessPayload = serde_json::from_value(job.payload.clone())
             .map_err(|e| AdapterError::permanent(format!("{REPROCESS_KIND} payload: {e}")))?;
-        let span = info_span!("edi.order.reprocess", order = %p.order_id, remap = p.remap, job = %job.id);
-        reprocess(ctx, job.org_id, job.id, &p).instrument(span).await.map(|_| ())
+        let span =
+            info_span!("edi.order.reprocess", order = %p.order_id, remap = p.remap, job = %job.id);
+        reprocess(ctx, job.org_id, job.id, &p)
+            .instrument(span)
+            .await
+            .map(|_| ())
     }
 }
 
@@ -775,36 +956,56 @@ pub async fn reprocess(
         return Ok(row.status);
     }
     let (mut order, errors, mapped) = if p.remap {
-        let (Some(msg_id), Some(set_control)) = (row.source_message_id, row.source_set.clone()) else {
-            return Err(AdapterError::permanent("only an order from an EDI message can be re-mapped"));
+        let (Some(msg_id), Some(set_control)) = (row.source_message_id, row.source_set.clone())
+        else {
+            return Err(AdapterError::permanent(
+                "only an order from an EDI message can be re-mapped",
+            ));
         };
         let msg = edi_store::get(pool, org, EdiMessageId(msg_id))
             .await
             .map_err(db("loading the EDI message"))?
-            .ok_or_else(|| AdapterError::permanent(format!("EDI message {msg_id} does not exist")))?;
+            .ok_or_else(|| {
+                AdapterError::permanent(format!("EDI message {msg_id} does not exist"))
+            })?;
         let ic = parse_one(&msg.raw)?;
         let set = ic
             .groups
             .iter()
             .flat_map(|g| &g.sets)
             .find(|s| s.control == set_control)
-            .ok_or_else(|| AdapterError::permanent(format!("set {set_control} is not in message {msg_id}")))?;
+            .ok_or_else(|| {
+                AdapterError::permanent(format!("set {set_control} is not in message {msg_id}"))
+            })?;
         let mut draft = build(ctx, org, &ic, set).await?;
         // The order keeps its number.
         draft.order.order_number = row.order_number.clone();
         let mapped = draft.mapped.clone().zip(draft.mapping_hash.clone());
         (draft.order, draft.errors, mapped)
     } else {
-        let order: Order = serde_json::from_value(row.canonical.clone())
-            .map_err(|e| AdapterError::permanent(format!("the stored order is not canonical: {e}")))?;
-        let errors = orders::check_order(pool, org, &order).await.map_err(db("checking the order"))?;
+        let order: Order = serde_json::from_value(row.canonical.clone()).map_err(|e| {
+            AdapterError::permanent(format!("the stored order is not canonical: {e}"))
+        })?;
+        let errors = orders::check_order(pool, org, &order)
+            .await
+            .map_err(db("checking the order"))?;
         (order, errors, None)
     };
-    let status = if errors.is_empty() { OrderStatus::Confirmed } else { OrderStatus::PendingReview };
+    let status = if errors.is_empty() {
+        OrderStatus::Confirmed
+    } else {
+        OrderStatus::PendingReview
+    };
     order.status = status;
     let customer = Some(order.customer_id.clone()).filter(|c| !c.is_empty());
     let customer = match customer {
-        Some(c) if orders::customer_exists(pool, org, &c).await.map_err(db("checking the customer"))? => Some(c),
+        Some(c)
+            if orders::customer_exists(pool, org, &c)
+                .await
+                .map_err(db("checking the customer"))? =>
+        {
+            Some(c)
+        }
         _ => None,
     };
     let updated = orders::update(
@@ -846,8 +1047,14 @@ mod tests {
 
     #[test]
     fn dates_follow_the_format_qualifier() {
-        assert_eq!(parse_date("20260301", None), NaiveDate::from_ymd_opt(2026, 3, 1));
-        assert_eq!(parse_date("202603010800", Some("203")), NaiveDate::from_ymd_opt(2026, 3, 1));
+        assert_eq!(
+            parse_date("20260301", None),
+            NaiveDate::from_ymd_opt(2026, 3, 1)
+        );
+        assert_eq!(
+            parse_date("202603010800", Some("203")),
+            NaiveDate::from_ymd_opt(2026, 3, 1)
+        );
         assert_eq!(parse_date("20260231", None), None);
         assert_eq!(parse_date("260301", Some("101")), None);
     }
@@ -869,6 +1076,9 @@ mod tests {
             element: Some("PO102".into()),
             ..Default::default()
         };
-        assert_eq!(where_(&loc), "segment PO1 at position 14 of set 0001, element PO102");
+        assert_eq!(
+            where_(&loc),
+            "segment PO1 at position 14 of set 0001, element PO102"
+        );
     }
 }

@@ -69,8 +69,14 @@ impl Handlers {
         h.register(crate::edi_mailbox::KIND, crate::edi_mailbox::MailboxPoll);
         h.register(crate::edi_send::KIND, crate::edi_send::EdiSend);
         h.register(crate::edi_acks::OVERDUE_KIND, crate::edi_acks::AckOverdue);
-        h.register(crate::edi_orders::IMPORT_KIND, crate::edi_orders::OrderImport);
-        h.register(crate::edi_orders::REPROCESS_KIND, crate::edi_orders::OrderReprocess);
+        h.register(
+            crate::edi_orders::IMPORT_KIND,
+            crate::edi_orders::OrderImport,
+        );
+        h.register(
+            crate::edi_orders::REPROCESS_KIND,
+            crate::edi_orders::OrderReprocess,
+        );
         h
     }
 

@@ -17,10 +17,26 @@ fn root() -> PathBuf {
 }
 
 const CASES: &[(&str, &str, &str)] = &[
-    ("x12/850_004010_good.edi", "edi/x12-850.order.in", "po_004010"),
-    ("x12/850_005010_good.edi", "edi/x12-850.order.in", "po_005010"),
-    ("edifact/ORDERS_D96A_good.edi", "edi/edifact-orders.order.in", "orders_d96a"),
-    ("edifact/ORDERS_D01B_good.edi", "edi/edifact-orders.order.in", "orders_d01b"),
+    (
+        "x12/850_004010_good.edi",
+        "edi/x12-850.order.in",
+        "po_004010",
+    ),
+    (
+        "x12/850_005010_good.edi",
+        "edi/x12-850.order.in",
+        "po_005010",
+    ),
+    (
+        "edifact/ORDERS_D96A_good.edi",
+        "edi/edifact-orders.order.in",
+        "orders_d96a",
+    ),
+    (
+        "edifact/ORDERS_D01B_good.edi",
+        "edi/edifact-orders.order.in",
+        "orders_d01b",
+    ),
 ];
 
 fn tree_of(fixture: &str) -> Value {
@@ -28,7 +44,12 @@ fn tree_of(fixture: &str) -> Value {
     let Some(Unit::Interchange(ic)) = switchyard_edi::read_all(&raw).into_iter().next() else {
         panic!("{fixture} does not parse");
     };
-    let set = ic.groups.iter().flat_map(|g| &g.sets).next().expect("a set");
+    let set = ic
+        .groups
+        .iter()
+        .flat_map(|g| &g.sets)
+        .next()
+        .expect("a set");
     to_tree(&ic, set, tables_for(ic.standard).expect("tables")).expect("tree")
 }
 
@@ -41,9 +62,15 @@ fn read_json(p: &Path) -> Option<Value> {
 fn intake_mappings_map_the_parsers_trees_of_the_fixtures() {
     let bless = std::env::var_os("SWITCHYARD_BLESS").is_some();
     let (registry, report) = MappingRegistry::load(root().join("mappings"));
-    assert!(report.failed.is_empty(), "mappings fail to load: {:?}", report.failed);
+    assert!(
+        report.failed.is_empty(),
+        "mappings fail to load: {:?}",
+        report.failed
+    );
     for (fixture, name, case) in CASES {
-        let mapping = registry.get(name).unwrap_or_else(|| panic!("mapping {name}"));
+        let mapping = registry
+            .get(name)
+            .unwrap_or_else(|| panic!("mapping {name}"));
         let dir = root().join("fixtures/mappings").join(name);
         let input = dir.join(format!("{case}.input.json"));
         let expected = dir.join(format!("{case}.expected.json"));
@@ -54,11 +81,25 @@ fn intake_mappings_map_the_parsers_trees_of_the_fixtures() {
         if bless {
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(&input, serde_json::to_string_pretty(&tree).unwrap() + "\n").unwrap();
-            std::fs::write(&expected, serde_json::to_string_pretty(&out).unwrap() + "\n").unwrap();
+            std::fs::write(
+                &expected,
+                serde_json::to_string_pretty(&out).unwrap() + "\n",
+            )
+            .unwrap();
             continue;
         }
-        assert_eq!(read_json(&input).as_ref(), Some(&tree), "{}: not the tree of {fixture}", input.display());
-        assert_eq!(read_json(&expected).as_ref(), Some(&out), "{}", expected.display());
+        assert_eq!(
+            read_json(&input).as_ref(),
+            Some(&tree),
+            "{}: not the tree of {fixture}",
+            input.display()
+        );
+        assert_eq!(
+            read_json(&expected).as_ref(),
+            Some(&out),
+            "{}",
+            expected.display()
+        );
     }
 }
 
@@ -66,7 +107,12 @@ fn intake_mappings_map_the_parsers_trees_of_the_fixtures() {
 fn the_mapped_fields_are_the_standards_fields() {
     let (registry, _) = MappingRegistry::load(root().join("mappings"));
     let x12 = registry.get("edi/x12-850.order.in").unwrap();
-    let po = x12.map_record(&tree_of("x12/850_004010_good.edi"), &mut RunState::default()).unwrap();
+    let po = x12
+        .map_record(
+            &tree_of("x12/850_004010_good.edi"),
+            &mut RunState::default(),
+        )
+        .unwrap();
     assert_eq!(po["customer_po"], "PO-4410");
     assert_eq!(po["order_date"], "20260301");
     assert_eq!(po["requested_delivery"], "20260315");
@@ -78,7 +124,12 @@ fn the_mapped_fields_are_the_standards_fields() {
     assert_eq!(po["lines"][1]["uom"], "CW");
 
     let ed = registry.get("edi/edifact-orders.order.in").unwrap();
-    let o = ed.map_record(&tree_of("edifact/ORDERS_D96A_good.edi"), &mut RunState::default()).unwrap();
+    let o = ed
+        .map_record(
+            &tree_of("edifact/ORDERS_D96A_good.edi"),
+            &mut RunState::default(),
+        )
+        .unwrap();
     assert_eq!(o["customer_po"], "PO-7781");
     assert_eq!(o["buyer_ids"][0]["id"], "5412345000013");
     assert_eq!(o["currency"], "EUR");
@@ -86,7 +137,12 @@ fn the_mapped_fields_are_the_standards_fields() {
     assert_eq!(o["lines"][0]["description"], "FLAT BAR A36");
     assert_eq!(o["lines"][1]["unit_price"], "212");
     // D01B: BGM C106 composite and a decimal comma in the QTY, read as a point.
-    let d01b = ed.map_record(&tree_of("edifact/ORDERS_D01B_good.edi"), &mut RunState::default()).unwrap();
+    let d01b = ed
+        .map_record(
+            &tree_of("edifact/ORDERS_D01B_good.edi"),
+            &mut RunState::default(),
+        )
+        .unwrap();
     assert_eq!(d01b["customer_po"], "PO-7782");
     assert_eq!(d01b["order_date"], "202603010800");
     assert_eq!(d01b["order_date_format"], "203");

@@ -136,9 +136,12 @@ pub async fn upsert_product(pool: &PgPool, org: OrgId, p: &ProductRow) -> Result
         .execute(&mut *tx)
         .await
         .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::Invalid(
-                format!("buyer part {}: unknown customer `{}`", b.part, b.customer_id),
-            ),
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                StoreError::Invalid(format!(
+                    "buyer part {}: unknown customer `{}`",
+                    b.part, b.customer_id
+                ))
+            }
             _ => StoreError::Database(e),
         })?;
     }
@@ -176,7 +179,11 @@ pub async fn customer_exists(pool: &PgPool, org: OrgId, customer_id: &str) -> Re
     .await?)
 }
 
-pub async fn get_customer(pool: &PgPool, org: OrgId, customer_id: &str) -> Result<Option<CustomerRow>> {
+pub async fn get_customer(
+    pool: &PgPool,
+    org: OrgId,
+    customer_id: &str,
+) -> Result<Option<CustomerRow>> {
     let row: Option<(String, String, bool)> = sqlx::query_as(
         "SELECT customer_id, name, active FROM customers WHERE org_id = $1 AND customer_id = $2",
     )
@@ -220,11 +227,11 @@ pub enum ProductRef<'a> {
 /// The SKU of the active product `r` names.
 pub async fn find_product(pool: &PgPool, org: OrgId, r: ProductRef<'_>) -> Result<Option<String>> {
     let q = match r {
-        ProductRef::Sku(sku) => sqlx::query_scalar(
-            "SELECT sku FROM products WHERE org_id = $1 AND sku = $2 AND active",
-        )
-        .bind(org.0)
-        .bind(sku.trim()),
+        ProductRef::Sku(sku) => {
+            sqlx::query_scalar("SELECT sku FROM products WHERE org_id = $1 AND sku = $2 AND active")
+                .bind(org.0)
+                .bind(sku.trim())
+        }
         ProductRef::Gtin(g) => {
             // A UPC-A (12 digits) is the GTIN-13/14 with leading zeros; compare without them.
             sqlx::query_scalar(
@@ -431,7 +438,11 @@ pub async fn insert_order(pool: &PgPool, o: &NewOrder) -> Result<OrderInsert> {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT DO NOTHING RETURNING {COLUMNS}"
     );
-    let source = if o.source_message_id.is_some() { "edi" } else { "api" };
+    let source = if o.source_message_id.is_some() {
+        "edi"
+    } else {
+        "api"
+    };
     let inserted: Option<RawRow> = sqlx::query_as(&sql)
         .bind(id.0)
         .bind(o.org.0)
@@ -479,12 +490,13 @@ pub async fn insert_order(pool: &PgPool, o: &NewOrder) -> Result<OrderInsert> {
 }
 
 pub async fn get(pool: &PgPool, org: OrgId, id: OrderId) -> Result<Option<OrderRow>> {
-    let row: Option<RawRow> =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM orders WHERE org_id = $1 AND id = $2"))
-            .bind(org.0)
-            .bind(id.0)
-            .fetch_optional(pool)
-            .await?;
+    let row: Option<RawRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM orders WHERE org_id = $1 AND id = $2"
+    ))
+    .bind(org.0)
+    .bind(id.0)
+    .fetch_optional(pool)
+    .await?;
     row.map(OrderRow::try_from).transpose()
 }
 
@@ -706,7 +718,10 @@ pub async fn check_order(
                 message: format!("line {n} does not name a product"),
                 location: at(pos, format!("lines[{i}].sku")),
             });
-        } else if find_product(pool, org, ProductRef::Sku(&l.sku)).await?.is_none() {
+        } else if find_product(pool, org, ProductRef::Sku(&l.sku))
+            .await?
+            .is_none()
+        {
             errors.push(ReviewError {
                 code: "unknown_product".into(),
                 message: format!("line {n}: product `{}` is not in our catalog", l.sku),

@@ -18,8 +18,7 @@ use serde_json::{json, Value};
 use switchyard_core::ids::OrderId;
 use switchyard_core::model::{Order, OrderStatus};
 use switchyard_store::orders::{
-    self as store, BuyerPart, CustomerRow, OrderFilter, OrderRow, OrderUpdate, PartyId,
-    ProductRow,
+    self as store, BuyerPart, CustomerRow, OrderFilter, OrderRow, OrderUpdate, PartyId, ProductRow,
 };
 use switchyard_store::queue::NewJob;
 use utoipa::{IntoParams, ToSchema};
@@ -211,7 +210,9 @@ async fn patch_order(
     if let Some(c) = &patch.customer_id {
         let c = c.trim();
         if !store::customer_exists(pool, auth.org, c).await? {
-            return Err(ApiError::validation(format!("customer_id: unknown customer `{c}`")));
+            return Err(ApiError::validation(format!(
+                "customer_id: unknown customer `{c}`"
+            )));
         }
         order.customer_id = c.to_owned();
     }
@@ -302,11 +303,16 @@ async fn reprocess_order(
     if row.status != OrderStatus::PendingReview {
         return Err(ApiError::new(
             ErrorCode::Conflict,
-            format!("order {id} is {}; only orders waiting for review can be reprocessed", row.status.as_str()),
+            format!(
+                "order {id} is {}; only orders waiting for review can be reprocessed",
+                row.status.as_str()
+            ),
         ));
     }
     if req.remap && row.source_message_id.is_none() {
-        return Err(ApiError::validation("remap: the order did not come from an EDI message"));
+        return Err(ApiError::validation(
+            "remap: the order did not come from an EDI message",
+        ));
     }
     let mut job = NewJob::new(
         auth.org,
@@ -372,8 +378,15 @@ async fn put_customer(
     if input.name.trim().is_empty() {
         return Err(ApiError::validation("name: must not be empty"));
     }
-    if let Some((i, _)) = input.edi_ids.iter().enumerate().find(|(_, p)| p.id.trim().is_empty()) {
-        return Err(ApiError::validation(format!("edi_ids[{i}].id: must not be empty")));
+    if let Some((i, _)) = input
+        .edi_ids
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.id.trim().is_empty())
+    {
+        return Err(ApiError::validation(format!(
+            "edi_ids[{i}].id: must not be empty"
+        )));
     }
     let row = CustomerRow {
         customer_id: customer_id.clone(),
@@ -382,7 +395,10 @@ async fn put_customer(
         edi_ids: input
             .edi_ids
             .into_iter()
-            .map(|p| PartyId { qualifier: p.qualifier, id: p.id })
+            .map(|p| PartyId {
+                qualifier: p.qualifier,
+                id: p.id,
+            })
             .collect(),
     };
     store::upsert_customer(&app.api.pool, auth.org, &row).await?;
@@ -439,12 +455,13 @@ async fn put_product(
     if input.name.trim().is_empty() {
         return Err(ApiError::validation("name: must not be empty"));
     }
-    let uom = switchyard_core::model::Uom::parse(&input.uom).ok_or_else(|| {
-        ApiError::validation(format!("uom: unknown unit `{}`", input.uom))
-    })?;
+    let uom = switchyard_core::model::Uom::parse(&input.uom)
+        .ok_or_else(|| ApiError::validation(format!("uom: unknown unit `{}`", input.uom)))?;
     if let Some(g) = &input.gtin {
         if !(8..=14).contains(&g.len()) || !g.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ApiError::validation(format!("gtin: `{g}` is not 8 to 14 digits")));
+            return Err(ApiError::validation(format!(
+                "gtin: `{g}` is not 8 to 14 digits"
+            )));
         }
     }
     let row = ProductRow {
@@ -456,7 +473,10 @@ async fn put_product(
         buyer_parts: input
             .buyer_parts
             .into_iter()
-            .map(|b| BuyerPart { customer_id: b.customer_id, part: b.part })
+            .map(|b| BuyerPart {
+                customer_id: b.customer_id,
+                part: b.part,
+            })
             .collect(),
     };
     store::upsert_product(&app.api.pool, auth.org, &row).await?;
