@@ -6,4 +6,5 @@ mod auth;
 mod edi;
 mod input;
 mod logs;
+mod orders;
 mod queue;
