@@ -22,6 +22,9 @@ use switchyard_store::orders::{
 };
 use switchyard_store::queue::NewJob;
 
+/// An error's code, segment id, segment position and element.
+type Located<'a> = (&'a str, Option<&'a str>, Option<u32>, Option<&'a str>);
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -318,7 +321,7 @@ acks = { contrl = true }"#,
     std::fs::write(acme.join("inbound/po-4411.edi"), &bad)?;
     poll(&running, org, "acme").await?;
     let review = wait_order(&db, org, "PO-4411", OrderStatus::PendingReview).await?;
-    let codes: Vec<(&str, Option<&str>, Option<u32>, Option<&str>)> = review
+    let codes: Vec<Located> = review
         .review_errors
         .iter()
         .map(|e| {
