@@ -102,7 +102,16 @@ pub(super) async fn run(n: &mut Narrator, api: &Api<'_>) -> anyhow::Result<EdiOu
         .await?;
     let poll_id = poll["id"].as_str().context("poll job id")?.to_owned();
     wait_for_job(api, &poll_id, Duration::from_secs(30)).await?;
-    let outbound = files_in(&root.join("outbound"));
+    // Acknowledgements only: the order import answers the PO with an 855 of its own, a moment
+    // later, through another job.
+    let outbound: Vec<String> = files_in(&root.join("outbound"))
+        .into_iter()
+        .filter(|n| {
+            ["_997_", "_999_", "_TA1_", "_CONTRL_"]
+                .iter()
+                .any(|k| n.contains(k))
+        })
+        .collect();
     ensure!(
         !outbound.is_empty(),
         "no acknowledgement was written into {MAILBOX}/outbound"
