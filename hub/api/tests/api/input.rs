@@ -215,6 +215,12 @@ fn expected_routes() -> BTreeSet<(String, String)> {
         ("get", "/api/v1/edi/messages/{id}"),
         ("post", "/api/v1/edi/messages/{id}/reprocess"),
         ("post", "/api/v1/edi/send"),
+        ("get", "/api/v1/orders"),
+        ("get", "/api/v1/orders/{id}"),
+        ("patch", "/api/v1/orders/{id}"),
+        ("post", "/api/v1/orders/{id}/reprocess"),
+        ("put", "/api/v1/customers/{customer_id}"),
+        ("put", "/api/v1/products/{sku}"),
     ]
     .into_iter()
     .map(|(m, p)| (m.to_owned(), p.to_owned()))
