@@ -11,8 +11,10 @@
 //!    invoice push to `erp`;
 //! 6. the shop's transient failures are retried; the ERP's 422 lands in the dead-letter queue;
 //! 7. the ERP is fixed and the dead letter replayed through the REST API;
-//! 8. an X12 trading partner's purchase order through its VAN mailbox (demo/edi.rs);
-//! 9. a summary, checked against what the fakes actually applied.
+//! 8. an X12 trading partner's two purchase orders through its VAN mailbox (demo/edi.rs): one
+//!    confirmed and answered with an 855 AC, one held for review and answered 855 RJ;
+//! 9. an admin fixes the held order and reprocesses it through the REST API (855 AC);
+//! 10. a summary, checked against what the fakes and the mailbox hold.
 
 mod edi;
 
@@ -62,7 +64,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let mut n = Narrator {
         started,
         step: 0,
-        total: 9,
+        total: 10,
     };
     println!("Switchyard demo: the real queue, adapters, mapping and REST API against local fakes");
     for needed in [CATALOG, CATALOG_MAPPING]
@@ -169,6 +171,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             Scope::WriteDeadLetters,
             Scope::ReadLogs,
             Scope::WriteEdi,
+            Scope::WriteOrders,
         ],
         Tier::Premium,
     )
@@ -320,8 +323,8 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     );
     println!("      erp         {} invoice applied", erp.applied().len());
     println!(
-        "      edi         {} inbound interchange processed, {} acknowledgement file written",
-        edi.inbound_processed, edi.acks_written
+        "      edi         {} inbound interchanges processed, {} acknowledgements, {} orders confirmed, {} 855s ({} accepted)",
+        edi.inbound_processed, edi.acks_written, edi.orders_confirmed, edi.responses, edi.accepted_responses
     );
     println!("      wall time   {:.1}s", started.elapsed().as_secs_f64());
 
@@ -354,10 +357,16 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             records + 3
         ));
     }
-    if edi.inbound_processed != 1 || edi.acks_written != 1 {
+    if edi.inbound_processed != 2 || edi.acks_written != 2 {
         failures.push(format!(
-            "expected 1 processed inbound interchange and 1 ack file, got {} and {}",
+            "expected 2 processed inbound interchanges and 2 ack files, got {} and {}",
             edi.inbound_processed, edi.acks_written
+        ));
+    }
+    if edi.orders_confirmed != 2 || edi.responses != 3 || edi.accepted_responses != 2 {
+        failures.push(format!(
+            "expected 2 confirmed orders and 3 855s (2 accepting), got {}, {} and {}",
+            edi.orders_confirmed, edi.responses, edi.accepted_responses
         ));
     }
     if leaked.0 != 0 {
@@ -471,6 +480,29 @@ impl Api<'_> {
             .await?
             .0
             .as_u16())
+    }
+
+    /// PUT / PATCH a JSON body; fails unless the answer is a success.
+    async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> anyhow::Result<Value> {
+        let resp = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base))
+            .bearer_auth(self.key)
+            .json(&body)
+            .send()
+            .await?;
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        ensure!(
+            status.is_success(),
+            "{method} {path} answered {status}: {body}"
+        );
+        Ok(body)
     }
 
     async fn get(&self, path: &str) -> anyhow::Result<Value> {

@@ -1,7 +1,11 @@
 //! The demo's EDI part: an X12 trading partner declared like any `kind = "edi"` partner of
-//! switchyard.toml, whose VAN mailbox is a local directory. A purchase order dropped into its
-//! `inbound/` is polled through the REST API, stored, validated and acknowledged with a 997
-//! written into `outbound/`, exactly as the scheduled `edi.mailbox.poll` does every 5 minutes.
+//! switchyard.toml, whose VAN mailbox is a local directory. Two purchase orders dropped into
+//! its `inbound/` are polled through the REST API (as the scheduled `edi.mailbox.poll` does
+//! every 5 minutes): stored, validated and acknowledged with 997s, mapped into orders and
+//! checked against the customers and products seeded through the API. The clean one is
+//! confirmed and answered 855 AC; the one with a zero quantity and an unknown product waits
+//! for review and is answered 855 RJ, until an admin fixes it through the API and reprocesses
+//! it, which sends the 855 AC.
 
 use super::{Api, Narrator};
 use crate::config::PartnerConfig;
@@ -19,6 +23,9 @@ const PURCHASE_ORDER: &str = "fixtures/edi/x12/850_004010_good.edi";
 pub(super) struct EdiOutcome {
     pub acks_written: usize,
     pub inbound_processed: usize,
+    pub orders_confirmed: usize,
+    pub responses: usize,
+    pub accepted_responses: usize,
 }
 
 /// The partner as switchyard.toml would declare it; the demo's org owns it.
@@ -85,13 +92,104 @@ async fn wait_for_job(api: &Api<'_>, id: &str, within: Duration) -> anyhow::Resu
     }
 }
 
+/// The partner's 850s, in the order they arrive: the good one, then a copy with its own
+/// control numbers and PO number, line 1 ordered with quantity 0 and line 2 a product we do
+/// not sell.
+fn purchase_orders() -> anyhow::Result<[(String, String); 2]> {
+    let good = std::fs::read_to_string(PURCHASE_ORDER)?;
+    let bad = good
+        .replace("*000000101*", "*000000102*")
+        .replace("IEA*1*000000101", "IEA*1*000000102")
+        .replace("*0800*101*X", "*0800*102*X")
+        .replace("GE*1*101", "GE*1*102")
+        .replace("PO-4410", "PO-4411")
+        .replace("PO1*1*12*EA", "PO1*1*0*EA")
+        .replace("VP*SHEET-304-16GA", "VP*SHEET-999");
+    ensure!(
+        bad.contains("PO-4411") && bad.contains("SHEET-999"),
+        "{PURCHASE_ORDER} changed"
+    );
+    Ok([("po-4410.edi".into(), good), ("po-4411.edi".into(), bad)])
+}
+
+/// `(file name, BAK02)` of every 855 in `outbound/`.
+fn responses(root: &Path) -> Vec<(String, String)> {
+    files_in(&root.join("outbound"))
+        .into_iter()
+        .filter(|n| n.contains("_855_"))
+        .map(|n| {
+            let body = std::fs::read_to_string(root.join("outbound").join(&n)).unwrap_or_default();
+            let bak = body
+                .split('~')
+                .find(|s| s.starts_with("BAK*"))
+                .and_then(|s| s.split('*').nth(2))
+                .unwrap_or("?")
+                .to_owned();
+            (n, bak)
+        })
+        .collect()
+}
+
+async fn wait_until<F: Fn() -> bool>(what: &str, within: Duration, done: F) -> anyhow::Result<()> {
+    let deadline = Instant::now() + within;
+    while !done() {
+        if Instant::now() > deadline {
+            bail!("{what} did not happen within {within:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+/// The order with this PO number, once it has left `pending`.
+async fn order_by_po(
+    api: &Api<'_>,
+    po: &str,
+    within: Duration,
+) -> anyhow::Result<serde_json::Value> {
+    let deadline = Instant::now() + within;
+    loop {
+        let page = api.get("/api/v1/orders?limit=100").await?;
+        if let Some(o) = page["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|o| o["customer_po"] == po))
+        {
+            return Ok(o.clone());
+        }
+        if Instant::now() > deadline {
+            bail!("no order for PO {po} within {within:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 pub(super) async fn run(n: &mut Narrator, api: &Api<'_>) -> anyhow::Result<EdiOutcome> {
-    n.step("An EDI trading partner: a purchase order through its VAN mailbox");
+    n.step("An EDI trading partner: two purchase orders through its VAN mailbox");
     let root = mailbox();
-    std::fs::copy(PURCHASE_ORDER, root.join("inbound/po-4410.edi"))
-        .with_context(|| format!("copying {PURCHASE_ORDER}"))?;
+    // Reference data the orders are checked against, through the REST API.
+    api.send_json(
+        reqwest::Method::PUT,
+        "/api/v1/customers/C-ACME",
+        json!({"name": "Acme Retail", "active": true, "edi_ids": [{"qualifier": "92", "id": "0001"}]}),
+    )
+    .await?;
+    for (sku, gtin) in [
+        ("BAR-A36-1", "4006381333931"),
+        ("SHEET-304-16GA", "5901234123457"),
+    ] {
+        api.send_json(
+            reqwest::Method::PUT,
+            &format!("/api/v1/products/{sku}"),
+            json!({"name": sku, "gtin": gtin, "uom": "EA", "active": true}),
+        )
+        .await?;
+    }
+    n.say("PUT /api/v1/customers/C-ACME (N1 92/0001), PUT /api/v1/products/BAR-A36-1 and SHEET-304-16GA");
+    for (name, body) in purchase_orders()? {
+        std::fs::write(root.join("inbound").join(&name), body)?;
+    }
     n.say(format!(
-        "partner `{PARTNER}` (X12 004010, ISA 12/5551234567); dropped {PURCHASE_ORDER} into {MAILBOX}/inbound/"
+        "partner `{PARTNER}` (X12 004010, ISA 12/5551234567) dropped po-4410.edi and po-4411.edi into {MAILBOX}/inbound/"
     ));
     let poll = api
         .post(
@@ -102,9 +200,9 @@ pub(super) async fn run(n: &mut Narrator, api: &Api<'_>) -> anyhow::Result<EdiOu
         .await?;
     let poll_id = poll["id"].as_str().context("poll job id")?.to_owned();
     wait_for_job(api, &poll_id, Duration::from_secs(30)).await?;
-    // Acknowledgements only: the order import answers the PO with an 855 of its own, a moment
-    // later, through another job.
-    let outbound: Vec<String> = files_in(&root.join("outbound"))
+    // Acknowledgements are written by the poll; each order import answers its PO with an 855
+    // through its own edi.send job a moment later.
+    let acks: Vec<String> = files_in(&root.join("outbound"))
         .into_iter()
         .filter(|n| {
             ["_997_", "_999_", "_TA1_", "_CONTRL_"]
@@ -113,39 +211,106 @@ pub(super) async fn run(n: &mut Narrator, api: &Api<'_>) -> anyhow::Result<EdiOu
         })
         .collect();
     ensure!(
-        !outbound.is_empty(),
+        !acks.is_empty(),
         "no acknowledgement was written into {MAILBOX}/outbound"
     );
-    for name in &outbound {
+    for name in &acks {
         let body = std::fs::read_to_string(root.join("outbound").join(name))?;
         let ak = body
             .split('~')
-            .filter(|s| s.starts_with("AK5") || s.starts_with("AK9") || s.starts_with("TA1"))
+            .filter(|s| s.starts_with("AK5") || s.starts_with("AK9"))
             .collect::<Vec<_>>()
             .join("~ ");
         n.say(format!("outbound/{name}: {ak}~"));
     }
-    let archived = files_in(&root.join("archive"));
-    n.say(format!("archive/: {}", archived.join(", ")));
     let inbox = api
         .get(&format!(
             "/api/v1/edi/messages?direction=inbound&partner={PARTNER}"
         ))
         .await?;
-    let items = inbox["items"].as_array().cloned().unwrap_or_default();
-    let processed = items.iter().filter(|m| m["status"] == "processed").count();
-    for m in &items {
-        n.say(format!(
-            "GET /api/v1/edi/messages: {} {} interchange {} from {}: {}",
-            m["direction"].as_str().unwrap_or("?"),
-            m["message_types"],
-            m["interchange_control"].as_str().unwrap_or("?"),
-            m["sender_id"].as_str().unwrap_or("?"),
-            m["status"].as_str().unwrap_or("?"),
-        ));
+    let processed = inbox["items"]
+        .as_array()
+        .map(|items| items.iter().filter(|m| m["status"] == "processed").count())
+        .unwrap_or(0);
+    n.say(format!(
+        "GET /api/v1/edi/messages: {processed} inbound 850 interchanges processed, files archived"
+    ));
+    let good = order_by_po(api, "PO-4410", Duration::from_secs(30)).await?;
+    let held = order_by_po(api, "PO-4411", Duration::from_secs(30)).await?;
+    wait_until("two 855 answers", Duration::from_secs(30), || {
+        responses(&root).len() >= 2
+    })
+    .await?;
+    n.say(format!(
+        "order PO-4410: {} (customer {})",
+        good["status"].as_str().unwrap_or("?"),
+        good["customer_id"].as_str().unwrap_or("?")
+    ));
+    n.say(format!(
+        "order PO-4411: {}",
+        held["status"].as_str().unwrap_or("?")
+    ));
+    for e in held["review_errors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        n.say(format!("    {}", e["message"].as_str().unwrap_or("?")));
+    }
+    for (name, bak) in responses(&root) {
+        n.say(format!("outbound/{name}: BAK02 {bak}"));
+    }
+    ensure!(
+        held["status"] == "pending_review",
+        "PO-4411 should wait for review, it is {}",
+        held["status"]
+    );
+
+    n.step("An admin fixes the held order and reprocesses it through the REST API");
+    let id = held["id"].as_str().context("order id")?.to_owned();
+    let patched = api
+        .send_json(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/orders/{id}"),
+            json!({"lines": [{"line_number": 1, "quantity": "12"}, {"line_number": 2, "sku": "SHEET-304-16GA"}]}),
+        )
+        .await?;
+    n.say(format!(
+        "PATCH /api/v1/orders/{id}: line 1 quantity 12, line 2 SKU SHEET-304-16GA ({} review errors left)",
+        patched["review_errors"].as_array().map(Vec::len).unwrap_or(0)
+    ));
+    let reprocess = api
+        .post(&format!("/api/v1/orders/{id}/reprocess"), None, json!({}))
+        .await?;
+    let job = reprocess["job_id"]
+        .as_str()
+        .context("reprocess job id")?
+        .to_owned();
+    wait_for_job(api, &job, Duration::from_secs(30)).await?;
+    wait_until("the accepting 855", Duration::from_secs(30), || {
+        responses(&root).len() >= 3
+    })
+    .await?;
+    let fixed = api.get(&format!("/api/v1/orders/{id}")).await?;
+    n.say(format!(
+        "POST /api/v1/orders/{id}/reprocess: order PO-4411 is now {}",
+        fixed["status"].as_str().unwrap_or("?")
+    ));
+    let answers = responses(&root);
+    if let Some((name, bak)) = answers.last() {
+        n.say(format!("outbound/{name}: BAK02 {bak}"));
+    }
+    let mut confirmed = 0;
+    for po in ["PO-4410", "PO-4411"] {
+        if order_by_po(api, po, Duration::from_secs(5)).await?["status"] == "confirmed" {
+            confirmed += 1;
+        }
     }
     Ok(EdiOutcome {
-        acks_written: outbound.len(),
+        acks_written: acks.len(),
         inbound_processed: processed,
+        orders_confirmed: confirmed,
+        responses: answers.len(),
+        accepted_responses: answers.iter().filter(|(_, b)| b == "AC").count(),
     })
 }
