@@ -1,6 +1,7 @@
 //! Harness for the end-to-end tests: a fresh database per test, the real `switchyard` binary
 //! started as child processes (so SIGKILL is a real kill), and config files written per test.
 
+pub mod edi;
 pub mod sshd;
 
 use anyhow::Context;

@@ -15,6 +15,7 @@ use switchyard_daemon::config::Config;
 use switchyard_daemon::config::PartnerConfig;
 use switchyard_daemon::edi_mailbox::{self, FileDisposition, InterchangeOutcome, PollReport};
 use switchyard_daemon::edi_partners::EdiPartner;
+use switchyard_e2e::edi::{edifact_segments, files, x12_segments};
 use switchyard_e2e::{count, eventually, TestDb};
 use switchyard_store::edi::{self as store, EdiDirection, EdiFilter, EdiStatus};
 use switchyard_store::queue::NewJob;
@@ -63,51 +64,15 @@ fn drop_file(root: &Path, name: &str, body: &[u8]) {
     std::fs::write(root.join("inbound").join(name), body).unwrap();
 }
 
-fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
 fn read(path: PathBuf) -> String {
     String::from_utf8(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
         .unwrap()
-}
-
-/// An X12 document as segments of elements, using the delimiters in its ISA.
-fn x12_segments(text: &str) -> Vec<Vec<String>> {
-    let bytes = text.as_bytes();
-    assert!(text.starts_with("ISA"), "{text}");
-    let element = bytes[3] as char;
-    let terminator = bytes[105] as char;
-    text.split(terminator)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.split(element).map(str::to_owned).collect())
-        .collect()
 }
 
 fn seg<'a>(segs: &'a [Vec<String>], id: &str) -> &'a Vec<String> {
     segs.iter()
         .find(|s| s[0] == id)
         .unwrap_or_else(|| panic!("no {id} segment in {segs:?}"))
-}
-
-/// An EDIFACT document as segments (the UNA-declared or default delimiters; no release
-/// characters appear in CONTRLs).
-fn edifact_segments(text: &str) -> Vec<Vec<String>> {
-    let body = text.strip_prefix("UNA").map(|t| &t[6..]).unwrap_or(text);
-    body.split('\'')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.split('+').map(str::to_owned).collect())
-        .collect()
 }
 
 fn only_ack(root: &Path) -> String {

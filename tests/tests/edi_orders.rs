@@ -16,6 +16,7 @@ use switchyard_core::ids::OrgId;
 use switchyard_core::model::{Order, OrderStatus};
 use switchyard_daemon::app::{self, Overrides, Roles};
 use switchyard_daemon::config::{Config, PartnerConfig};
+use switchyard_e2e::edi::{edifact_segments, files, x12_segments};
 use switchyard_e2e::{count, eventually, TestDb};
 use switchyard_store::orders::{
     self, BuyerPart, CustomerRow, OrderFilter, OrderUpdate, PartyId, ProductRow,
@@ -33,43 +34,12 @@ fn fixture(rel: &str) -> String {
     std::fs::read_to_string(repo().join("fixtures/edi").join(rel)).expect("fixture")
 }
 
-fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
 /// The outbound files whose name contains `kind` (`_997_`, `_855_`), oldest control first.
 fn outbound(root: &Path, kind: &str) -> Vec<String> {
     files(&root.join("outbound"))
         .into_iter()
         .filter(|f| f.contains(kind))
         .map(|f| std::fs::read_to_string(root.join("outbound").join(f)).unwrap())
-        .collect()
-}
-
-fn x12_segments(text: &str) -> Vec<Vec<String>> {
-    let b = text.as_bytes();
-    let (el, term) = (b[3] as char, b[105] as char);
-    text.split(term)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.split(el).map(str::to_owned).collect())
-        .collect()
-}
-
-fn edifact_segments(text: &str) -> Vec<Vec<String>> {
-    let body = text.strip_prefix("UNA").map(|t| &t[6..]).unwrap_or(text);
-    body.split('\'')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.split('+').map(str::to_owned).collect())
         .collect()
 }
 

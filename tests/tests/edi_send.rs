@@ -19,6 +19,7 @@ use switchyard_daemon::edi_acks;
 use switchyard_daemon::edi_mailbox;
 use switchyard_daemon::edi_partners::{EdiPartner, EdiPartners, PartnerRef};
 use switchyard_daemon::edi_send::{self, SendPayload, SendReport};
+use switchyard_e2e::edi::{edifact_segments, files, x12_segments};
 use switchyard_e2e::{count, eventually, TestDb};
 use switchyard_store::edi::{self as store, ControlKind, EdiStatus};
 use switchyard_store::queue::NewJob;
@@ -138,44 +139,10 @@ async fn poll(db: &TestDb, org: OrgId, root: &Path, profile: Value) {
         .expect("poll");
 }
 
-fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
 fn read(root: &Path, name: &str) -> String {
     let path = root.join("outbound").join(name);
     String::from_utf8(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
         .expect("utf-8")
-}
-
-/// Segments of an X12 document, split on the delimiters its ISA declares.
-fn x12_segments(text: &str) -> Vec<Vec<String>> {
-    let bytes = text.as_bytes();
-    let element = bytes[3] as char;
-    let terminator = bytes[105] as char;
-    text.split(terminator)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.split(element).map(str::to_owned).collect())
-        .collect()
-}
-
-/// Segments of an EDIFACT document with default delimiters (after an optional UNA).
-fn edifact_segments(text: &str) -> Vec<Vec<String>> {
-    let body = text.strip_prefix("UNA").map(|t| &t[6..]).unwrap_or(text);
-    body.split('\'')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.split('+').map(str::to_owned).collect())
-        .collect()
 }
 
 fn seg<'a>(segs: &'a [Vec<String>], id: &str) -> &'a Vec<String> {

@@ -17,6 +17,7 @@ use switchyard_daemon::config::{Config, PartnerConfig};
 use switchyard_daemon::edi_mailbox::{self, FileDisposition, InterchangeOutcome};
 use switchyard_daemon::edi_partners::{ClientKey, EdiPartner, HostKeyPin, MailboxSpec, SftpSpec};
 use switchyard_daemon::edi_send::{self, SendPayload};
+use switchyard_e2e::edi::files;
 use switchyard_e2e::sshd::Sshd;
 use switchyard_e2e::{count, eventually, TestDb};
 use switchyard_store::edi::{self as store, EdiDirection, EdiFilter, EdiStatus};
@@ -69,18 +70,6 @@ fn good_partner(sshd: &Sshd, root: &Path) -> EdiPartner {
                 .fingerprint(),
         ),
     )
-}
-
-fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
 }
 
 fn read(path: PathBuf) -> String {
