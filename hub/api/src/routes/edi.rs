@@ -20,7 +20,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use switchyard_core::ids::{JobKind, PartnerName};
+use switchyard_core::ids::{JobKind, OrderId, OrgId, PartnerName};
 use switchyard_core::model::{Invoice, Order, Shipment};
 use switchyard_edi::validate::{validate, Validation};
 use switchyard_edi::{read_all, Issue, Unit};
@@ -61,12 +61,30 @@ pub struct SendEdiDocument {
     pub partner: String,
     pub document: EdiDocumentKind,
     /// The canonical entity: an order (`order_response`), a shipment (`ship_notice`) or an
-    /// invoice (`invoice`).
-    #[schema(value_type = Object)]
-    pub entity: Value,
-    /// The shipment's order (`ship_notice` only, required there).
+    /// invoice (`invoice`). An order response may name a stored order with `order_id` instead.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub entity: Option<Value>,
+    /// The shipment's order (`ship_notice` only, required there unless `order_id` names it).
+    #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub order: Option<Value>,
+    /// A stored order (GET /api/v1/orders): the entity of an `order_response`, or the order
+    /// of a `ship_notice`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub order_id: Option<OrderId>,
+}
+
+/// The canonical order stored under `id` in the caller's organization.
+async fn stored_order(app: &AppState, org: OrgId, id: OrderId) -> Result<Value, ApiError> {
+    switchyard_store::orders::get(&app.api.pool, org, id)
+        .await?
+        .map(|row| row.canonical)
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::NotFound, format!("no order {id}"))
+                .with_details(json!({"field": "order_id"}))
+        })
 }
 
 /// A canonical entity that does not deserialize is refused before anything is enqueued.
@@ -121,14 +139,47 @@ async fn send_document(
         )
         .with_details(json!({"partner": partner, "known": names})));
     }
-    match body.document {
-        EdiDocumentKind::OrderResponse => check_entity::<Order>(&body.entity, "entity", "order")?,
-        EdiDocumentKind::Invoice => check_entity::<Invoice>(&body.entity, "entity", "invoice")?,
+    let SendEdiDocument {
+        document,
+        entity,
+        mut order,
+        order_id,
+        ..
+    } = body;
+    let missing = |field: &str, why: &str| {
+        ApiError::validation(why.to_string()).with_details(json!({"field": field}))
+    };
+    use EdiDocumentKind::{Invoice as Inv, OrderResponse as Rsp, ShipNotice as Asn};
+    let entity = match (document, entity, order_id) {
+        (_, Some(e), None) => e,
+        (Rsp, None, Some(id)) => stored_order(&app, auth.org, id).await?,
+        (Asn, Some(e), Some(id)) if order.is_none() => {
+            order = Some(stored_order(&app, auth.org, id).await?);
+            e
+        }
+        (Rsp | Asn | Inv, Some(_), Some(_)) => {
+            return Err(missing(
+                "order_id",
+                "`order_id` stands for an order response's entity, or for a ship notice's `order`; not beside them",
+            ))
+        }
+        (_, None, _) => {
+            return Err(missing(
+                "entity",
+                "`entity` is required (an order response may name a stored order with `order_id`)",
+            ))
+        }
+    };
+    match document {
+        EdiDocumentKind::OrderResponse => check_entity::<Order>(&entity, "entity", "order")?,
+        EdiDocumentKind::Invoice => check_entity::<Invoice>(&entity, "entity", "invoice")?,
         EdiDocumentKind::ShipNotice => {
-            check_entity::<Shipment>(&body.entity, "entity", "shipment")?;
-            let order = body.order.as_ref().ok_or_else(|| {
-                ApiError::validation("a ship_notice needs the shipment's `order`")
-                    .with_details(json!({"field": "order"}))
+            check_entity::<Shipment>(&entity, "entity", "shipment")?;
+            let order = order.as_ref().ok_or_else(|| {
+                missing(
+                    "order",
+                    "a ship_notice needs the shipment's `order` (or `order_id`)",
+                )
             })?;
             check_entity::<Order>(order, "order", "order")?;
         }
@@ -139,8 +190,8 @@ async fn send_document(
             format!("this daemon has no `{SEND_KIND}` job handler"),
         ));
     };
-    let mut payload = json!({"partner": partner, "document": body.document, "entity": body.entity});
-    if let Some(order) = body.order {
+    let mut payload = json!({"partner": partner, "document": document, "entity": entity});
+    if let Some(order) = order {
         payload["order"] = order;
     }
     let enqueued = app

@@ -806,3 +806,85 @@ async fn send_refuses_unknown_partners_and_non_canonical_entities(pool: PgPool) 
         doc["paths"]
     );
 }
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn send_takes_a_stored_order_by_id(pool: PgPool) {
+    use switchyard_store::orders::{insert_order, NewOrder, OrderInsert};
+    let app = spawn_with_partners(pool).await;
+    let org = app.org("a").await;
+    let key = app.key("a", &[Scope::WriteEdi]).await;
+    let stored = insert_order(
+        &app.pool,
+        &NewOrder {
+            org,
+            order_number: "SO-1001".into(),
+            // Stored without a known customer, as an order held for review can be.
+            customer_id: None,
+            customer_po: "PO-1".into(),
+            status: switchyard_core::model::OrderStatus::Confirmed,
+            canonical: canonical_order(),
+            source_message_id: None,
+            partner: None,
+            source_set: None,
+            mapped: None,
+            mapping_hash: None,
+            review_errors: Vec::new(),
+            reply_to: None,
+        },
+    )
+    .await
+    .unwrap();
+    let OrderInsert::Stored(id) = stored else {
+        panic!("a new order")
+    };
+    let send = |body: Value| {
+        app.client
+            .post(format!("{}/api/v1/edi/send", app.base))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+    };
+    let ok =
+        send(json!({"partner": "acme", "document": "order_response", "order_id": id.to_string()}))
+            .await
+            .unwrap();
+    assert_eq!(ok.status(), 202);
+    let (_, job) = json(ok).await;
+    assert_eq!(
+        job["payload"],
+        json!({"partner": "acme", "document": "order_response", "entity": canonical_order()}),
+        "the stored canonical order is what gets sent"
+    );
+    // Another organization's order, or none at all: 404, nothing enqueued.
+    let other = app.key("b", &[Scope::WriteEdi]).await;
+    let foreign = app
+        .client
+        .post(format!("{}/api/v1/edi/send", app.base))
+        .bearer_auth(&other)
+        .json(&json!({"partner": "acme", "document": "order_response", "order_id": id.to_string()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 404);
+    // Both an entity and an order id, or neither: 422 naming the field.
+    let both = send(json!({"partner": "acme", "document": "order_response",
+                           "entity": canonical_order(), "order_id": id.to_string()}))
+    .await
+    .unwrap();
+    assert_eq!(both.status(), 422);
+    let (_, body) = json(both).await;
+    assert_eq!(body["error"]["details"]["field"], "order_id", "{body}");
+    let neither = send(json!({"partner": "acme", "document": "invoice"}))
+        .await
+        .unwrap();
+    assert_eq!(neither.status(), 422);
+    let (_, body) = json(neither).await;
+    assert_eq!(body["error"]["details"]["field"], "entity", "{body}");
+    let n = app
+        .count(&format!(
+            "SELECT count(*) FROM jobs WHERE org_id = '{}' AND kind = 'edi.send'",
+            org.0
+        ))
+        .await;
+    assert_eq!(n, 1);
+}
