@@ -262,16 +262,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         "replay job {replay_job} (replay_of {})",
         replay["replay_of"].as_str().unwrap_or("?")
     ));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let job = api.get(&format!("/api/v1/jobs/{replay_job}")).await?;
-        match job["state"].as_str() {
-            Some("succeeded") => break,
-            Some("dead") => bail!("the replayed job died: {}", job["last_error"]),
-            _ if Instant::now() > deadline => bail!("the replayed job did not finish in 30 s"),
-            _ => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
+    wait_for_job(&api, &replay_job, Duration::from_secs(30)).await?;
     n.say("replayed job succeeded");
 
     let edi = edi::run(&mut n, &api).await?;
@@ -383,6 +374,20 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             println!("FAILED: {f}");
         }
         Ok(ExitCode::FAILURE)
+    }
+}
+
+/// Waits until the job succeeded; fails if it died or is still going after `within`.
+async fn wait_for_job(api: &Api<'_>, id: &str, within: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + within;
+    loop {
+        let job = api.get(&format!("/api/v1/jobs/{id}")).await?;
+        match job["state"].as_str() {
+            Some("succeeded") => return Ok(()),
+            Some("dead") => bail!("job {id} died: {}", job["last_error"]),
+            _ if Instant::now() > deadline => bail!("job {id} did not finish in {within:?}"),
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
     }
 }
 

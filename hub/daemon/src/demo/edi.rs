@@ -7,7 +7,7 @@
 //! for review and is answered 855 RJ, until an admin fixes it through the API and reprocesses
 //! it, which sends the 855 AC.
 
-use super::{Api, Narrator};
+use super::{wait_for_job, Api, Narrator};
 use crate::config::PartnerConfig;
 use anyhow::{bail, ensure, Context};
 use serde_json::json;
@@ -77,19 +77,6 @@ fn files_in(dir: &Path) -> Vec<String> {
         .unwrap_or_default();
     names.sort();
     names
-}
-
-async fn wait_for_job(api: &Api<'_>, id: &str, within: Duration) -> anyhow::Result<()> {
-    let deadline = Instant::now() + within;
-    loop {
-        let job = api.get(&format!("/api/v1/jobs/{id}")).await?;
-        match job["state"].as_str() {
-            Some("succeeded") => return Ok(()),
-            Some("dead") => bail!("job {id} died: {}", job["last_error"]),
-            _ if Instant::now() > deadline => bail!("job {id} did not finish in {within:?}"),
-            _ => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
 }
 
 /// The partner's 850s, in the order they arrive: the good one, then a copy with its own
