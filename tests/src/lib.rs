@@ -1,8 +1,14 @@
-//! Harness for the end-to-end tests: a fresh database per test, the real `switchyard` binary
-//! started as child processes (so SIGKILL is a real kill), and config files written per test.
+//! Harness for the end-to-end tests: [`TestDaemon`] (a fresh database per test, the config
+//! written per test, fake partners, the daemon in-process or the real `switchyard` binary as
+//! child processes, so SIGKILL is a real kill), the SFTP server the mailbox tests talk to, the
+//! test integration that proves the seam, and small readers for what tests check.
 
+pub mod daemon;
 pub mod edi;
+pub mod probe;
 pub mod sshd;
+
+pub use daemon::{repo, Prepared, TestDaemon, TestDaemonBuilder};
 
 use anyhow::Context;
 use sqlx::{Connection, PgConnection, PgPool};

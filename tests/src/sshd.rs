@@ -12,6 +12,86 @@ use std::time::{Duration, Instant};
 
 const SSHD: &str = "/usr/sbin/sshd";
 
+/// What to run by hand when the harness cannot install the server itself.
+const INSTALL: &str =
+    "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y openssh-server";
+
+/// Install Debian's openssh-server when `/usr/sbin/sshd` is missing and this process can
+/// (root, apt-get present), without starting the system's sshd service: a `policy-rc.d` that
+/// refuses every service start is in place for the install. Once per test process; apt's own
+/// lock serializes test processes. Otherwise fail with the exact command to run.
+fn ensure_installed() -> anyhow::Result<()> {
+    static INSTALLED: std::sync::Mutex<Option<Result<(), String>>> = std::sync::Mutex::new(None);
+    let mut done = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(outcome) = done.as_ref() {
+        return outcome.clone().map_err(|e| anyhow::anyhow!(e));
+    }
+    let outcome = install_if_missing().map_err(|e| format!("{e:#}"));
+    *done = Some(outcome.clone());
+    outcome.map_err(|e| anyhow::anyhow!(e))
+}
+
+fn install_if_missing() -> anyhow::Result<()> {
+    if Path::new(SSHD).exists() {
+        return Ok(());
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if !root || !Path::new("/usr/bin/apt-get").exists() {
+        bail!(
+            "{SSHD} is missing: the SFTP mailbox tests need a real OpenSSH server, and this \
+             process cannot install it (it needs root and apt-get). Run: `{INSTALL}`"
+        );
+    }
+    eprintln!("{SSHD} is missing; installing Debian's openssh-server (once)");
+    let policy = Path::new("/usr/sbin/policy-rc.d");
+    let own_policy = !policy.exists();
+    if own_policy {
+        std::fs::write(
+            policy,
+            "#!/bin/sh\n# switchyard tests: no service starts during the install\nexit 101\n",
+        )?;
+        std::fs::set_permissions(policy, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    }
+    let run = |args: &[&str]| -> anyhow::Result<()> {
+        let out = Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("running apt-get {}", args.join(" ")))?;
+        if !out.status.success() {
+            bail!(
+                "apt-get {} failed:\n{}{}\nRun: `{INSTALL}`",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(())
+    };
+    let installed = run(&["update", "-qq"]).and_then(|_| {
+        run(&[
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            "openssh-server",
+        ])
+    });
+    if own_policy {
+        let _ = std::fs::remove_file(policy);
+    }
+    installed?;
+    if !Path::new(SSHD).exists() {
+        bail!("openssh-server installed but {SSHD} is still missing; run `{INSTALL}`");
+    }
+    Ok(())
+}
+
 pub struct Sshd {
     child: Child,
     /// Holds the keys, the config, the log and (under `files/`) the served tree.
@@ -53,11 +133,9 @@ impl Sshd {
     /// Start the server and wait until its port accepts connections. Fails (never skips) when
     /// sshd is not installed.
     pub fn start() -> anyhow::Result<Self> {
+        ensure_installed()?;
         if !Path::new(SSHD).exists() {
-            bail!(
-                "{SSHD} is missing: the SFTP mailbox tests need a real OpenSSH server; install it with \
-                 `DEBIAN_FRONTEND=noninteractive apt-get install -y openssh-server` (.ci/run does)"
-            );
+            bail!("{SSHD} is missing after installing openssh-server");
         }
         let dir = tempfile::tempdir()?;
         let d = dir.path();

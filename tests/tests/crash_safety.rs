@@ -4,15 +4,14 @@
 use serde_json::json;
 use std::time::{Duration, Instant};
 use switchyard_adapter_http::fake::{FakePartner, FakePartnerConfig};
-use switchyard_e2e::{count, eventually, Daemon, TestDb};
-use switchyard_store::queue::{NewJob, Queue, RetryPolicy, RetrySpec};
+use switchyard_e2e::{count, eventually, TestDaemon, TestDb};
+use switchyard_store::queue::{NewJob, RetryPolicy, RetrySpec};
 
 const JOBS: usize = 2000;
 const LEASE_SECS: u64 = 3;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_run_loses_nothing_and_applies_each_effect_once() -> anyhow::Result<()> {
-    let db = TestDb::create().await?;
     // A little latency per request keeps the run long enough to kill it in the middle.
     let partner = FakePartner::start(
         FakePartnerConfig::new()
@@ -21,22 +20,16 @@ async fn sigkill_mid_run_loses_nothing_and_applies_each_effect_once() -> anyhow:
             .latency(Duration::from_millis(15)),
     )
     .await?;
-    let dir = tempfile::tempdir()?;
-    std::fs::create_dir(dir.path().join("schedules"))?;
-    std::fs::write(
-        dir.path().join("switchyard.toml"),
-        format!(
-            "[queue]\nconcurrency = 32\nclaim_batch = 32\nlease_secs = {LEASE_SECS}\nrescue_interval_ms = 500\n\n\
-             [partners.sink]\nkind = \"http\"\nbase_url = \"{}\"\nauth = {{ type = \"bearer\", token_ref = \"env:SINK_TOKEN\" }}\n",
-            partner.base_url()
-        ),
-    )?;
-
-    let queue = Queue::new(
-        db.pool.clone(),
-        std::sync::Arc::new(switchyard_core::clock::SystemClock),
-    );
-    let org = switchyard_store::orgs::ensure(&db.pool, "crash").await?.id;
+    let cluster = TestDaemon::builder()
+        .toml(&format!(
+            "[queue]\nconcurrency = 32\nclaim_batch = 32\nlease_secs = {LEASE_SECS}\nrescue_interval_ms = 500\n"
+        ))
+        .http_partner_with("sink", &partner, "crash", "env:SINK_TOKEN")
+        .prepare()
+        .await?;
+    let db = &cluster.db;
+    let queue = cluster.queue();
+    let org = cluster.org("crash").await?;
     let jobs: Vec<NewJob> = (0..JOBS)
         .map(|n| {
             NewJob::new(
@@ -52,13 +45,7 @@ async fn sigkill_mid_run_loses_nothing_and_applies_each_effect_once() -> anyhow:
     assert_eq!(queue.enqueue_many(&jobs).await?, JOBS as u64);
 
     let env = [("SINK_TOKEN", "crash-token")];
-    let mut first = Daemon::spawn(
-        dir.path(),
-        &db.url,
-        &["--no-api", "--no-scheduler"],
-        &env,
-        "first.log",
-    )?;
+    let mut first = cluster.spawn(&["--no-api", "--no-scheduler"], &env, "first.log")?;
     eventually(
         Duration::from_secs(60),
         "a quarter of the deliveries",
@@ -86,13 +73,7 @@ async fn sigkill_mid_run_loses_nothing_and_applies_each_effect_once() -> anyhow:
         "the kill must land mid-run (all {JOBS} already done)"
     );
 
-    let mut second = Daemon::spawn(
-        dir.path(),
-        &db.url,
-        &["--no-api", "--no-scheduler"],
-        &env,
-        "second.log",
-    )?;
+    let mut second = cluster.spawn(&["--no-api", "--no-scheduler"], &env, "second.log")?;
     eventually(
         Duration::from_secs(90),
         "every job to succeed after the restart",
@@ -139,7 +120,7 @@ async fn sigkill_mid_run_loses_nothing_and_applies_each_effect_once() -> anyhow:
         "recovery took {recovered_in:?}"
     );
     partner.shutdown().await;
-    db.drop_db().await;
+    cluster.db.drop_db().await;
     Ok(())
 }
 

@@ -10,14 +10,13 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use switchyard_core::ids::OrgId;
-use switchyard_daemon::app::{self, Overrides, Roles};
-use switchyard_daemon::config::Config;
-use switchyard_daemon::config::PartnerConfig;
-use switchyard_daemon::edi_mailbox::{self, FileDisposition, InterchangeOutcome, PollReport};
-use switchyard_daemon::edi_partners::EdiPartner;
 use switchyard_e2e::edi::{edifact_segments, files, x12_segments};
-use switchyard_e2e::{count, eventually, TestDb};
-use switchyard_store::edi::{self as store, EdiDirection, EdiFilter, EdiStatus};
+use switchyard_e2e::{count, eventually, TestDaemon, TestDb};
+use switchyard_edi_van::mailbox::{
+    self as edi_mailbox, FileDisposition, InterchangeOutcome, PollReport,
+};
+use switchyard_edi_van::messages::{self as store, EdiDirection, EdiFilter, EdiStatus};
+use switchyard_edi_van::partners::EdiPartner;
 use switchyard_store::queue::NewJob;
 
 fn fixture(rel: &str) -> Vec<u8> {
@@ -94,45 +93,23 @@ fn handled(o: &InterchangeOutcome) -> (store::EdiMessageId, EdiStatus, Option<St
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn good_850_through_the_worker_is_stored_acknowledged_and_archived() -> anyhow::Result<()> {
-    let db = TestDb::create().await?;
-    let dir = tempfile::tempdir()?;
+    let van = tempfile::tempdir()?;
     // The mailbox does not exist yet: the first poll creates its directories.
-    let root = dir.path().join("van/acme");
-    let mut config = Config::default();
-    config.database.url = db.url.clone();
-    config.paths.mappings = dir.path().join("mappings");
-    config.paths.schedules = dir.path().join("schedules");
-    config.queue.poll_interval_ms = 50;
+    let root = van.path().join("van/acme");
     // The partner is declared in the config, as in switchyard.toml; the job names it.
-    config.partners.insert(
-        "acme".into(),
-        PartnerConfig {
-            kind: "edi".into(),
-            retry: None,
-            org: "edi".into(),
-            settings: toml::from_str(&format!(
-                r#"
-standard = "x12"
+    let daemon = TestDaemon::builder()
+        .edi_partner(
+            "acme",
+            "edi",
+            r#"standard = "x12"
 version = "004010"
-us = {{ qualifier = "ZZ", id = "SWITCHYARD" }}
-them = {{ qualifier = "12", id = "5551234567" }}
-mailbox = {{ path = {:?} }}
-"#,
-                root.to_string_lossy()
-            ))?,
-        },
-    );
-    let running = app::start(
-        config,
-        dir.path().join("switchyard.toml"),
-        Roles {
-            api: false,
-            worker: true,
-            scheduler: false,
-        },
-        Overrides::default(),
-    )
-    .await?;
+us = { qualifier = "ZZ", id = "SWITCHYARD" }
+them = { qualifier = "12", id = "5551234567" }"#,
+            &root,
+        )
+        .start()
+        .await?;
+    let (db, running) = (&daemon.db, &daemon.running);
     let org = switchyard_store::orgs::ensure(&db.pool, "edi").await?.id;
     drop_file(&root, "po-4410.edi", &fixture("x12/850_004010_good.edi"));
     running
@@ -164,7 +141,6 @@ mailbox = {{ path = {:?} }}
         }
     })
     .await?;
-    running.stop().await?;
     let (state, attempts, errors): (String, i32, String) = sqlx::query_as(
         "SELECT state, attempts, errors::text FROM jobs WHERE payload->>'partner' = 'globex'",
     )
@@ -173,7 +149,7 @@ mailbox = {{ path = {:?} }}
     assert_eq!((state.as_str(), attempts), ("dead", 1), "{errors}");
     assert!(
         errors.contains(r#""class": "permanent""#)
-            && errors.contains("unknown EDI partner `globex` (configured EDI partners: acme)"),
+            && errors.contains("unknown partner `globex` (configured partners: acme)"),
         "{errors}"
     );
     assert_eq!(
@@ -279,7 +255,7 @@ mailbox = {{ path = {:?} }}
             "acme".to_string()
         )]
     );
-    db.drop_db().await;
+    daemon.stop().await?;
     Ok(())
 }
 

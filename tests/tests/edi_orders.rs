@@ -14,10 +14,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use switchyard_core::ids::OrgId;
 use switchyard_core::model::{Order, OrderStatus};
-use switchyard_daemon::app::{self, Overrides, Roles};
-use switchyard_daemon::config::{Config, PartnerConfig};
+use switchyard_daemon::app;
 use switchyard_e2e::edi::{edifact_segments, files, x12_segments};
-use switchyard_e2e::{count, eventually, TestDb};
+use switchyard_e2e::{count, eventually, TestDaemon, TestDb};
 use switchyard_store::orders::{
     self, BuyerPart, CustomerRow, OrderFilter, OrderUpdate, PartyId, ProductRow,
 };
@@ -45,18 +44,6 @@ fn outbound(root: &Path, kind: &str) -> Vec<String> {
 
 fn all<'a>(segs: &'a [Vec<String>], id: &str) -> Vec<&'a Vec<String>> {
     segs.iter().filter(|s| s[0] == id).collect()
-}
-
-fn partner(body: &str, root: &Path) -> anyhow::Result<PartnerConfig> {
-    Ok(PartnerConfig {
-        kind: "edi".into(),
-        retry: None,
-        org: "edi".into(),
-        settings: toml::from_str(&format!(
-            "{body}\nmailbox = {{ path = {:?} }}\n",
-            root.to_string_lossy()
-        ))?,
-    })
 }
 
 async fn order_for_po(
@@ -113,7 +100,7 @@ async fn poll(running: &app::Running, org: OrgId, partner: &str) -> anyhow::Resu
         .queue
         .enqueue(NewJob::new(
             org,
-            switchyard_daemon::edi_mailbox::KIND,
+            switchyard_edi_van::mailbox::KIND,
             json!({"partner": partner}),
         ))
         .await?;
@@ -159,47 +146,33 @@ async fn fix_and_reprocess(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn purchase_orders_are_stored_answered_reviewed_and_accepted() -> anyhow::Result<()> {
-    let db = TestDb::create().await?;
-    let dir = tempfile::tempdir()?;
-    let acme = dir.path().join("van/acme");
-    let euro = dir.path().join("van/eurobuy");
-    let mut config = Config::default();
-    config.database.url = db.url.clone();
-    config.paths.mappings = repo().join("mappings");
-    config.paths.schedules = dir.path().join("schedules");
-    config.queue.poll_interval_ms = 50;
-    config.partners.insert(
-        "acme".into(),
-        partner(
+    let van = tempfile::tempdir()?;
+    let acme = van.path().join("van/acme");
+    let euro = van.path().join("van/eurobuy");
+    let daemon = TestDaemon::builder()
+        .repo_mappings()
+        .edi_partner(
+            "acme",
+            "edi",
             r#"standard = "x12"
 version = "004010"
 us = { qualifier = "ZZ", id = "SWITCHYARD" }
 them = { qualifier = "12", id = "5551234567" }"#,
             &acme,
-        )?,
-    );
-    config.partners.insert(
-        "eurobuy".into(),
-        partner(
+        )
+        .edi_partner(
+            "eurobuy",
+            "edi",
             r#"standard = "edifact"
 version = "D96A"
 us = { qualifier = "14", id = "5498765000019" }
 them = { qualifier = "14", id = "5412345000013" }
 acks = { contrl = true }"#,
             &euro,
-        )?,
-    );
-    let running = app::start(
-        config,
-        dir.path().join("switchyard.toml"),
-        Roles {
-            api: false,
-            worker: true,
-            scheduler: false,
-        },
-        Overrides::default(),
-    )
-    .await?;
+        )
+        .start()
+        .await?;
+    let (db, running) = (&daemon.db, &daemon.running);
     let org = switchyard_store::orgs::ensure(&db.pool, "edi").await?.id;
 
     // Reference data: ACME names itself N1*BT*92*0001; EuroBuy by its GLN in NAD+BY.
@@ -258,8 +231,8 @@ acks = { contrl = true }"#,
     std::fs::create_dir_all(acme.join("inbound"))?;
     let good = fixture("x12/850_004010_good.edi");
     std::fs::write(acme.join("inbound/po-4410.edi"), &good)?;
-    poll(&running, org, "acme").await?;
-    let clean = wait_order(&db, org, "PO-4410", OrderStatus::Confirmed).await?;
+    poll(running, org, "acme").await?;
+    let clean = wait_order(db, org, "PO-4410", OrderStatus::Confirmed).await?;
     assert_eq!(clean.customer_id.as_deref(), Some("C-ACME"));
     assert!(clean.review_errors.is_empty(), "{:?}", clean.review_errors);
     assert!(clean.source_message_id.is_some());
@@ -289,8 +262,8 @@ acks = { contrl = true }"#,
         .replace("PO1*1*12*EA", "PO1*1*0*EA")
         .replace("VP*SHEET-304-16GA", "VP*SHEET-999");
     std::fs::write(acme.join("inbound/po-4411.edi"), &bad)?;
-    poll(&running, org, "acme").await?;
-    let review = wait_order(&db, org, "PO-4411", OrderStatus::PendingReview).await?;
+    poll(running, org, "acme").await?;
+    let review = wait_order(db, org, "PO-4411", OrderStatus::PendingReview).await?;
     let codes: Vec<Located> = review
         .review_errors
         .iter()
@@ -368,12 +341,12 @@ acks = { contrl = true }"#,
     );
 
     // The admin fixes quantity and SKU, and reprocesses: confirmed, 855 AC.
-    fix_and_reprocess(&db, &running, org, &review, |o| {
+    fix_and_reprocess(db, running, org, &review, |o| {
         o.lines[0].quantity = 12.into();
         o.lines[1].sku = "SHEET-304-16GA".into();
     })
     .await?;
-    let fixed = wait_order(&db, org, "PO-4411", OrderStatus::Confirmed).await?;
+    let fixed = wait_order(db, org, "PO-4411", OrderStatus::Confirmed).await?;
     assert!(fixed.review_errors.is_empty());
     let rsp = wait_files(&acme, "_855_", 3).await?;
     let s = x12_segments(&rsp[2]);
@@ -384,8 +357,8 @@ acks = { contrl = true }"#,
     std::fs::create_dir_all(euro.join("inbound"))?;
     let good = fixture("edifact/ORDERS_D96A_good.edi");
     std::fs::write(euro.join("inbound/ord-1.edi"), &good)?;
-    poll(&running, org, "eurobuy").await?;
-    let clean = wait_order(&db, org, "PO-7781", OrderStatus::Confirmed).await?;
+    poll(running, org, "eurobuy").await?;
+    let clean = wait_order(db, org, "PO-7781", OrderStatus::Confirmed).await?;
     assert_eq!(clean.customer_id.as_deref(), Some("C-EURO"));
     let o: Order = serde_json::from_value(clean.canonical.clone())?;
     assert_eq!(o.lines[0].sku, "BAR-A36-1");
@@ -404,8 +377,8 @@ acks = { contrl = true }"#,
         .replace("PO-7781", "PO-7783")
         .replace("QTY+21:12:PCE", "QTY+21:0:PCE");
     std::fs::write(euro.join("inbound/ord-2.edi"), &bad)?;
-    poll(&running, org, "eurobuy").await?;
-    let review = wait_order(&db, org, "PO-7783", OrderStatus::PendingReview).await?;
+    poll(running, org, "eurobuy").await?;
+    let review = wait_order(db, org, "PO-7783", OrderStatus::PendingReview).await?;
     let e = &review.review_errors;
     assert_eq!(e.len(), 1, "{e:?}");
     assert_eq!(
@@ -424,11 +397,11 @@ acks = { contrl = true }"#,
         .find(|s| s[0] == "BGM")
         .expect("BGM");
     assert_eq!(bgm[3], "27", "{}", rsp[1]);
-    fix_and_reprocess(&db, &running, org, &review, |o| {
+    fix_and_reprocess(db, running, org, &review, |o| {
         o.lines[0].quantity = 12.into()
     })
     .await?;
-    wait_order(&db, org, "PO-7783", OrderStatus::Confirmed).await?;
+    wait_order(db, org, "PO-7783", OrderStatus::Confirmed).await?;
     let rsp = wait_files(&euro, "_ORDRSP_", 3).await?;
     let bgm = edifact_segments(&rsp[2])
         .into_iter()
@@ -445,6 +418,6 @@ acks = { contrl = true }"#,
         .await?
             >= 6
     );
-    running.stop().await?;
+    daemon.stop().await?;
     Ok(())
 }

@@ -12,16 +12,13 @@ use std::path::Path;
 use std::time::Duration;
 use switchyard_core::error::AdapterError;
 use switchyard_core::ids::{JobId, OrgId};
-use switchyard_daemon::app::{self, Overrides, Roles};
-use switchyard_daemon::config::Config;
-use switchyard_daemon::config::PartnerConfig;
-use switchyard_daemon::edi_acks;
-use switchyard_daemon::edi_mailbox;
-use switchyard_daemon::edi_partners::{EdiPartner, EdiPartners, PartnerRef};
-use switchyard_daemon::edi_send::{self, SendPayload, SendReport};
 use switchyard_e2e::edi::{edifact_segments, files, x12_segments};
-use switchyard_e2e::{count, eventually, TestDb};
-use switchyard_store::edi::{self as store, ControlKind, EdiStatus};
+use switchyard_e2e::{count, eventually, TestDaemon, TestDb};
+use switchyard_edi_van::acks as edi_acks;
+use switchyard_edi_van::mailbox as edi_mailbox;
+use switchyard_edi_van::messages::{self as store, ControlKind, EdiStatus};
+use switchyard_edi_van::partners::{EdiPartner, EdiPartners, PartnerRef};
+use switchyard_edi_van::send::{self as edi_send, SendPayload, SendReport};
 use switchyard_store::queue::NewJob;
 
 fn x12_profile() -> Value {
@@ -103,11 +100,11 @@ fn send_payload(root: &Path, profile: Value, document: &str, entity: Value) -> V
 }
 
 /// The repository's mapping files (every outbound document is generated through them).
-fn mappings() -> std::sync::RwLock<switchyard_mapping::MappingRegistry> {
+fn mappings() -> switchyard_runtime::mappings::Mappings {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../mappings");
     let (registry, report) = switchyard_mapping::MappingRegistry::load(dir);
     assert!(report.is_clean(), "{:?}", report.failed);
-    std::sync::RwLock::new(registry)
+    switchyard_runtime::mappings::Mappings::from_registry(registry)
 }
 
 /// The inline payload form (`mailbox` + `profile`), which jobs queued before partners moved
@@ -190,49 +187,27 @@ fn partner_997(isa13: u32, gs06: u64, st02: u64, ak5: &str, ak9: &str) -> String
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sends_855_and_invoic_with_increasing_control_numbers_and_redelivery_writes_nothing(
 ) -> anyhow::Result<()> {
-    let db = TestDb::create().await?;
-    let dir = tempfile::tempdir()?;
-    let root = dir.path().join("van/acme");
-    let eu_root = dir.path().join("van/eurobuy");
-    let org = switchyard_store::orgs::ensure(&db.pool, "edi").await?.id;
-
-    // The first 855 goes through the daemon's worker: the job kind is registered.
-    let mut config = Config::default();
-    config.database.url = db.url.clone();
-    // The repository's mappings: the 855 is generated through mappings/edi/855.out.toml.
-    config.paths.mappings = Path::new(env!("CARGO_MANIFEST_DIR")).join("../mappings");
-    config.paths.schedules = dir.path().join("schedules");
-    config.queue.poll_interval_ms = 50;
-    // The partner is declared in the config; the job names it.
-    config.partners.insert(
-        "acme".into(),
-        PartnerConfig {
-            kind: "edi".into(),
-            retry: None,
-            org: "edi".into(),
-            settings: toml::from_str(&format!(
-                r#"
-standard = "x12"
+    let van = tempfile::tempdir()?;
+    let root = van.path().join("van/acme");
+    let eu_root = van.path().join("van/eurobuy");
+    // The first 855 goes through the daemon's worker: the job kind is registered. The partner
+    // is declared in the config; the job names it. The repository's mappings: the 855 is
+    // generated through mappings/edi/855.out.toml.
+    let daemon = TestDaemon::builder()
+        .repo_mappings()
+        .edi_partner(
+            "acme",
+            "edi",
+            r#"standard = "x12"
 version = "004010"
-us = {{ qualifier = "ZZ", id = "SWITCHYARD" }}
-them = {{ qualifier = "12", id = "5551234567" }}
-mailbox = {{ path = {:?} }}
-"#,
-                root.to_string_lossy()
-            ))?,
-        },
-    );
-    let running = app::start(
-        config,
-        dir.path().join("switchyard.toml"),
-        Roles {
-            api: false,
-            worker: true,
-            scheduler: false,
-        },
-        Overrides::default(),
-    )
-    .await?;
+us = { qualifier = "ZZ", id = "SWITCHYARD" }
+them = { qualifier = "12", id = "5551234567" }"#,
+            &root,
+        )
+        .start()
+        .await?;
+    let (db, running) = (&daemon.db, &daemon.running);
+    let org = daemon.org("edi").await?;
     running
         .queue
         .enqueue(NewJob::new(
@@ -253,7 +228,6 @@ mailbox = {{ path = {:?} }}
         }
     })
     .await?;
-    running.stop().await?;
     let first_files = files(&root.join("outbound"));
     assert_eq!(first_files.len(), 1, "{first_files:?}");
     let first = x12_controls(&read(&root, &first_files[0]));
@@ -261,10 +235,10 @@ mailbox = {{ path = {:?} }}
     // Two more 855s, called directly.
     let job2 = JobId::new();
     let p2 = send_payload(&root, x12_profile(), "order_response", order("PO-2"));
-    let second = send(&db, org, job2, &p2).await;
+    let second = send(db, org, job2, &p2).await;
     assert!(second.written);
     let third = send(
-        &db,
+        db,
         org,
         JobId::new(),
         &send_payload(&root, x12_profile(), "order_response", order("PO-3")),
@@ -289,7 +263,7 @@ mailbox = {{ path = {:?} }}
 
     // Redelivered: same message, nothing written, no number spent.
     let last_isa = store::last_control_number(&db.pool, org, "acme", ControlKind::Isa).await?;
-    let again = send(&db, org, job2, &p2).await;
+    let again = send(db, org, job2, &p2).await;
     assert!(!again.written);
     assert_eq!(again.message, second.message);
     assert_eq!(again.file, second.file);
@@ -309,14 +283,14 @@ mailbox = {{ path = {:?} }}
 
     // INVOIC to the EDIFACT partner: its own counters, strictly increasing.
     let i1 = send(
-        &db,
+        db,
         org,
         JobId::new(),
         &send_payload(&eu_root, edifact_profile(), "invoice", invoice("FV-1")),
     )
     .await;
     let i2 = send(
-        &db,
+        db,
         org,
         JobId::new(),
         &send_payload(&eu_root, edifact_profile(), "invoice", invoice("FV-2")),
@@ -343,7 +317,7 @@ mailbox = {{ path = {:?} }}
     let bad = order("PO*STAR");
     let p: SendPayload =
         serde_json::from_value(send_payload(&root, x12_profile(), "order_response", bad))?;
-    let err = try_send(&db, org, JobId::new(), &p)
+    let err = try_send(db, org, JobId::new(), &p)
         .await
         .expect_err("an identifier with a delimiter is refused");
     assert!(!err.to_string().is_empty());
@@ -352,7 +326,7 @@ mailbox = {{ path = {:?} }}
         before
     );
     assert_eq!(files(&root.join("outbound")).len(), 3);
-    db.drop_db().await;
+    daemon.stop().await?;
     Ok(())
 }
 
@@ -447,9 +421,9 @@ async fn an_unacknowledged_document_is_warned_about_once_after_its_window() -> a
     let dir = tempfile::tempdir()?;
     let root = dir.path().join("van/acme");
     let org = switchyard_store::orgs::ensure(&db.pool, "edi").await?.id;
-    let overdue: edi_acks::OverduePayload =
+    let overdue: switchyard_edi_van::jobs::CheckOverdueAcks =
         serde_json::from_value(json!({"profile": x12_profile()}))?;
-    let profile = overdue.profile.as_ref().expect("inline profile");
+    let profile = overdue.0.profile.as_ref().expect("inline profile");
 
     let waiting = send(
         &db,

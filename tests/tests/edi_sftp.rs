@@ -12,15 +12,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use switchyard_core::error::ErrorClass;
 use switchyard_core::ids::JobId;
-use switchyard_daemon::app::{self, Overrides, Roles};
-use switchyard_daemon::config::{Config, PartnerConfig};
-use switchyard_daemon::edi_mailbox::{self, FileDisposition, InterchangeOutcome};
-use switchyard_daemon::edi_partners::{ClientKey, EdiPartner, HostKeyPin, MailboxSpec, SftpSpec};
-use switchyard_daemon::edi_send::{self, SendPayload};
 use switchyard_e2e::edi::files;
 use switchyard_e2e::sshd::Sshd;
-use switchyard_e2e::{count, eventually, TestDb};
-use switchyard_store::edi::{self as store, EdiDirection, EdiFilter, EdiStatus};
+use switchyard_e2e::{count, eventually, TestDaemon, TestDb};
+use switchyard_edi_van::mailbox::{self as edi_mailbox, FileDisposition, InterchangeOutcome};
+use switchyard_edi_van::messages::{self as store, EdiDirection, EdiFilter, EdiStatus};
+use switchyard_edi_van::partners::{ClientKey, EdiPartner, HostKeyPin, MailboxSpec, SftpSpec};
+use switchyard_edi_van::send::{self as edi_send, SendPayload};
 use switchyard_store::queue::NewJob;
 
 fn fixture(rel: &str) -> Vec<u8> {
@@ -82,15 +80,19 @@ fn drop_file(root: &Path, name: &str, body: &[u8]) {
     std::fs::write(root.join("inbound").join(name), body).unwrap();
 }
 
-fn sftp_settings(sshd: &Sshd, root: &Path, host_key: &str) -> anyhow::Result<toml::Table> {
-    Ok(toml::from_str(&format!(
+/// `[partners.NAME]` for an X12 partner whose mailbox is on the test's sshd.
+fn sftp_partner_toml(name: &str, sshd: &Sshd, root: &Path, host_key: &str) -> String {
+    format!(
         r#"
+[partners.{name}]
+kind = "edi"
+org = "edi"
 standard = "x12"
 version = "004010"
 us = {{ qualifier = "ZZ", id = "SWITCHYARD" }}
 them = {{ qualifier = "12", id = "5551234567" }}
 
-[mailbox]
+[partners.{name}.mailbox]
 transport = "sftp"
 host = "127.0.0.1"
 port = {port}
@@ -104,22 +106,20 @@ timeout_secs = 10
         user = sshd.user,
         key = sshd.client_key.to_string_lossy(),
         root = root.to_string_lossy(),
-    ))?)
+    )
 }
 
 /// The repository's mapping files (every outbound document is generated through them).
-fn mappings() -> std::sync::RwLock<switchyard_mapping::MappingRegistry> {
+fn mappings() -> switchyard_runtime::mappings::Mappings {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../mappings");
     let (registry, report) = switchyard_mapping::MappingRegistry::load(dir);
     assert!(report.is_clean(), "{:?}", report.failed);
-    std::sync::RwLock::new(registry)
+    switchyard_runtime::mappings::Mappings::from_registry(registry)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sftp_mailbox_through_the_worker_acknowledges_archives_and_rejects() -> anyhow::Result<()> {
     let sshd = Sshd::start()?;
-    let db = TestDb::create().await?;
-    let dir = tempfile::tempdir()?;
     let root = sshd.files().join("van/acme");
     drop_file(&root, "po-4410.edi", &fixture("x12/850_004010_good.edi"));
     drop_file(&root, "junk.edi", b"this is not an interchange\n");
@@ -132,36 +132,22 @@ async fn sftp_mailbox_through_the_worker_acknowledges_archives_and_rejects() -> 
     );
     let (_, stranger_line) = sshd.stranger_key()?;
 
-    let mut config = Config::default();
-    config.database.url = db.url.clone();
-    config.paths.mappings = dir.path().join("mappings");
-    config.paths.schedules = dir.path().join("schedules");
-    config.queue.poll_interval_ms = 50;
-    for (name, root, host_key) in [
-        ("acme", &root, sshd.host_key_line.as_str()),
-        ("impostor", &impostor_root, stranger_line.as_str()),
-    ] {
-        config.partners.insert(
-            name.into(),
-            PartnerConfig {
-                kind: "edi".into(),
-                retry: None,
-                org: "edi".into(),
-                settings: sftp_settings(&sshd, root, host_key)?.into_iter().collect(),
-            },
-        );
-    }
-    let running = app::start(
-        config,
-        dir.path().join("switchyard.toml"),
-        Roles {
-            api: false,
-            worker: true,
-            scheduler: false,
-        },
-        Overrides::default(),
-    )
-    .await?;
+    let daemon = TestDaemon::builder()
+        .toml(&sftp_partner_toml(
+            "acme",
+            &sshd,
+            &root,
+            &sshd.host_key_line,
+        ))
+        .toml(&sftp_partner_toml(
+            "impostor",
+            &sshd,
+            &impostor_root,
+            &stranger_line,
+        ))
+        .start()
+        .await?;
+    let (db, running) = (&daemon.db, &daemon.running);
     let org = switchyard_store::orgs::ensure(&db.pool, "edi").await?.id;
     for partner in ["acme", "impostor"] {
         running
@@ -185,7 +171,6 @@ async fn sftp_mailbox_through_the_worker_acknowledges_archives_and_rejects() -> 
         }
     })
     .await?;
-    running.stop().await?;
 
     // acme: the 850 archived, the junk in error/ with its reasons, one 997 in outbound/.
     assert_eq!(
@@ -249,7 +234,7 @@ async fn sftp_mailbox_through_the_worker_acknowledges_archives_and_rejects() -> 
     );
     assert_eq!(files(&impostor_root.join("inbound")), vec!["po.edi"]);
     assert!(!impostor_root.join("processing").exists());
-    db.drop_db().await;
+    daemon.stop().await?;
     Ok(())
 }
 

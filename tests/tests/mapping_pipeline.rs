@@ -7,15 +7,10 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
 use switchyard_adapter_http::fake::{FakePartner, FakePartnerConfig};
-use switchyard_adapter_http::testkit::MapSecrets;
-use switchyard_adapter_http::HttpAdapterFactory;
-use switchyard_core::adapter::AdapterFactory;
-use switchyard_core::ids::PartnerName;
-use switchyard_daemon::adapters::AdapterRegistry;
-use switchyard_daemon::app::{self, Overrides, Roles};
-use switchyard_daemon::config::Config;
-use switchyard_e2e::{count, eventually, TestDb};
+use switchyard_e2e::{count, eventually, TestDaemon};
+use switchyard_runtime::mappings::Reloads;
 use switchyard_store::queue::{DeadLetterState, NewJob, RetryPolicy, RetrySpec};
+use tokio::sync::watch;
 
 const MAPPING: &str = "http/catalog.out";
 
@@ -44,52 +39,29 @@ fn sync_job(org: switchyard_core::ids::OrgId, source: &str, key: &str) -> NewJob
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_records_are_dead_lettered_fixed_replayed_and_mappings_hot_reload(
 ) -> anyhow::Result<()> {
-    let db = TestDb::create().await?;
     let shop = FakePartner::start(
         FakePartnerConfig::new()
             .bearer_token("pipe-token")
             .required_fields(["sku", "title"]),
     )
     .await?;
-    let dir = tempfile::tempdir()?;
-    let mappings = dir.path().join("mappings");
-    std::fs::create_dir_all(mappings.join("http"))?;
+    let mappings = tempfile::tempdir()?;
+    std::fs::create_dir_all(mappings.path().join("http"))?;
     let repo_mapping =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../mappings/http/catalog.out.toml");
     let original = std::fs::read_to_string(&repo_mapping)?;
-    let mapping_file = mappings.join("http/catalog.out.toml");
+    let mapping_file = mappings.path().join("http/catalog.out.toml");
     std::fs::write(&mapping_file, &original)?;
 
-    let secrets = MapSecrets::new().with("secret:shop", "pipe-token");
-    let adapter = HttpAdapterFactory::new()?
-        .build(
-            &PartnerName("shop".into()),
-            &shop.http_adapter_config("secret:shop"),
-            &secrets,
-        )
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut adapters = AdapterRegistry::default();
-    adapters.insert("shop", adapter);
-    let mut config = Config::default();
-    config.database.url = db.url.clone();
-    config.paths.mappings = mappings.clone();
-    config.paths.schedules = dir.path().join("schedules");
-    config.queue.poll_interval_ms = 50;
-    let running = app::start(
-        config,
-        dir.path().join("switchyard.toml"),
-        Roles {
-            api: false,
-            worker: true,
-            scheduler: false,
-        },
-        Overrides {
-            adapters: Some(adapters),
-            ..Overrides::default()
-        },
-    )
-    .await?;
-    let queue = running.queue.clone();
+    let daemon = TestDaemon::builder()
+        .http_partner("shop", &shop, "pipe")
+        .mappings(mappings.path())
+        .start()
+        .await?;
+    let db = &daemon.db;
+    let dir = &daemon.dir;
+    let mut reloads = daemon.running.mappings.watch_reloads();
+    let queue = daemon.queue.clone();
     let org = switchyard_store::orgs::ensure(&db.pool, "pipe").await?.id;
 
     // 1. One bad record among three: the good ones are pushed, the bad one is a dead letter.
@@ -148,10 +120,13 @@ async fn failed_records_are_dead_lettered_fixed_replayed_and_mappings_hot_reload
         "the mapping version is kept"
     );
 
-    // 2. The mapping file changes on disk: the daemon swaps it in without a restart.
+    // 2. The mapping file changes on disk: the daemon swaps it in without a restart. Wait for
+    //    the reloader to report the new version (not for a timer).
     let changed = format!("{original}\nchannel = {{ const = \"switchyard\" }}\n");
-    std::fs::write(&mapping_file, &changed)?;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let before = *reloads.borrow_and_update();
+    replace_file(&mapping_file, &changed)?;
+    let after = reload_seen(&mut reloads, |r| r.updated > before.updated).await?;
+    assert_eq!(after.failed, before.failed, "the changed file compiles");
 
     // 3. Fix the record and replay it pinned to the mapping version it failed with: it maps
     //    with that version (no `channel`), not the current one.
@@ -203,9 +178,15 @@ async fn failed_records_are_dead_lettered_fixed_replayed_and_mappings_hot_reload
         "the changed mapping was swapped in without a restart"
     );
 
-    // 5. A broken change keeps the previous version running.
-    std::fs::write(&mapping_file, "version = 1\nsource = { format = \"csv\"\n")?;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // 5. A broken change keeps the previous version running: the reloader saw it (and
+    //    reported it failed) before the third batch is mapped.
+    let before = *reloads.borrow_and_update();
+    replace_file(&mapping_file, "version = 1\nsource = { format = \"csv\"\n")?;
+    let after = reload_seen(&mut reloads, |r| r.failed > before.failed).await?;
+    assert_eq!(
+        after.updated, before.updated,
+        "the broken file was not swapped in"
+    );
     let csv3 = write_csv(dir.path(), "batch3.csv", &["p-5,Sheet,EA,40.00,USD,2"]);
     queue.enqueue(sync_job(org, &csv3, "sync-3")).await?;
     eventually(Duration::from_secs(30), "the third batch", || {
@@ -224,8 +205,27 @@ async fn failed_records_are_dead_lettered_fixed_replayed_and_mappings_hot_reload
         "the last good version kept running"
     );
 
-    running.stop().await?;
+    drop(reloads);
+    daemon.stop().await?;
     shop.shutdown().await;
-    db.drop_db().await;
     Ok(())
+}
+
+/// Write `text` to `path` at once (a temporary file renamed over it), so a reload pass never
+/// reads half a file.
+fn replace_file(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(tmp, path)
+}
+
+/// Wait until a reload pass reports what `seen` looks for.
+async fn reload_seen(
+    reloads: &mut watch::Receiver<Reloads>,
+    seen: impl Fn(&Reloads) -> bool,
+) -> anyhow::Result<Reloads> {
+    let r = tokio::time::timeout(Duration::from_secs(30), reloads.wait_for(|r| seen(r)))
+        .await
+        .map_err(|_| anyhow::anyhow!("no reload pass reported the change within 30 s"))??;
+    Ok(*r)
 }

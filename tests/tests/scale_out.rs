@@ -5,53 +5,54 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::time::Duration;
 use switchyard_adapter_http::fake::{FakePartner, FakePartnerConfig};
-use switchyard_e2e::{count, eventually, Daemon, TestDb};
-use switchyard_store::queue::{NewJob, Queue};
+use switchyard_e2e::{count, eventually, Daemon, TestDaemon};
+use switchyard_store::queue::NewJob;
 
 const JOBS: usize = 5000;
 const PROCESSES: usize = 3;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_processes_share_the_queue_and_the_schedule() -> anyhow::Result<()> {
-    let db = TestDb::create().await?;
     let partner = FakePartner::start(
         FakePartnerConfig::new()
             .bearer_token("scale-token")
             .required_fields(["n"]),
     )
     .await?;
-    let dir = tempfile::tempdir()?;
-    std::fs::create_dir(dir.path().join("schedules"))?;
-    std::fs::write(
-        dir.path().join("schedules/heartbeat.toml"),
-        "cron = \"* * * * * *\"\njob = \"noop\"\norg = \"scale\"\nmissed = \"skip\"\n",
-    )?;
-    std::fs::write(
-        dir.path().join("switchyard.toml"),
-        format!(
-            "[queue]\nconcurrency = 64\nclaim_batch = 32\n\n\
-             [partners.sink]\nkind = \"http\"\nbase_url = \"{}\"\nauth = {{ type = \"bearer\", token_ref = \"env:SINK_TOKEN\" }}\n",
-            partner.base_url()
-        ),
-    )?;
+    let cluster = TestDaemon::builder()
+        .toml("[queue]\nconcurrency = 64\nclaim_batch = 32\n")
+        .http_partner_with("sink", &partner, "scale", "env:SINK_TOKEN")
+        .schedule(
+            "heartbeat",
+            "cron = \"* * * * * *\"\njob = \"noop\"\norg = \"scale\"\nmissed = \"skip\"\n",
+        )
+        .prepare()
+        .await?;
+    let db = &cluster.db;
     let env = [("SINK_TOKEN", "scale-token")];
+    let logs = |d: &Vec<Daemon>| {
+        d.iter()
+            .map(|d| d.log_text())
+            .collect::<Vec<_>>()
+            .join("\n---\n")
+    };
     let mut daemons = Vec::new();
     for i in 0..PROCESSES {
-        daemons.push(Daemon::spawn(
-            dir.path(),
-            &db.url,
-            &["--no-api"],
-            &env,
-            &format!("daemon-{i}.log"),
-        )?);
+        daemons.push(cluster.spawn(&["--no-api"], &env, &format!("daemon-{i}.log"))?);
     }
-    // Let every process start its scheduler before the jobs arrive.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let queue = Queue::new(
-        db.pool.clone(),
-        std::sync::Arc::new(switchyard_core::clock::SystemClock),
-    );
-    let org = switchyard_store::orgs::ensure(&db.pool, "scale").await?.id;
+    // Every process's worker listens and its scheduler is active before the jobs arrive, so
+    // each can take a share: wait for both lines in every log, not for a timer.
+    eventually(Duration::from_secs(60), "every process to be ready", || {
+        let ready = daemons.iter().all(|d| {
+            let log = d.log_text();
+            log.contains("worker started") && log.contains("schedule active")
+        });
+        async move { Ok(ready) }
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}\n{}", logs(&daemons)))?;
+    let queue = cluster.queue();
+    let org = cluster.org("scale").await?;
     let jobs: Vec<NewJob> = (0..JOBS)
         .map(|n| {
             NewJob::new(
@@ -64,12 +65,6 @@ async fn three_processes_share_the_queue_and_the_schedule() -> anyhow::Result<()
         })
         .collect();
     queue.enqueue_many(&jobs).await?;
-    let logs = |d: &Vec<Daemon>| {
-        d.iter()
-            .map(|d| d.log_text())
-            .collect::<Vec<_>>()
-            .join("\n---\n")
-    };
     eventually(Duration::from_secs(120), "all pushes to succeed", || {
         let pool = db.pool.clone();
         async move {
@@ -83,8 +78,20 @@ async fn three_processes_share_the_queue_and_the_schedule() -> anyhow::Result<()
     })
     .await
     .map_err(|e| anyhow::anyhow!("{e}\n{}", logs(&daemons)))?;
-    // Keep the schedule running a few more seconds, then stop everyone gracefully.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Let the schedule fire several ticks across the three processes, then stop everyone
+    // gracefully.
+    eventually(Duration::from_secs(60), "five heartbeat ticks", || {
+        let pool = db.pool.clone();
+        async move {
+            Ok(count(
+                &pool,
+                "SELECT count(DISTINCT idempotency_key) FROM jobs WHERE kind = 'noop' AND idempotency_key LIKE 'schedule:heartbeat:%'",
+            )
+            .await?
+                >= 5)
+        }
+    })
+    .await?;
     for d in daemons.iter_mut() {
         let status = d.terminate().await;
         assert!(
@@ -147,6 +154,6 @@ async fn three_processes_share_the_queue_and_the_schedule() -> anyhow::Result<()
     assert_eq!(dupes, 0);
     println!("scale-out: {JOBS} jobs over {PROCESSES} processes, each delivered once; schedule fired {} ticks, one job each", ticks.len());
     partner.shutdown().await;
-    db.drop_db().await;
+    cluster.db.drop_db().await;
     Ok(())
 }

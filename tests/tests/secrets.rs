@@ -6,31 +6,26 @@ use serde_json::json;
 use std::process::Stdio;
 use std::time::Duration;
 use switchyard_adapter_http::fake::{FakePartner, FakePartnerConfig};
-use switchyard_e2e::{count, eventually, switchyard_bin, Daemon, TestDb};
-use switchyard_store::queue::{NewJob, Queue};
+use switchyard_e2e::{count, eventually, switchyard_bin, TestDaemon};
+use switchyard_store::queue::NewJob;
 use tokio::io::AsyncWriteExt;
 
 const TOKEN: &str = "acme-live-7f3c9a1e";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stored_secrets_are_encrypted_resolved_per_org_and_never_logged() -> anyhow::Result<()> {
-    let db = TestDb::create().await?;
     let shop = FakePartner::start(
         FakePartnerConfig::new()
             .bearer_token(TOKEN)
             .required_fields(["sku"]),
     )
     .await?;
-    let dir = tempfile::tempdir()?;
-    std::fs::create_dir(dir.path().join("schedules"))?;
-    std::fs::write(
-        dir.path().join("switchyard.toml"),
-        format!(
-            "[partners.shop]\nkind = \"http\"\norg = \"acme\"\nbase_url = \"{}\"\n\
-             auth = {{ type = \"bearer\", token_ref = \"secret:shop-token\" }}\n",
-            shop.base_url()
-        ),
-    )?;
+    // The token is stored with `switchyard secret set` below; the config only references it.
+    let cluster = TestDaemon::builder()
+        .http_partner_with("shop", &shop, "acme", "secret:shop-token")
+        .prepare()
+        .await?;
+    let (db, dir) = (&cluster.db, &cluster.dir);
 
     let key = tokio::process::Command::new(switchyard_bin())
         .args(["secret", "gen-key"])
@@ -66,11 +61,8 @@ async fn stored_secrets_are_encrypted_resolved_per_org_and_never_logged() -> any
         "the credential is encrypted at rest"
     );
 
-    let queue = Queue::new(
-        db.pool.clone(),
-        std::sync::Arc::new(switchyard_core::clock::SystemClock),
-    );
-    let org = switchyard_store::orgs::ensure(&db.pool, "acme").await?.id;
+    let queue = cluster.queue();
+    let org = cluster.org("acme").await?;
     for n in 0..3 {
         queue
             .enqueue(
@@ -84,13 +76,7 @@ async fn stored_secrets_are_encrypted_resolved_per_org_and_never_logged() -> any
             .await?;
     }
     let env = [("SWITCHYARD_SECRET_KEY", key.as_str())];
-    let mut daemon = Daemon::spawn(
-        dir.path(),
-        &db.url,
-        &["--no-api", "--no-scheduler"],
-        &env,
-        "daemon.log",
-    )?;
+    let mut daemon = cluster.spawn(&["--no-api", "--no-scheduler"], &env, "daemon.log")?;
     eventually(
         Duration::from_secs(30),
         "three pushes with the stored token",
@@ -149,6 +135,6 @@ async fn stored_secrets_are_encrypted_resolved_per_org_and_never_logged() -> any
         "{err}"
     );
     shop.shutdown().await;
-    db.drop_db().await;
+    cluster.db.drop_db().await;
     Ok(())
 }

@@ -6,10 +6,10 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 use switchyard_adapter_http::fake::{FakePartner, FakePartnerConfig};
-use switchyard_adapter_http::testkit::{context, MapSecrets};
 use switchyard_adapter_http::HttpAdapterFactory;
 use switchyard_core::adapter::{Adapter, NullSink, OutboundDocument, Payload};
 use switchyard_core::ids::PartnerName;
+use switchyard_runtime::testkit::doubles::{context, MapSecrets};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

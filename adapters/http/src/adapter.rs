@@ -14,7 +14,7 @@ use std::fmt;
 use std::time::{Instant, SystemTime};
 use switchyard_core::adapter::{
     Adapter, AdapterContext, Capability, ConfigError, Direction, Exchange, OutboundDocument,
-    Payload, PullPage, PullRequest, PushReceipt, SecretResolver,
+    Payload, PullPage, PullRequest, PushReceipt, SecretResolver, VerifiedWebhook,
 };
 use switchyard_core::ids::PartnerName;
 use switchyard_core::AdapterError;
@@ -27,21 +27,6 @@ pub const CORRELATION_HEADER: &str = "x-correlation-id";
 /// Response bodies larger than this are cut in the exchange record (the log row), not in what
 /// the adapter parses.
 const LOG_BODY_LIMIT: usize = 64 * 1024;
-
-const PUSH_CAPABILITIES: [Capability; 6] = [
-    Capability::PushCatalog,
-    Capability::PushInventory,
-    Capability::PushPrices,
-    Capability::PushOrders,
-    Capability::PushShipments,
-    Capability::PushInvoices,
-];
-const PULL_CAPABILITIES: [Capability; 4] = [
-    Capability::PullCatalog,
-    Capability::PullInventory,
-    Capability::PullPrices,
-    Capability::PullOrders,
-];
 
 /// A generic HTTP/JSON endpoint.
 pub struct HttpAdapter {
@@ -96,9 +81,12 @@ impl HttpAdapter {
 
     pub fn new(partner: PartnerName, config: ValidatedConfig, client: reqwest::Client) -> Self {
         let mut capabilities = vec![Capability::HealthCheck];
-        capabilities.extend(PUSH_CAPABILITIES);
+        capabilities.extend(Capability::PUSH);
         if config.pull_url.is_some() {
-            capabilities.extend(PULL_CAPABILITIES);
+            capabilities.extend(Capability::PULL);
+        }
+        if config.webhooks.is_some() {
+            capabilities.push(Capability::ReceiveWebhooks);
         }
         Self {
             partner,
@@ -498,5 +486,23 @@ impl Adapter for HttpAdapter {
             }
         })
         .await
+    }
+
+    /// Standard Webhooks: `webhook-id`, `webhook-timestamp` and `webhook-signature` over the
+    /// raw body, with the configured secret and tolerance. The body is one JSON event; its
+    /// `type` (when present) names the document.
+    async fn receive_webhook(
+        &self,
+        _ctx: &AdapterContext,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<VerifiedWebhook, AdapterError> {
+        let Some(webhooks) = &self.config.webhooks else {
+            return Err(AdapterError::permanent(format!(
+                "partner `{}` has no [webhooks] configured",
+                self.partner
+            )));
+        };
+        crate::webhook::receive(&webhooks.key, webhooks.tolerance, headers, body)
     }
 }

@@ -61,6 +61,43 @@ pub struct HttpAdapterConfig {
     /// Static headers sent with every request (e.g. an API version).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Webhooks the partner sends to `POST /webhooks/{partner}`, signed the Standard Webhooks
+    /// way; receiving is off without this table.
+    #[serde(default)]
+    pub webhooks: Option<WebhookConfig>,
+}
+
+/// `[partners.NAME.webhooks]`.
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// A credential reference (`secret:NAME`, `env:VAR`) to the `whsec_…` signing secret.
+    pub secret_ref: String,
+    /// How far a delivery's timestamp may be from now (replay protection).
+    #[serde(default = "default_tolerance_secs")]
+    pub tolerance_secs: u64,
+}
+
+pub const DEFAULT_WEBHOOK_TOLERANCE_SECS: u64 = 300;
+
+fn default_tolerance_secs() -> u64 {
+    DEFAULT_WEBHOOK_TOLERANCE_SECS
+}
+
+impl fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("secret_ref", &redact_ref(&self.secret_ref))
+            .field("tolerance_secs", &self.tolerance_secs)
+            .finish()
+    }
+}
+
+/// The webhook settings, checked, with the key resolved.
+#[derive(Clone, Debug)]
+pub struct ValidatedWebhooks {
+    pub key: crate::webhook::WebhookKey,
+    pub tolerance: Duration,
 }
 
 fn default_push_path() -> String {
@@ -89,6 +126,7 @@ impl fmt::Debug for HttpAdapterConfig {
             .field("timeout_ms", &self.timeout_ms)
             // Static headers may carry an API key someone pasted in; show names only.
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -197,6 +235,7 @@ pub struct ValidatedConfig {
     pub timeout: Duration,
     /// Static headers; values marked sensitive because they may hold keys.
     pub headers: HeaderMap,
+    pub webhooks: Option<ValidatedWebhooks>,
 }
 
 /// Builds [`ConfigError`]s that name the partner and the field.
@@ -206,10 +245,7 @@ struct Problem<'a> {
 
 impl Problem<'_> {
     fn at(&self, field: &str, message: impl fmt::Display) -> ConfigError {
-        ConfigError {
-            partner: self.partner.to_string(),
-            message: format!("{field}: {message}"),
-        }
+        ConfigError::new(self.partner.to_string(), format!("{field}: {message}")).at_key(field)
     }
 }
 
@@ -222,14 +258,32 @@ impl HttpAdapterConfig {
         serde_path_to_error::deserialize(value).map_err(|e| {
             let path = e.path().to_string();
             let message = e.into_inner().to_string();
+            // The key to blame: serde's path, plus the field itself for an unknown field
+            // (which serde names only in its message).
+            let mut key: Vec<String> = if path == "." {
+                Vec::new()
+            } else {
+                vec![path.clone()]
+            };
+            if let Some(field) = message
+                .strip_prefix("unknown field `")
+                .and_then(|rest| rest.split('`').next())
+            {
+                key.push(field.to_owned());
+            }
             let message = if path == "." {
                 message
             } else {
                 format!("{path}: {message}")
             };
-            ConfigError {
-                partner: partner.to_string(),
-                message: format!("http adapter config: {message}"),
+            let error = ConfigError::new(
+                partner.to_string(),
+                format!("http adapter config: {message}"),
+            );
+            if key.is_empty() {
+                error
+            } else {
+                error.at_key(key.join("."))
             }
         })
     }
@@ -300,6 +354,25 @@ impl HttpAdapterConfig {
             headers.insert(header, value);
         }
 
+        let webhooks = match &self.webhooks {
+            None => None,
+            Some(w) => {
+                if w.tolerance_secs == 0 || w.tolerance_secs > 3600 {
+                    return Err(p.at(
+                        "webhooks.tolerance_secs",
+                        format!("must be between 1 and 3600, found {}", w.tolerance_secs),
+                    ));
+                }
+                let secret = resolve(secrets, &w.secret_ref, "webhooks.secret_ref", &p)?;
+                let key = crate::webhook::WebhookKey::parse(secret.expose())
+                    .map_err(|m| p.at("webhooks.secret_ref", m))?;
+                Some(ValidatedWebhooks {
+                    key,
+                    tolerance: Duration::from_secs(w.tolerance_secs),
+                })
+            }
+        };
+
         Ok(ValidatedConfig {
             base_url,
             push_url,
@@ -310,6 +383,7 @@ impl HttpAdapterConfig {
             idempotency_header,
             timeout: Duration::from_millis(self.timeout_ms),
             headers,
+            webhooks,
         })
     }
 }

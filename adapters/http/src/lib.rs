@@ -9,27 +9,29 @@
 //! * [`factory`]: [`HttpAdapterFactory`], registered by the daemon for kind `http`
 //! * [`retry_after`]: `Retry-After` in delta-seconds and HTTP-date forms
 //! * [`secret`]: a credential value whose `Debug` is redacted
+//! * [`webhook`]: Standard Webhooks signatures, verified on `receive_webhook`
+//! * [`integration`]: [`HttpIntegration`], what the daemon lists for `kind = "http"`
 //! * `fake` (feature `fake`): a faithful loopback partner: bearer auth, idempotency store,
-//!   required fields, failure plan, token-bucket rate limit, paginated listing
-//! * `conformance` (feature `fake`): checks every adapter with a fake should pass
-//! * `testkit` (feature `fake`): an in-memory exchange sink and a map-backed secret resolver
+//!   required fields, failure plan, token-bucket rate limit, paginated listing, signed
+//!   webhooks it sends
+//!
+//! The adapter conformance suite it runs is the runtime's (`switchyard_runtime::testkit`).
 
 pub mod adapter;
 pub mod config;
 pub mod factory;
+pub mod integration;
 pub mod retry_after;
 pub mod secret;
+pub mod webhook;
 
 #[cfg(feature = "fake")]
-pub mod conformance;
-#[cfg(feature = "fake")]
 pub mod fake;
-#[cfg(feature = "fake")]
-pub mod testkit;
 
 pub use adapter::HttpAdapter;
 pub use config::{AuthConfig, HttpAdapterConfig, PushMethod, ValidatedConfig};
 pub use factory::HttpAdapterFactory;
+pub use integration::HttpIntegration;
 pub use secret::Secret;
 
 /// The adapter kind in `[partners.NAME] kind = "http"`.

@@ -1,10 +1,10 @@
 //! Config validation: every problem is a ConfigError naming the partner and the field.
 
 use serde_json::{json, Value};
-use switchyard_adapter_http::testkit::MapSecrets;
 use switchyard_adapter_http::{HttpAdapterConfig, HttpAdapterFactory, PushMethod};
 use switchyard_core::adapter::AdapterFactory;
 use switchyard_core::ids::PartnerName;
+use switchyard_runtime::testkit::doubles::MapSecrets;
 
 fn secrets() -> MapSecrets {
     MapSecrets::new()

@@ -4,13 +4,13 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use switchyard_adapter_http::fake::{DeliveryOutcome, FakePartner, FakePartnerConfig};
-use switchyard_adapter_http::testkit::{context, MapSecrets, RecordingSink};
 use switchyard_adapter_http::{HttpAdapter, HttpAdapterFactory};
 use switchyard_core::adapter::{
     Adapter, AdapterFactory, Capability, OutboundDocument, Payload, PullRequest,
 };
 use switchyard_core::ids::PartnerName;
 use switchyard_core::ErrorClass;
+use switchyard_runtime::testkit::doubles::{context, MapSecrets, RecordingSink};
 
 const TOKEN: &str = "tok_live_5b8e0c2d9a";
 

@@ -8,7 +8,7 @@
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorCode};
-use crate::AppState;
+use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, OriginalUri, Request, State};
 use axum::http::{HeaderName, HeaderValue};

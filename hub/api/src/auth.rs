@@ -9,7 +9,7 @@
 
 use crate::error::{ApiError, ErrorCode};
 use crate::rate_limit::Decision;
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
@@ -34,7 +34,7 @@ pub struct Auth {
 
 impl Auth {
     /// 403 unless the key holds `scope` (or the write scope that implies it).
-    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+    pub fn require(&self, scope: &str) -> Result<(), ApiError> {
         if keys::has_scope(&self.scopes, scope) {
             Ok(())
         } else {
@@ -42,7 +42,7 @@ impl Auth {
                 ErrorCode::Forbidden,
                 format!("this key lacks the `{scope}` scope"),
             )
-            .with_details(json!({"required_scope": scope.as_str()})))
+            .with_details(json!({ "required_scope": scope })))
         }
     }
 }

@@ -24,8 +24,12 @@ pub enum ErrorCode {
     MalformedJson,
     ValidationFailed,
     UnknownJobKind,
-    /// An EDI partner the daemon's configuration does not know.
+    /// A partner the daemon's configuration does not know.
     UnknownPartner,
+    /// The partner's adapter does not declare the capability the job needs.
+    CapabilityMissing,
+    /// The job works with partners of another kind.
+    WrongPartnerKind,
     Unauthorized,
     Forbidden,
     NotFound,
@@ -42,9 +46,11 @@ impl ErrorCode {
     pub fn status(&self) -> StatusCode {
         match self {
             ErrorCode::BadRequest | ErrorCode::MalformedJson => StatusCode::BAD_REQUEST,
-            ErrorCode::ValidationFailed | ErrorCode::UnknownJobKind | ErrorCode::UnknownPartner => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ErrorCode::ValidationFailed
+            | ErrorCode::UnknownJobKind
+            | ErrorCode::UnknownPartner
+            | ErrorCode::CapabilityMissing
+            | ErrorCode::WrongPartnerKind => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,

@@ -11,7 +11,8 @@ pub const API_KEY: &str = "api_key";
 #[openapi(
     info(
         title = "Switchyard API",
-        description = "Integration hub: API keys, integration logs, jobs, the retry queue and dead letters. \
+        description = "Integration hub: API keys, integration logs, jobs, the retry queue and dead letters, \
+            orders, and the routes of the integrations this build includes. \
             Every error has the body `{\"error\": {\"code\", \"message\", \"details\"}}`. Authenticated \
             responses carry `X-RateLimit-Limit` (the key tier's burst), `X-RateLimit-Remaining` and \
             `X-RateLimit-Reset` (seconds until the bucket is full); a 429 carries `Retry-After`."
@@ -24,8 +25,8 @@ pub const API_KEY: &str = "api_key";
         (name = "jobs", description = "Jobs (read:jobs, write:jobs)"),
         (name = "retry-queue", description = "Jobs waiting for a retry (read:jobs, write:jobs)"),
         (name = "dead-letters", description = "Dead letters (read:dead-letters, write:dead-letters)"),
-        (name = "edi", description = "EDI inbox and outbox, parsed trees, validation reports, reprocessing (read:edi, write:edi)"),
-        (name = "orders", description = "Orders (pending review, fixes, reprocess) and the customers and products they are checked against (read:orders, write:orders)"),
+        (name = "orders", description = "Orders (pending review, fixes) and the customers and products they are checked against (read:orders, write:orders)"),
+        (name = "webhooks", description = "Partners' webhook deliveries: no API key, verified by the partner's adapter"),
         (name = "operations", description = "Health, readiness, metrics, this document")
     )
 )]

@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// What an adapter can do. The daemon refuses to schedule a job an adapter does not declare.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// What an adapter can do. Every job kind that talks to a partner says which capability it
+/// needs; the runtime refuses to enqueue (API: 422) or run such a job for a partner whose
+/// adapter does not declare it, naming both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Capability {
     PullCatalog,
@@ -28,6 +30,94 @@ pub enum Capability {
     PushInvoices,
     ReceiveWebhooks,
     HealthCheck,
+    /// Exchanges files through a mailbox (a VAN's inbound/outbound folders, an exchange
+    /// directory), which its own jobs poll and deliver into.
+    Mailbox,
+}
+
+impl Capability {
+    pub const ALL: [Capability; 13] = [
+        Capability::PullCatalog,
+        Capability::PullInventory,
+        Capability::PullPrices,
+        Capability::PullOrders,
+        Capability::PushCatalog,
+        Capability::PushInventory,
+        Capability::PushPrices,
+        Capability::PushOrders,
+        Capability::PushShipments,
+        Capability::PushInvoices,
+        Capability::ReceiveWebhooks,
+        Capability::HealthCheck,
+        Capability::Mailbox,
+    ];
+
+    /// The name used in config, errors and the API (`push_catalog`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Capability::PullCatalog => "pull_catalog",
+            Capability::PullInventory => "pull_inventory",
+            Capability::PullPrices => "pull_prices",
+            Capability::PullOrders => "pull_orders",
+            Capability::PushCatalog => "push_catalog",
+            Capability::PushInventory => "push_inventory",
+            Capability::PushPrices => "push_prices",
+            Capability::PushOrders => "push_orders",
+            Capability::PushShipments => "push_shipments",
+            Capability::PushInvoices => "push_invoices",
+            Capability::ReceiveWebhooks => "receive_webhooks",
+            Capability::HealthCheck => "health_check",
+            Capability::Mailbox => "mailbox",
+        }
+    }
+
+    /// Every push capability.
+    pub const PUSH: [Capability; 6] = [
+        Capability::PushCatalog,
+        Capability::PushInventory,
+        Capability::PushPrices,
+        Capability::PushOrders,
+        Capability::PushShipments,
+        Capability::PushInvoices,
+    ];
+
+    /// Every pull capability.
+    pub const PULL: [Capability; 4] = [
+        Capability::PullCatalog,
+        Capability::PullInventory,
+        Capability::PullPrices,
+        Capability::PullOrders,
+    ];
+
+    pub fn is_push(&self) -> bool {
+        Self::PUSH.contains(self)
+    }
+
+    pub fn is_pull(&self) -> bool {
+        Self::PULL.contains(self)
+    }
+
+    /// The push capability a document of this name needs (`catalog` → push_catalog); `None`
+    /// for a document name that is none of the canonical entities (any push capability will do).
+    pub fn push_for_document(document: &str) -> Option<Capability> {
+        let d = document.to_ascii_lowercase();
+        let d = d.trim_end_matches('s');
+        Some(match d {
+            "catalog" | "product" | "variant" => Capability::PushCatalog,
+            "inventory" | "stock" | "inventory_level" => Capability::PushInventory,
+            "price" | "price_list" => Capability::PushPrices,
+            "order" | "order_response" => Capability::PushOrders,
+            "shipment" | "ship_notice" | "fulfillment" => Capability::PushShipments,
+            "invoice" => Capability::PushInvoices,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for Capability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A document body as it goes over the wire.
@@ -77,6 +167,18 @@ pub struct PullPage {
 pub struct InboundDocument {
     pub document: String,
     pub payload: Payload,
+}
+
+/// A webhook delivery the adapter verified: what the runtime stores, dedupes and processes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedWebhook {
+    /// The partner's id of this event (`webhook-id`, `X-Shopify-Webhook-Id`, ...): a
+    /// redelivery carries the same id and is processed once. An adapter whose partner sends no
+    /// id derives one from the signed content.
+    pub event_id: String,
+    /// What happened (`orders/create`, `order.status_changed`), for logs and processors.
+    pub topic: String,
+    pub documents: Vec<InboundDocument>,
 }
 
 /// Which way an exchange went.
@@ -143,7 +245,7 @@ impl std::fmt::Debug for AdapterContext {
 /// A configured connection to one partner system.
 #[async_trait]
 pub trait Adapter: Send + Sync {
-    /// The adapter kind (`http`, `edi`, `shopify`...).
+    /// The adapter kind (`http`, `edi`, `shopify`...): the `kind` of its partners' sections.
     fn kind(&self) -> &'static str;
 
     fn capabilities(&self) -> &[Capability];
@@ -182,13 +284,16 @@ pub trait Adapter: Send + Sync {
         )))
     }
 
-    /// Verify and decode an inbound webhook.
+    /// Verify and decode an inbound webhook: `headers` (names lower-cased) and the raw `body`
+    /// exactly as received. A bad or missing signature, or a timestamp outside the partner's
+    /// tolerance, is an [`AdapterError::auth`]; nothing network-bound happens here (the
+    /// runtime answers the partner within a second).
     async fn receive_webhook(
         &self,
         ctx: &AdapterContext,
         headers: &[(String, String)],
         body: &[u8],
-    ) -> Result<Vec<InboundDocument>, AdapterError> {
+    ) -> Result<VerifiedWebhook, AdapterError> {
         let _ = (ctx, headers, body);
         Err(AdapterError::permanent(format!(
             "the {} adapter does not receive webhooks",
@@ -209,6 +314,25 @@ pub trait SecretResolver: Send + Sync {
 pub struct ConfigError {
     pub partner: String,
     pub message: String,
+    /// Where in the partner's table the problem is (`auth.token_ref`), when one key is to
+    /// blame: the daemon turns it into the key's line and column in the config file.
+    pub key: Option<String>,
+}
+
+impl ConfigError {
+    pub fn new(partner: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            partner: partner.into(),
+            message: message.into(),
+            key: None,
+        }
+    }
+
+    /// The dotted key the problem is about.
+    pub fn at_key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
 }
 
 /// Builds adapters of one kind from a partner's config section. The daemon keeps an explicit

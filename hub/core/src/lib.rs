@@ -8,18 +8,25 @@
 //!   capabilities and its factory.
 //! * [`error`] — [`error::AdapterError`], which carries the retry decision for the queue.
 //! * [`clock`] — an injectable clock so retry timing is testable without sleeping.
+//! * [`diag`] — [`diag::Diagnostic`], the one located problem (`file:line:col: message`).
+//! * [`job`] — [`job::JobPayload`]: a job kind's parameters as a type, its kind string
+//!   defined once beside them.
 //!
 //! This crate deliberately has no dependency on sqlx, axum or reqwest: adapters depend on it
 //! and must stay independent of the daemon (see docs/ARCHITECTURE.md).
 
 pub mod adapter;
 pub mod clock;
+pub mod diag;
 pub mod error;
 pub mod ids;
+pub mod job;
 pub mod model;
 
 pub use adapter::{
     Adapter, AdapterContext, AdapterFactory, Capability, OutboundDocument, PushReceipt,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use diag::{Diagnostic, Diagnostics, Loc};
 pub use error::{AdapterError, ErrorClass};
+pub use job::JobPayload;

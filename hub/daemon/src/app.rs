@@ -1,24 +1,33 @@
-//! Wiring: config → pool, migrations, adapters, handlers, worker, scheduler, API.
-//! `switchyard run`, the demo and the tests all start the daemon through [`start`].
+//! Generic start-up: config → pool, migrations, the integrations assembled, worker, scheduler,
+//! API. `switchyard run`, the demo, the bench and the tests all start the daemon through
+//! [`start`]; nothing here names a partner system (the list is [`crate::integrations`]).
 
-use crate::adapters::AdapterRegistry;
-use crate::config::Config;
-use crate::handlers::{Handlers, JobContext};
-use crate::logsink::DbSink;
-use crate::schedules::{self, Schedule};
-use crate::worker::{Worker, WorkerSettings, WorkerStats};
 use anyhow::Context;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_core::clock::{Clock, SystemClock};
+use switchyard_core::diag::Diagnostic;
+use switchyard_runtime::admission::Admission;
+use switchyard_runtime::assembly::{self, Assembly};
+use switchyard_runtime::config::Config;
+use switchyard_runtime::context::JobContext;
+use switchyard_runtime::integration::{BuildContext, CheckContext, Integration, MetricKind, Mode};
+use switchyard_runtime::logsink::DbSink;
+use switchyard_runtime::mappings::Mappings;
+use switchyard_runtime::schedules::{self, Schedule};
+use switchyard_runtime::secrets::{OrgSecrets, SecretsByOrg};
+use switchyard_runtime::toml_source::TomlSource;
+use switchyard_runtime::webhooks::{Intake, ProcessDelivery};
+use switchyard_runtime::worker::{Worker, WorkerSettings, WorkerStats};
 use switchyard_store::logs::Masker;
-use switchyard_store::queue::{Queue, RetrySpec};
-use switchyard_store::{orgs, MIGRATOR};
+use switchyard_store::orgs;
+use switchyard_store::queue::Queue;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::info;
 
 /// What to start in this process (a deployment may run API-only and worker-only processes).
 #[derive(Debug, Clone)]
@@ -38,22 +47,25 @@ impl Default for Roles {
     }
 }
 
-/// Job kinds the API accepts: the registered handlers, with retry from the config.
-struct ConfiguredKinds {
-    config: Arc<Config>,
-    kinds: Vec<String>,
+impl Roles {
+    /// Only the worker (tests that drive the queue directly).
+    pub fn worker_only() -> Self {
+        Self {
+            api: false,
+            worker: true,
+            scheduler: false,
+        }
+    }
 }
 
-impl switchyard_api::JobKinds for ConfiguredKinds {
-    fn resolve(&self, kind: &str, partner: Option<&str>) -> Option<RetrySpec> {
-        self.kinds
-            .iter()
-            .any(|k| k == kind)
-            .then(|| self.config.retry_for(kind, partner))
-    }
-    fn known(&self) -> Vec<String> {
-        self.kinds.clone()
-    }
+/// Extra pieces the demo, the bench and the tests pass in.
+#[derive(Default)]
+pub struct Overrides {
+    pub clock: Option<Arc<dyn Clock>>,
+    /// Resolve partners' credential references here instead of the stored secrets.
+    pub secrets: Option<Arc<dyn OrgSecrets>>,
+    /// Integrations beyond this build's list (a test's own, the bench's latency probe).
+    pub integrations: Vec<Arc<dyn Integration>>,
 }
 
 /// A started daemon.
@@ -62,6 +74,8 @@ pub struct Running {
     pub queue: Queue,
     pub pool: sqlx::PgPool,
     pub worker_stats: Option<Arc<WorkerStats>>,
+    /// The mapping registry (its reload counter is what tests wait on).
+    pub mappings: Mappings,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
     log_writer: JoinHandle<()>,
@@ -91,13 +105,21 @@ impl Running {
     }
 }
 
-/// Extra pieces the demo and tests pass in.
-#[derive(Default)]
-pub struct Overrides {
-    /// Replace the adapters built from the config.
-    pub adapters: Option<AdapterRegistry>,
-    pub clock: Option<Arc<dyn Clock>>,
-    pub handlers: Option<Handlers>,
+fn joined(problems: Vec<Diagnostic>) -> anyhow::Error {
+    anyhow::anyhow!(problems
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
+
+/// This build's integrations and the extra ones.
+pub fn all_integrations(
+    extra: &[Arc<dyn Integration>],
+) -> anyhow::Result<Vec<Arc<dyn Integration>>> {
+    let mut list = crate::integrations::integrations()?;
+    list.extend(extra.iter().cloned());
+    Ok(list)
 }
 
 /// Connect, migrate, build and start the roles.
@@ -108,58 +130,78 @@ pub async fn start(
     overrides: Overrides,
 ) -> anyhow::Result<Running> {
     let config = Arc::new(config);
-    crate::pg::ensure_database(&config.database.url).await?;
+    let integrations = all_integrations(&overrides.integrations)?;
+    switchyard_runtime::pg::ensure_database(&config.database.url).await?;
     let pool = switchyard_store::connect(&config.database.url, config.database.max_connections)
         .await
-        .with_context(|| crate::pg::unreachable_hint(&config.database.url))?;
-    MIGRATOR.run(&pool).await.context("applying migrations")?;
+        .with_context(|| switchyard_runtime::pg::unreachable_hint(&config.database.url))?;
+    let migrator = assembly::migrator(&integrations).await?;
+    migrator.run(&pool).await.context("applying migrations")?;
     let clock: Arc<dyn Clock> = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
-    let queue = Queue::new(pool.clone(), clock);
+    let queue = Queue::new(pool.clone(), clock.clone());
 
-    // One resolver per organization that owns a partner: `secret:NAME` is looked up among
-    // that organization's stored secrets.
-    let mut resolvers = std::collections::BTreeMap::new();
-    for org in config.partners.values().map(|p| p.org.clone()) {
-        if resolvers.contains_key(&org) {
-            continue;
-        }
-        let id = orgs::ensure(&pool, &org).await?.id;
-        let sbox = crate::secrets::SecretBox::from_config(&config.secrets)?;
-        resolvers.insert(org, crate::secrets::Resolver::load(&pool, id, sbox).await?);
-    }
-    let secrets = crate::adapters::SecretsByOrg {
-        by_org: resolvers,
-        fallback: crate::secrets::Resolver::empty(),
+    // `secret:NAME` is looked up among the stored secrets of the partner's organization.
+    let secrets: Arc<dyn OrgSecrets> = match overrides.secrets {
+        Some(s) => s,
+        None => Arc::new(
+            SecretsByOrg::load(
+                &pool,
+                &config.secrets,
+                config.partners.values().map(|p| p.org.clone()),
+            )
+            .await?,
+        ),
     };
-    let join = |problems: Vec<crate::diag::Diagnostic>| {
-        anyhow::anyhow!(problems
+    let source = TomlSource::read(&config_path);
+    let assembly = {
+        let cx = BuildContext {
+            config: &config,
+            source: &source,
+            secrets: secrets.as_ref(),
+            mode: Mode::Run,
+        };
+        assembly::assemble(&integrations, &cx).map_err(joined)?
+    };
+    let (schedule_list, problems) = schedules::load_dir(&config.paths.schedules);
+    if !problems.is_empty() {
+        return Err(joined(problems)
+            .context("problems in schedule files; `switchyard check` lists them all"));
+    }
+    let problems = assembly::check(
+        &integrations,
+        &assembly,
+        &CheckContext {
+            config: &config,
+            source: &source,
+            schedules: &schedule_list,
+        },
+    );
+    if !problems.is_empty() {
+        return Err(joined(problems)
+            .context("the config does not check; `switchyard check` lists every problem"));
+    }
+    describe_metrics(&assembly);
+    info!(
+        integrations = integrations
             .iter()
-            .map(|p| p.to_string())
+            .map(|i| i.name())
             .collect::<Vec<_>>()
-            .join("\n"))
-    };
-    let adapters = match overrides.adapters {
-        Some(a) => a,
-        None => AdapterRegistry::build(&config, &config_path, &secrets).map_err(join)?,
-    };
-    let edi_partners =
-        crate::edi_partners::EdiPartners::build(&config, &config_path, &secrets).map_err(join)?;
-    let handlers = Arc::new(overrides.handlers.unwrap_or_else(Handlers::standard));
+            .join(", "),
+        partners = assembly.registry.adapters.len(),
+        job_kinds = assembly.registry.jobs.kinds().len(),
+        "integrations assembled"
+    );
+
     let masker = Masker::with_fields(&config.api.sensitive_fields);
-    let (sink, log_writer) = DbSink::start(pool.clone(), masker);
-    let (registry, report) = switchyard_mapping::MappingRegistry::load(&config.paths.mappings);
-    for (name, diags) in &report.failed {
-        warn!(mapping = %name, "mapping does not compile and is not loaded:\n{diags}");
-    }
-    info!(loaded = report.updated.len(), failed = report.failed.len(), dir = %config.paths.mappings.display(), "mappings loaded");
-    let mappings = Arc::new(std::sync::RwLock::new(registry));
+    let (sink, log_writer) = DbSink::start(pool.clone(), masker.clone());
+    let mappings = Mappings::load(&config.paths.mappings);
     let ctx = Arc::new(JobContext {
         queue: queue.clone(),
-        adapters: Arc::new(adapters),
-        sink,
-        retention: config.retention.clone(),
+        clock: clock.clone(),
+        sink: sink.clone(),
         mappings: mappings.clone(),
-        edi_partners: Arc::new(edi_partners),
+        adapters: assembly.registry.adapters.clone(),
+        secrets: secrets.clone(),
     });
 
     let shutdown = CancellationToken::new();
@@ -169,7 +211,7 @@ pub async fn start(
     if roles.worker {
         let worker = Worker::new(
             queue.clone(),
-            handlers.clone(),
+            assembly.registry.clone(),
             ctx.clone(),
             WorkerSettings::from(&config.queue),
         );
@@ -178,42 +220,54 @@ pub async fn start(
         tasks.push(tokio::spawn(async move { worker.run(token).await }));
     }
     drop(ctx);
-    spawn_mapping_reloader(mappings, shutdown.clone());
+    mappings.spawn_reloader(shutdown.clone());
 
     if roles.scheduler {
-        let (list, problems) = schedules::load_dir(&config.paths.schedules);
-        for p in &problems {
-            warn!("{p}");
-        }
-        if !problems.is_empty() {
-            anyhow::bail!(
-                "{} problem(s) in schedule files; run `switchyard check`",
-                problems.len()
-            );
-        }
-        let enabled: Vec<Schedule> = list.into_iter().filter(|s| s.enabled).collect();
+        let enabled: Vec<Schedule> = schedule_list.into_iter().filter(|s| s.enabled).collect();
         if !enabled.is_empty() {
-            let task =
-                spawn_scheduler(queue.clone(), config.clone(), enabled, shutdown.clone()).await?;
+            let task = switchyard_runtime::scheduler::spawn(
+                queue.clone(),
+                config.clone(),
+                enabled,
+                shutdown.clone(),
+            )
+            .await?;
             tasks.push(task);
         }
     }
 
     let mut api_addr = None;
     if roles.api {
-        let state = switchyard_api::ApiState {
+        let mut partner_orgs = BTreeMap::new();
+        for (name, partner) in &config.partners {
+            partner_orgs.insert(name.clone(), orgs::ensure(&pool, &partner.org).await?.id);
+        }
+        let intake = Intake {
             pool: pool.clone(),
-            queue: queue.clone(),
-            job_kinds: Arc::new(ConfiguredKinds {
-                config: config.clone(),
-                kinds: handlers.kinds(),
-            }),
-            config: switchyard_api::ApiConfig {
-                edi_partners: config.edi_partner_names(),
-                ..config.api.api_config()
-            },
+            adapters: assembly.registry.adapters.clone(),
+            orgs: partner_orgs,
+            clock: clock.clone(),
+            masker,
+            sink,
+            retry: config.retry_for(<ProcessDelivery as switchyard_core::JobPayload>::KIND, None),
         };
-        let router = switchyard_api::router(state);
+        let mut state = switchyard_api::ApiState::new(
+            pool.clone(),
+            queue.clone(),
+            Arc::new(Admission {
+                registry: assembly.registry.clone(),
+                config: config.clone(),
+            }),
+            config.api.api_config(),
+        );
+        state.scopes = state.scopes.with(&assembly.scopes);
+        state.webhooks = Some(Arc::new(intake));
+        state.migrations = migrator
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+            .map(|m| m.version)
+            .collect();
+        let router = switchyard_api::router(state, assembly.routes);
         let listener = tokio::net::TcpListener::bind(&config.api.bind)
             .await
             .with_context(|| format!("binding the API to {}", config.api.bind))?;
@@ -234,83 +288,20 @@ pub async fn start(
         queue,
         pool,
         worker_stats,
+        mappings,
         shutdown,
         tasks,
         log_writer,
     })
 }
 
-/// Fire due ticks every second. Each process does this; the idempotency key of the tick's
-/// job makes it fire once across all processes.
-async fn spawn_scheduler(
-    queue: Queue,
-    config: Arc<Config>,
-    list: Vec<Schedule>,
-    shutdown: CancellationToken,
-) -> anyhow::Result<JoinHandle<anyhow::Result<()>>> {
-    let mut state = Vec::new();
-    for s in list {
-        let org = orgs::ensure(queue.pool(), &s.org).await?.id;
-        let retry = config.retry_for(&s.job, s.partner.as_deref());
-        let from = schedules::catch_up(&queue, &s, org, retry, queue.now()).await?;
-        info!(schedule = %s.name, job = %s.job, "schedule active");
-        state.push((s, org, retry, from));
+/// HELP lines for the metrics the integrations record.
+fn describe_metrics(assembly: &Assembly) {
+    for m in &assembly.metrics {
+        match m.kind {
+            MetricKind::Counter => metrics::describe_counter!(m.name, m.help),
+            MetricKind::Gauge => metrics::describe_gauge!(m.name, m.help),
+            MetricKind::Histogram => metrics::describe_histogram!(m.name, m.help),
+        }
     }
-    Ok(tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(200));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return Ok(()),
-                _ = tick.tick() => {}
-            }
-            let now = queue.now();
-            for (s, org, retry, from) in state.iter_mut() {
-                match schedules::fire_ticks(&queue, s, *org, *retry, *from, now).await {
-                    Ok(n) => {
-                        if n > 0 {
-                            tracing::debug!(schedule = %s.name, fired = n, "schedule fired");
-                        }
-                        *from = now;
-                    }
-                    Err(e) => {
-                        warn!(schedule = %s.name, error = %e, "could not fire schedule; will retry")
-                    }
-                }
-            }
-        }
-    }))
-}
-
-/// Hot reload: look at the mapping files every two seconds; a changed file is compiled and
-/// swapped in, a broken one keeps the previous version running and its errors are logged.
-/// (Polling rather than inotify: it also works on network and container file systems, and a
-/// directory of mapping files is cheap to stat.)
-fn spawn_mapping_reloader(
-    mappings: Arc<std::sync::RwLock<switchyard_mapping::MappingRegistry>>,
-    shutdown: CancellationToken,
-) {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(2));
-        every.tick().await;
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = every.tick() => {}
-            }
-            let m = mappings.clone();
-            let report =
-                tokio::task::spawn_blocking(move || m.write().map(|mut r| r.reload()).ok())
-                    .await
-                    .ok()
-                    .flatten();
-            let Some(report) = report else { continue };
-            for (name, hash) in &report.updated {
-                info!(mapping = %name, version = %hash, "mapping reloaded");
-            }
-            for (name, diags) in &report.failed {
-                warn!(mapping = %name, "changed mapping does not compile; the previous version keeps running:\n{diags}");
-            }
-        }
-    });
 }

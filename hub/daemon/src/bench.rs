@@ -7,15 +7,19 @@
 //! * peak RSS of an idle daemon process.
 
 use crate::app::{self, Overrides, Roles};
-use crate::config::Config;
-use crate::handlers::{Handlers, JobContext, JobHandler};
 use async_trait::async_trait;
 use clap::Subcommand;
 use serde_json::json;
 use std::path::Path;
 use std::process::{ExitCode, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use switchyard_core::diag::Diagnostic;
 use switchyard_core::error::AdapterError;
+use switchyard_runtime::config::Config;
+use switchyard_runtime::context::JobContext;
+use switchyard_runtime::integration::{BuildContext, Integration, Parts};
+use switchyard_runtime::job::{JobHandler, JobKindSpec};
 use switchyard_store::queue::{ClaimedJob, NewJob, Queue, RetryPolicy, RetrySpec};
 use tokio::sync::mpsc;
 
@@ -47,7 +51,7 @@ pub async fn run(cmd: BenchCommand, config_path: &Path) -> anyhow::Result<ExitCo
     } else {
         Config::default()
     };
-    let url = crate::pg::recreate_database(&config.database.url, BENCH_DB).await?;
+    let url = switchyard_runtime::pg::recreate_database(&config.database.url, BENCH_DB).await?;
     config.database.url = url.clone();
     config.partners.clear();
     println!(
@@ -63,8 +67,7 @@ pub async fn run(cmd: BenchCommand, config_path: &Path) -> anyhow::Result<ExitCo
 
     // Latency handler: the job carries its enqueue time; the handler reports the gap.
     let (lat_tx, mut lat_rx) = mpsc::unbounded_channel::<Duration>();
-    let mut handlers = Handlers::standard();
-    handlers.register("bench.latency", Latency { tx: lat_tx });
+    let probe: Arc<dyn Integration> = Arc::new(LatencyProbe { tx: lat_tx });
     let running = app::start(
         config.clone(),
         config_path.to_owned(),
@@ -102,7 +105,7 @@ pub async fn run(cmd: BenchCommand, config_path: &Path) -> anyhow::Result<ExitCo
             scheduler: false,
         },
         Overrides {
-            handlers: Some(handlers),
+            integrations: vec![probe],
             ..Overrides::default()
         },
     )
@@ -223,6 +226,30 @@ async fn wait_for_succeeded(queue: &Queue, n: i64, timeout: Duration) -> anyhow:
             "only {done} of {n} jobs succeeded within {timeout:?}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The bench's own integration: one job kind, `bench.latency`, that reports how long after its
+/// enqueue it started.
+struct LatencyProbe {
+    tx: mpsc::UnboundedSender<Duration>,
+}
+
+impl Integration for LatencyProbe {
+    fn name(&self) -> &'static str {
+        "bench"
+    }
+
+    fn build(&self, _cx: &BuildContext<'_>, _problems: &mut Vec<Diagnostic>) -> Parts {
+        Parts {
+            jobs: vec![JobKindSpec::raw(
+                "bench.latency",
+                Latency {
+                    tx: self.tx.clone(),
+                },
+            )],
+            ..Parts::default()
+        }
     }
 }
 

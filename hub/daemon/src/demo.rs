@@ -18,18 +18,16 @@
 
 mod edi;
 
-use crate::adapters::AdapterRegistry;
 use crate::app::{self, Overrides, Roles};
-use crate::config::Config;
 use anyhow::{bail, ensure, Context};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use switchyard_adapter_http::fake::{FakePartner, FakePartnerConfig};
-use switchyard_adapter_http::HttpAdapterFactory;
-use switchyard_core::adapter::AdapterFactory;
-use switchyard_core::ids::PartnerName;
+use switchyard_runtime::config::{Config, PartnerConfig};
+use switchyard_runtime::secrets::{put as put_secret, Resolver, SecretBox, SecretsByOrg};
 use switchyard_store::keys::{Scope, Tier};
 use switchyard_store::queue::{JobState, Queue};
 
@@ -83,7 +81,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     } else {
         Config::default()
     };
-    let url = crate::pg::recreate_database(&config.database.url, DEMO_DB).await?;
+    let url = switchyard_runtime::pg::recreate_database(&config.database.url, DEMO_DB).await?;
     n.say(format!(
         "created database `{DEMO_DB}`; migrations are applied when the daemon starts"
     ));
@@ -123,27 +121,31 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
 
     n.step("Partner credentials, encrypted at rest");
     let pool = switchyard_store::connect(&config.database.url, 4).await?;
-    switchyard_store::MIGRATOR.run(&pool).await?;
+    switchyard_runtime::assembly::migrator(&app::all_integrations(&[])?)
+        .await?
+        .run(&pool)
+        .await?;
     let org = switchyard_store::orgs::ensure(&pool, "demo").await?;
-    let sbox_key = crate::secrets::SecretBox::generate_key_base64();
-    let sbox = crate::secrets::SecretBox::from_base64(&sbox_key)?;
-    crate::secrets::put(&pool, &sbox, org.id, "shop-token", "demo-shop-token").await?;
-    crate::secrets::put(&pool, &sbox, org.id, "erp-token", "demo-erp-token").await?;
-    let resolver = crate::secrets::Resolver::load(&pool, org.id, Some(sbox)).await?;
-    let factory = HttpAdapterFactory::new()?;
-    let mut adapters = AdapterRegistry::default();
+    let sbox_key = SecretBox::generate_key_base64();
+    let sbox = SecretBox::from_base64(&sbox_key)?;
+    put_secret(&pool, &sbox, org.id, "shop-token", "demo-shop-token").await?;
+    put_secret(&pool, &sbox, org.id, "erp-token", "demo-erp-token").await?;
+    let resolver = Resolver::load(&pool, org.id, Some(sbox)).await?;
     for (name, fake, secret) in [("shop", &shop, "shop-token"), ("erp", &erp, "erp-token")] {
-        let settings = json!({
-            "base_url": fake.base_url(),
-            "auth": {"type": "bearer", "token_ref": format!("secret:{secret}")},
-            "timeout_ms": 5000,
-        });
-        let adapter = factory
-            .build(&PartnerName(name.into()), &settings, &resolver)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        adapters.insert(name, adapter);
+        let settings: toml::Table = toml::from_str(&format!(
+            "base_url = {:?}\ntimeout_ms = 5000\nauth = {{ type = \"bearer\", token_ref = \"secret:{secret}\" }}\n",
+            fake.base_url()
+        ))?;
+        config.partners.insert(
+            name.into(),
+            PartnerConfig::new("http", settings).org("demo"),
+        );
     }
-    n.say("stored `shop-token` and `erp-token` with AES-256-GCM; adapters resolved `secret:` references");
+    let secrets = SecretsByOrg {
+        by_org: [("demo".to_owned(), resolver)].into_iter().collect(),
+        fallback: Resolver::empty(),
+    };
+    n.say("stored `shop-token` and `erp-token` with AES-256-GCM; the partners' `secret:` references resolve to them");
 
     n.step("The daemon: worker + REST API");
     let running = app::start(
@@ -155,7 +157,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             scheduler: false,
         },
         Overrides {
-            adapters: Some(adapters),
+            secrets: Some(Arc::new(secrets)),
             ..Overrides::default()
         },
     )
@@ -166,13 +168,16 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         "demo",
         "demo-admin",
         &[
-            Scope::AdminKeys,
-            Scope::WriteJobs,
-            Scope::WriteDeadLetters,
-            Scope::ReadLogs,
-            Scope::WriteEdi,
-            Scope::WriteOrders,
-        ],
+            "admin:keys",
+            "write:jobs",
+            "write:dead-letters",
+            "read:logs",
+            "write:edi",
+            "write:orders",
+        ]
+        .map(Scope::parse)
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?,
         Tier::Premium,
     )
     .await?;

@@ -6,8 +6,9 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use switchyard_daemon::app::{self, Overrides, Roles};
-use switchyard_daemon::config::Config;
-use switchyard_store::keys::{Scope, Tier};
+use switchyard_runtime::config::Config;
+use switchyard_runtime::secrets::SecretBox;
+use switchyard_store::keys::Tier;
 
 #[derive(Parser)]
 #[command(name = "switchyard", version, about = "Switchyard integration hub")]
@@ -47,6 +48,7 @@ enum Command {
     /// Map one input file with one mapping file and print the result.
     Map(switchyard_mapping::cli::MapArgs),
     /// EDI: parse, validate and acknowledge X12 and EDIFACT files.
+    #[cfg(feature = "edi")]
     Edi(switchyard_edi::cli::EdiArgs),
     /// Apply database migrations and exit.
     Migrate,
@@ -156,16 +158,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check { mapping_fixtures } => Ok(switchyard_daemon::check::run(
             &cli.config,
             &mapping_fixtures,
+            &app::all_integrations(&[])?,
         )),
         Command::Map(args) => Ok(exit(switchyard_mapping::cli::map(&args))),
+        #[cfg(feature = "edi")]
         Command::Edi(args) => Ok(switchyard_edi::cli::run(args)),
         Command::Migrate => {
             let config = Config::load(&cli.config)?;
-            switchyard_daemon::pg::ensure_database(&config.database.url).await?;
-            let pool = switchyard_store::connect(&config.database.url, 2)
-                .await
-                .with_context(|| switchyard_daemon::pg::unreachable_hint(&config.database.url))?;
-            switchyard_store::MIGRATOR.run(&pool).await?;
+            let pool = connect_and_migrate(&config).await?;
+            pool.close().await;
             println!("migrations applied");
             Ok(ExitCode::SUCCESS)
         }
@@ -178,10 +179,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     tier,
                 },
         } => {
-            let scopes = scopes
-                .iter()
-                .map(|s| s.trim().parse::<Scope>())
-                .collect::<Result<Vec<_>, _>>()?;
+            // Scopes are data: the hub's and this build's integrations' declared ones.
+            let mut declared = switchyard_api::Scopes::hub();
+            for i in app::all_integrations(&[])? {
+                declared = declared.with(i.scopes());
+            }
+            let scopes = declared
+                .parse_all(&scopes)
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
             let tier = match tier.as_str() {
                 "basic" => Tier::Basic,
                 "standard" => Tier::Standard,
@@ -189,11 +194,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 other => anyhow::bail!("unknown tier `{other}` (basic, standard, premium)"),
             };
             let config = Config::load(&cli.config)?;
-            switchyard_daemon::pg::ensure_database(&config.database.url).await?;
-            let pool = switchyard_store::connect(&config.database.url, 2)
-                .await
-                .with_context(|| switchyard_daemon::pg::unreachable_hint(&config.database.url))?;
-            switchyard_store::MIGRATOR.run(&pool).await?;
+            let pool = connect_and_migrate(&config).await?;
             let (key, secret) =
                 switchyard_store::keys::create_key(&pool, &org, &name, &scopes, tier).await?;
             eprintln!(
@@ -206,31 +207,44 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Secret {
             command: SecretCommand::GenKey,
         } => {
-            println!(
-                "{}",
-                switchyard_daemon::secrets::SecretBox::generate_key_base64()
-            );
+            println!("{}", SecretBox::generate_key_base64());
             Ok(ExitCode::SUCCESS)
         }
         Command::Secret {
             command: SecretCommand::Set { org, name },
         } => {
             let config = Config::load(&cli.config)?;
-            let sbox = switchyard_daemon::secrets::SecretBox::from_config(&config.secrets)?
+            let sbox = SecretBox::from_config(&config.secrets)?
                 .context("no secret key: set SWITCHYARD_SECRET_KEY (generate one with `switchyard secret gen-key`)")?;
             let mut value = String::new();
             std::io::stdin().read_to_string(&mut value)?;
             let value = value.trim_end_matches(['\r', '\n']);
             anyhow::ensure!(!value.is_empty(), "no secret value on standard input");
-            let pool = switchyard_store::connect(&config.database.url, 2).await?;
-            switchyard_store::MIGRATOR.run(&pool).await?;
+            let pool = connect_and_migrate(&config).await?;
             let org = switchyard_store::orgs::ensure(&pool, &org).await?;
-            switchyard_daemon::secrets::put(&pool, &sbox, org.id, &name, value).await?;
+            switchyard_runtime::secrets::put(&pool, &sbox, org.id, &name, value).await?;
             eprintln!("stored secret `{name}` for org `{}`", org.slug);
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { command } => switchyard_daemon::bench::run(command, &cli.config).await,
     }
+}
+
+/// The configured database (created when a fresh server lacks it), with every migration of
+/// the hub and this build's integrations applied.
+async fn connect_and_migrate(config: &Config) -> anyhow::Result<sqlx::PgPool> {
+    use switchyard_runtime::pg::{ensure_database, unreachable_hint};
+    ensure_database(&config.database.url).await?;
+    let pool = switchyard_store::connect(&config.database.url, 2)
+        .await
+        .with_context(|| unreachable_hint(&config.database.url))?;
+    let integrations = app::all_integrations(&[])?;
+    switchyard_runtime::assembly::migrator(&integrations)
+        .await?
+        .run(&pool)
+        .await
+        .context("applying migrations")?;
+    Ok(pool)
 }
 
 fn exit(code: i32) -> ExitCode {

@@ -62,11 +62,16 @@ fn check_reports_every_problem_located_and_fails() {
     assert_ne!(code, 0, "{out}");
     assert!(
         out.contains(
-            "switchyard.toml:4:1: partner `shop`: unknown adapter kind `ftp` (known: http, edi)"
+            "switchyard.toml:5:1: partner `shop`: unknown partner kind `ftp` (known: edi, http)"
         ),
         "{out}"
     );
-    assert!(out.contains("switchyard.toml:7:1: partner `api`:"), "{out}");
+    assert!(
+        out.contains(
+            "switchyard.toml:9:1: partner `api`: base_url: `not a url` is not a valid URL"
+        ),
+        "{out}"
+    );
     assert!(
         out.contains("schedules/prices.toml:2:1: invalid cron expression `every day`"),
         "{out}"
@@ -88,7 +93,7 @@ fn check_reports_every_problem_located_and_fails() {
     );
     assert!(
         out.contains(
-            "schedules/edi.toml:4:1: edi.mailbox.poll: partner `globex` is not an EDI partner"
+            "schedules/edi.toml:4:1: edi.mailbox.poll: unknown partner `globex` (configured partners: acme, api, shop)"
         ),
         "{out}"
     );

@@ -1,7 +1,6 @@
 //! Load-time compilation: mapping TOML → [`Mapping`] plan, collecting every problem as a
 //! located [`Diagnostic`] instead of stopping at the first.
 
-use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::expr::Expr;
 use crate::formats::{Format, SourceSpec, TargetSpec};
 use crate::lookup::{Lookup, MissPolicy};
@@ -16,6 +15,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use switchyard_core::diag::{Diagnostic, Diagnostics, Loc};
 use switchyard_core::model::Uom;
 
 /// Keys that make a table a rule (anything else is a nested target object).
@@ -75,11 +75,7 @@ const TOP_KEYS: &[&str] = &[
 pub fn compile_file(file: &Path, name: &str) -> Result<Mapping, Diagnostics> {
     let text = std::fs::read_to_string(file).map_err(|e| {
         Diagnostics(vec![Diagnostic::new(
-            Loc {
-                file: file.to_path_buf(),
-                line: 1,
-                col: 1,
-            },
+            Loc::file(file),
             format!("cannot read mapping: {e}"),
         )])
     })?;
@@ -178,7 +174,7 @@ pub fn compile_str(text: &str, file: &Path, name: &str) -> Result<Mapping, Diagn
         }
     };
     if !cx.diags.is_empty() {
-        cx.diags.sort_by_key(|d| (d.loc.line, d.loc.col));
+        cx.diags.sort_by_key(|d| d.loc.at);
         return Err(Diagnostics(cx.diags));
     }
     let hash = hex::encode(cx.hasher.finalize());

@@ -1,12 +1,12 @@
 //! Running a compiled plan over one record.
 
-use crate::diag::Loc;
 use crate::ops::coerce::round;
 use crate::ops::{as_text, decimal_value, is_missing, text, to_decimal, uom};
 use crate::plan::*;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
+use switchyard_core::diag::Loc;
 use switchyard_core::model::Uom;
 
 /// A rule failed on a record.
@@ -74,11 +74,7 @@ impl Mapping {
         if let Some(entity) = self.target.format.entity() {
             entity.validate(&out).map_err(|m| RuleError {
                 target: entity.name().to_string(),
-                rule_loc: Loc {
-                    file: self.file.clone(),
-                    line: 1,
-                    col: 1,
-                },
+                rule_loc: Loc::file(&self.file),
                 message: format!("result is not a valid canonical {}: {m}", entity.name()),
             })?;
         }

@@ -1,7 +1,7 @@
 //! The mapping engine: declarative TOML mapping files compiled once into execution plans.
 //!
 //! Module map:
-//! - [`compile`]: mapping TOML → [`plan::Mapping`], all problems at once as located [`diag::Diagnostic`]s
+//! - [`compile`]: mapping TOML → [`plan::Mapping`], all problems at once as located [`Diagnostic`]s
 //! - [`plan`]: the compiled plan; [`exec`]: running it over one record
 //! - [`expr`]: jq expressions through jaq (why jaq: see its module docs and README.md)
 //! - [`ops`]: coercions, string functions, decimals, units of measure; [`lookup`]: cross-reference tables
@@ -13,7 +13,6 @@
 
 pub mod cli;
 pub mod compile;
-pub mod diag;
 pub mod exec;
 pub mod expr;
 pub mod formats;
@@ -28,9 +27,9 @@ pub mod schema;
 mod tree;
 
 pub use compile::{compile_file, compile_str};
-pub use diag::{Diagnostic, Diagnostics, Loc};
 pub use exec::{RuleError, RunState};
 pub use formats::Format;
 pub use plan::Mapping;
 pub use registry::{MappingRegistry, ReloadReport};
 pub use run::{MapOutcome, RecordFailure};
+pub use switchyard_core::diag::{Diagnostic, Diagnostics, Loc};

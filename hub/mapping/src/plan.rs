@@ -1,7 +1,6 @@
 //! The compiled execution plan. Built once by [`crate::compile`]; running it never looks at
 //! the mapping text again.
 
-use crate::diag::Loc;
 use crate::expr::Expr;
 use crate::formats::{SourceSpec, TargetSpec};
 use crate::lookup::Lookup;
@@ -13,6 +12,7 @@ use regex::Regex;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::sync::Arc;
+use switchyard_core::diag::Loc;
 use switchyard_core::model::Uom;
 
 /// A compiled mapping file.

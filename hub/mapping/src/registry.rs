@@ -2,11 +2,11 @@
 //! that keeps the previous version when a changed file is broken.
 
 use crate::compile::compile_file;
-use crate::diag::Diagnostics;
 use crate::plan::Mapping;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use switchyard_core::diag::Diagnostics;
 
 /// What a reload did.
 #[derive(Debug, Default)]

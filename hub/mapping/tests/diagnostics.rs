@@ -8,7 +8,14 @@ fn errors(text: &str) -> Vec<String> {
         Ok(_) => panic!("mapping should not compile"),
         Err(d) => {
             d.0.iter()
-                .map(|d| format!("{}:{}: {}", d.loc.line, d.loc.col, d.message))
+                .map(|d| {
+                    format!(
+                        "{}:{}: {}",
+                        d.loc.line().unwrap_or(0),
+                        d.loc.col().unwrap_or(0),
+                        d.message
+                    )
+                })
                 .collect()
         }
     }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 /// Append the keyset condition, the newest-first order and a limit one larger than the page
 /// (the extra row tells whether there is a next page). `time_column` is a trusted column name.
-pub(crate) fn push_page(
+pub fn push_page(
     qb: &mut QueryBuilder<'_, Postgres>,
     time_column: &str,
     after: Option<(DateTime<Utc>, Uuid)>,
@@ -28,7 +28,7 @@ pub(crate) fn push_page(
 }
 
 /// Cut the extra row fetched by [`push_page`] and return the next page's cursor key, if any.
-pub(crate) fn split_page<T>(
+pub fn split_page<T>(
     rows: &mut Vec<T>,
     limit: i64,
     key: impl Fn(&T) -> (DateTime<Utc>, Uuid),
@@ -41,11 +41,11 @@ pub(crate) fn split_page<T>(
     }
 }
 
-pub(crate) fn encode(at: DateTime<Utc>, id: Uuid) -> String {
+pub fn encode(at: DateTime<Utc>, id: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}:{}", at.timestamp_micros(), id))
 }
 
-pub(crate) fn decode(s: &str) -> Result<(DateTime<Utc>, Uuid)> {
+pub fn decode(s: &str) -> Result<(DateTime<Utc>, Uuid)> {
     let bad = || StoreError::Invalid(format!("malformed cursor `{s}`"));
     let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;

@@ -23,96 +23,70 @@ pub const KEY_PREFIX: &str = "sy_";
 /// How many characters of the key (including `sy_`) are stored in clear.
 const SHOWN_PREFIX_LEN: usize = 11;
 
-/// What a key may do. A `write:` scope implies the matching `read:` scope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Scope {
-    #[serde(rename = "read:logs")]
-    ReadLogs,
-    #[serde(rename = "read:jobs")]
-    ReadJobs,
-    #[serde(rename = "write:jobs")]
-    WriteJobs,
-    #[serde(rename = "read:dead-letters")]
-    ReadDeadLetters,
-    #[serde(rename = "write:dead-letters")]
-    WriteDeadLetters,
-    #[serde(rename = "admin:keys")]
-    AdminKeys,
-    #[serde(rename = "read:edi")]
-    ReadEdi,
-    #[serde(rename = "write:edi")]
-    WriteEdi,
-    #[serde(rename = "read:orders")]
-    ReadOrders,
-    #[serde(rename = "write:orders")]
-    WriteOrders,
-}
+/// What a key may do: `read:logs`, `write:edi`, `admin:keys`. Scopes are data: the hub and
+/// every integration declare the scopes their routes need (the API checks a key's scopes
+/// against that declared set when the key is made or changed); the store checks only their
+/// form, `read:` / `write:` / `admin:` and a lower-case name. A `write:` scope implies the
+/// matching `read:` scope.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Scope(String);
 
 impl Scope {
-    pub const ALL: [Scope; 10] = [
-        Scope::ReadLogs,
-        Scope::ReadJobs,
-        Scope::WriteJobs,
-        Scope::ReadDeadLetters,
-        Scope::WriteDeadLetters,
-        Scope::AdminKeys,
-        Scope::ReadEdi,
-        Scope::WriteEdi,
-        Scope::ReadOrders,
-        Scope::WriteOrders,
-    ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Scope::ReadLogs => "read:logs",
-            Scope::ReadJobs => "read:jobs",
-            Scope::WriteJobs => "write:jobs",
-            Scope::ReadDeadLetters => "read:dead-letters",
-            Scope::WriteDeadLetters => "write:dead-letters",
-            Scope::AdminKeys => "admin:keys",
-            Scope::ReadEdi => "read:edi",
-            Scope::WriteEdi => "write:edi",
-            Scope::ReadOrders => "read:orders",
-            Scope::WriteOrders => "write:orders",
+    /// A scope of the right form (`write:dead-letters`), or an error saying what is wrong.
+    pub fn parse(s: &str) -> Result<Self> {
+        let valid = s.split_once(':').is_some_and(|(verb, name)| {
+            matches!(verb, "read" | "write" | "admin")
+                && name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        });
+        if valid {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(StoreError::Invalid(format!(
+                "`{s}` is not a scope (read:NAME, write:NAME or admin:NAME, lower case)"
+            )))
         }
     }
 
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     /// Whether holding `self` grants `wanted` ("write implies read").
-    pub fn grants(&self, wanted: Scope) -> bool {
-        *self == wanted
+    pub fn grants(&self, wanted: &str) -> bool {
+        self.0 == wanted
             || matches!(
-                (self, wanted),
-                (Scope::WriteJobs, Scope::ReadJobs)
-                    | (Scope::WriteDeadLetters, Scope::ReadDeadLetters)
-                    | (Scope::WriteEdi, Scope::ReadEdi)
-                    | (Scope::WriteOrders, Scope::ReadOrders)
+                (self.0.strip_prefix("write:"), wanted.strip_prefix("read:")),
+                (Some(w), Some(r)) if w == r
             )
     }
 }
 
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(&self.0)
     }
 }
 
 impl FromStr for Scope {
     type Err = StoreError;
     fn from_str(s: &str) -> Result<Self> {
-        Scope::ALL
-            .into_iter()
-            .find(|scope| scope.as_str() == s)
-            .ok_or_else(|| {
-                StoreError::Invalid(format!(
-                    "unknown scope `{s}` (known: {})",
-                    Scope::ALL.map(|s| s.as_str()).join(", ")
-                ))
-            })
+        Scope::parse(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Scope {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Scope::parse(&s).map_err(serde::de::Error::custom)
     }
 }
 
 /// Whether any of `held` grants `wanted`.
-pub fn has_scope(held: &[Scope], wanted: Scope) -> bool {
+pub fn has_scope(held: &[Scope], wanted: &str) -> bool {
     held.iter().any(|s| s.grants(wanted))
 }
 
@@ -200,7 +174,7 @@ impl KeyRow {
         format!("{}…", self.prefix)
     }
 
-    pub fn allows(&self, wanted: Scope) -> bool {
+    pub fn allows(&self, wanted: &str) -> bool {
         has_scope(&self.scopes, wanted)
     }
 }
@@ -229,9 +203,11 @@ fn from_raw(raw: RawKey) -> Result<KeyRow> {
         org_id: OrgId(org),
         name,
         prefix,
+        // Stored scopes were checked when the key was made; a scope an integration of this
+        // build no longer declares is kept (and shown) but grants nothing.
         scopes: scopes
             .iter()
-            .map(|s| s.parse())
+            .map(|s| Scope::parse(s))
             .collect::<Result<Vec<Scope>>>()?,
         tier: tier.parse()?,
         state: KeyState::parse(&state)?,
@@ -587,31 +563,52 @@ mod tests {
         assert_eq!(shown_prefix(&a).len(), SHOWN_PREFIX_LEN);
     }
 
-    #[test]
-    fn write_scopes_imply_read() {
-        assert!(has_scope(&[Scope::WriteJobs], Scope::ReadJobs));
-        assert!(has_scope(
-            &[Scope::WriteDeadLetters],
-            Scope::ReadDeadLetters
-        ));
-        assert!(!has_scope(&[Scope::ReadJobs], Scope::WriteJobs));
-        assert!(!has_scope(&[Scope::WriteJobs], Scope::ReadDeadLetters));
-        assert!(!has_scope(&[Scope::AdminKeys], Scope::ReadLogs));
-        assert!(has_scope(&[Scope::WriteEdi], Scope::ReadEdi));
-        assert!(!has_scope(&[Scope::ReadEdi], Scope::WriteEdi));
-        assert!(!has_scope(&[Scope::WriteJobs], Scope::ReadEdi));
+    fn scope(s: &str) -> Scope {
+        Scope::parse(s).unwrap()
     }
 
     #[test]
-    fn scopes_round_trip_and_unknown_ones_are_named() {
-        for scope in Scope::ALL {
-            assert_eq!(scope.as_str().parse::<Scope>().unwrap(), scope);
-            let json = serde_json::to_string(&scope).unwrap();
-            assert_eq!(json, format!("\"{}\"", scope.as_str()));
+    fn write_scopes_imply_read() {
+        assert!(has_scope(&[scope("write:jobs")], "read:jobs"));
+        assert!(has_scope(
+            &[scope("write:dead-letters")],
+            "read:dead-letters"
+        ));
+        assert!(!has_scope(&[scope("read:jobs")], "write:jobs"));
+        assert!(!has_scope(&[scope("write:jobs")], "read:dead-letters"));
+        assert!(!has_scope(&[scope("admin:keys")], "read:logs"));
+        assert!(has_scope(&[scope("write:edi")], "read:edi"));
+        assert!(!has_scope(&[scope("read:edi")], "write:edi"));
+        assert!(!has_scope(&[scope("write:jobs")], "read:edi"));
+        // Only write implies read; admin implies nothing else.
+        assert!(!has_scope(&[scope("admin:jobs")], "read:jobs"));
+    }
+
+    #[test]
+    fn scopes_round_trip_and_malformed_ones_are_named() {
+        for s in [
+            "read:logs",
+            "write:dead-letters",
+            "admin:keys",
+            "write:probe2",
+        ] {
+            assert_eq!(s.parse::<Scope>().unwrap().as_str(), s);
+            let json = serde_json::to_string(&scope(s)).unwrap();
+            assert_eq!(json, format!("\"{s}\""));
+            assert_eq!(serde_json::from_str::<Scope>(&json).unwrap(), scope(s));
         }
-        let err = "write:everything".parse::<Scope>().unwrap_err().to_string();
-        assert!(err.contains("write:everything"), "{err}");
-        assert!(err.contains("read:logs"), "{err}");
+        for bad in [
+            "everything",
+            "delete:logs",
+            "read:",
+            "read:Logs",
+            "read:a b",
+            "write:-x",
+        ] {
+            let err = bad.parse::<Scope>().unwrap_err().to_string();
+            assert!(err.contains(bad), "{err}");
+        }
+        assert!(serde_json::from_str::<Scope>("\"root:all\"").is_err());
     }
     async fn last_used(pool: &PgPool, id: ApiKeyId) -> Option<DateTime<Utc>> {
         sqlx::query_scalar("SELECT last_used_at FROM api_keys WHERE id = $1")
@@ -623,11 +620,11 @@ mod tests {
 
     #[sqlx::test(migrator = "crate::MIGRATOR")]
     async fn authenticate_refuses_by_state_and_touches_last_used_once_a_minute(pool: PgPool) {
-        let (key, secret) = create_key(&pool, "acme", "ci", &[Scope::WriteJobs], Tier::Basic)
+        let (key, secret) = create_key(&pool, "acme", "ci", &[scope("write:jobs")], Tier::Basic)
             .await
             .unwrap();
-        assert_eq!(key.scopes, vec![Scope::WriteJobs]);
-        assert!(key.allows(Scope::ReadJobs));
+        assert_eq!(key.scopes, vec![scope("write:jobs")]);
+        assert!(key.allows("read:jobs"));
         assert!(key.last_used_at.is_none());
         // The secret itself is nowhere in the table.
         let stored: i64 = sqlx::query_scalar(

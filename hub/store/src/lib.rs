@@ -1,23 +1,33 @@
-//! Postgres storage for Switchyard.
+//! Postgres storage for the hub: every piece of SQL of the hub's own tables. (An integration
+//! that owns tables keeps their SQL in its own crate: EDI messages and control numbers live
+//! in adapters/edi/van.)
 //!
 //! * [`db`] — connecting, the embedded [`MIGRATOR`] over `migrations/`.
 //! * [`orgs`] — tenants.
 //! * [`queue`] — the job queue — enqueue, batched claim with `FOR UPDATE SKIP LOCKED`, leases,
-//!   batched acks, retries with persisted `run_at`, dead letters and replay.
+//!   batched acks, retries with persisted `run_at`, dead letters and replay. A facade that
+//!   re-exports the private `jobs`, `dead_letters` and `retry` modules.
 //! * [`logs`] — integration log rows, filtered listing, stats.
-//! * [`edi`] — EDI messages (inbox/outbox, duplicates) and per-partner control numbers.
 //! * [`keys`] — API keys (hashed), scopes, tiers, lifecycle.
 //! * [`orders`] — customers (with EDI party ids), products, orders with review errors.
+//! * [`webhooks`] — inbound webhook deliveries, deduplicated by the partner's event id.
+//! * [`schedules`] — the last tick each schedule fired; [`secrets`] — sealed credentials.
+//! * [`cursor`] — the keyset cursor every newest-first listing pages with.
 //!
-//! All SQL is written here, with runtime-checked queries (no `DATABASE_URL` needed to build).
+//! Queries are runtime-checked (no `DATABASE_URL` needed to build).
 
-mod cursor;
+pub mod cursor;
 pub mod db;
-pub mod edi;
+mod dead_letters;
+mod jobs;
 pub mod keys;
 pub mod logs;
 pub mod orders;
 pub mod orgs;
 pub mod queue;
+mod retry;
+pub mod schedules;
+pub mod secrets;
+pub mod webhooks;
 
 pub use db::{connect, StoreError, MIGRATOR};

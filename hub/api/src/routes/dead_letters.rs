@@ -1,10 +1,11 @@
 //! Dead letters: list and get (`read:dead-letters`); replay, bulk replay and delete
 //! (`write:dead-letters`).
 
-use super::jobs::JobView;
-use super::{page_limit, split_page, ReadDeadLetters, Scoped, WriteDeadLetters};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, OptionalJson};
-use crate::AppState;
+use crate::paging::{page_limit, split_page};
+use crate::routes::jobs::JobView;
+use crate::scopes::{ReadDeadLetters, Scoped, WriteDeadLetters};
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;

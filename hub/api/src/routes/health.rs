@@ -1,7 +1,7 @@
 //! Liveness, readiness, metrics and the OpenAPI document.
 
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -9,7 +9,6 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeSet;
-use switchyard_store::MIGRATOR;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -59,10 +58,11 @@ async fn readyz(State(app): State<AppState>) -> Result<Json<Status>, ApiError> {
                 )
             })?;
     let applied: BTreeSet<i64> = applied.into_iter().collect();
-    let missing: Vec<i64> = MIGRATOR
+    let missing: Vec<i64> = app
+        .api
+        .migrations
         .iter()
-        .filter(|m| !m.migration_type.is_down_migration())
-        .map(|m| m.version)
+        .copied()
         .filter(|v| !applied.contains(v))
         .collect();
     if missing.is_empty() {

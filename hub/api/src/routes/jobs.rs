@@ -1,8 +1,9 @@
 //! Jobs of the caller's organization: list, get (`read:jobs`), enqueue by kind (`write:jobs`).
 
-use super::{page_limit, split_page, ReadJobs, Scoped, WriteJobs};
-use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, ErrorCode};
-use crate::AppState;
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
+use crate::paging::{page_limit, split_page};
+use crate::scopes::{ReadJobs, Scoped, WriteJobs};
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -11,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use switchyard_core::ids::{DeadLetterId, JobId, JobKind, PartnerName};
-use switchyard_store::queue::{JobRow, JobState, NewJob, RetryPolicy};
+use switchyard_store::queue::{Enqueued, JobRow, JobState, NewJob, RetryPolicy};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -103,7 +104,7 @@ pub struct JobQuery {
 }
 
 /// A page of jobs from the queue, oldest first.
-pub(crate) async fn job_page(
+pub async fn job_page(
     app: &AppState,
     org: switchyard_core::ids::OrgId,
     state: Option<JobState>,
@@ -185,7 +186,7 @@ fn empty_object() -> Value {
     json!({})
 }
 
-pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get(&IDEMPOTENCY_KEY) else {
         return Ok(None);
     };
@@ -209,7 +210,7 @@ pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Api
         (status = 201, description = "created", body = JobView),
         (status = 200, description = "the job already enqueued with this Idempotency-Key", body = JobView),
         (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 422, description = "invalid body or unknown job kind", body = ErrorBody)
+        (status = 422, description = "invalid body, unknown job kind, or a partner that is unknown or lacks the capability the job needs", body = ErrorBody)
     ))]
 async fn enqueue(
     State(app): State<AppState>,
@@ -227,15 +228,11 @@ async fn enqueue(
         .as_deref()
         .map(str::trim)
         .filter(|p| !p.is_empty());
-    let Some(retry) = app.api.job_kinds.resolve(kind, partner) else {
-        let mut known = app.api.job_kinds.known();
-        known.sort();
-        return Err(ApiError::new(
-            ErrorCode::UnknownJobKind,
-            format!("unknown job kind `{kind}` (known: {})", known.join(", ")),
-        )
-        .with_details(json!({ "kind": kind, "known": known })));
-    };
+    let retry = app
+        .api
+        .admission
+        .admit(kind, partner, &body.payload)
+        .map_err(|r| ApiError::new(r.code, r.message).with_details(r.details))?;
     let enqueued = app
         .api
         .queue
@@ -250,12 +247,18 @@ async fn enqueue(
             correlation_id: body.correlation_id,
         })
         .await?;
-    let location = format!("/api/v1/jobs/{}", enqueued.job.id);
     let status = if enqueued.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
+    Ok(enqueued_response(status, enqueued))
+}
+
+/// The answer to an enqueue: `status` with the job, its `Location`, and
+/// `Idempotent-Replayed: true` when the idempotency key already held a job.
+pub fn enqueued_response(status: StatusCode, enqueued: Enqueued) -> Response {
+    let location = format!("/api/v1/jobs/{}", enqueued.job.id);
     let mut response = (status, Json(JobView::from(enqueued.job))).into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, v);
@@ -265,5 +268,5 @@ async fn enqueue(
             .headers_mut()
             .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
     }
-    Ok(response)
+    response
 }

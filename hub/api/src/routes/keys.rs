@@ -1,8 +1,9 @@
 //! API keys of the caller's organization (scope `admin:keys`).
 
-use super::{AdminKeys, Scoped};
 use crate::error::{ApiError, ApiJson, ApiPath, ErrorBody};
-use crate::AppState;
+use crate::scopes::ScopeSpec;
+use crate::scopes::{AdminKeys, Scoped};
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -22,6 +23,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reactivate_key))
         .routes(routes!(revoke_key))
         .routes(routes!(regenerate_key))
+        .routes(routes!(list_scopes))
 }
 
 /// A key as listings show it: never the secret, only its first characters.
@@ -78,8 +80,9 @@ pub struct KeyWithSecret {
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
     pub name: String,
-    #[schema(value_type = Vec<String>, example = json!(["read:logs"]))]
-    pub scopes: Vec<Scope>,
+    /// Declared scopes only (`GET /api/v1/scopes` lists them).
+    #[schema(example = json!(["read:logs"]))]
+    pub scopes: Vec<String>,
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "standard")]
     pub tier: Tier,
@@ -91,8 +94,7 @@ pub struct CreateKey {
 #[serde(deny_unknown_fields)]
 pub struct UpdateKey {
     pub name: Option<String>,
-    #[schema(value_type = Option<Vec<String>>)]
-    pub scopes: Option<Vec<Scope>>,
+    pub scopes: Option<Vec<String>>,
     #[schema(value_type = Option<String>)]
     pub tier: Option<Tier>,
     #[serde(default, deserialize_with = "present")]
@@ -131,12 +133,13 @@ async fn create_key(
     Scoped(auth, _): Scoped<AdminKeys>,
     ApiJson(body): ApiJson<CreateKey>,
 ) -> Result<(StatusCode, Json<KeyWithSecret>), ApiError> {
+    let scopes = app.api.scopes.parse_all(&body.scopes)?;
     let (row, secret) = keys::create(
         &app.api.pool,
         &NewKey {
             org: auth.org,
             name: body.name,
-            scopes: body.scopes,
+            scopes,
             tier: body.tier,
             expires_at: body.expires_at,
         },
@@ -186,9 +189,13 @@ async fn update_key(
     ApiPath(id): ApiPath<ApiKeyId>,
     ApiJson(body): ApiJson<UpdateKey>,
 ) -> Result<Json<KeyView>, ApiError> {
+    let scopes = match &body.scopes {
+        Some(names) => Some(app.api.scopes.parse_all(names)?),
+        None => None,
+    };
     let change = KeyUpdate {
         name: body.name,
-        scopes: body.scopes,
+        scopes,
         tier: body.tier,
         expires_at: body.expires_at,
     };
@@ -254,4 +261,20 @@ async fn regenerate_key(
         key: row.into(),
         secret,
     }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScopeList {
+    /// Every scope a key may hold in this build: the hub's and its integrations'. A `write:`
+    /// scope grants the matching `read:` scope.
+    pub items: Vec<ScopeSpec>,
+}
+
+/// The scopes keys may be given.
+#[utoipa::path(get, path = "/scopes", tag = "keys",
+    responses((status = 200, body = ScopeList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_scopes(State(app): State<AppState>, _caller: Scoped<AdminKeys>) -> Json<ScopeList> {
+    Json(ScopeList {
+        items: app.api.scopes.all().to_vec(),
+    })
 }

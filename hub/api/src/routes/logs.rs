@@ -1,8 +1,9 @@
 //! Integration logs of the caller's organization (scope `read:logs`).
 
-use super::{page_limit, ReadLogs, Scoped};
 use crate::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
-use crate::AppState;
+use crate::paging::page_limit;
+use crate::scopes::{ReadLogs, Scoped};
+use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};

@@ -1,38 +1,33 @@
 //! Orders (`read:orders` / `write:orders`): list (filter by status, e.g. `pending_review`),
-//! one order with its review errors and source EDI message, an admin's fixes to an order
-//! waiting for review (re-checked at once), and reprocessing it (the daemon's
-//! `edi.order.reprocess` job re-checks — or re-maps from the stored EDI message — and on
-//! success confirms the order and sends the partner its acceptance). Plus the reference data
-//! the checks use: customers with their EDI identifiers and products (upserts).
+//! one order with its review errors and source EDI message, and an admin's fixes to an order
+//! waiting for review (re-checked at once). Reprocessing an order is the job of the
+//! integration it came from (EDI: `POST /orders/{id}/reprocess`). Plus the reference data the
+//! checks use: customers with their EDI identifiers and products (upserts).
 
-use super::{page_limit, ReadOrders, Scoped, WriteOrders};
-use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, ErrorCode, OptionalJson};
-use crate::AppState;
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, ErrorCode};
+use crate::paging::page_limit;
+use crate::scopes::{ReadOrders, Scoped, WriteOrders};
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use switchyard_core::ids::OrderId;
 use switchyard_core::model::{Order, OrderStatus};
 use switchyard_store::orders::{
     self as store, BuyerPart, CustomerRow, OrderFilter, OrderRow, OrderUpdate, PartyId, ProductRow,
 };
-use switchyard_store::queue::NewJob;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-/// The daemon's job kind that re-checks an order (`switchyard_daemon::edi_orders`).
-pub const REPROCESS_KIND: &str = "edi.order.reprocess";
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_orders))
         .routes(routes!(get_order, patch_order))
-        .routes(routes!(reprocess_order))
         .routes(routes!(put_customer))
         .routes(routes!(put_product))
 }
@@ -264,70 +259,6 @@ async fn patch_order(
     )
     .await?;
     Ok(Json(updated.into()))
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReprocessRequest {
-    /// Map the stored EDI message again (after customers, products or the mapping file were
-    /// fixed) instead of re-checking the order as edited.
-    #[serde(default)]
-    pub remap: bool,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReprocessAccepted {
-    /// The `edi.order.reprocess` job; follow it at `/api/v1/jobs/{id}`.
-    pub job_id: uuid::Uuid,
-    pub order: OrderView,
-}
-
-/// Reprocess an order waiting for review: the daemon re-checks it (or re-maps it from its EDI
-/// message with `"remap": true`); when it passes it is confirmed and the partner gets the
-/// acceptance (855 AC / ORDRSP 29), otherwise its review errors are replaced. 202 with the
-/// job; 409 when the order is not waiting for review.
-#[utoipa::path(post, path = "/orders/{id}/reprocess", tag = "orders",
-    params(("id" = uuid::Uuid, Path, description = "order id")), request_body(content = Option<ReprocessRequest>),
-    responses((status = 202, body = ReprocessAccepted), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn reprocess_order(
-    State(app): State<AppState>,
-    Scoped(auth, _): Scoped<WriteOrders>,
-    ApiPath(id): ApiPath<OrderId>,
-    OptionalJson(req): OptionalJson<ReprocessRequest>,
-) -> Result<(StatusCode, Json<ReprocessAccepted>), ApiError> {
-    let row = store::get(&app.api.pool, auth.org, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("order"))?;
-    if row.status != OrderStatus::PendingReview {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            format!(
-                "order {id} is {}; only orders waiting for review can be reprocessed",
-                row.status.as_str()
-            ),
-        ));
-    }
-    if req.remap && row.source_message_id.is_none() {
-        return Err(ApiError::validation(
-            "remap: the order did not come from an EDI message",
-        ));
-    }
-    let mut job = NewJob::new(
-        auth.org,
-        REPROCESS_KIND,
-        json!({"order_id": id.0, "remap": req.remap}),
-    );
-    job.correlation_id = Some(id.to_string());
-    let enqueued = app.api.queue.enqueue(job).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(ReprocessAccepted {
-            job_id: enqueued.job.id.0,
-            order: row.into(),
-        }),
-    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,11 +1,11 @@
 //! The retry queue: jobs in state `retrying`, waiting for their next attempt (or for an admin,
 //! under the manual policy). Listing needs `read:jobs`, acting on them `write:jobs`.
 
-use super::dead_letters::DeadLetterView;
-use super::jobs::{job_page, JobPage, JobView};
-use super::{ReadJobs, Scoped, WriteJobs};
 use crate::error::{ApiError, ApiPath, ApiQuery, ErrorBody, OptionalJson};
-use crate::AppState;
+use crate::routes::dead_letters::DeadLetterView;
+use crate::routes::jobs::{job_page, JobPage, JobView};
+use crate::scopes::{ReadJobs, Scoped, WriteJobs};
+use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,6 @@
 //! 401/403/404 over every route, tenant isolation, key lifecycle, rate limits.
 
-use crate::common::{code, json, spawn, spawn_with, TestApp};
+use crate::common::{all_but, code, hub_scopes, json, spawn, spawn_with, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -91,7 +91,7 @@ async fn resources(app: &TestApp, org: OrgId) -> Resources {
         &keys::NewKey {
             org,
             name: "victim".into(),
-            scopes: vec![Scope::ReadLogs],
+            scopes: vec![Scope::parse("read:logs").unwrap()],
             tier: Tier::Basic,
             expires_at: None,
         },
@@ -108,8 +108,7 @@ async fn resources(app: &TestApp, org: OrgId) -> Resources {
 }
 
 /// Every protected route: method, path, body, the scope it needs, whether it names a resource.
-fn routes(r: &Resources) -> Vec<(Method, String, Option<Value>, Scope, bool)> {
-    use Scope::*;
+fn routes(r: &Resources) -> Vec<(Method, String, Option<Value>, &'static str, bool)> {
     let k = &r.key;
     let dl = &r.dead_letter;
     vec![
@@ -117,154 +116,159 @@ fn routes(r: &Resources) -> Vec<(Method, String, Option<Value>, Scope, bool)> {
             Method::POST,
             "/api/v1/keys".into(),
             Some(json!({"name": "n", "scopes": ["read:logs"]})),
-            AdminKeys,
+            "admin:keys",
             false,
         ),
-        (Method::GET, "/api/v1/keys".into(), None, AdminKeys, false),
+        (
+            Method::GET,
+            "/api/v1/keys".into(),
+            None,
+            "admin:keys",
+            false,
+        ),
+        (
+            Method::GET,
+            "/api/v1/scopes".into(),
+            None,
+            "admin:keys",
+            false,
+        ),
         (
             Method::GET,
             format!("/api/v1/keys/{k}"),
             None,
-            AdminKeys,
+            "admin:keys",
             true,
         ),
         (
             Method::PATCH,
             format!("/api/v1/keys/{k}"),
             Some(json!({"name": "renamed"})),
-            AdminKeys,
+            "admin:keys",
             true,
         ),
         (
             Method::POST,
             format!("/api/v1/keys/{k}/suspend"),
             None,
-            AdminKeys,
+            "admin:keys",
             true,
         ),
         (
             Method::POST,
             format!("/api/v1/keys/{k}/reactivate"),
             None,
-            AdminKeys,
+            "admin:keys",
             true,
         ),
         (
             Method::POST,
             format!("/api/v1/keys/{k}/regenerate"),
             None,
-            AdminKeys,
+            "admin:keys",
             true,
         ),
         (
             Method::POST,
             format!("/api/v1/keys/{k}/revoke"),
             None,
-            AdminKeys,
+            "admin:keys",
             true,
         ),
-        (Method::GET, "/api/v1/logs".into(), None, ReadLogs, false),
+        (Method::GET, "/api/v1/logs".into(), None, "read:logs", false),
         (
             Method::GET,
             "/api/v1/logs/stats".into(),
             None,
-            ReadLogs,
+            "read:logs",
             false,
         ),
         (
             Method::GET,
             format!("/api/v1/logs/{}", r.log),
             None,
-            ReadLogs,
+            "read:logs",
             true,
         ),
-        (Method::GET, "/api/v1/jobs".into(), None, ReadJobs, false),
+        (Method::GET, "/api/v1/jobs".into(), None, "read:jobs", false),
         (
             Method::GET,
             format!("/api/v1/jobs/{}", r.job),
             None,
-            ReadJobs,
+            "read:jobs",
             true,
         ),
         (
             Method::POST,
             "/api/v1/jobs".into(),
             Some(json!({"kind": "noop"})),
-            WriteJobs,
+            "write:jobs",
             false,
         ),
         (
             Method::GET,
             "/api/v1/retry-queue".into(),
             None,
-            ReadJobs,
+            "read:jobs",
             false,
         ),
         (
             Method::POST,
             format!("/api/v1/retry-queue/{}/retry", r.retrying),
             None,
-            WriteJobs,
+            "write:jobs",
             true,
         ),
         (
             Method::POST,
             format!("/api/v1/retry-queue/{}/skip", r.retrying),
             None,
-            WriteJobs,
+            "write:jobs",
             true,
         ),
         (
             Method::POST,
             "/api/v1/retry-queue/retry".into(),
             None,
-            WriteJobs,
+            "write:jobs",
             false,
         ),
         (
             Method::GET,
             "/api/v1/dead-letters".into(),
             None,
-            ReadDeadLetters,
+            "read:dead-letters",
             false,
         ),
         (
             Method::GET,
             format!("/api/v1/dead-letters/{dl}"),
             None,
-            ReadDeadLetters,
+            "read:dead-letters",
             true,
         ),
         (
             Method::POST,
             format!("/api/v1/dead-letters/{dl}/replay"),
             None,
-            WriteDeadLetters,
+            "write:dead-letters",
             true,
         ),
         (
             Method::POST,
             "/api/v1/dead-letters/replay".into(),
             Some(json!({"ids": [dl]})),
-            WriteDeadLetters,
+            "write:dead-letters",
             true,
         ),
         (
             Method::DELETE,
             format!("/api/v1/dead-letters/{dl}"),
             Some(json!({"note": "n"})),
-            WriteDeadLetters,
+            "write:dead-letters",
             true,
         ),
     ]
-}
-
-/// Every scope except `wanted` and the write scope that would imply it.
-fn all_but(wanted: Scope) -> Vec<Scope> {
-    Scope::ALL
-        .into_iter()
-        .filter(|s| !s.grants(wanted))
-        .collect()
 }
 
 #[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
@@ -272,10 +276,10 @@ async fn every_route_answers_401_403_404_and_stays_in_its_tenant(pool: PgPool) {
     let app = spawn(pool).await;
     let org_a = app.org("a").await;
     let r = resources(&app, org_a).await;
-    let key_b = app.key("b", &Scope::ALL).await;
+    let key_b = app.key("b", &hub_scopes()).await;
     let routes = routes(&r);
     // Keep this list in step with the document: a route added without a row here fails.
-    assert_eq!(routes.len(), 23);
+    assert_eq!(routes.len(), 24);
 
     for (method, path, body, scope, names_resource) in &routes {
         // No key, a garbage key, a key in the wrong header format: 401.
@@ -298,7 +302,7 @@ async fn every_route_answers_401_403_404_and_stays_in_its_tenant(pool: PgPool) {
         assert_eq!(status, 401, "{method} {path} with an unknown key");
 
         // A key of the same organization with every scope but the one needed: 403.
-        let weak = app.key("a", &all_but(*scope)).await;
+        let weak = app.key("a", &all_but(&hub_scopes(), scope)).await;
         let (status, b) = json(
             app.call(method.clone(), path, Some(&weak), body.clone())
                 .await,
@@ -309,7 +313,7 @@ async fn every_route_answers_401_403_404_and_stays_in_its_tenant(pool: PgPool) {
             (403, "forbidden"),
             "{method} {path} without {scope}"
         );
-        assert_eq!(b["error"]["details"]["required_scope"], scope.as_str());
+        assert_eq!(b["error"]["details"]["required_scope"], *scope);
 
         // Another organization's key with every scope: A's resources do not exist for it.
         if *names_resource {
@@ -377,7 +381,7 @@ async fn every_route_answers_401_403_404_and_stays_in_its_tenant(pool: PgPool) {
     assert_eq!((status, b["retried"].as_i64()), (200, Some(0)));
 
     // The same routes work for A's own admin key (sanity: the matrix is not all-refusing).
-    let key_a = app.key("a", &Scope::ALL).await;
+    let key_a = app.key("a", &hub_scopes()).await;
     let (status, b) = json(
         app.get(&format!("/api/v1/dead-letters/{}", r.dead_letter), &key_a)
             .await,
@@ -389,7 +393,7 @@ async fn every_route_answers_401_403_404_and_stays_in_its_tenant(pool: PgPool) {
 #[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
 async fn write_scopes_imply_read_and_x_api_key_works(pool: PgPool) {
     let app = spawn(pool).await;
-    let writer = app.key("a", &[Scope::WriteJobs]).await;
+    let writer = app.key("a", &["write:jobs"]).await;
     let (status, _) = json(app.get("/api/v1/jobs", &writer).await).await;
     assert_eq!(status, 200);
     let (status, _) = json(app.get("/api/v1/dead-letters", &writer).await).await;
@@ -415,7 +419,7 @@ async fn write_scopes_imply_read_and_x_api_key_works(pool: PgPool) {
 #[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
 async fn key_lifecycle_suspend_reactivate_regenerate_revoke_expire(pool: PgPool) {
     let app = spawn(pool).await;
-    let admin = app.key("a", &[Scope::AdminKeys]).await;
+    let admin = app.key("a", &["admin:keys"]).await;
 
     let (status, created) = json(
         app.post(
@@ -529,7 +533,7 @@ async fn key_lifecycle_suspend_reactivate_regenerate_revoke_expire(pool: PgPool)
     assert_eq!(app.get("/api/v1/logs", &new_secret).await.status(), 401);
 
     // Expired keys are refused; expiry in the past cannot be set through the API.
-    let short = app.key("a", &[Scope::ReadLogs]).await;
+    let short = app.key("a", &["read:logs"]).await;
     sqlx::query("UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE key_hash = sha256($1::text::bytea)")
         .bind(&short)
         .execute(&app.pool)
@@ -578,8 +582,8 @@ async fn rate_limit_headers_then_429_with_retry_after_and_a_log_row(pool: PgPool
     };
     let app = spawn_with(pool, config).await;
     let org = app.org("a").await;
-    let key = app.key_tier("a", &[Scope::ReadJobs], Tier::Basic).await;
-    let other = app.key_tier("a", &[Scope::ReadJobs], Tier::Basic).await;
+    let key = app.key_tier("a", &["read:jobs"], Tier::Basic).await;
+    let other = app.key_tier("a", &["read:jobs"], Tier::Basic).await;
 
     for remaining in ["2", "1", "0"] {
         let resp = app.get("/api/v1/jobs", &key).await;

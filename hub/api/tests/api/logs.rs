@@ -4,14 +4,13 @@ use crate::common::{code, json, spawn};
 use chrono::{Duration, Utc};
 use serde_json::json;
 use sqlx::PgPool;
-use switchyard_store::keys::Scope;
 use switchyard_store::logs::{self, Direction, IntegrationType, LogStatus, Masker, NewLogEntry};
 
 #[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
 async fn logs_filter_search_page_and_stats(pool: PgPool) {
     let app = spawn(pool).await;
     let org = app.org("a").await;
-    let key = app.key("a", &[Scope::ReadLogs]).await;
+    let key = app.key("a", &["read:logs"]).await;
     let now = Utc::now();
     let mut rows = Vec::new();
     for i in 0..20 {
@@ -139,7 +138,7 @@ async fn logs_filter_search_page_and_stats(pool: PgPool) {
 async fn api_calls_are_logged_with_secrets_masked(pool: PgPool) {
     let app = spawn_masking(pool).await;
     let org = app.org("a").await;
-    let key = app.key("a", &[Scope::WriteJobs, Scope::ReadLogs]).await;
+    let key = app.key("a", &["write:jobs", "read:logs"]).await;
     let resp = app
         .client
         .post(format!("{}/api/v1/jobs", app.base))

@@ -3,7 +3,6 @@
 mod common;
 
 mod auth;
-mod edi;
 mod input;
 mod logs;
 mod orders;

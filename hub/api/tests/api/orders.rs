@@ -1,13 +1,12 @@
 //! Orders over HTTP: reference data upserts, listing pending_review orders with keyset pages,
 //! one order with its located review errors and source message, an admin's PATCH (re-checked
-//! at once), and reprocess (enqueues `edi.order.reprocess`; 409 unless in review).
+//! at once). Reprocessing belongs to the EDI integration and is tested with its routes.
 
 use crate::common::{code, json, spawn, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 use switchyard_core::ids::OrgId;
 use switchyard_core::model::{Order, OrderLine, OrderStatus, Uom};
-use switchyard_store::keys::Scope;
 use switchyard_store::orders::{self as store, ErrorLocation, NewOrder, OrderInsert, ReviewError};
 
 fn order(po: &str, customer: &str, lines: &[(&str, i64)]) -> Order {
@@ -102,7 +101,7 @@ async fn seed_reference(app: &TestApp, key: &str) {
 async fn reference_data_is_validated_and_identifiers_are_unique(pool: sqlx::PgPool) {
     let app = spawn(pool).await;
     let org = app.org("a").await;
-    let key = app.key("a", &[Scope::WriteOrders]).await;
+    let key = app.key("a", &["write:orders"]).await;
     seed_reference(&app, &key).await;
     assert_eq!(
         store::customer_by_party(&app.pool, org, "92", "0001")
@@ -149,16 +148,16 @@ async fn reference_data_is_validated_and_identifiers_are_unique(pool: sqlx::PgPo
     .await;
     assert_eq!(s, 422, "{b}");
     // A read-only key may not write reference data.
-    let read = app.key("a", &[Scope::ReadOrders]).await;
+    let read = app.key("a", &["read:orders"]).await;
     let (s, _) = put(&app, "/api/v1/products/Y", &read, json!({"name": "Y"})).await;
     assert_eq!(s, 403);
 }
 
 #[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
-async fn pending_review_orders_are_listed_fixed_and_reprocessed(pool: sqlx::PgPool) {
+async fn pending_review_orders_are_listed_and_fixed(pool: sqlx::PgPool) {
     let app = spawn(pool).await;
     let org = app.org("a").await;
-    let key = app.key("a", &[Scope::WriteOrders]).await;
+    let key = app.key("a", &["write:orders"]).await;
     seed_reference(&app, &key).await;
 
     let loc = ErrorLocation {
@@ -267,30 +266,7 @@ async fn pending_review_orders_are_listed_fixed_and_reprocessed(pool: sqlx::PgPo
     assert_eq!(b["review_errors"], json!([]));
     assert_eq!(b["order"]["lines"][0]["quantity"], "12");
 
-    // Reprocess: 202 with the daemon's job; a confirmed order cannot be.
-    let (s, b) = json(
-        app.post(
-            &format!("/api/v1/orders/{review_id}/reprocess"),
-            &key,
-            json!({}),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(s, 202, "{b}");
-    let job = b["job_id"].as_str().unwrap();
-    assert_eq!(app.count(&format!(
-        "SELECT count(*) FROM jobs WHERE id = '{job}' AND kind = 'edi.order.reprocess' AND payload->>'order_id' = '{review_id}'")).await, 1);
-    let (s, b) = json(
-        app.post(
-            &format!("/api/v1/orders/{good_id}/reprocess"),
-            &key,
-            json!({}),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!((s, code(&b)), (409, "conflict"), "{b}");
+    // Reprocessing is the EDI integration's route (adapters/edi/van/tests/api.rs).
     let (s, b) = json(patch(json!({})).await).await;
     assert_eq!(s, 200, "{b}");
     let (s, b) = json(
@@ -306,7 +282,7 @@ async fn pending_review_orders_are_listed_fixed_and_reprocessed(pool: sqlx::PgPo
     assert_eq!((s, code(&b)), (409, "conflict"), "{b}");
 
     // Scopes: read:orders reads, cannot patch; another organization sees nothing.
-    let read = app.key("a", &[Scope::ReadOrders]).await;
+    let read = app.key("a", &["read:orders"]).await;
     assert_eq!(
         app.get(&format!("/api/v1/orders/{review_id}"), &read)
             .await
@@ -323,7 +299,7 @@ async fn pending_review_orders_are_listed_fixed_and_reprocessed(pool: sqlx::PgPo
         )
         .await;
     assert_eq!(r.status().as_u16(), 403);
-    let other = app.key("b", &[Scope::ReadOrders]).await;
+    let other = app.key("b", &["read:orders"]).await;
     assert_eq!(
         app.get(&format!("/api/v1/orders/{review_id}"), &other)
             .await

@@ -7,7 +7,6 @@ use sqlx::PgPool;
 use std::time::Duration;
 use switchyard_core::ids::{JobId, OrgId, WorkerId};
 use switchyard_core::ErrorClass;
-use switchyard_store::keys::Scope;
 use switchyard_store::queue::{Failure, NewJob, RetryPolicy, RetrySpec};
 
 /// Enqueue `n` exponential-policy jobs and fail each once, so they sit in the retry queue.
@@ -51,7 +50,7 @@ async fn retrying_jobs(app: &TestApp, org: OrgId, n: usize) -> Vec<JobId> {
 #[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
 async fn enqueue_honours_idempotency_key_and_partner_retry_policy(pool: PgPool) {
     let app = spawn(pool).await;
-    let key = app.key("a", &[Scope::WriteJobs]).await;
+    let key = app.key("a", &["write:jobs"]).await;
     let enqueue = |idem: &'static str, body: serde_json::Value| {
         app.client
             .post(format!("{}/api/v1/jobs", app.base))
@@ -131,7 +130,7 @@ async fn retry_queue_lists_retries_now_skips_and_bulk_retries(pool: PgPool) {
     let app = spawn(pool).await;
     let org = app.org("a").await;
     let ids = retrying_jobs(&app, org, 3).await;
-    let key = app.key("a", &[Scope::WriteJobs]).await;
+    let key = app.key("a", &["write:jobs"]).await;
 
     let (status, page) = json(app.get("/api/v1/retry-queue", &key).await).await;
     assert_eq!(status, 200);
@@ -219,7 +218,7 @@ async fn retry_queue_lists_retries_now_skips_and_bulk_retries(pool: PgPool) {
 async fn dead_letters_replay_with_edited_payload_bulk_replay_and_delete(pool: PgPool) {
     let app = spawn(pool).await;
     let org = app.org("a").await;
-    let key = app.key("a", &[Scope::WriteDeadLetters]).await;
+    let key = app.key("a", &["write:dead-letters"]).await;
     let mut dls = Vec::new();
     for sku in ["A-1", "B-2", "C-3"] {
         let id = app
@@ -336,7 +335,7 @@ async fn dead_letters_replay_with_edited_payload_bulk_replay_and_delete(pool: Pg
 #[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
 async fn concurrent_enqueues_with_one_idempotency_key_make_one_job(pool: PgPool) {
     let app = spawn(pool).await;
-    let key = app.key("a", &[Scope::WriteJobs]).await;
+    let key = app.key("a", &["write:jobs"]).await;
     let calls = (0..8).map(|i| {
         app.client
             .post(format!("{}/api/v1/jobs", app.base))

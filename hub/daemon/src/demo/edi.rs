@@ -8,11 +8,11 @@
 //! it, which sends the 855 AC.
 
 use super::{wait_for_job, Api, Narrator};
-use crate::config::PartnerConfig;
 use anyhow::{bail, ensure, Context};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use switchyard_runtime::config::PartnerConfig;
 
 pub(super) const PARTNER: &str = "acme-edi";
 /// Under `var/` (git-ignored), emptied at every run.
@@ -40,12 +40,7 @@ acks = {{ functional = "f997", ta1_when_requested = true, ta1_on_envelope_error 
 mailbox = {{ path = {MAILBOX:?} }}
 "#
     ))?;
-    Ok(PartnerConfig {
-        kind: "edi".into(),
-        retry: None,
-        org: org.into(),
-        settings,
-    })
+    Ok(PartnerConfig::new("edi", settings).org(org))
 }
 
 /// Files that must exist for this step (checked before anything starts).

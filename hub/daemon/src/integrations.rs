@@ -1,0 +1,16 @@
+//! The partner systems this build includes: one line each, each behind a cargo feature (all on
+//! by default), so a build can leave one out (`--no-default-features --features http`).
+//! Adding a partner system is its own home under `adapters/` plus one line here (see
+//! docs/ARCHITECTURE.md, "Adding a partner system").
+
+use std::sync::Arc;
+use switchyard_runtime::integration::Integration;
+
+pub fn integrations() -> anyhow::Result<Vec<Arc<dyn Integration>>> {
+    Ok(vec![
+        #[cfg(feature = "http")]
+        Arc::new(switchyard_adapter_http::HttpIntegration::new()?),
+        #[cfg(feature = "edi")]
+        Arc::new(switchyard_edi_van::EdiIntegration),
+    ])
+}

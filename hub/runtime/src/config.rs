@@ -1,0 +1,417 @@
+//! Configuration: `switchyard.toml` (path overridable) layered under `SWITCHYARD_*` environment
+//! variables with figment (`SWITCHYARD_DATABASE__URL` sets `database.url`).
+//!
+//! The hub's own sections (`database`, `api`, `queue`, `retention`, `paths`, `secrets`,
+//! `jobs`) are strict: an unknown key is an error naming it. `[partners.NAME]` tables belong to
+//! the integration that owns their `kind`, and any other top-level section to the integration
+//! that declares it (`Integration::sections`); each integration parses its own strictly
+//! through [`crate::section`], and a section nobody owns is reported by the start-up and
+//! `check` loops.
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use switchyard_core::diag::{Diagnostic, SourceFile};
+use switchyard_store::queue::{RetryPolicy, RetrySpec};
+
+/// The top-level keys the hub itself reads; everything else is an integration's section.
+pub const HUB_SECTIONS: [&str; 8] = [
+    "database",
+    "api",
+    "queue",
+    "retention",
+    "paths",
+    "secrets",
+    "jobs",
+    "partners",
+];
+
+/// The whole configuration. Deserialized by hand (see the `Deserialize` impl below) rather
+/// than with `#[serde(flatten)]`, because flattening buffers the input and loses the spans
+/// that locate a typo in `[queue]` at its line and column.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub api: ApiSection,
+    pub queue: QueueConfig,
+    pub retention: RetentionConfig,
+    pub paths: PathsConfig,
+    pub secrets: SecretsConfig,
+    /// Retry policy per job kind (`[jobs."partner.push"]`).
+    pub jobs: BTreeMap<String, RetryConfig>,
+    /// One table per partner instance.
+    pub partners: BTreeMap<String, PartnerConfig>,
+    /// Every other top-level table, kept for the integration that declares it.
+    pub sections: BTreeMap<String, toml::Value>,
+}
+
+impl<'de> Deserialize<'de> for Config {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Tables;
+        impl<'de> serde::de::Visitor<'de> for Tables {
+            type Value = Config;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a table of configuration sections")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Config, A::Error> {
+                let mut c = Config::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "database" => c.database = map.next_value()?,
+                        "api" => c.api = map.next_value()?,
+                        "queue" => c.queue = map.next_value()?,
+                        "retention" => c.retention = map.next_value()?,
+                        "paths" => c.paths = map.next_value()?,
+                        "secrets" => c.secrets = map.next_value()?,
+                        "jobs" => c.jobs = map.next_value()?,
+                        "partners" => c.partners = map.next_value()?,
+                        _ => {
+                            let value = map.next_value::<toml::Value>()?;
+                            c.sections.insert(key, value);
+                        }
+                    }
+                }
+                Ok(c)
+            }
+        }
+        deserializer.deserialize_map(Tables)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: std::env::var("DATABASE_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/switchyard".into()),
+            max_connections: 16,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiSection {
+    /// Where the REST API listens (`127.0.0.1:0` picks a free port).
+    pub bind: String,
+    pub body_limit_bytes: usize,
+    /// Requests per minute and burst per key tier (basic, standard, premium).
+    pub rate_limits: switchyard_api::RateLimits,
+    /// Field names masked in logged bodies on top of the built-in ones.
+    pub sensitive_fields: Vec<String>,
+}
+
+impl Default for ApiSection {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            body_limit_bytes: 1024 * 1024,
+            rate_limits: switchyard_api::RateLimits::default(),
+            sensitive_fields: Vec::new(),
+        }
+    }
+}
+
+impl ApiSection {
+    pub fn api_config(&self) -> switchyard_api::ApiConfig {
+        switchyard_api::ApiConfig {
+            body_limit_bytes: self.body_limit_bytes,
+            rate_limits: self.rate_limits,
+            sensitive_fields: self.sensitive_fields.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct QueueConfig {
+    /// Jobs executing at once in one process.
+    pub concurrency: usize,
+    /// Jobs claimed per round trip.
+    pub claim_batch: i64,
+    pub lease_secs: u64,
+    /// Fallback poll when no NOTIFY arrives (retries coming due, lost notifications).
+    pub poll_interval_ms: u64,
+    /// How long in-flight jobs may finish after SIGTERM before they are released.
+    pub shutdown_grace_secs: u64,
+    /// How often expired leases are looked for.
+    pub rescue_interval_ms: u64,
+    pub default_retry: RetryPolicy,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 256,
+            claim_batch: 256,
+            lease_secs: 30,
+            poll_interval_ms: 250,
+            shutdown_grace_secs: 20,
+            rescue_interval_ms: 1000,
+            default_retry: RetryPolicy::Exponential,
+        }
+    }
+}
+
+impl QueueConfig {
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.lease_secs.max(1))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    pub dead_letter_days: i64,
+    pub log_days: i64,
+    pub succeeded_job_days: i64,
+    /// Inbound webhook deliveries (their raw bodies).
+    pub webhook_delivery_days: i64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            dead_letter_days: 30,
+            log_days: 90,
+            succeeded_job_days: 7,
+            webhook_delivery_days: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PathsConfig {
+    pub mappings: PathBuf,
+    pub schedules: PathBuf,
+}
+
+impl Default for PathsConfig {
+    fn default() -> Self {
+        Self {
+            mappings: "mappings".into(),
+            schedules: "schedules".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecretsConfig {
+    /// Environment variable holding the base64 AES-256 key.
+    pub key_env: String,
+    /// Or a file holding it.
+    pub key_file: Option<PathBuf>,
+}
+
+impl Default for SecretsConfig {
+    fn default() -> Self {
+        Self {
+            key_env: "SWITCHYARD_SECRET_KEY".into(),
+            key_file: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RetryConfig {
+    pub policy: RetryPolicy,
+    pub max_attempts: Option<i32>,
+}
+
+impl RetryConfig {
+    pub fn spec(&self) -> RetrySpec {
+        RetrySpec {
+            policy: self.policy,
+            max_attempts: self
+                .max_attempts
+                .unwrap_or(self.policy.default_max_attempts()),
+        }
+    }
+}
+
+/// A partner instance: the kind of partner system it is (which integration owns it), an
+/// optional retry override, the organization whose secrets it uses, and the integration's
+/// own settings (everything else in the table).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct PartnerConfig {
+    pub kind: String,
+    #[serde(default)]
+    pub retry: Option<RetryConfig>,
+    /// The organization whose stored secrets this partner's `secret:` references name.
+    #[serde(default = "default_org")]
+    pub org: String,
+    #[serde(flatten)]
+    pub settings: BTreeMap<String, toml::Value>,
+}
+
+fn default_org() -> String {
+    "default".into()
+}
+
+impl PartnerConfig {
+    /// A partner of `kind` with `settings` (tests and the demo build configs in code).
+    pub fn new(kind: &str, settings: toml::Table) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            retry: None,
+            org: default_org(),
+            settings: settings.into_iter().collect(),
+        }
+    }
+
+    pub fn org(mut self, org: &str) -> Self {
+        self.org = org.to_owned();
+        self
+    }
+
+    pub fn settings_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.settings).unwrap_or(serde_json::Value::Null)
+    }
+
+    pub fn settings_toml(&self) -> toml::Value {
+        toml::Value::Table(self.settings.clone().into_iter().collect())
+    }
+}
+
+impl Config {
+    /// Load from `path` (if it exists) and the environment. A missing file is fine: defaults
+    /// and environment variables alone make a valid config.
+    pub fn load(path: &Path) -> Result<Config, Diagnostic> {
+        if path.exists() {
+            // Parse the file alone first so syntax errors come with line and column.
+            let source = SourceFile::read(path)?;
+            parse_str(&source)?;
+        }
+        Figment::new()
+            .merge(Toml::file(path))
+            .merge(Env::prefixed("SWITCHYARD_").split("__").ignore(&[
+                "secret_key",
+                "config",
+                "log",
+            ]))
+            .extract()
+            .map_err(|e| {
+                let text = e.to_string();
+                let first = text.lines().next().unwrap_or_default().to_owned();
+                Diagnostic::in_file(path, first)
+            })
+    }
+
+    /// The retry spec for a job kind sent to a partner: partner override, then kind, then default.
+    pub fn retry_for(&self, kind: &str, partner: Option<&str>) -> RetrySpec {
+        if let Some(r) = partner
+            .and_then(|p| self.partners.get(p))
+            .and_then(|p| p.retry)
+        {
+            return r.spec();
+        }
+        if let Some(r) = self.jobs.get(kind) {
+            return r.spec();
+        }
+        RetrySpec::of(self.queue.default_retry)
+    }
+}
+
+/// Parse a config file's text strictly, reporting the first problem with its line and column.
+pub fn parse_str(source: &SourceFile) -> Result<Config, Diagnostic> {
+    toml::from_str::<Config>(&source.text)
+        .map_err(|e| source.diagnostic_at(e.span().map(|s| s.start), e.message().trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(text: &str) -> SourceFile {
+        SourceFile::new("switchyard.toml", text)
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_line_and_column() {
+        let err = parse_str(&src("[queue]\nconcurrency = 4\nconcurency = 5\n")).unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("switchyard.toml:3:1: "), "{text}");
+        assert!(text.contains("concurency"), "{text}");
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let err = parse_str(&src("[database]\nurl = \"postgres://x\n")).unwrap_err();
+        assert!(err.to_string().starts_with("switchyard.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn wrong_types_are_located() {
+        let err = parse_str(&src("[queue]\nlease_secs = \"thirty\"\n")).unwrap_err();
+        assert!(err.to_string().starts_with("switchyard.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn other_top_level_tables_are_kept_for_their_integration() {
+        let cfg = parse_str(&src(
+            "[queue]\nconcurrency = 4\n[probe]\ngreeting = \"hi\"\n",
+        ))
+        .unwrap();
+        assert_eq!(cfg.queue.concurrency, 4);
+        assert_eq!(cfg.sections["probe"]["greeting"].as_str(), Some("hi"));
+        assert!(!cfg.sections.contains_key("queue"));
+    }
+
+    #[test]
+    fn partner_tables_keep_their_settings() {
+        let cfg = parse_str(&src(
+            "[partners.shop]\nkind = \"http\"\nbase_url = \"http://x\"\nretry = { policy = \"immediate\" }\n",
+        ))
+        .unwrap();
+        let shop = &cfg.partners["shop"];
+        assert_eq!(shop.kind, "http");
+        assert_eq!(shop.org, "default");
+        assert_eq!(shop.settings_json()["base_url"], "http://x");
+        assert_eq!(
+            cfg.retry_for("partner.push", Some("shop")),
+            RetrySpec::of(RetryPolicy::Immediate)
+        );
+        assert_eq!(
+            cfg.retry_for("partner.push", None),
+            RetrySpec::of(RetryPolicy::Exponential)
+        );
+    }
+
+    #[test]
+    fn job_kind_retry_overrides_the_default() {
+        let cfg = parse_str(&src("[jobs.\"catalog.sync\"]\npolicy = \"manual\"\n")).unwrap();
+        assert_eq!(
+            cfg.retry_for("catalog.sync", None).policy,
+            RetryPolicy::Manual
+        );
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own (large) error type
+    fn environment_overrides_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("switchyard.toml", "[queue]\nconcurrency = 4\n")?;
+            jail.set_env("SWITCHYARD_QUEUE__CONCURRENCY", "9");
+            jail.set_env("SWITCHYARD_DATABASE__URL", "postgres://elsewhere/db");
+            let cfg = Config::load(Path::new("switchyard.toml")).map_err(|e| e.to_string())?;
+            assert_eq!(cfg.queue.concurrency, 9);
+            assert_eq!(cfg.database.url, "postgres://elsewhere/db");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,22 @@
+//! The job kinds that work with any adapter, so they belong to the runtime rather than to one
+//! partner system: push one document, map and push one record, sync a catalog file, clean up,
+//! and the no-op the queue benchmark runs.
+
+pub mod catalog_sync;
+pub mod cleanup;
+pub mod noop;
+pub mod push;
+
+use crate::config::RetentionConfig;
+use crate::job::JobKindSpec;
+
+/// Every built-in kind (the webhook kind is added by the assembly, which knows the processors).
+pub fn builtin(retention: &RetentionConfig) -> Vec<JobKindSpec> {
+    vec![
+        noop::spec(),
+        push::partner_push(),
+        push::record_push(),
+        catalog_sync::spec(),
+        cleanup::spec(retention.clone()),
+    ]
+}

@@ -1,0 +1,42 @@
+//! The Switchyard runtime: what runs jobs, and the seam every partner system plugs into.
+//!
+//! Module map:
+//! * [`integration`] — the [`integration::Integration`] trait: one partner system's config
+//!   sections, adapters, job kinds, routes, scopes, webhook processors, migrations, metrics
+//!   and `check` rules; [`assembly`] puts the integrations of a build together.
+//! * [`job`] — [`job::JobHandler`], typed [`job::Job`]s and what a kind asks of its partner;
+//!   [`context`]: the [`context::JobContext`] every handler gets (hub services only);
+//!   [`registry`]: adapters and job kinds, and the admission check.
+//! * [`jobs`] — the kinds that work with any adapter: `partner.push`, `record.push`,
+//!   `catalog.sync`, `maintenance.cleanup`, `noop`; [`webhooks`]: the inbound webhook intake
+//!   and `webhook.process`.
+//! * [`worker`] — claim, run, ack; [`schedules`] and [`scheduler`]: cron files, fired once per
+//!   tick across processes.
+//! * [`config`] — the hub's config sections; [`toml_source`]: spans of a TOML file for
+//!   located diagnostics; [`section`]: an integration's own sections, parsed strictly.
+//! * [`secrets`] — AES-256-GCM credentials; [`mappings`]: the hot-reloaded mapping registry;
+//!   [`logsink`]: exchanges → integration logs; [`pg`]: Postgres when it is not there.
+//! * `testkit` (feature `testkit`) — the adapter conformance suite every adapter runs, and
+//!   small helpers for adapters' tests.
+
+pub mod admission;
+pub mod assembly;
+pub mod config;
+pub mod context;
+pub mod integration;
+pub mod job;
+pub mod jobs;
+pub mod logsink;
+pub mod mappings;
+pub mod pg;
+pub mod registry;
+pub mod scheduler;
+pub mod schedules;
+pub mod secrets;
+pub mod section;
+pub mod toml_source;
+pub mod webhooks;
+pub mod worker;
+
+#[cfg(feature = "testkit")]
+pub mod testkit;

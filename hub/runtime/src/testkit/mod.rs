@@ -1,0 +1,9 @@
+//! Shared test kit for adapters and integrations (feature `testkit`).
+//!
+//! * [`conformance`] — the adapter conformance suite every adapter runs against its fake:
+//!   push, pull, webhooks, health, config strictness, and refusal of what it does not declare.
+//! * [`doubles`] — an exchange sink that keeps what it receives, a secret resolver over a map,
+//!   and an adapter-call context builder.
+
+pub mod conformance;
+pub mod doubles;
