@@ -5,7 +5,8 @@
 //! [`Prepared::spawn`]). The config is always a real `switchyard.toml` on disk, so both kinds
 //! read it the same way and problems are located in it.
 
-use crate::{Daemon, TestDb};
+use crate::child::Daemon;
+use crate::db::TestDb;
 use anyhow::Context;
 use serde_json::Value;
 use std::net::SocketAddr;

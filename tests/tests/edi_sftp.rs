@@ -499,8 +499,25 @@ async fn a_poll_cut_off_mid_file_resumes_and_acknowledges_each_interchange_once(
     .await?;
     task.abort();
     let _ = task.await;
-    // Let a blocking SFTP call the dropped future had started finish on its own.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The cut-off poll held the mailbox's advisory lock on its own connection; dropping the
+    // future closes it, and Postgres releases the lock when it sees the close. Wait for that
+    // (the next poll would otherwise find the mailbox busy and leave it alone).
+    eventually(
+        Duration::from_secs(30),
+        "the cut-off poll's mailbox lock to go",
+        || {
+            let pool = db.pool.clone();
+            async move {
+                Ok(count(
+                    &pool,
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'",
+                )
+                .await?
+                    == 0)
+            }
+        },
+    )
+    .await?;
     let stored = count(
         &db.pool,
         "SELECT count(*) FROM edi_messages WHERE direction = 'inbound'",

@@ -440,3 +440,73 @@ fn check_runs_the_test_integrations_validation_and_rules() -> anyhow::Result<()>
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_partner_sends_signed_webhooks_that_are_processed_once() -> anyhow::Result<()> {
+    // The generic HTTP adapter receives Standard Webhooks; without a processor of its own the
+    // runtime records each delivered document in the integration log, once.
+    let shop = FakePartner::start(
+        FakePartnerConfig::new()
+            .bearer_token("shop-token")
+            .webhook_secret(SECRET),
+    )
+    .await?;
+    let daemon = TestDaemon::builder()
+        .http_partner("shop", &shop, "acme")
+        .toml("[partners.shop.webhooks]\nsecret_ref = \"secret:shop-webhooks\"\n")
+        .secret("secret:shop-webhooks", SECRET)
+        .roles(Roles::default())
+        .start()
+        .await?;
+    let url = format!("{}/webhooks/shop", daemon.api());
+    let event = json!({"type": "product.updated", "data": {"sku": "PLATE-A36-12", "stock": 4}});
+    let status = shop
+        .send_webhook(&url, "msg_2Xy", &event)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    assert_eq!(status, 202);
+    let again = shop
+        .send_webhook(&url, "msg_2Xy", &event)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    assert_eq!(again, 200, "a redelivery of the same event");
+    eventually(Duration::from_secs(30), "the delivery to be processed", || {
+        let pool = daemon.db.pool.clone();
+        async move {
+            Ok(count(
+                &pool,
+                "SELECT count(*) FROM webhook_deliveries WHERE partner = 'shop' AND status = 'processed'",
+            )
+            .await?
+                == 1)
+        }
+    })
+    .await?;
+    // The log writer batches; wait for the processed document's row rather than a timer.
+    eventually(Duration::from_secs(30), "the document's log row", || {
+        let pool = daemon.db.pool.clone();
+        async move {
+            Ok(count(
+                &pool,
+                "SELECT count(*) FROM integration_logs WHERE integration_type = 'adapter' \
+                 AND event_type = 'webhook.product.updated' AND partner = 'shop' AND direction = 'inbound'",
+            )
+            .await?
+                >= 1)
+        }
+    })
+    .await?;
+    assert_eq!(
+        count(
+            &daemon.db.pool,
+            "SELECT count(*) FROM integration_logs WHERE integration_type = 'adapter' \
+             AND event_type = 'webhook.product.updated' AND request_body::text LIKE '%PLATE-A36-12%'",
+        )
+        .await?,
+        1,
+        "processed once"
+    );
+    daemon.stop().await?;
+    shop.shutdown().await;
+    Ok(())
+}

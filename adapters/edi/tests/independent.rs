@@ -25,6 +25,7 @@ use std::sync::OnceLock;
 use switchyard_edi::ack::{contrl, x12_ack, AckControls, AckOptions, FunctionalAck};
 use switchyard_edi::validate::validate;
 use switchyard_edi::{read_all, Interchange, Unit};
+use switchyard_runtime::testkit::python::run;
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/edi")
@@ -151,96 +152,18 @@ fn goldens(x12: bool) -> Vec<(String, String)> {
 // ---------------------------------------------------------------------------------------------
 // The Python side.
 
-fn requirements() -> String {
-    std::fs::read_to_string(scripts().join("requirements.txt")).expect("requirements.txt")
-}
-
-/// FNV-1a, to name the venv after its requirements (a changed pin gets a fresh venv).
-fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
-fn run(cmd: &mut Command, what: &str) -> Result<std::process::Output, String> {
-    let out = cmd
-        .output()
-        .map_err(|e| format!("{what}: cannot run {:?}: {e}", cmd.get_program()))?;
-    if out.status.success() {
-        Ok(out)
-    } else {
-        Err(format!(
-            "{what} failed ({}):\n{}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-}
-
-/// Builds the venv in a private staging directory and renames it into place when complete, so
-/// test binaries running at the same time never see half an install: the first rename wins, a
-/// loser drops its copy and uses the winner's (a venv's interpreter finds its packages relative
-/// to its own path, so the rename is safe as long as only `bin/python` is used).
-fn install_venv() -> Result<PathBuf, String> {
-    let reqs = requirements();
-    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let venv = tmp.join(format!("edi-independent-venv-{:016x}", fnv(&reqs)));
-    let python = venv.join("bin/python");
-    let ready = |dir: &Path| {
-        std::fs::read_to_string(dir.join("READY")).is_ok_and(|r| r == reqs) && python.exists()
-    };
-    if ready(&venv) {
-        return Ok(python);
-    }
-    std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let staging = tmp.join(format!(
-        "edi-independent-venv-staging-{}-{nanos}",
-        std::process::id()
-    ));
-    let hint = "the independent EDI checks need python3 (3.9+) with the venv module and pip \
-                (Debian: apt-get install python3 python3-venv python3-pip) and PyPI reachable";
-    run(
-        Command::new("python3").arg("-m").arg("venv").arg(&staging),
-        "python3 -m venv",
-    )
-    .map_err(|e| format!("{e}\n{hint}"))?;
-    run(
-        Command::new(staging.join("bin/python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-input",
-                "-r",
-            ])
-            .arg(scripts().join("requirements.txt")),
-        "pip install -r adapters/edi/tests/independent/requirements.txt",
-    )
-    .map_err(|e| format!("{e}\n{hint}"))?;
-    run(
-        Command::new(staging.join("bin/python")).args(["-c", "import pyx12, pydifact"]),
-        "importing pyx12 and pydifact",
-    )?;
-    std::fs::write(staging.join("READY"), &reqs).map_err(|e| e.to_string())?;
-    if let Err(e) = std::fs::rename(&staging, &venv) {
-        let _ = std::fs::remove_dir_all(&staging);
-        if !ready(&venv) {
-            return Err(format!("moving the venv to {}: {e}", venv.display()));
-        }
-    }
-    Ok(python)
-}
-
+/// The venv of independent/requirements.txt (the runtime's test kit builds it once).
 fn python() -> &'static Path {
     static PY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    match PY.get_or_init(install_venv) {
+    let install = || {
+        switchyard_runtime::testkit::python::venv(
+            "edi-independent",
+            Path::new(env!("CARGO_TARGET_TMPDIR")),
+            &scripts().join("requirements.txt"),
+            "pyx12, pydifact",
+        )
+    };
+    match PY.get_or_init(install) {
         Ok(p) => p,
         Err(e) => panic!("{e}"),
     }

@@ -376,7 +376,7 @@ fn parse_page(raw: &RawResponse) -> Result<PullPage, AdapterError> {
 #[async_trait]
 impl Adapter for HttpAdapter {
     fn kind(&self) -> &'static str {
-        crate::KIND
+        crate::config::KIND
     }
 
     fn capabilities(&self) -> &[Capability] {

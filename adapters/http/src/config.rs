@@ -13,6 +13,9 @@ use std::time::Duration;
 use switchyard_core::adapter::{ConfigError, SecretResolver};
 use switchyard_core::ids::PartnerName;
 
+/// The adapter kind in `[partners.NAME] kind = "http"`.
+pub const KIND: &str = "http";
+
 pub const DEFAULT_PUSH_PATH: &str = "/v1/documents";
 pub const DEFAULT_HEALTH_PATH: &str = "/healthz";
 pub const DEFAULT_IDEMPOTENCY_HEADER: &str = "Idempotency-Key";

@@ -51,7 +51,7 @@ impl HttpAdapterFactory {
 
 impl AdapterFactory for HttpAdapterFactory {
     fn kind(&self) -> &'static str {
-        crate::KIND
+        crate::config::KIND
     }
 
     fn build(

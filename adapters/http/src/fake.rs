@@ -58,6 +58,8 @@ pub struct FakePartnerConfig {
     /// Fields a document must have (present and not null).
     pub required_fields: Vec<String>,
     pub rate_limit: Option<RateLimit>,
+    /// The secret webhooks are signed with; sending is off without it.
+    pub webhook_secret: Option<String>,
     /// Added before every `/v1/documents` request is handled.
     pub latency: Option<Duration>,
 }
@@ -83,6 +85,12 @@ impl FakePartnerConfig {
 
     pub fn rate_limit(mut self, burst: u32, per_second: f64) -> Self {
         self.rate_limit = Some(RateLimit { burst, per_second });
+        self
+    }
+
+    /// Sign the webhooks this partner sends (`whsec_…`, Standard Webhooks).
+    pub fn webhook_secret(mut self, secret: impl Into<String>) -> Self {
+        self.webhook_secret = Some(secret.into());
         self
     }
 
@@ -220,6 +228,7 @@ struct Inner {
 struct Shared {
     token: Option<String>,
     required_fields: Vec<String>,
+    webhook_key: Option<crate::webhook::WebhookKey>,
     inner: Mutex<Inner>,
 }
 
@@ -246,7 +255,15 @@ impl FakePartner {
     pub async fn start(config: FakePartnerConfig) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
+        let webhook_key = match &config.webhook_secret {
+            Some(s) => Some(
+                crate::webhook::WebhookKey::parse(s)
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
+            ),
+            None => None,
+        };
         let shared = Arc::new(Shared {
+            webhook_key,
             token: config.token,
             required_fields: config.required_fields,
             inner: Mutex::new(Inner {
@@ -282,6 +299,31 @@ impl FakePartner {
             shutdown: Some(tx),
             task: Some(task),
         })
+    }
+
+    /// Send one webhook event to `url` the way this partner does: the JSON `event` as the body,
+    /// `webhook-id` = `event_id`, signed now with the configured secret. The status answered.
+    pub async fn send_webhook(
+        &self,
+        url: &str,
+        event_id: &str,
+        event: &Value,
+    ) -> Result<u16, String> {
+        let key = self
+            .shared
+            .webhook_key
+            .as_ref()
+            .ok_or("this fake has no webhook_secret")?;
+        let body = serde_json::to_vec(event).map_err(|e| e.to_string())?;
+        let mut req = reqwest::Client::new()
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.clone());
+        for (k, v) in key.headers(event_id, SystemTime::now(), &body) {
+            req = req.header(k, v);
+        }
+        let resp = req.send().await.map_err(|e| e.to_string())?;
+        Ok(resp.status().as_u16())
     }
 
     /// `http://127.0.0.1:PORT`, without a trailing slash.

@@ -2,8 +2,8 @@
 //! become adapters; the runtime's own jobs (`partner.push`, `catalog.sync`, `record.push`)
 //! and webhook intake do the rest.
 
+use crate::config::KIND;
 use crate::factory::HttpAdapterFactory;
-use crate::KIND;
 use std::sync::Arc;
 use switchyard_core::adapter::Adapter;
 use switchyard_core::diag::Diagnostic;

@@ -29,10 +29,7 @@ pub mod webhook;
 pub mod fake;
 
 pub use adapter::HttpAdapter;
-pub use config::{AuthConfig, HttpAdapterConfig, PushMethod, ValidatedConfig};
+pub use config::{AuthConfig, HttpAdapterConfig, PushMethod, ValidatedConfig, KIND};
 pub use factory::HttpAdapterFactory;
 pub use integration::HttpIntegration;
 pub use secret::Secret;
-
-/// The adapter kind in `[partners.NAME] kind = "http"`.
-pub const KIND: &str = "http";

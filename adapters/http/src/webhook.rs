@@ -8,7 +8,8 @@
 //! `sha2` (both already in the build), and no maintained Rust crate implements it; the
 //! project's test checks it against the reference implementation (`standardwebhooks` on PyPI).
 
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
@@ -21,6 +22,12 @@ pub const ID_HEADER: &str = "webhook-id";
 pub const TIMESTAMP_HEADER: &str = "webhook-timestamp";
 pub const SIGNATURE_HEADER: &str = "webhook-signature";
 const SECRET_PREFIX: &str = "whsec_";
+
+/// Secrets are standard base64, with or without padding (the reference libraries pad them).
+const SECRET_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// A signing key, decoded from its `whsec_` form.
 #[derive(Clone)]
@@ -36,7 +43,7 @@ impl WebhookKey {
     /// `whsec_<base64>` (the prefix may be left out).
     pub fn parse(secret: &str) -> Result<Self, String> {
         let b64 = secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret);
-        let bytes = STANDARD
+        let bytes = SECRET_BASE64
             .decode(b64.trim())
             .map_err(|_| "a webhook secret must be `whsec_` followed by base64".to_owned())?;
         if bytes.len() < 16 {

@@ -45,9 +45,10 @@ use axum::extract::DefaultBodyLimit;
 use axum::{middleware, Router};
 use utoipa_axum::router::OpenApiRouter;
 
+pub use crate::auth::Scoped;
 pub use crate::metrics::metrics_handle;
 pub use crate::rate_limit::{RateLimits, TierLimit};
-pub use crate::scopes::{ScopeSpec, Scoped, Scopes};
+pub use crate::scopes::{ScopeSpec, Scopes};
 pub use crate::state::{ApiConfig, ApiState, AppState, JobAdmission, JobRefusal};
 
 /// The routes and their OpenAPI document. Middleware is attached only when there is a state
@@ -81,7 +82,7 @@ fn assemble(
     OpenApiRouter::with_openapi(openapi::base())
         .nest("/api/v1", v1)
         .merge(routes::health())
-        .merge(webhooks::router())
+        .merge(routes::webhooks())
         .split_for_parts()
 }
 

@@ -1,16 +1,10 @@
 //! Scopes are data. The hub declares the scopes of its own routes ([`HUB_SCOPES`]); every
 //! integration declares the scopes of its routes; a key may be given only declared scopes.
-//! A handler names the scope it needs as a type ([`RequiredScope`], made with
-//! [`scope_marker!`](crate::scope_marker)) so the check runs as an extractor, before the body
-//! is parsed: a key without the scope gets 403 whatever it sent.
+//! (A handler names the scope it needs as a type: `crate::auth::Scoped`.)
 
-use crate::auth::Auth;
 use crate::error::ApiError;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use serde::Serialize;
 use serde_json::json;
-use std::marker::PhantomData;
 use std::sync::Arc;
 use switchyard_store::keys::Scope;
 use utoipa::ToSchema;
@@ -106,50 +100,6 @@ impl Scopes {
                 }
             })
             .collect()
-    }
-}
-
-/// A scope a handler needs, as a type.
-pub trait RequiredScope {
-    const SCOPE: &'static str;
-}
-
-/// Declares scope marker types: `scope_marker!(ReadEdi => "read:edi")`.
-#[macro_export]
-macro_rules! scope_marker {
-    ($($name:ident => $scope:expr),+ $(,)?) => {
-        $(
-            #[derive(Debug)]
-            pub struct $name;
-            impl $crate::scopes::RequiredScope for $name {
-                const SCOPE: &'static str = $scope;
-            }
-        )+
-    };
-}
-
-scope_marker!(
-    ReadLogs => "read:logs",
-    ReadJobs => "read:jobs",
-    WriteJobs => "write:jobs",
-    ReadDeadLetters => "read:dead-letters",
-    WriteDeadLetters => "write:dead-letters",
-    AdminKeys => "admin:keys",
-    ReadOrders => "read:orders",
-    WriteOrders => "write:orders",
-);
-
-/// The caller, checked for scope `M`.
-#[derive(Debug)]
-pub struct Scoped<M>(pub Auth, pub PhantomData<M>);
-
-impl<M: RequiredScope, S: Send + Sync> FromRequestParts<S> for Scoped<M> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let auth = Auth::from_request_parts(parts, state).await?;
-        auth.require(M::SCOPE)?;
-        Ok(Scoped(auth, PhantomData))
     }
 }
 

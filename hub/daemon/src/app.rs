@@ -167,13 +167,16 @@ pub async fn start(
         return Err(joined(problems)
             .context("problems in schedule files; `switchyard check` lists them all"));
     }
+    // The schedules are checked by the process that fires them; a worker- or API-only process
+    // (and the demo, whose config is not the schedules' config) leaves them to it.
+    let checked: &[Schedule] = if roles.scheduler { &schedule_list } else { &[] };
     let problems = assembly::check(
         &integrations,
         &assembly,
         &CheckContext {
             config: &config,
             source: &source,
-            schedules: &schedule_list,
+            schedules: checked,
         },
     );
     if !problems.is_empty() {

@@ -6,10 +6,11 @@
 //! Start-up and `switchyard check` both go through [`assemble`], so `check` reports exactly
 //! what start would refuse.
 
+use crate::adapters::Adapters;
 use crate::config::HUB_SECTIONS;
 use crate::integration::{BuildContext, CheckContext, Integration, MetricSpec};
 use crate::job::PartnerSource;
-use crate::registry::{Adapters, JobKinds, Refusal, Registry};
+use crate::registry::{JobKinds, Refusal, Registry};
 use crate::schedules::Schedule;
 use crate::webhooks::{Process, WebhookProcessor};
 use std::collections::BTreeMap;

@@ -1,8 +1,8 @@
 //! What every job handler can reach: the hub's services, nothing of any one partner system.
 //! (An integration's own state — EDI partner profiles, say — lives in its handlers.)
 
+use crate::adapters::Adapters;
 use crate::mappings::Mappings;
-use crate::registry::Adapters;
 use crate::secrets::OrgSecrets;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;

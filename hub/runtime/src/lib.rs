@@ -6,7 +6,7 @@
 //!   and `check` rules; [`assembly`] puts the integrations of a build together.
 //! * [`job`] — [`job::JobHandler`], typed [`job::Job`]s and what a kind asks of its partner;
 //!   [`context`]: the [`context::JobContext`] every handler gets (hub services only);
-//!   [`registry`]: adapters and job kinds, and the admission check.
+//!   [`registry`]: adapters ([`adapters`]) and job kinds, and the admission check.
 //! * [`jobs`] — the kinds that work with any adapter: `partner.push`, `record.push`,
 //!   `catalog.sync`, `maintenance.cleanup`, `noop`; [`webhooks`]: the inbound webhook intake
 //!   and `webhook.process`.
@@ -19,6 +19,7 @@
 //! * `testkit` (feature `testkit`) — the adapter conformance suite every adapter runs, and
 //!   small helpers for adapters' tests.
 
+pub mod adapters;
 pub mod admission;
 pub mod assembly;
 pub mod config;

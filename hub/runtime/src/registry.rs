@@ -2,44 +2,14 @@
 //! every job kind's handler, and the admission check that keeps a job away from a partner
 //! that cannot do it.
 
+use crate::adapters::Adapters;
+
 use crate::job::JobKindSpec;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
-use switchyard_core::adapter::{Adapter, Capability};
-
-/// The configured partners' adapters, by partner name.
-#[derive(Default)]
-pub struct Adapters {
-    by_partner: BTreeMap<String, Arc<dyn Adapter>>,
-}
-
-impl Adapters {
-    pub fn insert(&mut self, partner: &str, adapter: Arc<dyn Adapter>) {
-        self.by_partner.insert(partner.to_owned(), adapter);
-    }
-
-    pub fn get(&self, partner: &str) -> Option<&Arc<dyn Adapter>> {
-        self.by_partner.get(partner)
-    }
-
-    pub fn names(&self) -> Vec<String> {
-        self.by_partner.keys().cloned().collect()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Arc<dyn Adapter>)> {
-        self.by_partner.iter().map(|(k, v)| (k.as_str(), v))
-    }
-
-    pub fn len(&self) -> usize {
-        self.by_partner.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.by_partner.is_empty()
-    }
-}
+use switchyard_core::adapter::Capability;
 
 /// Every job kind this build runs.
 #[derive(Default)]
@@ -228,7 +198,7 @@ mod tests {
     use crate::job::{needs_push_of_document, JobHandler, PartnerRule, PartnerSource};
     use async_trait::async_trait;
     use serde_json::json;
-    use switchyard_core::adapter::AdapterContext;
+    use switchyard_core::adapter::{Adapter, AdapterContext};
     use switchyard_core::error::AdapterError;
     use switchyard_store::queue::ClaimedJob;
 

@@ -11,9 +11,9 @@
 //! kind; without one, each document is recorded in the integration log. A delivery is
 //! processed once however often the partner sends it.
 
+use crate::adapters::Adapters;
 use crate::context::JobContext;
 use crate::job::{Job, JobKindSpec};
-use crate::registry::Adapters;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

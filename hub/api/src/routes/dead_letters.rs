@@ -1,10 +1,10 @@
 //! Dead letters: list and get (`read:dead-letters`); replay, bulk replay and delete
 //! (`write:dead-letters`).
 
+use crate::auth::{ReadDeadLetters, Scoped, WriteDeadLetters};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, OptionalJson};
 use crate::paging::{page_limit, split_page};
 use crate::routes::jobs::JobView;
-use crate::scopes::{ReadDeadLetters, Scoped, WriteDeadLetters};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;

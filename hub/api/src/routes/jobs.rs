@@ -1,8 +1,8 @@
 //! Jobs of the caller's organization: list, get (`read:jobs`), enqueue by kind (`write:jobs`).
 
+use crate::auth::{ReadJobs, Scoped, WriteJobs};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
 use crate::paging::{page_limit, split_page};
-use crate::scopes::{ReadJobs, Scoped, WriteJobs};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};

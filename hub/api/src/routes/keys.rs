@@ -1,8 +1,8 @@
 //! API keys of the caller's organization (scope `admin:keys`).
 
+use crate::auth::{AdminKeys, Scoped};
 use crate::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use crate::scopes::ScopeSpec;
-use crate::scopes::{AdminKeys, Scoped};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;

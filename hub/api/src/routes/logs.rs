@@ -1,8 +1,8 @@
 //! Integration logs of the caller's organization (scope `read:logs`).
 
+use crate::auth::{ReadLogs, Scoped};
 use crate::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
 use crate::paging::page_limit;
-use crate::scopes::{ReadLogs, Scoped};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;

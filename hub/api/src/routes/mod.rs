@@ -8,6 +8,7 @@ pub mod keys;
 pub mod logs;
 pub mod orders;
 pub mod retry;
+pub mod webhooks;
 
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -31,4 +32,9 @@ pub(crate) fn public_v1() -> OpenApiRouter<AppState> {
 /// `/healthz`, `/readyz`, `/metrics`: outside `/api/v1`, no key, not rate limited.
 pub(crate) fn health() -> OpenApiRouter<AppState> {
     health::router()
+}
+
+/// `/webhooks/{partner}`: outside `/api/v1`, no key (the partner's adapter checks the signature).
+pub(crate) fn webhooks() -> OpenApiRouter<AppState> {
+    webhooks::router()
 }

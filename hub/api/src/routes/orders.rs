@@ -4,9 +4,9 @@
 //! integration it came from (EDI: `POST /orders/{id}/reprocess`). Plus the reference data the
 //! checks use: customers with their EDI identifiers and products (upserts).
 
+use crate::auth::{ReadOrders, Scoped, WriteOrders};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, ErrorCode};
 use crate::paging::page_limit;
-use crate::scopes::{ReadOrders, Scoped, WriteOrders};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;

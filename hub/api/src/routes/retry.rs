@@ -1,10 +1,10 @@
 //! The retry queue: jobs in state `retrying`, waiting for their next attempt (or for an admin,
 //! under the manual policy). Listing needs `read:jobs`, acting on them `write:jobs`.
 
+use crate::auth::{ReadJobs, Scoped, WriteJobs};
 use crate::error::{ApiError, ApiPath, ApiQuery, ErrorBody, OptionalJson};
 use crate::routes::dead_letters::DeadLetterView;
 use crate::routes::jobs::{job_page, JobPage, JobView};
-use crate::scopes::{ReadJobs, Scoped, WriteJobs};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;

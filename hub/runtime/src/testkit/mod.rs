@@ -4,6 +4,9 @@
 //!   push, pull, webhooks, health, config strictness, and refusal of what it does not declare.
 //! * [`doubles`] — an exchange sink that keeps what it receives, a secret resolver over a map,
 //!   and an adapter-call context builder.
+//! * [`python`] — a venv with pinned PyPI packages, for third-party implementations used as
+//!   test oracles.
 
 pub mod conformance;
 pub mod doubles;
+pub mod python;
