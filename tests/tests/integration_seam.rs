@@ -289,6 +289,34 @@ async fn webhooks_are_verified_stored_deduplicated_and_processed_once() -> anyho
     assert_eq!(raw, body, "the body is stored exactly as received");
     assert_eq!(stored_sig, "***", "signatures are not stored");
 
+    // Another organization cannot have this delivery processed through the jobs API.
+    let other = daemon.key("other", &["write:jobs"]).await?;
+    let (s, b) = daemon
+        .call(
+            Method::POST,
+            "/api/v1/jobs",
+            Some(&other),
+            Some(json!({"kind": "webhook.process", "payload": {"delivery_id": delivery}})),
+        )
+        .await?;
+    assert_eq!(s, 201, "{b}");
+    let foreign = b["id"].as_str().unwrap().to_owned();
+    eventually(Duration::from_secs(30), "the foreign job to fail", || {
+        let pool = daemon.db.pool.clone();
+        let sql = format!(
+            "SELECT count(*) FROM jobs WHERE id = '{foreign}' AND state = 'dead' AND last_error LIKE '%does not exist%'"
+        );
+        async move { Ok(count(&pool, &sql).await? == 1) }
+    })
+    .await?;
+    let processed: i32 = sqlx::query_scalar(
+        "SELECT processed FROM probe_webhook_events WHERE delivery_id = $1::uuid",
+    )
+    .bind(&delivery)
+    .fetch_one(&daemon.db.pool)
+    .await?;
+    assert_eq!(processed, 1, "still processed once");
+
     // Refused: a body changed after signing, a stale timestamp, no signature at all. The log
     // row keeps the body with its secrets masked.
     let secret_body = serde_json::to_vec(

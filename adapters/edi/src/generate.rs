@@ -1,7 +1,7 @@
 //! Outbound documents: the envelope ([`enveloped`]: ISA/GS/ST or UNB/UNH with the control
 //! numbers and clock passed in, around the body segments that the mapping files under
 //! `mappings/edi/` produce through [`crate::tree::from_tree`]; the daemon runs them, see
-//! hub/daemon/src/edi_outbound.rs) and the SSCC-18 helpers for ship notices.
+//! adapters/edi/van/src/outbound.rs) and the SSCC-18 helpers for ship notices.
 //!
 //! Free text (`{"text": ...}` in the tree) is fitted to the element's maximum length and, in
 //! X12 (which has no escape character), delimiter characters in it become spaces; identifiers

@@ -10,5 +10,7 @@
 pub mod app;
 pub mod bench;
 pub mod check;
+// The demo plays an HTTP partner and an EDI trading partner.
+#[cfg(all(feature = "http", feature = "edi"))]
 pub mod demo;
 pub mod integrations;

@@ -154,7 +154,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             running.wait().await?;
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(all(feature = "http", feature = "edi"))]
         Command::Demo => switchyard_daemon::demo::run(&cli.config).await,
+        #[cfg(not(all(feature = "http", feature = "edi")))]
+        Command::Demo => anyhow::bail!(
+            "the demo plays an HTTP partner and an EDI trading partner: build with the `http` and `edi` features (the default)"
+        ),
         Command::Check { mapping_fixtures } => Ok(switchyard_daemon::check::run(
             &cli.config,
             &mapping_fixtures,

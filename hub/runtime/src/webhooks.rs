@@ -290,9 +290,12 @@ impl Job for Process {
         payload: ProcessDelivery,
     ) -> Result<(), AdapterError> {
         let db = |e: switchyard_store::StoreError| AdapterError::transient(e.to_string());
+        // A delivery of another organization is as good as absent (a job enqueued through
+        // the API names any id it likes).
         let row = store::get(ctx.pool(), payload.delivery_id)
             .await
             .map_err(db)?
+            .filter(|row| row.org_id == job.org_id.0)
             .ok_or_else(|| {
                 AdapterError::permanent(format!(
                     "webhook delivery {} does not exist (removed by retention?)",
