@@ -1,7 +1,14 @@
-//! Reading what the EDI end-to-end tests find in mailboxes: directory listings and documents
-//! split into segments and elements, shared by every EDI test file.
+//! What the EDI end-to-end tests share: the partner they play, and readers of what they find in
+//! mailboxes (directory listings, documents split into segments and elements).
 
 use std::path::Path;
+
+/// The X12 trading partner most EDI tests play (`[partners.acme]` without its mailbox): ISA
+/// 12/5551234567 sending to us as ZZ/SWITCHYARD, 004010.
+pub const ACME_X12: &str = r#"standard = "x12"
+version = "004010"
+us = { qualifier = "ZZ", id = "SWITCHYARD" }
+them = { qualifier = "12", id = "5551234567" }"#;
 
 /// File names in `dir`, sorted; empty when the directory does not exist (yet).
 pub fn files(dir: &Path) -> Vec<String> {

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use switchyard_core::ids::OrgId;
-use switchyard_e2e::edi::{edifact_segments, files, x12_segments};
+use switchyard_e2e::edi::{edifact_segments, files, x12_segments, ACME_X12};
 use switchyard_e2e::{count, eventually, TestDaemon, TestDb};
 use switchyard_edi_van::mailbox::{
     self as edi_mailbox, FileDisposition, InterchangeOutcome, PollReport,
@@ -98,15 +98,7 @@ async fn good_850_through_the_worker_is_stored_acknowledged_and_archived() -> an
     let root = van.path().join("van/acme");
     // The partner is declared in the config, as in switchyard.toml; the job names it.
     let daemon = TestDaemon::builder()
-        .edi_partner(
-            "acme",
-            "edi",
-            r#"standard = "x12"
-version = "004010"
-us = { qualifier = "ZZ", id = "SWITCHYARD" }
-them = { qualifier = "12", id = "5551234567" }"#,
-            &root,
-        )
+        .edi_partner("acme", "edi", ACME_X12, &root)
         .start()
         .await?;
     let (db, running) = (&daemon.db, &daemon.running);

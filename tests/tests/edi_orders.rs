@@ -15,7 +15,7 @@ use std::time::Duration;
 use switchyard_core::ids::OrgId;
 use switchyard_core::model::{Order, OrderStatus};
 use switchyard_daemon::app;
-use switchyard_e2e::edi::{edifact_segments, files, x12_segments};
+use switchyard_e2e::edi::{edifact_segments, files, x12_segments, ACME_X12};
 use switchyard_e2e::{count, eventually, TestDaemon, TestDb};
 use switchyard_store::orders::{
     self, BuyerPart, CustomerRow, OrderFilter, OrderUpdate, PartyId, ProductRow,
@@ -151,15 +151,7 @@ async fn purchase_orders_are_stored_answered_reviewed_and_accepted() -> anyhow::
     let euro = van.path().join("van/eurobuy");
     let daemon = TestDaemon::builder()
         .repo_mappings()
-        .edi_partner(
-            "acme",
-            "edi",
-            r#"standard = "x12"
-version = "004010"
-us = { qualifier = "ZZ", id = "SWITCHYARD" }
-them = { qualifier = "12", id = "5551234567" }"#,
-            &acme,
-        )
+        .edi_partner("acme", "edi", ACME_X12, &acme)
         .edi_partner(
             "eurobuy",
             "edi",

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 use switchyard_core::error::AdapterError;
 use switchyard_core::ids::{JobId, OrgId};
-use switchyard_e2e::edi::{edifact_segments, files, x12_segments};
+use switchyard_e2e::edi::{edifact_segments, files, x12_segments, ACME_X12};
 use switchyard_e2e::{count, eventually, TestDaemon, TestDb};
 use switchyard_edi_van::acks as edi_acks;
 use switchyard_edi_van::mailbox as edi_mailbox;
@@ -195,15 +195,7 @@ async fn sends_855_and_invoic_with_increasing_control_numbers_and_redelivery_wri
     // generated through mappings/edi/855.out.toml.
     let daemon = TestDaemon::builder()
         .repo_mappings()
-        .edi_partner(
-            "acme",
-            "edi",
-            r#"standard = "x12"
-version = "004010"
-us = { qualifier = "ZZ", id = "SWITCHYARD" }
-them = { qualifier = "12", id = "5551234567" }"#,
-            &root,
-        )
+        .edi_partner("acme", "edi", ACME_X12, &root)
         .start()
         .await?;
     let (db, running) = (&daemon.db, &daemon.running);

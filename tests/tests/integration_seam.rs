@@ -25,6 +25,18 @@ fn probe() -> Arc<dyn Integration> {
 
 const PROBE_CONFIG: &str = "[probe]\ngreeting = \"hello\"\n\n[partners.sender]\nkind = \"probe\"\norg = \"acme\"\nwebhook_secret = \"secret:sender-webhooks\"\n";
 
+/// The daemon with the probe integration, its partner `sender` and an HTTP partner `shop`.
+async fn probe_daemon(shop: &FakePartner) -> anyhow::Result<TestDaemon> {
+    TestDaemon::builder()
+        .integration(probe())
+        .toml(PROBE_CONFIG)
+        .secret("secret:sender-webhooks", SECRET)
+        .http_partner("shop", shop, "acme")
+        .roles(Roles::default())
+        .start()
+        .await
+}
+
 /// A signed delivery to `/webhooks/{partner}`: (status, body).
 async fn deliver(
     daemon: &TestDaemon,
@@ -56,14 +68,7 @@ fn signed(event: &str, body: &[u8]) -> Vec<(String, String)> {
 async fn a_test_integration_contributes_section_job_route_scope_and_migration() -> anyhow::Result<()>
 {
     let shop = FakePartner::start(FakePartnerConfig::new().bearer_token("shop-token")).await?;
-    let daemon = TestDaemon::builder()
-        .integration(probe())
-        .toml(PROBE_CONFIG)
-        .secret("secret:sender-webhooks", SECRET)
-        .http_partner("shop", &shop, "acme")
-        .roles(Roles::default())
-        .start()
-        .await?;
+    let daemon = probe_daemon(&shop).await?;
     let admin = daemon.key("acme", &["admin:keys", "write:jobs"]).await?;
 
     // Its migration ran with the hub's.
@@ -233,14 +238,7 @@ async fn a_test_integration_contributes_section_job_route_scope_and_migration() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_are_verified_stored_deduplicated_and_processed_once() -> anyhow::Result<()> {
     let shop = FakePartner::start(FakePartnerConfig::new().bearer_token("shop-token")).await?;
-    let daemon = TestDaemon::builder()
-        .integration(probe())
-        .toml(PROBE_CONFIG)
-        .secret("secret:sender-webhooks", SECRET)
-        .http_partner("shop", &shop, "acme")
-        .roles(Roles::default())
-        .start()
-        .await?;
+    let daemon = probe_daemon(&shop).await?;
     let body = serde_json::to_vec(&json!({"type": "order.shipped", "data": {"order": "SO-1"}}))?;
     let headers = signed("evt_0001", &body);
 

@@ -19,6 +19,8 @@
 
 use crate::adapters::Adapters;
 use crate::config::RetentionConfig;
+use crate::jobs::catalog_sync::CatalogSync;
+use crate::jobs::push::{PushDocument, PushRecord};
 use crate::registry::{JobKinds, Refusal, Registry};
 use crate::testkit::doubles::{context, RecordingSink};
 use async_trait::async_trait;
@@ -30,7 +32,7 @@ use switchyard_core::adapter::{
     Adapter, AdapterFactory, Capability, OutboundDocument, Payload, PullRequest, SecretResolver,
 };
 use switchyard_core::ids::PartnerName;
-use switchyard_core::ErrorClass;
+use switchyard_core::{ErrorClass, JobPayload};
 
 /// How to read a page of the fake partner's records.
 #[derive(Debug, Clone)]
@@ -209,7 +211,7 @@ pub async fn push_capabilities_are_enforced<H: ConformanceHarness>(h: &H) {
     let registry = registry_with(&partner, adapter.clone());
     for capability in Capability::ALL.into_iter().filter(Capability::is_push) {
         let document = document_needing(capability);
-        for kind in ["partner.push", "record.push", "catalog.sync"] {
+        for kind in [PushDocument::KIND, PushRecord::KIND, CatalogSync::KIND] {
             let admitted =
                 registry.admit(kind, Some(partner.as_str()), &json!({"document": document}));
             if adapter.supports(capability) {
