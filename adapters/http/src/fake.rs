@@ -11,7 +11,7 @@
 //! * `GET /v1/documents?cursor=&limit=` lists applied documents, oldest first, with
 //!   `next_cursor` (null on the last page).
 //! * `GET /healthz` answers `{"status":"ok"}` (or the outage status while `always_fail(5xx)`).
-//! * A scriptable failure plan (`fail_next`, `always_fail`, `throttle`, `throttle_until`,
+//! * A scriptable failure plan (`fail_next`, `always_fail`, `throttle`, `throttle_until`, `maintenance`,
 //!   `fix`), a token-bucket rate limit answering 429 + `Retry-After`, optional latency.
 //! * Counters and a record of every delivery (key, body, time, outcome) for assertions such
 //!   as "every key applied exactly once, none missing".
@@ -165,9 +165,20 @@ pub struct FakeStats {
 #[derive(Debug, Clone, PartialEq)]
 enum Plan {
     Normal,
-    FailNext { remaining: u32, status: StatusCode },
-    Always { status: StatusCode },
-    Throttle { retry_after: String },
+    FailNext {
+        remaining: u32,
+        status: StatusCode,
+    },
+    Always {
+        status: StatusCode,
+    },
+    Throttle {
+        retry_after: String,
+    },
+    /// 503 with `Retry-After`: the partner is down for maintenance and says for how long.
+    Maintenance {
+        retry_after: String,
+    },
 }
 
 #[derive(Debug)]
@@ -389,6 +400,14 @@ impl FakePartner {
         };
     }
 
+    /// Answer every push (and `/healthz`) with 503 and `Retry-After: <secs>` until fixed: a
+    /// maintenance window the partner announces.
+    pub fn maintenance(&self, retry_after_secs: u64) {
+        self.shared.lock().plan = Plan::Maintenance {
+            retry_after: retry_after_secs.to_string(),
+        };
+    }
+
     /// Back to normal behaviour (the rate limit, if configured, stays).
     pub fn fix(&self) {
         self.shared.lock().plan = Plan::Normal;
@@ -498,6 +517,19 @@ fn throttled(retry_after: &str, message: &str) -> Response {
     response
 }
 
+fn under_maintenance(retry_after: &str) -> Response {
+    let mut response = error_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "maintenance",
+        "down for scheduled maintenance",
+        None,
+    );
+    if let Ok(v) = HeaderValue::from_str(retry_after) {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    response
+}
+
 fn plan_failure(status: StatusCode) -> Response {
     let (code, message) = match status.as_u16() {
         500..=599 => (
@@ -554,6 +586,7 @@ fn check_gate(inner: &mut Inner) -> Result<(), Refusal> {
             inner.stats.throttled += 1;
             Err(Box::new(throttled(retry_after, "too many requests")))
         }
+        Plan::Maintenance { retry_after } => Err(Box::new(under_maintenance(retry_after))),
         Plan::FailNext { remaining, status } => {
             let status = *status;
             *remaining -= 1;
@@ -836,6 +869,7 @@ async fn health(State(shared): State<Arc<Shared>>) -> Response {
     let plan = shared.lock().plan.clone();
     match plan {
         Plan::Always { status } if status.is_server_error() => plan_failure(status),
+        Plan::Maintenance { retry_after } => under_maintenance(&retry_after),
         _ => axum::Json(json!({"status": "ok"})).into_response(),
     }
 }

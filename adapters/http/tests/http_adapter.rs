@@ -187,7 +187,7 @@ async fn server_errors_are_transient_then_the_push_succeeds() {
     fake.fail_next(2, 503);
     for _ in 0..2 {
         let err = adapter.push(&ctx, &doc("D-1")).await.unwrap_err();
-        assert_eq!(err.class, ErrorClass::Transient);
+        assert_eq!(err.class, ErrorClass::transient());
         assert_eq!(err.status, Some(503));
         assert!(err.message.contains("temporarily unavailable"), "{err}");
     }
@@ -217,6 +217,28 @@ async fn throttling_with_delta_seconds_is_rate_limited_with_that_duration() {
     );
     assert_eq!(err.status, Some(429));
     assert!(err.class.is_retryable());
+}
+
+#[tokio::test]
+async fn a_503_with_retry_after_is_transient_with_that_floor() {
+    let fake = fake().await;
+    let adapter = build(&config_for(&fake, json!({})));
+    fake.maintenance(300);
+    let err = adapter
+        .push(
+            &context("job-503-maintenance", RecordingSink::new()),
+            &doc("E-3"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.class,
+        ErrorClass::Transient {
+            retry_after: Some(Duration::from_secs(300))
+        }
+    );
+    assert_eq!(err.status, Some(503));
+    assert_eq!(fake.times_applied("job-503-maintenance"), 0);
 }
 
 #[tokio::test]
@@ -390,7 +412,7 @@ async fn a_slow_partner_times_out_as_transient() {
         .push(&context("job-slow", sink.clone()), &doc("J-1"))
         .await
         .unwrap_err();
-    assert_eq!(err.class, ErrorClass::Transient);
+    assert_eq!(err.class, ErrorClass::transient());
     assert_eq!(err.status, None);
     assert!(err.message.contains("no answer within 100 ms"), "{err}");
     let ex = sink.last().unwrap();
@@ -409,7 +431,7 @@ async fn an_unreachable_partner_is_transient() {
         .push(&context("job-down", RecordingSink::new()), &doc("K-1"))
         .await
         .unwrap_err();
-    assert_eq!(err.class, ErrorClass::Transient);
+    assert_eq!(err.class, ErrorClass::transient());
     assert!(err.message.contains("cannot connect"), "{err}");
 }
 
@@ -574,7 +596,7 @@ async fn health_is_ok_and_an_outage_is_transient() {
 
     fake.always_fail(503);
     let err = adapter.health(&ctx).await.unwrap_err();
-    assert_eq!(err.class, ErrorClass::Transient);
+    assert_eq!(err.class, ErrorClass::transient());
     assert_eq!(err.status, Some(503));
 }
 

@@ -6,8 +6,9 @@ use std::time::Duration;
 /// What the queue should do with a failed attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorClass {
-    /// Timeout, connection reset, 5xx: retry by the job's policy.
-    Transient,
+    /// Timeout, connection reset, 5xx: retry by the job's policy, and no earlier than
+    /// `retry_after` when the partner said so (a 503 with `Retry-After`).
+    Transient { retry_after: Option<Duration> },
     /// 429 or throttling: retry no earlier than `retry_after` when the partner said so.
     RateLimited { retry_after: Option<Duration> },
     /// Bad or expired credentials: retrying will not help until someone fixes the config.
@@ -19,13 +20,31 @@ pub enum ErrorClass {
 impl ErrorClass {
     /// Whether the queue may retry automatically.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, ErrorClass::Transient | ErrorClass::RateLimited { .. })
+        matches!(
+            self,
+            ErrorClass::Transient { .. } | ErrorClass::RateLimited { .. }
+        )
+    }
+
+    /// A transient failure without a partner-given delay.
+    pub const fn transient() -> Self {
+        ErrorClass::Transient { retry_after: None }
+    }
+
+    /// The partner's `Retry-After`, when it gave one: a floor on the retry delay.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ErrorClass::Transient { retry_after } | ErrorClass::RateLimited { retry_after } => {
+                *retry_after
+            }
+            ErrorClass::Auth | ErrorClass::Permanent => None,
+        }
     }
 
     /// Stable name stored with each attempt's error.
     pub fn as_str(&self) -> &'static str {
         match self {
-            ErrorClass::Transient => "transient",
+            ErrorClass::Transient { .. } => "transient",
             ErrorClass::RateLimited { .. } => "rate_limited",
             ErrorClass::Auth => "auth",
             ErrorClass::Permanent => "permanent",
@@ -46,7 +65,7 @@ pub struct AdapterError {
 impl AdapterError {
     pub fn transient(message: impl Into<String>) -> Self {
         Self {
-            class: ErrorClass::Transient,
+            class: ErrorClass::transient(),
             message: message.into(),
             status: None,
         }
@@ -79,6 +98,8 @@ impl AdapterError {
 
     /// Classify an HTTP response status the way every HTTP adapter should:
     /// 408/425/5xx transient, 429 rate-limited, 401/403 auth, other 4xx permanent.
+    /// `retry_after` (the response's `Retry-After`) is kept on every retryable status: RFC 9110
+    /// §10.2.3 defines it for 503 and 3xx as well as 429, and partners send it on 502/504 too.
     pub fn from_http_status(
         status: u16,
         retry_after: Option<Duration>,
@@ -87,7 +108,7 @@ impl AdapterError {
         let class = match status {
             429 => ErrorClass::RateLimited { retry_after },
             401 | 403 => ErrorClass::Auth,
-            408 | 425 | 500..=599 => ErrorClass::Transient,
+            408 | 425 | 500..=599 => ErrorClass::Transient { retry_after },
             _ => ErrorClass::Permanent,
         };
         Self {
@@ -106,7 +127,24 @@ mod tests {
     fn http_statuses_map_to_retry_decisions() {
         assert_eq!(
             AdapterError::from_http_status(503, None, "x").class,
-            ErrorClass::Transient
+            ErrorClass::transient()
+        );
+        for status in [502, 503, 504] {
+            let class =
+                AdapterError::from_http_status(status, Some(Duration::from_secs(30)), "x").class;
+            assert_eq!(
+                class.retry_after(),
+                Some(Duration::from_secs(30)),
+                "{status}"
+            );
+            assert!(class.is_retryable());
+        }
+        // A Retry-After on a permanent answer changes nothing: it is not retried at all.
+        assert_eq!(
+            AdapterError::from_http_status(400, Some(Duration::from_secs(30)), "x")
+                .class
+                .retry_after(),
+            None
         );
         assert_eq!(
             AdapterError::from_http_status(429, Some(Duration::from_secs(7)), "x").class,
@@ -123,7 +161,7 @@ mod tests {
             ErrorClass::Permanent
         );
         assert!(!ErrorClass::Permanent.is_retryable());
-        assert!(ErrorClass::Transient.is_retryable());
+        assert!(ErrorClass::transient().is_retryable());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use switchyard_core::error::{AdapterError, ErrorClass};
+use switchyard_core::error::AdapterError;
 use switchyard_core::ids::{JobId, WorkerId};
 use switchyard_store::queue::{ClaimedJob, FailOutcome, Failure, Queue, NOTIFY_CHANNEL};
 use tokio::sync::{mpsc, Notify, Semaphore};
@@ -294,10 +294,7 @@ async fn complete_loop(
                 }
                 FailOutcome::Dead { dead_letter } => {
                     stats.dead.fetch_add(1, Ordering::Relaxed);
-                    let level_permanent = !matches!(
-                        error.class,
-                        ErrorClass::Transient | ErrorClass::RateLimited { .. }
-                    );
+                    let level_permanent = !error.class.is_retryable();
                     warn!(job = %job.id, %dead_letter, permanent = level_permanent, error = %error, "job moved to the dead-letter queue");
                 }
                 FailOutcome::LostLease => {

@@ -173,16 +173,12 @@ impl Queue {
         });
         let attempts_left = job.attempt < job.max_attempts;
         let retry = match &failure.class {
-            ErrorClass::Transient | ErrorClass::RateLimited { .. }
-                if attempts_left || job.retry_policy == RetryPolicy::Manual =>
+            class
+                if class.is_retryable()
+                    && (attempts_left || job.retry_policy == RetryPolicy::Manual) =>
             {
                 let policy_delay = job.retry_policy.delay(job.attempt);
-                let retry_after = match &failure.class {
-                    ErrorClass::RateLimited {
-                        retry_after: Some(d),
-                    } => Duration::from_std(*d).ok(),
-                    _ => None,
-                };
+                let retry_after = class.retry_after().and_then(|d| Duration::from_std(d).ok());
                 // A partner's Retry-After is a floor: never come back sooner than it asked.
                 Some(match (policy_delay, retry_after) {
                     (Some(p), Some(r)) => Some(now + p.max(r)),

@@ -25,7 +25,7 @@ async fn setup(pool: PgPool) -> (Queue, ManualClock, OrgId) {
 
 fn transient(msg: &str) -> Failure {
     Failure {
-        class: ErrorClass::Transient,
+        class: ErrorClass::transient(),
         message: msg.into(),
         status: Some(503),
     }
@@ -204,43 +204,55 @@ async fn immediate_policy_retries_three_times_five_seconds_apart(pool: PgPool) {
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn retry_after_is_a_floor_on_the_policy_delay(pool: PgPool) {
     let (q, clock, org) = setup(pool).await;
-    q.enqueue(NewJob::new(org, "push", json!({})))
-        .await
-        .unwrap();
     let w = WorkerId::new();
-    let c = claim_one(&q, w).await.unwrap();
-    let throttled = Failure {
-        class: ErrorClass::RateLimited {
-            retry_after: Some(StdDuration::from_secs(120)),
-        },
-        message: "429 too many requests".into(),
-        status: Some(429),
-    };
-    let out = q.fail(w, &c, &throttled).await.unwrap();
-    assert_eq!(
-        out,
-        FailOutcome::Retrying {
-            run_at: Some(clock.now() + Duration::seconds(120))
-        }
-    );
-    clock.advance(Duration::seconds(119));
-    assert!(claim_one(&q, w).await.is_none());
-    clock.advance(Duration::seconds(1));
-    let c = claim_one(&q, w).await.unwrap();
-    // A Retry-After shorter than the policy's delay does not shorten it.
-    let short = Failure {
-        class: ErrorClass::RateLimited {
-            retry_after: Some(StdDuration::from_secs(1)),
-        },
-        ..throttled
-    };
-    let out = q.fail(w, &c, &short).await.unwrap();
-    assert_eq!(
-        out,
-        FailOutcome::Retrying {
-            run_at: Some(clock.now() + Duration::seconds(30))
-        }
-    );
+    let floor = Some(StdDuration::from_secs(120));
+    // A 429 "slow down" and a 503 "down for maintenance" both name when to come back.
+    let answers = [
+        (ErrorClass::RateLimited { retry_after: floor }, 429),
+        (ErrorClass::Transient { retry_after: floor }, 503),
+    ];
+    for (class, status) in answers {
+        q.enqueue(NewJob::new(org, "push", json!({ "status": status })))
+            .await
+            .unwrap();
+        let c = claim_one(&q, w).await.unwrap();
+        let failure = Failure {
+            class,
+            message: format!("partner answered {status}"),
+            status: Some(status),
+        };
+        let out = q.fail(w, &c, &failure).await.unwrap();
+        assert_eq!(
+            out,
+            FailOutcome::Retrying {
+                run_at: Some(clock.now() + Duration::seconds(120))
+            },
+            "{status}"
+        );
+        clock.advance(Duration::seconds(119));
+        assert!(claim_one(&q, w).await.is_none(), "{status} came back early");
+        clock.advance(Duration::seconds(1));
+        let again = claim_one(&q, w).await.unwrap();
+        assert_eq!(again.id, c.id);
+        // A Retry-After shorter than the policy's delay does not shorten it.
+        let short = Failure {
+            class: ErrorClass::RateLimited {
+                retry_after: Some(StdDuration::from_secs(1)),
+            },
+            ..failure
+        };
+        let out = q.fail(w, &again, &short).await.unwrap();
+        assert_eq!(
+            out,
+            FailOutcome::Retrying {
+                run_at: Some(clock.now() + Duration::seconds(30))
+            }
+        );
+        // Out of the way of the next answer's job.
+        clock.advance(Duration::seconds(30));
+        let last = claim_one(&q, w).await.unwrap();
+        assert_eq!(q.complete(w, &[last.id]).await.unwrap(), 1);
+    }
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]

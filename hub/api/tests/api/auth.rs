@@ -45,7 +45,7 @@ async fn resources(app: &TestApp, org: OrgId) -> Resources {
             worker,
             &claimed[0],
             &Failure {
-                class: ErrorClass::Transient,
+                class: ErrorClass::transient(),
                 message: "partner timed out".into(),
                 status: Some(504),
             },

@@ -36,7 +36,7 @@ async fn retrying_jobs(app: &TestApp, org: OrgId, n: usize) -> Vec<JobId> {
                 worker,
                 job,
                 &Failure {
-                    class: ErrorClass::Transient,
+                    class: ErrorClass::transient(),
                     message: "502 from partner".into(),
                     status: Some(502),
                 },

@@ -310,7 +310,7 @@ async fn classified_push_errors<H: ConformanceHarness>(h: &H, adapter: &dyn Adap
         .unwrap_err();
     assert_eq!(
         err.class,
-        ErrorClass::Transient,
+        ErrorClass::transient(),
         "an outage must be transient: {err}"
     );
 
