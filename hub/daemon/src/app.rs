@@ -132,8 +132,12 @@ pub async fn start(
     let config = Arc::new(config);
     let integrations = all_integrations(&overrides.integrations)?;
     switchyard_runtime::pg::ensure_database(&config.database.url).await?;
-    let pool = switchyard_store::connect(&config.database.url, config.database.max_connections)
-        .await
+    let pool = switchyard_store::connect_with_timeout(
+        &config.database.url,
+        config.database.max_connections,
+        config.database.acquire_timeout(),
+    )
+    .await
         .with_context(|| switchyard_runtime::pg::unreachable_hint(&config.database.url))?;
     let migrator = assembly::migrator(&integrations).await?;
     migrator.run(&pool).await.context("applying migrations")?;
