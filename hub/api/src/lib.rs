@@ -49,7 +49,7 @@ pub use crate::auth::Scoped;
 pub use crate::metrics::metrics_handle;
 pub use crate::rate_limit::{RateLimits, TierLimit};
 pub use crate::scopes::{ScopeSpec, Scopes};
-pub use crate::state::{ApiConfig, ApiState, AppState, JobAdmission, JobRefusal};
+pub use crate::state::{ApiConfig, ApiState, AppState, JobAdmission, JobRefusal, Readiness};
 
 /// The routes and their OpenAPI document. Middleware is attached only when there is a state
 /// for it; the document is the same either way.

@@ -7,3 +7,4 @@ mod input;
 mod logs;
 mod orders;
 mod queue;
+mod readiness;
