@@ -119,11 +119,14 @@ impl Running {
     /// daemon with an error naming it: a process missing one of them must not look healthy.
     pub async fn wait(mut self) -> anyhow::Result<()> {
         let died = tokio::select! {
+            // Shutdown first: once it is requested the API server ends on its own, and that
+            // is no death.
+            biased;
             _ = self.shutdown.cancelled() => None,
             exit = self.tasks.next_exit() => Some(exit.to_string()),
             () = self.log_writer.ended() => Some("the integration log writer ended".to_owned()),
         };
-        let Some(died) = died else {
+        let Some(died) = died.filter(|_| !self.shutdown.is_cancelled()) else {
             return self.stop().await;
         };
         error!(reason = %died, "a long-lived task ended while the daemon was running; stopping");

@@ -286,7 +286,10 @@ mod tests {
 
         let deadline = Instant::now() + Duration::from_secs(10);
         while health.is_up(Component::LogWriter) {
-            assert!(Instant::now() < deadline, "the writer never reported failing");
+            assert!(
+                Instant::now() < deadline,
+                "the writer never reported failing"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         assert!(
