@@ -252,24 +252,26 @@ async fn sigterm_during_an_outage_says_what_runs_again_and_a_restart_finishes_it
     let not_released = field(&log, "unfinished_not_released")
         .ok_or_else(|| anyhow::anyhow!("no count of unreleased jobs in the log\n{log}"))?;
     assert!(log.contains("run again once their leases expire"), "{log}");
+    // Not an exact count of what the database still has running: an ack (or a claim) that
+    // committed as the connection dropped is counted by the worker as not done (or not seen).
     let running = s
         .count("SELECT count(*) FROM jobs WHERE state = 'running'")
         .await?;
-    let left = not_recorded + not_released;
     assert!(
-        left >= 1 && left <= running,
-        "the log names {left} jobs left behind; the database has {running} running\n{log}"
+        not_recorded + not_released >= 1 && running >= 1,
+        "the log names {} jobs left behind; the database has {running} running\n{log}",
+        not_recorded + not_released
     );
-    // Exchange rows that could not be written are counted in the log, not dropped silently.
+    // Every exchange is a log row or counted in the log as not written (a row whose insert
+    // landed as the connection dropped may be both), and none is written twice.
     let delivered = s.partner.stats().deliveries as i64;
     let logged = s
         .count("SELECT count(*) FROM integration_logs WHERE partner = 'sink'")
         .await?;
     let unwritten = field(&log, "rows_not_written").unwrap_or(0);
-    assert_eq!(
-        logged + unwritten,
-        delivered,
-        "every delivery is either a log row or counted in the log as not written\n{log}"
+    assert!(
+        logged + unwritten >= delivered && logged <= delivered,
+        "{delivered} deliveries, {logged} log rows, {unwritten} counted as not written\n{log}"
     );
 
     // Once the database is back, a new process runs what was left; nothing applies twice.
