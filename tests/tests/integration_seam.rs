@@ -69,7 +69,9 @@ async fn a_test_integration_contributes_section_job_route_scope_and_migration() 
 {
     let shop = FakePartner::start(FakePartnerConfig::new().bearer_token("shop-token")).await?;
     let daemon = probe_daemon(&shop).await?;
-    let admin = daemon.key("acme", &["admin:keys", "write:jobs"]).await?;
+    let admin = daemon
+        .key("acme", &["admin:keys", "write:jobs", "write:probe"])
+        .await?;
 
     // Its migration ran with the hub's.
     assert_eq!(

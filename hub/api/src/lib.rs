@@ -30,6 +30,7 @@
 pub mod access_log;
 pub mod auth;
 pub mod error;
+mod key_authority;
 pub mod metrics;
 pub mod openapi;
 pub mod paging;

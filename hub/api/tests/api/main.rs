@@ -4,6 +4,7 @@ mod common;
 
 mod auth;
 mod input;
+mod key_authority;
 mod logs;
 mod orders;
 mod queue;
