@@ -12,7 +12,9 @@
 //!   `next_cursor` (null on the last page).
 //! * `GET /healthz` answers `{"status":"ok"}` (or the outage status while `always_fail(5xx)`).
 //! * A scriptable failure plan (`fail_next`, `always_fail`, `throttle`, `throttle_until`, `maintenance`,
-//!   `fix`), a token-bucket rate limit answering 429 + `Retry-After`, optional latency.
+//!   `fix`), a token-bucket rate limit answering 429 + `Retry-After`, optional latency,
+//!   and an answer delay after applying (`set_answer_delay`: the document is applied, the
+//!   client times out, the answer is lost).
 //! * Counters and a record of every delivery (key, body, time, outcome) for assertions such
 //!   as "every key applied exactly once, none missing".
 //!
@@ -228,6 +230,9 @@ struct StoredResponse {
 struct Inner {
     plan: Plan,
     latency: Option<Duration>,
+    /// Held after the effect is applied, before answering: longer than the client's timeout,
+    /// the answer is lost although the document was applied.
+    answer_delay: Option<Duration>,
     bucket: Option<TokenBucket>,
     by_key: HashMap<String, StoredResponse>,
     applied: Vec<AppliedDocument>,
@@ -280,6 +285,7 @@ impl FakePartner {
             inner: Mutex::new(Inner {
                 plan: Plan::Normal,
                 latency: config.latency,
+                answer_delay: None,
                 bucket: config.rate_limit.map(TokenBucket::new),
                 by_key: HashMap::new(),
                 applied: Vec::new(),
@@ -415,6 +421,13 @@ impl FakePartner {
 
     pub fn set_latency(&self, latency: Option<Duration>) {
         self.shared.lock().latency = latency;
+    }
+
+    /// Apply each document, then hold the answer for `delay` before sending it: with a delay
+    /// beyond the client's timeout, the partner has applied a document whose answer the client
+    /// never sees (the case replays must not double).
+    pub fn set_answer_delay(&self, delay: Option<Duration>) {
+        self.shared.lock().answer_delay = delay;
     }
 
     pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
@@ -700,78 +713,86 @@ async fn push_document(
         })
         .collect();
 
-    let mut inner = shared.lock();
-    let inner = &mut *inner;
-    let decided: Result<(String, Option<StoredResponse>), Refusal> = check_auth(&shared, &headers)
-        .and_then(|()| check_gate(inner))
-        .and_then(|()| validate(&shared, &headers, &body, body_error.as_deref()))
-        .map(|key| {
-            let stored = inner.by_key.get(&key).cloned();
-            (key, stored)
-        });
+    // The lock is held in this block only: never across the answer delay's await.
+    let (response, answer_delay) = {
+        let mut inner = shared.lock();
+        let inner = &mut *inner;
+        let decided: Result<(String, Option<StoredResponse>), Refusal> =
+            check_auth(&shared, &headers)
+                .and_then(|()| check_gate(inner))
+                .and_then(|()| validate(&shared, &headers, &body, body_error.as_deref()))
+                .map(|key| {
+                    let stored = inner.by_key.get(&key).cloned();
+                    (key, stored)
+                });
 
-    let (response, outcome) = match decided {
-        Err(response) => (*response, DeliveryOutcome::Rejected),
-        Ok((_, Some(stored))) if stored.request != body => (
-            error_response(
-                StatusCode::CONFLICT,
-                "idempotency_key_reused",
-                "this idempotency key was already used with a different document",
-                None,
+        let (response, outcome) = match decided {
+            Err(response) => (*response, DeliveryOutcome::Rejected),
+            Ok((_, Some(stored))) if stored.request != body => (
+                error_response(
+                    StatusCode::CONFLICT,
+                    "idempotency_key_reused",
+                    "this idempotency key was already used with a different document",
+                    None,
+                ),
+                DeliveryOutcome::Rejected,
             ),
-            DeliveryOutcome::Rejected,
-        ),
-        Ok((_, Some(stored))) => {
-            let mut r = (stored.status, axum::Json(stored.body)).into_response();
-            r.headers_mut()
-                .insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
-            (r, DeliveryOutcome::Replayed)
+            Ok((_, Some(stored))) => {
+                let mut r = (stored.status, axum::Json(stored.body)).into_response();
+                r.headers_mut()
+                    .insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+                (r, DeliveryOutcome::Replayed)
+            }
+            Ok((key, None)) => {
+                let id = format!("doc_{:06}", inner.applied.len() + 1);
+                let status = if method == Method::PUT {
+                    StatusCode::OK
+                } else {
+                    StatusCode::CREATED
+                };
+                let response_body = json!({"id": id, "status": "accepted", "idempotency_key": key});
+                inner.applied.push(AppliedDocument {
+                    id,
+                    idempotency_key: key.clone(),
+                    body: body.clone(),
+                    applied_at: received_at,
+                });
+                inner.by_key.insert(
+                    key,
+                    StoredResponse {
+                        status,
+                        body: response_body.clone(),
+                        request: body.clone(),
+                    },
+                );
+                inner.stats.applied += 1;
+                (
+                    (status, axum::Json(response_body)).into_response(),
+                    DeliveryOutcome::Applied,
+                )
+            }
+        };
+        inner.stats.deliveries += 1;
+        match outcome {
+            DeliveryOutcome::Rejected => inner.stats.rejected += 1,
+            DeliveryOutcome::Replayed => inner.stats.duplicates += 1,
+            DeliveryOutcome::Applied => {}
         }
-        Ok((key, None)) => {
-            let id = format!("doc_{:06}", inner.applied.len() + 1);
-            let status = if method == Method::PUT {
-                StatusCode::OK
-            } else {
-                StatusCode::CREATED
-            };
-            let response_body = json!({"id": id, "status": "accepted", "idempotency_key": key});
-            inner.applied.push(AppliedDocument {
-                id,
-                idempotency_key: key.clone(),
-                body: body.clone(),
-                applied_at: received_at,
-            });
-            inner.by_key.insert(
-                key,
-                StoredResponse {
-                    status,
-                    body: response_body.clone(),
-                    request: body.clone(),
-                },
-            );
-            inner.stats.applied += 1;
-            (
-                (status, axum::Json(response_body)).into_response(),
-                DeliveryOutcome::Applied,
-            )
-        }
+        inner.deliveries.push(Delivery {
+            method: method.to_string(),
+            idempotency_key: raw_key,
+            correlation_id,
+            headers: header_list,
+            body,
+            received_at,
+            status: response.status().as_u16(),
+            outcome,
+        });
+        (response, inner.answer_delay)
     };
-    inner.stats.deliveries += 1;
-    match outcome {
-        DeliveryOutcome::Rejected => inner.stats.rejected += 1,
-        DeliveryOutcome::Replayed => inner.stats.duplicates += 1,
-        DeliveryOutcome::Applied => {}
+    if let Some(delay) = answer_delay {
+        tokio::time::sleep(delay).await;
     }
-    inner.deliveries.push(Delivery {
-        method: method.to_string(),
-        idempotency_key: raw_key,
-        correlation_id,
-        headers: header_list,
-        body,
-        received_at,
-        status: response.status().as_u16(),
-        outcome,
-    });
     response
 }
 
