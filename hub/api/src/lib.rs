@@ -37,9 +37,11 @@ pub mod paging;
 pub mod rate_limit;
 pub mod routes;
 pub mod scopes;
+pub mod serve;
 pub mod state;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod timeouts;
 pub mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
@@ -50,7 +52,9 @@ pub use crate::auth::Scoped;
 pub use crate::metrics::metrics_handle;
 pub use crate::rate_limit::{RateLimits, TierLimit};
 pub use crate::scopes::{ScopeSpec, Scopes};
+pub use crate::serve::serve;
 pub use crate::state::{ApiConfig, ApiState, AppState, JobAdmission, JobRefusal};
+pub use crate::timeouts::Timeouts;
 
 /// The routes and their OpenAPI document. Middleware is attached only when there is a state
 /// for it; the document is the same either way.
@@ -98,6 +102,7 @@ pub fn router(api: ApiState, extra: Vec<OpenApiRouter<state::AppState>>) -> Rout
     // Install the recorder now, so what the daemon records before the first scrape is kept.
     metrics::metrics_handle();
     let body_limit = api.config.body_limit_bytes;
+    let body_read = api.config.timeouts.body_read;
     let state = state::AppState::new(api);
     let (router, doc) = assemble(Some(&state), extra);
     let doc = serde_json::to_value(&doc).expect("the OpenAPI document serializes");
@@ -107,5 +112,11 @@ pub fn router(api: ApiState, extra: Vec<OpenApiRouter<state::AppState>>) -> Rout
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        // Outermost: every route, the webhooks and health included, is bounded in time.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            timeouts::limit_request,
+        ))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_read))
         .with_state(state)
 }

@@ -43,6 +43,10 @@ pub struct ApiConfig {
     /// Field names masked in logged bodies, on top of the built-in ones (password, token,
     /// secret, authorization, api key, ...).
     pub sensitive_fields: Vec<String>,
+    /// Header-read, body-read and whole-request limits on slow clients (set from the
+    /// daemon's `[api]` `*_timeout_ms` keys).
+    #[serde(skip)]
+    pub timeouts: crate::timeouts::Timeouts,
 }
 
 impl Default for ApiConfig {
@@ -51,6 +55,7 @@ impl Default for ApiConfig {
             body_limit_bytes: 1024 * 1024,
             rate_limits: RateLimits::default(),
             sensitive_fields: Vec::new(),
+            timeouts: crate::timeouts::Timeouts::default(),
         }
     }
 }

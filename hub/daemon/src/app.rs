@@ -278,10 +278,12 @@ pub async fn start(
         api_addr = Some(addr);
         info!(%addr, "API listening");
         let token = shutdown.clone();
+        let timeouts = config.api.api_config().timeouts;
         tasks.push(tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move { token.cancelled().await })
-                .await?;
+            switchyard_api::serve(listener, router, timeouts, async move {
+                token.cancelled().await
+            })
+            .await?;
             Ok(())
         }));
     }

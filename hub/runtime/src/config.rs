@@ -111,6 +111,12 @@ pub struct ApiSection {
     pub rate_limits: switchyard_api::RateLimits,
     /// Field names masked in logged bodies on top of the built-in ones.
     pub sensitive_fields: Vec<String>,
+    /// A connection whose request headers take longer is closed.
+    pub header_read_timeout_ms: u64,
+    /// A request body that pauses longer is answered 408.
+    pub body_read_timeout_ms: u64,
+    /// A request not answered within this (body included) is answered 408.
+    pub request_timeout_ms: u64,
 }
 
 impl Default for ApiSection {
@@ -120,6 +126,9 @@ impl Default for ApiSection {
             body_limit_bytes: 1024 * 1024,
             rate_limits: switchyard_api::RateLimits::default(),
             sensitive_fields: Vec::new(),
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 15_000,
+            request_timeout_ms: 60_000,
         }
     }
 }
@@ -130,6 +139,11 @@ impl ApiSection {
             body_limit_bytes: self.body_limit_bytes,
             rate_limits: self.rate_limits,
             sensitive_fields: self.sensitive_fields.clone(),
+            timeouts: switchyard_api::Timeouts {
+                header_read: Duration::from_millis(self.header_read_timeout_ms),
+                body_read: Duration::from_millis(self.body_read_timeout_ms),
+                request: Duration::from_millis(self.request_timeout_ms),
+            },
         }
     }
 }

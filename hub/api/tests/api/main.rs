@@ -8,3 +8,4 @@ mod key_authority;
 mod logs;
 mod orders;
 mod queue;
+mod slow_clients;
