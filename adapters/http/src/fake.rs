@@ -55,8 +55,13 @@ pub struct RateLimit {
 /// How the fake is set up before it starts.
 #[derive(Debug, Clone, Default)]
 pub struct FakePartnerConfig {
-    /// The bearer token every request to `/v1/documents` must carry; `None` disables auth.
+    /// The bearer token every request to `/v1/documents` must carry; `None` (and no
+    /// `basic`) disables auth.
     pub token: Option<String>,
+    /// HTTP Basic credentials (user, password) required instead of a bearer token.
+    pub basic: Option<(String, String)>,
+    /// A careless partner: its validation errors quote the `Authorization` header received.
+    pub echo_credentials: bool,
     /// Fields a document must have (present and not null).
     pub required_fields: Vec<String>,
     pub rate_limit: Option<RateLimit>,
@@ -73,6 +78,19 @@ impl FakePartnerConfig {
 
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
+        self
+    }
+
+    /// Require HTTP Basic credentials (RFC 7617) instead of a bearer token.
+    pub fn basic_auth(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.basic = Some((user.into(), password.into()));
+        self
+    }
+
+    /// Quote the request's `Authorization` header in validation errors (message and
+    /// `details.received_authorization`), as careless real APIs do.
+    pub fn echo_credentials(mut self) -> Self {
+        self.echo_credentials = true;
         self
     }
 
@@ -243,6 +261,9 @@ struct Inner {
 #[derive(Debug)]
 struct Shared {
     token: Option<String>,
+    /// `Basic <base64(user:password)>`, the header value required when set.
+    basic_header: Option<String>,
+    echo_credentials: bool,
     required_fields: Vec<String>,
     webhook_key: Option<crate::webhook::WebhookKey>,
     inner: Mutex<Inner>,
@@ -281,6 +302,13 @@ impl FakePartner {
         let shared = Arc::new(Shared {
             webhook_key,
             token: config.token,
+            basic_header: config.basic.map(|(user, password)| {
+                use base64::Engine;
+                let encoded =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+                format!("Basic {encoded}")
+            }),
+            echo_credentials: config.echo_credentials,
             required_fields: config.required_fields,
             inner: Mutex::new(Inner {
                 plan: Plan::Normal,
@@ -562,6 +590,24 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 fn check_auth(shared: &Shared, headers: &HeaderMap) -> Result<(), Refusal> {
+    if let Some(expected) = &shared.basic_header {
+        return match header_str(headers, header::AUTHORIZATION.as_str()) {
+            Some(value) if value == expected => Ok(()),
+            presented => {
+                let message = if presented.is_some() {
+                    "invalid credentials"
+                } else {
+                    "missing credentials"
+                };
+                let mut r = error_response(StatusCode::UNAUTHORIZED, "unauthorized", message, None);
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"documents\""),
+                );
+                Err(Box::new(r))
+            }
+        };
+    }
     let Some(token) = &shared.token else {
         return Ok(());
     };
@@ -672,11 +718,18 @@ fn validate(
         .map(String::as_str)
         .collect();
     if !missing.is_empty() {
+        let mut message = format!("missing required fields: {}", missing.join(", "));
+        let mut details = json!({ "missing": missing });
+        if shared.echo_credentials {
+            let received = header_str(headers, header::AUTHORIZATION.as_str()).unwrap_or("");
+            message.push_str(&format!(" (request authorized as `{received}`)"));
+            details["received_authorization"] = Value::from(received);
+        }
         return Err(Box::new(error_response(
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
-            format!("missing required fields: {}", missing.join(", ")),
-            Some(json!({ "missing": missing })),
+            message,
+            Some(details),
         )));
     }
     Ok(key)

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sqlx::PgPool;
 use std::sync::{Arc, OnceLock};
+use switchyard_core::redact::SecretValues;
 use switchyard_store::logs::Masker;
 use switchyard_store::queue::{Queue, RetrySpec};
 
@@ -73,6 +74,8 @@ pub struct ApiState {
     pub webhooks: Option<Arc<dyn WebhookIntake>>,
     /// The migration versions this build expects applied (`/readyz`).
     pub migrations: Vec<i64>,
+    /// Partners' credential values, masked in logged bodies and in job payloads shown.
+    pub secret_values: SecretValues,
 }
 
 impl ApiState {
@@ -90,6 +93,7 @@ impl ApiState {
             config,
             scopes: Scopes::hub(),
             webhooks: None,
+            secret_values: SecretValues::default(),
             migrations: switchyard_store::MIGRATOR
                 .iter()
                 .filter(|m| !m.migration_type.is_down_migration())
@@ -121,7 +125,8 @@ impl std::ops::Deref for AppState {
 impl AppState {
     pub(crate) fn new(api: ApiState) -> Self {
         let limiter = RateLimiter::new(api.config.rate_limits);
-        let masker = Masker::with_fields(&api.config.sensitive_fields);
+        let masker = Masker::with_fields(&api.config.sensitive_fields)
+            .with_values(api.secret_values.clone());
         Self(Arc::new(Inner {
             api,
             limiter,

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use switchyard_core::clock::{Clock, SystemClock};
 use switchyard_core::diag::Diagnostic;
+use switchyard_core::redact::SecretValues;
 use switchyard_runtime::admission::Admission;
 use switchyard_runtime::assembly::{self, Assembly};
 use switchyard_runtime::config::Config;
@@ -18,7 +19,7 @@ use switchyard_runtime::integration::{BuildContext, CheckContext, Integration, M
 use switchyard_runtime::logsink::DbSink;
 use switchyard_runtime::mappings::Mappings;
 use switchyard_runtime::schedules::{self, Schedule};
-use switchyard_runtime::secrets::{OrgSecrets, SecretsByOrg};
+use switchyard_runtime::secrets::{OrgSecrets, Recording, SecretsByOrg};
 use switchyard_runtime::toml_source::TomlSource;
 use switchyard_runtime::webhooks::{Intake, ProcessDelivery};
 use switchyard_runtime::worker::{Worker, WorkerSettings, WorkerStats};
@@ -141,7 +142,7 @@ pub async fn start(
     let queue = Queue::new(pool.clone(), clock.clone());
 
     // `secret:NAME` is looked up among the stored secrets of the partner's organization.
-    let secrets: Arc<dyn OrgSecrets> = match overrides.secrets {
+    let resolvers: Arc<dyn OrgSecrets> = match overrides.secrets {
         Some(s) => s,
         None => Arc::new(
             SecretsByOrg::load(
@@ -152,6 +153,13 @@ pub async fn start(
             .await?,
         ),
     };
+    // Every value resolved is noted, to be masked wherever it would be logged or stored.
+    let secret_values = SecretValues::process().clone();
+    let secrets: Arc<dyn OrgSecrets> = Arc::new(Recording::new(
+        resolvers,
+        config.partners.values().map(|p| p.org.clone()),
+        secret_values.clone(),
+    ));
     let source = TomlSource::read(&config_path);
     let assembly = {
         let cx = BuildContext {
@@ -195,7 +203,8 @@ pub async fn start(
         "integrations assembled"
     );
 
-    let masker = Masker::with_fields(&config.api.sensitive_fields);
+    let masker =
+        Masker::with_fields(&config.api.sensitive_fields).with_values(secret_values.clone());
     let (sink, log_writer) = DbSink::start(pool.clone(), masker.clone());
     let mappings = Mappings::load(&config.paths.mappings);
     let ctx = Arc::new(JobContext {
@@ -205,6 +214,7 @@ pub async fn start(
         mappings: mappings.clone(),
         adapters: assembly.registry.adapters.clone(),
         secrets: secrets.clone(),
+        masker: masker.clone(),
     });
 
     let shutdown = CancellationToken::new();
@@ -264,6 +274,7 @@ pub async fn start(
             config.api.api_config(),
         );
         state.scopes = state.scopes.with(&assembly.scopes);
+        state.secret_values = secret_values.clone();
         state.webhooks = Some(Arc::new(intake));
         state.migrations = migrator
             .iter()

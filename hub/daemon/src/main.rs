@@ -104,7 +104,7 @@ fn init_tracing() {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(switchyard_daemon::log_writer::MaskedStderr::new())
         .try_init();
 }
 

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use switchyard_core::ids::{DeadLetterId, JobId, OrgId};
+use switchyard_store::logs::Masker;
 use switchyard_store::queue::{DeadLetterRow, DeadLetterState, Replay};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -57,17 +58,18 @@ pub struct DeadLetterView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<DeadLetterRow> for DeadLetterView {
-    fn from(d: DeadLetterRow) -> Self {
+impl DeadLetterView {
+    /// Masked like [`JobView::new`]: field names and credential values.
+    pub(crate) fn new(d: DeadLetterRow, masker: &Masker) -> Self {
         Self {
             id: d.id,
             job_id: d.job_id,
             kind: d.kind.to_string(),
             partner: d.partner.map(|p| p.to_string()),
-            payload: d.payload,
-            reason: d.reason,
+            payload: masker.masked(d.payload),
+            reason: masker.mask_text(&d.reason),
             error_class: d.error_class.to_string(),
-            errors: d.errors,
+            errors: masker.masked(d.errors),
             attempts: d.attempts,
             state: d.state,
             admin_note: d.admin_note,
@@ -127,7 +129,10 @@ async fn list_dead_letters(
         None
     };
     Ok(Json(DeadLetterPage {
-        items: rows.into_iter().map(DeadLetterView::from).collect(),
+        items: rows
+            .into_iter()
+            .map(|d| DeadLetterView::new(d, &app.masker))
+            .collect(),
         next_cursor,
     }))
 }
@@ -140,7 +145,10 @@ async fn get_dead_letter(
     Scoped(auth, _): Scoped<ReadDeadLetters>,
     ApiPath(id): ApiPath<DeadLetterId>,
 ) -> Result<Json<DeadLetterView>, ApiError> {
-    Ok(Json(own(&app, auth.org, id).await?.into()))
+    Ok(Json(DeadLetterView::new(
+        own(&app, auth.org, id).await?,
+        &app.masker,
+    )))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -198,7 +206,7 @@ async fn replay(
         .into_iter()
         .next()
         .ok_or_else(|| ApiError::not_found("replay job"))?;
-    Ok((status, Json(job.into())))
+    Ok((status, Json(JobView::new(job, &app.masker))))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -250,7 +258,11 @@ async fn bulk_replay(
         .replay_dead_letters(auth.org, &request)
         .await?;
     Ok(Json(BulkReplayed {
-        jobs: done.jobs.into_iter().map(JobView::from).collect(),
+        jobs: done
+            .jobs
+            .into_iter()
+            .map(|j| JobView::new(j, &app.masker))
+            .collect(),
         repeated: done.repeated,
     }))
 }

@@ -184,5 +184,9 @@ async fn send_document(
             correlation_id: None,
         })
         .await?;
-    Ok(enqueued_response(StatusCode::ACCEPTED, enqueued))
+    Ok(enqueued_response(
+        &app.masker,
+        StatusCode::ACCEPTED,
+        enqueued,
+    ))
 }
