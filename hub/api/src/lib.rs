@@ -103,6 +103,7 @@ pub fn router(api: ApiState, extra: Vec<OpenApiRouter<state::AppState>>) -> Rout
     metrics::metrics_handle();
     let body_limit = api.config.body_limit_bytes;
     let body_read = api.config.timeouts.body_read;
+    let request_limit = api.config.timeouts.request;
     let state = state::AppState::new(api);
     let (router, doc) = assemble(Some(&state), extra);
     let doc = serde_json::to_value(&doc).expect("the OpenAPI document serializes");
@@ -114,7 +115,7 @@ pub fn router(api: ApiState, extra: Vec<OpenApiRouter<state::AppState>>) -> Rout
         .layer(DefaultBodyLimit::max(body_limit))
         // Outermost: every route, the webhooks and health included, is bounded in time.
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            request_limit,
             timeouts::limit_request,
         ))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_read))

@@ -9,7 +9,6 @@
 //!   finished within `request`, and closes the connection, whose body may be half read.
 
 use crate::error::{ApiError, ErrorCode};
-use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
@@ -51,13 +50,13 @@ pub(crate) fn request_timeout(message: impl Into<String>) -> Response {
     response
 }
 
-/// The whole-request limit.
+/// The whole-request limit. Its state is the limit itself, so this module needs nothing of
+/// the router's state (which holds the [`Timeouts`]).
 pub(crate) async fn limit_request(
-    State(app): State<AppState>,
+    State(limit): State<Duration>,
     req: Request,
     next: Next,
 ) -> Response {
-    let limit = app.api.config.timeouts.request;
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
         Err(_) => request_timeout(format!(
