@@ -78,6 +78,12 @@ fn refusal(r: Refusal) -> JobRefusal {
                 "declared": declared,
             }),
         ),
+        Refusal::Payload { kind, problem } => {
+            let mut details = problem.details.clone();
+            details.insert("kind".into(), json!(kind));
+            details.insert("field".into(), json!(problem.field));
+            (ErrorCode::ValidationFailed, Value::Object(details))
+        }
     };
     JobRefusal {
         code,
