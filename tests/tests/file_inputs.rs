@@ -238,3 +238,83 @@ async fn sigterm_stops_the_daemon_after_a_fifo_source() -> anyhow::Result<()> {
     cluster.db.drop_db().await;
     Ok(())
 }
+
+/// The inline EDI mailbox payload let a caller pick any directory for the daemon to create
+/// folders in and import orders from; now an EDI job only names a configured partner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edi_job_cannot_name_a_mailbox_directory() -> anyhow::Result<()> {
+    let mailboxes = tempfile::tempdir()?;
+    let daemon = TestDaemon::builder()
+        .edi_partner(
+            "acme",
+            "files",
+            switchyard_e2e::edi::ACME_X12,
+            &mailboxes.path().join("acme"),
+        )
+        .roles(Roles {
+            api: true,
+            worker: false,
+            scheduler: false,
+        })
+        .start()
+        .await?;
+    let key = daemon.key("files", &["write:jobs"]).await?;
+    let elsewhere = tempfile::tempdir()?;
+    let target = elsewhere.path().join("van");
+    let profile = json!({"name": "acme", "standard": "x12", "version": "004010",
+                         "us": {"qualifier": "ZZ", "id": "US"}, "them": {"qualifier": "ZZ", "id": "THEM"}});
+    for (kind, payload, field) in [
+        (
+            "edi.mailbox.poll",
+            json!({"mailbox": target.display().to_string(), "profile": profile}),
+            "partner",
+        ),
+        (
+            "edi.mailbox.poll",
+            json!({"partner": "acme", "mailbox": target.display().to_string()}),
+            "mailbox",
+        ),
+        (
+            "edi.ack.overdue",
+            json!({"partner": "acme", "profile": profile}),
+            "profile",
+        ),
+        (
+            "edi.send",
+            json!({"partner": "acme", "mailbox": target.display().to_string(),
+                   "document": "invoice", "entity": {}}),
+            "mailbox",
+        ),
+    ] {
+        let (status, body) = daemon
+            .call(
+                Method::POST,
+                "/api/v1/jobs",
+                Some(&key),
+                Some(json!({"kind": kind, "payload": payload})),
+            )
+            .await?;
+        assert_eq!(status, 422, "{kind} {payload}: {body}");
+        assert_eq!(body["error"]["code"], "validation_failed", "{body}");
+        assert_eq!(body["error"]["details"]["field"], field, "{body}");
+    }
+    assert_eq!(
+        count(&daemon.db.pool, "SELECT count(*) FROM jobs").await?,
+        0
+    );
+    assert!(
+        !target.exists(),
+        "nothing was created where the payload pointed"
+    );
+    // Naming the partner is how it is done.
+    let (status, body) = daemon
+        .call(
+            Method::POST,
+            "/api/v1/jobs",
+            Some(&key),
+            Some(json!({"kind": "edi.mailbox.poll", "payload": {"partner": "acme"}})),
+        )
+        .await?;
+    assert_eq!(status, 201, "{body}");
+    daemon.stop().await
+}
