@@ -199,6 +199,9 @@ async fn sigterm_stops_the_daemon_after_a_fifo_source() -> anyhow::Result<()> {
         .prepare()
         .await?;
     mkfifo(&cluster.inbox().join("pipe.csv"));
+    // The same name in the daemon's working directory, where a build that read a payload's
+    // path as given would open it (and block).
+    mkfifo(&cluster.dir.path().join("pipe.csv"));
     let org = cluster.org("files").await?;
     cluster
         .queue()
