@@ -54,7 +54,7 @@ pub struct PayloadProblem {
     pub field: String,
     pub message: String,
     /// Structured context for the API's 422 (`allowed_dir` and `reason` of a refused file).
-    pub details: serde_json::Map<String, Value>,
+    pub details: Vec<(&'static str, String)>,
     /// The payload names something that is not there now but may be when the job runs (an
     /// input file yet to arrive): a schedule may name it; an enqueue or a run is refused.
     pub absent: bool,
@@ -65,7 +65,7 @@ impl PayloadProblem {
         Self {
             field: field.into(),
             message: message.into(),
-            details: serde_json::Map::new(),
+            details: Vec::new(),
             absent: false,
         }
     }

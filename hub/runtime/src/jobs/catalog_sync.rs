@@ -15,7 +15,7 @@ use crate::job::{payload_as, Job, JobKindSpec, PayloadCheck, PayloadProblem};
 use crate::jobs::push::{PushDocument, PushRecord, PUSH_RULE};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use switchyard_core::error::AdapterError;
 use switchyard_core::JobPayload;
@@ -69,13 +69,10 @@ impl PayloadCheck for SourceInInbox {
 /// A refused `source` as a payload problem naming the directory files must be in.
 fn source_problem(refusal: FileRefusal) -> PayloadProblem {
     let mut problem = PayloadProblem::new("source", refusal.to_string());
-    problem.details.insert(
-        "allowed_dir".into(),
-        json!(refusal.dir().display().to_string()),
-    );
-    problem
-        .details
-        .insert("reason".into(), json!(refusal.reason()));
+    problem.details = vec![
+        ("allowed_dir", refusal.dir().display().to_string()),
+        ("reason", refusal.reason().to_owned()),
+    ];
     problem.absent = matches!(refusal, FileRefusal::NotFound { .. });
     problem
 }
