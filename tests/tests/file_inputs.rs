@@ -53,6 +53,15 @@ fn traps(inbox: &Path, outside: &Path) -> Vec<(String, &'static str)> {
     ]
 }
 
+/// The API without a worker: what is refused must be refused before anything runs.
+fn api_only() -> Roles {
+    Roles {
+        api: true,
+        worker: false,
+        scheduler: false,
+    }
+}
+
 fn sync_payload(source: &str) -> Value {
     json!({"source": source, "mapping": MAPPING, "document": "catalog", "key_field": "sku"})
 }
@@ -63,11 +72,7 @@ async fn sources_outside_the_inbox_are_refused_with_a_422_naming_it() -> anyhow:
     let daemon = TestDaemon::builder()
         .http_partner("shop", &shop, "files")
         .repo_mappings()
-        .roles(Roles {
-            api: true,
-            worker: false,
-            scheduler: false,
-        })
+        .roles(api_only())
         .start()
         .await?;
     let key = daemon.key("files", &["write:jobs"]).await?;
@@ -254,11 +259,7 @@ async fn an_edi_job_cannot_name_a_mailbox_directory() -> anyhow::Result<()> {
             switchyard_e2e::edi::ACME_X12,
             &mailboxes.path().join("acme"),
         )
-        .roles(Roles {
-            api: true,
-            worker: false,
-            scheduler: false,
-        })
+        .roles(api_only())
         .start()
         .await?;
     let key = daemon.key("files", &["write:jobs"]).await?;
