@@ -397,16 +397,18 @@ async fn a_webhook_is_answered_before_it_is_processed() -> anyhow::Result<()> {
 fn check_runs_the_test_integrations_validation_and_rules() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     std::fs::create_dir(dir.path().join("schedules"))?;
+    std::fs::create_dir(dir.path().join("mappings"))?;
     let config = dir.path().join("switchyard.toml");
     let schedules = dir.path().join("schedules");
     std::fs::write(
         &config,
         format!(
-            "[paths]\nschedules = {:?}\nmappings = \"mappings\"\n\n\
+            "[paths]\nschedules = {:?}\nmappings = {:?}\n\n\
              [probe]\ngreetin = \"hi\"\n\n\
              [prob]\nx = 1\n\n\
              [partners.sender]\nkind = \"probe\"\nwebhook_secret = \"hunter2\"\n",
-            schedules.to_string_lossy()
+            schedules.to_string_lossy(),
+            dir.path().join("mappings").to_string_lossy()
         ),
     )?;
     std::fs::write(

@@ -178,6 +178,7 @@ pub async fn start(
     // The schedules are checked by the process that fires them; a worker- or API-only process
     // (and the demo, whose config is not the schedules' config) leaves them to it.
     let checked: &[Schedule] = if roles.scheduler { &schedule_list } else { &[] };
+    let mappings = Mappings::load(&config.paths.mappings);
     let problems = assembly::check(
         &integrations,
         &assembly,
@@ -185,6 +186,7 @@ pub async fn start(
             config: &config,
             source: &source,
             schedules: checked,
+            mappings: &mappings.names(),
         },
     );
     if !problems.is_empty() {
@@ -206,7 +208,6 @@ pub async fn start(
     let masker =
         Masker::with_fields(&config.api.sensitive_fields).with_values(secret_values.clone());
     let (sink, log_writer) = DbSink::start(pool.clone(), masker.clone());
-    let mappings = Mappings::load(&config.paths.mappings);
     let ctx = Arc::new(JobContext {
         queue: queue.clone(),
         clock: clock.clone(),

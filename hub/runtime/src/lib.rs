@@ -10,8 +10,10 @@
 //! * [`jobs`] — the kinds that work with any adapter: `partner.push`, `record.push`,
 //!   `catalog.sync`, `maintenance.cleanup`, `noop`; [`webhooks`]: the inbound webhook intake
 //!   and `webhook.process`.
+//! * [`inbox`] — input files a job names, opened only beneath `[paths] inbox`, capped in
+//!   size and time.
 //! * [`worker`] — claim, run, ack; [`schedules`] and [`scheduler`]: cron files, fired once per
-//!   tick across processes.
+//!   tick across processes; [`cron_expr`]: a cron expression's problem pinned to its field.
 //! * [`config`] — the hub's config sections; [`toml_source`]: spans of a TOML file for
 //!   located diagnostics; [`section`]: an integration's own sections, parsed strictly.
 //! * [`secrets`] — AES-256-GCM credentials; [`mappings`]: the hot-reloaded mapping registry;
@@ -24,6 +26,8 @@ pub mod admission;
 pub mod assembly;
 pub mod config;
 pub mod context;
+pub mod cron_expr;
+pub mod inbox;
 pub mod integration;
 pub mod job;
 pub mod jobs;

@@ -158,9 +158,7 @@ async fn send_document(
         }
     }
     let payload = json!(SendDocument {
-        partner: Some(partner.to_owned()),
-        mailbox: None,
-        profile: None,
+        partner: partner.to_owned(),
         document,
         entity,
         order,
