@@ -154,8 +154,9 @@ async fn a_test_integration_contributes_section_job_route_scope_and_migration() 
     assert_eq!(s, 200, "write:probe implies read:probe: {b}");
     assert_eq!(b["items"], json!(["hello, ada"]));
     // The scope is checked: a key without it is refused.
+    let without = daemon.key("acme", &["write:jobs"]).await?;
     let (s, b) = daemon
-        .call(Method::GET, "/api/v1/probe/greetings", Some(&admin), None)
+        .call(Method::GET, "/api/v1/probe/greetings", Some(&without), None)
         .await?;
     assert_eq!(
         (s, b["error"]["code"].as_str()),
