@@ -29,6 +29,11 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The inbox (`[paths] inbox`) of a test daemon's directory.
+fn inbox_of(dir: &Path) -> PathBuf {
+    dir.join("inbox")
+}
+
 /// Builds a [`TestDaemon`].
 pub struct TestDaemonBuilder {
     toml: String,
@@ -71,6 +76,11 @@ impl TestDaemon {
     }
 
     /// The API's base URL (`http://127.0.0.1:PORT`); the API role must be on.
+    /// The directory `catalog.sync` payloads name their files in.
+    pub fn inbox(&self) -> PathBuf {
+        inbox_of(self.dir.path())
+    }
+
     pub fn api(&self) -> String {
         let addr: SocketAddr = self.running.api_addr.expect("the API role is on");
         format!("http://{addr}")
@@ -213,7 +223,8 @@ impl TestDaemonBuilder {
     }
 
     /// A fresh database and a directory holding `switchyard.toml` (the database and paths
-    /// filled in), `schedules/` and `mappings/`.
+    /// filled in), `schedules/`, `mappings/` and `inbox/` (`[paths] inbox`, where job payloads
+    /// name their input files).
     pub async fn prepare(&self) -> anyhow::Result<Prepared> {
         let db = TestDb::create().await?;
         let dir = tempfile::tempdir()?;
@@ -230,12 +241,15 @@ impl TestDaemonBuilder {
                 m
             }
         };
+        let inbox = inbox_of(dir.path());
+        std::fs::create_dir_all(&inbox)?;
         let config_path = dir.path().join("switchyard.toml");
         let text = format!(
-            "[database]\nurl = {:?}\n\n[paths]\nmappings = {:?}\nschedules = {:?}\n\n{}",
+            "[database]\nurl = {:?}\n\n[paths]\nmappings = {:?}\nschedules = {:?}\ninbox = {:?}\n\n{}",
             db.url,
             mappings.to_string_lossy(),
             schedules.to_string_lossy(),
+            inbox.to_string_lossy(),
             self.toml
         );
         std::fs::write(&config_path, text)?;
@@ -277,6 +291,11 @@ impl TestDaemonBuilder {
 }
 
 impl Prepared {
+    /// The directory `catalog.sync` payloads name their files in.
+    pub fn inbox(&self) -> PathBuf {
+        inbox_of(self.dir.path())
+    }
+
     /// `switchyard run ARGS` on this config, logging to `log_name` in the directory.
     pub fn spawn(
         &self,

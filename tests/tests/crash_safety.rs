@@ -120,6 +120,9 @@ async fn sigkill_mid_run_loses_nothing_and_applies_each_effect_once() -> anyhow:
 #[tokio::test]
 async fn admin_create_key_prints_a_key_that_authenticates() -> anyhow::Result<()> {
     let db = TestDb::create().await?;
+    // No config file at all: the default `switchyard.toml` may be missing (a named one may
+    // not), so the environment alone configures it.
+    let empty = tempfile::tempdir()?;
     let out = tokio::process::Command::new(switchyard_e2e::switchyard_bin())
         .args([
             "admin",
@@ -132,7 +135,8 @@ async fn admin_create_key_prints_a_key_that_authenticates() -> anyhow::Result<()
             "admin:keys,write:dead-letters",
         ])
         .env("SWITCHYARD_DATABASE__URL", &db.url)
-        .env("SWITCHYARD_CONFIG", "/nonexistent/switchyard.toml")
+        .env_remove("SWITCHYARD_CONFIG")
+        .current_dir(empty.path())
         .output()
         .await?;
     assert!(

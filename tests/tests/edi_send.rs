@@ -17,7 +17,7 @@ use switchyard_e2e::{count, eventually, TestDaemon, TestDb};
 use switchyard_edi_van::acks as edi_acks;
 use switchyard_edi_van::mailbox as edi_mailbox;
 use switchyard_edi_van::messages::{self as store, ControlKind, EdiStatus};
-use switchyard_edi_van::partners::{EdiPartner, EdiPartners, PartnerRef};
+use switchyard_edi_van::partners::EdiPartner;
 use switchyard_edi_van::send::{self as edi_send, SendPayload, SendReport};
 use switchyard_store::queue::NewJob;
 
@@ -94,6 +94,9 @@ fn invoice(number: &str) -> Value {
     })
 }
 
+/// A partner with its mailbox at `root` and the `edi.send` payload naming it, kept in one
+/// value for brevity (`mailbox` and `profile` are split off by [`try_send`]; the job itself
+/// only ever sees `partner`).
 fn send_payload(root: &Path, profile: Value, document: &str, entity: Value) -> Value {
     json!({"mailbox": root.to_string_lossy(), "profile": profile,
            "document": document, "entity": entity})
@@ -107,26 +110,38 @@ fn mappings() -> switchyard_runtime::mappings::Mappings {
     switchyard_runtime::mappings::Mappings::from_registry(registry)
 }
 
-/// The inline payload form (`mailbox` + `profile`), which jobs queued before partners moved
-/// into the config still carry, resolved the way the handler resolves it.
 async fn send(db: &TestDb, org: OrgId, job: JobId, p: &Value) -> SendReport {
-    let p: SendPayload = serde_json::from_value(p.clone()).expect("payload");
-    try_send(db, org, job, &p).await.expect("send")
+    try_send(db, org, job, p).await.expect("send")
 }
 
+/// Send as the handler does, to the partner [`send_payload`] describes.
 async fn try_send(
     db: &TestDb,
     org: OrgId,
     job: JobId,
-    p: &SendPayload,
+    p: &Value,
 ) -> Result<SendReport, AdapterError> {
-    let partner = PartnerRef {
-        partner: p.partner.clone(),
-        mailbox: p.mailbox.clone(),
-        profile: p.profile.clone(),
-    }
-    .resolve(&EdiPartners::default(), edi_send::KIND, true)?;
-    edi_send::send(&db.pool, org, job, &partner, p, Utc::now(), &mappings()).await
+    let mut p = p.clone();
+    let root = p["mailbox"].as_str().expect("mailbox").to_owned();
+    let partner = EdiPartner::local(
+        root,
+        serde_json::from_value(p["profile"].take()).expect("profile"),
+    );
+    let fields = p.as_object_mut().expect("payload object");
+    fields.remove("mailbox");
+    fields.remove("profile");
+    fields.insert("partner".into(), json!(partner.profile.name));
+    let payload: SendPayload = serde_json::from_value(p).expect("payload");
+    edi_send::send(
+        &db.pool,
+        org,
+        job,
+        &partner,
+        &payload,
+        Utc::now(),
+        &mappings(),
+    )
+    .await
 }
 
 async fn poll(db: &TestDb, org: OrgId, root: &Path, profile: Value) {
@@ -307,8 +322,7 @@ async fn sends_855_and_invoic_with_increasing_control_numbers_and_redelivery_wri
     // A document that cannot be generated clean is refused and spends nothing.
     let before = store::last_control_number(&db.pool, org, "acme", ControlKind::Isa).await?;
     let bad = order("PO*STAR");
-    let p: SendPayload =
-        serde_json::from_value(send_payload(&root, x12_profile(), "order_response", bad))?;
+    let p = send_payload(&root, x12_profile(), "order_response", bad);
     let err = try_send(db, org, JobId::new(), &p)
         .await
         .expect_err("an identifier with a delimiter is refused");
@@ -413,9 +427,8 @@ async fn an_unacknowledged_document_is_warned_about_once_after_its_window() -> a
     let dir = tempfile::tempdir()?;
     let root = dir.path().join("van/acme");
     let org = switchyard_store::orgs::ensure(&db.pool, "edi").await?.id;
-    let overdue: switchyard_edi_van::jobs::CheckOverdueAcks =
-        serde_json::from_value(json!({"profile": x12_profile()}))?;
-    let profile = overdue.0.profile.as_ref().expect("inline profile");
+    let acme = EdiPartner::local(&root, serde_json::from_value(x12_profile())?);
+    let profile = &acme.profile;
 
     let waiting = send(
         &db,
@@ -513,12 +526,7 @@ async fn ship_notice_needs_its_order_and_mints_ssccs_from_the_set_number() -> an
     });
 
     // Without the order: refused before anything is spent or written.
-    let p: SendPayload = serde_json::from_value(send_payload(
-        &root,
-        profile.clone(),
-        "ship_notice",
-        shipment.clone(),
-    ))?;
+    let p = send_payload(&root, profile.clone(), "ship_notice", shipment.clone());
     let err = try_send(&db, org, JobId::new(), &p)
         .await
         .expect_err("a ship notice needs its order");

@@ -69,7 +69,9 @@ async fn a_test_integration_contributes_section_job_route_scope_and_migration() 
 {
     let shop = FakePartner::start(FakePartnerConfig::new().bearer_token("shop-token")).await?;
     let daemon = probe_daemon(&shop).await?;
-    let admin = daemon.key("acme", &["admin:keys", "write:jobs"]).await?;
+    let admin = daemon
+        .key("acme", &["admin:keys", "write:jobs", "write:probe"])
+        .await?;
 
     // Its migration ran with the hub's.
     assert_eq!(
@@ -152,8 +154,9 @@ async fn a_test_integration_contributes_section_job_route_scope_and_migration() 
     assert_eq!(s, 200, "write:probe implies read:probe: {b}");
     assert_eq!(b["items"], json!(["hello, ada"]));
     // The scope is checked: a key without it is refused.
+    let without = daemon.key("acme", &["write:jobs"]).await?;
     let (s, b) = daemon
-        .call(Method::GET, "/api/v1/probe/greetings", Some(&admin), None)
+        .call(Method::GET, "/api/v1/probe/greetings", Some(&without), None)
         .await?;
     assert_eq!(
         (s, b["error"]["code"].as_str()),
@@ -395,16 +398,18 @@ async fn a_webhook_is_answered_before_it_is_processed() -> anyhow::Result<()> {
 fn check_runs_the_test_integrations_validation_and_rules() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     std::fs::create_dir(dir.path().join("schedules"))?;
+    std::fs::create_dir(dir.path().join("mappings"))?;
     let config = dir.path().join("switchyard.toml");
     let schedules = dir.path().join("schedules");
     std::fs::write(
         &config,
         format!(
-            "[paths]\nschedules = {:?}\nmappings = \"mappings\"\n\n\
+            "[paths]\nschedules = {:?}\nmappings = {:?}\n\n\
              [probe]\ngreetin = \"hi\"\n\n\
              [prob]\nx = 1\n\n\
              [partners.sender]\nkind = \"probe\"\nwebhook_secret = \"hunter2\"\n",
-            schedules.to_string_lossy()
+            schedules.to_string_lossy(),
+            dir.path().join("mappings").to_string_lossy()
         ),
     )?;
     std::fs::write(

@@ -14,15 +14,15 @@ use tokio::sync::watch;
 
 const MAPPING: &str = "http/catalog.out";
 
-fn write_csv(dir: &Path, name: &str, rows: &[&str]) -> String {
-    let path = dir.join(name);
+/// A CSV in the daemon's inbox; returns its name there (what a payload's `source` names).
+fn write_csv(inbox: &Path, name: &str, rows: &[&str]) -> String {
     let mut text = String::from("sku,name,uom,price,currency,qty_on_hand\n");
     for r in rows {
         text.push_str(r);
         text.push('\n');
     }
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
+    std::fs::write(inbox.join(name), text).unwrap();
+    name.to_owned()
 }
 
 fn sync_job(org: switchyard_core::ids::OrgId, source: &str, key: &str) -> NewJob {
@@ -59,14 +59,14 @@ async fn failed_records_are_dead_lettered_fixed_replayed_and_mappings_hot_reload
         .start()
         .await?;
     let db = &daemon.db;
-    let dir = &daemon.dir;
+    let inbox = daemon.inbox();
     let mut reloads = daemon.running.mappings.watch_reloads();
     let queue = daemon.queue.clone();
     let org = switchyard_store::orgs::ensure(&db.pool, "pipe").await?.id;
 
     // 1. One bad record among three: the good ones are pushed, the bad one is a dead letter.
     let csv = write_csv(
-        dir.path(),
+        &inbox,
         "batch1.csv",
         &[
             "p-1,Plate,EA,10.00,USD,5",
@@ -160,7 +160,7 @@ async fn failed_records_are_dead_lettered_fixed_replayed_and_mappings_hot_reload
     );
 
     // 4. New batches use the reloaded mapping.
-    let csv2 = write_csv(dir.path(), "batch2.csv", &["p-4,Tube,FT,4.00,USD,1"]);
+    let csv2 = write_csv(&inbox, "batch2.csv", &["p-4,Tube,FT,4.00,USD,1"]);
     queue.enqueue(sync_job(org, &csv2, "sync-2")).await?;
     eventually(Duration::from_secs(30), "the second batch", || {
         let applied = shop.applied().len();
@@ -187,7 +187,7 @@ async fn failed_records_are_dead_lettered_fixed_replayed_and_mappings_hot_reload
         after.updated, before.updated,
         "the broken file was not swapped in"
     );
-    let csv3 = write_csv(dir.path(), "batch3.csv", &["p-5,Sheet,EA,40.00,USD,2"]);
+    let csv3 = write_csv(&inbox, "batch3.csv", &["p-5,Sheet,EA,40.00,USD,2"]);
     queue.enqueue(sync_job(org, &csv3, "sync-3")).await?;
     eventually(Duration::from_secs(30), "the third batch", || {
         let applied = shop.applied().len();

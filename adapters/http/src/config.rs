@@ -491,6 +491,9 @@ fn resolve_auth(
             let password = resolve(secrets, password_ref, "auth.password_ref", p)?;
             let encoded = base64::engine::general_purpose::STANDARD
                 .encode(format!("{username}:{}", password.expose()));
+            // What goes over the wire is `user:password` encoded: mask that too, in case the
+            // partner echoes our header back in an error.
+            secrets.mask_also(&encoded);
             let value = sensitive(format!("Basic {encoded}"), "auth.password_ref", p)?;
             Ok(ResolvedAuth {
                 header: Some((authorization, value)),

@@ -12,7 +12,9 @@
 //!   `next_cursor` (null on the last page).
 //! * `GET /healthz` answers `{"status":"ok"}` (or the outage status while `always_fail(5xx)`).
 //! * A scriptable failure plan (`fail_next`, `always_fail`, `throttle`, `throttle_until`, `maintenance`,
-//!   `fix`), a token-bucket rate limit answering 429 + `Retry-After`, optional latency.
+//!   `fix`), a token-bucket rate limit answering 429 + `Retry-After`, optional latency,
+//!   and an answer delay after applying (`set_answer_delay`: the document is applied, the
+//!   client times out, the answer is lost).
 //! * Counters and a record of every delivery (key, body, time, outcome) for assertions such
 //!   as "every key applied exactly once, none missing".
 //!
@@ -53,8 +55,13 @@ pub struct RateLimit {
 /// How the fake is set up before it starts.
 #[derive(Debug, Clone, Default)]
 pub struct FakePartnerConfig {
-    /// The bearer token every request to `/v1/documents` must carry; `None` disables auth.
+    /// The bearer token every request to `/v1/documents` must carry; `None` (and no
+    /// `basic`) disables auth.
     pub token: Option<String>,
+    /// HTTP Basic credentials (user, password) required instead of a bearer token.
+    pub basic: Option<(String, String)>,
+    /// A careless partner: its validation errors quote the `Authorization` header received.
+    pub echo_credentials: bool,
     /// Fields a document must have (present and not null).
     pub required_fields: Vec<String>,
     pub rate_limit: Option<RateLimit>,
@@ -71,6 +78,19 @@ impl FakePartnerConfig {
 
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
+        self
+    }
+
+    /// Require HTTP Basic credentials (RFC 7617) instead of a bearer token.
+    pub fn basic_auth(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.basic = Some((user.into(), password.into()));
+        self
+    }
+
+    /// Quote the request's `Authorization` header in validation errors (message and
+    /// `details.received_authorization`), as careless real APIs do.
+    pub fn echo_credentials(mut self) -> Self {
+        self.echo_credentials = true;
         self
     }
 
@@ -228,6 +248,9 @@ struct StoredResponse {
 struct Inner {
     plan: Plan,
     latency: Option<Duration>,
+    /// Held after the effect is applied, before answering: longer than the client's timeout,
+    /// the answer is lost although the document was applied.
+    answer_delay: Option<Duration>,
     bucket: Option<TokenBucket>,
     by_key: HashMap<String, StoredResponse>,
     applied: Vec<AppliedDocument>,
@@ -238,6 +261,9 @@ struct Inner {
 #[derive(Debug)]
 struct Shared {
     token: Option<String>,
+    /// `Basic <base64(user:password)>`, the header value required when set.
+    basic_header: Option<String>,
+    echo_credentials: bool,
     required_fields: Vec<String>,
     webhook_key: Option<crate::webhook::WebhookKey>,
     inner: Mutex<Inner>,
@@ -276,10 +302,18 @@ impl FakePartner {
         let shared = Arc::new(Shared {
             webhook_key,
             token: config.token,
+            basic_header: config.basic.map(|(user, password)| {
+                use base64::Engine;
+                let encoded =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+                format!("Basic {encoded}")
+            }),
+            echo_credentials: config.echo_credentials,
             required_fields: config.required_fields,
             inner: Mutex::new(Inner {
                 plan: Plan::Normal,
                 latency: config.latency,
+                answer_delay: None,
                 bucket: config.rate_limit.map(TokenBucket::new),
                 by_key: HashMap::new(),
                 applied: Vec::new(),
@@ -417,6 +451,13 @@ impl FakePartner {
         self.shared.lock().latency = latency;
     }
 
+    /// Apply each document, then hold the answer for `delay` before sending it: with a delay
+    /// beyond the client's timeout, the partner has applied a document whose answer the client
+    /// never sees (the case replays must not double).
+    pub fn set_answer_delay(&self, delay: Option<Duration>) {
+        self.shared.lock().answer_delay = delay;
+    }
+
     pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
         self.shared.lock().bucket = limit.map(TokenBucket::new);
     }
@@ -549,6 +590,24 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 fn check_auth(shared: &Shared, headers: &HeaderMap) -> Result<(), Refusal> {
+    if let Some(expected) = &shared.basic_header {
+        return match header_str(headers, header::AUTHORIZATION.as_str()) {
+            Some(value) if value == expected => Ok(()),
+            presented => {
+                let message = if presented.is_some() {
+                    "invalid credentials"
+                } else {
+                    "missing credentials"
+                };
+                let mut r = error_response(StatusCode::UNAUTHORIZED, "unauthorized", message, None);
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"documents\""),
+                );
+                Err(Box::new(r))
+            }
+        };
+    }
     let Some(token) = &shared.token else {
         return Ok(());
     };
@@ -659,11 +718,18 @@ fn validate(
         .map(String::as_str)
         .collect();
     if !missing.is_empty() {
+        let mut message = format!("missing required fields: {}", missing.join(", "));
+        let mut details = json!({ "missing": missing });
+        if shared.echo_credentials {
+            let received = header_str(headers, header::AUTHORIZATION.as_str()).unwrap_or("");
+            message.push_str(&format!(" (request authorized as `{received}`)"));
+            details["received_authorization"] = Value::from(received);
+        }
         return Err(Box::new(error_response(
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
-            format!("missing required fields: {}", missing.join(", ")),
-            Some(json!({ "missing": missing })),
+            message,
+            Some(details),
         )));
     }
     Ok(key)
@@ -700,78 +766,86 @@ async fn push_document(
         })
         .collect();
 
-    let mut inner = shared.lock();
-    let inner = &mut *inner;
-    let decided: Result<(String, Option<StoredResponse>), Refusal> = check_auth(&shared, &headers)
-        .and_then(|()| check_gate(inner))
-        .and_then(|()| validate(&shared, &headers, &body, body_error.as_deref()))
-        .map(|key| {
-            let stored = inner.by_key.get(&key).cloned();
-            (key, stored)
-        });
+    // The lock is held in this block only: never across the answer delay's await.
+    let (response, answer_delay) = {
+        let mut inner = shared.lock();
+        let inner = &mut *inner;
+        let decided: Result<(String, Option<StoredResponse>), Refusal> =
+            check_auth(&shared, &headers)
+                .and_then(|()| check_gate(inner))
+                .and_then(|()| validate(&shared, &headers, &body, body_error.as_deref()))
+                .map(|key| {
+                    let stored = inner.by_key.get(&key).cloned();
+                    (key, stored)
+                });
 
-    let (response, outcome) = match decided {
-        Err(response) => (*response, DeliveryOutcome::Rejected),
-        Ok((_, Some(stored))) if stored.request != body => (
-            error_response(
-                StatusCode::CONFLICT,
-                "idempotency_key_reused",
-                "this idempotency key was already used with a different document",
-                None,
+        let (response, outcome) = match decided {
+            Err(response) => (*response, DeliveryOutcome::Rejected),
+            Ok((_, Some(stored))) if stored.request != body => (
+                error_response(
+                    StatusCode::CONFLICT,
+                    "idempotency_key_reused",
+                    "this idempotency key was already used with a different document",
+                    None,
+                ),
+                DeliveryOutcome::Rejected,
             ),
-            DeliveryOutcome::Rejected,
-        ),
-        Ok((_, Some(stored))) => {
-            let mut r = (stored.status, axum::Json(stored.body)).into_response();
-            r.headers_mut()
-                .insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
-            (r, DeliveryOutcome::Replayed)
+            Ok((_, Some(stored))) => {
+                let mut r = (stored.status, axum::Json(stored.body)).into_response();
+                r.headers_mut()
+                    .insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+                (r, DeliveryOutcome::Replayed)
+            }
+            Ok((key, None)) => {
+                let id = format!("doc_{:06}", inner.applied.len() + 1);
+                let status = if method == Method::PUT {
+                    StatusCode::OK
+                } else {
+                    StatusCode::CREATED
+                };
+                let response_body = json!({"id": id, "status": "accepted", "idempotency_key": key});
+                inner.applied.push(AppliedDocument {
+                    id,
+                    idempotency_key: key.clone(),
+                    body: body.clone(),
+                    applied_at: received_at,
+                });
+                inner.by_key.insert(
+                    key,
+                    StoredResponse {
+                        status,
+                        body: response_body.clone(),
+                        request: body.clone(),
+                    },
+                );
+                inner.stats.applied += 1;
+                (
+                    (status, axum::Json(response_body)).into_response(),
+                    DeliveryOutcome::Applied,
+                )
+            }
+        };
+        inner.stats.deliveries += 1;
+        match outcome {
+            DeliveryOutcome::Rejected => inner.stats.rejected += 1,
+            DeliveryOutcome::Replayed => inner.stats.duplicates += 1,
+            DeliveryOutcome::Applied => {}
         }
-        Ok((key, None)) => {
-            let id = format!("doc_{:06}", inner.applied.len() + 1);
-            let status = if method == Method::PUT {
-                StatusCode::OK
-            } else {
-                StatusCode::CREATED
-            };
-            let response_body = json!({"id": id, "status": "accepted", "idempotency_key": key});
-            inner.applied.push(AppliedDocument {
-                id,
-                idempotency_key: key.clone(),
-                body: body.clone(),
-                applied_at: received_at,
-            });
-            inner.by_key.insert(
-                key,
-                StoredResponse {
-                    status,
-                    body: response_body.clone(),
-                    request: body.clone(),
-                },
-            );
-            inner.stats.applied += 1;
-            (
-                (status, axum::Json(response_body)).into_response(),
-                DeliveryOutcome::Applied,
-            )
-        }
+        inner.deliveries.push(Delivery {
+            method: method.to_string(),
+            idempotency_key: raw_key,
+            correlation_id,
+            headers: header_list,
+            body,
+            received_at,
+            status: response.status().as_u16(),
+            outcome,
+        });
+        (response, inner.answer_delay)
     };
-    inner.stats.deliveries += 1;
-    match outcome {
-        DeliveryOutcome::Rejected => inner.stats.rejected += 1,
-        DeliveryOutcome::Replayed => inner.stats.duplicates += 1,
-        DeliveryOutcome::Applied => {}
+    if let Some(delay) = answer_delay {
+        tokio::time::sleep(delay).await;
     }
-    inner.deliveries.push(Delivery {
-        method: method.to_string(),
-        idempotency_key: raw_key,
-        correlation_id,
-        headers: header_list,
-        body,
-        received_at,
-        status: response.status().as_u16(),
-        outcome,
-    });
     response
 }
 

@@ -81,6 +81,10 @@ pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Re
             Err(err) if err.is::<http_body_util::LengthLimitError>() => {
                 (Bytes::new(), payload_too_large(limit))
             }
+            Err(err) if crate::timeouts::is_body_timeout(err.as_ref()) => (
+                Bytes::new(),
+                crate::timeouts::request_timeout("the request body stopped arriving"),
+            ),
             Err(err) => (
                 Bytes::new(),
                 ApiError::new(

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use std::marker::PhantomData;
 use switchyard_core::ids::{ApiKeyId, OrgId};
-use switchyard_store::keys::{self, KeyRow, Scope};
+use switchyard_store::keys::{self, KeyRow, Scope, Tier};
 
 pub const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 pub const X_RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
@@ -31,6 +31,7 @@ pub struct Auth {
     pub key_id: ApiKeyId,
     pub org: OrgId,
     pub scopes: Vec<Scope>,
+    pub tier: Tier,
 }
 
 impl Auth {
@@ -99,6 +100,7 @@ pub async fn authenticate(State(app): State<AppState>, mut req: Request, next: N
         key_id: key.id,
         org: key.org_id,
         scopes: key.scopes.clone(),
+        tier: key.tier,
     };
     let decision = app.limiter.check(key.id, key.tier);
     let mut response = if decision.allowed {

@@ -30,15 +30,18 @@
 pub mod access_log;
 pub mod auth;
 pub mod error;
+mod key_authority;
 pub mod metrics;
 pub mod openapi;
 pub mod paging;
 pub mod rate_limit;
 pub mod routes;
 pub mod scopes;
+pub mod serve;
 pub mod state;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod timeouts;
 pub mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
@@ -49,7 +52,9 @@ pub use crate::auth::Scoped;
 pub use crate::metrics::metrics_handle;
 pub use crate::rate_limit::{RateLimits, TierLimit};
 pub use crate::scopes::{ScopeSpec, Scopes};
+pub use crate::serve::serve;
 pub use crate::state::{ApiConfig, ApiState, AppState, JobAdmission, JobRefusal, Readiness};
+pub use crate::timeouts::Timeouts;
 
 /// The routes and their OpenAPI document. Middleware is attached only when there is a state
 /// for it; the document is the same either way.
@@ -97,6 +102,8 @@ pub fn router(api: ApiState, extra: Vec<OpenApiRouter<state::AppState>>) -> Rout
     // Install the recorder now, so what the daemon records before the first scrape is kept.
     metrics::metrics_handle();
     let body_limit = api.config.body_limit_bytes;
+    let body_read = api.config.timeouts.body_read;
+    let request_limit = api.config.timeouts.request;
     let state = state::AppState::new(api);
     let (router, doc) = assemble(Some(&state), extra);
     let doc = serde_json::to_value(&doc).expect("the OpenAPI document serializes");
@@ -106,5 +113,11 @@ pub fn router(api: ApiState, extra: Vec<OpenApiRouter<state::AppState>>) -> Rout
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        // Outermost: every route, the webhooks and health included, is bounded in time.
+        .layer(middleware::from_fn_with_state(
+            request_limit,
+            timeouts::limit_request,
+        ))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_read))
         .with_state(state)
 }

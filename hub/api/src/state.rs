@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sqlx::PgPool;
 use std::sync::{Arc, OnceLock};
+use switchyard_core::redact::SecretValues;
 use switchyard_store::logs::Masker;
 use switchyard_store::queue::{Queue, RetrySpec};
 
@@ -50,6 +51,10 @@ pub struct ApiConfig {
     /// Field names masked in logged bodies, on top of the built-in ones (password, token,
     /// secret, authorization, api key, ...).
     pub sensitive_fields: Vec<String>,
+    /// Header-read, body-read and whole-request limits on slow clients (set from the
+    /// daemon's `[api]` `*_timeout_ms` keys).
+    #[serde(skip)]
+    pub timeouts: crate::timeouts::Timeouts,
 }
 
 impl Default for ApiConfig {
@@ -58,6 +63,7 @@ impl Default for ApiConfig {
             body_limit_bytes: 1024 * 1024,
             rate_limits: RateLimits::default(),
             sensitive_fields: Vec::new(),
+            timeouts: crate::timeouts::Timeouts::default(),
         }
     }
 }
@@ -75,6 +81,8 @@ pub struct ApiState {
     pub webhooks: Option<Arc<dyn WebhookIntake>>,
     /// The migration versions this build expects applied (`/readyz`).
     pub migrations: Vec<i64>,
+    /// Partners' credential values, masked in logged bodies and in job payloads shown.
+    pub secret_values: SecretValues,
     /// The daemon's tasks (`/readyz`); absent, only the database is checked.
     pub readiness: Option<Arc<dyn Readiness>>,
 }
@@ -94,6 +102,7 @@ impl ApiState {
             config,
             scopes: Scopes::hub(),
             webhooks: None,
+            secret_values: SecretValues::default(),
             migrations: switchyard_store::MIGRATOR
                 .iter()
                 .filter(|m| !m.migration_type.is_down_migration())
@@ -126,7 +135,8 @@ impl std::ops::Deref for AppState {
 impl AppState {
     pub(crate) fn new(api: ApiState) -> Self {
         let limiter = RateLimiter::new(api.config.rate_limits);
-        let masker = Masker::with_fields(&api.config.sensitive_fields);
+        let masker = Masker::with_fields(&api.config.sensitive_fields)
+            .with_values(api.secret_values.clone());
         Self(Arc::new(Inner {
             api,
             limiter,

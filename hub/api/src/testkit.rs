@@ -127,14 +127,17 @@ impl TestAppBuilder {
             self.pool.clone(),
             queue.clone(),
             self.admission,
-            self.config,
+            self.config.clone(),
         );
         state.scopes = state.scopes.with(&self.scopes);
+        let timeouts = self.config.timeouts;
         let app = crate::router(state, self.routes);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
+            crate::serve::serve(listener, app, timeouts, std::future::pending())
+                .await
+                .unwrap();
         });
         TestApp {
             base: format!("http://{addr}"),

@@ -306,6 +306,11 @@ pub trait Adapter: Send + Sync {
 /// Implemented by the daemon over its encrypted secret store.
 pub trait SecretResolver: Send + Sync {
     fn resolve(&self, reference: &str) -> Result<String, ConfigError>;
+
+    /// A value derived from resolved credentials that the adapter will send (a Basic header's
+    /// base64, a signed token): masked like the credentials themselves wherever text is
+    /// logged or stored (`redact.rs`). Resolvers that record nothing ignore it.
+    fn mask_also(&self, _derived: &str) {}
 }
 
 /// A config problem found while building an adapter.

@@ -22,6 +22,7 @@ pub mod error;
 pub mod ids;
 pub mod job;
 pub mod model;
+pub mod redact;
 
 pub use adapter::{
     Adapter, AdapterContext, AdapterFactory, Capability, OutboundDocument, PushReceipt,

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use switchyard_core::clock::{Clock, SystemClock};
 use switchyard_core::diag::Diagnostic;
+use switchyard_core::redact::SecretValues;
 use switchyard_runtime::admission::Admission;
 use switchyard_runtime::assembly::{self, Assembly};
 use switchyard_runtime::config::Config;
@@ -19,7 +20,7 @@ use switchyard_runtime::integration::{BuildContext, CheckContext, Integration, M
 use switchyard_runtime::logsink::{DbSink, LogWriter};
 use switchyard_runtime::mappings::Mappings;
 use switchyard_runtime::schedules::{self, Schedule};
-use switchyard_runtime::secrets::{OrgSecrets, SecretsByOrg};
+use switchyard_runtime::secrets::{OrgSecrets, Recording, SecretsByOrg};
 use switchyard_runtime::supervise::Supervised;
 use switchyard_runtime::toml_source::TomlSource;
 use switchyard_runtime::webhooks::{Intake, ProcessDelivery};
@@ -177,7 +178,7 @@ pub async fn start(
     let queue = Queue::new(pool.clone(), clock.clone());
 
     // `secret:NAME` is looked up among the stored secrets of the partner's organization.
-    let secrets: Arc<dyn OrgSecrets> = match overrides.secrets {
+    let resolvers: Arc<dyn OrgSecrets> = match overrides.secrets {
         Some(s) => s,
         None => Arc::new(
             SecretsByOrg::load(
@@ -188,6 +189,13 @@ pub async fn start(
             .await?,
         ),
     };
+    // Every value resolved is noted, to be masked wherever it would be logged or stored.
+    let secret_values = SecretValues::process().clone();
+    let secrets: Arc<dyn OrgSecrets> = Arc::new(Recording::new(
+        resolvers,
+        config.partners.values().map(|p| p.org.clone()),
+        secret_values.clone(),
+    ));
     let source = TomlSource::read(&config_path);
     let assembly = {
         let cx = BuildContext {
@@ -206,6 +214,7 @@ pub async fn start(
     // The schedules are checked by the process that fires them; a worker- or API-only process
     // (and the demo, whose config is not the schedules' config) leaves them to it.
     let checked: &[Schedule] = if roles.scheduler { &schedule_list } else { &[] };
+    let mappings = Mappings::load(&config.paths.mappings);
     let problems = assembly::check(
         &integrations,
         &assembly,
@@ -213,6 +222,7 @@ pub async fn start(
             config: &config,
             source: &source,
             schedules: checked,
+            mappings: &mappings.names(),
         },
     );
     if !problems.is_empty() {
@@ -231,10 +241,10 @@ pub async fn start(
         "integrations assembled"
     );
 
-    let masker = Masker::with_fields(&config.api.sensitive_fields);
+    let masker =
+        Masker::with_fields(&config.api.sensitive_fields).with_values(secret_values.clone());
     let health = Health::new();
     let (sink, log_writer) = DbSink::start(pool.clone(), masker.clone(), health.clone());
-    let mappings = Mappings::load(&config.paths.mappings);
     let ctx = Arc::new(JobContext {
         queue: queue.clone(),
         clock: clock.clone(),
@@ -242,6 +252,7 @@ pub async fn start(
         mappings: mappings.clone(),
         adapters: assembly.registry.adapters.clone(),
         secrets: secrets.clone(),
+        masker: masker.clone(),
     });
 
     let shutdown = CancellationToken::new();
@@ -302,6 +313,7 @@ pub async fn start(
             config.api.api_config(),
         );
         state.scopes = state.scopes.with(&assembly.scopes);
+        state.secret_values = secret_values.clone();
         state.webhooks = Some(Arc::new(intake));
         state.readiness = Some(Arc::new(health.clone()));
         state.migrations = migrator
@@ -317,10 +329,12 @@ pub async fn start(
         api_addr = Some(addr);
         info!(%addr, "API listening");
         let token = shutdown.clone();
+        let timeouts = config.api.api_config().timeouts;
         tasks.spawn("API server", async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move { token.cancelled().await })
-                .await?;
+            switchyard_api::serve(listener, router, timeouts, async move {
+                token.cancelled().await
+            })
+            .await?;
             Ok(())
         });
     }

@@ -10,6 +10,7 @@ use switchyard_core::diag::{Diagnostic, SourceFile};
 use switchyard_runtime::assembly;
 use switchyard_runtime::config::{self, Config};
 use switchyard_runtime::integration::{BuildContext, CheckContext, Integration, Mode};
+use switchyard_runtime::mappings::Mappings;
 use switchyard_runtime::secrets::FormOnly;
 use switchyard_runtime::toml_source::TomlSource;
 
@@ -45,6 +46,19 @@ pub fn problems(config_path: &Path, integrations: &[Arc<dyn Integration>]) -> Ve
     let (assembly, mut build_problems) = assembly::assemble_all(integrations, &cx);
     problems.append(&mut build_problems);
     problems.append(&mut schedule_problems);
+    let mappings_dir = &config.paths.mappings;
+    if !mappings_dir.is_dir() {
+        problems.push(source.problem(
+            &["paths", "mappings"],
+            format!(
+                "the mappings directory {} does not exist",
+                std::path::absolute(mappings_dir)
+                    .unwrap_or_else(|_| mappings_dir.clone())
+                    .display()
+            ),
+        ));
+    }
+    let mappings = Mappings::load(mappings_dir).names();
     problems.extend(assembly::check(
         integrations,
         &assembly,
@@ -52,6 +66,7 @@ pub fn problems(config_path: &Path, integrations: &[Arc<dyn Integration>]) -> Ve
             config: &config,
             source: &source,
             schedules: &schedules,
+            mappings: &mappings,
         },
     ));
     problems

@@ -6,9 +6,9 @@
 //!    (rejects everything with 422 until it is "fixed");
 //! 3. their bearer tokens stored AES-256-GCM encrypted and resolved by the adapters;
 //! 4. the daemon (worker + REST API on a free port) started in-process;
-//! 5. through the REST API: a `catalog.sync` job that maps `fixtures/catalog/catalog.csv`
-//!    through `mappings/http/catalog.out.toml` and pushes every product to `shop`, and an
-//!    invoice push to `erp`;
+//! 5. through the REST API: a `catalog.sync` job that maps `catalog.csv` from its inbox
+//!    (`fixtures/catalog/`, the demo's `[paths] inbox`) through `mappings/http/catalog.out.toml`
+//!    and pushes every product to `shop`, and an invoice push to `erp`;
 //! 6. the shop's transient failures are retried; the ERP's 422 lands in the dead-letter queue;
 //! 7. the ERP is fixed and the dead letter replayed through the REST API;
 //! 8. an X12 trading partner's two purchase orders through its VAN mailbox (demo/edi.rs): one
@@ -32,6 +32,10 @@ use switchyard_store::keys::{Scope, Tier};
 use switchyard_store::queue::{JobState, Queue};
 
 const CATALOG: &str = "fixtures/catalog/catalog.csv";
+/// The demo's inbox (`[paths] inbox`): `catalog.sync` reads only from there, and its payload
+/// names the file relative to it.
+const CATALOG_INBOX: &str = "fixtures/catalog";
+const CATALOG_SOURCE: &str = "catalog.csv";
 const CATALOG_MAPPING: &str = "mappings/http/catalog.out.toml";
 const CATALOG_MAPPING_NAME: &str = "http/catalog.out";
 const DEMO_DB: &str = "switchyard_demo";
@@ -88,6 +92,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     config.database.url = url;
     config.api.bind = "127.0.0.1:0".into();
     config.partners.clear();
+    config.paths.inbox = CATALOG_INBOX.into();
     config
         .partners
         .insert(edi::PARTNER.into(), edi::partner_config("demo")?);
@@ -200,13 +205,13 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             json!({
                 "kind": "catalog.sync",
                 "partner": "shop",
-                "payload": {"source": CATALOG, "mapping": CATALOG_MAPPING_NAME, "document": "catalog", "key_field": "sku",
+                "payload": {"source": CATALOG_SOURCE, "mapping": CATALOG_MAPPING_NAME, "document": "catalog", "key_field": "sku",
                             "push_retry": {"policy": "immediate", "max_attempts": 3}},
             }),
         )
         .await?;
     n.say(format!(
-        "catalog.sync job {} (maps {CATALOG} with {CATALOG_MAPPING})",
+        "catalog.sync job {} (maps {CATALOG_SOURCE} from the inbox {CATALOG_INBOX}/ with {CATALOG_MAPPING})",
         sync["id"].as_str().unwrap_or("?")
     ));
     let invoice = api

@@ -14,3 +14,4 @@ pub mod check;
 #[cfg(all(feature = "http", feature = "edi"))]
 pub mod demo;
 pub mod integrations;
+pub mod log_writer;

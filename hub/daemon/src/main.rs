@@ -10,19 +10,34 @@ use switchyard_runtime::config::Config;
 use switchyard_runtime::secrets::SecretBox;
 use switchyard_store::keys::Tier;
 
+/// The config file used when none is named; it may be missing (defaults and the environment
+/// then make the config).
+const DEFAULT_CONFIG: &str = "switchyard.toml";
+
 #[derive(Parser)]
 #[command(name = "switchyard", version, about = "Switchyard integration hub")]
 struct Cli {
-    /// Config file (environment variables SWITCHYARD_* override it).
-    #[arg(
-        long,
-        global = true,
-        env = "SWITCHYARD_CONFIG",
-        default_value = "switchyard.toml"
-    )]
-    config: PathBuf,
+    /// Config file (environment variables SWITCHYARD_* override it); `switchyard.toml` when
+    /// not given. A file named here must exist.
+    #[arg(long, global = true, env = "SWITCHYARD_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
+}
+
+impl Cli {
+    /// The config file: the named one, which must exist (a typo must not start the daemon on
+    /// built-in defaults), or `switchyard.toml`, which may be missing.
+    fn config_path(&self) -> anyhow::Result<PathBuf> {
+        match &self.config {
+            Some(named) if !named.exists() => anyhow::bail!(
+                "{}: config file not found (named by --config or SWITCHYARD_CONFIG)",
+                named.display()
+            ),
+            Some(named) => Ok(named.clone()),
+            None => Ok(PathBuf::from(DEFAULT_CONFIG)),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -104,7 +119,7 @@ fn init_tracing() {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(switchyard_daemon::log_writer::MaskedStderr::new())
         .try_init();
 }
 
@@ -120,16 +135,23 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(dispatch(cli)) {
+    let code = match runtime.block_on(dispatch(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // Dropping the runtime would wait for every blocking-pool thread; one stuck in a read
+    // (a hung network file system) would keep the process alive after SIGTERM. What had to
+    // finish has finished by now.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    code
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Commands that read no config (map, edi, secret gen-key) do not fail on a missing one.
+    let config_path = cli.config_path();
     match cli.command {
         Command::Run {
             no_api,
@@ -137,14 +159,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             no_scheduler,
         } => {
             init_tracing();
-            let config = Config::load(&cli.config)?;
+            let config_path = config_path?;
+            let config = Config::load(&config_path)?;
             let roles = Roles {
                 api: !no_api,
                 worker: !no_worker,
                 scheduler: !no_scheduler,
             };
             let running =
-                app::start(config, cli.config.clone(), roles, Overrides::default()).await?;
+                app::start(config, config_path.clone(), roles, Overrides::default()).await?;
             let token = running.shutdown_token();
             tokio::spawn(async move {
                 wait_for_signal().await;
@@ -155,13 +178,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         #[cfg(all(feature = "http", feature = "edi"))]
-        Command::Demo => switchyard_daemon::demo::run(&cli.config).await,
+        Command::Demo => switchyard_daemon::demo::run(&config_path?).await,
         #[cfg(not(all(feature = "http", feature = "edi")))]
         Command::Demo => anyhow::bail!(
             "the demo plays an HTTP partner and an EDI trading partner: build with the `http` and `edi` features (the default)"
         ),
         Command::Check { mapping_fixtures } => Ok(switchyard_daemon::check::run(
-            &cli.config,
+            &config_path?,
             &mapping_fixtures,
             &app::all_integrations(&[])?,
         )),
@@ -169,7 +192,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         #[cfg(feature = "edi")]
         Command::Edi(args) => Ok(switchyard_edi::cli::run(args)),
         Command::Migrate => {
-            let config = Config::load(&cli.config)?;
+            let config = Config::load(&config_path?)?;
             let pool = connect_and_migrate(&config).await?;
             pool.close().await;
             println!("migrations applied");
@@ -198,7 +221,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 "premium" => Tier::Premium,
                 other => anyhow::bail!("unknown tier `{other}` (basic, standard, premium)"),
             };
-            let config = Config::load(&cli.config)?;
+            let config = Config::load(&config_path?)?;
             let pool = connect_and_migrate(&config).await?;
             let (key, secret) =
                 switchyard_store::keys::create_key(&pool, &org, &name, &scopes, tier).await?;
@@ -218,7 +241,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Secret {
             command: SecretCommand::Set { org, name },
         } => {
-            let config = Config::load(&cli.config)?;
+            let config = Config::load(&config_path?)?;
             let sbox = SecretBox::from_config(&config.secrets)?
                 .context("no secret key: set SWITCHYARD_SECRET_KEY (generate one with `switchyard secret gen-key`)")?;
             let mut value = String::new();
@@ -231,7 +254,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             eprintln!("stored secret `{name}` for org `{}`", org.slug);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { command } => switchyard_daemon::bench::run(command, &cli.config).await,
+        Command::Bench { command } => switchyard_daemon::bench::run(command, &config_path?).await,
     }
 }
 

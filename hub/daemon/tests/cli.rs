@@ -31,6 +31,7 @@ fn the_repository_config_and_schedules_pass_check() {
 fn check_reports_every_problem_located_and_fails() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("schedules")).unwrap();
+    std::fs::create_dir(dir.path().join("mappings")).unwrap();
     std::fs::write(
         dir.path().join("switchyard.toml"),
         concat!(
@@ -73,7 +74,7 @@ fn check_reports_every_problem_located_and_fails() {
         "{out}"
     );
     assert!(
-        out.contains("schedules/prices.toml:2:1: invalid cron expression `every day`"),
+        out.contains("schedules/prices.toml:2:9: invalid cron expression `every day`"),
         "{out}"
     );
     assert!(
@@ -193,4 +194,218 @@ fn migrate_creates_a_missing_database() {
     assert_eq!(code, 0, "{out}");
     assert_eq!(exists, "1", "the database was not created: {out}");
     assert_eq!(tables, "1", "migrations were not applied: {out}");
+}
+
+/// A directory with `switchyard.toml` (`config` after a `[paths]` table naming `mappings/`,
+/// `schedules/` and `inbox/`, which exist), the repository's catalog mapping, and `schedules`.
+fn project(config: &str, schedules: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    std::fs::create_dir_all(dir.path().join("mappings/http")).unwrap();
+    std::fs::copy(
+        root.join("mappings/http/catalog.out.toml"),
+        dir.path().join("mappings/http/catalog.out.toml"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("schedules")).unwrap();
+    std::fs::create_dir_all(dir.path().join("inbox")).unwrap();
+    std::fs::write(dir.path().join("inbox/catalog.csv"), "sku\n1\n").unwrap();
+    std::fs::write(
+        dir.path().join("switchyard.toml"),
+        format!("[paths]\nmappings = \"mappings\"\nschedules = \"schedules\"\ninbox = \"inbox\"\n\n{config}"),
+    )
+    .unwrap();
+    for (name, text) in schedules {
+        std::fs::write(dir.path().join("schedules").join(name), text).unwrap();
+    }
+    dir
+}
+
+const SHOP: &str = "[partners.shop]\nkind = \"http\"\nbase_url = \"http://127.0.0.1:9\"\nauth = { type = \"bearer\", token_ref = \"env:SHOP_TOKEN\" }\n";
+
+/// `switchyard ARGS` fails, printing `expected` (located problems) among its output.
+fn fails_with(dir: &Path, args: &[&str], expected: &[&str]) -> String {
+    let (code, out) = switchyard(dir, args);
+    assert_ne!(code, 0, "{out}");
+    for e in expected {
+        assert!(out.contains(e), "expected `{e}` in:\n{out}");
+    }
+    out
+}
+
+#[test]
+fn check_refuses_schedules_naming_an_unknown_job_kind_even_disabled() {
+    let dir = project(
+        "",
+        &[
+            ("a.toml", "cron = \"0 0 * * * *\"\njob = \"no.such.kind\"\n"),
+            (
+                "b.toml",
+                "cron = \"0 0 * * * *\"\nenabled = false\njob = \"catalog.synk\"\n",
+            ),
+        ],
+    );
+    fails_with(
+        dir.path(),
+        &["check"],
+        &[
+            "schedules/a.toml:2:1: unknown job kind `no.such.kind` (known: ",
+            "schedules/b.toml:3:1: unknown job kind `catalog.synk` (known: ",
+            "2 problem(s)",
+        ],
+    );
+}
+
+#[test]
+fn check_refuses_catalog_sync_schedules_that_could_not_run() {
+    let head = "cron = \"0 0 2 * * *\"\njob = \"catalog.sync\"\n";
+    let dir = project(
+        SHOP,
+        &[
+            (
+                "a-mapping.toml",
+                &format!("{head}partner = \"shop\"\n[params]\nsource = \"catalog.csv\"\nmapping = \"http/nope\"\n"),
+            ),
+            (
+                "b-source.toml",
+                &format!("{head}partner = \"shop\"\n[params]\nmapping = \"http/catalog.out\"\n"),
+            ),
+            (
+                "c-partner.toml",
+                &format!("{head}partner = \"nobody\"\n[params]\nsource = \"catalog.csv\"\nmapping = \"http/catalog.out\"\n"),
+            ),
+            (
+                "d-absolute.toml",
+                &format!("{head}partner = \"shop\"\n[params]\nsource = \"/etc/passwd\"\nmapping = \"http/catalog.out\"\n"),
+            ),
+            // A file that arrives before the tick that reads it is fine.
+            (
+                "e-later.toml",
+                &format!("{head}partner = \"shop\"\n[params]\nsource = \"tomorrow.csv\"\nmapping = \"http/catalog.out\"\n"),
+            ),
+        ],
+    );
+    let inbox = std::path::absolute(dir.path().join("inbox")).unwrap();
+    fails_with(
+        dir.path(),
+        &["check"],
+        &[
+            "schedules/a-mapping.toml:6:1: catalog.sync: no mapping `http/nope` in mappings (mapping files there: http/catalog.out)",
+            "schedules/b-source.toml:4:2: catalog.sync payload: missing field `source`",
+            "schedules/c-partner.toml:3:1: catalog.sync: unknown partner `nobody` (configured partners: shop)",
+            &format!("schedules/d-absolute.toml:5:1: catalog.sync payload: source: `/etc/passwd` is an absolute path; name a file relative to {}", inbox.display()),
+            "4 problem(s)",
+        ],
+    );
+}
+
+#[test]
+fn check_refuses_a_missing_mappings_directory() {
+    let dir = project("", &[]);
+    std::fs::remove_dir_all(dir.path().join("mappings")).unwrap();
+    let missing = std::path::absolute(dir.path().join("mappings")).unwrap();
+    fails_with(
+        dir.path(),
+        &["check"],
+        &[&format!(
+            "switchyard.toml:2:1: the mappings directory {} does not exist",
+            missing.display()
+        )],
+    );
+}
+
+#[test]
+fn check_refuses_config_values_the_daemon_cannot_use() {
+    for (config, expected) in [
+        (
+            "[api]\nbind = \"not an address\"\n",
+            "switchyard.toml:7:8: `not an address` is not a socket address",
+        ),
+        (
+            "[queue]\nconcurrency = 0\n",
+            "switchyard.toml:7:15: must be at least 1, not 0",
+        ),
+        (
+            "[retention]\ndead_letter_days = -1\n",
+            "switchyard.toml:7:20: must be at least 1, not -1",
+        ),
+    ] {
+        let dir = project(config, &[]);
+        fails_with(dir.path(), &["check"], &[expected]);
+        // `run` refuses the same file before it touches the database.
+        fails_with(dir.path(), &["run"], &[expected]);
+    }
+}
+
+#[test]
+fn check_points_at_the_cron_field_and_refuses_a_cron_that_never_fires() {
+    let dir = project(
+        "",
+        &[
+            ("feb31.toml", "job = \"noop\"\ncron = \"0 0 0 31 2 *\"\n"),
+            ("field.toml", "job = \"noop\"\ncron = \"0 */5 * * 13 *\"\n"),
+        ],
+    );
+    let out = fails_with(
+        dir.path(),
+        &["check"],
+        &[
+            "schedules/feb31.toml:2:9: cron expression `0 0 0 31 2 *` never fires",
+            "schedules/field.toml:2:19: invalid cron expression `0 */5 * * 13 *`: the month field `13` is not valid",
+        ],
+    );
+    assert!(
+        !out.contains("\n                ^"),
+        "no second copy of the expression with a caret: {out}"
+    );
+}
+
+#[test]
+fn check_locates_problems_inside_a_partner_table_at_the_key() {
+    let edi = "[partners.acme]\nkind = \"edi\"\nstandard = \"x12\"\nversion = 4010\nus = { qualifier = \"ZZ\", id = \"US\" }\nthem = { qualifier = \"ZZ\", id = \"THEM\" }\nmailbox = { path = \"var/edi\" }\n";
+    let dir = project(edi, &[]);
+    fails_with(
+        dir.path(),
+        &["check"],
+        &["switchyard.toml:9:1: partner `acme`: version: invalid type: integer `4010`, expected a string"],
+    );
+    let dir = project(
+        &edi.replace("version = 4010", "version = \"004010\"\ntset = true"),
+        &[],
+    );
+    fails_with(
+        dir.path(),
+        &["check"],
+        &["switchyard.toml:10:1: partner `acme`: unknown field `tset`"],
+    );
+}
+
+#[test]
+fn a_named_config_file_that_does_not_exist_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["--config", "typo.toml", "run"][..],
+        &["--config", "typo.toml", "check"][..],
+    ] {
+        let (code, out) = switchyard(dir.path(), args);
+        assert_ne!(code, 0, "{args:?}: {out}");
+        assert!(
+            out.contains(
+                "typo.toml: config file not found (named by --config or SWITCHYARD_CONFIG)"
+            ),
+            "{args:?}: {out}"
+        );
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .arg("run")
+        .current_dir(dir.path())
+        .env("SWITCHYARD_CONFIG", "missing.toml")
+        .output()
+        .expect("run switchyard");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("missing.toml: config file not found"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

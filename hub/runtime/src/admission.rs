@@ -78,6 +78,16 @@ fn refusal(r: Refusal) -> JobRefusal {
                 "declared": declared,
             }),
         ),
+        Refusal::Payload { kind, problem } => {
+            let mut details: serde_json::Map<String, Value> = problem
+                .details
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), json!(v)))
+                .collect();
+            details.insert("kind".into(), json!(kind));
+            details.insert("field".into(), json!(problem.field));
+            (ErrorCode::ValidationFailed, Value::Object(details))
+        }
     };
     JobRefusal {
         code,

@@ -105,7 +105,7 @@ pub fn assemble_all(
     let mut scopes = Vec::new();
     let mut metrics = Vec::new();
     let mut processors: BTreeMap<&'static str, Arc<dyn WebhookProcessor>> = BTreeMap::new();
-    for spec in crate::jobs::builtin(&cx.config.retention) {
+    for spec in crate::jobs::builtin(cx.config) {
         if let Err(e) = jobs.insert(spec) {
             problems.push(Diagnostic::in_file(path, e));
         }
@@ -154,15 +154,29 @@ pub fn assemble_all(
     (assembly, problems)
 }
 
-/// The rules over the whole config: every enabled schedule's job must be admitted (a known
-/// kind, and a partner that exists and can do it), then every integration's own rules.
+/// The rules over the whole config: every schedule's job kind must exist, every enabled
+/// schedule's job must be admitted (a known kind, a partner that exists and can do it, a
+/// payload its kind accepts) and name mapping files that exist; then every integration's own
+/// rules.
 pub fn check(
     integrations: &[Arc<dyn Integration>],
     assembly: &Assembly,
     cx: &CheckContext<'_>,
 ) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
-    for s in cx.schedules.iter().filter(|s| s.enabled) {
+    for s in cx.schedules {
+        if !s.enabled {
+            // Kept for later: a typo'd kind is still a mistake worth naming now.
+            if assembly.registry.jobs.get(&s.job).is_none() {
+                let refusal = Refusal::UnknownKind {
+                    kind: s.job.clone(),
+                    known: assembly.registry.jobs.kinds(),
+                };
+                problems.push(s.source.problem(&["job"], refusal.to_string()));
+            }
+            continue;
+        }
+        problems.extend(missing_mappings(assembly, s, cx));
         let refusal = match assembly
             .registry
             .admit(&s.job, s.partner.as_deref(), &s.params)
@@ -174,6 +188,8 @@ pub fn check(
             {
                 continue
             }
+            // An input file a schedule names may arrive before the tick that reads it.
+            Err(Refusal::Payload { problem, .. }) if problem.absent => continue,
             // Name the partners the config declares (some may not have built).
             Err(Refusal::UnknownPartner { kind, partner, .. }) => Refusal::UnknownPartner {
                 kind,
@@ -182,10 +198,14 @@ pub fn check(
             },
             Err(other) => other,
         };
-        problems.push(
-            s.source
-                .problem(&schedule_key(assembly, s, &refusal), refusal.to_string()),
-        );
+        let keys = schedule_key(assembly, s, &refusal);
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let mut at = s.source.locate(&keys);
+        if at.at.is_none() {
+            // The file has no `[params]` at all: the job it would belong to.
+            at = s.source.locate(&["job"]);
+        }
+        problems.push(Diagnostic::new(at, refusal.to_string()));
     }
     for i in integrations {
         problems.extend(i.check(cx));
@@ -193,10 +213,51 @@ pub fn check(
     problems
 }
 
-/// Where in a schedule file a refusal points: the job, or where the job names its partner.
-fn schedule_key(assembly: &Assembly, s: &Schedule, refusal: &Refusal) -> Vec<&'static str> {
-    if matches!(refusal, Refusal::UnknownKind { .. }) {
-        return vec!["job"];
+/// A schedule's payload fields that name a mapping file the mappings directory lacks.
+fn missing_mappings(assembly: &Assembly, s: &Schedule, cx: &CheckContext<'_>) -> Vec<Diagnostic> {
+    let Some(spec) = assembly.registry.jobs.get(&s.job) else {
+        return Vec::new();
+    };
+    spec.mapping_fields
+        .iter()
+        .filter_map(|field| {
+            let name = s.params.get(*field)?.as_str()?;
+            (!cx.mappings.contains(name)).then(|| {
+                s.source.problem(
+                    &["params", field],
+                    format!(
+                        "{}: no mapping `{name}` in {} (mapping files there: {})",
+                        s.job,
+                        cx.config.paths.mappings.display(),
+                        if cx.mappings.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            cx.mappings.iter().cloned().collect::<Vec<_>>().join(", ")
+                        }
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Where in a schedule file a refusal points: the job, where the job names its partner, or
+/// the payload field at fault.
+fn schedule_key(assembly: &Assembly, s: &Schedule, refusal: &Refusal) -> Vec<String> {
+    match refusal {
+        Refusal::UnknownKind { .. } => return vec!["job".into()],
+        Refusal::Payload { problem, .. } => {
+            let mut keys = vec!["params".to_owned()];
+            keys.extend(
+                problem
+                    .field
+                    .split('.')
+                    .filter(|k| !k.is_empty())
+                    .map(str::to_owned),
+            );
+            return keys;
+        }
+        _ => {}
     }
     match assembly
         .registry
@@ -205,9 +266,9 @@ fn schedule_key(assembly: &Assembly, s: &Schedule, refusal: &Refusal) -> Vec<&'s
         .and_then(|spec| spec.partner)
         .map(|rule| rule.source)
     {
-        Some(PartnerSource::Payload(field)) => vec!["params", field],
-        Some(PartnerSource::Job) if s.partner.is_some() => vec!["partner"],
-        _ => vec!["job"],
+        Some(PartnerSource::Payload(field)) => vec!["params".into(), field.into()],
+        Some(PartnerSource::Job) if s.partner.is_some() => vec!["partner".into()],
+        _ => vec!["job".into()],
     }
 }
 

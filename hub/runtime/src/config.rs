@@ -115,12 +115,19 @@ impl DatabaseConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ApiSection {
     /// Where the REST API listens (`127.0.0.1:0` picks a free port).
+    #[serde(deserialize_with = "socket_address")]
     pub bind: String,
     pub body_limit_bytes: usize,
     /// Requests per minute and burst per key tier (basic, standard, premium).
     pub rate_limits: switchyard_api::RateLimits,
     /// Field names masked in logged bodies on top of the built-in ones.
     pub sensitive_fields: Vec<String>,
+    /// A connection whose request headers take longer is closed.
+    pub header_read_timeout_ms: u64,
+    /// A request body that pauses longer is answered 408.
+    pub body_read_timeout_ms: u64,
+    /// A request not answered within this (body included) is answered 408.
+    pub request_timeout_ms: u64,
 }
 
 impl Default for ApiSection {
@@ -130,6 +137,9 @@ impl Default for ApiSection {
             body_limit_bytes: 1024 * 1024,
             rate_limits: switchyard_api::RateLimits::default(),
             sensitive_fields: Vec::new(),
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 15_000,
+            request_timeout_ms: 60_000,
         }
     }
 }
@@ -140,6 +150,11 @@ impl ApiSection {
             body_limit_bytes: self.body_limit_bytes,
             rate_limits: self.rate_limits,
             sensitive_fields: self.sensitive_fields.clone(),
+            timeouts: switchyard_api::Timeouts {
+                header_read: Duration::from_millis(self.header_read_timeout_ms),
+                body_read: Duration::from_millis(self.body_read_timeout_ms),
+                request: Duration::from_millis(self.request_timeout_ms),
+            },
         }
     }
 }
@@ -148,8 +163,10 @@ impl ApiSection {
 #[serde(deny_unknown_fields, default)]
 pub struct QueueConfig {
     /// Jobs executing at once in one process.
+    #[serde(deserialize_with = "at_least_one")]
     pub concurrency: usize,
     /// Jobs claimed per round trip.
+    #[serde(deserialize_with = "at_least_one")]
     pub claim_batch: i64,
     pub lease_secs: u64,
     /// Fallback poll when no NOTIFY arrives (retries coming due, lost notifications).
@@ -184,10 +201,16 @@ impl QueueConfig {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetentionConfig {
+    // At least a day each: 0 or less would put the cut-off at or after now, and the next
+    // cleanup would delete every row, the dead letter that failed a second ago included.
+    #[serde(deserialize_with = "at_least_one")]
     pub dead_letter_days: i64,
+    #[serde(deserialize_with = "at_least_one")]
     pub log_days: i64,
+    #[serde(deserialize_with = "at_least_one")]
     pub succeeded_job_days: i64,
     /// Inbound webhook deliveries (their raw bodies).
+    #[serde(deserialize_with = "at_least_one")]
     pub webhook_delivery_days: i64,
 }
 
@@ -207,6 +230,15 @@ impl Default for RetentionConfig {
 pub struct PathsConfig {
     pub mappings: PathBuf,
     pub schedules: PathBuf,
+    /// The one directory job payloads may name input files in (`catalog.sync`'s `source` is
+    /// relative to it); nothing outside it is read on an API caller's behalf.
+    pub inbox: PathBuf,
+    /// The largest input file a job reads.
+    #[serde(deserialize_with = "at_least_one")]
+    pub inbox_max_bytes: u64,
+    /// How long reading one input file may take.
+    #[serde(deserialize_with = "at_least_one")]
+    pub inbox_read_timeout_secs: u64,
 }
 
 impl Default for PathsConfig {
@@ -214,7 +246,21 @@ impl Default for PathsConfig {
         Self {
             mappings: "mappings".into(),
             schedules: "schedules".into(),
+            inbox: "var/inbox".into(),
+            inbox_max_bytes: 256 * 1024 * 1024,
+            inbox_read_timeout_secs: 60,
         }
+    }
+}
+
+impl PathsConfig {
+    /// The inbox with its limits.
+    pub fn inbox(&self) -> crate::inbox::Inbox {
+        crate::inbox::Inbox::new(
+            self.inbox.clone(),
+            self.inbox_max_bytes,
+            Duration::from_secs(self.inbox_read_timeout_secs),
+        )
     }
 }
 
@@ -233,6 +279,47 @@ impl Default for SecretsConfig {
             key_env: "SWITCHYARD_SECRET_KEY".into(),
             key_file: None,
         }
+    }
+}
+
+/// A number that must be 1 or more: `concurrency = 0` is refused where it is written rather
+/// than quietly run as 1. The error is raised inside the value's deserializer, so the parser
+/// locates it at the value.
+fn at_least_one<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + TryFrom<u8> + PartialOrd + std::fmt::Display,
+{
+    let value = T::deserialize(d)?;
+    match T::try_from(1) {
+        Ok(one) if value >= one => Ok(value),
+        _ => Err(serde::de::Error::custom(format!(
+            "must be at least 1, not {value}"
+        ))),
+    }
+}
+
+/// `host:port` with a numeric port: an IP address (`127.0.0.1:8080`, `[::1]:8080`), or a host
+/// name that is resolved when the API binds. Checked when the file is read, so `check` and
+/// start refuse `bind = "not an address"` at its line instead of at bind time.
+fn socket_address<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let text = String::deserialize(d)?;
+    if text.parse::<std::net::SocketAddr>().is_ok() {
+        return Ok(text);
+    }
+    let host_name_ok = |h: &str| {
+        !h.is_empty()
+            && h.split('.').all(|label| {
+                !label.is_empty()
+                    && !label.starts_with('-')
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+    };
+    match text.rsplit_once(':') {
+        Some((host, port)) if host_name_ok(host) && port.parse::<u16>().is_ok() => Ok(text),
+        _ => Err(serde::de::Error::custom(format!(
+            "`{text}` is not a socket address: write host:port, e.g. `127.0.0.1:8080` or `[::1]:8080`"
+        ))),
     }
 }
 
@@ -369,6 +456,53 @@ mod tests {
     fn wrong_types_are_located() {
         let err = parse_str(&src("[queue]\nlease_secs = \"thirty\"\n")).unwrap_err();
         assert!(err.to_string().starts_with("switchyard.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn values_the_daemon_cannot_use_are_located_errors() {
+        for (text, at, says) in [
+            (
+                "[api]\nbind = \"not an address\"\n",
+                "switchyard.toml:2:8: ",
+                "`not an address` is not a socket address",
+            ),
+            (
+                "[queue]\nconcurrency = 0\n",
+                "switchyard.toml:2:15: ",
+                "must be at least 1, not 0",
+            ),
+            (
+                "[retention]\nlog_days = 90\ndead_letter_days = -1\n",
+                "switchyard.toml:3:20: ",
+                "must be at least 1, not -1",
+            ),
+            (
+                "[paths]\ninbox_max_bytes = 0\n",
+                "switchyard.toml:2:19: ",
+                "must be at least 1, not 0",
+            ),
+        ] {
+            let err = parse_str(&src(text)).unwrap_err().to_string();
+            assert!(err.starts_with(at), "{text}: {err}");
+            assert!(err.contains(says), "{text}: {err}");
+        }
+        for bind in [
+            "127.0.0.1:0",
+            "[::1]:8080",
+            "localhost:8080",
+            "api.internal:443",
+        ] {
+            let cfg = parse_str(&src(&format!("[api]\nbind = {bind:?}\n"))).unwrap();
+            assert_eq!(cfg.api.bind, bind);
+        }
+    }
+
+    #[test]
+    fn the_inbox_has_a_default_and_limits() {
+        let cfg = parse_str(&src("[paths]\ninbox = \"/srv/in\"\n")).unwrap();
+        assert_eq!(cfg.paths.inbox, Path::new("/srv/in"));
+        assert_eq!(cfg.paths.inbox_max_bytes, 256 * 1024 * 1024);
+        assert_eq!(Config::default().paths.inbox, Path::new("var/inbox"));
     }
 
     #[test]

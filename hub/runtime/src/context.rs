@@ -11,6 +11,7 @@ use switchyard_core::adapter::{AdapterContext, ExchangeSink};
 use switchyard_core::clock::Clock;
 use switchyard_core::error::AdapterError;
 use switchyard_mapping::Mapping;
+use switchyard_store::logs::Masker;
 use switchyard_store::queue::{ClaimedJob, Queue};
 
 pub struct JobContext {
@@ -24,6 +25,9 @@ pub struct JobContext {
     pub adapters: Arc<Adapters>,
     /// Credentials per organization.
     pub secrets: Arc<dyn OrgSecrets>,
+    /// Sensitive field names and every resolved credential value, for text that is stored or
+    /// logged (error messages).
+    pub masker: Masker,
 }
 
 impl JobContext {

@@ -20,6 +20,7 @@ use crate::secrets::OrgSecrets;
 use crate::section::{PartnerSection, Section};
 use crate::toml_source::TomlSource;
 use crate::webhooks::WebhookProcessor;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use switchyard_api::{AppState, ScopeSpec};
 use switchyard_core::adapter::{Adapter, SecretResolver};
@@ -95,11 +96,14 @@ pub struct Parts {
     pub metrics: Vec<MetricSpec>,
 }
 
-/// What `check` rules see: the config, its source and every schedule file that parsed.
+/// What `check` rules see: the config, its source, every schedule file that parsed and the
+/// names of the mapping files.
 pub struct CheckContext<'a> {
     pub config: &'a Config,
     pub source: &'a TomlSource,
     pub schedules: &'a [Schedule],
+    /// Every mapping file under `[paths] mappings` by name (`http/catalog.out`).
+    pub mappings: &'a BTreeSet<String>,
 }
 
 /// One partner system.

@@ -34,14 +34,74 @@ pub trait Job: Send + Sync + 'static {
 /// `job.payload` as `P`; a mismatch is permanent (retrying cannot fix a payload) and names
 /// the field: `edi.send payload: document: unknown variant ...`.
 pub fn parse_payload<P: JobPayload>(payload: &Value) -> Result<P, AdapterError> {
+    payload_as::<P>(payload)
+        .map_err(|p| AdapterError::permanent(format!("{} payload: {p}", P::KIND)))
+}
+
+/// `payload` as `P`, or the problem at the field serde stopped on.
+pub fn payload_as<P: JobPayload>(payload: &Value) -> Result<P, PayloadProblem> {
     serde_path_to_error::deserialize(payload).map_err(|e| {
         let path = e.path().to_string();
-        if path == "." {
-            AdapterError::permanent(format!("{} payload: {}", P::KIND, e.inner()))
-        } else {
-            AdapterError::permanent(format!("{} payload: {path}: {}", P::KIND, e.inner()))
-        }
+        let field = if path == "." { String::new() } else { path };
+        PayloadProblem::new(field, e.inner().to_string())
     })
+}
+
+/// What is wrong with a job's payload, found before the job is enqueued or run: the field (a
+/// dotted path into the payload, empty for the payload as a whole) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadProblem {
+    pub field: String,
+    pub message: String,
+    /// Structured context for the API's 422 (`allowed_dir` and `reason` of a refused file).
+    pub details: Vec<(&'static str, String)>,
+    /// The payload names something that is not there now but may be when the job runs (an
+    /// input file yet to arrive): a schedule may name it; an enqueue or a run is refused.
+    pub absent: bool,
+}
+
+impl PayloadProblem {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+            details: Vec::new(),
+            absent: false,
+        }
+    }
+}
+
+impl std::fmt::Display for PayloadProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.field, self.message)
+        }
+    }
+}
+
+/// A kind's check of its payload beyond its partner, run wherever a job is admitted: the API's
+/// enqueue (a 422), `switchyard check` and start for schedules, and the worker before every run
+/// (a permanent failure). It must be quick and must not block (no reads of whole files).
+pub trait PayloadCheck: Send + Sync {
+    fn check(&self, payload: &Value) -> Result<(), PayloadProblem>;
+}
+
+/// The payload must deserialize as `P` (a payload with a field `P` does not know is refused
+/// at the API instead of failing when it runs).
+pub struct Parses<P>(std::marker::PhantomData<fn() -> P>);
+
+impl<P> Default for Parses<P> {
+    fn default() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+impl<P: JobPayload> PayloadCheck for Parses<P> {
+    fn check(&self, payload: &Value) -> Result<(), PayloadProblem> {
+        payload_as::<P>(payload).map(drop)
+    }
 }
 
 struct Typed<J>(J);
@@ -107,6 +167,11 @@ pub struct JobKindSpec {
     pub kind: &'static str,
     pub handler: Arc<dyn JobHandler>,
     pub partner: Option<PartnerRule>,
+    /// Checked after the partner rule wherever a job is admitted.
+    pub payload_check: Option<Arc<dyn PayloadCheck>>,
+    /// Payload fields that name a mapping file (`switchyard check` looks each up among the
+    /// loaded mappings).
+    pub mapping_fields: &'static [&'static str],
 }
 
 impl std::fmt::Debug for JobKindSpec {
@@ -114,6 +179,7 @@ impl std::fmt::Debug for JobKindSpec {
         f.debug_struct("JobKindSpec")
             .field("kind", &self.kind)
             .field("partner", &self.partner)
+            .field("mapping_fields", &self.mapping_fields)
             .finish_non_exhaustive()
     }
 }
@@ -121,11 +187,7 @@ impl std::fmt::Debug for JobKindSpec {
 impl JobKindSpec {
     /// A kind run by a typed handler; the kind is its payload's.
     pub fn typed<J: Job>(job: J) -> Self {
-        Self {
-            kind: <J::Payload as JobPayload>::KIND,
-            handler: Arc::new(Typed(job)),
-            partner: None,
-        }
+        Self::raw(<J::Payload as JobPayload>::KIND, Typed(job))
     }
 
     /// A kind run by a handler over the raw job.
@@ -134,11 +196,23 @@ impl JobKindSpec {
             kind,
             handler: Arc::new(handler),
             partner: None,
+            payload_check: None,
+            mapping_fields: &[],
         }
     }
 
     pub fn partner(mut self, rule: PartnerRule) -> Self {
         self.partner = Some(rule);
+        self
+    }
+
+    pub fn payload_check(mut self, check: impl PayloadCheck + 'static) -> Self {
+        self.payload_check = Some(Arc::new(check));
+        self
+    }
+
+    pub fn mapping_fields(mut self, fields: &'static [&'static str]) -> Self {
+        self.mapping_fields = fields;
         self
     }
 }

@@ -10,8 +10,10 @@
 //! * [`jobs`] — the kinds that work with any adapter: `partner.push`, `record.push`,
 //!   `catalog.sync`, `maintenance.cleanup`, `noop`; [`webhooks`]: the inbound webhook intake
 //!   and `webhook.process`.
+//! * [`inbox`] — input files a job names, opened only beneath `[paths] inbox`, capped in
+//!   size and time.
 //! * [`worker`] — claim, run, ack; [`schedules`] and [`scheduler`]: cron files, fired once per
-//!   tick across processes.
+//!   tick across processes; [`cron_expr`]: a cron expression's problem pinned to its field.
 //! * [`health`] — what each long-lived part reports about its database writes (read by
 //!   `/readyz` and the worker); [`supervise`]: tasks that must not end, named when they do;
 //!   [`backoff`]: the pause between retries while the database is away.
@@ -28,7 +30,9 @@ pub mod assembly;
 pub mod backoff;
 pub mod config;
 pub mod context;
+pub mod cron_expr;
 pub mod health;
+pub mod inbox;
 pub mod integration;
 pub mod job;
 pub mod jobs;

@@ -6,6 +6,7 @@
 //! A broken change keeps the previous version running and its errors are logged. Every pass
 //! bumps [`Reloads`], which tests (and anything else) wait on instead of sleeping.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -73,6 +74,19 @@ impl Mappings {
                 "no mapping named `{name}` under the mappings directory"
             )),
         })
+    }
+
+    /// The name of every mapping file in the directory, whether it compiles or not (a broken
+    /// one is reported with its own errors; a schedule naming it is not naming a missing one).
+    pub fn names(&self) -> BTreeSet<String> {
+        let Ok(registry) = self.registry.read() else {
+            return BTreeSet::new();
+        };
+        registry
+            .names()
+            .chain(registry.all_errors().map(|(name, _)| name))
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Re-read the directory now: changed files are compiled and swapped in.

@@ -4,7 +4,7 @@
 
 use crate::adapters::Adapters;
 
-use crate::job::JobKindSpec;
+use crate::job::{JobKindSpec, PartnerRule, PayloadProblem};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -65,6 +65,11 @@ pub enum Refusal {
         needs: Vec<Capability>,
         declared: Vec<Capability>,
     },
+    /// The kind's own check of the payload failed (a field, an input file).
+    Payload {
+        kind: String,
+        problem: PayloadProblem,
+    },
 }
 
 fn list<T: fmt::Display>(items: &[T]) -> String {
@@ -123,6 +128,7 @@ impl fmt::Display for Refusal {
                     .join(" or "),
                 list(declared)
             ),
+            Refusal::Payload { kind, problem } => write!(f, "{kind} payload: {problem}"),
         }
     }
 }
@@ -150,16 +156,34 @@ impl Registry {
                 known: self.jobs.kinds(),
             });
         };
-        let Some(rule) = &spec.partner else {
-            return Ok(spec);
-        };
+        if let Some(rule) = &spec.partner {
+            self.admit_partner(kind, rule, partner, payload)?;
+        }
+        if let Some(check) = &spec.payload_check {
+            check.check(payload).map_err(|problem| Refusal::Payload {
+                kind: kind.to_owned(),
+                problem,
+            })?;
+        }
+        Ok(spec)
+    }
+
+    /// The partner the job names (if the rule lets it name none) exists, is of a kind the job
+    /// works with, and can do what the payload asks.
+    fn admit_partner(
+        &self,
+        kind: &str,
+        rule: &PartnerRule,
+        partner: Option<&str>,
+        payload: &Value,
+    ) -> Result<(), Refusal> {
         let Some(name) = rule.partner_of(partner, payload) else {
             return if rule.required {
                 Err(Refusal::PartnerRequired {
                     kind: kind.to_owned(),
                 })
             } else {
-                Ok(spec)
+                Ok(())
             };
         };
         let Some(adapter) = self.adapters.get(name) else {
@@ -187,7 +211,7 @@ impl Registry {
                 declared: adapter.capabilities().to_vec(),
             });
         }
-        Ok(spec)
+        Ok(())
     }
 }
 
@@ -195,7 +219,7 @@ impl Registry {
 mod tests {
     use super::*;
     use crate::context::JobContext;
-    use crate::job::{needs_push_of_document, JobHandler, PartnerRule, PartnerSource};
+    use crate::job::{needs_push_of_document, JobHandler, PartnerSource};
     use async_trait::async_trait;
     use serde_json::json;
     use switchyard_core::adapter::{Adapter, AdapterContext};

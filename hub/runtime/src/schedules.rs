@@ -114,12 +114,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Schedule, Vec<Diagnostic>> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default()
     });
-    let cron = cron::Schedule::from_str(&file.cron)
+    let cron = crate::cron_expr::parse(&file.cron)
         .map_err(|e| {
-            problems.push(source.problem(
-                &["cron"],
-                format!("invalid cron expression `{}`: {e} (six fields, seconds first: `0 */5 * * * *`)", file.cron),
-            ))
+            let at = source.locate_in_string(&["cron"], e.offset.unwrap_or(0));
+            problems.push(Diagnostic::new(at, e.message))
         })
         .ok();
     let timezone = Tz::from_str(&file.timezone)
@@ -135,6 +133,17 @@ pub fn parse(path: &Path, text: &str) -> Result<Schedule, Vec<Diagnostic>> {
         .ok();
     if file.job.trim().is_empty() {
         problems.push(source.problem(&["job"], "`job` must name a job kind"));
+    }
+    if let (Some(cron), Some(tz)) = (&cron, timezone) {
+        if !crate::cron_expr::fires(cron, tz) {
+            problems.push(Diagnostic::new(
+                source.locate_in_string(&["cron"], 0),
+                format!(
+                    "cron expression `{}` never fires: no date matches it from now until 2100",
+                    file.cron
+                ),
+            ));
+        }
     }
     match (cron, timezone) {
         (Some(cron), Some(timezone)) if problems.is_empty() => Ok(Schedule {
@@ -288,12 +297,34 @@ mod tests {
         let text: Vec<String> = errs.iter().map(|d| d.to_string()).collect();
         assert_eq!(text.len(), 2, "{text:?}");
         assert!(
-            text[0].starts_with("schedules/inventory.toml:2:1: invalid cron expression"),
+            text[0].starts_with("schedules/inventory.toml:2:9: invalid cron expression"),
             "{text:?}"
         );
         assert!(
             text[1].starts_with("schedules/inventory.toml:3:1: unknown time zone"),
             "{text:?}"
+        );
+    }
+
+    #[test]
+    fn a_bad_cron_field_is_located_at_the_field() {
+        let errs = parse_src(src("job = \"x\"\ncron = \"0 */5 * 32 * *\"\n")).unwrap_err();
+        let text = errs[0].to_string();
+        // Line 2, the `32` (column 17), not the expression again at column 1.
+        assert!(
+            text.starts_with("schedules/inventory.toml:2:17: invalid cron expression `0 */5 * 32 * *`: the day of month field `32`"),
+            "{text}"
+        );
+        assert!(!text.contains('\n'), "one line: {text}");
+    }
+
+    #[test]
+    fn a_cron_that_never_fires_is_refused() {
+        let errs = parse_src(src("job = \"x\"\ncron = \"0 0 0 31 2 *\"\n")).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(
+            errs[0].to_string(),
+            "schedules/inventory.toml:2:9: cron expression `0 0 0 31 2 *` never fires: no date matches it from now until 2100"
         );
     }
 

@@ -1,6 +1,7 @@
 //! Partner credentials at rest: AES-256-GCM (ring) with a key from the environment or a file.
 //! Ciphertexts are loaded at start; a credential is decrypted only when the adapter that
-//! references it is built, and it is never logged.
+//! references it is built, and it is never logged: [`Recording`] notes every resolved value
+//! so that logs, stored errors and API answers mask it wherever it turns up.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -8,8 +9,10 @@ use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
 use sqlx::PgPool;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use switchyard_core::adapter::{ConfigError, SecretResolver};
 use switchyard_core::ids::OrgId;
+use switchyard_core::redact::SecretValues;
 use switchyard_store::secrets::{self as store, SealedSecret};
 
 #[derive(Debug, thiserror::Error)]
@@ -210,6 +213,60 @@ impl OrgSecrets for SecretsByOrg {
             .get(org)
             .map(|r| r as &dyn SecretResolver)
             .unwrap_or(&self.fallback)
+    }
+}
+
+/// Records every credential value the wrapped resolvers hand out (and the values adapters
+/// derive from them) into [`SecretValues`], so logs, stored errors and API answers mask them
+/// wherever they appear. The daemon wraps whatever resolves its secrets in this.
+pub struct Recording {
+    by_org: BTreeMap<String, Recorder>,
+    fallback: Recorder,
+}
+
+struct Recorder {
+    inner: Arc<dyn OrgSecrets>,
+    org: String,
+    values: SecretValues,
+}
+
+impl Recording {
+    /// Record for the organizations in `orgs` (others resolve through the inner fallback).
+    pub fn new(
+        inner: Arc<dyn OrgSecrets>,
+        orgs: impl IntoIterator<Item = String>,
+        values: SecretValues,
+    ) -> Self {
+        let recorder = |org: String| Recorder {
+            inner: inner.clone(),
+            org,
+            values: values.clone(),
+        };
+        Self {
+            by_org: orgs
+                .into_iter()
+                .map(|org| (org.clone(), recorder(org)))
+                .collect(),
+            fallback: recorder(String::new()),
+        }
+    }
+}
+
+impl OrgSecrets for Recording {
+    fn for_org(&self, org: &str) -> &dyn SecretResolver {
+        self.by_org.get(org).unwrap_or(&self.fallback)
+    }
+}
+
+impl SecretResolver for Recorder {
+    fn resolve(&self, reference: &str) -> Result<String, ConfigError> {
+        let value = self.inner.for_org(&self.org).resolve(reference)?;
+        self.values.add(&value);
+        Ok(value)
+    }
+
+    fn mask_also(&self, derived: &str) {
+        self.values.add_derived(derived);
     }
 }
 

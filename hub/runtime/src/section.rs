@@ -125,9 +125,24 @@ fn parse_located<T: DeserializeOwned>(
                 _ => {}
             }
         }
-        let message = e.inner().to_string();
-        let message = message.trim().to_owned();
-        if let Some(field) = message
+        // Where serde stopped, said in words too (`acks.window_hours: invalid type ...`); toml
+        // appends its own `in `acks.window_hours`` on a second line, which is dropped.
+        let text = e.inner().to_string();
+        let text = text.split("\nin `").next().unwrap_or_default().trim();
+        let mut within = &keys[base.len()..];
+        // An unknown field's name is already in the message.
+        if let (Some(last), true) = (within.last(), text.starts_with("unknown field `")) {
+            if text.starts_with(&format!("unknown field `{last}`")) {
+                within = &within[..within.len() - 1];
+            }
+        }
+        let path = within.join(".");
+        let message = if path.is_empty() {
+            text.to_owned()
+        } else {
+            format!("{path}: {text}")
+        };
+        if let Some(field) = text
             .strip_prefix("unknown field `")
             .and_then(|rest| rest.split('`').next())
         {
@@ -186,8 +201,26 @@ mod tests {
         .unwrap_err();
         assert!(
             e.to_string()
-                .starts_with("s.toml:7:1: partner `acme`: unknown field `hots`"),
+                .starts_with("s.toml:7:1: partner `acme`: mailbox: unknown field `hots`"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn a_wrong_type_in_the_partner_table_is_located_at_its_key_not_the_header() {
+        let e = partner("[partners.acme]\nkind = \"x\"\nurl = 5\nmailbox = { path = \"p\" }\n")
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "s.toml:3:1: partner `acme`: url: invalid type: integer `5`, expected a string"
+        );
+        let e = partner(
+            "[partners.acme]\nkind = \"x\"\nurl = \"u\"\nmailbox = { path = \"p\", port = \"22\" }\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "s.toml:4:25: partner `acme`: mailbox.port: invalid type: string \"22\", expected u16"
         );
     }
 

@@ -89,6 +89,33 @@ impl TomlSource {
     pub fn problem(&self, keys: &[&str], message: impl Into<String>) -> Diagnostic {
         Diagnostic::new(self.locate(keys), message)
     }
+
+    /// Byte `offset` into the string value at `keys` (a path of table keys), e.g. the field
+    /// of a cron expression at fault. A string written with escapes, whose text does not map
+    /// byte for byte onto its value, is located at the value's opening quote; a missing value
+    /// falls back to [`TomlSource::locate`].
+    pub fn locate_in_string(&self, keys: &[&str], offset: usize) -> Loc {
+        let value = self.doc.as_ref().and_then(|doc| {
+            let (last, tables) = keys.split_last()?;
+            let mut table: &dyn TableLike = doc.as_table();
+            for key in tables {
+                table = table.get(key)?.as_table_like()?;
+            }
+            table.get(last)?.as_value()
+        });
+        let Some((value, span)) = value.and_then(|v| Some((v, v.span()?))) else {
+            return self.locate(keys);
+        };
+        let written = self.file.text.get(span.clone()).unwrap_or_default();
+        let plain = value
+            .as_str()
+            .is_some_and(|s| written.len() == s.len() + 2 && &written[1..written.len() - 1] == s);
+        if plain && offset <= written.len() - 2 {
+            self.file.loc(Some(span.start + 1 + offset))
+        } else {
+            self.file.loc(Some(span.start))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -127,6 +154,28 @@ name = "b"
         assert_eq!(at(&["partners", "acme", "mailbox", "path"]), "s.toml:9:1");
         // An array of tables by index.
         assert_eq!(at(&["items", "1", "name"]), "s.toml:14:1");
+    }
+
+    #[test]
+    fn offsets_inside_a_string_value_are_located() {
+        let src = TomlSource::from_text(
+            Path::new("s.toml"),
+            "cron = \"0 */5 * 32 * *\"\n[t]\nv = 'abc'\nw = \"a\\tb\"\n",
+        );
+        assert_eq!(
+            src.locate_in_string(&["cron"], 8).to_string(),
+            "s.toml:1:17"
+        );
+        assert_eq!(
+            src.locate_in_string(&["t", "v"], 2).to_string(),
+            "s.toml:3:8"
+        );
+        // Escapes: the value's opening quote.
+        assert_eq!(
+            src.locate_in_string(&["t", "w"], 2).to_string(),
+            "s.toml:4:5"
+        );
+        assert_eq!(src.locate_in_string(&["nope"], 2).to_string(), "s.toml");
     }
 
     #[test]

@@ -375,7 +375,12 @@ async fn run_job(registry: &Registry, ctx: &JobContext, job: &ClaimedJob) -> Out
         .await
     {
         Ok(Ok(())) => Outcome::Done,
-        Ok(Err(e)) => Outcome::Failed(e),
+        // Masked once here, so neither the stored error, the dead letter nor a log line shows
+        // a credential a partner echoed back.
+        Ok(Err(mut e)) => {
+            e.message = ctx.masker.mask_text(&e.message);
+            Outcome::Failed(e)
+        }
         Err(_) => Outcome::Failed(AdapterError::permanent("the job handler panicked")),
     }
 }

@@ -1,10 +1,11 @@
 //! Dead letters: the failure paths that end a job (`fail` on its last attempt or with a
 //! permanent error, `bury`, `rescue_expired` on the last attempt, `skip_to_dead`), and what
-//! admins do with a dead letter afterwards (list, replay, delete), plus retention.
+//! admins do with a dead letter afterwards (list, delete; replays are in `replays`), plus
+//! retention.
 //! A second `impl Queue` block; the jobs side is in `jobs`.
 
 use crate::db::{Result, StoreError};
-use crate::jobs::{notify, ClaimedJob, JobRow, JobState, NewJob, NullableId, Queue, JOB_COLUMNS};
+use crate::jobs::{notify, ClaimedJob, JobState, NewJob, NullableId, Queue};
 use crate::retry::RetryPolicy;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -137,22 +138,6 @@ struct RescuedJob {
     state: JobState,
     #[sqlx(flatten)]
     job: DeadJob,
-}
-
-/// What [`Queue::replay`] reads from the dead letter and its original job.
-#[derive(Debug, FromRow)]
-struct ReplaySource {
-    payload: serde_json::Value,
-    kind: String,
-    partner: Option<String>,
-    replay_count: i32,
-    #[sqlx(try_from = "String")]
-    state: DeadLetterState,
-    idempotency_key: Option<String>,
-    #[sqlx(try_from = "String")]
-    retry_policy: RetryPolicy,
-    max_attempts: i32,
-    correlation_id: Option<String>,
 }
 
 impl Queue {
@@ -425,97 +410,6 @@ impl Queue {
         .fetch_optional(self.pool())
         .await?;
         Ok(row)
-    }
-
-    /// Replay a dead letter as a new job (same kind, partner and retry policy), optionally
-    /// with an edited payload. The new job links back through `replay_of`; its idempotency
-    /// key is the original's with a `#replay-N` suffix, because the original key stays
-    /// reserved by the dead job for as long as the dead letter is retained.
-    pub async fn replay(
-        &self,
-        org: OrgId,
-        id: DeadLetterId,
-        edited_payload: Option<serde_json::Value>,
-        note: Option<String>,
-    ) -> Result<JobRow> {
-        let now = self.now();
-        let mut tx = self.pool().begin().await?;
-        let dl = sqlx::query_as::<_, ReplaySource>(
-            "SELECT d.payload, d.kind, d.partner, d.replay_count, d.state, j.idempotency_key, j.retry_policy,
-                    j.max_attempts, j.correlation_id
-             FROM dead_letters d JOIN jobs j ON j.id = d.job_id
-             WHERE d.org_id = $1 AND d.id = $2
-             FOR UPDATE OF d",
-        )
-        .bind(org.0)
-        .bind(id.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound("dead letter"))?;
-        if dl.state == DeadLetterState::Deleted {
-            return Err(StoreError::Conflict("dead letter was deleted".into()));
-        }
-        let replay_count: i32 = dl.replay_count + 1;
-        let key: Option<String> = dl.idempotency_key;
-        let payload: serde_json::Value = match edited_payload {
-            Some(p) => p,
-            None => dl.payload,
-        };
-        let job_id = JobId::new();
-        let job = sqlx::query_as::<_, JobRow>(&format!(
-            "INSERT INTO jobs (id, org_id, kind, partner, payload, idempotency_key, state, attempts, max_attempts,
-                               retry_policy, run_at, replay_of, correlation_id, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8, $9, $10, $11, $9, $9)
-             RETURNING {JOB_COLUMNS}"
-        ))
-        .bind(job_id.0)
-        .bind(org.0)
-        .bind(dl.kind)
-        .bind(dl.partner)
-        .bind(&payload)
-        .bind(key.map(|k| format!("{k}#replay-{replay_count}")))
-        .bind(dl.max_attempts)
-        .bind(dl.retry_policy.as_str())
-        .bind(now)
-        .bind(id.0)
-        .bind(dl.correlation_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE dead_letters SET state = 'replayed', replay_count = $1, last_replay_job_id = $2,
-                                     admin_note = coalesce($3, admin_note), updated_at = $4
-             WHERE id = $5",
-        )
-        .bind(replay_count)
-        .bind(job_id.0)
-        .bind(note)
-        .bind(now)
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(job)
-    }
-
-    /// Replay several dead letters, each with its original payload. All or nothing: an unknown
-    /// or deleted id fails the whole call before anything is enqueued.
-    pub async fn bulk_replay(&self, org: OrgId, ids: &[DeadLetterId]) -> Result<Vec<JobRow>> {
-        for id in ids {
-            match self.get_dead_letter(org, *id).await? {
-                None => return Err(StoreError::NotFound("dead letter")),
-                Some(dl) if dl.state == DeadLetterState::Deleted => {
-                    return Err(StoreError::Conflict(format!(
-                        "dead letter {id} was deleted"
-                    )))
-                }
-                Some(_) => {}
-            }
-        }
-        let mut jobs = Vec::with_capacity(ids.len());
-        for id in ids {
-            jobs.push(self.replay(org, *id, None, None).await?);
-        }
-        Ok(jobs)
     }
 
     /// Mark a dead letter deleted, keeping the row (and the admin's note) for the audit trail

@@ -132,7 +132,7 @@ pub struct JobRow {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-/// Every column of [`JobRow`], for `SELECT`/`RETURNING` (also used by the dead letters' replay).
+/// Every column of [`JobRow`], for `SELECT`/`RETURNING` (also used by `replays`).
 pub(crate) const JOB_COLUMNS: &str = "id, org_id, kind, partner, payload, idempotency_key, state, attempts, max_attempts, \
      retry_policy, run_at, last_error, errors, replay_of, correlation_id, created_at, updated_at, finished_at";
 
@@ -188,6 +188,8 @@ pub struct ClaimedJob {
     pub partner: Option<String>,
     pub payload: serde_json::Value,
     pub idempotency_key: Option<String>,
+    /// The key the partner saw for this document before, when the job is a replay.
+    pub effect_key: Option<String>,
     /// This attempt's number, starting at 1.
     #[sqlx(rename = "attempts")]
     pub attempt: i32,
@@ -200,11 +202,13 @@ pub struct ClaimedJob {
 }
 
 impl ClaimedJob {
-    /// The key passed to the partner: the job's idempotency key, or its id when it has none,
-    /// so a redelivered job never applies its effect twice.
+    /// The key passed to the partner: for a replay, the original document's key; otherwise
+    /// the job's idempotency key, or its id when it has none. A redelivered or replayed job
+    /// therefore never applies its effect twice.
     pub fn effect_key(&self) -> String {
-        self.idempotency_key
+        self.effect_key
             .clone()
+            .or_else(|| self.idempotency_key.clone())
             .unwrap_or_else(|| self.id.to_string())
     }
 }
@@ -411,7 +415,7 @@ impl Queue {
              UPDATE jobs j
              SET state = 'running', attempts = j.attempts + 1, worker_id = $3, lease_until = $4, updated_at = $1
              FROM next WHERE j.id = next.id
-             RETURNING j.id, j.org_id, j.kind, j.partner, j.payload, j.idempotency_key, j.attempts, j.max_attempts,
+             RETURNING j.id, j.org_id, j.kind, j.partner, j.payload, j.idempotency_key, j.effect_key, j.attempts, j.max_attempts,
                        j.retry_policy, j.correlation_id, j.replay_of",
         )
         .bind(now)

@@ -90,8 +90,11 @@ pub fn has_scope(held: &[Scope], wanted: &str) -> bool {
     held.iter().any(|s| s.grants(wanted))
 }
 
-/// Rate-limit tier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+/// Rate-limit tier. Ordered by declaration (basic < standard < premium): a key grants no tier
+/// above its own.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
     Basic,

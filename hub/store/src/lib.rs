@@ -25,6 +25,7 @@ pub mod logs;
 pub mod orders;
 pub mod orgs;
 pub mod queue;
+mod replays;
 mod retry;
 pub mod schedules;
 pub mod secrets;

@@ -10,9 +10,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::{PgPool, Postgres, QueryBuilder};
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::str::FromStr;
 use switchyard_core::ids::{JobId, LogId, OrgId};
+use switchyard_core::redact::SecretValues;
 use uuid::Uuid;
 
 macro_rules! text_enum {
@@ -136,12 +138,16 @@ pub struct LogRow {
 /// one of the built-in fragments (`password`, `secret`, `token`, `authorization`, `apikey`,
 /// ...) — which catches `client_secret`, `X-Api-Key`, `accessToken` — or equals a configured
 /// name (for partner-specific fields such as `iban`).
+///
+/// With [`Masker::with_values`] it also masks the daemon's known credential values wherever
+/// they occur in a string (a partner echoing our token in its error message).
 #[derive(Debug, Clone, Default)]
 pub struct Masker {
     extra: HashSet<String>,
+    values: SecretValues,
 }
 
-pub const MASK: &str = "***";
+pub use switchyard_core::redact::MASK;
 
 const SENSITIVE_FRAGMENTS: &[&str] = &[
     "password",
@@ -172,7 +178,19 @@ impl Masker {
     {
         Self {
             extra: fields.into_iter().map(|f| normalise(f.as_ref())).collect(),
+            values: SecretValues::default(),
         }
+    }
+
+    /// Also mask these credential values in every string.
+    pub fn with_values(mut self, values: SecretValues) -> Self {
+        self.values = values;
+        self
+    }
+
+    /// `text` with every known credential value masked.
+    pub fn mask_text(&self, text: &str) -> String {
+        self.values.redact(text).into_owned()
     }
 
     pub fn is_sensitive(&self, key: &str) -> bool {
@@ -195,6 +213,11 @@ impl Masker {
                 }
             }
             Value::Array(items) => items.iter_mut().for_each(|v| self.mask(v)),
+            Value::String(text) => {
+                if let Cow::Owned(masked) = self.values.redact(text) {
+                    *text = masked;
+                }
+            }
             _ => {}
         }
     }
@@ -261,7 +284,7 @@ pub async fn insert_batch_with_ids(
                 .push_bind(e.http_status)
                 .push_bind(e.request_body.clone().map(|v| masker.masked(v)))
                 .push_bind(e.response_body.clone().map(|v| masker.masked(v)))
-                .push_bind(e.error_message.clone())
+                .push_bind(e.error_message.as_deref().map(|m| masker.mask_text(m)))
                 .push_bind(e.partner.clone())
                 .push_bind(e.job_id.map(|j| j.0))
                 .push_bind(e.retry_count)

@@ -10,8 +10,8 @@ use switchyard_core::clock::{Clock, ManualClock};
 use switchyard_core::error::ErrorClass;
 use switchyard_core::ids::{OrgId, WorkerId};
 use switchyard_store::queue::{
-    ClaimedJob, DeadLetterState, FailOutcome, Failure, JobState, NewJob, Queue, RetryPolicy,
-    RetrySpec,
+    ClaimedJob, DeadLetterState, FailOutcome, Failure, JobState, NewJob, Queue, Replay,
+    RetryPolicy, RetrySpec,
 };
 use switchyard_store::{orgs, MIGRATOR};
 
@@ -338,15 +338,143 @@ async fn replay_creates_a_linked_job_that_can_succeed(pool: PgPool) {
     let c = claim_one(&q, w).await.unwrap();
     assert_eq!(c.id, replayed.id);
     assert_eq!(c.replay_of, Some(dead_letter));
+    // An edited payload is a new document to the partner: a key of its own.
+    assert_eq!(c.effect_key(), "order-1#edit-1");
     q.complete(w, &[c.id]).await.unwrap();
     assert_eq!(
         q.get_job(org, replayed.id).await.unwrap().unwrap().state,
         JobState::Succeeded
     );
-    // A second replay gets its own key.
-    let again = q.replay(org, dead_letter, None, None).await.unwrap();
+    // Replayed once, it is replayed again only when asked to with `force`.
+    let err = q.replay(org, dead_letter, None, None).await.unwrap_err();
+    assert!(
+        err.to_string().contains("already replayed") && err.to_string().contains("force"),
+        "{err}"
+    );
+    let again = q
+        .replay_dead_letters(
+            org,
+            &Replay {
+                force: true,
+                ..Replay::one(dead_letter)
+            },
+        )
+        .await
+        .unwrap()
+        .jobs
+        .remove(0);
     assert_eq!(again.idempotency_key.as_deref(), Some("order-1#replay-2"));
     assert_eq!(again.payload, json!({"v": 1}));
+    // The queue's key differs, the partner's does not: the original document's key.
+    assert_eq!(claim_one(&q, w).await.unwrap().effect_key(), "order-1");
+}
+
+/// Claim the one due job and fail it permanently: its dead letter.
+async fn kill_next(q: &Queue, w: WorkerId) -> (ClaimedJob, switchyard_core::ids::DeadLetterId) {
+    let c = claim_one(q, w).await.unwrap();
+    let failure = Failure {
+        class: ErrorClass::Permanent,
+        message: "rejected".into(),
+        status: Some(422),
+    };
+    let FailOutcome::Dead { dead_letter } = q.fail(w, &c, &failure).await.unwrap() else {
+        panic!("permanent errors die at once")
+    };
+    (c, dead_letter)
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn replays_show_the_partner_the_original_documents_key(pool: PgPool) {
+    let (q, _clock, org) = setup(pool).await;
+    let w = WorkerId::new();
+    q.enqueue(NewJob::new(org, "push", json!({"doc": "a"})).key("doc-a"))
+        .await
+        .unwrap();
+    let (original, dead_a) = kill_next(&q, w).await;
+    assert_eq!(original.effect_key(), "doc-a");
+
+    // A replay, and the replay of that replay's own dead letter: the same key every time.
+    q.replay(org, dead_a, None, None).await.unwrap();
+    let (replay, dead_again) = kill_next(&q, w).await;
+    assert_eq!(replay.effect_key(), "doc-a");
+    assert_eq!(replay.idempotency_key.as_deref(), Some("doc-a#replay-1"));
+    q.replay(org, dead_again, None, None).await.unwrap();
+    assert_eq!(claim_one(&q, w).await.unwrap().effect_key(), "doc-a");
+
+    // A job without a key showed the partner its id; its replay shows the same id.
+    let unkeyed = q
+        .enqueue(NewJob::new(org, "push", json!({"doc": "b"})))
+        .await
+        .unwrap()
+        .job;
+    let (_, dead_b) = kill_next(&q, w).await;
+    let replayed = q.replay(org, dead_b, None, None).await.unwrap();
+    assert_ne!(replayed.id, unkeyed.id);
+    assert_eq!(
+        claim_one(&q, w).await.unwrap().effect_key(),
+        unkeyed.id.to_string()
+    );
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn a_replay_requests_idempotency_key_returns_the_first_answer(pool: PgPool) {
+    let (q, clock, org) = setup(pool.clone()).await;
+    let mut dead = Vec::new();
+    for sku in ["A", "B", "C"] {
+        let job = NewJob::new(org, "push", json!({ "sku": sku })).key(sku);
+        dead.push(q.bury(job, "rejected", "permanent").await.unwrap());
+    }
+    let replays = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM jobs WHERE replay_of IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    let request = Replay {
+        ids: dead[..2].to_vec(),
+        request_key: Some("retry-me".into()),
+        ..Replay::default()
+    };
+    let first = q.replay_dead_letters(org, &request).await.unwrap();
+    let again = q.replay_dead_letters(org, &request).await.unwrap();
+    assert!(!first.repeated && again.repeated);
+    let ids =
+        |r: &switchyard_store::queue::Replayed| r.jobs.iter().map(|j| j.id).collect::<Vec<_>>();
+    assert_eq!(ids(&first), ids(&again));
+    assert_eq!(replays().await, 2);
+
+    // The same key for a different request is refused, and changes nothing.
+    let other = Replay {
+        ids: vec![dead[2]],
+        request_key: Some("retry-me".into()),
+        ..Replay::default()
+    };
+    let err = q.replay_dead_letters(org, &other).await.unwrap_err();
+    assert!(err.to_string().contains("different"), "{err}");
+    let third = q.get_dead_letter(org, dead[2]).await.unwrap().unwrap();
+    assert_eq!(third.state, DeadLetterState::Open);
+
+    // Two identical requests at once: one replays, the other gets its answer.
+    let racing = Replay {
+        ids: vec![dead[2]],
+        request_key: Some("racing".into()),
+        ..Replay::default()
+    };
+    let (a, b) = tokio::join!(
+        q.replay_dead_letters(org, &racing),
+        q.replay_dead_letters(org, &racing)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a.repeated != b.repeated, "exactly one of the two replays");
+    assert_eq!(ids(&a), ids(&b));
+    assert_eq!(replays().await, 3);
+
+    // Retention forgets the keys; a forgotten key's retry is still refused (already replayed).
+    clock.advance(Duration::days(1));
+    assert_eq!(q.purge_replay_requests(clock.now()).await.unwrap(), 2);
+    let err = q.replay_dead_letters(org, &request).await.unwrap_err();
+    assert!(err.to_string().contains("already replayed"), "{err}");
+    assert_eq!(replays().await, 3);
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]
@@ -384,7 +512,12 @@ async fn deleted_dead_letters_cannot_be_replayed_and_other_orgs_see_nothing(pool
         .unwrap();
     let err = q.replay(org, dead_letter, None, None).await.unwrap_err();
     assert!(err.to_string().contains("deleted"), "{err}");
-    assert!(q.bulk_replay(org, &[dead_letter]).await.is_err());
+    let bulk = Replay {
+        ids: vec![dead_letter],
+        force: true,
+        ..Replay::default()
+    };
+    assert!(q.replay_dead_letters(org, &bulk).await.is_err());
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]

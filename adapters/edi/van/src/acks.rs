@@ -375,7 +375,7 @@ impl Job for AckOverdue {
         job: &ClaimedJob,
         payload: CheckOverdueAcks,
     ) -> Result<(), AdapterError> {
-        let partner = payload.0.resolve(&self.partners, OVERDUE_KIND, false)?;
+        let partner = payload.0.resolve(&self.partners, OVERDUE_KIND)?;
         let n = warn_overdue(
             ctx.pool(),
             job.org_id,

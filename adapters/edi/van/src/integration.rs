@@ -3,7 +3,9 @@
 
 use crate::acks::AckOverdue;
 use crate::adapter::EdiMailboxAdapter;
-use crate::jobs::{MAILBOX_RULE, PROFILE_RULE};
+use crate::jobs::{
+    CheckOverdueAcks, EdiPayload, PollMailbox, SendDocument, MAILBOX_RULE, PROFILE_RULE,
+};
 use crate::mailbox::MailboxPoll;
 use crate::orders::{OrderImport, OrderReprocess};
 use crate::partners::{EdiPartners, KIND};
@@ -48,15 +50,18 @@ impl Integration for EdiIntegration {
             JobKindSpec::typed(MailboxPoll {
                 partners: partners.clone(),
             })
-            .partner(MAILBOX_RULE),
+            .partner(MAILBOX_RULE)
+            .payload_check(EdiPayload::<PollMailbox>::default()),
             JobKindSpec::typed(EdiSend {
                 partners: partners.clone(),
             })
-            .partner(MAILBOX_RULE),
+            .partner(MAILBOX_RULE)
+            .payload_check(EdiPayload::<SendDocument>::default()),
             JobKindSpec::typed(AckOverdue {
                 partners: partners.clone(),
             })
-            .partner(PROFILE_RULE),
+            .partner(PROFILE_RULE)
+            .payload_check(EdiPayload::<CheckOverdueAcks>::default()),
             JobKindSpec::typed(OrderImport),
             JobKindSpec::typed(OrderReprocess),
         ];

@@ -2,20 +2,20 @@
 //!
 //! | kind | payload |
 //! |---|---|
-//! | `edi.mailbox.poll` | [`PollMailbox`]: `{"partner": NAME}` (or the older inline `mailbox` + `profile`) |
+//! | `edi.mailbox.poll` | [`PollMailbox`]: `{"partner": NAME}` |
 //! | `edi.send` | [`SendDocument`]: partner, `document`, `entity`, `order` |
-//! | `edi.ack.overdue` | [`CheckOverdueAcks`]: `{"partner": NAME}` (or an inline `profile`) |
+//! | `edi.ack.overdue` | [`CheckOverdueAcks`]: `{"partner": NAME}` |
 //! | `edi.order.import` | [`ImportOrders`]: `{"message_id": UUID}` |
 //! | `edi.order.reprocess` | [`ReprocessOrder`]: `{"order_id": UUID, "remap": bool}` |
 
 use crate::partners::{PartnerRef, KIND as PARTNER_KIND};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::path::PathBuf;
 use switchyard_core::adapter::Capability;
 use switchyard_core::JobPayload;
-use switchyard_edi::partner::PartnerProfile;
-use switchyard_runtime::job::{needs_nothing, PartnerRule, PartnerSource};
+use switchyard_runtime::job::{
+    needs_nothing, Parses, PartnerRule, PartnerSource, PayloadCheck, PayloadProblem,
+};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -54,14 +54,8 @@ pub enum DocumentKind {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SendDocument {
-    /// The EDI partner's name in `switchyard.toml`…
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub partner: Option<String>,
-    /// …or the older inline form: a local mailbox and the profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mailbox: Option<PathBuf>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<PartnerProfile>,
+    /// The EDI partner's name in `switchyard.toml`.
+    pub partner: String,
     pub document: DocumentKind,
     pub entity: Value,
     /// The shipment's order (ship notices only).
@@ -76,11 +70,7 @@ impl JobPayload for SendDocument {
 impl SendDocument {
     /// How the payload names its partner.
     pub fn partner_ref(&self) -> PartnerRef {
-        PartnerRef {
-            partner: self.partner.clone(),
-            mailbox: self.mailbox.clone(),
-            profile: self.profile.clone(),
-        }
+        PartnerRef::named(&self.partner)
     }
 }
 
@@ -112,8 +102,7 @@ impl JobPayload for ReprocessOrder {
 /// The jobs that move files need an EDI partner whose adapter has a mailbox.
 pub const MAILBOX_RULE: PartnerRule = PartnerRule {
     source: PartnerSource::Payload("partner"),
-    // The older inline form carries the partner in the payload itself.
-    required: false,
+    required: true,
     kinds: &[PARTNER_KIND],
     needs: |_| &[Capability::Mailbox],
 };
@@ -121,10 +110,39 @@ pub const MAILBOX_RULE: PartnerRule = PartnerRule {
 /// `edi.ack.overdue` reads the database only, but still names an EDI partner.
 pub const PROFILE_RULE: PartnerRule = PartnerRule {
     source: PartnerSource::Payload("partner"),
-    required: false,
+    required: true,
     kinds: &[PARTNER_KIND],
     needs: needs_nothing,
 };
+
+/// Admission of an EDI job's payload: it must deserialize as `P`. The older inline form
+/// (`"mailbox": DIR` + `"profile"`) is refused by name: it let an API caller pick any directory
+/// of the server for the daemon to create folders in, move files out of and import orders
+/// from; a mailbox is where the operator's `[partners.NAME.mailbox]` says.
+pub struct EdiPayload<P>(Parses<P>);
+
+impl<P> Default for EdiPayload<P> {
+    fn default() -> Self {
+        Self(Parses::default())
+    }
+}
+
+impl<P: JobPayload> PayloadCheck for EdiPayload<P> {
+    fn check(&self, payload: &Value) -> Result<(), PayloadProblem> {
+        if let Some(field) = ["mailbox", "profile"]
+            .into_iter()
+            .find(|f| payload.get(f).is_some())
+        {
+            return Err(PayloadProblem::new(
+                field,
+                "the inline `mailbox` + `profile` form is not accepted: name an EDI partner \
+                 declared in switchyard.toml (`{\"partner\": NAME}`), whose \
+                 `[partners.NAME.mailbox]` says where its mailbox is",
+            ));
+        }
+        self.0.check(payload)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -150,6 +168,34 @@ mod tests {
             serde_json::to_value(&send).unwrap(),
             json!({"partner": "acme", "document": "order_response", "entity": {}})
         );
+    }
+
+    #[test]
+    fn the_inline_mailbox_form_is_refused_by_name() {
+        let inline = json!({"mailbox": "/etc", "profile": {"name": "x"}});
+        let problem = EdiPayload::<PollMailbox>::default()
+            .check(&inline)
+            .unwrap_err();
+        assert_eq!(problem.field, "mailbox");
+        assert!(
+            problem.message.contains("[partners.NAME.mailbox]"),
+            "{problem}"
+        );
+        let problem = EdiPayload::<SendDocument>::default()
+            .check(&json!({"partner": "acme", "profile": {}, "document": "invoice", "entity": {}}))
+            .unwrap_err();
+        assert_eq!(problem.field, "profile");
+        // Anything else the payload does not know is refused with its field named.
+        let problem = EdiPayload::<PollMailbox>::default()
+            .check(&json!({"partner": "acme", "limit": 3}))
+            .unwrap_err();
+        assert!(
+            problem.to_string().contains("unknown field `limit`"),
+            "{problem}"
+        );
+        EdiPayload::<PollMailbox>::default()
+            .check(&json!({"partner": "acme"}))
+            .unwrap();
         let e = parse_payload::<SendDocument>(
             &json!({"partner": "acme", "document": "memo", "entity": {}}),
         )

@@ -24,9 +24,8 @@
 //! The files are reached through a [`MailboxTransport`] (a local directory or an SFTP
 //! server, from the partner's `[partners.NAME.mailbox]`), so both get the steps above.
 //!
-//! Payload: `{"partner": "acme"}` (an EDI partner in `switchyard.toml`), or the older inline
-//! `{"mailbox": "/var/switchyard/edi/acme", "profile": {PartnerProfile}}` for a local
-//! directory; the partner's name in the EDI tables is the profile's `name`.
+//! Payload: `{"partner": "acme"}` (an EDI partner in `switchyard.toml`, whose mailbox the
+//! config declares); the partner's name in the EDI tables is the profile's `name`.
 
 use crate::envelope::{edi_standard, group_controls, message_types, sanitize_name, transient};
 use crate::jobs::PollMailbox;
@@ -122,7 +121,7 @@ impl Job for MailboxPoll {
         job: &ClaimedJob,
         payload: PollMailbox,
     ) -> Result<(), AdapterError> {
-        let partner = payload.0.resolve(&self.partners, KIND, true)?;
+        let partner = payload.0.resolve(&self.partners, KIND)?;
         let report = poll(ctx.pool(), job.org_id, Some(job.id), &partner, ctx.now()).await?;
         info!(
             partner = %partner.profile.name,

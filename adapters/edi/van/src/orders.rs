@@ -306,13 +306,12 @@ pub async fn respond(ctx: &JobContext, org: OrgId, row: &OrderRow) -> Result<(),
     let Some(reply_to) = row.reply_to.as_ref() else {
         return Ok(()); // not an EDI order: nobody to answer
     };
+    let Some(partner) = reply_to.get("partner").and_then(Value::as_str) else {
+        warn!(order = %row.id, "the order's reply_to names no partner: no answer is sent");
+        return Ok(());
+    };
     let send = SendDocument {
-        partner: reply_to
-            .get("partner")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        mailbox: None,
-        profile: None,
+        partner: partner.to_owned(),
         document: DocumentKind::OrderResponse,
         entity: row.canonical.clone(),
         order: None,

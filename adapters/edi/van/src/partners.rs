@@ -4,8 +4,10 @@
 //!
 //! The EDI jobs (`edi.mailbox.poll`, `edi.send`, `edi.ack.overdue`) name the partner
 //! (`{"partner": "acme"}`) and resolve it here at run time, so a profile is edited in one
-//! place. The older inline form (`"mailbox"` + `"profile"` in the payload) still resolves, so
-//! jobs queued before the partner moved into the config keep running.
+//! place. Only the operator's config says where a mailbox is: the older inline payload
+//! (`"mailbox": DIR` + `"profile"`) let any API caller with `write:jobs` have the daemon
+//! create folders, move files and write acknowledgements in any directory of the server, and
+//! import orders from it, so it is refused (see `jobs::EdiPayload`).
 //!
 //! `switchyard check` validates every EDI partner with `file:line:col` diagnostics; the same
 //! validation runs at daemon start, where `secret:` references are resolved.
@@ -155,7 +157,7 @@ pub struct EdiPartner {
 }
 
 impl EdiPartner {
-    /// A partner with a local mailbox (the inline payload form, and tests).
+    /// A partner with a local mailbox (tests, and configs built in code).
     pub fn local(root: impl Into<PathBuf>, profile: PartnerProfile) -> Self {
         Self {
             profile,
@@ -360,52 +362,27 @@ impl EdiPartners {
     }
 }
 
-/// How a job payload names its partner: `{"partner": NAME}` or the older inline
-/// `{"mailbox": PATH, "profile": {...}}`.
+/// How a job payload names its partner: `{"partner": NAME}`, an EDI partner of the config.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PartnerRef {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub partner: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mailbox: Option<PathBuf>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<PartnerProfile>,
+    pub partner: String,
 }
 
 impl PartnerRef {
     pub fn named(name: &str) -> Self {
         Self {
-            partner: Some(name.to_owned()),
-            ..Self::default()
+            partner: name.to_owned(),
         }
     }
 
-    /// The partner, from the config (by name) or from the payload itself (inline form).
-    /// `needs_mailbox`: the inline form of `edi.ack.overdue` has a profile only.
+    /// The partner, from the config.
     pub fn resolve(
         &self,
         partners: &EdiPartners,
         job_kind: &str,
-        needs_mailbox: bool,
     ) -> Result<Arc<EdiPartner>, AdapterError> {
-        match (&self.partner, &self.mailbox, &self.profile) {
-            (Some(name), None, None) => partners.lookup(job_kind, name),
-            (Some(_), _, _) => Err(AdapterError::permanent(format!(
-                "{job_kind} payload: give either `partner` or the inline `mailbox` + `profile`, not both"
-            ))),
-            (None, mailbox, Some(profile)) => match mailbox {
-                Some(m) => Ok(Arc::new(EdiPartner::local(m, profile.clone()))),
-                // The inline profile-only form: no transport is used.
-                None if !needs_mailbox => Ok(Arc::new(EdiPartner::local("", profile.clone()))),
-                None => Err(AdapterError::permanent(format!(
-                    "{job_kind} payload: the inline form needs `mailbox` with its `profile`"
-                ))),
-            },
-            (None, _, None) => Err(AdapterError::permanent(format!(
-                "{job_kind} payload needs `partner` (the name of a `[partners.NAME]` with kind = \"edi\")"
-            ))),
-        }
+        partners.lookup(job_kind, &self.partner)
     }
 }
 
@@ -974,40 +951,30 @@ mailbox = {{ transport = "sftp", host = "van", user = "u", private_key = "secret
     }
 
     #[test]
-    fn payloads_name_the_partner_or_carry_it_inline() {
+    fn payloads_name_a_configured_partner() {
         let mut partners = EdiPartners::default();
         let profile: PartnerProfile = serde_json::from_value(serde_json::json!({
             "name": "acme", "standard": "x12", "version": "004010",
             "us": {"qualifier": "ZZ", "id": "US"}, "them": {"qualifier": "ZZ", "id": "THEM"},
         }))
         .unwrap();
-        partners.insert("acme", EdiPartner::local("/van/acme", profile.clone()));
+        partners.insert("acme", EdiPartner::local("/van/acme", profile));
         let named = PartnerRef::named("acme")
-            .resolve(&partners, "edi.send", true)
+            .resolve(&partners, "edi.send")
             .unwrap();
         assert_eq!(named.profile.name, "acme");
         let err = PartnerRef::named("globex")
-            .resolve(&partners, "edi.send", true)
+            .resolve(&partners, "edi.send")
             .unwrap_err();
         assert_eq!(err.class, switchyard_core::error::ErrorClass::Permanent);
         assert!(
             err.message.contains("unknown EDI partner `globex`") && err.message.contains("acme"),
             "{err}"
         );
-        let inline = PartnerRef {
-            mailbox: Some("/van/x".into()),
-            profile: Some(profile.clone()),
-            ..Default::default()
-        };
-        let p = inline.resolve(&partners, "edi.send", true).unwrap();
-        assert!(matches!(&p.mailbox, MailboxSpec::Local(r) if r == Path::new("/van/x")));
-        let profile_only = PartnerRef {
-            profile: Some(profile),
-            ..Default::default()
-        };
-        assert!(profile_only.resolve(&partners, "edi.send", true).is_err());
-        assert!(profile_only
-            .resolve(&partners, "edi.ack.overdue", false)
-            .is_ok());
+        // The inline mailbox + profile form no longer deserializes.
+        let inline = serde_json::from_value::<PartnerRef>(
+            serde_json::json!({"mailbox": "/etc", "profile": {"name": "x"}}),
+        );
+        assert!(inline.is_err());
     }
 }

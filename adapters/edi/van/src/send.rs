@@ -17,9 +17,7 @@
 //!
 //! Payload: `{"partner": NAME, "document": "order_response" |
 //! "ship_notice" | "invoice", "entity": {Order | Shipment | Invoice}}`; a ship notice also
-//! needs `"order": {Order}` (the 856 HL order level and the DESADV order reference). The
-//! older inline `"mailbox": PATH, "profile": {PartnerProfile}` in place of `"partner"` is
-//! still accepted (a local directory).
+//! needs `"order": {Order}` (the 856 HL order level and the DESADV order reference).
 
 use crate::envelope::{edi_standard, group_controls, message_types, sanitize_name, transient};
 use crate::jobs::{DocumentKind, SendDocument};
@@ -78,7 +76,7 @@ impl Job for EdiSend {
         job: &ClaimedJob,
         payload: SendDocument,
     ) -> Result<(), AdapterError> {
-        let partner = payload.partner_ref().resolve(&self.partners, KIND, true)?;
+        let partner = payload.partner_ref().resolve(&self.partners, KIND)?;
         let report = send(
             ctx.pool(),
             job.org_id,
@@ -356,9 +354,7 @@ mod tests {
     #[test]
     fn payload_names_the_document_kind() {
         let p: SendPayload = serde_json::from_value(json!({
-            "mailbox": "/tmp/x",
-            "profile": {"name": "acme", "standard": "x12", "version": "004010",
-                        "us": {"qualifier": "ZZ", "id": "US"}, "them": {"qualifier": "ZZ", "id": "THEM"}},
+            "partner": "acme",
             "document": "ship_notice",
             "entity": {},
         }))

@@ -4,16 +4,17 @@
 use crate::auth::{ReadDeadLetters, Scoped, WriteDeadLetters};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, OptionalJson};
 use crate::paging::{page_limit, split_page};
-use crate::routes::jobs::JobView;
+use crate::routes::jobs::{idempotency_key, JobView};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use switchyard_core::ids::{DeadLetterId, JobId, OrgId};
-use switchyard_store::queue::{DeadLetterRow, DeadLetterState};
+use switchyard_store::logs::Masker;
+use switchyard_store::queue::{DeadLetterRow, DeadLetterState, Replay};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -57,17 +58,18 @@ pub struct DeadLetterView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<DeadLetterRow> for DeadLetterView {
-    fn from(d: DeadLetterRow) -> Self {
+impl DeadLetterView {
+    /// Masked like [`JobView::new`]: field names and credential values.
+    pub(crate) fn new(d: DeadLetterRow, masker: &Masker) -> Self {
         Self {
             id: d.id,
             job_id: d.job_id,
             kind: d.kind.to_string(),
             partner: d.partner.map(|p| p.to_string()),
-            payload: d.payload,
-            reason: d.reason,
+            payload: masker.masked(d.payload),
+            reason: masker.mask_text(&d.reason),
             error_class: d.error_class.to_string(),
-            errors: d.errors,
+            errors: masker.masked(d.errors),
             attempts: d.attempts,
             state: d.state,
             admin_note: d.admin_note,
@@ -127,7 +129,10 @@ async fn list_dead_letters(
         None
     };
     Ok(Json(DeadLetterPage {
-        items: rows.into_iter().map(DeadLetterView::from).collect(),
+        items: rows
+            .into_iter()
+            .map(|d| DeadLetterView::new(d, &app.masker))
+            .collect(),
         next_cursor,
     }))
 }
@@ -140,7 +145,10 @@ async fn get_dead_letter(
     Scoped(auth, _): Scoped<ReadDeadLetters>,
     ApiPath(id): ApiPath<DeadLetterId>,
 ) -> Result<Json<DeadLetterView>, ApiError> {
-    Ok(Json(own(&app, auth.org, id).await?.into()))
+    Ok(Json(DeadLetterView::new(
+        own(&app, auth.org, id).await?,
+        &app.masker,
+    )))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -150,27 +158,55 @@ pub struct ReplayBody {
     #[schema(value_type = Option<Object>)]
     pub payload: Option<Value>,
     pub note: Option<String>,
+    /// Replay a dead letter that was already replayed (409 without it).
+    #[serde(default)]
+    pub force: bool,
 }
 
 /// Replay a dead letter: a new job, linked to it (`replay_of`), with the original or an
-/// edited payload.
+/// edited payload. The partner sees the original document's idempotency key (an edited payload
+/// is a new document with a new key). With an `Idempotency-Key` header, the same request again
+/// answers 200 with the job of the first.
 #[utoipa::path(post, path = "/dead-letters/{id}/replay", tag = "dead-letters",
     request_body(content = Option<ReplayBody>),
-    params(("id" = uuid::Uuid, Path, description = "dead-letter id")),
-    responses((status = 201, body = JobView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    params(("id" = uuid::Uuid, Path, description = "dead-letter id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "makes a retried request return the first answer")),
+    responses((status = 201, body = JobView),
+        (status = 200, description = "the job of an earlier request with this Idempotency-Key", body = JobView),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "deleted, or already replayed and `force` not set", body = ErrorBody),
+        (status = 422, description = "the Idempotency-Key was used for a different request", body = ErrorBody)))]
 async fn replay(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<WriteDeadLetters>,
     ApiPath(id): ApiPath<DeadLetterId>,
+    headers: HeaderMap,
     OptionalJson(body): OptionalJson<ReplayBody>,
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {
     own(&app, auth.org, id).await?;
-    let job = app
+    let request = Replay {
+        edited_payload: body.payload,
+        note: body.note,
+        force: body.force,
+        request_key: idempotency_key(&headers)?,
+        ..Replay::one(id)
+    };
+    let done = app
         .api
         .queue
-        .replay(auth.org, id, body.payload, body.note)
+        .replay_dead_letters(auth.org, &request)
         .await?;
-    Ok((StatusCode::CREATED, Json(job.into())))
+    let status = if done.repeated {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let job = done
+        .jobs
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::not_found("replay job"))?;
+    Ok((status, Json(JobView::new(job, &app.masker))))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -178,20 +214,31 @@ async fn replay(
 pub struct BulkReplayBody {
     #[schema(value_type = Vec<uuid::Uuid>)]
     pub ids: Vec<DeadLetterId>,
+    /// Also replay dead letters that were already replayed (409 without it).
+    #[serde(default)]
+    pub force: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BulkReplayed {
     /// The new jobs, one per replayed dead letter.
     pub jobs: Vec<JobView>,
+    /// True when this answers an earlier request with the same `Idempotency-Key`.
+    pub repeated: bool,
 }
 
-/// Replay several dead letters with their original payloads.
+/// Replay several dead letters with their original payloads, all or nothing: an unknown,
+/// deleted or (without `force`) already replayed one fails the request. With an
+/// `Idempotency-Key` header, the same request again returns the first request's jobs.
 #[utoipa::path(post, path = "/dead-letters/replay", tag = "dead-letters", request_body = BulkReplayBody,
-    responses((status = 200, body = BulkReplayed), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes a retried request return the first answer")),
+    responses((status = 200, body = BulkReplayed), (status = 404, body = ErrorBody),
+        (status = 409, description = "one is deleted, or already replayed and `force` not set", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 async fn bulk_replay(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<WriteDeadLetters>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<BulkReplayBody>,
 ) -> Result<Json<BulkReplayed>, ApiError> {
     if body.ids.is_empty() || body.ids.len() > MAX_BULK {
@@ -199,9 +246,24 @@ async fn bulk_replay(
             "ids must list 1 to {MAX_BULK} dead letters"
         )));
     }
-    let jobs = app.api.queue.bulk_replay(auth.org, &body.ids).await?;
+    let request = Replay {
+        ids: body.ids,
+        force: body.force,
+        request_key: idempotency_key(&headers)?,
+        ..Replay::default()
+    };
+    let done = app
+        .api
+        .queue
+        .replay_dead_letters(auth.org, &request)
+        .await?;
     Ok(Json(BulkReplayed {
-        jobs: jobs.into_iter().map(JobView::from).collect(),
+        jobs: done
+            .jobs
+            .into_iter()
+            .map(|j| JobView::new(j, &app.masker))
+            .collect(),
+        repeated: done.repeated,
     }))
 }
 

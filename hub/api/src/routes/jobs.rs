@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use switchyard_core::ids::{DeadLetterId, JobId, JobKind, PartnerName};
+use switchyard_store::logs::Masker;
 use switchyard_store::queue::{Enqueued, JobRow, JobState, NewJob, RetryPolicy};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -58,21 +59,24 @@ pub struct JobView {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-impl From<JobRow> for JobView {
-    fn from(j: JobRow) -> Self {
+impl JobView {
+    /// The job as the API shows it: sensitive fields of the payload, and credential values
+    /// anywhere in it or in its errors, masked (the worker still gets the real payload). There
+    /// is deliberately no `From<JobRow>`, so no route can show a payload unmasked.
+    pub fn new(j: JobRow, masker: &Masker) -> Self {
         Self {
             id: j.id,
             kind: j.kind.to_string(),
             partner: j.partner.map(|p| p.to_string()),
-            payload: j.payload,
+            payload: masker.masked(j.payload),
             idempotency_key: j.idempotency_key,
             state: j.state,
             attempts: j.attempts,
             max_attempts: j.max_attempts,
             retry_policy: j.retry_policy,
             run_at: j.run_at,
-            last_error: j.last_error,
-            errors: j.errors,
+            last_error: j.last_error.map(|e| masker.mask_text(&e)),
+            errors: masker.masked(j.errors),
             replay_of: j.replay_of,
             created_at: j.created_at,
             updated_at: j.updated_at,
@@ -125,7 +129,10 @@ pub async fn job_page(
         None
     };
     Ok(JobPage {
-        items: rows.into_iter().map(JobView::from).collect(),
+        items: rows
+            .into_iter()
+            .map(|j| JobView::new(j, &app.masker))
+            .collect(),
         next_cursor,
     })
 }
@@ -162,7 +169,7 @@ async fn get_job(
         .queue
         .get_job(auth.org, id)
         .await?
-        .map(|j| Json(j.into()))
+        .map(|j| Json(JobView::new(j, &app.masker)))
         .ok_or_else(|| ApiError::not_found("job"))
 }
 
@@ -252,14 +259,14 @@ async fn enqueue(
     } else {
         StatusCode::OK
     };
-    Ok(enqueued_response(status, enqueued))
+    Ok(enqueued_response(&app.masker, status, enqueued))
 }
 
 /// The answer to an enqueue: `status` with the job, its `Location`, and
 /// `Idempotent-Replayed: true` when the idempotency key already held a job.
-pub fn enqueued_response(status: StatusCode, enqueued: Enqueued) -> Response {
+pub fn enqueued_response(masker: &Masker, status: StatusCode, enqueued: Enqueued) -> Response {
     let location = format!("/api/v1/jobs/{}", enqueued.job.id);
-    let mut response = (status, Json(JobView::from(enqueued.job))).into_response();
+    let mut response = (status, Json(JobView::new(enqueued.job, masker))).into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, v);
     }

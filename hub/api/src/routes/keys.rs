@@ -2,6 +2,7 @@
 
 use crate::auth::{AdminKeys, Scoped};
 use crate::error::{ApiError, ApiJson, ApiPath, ErrorBody};
+use crate::key_authority::{may_change_privileges, may_grant, may_manage};
 use crate::scopes::ScopeSpec;
 use crate::state::AppState;
 use axum::extract::State;
@@ -134,6 +135,7 @@ async fn create_key(
     ApiJson(body): ApiJson<CreateKey>,
 ) -> Result<(StatusCode, Json<KeyWithSecret>), ApiError> {
     let scopes = app.api.scopes.parse_all(&body.scopes)?;
+    may_grant(&auth, &scopes, body.tier)?;
     let (row, secret) = keys::create(
         &app.api.pool,
         &NewKey {
@@ -193,6 +195,14 @@ async fn update_key(
         Some(names) => Some(app.api.scopes.parse_all(names)?),
         None => None,
     };
+    may_change_privileges(&auth, id, scopes.is_some(), body.tier.is_some())?;
+    let target = found(&app, auth.org, id).await?;
+    may_manage(&auth, &target)?;
+    may_grant(
+        &auth,
+        scopes.as_deref().unwrap_or_default(),
+        body.tier.unwrap_or(target.tier),
+    )?;
     let change = KeyUpdate {
         name: body.name,
         scopes,
@@ -215,6 +225,7 @@ async fn suspend_key(
     Scoped(auth, _): Scoped<AdminKeys>,
     ApiPath(id): ApiPath<ApiKeyId>,
 ) -> Result<Json<KeyView>, ApiError> {
+    may_manage(&auth, &found(&app, auth.org, id).await?)?;
     Ok(Json(
         keys::suspend(&app.api.pool, auth.org, id).await?.into(),
     ))
@@ -228,6 +239,7 @@ async fn reactivate_key(
     Scoped(auth, _): Scoped<AdminKeys>,
     ApiPath(id): ApiPath<ApiKeyId>,
 ) -> Result<Json<KeyView>, ApiError> {
+    may_manage(&auth, &found(&app, auth.org, id).await?)?;
     Ok(Json(
         keys::reactivate(&app.api.pool, auth.org, id).await?.into(),
     ))
@@ -242,6 +254,7 @@ async fn revoke_key(
     Scoped(auth, _): Scoped<AdminKeys>,
     ApiPath(id): ApiPath<ApiKeyId>,
 ) -> Result<Json<KeyView>, ApiError> {
+    may_manage(&auth, &found(&app, auth.org, id).await?)?;
     Ok(Json(
         keys::revoke(&app.api.pool, auth.org, id).await?.into(),
     ))
@@ -256,6 +269,7 @@ async fn regenerate_key(
     Scoped(auth, _): Scoped<AdminKeys>,
     ApiPath(id): ApiPath<ApiKeyId>,
 ) -> Result<Json<KeyWithSecret>, ApiError> {
+    may_manage(&auth, &found(&app, auth.org, id).await?)?;
     let (row, secret) = keys::regenerate(&app.api.pool, auth.org, id).await?;
     Ok(Json(KeyWithSecret {
         key: row.into(),

@@ -75,7 +75,8 @@ async fn retry_now(
     ApiPath(id): ApiPath<JobId>,
 ) -> Result<Json<JobView>, ApiError> {
     own_job(&app, auth.org, id).await?;
-    Ok(Json(app.api.queue.retry_now(auth.org, id).await?.into()))
+    let job = app.api.queue.retry_now(auth.org, id).await?;
+    Ok(Json(JobView::new(job, &app.masker)))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -96,13 +97,8 @@ async fn skip_to_dead(
     OptionalJson(body): OptionalJson<SkipBody>,
 ) -> Result<Json<DeadLetterView>, ApiError> {
     own_job(&app, auth.org, id).await?;
-    Ok(Json(
-        app.api
-            .queue
-            .skip_to_dead(auth.org, id, body.note)
-            .await?
-            .into(),
-    ))
+    let dead = app.api.queue.skip_to_dead(auth.org, id, body.note).await?;
+    Ok(Json(DeadLetterView::new(dead, &app.masker)))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

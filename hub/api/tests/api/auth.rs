@@ -419,7 +419,14 @@ async fn write_scopes_imply_read_and_x_api_key_works(pool: PgPool) {
 #[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
 async fn key_lifecycle_suspend_reactivate_regenerate_revoke_expire(pool: PgPool) {
     let app = spawn(pool).await;
-    let admin = app.key("a", &["admin:keys"]).await;
+    // A manager grants only what it holds (key_authority.rs has the refusals).
+    let admin = app
+        .key_tier(
+            "a",
+            &["admin:keys", "write:jobs", "read:logs"],
+            Tier::Premium,
+        )
+        .await;
 
     let (status, created) = json(
         app.post(

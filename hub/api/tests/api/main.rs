@@ -4,7 +4,9 @@ mod common;
 
 mod auth;
 mod input;
+mod key_authority;
 mod logs;
 mod orders;
 mod queue;
 mod readiness;
+mod slow_clients;

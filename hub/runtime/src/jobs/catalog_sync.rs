@@ -2,12 +2,20 @@
 //! one `partner.push` per mapped record (keyed by partner, key field and content, so a re-run
 //! of an unchanged catalog pushes nothing twice). A record that fails mapping becomes a
 //! `record.push` dead letter with its error and the mapping's version; the rest proceeds.
+//!
+//! The file is named relative to the configured inbox (`[paths] inbox`) and read only from
+//! there (see [`crate::inbox`]): admission refuses a payload whose `source` is absolute,
+//! climbs out with `..` or a symlink, or is not a regular file within the size limit (a 422 at
+//! the API), and the job opens it the same confined way when it runs, so a file swapped for a
+//! symlink or a FIFO after admission fails the job for good instead of leaking or hanging it.
 
 use crate::context::JobContext;
-use crate::job::{Job, JobKindSpec};
+use crate::inbox::{FileRefusal, Inbox};
+use crate::job::{payload_as, Job, JobKindSpec, PayloadCheck, PayloadProblem};
 use crate::jobs::push::{PushDocument, PushRecord, PUSH_RULE};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use switchyard_core::error::AdapterError;
 use switchyard_core::JobPayload;
@@ -21,9 +29,9 @@ fn default_key_field() -> String {
     "sku".into()
 }
 
-/// `{"source": "fixtures/catalog/catalog.csv", "mapping": "http/catalog.out",
-/// "document": "catalog", "key_field": "sku", "push_retry": {...}}`; the job's partner
-/// receives the pushes.
+/// `{"source": "catalog.csv", "mapping": "http/catalog.out", "document": "catalog",
+/// "key_field": "sku", "push_retry": {...}}`; `source` is relative to the inbox; the job's
+/// partner receives the pushes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CatalogSync {
     pub source: String,
@@ -41,10 +49,41 @@ impl JobPayload for CatalogSync {
     const KIND: &'static str = "catalog.sync";
 }
 
-struct Sync;
+struct Sync {
+    inbox: Inbox,
+}
 
-pub fn spec() -> JobKindSpec {
-    JobKindSpec::typed(Sync).partner(PUSH_RULE)
+/// The payload parses and its `source` opens inside the inbox as a regular file within the
+/// size limit (opened non-blocking and closed again; nothing is read).
+struct SourceInInbox {
+    inbox: Inbox,
+}
+
+impl PayloadCheck for SourceInInbox {
+    fn check(&self, payload: &Value) -> Result<(), PayloadProblem> {
+        let p = payload_as::<CatalogSync>(payload)?;
+        self.inbox.check(&p.source).map_err(source_problem)
+    }
+}
+
+/// A refused `source` as a payload problem naming the directory files must be in.
+fn source_problem(refusal: FileRefusal) -> PayloadProblem {
+    let mut problem = PayloadProblem::new("source", refusal.to_string());
+    problem.details = vec![
+        ("allowed_dir", refusal.dir().display().to_string()),
+        ("reason", refusal.reason().to_owned()),
+    ];
+    problem.absent = matches!(refusal, FileRefusal::NotFound { .. });
+    problem
+}
+
+pub fn spec(inbox: Inbox) -> JobKindSpec {
+    JobKindSpec::typed(Sync {
+        inbox: inbox.clone(),
+    })
+    .partner(PUSH_RULE)
+    .payload_check(SourceInInbox { inbox })
+    .mapping_fields(&["mapping"])
 }
 
 #[async_trait]
@@ -63,9 +102,14 @@ impl Job for Sync {
             .ok_or_else(|| AdapterError::permanent("catalog.sync job has no partner"))?;
         let mapping = ctx.mapping(&p.mapping, None)?;
         let source = &p.source;
-        let input = tokio::fs::read(source)
-            .await
-            .map_err(|e| AdapterError::permanent(format!("cannot read {source}: {e}")))?;
+        let input = self.inbox.read(source).await.map_err(|refusal| {
+            let message = format!("{} payload: source: {refusal}", CatalogSync::KIND);
+            if refusal.is_transient() {
+                AdapterError::transient(message)
+            } else {
+                AdapterError::permanent(message)
+            }
+        })?;
         let outcome = mapping
             .map_document(&input)
             .map_err(|e| AdapterError::permanent(format!("{source}: {e}")))?;

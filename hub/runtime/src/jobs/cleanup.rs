@@ -46,6 +46,12 @@ impl Job for Retention {
             )
             .await
             .map_err(transient)?;
+        // A replay's Idempotency-Key is remembered as long as the dead letters it replayed.
+        let replay_requests = ctx
+            .queue
+            .purge_replay_requests(now - days(r.dead_letter_days))
+            .await
+            .map_err(transient)?;
         let logs = switchyard_store::logs::delete_older_than(ctx.pool(), now - days(r.log_days))
             .await
             .map_err(transient)?;
@@ -60,6 +66,7 @@ impl Job for Retention {
             jobs,
             logs,
             deliveries,
+            replay_requests,
             "retention cleanup done"
         );
         Ok(())

@@ -7,16 +7,16 @@ pub mod cleanup;
 pub mod noop;
 pub mod push;
 
-use crate::config::RetentionConfig;
+use crate::config::Config;
 use crate::job::JobKindSpec;
 
 /// Every built-in kind (the webhook kind is added by the assembly, which knows the processors).
-pub fn builtin(retention: &RetentionConfig) -> Vec<JobKindSpec> {
+pub fn builtin(config: &Config) -> Vec<JobKindSpec> {
     vec![
         noop::spec(),
         push::partner_push(),
         push::record_push(),
-        catalog_sync::spec(),
-        cleanup::spec(retention.clone()),
+        catalog_sync::spec(config.paths.inbox()),
+        cleanup::spec(config.retention.clone()),
     ]
 }

@@ -67,7 +67,9 @@ pub fn partner_push() -> JobKindSpec {
 }
 
 pub fn record_push() -> JobKindSpec {
-    JobKindSpec::typed(RecordPush).partner(PUSH_RULE)
+    JobKindSpec::typed(RecordPush)
+        .partner(PUSH_RULE)
+        .mapping_fields(&["mapping"])
 }
 
 struct PartnerPush;

@@ -18,7 +18,7 @@
 //! message naming what is wrong, like any assertion.
 
 use crate::adapters::Adapters;
-use crate::config::RetentionConfig;
+use crate::config::Config;
 use crate::jobs::catalog_sync::CatalogSync;
 use crate::jobs::push::{PushDocument, PushRecord};
 use crate::registry::{JobKinds, Refusal, Registry};
@@ -26,6 +26,7 @@ use crate::testkit::doubles::{context, RecordingSink};
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::collections::HashSet;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use switchyard_core::adapter::{
@@ -118,12 +119,15 @@ fn declares_pull(adapter: &dyn Adapter) -> bool {
     adapter.capabilities().iter().any(Capability::is_pull)
 }
 
-/// The runtime's admission over this one adapter and the built-in job kinds.
-fn registry_with(partner: &PartnerName, adapter: Arc<dyn Adapter>) -> Registry {
+/// The runtime's admission over this one adapter and the built-in job kinds, with `inbox` as
+/// the directory `catalog.sync` reads from.
+fn registry_with(partner: &PartnerName, adapter: Arc<dyn Adapter>, inbox: &Path) -> Registry {
     let mut adapters = Adapters::default();
     adapters.insert(partner.as_str(), adapter);
     let mut jobs = JobKinds::default();
-    for spec in crate::jobs::builtin(&RetentionConfig::default()) {
+    let mut config = Config::default();
+    config.paths.inbox = inbox.to_owned();
+    for spec in crate::jobs::builtin(&config) {
         if let Err(e) = jobs.insert(spec) {
             panic!("{e}");
         }
@@ -208,12 +212,19 @@ pub async fn health<H: ConformanceHarness>(h: &H) {
 pub async fn push_capabilities_are_enforced<H: ConformanceHarness>(h: &H) {
     let adapter = build(h);
     let partner = h.partner();
-    let registry = registry_with(&partner, adapter.clone());
+    // `catalog.sync` is admitted only with a source file in its inbox: give it one.
+    let inbox = std::env::temp_dir().join(format!(
+        "switchyard-conformance-{}",
+        uuid::Uuid::now_v7().simple()
+    ));
+    std::fs::create_dir_all(&inbox).expect("a temporary inbox");
+    std::fs::write(inbox.join("catalog.csv"), "sku\n").expect("a catalog file");
+    let registry = registry_with(&partner, adapter.clone(), &inbox);
     for capability in Capability::ALL.into_iter().filter(Capability::is_push) {
         let document = document_needing(capability);
+        let payload = json!({"document": document, "source": "catalog.csv", "mapping": "m"});
         for kind in [PushDocument::KIND, PushRecord::KIND, CatalogSync::KIND] {
-            let admitted =
-                registry.admit(kind, Some(partner.as_str()), &json!({"document": document}));
+            let admitted = registry.admit(kind, Some(partner.as_str()), &payload);
             if adapter.supports(capability) {
                 assert!(
                     admitted.is_ok(),
@@ -233,6 +244,7 @@ pub async fn push_capabilities_are_enforced<H: ConformanceHarness>(h: &H) {
             }
         }
     }
+    let _ = std::fs::remove_dir_all(&inbox);
 }
 
 /// A push carries the idempotency key: the fake applies the effect once, and pushing again

@@ -158,9 +158,7 @@ async fn send_document(
         }
     }
     let payload = json!(SendDocument {
-        partner: Some(partner.to_owned()),
-        mailbox: None,
-        profile: None,
+        partner: partner.to_owned(),
         document,
         entity,
         order,
@@ -184,5 +182,9 @@ async fn send_document(
             correlation_id: None,
         })
         .await?;
-    Ok(enqueued_response(StatusCode::ACCEPTED, enqueued))
+    Ok(enqueued_response(
+        &app.masker,
+        StatusCode::ACCEPTED,
+        enqueued,
+    ))
 }
