@@ -80,7 +80,54 @@ impl Daemon {
             .and_then(Result::ok)
     }
 
+    /// The log so far, without the terminal colour codes tracing writes.
     pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        strip_ansi(&std::fs::read_to_string(&self.log).unwrap_or_default())
     }
+
+    /// The API's address, once the daemon has logged `API listening addr=...` (its config
+    /// binds `127.0.0.1:0`, so the port is known only from the log).
+    pub async fn api_addr(&mut self, timeout: Duration) -> anyhow::Result<String> {
+        let mut addr = None;
+        crate::wait::eventually(timeout, "the daemon to log its API address", || {
+            let exited = self.child.try_wait();
+            let found = self.log_text().lines().find_map(|line| {
+                let rest = line.split("API listening").nth(1)?;
+                let value = rest.split("addr=").nth(1)?;
+                Some(value.split_whitespace().next()?.to_owned())
+            });
+            let seen = found.is_some();
+            if found.is_some() {
+                addr = found;
+            }
+            async move {
+                if let Some(status) = exited? {
+                    anyhow::bail!("the daemon exited ({status}) before its API listened");
+                }
+                Ok(seen)
+            }
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}\n--- daemon log ---\n{}", self.log_text()))?;
+        let addr = addr.expect("eventually returns Ok only once the address was found");
+        Ok(format!("http://{addr}"))
+    }
+}
+
+/// `text` without ANSI escape sequences (`ESC [ ... letter`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

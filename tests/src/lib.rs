@@ -7,11 +7,14 @@ pub mod child;
 pub mod daemon;
 pub mod db;
 pub mod edi;
+pub mod jobs;
 pub mod probe;
+pub mod proxy;
 pub mod sshd;
 pub mod wait;
 
 pub use child::{switchyard_bin, Daemon};
 pub use daemon::{repo, Prepared, TestDaemon, TestDaemonBuilder};
 pub use db::TestDb;
+pub use proxy::TcpProxy;
 pub use wait::{count, eventually};

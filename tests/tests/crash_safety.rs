@@ -1,9 +1,9 @@
 //! Kill -9 a worker mid-run: every job still succeeds and every effect is applied exactly once
 //! at the partner (redeliveries are allowed, the idempotency key absorbs them).
 
-use serde_json::json;
 use std::time::{Duration, Instant};
 use switchyard_adapter_http::fake::{FakePartner, FakePartnerConfig};
+use switchyard_e2e::jobs::pushes;
 use switchyard_e2e::{count, eventually, TestDaemon, TestDb};
 use switchyard_store::queue::{NewJob, RetryPolicy, RetrySpec};
 
@@ -30,17 +30,9 @@ async fn sigkill_mid_run_loses_nothing_and_applies_each_effect_once() -> anyhow:
     let db = &cluster.db;
     let queue = cluster.queue();
     let org = cluster.org("crash").await?;
-    let jobs: Vec<NewJob> = (0..JOBS)
-        .map(|n| {
-            NewJob::new(
-                org,
-                "partner.push",
-                json!({"document": "order", "body": {"n": n}}),
-            )
-            .partner("sink")
-            .key(format!("order-{n}"))
-            .retry(RetrySpec::of(RetryPolicy::Immediate))
-        })
+    let jobs: Vec<NewJob> = pushes(org, "sink", "order", JOBS)
+        .into_iter()
+        .map(|job| job.retry(RetrySpec::of(RetryPolicy::Immediate)))
         .collect();
     assert_eq!(queue.enqueue_many(&jobs).await?, JOBS as u64);
 

@@ -2,11 +2,10 @@
 //! twice, and a per-second schedule fires exactly once per tick across all of them.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use std::time::Duration;
 use switchyard_adapter_http::fake::{FakePartner, FakePartnerConfig};
+use switchyard_e2e::jobs::pushes;
 use switchyard_e2e::{count, eventually, Daemon, TestDaemon};
-use switchyard_store::queue::NewJob;
 
 const JOBS: usize = 5000;
 const PROCESSES: usize = 3;
@@ -53,18 +52,7 @@ async fn three_processes_share_the_queue_and_the_schedule() -> anyhow::Result<()
     .map_err(|e| anyhow::anyhow!("{e}\n{}", logs(&daemons)))?;
     let queue = cluster.queue();
     let org = cluster.org("scale").await?;
-    let jobs: Vec<NewJob> = (0..JOBS)
-        .map(|n| {
-            NewJob::new(
-                org,
-                "partner.push",
-                json!({"document": "order", "body": {"n": n}}),
-            )
-            .partner("sink")
-            .key(format!("o-{n}"))
-        })
-        .collect();
-    queue.enqueue_many(&jobs).await?;
+    queue.enqueue_many(&pushes(org, "sink", "o", JOBS)).await?;
     eventually(Duration::from_secs(120), "all pushes to succeed", || {
         let pool = db.pool.clone();
         async move {

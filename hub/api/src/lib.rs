@@ -53,7 +53,7 @@ pub use crate::metrics::metrics_handle;
 pub use crate::rate_limit::{RateLimits, TierLimit};
 pub use crate::scopes::{ScopeSpec, Scopes};
 pub use crate::serve::serve;
-pub use crate::state::{ApiConfig, ApiState, AppState, JobAdmission, JobRefusal};
+pub use crate::state::{ApiConfig, ApiState, AppState, JobAdmission, JobRefusal, Readiness};
 pub use crate::timeouts::Timeouts;
 
 /// The routes and their OpenAPI document. Middleware is attached only when there is a state

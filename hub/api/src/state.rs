@@ -34,6 +34,13 @@ pub trait JobAdmission: Send + Sync {
     ) -> Result<RetrySpec, JobRefusal>;
 }
 
+/// What the daemon knows about its own long-lived tasks (the worker's claiming, acking and
+/// leases, the scheduler, the log writer). `/readyz` is 503 while this names a problem.
+pub trait Readiness: Send + Sync {
+    /// Why the process is not ready; empty when it is.
+    fn problems(&self) -> Vec<String>;
+}
+
 /// API settings (the `[api]` section of the daemon's config, minus the bind address).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -76,6 +83,8 @@ pub struct ApiState {
     pub migrations: Vec<i64>,
     /// Partners' credential values, masked in logged bodies and in job payloads shown.
     pub secret_values: SecretValues,
+    /// The daemon's tasks (`/readyz`); absent, only the database is checked.
+    pub readiness: Option<Arc<dyn Readiness>>,
 }
 
 impl ApiState {
@@ -99,6 +108,7 @@ impl ApiState {
                 .filter(|m| !m.migration_type.is_down_migration())
                 .map(|m| m.version)
                 .collect(),
+            readiness: None,
         }
     }
 }

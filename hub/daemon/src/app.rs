@@ -15,20 +15,21 @@ use switchyard_runtime::admission::Admission;
 use switchyard_runtime::assembly::{self, Assembly};
 use switchyard_runtime::config::Config;
 use switchyard_runtime::context::JobContext;
+use switchyard_runtime::health::Health;
 use switchyard_runtime::integration::{BuildContext, CheckContext, Integration, MetricKind, Mode};
-use switchyard_runtime::logsink::DbSink;
+use switchyard_runtime::logsink::{DbSink, LogWriter};
 use switchyard_runtime::mappings::Mappings;
 use switchyard_runtime::schedules::{self, Schedule};
 use switchyard_runtime::secrets::{OrgSecrets, Recording, SecretsByOrg};
+use switchyard_runtime::supervise::Supervised;
 use switchyard_runtime::toml_source::TomlSource;
 use switchyard_runtime::webhooks::{Intake, ProcessDelivery};
 use switchyard_runtime::worker::{Worker, WorkerSettings, WorkerStats};
 use switchyard_store::logs::Masker;
 use switchyard_store::orgs;
 use switchyard_store::queue::Queue;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tracing::info;
+use tracing::{error, info};
 
 /// What to start in this process (a deployment may run API-only and worker-only processes).
 #[derive(Debug, Clone)]
@@ -77,9 +78,14 @@ pub struct Running {
     pub worker_stats: Option<Arc<WorkerStats>>,
     /// The mapping registry (its reload counter is what tests wait on).
     pub mappings: Mappings,
+    /// What the long-lived tasks report (what `/readyz` says).
+    pub health: Health,
     shutdown: CancellationToken,
-    tasks: Vec<JoinHandle<anyhow::Result<()>>>,
-    log_writer: JoinHandle<()>,
+    /// The worker, the scheduler, the API server: none may end before shutdown.
+    tasks: Supervised,
+    log_writer: LogWriter,
+    /// How long the log writer may keep retrying at shutdown.
+    flush_budget: Duration,
 }
 
 impl Running {
@@ -87,22 +93,48 @@ impl Running {
         self.shutdown.clone()
     }
 
-    /// Stop claiming, finish in-flight jobs (within the grace period), flush the logs.
-    pub async fn stop(self) -> anyhow::Result<()> {
+    /// Stop claiming, finish in-flight jobs (within the grace period), record their results,
+    /// flush the logs. An error names work left behind or a task that failed.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
         self.shutdown.cancel();
-        for t in self.tasks {
-            t.await??;
+        let failures: Vec<String> = self
+            .tasks
+            .join_all()
+            .await
+            .into_iter()
+            .filter(|exit| exit.outcome.is_err())
+            .map(|exit| exit.to_string())
+            .collect();
+        // The sink's senders live in the job context and the webhook intake; with the worker
+        // and the API gone the writer writes what is queued, for as long as the budget allows.
+        self.log_writer.finish(self.flush_budget).await;
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(anyhow::anyhow!(failures.join("; ")))
         }
-        // The sink's sender lives in the job context; once the worker is gone the writer
-        // drains what is queued. Give it a moment rather than wait forever.
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.log_writer).await;
-        Ok(())
     }
 
-    /// Wait until the shutdown token is cancelled (by a signal), then stop.
-    pub async fn wait(self) -> anyhow::Result<()> {
-        self.shutdown.cancelled().await;
-        self.stop().await
+    /// Run until the shutdown token is cancelled (by a signal), then stop. A task that ends
+    /// before that (the worker, the scheduler, the API server, the log writer) stops the
+    /// daemon with an error naming it: a process missing one of them must not look healthy.
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        let died = tokio::select! {
+            // Shutdown first: once it is requested the API server ends on its own, and that
+            // is no death.
+            biased;
+            _ = self.shutdown.cancelled() => None,
+            exit = self.tasks.next_exit() => Some(exit.to_string()),
+            () = self.log_writer.ended() => Some("the integration log writer ended".to_owned()),
+        };
+        let Some(died) = died.filter(|_| !self.shutdown.is_cancelled()) else {
+            return self.stop().await;
+        };
+        error!(reason = %died, "a long-lived task ended while the daemon was running; stopping");
+        match self.stop().await {
+            Ok(()) => Err(anyhow::anyhow!("{died}")),
+            Err(more) => Err(anyhow::anyhow!("{died}; {more}")),
+        }
     }
 }
 
@@ -133,9 +165,13 @@ pub async fn start(
     let config = Arc::new(config);
     let integrations = all_integrations(&overrides.integrations)?;
     switchyard_runtime::pg::ensure_database(&config.database.url).await?;
-    let pool = switchyard_store::connect(&config.database.url, config.database.max_connections)
-        .await
-        .with_context(|| switchyard_runtime::pg::unreachable_hint(&config.database.url))?;
+    let pool = switchyard_store::connect_with_timeout(
+        &config.database.url,
+        config.database.max_connections,
+        config.database.acquire_timeout(),
+    )
+    .await
+    .with_context(|| switchyard_runtime::pg::unreachable_hint(&config.database.url))?;
     let migrator = assembly::migrator(&integrations).await?;
     migrator.run(&pool).await.context("applying migrations")?;
     let clock: Arc<dyn Clock> = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
@@ -207,7 +243,8 @@ pub async fn start(
 
     let masker =
         Masker::with_fields(&config.api.sensitive_fields).with_values(secret_values.clone());
-    let (sink, log_writer) = DbSink::start(pool.clone(), masker.clone());
+    let health = Health::new();
+    let (sink, log_writer) = DbSink::start(pool.clone(), masker.clone(), health.clone());
     let ctx = Arc::new(JobContext {
         queue: queue.clone(),
         clock: clock.clone(),
@@ -219,7 +256,7 @@ pub async fn start(
     });
 
     let shutdown = CancellationToken::new();
-    let mut tasks: Vec<JoinHandle<anyhow::Result<()>>> = Vec::new();
+    let mut tasks = Supervised::new();
     let mut worker_stats = None;
 
     if roles.worker {
@@ -228,10 +265,10 @@ pub async fn start(
             assembly.registry.clone(),
             ctx.clone(),
             WorkerSettings::from(&config.queue),
+            health.clone(),
         );
         worker_stats = Some(worker.stats.clone());
-        let token = shutdown.clone();
-        tasks.push(tokio::spawn(async move { worker.run(token).await }));
+        tasks.spawn("worker", worker.run(shutdown.clone()));
     }
     drop(ctx);
     mappings.spawn_reloader(shutdown.clone());
@@ -244,9 +281,10 @@ pub async fn start(
                 config.clone(),
                 enabled,
                 shutdown.clone(),
+                health.clone(),
             )
             .await?;
-            tasks.push(task);
+            tasks.spawn("scheduler", async move { task.await? });
         }
     }
 
@@ -277,6 +315,7 @@ pub async fn start(
         state.scopes = state.scopes.with(&assembly.scopes);
         state.secret_values = secret_values.clone();
         state.webhooks = Some(Arc::new(intake));
+        state.readiness = Some(Arc::new(health.clone()));
         state.migrations = migrator
             .iter()
             .filter(|m| !m.migration_type.is_down_migration())
@@ -291,13 +330,13 @@ pub async fn start(
         info!(%addr, "API listening");
         let token = shutdown.clone();
         let timeouts = config.api.api_config().timeouts;
-        tasks.push(tokio::spawn(async move {
+        tasks.spawn("API server", async move {
             switchyard_api::serve(listener, router, timeouts, async move {
                 token.cancelled().await
             })
             .await?;
             Ok(())
-        }));
+        });
     }
 
     Ok(Running {
@@ -306,9 +345,11 @@ pub async fn start(
         pool,
         worker_stats,
         mappings,
+        health,
         shutdown,
         tasks,
         log_writer,
+        flush_budget: Duration::from_secs(config.queue.shutdown_grace_secs),
     })
 }
 

@@ -89,6 +89,9 @@ impl<'de> Deserialize<'de> for Config {
 pub struct DatabaseConfig {
     pub url: String,
     pub max_connections: u32,
+    /// How long a query waits for a connection (connecting included) before it fails; while
+    /// the database is unreachable every retry of the worker waits this long.
+    pub acquire_timeout_ms: u64,
 }
 
 impl Default for DatabaseConfig {
@@ -97,7 +100,14 @@ impl Default for DatabaseConfig {
             url: std::env::var("DATABASE_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/switchyard".into()),
             max_connections: 16,
+            acquire_timeout_ms: 10_000,
         }
+    }
+}
+
+impl DatabaseConfig {
+    pub fn acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.acquire_timeout_ms.max(1))
     }
 }
 

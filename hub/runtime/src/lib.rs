@@ -14,6 +14,9 @@
 //!   size and time.
 //! * [`worker`] — claim, run, ack; [`schedules`] and [`scheduler`]: cron files, fired once per
 //!   tick across processes; [`cron_expr`]: a cron expression's problem pinned to its field.
+//! * [`health`] — what each long-lived part reports about its database writes (read by
+//!   `/readyz` and the worker); [`supervise`]: tasks that must not end, named when they do;
+//!   [`backoff`]: the pause between retries while the database is away.
 //! * [`config`] — the hub's config sections; [`toml_source`]: spans of a TOML file for
 //!   located diagnostics; [`section`]: an integration's own sections, parsed strictly.
 //! * [`secrets`] — AES-256-GCM credentials; [`mappings`]: the hot-reloaded mapping registry;
@@ -24,9 +27,11 @@
 pub mod adapters;
 pub mod admission;
 pub mod assembly;
+pub mod backoff;
 pub mod config;
 pub mod context;
 pub mod cron_expr;
+pub mod health;
 pub mod inbox;
 pub mod integration;
 pub mod job;
@@ -39,6 +44,7 @@ pub mod scheduler;
 pub mod schedules;
 pub mod secrets;
 pub mod section;
+pub mod supervise;
 pub mod toml_source;
 pub mod webhooks;
 pub mod worker;

@@ -1,8 +1,10 @@
 //! The scheduler role: every process evaluates every enabled schedule and fires due ticks
 //! every 200 ms; a tick's job has the idempotency key `schedule:NAME:TICK`, so it runs once
-//! across all processes.
+//! across all processes. While the database is away a round fails and the next one tries
+//! again; the missed ticks fire (per each schedule's `missed` policy) once it is back.
 
 use crate::config::Config;
+use crate::health::{Component, Health};
 use crate::schedules::{self, Schedule};
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +12,7 @@ use switchyard_store::orgs;
 use switchyard_store::queue::Queue;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{debug, info};
 
 /// Apply each schedule's missed-tick policy, then fire due ticks until `shutdown`.
 pub async fn spawn(
@@ -18,6 +20,7 @@ pub async fn spawn(
     config: Arc<Config>,
     list: Vec<Schedule>,
     shutdown: CancellationToken,
+    health: Health,
 ) -> anyhow::Result<JoinHandle<anyhow::Result<()>>> {
     let mut state = Vec::new();
     for s in list {
@@ -27,6 +30,7 @@ pub async fn spawn(
         info!(schedule = %s.name, job = %s.job, "schedule active");
         state.push((s, org, retry, from));
     }
+    health.up(Component::Scheduler);
     Ok(tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(200));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -36,18 +40,25 @@ pub async fn spawn(
                 _ = tick.tick() => {}
             }
             let now = queue.now();
+            let mut failed = None;
             for (s, org, retry, from) in state.iter_mut() {
                 match schedules::fire_ticks(&queue, s, *org, *retry, *from, now).await {
                     Ok(n) => {
                         if n > 0 {
-                            tracing::debug!(schedule = %s.name, fired = n, "schedule fired");
+                            debug!(schedule = %s.name, fired = n, "schedule fired");
                         }
                         *from = now;
                     }
                     Err(e) => {
-                        warn!(schedule = %s.name, error = %e, "could not fire schedule; will retry")
+                        // `from` stays: the ticks of this round fire in a later one.
+                        debug!(schedule = %s.name, error = %e, "could not fire schedule; will retry");
+                        failed = Some(format!("schedule `{}`: {e}", s.name));
                     }
                 }
+            }
+            match failed {
+                None => health.up(Component::Scheduler),
+                Some(error) => health.failing(Component::Scheduler, &error),
             }
         }
     }))

@@ -10,22 +10,39 @@
 //! Every state change is a committed Postgres transaction before it is acted upon: a job is
 //! only marked succeeded after its handler returned, so a crash between the two re-runs the
 //! job (at-least-once) and the idempotency key passed to the partner makes that harmless.
+//!
+//! A database outage stops nothing for good. Each part reports to [`Health`] and retries
+//! until the database answers: the completer keeps finished jobs' results in memory and
+//! records them when it returns; the fetcher claims nothing while results cannot be recorded;
+//! the heartbeat renews only jobs whose handlers are still running ([`held`]). A task of the
+//! worker that ends anyway stops the worker, which returns an error naming it.
 
+mod completer;
+mod heartbeat;
+mod held;
+
+use crate::backoff::Backoff;
 use crate::context::JobContext;
+use crate::health::{Component, Health};
 use crate::registry::Registry;
+use crate::supervise::Supervised;
+use completer::Completer;
 use futures::FutureExt;
+use heartbeat::Heartbeat;
+use held::HeldJobs;
 use sqlx::postgres::PgListener;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_core::error::AdapterError;
-use switchyard_core::ids::{JobId, WorkerId};
-use switchyard_store::queue::{ClaimedJob, FailOutcome, Failure, Queue, NOTIFY_CHANNEL};
+use switchyard_core::ids::WorkerId;
+use switchyard_store::queue::{ClaimedJob, Queue, NOTIFY_CHANNEL};
 use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, info_span, warn, Instrument};
+use tracing::{error, info, info_span, warn, Instrument};
 
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
@@ -67,6 +84,7 @@ pub struct Worker {
     ctx: Arc<JobContext>,
     settings: WorkerSettings,
     pub stats: Arc<WorkerStats>,
+    health: Health,
 }
 
 enum Outcome {
@@ -74,12 +92,15 @@ enum Outcome {
     Failed(AdapterError),
 }
 
+type Results = mpsc::UnboundedSender<(ClaimedJob, Outcome)>;
+
 impl Worker {
     pub fn new(
         queue: Queue,
         registry: Registry,
         ctx: Arc<JobContext>,
         settings: WorkerSettings,
+        health: Health,
     ) -> Self {
         Self {
             id: WorkerId::new(),
@@ -88,24 +109,55 @@ impl Worker {
             ctx,
             settings,
             stats: Arc::new(WorkerStats::default()),
+            health,
         }
     }
 
     /// Run until `shutdown` is cancelled, then stop claiming, let in-flight jobs finish within
-    /// the grace period, and release whatever is left.
+    /// the grace period, record their results and release whatever is left. An error means
+    /// work was left behind (named in the log) or a task of the worker died.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let span = info_span!("worker", worker = %self.id);
         self.run_inner(shutdown).instrument(span).await
     }
 
     async fn run_inner(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        for part in [
+            Component::Claim,
+            Component::Complete,
+            Component::RenewLeases,
+            Component::Rescue,
+        ] {
+            self.health.up(part);
+        }
         let wake = Arc::new(Notify::new());
-        let listener = spawn_listener(self.queue.clone(), wake.clone(), shutdown.clone()).await?;
-        let housekeeping = spawn_housekeeping(
-            self.queue.clone(),
-            self.id,
-            self.settings.clone(),
-            shutdown.clone(),
+        let held = Arc::new(HeldJobs::default());
+        let listener = listen(&self.queue).await?;
+        let mut services = Supervised::new();
+        services.spawn("LISTEN", keep_listening(listener, wake.clone()));
+        services.spawn(
+            "lease heartbeat",
+            Heartbeat {
+                queue: self.queue.clone(),
+                worker: self.id,
+                settings: self.settings.clone(),
+                held: held.clone(),
+                health: self.health.clone(),
+            }
+            .run(),
+        );
+        let (results, results_rx) = mpsc::unbounded_channel();
+        let give_up = CancellationToken::new();
+        let mut completer = tokio::spawn(
+            Completer {
+                queue: self.queue.clone(),
+                worker: self.id,
+                stats: self.stats.clone(),
+                wake: wake.clone(),
+                health: self.health.clone(),
+                held: held.clone(),
+            }
+            .run(results_rx, give_up.clone()),
         );
         // Logged once LISTEN is up: from here on a new job wakes this worker (tests and
         // operators read it as "ready").
@@ -115,68 +167,28 @@ impl Worker {
             "worker started"
         );
 
-        let (done_tx, done_rx) = mpsc::unbounded_channel::<(ClaimedJob, Outcome)>();
-        let completer = tokio::spawn(complete_loop(
-            self.queue.clone(),
-            self.id,
-            done_rx,
-            self.stats.clone(),
-            wake.clone(),
-        ));
-
         let permits = Arc::new(Semaphore::new(self.settings.concurrency));
         let mut tasks = JoinSet::new();
-        loop {
-            if shutdown.is_cancelled() {
-                break;
+        let mut completer_ended = false;
+        let died = tokio::select! {
+            () = self.fetch(&shutdown, &permits, &mut tasks, &results, &held, &wake) => None,
+            exit = services.next_exit() => Some(exit.to_string()),
+            ended = &mut completer => {
+                completer_ended = true;
+                Some(match ended {
+                    Ok(()) => "the completer task ended".to_owned(),
+                    Err(e) => format!("the completer task failed: {e}"),
+                })
             }
-            // Reap finished tasks so the set does not grow without bound.
-            while tasks.try_join_next().is_some() {}
-            let free = permits.available_permits();
-            if free == 0 {
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = wait_for_permit(&permits) => continue,
-                }
+        };
+        match &died {
+            Some(reason) => {
+                error!(%reason, "a task of the worker stopped; stopping the worker");
+                self.health.stopped(Component::Claim, reason);
             }
-            let limit = (free as i64).min(self.settings.claim_batch);
-            let jobs = match self.queue.claim(self.id, limit, self.settings.lease).await {
-                Ok(jobs) => jobs,
-                Err(e) => {
-                    warn!(error = %e, "claim failed; backing off");
-                    tokio::select! {
-                        _ = shutdown.cancelled() => break,
-                        _ = tokio::time::sleep(self.settings.poll_interval) => continue,
-                    }
-                }
-            };
-            if jobs.is_empty() {
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = wake.notified() => {},
-                    _ = tokio::time::sleep(self.settings.poll_interval) => {},
-                }
-                continue;
-            }
-            self.stats
-                .claimed
-                .fetch_add(jobs.len() as u64, Ordering::Relaxed);
-            for job in jobs {
-                let permit = permits.clone().acquire_owned().await?;
-                let registry = self.registry.clone();
-                let ctx = self.ctx.clone();
-                let done = done_tx.clone();
-                let span = info_span!("job", job = %job.id, kind = %job.kind, attempt = job.attempt,
-                                      partner = job.partner.as_deref().unwrap_or(""));
-                tasks.spawn(
-                    async move {
-                        let outcome = run_job(&registry, &ctx, &job).await;
-                        let _ = done.send((job, outcome));
-                        drop(permit);
-                    }
-                    .instrument(span),
-                );
-            }
+            None => self
+                .health
+                .stopped(Component::Claim, "the worker is shutting down"),
         }
 
         info!(in_flight = tasks.len(), "stopping: no new claims");
@@ -192,21 +204,154 @@ impl Worker {
             tasks.abort_all();
             while tasks.join_next().await.is_some() {}
         }
-        drop(done_tx);
-        completer.await??;
-        let released = self.queue.release(self.id).await?;
-        if released > 0 {
-            info!(released, "released unfinished jobs to other workers");
+        drop(results);
+        // The last writes (results, then the release of what is unfinished) get a budget of
+        // their own: during an outage they wait that long for the database, and no longer.
+        let deadline = Instant::now() + self.settings.shutdown_grace;
+        if !completer_ended {
+            tokio::select! {
+                _ = &mut completer => {}
+                _ = tokio::time::sleep_until(deadline) => {
+                    give_up.cancel();
+                    let _ = completer.await;
+                }
+            }
         }
-        housekeeping.abort();
-        listener.abort();
+        let left = held.counts();
+        let released = release_by(&self.queue, self.id, deadline).await;
+        services.abort_all();
+        let left_behind = match released {
+            Some(released) => {
+                held.forget_all();
+                if released > 0 {
+                    info!(released, "released unfinished jobs to other workers");
+                }
+                if left.finished > 0 {
+                    warn!(
+                        finished_released = left.finished,
+                        "jobs that finished but whose success could not be recorded were \
+                         released with the others: they run again (their idempotency keys \
+                         make that safe)"
+                    );
+                }
+                None
+            }
+            None if left.running + left.finished == 0 => {
+                warn!("the database did not answer the final release; no job of ours was left");
+                None
+            }
+            None => {
+                error!(
+                    finished_not_recorded = left.finished,
+                    unfinished_not_released = left.running,
+                    lease_secs = self.settings.lease.as_secs(),
+                    "the database did not answer before shutdown: these jobs run again once \
+                     their leases expire (their idempotency keys make that safe)"
+                );
+                Some(format!(
+                    "{} finished and {} unfinished jobs were left running: the database did \
+                     not answer before shutdown; they run again once their leases expire",
+                    left.finished, left.running
+                ))
+            }
+        };
         info!(
             succeeded = self.stats.succeeded.load(Ordering::Relaxed),
             retried = self.stats.retried.load(Ordering::Relaxed),
             dead = self.stats.dead.load(Ordering::Relaxed),
             "worker stopped"
         );
-        Ok(())
+        match (died, left_behind) {
+            (None, None) => Ok(()),
+            (Some(reason), None) | (None, Some(reason)) => Err(anyhow::anyhow!(reason)),
+            (Some(died), Some(left)) => Err(anyhow::anyhow!("{died}; {left}")),
+        }
+    }
+
+    /// Claim and start jobs until `shutdown`. Claims only while results can be recorded:
+    /// while the completer cannot write, more work would only grow what has to run again.
+    async fn fetch(
+        &self,
+        shutdown: &CancellationToken,
+        permits: &Arc<Semaphore>,
+        tasks: &mut JoinSet<()>,
+        results: &Results,
+        held: &Arc<HeldJobs>,
+        wake: &Notify,
+    ) {
+        let mut backoff = Backoff::default();
+        loop {
+            if shutdown.is_cancelled() {
+                return;
+            }
+            // Reap finished tasks so the set does not grow without bound.
+            while tasks.try_join_next().is_some() {}
+            if !self.health.is_up(Component::Complete) {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = self.health.until_up(Component::Complete) => continue,
+                }
+            }
+            let free = permits.available_permits();
+            if free == 0 {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = wait_for_permit(permits) => continue,
+                }
+            }
+            let limit = (free as i64).min(self.settings.claim_batch);
+            let jobs = match self.queue.claim(self.id, limit, self.settings.lease).await {
+                Ok(jobs) => {
+                    self.health.up(Component::Claim);
+                    backoff.reset();
+                    jobs
+                }
+                Err(e) => {
+                    self.health.failing(Component::Claim, &e);
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = tokio::time::sleep(backoff.next_delay()) => continue,
+                    }
+                }
+            };
+            if jobs.is_empty() {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = wake.notified() => {},
+                    _ = tokio::time::sleep(self.settings.poll_interval) => {},
+                }
+                continue;
+            }
+            self.stats
+                .claimed
+                .fetch_add(jobs.len() as u64, Ordering::Relaxed);
+            for job in jobs {
+                held.claimed(job.id);
+                // Never fails: the semaphore is not closed, and `free` permits were available.
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    return;
+                };
+                let registry = self.registry.clone();
+                let ctx = self.ctx.clone();
+                let results = results.clone();
+                let held = held.clone();
+                let span = info_span!("job", job = %job.id, kind = %job.kind, attempt = job.attempt,
+                                      partner = job.partner.as_deref().unwrap_or(""));
+                tasks.spawn(
+                    async move {
+                        let outcome = run_job(&registry, &ctx, &job).await;
+                        held.finished(job.id);
+                        let id = job.id;
+                        if results.send((job, outcome)).is_err() {
+                            error!(job = %id, "the completer has stopped: this result is not \
+                                recorded; the job runs again once released or its lease expires");
+                        }
+                        drop(permit);
+                    }
+                    .instrument(span),
+                );
+            }
+        }
     }
 }
 
@@ -240,157 +385,52 @@ async fn run_job(registry: &Registry, ctx: &JobContext, job: &ClaimedJob) -> Out
     }
 }
 
-/// Acks successes in batches (whatever has arrived since the last write) and records
-/// failures one by one.
-async fn complete_loop(
-    queue: Queue,
-    worker: WorkerId,
-    mut rx: mpsc::UnboundedReceiver<(ClaimedJob, Outcome)>,
-    stats: Arc<WorkerStats>,
-    wake: Arc<Notify>,
-) -> anyhow::Result<()> {
-    let mut batch = Vec::with_capacity(1024);
-    while let Some(first) = rx.recv().await {
-        batch.push(first);
-        while batch.len() < 4096 {
-            match rx.try_recv() {
-                Ok(item) => batch.push(item),
-                Err(_) => break,
-            }
-        }
-        let done: Vec<JobId> = batch
-            .iter()
-            .filter(|(_, o)| matches!(o, Outcome::Done))
-            .map(|(j, _)| j.id)
-            .collect();
-        if !done.is_empty() {
-            let acked = with_retry(|| queue.complete(worker, &done)).await?;
-            metrics::counter!("switchyard_job_attempts_total", "outcome" => "succeeded")
-                .increment(acked);
-            stats.succeeded.fetch_add(acked, Ordering::Relaxed);
-            let lost = done.len() as u64 - acked;
-            if lost > 0 {
-                stats.lost_leases.fetch_add(lost, Ordering::Relaxed);
-                warn!(lost, "acks for jobs whose lease had expired were ignored");
-            }
-            // Capacity was freed; let the fetcher look again without waiting for its timer.
-            wake.notify_one();
-        }
-        for (job, outcome) in batch.drain(..) {
-            let Outcome::Failed(error) = outcome else {
-                continue;
-            };
-            let failure = Failure {
-                class: error.class.clone(),
-                message: error.message.clone(),
-                status: error.status,
-            };
-            let outcome = with_retry(|| queue.fail(worker, &job, &failure)).await?;
-            let label = match &outcome {
-                FailOutcome::Retrying { .. } => "retrying",
-                FailOutcome::Dead { .. } => "dead",
-                FailOutcome::LostLease => "lost_lease",
-            };
-            metrics::counter!("switchyard_job_attempts_total", "outcome" => label).increment(1);
-            match outcome {
-                FailOutcome::Retrying { run_at } => {
-                    stats.retried.fetch_add(1, Ordering::Relaxed);
-                    info!(job = %job.id, attempt = job.attempt, ?run_at, error = %error, "attempt failed; will retry");
-                }
-                FailOutcome::Dead { dead_letter } => {
-                    stats.dead.fetch_add(1, Ordering::Relaxed);
-                    let level_permanent = !error.class.is_retryable();
-                    warn!(job = %job.id, %dead_letter, permanent = level_permanent, error = %error, "job moved to the dead-letter queue");
-                }
-                FailOutcome::LostLease => {
-                    stats.lost_leases.fetch_add(1, Ordering::Relaxed);
-                    debug!(job = %job.id, "failure not recorded: lease lost");
+/// Give back every job this worker still holds, retrying until `deadline`; `None` if the
+/// database did not answer by then.
+async fn release_by(queue: &Queue, worker: WorkerId, deadline: Instant) -> Option<u64> {
+    let mut backoff = Backoff::default();
+    let attempts = async {
+        loop {
+            match queue.release(worker).await {
+                Ok(released) => return released,
+                Err(e) => {
+                    warn!(error = %e, "releasing unfinished jobs failed; retrying");
+                    tokio::time::sleep(backoff.next_delay()).await;
                 }
             }
         }
-    }
-    Ok(())
+    };
+    tokio::time::timeout_at(deadline, attempts).await.ok()
 }
 
-/// A database hiccup while acking must not lose the ack: retry a few times before giving up
-/// (after which the lease expires and the job runs again, which idempotency makes harmless).
-async fn with_retry<T, F, Fut>(mut f: F) -> anyhow::Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, switchyard_store::StoreError>>,
-{
-    let mut delay = Duration::from_millis(50);
-    for attempt in 1..=5 {
-        match f().await {
-            Ok(v) => return Ok(v),
-            Err(e) if attempt < 5 => {
-                warn!(error = %e, attempt, "queue write failed; retrying");
-                tokio::time::sleep(delay).await;
-                delay *= 2;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    unreachable!("the loop returns on its last attempt")
-}
-
-/// LISTEN for new-job notifications; reconnects if the connection drops.
-async fn spawn_listener(
-    queue: Queue,
-    wake: Arc<Notify>,
-    shutdown: CancellationToken,
-) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+async fn listen(queue: &Queue) -> anyhow::Result<PgListener> {
     let mut listener = PgListener::connect_with(queue.pool()).await?;
     listener.listen(NOTIFY_CHANNEL).await?;
-    Ok(tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                msg = listener.recv() => match msg {
-                    Ok(_) => wake.notify_one(),
-                    Err(e) => {
-                        warn!(error = %e, "LISTEN connection lost; polling until it is back");
-                        tokio::time::sleep(Duration::from_millis(500)).await;
-                    }
-                }
-            }
-        }
-    }))
+    Ok(listener)
 }
 
-/// Renew our leases every third of the lease, and hand back jobs of workers whose lease
-/// expired (a killed process) every rescue interval.
-fn spawn_housekeeping(
-    queue: Queue,
-    worker: WorkerId,
-    settings: WorkerSettings,
-    shutdown: CancellationToken,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut renew = tokio::time::interval(settings.lease / 3);
-        let mut rescue = tokio::time::interval(settings.rescue_interval);
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => {
-                    // Keep renewing through the grace period: in-flight jobs are still ours.
-                    loop {
-                        renew.tick().await;
-                        if let Err(e) = queue.renew_leases(worker, settings.lease).await {
-                            warn!(error = %e, "lease renewal failed");
-                        }
-                    }
+/// Wake the fetcher on every NOTIFY. sqlx reconnects a lost connection on the next `recv`;
+/// until it is back the fetcher's poll timer finds new jobs, so this only waits and retries.
+async fn keep_listening(mut listener: PgListener, wake: Arc<Notify>) -> anyhow::Result<()> {
+    let mut backoff = Backoff::default();
+    let mut lost = false;
+    loop {
+        match listener.recv().await {
+            Ok(_) => {
+                if lost {
+                    info!("LISTEN connection back");
+                    lost = false;
                 }
-                _ = renew.tick() => {
-                    if let Err(e) = queue.renew_leases(worker, settings.lease).await {
-                        warn!(error = %e, "lease renewal failed");
-                    }
+                backoff.reset();
+                wake.notify_one();
+            }
+            Err(e) => {
+                if !lost {
+                    warn!(error = %e, "LISTEN connection lost; polling until it is back");
+                    lost = true;
                 }
-                _ = rescue.tick() => match queue.rescue_expired().await {
-                    Ok(0) => {}
-                    Ok(n) => info!(rescued = n, "re-queued jobs of a worker whose lease expired"),
-                    Err(e) => warn!(error = %e, "rescue of expired leases failed"),
-                },
+                tokio::time::sleep(backoff.next_delay()).await;
             }
         }
-    })
+    }
 }

@@ -279,12 +279,18 @@ impl Queue {
     /// Put jobs whose lease has expired (their worker died) back in the queue, to run at once.
     /// A job that has used all its attempts this way goes to the dead-letter queue instead, so
     /// a job that kills its worker cannot loop forever. Returns how many jobs were rescued.
-    pub async fn rescue_expired(&self) -> Result<u64> {
+    ///
+    /// `held` are jobs the calling worker still holds: after a database outage longer than a
+    /// lease, a finished job's lease has lapsed while its success waits to be written, and
+    /// rescuing it would run it again.
+    pub async fn rescue_expired(&self, held: &[JobId]) -> Result<u64> {
         let now = self.now();
+        let held: Vec<Uuid> = held.iter().map(|i| i.0).collect();
         let mut tx = self.pool().begin().await?;
         let rows = sqlx::query_as::<_, RescuedJob>(
             "WITH expired AS (
                  SELECT id FROM jobs WHERE state = 'running' AND lease_until < $1
+                                       AND NOT (id = ANY($2))
                  ORDER BY lease_until LIMIT 10000
                  FOR UPDATE SKIP LOCKED
              )
@@ -301,6 +307,7 @@ impl Queue {
              RETURNING j.id, j.state, j.org_id, j.kind, j.partner, j.payload, j.errors, j.attempts",
         )
         .bind(now)
+        .bind(&held)
         .fetch_all(&mut *tx)
         .await?;
         for row in rows.iter().filter(|r| r.state == JobState::Dead) {

@@ -447,14 +447,28 @@ impl Queue {
         Ok(done.rows_affected())
     }
 
-    /// Extend the lease of every job `worker` is running. Called by the worker's heartbeat.
-    pub async fn renew_leases(&self, worker: WorkerId, lease: std::time::Duration) -> Result<u64> {
+    /// Extend the leases of `ids`, the jobs whose handlers `worker` is running. Called by the
+    /// worker's heartbeat. The worker names its jobs rather than renewing everything with its
+    /// id: a job it no longer knows about (a claim whose answer was lost with the connection)
+    /// must lapse and be rescued, not be kept forever.
+    pub async fn renew_leases(
+        &self,
+        worker: WorkerId,
+        ids: &[JobId],
+        lease: std::time::Duration,
+    ) -> Result<u64> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
         let now = self.clock.now();
         let until = now + Duration::from_std(lease).unwrap_or(Duration::seconds(30));
+        let ids: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
         let done = sqlx::query(
-            "UPDATE jobs SET lease_until = $1 WHERE worker_id = $2 AND state = 'running'",
+            "UPDATE jobs SET lease_until = $1
+             WHERE id = ANY($2) AND worker_id = $3 AND state = 'running'",
         )
         .bind(until)
+        .bind(&ids)
         .bind(worker.0)
         .execute(&self.pool)
         .await?;

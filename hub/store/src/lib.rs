@@ -31,4 +31,4 @@ pub mod schedules;
 pub mod secrets;
 pub mod webhooks;
 
-pub use db::{connect, StoreError, MIGRATOR};
+pub use db::{connect, connect_with_timeout, StoreError, MIGRATOR};

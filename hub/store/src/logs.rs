@@ -245,10 +245,27 @@ pub async fn insert_batch(
     masker: &Masker,
     entries: &[NewLogEntry],
 ) -> Result<Vec<LogId>> {
-    if entries.is_empty() {
-        return Ok(Vec::new());
-    }
     let ids: Vec<LogId> = entries.iter().map(|_| LogId::new()).collect();
+    insert_batch_with_ids(pool, masker, &ids, entries).await?;
+    Ok(ids)
+}
+
+/// Write `entries` with the ids the caller chose, one per entry. Writing the same ids again
+/// adds nothing, so a writer that does not know whether its last attempt landed (the
+/// connection dropped before the answer) retries without duplicating rows.
+pub async fn insert_batch_with_ids(
+    pool: &PgPool,
+    masker: &Masker,
+    ids: &[LogId],
+    entries: &[NewLogEntry],
+) -> Result<()> {
+    if ids.len() != entries.len() {
+        return Err(StoreError::Invalid(format!(
+            "{} log ids for {} entries",
+            ids.len(),
+            entries.len()
+        )));
+    }
     // Postgres allows 65,535 bind parameters per statement; 16 per row.
     for (chunk, chunk_ids) in entries.chunks(4000).zip(ids.chunks(4000)) {
         let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
@@ -274,9 +291,10 @@ pub async fn insert_batch(
                 .push_bind(e.correlation_id.clone())
                 .push_bind(e.duration_ms);
         });
+        qb.push(" ON CONFLICT (id) DO NOTHING");
         qb.build().execute(pool).await?;
     }
-    Ok(ids)
+    Ok(())
 }
 
 /// Filters for [`list`]; every field is optional and they combine with AND.
@@ -699,6 +717,35 @@ mod tests {
             .id;
         assert!(get(&pool, a, b_row).await.unwrap().is_none());
         assert!(get(&pool, b, b_row).await.unwrap().is_some());
+    }
+
+    /// A writer whose connection dropped before the answer retries the same rows: they are
+    /// written once.
+    #[sqlx::test(migrator = "crate::MIGRATOR")]
+    async fn writing_the_same_ids_again_adds_nothing(pool: PgPool) {
+        let a = org(&pool, "a").await;
+        let masker = Masker::default();
+        let first = vec![entry(a, "shop", LogStatus::Success, 1, json!({"n": 1}))];
+        let ids = vec![LogId::new()];
+        insert_batch_with_ids(&pool, &masker, &ids, &first)
+            .await
+            .unwrap();
+        let retried = vec![
+            first[0].clone(),
+            entry(a, "shop", LogStatus::Success, 1, json!({"n": 2})),
+        ];
+        let more_ids = vec![ids[0], LogId::new()];
+        insert_batch_with_ids(&pool, &masker, &more_ids, &retried)
+            .await
+            .unwrap();
+        let (rows, _) = list(&pool, a, &LogFilter::default(), None, 10)
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+        let err = insert_batch_with_ids(&pool, &masker, &ids, &retried)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("1 log ids for 2 entries"), "{err}");
     }
 
     #[sqlx::test(migrator = "crate::MIGRATOR")]

@@ -532,12 +532,12 @@ async fn expired_lease_is_rescued_and_the_old_worker_cannot_ack(pool: PgPool) {
     let c = claim_one(&q, dead_worker).await.unwrap();
     clock.advance(Duration::seconds(29));
     assert_eq!(
-        q.rescue_expired().await.unwrap(),
+        q.rescue_expired(&[]).await.unwrap(),
         0,
         "the lease still holds"
     );
     clock.advance(Duration::seconds(2));
-    assert_eq!(q.rescue_expired().await.unwrap(), 1);
+    assert_eq!(q.rescue_expired(&[]).await.unwrap(), 1);
     let heir = WorkerId::new();
     let again = claim_one(&q, heir)
         .await
@@ -559,12 +559,65 @@ async fn heartbeat_keeps_the_lease(pool: PgPool) {
         .await
         .unwrap();
     let w = WorkerId::new();
-    claim_one(&q, w).await.unwrap();
+    let job = claim_one(&q, w).await.unwrap();
     for _ in 0..4 {
         clock.advance(Duration::seconds(20));
-        assert_eq!(q.renew_leases(w, LEASE).await.unwrap(), 1);
-        assert_eq!(q.rescue_expired().await.unwrap(), 0);
+        assert_eq!(q.renew_leases(w, &[job.id], LEASE).await.unwrap(), 1);
+        assert_eq!(q.rescue_expired(&[]).await.unwrap(), 0);
     }
+}
+
+/// Two jobs enqueued and claimed by `w`, in claim order.
+async fn two_claimed(q: &Queue, org: OrgId, w: WorkerId) -> (ClaimedJob, ClaimedJob) {
+    for n in 0..2 {
+        q.enqueue(NewJob::new(org, "push", json!({ "n": n })))
+            .await
+            .unwrap();
+    }
+    (
+        claim_one(q, w).await.unwrap(),
+        claim_one(q, w).await.unwrap(),
+    )
+}
+
+/// A worker renews the jobs it names: one it claimed but never heard back about (the claim's
+/// answer was lost with the connection) lapses and is rescued instead of being kept forever.
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn renewal_keeps_only_the_named_jobs(pool: PgPool) {
+    let (q, clock, org) = setup(pool).await;
+    let w = WorkerId::new();
+    let (known, lost) = two_claimed(&q, org, w).await;
+    clock.advance(Duration::seconds(20));
+    assert_eq!(q.renew_leases(w, &[known.id], LEASE).await.unwrap(), 1);
+    assert_eq!(
+        q.renew_leases(WorkerId::new(), &[lost.id], LEASE)
+            .await
+            .unwrap(),
+        0,
+        "another worker cannot renew a lease"
+    );
+    clock.advance(Duration::seconds(20));
+    assert_eq!(q.rescue_expired(&[]).await.unwrap(), 1);
+    let again = claim_one(&q, WorkerId::new()).await.unwrap();
+    assert_eq!(again.id, lost.id);
+    assert_eq!(q.complete(w, &[known.id]).await.unwrap(), 1);
+}
+
+/// After a database outage longer than a lease, a worker's finished job has an expired lease
+/// while its success waits to be written: its own rescue spares it and the ack lands.
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn rescue_spares_the_jobs_a_worker_still_holds(pool: PgPool) {
+    let (q, clock, org) = setup(pool).await;
+    let w = WorkerId::new();
+    let (finished, other) = two_claimed(&q, org, w).await;
+    clock.advance(Duration::seconds(31));
+    assert_eq!(q.rescue_expired(&[finished.id]).await.unwrap(), 1);
+    assert_eq!(q.complete(w, &[finished.id]).await.unwrap(), 1);
+    assert_eq!(
+        q.complete(w, &[other.id]).await.unwrap(),
+        0,
+        "the job it did not hold was rescued"
+    );
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]

@@ -9,6 +9,7 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeSet;
+use std::time::Duration;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -39,24 +40,53 @@ async fn healthz() -> Json<Status> {
     })
 }
 
-/// The database answers and every migration this build knows is applied.
+/// How long `/readyz` waits for the database. The pool's own wait (its acquire timeout, 10 s
+/// by default) would outlast a load balancer's health check; an answer within a second is
+/// what the check needs, ready or not.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(750);
+
+/// The daemon's tasks are working, the database answers within a second, and every migration
+/// this build knows is applied.
 #[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
     responses(
         (status = 200, description = "ready", body = Status),
-        (status = 503, description = "database unreachable or migrations missing", body = ErrorBody)
+        (status = 503, description = "a task of the daemon is failing or stopped, the database does not answer, or migrations are missing", body = ErrorBody)
     ))]
 async fn readyz(State(app): State<AppState>) -> Result<Json<Status>, ApiError> {
-    let applied: Vec<i64> =
-        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
-            .fetch_all(&app.api.pool)
-            .await
-            .map_err(|err| {
-                tracing::warn!(error = %err, "readiness check failed");
-                ApiError::new(
-                    ErrorCode::Unavailable,
-                    "database unreachable or not migrated",
-                )
-            })?;
+    let problems = app
+        .api
+        .readiness
+        .as_ref()
+        .map(|r| r.problems())
+        .unwrap_or_default();
+    if !problems.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::Unavailable,
+            "not ready: a task of the daemon is failing or stopped",
+        )
+        .with_details(json!({ "problems": problems })));
+    }
+    let probe = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+        .fetch_all(&app.api.pool);
+    let applied: Vec<i64> = match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
+        Ok(Ok(applied)) => applied,
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            return Err(ApiError::new(
+                ErrorCode::Unavailable,
+                "database unreachable or not migrated",
+            ));
+        }
+        Err(_) => {
+            return Err(ApiError::new(
+                ErrorCode::Unavailable,
+                format!(
+                    "the database did not answer within {} ms",
+                    PROBE_TIMEOUT.as_millis()
+                ),
+            ))
+        }
+    };
     let applied: BTreeSet<i64> = applied.into_iter().collect();
     let missing: Vec<i64> = app
         .api

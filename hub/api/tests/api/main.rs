@@ -8,4 +8,5 @@ mod key_authority;
 mod logs;
 mod orders;
 mod queue;
+mod readiness;
 mod slow_clients;
