@@ -114,8 +114,9 @@ impl MailboxTransport for LocalDir {
 
     async fn open(&self, folder: Folder, name: &str) -> Result<Box<dyn Read + Send>, AdapterError> {
         let p = self.path(folder, name);
-        let f = std::fs::File::open(&p).map_err(io_err(format!("opening {}", p.display())))?;
-        Ok(Box::new(f))
+        open_regular_file(&p)
+            .map(|f| Box::new(f) as Box<dyn Read + Send>)
+            .map_err(io_err(format!("opening {}", p.display())))
     }
 
     async fn write_atomic(
@@ -125,6 +126,27 @@ impl MailboxTransport for LocalDir {
         body: &[u8],
     ) -> Result<(), AdapterError> {
         write_file_atomic(&self.path(folder, name), body).await
+    }
+}
+
+/// Open `path` only if it is a regular file in its own right. `list` offers only regular
+/// files, but a name can be swapped between listing and opening: a symlink planted in the
+/// mailbox must not make the daemon read a file elsewhere on the server (`O_NOFOLLOW`), and a
+/// FIFO must not block the job forever (`O_NONBLOCK`, which does nothing to a regular file).
+fn open_regular_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use rustix::fs::OFlags;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK).bits() as i32)
+        .open(path)?;
+    if file.metadata()?.is_file() {
+        Ok(file)
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ))
     }
 }
 
@@ -154,4 +176,39 @@ pub async fn write_file_atomic(target: &Path, body: &[u8]) -> Result<(), Adapter
     .await
     .map_err(|e| AdapterError::transient(format!("writer thread: {e}")))?
     .map_err(|e| AdapterError::transient(format!("writing {name}: {e}", name = file_name)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn only_regular_files_open_never_through_a_symlink_or_a_fifo() {
+        let dir = tempfile::tempdir().unwrap();
+        let regular = dir.path().join("850.edi");
+        std::fs::write(&regular, b"ISA*").unwrap();
+        let mut text = String::new();
+        open_regular_file(&regular)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "ISA*");
+
+        let secret = dir.path().join("elsewhere");
+        std::fs::write(&secret, b"root:x:0:0").unwrap();
+        let link = dir.path().join("planted.edi");
+        std::os::unix::fs::symlink(&secret, &link).unwrap();
+        assert!(open_regular_file(&link).is_err(), "a symlink is refused");
+
+        let fifo = dir.path().join("pipe.edi");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        // Without O_NONBLOCK this open would wait for a writer forever.
+        let err = open_regular_file(&fifo).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    }
 }
