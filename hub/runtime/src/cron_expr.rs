@@ -19,6 +19,18 @@ const FIELDS: [&str; 7] = [
     "year",
 ];
 
+/// What each field takes, in the `cron` crate's terms, said with the problem: the crate's own
+/// message for a value out of range does not name the range.
+const TAKES: [&str; 7] = [
+    "0-59",
+    "0-59",
+    "0-23",
+    "1-31",
+    "1-12 or JAN-DEC",
+    "1-7 (Sunday is 1) or SUN-SAT",
+    "1970-2100",
+];
+
 /// What is wrong with an expression, and where: a byte offset into the expression when one
 /// field is at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,9 +63,11 @@ pub fn parse(expr: &str) -> Result<cron::Schedule, CronProblem> {
             return Err(CronProblem {
                 offset: Some(*offset),
                 message: format!(
-                    "invalid cron expression `{expr}`: the {} field `{field}` {}",
+                    "invalid cron expression `{expr}`: the {} field `{field}` {}; it takes {}, \
+                     `*`, lists (`a,b`), ranges (`a-b`) and steps (`*/n`)",
                     FIELDS[i],
-                    reason(&e)
+                    reason(&e),
+                    TAKES[i]
                 ),
             });
         }
@@ -118,6 +132,7 @@ mod tests {
             "{e:?}"
         );
         assert!(!e.message.contains('\n'), "{e:?}");
+        assert!(e.message.contains("it takes 1-31"), "{e:?}");
         let e = parse("0 0 * * * Fooday").unwrap_err();
         assert_eq!(e.offset, Some(10), "{e:?}");
         assert!(e.message.contains("day of week"), "{e:?}");
