@@ -46,18 +46,24 @@ pub fn problems(config_path: &Path, integrations: &[Arc<dyn Integration>]) -> Ve
     let (assembly, mut build_problems) = assembly::assemble_all(integrations, &cx);
     problems.append(&mut build_problems);
     problems.append(&mut schedule_problems);
-    let mappings_dir = &config.paths.mappings;
-    if !mappings_dir.is_dir() {
-        problems.push(source.problem(
-            &["paths", "mappings"],
-            format!(
-                "the mappings directory {} does not exist",
-                std::path::absolute(mappings_dir)
-                    .unwrap_or_else(|_| mappings_dir.clone())
-                    .display()
-            ),
-        ));
+    // A directory named wrong would otherwise mean, silently, no mappings or no schedules.
+    for (key, dir) in [
+        ("mappings", &config.paths.mappings),
+        ("schedules", &config.paths.schedules),
+    ] {
+        if !dir.is_dir() {
+            problems.push(source.problem(
+                &["paths", key],
+                format!(
+                    "the {key} directory {} does not exist",
+                    std::path::absolute(dir)
+                        .unwrap_or_else(|_| dir.clone())
+                        .display()
+                ),
+            ));
+        }
     }
+    let mappings_dir = &config.paths.mappings;
     let mappings = Mappings::load(mappings_dir).names();
     problems.extend(assembly::check(
         integrations,

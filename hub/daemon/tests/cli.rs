@@ -315,6 +315,21 @@ fn check_refuses_a_missing_mappings_directory() {
 }
 
 #[test]
+fn check_refuses_a_missing_schedules_directory() {
+    let dir = project("", &[]);
+    std::fs::remove_dir_all(dir.path().join("schedules")).unwrap();
+    let missing = std::path::absolute(dir.path().join("schedules")).unwrap();
+    fails_with(
+        dir.path(),
+        &["check"],
+        &[&format!(
+            "switchyard.toml:3:1: the schedules directory {} does not exist",
+            missing.display()
+        )],
+    );
+}
+
+#[test]
 fn check_refuses_config_values_the_daemon_cannot_use() {
     for (config, expected) in [
         (
