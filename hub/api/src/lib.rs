@@ -35,7 +35,9 @@ pub mod metrics;
 pub mod openapi;
 pub mod paging;
 pub mod rate_limit;
+pub mod responses;
 pub mod routes;
+pub mod schemas;
 pub mod scopes;
 pub mod serve;
 pub mod state;
@@ -66,6 +68,8 @@ fn assemble(
     for routes in extra {
         protected = protected.merge(routes);
     }
+    // What the layers answer is documented where they are attached, for every route behind them.
+    responses::add_to_every_operation(protected.get_openapi_mut(), responses::PROTECTED);
     if let Some(state) = state {
         // `route_layer`: unknown paths get a plain 404 rather than a 401.
         protected = protected.route_layer(middleware::from_fn_with_state(
@@ -78,17 +82,19 @@ fn assemble(
         .merge(protected)
         .merge(routes::public_v1())
         .fallback(error::route_not_found);
+    responses::add_to_every_operation(v1.get_openapi_mut(), responses::V1);
     if let Some(state) = state {
         v1 = v1.layer(middleware::from_fn_with_state(
             state.clone(),
             access_log::record,
         ));
     }
-    OpenApiRouter::with_openapi(openapi::base())
+    let mut all = OpenApiRouter::with_openapi(openapi::base())
         .nest("/api/v1", v1)
         .merge(routes::health())
-        .merge(routes::webhooks())
-        .split_for_parts()
+        .merge(routes::webhooks());
+    responses::add_to_every_operation(all.get_openapi_mut(), responses::EVERY_ROUTE);
+    all.split_for_parts()
 }
 
 /// The OpenAPI document alone (for exports and tests), with the integrations' routes `extra`.
@@ -105,7 +111,8 @@ pub fn router(api: ApiState, extra: Vec<OpenApiRouter<state::AppState>>) -> Rout
     let body_read = api.config.timeouts.body_read;
     let request_limit = api.config.timeouts.request;
     let state = state::AppState::new(api);
-    let (router, doc) = assemble(Some(&state), extra);
+    let (router, mut doc) = assemble(Some(&state), extra);
+    openapi::declare_scopes(&mut doc, &state.api.scopes);
     let doc = serde_json::to_value(&doc).expect("the OpenAPI document serializes");
     // The cell is fresh, so this cannot fail; ignore the impossible case rather than panic.
     let _ = state.openapi.set(doc);

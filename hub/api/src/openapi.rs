@@ -1,5 +1,6 @@
-//! The base of the OpenAPI document: info, tags and the two ways to present a key. Paths and
-//! schemas are added by `utoipa-axum` from the handlers' annotations as routes are registered.
+//! The base of the OpenAPI document: info, tags, the two ways to present a key and the shared
+//! error responses ([`crate::responses`]). Paths and schemas are added by `utoipa-axum` from
+//! the handlers' annotations as routes are registered.
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -17,7 +18,8 @@ pub const API_KEY: &str = "api_key";
             responses carry `X-RateLimit-Limit` (the key tier's burst), `X-RateLimit-Remaining` and \
             `X-RateLimit-Reset` (seconds until the bucket is full); a 429 carries `Retry-After`."
     ),
-    modifiers(&Security),
+    modifiers(&Security, &ErrorResponses),
+    components(schemas(crate::error::ErrorBody)),
     security(("bearer" = []), ("api_key" = [])),
     tags(
         (name = "keys", description = "API keys (scope admin:keys)"),
@@ -49,6 +51,28 @@ impl Modify for Security {
         components.add_security_scheme(
             API_KEY,
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+        );
+    }
+}
+
+struct ErrorResponses;
+
+impl Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.responses.extend(crate::responses::all());
+    }
+}
+
+/// The served document names the scopes this build declares (the hub's and its
+/// integrations') as the enum of `ScopeName`, so a client (or a fuzzer) knows which a key may
+/// be given; without it the schema names only their form.
+pub(crate) fn declare_scopes(doc: &mut utoipa::openapi::OpenApi, scopes: &crate::Scopes) {
+    let names: Vec<&str> = scopes.all().iter().map(|s| s.name).collect();
+    if let Some(components) = doc.components.as_mut() {
+        components.schemas.insert(
+            "ScopeName".to_owned(),
+            crate::schemas::one_of(&names).into(),
         );
     }
 }

@@ -260,6 +260,32 @@ async fn openapi_document_lists_exactly_the_served_routes(pool: PgPool) {
     assert_eq!(doc["security"], json!([{"bearer": []}, {"api_key": []}]));
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
 
+    // The shared error responses, and what the layers answer on every operation they wrap.
+    let responses = &doc["components"]["responses"];
+    assert!(responses["TooManyRequests"]["headers"]["Retry-After"].is_object());
+    assert_eq!(
+        responses["NotFound"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ErrorBody"
+    );
+    for (method, path) in documented_routes(&doc) {
+        let answers = &doc["paths"][&path][&method]["responses"];
+        assert!(answers["408"].is_object(), "{method} {path}: {answers}");
+        if path.starts_with("/api/v1/") && path != "/api/v1/openapi.json" {
+            for status in ["401", "403", "413", "429", "500"] {
+                assert!(
+                    answers[status].is_object(),
+                    "{method} {path} {status}: {answers}"
+                );
+            }
+        }
+    }
+    // The served document names the declared scopes; the offline one only their form.
+    assert!(doc["components"]["schemas"]["ScopeName"]["enum"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("write:dead-letters")));
+    assert!(offline["components"]["schemas"]["ScopeName"]["pattern"].is_string());
+
     // Every documented route is served: with a full-scope key, none falls through to the
     // router's 404/405 (resource 404s say which resource).
     let key = app.key("a", &hub_scopes()).await;
