@@ -77,24 +77,29 @@ fn assemble(
             auth::authenticate,
         ));
     }
-    // The v1 fallback sits inside the access log, so calls to unknown paths are logged too.
+    // The v1 fallbacks (an unknown path, a known path with another method) sit inside the
+    // access log, so those calls are logged too. A method fallback set on the outer router
+    // would replace the inner routes' default one without the layer: 405s went unlogged.
     let mut v1 = OpenApiRouter::new()
         .merge(protected)
         .merge(routes::public_v1())
         .fallback(error::route_not_found);
     responses::add_to_every_operation(v1.get_openapi_mut(), responses::V1);
+    let (mut v1, v1_doc) = v1.split_for_parts();
+    v1 = v1.method_not_allowed_fallback(error::method_not_allowed);
     if let Some(state) = state {
         v1 = v1.layer(middleware::from_fn_with_state(
             state.clone(),
             access_log::record,
         ));
     }
-    let mut all = OpenApiRouter::with_openapi(openapi::base())
-        .nest("/api/v1", v1)
+    let (root, doc) = OpenApiRouter::with_openapi(openapi::base())
         .merge(routes::health())
-        .merge(routes::webhooks());
-    responses::add_to_every_operation(all.get_openapi_mut(), responses::EVERY_ROUTE);
-    all.split_for_parts()
+        .merge(routes::webhooks())
+        .split_for_parts();
+    let mut doc = doc.nest("/api/v1", v1_doc);
+    responses::add_to_every_operation(&mut doc, responses::EVERY_ROUTE);
+    (root.nest("/api/v1", v1), doc)
 }
 
 /// The OpenAPI document alone (for exports and tests), with the integrations' routes `extra`.

@@ -123,6 +123,20 @@ async fn malformed_oversized_and_unknown_input_is_refused_and_writes_nothing(poo
     )
     .await;
     assert_eq!((status, code(&b)), (405, "method_not_allowed"));
+    // ... with the methods it allows, and in the audit log like every other call.
+    let resp = app
+        .call(Method::PUT, "/api/v1/jobs", Some(&key), None)
+        .await;
+    let allow = resp.headers()["allow"].to_str().unwrap().to_owned();
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM integration_logs
+             WHERE event_type = 'PUT /api/v1/jobs' AND http_status = 405"
+        )
+        .await,
+        2
+    );
 
     // A malformed key request creates no key either.
     let keys_before = app.count("SELECT count(*) FROM api_keys").await;
