@@ -117,7 +117,13 @@ pub fn router(api: ApiState, extra: Vec<OpenApiRouter<state::AppState>>) -> Rout
     let request_limit = api.config.timeouts.request;
     let state = state::AppState::new(api);
     let (router, mut doc) = assemble(Some(&state), extra);
-    openapi::declare_scopes(&mut doc, &state.api.scopes);
+    let scopes: Vec<&str> = state.api.scopes.all().iter().map(|s| s.name).collect();
+    openapi::enumerate(&mut doc, "ScopeName", &scopes);
+    let kinds = state.api.admission.kinds();
+    // The test kit's stub admission cannot say; its document keeps the kinds' form.
+    if !kinds.is_empty() {
+        openapi::enumerate(&mut doc, "JobKindName", &kinds);
+    }
     let doc = serde_json::to_value(&doc).expect("the OpenAPI document serializes");
     // The cell is fresh, so this cannot fail; ignore the impossible case rather than panic.
     let _ = state.openapi.set(doc);

@@ -64,16 +64,19 @@ impl Modify for ErrorResponses {
     }
 }
 
-/// The served document names the scopes this build declares (the hub's and its
-/// integrations') as the enum of `ScopeName`, so a client (or a fuzzer) knows which a key may
-/// be given; without it the schema names only their form.
-pub(crate) fn declare_scopes(doc: &mut utoipa::openapi::OpenApi, scopes: &crate::Scopes) {
-    let names: Vec<&str> = scopes.all().iter().map(|s| s.name).collect();
+/// Replace the schema component `name` by an enum of `values`: what the served document knows
+/// and a document built without a server does not, such as the scopes this build declares
+/// (`ScopeName`) and the job kinds its runtime knows (`JobKindName`), so a client (or a
+/// fuzzer) knows which are valid.
+pub(crate) fn enumerate<T: serde::Serialize>(
+    doc: &mut utoipa::openapi::OpenApi,
+    name: &str,
+    values: &[T],
+) {
     if let Some(components) = doc.components.as_mut() {
-        components.schemas.insert(
-            "ScopeName".to_owned(),
-            crate::schemas::one_of(&names).into(),
-        );
+        components
+            .schemas
+            .insert(name.to_owned(), crate::schemas::one_of(values).into());
     }
 }
 
