@@ -13,77 +13,66 @@ use crate::error::ErrorBody;
 use utoipa::openapi::{OpenApi, Ref, RefOr};
 use utoipa::ToResponse;
 
-/// The request is malformed: JSON syntax, a query parameter or path segment of the wrong
-/// type or unknown, a header that is not visible ASCII.
-#[derive(ToResponse)]
-pub struct BadRequest(pub ErrorBody);
+/// Declares each response component (a newtype of [`ErrorBody`]) and [`all`], which lists
+/// them for `components(responses(...))`, so none is declared and left out.
+macro_rules! error_responses {
+    ($($(#[$meta:meta])* $name:ident;)+) => {
+        $(
+            #[derive(ToResponse)]
+            $(#[$meta])*
+            pub struct $name(pub ErrorBody);
+        )+
 
-/// No API key, or one that is unknown, suspended, revoked or expired.
-#[derive(ToResponse)]
-#[response(headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"switchyard\"` on a refused key")))]
-pub struct Unauthorized(pub ErrorBody);
+        /// Every component of this module.
+        pub(crate) fn all() -> Vec<(String, RefOr<utoipa::openapi::Response>)> {
+            [$($name::response()),+]
+                .into_iter()
+                .map(|(name, response)| (name.to_owned(), response))
+                .collect()
+        }
+    };
+}
 
-/// The key lacks the operation's scope, or (key management) the authority for the change.
-#[derive(ToResponse)]
-pub struct Forbidden(pub ErrorBody);
+error_responses! {
+    /// The request is malformed: JSON syntax, a query parameter or path segment of the wrong
+    /// type or unknown, a header that is not visible ASCII.
+    BadRequest;
 
-/// The resource does not exist in the caller's organization.
-#[derive(ToResponse)]
-pub struct NotFound(pub ErrorBody);
+    /// No API key, or one that is unknown, suspended, revoked or expired.
+    #[response(headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"switchyard\"` on a refused key")))]
+    Unauthorized;
 
-/// The client sent its body too slowly, or the request took longer than the server's limit.
-#[derive(ToResponse)]
-pub struct RequestTimeout(pub ErrorBody);
+    /// The key lacks the operation's scope, or (key management) the authority for the change.
+    Forbidden;
 
-/// The resource is not in a state that allows the operation.
-#[derive(ToResponse)]
-pub struct Conflict(pub ErrorBody);
+    /// The resource does not exist in the caller's organization.
+    NotFound;
 
-/// The request body is larger than the configured limit (`api.body_limit_bytes`).
-#[derive(ToResponse)]
-pub struct PayloadTooLarge(pub ErrorBody);
+    /// The client sent its body too slowly, or the request took longer than the server's limit.
+    RequestTimeout;
 
-/// A request body without `Content-Type: application/json`.
-#[derive(ToResponse)]
-pub struct UnsupportedMediaType(pub ErrorBody);
+    /// The resource is not in a state that allows the operation.
+    Conflict;
 
-/// Well-formed but refused: a field of the wrong type or out of range, an unknown reference
-/// (job kind, partner, scope), or a rule the schema cannot express; the message names it.
-#[derive(ToResponse)]
-pub struct UnprocessableEntity(pub ErrorBody);
+    /// The request body is larger than the configured limit (`api.body_limit_bytes`).
+    PayloadTooLarge;
 
-/// The key's (or, without a key, the client address's) rate limit is spent.
-#[derive(ToResponse)]
-#[response(headers(("Retry-After" = u64, description = "seconds until a request is allowed again")))]
-pub struct TooManyRequests(pub ErrorBody);
+    /// A request body without `Content-Type: application/json`.
+    UnsupportedMediaType;
 
-/// A server-side failure (the database, most likely); the log has the cause.
-#[derive(ToResponse)]
-pub struct InternalError(pub ErrorBody);
+    /// Well-formed but refused: a field of the wrong type or out of range, an unknown reference
+    /// (job kind, partner, scope), or a rule the schema cannot express; the message names it.
+    UnprocessableEntity;
 
-/// The server cannot take the request now (not ready, or could not store it); try again.
-#[derive(ToResponse)]
-pub struct ServiceUnavailable(pub ErrorBody);
+    /// The key's (or, without a key, the client address's) rate limit is spent.
+    #[response(headers(("Retry-After" = u64, description = "seconds until a request is allowed again")))]
+    TooManyRequests;
 
-/// Every component of this module, for `components(responses(...))`.
-pub(crate) fn all() -> Vec<(String, RefOr<utoipa::openapi::Response>)> {
-    vec![
-        BadRequest::response(),
-        Unauthorized::response(),
-        Forbidden::response(),
-        NotFound::response(),
-        RequestTimeout::response(),
-        Conflict::response(),
-        PayloadTooLarge::response(),
-        UnsupportedMediaType::response(),
-        UnprocessableEntity::response(),
-        TooManyRequests::response(),
-        InternalError::response(),
-        ServiceUnavailable::response(),
-    ]
-    .into_iter()
-    .map(|(name, response)| (name.to_owned(), response))
-    .collect()
+    /// A server-side failure (the database, most likely); the log has the cause.
+    InternalError;
+
+    /// The server cannot take the request now (not ready, or could not store it); try again.
+    ServiceUnavailable;
 }
 
 /// Add `(status, component)` to every operation of `doc` that does not document that status
