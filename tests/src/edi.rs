@@ -10,12 +10,16 @@ version = "004010"
 us = { qualifier = "ZZ", id = "SWITCHYARD" }
 them = { qualifier = "12", id = "5551234567" }"#;
 
-/// File names in `dir`, sorted; empty when the directory does not exist (yet).
+/// Names of the complete files in `dir` (no dot files), sorted; empty when the directory does
+/// not exist (yet).
 pub fn files(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
+                // A mailbox writes `.NAME.UUID.tmp` and renames it when complete: a test
+                // looking while a document is being written must not read half of one.
+                .filter(|name| !name.starts_with('.'))
                 .collect()
         })
         .unwrap_or_default();

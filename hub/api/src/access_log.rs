@@ -1,7 +1,8 @@
 //! One integration-log row (type `api`, direction inbound) per API call.
 //!
 //! The middleware buffers the request body once, under the configured limit (413 in the one
-//! error shape above it), so the row can carry the masked body; error responses are small and
+//! error shape above it), so the row can carry the masked body (of a request without a valid
+//! key, only its first KiB and its size); error responses are small and
 //! their bodies are logged too. Success bodies are not: a page of 500 log rows logged into
 //! the log would only feed on itself. The row is written after the response is built and
 //! before it is sent, so a client that reads its 429 can already find it in the log.
@@ -33,6 +34,23 @@ fn as_json(bytes: &[u8]) -> Option<Value> {
         // Not JSON (a malformed body, most likely): keep a bounded text copy.
         let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).into_owned();
         serde_json::json!({ "raw": text })
+    }))
+}
+
+/// How much of the body of a request without a valid key is logged: enough to see what a
+/// misconfigured client sends, too little for anyone to fill the log through the API.
+const MAX_LOGGED_UNAUTHENTICATED: usize = 1024;
+
+/// The body of a request that brought no valid key: its first KiB as text, and its size.
+fn unauthenticated_body(bytes: &[u8]) -> Option<Value> {
+    if bytes.is_empty() {
+        return None;
+    }
+    let head = &bytes[..bytes.len().min(MAX_LOGGED_UNAUTHENTICATED)];
+    Some(serde_json::json!({
+        "unauthenticated": true,
+        "bytes": bytes.len(),
+        "head": String::from_utf8_lossy(head),
     }))
 }
 
@@ -128,13 +146,16 @@ pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Re
     };
     let entry = NewLogEntry {
         http_status: Some(i32::from(status.as_u16())),
-        request_body: as_json(&request_bytes),
+        request_body: match &auth {
+            Some(_) => as_json(&request_bytes),
+            None => unauthenticated_body(&request_bytes),
+        },
         response_body,
         error_message,
         correlation_id: Some(correlation_id.clone()),
         duration_ms: Some(i32::try_from(elapsed.as_millis()).unwrap_or(i32::MAX)),
         ..NewLogEntry::new(
-            auth.map(|a| a.org),
+            auth.as_ref().map(|a| a.org),
             IntegrationType::Api,
             format!("{method} {event_path}"),
             Direction::Inbound,

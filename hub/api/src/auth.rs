@@ -2,21 +2,23 @@
 //!
 //! [`authenticate`] runs before every protected route: it reads the key from
 //! `Authorization: Bearer …` or `X-API-Key`, refuses unknown, suspended, revoked and expired
-//! keys with 401, spends a token from the key's bucket (429 + `Retry-After` when empty), and
-//! puts an [`Auth`] into the request for the handler, which checks its scope with
-//! [`Auth::require`] (403). Every response to an authenticated request carries the
-//! `X-RateLimit-*` headers.
+//! keys with 401 (each refusal spends a token of the client address's budget for requests
+//! without a valid key; an address that has none left gets 429 instead of 401), spends
+//! a token from the key's bucket (429 + `Retry-After` when empty), and puts an [`Auth`] into
+//! the request for the handler, which checks its scope with [`Auth::require`] (403). Every
+//! response to an authenticated request carries the `X-RateLimit-*` headers.
 
 use crate::error::{ApiError, ErrorCode};
 use crate::rate_limit::Decision;
 use crate::state::AppState;
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use std::marker::PhantomData;
+use std::net::SocketAddr;
 use switchyard_core::ids::{ApiKeyId, OrgId};
 use switchyard_store::keys::{self, KeyRow, Scope, Tier};
 
@@ -92,9 +94,25 @@ fn rate_headers(headers: &mut HeaderMap, d: &Decision) {
 
 /// The middleware in front of every protected route.
 pub async fn authenticate(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    // The serving loop records every connection's peer; a router served some other way (a
+    // test's `oneshot`) has none, and its requests are not limited by address.
+    let address = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    // The key is looked up first (one indexed read of its hash), so that a valid key is never
+    // held back by what others behind the same address (a NAT, a proxy) sent without one.
     let key = match authenticated_key(&app, req.headers()).await {
         Ok(key) => key,
-        Err(err) => return err.into_response(),
+        Err(err) => {
+            if let Some(address) = address {
+                let decision = app.limiter.spend_unauthenticated(address);
+                if !decision.allowed {
+                    return unauthenticated_rate_limited(&decision).into_response();
+                }
+            }
+            return err.into_response();
+        }
     };
     let auth = Auth {
         key_id: key.id,
@@ -129,6 +147,22 @@ pub async fn authenticate(State(app): State<AppState>, mut req: Request, next: N
     // For the access log, which runs outside this middleware.
     response.extensions_mut().insert(auth);
     response
+}
+
+/// 429 for an address whose requests without a valid key have used up its budget.
+fn unauthenticated_rate_limited(decision: &Decision) -> ApiError {
+    ApiError::new(
+        ErrorCode::RateLimited,
+        format!(
+            "too many requests without a valid api key from this address; retry in {} s",
+            decision.retry_after_secs
+        ),
+    )
+    .with_details(json!({ "retry_after_secs": decision.retry_after_secs }))
+    .with_header(
+        header::RETRY_AFTER,
+        HeaderValue::from(decision.retry_after_secs),
+    )
 }
 
 async fn authenticated_key(app: &AppState, headers: &HeaderMap) -> Result<KeyRow, ApiError> {

@@ -7,12 +7,14 @@
 
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
+use switchyard_store::storable::Unstorable;
 use switchyard_store::StoreError;
 use utoipa::ToSchema;
 
@@ -188,15 +190,54 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
-/// Path parameters with rejections in the one error shape.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(ApiError))]
+/// A NUL character is refused in every path, query parameter and JSON string: no text the
+/// API takes may hold one (Postgres `text` and `jsonb` refuse it, so it would end as a 500).
+const NUL_REFUSED: &str = "must not contain the NUL character (%00, \\u0000)";
+
+/// Path parameters with rejections in the one error shape; a NUL in the path is a 400.
 pub struct ApiPath<T>(pub T);
 
-/// Query parameters with rejections in the one error shape.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let decoded = percent_encoding::percent_decode_str(parts.uri.path());
+        if decoded.into_iter().any(|b| b == 0) {
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                format!("the path {NUL_REFUSED}"),
+            ));
+        }
+        let axum::extract::Path(value) =
+            axum::extract::Path::<T>::from_request_parts(parts, state).await?;
+        Ok(ApiPath(value))
+    }
+}
+
+/// Query parameters with rejections in the one error shape; a NUL in a parameter's name or
+/// value is a 400 naming the parameter.
 pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        if let Some((name, _)) = form_urlencoded::parse(query.as_bytes())
+            .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+        {
+            let name = switchyard_store::storable::storable_text(&name).into_owned();
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                format!("query parameter `{name}` {NUL_REFUSED}"),
+            )
+            .with_details(json!({ "parameter": name })));
+        }
+        let axum::extract::Query(value) =
+            axum::extract::Query::<T>::from_request_parts(parts, state).await?;
+        Ok(ApiQuery(value))
+    }
+}
 
 fn is_json_content_type(headers: &axum::http::HeaderMap) -> bool {
     headers
@@ -212,8 +253,23 @@ fn is_json_content_type(headers: &axum::http::HeaderMap) -> bool {
 }
 
 /// Parse a JSON body: syntax errors are 400 with line and column, data errors (a missing or
-/// mistyped field) are 422 with the same.
+/// mistyped field) are 422 with the same, and so is a value the database could not store (a
+/// NUL in a string, a number out of range), with its JSON pointer.
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // First as a tree, to look at every string and number (those the type ignores or keeps as
+    // `Value` included); then as the type, from the text, so its errors keep line and column.
+    let tree: Value = parse_typed(bytes)?;
+    if let Some((pointer, why)) = switchyard_store::storable::first_unstorable(&tree) {
+        let message = match why {
+            Unstorable::Nul => format!("invalid request body: a string {NUL_REFUSED}"),
+            other => format!("invalid request body: {other}"),
+        };
+        return Err(ApiError::validation(message).with_details(json!({ "pointer": pointer })));
+    }
+    parse_typed(bytes)
+}
+
+fn parse_typed<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|err| {
         let code = match err.classify() {
             serde_json::error::Category::Data => ErrorCode::ValidationFailed,

@@ -118,7 +118,8 @@ pub struct ApiSection {
     #[serde(deserialize_with = "socket_address")]
     pub bind: String,
     pub body_limit_bytes: usize,
-    /// Requests per minute and burst per key tier (basic, standard, premium).
+    /// Requests per minute and burst per key tier (basic, standard, premium), and per client
+    /// address for requests without a valid key (unauthenticated).
     pub rate_limits: switchyard_api::RateLimits,
     /// Field names masked in logged bodies on top of the built-in ones.
     pub sensitive_fields: Vec<String>,

@@ -13,6 +13,8 @@
 //! * [`webhooks`] — inbound webhook deliveries, deduplicated by the partner's event id.
 //! * [`schedules`] — the last tick each schedule fired; [`secrets`] — sealed credentials.
 //! * [`cursor`] — the keyset cursor every newest-first listing pages with.
+//! * [`storable`] — what `text` and `jsonb` refuse (NUL, numbers out of range): found to
+//!   refuse at the edge, escaped where a row must be kept whatever it holds (the logs).
 //!
 //! Queries are runtime-checked (no `DATABASE_URL` needed to build).
 
@@ -29,6 +31,7 @@ mod replays;
 mod retry;
 pub mod schedules;
 pub mod secrets;
+pub mod storable;
 pub mod webhooks;
 
 pub use db::{connect, connect_with_timeout, StoreError, MIGRATOR};

@@ -278,23 +278,38 @@ pub async fn insert_batch_with_ids(
                 .push_bind(e.org.map(|o| o.0))
                 .push_bind(e.at)
                 .push_bind(e.integration_type.as_str())
-                .push_bind(e.event_type.clone())
+                .push_bind(text(&e.event_type))
                 .push_bind(e.direction.as_str())
                 .push_bind(e.status.as_str())
                 .push_bind(e.http_status)
-                .push_bind(e.request_body.clone().map(|v| masker.masked(v)))
-                .push_bind(e.response_body.clone().map(|v| masker.masked(v)))
-                .push_bind(e.error_message.as_deref().map(|m| masker.mask_text(m)))
-                .push_bind(e.partner.clone())
+                .push_bind(e.request_body.clone().map(|v| body(masker, v)))
+                .push_bind(e.response_body.clone().map(|v| body(masker, v)))
+                .push_bind(
+                    e.error_message
+                        .as_deref()
+                        .map(|m| text(&masker.mask_text(m))),
+                )
+                .push_bind(e.partner.as_deref().map(text))
                 .push_bind(e.job_id.map(|j| j.0))
                 .push_bind(e.retry_count)
-                .push_bind(e.correlation_id.clone())
+                .push_bind(e.correlation_id.as_deref().map(text))
                 .push_bind(e.duration_ms);
         });
         qb.push(" ON CONFLICT (id) DO NOTHING");
         qb.build().execute(pool).await?;
     }
     Ok(())
+}
+
+/// A body as it is written: masked, and with what `jsonb` refuses escaped, so that no body a
+/// caller or a partner sent can cost the row (an API call must never go unlogged).
+fn body(masker: &Masker, value: Value) -> Value {
+    crate::storable::make_storable(masker.masked(value))
+}
+
+/// Text as it is written: a NUL escaped rather than refused by `text`.
+fn text(value: &str) -> String {
+    crate::storable::storable_text(value).into_owned()
 }
 
 /// Filters for [`list`]; every field is optional and they combine with AND.
@@ -380,7 +395,8 @@ impl TryFrom<RawLog> for LogRow {
     }
 }
 
-fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, org: OrgId, f: &LogFilter) {
+fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, org: OrgId, f: &LogFilter) -> Result<()> {
+    crate::storable::check_times(&[("from", f.from), ("to", f.to)])?;
     qb.push(" WHERE org_id = ").push_bind(org.0);
     if let Some(from) = f.from {
         qb.push(" AND at >= ").push_bind(from);
@@ -411,6 +427,7 @@ fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, org: OrgId, f: &LogFilter) 
             .push_bind(q.to_owned())
             .push(")");
     }
+    Ok(())
 }
 
 /// One page of an organization's log rows, newest first, strictly after `after`.
@@ -424,7 +441,7 @@ pub async fn list(
 ) -> Result<(Vec<LogRow>, Option<LogCursor>)> {
     let limit = limit.clamp(1, 1000);
     let mut qb = QueryBuilder::new(format!("SELECT {LOG_COLUMNS} FROM integration_logs"));
-    push_filters(&mut qb, org, filter);
+    push_filters(&mut qb, org, filter)?;
     crate::cursor::push_page(&mut qb, "at", after.map(|c| (c.at, c.id.0)), limit);
     let raw: Vec<RawLog> = qb.build_query_as().fetch_all(pool).await?;
     let mut rows = raw
@@ -472,7 +489,7 @@ pub async fn stats(pool: &PgPool, org: OrgId, filter: &LogFilter) -> Result<Vec<
                 percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95
          FROM integration_logs",
     );
-    push_filters(&mut qb, org, filter);
+    push_filters(&mut qb, org, filter)?;
     qb.push(" GROUP BY partner ORDER BY partner NULLS LAST");
     type Raw = (Option<String>, i64, i64, i64, i64, Option<f64>, Option<f64>);
     let raw: Vec<Raw> = qb.build_query_as().fetch_all(pool).await?;

@@ -535,7 +535,8 @@ impl EdiCursor {
     }
 }
 
-fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, org: OrgId, f: &EdiFilter) {
+fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, org: OrgId, f: &EdiFilter) -> Result<()> {
+    switchyard_store::storable::check_times(&[("from", f.from), ("to", f.to)])?;
     qb.push(" WHERE org_id = ").push_bind(org.0);
     if let Some(d) = f.direction {
         qb.push(" AND direction = ").push_bind(d.as_str());
@@ -572,6 +573,7 @@ fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, org: OrgId, f: &EdiFilter) 
         }
         None => {}
     }
+    Ok(())
 }
 
 /// One page of messages, newest first, strictly after `after`; the cursor for the next page
@@ -585,7 +587,7 @@ pub async fn list(
 ) -> Result<(Vec<EdiMessage>, Option<EdiCursor>)> {
     let limit = limit.clamp(1, 1000);
     let mut qb = QueryBuilder::new(format!("SELECT {COLUMNS} FROM edi_messages"));
-    push_filters(&mut qb, org, filter);
+    push_filters(&mut qb, org, filter)?;
     switchyard_store::cursor::push_page(
         &mut qb,
         "created_at",

@@ -250,6 +250,18 @@ async fn inbox_and_outbox_filter_and_page(pool: PgPool) {
     assert_eq!((status, code(&b)), (422, "validation_failed"));
     let (status, b) = json(app.get("/api/v1/edi/messages?cursor=%21%21", &key).await).await;
     assert_eq!((status, code(&b)), (422, "validation_failed"), "{b}");
+    // Times chrono reads and Postgres refuses: 422, not a database error.
+    let far = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("-8000000000000000000:{}", uuid::Uuid::nil()));
+    for query in [
+        format!("cursor={far}"),
+        "from=0000-01-01T00:00:00Z".to_owned(),
+        "message_type=850%00".to_owned(),
+    ] {
+        let path = format!("/api/v1/edi/messages?{query}");
+        let (status, b) = json(app.get(&path, &key).await).await;
+        assert!([400, 422].contains(&status), "{path}: {status} {b}");
+    }
     let (status, b) = json(
         app.get("/api/v1/edi/messages?direction=sideways", &key)
             .await,

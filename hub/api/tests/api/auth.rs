@@ -273,7 +273,19 @@ fn routes(r: &Resources) -> Vec<(Method, String, Option<Value>, &'static str, bo
 
 #[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
 async fn every_route_answers_401_403_404_and_stays_in_its_tenant(pool: PgPool) {
-    let app = spawn(pool).await;
+    // Three refused keys on each of the routes: more than one address's default budget for
+    // requests without a valid key (that limit has its own test, in hostile_input).
+    let config = ApiConfig {
+        rate_limits: RateLimits {
+            unauthenticated: TierLimit {
+                per_minute: 60,
+                burst: 1000,
+            },
+            ..RateLimits::default()
+        },
+        ..ApiConfig::default()
+    };
+    let app = spawn_with(pool, config).await;
     let org_a = app.org("a").await;
     let r = resources(&app, org_a).await;
     let key_b = app.key("b", &hub_scopes()).await;
