@@ -28,8 +28,10 @@
 //!   holds or is configured with (payload rules per job kind, configured EDI partners,
 //!   canonical entities, an expiry in the future, buyer parts naming existing customers); the
 //!   422 names what was refused. Every other check still applies to them.
-//! * The rate limits of the test's config are far above what the fuzzer sends, so 429s do
-//!   not hide the answers it tests (the 429 itself is documented and tested in hub/api).
+//! * The rate limits of the test's config (the key's tier, and requests without a valid key
+//!   per address) are far above what the fuzzer sends, so 429s do not hide the answers it
+//!   tests, the 401s of its authentication checks above all (the 429s themselves are
+//!   documented, and tested in hub/api).
 //! * One worker: with two, hypothesis' lambda-description cache, which is not thread safe,
 //!   now and then fails a phase with "AST constructor recursion depth mismatch".
 
@@ -114,7 +116,8 @@ async fn the_api_does_what_its_document_says() -> anyhow::Result<()> {
         })
         .toml(
             "[api.rate_limits]\n\
-             premium = { per_minute = 6000000, burst = 1000000 }\n",
+             premium = { per_minute = 6000000, burst = 1000000 }\n\
+             unauthenticated = { per_minute = 6000000, burst = 1000000 }\n",
         )
         .start()
         .await?;

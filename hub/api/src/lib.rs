@@ -103,8 +103,15 @@ fn assemble(
 }
 
 /// The OpenAPI document alone (for exports and tests), with the integrations' routes `extra`.
-pub fn openapi_document(extra: Vec<OpenApiRouter<state::AppState>>) -> utoipa::openapi::OpenApi {
-    assemble(None, extra).1
+pub fn openapi_document(extra: Vec<OpenApiRouter<state::AppState>>) -> serde_json::Value {
+    finish(assemble(None, extra).1)
+}
+
+/// The document as JSON, with what is said of every string at once.
+fn finish(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut doc = serde_json::to_value(&doc).expect("the OpenAPI document serializes");
+    openapi::forbid_nul(&mut doc);
+    doc
 }
 
 /// The whole API: `/healthz`, `/readyz`, `/metrics`, `/webhooks/{partner}` and `/api/v1/...`,
@@ -124,7 +131,7 @@ pub fn router(api: ApiState, extra: Vec<OpenApiRouter<state::AppState>>) -> Rout
     if !kinds.is_empty() {
         openapi::enumerate(&mut doc, "JobKindName", &kinds);
     }
-    let doc = serde_json::to_value(&doc).expect("the OpenAPI document serializes");
+    let doc = finish(doc);
     // The cell is fresh, so this cannot fail; ignore the impossible case rather than panic.
     let _ = state.openapi.set(doc);
     router

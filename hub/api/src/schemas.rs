@@ -34,6 +34,10 @@ pub fn one_of_or_null<T: Serialize>(values: &[T]) -> Object {
         .build()
 }
 
+/// Somewhere a character that is not white space, and nowhere a NUL (which the API refuses
+/// in every string).
+pub const NON_BLANK: &str = r"^[^\u0000]*[^\s\u0000][^\u0000]*$";
+
 /// Text with something in it besides whitespace (handlers trim and refuse what is left empty),
 /// at most `max` characters when given.
 pub fn non_blank(max: Option<usize>) -> Object {
@@ -41,8 +45,7 @@ pub fn non_blank(max: Option<usize>) -> Object {
         .schema_type(Type::String)
         .min_length(Some(1))
         .max_length(max)
-        // Unanchored: somewhere in it, a character that is not white space.
-        .pattern(Some(r"\S"))
+        .pattern(Some(NON_BLANK))
         .build()
 }
 

@@ -290,13 +290,14 @@ pub struct DeleteBody {
     pub note: Option<String>,
 }
 
+// The note's pattern is `schemas::NON_BLANK` (the attribute takes a literal only).
 /// Delete a dead letter (it is kept as `deleted`, with the note, until retention removes it).
 /// The note says why: `?note=...`. For compatibility a request without it may carry
 /// `{"note": "..."}` as its body instead (ignored when the query has a note).
 #[utoipa::path(delete, path = "/dead-letters/{id}", tag = "dead-letters",
     request_body(content = Option<DeleteBody>, description = "deprecated: the note as a body, for clients that do not send `?note=`"),
     params(("id" = uuid::Uuid, Path, description = "dead-letter id"),
-        ("note" = String, Query, min_length = 1, pattern = r"\S", description = "why it was deleted; kept with the dead letter")),
+        ("note" = String, Query, min_length = 1, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", description = "why it was deleted; kept with the dead letter")),
     responses((status = 204, description = "deleted"), (status = 400, response = BadRequest),
         (status = 404, response = NotFound), (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "no note, or a blank one", body = ErrorBody)))]

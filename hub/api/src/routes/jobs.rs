@@ -178,7 +178,8 @@ async fn get_job(
 /// it in from the runtime's registry); a document without a server says only that it is not
 /// blank.
 #[derive(ToSchema)]
-#[schema(value_type = String, pattern = r"\S")]
+// The pattern is `schemas::NON_BLANK` (the attribute takes a literal only).
+#[schema(value_type = String, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
 pub struct JobKindName(pub String);
 
 #[derive(Debug, Deserialize, ToSchema)]
