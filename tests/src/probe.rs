@@ -21,7 +21,8 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_adapter_http::webhook::{receive, WebhookKey};
-use switchyard_api::error::{ApiError, ApiJson, ErrorBody};
+use switchyard_api::error::{ApiError, ApiJson};
+use switchyard_api::responses::{BadRequest, UnprocessableEntity, UnsupportedMediaType};
 use switchyard_api::{AppState, ScopeSpec, Scoped};
 use switchyard_core::adapter::{Adapter, AdapterContext, Capability, VerifiedWebhook};
 use switchyard_core::diag::Diagnostic;
@@ -234,7 +235,8 @@ fn routes(greeting: Arc<String>) -> OpenApiRouter<AppState> {
 
 /// Ask the probe to greet someone (enqueues `probe.greet`).
 #[utoipa::path(post, path = "/probe/greet", tag = "probe", request_body = GreetRequest,
-    responses((status = 202, body = GreetAccepted), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 202, body = GreetAccepted), (status = 400, response = BadRequest),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = UnprocessableEntity)))]
 async fn greet(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<WriteProbe>,
@@ -261,7 +263,7 @@ async fn greet(
 
 /// The greetings stored so far in the caller's organization.
 #[utoipa::path(get, path = "/probe/greetings", tag = "probe",
-    responses((status = 200, body = Greetings), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Greetings)))]
 async fn greetings(
     State(app): State<AppState>,
     Extension(_greeting): Extension<Arc<String>>,

@@ -171,6 +171,14 @@ async fn a_test_integration_contributes_section_job_route_scope_and_migration() 
     assert_eq!(s, 200);
     assert!(doc["paths"]["/api/v1/probe/greet"]["post"].is_object());
     assert!(doc["paths"]["/api/v1/probe/greetings"]["get"].is_object());
+    // ... with what the key check in front of them answers, though the probe never says so.
+    for status in ["401", "403", "429"] {
+        assert!(
+            doc["paths"]["/api/v1/probe/greet"]["post"]["responses"][status].is_object(),
+            "{status}: {}",
+            doc["paths"]["/api/v1/probe/greet"]
+        );
+    }
     let metrics = daemon
         .http
         .get(format!("{}/metrics", daemon.api()))

@@ -35,7 +35,9 @@ pub mod metrics;
 pub mod openapi;
 pub mod paging;
 pub mod rate_limit;
+pub mod responses;
 pub mod routes;
+pub mod schemas;
 pub mod scopes;
 pub mod serve;
 pub mod state;
@@ -66,6 +68,8 @@ fn assemble(
     for routes in extra {
         protected = protected.merge(routes);
     }
+    // What the layers answer is documented where they are attached, for every route behind them.
+    responses::add_to_every_operation(protected.get_openapi_mut(), responses::PROTECTED);
     if let Some(state) = state {
         // `route_layer`: unknown paths get a plain 404 rather than a 401.
         protected = protected.route_layer(middleware::from_fn_with_state(
@@ -73,27 +77,41 @@ fn assemble(
             auth::authenticate,
         ));
     }
-    // The v1 fallback sits inside the access log, so calls to unknown paths are logged too.
+    // The v1 fallbacks (an unknown path, a known path with another method) sit inside the
+    // access log, so those calls are logged too. A method fallback set on the outer router
+    // would replace the inner routes' default one without the layer: 405s went unlogged.
     let mut v1 = OpenApiRouter::new()
         .merge(protected)
         .merge(routes::public_v1())
         .fallback(error::route_not_found);
+    responses::add_to_every_operation(v1.get_openapi_mut(), responses::V1);
+    let (mut v1, v1_doc) = v1.split_for_parts();
+    v1 = v1.method_not_allowed_fallback(error::method_not_allowed);
     if let Some(state) = state {
         v1 = v1.layer(middleware::from_fn_with_state(
             state.clone(),
             access_log::record,
         ));
     }
-    OpenApiRouter::with_openapi(openapi::base())
-        .nest("/api/v1", v1)
+    let (root, doc) = OpenApiRouter::with_openapi(openapi::base())
         .merge(routes::health())
         .merge(routes::webhooks())
-        .split_for_parts()
+        .split_for_parts();
+    let mut doc = doc.nest("/api/v1", v1_doc);
+    responses::add_to_every_operation(&mut doc, responses::EVERY_ROUTE);
+    (root.nest("/api/v1", v1), doc)
 }
 
 /// The OpenAPI document alone (for exports and tests), with the integrations' routes `extra`.
-pub fn openapi_document(extra: Vec<OpenApiRouter<state::AppState>>) -> utoipa::openapi::OpenApi {
-    assemble(None, extra).1
+pub fn openapi_document(extra: Vec<OpenApiRouter<state::AppState>>) -> serde_json::Value {
+    finish(assemble(None, extra).1)
+}
+
+/// The document as JSON, with what is said of every string at once.
+fn finish(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut doc = serde_json::to_value(&doc).expect("the OpenAPI document serializes");
+    openapi::forbid_nul(&mut doc);
+    doc
 }
 
 /// The whole API: `/healthz`, `/readyz`, `/metrics`, `/webhooks/{partner}` and `/api/v1/...`,
@@ -105,8 +123,15 @@ pub fn router(api: ApiState, extra: Vec<OpenApiRouter<state::AppState>>) -> Rout
     let body_read = api.config.timeouts.body_read;
     let request_limit = api.config.timeouts.request;
     let state = state::AppState::new(api);
-    let (router, doc) = assemble(Some(&state), extra);
-    let doc = serde_json::to_value(&doc).expect("the OpenAPI document serializes");
+    let (router, mut doc) = assemble(Some(&state), extra);
+    let scopes: Vec<&str> = state.api.scopes.all().iter().map(|s| s.name).collect();
+    openapi::enumerate(&mut doc, "ScopeName", &scopes);
+    let kinds = state.api.admission.kinds();
+    // The test kit's stub admission cannot say; its document keeps the kinds' form.
+    if !kinds.is_empty() {
+        openapi::enumerate(&mut doc, "JobKindName", &kinds);
+    }
+    let doc = finish(doc);
     // The cell is fresh, so this cannot fail; ignore the impossible case rather than panic.
     let _ = state.openapi.set(doc);
     router

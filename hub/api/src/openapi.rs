@@ -1,6 +1,8 @@
-//! The base of the OpenAPI document: info, tags and the two ways to present a key. Paths and
-//! schemas are added by `utoipa-axum` from the handlers' annotations as routes are registered.
+//! The base of the OpenAPI document: info, tags, the two ways to present a key and the shared
+//! error responses ([`crate::responses`]). Paths and schemas are added by `utoipa-axum` from
+//! the handlers' annotations as routes are registered.
 
+use serde_json::Value;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -15,9 +17,14 @@ pub const API_KEY: &str = "api_key";
             orders, and the routes of the integrations this build includes. \
             Every error has the body `{\"error\": {\"code\", \"message\", \"details\"}}`. Authenticated \
             responses carry `X-RateLimit-Limit` (the key tier's burst), `X-RateLimit-Remaining` and \
-            `X-RateLimit-Reset` (seconds until the bucket is full); a 429 carries `Retry-After`."
+            `X-RateLimit-Reset` (seconds until the bucket is full); a 429 carries `Retry-After`. \
+            No text may contain the NUL character (U+0000: every plain string's schema says so with \
+            its `pattern`, and so does a string anywhere in a free-form JSON value) and no number \
+            may be beyond a 64-bit float: the database cannot store them, so they are refused \
+            (400 in a path or query, 422 in a body)."
     ),
-    modifiers(&Security),
+    modifiers(&Security, &ErrorResponses),
+    components(schemas(crate::error::ErrorBody)),
     security(("bearer" = []), ("api_key" = [])),
     tags(
         (name = "keys", description = "API keys (scope admin:keys)"),
@@ -50,6 +57,88 @@ impl Modify for Security {
             API_KEY,
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
         );
+    }
+}
+
+struct ErrorResponses;
+
+impl Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.responses.extend(crate::responses::all());
+    }
+}
+
+/// Replace the schema component `name` by an enum of `values`: what the served document knows
+/// and a document built without a server does not, such as the scopes this build declares
+/// (`ScopeName`) and the job kinds its runtime knows (`JobKindName`), so a client (or a
+/// fuzzer) knows which are valid.
+pub(crate) fn enumerate<T: serde::Serialize>(
+    doc: &mut utoipa::openapi::OpenApi,
+    name: &str,
+    values: &[T],
+) {
+    if let Some(components) = doc.components.as_mut() {
+        components
+            .schemas
+            .insert(name.to_owned(), crate::schemas::one_of(values).into());
+    }
+}
+
+/// What a plain string's schema (no format, enum or pattern of its own) is given: no NUL.
+pub const NO_NUL: &str = "^[^\\u0000]*$";
+
+/// Say in the schema of every plain string of the document (`doc` as JSON) that it holds no
+/// NUL, which the API refuses everywhere (`crate::error`'s extractors): a client, or a fuzzer,
+/// that follows the document then never sends one. A string with a format (uuid, date-time)
+/// or an enum cannot hold one anyway; the patterns of `crate::schemas` exclude it themselves.
+pub(crate) fn forbid_nul(doc: &mut Value) {
+    visit(doc, false);
+}
+
+/// Walk `value`; `schema` says it stands where a schema does (not an example, not a name).
+fn visit(value: &mut Value, schema: bool) {
+    match value {
+        Value::Object(map) => {
+            if schema {
+                constrain(map);
+            }
+            for (key, child) in map.iter_mut() {
+                match key.as_str() {
+                    "schema" | "items" | "additionalProperties" | "not" => visit(child, true),
+                    // Maps from names to schemas.
+                    "properties" | "schemas" => {
+                        if let Value::Object(named) = child {
+                            named.values_mut().for_each(|s| visit(s, true));
+                        }
+                    }
+                    "oneOf" | "anyOf" | "allOf" | "prefixItems" => {
+                        if let Value::Array(schemas) = child {
+                            schemas.iter_mut().for_each(|s| visit(s, true));
+                        }
+                    }
+                    // Values, not schemas.
+                    "example" | "examples" | "enum" | "const" | "default" => {}
+                    _ => visit(child, false),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| visit(v, false)),
+        _ => {}
+    }
+}
+
+fn constrain(schema: &mut serde_json::Map<String, Value>) {
+    let is_string = match schema.get("type") {
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
+        _ => false,
+    };
+    let described = ["format", "enum", "const", "pattern"]
+        .iter()
+        .any(|k| schema.contains_key(*k));
+    if is_string && !described {
+        schema.insert("pattern".to_owned(), Value::from(NO_NUL));
     }
 }
 

@@ -81,13 +81,14 @@ impl Scopes {
         self.0.iter().any(|s| s.name == name)
     }
 
-    /// Parse scope names for a key: each must be well formed and declared; the error names
-    /// the first that is not and lists the declared ones.
+    /// Parse scope names for a key: each must be well formed and declared (exactly: the
+    /// document lists them as an enum); the error names the first that is not and lists the
+    /// declared ones.
     pub fn parse_all<S: AsRef<str>>(&self, names: &[S]) -> Result<Vec<Scope>, ApiError> {
         names
             .iter()
             .map(|n| {
-                let n = n.as_ref().trim();
+                let n = n.as_ref();
                 if self.is_declared(n) {
                     Scope::parse(n).map_err(ApiError::from)
                 } else {

@@ -32,6 +32,12 @@ pub trait JobAdmission: Send + Sync {
         partner: Option<&str>,
         payload: &Value,
     ) -> Result<RetrySpec, JobRefusal>;
+
+    /// The job kinds it knows, for the OpenAPI document (`kind` of `POST /jobs` is one of
+    /// them); empty when it cannot say, and the document names only their form.
+    fn kinds(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// What the daemon knows about its own long-lived tasks (the worker's claiming, acking and

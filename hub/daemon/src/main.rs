@@ -212,6 +212,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             for i in app::all_integrations(&[])? {
                 declared = declared.with(i.scopes());
             }
+            // `--scopes "read:logs, write:jobs"`: the spaces are the shell user's, not the scope's.
+            let scopes: Vec<&str> = scopes.iter().map(|s| s.trim()).collect();
             let scopes = declared
                 .parse_all(&scopes)
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;

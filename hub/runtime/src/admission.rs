@@ -32,6 +32,18 @@ impl JobAdmission for Admission {
             .or(partner);
         Ok(self.config.retry_for(kind, named))
     }
+
+    fn kinds(&self) -> Vec<String> {
+        let mut kinds: Vec<String> = self
+            .registry
+            .jobs
+            .kinds()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        kinds.sort();
+        kinds
+    }
 }
 
 fn refusal(r: Refusal) -> JobRefusal {

@@ -42,6 +42,12 @@ pub enum DeadLetterState {
 }
 
 impl DeadLetterState {
+    pub const ALL: [DeadLetterState; 3] = [
+        DeadLetterState::Open,
+        DeadLetterState::Replayed,
+        DeadLetterState::Deleted,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             DeadLetterState::Open => "open",

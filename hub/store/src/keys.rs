@@ -104,6 +104,8 @@ pub enum Tier {
 }
 
 impl Tier {
+    pub const ALL: [Tier; 3] = [Tier::Basic, Tier::Standard, Tier::Premium];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Tier::Basic => "basic",
@@ -137,6 +139,8 @@ pub enum KeyState {
 }
 
 impl KeyState {
+    pub const ALL: [KeyState; 3] = [KeyState::Active, KeyState::Suspended, KeyState::Revoked];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             KeyState::Active => "active",
@@ -256,14 +260,18 @@ fn shown_prefix(secret: &str) -> String {
     secret.chars().take(SHOWN_PREFIX_LEN).collect()
 }
 
+/// The longest key name.
+pub const MAX_NAME_CHARS: usize = 200;
+
 fn validate_name(name: &str) -> Result<()> {
     if name.trim().is_empty() {
         return Err(StoreError::Invalid("key name must not be empty".into()));
     }
-    if name.len() > 200 {
-        return Err(StoreError::Invalid(
-            "key name must be at most 200 bytes".into(),
-        ));
+    // Characters, not bytes: what a client (and the API's schema, `maxLength`) counts.
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(StoreError::Invalid(format!(
+            "key name must be at most {MAX_NAME_CHARS} characters"
+        )));
     }
     Ok(())
 }

@@ -18,6 +18,12 @@ pub enum RetryPolicy {
 }
 
 impl RetryPolicy {
+    pub const ALL: [RetryPolicy; 3] = [
+        RetryPolicy::Immediate,
+        RetryPolicy::Exponential,
+        RetryPolicy::Manual,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RetryPolicy::Immediate => "immediate",

@@ -4,14 +4,16 @@
 use crate::auth::{ReadDeadLetters, Scoped, WriteDeadLetters};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, OptionalJson};
 use crate::paging::{page_limit, split_page};
-use crate::routes::jobs::{idempotency_key, JobView};
+use crate::responses::{BadRequest, NotFound, UnsupportedMediaType};
+use crate::routes::jobs::{idempotency_key, IdempotencyKey, JobView};
+use crate::schemas;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use switchyard_core::ids::{DeadLetterId, JobId, OrgId};
 use switchyard_store::logs::Masker;
 use switchyard_store::queue::{DeadLetterRow, DeadLetterState, Replay};
@@ -47,8 +49,7 @@ pub struct DeadLetterView {
     #[schema(value_type = Vec<Object>)]
     pub errors: Value,
     pub attempts: i32,
-    /// open, replayed, deleted
-    #[schema(value_type = String)]
+    #[schema(schema_with = schemas::dead_letter_state)]
     pub state: DeadLetterState,
     pub admin_note: Option<String>,
     pub replay_count: i32,
@@ -91,13 +92,13 @@ pub struct DeadLetterPage {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DeadLetterQuery {
-    /// open, replayed or deleted.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = schemas::dead_letter_state)]
     pub state: Option<DeadLetterState>,
     /// The last dead-letter id of the previous page.
     #[param(value_type = Option<uuid::Uuid>)]
     pub cursor: Option<DeadLetterId>,
-    /// 1..=500, default 50.
+    /// Default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -110,7 +111,8 @@ async fn own(app: &AppState, org: OrgId, id: DeadLetterId) -> Result<DeadLetterR
 }
 
 #[utoipa::path(get, path = "/dead-letters", tag = "dead-letters", params(DeadLetterQuery),
-    responses((status = 200, body = DeadLetterPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = DeadLetterPage), (status = 400, response = BadRequest),
+        (status = 422, description = "`limit` out of range", body = ErrorBody)))]
 async fn list_dead_letters(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<ReadDeadLetters>,
@@ -139,7 +141,7 @@ async fn list_dead_letters(
 
 #[utoipa::path(get, path = "/dead-letters/{id}", tag = "dead-letters",
     params(("id" = uuid::Uuid, Path, description = "dead-letter id")),
-    responses((status = 200, body = DeadLetterView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = DeadLetterView), (status = 400, response = BadRequest), (status = 404, response = NotFound)))]
 async fn get_dead_letter(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<ReadDeadLetters>,
@@ -154,9 +156,10 @@ async fn get_dead_letter(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplayBody {
-    /// Replay with this payload instead of the original (which stays on the dead letter).
+    /// Replay with this payload (a JSON object) instead of the original, which stays on the
+    /// dead letter.
     #[schema(value_type = Option<Object>)]
-    pub payload: Option<Value>,
+    pub payload: Option<Map<String, Value>>,
     pub note: Option<String>,
     /// Replay a dead letter that was already replayed (409 without it).
     #[serde(default)]
@@ -168,14 +171,14 @@ pub struct ReplayBody {
 /// is a new document with a new key). With an `Idempotency-Key` header, the same request again
 /// answers 200 with the job of the first.
 #[utoipa::path(post, path = "/dead-letters/{id}/replay", tag = "dead-letters",
-    request_body(content = Option<ReplayBody>),
-    params(("id" = uuid::Uuid, Path, description = "dead-letter id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "makes a retried request return the first answer")),
+    request_body(content = Option<ReplayBody>, description = "optional: no body (or `null`) replays the original payload"),
+    params(("id" = uuid::Uuid, Path, description = "dead-letter id"), IdempotencyKey),
     responses((status = 201, body = JobView),
         (status = 200, description = "the job of an earlier request with this Idempotency-Key", body = JobView),
-        (status = 404, body = ErrorBody),
+        (status = 400, response = BadRequest), (status = 404, response = NotFound),
         (status = 409, description = "deleted, or already replayed and `force` not set", body = ErrorBody),
-        (status = 422, description = "the Idempotency-Key was used for a different request", body = ErrorBody)))]
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "an invalid body, or the Idempotency-Key was used for a different request", body = ErrorBody)))]
 async fn replay(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<WriteDeadLetters>,
@@ -185,7 +188,7 @@ async fn replay(
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {
     own(&app, auth.org, id).await?;
     let request = Replay {
-        edited_payload: body.payload,
+        edited_payload: body.payload.map(Value::Object),
         note: body.note,
         force: body.force,
         request_key: idempotency_key(&headers)?,
@@ -212,7 +215,7 @@ async fn replay(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkReplayBody {
-    #[schema(value_type = Vec<uuid::Uuid>)]
+    #[schema(value_type = Vec<uuid::Uuid>, min_items = 1, max_items = 1000)]
     pub ids: Vec<DeadLetterId>,
     /// Also replay dead letters that were already replayed (409 without it).
     #[serde(default)]
@@ -231,10 +234,12 @@ pub struct BulkReplayed {
 /// deleted or (without `force`) already replayed one fails the request. With an
 /// `Idempotency-Key` header, the same request again returns the first request's jobs.
 #[utoipa::path(post, path = "/dead-letters/replay", tag = "dead-letters", request_body = BulkReplayBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "makes a retried request return the first answer")),
-    responses((status = 200, body = BulkReplayed), (status = 404, body = ErrorBody),
+    params(IdempotencyKey),
+    responses((status = 200, body = BulkReplayed), (status = 400, response = BadRequest),
+        (status = 404, description = "one of the dead letters does not exist", body = ErrorBody),
         (status = 409, description = "one is deleted, or already replayed and `force` not set", body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "an invalid body, or the Idempotency-Key was used for a different request", body = ErrorBody)))]
 async fn bulk_replay(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<WriteDeadLetters>,
@@ -267,31 +272,78 @@ async fn bulk_replay(
     }))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// The note of a deletion as a query parameter: the way to send it, since some clients and
+/// proxies drop a DELETE's body. (Documented in the path's `params`: the document makes it
+/// required, the code also takes it from the body.)
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DeleteBody {
-    /// Why it was deleted; required, kept with the dead letter.
-    pub note: String,
+pub struct DeleteQuery {
+    pub note: Option<String>,
 }
 
+/// The older way to send the note: a JSON body, still accepted.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteBody {
+    /// Why it was deleted, for clients that do not send the `note` query parameter.
+    #[schema(schema_with = schemas::name)]
+    pub note: Option<String>,
+}
+
+// The note's pattern is `schemas::NON_BLANK` (the attribute takes a literal only).
 /// Delete a dead letter (it is kept as `deleted`, with the note, until retention removes it).
-#[utoipa::path(delete, path = "/dead-letters/{id}", tag = "dead-letters", request_body = DeleteBody,
-    params(("id" = uuid::Uuid, Path, description = "dead-letter id")),
-    responses((status = 204, description = "deleted"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// The note says why: `?note=...`. For compatibility a request without it may carry
+/// `{"note": "..."}` as its body instead (ignored when the query has a note).
+#[utoipa::path(delete, path = "/dead-letters/{id}", tag = "dead-letters",
+    request_body(content = Option<DeleteBody>, description = "deprecated: the note as a body, for clients that do not send `?note=`"),
+    params(("id" = uuid::Uuid, Path, description = "dead-letter id"),
+        ("note" = String, Query, min_length = 1, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", description = "why it was deleted; kept with the dead letter")),
+    responses((status = 204, description = "deleted"), (status = 400, response = BadRequest),
+        (status = 404, response = NotFound), (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "no note, or a blank one", body = ErrorBody)))]
 async fn delete_dead_letter(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<WriteDeadLetters>,
     ApiPath(id): ApiPath<DeadLetterId>,
-    ApiJson(body): ApiJson<DeleteBody>,
+    ApiQuery(query): ApiQuery<DeleteQuery>,
+    OptionalJson(body): OptionalJson<DeleteBody>,
 ) -> Result<StatusCode, ApiError> {
-    let note = body.note.trim();
-    if note.is_empty() {
-        return Err(ApiError::validation("note must not be empty"));
-    }
+    let note = deletion_note(query.note.as_deref(), body.note.as_deref())?;
     own(&app, auth.org, id).await?;
     app.api
         .queue
         .delete_dead_letter(auth.org, id, note.to_owned())
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The note from the query, else from the body, trimmed; required and not blank.
+fn deletion_note<'a>(query: Option<&'a str>, body: Option<&'a str>) -> Result<&'a str, ApiError> {
+    let note = match query.or(body).map(str::trim) {
+        Some(n) => n,
+        None => {
+            return Err(ApiError::validation(
+                "a note is required: `?note=why` (or `{\"note\": \"why\"}` as the body)",
+            ))
+        }
+    };
+    if note.is_empty() {
+        return Err(ApiError::validation("note must not be empty"));
+    }
+    Ok(note)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::deletion_note;
+
+    #[test]
+    fn the_note_comes_from_the_query_or_the_body() {
+        assert_eq!(deletion_note(Some(" why "), None).unwrap(), "why");
+        assert_eq!(deletion_note(None, Some("why")).unwrap(), "why");
+        // The query wins: it is what the document asks for.
+        assert_eq!(deletion_note(Some("why"), Some("other")).unwrap(), "why");
+        assert!(deletion_note(None, None).is_err());
+        assert!(deletion_note(Some("  "), None).is_err());
+    }
 }

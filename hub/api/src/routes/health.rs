@@ -27,8 +27,12 @@ pub(crate) fn v1_router() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Status {
-    /// `ok` or `ready`.
+    #[schema(schema_with = status_word)]
     pub status: String,
+}
+
+fn status_word() -> utoipa::openapi::Object {
+    crate::schemas::one_of(&["ok", "ready"])
 }
 
 /// The process is up.
@@ -110,7 +114,8 @@ async fn readyz(State(app): State<AppState>) -> Result<Json<Status>, ApiError> {
 /// Prometheus text exposition: queue gauges (refreshed from the database on each scrape),
 /// API request counters and latencies, and whatever the daemon records.
 #[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
+        (status = 500, description = "the queue's gauges could not be read from the database", body = ErrorBody)))]
 async fn metrics(State(app): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let counts = app.api.queue.counts().await?;
     crate::metrics::record_queue(&counts);

@@ -3,6 +3,8 @@
 use crate::auth::{ReadJobs, Scoped, WriteJobs};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
 use crate::paging::{page_limit, split_page};
+use crate::responses::{BadRequest, NotFound, UnsupportedMediaType};
+use crate::schemas;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -10,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
 use switchyard_core::ids::{DeadLetterId, JobId, JobKind, PartnerName};
 use switchyard_store::logs::Masker;
 use switchyard_store::queue::{Enqueued, JobRow, JobState, NewJob, RetryPolicy};
@@ -37,13 +39,11 @@ pub struct JobView {
     #[schema(value_type = Object)]
     pub payload: Value,
     pub idempotency_key: Option<String>,
-    /// pending, running, succeeded, retrying, dead
-    #[schema(value_type = String)]
+    #[schema(schema_with = schemas::job_state)]
     pub state: JobState,
     pub attempts: i32,
     pub max_attempts: i32,
-    /// immediate, exponential, manual
-    #[schema(value_type = String)]
+    #[schema(schema_with = schemas::retry_policy)]
     pub retry_policy: RetryPolicy,
     /// When the job may run next; `null` while it waits for an admin.
     pub run_at: Option<DateTime<Utc>>,
@@ -96,14 +96,14 @@ pub struct JobPage {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct JobQuery {
-    /// pending, running, succeeded, retrying or dead.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = schemas::job_state)]
     pub state: Option<JobState>,
     pub kind: Option<String>,
     /// The last job id of the previous page.
     #[param(value_type = Option<uuid::Uuid>)]
     pub cursor: Option<JobId>,
-    /// 1..=500, default 50.
+    /// Default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -138,7 +138,8 @@ pub async fn job_page(
 }
 
 #[utoipa::path(get, path = "/jobs", tag = "jobs", params(JobQuery),
-    responses((status = 200, body = JobPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = JobPage), (status = 400, response = BadRequest),
+        (status = 422, description = "`limit` out of range", body = ErrorBody)))]
 async fn list_jobs(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<ReadJobs>,
@@ -159,7 +160,7 @@ async fn list_jobs(
 
 #[utoipa::path(get, path = "/jobs/{id}", tag = "jobs",
     params(("id" = uuid::Uuid, Path, description = "job id")),
-    responses((status = 200, body = JobView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = JobView), (status = 400, response = BadRequest), (status = 404, response = NotFound)))]
 async fn get_job(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<ReadJobs>,
@@ -173,38 +174,57 @@ async fn get_job(
         .ok_or_else(|| ApiError::not_found("job"))
 }
 
+/// A job kind of this build. The served document lists them as an enum (`crate::router` fills
+/// it in from the runtime's registry); a document without a server says only that it is not
+/// blank.
+#[derive(ToSchema)]
+// The pattern is `schemas::NON_BLANK` (the attribute takes a literal only).
+#[schema(value_type = String, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
+pub struct JobKindName(pub String);
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnqueueJob {
     /// A job kind the daemon knows (422 lists them otherwise).
+    #[schema(value_type = JobKindName)]
     pub kind: String,
     /// The partner instance the job talks to, if any.
     pub partner: Option<String>,
-    /// The job's parameters; `{}` when absent.
-    #[serde(default = "empty_object")]
+    /// The job's parameters (a JSON object; what its kind reads); `{}` when absent.
+    #[serde(default)]
     #[schema(value_type = Object)]
-    pub payload: Value,
+    pub payload: Map<String, Value>,
     /// Run no earlier than this; now when absent.
     pub run_at: Option<DateTime<Utc>>,
     pub correlation_id: Option<String>,
 }
 
-fn empty_object() -> Value {
-    json!({})
+/// The longest `Idempotency-Key`.
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// The `Idempotency-Key` header as the document describes it (its schema is
+/// [`schemas::idempotency_key`]).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKey {
+    /// Makes a retried request return the first answer instead of acting twice: 1 to 255
+    /// visible ASCII characters or spaces, not beginning or ending with a space.
+    #[param(rename = "Idempotency-Key", schema_with = schemas::idempotency_key)]
+    _key: Option<String>,
 }
 
 pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get(&IDEMPOTENCY_KEY) else {
         return Ok(None);
     };
+    // HTTP strips the spaces around a header value, so what arrives has none to trim.
     let key = value
         .to_str()
-        .map_err(|_| ApiError::validation("Idempotency-Key must be visible ASCII"))?
-        .trim();
-    if key.is_empty() || key.len() > 255 {
-        return Err(ApiError::validation(
-            "Idempotency-Key must be 1 to 255 characters",
-        ));
+        .map_err(|_| ApiError::validation("Idempotency-Key must be visible ASCII"))?;
+    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
+        return Err(ApiError::validation(format!(
+            "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters"
+        )));
     }
     Ok(Some(key.to_owned()))
 }
@@ -212,12 +232,12 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> 
 /// Enqueue a job by kind. With an `Idempotency-Key` header, enqueueing the same key again
 /// returns the existing job with 200 instead of creating one (201).
 #[utoipa::path(post, path = "/jobs", tag = "jobs", request_body = EnqueueJob,
-    params(("Idempotency-Key" = Option<String>, Header, description = "dedupe key, unique per organization and kind")),
+    params(IdempotencyKey),
     responses(
         (status = 201, description = "created", body = JobView),
         (status = 200, description = "the job already enqueued with this Idempotency-Key", body = JobView),
-        (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 422, description = "invalid body, unknown job kind, or a partner that is unknown or lacks the capability the job needs", body = ErrorBody)
+        (status = 400, response = BadRequest), (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "invalid body, unknown job kind, a partner that is unknown or lacks the capability the job needs, or a payload the kind refuses", body = ErrorBody)
     ))]
 async fn enqueue(
     State(app): State<AppState>,
@@ -226,19 +246,17 @@ async fn enqueue(
     ApiJson(body): ApiJson<EnqueueJob>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
-    let kind = body.kind.trim();
-    if kind.is_empty() {
-        return Err(ApiError::validation("kind must not be empty"));
-    }
+    let kind = body.kind.as_str();
     let partner = body
         .partner
         .as_deref()
         .map(str::trim)
         .filter(|p| !p.is_empty());
+    let payload = Value::Object(body.payload);
     let retry = app
         .api
         .admission
-        .admit(kind, partner, &body.payload)
+        .admit(kind, partner, &payload)
         .map_err(|r| ApiError::new(r.code, r.message).with_details(r.details))?;
     let enqueued = app
         .api
@@ -247,7 +265,7 @@ async fn enqueue(
             org: auth.org,
             kind: JobKind::from(kind),
             partner: partner.map(PartnerName::from),
-            payload: body.payload,
+            payload,
             idempotency_key: key,
             retry,
             run_at: body.run_at,

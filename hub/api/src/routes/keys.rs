@@ -3,6 +3,8 @@
 use crate::auth::{AdminKeys, Scoped};
 use crate::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use crate::key_authority::{may_change_privileges, may_grant, may_manage};
+use crate::responses::{BadRequest, NotFound, UnsupportedMediaType};
+use crate::schemas;
 use crate::scopes::ScopeSpec;
 use crate::state::AppState;
 use axum::extract::State;
@@ -35,11 +37,11 @@ pub struct KeyView {
     pub name: String,
     /// The key's first characters and an ellipsis, e.g. `sy_AbC12xYz…`.
     pub masked: String,
-    #[schema(value_type = Vec<String>, example = json!(["read:logs", "write:jobs"]))]
+    #[schema(value_type = Vec<ScopeName>, example = json!(["read:logs", "write:jobs"]))]
     pub scopes: Vec<Scope>,
-    #[schema(value_type = String, example = "standard")]
+    #[schema(schema_with = schemas::tier)]
     pub tier: Tier,
-    #[schema(value_type = String, example = "active")]
+    #[schema(schema_with = schemas::key_state)]
     pub state: KeyState,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
@@ -77,16 +79,26 @@ pub struct KeyWithSecret {
     pub secret: String,
 }
 
+/// A scope a key may hold: one of the scopes this build declares (`GET /api/v1/scopes`). The
+/// served document lists them as an enum (`crate::router` fills it in from the declared
+/// scopes); a build's document without a server names only their form.
+#[derive(ToSchema)]
+#[schema(value_type = String, pattern = r"^(read|write|admin):[a-z][a-z0-9-]*$")]
+pub struct ScopeName(pub String);
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
+    #[schema(schema_with = schemas::key_name)]
     pub name: String,
-    /// Declared scopes only (`GET /api/v1/scopes` lists them).
-    #[schema(example = json!(["read:logs"]))]
+    /// Scopes the calling key holds itself (403 otherwise).
+    #[schema(value_type = Vec<ScopeName>, min_items = 1, example = json!(["read:logs"]))]
     pub scopes: Vec<String>,
+    /// `standard` when absent; no higher than the calling key's own tier (403 otherwise).
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "standard")]
+    #[schema(schema_with = schemas::tier, required = false)]
     pub tier: Tier,
+    /// When the key stops working; in the future. Never when absent or `null`.
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -94,9 +106,11 @@ pub struct CreateKey {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateKey {
+    #[schema(schema_with = schemas::key_name, nullable)]
     pub name: Option<String>,
+    #[schema(value_type = Option<Vec<ScopeName>>, min_items = 1)]
     pub scopes: Option<Vec<String>>,
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schemas::tier_or_null)]
     pub tier: Option<Tier>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<DateTime<Utc>>)]
@@ -126,8 +140,8 @@ async fn found(
 #[utoipa::path(post, path = "/keys", tag = "keys", request_body = CreateKey,
     responses(
         (status = 201, body = KeyWithSecret),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)
+        (status = 400, response = BadRequest), (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "an invalid body, an undeclared scope, or `expires_at` in the past", body = ErrorBody)
     ))]
 async fn create_key(
     State(app): State<AppState>,
@@ -157,8 +171,7 @@ async fn create_key(
 }
 
 /// Every key of the caller's organization, masked.
-#[utoipa::path(get, path = "/keys", tag = "keys",
-    responses((status = 200, body = KeyList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/keys", tag = "keys", responses((status = 200, body = KeyList)))]
 async fn list_keys(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<AdminKeys>,
@@ -171,7 +184,7 @@ async fn list_keys(
 
 #[utoipa::path(get, path = "/keys/{id}", tag = "keys",
     params(("id" = uuid::Uuid, Path, description = "key id")),
-    responses((status = 200, body = KeyView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = KeyView), (status = 400, response = BadRequest), (status = 404, response = NotFound)))]
 async fn get_key(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<AdminKeys>,
@@ -183,8 +196,10 @@ async fn get_key(
 /// Change name, scopes, tier or expiry. A revoked key cannot be changed (409).
 #[utoipa::path(patch, path = "/keys/{id}", tag = "keys", request_body = UpdateKey,
     params(("id" = uuid::Uuid, Path, description = "key id")),
-    responses((status = 200, body = KeyView), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = KeyView), (status = 400, response = BadRequest),
+        (status = 404, response = NotFound), (status = 409, description = "the key is revoked", body = ErrorBody),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "an invalid body, an undeclared scope, or `expires_at` in the past", body = ErrorBody)))]
 async fn update_key(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<AdminKeys>,
@@ -219,7 +234,8 @@ async fn update_key(
 /// Stop the key from working until it is reactivated.
 #[utoipa::path(post, path = "/keys/{id}/suspend", tag = "keys",
     params(("id" = uuid::Uuid, Path, description = "key id")),
-    responses((status = 200, body = KeyView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = KeyView), (status = 400, response = BadRequest),
+        (status = 404, response = NotFound), (status = 409, description = "the key is revoked", body = ErrorBody)))]
 async fn suspend_key(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<AdminKeys>,
@@ -233,7 +249,8 @@ async fn suspend_key(
 
 #[utoipa::path(post, path = "/keys/{id}/reactivate", tag = "keys",
     params(("id" = uuid::Uuid, Path, description = "key id")),
-    responses((status = 200, body = KeyView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = KeyView), (status = 400, response = BadRequest),
+        (status = 404, response = NotFound), (status = 409, description = "the key is revoked", body = ErrorBody)))]
 async fn reactivate_key(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<AdminKeys>,
@@ -248,7 +265,7 @@ async fn reactivate_key(
 /// Disable the key for good.
 #[utoipa::path(post, path = "/keys/{id}/revoke", tag = "keys",
     params(("id" = uuid::Uuid, Path, description = "key id")),
-    responses((status = 200, body = KeyView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = KeyView), (status = 400, response = BadRequest), (status = 404, response = NotFound)))]
 async fn revoke_key(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<AdminKeys>,
@@ -263,7 +280,8 @@ async fn revoke_key(
 /// A new secret for the key; the old one stops working at once.
 #[utoipa::path(post, path = "/keys/{id}/regenerate", tag = "keys",
     params(("id" = uuid::Uuid, Path, description = "key id")),
-    responses((status = 200, body = KeyWithSecret), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = KeyWithSecret), (status = 400, response = BadRequest),
+        (status = 404, response = NotFound), (status = 409, description = "the key is revoked", body = ErrorBody)))]
 async fn regenerate_key(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<AdminKeys>,
@@ -285,8 +303,7 @@ pub struct ScopeList {
 }
 
 /// The scopes keys may be given.
-#[utoipa::path(get, path = "/scopes", tag = "keys",
-    responses((status = 200, body = ScopeList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/scopes", tag = "keys", responses((status = 200, body = ScopeList)))]
 async fn list_scopes(State(app): State<AppState>, _caller: Scoped<AdminKeys>) -> Json<ScopeList> {
     Json(ScopeList {
         items: app.api.scopes.all().to_vec(),

@@ -3,6 +3,8 @@
 use crate::auth::{ReadLogs, Scoped};
 use crate::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
 use crate::paging::page_limit;
+use crate::responses::{BadRequest, NotFound};
+use crate::schemas;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
@@ -29,20 +31,20 @@ pub struct LogView {
     #[schema(value_type = uuid::Uuid)]
     pub id: LogId,
     pub at: DateTime<Utc>,
-    /// api, webhook, edi, adapter, import, export
-    #[schema(value_type = String)]
+    #[schema(schema_with = schemas::integration_type)]
     pub integration_type: IntegrationType,
     pub event_type: String,
-    /// inbound, outbound
-    #[schema(value_type = String)]
+    #[schema(schema_with = schemas::direction)]
     pub direction: Direction,
-    /// success, warning, error
-    #[schema(value_type = String)]
+    #[schema(schema_with = schemas::log_status)]
     pub status: LogStatus,
     pub http_status: Option<i32>,
-    #[schema(value_type = Option<Object>)]
+    /// The request body, masked: any JSON value (what a partner or client sent need not be
+    /// an object), `{"raw": "..."}` for a body that was not JSON, or `null` for none.
+    #[schema(value_type = Option<Value>)]
     pub request_body: Option<Value>,
-    #[schema(value_type = Option<Object>)]
+    /// The response body, masked, like `request_body`.
+    #[schema(value_type = Option<Value>)]
     pub response_body: Option<Value>,
     pub error_message: Option<String>,
     pub partner: Option<String>,
@@ -91,12 +93,10 @@ pub struct LogQuery {
     pub from: Option<DateTime<Utc>>,
     /// Rows before this time (RFC 3339).
     pub to: Option<DateTime<Utc>>,
-    /// success, warning or error.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = schemas::log_status)]
     pub status: Option<LogStatus>,
-    /// api, webhook, edi, adapter, import or export.
     #[serde(rename = "type")]
-    #[param(rename = "type", value_type = Option<String>)]
+    #[param(rename = "type", schema_with = schemas::integration_type)]
     pub integration_type: Option<IntegrationType>,
     pub partner: Option<String>,
     pub event_type: Option<String>,
@@ -108,18 +108,15 @@ pub struct LogQuery {
     pub q: Option<String>,
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,
-    /// 1..=500, default 50.
+    /// Default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
 impl LogQuery {
-    fn filter(&self) -> Result<LogFilter, ApiError> {
-        if let (Some(from), Some(to)) = (self.from, self.to) {
-            if from >= to {
-                return Err(ApiError::validation("`from` must be before `to`"));
-            }
-        }
-        Ok(LogFilter {
+    /// The store's filter. A window with `from` at or after `to` is not refused: it is empty.
+    fn filter(&self) -> LogFilter {
+        LogFilter {
             from: self.from,
             to: self.to,
             status: self.status,
@@ -129,20 +126,20 @@ impl LogQuery {
             job_id: self.job_id,
             correlation_id: self.correlation_id.clone(),
             q: self.q.clone(),
-        })
+        }
     }
 }
 
 /// Log rows, newest first, filtered, one page at a time.
 #[utoipa::path(get, path = "/logs", tag = "logs", params(LogQuery),
-    responses((status = 200, body = LogPage), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = LogPage), (status = 400, response = BadRequest),
+        (status = 422, description = "a `cursor` not from a previous page, `limit` out of range", body = ErrorBody)))]
 async fn list_logs(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<ReadLogs>,
     ApiQuery(query): ApiQuery<LogQuery>,
 ) -> Result<Json<LogPage>, ApiError> {
-    let filter = query.filter()?;
+    let filter = query.filter();
     let limit = page_limit(query.limit)?;
     let after = query.cursor.as_deref().map(LogCursor::decode).transpose()?;
     let (rows, next) = logs::list(&app.api.pool, auth.org, &filter, after, limit).await?;
@@ -189,15 +186,18 @@ pub struct LogStats {
 }
 
 /// Success rate, counts and p50/p95 duration per partner over a window (default: the last
-/// 24 hours). Accepts the listing's filters; `cursor` and `limit` are ignored.
+/// 24 hours). Accepts the listing's filters; `cursor` and `limit` are ignored (a `limit` out
+/// of range is still refused, as the parameters' schema says).
 #[utoipa::path(get, path = "/logs/stats", tag = "logs", params(LogQuery),
-    responses((status = 200, body = LogStats), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = LogStats), (status = 400, response = BadRequest),
+        (status = 422, description = "`limit` out of range", body = ErrorBody)))]
 async fn log_stats(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<ReadLogs>,
     ApiQuery(query): ApiQuery<LogQuery>,
 ) -> Result<Json<LogStats>, ApiError> {
-    let mut filter = query.filter()?;
+    page_limit(query.limit)?;
+    let mut filter = query.filter();
     let to = filter.to.unwrap_or_else(Utc::now);
     let from = filter.from.unwrap_or(to - Duration::hours(24));
     filter.from = Some(from);
@@ -212,7 +212,7 @@ async fn log_stats(
 
 #[utoipa::path(get, path = "/logs/{id}", tag = "logs",
     params(("id" = uuid::Uuid, Path, description = "log row id")),
-    responses((status = 200, body = LogView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = LogView), (status = 400, response = BadRequest), (status = 404, response = NotFound)))]
 async fn get_log(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<ReadLogs>,

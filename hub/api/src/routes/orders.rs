@@ -7,6 +7,8 @@
 use crate::auth::{ReadOrders, Scoped, WriteOrders};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, ErrorCode};
 use crate::paging::page_limit;
+use crate::responses::{BadRequest, NotFound, UnprocessableEntity, UnsupportedMediaType};
+use crate::schemas;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,7 +18,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use switchyard_core::ids::OrderId;
-use switchyard_core::model::{Order, OrderStatus};
+use switchyard_core::model::{Order, OrderStatus, Uom};
 use switchyard_store::orders::{
     self as store, BuyerPart, CustomerRow, OrderFilter, OrderRow, OrderUpdate, PartyId, ProductRow,
 };
@@ -41,7 +43,7 @@ pub struct OrderView {
     /// Our customer id; null while the buyer is unknown (pending review).
     pub customer_id: Option<String>,
     pub customer_po: String,
-    /// pending_review, pending, confirmed, in_production, ready, shipped, delivered, cancelled
+    #[schema(schema_with = schemas::order_status)]
     pub status: String,
     /// The canonical order (lines, dates, addresses).
     #[schema(value_type = Object)]
@@ -50,14 +52,15 @@ pub struct OrderView {
     /// "segment_position", "segment", "element", "line", "field"}}]`.
     #[schema(value_type = Vec<Object>)]
     pub review_errors: Value,
-    /// edi or api.
+    #[schema(schema_with = order_source)]
     pub source: String,
     /// The inbound EDI message (850 / ORDERS) the order came from.
     pub source_message_id: Option<uuid::Uuid>,
     /// ST02 / UNH 0062 of its set.
     pub source_set: Option<String>,
     pub partner: Option<String>,
-    /// What we last answered the partner (855 / ORDRSP): accepted or rejected.
+    /// What we last answered the partner (855 / ORDRSP).
+    #[schema(schema_with = order_response)]
     pub response: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -84,6 +87,16 @@ impl From<OrderRow> for OrderView {
     }
 }
 
+/// `orders.source` (its CHECK constraint in migrations/0005_orders.sql).
+fn order_source() -> utoipa::openapi::Object {
+    schemas::one_of(&["edi", "api"])
+}
+
+/// `orders.response` (its CHECK constraint in migrations/0005_orders.sql), `null` before one.
+fn order_response() -> utoipa::openapi::Object {
+    schemas::one_of_or_null(&["accepted", "rejected"])
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderPage {
     pub items: Vec<OrderView>,
@@ -94,13 +107,14 @@ pub struct OrderPage {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct OrderQuery {
-    /// e.g. `pending_review`.
+    #[param(schema_with = schemas::order_status)]
     pub status: Option<String>,
     pub customer_id: Option<String>,
     pub partner: Option<String>,
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,
-    /// 1..=500, default 50.
+    /// Default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -115,8 +129,8 @@ fn parse_status(s: &str) -> Result<OrderStatus, ApiError> {
 
 /// Orders, newest first, one page at a time.
 #[utoipa::path(get, path = "/orders", tag = "orders", params(OrderQuery),
-    responses((status = 200, body = OrderPage), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = OrderPage), (status = 400, response = BadRequest),
+        (status = 422, description = "a bad `cursor`, `limit` out of range", body = ErrorBody)))]
 async fn list_orders(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<ReadOrders>,
@@ -139,8 +153,7 @@ async fn list_orders(
 /// One order with its review errors and source EDI message.
 #[utoipa::path(get, path = "/orders/{id}", tag = "orders",
     params(("id" = uuid::Uuid, Path, description = "order id")),
-    responses((status = 200, body = OrderView), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = OrderView), (status = 400, response = BadRequest), (status = 404, response = NotFound)))]
 async fn get_order(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<ReadOrders>,
@@ -156,11 +169,31 @@ async fn get_order(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineFix {
+    #[serde(deserialize_with = "whole_number")]
+    #[schema(minimum = 0, maximum = 4294967295_u64)]
     pub line_number: u32,
     pub sku: Option<String>,
-    #[schema(value_type = Option<String>)]
+    /// A decimal greater than zero, as a string (`"12.5"`).
+    #[schema(value_type = Option<String>, pattern = r"^(0|[1-9][0-9]{0,19})(\.[0-9]{1,8})?$")]
     pub quantity: Option<Decimal>,
     pub requested_date: Option<NaiveDate>,
+}
+
+/// A whole number as JSON Schema counts one: `7` or `7.0` (a client's JSON library may write
+/// either; serde takes only the first for an integer).
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    let whole = n.as_u64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= f64::from(u32::MAX))
+            .map(|f| f as u64)
+    });
+    whole.and_then(|w| u32::try_from(w).ok()).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "expected a line number (0 to {}), got {n}",
+            u32::MAX
+        ))
+    })
 }
 
 /// An admin's fixes to an order waiting for review.
@@ -178,9 +211,10 @@ pub struct OrderPatch {
 /// review until reprocessed. 409 when the order is not waiting for review.
 #[utoipa::path(patch, path = "/orders/{id}", tag = "orders",
     params(("id" = uuid::Uuid, Path, description = "order id")), request_body = OrderPatch,
-    responses((status = 200, body = OrderView), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = OrderView), (status = 400, response = BadRequest),
+        (status = 404, response = NotFound), (status = 409, description = "the order is not waiting for review", body = ErrorBody),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "an invalid body, an unknown customer, a line the order does not have, a quantity not above zero", body = ErrorBody)))]
 async fn patch_order(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<WriteOrders>,
@@ -266,12 +300,14 @@ async fn patch_order(
 pub struct EdiPartyInput {
     /// `92` (N1 assigned by buyer), `12`/`ZZ`/`01` (ISA05), `9` (EDIFACT GLN), `14` (UNB).
     pub qualifier: String,
+    #[schema(schema_with = schemas::name)]
     pub id: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerInput {
+    #[schema(schema_with = schemas::name)]
     pub name: String,
     #[serde(default = "yes")]
     pub active: bool,
@@ -296,10 +332,10 @@ pub struct CustomerView {
 /// Create or replace a customer and its EDI identifiers. 409 when an identifier already
 /// names another customer.
 #[utoipa::path(put, path = "/customers/{customer_id}", tag = "orders",
-    params(("customer_id" = String, Path, description = "our customer id")), request_body = CustomerInput,
-    responses((status = 200, body = CustomerView), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    params(("customer_id" = String, Path, min_length = 1, description = "our customer id")), request_body = CustomerInput,
+    responses((status = 200, body = CustomerView), (status = 400, response = BadRequest),
+        (status = 409, description = "an EDI identifier already names another customer", body = ErrorBody),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = UnprocessableEntity)))]
 async fn put_customer(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<WriteOrders>,
@@ -354,12 +390,15 @@ pub struct BuyerPartInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductInput {
+    #[schema(schema_with = schemas::name)]
     pub name: String,
     /// GTIN-8/12/13/14 (a UPC-A is a GTIN-12), digits only.
+    #[schema(pattern = r"^[0-9]{8,14}$")]
     pub gtin: Option<String>,
-    /// EA, LB, KG, FT, M, IN, MM, SF, CWT, TON.
+    /// `EA` when absent.
     #[serde(default = "ea")]
-    pub uom: String,
+    #[schema(schema_with = schemas::uom, required = false)]
+    pub uom: Uom,
     #[serde(default = "yes")]
     pub active: bool,
     /// The buyers' own part numbers for it; replaces the stored list.
@@ -367,16 +406,16 @@ pub struct ProductInput {
     pub buyer_parts: Vec<BuyerPartInput>,
 }
 
-fn ea() -> String {
-    "EA".into()
+fn ea() -> Uom {
+    Uom::Ea
 }
 
 /// Create or replace a product. 409 when its GTIN names another product.
 #[utoipa::path(put, path = "/products/{sku}", tag = "orders",
-    params(("sku" = String, Path, description = "our SKU")), request_body = ProductInput,
-    responses((status = 204, description = "stored"), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    params(("sku" = String, Path, min_length = 1, description = "our SKU")), request_body = ProductInput,
+    responses((status = 204, description = "stored"), (status = 400, response = BadRequest),
+        (status = 409, description = "its GTIN names another product", body = ErrorBody),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = UnprocessableEntity)))]
 async fn put_product(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<WriteOrders>,
@@ -386,8 +425,6 @@ async fn put_product(
     if input.name.trim().is_empty() {
         return Err(ApiError::validation("name: must not be empty"));
     }
-    let uom = switchyard_core::model::Uom::parse(&input.uom)
-        .ok_or_else(|| ApiError::validation(format!("uom: unknown unit `{}`", input.uom)))?;
     if let Some(g) = &input.gtin {
         if !(8..=14).contains(&g.len()) || !g.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ApiError::validation(format!(
@@ -399,7 +436,7 @@ async fn put_product(
         sku,
         name: input.name,
         gtin: input.gtin,
-        uom: uom.code().to_owned(),
+        uom: input.uom.code().to_owned(),
         active: input.active,
         buyer_parts: input
             .buyer_parts
@@ -412,4 +449,21 @@ async fn put_product(
     };
     store::upsert_product(&app.api.pool, auth.org, &row).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LineFix;
+
+    #[test]
+    fn line_numbers_are_whole_numbers_however_written() {
+        let fix: LineFix = serde_json::from_str(r#"{"line_number": 7.0}"#).unwrap();
+        assert_eq!(fix.line_number, 7);
+        let fix: LineFix = serde_json::from_str(r#"{"line_number": 7}"#).unwrap();
+        assert_eq!(fix.line_number, 7);
+        for bad in ["7.5", "-1", "4294967296", "\"7\""] {
+            let text = format!(r#"{{"line_number": {bad}}}"#);
+            assert!(serde_json::from_str::<LineFix>(&text).is_err(), "{bad}");
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 use crate::auth::{ReadJobs, Scoped, WriteJobs};
 use crate::error::{ApiError, ApiPath, ApiQuery, ErrorBody, OptionalJson};
+use crate::responses::{BadRequest, NotFound, UnprocessableEntity, UnsupportedMediaType};
 use crate::routes::dead_letters::DeadLetterView;
 use crate::routes::jobs::{job_page, JobPage, JobView};
 use crate::state::AppState;
@@ -31,7 +32,8 @@ pub struct RetryQuery {
     /// The last job id of the previous page.
     #[param(value_type = Option<uuid::Uuid>)]
     pub cursor: Option<JobId>,
-    /// 1..=500, default 50.
+    /// Default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -46,7 +48,8 @@ async fn own_job(app: &AppState, org: OrgId, id: JobId) -> Result<(), ApiError> 
 
 /// Jobs waiting for a retry, oldest first.
 #[utoipa::path(get, path = "/retry-queue", tag = "retry-queue", params(RetryQuery),
-    responses((status = 200, body = JobPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = JobPage), (status = 400, response = BadRequest),
+        (status = 422, description = "`limit` out of range", body = ErrorBody)))]
 async fn list_retrying(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<ReadJobs>,
@@ -68,7 +71,8 @@ async fn list_retrying(
 /// Run a retrying job now instead of at its scheduled time. 409 if it is not retrying.
 #[utoipa::path(post, path = "/retry-queue/{id}/retry", tag = "retry-queue",
     params(("id" = uuid::Uuid, Path, description = "job id")),
-    responses((status = 200, body = JobView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = JobView), (status = 400, response = BadRequest),
+        (status = 404, response = NotFound), (status = 409, description = "the job is not retrying", body = ErrorBody)))]
 async fn retry_now(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<WriteJobs>,
@@ -87,9 +91,11 @@ pub struct SkipBody {
 }
 
 /// Give up on a retrying job: move it to the dead-letter queue now.
-#[utoipa::path(post, path = "/retry-queue/{id}/skip", tag = "retry-queue", request_body(content = Option<SkipBody>),
+#[utoipa::path(post, path = "/retry-queue/{id}/skip", tag = "retry-queue", request_body(content = Option<SkipBody>, description = "optional"),
     params(("id" = uuid::Uuid, Path, description = "job id")),
-    responses((status = 200, body = DeadLetterView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = DeadLetterView), (status = 400, response = BadRequest),
+        (status = 404, response = NotFound), (status = 409, description = "the job is not retrying", body = ErrorBody),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = UnprocessableEntity)))]
 async fn skip_to_dead(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<WriteJobs>,
@@ -105,7 +111,7 @@ async fn skip_to_dead(
 #[serde(deny_unknown_fields)]
 pub struct BulkRetryBody {
     /// The jobs to retry now; every retrying job of the organization when absent.
-    #[schema(value_type = Option<Vec<uuid::Uuid>>)]
+    #[schema(value_type = Option<Vec<uuid::Uuid>>, max_items = 10000)]
     pub ids: Option<Vec<JobId>>,
 }
 
@@ -116,8 +122,9 @@ pub struct BulkRetried {
 }
 
 /// Run many retrying jobs now.
-#[utoipa::path(post, path = "/retry-queue/retry", tag = "retry-queue", request_body(content = Option<BulkRetryBody>),
-    responses((status = 200, body = BulkRetried), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/retry-queue/retry", tag = "retry-queue", request_body(content = Option<BulkRetryBody>, description = "optional: every retrying job without it"),
+    responses((status = 200, body = BulkRetried), (status = 400, response = BadRequest),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = UnprocessableEntity)))]
 async fn bulk_retry(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<WriteJobs>,

@@ -8,6 +8,7 @@
 //! 503 when the delivery could not be stored (the partner should send it again).
 
 use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::responses::PayloadTooLarge;
 use crate::state::AppState;
 use crate::webhooks::WebhookAnswer;
 use axum::body::Bytes;
@@ -24,8 +25,13 @@ use uuid::Uuid;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookReceipt {
     /// `accepted` (new) or `duplicate` (received before; not processed again).
+    #[schema(schema_with = receipt_status)]
     pub status: String,
     pub delivery_id: Uuid,
+}
+
+fn receipt_status() -> utoipa::openapi::Object {
+    crate::schemas::one_of(&["accepted", "duplicate"])
 }
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -35,12 +41,15 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 /// A partner's webhook delivery.
 #[utoipa::path(post, path = "/webhooks/{partner}", tag = "webhooks", security(()),
     params(("partner" = String, Path, description = "a configured partner whose adapter receives webhooks")),
-    request_body(content = String, description = "the partner's payload, as its adapter signs it", content_type = "application/json"),
+    request_body(content = serde_json::Value, description = "the partner's payload, as its adapter signs it", content_type = "application/json"),
     responses(
         (status = 202, description = "stored; processing enqueued", body = WebhookReceipt),
         (status = 200, description = "this event was received before; not processed again", body = WebhookReceipt),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)
+        (status = 400, description = "verified, but the adapter cannot read the body", body = ErrorBody),
+        (status = 401, description = "a missing or wrong signature, or a stale timestamp", body = ErrorBody),
+        (status = 404, description = "no such partner, or one that receives no webhooks", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge),
+        (status = 503, description = "the delivery could not be stored; send it again", body = ErrorBody)
     ))]
 async fn receive(
     State(app): State<AppState>,

@@ -123,6 +123,20 @@ async fn malformed_oversized_and_unknown_input_is_refused_and_writes_nothing(poo
     )
     .await;
     assert_eq!((status, code(&b)), (405, "method_not_allowed"));
+    // ... with the methods it allows, and in the audit log like every other call.
+    let resp = app
+        .call(Method::PUT, "/api/v1/jobs", Some(&key), None)
+        .await;
+    let allow = resp.headers()["allow"].to_str().unwrap().to_owned();
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM integration_logs
+             WHERE event_type = 'PUT /api/v1/jobs' AND http_status = 405"
+        )
+        .await,
+        2
+    );
 
     // A malformed key request creates no key either.
     let keys_before = app.count("SELECT count(*) FROM api_keys").await;
@@ -249,7 +263,7 @@ async fn openapi_document_lists_exactly_the_served_routes(pool: PgPool) {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     assert_eq!(documented_routes(&doc), expected_routes());
     // The document served equals the one built without a server.
-    let offline = serde_json::to_value(switchyard_api::openapi_document(Vec::new())).unwrap();
+    let offline = switchyard_api::openapi_document(Vec::new());
     assert_eq!(documented_routes(&offline), expected_routes());
 
     // Both ways of presenting a key are declared and required by default.
@@ -259,6 +273,32 @@ async fn openapi_document_lists_exactly_the_served_routes(pool: PgPool) {
     assert_eq!(schemes["api_key"]["name"], "X-API-Key");
     assert_eq!(doc["security"], json!([{"bearer": []}, {"api_key": []}]));
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+
+    // The shared error responses, and what the layers answer on every operation they wrap.
+    let responses = &doc["components"]["responses"];
+    assert!(responses["TooManyRequests"]["headers"]["Retry-After"].is_object());
+    assert_eq!(
+        responses["NotFound"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ErrorBody"
+    );
+    for (method, path) in documented_routes(&doc) {
+        let answers = &doc["paths"][&path][&method]["responses"];
+        assert!(answers["408"].is_object(), "{method} {path}: {answers}");
+        if path.starts_with("/api/v1/") && path != "/api/v1/openapi.json" {
+            for status in ["401", "403", "413", "429", "500"] {
+                assert!(
+                    answers[status].is_object(),
+                    "{method} {path} {status}: {answers}"
+                );
+            }
+        }
+    }
+    // The served document names the declared scopes; the offline one only their form.
+    assert!(doc["components"]["schemas"]["ScopeName"]["enum"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("write:dead-letters")));
+    assert!(offline["components"]["schemas"]["ScopeName"]["pattern"].is_string());
 
     // Every documented route is served: with a full-scope key, none falls through to the
     // router's 404/405 (resource 404s say which resource).

@@ -90,7 +90,7 @@ async fn seed_reference(app: &TestApp, key: &str) {
             app,
             &format!("/api/v1/products/{sku}"),
             key,
-            json!({"name": sku, "uom": "ea"}),
+            json!({"name": sku, "uom": "EA"}),
         )
         .await;
         assert_eq!(s, 204, "{b}");

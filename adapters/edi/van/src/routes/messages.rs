@@ -20,9 +20,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use switchyard_api::error::{ApiError, ApiPath, ApiQuery, ErrorBody, ErrorCode};
 use switchyard_api::paging::page_limit;
+use switchyard_api::responses::{BadRequest, NotFound};
+use switchyard_api::schemas::one_of;
 use switchyard_api::{AppState, Scoped};
 use switchyard_edi::validate::{validate, Validation};
 use switchyard_edi::{read_all, Issue, Unit};
+use utoipa::openapi::Object;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -34,17 +37,27 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reprocess))
 }
 
+fn direction() -> Object {
+    one_of(EdiDirection::ALL)
+}
+
+fn standard() -> Object {
+    one_of(EdiStandard::ALL)
+}
+
+fn status() -> Object {
+    one_of(EdiStatus::ALL)
+}
+
 /// A message without its raw bytes (listings).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EdiMessageSummary {
     #[schema(value_type = uuid::Uuid)]
     pub id: EdiMessageId,
     pub partner: String,
-    /// inbound, outbound
-    #[schema(value_type = String)]
+    #[schema(schema_with = direction)]
     pub direction: EdiDirection,
-    /// x12, edifact
-    #[schema(value_type = String)]
+    #[schema(schema_with = standard)]
     pub standard: EdiStandard,
     /// Transaction set / message types in the interchange (`850`, `ORDERS`).
     pub message_types: Vec<String>,
@@ -55,8 +68,7 @@ pub struct EdiMessageSummary {
     /// `[{"control", "functional_id", "version", "sets": [...]}]`
     #[schema(value_type = Vec<Object>)]
     pub group_controls: Value,
-    /// received, processed, error, sent, acknowledged
-    #[schema(value_type = String)]
+    #[schema(schema_with = status)]
     pub status: EdiStatus,
     /// The located errors of the last validation (or why the message was not processed).
     pub errors: Vec<String>,
@@ -159,14 +171,12 @@ pub struct EdiMessageView {
 #[into_params(parameter_in = Query)]
 pub struct EdiQuery {
     /// inbound (the inbox) or outbound (the outbox); both when absent.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = direction)]
     pub direction: Option<EdiDirection>,
     pub partner: Option<String>,
-    /// received, processed, error, sent or acknowledged.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = status)]
     pub status: Option<EdiStatus>,
-    /// x12 or edifact.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = standard)]
     pub standard: Option<EdiStandard>,
     /// Messages containing this transaction set / message type (`850`, `ORDERS`).
     #[serde(rename = "type")]
@@ -177,14 +187,15 @@ pub struct EdiQuery {
     pub overdue: Option<bool>,
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,
-    /// 1..=500, default 50.
+    /// Default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
 /// Messages, newest first, filtered, one page at a time (raw bodies left out).
 #[utoipa::path(get, path = "/edi/messages", tag = "edi", params(EdiQuery),
-    responses((status = 200, body = EdiMessagePage), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = EdiMessagePage), (status = 400, response = BadRequest),
+        (status = 422, description = "a bad `cursor`, `limit` out of range", body = ErrorBody)))]
 async fn list_messages(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<ReadEdi>,
@@ -212,8 +223,7 @@ async fn list_messages(
 /// stored bytes), and the id of its acknowledgement.
 #[utoipa::path(get, path = "/edi/messages/{id}", tag = "edi",
     params(("id" = uuid::Uuid, Path, description = "EDI message id")),
-    responses((status = 200, body = EdiMessageView), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = EdiMessageView), (status = 400, response = BadRequest), (status = 404, response = NotFound)))]
 async fn get_message(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<ReadEdi>,
@@ -232,9 +242,9 @@ async fn get_message(
 /// outbound messages and for duplicate interchanges (which are never processed).
 #[utoipa::path(post, path = "/edi/messages/{id}/reprocess", tag = "edi",
     params(("id" = uuid::Uuid, Path, description = "EDI message id")),
-    responses((status = 200, body = EdiMessageView), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = EdiMessageView), (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, description = "an outbound message, or a duplicate interchange", body = ErrorBody)))]
 async fn reprocess(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<WriteEdi>,

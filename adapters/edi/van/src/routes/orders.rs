@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use switchyard_api::auth::WriteOrders;
 use switchyard_api::error::{ApiError, ApiPath, ErrorBody, ErrorCode, OptionalJson};
+use switchyard_api::responses::{BadRequest, NotFound, UnsupportedMediaType};
 use switchyard_api::routes::orders::OrderView;
 use switchyard_api::{AppState, Scoped};
 use switchyard_core::ids::OrderId;
@@ -47,10 +48,12 @@ pub struct ReprocessAccepted {
 /// acceptance (855 AC / ORDRSP 29), otherwise its review errors are replaced. 202 with the
 /// job; 409 when the order is not waiting for review.
 #[utoipa::path(post, path = "/orders/{id}/reprocess", tag = "orders",
-    params(("id" = uuid::Uuid, Path, description = "order id")), request_body(content = Option<ReprocessRequest>),
-    responses((status = 202, body = ReprocessAccepted), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("id" = uuid::Uuid, Path, description = "order id")), request_body(content = Option<ReprocessRequest>, description = "optional"),
+    responses((status = 202, body = ReprocessAccepted), (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, description = "the order is not waiting for review", body = ErrorBody),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "an invalid body, or `remap` for an order that did not come from EDI", body = ErrorBody)))]
 async fn reprocess_order(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<WriteOrders>,

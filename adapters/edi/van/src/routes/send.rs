@@ -12,7 +12,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use switchyard_api::error::{ApiError, ApiJson, ErrorBody, ErrorCode};
-use switchyard_api::routes::jobs::{enqueued_response, idempotency_key, JobView};
+use switchyard_api::responses::{BadRequest, UnsupportedMediaType};
+use switchyard_api::routes::jobs::{enqueued_response, idempotency_key, IdempotencyKey, JobView};
 use switchyard_api::{AppState, Scoped};
 use switchyard_core::ids::{JobKind, OrderId, OrgId, PartnerName};
 use switchyard_core::model::{Invoice, Order, Shipment};
@@ -81,12 +82,13 @@ fn check_entity<T: serde::de::DeserializeOwned>(
 /// `Idempotency-Key` header, sending with the same key again returns the job already enqueued
 /// (header `Idempotent-Replayed: true`) instead of sending twice.
 #[utoipa::path(post, path = "/edi/send", tag = "edi", request_body = SendEdiDocument,
-    params(("Idempotency-Key" = Option<String>, Header, description = "dedupe key, unique per organization")),
+    params(IdempotencyKey),
     responses(
         (status = 202, description = "the edi.send job (new, or the one already enqueued with this Idempotency-Key)", body = JobView),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 422, description = "unknown partner (`unknown_partner`) or an entity that is not canonical", body = ErrorBody)
+        (status = 400, response = BadRequest),
+        (status = 404, description = "`order_id` names no stored order", body = ErrorBody),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "unknown partner (`unknown_partner`), a missing `entity` or `order`, or an entity that is not canonical", body = ErrorBody)
     ))]
 async fn send_document(
     State(app): State<AppState>,
