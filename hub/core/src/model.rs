@@ -285,8 +285,21 @@ impl OrderStatus {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderLine {
+    /// Ours, a number. The buyer's own line identification is `buyer_line`.
     pub line_number: u32,
+    /// The buyer's identification of the line exactly as its PO sent it (850 PO101, an
+    /// identifier such as `000100001` or `A1`; ORDERS LIN 1082): what the buyer matches our
+    /// answer on, line by line, so it is echoed as sent, never renumbered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_line: Option<String>,
     pub sku: String,
+    /// The buyer's part number as its PO sent it (850 PO1 BP/IN, ORDERS PIA IN/BP), echoed
+    /// beside our SKU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_part: Option<String>,
+    /// The item's GTIN as the PO sent it (850 PO1 UP/EN/UK, ORDERS LIN or PIA EN/SRV).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gtin: Option<String>,
     pub description: Option<String>,
     pub quantity: Decimal,
     pub uom: Uom,
@@ -322,6 +335,22 @@ impl Order {
     pub fn net_total(&self) -> Decimal {
         self.lines.iter().map(OrderLine::net_amount).sum()
     }
+
+    /// The date of the buyer's purchase order: an EDI order's `ordered_at` is its BEG05 /
+    /// DTM 137.
+    pub fn po_date(&self) -> Option<NaiveDate> {
+        self.ordered_at.map(|t| t.date_naive())
+    }
+}
+
+impl Shipment {
+    /// Takes the buyer's PO reference from the order shipped, where the shipment has none.
+    pub fn fill_po_from(&mut self, order: &Order) {
+        if self.customer_po.is_none() {
+            self.customer_po = order.customer_po.clone();
+            self.customer_po_date = self.customer_po_date.or(order.po_date());
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -352,6 +381,13 @@ pub struct Package {
 pub struct Shipment {
     pub shipment_number: String,
     pub order_number: String,
+    /// The buyer's purchase order number (850 BEG03 / ORDERS BGM 1004) and its date (BEG05 /
+    /// DTM 137): what the buyer's system matches a ship notice on (856 PRF01/PRF04, DESADV
+    /// RFF+ON). `order_number` is ours, which the buyer never saw on its PO.
+    #[serde(default)]
+    pub customer_po: Option<String>,
+    #[serde(default)]
+    pub customer_po_date: Option<NaiveDate>,
     pub carrier: Option<String>,
     pub service: Option<String>,
     pub shipped_at: Option<DateTime<Utc>>,
@@ -384,7 +420,14 @@ impl InvoiceLine {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Invoice {
     pub invoice_number: String,
+    /// Our sales order number.
     pub order_number: Option<String>,
+    /// The buyer's purchase order number (850 BEG03 / ORDERS BGM 1004) and its date: what the
+    /// buyer's system matches an invoice on (810 BIG04/BIG03, INVOIC RFF+ON with DTM 171).
+    #[serde(default)]
+    pub customer_po: Option<String>,
+    #[serde(default)]
+    pub customer_po_date: Option<NaiveDate>,
     pub issue_date: NaiveDate,
     pub due_date: Option<NaiveDate>,
     pub currency: String,
@@ -394,6 +437,14 @@ pub struct Invoice {
 }
 
 impl Invoice {
+    /// Takes the buyer's PO reference from the order invoiced, where the invoice has none.
+    pub fn fill_po_from(&mut self, order: &Order) {
+        if self.customer_po.is_none() {
+            self.customer_po = order.customer_po.clone();
+            self.customer_po_date = self.customer_po_date.or(order.po_date());
+        }
+    }
+
     pub fn net_total(&self) -> Decimal {
         self.lines.iter().map(InvoiceLine::net_amount).sum()
     }
@@ -463,6 +514,8 @@ mod tests {
         let inv = Invoice {
             invoice_number: "FV/1".into(),
             order_number: None,
+            customer_po: None,
+            customer_po_date: None,
             issue_date: NaiveDate::from_ymd_opt(2026, 1, 2).unwrap(),
             due_date: None,
             currency: "PLN".into(),

@@ -171,12 +171,12 @@ const PRICE: &str = "sku str!|kind price_kind!|currency str!|uom uom!|unit_price
 customer_id str|contract_id str|tier str|valid_from date|valid_to date";
 const CUSTOMER: &str = "id str!|name str!|tax_id str|email str|billing_address.{ADDR}|shipping_address.{ADDR}|price_tier str";
 const ORDER: &str = "order_number str!|customer_id str!|status order_status!|currency str!|ordered_at datetime|requested_delivery date|\
-lines[]!|lines[].line_number int!|lines[].sku str!|lines[].description str|lines[].quantity dec!|lines[].uom uom!|lines[].unit_price dec!|\
-lines[].requested_date date|billing_address.{ADDR}|shipping_address.{ADDR}|supplier_order_ref str|customer_po str|tracking_numbers[] str!";
-const SHIPMENT: &str = "shipment_number str!|order_number str!|carrier str|service str|shipped_at datetime|packages[]!|packages[].sscc str|\
+lines[]!|lines[].line_number int!|lines[].buyer_line str|lines[].sku str!|lines[].buyer_part str|lines[].gtin str|lines[].description str|\
+lines[].quantity dec!|lines[].uom uom!|lines[].unit_price dec!|lines[].requested_date date|billing_address.{ADDR}|shipping_address.{ADDR}|supplier_order_ref str|customer_po str|tracking_numbers[] str!";
+const SHIPMENT: &str = "shipment_number str!|order_number str!|customer_po str|customer_po_date date|carrier str|service str|shipped_at datetime|packages[]!|packages[].sscc str|\
 packages[].tracking_number str|packages[].weight dec|packages[].weight_uom uom|packages[].lines[]!|packages[].lines[].sku str!|\
 packages[].lines[].quantity dec!|packages[].lines[].uom uom!|events[].at datetime!|events[].status str!|events[].location str";
-const INVOICE: &str = "invoice_number str!|order_number str|issue_date date!|due_date date|currency str!|seller.{CUST}!|buyer.{CUST}!|\
+const INVOICE: &str = "invoice_number str!|order_number str|customer_po str|customer_po_date date|issue_date date!|due_date date|currency str!|seller.{CUST}!|buyer.{CUST}!|\
 lines[]!|lines[].line_number int!|lines[].sku str!|lines[].description str|lines[].quantity dec!|lines[].uom uom!|lines[].unit_price dec!|\
 lines[].vat_rate dec!";
 const DOCUMENT: &str = "kind doc_kind!|file_name str!|content_type str!|size_bytes int!|sha256 str!|order_number str|shipment_number str|\

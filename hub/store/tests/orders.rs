@@ -67,6 +67,9 @@ fn order(po: &str, customer: &str, qty: i64, sku: &str) -> Order {
             .map(|t| t.and_utc()),
         requested_delivery: chrono::NaiveDate::from_ymd_opt(2026, 3, 1),
         lines: vec![OrderLine {
+            buyer_line: None,
+            buyer_part: None,
+            gtin: None,
             line_number: 1,
             sku: sku.into(),
             description: None,

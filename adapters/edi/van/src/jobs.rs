@@ -58,7 +58,8 @@ pub struct SendDocument {
     pub partner: String,
     pub document: DocumentKind,
     pub entity: Value,
-    /// The shipment's order (ship notices only).
+    /// The order shipped (ship notices, required) or invoiced (invoices, optional): the buyer's
+    /// PO reference comes from it where the entity has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<Value>,
 }

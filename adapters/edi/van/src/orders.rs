@@ -534,6 +534,21 @@ pub async fn build(
     Ok(draft)
 }
 
+/// The buyer's part number (X12 235 BP buyer's part / IN buyer's item; EDIFACT 7143 IN / BP)
+/// and the GTIN (X12 UP, EN, UK, UA; EDIFACT EN, SRV) among a line's (qualifier, id) pairs,
+/// first of each as sent: echoed on what we send back about the line.
+fn buyer_item_ids(ids: &[(String, String)]) -> (Option<String>, Option<String>) {
+    let first = |qs: &[&str]| {
+        ids.iter()
+            .find(|(q, _)| qs.contains(&q.as_str()))
+            .map(|(_, id)| id.clone())
+    };
+    (
+        first(&["BP", "IN"]),
+        first(&["UP", "EN", "UK", "UA", "SRV"]),
+    )
+}
+
 fn mint_order_number() -> String {
     // The random tail of a v7 UUID: unique enough for a human-facing number, and the database
     // index refuses the rare collision (the job is retried with a fresh number).
@@ -727,7 +742,12 @@ async fn resolve(
         let field = |f: &str| format!("lines[{i}].{f}");
         let mut line = OrderLine {
             line_number: number,
+            // Kept as sent: PO101 is an identifier (`000100001`, `A1`), and the buyer matches
+            // our 855/ORDRSP line on it exactly.
+            buyer_line: text(l, "line_number"),
             sku: String::new(),
+            buyer_part: None,
+            gtin: None,
             description: text(l, "description"),
             quantity: Decimal::ZERO,
             uom: Uom::Ea,
@@ -809,6 +829,7 @@ async fn resolve(
                 ))
             })
             .collect();
+        (line.buyer_part, line.gtin) = buyer_item_ids(&ids);
         let rank = |q: &str| match q {
             "VP" | "VN" | "SA" => 0,
             "BP" | "IN" | "PI" => 1,
@@ -1055,6 +1076,33 @@ pub async fn reprocess(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_buyers_part_and_gtin_are_kept_as_sent() {
+        let ids = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(q, i)| (q.to_string(), i.to_string()))
+                .collect()
+        };
+        // 850 PO1*000100001*2500*YD*2.53*WE***BP*A_QU001-BLK*VN*… (a real partner's PO).
+        assert_eq!(
+            buyer_item_ids(&ids(&[("BP", "A_QU001-BLK"), ("VN", "SINGLE LINE")])),
+            (Some("A_QU001-BLK".into()), None)
+        );
+        assert_eq!(
+            buyer_item_ids(&ids(&[("VP", "BAR-A36-1"), ("UP", "012345678905")])),
+            (None, Some("012345678905".into()))
+        );
+        // ORDERS: LIN C212 EN and PIA IN.
+        assert_eq!(
+            buyer_item_ids(&ids(&[
+                ("EN", "4000862141404"),
+                ("SA", "X"),
+                ("IN", "ACME-77")
+            ])),
+            (Some("ACME-77".into()), Some("4000862141404".into()))
+        );
+    }
 
     #[test]
     fn dates_follow_the_format_qualifier() {

@@ -100,6 +100,9 @@ pub fn ship_notice_input(
 ) -> Result<Value, generate::GenerateError> {
     let ssccs = generate::package_ssccs(p, shipment, env)?;
     let mut s = shipment.clone();
+    // The buyer's PO reference (856 PRF, DESADV RFF+ON) from the order, where the shipment
+    // has none.
+    s.fill_po_from(order);
     let mut weight = Decimal::ZERO;
     for (pkg, sscc) in s.packages.iter_mut().zip(ssccs) {
         pkg.sscc = Some(sscc);

@@ -17,7 +17,9 @@
 //!
 //! Payload: `{"partner": NAME, "document": "order_response" |
 //! "ship_notice" | "invoice", "entity": {Order | Shipment | Invoice}}`; a ship notice also
-//! needs `"order": {Order}` (the 856 HL order level and the DESADV order reference).
+//! needs `"order": {Order}` (the 856 HL order level and the DESADV order reference), and an
+//! invoice may carry it: the buyer's PO number and date come from it where the shipment or
+//! invoice has none.
 
 use crate::envelope::{edi_standard, group_controls, message_types, sanitize_name, transient};
 use crate::jobs::{DocumentKind, SendDocument};
@@ -122,7 +124,15 @@ impl Entity {
                     Box::new(entity(order, "order")?),
                 )
             }
-            DocumentKind::Invoice => Entity::Invoice(Box::new(entity(&p.entity, "invoice")?)),
+            DocumentKind::Invoice => {
+                let mut invoice: Invoice = entity(&p.entity, "invoice")?;
+                // The buyer matches an invoice on its own PO number (810 BIG04, INVOIC
+                // RFF+ON): take it from the order invoiced where the invoice has none.
+                if let Some(order) = &p.order {
+                    invoice.fill_po_from(&entity::<Order>(order, "order")?);
+                }
+                Entity::Invoice(Box::new(invoice))
+            }
         })
     }
 
@@ -363,6 +373,44 @@ mod tests {
         // A ship notice without its order is refused before any number is spent.
         let err = Entity::from_payload(&p).err().expect("needs the order");
         assert!(err.to_string().contains("`order`"), "{err}");
+    }
+
+    /// An invoice sent with its order names the buyer's PO (issue 10 item 2); its own PO,
+    /// when it has one, is kept.
+    #[test]
+    fn an_invoice_takes_the_buyers_po_from_its_order() {
+        let order = json!({
+            "order_number": "SO-1001", "customer_id": "ACME", "status": "confirmed",
+            "currency": "USD", "ordered_at": "2026-03-01T08:00:00Z", "requested_delivery": null,
+            "lines": [], "billing_address": null, "shipping_address": null,
+            "supplier_order_ref": null, "customer_po": "PO-77881", "tracking_numbers": []
+        });
+        let party = json!({"id": "A", "name": "A", "tax_id": null, "email": null,
+            "billing_address": null, "shipping_address": null, "price_tier": null});
+        let mut invoice = json!({
+            "invoice_number": "FV-1", "order_number": "SO-1001", "issue_date": "2026-03-06",
+            "due_date": null, "currency": "USD", "seller": party, "buyer": party, "lines": []
+        });
+        let payload = |entity: &Value| SendPayload {
+            partner: "acme".into(),
+            document: DocumentKind::Invoice,
+            entity: entity.clone(),
+            order: Some(order.clone()),
+        };
+        let Ok(Entity::Invoice(i)) = Entity::from_payload(&payload(&invoice)) else {
+            panic!("an invoice")
+        };
+        assert_eq!(i.customer_po.as_deref(), Some("PO-77881"));
+        assert_eq!(
+            i.customer_po_date.map(|d| d.to_string()).as_deref(),
+            Some("2026-03-01")
+        );
+        invoice["customer_po"] = json!("PO-OWN");
+        let Ok(Entity::Invoice(i)) = Entity::from_payload(&payload(&invoice)) else {
+            panic!("an invoice")
+        };
+        assert_eq!(i.customer_po.as_deref(), Some("PO-OWN"));
+        assert_eq!(i.customer_po_date, None);
     }
 
     #[test]

@@ -921,13 +921,35 @@ async fn send_takes_a_stored_order_by_id(pool: PgPool) {
     assert_eq!(neither.status(), 422);
     let (_, body) = json(neither).await;
     assert_eq!(body["error"]["details"]["field"], "entity", "{body}");
+    // An invoice naming its stored order: the order goes with it, for the buyer's PO number
+    // and date (810 BIG04/BIG03, INVOIC RFF+ON) that the invoice itself does not carry.
+    let invoice = json!({
+        "invoice_number": "FV-1", "order_number": "SO-1001", "issue_date": "2026-03-06",
+        "due_date": null, "currency": "USD",
+        "seller": {"id": "SWITCHYARD", "name": "Switchyard Steel", "tax_id": null, "email": null,
+                   "billing_address": null, "shipping_address": null, "price_tier": null},
+        "buyer": {"id": "ACME", "name": "Acme Retail", "tax_id": null, "email": null,
+                  "billing_address": null, "shipping_address": null, "price_tier": null},
+        "lines": [{"line_number": 1, "sku": "BAR-A36-1", "description": null, "quantity": "12",
+                   "uom": "EA", "unit_price": "18.40", "vat_rate": "0"}]
+    });
+    let invoiced = send(json!({"partner": "acme", "document": "invoice",
+                               "entity": invoice, "order_id": id.to_string()}))
+    .await
+    .unwrap();
+    assert_eq!(invoiced.status(), 202);
+    let (_, job) = json(invoiced).await;
+    assert_eq!(
+        job["payload"],
+        json!({"partner": "acme", "document": "invoice", "entity": invoice, "order": canonical_order()}),
+    );
     let n = app
         .count(&format!(
             "SELECT count(*) FROM jobs WHERE org_id = '{}' AND kind = 'edi.send'",
             org.0
         ))
         .await;
-    assert_eq!(n, 1);
+    assert_eq!(n, 2);
 }
 
 /// An order stored the way the EDI import stores it, in `status`.

@@ -79,7 +79,16 @@ fn order() -> Order {
     serde_json::from_str(&text).expect("a canonical order")
 }
 
+/// The golden invoice as edi.send builds it when given its order (`order_id`): with the
+/// buyer's PO number and date taken from the order.
 fn invoice() -> Invoice {
+    let mut i = invoice_as_posted();
+    i.fill_po_from(&order());
+    i
+}
+
+/// The golden invoice as posted: our order number, no buyer's PO.
+fn invoice_as_posted() -> Invoice {
     let text = std::fs::read_to_string(root().join("fixtures/edi/golden-inputs/invoice.json"))
         .expect("golden invoice");
     serde_json::from_str(&text).expect("a canonical invoice")
@@ -116,6 +125,8 @@ fn an_invoice_without_due_date_order_or_tax_ids_still_validates() {
     let mut i = invoice();
     i.due_date = None;
     i.order_number = None;
+    i.customer_po = None;
+    i.customer_po_date = None;
     i.seller.tax_id = None;
     i.buyer.billing_address = None;
     i.lines[1].description = None;
@@ -129,6 +140,198 @@ fn an_invoice_without_due_date_order_or_tax_ids_still_validates() {
         );
         assert!(doc.contains("DE811569869"), "{doc}");
     }
+}
+
+/// Issue 10 item 2: the buyer matches an invoice on its own purchase order number. The 810
+/// BIG04 (with the PO date in BIG03) and the INVOIC RFF+ON (with DTM 171) carry the PO the
+/// order came in with (850 BEG03 / ORDERS BGM 1004), never our sales order number, which
+/// goes where the standards put a seller's order number (REF*VN, RFF+VN).
+#[test]
+fn an_invoice_names_the_buyers_po_not_our_order_number() {
+    let registry = registry();
+    let o = order();
+    assert_eq!(invoice_as_posted().customer_po, None);
+    for version in ["004010", "005010"] {
+        let doc = invoice_doc(&registry, &profile(Standard::X12, version), &invoice());
+        let ic = check_clean(doc.as_bytes()).unwrap_or_else(|e| panic!("{e}\n{doc}"));
+        let segs: Vec<_> = (0..ic.len()).map(|i| ic.segment(i)).collect();
+        let big = segs.iter().find(|s| s.id() == "BIG").expect("BIG");
+        assert_eq!(big.get(4), o.customer_po.as_deref().expect("po"), "{doc}");
+        assert_eq!(big.get(3), "20260301", "BIG03 is the PO date: {doc}");
+        let refs: Vec<(String, String)> = segs
+            .iter()
+            .filter(|s| s.id() == "REF" && s.get(1) == "VN")
+            .map(|s| (s.get(1).into_owned(), s.get(2).into_owned()))
+            .collect();
+        assert_eq!(refs, [("VN".to_string(), "SO-1001".to_string())], "{doc}");
+    }
+    for version in ["D96A", "D01B"] {
+        let doc = invoice_doc(&registry, &profile(Standard::Edifact, version), &invoice());
+        let ic = check_clean(doc.as_bytes()).unwrap_or_else(|e| panic!("{e}\n{doc}"));
+        let segs: Vec<_> = (0..ic.len()).map(|i| ic.segment(i)).collect();
+        let rffs: Vec<(String, String)> = segs
+            .iter()
+            .filter(|s| s.id() == "RFF" && s.component(1, 1) != "VA")
+            .map(|s| {
+                (
+                    s.component(1, 1).into_owned(),
+                    s.component(1, 2).into_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rffs,
+            [
+                ("ON".to_string(), "PO-77881".to_string()),
+                ("VN".to_string(), "SO-1001".to_string())
+            ],
+            "{doc}"
+        );
+        assert!(
+            doc.contains("RFF+ON:PO-77881'DTM+171:20260301:102'"),
+            "{doc}"
+        );
+    }
+    // An invoice whose buyer's PO we do not know names none: no BIG04, no RFF+ON.
+    let x12 = invoice_doc(
+        &registry,
+        &profile(Standard::X12, "004010"),
+        &invoice_as_posted(),
+    );
+    assert!(x12.contains("BIG*20260306*FV-2026-0042~"), "{x12}");
+    let edifact = invoice_doc(
+        &registry,
+        &profile(Standard::Edifact, "D96A"),
+        &invoice_as_posted(),
+    );
+    assert!(!edifact.contains("RFF+ON"), "{edifact}");
+}
+
+/// The same for ship notices: the 856 PRF01/PRF04 and the DESADV RFF+ON/DTM 171 carry the
+/// buyer's PO from the order shipped, or the shipment's own when it has one; an order without
+/// the buyer's PO gives no PRF and no RFF+ON, never our order number in their place.
+#[test]
+fn a_ship_notice_names_the_buyers_po_not_our_order_number() {
+    let registry = registry();
+    let x12 = profile(Standard::X12, "004010");
+    let edifact = profile(Standard::Edifact, "D96A");
+    let doc = ship_notice(&registry, &x12, &shipment());
+    assert!(doc.contains("~HL*2*1*O~PRF*PO-77881***20260301~"), "{doc}");
+    let doc = ship_notice(&registry, &edifact, &shipment());
+    assert!(
+        doc.contains("'RFF+ON:PO-77881'DTM+171:20260301:102'"),
+        "{doc}"
+    );
+
+    let mut s = shipment();
+    s.customer_po = Some("PO-SHIP-9".into());
+    s.customer_po_date = None;
+    let doc = ship_notice(&registry, &x12, &s);
+    assert!(doc.contains("~PRF*PO-SHIP-9~"), "{doc}");
+
+    let mut o = order();
+    o.customer_po = None;
+    for p in [&x12, &edifact] {
+        let name = mapping_name(OutboundKind::ShipNotice, p.standard);
+        let mapping = registry.get(name).expect("mapping loaded");
+        let input = edi_outbound::ship_notice_input(p, &shipment(), &o, &env()).expect("input");
+        let doc =
+            edi_outbound::generate(&mapping, name, OutboundKind::ShipNotice, p, &env(), &input)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        check_clean(doc.as_bytes()).unwrap_or_else(|e| panic!("{e}\n{doc}"));
+        assert!(!doc.contains("SO-1001") && !doc.contains("PRF"), "{doc}");
+        assert!(!doc.contains("RFF+ON"), "{doc}");
+    }
+}
+
+/// The golden order as a real partner's PO (edi.net x12.850a) would leave it: the buyer's line
+/// identification `000100001`, its part number and the GTIN it sent.
+fn order_with_buyer_ids() -> Order {
+    let mut o = order();
+    o.lines[0].buyer_line = Some("000100001".into());
+    o.lines[0].buyer_part = Some("A_QU001-BLK".into());
+    o.lines[0].gtin = Some("012345678905".into());
+    o.lines[1].buyer_line = Some("20".into());
+    o
+}
+
+/// Issue 10 item 2: the 855 and ORDRSP echo each PO line's own identification as the buyer
+/// sent it, with its part number and GTIN beside our SKU; the 856 items echo the same for the
+/// order line they ship.
+#[test]
+fn answers_echo_the_buyers_line_and_item_identifiers() {
+    let registry = registry();
+    let o = order_with_buyer_ids();
+    // Per line: its identification, then the (qualifier, id) pairs: ours, the buyer's part,
+    // the GTIN.
+    let expected = [
+        [
+            "000100001",
+            "VP",
+            "BAR-A36-1",
+            "BP",
+            "A_QU001-BLK",
+            "UP",
+            "012345678905",
+        ],
+        ["20", "VP", "SHEET-304-16GA", "", "", "", ""],
+    ];
+    for version in ["004010", "005010"] {
+        let p = profile(Standard::X12, version);
+        let doc = order_response(&registry, &p, &o);
+        let ic = check_clean(doc.as_bytes()).unwrap_or_else(|e| panic!("{e}\n{doc}"));
+        let segs: Vec<_> = (0..ic.len()).map(|i| ic.segment(i)).collect();
+        let po1: Vec<Vec<String>> = segs
+            .iter()
+            .filter(|s| s.id() == "PO1")
+            .map(|s| {
+                [1, 6, 7, 8, 9, 10, 11]
+                    .iter()
+                    .map(|&i| s.get(i).into_owned())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(po1, expected, "{doc}");
+        let doc = ship_notice_for(&registry, &p, &shipment(), &o);
+        let ic = check_clean(doc.as_bytes()).unwrap_or_else(|e| panic!("{e}\n{doc}"));
+        let segs: Vec<_> = (0..ic.len()).map(|i| ic.segment(i)).collect();
+        let lin: Vec<Vec<String>> = segs
+            .iter()
+            .filter(|s| s.id() == "LIN")
+            .map(|s| (1..=7).map(|i| s.get(i).into_owned()).collect())
+            .collect();
+        assert_eq!(lin, expected, "{doc}");
+    }
+    let mut o = order_with_buyer_ids();
+    o.lines[0].buyer_line = Some("10".into());
+    o.lines[0].gtin = Some("4000862141404".into());
+    let doc = order_response(&registry, &profile(Standard::Edifact, "D96A"), &o);
+    check_clean(doc.as_bytes()).unwrap_or_else(|e| panic!("{e}\n{doc}"));
+    assert!(
+        doc.contains("'LIN+10+5+BAR-A36-1:SA'PIA+1+A_QU001-BLK:IN+4000862141404:SRV'QTY"),
+        "{doc}"
+    );
+    assert!(doc.contains("'LIN+20+5+SHEET-304-16GA:SA'QTY"), "{doc}");
+    // An X12 line identification too long for LIN 1082 (an..6) leaves our number.
+    let doc = order_response(
+        &registry,
+        &profile(Standard::Edifact, "D96A"),
+        &order_with_buyer_ids(),
+    );
+    assert!(doc.contains("'LIN+1+5+BAR-A36-1:SA'"), "{doc}");
+}
+
+fn ship_notice_for(
+    registry: &MappingRegistry,
+    p: &PartnerProfile,
+    s: &Shipment,
+    o: &Order,
+) -> String {
+    let name = mapping_name(OutboundKind::ShipNotice, p.standard);
+    let mapping = registry.get(name).expect("mapping loaded");
+    let input = edi_outbound::ship_notice_input(p, s, o, &env()).expect("input");
+    edi_outbound::generate(&mapping, name, OutboundKind::ShipNotice, p, &env(), &input)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn registry() -> MappingRegistry {
@@ -294,6 +497,7 @@ proptest! {
         o.customer_po = Some(po.clone());
         if let Some(a) = o.shipping_address.as_mut() { a.name = Some(name.trim().to_string()); }
         o.lines = skus.iter().enumerate().map(|(i, sku)| OrderLine {
+            buyer_line: None, buyer_part: None, gtin: None,
             line_number: i as u32 + 1, sku: sku.clone(), description: None,
             quantity: Decimal::new(qty_cents[i] as i64, 2), uom: Uom::Kg, unit_price: Decimal::new(qty_cents[5 - i] as i64, 3), requested_date: None,
         }).collect();

@@ -23,6 +23,9 @@ fn order(po: &str, customer: &str, lines: &[(&str, i64)]) -> Order {
             .iter()
             .enumerate()
             .map(|(i, (sku, q))| OrderLine {
+                buyer_line: None,
+                buyer_part: None,
+                gtin: None,
                 line_number: i as u32 + 1,
                 sku: (*sku).into(),
                 description: None,

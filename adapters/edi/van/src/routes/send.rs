@@ -40,12 +40,14 @@ pub struct SendEdiDocument {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub entity: Option<Value>,
-    /// The shipment's order (`ship_notice` only, required there unless `order_id` names it).
+    /// The order shipped or invoiced (`ship_notice`, required there unless `order_id` names it;
+    /// optional for an `invoice`): the buyer's purchase order number and date are taken from it
+    /// (856 PRF, DESADV/INVOIC RFF+ON, 810 BIG03/04) where the entity carries none.
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub order: Option<Value>,
     /// A stored order (GET /api/v1/orders): the entity of an `order_response`, or the order
-    /// of a `ship_notice`.
+    /// of a `ship_notice` or an `invoice`.
     #[serde(default)]
     #[schema(value_type = Option<String>, format = Uuid)]
     pub order_id: Option<OrderId>,
@@ -128,14 +130,16 @@ async fn send_document(
     let entity = match (document, entity, order_id) {
         (_, Some(e), None) => e,
         (Rsp, None, Some(id)) => stored_order(&app, auth.org, id).await?,
-        (Asn, Some(e), Some(id)) if order.is_none() => {
+        // The stored order of a ship notice or an invoice: the buyer's PO reference (and the
+        // 856/DESADV order level) come from it.
+        (Asn | Inv, Some(e), Some(id)) if order.is_none() => {
             order = Some(stored_order(&app, auth.org, id).await?);
             e
         }
         (Rsp | Asn | Inv, Some(_), Some(_)) => {
             return Err(missing(
                 "order_id",
-                "`order_id` stands for an order response's entity, or for a ship notice's `order`; not beside them",
+                "`order_id` stands for an order response's entity, or for a ship notice's or an invoice's `order`; not beside them",
             ))
         }
         (_, None, _) => {
@@ -147,7 +151,12 @@ async fn send_document(
     };
     match document {
         EdiDocumentKind::OrderResponse => check_entity::<Order>(&entity, "entity", "order")?,
-        EdiDocumentKind::Invoice => check_entity::<Invoice>(&entity, "entity", "invoice")?,
+        EdiDocumentKind::Invoice => {
+            check_entity::<Invoice>(&entity, "entity", "invoice")?;
+            if let Some(order) = &order {
+                check_entity::<Order>(order, "order", "order")?;
+            }
+        }
         EdiDocumentKind::ShipNotice => {
             check_entity::<Shipment>(&entity, "entity", "shipment")?;
             let order = order.as_ref().ok_or_else(|| {
