@@ -59,40 +59,27 @@ fn ack_code(accepted: usize, received: usize, group_error: bool) -> &'static str
     }
 }
 
-/// Where an issue lands in a 997.
-enum AkLevel {
-    /// AK502 code.
-    Set(&'static str),
-    /// AK304 code, no AK4.
-    Segment(&'static str),
-    /// AK403 code (AK304 = 8).
-    Element(&'static str),
-}
+mod codes;
+pub use codes::{edifact as edifact_code, x12_note, X12Note, X12Site};
 
-fn ak_level(i: &Issue) -> AkLevel {
-    let at_trailer = matches!(i.location.segment_id.as_deref(), Some("SE"));
-    match i.code {
-        Code::MissingTrailer => AkLevel::Set("2"),
-        Code::ControlNumberMismatch if at_trailer => AkLevel::Set("3"),
-        Code::CountMismatch if at_trailer => AkLevel::Set("4"),
-        Code::DuplicateControlNumber => AkLevel::Set("23"),
-        Code::UnsupportedSet => AkLevel::Set("1"),
-        Code::UnrecognizedSegment => AkLevel::Segment("1"),
-        Code::UnexpectedSegment | Code::UnexpectedSegmentOutsideSet => AkLevel::Segment("2"),
-        Code::MissingSegment => AkLevel::Segment("3"),
-        Code::LoopOverMax => AkLevel::Segment("4"),
-        Code::SegmentOverMaxUse => AkLevel::Segment("5"),
-        Code::MissingElement => AkLevel::Element("1"),
-        Code::TooManyElements => AkLevel::Element("3"),
-        Code::TooShort => AkLevel::Element("4"),
-        Code::TooLong => AkLevel::Element("5"),
-        Code::InvalidCharacter | Code::InvalidNumber => AkLevel::Element("6"),
-        Code::InvalidDate => AkLevel::Element("8"),
-        Code::InvalidTime => AkLevel::Element("9"),
-        Code::ConditionalRequired => AkLevel::Element("2"),
-        Code::ExclusionViolated => AkLevel::Element("10"),
-        _ => AkLevel::Element("7"),
-    }
+/// Where an issue inside set `g` lands in a 997 / 999 (the table is in [`codes`]).
+fn ak_level(i: &Issue, v5010: bool) -> X12Note {
+    let seg = i.location.segment_id.as_deref();
+    let known_tag = i.code == Code::UnrecognizedSegment
+        && seg.is_some_and(|id| {
+            id.len() <= 3
+                && crate::spec::x12::tables()
+                    .is_ok_and(|t| t.segment(crate::spec::tag_key(id)).is_some())
+        });
+    x12_note(
+        i.code,
+        X12Site {
+            at_trailer: seg == Some("SE"),
+            component: i.location.component.is_some(),
+            v5010,
+            known_tag,
+        },
+    )
 }
 
 /// TA105 note code for the first interchange-level error.
@@ -100,30 +87,11 @@ fn ta1_note(issues: &[Issue]) -> Option<&'static str> {
     let first = issues
         .iter()
         .find(|i| i.is_error() && i.scope.group.is_none() && i.scope.set.is_none())?;
-    Some(
-        match (
-            first.code,
-            first.location.segment_id.as_deref(),
-            first.location.element,
-        ) {
-            (Code::ControlNumberMismatch, _, _) => "001",
-            (Code::CountMismatch, _, _) => "021",
-            (Code::MissingTrailer, _, _) => "023",
-            (Code::DuplicateControlNumber, _, _) => "025",
-            (_, Some("ISA"), Some(5)) => "005",
-            (_, Some("ISA"), Some(6)) => "006",
-            (_, Some("ISA"), Some(7)) => "007",
-            (_, Some("ISA"), Some(8)) => "008",
-            (_, Some("ISA"), Some(9)) => "014",
-            (_, Some("ISA"), Some(10)) => "015",
-            (_, Some("ISA"), Some(11)) => "016",
-            (_, Some("ISA"), Some(12)) => "017",
-            (_, Some("ISA"), Some(13)) => "018",
-            (_, Some("ISA"), Some(14)) => "019",
-            (_, Some("ISA"), Some(15)) => "020",
-            _ => "024",
-        },
-    )
+    let isa_element = match first.location.segment_id.as_deref() {
+        Some("ISA") => first.location.element,
+        _ => None,
+    };
+    Some(codes::ta1_note(first.code, isa_element))
 }
 
 fn sanitize(v: &str, ic: &Interchange) -> String {
@@ -278,54 +246,60 @@ fn functional_group_ack(
         let mut last_seg: Option<usize> = None;
         let mut notes = 0;
         for issue in v.set_issues(g, s) {
-            match ak_level(issue) {
-                AkLevel::Set(code) => {
-                    if issue.is_error() || code == "1" {
-                        set_codes.push(code);
-                    }
+            let level = ak_level(issue, v5010);
+            if let X12Note::Set(code) = level {
+                if issue.is_error() || code == "1" {
+                    set_codes.push(code);
                 }
-                level => {
-                    if !issue.is_error() || notes >= 99 {
-                        continue;
-                    }
-                    let seg_id = issue.location.segment_id.clone().unwrap_or_default();
-                    let pos = issue.location.set_position.unwrap_or(0).to_string();
-                    let loop_id = issue.location.loop_id.clone().unwrap_or_default();
-                    let loop_id: String = loop_id.chars().take(4).collect();
-                    let (seg_tag, el_tag) = if use_999 {
-                        ("IK3", "IK4")
-                    } else {
-                        ("AK3", "AK4")
-                    };
-                    match level {
-                        AkLevel::Segment(code) => {
-                            w.seg(seg_tag, &[&seg_id, &pos, &loop_id, code])?;
-                            last_seg = None;
-                        }
-                        AkLevel::Element(code) => {
-                            if last_seg != issue.location.segment_index {
-                                w.seg(seg_tag, &[&seg_id, &pos, &loop_id, "8"])?;
-                                last_seg = issue.location.segment_index;
-                            }
-                            let el = issue.location.element.unwrap_or(1).to_string();
-                            let comp = issue
-                                .location
-                                .component
-                                .map(|c| c.to_string())
-                                .unwrap_or_default();
-                            let bad = issue
-                                .message
-                                .split('"')
-                                .nth(1)
-                                .map(|b| sanitize(b, ic))
-                                .unwrap_or_default();
-                            w.seg_c(el_tag, &[&[&el, &comp], &[""], &[code], &[&bad]])?;
-                        }
-                        AkLevel::Set(_) => {}
-                    }
-                    notes += 1;
-                }
+                continue;
             }
+            if !issue.is_error() || notes >= 99 || level == X12Note::NotReported {
+                continue;
+            }
+            let seg_id = issue.location.segment_id.clone().unwrap_or_default();
+            let pos = issue.location.set_position.unwrap_or(0).to_string();
+            let loop_id = issue.location.loop_id.clone().unwrap_or_default();
+            let loop_id: String = loop_id.chars().take(4).collect();
+            let (seg_tag, el_tag) = if use_999 {
+                ("IK3", "IK4")
+            } else {
+                ("AK3", "AK4")
+            };
+            match level {
+                X12Note::Segment(Some(code)) => {
+                    w.seg(seg_tag, &[&seg_id, &pos, &loop_id, code])?;
+                    last_seg = None;
+                }
+                // No 718 code fits: the 997 names the segment without AK304 (optional
+                // there); the 999 guide requires IK304, so it says IK502 = 5 alone.
+                X12Note::Segment(None) => {
+                    if !use_999 {
+                        w.seg(seg_tag, &[&seg_id, &pos, &loop_id])?;
+                    }
+                    last_seg = None;
+                }
+                X12Note::Element(code) => {
+                    if last_seg != issue.location.segment_index {
+                        w.seg(seg_tag, &[&seg_id, &pos, &loop_id, "8"])?;
+                        last_seg = issue.location.segment_index;
+                    }
+                    let el = issue.location.element.unwrap_or(1).to_string();
+                    let comp = issue
+                        .location
+                        .component
+                        .map(|c| c.to_string())
+                        .unwrap_or_default();
+                    let bad = issue
+                        .message
+                        .split('"')
+                        .nth(1)
+                        .map(|b| sanitize(b, ic))
+                        .unwrap_or_default();
+                    w.seg_c(el_tag, &[&[&el, &comp], &[""], &[code], &[&bad]])?;
+                }
+                X12Note::Set(_) | X12Note::NotReported => {}
+            }
+            notes += 1;
         }
         let (code, extra) = match status {
             SetStatus::Accepted | SetStatus::AcceptedWithWarnings => ("A", None),
@@ -355,12 +329,7 @@ fn functional_group_ack(
         .issues
         .iter()
         .filter(|i| i.is_error() && i.scope.group == Some(g) && i.scope.set.is_none())
-        .filter_map(|i| match i.code {
-            Code::MissingTrailer => Some("3"),
-            Code::ControlNumberMismatch => Some("4"),
-            Code::CountMismatch => Some("5"),
-            _ => None,
-        })
+        .filter_map(|i| codes::x12_group_code(i.code))
         .collect();
     group_codes.dedup();
     group_codes.truncate(5);
@@ -441,20 +410,7 @@ pub fn contrl(
         .iter()
         .find(|i| i.is_error() && i.scope.group.is_none());
     let action = if envelope_err.is_some() { "4" } else { "7" };
-    let ucd_code = |i: &Issue| match i.code {
-        Code::MissingElement => "13",
-        Code::TooShort => "38",
-        Code::TooLong => "39",
-        Code::InvalidCharacter | Code::InvalidNumber => "21",
-        Code::TooManyElements => "35",
-        Code::UnrecognizedSegment | Code::UnexpectedSegment => "14",
-        Code::MissingSegment => "13",
-        Code::SegmentOverMaxUse | Code::LoopOverMax => "15",
-        Code::CountMismatch => "16",
-        Code::ControlNumberMismatch => "18",
-        Code::DuplicateControlNumber => "26",
-        _ => "12",
-    };
+    let ucd_code = |i: &Issue| codes::edifact(i.code);
     let env_code = envelope_err.map(ucd_code).unwrap_or("");
     w.seg_c(
         "UCI",
@@ -542,7 +498,7 @@ fn contrl_messages(
                 .find(|i| i.is_error())
                 .map(ucd_code)
                 .unwrap_or(if status == SetStatus::NotSupported {
-                    "2"
+                    codes::edifact(Code::UnsupportedSet)
                 } else {
                     ""
                 });

@@ -336,8 +336,37 @@ fn contrl_accepts_good_and_reports_located_errors() {
     let doc = contrl(&r[0].0, &r[0].1, &ctl, now())
         .expect("contrl")
         .expect("due");
+    // 0085 code 28, references do not match (18 is "unspecified error").
     assert!(
-        doc.contains("+4+18'"),
-        "interchange rejected with code 18: {doc}"
+        doc.contains("+4+28'"),
+        "interchange rejected with code 28: {doc}"
     );
+    // 0085 code 29, control count does not match number of instances received.
+    let r = load("edifact/ORDERS_D96A_bad_unz_count.edi");
+    let doc = contrl(&r[0].0, &r[0].1, &ctl, now())
+        .expect("contrl")
+        .expect("due");
+    assert!(doc.contains("+4+29'"), "UNZ count: {doc}");
+    let r = load("edifact/ORDERS_D96A_bad_unt_count.edi");
+    let doc = contrl(&r[0].0, &r[0].1, &ctl, now())
+        .expect("contrl")
+        .expect("due");
+    reparse(&doc);
+    assert!(doc.contains("+4+29'UCS+"), "UNT count: {doc}");
+}
+
+/// A CTT01 that does not match the line items is not an invalid code value (AK403 = 7): the
+/// 997 names the CTT segment in error with no syntax code (element 718 has none for a count),
+/// the 999 says IK502 = 5 alone.
+#[test]
+fn ctt_count_mismatch_is_not_reported_as_an_invalid_code() {
+    let doc = ack_for("x12/850_004010_bad_ctt.edi", FunctionalAck::F997);
+    reparse(&doc);
+    assert!(!doc.contains("AK4"), "{doc}");
+    let ak3 = doc
+        .split('~')
+        .find(|s| s.starts_with("AK3*CTT*"))
+        .unwrap_or_else(|| panic!("no AK3 for the CTT: {doc}"));
+    assert_eq!(ak3.split('*').nth(4), None, "AK3 without AK304: {ak3}");
+    assert!(doc.contains("AK5*R*5~"), "{doc}");
 }
