@@ -7,8 +7,14 @@
 //! * EDIFACT: a CONTRL with UCI for the interchange and UCM/UCS/UCD for rejected messages.
 //!
 //! Inbound acknowledgements (997/999/TA1/CONTRL, functional id `FA`) are never acknowledged.
+//!
+//! An ack must itself be a valid document: a mirrored envelope value that is invalid is
+//! replaced by the partner profile's ([`AckOptions::envelope`]), never echoed, and a duplicate
+//! interchange gets only the interchange-level rejection (TA1 R/025, UCI 4/26). The codes come
+//! from the one table in [`codes`].
 
 use crate::interchange::{Group, Interchange};
+use crate::partner::PartyId;
 use crate::report::{Code, Issue};
 use crate::syntax::Standard;
 use crate::validate::{SetStatus, Validation};
@@ -34,8 +40,23 @@ pub enum FunctionalAck {
     None,
 }
 
+/// Our identifiers and the partner's, from the partner profile. An acknowledgement normally
+/// mirrors the inbound envelope; where a mirrored value is itself invalid (an ISA05 of `nn`, a
+/// syntax identifier `XXXX`) it says these instead, because an ack that echoes an invalid value
+/// is rejected by the partner's translator before the error it reports is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvelopeIds {
+    pub us: PartyId,
+    pub them: PartyId,
+    /// ISA12 of ours (`00401`, `00501`).
+    pub isa_version: String,
+    /// UNB syntax identifier and version of ours (`UNOC`, `3`).
+    pub syntax: String,
+    pub syntax_version: String,
+}
+
 /// What the partner's profile asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AckOptions {
     pub functional: FunctionalAck,
     /// Send a TA1 when the partner sets ISA14 = 1.
@@ -43,6 +64,9 @@ pub struct AckOptions {
     /// Send a TA1 whenever the interchange envelope has errors.
     pub ta1_on_envelope_error: bool,
     pub now: NaiveDateTime,
+    /// What to answer an invalid envelope value with; `None` (no profile, e.g. the CLI): such
+    /// an interchange gets no acknowledgement, a [`WriteError`] naming the value instead.
+    pub envelope: Option<EnvelopeIds>,
 }
 
 /// The 999 implementation guide (ST03, and GS08 of a group of 999s).
@@ -59,8 +83,8 @@ fn ack_code(accepted: usize, received: usize, group_error: bool) -> &'static str
     }
 }
 
-mod codes;
-pub use codes::{edifact as edifact_code, x12_note, X12Note, X12Site};
+pub mod codes;
+use codes::{x12_note, X12Note, X12Site};
 
 /// Where an issue inside set `g` lands in a 997 / 999 (the table is in [`codes`]).
 fn ak_level(i: &Issue, v5010: bool) -> X12Note {
@@ -94,6 +118,85 @@ fn ta1_note(issues: &[Issue]) -> Option<&'static str> {
     Some(codes::ta1_note(first.code, isa_element))
 }
 
+/// Whether the inbound envelope segment at `seg` (the ISA/UNB at 0, or a GS/UNG) has an error
+/// on element `n`. A header of the wrong shape (`BadHeader` without an element) counts as wrong
+/// everywhere.
+fn envelope_invalid(ic: &Interchange, v: &Validation, seg: usize, n: usize) -> bool {
+    let at = Some(ic.segment(seg).index);
+    v.issues.iter().any(|i| {
+        // A duplicate names ISA13 / UNB05 but the value itself is valid.
+        i.is_error()
+            && i.code != Code::DuplicateControlNumber
+            && i.scope.set.is_none()
+            && i.location.segment_index == at
+            && (i.location.element == Some(n)
+                || i.location.element.is_none() && i.code == Code::BadHeader)
+    })
+}
+
+/// The identifiers an acknowledgement addresses: the inbound pair (qualifier, id) at elements
+/// (`q`, `id`) of envelope segment `seg` when both are valid, else the profile's `pick`.
+fn party(
+    ic: &Interchange,
+    v: &Validation,
+    seg: (usize, &str),
+    (q, id): (usize, usize),
+    echo: (&str, &str),
+    ids: Option<&EnvelopeIds>,
+    pick: fn(&EnvelopeIds) -> &PartyId,
+) -> Result<(String, String), WriteError> {
+    if !envelope_invalid(ic, v, seg.0, q) && !envelope_invalid(ic, v, seg.0, id) {
+        return Ok((echo.0.to_string(), echo.1.to_string()));
+    }
+    let p = ids
+        .map(pick)
+        .ok_or_else(|| no_profile(seg.1, q, echo.0, echo.1))?;
+    Ok((p.qualifier.clone(), p.id.clone()))
+}
+
+fn no_profile(seg: &str, n: usize, a: &str, b: &str) -> WriteError {
+    WriteError::Value {
+        segment: seg.into(),
+        element: n,
+        reason: format!(
+            "the inbound {seg}{n:02} ({a:?} / {b:?}) is invalid and no partner profile gives our \
+             own identifiers to answer with (an acknowledgement never echoes an invalid value)"
+        ),
+    }
+}
+
+/// The inbound value at element `n` of envelope segment `seg`, or an error when it is invalid:
+/// values only the inbound can give (its control reference, date and time) have no
+/// substitute.
+fn echo<'a>(
+    ic: &Interchange,
+    v: &Validation,
+    seg: (usize, &str),
+    n: usize,
+    value: &'a str,
+) -> Result<&'a str, WriteError> {
+    if envelope_invalid(ic, v, seg.0, n) {
+        return Err(WriteError::Value {
+            segment: seg.1.into(),
+            element: n,
+            reason: format!(
+                "the inbound {}{n:02} {value:?} is invalid; an acknowledgement cannot echo it",
+                seg.1
+            ),
+        });
+    }
+    Ok(value)
+}
+
+/// A duplicate interchange (its control reference from this sender seen before) is answered
+/// at the interchange level only: a TA1 R/025 or a CONTRL UCI 4/26, never also an
+/// acknowledgement that accepts its groups.
+fn is_duplicate(v: &Validation) -> bool {
+    v.issues
+        .iter()
+        .any(|i| i.is_error() && i.code == Code::DuplicateControlNumber && i.scope.group.is_none())
+}
+
 fn sanitize(v: &str, ic: &Interchange) -> String {
     v.chars()
         .map(|c| {
@@ -122,12 +225,14 @@ pub fn x12_ack(
     ctl: &AckControls,
     opts: &AckOptions,
 ) -> Result<Option<String>, WriteError> {
-    let ta1_due = (opts.ta1_when_requested && ic.header.ack_requested)
+    let duplicate = is_duplicate(v);
+    let ta1_due = duplicate
+        || (opts.ta1_when_requested && ic.header.ack_requested)
         || (opts.ta1_on_envelope_error && ta1_note(&v.issues).is_some());
     let groups: Vec<usize> = (0..ic.groups.len())
         .filter(|&g| ic.groups[g].header.is_some() && !is_ack_group(&ic.groups[g]))
         .collect();
-    let functional_due = opts.functional != FunctionalAck::None && !groups.is_empty();
+    let functional_due = !duplicate && opts.functional != FunctionalAck::None && !groups.is_empty();
     if !ta1_due && !functional_due {
         return Ok(None);
     }
@@ -138,16 +243,37 @@ pub fn x12_ack(
         crate::syntax::Delimiters::X12_DEFAULT
     };
     let mut w = X12Writer::new(d);
-    let version = if ic.header.syntax_version.len() == 5 {
+    let ids = opts.envelope.as_ref();
+    let version = if ic.header.syntax_version.len() == 5 && !envelope_invalid(ic, v, 0, 12) {
         ic.header.syntax_version.clone()
     } else {
-        "00401".to_string()
+        ids.map_or("00401", |p| p.isa_version.as_str()).to_string()
     };
+    let h = &ic.header;
+    let isa = (0, "ISA");
+    let (us_q, us) = party(
+        ic,
+        v,
+        isa,
+        (7, 8),
+        (&h.receiver_qualifier, &h.receiver),
+        ids,
+        |p| &p.us,
+    )?;
+    let (them_q, them) = party(
+        ic,
+        v,
+        isa,
+        (5, 6),
+        (&h.sender_qualifier, &h.sender),
+        ids,
+        |p| &p.them,
+    )?;
     w.isa(&IsaFields {
-        sender_qualifier: ic.header.receiver_qualifier.clone(),
-        sender: ic.header.receiver.clone(),
-        receiver_qualifier: ic.header.sender_qualifier.clone(),
-        receiver: ic.header.sender.clone(),
+        sender_qualifier: us_q,
+        sender: us,
+        receiver_qualifier: them_q,
+        receiver: them,
         date: opts.now.format("%y%m%d").to_string(),
         time: opts.now.format("%H%M").to_string(),
         version,
@@ -156,14 +282,18 @@ pub fn x12_ack(
         test: ic.header.test,
     })?;
     if ta1_due {
-        let note = ta1_note(&v.issues);
+        let note = if duplicate {
+            Some(codes::ta1_note(Code::DuplicateControlNumber, None))
+        } else {
+            ta1_note(&v.issues)
+        };
         let code = if note.is_some() { "R" } else { "A" };
         w.seg(
             "TA1",
             &[
-                &ic.header.control,
-                &ic.header.date,
-                &ic.header.time,
+                echo(ic, v, isa, 13, &h.control)?,
+                echo(ic, v, isa, 9, &h.date)?,
+                echo(ic, v, isa, 10, &h.time)?,
                 code,
                 note.unwrap_or("000"),
             ],
@@ -183,10 +313,21 @@ pub fn x12_ack(
         } else {
             first.version.as_str()
         };
+        // GS02/GS03 mirrored, or ours and theirs when the inbound ones are invalid.
+        let gs = first.header.unwrap_or(0);
+        let app = |n: usize, echo: &str, pick: fn(&EnvelopeIds) -> &PartyId| {
+            if !envelope_invalid(ic, v, gs, n) {
+                return Ok(echo.to_string());
+            }
+            ids.map(|p| pick(p).application().to_string())
+                .ok_or_else(|| no_profile("GS", n, echo, ""))
+        };
+        let gs_sender = app(3, &first.receiver, |p| &p.us)?;
+        let gs_receiver = app(2, &first.sender, |p| &p.them)?;
         w.gs(
             "FA",
-            &first.receiver,
-            &first.sender,
+            &gs_sender,
+            &gs_receiver,
             &opts.now.format("%Y%m%d").to_string(),
             &opts.now.format("%H%M").to_string(),
             ctl.group,
@@ -360,8 +501,10 @@ pub fn contrl(
     ic: &Interchange,
     v: &Validation,
     ctl: &AckControls,
-    now: NaiveDateTime,
+    opts: &AckOptions,
 ) -> Result<Option<String>, WriteError> {
+    let now = opts.now;
+    let ids = opts.envelope.as_ref();
     if ic.standard != Standard::Edifact
         || ic.groups.iter().all(is_ack_group) && !ic.groups.is_empty()
     {
@@ -373,11 +516,32 @@ pub fn contrl(
         crate::syntax::Delimiters::EDIFACT_DEFAULT
     };
     let mut w = EdifactWriter::new(d, ic.una);
-    let (syntax, version) = ic
-        .header
-        .syntax_version
-        .split_once(':')
-        .unwrap_or(("UNOC", "3"));
+    let unb = (0, "UNB");
+    let (syntax, version) = match ic.header.syntax_version.split_once(':') {
+        Some(sv) if !envelope_invalid(ic, v, 0, 1) => sv,
+        _ => ids
+            .map(|p| (p.syntax.as_str(), p.syntax_version.as_str()))
+            .ok_or_else(|| no_profile("UNB", 1, &ic.header.syntax_version, ""))?,
+    };
+    let h = &ic.header;
+    let (us_q, us) = party(
+        ic,
+        v,
+        unb,
+        (3, 3),
+        (&h.receiver_qualifier, &h.receiver),
+        ids,
+        |p| &p.us,
+    )?;
+    let (them_q, them) = party(
+        ic,
+        v,
+        unb,
+        (2, 2),
+        (&h.sender_qualifier, &h.sender),
+        ids,
+        |p| &p.them,
+    )?;
     let date = if version == "4" {
         now.format("%Y%m%d")
     } else {
@@ -387,10 +551,10 @@ pub fn contrl(
     w.unb(&UnbFields {
         syntax: syntax.into(),
         syntax_version: version.into(),
-        sender: ic.header.receiver.clone(),
-        sender_qualifier: ic.header.receiver_qualifier.clone(),
-        receiver: ic.header.sender.clone(),
-        receiver_qualifier: ic.header.sender_qualifier.clone(),
+        sender: us.clone(),
+        sender_qualifier: us_q.clone(),
+        receiver: them.clone(),
+        receiver_qualifier: them_q.clone(),
         date,
         time: now.format("%H%M").to_string(),
         control: ctl.interchange.to_string(),
@@ -405,23 +569,31 @@ pub fn contrl(
         ["CONTRL", "D", "3", "UN"]
     };
     w.unh(&ctl.first_set.to_string(), &msg_version)?;
-    let envelope_err = v
-        .issues
-        .iter()
-        .find(|i| i.is_error() && i.scope.group.is_none());
+    let duplicate = is_duplicate(v);
+    let envelope_err = v.issues.iter().find(|i| {
+        i.is_error()
+            && i.scope.group.is_none()
+            && (!duplicate || i.code == Code::DuplicateControlNumber)
+    });
     let action = if envelope_err.is_some() { "4" } else { "7" };
     let ucd_code = |i: &Issue| codes::edifact(i.code);
     let env_code = envelope_err.map(ucd_code).unwrap_or("");
     w.seg_c(
         "UCI",
         &[
-            &[&ic.header.control],
-            &[&ic.header.sender, &ic.header.sender_qualifier],
-            &[&ic.header.receiver, &ic.header.receiver_qualifier],
+            &[echo(ic, v, unb, 5, &h.control)?],
+            &[&them, &them_q],
+            &[&us, &us_q],
             &[action],
             &[env_code],
         ],
     )?;
+    if duplicate {
+        // Answered at the interchange level only (as X12's TA1 R/025).
+        w.unt()?;
+        w.unz()?;
+        return Ok(Some(w.finish()));
+    }
     // Messages outside any UNG first (segment group 1), then one UCF per UNG group with the
     // UCMs of its rejected messages (segment groups 3/4): the CONTRL structure's order.
     let (loose, grouped): (Vec<usize>, Vec<usize>) =

@@ -177,6 +177,9 @@ fn run_inner(args: EdiArgs, out: &mut dyn Write, err: &mut dyn Write) -> std::io
                 ta1_when_requested: true,
                 ta1_on_envelope_error: true,
                 now,
+                // No partner profile here: an interchange whose envelope identifiers are
+                // invalid gets no ack (the error says which value), never an echo of them.
+                envelope: None,
             };
             let mut any_error = false;
             for unit in open(&file)? {
@@ -193,7 +196,7 @@ fn run_inner(args: EdiArgs, out: &mut dyn Write, err: &mut dyn Write) -> std::io
                         any_error |= !v.is_valid();
                         let doc = match ic.standard {
                             Standard::X12 => x12_ack(&ic, &v, &ctl, &opts),
-                            Standard::Edifact => contrl(&ic, &v, &ctl, now),
+                            Standard::Edifact => contrl(&ic, &v, &ctl, &opts),
                         }
                         .map_err(|e| std::io::Error::other(e.to_string()))?;
                         match doc {
