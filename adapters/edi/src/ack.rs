@@ -134,24 +134,33 @@ fn envelope_invalid(ic: &Interchange, v: &Validation, seg: usize, n: usize) -> b
     })
 }
 
-/// The identifiers an acknowledgement addresses: the inbound pair (qualifier, id) at elements
-/// (`q`, `id`) of envelope segment `seg` when both are valid, else the profile's `pick`.
-fn party(
+/// Who the acknowledgement is from and to, as (qualifier, id): us as the inbound's receiver
+/// (elements `els[0]` of envelope segment `seg`) and them as its sender (`els[1]`), each pair
+/// mirrored when both its values are valid, else the profile's.
+fn addressees(
     ic: &Interchange,
     v: &Validation,
     seg: (usize, &str),
-    (q, id): (usize, usize),
-    echo: (&str, &str),
+    els: [(usize, usize); 2],
     ids: Option<&EnvelopeIds>,
-    pick: fn(&EnvelopeIds) -> &PartyId,
-) -> Result<(String, String), WriteError> {
-    if !envelope_invalid(ic, v, seg.0, q) && !envelope_invalid(ic, v, seg.0, id) {
-        return Ok((echo.0.to_string(), echo.1.to_string()));
+) -> Result<[(String, String); 2], WriteError> {
+    let h = &ic.header;
+    let inbound = [
+        (h.receiver_qualifier.as_str(), h.receiver.as_str()),
+        (h.sender_qualifier.as_str(), h.sender.as_str()),
+    ];
+    let mut out: [(String, String); 2] = Default::default();
+    for (k, ((q, id), echo)) in els.into_iter().zip(inbound).enumerate() {
+        out[k] = if !envelope_invalid(ic, v, seg.0, q) && !envelope_invalid(ic, v, seg.0, id) {
+            (echo.0.to_string(), echo.1.to_string())
+        } else {
+            let p = ids
+                .map(|p| if k == 0 { &p.us } else { &p.them })
+                .ok_or_else(|| no_profile(seg.1, q, echo.0, echo.1))?;
+            (p.qualifier.clone(), p.id.clone())
+        };
     }
-    let p = ids
-        .map(pick)
-        .ok_or_else(|| no_profile(seg.1, q, echo.0, echo.1))?;
-    Ok((p.qualifier.clone(), p.id.clone()))
+    Ok(out)
 }
 
 fn no_profile(seg: &str, n: usize, a: &str, b: &str) -> WriteError {
@@ -251,24 +260,7 @@ pub fn x12_ack(
     };
     let h = &ic.header;
     let isa = (0, "ISA");
-    let (us_q, us) = party(
-        ic,
-        v,
-        isa,
-        (7, 8),
-        (&h.receiver_qualifier, &h.receiver),
-        ids,
-        |p| &p.us,
-    )?;
-    let (them_q, them) = party(
-        ic,
-        v,
-        isa,
-        (5, 6),
-        (&h.sender_qualifier, &h.sender),
-        ids,
-        |p| &p.them,
-    )?;
+    let [(us_q, us), (them_q, them)] = addressees(ic, v, isa, [(7, 8), (5, 6)], ids)?;
     w.isa(&IsaFields {
         sender_qualifier: us_q,
         sender: us,
@@ -524,24 +516,7 @@ pub fn contrl(
             .ok_or_else(|| no_profile("UNB", 1, &ic.header.syntax_version, ""))?,
     };
     let h = &ic.header;
-    let (us_q, us) = party(
-        ic,
-        v,
-        unb,
-        (3, 3),
-        (&h.receiver_qualifier, &h.receiver),
-        ids,
-        |p| &p.us,
-    )?;
-    let (them_q, them) = party(
-        ic,
-        v,
-        unb,
-        (2, 2),
-        (&h.sender_qualifier, &h.sender),
-        ids,
-        |p| &p.them,
-    )?;
+    let [(us_q, us), (them_q, them)] = addressees(ic, v, unb, [(3, 3), (2, 2)], ids)?;
     let date = if version == "4" {
         now.format("%Y%m%d")
     } else {

@@ -27,6 +27,14 @@ fn load(rel: &str) -> Vec<(Box<Interchange>, Validation)> {
         .collect()
 }
 
+/// The CONTRL for the first interchange of a fixture.
+fn contrl_of(rel: &str, ctl: &AckControls) -> String {
+    let r = load(rel);
+    contrl(&r[0].0, &r[0].1, ctl, &contrl_opts())
+        .expect("contrl")
+        .expect("due")
+}
+
 /// CONTRL needs only the time from the options.
 fn contrl_opts() -> AckOptions {
     AckOptions {
@@ -293,10 +301,7 @@ fn syntax_4_interchange_with_a_group_gets_contrl_4_1_with_ucf() {
         group: 1,
         first_set: 4,
     };
-    let r = load("edifact/INVOIC_D01B_syntax4_group.edi");
-    let doc = contrl(&r[0].0, &r[0].1, &ctl, &contrl_opts())
-        .expect("contrl")
-        .expect("due");
+    let doc = contrl_of("edifact/INVOIC_D01B_syntax4_group.edi", &ctl);
     reparse(&doc);
     assert!(doc.contains("UNB+UNOC:4+"), "{doc}");
     assert!(doc.contains("UNH+4+CONTRL:4:1:UN'"), "{doc}");
@@ -328,10 +333,7 @@ fn contrl_accepts_good_and_reports_located_errors() {
         group: 1,
         first_set: 3,
     };
-    let r = load("edifact/ORDERS_D96A_good.edi");
-    let doc = contrl(&r[0].0, &r[0].1, &ctl, &contrl_opts())
-        .expect("contrl")
-        .expect("due");
+    let doc = contrl_of("edifact/ORDERS_D96A_good.edi", &ctl);
     let ic = reparse(&doc);
     assert_eq!(ic.header.sender, "5498765000019");
     assert!(
@@ -339,34 +341,22 @@ fn contrl_accepts_good_and_reports_located_errors() {
         "{doc}"
     );
     assert!(!doc.contains("UCM"), "{doc}");
-    let r = load("edifact/ORDERS_D96A_bad_date.edi");
-    let doc = contrl(&r[0].0, &r[0].1, &ctl, &contrl_opts())
-        .expect("contrl")
-        .expect("due");
+    let doc = contrl_of("edifact/ORDERS_D96A_bad_date.edi", &ctl);
     reparse(&doc);
     assert!(
         doc.contains("UCM+1+ORDERS:D:96A:UN+4+12'UCS+3'UCD+12+1:2'"),
         "{doc}"
     );
-    let r = load("edifact/ORDERS_D96A_bad_unz_reference.edi");
-    let doc = contrl(&r[0].0, &r[0].1, &ctl, &contrl_opts())
-        .expect("contrl")
-        .expect("due");
+    let doc = contrl_of("edifact/ORDERS_D96A_bad_unz_reference.edi", &ctl);
     // 0085 code 28, references do not match (18 is "unspecified error").
     assert!(
         doc.contains("+4+28'"),
         "interchange rejected with code 28: {doc}"
     );
     // 0085 code 29, control count does not match number of instances received.
-    let r = load("edifact/ORDERS_D96A_bad_unz_count.edi");
-    let doc = contrl(&r[0].0, &r[0].1, &ctl, &contrl_opts())
-        .expect("contrl")
-        .expect("due");
+    let doc = contrl_of("edifact/ORDERS_D96A_bad_unz_count.edi", &ctl);
     assert!(doc.contains("+4+29'"), "UNZ count: {doc}");
-    let r = load("edifact/ORDERS_D96A_bad_unt_count.edi");
-    let doc = contrl(&r[0].0, &r[0].1, &ctl, &contrl_opts())
-        .expect("contrl")
-        .expect("due");
+    let doc = contrl_of("edifact/ORDERS_D96A_bad_unt_count.edi", &ctl);
     reparse(&doc);
     assert!(doc.contains("+4+29'UCS+"), "UNT count: {doc}");
 }
