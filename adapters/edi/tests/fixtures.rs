@@ -437,6 +437,22 @@ fn an_invalid_isa05_is_answered_with_the_profiles_identifiers() {
     .expect_err("no profile");
     let text = err.to_string();
     assert!(text.contains("ISA05") && text.contains("nn"), "{text}");
+
+    // The same for the group: a GS02 too short for the standard is not echoed into our GS03.
+    let bytes = std::fs::read(dir().join("x12/850_004010_good.edi")).unwrap();
+    let text = String::from_utf8(bytes)
+        .unwrap()
+        .replace("GS*PO*5551234567*", "GS*PO*X*");
+    let Some(Unit::Interchange(ic)) = read_all(text.as_bytes()).pop() else {
+        panic!("parses")
+    };
+    let v = validate(&ic);
+    assert!(v
+        .errors()
+        .any(|i| i.location.segment_id.as_deref() == Some("GS")));
+    let doc = x12_ack(&ic, &v, &ctl(), &opts).expect("ack").expect("due");
+    reparse(&doc);
+    assert!(doc.contains("GS*FA*SWITCHYARD*5551234567*"), "{doc}");
 }
 
 /// The same for EDIFACT: `UNB+XXXX:3` gets a CONTRL in our syntax (UCI 4, code 2), not an
