@@ -197,16 +197,25 @@ fn run_inner(args: EdiArgs, out: &mut dyn Write, err: &mut dyn Write) -> std::io
                         let doc = match ic.standard {
                             Standard::X12 => x12_ack(&ic, &v, &ctl, &opts),
                             Standard::Edifact => contrl(&ic, &v, &ctl, &opts),
-                        }
-                        .map_err(|e| std::io::Error::other(e.to_string()))?;
+                        };
                         match doc {
-                            Some(d) => {
+                            // One interchange we cannot answer (an invalid envelope value and no
+                            // profile to answer with) does not stop the others being answered.
+                            Err(e) => {
+                                any_error = true;
+                                writeln!(
+                                    err,
+                                    "interchange {}: no acknowledgement: {e}",
+                                    ic.header.control
+                                )?;
+                            }
+                            Ok(Some(d)) => {
                                 writeln!(out, "{d}")?;
                                 ctl.interchange += 1;
                                 ctl.group += 1;
                                 ctl.first_set += ic.groups.len() as u32;
                             }
-                            None => writeln!(err, "interchange {}: nothing to acknowledge (it is an acknowledgement itself)", ic.header.control)?,
+                            Ok(None) => writeln!(err, "interchange {}: nothing to acknowledge (it is an acknowledgement itself)", ic.header.control)?,
                         }
                     }
                 }
