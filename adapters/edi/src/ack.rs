@@ -7,8 +7,14 @@
 //! * EDIFACT: a CONTRL with UCI for the interchange and UCM/UCS/UCD for rejected messages.
 //!
 //! Inbound acknowledgements (997/999/TA1/CONTRL, functional id `FA`) are never acknowledged.
+//!
+//! An ack must itself be a valid document: a mirrored envelope value that is invalid is
+//! replaced by the partner profile's ([`AckOptions::envelope`]), never echoed, and a duplicate
+//! interchange gets only the interchange-level rejection (TA1 R/025, UCI 4/26). The codes come
+//! from the one table in [`codes`].
 
 use crate::interchange::{Group, Interchange};
+use crate::partner::PartyId;
 use crate::report::{Code, Issue};
 use crate::syntax::Standard;
 use crate::validate::{SetStatus, Validation};
@@ -34,8 +40,23 @@ pub enum FunctionalAck {
     None,
 }
 
+/// Our identifiers and the partner's, from the partner profile. An acknowledgement normally
+/// mirrors the inbound envelope; where a mirrored value is itself invalid (an ISA05 of `nn`, a
+/// syntax identifier `XXXX`) it says these instead, because an ack that echoes an invalid value
+/// is rejected by the partner's translator before the error it reports is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvelopeIds {
+    pub us: PartyId,
+    pub them: PartyId,
+    /// ISA12 of ours (`00401`, `00501`).
+    pub isa_version: String,
+    /// UNB syntax identifier and version of ours (`UNOC`, `3`).
+    pub syntax: String,
+    pub syntax_version: String,
+}
+
 /// What the partner's profile asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AckOptions {
     pub functional: FunctionalAck,
     /// Send a TA1 when the partner sets ISA14 = 1.
@@ -43,6 +64,9 @@ pub struct AckOptions {
     /// Send a TA1 whenever the interchange envelope has errors.
     pub ta1_on_envelope_error: bool,
     pub now: NaiveDateTime,
+    /// What to answer an invalid envelope value with; `None` (no profile, e.g. the CLI): such
+    /// an interchange gets no acknowledgement, a [`WriteError`] naming the value instead.
+    pub envelope: Option<EnvelopeIds>,
 }
 
 /// The 999 implementation guide (ST03, and GS08 of a group of 999s).
@@ -59,40 +83,27 @@ fn ack_code(accepted: usize, received: usize, group_error: bool) -> &'static str
     }
 }
 
-/// Where an issue lands in a 997.
-enum AkLevel {
-    /// AK502 code.
-    Set(&'static str),
-    /// AK304 code, no AK4.
-    Segment(&'static str),
-    /// AK403 code (AK304 = 8).
-    Element(&'static str),
-}
+pub mod codes;
+use codes::{x12_note, X12Note, X12Site};
 
-fn ak_level(i: &Issue) -> AkLevel {
-    let at_trailer = matches!(i.location.segment_id.as_deref(), Some("SE"));
-    match i.code {
-        Code::MissingTrailer => AkLevel::Set("2"),
-        Code::ControlNumberMismatch if at_trailer => AkLevel::Set("3"),
-        Code::CountMismatch if at_trailer => AkLevel::Set("4"),
-        Code::DuplicateControlNumber => AkLevel::Set("23"),
-        Code::UnsupportedSet => AkLevel::Set("1"),
-        Code::UnrecognizedSegment => AkLevel::Segment("1"),
-        Code::UnexpectedSegment | Code::UnexpectedSegmentOutsideSet => AkLevel::Segment("2"),
-        Code::MissingSegment => AkLevel::Segment("3"),
-        Code::LoopOverMax => AkLevel::Segment("4"),
-        Code::SegmentOverMaxUse => AkLevel::Segment("5"),
-        Code::MissingElement => AkLevel::Element("1"),
-        Code::TooManyElements => AkLevel::Element("3"),
-        Code::TooShort => AkLevel::Element("4"),
-        Code::TooLong => AkLevel::Element("5"),
-        Code::InvalidCharacter | Code::InvalidNumber => AkLevel::Element("6"),
-        Code::InvalidDate => AkLevel::Element("8"),
-        Code::InvalidTime => AkLevel::Element("9"),
-        Code::ConditionalRequired => AkLevel::Element("2"),
-        Code::ExclusionViolated => AkLevel::Element("10"),
-        _ => AkLevel::Element("7"),
-    }
+/// Where an issue inside set `g` lands in a 997 / 999 (the table is in [`codes`]).
+fn ak_level(i: &Issue, v5010: bool) -> X12Note {
+    let seg = i.location.segment_id.as_deref();
+    let known_tag = i.code == Code::UnrecognizedSegment
+        && seg.is_some_and(|id| {
+            id.len() <= 3
+                && crate::spec::x12::tables()
+                    .is_ok_and(|t| t.segment(crate::spec::tag_key(id)).is_some())
+        });
+    x12_note(
+        i.code,
+        X12Site {
+            at_trailer: seg == Some("SE"),
+            component: i.location.component.is_some(),
+            v5010,
+            known_tag,
+        },
+    )
 }
 
 /// TA105 note code for the first interchange-level error.
@@ -100,30 +111,99 @@ fn ta1_note(issues: &[Issue]) -> Option<&'static str> {
     let first = issues
         .iter()
         .find(|i| i.is_error() && i.scope.group.is_none() && i.scope.set.is_none())?;
-    Some(
-        match (
-            first.code,
-            first.location.segment_id.as_deref(),
-            first.location.element,
-        ) {
-            (Code::ControlNumberMismatch, _, _) => "001",
-            (Code::CountMismatch, _, _) => "021",
-            (Code::MissingTrailer, _, _) => "023",
-            (Code::DuplicateControlNumber, _, _) => "025",
-            (_, Some("ISA"), Some(5)) => "005",
-            (_, Some("ISA"), Some(6)) => "006",
-            (_, Some("ISA"), Some(7)) => "007",
-            (_, Some("ISA"), Some(8)) => "008",
-            (_, Some("ISA"), Some(9)) => "014",
-            (_, Some("ISA"), Some(10)) => "015",
-            (_, Some("ISA"), Some(11)) => "016",
-            (_, Some("ISA"), Some(12)) => "017",
-            (_, Some("ISA"), Some(13)) => "018",
-            (_, Some("ISA"), Some(14)) => "019",
-            (_, Some("ISA"), Some(15)) => "020",
-            _ => "024",
-        },
-    )
+    let isa_element = match first.location.segment_id.as_deref() {
+        Some("ISA") => first.location.element,
+        _ => None,
+    };
+    Some(codes::ta1_note(first.code, isa_element))
+}
+
+/// Whether the inbound envelope segment at `seg` (the ISA/UNB at 0, or a GS/UNG) has an error
+/// on element `n`. A header of the wrong shape (`BadHeader` without an element) counts as wrong
+/// everywhere.
+fn envelope_invalid(ic: &Interchange, v: &Validation, seg: usize, n: usize) -> bool {
+    let at = Some(ic.segment(seg).index);
+    v.issues.iter().any(|i| {
+        // A duplicate names ISA13 / UNB05 but the value itself is valid.
+        i.is_error()
+            && i.code != Code::DuplicateControlNumber
+            && i.scope.set.is_none()
+            && i.location.segment_index == at
+            && (i.location.element == Some(n)
+                || i.location.element.is_none() && i.code == Code::BadHeader)
+    })
+}
+
+/// Who the acknowledgement is from and to, as (qualifier, id): us as the inbound's receiver
+/// (elements `els[0]` of envelope segment `seg`) and them as its sender (`els[1]`), each pair
+/// mirrored when both its values are valid, else the profile's.
+fn addressees(
+    ic: &Interchange,
+    v: &Validation,
+    seg: (usize, &str),
+    els: [(usize, usize); 2],
+    ids: Option<&EnvelopeIds>,
+) -> Result<[(String, String); 2], WriteError> {
+    let h = &ic.header;
+    let inbound = [
+        (h.receiver_qualifier.as_str(), h.receiver.as_str()),
+        (h.sender_qualifier.as_str(), h.sender.as_str()),
+    ];
+    let mut out: [(String, String); 2] = Default::default();
+    for (k, ((q, id), echo)) in els.into_iter().zip(inbound).enumerate() {
+        out[k] = if !envelope_invalid(ic, v, seg.0, q) && !envelope_invalid(ic, v, seg.0, id) {
+            (echo.0.to_string(), echo.1.to_string())
+        } else {
+            let p = ids
+                .map(|p| if k == 0 { &p.us } else { &p.them })
+                .ok_or_else(|| no_profile(seg.1, q, echo.0, echo.1))?;
+            (p.qualifier.clone(), p.id.clone())
+        };
+    }
+    Ok(out)
+}
+
+fn no_profile(seg: &str, n: usize, a: &str, b: &str) -> WriteError {
+    WriteError::Value {
+        segment: seg.into(),
+        element: n,
+        reason: format!(
+            "the inbound {seg}{n:02} ({a:?} / {b:?}) is invalid and no partner profile gives our \
+             own identifiers to answer with (an acknowledgement never echoes an invalid value)"
+        ),
+    }
+}
+
+/// The inbound value at element `n` of envelope segment `seg`, or an error when it is invalid:
+/// values only the inbound can give (its control reference, date and time) have no
+/// substitute.
+fn echo<'a>(
+    ic: &Interchange,
+    v: &Validation,
+    seg: (usize, &str),
+    n: usize,
+    value: &'a str,
+) -> Result<&'a str, WriteError> {
+    if envelope_invalid(ic, v, seg.0, n) {
+        return Err(WriteError::Value {
+            segment: seg.1.into(),
+            element: n,
+            reason: format!(
+                "the inbound {}{n:02} {value:?} is invalid; an acknowledgement cannot echo it",
+                seg.1
+            ),
+        });
+    }
+    Ok(value)
+}
+
+/// A duplicate interchange (its control reference from this sender seen before) is answered
+/// at the interchange level only: a TA1 R/025 or a CONTRL UCI 4/26, never also an
+/// acknowledgement that accepts its groups.
+fn is_duplicate(v: &Validation) -> bool {
+    v.issues
+        .iter()
+        .any(|i| i.is_error() && i.code == Code::DuplicateControlNumber && i.scope.group.is_none())
 }
 
 fn sanitize(v: &str, ic: &Interchange) -> String {
@@ -154,12 +234,14 @@ pub fn x12_ack(
     ctl: &AckControls,
     opts: &AckOptions,
 ) -> Result<Option<String>, WriteError> {
-    let ta1_due = (opts.ta1_when_requested && ic.header.ack_requested)
+    let duplicate = is_duplicate(v);
+    let ta1_due = duplicate
+        || (opts.ta1_when_requested && ic.header.ack_requested)
         || (opts.ta1_on_envelope_error && ta1_note(&v.issues).is_some());
     let groups: Vec<usize> = (0..ic.groups.len())
         .filter(|&g| ic.groups[g].header.is_some() && !is_ack_group(&ic.groups[g]))
         .collect();
-    let functional_due = opts.functional != FunctionalAck::None && !groups.is_empty();
+    let functional_due = !duplicate && opts.functional != FunctionalAck::None && !groups.is_empty();
     if !ta1_due && !functional_due {
         return Ok(None);
     }
@@ -170,16 +252,20 @@ pub fn x12_ack(
         crate::syntax::Delimiters::X12_DEFAULT
     };
     let mut w = X12Writer::new(d);
-    let version = if ic.header.syntax_version.len() == 5 {
+    let ids = opts.envelope.as_ref();
+    let version = if ic.header.syntax_version.len() == 5 && !envelope_invalid(ic, v, 0, 12) {
         ic.header.syntax_version.clone()
     } else {
-        "00401".to_string()
+        ids.map_or("00401", |p| p.isa_version.as_str()).to_string()
     };
+    let h = &ic.header;
+    let isa = (0, "ISA");
+    let [(us_q, us), (them_q, them)] = addressees(ic, v, isa, [(7, 8), (5, 6)], ids)?;
     w.isa(&IsaFields {
-        sender_qualifier: ic.header.receiver_qualifier.clone(),
-        sender: ic.header.receiver.clone(),
-        receiver_qualifier: ic.header.sender_qualifier.clone(),
-        receiver: ic.header.sender.clone(),
+        sender_qualifier: us_q,
+        sender: us,
+        receiver_qualifier: them_q,
+        receiver: them,
         date: opts.now.format("%y%m%d").to_string(),
         time: opts.now.format("%H%M").to_string(),
         version,
@@ -188,14 +274,18 @@ pub fn x12_ack(
         test: ic.header.test,
     })?;
     if ta1_due {
-        let note = ta1_note(&v.issues);
+        let note = if duplicate {
+            Some(codes::ta1_note(Code::DuplicateControlNumber, None))
+        } else {
+            ta1_note(&v.issues)
+        };
         let code = if note.is_some() { "R" } else { "A" };
         w.seg(
             "TA1",
             &[
-                &ic.header.control,
-                &ic.header.date,
-                &ic.header.time,
+                echo(ic, v, isa, 13, &h.control)?,
+                echo(ic, v, isa, 9, &h.date)?,
+                echo(ic, v, isa, 10, &h.time)?,
                 code,
                 note.unwrap_or("000"),
             ],
@@ -215,10 +305,21 @@ pub fn x12_ack(
         } else {
             first.version.as_str()
         };
+        // GS02/GS03 mirrored, or ours and theirs when the inbound ones are invalid.
+        let gs = first.header.unwrap_or(0);
+        let app = |n: usize, echo: &str, pick: fn(&EnvelopeIds) -> &PartyId| {
+            if !envelope_invalid(ic, v, gs, n) {
+                return Ok(echo.to_string());
+            }
+            ids.map(|p| pick(p).application().to_string())
+                .ok_or_else(|| no_profile("GS", n, echo, ""))
+        };
+        let gs_sender = app(3, &first.receiver, |p| &p.us)?;
+        let gs_receiver = app(2, &first.sender, |p| &p.them)?;
         w.gs(
             "FA",
-            &first.receiver,
-            &first.sender,
+            &gs_sender,
+            &gs_receiver,
             &opts.now.format("%Y%m%d").to_string(),
             &opts.now.format("%H%M").to_string(),
             ctl.group,
@@ -278,54 +379,60 @@ fn functional_group_ack(
         let mut last_seg: Option<usize> = None;
         let mut notes = 0;
         for issue in v.set_issues(g, s) {
-            match ak_level(issue) {
-                AkLevel::Set(code) => {
-                    if issue.is_error() || code == "1" {
-                        set_codes.push(code);
-                    }
+            let level = ak_level(issue, v5010);
+            if let X12Note::Set(code) = level {
+                if issue.is_error() || code == "1" {
+                    set_codes.push(code);
                 }
-                level => {
-                    if !issue.is_error() || notes >= 99 {
-                        continue;
-                    }
-                    let seg_id = issue.location.segment_id.clone().unwrap_or_default();
-                    let pos = issue.location.set_position.unwrap_or(0).to_string();
-                    let loop_id = issue.location.loop_id.clone().unwrap_or_default();
-                    let loop_id: String = loop_id.chars().take(4).collect();
-                    let (seg_tag, el_tag) = if use_999 {
-                        ("IK3", "IK4")
-                    } else {
-                        ("AK3", "AK4")
-                    };
-                    match level {
-                        AkLevel::Segment(code) => {
-                            w.seg(seg_tag, &[&seg_id, &pos, &loop_id, code])?;
-                            last_seg = None;
-                        }
-                        AkLevel::Element(code) => {
-                            if last_seg != issue.location.segment_index {
-                                w.seg(seg_tag, &[&seg_id, &pos, &loop_id, "8"])?;
-                                last_seg = issue.location.segment_index;
-                            }
-                            let el = issue.location.element.unwrap_or(1).to_string();
-                            let comp = issue
-                                .location
-                                .component
-                                .map(|c| c.to_string())
-                                .unwrap_or_default();
-                            let bad = issue
-                                .message
-                                .split('"')
-                                .nth(1)
-                                .map(|b| sanitize(b, ic))
-                                .unwrap_or_default();
-                            w.seg_c(el_tag, &[&[&el, &comp], &[""], &[code], &[&bad]])?;
-                        }
-                        AkLevel::Set(_) => {}
-                    }
-                    notes += 1;
-                }
+                continue;
             }
+            if !issue.is_error() || notes >= 99 || level == X12Note::NotReported {
+                continue;
+            }
+            let seg_id = issue.location.segment_id.clone().unwrap_or_default();
+            let pos = issue.location.set_position.unwrap_or(0).to_string();
+            let loop_id = issue.location.loop_id.clone().unwrap_or_default();
+            let loop_id: String = loop_id.chars().take(4).collect();
+            let (seg_tag, el_tag) = if use_999 {
+                ("IK3", "IK4")
+            } else {
+                ("AK3", "AK4")
+            };
+            match level {
+                X12Note::Segment(Some(code)) => {
+                    w.seg(seg_tag, &[&seg_id, &pos, &loop_id, code])?;
+                    last_seg = None;
+                }
+                // No 718 code fits: the 997 names the segment without AK304 (optional
+                // there); the 999 guide requires IK304, so it says IK502 = 5 alone.
+                X12Note::Segment(None) => {
+                    if !use_999 {
+                        w.seg(seg_tag, &[&seg_id, &pos, &loop_id])?;
+                    }
+                    last_seg = None;
+                }
+                X12Note::Element(code) => {
+                    if last_seg != issue.location.segment_index {
+                        w.seg(seg_tag, &[&seg_id, &pos, &loop_id, "8"])?;
+                        last_seg = issue.location.segment_index;
+                    }
+                    let el = issue.location.element.unwrap_or(1).to_string();
+                    let comp = issue
+                        .location
+                        .component
+                        .map(|c| c.to_string())
+                        .unwrap_or_default();
+                    let bad = issue
+                        .message
+                        .split('"')
+                        .nth(1)
+                        .map(|b| sanitize(b, ic))
+                        .unwrap_or_default();
+                    w.seg_c(el_tag, &[&[&el, &comp], &[""], &[code], &[&bad]])?;
+                }
+                X12Note::Set(_) | X12Note::NotReported => {}
+            }
+            notes += 1;
         }
         let (code, extra) = match status {
             SetStatus::Accepted | SetStatus::AcceptedWithWarnings => ("A", None),
@@ -355,12 +462,7 @@ fn functional_group_ack(
         .issues
         .iter()
         .filter(|i| i.is_error() && i.scope.group == Some(g) && i.scope.set.is_none())
-        .filter_map(|i| match i.code {
-            Code::MissingTrailer => Some("3"),
-            Code::ControlNumberMismatch => Some("4"),
-            Code::CountMismatch => Some("5"),
-            _ => None,
-        })
+        .filter_map(|i| codes::x12_group_code(i.code))
         .collect();
     group_codes.dedup();
     group_codes.truncate(5);
@@ -391,8 +493,10 @@ pub fn contrl(
     ic: &Interchange,
     v: &Validation,
     ctl: &AckControls,
-    now: NaiveDateTime,
+    opts: &AckOptions,
 ) -> Result<Option<String>, WriteError> {
+    let now = opts.now;
+    let ids = opts.envelope.as_ref();
     if ic.standard != Standard::Edifact
         || ic.groups.iter().all(is_ack_group) && !ic.groups.is_empty()
     {
@@ -404,11 +508,15 @@ pub fn contrl(
         crate::syntax::Delimiters::EDIFACT_DEFAULT
     };
     let mut w = EdifactWriter::new(d, ic.una);
-    let (syntax, version) = ic
-        .header
-        .syntax_version
-        .split_once(':')
-        .unwrap_or(("UNOC", "3"));
+    let unb = (0, "UNB");
+    let (syntax, version) = match ic.header.syntax_version.split_once(':') {
+        Some(sv) if !envelope_invalid(ic, v, 0, 1) => sv,
+        _ => ids
+            .map(|p| (p.syntax.as_str(), p.syntax_version.as_str()))
+            .ok_or_else(|| no_profile("UNB", 1, &ic.header.syntax_version, ""))?,
+    };
+    let h = &ic.header;
+    let [(us_q, us), (them_q, them)] = addressees(ic, v, unb, [(3, 3), (2, 2)], ids)?;
     let date = if version == "4" {
         now.format("%Y%m%d")
     } else {
@@ -418,10 +526,10 @@ pub fn contrl(
     w.unb(&UnbFields {
         syntax: syntax.into(),
         syntax_version: version.into(),
-        sender: ic.header.receiver.clone(),
-        sender_qualifier: ic.header.receiver_qualifier.clone(),
-        receiver: ic.header.sender.clone(),
-        receiver_qualifier: ic.header.sender_qualifier.clone(),
+        sender: us.clone(),
+        sender_qualifier: us_q.clone(),
+        receiver: them.clone(),
+        receiver_qualifier: them_q.clone(),
         date,
         time: now.format("%H%M").to_string(),
         control: ctl.interchange.to_string(),
@@ -436,36 +544,31 @@ pub fn contrl(
         ["CONTRL", "D", "3", "UN"]
     };
     w.unh(&ctl.first_set.to_string(), &msg_version)?;
-    let envelope_err = v
-        .issues
-        .iter()
-        .find(|i| i.is_error() && i.scope.group.is_none());
+    let duplicate = is_duplicate(v);
+    let envelope_err = v.issues.iter().find(|i| {
+        i.is_error()
+            && i.scope.group.is_none()
+            && (!duplicate || i.code == Code::DuplicateControlNumber)
+    });
     let action = if envelope_err.is_some() { "4" } else { "7" };
-    let ucd_code = |i: &Issue| match i.code {
-        Code::MissingElement => "13",
-        Code::TooShort => "38",
-        Code::TooLong => "39",
-        Code::InvalidCharacter | Code::InvalidNumber => "21",
-        Code::TooManyElements => "35",
-        Code::UnrecognizedSegment | Code::UnexpectedSegment => "14",
-        Code::MissingSegment => "13",
-        Code::SegmentOverMaxUse | Code::LoopOverMax => "15",
-        Code::CountMismatch => "16",
-        Code::ControlNumberMismatch => "18",
-        Code::DuplicateControlNumber => "26",
-        _ => "12",
-    };
+    let ucd_code = |i: &Issue| codes::edifact(i.code);
     let env_code = envelope_err.map(ucd_code).unwrap_or("");
     w.seg_c(
         "UCI",
         &[
-            &[&ic.header.control],
-            &[&ic.header.sender, &ic.header.sender_qualifier],
-            &[&ic.header.receiver, &ic.header.receiver_qualifier],
+            &[echo(ic, v, unb, 5, &h.control)?],
+            &[&them, &them_q],
+            &[&us, &us_q],
             &[action],
             &[env_code],
         ],
     )?;
+    if duplicate {
+        // Answered at the interchange level only (as X12's TA1 R/025).
+        w.unt()?;
+        w.unz()?;
+        return Ok(Some(w.finish()));
+    }
     // Messages outside any UNG first (segment group 1), then one UCF per UNG group with the
     // UCMs of its rejected messages (segment groups 3/4): the CONTRL structure's order.
     let (loose, grouped): (Vec<usize>, Vec<usize>) =
@@ -542,7 +645,7 @@ fn contrl_messages(
                 .find(|i| i.is_error())
                 .map(ucd_code)
                 .unwrap_or(if status == SetStatus::NotSupported {
-                    "2"
+                    codes::edifact(Code::UnsupportedSet)
                 } else {
                     ""
                 });

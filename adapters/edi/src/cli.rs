@@ -177,6 +177,9 @@ fn run_inner(args: EdiArgs, out: &mut dyn Write, err: &mut dyn Write) -> std::io
                 ta1_when_requested: true,
                 ta1_on_envelope_error: true,
                 now,
+                // No partner profile here: an interchange whose envelope identifiers are
+                // invalid gets no ack (the error says which value), never an echo of them.
+                envelope: None,
             };
             let mut any_error = false;
             for unit in open(&file)? {
@@ -193,17 +196,26 @@ fn run_inner(args: EdiArgs, out: &mut dyn Write, err: &mut dyn Write) -> std::io
                         any_error |= !v.is_valid();
                         let doc = match ic.standard {
                             Standard::X12 => x12_ack(&ic, &v, &ctl, &opts),
-                            Standard::Edifact => contrl(&ic, &v, &ctl, now),
-                        }
-                        .map_err(|e| std::io::Error::other(e.to_string()))?;
+                            Standard::Edifact => contrl(&ic, &v, &ctl, &opts),
+                        };
                         match doc {
-                            Some(d) => {
+                            // One interchange we cannot answer (an invalid envelope value and no
+                            // profile to answer with) does not stop the others being answered.
+                            Err(e) => {
+                                any_error = true;
+                                writeln!(
+                                    err,
+                                    "interchange {}: no acknowledgement: {e}",
+                                    ic.header.control
+                                )?;
+                            }
+                            Ok(Some(d)) => {
                                 writeln!(out, "{d}")?;
                                 ctl.interchange += 1;
                                 ctl.group += 1;
                                 ctl.first_set += ic.groups.len() as u32;
                             }
-                            None => writeln!(err, "interchange {}: nothing to acknowledge (it is an acknowledgement itself)", ic.header.control)?,
+                            Ok(None) => writeln!(err, "interchange {}: nothing to acknowledge (it is an acknowledgement itself)", ic.header.control)?,
                         }
                     }
                 }

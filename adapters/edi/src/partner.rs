@@ -2,7 +2,7 @@
 //! delimiters and acknowledgements. Deserialized from the `[partners.NAME.edi]` config section
 //! by the daemon; pure data here.
 
-use crate::ack::{AckOptions, FunctionalAck};
+use crate::ack::{AckOptions, EnvelopeIds, FunctionalAck};
 use crate::syntax::{Delimiters, Standard};
 use serde::{Deserialize, Serialize};
 
@@ -144,6 +144,13 @@ impl PartnerProfile {
             ta1_when_requested: self.acks.ta1_when_requested,
             ta1_on_envelope_error: self.acks.ta1_on_envelope_error,
             now,
+            envelope: Some(EnvelopeIds {
+                us: self.us.clone(),
+                them: self.them.clone(),
+                isa_version: self.isa_version().to_string(),
+                syntax: self.syntax.clone(),
+                syntax_version: self.syntax_version.clone(),
+            }),
         }
     }
 }

@@ -98,4 +98,17 @@ fn ack_prints_the_997_we_would_send() {
         out.contains("UCI+INV0002+5498765000019:14+5412345000013:14+7'"),
         "{out}"
     );
+    // An invalid ISA05 and no partner profile: no ack echoing it, an error naming it.
+    let (code, out, err) = run(&[
+        "ack",
+        "--now",
+        "2026-03-02T10:00",
+        &fixture("x12/850_004010_bad_isa05.edi"),
+    ]);
+    assert_eq!(code, 1);
+    assert!(!out.contains("*nn*"), "{out}");
+    assert!(
+        err.contains("no acknowledgement") && err.contains("ISA05"),
+        "{err}"
+    );
 }

@@ -4,7 +4,8 @@
 
 use chrono::NaiveDateTime;
 use std::path::PathBuf;
-use switchyard_edi::ack::{contrl, x12_ack, AckControls, AckOptions, FunctionalAck};
+use switchyard_edi::ack::{contrl, x12_ack, AckControls, AckOptions, EnvelopeIds, FunctionalAck};
+use switchyard_edi::partner::PartyId;
 use switchyard_edi::validate::{validate, Validation};
 use switchyard_edi::{read_all, Interchange, Issue, Unit};
 
@@ -24,6 +25,25 @@ fn load(rel: &str) -> Vec<(Box<Interchange>, Validation)> {
             Unit::Unparseable(i) => panic!("{rel}: unparseable: {i}"),
         })
         .collect()
+}
+
+/// The CONTRL for the first interchange of a fixture.
+fn contrl_of(rel: &str, ctl: &AckControls) -> String {
+    let r = load(rel);
+    contrl(&r[0].0, &r[0].1, ctl, &contrl_opts())
+        .expect("contrl")
+        .expect("due")
+}
+
+/// CONTRL needs only the time from the options.
+fn contrl_opts() -> AckOptions {
+    AckOptions {
+        functional: FunctionalAck::None,
+        ta1_when_requested: false,
+        ta1_on_envelope_error: false,
+        now: now(),
+        envelope: None,
+    }
 }
 
 fn now() -> NaiveDateTime {
@@ -108,6 +128,7 @@ fn ack_for(rel: &str, functional: FunctionalAck) -> String {
         ta1_when_requested: true,
         ta1_on_envelope_error: true,
         now: now(),
+        envelope: None,
     };
     x12_ack(
         ic,
@@ -257,6 +278,7 @@ fn inbound_997_is_not_acknowledged() {
         ta1_when_requested: true,
         ta1_on_envelope_error: true,
         now: now(),
+        envelope: None,
     };
     let ack = x12_ack(
         &r[0].0,
@@ -279,10 +301,7 @@ fn syntax_4_interchange_with_a_group_gets_contrl_4_1_with_ucf() {
         group: 1,
         first_set: 4,
     };
-    let r = load("edifact/INVOIC_D01B_syntax4_group.edi");
-    let doc = contrl(&r[0].0, &r[0].1, &ctl, now())
-        .expect("contrl")
-        .expect("due");
+    let doc = contrl_of("edifact/INVOIC_D01B_syntax4_group.edi", &ctl);
     reparse(&doc);
     assert!(doc.contains("UNB+UNOC:4+"), "{doc}");
     assert!(doc.contains("UNH+4+CONTRL:4:1:UN'"), "{doc}");
@@ -297,7 +316,9 @@ fn syntax_4_interchange_with_a_group_gets_contrl_4_1_with_ucf() {
         panic!("parses")
     };
     let v = validate(&ic);
-    let doc = contrl(&ic, &v, &ctl, now()).expect("contrl").expect("due");
+    let doc = contrl(&ic, &v, &ctl, &contrl_opts())
+        .expect("contrl")
+        .expect("due");
     reparse(&doc);
     let ucf = doc.find("UCF+GRP1+").expect("UCF");
     let ucm = doc.find("UCM+1+INVOIC:D:01B:UN").expect("UCM");
@@ -312,10 +333,7 @@ fn contrl_accepts_good_and_reports_located_errors() {
         group: 1,
         first_set: 3,
     };
-    let r = load("edifact/ORDERS_D96A_good.edi");
-    let doc = contrl(&r[0].0, &r[0].1, &ctl, now())
-        .expect("contrl")
-        .expect("due");
+    let doc = contrl_of("edifact/ORDERS_D96A_good.edi", &ctl);
     let ic = reparse(&doc);
     assert_eq!(ic.header.sender, "5498765000019");
     assert!(
@@ -323,21 +341,169 @@ fn contrl_accepts_good_and_reports_located_errors() {
         "{doc}"
     );
     assert!(!doc.contains("UCM"), "{doc}");
-    let r = load("edifact/ORDERS_D96A_bad_date.edi");
-    let doc = contrl(&r[0].0, &r[0].1, &ctl, now())
-        .expect("contrl")
-        .expect("due");
+    let doc = contrl_of("edifact/ORDERS_D96A_bad_date.edi", &ctl);
     reparse(&doc);
     assert!(
         doc.contains("UCM+1+ORDERS:D:96A:UN+4+12'UCS+3'UCD+12+1:2'"),
         "{doc}"
     );
-    let r = load("edifact/ORDERS_D96A_bad_unz_reference.edi");
-    let doc = contrl(&r[0].0, &r[0].1, &ctl, now())
+    let doc = contrl_of("edifact/ORDERS_D96A_bad_unz_reference.edi", &ctl);
+    // 0085 code 28, references do not match (18 is "unspecified error").
+    assert!(
+        doc.contains("+4+28'"),
+        "interchange rejected with code 28: {doc}"
+    );
+    // 0085 code 29, control count does not match number of instances received.
+    let doc = contrl_of("edifact/ORDERS_D96A_bad_unz_count.edi", &ctl);
+    assert!(doc.contains("+4+29'"), "UNZ count: {doc}");
+    let doc = contrl_of("edifact/ORDERS_D96A_bad_unt_count.edi", &ctl);
+    reparse(&doc);
+    assert!(doc.contains("+4+29'UCS+"), "UNT count: {doc}");
+}
+
+/// A CTT01 that does not match the line items is not an invalid code value (AK403 = 7): the
+/// 997 names the CTT segment in error with no syntax code (element 718 has none for a count),
+/// the 999 says IK502 = 5 alone.
+#[test]
+fn ctt_count_mismatch_is_not_reported_as_an_invalid_code() {
+    let doc = ack_for("x12/850_004010_bad_ctt.edi", FunctionalAck::F997);
+    reparse(&doc);
+    assert!(!doc.contains("AK4"), "{doc}");
+    let ak3 = doc
+        .split('~')
+        .find(|s| s.starts_with("AK3*CTT*"))
+        .unwrap_or_else(|| panic!("no AK3 for the CTT: {doc}"));
+    assert_eq!(ak3.split('*').nth(4), None, "AK3 without AK304: {ak3}");
+    assert!(doc.contains("AK5*R*5~"), "{doc}");
+}
+
+/// Options as a partner profile gives them: our identifiers and theirs for an envelope whose
+/// own values are invalid.
+fn profile_opts(functional: FunctionalAck, us: (&str, &str), them: (&str, &str)) -> AckOptions {
+    let party = |(qualifier, id): (&str, &str)| PartyId {
+        qualifier: qualifier.into(),
+        id: id.into(),
+        application: None,
+    };
+    AckOptions {
+        envelope: Some(EnvelopeIds {
+            us: party(us),
+            them: party(them),
+            isa_version: "00401".into(),
+            syntax: "UNOC".into(),
+            syntax_version: "3".into(),
+        }),
+        functional,
+        ..contrl_opts()
+    }
+}
+
+fn ctl() -> AckControls {
+    AckControls {
+        interchange: 7,
+        group: 7,
+        first_set: 7,
+    }
+}
+
+/// Issue #10 item 4: an ISA05 of `nn` is answered by a TA1 R/005 in an envelope that names the
+/// partner as the profile has them, never with the invalid qualifier echoed into our ISA07.
+#[test]
+fn an_invalid_isa05_is_answered_with_the_profiles_identifiers() {
+    let r = load("x12/850_004010_bad_isa05.edi");
+    let (ic, v) = &r[0];
+    let mut opts = profile_opts(
+        FunctionalAck::F997,
+        ("ZZ", "SWITCHYARD"),
+        ("12", "5551234567"),
+    );
+    opts.ta1_on_envelope_error = true;
+    let doc = x12_ack(ic, v, &ctl(), &opts).expect("ack").expect("due");
+    let ack = reparse(&doc);
+    assert_eq!(ack.header.receiver_qualifier, "12", "{doc}");
+    assert_eq!(ack.header.receiver, "5551234567", "{doc}");
+    assert!(!doc.contains("*nn*"), "{doc}");
+    assert!(doc.contains("TA1*000000101*260301*0800*R*005~"), "{doc}");
+    // Without a profile there is nothing valid to answer with: an error naming the value.
+    let err = x12_ack(
+        ic,
+        v,
+        &ctl(),
+        &AckOptions {
+            envelope: None,
+            ..opts
+        },
+    )
+    .expect_err("no profile");
+    let text = err.to_string();
+    assert!(text.contains("ISA05") && text.contains("nn"), "{text}");
+
+    // The same for the group: a GS02 too short for the standard is not echoed into our GS03.
+    let bytes = std::fs::read(dir().join("x12/850_004010_good.edi")).unwrap();
+    let text = String::from_utf8(bytes)
+        .unwrap()
+        .replace("GS*PO*5551234567*", "GS*PO*X*");
+    let Some(Unit::Interchange(ic)) = read_all(text.as_bytes()).pop() else {
+        panic!("parses")
+    };
+    let v = validate(&ic);
+    assert!(v
+        .errors()
+        .any(|i| i.location.segment_id.as_deref() == Some("GS")));
+    let doc = x12_ack(&ic, &v, &ctl(), &opts).expect("ack").expect("due");
+    reparse(&doc);
+    assert!(doc.contains("GS*FA*SWITCHYARD*5551234567*"), "{doc}");
+}
+
+/// The same for EDIFACT: `UNB+XXXX:3` gets a CONTRL in our syntax (UCI 4, code 2), not an
+/// echo of `XXXX`.
+#[test]
+fn an_invalid_syntax_identifier_is_answered_in_the_profiles_syntax() {
+    let r = load("edifact/ORDERS_D96A_bad_syntax.edi");
+    let (ic, v) = &r[0];
+    let opts = profile_opts(
+        FunctionalAck::None,
+        ("14", "5498765000019"),
+        ("14", "5412345000013"),
+    );
+    let doc = contrl(ic, v, &ctl(), &opts).expect("contrl").expect("due");
+    reparse(&doc);
+    assert!(doc.contains("UNB+UNOC:3+5498765000019:14+"), "{doc}");
+    assert!(!doc.contains("XXXX"), "{doc}");
+    assert!(doc.contains("+4+2'"), "{doc}");
+    assert!(contrl(ic, v, &ctl(), &contrl_opts()).is_err());
+}
+
+/// A duplicate interchange gets one answer, at the interchange level: TA1 R/025 and no 997
+/// accepting its group; for EDIFACT UCI 4/26 and no UCF/UCM.
+#[test]
+fn a_duplicate_interchange_gets_only_the_interchange_level_rejection() {
+    let r = load("x12/850_004010_duplicate_interchange.edi");
+    assert_eq!(r.len(), 2);
+    let mut opts = profile_opts(FunctionalAck::F997, ("ZZ", "S"), ("ZZ", "T"));
+    opts.ta1_on_envelope_error = false;
+    let first = x12_ack(&r[0].0, &r[0].1, &ctl(), &opts)
+        .expect("ack")
+        .expect("due");
+    assert!(first.contains("AK5*A~"), "{first}");
+    let doc = x12_ack(&r[1].0, &r[1].1, &ctl(), &opts)
+        .expect("ack")
+        .expect("a duplicate is answered even when TA1s on errors are off");
+    reparse(&doc);
+    assert!(doc.contains("TA1*000000101*260301*0800*R*025~"), "{doc}");
+    assert!(!doc.contains("GS*") && !doc.contains("AK5"), "{doc}");
+
+    let bytes = std::fs::read(dir().join("edifact/INVOIC_D01B_syntax4_group.edi")).unwrap();
+    let twice = [bytes.clone(), bytes].concat();
+    let units = read_all(&twice);
+    let Some(Unit::Interchange(ic)) = units.into_iter().nth(1) else {
+        panic!("two interchanges")
+    };
+    let v = validate(&ic);
+    let doc = contrl(&ic, &v, &ctl(), &contrl_opts())
         .expect("contrl")
         .expect("due");
-    assert!(
-        doc.contains("+4+18'"),
-        "interchange rejected with code 18: {doc}"
-    );
+    reparse(&doc);
+    assert!(doc.contains("+4+26'UNT"), "{doc}");
+    assert!(!doc.contains("UCF") && !doc.contains("UCM"), "{doc}");
 }

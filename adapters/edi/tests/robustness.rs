@@ -40,19 +40,16 @@ fn exercise(data: &[u8]) -> usize {
                 for issue in &v.issues {
                     assert!(!issue.message.is_empty());
                 }
+                let opts = AckOptions {
+                    functional: FunctionalAck::F999,
+                    ta1_when_requested: true,
+                    ta1_on_envelope_error: true,
+                    now,
+                    envelope: None,
+                };
                 let ack = match ic.standard {
-                    Standard::X12 => x12_ack(
-                        &ic,
-                        &v,
-                        &ctl,
-                        &AckOptions {
-                            functional: FunctionalAck::F999,
-                            ta1_when_requested: true,
-                            ta1_on_envelope_error: true,
-                            now,
-                        },
-                    ),
-                    Standard::Edifact => contrl(&ic, &v, &ctl, now),
+                    Standard::X12 => x12_ack(&ic, &v, &ctl, &opts),
+                    Standard::Edifact => contrl(&ic, &v, &ctl, &opts),
                 };
                 // An acknowledgement, when one can be written, parses again as one interchange.
                 if let Ok(Some(doc)) = ack {

@@ -481,7 +481,7 @@ async fn finish(
     let opts = env.profile.ack_options(now);
     let build = |ctl: &AckControls| match ic.standard {
         Standard::X12 => ack::x12_ack(ic, v, ctl, &opts),
-        Standard::Edifact if env.profile.acks.contrl => ack::contrl(ic, v, ctl, now),
+        Standard::Edifact if env.profile.acks.contrl => ack::contrl(ic, v, ctl, &opts),
         Standard::Edifact => Ok(None),
     };
     // A dry run decides whether an ack is due before numbers are spent on it.
