@@ -1,10 +1,10 @@
 //! The X12 structure tables hold the standard's whole transaction set table, version by
-//! version (issue #10 item 1; the 850 so far): a document that uses any segment or loop the
+//! version (issue #10 item 1; the 850 and 856 so far): a document that uses any segment or loop the
 //! standard allows is accepted with `AK5*A`, and one that puts a segment where its version's
 //! table does not allow it gets an `AK3` naming that segment, its position and the loop it
 //! landed in.
 //!
-//! The valid documents are fixtures (`fixtures/edi/x12/850_00{4,5}010_full_table.edi`) that
+//! The valid documents are fixtures (`fixtures/edi/x12/85{0,6}_00{4,5}010_full_table.edi`) that
 //! use every segment and loop our tables had been missing; each broken case is made from one
 //! of them by moving a single segment, so the only thing wrong with it is that segment's place.
 
@@ -16,6 +16,8 @@ use switchyard_edi::{read_all, Unit};
 
 const V4010: &str = "x12/850_004010_full_table.edi";
 const V5010: &str = "x12/850_005010_full_table.edi";
+const ASN4010: &str = "x12/856_004010_full_table.edi";
+const ASN5010: &str = "x12/856_005010_full_table.edi";
 
 fn fixture(rel: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -49,8 +51,8 @@ fn ack_997(doc: &str) -> String {
 }
 
 #[test]
-fn full_850_tables_accept_every_segment_and_loop_of_each_version() {
-    for rel in [V4010, V5010] {
+fn full_tables_accept_every_segment_and_loop_of_each_version() {
+    for rel in [V4010, V5010, ASN4010, ASN5010] {
         let doc = fixture(rel);
         let mut units = read_all(doc.as_bytes());
         let Some(Unit::Interchange(ic)) = units.pop() else {
@@ -64,7 +66,8 @@ fn full_850_tables_accept_every_segment_and_loop_of_each_version() {
         );
         let ack = ack_997(&doc);
         // 005010 acks echo the version in AK203, so match up to it.
-        assert!(ack.contains("AK2*850*0001"), "{rel}: {ack}");
+        let set = &rel[4..7];
+        assert!(ack.contains(&format!("AK2*{set}*0001")), "{rel}: {ack}");
         assert!(ack.contains("~AK5*A~AK9*A*1*1*1~"), "{rel}: {ack}");
         assert!(!ack.contains("AK3*"), "{rel}: {ack}");
     }
@@ -137,6 +140,16 @@ type Case = (
     &'static str,
     &'static str,
 );
+
+/// Each case's 997 rejects the set with the expected `AK3`.
+fn assert_ak3(cases: Vec<Case>) {
+    for (what, (doc, pos), seg, loop_id, code) in cases {
+        let ack = ack_997(&doc);
+        let want = format!("AK3*{seg}*{pos}*{loop_id}*{code}~");
+        assert!(ack.contains(&want), "{what}: want {want} in\n{ack}");
+        assert!(ack.contains("AK5*R"), "{what}: not rejected\n{ack}");
+    }
+}
 
 #[test]
 fn a_misplaced_segment_in_each_group_gets_the_right_ak3() {
@@ -238,18 +251,73 @@ fn a_misplaced_segment_in_each_group_gets_the_right_ak3() {
         ),
         (
             "005010 header: LDT where 004010 has it starts the LDT loop early, LIN then is late",
-            moved(&v5, "LDT*AE*10*DA", "DTM*002*20260315", false),
+            {
+                // The error is on the segment after the moved one.
+                let (doc, pos) = moved(&v5, "LDT*AE*10*DA", "DTM*002*20260315", false);
+                (doc, pos + 1)
+            },
             "LIN",
             "LDT",
             "2",
         ),
     ];
-    for (what, (doc, pos), seg, loop_id, code) in cases {
-        let ack = ack_997(&doc);
-        // The LDT case reports the segment after the moved one.
-        let pos = if seg == "LIN" { pos + 1 } else { pos };
-        let want = format!("AK3*{seg}*{pos}*{loop_id}*{code}~");
-        assert!(ack.contains(&want), "{what}: want {want} in\n{ack}");
-        assert!(ack.contains("AK5*R"), "{what}: not rejected\n{ack}");
-    }
+    assert_ak3(cases);
+}
+
+#[test]
+fn a_misplaced_segment_in_each_856_group_gets_the_right_ak3() {
+    let a4 = fixture(ASN4010);
+    let a5 = fixture(ASN5010);
+    let cases: Vec<Case> = vec![
+        (
+            "HL: TSD after REF (its place is before)",
+            moved(&a4, "TSD*ROUTE-7", "REF*BM*BOL-88812", false),
+            "TSD",
+            "HL",
+            "2",
+        ),
+        (
+            "HL: PAL inside the N1 loop",
+            moved(&a4, "PAL*4*2*3*6", "N1*ST*ACME DC 7*92*0007", false),
+            "PAL",
+            "N1",
+            "2",
+        ),
+        (
+            "LH1 loop: LH2 after LHR",
+            moved(&a4, "LH2*DIESEL FUEL*A", "LHR*HM*12345", false),
+            "LH2",
+            "LH1",
+            "2",
+        ),
+        (
+            "CLD loop: DTP before its CLD",
+            moved(&a4, "DTP*036*D8*20270101", "CLD*2*12*CTN25", true),
+            "DTP",
+            "LH1",
+            "2",
+        ),
+        (
+            "V1 loop: R4 before its V1",
+            moved(&a4, "R4*L*UN*USCHI*CHICAGO", "V1*9876543*VESSEL ONE", true),
+            "R4",
+            "LM",
+            "2",
+        ),
+        (
+            "004010 HL: AT9 (a 005010 TD3 loop segment)",
+            inserted(&a4, "AT9*1234*10*20", "TD3*TL**TRAILER1"),
+            "AT9",
+            "HL",
+            "1",
+        ),
+        (
+            "005010 HL: AT9 before its TD3",
+            moved(&a5, "AT9*1234*10*20", "TD3*TL**TRAILER1", true),
+            "AT9",
+            "HL",
+            "2",
+        ),
+    ];
+    assert_ak3(cases);
 }

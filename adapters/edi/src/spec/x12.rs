@@ -1,11 +1,12 @@
 //! X12 004010 and 005010 tables for 850, 855, 856, 810, 997 and 999.
 //!
 //! One segment dictionary serves both versions, with `SEG@005010` definitions where a segment
-//! the 850 added differs in 005010 (longer lengths, added trailing elements, INC04 optional).
+//! the 850 and 856 added differs in 005010 (longer lengths, added trailing elements, INC04
+//! optional).
 //! The older shared definitions carry the 005010 lengths where those grew (REF, N9, PER, N4,
 //! ...) and ST03, AK103, AK203 exist only from 005010 and are optional: accepting them in 004010
-//! costs nothing. Structures are shared across versions except the 850, whose 004010 and 005010
-//! transaction set tables differ and are written out separately.
+//! costs nothing. Structures are shared across versions except the 850 and 856, whose 004010
+//! and 005010 transaction set tables differ and are written out separately.
 //! Code lists are restricted only for codes the hub acts on (set ids, HL levels, BAK/ACK
 //! statuses, acknowledgement codes); other ID elements are checked for length only.
 //! Relational conditions (`! P0304 ...`) are the 004010 syntax notes of the segments whose
@@ -130,6 +131,36 @@ LS = M AN1/6
 LS@005010 = M AN1/4
 LE = M AN1/6
 LE@005010 = M AN1/4
+# Segments the 856 tables allow (and the 810's YNQ, V1, R4), on the same terms.
+TSD = O AN1/20 | O ID1/3
+LH1 = M ID2/2 | M R1/7 | O ID6/6 | O AN1/6 | O AN1/30 | O ID2/2 | O R1/15 | O ID1/1 | O ID1/1 | O ID1/3 | O AN1/5
+LH2 = O AN1/30 | O ID1/1 | O AN14/40 | O AN4/25 | O ID2/2 | O ID2/2 | O R1/4 | O ID2/2 | O R1/4 | O ID2/2 | O R1/4
+LH2@005010 = O AN1/30 | O ID1/1 | O AN14/40 | O AN4/25 | O ID2/2 | O ID2/2 | O R1/4 | O ID2/2 | O R1/4 | O ID2/2 | O R1/4 | O ID1/1 | O R1/10
+LH3 = O AN1/25 | O ID1/1 | O ID3/3 | O ID1/1
+LFH = M ID3/3 | M AN1/25 | O AN1/25 | O ID1/1 | O ID2/2 | O R1/15 | O R1/15
+LFH@005010 = M ID3/3 | M AN1/25 | O AN1/25 | O ID1/1 | O ID2/2 | O R1/15 | O R1/15 | O DT8/8
+LEP = O AN4/6 | O AN12/16 | O ID2/2 | O AN1/30
+LEP@005010 = O AN4/6 | O AN12/16 | O ID2/2 | O AN1/50
+LH4 = O AN1/12 | O AN1/80 | O ID1/3 | O ID1/3 | O ID1/3 | O ID1/3 | O ID1/2 | O R1/6 | O AN1/25 | O ID1/1 | O AN1/80 | O ID2/2
+LH4@005010 = O AN1/12 | O AN1/256 | O ID1/3 | O ID1/3 | O ID1/3 | O ID1/3 | O ID1/2 | O R1/10 | O AN1/25 | O ID1/1 | O AN1/256 | O ID2/2
+LHT = O AN1/30 | O AN14/40 | O AN4/25
+LHR = M ID2/3 | M AN1/30 | O DT8/8
+LHR@005010 = M ID2/3 | M AN1/50 | O DT8/8
+LHE = M AN1/25 | M AN14/40 | M ID2/3 | M AN1/30 | O ID2/2
+LHE@005010 = M AN1/25 | M AN14/40 | M ID2/3 | M AN1/50 | O ID2/2
+CLD = M R1/5 | M R1/10 | O AN3/5 | O R1/8 | O ID2/2
+DTP = M ID3/3 | M ID2/3 | M AN1/35
+PAL = O ID1/2 | O R1/3 | O R1/3 | O R1/6 | O R1/8 | O ID2/2 | O R1/8 | O R1/8 | O R1/8 | O ID2/2 | O R1/9 | O ID2/2 | O R1/9 | O ID2/2 | O ID1/1 | O R1/6
+PAL@005010 = O ID1/2 | O R1/3 | O R1/3 | O R1/6 | O R1/8 | O ID2/2 | O R1/8 | O R1/8 | O R1/8 | O ID2/2 | O R1/9 | O ID2/2 | O R1/9 | O ID2/2 | O ID1/1 | O R1/6 | O ID1/1
+ETD = M ID1/2 | M ID1/1 | O ID2/3 | O AN1/30 | O ID1/2
+ETD@005010 = M ID1/2 | M ID1/1 | O ID2/3 | O AN1/50 | O ID1/2
+GF = O ID2/3 | O AN1/30 | O AN1/30 | O R1/18 | O ID2/3 | O AN1/30 | O AN1/30 | O ID2/3 | O AN1/30
+GF@005010 = O ID2/3 | O AN1/50 | O AN1/30 | O R1/18 | O ID2/3 | O AN1/50 | O AN1/30 | O ID2/3 | O AN1/50
+YNQ = O ID2/2 | M ID1/1 | O ID2/3 | O AN1/35 | O AN1/264 | O AN1/264 | O AN1/264 | O ID1/3 | O AN1/30 | O AN1/264
+YNQ@005010 = O ID2/3 | M ID1/1 | O ID2/3 | O AN1/35 | O AN1/264 | O AN1/264 | O AN1/264 | O ID1/3 | O AN1/30 | O AN1/264
+V1 = O AN1/8 | O AN2/28 | O ID2/3 | O AN2/10 | O AN2/4 | O ID1/1 | O ID2/2 | O ID1/1 | O ID1/2
+R4 = M ID1/1 | O ID1/2 | O AN1/30 | O AN2/24 | O ID2/3 | O AN2/30 | O AN1/4 | O ID2/2
+AT9 = O R4/5 | O R1/8 | O R1/8 | O ID1/2 | O ID1/1 | O R1/10 | O ID1/1 | O R1/8
 "#
     )
 }
@@ -209,10 +240,24 @@ fn structures() -> String {
         [SLN O1000: SLN M1; MSG O>1; PID O1000; ACK O>1]];
     [CTT O1: CTT M1; AMT O1]; SE M1
 
-856/004010,005010 = ST M1; BSN M1; DTM O10;
-    [HL M200000: HL M1; LIN O>1; SN1 O1; PRF O1; PO4 O1; PID O200; MEA O40; PWK O25; PKG O25; TD1 O20; TD5 O12; TD3 O12; TD4 O5;
-        REF O>1; PER O3; MAN O>1; DTM O10; FOB O1; SDQ O50; CUR O1; [N1 O200: N1 M1; N2 O2; N3 O2; N4 O1; REF O12; PER O3; FOB O1]];
-    CTT O1; SE M1
+# 856 Ship Notice/Manifest, one table per version: 005010 makes TD3 a loop with AT9 and lets
+# LH4 repeat 4 times.
+856/004010 =
+    ST M1; BSN M1; DTM O10; [HL M200000: HL M1; LIN O1; SN1 O1; SLN O1000; PRF O1; PO4 O1; PID O200;
+    MEA O40; PWK O25; PKG O25; TD1 O20; TD5 O12; TD3 O12; TD4 O5; TSD O1; REF O>1; PER O3;
+    [LH1 O100: LH1 M1; LH2 O4; LH3 O12; LFH O20; LEP O>1; LH4 O1; LHT O3; LHR O10; PER O5; LHE O1];
+    [CLD O200: CLD M1; REF O200; DTP O1]; MAN O>1; DTM O10; FOB O1; PAL O1; [N1 O200: N1 M1; N2 O2;
+    N3 O2; N4 O1; REF O12; PER O3; FOB O1]; SDQ O50; ETD O1; CUR O1; [SAC O>1: SAC M1; CUR O1];
+    GF O1; YNQ O10; [LM O10: LM M1; LQ M100]; [V1 O>1: V1 M1; R4 O>1; DTM O>1]]; CTT O1; SE M1
+
+856/005010 =
+    ST M1; BSN M1; DTM O10; [HL M200000: HL M1; LIN O1; SN1 O1; SLN O1000; PRF O1; PO4 O1; PID O200;
+    MEA O40; PWK O25; PKG O25; TD1 O20; TD5 O12; [TD3 O12: TD3 M1; AT9 O1]; TD4 O5; TSD O1; REF O>1;
+    PER O3; [LH1 O100: LH1 M1; LH2 O4; LH3 O12; LFH O20; LEP O>1; LH4 O4; LHT O3; LHR O10; PER O5;
+    LHE O1]; [CLD O200: CLD M1; REF O200; DTP O1]; MAN O>1; DTM O10; FOB O1; PAL O1;
+    [N1 O200: N1 M1; N2 O2; N3 O2; N4 O1; REF O12; PER O3; FOB O1]; SDQ O50; ETD O1; CUR O1;
+    [SAC O>1: SAC M1; CUR O1]; GF O1; YNQ O10; [LM O10: LM M1; LQ M100]; [V1 O>1: V1 M1; R4 O>1;
+    DTM O>1]]; CTT O1; SE M1
 
 810/004010,005010 = ST M1; BIG M1; NTE O100; CUR O1; REF O12; YNQ O10; PER O3;
     [N1 O200: N1 M1; N2 O2; N3 O2; N4 O1; REF O12; PER O3; DMG O1];
@@ -253,11 +298,10 @@ mod tests {
                 spec.body.iter().for_each(|n| n.collect_ids(&mut ids));
                 for id in ids {
                     // Segments of the 810 still without element tables are only
-                    // structure-checked; every segment of the 850 has its dictionary entry.
+                    // structure-checked; every segment of the 850, 855 and 856 has its
+                    // dictionary entry.
                     let known = t.segments.contains_key(id)
-                        || (set != "850"
-                            && ["NTE", "YNQ", "DMG", "L7", "BAL", "V1", "R4", "CRC", "SR"]
-                                .contains(&id));
+                        || (set == "810" && ["NTE", "DMG", "L7", "BAL", "CRC", "SR"].contains(&id));
                     assert!(known, "{set}/{v}: segment {id} has no dictionary entry");
                 }
             }
