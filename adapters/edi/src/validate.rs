@@ -132,7 +132,7 @@ fn validate_set(
         line_count: 0,
     };
     let dictionary = tables.overrides_for(&set.version).unwrap_or(&tables.fast);
-    let mut m = Matcher::new(&spec.body, &spec.keys, &spec.mandatory);
+    let mut m = Matcher::new(&spec.body, &spec.keys, spec.bloom, &spec.mandatory);
     let range = set.range(ic.len());
     for i in range {
         let seg = ic.segment(i);
@@ -264,6 +264,8 @@ struct Frame<'s> {
     name: &'s str,
     body: &'s [Node],
     keys: &'s [u32],
+    /// `spec::key_bloom` of the keys a segment can match here (a loop's trigger excluded).
+    bloom: u64,
     mandatory: &'s [usize],
     pos: usize,
     counts: Vec<u32>,
@@ -277,12 +279,13 @@ struct Fed<'s> {
 }
 
 impl<'s> Matcher<'s> {
-    fn new(body: &'s [Node], keys: &'s [u32], mandatory: &'s [usize]) -> Self {
+    fn new(body: &'s [Node], keys: &'s [u32], bloom: u64, mandatory: &'s [usize]) -> Self {
         Matcher {
             stack: vec![Frame {
                 name: "",
                 body,
                 keys,
+                bloom,
                 mandatory,
                 pos: 0,
                 counts: vec![0; body.len()],
@@ -309,8 +312,12 @@ impl<'s> Matcher<'s> {
     }
 
     fn feed(&mut self, key: u32) -> Option<Fed<'s>> {
+        let bit = crate::spec::key_bit(key);
         for depth in (0..self.stack.len()).rev() {
             let f = &self.stack[depth];
+            if f.bloom & bit == 0 {
+                continue;
+            }
             // Inside a loop the trigger segment (body[0]) starts a new iteration, which the
             // parent frame handles.
             let start = if depth > 0 { f.pos.max(1) } else { f.pos };
@@ -353,6 +360,7 @@ impl<'s> Matcher<'s> {
                 id: name,
                 body,
                 keys,
+                bloom,
                 mandatory,
                 ..
             } = node
@@ -365,6 +373,7 @@ impl<'s> Matcher<'s> {
                     name,
                     body,
                     keys,
+                    bloom: *bloom,
                     mandatory,
                     pos: 0,
                     counts,

@@ -1,8 +1,12 @@
 //! X12 004010 and 005010 tables for 850, 855, 856, 810, 997 and 999.
 //!
-//! One segment dictionary serves both versions: for the segments these sets use the element
-//! types and lengths did not change between 004010 and 005010 except where noted (ST03, AK103,
-//! AK203 exist only from 005010 and are optional, so accepting them in 004010 costs nothing).
+//! One segment dictionary serves both versions, with `SEG@005010` definitions where a segment
+//! the 850 and 856 added differs in 005010 (longer lengths, added trailing elements, INC04
+//! optional).
+//! The older shared definitions carry the 005010 lengths where those grew (REF, N9, PER, N4,
+//! ...) and ST03, AK103, AK203 exist only from 005010 and are optional: accepting them in 004010
+//! costs nothing. Structures are shared across versions except the 850 and 856, whose 004010
+//! and 005010 transaction set tables differ and are written out separately.
 //! Code lists are restricted only for codes the hub acts on (set ids, HL levels, BAK/ACK
 //! statuses, acknowledgement codes); other ID elements are checked for length only.
 //! Relational conditions (`! P0304 ...`) are the 004010 syntax notes of the segments whose
@@ -86,22 +90,143 @@ IK3 = M ID2/3 | M N0 1/10 | O AN1/4 | O ID1/3
 CTX = M C[M AN1/35; O AN1/35] | O ID2/3 | O N0 1/10 | O AN1/4 | O C[M N0 1/2; O N0 1/2; O N0 1/4] | O C[M AN1/4; O AN1/4]
 IK4 = M C[M N0 1/2; O N0 1/2; O N0 1/4] | O N0 1/4 | M ID1/3 | O AN1/99
 IK5 = M ID1/1:A,E,M,R,W,X | O ID1/3 | O ID1/3 | O ID1/3 | O ID1/3 | O ID1/3
+# Segments the 850 (and 810/855) tables allow but the hub does not act on: types and lengths from
+# the X12 element dictionary, no code lists. `@005010` lines are the 005010 definitions where
+# they differ (longer lengths, added trailing elements, INC04 no longer mandatory).
+SI = M ID2/2 | M ID2/2 | M AN1/48 | O ID2/2 | O AN1/48 | O ID2/2 | O AN1/48 | O ID2/2 | O AN1/48 | O ID2/2 | O AN1/48 | O ID2/2 | O AN1/48 | O ID2/2 | O AN1/48 | O ID2/2 | O AN1/48 | O ID2/2 | O AN1/48 | O ID2/2 | O AN1/48
+SI@005010 = M ID2/2 | M ID2/3 | M AN1/48 | O ID2/3 | O AN1/48 | O ID2/3 | O AN1/48 | O ID2/3 | O AN1/48 | O ID2/3 | O AN1/48 | O ID2/3 | O AN1/48 | O ID2/3 | O AN1/48 | O ID2/3 | O AN1/48 | O ID2/3 | O AN1/48 | O ID2/3 | O AN1/48
+PAM = O ID2/2 | O R1/15 | O C[M ID2/2; O R1/15; O R1/10; O ID2/2; O R1/15; O R1/10; O ID2/2; O R1/15; O R1/10; O ID2/2; O R1/15; O R1/10; O ID2/2; O R1/15; O R1/10] | O ID1/3 | O R1/18 | O ID2/2 | O ID3/3 | O DT8/8 | O TM4/8 | O ID3/3 | O DT8/8 | O TM4/8 | O ID1/2 | O R1/10 | O ID1/1
+TC2 = M ID1/1 | M AN1/30
+DIS = M ID3/3 | M ID2/2 | M R1/10 | M ID2/3 | M R1/10 | O R1/10
+INC = M ID2/2 | M C[M ID2/2; O R1/15; O R1/10; O ID2/2; O R1/15; O R1/10; O ID2/2; O R1/15; O R1/10; O ID2/2; O R1/15; O R1/10; O ID2/2; O R1/15; O R1/10] | M R1/15 | M R1/15 | O R1/18
+INC@005010 = M ID2/2 | M C[M ID2/2; O R1/15; O R1/10; O ID2/2; O R1/15; O R1/10; O ID2/2; O R1/15; O R1/10; O ID2/2; O R1/15; O R1/10; O ID2/2; O R1/15; O R1/10] | M R1/15 | O R1/15 | O R1/18 | O ID1/3
+LDT = M ID2/2 | M R1/15 | M ID2/2 | O DT8/8
+PCT = M ID1/2 | M R1/10
+CTB = M ID2/2 | O AN1/80 | O ID2/2 | O R1/15 | O ID1/3 | O N2 1/15
+CTB@005010 = M ID2/2 | O AN1/80 | O ID2/2 | O R1/15 | O ID1/3 | O N2 1/15 | O C[M ID2/2; O R1/15; O R1/10; O ID2/2; O R1/15; O R1/10; O ID2/2; O R1/15; O R1/10; O ID2/2; O R1/15; O R1/10; O ID2/2; O R1/15; O R1/10]
+LM = M ID2/2 | O AN1/15
+LQ = O ID1/3 | O AN1/30
+SPI = M ID2/2 | O ID2/3 | O AN1/30 | O AN1/132 | O AN1/80 | O ID1/1 | O ID2/2 | O ID2/2 | O ID2/2 | O ID2/2 | O AN1/15 | O R1/6 | O ID1/1 | O ID1/3 | O ID4/4
+SPI@005010 = M ID2/2 | O ID2/3 | O AN1/50 | O AN1/132 | O AN1/80 | O ID1/1 | O ID2/2 | O ID2/2 | O ID2/2 | O ID2/2 | O AN1/15 | O R1/6 | O ID1/1 | O ID1/3 | O ID4/4
+CB1 = M ID2/2 | O ID1/1
+G61 = M ID2/2 | M AN1/60 | O ID2/2 | O AN1/80 | O AN1/20
+G61@005010 = M ID2/2 | M AN1/60 | O ID2/2 | O AN1/256 | O AN1/20
+ADV = M ID2/2 | M ID2/2 | O R1/20 | O R1/20 | O AN1/6 | O ID2/2 | O R1/20
+ADV@005010 = M ID2/2 | M ID2/3 | O R1/20 | O R1/20 | O AN1/6 | O ID2/3 | O R1/20
+MTX = O ID3/3 | O AN1/4096 | O AN1/4096 | O ID2/2
+MTX@005010 = O ID3/3 | O AN1/4096 | O AN1/4096 | O ID2/2 | O R1/9 | O ID2/3
+EFI = M ID2/2 | O AN1/264 | O ID2/2 | O AN1/30 | O AN1/30 | O AN1/30 | O AN1/30 | O AN1/30 | O AN1/30 | O ID2/2 | O AN1/64 | O AN1/4 | O R1/15 | O R1/5 | O AN1/30 | O ID3/3
+FA1 = M ID2/2 | O ID4/4 | O ID1/1
+FA2 = M ID2/2 | M AN1/80
+NX2 = M ID2/2 | M AN1/55 | O ID5/5
+NX2@005010 = M ID2/2 | M AN1/55 | O ID5/5 | O ID2/2 | O AN1/55
+IN2 = M ID2/2 | M AN1/60
+IN2@005010 = M ID2/2 | M AN1/60 | O AN1/60
+CN1 = M ID2/2 | O R1/18 | O R1/6 | O AN1/30 | O R1/6 | O AN1/30
+CN1@005010 = M ID2/2 | O R1/18 | O R1/6 | O AN1/50 | O R1/6 | O AN1/30
+PO3 = M ID2/2 | O DT8/8 | O ID3/3 | O R1/17 | O ID2/2 | M R1/15 | M ID2/2 | O AN1/80
+IT8 = O ID1/2 | O ID1/2 | O N2 1/15 | O AN1/35 | O DT8/8 | O ID2/2 | O ID1/2 | O ID2/2 | O AN1/48 | O ID2/2 | O AN1/48 | O ID2/2 | O AN1/48 | O ID2/2 | O AN1/48 | O ID2/2 | O AN1/48 | O ID2/2 | O AN1/48 | O ID2/2 | O AN1/48 | O ID2/2 | O AN1/48 | O ID2/2 | O AN1/48 | O ID2/2 | O AN1/48
+QTY = M ID2/2 | O R1/15 | O C[M ID2/2; O R1/15; O R1/10; O ID2/2; O R1/15; O R1/10; O ID2/2; O R1/15; O R1/10; O ID2/2; O R1/15; O R1/10; O ID2/2; O R1/15; O R1/10] | O AN1/30
+LS = M AN1/6
+LS@005010 = M AN1/4
+LE = M AN1/6
+LE@005010 = M AN1/4
+# Segments the 856 tables allow (and the 810's YNQ, V1, R4), on the same terms.
+TSD = O AN1/20 | O ID1/3
+LH1 = M ID2/2 | M R1/7 | O ID6/6 | O AN1/6 | O AN1/30 | O ID2/2 | O R1/15 | O ID1/1 | O ID1/1 | O ID1/3 | O AN1/5
+LH2 = O AN1/30 | O ID1/1 | O AN14/40 | O AN4/25 | O ID2/2 | O ID2/2 | O R1/4 | O ID2/2 | O R1/4 | O ID2/2 | O R1/4
+LH2@005010 = O AN1/30 | O ID1/1 | O AN14/40 | O AN4/25 | O ID2/2 | O ID2/2 | O R1/4 | O ID2/2 | O R1/4 | O ID2/2 | O R1/4 | O ID1/1 | O R1/10
+LH3 = O AN1/25 | O ID1/1 | O ID3/3 | O ID1/1
+LFH = M ID3/3 | M AN1/25 | O AN1/25 | O ID1/1 | O ID2/2 | O R1/15 | O R1/15
+LFH@005010 = M ID3/3 | M AN1/25 | O AN1/25 | O ID1/1 | O ID2/2 | O R1/15 | O R1/15 | O DT8/8
+LEP = O AN4/6 | O AN12/16 | O ID2/2 | O AN1/30
+LEP@005010 = O AN4/6 | O AN12/16 | O ID2/2 | O AN1/50
+LH4 = O AN1/12 | O AN1/80 | O ID1/3 | O ID1/3 | O ID1/3 | O ID1/3 | O ID1/2 | O R1/6 | O AN1/25 | O ID1/1 | O AN1/80 | O ID2/2
+LH4@005010 = O AN1/12 | O AN1/256 | O ID1/3 | O ID1/3 | O ID1/3 | O ID1/3 | O ID1/2 | O R1/10 | O AN1/25 | O ID1/1 | O AN1/256 | O ID2/2
+LHT = O AN1/30 | O AN14/40 | O AN4/25
+LHR = M ID2/3 | M AN1/30 | O DT8/8
+LHR@005010 = M ID2/3 | M AN1/50 | O DT8/8
+LHE = M AN1/25 | M AN14/40 | M ID2/3 | M AN1/30 | O ID2/2
+LHE@005010 = M AN1/25 | M AN14/40 | M ID2/3 | M AN1/50 | O ID2/2
+CLD = M R1/5 | M R1/10 | O AN3/5 | O R1/8 | O ID2/2
+DTP = M ID3/3 | M ID2/3 | M AN1/35
+PAL = O ID1/2 | O R1/3 | O R1/3 | O R1/6 | O R1/8 | O ID2/2 | O R1/8 | O R1/8 | O R1/8 | O ID2/2 | O R1/9 | O ID2/2 | O R1/9 | O ID2/2 | O ID1/1 | O R1/6
+PAL@005010 = O ID1/2 | O R1/3 | O R1/3 | O R1/6 | O R1/8 | O ID2/2 | O R1/8 | O R1/8 | O R1/8 | O ID2/2 | O R1/9 | O ID2/2 | O R1/9 | O ID2/2 | O ID1/1 | O R1/6 | O ID1/1
+ETD = M ID1/2 | M ID1/1 | O ID2/3 | O AN1/30 | O ID1/2
+ETD@005010 = M ID1/2 | M ID1/1 | O ID2/3 | O AN1/50 | O ID1/2
+GF = O ID2/3 | O AN1/30 | O AN1/30 | O R1/18 | O ID2/3 | O AN1/30 | O AN1/30 | O ID2/3 | O AN1/30
+GF@005010 = O ID2/3 | O AN1/50 | O AN1/30 | O R1/18 | O ID2/3 | O AN1/50 | O AN1/30 | O ID2/3 | O AN1/50
+YNQ = O ID2/2 | M ID1/1 | O ID2/3 | O AN1/35 | O AN1/264 | O AN1/264 | O AN1/264 | O ID1/3 | O AN1/30 | O AN1/264
+YNQ@005010 = O ID2/3 | M ID1/1 | O ID2/3 | O AN1/35 | O AN1/264 | O AN1/264 | O AN1/264 | O ID1/3 | O AN1/30 | O AN1/264
+V1 = O AN1/8 | O AN2/28 | O ID2/3 | O AN2/10 | O AN2/4 | O ID1/1 | O ID2/2 | O ID1/1 | O ID1/2
+R4 = M ID1/1 | O ID1/2 | O AN1/30 | O AN2/24 | O ID2/3 | O AN2/30 | O AN1/4 | O ID2/2
+AT9 = O R4/5 | O R1/8 | O R1/8 | O ID1/2 | O ID1/1 | O R1/10 | O ID1/1 | O R1/8
 "#
     )
 }
 
-const STRUCTURES: &str = r#"
-850/004010,005010 = ST M1; BEG M1; CUR O1; REF O>1; PER O3; TAX O>1; FOB O>1; CTP O>1; CSH O5;
-    [SAC O25: SAC M1; CUR O1]; ITD O>1; DTM O10; PID O200; MEA O40; PWK O25; PKG O200; TD1 O2;
-    TD5 O12; TD3 O12; TD4 O5; MAN O10; TXI O>1; [N9 O1000: N9 M1; DTM O10; MSG O1000];
-    [N1 O200: N1 M1; N2 O2; N3 O2; N4 O>1; REF O12; PER O>1; FOB O1; TD1 O2; TD5 O12; TD3 O12; TD4 O5; PKG O200];
-    [PO1 M100000: PO1 M1; LIN O>1; SI O>1; CUR O1; CN1 O1; PO3 O25; CTP O>1; PAM O10; MEA O40; [PID O1000: PID M1; MEA O10]; PWK O25; PO4 O>1;
-        REF O>1; PER O3; [SAC O25: SAC M1; CUR O1; CTP O1]; IT8 O1; CSH O1; ITD O2; DIS O1; INC O1; TAX O>1; FOB O>1; SDQ O500;
-        IT3 O5; DTM O10; TD1 O1; TD5 O12; TD3 O12; TD4 O5; MAN O10; MSG O12; TXI O>1; [SCH O200: SCH M1; TD1 O2; TD5 O1; TD3 O1; TD4 O5; REF O>1];
-        PKG O200; [N9 O1000: N9 M1; DTM O>1; MSG O1000];
-        [N1 O200: N1 M1; N2 O2; N3 O2; N4 O1; REF O12; PER O3; DTM O1; FOB O1; SCH O200; TD1 O2; TD5 O12; TD3 O12; TD4 O5; PKG O200];
-        [SLN O1000: SLN M1; MSG O>1; PID O1000; CTP O25; PO4 O1; TAX O3; [SAC O25: SAC M1]; [N1 O10: N1 M1; N2 O2; N3 O2; N4 O1; REF O12; PER O3]];
-        [AMT O>1: AMT M1; REF O1]];
+/// The start of the 850 header and of its PO1 loop, the same in 004010 and 005010.
+const HEAD_850: &str = "ST M1; BEG M1; CUR O1; REF O>1; PER O3; TAX O>1; FOB O>1; CTP O>1; PAM O10;
+    CSH O5; TC2 O>1; [SAC O25: SAC M1; CUR O1]; ITD O>1; DIS O20; INC O1; DTM O10;";
+const PO1_850: &str = "[PO1 M100000: PO1 M1; LIN O>1; SI O>1; CUR O1; CN1 O1; PO3 O25;
+    [CTP O>1: CTP M1; CUR O1]; PAM O10; MEA O40; [PID O1000: PID M1; MEA O10]; PWK O25; PO4 O>1;
+    REF O>1; PER O3; [SAC O25: SAC M1; CUR O1; CTP O1]; IT8 O1; CSH O>1; ITD O2; DIS O20; INC O1;
+    TAX O>1; FOB O>1; SDQ O500; IT3 O5; DTM O10; TC2 O>1; TD1 O1; TD5 O12; TD3 O12; TD4 O5; PCT O>1;
+    MAN O10;";
+
+fn structures() -> String {
+    format!(
+        r#"
+# 850 Purchase Order, one table per version: the 005010 table differs throughout (MTX in place
+# of MSG, MTX/PWK/EFI in the N9 loops, an LDT loop and TD5 O>1 in the header, IN2 in the N1 loops,
+# MEA in SLN), so each is written out position by position as in that version's transaction
+# set table, to be read against it; only the start of the header and of the PO1 loop, the same
+# in both, is shared (HEAD_850, PO1_850). Loops are named by their trigger segment.
+850/004010 =
+    {HEAD_850}
+    LDT O12; LIN O5; SI O>1; PID O200; MEA O40; PWK O25; PKG O200; TD1 O2; TD5 O12; TD3 O12; TD4 O5;
+    MAN O10; PCT O>1; CTB O5; TXI O>1; [AMT O>1: AMT M1; REF O>1; DTM O1; PCT O>1; [FA1 O>1: FA1 M1;
+    FA2 M>1]]; [N9 O1000: N9 M1; DTM O>1; MSG O1000]; [N1 O200: N1 M1; N2 O2; N3 O2; N4 O>1;
+    NX2 O>1; REF O12; PER O>1; SI O>1; FOB O1; TD1 O2; TD5 O12; TD3 O12; TD4 O5; PKG O200];
+    [LM O>1: LM M1; LQ M>1]; [SPI O>1: SPI M1; REF O5; DTM O5; MSG O50; [N1 O20: N1 M1; N2 O2;
+    N3 O2; N4 O1; REF O20; G61 O1; MSG O50]; [CB1 O>1: CB1 M1; REF O20; DTM O5; LDT O1; MSG O50]];
+    [ADV O>1: ADV M1; DTM O>1; MTX O>1];
+    # detail: the PO1 loop
+    {PO1_850} MSG O>1; SPI O>1; TXI O>1; CTB O>1; [QTY O>1: QTY M1; SI O>1]; [SCH O200: SCH M1;
+    TD1 O2; TD5 O12; TD3 O12; TD4 O5; REF O>1]; [PKG O200: PKG M1; MEA O>1]; [LS O1: LS M1;
+    [LDT M>1: LDT M1; QTY O>1; MSG O1; REF O3; [LM O>1: LM M1; LQ M>1]]; LE M1]; [N9 O1000: N9 M1;
+    DTM O>1; MEA O40; MSG O1000]; [N1 O200: N1 M1; N2 O2; N3 O2; N4 O1; QTY O>1; NX2 O>1; REF O12;
+    PER O3; SI O>1; DTM O1; FOB O1; SCH O200; TD1 O2; TD5 O12; TD3 O12; TD4 O5; PKG O200;
+    [LDT O>1: LDT M1; MAN O10; QTY O5; MSG O1; REF O3]]; [SLN O1000: SLN M1; MSG O>1; SI O>1;
+    PID O1000; PO3 O104; TC2 O>1; ADV O>1; DTM O10; CTP O25; PAM O10; PO4 O1; TAX O3;
+    [N9 O>1: N9 M1; DTM O>1; MSG O>1]; [SAC O25: SAC M1; CUR O1; CTP O1]; [QTY O>1: QTY M1; SI O>1];
+    [N1 O10: N1 M1; N2 O2; N3 O2; N4 O1; NX2 O>1; REF O12; PER O3; SI O>1]]; [AMT O>1: AMT M1;
+    REF O1; PCT O>1]; [LM O>1: LM M1; LQ M>1]];
+    # summary
+    [CTT O1: CTT M1; AMT O1]; SE M1
+
+850/005010 =
+    {HEAD_850}
+    LIN O5; SI O>1; PID O200; MEA O40; PWK O25; PKG O200; TD1 O2; TD5 O>1; TD3 O12; TD4 O5; MAN O10;
+    PCT O>1; CTB O5; TXI O>1; [LDT O>1: LDT M1; QTY O>1; MTX O>1; REF O>1]; [AMT O>1: AMT M1;
+    REF O>1; DTM O1; PCT O>1; [FA1 O>1: FA1 M1; FA2 M>1]]; [N9 O1000: N9 M1; DTM O>1; MTX O>1;
+    PWK O>1; EFI O>1]; [N1 O200: N1 M1; N2 O2; IN2 O>1; N3 O2; N4 O>1; NX2 O>1; REF O12; PER O>1;
+    SI O>1; FOB O1; TD1 O2; TD5 O12; TD3 O12; TD4 O5; PKG O200]; [LM O>1: LM M1; LQ M>1];
+    [SPI O>1: SPI M1; REF O5; DTM O5; MTX O>1; [N1 O20: N1 M1; N2 O2; N3 O2; N4 O1; REF O20; G61 O1;
+    MTX O>1]; [CB1 O>1: CB1 M1; REF O20; DTM O5; LDT O1; MTX O>1]]; [ADV O>1: ADV M1; DTM O>1;
+    MTX O>1];
+    # detail: the PO1 loop
+    {PO1_850} MTX O>1; SPI O>1; TXI O>1; CTB O>1; [QTY O>1: QTY M1; SI O>1]; [SCH O200: SCH M1;
+    TD1 O2; TD5 O12; TD3 O12; TD4 O5; REF O>1]; [PKG O200: PKG M1; MEA O>1]; [LS O1: LS M1;
+    [LDT M>1: LDT M1; QTY O>1; MTX O>1; REF O3; [LM O>1: LM M1; LQ M>1]]; LE M1]; [N9 O1000: N9 M1;
+    DTM O>1; MEA O40; MTX O>1; PWK O>1; EFI O>1]; [N1 O200: N1 M1; N2 O2; IN2 O>1; N3 O2; N4 O1;
+    QTY O>1; NX2 O>1; REF O12; PER O3; SI O>1; DTM O1; FOB O1; SCH O200; TD1 O2; TD5 O12; TD3 O12;
+    TD4 O5; PKG O200; [LDT O>1: LDT M1; MAN O10; QTY O5; MTX O>1; REF O3]]; [SLN O1000: SLN M1;
+    MTX O>1; SI O>1; PID O1000; PO3 O104; MEA O>1; TC2 O>1; ADV O>1; DTM O10; CTP O25; PAM O10;
+    PO4 O1; TAX O3; [N9 O>1: N9 M1; DTM O>1; MTX O>1]; [SAC O25: SAC M1; CUR O1; CTP O1];
+    [QTY O>1: QTY M1; SI O>1]; [N1 O10: N1 M1; N2 O2; IN2 O>1; N3 O2; N4 O1; NX2 O>1; REF O12;
+    PER O3; SI O>1]]; [AMT O>1: AMT M1; REF O>1; PCT O>1]; [LM O>1: LM M1; LQ M>1]];
+    # summary
     [CTT O1: CTT M1; AMT O1]; SE M1
 
 855/004010,005010 = ST M1; BAK M1; CUR O1; REF O>1; PER O3; TAX O>1; FOB O>1; CTP O>1; PAM O10; CSH O5; [SAC O25: SAC M1; CUR O1];
@@ -115,10 +240,24 @@ const STRUCTURES: &str = r#"
         [SLN O1000: SLN M1; MSG O>1; PID O1000; ACK O>1]];
     [CTT O1: CTT M1; AMT O1]; SE M1
 
-856/004010,005010 = ST M1; BSN M1; DTM O10;
-    [HL M200000: HL M1; LIN O>1; SN1 O1; PRF O1; PO4 O1; PID O200; MEA O40; PWK O25; PKG O25; TD1 O20; TD5 O12; TD3 O12; TD4 O5;
-        REF O>1; PER O3; MAN O>1; DTM O10; FOB O1; SDQ O50; CUR O1; [N1 O200: N1 M1; N2 O2; N3 O2; N4 O1; REF O12; PER O3; FOB O1]];
-    CTT O1; SE M1
+# 856 Ship Notice/Manifest, one table per version: 005010 makes TD3 a loop with AT9 and lets
+# LH4 repeat 4 times.
+856/004010 =
+    ST M1; BSN M1; DTM O10; [HL M200000: HL M1; LIN O1; SN1 O1; SLN O1000; PRF O1; PO4 O1; PID O200;
+    MEA O40; PWK O25; PKG O25; TD1 O20; TD5 O12; TD3 O12; TD4 O5; TSD O1; REF O>1; PER O3;
+    [LH1 O100: LH1 M1; LH2 O4; LH3 O12; LFH O20; LEP O>1; LH4 O1; LHT O3; LHR O10; PER O5; LHE O1];
+    [CLD O200: CLD M1; REF O200; DTP O1]; MAN O>1; DTM O10; FOB O1; PAL O1; [N1 O200: N1 M1; N2 O2;
+    N3 O2; N4 O1; REF O12; PER O3; FOB O1]; SDQ O50; ETD O1; CUR O1; [SAC O>1: SAC M1; CUR O1];
+    GF O1; YNQ O10; [LM O10: LM M1; LQ M100]; [V1 O>1: V1 M1; R4 O>1; DTM O>1]]; CTT O1; SE M1
+
+856/005010 =
+    ST M1; BSN M1; DTM O10; [HL M200000: HL M1; LIN O1; SN1 O1; SLN O1000; PRF O1; PO4 O1; PID O200;
+    MEA O40; PWK O25; PKG O25; TD1 O20; TD5 O12; [TD3 O12: TD3 M1; AT9 O1]; TD4 O5; TSD O1; REF O>1;
+    PER O3; [LH1 O100: LH1 M1; LH2 O4; LH3 O12; LFH O20; LEP O>1; LH4 O4; LHT O3; LHR O10; PER O5;
+    LHE O1]; [CLD O200: CLD M1; REF O200; DTP O1]; MAN O>1; DTM O10; FOB O1; PAL O1;
+    [N1 O200: N1 M1; N2 O2; N3 O2; N4 O1; REF O12; PER O3; FOB O1]; SDQ O50; ETD O1; CUR O1;
+    [SAC O>1: SAC M1; CUR O1]; GF O1; YNQ O10; [LM O10: LM M1; LQ M100]; [V1 O>1: V1 M1; R4 O>1;
+    DTM O>1]]; CTT O1; SE M1
 
 810/004010,005010 = ST M1; BIG M1; NTE O100; CUR O1; REF O12; YNQ O10; PER O3;
     [N1 O200: N1 M1; N2 O2; N3 O2; N4 O1; REF O12; PER O3; DMG O1];
@@ -134,10 +273,12 @@ const STRUCTURES: &str = r#"
 997/004010,005010 = ST M1; AK1 M1; [AK2 O>1: AK2 M1; [AK3 O>1: AK3 M1; AK4 O99]; AK5 M1]; AK9 M1; SE M1
 
 999/005010 = ST M1; AK1 M1; [AK2 O>1: AK2 M1; [IK3 O>1: IK3 M1; CTX O10; [IK4 O>1: IK4 M1; CTX O10]]; IK5 M1]; AK9 M1; SE M1
-"#;
+"#
+    )
+}
 
 static TABLES: LazyLock<Result<Tables, SpecError>> =
-    LazyLock::new(|| parse_tables(&segments(), STRUCTURES));
+    LazyLock::new(|| parse_tables(&segments(), &structures()));
 
 /// The parsed X12 tables (an error only if the table text above is malformed, which the
 /// tests rule out).
@@ -156,19 +297,39 @@ mod tests {
                 let mut ids = Vec::new();
                 spec.body.iter().for_each(|n| n.collect_ids(&mut ids));
                 for id in ids {
-                    // Segments used in structures but deliberately left without element tables
-                    // are only structure-checked.
+                    // Segments of the 810 still without element tables are only
+                    // structure-checked; every segment of the 850, 855 and 856 has its
+                    // dictionary entry.
                     let known = t.segments.contains_key(id)
-                        || [
-                            "SI", "CN1", "PO3", "IT8", "DIS", "NTE", "YNQ", "DMG", "L7", "BAL",
-                            "INC", "PAM", "LM", "LQ", "V1", "R4", "FA1", "FA2", "CRC", "QTY", "SR",
-                            "TC2",
-                        ]
-                        .contains(&id);
+                        || (set == "810" && ["NTE", "DMG", "L7", "BAL", "CRC", "SR"].contains(&id));
                     assert!(known, "{set}/{v}: segment {id} has no dictionary entry");
                 }
             }
         }
         assert!(t.set("999", "005010X231A1").is_some());
+    }
+
+    #[test]
+    fn the_850_tables_differ_where_the_versions_do() {
+        use crate::spec::Node;
+        let t = super::tables().expect("x12 tables");
+        let loop_ids = |v: &str, name: &str| -> Vec<String> {
+            let spec = t.set("850", v).expect("850");
+            let Some(Node::Loop { body, .. }) = spec.body.iter().find(|n| n.name() == name) else {
+                panic!("850/{v}: no header {name} loop")
+            };
+            body.iter().map(|n| n.name().to_string()).collect()
+        };
+        assert_eq!(loop_ids("004010", "N9"), ["N9", "DTM", "MSG"]);
+        assert_eq!(loop_ids("005010", "N9"), ["N9", "DTM", "MTX", "PWK", "EFI"]);
+        // 004010VICS reads the 004010 table.
+        assert_eq!(loop_ids("004010VICS", "N9"), ["N9", "DTM", "MSG"]);
+        assert!(!t.set("850", "004010").expect("850").knows("IN2"));
+        assert!(t.set("850", "005010").expect("850").knows("IN2"));
+        // Where an element definition differs, 005010 reads its own.
+        let inc =
+            |v: &str| t.overrides_for(v).unwrap_or(&t.fast)[&crate::spec::tag_key("INC")][3].req();
+        assert_eq!(inc("004010"), crate::spec::Req::Mandatory);
+        assert_eq!(inc("005010"), crate::spec::Req::Optional);
     }
 }
