@@ -11,20 +11,10 @@ use std::time::Duration;
 use switchyard_adapter_http::fake::{FakePartner, FakePartnerConfig};
 use switchyard_daemon::app::Roles;
 use switchyard_e2e::{count, eventually, TestDaemon};
+use switchyard_runtime::testkit::fs::mkfifo;
 use switchyard_store::queue::{NewJob, RetryPolicy, RetrySpec};
 
 const MAPPING: &str = "http/catalog.out";
-
-fn mkfifo(path: &Path) {
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        path,
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o600),
-        0,
-    )
-    .expect("mkfifo");
-}
 
 /// Every way out of `inbox`, by name: (source as the payload names it, the refusal's reason).
 /// `outside` is a directory beside the inbox holding a "secret".

@@ -112,17 +112,24 @@ const PRUNE_ABOVE: usize = 10_000;
 /// Token buckets by key `K`, each sized by the limit passed with the request.
 #[derive(Debug)]
 struct Buckets<K> {
-    buckets: Mutex<HashMap<K, Bucket>>,
+    inner: Mutex<BucketMap<K>>,
+}
+
+#[derive(Debug)]
+struct BucketMap<K> {
+    buckets: HashMap<K, Bucket>,
     /// When full buckets were last dropped: at most once a second, so that a flood from many
     /// addresses does not make every request walk the map.
-    pruned: Mutex<Instant>,
+    pruned: Instant,
 }
 
 impl<K: Eq + Hash> Buckets<K> {
     fn new() -> Self {
         Self {
-            buckets: Mutex::new(HashMap::new()),
-            pruned: Mutex::new(Instant::now()),
+            inner: Mutex::new(BucketMap {
+                buckets: HashMap::new(),
+                pruned: Instant::now(),
+            }),
         }
     }
 
@@ -130,16 +137,16 @@ impl<K: Eq + Hash> Buckets<K> {
     fn check(&self, key: K, limit: TierLimit, now: Instant, spend: bool) -> Decision {
         let capacity = f64::from(limit.burst.max(1));
         let rate = f64::from(limit.per_minute.max(1)) / 60.0; // tokens per second
-        let mut buckets = self.buckets.lock().expect("rate limiter mutex poisoned");
-        if buckets.len() > PRUNE_ABOVE {
-            let mut pruned = self.pruned.lock().expect("rate limiter mutex poisoned");
-            if now.saturating_duration_since(*pruned) >= Duration::from_secs(1) {
-                *pruned = now;
-                buckets.retain(|_, b| {
-                    b.refill(now, b.capacity, b.rate);
-                    b.tokens < b.capacity
-                });
-            }
+        let mut inner = self.inner.lock().expect("rate limiter mutex poisoned");
+        let BucketMap { buckets, pruned } = &mut *inner;
+        if buckets.len() > PRUNE_ABOVE
+            && now.saturating_duration_since(*pruned) >= Duration::from_secs(1)
+        {
+            *pruned = now;
+            buckets.retain(|_, b| {
+                b.refill(now, b.capacity, b.rate);
+                b.tokens < b.capacity
+            });
         }
         let bucket = buckets.entry(key).or_insert(Bucket {
             tokens: capacity,
@@ -269,7 +276,7 @@ mod tests {
         }
         // Ten seconds on, every one of them is full again: the next check drops them all.
         buckets.check(u32::MAX, limit, t0 + Duration::from_secs(10), true);
-        assert_eq!(buckets.buckets.lock().unwrap().len(), 1);
+        assert_eq!(buckets.inner.lock().unwrap().buckets.len(), 1);
     }
 
     #[test]

@@ -269,20 +269,10 @@ impl Inbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testkit::fs::mkfifo;
 
     fn inbox(dir: &Path) -> Inbox {
         Inbox::new(dir, 1024, Duration::from_secs(5))
-    }
-
-    fn mkfifo(path: &Path) {
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            path,
-            rustix::fs::FileType::Fifo,
-            rustix::fs::Mode::from_raw_mode(0o600),
-            0,
-        )
-        .expect("mkfifo");
     }
 
     #[tokio::test]

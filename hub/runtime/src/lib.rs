@@ -49,5 +49,6 @@ pub mod toml_source;
 pub mod webhooks;
 pub mod worker;
 
-#[cfg(feature = "testkit")]
+// Also in the crate's own unit tests, which use its FIFO helper.
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit;

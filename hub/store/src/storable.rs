@@ -51,7 +51,8 @@ fn number_in_range(n: &Number) -> bool {
     if n.is_i64() || n.is_u64() {
         return true;
     }
-    let literal = n.to_string();
+    // The literal as it arrived (`arbitrary_precision`), without formatting it again.
+    let literal = n.as_str();
     if literal.len() > MAX_NUMBER_LITERAL {
         return false;
     }
@@ -68,43 +69,45 @@ fn number_in_range(n: &Number) -> bool {
 }
 
 /// The JSON pointer (RFC 6901) of the first value in `value` that cannot be stored, and why.
+/// Every request body is walked, so nothing is allocated unless something is found: the
+/// pointer's tokens are collected on the way back up.
 pub fn first_unstorable(value: &Value) -> Option<(String, Unstorable)> {
-    fn escape(token: &str) -> String {
-        token.replace('~', "~0").replace('/', "~1")
-    }
-    fn walk(value: &Value, path: &mut String) -> Option<Unstorable> {
+    /// The problem and the pointer's tokens, innermost first.
+    fn walk(value: &Value) -> Option<(Vec<String>, Unstorable)> {
         match value {
-            Value::String(s) if s.contains('\0') => Some(Unstorable::Nul),
-            Value::Number(n) if !number_in_range(n) => {
-                Some(Unstorable::NumberOutOfRange(n.to_string()))
-            }
+            Value::String(s) if s.contains('\0') => Some((Vec::new(), Unstorable::Nul)),
+            Value::Number(n) if !number_in_range(n) => Some((
+                Vec::new(),
+                Unstorable::NumberOutOfRange(n.as_str().to_owned()),
+            )),
             Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
-                let len = path.len();
-                path.push_str(&format!("/{i}"));
-                let found = walk(item, path);
-                if found.is_none() {
-                    path.truncate(len);
-                }
-                found
+                walk(item).map(|(mut tokens, why)| {
+                    tokens.push(i.to_string());
+                    (tokens, why)
+                })
             }),
             Value::Object(map) => map.iter().find_map(|(key, item)| {
-                let len = path.len();
-                path.push('/');
-                path.push_str(&escape(&key.replace('\0', "\\u0000")));
-                if key.contains('\0') {
-                    return Some(Unstorable::Nul);
-                }
-                let found = walk(item, path);
-                if found.is_none() {
-                    path.truncate(len);
-                }
-                found
+                let found = if key.contains('\0') {
+                    Some((Vec::new(), Unstorable::Nul))
+                } else {
+                    walk(item)
+                };
+                found.map(|(mut tokens, why)| {
+                    tokens.push(storable_text(key).replace('~', "~0").replace('/', "~1"));
+                    (tokens, why)
+                })
             }),
             _ => None,
         }
     }
-    let mut path = String::new();
-    walk(value, &mut path).map(|why| (path, why))
+    walk(value).map(|(tokens, why)| {
+        let pointer = tokens.iter().rev().fold(String::new(), |mut p, t| {
+            p.push('/');
+            p.push_str(t);
+            p
+        });
+        (pointer, why)
+    })
 }
 
 /// The years a time filter or a cursor may name: every time a row is stamped with, well inside
@@ -141,18 +144,28 @@ pub fn storable_text(text: &str) -> Cow<'_, str> {
 }
 
 /// `value` with every NUL in its strings and keys escaped and every number out of range
-/// turned into a string of its literal.
-pub fn make_storable(value: Value) -> Value {
+/// turned into a string of its literal. Every log row's bodies pass through here, so the
+/// value is mended in place: only what must change is copied.
+pub fn make_storable(mut value: Value) -> Value {
+    mend(&mut value);
+    value
+}
+
+fn mend(value: &mut Value) {
     match value {
-        Value::String(s) => Value::String(storable_text(&s).into_owned()),
-        Value::Number(n) if !number_in_range(&n) => Value::String(n.to_string()),
-        Value::Array(items) => Value::Array(items.into_iter().map(make_storable).collect()),
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (storable_text(&k).into_owned(), make_storable(v)))
-                .collect::<Map<_, _>>(),
-        ),
-        other => other,
+        Value::String(s) if s.contains('\0') => *s = storable_text(s).into_owned(),
+        Value::Number(n) if !number_in_range(n) => *value = Value::String(n.as_str().to_owned()),
+        Value::Array(items) => items.iter_mut().for_each(mend),
+        Value::Object(map) => {
+            if map.keys().any(|k| k.contains('\0')) {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(k, v)| (storable_text(&k).into_owned(), v))
+                    .collect::<Map<_, _>>();
+            }
+            map.values_mut().for_each(mend);
+        }
+        _ => {}
     }
 }
 

@@ -202,11 +202,7 @@ mod tests {
         assert!(open_regular_file(&link).is_err(), "a symlink is refused");
 
         let fifo = dir.path().join("pipe.edi");
-        let made = std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap();
-        assert!(made.success());
+        switchyard_runtime::testkit::fs::mkfifo(&fifo);
         // Without O_NONBLOCK this open would wait for a writer forever.
         let err = open_regular_file(&fifo).unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);

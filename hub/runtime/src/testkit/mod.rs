@@ -4,9 +4,11 @@
 //!   push, pull, webhooks, health, config strictness, and refusal of what it does not declare.
 //! * [`doubles`] — an exchange sink that keeps what it receives, a secret resolver over a map,
 //!   and an adapter-call context builder.
+//! * [`fs`] — a FIFO, for tests that nothing blocks on one.
 //! * [`python`] — a venv with pinned PyPI packages, for third-party implementations used as
 //!   test oracles.
 
 pub mod conformance;
 pub mod doubles;
+pub mod fs;
 pub mod python;
