@@ -307,6 +307,13 @@ fn script(name: &str, args: &[&str], paths: &[PathBuf]) -> Vec<Value> {
     lines
 }
 
+/// Writes `docs` into a fresh directory for `test` and runs script `name` over them.
+fn script_over_docs(name: &str, test: &str, docs: &[(String, String)]) -> Vec<Value> {
+    let dir = doc_dir(test);
+    let paths = write_docs(&dir.0, docs);
+    script(name, &[], &paths)
+}
+
 fn json_path(p: &Path) -> Value {
     Value::String(p.to_string_lossy().into_owned())
 }
@@ -634,9 +641,7 @@ fn pydifact_envelope_errors(segments: &[Value]) -> Vec<String> {
 }
 
 fn pydifact(test: &str, docs: &[(String, String)]) -> Vec<Value> {
-    let dir = doc_dir(test);
-    let paths = write_docs(&dir.0, docs);
-    script("pydifact_tokens.py", &[], &paths)
+    script_over_docs("pydifact_tokens.py", test, docs)
 }
 
 #[test]
@@ -811,9 +816,7 @@ fn bots_errors(line: &Value) -> String {
 }
 
 fn bots(test: &str, docs: &[(String, String)]) -> Vec<Value> {
-    let dir = doc_dir(test);
-    let paths = write_docs(&dir.0, docs);
-    script("bots_check.py", &[], &paths)
+    script_over_docs("bots_check.py", test, docs)
 }
 
 /// Bots' grammar-based parse of every valid fixture, every outbound golden and every
