@@ -94,8 +94,8 @@ IT1@005010 = O AN1/20 | C R1/15 | C ID2/2 | C R1/17 | C ID2/2 | {PAIRS10}
 TDS = M N2 1/15 | O N2 1/15 | O N2 1/15 | O N2 1/15
 ISS = C R1/10 | C ID2/2 | C R1/10 | C ID2/2 | O R1/8 | C ID2/2 | C R1/15 | O R1/10
 CAD = O ID1/2 | C AN1/4 | C AN1/10 | C ID2/4 | C AN1/35 | O ID2/2 | C ID2/3 | C AN1/30 | O ID2/2 ! R0405 C0708
-# Bots' 005010 record makes CAD01 mandatory; the 004010 and 005010 dictionaries we could
-# check say optional, so it stays optional (accepting is the safe side).
+# Bots' 005010 record makes CAD01 mandatory (its 004010 one optional); no 005010 dictionary at
+# hand confirmed the change, so it stays optional here: accepting is the safe side.
 CAD@005010 = O ID1/2 | C AN1/4 | C AN1/15 | C ID2/4 | C AN1/35 | O ID2/2 | C ID2/3 | C AN1/50 | O ID2/2
 IT3 = C R1/10 | C ID2/2 | C ID2/2 | C R1/9 | C ID2/2
 AK1 = M ID2/2 | M N0 1/9
