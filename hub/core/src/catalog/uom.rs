@@ -24,13 +24,19 @@ pub const PRICE_DP: u32 = 4;
 pub const MONEY_DP: u32 = 2;
 
 /// A unit price as it leaves the hub.
+/// Always with 4 places (`1.7000`), so prices read the same however they were computed.
 pub fn round_price(d: Decimal) -> Decimal {
-    d.round_dp_with_strategy(PRICE_DP, RoundingStrategy::MidpointAwayFromZero)
+    let mut r = d.round_dp_with_strategy(PRICE_DP, RoundingStrategy::MidpointAwayFromZero);
+    r.rescale(PRICE_DP);
+    r
 }
 
 /// An amount of money as it leaves the hub.
+/// Always with 2 places (`142.80`).
 pub fn round_money(d: Decimal) -> Decimal {
-    d.round_dp_with_strategy(MONEY_DP, RoundingStrategy::MidpointAwayFromZero)
+    let mut r = d.round_dp_with_strategy(MONEY_DP, RoundingStrategy::MidpointAwayFromZero);
+    r.rescale(MONEY_DP);
+    r
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -387,5 +393,8 @@ mod tests {
         assert_eq!(round_money(dec!(2.005)), dec!(2.01));
         assert_eq!(round_money(dec!(2.015)), dec!(2.02));
         assert_eq!(round_money(dec!(-2.005)), dec!(-2.01));
+        // A fixed number of places, whatever the input had.
+        assert_eq!(round_price(dec!(1.7)).to_string(), "1.7000");
+        assert_eq!(round_money(dec!(142.8)).to_string(), "142.80");
     }
 }
