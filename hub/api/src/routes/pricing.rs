@@ -198,7 +198,7 @@ pub struct PriceParams {
     #[param(min_length = 1)]
     pub customer_id: Option<String>,
     /// Default 1; a decimal greater than zero, in `uom`.
-    #[param(value_type = Option<String>, pattern = r"^(0|[1-9][0-9]{0,13})(\.[0-9]{1,10})?$")]
+    #[param(value_type = Option<String>, pattern = r"^([1-9][0-9]{0,13}(\.[0-9]{1,10})?|0\.[0-9]{0,9}[1-9])$")]
     pub quantity: Option<Decimal>,
     /// Default: the product's base unit.
     #[param(pattern = r"^[A-Za-z0-9]{1,10}$")]
@@ -370,7 +370,7 @@ pub struct CartLine {
     #[schema(min_length = 1)]
     pub sku: String,
     /// A decimal greater than zero, as a string, in `uom`.
-    #[schema(value_type = String, pattern = r"^(0|[1-9][0-9]{0,13})(\.[0-9]{1,10})?$")]
+    #[schema(value_type = String, pattern = r"^([1-9][0-9]{0,13}(\.[0-9]{1,10})?|0\.[0-9]{0,9}[1-9])$")]
     pub quantity: Decimal,
     /// Default: the product's base unit.
     #[schema(pattern = r"^[A-Za-z0-9]{1,10}$")]

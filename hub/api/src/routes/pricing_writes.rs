@@ -549,7 +549,7 @@ pub struct VolumeBreakItem {
     pub break_id: String,
     #[schema(min_length = 1)]
     pub sku: String,
-    #[schema(value_type = String, pattern = r"^(0|[1-9][0-9]{0,13})(\.[0-9]{1,10})?$")]
+    #[schema(value_type = String, pattern = r"^([1-9][0-9]{0,13}(\.[0-9]{1,10})?|0\.[0-9]{0,9}[1-9])$")]
     pub min_quantity: Decimal,
     #[schema(pattern = r"^[A-Za-z0-9]{1,10}$")]
     pub uom: String,
@@ -617,7 +617,7 @@ pub struct UomConversionItem {
     pub from_uom: String,
     #[schema(pattern = r"^[A-Za-z0-9]{1,10}$")]
     pub to_uom: String,
-    #[schema(value_type = String, pattern = r"^(0|[1-9][0-9]{0,13})(\.[0-9]{1,10})?$")]
+    #[schema(value_type = String, pattern = r"^([1-9][0-9]{0,13}(\.[0-9]{1,10})?|0\.[0-9]{0,9}[1-9])$")]
     pub factor: Decimal,
 }
 
