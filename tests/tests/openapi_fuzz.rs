@@ -28,6 +28,11 @@
 //!   holds or is configured with (payload rules per job kind, configured EDI partners,
 //!   canonical entities, an expiry in the future, buyer parts naming existing customers); the
 //!   422 names what was refused. Every other check still applies to them.
+//! * `positive_data_acceptance` also takes a 422 from `product_price` and `cart_price`: a
+//!   price exists only where price data is stored (a price on the day, a conversion to the
+//!   asked unit); the 422 names the field. `negative_data_rejection` takes a 200 from the
+//!   bulk price upserts (`put_price_lists` …): a bad item is reported by index in a 200 and
+//!   the others stored, as issue #11 asks.
 //! * Strings generated for `enqueue`, `replay` and `send_document` hold no NUL: their
 //!   free-form JSON values (payloads, EDI entities) cannot exclude it at every depth in a
 //!   schema a generator can use, so the document says it in words. Every other string's

@@ -212,6 +212,8 @@ scope_marker!(
     AdminKeys => "admin:keys",
     ReadOrders => "read:orders",
     WriteOrders => "write:orders",
+    ReadPricing => "read:pricing",
+    WriteCatalog => "write:catalog",
 );
 
 /// The caller, checked for scope `M`.

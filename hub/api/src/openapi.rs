@@ -33,6 +33,7 @@ pub const API_KEY: &str = "api_key";
         (name = "retry-queue", description = "Jobs waiting for a retry (read:jobs, write:jobs)"),
         (name = "dead-letters", description = "Dead letters (read:dead-letters, write:dead-letters)"),
         (name = "orders", description = "Orders (pending review, fixes) and the customers and products they are checked against (read:orders, write:orders)"),
+        (name = "pricing", description = "The price each customer sees (read:pricing) and the price data behind it (write:catalog). Camel-case shapes after SteelWise 3.2; amounts are decimal strings"),
         (name = "webhooks", description = "Partners' webhook deliveries: no API key, verified by the partner's adapter"),
         (name = "operations", description = "Health, readiness, metrics, this document")
     )

@@ -50,6 +50,14 @@ pub const HUB_SCOPES: &[ScopeSpec] = &[
         name: "write:orders",
         about: "fix orders waiting for review; customers and products",
     },
+    ScopeSpec {
+        name: "read:pricing",
+        about: "the price each customer sees: one product, a cart",
+    },
+    ScopeSpec {
+        name: "write:catalog",
+        about: "catalog data: price lists, list prices, tiers, discounts, contracts, volume breaks, unit conversions",
+    },
 ];
 
 /// The declared scopes of this build.

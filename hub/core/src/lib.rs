@@ -4,6 +4,8 @@
 //!   where a dead-letter id is expected.
 //! * [`model`] — the canonical domain model (products, prices, inventory, orders, shipments,
 //!   invoices, documents). Money and quantities are exact decimals, never `f64`.
+//! * [`catalog`] — units of measure with their conversions and the pricing resolver (who
+//!   pays what), pure functions over exact decimals.
 //! * [`adapter`] — the [`adapter::Adapter`] trait every partner crate implements, its
 //!   capabilities and its factory.
 //! * [`error`] — [`error::AdapterError`], which carries the retry decision for the queue.
@@ -16,6 +18,7 @@
 //! and must stay independent of the daemon (see docs/ARCHITECTURE.md).
 
 pub mod adapter;
+pub mod catalog;
 pub mod clock;
 pub mod diag;
 pub mod error;

@@ -10,6 +10,8 @@
 //! * [`logs`] — integration log rows, filtered listing, stats.
 //! * [`keys`] — API keys (hashed), scopes, tiers, lifecycle.
 //! * [`orders`] — customers (with EDI party ids), products, orders with review errors.
+//! * [`pricing`] — price lists, tiers, customer discounts, contracts, volume breaks and
+//!   product unit conversions: the resolver's inputs in one query, and every price write.
 //! * [`webhooks`] — inbound webhook deliveries, deduplicated by the partner's event id.
 //! * [`schedules`] — the last tick each schedule fired; [`secrets`] — sealed credentials.
 //! * [`cursor`] — the keyset cursor every newest-first listing pages with.
@@ -26,6 +28,7 @@ pub mod keys;
 pub mod logs;
 pub mod orders;
 pub mod orgs;
+pub mod pricing;
 pub mod queue;
 mod replays;
 mod retry;

@@ -7,6 +7,8 @@ pub mod jobs;
 pub mod keys;
 pub mod logs;
 pub mod orders;
+pub mod pricing;
+pub mod pricing_writes;
 pub mod retry;
 pub mod webhooks;
 
@@ -22,6 +24,8 @@ pub(crate) fn protected() -> OpenApiRouter<AppState> {
         .merge(retry::router())
         .merge(dead_letters::router())
         .merge(orders::router())
+        .merge(pricing::router())
+        .merge(pricing_writes::router())
 }
 
 /// Routes under `/api/v1` that need no key (the document describing the API).

@@ -230,6 +230,16 @@ fn expected_routes() -> BTreeSet<(String, String)> {
         ("patch", "/api/v1/orders/{id}"),
         ("put", "/api/v1/customers/{customer_id}"),
         ("put", "/api/v1/products/{sku}"),
+        ("get", "/api/v1/pricing/products/{sku}"),
+        ("post", "/api/v1/pricing/cart"),
+        ("put", "/api/v1/pricing/price-lists"),
+        ("put", "/api/v1/pricing/list-prices"),
+        ("put", "/api/v1/pricing/tiers"),
+        ("put", "/api/v1/pricing/customer-tiers"),
+        ("put", "/api/v1/pricing/discounts"),
+        ("put", "/api/v1/pricing/contracts"),
+        ("put", "/api/v1/pricing/volume-breaks"),
+        ("put", "/api/v1/pricing/uom-conversions"),
         ("post", "/webhooks/{partner}"),
     ]
     .into_iter()

@@ -8,6 +8,7 @@ mod input;
 mod key_authority;
 mod logs;
 mod orders;
+mod pricing;
 mod queue;
 mod readiness;
 mod slow_clients;
