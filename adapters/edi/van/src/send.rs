@@ -438,7 +438,7 @@ mod tests {
             order: None,
         };
         let err = Entity::from_payload(&payload).err().expect("refused");
-        assert!(!err.is_retryable(), "{err}");
+        assert!(!err.class.is_retryable(), "{err}");
         let msg = err.to_string();
         assert!(
             msg.contains("order SO-1001") && msg.contains("customer_po") && msg.contains("BAK03"),
