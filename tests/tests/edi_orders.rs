@@ -144,30 +144,9 @@ async fn fix_and_reprocess(
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn purchase_orders_are_stored_answered_reviewed_and_accepted() -> anyhow::Result<()> {
-    let van = tempfile::tempdir()?;
-    let acme = van.path().join("van/acme");
-    let euro = van.path().join("van/eurobuy");
-    let daemon = TestDaemon::builder()
-        .repo_mappings()
-        .edi_partner("acme", "edi", ACME_X12, &acme)
-        .edi_partner(
-            "eurobuy",
-            "edi",
-            r#"standard = "edifact"
-version = "D96A"
-us = { qualifier = "14", id = "5498765000019" }
-them = { qualifier = "14", id = "5412345000013" }
-acks = { contrl = true }"#,
-            &euro,
-        )
-        .start()
-        .await?;
-    let (db, running) = (&daemon.db, &daemon.running);
-    let org = switchyard_store::orgs::ensure(&db.pool, "edi").await?.id;
-
-    // Reference data: ACME names itself N1*BT*92*0001; EuroBuy by its GLN in NAD+BY.
+/// The customers and products both partners' orders name. ACME names itself N1*BT*92*0001;
+/// EuroBuy by its GLN in NAD+BY.
+async fn reference_data(db: &TestDb, org: OrgId) -> anyhow::Result<()> {
     orders::upsert_customer(
         &db.pool,
         org,
@@ -218,6 +197,31 @@ acks = { contrl = true }"#,
         )
         .await?;
     }
+    Ok(())
+}
+
+/// The EDIFACT partner's profile.
+const EUROBUY: &str = r#"standard = "edifact"
+version = "D96A"
+us = { qualifier = "14", id = "5498765000019" }
+them = { qualifier = "14", id = "5412345000013" }
+acks = { contrl = true }"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purchase_orders_are_stored_answered_reviewed_and_accepted() -> anyhow::Result<()> {
+    let van = tempfile::tempdir()?;
+    let acme = van.path().join("van/acme");
+    let euro = van.path().join("van/eurobuy");
+    let daemon = TestDaemon::builder()
+        .repo_mappings()
+        .edi_partner("acme", "edi", ACME_X12, &acme)
+        .edi_partner("eurobuy", "edi", EUROBUY, &euro)
+        .start()
+        .await?;
+    let (db, running) = (&daemon.db, &daemon.running);
+    let org = switchyard_store::orgs::ensure(&db.pool, "edi").await?.id;
+
+    reference_data(db, org).await?;
 
     // --- X12: a clean 850.
     std::fs::create_dir_all(acme.join("inbound"))?;
@@ -542,56 +546,14 @@ async fn what_we_send_about_an_order_carries_the_buyers_own_ids() -> anyhow::Res
         .edi_partner(
             "eurobuy",
             "edi",
-            r#"standard = "edifact"
-version = "D96A"
-us = { qualifier = "14", id = "5498765000019" }
-them = { qualifier = "14", id = "5412345000013" }
-acks = { contrl = true }
-gs1_company_prefix = "0614141""#,
+            &format!("{EUROBUY}\ngs1_company_prefix = \"0614141\""),
             &euro,
         )
         .start()
         .await?;
     let (db, running) = (&daemon.db, &daemon.running);
     let org = switchyard_store::orgs::ensure(&db.pool, "edi").await?.id;
-    for (customer, q, id) in [("C-ACME", "92", "0001"), ("C-EURO", "9", "5412345000013")] {
-        orders::upsert_customer(
-            &db.pool,
-            org,
-            &CustomerRow {
-                customer_id: customer.into(),
-                name: customer.into(),
-                active: true,
-                edi_ids: vec![PartyId {
-                    qualifier: q.into(),
-                    id: id.into(),
-                }],
-            },
-        )
-        .await?;
-    }
-    for (sku, gtin) in [
-        ("BAR-A36-1", Some("4006381333931")),
-        ("SHEET-304-16GA", None),
-        ("PLATE-A36-12", Some("5901234123457")),
-    ] {
-        orders::upsert_product(
-            &db.pool,
-            org,
-            &ProductRow {
-                sku: sku.into(),
-                name: sku.into(),
-                gtin: gtin.map(Into::into),
-                uom: "EA".into(),
-                active: true,
-                buyer_parts: vec![BuyerPart {
-                    customer_id: "C-ACME".into(),
-                    part: format!("ACME-{sku}"),
-                }],
-            },
-        )
-        .await?;
-    }
+    reference_data(db, org).await?;
 
     // --- X12: the buyer's line ids `000100001` and `A2`, its part numbers (BP), GTINs (UP,
     // EN), and its parties BY (by D-U-N-S), BT and ST (by its own numbers).

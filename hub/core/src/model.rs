@@ -560,9 +560,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn invoice_totals_are_exact() {
-        let party = Customer {
+    fn customer() -> Customer {
+        Customer {
             id: "c".into(),
             name: "n".into(),
             tax_id: None,
@@ -570,7 +569,12 @@ mod tests {
             billing_address: None,
             shipping_address: None,
             price_tier: None,
-        };
+        }
+    }
+
+    #[test]
+    fn invoice_totals_are_exact() {
+        let party = customer();
         let inv = Invoice {
             invoice_number: "FV/1".into(),
             order_number: None,
@@ -598,15 +602,7 @@ mod tests {
     /// what the invoice already says is kept.
     #[test]
     fn an_invoice_takes_the_buyers_references_from_its_order() {
-        let party = Customer {
-            id: "c".into(),
-            name: "n".into(),
-            tax_id: None,
-            email: None,
-            billing_address: None,
-            shipping_address: None,
-            price_tier: None,
-        };
+        let party = customer();
         let order_line = |n: u32, sku: &str, buyer: &str| OrderLine {
             line_number: n,
             buyer_line: Some(buyer.into()),

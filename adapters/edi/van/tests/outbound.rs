@@ -406,32 +406,25 @@ fn parties_carry_the_buyers_own_ids_and_ours_come_from_the_profile() {
     let x12 = profile(Standard::X12, "004010");
     let n1 = |doc: &str| elements(&segments(doc), "N1", &[1, 3, 4]);
     let row = |r: &str, q: &str, id: &str| vec![r.to_string(), q.to_string(), id.to_string()];
-    assert_eq!(
-        n1(&order_response(&registry, &x12, &o)),
-        [
-            row("BY", "1", "123456789"),
-            row("ST", "92", "0007"),
-            row("BT", "92", "0001")
-        ]
+    let (by, st, bt) = (
+        row("BY", "1", "123456789"),
+        row("ST", "92", "0007"),
+        row("BT", "92", "0001"),
     );
-    assert_eq!(
-        n1(&ship_notice_for(&registry, &x12, &shipment(), &o)),
-        [
-            row("ST", "92", "0007"),
-            row("BY", "1", "123456789"),
-            row("BT", "92", "0001")
-        ]
-    );
-    // The profile's ZZ interchange id is N103 ZZ (mutually defined) in code list 66.
-    assert_eq!(
-        n1(&invoice_doc(&registry, &x12, &inv)),
-        [
-            row("SE", "ZZ", "SWITCHYARD"),
-            row("BY", "1", "123456789"),
-            row("ST", "92", "0007"),
-            row("BT", "92", "0001")
-        ]
-    );
+    let x12_docs = [
+        order_response(&registry, &x12, &o),
+        ship_notice_for(&registry, &x12, &shipment(), &o),
+        invoice_doc(&registry, &x12, &inv),
+    ];
+    let x12_expected = [
+        vec![by.clone(), st.clone(), bt.clone()],
+        vec![st.clone(), by.clone(), bt.clone()],
+        // The profile's ZZ interchange id is N103 ZZ (mutually defined) in code list 66.
+        vec![row("SE", "ZZ", "SWITCHYARD"), by, st, bt],
+    ];
+    for (doc, want) in x12_docs.iter().zip(x12_expected) {
+        assert_eq!(n1(doc), want, "{doc}");
+    }
 
     let mut o = order();
     o.parties = vec![
@@ -457,34 +450,25 @@ fn parties_carry_the_buyers_own_ids_and_ours_come_from_the_profile() {
             })
             .collect()
     };
-    let row =
-        |r: &str, id: &str, agency: &str| vec![r.to_string(), id.to_string(), agency.to_string()];
-    assert_eq!(
-        nad(&order_response(&registry, &edifact, &o)),
-        [
-            row("BY", "5412345000013", "9"),
-            row("DP", "5412345000020", "9"),
-            row("IV", "5412345000099", "9")
-        ]
+    let (by, dp, iv) = (
+        row("BY", "5412345000013", "9"),
+        row("DP", "5412345000020", "9"),
+        row("IV", "5412345000099", "9"),
     );
-    assert_eq!(
-        nad(&ship_notice_for(&registry, &edifact, &shipment(), &o)),
-        [
-            row("DP", "5412345000020", "9"),
-            row("BY", "5412345000013", "9"),
-            row("IV", "5412345000099", "9")
-        ]
-    );
-    // The profile's UNB qualifier 14 (GS1) is 3055 agency 9.
-    assert_eq!(
-        nad(&invoice_doc(&registry, &edifact, &inv)),
-        [
-            row("SE", "SWITCHYARD", "9"),
-            row("BY", "5412345000013", "9"),
-            row("DP", "5412345000020", "9"),
-            row("IV", "5412345000099", "9")
-        ]
-    );
+    let edifact_docs = [
+        order_response(&registry, &edifact, &o),
+        ship_notice_for(&registry, &edifact, &shipment(), &o),
+        invoice_doc(&registry, &edifact, &inv),
+    ];
+    let edifact_expected = [
+        vec![by.clone(), dp.clone(), iv.clone()],
+        vec![dp.clone(), by.clone(), iv.clone()],
+        // The profile's UNB qualifier 14 (GS1) is 3055 agency 9.
+        vec![row("SE", "SWITCHYARD", "9"), by, dp, iv],
+    ];
+    for (doc, want) in edifact_docs.iter().zip(edifact_expected) {
+        assert_eq!(nad(doc), want, "{doc}");
+    }
     // A buyer that identified itself in no way is named by our customer number as what it
     // is (91, assigned by the supplier), never as the buyer's own (92).
     assert_eq!(
