@@ -351,9 +351,28 @@ async fn broken_850_is_rejected_with_ak3_ak4_and_unparseable_files_go_to_error(
     Ok(())
 }
 
+/// The duplicate outcome of one interchange: (its row, the original's, the answer's file).
+fn duplicate_of(
+    o: &InterchangeOutcome,
+) -> (store::EdiMessageId, store::EdiMessageId, Option<String>) {
+    match o {
+        InterchangeOutcome::Duplicate {
+            message,
+            original,
+            ack,
+        } => (*message, *original, ack.clone()),
+        other => panic!("expected a duplicate, got {other:?}"),
+    }
+}
+
+/// Issue 10 item 4: an interchange whose sender and control reference are already stored (the
+/// partner dropped the file again) is kept, flagged, not processed again, and answered as a
+/// duplicate within one input is: a TA1 R/025 alone (X12), a CONTRL with UCI action 4 and
+/// syntax error 26 alone (EDIFACT), never an acknowledgement that accepts its groups again;
+/// and nothing when the profile sends no such answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_file_dropped_twice_is_flagged_duplicate_and_not_acknowledged_again() -> anyhow::Result<()>
-{
+async fn a_file_dropped_twice_is_answered_once_as_a_duplicate_and_not_processed_again(
+) -> anyhow::Result<()> {
     let db = TestDb::create().await?;
     let dir = tempfile::tempdir()?;
     let root = dir.path().to_path_buf();
@@ -362,15 +381,13 @@ async fn a_file_dropped_twice_is_flagged_duplicate_and_not_acknowledged_again() 
     let body = fixture("x12/850_004010_good.edi");
     drop_file(&root, "po.edi", &body);
     let first = poll(&db, org, &p).await;
-    let (original, status, _) = handled(&first.files[0].interchanges[0]);
+    let (original, status, first_ack) = handled(&first.files[0].interchanges[0]);
     assert_eq!(status, EdiStatus::Processed);
+    let first_ack = first_ack.expect("the first copy is acknowledged");
 
     drop_file(&root, "po.edi", &body);
     let second = poll(&db, org, &p).await;
-    let (dup, of) = match &second.files[0].interchanges[0] {
-        InterchangeOutcome::Duplicate { message, original } => (*message, *original),
-        other => panic!("expected a duplicate, got {other:?}"),
-    };
+    let (dup, of, answer) = duplicate_of(&second.files[0].interchanges[0]);
     assert_eq!(of, original);
     let row = store::get(&db.pool, org, dup).await?.unwrap();
     assert_eq!(row.status, EdiStatus::Error);
@@ -381,12 +398,51 @@ async fn a_file_dropped_twice_is_flagged_duplicate_and_not_acknowledged_again() 
         row.errors
     );
     assert_eq!(row.raw, body, "the second copy is kept too");
-    // Still the one ack, one ISA number spent.
-    assert_eq!(files(&root.join("outbound")).len(), 1);
-    assert!(store::ack_of(&db.pool, org, dup).await?.is_none());
+    // Exactly one answer: an interchange holding a TA1 R/025 for ISA13 000000101 (with the
+    // inbound's ISA09/ISA10), no functional group, so no 997 accepting the group again.
+    let answer = answer.expect("a TA1 answers the duplicate");
+    let mut out = files(&root.join("outbound"));
+    out.sort();
+    let mut want = vec![first_ack.clone(), answer.clone()];
+    want.sort();
+    assert_eq!(out, want);
+    let ta1 = read(root.join("outbound").join(&answer));
+    let segs = x12_segments(&ta1);
+    let ids: Vec<&str> = segs.iter().map(|s| s[0].as_str()).collect();
+    assert_eq!(ids, ["ISA", "TA1", "IEA"], "{ta1}");
     assert_eq!(
-        store::last_control_number(&db.pool, org, "acme", store::ControlKind::Isa).await?,
-        Some(1)
+        seg(&segs, "TA1")[1..],
+        ["000000101", "260301", "0800", "R", "025"],
+        "{ta1}"
+    );
+    assert_eq!(seg(&segs, "ISA")[6].trim(), "SWITCHYARD", "{ta1}");
+    assert_eq!(seg(&segs, "ISA")[8].trim(), "5551234567", "{ta1}");
+    let stored = store::ack_of(&db.pool, org, dup)
+        .await?
+        .expect("the answer is stored");
+    assert_eq!(stored.status, EdiStatus::Sent);
+    assert_eq!(stored.message_types, ["TA1"]);
+    assert_eq!(stored.raw, ta1.as_bytes());
+    // Two ISA numbers (the 997's, the TA1's), one GS / ST (the 997's only).
+    for (kind, n) in [
+        (store::ControlKind::Isa, 2),
+        (store::ControlKind::Gs, 1),
+        (store::ControlKind::St, 1),
+    ] {
+        assert_eq!(
+            store::last_control_number(&db.pool, org, "acme", kind).await?,
+            Some(n),
+            "{kind:?}"
+        );
+    }
+    // Not processed again: one order import, for the first copy.
+    assert_eq!(
+        count(
+            &db.pool,
+            "SELECT count(*) FROM jobs WHERE kind = 'edi.order.import'"
+        )
+        .await?,
+        1
     );
     // Both files archived under distinct names.
     let archived = files(&root.join("archive"));
@@ -401,7 +457,56 @@ async fn a_file_dropped_twice_is_flagged_duplicate_and_not_acknowledged_again() 
         1
     );
 
-    // Two copies inside one file: the first is handled, the second flagged.
+    // A profile that sends no TA1s sends nothing for a duplicate either.
+    let quiet_dir = tempfile::tempdir()?;
+    let mut quiet = x12_profile();
+    quiet["acks"] = json!({"ta1_when_requested": false, "ta1_on_envelope_error": false});
+    let quiet_p = payload(quiet_dir.path(), quiet);
+    let db_q = TestDb::create().await?;
+    let org_q = switchyard_store::orgs::ensure(&db_q.pool, "edi").await?.id;
+    drop_file(quiet_dir.path(), "po.edi", &body);
+    poll(&db_q, org_q, &quiet_p).await;
+    drop_file(quiet_dir.path(), "po.edi", &body);
+    let r = poll(&db_q, org_q, &quiet_p).await;
+    let (dup_q, _, answer_q) = duplicate_of(&r.files[0].interchanges[0]);
+    assert_eq!(answer_q, None);
+    assert!(store::ack_of(&db_q.pool, org_q, dup_q).await?.is_none());
+    let out = files(&quiet_dir.path().join("outbound"));
+    assert_eq!(out.len(), 1, "only the first copy's 997: {out:?}");
+    assert!(out[0].contains("_997_"), "{out:?}");
+
+    // EDIFACT: the ORDERS dropped again gets one CONTRL, UCI action 4 with syntax error 26,
+    // and no UCM (no message acknowledged again).
+    let edi_dir = tempfile::tempdir()?;
+    let edi_p = payload(edi_dir.path(), edifact_profile());
+    let db_e = TestDb::create().await?;
+    let org_e = switchyard_store::orgs::ensure(&db_e.pool, "edi").await?.id;
+    let orders = fixture("edifact/ORDERS_D96A_good.edi");
+    drop_file(edi_dir.path(), "orders.edi", &orders);
+    let r = poll(&db_e, org_e, &edi_p).await;
+    handled(&r.files[0].interchanges[0]);
+    drop_file(edi_dir.path(), "orders.edi", &orders);
+    let r = poll(&db_e, org_e, &edi_p).await;
+    let (_, _, answer_e) = duplicate_of(&r.files[0].interchanges[0]);
+    let answer_e = answer_e.expect("a CONTRL answers the duplicate");
+    assert!(answer_e.contains("_CONTRL_"), "{answer_e}");
+    assert_eq!(files(&edi_dir.path().join("outbound")).len(), 2);
+    let contrl = read(edi_dir.path().join("outbound").join(&answer_e));
+    let segs = edifact_segments(&contrl);
+    let uci = seg(&segs, "UCI");
+    assert_eq!(uci[1], "ORD0001", "{contrl}");
+    assert_eq!((uci[4].as_str(), uci[5].as_str()), ("4", "26"), "{contrl}");
+    assert!(!segs.iter().any(|s| s[0] == "UCM"), "{contrl}");
+    assert_eq!(
+        count(
+            &db_e.pool,
+            "SELECT count(*) FROM jobs WHERE kind = 'edi.order.import'"
+        )
+        .await?,
+        1
+    );
+
+    // Two copies inside one file: the first is handled, the second answered the same way.
     let db2 = TestDb::create().await?;
     let dir2 = tempfile::tempdir()?;
     let p2 = payload(dir2.path(), x12_profile());
@@ -414,10 +519,18 @@ async fn a_file_dropped_twice_is_flagged_duplicate_and_not_acknowledged_again() 
     let r = poll(&db2, org2, &p2).await;
     let outcomes = &r.files[0].interchanges;
     assert_eq!(outcomes.len(), 2);
-    assert!(matches!(outcomes[0], InterchangeOutcome::Handled { .. }));
-    assert!(matches!(outcomes[1], InterchangeOutcome::Duplicate { .. }));
-    assert_eq!(files(&dir2.path().join("outbound")).len(), 1);
+    let (_, _, first2) = handled(&outcomes[0]);
+    let (_, _, second2) = duplicate_of(&outcomes[1]);
+    let second2 = second2.expect("a TA1 answers the copy");
+    let out = files(&dir2.path().join("outbound"));
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert!(out.contains(&first2.expect("ack")) && out.contains(&second2));
+    let segs = x12_segments(&read(dir2.path().join("outbound").join(&second2)));
+    assert_eq!(seg(&segs, "TA1")[4..], ["R", "025"]);
+    assert!(!segs.iter().any(|s| s[0] == "GS"));
     db2.drop_db().await;
+    db_e.drop_db().await;
+    db_q.drop_db().await;
     db.drop_db().await;
     Ok(())
 }

@@ -206,6 +206,27 @@ fn is_duplicate(v: &Validation) -> bool {
         .any(|i| i.is_error() && i.code == Code::DuplicateControlNumber && i.scope.group.is_none())
 }
 
+/// Marks `ic` as a duplicate in its validation `v`: its control reference from this sender was
+/// received before, in an earlier input (the mailbox finds the first copy already stored), so
+/// it is answered exactly as a duplicate within one input is ([`x12_ack`]: TA1 R/025 alone;
+/// [`contrl`]: UCI action 4, syntax error 26, alone). A validation that already says so (the
+/// reader found both copies in one input) is left as it is.
+pub fn mark_duplicate(ic: &Interchange, v: &mut Validation) {
+    if is_duplicate(v) {
+        return;
+    }
+    let mut loc = ic.seg_loc(0, None, None);
+    loc.element = Some(if ic.standard == Standard::X12 { 13 } else { 5 });
+    v.issues.push(Issue::error(
+        Code::DuplicateControlNumber,
+        loc,
+        format!(
+            "duplicate interchange: control number {} from this sender was already received",
+            ic.header.control
+        ),
+    ));
+}
+
 fn sanitize(v: &str, ic: &Interchange) -> String {
     v.chars()
         .map(|c| {

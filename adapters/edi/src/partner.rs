@@ -138,6 +138,24 @@ impl PartnerProfile {
         }
     }
 
+    /// Us as a party of a business document (X12 N1 N103/N104 for SE/SU, EDIFACT NAD C082
+    /// 3039/3055): the interchange id the partner knows us by, its qualifier translated from
+    /// the envelope's code list (X12 I05, EDIFACT 0007) to the party one (X12 66, EDIFACT
+    /// 3055), and "mutually defined" where the lists have no common code.
+    pub fn our_party(&self) -> (&'static str, &str) {
+        let q = match (self.standard, self.us.qualifier.trim()) {
+            // I05 01 D-U-N-S → 66 1; I05 14 D-U-N-S plus suffix → 66 9.
+            (Standard::X12, "01") => "1",
+            (Standard::X12, "14") => "9",
+            (Standard::X12, _) => "ZZ",
+            // 0007 14 GS1 (EAN International) → 3055 9 GS1; 0007 1 / 16 D-U-N-S → 3055 16.
+            (Standard::Edifact, "14") => "9",
+            (Standard::Edifact, "1" | "16") => "16",
+            (Standard::Edifact, _) => "ZZZ",
+        };
+        (q, self.us.id.trim())
+    }
+
     pub fn ack_options(&self, now: chrono::NaiveDateTime) -> AckOptions {
         AckOptions {
             functional: self.acks.functional,

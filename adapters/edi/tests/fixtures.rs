@@ -507,3 +507,33 @@ fn a_duplicate_interchange_gets_only_the_interchange_level_rejection() {
     assert!(doc.contains("+4+26'UNT"), "{doc}");
     assert!(!doc.contains("UCF") && !doc.contains("UCM"), "{doc}");
 }
+
+/// A duplicate found only against what is already stored (a later input, so the reader saw
+/// one copy): marked as such, it gets exactly the answer of a duplicate within one input.
+#[test]
+fn an_interchange_marked_duplicate_later_gets_the_same_answer() {
+    let r = load("x12/850_004010_good.edi");
+    let (ic, v) = (&r[0].0, &r[0].1);
+    let opts = profile_opts(FunctionalAck::F997, ("ZZ", "S"), ("ZZ", "T"));
+    let plain = x12_ack(ic, v, &ctl(), &opts).expect("ack").expect("due");
+    assert!(plain.contains("AK5*A~"), "{plain}");
+    let mut dv = v.clone();
+    switchyard_edi::ack::mark_duplicate(ic, &mut dv);
+    switchyard_edi::ack::mark_duplicate(ic, &mut dv);
+    assert_eq!(dv.errors().count(), 1, "marked once: {:?}", dv.issues);
+    let doc = x12_ack(ic, &dv, &ctl(), &opts).expect("ack").expect("due");
+    reparse(&doc);
+    assert!(doc.contains("TA1*000000101*260301*0800*R*025~"), "{doc}");
+    assert!(!doc.contains("GS*") && !doc.contains("AK5"), "{doc}");
+
+    let r = load("edifact/ORDERS_D96A_good.edi");
+    let (ic, v) = (&r[0].0, &r[0].1);
+    let mut dv = v.clone();
+    switchyard_edi::ack::mark_duplicate(ic, &mut dv);
+    let doc = contrl(ic, &dv, &ctl(), &contrl_opts())
+        .expect("contrl")
+        .expect("due");
+    reparse(&doc);
+    assert!(doc.contains("+4+26'UNT"), "{doc}");
+    assert!(!doc.contains("UCM"), "{doc}");
+}

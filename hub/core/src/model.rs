@@ -329,9 +329,42 @@ pub struct Order {
     /// The customer's PO number.
     pub customer_po: Option<String>,
     pub tracking_numbers: Vec<String>,
+    /// The parties as the buyer's PO identified them (850 N1, ORDERS NAD with an id): echoed
+    /// on every document we send about the order, because the buyer's system matches a
+    /// party on its own identification, never on our customer id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parties: Vec<PartyRef>,
+}
+
+/// One party of a purchase order as the buyer identified it, kept exactly as sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartyRef {
+    /// The party's role in the buyer's standard: X12 98 entity identifier (`BY`, `ST`,
+    /// `BT`), EDIFACT 3035 party function (`BY`, `DP`, `IV`).
+    pub role: String,
+    /// How the id is coded: X12 66 identification code qualifier (N103: `92` assigned by
+    /// buyer, `1` DUNS, `UL` GLN) or EDIFACT 3055 code list responsible agency (NAD C082:
+    /// `9` GS1, `92` assigned by buyer). Empty when the buyer sent none.
+    pub qualifier: String,
+    /// X12 N104 / EDIFACT NAD C082 3039.
+    pub id: String,
 }
 
 impl Order {
+    /// The buyer's own identification of the party in `role`, when its PO gave one.
+    pub fn party(&self, role: &str) -> Option<&PartyRef> {
+        self.parties.iter().find(|p| p.role == role)
+    }
+
+    /// The order line an invoice or ship notice line is about: the one with its line number
+    /// and SKU, else the first with its SKU.
+    pub fn line_for(&self, line_number: u32, sku: &str) -> Option<&OrderLine> {
+        self.lines
+            .iter()
+            .find(|l| l.line_number == line_number && l.sku == sku)
+            .or_else(|| self.lines.iter().find(|l| l.sku == sku))
+    }
+
     pub fn net_total(&self) -> Decimal {
         self.lines.iter().map(OrderLine::net_amount).sum()
     }
@@ -399,6 +432,15 @@ pub struct Shipment {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InvoiceLine {
     pub line_number: u32,
+    /// The buyer's identification of the PO line invoiced (850 PO101, ORDERS LIN 1082) as
+    /// sent, which the buyer matches the invoice line on (810 IT101, INVOIC LIN 1082 /
+    /// RFF+LI); with its part number and GTIN. Filled from the order invoiced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_line: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_part: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gtin: Option<String>,
     pub sku: String,
     pub description: Option<String>,
     pub quantity: Decimal,
@@ -434,14 +476,29 @@ pub struct Invoice {
     pub seller: Customer,
     pub buyer: Customer,
     pub lines: Vec<InvoiceLine>,
+    /// The buyer's own identification of the order's parties (from the order invoiced).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parties: Vec<PartyRef>,
 }
 
 impl Invoice {
-    /// Takes the buyer's PO reference from the order invoiced, where the invoice has none.
-    pub fn fill_po_from(&mut self, order: &Order) {
+    /// Takes the buyer's references from the order invoiced where the invoice has none: its
+    /// PO number and date, its parties' ids, and per line the PO line's identification, part
+    /// number and GTIN.
+    pub fn fill_from_order(&mut self, order: &Order) {
         if self.customer_po.is_none() {
             self.customer_po = order.customer_po.clone();
             self.customer_po_date = self.customer_po_date.or(order.po_date());
+        }
+        if self.parties.is_empty() {
+            self.parties = order.parties.clone();
+        }
+        for l in &mut self.lines {
+            if let Some(ol) = order.line_for(l.line_number, &l.sku) {
+                l.buyer_line = l.buyer_line.take().or_else(|| ol.buyer_line.clone());
+                l.buyer_part = l.buyer_part.take().or_else(|| ol.buyer_part.clone());
+                l.gtin = l.gtin.take().or_else(|| ol.gtin.clone());
+            }
         }
     }
 
@@ -491,6 +548,9 @@ mod tests {
     fn line(q: Decimal, p: Decimal, vat: Decimal) -> InvoiceLine {
         InvoiceLine {
             line_number: 1,
+            buyer_line: None,
+            buyer_part: None,
+            gtin: None,
             sku: "A".into(),
             description: None,
             quantity: q,
@@ -500,9 +560,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn invoice_totals_are_exact() {
-        let party = Customer {
+    fn customer() -> Customer {
+        Customer {
             id: "c".into(),
             name: "n".into(),
             tax_id: None,
@@ -510,7 +569,12 @@ mod tests {
             billing_address: None,
             shipping_address: None,
             price_tier: None,
-        };
+        }
+    }
+
+    #[test]
+    fn invoice_totals_are_exact() {
+        let party = customer();
         let inv = Invoice {
             invoice_number: "FV/1".into(),
             order_number: None,
@@ -525,11 +589,78 @@ mod tests {
                 line(dec!(3), dec!(0.10), dec!(23)),
                 line(dec!(1), dec!(19.99), dec!(8)),
             ],
+            parties: Vec::new(),
         };
         assert_eq!(inv.net_total(), dec!(20.29));
         // 0.30 * 23% = 0.069 -> 0.07 ; 19.99 * 8% = 1.5992 -> 1.60
         assert_eq!(inv.vat_total(), dec!(1.67));
         assert_eq!(inv.gross_total(), dec!(21.96));
+    }
+
+    /// An invoice sent with its order takes the buyer's references from it: PO, parties, and
+    /// per line (matched by line number and SKU, else SKU) the PO line id, part and GTIN;
+    /// what the invoice already says is kept.
+    #[test]
+    fn an_invoice_takes_the_buyers_references_from_its_order() {
+        let party = customer();
+        let order_line = |n: u32, sku: &str, buyer: &str| OrderLine {
+            line_number: n,
+            buyer_line: Some(buyer.into()),
+            sku: sku.into(),
+            buyer_part: Some(format!("BP-{sku}")),
+            gtin: None,
+            description: None,
+            quantity: dec!(1),
+            uom: Uom::Ea,
+            unit_price: dec!(1),
+            requested_date: None,
+        };
+        let order = Order {
+            order_number: "SO-1".into(),
+            customer_id: "c".into(),
+            status: OrderStatus::Confirmed,
+            currency: "USD".into(),
+            ordered_at: None,
+            requested_delivery: None,
+            lines: vec![order_line(7, "A", "000700001"), order_line(9, "B", "X9")],
+            billing_address: None,
+            shipping_address: None,
+            supplier_order_ref: None,
+            customer_po: Some("PO-1".into()),
+            tracking_numbers: Vec::new(),
+            parties: vec![PartyRef {
+                role: "BY".into(),
+                qualifier: "92".into(),
+                id: "0001".into(),
+            }],
+        };
+        let mut own = line(dec!(1), dec!(1), dec!(23));
+        own.sku = "B".into();
+        own.buyer_line = Some("OWN".into());
+        let mut by_sku = line(dec!(1), dec!(1), dec!(23));
+        by_sku.line_number = 2;
+        let mut inv = Invoice {
+            invoice_number: "FV/1".into(),
+            order_number: None,
+            customer_po: None,
+            customer_po_date: None,
+            issue_date: NaiveDate::from_ymd_opt(2026, 1, 2).unwrap(),
+            due_date: None,
+            currency: "USD".into(),
+            seller: party.clone(),
+            buyer: party,
+            lines: vec![by_sku, own],
+            parties: Vec::new(),
+        };
+        inv.fill_from_order(&order);
+        assert_eq!(inv.customer_po.as_deref(), Some("PO-1"));
+        assert_eq!(inv.parties, order.parties);
+        assert_eq!(inv.lines[0].buyer_line.as_deref(), Some("000700001"));
+        assert_eq!(inv.lines[0].buyer_part.as_deref(), Some("BP-A"));
+        assert_eq!(inv.lines[1].buyer_line.as_deref(), Some("OWN"));
+        assert_eq!(inv.lines[1].buyer_part.as_deref(), Some("BP-B"));
+        assert_eq!(order.party("BY").map(|p| p.id.as_str()), Some("0001"));
+        assert_eq!(order.party("ST"), None);
     }
 
     #[test]

@@ -83,6 +83,7 @@ fn order(po: &str, customer: &str, qty: i64, sku: &str) -> Order {
         supplier_order_ref: None,
         customer_po: Some(po.into()),
         tracking_numbers: vec![],
+        parties: vec![],
     }
 }
 

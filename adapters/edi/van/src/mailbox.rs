@@ -18,8 +18,12 @@
 //! the connection closes, so a killed daemon cannot leave it held) keeps two workers from
 //! polling one mailbox at once, which is what makes step 1's leftovers safe to take over.
 //!
-//! The same interchange sent twice by the partner (same sender and ISA13 / UNB 0020) is
-//! stored once more flagged `error` with a "duplicate interchange" error and gets no ack.
+//! The same interchange sent twice by the partner (same sender and ISA13 / UNB 0020, in one
+//! file or a later one) is stored once more flagged `error` with a "duplicate interchange"
+//! error, is not processed again, and gets the one answer a duplicate gets: a TA1 R/025 (X12,
+//! when the profile sends TA1s on envelope errors or the partner asked for one) or a CONTRL
+//! with UCI action 4 / syntax error 26 (EDIFACT, when the profile sends CONTRLs); never a
+//! 997/999 that would accept its groups again.
 //!
 //! The files are reached through a [`MailboxTransport`] (a local directory or an SFTP
 //! server, from the partner's `[partners.NAME.mailbox]`), so both get the steps above.
@@ -74,10 +78,13 @@ pub enum InterchangeOutcome {
         status: EdiStatus,
         ack: Option<String>,
     },
-    /// The partner sent this sender + control reference before; stored flagged, no ack.
+    /// The partner sent this sender + control reference before; stored flagged, not
+    /// processed; `ack` names the duplicate answer (TA1 R/025, CONTRL UCI 4/26) written into
+    /// `outbound/` when the profile sends one.
     Duplicate {
         message: EdiMessageId,
         original: EdiMessageId,
+        ack: Option<String>,
     },
 }
 
@@ -393,13 +400,7 @@ async fn handle_interchange(
             Ok(outcome)
         }
         InboundInsert::Existing(original) => {
-            let id = store::insert_duplicate(env.pool, &msg, original.id)
-                .await
-                .map_err(transient("storing a duplicate interchange"))?;
-            let outcome = InterchangeOutcome::Duplicate {
-                message: id,
-                original: original.id,
-            };
+            let outcome = duplicate(env, ic, v, &msg, original.id).await?;
             warn!(control = %ic.header.control, sender = %ic.header.sender, original = %original.id, "duplicate interchange; not processed again");
             log_interchange(env, ic, v, file, &outcome, started).await;
             Ok(outcome)
@@ -415,9 +416,12 @@ async fn resume(
     row: &EdiMessage,
 ) -> Result<InterchangeOutcome, AdapterError> {
     if let Some(original) = row.duplicate_of {
+        // Its answer, if one was due, was stored with it: written unless already sent.
+        let ack = delivered_ack(env, row.id).await?;
         return Ok(InterchangeOutcome::Duplicate {
             message: row.id,
             original,
+            ack,
         });
     }
     if row.status == EdiStatus::Received {
@@ -428,10 +432,21 @@ async fn resume(
         return Ok(outcome);
     }
     // Handled before the crash; its ack may be stored but not yet written.
-    let ack = store::ack_of(env.pool, env.org, row.id)
+    let ack_file = delivered_ack(env, row.id).await?;
+    Ok(InterchangeOutcome::Handled {
+        message: row.id,
+        status: row.status,
+        ack: ack_file,
+    })
+}
+
+/// The stored ack of inbound message `id`, written into `outbound/` if a crash left it
+/// unwritten; its file name.
+async fn delivered_ack(env: &Env<'_>, id: EdiMessageId) -> Result<Option<String>, AdapterError> {
+    let ack = store::ack_of(env.pool, env.org, id)
         .await
         .map_err(transient("loading a stored acknowledgement"))?;
-    let ack_file = match ack {
+    Ok(match ack {
         Some(ack) => {
             let name = ack.file_name.clone().unwrap_or_default();
             if ack.status == EdiStatus::Processed {
@@ -440,96 +455,104 @@ async fn resume(
             Some(name)
         }
         None => None,
-    };
-    Ok(InterchangeOutcome::Handled {
-        message: row.id,
-        status: row.status,
-        ack: ack_file,
     })
 }
 
-/// The ack (if due) with fresh control numbers, stored with the inbound status in one
-/// transaction, then written; or just the inbound status when no ack is due.
-async fn finish(
+/// A second copy of an interchange already stored (see the module docs): stored flagged, with
+/// its duplicate answer when the profile sends one, both in one transaction, then the answer
+/// written. Whatever else its validation found, the answer is the duplicate one alone.
+async fn duplicate(
     env: &Env<'_>,
     ic: &Interchange,
     v: &Validation,
-    id: EdiMessageId,
+    msg: &NewEdiMessage,
+    original: EdiMessageId,
 ) -> Result<InterchangeOutcome, AdapterError> {
-    let status = if v.is_valid() {
-        EdiStatus::Processed
-    } else {
-        EdiStatus::Error
-    };
-    // The partner's 997 / 999 / CONTRL for something we sent: matched to it, never itself
-    // acknowledged (an ack of an ack would loop between translators). Matched before the
-    // status is set, so a crash in between leaves it `received` and the resume matches again.
-    if crate::acks::is_ack_interchange(ic) {
-        if v.is_valid() {
-            crate::acks::match_inbound_ack(env.pool, env.org, &env.profile.name, ic, id).await?;
-        }
-        store::set_status(env.pool, env.org, id, status, None)
-            .await
-            .map_err(transient("updating an inbound interchange"))?;
-        return Ok(InterchangeOutcome::Handled {
-            message: id,
-            status,
-            ack: None,
-        });
-    }
-    let now = env.now.naive_utc();
-    let opts = env.profile.ack_options(now);
+    let acks = &env.profile.acks;
+    let due = !crate::acks::is_ack_interchange(ic)
+        && match ic.standard {
+            Standard::X12 => {
+                acks.ta1_on_envelope_error || (acks.ta1_when_requested && ic.header.ack_requested)
+            }
+            Standard::Edifact => acks.contrl,
+        };
+    let mut dv = v.clone();
+    ack::mark_duplicate(ic, &mut dv);
+    let opts = env.profile.ack_options(env.now.naive_utc());
     let build = |ctl: &AckControls| match ic.standard {
-        Standard::X12 => ack::x12_ack(ic, v, ctl, &opts),
-        Standard::Edifact if env.profile.acks.contrl => ack::contrl(ic, v, ctl, &opts),
-        Standard::Edifact => Ok(None),
+        Standard::X12 => ack::x12_ack(ic, &dv, ctl, &opts),
+        Standard::Edifact => ack::contrl(ic, &dv, ctl, &opts),
     };
-    // A dry run decides whether an ack is due before numbers are spent on it.
-    let probe = AckControls {
-        interchange: 1,
-        group: 1,
-        first_set: 1,
-    };
-    let probe_text = match build(&probe) {
-        Ok(a) => a,
-        Err(e) => {
-            // Our own writer refused (a value it cannot escape): the message is kept, flagged.
-            let mut errors: Vec<String> = v.errors().map(|i| i.to_string()).collect();
-            errors.push(format!("could not build the acknowledgement: {e}"));
-            store::set_status(env.pool, env.org, id, EdiStatus::Error, Some(&errors))
-                .await
-                .map_err(transient("updating an inbound interchange"))?;
-            return Ok(InterchangeOutcome::Handled {
-                message: id,
-                status: EdiStatus::Error,
-                ack: None,
-            });
+    let probe = if due {
+        match build(&PROBE) {
+            Ok(text) => text,
+            Err(e) => {
+                // Our writer refused (an envelope value the answer cannot echo): the copy is
+                // still stored flagged; the reason is logged.
+                warn!(error = %e, "could not build the answer to a duplicate interchange");
+                None
+            }
         }
+    } else {
+        None
     };
-    let Some(probe_text) = probe_text else {
-        let mut tx = env
-            .pool
-            .begin()
-            .await
-            .map_err(|e| AdapterError::transient(format!("starting a transaction: {e}")))?;
-        store::set_status(&mut *tx, env.org, id, status, None)
-            .await
-            .map_err(transient("updating an inbound interchange"))?;
-        if status == EdiStatus::Processed {
-            crate::orders::enqueue_import(&mut *tx, env.now, env.org, id, ic).await?;
+    let mut tx = env
+        .pool
+        .begin()
+        .await
+        .map_err(|e| AdapterError::transient(format!("starting a transaction: {e}")))?;
+    let id = store::insert_duplicate(&mut *tx, msg, original)
+        .await
+        .map_err(transient("storing a duplicate interchange"))?;
+    let stored = match probe {
+        Some(probe) => Some(store_ack(env, &mut tx, ic.standard, id, &probe, &build).await?),
+        None => None,
+    };
+    tx.commit()
+        .await
+        .map_err(|e| AdapterError::transient(format!("committing a duplicate interchange: {e}")))?;
+    let ack = match stored {
+        Some(a) => {
+            deliver_ack(env, a.id, &a.name, a.text.as_bytes()).await?;
+            Some(a.name)
         }
-        tx.commit().await.map_err(|e| {
-            AdapterError::transient(format!("committing an inbound interchange: {e}"))
-        })?;
-        return Ok(InterchangeOutcome::Handled {
-            message: id,
-            status,
-            ack: None,
-        });
+        None => None,
     };
+    Ok(InterchangeOutcome::Duplicate {
+        message: id,
+        original,
+        ack,
+    })
+}
+
+/// Control numbers for a dry run that decides whether an ack is due before numbers are spent.
+const PROBE: AckControls = AckControls {
+    interchange: 1,
+    group: 1,
+    first_set: 1,
+};
+
+/// An acknowledgement stored in the outbox, not yet written.
+struct StoredAck {
+    id: EdiMessageId,
+    name: String,
+    text: String,
+}
+
+/// Allocates exactly the control numbers the ack `probe` (a dry run of `build`) uses, builds it
+/// with them and stores it in the outbox as the answer to inbound message `related`, in `tx`.
+async fn store_ack(
+    env: &Env<'_>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    standard: Standard,
+    related: EdiMessageId,
+    probe: &str,
+    build: &(dyn Fn(&AckControls) -> Result<Option<String>, switchyard_edi::writer::WriteError>
+          + Sync),
+) -> Result<StoredAck, AdapterError> {
     // Count what the ack holds (a TA1 alone has no group; a 997 has one ST per acknowledged
     // group; a CONTRL one UNH and no UNG) so exactly the numbers it uses are allocated.
-    let (groups, sets) = match switchyard_edi::read_all(probe_text.as_bytes()).first() {
+    let (groups, sets) = match switchyard_edi::read_all(probe.as_bytes()).first() {
         Some(Unit::Interchange(a)) => (
             a.groups.iter().filter(|g| g.header.is_some()).count() as i64,
             a.groups.iter().map(|g| g.sets.len()).sum::<usize>() as i64,
@@ -541,22 +564,17 @@ async fn finish(
         }
     };
     let partner = env.profile.name.as_str();
-    let (k_ic, k_group, k_set) = match ic.standard {
+    let (k_ic, k_group, k_set) = match standard {
         Standard::X12 => (ControlKind::Isa, ControlKind::Gs, ControlKind::St),
         Standard::Edifact => (ControlKind::Unb, ControlKind::Ung, ControlKind::Unh),
     };
-    let mut tx = env
-        .pool
-        .begin()
-        .await
-        .map_err(|e| AdapterError::transient(format!("starting a transaction: {e}")))?;
     let alloc = transient("allocating control numbers");
-    let n_ic = *store::allocate(&mut *tx, env.org, partner, k_ic, 1)
+    let n_ic = *store::allocate(&mut **tx, env.org, partner, k_ic, 1)
         .await
         .map_err(&alloc)?
         .start();
     let n_group = if groups > 0 {
-        *store::allocate(&mut *tx, env.org, partner, k_group, groups)
+        *store::allocate(&mut **tx, env.org, partner, k_group, groups)
             .await
             .map_err(&alloc)?
             .start()
@@ -564,7 +582,7 @@ async fn finish(
         0
     };
     let n_set = if sets > 0 {
-        *store::allocate(&mut *tx, env.org, partner, k_set, sets)
+        *store::allocate(&mut **tx, env.org, partner, k_set, sets)
             .await
             .map_err(&alloc)?
             .start()
@@ -611,8 +629,8 @@ async fn finish(
         kind,
         parsed.header.control
     );
-    let ack_id = store::insert_outbound(
-        &mut *tx,
+    let id = store::insert_outbound(
+        &mut **tx,
         &NewEdiMessage {
             org: env.org,
             partner: partner.to_owned(),
@@ -626,7 +644,7 @@ async fn finish(
             raw: text.clone().into_bytes(),
             validation: None,
             errors: Vec::new(),
-            related_message_id: Some(id),
+            related_message_id: Some(related),
             file_name: Some(ack_name.clone()),
             pickup_id: None,
             file_offset: None,
@@ -634,6 +652,97 @@ async fn finish(
     )
     .await
     .map_err(transient("storing the acknowledgement"))?;
+    Ok(StoredAck {
+        id,
+        name: ack_name,
+        text,
+    })
+}
+
+/// The ack (if due) with fresh control numbers, stored with the inbound status in one
+/// transaction, then written; or just the inbound status when no ack is due.
+async fn finish(
+    env: &Env<'_>,
+    ic: &Interchange,
+    v: &Validation,
+    id: EdiMessageId,
+) -> Result<InterchangeOutcome, AdapterError> {
+    let status = if v.is_valid() {
+        EdiStatus::Processed
+    } else {
+        EdiStatus::Error
+    };
+    // The partner's 997 / 999 / CONTRL for something we sent: matched to it, never itself
+    // acknowledged (an ack of an ack would loop between translators). Matched before the
+    // status is set, so a crash in between leaves it `received` and the resume matches again.
+    if crate::acks::is_ack_interchange(ic) {
+        if v.is_valid() {
+            crate::acks::match_inbound_ack(env.pool, env.org, &env.profile.name, ic, id).await?;
+        }
+        store::set_status(env.pool, env.org, id, status, None)
+            .await
+            .map_err(transient("updating an inbound interchange"))?;
+        return Ok(InterchangeOutcome::Handled {
+            message: id,
+            status,
+            ack: None,
+        });
+    }
+    let now = env.now.naive_utc();
+    let opts = env.profile.ack_options(now);
+    let build = |ctl: &AckControls| match ic.standard {
+        Standard::X12 => ack::x12_ack(ic, v, ctl, &opts),
+        Standard::Edifact if env.profile.acks.contrl => ack::contrl(ic, v, ctl, &opts),
+        Standard::Edifact => Ok(None),
+    };
+    // A dry run decides whether an ack is due before numbers are spent on it.
+    let probe_text = match build(&PROBE) {
+        Ok(a) => a,
+        Err(e) => {
+            // Our own writer refused (a value it cannot escape): the message is kept, flagged.
+            let mut errors: Vec<String> = v.errors().map(|i| i.to_string()).collect();
+            errors.push(format!("could not build the acknowledgement: {e}"));
+            store::set_status(env.pool, env.org, id, EdiStatus::Error, Some(&errors))
+                .await
+                .map_err(transient("updating an inbound interchange"))?;
+            return Ok(InterchangeOutcome::Handled {
+                message: id,
+                status: EdiStatus::Error,
+                ack: None,
+            });
+        }
+    };
+    let Some(probe_text) = probe_text else {
+        let mut tx = env
+            .pool
+            .begin()
+            .await
+            .map_err(|e| AdapterError::transient(format!("starting a transaction: {e}")))?;
+        store::set_status(&mut *tx, env.org, id, status, None)
+            .await
+            .map_err(transient("updating an inbound interchange"))?;
+        if status == EdiStatus::Processed {
+            crate::orders::enqueue_import(&mut *tx, env.now, env.org, id, ic).await?;
+        }
+        tx.commit().await.map_err(|e| {
+            AdapterError::transient(format!("committing an inbound interchange: {e}"))
+        })?;
+        return Ok(InterchangeOutcome::Handled {
+            message: id,
+            status,
+            ack: None,
+        });
+    };
+    let mut tx = env
+        .pool
+        .begin()
+        .await
+        .map_err(|e| AdapterError::transient(format!("starting a transaction: {e}")))?;
+    let StoredAck {
+        id: ack_id,
+        name: ack_name,
+        text,
+    } = store_ack(env, &mut tx, ic.standard, id, &probe_text, &build).await?;
     store::set_status(&mut *tx, env.org, id, status, None)
         .await
         .map_err(transient("updating an inbound interchange"))?;
@@ -718,11 +827,11 @@ async fn log_interchange(
                 ack.clone(),
             )
         }
-        InterchangeOutcome::Duplicate { message, .. } => (
+        InterchangeOutcome::Duplicate { message, ack, .. } => (
             "edi.interchange.duplicate",
             LogStatus::Error,
             *message,
-            None,
+            ack.clone(),
         ),
     };
     let mut entry = log_entry(env, event, status);

@@ -391,8 +391,8 @@ pub async fn insert_inbound(pool: &PgPool, m: &NewEdiMessage) -> Result<InboundI
 
 /// Store a second copy of an interchange, flagged: status `error`, an error saying which
 /// message it duplicates, and `duplicate_of` pointing at the first copy.
-pub async fn insert_duplicate(
-    pool: &PgPool,
+pub async fn insert_duplicate<'e>(
+    exec: impl PgExecutor<'e>,
     m: &NewEdiMessage,
     original: EdiMessageId,
 ) -> Result<EdiMessageId> {
@@ -405,7 +405,7 @@ pub async fn insert_duplicate(
             m.interchange_control, m.sender_id
         ),
     );
-    insert_row(pool, &m, EdiDirection::Inbound, Some(original), false)
+    insert_row(exec, &m, EdiDirection::Inbound, Some(original), false)
         .await?
         .ok_or(StoreError::NotFound("inserted duplicate"))
 }

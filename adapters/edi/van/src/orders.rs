@@ -33,7 +33,7 @@ use sqlx::PgPool;
 use std::str::FromStr;
 use switchyard_core::error::AdapterError;
 use switchyard_core::ids::{JobId, OrderId, OrgId};
-use switchyard_core::model::{Address, Order, OrderLine, OrderStatus, Uom};
+use switchyard_core::model::{Address, Order, OrderLine, OrderStatus, PartyRef, Uom};
 use switchyard_core::JobPayload;
 use switchyard_edi::{Interchange, Standard, TxSet, Unit};
 use switchyard_runtime::context::JobContext;
@@ -495,6 +495,7 @@ pub async fn build(
         supplier_order_ref: None,
         customer_po: None,
         tracking_numbers: Vec::new(),
+        parties: Vec::new(),
     };
     let fail = |code: &str, message: String| Draft {
         order: empty.clone(),
@@ -712,6 +713,18 @@ async fn resolve(
     order.currency =
         text(m, "currency").unwrap_or_else(|| if x12 { "USD".into() } else { "EUR".into() });
     for p in m.get("parties").and_then(Value::as_array).unwrap_or(&empty) {
+        // The buyer's own identification of the party (N103/N104, NAD C082 3055/3039), kept
+        // as sent: every document we send about the order names the party by it.
+        if let (Some(role), Some(id)) = (text(p, "role"), text(p, "id")) {
+            if order.party(&role).is_none() {
+                let qualifier = text(p, "qualifier").unwrap_or_default();
+                order.parties.push(PartyRef {
+                    role,
+                    qualifier,
+                    id,
+                });
+            }
+        }
         match text(p, "role").as_deref() {
             Some("ST" | "DP") if order.shipping_address.is_none() => {
                 order.shipping_address = Some(address(p))

@@ -49,6 +49,12 @@ pub enum OutboundError {
     },
     #[error(transparent)]
     Generate(#[from] generate::GenerateError),
+    #[error(
+        "order {order}: customer_po (the buyer's purchase order number, 855 BAK03 / ORDRSP \
+         RFF+ON) is missing; an order response names the buyer's PO and never our order number \
+         in its place"
+    )]
+    NoCustomerPo { order: String },
 }
 
 /// The mapping that builds `kind` for `standard`.
@@ -63,22 +69,36 @@ pub fn mapping_name(kind: OutboundKind, standard: Standard) -> &'static str {
     }
 }
 
-/// The common computed fields: the document's clock.
-fn clock(now: NaiveDateTime) -> serde_json::Map<String, Value> {
+/// The common computed fields: the document's clock, and `us`, our own party identification
+/// for N1/NAD ([`PartnerProfile::our_party`]).
+fn clock(p: &PartnerProfile, now: NaiveDateTime) -> serde_json::Map<String, Value> {
     let mut m = serde_json::Map::new();
     m.insert("date".into(), json!(now.format("%Y%m%d").to_string()));
     m.insert("time".into(), json!(now.format("%H%M").to_string()));
+    let (qualifier, id) = p.our_party();
+    m.insert("us".into(), json!({"qualifier": qualifier, "id": id}));
     m
 }
 
+/// Why an order response cannot be built: the 855 BAK03 and the ORDRSP RFF+ON are the buyer's
+/// PO number, mandatory, and our own order number must never stand in for it.
+pub fn check_order_response(order: &Order) -> Result<(), OutboundError> {
+    match order.customer_po.as_deref().map(str::trim) {
+        Some(po) if !po.is_empty() => Ok(()),
+        _ => Err(OutboundError::NoCustomerPo {
+            order: order.order_number.clone(),
+        }),
+    }
+}
+
 /// The mapping input of an order response: `{"order": Order, "edi": {...}}`.
-pub fn order_response_input(order: &Order, now: NaiveDateTime) -> Value {
+pub fn order_response_input(p: &PartnerProfile, order: &Order, now: NaiveDateTime) -> Value {
     let mut o = order.clone();
     for l in &mut o.lines {
         l.quantity = l.quantity.normalize();
         l.unit_price = l.unit_price.normalize();
     }
-    let mut edi = clock(now);
+    let mut edi = clock(p, now);
     let po_date = order
         .ordered_at
         .map(|t| t.date_naive())
@@ -131,7 +151,7 @@ pub fn ship_notice_input(
         .shipped_at
         .map(|t| t.naive_utc())
         .unwrap_or(env.now);
-    let mut edi = clock(env.now);
+    let mut edi = clock(p, env.now);
     edi.insert(
         "shipped_date".into(),
         json!(shipped.format("%Y%m%d").to_string()),
@@ -205,7 +225,7 @@ fn cents(d: Decimal) -> String {
 }
 
 /// The mapping input of an invoice: `{"invoice": Invoice + line amounts, "edi": {...}}`.
-pub fn invoice_input(inv: &Invoice, now: NaiveDateTime) -> Value {
+pub fn invoice_input(p: &PartnerProfile, inv: &Invoice, now: NaiveDateTime) -> Value {
     let mut i = inv.clone();
     for l in &mut i.lines {
         l.quantity = l.quantity.normalize();
@@ -233,7 +253,7 @@ pub fn invoice_input(inv: &Invoice, now: NaiveDateTime) -> Value {
             }
         }
     }
-    let mut edi = clock(now);
+    let mut edi = clock(p, now);
     let n = |d: Decimal| json!(d.normalize().to_string());
     edi.insert(
         "totals".into(),

@@ -112,7 +112,15 @@ enum Entity {
 impl Entity {
     fn from_payload(p: &SendPayload) -> Result<Self, AdapterError> {
         Ok(match p.document {
-            DocumentKind::OrderResponse => Entity::Order(Box::new(entity(&p.entity, "order")?)),
+            DocumentKind::OrderResponse => {
+                let order: Order = entity(&p.entity, "order")?;
+                // Refused before any control number is spent: a permanent error, so the job
+                // becomes a dead letter (stored with its payload, replayable once the order
+                // has the buyer's PO).
+                edi_outbound::check_order_response(&order)
+                    .map_err(|e| AdapterError::permanent(format!("{KIND}: {e}")))?;
+                Entity::Order(Box::new(order))
+            }
             DocumentKind::ShipNotice => {
                 let order = p.order.as_ref().ok_or_else(|| {
                     AdapterError::permanent(format!(
@@ -129,7 +137,7 @@ impl Entity {
                 // The buyer matches an invoice on its own PO number (810 BIG04, INVOIC
                 // RFF+ON): take it from the order invoiced where the invoice has none.
                 if let Some(order) = &p.order {
-                    invoice.fill_po_from(&entity::<Order>(order, "order")?);
+                    invoice.fill_from_order(&entity::<Order>(order, "order")?);
                 }
                 Entity::Invoice(Box::new(invoice))
             }
@@ -150,11 +158,11 @@ impl Entity {
         let (kind, input) = match self {
             Entity::Order(o) => (
                 OutboundKind::OrderResponse,
-                edi_outbound::order_response_input(o, env.now),
+                edi_outbound::order_response_input(p, o, env.now),
             ),
             Entity::Invoice(i) => (
                 OutboundKind::Invoice,
-                edi_outbound::invoice_input(i, env.now),
+                edi_outbound::invoice_input(p, i, env.now),
             ),
             Entity::Shipment(s, o) => (
                 OutboundKind::ShipNotice,
@@ -411,6 +419,31 @@ mod tests {
         };
         assert_eq!(i.customer_po.as_deref(), Some("PO-OWN"));
         assert_eq!(i.customer_po_date, None);
+    }
+
+    /// The 855 BAK03 / ORDRSP RFF+ON is the buyer's PO: an order without one is refused
+    /// before any control number is spent, as a permanent error (the job's dead letter keeps
+    /// the payload for a replay once the order is fixed) naming the order and the field.
+    #[test]
+    fn an_order_response_without_the_buyers_po_is_refused() {
+        let payload = SendPayload {
+            partner: "acme".into(),
+            document: DocumentKind::OrderResponse,
+            entity: json!({
+                "order_number": "SO-1001", "customer_id": "ACME", "status": "pending_review",
+                "currency": "USD", "ordered_at": null, "requested_delivery": null, "lines": [],
+                "billing_address": null, "shipping_address": null, "supplier_order_ref": null,
+                "customer_po": null, "tracking_numbers": []
+            }),
+            order: None,
+        };
+        let err = Entity::from_payload(&payload).err().expect("refused");
+        assert!(!err.class.is_retryable(), "{err}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("order SO-1001") && msg.contains("customer_po") && msg.contains("BAK03"),
+            "{msg}"
+        );
     }
 
     #[test]

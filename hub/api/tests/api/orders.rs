@@ -40,6 +40,7 @@ fn order(po: &str, customer: &str, lines: &[(&str, i64)]) -> Order {
         supplier_order_ref: None,
         customer_po: Some(po.into()),
         tracking_numbers: Vec::new(),
+        parties: Vec::new(),
     }
 }
 
