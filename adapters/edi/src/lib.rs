@@ -16,6 +16,8 @@
 //!   [`partner::PartnerProfile`]; SSCC-18 helpers.
 //! * [`tree`]: one set as a JSON tree shaped by its structure table ([`tree::to_tree`]) and
 //!   back to body segments ([`tree::from_tree`]), for mapping files in both directions.
+//! * [`regroup`]: an EDIFACT tree carried between directories' segment group numbers, so one
+//!   mapping file serves D96A and D01B.
 //! * [`cli`]: `switchyard edi parse|validate|ack` ([`cli::EdiArgs`], [`cli::run`]).
 //! * [`synth`]: bulk synthetic documents for benchmarks and memory checks.
 
@@ -25,6 +27,7 @@ pub mod generate;
 pub mod interchange;
 pub mod partner;
 pub mod reader;
+pub mod regroup;
 pub mod report;
 pub mod spec;
 pub mod syntax;

@@ -480,8 +480,6 @@ pub async fn build(
     let x12 = ic.standard == Standard::X12;
     let mapping_name = if x12 { X12_MAPPING } else { EDIFACT_MAPPING };
     let mapping = ctx.mapping(mapping_name, None)?;
-    let tables = switchyard_edi::tree::tables_for(ic.standard)
-        .map_err(|e| AdapterError::permanent(e.to_string()))?;
     let empty = Order {
         order_number: mint_order_number(),
         customer_id: String::new(),
@@ -511,7 +509,7 @@ pub async fn build(
         mapped: None,
         mapping_hash: Some(mapping.hash.clone()),
     };
-    let tree = match switchyard_edi::tree::to_tree(ic, set, tables) {
+    let tree = match switchyard_edi::regroup::mapping_tree(ic, set) {
         Ok(t) => t,
         Err(e) => {
             return Ok(fail(

@@ -33,6 +33,7 @@ use std::collections::BTreeMap;
 use switchyard_core::model::{Invoice, Order, Shipment};
 use switchyard_edi::generate::{self, Envelope, OutboundKind};
 use switchyard_edi::partner::PartnerProfile;
+use switchyard_edi::regroup::{regroup, MAPPING_DIRECTORY};
 use switchyard_edi::tree::from_tree;
 use switchyard_edi::Standard;
 use switchyard_mapping::{Mapping, RunState};
@@ -297,6 +298,16 @@ pub fn generate(
     }
     let set_type = kind.set_type(profile.standard);
     let version = generate::table_version(profile)?;
+    if profile.standard == Standard::Edifact {
+        // The mapping files name segment groups as D96A numbers them.
+        tree = regroup(tree, set_type, MAPPING_DIRECTORY, &version).map_err(|e| {
+            OutboundError::Tree {
+                mapping: name.into(),
+                set_type,
+                error: e.to_string(),
+            }
+        })?;
+    }
     let body = from_tree(&tree, profile.standard, set_type, &version).map_err(|e| {
         OutboundError::Tree {
             mapping: name.into(),

@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use switchyard_edi::tree::{tables_for, to_tree};
+use switchyard_edi::regroup::mapping_tree;
 use switchyard_edi::Unit;
 use switchyard_mapping::{MappingRegistry, RunState};
 
@@ -50,7 +50,7 @@ fn tree_of(fixture: &str) -> Value {
         .flat_map(|g| &g.sets)
         .next()
         .expect("a set");
-    to_tree(&ic, set, tables_for(ic.standard).expect("tables")).expect("tree")
+    mapping_tree(&ic, set).expect("tree")
 }
 
 fn read_json(p: &Path) -> Option<Value> {
