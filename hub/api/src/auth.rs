@@ -212,6 +212,10 @@ scope_marker!(
     AdminKeys => "admin:keys",
     ReadOrders => "read:orders",
     WriteOrders => "write:orders",
+    ReadCatalog => "read:catalog",
+    ReadInventory => "read:inventory",
+    WriteCatalog => "write:catalog",
+    WriteInventory => "write:inventory",
 );
 
 /// The caller, checked for scope `M`.

@@ -50,6 +50,22 @@ pub const HUB_SCOPES: &[ScopeSpec] = &[
         name: "write:orders",
         about: "fix orders waiting for review; customers and products",
     },
+    ScopeSpec {
+        name: "read:catalog",
+        about: "catalog products and variants, and the change feed",
+    },
+    ScopeSpec {
+        name: "read:inventory",
+        about: "stock levels, locations, availability and reservations",
+    },
+    ScopeSpec {
+        name: "write:catalog",
+        about: "upsert and delete catalog products",
+    },
+    ScopeSpec {
+        name: "write:inventory",
+        about: "stock levels and locations; reserve and release stock",
+    },
 ];
 
 /// The declared scopes of this build.
