@@ -701,22 +701,37 @@ async fn delete_product(
     }
 }
 
+/// What a change is to (`switchyard_store::feed::FeedEntity`).
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Entity {
+    Catalog,
+    Inventory,
+    Prices,
+}
+
+impl From<Entity> for FeedEntity {
+    fn from(e: Entity) -> Self {
+        match e {
+            Entity::Catalog => FeedEntity::Catalog,
+            Entity::Inventory => FeedEntity::Inventory,
+            Entity::Prices => FeedEntity::Prices,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ChangeQuery {
-    #[param(schema_with = feed_entity)]
-    pub entity: String,
+    #[param(inline)]
+    pub entity: Entity,
     /// The checkpoint: changes after this sequence number (0 when absent: all).
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 9223372036854775807_i64)]
     pub after: Option<i64>,
     /// Default 50.
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
-}
-
-fn feed_entity() -> utoipa::openapi::Object {
-    schemas::one_of(&FeedEntity::ALL)
 }
 
 /// One changed item: the sequence number of its latest change.
@@ -750,12 +765,7 @@ async fn list_changes(
     ApiQuery(q): ApiQuery<ChangeQuery>,
 ) -> Result<Json<ChangePage>, ApiError> {
     let limit = page_limit(q.limit)?;
-    let entity = FeedEntity::parse(&q.entity).ok_or_else(|| {
-        ApiError::validation(format!(
-            "entity: unknown entity `{}` (known: catalog, inventory, prices)",
-            q.entity
-        ))
-    })?;
+    let entity = FeedEntity::from(q.entity);
     let after = q.after.unwrap_or(0);
     if after < 0 {
         return Err(ApiError::validation(format!(

@@ -19,7 +19,6 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use switchyard_store::catalog::ItemError;
 use switchyard_store::inventory::{
     self as store, LevelRecord, Line, LineCheck, Location, LocationStock, Release, Reservation,
     Reserved, Stock, StockStatus,
@@ -162,7 +161,7 @@ pub struct LevelBatch {
 /// Set the stock of up to 1,000 (SKU, location) pairs. Idempotent: an item equal to what is
 /// stored writes nothing and does not advance the change feed. An item naming a SKU that is
 /// no live product or variant, or an unknown location, is reported in `errors` with its
-/// index and field; the others are stored.
+/// index and field; the others are stored. A body the schema refuses (a blank SKU) is a 422.
 #[utoipa::path(put, path = "/inventory/levels", tag = "inventory", request_body = LevelBatch,
     responses((status = 200, body = BatchResult), (status = 400, response = BadRequest),
         (status = 415, response = UnsupportedMediaType), (status = 422, response = UnprocessableEntity)))]
@@ -177,22 +176,26 @@ async fn put_levels(
             batch.items.len()
         )));
     }
-    let mut result = BatchResult::default();
-    let mut checked = Vec::new();
-    for (index, l) in batch.items.into_iter().enumerate() {
-        let problem = if l.sku.trim().is_empty() {
-            Some(ItemError::new("sku", "must not be empty"))
+    // What the schema says (non-blank SKU and location) refuses the call, as for any body
+    // the document calls invalid; what only the database knows is reported per item.
+    if let Some((i, field)) = batch.items.iter().enumerate().find_map(|(i, l)| {
+        if l.sku.trim().is_empty() {
+            Some((i, "sku"))
         } else if l.location.trim().is_empty() {
-            Some(ItemError::new("location", "must not be empty"))
+            Some((i, "location"))
         } else {
             None
-        };
-        checked.push((index, l, problem));
+        }
+    }) {
+        return Err(ApiError::validation(format!(
+            "items[{i}].{field}: must not be empty"
+        )));
     }
-    let good: Vec<LevelRecord> = checked
+    let mut result = BatchResult::default();
+    let good: Vec<LevelRecord> = batch
+        .items
         .iter()
-        .filter(|(_, _, p)| p.is_none())
-        .map(|(_, l, _)| LevelRecord {
+        .map(|l| LevelRecord {
             sku: l.sku.clone(),
             location: l.location.clone(),
             on_hand: l.on_hand,
@@ -204,14 +207,11 @@ async fn put_levels(
     let mut stored = store::upsert_levels(&app.api.pool, auth.org, &good)
         .await?
         .into_iter();
-    for (index, l, problem) in checked {
-        let outcome = match problem {
-            Some(p) => Err(at(index, p)),
-            None => stored
-                .next()
-                .ok_or_else(|| ApiError::internal(&"the store answered fewer items than sent"))?
-                .map_err(|e| at(index, e)),
-        };
+    for (index, l) in batch.items.into_iter().enumerate() {
+        let outcome = stored
+            .next()
+            .ok_or_else(|| ApiError::internal(&"the store answered fewer items than sent"))?
+            .map_err(|e| at(index, e));
         result.push(index, Some(l.sku), outcome);
     }
     Ok(Json(result))
@@ -400,15 +400,21 @@ pub struct LineInput {
     pub location: Option<String>,
 }
 
-fn lines(input: Vec<LineInput>) -> Vec<Line> {
-    input
+/// The lines as the store takes them; 422 naming the first blank SKU.
+fn lines(input: Vec<LineInput>) -> Result<Vec<Line>, ApiError> {
+    if let Some(i) = input.iter().position(|l| l.sku.trim().is_empty()) {
+        return Err(ApiError::validation(format!(
+            "lines[{i}].sku: must not be empty"
+        )));
+    }
+    Ok(input
         .into_iter()
         .map(|l| Line {
             sku: l.sku,
             location: l.location,
             quantity: l.quantity,
         })
-        .collect()
+        .collect())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -470,7 +476,7 @@ async fn check_availability(
             req.lines.len()
         )));
     }
-    let checks = store::check(&app.api.pool, auth.org, &lines(req.lines)).await?;
+    let checks = store::check(&app.api.pool, auth.org, &lines(req.lines)?).await?;
     Ok(Json(AvailabilityAnswer {
         can_fulfill: checks.iter().all(|c| c.fits),
         lines: checks.into_iter().map(LineCheckView::from).collect(),
@@ -573,7 +579,7 @@ async fn reserve(
             "ttl_minutes: 1 to {MAX_TTL_MINUTES}, got {ttl}"
         )));
     }
-    let lines = lines(req.lines);
+    let lines = lines(req.lines)?;
     match store::reserve(
         &app.api.pool,
         auth.org,

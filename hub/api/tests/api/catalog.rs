@@ -467,6 +467,24 @@ async fn a_reservation_that_does_not_fit_is_409_and_holds_nothing(pool: sqlx::Pg
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["items[2].sku", "items[3].location"], "{b}");
+    // A blank SKU is what the schema refuses: the whole call is 422, naming it.
+    let blank = json!({"items": [{"sku": " ", "location": "W1", "on_hand": "1", "allocated": "0", "on_order": "0"}]});
+    let (s, b) = call(
+        &app,
+        Method::PUT,
+        "/api/v1/inventory/levels",
+        &key,
+        Some(blank),
+    )
+    .await;
+    assert_eq!(s, 422, "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("items[0].sku"),
+        "{b}"
+    );
 
     let lines = json!([{"sku": "P1", "quantity": "3"}, {"sku": "P2", "quantity": "2"}]);
     let (s, b) = call(
@@ -549,6 +567,22 @@ async fn a_reservation_that_does_not_fit_is_409_and_holds_nothing(pool: sqlx::Pg
     )
     .await;
     assert_eq!(s, 422);
+    let (s, b) = call(
+        &app,
+        Method::POST,
+        "/api/v1/inventory/availability-check",
+        &key,
+        Some(json!({"lines": [{"sku": "", "quantity": "1"}]})),
+    )
+    .await;
+    assert_eq!(s, 422, "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("lines[0].sku"),
+        "{b}"
+    );
 }
 
 #[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
