@@ -506,14 +506,17 @@ pub async fn reserve(
     }))
 }
 
+/// reference, expires_at, created_at, released_at, release_reason.
+type ReservationRow = (
+    String,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Option<String>,
+);
+
 pub async fn get_reservation(pool: &PgPool, org: OrgId, id: Uuid) -> Result<Option<Reservation>> {
-    let row: Option<(
-        String,
-        DateTime<Utc>,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-        Option<String>,
-    )> = sqlx::query_as(
+    let row: Option<ReservationRow> = sqlx::query_as(
         "SELECT reference, expires_at, created_at, released_at, release_reason
              FROM inventory_reservations WHERE org_id = $1 AND id = $2",
     )
