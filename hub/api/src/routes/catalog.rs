@@ -5,7 +5,7 @@
 
 use crate::auth::{ReadCatalog, Scoped, WriteCatalog};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
-use crate::paging::page_limit;
+use crate::paging::{at_most, page_limit};
 use crate::responses::{BadRequest, NotFound, UnsupportedMediaType};
 use crate::schemas;
 use crate::state::AppState;
@@ -432,12 +432,7 @@ async fn put_products(
     Scoped(auth, _): Scoped<WriteCatalog>,
     ApiJson(batch): ApiJson<ProductBatch>,
 ) -> Result<Json<BatchResult>, ApiError> {
-    if batch.items.len() > MAX_BATCH {
-        return Err(ApiError::validation(format!(
-            "items: at most {MAX_BATCH} per call, got {}",
-            batch.items.len()
-        )));
-    }
+    at_most("items", batch.items.len(), MAX_BATCH)?;
     let mut result = BatchResult::default();
     // Per item: its SKU (when it has one) and either a record to store or its problem.
     let mut checked: Vec<(usize, Option<String>, Result<ProductRecord, ItemProblem>)> = Vec::new();

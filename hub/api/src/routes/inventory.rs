@@ -7,6 +7,7 @@
 
 use crate::auth::{ReadInventory, Scoped, WriteInventory};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, ErrorCode};
+use crate::paging::at_most;
 use crate::quantities;
 use crate::responses::{BadRequest, NotFound, UnprocessableEntity, UnsupportedMediaType};
 use crate::routes::catalog::{at, BatchResult, MAX_BATCH};
@@ -170,12 +171,7 @@ async fn put_levels(
     Scoped(auth, _): Scoped<WriteInventory>,
     ApiJson(batch): ApiJson<LevelBatch>,
 ) -> Result<Json<BatchResult>, ApiError> {
-    if batch.items.len() > MAX_BATCH {
-        return Err(ApiError::validation(format!(
-            "items: at most {MAX_BATCH} per call, got {}",
-            batch.items.len()
-        )));
-    }
+    at_most("items", batch.items.len(), MAX_BATCH)?;
     // What the schema says (non-blank SKU and location) refuses the call, as for any body
     // the document calls invalid; what only the database knows is reported per item.
     if let Some((i, field)) = batch.items.iter().enumerate().find_map(|(i, l)| {
@@ -361,12 +357,7 @@ async fn batch_stock(
     Scoped(auth, _): Scoped<ReadInventory>,
     ApiJson(batch): ApiJson<StockBatch>,
 ) -> Result<Json<StockList>, ApiError> {
-    if batch.skus.len() > MAX_LINES {
-        return Err(ApiError::validation(format!(
-            "skus: at most {MAX_LINES} per call, got {}",
-            batch.skus.len()
-        )));
-    }
+    at_most("skus", batch.skus.len(), MAX_LINES)?;
     let stock = store::stock(&app.api.pool, auth.org, &batch.skus).await?;
     let mut unknown: Vec<String> = batch
         .skus
@@ -470,12 +461,7 @@ async fn check_availability(
     Scoped(auth, _): Scoped<ReadInventory>,
     ApiJson(req): ApiJson<AvailabilityRequest>,
 ) -> Result<Json<AvailabilityAnswer>, ApiError> {
-    if req.lines.len() > MAX_LINES {
-        return Err(ApiError::validation(format!(
-            "lines: at most {MAX_LINES} per call, got {}",
-            req.lines.len()
-        )));
-    }
+    at_most("lines", req.lines.len(), MAX_LINES)?;
     let checks = store::check(&app.api.pool, auth.org, &lines(req.lines)?).await?;
     Ok(Json(AvailabilityAnswer {
         can_fulfill: checks.iter().all(|c| c.fits),

@@ -31,6 +31,17 @@ async fn feed(app: &TestApp, key: &str, entity: &str, after: i64) -> Value {
     b
 }
 
+/// The one change of `entity` after `after`: P1's, at `seq`, not a tombstone.
+async fn one_change(app: &TestApp, key: &str, entity: &str, after: i64, seq: i64) {
+    let page = feed(app, key, entity, after).await;
+    assert_eq!(
+        page["changes"],
+        json!([{"seq": seq, "sku": "P1", "deleted": false}]),
+        "{entity} after {after}"
+    );
+    assert_eq!(page["next_after"], seq);
+}
+
 fn plate(sku: &str) -> Value {
     json!({
         "sku": sku,
@@ -241,12 +252,7 @@ async fn every_change_advances_the_feed_once_and_a_repeat_not_at_all(pool: sqlx:
     changed["lead_time_days"] = json!(10);
     let (_, b) = put(json!({"items": [changed]})).await;
     assert_eq!(b["updated"].as_u64(), Some(1), "{b}");
-    let page = feed(&app, &key, "catalog", head).await;
-    assert_eq!(
-        page["changes"],
-        json!([{"seq": head + 1, "sku": "P1", "deleted": false}])
-    );
-    assert_eq!(page["next_after"], head + 1);
+    one_change(&app, &key, "catalog", head, head + 1).await;
 
     // An inventory change: once, under `inventory`.
     let (s, b) = call(
@@ -268,11 +274,7 @@ async fn every_change_advances_the_feed_once_and_a_repeat_not_at_all(pool: sqlx:
     )
     .await;
     assert_eq!((s, b["created"].as_u64()), (200, Some(1)), "{b}");
-    let page = feed(&app, &key, "inventory", head + 1).await;
-    assert_eq!(
-        page["changes"],
-        json!([{"seq": head + 2, "sku": "P1", "deleted": false}])
-    );
+    one_change(&app, &key, "inventory", head + 1, head + 2).await;
     let (_, b) = call(
         &app,
         Method::PUT,
@@ -291,11 +293,7 @@ async fn every_change_advances_the_feed_once_and_a_repeat_not_at_all(pool: sqlx:
     let (s, r) = call(&app, Method::POST, "/api/v1/inventory/reserve", &key,
         Some(json!({"reference": "cart-1", "lines": [{"sku": "P1", "quantity": "2.5", "location": "W1"}]}))).await;
     assert_eq!(s, 201, "{r}");
-    let page = feed(&app, &key, "inventory", head + 2).await;
-    assert_eq!(
-        page["changes"],
-        json!([{"seq": head + 3, "sku": "P1", "deleted": false}])
-    );
+    one_change(&app, &key, "inventory", head + 2, head + 3).await;
     let (s, stock) = call(
         &app,
         Method::GET,
@@ -321,11 +319,7 @@ async fn every_change_advances_the_feed_once_and_a_repeat_not_at_all(pool: sqlx:
     )
     .await;
     assert_eq!(s, 204);
-    let page = feed(&app, &key, "inventory", head + 3).await;
-    assert_eq!(
-        page["changes"],
-        json!([{"seq": head + 4, "sku": "P1", "deleted": false}])
-    );
+    one_change(&app, &key, "inventory", head + 3, head + 4).await;
     let (_, r) = call(
         &app,
         Method::GET,
