@@ -21,8 +21,9 @@
 //!   chains: schemathesis reuses ids from earlier answers (`GET /keys` lists the fuzzer's own
 //!   key), and acting on its own key would turn every later request into a 401. Their
 //!   parameters, methods, auth and error answers are still checked (on 404s).
-//! * Page cursors (`list_logs`, `list_orders`, `list_messages`) are pinned to a valid one:
-//!   only a previous page's `next_cursor` is valid, which no schema can generate.
+//! * Page cursors (`list_logs`, `list_orders`, `list_messages`, `list_products`) are pinned
+//!   to a valid one: only a previous page's `next_cursor` is valid, which no schema can
+//!   generate.
 //! * `positive_data_acceptance` also takes a 422 from `enqueue`, `send_document`,
 //!   `create_key`, `update_key` and `put_product`, whose valid input depends on what the server
 //!   holds or is configured with (payload rules per job kind, configured EDI partners,
@@ -33,9 +34,11 @@
 //!   asked unit); the 422 names the field. `negative_data_rejection` takes a 200 from the
 //!   bulk price upserts (`put_price_lists` …): a bad item is reported by index in a 200 and
 //!   the others stored, as issue #11 asks.
-//! * Strings generated for `enqueue`, `replay` and `send_document` hold no NUL: their
-//!   free-form JSON values (payloads, EDI entities) cannot exclude it at every depth in a
-//!   schema a generator can use, so the document says it in words. Every other string's
+//! * Strings generated for `enqueue`, `replay`, `send_document` and `put_products` hold no
+//!   NUL: their free-form JSON values (payloads, EDI entities, catalog items, which are
+//!   checked one by one and reported by index rather than refused with the call) cannot
+//!   exclude it at every depth in a schema a generator can use, so the document says it in
+//!   words. Every other string's
 //!   schema excludes NUL by pattern, and schemathesis still sends NULs there as negative
 //!   cases; hub/api/tests/api/hostile_input.rs sends them in payloads.
 //! * The rate limits of the test's config (the key's tier, and requests without a valid key

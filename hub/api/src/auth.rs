@@ -212,8 +212,11 @@ scope_marker!(
     AdminKeys => "admin:keys",
     ReadOrders => "read:orders",
     WriteOrders => "write:orders",
+    ReadCatalog => "read:catalog",
+    ReadInventory => "read:inventory",
     ReadPricing => "read:pricing",
     WriteCatalog => "write:catalog",
+    WriteInventory => "write:inventory",
 );
 
 /// The caller, checked for scope `M`.

@@ -10,9 +10,9 @@
 //!   extractor that checks them.
 //! * [`access_log`]: one integration-log row per API call (429s and 401s included).
 //! * [`error`]: the one error shape and the extractors that keep to it; [`paging`]: limits
-//!   and keyset pages.
-//! * [`routes`]: keys, logs, jobs, retry queue, dead letters, orders, health, each with its
-//!   OpenAPI annotation; [`openapi`] assembles the document served at `/api/v1/openapi.json`.
+//!   and keyset pages; [`quantities`]: stock quantities as exact decimal strings.
+//! * [`routes`]: keys, logs, jobs, retry queue, dead letters, orders, catalog, inventory,
+//!   health, each with its OpenAPI annotation; [`openapi`] assembles the document served at `/api/v1/openapi.json`.
 //! * [`webhooks`]: `POST /webhooks/{partner}` over the runtime's [`webhooks::WebhookIntake`].
 //! * [`metrics`]: the process-wide Prometheus recorder ([`metrics_handle`]).
 //! * `testkit` (feature `testkit`): the API on a loopback port over a test database, for the
@@ -34,6 +34,7 @@ mod key_authority;
 pub mod metrics;
 pub mod openapi;
 pub mod paging;
+pub mod quantities;
 pub mod rate_limit;
 pub mod responses;
 pub mod routes;

@@ -14,7 +14,7 @@ pub const API_KEY: &str = "api_key";
     info(
         title = "Switchyard API",
         description = "Integration hub: API keys, integration logs, jobs, the retry queue and dead letters, \
-            orders, and the routes of the integrations this build includes. \
+            orders, the catalog and its inventory, and the routes of the integrations this build includes. \
             Every error has the body `{\"error\": {\"code\", \"message\", \"details\"}}`. Authenticated \
             responses carry `X-RateLimit-Limit` (the key tier's burst), `X-RateLimit-Remaining` and \
             `X-RateLimit-Reset` (seconds until the bucket is full); a 429 carries `Retry-After`. \
@@ -24,7 +24,7 @@ pub const API_KEY: &str = "api_key";
             (400 in a path or query, 422 in a body)."
     ),
     modifiers(&Security, &ErrorResponses),
-    components(schemas(crate::error::ErrorBody)),
+    components(schemas(crate::error::ErrorBody, crate::routes::catalog::ProductItem)),
     security(("bearer" = []), ("api_key" = [])),
     tags(
         (name = "keys", description = "API keys (scope admin:keys)"),
@@ -34,6 +34,8 @@ pub const API_KEY: &str = "api_key";
         (name = "dead-letters", description = "Dead letters (read:dead-letters, write:dead-letters)"),
         (name = "orders", description = "Orders (pending review, fixes) and the customers and products they are checked against (read:orders, write:orders)"),
         (name = "pricing", description = "The price each customer sees (read:pricing) and the price data behind it (write:catalog). Camel-case shapes after SteelWise 3.2; amounts are decimal strings"),
+        (name = "catalog", description = "Products with their storefront data and variants, and the change feed every sync reads (read:catalog, write:catalog)"),
+        (name = "inventory", description = "Stock per location, availability and soft reservations (read:inventory, write:inventory)"),
         (name = "webhooks", description = "Partners' webhook deliveries: no API key, verified by the partner's adapter"),
         (name = "operations", description = "Health, readiness, metrics, this document")
     )

@@ -1,4 +1,4 @@
-//! Page sizes and keyset pages, the same for every listing.
+//! Page sizes and keyset pages, the same for every listing; the size limit of bulk calls.
 
 use crate::error::{ApiError, ErrorCode};
 
@@ -22,4 +22,15 @@ pub fn split_page<T>(mut rows: Vec<T>, limit: i64) -> (Vec<T>, bool) {
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     (rows, more)
+}
+
+/// A bulk call's list `field` holds at most `max` entries (the schema's `maxItems`): 422
+/// naming it otherwise.
+pub fn at_most(field: &str, len: usize, max: usize) -> Result<(), ApiError> {
+    if len > max {
+        return Err(ApiError::validation(format!(
+            "{field}: at most {max} per call, got {len}"
+        )));
+    }
+    Ok(())
 }

@@ -51,12 +51,24 @@ pub const HUB_SCOPES: &[ScopeSpec] = &[
         about: "fix orders waiting for review; customers and products",
     },
     ScopeSpec {
+        name: "read:catalog",
+        about: "catalog products and variants, and the change feed",
+    },
+    ScopeSpec {
+        name: "read:inventory",
+        about: "stock levels, locations, availability and reservations",
+    },
+    ScopeSpec {
         name: "read:pricing",
         about: "the price each customer sees: one product, a cart",
     },
     ScopeSpec {
         name: "write:catalog",
-        about: "catalog data: price lists, list prices, tiers, discounts, contracts, volume breaks, unit conversions",
+        about: "upsert and delete catalog products; price lists, list prices, tiers, discounts, contracts, volume breaks, unit conversions",
+    },
+    ScopeSpec {
+        name: "write:inventory",
+        about: "stock levels and locations; reserve and release stock",
     },
 ];
 

@@ -8,8 +8,8 @@
 //!   [`context`]: the [`context::JobContext`] every handler gets (hub services only);
 //!   [`registry`]: adapters ([`adapters`]) and job kinds, and the admission check.
 //! * [`jobs`] — the kinds that work with any adapter: `partner.push`, `record.push`,
-//!   `catalog.sync`, `maintenance.cleanup`, `noop`; [`webhooks`]: the inbound webhook intake
-//!   and `webhook.process`.
+//!   `catalog.sync`, `maintenance.cleanup`, `inventory.reservations.expire`, `noop`;
+//!   [`webhooks`]: the inbound webhook intake and `webhook.process`.
 //! * [`inbox`] — input files a job names, opened only beneath `[paths] inbox`, capped in
 //!   size and time.
 //! * [`worker`] — claim, run, ack; [`schedules`] and [`scheduler`]: cron files, fired once per

@@ -12,6 +12,9 @@
 //! * [`orders`] — customers (with EDI party ids), products, orders with review errors.
 //! * [`pricing`] — price lists, tiers, customer discounts, contracts, volume breaks and
 //!   product unit conversions: the resolver's inputs in one query, and every price write.
+//! * [`catalog`] — products with their storefront data and variants, tombstones;
+//!   [`inventory`] — locations, stock levels, soft reservations; [`feed`] — the change feed
+//!   (per organization, in commit order) every outbound sync reads.
 //! * [`webhooks`] — inbound webhook deliveries, deduplicated by the partner's event id.
 //! * [`schedules`] — the last tick each schedule fired; [`secrets`] — sealed credentials.
 //! * [`cursor`] — the keyset cursor every newest-first listing pages with.
@@ -20,9 +23,12 @@
 //!
 //! Queries are runtime-checked (no `DATABASE_URL` needed to build).
 
+pub mod catalog;
 pub mod cursor;
 pub mod db;
 mod dead_letters;
+pub mod feed;
+pub mod inventory;
 mod jobs;
 pub mod keys;
 pub mod logs;

@@ -1,8 +1,10 @@
 //! Route groups. Each handler carries its `#[utoipa::path]` and is registered with
 //! `routes!`, so the router and the OpenAPI document are built from the same list.
 
+pub mod catalog;
 pub mod dead_letters;
 pub mod health;
+pub mod inventory;
 pub mod jobs;
 pub mod keys;
 pub mod logs;
@@ -26,6 +28,8 @@ pub(crate) fn protected() -> OpenApiRouter<AppState> {
         .merge(orders::router())
         .merge(pricing::router())
         .merge(pricing_writes::router())
+        .merge(catalog::router())
+        .merge(inventory::router())
 }
 
 /// Routes under `/api/v1` that need no key (the document describing the API).

@@ -181,7 +181,7 @@ pub struct LineFix {
 
 /// A whole number as JSON Schema counts one: `7` or `7.0` (a client's JSON library may write
 /// either; serde takes only the first for an integer).
-fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+pub(crate) fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     let n = serde_json::Number::deserialize(d)?;
     let whole = n.as_u64().or_else(|| {
         n.as_f64()

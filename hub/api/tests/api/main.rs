@@ -3,6 +3,7 @@
 mod common;
 
 mod auth;
+mod catalog;
 mod hostile_input;
 mod input;
 mod key_authority;

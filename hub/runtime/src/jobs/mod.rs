@@ -1,11 +1,12 @@
 //! The job kinds that work with any adapter, so they belong to the runtime rather than to one
 //! partner system: push one document, map and push one record, sync a catalog file, clean up,
-//! and the no-op the queue benchmark runs.
+//! expire soft reservations, and the no-op the queue benchmark runs.
 
 pub mod catalog_sync;
 pub mod cleanup;
 pub mod noop;
 pub mod push;
+pub mod reservation_expiry;
 
 use crate::config::Config;
 use crate::job::JobKindSpec;
@@ -18,5 +19,6 @@ pub fn builtin(config: &Config) -> Vec<JobKindSpec> {
         push::record_push(),
         catalog_sync::spec(config.paths.inbox()),
         cleanup::spec(config.retention.clone()),
+        reservation_expiry::spec(),
     ]
 }
