@@ -34,7 +34,9 @@
 -- `deleted_at` is set, is recorded as a tombstone (`deleted`). A change that concerns many
 -- SKUs without naming one in its row (a tier's percentage) records each affected SKU with
 -- `SELECT catalog_feed_record(org, 'prices', sku, false) FROM ...`. Tables created by an
--- earlier migration (0008) attach in a later one, after this function exists.
+-- earlier migration (0008's prices) attach in a later one, after this function exists: see
+-- 0011_price_feed.sql, which records prices with its own trigger (a price row is never a
+-- tombstone of its product).
 
 -- Per-organization head: the last sequence number handed out.
 CREATE TABLE catalog_feed_heads (

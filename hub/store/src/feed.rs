@@ -17,7 +17,7 @@ pub enum FeedEntity {
     Catalog,
     /// Stock of a SKU: levels, reservations made, released or expired.
     Inventory,
-    /// A SKU's prices (the pricing tables attach with `catalog_feed_touch('prices')`).
+    /// A SKU's prices: every price row that can move them (migrations/0011_price_feed.sql).
     Prices,
 }
 

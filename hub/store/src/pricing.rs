@@ -408,8 +408,11 @@ fn froms<T>(
 /// the same thing (idempotent). Rows must name existing products, customers, price lists and
 /// tiers ([`known`]); a key may appear once per call.
 pub async fn upsert_prices(pool: &PgPool, org: OrgId, rows: &PriceRows) -> Result<u64> {
-    // change feed: prices — the catalog's change feed records each stored row's product here
-    // (in the same transaction) once it exists.
+    // The change feed: triggers on the price tables (migrations/0011_price_feed.sql) record a
+    // `prices` change for every SKU a row can move, in this statement's transaction. The feed's
+    // head is taken first, as every multi-row writer must (migrations/0009_catalog.sql, lock
+    // order): otherwise two uploads touching the same rows in another order could deadlock on
+    // the head.
     let q = match rows {
         PriceRows::PriceLists(r) => {
             let (f, t) = froms(r, |x| x.validity);
@@ -581,7 +584,9 @@ pub async fn upsert_prices(pool: &PgPool, org: OrgId, rows: &PriceRows) -> Resul
         )
         .bind(r.iter().map(|x| x.conversion.factor).collect::<Vec<_>>()),
     };
-    let done = q.execute(pool).await.map_err(|e| match &e {
+    let mut tx = pool.begin().await?;
+    crate::feed::lock(&mut tx, org).await?;
+    let done = q.execute(&mut *tx).await.map_err(|e| match &e {
         // A product, customer, price list or tier deleted since the caller checked it.
         sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::Conflict(format!(
             "a row names what no longer exists: {}",
@@ -589,5 +594,6 @@ pub async fn upsert_prices(pool: &PgPool, org: OrgId, rows: &PriceRows) -> Resul
         )),
         _ => StoreError::Database(e),
     })?;
+    tx.commit().await?;
     Ok(done.rows_affected())
 }

@@ -611,3 +611,112 @@ async fn rules_only_the_database_knows_are_reported_per_item(pool: PgPool) {
     assert_eq!((skus, more), (vec!["A", "F"], false));
     assert_eq!(page[0].variants.len(), 1);
 }
+
+/// Price rows (migrations/0011_price_feed.sql) record a `prices` change, never a tombstone, for
+/// every SKU they can move: a list price its SKU, a price list's currency every SKU listed in
+/// it, a category discount the category's products (sub-categories included, compared as the
+/// resolver compares), a tier every product. The same upload again records nothing.
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn price_changes_reach_the_feed_for_every_sku_they_move(pool: PgPool) {
+    use switchyard_core::catalog::pricing::{DiscountScope, Validity};
+    use switchyard_core::catalog::uom::Uom;
+    use switchyard_store::pricing::{
+        upsert_prices, DiscountRow, ListPriceRow, PriceListRow, PriceRows, TierRow,
+    };
+    let org = org(&pool, "acme").await;
+    for (sku, category) in [
+        ("SHEET", "Steel > Flat > Sheet"),
+        ("PLATE", "steel>flat"),
+        ("BAR", "Steel > Bar"),
+        ("PIPE", "Aluminium"),
+    ] {
+        upsert(&pool, org, &product(sku)).await;
+        sqlx::query("UPDATE products SET category = $3 WHERE org_id = $1 AND sku = $2")
+            .bind(org.0)
+            .bind(sku)
+            .bind(category)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query("INSERT INTO customers (org_id, customer_id, name) VALUES ($1, 'C1', 'Acme')")
+        .bind(org.0)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let skus = |c: Vec<Change>| {
+        assert!(c.iter().all(|c| !c.deleted), "a price is never a tombstone: {c:?}");
+        let mut v: Vec<String> = c.into_iter().map(|c| c.sku).collect();
+        v.sort();
+        v
+    };
+    let list = |currency: &str| {
+        PriceRows::PriceLists(vec![PriceListRow {
+            price_list_id: "WEB".into(),
+            name: None,
+            currency: currency.into(),
+            validity: Validity::default(),
+        }])
+    };
+    let prices = |amount: i64| {
+        PriceRows::ListPrices(
+            ["SHEET", "PLATE"]
+                .iter()
+                .map(|sku| ListPriceRow {
+                    price_list_id: "WEB".into(),
+                    sku: (*sku).into(),
+                    uom: Uom::new("EA").unwrap(),
+                    amount: Decimal::from(amount),
+                    validity: Validity::default(),
+                })
+                .collect(),
+        )
+    };
+
+    let h0 = feed::head(&pool, org).await.unwrap();
+    upsert_prices(&pool, org, &list("USD")).await.unwrap();
+    upsert_prices(&pool, org, &prices(10)).await.unwrap();
+    assert_eq!(
+        skus(changes(&pool, org, FeedEntity::Prices, h0).await),
+        ["PLATE", "SHEET"]
+    );
+    // The same upload again: the rows are rewritten (`updated_at`), the feed stands still.
+    let h1 = feed::head(&pool, org).await.unwrap();
+    upsert_prices(&pool, org, &prices(10)).await.unwrap();
+    upsert_prices(&pool, org, &list("USD")).await.unwrap();
+    assert_eq!(feed::head(&pool, org).await.unwrap(), h1);
+    // The list's currency moves every price in it.
+    upsert_prices(&pool, org, &list("EUR")).await.unwrap();
+    assert_eq!(
+        skus(changes(&pool, org, FeedEntity::Prices, h1).await),
+        ["PLATE", "SHEET"]
+    );
+    // A category discount: the category and what is under it, however it is spelled.
+    let h2 = feed::head(&pool, org).await.unwrap();
+    let discount = PriceRows::Discounts(vec![DiscountRow {
+        discount_id: "D1".into(),
+        customer_id: "C1".into(),
+        scope: DiscountScope::Category("STEEL > Flat".into()),
+        percent: Decimal::from(5),
+        validity: Validity::default(),
+    }]);
+    upsert_prices(&pool, org, &discount).await.unwrap();
+    assert_eq!(
+        skus(changes(&pool, org, FeedEntity::Prices, h2).await),
+        ["PLATE", "SHEET"]
+    );
+    // A tier's percentage can move any product's customer price.
+    let h3 = feed::head(&pool, org).await.unwrap();
+    let tier = PriceRows::Tiers(vec![TierRow {
+        tier_code: "GOLD".into(),
+        name: None,
+        percent: Decimal::from(8),
+    }]);
+    upsert_prices(&pool, org, &tier).await.unwrap();
+    assert_eq!(
+        skus(changes(&pool, org, FeedEntity::Prices, h3).await),
+        ["BAR", "PIPE", "PLATE", "SHEET"]
+    );
+    // None of it touched the catalog entity.
+    assert!(changes(&pool, org, FeedEntity::Catalog, h1).await.is_empty());
+}
