@@ -19,4 +19,7 @@ pub fn builtin(config: &Config) -> Vec<JobKindSpec> {
         catalog_sync::spec(config.paths.inbox()),
         cleanup::spec(config.retention.clone()),
     ]
+    .into_iter()
+    .chain(crate::sync::specs(&config.sync))
+    .collect()
 }

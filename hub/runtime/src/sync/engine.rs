@@ -1,0 +1,300 @@
+//! One page of a sync: load the items, map each, hash the mapped payload, compare with what the
+//! partner confirmed, push the ones that differ (in the adapter's batch form), and say what to
+//! record. Nothing here commits: the caller writes the confirmations and the checkpoint in one
+//! transaction ([`switchyard_store::sync::commit_page`]).
+//!
+//! Failures of one item never stop the page: a mapping error or a partner's refusal (a
+//! permanent error) becomes a `sync.item` dead letter; a transient one (429, 5xx, timeout) is
+//! retried within the page after the partner's `Retry-After`, and if it persists the page is
+//! left unfinished (what was confirmed is kept) and the job retries later.
+
+use super::config::Entity;
+use super::digest::{content_hash, write_key};
+use super::item::SyncItem;
+use super::source::{FeedEntry, ItemSource};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use switchyard_core::adapter::{Adapter, AdapterContext, BatchItem, OutboundDocument, Payload};
+use switchyard_core::error::AdapterError;
+use switchyard_core::JobPayload;
+use switchyard_mapping::{Mapping, RunState};
+use switchyard_store::queue::{NewJob, Queue};
+use switchyard_store::sync::{self as store, Confirmation, Confirmed, SyncKey};
+
+/// Rounds of pushing an item that failed transiently, within one page.
+const TRANSIENT_ROUNDS: u32 = 6;
+/// The longest pause between rounds (a partner asking for more is retried by the job later).
+const MAX_PAUSE: Duration = Duration::from_secs(30);
+
+/// Everything a sync needs to handle pages.
+pub struct Syncer {
+    pub key: SyncKey,
+    pub entity: Entity,
+    pub source: Arc<dyn ItemSource>,
+    pub adapter: Arc<dyn Adapter>,
+    /// The job's adapter context; each write gets its own idempotency key.
+    pub ctx: AdapterContext,
+    pub mapping: Arc<Mapping>,
+    pub tombstone: Arc<Mapping>,
+    pub document: String,
+    pub queue: Queue,
+}
+
+/// A write to make: the item's mapped payload differs from what the partner confirmed.
+#[derive(Debug, Clone)]
+pub struct Write {
+    pub sku: String,
+    pub hash: [u8; 32],
+    /// The item's confirmed generation; the write makes the next.
+    pub generation: i64,
+    pub tombstone: bool,
+    pub body: Value,
+    /// The input of the mapping, for a dead letter.
+    pub input: Value,
+}
+
+/// An item that cannot be pushed as it is.
+#[derive(Debug, Clone)]
+pub struct ItemFailure {
+    pub sku: String,
+    pub input: Value,
+    pub tombstone: bool,
+    /// `mapping` or `partner`.
+    pub class: &'static str,
+    pub message: String,
+    pub status: Option<u16>,
+}
+
+/// What comparing a page found.
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub writes: Vec<Write>,
+    pub skipped: i64,
+    pub failures: Vec<ItemFailure>,
+}
+
+/// What handling a page did.
+#[derive(Debug, Default)]
+pub struct PageResult {
+    pub examined: i64,
+    pub skipped: i64,
+    pub confirmations: Vec<Confirmation>,
+    pub failed: i64,
+    /// Set when some writes kept failing transiently: the page is not done.
+    pub unfinished: Option<AdapterError>,
+}
+
+impl Syncer {
+    fn mapping_for(&self, tombstone: bool) -> &Mapping {
+        if tombstone {
+            &self.tombstone
+        } else {
+            &self.mapping
+        }
+    }
+
+    /// Map, hash and compare: pure CPU over what was read (the figure `bench sync` reports as
+    /// change detection).
+    pub fn plan(
+        &self,
+        entries: &[FeedEntry],
+        items: &HashMap<String, Value>,
+        confirmed: &HashMap<String, Confirmed>,
+        force: bool,
+    ) -> Plan {
+        let mut plan = Plan::default();
+        for entry in entries {
+            let known = confirmed.get(&entry.sku);
+            let (input, tombstone) = match items.get(&entry.sku) {
+                Some(item) => (item.clone(), false),
+                // Removed in the core and never at the partner: nothing to take back.
+                None if known.is_none() => {
+                    plan.skipped += 1;
+                    continue;
+                }
+                None => (
+                    json!({
+                        "sku": entry.sku,
+                        "entity": self.entity.as_str(),
+                        "external_id": known.and_then(|c| c.external_id.clone()),
+                    }),
+                    true,
+                ),
+            };
+            let mut state = RunState::default();
+            let body = match self.mapping_for(tombstone).map_record(&input, &mut state) {
+                Ok(body) => body,
+                Err(e) => {
+                    plan.failures.push(ItemFailure {
+                        sku: entry.sku.clone(),
+                        input,
+                        tombstone,
+                        class: "mapping",
+                        message: e.to_string(),
+                        status: None,
+                    });
+                    continue;
+                }
+            };
+            let hash = content_hash(&body);
+            if !force && known.is_some_and(|c| c.hash == hash) {
+                plan.skipped += 1;
+                continue;
+            }
+            plan.writes.push(Write {
+                sku: entry.sku.clone(),
+                hash,
+                generation: known.map_or(0, |c| c.generation),
+                tombstone,
+                body,
+                input,
+            });
+        }
+        plan
+    }
+
+    /// Read, compare and push one page of feed entries.
+    pub async fn page(
+        &self,
+        entries: &[FeedEntry],
+        force: bool,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<PageResult, AdapterError> {
+        let skus: Vec<String> = entries.iter().map(|e| e.sku.clone()).collect();
+        let items = self
+            .source
+            .load(self.key.org, self.entity, &skus, now)
+            .await?;
+        let confirmed = store::confirmed(self.queue.pool(), &self.key, &skus)
+            .await
+            .map_err(|e| AdapterError::transient(format!("database: {e}")))?;
+        let plan = self.plan(entries, &items, &confirmed, force);
+        let mut result = PageResult {
+            examined: entries.len() as i64,
+            skipped: plan.skipped,
+            ..PageResult::default()
+        };
+        let (confirmations, mut failures, unfinished) = self.push(plan.writes).await;
+        failures.extend(plan.failures);
+        result.failed = failures.len() as i64;
+        for failure in &failures {
+            self.bury(failure).await?;
+        }
+        result.confirmations = confirmations;
+        result.unfinished = unfinished;
+        Ok(result)
+    }
+
+    /// Push writes in the adapter's batch form; retry the transient failures a few rounds.
+    /// Returns the confirmations, the items the partner refused, and the last transient error
+    /// if some writes never went through.
+    pub async fn push(
+        &self,
+        mut writes: Vec<Write>,
+    ) -> (Vec<Confirmation>, Vec<ItemFailure>, Option<AdapterError>) {
+        let mut confirmations = Vec::with_capacity(writes.len());
+        let mut failures = Vec::new();
+        let mut round = 0;
+        while !writes.is_empty() {
+            let batch: Vec<BatchItem> = writes
+                .iter()
+                .map(|w| BatchItem {
+                    idempotency_key: write_key(
+                        &self.key.partner,
+                        self.entity.as_str(),
+                        &w.sku,
+                        w.generation,
+                        &w.hash,
+                    ),
+                    doc: OutboundDocument {
+                        document: self.document.clone(),
+                        payload: Payload::Json {
+                            body: w.body.clone(),
+                        },
+                    },
+                })
+                .collect();
+            let results = self.adapter.push_batch(&self.ctx, &batch).await;
+            let mut again = Vec::new();
+            let mut pause = Duration::ZERO;
+            let mut last = None;
+            for (write, result) in writes.into_iter().zip(results) {
+                match result {
+                    Ok(receipt) => confirmations.push(Confirmation {
+                        sku: write.sku,
+                        hash: write.hash,
+                        generation: write.generation + 1,
+                        external_id: receipt.external_id,
+                        tombstone: write.tombstone,
+                    }),
+                    Err(e) if e.class.is_retryable() => {
+                        pause = pause.max(e.class.retry_after().unwrap_or(Duration::ZERO));
+                        last = Some(e);
+                        again.push(write);
+                    }
+                    Err(e) => failures.push(ItemFailure {
+                        sku: write.sku,
+                        input: write.input,
+                        tombstone: write.tombstone,
+                        class: "partner",
+                        message: e.message,
+                        status: e.status,
+                    }),
+                }
+            }
+            writes = again;
+            if writes.is_empty() {
+                break;
+            }
+            round += 1;
+            if round >= TRANSIENT_ROUNDS {
+                return (confirmations, failures, last);
+            }
+            // The partner's Retry-After, or a short backoff when it gave none.
+            let backoff = Duration::from_millis(200 << round.min(6));
+            tokio::time::sleep(pause.max(backoff).min(MAX_PAUSE)).await;
+        }
+        (confirmations, failures, None)
+    }
+
+    /// A `sync.item` dead letter: the item, the mapping's version, the partner's error.
+    /// Keyed by the item's content, so a page handled again after a crash buries it once.
+    pub async fn bury(&self, failure: &ItemFailure) -> Result<(), AdapterError> {
+        let mapping = self.mapping_for(failure.tombstone);
+        let payload = SyncItem {
+            partner: self.key.partner.clone(),
+            entity: self.entity,
+            sku: failure.sku.clone(),
+            mapping: mapping.name.clone(),
+            mapping_hash: mapping.hash.clone(),
+            tombstone: failure.tombstone,
+            item: failure.input.clone(),
+            error: failure.message.clone(),
+            status: failure.status,
+        };
+        let item_hash = hex::encode(&content_hash(&failure.input)[..8]);
+        let job = NewJob::new(
+            self.key.org,
+            SyncItem::KIND,
+            serde_json::to_value(&payload).map_err(|e| AdapterError::permanent(e.to_string()))?,
+        )
+        .partner(self.key.partner.clone())
+        .key(format!(
+            "{}:{}:{}:{}:{item_hash}",
+            self.key.partner,
+            self.entity,
+            failure.sku,
+            &mapping.hash[..12.min(mapping.hash.len())]
+        ));
+        let reason = match failure.status {
+            Some(status) => format!("{} {}: partner answered {status}: {}", self.entity, failure.sku, failure.message),
+            None => format!("{} {}: {}: {}", self.entity, failure.sku, failure.class, failure.message),
+        };
+        match self.queue.bury(job, &reason, failure.class).await {
+            Ok(_) | Err(switchyard_store::StoreError::Conflict(_)) => Ok(()),
+            Err(e) => Err(AdapterError::transient(format!("database: {e}"))),
+        }
+    }
+}
