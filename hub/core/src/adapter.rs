@@ -291,15 +291,19 @@ pub trait Adapter: Send + Sync {
         ctx: &AdapterContext,
         items: &[BatchItem],
     ) -> Vec<Result<PushReceipt, AdapterError>> {
+        use futures::future::BoxFuture;
         use futures::StreamExt as _;
-        futures::stream::iter(items.iter().map(|item| {
+        let mut pushes: Vec<BoxFuture<'_, Result<PushReceipt, AdapterError>>> =
+            Vec::with_capacity(items.len());
+        for item in items {
             let mut one = ctx.clone();
             one.idempotency_key = item.idempotency_key.clone();
-            async move { self.push(&one, &item.doc).await }
-        }))
-        .buffered(self.batch_concurrency().max(1))
-        .collect()
-        .await
+            pushes.push(Box::pin(async move { self.push(&one, &item.doc).await }));
+        }
+        futures::stream::iter(pushes)
+            .buffered(self.batch_concurrency().max(1))
+            .collect()
+            .await
     }
 
     /// Single pushes the default [`Adapter::push_batch`] keeps in flight.

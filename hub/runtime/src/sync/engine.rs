@@ -226,7 +226,14 @@ impl Syncer {
                         sku: write.sku,
                         hash: write.hash,
                         generation: write.generation + 1,
-                        external_id: receipt.external_id,
+                        // The id of the item at the partner stays the one its
+                        // publication got: an unpublish answers with an id of its own, and the
+                        // tombstone (whose input carries the id) must stay the same document.
+                        external_id: if write.tombstone {
+                            None
+                        } else {
+                            receipt.external_id
+                        },
                         tombstone: write.tombstone,
                     }),
                     Err(e) if e.class.is_retryable() => {

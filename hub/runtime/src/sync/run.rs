@@ -80,7 +80,7 @@ pub(super) fn build_syncer(
         source: Arc::new(PgSource {
             pool: ctx.pool().clone(),
         }),
-        adapter,
+        adapter: adapter.clone(),
         ctx: ctx.adapter_context(job),
         mapping: ctx.mapping(&target.mapping, None)?,
         tombstone: ctx.mapping(&target.tombstone, None)?,
