@@ -319,3 +319,158 @@ async fn refused_items_become_dead_letters_and_a_replay_pushes_the_current_versi
     partner.shutdown().await;
     Ok(())
 }
+
+/// Every product pushed exactly once: one applied write per handle, all of them there.
+fn assert_each_applied_once(partner: &FakePartner, n: i64) {
+    let mut per_handle: BTreeMap<String, usize> = BTreeMap::new();
+    for doc in partner.applied() {
+        *per_handle
+            .entry(doc.body["handle"].as_str().unwrap_or_default().to_owned())
+            .or_default() += 1;
+    }
+    let twice: Vec<_> = per_handle.iter().filter(|(_, &c)| c != 1).collect();
+    assert!(twice.is_empty(), "applied more than once: {twice:?}");
+    assert_eq!(per_handle.len(), n as usize, "every product applied");
+}
+
+const CHILD_TOML: &str = "[queue]\nconcurrency = 8\nclaim_batch = 8\nlease_secs = 3\nrescue_interval_ms = 500\n\n[jobs.\"sync.run\"]\npolicy = \"immediate\"\nmax_attempts = 10\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_killed_mid_run_resumes_from_its_checkpoint_without_a_duplicate_write() -> anyhow::Result<()> {
+    const N: i64 = 3000;
+    // Latency per write keeps the run long enough to kill it in the middle.
+    let partner = FakePartner::start(
+        FakePartnerConfig::new()
+            .bearer_token("crash-token")
+            .required_fields(["handle"])
+            .latency(Duration::from_millis(10)),
+    )
+    .await?;
+    let cluster = TestDaemon::builder()
+        .repo_mappings()
+        .toml(CHILD_TOML)
+        .http_partner_with("shop", &partner, "acme", "env:SHOP_TOKEN")
+        .toml(SYNC_TOML)
+        .prepare()
+        .await?;
+    let pool = cluster.db.pool.clone();
+    let org = cluster.org("acme").await?;
+    seed(&pool, org, N, &[]).await?;
+    let queue = cluster.queue();
+    queue
+        .enqueue(NewJob::new(org, "sync.run", full(false)).partner("shop").key("crash"))
+        .await?;
+
+    let env = [("SHOP_TOKEN", "crash-token")];
+    let mut first = cluster.spawn(&["--no-api", "--no-scheduler"], &env, "first.log")?;
+    eventually(Duration::from_secs(90), "a third of the catalog pushed", || {
+        let n = partner.stats().applied;
+        async move { Ok(n >= (N / 3) as u64) }
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}\n--- daemon log ---\n{}", first.log_text()))?;
+    first.kill9().await;
+    let at_kill = partner.stats().applied;
+    assert!(at_kill < N as u64, "the kill must land mid-sync");
+    let (cursor, committed): (Option<String>, i64) = sqlx::query_as(
+        "SELECT full_cursor, (SELECT count(*) FROM sync_items) FROM sync_states",
+    )
+    .fetch_one(&pool)
+    .await?;
+    assert!(cursor.is_some(), "the full sync is in progress at the kill");
+    assert!(committed <= at_kill as i64, "nothing is recorded the partner did not confirm");
+
+    let mut second = cluster.spawn(&["--no-api", "--no-scheduler"], &env, "second.log")?;
+    eventually(Duration::from_secs(120), "the sync to finish after the restart", || {
+        let pool = pool.clone();
+        async move {
+            Ok(count(&pool, "SELECT count(*) FROM jobs WHERE kind = 'sync.run' AND state = 'succeeded'").await? == 1)
+        }
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}\n--- second daemon log ---\n{}", second.log_text()))?;
+    second.terminate().await;
+
+    assert_each_applied_once(&partner, N);
+    let stats = partner.stats();
+    assert_eq!(stats.applied, N as u64);
+    // Writes in flight at the kill were sent again under the same key and answered from the
+    // partner's idempotency store; everything committed before the kill was not sent again.
+    assert!(
+        stats.deliveries - stats.applied <= (N as u64 - committed as u64),
+        "resent {} writes though {committed} were committed",
+        stats.deliveries - stats.applied
+    );
+    assert_eq!(stats.deliveries - stats.applied, stats.duplicates);
+    let (checkpoint, head, _, _, _, failed) = state_of(&pool).await?;
+    assert_eq!((checkpoint, failed), (head, 0));
+    assert_eq!(count(&pool, "SELECT count(*) FROM sync_items").await?, N);
+    println!(
+        "sync crash: killed with {at_kill} applied and {committed} committed; {} writes resent and absorbed by their keys",
+        stats.duplicates
+    );
+    partner.shutdown().await;
+    cluster.db.drop_db().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_run_one_sync_at_a_time() -> anyhow::Result<()> {
+    const N: i64 = 1500;
+    let partner = FakePartner::start(
+        FakePartnerConfig::new()
+            .bearer_token("two-token")
+            .required_fields(["handle"])
+            .latency(Duration::from_millis(5)),
+    )
+    .await?;
+    let cluster = TestDaemon::builder()
+        .repo_mappings()
+        .toml(CHILD_TOML)
+        .http_partner_with("shop", &partner, "acme", "env:SHOP_TOKEN")
+        .toml(SYNC_TOML)
+        .prepare()
+        .await?;
+    let pool = cluster.db.pool.clone();
+    let org = cluster.org("acme").await?;
+    seed(&pool, org, N, &[]).await?;
+    let queue = cluster.queue();
+    // Two runs of the same sync under different keys (a manual run and a schedule's, say),
+    // waiting before any process starts, so both are claimed at once.
+    let runs: Vec<NewJob> = ["manual", "scheduled"]
+        .into_iter()
+        .map(|key| NewJob::new(org, "sync.run", full(false)).partner("shop").key(key))
+        .collect();
+    assert_eq!(queue.enqueue_many(&runs).await?, 2);
+
+    let env = [("SHOP_TOKEN", "two-token")];
+    let mut a = cluster.spawn(&["--no-api", "--no-scheduler"], &env, "a.log")?;
+    let mut b = cluster.spawn(&["--no-api", "--no-scheduler"], &env, "b.log")?;
+    eventually(Duration::from_secs(120), "both runs to succeed", || {
+        let pool = pool.clone();
+        async move {
+            Ok(count(&pool, "SELECT count(*) FROM jobs WHERE kind = 'sync.run' AND state = 'succeeded'").await? == 2)
+        }
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}\n--- a ---\n{}\n--- b ---\n{}", a.log_text(), b.log_text()))?;
+    a.terminate().await;
+    b.terminate().await;
+
+    // Had both pushed at once, every item would have been sent twice.
+    let stats = partner.stats();
+    assert_eq!((stats.deliveries, stats.applied, stats.duplicates), (N as u64, N as u64, 0));
+    assert_each_applied_once(&partner, N);
+    // The second run found the sync locked, waited, and then had nothing left to push.
+    let waited = count(
+        &pool,
+        "SELECT count(*) FROM jobs WHERE kind = 'sync.run' AND errors::text LIKE '%running in another worker%'",
+    )
+    .await?;
+    assert_eq!(waited, 1, "one of the two runs waited for the other");
+    let (checkpoint, head, examined, pushed, skipped, _) = state_of(&pool).await?;
+    assert_eq!((checkpoint, examined, pushed, skipped), (head, N, 0, N));
+    partner.shutdown().await;
+    cluster.db.drop_db().await;
+    Ok(())
+}
