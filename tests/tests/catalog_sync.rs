@@ -41,12 +41,7 @@ fn handle(i: i64) -> String {
 }
 
 /// Enqueue `sync.run` and wait for it to end; its final state.
-async fn run_sync(
-    queue: &Queue,
-    org: OrgId,
-    key: &str,
-    payload: Value,
-) -> anyhow::Result<String> {
+async fn run_sync(queue: &Queue, org: OrgId, key: &str, payload: Value) -> anyhow::Result<String> {
     let job = NewJob::new(org, "sync.run", payload)
         .partner("shop")
         .key(key)
@@ -114,29 +109,56 @@ async fn pushes_only_what_changed_and_unpublishes_what_was_removed() -> anyhow::
     seed(&pool, org, N, &[]).await?;
 
     // 1. First full sync: every product written once, its id and hash recorded.
-    assert_eq!(run_sync(&daemon.queue, org, "first", full(false)).await?, "succeeded");
+    assert_eq!(
+        run_sync(&daemon.queue, org, "first", full(false)).await?,
+        "succeeded"
+    );
     let stats = partner.stats();
     assert_eq!((stats.deliveries, stats.applied), (N as u64, N as u64));
     assert_eq!(applied_handles(&partner.deliveries()).len(), N as usize);
     assert_eq!(
-        count(&pool, "SELECT count(*) FROM sync_items WHERE external_id LIKE 'doc_%' AND generation = 1").await?,
+        count(
+            &pool,
+            "SELECT count(*) FROM sync_items WHERE external_id LIKE 'doc_%' AND generation = 1"
+        )
+        .await?,
         N
     );
     let (checkpoint, head, examined, pushed, skipped, failed) = state_of(&pool).await?;
-    assert_eq!(checkpoint, head, "a finished full sync leaves the checkpoint at the head");
+    assert_eq!(
+        checkpoint, head,
+        "a finished full sync leaves the checkpoint at the head"
+    );
     assert_eq!((examined, pushed, skipped, failed), (N, N, 0, 0));
     let first = partner.deliveries();
-    let p7 = first.iter().find(|d| d.body["handle"] == "p-00007").expect("p-00007 pushed");
+    let p7 = first
+        .iter()
+        .find(|d| d.body["handle"] == "p-00007")
+        .expect("p-00007 pushed");
     assert_eq!(p7.body["title"], "Plate 7");
     assert_eq!(p7.body["status"], "active");
     assert_eq!(p7.body["weight"], json!(7));
 
     // 2. Nothing changed: an incremental run and a full one make no write call at all.
-    assert_eq!(run_sync(&daemon.queue, org, "idle", incremental()).await?, "succeeded");
-    assert_eq!(run_sync(&daemon.queue, org, "idle-full", full(false)).await?, "succeeded");
-    assert_eq!(partner.stats().deliveries, N as u64, "no write when nothing changed");
+    assert_eq!(
+        run_sync(&daemon.queue, org, "idle", incremental()).await?,
+        "succeeded"
+    );
+    assert_eq!(
+        run_sync(&daemon.queue, org, "idle-full", full(false)).await?,
+        "succeeded"
+    );
+    assert_eq!(
+        partner.stats().deliveries,
+        N as u64,
+        "no write when nothing changed"
+    );
     let (_, _, examined, pushed, skipped, _) = state_of(&pool).await?;
-    assert_eq!((examined, pushed, skipped), (N, 0, N), "the full run skipped all by hash");
+    assert_eq!(
+        (examined, pushed, skipped),
+        (N, 0, N),
+        "the full run skipped all by hash"
+    );
 
     // 3. 1 % changed, plus a change the partner's document does not carry (lead time is not
     // mapped): exactly the five are written, with their new content.
@@ -150,7 +172,10 @@ async fn pushes_only_what_changed_and_unpublishes_what_was_removed() -> anyhow::
         .bind(sku(8))
         .execute(&pool)
         .await?;
-    assert_eq!(run_sync(&daemon.queue, org, "one-percent", incremental()).await?, "succeeded");
+    assert_eq!(
+        run_sync(&daemon.queue, org, "one-percent", incremental()).await?,
+        "succeeded"
+    );
     let after = partner.deliveries();
     let written = &after[N as usize..];
     assert_eq!(
@@ -158,20 +183,21 @@ async fn pushes_only_what_changed_and_unpublishes_what_was_removed() -> anyhow::
         [3, 50, 120, 333, 499].map(handle).into_iter().collect()
     );
     assert_eq!(written.len(), 5, "exactly the changed items, once each");
-    assert!(written.iter().all(|d| d.body["title"].as_str().is_some_and(|t| t.ends_with(" (new)"))));
+    assert!(written.iter().all(|d| d.body["title"]
+        .as_str()
+        .is_some_and(|t| t.ends_with(" (new)"))));
     let (checkpoint, head, examined, pushed, skipped, _) = state_of(&pool).await?;
     assert_eq!((checkpoint, examined, pushed, skipped), (head, 6, 5, 1));
 
     // 4. Removed: two tombstoned, one deleted outright. Each is unpublished under the
     // partner's id for it; a product never pushed and removed is not sent at all.
-    let ids: BTreeMap<String, String> = sqlx::query_as(
-        "SELECT sku, external_id FROM sync_items WHERE sku = ANY($1)",
-    )
-    .bind([10, 11, 12].map(sku).to_vec())
-    .fetch_all(&pool)
-    .await?
-    .into_iter()
-    .collect();
+    let ids: BTreeMap<String, String> =
+        sqlx::query_as("SELECT sku, external_id FROM sync_items WHERE sku = ANY($1)")
+            .bind([10, 11, 12].map(sku).to_vec())
+            .fetch_all(&pool)
+            .await?
+            .into_iter()
+            .collect();
     sqlx::query("UPDATE products SET deleted_at = now() WHERE org_id = $1 AND sku = ANY($2)")
         .bind(org.0)
         .bind([10, 11].map(sku).to_vec())
@@ -188,7 +214,10 @@ async fn pushes_only_what_changed_and_unpublishes_what_was_removed() -> anyhow::
     .bind(org.0)
     .execute(&pool)
     .await?;
-    assert_eq!(run_sync(&daemon.queue, org, "removed", incremental()).await?, "succeeded");
+    assert_eq!(
+        run_sync(&daemon.queue, org, "removed", incremental()).await?,
+        "succeeded"
+    );
     let tombstones = &partner.deliveries()[N as usize + 5..];
     assert_eq!(tombstones.len(), 3, "{tombstones:#?}");
     for d in tombstones {
@@ -196,40 +225,63 @@ async fn pushes_only_what_changed_and_unpublishes_what_was_removed() -> anyhow::
         let s = h.to_uppercase();
         assert_eq!(d.body["status"], "archived", "{h}");
         assert_eq!(d.body["published"], json!(false), "{h}");
-        assert_eq!(d.body["id"].as_str(), ids.get(&s).map(String::as_str), "{h}");
+        assert_eq!(
+            d.body["id"].as_str(),
+            ids.get(&s).map(String::as_str),
+            "{h}"
+        );
         assert_eq!(d.outcome, DeliveryOutcome::Applied);
     }
     assert_eq!(
-        count(&pool, "SELECT count(*) FROM sync_items WHERE tombstone AND generation = 2").await?,
+        count(
+            &pool,
+            "SELECT count(*) FROM sync_items WHERE tombstone AND generation = 2"
+        )
+        .await?,
         3
     );
     // A removed product stays removed: the next run sends nothing.
-    assert_eq!(run_sync(&daemon.queue, org, "removed-again", full(false)).await?, "succeeded");
+    assert_eq!(
+        run_sync(&daemon.queue, org, "removed-again", full(false)).await?,
+        "succeeded"
+    );
     assert_eq!(partner.stats().deliveries, N as u64 + 8);
 
     // 5. Forced: every item the partner has is written again (tombstones included), under
     // new keys, so the partner applies each.
-    assert_eq!(run_sync(&daemon.queue, org, "forced", full(true)).await?, "succeeded");
+    assert_eq!(
+        run_sync(&daemon.queue, org, "forced", full(true)).await?,
+        "succeeded"
+    );
     let stats = partner.stats();
     assert_eq!(stats.deliveries, 2 * N as u64 + 8);
-    assert_eq!(stats.applied, stats.deliveries, "every forced write applied, none replayed");
+    assert_eq!(
+        stats.applied, stats.deliveries,
+        "every forced write applied, none replayed"
+    );
 
     daemon.stop().await?;
     partner.shutdown().await;
     Ok(())
 }
 
-async fn open_dead_letters(pool: &sqlx::PgPool) -> anyhow::Result<Vec<(DeadLetterId, Value, String)>> {
+async fn open_dead_letters(
+    pool: &sqlx::PgPool,
+) -> anyhow::Result<Vec<(DeadLetterId, Value, String)>> {
     let rows: Vec<(uuid::Uuid, Value, String)> = sqlx::query_as(
         "SELECT id, payload, reason FROM dead_letters WHERE kind = 'sync.item' AND state = 'open' ORDER BY payload->>'sku'",
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|(id, p, r)| (DeadLetterId(id), p, r)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, p, r)| (DeadLetterId(id), p, r))
+        .collect())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refused_items_become_dead_letters_and_a_replay_pushes_the_current_version() -> anyhow::Result<()> {
+async fn refused_items_become_dead_letters_and_a_replay_pushes_the_current_version(
+) -> anyhow::Result<()> {
     const N: i64 = 40;
     let refused = [4, 17, 30];
     // The partner requires a weight; three products have none.
@@ -249,25 +301,46 @@ async fn refused_items_become_dead_letters_and_a_replay_pushes_the_current_versi
     let org = daemon.org("acme").await?;
     seed(&pool, org, N, &refused).await?;
 
-    assert_eq!(run_sync(&daemon.queue, org, "first", full(false)).await?, "succeeded");
+    assert_eq!(
+        run_sync(&daemon.queue, org, "first", full(false)).await?,
+        "succeeded"
+    );
     let stats = partner.stats();
-    assert_eq!(stats.applied, (N - 3) as u64, "the rest of the page went on");
+    assert_eq!(
+        stats.applied,
+        (N - 3) as u64,
+        "the rest of the page went on"
+    );
     assert_eq!(stats.rejected, 3);
     let (checkpoint, head, _, pushed, _, failed) = state_of(&pool).await?;
     assert_eq!((checkpoint, pushed, failed), (head, N - 3, 3));
     let dead = open_dead_letters(&pool).await?;
     assert_eq!(dead.len(), 3);
-    let mapping_hash = dead[0].1["mapping_hash"].as_str().unwrap_or_default().to_owned();
+    let mapping_hash = dead[0].1["mapping_hash"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     assert_eq!(mapping_hash.len(), 64, "the mapping's sha256");
     for ((_, payload, reason), i) in dead.iter().zip(refused) {
         assert_eq!(payload["sku"], sku(i));
         assert_eq!(payload["entity"], "catalog");
         assert_eq!(payload["mapping"], "storefront/product.out");
-        assert_eq!(payload["mapping_hash"].as_str(), Some(mapping_hash.as_str()));
+        assert_eq!(
+            payload["mapping_hash"].as_str(),
+            Some(mapping_hash.as_str())
+        );
         assert_eq!(payload["item"]["sku"], sku(i), "the item as it failed");
         assert_eq!(payload["status"], 422);
-        assert!(reason.contains("missing required fields: weight"), "{reason}");
-        assert!(payload["error"].as_str().is_some_and(|e| e.contains("weight")), "{payload}");
+        assert!(
+            reason.contains("missing required fields: weight"),
+            "{reason}"
+        );
+        assert!(
+            payload["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("weight")),
+            "{payload}"
+        );
     }
     assert_eq!(
         count(&pool, "SELECT count(*) FROM sync_items").await?,
@@ -288,7 +361,12 @@ async fn refused_items_become_dead_letters_and_a_replay_pushes_the_current_versi
     eventually(Duration::from_secs(30), "the replay to push", || {
         let pool = pool.clone();
         async move {
-            Ok(count(&pool, "SELECT count(*) FROM jobs WHERE kind = 'sync.item' AND state = 'succeeded'").await? == 1)
+            Ok(count(
+                &pool,
+                "SELECT count(*) FROM jobs WHERE kind = 'sync.item' AND state = 'succeeded'",
+            )
+            .await?
+                == 1)
         }
     })
     .await?;
@@ -310,8 +388,15 @@ async fn refused_items_become_dead_letters_and_a_replay_pushes_the_current_versi
 
     // The fix also moved the feed: the next run finds the partner already has that content.
     let before = partner.stats().deliveries;
-    assert_eq!(run_sync(&daemon.queue, org, "after-replay", incremental()).await?, "succeeded");
-    assert_eq!(partner.stats().deliveries, before, "the replayed version is not sent twice");
+    assert_eq!(
+        run_sync(&daemon.queue, org, "after-replay", incremental()).await?,
+        "succeeded"
+    );
+    assert_eq!(
+        partner.stats().deliveries,
+        before,
+        "the replayed version is not sent twice"
+    );
     let (_, _, examined, pushed, skipped, _) = state_of(&pool).await?;
     assert_eq!((examined, pushed, skipped), (1, 0, 1));
 
@@ -336,7 +421,8 @@ fn assert_each_applied_once(partner: &FakePartner, n: i64) {
 const CHILD_TOML: &str = "[queue]\nconcurrency = 8\nclaim_batch = 8\nlease_secs = 3\nrescue_interval_ms = 500\n\n[jobs.\"sync.run\"]\npolicy = \"immediate\"\nmax_attempts = 10\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sync_killed_mid_run_resumes_from_its_checkpoint_without_a_duplicate_write() -> anyhow::Result<()> {
+async fn a_sync_killed_mid_run_resumes_from_its_checkpoint_without_a_duplicate_write(
+) -> anyhow::Result<()> {
     const N: i64 = 3000;
     // Latency per write keeps the run long enough to kill it in the middle.
     let partner = FakePartner::start(
@@ -358,35 +444,54 @@ async fn a_sync_killed_mid_run_resumes_from_its_checkpoint_without_a_duplicate_w
     seed(&pool, org, N, &[]).await?;
     let queue = cluster.queue();
     queue
-        .enqueue(NewJob::new(org, "sync.run", full(false)).partner("shop").key("crash"))
+        .enqueue(
+            NewJob::new(org, "sync.run", full(false))
+                .partner("shop")
+                .key("crash"),
+        )
         .await?;
 
     let env = [("SHOP_TOKEN", "crash-token")];
     let mut first = cluster.spawn(&["--no-api", "--no-scheduler"], &env, "first.log")?;
-    eventually(Duration::from_secs(90), "a third of the catalog pushed", || {
-        let n = partner.stats().applied;
-        async move { Ok(n >= (N / 3) as u64) }
-    })
+    eventually(
+        Duration::from_secs(90),
+        "a third of the catalog pushed",
+        || {
+            let n = partner.stats().applied;
+            async move { Ok(n >= (N / 3) as u64) }
+        },
+    )
     .await
     .map_err(|e| anyhow::anyhow!("{e}\n--- daemon log ---\n{}", first.log_text()))?;
     first.kill9().await;
     let at_kill = partner.stats().applied;
     assert!(at_kill < N as u64, "the kill must land mid-sync");
-    let (cursor, committed): (Option<String>, i64) = sqlx::query_as(
-        "SELECT full_cursor, (SELECT count(*) FROM sync_items) FROM sync_states",
-    )
-    .fetch_one(&pool)
-    .await?;
+    let (cursor, committed): (Option<String>, i64) =
+        sqlx::query_as("SELECT full_cursor, (SELECT count(*) FROM sync_items) FROM sync_states")
+            .fetch_one(&pool)
+            .await?;
     assert!(cursor.is_some(), "the full sync is in progress at the kill");
-    assert!(committed <= at_kill as i64, "nothing is recorded the partner did not confirm");
+    assert!(
+        committed <= at_kill as i64,
+        "nothing is recorded the partner did not confirm"
+    );
 
     let mut second = cluster.spawn(&["--no-api", "--no-scheduler"], &env, "second.log")?;
-    eventually(Duration::from_secs(120), "the sync to finish after the restart", || {
-        let pool = pool.clone();
-        async move {
-            Ok(count(&pool, "SELECT count(*) FROM jobs WHERE kind = 'sync.run' AND state = 'succeeded'").await? == 1)
-        }
-    })
+    eventually(
+        Duration::from_secs(120),
+        "the sync to finish after the restart",
+        || {
+            let pool = pool.clone();
+            async move {
+                Ok(count(
+                    &pool,
+                    "SELECT count(*) FROM jobs WHERE kind = 'sync.run' AND state = 'succeeded'",
+                )
+                .await?
+                    == 1)
+            }
+        },
+    )
     .await
     .map_err(|e| anyhow::anyhow!("{e}\n--- second daemon log ---\n{}", second.log_text()))?;
     second.terminate().await;
@@ -439,7 +544,11 @@ async fn two_processes_run_one_sync_at_a_time() -> anyhow::Result<()> {
     // waiting before any process starts, so both are claimed at once.
     let runs: Vec<NewJob> = ["manual", "scheduled"]
         .into_iter()
-        .map(|key| NewJob::new(org, "sync.run", full(false)).partner("shop").key(key))
+        .map(|key| {
+            NewJob::new(org, "sync.run", full(false))
+                .partner("shop")
+                .key(key)
+        })
         .collect();
     assert_eq!(queue.enqueue_many(&runs).await?, 2);
 
@@ -449,17 +558,31 @@ async fn two_processes_run_one_sync_at_a_time() -> anyhow::Result<()> {
     eventually(Duration::from_secs(120), "both runs to succeed", || {
         let pool = pool.clone();
         async move {
-            Ok(count(&pool, "SELECT count(*) FROM jobs WHERE kind = 'sync.run' AND state = 'succeeded'").await? == 2)
+            Ok(count(
+                &pool,
+                "SELECT count(*) FROM jobs WHERE kind = 'sync.run' AND state = 'succeeded'",
+            )
+            .await?
+                == 2)
         }
     })
     .await
-    .map_err(|e| anyhow::anyhow!("{e}\n--- a ---\n{}\n--- b ---\n{}", a.log_text(), b.log_text()))?;
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "{e}\n--- a ---\n{}\n--- b ---\n{}",
+            a.log_text(),
+            b.log_text()
+        )
+    })?;
     a.terminate().await;
     b.terminate().await;
 
     // Had both pushed at once, every item would have been sent twice.
     let stats = partner.stats();
-    assert_eq!((stats.deliveries, stats.applied, stats.duplicates), (N as u64, N as u64, 0));
+    assert_eq!(
+        (stats.deliveries, stats.applied, stats.duplicates),
+        (N as u64, N as u64, 0)
+    );
     assert_each_applied_once(&partner, N);
     // The second run found the sync locked, waited, and then had nothing left to push.
     let waited = count(
@@ -472,5 +595,225 @@ async fn two_processes_run_one_sync_at_a_time() -> anyhow::Result<()> {
     assert_eq!((checkpoint, examined, pushed, skipped), (head, N, 0, N));
     partner.shutdown().await;
     cluster.db.drop_db().await;
+    Ok(())
+}
+
+/// Enqueue `sync.dispatch` and wait for it to succeed.
+async fn dispatch(queue: &Queue, org: OrgId, key: &str) -> anyhow::Result<()> {
+    let id = queue
+        .enqueue(NewJob::new(org, "sync.dispatch", json!({"changed_only": true})).key(key))
+        .await?
+        .job
+        .id;
+    eventually(Duration::from_secs(30), "the dispatch to run", || {
+        let pool = queue.pool().clone();
+        async move {
+            let (s,): (String,) = sqlx::query_as("SELECT state FROM jobs WHERE id = $1")
+                .bind(id.0)
+                .fetch_one(&pool)
+                .await?;
+            anyhow::ensure!(s != "dead", "the dispatch failed");
+            Ok(s == "succeeded")
+        }
+    })
+    .await
+}
+
+async fn runs_succeeded(pool: &sqlx::PgPool) -> anyhow::Result<i64> {
+    count(
+        pool,
+        "SELECT count(*) FROM jobs WHERE kind = 'sync.run' AND state = 'succeeded'",
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_dispatch_one_run_at_a_time_and_the_api_shows_where_each_sync_stands(
+) -> anyhow::Result<()> {
+    use reqwest::Method;
+    const N: i64 = 30;
+    let partner = FakePartner::start(
+        FakePartnerConfig::new()
+            .bearer_token("sync-token")
+            .required_fields(["handle"]),
+    )
+    .await?;
+    let daemon = TestDaemon::builder()
+        .repo_mappings()
+        .http_partner("shop", &partner, "acme")
+        .toml(SYNC_TOML)
+        .roles(switchyard_daemon::app::Roles {
+            api: true,
+            worker: true,
+            scheduler: false,
+        })
+        .start()
+        .await?;
+    let pool = daemon.db.pool.clone();
+    let org = daemon.org("acme").await?;
+    let key = daemon.key("acme", &["read:jobs", "write:jobs"]).await?;
+    let (status, body) = daemon
+        .call(Method::GET, "/api/v1/syncs", Some(&key), None)
+        .await?;
+    assert_eq!((status, body), (200, json!({"items": []})));
+    seed(&pool, org, N, &[]).await?;
+
+    // A change in the feed: the dispatcher enqueues the run, which pushes everything.
+    dispatch(&daemon.queue, org, "d1").await?;
+    eventually(Duration::from_secs(30), "the dispatched run", || {
+        let pool = pool.clone();
+        async move { Ok(runs_succeeded(&pool).await? == 1) }
+    })
+    .await?;
+    assert_eq!(partner.stats().applied, N as u64);
+    let (status, body) = daemon
+        .call(Method::GET, "/api/v1/syncs", Some(&key), None)
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let sync = &body["items"][0];
+    assert_eq!(
+        (sync["partner"].as_str(), sync["entity"].as_str()),
+        (Some("shop"), Some("catalog"))
+    );
+    assert_eq!(sync["lag"], 0);
+    assert_eq!(sync["checkpoint"], sync["feed_head"]);
+    assert_eq!(sync["last_run"]["state"], "succeeded");
+    assert_eq!(
+        (
+            &sync["last_run"]["examined"],
+            &sync["last_run"]["pushed"],
+            &sync["last_run"]["failed"]
+        ),
+        (&json!(N), &json!(N), &json!(0))
+    );
+
+    // Nothing new: no run.
+    dispatch(&daemon.queue, org, "d2").await?;
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM jobs WHERE kind = 'sync.run'").await?,
+        1
+    );
+
+    // Debounced: while a run is waiting, changes do not enqueue another.
+    daemon
+        .queue
+        .enqueue(NewJob {
+            run_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+            ..NewJob::new(org, "sync.run", incremental())
+                .partner("shop")
+                .key("parked")
+        })
+        .await?;
+    sqlx::query("UPDATE products SET name = name || '!' WHERE org_id = $1 AND sku = ANY($2)")
+        .bind(org.0)
+        .bind([1, 2].map(sku).to_vec())
+        .execute(&pool)
+        .await?;
+    dispatch(&daemon.queue, org, "d3").await?;
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM jobs WHERE kind = 'sync.run'").await?,
+        2
+    );
+    let (status, body) = daemon
+        .call(Method::GET, "/api/v1/syncs/shop/catalog", Some(&key), None)
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["lag"], 2, "{body}");
+
+    // Once nothing is waiting, the next tick enqueues the run that catches up.
+    sqlx::query("DELETE FROM jobs WHERE idempotency_key = 'parked'")
+        .execute(&pool)
+        .await?;
+    dispatch(&daemon.queue, org, "d4").await?;
+    eventually(Duration::from_secs(30), "the catching-up run", || {
+        let pool = pool.clone();
+        async move { Ok(runs_succeeded(&pool).await? == 2) }
+    })
+    .await?;
+    assert_eq!(partner.stats().applied, N as u64 + 2);
+    let (_, body) = daemon
+        .call(Method::GET, "/api/v1/syncs/shop/catalog", Some(&key), None)
+        .await?;
+    assert_eq!(
+        (&body["lag"], &body["last_run"]["pushed"]),
+        (&json!(0), &json!(2)),
+        "{body}"
+    );
+
+    // On demand: a full run through the API (nothing to push), then what it refuses.
+    let (status, body) = daemon
+        .call(
+            Method::POST,
+            "/api/v1/syncs/shop/catalog/run",
+            Some(&key),
+            Some(json!({"full": true})),
+        )
+        .await?;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["kind"], "sync.run");
+    assert_eq!(body["payload"]["full"], true);
+    eventually(Duration::from_secs(30), "the API's run", || {
+        let pool = pool.clone();
+        async move { Ok(runs_succeeded(&pool).await? == 3) }
+    })
+    .await?;
+    assert_eq!(
+        partner.stats().deliveries,
+        N as u64 + 2,
+        "a full run with nothing changed writes nothing"
+    );
+    let (_, body) = daemon
+        .call(Method::GET, "/api/v1/syncs/shop/catalog", Some(&key), None)
+        .await?;
+    assert_eq!(
+        (
+            &body["last_run"]["full"],
+            &body["last_run"]["skipped"],
+            &body["last_run"]["pushed"]
+        ),
+        (&json!(true), &json!(N), &json!(0)),
+        "{body}"
+    );
+    let (status, body) = daemon
+        .call(
+            Method::POST,
+            "/api/v1/syncs/shop/inventory/run",
+            Some(&key),
+            None,
+        )
+        .await?;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("[sync.shop.inventory]"), "{body}");
+    let (status, _) = daemon
+        .call(
+            Method::POST,
+            "/api/v1/syncs/shop/stock/run",
+            Some(&key),
+            None,
+        )
+        .await?;
+    assert_eq!(status, 404);
+    let (status, _) = daemon
+        .call(
+            Method::GET,
+            "/api/v1/syncs/elsewhere/catalog",
+            Some(&key),
+            None,
+        )
+        .await?;
+    assert_eq!(status, 404);
+    let read_only = daemon.key("acme", &["read:jobs"]).await?;
+    let (status, _) = daemon
+        .call(
+            Method::POST,
+            "/api/v1/syncs/shop/catalog/run",
+            Some(&read_only),
+            None,
+        )
+        .await?;
+    assert_eq!(status, 403);
+
+    daemon.stop().await?;
+    partner.shutdown().await;
     Ok(())
 }

@@ -51,7 +51,7 @@ pub async fn run(cmd: BenchCommand, config_path: &Path) -> anyhow::Result<ExitCo
             processes,
             samples,
         } => queue(jobs, processes, samples, config_path).await,
-    #[cfg(feature = "http")]
+        #[cfg(feature = "http")]
         BenchCommand::Sync(args) => crate::bench_sync::run(args, config_path).await,
     }
 }

@@ -51,7 +51,10 @@ pub async fn run(args: SyncBench, config_path: &Path) -> anyhow::Result<ExitCode
     let url = switchyard_runtime::pg::recreate_database(&base.database.url, BENCH_DB).await?;
     let pool = switchyard_store::connect(&url, 8).await?;
     switchyard_store::MIGRATOR.run(&pool).await?;
-    let queue = Queue::new(pool.clone(), std::sync::Arc::new(switchyard_core::clock::SystemClock));
+    let queue = Queue::new(
+        pool.clone(),
+        std::sync::Arc::new(switchyard_core::clock::SystemClock),
+    );
     let org = switchyard_store::orgs::ensure(&pool, "bench").await?.id;
 
     let partner = FakePartner::start(
@@ -91,7 +94,10 @@ pub async fn run(args: SyncBench, config_path: &Path) -> anyhow::Result<ExitCode
     );
     let t = Instant::now();
     seed(&pool, org, args.products).await?;
-    println!("seeded in {:.1}s (one feed entry per product)", t.elapsed().as_secs_f64());
+    println!(
+        "seeded in {:.1}s (one feed entry per product)",
+        t.elapsed().as_secs_f64()
+    );
 
     let exe = std::env::current_exe()?;
     let mut child = tokio::process::Command::new(&exe)
@@ -117,7 +123,10 @@ pub async fn run(args: SyncBench, config_path: &Path) -> anyhow::Result<ExitCode
 
     // 2. Nothing changed.
     let run2 = timed(&queue, &partner, org, "idle", &incremental, pid).await?;
-    println!("re-sync, no change  {:>8.3}s  {:>7} write calls (incremental: nothing in the feed)", run2.secs, run2.writes);
+    println!(
+        "re-sync, no change  {:>8.3}s  {:>7} write calls (incremental: nothing in the feed)",
+        run2.secs, run2.writes
+    );
     let run3 = timed(&queue, &partner, org, "full-2", &full, pid).await?;
     println!(
         "full, no change     {:>8.1}s  {:>7} write calls (every item read, mapped, hashed, compared)",
@@ -145,7 +154,10 @@ pub async fn run(args: SyncBench, config_path: &Path) -> anyhow::Result<ExitCode
         run4.secs, run4.writes, run4.applied
     );
     if let Some(kb) = peak_rss_kb(pid) {
-        println!("peak RSS            {:>8.1} MiB (VmHWM of the `switchyard run` process that synced)", kb as f64 / 1024.0);
+        println!(
+            "peak RSS            {:>8.1} MiB (VmHWM of the `switchyard run` process that synced)",
+            kb as f64 / 1024.0
+        );
     }
     terminate(&mut child).await;
     partner.shutdown().await;
@@ -197,7 +209,11 @@ async fn timed(
     let cpu_before = cpu_secs(pid);
     let t = Instant::now();
     let id = queue
-        .enqueue(NewJob::new(org, "sync.run", payload.clone()).partner("shop").key(key))
+        .enqueue(
+            NewJob::new(org, "sync.run", payload.clone())
+                .partner("shop")
+                .key(key),
+        )
         .await?
         .job
         .id;
@@ -235,7 +251,12 @@ fn cpu_secs(pid: u32) -> f64 {
         .rsplit_once(')')
         .map(|(_, rest)| rest.split_whitespace().collect())
         .unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
     (ticks(11) + ticks(12)) / 100.0
 }

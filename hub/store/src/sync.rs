@@ -384,7 +384,10 @@ mod tests {
         assert_eq!(a, SyncKey::new(org, "shop", "catalog").lock_id());
         assert_ne!(a, SyncKey::new(org, "shop", "inventory").lock_id());
         assert_ne!(a, SyncKey::new(org, "shops", "catalog").lock_id());
-        assert_ne!(a, SyncKey::new(OrgId(Uuid::from_u128(8)), "shop", "catalog").lock_id());
+        assert_ne!(
+            a,
+            SyncKey::new(OrgId(Uuid::from_u128(8)), "shop", "catalog").lock_id()
+        );
         // The separator keeps ("ab", "c…") and ("a", "bc…") apart.
         assert_ne!(
             SyncKey::new(org, "ab", "catalog").lock_id(),
@@ -451,10 +454,11 @@ pub async fn feed_all(
 
 /// The organization's feed head (0 before its first change).
 pub async fn feed_head(pool: &PgPool, org: OrgId) -> Result<i64> {
-    let head: Option<(i64,)> = sqlx::query_as("SELECT seq FROM catalog_feed_heads WHERE org_id = $1")
-        .bind(org.0)
-        .fetch_optional(pool)
-        .await?;
+    let head: Option<(i64,)> =
+        sqlx::query_as("SELECT seq FROM catalog_feed_heads WHERE org_id = $1")
+            .bind(org.0)
+            .fetch_optional(pool)
+            .await?;
     Ok(head.map_or(0, |h| h.0))
 }
 

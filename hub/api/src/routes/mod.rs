@@ -8,6 +8,7 @@ pub mod keys;
 pub mod logs;
 pub mod orders;
 pub mod retry;
+pub mod syncs;
 pub mod webhooks;
 
 use crate::state::AppState;
@@ -22,6 +23,7 @@ pub(crate) fn protected() -> OpenApiRouter<AppState> {
         .merge(retry::router())
         .merge(dead_letters::router())
         .merge(orders::router())
+        .merge(syncs::router())
 }
 
 /// Routes under `/api/v1` that need no key (the document describing the API).

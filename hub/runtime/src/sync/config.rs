@@ -17,7 +17,9 @@ use std::collections::BTreeMap;
 use switchyard_core::adapter::Capability;
 
 /// What a sync keeps in step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Entity {
     Catalog,
@@ -95,7 +97,11 @@ impl SyncTarget {
 pub type SyncSection = BTreeMap<String, BTreeMap<Entity, SyncTarget>>;
 
 /// The settings of one sync, if configured.
-pub fn target<'a>(section: &'a SyncSection, partner: &str, entity: Entity) -> Option<&'a SyncTarget> {
+pub fn target<'a>(
+    section: &'a SyncSection,
+    partner: &str,
+    entity: Entity,
+) -> Option<&'a SyncTarget> {
     section.get(partner).and_then(|m| m.get(&entity))
 }
 

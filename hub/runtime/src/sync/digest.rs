@@ -33,7 +33,13 @@ impl std::io::Write for HashWriter<'_> {
 }
 
 /// The idempotency key of writing `hash` as the item's write number `generation + 1`.
-pub fn write_key(partner: &str, entity: &str, sku: &str, generation: i64, hash: &[u8; 32]) -> String {
+pub fn write_key(
+    partner: &str,
+    entity: &str,
+    sku: &str,
+    generation: i64,
+    hash: &[u8; 32],
+) -> String {
     let mut h = Sha256::new();
     for part in [partner.as_bytes(), entity.as_bytes(), sku.as_bytes()] {
         h.update((part.len() as u64).to_be_bytes());
@@ -54,7 +60,10 @@ mod tests {
         let a = json!({"sku": "A-1", "title": "Plate"});
         let expected: [u8; 32] = Sha256::digest(serde_json::to_vec(&a).unwrap()).into();
         assert_eq!(content_hash(&a), expected);
-        assert_ne!(content_hash(&a), content_hash(&json!({"sku": "A-1", "title": "Plates"})));
+        assert_ne!(
+            content_hash(&a),
+            content_hash(&json!({"sku": "A-1", "title": "Plates"}))
+        );
     }
 
     #[test]
@@ -67,8 +76,14 @@ mod tests {
         assert_ne!(k, write_key("shop", "inventory", "A-1", 0, &h));
         assert_ne!(k, write_key("shops", "catalog", "A-1", 0, &h));
         assert_ne!(k, write_key("shop", "catalog", "A-2", 0, &h));
-        assert_ne!(k, write_key("shop", "catalog", "A-1", 0, &content_hash(&json!({"a": 2}))));
+        assert_ne!(
+            k,
+            write_key("shop", "catalog", "A-1", 0, &content_hash(&json!({"a": 2})))
+        );
         // Lengths are framed: ("ab", "c") and ("a", "bc") are different syncs.
-        assert_ne!(write_key("ab", "c", "x", 0, &h), write_key("a", "bc", "x", 0, &h));
+        assert_ne!(
+            write_key("ab", "c", "x", 0, &h),
+            write_key("a", "bc", "x", 0, &h)
+        );
     }
 }

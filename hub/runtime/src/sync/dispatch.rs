@@ -53,7 +53,12 @@ fn db(e: switchyard_store::StoreError) -> AdapterError {
 impl Job for DispatchJob {
     type Payload = SyncDispatch;
 
-    async fn run(&self, ctx: &JobContext, job: &ClaimedJob, p: SyncDispatch) -> Result<(), AdapterError> {
+    async fn run(
+        &self,
+        ctx: &JobContext,
+        job: &ClaimedJob,
+        p: SyncDispatch,
+    ) -> Result<(), AdapterError> {
         let org = job.org_id;
         let head = store::feed_head(ctx.pool(), org).await.map_err(db)?;
         let now = ctx.now();
@@ -67,7 +72,9 @@ impl Job for DispatchJob {
                     continue;
                 }
                 let key = SyncKey::new(org, partner.clone(), entity.as_str());
-                let checkpoint = store::ensure_state(ctx.pool(), &key, now).await.map_err(db)?;
+                let checkpoint = store::ensure_state(ctx.pool(), &key, now)
+                    .await
+                    .map_err(db)?;
                 if p.changed_only
                     && (checkpoint >= head
                         || store::run_queued(ctx.pool(), &key).await.map_err(db)?)
@@ -88,7 +95,8 @@ impl Job for DispatchJob {
                     NewJob::new(
                         org,
                         SyncRun::KIND,
-                        serde_json::to_value(&run).map_err(|e| AdapterError::permanent(e.to_string()))?,
+                        serde_json::to_value(&run)
+                            .map_err(|e| AdapterError::permanent(e.to_string()))?,
                     )
                     .partner(partner.clone())
                     .key(job_key),

@@ -296,8 +296,14 @@ impl Syncer {
             &mapping.hash[..12.min(mapping.hash.len())]
         ));
         let reason = match failure.status {
-            Some(status) => format!("{} {}: partner answered {status}: {}", self.entity, failure.sku, failure.message),
-            None => format!("{} {}: {}: {}", self.entity, failure.sku, failure.class, failure.message),
+            Some(status) => format!(
+                "{} {}: partner answered {status}: {}",
+                self.entity, failure.sku, failure.message
+            ),
+            None => format!(
+                "{} {}: {}: {}",
+                self.entity, failure.sku, failure.class, failure.message
+            ),
         };
         match self.queue.bury(job, &reason, failure.class).await {
             Ok(_) | Err(switchyard_store::StoreError::Conflict(_)) => Ok(()),

@@ -51,7 +51,12 @@ pub(super) struct ItemJob {
 impl Job for ItemJob {
     type Payload = SyncItem;
 
-    async fn run(&self, ctx: &JobContext, job: &ClaimedJob, p: SyncItem) -> Result<(), AdapterError> {
+    async fn run(
+        &self,
+        ctx: &JobContext,
+        job: &ClaimedJob,
+        p: SyncItem,
+    ) -> Result<(), AdapterError> {
         let syncer = build_syncer(ctx, job, &self.syncs, &p.partner, p.entity)?;
         let lock = Locked::acquire(ctx, &syncer.key).await?;
         let result = push_current(ctx, &syncer, &p.sku).await;

@@ -18,7 +18,9 @@ pub mod item;
 pub mod run;
 pub mod source;
 
-use crate::job::{JobKindSpec, Parses, PartnerRule, PartnerSource};
+use crate::job::{
+    payload_as, JobKindSpec, Parses, PartnerRule, PartnerSource, PayloadCheck, PayloadProblem,
+};
 use config::{Entity, SyncSection};
 use serde_json::Value;
 use switchyard_core::adapter::Capability;
@@ -49,6 +51,28 @@ const SYNC_RULE: PartnerRule = PartnerRule {
     needs: needs_push_of_entity,
 };
 
+/// `sync.run`'s payload parses and names a configured sync: a run of a sync nobody
+/// configured is refused where it is enqueued (the API's 422), not found out when it runs.
+struct Configured {
+    syncs: SyncSection,
+}
+
+impl PayloadCheck for Configured {
+    fn check(&self, payload: &Value) -> Result<(), PayloadProblem> {
+        let run = payload_as::<SyncRun>(payload)?;
+        if config::target(&self.syncs, &run.partner, run.entity).is_none() {
+            return Err(PayloadProblem::new(
+                "entity",
+                format!(
+                    "no {} sync is configured for partner `{}` (add [sync.{}.{}] with `mapping` and `tombstone`)",
+                    run.entity, run.partner, run.partner, run.entity
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The sync engine's job kinds.
 pub fn specs(syncs: &SyncSection) -> Vec<JobKindSpec> {
     vec![
@@ -56,7 +80,9 @@ pub fn specs(syncs: &SyncSection) -> Vec<JobKindSpec> {
             syncs: syncs.clone(),
         })
         .partner(SYNC_RULE)
-        .payload_check(Parses::<SyncRun>::default()),
+        .payload_check(Configured {
+            syncs: syncs.clone(),
+        }),
         JobKindSpec::typed(item::ItemJob {
             syncs: syncs.clone(),
         })
@@ -84,5 +110,42 @@ mod tests {
             &[Capability::PushPrices]
         );
         assert!(needs_push_of_entity(&json!({"entity": "stock"})).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod schedule_tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn the_shipped_schedules_dispatch_each_entity_at_its_frequency() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schedules");
+        let (list, problems) = crate::schedules::load_dir(&dir);
+        assert!(problems.is_empty(), "{problems:?}");
+        let find = |name: &str| {
+            let s = list
+                .iter()
+                .find(|s| s.name == name)
+                .unwrap_or_else(|| panic!("schedules/{name}.toml"));
+            assert_eq!(s.job, <SyncDispatch as switchyard_core::JobPayload>::KIND);
+            let p: SyncDispatch = crate::job::parse_payload(&s.params).expect("payload parses");
+            (s.cron.to_string(), p)
+        };
+        let (cron, p) = find("sync-catalog");
+        assert_eq!(cron, "0 30 2 * * *");
+        assert_eq!(
+            (p.entity, p.full, p.force, p.changed_only),
+            (Some(Entity::Catalog), true, false, false)
+        );
+        let (cron, p) = find("sync-inventory");
+        assert_eq!(cron, "0 */5 * * * *");
+        assert_eq!((p.entity, p.full), (Some(Entity::Inventory), false));
+        let (cron, p) = find("sync-prices");
+        assert_eq!(cron, "0 0 * * * *");
+        assert_eq!(p.entity, Some(Entity::Prices));
+        let (cron, p) = find("sync-on-change");
+        assert_eq!(cron, "*/10 * * * * *");
+        assert_eq!((p.entity, p.changed_only), (None, true));
     }
 }

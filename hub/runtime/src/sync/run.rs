@@ -121,13 +121,20 @@ impl Locked {
 impl Job for RunJob {
     type Payload = SyncRun;
 
-    async fn run(&self, ctx: &JobContext, job: &ClaimedJob, p: SyncRun) -> Result<(), AdapterError> {
+    async fn run(
+        &self,
+        ctx: &JobContext,
+        job: &ClaimedJob,
+        p: SyncRun,
+    ) -> Result<(), AdapterError> {
         let syncer = build_syncer(ctx, job, &self.syncs, &p.partner, p.entity)?;
-        let page_size = config::target(&self.syncs, &p.partner, p.entity)
-            .map_or(500, |t| t.page());
+        let page_size = config::target(&self.syncs, &p.partner, p.entity).map_or(500, |t| t.page());
         let lock = Locked::acquire(ctx, &syncer.key).await?;
         let result = run_locked(ctx, job, &syncer, &p, page_size).await;
-        let error = result.as_ref().err().map(|e| ctx.masker.mask_text(&e.message));
+        let error = result
+            .as_ref()
+            .err()
+            .map(|e| ctx.masker.mask_text(&e.message));
         if let Err(e) = store::end_run(ctx.pool(), &syncer.key, error.as_deref(), ctx.now()).await {
             tracing::warn!(error = %e, "recording the end of a sync run failed");
         }
@@ -161,7 +168,9 @@ async fn run_locked(
             commit(ctx, syncer, page, None, done.then(|| last.clone())).await?;
             cursor = last;
         }
-        store::finish_full(ctx.pool(), key, ctx.now()).await.map_err(db)?;
+        store::finish_full(ctx.pool(), key, ctx.now())
+            .await
+            .map_err(db)?;
         tracing::info!(partner = %key.partner, entity = %key.entity, "full sync done");
     }
     // Incremental: what changed since the checkpoint (after a full sync: since its start).
@@ -174,7 +183,9 @@ async fn run_locked(
             .source
             .changed(key.org, syncer.entity, checkpoint, head, page_size)
             .await?;
-        let Some(last) = entries.last().map(|e| e.seq) else { break };
+        let Some(last) = entries.last().map(|e| e.seq) else {
+            break;
+        };
         let page = syncer.page(&entries, false, ctx.now()).await?;
         let done = page.unfinished.is_none();
         commit(ctx, syncer, page, done.then_some(last), None).await?;
@@ -201,9 +212,15 @@ async fn commit(
         checkpoint,
         full_cursor,
     };
-    store::commit_page(ctx.pool(), &syncer.key, &page.confirmations, &progress, ctx.now())
-        .await
-        .map_err(db)?;
+    store::commit_page(
+        ctx.pool(),
+        &syncer.key,
+        &page.confirmations,
+        &progress,
+        ctx.now(),
+    )
+    .await
+    .map_err(db)?;
     match page.unfinished {
         Some(e) => Err(e),
         None => Ok(()),
