@@ -10,6 +10,9 @@
 //! * [`logs`] — integration log rows, filtered listing, stats.
 //! * [`keys`] — API keys (hashed), scopes, tiers, lifecycle.
 //! * [`orders`] — customers (with EDI party ids), products, orders with review errors.
+//! * [`catalog`] — products with their storefront data and variants, tombstones;
+//!   [`inventory`] — locations, stock levels, soft reservations; [`feed`] — the change feed
+//!   (per organization, in commit order) every outbound sync reads.
 //! * [`webhooks`] — inbound webhook deliveries, deduplicated by the partner's event id.
 //! * [`schedules`] — the last tick each schedule fired; [`secrets`] — sealed credentials.
 //! * [`sync`] — the sync engine's confirmed hashes per item, checkpoints and run lock.
@@ -19,9 +22,12 @@
 //!
 //! Queries are runtime-checked (no `DATABASE_URL` needed to build).
 
+pub mod catalog;
 pub mod cursor;
 pub mod db;
 mod dead_letters;
+pub mod feed;
+pub mod inventory;
 mod jobs;
 pub mod keys;
 pub mod logs;

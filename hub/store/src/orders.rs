@@ -227,15 +227,16 @@ pub enum ProductRef<'a> {
 /// The SKU of the active product `r` names.
 pub async fn find_product(pool: &PgPool, org: OrgId, r: ProductRef<'_>) -> Result<Option<String>> {
     let q = match r {
-        ProductRef::Sku(sku) => {
-            sqlx::query_scalar("SELECT sku FROM products WHERE org_id = $1 AND sku = $2 AND active")
-                .bind(org.0)
-                .bind(sku.trim())
-        }
+        ProductRef::Sku(sku) => sqlx::query_scalar(
+            "SELECT sku FROM products WHERE org_id = $1 AND sku = $2 AND active
+                 AND deleted_at IS NULL",
+        )
+        .bind(org.0)
+        .bind(sku.trim()),
         ProductRef::Gtin(g) => {
             // A UPC-A (12 digits) is the GTIN-13/14 with leading zeros; compare without them.
             sqlx::query_scalar(
-                "SELECT sku FROM products WHERE org_id = $1 AND active
+                "SELECT sku FROM products WHERE org_id = $1 AND active AND deleted_at IS NULL
                  AND ltrim(gtin, '0') = ltrim($2, '0') AND ltrim($2, '0') <> ''",
             )
             .bind(org.0)
@@ -244,7 +245,8 @@ pub async fn find_product(pool: &PgPool, org: OrgId, r: ProductRef<'_>) -> Resul
         ProductRef::BuyerPart { customer_id, part } => sqlx::query_scalar(
             "SELECT p.sku FROM product_buyer_parts b
              JOIN products p ON p.org_id = b.org_id AND p.sku = b.sku
-             WHERE b.org_id = $1 AND b.customer_id = $2 AND b.buyer_part = $3 AND p.active",
+             WHERE b.org_id = $1 AND b.customer_id = $2 AND b.buyer_part = $3 AND p.active
+               AND p.deleted_at IS NULL",
         )
         .bind(org.0)
         .bind(customer_id)

@@ -1,0 +1,613 @@
+//! The catalog, inventory and the change feed against a real Postgres (a fresh database per
+//! test): idempotent upserts leave the feed alone, every change advances it once, a tombstone
+//! reaches it as deleted, numbers follow commit order across two real connections, concurrent
+//! reservations never hold more than there is, and expiry gives stock back through the feed.
+
+use chrono::{Duration, Utc};
+use rust_decimal::Decimal;
+use serde_json::json;
+use sqlx::{Connection, PgConnection, PgPool};
+use std::sync::Arc;
+use switchyard_core::ids::OrgId;
+use switchyard_store::catalog::{
+    self, AvailabilityStatus, Outcome, PriceVisibility, ProductRecord, VariantRecord,
+};
+use switchyard_store::feed::{self, Change, FeedEntity};
+use switchyard_store::inventory::{self, LevelRecord, Line, Location, Release, Reserved};
+use switchyard_store::orgs;
+
+async fn org(pool: &PgPool, slug: &str) -> OrgId {
+    orgs::ensure(pool, slug).await.unwrap().id
+}
+
+fn product(sku: &str) -> ProductRecord {
+    ProductRecord {
+        sku: sku.into(),
+        name: format!("Plate {sku}"),
+        gtin: None,
+        uom: "EA".into(),
+        active: true,
+        short_description: Some("A36 plate".into()),
+        long_description: None,
+        specifications: json!([{"name": "Yield Strength", "value": "36,000 PSI min", "display_order": 1}]),
+        dimensions: json!({"thickness": {"value": 0.25, "unit": "IN"}}),
+        material_grade: Some("A36".into()),
+        material_specification: Some("ASTM A36".into()),
+        material_finish: Some("Hot Rolled".into()),
+        price_visibility: PriceVisibility::Public,
+        availability_status: AvailabilityStatus::InStock,
+        lead_time_days: Some(3),
+        web_visible: true,
+        tags: vec!["plate".into()],
+        seo_slug: Some(format!("plate-{}", sku.to_lowercase())),
+        seo_title: None,
+        seo_description: None,
+        variants: None,
+    }
+}
+
+async fn upsert(pool: &PgPool, org: OrgId, p: &ProductRecord) -> Outcome {
+    let mut r = catalog::upsert_products(pool, org, std::slice::from_ref(p))
+        .await
+        .unwrap();
+    r.pop().unwrap().unwrap()
+}
+
+async fn changes(pool: &PgPool, org: OrgId, entity: FeedEntity, after: i64) -> Vec<Change> {
+    feed::changed_since(pool, org, entity, after, 500)
+        .await
+        .unwrap()
+}
+
+/// A product with `on_hand` at location W1.
+async fn stocked(pool: &PgPool, org: OrgId, sku: &str, on_hand: i64) {
+    upsert(pool, org, &product(sku)).await;
+    inventory::upsert_location(
+        pool,
+        org,
+        &Location {
+            code: "W1".into(),
+            name: "Chicago".into(),
+            city: Some("Chicago".into()),
+            region: Some("IL".into()),
+            ships_to: vec!["IL".into(), "WI".into()],
+        },
+    )
+    .await
+    .unwrap();
+    let r = inventory::upsert_levels(
+        pool,
+        org,
+        &[LevelRecord {
+            sku: sku.into(),
+            location: "W1".into(),
+            on_hand: on_hand.into(),
+            allocated: Decimal::ZERO,
+            on_order: Decimal::ZERO,
+            low_stock_threshold: None,
+        }],
+    )
+    .await
+    .unwrap();
+    assert!(r[0].is_ok(), "{r:?}");
+}
+
+fn line(sku: &str, location: Option<&str>, quantity: i64) -> Line {
+    Line {
+        sku: sku.into(),
+        location: location.map(str::to_owned),
+        quantity: quantity.into(),
+    }
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn an_unchanged_upsert_does_not_advance_the_feed(pool: PgPool) {
+    let org = org(&pool, "acme").await;
+    assert_eq!(feed::head(&pool, org).await.unwrap(), 0);
+    let mut p = product("P1");
+    p.variants = Some(vec![VariantRecord {
+        sku: "P1-A".into(),
+        name: Some("1/4 in".into()),
+        options: json!({"thickness": "1/4 in"}),
+        gtin: None,
+    }]);
+    assert_eq!(upsert(&pool, org, &p).await, Outcome::Created);
+    let head = feed::head(&pool, org).await.unwrap();
+    let first = changes(&pool, org, FeedEntity::Catalog, 0).await;
+    let skus: Vec<&str> = first.iter().map(|c| c.sku.as_str()).collect();
+    assert_eq!(
+        skus,
+        ["P1-A", "P1"],
+        "the variant and its product, product last"
+    );
+
+    // The same item again, variants and all: nothing written, the feed stands still.
+    assert_eq!(upsert(&pool, org, &p).await, Outcome::Unchanged);
+    assert_eq!(feed::head(&pool, org).await.unwrap(), head);
+    assert!(changes(&pool, org, FeedEntity::Catalog, head)
+        .await
+        .is_empty());
+    // The orders route's upsert of the same product, which sets `updated_at` every time, does
+    // not move it either: the trigger ignores a change to `updated_at` alone.
+    sqlx::query("UPDATE products SET updated_at = now() WHERE org_id = $1")
+        .bind(org.0)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(feed::head(&pool, org).await.unwrap(), head);
+
+    // One field changed: one change, of that product.
+    p.lead_time_days = Some(5);
+    assert_eq!(upsert(&pool, org, &p).await, Outcome::Updated);
+    let after = changes(&pool, org, FeedEntity::Catalog, head).await;
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!(after[0].sku, "P1");
+    assert_eq!(after[0].seq, head + 1);
+    assert_eq!(feed::head(&pool, org).await.unwrap(), head + 1);
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn product_inventory_and_reservation_changes_each_advance_the_feed_once(pool: PgPool) {
+    let org = org(&pool, "acme").await;
+    stocked(&pool, org, "P1", 10).await;
+    let head = feed::head(&pool, org).await.unwrap();
+
+    // A product change: one catalog change.
+    let mut p = product("P1");
+    p.name = "Plate, renamed".into();
+    upsert(&pool, org, &p).await;
+    assert_eq!(feed::head(&pool, org).await.unwrap(), head + 1);
+    assert_eq!(
+        changes(&pool, org, FeedEntity::Catalog, head).await,
+        [Change {
+            seq: head + 1,
+            sku: "P1".into(),
+            deleted: false
+        }]
+    );
+
+    // An inventory change: one inventory change, nothing in the catalog.
+    let level = LevelRecord {
+        sku: "P1".into(),
+        location: "W1".into(),
+        on_hand: 12.into(),
+        allocated: 1.into(),
+        on_order: Decimal::ZERO,
+        low_stock_threshold: Some(2.into()),
+    };
+    let r = inventory::upsert_levels(&pool, org, std::slice::from_ref(&level))
+        .await
+        .unwrap();
+    assert_eq!(r, [Ok(Outcome::Updated)]);
+    assert_eq!(feed::head(&pool, org).await.unwrap(), head + 2);
+    assert_eq!(
+        changes(&pool, org, FeedEntity::Inventory, head + 1).await,
+        [Change {
+            seq: head + 2,
+            sku: "P1".into(),
+            deleted: false
+        }]
+    );
+    assert!(changes(&pool, org, FeedEntity::Catalog, head + 1)
+        .await
+        .is_empty());
+    // The same levels again: unchanged, no change recorded.
+    let r = inventory::upsert_levels(&pool, org, std::slice::from_ref(&level))
+        .await
+        .unwrap();
+    assert_eq!(r, [Ok(Outcome::Unchanged)]);
+    assert_eq!(feed::head(&pool, org).await.unwrap(), head + 2);
+
+    // A reservation: one inventory change; its release: one more.
+    let held = match inventory::reserve(&pool, org, "cart-1", &[line("P1", Some("W1"), 4)], 900)
+        .await
+        .unwrap()
+    {
+        Reserved::Held(r) => r,
+        short => panic!("{short:?}"),
+    };
+    assert_eq!(feed::head(&pool, org).await.unwrap(), head + 3);
+    let stock = inventory::stock(&pool, org, &["P1".into()]).await.unwrap();
+    assert_eq!(stock[0].available, Decimal::from(12 - 1 - 4));
+    assert_eq!(stock[0].reserved, Decimal::from(4));
+    assert_eq!(
+        inventory::release(&pool, org, held.id).await.unwrap(),
+        Release::Released
+    );
+    assert_eq!(feed::head(&pool, org).await.unwrap(), head + 4);
+    let stock = inventory::stock(&pool, org, &["P1".into()]).await.unwrap();
+    assert_eq!(stock[0].available, Decimal::from(11));
+    // Released twice: nothing more.
+    assert_eq!(
+        inventory::release(&pool, org, held.id).await.unwrap(),
+        Release::AlreadyEnded
+    );
+    assert_eq!(feed::head(&pool, org).await.unwrap(), head + 4);
+    assert_eq!(
+        changes(&pool, org, FeedEntity::Inventory, head + 2).await,
+        [Change {
+            seq: head + 4,
+            sku: "P1".into(),
+            deleted: false
+        }],
+        "one row per item, at its latest change"
+    );
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn a_removed_product_reaches_the_feed_as_a_tombstone(pool: PgPool) {
+    let org = org(&pool, "acme").await;
+    let mut p = product("P1");
+    p.variants = Some(vec![VariantRecord {
+        sku: "P1-A".into(),
+        name: None,
+        options: json!({"finish": "Pickled"}),
+        gtin: None,
+    }]);
+    upsert(&pool, org, &p).await;
+    let head = feed::head(&pool, org).await.unwrap();
+    assert!(catalog::tombstone_product(&pool, org, "P1").await.unwrap());
+    let gone = changes(&pool, org, FeedEntity::Catalog, head).await;
+    assert!(gone.iter().any(|c| c.sku == "P1" && c.deleted), "{gone:?}");
+    assert!(
+        gone.iter().any(|c| c.sku == "P1-A" && c.deleted),
+        "{gone:?}"
+    );
+    // The product's last word is its tombstone (it comes after its variant's).
+    assert_eq!(
+        gone.last().map(|c| (c.sku.as_str(), c.deleted)),
+        Some(("P1", true))
+    );
+    // The row stays, marked.
+    let stored = catalog::get_product(&pool, org, "P1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.deleted_at.is_some());
+    assert!(stored.variants.iter().all(|v| v.deleted_at.is_some()));
+    // Removed again: nothing moves. Unknown: false.
+    let head = feed::head(&pool, org).await.unwrap();
+    assert!(catalog::tombstone_product(&pool, org, "P1").await.unwrap());
+    assert_eq!(feed::head(&pool, org).await.unwrap(), head);
+    assert!(!catalog::tombstone_product(&pool, org, "NOPE")
+        .await
+        .unwrap());
+    // An upsert brings it back, no longer deleted in the feed.
+    assert_eq!(upsert(&pool, org, &p).await, Outcome::Updated);
+    let back = changes(&pool, org, FeedEntity::Catalog, head).await;
+    assert!(back.iter().any(|c| c.sku == "P1" && !c.deleted), "{back:?}");
+    assert!(
+        back.iter().any(|c| c.sku == "P1-A" && !c.deleted),
+        "{back:?}"
+    );
+    // A removed product is not what an order line names any more.
+    catalog::tombstone_product(&pool, org, "P1").await.unwrap();
+    let found = switchyard_store::orders::find_product(
+        &pool,
+        org,
+        switchyard_store::orders::ProductRef::Sku("P1"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(found, None);
+}
+
+/// The backend pid of `conn`.
+async fn pid(conn: &mut PgConnection) -> i32 {
+    sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
+/// Wait until backend `pid` waits for a lock (asked of the server, not guessed by time).
+async fn until_waiting_for_lock(pool: &PgPool, pid: i32) {
+    loop {
+        let waiting: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted)",
+        )
+        .bind(pid)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        if waiting {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+/// The property the head row lock buys: T1 changes P1 and holds; T2 changes P2 and must wait
+/// for T1 to end before it gets a number; a reader between T1's commit and T2's sees P1 and
+/// moves its checkpoint there, and still finds P2 once T2 commits, with a higher number.
+/// With numbers taken from a sequence, T2 would take its number first and commit first, and a
+/// reader at T2's number would never see T1's change.
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn a_later_commit_always_has_a_higher_number(pool: PgPool) {
+    let org = org(&pool, "acme").await;
+    upsert(&pool, org, &product("P1")).await;
+    upsert(&pool, org, &product("P2")).await;
+    let start = feed::head(&pool, org).await.unwrap();
+    let options = pool.connect_options();
+    let mut one = PgConnection::connect_with(&options).await.unwrap();
+    let mut two = PgConnection::connect_with(&options).await.unwrap();
+    let two_pid = pid(&mut two).await;
+
+    let mut t1 = one.begin().await.unwrap();
+    sqlx::query("UPDATE products SET name = 'first' WHERE org_id = $1 AND sku = 'P1'")
+        .bind(org.0)
+        .execute(&mut *t1)
+        .await
+        .unwrap();
+
+    let (changed_tx, changed_rx) = tokio::sync::oneshot::channel();
+    let (commit_tx, commit_rx) = tokio::sync::oneshot::channel::<()>();
+    let second = tokio::spawn(async move {
+        let mut t2 = two.begin().await.unwrap();
+        sqlx::query("UPDATE products SET name = 'second' WHERE org_id = $1 AND sku = 'P2'")
+            .bind(org.0)
+            .execute(&mut *t2)
+            .await
+            .unwrap();
+        changed_tx.send(()).unwrap();
+        commit_rx.await.unwrap();
+        t2.commit().await.unwrap();
+    });
+    // T2 is blocked on the head row T1 holds (bounded, so a T2 that never waits fails the
+    // test instead of hanging it).
+    tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        until_waiting_for_lock(&pool, two_pid),
+    )
+    .await
+    .expect("T2 did not wait for T1: numbers would not follow commit order");
+    assert!(changes(&pool, org, FeedEntity::Catalog, start)
+        .await
+        .is_empty());
+    t1.commit().await.unwrap();
+    // T2 now has its number and has not committed: a reader sees T1's change only.
+    changed_rx.await.unwrap();
+    let seen = changes(&pool, org, FeedEntity::Catalog, start).await;
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].sku, "P1");
+    let checkpoint = seen[0].seq;
+    commit_tx.send(()).unwrap();
+    second.await.unwrap();
+    let next = changes(&pool, org, FeedEntity::Catalog, checkpoint).await;
+    assert_eq!(next.len(), 1, "{next:?}");
+    assert_eq!(next[0].sku, "P2");
+    assert!(next[0].seq > checkpoint);
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn concurrent_reservations_never_hold_more_than_there_is(pool: PgPool) {
+    let org = org(&pool, "acme").await;
+    stocked(&pool, org, "P1", 10).await;
+    let pool = Arc::new(pool);
+    // 20 carts at once, 1 each, at the location; then 20 more from anywhere (none left).
+    for location in [Some("W1"), None] {
+        let tasks: Vec<_> = (0..20)
+            .map(|i| {
+                let pool = pool.clone();
+                tokio::spawn(async move {
+                    inventory::reserve(
+                        &pool,
+                        org,
+                        &format!("cart-{i}"),
+                        &[line("P1", location, 1)],
+                        900,
+                    )
+                    .await
+                    .unwrap()
+                })
+            })
+            .collect();
+        let mut held = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Reserved::Held(_) => held += 1,
+                Reserved::Short(checks) => {
+                    assert!(!checks[0].fits);
+                    assert_eq!(checks[0].short_by, Decimal::ONE);
+                }
+            }
+        }
+        let expected = if location.is_some() { 10 } else { 0 };
+        assert_eq!(held, expected, "reservations held at {location:?}");
+        let stock = inventory::stock(&pool, org, &["P1".into()]).await.unwrap();
+        assert_eq!(stock[0].reserved, Decimal::from(10));
+        assert_eq!(stock[0].available, Decimal::ZERO);
+    }
+    let raw: Decimal = sqlx::query_scalar(
+        "SELECT l.on_hand - l.allocated - sum(rl.quantity) FROM inventory_levels l
+         JOIN inventory_reservation_lines rl ON rl.org_id = l.org_id AND rl.sku = l.sku
+         GROUP BY l.on_hand, l.allocated",
+    )
+    .fetch_one(&*pool)
+    .await
+    .unwrap();
+    assert_eq!(raw, Decimal::ZERO, "never below zero");
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn reservations_count_per_location_and_in_total(pool: PgPool) {
+    let org = org(&pool, "acme").await;
+    stocked(&pool, org, "P1", 10).await;
+    inventory::upsert_location(
+        &pool,
+        org,
+        &Location {
+            code: "W2".into(),
+            name: "Gary".into(),
+            city: None,
+            region: Some("IN".into()),
+            ships_to: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    inventory::upsert_levels(
+        &pool,
+        org,
+        &[LevelRecord {
+            sku: "P1".into(),
+            location: "W2".into(),
+            on_hand: 5.into(),
+            allocated: 2.into(),
+            on_order: Decimal::ZERO,
+            low_stock_threshold: None,
+        }],
+    )
+    .await
+    .unwrap();
+    // W2 has 3; 4 there does not fit even though the total (13) would.
+    let lines = [line("P1", Some("W2"), 4)];
+    match inventory::reserve(&pool, org, "c", &lines, 60)
+        .await
+        .unwrap()
+    {
+        Reserved::Short(c) => {
+            assert_eq!(c[0].available, Decimal::from(3));
+            assert_eq!(c[0].short_by, Decimal::ONE);
+        }
+        held => panic!("{held:?}"),
+    }
+    // Two lines of one request share the stock: 3 at W2 and 10 anywhere leaves 0.
+    let lines = [line("P1", Some("W2"), 3), line("P1", None, 10)];
+    assert!(matches!(
+        inventory::reserve(&pool, org, "c", &lines, 60)
+            .await
+            .unwrap(),
+        Reserved::Held(_)
+    ));
+    let checks = inventory::check(&pool, org, &[line("P1", None, 1)])
+        .await
+        .unwrap();
+    assert!(!checks[0].fits);
+    assert_eq!(checks[0].available, Decimal::ZERO);
+    let stock = inventory::stock(&pool, org, &["P1".into()]).await.unwrap();
+    let w2 = stock[0]
+        .locations
+        .iter()
+        .find(|l| l.location == "W2")
+        .unwrap();
+    assert_eq!((w2.reserved, w2.available), (3.into(), Decimal::ZERO));
+    assert_eq!(
+        (stock[0].reserved, stock[0].available),
+        (13.into(), Decimal::ZERO)
+    );
+    // An unknown SKU is no stock at all.
+    let checks = inventory::check(&pool, org, &[line("NOPE", None, 1)])
+        .await
+        .unwrap();
+    assert_eq!(
+        (checks[0].fits, checks[0].available),
+        (false, Decimal::ZERO)
+    );
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn expiry_gives_the_stock_back_and_records_it(pool: PgPool) {
+    let org = org(&pool, "acme").await;
+    let other = self::org(&pool, "other").await;
+    stocked(&pool, org, "P1", 10).await;
+    let held = match inventory::reserve(&pool, org, "cart", &[line("P1", None, 4)], 60)
+        .await
+        .unwrap()
+    {
+        Reserved::Held(r) => r,
+        short => panic!("{short:?}"),
+    };
+    let head = feed::head(&pool, org).await.unwrap();
+    // Not due yet: nothing expires, nothing is recorded.
+    assert_eq!(inventory::expire_due(&pool, Utc::now()).await.unwrap(), 0);
+    assert_eq!(feed::head(&pool, org).await.unwrap(), head);
+    assert_eq!(
+        inventory::stock(&pool, org, &["P1".into()]).await.unwrap()[0].available,
+        Decimal::from(6)
+    );
+    // Two minutes on: it expires once, and the feed carries the SKU.
+    let later = Utc::now() + Duration::minutes(2);
+    assert_eq!(inventory::expire_due(&pool, later).await.unwrap(), 1);
+    assert_eq!(inventory::expire_due(&pool, later).await.unwrap(), 0);
+    assert_eq!(
+        changes(&pool, org, FeedEntity::Inventory, head).await,
+        [Change {
+            seq: head + 1,
+            sku: "P1".into(),
+            deleted: false
+        }]
+    );
+    assert_eq!(feed::head(&pool, other).await.unwrap(), 0);
+    let r = inventory::get_reservation(&pool, org, held.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.release_reason.as_deref(), Some("expired"));
+    assert_eq!(
+        inventory::stock(&pool, org, &["P1".into()]).await.unwrap()[0].available,
+        Decimal::from(10)
+    );
+    // Another organization sees none of it.
+    assert!(inventory::get_reservation(&pool, other, held.id)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        inventory::release(&pool, other, held.id).await.unwrap(),
+        Release::NotFound
+    );
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn rules_only_the_database_knows_are_reported_per_item(pool: PgPool) {
+    let org = org(&pool, "acme").await;
+    let mut a = product("A");
+    a.gtin = Some("00012345678905".into());
+    a.variants = Some(vec![VariantRecord {
+        sku: "A-1".into(),
+        name: None,
+        options: json!({}),
+        gtin: None,
+    }]);
+    let mut b = product("B");
+    b.gtin = a.gtin.clone();
+    let mut c = product("C");
+    c.seo_slug = a.seo_slug.clone();
+    let d = product("A-1");
+    let mut e = product("E");
+    e.variants = Some(vec![VariantRecord {
+        sku: "A".into(),
+        name: None,
+        options: json!({}),
+        gtin: None,
+    }]);
+    let f = product("F");
+    let r = catalog::upsert_products(&pool, org, &[a, b, c, d, e, f])
+        .await
+        .unwrap();
+    let fields: Vec<Option<&str>> = r
+        .iter()
+        .map(|r| r.as_ref().err().map(|e| e.field.as_str()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            None,
+            Some("gtin"),
+            Some("seo_slug"),
+            Some("sku"),
+            Some("variants[0].sku"),
+            None
+        ],
+        "{r:?}"
+    );
+    assert_eq!(r[5], Ok(Outcome::Created));
+    // The refused items left nothing behind.
+    let (page, more) = catalog::list_products(&pool, org, &Default::default(), None, 50)
+        .await
+        .unwrap();
+    let skus: Vec<&str> = page.iter().map(|p| p.sku.as_str()).collect();
+    assert_eq!((skus, more), (vec!["A", "F"], false));
+    assert_eq!(page[0].variants.len(), 1);
+}
