@@ -817,3 +817,115 @@ async fn changes_dispatch_one_run_at_a_time_and_the_api_shows_where_each_sync_st
     partner.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inventory_sync_pushes_availability_that_reservations_lower() -> anyhow::Result<()> {
+    let partner = FakePartner::start(
+        FakePartnerConfig::new()
+            .bearer_token("sync-token")
+            .required_fields(["sku", "available"]),
+    )
+    .await?;
+    let daemon = TestDaemon::builder()
+        .repo_mappings()
+        .http_partner("shop", &partner, "acme")
+        .toml("[sync.shop.inventory]\nmapping = \"storefront/availability.out\"\ntombstone = \"storefront/availability.tombstone\"\n")
+        .start()
+        .await?;
+    let pool = daemon.db.pool.clone();
+    let org = daemon.org("acme").await?;
+    seed(&pool, org, 5, &[]).await?;
+    sqlx::query(
+        "INSERT INTO inventory_locations (org_id, code, name) VALUES ($1, 'CHI', 'Chicago')",
+    )
+    .bind(org.0)
+    .execute(&pool)
+    .await?;
+    sqlx::query(
+        "INSERT INTO inventory_levels (org_id, sku, location, on_hand, allocated, on_order)
+         SELECT $1, sku, 'CHI', 10, 2, 4 FROM products WHERE org_id = $1",
+    )
+    .bind(org.0)
+    .execute(&pool)
+    .await?;
+    let inventory = |full: bool| json!({"partner": "shop", "entity": "inventory", "full": full});
+    let last = |partner: &FakePartner| partner.deliveries().last().cloned().expect("a delivery");
+
+    assert_eq!(
+        run_sync(&daemon.queue, org, "inv-1", inventory(true)).await?,
+        "succeeded"
+    );
+    assert_eq!(partner.stats().applied, 5);
+    let p1 = partner
+        .deliveries()
+        .into_iter()
+        .find(|d| d.body["sku"] == sku(1))
+        .expect("P-00001");
+    assert_eq!(
+        p1.body,
+        json!({"sku": sku(1), "available": 8, "incoming": 4, "locations": [{"location": "CHI", "available": 8}]})
+    );
+
+    // A reservation lowers what is available: the next run pushes that SKU alone.
+    let reservation = uuid::Uuid::now_v7();
+    sqlx::query("INSERT INTO inventory_reservations (id, org_id, reference, expires_at) VALUES ($1, $2, 'cart-1', now() + interval '15 minutes')")
+        .bind(reservation)
+        .bind(org.0)
+        .execute(&pool)
+        .await?;
+    sqlx::query("INSERT INTO inventory_reservation_lines (reservation_id, line, org_id, sku, location, quantity) VALUES ($1, 1, $2, $3, 'CHI', 3)")
+        .bind(reservation)
+        .bind(org.0)
+        .bind(sku(1))
+        .execute(&pool)
+        .await?;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "inv-2", inventory(false)).await?,
+        "succeeded"
+    );
+    assert_eq!(partner.stats().deliveries, 6);
+    assert_eq!(
+        (
+            last(&partner).body["sku"].clone(),
+            last(&partner).body["available"].clone()
+        ),
+        (json!(sku(1)), json!(5))
+    );
+
+    // Released: availability is back to what the partner had first. The content repeats an
+    // earlier write, yet it is a new write the partner applies (not answered from its store).
+    sqlx::query("UPDATE inventory_reservations SET released_at = now(), release_reason = 'released' WHERE id = $1")
+        .bind(reservation)
+        .execute(&pool)
+        .await?;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "inv-3", inventory(false)).await?,
+        "succeeded"
+    );
+    let back = last(&partner);
+    assert_eq!(back.body, p1.body);
+    assert_eq!(back.outcome, DeliveryOutcome::Applied);
+    assert_ne!(back.idempotency_key, p1.idempotency_key);
+
+    // A removed product: the partner is told none is available.
+    sqlx::query("UPDATE products SET deleted_at = now() WHERE org_id = $1 AND sku = $2")
+        .bind(org.0)
+        .bind(sku(4))
+        .execute(&pool)
+        .await?;
+    sqlx::query("DELETE FROM inventory_levels WHERE org_id = $1 AND sku = $2")
+        .bind(org.0)
+        .bind(sku(4))
+        .execute(&pool)
+        .await?;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "inv-4", inventory(false)).await?,
+        "succeeded"
+    );
+    assert_eq!(last(&partner).body, json!({"sku": sku(4), "available": 0}));
+    assert_eq!(partner.stats().deliveries, 8);
+
+    daemon.stop().await?;
+    partner.shutdown().await;
+    Ok(())
+}

@@ -397,38 +397,10 @@ mod tests {
 }
 
 // ---------------------------------------------------------------------------------------
-// Reading the change feed (migration 0009) and the core items a sync pushes.
+// Reading the change feed (migration 0009) by SKU and the core products a sync pushes (the
+// feed's reader by sequence and its head are in `feed`, stock in `inventory`).
 
-/// One item of the change feed.
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
-pub struct FeedEntry {
-    pub seq: i64,
-    pub sku: String,
-    pub deleted: bool,
-}
-
-/// Items of `entity` changed after `after` up to `until`, in feed order.
-pub async fn feed_changed(
-    pool: &PgPool,
-    org: OrgId,
-    entity: &str,
-    after: i64,
-    until: i64,
-    limit: i64,
-) -> Result<Vec<FeedEntry>> {
-    Ok(sqlx::query_as::<_, FeedEntry>(
-        "SELECT seq, sku, deleted FROM catalog_changes
-         WHERE org_id = $1 AND entity = $2 AND seq > $3 AND seq <= $4
-         ORDER BY seq LIMIT $5",
-    )
-    .bind(org.0)
-    .bind(entity)
-    .bind(after)
-    .bind(until)
-    .bind(limit)
-    .fetch_all(pool)
-    .await?)
-}
+pub use crate::feed::Change as FeedEntry;
 
 /// Every item of `entity` the feed knows (removed ones included) after `after_sku`, in SKU
 /// order: a full sync's keyset pages.
@@ -439,7 +411,7 @@ pub async fn feed_all(
     after_sku: &str,
     limit: i64,
 ) -> Result<Vec<FeedEntry>> {
-    Ok(sqlx::query_as::<_, FeedEntry>(
+    let rows: Vec<(i64, String, bool)> = sqlx::query_as(
         "SELECT seq, sku, deleted FROM catalog_changes
          WHERE org_id = $1 AND entity = $2 AND sku > $3
          ORDER BY sku LIMIT $4",
@@ -449,17 +421,11 @@ pub async fn feed_all(
     .bind(after_sku)
     .bind(limit)
     .fetch_all(pool)
-    .await?)
-}
-
-/// The organization's feed head (0 before its first change).
-pub async fn feed_head(pool: &PgPool, org: OrgId) -> Result<i64> {
-    let head: Option<(i64,)> =
-        sqlx::query_as("SELECT seq FROM catalog_feed_heads WHERE org_id = $1")
-            .bind(org.0)
-            .fetch_optional(pool)
-            .await?;
-    Ok(head.map_or(0, |h| h.0))
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(seq, sku, deleted)| FeedEntry { seq, sku, deleted })
+        .collect())
 }
 
 /// The live products among `skus` as canonical Product JSON (`switchyard_core::model::Product`;
@@ -500,50 +466,6 @@ pub async fn load_products(
     )
     .bind(org.0)
     .bind(skus)
-    .fetch_all(pool)
-    .await?)
-}
-
-/// The availability of `skus` that have stock rows, as JSON per SKU: totals over every
-/// location and one entry per location. Available = on hand − allocated − reserved, where
-/// reserved counts reservations neither released nor expired at `now` (a reservation for no
-/// particular location lowers only the total), never below zero.
-pub async fn load_availability(
-    pool: &PgPool,
-    org: OrgId,
-    skus: &[String],
-    now: DateTime<Utc>,
-) -> Result<Vec<(String, serde_json::Value)>> {
-    Ok(sqlx::query_as(
-        "WITH res AS (
-             SELECT l.sku, l.location, sum(l.quantity) AS qty
-             FROM inventory_reservation_lines l JOIN inventory_reservations r ON r.id = l.reservation_id
-             WHERE l.org_id = $1 AND l.sku = ANY($2) AND r.released_at IS NULL AND r.expires_at > $3
-             GROUP BY l.sku, l.location
-         ), lv AS (
-             SELECT i.sku, i.location, i.on_hand, i.allocated, i.on_order, i.updated_at,
-                    coalesce(r.qty, 0) AS reserved
-             FROM inventory_levels i LEFT JOIN res r ON r.sku = i.sku AND r.location = i.location
-             WHERE i.org_id = $1 AND i.sku = ANY($2)
-         )
-         SELECT lv.sku, jsonb_build_object(
-             'sku', lv.sku,
-             'on_hand', sum(lv.on_hand)::text, 'allocated', sum(lv.allocated)::text,
-             'on_order', sum(lv.on_order)::text,
-             'reserved', (coalesce((SELECT sum(qty) FROM res WHERE res.sku = lv.sku), 0))::text,
-             'available', greatest(sum(lv.on_hand) - sum(lv.allocated)
-                                   - coalesce((SELECT sum(qty) FROM res WHERE res.sku = lv.sku), 0), 0)::text,
-             'locations', jsonb_agg(jsonb_build_object(
-                 'location', lv.location, 'on_hand', lv.on_hand::text, 'allocated', lv.allocated::text,
-                 'reserved', lv.reserved::text, 'on_order', lv.on_order::text,
-                 'available', greatest(lv.on_hand - lv.allocated - lv.reserved, 0)::text)
-                 ORDER BY lv.location),
-             'updated_at', max(lv.updated_at))
-         FROM lv GROUP BY lv.sku",
-    )
-    .bind(org.0)
-    .bind(skus)
-    .bind(now)
     .fetch_all(pool)
     .await?)
 }

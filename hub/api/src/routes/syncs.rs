@@ -107,7 +107,7 @@ async fn list_syncs(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<ReadJobs>,
 ) -> Result<Json<SyncList>, ApiError> {
-    let head = store::feed_head(&app.api.pool, auth.org).await?;
+    let head = switchyard_store::feed::head(&app.api.pool, auth.org).await?;
     let items = store::list_states(&app.api.pool, auth.org)
         .await?
         .into_iter()
@@ -133,7 +133,7 @@ async fn get_sync(
     let state = store::get_state(&app.api.pool, &key)
         .await?
         .ok_or_else(|| ApiError::not_found("sync"))?;
-    let head = store::feed_head(&app.api.pool, auth.org).await?;
+    let head = switchyard_store::feed::head(&app.api.pool, auth.org).await?;
     Ok(Json(SyncView::new(state, head)))
 }
 

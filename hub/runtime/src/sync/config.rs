@@ -43,6 +43,16 @@ impl Entity {
         Entity::ALL.into_iter().find(|e| e.as_str() == s)
     }
 
+    /// The change feed's name for it.
+    pub fn feed(self) -> switchyard_store::feed::FeedEntity {
+        use switchyard_store::feed::FeedEntity;
+        match self {
+            Entity::Catalog => FeedEntity::Catalog,
+            Entity::Inventory => FeedEntity::Inventory,
+            Entity::Prices => FeedEntity::Prices,
+        }
+    }
+
     /// The capability a partner's adapter must declare to be synced this entity.
     pub fn capability(self) -> Capability {
         match self {

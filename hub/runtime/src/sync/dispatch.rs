@@ -60,7 +60,9 @@ impl Job for DispatchJob {
         p: SyncDispatch,
     ) -> Result<(), AdapterError> {
         let org = job.org_id;
-        let head = store::feed_head(ctx.pool(), org).await.map_err(db)?;
+        let head = switchyard_store::feed::head(ctx.pool(), org)
+            .await
+            .map_err(db)?;
         let now = ctx.now();
         let mut runs = Vec::new();
         for (partner, entities) in &self.syncs {

@@ -11,6 +11,7 @@ use switchyard_core::error::AdapterError;
 use switchyard_core::ids::OrgId;
 use switchyard_store::sync as store;
 pub use switchyard_store::sync::FeedEntry;
+use switchyard_store::{feed, inventory};
 
 #[async_trait]
 pub trait ItemSource: Send + Sync {
@@ -55,7 +56,7 @@ fn db(e: switchyard_store::StoreError) -> AdapterError {
 #[async_trait]
 impl ItemSource for PgSource {
     async fn head(&self, org: OrgId) -> Result<i64, AdapterError> {
-        store::feed_head(&self.pool, org).await.map_err(db)
+        feed::head(&self.pool, org).await.map_err(db)
     }
 
     async fn changed(
@@ -66,9 +67,13 @@ impl ItemSource for PgSource {
         until: i64,
         limit: i64,
     ) -> Result<Vec<FeedEntry>, AdapterError> {
-        store::feed_changed(&self.pool, org, entity.as_str(), after, until, limit)
+        let mut page = feed::changed_since(&self.pool, org, entity.feed(), after, limit)
             .await
-            .map_err(db)
+            .map_err(db)?;
+        // Changes made after the run began wait for the next run: a run that chased the feed
+        // could run for ever under a steady stream of edits.
+        page.retain(|c| c.seq <= until);
+        Ok(page)
     }
 
     async fn all(
@@ -88,11 +93,17 @@ impl ItemSource for PgSource {
         org: OrgId,
         entity: Entity,
         skus: &[String],
-        now: DateTime<Utc>,
+        _now: DateTime<Utc>,
     ) -> Result<HashMap<String, Value>, AdapterError> {
         let rows = match entity {
             Entity::Catalog => store::load_products(&self.pool, org, skus).await,
-            Entity::Inventory => store::load_availability(&self.pool, org, skus, now).await,
+            // Live SKUs with their levels (zeros without any); a removed SKU is absent.
+            Entity::Inventory => inventory::stock(&self.pool, org, skus).await.map(|stock| {
+                stock
+                    .into_iter()
+                    .filter_map(|s| Some((s.sku.clone(), serde_json::to_value(&s).ok()?)))
+                    .collect()
+            }),
             // The pricing tables (0008) are not attached to this source yet: a prices sync
             // fails for good with this message instead of pushing nothing silently.
             Entity::Prices => {
