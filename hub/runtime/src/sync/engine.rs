@@ -311,3 +311,190 @@ impl Syncer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_trait::async_trait;
+    use std::path::Path;
+    use switchyard_core::adapter::{Capability, NullSink};
+    use switchyard_core::ids::OrgId;
+
+    struct NoPartner;
+
+    #[async_trait]
+    impl Adapter for NoPartner {
+        fn kind(&self) -> &'static str {
+            "none"
+        }
+        fn capabilities(&self) -> &[Capability] {
+            &[]
+        }
+        async fn health(&self, _: &AdapterContext) -> Result<(), AdapterError> {
+            Ok(())
+        }
+    }
+
+    struct NoSource;
+
+    #[async_trait]
+    impl ItemSource for NoSource {
+        async fn head(&self, _: OrgId) -> Result<i64, AdapterError> {
+            Ok(0)
+        }
+        async fn changed(
+            &self,
+            _: OrgId,
+            _: Entity,
+            _: i64,
+            _: i64,
+            _: i64,
+        ) -> Result<Vec<FeedEntry>, AdapterError> {
+            Ok(Vec::new())
+        }
+        async fn all(
+            &self,
+            _: OrgId,
+            _: Entity,
+            _: &str,
+            _: i64,
+        ) -> Result<Vec<FeedEntry>, AdapterError> {
+            Ok(Vec::new())
+        }
+        async fn load(
+            &self,
+            _: OrgId,
+            _: Entity,
+            _: &[String],
+            _: chrono::DateTime<chrono::Utc>,
+        ) -> Result<HashMap<String, Value>, AdapterError> {
+            Ok(HashMap::new())
+        }
+    }
+
+    fn mapping(text: &str, name: &str) -> Arc<Mapping> {
+        Arc::new(switchyard_mapping::compile_str(text, Path::new(name), name).expect("compiles"))
+    }
+
+    fn syncer() -> Syncer {
+        // Planning touches no database: a pool that never connects is enough.
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .connect_lazy("postgres://nobody@127.0.0.1:1/none")
+            .expect("lazy pool");
+        let org = OrgId::new();
+        Syncer {
+            key: SyncKey::new(org, "shop", "catalog"),
+            entity: Entity::Catalog,
+            source: Arc::new(NoSource),
+            adapter: Arc::new(NoPartner),
+            ctx: AdapterContext {
+                org,
+                job: None,
+                idempotency_key: String::new(),
+                correlation_id: "test".into(),
+                attempt: 1,
+                sink: Arc::new(NullSink),
+            },
+            mapping: mapping(
+                "version = 1\nsource = { format = \"json\" }\ntarget = { format = \"json\" }\n[fields]\nhandle = { from = \"sku\", required = true }\ntitle = { from = \"name\", required = true }\n",
+                "item",
+            ),
+            tombstone: mapping(
+                "version = 1\nsource = { format = \"json\" }\ntarget = { format = \"json\" }\n[fields]\nhandle = { from = \"sku\" }\nid = \"external_id\"\nstatus = { const = \"archived\" }\n",
+                "tomb",
+            ),
+            document: "catalog".into(),
+            queue: Queue::new(pool, Arc::new(switchyard_core::clock::SystemClock)),
+        }
+    }
+
+    fn entry(sku: &str) -> FeedEntry {
+        FeedEntry {
+            seq: 1,
+            sku: sku.into(),
+            deleted: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_page_is_planned_by_comparing_hashes_with_what_the_partner_confirmed() {
+        let s = syncer();
+        let items: HashMap<String, Value> = [
+            ("SAME", json!({"sku": "SAME", "name": "Plate"})),
+            ("NEW", json!({"sku": "NEW", "name": "Bar"})),
+            ("CHANGED", json!({"sku": "CHANGED", "name": "Rod v2"})),
+            ("BROKEN", json!({"sku": "BROKEN"})),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let confirmed_as = |body: Value, generation: i64| Confirmed {
+            hash: content_hash(&body),
+            generation,
+            external_id: Some("ext-1".into()),
+        };
+        let confirmed: HashMap<String, Confirmed> = [
+            (
+                "SAME",
+                confirmed_as(json!({"handle": "SAME", "title": "Plate"}), 1),
+            ),
+            (
+                "CHANGED",
+                confirmed_as(json!({"handle": "CHANGED", "title": "Rod"}), 3),
+            ),
+            (
+                "GONE",
+                confirmed_as(json!({"handle": "GONE", "title": "Old"}), 1),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let entries: Vec<FeedEntry> = ["SAME", "NEW", "CHANGED", "BROKEN", "GONE", "NEVER"]
+            .into_iter()
+            .map(entry)
+            .collect();
+
+        let plan = s.plan(&entries, &items, &confirmed, false);
+        // SAME: the partner has this content. NEVER: removed and never at the partner.
+        assert_eq!(plan.skipped, 2);
+        let writes: Vec<(&str, i64, bool)> = plan
+            .writes
+            .iter()
+            .map(|w| (w.sku.as_str(), w.generation, w.tombstone))
+            .collect();
+        assert_eq!(
+            writes,
+            vec![("NEW", 0, false), ("CHANGED", 3, false), ("GONE", 1, true)]
+        );
+        assert_eq!(
+            plan.writes[1].body,
+            json!({"handle": "CHANGED", "title": "Rod v2"})
+        );
+        assert_eq!(plan.writes[1].hash, content_hash(&plan.writes[1].body));
+        // The tombstone names the partner's id for the item.
+        assert_eq!(
+            plan.writes[2].body,
+            json!({"handle": "GONE", "id": "ext-1", "status": "archived"})
+        );
+        assert_eq!(plan.failures.len(), 1);
+        assert_eq!(
+            (plan.failures[0].sku.as_str(), plan.failures[0].class),
+            ("BROKEN", "mapping")
+        );
+        assert!(
+            plan.failures[0].message.contains("title"),
+            "{}",
+            plan.failures[0].message
+        );
+
+        // Forced, the unchanged item is written again (under its next generation's key).
+        let forced = s.plan(&entries, &items, &confirmed, true);
+        assert_eq!(forced.skipped, 1);
+        assert_eq!(forced.writes.len(), 4);
+        assert_eq!(
+            (forced.writes[0].sku.as_str(), forced.writes[0].generation),
+            ("SAME", 1)
+        );
+    }
+}
