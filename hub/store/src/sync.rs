@@ -373,28 +373,6 @@ impl SyncLock {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lock_ids_differ_by_every_part() {
-        let org = OrgId(Uuid::from_u128(7));
-        let a = SyncKey::new(org, "shop", "catalog").lock_id();
-        assert_eq!(a, SyncKey::new(org, "shop", "catalog").lock_id());
-        assert_ne!(a, SyncKey::new(org, "shop", "inventory").lock_id());
-        assert_ne!(a, SyncKey::new(org, "shops", "catalog").lock_id());
-        assert_ne!(
-            a,
-            SyncKey::new(OrgId(Uuid::from_u128(8)), "shop", "catalog").lock_id()
-        );
-        // The separator keeps ("ab", "c…") and ("a", "bc…") apart.
-        assert_ne!(
-            SyncKey::new(org, "ab", "catalog").lock_id(),
-            SyncKey::new(org, "a", "bcatalog").lock_id()
-        );
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // Reading the change feed (migration 0009) by SKU and the core products a sync pushes (the
@@ -500,4 +478,27 @@ pub async fn run_queued(pool: &PgPool, key: &SyncKey) -> Result<bool> {
     .fetch_one(pool)
     .await?;
     Ok(queued)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_ids_differ_by_every_part() {
+        let org = OrgId(Uuid::from_u128(7));
+        let a = SyncKey::new(org, "shop", "catalog").lock_id();
+        assert_eq!(a, SyncKey::new(org, "shop", "catalog").lock_id());
+        assert_ne!(a, SyncKey::new(org, "shop", "inventory").lock_id());
+        assert_ne!(a, SyncKey::new(org, "shops", "catalog").lock_id());
+        assert_ne!(
+            a,
+            SyncKey::new(OrgId(Uuid::from_u128(8)), "shop", "catalog").lock_id()
+        );
+        // The separator keeps ("ab", "c…") and ("a", "bc…") apart.
+        assert_ne!(
+            SyncKey::new(org, "ab", "catalog").lock_id(),
+            SyncKey::new(org, "a", "bcatalog").lock_id()
+        );
+    }
 }
