@@ -9,10 +9,62 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use switchyard_adapter_http::fake::{Delivery, DeliveryOutcome, FakePartner, FakePartnerConfig};
 use switchyard_core::ids::{DeadLetterId, OrgId};
-use switchyard_e2e::{count, eventually, TestDaemon};
+use switchyard_daemon::app::Roles;
+use switchyard_e2e::{count, eventually, Prepared, TestDaemon};
 use switchyard_store::queue::{NewJob, Queue, RetryPolicy, RetrySpec};
 
 const SYNC_TOML: &str = "[sync.shop.catalog]\nmapping = \"storefront/product.out\"\ntombstone = \"storefront/product.tombstone\"\npage_size = 200\n";
+
+const TOKEN: &str = "sync-token";
+
+/// A storefront requiring the fields `required`, answering each call after `latency_ms`.
+async fn storefront(required: &[&str], latency_ms: u64) -> anyhow::Result<FakePartner> {
+    Ok(FakePartner::start(
+        FakePartnerConfig::new()
+            .bearer_token(TOKEN)
+            .required_fields(required.iter().copied())
+            .latency(Duration::from_millis(latency_ms)),
+    )
+    .await?)
+}
+
+/// The daemon in-process (the worker, and the API with `api`) with the partner `shop` and the
+/// syncs of `toml`; its database and the organization `acme`.
+async fn in_process(
+    partner: &FakePartner,
+    toml: &str,
+    api: bool,
+) -> anyhow::Result<(TestDaemon, sqlx::PgPool, OrgId)> {
+    let daemon = TestDaemon::builder()
+        .repo_mappings()
+        .http_partner("shop", partner, "acme")
+        .toml(toml)
+        .roles(Roles {
+            api,
+            worker: true,
+            scheduler: false,
+        })
+        .start()
+        .await?;
+    let pool = daemon.db.pool.clone();
+    let org = daemon.org("acme").await?;
+    Ok((daemon, pool, org))
+}
+
+/// A database and config for `switchyard run` children (short leases, the partner's token in
+/// `SHOP_TOKEN`) syncing the catalog to `shop`.
+async fn for_children(partner: &FakePartner) -> anyhow::Result<(Prepared, sqlx::PgPool, OrgId)> {
+    let cluster = TestDaemon::builder()
+        .repo_mappings()
+        .toml(CHILD_TOML)
+        .http_partner_with("shop", partner, "acme", "env:SHOP_TOKEN")
+        .toml(SYNC_TOML)
+        .prepare()
+        .await?;
+    let pool = cluster.db.pool.clone();
+    let org = cluster.org("acme").await?;
+    Ok((cluster, pool, org))
+}
 
 /// `n` published products `P-00000`…, each weighing `i` LB (none for the SKUs in `weightless`).
 async fn seed(pool: &sqlx::PgPool, org: OrgId, n: i64, weightless: &[i64]) -> anyhow::Result<()> {
@@ -92,20 +144,8 @@ async fn state_of(pool: &sqlx::PgPool) -> anyhow::Result<(i64, i64, i64, i64, i6
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pushes_only_what_changed_and_unpublishes_what_was_removed() -> anyhow::Result<()> {
     const N: i64 = 500;
-    let partner = FakePartner::start(
-        FakePartnerConfig::new()
-            .bearer_token("sync-token")
-            .required_fields(["handle", "status"]),
-    )
-    .await?;
-    let daemon = TestDaemon::builder()
-        .repo_mappings()
-        .http_partner("shop", &partner, "acme")
-        .toml(SYNC_TOML)
-        .start()
-        .await?;
-    let pool = daemon.db.pool.clone();
-    let org = daemon.org("acme").await?;
+    let partner = storefront(&["handle", "status"], 0).await?;
+    let (daemon, pool, org) = in_process(&partner, SYNC_TOML, false).await?;
     seed(&pool, org, N, &[]).await?;
 
     // 1. First full sync: every product written once, its id and hash recorded.
@@ -285,20 +325,8 @@ async fn refused_items_become_dead_letters_and_a_replay_pushes_the_current_versi
     const N: i64 = 40;
     let refused = [4, 17, 30];
     // The partner requires a weight; three products have none.
-    let partner = FakePartner::start(
-        FakePartnerConfig::new()
-            .bearer_token("sync-token")
-            .required_fields(["handle", "weight"]),
-    )
-    .await?;
-    let daemon = TestDaemon::builder()
-        .repo_mappings()
-        .http_partner("shop", &partner, "acme")
-        .toml(SYNC_TOML)
-        .start()
-        .await?;
-    let pool = daemon.db.pool.clone();
-    let org = daemon.org("acme").await?;
+    let partner = storefront(&["handle", "weight"], 0).await?;
+    let (daemon, pool, org) = in_process(&partner, SYNC_TOML, false).await?;
     seed(&pool, org, N, &refused).await?;
 
     assert_eq!(
@@ -425,22 +453,9 @@ async fn a_sync_killed_mid_run_resumes_from_its_checkpoint_without_a_duplicate_w
 ) -> anyhow::Result<()> {
     const N: i64 = 3000;
     // Latency per write keeps the run long enough to kill it in the middle.
-    let partner = FakePartner::start(
-        FakePartnerConfig::new()
-            .bearer_token("crash-token")
-            .required_fields(["handle"])
-            .latency(Duration::from_millis(10)),
-    )
-    .await?;
-    let cluster = TestDaemon::builder()
-        .repo_mappings()
-        .toml(CHILD_TOML)
-        .http_partner_with("shop", &partner, "acme", "env:SHOP_TOKEN")
-        .toml(SYNC_TOML)
-        .prepare()
-        .await?;
-    let pool = cluster.db.pool.clone();
-    let org = cluster.org("acme").await?;
+    // Latency per write keeps the run long enough to kill it in the middle.
+    let partner = storefront(&["handle"], 10).await?;
+    let (cluster, pool, org) = for_children(&partner).await?;
     seed(&pool, org, N, &[]).await?;
     let queue = cluster.queue();
     queue
@@ -451,7 +466,7 @@ async fn a_sync_killed_mid_run_resumes_from_its_checkpoint_without_a_duplicate_w
         )
         .await?;
 
-    let env = [("SHOP_TOKEN", "crash-token")];
+    let env = [("SHOP_TOKEN", TOKEN)];
     let mut first = cluster.spawn(&["--no-api", "--no-scheduler"], &env, "first.log")?;
     eventually(
         Duration::from_secs(90),
@@ -522,22 +537,8 @@ async fn a_sync_killed_mid_run_resumes_from_its_checkpoint_without_a_duplicate_w
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_run_one_sync_at_a_time() -> anyhow::Result<()> {
     const N: i64 = 1500;
-    let partner = FakePartner::start(
-        FakePartnerConfig::new()
-            .bearer_token("two-token")
-            .required_fields(["handle"])
-            .latency(Duration::from_millis(5)),
-    )
-    .await?;
-    let cluster = TestDaemon::builder()
-        .repo_mappings()
-        .toml(CHILD_TOML)
-        .http_partner_with("shop", &partner, "acme", "env:SHOP_TOKEN")
-        .toml(SYNC_TOML)
-        .prepare()
-        .await?;
-    let pool = cluster.db.pool.clone();
-    let org = cluster.org("acme").await?;
+    let partner = storefront(&["handle"], 5).await?;
+    let (cluster, pool, org) = for_children(&partner).await?;
     seed(&pool, org, N, &[]).await?;
     let queue = cluster.queue();
     // Two runs of the same sync under different keys (a manual run and a schedule's, say),
@@ -552,7 +553,7 @@ async fn two_processes_run_one_sync_at_a_time() -> anyhow::Result<()> {
         .collect();
     assert_eq!(queue.enqueue_many(&runs).await?, 2);
 
-    let env = [("SHOP_TOKEN", "two-token")];
+    let env = [("SHOP_TOKEN", TOKEN)];
     let mut a = cluster.spawn(&["--no-api", "--no-scheduler"], &env, "a.log")?;
     let mut b = cluster.spawn(&["--no-api", "--no-scheduler"], &env, "b.log")?;
     eventually(Duration::from_secs(120), "both runs to succeed", || {
@@ -632,25 +633,8 @@ async fn changes_dispatch_one_run_at_a_time_and_the_api_shows_where_each_sync_st
 ) -> anyhow::Result<()> {
     use reqwest::Method;
     const N: i64 = 30;
-    let partner = FakePartner::start(
-        FakePartnerConfig::new()
-            .bearer_token("sync-token")
-            .required_fields(["handle"]),
-    )
-    .await?;
-    let daemon = TestDaemon::builder()
-        .repo_mappings()
-        .http_partner("shop", &partner, "acme")
-        .toml(SYNC_TOML)
-        .roles(switchyard_daemon::app::Roles {
-            api: true,
-            worker: true,
-            scheduler: false,
-        })
-        .start()
-        .await?;
-    let pool = daemon.db.pool.clone();
-    let org = daemon.org("acme").await?;
+    let partner = storefront(&["handle"], 0).await?;
+    let (daemon, pool, org) = in_process(&partner, SYNC_TOML, true).await?;
     let key = daemon.key("acme", &["read:jobs", "write:jobs"]).await?;
     let (status, body) = daemon
         .call(Method::GET, "/api/v1/syncs", Some(&key), None)
@@ -820,20 +804,13 @@ async fn changes_dispatch_one_run_at_a_time_and_the_api_shows_where_each_sync_st
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inventory_sync_pushes_availability_that_reservations_lower() -> anyhow::Result<()> {
-    let partner = FakePartner::start(
-        FakePartnerConfig::new()
-            .bearer_token("sync-token")
-            .required_fields(["sku", "available"]),
+    let partner = storefront(&["sku", "available"], 0).await?;
+    let (daemon, pool, org) = in_process(
+        &partner,
+        "[sync.shop.inventory]\nmapping = \"storefront/availability.out\"\ntombstone = \"storefront/availability.tombstone\"\n",
+        false,
     )
     .await?;
-    let daemon = TestDaemon::builder()
-        .repo_mappings()
-        .http_partner("shop", &partner, "acme")
-        .toml("[sync.shop.inventory]\nmapping = \"storefront/availability.out\"\ntombstone = \"storefront/availability.tombstone\"\n")
-        .start()
-        .await?;
-    let pool = daemon.db.pool.clone();
-    let org = daemon.org("acme").await?;
     seed(&pool, org, 5, &[]).await?;
     sqlx::query(
         "INSERT INTO inventory_locations (org_id, code, name) VALUES ($1, 'CHI', 'Chicago')",

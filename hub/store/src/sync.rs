@@ -276,6 +276,15 @@ async fn record_confirmations(
     Ok(())
 }
 
+/// Refresh the planner's statistics of `sync_items`. A first full sync fills the table from
+/// empty, and autovacuum analyses a table only once a tenth of it changed: until then the
+/// planner takes it for empty and looks a page's SKUs up by scanning every row of the sync
+/// (0.6 s per page at 100,000 items instead of 1 ms).
+pub async fn analyze_items(pool: &PgPool) -> Result<()> {
+    sqlx::query("ANALYZE sync_items").execute(pool).await?;
+    Ok(())
+}
+
 /// End a full sync: the checkpoint moves to the head it began at (every item up to there was
 /// examined) and the full sync is no longer in progress.
 pub async fn finish_full(pool: &PgPool, key: &SyncKey, now: DateTime<Utc>) -> Result<()> {
@@ -372,7 +381,6 @@ impl SyncLock {
         Ok(())
     }
 }
-
 
 // ---------------------------------------------------------------------------------------
 // Reading the change feed (migration 0009) by SKU and the core products a sync pushes (the

@@ -4,16 +4,15 @@
 use crate::auth::{ReadJobs, Scoped, WriteJobs};
 use crate::error::{ApiError, ApiPath, ErrorBody, OptionalJson};
 use crate::responses::{BadRequest, NotFound, UnsupportedMediaType};
-use crate::routes::jobs::{enqueued_response, idempotency_key, IdempotencyKey, JobView};
+use crate::routes::jobs::{admit_and_enqueue, idempotency_key, IdempotencyKey, JobView};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use switchyard_core::ids::{JobKind, PartnerName};
 use switchyard_store::queue::NewJob;
 use switchyard_store::sync::{self as store, SyncKey, SyncState};
 use utoipa::ToSchema;
@@ -174,29 +173,9 @@ async fn run_sync(
     let key = idempotency_key(&headers)?;
     let payload =
         json!({"partner": partner, "entity": entity, "full": body.full, "force": body.force});
-    let retry = app
-        .api
-        .admission
-        .admit("sync.run", Some(&partner), &payload)
-        .map_err(|r| ApiError::new(r.code, r.message).with_details(r.details))?;
-    let enqueued = app
-        .api
-        .queue
-        .enqueue(NewJob {
-            org: auth.org,
-            kind: JobKind::from("sync.run"),
-            partner: Some(PartnerName::from(partner.as_str())),
-            payload,
-            idempotency_key: key,
-            retry,
-            run_at: None,
-            correlation_id: None,
-        })
-        .await?;
-    let status = if enqueued.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
+    let job = NewJob {
+        idempotency_key: key,
+        ..NewJob::new(auth.org, "sync.run", payload).partner(partner)
     };
-    Ok(enqueued_response(&app.masker, status, enqueued))
+    admit_and_enqueue(&app, job).await
 }

@@ -156,7 +156,14 @@ async fn run_locked(
         .await
         .map_err(db)?;
     if let Some(mut cursor) = state.full_cursor.clone() {
+        let mut pages: u64 = 0;
         loop {
+            // While a full sync grows `sync_items`, keep its statistics in step (after pages
+            // 1, 2, 4, 8, ...: a handful of ANALYZEs however large the catalog).
+            if pages.is_power_of_two() {
+                store::analyze_items(ctx.pool()).await.map_err(db)?;
+            }
+            pages += 1;
             let entries = syncer
                 .source
                 .all(key.org, syncer.entity, &cursor, page_size)
