@@ -107,29 +107,31 @@ impl Syncer {
         let mut plan = Plan::default();
         for entry in entries {
             let known = confirmed.get(&entry.sku);
-            let (input, tombstone) = match items.get(&entry.sku) {
-                Some(item) => (item.clone(), false),
+            let tomb_input;
+            // Borrowed: an unchanged item (the usual case) is never copied.
+            let (input, tombstone): (&Value, bool) = match items.get(&entry.sku) {
+                Some(item) => (item, false),
                 // Removed in the core and never at the partner: nothing to take back.
                 None if known.is_none() => {
                     plan.skipped += 1;
                     continue;
                 }
-                None => (
-                    json!({
+                None => {
+                    tomb_input = json!({
                         "sku": entry.sku,
                         "entity": self.entity.as_str(),
                         "external_id": known.and_then(|c| c.external_id.clone()),
-                    }),
-                    true,
-                ),
+                    });
+                    (&tomb_input, true)
+                }
             };
             let mut state = RunState::default();
-            let body = match self.mapping_for(tombstone).map_record(&input, &mut state) {
+            let body = match self.mapping_for(tombstone).map_record(input, &mut state) {
                 Ok(body) => body,
                 Err(e) => {
                     plan.failures.push(ItemFailure {
                         sku: entry.sku.clone(),
-                        input,
+                        input: input.clone(),
                         tombstone,
                         class: "mapping",
                         message: e.to_string(),
@@ -149,7 +151,7 @@ impl Syncer {
                 generation: known.map_or(0, |c| c.generation),
                 tombstone,
                 body,
-                input,
+                input: input.clone(),
             });
         }
         plan
