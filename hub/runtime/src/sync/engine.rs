@@ -23,7 +23,9 @@ use switchyard_mapping::{Mapping, RunState};
 use switchyard_store::queue::{NewJob, Queue};
 use switchyard_store::sync::{self as store, Confirmation, Confirmed, SyncKey};
 
-/// Rounds of pushing an item that failed transiently, within one page.
+/// Rounds in a row in which every remaining write failed transiently before the page is left
+/// unfinished. A round in which some writes went through does not count: under a partner's
+/// rate limit each round gets some through, and the page finishes at the partner's pace.
 const TRANSIENT_ROUNDS: u32 = 6;
 /// The longest pause between rounds (a partner asking for more is retried by the job later).
 const MAX_PAUSE: Duration = Duration::from_secs(30);
@@ -221,6 +223,7 @@ impl Syncer {
             let results = self.adapter.push_batch(&self.ctx, &batch).await;
             let mut again = Vec::new();
             let mut pause = Duration::ZERO;
+            let before = writes.len();
             let mut last = None;
             for (write, result) in writes.into_iter().zip(results) {
                 match result {
@@ -257,7 +260,7 @@ impl Syncer {
             if writes.is_empty() {
                 break;
             }
-            round += 1;
+            round = if writes.len() < before { 1 } else { round + 1 };
             if round >= TRANSIENT_ROUNDS {
                 return (confirmations, failures, last);
             }
