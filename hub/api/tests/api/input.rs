@@ -230,6 +230,9 @@ fn expected_routes() -> BTreeSet<(String, String)> {
         ("patch", "/api/v1/orders/{id}"),
         ("put", "/api/v1/customers/{customer_id}"),
         ("put", "/api/v1/products/{sku}"),
+        ("get", "/api/v1/syncs"),
+        ("get", "/api/v1/syncs/{partner}/{entity}"),
+        ("post", "/api/v1/syncs/{partner}/{entity}/run"),
         ("post", "/webhooks/{partner}"),
     ]
     .into_iter()
