@@ -36,6 +36,7 @@ pub const API_KEY: &str = "api_key";
         (name = "pricing", description = "The price each customer sees (read:pricing) and the price data behind it (write:catalog). Camel-case shapes after SteelWise 3.2; amounts are decimal strings"),
         (name = "catalog", description = "Products with their storefront data and variants, and the change feed every sync reads (read:catalog, write:catalog)"),
         (name = "inventory", description = "Stock per location, availability and soft reservations (read:inventory, write:inventory)"),
+        (name = "syncs", description = "The sync engine: each partner's catalog, inventory and price syncs, their checkpoints, lag and last run; runs on demand (read:jobs, write:jobs)"),
         (name = "webhooks", description = "Partners' webhook deliveries: no API key, verified by the partner's adapter"),
         (name = "operations", description = "Health, readiness, metrics, this document")
     )

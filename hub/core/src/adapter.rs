@@ -146,6 +146,17 @@ pub struct PushReceipt {
     pub duplicate: bool,
 }
 
+/// One document of a batch push, with the idempotency key its write carries (each item of a
+/// batch is its own write: a partner must be able to dedupe items one by one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchItem {
+    pub idempotency_key: String,
+    pub doc: OutboundDocument,
+}
+
+/// How many single pushes the default [`Adapter::push_batch`] keeps in flight.
+pub const DEFAULT_BATCH_CONCURRENCY: usize = 16;
+
 /// A request for one page of records from a partner.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullRequest {
@@ -269,6 +280,35 @@ pub trait Adapter: Send + Sync {
             "the {} adapter cannot push documents",
             self.kind()
         )))
+    }
+
+    /// Send several documents; one result per item, in the items' order. A partner with a
+    /// batch or bulk API overrides this (one call for many items, per-item results from its
+    /// answer); the default pushes one by one, [`Adapter::batch_concurrency`] at a time, each
+    /// with its item's idempotency key. One item's failure never fails the others.
+    async fn push_batch(
+        &self,
+        ctx: &AdapterContext,
+        items: &[BatchItem],
+    ) -> Vec<Result<PushReceipt, AdapterError>> {
+        use futures::future::BoxFuture;
+        use futures::StreamExt as _;
+        let mut pushes: Vec<BoxFuture<'_, Result<PushReceipt, AdapterError>>> =
+            Vec::with_capacity(items.len());
+        for item in items {
+            let mut one = ctx.clone();
+            one.idempotency_key = item.idempotency_key.clone();
+            pushes.push(Box::pin(async move { self.push(&one, &item.doc).await }));
+        }
+        futures::stream::iter(pushes)
+            .buffered(self.batch_concurrency().max(1))
+            .collect()
+            .await
+    }
+
+    /// Single pushes the default [`Adapter::push_batch`] keeps in flight.
+    fn batch_concurrency(&self) -> usize {
+        DEFAULT_BATCH_CONCURRENCY
     }
 
     /// Fetch one page of records.

@@ -36,16 +36,32 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         samples: usize,
     },
+    #[cfg(feature = "http")]
+    /// The sync engine against the generic HTTP fake: full initial sync, re-sync with nothing
+    /// changed, 1 % changed, change detection per core, peak RSS.
+    Sync(crate::bench_sync::SyncBench),
 }
 
 const BENCH_DB: &str = "switchyard_bench";
 
 pub async fn run(cmd: BenchCommand, config_path: &Path) -> anyhow::Result<ExitCode> {
-    let BenchCommand::Queue {
-        jobs,
-        processes,
-        samples,
-    } = cmd;
+    match cmd {
+        BenchCommand::Queue {
+            jobs,
+            processes,
+            samples,
+        } => queue(jobs, processes, samples, config_path).await,
+        #[cfg(feature = "http")]
+        BenchCommand::Sync(args) => crate::bench_sync::run(args, config_path).await,
+    }
+}
+
+async fn queue(
+    jobs: usize,
+    processes: usize,
+    samples: usize,
+    config_path: &Path,
+) -> anyhow::Result<ExitCode> {
     let mut config = if config_path.exists() {
         Config::load(config_path)?
     } else {
@@ -190,7 +206,7 @@ fn now_ns() -> u64 {
         .as_nanos() as u64
 }
 
-fn peak_rss_kb(pid: u32) -> Option<u64> {
+pub(crate) fn peak_rss_kb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
@@ -201,7 +217,7 @@ fn peak_rss_kb(pid: u32) -> Option<u64> {
         .ok()
 }
 
-async fn terminate(child: &mut tokio::process::Child) {
+pub(crate) async fn terminate(child: &mut tokio::process::Child) {
     if let Some(pid) = child.id() {
         let _ = std::process::Command::new("kill")
             .args(["-TERM", &pid.to_string()])

@@ -9,6 +9,9 @@
 
 pub mod app;
 pub mod bench;
+// `bench sync` pushes to the generic HTTP fake.
+#[cfg(feature = "http")]
+pub mod bench_sync;
 pub mod check;
 // The demo plays an HTTP partner and an EDI trading partner.
 #[cfg(all(feature = "http", feature = "edi"))]

@@ -18,7 +18,7 @@ use switchyard_core::diag::{Diagnostic, SourceFile};
 use switchyard_store::queue::{RetryPolicy, RetrySpec};
 
 /// The top-level keys the hub itself reads; everything else is an integration's section.
-pub const HUB_SECTIONS: [&str; 8] = [
+pub const HUB_SECTIONS: [&str; 9] = [
     "database",
     "api",
     "queue",
@@ -27,6 +27,7 @@ pub const HUB_SECTIONS: [&str; 8] = [
     "secrets",
     "jobs",
     "partners",
+    "sync",
 ];
 
 /// The whole configuration. Deserialized by hand (see the `Deserialize` impl below) rather
@@ -44,6 +45,9 @@ pub struct Config {
     pub jobs: BTreeMap<String, RetryConfig>,
     /// One table per partner instance.
     pub partners: BTreeMap<String, PartnerConfig>,
+    /// The syncs of the sync engine: `[sync.PARTNER.ENTITY]` (entity `catalog`, `inventory`
+    /// or `prices`), see [`crate::sync::config`].
+    pub sync: crate::sync::config::SyncSection,
     /// Every other top-level table, kept for the integration that declares it.
     pub sections: BTreeMap<String, toml::Value>,
 }
@@ -71,6 +75,7 @@ impl<'de> Deserialize<'de> for Config {
                         "secrets" => c.secrets = map.next_value()?,
                         "jobs" => c.jobs = map.next_value()?,
                         "partners" => c.partners = map.next_value()?,
+                        "sync" => c.sync = map.next_value()?,
                         _ => {
                             let value = map.next_value::<toml::Value>()?;
                             c.sections.insert(key, value);

@@ -45,6 +45,7 @@ pub mod schedules;
 pub mod secrets;
 pub mod section;
 pub mod supervise;
+pub mod sync;
 pub mod toml_source;
 pub mod webhooks;
 pub mod worker;

@@ -17,6 +17,7 @@
 //!   (per organization, in commit order) every outbound sync reads.
 //! * [`webhooks`] — inbound webhook deliveries, deduplicated by the partner's event id.
 //! * [`schedules`] — the last tick each schedule fired; [`secrets`] — sealed credentials.
+//! * [`sync`] — the sync engine's confirmed hashes per item, checkpoints and run lock.
 //! * [`cursor`] — the keyset cursor every newest-first listing pages with.
 //! * [`storable`] — what `text` and `jsonb` refuse (NUL, numbers out of range): found to
 //!   refuse at the edge, escaped where a row must be kept whatever it holds (the logs).
@@ -41,6 +42,7 @@ mod retry;
 pub mod schedules;
 pub mod secrets;
 pub mod storable;
+pub mod sync;
 pub mod webhooks;
 
 pub use db::{connect, connect_with_timeout, StoreError, MIGRATOR};

@@ -252,26 +252,33 @@ async fn enqueue(
         .as_deref()
         .map(str::trim)
         .filter(|p| !p.is_empty());
-    let payload = Value::Object(body.payload);
-    let retry = app
+    let job = NewJob {
+        org: auth.org,
+        kind: JobKind::from(kind),
+        partner: partner.map(PartnerName::from),
+        payload: Value::Object(body.payload),
+        idempotency_key: key,
+        retry: Default::default(),
+        run_at: body.run_at,
+        correlation_id: body.correlation_id,
+    };
+    admit_and_enqueue(&app, job).await
+}
+
+/// Enqueue `job` if the runtime admits it (its kind, its partner and what the kind asks of
+/// it, its payload; a 422 naming why otherwise), with the retry policy admission gives it:
+/// 201 with the job, or 200 with the job already enqueued under its idempotency key.
+pub async fn admit_and_enqueue(app: &AppState, mut job: NewJob) -> Result<Response, ApiError> {
+    job.retry = app
         .api
         .admission
-        .admit(kind, partner, &payload)
+        .admit(
+            job.kind.as_str(),
+            job.partner.as_ref().map(|p| p.as_str()),
+            &job.payload,
+        )
         .map_err(|r| ApiError::new(r.code, r.message).with_details(r.details))?;
-    let enqueued = app
-        .api
-        .queue
-        .enqueue(NewJob {
-            org: auth.org,
-            kind: JobKind::from(kind),
-            partner: partner.map(PartnerName::from),
-            payload,
-            idempotency_key: key,
-            retry,
-            run_at: body.run_at,
-            correlation_id: body.correlation_id,
-        })
-        .await?;
+    let enqueued = app.api.queue.enqueue(job).await?;
     let status = if enqueued.created {
         StatusCode::CREATED
     } else {

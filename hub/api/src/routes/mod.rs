@@ -12,6 +12,7 @@ pub mod orders;
 pub mod pricing;
 pub mod pricing_writes;
 pub mod retry;
+pub mod syncs;
 pub mod webhooks;
 
 use crate::state::AppState;
@@ -30,6 +31,7 @@ pub(crate) fn protected() -> OpenApiRouter<AppState> {
         .merge(pricing_writes::router())
         .merge(catalog::router())
         .merge(inventory::router())
+        .merge(syncs::router())
 }
 
 /// Routes under `/api/v1` that need no key (the document describing the API).

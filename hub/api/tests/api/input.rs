@@ -254,6 +254,9 @@ fn expected_routes() -> BTreeSet<(String, String)> {
         ("post", "/api/v1/inventory/reserve"),
         ("get", "/api/v1/inventory/reservations/{id}"),
         ("delete", "/api/v1/inventory/reservations/{id}"),
+        ("get", "/api/v1/syncs"),
+        ("get", "/api/v1/syncs/{partner}/{entity}"),
+        ("post", "/api/v1/syncs/{partner}/{entity}/run"),
         ("post", "/webhooks/{partner}"),
     ]
     .into_iter()

@@ -21,4 +21,7 @@ pub fn builtin(config: &Config) -> Vec<JobKindSpec> {
         cleanup::spec(config.retention.clone()),
         reservation_expiry::spec(),
     ]
+    .into_iter()
+    .chain(crate::sync::specs(&config.sync))
+    .collect()
 }

@@ -1,0 +1,138 @@
+//! `[sync.PARTNER.ENTITY]`: which mapping turns a core item into the partner's document, and
+//! which turns a removed item into its tombstone (an unpublish or delete document).
+//!
+//! ```toml
+//! [sync.acme-shop.catalog]
+//! mapping = "storefront/product.out"
+//! tombstone = "storefront/product.tombstone"
+//! page_size = 500
+//! ```
+//!
+//! The tombstone mapping is required: an item removed in the core must be unpublished or
+//! deleted at the partner, never silently left, so a sync that cannot say how is refused at
+//! start rather than discovered when the first product is removed.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use switchyard_core::adapter::Capability;
+
+/// What a sync keeps in step.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Entity {
+    Catalog,
+    Inventory,
+    Prices,
+}
+
+impl Entity {
+    pub const ALL: [Entity; 3] = [Entity::Catalog, Entity::Inventory, Entity::Prices];
+
+    /// The name in config, the feed (`catalog_changes.entity`), the API and the tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Catalog => "catalog",
+            Entity::Inventory => "inventory",
+            Entity::Prices => "prices",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Entity> {
+        Entity::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+
+    /// The change feed's name for it.
+    pub fn feed(self) -> switchyard_store::feed::FeedEntity {
+        use switchyard_store::feed::FeedEntity;
+        match self {
+            Entity::Catalog => FeedEntity::Catalog,
+            Entity::Inventory => FeedEntity::Inventory,
+            Entity::Prices => FeedEntity::Prices,
+        }
+    }
+
+    /// The capability a partner's adapter must declare to be synced this entity.
+    pub fn capability(self) -> Capability {
+        match self {
+            Entity::Catalog => Capability::PushCatalog,
+            Entity::Inventory => Capability::PushInventory,
+            Entity::Prices => Capability::PushPrices,
+        }
+    }
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn default_page_size() -> i64 {
+    500
+}
+
+/// One sync's settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncTarget {
+    /// The mapping from the core item (canonical JSON) to the partner's document.
+    pub mapping: String,
+    /// The mapping from a removed item (`{"sku", "external_id", "entity"}`) to the partner's
+    /// unpublish or delete document.
+    pub tombstone: String,
+    /// Items read, mapped, compared and pushed per page (one transaction per page).
+    #[serde(default = "default_page_size")]
+    pub page_size: i64,
+    /// The document name the adapter is given (`catalog`, `inventory`, `prices` by default).
+    #[serde(default)]
+    pub document: Option<String>,
+}
+
+impl SyncTarget {
+    pub fn document(&self, entity: Entity) -> String {
+        self.document
+            .clone()
+            .unwrap_or_else(|| entity.as_str().to_owned())
+    }
+
+    /// The page size within sane bounds (a page is one transaction and one batch).
+    pub fn page(&self) -> i64 {
+        self.page_size.clamp(1, 5000)
+    }
+}
+
+/// `[sync]`: partner → entity → settings.
+pub type SyncSection = BTreeMap<String, BTreeMap<Entity, SyncTarget>>;
+
+/// The settings of one sync, if configured.
+pub fn target<'a>(
+    section: &'a SyncSection,
+    partner: &str,
+    entity: Entity,
+) -> Option<&'a SyncTarget> {
+    section.get(partner).and_then(|m| m.get(&entity))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sync_section_parses_strictly() {
+        let s: SyncSection = toml::from_str(
+            "[shop.catalog]\nmapping = \"m\"\ntombstone = \"t\"\n[shop.inventory]\nmapping = \"i\"\ntombstone = \"it\"\npage_size = 100\n",
+        )
+        .unwrap();
+        let c = target(&s, "shop", Entity::Catalog).unwrap();
+        assert_eq!((c.mapping.as_str(), c.page_size), ("m", 500));
+        assert_eq!(target(&s, "shop", Entity::Inventory).unwrap().page(), 100);
+        assert!(target(&s, "shop", Entity::Prices).is_none());
+        let e = toml::from_str::<SyncSection>("[shop.catalog]\nmapping = \"m\"\n").unwrap_err();
+        assert!(e.to_string().contains("missing field `tombstone`"), "{e}");
+        let e = toml::from_str::<SyncSection>("[shop.stock]\nmapping = \"m\"\ntombstone = \"t\"\n")
+            .unwrap_err();
+        assert!(e.to_string().contains("unknown variant `stock`"), "{e}");
+    }
+}

@@ -1,0 +1,908 @@
+//! The sync engine against real Postgres (the catalog's change feed) and the generic HTTP fake
+//! over loopback: a first full sync, a sync with nothing changed (zero write calls), 1 %
+//! changed (exactly those written), removed products unpublished, a partner refusing some
+//! items (dead letters, the rest pushed, a replay pushing the current version), a daemon
+//! killed mid-sync resuming without a duplicate write, and two processes running one sync.
+
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+use switchyard_adapter_http::fake::{Delivery, DeliveryOutcome, FakePartner, FakePartnerConfig};
+use switchyard_core::ids::{DeadLetterId, OrgId};
+use switchyard_daemon::app::Roles;
+use switchyard_e2e::{count, eventually, Prepared, TestDaemon};
+use switchyard_store::queue::{NewJob, Queue, RetryPolicy, RetrySpec};
+
+const SYNC_TOML: &str = "[sync.shop.catalog]\nmapping = \"storefront/product.out\"\ntombstone = \"storefront/product.tombstone\"\npage_size = 200\n";
+
+const TOKEN: &str = "sync-token";
+
+/// A storefront requiring the fields `required`, answering each call after `latency_ms`.
+async fn storefront(required: &[&str], latency_ms: u64) -> anyhow::Result<FakePartner> {
+    Ok(FakePartner::start(
+        FakePartnerConfig::new()
+            .bearer_token(TOKEN)
+            .required_fields(required.iter().copied())
+            .latency(Duration::from_millis(latency_ms)),
+    )
+    .await?)
+}
+
+/// The daemon in-process (the worker, and the API with `api`) with the partner `shop` and the
+/// syncs of `toml`; its database and the organization `acme`.
+async fn in_process(
+    partner: &FakePartner,
+    toml: &str,
+    api: bool,
+) -> anyhow::Result<(TestDaemon, sqlx::PgPool, OrgId)> {
+    let daemon = TestDaemon::builder()
+        .repo_mappings()
+        .http_partner("shop", partner, "acme")
+        .toml(toml)
+        .roles(Roles {
+            api,
+            worker: true,
+            scheduler: false,
+        })
+        .start()
+        .await?;
+    let pool = daemon.db.pool.clone();
+    let org = daemon.org("acme").await?;
+    Ok((daemon, pool, org))
+}
+
+/// A database and config for `switchyard run` children (short leases, the partner's token in
+/// `SHOP_TOKEN`) syncing the catalog to `shop`.
+async fn for_children(partner: &FakePartner) -> anyhow::Result<(Prepared, sqlx::PgPool, OrgId)> {
+    let cluster = TestDaemon::builder()
+        .repo_mappings()
+        .toml(CHILD_TOML)
+        .http_partner_with("shop", partner, "acme", "env:SHOP_TOKEN")
+        .toml(SYNC_TOML)
+        .prepare()
+        .await?;
+    let pool = cluster.db.pool.clone();
+    let org = cluster.org("acme").await?;
+    Ok((cluster, pool, org))
+}
+
+/// `n` published products `P-00000`…, each weighing `i` LB (none for the SKUs in `weightless`).
+async fn seed(pool: &sqlx::PgPool, org: OrgId, n: i64, weightless: &[i64]) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO products (org_id, sku, name, uom, web_visible, material_grade, dimensions)
+         SELECT $1, 'P-' || lpad(i::text, 5, '0'), 'Plate ' || i, 'EA', true, 'A36',
+                CASE WHEN i = ANY($3) THEN '{}'::jsonb
+                     ELSE jsonb_build_object('weight', jsonb_build_object('value', i, 'unit', 'LB')) END
+         FROM generate_series(0, $2 - 1) AS i",
+    )
+    .bind(org.0)
+    .bind(n)
+    .bind(weightless)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+fn sku(i: i64) -> String {
+    format!("P-{i:05}")
+}
+
+/// The storefront handle the mapping derives from a SKU.
+fn handle(i: i64) -> String {
+    format!("p-{i:05}")
+}
+
+/// Enqueue `sync.run` and wait for it to end; its final state.
+async fn run_sync(queue: &Queue, org: OrgId, key: &str, payload: Value) -> anyhow::Result<String> {
+    let job = NewJob::new(org, "sync.run", payload)
+        .partner("shop")
+        .key(key)
+        .retry(RetrySpec::of(RetryPolicy::Immediate));
+    let id = queue.enqueue(job).await?.job.id;
+    let state = |pool: sqlx::PgPool| async move {
+        let (s,): (String,) = sqlx::query_as("SELECT state FROM jobs WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(&pool)
+            .await?;
+        anyhow::Ok(s)
+    };
+    eventually(Duration::from_secs(60), "the sync run to end", || {
+        let s = state(queue.pool().clone());
+        async move { Ok(matches!(s.await?.as_str(), "succeeded" | "dead")) }
+    })
+    .await?;
+    state(queue.pool().clone()).await
+}
+
+fn incremental() -> Value {
+    json!({"partner": "shop", "entity": "catalog"})
+}
+
+fn full(force: bool) -> Value {
+    json!({"partner": "shop", "entity": "catalog", "full": true, "force": force})
+}
+
+/// The handles of the deliveries from `from` on that the partner applied.
+fn applied_handles(deliveries: &[Delivery]) -> BTreeSet<String> {
+    deliveries
+        .iter()
+        .filter(|d| d.outcome == DeliveryOutcome::Applied)
+        .filter_map(|d| d.body["handle"].as_str().map(str::to_owned))
+        .collect()
+}
+
+async fn state_of(pool: &sqlx::PgPool) -> anyhow::Result<(i64, i64, i64, i64, i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT s.checkpoint, h.seq, s.examined, s.pushed, s.skipped, s.failed
+         FROM sync_states s JOIN catalog_feed_heads h USING (org_id)
+         WHERE s.partner = 'shop' AND s.entity = 'catalog'",
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_only_what_changed_and_unpublishes_what_was_removed() -> anyhow::Result<()> {
+    const N: i64 = 500;
+    let partner = storefront(&["handle", "status"], 0).await?;
+    let (daemon, pool, org) = in_process(&partner, SYNC_TOML, false).await?;
+    seed(&pool, org, N, &[]).await?;
+
+    // 1. First full sync: every product written once, its id and hash recorded.
+    assert_eq!(
+        run_sync(&daemon.queue, org, "first", full(false)).await?,
+        "succeeded"
+    );
+    let stats = partner.stats();
+    assert_eq!((stats.deliveries, stats.applied), (N as u64, N as u64));
+    assert_eq!(applied_handles(&partner.deliveries()).len(), N as usize);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM sync_items WHERE external_id LIKE 'doc_%' AND generation = 1"
+        )
+        .await?,
+        N
+    );
+    let (checkpoint, head, examined, pushed, skipped, failed) = state_of(&pool).await?;
+    assert_eq!(
+        checkpoint, head,
+        "a finished full sync leaves the checkpoint at the head"
+    );
+    assert_eq!((examined, pushed, skipped, failed), (N, N, 0, 0));
+    let first = partner.deliveries();
+    let p7 = first
+        .iter()
+        .find(|d| d.body["handle"] == "p-00007")
+        .expect("p-00007 pushed");
+    assert_eq!(p7.body["title"], "Plate 7");
+    assert_eq!(p7.body["status"], "active");
+    assert_eq!(p7.body["weight"], json!(7));
+
+    // 2. Nothing changed: an incremental run and a full one make no write call at all.
+    assert_eq!(
+        run_sync(&daemon.queue, org, "idle", incremental()).await?,
+        "succeeded"
+    );
+    assert_eq!(
+        run_sync(&daemon.queue, org, "idle-full", full(false)).await?,
+        "succeeded"
+    );
+    assert_eq!(
+        partner.stats().deliveries,
+        N as u64,
+        "no write when nothing changed"
+    );
+    let (_, _, examined, pushed, skipped, _) = state_of(&pool).await?;
+    assert_eq!(
+        (examined, pushed, skipped),
+        (N, 0, N),
+        "the full run skipped all by hash"
+    );
+
+    // 3. 1 % changed, plus a change the partner's document does not carry (lead time is not
+    // mapped): exactly the five are written, with their new content.
+    sqlx::query("UPDATE products SET name = name || ' (new)' WHERE org_id = $1 AND sku = ANY($2)")
+        .bind(org.0)
+        .bind([3, 50, 120, 333, 499].map(sku).to_vec())
+        .execute(&pool)
+        .await?;
+    sqlx::query("UPDATE products SET lead_time_days = 9 WHERE org_id = $1 AND sku = $2")
+        .bind(org.0)
+        .bind(sku(8))
+        .execute(&pool)
+        .await?;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "one-percent", incremental()).await?,
+        "succeeded"
+    );
+    let after = partner.deliveries();
+    let written = &after[N as usize..];
+    assert_eq!(
+        applied_handles(written),
+        [3, 50, 120, 333, 499].map(handle).into_iter().collect()
+    );
+    assert_eq!(written.len(), 5, "exactly the changed items, once each");
+    assert!(written.iter().all(|d| d.body["title"]
+        .as_str()
+        .is_some_and(|t| t.ends_with(" (new)"))));
+    let (checkpoint, head, examined, pushed, skipped, _) = state_of(&pool).await?;
+    assert_eq!((checkpoint, examined, pushed, skipped), (head, 6, 5, 1));
+
+    // 4. Removed: two tombstoned, one deleted outright. Each is unpublished under the
+    // partner's id for it; a product never pushed and removed is not sent at all.
+    let ids: BTreeMap<String, String> =
+        sqlx::query_as("SELECT sku, external_id FROM sync_items WHERE sku = ANY($1)")
+            .bind([10, 11, 12].map(sku).to_vec())
+            .fetch_all(&pool)
+            .await?
+            .into_iter()
+            .collect();
+    sqlx::query("UPDATE products SET deleted_at = now() WHERE org_id = $1 AND sku = ANY($2)")
+        .bind(org.0)
+        .bind([10, 11].map(sku).to_vec())
+        .execute(&pool)
+        .await?;
+    sqlx::query("DELETE FROM products WHERE org_id = $1 AND sku = $2")
+        .bind(org.0)
+        .bind(sku(12))
+        .execute(&pool)
+        .await?;
+    sqlx::query(
+        "INSERT INTO products (org_id, sku, name, deleted_at) VALUES ($1, 'GHOST', 'never pushed', now())",
+    )
+    .bind(org.0)
+    .execute(&pool)
+    .await?;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "removed", incremental()).await?,
+        "succeeded"
+    );
+    let tombstones = &partner.deliveries()[N as usize + 5..];
+    assert_eq!(tombstones.len(), 3, "{tombstones:#?}");
+    for d in tombstones {
+        let h = d.body["handle"].as_str().unwrap_or_default();
+        let s = h.to_uppercase();
+        assert_eq!(d.body["status"], "archived", "{h}");
+        assert_eq!(d.body["published"], json!(false), "{h}");
+        assert_eq!(
+            d.body["id"].as_str(),
+            ids.get(&s).map(String::as_str),
+            "{h}"
+        );
+        assert_eq!(d.outcome, DeliveryOutcome::Applied);
+    }
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM sync_items WHERE tombstone AND generation = 2"
+        )
+        .await?,
+        3
+    );
+    // A removed product stays removed: the next run sends nothing.
+    assert_eq!(
+        run_sync(&daemon.queue, org, "removed-again", full(false)).await?,
+        "succeeded"
+    );
+    assert_eq!(partner.stats().deliveries, N as u64 + 8);
+
+    // 5. Forced: every item the partner has is written again (tombstones included), under
+    // new keys, so the partner applies each.
+    assert_eq!(
+        run_sync(&daemon.queue, org, "forced", full(true)).await?,
+        "succeeded"
+    );
+    let stats = partner.stats();
+    assert_eq!(stats.deliveries, 2 * N as u64 + 8);
+    assert_eq!(
+        stats.applied, stats.deliveries,
+        "every forced write applied, none replayed"
+    );
+
+    daemon.stop().await?;
+    partner.shutdown().await;
+    Ok(())
+}
+
+async fn open_dead_letters(
+    pool: &sqlx::PgPool,
+) -> anyhow::Result<Vec<(DeadLetterId, Value, String)>> {
+    let rows: Vec<(uuid::Uuid, Value, String)> = sqlx::query_as(
+        "SELECT id, payload, reason FROM dead_letters WHERE kind = 'sync.item' AND state = 'open' ORDER BY payload->>'sku'",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, p, r)| (DeadLetterId(id), p, r))
+        .collect())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_items_become_dead_letters_and_a_replay_pushes_the_current_version(
+) -> anyhow::Result<()> {
+    const N: i64 = 40;
+    let refused = [4, 17, 30];
+    // The partner requires a weight; three products have none.
+    let partner = storefront(&["handle", "weight"], 0).await?;
+    let (daemon, pool, org) = in_process(&partner, SYNC_TOML, false).await?;
+    seed(&pool, org, N, &refused).await?;
+
+    assert_eq!(
+        run_sync(&daemon.queue, org, "first", full(false)).await?,
+        "succeeded"
+    );
+    let stats = partner.stats();
+    assert_eq!(
+        stats.applied,
+        (N - 3) as u64,
+        "the rest of the page went on"
+    );
+    assert_eq!(stats.rejected, 3);
+    let (checkpoint, head, _, pushed, _, failed) = state_of(&pool).await?;
+    assert_eq!((checkpoint, pushed, failed), (head, N - 3, 3));
+    let dead = open_dead_letters(&pool).await?;
+    assert_eq!(dead.len(), 3);
+    let mapping_hash = dead[0].1["mapping_hash"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(mapping_hash.len(), 64, "the mapping's sha256");
+    for ((_, payload, reason), i) in dead.iter().zip(refused) {
+        assert_eq!(payload["sku"], sku(i));
+        assert_eq!(payload["entity"], "catalog");
+        assert_eq!(payload["mapping"], "storefront/product.out");
+        assert_eq!(
+            payload["mapping_hash"].as_str(),
+            Some(mapping_hash.as_str())
+        );
+        assert_eq!(payload["item"]["sku"], sku(i), "the item as it failed");
+        assert_eq!(payload["status"], 422);
+        assert!(
+            reason.contains("missing required fields: weight"),
+            "{reason}"
+        );
+        assert!(
+            payload["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("weight")),
+            "{payload}"
+        );
+    }
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM sync_items").await?,
+        N - 3,
+        "nothing recorded for what the partner refused"
+    );
+
+    // The product is fixed in the core; the replay pushes it as it is now, not as it failed.
+    sqlx::query(
+        "UPDATE products SET dimensions = '{\"weight\": {\"value\": 99, \"unit\": \"LB\"}}' WHERE org_id = $1 AND sku = $2",
+    )
+    .bind(org.0)
+    .bind(sku(4))
+    .execute(&pool)
+    .await?;
+    let before = partner.stats().deliveries as usize;
+    daemon.queue.replay(org, dead[0].0, None, None).await?;
+    eventually(Duration::from_secs(30), "the replay to push", || {
+        let pool = pool.clone();
+        async move {
+            Ok(count(
+                &pool,
+                "SELECT count(*) FROM jobs WHERE kind = 'sync.item' AND state = 'succeeded'",
+            )
+            .await?
+                == 1)
+        }
+    })
+    .await?;
+    let replayed = &partner.deliveries()[before..];
+    assert_eq!(replayed.len(), 1);
+    assert_eq!(replayed[0].body["handle"], handle(4));
+    assert_eq!(replayed[0].body["weight"], json!(99), "the current version");
+    assert_eq!(replayed[0].outcome, DeliveryOutcome::Applied);
+
+    // A replay of an item still refused fails again, as a dead letter of its own.
+    daemon.queue.replay(org, dead[1].0, None, None).await?;
+    eventually(Duration::from_secs(30), "the second replay to fail", || {
+        let pool = pool.clone();
+        async move {
+            Ok(count(&pool, "SELECT count(*) FROM jobs WHERE kind = 'sync.item' AND state = 'dead' AND replay_of IS NOT NULL").await? == 1)
+        }
+    })
+    .await?;
+
+    // The fix also moved the feed: the next run finds the partner already has that content.
+    let before = partner.stats().deliveries;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "after-replay", incremental()).await?,
+        "succeeded"
+    );
+    assert_eq!(
+        partner.stats().deliveries,
+        before,
+        "the replayed version is not sent twice"
+    );
+    let (_, _, examined, pushed, skipped, _) = state_of(&pool).await?;
+    assert_eq!((examined, pushed, skipped), (1, 0, 1));
+
+    daemon.stop().await?;
+    partner.shutdown().await;
+    Ok(())
+}
+
+/// Every product pushed exactly once: one applied write per handle, all of them there.
+fn assert_each_applied_once(partner: &FakePartner, n: i64) {
+    let mut per_handle: BTreeMap<String, usize> = BTreeMap::new();
+    for doc in partner.applied() {
+        *per_handle
+            .entry(doc.body["handle"].as_str().unwrap_or_default().to_owned())
+            .or_default() += 1;
+    }
+    let twice: Vec<_> = per_handle.iter().filter(|(_, &c)| c != 1).collect();
+    assert!(twice.is_empty(), "applied more than once: {twice:?}");
+    assert_eq!(per_handle.len(), n as usize, "every product applied");
+}
+
+const CHILD_TOML: &str = "[queue]\nconcurrency = 8\nclaim_batch = 8\nlease_secs = 3\nrescue_interval_ms = 500\n\n[jobs.\"sync.run\"]\npolicy = \"immediate\"\nmax_attempts = 10\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_killed_mid_run_resumes_from_its_checkpoint_without_a_duplicate_write(
+) -> anyhow::Result<()> {
+    const N: i64 = 3000;
+    // Latency per write keeps the run long enough to kill it in the middle.
+    // Latency per write keeps the run long enough to kill it in the middle.
+    let partner = storefront(&["handle"], 10).await?;
+    let (cluster, pool, org) = for_children(&partner).await?;
+    seed(&pool, org, N, &[]).await?;
+    let queue = cluster.queue();
+    queue
+        .enqueue(
+            NewJob::new(org, "sync.run", full(false))
+                .partner("shop")
+                .key("crash"),
+        )
+        .await?;
+
+    let env = [("SHOP_TOKEN", TOKEN)];
+    let mut first = cluster.spawn(&["--no-api", "--no-scheduler"], &env, "first.log")?;
+    eventually(
+        Duration::from_secs(90),
+        "a third of the catalog pushed",
+        || {
+            let n = partner.stats().applied;
+            async move { Ok(n >= (N / 3) as u64) }
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}\n--- daemon log ---\n{}", first.log_text()))?;
+    first.kill9().await;
+    let at_kill = partner.stats().applied;
+    assert!(at_kill < N as u64, "the kill must land mid-sync");
+    let (cursor, committed): (Option<String>, i64) =
+        sqlx::query_as("SELECT full_cursor, (SELECT count(*) FROM sync_items) FROM sync_states")
+            .fetch_one(&pool)
+            .await?;
+    assert!(cursor.is_some(), "the full sync is in progress at the kill");
+    assert!(
+        committed <= at_kill as i64,
+        "nothing is recorded the partner did not confirm"
+    );
+
+    let mut second = cluster.spawn(&["--no-api", "--no-scheduler"], &env, "second.log")?;
+    eventually(
+        Duration::from_secs(120),
+        "the sync to finish after the restart",
+        || {
+            let pool = pool.clone();
+            async move {
+                Ok(count(
+                    &pool,
+                    "SELECT count(*) FROM jobs WHERE kind = 'sync.run' AND state = 'succeeded'",
+                )
+                .await?
+                    == 1)
+            }
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}\n--- second daemon log ---\n{}", second.log_text()))?;
+    second.terminate().await;
+
+    assert_each_applied_once(&partner, N);
+    let stats = partner.stats();
+    assert_eq!(stats.applied, N as u64);
+    // Writes in flight at the kill were sent again under the same key and answered from the
+    // partner's idempotency store; everything committed before the kill was not sent again.
+    assert!(
+        stats.deliveries - stats.applied <= (N as u64 - committed as u64),
+        "resent {} writes though {committed} were committed",
+        stats.deliveries - stats.applied
+    );
+    assert_eq!(stats.deliveries - stats.applied, stats.duplicates);
+    let (checkpoint, head, _, _, _, failed) = state_of(&pool).await?;
+    assert_eq!((checkpoint, failed), (head, 0));
+    assert_eq!(count(&pool, "SELECT count(*) FROM sync_items").await?, N);
+    println!(
+        "sync crash: killed with {at_kill} applied and {committed} committed; {} writes resent and absorbed by their keys",
+        stats.duplicates
+    );
+    partner.shutdown().await;
+    cluster.db.drop_db().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_run_one_sync_at_a_time() -> anyhow::Result<()> {
+    const N: i64 = 1500;
+    let partner = storefront(&["handle"], 5).await?;
+    let (cluster, pool, org) = for_children(&partner).await?;
+    seed(&pool, org, N, &[]).await?;
+    let queue = cluster.queue();
+    // Two runs of the same sync under different keys (a manual run and a schedule's, say),
+    // waiting before any process starts, so both are claimed at once.
+    let runs: Vec<NewJob> = ["manual", "scheduled"]
+        .into_iter()
+        .map(|key| {
+            NewJob::new(org, "sync.run", full(false))
+                .partner("shop")
+                .key(key)
+        })
+        .collect();
+    assert_eq!(queue.enqueue_many(&runs).await?, 2);
+
+    let env = [("SHOP_TOKEN", TOKEN)];
+    let mut a = cluster.spawn(&["--no-api", "--no-scheduler"], &env, "a.log")?;
+    let mut b = cluster.spawn(&["--no-api", "--no-scheduler"], &env, "b.log")?;
+    eventually(Duration::from_secs(120), "both runs to succeed", || {
+        let pool = pool.clone();
+        async move {
+            Ok(count(
+                &pool,
+                "SELECT count(*) FROM jobs WHERE kind = 'sync.run' AND state = 'succeeded'",
+            )
+            .await?
+                == 2)
+        }
+    })
+    .await
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "{e}\n--- a ---\n{}\n--- b ---\n{}",
+            a.log_text(),
+            b.log_text()
+        )
+    })?;
+    a.terminate().await;
+    b.terminate().await;
+
+    // Had both pushed at once, every item would have been sent twice.
+    let stats = partner.stats();
+    assert_eq!(
+        (stats.deliveries, stats.applied, stats.duplicates),
+        (N as u64, N as u64, 0)
+    );
+    assert_each_applied_once(&partner, N);
+    // The second run found the sync locked, waited, and then had nothing left to push.
+    let waited = count(
+        &pool,
+        "SELECT count(*) FROM jobs WHERE kind = 'sync.run' AND errors::text LIKE '%running in another worker%'",
+    )
+    .await?;
+    assert_eq!(waited, 1, "one of the two runs waited for the other");
+    let (checkpoint, head, examined, pushed, skipped, _) = state_of(&pool).await?;
+    assert_eq!((checkpoint, examined, pushed, skipped), (head, N, 0, N));
+    partner.shutdown().await;
+    cluster.db.drop_db().await;
+    Ok(())
+}
+
+/// Enqueue `sync.dispatch` and wait for it to succeed.
+async fn dispatch(queue: &Queue, org: OrgId, key: &str) -> anyhow::Result<()> {
+    let id = queue
+        .enqueue(NewJob::new(org, "sync.dispatch", json!({"changed_only": true})).key(key))
+        .await?
+        .job
+        .id;
+    eventually(Duration::from_secs(30), "the dispatch to run", || {
+        let pool = queue.pool().clone();
+        async move {
+            let (s,): (String,) = sqlx::query_as("SELECT state FROM jobs WHERE id = $1")
+                .bind(id.0)
+                .fetch_one(&pool)
+                .await?;
+            anyhow::ensure!(s != "dead", "the dispatch failed");
+            Ok(s == "succeeded")
+        }
+    })
+    .await
+}
+
+async fn runs_succeeded(pool: &sqlx::PgPool) -> anyhow::Result<i64> {
+    count(
+        pool,
+        "SELECT count(*) FROM jobs WHERE kind = 'sync.run' AND state = 'succeeded'",
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_dispatch_one_run_at_a_time_and_the_api_shows_where_each_sync_stands(
+) -> anyhow::Result<()> {
+    use reqwest::Method;
+    const N: i64 = 30;
+    let partner = storefront(&["handle"], 0).await?;
+    let (daemon, pool, org) = in_process(&partner, SYNC_TOML, true).await?;
+    let key = daemon.key("acme", &["read:jobs", "write:jobs"]).await?;
+    let (status, body) = daemon
+        .call(Method::GET, "/api/v1/syncs", Some(&key), None)
+        .await?;
+    assert_eq!((status, body), (200, json!({"items": []})));
+    seed(&pool, org, N, &[]).await?;
+
+    // A change in the feed: the dispatcher enqueues the run, which pushes everything.
+    dispatch(&daemon.queue, org, "d1").await?;
+    eventually(Duration::from_secs(30), "the dispatched run", || {
+        let pool = pool.clone();
+        async move { Ok(runs_succeeded(&pool).await? == 1) }
+    })
+    .await?;
+    assert_eq!(partner.stats().applied, N as u64);
+    let (status, body) = daemon
+        .call(Method::GET, "/api/v1/syncs", Some(&key), None)
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let sync = &body["items"][0];
+    assert_eq!(
+        (sync["partner"].as_str(), sync["entity"].as_str()),
+        (Some("shop"), Some("catalog"))
+    );
+    assert_eq!(sync["lag"], 0);
+    assert_eq!(sync["checkpoint"], sync["feed_head"]);
+    assert_eq!(sync["last_run"]["state"], "succeeded");
+    assert_eq!(
+        (
+            &sync["last_run"]["examined"],
+            &sync["last_run"]["pushed"],
+            &sync["last_run"]["failed"]
+        ),
+        (&json!(N), &json!(N), &json!(0))
+    );
+
+    // Nothing new: no run.
+    dispatch(&daemon.queue, org, "d2").await?;
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM jobs WHERE kind = 'sync.run'").await?,
+        1
+    );
+
+    // Debounced: while a run is waiting, changes do not enqueue another.
+    daemon
+        .queue
+        .enqueue(NewJob {
+            run_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+            ..NewJob::new(org, "sync.run", incremental())
+                .partner("shop")
+                .key("parked")
+        })
+        .await?;
+    sqlx::query("UPDATE products SET name = name || '!' WHERE org_id = $1 AND sku = ANY($2)")
+        .bind(org.0)
+        .bind([1, 2].map(sku).to_vec())
+        .execute(&pool)
+        .await?;
+    dispatch(&daemon.queue, org, "d3").await?;
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM jobs WHERE kind = 'sync.run'").await?,
+        2
+    );
+    let (status, body) = daemon
+        .call(Method::GET, "/api/v1/syncs/shop/catalog", Some(&key), None)
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["lag"], 2, "{body}");
+
+    // Once nothing is waiting, the next tick enqueues the run that catches up.
+    sqlx::query("DELETE FROM jobs WHERE idempotency_key = 'parked'")
+        .execute(&pool)
+        .await?;
+    dispatch(&daemon.queue, org, "d4").await?;
+    eventually(Duration::from_secs(30), "the catching-up run", || {
+        let pool = pool.clone();
+        async move { Ok(runs_succeeded(&pool).await? == 2) }
+    })
+    .await?;
+    assert_eq!(partner.stats().applied, N as u64 + 2);
+    let (_, body) = daemon
+        .call(Method::GET, "/api/v1/syncs/shop/catalog", Some(&key), None)
+        .await?;
+    assert_eq!(
+        (&body["lag"], &body["last_run"]["pushed"]),
+        (&json!(0), &json!(2)),
+        "{body}"
+    );
+
+    // On demand: a full run through the API (nothing to push), then what it refuses.
+    let (status, body) = daemon
+        .call(
+            Method::POST,
+            "/api/v1/syncs/shop/catalog/run",
+            Some(&key),
+            Some(json!({"full": true})),
+        )
+        .await?;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["kind"], "sync.run");
+    assert_eq!(body["payload"]["full"], true);
+    eventually(Duration::from_secs(30), "the API's run", || {
+        let pool = pool.clone();
+        async move { Ok(runs_succeeded(&pool).await? == 3) }
+    })
+    .await?;
+    assert_eq!(
+        partner.stats().deliveries,
+        N as u64 + 2,
+        "a full run with nothing changed writes nothing"
+    );
+    let (_, body) = daemon
+        .call(Method::GET, "/api/v1/syncs/shop/catalog", Some(&key), None)
+        .await?;
+    assert_eq!(
+        (
+            &body["last_run"]["full"],
+            &body["last_run"]["skipped"],
+            &body["last_run"]["pushed"]
+        ),
+        (&json!(true), &json!(N), &json!(0)),
+        "{body}"
+    );
+    let (status, body) = daemon
+        .call(
+            Method::POST,
+            "/api/v1/syncs/shop/inventory/run",
+            Some(&key),
+            None,
+        )
+        .await?;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("[sync.shop.inventory]"), "{body}");
+    let (status, _) = daemon
+        .call(
+            Method::POST,
+            "/api/v1/syncs/shop/stock/run",
+            Some(&key),
+            None,
+        )
+        .await?;
+    assert_eq!(status, 404);
+    let (status, _) = daemon
+        .call(
+            Method::GET,
+            "/api/v1/syncs/elsewhere/catalog",
+            Some(&key),
+            None,
+        )
+        .await?;
+    assert_eq!(status, 404);
+    let read_only = daemon.key("acme", &["read:jobs"]).await?;
+    let (status, _) = daemon
+        .call(
+            Method::POST,
+            "/api/v1/syncs/shop/catalog/run",
+            Some(&read_only),
+            None,
+        )
+        .await?;
+    assert_eq!(status, 403);
+
+    daemon.stop().await?;
+    partner.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inventory_sync_pushes_availability_that_reservations_lower() -> anyhow::Result<()> {
+    let partner = storefront(&["sku", "available"], 0).await?;
+    let (daemon, pool, org) = in_process(
+        &partner,
+        "[sync.shop.inventory]\nmapping = \"storefront/availability.out\"\ntombstone = \"storefront/availability.tombstone\"\n",
+        false,
+    )
+    .await?;
+    seed(&pool, org, 5, &[]).await?;
+    sqlx::query(
+        "INSERT INTO inventory_locations (org_id, code, name) VALUES ($1, 'CHI', 'Chicago')",
+    )
+    .bind(org.0)
+    .execute(&pool)
+    .await?;
+    sqlx::query(
+        "INSERT INTO inventory_levels (org_id, sku, location, on_hand, allocated, on_order)
+         SELECT $1, sku, 'CHI', 10, 2, 4 FROM products WHERE org_id = $1",
+    )
+    .bind(org.0)
+    .execute(&pool)
+    .await?;
+    let inventory = |full: bool| json!({"partner": "shop", "entity": "inventory", "full": full});
+    let last = |partner: &FakePartner| partner.deliveries().last().cloned().expect("a delivery");
+
+    assert_eq!(
+        run_sync(&daemon.queue, org, "inv-1", inventory(true)).await?,
+        "succeeded"
+    );
+    assert_eq!(partner.stats().applied, 5);
+    let p1 = partner
+        .deliveries()
+        .into_iter()
+        .find(|d| d.body["sku"] == sku(1))
+        .expect("P-00001");
+    assert_eq!(
+        p1.body,
+        json!({"sku": sku(1), "available": 8, "incoming": 4, "locations": [{"location": "CHI", "available": 8}]})
+    );
+
+    // A reservation lowers what is available: the next run pushes that SKU alone.
+    let reservation = uuid::Uuid::now_v7();
+    sqlx::query("INSERT INTO inventory_reservations (id, org_id, reference, expires_at) VALUES ($1, $2, 'cart-1', now() + interval '15 minutes')")
+        .bind(reservation)
+        .bind(org.0)
+        .execute(&pool)
+        .await?;
+    sqlx::query("INSERT INTO inventory_reservation_lines (reservation_id, line, org_id, sku, location, quantity) VALUES ($1, 1, $2, $3, 'CHI', 3)")
+        .bind(reservation)
+        .bind(org.0)
+        .bind(sku(1))
+        .execute(&pool)
+        .await?;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "inv-2", inventory(false)).await?,
+        "succeeded"
+    );
+    assert_eq!(partner.stats().deliveries, 6);
+    assert_eq!(
+        (
+            last(&partner).body["sku"].clone(),
+            last(&partner).body["available"].clone()
+        ),
+        (json!(sku(1)), json!(5))
+    );
+
+    // Released: availability is back to what the partner had first. The content repeats an
+    // earlier write, yet it is a new write the partner applies (not answered from its store).
+    sqlx::query("UPDATE inventory_reservations SET released_at = now(), release_reason = 'released' WHERE id = $1")
+        .bind(reservation)
+        .execute(&pool)
+        .await?;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "inv-3", inventory(false)).await?,
+        "succeeded"
+    );
+    let back = last(&partner);
+    assert_eq!(back.body, p1.body);
+    assert_eq!(back.outcome, DeliveryOutcome::Applied);
+    assert_ne!(back.idempotency_key, p1.idempotency_key);
+
+    // A removed product: the partner is told none is available.
+    sqlx::query("UPDATE products SET deleted_at = now() WHERE org_id = $1 AND sku = $2")
+        .bind(org.0)
+        .bind(sku(4))
+        .execute(&pool)
+        .await?;
+    sqlx::query("DELETE FROM inventory_levels WHERE org_id = $1 AND sku = $2")
+        .bind(org.0)
+        .bind(sku(4))
+        .execute(&pool)
+        .await?;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "inv-4", inventory(false)).await?,
+        "succeeded"
+    );
+    assert_eq!(last(&partner).body, json!({"sku": sku(4), "available": 0}));
+    assert_eq!(partner.stats().deliveries, 8);
+
+    daemon.stop().await?;
+    partner.shutdown().await;
+    Ok(())
+}
