@@ -88,3 +88,20 @@ CREATE TRIGGER product_uom_conversions_feed AFTER INSERT OR UPDATE OR DELETE ON 
     FOR EACH ROW EXECUTE FUNCTION price_feed_touch();
 CREATE TRIGGER product_uom_conversions_catalog_feed AFTER INSERT OR UPDATE OR DELETE ON product_uom_conversions
     FOR EACH ROW EXECUTE FUNCTION catalog_feed_touch('catalog');
+
+-- A product removed (or brought back) changes its prices and its stock for every partner too:
+-- the prices and inventory syncs read the feed of their own entity, so the tombstone is
+-- recorded there as well, and each sync pushes its own tombstone form (no price, none
+-- available).
+CREATE FUNCTION product_removal_feed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF (OLD.deleted_at IS NULL) IS DISTINCT FROM (NEW.deleted_at IS NULL) THEN
+        PERFORM catalog_feed_record(NEW.org_id, 'inventory', NEW.sku, NEW.deleted_at IS NOT NULL);
+        PERFORM catalog_feed_record(NEW.org_id, 'prices', NEW.sku, NEW.deleted_at IS NOT NULL);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER products_removal_feed AFTER UPDATE OF deleted_at ON products
+    FOR EACH ROW EXECUTE FUNCTION product_removal_feed();

@@ -906,3 +906,117 @@ async fn inventory_sync_pushes_availability_that_reservations_lower() -> anyhow:
     partner.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prices_sync_pushes_the_storefront_price_and_skips_what_did_not_move_it(
+) -> anyhow::Result<()> {
+    let partner = storefront(&["sku", "prices"], 0).await?;
+    let (daemon, pool, org) = in_process(
+        &partner,
+        "[sync.shop.prices]\nmapping = \"storefront/price_sync.out\"\ntombstone = \"storefront/price_sync.tombstone\"\n",
+        false,
+    )
+    .await?;
+    seed(&pool, org, 3, &[]).await?;
+    let sql = |q: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query(q).bind(org.0).execute(&pool).await?;
+            anyhow::Ok(())
+        }
+    };
+    sql("INSERT INTO price_lists (org_id, price_list_id, currency) VALUES ($1, 'WEB', 'USD')")
+        .await?;
+    sql(
+        "INSERT INTO list_prices (org_id, price_list_id, sku, uom, amount)
+         VALUES ($1, 'WEB', 'P-00000', 'EA', 10), ($1, 'WEB', 'P-00001', 'EA', 20),
+                ($1, 'WEB', 'P-00002', 'EA', 30)",
+    )
+    .await?;
+    sql(
+        "INSERT INTO volume_breaks (org_id, break_id, sku, min_quantity, uom, price, currency)
+         VALUES ($1, 'B1', 'P-00001', 10, 'EA', 18, 'USD')",
+    )
+    .await?;
+    sql(
+        "UPDATE products SET price_visibility = 'quote_only' WHERE org_id = $1 AND sku = 'P-00002'",
+    )
+    .await?;
+    let prices = |full: bool| json!({"partner": "shop", "entity": "prices", "full": full});
+    let body_of = |partner: &FakePartner, sku: &str| {
+        partner
+            .deliveries()
+            .into_iter()
+            .rev()
+            .find(|d| d.body["sku"] == sku)
+            .map(|d| d.body)
+    };
+
+    assert_eq!(
+        run_sync(&daemon.queue, org, "prices-1", prices(false)).await?,
+        "succeeded"
+    );
+    assert_eq!(partner.stats().applied, 3);
+    let p1 = body_of(&partner, "P-00001").expect("P-00001 pushed");
+    assert_eq!(p1["prices"][0]["currency"], "USD");
+    assert_eq!(p1["prices"][0]["price"], json!("20.00"), "{p1}");
+    assert_eq!(
+        p1["prices"][0]["tiers"][0]["min_quantity"],
+        json!("10"),
+        "{p1}"
+    );
+    assert_eq!(p1["prices"][0]["tiers"][0]["price"], json!("18.00"), "{p1}");
+    // Quote only: no price is published, the storefront is told to ask for a quote.
+    let p2 = body_of(&partner, "P-00002").expect("P-00002 pushed");
+    assert_eq!(p2["requires_quote"], json!(true), "{p2}");
+    assert_eq!(p2["prices"], json!([]), "{p2}");
+
+    // Nothing changed; then the same prices uploaded again; then a tier (which moves customer
+    // prices, not the storefront's anonymous one): the feed names SKUs, the hashes match, and
+    // the partner gets no write at all.
+    assert_eq!(
+        run_sync(&daemon.queue, org, "prices-2", prices(false)).await?,
+        "succeeded"
+    );
+    sql("UPDATE list_prices SET amount = amount, updated_at = now() WHERE org_id = $1").await?;
+    sql("INSERT INTO price_tiers (org_id, tier_code, percent) VALUES ($1, 'GOLD', 8)").await?;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "prices-3", prices(false)).await?,
+        "succeeded"
+    );
+    assert_eq!(
+        run_sync(&daemon.queue, org, "prices-4", prices(true)).await?,
+        "succeeded"
+    );
+    assert_eq!(
+        partner.stats().deliveries,
+        3,
+        "no write for prices that did not move"
+    );
+
+    // One list price changed: that SKU alone.
+    sql("UPDATE list_prices SET amount = 12 WHERE org_id = $1 AND sku = 'P-00000'").await?;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "prices-5", prices(false)).await?,
+        "succeeded"
+    );
+    assert_eq!(partner.stats().deliveries, 4);
+    let p0 = body_of(&partner, "P-00000").expect("P-00000 pushed");
+    assert_eq!(p0["prices"][0]["price"], json!("12.00"), "{p0}");
+
+    // A removed product: its price is withdrawn (the tombstone form), once.
+    sql("UPDATE products SET deleted_at = now() WHERE org_id = $1 AND sku = 'P-00001'").await?;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "prices-6", prices(false)).await?,
+        "succeeded"
+    );
+    assert_eq!(partner.stats().deliveries, 5);
+    assert_eq!(
+        body_of(&partner, "P-00001"),
+        Some(json!({"sku": "P-00001", "prices": []}))
+    );
+
+    daemon.stop().await?;
+    partner.shutdown().await;
+    Ok(())
+}

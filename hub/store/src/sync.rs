@@ -414,6 +414,17 @@ pub async fn feed_all(
         .collect())
 }
 
+/// Which of `skus` are live products of `org` (not removed).
+pub async fn live_skus(pool: &PgPool, org: OrgId, skus: &[String]) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT sku FROM products WHERE org_id = $1 AND sku = ANY($2) AND deleted_at IS NULL",
+    )
+    .bind(org.0)
+    .bind(skus)
+    .fetch_all(pool)
+    .await?)
+}
+
 /// The live products among `skus` as canonical Product JSON (`switchyard_core::model::Product`;
 /// what the model has no field for goes into `attributes`), with their live variants.
 /// A removed (`deleted_at`) or unknown SKU is absent: the sync pushes its tombstone.

@@ -645,7 +645,10 @@ async fn price_changes_reach_the_feed_for_every_sku_they_move(pool: PgPool) {
         .await
         .unwrap();
     let skus = |c: Vec<Change>| {
-        assert!(c.iter().all(|c| !c.deleted), "a price is never a tombstone: {c:?}");
+        assert!(
+            c.iter().all(|c| !c.deleted),
+            "a price is never a tombstone: {c:?}"
+        );
         let mut v: Vec<String> = c.into_iter().map(|c| c.sku).collect();
         v.sort();
         v
@@ -718,5 +721,7 @@ async fn price_changes_reach_the_feed_for_every_sku_they_move(pool: PgPool) {
         ["BAR", "PIPE", "PLATE", "SHEET"]
     );
     // None of it touched the catalog entity.
-    assert!(changes(&pool, org, FeedEntity::Catalog, h1).await.is_empty());
+    assert!(changes(&pool, org, FeedEntity::Catalog, h1)
+        .await
+        .is_empty());
 }
