@@ -21,6 +21,7 @@ fn product(sku: &str) -> ProductRecord {
         active: true,
         short_description: None,
         long_description: None,
+        category: None,
         specifications: serde_json::json!([]),
         dimensions: serde_json::json!({}),
         material_grade: None,

@@ -102,6 +102,9 @@ pub struct ProductRecord {
     pub active: bool,
     pub short_description: Option<String>,
     pub long_description: Option<String>,
+    /// A path such as `Steel > Flat > Sheet`: what category discounts match (sub-categories
+    /// included) and storefronts file the product under.
+    pub category: Option<String>,
     /// A JSON array of `{name, value, unit, display_order}`.
     pub specifications: Value,
     /// A JSON object of dimension name to `{value, unit, tolerance}`.
@@ -144,6 +147,7 @@ pub struct StoredProduct {
     pub active: bool,
     pub short_description: Option<String>,
     pub long_description: Option<String>,
+    pub category: Option<String>,
     pub specifications: Value,
     pub dimensions: Value,
     pub material_grade: Option<String>,
@@ -165,7 +169,7 @@ pub struct StoredProduct {
 }
 
 const PRODUCT_COLUMNS: &str = "sku, name, gtin, uom, active, short_description, \
-    long_description, specifications, dimensions, material_grade, material_specification, \
+    long_description, category, specifications, dimensions, material_grade, material_specification, \
     material_finish, price_visibility, availability_status, lead_time_days, web_visible, tags, \
     seo_slug, seo_title, seo_description, deleted_at, created_at, updated_at";
 
@@ -248,9 +252,9 @@ async fn upsert_one(
         "INSERT INTO products AS p (org_id, sku, name, gtin, uom, active, short_description,
              long_description, specifications, dimensions, material_grade,
              material_specification, material_finish, price_visibility, availability_status,
-             lead_time_days, web_visible, tags, seo_slug, seo_title, seo_description)
+             lead_time_days, web_visible, tags, seo_slug, seo_title, seo_description, category)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-             $19, $20, $21)
+             $19, $20, $21, $22)
          ON CONFLICT (org_id, sku) DO UPDATE SET name = EXCLUDED.name, gtin = EXCLUDED.gtin,
              uom = EXCLUDED.uom, active = EXCLUDED.active,
              short_description = EXCLUDED.short_description,
@@ -263,11 +267,13 @@ async fn upsert_one(
              availability_status = EXCLUDED.availability_status,
              lead_time_days = EXCLUDED.lead_time_days, web_visible = EXCLUDED.web_visible,
              tags = EXCLUDED.tags, seo_slug = EXCLUDED.seo_slug, seo_title = EXCLUDED.seo_title,
-             seo_description = EXCLUDED.seo_description, deleted_at = NULL, updated_at = now()
+             seo_description = EXCLUDED.seo_description, category = EXCLUDED.category,
+             deleted_at = NULL, updated_at = now()
          WHERE (p.name, p.gtin, p.uom, p.active, p.short_description, p.long_description,
                 p.specifications, p.dimensions, p.material_grade, p.material_specification,
                 p.material_finish, p.price_visibility, p.availability_status, p.lead_time_days,
-                p.web_visible, p.tags, p.seo_slug, p.seo_title, p.seo_description, p.deleted_at)
+                p.web_visible, p.tags, p.seo_slug, p.seo_title, p.seo_description, p.category,
+                p.deleted_at)
              IS DISTINCT FROM
                (EXCLUDED.name, EXCLUDED.gtin, EXCLUDED.uom, EXCLUDED.active,
                 EXCLUDED.short_description, EXCLUDED.long_description, EXCLUDED.specifications,
@@ -275,7 +281,7 @@ async fn upsert_one(
                 EXCLUDED.material_finish, EXCLUDED.price_visibility,
                 EXCLUDED.availability_status, EXCLUDED.lead_time_days, EXCLUDED.web_visible,
                 EXCLUDED.tags, EXCLUDED.seo_slug, EXCLUDED.seo_title, EXCLUDED.seo_description,
-                NULL::timestamptz)
+                EXCLUDED.category, NULL::timestamptz)
          RETURNING (xmax = 0)",
     )
     .bind(org.0)
@@ -299,6 +305,7 @@ async fn upsert_one(
     .bind(&p.seo_slug)
     .bind(&p.seo_title)
     .bind(&p.seo_description)
+    .bind(&p.category)
     .fetch_optional(&mut *tx)
     .await;
     let created = match written {

@@ -456,7 +456,7 @@ pub async fn load_products(
                  'material_finish', p.material_finish, 'price_visibility', p.price_visibility,
                  'availability_status', p.availability_status, 'lead_time_days', p.lead_time_days,
                  'tags', to_jsonb(p.tags), 'seo_slug', p.seo_slug, 'seo_title', p.seo_title,
-                 'seo_description', p.seo_description),
+                 'seo_description', p.seo_description, 'category', p.category),
              'updated_at', p.updated_at))
          FROM products p
          WHERE p.org_id = $1 AND p.sku = ANY($2) AND p.deleted_at IS NULL",

@@ -29,6 +29,7 @@ fn product(sku: &str) -> ProductRecord {
         active: true,
         short_description: Some("A36 plate".into()),
         long_description: None,
+        category: None,
         specifications: json!([{"name": "Yield Strength", "value": "36,000 PSI min", "display_order": 1}]),
         dimensions: json!({"thickness": {"value": 0.25, "unit": "IN"}}),
         material_grade: Some("A36".into()),

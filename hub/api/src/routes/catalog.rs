@@ -163,6 +163,10 @@ pub struct ProductItem {
     pub short_description: Option<String>,
     #[serde(default)]
     pub long_description: Option<String>,
+    /// A path such as `Steel > Flat > Sheet` (levels separated by `>`): category discounts
+    /// cover it and its sub-categories.
+    #[serde(default)]
+    pub category: Option<String>,
     #[serde(default)]
     pub specifications: Vec<Specification>,
     #[serde(default)]
@@ -392,6 +396,10 @@ fn record(p: ProductItem) -> ProductRecord {
         active: p.active,
         short_description: p.short_description,
         long_description: p.long_description,
+        category: p
+            .category
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty()),
         specifications: serde_json::to_value(&p.specifications).unwrap_or_default(),
         dimensions: serde_json::to_value(&p.dimensions).unwrap_or_default(),
         material_grade: p.material.grade,
@@ -539,6 +547,7 @@ pub struct ProductView {
     pub active: bool,
     pub short_description: Option<String>,
     pub long_description: Option<String>,
+    pub category: Option<String>,
     #[schema(value_type = Vec<Object>)]
     pub specifications: Value,
     #[schema(value_type = Object)]
@@ -570,6 +579,7 @@ impl From<StoredProduct> for ProductView {
             active: p.active,
             short_description: p.short_description,
             long_description: p.long_description,
+            category: p.category,
             specifications: p.specifications,
             dimensions: p.dimensions,
             material: MaterialView {

@@ -43,26 +43,21 @@ async fn seed(app: &TestApp) -> String {
         .await;
         assert_eq!(s, 200, "{b}");
     }
-    for (sku, uom) in [("A36-BAR", "LB"), ("PLATE-1", "LB"), ("SHEET-16", "SF")] {
-        let (s, b) = put(
-            app,
-            &format!("/api/v1/products/{sku}"),
-            &key,
-            json!({"name": sku, "uom": uom}),
-        )
-        .await;
-        assert_eq!(s, 204, "{b}");
-    }
-    // The catalog's product upsert writes these two columns; until it exists, SQL does.
-    sqlx::raw_sql(
-        "UPDATE products SET category = 'Steel > Flat > Bar' WHERE sku = 'A36-BAR';
-         UPDATE products SET price_visibility = 'quote_only' WHERE sku = 'PLATE-1';
-         UPDATE products SET price_visibility = 'login_required', category = 'Steel > Flat > Sheet'
-           WHERE sku = 'SHEET-16';",
+    // The products, with the category and visibility pricing reads, through the catalog's
+    // bulk upsert.
+    let (s, b) = put(
+        app,
+        "/api/v1/catalog/products",
+        &key,
+        json!({"items": [
+            {"sku": "A36-BAR", "name": "A36-BAR", "uom": "LB", "category": " Steel > Flat > Bar "},
+            {"sku": "PLATE-1", "name": "PLATE-1", "uom": "LB", "price_visibility": "quote_only"},
+            {"sku": "SHEET-16", "name": "SHEET-16", "uom": "SF",
+             "price_visibility": "login_required", "category": "Steel > Flat > Sheet"}
+        ]}),
     )
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    .await;
+    assert_eq!((s, b["rejected"].as_u64()), (200, Some(0)), "{b}");
     upsert(app, &key, "price-lists", json!([
         {"priceListId": "PL-2026", "currency": "USD", "validFrom": "2026-01-01", "validTo": "2026-12-31"}
     ])).await;
