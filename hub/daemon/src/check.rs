@@ -65,15 +65,16 @@ pub fn problems(config_path: &Path, integrations: &[Arc<dyn Integration>]) -> Ve
     }
     let mappings_dir = &config.paths.mappings;
     let mappings = Mappings::load(mappings_dir).names();
-    problems.extend(assembly::check(
-        integrations,
-        &assembly,
-        &CheckContext {
-            config: &config,
-            source: &source,
-            schedules: &schedules,
-            mappings: &mappings,
-        },
+    let cx = CheckContext {
+        config: &config,
+        source: &source,
+        schedules: &schedules,
+        mappings: &mappings,
+    };
+    problems.extend(assembly::check(integrations, &assembly, &cx));
+    problems.extend(switchyard_runtime::sync::config::check(
+        &cx,
+        &assembly.registry.adapters,
     ));
     problems
 }

@@ -300,6 +300,33 @@ fn check_refuses_catalog_sync_schedules_that_could_not_run() {
 }
 
 #[test]
+fn check_refuses_syncs_that_could_not_run() {
+    let dir = project(
+        &format!(
+            "{SHOP}\n[sync.shop.catalog]\nmapping = \"http/catalog.out\"\ntombstone = \"http/nope\"\npage_size = 0\n\n[sync.nobody.prices]\nmapping = \"http/catalog.out\"\ntombstone = \"http/catalog.out\"\n"
+        ),
+        &[],
+    );
+    fails_with(
+        dir.path(),
+        &["check"],
+        &[
+            "switchyard.toml:13:1: no mapping `http/nope` in mappings",
+            "switchyard.toml:14:1: page_size must be 1 to 5000, not 0",
+            "switchyard.toml:16:7: sync for unknown partner `nobody` (configured partners: shop)",
+            "3 problem(s)",
+        ],
+    );
+    // The same syncs, set right, pass.
+    let dir = project(
+        &format!("{SHOP}\n[sync.shop.catalog]\nmapping = \"http/catalog.out\"\ntombstone = \"http/catalog.out\"\n"),
+        &[],
+    );
+    let (code, out) = switchyard(dir.path(), &["check"]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
 fn check_refuses_a_missing_mappings_directory() {
     let dir = project("", &[]);
     std::fs::remove_dir_all(dir.path().join("mappings")).unwrap();

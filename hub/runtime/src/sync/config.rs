@@ -115,6 +115,67 @@ pub fn target<'a>(
     section.get(partner).and_then(|m| m.get(&entity))
 }
 
+/// What `switchyard check` says about `[sync]`: each sync names a configured partner whose
+/// adapter can push its entity, mappings that exist, and a page size within bounds, so a sync
+/// that could never run is found before its first tick rather than by its first job.
+pub fn check(
+    cx: &crate::integration::CheckContext<'_>,
+    adapters: &crate::adapters::Adapters,
+) -> Vec<switchyard_core::diag::Diagnostic> {
+    let mut problems = Vec::new();
+    for (partner, syncs) in &cx.config.sync {
+        if !cx.config.partners.contains_key(partner) {
+            let known: Vec<&str> = cx.config.partners.keys().map(String::as_str).collect();
+            problems.push(cx.source.problem(
+                &["sync", partner],
+                format!(
+                    "sync for unknown partner `{partner}` (configured partners: {})",
+                    known.join(", ")
+                ),
+            ));
+            continue;
+        }
+        for (entity, target) in syncs {
+            let at = |key: Option<&'static str>| {
+                let mut keys = vec!["sync", partner.as_str(), entity.as_str()];
+                keys.extend(key);
+                keys
+            };
+            // A partner that did not build has its own problems reported.
+            if let Some(adapter) = adapters.get(partner) {
+                if !adapter.supports(entity.capability()) {
+                    problems.push(cx.source.problem(
+                        &at(None),
+                        format!(
+                            "partner `{partner}` ({} adapter) cannot {}: a {entity} sync needs it",
+                            adapter.kind(),
+                            entity.capability()
+                        ),
+                    ));
+                }
+            }
+            for (key, name) in [
+                ("mapping", &target.mapping),
+                ("tombstone", &target.tombstone),
+            ] {
+                if !cx.mappings.contains(name) {
+                    problems.push(
+                        cx.source
+                            .problem(&at(Some(key)), format!("no mapping `{name}` in mappings")),
+                    );
+                }
+            }
+            if target.page_size != target.page() {
+                problems.push(cx.source.problem(
+                    &at(Some("page_size")),
+                    format!("page_size must be 1 to 5000, not {}", target.page_size),
+                ));
+            }
+        }
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
