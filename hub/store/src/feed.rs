@@ -10,7 +10,8 @@ use sqlx::{PgConnection, PgExecutor};
 use switchyard_core::ids::OrgId;
 
 /// What a change is to: a sync is per (partner, entity).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Also the entity of a sync's config key (`[sync.PARTNER.ENTITY]`), hence `Ord`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FeedEntity {
     /// A product or variant (its row, tombstone included).
@@ -39,6 +40,12 @@ impl FeedEntity {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for FeedEntity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

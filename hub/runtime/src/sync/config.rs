@@ -16,56 +16,15 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use switchyard_core::adapter::Capability;
 
-/// What a sync keeps in step.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Entity {
-    Catalog,
-    Inventory,
-    Prices,
-}
+/// What a sync keeps in step: the change feed's own entities (catalog, inventory, prices).
+pub use switchyard_store::feed::FeedEntity as Entity;
 
-impl Entity {
-    pub const ALL: [Entity; 3] = [Entity::Catalog, Entity::Inventory, Entity::Prices];
-
-    /// The name in config, the feed (`catalog_changes.entity`), the API and the tables.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Entity::Catalog => "catalog",
-            Entity::Inventory => "inventory",
-            Entity::Prices => "prices",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Entity> {
-        Entity::ALL.into_iter().find(|e| e.as_str() == s)
-    }
-
-    /// The change feed's name for it.
-    pub fn feed(self) -> switchyard_store::feed::FeedEntity {
-        use switchyard_store::feed::FeedEntity;
-        match self {
-            Entity::Catalog => FeedEntity::Catalog,
-            Entity::Inventory => FeedEntity::Inventory,
-            Entity::Prices => FeedEntity::Prices,
-        }
-    }
-
-    /// The capability a partner's adapter must declare to be synced this entity.
-    pub fn capability(self) -> Capability {
-        match self {
-            Entity::Catalog => Capability::PushCatalog,
-            Entity::Inventory => Capability::PushInventory,
-            Entity::Prices => Capability::PushPrices,
-        }
-    }
-}
-
-impl std::fmt::Display for Entity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+/// The capability a partner's adapter must declare to be synced `entity`.
+pub fn capability(entity: Entity) -> &'static Capability {
+    match entity {
+        Entity::Catalog => &Capability::PushCatalog,
+        Entity::Inventory => &Capability::PushInventory,
+        Entity::Prices => &Capability::PushPrices,
     }
 }
 
@@ -143,13 +102,13 @@ pub fn check(
             };
             // A partner that did not build has its own problems reported.
             if let Some(adapter) = adapters.get(partner) {
-                if !adapter.supports(entity.capability()) {
+                if !adapter.supports(*capability(*entity)) {
                     problems.push(cx.source.problem(
                         &at(None),
                         format!(
                             "partner `{partner}` ({} adapter) cannot {}: a {entity} sync needs it",
                             adapter.kind(),
-                            entity.capability()
+                            capability(*entity)
                         ),
                     ));
                 }

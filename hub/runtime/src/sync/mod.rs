@@ -36,9 +36,7 @@ fn needs_push_of_entity(payload: &Value) -> &'static [Capability] {
         .and_then(Value::as_str)
         .and_then(Entity::parse)
     {
-        Some(Entity::Catalog) => &[Capability::PushCatalog],
-        Some(Entity::Inventory) => &[Capability::PushInventory],
-        Some(Entity::Prices) => &[Capability::PushPrices],
+        Some(entity) => std::slice::from_ref(config::capability(entity)),
         None => &[],
     }
 }

@@ -71,7 +71,7 @@ impl ItemSource for PgSource {
         until: i64,
         limit: i64,
     ) -> Result<Vec<FeedEntry>, AdapterError> {
-        let mut page = feed::changed_since(&self.pool, org, entity.feed(), after, limit)
+        let mut page = feed::changed_since(&self.pool, org, entity, after, limit)
             .await
             .map_err(db)?;
         // Changes made after the run began wait for the next run: a run that chased the feed
