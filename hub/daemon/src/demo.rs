@@ -11,12 +11,20 @@
 //!    and pushes every product to `shop`, and an invoice push to `erp`;
 //! 6. the shop's transient failures are retried; the ERP's 422 lands in the dead-letter queue;
 //! 7. the ERP is fixed and the dead letter replayed through the REST API;
-//! 8. an X12 trading partner's two purchase orders through its VAN mailbox (demo/edi.rs): one
+//! 8. the catalog, availability, pricing and sync pipeline (demo/storefront.rs, data in
+//!    demo/steel.rs): a steel catalog with one bad item, stock at two locations and a price book
+//!    through the REST API; a GOLD customer's cart priced; the catalog, inventory and prices
+//!    syncs to a third fake, `storefront`, run through the API: everything once, nothing when
+//!    nothing changed, exactly the three renamed products and the reserved SKU's stock, a
+//!    removed product's tombstones, a refused write dead-lettered and replayed (7 steps);
+//! 9. an X12 trading partner's two purchase orders through its VAN mailbox (demo/edi.rs): one
 //!    confirmed and answered with an 855 AC, one held for review and answered 855 RJ;
-//! 9. an admin fixes the held order and reprocesses it through the REST API (855 AC);
-//! 10. a summary, checked against what the fakes and the mailbox hold.
+//! 10. an admin fixes the held order and reprocesses it through the REST API (855 AC);
+//! 11. a summary, checked against what the fakes and the mailbox hold.
 
 mod edi;
+mod steel;
+mod storefront;
 
 use crate::app::{self, Overrides, Roles};
 use anyhow::{bail, ensure, Context};
@@ -66,7 +74,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let mut n = Narrator {
         started,
         step: 0,
-        total: 10,
+        total: 17,
     };
     println!("Switchyard demo: the real queue, adapters, mapping and REST API against local fakes");
     for needed in [CATALOG, CATALOG_MAPPING]
@@ -100,7 +108,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     // A short fallback poll keeps the narrated progress snappy; NOTIFY does the real waking.
     config.queue.poll_interval_ms = 100;
 
-    n.step("Two fake partners on loopback");
+    n.step("Three fake partners on loopback");
     let shop = FakePartner::start(
         FakePartnerConfig::new()
             .bearer_token("demo-shop-token")
@@ -123,6 +131,18 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         "erp   {}  bearer auth; will answer 422 (validation) until fixed",
         erp.base_url()
     ));
+    let storefront = storefront::start_partner().await?;
+    n.say(format!(
+        "{} {}  bearer auth; [sync.{0}.catalog|inventory|prices] push products, stock and prices to it",
+        storefront::PARTNER,
+        storefront.base_url()
+    ));
+    // The demo's partners are its own, and so are their syncs (a config's others would name
+    // partners it cleared).
+    config.sync.clear();
+    config
+        .sync
+        .insert(storefront::PARTNER.into(), storefront::syncs());
 
     n.step("Partner credentials, encrypted at rest");
     let pool = switchyard_store::connect(&config.database.url, 4).await?;
@@ -135,8 +155,20 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let sbox = SecretBox::from_base64(&sbox_key)?;
     put_secret(&pool, &sbox, org.id, "shop-token", "demo-shop-token").await?;
     put_secret(&pool, &sbox, org.id, "erp-token", "demo-erp-token").await?;
+    put_secret(
+        &pool,
+        &sbox,
+        org.id,
+        storefront::TOKEN_SECRET,
+        storefront::TOKEN,
+    )
+    .await?;
     let resolver = Resolver::load(&pool, org.id, Some(sbox)).await?;
-    for (name, fake, secret) in [("shop", &shop, "shop-token"), ("erp", &erp, "erp-token")] {
+    for (name, fake, secret) in [
+        ("shop", &shop, "shop-token"),
+        ("erp", &erp, "erp-token"),
+        (storefront::PARTNER, &storefront, storefront::TOKEN_SECRET),
+    ] {
         let settings: toml::Table = toml::from_str(&format!(
             "base_url = {:?}\ntimeout_ms = 5000\nauth = {{ type = \"bearer\", token_ref = \"secret:{secret}\" }}\n",
             fake.base_url()
@@ -150,7 +182,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         by_org: [("demo".to_owned(), resolver)].into_iter().collect(),
         fallback: Resolver::empty(),
     };
-    n.say("stored `shop-token` and `erp-token` with AES-256-GCM; the partners' `secret:` references resolve to them");
+    n.say("stored `shop-token`, `erp-token` and `storefront-token` with AES-256-GCM; the partners' `secret:` references resolve to them");
 
     n.step("The daemon: worker + REST API");
     let running = app::start(
@@ -180,8 +212,9 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             "write:edi",
             "write:orders",
         ]
-        .map(Scope::parse)
         .into_iter()
+        .chain(storefront::SCOPES)
+        .map(Scope::parse)
         .collect::<Result<Vec<_>, _>>()?,
         Tier::Premium,
     )
@@ -275,6 +308,8 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     wait_for_job(&api, &replay_job, Duration::from_secs(30)).await?;
     n.say("replayed job succeeded");
 
+    // Before the EDI part: its reference products would otherwise join the storefront's catalog.
+    let sf = storefront::run(&mut n, &api, &storefront).await?;
     let edi = edi::run(&mut n, &api).await?;
 
     n.step("Summary");
@@ -298,9 +333,16 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         sqlx::query_as("SELECT count(*) FROM integration_logs WHERE integration_type = 'adapter'")
             .fetch_one(&pool)
             .await?;
-    let leaked: (i64,) = sqlx::query_as("SELECT count(*) FROM integration_logs WHERE search @@ plainto_tsquery('simple', 'demo-shop-token')")
+    let mut leaked = 0;
+    for token in ["demo-shop-token", storefront::TOKEN] {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM integration_logs WHERE search @@ plainto_tsquery('simple', $1)",
+        )
+        .bind(token)
         .fetch_one(&pool)
         .await?;
+        leaked += n;
+    }
     let shop_stats = shop.stats();
     let erp_stats = erp.stats();
     running.stop().await?;
@@ -323,6 +365,10 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         shop_stats.duplicates
     );
     println!("      erp         {} invoice applied", erp.applied().len());
+    println!(
+        "      storefront  {} writes applied for {} live products ({} dead letter, replayed)",
+        sf.writes, sf.live_products, sf.dead_letters
+    );
     println!(
         "      edi         {} inbound interchanges processed, {} acknowledgements, {} orders confirmed, {} 855s ({} accepted)",
         edi.inbound_processed, edi.acks_written, edi.orders_confirmed, edi.responses, edi.accepted_responses
@@ -347,9 +393,11 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             erp.applied().len()
         ));
     }
-    if replays != 1 || dead_letters != 1 {
+    // The ERP's invoice and the storefront's refused product.
+    let (expected_dead, expected_replays) = (1 + sf.dead_letters, 1 + sf.replays);
+    if replays != expected_replays || dead_letters != expected_dead {
         failures.push(format!(
-            "expected 1 dead letter and 1 replay, got {dead_letters} and {replays}"
+            "expected {expected_dead} dead letters and {expected_replays} replays, got {dead_letters} and {replays}"
         ));
     }
     if adapter_logs < records as i64 + 3 {
@@ -370,12 +418,13 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             edi.orders_confirmed, edi.responses, edi.accepted_responses
         ));
     }
-    if leaked.0 != 0 {
+    if leaked != 0 {
         failures.push("a partner token appeared in the integration logs".into());
     }
     let _ = erp_stats;
     shop.shutdown().await;
     erp.shutdown().await;
+    storefront.shutdown().await;
     if failures.is_empty() {
         println!("\ndemo ok: every check passed");
         Ok(ExitCode::SUCCESS)
@@ -518,6 +567,23 @@ impl Api<'_> {
             "{method} {path} answered {status}: {body}"
         );
         Ok(body)
+    }
+
+    /// DELETE; fails unless the answer is a success.
+    async fn delete(&self, path: &str) -> anyhow::Result<()> {
+        let resp = self
+            .http
+            .delete(format!("{}{path}", self.base))
+            .bearer_auth(self.key)
+            .send()
+            .await?;
+        let status = resp.status();
+        ensure!(
+            status.is_success(),
+            "DELETE {path} answered {status}: {}",
+            resp.text().await.unwrap_or_default()
+        );
+        Ok(())
     }
 
     async fn get(&self, path: &str) -> anyhow::Result<Value> {
