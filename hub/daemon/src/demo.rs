@@ -293,20 +293,12 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     n.step("Fix the ERP and replay the dead letter through the REST API");
     erp.fix();
     let dl_id = dl["id"].as_str().context("dead letter id")?;
-    let replay = api
-        .post(
-            &format!("/api/v1/dead-letters/{dl_id}/replay"),
-            None,
-            json!({"note": "ERP fixed its VAT table"}),
-        )
-        .await?;
-    let replay_job = replay["id"].as_str().context("replay job id")?.to_owned();
+    let replay = replay(&api, dl_id, "ERP fixed its VAT table").await?;
     n.say(format!(
-        "replay job {replay_job} (replay_of {})",
+        "replay job {} (replay_of {}) succeeded",
+        replay["id"].as_str().unwrap_or("?"),
         replay["replay_of"].as_str().unwrap_or("?")
     ));
-    wait_for_job(&api, &replay_job, Duration::from_secs(30)).await?;
-    n.say("replayed job succeeded");
 
     // Before the EDI part: its reference products would otherwise join the storefront's catalog.
     let sf = storefront::run(&mut n, &api, &storefront).await?;
@@ -436,6 +428,20 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Replays a dead letter through the API and waits for the replay job to succeed; the job.
+async fn replay(api: &Api<'_>, dead_letter: &str, note: &str) -> anyhow::Result<Value> {
+    let job = api
+        .post(
+            &format!("/api/v1/dead-letters/{dead_letter}/replay"),
+            None,
+            json!({ "note": note }),
+        )
+        .await?;
+    let id = job["id"].as_str().context("replay job id")?;
+    wait_for_job(api, id, Duration::from_secs(30)).await?;
+    Ok(job)
+}
+
 /// Waits until the job succeeded; fails if it died or is still going after `within`.
 async fn wait_for_job(api: &Api<'_>, id: &str, within: Duration) -> anyhow::Result<()> {
     let deadline = Instant::now() + within;
@@ -546,20 +552,22 @@ impl Api<'_> {
             .as_u16())
     }
 
-    /// PUT / PATCH a JSON body; fails unless the answer is a success.
-    async fn send_json(
+    /// One call with an optional JSON body; its JSON answer (Null when there is none), or an
+    /// error naming the call unless the answer is a success.
+    async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
-        body: Value,
+        body: Option<Value>,
     ) -> anyhow::Result<Value> {
-        let resp = self
+        let mut req = self
             .http
             .request(method.clone(), format!("{}{path}", self.base))
-            .bearer_auth(self.key)
-            .json(&body)
-            .send()
-            .await?;
+            .bearer_auth(self.key);
+        if let Some(body) = &body {
+            req = req.json(body);
+        }
+        let resp = req.send().await?;
         let status = resp.status();
         let body: Value = resp.json().await.unwrap_or(Value::Null);
         ensure!(
@@ -569,33 +577,30 @@ impl Api<'_> {
         Ok(body)
     }
 
+    /// PUT / PATCH a JSON body; fails unless the answer is a success.
+    async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> anyhow::Result<Value> {
+        self.call(method, path, Some(body)).await
+    }
+
     /// DELETE; fails unless the answer is a success.
     async fn delete(&self, path: &str) -> anyhow::Result<()> {
-        let resp = self
-            .http
-            .delete(format!("{}{path}", self.base))
-            .bearer_auth(self.key)
-            .send()
-            .await?;
-        let status = resp.status();
-        ensure!(
-            status.is_success(),
-            "DELETE {path} answered {status}: {}",
-            resp.text().await.unwrap_or_default()
-        );
-        Ok(())
+        self.call(reqwest::Method::DELETE, path, None)
+            .await
+            .map(drop)
+    }
+
+    /// PUT `{"items": items}` to a bulk route; its answer (per-item errors included).
+    async fn put_items(&self, path: &str, items: impl serde::Serialize) -> anyhow::Result<Value> {
+        self.send_json(reqwest::Method::PUT, path, json!({ "items": items }))
+            .await
     }
 
     async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        let resp = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(self.key)
-            .send()
-            .await?;
-        let status = resp.status();
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
-        ensure!(status.is_success(), "GET {path} answered {status}: {body}");
-        Ok(body)
+        self.call(reqwest::Method::GET, path, None).await
     }
 }

@@ -9,7 +9,7 @@
 //! letter and is pushed by its replay.
 
 use super::steel;
-use super::{wait_for_job, Api, Narrator};
+use super::{replay, wait_for_job, Api, Narrator};
 use anyhow::{ensure, Context};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -113,6 +113,11 @@ impl Received {
             .collect()
     }
 
+    /// The documents of `entity` are one for each of `want` (by `field`), none else.
+    fn holds_exactly(&self, entity: Entity, field: &str, want: &BTreeSet<String>) -> bool {
+        self.keys(entity, field) == *want && self.of(entity).len() == want.len()
+    }
+
     fn check_all_applied(&self) -> anyhow::Result<()> {
         if let Some(d) = self
             .all
@@ -156,13 +161,16 @@ async fn run_sync(api: &Api<'_>, entity: Entity, body: Value, key: &str) -> anyh
     Ok(sync)
 }
 
-/// The three syncs at once (as their schedules would run them), in entity order.
+/// The three syncs at once (as their schedules would run them): their status in entity order,
+/// and what the storefront received meanwhile, every write of which it must have applied.
 async fn run_all(
     n: &Narrator,
     api: &Api<'_>,
+    fake: &FakePartner,
     round: &str,
     catalog_body: Value,
-) -> anyhow::Result<[Value; 3]> {
+) -> anyhow::Result<([Value; 3], Received)> {
+    let mark = fake.stats().deliveries as usize;
     let [kc, ki, kp] = Entity::ALL.map(|e| format!("demo-sync-{round}-{e}"));
     let started = std::time::Instant::now();
     let (c, i, p) = tokio::try_join!(
@@ -191,7 +199,9 @@ async fn run_all(
             s["entity"]
         );
     }
-    Ok([c, i, p])
+    let got = Received::since(fake, mark);
+    got.check_all_applied()?;
+    Ok(([c, i, p], got))
 }
 
 fn pushed(sync: &Value) -> i64 {
@@ -221,10 +231,9 @@ async fn live_skus(api: &Api<'_>) -> anyhow::Result<BTreeSet<String>> {
 async fn seed(n: &mut Narrator, api: &Api<'_>, products: &[Value]) -> anyhow::Result<()> {
     n.step("A steel catalog, its stock and its price book through the REST API");
     let batch = api
-        .send_json(
-            reqwest::Method::PUT,
+        .put_items(
             "/api/v1/catalog/products",
-            json!({"items": steel::upsert_with_a_bad_item(products)}),
+            steel::upsert_with_a_bad_item(products),
         )
         .await?;
     n.say(format!(
@@ -276,13 +285,7 @@ async fn seed(n: &mut Narrator, api: &Api<'_>, products: &[Value]) -> anyhow::Re
         .await?;
     }
     let levels = steel::levels();
-    let stored = api
-        .send_json(
-            reqwest::Method::PUT,
-            "/api/v1/inventory/levels",
-            json!({ "items": levels }),
-        )
-        .await?;
+    let stored = api.put_items("/api/v1/inventory/levels", &levels).await?;
     ensure!(
         stored["rejected"] == 0 && stored["created"] == levels.len(),
         "stock levels refused: {stored}"
@@ -451,9 +454,7 @@ pub(super) async fn run(
     price_cart(n, api).await?;
 
     n.step("First syncs to the storefront: catalog, inventory and prices");
-    let [catalog, inventory, prices] = run_all(n, api, "1", json!({})).await?;
-    let got = Received::since(fake, 0);
-    got.check_all_applied()?;
+    let ([catalog, inventory, prices], got) = run_all(n, api, fake, "1", json!({})).await?;
     let live = live_skus(api).await?;
     let handles: BTreeSet<String> = live.iter().map(|s| steel::slug(s)).collect();
     let stocked: BTreeSet<String> = steel::levels()
@@ -468,24 +469,20 @@ pub(super) async fn run(
         got.of(Entity::Prices).len()
     ));
     ensure!(
-        got.keys(Entity::Catalog, "handle") == handles
-            && got.of(Entity::Catalog).len() == live.len()
+        got.holds_exactly(Entity::Catalog, "handle", &handles)
             && pushed(&catalog) == live.len() as i64,
         "the storefront should hold exactly the {} live products, once each; it got {:?}",
         live.len(),
         got.keys(Entity::Catalog, "handle")
     );
     ensure!(
-        got.keys(Entity::Inventory, "sku") == stocked
-            && got.of(Entity::Inventory).len() == stocked.len()
+        got.holds_exactly(Entity::Inventory, "sku", &stocked)
             && pushed(&inventory) == stocked.len() as i64,
         "the storefront should hold the stock of the {} stocked SKUs",
         stocked.len()
     );
     ensure!(
-        got.keys(Entity::Prices, "sku") == live
-            && got.of(Entity::Prices).len() == live.len()
-            && pushed(&prices) == live.len() as i64,
+        got.holds_exactly(Entity::Prices, "sku", &live) && pushed(&prices) == live.len() as i64,
         "the storefront should hold the prices of the {} live products",
         live.len()
     );
@@ -510,9 +507,7 @@ pub(super) async fn run(
     ));
 
     n.step("Nothing changed: the same syncs again (the catalog in full)");
-    let mark = fake.stats().deliveries as usize;
-    let [catalog, _, _] = run_all(n, api, "2", json!({"full": true})).await?;
-    let got = Received::since(fake, mark);
+    let ([catalog, _, _], got) = run_all(n, api, fake, "2", json!({"full": true})).await?;
     n.say(format!(
         "storefront received {} writes; the full catalog run skipped all {} items by hash",
         got.all.len(),
@@ -533,13 +528,7 @@ pub(super) async fn run(
             changed.push(p.clone());
         }
     }
-    let batch = api
-        .send_json(
-            reqwest::Method::PUT,
-            "/api/v1/catalog/products",
-            json!({ "items": changed }),
-        )
-        .await?;
+    let batch = api.put_items("/api/v1/catalog/products", &changed).await?;
     ensure!(
         batch["updated"] == 3,
         "expected 3 products updated: {batch}"
@@ -563,10 +552,7 @@ pub(super) async fn run(
     n.say(format!(
         "POST /api/v1/inventory/reserve: {RESERVED_FT} FT of {RESERVED_SKU} at CHI for 15 minutes (reservation {reservation_id})"
     ));
-    let mark = fake.stats().deliveries as usize;
-    run_all(n, api, "3", json!({})).await?;
-    let got = Received::since(fake, mark);
-    got.check_all_applied()?;
+    let (_, got) = run_all(n, api, fake, "3", json!({})).await?;
     let expected: BTreeSet<String> = CHANGED.iter().map(|s| steel::slug(s)).collect();
     let stock = got.of(Entity::Inventory);
     n.say(format!(
@@ -580,7 +566,7 @@ pub(super) async fn run(
             .unwrap_or_default()
     ));
     ensure!(
-        got.keys(Entity::Catalog, "handle") == expected && got.of(Entity::Catalog).len() == 3,
+        got.holds_exactly(Entity::Catalog, "handle", &expected),
         "expected exactly the 3 renamed products to be pushed"
     );
     ensure!(
@@ -602,10 +588,7 @@ pub(super) async fn run(
     n.say(format!(
         "DELETE /api/v1/catalog/products/{REMOVED_SKU}, DELETE /api/v1/inventory/reservations/{reservation_id}"
     ));
-    let mark = fake.stats().deliveries as usize;
-    run_all(n, api, "4", json!({})).await?;
-    let got = Received::since(fake, mark);
-    got.check_all_applied()?;
+    let (_, got) = run_all(n, api, fake, "4", json!({})).await?;
     n.say(format!("storefront received {} writes:", got.all.len()));
     for b in &got.all {
         n.say(format!("    {}", b.body));
@@ -644,12 +627,7 @@ pub(super) async fn run(
         .context("the product to refuse")?;
     p["name"] = Value::from("Hot Rolled Sheet 48 x 96 16 ga (pickled & oiled)");
     let title = p["name"].clone();
-    api.send_json(
-        reqwest::Method::PUT,
-        "/api/v1/catalog/products",
-        json!({"items": [p.clone()]}),
-    )
-    .await?;
+    api.put_items("/api/v1/catalog/products", [&*p]).await?;
     // The fake has no per-document refusal: it refuses everything while this run pushes its
     // one changed product, which is what a partner refusing that item looks like to the sync.
     fake.always_fail(422);
@@ -683,15 +661,8 @@ pub(super) async fn run(
         dead[0]["payload"]["mapping"].as_str().unwrap_or("?"),
         dead[0]["reason"].as_str().unwrap_or("?")
     ));
-    let replay = api
-        .post(
-            &format!("/api/v1/dead-letters/{dl_id}/replay"),
-            None,
-            json!({"note": "storefront fixed its title validation"}),
-        )
-        .await?;
-    let replay_job = replay["id"].as_str().context("replay job id")?.to_owned();
-    wait_for_job(api, &replay_job, RUN_WITHIN).await?;
+    let replayed = replay(api, &dl_id, "storefront fixed its title validation").await?;
+    let replay_job = replayed["id"].as_str().unwrap_or("?");
     let got = Received::since(fake, mark);
     let applied: Vec<&Delivery> = got
         .all
