@@ -11,12 +11,20 @@
 //!    and pushes every product to `shop`, and an invoice push to `erp`;
 //! 6. the shop's transient failures are retried; the ERP's 422 lands in the dead-letter queue;
 //! 7. the ERP is fixed and the dead letter replayed through the REST API;
-//! 8. an X12 trading partner's two purchase orders through its VAN mailbox (demo/edi.rs): one
+//! 8. the catalog, availability, pricing and sync pipeline (demo/storefront.rs, data in
+//!    demo/steel.rs): a steel catalog with one bad item, stock at two locations and a price book
+//!    through the REST API; a GOLD customer's cart priced; the catalog, inventory and prices
+//!    syncs to a third fake, `storefront`, run through the API: everything once, nothing when
+//!    nothing changed, exactly the three renamed products and the reserved SKU's stock, a
+//!    removed product's tombstones, a refused write dead-lettered and replayed (7 steps);
+//! 9. an X12 trading partner's two purchase orders through its VAN mailbox (demo/edi.rs): one
 //!    confirmed and answered with an 855 AC, one held for review and answered 855 RJ;
-//! 9. an admin fixes the held order and reprocesses it through the REST API (855 AC);
-//! 10. a summary, checked against what the fakes and the mailbox hold.
+//! 10. an admin fixes the held order and reprocesses it through the REST API (855 AC);
+//! 11. a summary, checked against what the fakes and the mailbox hold.
 
 mod edi;
+mod steel;
+mod storefront;
 
 use crate::app::{self, Overrides, Roles};
 use anyhow::{bail, ensure, Context};
@@ -66,7 +74,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let mut n = Narrator {
         started,
         step: 0,
-        total: 10,
+        total: 17,
     };
     println!("Switchyard demo: the real queue, adapters, mapping and REST API against local fakes");
     for needed in [CATALOG, CATALOG_MAPPING]
@@ -100,7 +108,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     // A short fallback poll keeps the narrated progress snappy; NOTIFY does the real waking.
     config.queue.poll_interval_ms = 100;
 
-    n.step("Two fake partners on loopback");
+    n.step("Three fake partners on loopback");
     let shop = FakePartner::start(
         FakePartnerConfig::new()
             .bearer_token("demo-shop-token")
@@ -123,6 +131,18 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         "erp   {}  bearer auth; will answer 422 (validation) until fixed",
         erp.base_url()
     ));
+    let storefront = storefront::start_partner().await?;
+    n.say(format!(
+        "{} {}  bearer auth; [sync.{0}.catalog|inventory|prices] push products, stock and prices to it",
+        storefront::PARTNER,
+        storefront.base_url()
+    ));
+    // The demo's partners are its own, and so are their syncs (a config's others would name
+    // partners it cleared).
+    config.sync.clear();
+    config
+        .sync
+        .insert(storefront::PARTNER.into(), storefront::syncs());
 
     n.step("Partner credentials, encrypted at rest");
     let pool = switchyard_store::connect(&config.database.url, 4).await?;
@@ -135,8 +155,20 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let sbox = SecretBox::from_base64(&sbox_key)?;
     put_secret(&pool, &sbox, org.id, "shop-token", "demo-shop-token").await?;
     put_secret(&pool, &sbox, org.id, "erp-token", "demo-erp-token").await?;
+    put_secret(
+        &pool,
+        &sbox,
+        org.id,
+        storefront::TOKEN_SECRET,
+        storefront::TOKEN,
+    )
+    .await?;
     let resolver = Resolver::load(&pool, org.id, Some(sbox)).await?;
-    for (name, fake, secret) in [("shop", &shop, "shop-token"), ("erp", &erp, "erp-token")] {
+    for (name, fake, secret) in [
+        ("shop", &shop, "shop-token"),
+        ("erp", &erp, "erp-token"),
+        (storefront::PARTNER, &storefront, storefront::TOKEN_SECRET),
+    ] {
         let settings: toml::Table = toml::from_str(&format!(
             "base_url = {:?}\ntimeout_ms = 5000\nauth = {{ type = \"bearer\", token_ref = \"secret:{secret}\" }}\n",
             fake.base_url()
@@ -150,7 +182,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         by_org: [("demo".to_owned(), resolver)].into_iter().collect(),
         fallback: Resolver::empty(),
     };
-    n.say("stored `shop-token` and `erp-token` with AES-256-GCM; the partners' `secret:` references resolve to them");
+    n.say("stored `shop-token`, `erp-token` and `storefront-token` with AES-256-GCM; the partners' `secret:` references resolve to them");
 
     n.step("The daemon: worker + REST API");
     let running = app::start(
@@ -180,8 +212,9 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             "write:edi",
             "write:orders",
         ]
-        .map(Scope::parse)
         .into_iter()
+        .chain(storefront::SCOPES)
+        .map(Scope::parse)
         .collect::<Result<Vec<_>, _>>()?,
         Tier::Premium,
     )
@@ -260,21 +293,15 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     n.step("Fix the ERP and replay the dead letter through the REST API");
     erp.fix();
     let dl_id = dl["id"].as_str().context("dead letter id")?;
-    let replay = api
-        .post(
-            &format!("/api/v1/dead-letters/{dl_id}/replay"),
-            None,
-            json!({"note": "ERP fixed its VAT table"}),
-        )
-        .await?;
-    let replay_job = replay["id"].as_str().context("replay job id")?.to_owned();
+    let replay = replay(&api, dl_id, "ERP fixed its VAT table").await?;
     n.say(format!(
-        "replay job {replay_job} (replay_of {})",
+        "replay job {} (replay_of {}) succeeded",
+        replay["id"].as_str().unwrap_or("?"),
         replay["replay_of"].as_str().unwrap_or("?")
     ));
-    wait_for_job(&api, &replay_job, Duration::from_secs(30)).await?;
-    n.say("replayed job succeeded");
 
+    // Before the EDI part: its reference products would otherwise join the storefront's catalog.
+    let sf = storefront::run(&mut n, &api, &storefront).await?;
     let edi = edi::run(&mut n, &api).await?;
 
     n.step("Summary");
@@ -298,9 +325,16 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         sqlx::query_as("SELECT count(*) FROM integration_logs WHERE integration_type = 'adapter'")
             .fetch_one(&pool)
             .await?;
-    let leaked: (i64,) = sqlx::query_as("SELECT count(*) FROM integration_logs WHERE search @@ plainto_tsquery('simple', 'demo-shop-token')")
+    let mut leaked = 0;
+    for token in ["demo-shop-token", storefront::TOKEN] {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM integration_logs WHERE search @@ plainto_tsquery('simple', $1)",
+        )
+        .bind(token)
         .fetch_one(&pool)
         .await?;
+        leaked += n;
+    }
     let shop_stats = shop.stats();
     let erp_stats = erp.stats();
     running.stop().await?;
@@ -323,6 +357,10 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         shop_stats.duplicates
     );
     println!("      erp         {} invoice applied", erp.applied().len());
+    println!(
+        "      storefront  {} writes applied for {} live products ({} dead letter, replayed)",
+        sf.writes, sf.live_products, sf.dead_letters
+    );
     println!(
         "      edi         {} inbound interchanges processed, {} acknowledgements, {} orders confirmed, {} 855s ({} accepted)",
         edi.inbound_processed, edi.acks_written, edi.orders_confirmed, edi.responses, edi.accepted_responses
@@ -347,9 +385,11 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             erp.applied().len()
         ));
     }
-    if replays != 1 || dead_letters != 1 {
+    // The ERP's invoice and the storefront's refused product.
+    let (expected_dead, expected_replays) = (1 + sf.dead_letters, 1 + sf.replays);
+    if replays != expected_replays || dead_letters != expected_dead {
         failures.push(format!(
-            "expected 1 dead letter and 1 replay, got {dead_letters} and {replays}"
+            "expected {expected_dead} dead letters and {expected_replays} replays, got {dead_letters} and {replays}"
         ));
     }
     if adapter_logs < records as i64 + 3 {
@@ -370,12 +410,13 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             edi.orders_confirmed, edi.responses, edi.accepted_responses
         ));
     }
-    if leaked.0 != 0 {
+    if leaked != 0 {
         failures.push("a partner token appeared in the integration logs".into());
     }
     let _ = erp_stats;
     shop.shutdown().await;
     erp.shutdown().await;
+    storefront.shutdown().await;
     if failures.is_empty() {
         println!("\ndemo ok: every check passed");
         Ok(ExitCode::SUCCESS)
@@ -385,6 +426,20 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         }
         Ok(ExitCode::FAILURE)
     }
+}
+
+/// Replays a dead letter through the API and waits for the replay job to succeed; the job.
+async fn replay(api: &Api<'_>, dead_letter: &str, note: &str) -> anyhow::Result<Value> {
+    let job = api
+        .post(
+            &format!("/api/v1/dead-letters/{dead_letter}/replay"),
+            None,
+            json!({ "note": note }),
+        )
+        .await?;
+    let id = job["id"].as_str().context("replay job id")?;
+    wait_for_job(api, id, Duration::from_secs(30)).await?;
+    Ok(job)
 }
 
 /// Waits until the job succeeded; fails if it died or is still going after `within`.
@@ -497,20 +552,22 @@ impl Api<'_> {
             .as_u16())
     }
 
-    /// PUT / PATCH a JSON body; fails unless the answer is a success.
-    async fn send_json(
+    /// One call with an optional JSON body; its JSON answer (Null when there is none), or an
+    /// error naming the call unless the answer is a success.
+    async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
-        body: Value,
+        body: Option<Value>,
     ) -> anyhow::Result<Value> {
-        let resp = self
+        let mut req = self
             .http
             .request(method.clone(), format!("{}{path}", self.base))
-            .bearer_auth(self.key)
-            .json(&body)
-            .send()
-            .await?;
+            .bearer_auth(self.key);
+        if let Some(body) = &body {
+            req = req.json(body);
+        }
+        let resp = req.send().await?;
         let status = resp.status();
         let body: Value = resp.json().await.unwrap_or(Value::Null);
         ensure!(
@@ -520,16 +577,30 @@ impl Api<'_> {
         Ok(body)
     }
 
+    /// PUT / PATCH a JSON body; fails unless the answer is a success.
+    async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> anyhow::Result<Value> {
+        self.call(method, path, Some(body)).await
+    }
+
+    /// DELETE; fails unless the answer is a success.
+    async fn delete(&self, path: &str) -> anyhow::Result<()> {
+        self.call(reqwest::Method::DELETE, path, None)
+            .await
+            .map(drop)
+    }
+
+    /// PUT `{"items": items}` to a bulk route; its answer (per-item errors included).
+    async fn put_items(&self, path: &str, items: impl serde::Serialize) -> anyhow::Result<Value> {
+        self.send_json(reqwest::Method::PUT, path, json!({ "items": items }))
+            .await
+    }
+
     async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        let resp = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(self.key)
-            .send()
-            .await?;
-        let status = resp.status();
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
-        ensure!(status.is_success(), "GET {path} answered {status}: {body}");
-        Ok(body)
+        self.call(reqwest::Method::GET, path, None).await
     }
 }
