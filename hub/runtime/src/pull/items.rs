@@ -145,33 +145,24 @@ async fn store_batch(
     let at: Vec<usize> = good.iter().map(|(i, _)| *i).collect();
     let stored = match entity {
         PullEntity::Products => {
-            let items: Vec<ProductRecord> = good
-                .into_iter()
-                .filter_map(|(_, c)| match c {
-                    Checked::Product(p) => Some(p),
-                    _ => None,
-                })
-                .collect();
+            let items = only(good, |c| match c {
+                Checked::Product(p) => Some(p),
+                _ => None,
+            });
             switchyard_store::catalog::upsert_products(pool, org, &items).await?
         }
         PullEntity::Inventory => {
-            let items: Vec<LevelRecord> = good
-                .into_iter()
-                .filter_map(|(_, c)| match c {
-                    Checked::Level(l) => Some(l),
-                    _ => None,
-                })
-                .collect();
+            let items = only(good, |c| match c {
+                Checked::Level(l) => Some(l),
+                _ => None,
+            });
             switchyard_store::inventory::upsert_levels(pool, org, &items).await?
         }
         PullEntity::Prices => {
-            let rows: Vec<ListPriceRow> = good
-                .into_iter()
-                .filter_map(|(_, c)| match c {
-                    Checked::Price(p) => Some(p),
-                    _ => None,
-                })
-                .collect();
+            let rows = only(good, |c| match c {
+                Checked::Price(p) => Some(p),
+                _ => None,
+            });
             store_prices(pool, org, rows).await?
         }
     };
@@ -182,6 +173,11 @@ async fn store_batch(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(invalid(ItemError::new("", "not stored")))))
         .collect())
+}
+
+/// The records of one entity (a batch holds only its pull's entity).
+fn only<T>(good: Vec<(usize, Checked)>, pick: fn(Checked) -> Option<T>) -> Vec<T> {
+    good.into_iter().filter_map(|(_, c)| pick(c)).collect()
 }
 
 /// List prices: what they name must exist (their price list, their product), then one
