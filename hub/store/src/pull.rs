@@ -211,14 +211,16 @@ pub async fn list_price_outcomes(
     org: OrgId,
     rows: &[ListPriceRow],
 ) -> Result<Vec<Outcome>> {
-    type Stored = (
-        String,
-        String,
-        String,
-        Decimal,
-        Option<NaiveDate>,
-        Option<NaiveDate>,
-    );
+    /// A stored list price: its key (price list, SKU, unit) and what an upsert may change.
+    #[derive(FromRow)]
+    struct Stored {
+        price_list_id: String,
+        sku: String,
+        uom: String,
+        amount: Decimal,
+        valid_from: Option<NaiveDate>,
+        valid_to: Option<NaiveDate>,
+    }
     let stored: Vec<Stored> = sqlx::query_as(
         "SELECT lp.price_list_id, lp.sku, lp.uom, lp.amount, lp.valid_from, lp.valid_to
          FROM list_prices lp
@@ -236,19 +238,20 @@ pub async fn list_price_outcomes(
     .bind(rows.iter().map(|r| r.uom.to_string()).collect::<Vec<_>>())
     .fetch_all(pool)
     .await?;
-    let stored: HashMap<(String, String, String), (Decimal, Option<NaiveDate>, Option<NaiveDate>)> =
-        stored
-            .into_iter()
-            .map(|(l, s, u, a, f, t)| ((l, s, u), (a, f, t)))
-            .collect();
+    let stored: HashMap<(String, String, String), Stored> = stored
+        .into_iter()
+        .map(|p| ((p.price_list_id.clone(), p.sku.clone(), p.uom.clone()), p))
+        .collect();
     Ok(rows
         .iter()
         .map(|r| {
             let key = (r.price_list_id.clone(), r.sku.clone(), r.uom.to_string());
             match stored.get(&key) {
                 None => Outcome::Created,
-                Some(&(amount, from, to))
-                    if amount == r.amount && from == r.validity.from && to == r.validity.to =>
+                Some(p)
+                    if p.amount == r.amount
+                        && p.valid_from == r.validity.from
+                        && p.valid_to == r.validity.to =>
                 {
                     Outcome::Unchanged
                 }

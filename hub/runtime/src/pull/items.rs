@@ -51,7 +51,8 @@ fn invalid(e: ItemError) -> RecordError {
 
 /// A mapped item, checked.
 enum Checked {
-    Product(ProductRecord),
+    /// Boxed: a product is four times the size of the others.
+    Product(Box<ProductRecord>),
     Level(LevelRecord),
     Price(ListPriceRow),
 }
@@ -71,7 +72,7 @@ fn check(
     match entity {
         PullEntity::Products => match item {
             Value::Object(map) => catalog::product_record(map)
-                .map(Checked::Product)
+                .map(|p| Checked::Product(Box::new(p)))
                 .map_err(invalid),
             other => Err(invalid(ItemError::new(
                 "",
@@ -146,7 +147,7 @@ async fn store_batch(
     let stored = match entity {
         PullEntity::Products => {
             let items = only(good, |c| match c {
-                Checked::Product(p) => Some(p),
+                Checked::Product(p) => Some(*p),
                 _ => None,
             });
             switchyard_store::catalog::upsert_products(pool, org, &items).await?
