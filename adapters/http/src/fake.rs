@@ -10,6 +10,9 @@
 //!   body is a 409, as on real APIs. Failed requests are not stored, so a retry can succeed.
 //! * `GET /v1/documents?cursor=&limit=` lists applied documents, oldest first, with
 //!   `next_cursor` (null on the last page).
+//! * `GET /v1/records?collection=&cursor=&limit=` lists what a core system holds (seeded with
+//!   `seed_records`, changed with `put_record` / `remove_record`) in keyset pages, for the
+//!   scheduled pull; `fail_pages_after` fails it mid-way (see `records.rs`).
 //! * `GET /healthz` answers `{"status":"ok"}` (or the outage status while `always_fail(5xx)`).
 //! * A scriptable failure plan (`fail_next`, `always_fail`, `throttle`, `throttle_until`, `maintenance`,
 //!   `fix`), a token-bucket rate limit answering 429 + `Retry-After`, optional latency,
@@ -37,6 +40,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+mod records;
+pub use records::{PageRequest, RECORDS_PATH};
 
 pub const DOCUMENTS_PATH: &str = "/v1/documents";
 pub const HEALTH_PATH: &str = "/healthz";
@@ -256,6 +262,8 @@ struct Inner {
     applied: Vec<AppliedDocument>,
     deliveries: Vec<Delivery>,
     stats: FakeStats,
+    /// What `GET /v1/records` lists (records.rs).
+    records: records::Collections,
 }
 
 #[derive(Debug)]
@@ -319,6 +327,7 @@ impl FakePartner {
                 applied: Vec::new(),
                 deliveries: Vec::new(),
                 stats: FakeStats::default(),
+                records: records::Collections::default(),
             }),
         });
         let router = Router::new()
@@ -326,6 +335,7 @@ impl FakePartner {
                 DOCUMENTS_PATH,
                 get(list_documents).post(push_document).put(push_document),
             )
+            .route(RECORDS_PATH, get(records::list_records))
             .route(HEALTH_PATH, get(health))
             .with_state(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
@@ -444,7 +454,9 @@ impl FakePartner {
 
     /// Back to normal behaviour (the rate limit, if configured, stays).
     pub fn fix(&self) {
-        self.shared.lock().plan = Plan::Normal;
+        let mut inner = self.shared.lock();
+        inner.plan = Plan::Normal;
+        inner.records.clear_fault();
     }
 
     pub fn set_latency(&self, latency: Option<Duration>) {

@@ -295,3 +295,133 @@ async fn reset_forgets_and_shutdown_stops_serving() {
         "the fake still answers after shutdown"
     );
 }
+
+/// `GET /v1/records` with the token, `query` appended; status and body.
+async fn records(client: &reqwest::Client, fake: &FakePartner, query: &str) -> (u16, Value) {
+    let resp = client
+        .get(format!("{}/v1/records?{query}", fake.base_url()))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+}
+
+fn skus(page: &Value) -> Vec<&str> {
+    page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["sku"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn seeded_records_page_by_keyset_cursor_through_changes() {
+    let (fake, client) = start().await;
+    fake.seed_records(
+        "items",
+        ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|s| json!({"sku": s, "v": 1}))
+            .collect(),
+    );
+    // No token, or a wrong one: refused like every other endpoint.
+    let resp = client
+        .get(format!("{}/v1/records?collection=items", fake.base_url()))
+        .bearer_auth("nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let (status, first) = records(&client, &fake, "collection=items&limit=2").await;
+    assert_eq!((status, skus(&first)), (200, vec!["a", "b"]));
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    // Between two pages a record before the cursor is removed, one after it changes and one
+    // is added: the next pages neither skip nor repeat one, and show the change.
+    assert_eq!(fake.remove_record("items", "sku", &json!("a")), 1);
+    fake.put_record("items", "sku", json!({"sku": "d", "v": 2}));
+    fake.put_record("items", "sku", json!({"sku": "f", "v": 1}));
+    let (_, second) = records(
+        &client,
+        &fake,
+        &format!("collection=items&limit=2&cursor={cursor}"),
+    )
+    .await;
+    assert_eq!(skus(&second), vec!["c", "d"]);
+    assert_eq!(second["data"][1]["v"], 2);
+    let cursor = second["next_cursor"].as_str().unwrap().to_owned();
+    let (_, last) = records(
+        &client,
+        &fake,
+        &format!("collection=items&limit=2&cursor={cursor}"),
+    )
+    .await;
+    assert_eq!(
+        (skus(&last), &last["next_cursor"]),
+        (vec!["e", "f"], &Value::Null)
+    );
+    // What a real API refuses.
+    assert_eq!(records(&client, &fake, "limit=2").await.0, 400);
+    assert_eq!(
+        records(&client, &fake, "collection=items&limit=0").await.0,
+        400
+    );
+    assert_eq!(
+        records(&client, &fake, "collection=items&cursor=o3")
+            .await
+            .0,
+        400
+    );
+    assert_eq!(records(&client, &fake, "collection=nope").await.0, 404);
+    let asked = fake.page_requests();
+    assert_eq!(asked.len(), 8);
+    assert_eq!(asked[0].status, 401);
+    assert_eq!(asked[2].cursor.as_deref(), Some(cursor_of(&first)));
+}
+
+fn cursor_of(page: &Value) -> &str {
+    page["next_cursor"].as_str().unwrap()
+}
+
+#[tokio::test]
+async fn record_pages_fail_mid_way_on_demand_and_obey_the_rate_limit() {
+    let (fake, client) = start().await;
+    fake.seed_records(
+        "items",
+        (0..10).map(|i| json!({"sku": i.to_string()})).collect(),
+    );
+    fake.fail_pages_after(2, 503);
+    assert_eq!(
+        records(&client, &fake, "collection=items&limit=3").await.0,
+        200
+    );
+    assert_eq!(
+        records(&client, &fake, "collection=items&limit=3&cursor=k3")
+            .await
+            .0,
+        200
+    );
+    let (status, body) = records(&client, &fake, "collection=items&limit=3&cursor=k6").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (503, Some("service_unavailable"))
+    );
+    fake.fix();
+    let (status, body) = records(&client, &fake, "collection=items&limit=3&cursor=k6").await;
+    assert_eq!((status, skus(&body)), (200, vec!["6", "7", "8"]));
+    fake.set_rate_limit(Some(RateLimit {
+        burst: 1,
+        per_second: 0.5,
+    }));
+    assert_eq!(records(&client, &fake, "collection=items").await.0, 200);
+    let resp = client
+        .get(format!("{}/v1/records?collection=items", fake.base_url()))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    assert!(resp.headers().get("retry-after").is_some());
+}

@@ -37,6 +37,7 @@ pub const API_KEY: &str = "api_key";
         (name = "catalog", description = "Products with their storefront data and variants, and the change feed every sync reads (read:catalog, write:catalog)"),
         (name = "inventory", description = "Stock per location, availability and soft reservations (read:inventory, write:inventory)"),
         (name = "syncs", description = "The sync engine: each partner's catalog, inventory and price syncs, their checkpoints, lag and last run; runs on demand (read:jobs, write:jobs)"),
+        (name = "pulls", description = "Scheduled pulls from partners (the distributor's core system) into the catalog, stock and list prices: their cursors and last runs' figures; runs on demand (read:catalog, write:catalog)"),
         (name = "webhooks", description = "Partners' webhook deliveries: no API key, verified by the partner's adapter"),
         (name = "operations", description = "Health, readiness, metrics, this document")
     )

@@ -327,6 +327,34 @@ fn check_refuses_syncs_that_could_not_run() {
 }
 
 #[test]
+fn check_refuses_pulls_that_could_not_run() {
+    let dir = project(
+        &format!(
+            "{SHOP}\n[pull.shop.products]\nmapping = \"http/nope\"\nparams = {{ collection = \"items\", when = [1] }}\n\n[pull.nobody.prices]\nmapping = \"http/catalog.out\"\n"
+        ),
+        &[],
+    );
+    fails_with(
+        dir.path(),
+        &["check"],
+        &[
+            "switchyard.toml:11:12: partner `shop` (http adapter) cannot pull_catalog: a products pull needs it (an HTTP partner needs `pull_path`)",
+            "switchyard.toml:12:1: no mapping `http/nope` in mappings",
+            "switchyard.toml:13:34: param `when` must be a string, number or boolean",
+            "switchyard.toml:15:7: pull from unknown partner `nobody` (configured partners: shop)",
+            "4 problem(s)",
+        ],
+    );
+    // The same pull from a partner that can pull, set right, passes.
+    let dir = project(
+        &format!("{SHOP}pull_path = \"/v1/records\"\n\n[pull.shop.products]\nmapping = \"http/catalog.out\"\nparams = {{ collection = \"items\", limit = 500 }}\n"),
+        &[],
+    );
+    let (code, out) = switchyard(dir.path(), &["check"]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
 fn check_refuses_a_missing_mappings_directory() {
     let dir = project("", &[]);
     std::fs::remove_dir_all(dir.path().join("mappings")).unwrap();

@@ -18,7 +18,7 @@ use switchyard_core::diag::{Diagnostic, SourceFile};
 use switchyard_store::queue::{RetryPolicy, RetrySpec};
 
 /// The top-level keys the hub itself reads; everything else is an integration's section.
-pub const HUB_SECTIONS: [&str; 9] = [
+pub const HUB_SECTIONS: [&str; 10] = [
     "database",
     "api",
     "queue",
@@ -28,6 +28,7 @@ pub const HUB_SECTIONS: [&str; 9] = [
     "jobs",
     "partners",
     "sync",
+    "pull",
 ];
 
 /// The whole configuration. Deserialized by hand (see the `Deserialize` impl below) rather
@@ -48,6 +49,9 @@ pub struct Config {
     /// The syncs of the sync engine: `[sync.PARTNER.ENTITY]` (entity `catalog`, `inventory`
     /// or `prices`), see [`crate::sync::config`].
     pub sync: crate::sync::config::SyncSection,
+    /// The scheduled pulls from partners into the core catalog: `[pull.PARTNER.ENTITY]`
+    /// (entity `products`, `inventory` or `prices`), see [`crate::pull::config`].
+    pub pull: crate::pull::config::PullSection,
     /// Every other top-level table, kept for the integration that declares it.
     pub sections: BTreeMap<String, toml::Value>,
 }
@@ -76,6 +80,7 @@ impl<'de> Deserialize<'de> for Config {
                         "jobs" => c.jobs = map.next_value()?,
                         "partners" => c.partners = map.next_value()?,
                         "sync" => c.sync = map.next_value()?,
+                        "pull" => c.pull = map.next_value()?,
                         _ => {
                             let value = map.next_value::<toml::Value>()?;
                             c.sections.insert(key, value);

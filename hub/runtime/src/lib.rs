@@ -9,6 +9,8 @@
 //!   [`registry`]: adapters ([`adapters`]) and job kinds, and the admission check.
 //! * [`jobs`] — the kinds that work with any adapter: `partner.push`, `record.push`,
 //!   `catalog.sync`, `maintenance.cleanup`, `inventory.reservations.expire`, `noop`;
+//!   [`sync`]: the sync engine (core → partners); [`pull`]: the scheduled pull (a partner's
+//!   records → the core catalog);
 //!   [`webhooks`]: the inbound webhook intake and `webhook.process`.
 //! * [`inbox`] — input files a job names, opened only beneath `[paths] inbox`, capped in
 //!   size and time.
@@ -39,6 +41,7 @@ pub mod jobs;
 pub mod logsink;
 pub mod mappings;
 pub mod pg;
+pub mod pull;
 pub mod registry;
 pub mod scheduler;
 pub mod schedules;

@@ -18,6 +18,7 @@
 //! * [`webhooks`] — inbound webhook deliveries, deduplicated by the partner's event id.
 //! * [`schedules`] — the last tick each schedule fired; [`secrets`] — sealed credentials.
 //! * [`sync`] — the sync engine's confirmed hashes per item, checkpoints and run lock.
+//! * [`pull`] — the scheduled pull's cursor and last-run figures per partner and entity.
 //! * [`cursor`] — the keyset cursor every newest-first listing pages with.
 //! * [`storable`] — what `text` and `jsonb` refuse (NUL, numbers out of range): found to
 //!   refuse at the edge, escaped where a row must be kept whatever it holds (the logs).
@@ -36,6 +37,7 @@ pub mod logs;
 pub mod orders;
 pub mod orgs;
 pub mod pricing;
+pub mod pull;
 pub mod queue;
 mod replays;
 mod retry;

@@ -387,6 +387,13 @@ fn check_item(p: &ProductItem) -> Result<(), ItemError> {
     Ok(())
 }
 
+/// One product as the bulk upsert takes it (a [`ProductItem`] object), parsed and checked into
+/// the record the store writes, or the field at fault. Every way into the catalog goes
+/// through it (this API's upsert, the scheduled pull), so the rules cannot drift apart.
+pub fn product_record(item: Map<String, Value>) -> Result<ProductRecord, ItemError> {
+    parse_item(item).and_then(|p| check_item(&p).map(|()| record(p)))
+}
+
 fn record(p: ProductItem) -> ProductRecord {
     ProductRecord {
         sku: p.sku.trim().to_owned(),
@@ -447,7 +454,7 @@ async fn put_products(
     let mut seen: HashMap<String, String> = HashMap::new();
     for (index, item) in batch.items.into_iter().enumerate() {
         let sku = item.get("sku").and_then(Value::as_str).map(str::to_owned);
-        let parsed = parse_item(item).and_then(|p| check_item(&p).map(|()| record(p)));
+        let parsed = product_record(item);
         let parsed = parsed.and_then(|r| claim_skus(&mut seen, index, &r).map(|()| r));
         checked.push((index, sku, parsed.map_err(|e| at(index, e))));
     }

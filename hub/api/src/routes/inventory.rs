@@ -19,7 +19,8 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{json, Value};
+use switchyard_store::catalog::ItemError;
 use switchyard_store::inventory::{
     self as store, LevelRecord, Line, LineCheck, Location, LocationStock, Release, Reservation,
     Reserved, Stock, StockStatus,
@@ -152,6 +153,35 @@ pub struct LevelInput {
     pub low_stock_threshold: Option<Decimal>,
 }
 
+impl LevelInput {
+    fn record(&self) -> LevelRecord {
+        LevelRecord {
+            sku: self.sku.clone(),
+            location: self.location.clone(),
+            on_hand: self.on_hand,
+            allocated: self.allocated,
+            on_order: self.on_order,
+            low_stock_threshold: self.low_stock_threshold,
+        }
+    }
+}
+
+/// One stock level as `PUT /inventory/levels` takes it (a [`LevelInput`] object), parsed and
+/// checked, or the field at fault: what the scheduled pull stores its records through, so
+/// both ways into the stock table keep one set of rules.
+pub fn level_record(item: Value) -> Result<LevelRecord, ItemError> {
+    let input: LevelInput = serde_path_to_error::deserialize(item).map_err(|e| {
+        let path = e.path().to_string();
+        ItemError::new(path.trim_start_matches('.'), e.into_inner().to_string())
+    })?;
+    for (field, v) in [("sku", &input.sku), ("location", &input.location)] {
+        if v.trim().is_empty() {
+            return Err(ItemError::new(field, "must not be empty"));
+        }
+    }
+    Ok(input.record())
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LevelBatch {
@@ -188,18 +218,7 @@ async fn put_levels(
         )));
     }
     let mut result = BatchResult::default();
-    let good: Vec<LevelRecord> = batch
-        .items
-        .iter()
-        .map(|l| LevelRecord {
-            sku: l.sku.clone(),
-            location: l.location.clone(),
-            on_hand: l.on_hand,
-            allocated: l.allocated,
-            on_order: l.on_order,
-            low_stock_threshold: l.low_stock_threshold,
-        })
-        .collect();
+    let good: Vec<LevelRecord> = batch.items.iter().map(LevelInput::record).collect();
     let mut stored = store::upsert_levels(&app.api.pool, auth.org, &good)
         .await?
         .into_iter();

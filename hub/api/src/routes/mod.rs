@@ -11,6 +11,7 @@ pub mod logs;
 pub mod orders;
 pub mod pricing;
 pub mod pricing_writes;
+pub mod pulls;
 pub mod retry;
 pub mod syncs;
 pub mod webhooks;
@@ -32,6 +33,7 @@ pub(crate) fn protected() -> OpenApiRouter<AppState> {
         .merge(catalog::router())
         .merge(inventory::router())
         .merge(syncs::router())
+        .merge(pulls::router())
 }
 
 /// Routes under `/api/v1` that need no key (the document describing the API).

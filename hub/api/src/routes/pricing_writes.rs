@@ -346,6 +346,16 @@ impl BulkItem for ListPriceItem {
     }
 }
 
+/// One list price as `PUT /pricing/list-prices` takes it (a [`ListPriceItem`] object),
+/// decoded and checked, or the field at fault. What it names (its price list and product) is
+/// the caller's to check with [`store::known`]: the scheduled pull stores its price records
+/// through this, so both ways into the price tables keep one set of rules.
+pub fn list_price_row(item: Value) -> Result<ListPriceRow, FieldError> {
+    decode::<ListPriceItem>(item)
+        .and_then(ListPriceItem::check)
+        .map(|c| c.row)
+}
+
 /// A tier such as GOLD: a percentage off list. Keyed by `tierCode`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -257,6 +257,9 @@ fn expected_routes() -> BTreeSet<(String, String)> {
         ("get", "/api/v1/syncs"),
         ("get", "/api/v1/syncs/{partner}/{entity}"),
         ("post", "/api/v1/syncs/{partner}/{entity}/run"),
+        ("get", "/api/v1/pulls"),
+        ("get", "/api/v1/pulls/{partner}/{entity}"),
+        ("post", "/api/v1/pulls/{partner}/{entity}/run"),
         ("post", "/webhooks/{partner}"),
     ]
     .into_iter()

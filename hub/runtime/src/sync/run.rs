@@ -89,11 +89,12 @@ pub(super) fn build_syncer(
     })
 }
 
-/// The sync's run lock, held for the length of a run (or of a dead letter's replay).
-pub(super) struct Locked(SyncLock);
+/// The sync's run lock, held for the length of a run (or of a dead letter's replay); the
+/// scheduled pull's too (crate::pull), under a key no sync has.
+pub(crate) struct Locked(SyncLock);
 
 impl Locked {
-    pub(super) async fn acquire(ctx: &JobContext, key: &SyncKey) -> Result<Locked, AdapterError> {
+    pub(crate) async fn acquire(ctx: &JobContext, key: &SyncKey) -> Result<Locked, AdapterError> {
         match SyncLock::try_acquire(ctx.pool(), key).await.map_err(db)? {
             Some(lock) => Ok(Locked(lock)),
             None => Err(AdapterError {
@@ -101,7 +102,7 @@ impl Locked {
                     retry_after: Some(LOCKED_RETRY),
                 },
                 message: format!(
-                    "sync `{}` {} is running in another worker; trying again later",
+                    "`{}` {} is running in another worker; trying again later",
                     key.partner, key.entity
                 ),
                 status: None,
@@ -109,7 +110,7 @@ impl Locked {
         }
     }
 
-    pub(super) async fn release(self) {
+    pub(crate) async fn release(self) {
         if let Err(e) = self.0.release().await {
             // The connection is gone with its session, and the lock with it.
             tracing::warn!(error = %e, "releasing a sync lock failed");
