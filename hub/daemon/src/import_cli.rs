@@ -87,7 +87,7 @@ fn print_validation(r: &ImportReport) {
         println!("error: {e}");
     }
     for e in &r.errors {
-        println!("row {} ({}): {}: {}", e.row, e.location, e.field, e.message);
+        println!("{}: {}: {}", e.location, e.field, e.message);
     }
     if !r.preview.is_empty() {
         println!("preview (first {} valid rows):", r.preview.len());

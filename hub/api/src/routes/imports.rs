@@ -108,15 +108,20 @@ async fn get_template(
         .into_response())
 }
 
+// The patterns are `schemas::NON_BLANK` (the attribute takes a literal only).
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// The import mapping to read the file with, e.g. `monopilot/product.import`.
-    #[param(min_length = 1, pattern = r"\S")]
+    #[param(min_length = 1, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
     pub mapping: String,
     /// The file's name, kept with the import (`upload.<format>` when absent).
-    #[param(min_length = 1, max_length = 255)]
+    #[param(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     pub file_name: Option<String>,
 }
 
@@ -167,11 +172,15 @@ async fn upload(
         ));
     }
     let body = body?;
-    let file_name = q
-        .file_name
-        .map(|f| f.trim().to_owned())
-        .filter(|f| !f.is_empty())
-        .unwrap_or_else(|| format!("upload.{format}"));
+    let file_name = match q.file_name {
+        Some(f) if f.trim().is_empty() || f.chars().count() > 255 => {
+            return Err(ApiError::validation(
+                "file_name: must be 1 to 255 characters, not all white space",
+            ))
+        }
+        Some(f) => f.trim().to_owned(),
+        None => format!("upload.{format}"),
+    };
     let id = switchyard_import::upload(
         &app.api.pool,
         &StaticMapping(m),
