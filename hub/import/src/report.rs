@@ -127,7 +127,7 @@ pub async fn report(
         .take(crate::PREVIEW_ROWS)
         .filter_map(|r| r.sku.clone())
         .collect();
-    let existing: HashSet<String> = catalog::existing_skus(pool, org, &preview_skus)
+    let existing: HashSet<String> = catalog::live_skus(pool, org, &preview_skus)
         .await?
         .into_iter()
         .collect();

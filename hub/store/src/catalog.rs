@@ -628,8 +628,8 @@ pub async fn live_products(
     .await?)
 }
 
-/// Which of `skus` name a live product.
-pub async fn existing_skus(pool: &PgPool, org: OrgId, skus: &[String]) -> Result<Vec<String>> {
+/// Which of `skus` are live products of `org` (not removed).
+pub async fn live_skus(pool: &PgPool, org: OrgId, skus: &[String]) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
         "SELECT sku FROM products WHERE org_id = $1 AND sku = ANY($2) AND deleted_at IS NULL",
     )

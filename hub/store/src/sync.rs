@@ -414,16 +414,8 @@ pub async fn feed_all(
         .collect())
 }
 
-/// Which of `skus` are live products of `org` (not removed).
-pub async fn live_skus(pool: &PgPool, org: OrgId, skus: &[String]) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT sku FROM products WHERE org_id = $1 AND sku = ANY($2) AND deleted_at IS NULL",
-    )
-    .bind(org.0)
-    .bind(skus)
-    .fetch_all(pool)
-    .await?)
-}
+/// Which of `skus` are live products of `org` (not removed): the catalog's own query.
+pub use crate::catalog::live_skus;
 
 /// The live products among `skus` as canonical Product JSON (`switchyard_core::model::Product`;
 /// what the model has no field for goes into `attributes`, over the product's own

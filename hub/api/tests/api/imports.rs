@@ -76,6 +76,11 @@ async fn seed(app: &TestApp, key: &str, items: Value) {
     assert_eq!(b["rejected"], 0, "{b}");
 }
 
+async fn confirm_import(app: &TestApp, key: &str, id: &str, body: Value) -> (u16, Value) {
+    let path = format!("/api/v1/catalog/imports/{id}/confirm");
+    call(app, Method::POST, &path, key, Some(body)).await
+}
+
 async fn product(app: &TestApp, key: &str, sku: &str) -> (u16, Value) {
     call(
         app,
@@ -135,6 +140,14 @@ fn errors_by_row(report: &Value) -> Vec<(i64, String, String)> {
         .collect()
 }
 
+/// `(row, field)` of every error.
+fn located(report: &Value) -> Vec<(i64, String)> {
+    errors_by_row(report)
+        .into_iter()
+        .map(|(n, f, _)| (n, f))
+        .collect()
+}
+
 fn outcome_of(report: &Value, sku: &str) -> String {
     report["outcomes"]
         .as_array()
@@ -167,9 +180,9 @@ async fn upload_reports_errors_by_row_and_field_and_previews_ten_rows(pool: sqlx
     assert_eq!(r["totals"]["valid"], 12);
     assert_eq!(r["totals"]["invalid"], 4);
     let errors = errors_by_row(&r);
-    let located: Vec<(i64, &str)> = errors.iter().map(|(n, f, _)| (*n, f.as_str())).collect();
+    let at: Vec<(i64, &str)> = errors.iter().map(|(n, f, _)| (*n, f.as_str())).collect();
     assert_eq!(
-        located,
+        at,
         [
             (4, "product_code"),
             (9, "type"),
@@ -297,17 +310,9 @@ async fn confirm_applies_valid_rows_with_skip_and_per_row_update_once(pool: sqlx
     .await;
     let (_, r) = upload(&app, &key, MONOPILOT, "text/csv", fixture()).await;
     let id = r["id"].as_str().unwrap().to_owned();
-    let confirm = format!("/api/v1/catalog/imports/{id}/confirm");
 
     // Overrides must name valid rows.
-    let (s, b) = call(
-        &app,
-        Method::POST,
-        &confirm,
-        &key,
-        Some(json!({"rows": {"4": "update"}})),
-    )
-    .await;
+    let (s, b) = confirm_import(&app, &key, &id, json!({"rows": {"4": "update"}})).await;
     assert_eq!((s, code(&b)), (422, "validation_failed"), "{b}");
     assert!(
         b["error"]["message"]
@@ -316,32 +321,17 @@ async fn confirm_applies_valid_rows_with_skip_and_per_row_update_once(pool: sqlx
             .starts_with("rows.4:"),
         "{b}"
     );
-    let (s, b) = call(
-        &app,
-        Method::POST,
-        &confirm,
-        &key,
-        Some(json!({"rows": {"99": "skip"}})),
-    )
-    .await;
+    let (s, b) = confirm_import(&app, &key, &id, json!({"rows": {"99": "skip"}})).await;
     assert_eq!((s, code(&b)), (422, "validation_failed"), "{b}");
-    let (s, b) = call(
-        &app,
-        Method::POST,
-        &confirm,
-        &key,
-        Some(json!({"on_conflict": "merge"})),
-    )
-    .await;
+    let (s, b) = confirm_import(&app, &key, &id, json!({"on_conflict": "merge"})).await;
     assert_eq!(s, 422, "{b}");
 
     let head = feed_head(&app, &key).await;
-    let (s, r) = call(
+    let (s, r) = confirm_import(
         &app,
-        Method::POST,
-        &confirm,
         &key,
-        Some(json!({"on_conflict": "skip", "rows": {"5": "update"}})),
+        &id,
+        json!({"on_conflict": "skip", "rows": {"5": "update"}}),
     )
     .await;
     assert_eq!(s, 200, "{r}");
@@ -412,14 +402,7 @@ async fn confirm_applies_valid_rows_with_skip_and_per_row_update_once(pool: sqlx
 
     // Confirming again applies nothing.
     let head = feed_head(&app, &key).await;
-    let (s, b) = call(
-        &app,
-        Method::POST,
-        &confirm,
-        &key,
-        Some(json!({"on_conflict": "update"})),
-    )
-    .await;
+    let (s, b) = confirm_import(&app, &key, &id, json!({"on_conflict": "update"})).await;
     assert_eq!((s, code(&b)), (409, "conflict"), "{b}");
     assert_eq!(b["error"]["details"]["state"], "applied");
     assert_eq!(feed_head(&app, &key).await, head);
@@ -452,14 +435,7 @@ async fn update_policy_changes_existing_products_and_unchanged_rows_leave_the_fe
     .await;
     let (_, r) = upload(&app, &key, MONOPILOT, "text/csv", fixture()).await;
     let id = r["id"].as_str().unwrap();
-    let (s, r) = call(
-        &app,
-        Method::POST,
-        &format!("/api/v1/catalog/imports/{id}/confirm"),
-        &key,
-        Some(json!({"on_conflict": "update"})),
-    )
-    .await;
+    let (s, r) = confirm_import(&app, &key, id, json!({"on_conflict": "update"})).await;
     assert_eq!(s, 200, "{r}");
     assert_eq!(outcome_of(&r, "RM-SUGAR-02"), "updated");
     assert_eq!(product(&app, &key, "RM-SUGAR-02").await.1["name"], "Sugar");
@@ -477,14 +453,7 @@ async fn update_policy_changes_existing_products_and_unchanged_rows_leave_the_fe
         10
     );
     let id = r["id"].as_str().unwrap();
-    let (s, r) = call(
-        &app,
-        Method::POST,
-        &format!("/api/v1/catalog/imports/{id}/confirm"),
-        &key,
-        Some(json!({"on_conflict": "update"})),
-    )
-    .await;
+    let (s, r) = confirm_import(&app, &key, id, json!({"on_conflict": "update"})).await;
     assert_eq!(s, 200, "{r}");
     assert_eq!(r["totals"]["unchanged"], 12, "{r}");
     assert_eq!(feed_head(&app, &key).await, head);
@@ -537,22 +506,9 @@ async fn json_and_xml_files_import_through_their_mappings(pool: sqlx::PgPool) {
     .await;
     assert_eq!(s, 201, "{r}");
     assert_eq!(r["format"], "json");
-    assert_eq!(
-        errors_by_row(&r)
-            .iter()
-            .map(|(n, f, _)| (*n, f.as_str()))
-            .collect::<Vec<_>>(),
-        [(2, "unit")]
-    );
+    assert_eq!(located(&r), [(2, "unit".to_owned())]);
     let id = r["id"].as_str().unwrap();
-    let (s, r) = call(
-        &app,
-        Method::POST,
-        &format!("/api/v1/catalog/imports/{id}/confirm"),
-        &key,
-        Some(json!({})),
-    )
-    .await;
+    let (s, r) = confirm_import(&app, &key, id, json!({})).await;
     assert_eq!(s, 200, "{r}");
     assert_eq!(outcome_of(&r, "RM-YEAST-01"), "created");
     assert_eq!(
@@ -577,22 +533,9 @@ async fn json_and_xml_files_import_through_their_mappings(pool: sqlx::PgPool) {
     .await;
     assert_eq!(s, 201, "{r}");
     assert_eq!(r["format"], "xml");
-    assert_eq!(
-        errors_by_row(&r)
-            .iter()
-            .map(|(n, f, _)| (*n, f.as_str()))
-            .collect::<Vec<_>>(),
-        [(2, "Type")]
-    );
+    assert_eq!(located(&r), [(2, "Type".to_owned())]);
     let id = r["id"].as_str().unwrap();
-    let (s, r) = call(
-        &app,
-        Method::POST,
-        &format!("/api/v1/catalog/imports/{id}/confirm"),
-        &key,
-        Some(json!({})),
-    )
-    .await;
+    let (s, r) = confirm_import(&app, &key, id, json!({})).await;
     assert_eq!(s, 200, "{r}");
     let (_, glaze) = product(&app, &key, "SF-GLAZE-01").await;
     assert_eq!(glaze["product_type"], "semi_finished");
@@ -618,14 +561,7 @@ async fn an_unreadable_file_is_kept_with_its_error_and_cannot_be_confirmed(pool:
         "{r}"
     );
     let id = r["id"].as_str().unwrap();
-    let (s, b) = call(
-        &app,
-        Method::POST,
-        &format!("/api/v1/catalog/imports/{id}/confirm"),
-        &key,
-        Some(json!({})),
-    )
-    .await;
+    let (s, b) = confirm_import(&app, &key, id, json!({})).await;
     assert_eq!((s, code(&b)), (409, "conflict"), "{b}");
 
     // A NUL in a cell is kept (escaped) as the row's error, not a server error.
