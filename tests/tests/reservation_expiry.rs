@@ -35,6 +35,9 @@ fn product(sku: &str) -> ProductRecord {
         seo_slug: None,
         seo_title: None,
         seo_description: None,
+        product_type: None,
+        tax_code: None,
+        attributes: serde_json::json!({}),
         variants: None,
     }
 }

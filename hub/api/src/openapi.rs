@@ -35,6 +35,7 @@ pub const API_KEY: &str = "api_key";
         (name = "orders", description = "Orders (pending review, fixes) and the customers and products they are checked against (read:orders, write:orders)"),
         (name = "pricing", description = "The price each customer sees (read:pricing) and the price data behind it (write:catalog). Camel-case shapes after SteelWise 3.2; amounts are decimal strings"),
         (name = "catalog", description = "Products with their storefront data and variants, and the change feed every sync reads (read:catalog, write:catalog)"),
+        (name = "imports", description = "Product files read through mapping files (MonoPilot's CSV template, JSON, XML): upload, errors by row and field, preview, confirm with a conflict policy (write:catalog; read:catalog to look)"),
         (name = "inventory", description = "Stock per location, availability and soft reservations (read:inventory, write:inventory)"),
         (name = "syncs", description = "The sync engine: each partner's catalog, inventory and price syncs, their checkpoints, lag and last run; runs on demand (read:jobs, write:jobs)"),
         (name = "pulls", description = "Scheduled pulls from partners (the distributor's core system) into the catalog, stock and list prices: their cursors and last runs' figures; runs on demand (read:catalog, write:catalog)"),

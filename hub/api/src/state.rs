@@ -91,6 +91,9 @@ pub struct ApiState {
     pub secret_values: SecretValues,
     /// The daemon's tasks (`/readyz`); absent, only the database is checked.
     pub readiness: Option<Arc<dyn Readiness>>,
+    /// The mapping files product imports read uploads through; absent, every mapping name
+    /// is unknown.
+    pub mappings: Option<Arc<dyn switchyard_import::MappingSource>>,
 }
 
 impl ApiState {
@@ -115,6 +118,7 @@ impl ApiState {
                 .map(|m| m.version)
                 .collect(),
             readiness: None,
+            mappings: None,
         }
     }
 }

@@ -101,6 +101,7 @@ pub struct TestAppBuilder {
     admission: Arc<dyn JobAdmission>,
     routes: Vec<OpenApiRouter<AppState>>,
     scopes: Vec<ScopeSpec>,
+    mappings: Option<Arc<dyn switchyard_import::MappingSource>>,
 }
 
 impl TestAppBuilder {
@@ -111,6 +112,12 @@ impl TestAppBuilder {
 
     pub fn admission(mut self, admission: impl JobAdmission + 'static) -> Self {
         self.admission = Arc::new(admission);
+        self
+    }
+
+    /// The mapping files product imports read uploads through.
+    pub fn mappings(mut self, mappings: Arc<dyn switchyard_import::MappingSource>) -> Self {
+        self.mappings = Some(mappings);
         self
     }
 
@@ -130,6 +137,7 @@ impl TestAppBuilder {
             self.config.clone(),
         );
         state.scopes = state.scopes.with(&self.scopes);
+        state.mappings = self.mappings;
         let timeouts = self.config.timeouts;
         let app = crate::router(state, self.routes);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -164,6 +172,7 @@ impl TestApp {
             admission: Arc::new(StubAdmission::default()),
             routes: Vec::new(),
             scopes: Vec::new(),
+            mappings: None,
         }
     }
 }

@@ -59,6 +59,10 @@ uuid_id!(
     JobId
 );
 uuid_id!(
+    /// A product import: one uploaded file and its rows.
+    ImportId
+);
+uuid_id!(
     /// A dead letter: a job that exhausted its retries or failed permanently.
     DeadLetterId
 );

@@ -42,10 +42,12 @@ pub enum Uom {
     Sf,
     Cwt,
     Ton,
+    /// The litre: liquids (MonoPilot's template lists `L` among its units).
+    L,
 }
 
 impl Uom {
-    pub const ALL: [Uom; 10] = [
+    pub const ALL: [Uom; 11] = [
         Uom::Ea,
         Uom::Lb,
         Uom::Kg,
@@ -56,6 +58,7 @@ impl Uom {
         Uom::Sf,
         Uom::Cwt,
         Uom::Ton,
+        Uom::L,
     ];
 
     pub fn code(self) -> &'static str {
@@ -70,6 +73,7 @@ impl Uom {
             Uom::Sf => "SF",
             Uom::Cwt => "CWT",
             Uom::Ton => "TON",
+            Uom::L => "L",
         }
     }
 

@@ -316,6 +316,7 @@ pub async fn start(
         state.secret_values = secret_values.clone();
         state.webhooks = Some(Arc::new(intake));
         state.readiness = Some(Arc::new(health.clone()));
+        state.mappings = Some(Arc::new(LiveMappings(mappings.clone())));
         state.migrations = migrator
             .iter()
             .filter(|m| !m.migration_type.is_down_migration())
@@ -361,5 +362,14 @@ fn describe_metrics(assembly: &Assembly) {
             MetricKind::Gauge => metrics::describe_gauge!(m.name, m.help),
             MetricKind::Histogram => metrics::describe_histogram!(m.name, m.help),
         }
+    }
+}
+
+/// Product imports read uploads through the daemon's hot-reloaded mapping files.
+struct LiveMappings(Mappings);
+
+impl switchyard_import::MappingSource for LiveMappings {
+    fn mapping(&self, name: &str) -> Result<Arc<switchyard_mapping::Mapping>, String> {
+        self.0.get(name, None).map_err(|e| e.to_string())
     }
 }

@@ -5,7 +5,7 @@
 //! * [`integrations`] — the one list of partner systems in this build.
 //! * [`app`] — generic start-up ([`app::start`]): pool, migrations, integrations assembled,
 //!   worker, scheduler, API.
-//! * [`check`] — `switchyard check`; [`demo`], [`bench`]: subcommands.
+//! * [`check`] — `switchyard check`; [`demo`], [`bench`], [`import_cli`]: subcommands.
 
 pub mod app;
 pub mod bench;
@@ -13,6 +13,7 @@ pub mod bench;
 #[cfg(feature = "http")]
 pub mod bench_sync;
 pub mod check;
+pub mod import_cli;
 // The demo plays an HTTP partner and an EDI trading partner.
 #[cfg(all(feature = "http", feature = "edi"))]
 pub mod demo;

@@ -77,6 +77,11 @@ enum Command {
         #[command(subcommand)]
         command: SecretCommand,
     },
+    /// Import files into the catalog through mapping files.
+    Import {
+        #[command(subcommand)]
+        command: switchyard_daemon::import_cli::ImportCommand,
+    },
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -257,6 +262,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { command } => switchyard_daemon::bench::run(command, &config_path?).await,
+        Command::Import { command } => {
+            let config = Config::load(&config_path?)?;
+            let pool = connect_and_migrate(&config).await?;
+            let clean = switchyard_daemon::import_cli::run(command, &config, &pool).await?;
+            pool.close().await;
+            Ok(if clean {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
     }
 }
 

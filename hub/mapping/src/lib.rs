@@ -7,6 +7,7 @@
 //! - [`ops`]: coercions, string functions, decimals, units of measure; [`lookup`]: cross-reference tables
 //! - [`formats`]: readers and writers (canonical JSON, JSON, JSON-lines, CSV, XML; EDI extends [`formats::Format`])
 //! - [`schema`]: field schemas of the canonical entities for load-time checks
+//! - `fields`: the source fields a mapping reads (import templates) and which fills a target
 //! - [`pairs`]: example-pair tests under `fixtures/mappings/<name>/`
 //! - [`registry`]: every mapping of a directory by name and content hash, with hot reload
 //! - [`cli`]: `switchyard check` and `switchyard map`, for the daemon to wire
@@ -15,6 +16,7 @@ pub mod cli;
 pub mod compile;
 pub mod exec;
 pub mod expr;
+mod fields;
 pub mod formats;
 pub mod lookup;
 pub mod ops;

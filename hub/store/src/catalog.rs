@@ -6,6 +6,8 @@
 //!   nothing (so the feed does not move); an item that breaks a rule only the database can
 //!   check (a GTIN or slug another product holds, a SKU a variant holds) is reported by its
 //!   index and field, and the others are stored.
+//!   [`upsert_products_in`] does the same inside the caller's transaction (an import records
+//!   its rows' outcomes with them).
 //! * [`get_product`], [`list_products`] (keyset pages in SKU order), [`tombstone_product`].
 
 use crate::db::Result;
@@ -120,6 +122,12 @@ pub struct ProductRecord {
     pub seo_slug: Option<String>,
     pub seo_title: Option<String>,
     pub seo_description: Option<String>,
+    /// `raw_material`, `semi_finished`, `finished_good` (what the importing mapping allows).
+    pub product_type: Option<String>,
+    pub tax_code: Option<String>,
+    /// A JSON object of what else describes the product (allergens, shelf life, storage
+    /// temperature from MonoPilot's template).
+    pub attributes: Value,
     /// `None` leaves the stored variants alone; a list replaces them (the ones left out are
     /// tombstoned).
     pub variants: Option<Vec<VariantRecord>>,
@@ -161,6 +169,9 @@ pub struct StoredProduct {
     pub seo_slug: Option<String>,
     pub seo_title: Option<String>,
     pub seo_description: Option<String>,
+    pub product_type: Option<String>,
+    pub tax_code: Option<String>,
+    pub attributes: Value,
     pub deleted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -168,10 +179,46 @@ pub struct StoredProduct {
     pub variants: Vec<StoredVariant>,
 }
 
-const PRODUCT_COLUMNS: &str = "sku, name, gtin, uom, active, short_description, \
+impl From<StoredProduct> for ProductRecord {
+    /// The stored product as an upsert would write it again, its variants left alone: the
+    /// base an import's update lays its file's fields over.
+    fn from(p: StoredProduct) -> Self {
+        ProductRecord {
+            sku: p.sku,
+            name: p.name,
+            gtin: p.gtin,
+            uom: p.uom,
+            active: p.active,
+            short_description: p.short_description,
+            long_description: p.long_description,
+            category: p.category,
+            specifications: p.specifications,
+            dimensions: p.dimensions,
+            material_grade: p.material_grade,
+            material_specification: p.material_specification,
+            material_finish: p.material_finish,
+            price_visibility: PriceVisibility::parse(&p.price_visibility).unwrap_or_default(),
+            availability_status: AvailabilityStatus::parse(&p.availability_status)
+                .unwrap_or_default(),
+            lead_time_days: p.lead_time_days,
+            web_visible: p.web_visible,
+            tags: p.tags,
+            seo_slug: p.seo_slug,
+            seo_title: p.seo_title,
+            seo_description: p.seo_description,
+            product_type: p.product_type,
+            tax_code: p.tax_code,
+            attributes: p.attributes,
+            variants: None,
+        }
+    }
+}
+
+pub(crate) const PRODUCT_COLUMNS: &str = "sku, name, gtin, uom, active, short_description, \
     long_description, category, specifications, dimensions, material_grade, material_specification, \
     material_finish, price_visibility, availability_status, lead_time_days, web_visible, tags, \
-    seo_slug, seo_title, seo_description, deleted_at, created_at, updated_at";
+    seo_slug, seo_title, seo_description, product_type, tax_code, attributes, deleted_at, \
+    created_at, updated_at";
 
 const VARIANT_COLUMNS: &str = "sku, parent_sku, name, options, gtin, deleted_at, updated_at";
 
@@ -210,10 +257,22 @@ pub async fn upsert_products(
     items: &[ProductRecord],
 ) -> Result<Vec<std::result::Result<Outcome, ItemError>>> {
     let mut tx = pool.begin().await?;
-    feed::lock(&mut tx, org).await?;
+    let results = upsert_products_in(&mut tx, org, items).await?;
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// [`upsert_products`] inside the caller's transaction, so what the caller records about the
+/// items (an import's row outcomes) commits with them or not at all.
+pub async fn upsert_products_in(
+    tx: &mut PgConnection,
+    org: OrgId,
+    items: &[ProductRecord],
+) -> Result<Vec<std::result::Result<Outcome, ItemError>>> {
+    feed::lock(&mut *tx, org).await?;
     let mut results = Vec::with_capacity(items.len());
     for item in items {
-        let mut sp = tx.begin().await?;
+        let mut sp = (&mut *tx).begin().await?;
         match upsert_one(&mut sp, org, item).await {
             Ok(Ok(outcome)) => {
                 sp.commit().await?;
@@ -226,7 +285,6 @@ pub async fn upsert_products(
             Err(e) => return Err(e),
         }
     }
-    tx.commit().await?;
     Ok(results)
 }
 
@@ -252,9 +310,10 @@ async fn upsert_one(
         "INSERT INTO products AS p (org_id, sku, name, gtin, uom, active, short_description,
              long_description, specifications, dimensions, material_grade,
              material_specification, material_finish, price_visibility, availability_status,
-             lead_time_days, web_visible, tags, seo_slug, seo_title, seo_description, category)
+             lead_time_days, web_visible, tags, seo_slug, seo_title, seo_description, category,
+             product_type, tax_code, attributes)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-             $19, $20, $21, $22)
+             $19, $20, $21, $22, $23, $24, $25)
          ON CONFLICT (org_id, sku) DO UPDATE SET name = EXCLUDED.name, gtin = EXCLUDED.gtin,
              uom = EXCLUDED.uom, active = EXCLUDED.active,
              short_description = EXCLUDED.short_description,
@@ -268,12 +327,13 @@ async fn upsert_one(
              lead_time_days = EXCLUDED.lead_time_days, web_visible = EXCLUDED.web_visible,
              tags = EXCLUDED.tags, seo_slug = EXCLUDED.seo_slug, seo_title = EXCLUDED.seo_title,
              seo_description = EXCLUDED.seo_description, category = EXCLUDED.category,
-             deleted_at = NULL, updated_at = now()
+             product_type = EXCLUDED.product_type, tax_code = EXCLUDED.tax_code,
+             attributes = EXCLUDED.attributes, deleted_at = NULL, updated_at = now()
          WHERE (p.name, p.gtin, p.uom, p.active, p.short_description, p.long_description,
                 p.specifications, p.dimensions, p.material_grade, p.material_specification,
                 p.material_finish, p.price_visibility, p.availability_status, p.lead_time_days,
                 p.web_visible, p.tags, p.seo_slug, p.seo_title, p.seo_description, p.category,
-                p.deleted_at)
+                p.product_type, p.tax_code, p.attributes, p.deleted_at)
              IS DISTINCT FROM
                (EXCLUDED.name, EXCLUDED.gtin, EXCLUDED.uom, EXCLUDED.active,
                 EXCLUDED.short_description, EXCLUDED.long_description, EXCLUDED.specifications,
@@ -281,7 +341,8 @@ async fn upsert_one(
                 EXCLUDED.material_finish, EXCLUDED.price_visibility,
                 EXCLUDED.availability_status, EXCLUDED.lead_time_days, EXCLUDED.web_visible,
                 EXCLUDED.tags, EXCLUDED.seo_slug, EXCLUDED.seo_title, EXCLUDED.seo_description,
-                EXCLUDED.category, NULL::timestamptz)
+                EXCLUDED.category, EXCLUDED.product_type, EXCLUDED.tax_code, EXCLUDED.attributes,
+                NULL::timestamptz)
          RETURNING (xmax = 0)",
     )
     .bind(org.0)
@@ -306,6 +367,9 @@ async fn upsert_one(
     .bind(&p.seo_title)
     .bind(&p.seo_description)
     .bind(&p.category)
+    .bind(&p.product_type)
+    .bind(&p.tax_code)
+    .bind(&p.attributes)
     .fetch_optional(&mut *tx)
     .await;
     let created = match written {
@@ -546,6 +610,49 @@ pub async fn tombstone_product(pool: &PgPool, org: OrgId, sku: &str) -> Result<b
     }
     tx.commit().await?;
     Ok(exists)
+}
+
+/// The live products among `skus` (without their variants).
+pub async fn live_products(
+    db: &mut PgConnection,
+    org: OrgId,
+    skus: &[String],
+) -> Result<Vec<StoredProduct>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {PRODUCT_COLUMNS} FROM products
+         WHERE org_id = $1 AND sku = ANY($2) AND deleted_at IS NULL"
+    ))
+    .bind(org.0)
+    .bind(skus)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Which of `skus` are live products of `org` (not removed).
+pub async fn live_skus(pool: &PgPool, org: OrgId, skus: &[String]) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT sku FROM products WHERE org_id = $1 AND sku = ANY($2) AND deleted_at IS NULL",
+    )
+    .bind(org.0)
+    .bind(skus)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The `(sku, parent)` of each of `skus` that names a variant: an upsert of such a SKU as a
+/// product is refused.
+pub async fn variant_parents(
+    pool: &PgPool,
+    org: OrgId,
+    skus: &[String],
+) -> Result<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT sku, parent_sku FROM product_variants WHERE org_id = $1 AND sku = ANY($2)",
+    )
+    .bind(org.0)
+    .bind(skus)
+    .fetch_all(pool)
+    .await?)
 }
 
 /// Whether `sku` names a live product or variant (what stock may be kept of).

@@ -15,6 +15,8 @@
 //! * [`catalog`] — products with their storefront data and variants, tombstones;
 //!   [`inventory`] — locations, stock levels, soft reservations; [`feed`] — the change feed
 //!   (per organization, in commit order) every outbound sync reads.
+//! * [`imports`] — product imports: an uploaded file's rows, their errors, decisions and
+//!   outcomes.
 //! * [`webhooks`] — inbound webhook deliveries, deduplicated by the partner's event id.
 //! * [`schedules`] — the last tick each schedule fired; [`secrets`] — sealed credentials.
 //! * [`sync`] — the sync engine's confirmed hashes per item, checkpoints and run lock.
@@ -30,6 +32,7 @@ pub mod cursor;
 pub mod db;
 mod dead_letters;
 pub mod feed;
+pub mod imports;
 pub mod inventory;
 mod jobs;
 pub mod keys;

@@ -414,19 +414,12 @@ pub async fn feed_all(
         .collect())
 }
 
-/// Which of `skus` are live products of `org` (not removed).
-pub async fn live_skus(pool: &PgPool, org: OrgId, skus: &[String]) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT sku FROM products WHERE org_id = $1 AND sku = ANY($2) AND deleted_at IS NULL",
-    )
-    .bind(org.0)
-    .bind(skus)
-    .fetch_all(pool)
-    .await?)
-}
+/// Which of `skus` are live products of `org` (not removed): the catalog's own query.
+pub use crate::catalog::live_skus;
 
 /// The live products among `skus` as canonical Product JSON (`switchyard_core::model::Product`;
-/// what the model has no field for goes into `attributes`), with their live variants.
+/// what the model has no field for goes into `attributes`, over the product's own
+/// `attributes` such as an import's allergens), with their live variants.
 /// A removed (`deleted_at`) or unknown SKU is absent: the sync pushes its tombstone.
 pub async fn load_products(
     pool: &PgPool,
@@ -438,6 +431,7 @@ pub async fn load_products(
              'sku', p.sku, 'name', p.name,
              'description', coalesce(p.long_description, p.short_description),
              'base_uom', p.uom, 'web_visible', p.web_visible, 'material_grade', p.material_grade,
+             'product_type', p.product_type, 'tax_code', p.tax_code,
              'dimensions', jsonb_build_object(
                  'length', p.dimensions->'length'->'value', 'width', p.dimensions->'width'->'value',
                  'height', p.dimensions->'height'->'value', 'thickness', p.dimensions->'thickness'->'value',
@@ -450,7 +444,7 @@ pub async fn load_products(
                               ORDER BY v.sku)
                           FROM product_variants v
                           WHERE v.org_id = p.org_id AND v.parent_sku = p.sku AND v.deleted_at IS NULL), '[]'::jsonb),
-             'attributes', jsonb_build_object(
+             'attributes', p.attributes || jsonb_build_object(
                  'gtin', p.gtin, 'short_description', p.short_description,
                  'specifications', p.specifications, 'material_specification', p.material_specification,
                  'material_finish', p.material_finish, 'price_visibility', p.price_visibility,

@@ -43,6 +43,9 @@ fn product(sku: &str) -> ProductRecord {
         seo_slug: Some(format!("plate-{}", sku.to_lowercase())),
         seo_title: None,
         seo_description: None,
+        product_type: None,
+        tax_code: None,
+        attributes: serde_json::json!({}),
         variants: None,
     }
 }

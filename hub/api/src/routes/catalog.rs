@@ -195,6 +195,17 @@ pub struct ProductItem {
     /// tombstones).
     #[serde(default)]
     pub variants: Option<Vec<VariantItem>>,
+    /// `raw_material`, `semi_finished`, `finished_good` (what MonoPilot's import template
+    /// allows; any text here).
+    #[serde(default)]
+    pub product_type: Option<String>,
+    /// Tax or VAT code.
+    #[serde(default)]
+    pub tax_code: Option<String>,
+    /// What else describes the product (an import's `allergens`, `shelf_life_days`,
+    /// `storage_temp`); `{}` when absent.
+    #[serde(default)]
+    pub attributes: Map<String, Value>,
 }
 
 fn optional_days<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
@@ -420,6 +431,15 @@ fn record(p: ProductItem) -> ProductRecord {
         seo_slug: p.seo.slug,
         seo_title: p.seo.title,
         seo_description: p.seo.description,
+        product_type: p
+            .product_type
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty()),
+        tax_code: p
+            .tax_code
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty()),
+        attributes: Value::Object(p.attributes),
         variants: p.variants.map(|vs| {
             vs.into_iter()
                 .map(|v| VariantRecord {
@@ -568,6 +588,10 @@ pub struct ProductView {
     pub web_visible: bool,
     pub tags: Vec<String>,
     pub seo: SeoView,
+    pub product_type: Option<String>,
+    pub tax_code: Option<String>,
+    #[schema(value_type = Object)]
+    pub attributes: Value,
     pub variants: Vec<VariantView>,
     /// A tombstone: the product was removed (partners unpublish it).
     pub deleted: bool,
@@ -604,6 +628,9 @@ impl From<StoredProduct> for ProductView {
                 description: p.seo_description,
                 slug: p.seo_slug,
             },
+            product_type: p.product_type,
+            tax_code: p.tax_code,
+            attributes: p.attributes,
             variants: p.variants.into_iter().map(VariantView::from).collect(),
             deleted: p.deleted_at.is_some(),
             deleted_at: p.deleted_at,

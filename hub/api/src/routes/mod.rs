@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod dead_letters;
 pub mod health;
+pub mod imports;
 pub mod inventory;
 pub mod jobs;
 pub mod keys;
@@ -31,6 +32,7 @@ pub(crate) fn protected() -> OpenApiRouter<AppState> {
         .merge(pricing::router())
         .merge(pricing_writes::router())
         .merge(catalog::router())
+        .merge(imports::router())
         .merge(inventory::router())
         .merge(syncs::router())
         .merge(pulls::router())

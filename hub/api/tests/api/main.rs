@@ -5,6 +5,7 @@ mod common;
 mod auth;
 mod catalog;
 mod hostile_input;
+mod imports;
 mod input;
 mod key_authority;
 mod logs;

@@ -12,6 +12,7 @@ pub enum Dimension {
     Length,
     Mass,
     Area,
+    Volume,
 }
 
 pub fn dimension(u: Uom) -> Dimension {
@@ -20,13 +21,14 @@ pub fn dimension(u: Uom) -> Dimension {
         Uom::Ft | Uom::M | Uom::In | Uom::Mm => Dimension::Length,
         Uom::Lb | Uom::Kg | Uom::Cwt | Uom::Ton => Dimension::Mass,
         Uom::Sf => Dimension::Area,
+        Uom::L => Dimension::Volume,
     }
 }
 
-/// How many of the dimension's base unit (M, KG, SF, EA) one `u` is. Exact by definition.
+/// How many of the dimension's base unit (M, KG, SF, EA, L) one `u` is. Exact by definition.
 fn to_base(u: Uom) -> Decimal {
     let s = match u {
-        Uom::Ea | Uom::M | Uom::Kg | Uom::Sf => "1",
+        Uom::Ea | Uom::M | Uom::Kg | Uom::Sf | Uom::L => "1",
         Uom::Ft => "0.3048",
         Uom::In => "0.0254",
         Uom::Mm => "0.001",

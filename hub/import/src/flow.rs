@@ -1,0 +1,238 @@
+//! Upload and confirm against the store. An upload stores every row, valid or not; a
+//! confirmation applies the valid rows in batches of [`crate::BATCH`], each batch in one
+//! transaction with its rows' outcomes, so confirming again (or resuming an interrupted
+//! confirmation) never applies a row twice.
+
+use crate::read::{makes_products, read_file};
+use crate::{product, MappingSource, BATCH};
+use sqlx::PgPool;
+use std::collections::{BTreeMap, HashMap};
+use switchyard_core::ids::{ImportId, OrgId};
+use switchyard_store::catalog::{self, Outcome};
+use switchyard_store::imports::{
+    self as store, Confirmed, Decision, NewImport, RowError, RowOutcome,
+};
+use switchyard_store::StoreError;
+use tracing::{info, instrument};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// No such mapping, or it does not compile.
+    #[error("{0}")]
+    UnknownMapping(String),
+    #[error("mapping `{0}` does not make canonical products, so it cannot import them")]
+    NotProducts(String),
+    #[error("no such import")]
+    NotFound,
+    #[error("the import was applied already: confirming it again applies nothing")]
+    AlreadyApplied,
+    #[error("the import's file could not be read: there is nothing to apply")]
+    Unreadable,
+    /// A per-row override that names no valid row.
+    #[error("rows.{row}: {message}")]
+    BadOverride { row: String, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Read `bytes` through `mapping_name`, check every row, store the import with all its rows.
+#[instrument(skip(pool, mappings, bytes), fields(bytes = bytes.len()))]
+pub async fn upload(
+    pool: &PgPool,
+    mappings: &dyn MappingSource,
+    org: OrgId,
+    mapping_name: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<ImportId, ImportError> {
+    let mapping = mappings
+        .mapping(mapping_name)
+        .map_err(ImportError::UnknownMapping)?;
+    if !makes_products(&mapping) {
+        return Err(ImportError::NotProducts(mapping_name.to_owned()));
+    }
+    let mut file = read_file(&mapping, bytes);
+    refuse_variant_skus(pool, org, &mut file.rows).await?;
+    let id = store::create(
+        pool,
+        &NewImport {
+            org,
+            mapping: mapping.name.clone(),
+            mapping_hash: mapping.hash.clone(),
+            file_name: file_name.to_owned(),
+            format: file.format.to_owned(),
+            error: file.error,
+            rows: file.rows,
+        },
+    )
+    .await?;
+    info!(%id, "import stored");
+    Ok(id)
+}
+
+/// The store refuses a product whose SKU a variant holds: say so at validation, not only when
+/// the import is confirmed.
+async fn refuse_variant_skus(
+    pool: &PgPool,
+    org: OrgId,
+    rows: &mut [store::NewRow],
+) -> Result<(), StoreError> {
+    let skus: Vec<String> = rows
+        .iter()
+        .filter(|r| r.product.is_some())
+        .filter_map(|r| r.sku.clone())
+        .collect();
+    let parents: HashMap<String, String> = catalog::variant_parents(pool, org, &skus)
+        .await?
+        .into_iter()
+        .collect();
+    for row in rows.iter_mut().filter(|r| r.product.is_some()) {
+        if let Some(parent) = row.sku.as_ref().and_then(|s| parents.get(s)) {
+            row.errors.push(RowError {
+                field: "sku".to_owned(),
+                target: Some("sku".to_owned()),
+                message: format!(
+                    "`{}` is a variant of product `{parent}`",
+                    row.sku.as_deref().unwrap_or_default()
+                ),
+            });
+            row.product = None;
+        }
+    }
+    Ok(())
+}
+
+/// Confirm an import: `policy` for every valid row whose SKU exists, `overrides` (row number →
+/// decision) for the rows named; then apply. Invalid rows are recorded as `failed`, not applied.
+#[instrument(skip(pool, overrides))]
+pub async fn confirm(
+    pool: &PgPool,
+    org: OrgId,
+    id: ImportId,
+    policy: Decision,
+    overrides: &BTreeMap<String, Decision>,
+) -> Result<(), ImportError> {
+    let Some(import) = store::get(pool, org, id).await? else {
+        return Err(ImportError::NotFound);
+    };
+    let overrides = check_overrides(pool, id, overrides, import.row_count).await?;
+    match store::confirm(pool, org, id, policy, &overrides).await? {
+        None => return Err(ImportError::NotFound),
+        Some(Confirmed::AlreadyApplied) => return Err(ImportError::AlreadyApplied),
+        Some(Confirmed::Unreadable) => return Err(ImportError::Unreadable),
+        Some(Confirmed::Ready) => {}
+    }
+    while apply_batch(pool, org, id).await? {}
+    info!(%id, "import applied");
+    Ok(())
+}
+
+/// Each override must name a valid row by its number.
+async fn check_overrides(
+    pool: &PgPool,
+    id: ImportId,
+    overrides: &BTreeMap<String, Decision>,
+    row_count: i32,
+) -> Result<Vec<(i32, Decision)>, ImportError> {
+    if overrides.is_empty() {
+        return Ok(Vec::new());
+    }
+    let valid: HashMap<i32, bool> = store::rows(pool, id)
+        .await?
+        .into_iter()
+        .map(|r| (r.row_number, r.product.is_some()))
+        .collect();
+    overrides
+        .iter()
+        .map(|(key, d)| {
+            let bad = |message: String| ImportError::BadOverride {
+                row: key.clone(),
+                message,
+            };
+            let n: i32 = key
+                .parse()
+                .map_err(|_| bad(format!("`{key}` is not a row number")))?;
+            match valid.get(&n) {
+                Some(true) => Ok((n, *d)),
+                Some(false) => Err(bad(format!(
+                    "row {n} is invalid and cannot be applied; fix the file and upload it again"
+                ))),
+                None => Err(bad(format!("the file has rows 1 to {row_count}"))),
+            }
+        })
+        .collect()
+}
+
+/// Apply the next batch of rows without an outcome; false when there was none left (the
+/// import is then marked applied).
+async fn apply_batch(pool: &PgPool, org: OrgId, id: ImportId) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await?;
+    let rows = store::next_batch(&mut tx, id, BATCH as i64).await?;
+    if rows.is_empty() {
+        store::finish(&mut tx, id).await?;
+        tx.commit().await?;
+        return Ok(false);
+    }
+    let skus: Vec<String> = rows
+        .iter()
+        .filter(|r| r.product.is_some())
+        .filter_map(|r| r.sku.clone())
+        .collect();
+    let mut stored: HashMap<String, catalog::StoredProduct> =
+        catalog::live_products(&mut tx, org, &skus)
+            .await?
+            .into_iter()
+            .map(|p| (p.sku.clone(), p))
+            .collect();
+    let mut outcomes: Vec<(i32, RowOutcome, Option<String>)> = Vec::with_capacity(rows.len());
+    // Rows to write, by position in `records`.
+    let (mut records, mut written) = (Vec::new(), Vec::new());
+    for row in rows {
+        let Some(p) = row.product.as_ref() else {
+            let why = row
+                .errors
+                .0
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            outcomes.push((
+                row.row_number,
+                RowOutcome::Failed,
+                Some(format!("invalid: {why}")),
+            ));
+            continue;
+        };
+        let decision = row.decision.as_deref().and_then(Decision::parse);
+        let existing = row.sku.as_ref().and_then(|s| stored.remove(s));
+        match (existing, decision) {
+            (Some(_), Some(Decision::Skip) | None) => {
+                outcomes.push((row.row_number, RowOutcome::Skipped, None));
+            }
+            (Some(current), Some(Decision::Update)) => {
+                records.push(product::update_record(current, p));
+                written.push(row.row_number);
+            }
+            (None, _) => {
+                records.push(product::new_record(p));
+                written.push(row.row_number);
+            }
+        }
+    }
+    let results = catalog::upsert_products_in(&mut tx, org, &records).await?;
+    for (n, result) in written.into_iter().zip(results) {
+        outcomes.push(match result {
+            Ok(Outcome::Created) => (n, RowOutcome::Created, None),
+            Ok(Outcome::Updated) => (n, RowOutcome::Updated, None),
+            Ok(Outcome::Unchanged) => (n, RowOutcome::Unchanged, None),
+            Err(e) => (
+                n,
+                RowOutcome::Failed,
+                Some(format!("{}: {}", e.field, e.message)),
+            ),
+        });
+    }
+    store::record_outcomes(&mut tx, id, &outcomes).await?;
+    tx.commit().await?;
+    Ok(true)
+}
