@@ -10,6 +10,7 @@ pub mod keys;
 pub mod logs;
 pub mod orders;
 pub mod pricing;
+pub mod pricing_deletes;
 pub mod pricing_writes;
 pub mod retry;
 pub mod syncs;
@@ -29,6 +30,7 @@ pub(crate) fn protected() -> OpenApiRouter<AppState> {
         .merge(orders::router())
         .merge(pricing::router())
         .merge(pricing_writes::router())
+        .merge(pricing_deletes::router())
         .merge(catalog::router())
         .merge(inventory::router())
         .merge(syncs::router())

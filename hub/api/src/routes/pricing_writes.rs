@@ -161,7 +161,7 @@ fn noun(r: Ref) -> &'static str {
 
 // Field checks: each names the field it refuses.
 
-fn id(field: &'static str, v: String) -> Result<String, FieldError> {
+pub(crate) fn id(field: &'static str, v: String) -> Result<String, FieldError> {
     let v = v.trim().to_owned();
     if v.is_empty() {
         return Err(FieldError::invalid(field, "must not be empty"));
@@ -174,7 +174,7 @@ fn currency(field: &'static str, c: String) -> Result<String, FieldError> {
     Ok(c)
 }
 
-fn uom(field: &'static str, u: &str) -> Result<Uom, FieldError> {
+pub(crate) fn uom(field: &'static str, u: &str) -> Result<Uom, FieldError> {
     Uom::new(u).map_err(|e| FieldError::invalid(field, e.to_string()))
 }
 
