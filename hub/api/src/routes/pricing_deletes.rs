@@ -7,14 +7,10 @@
 //! are deleted, in one statement. Each deletion moves the prices feed of the SKUs the row
 //! priced (migrations/0013_price_sync_feed.sql), so the next price sync pushes what is left.
 
-use crate::auth::{Scoped, WriteCatalog};
-use crate::error::{ApiError, ApiJson, ErrorBody};
-use crate::responses::{BadRequest, UnsupportedMediaType};
+use crate::error::ApiError;
 use crate::routes::pricing::FieldError;
-use crate::routes::pricing_writes::{at, decode, id, uom, MAX_ITEMS};
+use crate::routes::pricing_writes::{at, bulk_body, bulk_routes, check_size, decode, id, uom};
 use crate::state::AppState;
-use axum::extract::State;
-use axum::Json;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -61,12 +57,7 @@ async fn bulk_delete<T: DeleteItem>(
     org: OrgId,
     items: Vec<Value>,
 ) -> Result<DeleteResult, ApiError> {
-    if items.len() > MAX_ITEMS {
-        return Err(ApiError::validation(format!(
-            "items: at most {MAX_ITEMS} per call, got {}",
-            items.len()
-        )));
-    }
+    check_size(&items)?;
     let mut errors = Vec::new();
     let mut first_of: HashMap<String, usize> = HashMap::new();
     // (index in the request, how the key shows)
@@ -110,20 +101,7 @@ async fn bulk_delete<T: DeleteItem>(
     Ok(DeleteResult { deleted, errors })
 }
 
-/// Declares a bulk delete body over keys of `$item` (decoded one by one).
-macro_rules! delete_body {
-    ($($body:ident => $item:ty;)+) => {$(
-        #[derive(Debug, Deserialize, ToSchema)]
-        #[serde(deny_unknown_fields)]
-        pub struct $body {
-            /// At most 1,000.
-            #[schema(value_type = Vec<$item>, max_items = 1000)]
-            pub items: Vec<Value>,
-        }
-    )+};
-}
-
-delete_body! {
+bulk_body! {
     ListPriceKeysBody => ListPriceKey;
     TierKeysBody => TierKey;
     CustomerTierKeysBody => CustomerTierKey;
@@ -220,25 +198,9 @@ impl DeleteItem for ContractKey {
     }
 }
 
-/// Declares one `DELETE /pricing/{path}` handler per kind of price data.
-macro_rules! delete_routes {
-    ($($(#[$doc:meta])* $name:ident, $path:literal, $body:ty, $item:ty;)+) => {$(
-        $(#[$doc])*
-        #[utoipa::path(delete, path = $path, tag = "pricing", request_body = $body,
-            responses((status = 200, description = "deleted, with the items not deleted by index (a bad key, or not found)", body = DeleteResult),
-                (status = 400, response = BadRequest), (status = 415, response = UnsupportedMediaType),
-                (status = 422, description = "not an object with `items`, or more than 1,000 items", body = ErrorBody)))]
-        async fn $name(
-            State(app): State<AppState>,
-            Scoped(auth, _): Scoped<WriteCatalog>,
-            ApiJson(body): ApiJson<$body>,
-        ) -> Result<Json<DeleteResult>, ApiError> {
-            Ok(Json(bulk_delete::<$item>(&app, auth.org, body.items).await?))
-        }
-    )+};
-}
-
-delete_routes! {
+bulk_routes! {
+    delete, bulk_delete -> DeleteResult,
+    "deleted, with the items not deleted by index (a bad key, or not found)";
     /// Delete list prices (by price list, SKU and unit).
     delete_list_prices, "/pricing/list-prices", ListPriceKeysBody, ListPriceKey;
     /// Delete price tiers (by code); their customers' assignments go with them.
