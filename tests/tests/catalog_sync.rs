@@ -35,9 +35,20 @@ async fn in_process(
     toml: &str,
     api: bool,
 ) -> anyhow::Result<(TestDaemon, sqlx::PgPool, OrgId)> {
-    let daemon = TestDaemon::builder()
-        .repo_mappings()
-        .http_partner("shop", partner, "acme")
+    in_process_with(&[("shop", partner)], toml, api).await
+}
+
+/// [`in_process`] with the named `partners`.
+async fn in_process_with(
+    partners: &[(&str, &FakePartner)],
+    toml: &str,
+    api: bool,
+) -> anyhow::Result<(TestDaemon, sqlx::PgPool, OrgId)> {
+    let mut builder = TestDaemon::builder().repo_mappings();
+    for (name, partner) in partners {
+        builder = builder.http_partner(name, partner, "acme");
+    }
+    let daemon = builder
         .toml(toml)
         .roles(Roles {
             api,
@@ -131,6 +142,16 @@ fn incremental() -> Value {
 
 fn full(force: bool) -> Value {
     json!({"partner": "shop", "entity": "catalog", "full": true, "force": force})
+}
+
+/// The last document `partner` received for `sku`.
+fn last_for(partner: &FakePartner, sku: &str) -> Option<Value> {
+    partner
+        .deliveries()
+        .into_iter()
+        .rev()
+        .find(|d| d.body["sku"] == sku)
+        .map(|d| d.body)
 }
 
 /// The handles of the deliveries from `from` on that the partner applied.
@@ -954,14 +975,7 @@ async fn prices_sync_pushes_the_storefront_price_and_skips_what_did_not_move_it(
     )
     .await?;
     let prices = |full: bool| json!({"partner": "shop", "entity": "prices", "full": full});
-    let body_of = |partner: &FakePartner, sku: &str| {
-        partner
-            .deliveries()
-            .into_iter()
-            .rev()
-            .find(|d| d.body["sku"] == sku)
-            .map(|d| d.body)
-    };
+    let body_of = last_for;
 
     assert_eq!(
         run_sync(&daemon.queue, org, "prices-1", prices(false)).await?,
@@ -1043,25 +1057,15 @@ async fn customer_prices_reach_the_storefront_that_maps_them_and_only_that_one(
     use switchyard_store::pricing::{delete_prices, PriceKeys};
     let shop = storefront(&["sku", "prices"], 0).await?;
     let retail = storefront(&["sku", "prices"], 0).await?;
-    let daemon = TestDaemon::builder()
-        .repo_mappings()
-        .http_partner("shop", &shop, "acme")
-        .http_partner("retail", &retail, "acme")
-        .toml(
-            "[sync.shop.prices]\nmapping = \"storefront/price_sync.out\"\n\
-             tombstone = \"storefront/price_sync.tombstone\"\n\
-             [sync.retail.prices]\nmapping = \"storefront/price_sync_retail.out\"\n\
-             tombstone = \"storefront/price_sync.tombstone\"\n",
-        )
-        .roles(Roles {
-            api: false,
-            worker: true,
-            scheduler: false,
-        })
-        .start()
-        .await?;
-    let pool = daemon.db.pool.clone();
-    let org = daemon.org("acme").await?;
+    let (daemon, pool, org) = in_process_with(
+        &[("shop", &shop), ("retail", &retail)],
+        "[sync.shop.prices]\nmapping = \"storefront/price_sync.out\"\n\
+         tombstone = \"storefront/price_sync.tombstone\"\n\
+         [sync.retail.prices]\nmapping = \"storefront/price_sync_retail.out\"\n\
+         tombstone = \"storefront/price_sync.tombstone\"\n",
+        false,
+    )
+    .await?;
     seed(&pool, org, 2, &[]).await?;
     let sql = |q: &'static str| {
         let pool = pool.clone();
@@ -1096,15 +1100,7 @@ async fn customer_prices_reach_the_storefront_that_maps_them_and_only_that_one(
             run_sync_of(&queue, org, partner, &key, payload).await
         }
     };
-    let last = |partner: &FakePartner, sku: &str| {
-        partner
-            .deliveries()
-            .into_iter()
-            .rev()
-            .find(|d| d.body["sku"] == sku)
-            .map(|d| d.body)
-            .unwrap_or_default()
-    };
+    let last = |partner: &FakePartner, sku: &str| last_for(partner, sku).unwrap_or_default();
 
     for p in ["shop", "retail"] {
         assert_eq!(run(p, format!("{p}-1")).await?, "succeeded");
