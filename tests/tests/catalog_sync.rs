@@ -1038,7 +1038,7 @@ async fn prices_sync_pushes_the_storefront_price_and_skips_what_did_not_move_it(
     assert_eq!(partner.stats().deliveries, 5);
     assert_eq!(
         body_of(&partner, "P-00001"),
-        Some(json!({"sku": "P-00001", "prices": [], "group_prices": [], "customer_prices": []}))
+        Some(json!({"sku": "P-00001", "prices": []}))
     );
 
     daemon.stop().await?;
