@@ -35,9 +35,20 @@ async fn in_process(
     toml: &str,
     api: bool,
 ) -> anyhow::Result<(TestDaemon, sqlx::PgPool, OrgId)> {
-    let daemon = TestDaemon::builder()
-        .repo_mappings()
-        .http_partner("shop", partner, "acme")
+    in_process_with(&[("shop", partner)], toml, api).await
+}
+
+/// [`in_process`] with the named `partners`.
+async fn in_process_with(
+    partners: &[(&str, &FakePartner)],
+    toml: &str,
+    api: bool,
+) -> anyhow::Result<(TestDaemon, sqlx::PgPool, OrgId)> {
+    let mut builder = TestDaemon::builder().repo_mappings();
+    for (name, partner) in partners {
+        builder = builder.http_partner(name, partner, "acme");
+    }
+    let daemon = builder
         .toml(toml)
         .roles(Roles {
             api,
@@ -92,10 +103,21 @@ fn handle(i: i64) -> String {
     format!("p-{i:05}")
 }
 
-/// Enqueue `sync.run` and wait for it to end; its final state.
+/// Enqueue `sync.run` of `shop` and wait for it to end; its final state.
 async fn run_sync(queue: &Queue, org: OrgId, key: &str, payload: Value) -> anyhow::Result<String> {
+    run_sync_of(queue, org, "shop", key, payload).await
+}
+
+/// Enqueue `sync.run` of `partner` and wait for it to end; its final state.
+async fn run_sync_of(
+    queue: &Queue,
+    org: OrgId,
+    partner: &str,
+    key: &str,
+    payload: Value,
+) -> anyhow::Result<String> {
     let job = NewJob::new(org, "sync.run", payload)
-        .partner("shop")
+        .partner(partner)
         .key(key)
         .retry(RetrySpec::of(RetryPolicy::Immediate));
     let id = queue.enqueue(job).await?.job.id;
@@ -120,6 +142,16 @@ fn incremental() -> Value {
 
 fn full(force: bool) -> Value {
     json!({"partner": "shop", "entity": "catalog", "full": true, "force": force})
+}
+
+/// The last document `partner` received for `sku`.
+fn last_for(partner: &FakePartner, sku: &str) -> Option<Value> {
+    partner
+        .deliveries()
+        .into_iter()
+        .rev()
+        .find(|d| d.body["sku"] == sku)
+        .map(|d| d.body)
 }
 
 /// The handles of the deliveries from `from` on that the partner applied.
@@ -913,7 +945,7 @@ async fn prices_sync_pushes_the_storefront_price_and_skips_what_did_not_move_it(
     let partner = storefront(&["sku", "prices"], 0).await?;
     let (daemon, pool, org) = in_process(
         &partner,
-        "[sync.shop.prices]\nmapping = \"storefront/price_sync.out\"\ntombstone = \"storefront/price_sync.tombstone\"\n",
+        "[sync.shop.prices]\nmapping = \"storefront/price_sync_retail.out\"\ntombstone = \"storefront/price_sync.tombstone\"\n",
         false,
     )
     .await?;
@@ -943,14 +975,7 @@ async fn prices_sync_pushes_the_storefront_price_and_skips_what_did_not_move_it(
     )
     .await?;
     let prices = |full: bool| json!({"partner": "shop", "entity": "prices", "full": full});
-    let body_of = |partner: &FakePartner, sku: &str| {
-        partner
-            .deliveries()
-            .into_iter()
-            .rev()
-            .find(|d| d.body["sku"] == sku)
-            .map(|d| d.body)
-    };
+    let body_of = last_for;
 
     assert_eq!(
         run_sync(&daemon.queue, org, "prices-1", prices(false)).await?,
@@ -1018,5 +1043,124 @@ async fn prices_sync_pushes_the_storefront_price_and_skips_what_did_not_move_it(
 
     daemon.stop().await?;
     partner.shutdown().await;
+    Ok(())
+}
+
+/// Two storefronts sync prices: `shop` maps customer-group and customer prices
+/// (storefront/price_sync.out), `retail` only the visitor's (storefront/price_sync_retail.out).
+/// A contract's new price re-pushes its SKU to `shop` and nothing to `retail` (the hash is of
+/// the mapped payload); deleting the list price that won re-pushes the next one to both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_prices_reach_the_storefront_that_maps_them_and_only_that_one(
+) -> anyhow::Result<()> {
+    use switchyard_core::catalog::uom::Uom;
+    use switchyard_store::pricing::{delete_prices, PriceKeys};
+    let shop = storefront(&["sku", "prices"], 0).await?;
+    let retail = storefront(&["sku", "prices"], 0).await?;
+    let (daemon, pool, org) = in_process_with(
+        &[("shop", &shop), ("retail", &retail)],
+        "[sync.shop.prices]\nmapping = \"storefront/price_sync.out\"\n\
+         tombstone = \"storefront/price_sync.tombstone\"\n\
+         [sync.retail.prices]\nmapping = \"storefront/price_sync_retail.out\"\n\
+         tombstone = \"storefront/price_sync.tombstone\"\n",
+        false,
+    )
+    .await?;
+    seed(&pool, org, 2, &[]).await?;
+    let sql = |q: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query(q).bind(org.0).execute(&pool).await?;
+            anyhow::Ok(())
+        }
+    };
+    sql("INSERT INTO customers (org_id, customer_id, name) VALUES ($1, 'C1', 'Contract Co'), ($1, 'C2', 'Gold Co')")
+        .await?;
+    sql("INSERT INTO price_lists (org_id, price_list_id, currency) VALUES ($1, 'WEB', 'USD'), ($1, 'A-PROMO', 'USD')")
+        .await?;
+    sql(
+        "INSERT INTO list_prices (org_id, price_list_id, sku, uom, amount)
+         VALUES ($1, 'WEB', 'P-00000', 'EA', 10), ($1, 'WEB', 'P-00001', 'EA', 20),
+                ($1, 'A-PROMO', 'P-00001', 'EA', 18)",
+    )
+    .await?;
+    sql(
+        "INSERT INTO price_contracts (org_id, contract_id, sku, customer_id, price, uom, currency, valid_to)
+         VALUES ($1, 'K1', 'P-00000', 'C1', 8, 'EA', 'USD', '2999-12-31')",
+    )
+    .await?;
+    sql("INSERT INTO price_tiers (org_id, tier_code, name, percent) VALUES ($1, 'GOLD', 'Gold', 10)")
+        .await?;
+    sql("INSERT INTO customer_tiers (org_id, customer_id, tier_code) VALUES ($1, 'C2', 'GOLD')")
+        .await?;
+    let run = |partner: &'static str, key: String| {
+        let queue = daemon.queue.clone();
+        async move {
+            let payload = json!({"partner": partner, "entity": "prices"});
+            run_sync_of(&queue, org, partner, &key, payload).await
+        }
+    };
+    let last = |partner: &FakePartner, sku: &str| last_for(partner, sku).unwrap_or_default();
+
+    for p in ["shop", "retail"] {
+        assert_eq!(run(p, format!("{p}-1")).await?, "succeeded");
+    }
+    assert_eq!((shop.stats().applied, retail.stats().applied), (2, 2));
+    let p0 = last(&shop, "P-00000");
+    assert_eq!(
+        p0["customer_prices"],
+        json!([{"customer_id": "C1", "currency": "USD", "price": "8.00", "valid_to": "2999-12-31"}]),
+        "{p0}"
+    );
+    assert_eq!(
+        p0["group_prices"],
+        json!([{"customer_group": "GOLD", "currency": "USD", "price": "9.00", "tiers": []}]),
+        "{p0}"
+    );
+    assert_eq!(last(&shop, "P-00001")["prices"][0]["price"], json!("18.00"));
+    let r0 = last(&retail, "P-00000");
+    assert_eq!(r0.get("customer_prices"), None, "{r0}");
+    assert_eq!(r0.get("group_prices"), None, "{r0}");
+
+    // The contract's price: `shop` gets that SKU again, `retail` nothing.
+    sql("UPDATE price_contracts SET price = 7.5 WHERE org_id = $1 AND contract_id = 'K1'").await?;
+    for p in ["shop", "retail"] {
+        assert_eq!(run(p, format!("{p}-2")).await?, "succeeded");
+    }
+    assert_eq!(shop.stats().deliveries, 3);
+    assert_eq!(
+        retail.stats().deliveries,
+        2,
+        "no write where customer prices are not mapped"
+    );
+    assert_eq!(
+        last(&shop, "P-00000")["customer_prices"][0]["price"],
+        json!("7.50")
+    );
+
+    // The winning list price deleted: both get the next one.
+    let gone = delete_prices(
+        &pool,
+        org,
+        &PriceKeys::ListPrices(vec![("A-PROMO".into(), "P-00001".into(), Uom::new("EA")?)]),
+    )
+    .await?;
+    assert_eq!(gone, [true]);
+    for p in ["shop", "retail"] {
+        assert_eq!(run(p, format!("{p}-3")).await?, "succeeded");
+    }
+    assert_eq!((shop.stats().deliveries, retail.stats().deliveries), (4, 3));
+    for partner in [&shop, &retail] {
+        let p1 = last(partner, "P-00001");
+        assert_eq!(
+            p1["prices"],
+            json!([{"currency": "USD", "price": "20.00", "tiers": []}]),
+            "{p1}"
+        );
+    }
+
+    daemon.stop().await?;
+    shop.shutdown().await;
+    retail.shutdown().await;
     Ok(())
 }

@@ -67,6 +67,7 @@ struct ListJson {
 #[derive(Deserialize)]
 struct ContractJson {
     contract_id: String,
+    sku: String,
     customer_id: String,
     price: Decimal,
     uom: String,
@@ -129,7 +130,8 @@ SELECT
       JOIN price_lists pl ON pl.org_id = l.org_id AND pl.price_list_id = l.price_list_id
       WHERE l.org_id = p.org_id AND l.sku = p.sku), '[]'),
     'contracts', COALESCE((SELECT jsonb_agg(jsonb_build_object(
-        'contract_id', k.contract_id, 'customer_id', k.customer_id, 'price', k.price::text,
+        'contract_id', k.contract_id, 'sku', k.sku, 'customer_id', k.customer_id,
+        'price', k.price::text,
         'uom', k.uom, 'currency', k.currency, 'valid_from', k.valid_from, 'valid_to', k.valid_to))
       FROM price_contracts k
       WHERE k.org_id = p.org_id AND k.sku = p.sku AND k.customer_id = $3), '[]'),
@@ -220,35 +222,12 @@ fn into_inputs(p: ProductJson) -> std::result::Result<PricingInputs, String> {
     let contracts = p
         .contracts
         .into_iter()
-        .map(|c| {
-            Ok(Contract {
-                uom: u(&c.uom)?,
-                id: c.contract_id,
-                customer_id: c.customer_id,
-                price: c.price,
-                currency: c.currency,
-                validity: validity(c.valid_from, c.valid_to),
-            })
-        })
+        .map(contract)
         .collect::<std::result::Result<_, String>>()?;
     let discounts = p
         .discounts
         .into_iter()
-        .map(|d| {
-            let scope = match (d.scope.as_str(), d.sku, d.category) {
-                ("product", Some(s), _) => DiscountScope::Product(s),
-                ("category", _, Some(c)) => DiscountScope::Category(c),
-                ("all", _, _) => DiscountScope::All,
-                (s, _, _) => return Err(format!("discount {}: stored scope `{s}`", d.discount_id)),
-            };
-            Ok(CustomerDiscount {
-                id: d.discount_id,
-                customer_id: d.customer_id,
-                scope,
-                percent: d.percent,
-                validity: validity(d.valid_from, d.valid_to),
-            })
-        })
+        .map(discount)
         .collect::<std::result::Result<_, String>>()?;
     let breaks = p
         .breaks
@@ -284,12 +263,177 @@ fn into_inputs(p: ProductJson) -> std::result::Result<PricingInputs, String> {
         list_prices,
         contracts,
         discounts,
-        tier: p.tier.map(|t| CustomerTier {
-            customer_id: t.customer_id,
-            code: t.tier_code,
-            percent: t.percent,
-        }),
+        tier: p.tier.map(tier),
         breaks,
+    })
+}
+
+fn contract(c: ContractJson) -> std::result::Result<Contract, String> {
+    Ok(Contract {
+        uom: uom(&c.sku, &c.uom)?,
+        id: c.contract_id,
+        customer_id: c.customer_id,
+        price: c.price,
+        currency: c.currency,
+        validity: validity(c.valid_from, c.valid_to),
+    })
+}
+
+fn discount(d: DiscountJson) -> std::result::Result<CustomerDiscount, String> {
+    let scope = match (d.scope.as_str(), d.sku, d.category) {
+        ("product", Some(s), _) => DiscountScope::Product(s),
+        ("category", _, Some(c)) => DiscountScope::Category(c),
+        ("all", _, _) => DiscountScope::All,
+        (s, _, _) => return Err(format!("discount {}: stored scope `{s}`", d.discount_id)),
+    };
+    Ok(CustomerDiscount {
+        id: d.discount_id,
+        customer_id: d.customer_id,
+        scope,
+        percent: d.percent,
+        validity: validity(d.valid_from, d.valid_to),
+    })
+}
+
+fn tier(t: TierJson) -> CustomerTier {
+    CustomerTier {
+        customer_id: t.customer_id,
+        code: t.tier_code,
+        percent: t.percent,
+    }
+}
+
+/// Who has prices of their own on some products: what the price sync pushes besides the
+/// anonymous visitor's price (storefronts' B2B forms: Shopify price lists, Magento
+/// customer-group tier prices). Active customers only; loaded by [`load_audience`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Audience {
+    /// Every tier of the organization, by code.
+    pub tiers: Vec<Tier>,
+    /// The active customers with a contract on one of the products or a discount that can
+    /// reach one (product, category or all), by id, each with all its terms and its tier.
+    pub customers: Vec<CustomerTerms>,
+}
+
+/// A price tier as the price sync names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tier {
+    pub code: String,
+    pub name: Option<String>,
+    pub percent: Decimal,
+}
+
+/// One customer's own price terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerTerms {
+    pub customer_id: String,
+    pub name: String,
+    /// Its contracts on the products asked about, each with its SKU.
+    pub contracts: Vec<(String, Contract)>,
+    /// Its discounts (those of scope `product` on the products asked about).
+    pub discounts: Vec<CustomerDiscount>,
+    pub tier: Option<CustomerTier>,
+}
+
+#[derive(Deserialize)]
+struct TierRowJson {
+    tier_code: String,
+    name: Option<String>,
+    percent: Decimal,
+}
+
+#[derive(Deserialize)]
+struct CustomerJson {
+    customer_id: String,
+    name: String,
+    contracts: Vec<ContractJson>,
+    discounts: Vec<DiscountJson>,
+    tier: Option<TierJson>,
+}
+
+/// One query: the tiers, and the active customers with terms that can reach `skus`.
+const AUDIENCE: &str = r#"
+WITH terms AS (
+  SELECT DISTINCT customer_id FROM price_contracts
+   WHERE org_id = $1 AND sku = ANY($2)
+  UNION
+  SELECT DISTINCT customer_id FROM customer_discounts
+   WHERE org_id = $1 AND (scope <> 'product' OR sku = ANY($2))
+)
+SELECT
+  COALESCE((SELECT jsonb_agg(jsonb_build_object(
+      'tier_code', t.tier_code, 'name', t.name, 'percent', t.percent::text) ORDER BY t.tier_code)
+    FROM price_tiers t WHERE t.org_id = $1), '[]') AS tiers,
+  COALESCE((SELECT jsonb_agg(jsonb_build_object(
+    'customer_id', c.customer_id, 'name', c.name,
+    'contracts', COALESCE((SELECT jsonb_agg(jsonb_build_object(
+        'contract_id', k.contract_id, 'sku', k.sku, 'customer_id', k.customer_id,
+        'price', k.price::text, 'uom', k.uom, 'currency', k.currency,
+        'valid_from', k.valid_from, 'valid_to', k.valid_to) ORDER BY k.sku, k.contract_id)
+      FROM price_contracts k
+      WHERE k.org_id = c.org_id AND k.customer_id = c.customer_id AND k.sku = ANY($2)), '[]'),
+    'discounts', COALESCE((SELECT jsonb_agg(jsonb_build_object(
+        'discount_id', d.discount_id, 'customer_id', d.customer_id, 'scope', d.scope,
+        'sku', d.sku, 'category', d.category, 'percent', d.percent::text,
+        'valid_from', d.valid_from, 'valid_to', d.valid_to) ORDER BY d.discount_id)
+      FROM customer_discounts d
+      WHERE d.org_id = c.org_id AND d.customer_id = c.customer_id
+        AND (d.scope <> 'product' OR d.sku = ANY($2))), '[]'),
+    'tier', (SELECT jsonb_build_object(
+        'customer_id', ct.customer_id, 'tier_code', t.tier_code, 'percent', t.percent::text)
+      FROM customer_tiers ct
+      JOIN price_tiers t ON t.org_id = ct.org_id AND t.tier_code = ct.tier_code
+      WHERE ct.org_id = c.org_id AND ct.customer_id = c.customer_id))
+    ORDER BY c.customer_id)
+    FROM customers c JOIN terms USING (customer_id)
+    WHERE c.org_id = $1 AND c.active), '[]') AS customers
+"#;
+
+/// The tiers of `org` and its active customers with price terms that can reach `skus`, in
+/// one query. A customer's contracts are those on `skus`; its discounts are those of a
+/// category or all products, and those of scope `product` on `skus`.
+pub async fn load_audience(pool: &PgPool, org: OrgId, skus: &[String]) -> Result<Audience> {
+    let (tiers, customers): (serde_json::Value, serde_json::Value) = sqlx::query_as(AUDIENCE)
+        .bind(org.0)
+        .bind(skus)
+        .fetch_one(pool)
+        .await?;
+    let invalid = |e: String| StoreError::Invalid(format!("price audience: {e}"));
+    let tiers: Vec<TierRowJson> =
+        serde_json::from_value(tiers).map_err(|e| invalid(e.to_string()))?;
+    let customers: Vec<CustomerJson> =
+        serde_json::from_value(customers).map_err(|e| invalid(e.to_string()))?;
+    let customers = customers
+        .into_iter()
+        .map(|c| {
+            Ok(CustomerTerms {
+                contracts: c
+                    .contracts
+                    .into_iter()
+                    .map(|k| Ok((k.sku.clone(), contract(k)?)))
+                    .collect::<std::result::Result<_, String>>()?,
+                discounts: c
+                    .discounts
+                    .into_iter()
+                    .map(discount)
+                    .collect::<std::result::Result<_, String>>()?,
+                tier: c.tier.map(tier),
+                customer_id: c.customer_id,
+                name: c.name,
+            })
+        })
+        .collect::<std::result::Result<_, String>>()
+        .map_err(invalid)?;
+    Ok(Audience {
+        tiers: tiers
+            .into_iter()
+            .map(|t| Tier {
+                code: t.tier_code,
+                name: t.name,
+                percent: t.percent,
+            })
+            .collect(),
+        customers,
     })
 }
 
@@ -596,4 +740,91 @@ pub async fn upsert_prices(pool: &PgPool, org: OrgId, rows: &PriceRows) -> Resul
     })?;
     tx.commit().await?;
     Ok(done.rows_affected())
+}
+
+/// Keys of price rows of one table, for [`delete_prices`]: the natural keys their upserts use.
+pub enum PriceKeys {
+    /// (price list id, SKU, unit).
+    ListPrices(Vec<(String, String, Uom)>),
+    /// Tier codes. A tier's customer assignments go with it (0008: `ON DELETE CASCADE`).
+    Tiers(Vec<String>),
+    /// Customer ids: their tier assignment.
+    CustomerTiers(Vec<String>),
+    /// Discount ids.
+    Discounts(Vec<String>),
+    /// (contract id, SKU).
+    Contracts(Vec<(String, String)>),
+    /// Volume break ids.
+    VolumeBreaks(Vec<String>),
+}
+
+impl PriceKeys {
+    /// The table, its key columns after `org_id`, and the keys column by column.
+    fn columns(&self) -> (&'static str, &'static [&'static str], Vec<Vec<String>>) {
+        let one = |v: &Vec<String>| vec![v.clone()];
+        match self {
+            PriceKeys::ListPrices(k) => (
+                "list_prices",
+                &["price_list_id", "sku", "uom"],
+                vec![
+                    k.iter().map(|x| x.0.clone()).collect(),
+                    k.iter().map(|x| x.1.clone()).collect(),
+                    k.iter().map(|x| x.2.to_string()).collect(),
+                ],
+            ),
+            PriceKeys::Tiers(k) => ("price_tiers", &["tier_code"], one(k)),
+            PriceKeys::CustomerTiers(k) => ("customer_tiers", &["customer_id"], one(k)),
+            PriceKeys::Discounts(k) => ("customer_discounts", &["discount_id"], one(k)),
+            PriceKeys::Contracts(k) => (
+                "price_contracts",
+                &["contract_id", "sku"],
+                vec![
+                    k.iter().map(|x| x.0.clone()).collect(),
+                    k.iter().map(|x| x.1.clone()).collect(),
+                ],
+            ),
+            PriceKeys::VolumeBreaks(k) => ("volume_breaks", &["break_id"], one(k)),
+        }
+    }
+}
+
+/// Delete the rows of `org` named by `keys`, in one statement; for each key, whether its row
+/// existed (and is now gone). Another organization's row is never touched: it does not exist
+/// here. The triggers (migrations/0013_price_sync_feed.sql) record a `prices` change for every
+/// SKU the deleted rows priced, so the next price sync pushes what is left; the head is taken
+/// first, as [`upsert_prices`] does.
+pub async fn delete_prices(pool: &PgPool, org: OrgId, keys: &PriceKeys) -> Result<Vec<bool>> {
+    let (table, cols, values) = keys.columns();
+    let n = values.first().map_or(0, Vec::len);
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    // Only this module's constant names go into the text; the keys are bound.
+    let arrays: Vec<String> = (0..cols.len())
+        .map(|i| format!("${}::text[]", i + 2))
+        .collect();
+    let matches: Vec<String> = cols.iter().map(|c| format!("t.{c} = k.{c}")).collect();
+    let sql = format!(
+        "DELETE FROM {table} t USING UNNEST({}) WITH ORDINALITY AS k({}, i)
+         WHERE t.org_id = $1 AND {} RETURNING k.i",
+        arrays.join(", "),
+        cols.join(", "),
+        matches.join(" AND "),
+    );
+    let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(org.0);
+    for v in values {
+        q = q.bind(v);
+    }
+    let mut tx = pool.begin().await?;
+    crate::feed::lock(&mut tx, org).await?;
+    let gone = q.fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    let mut deleted = vec![false; n];
+    for i in gone {
+        // WITH ORDINALITY counts from 1.
+        if let Some(d) = usize::try_from(i - 1).ok().and_then(|i| deleted.get_mut(i)) {
+            *d = true;
+        }
+    }
+    Ok(deleted)
 }

@@ -729,3 +729,243 @@ async fn price_changes_reach_the_feed_for_every_sku_they_move(pool: PgPool) {
         .await
         .is_empty());
 }
+
+/// Deleting a price row (migrations/0013_price_sync_feed.sql) records a `prices` change for
+/// every SKU it priced, and only rows of the caller's organization are deleted: a list price,
+/// a contract and a break their SKU; a product discount its SKU; a customer's tier assignment
+/// and a tier every product. Tiers uploaded together touch each product once (the triggers
+/// work per statement, in one set), and deleting a tier takes its customers' assignments with
+/// it, still one change per product.
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn deleting_price_rows_moves_the_feed_of_what_they_priced(pool: PgPool) {
+    use switchyard_core::catalog::pricing::{BreakAdjustment, DiscountScope, Validity};
+    use switchyard_core::catalog::uom::Uom;
+    use switchyard_store::pricing::{
+        delete_prices, upsert_prices, ContractRow, CustomerTierRow, DiscountRow, ListPriceRow,
+        PriceKeys, PriceListRow, PriceRows, TierRow, VolumeBreakRow,
+    };
+    let acme = org(&pool, "acme").await;
+    let other = org(&pool, "other").await;
+    let ea = || Uom::new("EA").unwrap();
+    let always = Validity::default;
+    for org in [acme, other] {
+        for sku in ["A", "B", "C"] {
+            upsert(&pool, org, &product(sku)).await;
+        }
+        sqlx::query(
+            "INSERT INTO customers (org_id, customer_id, name) VALUES ($1, 'C1', 'c'), ($1, 'C2', 'c')",
+        )
+        .bind(org.0)
+        .execute(&pool)
+        .await
+        .unwrap();
+        let rows = [
+            PriceRows::PriceLists(vec![PriceListRow {
+                price_list_id: "WEB".into(),
+                name: None,
+                currency: "USD".into(),
+                validity: always(),
+            }]),
+            PriceRows::ListPrices(vec![ListPriceRow {
+                price_list_id: "WEB".into(),
+                sku: "A".into(),
+                uom: ea(),
+                amount: Decimal::from(10),
+                validity: always(),
+            }]),
+            PriceRows::Contracts(vec![ContractRow {
+                contract_id: "K1".into(),
+                sku: "B".into(),
+                customer_id: "C1".into(),
+                price: Decimal::from(9),
+                uom: ea(),
+                currency: "USD".into(),
+                validity: always(),
+            }]),
+            PriceRows::VolumeBreaks(vec![VolumeBreakRow {
+                break_id: "V1".into(),
+                sku: "C".into(),
+                min_quantity: Decimal::from(10),
+                uom: ea(),
+                adjustment: BreakAdjustment::Percent(Decimal::from(5)),
+                validity: always(),
+            }]),
+            PriceRows::Discounts(vec![DiscountRow {
+                discount_id: "D1".into(),
+                customer_id: "C2".into(),
+                scope: DiscountScope::Product("C".into()),
+                percent: Decimal::from(5),
+                validity: always(),
+            }]),
+        ];
+        for r in &rows {
+            upsert_prices(&pool, org, r).await.unwrap();
+        }
+    }
+    let skus = |c: Vec<Change>| {
+        assert!(c.iter().all(|c| !c.deleted), "never a tombstone: {c:?}");
+        let mut v: Vec<String> = c.into_iter().map(|c| c.sku).collect();
+        v.sort();
+        v
+    };
+    // One deletion, its effect on the feed, and what `delete_prices` said of each key.
+    let delete = |keys: PriceKeys| {
+        let pool = pool.clone();
+        async move {
+            let h = feed::head(&pool, acme).await.unwrap();
+            let gone = delete_prices(&pool, acme, &keys).await.unwrap();
+            let moved = skus(changes(&pool, acme, FeedEntity::Prices, h).await);
+            let advanced = feed::head(&pool, acme).await.unwrap() - h;
+            (gone, moved, advanced)
+        }
+    };
+    let other_head = feed::head(&pool, other).await.unwrap();
+
+    let (gone, moved, _) = delete(PriceKeys::ListPrices(vec![
+        ("WEB".into(), "A".into(), ea()),
+        ("WEB".into(), "B".into(), ea()),
+    ]))
+    .await;
+    assert_eq!((gone, moved), (vec![true, false], vec!["A".to_owned()]));
+    let (gone, moved, _) = delete(PriceKeys::Contracts(vec![("K1".into(), "B".into())])).await;
+    assert_eq!((gone, moved), (vec![true], vec!["B".to_owned()]));
+    let (gone, moved, _) = delete(PriceKeys::VolumeBreaks(vec!["V1".into()])).await;
+    assert_eq!((gone, moved), (vec![true], vec!["C".to_owned()]));
+    let (gone, moved, _) = delete(PriceKeys::Discounts(vec!["D1".into()])).await;
+    assert_eq!((gone, moved), (vec![true], vec!["C".to_owned()]));
+    // Deleting what is gone deletes nothing and moves nothing.
+    let (gone, moved, advanced) = delete(PriceKeys::Discounts(vec!["D1".into()])).await;
+    assert_eq!((gone, moved, advanced), (vec![false], vec![], 0));
+
+    // Three tiers in one upload, then two customers assigned: each product once, each time.
+    let all = vec!["A".to_owned(), "B".to_owned(), "C".to_owned()];
+    let h = feed::head(&pool, acme).await.unwrap();
+    let tiers = ["GOLD", "SILVER", "BRONZE"].map(|t| TierRow {
+        tier_code: t.into(),
+        name: None,
+        percent: Decimal::from(5),
+    });
+    upsert_prices(&pool, acme, &PriceRows::Tiers(tiers.into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        feed::head(&pool, acme).await.unwrap() - h,
+        3,
+        "one number per product"
+    );
+    assert_eq!(skus(changes(&pool, acme, FeedEntity::Prices, h).await), all);
+    let h = feed::head(&pool, acme).await.unwrap();
+    let assign = ["C1", "C2"].map(|c| CustomerTierRow {
+        customer_id: c.into(),
+        tier_code: "GOLD".into(),
+    });
+    upsert_prices(&pool, acme, &PriceRows::CustomerTiers(assign.into()))
+        .await
+        .unwrap();
+    assert_eq!(feed::head(&pool, acme).await.unwrap() - h, 3);
+    // A tier's percentage changed moves every product; rewritten unchanged, nothing.
+    let h = feed::head(&pool, acme).await.unwrap();
+    let gold = |percent: i64| {
+        PriceRows::Tiers(vec![TierRow {
+            tier_code: "GOLD".into(),
+            name: None,
+            percent: Decimal::from(percent),
+        }])
+    };
+    upsert_prices(&pool, acme, &gold(5)).await.unwrap();
+    assert_eq!(feed::head(&pool, acme).await.unwrap(), h);
+    upsert_prices(&pool, acme, &gold(8)).await.unwrap();
+    assert_eq!(skus(changes(&pool, acme, FeedEntity::Prices, h).await), all);
+
+    let (gone, moved, advanced) = delete(PriceKeys::CustomerTiers(vec!["C2".into()])).await;
+    assert_eq!((gone, moved, advanced), (vec![true], all.clone(), 3));
+    // GOLD goes with C1's assignment (a cascade in its own statement): each product moves,
+    // once per statement, never once per customer.
+    let (gone, moved, advanced) =
+        delete(PriceKeys::Tiers(vec!["GOLD".into(), "NONE".into()])).await;
+    assert_eq!((gone, moved), (vec![true, false], all.clone()));
+    assert!(advanced <= 6, "at most two sets of three, got {advanced}");
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM customer_tiers WHERE org_id = $1")
+        .bind(acme.0)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+
+    // The other organization's rows, with the same keys, are all still there, its feed still.
+    assert_eq!(feed::head(&pool, other).await.unwrap(), other_head);
+    for table in [
+        "list_prices",
+        "price_contracts",
+        "volume_breaks",
+        "customer_discounts",
+    ] {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table} WHERE org_id = $1"))
+            .bind(other.0)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "{table}");
+    }
+}
+
+/// A location's name or regions are part of the inventory sync's item: changing them records
+/// an inventory change for each SKU stocked there and no other; saving it unchanged, none.
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn a_location_change_moves_the_inventory_feed_of_what_it_stocks(pool: PgPool) {
+    let org = org(&pool, "acme").await;
+    stocked(&pool, org, "A", 5).await;
+    stocked(&pool, org, "B", 5).await;
+    upsert(&pool, org, &product("ELSEWHERE")).await;
+    let houston = Location {
+        code: "W2".into(),
+        name: "Houston".into(),
+        city: None,
+        region: Some("TX".into()),
+        ships_to: vec!["TX".into()],
+    };
+    inventory::upsert_location(&pool, org, &houston)
+        .await
+        .unwrap();
+    let r = inventory::upsert_levels(
+        &pool,
+        org,
+        &[LevelRecord {
+            sku: "ELSEWHERE".into(),
+            location: "W2".into(),
+            on_hand: Decimal::from(1),
+            allocated: Decimal::ZERO,
+            on_order: Decimal::ZERO,
+            low_stock_threshold: None,
+        }],
+    )
+    .await
+    .unwrap();
+    assert!(r.iter().all(|r| r.is_ok()), "{r:?}");
+    let mut chicago = Location {
+        code: "W1".into(),
+        name: "Chicago".into(),
+        city: Some("Chicago".into()),
+        region: Some("IL".into()),
+        ships_to: vec!["IL".into(), "WI".into()],
+    };
+    let h = feed::head(&pool, org).await.unwrap();
+    inventory::upsert_location(&pool, org, &chicago)
+        .await
+        .unwrap();
+    assert_eq!(feed::head(&pool, org).await.unwrap(), h, "unchanged");
+    chicago.ships_to.push("IN".into());
+    inventory::upsert_location(&pool, org, &chicago)
+        .await
+        .unwrap();
+    let moved: Vec<String> = changes(&pool, org, FeedEntity::Inventory, h)
+        .await
+        .into_iter()
+        .map(|c| {
+            assert!(!c.deleted);
+            c.sku
+        })
+        .collect();
+    assert_eq!(moved, ["A", "B"]);
+    assert!(changes(&pool, org, FeedEntity::Catalog, h).await.is_empty());
+}

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod logs;
 pub mod orders;
 pub mod pricing;
+pub mod pricing_deletes;
 pub mod pricing_writes;
 pub mod pulls;
 pub mod retry;
@@ -31,6 +32,7 @@ pub(crate) fn protected() -> OpenApiRouter<AppState> {
         .merge(orders::router())
         .merge(pricing::router())
         .merge(pricing_writes::router())
+        .merge(pricing_deletes::router())
         .merge(catalog::router())
         .merge(imports::router())
         .merge(inventory::router())

@@ -5,13 +5,9 @@
 //! type or out of range, an unknown product or customer, a key repeated in the call) is
 //! reported by index with its field, and the others are stored.
 
-use crate::auth::{Scoped, WriteCatalog};
-use crate::error::{ApiError, ApiJson, ErrorBody};
-use crate::responses::{BadRequest, UnsupportedMediaType};
+use crate::error::ApiError;
 use crate::routes::pricing::{check_currency, FieldError};
 use crate::state::AppState;
-use axum::extract::State;
-use axum::Json;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
@@ -84,12 +80,7 @@ async fn bulk<T: BulkItem>(
     org: OrgId,
     items: Vec<Value>,
 ) -> Result<BulkResult, ApiError> {
-    if items.len() > MAX_ITEMS {
-        return Err(ApiError::validation(format!(
-            "items: at most {MAX_ITEMS} per call, got {}",
-            items.len()
-        )));
-    }
+    check_size(&items)?;
     let mut errors = Vec::new();
     let mut checked: Vec<(usize, Checked<T::Row>)> = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
@@ -136,6 +127,17 @@ async fn bulk<T: BulkItem>(
     Ok(BulkResult { stored, errors })
 }
 
+/// A bulk call carries at most [`MAX_ITEMS`] items.
+pub(crate) fn check_size(items: &[Value]) -> Result<(), ApiError> {
+    if items.len() > MAX_ITEMS {
+        return Err(ApiError::validation(format!(
+            "items: at most {MAX_ITEMS} per call, got {}",
+            items.len()
+        )));
+    }
+    Ok(())
+}
+
 /// `e`, of the item at index `i` of `items`.
 pub(crate) fn at(i: usize, e: FieldError) -> FieldError {
     let field = if e.field.is_empty() {
@@ -161,7 +163,7 @@ fn noun(r: Ref) -> &'static str {
 
 // Field checks: each names the field it refuses.
 
-fn id(field: &'static str, v: String) -> Result<String, FieldError> {
+pub(crate) fn id(field: &'static str, v: String) -> Result<String, FieldError> {
     let v = v.trim().to_owned();
     if v.is_empty() {
         return Err(FieldError::invalid(field, "must not be empty"));
@@ -174,7 +176,7 @@ fn currency(field: &'static str, c: String) -> Result<String, FieldError> {
     Ok(c)
 }
 
-fn uom(field: &'static str, u: &str) -> Result<Uom, FieldError> {
+pub(crate) fn uom(field: &'static str, u: &str) -> Result<Uom, FieldError> {
     Uom::new(u).map_err(|e| FieldError::invalid(field, e.to_string()))
 }
 
@@ -248,15 +250,16 @@ fn validity(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Validity, 
 /// Declares a bulk request body over items of `$item` (decoded one by one).
 macro_rules! bulk_body {
     ($($body:ident => $item:ty;)+) => {$(
-        #[derive(Debug, Deserialize, ToSchema)]
+        #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
         #[serde(deny_unknown_fields)]
         pub struct $body {
             /// At most 1,000.
             #[schema(value_type = Vec<$item>, max_items = 1000)]
-            pub items: Vec<Value>,
+            pub items: Vec<serde_json::Value>,
         }
     )+};
 }
+pub(crate) use bulk_body;
 
 bulk_body! {
     PriceListsBody => PriceListItem;
@@ -662,25 +665,31 @@ impl BulkItem for UomConversionItem {
     }
 }
 
-/// Declares one `PUT /pricing/{path}` handler per kind of price data.
+/// Declares one `$method /pricing/{path}` handler per kind of price data, each running
+/// `$run::<item>` over the body's items under `write:catalog`.
 macro_rules! bulk_routes {
-    ($($(#[$doc:meta])* $name:ident, $path:literal, $body:ty, $item:ty;)+) => {$(
+    ($method:tt, $run:ident -> $result:ty, $said:tt;
+     $($(#[$doc:meta])* $name:ident, $path:literal, $body:ty, $item:ty;)+) => {$(
         $(#[$doc])*
-        #[utoipa::path(put, path = $path, tag = "pricing", request_body = $body,
-            responses((status = 200, description = "stored, with the items refused by index and field", body = BulkResult),
-                (status = 400, response = BadRequest), (status = 415, response = UnsupportedMediaType),
-                (status = 422, description = "not an object with `items`, or more than 1,000 items", body = ErrorBody)))]
+        #[utoipa::path($method, path = $path, tag = "pricing", request_body = $body,
+            responses((status = 200, description = $said, body = $result),
+                (status = 400, response = $crate::responses::BadRequest),
+                (status = 415, response = $crate::responses::UnsupportedMediaType),
+                (status = 422, description = "not an object with `items`, or more than 1,000 items",
+                 body = $crate::error::ErrorBody)))]
         async fn $name(
-            State(app): State<AppState>,
-            Scoped(auth, _): Scoped<WriteCatalog>,
-            ApiJson(body): ApiJson<$body>,
-        ) -> Result<Json<BulkResult>, ApiError> {
-            Ok(Json(bulk::<$item>(&app, auth.org, body.items).await?))
+            axum::extract::State(app): axum::extract::State<$crate::state::AppState>,
+            $crate::auth::Scoped(auth, _): $crate::auth::Scoped<$crate::auth::WriteCatalog>,
+            $crate::error::ApiJson(body): $crate::error::ApiJson<$body>,
+        ) -> Result<axum::Json<$result>, $crate::error::ApiError> {
+            Ok(axum::Json($run::<$item>(&app, auth.org, body.items).await?))
         }
     )+};
 }
+pub(crate) use bulk_routes;
 
 bulk_routes! {
+    put, bulk -> BulkResult, "stored, with the items refused by index and field";
     /// Upsert price lists (id, currency, validity).
     put_price_lists, "/pricing/price-lists", PriceListsBody, PriceListItem;
     /// Upsert list prices: a product's price per unit on a price list.

@@ -542,3 +542,154 @@ async fn another_organizations_products_and_customers_are_404(pool: sqlx::PgPool
     let (s, _) = put(&app, "/api/v1/pricing/tiers", &read, json!({"items": []})).await;
     assert_eq!(s, 403);
 }
+
+async fn delete(app: &TestApp, kind: &str, key: &str, items: Value) -> (u16, Value) {
+    json(
+        app.call(
+            Method::DELETE,
+            &format!("/api/v1/pricing/{kind}"),
+            Some(key),
+            Some(json!({ "items": items })),
+        )
+        .await,
+    )
+    .await
+}
+
+/// `DELETE /pricing/{kind}` by the PUTs' keys: each row deleted changes the price the resolver
+/// gives and moves the prices feed of its SKU; a bad key, a repeated one and one naming no row
+/// of the caller's organization (another organization's included, which stays) are reported
+/// by index; deleting needs `write:catalog`.
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn price_rows_are_deleted_by_their_keys(pool: sqlx::PgPool) {
+    let app = spawn(pool).await;
+    let key = seed(&app).await;
+    let read = app.key("a", &["read:pricing"]).await;
+    let source = |query: &'static str| {
+        let (app, read) = (&app, &read);
+        async move {
+            let (s, b) = price(app, read, "A36-BAR", query).await;
+            assert_eq!(s, 200, "{query}: {b}");
+            b["pricing"]["discountSource"].clone()
+        }
+    };
+    let feed_seq =
+        || app.count("SELECT seq FROM catalog_changes WHERE entity = 'prices' AND sku = 'A36-BAR'");
+
+    // Another organization's rows are not found there, and stay.
+    app.org("b").await;
+    let b_key = app.key("b", &["write:catalog"]).await;
+    let (s, b) = delete(
+        &app,
+        "contracts",
+        &b_key,
+        json!([{"contractId": "K-1", "sku": "A36-BAR"}]),
+    )
+    .await;
+    assert_eq!((s, &b["deleted"]), (200, &json!(0)), "{b}");
+    assert_eq!(b["errors"][0]["index"], 0, "{b}");
+    assert_eq!(b["errors"][0]["field"], "items[0]", "{b}");
+    assert_eq!(
+        b["errors"][0]["message"], "not found: no contract price K-1/A36-BAR",
+        "{b}"
+    );
+    assert_eq!(source("on=2026-06-30&customerId=ABC").await, "CONTRACT");
+
+    // The contract, then the tier assignment, then the tier: ABC falls back step by step.
+    let seq = feed_seq().await;
+    let (s, b) = delete(
+        &app,
+        "contracts",
+        &key,
+        json!([
+            {"contractId": "K-1", "sku": "A36-BAR"},
+            {"contractId": "K-1", "sku": "A36-BAR"},
+            {"contractId": "K-1"},
+            {"contractId": "K-9", "sku": "A36-BAR"}
+        ]),
+    )
+    .await;
+    assert_eq!((s, &b["deleted"]), (200, &json!(1)), "{b}");
+    let errors: Vec<(u64, &str)> = b["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["index"].as_u64().unwrap(), e["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        errors,
+        [(1, "items[1]"), (2, "items[2]"), (3, "items[3]")],
+        "{b}"
+    );
+    assert!(
+        b["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the same key as items[0]"),
+        "{b}"
+    );
+    assert!(
+        b["errors"][1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("missing field `sku`"),
+        "{b}"
+    );
+    assert!(
+        feed_seq().await > seq,
+        "the contract's SKU moved in the prices feed"
+    );
+    assert_eq!(source("on=2026-06-30&customerId=ABC").await, "TIER");
+    let (s, b) = delete(&app, "customer-tiers", &key, json!([{"customerId": "ABC"}])).await;
+    assert_eq!((s, &b["deleted"]), (200, &json!(1)), "{b}");
+    assert_eq!(source("on=2026-06-30&customerId=ABC").await, "NONE");
+    let (_, b) = delete(&app, "tiers", &key, json!([{"tierCode": "GOLD"}])).await;
+    assert_eq!(b["deleted"], 1, "{b}");
+    assert_eq!(app.count("SELECT count(*) FROM price_tiers").await, 0);
+
+    // XYZ's discount, the volume break, then the list price itself.
+    assert_eq!(source("on=2026-06-30&customerId=XYZ").await, "CUSTOMER");
+    let (_, b) = delete(&app, "discounts", &key, json!([{"discountId": "D-1"}])).await;
+    assert_eq!(b["deleted"], 1, "{b}");
+    assert_eq!(source("on=2026-06-30&customerId=XYZ").await, "NONE");
+    assert_eq!(source("on=2026-06-30&quantity=500").await, "VOLUME");
+    let (_, b) = delete(&app, "volume-breaks", &key, json!([{"breakId": "B-500"}])).await;
+    assert_eq!(b["deleted"], 1, "{b}");
+    assert_eq!(source("on=2026-06-30&quantity=500").await, "NONE");
+    let seq = feed_seq().await;
+    let (_, b) = delete(
+        &app,
+        "list-prices",
+        &key,
+        json!([
+            {"priceListId": "PL-2026", "sku": "A36-BAR", "uom": "FT"},
+            {"priceListId": "PL-2026", "sku": "A36-BAR", "uom": "LB"},
+            {"priceListId": "PL-2026", "sku": "A36-BAR", "uom": "L B"}
+        ]),
+    )
+    .await;
+    assert_eq!(b["deleted"], 1, "{b}");
+    assert_eq!(
+        b["errors"][0]["message"], "not found: no list price PL-2026/A36-BAR/FT",
+        "{b}"
+    );
+    assert_eq!(b["errors"][1]["field"], "items[2].uom", "{b}");
+    assert!(feed_seq().await > seq);
+    assert_eq!(
+        app.count("SELECT count(*) FROM list_prices WHERE sku = 'A36-BAR'")
+            .await,
+        0
+    );
+
+    // Scopes: deleting is writing the catalog.
+    for k in [&read, &app.key("a", &["read:orders", "write:orders"]).await] {
+        let (s, _) = delete(&app, "tiers", k, json!([{"tierCode": "X"}])).await;
+        assert_eq!(s, 403);
+    }
+    // More than 1,000 keys at once: refused as a whole.
+    let many: Vec<Value> = (0..1001)
+        .map(|i| json!({"breakId": format!("B{i}")}))
+        .collect();
+    let (s, b) = delete(&app, "volume-breaks", &key, json!(many)).await;
+    assert_eq!((s, code(&b)), (422, "validation_failed"), "{b}");
+}

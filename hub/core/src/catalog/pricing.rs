@@ -146,6 +146,15 @@ pub struct CustomerDiscount {
     pub validity: Validity,
 }
 
+impl CustomerDiscount {
+    /// Whether the discount can price `product` (on some day): its SKU, its category or a
+    /// parent of it, or every product — the test [`resolve`] applies, so a caller choosing
+    /// whose prices to show (the price sync) never disagrees with it.
+    pub fn covers(&self, product: &ProductTerms) -> bool {
+        specificity(&self.scope, product).is_some()
+    }
+}
+
 /// The tier a customer is assigned to, with its percentage off list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomerTier {

@@ -1047,3 +1047,30 @@ fn visibility_codes() {
     }
     assert_eq!(Visibility::parse("PUBLIC"), None);
 }
+
+#[test]
+fn a_discount_covers_its_product_its_category_tree_or_everything() {
+    let p = bar().product;
+    let covers = |scope: DiscountScope| discount("D", scope, dec!(5), always()).covers(&p);
+    assert!(covers(DiscountScope::Product("A36-BAR".into())));
+    assert!(!covers(DiscountScope::Product("OTHER".into())));
+    // The category and its parents, level by level, trimmed and case-folded.
+    assert!(covers(DiscountScope::Category("Steel > Flat > Bar".into())));
+    assert!(covers(DiscountScope::Category("steel>flat".into())));
+    assert!(!covers(DiscountScope::Category("Steel > Fl".into())));
+    assert!(!covers(DiscountScope::Category(
+        "Steel > Flat > Bar > Hot".into()
+    )));
+    assert!(covers(DiscountScope::All));
+    let uncategorized = ProductTerms {
+        category: None,
+        ..bar().product
+    };
+    assert!(!discount(
+        "D",
+        DiscountScope::Category("Steel".into()),
+        dec!(5),
+        always()
+    )
+    .covers(&uncategorized));
+}

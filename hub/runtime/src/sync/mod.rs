@@ -15,6 +15,7 @@ pub mod digest;
 pub mod dispatch;
 pub mod engine;
 pub mod item;
+pub mod prices;
 pub mod run;
 pub mod source;
 

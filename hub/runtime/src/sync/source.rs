@@ -3,19 +3,15 @@
 
 use super::config::Entity;
 use async_trait::async_trait;
-use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
-use serde_json::json;
 use serde_json::Value;
 use sqlx::PgPool;
 use std::collections::HashMap;
-use switchyard_core::catalog::pricing::{resolve, PriceQuery, PricingInputs, Visibility};
 use switchyard_core::error::AdapterError;
 use switchyard_core::ids::OrgId;
 use switchyard_store::sync as store;
 pub use switchyard_store::sync::FeedEntry;
-use switchyard_store::{feed, inventory, pricing};
+use switchyard_store::{feed, inventory};
 
 #[async_trait]
 pub trait ItemSource: Send + Sync {
@@ -108,89 +104,8 @@ impl ItemSource for PgSource {
                     .filter_map(|s| Some((s.sku.clone(), serde_json::to_value(&s).ok()?)))
                     .collect()
             }),
-            Entity::Prices => return prices(&self.pool, org, skus, now).await,
+            Entity::Prices => return super::prices::load(&self.pool, org, skus, now).await,
         };
         Ok(rows.map_err(db)?.into_iter().collect())
     }
-}
-
-/// The live products among `skus` with the price an anonymous storefront visitor sees on the
-/// day of `now`, per currency they are listed in: the resolver's answer
-/// (`switchyard_core::catalog::pricing::resolve`) for no customer and one base unit, with the
-/// volume breaks valid that day. Customer-specific prices are not in it: a storefront takes
-/// those in its own B2B form (price lists, customer-group tier prices), which its adapter
-/// pushes. A currency the resolver cannot price is named in `errors` (the mapping and the
-/// partner see it), never dropped silently; a removed product is absent, so the sync pushes
-/// its tombstone.
-async fn prices(
-    pool: &PgPool,
-    org: OrgId,
-    skus: &[String],
-    now: DateTime<Utc>,
-) -> Result<HashMap<String, Value>, AdapterError> {
-    let live = store::live_skus(pool, org, skus).await.map_err(db)?;
-    let loaded = pricing::load_inputs(pool, org, &live, None)
-        .await
-        .map_err(db)?;
-    let today = now.date_naive();
-    Ok(loaded
-        .products
-        .iter()
-        .map(|inputs| (inputs.product.sku.clone(), price_item(inputs, today)))
-        .collect())
-}
-
-/// One SKU's prices item (see [`prices`]).
-fn price_item(inputs: &PricingInputs, today: NaiveDate) -> Value {
-    let p = &inputs.product;
-    let mut currencies: Vec<&str> = inputs
-        .list_prices
-        .iter()
-        .filter(|l| l.validity.contains(today))
-        .map(|l| l.currency.as_str())
-        .collect();
-    currencies.sort_unstable();
-    currencies.dedup();
-    let mut prices = Vec::new();
-    let mut errors = Vec::new();
-    for currency in currencies {
-        let question = PriceQuery {
-            customer_id: None,
-            quantity: Decimal::ONE,
-            uom: None,
-            currency: Some(currency.to_owned()),
-            on: today,
-        };
-        match resolve(inputs, &question) {
-            Ok(answer) => {
-                let Some(price) = &answer.price else { continue };
-                let breaks: Vec<Value> = answer
-                    .volume_breaks
-                    .iter()
-                    .filter_map(|b| {
-                        Some(json!({
-                            "min_quantity": b.min_quantity_in_uom.normalize().to_string(),
-                            "unit_price": b.unit_price?.to_string(),
-                        }))
-                    })
-                    .collect();
-                prices.push(json!({
-                    "currency": currency,
-                    "price_list_id": answer.price_list_id,
-                    "amount": price.customer_price.to_string(),
-                    "valid_to": answer.validity.to,
-                    "volume_breaks": breaks,
-                }));
-            }
-            Err(e) => errors.push(json!({"currency": currency, "message": e.to_string()})),
-        }
-    }
-    json!({
-        "sku": p.sku,
-        "uom": p.base_uom.as_str(),
-        "requires_quote": p.visibility == Visibility::QuoteOnly,
-        "login_required": p.visibility == Visibility::LoginRequired,
-        "prices": prices,
-        "errors": errors,
-    })
 }
