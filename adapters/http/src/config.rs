@@ -371,15 +371,7 @@ impl HttpAdapterConfig {
         };
         let health_url = join(&base_url, &self.health_path).map_err(|m| p.at("health_path", m))?;
 
-        if self.timeout_ms == 0 || self.timeout_ms > MAX_TIMEOUT_MS {
-            return Err(p.at(
-                "timeout_ms",
-                format!(
-                    "must be between 1 and {MAX_TIMEOUT_MS}, found {}",
-                    self.timeout_ms
-                ),
-            ));
-        }
+        one_to(MAX_TIMEOUT_MS, self.timeout_ms, "timeout_ms", &p)?;
 
         let idempotency_header = HeaderName::from_bytes(self.idempotency_header.as_bytes())
             .map_err(|_| {
@@ -420,12 +412,7 @@ impl HttpAdapterConfig {
         let webhooks = match &self.webhooks {
             None => None,
             Some(w) => {
-                if w.tolerance_secs == 0 || w.tolerance_secs > 3600 {
-                    return Err(p.at(
-                        "webhooks.tolerance_secs",
-                        format!("must be between 1 and 3600, found {}", w.tolerance_secs),
-                    ));
-                }
+                one_to(3600, w.tolerance_secs, "webhooks.tolerance_secs", &p)?;
                 let secret = resolve(secrets, &w.secret_ref, "webhooks.secret_ref", &p)?;
                 let key = crate::webhook::WebhookKey::parse(secret.expose())
                     .map_err(|m| p.at("webhooks.secret_ref", m))?;
@@ -454,6 +441,15 @@ impl HttpAdapterConfig {
             webhooks,
             rate_limit,
         })
+    }
+}
+
+/// `value` must be in `1..=max`.
+fn one_to(max: u64, value: u64, field: &str, p: &Problem<'_>) -> Result<(), ConfigError> {
+    if (1..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(p.at(field, format!("must be between 1 and {max}, found {value}")))
     }
 }
 
@@ -488,15 +484,12 @@ fn validate_rate_limit(
             ),
         ));
     }
-    if r.max_wait_secs == 0 || r.max_wait_secs > MAX_MAX_WAIT_SECS {
-        return Err(p.at(
-            "rate_limit.max_wait_secs",
-            format!(
-                "must be between 1 and {MAX_MAX_WAIT_SECS}, found {}",
-                r.max_wait_secs
-            ),
-        ));
-    }
+    one_to(
+        MAX_MAX_WAIT_SECS,
+        r.max_wait_secs,
+        "rate_limit.max_wait_secs",
+        p,
+    )?;
     Ok(ValidatedRateLimit {
         period: Duration::from_secs_f64(1.0 / r.per_second),
         burst,
