@@ -2,22 +2,25 @@
 //!
 //! Every request goes through `HttpAdapter::exchange`, which times it, opens a tracing span,
 //! classifies the outcome and reports one [`Exchange`] to the context's sink — so no code path
-//! can talk to the partner without leaving a log row.
+//! can talk to the partner without leaving a log row. With `rate_limit` configured, each
+//! request first waits for the partner's [`Pacer`], and a 429 with `Retry-After` pauses every
+//! request to the partner and is sent again after the pause (a bounded number of times).
 
 use crate::config::{HttpAdapterConfig, ValidatedConfig};
+use crate::pacing::Pacer;
 use crate::retry_after::parse_retry_after;
 use async_trait::async_trait;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 use std::fmt;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 use switchyard_core::adapter::{
     Adapter, AdapterContext, Capability, ConfigError, Direction, Exchange, OutboundDocument,
     Payload, PullPage, PullRequest, PushReceipt, SecretResolver, VerifiedWebhook,
 };
 use switchyard_core::ids::PartnerName;
-use switchyard_core::AdapterError;
+use switchyard_core::{AdapterError, ErrorClass};
 use tracing::Instrument as _;
 
 /// The header a partner sets when it answered from its idempotency store.
@@ -34,6 +37,9 @@ pub struct HttpAdapter {
     config: ValidatedConfig,
     client: reqwest::Client,
     capabilities: Vec<Capability>,
+    /// The partner's limiter and pause, shared by every request this adapter sends (one
+    /// adapter per partner per process).
+    pacer: Option<Pacer>,
 }
 
 impl fmt::Debug for HttpAdapter {
@@ -42,6 +48,7 @@ impl fmt::Debug for HttpAdapter {
         f.debug_struct("HttpAdapter")
             .field("partner", &self.partner)
             .field("config", &self.config)
+            .field("pacer", &self.pacer)
             .finish_non_exhaustive()
     }
 }
@@ -52,6 +59,13 @@ struct RawResponse {
     headers: HeaderMap,
     body: Vec<u8>,
     json: Option<Value>,
+}
+
+/// What came of one request.
+enum Attempt<T> {
+    Done(Result<T, AdapterError>),
+    /// Refused with a 429 the partner's pause covers: send it again once the pause is over.
+    Again,
 }
 
 /// A request about to be sent.
@@ -88,11 +102,13 @@ impl HttpAdapter {
         if config.webhooks.is_some() {
             capabilities.push(Capability::ReceiveWebhooks);
         }
+        let pacer = config.rate_limit.map(Pacer::new);
         Self {
             partner,
             config,
             client,
             capabilities,
+            pacer,
         }
     }
 
@@ -104,12 +120,44 @@ impl HttpAdapter {
         &self.config
     }
 
+    /// The partner's pacer, when `rate_limit` is configured.
+    pub fn pacer(&self) -> Option<&Pacer> {
+        self.pacer.as_ref()
+    }
+
+    /// Send `out` (paced, when configured), sending it again after a 429's pause while the
+    /// pacer's retries last.
     async fn exchange<T>(
         &self,
         ctx: &AdapterContext,
         out: Outgoing,
-        interpret: impl FnOnce(&RawResponse) -> Result<T, AdapterError>,
+        interpret: impl Fn(&RawResponse) -> Result<T, AdapterError>,
     ) -> Result<T, AdapterError> {
+        let mut retry = 0;
+        loop {
+            let waited = match &self.pacer {
+                Some(pacer) => pacer.admit().await,
+                None => Duration::ZERO,
+            };
+            match self
+                .exchange_once(ctx, &out, &interpret, waited, retry)
+                .await
+            {
+                Attempt::Done(result) => return result,
+                Attempt::Again => retry += 1,
+            }
+        }
+    }
+
+    /// One request: timed, in its span, reported to the sink as one exchange.
+    async fn exchange_once<T>(
+        &self,
+        ctx: &AdapterContext,
+        out: &Outgoing,
+        interpret: &impl Fn(&RawResponse) -> Result<T, AdapterError>,
+        waited: Duration,
+        retry: u32,
+    ) -> Attempt<T> {
         let span = tracing::info_span!(
             "partner_exchange",
             partner = %self.partner,
@@ -118,11 +166,13 @@ impl HttpAdapter {
             url = %out.url,
             attempt = ctx.attempt,
             correlation_id = %ctx.correlation_id,
+            retry,
+            waited_ms = waited.as_millis() as u64,
             status = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
         let started = Instant::now();
-        let sent = self.send(ctx, &out).instrument(span.clone()).await;
+        let sent = self.send(ctx, out).instrument(span.clone()).await;
         let duration = started.elapsed();
 
         let (response_status, response_body, result) = match sent {
@@ -132,32 +182,73 @@ impl HttpAdapter {
             }
             Err(e) => (None, None, Err(e)),
         };
+        let again = match &result {
+            Err(e) => self.hold_partner(e, retry),
+            Ok(_) => None,
+        };
+        // The log row of a refused request says what the adapter does next.
+        let error = result.as_ref().err().map(|e| match again {
+            Some(pause) => format!(
+                "{e}; every request to `{}` waits {} ms (the partner's Retry-After), then retry {} of {}",
+                self.partner,
+                pause.as_millis(),
+                retry + 1,
+                self.pacer.as_ref().map_or(0, |p| p.settings().retries),
+            ),
+            None => e.to_string(),
+        });
 
         span.record("duration_ms", duration.as_millis() as u64);
         if let Some(s) = response_status {
             span.record("status", s);
         }
-        span.in_scope(|| match &result {
-            Ok(_) => tracing::debug!("partner exchange succeeded"),
-            Err(e) => tracing::warn!(error = %e, "partner exchange failed"),
+        span.in_scope(|| match (&result, &error) {
+            (Ok(_), _) => tracing::debug!("partner exchange succeeded"),
+            (Err(_), Some(message)) if again.is_some() => {
+                tracing::info!(error = %message, "partner asked to slow down; pausing it")
+            }
+            (Err(e), _) => tracing::warn!(error = %e, "partner exchange failed"),
         });
 
         ctx.sink.record(
             ctx,
             Exchange {
                 partner: self.partner.clone(),
-                event: out.event,
+                event: out.event.clone(),
                 direction: Direction::Outbound,
                 method: Some(out.method.to_string()),
                 url: Some(out.url.to_string()),
-                request_body: out.log_body,
+                request_body: out.log_body.clone(),
                 response_status,
                 response_body,
                 duration,
-                error: result.as_ref().err().map(ToString::to_string),
+                error,
             },
         );
-        result
+        match again {
+            Some(_) => Attempt::Again,
+            None => Attempt::Done(result),
+        }
+    }
+
+    /// On a 429 with a `Retry-After` the pacer may wait out, pause every request to the
+    /// partner until then; the pause, if this request is to be sent again after it. Without
+    /// a pacer, or for a longer wait, the job gets `RateLimited` and the queue brings it back
+    /// when the partner said (a worker is not held for minutes).
+    fn hold_partner(&self, e: &AdapterError, retry: u32) -> Option<Duration> {
+        let pacer = self.pacer.as_ref()?;
+        let ErrorClass::RateLimited {
+            retry_after: Some(wait),
+        } = e.class
+        else {
+            return None;
+        };
+        if wait > pacer.settings().max_wait {
+            return None;
+        }
+        // Held even when this request has no retries left: the others would only be refused.
+        pacer.pause_until(tokio::time::Instant::now() + wait);
+        (retry < pacer.settings().retries).then_some(wait)
     }
 
     async fn send(

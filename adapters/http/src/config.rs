@@ -9,6 +9,7 @@ use reqwest::{Method, Url};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::num::NonZeroU32;
 use std::time::Duration;
 use switchyard_core::adapter::{ConfigError, SecretResolver};
 use switchyard_core::ids::PartnerName;
@@ -68,6 +69,60 @@ pub struct HttpAdapterConfig {
     /// way; receiving is off without this table.
     #[serde(default)]
     pub webhooks: Option<WebhookConfig>,
+    /// Client-side pacing below the partner's limit (`rate_limit = { per_second = 450,
+    /// burst = 40 }`); without it requests go out as fast as jobs make them.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitConfig>,
+}
+
+/// `[partners.NAME] rate_limit = { ... }`: how fast this process may call the partner.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Sustained requests per second (a fraction for slower partners: 0.5 is one every 2 s).
+    pub per_second: f64,
+    /// Requests that may go out at once after a quiet spell; 1 (the default) paces every
+    /// request evenly.
+    #[serde(default = "default_burst")]
+    pub burst: u32,
+    /// How many times a request answered 429 with `Retry-After` is sent again in the adapter,
+    /// after the pause the partner asked for, before the job gets `RateLimited`.
+    #[serde(default = "default_rate_limit_retries")]
+    pub retries: u32,
+    /// The longest `Retry-After` waited out in the adapter; a partner asking for more gets the
+    /// job back in the queue at that time instead of a worker held waiting.
+    #[serde(default = "default_max_wait_secs")]
+    pub max_wait_secs: u64,
+}
+
+pub const DEFAULT_RATE_LIMIT_RETRIES: u32 = 3;
+pub const MAX_RATE_LIMIT_RETRIES: u32 = 10;
+pub const DEFAULT_MAX_WAIT_SECS: u64 = 60;
+pub const MAX_MAX_WAIT_SECS: u64 = 3600;
+/// Bounds of `per_second`: one request per 1,000 s up to a million a second (past that a
+/// limiter is not what holds the client back).
+pub const MIN_PER_SECOND: f64 = 0.001;
+pub const MAX_PER_SECOND: f64 = 1_000_000.0;
+pub const MAX_BURST: u32 = 100_000;
+
+fn default_burst() -> u32 {
+    1
+}
+fn default_rate_limit_retries() -> u32 {
+    DEFAULT_RATE_LIMIT_RETRIES
+}
+fn default_max_wait_secs() -> u64 {
+    DEFAULT_MAX_WAIT_SECS
+}
+
+/// The pacing settings, checked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ValidatedRateLimit {
+    /// One request per `period` sustained.
+    pub period: Duration,
+    pub burst: NonZeroU32,
+    pub retries: u32,
+    pub max_wait: Duration,
 }
 
 /// `[partners.NAME.webhooks]`.
@@ -130,6 +185,7 @@ impl fmt::Debug for HttpAdapterConfig {
             // Static headers may carry an API key someone pasted in; show names only.
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("webhooks", &self.webhooks)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }
@@ -239,6 +295,7 @@ pub struct ValidatedConfig {
     /// Static headers; values marked sensitive because they may hold keys.
     pub headers: HeaderMap,
     pub webhooks: Option<ValidatedWebhooks>,
+    pub rate_limit: Option<ValidatedRateLimit>,
 }
 
 /// Builds [`ConfigError`]s that name the partner and the field.
@@ -262,7 +319,8 @@ impl HttpAdapterConfig {
             let path = e.path().to_string();
             let message = e.into_inner().to_string();
             // The key to blame: serde's path, plus the field itself for an unknown field
-            // (which serde names only in its message).
+            // (which serde names only in its message, and the path names only in a plain
+            // nested table, not in a tagged one such as `auth`).
             let mut key: Vec<String> = if path == "." {
                 Vec::new()
             } else {
@@ -272,7 +330,9 @@ impl HttpAdapterConfig {
                 .strip_prefix("unknown field `")
                 .and_then(|rest| rest.split('`').next())
             {
-                key.push(field.to_owned());
+                if path.rsplit('.').next() != Some(field) {
+                    key.push(field.to_owned());
+                }
             }
             let message = if path == "." {
                 message
@@ -311,15 +371,7 @@ impl HttpAdapterConfig {
         };
         let health_url = join(&base_url, &self.health_path).map_err(|m| p.at("health_path", m))?;
 
-        if self.timeout_ms == 0 || self.timeout_ms > MAX_TIMEOUT_MS {
-            return Err(p.at(
-                "timeout_ms",
-                format!(
-                    "must be between 1 and {MAX_TIMEOUT_MS}, found {}",
-                    self.timeout_ms
-                ),
-            ));
-        }
+        one_to(MAX_TIMEOUT_MS, self.timeout_ms, "timeout_ms", &p)?;
 
         let idempotency_header = HeaderName::from_bytes(self.idempotency_header.as_bytes())
             .map_err(|_| {
@@ -360,12 +412,7 @@ impl HttpAdapterConfig {
         let webhooks = match &self.webhooks {
             None => None,
             Some(w) => {
-                if w.tolerance_secs == 0 || w.tolerance_secs > 3600 {
-                    return Err(p.at(
-                        "webhooks.tolerance_secs",
-                        format!("must be between 1 and 3600, found {}", w.tolerance_secs),
-                    ));
-                }
+                one_to(3600, w.tolerance_secs, "webhooks.tolerance_secs", &p)?;
                 let secret = resolve(secrets, &w.secret_ref, "webhooks.secret_ref", &p)?;
                 let key = crate::webhook::WebhookKey::parse(secret.expose())
                     .map_err(|m| p.at("webhooks.secret_ref", m))?;
@@ -374,6 +421,11 @@ impl HttpAdapterConfig {
                     tolerance: Duration::from_secs(w.tolerance_secs),
                 })
             }
+        };
+
+        let rate_limit = match &self.rate_limit {
+            None => None,
+            Some(r) => Some(validate_rate_limit(r, &p)?),
         };
 
         Ok(ValidatedConfig {
@@ -387,8 +439,63 @@ impl HttpAdapterConfig {
             timeout: Duration::from_millis(self.timeout_ms),
             headers,
             webhooks,
+            rate_limit,
         })
     }
+}
+
+/// `value` must be in `1..=max`.
+fn one_to(max: u64, value: u64, field: &str, p: &Problem<'_>) -> Result<(), ConfigError> {
+    if (1..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(p.at(field, format!("must be between 1 and {max}, found {value}")))
+    }
+}
+
+fn validate_rate_limit(
+    r: &RateLimitConfig,
+    p: &Problem<'_>,
+) -> Result<ValidatedRateLimit, ConfigError> {
+    // `contains` is false for NaN, so a NaN is refused here too.
+    if !(MIN_PER_SECOND..=MAX_PER_SECOND).contains(&r.per_second) {
+        return Err(p.at(
+            "rate_limit.per_second",
+            format!(
+                "must be between {MIN_PER_SECOND} and {MAX_PER_SECOND} requests per second, found {}",
+                r.per_second
+            ),
+        ));
+    }
+    let burst = NonZeroU32::new(r.burst)
+        .filter(|b| b.get() <= MAX_BURST)
+        .ok_or_else(|| {
+            p.at(
+                "rate_limit.burst",
+                format!("must be between 1 and {MAX_BURST}, found {}", r.burst),
+            )
+        })?;
+    if r.retries > MAX_RATE_LIMIT_RETRIES {
+        return Err(p.at(
+            "rate_limit.retries",
+            format!(
+                "must be at most {MAX_RATE_LIMIT_RETRIES}, found {}",
+                r.retries
+            ),
+        ));
+    }
+    one_to(
+        MAX_MAX_WAIT_SECS,
+        r.max_wait_secs,
+        "rate_limit.max_wait_secs",
+        p,
+    )?;
+    Ok(ValidatedRateLimit {
+        period: Duration::from_secs_f64(1.0 / r.per_second),
+        burst,
+        retries: r.retries,
+        max_wait: Duration::from_secs(r.max_wait_secs),
+    })
 }
 
 fn parse_base_url(raw: &str) -> Result<Url, String> {

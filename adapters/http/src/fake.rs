@@ -200,6 +200,8 @@ enum Plan {
     },
     Throttle {
         retry_after: String,
+        /// When the throttling ends by itself (the instant it announces); `None`: until fixed.
+        until: Option<SystemTime>,
     },
     /// 503 with `Retry-After`: the partner is down for maintenance and says for how long.
     Maintenance {
@@ -434,14 +436,22 @@ impl FakePartner {
     pub fn throttle(&self, retry_after_secs: u64) {
         self.shared.lock().plan = Plan::Throttle {
             retry_after: retry_after_secs.to_string(),
+            until: None,
         };
     }
 
-    /// Answer every push with 429 and `Retry-After: <HTTP-date>` until fixed.
-    pub fn throttle_until(&self, until: SystemTime) {
+    /// Answer every push with 429 and `Retry-After: <HTTP-date>` until that date, then behave
+    /// normally again, as a partner that keeps its word does. An HTTP-date has whole seconds,
+    /// so `until` is rounded up to the next one; the instant announced (and kept) is returned.
+    pub fn throttle_until(&self, until: SystemTime) -> SystemTime {
+        let since_epoch = until.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let whole = since_epoch.as_secs() + u64::from(since_epoch.subsec_nanos() > 0);
+        let until = UNIX_EPOCH + Duration::from_secs(whole);
         self.shared.lock().plan = Plan::Throttle {
             retry_after: httpdate::fmt_http_date(until),
+            until: Some(until),
         };
+        until
     }
 
     /// Answer every push (and `/healthz`) with 503 and `Retry-After: <secs>` until fixed: a
@@ -653,7 +663,13 @@ fn check_gate(inner: &mut Inner) -> Result<(), Refusal> {
     match &mut inner.plan {
         Plan::Normal => Ok(()),
         Plan::Always { status } => Err(Box::new(plan_failure(*status))),
-        Plan::Throttle { retry_after } => {
+        Plan::Throttle {
+            until: Some(until), ..
+        } if *until <= SystemTime::now() => {
+            inner.plan = Plan::Normal;
+            Ok(())
+        }
+        Plan::Throttle { retry_after, .. } => {
             inner.stats.throttled += 1;
             Err(Box::new(throttled(retry_after, "too many requests")))
         }

@@ -7,6 +7,8 @@
 //! * [`adapter`]: [`HttpAdapter`], the `Adapter` implementation; every request is one
 //!   exchange record and one tracing span
 //! * [`factory`]: [`HttpAdapterFactory`], registered by the daemon for kind `http`
+//! * [`pacing`]: [`pacing::Pacer`], the per-partner client-side rate limit and the shared pause
+//!   a 429's `Retry-After` starts
 //! * [`retry_after`]: `Retry-After` in delta-seconds and HTTP-date forms
 //! * [`secret`]: a credential value whose `Debug` is redacted
 //! * [`webhook`]: Standard Webhooks signatures, verified on `receive_webhook`
@@ -21,6 +23,7 @@ pub mod adapter;
 pub mod config;
 pub mod factory;
 pub mod integration;
+pub mod pacing;
 pub mod retry_after;
 pub mod secret;
 pub mod webhook;
@@ -29,7 +32,9 @@ pub mod webhook;
 pub mod fake;
 
 pub use adapter::HttpAdapter;
-pub use config::{AuthConfig, HttpAdapterConfig, PushMethod, ValidatedConfig, KIND};
+pub use config::{
+    AuthConfig, HttpAdapterConfig, PushMethod, RateLimitConfig, ValidatedConfig, KIND,
+};
 pub use factory::HttpAdapterFactory;
 pub use integration::HttpIntegration;
 pub use secret::Secret;

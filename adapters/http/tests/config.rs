@@ -224,3 +224,106 @@ fn a_sample_config_from_toml_parses() {
         "http://127.0.0.1:9000/v1/documents"
     );
 }
+
+/// The key and message of the error for `config`, which must fail.
+fn keyed_error(config: Value) -> (Option<String>, String) {
+    match HttpAdapterFactory::new()
+        .unwrap()
+        .build(&PartnerName::from("acme"), &config, &secrets())
+    {
+        Ok(_) => panic!("config was accepted: {config}"),
+        Err(e) => (e.key, e.message),
+    }
+}
+
+#[test]
+fn rate_limits_are_checked_and_every_problem_names_its_key() {
+    let cases = [
+        (
+            json!({"per_second": 0}),
+            "rate_limit.per_second",
+            "must be between 0.001 and 1000000 requests per second, found 0",
+        ),
+        (
+            json!({"per_second": -5}),
+            "rate_limit.per_second",
+            "found -5",
+        ),
+        (
+            json!({"per_second": 2e6}),
+            "rate_limit.per_second",
+            "found 2000000",
+        ),
+        (
+            json!({"per_second": 10, "burst": 0}),
+            "rate_limit.burst",
+            "must be between 1 and 100000, found 0",
+        ),
+        (
+            json!({"per_second": 10, "retries": 11}),
+            "rate_limit.retries",
+            "must be at most 10, found 11",
+        ),
+        (
+            json!({"per_second": 10, "max_wait_secs": 0}),
+            "rate_limit.max_wait_secs",
+            "must be between 1 and 3600, found 0",
+        ),
+        (
+            json!({"per_second": 10, "max_wait_secs": 7200}),
+            "rate_limit.max_wait_secs",
+            "found 7200",
+        ),
+    ];
+    for (rate_limit, key, expected) in cases {
+        let (at, m) = keyed_error(with(json!({ "rate_limit": rate_limit })));
+        assert_eq!(at.as_deref(), Some(key), "{m}");
+        assert!(
+            m.starts_with(&format!("{key}: ")) && m.contains(expected),
+            "{m}"
+        );
+    }
+    // Unknown, missing and mistyped keys inside the table are named too.
+    let (at, m) = keyed_error(with(
+        json!({"rate_limit": {"per_second": 10, "per_minute": 5}}),
+    ));
+    assert_eq!(at.as_deref(), Some("rate_limit.per_minute"), "{m}");
+    assert!(m.contains("unknown field `per_minute`"), "{m}");
+    let (at, m) = keyed_error(with(json!({"rate_limit": {"burst": 5}})));
+    assert_eq!(at.as_deref(), Some("rate_limit"), "{m}");
+    assert!(m.contains("missing field `per_second`"), "{m}");
+    let (at, m) = keyed_error(with(json!({"rate_limit": {"per_second": "fast"}})));
+    assert_eq!(at.as_deref(), Some("rate_limit.per_second"), "{m}");
+}
+
+#[test]
+fn a_rate_limit_becomes_a_period_with_defaults_for_the_rest() {
+    let partner = PartnerName::from("acme");
+    let parsed =
+        HttpAdapterConfig::from_json(&partner, &with(json!({"rate_limit": {"per_second": 450}})))
+            .unwrap();
+    let limit = parsed
+        .validate(&partner, &secrets())
+        .unwrap()
+        .rate_limit
+        .unwrap();
+    assert_eq!(
+        limit.period,
+        std::time::Duration::from_secs_f64(1.0 / 450.0)
+    );
+    assert_eq!(limit.burst.get(), 1);
+    assert_eq!(limit.retries, 3);
+    assert_eq!(limit.max_wait, std::time::Duration::from_secs(60));
+    // Slower than one a second is allowed (Shopify's REST API: 2/s; some ERPs far less).
+    let slow = HttpAdapterConfig::from_json(
+        &partner,
+        &with(json!({"rate_limit": {"per_second": 0.5, "burst": 2}})),
+    )
+    .unwrap()
+    .validate(&partner, &secrets())
+    .unwrap()
+    .rate_limit
+    .unwrap();
+    assert_eq!(slow.period, std::time::Duration::from_secs(2));
+    assert_eq!(slow.burst.get(), 2);
+}

@@ -1,7 +1,8 @@
 //! `switchyard bench sync`: the sync engine against the generic HTTP fake (bearer auth,
 //! idempotency keys, a per-call latency and a rate limit answered with 429 + Retry-After),
 //! with a `switchyard run` child process doing the work so its peak RSS and CPU time are the
-//! sync's own. Figures are printed, never asserted:
+//! sync's own. The partner is configured with the client-side `rate_limit` an operator would
+//! set (90 % of the fake's, `--client-rate 0` for none). Figures are printed, never asserted:
 //!
 //! * full initial sync of N products: time, write calls, throttled calls;
 //! * re-sync with nothing changed (incremental, then full): write calls (must be 0), time;
@@ -37,6 +38,13 @@ pub struct SyncBench {
     rate: f64,
     #[arg(long, default_value_t = 200)]
     burst: u32,
+    /// The client's own limit on the partner (`rate_limit.per_second`): 90 % of `--rate` when
+    /// not given; 0 sends unpaced, finding the partner's limit with 429s.
+    #[arg(long)]
+    client_rate: Option<f64>,
+    /// The client's burst (`rate_limit.burst`): 90 % of `--burst` when not given.
+    #[arg(long)]
+    client_burst: Option<u32>,
     /// Items per page (one transaction and one batch of writes each).
     #[arg(long, default_value_t = 500)]
     page_size: i64,
@@ -65,6 +73,16 @@ pub async fn run(args: SyncBench, config_path: &Path) -> anyhow::Result<ExitCode
             .rate_limit(args.burst, args.rate),
     )
     .await?;
+    // Below the partner's limit, as an operator would configure it, so no call draws a 429.
+    let client_rate = args.client_rate.unwrap_or(args.rate * 0.9);
+    let client_burst = args
+        .client_burst
+        .unwrap_or(((f64::from(args.burst) * 0.9) as u32).max(1));
+    let pacing = if client_rate > 0.0 {
+        format!("rate_limit = {{ per_second = {client_rate}, burst = {client_burst} }}\n")
+    } else {
+        String::new()
+    };
     let dir = std::env::temp_dir().join(format!("switchyard-bench-sync-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("schedules"))?;
     let mappings = std::fs::canonicalize(&base.paths.mappings)
@@ -74,7 +92,7 @@ pub async fn run(args: SyncBench, config_path: &Path) -> anyhow::Result<ExitCode
         &config,
         format!(
             "[database]\nurl = {url:?}\n\n[paths]\nmappings = {:?}\nschedules = {:?}\n\n\
-             [partners.shop]\nkind = \"http\"\norg = \"bench\"\nbase_url = \"{}\"\nauth = {{ type = \"bearer\", token_ref = \"env:BENCH_SHOP_TOKEN\" }}\n\n\
+             [partners.shop]\nkind = \"http\"\norg = \"bench\"\nbase_url = \"{}\"\nauth = {{ type = \"bearer\", token_ref = \"env:BENCH_SHOP_TOKEN\" }}\n{pacing}\n\
              [sync.shop.catalog]\nmapping = \"storefront/product.out\"\ntombstone = \"storefront/product.tombstone\"\npage_size = {}\n",
             mappings.to_string_lossy(),
             dir.join("schedules").to_string_lossy(),
@@ -83,8 +101,13 @@ pub async fn run(args: SyncBench, config_path: &Path) -> anyhow::Result<ExitCode
         ),
     )?;
 
+    let client = if client_rate > 0.0 {
+        format!("client paced at {client_rate}/s (burst {client_burst})")
+    } else {
+        "client unpaced".to_owned()
+    };
     println!(
-        "sync benchmark: {} products, partner latency {} ms per call, rate limit {}/s (burst {}), page {} ({} cores)",
+        "sync benchmark: {} products, partner latency {} ms per call, rate limit {}/s (burst {}), {client}, page {} ({} cores)",
         args.products,
         args.latency_ms,
         args.rate,
@@ -150,8 +173,8 @@ pub async fn run(args: SyncBench, config_path: &Path) -> anyhow::Result<ExitCode
     .rows_affected();
     let run4 = timed(&queue, &partner, org, "one-percent", &incremental, pid).await?;
     println!(
-        "re-sync, 1 % change {:>8.2}s  {:>7} write calls for {changed} changed items ({} applied)",
-        run4.secs, run4.writes, run4.applied
+        "re-sync, 1 % change {:>8.2}s  {:>7} write calls for {changed} changed items ({} applied, {} answered 429)",
+        run4.secs, run4.writes, run4.applied, run4.throttled
     );
     if let Some(kb) = peak_rss_kb(pid) {
         println!(

@@ -170,8 +170,13 @@ impl Queue {
             {
                 let policy_delay = job.retry_policy.delay(job.attempt);
                 let retry_after = class.retry_after().and_then(|d| Duration::from_std(d).ok());
-                // A partner's Retry-After is a floor: never come back sooner than it asked.
+                let throttled = matches!(class, ErrorClass::RateLimited { .. });
                 Some(match (policy_delay, retry_after) {
+                    // A 429 names exactly when the partner takes calls again: come back then,
+                    // not after an exponential delay that only grows with the throttling.
+                    (Some(_), Some(r)) if throttled => Some(now + r),
+                    // Any other Retry-After (a 503's maintenance window) is a floor: never
+                    // sooner than asked, never sooner than the policy's delay either.
                     (Some(p), Some(r)) => Some(now + p.max(r)),
                     (Some(p), None) => Some(now + p),
                     (None, _) => None,

@@ -202,7 +202,7 @@ async fn immediate_policy_retries_three_times_five_seconds_apart(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]
-async fn retry_after_is_a_floor_on_the_policy_delay(pool: PgPool) {
+async fn retry_after_is_never_undercut_by_the_retry(pool: PgPool) {
     let (q, clock, org) = setup(pool).await;
     let w = WorkerId::new();
     let floor = Some(StdDuration::from_secs(120));
@@ -234,25 +234,85 @@ async fn retry_after_is_a_floor_on_the_policy_delay(pool: PgPool) {
         clock.advance(Duration::seconds(1));
         let again = claim_one(&q, w).await.unwrap();
         assert_eq!(again.id, c.id);
-        // A Retry-After shorter than the policy's delay does not shorten it.
+        // A Retry-After shorter than the policy's next delay (30 s): a 429 comes back exactly
+        // when the partner said, a 503 not before the policy's delay.
         let short = Failure {
-            class: ErrorClass::RateLimited {
-                retry_after: Some(StdDuration::from_secs(1)),
+            class: match failure.class {
+                ErrorClass::RateLimited { .. } => ErrorClass::RateLimited {
+                    retry_after: Some(StdDuration::from_secs(1)),
+                },
+                _ => ErrorClass::Transient {
+                    retry_after: Some(StdDuration::from_secs(1)),
+                },
             },
             ..failure
         };
+        let expected = if status == 429 { 1 } else { 30 };
         let out = q.fail(w, &again, &short).await.unwrap();
         assert_eq!(
             out,
             FailOutcome::Retrying {
-                run_at: Some(clock.now() + Duration::seconds(30))
-            }
+                run_at: Some(clock.now() + Duration::seconds(expected))
+            },
+            "{status}"
         );
         // Out of the way of the next answer's job.
-        clock.advance(Duration::seconds(30));
+        clock.advance(Duration::seconds(expected));
         let last = claim_one(&q, w).await.unwrap();
         assert_eq!(q.complete(w, &[last.id]).await.unwrap(), 1);
     }
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn a_throttled_job_comes_back_when_the_partner_said_not_after_the_exponential_delay(
+    pool: PgPool,
+) {
+    let (q, clock, org) = setup(pool).await;
+    let w = WorkerId::new();
+    q.enqueue(NewJob::new(org, "sync.run", json!({})))
+        .await
+        .unwrap();
+    // Attempts 1..=4 would wait 5 s, 30 s, 5 min and 30 min under the exponential policy.
+    for _ in 0..4 {
+        let c = claim_one(&q, w).await.unwrap();
+        let throttled = Failure {
+            class: ErrorClass::RateLimited {
+                retry_after: Some(StdDuration::from_secs(2)),
+            },
+            message: "partner answered 429".into(),
+            status: Some(429),
+        };
+        let out = q.fail(w, &c, &throttled).await.unwrap();
+        assert_eq!(
+            out,
+            FailOutcome::Retrying {
+                run_at: Some(clock.now() + Duration::seconds(2))
+            },
+            "attempt {}",
+            c.attempt
+        );
+        clock.advance(Duration::seconds(2));
+    }
+    // Without a Retry-After the policy's delay for the fifth attempt applies as before.
+    let c = claim_one(&q, w).await.unwrap();
+    let out = q
+        .fail(
+            w,
+            &c,
+            &Failure {
+                class: ErrorClass::RateLimited { retry_after: None },
+                message: "partner answered 429".into(),
+                status: Some(429),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        FailOutcome::Retrying {
+            run_at: Some(clock.now() + Duration::hours(2))
+        }
+    );
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]

@@ -27,8 +27,22 @@ use switchyard_store::sync::{self as store, Confirmation, Confirmed, SyncKey};
 /// unfinished. A round in which some writes went through does not count: under a partner's
 /// rate limit each round gets some through, and the page finishes at the partner's pace.
 const TRANSIENT_ROUNDS: u32 = 6;
-/// The longest pause between rounds (a partner asking for more is retried by the job later).
+/// The longest pause between rounds: a partner asking for more gets the page left unfinished,
+/// and the queue brings the job back at the time it named.
 const MAX_PAUSE: Duration = Duration::from_secs(30);
+
+/// The wait before the next round of transient failures, or `None` to leave the page
+/// unfinished. When every refusal named its `Retry-After` the wait is exactly the longest of
+/// them (a throttled item is not penalised with a backoff on top of what the partner asked);
+/// otherwise a backoff growing with the rounds, never shorter than what was asked.
+fn round_pause(longest_ask: Duration, every_refusal_asked: bool, round: u32) -> Option<Duration> {
+    let wait = if every_refusal_asked {
+        longest_ask
+    } else {
+        longest_ask.max(Duration::from_millis(200 << round.min(6)))
+    };
+    (wait <= MAX_PAUSE).then_some(wait)
+}
 
 /// Everything a sync needs to handle pages.
 pub struct Syncer {
@@ -223,8 +237,11 @@ impl Syncer {
             let results = self.adapter.push_batch(&self.ctx, &batch).await;
             let mut again = Vec::new();
             let mut pause = Duration::ZERO;
+            let mut every_refusal_asked = true;
             let before = writes.len();
-            let mut last = None;
+            // The refusal that asked for the longest wait: what the job reports if the page
+            // is left unfinished, so the queue comes back when the partner said.
+            let mut last: Option<AdapterError> = None;
             for (write, result) in writes.into_iter().zip(results) {
                 match result {
                     Ok(receipt) => confirmations.push(Confirmation {
@@ -242,8 +259,13 @@ impl Syncer {
                         tombstone: write.tombstone,
                     }),
                     Err(e) if e.class.is_retryable() => {
-                        pause = pause.max(e.class.retry_after().unwrap_or(Duration::ZERO));
-                        last = Some(e);
+                        let asked = e.class.retry_after();
+                        every_refusal_asked &= asked.is_some();
+                        let asked = asked.unwrap_or(Duration::ZERO);
+                        if last.is_none() || asked > pause {
+                            pause = asked;
+                            last = Some(e);
+                        }
                         again.push(write);
                     }
                     Err(e) => failures.push(ItemFailure {
@@ -264,9 +286,10 @@ impl Syncer {
             if round >= TRANSIENT_ROUNDS {
                 return (confirmations, failures, last);
             }
-            // The partner's Retry-After, or a short backoff when it gave none.
-            let backoff = Duration::from_millis(200 << round.min(6));
-            tokio::time::sleep(pause.max(backoff).min(MAX_PAUSE)).await;
+            let Some(wait) = round_pause(pause, every_refusal_asked, round) else {
+                return (confirmations, failures, last);
+            };
+            tokio::time::sleep(wait).await;
         }
         (confirmations, failures, None)
     }
@@ -411,6 +434,27 @@ mod tests {
             document: "catalog".into(),
             queue: Queue::new(pool, Arc::new(switchyard_core::clock::SystemClock)),
         }
+    }
+
+    #[test]
+    fn a_round_waits_exactly_what_the_partner_asked_and_backs_off_only_when_it_did_not_say() {
+        let secs = Duration::from_secs;
+        // Every refusal named its Retry-After: exactly that, whatever the round.
+        assert_eq!(round_pause(secs(1), true, 5), Some(secs(1)));
+        assert_eq!(round_pause(Duration::ZERO, true, 5), Some(Duration::ZERO));
+        // Some did not say: a backoff growing with the rounds, at least what was asked.
+        assert_eq!(
+            round_pause(Duration::ZERO, false, 1),
+            Some(Duration::from_millis(400))
+        );
+        assert_eq!(
+            round_pause(Duration::ZERO, false, 5),
+            Some(Duration::from_millis(6400))
+        );
+        assert_eq!(round_pause(secs(9), false, 1), Some(secs(9)));
+        // Longer than a page waits: leave it to the queue, which comes back at that time.
+        assert_eq!(round_pause(secs(31), true, 1), None);
+        assert_eq!(round_pause(MAX_PAUSE, true, 1), Some(MAX_PAUSE));
     }
 
     fn entry(sku: &str) -> FeedEntry {
