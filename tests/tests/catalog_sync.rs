@@ -802,6 +802,123 @@ async fn changes_dispatch_one_run_at_a_time_and_the_api_shows_where_each_sync_st
     Ok(())
 }
 
+/// The number of `sync.run` jobs ever enqueued.
+async fn runs_enqueued(pool: &sqlx::PgPool) -> anyhow::Result<i64> {
+    count(pool, "SELECT count(*) FROM jobs WHERE kind = 'sync.run'").await
+}
+
+/// Stock and price changes move the feed's head, which all entities share, but give a catalog
+/// sync nothing to do: its run ends with the checkpoint at the head it read, its lag counts
+/// catalog changes only, and the dispatcher starts no catalog run for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stock_and_price_changes_leave_a_catalog_sync_with_nothing_to_do() -> anyhow::Result<()> {
+    use reqwest::Method;
+    const N: i64 = 5;
+    let partner = storefront(&["handle"], 0).await?;
+    let (daemon, pool, org) = in_process(&partner, SYNC_TOML, true).await?;
+    let key = daemon.key("acme", &["read:jobs"]).await?;
+    let sql = |q: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query(q).bind(org.0).execute(&pool).await?;
+            anyhow::Ok(())
+        }
+    };
+    let sync = || async {
+        let (status, body) = daemon
+            .call(Method::GET, "/api/v1/syncs/shop/catalog", Some(&key), None)
+            .await?;
+        anyhow::ensure!(status == 200, "{body}");
+        anyhow::Ok(body)
+    };
+    seed(&pool, org, N, &[]).await?;
+    // Stock and prices change after the products: the catalog's last change is below the head.
+    sql("INSERT INTO inventory_locations (org_id, code, name) VALUES ($1, 'CHI', 'Chicago')")
+        .await?;
+    sql(
+        "INSERT INTO inventory_levels (org_id, sku, location, on_hand, allocated, on_order)
+         SELECT $1, sku, 'CHI', 10, 0, 0 FROM products WHERE org_id = $1",
+    )
+    .await?;
+    sql("INSERT INTO price_lists (org_id, price_list_id, currency) VALUES ($1, 'WEB', 'USD')")
+        .await?;
+    sql(
+        "INSERT INTO list_prices (org_id, price_list_id, sku, uom, amount)
+         SELECT $1, 'WEB', sku, 'EA', 10 FROM products WHERE org_id = $1",
+    )
+    .await?;
+
+    dispatch(&daemon.queue, org, "d1").await?;
+    eventually(Duration::from_secs(30), "the first run", || {
+        let pool = pool.clone();
+        async move { Ok(runs_succeeded(&pool).await? == 1) }
+    })
+    .await?;
+    assert_eq!(partner.stats().applied, N as u64);
+    let (checkpoint, head, ..) = state_of(&pool).await?;
+    assert_eq!(
+        checkpoint, head,
+        "the run read the feed up to the head: the stock and price changes below it are handled"
+    );
+    let body = sync().await?;
+    assert_eq!(
+        (&body["lag"], &body["feed_head"]),
+        (&json!(0), &json!(head))
+    );
+
+    // More stock and price changes: the head moves on, the catalog sync has nothing to do.
+    sql("UPDATE inventory_levels SET on_hand = 7 WHERE org_id = $1").await?;
+    sql("UPDATE list_prices SET amount = 11 WHERE org_id = $1").await?;
+    let body = sync().await?;
+    assert!(
+        body["feed_head"].as_i64() > Some(head),
+        "stock and prices moved the head: {body}"
+    );
+    assert_eq!(
+        (&body["lag"], &body["checkpoint"]),
+        (&json!(0), &json!(head))
+    );
+    dispatch(&daemon.queue, org, "d2").await?;
+    assert_eq!(
+        runs_enqueued(&pool).await?,
+        1,
+        "no catalog run for stock and price changes"
+    );
+
+    // A catalog change: lag 1, and the dispatcher starts the run that pushes it.
+    sqlx::query("UPDATE products SET name = name || '!' WHERE org_id = $1 AND sku = $2")
+        .bind(org.0)
+        .bind(sku(3))
+        .execute(&pool)
+        .await?;
+    assert_eq!(sync().await?["lag"], 1);
+    dispatch(&daemon.queue, org, "d3").await?;
+    assert_eq!(runs_enqueued(&pool).await?, 2);
+    eventually(
+        Duration::from_secs(30),
+        "the run of the catalog change",
+        || {
+            let pool = pool.clone();
+            async move { Ok(runs_succeeded(&pool).await? == 2) }
+        },
+    )
+    .await?;
+    let last = partner.deliveries().last().cloned().expect("a delivery");
+    assert_eq!(
+        (last.body["handle"].as_str(), partner.stats().applied),
+        (Some(handle(3).as_str()), N as u64 + 1)
+    );
+    let body = sync().await?;
+    assert_eq!(
+        (&body["lag"], &body["checkpoint"]),
+        (&json!(0), &body["feed_head"])
+    );
+
+    daemon.stop().await?;
+    partner.shutdown().await;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inventory_sync_pushes_availability_that_reservations_lower() -> anyhow::Result<()> {
     let partner = storefront(&["sku", "available"], 0).await?;
