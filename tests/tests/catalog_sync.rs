@@ -924,6 +924,77 @@ async fn stock_and_price_changes_leave_a_catalog_sync_with_nothing_to_do() -> an
     Ok(())
 }
 
+/// The storefront's `conversions` of a delivered product: (unit, base units per unit).
+fn conversions(body: &Value) -> Vec<(String, f64)> {
+    body["conversions"]
+        .as_array()
+        .map(|c| {
+            c.iter()
+                .filter_map(|c| Some((c["unit"].as_str()?.to_owned(), c["base_units"].as_f64()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A product's own unit conversions reach the storefront in base units (either way the rows
+/// are written), and a changed conversion re-pushes that product only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unit_conversions_reach_the_storefront_and_a_changed_one_repushes_its_product(
+) -> anyhow::Result<()> {
+    const N: i64 = 5;
+    let partner = storefront(&["handle"], 0).await?;
+    let (daemon, pool, org) = in_process(&partner, SYNC_TOML, false).await?;
+    seed(&pool, org, N, &[]).await?;
+    // P-00001 is sold by the EA: 1 BDL = 10 EA, and 1 EA = 25 LB (so 1 LB = 0.04 EA).
+    sqlx::query(
+        "INSERT INTO product_uom_conversions (org_id, sku, from_uom, to_uom, factor)
+         VALUES ($1, $2, 'BDL', 'EA', 10), ($1, $2, 'EA', 'LB', 25)",
+    )
+    .bind(org.0)
+    .bind(sku(1))
+    .execute(&pool)
+    .await?;
+
+    assert_eq!(
+        run_sync(&daemon.queue, org, "first", full(false)).await?,
+        "succeeded"
+    );
+    let first = partner.deliveries();
+    assert_eq!(first.len(), N as usize);
+    for d in &first {
+        let expected = if d.body["handle"] == handle(1) {
+            vec![("BDL".to_owned(), 10.0), ("LB".to_owned(), 0.04)]
+        } else {
+            vec![]
+        };
+        assert_eq!(conversions(&d.body), expected, "{}", d.body);
+    }
+
+    sqlx::query(
+        "UPDATE product_uom_conversions SET factor = 12 WHERE org_id = $1 AND sku = $2 AND from_uom = 'BDL'",
+    )
+    .bind(org.0)
+    .bind(sku(1))
+    .execute(&pool)
+    .await?;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "changed", incremental()).await?,
+        "succeeded"
+    );
+    let again = &partner.deliveries()[first.len()..];
+    assert_eq!(again.len(), 1, "that product only");
+    assert_eq!(again[0].body["handle"], handle(1));
+    assert_eq!(again[0].outcome, DeliveryOutcome::Applied);
+    assert_eq!(
+        conversions(&again[0].body),
+        vec![("BDL".to_owned(), 12.0), ("LB".to_owned(), 0.04)]
+    );
+
+    daemon.stop().await?;
+    partner.shutdown().await;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inventory_sync_pushes_availability_that_reservations_lower() -> anyhow::Result<()> {
     let partner = storefront(&["sku", "available"], 0).await?;
