@@ -633,6 +633,15 @@ async fn runs_succeeded(pool: &sqlx::PgPool) -> anyhow::Result<i64> {
     .await
 }
 
+/// Wait until `n` sync runs have succeeded in all (`what`: the last of them, for the timeout).
+async fn runs_succeed(pool: &sqlx::PgPool, n: i64, what: &str) -> anyhow::Result<()> {
+    eventually(Duration::from_secs(30), what, || {
+        let pool = pool.clone();
+        async move { Ok(runs_succeeded(&pool).await? == n) }
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_dispatch_one_run_at_a_time_and_the_api_shows_where_each_sync_stands(
 ) -> anyhow::Result<()> {
@@ -649,11 +658,7 @@ async fn changes_dispatch_one_run_at_a_time_and_the_api_shows_where_each_sync_st
 
     // A change in the feed: the dispatcher enqueues the run, which pushes everything.
     dispatch(&daemon.queue, org, "d1").await?;
-    eventually(Duration::from_secs(30), "the dispatched run", || {
-        let pool = pool.clone();
-        async move { Ok(runs_succeeded(&pool).await? == 1) }
-    })
-    .await?;
+    runs_succeed(&pool, 1, "the dispatched run").await?;
     assert_eq!(partner.stats().applied, N as u64);
     let (status, body) = daemon
         .call(Method::GET, "/api/v1/syncs", Some(&key), None)
@@ -714,11 +719,7 @@ async fn changes_dispatch_one_run_at_a_time_and_the_api_shows_where_each_sync_st
         .execute(&pool)
         .await?;
     dispatch(&daemon.queue, org, "d4").await?;
-    eventually(Duration::from_secs(30), "the catching-up run", || {
-        let pool = pool.clone();
-        async move { Ok(runs_succeeded(&pool).await? == 2) }
-    })
-    .await?;
+    runs_succeed(&pool, 2, "the catching-up run").await?;
     assert_eq!(partner.stats().applied, N as u64 + 2);
     let (_, body) = daemon
         .call(Method::GET, "/api/v1/syncs/shop/catalog", Some(&key), None)
@@ -741,11 +742,7 @@ async fn changes_dispatch_one_run_at_a_time_and_the_api_shows_where_each_sync_st
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["kind"], "sync.run");
     assert_eq!(body["payload"]["full"], true);
-    eventually(Duration::from_secs(30), "the API's run", || {
-        let pool = pool.clone();
-        async move { Ok(runs_succeeded(&pool).await? == 3) }
-    })
-    .await?;
+    runs_succeed(&pool, 3, "the API's run").await?;
     assert_eq!(
         partner.stats().deliveries,
         N as u64 + 2,
@@ -854,11 +851,7 @@ async fn stock_and_price_changes_leave_a_catalog_sync_with_nothing_to_do() -> an
     .await?;
 
     dispatch(&daemon.queue, org, "d1").await?;
-    eventually(Duration::from_secs(30), "the first run", || {
-        let pool = pool.clone();
-        async move { Ok(runs_succeeded(&pool).await? == 1) }
-    })
-    .await?;
+    runs_succeed(&pool, 1, "the first run").await?;
     assert_eq!(partner.stats().applied, N as u64);
     let (checkpoint, head, ..) = state_of(&pool).await?;
     assert_eq!(
@@ -899,15 +892,7 @@ async fn stock_and_price_changes_leave_a_catalog_sync_with_nothing_to_do() -> an
     assert_eq!(sync().await?["lag"], 1);
     dispatch(&daemon.queue, org, "d3").await?;
     assert_eq!(runs_enqueued(&pool).await?, 2);
-    eventually(
-        Duration::from_secs(30),
-        "the run of the catalog change",
-        || {
-            let pool = pool.clone();
-            async move { Ok(runs_succeeded(&pool).await? == 2) }
-        },
-    )
-    .await?;
+    runs_succeed(&pool, 2, "the run of the catalog change").await?;
     let last = partner.deliveries().last().cloned().expect("a delivery");
     assert_eq!(
         (last.body["handle"].as_str(), partner.stats().applied),
