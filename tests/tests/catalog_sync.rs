@@ -391,9 +391,14 @@ async fn refused_items_become_dead_letters_and_a_replay_pushes_the_current_versi
         );
         assert_eq!(payload["item"]["sku"], sku(i), "the item as it failed");
         assert_eq!(payload["status"], 422);
-        assert!(
-            reason.contains("missing required fields: weight"),
-            "{reason}"
+        // The status once (the adapter's message names it), then the partner's own message
+        // and details.
+        assert_eq!(
+            reason,
+            &format!(
+                "catalog {}: partner answered 422: missing required fields: weight ({{\"missing\":[\"weight\"]}})",
+                sku(i)
+            )
         );
         assert!(
             payload["error"]
@@ -660,6 +665,15 @@ async fn runs_succeeded(pool: &sqlx::PgPool) -> anyhow::Result<i64> {
     .await
 }
 
+/// Wait until `n` sync runs have succeeded in all (`what`: the last of them, for the timeout).
+async fn runs_succeed(pool: &sqlx::PgPool, n: i64, what: &str) -> anyhow::Result<()> {
+    eventually(Duration::from_secs(30), what, || {
+        let pool = pool.clone();
+        async move { Ok(runs_succeeded(&pool).await? == n) }
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_dispatch_one_run_at_a_time_and_the_api_shows_where_each_sync_stands(
 ) -> anyhow::Result<()> {
@@ -676,11 +690,7 @@ async fn changes_dispatch_one_run_at_a_time_and_the_api_shows_where_each_sync_st
 
     // A change in the feed: the dispatcher enqueues the run, which pushes everything.
     dispatch(&daemon.queue, org, "d1").await?;
-    eventually(Duration::from_secs(30), "the dispatched run", || {
-        let pool = pool.clone();
-        async move { Ok(runs_succeeded(&pool).await? == 1) }
-    })
-    .await?;
+    runs_succeed(&pool, 1, "the dispatched run").await?;
     assert_eq!(partner.stats().applied, N as u64);
     let (status, body) = daemon
         .call(Method::GET, "/api/v1/syncs", Some(&key), None)
@@ -741,11 +751,7 @@ async fn changes_dispatch_one_run_at_a_time_and_the_api_shows_where_each_sync_st
         .execute(&pool)
         .await?;
     dispatch(&daemon.queue, org, "d4").await?;
-    eventually(Duration::from_secs(30), "the catching-up run", || {
-        let pool = pool.clone();
-        async move { Ok(runs_succeeded(&pool).await? == 2) }
-    })
-    .await?;
+    runs_succeed(&pool, 2, "the catching-up run").await?;
     assert_eq!(partner.stats().applied, N as u64 + 2);
     let (_, body) = daemon
         .call(Method::GET, "/api/v1/syncs/shop/catalog", Some(&key), None)
@@ -768,11 +774,7 @@ async fn changes_dispatch_one_run_at_a_time_and_the_api_shows_where_each_sync_st
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["kind"], "sync.run");
     assert_eq!(body["payload"]["full"], true);
-    eventually(Duration::from_secs(30), "the API's run", || {
-        let pool = pool.clone();
-        async move { Ok(runs_succeeded(&pool).await? == 3) }
-    })
-    .await?;
+    runs_succeed(&pool, 3, "the API's run").await?;
     assert_eq!(
         partner.stats().deliveries,
         N as u64 + 2,
@@ -828,6 +830,182 @@ async fn changes_dispatch_one_run_at_a_time_and_the_api_shows_where_each_sync_st
         )
         .await?;
     assert_eq!(status, 403);
+
+    daemon.stop().await?;
+    partner.shutdown().await;
+    Ok(())
+}
+
+/// The number of `sync.run` jobs ever enqueued.
+async fn runs_enqueued(pool: &sqlx::PgPool) -> anyhow::Result<i64> {
+    count(pool, "SELECT count(*) FROM jobs WHERE kind = 'sync.run'").await
+}
+
+/// Stock and price changes move the feed's head, which all entities share, but give a catalog
+/// sync nothing to do: its run ends with the checkpoint at the head it read, its lag counts
+/// catalog changes only, and the dispatcher starts no catalog run for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stock_and_price_changes_leave_a_catalog_sync_with_nothing_to_do() -> anyhow::Result<()> {
+    use reqwest::Method;
+    const N: i64 = 5;
+    let partner = storefront(&["handle"], 0).await?;
+    let (daemon, pool, org) = in_process(&partner, SYNC_TOML, true).await?;
+    let key = daemon.key("acme", &["read:jobs"]).await?;
+    let sql = |q: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query(q).bind(org.0).execute(&pool).await?;
+            anyhow::Ok(())
+        }
+    };
+    let sync = || async {
+        let (status, body) = daemon
+            .call(Method::GET, "/api/v1/syncs/shop/catalog", Some(&key), None)
+            .await?;
+        anyhow::ensure!(status == 200, "{body}");
+        anyhow::Ok(body)
+    };
+    seed(&pool, org, N, &[]).await?;
+    // Stock and prices change after the products: the catalog's last change is below the head.
+    sql("INSERT INTO inventory_locations (org_id, code, name) VALUES ($1, 'CHI', 'Chicago')")
+        .await?;
+    sql(
+        "INSERT INTO inventory_levels (org_id, sku, location, on_hand, allocated, on_order)
+         SELECT $1, sku, 'CHI', 10, 0, 0 FROM products WHERE org_id = $1",
+    )
+    .await?;
+    sql("INSERT INTO price_lists (org_id, price_list_id, currency) VALUES ($1, 'WEB', 'USD')")
+        .await?;
+    sql(
+        "INSERT INTO list_prices (org_id, price_list_id, sku, uom, amount)
+         SELECT $1, 'WEB', sku, 'EA', 10 FROM products WHERE org_id = $1",
+    )
+    .await?;
+
+    dispatch(&daemon.queue, org, "d1").await?;
+    runs_succeed(&pool, 1, "the first run").await?;
+    assert_eq!(partner.stats().applied, N as u64);
+    let (checkpoint, head, ..) = state_of(&pool).await?;
+    assert_eq!(
+        checkpoint, head,
+        "the run read the feed up to the head: the stock and price changes below it are handled"
+    );
+    let body = sync().await?;
+    assert_eq!(
+        (&body["lag"], &body["feed_head"]),
+        (&json!(0), &json!(head))
+    );
+
+    // More stock and price changes: the head moves on, the catalog sync has nothing to do.
+    sql("UPDATE inventory_levels SET on_hand = 7 WHERE org_id = $1").await?;
+    sql("UPDATE list_prices SET amount = 11 WHERE org_id = $1").await?;
+    let body = sync().await?;
+    assert!(
+        body["feed_head"].as_i64() > Some(head),
+        "stock and prices moved the head: {body}"
+    );
+    assert_eq!(
+        (&body["lag"], &body["checkpoint"]),
+        (&json!(0), &json!(head))
+    );
+    dispatch(&daemon.queue, org, "d2").await?;
+    assert_eq!(
+        runs_enqueued(&pool).await?,
+        1,
+        "no catalog run for stock and price changes"
+    );
+
+    // A catalog change: lag 1, and the dispatcher starts the run that pushes it.
+    sqlx::query("UPDATE products SET name = name || '!' WHERE org_id = $1 AND sku = $2")
+        .bind(org.0)
+        .bind(sku(3))
+        .execute(&pool)
+        .await?;
+    assert_eq!(sync().await?["lag"], 1);
+    dispatch(&daemon.queue, org, "d3").await?;
+    assert_eq!(runs_enqueued(&pool).await?, 2);
+    runs_succeed(&pool, 2, "the run of the catalog change").await?;
+    let last = partner.deliveries().last().cloned().expect("a delivery");
+    assert_eq!(
+        (last.body["handle"].as_str(), partner.stats().applied),
+        (Some(handle(3).as_str()), N as u64 + 1)
+    );
+    let body = sync().await?;
+    assert_eq!(
+        (&body["lag"], &body["checkpoint"]),
+        (&json!(0), &body["feed_head"])
+    );
+
+    daemon.stop().await?;
+    partner.shutdown().await;
+    Ok(())
+}
+
+/// The storefront's `conversions` of a delivered product: (unit, base units per unit).
+fn conversions(body: &Value) -> Vec<(String, f64)> {
+    body["conversions"]
+        .as_array()
+        .map(|c| {
+            c.iter()
+                .filter_map(|c| Some((c["unit"].as_str()?.to_owned(), c["base_units"].as_f64()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A product's own unit conversions reach the storefront in base units (either way the rows
+/// are written), and a changed conversion re-pushes that product only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unit_conversions_reach_the_storefront_and_a_changed_one_repushes_its_product(
+) -> anyhow::Result<()> {
+    const N: i64 = 5;
+    let partner = storefront(&["handle"], 0).await?;
+    let (daemon, pool, org) = in_process(&partner, SYNC_TOML, false).await?;
+    seed(&pool, org, N, &[]).await?;
+    // P-00001 is sold by the EA: 1 BDL = 10 EA, and 1 EA = 25 LB (so 1 LB = 0.04 EA).
+    sqlx::query(
+        "INSERT INTO product_uom_conversions (org_id, sku, from_uom, to_uom, factor)
+         VALUES ($1, $2, 'BDL', 'EA', 10), ($1, $2, 'EA', 'LB', 25)",
+    )
+    .bind(org.0)
+    .bind(sku(1))
+    .execute(&pool)
+    .await?;
+
+    assert_eq!(
+        run_sync(&daemon.queue, org, "first", full(false)).await?,
+        "succeeded"
+    );
+    let first = partner.deliveries();
+    assert_eq!(first.len(), N as usize);
+    for d in &first {
+        let expected = if d.body["handle"] == handle(1) {
+            vec![("BDL".to_owned(), 10.0), ("LB".to_owned(), 0.04)]
+        } else {
+            vec![]
+        };
+        assert_eq!(conversions(&d.body), expected, "{}", d.body);
+    }
+
+    sqlx::query(
+        "UPDATE product_uom_conversions SET factor = 12 WHERE org_id = $1 AND sku = $2 AND from_uom = 'BDL'",
+    )
+    .bind(org.0)
+    .bind(sku(1))
+    .execute(&pool)
+    .await?;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "changed", incremental()).await?,
+        "succeeded"
+    );
+    let again = &partner.deliveries()[first.len()..];
+    assert_eq!(again.len(), 1, "that product only");
+    assert_eq!(again[0].body["handle"], handle(1));
+    assert_eq!(again[0].outcome, DeliveryOutcome::Applied);
+    assert_eq!(
+        conversions(&again[0].body),
+        vec![("BDL".to_owned(), 12.0), ("LB".to_owned(), 0.04)]
+    );
 
     daemon.stop().await?;
     partner.shutdown().await;

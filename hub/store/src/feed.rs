@@ -99,6 +99,43 @@ pub async fn head<'e>(db: impl PgExecutor<'e>, org: OrgId) -> Result<i64> {
     Ok(seq.unwrap_or(0))
 }
 
+/// The sequence number of the latest change of `entity` still in the feed (0 if none): a sync
+/// whose checkpoint is at or past it has nothing to do, however far the shared head moved on
+/// other entities' changes.
+pub async fn last_change<'e>(
+    db: impl PgExecutor<'e>,
+    org: OrgId,
+    entity: FeedEntity,
+) -> Result<i64> {
+    let seq: Option<i64> = sqlx::query_scalar(
+        "SELECT max(seq) FROM catalog_changes WHERE org_id = $1 AND entity = $2",
+    )
+    .bind(org.0)
+    .bind(entity.as_str())
+    .fetch_one(db)
+    .await?;
+    Ok(seq.unwrap_or(0))
+}
+
+/// How many items of `entity` changed after `after_seq`: a sync's lag, counted in its own
+/// entity only (the head is shared by all three, so `head - checkpoint` would count stock and
+/// price changes against a catalog sync).
+pub async fn pending<'e>(
+    db: impl PgExecutor<'e>,
+    org: OrgId,
+    entity: FeedEntity,
+    after_seq: i64,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM catalog_changes WHERE org_id = $1 AND entity = $2 AND seq > $3",
+    )
+    .bind(org.0)
+    .bind(entity.as_str())
+    .bind(after_seq)
+    .fetch_one(db)
+    .await?)
+}
+
 /// Take the organization's head row for the rest of the transaction `tx`: what a writer of
 /// more than one row does before its first change, so every writer locks the head before any
 /// catalog or inventory row (one lock order, no deadlocks). Returns the head's number.

@@ -6,12 +6,14 @@
 //! checkpoint past it are written in one transaction ([`commit_page`]), so a crash either
 //! keeps both or neither.
 
-use crate::db::Result;
+use crate::db::{Result, StoreError};
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, FromRow, PgConnection, PgPool};
 use std::collections::HashMap;
+use switchyard_core::catalog::{Conversion, Uom};
 use switchyard_core::ids::{JobId, OrgId};
 use uuid::Uuid;
 
@@ -459,6 +461,37 @@ pub async fn load_products(
     .bind(skus)
     .fetch_all(pool)
     .await?)
+}
+
+/// The own unit conversions (`product_uom_conversions`) of the products among `skus`, by SKU:
+/// one query for a page of items.
+pub async fn load_conversions(
+    pool: &PgPool,
+    org: OrgId,
+    skus: &[String],
+) -> Result<HashMap<String, Vec<Conversion>>> {
+    let rows: Vec<(String, String, String, Decimal)> = sqlx::query_as(
+        "SELECT sku, from_uom, to_uom, factor FROM product_uom_conversions
+         WHERE org_id = $1 AND sku = ANY($2) ORDER BY sku, from_uom, to_uom",
+    )
+    .bind(org.0)
+    .bind(skus)
+    .fetch_all(pool)
+    .await?;
+    let mut by_sku: HashMap<String, Vec<Conversion>> = HashMap::new();
+    for (sku, from, to, factor) in rows {
+        let unit = |code: &str| {
+            Uom::new(code)
+                .map_err(|e| StoreError::Invalid(format!("product_uom_conversions of {sku}: {e}")))
+        };
+        let conversion = Conversion {
+            from: unit(&from)?,
+            to: unit(&to)?,
+            factor,
+        };
+        by_sku.entry(sku).or_default().push(conversion);
+    }
+    Ok(by_sku)
 }
 
 /// Make sure the sync has a state row (so the API lists it before its first run); its

@@ -13,6 +13,8 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use switchyard_core::ids::OrgId;
+use switchyard_store::feed::{self, FeedEntity};
 use switchyard_store::queue::NewJob;
 use switchyard_store::sync::{self as store, SyncKey, SyncState};
 use utoipa::ToSchema;
@@ -61,7 +63,8 @@ pub struct SyncView {
     pub checkpoint: i64,
     /// The organization's change feed head.
     pub feed_head: i64,
-    /// Changes not yet handled: `feed_head - checkpoint`.
+    /// Items of this sync's entity changed after the checkpoint (not yet handled); the other
+    /// entities' changes, which also move `feed_head`, do not count.
     pub lag: i64,
     /// A full sync in progress: the last SKU it committed.
     pub full_sync_cursor: Option<String>,
@@ -69,9 +72,9 @@ pub struct SyncView {
 }
 
 impl SyncView {
-    fn new(s: SyncState, head: i64) -> Self {
+    fn new(s: SyncState, head: i64, lag: i64) -> Self {
         Self {
-            lag: (head - s.checkpoint).max(0),
+            lag,
             partner: s.partner,
             entity: s.entity,
             checkpoint: s.checkpoint,
@@ -106,13 +109,21 @@ async fn list_syncs(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<ReadJobs>,
 ) -> Result<Json<SyncList>, ApiError> {
-    let head = switchyard_store::feed::head(&app.api.pool, auth.org).await?;
-    let items = store::list_states(&app.api.pool, auth.org)
-        .await?
-        .into_iter()
-        .map(|s| SyncView::new(s, head))
-        .collect();
+    let head = feed::head(&app.api.pool, auth.org).await?;
+    let mut items = Vec::new();
+    for s in store::list_states(&app.api.pool, auth.org).await? {
+        let lag = lag(&app, auth.org, &s).await?;
+        items.push(SyncView::new(s, head, lag));
+    }
     Ok(Json(SyncList { items }))
+}
+
+/// The sync's lag: its own entity's items changed after its checkpoint.
+async fn lag(app: &AppState, org: OrgId, s: &SyncState) -> Result<i64, ApiError> {
+    let Some(entity) = FeedEntity::parse(&s.entity) else {
+        return Ok(0);
+    };
+    Ok(feed::pending(&app.api.pool, org, entity, s.checkpoint).await?)
 }
 
 /// One sync: its checkpoint, lag behind the change feed and last run.
@@ -132,8 +143,9 @@ async fn get_sync(
     let state = store::get_state(&app.api.pool, &key)
         .await?
         .ok_or_else(|| ApiError::not_found("sync"))?;
-    let head = switchyard_store::feed::head(&app.api.pool, auth.org).await?;
-    Ok(Json(SyncView::new(state, head)))
+    let head = feed::head(&app.api.pool, auth.org).await?;
+    let lag = lag(&app, auth.org, &state).await?;
+    Ok(Json(SyncView::new(state, head, lag)))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

@@ -5,4 +5,4 @@ pub mod pricing;
 pub mod uom;
 
 pub use pricing::{resolve, PriceBreakdown, PriceQuery, PriceSource, PricingError, PricingInputs};
-pub use uom::{Conversion, Converter, Uom, UomError};
+pub use uom::{alt_uoms, Conversion, Converter, Uom, UomError};

@@ -272,6 +272,30 @@ impl Converter {
     }
 }
 
+/// A product's other units, each with how many `base` units one of it is (the canonical
+/// Product's `alt_uoms`): every unit its own `conversions` name besides the base, converted
+/// through [`Converter::for_product`], so a unit related to the base only through another (1 EA
+/// = 20 FT on a bar sold by the LB at 3.4 LB/FT: 68 LB) is there too, whichever way its rows
+/// are written. A unit nothing relates to the base is left out: no quantity in it can be
+/// expressed in base units. In unit order, each once.
+pub fn alt_uoms(base: &Uom, conversions: &[Conversion]) -> Vec<(Uom, Decimal)> {
+    let converter = Converter::for_product(conversions);
+    let mut units: Vec<&Uom> = conversions
+        .iter()
+        .flat_map(|c| [&c.from, &c.to])
+        .filter(|u| *u != base)
+        .collect();
+    units.sort_unstable();
+    units.dedup();
+    units
+        .into_iter()
+        .filter_map(|u| {
+            let factor = converter.quantity(Decimal::ONE, u, base).ok()?;
+            Some((u.clone(), factor.normalize()))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,6 +312,27 @@ mod tests {
     /// A 3.4 LB/FT bar sold in 20 FT lengths.
     fn bar() -> Converter {
         Converter::for_product(&[conv("FT", "LB", dec!(3.4)), conv("EA", "FT", dec!(20))])
+    }
+
+    #[test]
+    fn alt_uoms_are_in_base_units_either_way_and_through_chains() {
+        // Sold by the FT: 1 FT = 3.4 LB is 1 LB = 1/3.4 FT; 1 EA = 20 FT directly.
+        let bar = [conv("FT", "LB", dec!(3.4)), conv("EA", "FT", dec!(20))];
+        assert_eq!(
+            alt_uoms(&u("FT"), &bar),
+            vec![
+                (u("EA"), dec!(20)),
+                (u("LB"), (dec!(1) / dec!(3.4)).normalize())
+            ]
+        );
+        // Sold by the LB: EA through FT; a unit related to nothing is left out.
+        let mut odd = bar.to_vec();
+        odd.push(conv("BDL", "PK", dec!(4)));
+        assert_eq!(
+            alt_uoms(&u("LB"), &odd),
+            vec![(u("EA"), dec!(68)), (u("FT"), dec!(3.4))]
+        );
+        assert_eq!(alt_uoms(&u("EA"), &[]), vec![]);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! configured sync of the job's organization (of one entity, when given).
 //!
 //! * On change (`changed_only`, a tick every few seconds): only the syncs whose checkpoint is
-//!   behind the feed's head, and only when no run of that sync is already queued or running.
+//!   behind their own entity's latest change in the feed, and only when no run of that sync
+//!   is already queued or running.
 //!   That is the debounce: a burst of changes while a run is waiting or working is picked up
 //!   by that run or the next tick's, never by a run per change.
 //! * On a schedule (catalog daily full, inventory every 5 minutes, prices hourly): every
@@ -19,6 +20,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use switchyard_core::error::AdapterError;
 use switchyard_core::JobPayload;
+use switchyard_store::feed;
 use switchyard_store::queue::{ClaimedJob, NewJob};
 use switchyard_store::sync::{self as store, SyncKey};
 
@@ -32,7 +34,7 @@ pub struct SyncDispatch {
     pub full: bool,
     #[serde(default)]
     pub force: bool,
-    /// Only syncs behind the feed, and none with a run already queued or running.
+    /// Only syncs behind their entity's changes, and none with a run already queued or running.
     #[serde(default)]
     pub changed_only: bool,
 }
@@ -60,9 +62,7 @@ impl Job for DispatchJob {
         p: SyncDispatch,
     ) -> Result<(), AdapterError> {
         let org = job.org_id;
-        let head = switchyard_store::feed::head(ctx.pool(), org)
-            .await
-            .map_err(db)?;
+        let head = feed::head(ctx.pool(), org).await.map_err(db)?;
         let now = ctx.now();
         let mut runs = Vec::new();
         for (partner, entities) in &self.syncs {
@@ -77,8 +77,13 @@ impl Job for DispatchJob {
                 let checkpoint = store::ensure_state(ctx.pool(), &key, now)
                     .await
                     .map_err(db)?;
+                // Behind on its own entity's changes only: a stock or price change moves the
+                // shared head but gives a catalog sync nothing to do.
                 if p.changed_only
-                    && (checkpoint >= head
+                    && (checkpoint
+                        >= feed::last_change(ctx.pool(), org, entity)
+                            .await
+                            .map_err(db)?
                         || store::run_queued(ctx.pool(), &key).await.map_err(db)?)
                 {
                     continue;

@@ -79,6 +79,8 @@ pub struct ItemFailure {
     pub tombstone: bool,
     /// `mapping` or `partner`.
     pub class: &'static str,
+    /// The mapping's error, or the adapter's (which names the partner's status when it had
+    /// one, e.g. "partner answered 422: …").
     pub message: String,
     pub status: Option<u16>,
 }
@@ -323,11 +325,11 @@ impl Syncer {
             failure.sku,
             &mapping.hash[..12.min(mapping.hash.len())]
         ));
+        // With a status the adapter's message already names it ("partner answered 422: …",
+        // adapters/http): adding it here again made "partner answered 422: partner answered
+        // 422: …". Without one, the class says whether the mapping or the partner failed.
         let reason = match failure.status {
-            Some(status) => format!(
-                "{} {}: partner answered {status}: {}",
-                self.entity, failure.sku, failure.message
-            ),
+            Some(_) => format!("{} {}: {}", self.entity, failure.sku, failure.message),
             None => format!(
                 "{} {}: {}: {}",
                 self.entity, failure.sku, failure.class, failure.message

@@ -2,7 +2,8 @@
 //!
 //! * Incremental (the default): feed entries after the checkpoint, up to the head read when
 //!   the run began, page by page; each page's confirmations and the checkpoint past it are
-//!   committed together.
+//!   committed together; once the feed is read up to that head, the checkpoint moves to it
+//!   even when the entity's last change was earlier (the others were other entities').
 //! * Full: every item the feed knows, in SKU pages; unchanged items are skipped by hash
 //!   unless `force`. Its position (the last SKU committed) is stored with each page, so a
 //!   crashed full sync resumes where it stopped; at its end the checkpoint moves to the head
@@ -198,6 +199,21 @@ async fn run_locked(
         let done = page.unfinished.is_none();
         commit(ctx, syncer, page, done.then_some(last), None).await?;
         checkpoint = last;
+    }
+    // Every change up to `head` is handled now, though the last of this entity may be earlier:
+    // the rest were other entities' changes. Once `head` was read, every change numbered up to
+    // it was committed (the head row's lock orders commits, migration 0009), so none can show
+    // up below it later; a change after it has a higher number and waits for the next run.
+    // Without this the checkpoint stayed behind the shared head after every stock or price
+    // change. Reached only when every page above committed.
+    if checkpoint < head {
+        let progress = PageProgress {
+            checkpoint: Some(head),
+            ..PageProgress::default()
+        };
+        store::commit_page(ctx.pool(), key, &[], &progress, ctx.now())
+            .await
+            .map_err(db)?;
     }
     Ok(())
 }

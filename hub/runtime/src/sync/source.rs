@@ -4,9 +4,10 @@
 use super::config::Entity;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use serde_json::{json, Value};
 use sqlx::PgPool;
 use std::collections::HashMap;
+use switchyard_core::catalog::{alt_uoms, Uom};
 use switchyard_core::error::AdapterError;
 use switchyard_core::ids::OrgId;
 use switchyard_store::sync as store;
@@ -96,16 +97,45 @@ impl ItemSource for PgSource {
         now: DateTime<Utc>,
     ) -> Result<HashMap<String, Value>, AdapterError> {
         let rows = match entity {
-            Entity::Catalog => store::load_products(&self.pool, org, skus).await,
+            Entity::Catalog => return catalog(&self.pool, org, skus).await,
             // Live SKUs with their levels (zeros without any); a removed SKU is absent.
             Entity::Inventory => inventory::stock(&self.pool, org, skus).await.map(|stock| {
                 stock
                     .into_iter()
                     .filter_map(|s| Some((s.sku.clone(), serde_json::to_value(&s).ok()?)))
-                    .collect()
+                    .collect::<Vec<_>>()
             }),
             Entity::Prices => return super::prices::load(&self.pool, org, skus, now).await,
         };
         Ok(rows.map_err(db)?.into_iter().collect())
     }
+}
+
+/// The live products among `skus` as canonical Products, with their other units of measure
+/// (`alt_uoms`, from their own conversions) that a storefront sells them in: the page's
+/// conversions in one query, not one per item.
+async fn catalog(
+    pool: &PgPool,
+    org: OrgId,
+    skus: &[String],
+) -> Result<HashMap<String, Value>, AdapterError> {
+    let products = store::load_products(pool, org, skus).await.map_err(db)?;
+    let conversions = store::load_conversions(pool, org, skus).await.map_err(db)?;
+    Ok(products
+        .into_iter()
+        .map(|(sku, mut product)| {
+            let base = product["base_uom"].as_str().and_then(|u| Uom::new(u).ok());
+            let alt: Vec<Value> = match (base, conversions.get(&sku)) {
+                (Some(base), Some(own)) => alt_uoms(&base, own)
+                    .into_iter()
+                    .map(|(uom, factor)| json!({"uom": uom.as_str(), "factor": factor.to_string()}))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if let Some(fields) = product.as_object_mut() {
+                fields.insert("alt_uoms".to_owned(), Value::Array(alt));
+            }
+            (sku, product)
+        })
+        .collect())
 }
