@@ -91,6 +91,7 @@ pub fn compile_str(text: &str, file: &Path, name: &str) -> Result<Mapping, Diagn
         lookups: Vec::new(),
         lookup_index: HashMap::new(),
         hasher: Sha256::new(),
+        lookup_files: Vec::new(),
         rules: 0,
     };
     cx.hasher.update(text.as_bytes());
@@ -187,6 +188,7 @@ pub fn compile_str(text: &str, file: &Path, name: &str) -> Result<Mapping, Diagn
         target,
         root: plan,
         lookups: cx.lookups,
+        lookup_files: cx.lookup_files,
         rule_count: cx.rules,
     })
 }
@@ -198,6 +200,8 @@ struct Cx<'t> {
     lookups: Vec<Arc<Lookup>>,
     lookup_index: HashMap<String, usize>,
     hasher: Sha256,
+    /// The lookup files hashed, in order (see `Mapping::lookup_files`).
+    lookup_files: Vec<PathBuf>,
     rules: usize,
 }
 
@@ -584,6 +588,7 @@ impl<'t> Cx<'t> {
                             Some(p) => match std::fs::read_to_string(&p) {
                                 Ok(content) => {
                                     self.hasher.update(content.as_bytes());
+                                    self.lookup_files.push(p.clone());
                                     if let Err(msg) = lookup.load_csv(&content, &key, &value) {
                                         self.err(f.at, format!("lookup file {}: {msg}", p.display()), "the file needs a header row with the key and value columns");
                                     }

@@ -145,7 +145,7 @@ impl Path {
     pub fn get<'v>(&self, mut v: &'v Value) -> Option<&'v Value> {
         for s in &self.segs {
             v = match (s, v) {
-                (Seg::Key(k), Value::Object(m)) => m.get(k)?,
+                (Seg::Key(k), Value::Object(m)) => field(m, k)?,
                 (Seg::Index(n), Value::Array(a)) => a.get(*n)?,
                 // XML text-only elements are plain strings; `#text` still reaches them.
                 (Seg::Key(k), Value::String(_)) if k == "#text" => v,
@@ -161,6 +161,18 @@ impl Path {
     }
 }
 
+/// The value of key `k` of an object. Records are small objects, where comparing the keys in
+/// turn is cheaper than hashing `k` (serde_json's map is an `IndexMap` with SipHash here, as
+/// the mapping crate keeps key order): path lookups were a tenth of a sync's CPU.
+fn field<'v>(m: &'v serde_json::Map<String, Value>, k: &str) -> Option<&'v Value> {
+    const SCAN_UP_TO: usize = 16;
+    if m.len() <= SCAN_UP_TO {
+        m.iter().find_map(|(key, v)| (key == k).then_some(v))
+    } else {
+        m.get(k)
+    }
+}
+
 fn collect_from<'v>(segs: &[Seg], v: &'v Value, out: &mut Vec<&'v Value>) {
     let Some((first, rest)) = segs.split_first() else {
         out.push(v);
@@ -168,7 +180,7 @@ fn collect_from<'v>(segs: &[Seg], v: &'v Value, out: &mut Vec<&'v Value>) {
     };
     match (first, v) {
         (Seg::Key(k), Value::Object(m)) => {
-            if let Some(x) = m.get(k) {
+            if let Some(x) = field(m, k) {
                 collect_from(rest, x, out)
             }
         }

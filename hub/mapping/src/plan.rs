@@ -28,6 +28,9 @@ pub struct Mapping {
     pub target: TargetSpec,
     pub root: ObjectPlan,
     pub lookups: Vec<Arc<Lookup>>,
+    /// The lookup files read, in the order their contents went into `hash`, so a reload can
+    /// tell an unchanged mapping by hashing again instead of compiling it again.
+    pub lookup_files: Vec<std::path::PathBuf>,
     /// Number of field rules, for throughput figures.
     pub rule_count: usize,
 }

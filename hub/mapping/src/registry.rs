@@ -3,6 +3,7 @@
 
 use crate::compile::compile_file;
 use crate::plan::Mapping;
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -58,6 +59,21 @@ fn mapping_files(dir: &Path) -> Vec<(String, PathBuf)> {
     out
 }
 
+/// Whether `file` and the lookup files `m` read still hash to `m.hash` (what compiling them
+/// again would give), so the compiled `m` can stay. Unreadable files count as changed: compiling
+/// then reports them. (A lookup file that newly appears nearer the mapping, shadowing the one
+/// it read, is picked up once the mapping file itself changes.)
+fn same_on_disk(m: &Mapping, file: &Path) -> bool {
+    let mut hasher = Sha256::new();
+    for path in std::iter::once(file).chain(m.lookup_files.iter().map(PathBuf::as_path)) {
+        match std::fs::read(path) {
+            Ok(bytes) => hasher.update(&bytes),
+            Err(_) => return false,
+        }
+    }
+    hex::encode(hasher.finalize()) == m.hash
+}
+
 impl MappingRegistry {
     /// Loads every mapping under `dir`; broken ones are reported in the returned report.
     pub fn load(dir: impl Into<PathBuf>) -> (MappingRegistry, ReloadReport) {
@@ -95,6 +111,17 @@ impl MappingRegistry {
         }
         self.errors.retain(|k, _| names.contains(&k));
         for (name, path) in files {
+            // The daemon reloads every two seconds; compiling every file each time (the jq
+            // standard library is parsed per expression) cost a busy sync a sixth of its CPU.
+            if self
+                .current
+                .get(&name)
+                .is_some_and(|c| same_on_disk(c, &path))
+            {
+                self.errors.remove(&name);
+                report.unchanged += 1;
+                continue;
+            }
             match compile_file(&path, &name) {
                 Ok(m) => {
                     self.errors.remove(&name);

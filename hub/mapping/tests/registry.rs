@@ -106,4 +106,25 @@ fn lookup_file_changes_change_the_hash() {
             .records[0]["u"],
         "KG"
     );
+
+    // Nothing changed: the compiled mapping stays (it is not compiled again).
+    let current = reg.get("m").unwrap();
+    let r = reg.reload();
+    assert_eq!((r.updated.len(), r.unchanged), (0, 1));
+    assert!(std::sync::Arc::ptr_eq(&current, &reg.get("m").unwrap()));
+
+    // The lookup file gone: the unchanged mapping file is compiled again and fails, located,
+    // while the last good version keeps running.
+    std::fs::remove_file(dir.path().join("lookups/u.csv")).unwrap();
+    let r = reg.reload();
+    assert_eq!(r.failed.len(), 1);
+    assert!(
+        r.failed[0]
+            .1
+            .to_string()
+            .contains("lookup table file 'lookups/u.csv' not found"),
+        "{}",
+        r.failed[0].1
+    );
+    assert_eq!(reg.get("m").unwrap().hash, current.hash);
 }
