@@ -33,8 +33,8 @@
 //! * `positive_data_acceptance` also takes a 422 from `product_price` and `cart_price`: a
 //!   price exists only where price data is stored (a price on the day, a conversion to the
 //!   asked unit); the 422 names the field. `negative_data_rejection` takes a 200 from the
-//!   bulk price upserts (`put_price_lists` …): a bad item is reported by index in a 200 and
-//!   the others stored, as issue #11 asks.
+//!   bulk price upserts and deletes (`put_price_lists`, `delete_tiers` …): a bad item is
+//!   reported by index in a 200 and the others stored or deleted, as issue #11 asks.
 //! * Strings generated for `enqueue`, `replay`, `send_document` and `put_products` hold no
 //!   NUL: their free-form JSON values (payloads, EDI entities, catalog items, which are
 //!   checked one by one and reported by index rather than refused with the call) cannot
