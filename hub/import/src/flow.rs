@@ -166,7 +166,7 @@ async fn check_overrides(
 /// Apply the next batch of rows without an outcome; false when there was none left (the
 /// import is then marked applied).
 async fn apply_batch(pool: &PgPool, org: OrgId, id: ImportId) -> Result<bool, StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = switchyard_store::begin(pool).await?;
     let rows = store::next_batch(&mut tx, id, BATCH as i64).await?;
     if rows.is_empty() {
         store::finish(&mut tx, id).await?;

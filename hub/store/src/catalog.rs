@@ -256,7 +256,7 @@ pub async fn upsert_products(
     org: OrgId,
     items: &[ProductRecord],
 ) -> Result<Vec<std::result::Result<Outcome, ItemError>>> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::begin(pool).await?;
     let results = upsert_products_in(&mut tx, org, items).await?;
     tx.commit().await?;
     Ok(results)
@@ -582,7 +582,7 @@ pub async fn list_products(
 /// partners. `false` when there is no such product; a product already tombstoned is left as
 /// it is (the feed does not move again).
 pub async fn tombstone_product(pool: &PgPool, org: OrgId, sku: &str) -> Result<bool> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::begin(pool).await?;
     feed::lock(&mut tx, org).await?;
     let exists: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM products WHERE org_id = $1 AND sku = $2)")

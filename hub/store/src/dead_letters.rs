@@ -213,7 +213,7 @@ impl Queue {
                 } else {
                     failure.message.clone()
                 };
-                let mut tx = self.pool().begin().await?;
+                let mut tx = crate::begin(self.pool()).await?;
                 let moved = sqlx::query_as::<_, DeadJob>(
                     "UPDATE jobs SET state = 'dead', lease_until = NULL, worker_id = NULL, run_at = NULL,
                                      last_error = $1, errors = errors || jsonb_build_array($2::jsonb),
@@ -254,7 +254,7 @@ impl Queue {
         let now = self.now();
         let error =
             serde_json::json!([{ "attempt": 0, "at": now, "class": class, "message": reason }]);
-        let mut tx = self.pool().begin().await?;
+        let mut tx = crate::begin(self.pool()).await?;
         let row = sqlx::query_as::<_, BuriedJob>(
             "INSERT INTO jobs (id, org_id, kind, partner, payload, idempotency_key, state, attempts, max_attempts,
                                retry_policy, run_at, last_error, errors, correlation_id, created_at, updated_at, finished_at)
@@ -297,7 +297,7 @@ impl Queue {
     pub async fn rescue_expired(&self, held: &[JobId]) -> Result<u64> {
         let now = self.now();
         let held: Vec<Uuid> = held.iter().map(|i| i.0).collect();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = crate::begin(self.pool()).await?;
         let rows = sqlx::query_as::<_, RescuedJob>(
             "WITH expired AS (
                  SELECT id FROM jobs WHERE state = 'running' AND lease_until < $1
@@ -348,7 +348,7 @@ impl Queue {
         note: Option<String>,
     ) -> Result<DeadLetterRow> {
         let now = self.now();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = crate::begin(self.pool()).await?;
         let moved = sqlx::query_as::<_, SkippedJob>(
             "UPDATE jobs SET state = 'dead', run_at = NULL, updated_at = $1, finished_at = $1
              WHERE org_id = $2 AND id = $3 AND state IN ('retrying', 'pending')
@@ -454,7 +454,7 @@ impl Queue {
         dead_before: DateTime<Utc>,
         succeeded_before: DateTime<Utc>,
     ) -> Result<(u64, u64)> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = crate::begin(self.pool()).await?;
         let dead: Vec<(Uuid,)> =
             sqlx::query_as("DELETE FROM dead_letters WHERE created_at < $1 RETURNING job_id")
                 .bind(dead_before)

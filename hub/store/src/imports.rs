@@ -153,7 +153,7 @@ pub async fn create(pool: &PgPool, new: &NewImport) -> Result<ImportId> {
     } else {
         ImportState::Validated
     };
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::begin(pool).await?;
     sqlx::query(
         "INSERT INTO product_imports (id, org_id, mapping, mapping_hash, file_name, format,
              state, row_count, valid_count, error, created_at)
@@ -241,7 +241,7 @@ pub async fn confirm(
     policy: Decision,
     overrides: &[(i32, Decision)],
 ) -> Result<Option<Confirmed>> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::begin(pool).await?;
     let state: Option<String> = sqlx::query_scalar(
         "SELECT state FROM product_imports WHERE id = $1 AND org_id = $2 FOR UPDATE",
     )

@@ -81,7 +81,7 @@ pub async fn upsert_levels(
     org: OrgId,
     items: &[LevelRecord],
 ) -> Result<Vec<std::result::Result<Outcome, ItemError>>> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::begin(pool).await?;
     feed::lock(&mut tx, org).await?;
     let mut results = Vec::with_capacity(items.len());
     for l in items {
@@ -459,7 +459,7 @@ pub async fn reserve(
     lines: &[Line],
     ttl_seconds: i64,
 ) -> Result<Reserved> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::begin(pool).await?;
     feed::lock(&mut tx, org).await?;
     let stock = load(&mut tx, org, &skus_of(lines), true).await?;
     let checks = fit(&stock, lines);
@@ -563,7 +563,7 @@ pub enum Release {
 
 /// Release a reservation: what it held is available again.
 pub async fn release(pool: &PgPool, org: OrgId, id: Uuid) -> Result<Release> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::begin(pool).await?;
     feed::lock(&mut tx, org).await?;
     let ended: Option<bool> = sqlx::query_scalar(
         "SELECT released_at IS NOT NULL FROM inventory_reservations
@@ -603,7 +603,7 @@ pub async fn expire_due(pool: &PgPool, now: DateTime<Utc>) -> Result<u64> {
     .await?;
     let mut expired = 0;
     for org in orgs {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::begin(pool).await?;
         feed::lock(&mut tx, OrgId(org)).await?;
         expired += sqlx::query(
             "UPDATE inventory_reservations SET released_at = now(), release_reason = 'expired'

@@ -25,6 +25,9 @@
 //! * [`storable`] — what `text` and `jsonb` refuse (NUL, numbers out of range): found to
 //!   refuse at the edge, escaped where a row must be kept whatever it holds (the logs).
 //!
+//! * [`begin`] — a transaction that cancelling the caller cannot leave open on a pooled
+//!   connection (sqlx's own `Pool::begin` can; see the module).
+//!
 //! Queries are runtime-checked (no `DATABASE_URL` needed to build).
 
 pub mod catalog;
@@ -48,6 +51,8 @@ pub mod schedules;
 pub mod secrets;
 pub mod storable;
 pub mod sync;
+mod tx;
 pub mod webhooks;
 
 pub use db::{connect, connect_with_timeout, StoreError, MIGRATOR};
+pub use tx::begin;

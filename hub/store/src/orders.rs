@@ -55,7 +55,7 @@ pub struct ProductRow {
 /// Insert or replace a customer and its EDI identifiers (the given list replaces the old one).
 /// An identifier already naming another customer is a conflict.
 pub async fn upsert_customer(pool: &PgPool, org: OrgId, c: &CustomerRow) -> Result<()> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::begin(pool).await?;
     sqlx::query(
         "INSERT INTO customers (org_id, customer_id, name, active) VALUES ($1, $2, $3, $4)
          ON CONFLICT (org_id, customer_id) DO UPDATE
@@ -97,7 +97,7 @@ pub async fn upsert_customer(pool: &PgPool, org: OrgId, c: &CustomerRow) -> Resu
 
 /// Insert or replace a product and its buyer part numbers.
 pub async fn upsert_product(pool: &PgPool, org: OrgId, p: &ProductRow) -> Result<()> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::begin(pool).await?;
     let gtin = p.gtin.as_deref().map(str::trim).filter(|g| !g.is_empty());
     sqlx::query(
         "INSERT INTO products (org_id, sku, name, gtin, uom, active) VALUES ($1, $2, $3, $4, $5, $6)

@@ -728,7 +728,7 @@ pub async fn upsert_prices(pool: &PgPool, org: OrgId, rows: &PriceRows) -> Resul
         )
         .bind(r.iter().map(|x| x.conversion.factor).collect::<Vec<_>>()),
     };
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::begin(pool).await?;
     crate::feed::lock(&mut tx, org).await?;
     let done = q.execute(&mut *tx).await.map_err(|e| match &e {
         // A product, customer, price list or tier deleted since the caller checked it.
@@ -815,7 +815,7 @@ pub async fn delete_prices(pool: &PgPool, org: OrgId, keys: &PriceKeys) -> Resul
     for v in values {
         q = q.bind(v);
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::begin(pool).await?;
     crate::feed::lock(&mut tx, org).await?;
     let gone = q.fetch_all(&mut *tx).await?;
     tx.commit().await?;

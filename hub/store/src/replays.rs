@@ -117,7 +117,7 @@ impl Queue {
             ));
         }
         let now = self.now();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = crate::begin(self.pool()).await?;
         if let Some(key) = &request.request_key {
             // Inserted first: a concurrent request with the same key waits here for this
             // transaction and then finds the row.

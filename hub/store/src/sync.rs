@@ -199,7 +199,7 @@ pub async fn commit_page(
     progress: &PageProgress,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::begin(pool).await?;
     record_confirmations(&mut tx, key, confirmations, now).await?;
     sqlx::query(
         "UPDATE sync_states SET

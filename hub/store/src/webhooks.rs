@@ -63,7 +63,7 @@ pub async fn store(
     now: DateTime<Utc>,
     build_job: impl FnOnce(Uuid) -> NewJob,
 ) -> Result<Stored> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::begin(pool).await?;
     let id = Uuid::now_v7();
     let job_id = JobId::new();
     let inserted: Option<(Uuid,)> = sqlx::query_as(

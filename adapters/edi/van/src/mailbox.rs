@@ -496,9 +496,7 @@ async fn duplicate(
     } else {
         None
     };
-    let mut tx = env
-        .pool
-        .begin()
+    let mut tx = switchyard_store::begin(env.pool)
         .await
         .map_err(|e| AdapterError::transient(format!("starting a transaction: {e}")))?;
     let id = store::insert_duplicate(&mut *tx, msg, original)
@@ -713,9 +711,7 @@ async fn finish(
         }
     };
     let Some(probe_text) = probe_text else {
-        let mut tx = env
-            .pool
-            .begin()
+        let mut tx = switchyard_store::begin(env.pool)
             .await
             .map_err(|e| AdapterError::transient(format!("starting a transaction: {e}")))?;
         store::set_status(&mut *tx, env.org, id, status, None)
@@ -733,9 +729,7 @@ async fn finish(
             ack: None,
         });
     };
-    let mut tx = env
-        .pool
-        .begin()
+    let mut tx = switchyard_store::begin(env.pool)
         .await
         .map_err(|e| AdapterError::transient(format!("starting a transaction: {e}")))?;
     let StoredAck {

@@ -324,8 +324,7 @@ pub async fn respond(ctx: &JobContext, org: OrgId, row: &OrderRow) -> Result<(),
     job.correlation_id = Some(row.id.to_string());
     let job_id = JobId::new();
     let pool = ctx.queue.pool();
-    let mut tx = pool
-        .begin()
+    let mut tx = switchyard_store::begin(pool)
         .await
         .map_err(|e| AdapterError::transient(format!("starting a transaction: {e}")))?;
     if orders::set_response(

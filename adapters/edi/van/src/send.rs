@@ -246,8 +246,7 @@ pub async fn send(
         let started = Instant::now();
         let entity = Entity::from_payload(payload)?;
         let partner = profile.name.as_str();
-        let mut tx = pool
-            .begin()
+        let mut tx = switchyard_store::begin(pool)
             .await
             .map_err(|e| AdapterError::transient(format!("starting a transaction: {e}")))?;
         let alloc = transient("allocating control numbers");
