@@ -173,6 +173,16 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// `GET path` with `key`: the status and the body.
+async fn get(d: &TestDaemon, key: &str, path: &str) -> anyhow::Result<(u16, Value)> {
+    d.call(Method::GET, path, Some(key), None).await
+}
+
+/// `POST path` without a body, with `key`.
+async fn post(d: &TestDaemon, key: &str, path: &str) -> anyhow::Result<(u16, Value)> {
+    d.call(Method::POST, path, Some(key), None).await
+}
+
 async fn create(d: &TestDaemon, key: &str, body: Value) -> anyhow::Result<Value> {
     let (status, endpoint) = d
         .call(Method::POST, "/api/v1/webhooks", Some(key), Some(body))
@@ -245,14 +255,7 @@ async fn events_reach_subscribers_signed_and_rotation_signs_with_both_secrets() 
 
     // Rotation: the new secret signs, and the old one still does during the overlap.
     let id = products["id"].as_str().unwrap();
-    let (status, rotated) = d
-        .call(
-            Method::POST,
-            &format!("/api/v1/webhooks/{id}/rotate-secret"),
-            Some(&key),
-            None,
-        )
-        .await?;
+    let (status, rotated) = post(&d, &key, &format!("/api/v1/webhooks/{id}/rotate-secret")).await?;
     assert_eq!(status, 200, "{rotated}");
     let new_secret = rotated["secret"].as_str().unwrap();
     assert_ne!(new_secret, secret);
@@ -279,14 +282,7 @@ async fn events_reach_subscribers_signed_and_rotation_signs_with_both_secrets() 
     assert!(rx.got("orders").is_empty());
 
     // The delivery log: every attempt, the signature masked.
-    let (_, log) = d
-        .call(
-            Method::GET,
-            &format!("/api/v1/webhooks/{id}/attempts"),
-            Some(&key),
-            None,
-        )
-        .await?;
+    let (_, log) = get(&d, &key, &format!("/api/v1/webhooks/{id}/attempts")).await?;
     let items = log["items"].as_array().unwrap();
     assert_eq!(items.len(), 3, "{log}");
     assert!(items
@@ -362,25 +358,11 @@ async fn retry_after_is_a_floor_410_disables_and_the_dead_letter_replays() -> an
     let job_id: uuid::Uuid = sqlx::query_scalar(&format!("SELECT id FROM jobs WHERE {job}"))
         .fetch_one(&d.db.pool)
         .await?;
-    let (status, body) = d
-        .call(
-            Method::POST,
-            &format!("/api/v1/retry-queue/{job_id}/retry"),
-            Some(&key),
-            None,
-        )
-        .await?;
+    let (status, body) = post(&d, &key, &format!("/api/v1/retry-queue/{job_id}/retry")).await?;
     assert!(status < 300, "{status} {body}");
     rx.wait_for("orders", 2).await?;
     eventually(WAIT, "the endpoint to be disabled", || async {
-        let (_, e) = d
-            .call(
-                Method::GET,
-                &format!("/api/v1/webhooks/{id}"),
-                Some(&key),
-                None,
-            )
-            .await?;
+        let (_, e) = get(&d, &key, &format!("/api/v1/webhooks/{id}")).await?;
         Ok(e["status"] == "disabled")
     })
     .await?;
@@ -404,41 +386,20 @@ async fn retry_after_is_a_floor_410_disables_and_the_dead_letter_replays() -> an
     );
 
     // Resume, replay the dead letter: the same event (same webhook-id) arrives.
-    let (status, _) = d
-        .call(
-            Method::POST,
-            &format!("/api/v1/webhooks/{id}/resume"),
-            Some(&key),
-            None,
-        )
-        .await?;
+    let (status, _) = post(&d, &key, &format!("/api/v1/webhooks/{id}/resume")).await?;
     assert_eq!(status, 200);
     let dead: uuid::Uuid =
         sqlx::query_scalar("SELECT id FROM dead_letters WHERE kind = 'webhook.deliver'")
             .fetch_one(&d.db.pool)
             .await?;
-    let (status, body) = d
-        .call(
-            Method::POST,
-            &format!("/api/v1/dead-letters/{dead}/replay"),
-            Some(&key),
-            None,
-        )
-        .await?;
+    let (status, body) = post(&d, &key, &format!("/api/v1/dead-letters/{dead}/replay")).await?;
     assert_eq!(status, 201, "{body}");
     let got = rx.wait_for("orders", 3).await?;
     assert_eq!(got[2].headers["webhook-id"], got[0].headers["webhook-id"]);
     let payload: Value = serde_json::from_slice(&got[2].body)?;
     assert_eq!(payload["event"], "order.created");
 
-    let (_, log) = d
-        .call(
-            Method::GET,
-            &format!("/api/v1/webhooks/{id}/attempts"),
-            Some(&key),
-            None,
-        )
-        .await?;
+    let (_, log) = get(&d, &key, &format!("/api/v1/webhooks/{id}/attempts")).await?;
     let statuses: Vec<i64> = log["items"]
         .as_array()
         .unwrap()
