@@ -217,6 +217,8 @@ scope_marker!(
     ReadPricing => "read:pricing",
     WriteCatalog => "write:catalog",
     WriteInventory => "write:inventory",
+    ReadWebhooks => "read:webhooks",
+    WriteWebhooks => "write:webhooks",
 );
 
 /// The caller, checked for scope `M`.

@@ -33,6 +33,7 @@ pub mod error;
 mod key_authority;
 pub mod metrics;
 pub mod openapi;
+pub mod outbound;
 pub mod paging;
 pub mod quantities;
 pub mod rate_limit;

@@ -24,7 +24,10 @@ pub const API_KEY: &str = "api_key";
             (400 in a path or query, 422 in a body)."
     ),
     modifiers(&Security, &ErrorResponses),
-    components(schemas(crate::error::ErrorBody, crate::routes::catalog::ProductItem)),
+    components(schemas(crate::error::ErrorBody, crate::routes::catalog::ProductItem,
+        crate::outbound::WebhookPayload, crate::outbound::ProductEventData,
+        crate::outbound::InventoryEventData, crate::outbound::PriceEventData,
+        crate::outbound::OrderEventData, crate::outbound::DeadLetterEventData)),
     security(("bearer" = []), ("api_key" = [])),
     tags(
         (name = "keys", description = "API keys (scope admin:keys)"),
@@ -40,6 +43,8 @@ pub const API_KEY: &str = "api_key";
         (name = "syncs", description = "The sync engine: each partner's catalog, inventory and price syncs, their checkpoints, lag and last run; runs on demand (read:jobs, write:jobs)"),
         (name = "pulls", description = "Scheduled pulls from partners (the distributor's core system) into the catalog, stock and list prices: their cursors and last runs' figures; runs on demand (read:catalog, write:catalog)"),
         (name = "webhooks", description = "Partners' webhook deliveries: no API key, verified by the partner's adapter"),
+        (name = "outbound-webhooks", description = "Endpoints that receive the hub's domain events, signed by Standard Webhooks 1.0 (read:webhooks, write:webhooks). Each delivery's body is a `WebhookPayload`; deliveries are not ordered, each carries its event's time"),
+        (name = "events", description = "Domain events recorded with the changes they describe (read:webhooks); payload schemas per type: `ProductEventData`, `InventoryEventData`, `PriceEventData`, `OrderEventData`, `DeadLetterEventData`"),
         (name = "operations", description = "Health, readiness, metrics, this document")
     )
 )]

@@ -70,6 +70,8 @@ schema_fns! {
     uom => one_of(&Uom::ALL);
     /// A key's name: 1 to 200 characters, not all white space.
     key_name => non_blank(Some(switchyard_store::keys::MAX_NAME_CHARS));
+    /// An outbound webhook subscription: `*`, a family (`order.*`) or an event type.
+    event_pattern => one_of(&crate::outbound::patterns());
     /// A name that must not be empty or all white space.
     name => non_blank(None);
     /// What `routes::jobs::idempotency_key` accepts: visible ASCII, spaces and tabs inside

@@ -70,6 +70,14 @@ pub const HUB_SCOPES: &[ScopeSpec] = &[
         name: "write:inventory",
         about: "stock levels and locations; reserve and release stock",
     },
+    ScopeSpec {
+        name: "read:webhooks",
+        about: "outbound webhook endpoints, their delivery logs, and the domain events",
+    },
+    ScopeSpec {
+        name: "write:webhooks",
+        about: "create, change, pause, resume, test and delete outbound webhook endpoints; rotate their secrets",
+    },
 ];
 
 /// The declared scopes of this build.

@@ -61,6 +61,10 @@ pub struct ApiConfig {
     /// daemon's `[api]` `*_timeout_ms` keys).
     #[serde(skip)]
     pub timeouts: crate::timeouts::Timeouts,
+    /// Outbound webhooks (the daemon's `[webhooks]` section): which hosts plain http may
+    /// reach, the secret rotation overlap.
+    #[serde(skip)]
+    pub webhooks: crate::outbound::WebhookSettings,
 }
 
 impl Default for ApiConfig {
@@ -70,6 +74,7 @@ impl Default for ApiConfig {
             rate_limits: RateLimits::default(),
             sensitive_fields: Vec::new(),
             timeouts: crate::timeouts::Timeouts::default(),
+            webhooks: crate::outbound::WebhookSettings::default(),
         }
     }
 }

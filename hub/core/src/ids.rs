@@ -86,6 +86,14 @@ uuid_id!(
     /// A stored order (`orders.id`).
     OrderId
 );
+uuid_id!(
+    /// A domain event of the outbox (`events.id`), the `webhook-id` of its deliveries.
+    EventId
+);
+uuid_id!(
+    /// An outbound webhook endpoint.
+    WebhookEndpointId
+);
 
 /// A partner instance's name as written in the config (`[partners.acme-shop]` → `acme-shop`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

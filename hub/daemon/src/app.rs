@@ -312,6 +312,7 @@ pub async fn start(
             }),
             config.api.api_config(),
         );
+        state.config.webhooks = config.webhooks.clone();
         state.scopes = state.scopes.with(&assembly.scopes);
         state.secret_values = secret_values.clone();
         state.webhooks = Some(Arc::new(intake));

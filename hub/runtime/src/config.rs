@@ -2,7 +2,7 @@
 //! variables with figment (`SWITCHYARD_DATABASE__URL` sets `database.url`).
 //!
 //! The hub's own sections (`database`, `api`, `queue`, `retention`, `paths`, `secrets`,
-//! `jobs`) are strict: an unknown key is an error naming it. `[partners.NAME]` tables belong to
+//! `jobs`, `webhooks`) are strict: an unknown key is an error naming it. `[partners.NAME]` tables belong to
 //! the integration that owns their `kind`, and any other top-level section to the integration
 //! that declares it (`Integration::sections`); each integration parses its own strictly
 //! through [`crate::section`], and a section nobody owns is reported by the start-up and
@@ -18,7 +18,7 @@ use switchyard_core::diag::{Diagnostic, SourceFile};
 use switchyard_store::queue::{RetryPolicy, RetrySpec};
 
 /// The top-level keys the hub itself reads; everything else is an integration's section.
-pub const HUB_SECTIONS: [&str; 10] = [
+pub const HUB_SECTIONS: [&str; 11] = [
     "database",
     "api",
     "queue",
@@ -29,6 +29,7 @@ pub const HUB_SECTIONS: [&str; 10] = [
     "partners",
     "sync",
     "pull",
+    "webhooks",
 ];
 
 /// The whole configuration. Deserialized by hand (see the `Deserialize` impl below) rather
@@ -52,6 +53,8 @@ pub struct Config {
     /// The scheduled pulls from partners into the core catalog: `[pull.PARTNER.ENTITY]`
     /// (entity `products`, `inventory` or `prices`), see [`crate::pull::config`].
     pub pull: crate::pull::config::PullSection,
+    /// Outbound webhooks: `allow_http_hosts`, `secret_overlap_secs`, `timeout_ms`.
+    pub webhooks: switchyard_api::outbound::WebhookSettings,
     /// Every other top-level table, kept for the integration that declares it.
     pub sections: BTreeMap<String, toml::Value>,
 }
@@ -81,6 +84,7 @@ impl<'de> Deserialize<'de> for Config {
                         "partners" => c.partners = map.next_value()?,
                         "sync" => c.sync = map.next_value()?,
                         "pull" => c.pull = map.next_value()?,
+                        "webhooks" => c.webhooks = map.next_value()?,
                         _ => {
                             let value = map.next_value::<toml::Value>()?;
                             c.sections.insert(key, value);
@@ -166,6 +170,8 @@ impl ApiSection {
                 body_read: Duration::from_millis(self.body_read_timeout_ms),
                 request: Duration::from_millis(self.request_timeout_ms),
             },
+            // The `[webhooks]` section, not `[api]`: the daemon sets it from `Config::webhooks`.
+            webhooks: switchyard_api::outbound::WebhookSettings::default(),
         }
     }
 }
@@ -220,7 +226,8 @@ pub struct RetentionConfig {
     pub log_days: i64,
     #[serde(deserialize_with = "at_least_one")]
     pub succeeded_job_days: i64,
-    /// Inbound webhook deliveries (their raw bodies).
+    /// Inbound webhook deliveries (their raw bodies), and the outbound events and delivery
+    /// attempts.
     #[serde(deserialize_with = "at_least_one")]
     pub webhook_delivery_days: i64,
 }

@@ -18,6 +18,8 @@
 //! * [`imports`] — product imports: an uploaded file's rows, their errors, decisions and
 //!   outcomes.
 //! * [`webhooks`] — inbound webhook deliveries, deduplicated by the partner's event id.
+//! * [`events`] — the domain events of the transactional outbox (written by triggers);
+//!   [`webhook_endpoints`] — outbound webhook endpoints and their delivery attempts.
 //! * [`schedules`] — the last tick each schedule fired; [`secrets`] — sealed credentials.
 //! * [`sync`] — the sync engine's confirmed hashes per item, checkpoints and run lock.
 //! * [`pull`] — the scheduled pull's cursor and last-run figures per partner and entity.
@@ -34,6 +36,7 @@ pub mod catalog;
 pub mod cursor;
 pub mod db;
 mod dead_letters;
+pub mod events;
 pub mod feed;
 pub mod imports;
 pub mod inventory;
@@ -52,6 +55,7 @@ pub mod secrets;
 pub mod storable;
 pub mod sync;
 mod tx;
+pub mod webhook_endpoints;
 pub mod webhooks;
 
 pub use db::{connect, connect_with_timeout, StoreError, MIGRATOR};

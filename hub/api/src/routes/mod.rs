@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod dead_letters;
+pub mod events;
 pub mod health;
 pub mod imports;
 pub mod inventory;
@@ -16,6 +17,7 @@ pub mod pricing_writes;
 pub mod pulls;
 pub mod retry;
 pub mod syncs;
+pub mod webhook_endpoints;
 pub mod webhooks;
 
 use crate::state::AppState;
@@ -38,6 +40,8 @@ pub(crate) fn protected() -> OpenApiRouter<AppState> {
         .merge(inventory::router())
         .merge(syncs::router())
         .merge(pulls::router())
+        .merge(events::router())
+        .merge(webhook_endpoints::router())
 }
 
 /// Routes under `/api/v1` that need no key (the document describing the API).

@@ -1,5 +1,5 @@
 //! `maintenance.cleanup`: retention of dead letters, succeeded jobs, integration logs and
-//! webhook deliveries.
+//! webhook deliveries (inbound; outbound events and attempts).
 
 use crate::config::RetentionConfig;
 use crate::context::JobContext;
@@ -61,11 +61,20 @@ impl Job for Retention {
         )
         .await
         .map_err(transient)?;
+        // Outbound: the events and the delivery attempts, kept as long as inbound deliveries.
+        let (events, attempts) = switchyard_store::events::delete_older_than(
+            ctx.pool(),
+            now - days(r.webhook_delivery_days),
+        )
+        .await
+        .map_err(transient)?;
         tracing::info!(
             dead_letters = dead,
             jobs,
             logs,
             deliveries,
+            events,
+            attempts,
             replay_requests,
             "retention cleanup done"
         );

@@ -1,12 +1,13 @@
 //! The job kinds that work with any adapter, so they belong to the runtime rather than to one
 //! partner system: push one document, map and push one record, sync a catalog file, clean up,
-//! expire soft reservations, and the no-op the queue benchmark runs.
+//! expire soft reservations, deliver outbound webhooks, and the no-op the queue benchmark runs.
 
 pub mod catalog_sync;
 pub mod cleanup;
 pub mod noop;
 pub mod push;
 pub mod reservation_expiry;
+pub mod webhook_deliver;
 
 use crate::config::Config;
 use crate::job::JobKindSpec;
@@ -20,6 +21,7 @@ pub fn builtin(config: &Config) -> Vec<JobKindSpec> {
         catalog_sync::spec(config.paths.inbox()),
         cleanup::spec(config.retention.clone()),
         reservation_expiry::spec(),
+        webhook_deliver::spec(&config.webhooks),
     ]
     .into_iter()
     .chain(crate::sync::specs(&config.sync))

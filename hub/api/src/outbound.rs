@@ -1,0 +1,325 @@
+//! Outbound webhooks' vocabulary: the event types and their documented payloads, the body a
+//! receiver gets, the `[webhooks]` settings, and the rules an endpoint's URL, subscriptions
+//! and custom headers must follow. The events themselves are written by triggers
+//! (migrations/0016_events.sql); the payload structs here are what those triggers write, and
+//! a test holds each trigger to its struct (`hub/api/tests/api/webhooks_out.rs`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// Every event type the hub records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum EventType {
+    #[serde(rename = "product.created")]
+    ProductCreated,
+    #[serde(rename = "product.updated")]
+    ProductUpdated,
+    #[serde(rename = "product.deleted")]
+    ProductDeleted,
+    #[serde(rename = "inventory.updated")]
+    InventoryUpdated,
+    #[serde(rename = "price.updated")]
+    PriceUpdated,
+    #[serde(rename = "order.created")]
+    OrderCreated,
+    #[serde(rename = "order.updated")]
+    OrderUpdated,
+    #[serde(rename = "order.cancelled")]
+    OrderCancelled,
+    #[serde(rename = "dead_letter.created")]
+    DeadLetterCreated,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 9] = [
+        Self::ProductCreated,
+        Self::ProductUpdated,
+        Self::ProductDeleted,
+        Self::InventoryUpdated,
+        Self::PriceUpdated,
+        Self::OrderCreated,
+        Self::OrderUpdated,
+        Self::OrderCancelled,
+        Self::DeadLetterCreated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ProductCreated => "product.created",
+            Self::ProductUpdated => "product.updated",
+            Self::ProductDeleted => "product.deleted",
+            Self::InventoryUpdated => "inventory.updated",
+            Self::PriceUpdated => "price.updated",
+            Self::OrderCreated => "order.created",
+            Self::OrderUpdated => "order.updated",
+            Self::OrderCancelled => "order.cancelled",
+            Self::DeadLetterCreated => "dead_letter.created",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// `order` of `order.created`.
+    pub fn family(self) -> &'static str {
+        self.as_str().split('.').next().unwrap_or_default()
+    }
+
+    /// A made-up payload of this type, for an endpoint's test action.
+    pub fn sample(self) -> Value {
+        match self {
+            Self::ProductCreated | Self::ProductDeleted => {
+                json!({"sku": "SAMPLE-1", "name": "Sample product"})
+            }
+            Self::ProductUpdated => {
+                json!({"sku": "SAMPLE-1", "name": "Sample product", "changed": ["name"]})
+            }
+            Self::InventoryUpdated => json!({"sku": "SAMPLE-1", "location": "MAIN",
+                "on_hand": "10", "allocated": "2", "on_order": "0"}),
+            Self::PriceUpdated => json!({"sku": "SAMPLE-1"}),
+            Self::OrderCreated => json!({"order_id": "00000000-0000-7000-8000-000000000000",
+                "order_number": "SO-1", "customer_id": "C1", "customer_po": "PO-1", "status": "confirmed"}),
+            Self::OrderUpdated | Self::OrderCancelled => {
+                json!({"order_id": "00000000-0000-7000-8000-000000000000",
+                "order_number": "SO-1", "customer_id": "C1", "customer_po": "PO-1",
+                "status": if self == Self::OrderCancelled { "cancelled" } else { "pending" },
+                "previous_status": "confirmed", "changed": ["status"]})
+            }
+            Self::DeadLetterCreated => {
+                json!({"dead_letter_id": "00000000-0000-7000-8000-000000000001",
+                "job_id": "00000000-0000-7000-8000-000000000002", "kind": "partner.push",
+                "partner": "acme", "reason": "permanent: sample", "error_class": "permanent"})
+            }
+        }
+    }
+}
+
+/// `product.created`, `product.updated`, `product.deleted`. Thin on purpose: a receiver
+/// fetches the product (`GET /catalog/products/{sku}`) if it needs more.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductEventData {
+    pub sku: String,
+    pub name: String,
+    /// `product.updated` only: the product's fields whose values changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed: Option<Vec<String>>,
+}
+
+/// `inventory.updated`: the level of one SKU at one location after the change (zeros when the
+/// level was removed). Quantities are exact decimal strings.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InventoryEventData {
+    pub sku: String,
+    pub location: String,
+    pub on_hand: String,
+    pub allocated: String,
+    pub on_order: String,
+}
+
+/// `price.updated`: some price of the SKU may have changed (a list price, a price list, a
+/// tier, a discount, a contract, a break or a unit conversion reaching it). One event per SKU.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriceEventData {
+    pub sku: String,
+}
+
+/// `order.created`, `order.updated`, `order.cancelled`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderEventData {
+    pub order_id: uuid::Uuid,
+    pub order_number: String,
+    pub customer_id: Option<String>,
+    pub customer_po: String,
+    pub status: String,
+    /// Updates and cancellations: the status before the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_status: Option<String>,
+    /// Updates and cancellations: the order's fields whose values changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed: Option<Vec<String>>,
+}
+
+/// `dead_letter.created` (never for a failed webhook delivery, which would loop).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeadLetterEventData {
+    pub dead_letter_id: uuid::Uuid,
+    pub job_id: uuid::Uuid,
+    pub kind: String,
+    pub partner: Option<String>,
+    pub reason: String,
+    pub error_class: String,
+}
+
+/// The body of every delivery (signed by Standard Webhooks 1.0: `webhook-id` is the event
+/// id, the same on every retry).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookPayload {
+    /// The event type.
+    pub event: String,
+    /// When the event occurred (RFC 3339); deliveries are not ordered, this is.
+    pub timestamp: chrono::DateTime<chrono::Utc>,
+    pub org_id: uuid::Uuid,
+    /// The type's payload: `ProductEventData`, `InventoryEventData`, `PriceEventData`,
+    /// `OrderEventData` or `DeadLetterEventData`.
+    #[schema(value_type = Object)]
+    pub data: Value,
+}
+
+/// Check that `data` is what `event_type`'s struct says (the test of the triggers uses it).
+pub fn check_data(event_type: EventType, data: &Value) -> Result<(), String> {
+    fn parse<T: serde::de::DeserializeOwned>(v: &Value) -> Result<(), String> {
+        serde_json::from_value::<T>(v.clone())
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+    match event_type.family() {
+        "product" => parse::<ProductEventData>(data),
+        "inventory" => parse::<InventoryEventData>(data),
+        "price" => parse::<PriceEventData>(data),
+        "order" => parse::<OrderEventData>(data),
+        _ => parse::<DeadLetterEventData>(data),
+    }
+}
+
+/// The `[webhooks]` section: what outbound deliveries may reach and how long they wait.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookSettings {
+    /// Hosts an endpoint may name with plain `http://` (development: `127.0.0.1`,
+    /// `localhost`). Everything else must be `https://`.
+    pub allow_http_hosts: Vec<String>,
+    /// How long a rotated-out secret keeps signing, in seconds (both signatures are sent);
+    /// at most 30 days.
+    pub secret_overlap_secs: u64,
+    /// A delivery not answered 2xx within this is a failed attempt.
+    pub timeout_ms: u64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_http_hosts: Vec::new(),
+            secret_overlap_secs: 24 * 60 * 60,
+            timeout_ms: 30_000,
+        }
+    }
+}
+
+/// At most this many custom headers per endpoint.
+pub const MAX_HEADERS: usize = 20;
+
+/// Why an endpoint's settings are refused: the field and the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub field: &'static str,
+    pub message: String,
+}
+
+fn refused(field: &'static str, message: impl Into<String>) -> Refused {
+    Refused {
+        field,
+        message: message.into(),
+    }
+}
+
+impl WebhookSettings {
+    /// An endpoint URL: absolute, `https`, or `http` to an allowed host; no credentials in it
+    /// (they would be logged with every attempt).
+    pub fn check_url(&self, raw: &str) -> Result<(), Refused> {
+        let url = url::Url::parse(raw.trim()).map_err(|e| refused("url", format!("{e}")))?;
+        let host = url
+            .host_str()
+            .ok_or_else(|| refused("url", "the URL names no host"))?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(refused(
+                "url",
+                "credentials in the URL are not allowed; use a custom header",
+            ));
+        }
+        match url.scheme() {
+            "https" => Ok(()),
+            "http" if self.allow_http_hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) => Ok(()),
+            "http" => Err(refused(
+                "url",
+                format!("plain http is allowed only to the hosts in [webhooks] allow_http_hosts; `{host}` is not one: use https"),
+            )),
+            other => Err(refused("url", format!("scheme `{other}`: use https"))),
+        }
+    }
+}
+
+/// Every subscription pattern there is: `*`, each family (`order.*`), each type.
+pub fn patterns() -> Vec<String> {
+    let mut out = vec!["*".to_owned()];
+    for t in EventType::ALL {
+        let family = format!("{}.*", t.family());
+        if !out.contains(&family) {
+            out.push(family);
+        }
+    }
+    out.extend(EventType::ALL.iter().map(|t| t.as_str().to_owned()));
+    out
+}
+
+/// Subscriptions: each a known type, a known family (`order.*`) or `*`.
+pub fn check_patterns(patterns: &[String]) -> Result<(), Refused> {
+    if patterns.is_empty() {
+        return Err(refused("events", "subscribe to at least one event type"));
+    }
+    for p in patterns {
+        let known = p == "*"
+            || EventType::parse(p).is_some()
+            || p.strip_suffix(".*")
+                .is_some_and(|f| EventType::ALL.iter().any(|t| t.family() == f));
+        if !known {
+            let types: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+            return Err(refused(
+                "events",
+                format!(
+                    "`{p}` is not an event type, a family such as `order.*`, or `*`; known types: {}",
+                    types.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Custom headers: valid HTTP names and values, none that the signature or the body's type
+/// depend on.
+pub fn check_headers(headers: &BTreeMap<String, String>) -> Result<(), Refused> {
+    if headers.len() > MAX_HEADERS {
+        return Err(refused(
+            "headers",
+            format!("at most {MAX_HEADERS} custom headers"),
+        ));
+    }
+    for (name, value) in headers {
+        let n = http::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| refused("headers", format!("`{name}` is not a header name")))?;
+        if n.as_str().starts_with("webhook-")
+            || ["content-type", "content-length", "host", "user-agent"].contains(&n.as_str())
+        {
+            return Err(refused(
+                "headers",
+                format!("`{name}` is set by the hub and cannot be overridden"),
+            ));
+        }
+        http::HeaderValue::from_str(value).map_err(|_| {
+            refused(
+                "headers",
+                format!("the value of `{name}` is not a header value"),
+            )
+        })?;
+    }
+    Ok(())
+}
