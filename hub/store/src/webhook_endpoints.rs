@@ -285,7 +285,7 @@ pub async fn enqueue_sample(
     data: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<(EventRow, JobId)> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::begin(pool).await?;
     let event = events::record(
         &mut *tx,
         endpoint.org_id,
@@ -362,7 +362,7 @@ pub struct AttemptRow {
 
 /// Record an attempt; a sent one also stamps the endpoint's `last_triggered_at`.
 pub async fn record_attempt(pool: &PgPool, org: OrgId, a: &AttemptRow) -> Result<()> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::begin(pool).await?;
     sqlx::query(
         "INSERT INTO webhook_attempts (id, org_id, endpoint_id, event_id, event_type, job_id, attempt, at,
                                        request_headers, outcome, http_status, response_excerpt, error, duration_ms)
