@@ -110,6 +110,12 @@ impl OptimaAdapter {
             .await
             .map_err(|e| AdapterError::transient(format!("POST {url}: {e}")))?;
         let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let body: serde_json::Value = resp.json().await.unwrap_or(serde_json::Value::Null);
         let reason = body
             .get("error")
@@ -139,7 +145,7 @@ impl OptimaAdapter {
             .with_status(status)),
             _ => Err(AdapterError::from_http_status(
                 status,
-                None,
+                retry_after,
                 format!("Optima answered {status}: {reason}"),
             )),
         }
@@ -222,6 +228,63 @@ impl OptimaAdapter {
     }
 }
 
+impl OptimaAdapter {
+    /// `GET /api/ping` with the credentials.
+    async fn health_rest(&self, rest: &RestSpec) -> Result<(), AdapterError> {
+        let url = format!("{}/api/ping", rest.api_url);
+        let resp = self
+            .http
+            .get(&url)
+            .header(KEY_HEADER, &rest.api_key)
+            .header(SECRET_HEADER, &rest.api_secret)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(|e| AdapterError::transient(format!("cannot reach Optima at {url}: {e}")))?;
+        match resp.status().as_u16() {
+            200..=299 => Ok(()),
+            s @ (401 | 403) => Err(AdapterError::auth(format!(
+                "Optima refused the API key or secret (GET {url} answered {s})"
+            ))
+            .with_status(s)),
+            s => Err(AdapterError::from_http_status(
+                s,
+                None,
+                format!("GET {url} answered {s}"),
+            )),
+        }
+    }
+}
+
+/// The exchange folder is reachable and writable, and a probe file reads back the same.
+async fn health_xml(spec: &switchyard_edi_van::partners::MailboxSpec) -> Result<(), AdapterError> {
+    let t = connect(spec).await?;
+    t.ensure_dirs().await?;
+    let name = format!("probe-{}.txt", uuid::Uuid::new_v4().simple());
+    let body = format!("switchyard probe {name}\n");
+    // archive/ is ours: Optima's importer never picks a probe up from there.
+    t.write_atomic(Folder::Archive, &name, body.as_bytes())
+        .await
+        .map_err(|e| {
+            AdapterError::transient(format!("the exchange folder is not writable: {e}"))
+        })?;
+    let mut r = t.open(Folder::Archive, &name).await?;
+    let back = tokio::task::spawn_blocking(move || {
+        let mut s = String::new();
+        r.read_to_string(&mut s).map(|_| s)
+    })
+    .await
+    .map_err(|e| AdapterError::transient(format!("reader thread: {e}")))?
+    .map_err(|e| AdapterError::transient(format!("reading the probe back: {e}")))?;
+    if back != body {
+        return Err(AdapterError::transient(format!(
+            "the probe file {} read back different from what was written",
+            t.path(Folder::Archive, &name).display()
+        )));
+    }
+    Ok(())
+}
+
 /// `FS/12/2026` → `FS_12_2026-<id>.xml`: a plain file name on every file system and SFTP
 /// server, unique per document and idempotency key.
 pub fn document_file_name(number: &str, id: uuid::Uuid) -> String {
@@ -264,62 +327,31 @@ impl Adapter for OptimaAdapter {
 
     /// rest: `GET /api/ping` with the credentials. xml-exchange: the folder is reachable and
     /// writable, and a probe file written there reads back the same.
-    async fn health(&self, _ctx: &AdapterContext) -> Result<(), AdapterError> {
-        match &self.partner.surface {
-            Surface::Rest(rest) => {
-                let url = format!("{}/api/ping", rest.api_url);
-                let resp = self
-                    .http
-                    .get(&url)
-                    .header(KEY_HEADER, &rest.api_key)
-                    .header(SECRET_HEADER, &rest.api_secret)
-                    .timeout(Duration::from_secs(10))
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        AdapterError::transient(format!("cannot reach Optima at {url}: {e}"))
-                    })?;
-                match resp.status().as_u16() {
-                    200..=299 => Ok(()),
-                    s @ (401 | 403) => Err(AdapterError::auth(format!(
-                        "Optima refused the API key or secret (GET {url} answered {s})"
-                    ))
-                    .with_status(s)),
-                    s => Err(AdapterError::from_http_status(
-                        s,
-                        None,
-                        format!("GET {url} answered {s}"),
-                    )),
-                }
-            }
-            Surface::XmlExchange(spec) => {
-                let t = connect(spec).await?;
-                t.ensure_dirs().await?;
-                let name = format!("probe-{}.txt", uuid::Uuid::new_v4().simple());
-                let body = format!("switchyard probe {name}\n");
-                // archive/ is ours: Optima's importer never picks a probe up from there.
-                t.write_atomic(Folder::Archive, &name, body.as_bytes())
-                    .await
-                    .map_err(|e| {
-                        AdapterError::transient(format!("the exchange folder is not writable: {e}"))
-                    })?;
-                let mut r = t.open(Folder::Archive, &name).await?;
-                let back = tokio::task::spawn_blocking(move || {
-                    let mut s = String::new();
-                    r.read_to_string(&mut s).map(|_| s)
-                })
-                .await
-                .map_err(|e| AdapterError::transient(format!("reader thread: {e}")))?
-                .map_err(|e| AdapterError::transient(format!("reading the probe back: {e}")))?;
-                if back != body {
-                    return Err(AdapterError::transient(format!(
-                        "the probe file {} read back different from what was written",
-                        t.path(Folder::Archive, &name).display()
-                    )));
-                }
-                Ok(())
-            }
-        }
+    async fn health(&self, ctx: &AdapterContext) -> Result<(), AdapterError> {
+        let started = Instant::now();
+        let (url, result) = match &self.partner.surface {
+            Surface::Rest(rest) => (
+                format!("{}/api/ping", rest.api_url),
+                self.health_rest(rest).await,
+            ),
+            Surface::XmlExchange(spec) => ("exchange folder".to_owned(), health_xml(spec).await),
+        };
+        ctx.sink.record(
+            ctx,
+            Exchange {
+                partner: self.name.clone(),
+                event: "optima.health".into(),
+                direction: Direction::Outbound,
+                method: Some("GET".into()),
+                url: Some(url),
+                request_body: None,
+                response_status: None,
+                response_body: None,
+                duration: started.elapsed(),
+                error: result.as_ref().err().map(|e| e.to_string()),
+            },
+        );
+        result
     }
 
     async fn push(

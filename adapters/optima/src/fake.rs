@@ -44,6 +44,12 @@ pub struct Faults {
     pub slow_ms: AtomicU64,
     /// Documents are imported and archived but no result file is ever written.
     pub lose_results: AtomicBool,
+    /// REST: the next call answers 503, once.
+    pub fail_next: AtomicBool,
+    /// REST: every call answers 429 with `Retry-After` of this many seconds (0: off).
+    pub throttle_secs: AtomicU64,
+    /// REST: every invoice is refused (422).
+    pub reject_all: AtomicBool,
 }
 
 /// What Optima holds: contractors by code, documents by number.
@@ -90,6 +96,15 @@ impl FakeOptima {
             .documents
             .get(our_number)
             .map(|(n, _)| n.clone())
+    }
+
+    /// How many documents were applied under this idempotency key (REST) or source id.
+    pub fn times_applied(&self, key: &str) -> usize {
+        self.books()
+            .documents
+            .values()
+            .filter(|(_, k)| k == key)
+            .count()
     }
 
     pub fn document_count(&self) -> usize {
@@ -384,10 +399,14 @@ impl FakeRest {
     }
 }
 
-type Reply = (StatusCode, Json<Value>);
+type Reply = axum::response::Response;
+
+fn reply(status: StatusCode, body: Value) -> Reply {
+    axum::response::IntoResponse::into_response((status, Json(body)))
+}
 
 fn refuse(status: StatusCode, msg: impl Into<String>) -> Reply {
-    (status, Json(json!({"error": msg.into()})))
+    reply(status, json!({"error": msg.into()}))
 }
 
 async fn gate(s: &RestState, headers: &HeaderMap) -> Result<(), Reply> {
@@ -395,11 +414,21 @@ async fn gate(s: &RestState, headers: &HeaderMap) -> Result<(), Reply> {
     if slow > 0 {
         tokio::time::sleep(Duration::from_millis(slow)).await;
     }
-    if s.optima.faults.outage.load(Ordering::SeqCst) {
+    let faults = &s.optima.faults;
+    if faults.outage.load(Ordering::SeqCst) || faults.fail_next.swap(false, Ordering::SeqCst) {
         return Err(refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             "Optima is unavailable",
         ));
+    }
+    let throttle = faults.throttle_secs.load(Ordering::SeqCst);
+    if throttle > 0 {
+        let mut r = refuse(StatusCode::TOO_MANY_REQUESTS, "too many requests");
+        r.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(throttle),
+        );
+        return Err(r);
     }
     let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
     match (h(KEY_HEADER), h(SECRET_HEADER)) {
@@ -416,9 +445,9 @@ async fn ping(State(s): State<RestState>, headers: HeaderMap) -> Reply {
     if let Err(r) = gate(&s, &headers).await {
         return r;
     }
-    (
+    reply(
         StatusCode::OK,
-        Json(json!({"status": "ok", "firma": s.optima.company_code})),
+        json!({"status": "ok", "firma": s.optima.company_code}),
     )
 }
 
@@ -426,14 +455,14 @@ async fn plan_kont(State(s): State<RestState>, headers: HeaderMap) -> Reply {
     if let Err(r) = gate(&s, &headers).await {
         return r;
     }
-    (
+    reply(
         StatusCode::OK,
-        Json(json!([
+        json!([
             {"Numer": "201", "Nazwa": "Rozrachunki z odbiorcami", "Typ": "aktywa"},
             {"Numer": "221", "Nazwa": "Rozrachunki z tytułu VAT należnego", "Typ": "pasywa"},
             {"Numer": "400", "Nazwa": "Koszty według rodzajów", "Typ": "koszty"},
             {"Numer": "700", "Nazwa": "Sprzedaż produktów", "Typ": "przychody"},
-        ])),
+        ]),
     )
 }
 
@@ -470,6 +499,12 @@ async fn faktury(
             "WartoscNetto and WartoscBrutto are required",
         );
     }
+    if s.optima.faults.reject_all.load(Ordering::SeqCst) {
+        return refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Optima refuses every document (fault switch)",
+        );
+    }
     let key = headers
         .get(IDEMPOTENCY_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -478,7 +513,7 @@ async fn faktury(
     let mut books = s.optima.books();
     if let Some((n, k)) = books.documents.get(&inv.number) {
         if !key.is_empty() && *k == key {
-            return (StatusCode::OK, Json(json!({"numer": n, "duplicate": true})));
+            return reply(StatusCode::OK, json!({"numer": n, "duplicate": true}));
         }
         return refuse(
             StatusCode::CONFLICT,
@@ -503,8 +538,8 @@ async fn faktury(
     books
         .documents
         .insert(inv.number.clone(), (numer.clone(), key));
-    (
+    reply(
         StatusCode::CREATED,
-        Json(json!({"numer": numer, "bufor": q.contains_key("bufor"), "duplicate": false})),
+        json!({"numer": numer, "bufor": q.contains_key("bufor"), "duplicate": false}),
     )
 }

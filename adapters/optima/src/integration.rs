@@ -7,7 +7,7 @@
 use crate::config::{resolve, OptimaSettings, KIND};
 use crate::OptimaAdapter;
 use std::sync::Arc;
-use switchyard_core::adapter::Adapter;
+use switchyard_core::adapter::{Adapter, AdapterFactory, ConfigError, SecretResolver};
 use switchyard_core::diag::Diagnostic;
 use switchyard_core::ids::PartnerName;
 use switchyard_runtime::integration::{BuildContext, Integration, Parts};
@@ -64,5 +64,35 @@ impl Integration for OptimaIntegration {
             }
         }
         parts
+    }
+}
+
+impl AdapterFactory for OptimaIntegration {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    /// The partner's table as JSON (what the conformance suite and tools build from); the
+    /// daemon goes through [`Integration::build`], which locates problems in the file.
+    fn build(
+        &self,
+        partner: &PartnerName,
+        config: &serde_json::Value,
+        secrets: &dyn SecretResolver,
+    ) -> Result<Arc<dyn Adapter>, ConfigError> {
+        let settings: OptimaSettings = serde_path_to_error::deserialize(config).map_err(|e| {
+            let key = e.path().to_string();
+            ConfigError::new(partner.as_str(), e.inner().to_string()).at_key(key)
+        })?;
+        let resolved = resolve(&settings, secrets).map_err(|errs| {
+            let (path, message) = errs.into_iter().next().unwrap_or_default();
+            ConfigError::new(partner.as_str(), format!("{}: {message}", path.join(".")))
+                .at_key(path.join("."))
+        })?;
+        Ok(Arc::new(OptimaAdapter::new(
+            partner.clone(),
+            resolved,
+            self.http.clone(),
+        )))
     }
 }
