@@ -58,10 +58,9 @@ fn optima_totals_agree_with_the_core_model() {
         r["WartoscNetto"].to_string(),
         format!("{:.2}", inv.net_total())
     );
-    assert_eq!(
-        r["WartoscBrutto"].to_string(),
-        format!("{:.2}", inv.gross_total())
-    );
+    // The gross is the Optima adapter's: VAT per rate (adapters/optima/src/polish.rs), which
+    // can differ by a grosz from the core model's per-line VAT.
+    assert!(r.get("WartoscBrutto").is_none());
     assert_eq!(r["Pozycja"].as_array().unwrap().len(), inv.lines.len());
 }
 

@@ -591,7 +591,9 @@ fn check_party(standard: Standard, side: &'static str, p: &PartyConfig, errs: &m
     }
 }
 
-fn resolve_mailbox(
+/// A `[mailbox]` table checked and its credentials resolved; problems are located under
+/// `mailbox.KEY` (the Optima exchange folder reuses it under another name).
+pub fn resolve_mailbox(
     m: &MailboxSettings,
     secrets: &dyn SecretResolver,
     errs: &mut Problems,

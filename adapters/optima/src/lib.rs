@@ -1,0 +1,33 @@
+//! Comarch ERP Optima (`kind = "optima"`): sales invoices to Polish accounting.
+//!
+//! On-premise Optima has no public REST API; integrators use its offline XML import ("praca
+//! rozproszona"). Each partner picks a surface: `xml-exchange` (files in an exchange folder,
+//! local or SFTP, read back through a per-document result file) or `rest` (a partner REST
+//! layer, `POST /api/faktury` with an API key and secret, as the MonoPilot PRD describes it).
+//!
+//! Module map:
+//! * [`polish`] — the Polish rules, pure: NIP checksum, VAT rates, grosz rounding per line and
+//!   per rate, net + VAT = gross, corrections (FSKOR).
+//! * [`wire`] — the mapped invoice (the PRD's field table) and its check into
+//!   [`wire::CheckedInvoice`].
+//! * [`xml`] — windows-1250 in and out, a small element tree.
+//! * [`offline`] — the offline XML writer and the result file.
+//! * [`config`] — `[partners.NAME]` settings, strict, every problem located.
+//! * [`adapter`] — [`OptimaAdapter`]: `push_invoices` over either surface, health.
+//! * [`integration`] — [`OptimaIntegration`], what the daemon lists.
+//! * `fake` (feature `fake`): the exchange-folder importer and the REST surface.
+
+pub mod adapter;
+pub mod config;
+pub mod integration;
+pub mod offline;
+pub mod polish;
+pub mod wire;
+pub mod xml;
+
+#[cfg(feature = "fake")]
+pub mod fake;
+
+pub use adapter::OptimaAdapter;
+pub use config::KIND;
+pub use integration::OptimaIntegration;
