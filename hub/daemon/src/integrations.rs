@@ -14,5 +14,7 @@ pub fn integrations() -> anyhow::Result<Vec<Arc<dyn Integration>>> {
         Arc::new(switchyard_edi_van::EdiIntegration),
         #[cfg(feature = "optima")]
         Arc::new(switchyard_optima::OptimaIntegration::new()?),
+        #[cfg(feature = "shopify")]
+        Arc::new(switchyard_shopify::ShopifyIntegration::new()?),
     ])
 }

@@ -1,0 +1,357 @@
+//! The partner's config section (`[partners.NAME]` with `kind = "shopify"`): parsed strictly
+//! (unknown keys refused, located by the runtime), then validated once into [`Validated`]
+//! whose credentials are resolved. Everything after this module works with checked values.
+//!
+//! ```toml
+//! [partners.acme-shop]
+//! kind = "shopify"
+//! shop_url = "https://acme.myshopify.com"
+//! api_version = "2026-04"
+//! access_token = "secret:acme-shop-token"
+//! locations = { CHI = "gid://shopify/Location/7001", HOU = "gid://shopify/Location/7002" }
+//! webhooks = { secret = "secret:acme-shop-webhooks" }
+//! ```
+
+use crate::secret::Secret;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+use switchyard_core::adapter::SecretResolver;
+
+/// The adapter kind in `[partners.NAME] kind = "shopify"`.
+pub const KIND: &str = "shopify";
+
+/// A pinned Admin API version. Only versions whose differences this adapter implements are
+/// accepted: a quarterly release can change shapes (2026-04 changed inventory writes), so an
+/// unknown version is a `check` error rather than a guess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ApiVersion {
+    /// `inventorySetQuantities` with `compareQuantity` / `ignoreCompareQuantity`.
+    V2025_10,
+    /// `@idempotent(key:)` and `changeFromQuantity` on every inventory entry.
+    V2026_04,
+}
+
+impl ApiVersion {
+    pub const ALL: [ApiVersion; 2] = [ApiVersion::V2025_10, ApiVersion::V2026_04];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ApiVersion::V2025_10 => "2025-10",
+            ApiVersion::V2026_04 => "2026-04",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Whether inventory writes carry `@idempotent(key:)` and `changeFromQuantity`.
+    pub fn idempotent_inventory(&self) -> bool {
+        *self >= ApiVersion::V2026_04
+    }
+}
+
+impl fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How `productSet` finds the product it upserts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductIdentifier {
+    /// A `customId` metafield holding our product SKU (survives a handle edited in the admin).
+    #[default]
+    CustomId,
+    /// The product handle.
+    Handle,
+}
+
+pub const DEFAULT_BULK_THRESHOLD: u32 = 1000;
+pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
+pub const DEFAULT_INVENTORY_REASON: &str = "correction";
+pub const DEFAULT_CUSTOM_ID_NAMESPACE: &str = "switchyard";
+pub const DEFAULT_CUSTOM_ID_KEY: &str = "sku_root";
+/// Shopify keeps signing with the old secret for up to an hour after a rotation.
+pub const DEFAULT_ROTATION_WINDOW_SECS: u64 = 3600;
+
+/// The section as written by the operator.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `https://{shop}.myshopify.com` (or the fake's loopback address in tests).
+    pub shop_url: String,
+    /// `2025-10` or `2026-04`.
+    pub api_version: String,
+    /// Credential reference (`secret:NAME`, `env:VAR`) to the `shpat_…` Admin API token.
+    pub access_token: String,
+    /// Our location code → Shopify location gid (`gid://shopify/Location/7001`).
+    #[serde(default)]
+    pub locations: BTreeMap<String, String>,
+    #[serde(default)]
+    pub product_identifier: ProductIdentifier,
+    /// Namespace and key of the `customId` metafield (`product_identifier = "custom_id"`).
+    #[serde(default = "default_ns")]
+    pub custom_id_namespace: String,
+    #[serde(default = "default_key")]
+    pub custom_id_key: String,
+    /// The `reason` of every inventory write.
+    #[serde(default = "default_reason")]
+    pub inventory_reason: String,
+    /// Catalog pages above this many products will go through bulk operations (not built yet:
+    /// accepted and validated so configs written now keep working).
+    #[serde(default = "default_bulk_threshold")]
+    pub bulk_threshold: u32,
+    /// Whole-request timeout.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Signed webhooks to `POST /webhooks/{partner}`; receiving is off without this table.
+    #[serde(default)]
+    pub webhooks: Option<WebhookSettings>,
+}
+
+/// `[partners.NAME.webhooks]`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Credential reference to the app's client secret.
+    pub secret: String,
+    /// The secret before the last rotation: still accepted until `rotated_at` plus
+    /// `rotation_window_secs`, because Shopify keeps signing with it for a while.
+    #[serde(default)]
+    pub previous_secret: Option<String>,
+    /// When the secret was rotated (RFC 3339); required with `previous_secret`.
+    #[serde(default)]
+    pub rotated_at: Option<String>,
+    #[serde(default = "default_rotation_window")]
+    pub rotation_window_secs: u64,
+}
+
+fn default_ns() -> String {
+    DEFAULT_CUSTOM_ID_NAMESPACE.into()
+}
+fn default_key() -> String {
+    DEFAULT_CUSTOM_ID_KEY.into()
+}
+fn default_reason() -> String {
+    DEFAULT_INVENTORY_REASON.into()
+}
+fn default_bulk_threshold() -> u32 {
+    DEFAULT_BULK_THRESHOLD
+}
+fn default_timeout_ms() -> u64 {
+    DEFAULT_TIMEOUT_MS
+}
+fn default_rotation_window() -> u64 {
+    DEFAULT_ROTATION_WINDOW_SECS
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // References only name a secret, but keep them out of logs like values.
+        f.debug_struct("Settings")
+            .field("shop_url", &self.shop_url)
+            .field("api_version", &self.api_version)
+            .field("locations", &self.locations)
+            .field("product_identifier", &self.product_identifier)
+            .field("bulk_threshold", &self.bulk_threshold)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Webhook keys, resolved.
+#[derive(Clone, Debug)]
+pub struct WebhookKeys {
+    pub current: Secret,
+    /// The previous secret and the instant after which it is refused.
+    pub previous: Option<(Secret, DateTime<Utc>)>,
+}
+
+/// The settings, checked, with credentials resolved.
+#[derive(Clone, Debug)]
+pub struct Validated {
+    pub shop_url: String,
+    pub version: ApiVersion,
+    pub token: Secret,
+    pub locations: BTreeMap<String, String>,
+    pub identifier: ProductIdentifier,
+    pub custom_id_namespace: String,
+    pub custom_id_key: String,
+    pub inventory_reason: String,
+    pub bulk_threshold: u32,
+    pub timeout: Duration,
+    pub webhooks: Option<WebhookKeys>,
+}
+
+impl Validated {
+    /// `{shop_url}/admin/api/{version}/graphql.json`.
+    pub fn endpoint(&self) -> String {
+        format!(
+            "{}/admin/api/{}/graphql.json",
+            self.shop_url.trim_end_matches('/'),
+            self.version
+        )
+    }
+}
+
+/// A problem with one key of the section (dotted path inside the partner's table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub keys: Vec<String>,
+    pub message: String,
+}
+
+impl Problem {
+    fn at(keys: &[&str], message: impl Into<String>) -> Self {
+        Self {
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+            message: message.into(),
+        }
+    }
+}
+
+fn is_location_gid(s: &str) -> bool {
+    s.strip_prefix("gid://shopify/Location/")
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+}
+
+impl Settings {
+    /// Check every value and resolve the credentials; every problem is reported, not only the
+    /// first, each at its key.
+    pub fn validate(&self, secrets: &dyn SecretResolver) -> Result<Validated, Vec<Problem>> {
+        let mut problems = Vec::new();
+        let url = self.shop_url.trim();
+        if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() < 10 {
+            problems.push(Problem::at(
+                &["shop_url"],
+                format!("`{url}` is not an http(s) URL (https://SHOP.myshopify.com)"),
+            ));
+        }
+        let version = ApiVersion::parse(self.api_version.trim());
+        if version.is_none() {
+            problems.push(Problem::at(
+                &["api_version"],
+                format!(
+                    "unsupported Shopify API version `{}` (supported: {})",
+                    self.api_version,
+                    ApiVersion::ALL.map(|v| v.as_str()).join(", ")
+                ),
+            ));
+        }
+        let token = match secrets.resolve(&self.access_token) {
+            Ok(t) => Some(Secret::new(t)),
+            Err(e) => {
+                problems.push(Problem::at(&["access_token"], e.message));
+                None
+            }
+        };
+        for (code, gid) in &self.locations {
+            if !is_location_gid(gid) {
+                problems.push(Problem::at(
+                    &["locations", code],
+                    format!(
+                        "`{gid}` is not a Shopify location gid (gid://shopify/Location/NUMBER)"
+                    ),
+                ));
+            }
+        }
+        if self.inventory_reason.trim().is_empty() {
+            problems.push(Problem::at(&["inventory_reason"], "must not be empty"));
+        }
+        if self.bulk_threshold == 0 {
+            problems.push(Problem::at(&["bulk_threshold"], "must be at least 1"));
+        }
+        if !(1_000..=300_000).contains(&self.timeout_ms) {
+            problems.push(Problem::at(
+                &["timeout_ms"],
+                format!("must be 1000 to 300000, not {}", self.timeout_ms),
+            ));
+        }
+        let webhooks = self
+            .webhooks
+            .as_ref()
+            .and_then(|w| w.validate(secrets, &mut problems));
+        match (version, token) {
+            (Some(version), Some(token)) if problems.is_empty() => Ok(Validated {
+                shop_url: url.trim_end_matches('/').to_owned(),
+                version,
+                token,
+                locations: self.locations.clone(),
+                identifier: self.product_identifier,
+                custom_id_namespace: self.custom_id_namespace.clone(),
+                custom_id_key: self.custom_id_key.clone(),
+                inventory_reason: self.inventory_reason.clone(),
+                bulk_threshold: self.bulk_threshold,
+                timeout: Duration::from_millis(self.timeout_ms),
+                webhooks,
+            }),
+            _ => Err(problems),
+        }
+    }
+}
+
+impl WebhookSettings {
+    fn validate(
+        &self,
+        secrets: &dyn SecretResolver,
+        problems: &mut Vec<Problem>,
+    ) -> Option<WebhookKeys> {
+        let current = match secrets.resolve(&self.secret) {
+            Ok(s) => Some(Secret::new(s)),
+            Err(e) => {
+                problems.push(Problem::at(&["webhooks", "secret"], e.message));
+                None
+            }
+        };
+        let previous = match (&self.previous_secret, &self.rotated_at) {
+            (None, None) => None,
+            (Some(_), None) => {
+                problems.push(Problem::at(
+                    &["webhooks", "rotated_at"],
+                    "`previous_secret` needs `rotated_at` (RFC 3339): the old secret is accepted only for `rotation_window_secs` after it",
+                ));
+                None
+            }
+            (None, Some(_)) => {
+                problems.push(Problem::at(
+                    &["webhooks", "previous_secret"],
+                    "`rotated_at` without `previous_secret`",
+                ));
+                None
+            }
+            (Some(reference), Some(at)) => {
+                let until = match DateTime::parse_from_rfc3339(at) {
+                    Ok(t) => Some(
+                        t.with_timezone(&Utc)
+                            + chrono::Duration::seconds(
+                                self.rotation_window_secs.min(7 * 86_400) as i64
+                            ),
+                    ),
+                    Err(e) => {
+                        problems.push(Problem::at(
+                            &["webhooks", "rotated_at"],
+                            format!("`{at}` is not an RFC 3339 time: {e}"),
+                        ));
+                        None
+                    }
+                };
+                let secret = match secrets.resolve(reference) {
+                    Ok(s) => Some(Secret::new(s)),
+                    Err(e) => {
+                        problems.push(Problem::at(&["webhooks", "previous_secret"], e.message));
+                        None
+                    }
+                };
+                secret.zip(until)
+            }
+        };
+        Some(WebhookKeys {
+            current: current?,
+            previous,
+        })
+    }
+}

@@ -1,0 +1,559 @@
+//! The slice of the Admin GraphQL schema the fake serves, as data: object types with their
+//! fields and arguments, input objects, enums and scalars. Validation walks a parsed document
+//! against it, so a field, argument or input key Shopify does not have is refused the way
+//! Shopify refuses it (top-level `errors` with `extensions.code`). Written by hand because the
+//! real schema is megabytes of introspection; only what the adapter and tests use is here, and
+//! anything else is "not defined", which is what a faithful fake must say about it anyway.
+
+use crate::config::ApiVersion;
+
+/// A field of an object type: its return type (GraphQL notation) and arguments.
+pub struct FieldDef {
+    pub name: &'static str,
+    pub ty: &'static str,
+    pub args: &'static [(&'static str, &'static str)],
+}
+
+// Macros rather than const fns: a struct literal in a `&[...]` is promoted to a static, a
+// function call is not.
+macro_rules! f {
+    ($name:expr, $ty:expr $(,)?) => {
+        FieldDef {
+            name: $name,
+            ty: $ty,
+            args: &[],
+        }
+    };
+}
+
+macro_rules! fa {
+    ($name:expr, $ty:expr, $args:expr $(,)?) => {
+        FieldDef {
+            name: $name,
+            ty: $ty,
+            args: $args,
+        }
+    };
+}
+
+const PAGE_ARGS: &[(&str, &str)] = &[
+    ("first", "Int"),
+    ("last", "Int"),
+    ("after", "String"),
+    ("before", "String"),
+    ("reverse", "Boolean"),
+    ("query", "String"),
+];
+
+const NESTED_PAGE_ARGS: &[(&str, &str)] = &[
+    ("first", "Int"),
+    ("last", "Int"),
+    ("after", "String"),
+    ("before", "String"),
+    ("reverse", "Boolean"),
+];
+
+const QUERY_ROOT: &[FieldDef] = &[
+    f!("shop", "Shop!"),
+    fa!("products", "ProductConnection!", PAGE_ARGS),
+    fa!("productVariants", "ProductVariantConnection!", PAGE_ARGS),
+    fa!("locations", "LocationConnection!", PAGE_ARGS),
+    fa!("product", "Product", &[("id", "ID!")]),
+    fa!("productVariant", "ProductVariant", &[("id", "ID!")]),
+    fa!("inventoryItem", "InventoryItem", &[("id", "ID!")]),
+];
+
+const MUTATION_ROOT: &[FieldDef] = &[
+    fa!(
+        "productSet",
+        "ProductSetPayload",
+        &[
+            ("input", "ProductSetInput!"),
+            ("synchronous", "Boolean"),
+            ("identifier", "ProductSetIdentifiers"),
+        ],
+    ),
+    fa!(
+        "productVariantsBulkUpdate",
+        "ProductVariantsBulkUpdatePayload",
+        &[
+            ("productId", "ID!"),
+            ("variants", "[ProductVariantsBulkInput!]!"),
+            ("allowPartialUpdates", "Boolean"),
+        ],
+    ),
+    fa!(
+        "inventorySetQuantities",
+        "InventorySetQuantitiesPayload",
+        &[("input", "InventorySetQuantitiesInput!")],
+    ),
+];
+
+const PAGE_INFO: &[FieldDef] = &[
+    f!("hasNextPage", "Boolean!"),
+    f!("hasPreviousPage", "Boolean!"),
+    f!("startCursor", "String"),
+    f!("endCursor", "String"),
+];
+
+const USER_ERROR: &[FieldDef] = &[
+    f!("field", "[String!]"),
+    f!("message", "String!"),
+    f!("code", "String"),
+];
+
+const PRODUCT: &[FieldDef] = &[
+    f!("id", "ID!"),
+    f!("handle", "String!"),
+    f!("title", "String!"),
+    f!("status", "ProductStatus!"),
+    f!("descriptionHtml", "HTML!"),
+    f!("productType", "String!"),
+    f!("vendor", "String!"),
+    f!("tags", "[String!]!"),
+    f!("updatedAt", "DateTime!"),
+    f!("options", "[ProductOption!]!"),
+    fa!("variants", "ProductVariantConnection!", NESTED_PAGE_ARGS),
+    fa!("metafields", "MetafieldConnection!", NESTED_PAGE_ARGS),
+    fa!(
+        "metafield",
+        "Metafield",
+        &[("namespace", "String"), ("key", "String!")]
+    ),
+];
+
+const VARIANT: &[FieldDef] = &[
+    f!("id", "ID!"),
+    f!("sku", "String"),
+    f!("title", "String!"),
+    f!("price", "Money!"),
+    f!("compareAtPrice", "Money"),
+    f!("barcode", "String"),
+    f!("selectedOptions", "[SelectedOption!]!"),
+    f!("inventoryItem", "InventoryItem!"),
+    f!("product", "Product!"),
+];
+
+const INVENTORY_ITEM: &[FieldDef] = &[
+    f!("id", "ID!"),
+    f!("sku", "String"),
+    f!("tracked", "Boolean!"),
+    fa!("inventoryLevel", "InventoryLevel", &[("locationId", "ID!")]),
+    fa!(
+        "inventoryLevels",
+        "InventoryLevelConnection!",
+        NESTED_PAGE_ARGS
+    ),
+];
+
+const INVENTORY_LEVEL: &[FieldDef] = &[
+    f!("id", "ID!"),
+    f!("location", "Location!"),
+    fa!(
+        "quantities",
+        "[InventoryQuantity!]!",
+        &[("names", "[String!]!")]
+    ),
+];
+
+/// The object types: name → fields. A `…Connection` gets nodes/edges/pageInfo.
+fn object_fields(ty: &str) -> Option<&'static [FieldDef]> {
+    Some(match ty {
+        "QueryRoot" => QUERY_ROOT,
+        "Mutation" => MUTATION_ROOT,
+        "Shop" => &[
+            f!("id", "ID!"),
+            f!("name", "String!"),
+            f!("myshopifyDomain", "String!"),
+        ],
+        "PageInfo" => PAGE_INFO,
+        "Product" => PRODUCT,
+        "ProductVariant" => VARIANT,
+        "InventoryItem" => INVENTORY_ITEM,
+        "InventoryLevel" => INVENTORY_LEVEL,
+        "InventoryQuantity" => &[f!("name", "String!"), f!("quantity", "Int!")],
+        "Location" => &[
+            f!("id", "ID!"),
+            f!("name", "String!"),
+            f!("isActive", "Boolean!"),
+        ],
+        "ProductOption" => &[
+            f!("id", "ID!"),
+            f!("name", "String!"),
+            f!("values", "[String!]!"),
+        ],
+        "SelectedOption" => &[f!("name", "String!"), f!("value", "String!")],
+        "Metafield" => &[
+            f!("id", "ID!"),
+            f!("namespace", "String!"),
+            f!("key", "String!"),
+            f!("value", "String!"),
+            f!("type", "String!"),
+        ],
+        "ProductSetPayload" => &[
+            f!("product", "Product"),
+            f!("productSetOperation", "ProductSetOperation"),
+            f!("userErrors", "[ProductSetUserError!]!"),
+        ],
+        "ProductSetOperation" => &[
+            f!("id", "ID!"),
+            f!("status", "String!"),
+            f!("userErrors", "[ProductSetUserError!]!"),
+        ],
+        "ProductVariantsBulkUpdatePayload" => &[
+            f!("product", "Product"),
+            f!("productVariants", "[ProductVariant!]"),
+            f!("userErrors", "[ProductVariantsBulkUpdateUserError!]!"),
+        ],
+        "InventorySetQuantitiesPayload" => &[
+            f!("inventoryAdjustmentGroup", "InventoryAdjustmentGroup"),
+            f!("userErrors", "[InventorySetQuantitiesUserError!]!"),
+        ],
+        "InventoryAdjustmentGroup" => &[
+            f!("id", "ID!"),
+            f!("createdAt", "DateTime!"),
+            f!("reason", "String!"),
+            f!("referenceDocumentUri", "String"),
+            f!("changes", "[InventoryChange!]!"),
+        ],
+        "InventoryChange" => &[
+            f!("name", "String!"),
+            f!("delta", "Int!"),
+            f!("quantityAfterChange", "Int"),
+            f!("item", "InventoryItem"),
+            f!("location", "Location"),
+        ],
+        "ProductSetUserError"
+        | "ProductVariantsBulkUpdateUserError"
+        | "InventorySetQuantitiesUserError" => USER_ERROR,
+        _ => return connection_fields(ty),
+    })
+}
+
+fn connection_fields(ty: &str) -> Option<&'static [FieldDef]> {
+    Some(match ty {
+        "ProductConnection" => &[
+            f!("nodes", "[Product!]!"),
+            f!("edges", "[ProductEdge!]!"),
+            f!("pageInfo", "PageInfo!"),
+        ],
+        "ProductEdge" => &[f!("cursor", "String!"), f!("node", "Product!")],
+        "ProductVariantConnection" => &[
+            f!("nodes", "[ProductVariant!]!"),
+            f!("edges", "[ProductVariantEdge!]!"),
+            f!("pageInfo", "PageInfo!"),
+        ],
+        "ProductVariantEdge" => &[f!("cursor", "String!"), f!("node", "ProductVariant!")],
+        "LocationConnection" => &[
+            f!("nodes", "[Location!]!"),
+            f!("edges", "[LocationEdge!]!"),
+            f!("pageInfo", "PageInfo!"),
+        ],
+        "LocationEdge" => &[f!("cursor", "String!"), f!("node", "Location!")],
+        "MetafieldConnection" => &[
+            f!("nodes", "[Metafield!]!"),
+            f!("edges", "[MetafieldEdge!]!"),
+            f!("pageInfo", "PageInfo!"),
+        ],
+        "MetafieldEdge" => &[f!("cursor", "String!"), f!("node", "Metafield!")],
+        "InventoryLevelConnection" => &[
+            f!("nodes", "[InventoryLevel!]!"),
+            f!("edges", "[InventoryLevelEdge!]!"),
+            f!("pageInfo", "PageInfo!"),
+        ],
+        "InventoryLevelEdge" => &[f!("cursor", "String!"), f!("node", "InventoryLevel!")],
+        _ => return None,
+    })
+}
+
+pub fn field(ty: &str, name: &str) -> Option<&'static FieldDef> {
+    object_fields(ty)?.iter().find(|d| d.name == name)
+}
+
+/// Input objects: name → fields (type in GraphQL notation; `!` = required). Inventory inputs
+/// differ by version: 2026-04 removed `compareQuantity`/`ignoreCompareQuantity` and added
+/// `changeFromQuantity`.
+pub fn input_fields(
+    ty: &str,
+    version: ApiVersion,
+) -> Option<&'static [(&'static str, &'static str)]> {
+    Some(match ty {
+        "ProductSetInput" => &[
+            ("id", "ID"),
+            ("title", "String"),
+            ("handle", "String"),
+            ("descriptionHtml", "String"),
+            ("productType", "String"),
+            ("vendor", "String"),
+            ("status", "ProductStatus"),
+            ("tags", "[String!]"),
+            ("productOptions", "[OptionSetInput!]"),
+            ("variants", "[ProductVariantSetInput!]"),
+            ("metafields", "[MetafieldInput!]"),
+        ],
+        "OptionSetInput" => &[
+            ("id", "ID"),
+            ("name", "String"),
+            ("position", "Int"),
+            ("values", "[OptionValueSetInput!]"),
+        ],
+        "OptionValueSetInput" => &[("id", "ID"), ("name", "String")],
+        "ProductVariantSetInput" => &[
+            ("id", "ID"),
+            ("sku", "String"),
+            ("barcode", "String"),
+            ("price", "Money"),
+            ("compareAtPrice", "Money"),
+            ("taxable", "Boolean"),
+            ("position", "Int"),
+            ("optionValues", "[VariantOptionValueInput!]!"),
+            ("inventoryItem", "InventoryItemInput"),
+            ("inventoryQuantities", "[ProductSetInventoryInput!]"),
+            ("metafields", "[MetafieldInput!]"),
+        ],
+        "VariantOptionValueInput" => &[
+            ("id", "ID"),
+            ("name", "String"),
+            ("optionId", "ID"),
+            ("optionName", "String"),
+        ],
+        "InventoryItemInput" => &[
+            ("sku", "String"),
+            ("tracked", "Boolean"),
+            ("cost", "Decimal"),
+            ("requiresShipping", "Boolean"),
+        ],
+        "ProductSetInventoryInput" => &[
+            ("locationId", "ID!"),
+            ("name", "String!"),
+            ("quantity", "Int!"),
+        ],
+        "MetafieldInput" => &[
+            ("id", "ID"),
+            ("namespace", "String"),
+            ("key", "String"),
+            ("value", "String"),
+            ("type", "String"),
+        ],
+        "ProductSetIdentifiers" => &[
+            ("id", "ID"),
+            ("handle", "String"),
+            ("customId", "UniqueMetafieldValueInput"),
+        ],
+        "UniqueMetafieldValueInput" => &[
+            ("namespace", "String"),
+            ("key", "String!"),
+            ("value", "String!"),
+        ],
+        "ProductVariantsBulkInput" => &[
+            ("id", "ID"),
+            ("price", "Money"),
+            ("compareAtPrice", "Money"),
+            ("barcode", "String"),
+            ("taxable", "Boolean"),
+            ("inventoryItem", "InventoryItemInput"),
+            ("optionValues", "[VariantOptionValueInput!]"),
+            ("metafields", "[MetafieldInput!]"),
+        ],
+        "InventorySetQuantitiesInput" if version.idempotent_inventory() => &[
+            ("name", "String!"),
+            ("reason", "String!"),
+            ("referenceDocumentUri", "String"),
+            ("quantities", "[InventoryQuantityInput!]!"),
+        ],
+        "InventorySetQuantitiesInput" => &[
+            ("name", "String!"),
+            ("reason", "String!"),
+            ("referenceDocumentUri", "String"),
+            ("ignoreCompareQuantity", "Boolean"),
+            ("quantities", "[InventoryQuantityInput!]!"),
+        ],
+        "InventoryQuantityInput" if version.idempotent_inventory() => &[
+            ("inventoryItemId", "ID!"),
+            ("locationId", "ID!"),
+            ("quantity", "Int!"),
+            ("changeFromQuantity", "Int"),
+        ],
+        "InventoryQuantityInput" => &[
+            ("inventoryItemId", "ID!"),
+            ("locationId", "ID!"),
+            ("quantity", "Int!"),
+            ("compareQuantity", "Int"),
+        ],
+        _ => return None,
+    })
+}
+
+pub fn enum_values(ty: &str) -> Option<&'static [&'static str]> {
+    Some(match ty {
+        "ProductStatus" => &["ACTIVE", "ARCHIVED", "DRAFT", "UNLISTED"],
+        _ => return None,
+    })
+}
+
+pub fn is_scalar(ty: &str) -> bool {
+    matches!(
+        ty,
+        "ID" | "String"
+            | "Int"
+            | "Float"
+            | "Boolean"
+            | "Money"
+            | "Decimal"
+            | "DateTime"
+            | "HTML"
+            | "URL"
+            | "JSON"
+    ) || enum_values(ty).is_some()
+}
+
+/// A type reference in GraphQL notation, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ty<'a> {
+    Named { name: &'a str, non_null: bool },
+    List { item: Box<Ty<'a>>, non_null: bool },
+}
+
+impl<'a> Ty<'a> {
+    pub fn parse(s: &'a str) -> Ty<'a> {
+        let (inner, non_null) = match s.strip_suffix('!') {
+            Some(inner) => (inner, true),
+            None => (s, false),
+        };
+        match inner.strip_prefix('[').and_then(|i| i.strip_suffix(']')) {
+            Some(item) => Ty::List {
+                item: Box::new(Ty::parse(item)),
+                non_null,
+            },
+            None => Ty::Named {
+                name: inner,
+                non_null,
+            },
+        }
+    }
+
+    pub fn non_null(&self) -> bool {
+        match self {
+            Ty::Named { non_null, .. } | Ty::List { non_null, .. } => *non_null,
+        }
+    }
+
+    /// The named type under any lists.
+    pub fn base(&self) -> &'a str {
+        match self {
+            Ty::Named { name, .. } => name,
+            Ty::List { item, .. } => item.base(),
+        }
+    }
+
+    pub fn is_list(&self) -> bool {
+        matches!(self, Ty::List { .. })
+    }
+}
+
+/// Why an input value does not fit its type: the path inside the value and the explanation,
+/// as Shopify reports them under `extensions.problems`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub path: Vec<serde_json::Value>,
+    pub explanation: String,
+}
+
+/// Check `value` against `ty` (input coercion rules: a single value stands for a list of
+/// one). Every problem is collected.
+pub fn check_input(
+    value: &serde_json::Value,
+    ty: &Ty<'_>,
+    version: ApiVersion,
+    path: &mut Vec<serde_json::Value>,
+    problems: &mut Vec<Problem>,
+) {
+    use serde_json::Value as J;
+    fn push(problems: &mut Vec<Problem>, path: &[serde_json::Value], explanation: String) {
+        problems.push(Problem {
+            path: path.to_vec(),
+            explanation,
+        })
+    }
+    if value.is_null() {
+        if ty.non_null() {
+            push(problems, path, "Expected value to not be null".into());
+        }
+        return;
+    }
+    match ty {
+        Ty::List { item, .. } => match value {
+            J::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    path.push(J::from(i));
+                    check_input(v, item, version, path, problems);
+                    path.pop();
+                }
+            }
+            single => check_input(single, item, version, path, problems),
+        },
+        Ty::Named { name, .. } => {
+            let name = *name;
+            if let Some(fields) = input_fields(name, version) {
+                let J::Object(map) = value else {
+                    push(
+                        problems,
+                        path,
+                        format!("Expected \"{value}\" to be a key-value object."),
+                    );
+                    return;
+                };
+                for key in map.keys() {
+                    if !fields.iter().any(|(n, _)| n == key) {
+                        path.push(J::from(key.as_str()));
+                        push(problems, path, format!("Field is not defined on {name}"));
+                        path.pop();
+                    }
+                }
+                for (field, fty) in fields {
+                    let fty = Ty::parse(fty);
+                    path.push(J::from(*field));
+                    match map.get(*field) {
+                        Some(v) => check_input(v, &fty, version, path, problems),
+                        None if fty.non_null() => {
+                            push(problems, path, "Expected value to not be null".into())
+                        }
+                        None => {}
+                    }
+                    path.pop();
+                }
+                return;
+            }
+            if let Some(values) = enum_values(name) {
+                if !value.as_str().is_some_and(|s| values.contains(&s)) {
+                    push(
+                        problems,
+                        path,
+                        format!("Expected \"{value}\" to be one of: {}", values.join(", ")),
+                    );
+                }
+                return;
+            }
+            let ok = match name {
+                "Int" => value.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+                "Float" => value.is_number(),
+                "Boolean" => value.is_boolean(),
+                "ID" => value.is_string() || value.is_i64(),
+                "Money" | "Decimal" => match value {
+                    J::String(s) => s.parse::<f64>().is_ok(),
+                    J::Number(_) => true,
+                    _ => false,
+                },
+                "JSON" => true,
+                _ => value.is_string(),
+            };
+            if !ok {
+                push(
+                    problems,
+                    path,
+                    format!("Could not coerce value {value} to {name}"),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! The Shopify integration: `[partners.NAME]` tables with `kind = "shopify"` become
+//! [`ShopifyAdapter`]s; the runtime's sync engine and webhook intake do the rest.
+
+use crate::adapter::ShopifyAdapter;
+use crate::config::{Settings, KIND};
+use std::sync::Arc;
+use std::time::Duration;
+use switchyard_core::adapter::Adapter;
+use switchyard_core::diag::Diagnostic;
+use switchyard_core::ids::PartnerName;
+use switchyard_runtime::integration::{BuildContext, Integration, Parts};
+
+/// One HTTP client (one connection pool) for every shop.
+#[derive(Debug, Clone)]
+pub struct ShopifyIntegration {
+    http: reqwest::Client,
+}
+
+impl ShopifyIntegration {
+    /// Fails only if the TLS backend cannot be initialised.
+    pub fn new() -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            // A shop moving its endpoint is a config change; a followed redirect could turn
+            // the POST into a GET.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self { http })
+    }
+}
+
+impl Integration for ShopifyIntegration {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+
+    fn partner_kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    fn build(&self, cx: &BuildContext<'_>, problems: &mut Vec<Diagnostic>) -> Parts {
+        let mut parts = Parts::default();
+        for section in cx.partners(&[KIND]) {
+            let settings: Settings = match section.parse() {
+                Ok(s) => s,
+                Err(d) => {
+                    problems.push(d);
+                    continue;
+                }
+            };
+            match settings.validate(cx.secrets_for(&section)) {
+                Ok(cfg) => {
+                    let adapter: Arc<dyn Adapter> = Arc::new(ShopifyAdapter::new(
+                        PartnerName(section.name.to_owned()),
+                        cfg,
+                        self.http.clone(),
+                    ));
+                    parts.adapters.push((section.name.to_owned(), adapter));
+                }
+                Err(found) => {
+                    for p in found {
+                        let keys: Vec<&str> = p.keys.iter().map(String::as_str).collect();
+                        problems.push(section.problem(&keys, p.message));
+                    }
+                }
+            }
+        }
+        parts
+    }
+}

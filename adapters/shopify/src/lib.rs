@@ -1,0 +1,28 @@
+//! Shopify Admin GraphQL adapter (`kind = "shopify"`).
+//!
+//! * [`config`]: the `[partners.NAME]` section, strict, validated, credentials resolved
+//! * [`client`]: the GraphQL transport, paced by [`bucket`] (Shopify's cost bucket, seeded by
+//!   every answer's `throttleStatus`), errors turned into retry classes
+//! * [`adapter`]: [`ShopifyAdapter`]: `productSet`, `productVariantsBulkUpdate`,
+//!   `inventorySetQuantities` for the sync engine's catalog, prices and inventory
+//! * [`webhook`]: `X-Shopify-Hmac-Sha256` verification with secret rotation
+//! * [`wire`]: Shopify's cost extension and error shapes
+//! * [`integration`]: [`ShopifyIntegration`], what the daemon lists
+//! * `fake` (feature `fake`): a faithful loopback Shopify (GraphQL parsed and validated,
+//!   cost bucket, both API versions' inventory rules, fault switches, recorded writes)
+
+pub mod adapter;
+pub mod bucket;
+pub mod client;
+pub mod config;
+pub mod integration;
+pub mod secret;
+pub mod webhook;
+pub mod wire;
+
+#[cfg(feature = "fake")]
+pub mod fake;
+
+pub use adapter::ShopifyAdapter;
+pub use config::{ApiVersion, KIND};
+pub use integration::ShopifyIntegration;

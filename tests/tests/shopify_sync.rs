@@ -1,0 +1,172 @@
+//! The sync engine to the fake Shopify over loopback, with the daemon in-process and real
+//! Postgres: a full catalog sync puts every product in the shop, a sync with nothing changed
+//! makes zero write calls, 1 % changed writes exactly those, a removed product is archived,
+//! and a tiny cost bucket throttles without failing the run (the fake's bucket never below
+//! zero). Both pinned API versions.
+
+use serde_json::json;
+use std::time::Duration;
+use switchyard_core::ids::OrgId;
+use switchyard_daemon::app::Roles;
+use switchyard_e2e::{eventually, TestDaemon};
+use switchyard_shopify::fake::{FakeShopify, FakeShopifyConfig};
+use switchyard_shopify::ApiVersion;
+use switchyard_store::queue::{NewJob, Queue, RetryPolicy, RetrySpec};
+
+fn config(fake: &FakeShopify, version: ApiVersion) -> String {
+    format!(
+        "[partners.shop]\nkind = \"shopify\"\norg = \"acme\"\nshop_url = \"{}\"\napi_version = \"{version}\"\naccess_token = \"secret:shop-token\"\nlocations = {{ CHI = \"gid://shopify/Location/7001\" }}\n\n[sync.shop.catalog]\nmapping = \"shopify/product.out\"\ntombstone = \"shopify/product.tombstone\"\npage_size = 100\n",
+        fake.base_url()
+    )
+}
+
+async fn daemon(
+    fake: &FakeShopify,
+    version: ApiVersion,
+) -> anyhow::Result<(TestDaemon, sqlx::PgPool, OrgId)> {
+    let daemon = TestDaemon::builder()
+        .repo_mappings()
+        .toml(&config(fake, version))
+        .secret("secret:shop-token", fake.token())
+        .roles(Roles {
+            api: false,
+            worker: true,
+            scheduler: false,
+        })
+        .start()
+        .await?;
+    let pool = daemon.db.pool.clone();
+    let org = daemon.org("acme").await?;
+    Ok((daemon, pool, org))
+}
+
+/// `n` published products `P-00000`… in `acme`.
+async fn seed(pool: &sqlx::PgPool, org: OrgId, n: i64) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO products (org_id, sku, name, uom, web_visible, material_grade)
+         SELECT $1, 'P-' || lpad(i::text, 5, '0'), 'Plate ' || i, 'EA', true, 'A36'
+         FROM generate_series(0, $2 - 1) AS i",
+    )
+    .bind(org.0)
+    .bind(n)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Enqueue `sync.run` of the shop's catalog and wait for it to end; its final state.
+async fn run_sync(queue: &Queue, org: OrgId, key: &str, full: bool) -> anyhow::Result<String> {
+    let job = NewJob::new(
+        org,
+        "sync.run",
+        json!({"partner": "shop", "entity": "catalog", "full": full}),
+    )
+    .partner("shop")
+    .key(key)
+    .retry(RetrySpec::of(RetryPolicy::Immediate));
+    let id = queue.enqueue(job).await?.job.id;
+    let state = |pool: sqlx::PgPool| async move {
+        let (s,): (String,) = sqlx::query_as("SELECT state FROM jobs WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(&pool)
+            .await?;
+        anyhow::Ok(s)
+    };
+    eventually(Duration::from_secs(120), "the sync run to end", || {
+        let s = state(queue.pool().clone());
+        async move { Ok(matches!(s.await?.as_str(), "succeeded" | "dead")) }
+    })
+    .await?;
+    state(queue.pool().clone()).await
+}
+
+async fn catalog_round(version: ApiVersion) -> anyhow::Result<()> {
+    let fake = FakeShopify::start(FakeShopifyConfig::default()).await?;
+    let (daemon, pool, org) = daemon(&fake, version).await?;
+    let queue = daemon.queue.clone();
+    seed(&pool, org, 100).await?;
+
+    assert_eq!(run_sync(&queue, org, "full-1", true).await?, "succeeded");
+    assert_eq!(fake.product_count(), 100);
+    assert_eq!(fake.applied("productSet"), 100);
+    let p = fake
+        .product_by_custom_id("switchyard", "sku_root", "P-00042")
+        .expect("synced");
+    assert_eq!(
+        (p["title"].as_str(), p["status"].as_str()),
+        (Some("Plate 42"), Some("ACTIVE"))
+    );
+    assert_eq!(
+        p["variants"][0]["sku"], "P-00042",
+        "a product without variants is its own variant"
+    );
+
+    // Nothing changed: zero write calls.
+    fake.clear_writes();
+    assert_eq!(run_sync(&queue, org, "incr-1", false).await?, "succeeded");
+    assert_eq!(run_sync(&queue, org, "full-2", true).await?, "succeeded");
+    assert!(fake.writes().is_empty(), "{:?}", fake.writes());
+
+    // 1 % changed: exactly that product written.
+    sqlx::query(
+        "UPDATE products SET name = 'Plate 7, renamed' WHERE org_id = $1 AND sku = 'P-00007'",
+    )
+    .bind(org.0)
+    .execute(&pool)
+    .await?;
+    assert_eq!(run_sync(&queue, org, "incr-2", false).await?, "succeeded");
+    let writes = fake.writes();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert_eq!(writes[0].args["identifier"]["customId"]["value"], "P-00007");
+    assert_eq!(
+        fake.product_by_custom_id("switchyard", "sku_root", "P-00007")
+            .unwrap()["title"],
+        "Plate 7, renamed"
+    );
+    assert_eq!(fake.product_count(), 100, "an upsert, not a new product");
+
+    // A removed product is archived, not deleted.
+    sqlx::query("DELETE FROM products WHERE org_id = $1 AND sku = 'P-00009'")
+        .bind(org.0)
+        .execute(&pool)
+        .await?;
+    assert_eq!(run_sync(&queue, org, "incr-3", false).await?, "succeeded");
+    assert_eq!(
+        fake.product_by_custom_id("switchyard", "sku_root", "P-00009")
+            .unwrap()["status"],
+        "ARCHIVED"
+    );
+    assert!(fake.bucket_lowest() >= 0.0);
+    daemon.stop().await
+}
+
+#[tokio::test]
+async fn catalog_sync_2026_04() -> anyhow::Result<()> {
+    catalog_round(ApiVersion::V2026_04).await
+}
+
+#[tokio::test]
+async fn catalog_sync_2025_10() -> anyhow::Result<()> {
+    catalog_round(ApiVersion::V2025_10).await
+}
+
+#[tokio::test]
+async fn a_tiny_cost_bucket_throttles_without_failing_the_run() -> anyhow::Result<()> {
+    // 60 points, 300 restored per second: 16 writes in flight at ~16 points each overdraw it
+    // at once, so the run is paced (and throttled) for its whole length.
+    let fake = FakeShopify::start(FakeShopifyConfig::default().bucket(60.0, 300.0)).await?;
+    fake.throttle_next(5);
+    let (daemon, pool, org) = daemon(&fake, ApiVersion::V2026_04).await?;
+    let queue = daemon.queue.clone();
+    seed(&pool, org, 120).await?;
+    assert_eq!(run_sync(&queue, org, "full-1", true).await?, "succeeded");
+    assert_eq!(fake.product_count(), 120);
+    assert_eq!(fake.applied("productSet"), 120);
+    assert!(fake.stats().throttled >= 5, "{:?}", fake.stats());
+    assert!(fake.bucket_lowest() >= 0.0);
+    let dead: (i64,) = sqlx::query_as("SELECT count(*) FROM jobs WHERE state = 'dead'")
+        .fetch_one(&pool)
+        .await?;
+    assert_eq!(dead.0, 0);
+    daemon.stop().await
+}
