@@ -12,5 +12,7 @@ pub fn integrations() -> anyhow::Result<Vec<Arc<dyn Integration>>> {
         Arc::new(switchyard_adapter_http::HttpIntegration::new()?),
         #[cfg(feature = "edi")]
         Arc::new(switchyard_edi_van::EdiIntegration),
+        #[cfg(feature = "magento")]
+        Arc::new(switchyard_magento::MagentoIntegration::new()?),
     ])
 }
