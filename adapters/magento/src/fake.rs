@@ -173,6 +173,15 @@ fn error(status: StatusCode, message: &str, parameters: Value) -> Answer {
     )
 }
 
+/// Magento's answer to a request missing a required field.
+fn required(field: &str) -> Answer {
+    error(
+        StatusCode::BAD_REQUEST,
+        "\"%fieldName\" is required. Enter and try again.",
+        json!({ "fieldName": field }),
+    )
+}
+
 fn not_found_product() -> Answer {
     error(
         StatusCode::NOT_FOUND,
@@ -829,11 +838,7 @@ fn save_product(s: &mut Store, path_sku: Option<&str>, body: &Value) -> Answer {
         }
     }
     let Some(product) = body["product"].as_object() else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "\"%fieldName\" is required. Enter and try again.",
-            json!({"fieldName": "product"}),
-        );
+        return required("product");
     };
     if let Some(k) = product
         .keys()
@@ -937,11 +942,7 @@ fn save_product(s: &mut Store, path_sku: Option<&str>, body: &Value) -> Answer {
                 .collect();
             for a in v.as_array().into_iter().flatten() {
                 let Some(code) = a["attribute_code"].as_str() else {
-                    return error(
-                        StatusCode::BAD_REQUEST,
-                        "\"%fieldName\" is required. Enter and try again.",
-                        json!({"fieldName": "attribute_code"}),
-                    );
+                    return required("attribute_code");
                 };
                 attrs.insert(code.to_owned(), a.clone());
             }
@@ -971,11 +972,7 @@ fn stock_item(s: &mut Store, sku: &str, body: &Value) -> Answer {
     }
     let item = &body["stockItem"];
     if !item.is_object() || !item.get("qty").is_some_and(is_number) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "\"%fieldName\" is required. Enter and try again.",
-            json!({"fieldName": "stockItem.qty"}),
-        );
+        return required("stockItem.qty");
     }
     s.stock_items.insert(sku.to_owned(), json!({"qty": num(&item["qty"]), "is_in_stock": item["is_in_stock"].as_bool().unwrap_or(false)}));
     (StatusCode::OK, json!(1))
@@ -983,11 +980,7 @@ fn stock_item(s: &mut Store, sku: &str, body: &Value) -> Answer {
 
 fn source_items(cfg: &FakeStoreConfig, s: &mut Store, body: &Value) -> Answer {
     let Some(items) = body["sourceItems"].as_array() else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "\"%fieldName\" is required. Enter and try again.",
-            json!({"fieldName": "sourceItems"}),
-        );
+        return required("sourceItems");
     };
     let mut errors = Vec::new();
     for (i, item) in items.iter().enumerate() {
@@ -1031,11 +1024,7 @@ fn price_failure(message: &str, params: Vec<String>) -> Value {
 
 fn base_prices(s: &mut Store, body: &Value) -> Answer {
     let Some(rows) = body["prices"].as_array() else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "\"%fieldName\" is required. Enter and try again.",
-            json!({"fieldName": "prices"}),
-        );
+        return required("prices");
     };
     let mut failures = Vec::new();
     for row in rows {
@@ -1074,11 +1063,7 @@ fn same_tier(a: &Value, b: &Value) -> bool {
 
 fn tier_prices(cfg: &FakeStoreConfig, s: &mut Store, body: &Value, replace: bool) -> Answer {
     let Some(rows) = body["prices"].as_array() else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "\"%fieldName\" is required. Enter and try again.",
-            json!({"fieldName": "prices"}),
-        );
+        return required("prices");
     };
     let mut failures = Vec::new();
     let mut good: BTreeMap<String, Vec<Value>> = BTreeMap::new();
