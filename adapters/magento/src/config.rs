@@ -220,36 +220,7 @@ impl MagentoConfig {
         partner: &PartnerName,
         value: &serde_json::Value,
     ) -> Result<Self, ConfigError> {
-        serde_path_to_error::deserialize(value).map_err(|e| {
-            let path = e.path().to_string();
-            let message = e.into_inner().to_string();
-            // serde names an unknown field only in its message, and a tagged table (`auth`)
-            // not in the path: add it so the daemon can point at the key's line.
-            let mut key: Vec<String> = if path == "." {
-                Vec::new()
-            } else {
-                vec![path.clone()]
-            };
-            if let Some(field) = message
-                .strip_prefix("unknown field `")
-                .and_then(|rest| rest.split('`').next())
-            {
-                if path.rsplit('.').next() != Some(field) {
-                    key.push(field.to_owned());
-                }
-            }
-            let shown = if path == "." {
-                message
-            } else {
-                format!("{path}: {message}")
-            };
-            let error = ConfigError::new(partner.to_string(), format!("magento config: {shown}"));
-            if key.is_empty() {
-                error
-            } else {
-                error.at_key(key.join("."))
-            }
-        })
+        switchyard_runtime::partner_config::parse_strict(partner, "magento config", value)
     }
 
     /// Check every setting and resolve credentials.

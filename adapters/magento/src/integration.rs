@@ -9,6 +9,7 @@ use switchyard_core::adapter::{Adapter, AdapterFactory, ConfigError, SecretResol
 use switchyard_core::diag::Diagnostic;
 use switchyard_core::ids::PartnerName;
 use switchyard_runtime::integration::{BuildContext, Integration, Parts};
+use switchyard_runtime::partner_config::build_adapters;
 
 /// Builds [`MagentoAdapter`]s over one shared connection pool.
 #[derive(Debug, Clone)]
@@ -78,31 +79,12 @@ impl Integration for MagentoIntegration {
     }
 
     fn build(&self, cx: &BuildContext<'_>, problems: &mut Vec<Diagnostic>) -> Parts {
-        let mut parts = Parts::default();
-        for section in cx.partners(&[KIND]) {
-            let name = PartnerName(section.name.to_owned());
-            match self.factory.build_magento(
-                &name,
-                &section.config.settings_json(),
-                cx.secrets_for(&section),
-            ) {
-                Ok(adapter) => {
-                    let adapter: Arc<dyn Adapter> = Arc::new(adapter);
-                    parts.adapters.push((section.name.to_owned(), adapter));
-                }
-                Err(e) => {
-                    let keys: Vec<&str> = e
-                        .key
-                        .as_deref()
-                        .map(|k| k.split('.').collect())
-                        .unwrap_or_default();
-                    problems.push(Diagnostic::new(
-                        section.locate(&keys),
-                        format!("partner `{}`: {}", section.name, e.message),
-                    ));
-                }
-            }
+        let adapters = build_adapters(cx, KIND, problems, |name, settings, secrets| {
+            self.factory.build(name, settings, secrets)
+        });
+        Parts {
+            adapters,
+            ..Parts::default()
         }
-        parts
     }
 }
