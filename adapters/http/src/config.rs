@@ -315,40 +315,7 @@ impl HttpAdapterConfig {
         partner: &PartnerName,
         value: &serde_json::Value,
     ) -> Result<Self, ConfigError> {
-        serde_path_to_error::deserialize(value).map_err(|e| {
-            let path = e.path().to_string();
-            let message = e.into_inner().to_string();
-            // The key to blame: serde's path, plus the field itself for an unknown field
-            // (which serde names only in its message, and the path names only in a plain
-            // nested table, not in a tagged one such as `auth`).
-            let mut key: Vec<String> = if path == "." {
-                Vec::new()
-            } else {
-                vec![path.clone()]
-            };
-            if let Some(field) = message
-                .strip_prefix("unknown field `")
-                .and_then(|rest| rest.split('`').next())
-            {
-                if path.rsplit('.').next() != Some(field) {
-                    key.push(field.to_owned());
-                }
-            }
-            let message = if path == "." {
-                message
-            } else {
-                format!("{path}: {message}")
-            };
-            let error = ConfigError::new(
-                partner.to_string(),
-                format!("http adapter config: {message}"),
-            );
-            if key.is_empty() {
-                error
-            } else {
-                error.at_key(key.join("."))
-            }
-        })
+        switchyard_runtime::partner_config::parse_strict(partner, "http adapter config", value)
     }
 
     /// Check every field and resolve credentials. Pure apart from the resolver.

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use switchyard_core::adapter::Adapter;
 use switchyard_core::diag::Diagnostic;
 use switchyard_runtime::integration::{BuildContext, Integration, Parts};
+use switchyard_runtime::partner_config::build_adapters;
 
 /// `kind = "http"` partners. One HTTP client (and connection pool) for all of them.
 #[derive(Debug, Clone)]
@@ -34,31 +35,14 @@ impl Integration for HttpIntegration {
     }
 
     fn build(&self, cx: &BuildContext<'_>, problems: &mut Vec<Diagnostic>) -> Parts {
-        let mut parts = Parts::default();
-        for section in cx.partners(&[KIND]) {
-            let name = switchyard_core::ids::PartnerName(section.name.to_owned());
-            match self.factory.build_http(
-                &name,
-                &section.config.settings_json(),
-                cx.secrets_for(&section),
-            ) {
-                Ok(adapter) => {
-                    let adapter: Arc<dyn Adapter> = Arc::new(adapter);
-                    parts.adapters.push((section.name.to_owned(), adapter));
-                }
-                Err(e) => {
-                    let keys: Vec<&str> = e
-                        .key
-                        .as_deref()
-                        .map(|k| k.split('.').collect())
-                        .unwrap_or_default();
-                    problems.push(Diagnostic::new(
-                        section.locate(&keys),
-                        format!("partner `{}`: {}", section.name, e.message),
-                    ));
-                }
-            }
+        let adapters = build_adapters(cx, KIND, problems, |name, settings, secrets| {
+            let adapter: Arc<dyn Adapter> =
+                Arc::new(self.factory.build_http(name, settings, secrets)?);
+            Ok(adapter)
+        });
+        Parts {
+            adapters,
+            ..Parts::default()
         }
-        parts
     }
 }

@@ -1,28 +1,7 @@
-//! A resolved credential. Its `Debug` never shows the value, so a stray `{:?}` in a log line
-//! or a panic message cannot leak it.
+//! A resolved credential (whose `Debug` never shows the value) and how references are shown.
 
-use std::fmt;
-
-/// A credential value resolved from a `*_ref` at build time.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The value itself; only the code that puts it on the wire should call this.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
+/// A credential value whose `Debug` is redacted: the runtime's, shared by every adapter.
+pub use switchyard_runtime::partner_config::Secret;
 
 /// How a credential reference is shown in debug output: `secret:` and `env:` references name
 /// where a credential lives (useful when debugging config), anything else might be a pasted
@@ -38,13 +17,6 @@ pub(crate) fn redact_ref(reference: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn debug_hides_the_value() {
-        let s = Secret::new("hunter2");
-        assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
-        assert_eq!(s.expose(), "hunter2");
-    }
 
     #[test]
     fn only_known_reference_forms_are_shown() {

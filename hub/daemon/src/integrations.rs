@@ -16,5 +16,7 @@ pub fn integrations() -> anyhow::Result<Vec<Arc<dyn Integration>>> {
         Arc::new(switchyard_optima::OptimaIntegration::new()?),
         #[cfg(feature = "shopify")]
         Arc::new(switchyard_shopify::ShopifyIntegration::new()?),
+        #[cfg(feature = "magento")]
+        Arc::new(switchyard_magento::MagentoIntegration::new()?),
     ])
 }

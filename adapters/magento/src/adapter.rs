@@ -1,0 +1,597 @@
+//! [`MagentoAdapter`]: the sync engine's documents (already mapped by `mappings/magento/*`)
+//! written to Magento.
+//!
+//! Documents (`OutboundDocument::document` is the sync's entity):
+//!
+//! * `catalog`: `{"product": {"sku": ..., ...}}` → `PUT /V1/products/{sku}`, and on a 404
+//!   `POST /V1/products` (create); `{"disable": {"sku"}}` → a PUT of `status: 2` (a product
+//!   Magento does not have needs no hiding); `{"delete": {"sku"}}` → `DELETE /V1/products/{sku}`
+//!   (already gone is done). Which tombstone a partner gets is its tombstone mapping's choice.
+//! * `inventory`: `{"sku", "quantity", "sources": [{"location", "quantity"}], "remove"?}` →
+//!   MSI `POST /V1/inventory/source-items` per mapped source, or the legacy stock item with
+//!   MSI off. `remove` zeroes every mapped source.
+//! * `prices`: `{"sku", "prices": [{"currency", "price", "tiers"}], "group_prices": [...],
+//!   "remove"?}` → `POST /V1/products/base-prices` and `PUT /V1/products/tier-prices` for a whole
+//!   batch at once; Magento answers `[]` or per-item failures, each mapped back to its SKU (that
+//!   item fails, the rest are confirmed). `remove` deletes the SKU's tier prices.
+
+use crate::client::{segment, Answer, Call, Client, Prefixed as _};
+use crate::config::{settings, Settings};
+use crate::errors::MagentoMessage;
+use async_trait::async_trait;
+use reqwest::Method;
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr as _;
+use switchyard_core::adapter::{
+    Adapter, AdapterContext, BatchItem, Capability, ConfigError, OutboundDocument, Payload,
+    PushReceipt, SecretResolver,
+};
+use switchyard_core::ids::PartnerName;
+use switchyard_core::AdapterError;
+
+pub const CAPABILITIES: [Capability; 4] = [
+    Capability::HealthCheck,
+    Capability::PushCatalog,
+    Capability::PushInventory,
+    Capability::PushPrices,
+];
+
+/// Magento's customer group code for "every group" in tier prices.
+pub const ALL_GROUPS: &str = "ALL GROUPS";
+
+#[derive(Debug)]
+pub struct MagentoAdapter {
+    client: Client,
+}
+
+/// What kind of entity a document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entity {
+    Catalog,
+    Inventory,
+    Prices,
+}
+
+fn entity(document: &str) -> Option<Entity> {
+    match Capability::push_for_document(document)? {
+        Capability::PushCatalog => Some(Entity::Catalog),
+        Capability::PushInventory => Some(Entity::Inventory),
+        Capability::PushPrices => Some(Entity::Prices),
+        _ => None,
+    }
+}
+
+fn body(doc: &OutboundDocument) -> Result<&Value, AdapterError> {
+    match &doc.payload {
+        Payload::Json { body } => Ok(body),
+        Payload::Text { .. } => Err(AdapterError::permanent(
+            "Magento takes JSON documents; this one is text",
+        )),
+    }
+}
+
+fn sku_at<'a>(v: &'a Value, path: &str) -> Result<&'a str, AdapterError> {
+    v.pointer(path)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| AdapterError::permanent(format!("the document has no `{path}` (the SKU)")))
+}
+
+fn decimal(v: &Value, what: &str) -> Result<Decimal, AdapterError> {
+    match v {
+        Value::String(s) => Decimal::from_str(s).ok(),
+        Value::Number(n) => Decimal::from_str(&n.to_string()).ok(),
+        _ => None,
+    }
+    .ok_or_else(|| AdapterError::permanent(format!("`{what}` is not a number: {v}")))
+}
+
+/// A decimal as the JSON number Magento's float fields take.
+fn number(d: Decimal) -> Value {
+    serde_json::Number::from_str(&d.normalize().to_string())
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
+}
+
+fn receipt(answer: &Answer, external_id: Option<String>) -> PushReceipt {
+    PushReceipt {
+        status: answer.status,
+        external_id,
+        duplicate: false,
+    }
+}
+
+impl MagentoAdapter {
+    pub fn from_json(
+        partner: &PartnerName,
+        config: &Value,
+        secrets: &dyn SecretResolver,
+        http: reqwest::Client,
+    ) -> Result<Self, ConfigError> {
+        let settings = settings(partner, config, secrets)?;
+        Ok(Self::new(partner.clone(), settings, http))
+    }
+
+    pub fn new(partner: PartnerName, settings: Settings, http: reqwest::Client) -> Self {
+        Self {
+            client: Client::new(partner, settings, http),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn settings(&self) -> &Settings {
+        self.client.settings()
+    }
+
+    async fn push_catalog(
+        &self,
+        ctx: &AdapterContext,
+        body: &Value,
+    ) -> Result<PushReceipt, AdapterError> {
+        if body.get("delete").is_some() {
+            let sku = sku_at(body, "/delete/sku")?;
+            let call = Call::new(
+                "magento.product.delete",
+                Method::DELETE,
+                format!("V1/products/{}", segment(sku)),
+            );
+            return match self.client.send(ctx, call).await {
+                Ok(a) => Ok(receipt(&a, None)),
+                // Deleting what is already gone is done.
+                Err(e) if e.status == Some(404) => Ok(PushReceipt {
+                    status: 404,
+                    external_id: None,
+                    duplicate: true,
+                }),
+                Err(e) => Err(e.prefixed(&format!("deleting product {sku}"))),
+            };
+        }
+        if body.get("disable").is_some() {
+            let sku = sku_at(body, "/disable/sku")?;
+            let product = json!({"product": {"sku": sku, "status": 2}, "saveOptions": true});
+            let call = Call::new(
+                "magento.product.disable",
+                Method::PUT,
+                format!("V1/products/{}", segment(sku)),
+            )
+            .body(product);
+            return match self.client.send(ctx, call).await {
+                Ok(a) => Ok(receipt(&a, a.body["id"].as_i64().map(|i| i.to_string()))),
+                Err(e) if e.status == Some(404) => Ok(PushReceipt {
+                    status: 404,
+                    external_id: None,
+                    duplicate: true,
+                }),
+                Err(e) => Err(e.prefixed(&format!("disabling product {sku}"))),
+            };
+        }
+        let sku = sku_at(body, "/product/sku")?.to_owned();
+        let mut product = body["product"].clone();
+        // Website assignment comes from the connection unless the mapping set one.
+        if !self.settings().website_ids.is_empty()
+            && product
+                .pointer("/extension_attributes/website_ids")
+                .is_none()
+        {
+            product["extension_attributes"]["website_ids"] = json!(self.settings().website_ids);
+        }
+        let payload = json!({"product": product, "saveOptions": true});
+        let update = Call::new(
+            "magento.product.update",
+            Method::PUT,
+            format!("V1/products/{}", segment(&sku)),
+        )
+        .body(payload.clone());
+        let answer = match self.client.send(ctx, update).await {
+            Ok(a) => a,
+            // Magento answers an update of a SKU it does not have with 404: create it.
+            Err(e) if e.status == Some(404) => {
+                let create =
+                    Call::new("magento.product.create", Method::POST, "V1/products").body(payload);
+                self.client
+                    .send(ctx, create)
+                    .await
+                    .map_err(|e| e.prefixed(&format!("creating product {sku}")))?
+            }
+            Err(e) => return Err(e.prefixed(&format!("updating product {sku}"))),
+        };
+        Ok(receipt(
+            &answer,
+            answer.body["id"].as_i64().map(|i| i.to_string()),
+        ))
+    }
+
+    async fn push_inventory(
+        &self,
+        ctx: &AdapterContext,
+        body: &Value,
+    ) -> Result<PushReceipt, AdapterError> {
+        let sku = sku_at(body, "/sku")?;
+        let remove = body["remove"].as_bool().unwrap_or(false);
+        let msi = &self.settings().msi;
+        if !msi.enabled {
+            let qty = if remove {
+                Decimal::ZERO
+            } else {
+                decimal(&body["quantity"], "quantity")?
+            };
+            let call = Call::new(
+                "magento.stock_item",
+                Method::PUT,
+                format!("V1/products/{}/stockItems/1", segment(sku)),
+            )
+            .body(json!({"stockItem": {"qty": number(qty), "is_in_stock": qty > Decimal::ZERO}}));
+            let a = self
+                .client
+                .send(ctx, call)
+                .await
+                .map_err(|e| e.prefixed(&format!("stock of {sku}")))?;
+            return Ok(receipt(&a, None));
+        }
+        let mut items = Vec::new();
+        if remove {
+            for source in msi.sources.values() {
+                items.push(json!({"sku": sku, "source_code": source, "quantity": 0, "status": 0}));
+            }
+        } else {
+            for (i, level) in body["sources"].as_array().into_iter().flatten().enumerate() {
+                let location = level["location"].as_str().ok_or_else(|| {
+                    AdapterError::permanent(format!("sources[{i}] has no `location`"))
+                })?;
+                let source = msi.sources.get(location).ok_or_else(|| {
+                    AdapterError::permanent(format!(
+                        "location `{location}` of {sku} has no MSI source: add it to `msi.sources` of the partner"
+                    ))
+                })?;
+                let qty = decimal(&level["quantity"], &format!("sources[{i}].quantity"))?;
+                items.push(
+                    json!({"sku": sku, "source_code": source, "quantity": number(qty),
+                                  "status": i32::from(qty > Decimal::ZERO)}),
+                );
+            }
+        }
+        if items.is_empty() {
+            return Err(AdapterError::permanent(format!(
+                "{sku}: no stock at any location to send (the document has no `sources`)"
+            )));
+        }
+        let call = Call::new(
+            "magento.source_items",
+            Method::POST,
+            "V1/inventory/source-items",
+        )
+        .body(json!({"sourceItems": items}));
+        let a = self
+            .client
+            .send(ctx, call)
+            .await
+            .map_err(|e| e.prefixed(&format!("stock of {sku}")))?;
+        Ok(receipt(&a, None))
+    }
+
+    /// The base price and tier prices of one price document, in Magento's shapes.
+    fn price_rows(
+        &self,
+        body: &Value,
+    ) -> Result<(String, Option<Value>, Vec<Value>), AdapterError> {
+        let sku = sku_at(body, "/sku")?.to_owned();
+        if body["remove"].as_bool().unwrap_or(false) {
+            return Ok((sku, None, Vec::new()));
+        }
+        let currency = &self.settings().currency;
+        let in_currency = |list: &Value| -> Vec<Value> {
+            list.as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["currency"].as_str() == Some(currency.as_str()))
+                .cloned()
+                .collect()
+        };
+        let visitor = in_currency(&body["prices"]);
+        let Some(base) = visitor.first() else {
+            return Err(AdapterError::permanent(format!(
+                "{sku}: no {currency} price to send (the store's currency, `currency` of the partner)"
+            )));
+        };
+        let base_row = json!({"sku": sku, "price": number(decimal(&base["price"], "prices[].price")?), "store_id": 0});
+        let mut tiers = Vec::new();
+        let mut tier = |group: &str, qty: Decimal, price: Decimal| {
+            tiers.push(
+                json!({"sku": sku, "customer_group": group, "quantity": number(qty),
+                              "price": number(price), "price_type": "fixed", "website_id": 0}),
+            );
+        };
+        for t in base["tiers"].as_array().into_iter().flatten() {
+            tier(
+                ALL_GROUPS,
+                decimal(&t["min_quantity"], "tiers[].min_quantity")?,
+                decimal(&t["price"], "tiers[].price")?,
+            );
+        }
+        for g in in_currency(&body["group_prices"]) {
+            let code = g["customer_group"].as_str().ok_or_else(|| {
+                AdapterError::permanent(format!("{sku}: a group price has no `customer_group`"))
+            })?;
+            let group = self.settings().customer_group(code).to_owned();
+            tier(
+                &group,
+                Decimal::ONE,
+                decimal(&g["price"], "group_prices[].price")?,
+            );
+            for t in g["tiers"].as_array().into_iter().flatten() {
+                tier(
+                    &group,
+                    decimal(&t["min_quantity"], "tiers[].min_quantity")?,
+                    decimal(&t["price"], "tiers[].price")?,
+                );
+            }
+        }
+        Ok((sku, Some(base_row), tiers))
+    }
+
+    /// Send one price call for many SKUs; record each per-item failure against its SKU. A
+    /// failure naming no SKU of the call fails every SKU of it (never confirm what may have
+    /// failed).
+    async fn price_call(
+        &self,
+        ctx: &AdapterContext,
+        (event, method, route): (&'static str, Method, &str),
+        rows: Vec<Value>,
+        skus: &[String],
+        failed: &mut HashMap<String, AdapterError>,
+    ) -> Option<u16> {
+        if rows.is_empty() {
+            return None;
+        }
+        let call = Call::new(event, method, route).body(json!({ "prices": rows }));
+        match self.client.send(ctx, call).await {
+            Err(e) => {
+                for sku in skus {
+                    failed
+                        .entry(sku.clone())
+                        .or_insert_with(|| e.clone().prefixed(event));
+                }
+                None
+            }
+            Ok(answer) => {
+                for item in answer.body.as_array().into_iter().flatten() {
+                    let m: MagentoMessage =
+                        serde_json::from_value(item.clone()).unwrap_or_default();
+                    let error = AdapterError::permanent(format!(
+                        "Magento refused the {}: {}",
+                        event.trim_start_matches("magento."),
+                        m.describe()
+                    ))
+                    .with_status(answer.status);
+                    match m.sku().filter(|s| skus.contains(s)) {
+                        Some(sku) => {
+                            failed.entry(sku).or_insert(error);
+                        }
+                        None => {
+                            for sku in skus {
+                                failed.entry(sku.clone()).or_insert_with(|| error.clone());
+                            }
+                        }
+                    }
+                }
+                Some(answer.status)
+            }
+        }
+    }
+
+    /// Prices for a whole batch: one base-prices call and one tier-prices call (plus a
+    /// lookup and delete for removed SKUs' tiers), per-item results from the answers.
+    async fn push_prices(
+        &self,
+        ctx: &AdapterContext,
+        docs: &[&OutboundDocument],
+    ) -> Vec<Result<PushReceipt, AdapterError>> {
+        let mut skus: Vec<Result<String, AdapterError>> = Vec::with_capacity(docs.len());
+        let mut bases = Vec::new();
+        let mut tiers = Vec::new();
+        let mut priced = Vec::new();
+        let mut removed = Vec::new();
+        for doc in docs {
+            match body(doc).and_then(|b| self.price_rows(b)) {
+                Ok((sku, base, t)) => {
+                    match base {
+                        Some(b) => {
+                            bases.push(b);
+                            tiers.extend(t);
+                            priced.push(sku.clone());
+                        }
+                        None => removed.push(sku.clone()),
+                    }
+                    skus.push(Ok(sku));
+                }
+                Err(e) => skus.push(Err(e)),
+            }
+        }
+        let mut failed: HashMap<String, AdapterError> = HashMap::new();
+        let mut status = 200;
+        if let Some(s) = self
+            .price_call(
+                ctx,
+                (
+                    "magento.base_prices",
+                    Method::POST,
+                    "V1/products/base-prices",
+                ),
+                bases,
+                &priced,
+                &mut failed,
+            )
+            .await
+        {
+            status = s;
+        }
+        // Tier prices replace the SKU's whole set (PUT), so a removed break goes away too.
+        let tier_skus: Vec<String> = priced
+            .iter()
+            .filter(|s| !failed.contains_key(*s))
+            .cloned()
+            .collect();
+        tiers.retain(|t| {
+            t["sku"]
+                .as_str()
+                .is_some_and(|s| tier_skus.iter().any(|x| x == s))
+        });
+        self.price_call(
+            ctx,
+            (
+                "magento.tier_prices",
+                Method::PUT,
+                "V1/products/tier-prices",
+            ),
+            tiers.clone(),
+            &tier_skus,
+            &mut failed,
+        )
+        .await;
+        // A SKU that now has no tier price at all is not named by the replace call, so its
+        // old tiers are deleted like a removed product's.
+        let untiered: Vec<String> = tier_skus
+            .iter()
+            .filter(|s| !tiers.iter().any(|t| t["sku"].as_str() == Some(s.as_str())))
+            .cloned()
+            .collect();
+        removed.extend(untiered);
+        if !removed.is_empty() {
+            self.remove_tiers(ctx, &removed, &mut failed).await;
+        }
+        skus.into_iter()
+            .map(|sku| {
+                let sku = sku?;
+                match failed.remove(&sku) {
+                    Some(e) => Err(e),
+                    None => Ok(PushReceipt {
+                        status,
+                        external_id: None,
+                        duplicate: false,
+                    }),
+                }
+            })
+            .collect()
+    }
+
+    /// A removed product's tier prices: read them (`tier-prices-information`), delete them.
+    async fn remove_tiers(
+        &self,
+        ctx: &AdapterContext,
+        skus: &[String],
+        failed: &mut HashMap<String, AdapterError>,
+    ) {
+        let call = Call::new(
+            "magento.tier_prices_information",
+            Method::POST,
+            "V1/products/tier-prices-information",
+        )
+        .body(json!({"skus": skus}));
+        match self.client.send(ctx, call).await {
+            Err(e) => {
+                for sku in skus {
+                    failed.insert(sku.clone(), e.clone());
+                }
+            }
+            Ok(a) => {
+                let rows: Vec<Value> = a.body.as_array().cloned().unwrap_or_default();
+                self.price_call(
+                    ctx,
+                    (
+                        "magento.tier_prices_delete",
+                        Method::POST,
+                        "V1/products/tier-prices-delete",
+                    ),
+                    rows,
+                    skus,
+                    failed,
+                )
+                .await;
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Adapter for MagentoAdapter {
+    fn kind(&self) -> &'static str {
+        crate::config::KIND
+    }
+
+    fn capabilities(&self) -> &[Capability] {
+        &CAPABILITIES
+    }
+
+    /// `GET /V1/store/storeConfigs`: answers only with valid credentials, cheap on any store.
+    async fn health(&self, ctx: &AdapterContext) -> Result<(), AdapterError> {
+        self.client
+            .send(
+                ctx,
+                Call::new("magento.health", Method::GET, "V1/store/storeConfigs"),
+            )
+            .await
+            .map(|_| ())
+    }
+
+    async fn push(
+        &self,
+        ctx: &AdapterContext,
+        doc: &OutboundDocument,
+    ) -> Result<PushReceipt, AdapterError> {
+        let b = body(doc)?;
+        match entity(&doc.document) {
+            Some(Entity::Catalog) => self.push_catalog(ctx, b).await,
+            Some(Entity::Inventory) => self.push_inventory(ctx, b).await,
+            Some(Entity::Prices) => self
+                .push_prices(ctx, &[doc])
+                .await
+                .pop()
+                .unwrap_or_else(|| Err(AdapterError::permanent("no result"))),
+            None => Err(AdapterError::permanent(format!(
+                "the magento adapter cannot push a `{}` document (catalog, inventory, prices)",
+                doc.document
+            ))),
+        }
+    }
+
+    /// Prices go in one call per kind for the whole batch (Magento's price APIs take lists
+    /// and answer per item); everything else one by one, [`Adapter::batch_concurrency`] at a time.
+    async fn push_batch(
+        &self,
+        ctx: &AdapterContext,
+        items: &[BatchItem],
+    ) -> Vec<Result<PushReceipt, AdapterError>> {
+        use futures::StreamExt as _;
+        let prices: Vec<usize> = (0..items.len())
+            .filter(|&i| entity(&items[i].doc.document) == Some(Entity::Prices))
+            .collect();
+        let mut results: BTreeMap<usize, Result<PushReceipt, AdapterError>> = BTreeMap::new();
+        if !prices.is_empty() {
+            let docs: Vec<&OutboundDocument> = prices.iter().map(|&i| &items[i].doc).collect();
+            let mut one = ctx.clone();
+            one.idempotency_key = items[prices[0]].idempotency_key.clone();
+            for (i, r) in prices.iter().zip(self.push_prices(&one, &docs).await) {
+                results.insert(*i, r);
+            }
+        }
+        let others: Vec<(usize, Result<PushReceipt, AdapterError>)> = futures::stream::iter(
+            (0..items.len())
+                .filter(|i| !results.contains_key(i))
+                .map(|i| {
+                    let mut one = ctx.clone();
+                    one.idempotency_key = items[i].idempotency_key.clone();
+                    async move { (i, self.push(&one, &items[i].doc).await) }
+                }),
+        )
+        .buffered(self.batch_concurrency().max(1))
+        .collect()
+        .await;
+        results.extend(others);
+        results.into_values().collect()
+    }
+}

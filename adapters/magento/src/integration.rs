@@ -1,0 +1,90 @@
+//! The Magento integration: `[partners.NAME]` tables with `kind = "magento"` become
+//! [`MagentoAdapter`]s; the runtime's sync engine does the rest (catalog, inventory, prices).
+
+use crate::adapter::MagentoAdapter;
+use crate::config::KIND;
+use std::sync::Arc;
+use std::time::Duration;
+use switchyard_core::adapter::{Adapter, AdapterFactory, ConfigError, SecretResolver};
+use switchyard_core::diag::Diagnostic;
+use switchyard_core::ids::PartnerName;
+use switchyard_runtime::integration::{BuildContext, Integration, Parts};
+use switchyard_runtime::partner_config::build_adapters;
+
+/// Builds [`MagentoAdapter`]s over one shared connection pool.
+#[derive(Debug, Clone)]
+pub struct MagentoFactory {
+    http: reqwest::Client,
+}
+
+impl MagentoFactory {
+    /// Fails only if the TLS backend cannot be initialised.
+    pub fn new() -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .pool_idle_timeout(Duration::from_secs(60))
+            // A redirect can turn a PUT into a GET whose 200 looks like success.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self { http })
+    }
+
+    pub fn build_magento(
+        &self,
+        partner: &PartnerName,
+        config: &serde_json::Value,
+        secrets: &dyn SecretResolver,
+    ) -> Result<MagentoAdapter, ConfigError> {
+        MagentoAdapter::from_json(partner, config, secrets, self.http.clone())
+    }
+}
+
+impl AdapterFactory for MagentoFactory {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn build(
+        &self,
+        partner: &PartnerName,
+        config: &serde_json::Value,
+        secrets: &dyn SecretResolver,
+    ) -> Result<Arc<dyn Adapter>, ConfigError> {
+        Ok(Arc::new(self.build_magento(partner, config, secrets)?))
+    }
+}
+
+/// `kind = "magento"` partners.
+#[derive(Debug, Clone)]
+pub struct MagentoIntegration {
+    factory: MagentoFactory,
+}
+
+impl MagentoIntegration {
+    pub fn new() -> Result<Self, reqwest::Error> {
+        Ok(Self {
+            factory: MagentoFactory::new()?,
+        })
+    }
+}
+
+impl Integration for MagentoIntegration {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+
+    fn partner_kinds(&self) -> &'static [&'static str] {
+        &[KIND]
+    }
+
+    fn build(&self, cx: &BuildContext<'_>, problems: &mut Vec<Diagnostic>) -> Parts {
+        let adapters = build_adapters(cx, KIND, problems, |name, settings, secrets| {
+            self.factory.build(name, settings, secrets)
+        });
+        Parts {
+            adapters,
+            ..Parts::default()
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! Magento through the sync engine: real Postgres (the catalog's change feed), the daemon
+//! in-process, and the fake Magento store over loopback with OAuth 1.0a signing. A first full
+//! sync creates every product; a sync with nothing changed makes zero write calls; 1 %
+//! changed writes exactly those; a removed product is disabled; prices go to base and
+//! customer-group tier prices, and per-item price failures become dead letters while the rest
+//! are confirmed.
+
+use serde_json::{json, Value};
+use std::time::Duration;
+use switchyard_core::ids::OrgId;
+use switchyard_daemon::app::Roles;
+use switchyard_e2e::{count, eventually, TestDaemon};
+use switchyard_magento::fake::{FakeMagento, FakeStoreConfig};
+use switchyard_store::queue::{NewJob, Queue, RetryPolicy, RetrySpec};
+
+const SYNCS: &str = "[sync.shop.catalog]\nmapping = \"magento/product.out\"\ntombstone = \"magento/product.tombstone\"\npage_size = 100\n\
+[sync.shop.prices]\nmapping = \"magento/price.out\"\ntombstone = \"magento/price.tombstone\"\n";
+
+async fn daemon(fake: &FakeMagento) -> anyhow::Result<(TestDaemon, sqlx::PgPool, OrgId)> {
+    let c = fake.config();
+    let daemon = TestDaemon::builder()
+        .repo_mappings()
+        .secret("secret:mg-ck", &c.consumer_key)
+        .secret("secret:mg-cs", &c.consumer_secret)
+        .secret("secret:mg-at", &c.access_token)
+        .secret("secret:mg-as", &c.access_token_secret)
+        .toml(&format!(
+            "[partners.shop]\nkind = \"magento\"\norg = \"acme\"\nbase_url = \"{}\"\nstore_code = \"all\"\nwebsite_ids = [1]\n\
+             auth = {{ mode = \"oauth\", consumer_key_ref = \"secret:mg-ck\", consumer_secret_ref = \"secret:mg-cs\", \
+             access_token_ref = \"secret:mg-at\", access_token_secret_ref = \"secret:mg-as\", signature_method = \"HMAC-SHA256\" }}\n\
+             customer_groups = {{ GOLD = \"Gold\" }}\ntimeout_ms = 5000\n",
+            fake.base_url()
+        ))
+        .toml(SYNCS)
+        .roles(Roles {
+            api: false,
+            worker: true,
+            scheduler: false,
+        })
+        .start()
+        .await?;
+    let pool = daemon.db.pool.clone();
+    let org = daemon.org("acme").await?;
+    Ok((daemon, pool, org))
+}
+
+async fn seed(pool: &sqlx::PgPool, org: OrgId, n: i64) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO products (org_id, sku, name, uom, web_visible, material_grade)
+         SELECT $1, 'P-' || lpad(i::text, 5, '0'), 'Plate ' || i, 'EA', true, 'A36'
+         FROM generate_series(0, $2 - 1) AS i",
+    )
+    .bind(org.0)
+    .bind(n)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+async fn run_sync(queue: &Queue, org: OrgId, key: &str, payload: Value) -> anyhow::Result<String> {
+    let job = NewJob::new(org, "sync.run", payload)
+        .partner("shop")
+        .key(key)
+        .retry(RetrySpec::of(RetryPolicy::Immediate));
+    let id = queue.enqueue(job).await?.job.id;
+    let state = |pool: sqlx::PgPool| async move {
+        let (s,): (String,) = sqlx::query_as("SELECT state FROM jobs WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(&pool)
+            .await?;
+        anyhow::Ok(s)
+    };
+    eventually(Duration::from_secs(60), "the sync run to end", || {
+        let s = state(queue.pool().clone());
+        async move { Ok(matches!(s.await?.as_str(), "succeeded" | "dead")) }
+    })
+    .await?;
+    state(queue.pool().clone()).await
+}
+
+fn catalog(full: bool) -> Value {
+    json!({"partner": "shop", "entity": "catalog", "full": full})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalog_full_sync_no_change_and_one_percent_changed() -> anyhow::Result<()> {
+    const N: i64 = 300;
+    let fake = FakeMagento::start(FakeStoreConfig::default()).await?;
+    let (daemon, pool, org) = daemon(&fake).await?;
+    seed(&pool, org, N).await?;
+
+    // 1. First full sync: each product's update answers 404, then it is created.
+    assert_eq!(
+        run_sync(&daemon.queue, org, "c1", catalog(true)).await?,
+        "succeeded"
+    );
+    assert_eq!(fake.product_count(), N as usize);
+    let writes = fake.writes();
+    assert_eq!(
+        writes
+            .iter()
+            .filter(|w| w.method == "PUT" && w.status == 404)
+            .count(),
+        N as usize
+    );
+    assert_eq!(
+        writes
+            .iter()
+            .filter(|w| w.method == "POST" && w.status == 200)
+            .count(),
+        N as usize
+    );
+    let p = fake.product("P-00007").expect("created");
+    assert_eq!(p["name"], "Plate 7");
+    assert_eq!(
+        (p["status"].clone(), p["visibility"].clone()),
+        (json!(1), json!(4))
+    );
+    assert!(p["custom_attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["attribute_code"] == "material_grade" && a["value"] == "A36"));
+    // Magento's product id is the confirmation's partner id.
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM sync_items WHERE partner = 'shop' AND external_id IS NOT NULL"
+        )
+        .await?,
+        N
+    );
+
+    // 2. Nothing changed: a full sync and an incremental one make zero write calls.
+    fake.clear_writes();
+    assert_eq!(
+        run_sync(&daemon.queue, org, "c2", catalog(true)).await?,
+        "succeeded"
+    );
+    assert_eq!(
+        run_sync(&daemon.queue, org, "c3", catalog(false)).await?,
+        "succeeded"
+    );
+    assert!(fake.writes().is_empty(), "{:?}", fake.writes().first());
+
+    // 3. 1 % changed: exactly those, each one PUT (the products exist now).
+    sqlx::query("UPDATE products SET name = name || ' (new)' WHERE org_id = $1 AND sku IN ('P-00010', 'P-00020', 'P-00030')")
+        .bind(org.0)
+        .execute(&pool)
+        .await?;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "c4", catalog(false)).await?,
+        "succeeded"
+    );
+    let writes = fake.writes();
+    let mut routes: Vec<String> = writes
+        .iter()
+        .map(|w| format!("{} {}", w.method, w.route))
+        .collect();
+    routes.sort();
+    assert_eq!(
+        routes,
+        [
+            "PUT V1/products/P-00010",
+            "PUT V1/products/P-00020",
+            "PUT V1/products/P-00030"
+        ]
+    );
+    assert_eq!(fake.product("P-00020").unwrap()["name"], "Plate 20 (new)");
+
+    // 4. A removed product is disabled, not deleted (the tombstone mapping's choice).
+    fake.clear_writes();
+    sqlx::query("UPDATE products SET deleted_at = now() WHERE org_id = $1 AND sku = 'P-00005'")
+        .bind(org.0)
+        .execute(&pool)
+        .await?;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "c5", catalog(false)).await?,
+        "succeeded"
+    );
+    assert_eq!(fake.product("P-00005").unwrap()["status"], 2);
+    assert_eq!(fake.writes().len(), 1);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn price_failures_per_item_become_dead_letters_and_the_rest_are_confirmed(
+) -> anyhow::Result<()> {
+    let fake = FakeMagento::start(FakeStoreConfig::default()).await?;
+    let (daemon, pool, org) = daemon(&fake).await?;
+    seed(&pool, org, 4).await?;
+    for i in 0..4 {
+        fake.seed_product(json!({"sku": format!("P-{i:05}"), "name": format!("Plate {i}")}));
+    }
+    fake.refuse_prices_for("P-00002");
+    let sql = |q: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query(q).bind(org.0).execute(&pool).await?;
+            anyhow::Ok(())
+        }
+    };
+    sql("INSERT INTO price_lists (org_id, price_list_id, currency) VALUES ($1, 'WEB', 'USD')")
+        .await?;
+    sql(
+        "INSERT INTO list_prices (org_id, price_list_id, sku, uom, amount)
+         VALUES ($1, 'WEB', 'P-00000', 'EA', 10), ($1, 'WEB', 'P-00001', 'EA', 20),
+                ($1, 'WEB', 'P-00002', 'EA', 30), ($1, 'WEB', 'P-00003', 'EA', 40)",
+    )
+    .await?;
+    sql(
+        "INSERT INTO volume_breaks (org_id, break_id, sku, min_quantity, uom, price, currency)
+         VALUES ($1, 'B1', 'P-00001', 10, 'EA', 18, 'USD')",
+    )
+    .await?;
+    sql("INSERT INTO price_tiers (org_id, tier_code, name, percent) VALUES ($1, 'GOLD', 'Gold', 10)").await?;
+
+    let prices = json!({"partner": "shop", "entity": "prices", "full": true});
+    assert_eq!(
+        run_sync(&daemon.queue, org, "p1", prices.clone()).await?,
+        "succeeded"
+    );
+
+    // One base-prices call and one tier-prices call for the page.
+    let writes = fake.writes();
+    let calls: Vec<String> = writes
+        .iter()
+        .map(|w| format!("{} {}", w.method, w.route))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "POST V1/products/base-prices",
+            "PUT V1/products/tier-prices"
+        ]
+    );
+    assert_eq!(fake.base_price("P-00001").unwrap()["price"], 20.0);
+    let tiers = fake.tier_prices("P-00001");
+    assert!(
+        tiers.iter().any(|t| t["customer_group"] == "ALL GROUPS"
+            && t["quantity"] == 10
+            && t["price"] == 18),
+        "{tiers:?}"
+    );
+    assert!(
+        tiers
+            .iter()
+            .any(|t| t["customer_group"] == "Gold" && t["quantity"] == 1 && t["price"] == 18),
+        "{tiers:?}"
+    );
+    assert!(fake.base_price("P-00002").is_none());
+
+    // The refused SKU is a dead letter naming Magento's reason; the other three confirmed.
+    let (payload,): (Value,) =
+        sqlx::query_as("SELECT payload FROM dead_letters WHERE org_id = $1 AND kind = 'sync.item'")
+            .bind(org.0)
+            .fetch_one(&pool)
+            .await?;
+    assert_eq!(payload["sku"], "P-00002");
+    assert!(
+        payload["error"]
+            .as_str()
+            .unwrap()
+            .contains("Price for SKU = P-00002 was refused"),
+        "{payload}"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM sync_items WHERE partner = 'shop' AND entity = 'prices'"
+        )
+        .await?,
+        3
+    );
+
+    // Nothing changed: an incremental run makes no call; a full one sends only the SKU that
+    // was never confirmed (still refused), the confirmed three skipped by their hash.
+    fake.clear_writes();
+    let incremental = json!({"partner": "shop", "entity": "prices"});
+    assert_eq!(
+        run_sync(&daemon.queue, org, "p2", incremental).await?,
+        "succeeded"
+    );
+    assert!(fake.writes().is_empty(), "{:?}", fake.writes());
+    assert_eq!(
+        run_sync(&daemon.queue, org, "p3", prices).await?,
+        "succeeded"
+    );
+    let writes = fake.writes();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert_eq!(writes[0].route, "V1/products/base-prices");
+    assert_eq!(writes[0].body["prices"].as_array().map(Vec::len), Some(1));
+    assert_eq!(writes[0].body["prices"][0]["sku"], "P-00002");
+    Ok(())
+}
