@@ -27,10 +27,14 @@
 //!
 //! Queries are runtime-checked (no `DATABASE_URL` needed to build).
 
+#[macro_use]
+mod macros;
+
 pub mod catalog;
 pub mod cursor;
 pub mod db;
 mod dead_letters;
+pub mod exports;
 pub mod feed;
 pub mod imports;
 pub mod inventory;
