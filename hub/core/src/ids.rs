@@ -63,6 +63,10 @@ uuid_id!(
     ImportId
 );
 uuid_id!(
+    /// An export: one requested file of one entity in one format.
+    ExportId
+);
+uuid_id!(
     /// A dead letter: a job that exhausted its retries or failed permanently.
     DeadLetterId
 );

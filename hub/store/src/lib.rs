@@ -26,17 +26,20 @@
 //! * [`cursor`] — the keyset cursor every newest-first listing pages with.
 //! * [`storable`] — what `text` and `jsonb` refuse (NUL, numbers out of range): found to
 //!   refuse at the edge, escaped where a row must be kept whatever it holds (the logs).
-//!
 //! * [`begin`] — a transaction that cancelling the caller cannot leave open on a pooled
 //!   connection (sqlx's own `Pool::begin` can; see the module).
 //!
 //! Queries are runtime-checked (no `DATABASE_URL` needed to build).
+
+#[macro_use]
+mod macros;
 
 pub mod catalog;
 pub mod cursor;
 pub mod db;
 mod dead_letters;
 pub mod events;
+pub mod exports;
 pub mod feed;
 pub mod imports;
 pub mod inventory;

@@ -92,7 +92,7 @@ async fn blocks_and_rolled_back_allocations_never_overlap(pool: PgPool) {
     assert_eq!(a, 1..=3);
     // Allocated inside a transaction that rolls back (a crash before the document was
     // stored): the numbers were never used, so the counter goes back.
-    let mut tx = pool.begin().await.unwrap();
+    let mut tx = switchyard_store::begin(&pool).await.unwrap();
     let b = edi::allocate(&mut *tx, org, "acme", ControlKind::St, 2)
         .await
         .unwrap();

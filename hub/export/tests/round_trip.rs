@@ -1,0 +1,514 @@
+//! Every entity in every format, written from a real Postgres and read back by readers that are
+//! not ours: Python's `csv` (as Excel's UTF-8 dialect, BOM and all) and `json`, and libxml2's
+//! `xmllint` against the shipped XSD. Also the filters, progress, and that another
+//! organization's rows never appear.
+
+mod support;
+
+use chrono::{Duration, Utc};
+use serde_json::Value;
+use sqlx::PgPool;
+use support::*;
+use switchyard_core::ids::OrgId;
+use switchyard_export::columns::{columns, record_element};
+use switchyard_export::{open, Entity, ExportError, Filters, Format, Period, Request, Summary};
+
+async fn export(
+    pool: &PgPool,
+    org: OrgId,
+    entity: Entity,
+    format: Format,
+    filters: Filters,
+) -> (Vec<u8>, u64, Summary, Vec<u64>) {
+    let opened = open(
+        pool,
+        Request {
+            org,
+            entity,
+            format,
+            filters,
+        },
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let total = opened.total;
+    let mut out = Vec::new();
+    let mut seen = Vec::new();
+    let summary = opened
+        .write_to(&mut out, &mut |n| seen.push(n))
+        .await
+        .unwrap();
+    assert_eq!(summary.bytes, out.len() as u64);
+    (out, total, summary, seen)
+}
+
+/// `YYYY-MM-DD HH:MM:SS`
+fn csv_timestamp(s: &str) -> bool {
+    s.len() == 19
+        && s.char_indices().all(|(i, c)| match i {
+            4 | 7 => c == '-',
+            10 => c == ' ',
+            13 | 16 => c == ':',
+            _ => c.is_ascii_digit(),
+        })
+}
+
+/// ISO 8601 with an offset, as Postgres writes it into JSON.
+fn iso_timestamp(s: &str) -> bool {
+    chrono::DateTime::parse_from_rfc3339(s).is_ok() && s.as_bytes()[10] == b'T'
+}
+
+fn by<'a>(rows: &'a [Value], key: &str, value: &str) -> &'a Value {
+    rows.iter()
+        .find(|r| r[key] == value)
+        .unwrap_or_else(|| panic!("no row with {key} = {value}: {rows:?}"))
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn every_entity_in_every_format_reads_back(pool: PgPool) {
+    let s = seed(&pool).await;
+    let expected = [
+        (Entity::Products, 2),
+        (Entity::Orders, 3),
+        (Entity::OrderLines, 4),
+        (Entity::Inventory, 3),
+        (Entity::Customers, 1),
+    ];
+    assert_eq!(expected.len(), Entity::ALL.len());
+    for (entity, n) in expected {
+        for format in Format::ALL.iter().copied() {
+            let (bytes, total, summary, _) =
+                export(&pool, s.org, entity, format, Filters::default()).await;
+            assert_eq!((total, summary.rows), (n, n), "{entity} {format}");
+            let text = String::from_utf8(bytes.clone()).unwrap();
+            assert!(
+                !text.contains(FOREIGN),
+                "{entity} {format} shows another organization's rows"
+            );
+            let file = temp(&bytes, &format!(".{format}"));
+            match format {
+                Format::Csv => {
+                    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "{entity}: UTF-8 BOM first");
+                    let rows = python_csv(file.path());
+                    let rows = rows.as_array().unwrap();
+                    assert_eq!(rows.len() as u64, n, "{entity}");
+                    let header: Vec<&str> = text[3..].lines().next().unwrap().split(',').collect();
+                    let paths: Vec<&str> = columns(entity).iter().map(|c| c.path).collect();
+                    assert_eq!(header, paths, "{entity}: header row");
+                    check_csv(entity, rows);
+                }
+                Format::Json => {
+                    assert!(
+                        text.starts_with("[\n  {\n    \""),
+                        "{entity}: pretty-printed: {text}"
+                    );
+                    let rows = python_json(file.path());
+                    let rows = rows.as_array().unwrap();
+                    assert_eq!(rows.len() as u64, n, "{entity}");
+                    check_json(entity, rows);
+                    every_key_is_a_column(entity, &text);
+                }
+                Format::Xml => {
+                    xmllint_valid(file.path());
+                    let count = xpath(
+                        file.path(),
+                        &format!(
+                            "count(/*[local-name()='{entity}']/*[local-name()='{}'])",
+                            record_element(entity)
+                        ),
+                    );
+                    assert_eq!(count, n.to_string(), "{entity}");
+                }
+            }
+        }
+    }
+}
+
+fn check_csv(entity: Entity, rows: &[Value]) {
+    match entity {
+        Entity::Products => {
+            let p = by(rows, "sku", "PL-1");
+            assert_eq!(p["name"], "Plate, \"HR\"\nsecond line");
+            assert_eq!(p["lead_time_days"], "5");
+            assert_eq!(p["active"], "true");
+            assert!(csv_timestamp(p["created_at"].as_str().unwrap()), "{p}");
+            let variants: Value = serde_json::from_str(p["variants"].as_str().unwrap()).unwrap();
+            assert_eq!(
+                variants[0]["options"][0],
+                serde_json::json!({"name": "finish", "value": "HR & P<O>"})
+            );
+            assert_eq!(by(rows, "sku", "ST-ü")["name"], "Stahl – Träger");
+        }
+        Entity::Orders => {
+            let o = by(rows, "order_number", "SO-1");
+            assert_eq!(o["customer.name"], "Acme, Inc.");
+            assert_eq!(o["requested_delivery"], "2026-04-02");
+            assert_eq!(o["ordered_at"], "2026-03-01 10:00:00");
+            assert_eq!(o["total"], "25.50");
+        }
+        Entity::OrderLines => {
+            let l = by(rows, "sku", "PL-1-14");
+            assert_eq!(l["order.number"], "SO-2");
+            assert_eq!(l["product.name"], "");
+            assert_eq!(l["amount"], "29.00");
+            let l = rows
+                .iter()
+                .find(|r| r["order.number"] == "SO-1" && r["line_number"] == "1")
+                .unwrap();
+            assert_eq!(l["product.name"], "Plate, \"HR\"\nsecond line");
+            assert_eq!(l["description"], "line 1, \"PL-1\"");
+            assert_eq!(l["requested_date"], "2026-04-01");
+        }
+        Entity::Inventory => {
+            let chi = rows
+                .iter()
+                .find(|r| r["sku"] == "PL-1" && r["location.code"] == "CHI")
+                .unwrap();
+            assert_eq!(chi["reserved"], "2.5");
+            assert_eq!(chi["available"], "88.0");
+            assert_eq!(
+                by(rows, "sku", "ST-ü")["on_hand"],
+                "0.000001",
+                "decimals exact, no exponent"
+            );
+            assert_eq!(by(rows, "sku", "PL-1-14")["product.sku"], "PL-1");
+        }
+        Entity::Customers => {
+            let c = by(rows, "customer_id", "C1");
+            assert_eq!(c["name"], "Acme, Inc.");
+            assert_eq!(c["edi_ids"], r#"[{"qualifier":"92","id":"0001"}]"#);
+        }
+    }
+}
+
+fn check_json(entity: Entity, rows: &[Value]) {
+    match entity {
+        Entity::Products => {
+            let p = by(rows, "sku", "PL-1");
+            assert_eq!(p["variants"].as_array().unwrap().len(), 2);
+            assert_eq!(
+                p["variants"][0]["options"][1],
+                serde_json::json!({"name": "thickness", "value": "1/4 in"})
+            );
+            assert!(iso_timestamp(p["updated_at"].as_str().unwrap()), "{p}");
+            assert_eq!(p["gtin"], "00012345678905");
+            assert_eq!(by(rows, "sku", "ST-ü")["gtin"], Value::Null);
+        }
+        Entity::Orders => {
+            let o = by(rows, "order_number", "SO-1");
+            assert_eq!(
+                o["customer"],
+                serde_json::json!({"id": "C1", "name": "Acme, Inc."})
+            );
+            assert_eq!(o["lines"][1]["sku"], "ST-ü");
+            assert_eq!(
+                o["lines"][0]["product"]["name"],
+                "Plate, \"HR\"\nsecond line"
+            );
+            assert!(iso_timestamp(o["ordered_at"].as_str().unwrap()));
+            assert_eq!(o["requested_delivery"], "2026-04-02");
+        }
+        Entity::OrderLines => {
+            let l = by(rows, "sku", "PL-1-14");
+            assert_eq!(l["order"]["number"], "SO-2");
+            assert!(iso_timestamp(l["order"]["created_at"].as_str().unwrap()));
+        }
+        Entity::Inventory => {
+            let l = by(rows, "sku", "PL-1-14");
+            assert_eq!(
+                l["location"],
+                serde_json::json!({"code": "HOU", "name": "Houston"})
+            );
+            assert_eq!(l["on_order"], 3.25);
+        }
+        Entity::Customers => {
+            assert_eq!(by(rows, "customer_id", "C1")["edi_ids"][0]["id"], "0001");
+        }
+    }
+}
+
+/// The CSV columns are the JSON rows' keys, nested ones dotted, in the same order: the list in
+/// `columns.rs` and the store's queries cannot drift apart.
+fn every_key_is_a_column(entity: Entity, text: &str) {
+    fn flat(prefix: &str, v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    let path = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    flat(&path, v, out);
+                }
+            }
+            _ => out.push(prefix.to_string()),
+        }
+    }
+    let paths: Vec<String> = columns(entity).iter().map(|c| c.path.to_string()).collect();
+    let rows: Vec<Value> = serde_json::from_str(text).unwrap();
+    for row in rows {
+        let mut keys = Vec::new();
+        flat("", &row, &mut keys);
+        assert_eq!(keys, paths, "{entity}");
+    }
+}
+
+async fn count(pool: &PgPool, org: OrgId, entity: Entity, filters: Filters) -> u64 {
+    let (_, total, summary, _) = export(pool, org, entity, Format::Json, filters).await;
+    assert_eq!(total, summary.rows);
+    total
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn filters_narrow_each_entity(pool: PgPool) {
+    let s = seed(&pool).await;
+    let f = Filters::default;
+    let now = Utc::now();
+    let window = Filters {
+        from: Some(now - Duration::days(12)),
+        to: Some(now - Duration::days(4)),
+        ..f()
+    };
+    let sku = |s: &str| Some(s.to_string());
+    // (entity, filters, rows, why)
+    let cases = [
+        (
+            Entity::Orders,
+            Filters {
+                period: Some(Period::Last30Days),
+                ..f()
+            },
+            2,
+            "SO-OLD is 100 days old",
+        ),
+        (
+            Entity::Orders,
+            Filters {
+                period: Some(Period::Last365Days),
+                ..f()
+            },
+            3,
+            "all but the cancelled",
+        ),
+        (
+            Entity::Orders,
+            Filters {
+                status: sku("cancelled"),
+                ..f()
+            },
+            1,
+            "asking for cancelled shows it",
+        ),
+        (
+            Entity::Orders,
+            Filters {
+                include_archived: true,
+                ..f()
+            },
+            4,
+            "archived too",
+        ),
+        (
+            Entity::Orders,
+            Filters {
+                product: sku("ST-ü"),
+                ..f()
+            },
+            2,
+            "orders holding the SKU",
+        ),
+        (Entity::Orders, window.clone(), 1, "SO-2; SO-3 is cancelled"),
+        (
+            Entity::Orders,
+            Filters {
+                include_archived: true,
+                ..window
+            },
+            2,
+            "SO-2 and SO-3",
+        ),
+        (
+            Entity::OrderLines,
+            Filters {
+                product: sku("ST-ü"),
+                ..f()
+            },
+            2,
+            "its lines",
+        ),
+        (
+            Entity::OrderLines,
+            Filters {
+                status: sku("shipped"),
+                ..f()
+            },
+            1,
+            "SO-2's line",
+        ),
+        (
+            Entity::Inventory,
+            Filters {
+                location: sku("HOU"),
+                ..f()
+            },
+            1,
+            "one location",
+        ),
+        (
+            Entity::Inventory,
+            Filters {
+                product: sku("PL-1"),
+                ..f()
+            },
+            2,
+            "its variant's stock too",
+        ),
+        (
+            Entity::Products,
+            Filters {
+                include_archived: true,
+                ..f()
+            },
+            3,
+            "the deleted one too",
+        ),
+        (
+            Entity::Products,
+            Filters {
+                product: sku("PL-1"),
+                ..f()
+            },
+            1,
+            "one product",
+        ),
+        (
+            Entity::Customers,
+            Filters {
+                include_archived: true,
+                ..f()
+            },
+            2,
+            "the inactive one too",
+        ),
+    ];
+    for (entity, filters, rows, why) in cases {
+        assert_eq!(
+            count(&pool, s.org, entity, filters.clone()).await,
+            rows,
+            "{entity} {filters:?}: {why}"
+        );
+    }
+    assert_eq!(count(&pool, s.other, Entity::Orders, f()).await, 1);
+
+    let refused = |entity, filters| {
+        let pool = pool.clone();
+        async move {
+            match open(
+                &pool,
+                Request {
+                    org: s.org,
+                    entity,
+                    format: Format::Csv,
+                    filters,
+                },
+                Utc::now(),
+            )
+            .await
+            {
+                Err(ExportError::Filter(e)) => e.to_string(),
+                Err(e) => panic!("{e}"),
+                Ok(_) => panic!("accepted"),
+            }
+        }
+    };
+    assert_eq!(
+        refused(
+            Entity::Products,
+            Filters {
+                status: Some("confirmed".into()),
+                ..f()
+            }
+        )
+        .await,
+        "filters.status: applies to orders and order_lines, not products"
+    );
+    assert!(refused(
+        Entity::Orders,
+        Filters {
+            status: Some("lost".into()),
+            ..f()
+        }
+    )
+    .await
+    .starts_with("filters.status: `lost` is not one of pending_review"));
+    assert_eq!(
+        refused(
+            Entity::Orders,
+            Filters {
+                period: Some(Period::Last90Days),
+                from: Some(now),
+                ..f()
+            }
+        )
+        .await,
+        "filters.period: give either a period or from/to, not both"
+    );
+    assert_eq!(
+        refused(
+            Entity::Orders,
+            Filters {
+                location: Some("CHI".into()),
+                ..f()
+            }
+        )
+        .await,
+        "filters.location: applies to inventory, not orders"
+    );
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn progress_advances_to_the_total(pool: PgPool) {
+    let org = switchyard_store::orgs::ensure(&pool, "many")
+        .await
+        .unwrap()
+        .id;
+    sqlx::query("INSERT INTO customers (org_id, customer_id, name) SELECT $1, 'C' || i, 'n' || i FROM generate_series(1, 1100) i")
+        .bind(org.0)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (bytes, total, summary, seen) = export(
+        &pool,
+        org,
+        Entity::Customers,
+        Format::Csv,
+        Filters::default(),
+    )
+    .await;
+    assert_eq!((total, summary.rows), (1100, 1100));
+    assert_eq!(seen, [500, 1000, 1100]);
+    // The header and every record end in CRLF (RFC 4180), across the 64 KiB chunks.
+    assert_eq!(
+        String::from_utf8(bytes).unwrap().matches("\r\n").count(),
+        1101
+    );
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn an_empty_export_is_still_a_valid_file(pool: PgPool) {
+    let org = switchyard_store::orgs::ensure(&pool, "empty")
+        .await
+        .unwrap()
+        .id;
+    for entity in Entity::ALL.iter().copied() {
+        let (csv, ..) = export(&pool, org, entity, Format::Csv, Filters::default()).await;
+        assert_eq!(python_csv(temp(&csv, ".csv").path()), serde_json::json!([]));
+        assert!(csv.len() > 3, "the header row is there");
+        let (json, ..) = export(&pool, org, entity, Format::Json, Filters::default()).await;
+        assert_eq!(json, b"[]\n");
+        let (xml, ..) = export(&pool, org, entity, Format::Xml, Filters::default()).await;
+        xmllint_valid(temp(&xml, ".xml").path());
+    }
+}
