@@ -417,7 +417,7 @@ async fn the_outbox_is_atomic_and_payloads_match_their_schemas() -> anyhow::Resu
     let pool = &d.db.pool;
 
     // A rolled-back change records nothing.
-    let mut tx = pool.begin().await?;
+    let mut tx = switchyard_store::begin(pool).await?;
     sqlx::query("INSERT INTO products (org_id, sku, name) VALUES ($1, 'R-1', 'Rolled back')")
         .bind(org.0)
         .execute(&mut *tx)
