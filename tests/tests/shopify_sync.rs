@@ -5,7 +5,8 @@
 //! zero). Inventory with compare-and-swap: a unit sold at the storefront between two syncs is
 //! re-read and the write retried once. Webhooks signed by the fake through the daemon's
 //! `POST /webhooks/shop`: valid, replayed, forged, and signed with the rotated-out secret.
-//! Both pinned API versions.
+//! Prices through `productVariantsBulkUpdate`, only the changed SKU written again. Both pinned
+//! API versions.
 
 use serde_json::json;
 use std::time::Duration;
@@ -22,7 +23,7 @@ const CHI: &str = "gid://shopify/Location/7001";
 
 fn config(fake: &FakeShopify, version: ApiVersion) -> String {
     format!(
-        "[partners.shop]\nkind = \"shopify\"\norg = \"acme\"\nshop_url = \"{}\"\napi_version = \"{version}\"\naccess_token = \"secret:shop-token\"\nlocations = {{ CHI = \"{CHI}\" }}\nwebhooks = {{ secret = \"secret:shop-hooks\", previous_secret = \"secret:shop-hooks-old\", rotated_at = \"{}\" }}\n\n[sync.shop.catalog]\nmapping = \"shopify/product.out\"\ntombstone = \"shopify/product.tombstone\"\npage_size = 100\n\n[sync.shop.inventory]\nmapping = \"shopify/inventory.out\"\ntombstone = \"shopify/inventory.tombstone\"\n",
+        "[partners.shop]\nkind = \"shopify\"\norg = \"acme\"\nshop_url = \"{}\"\napi_version = \"{version}\"\naccess_token = \"secret:shop-token\"\nlocations = {{ CHI = \"{CHI}\" }}\nwebhooks = {{ secret = \"secret:shop-hooks\", previous_secret = \"secret:shop-hooks-old\", rotated_at = \"{}\" }}\n\n[sync.shop.catalog]\nmapping = \"shopify/product.out\"\ntombstone = \"shopify/product.tombstone\"\npage_size = 100\n\n[sync.shop.inventory]\nmapping = \"shopify/inventory.out\"\ntombstone = \"shopify/inventory.tombstone\"\n\n[sync.shop.prices]\nmapping = \"shopify/price.out\"\ntombstone = \"shopify/price.tombstone\"\n",
         fake.base_url(),
         chrono::Utc::now().to_rfc3339()
     )
@@ -311,5 +312,44 @@ async fn webhooks_valid_replayed_forged_and_rotated() -> anyhow::Result<()> {
         .fetch_one(&pool)
         .await?;
     assert_eq!(stored, 2);
+    daemon.stop().await
+}
+
+#[tokio::test]
+async fn prices_sync_writes_variant_prices_and_only_changes() -> anyhow::Result<()> {
+    let fake = FakeShopify::start(FakeShopifyConfig::default()).await?;
+    let (daemon, pool, org) = daemon(&fake, ApiVersion::V2026_04).await?;
+    let queue = daemon.queue.clone();
+    seed(&pool, org, 3).await?;
+    let sql = |q: &'static str| {
+        let pool = pool.clone();
+        async move { sqlx::query(q).bind(org.0).execute(&pool).await }
+    };
+    sql("INSERT INTO price_lists (org_id, price_list_id, currency) VALUES ($1, 'WEB', 'USD')")
+        .await?;
+    sql("INSERT INTO list_prices (org_id, price_list_id, sku, uom, amount)
+         VALUES ($1, 'WEB', 'P-00000', 'EA', 10), ($1, 'WEB', 'P-00001', 'EA', 20), ($1, 'WEB', 'P-00002', 'EA', 30)")
+        .await?;
+    assert_eq!(run_sync(&queue, org, "cat", true).await?, "succeeded");
+    fake.clear_writes();
+    assert_eq!(
+        run_entity(&queue, org, "prices", "pr-1", true).await?,
+        "succeeded"
+    );
+    assert_eq!(fake.applied("productVariantsBulkUpdate"), 3);
+    assert_eq!(
+        fake.variant_price("P-00001").unwrap(),
+        ("20.00".to_owned(), None)
+    );
+    fake.clear_writes();
+    sql("UPDATE list_prices SET amount = 25 WHERE org_id = $1 AND sku = 'P-00001'").await?;
+    assert_eq!(
+        run_entity(&queue, org, "prices", "pr-2", false).await?,
+        "succeeded"
+    );
+    let writes = fake.writes();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert_eq!(writes[0].args["variants"][0]["price"], "25.00");
+    assert_eq!(fake.variant_price("P-00001").unwrap().0, "25.00");
     daemon.stop().await
 }
