@@ -2,21 +2,30 @@
 //! Postgres: a full catalog sync puts every product in the shop, a sync with nothing changed
 //! makes zero write calls, 1 % changed writes exactly those, a removed product is archived,
 //! and a tiny cost bucket throttles without failing the run (the fake's bucket never below
-//! zero). Both pinned API versions.
+//! zero). Inventory with compare-and-swap: a unit sold at the storefront between two syncs is
+//! re-read and the write retried once. Webhooks signed by the fake through the daemon's
+//! `POST /webhooks/shop`: valid, replayed, forged, and signed with the rotated-out secret.
+//! Prices through `productVariantsBulkUpdate`, only the changed SKU written again. Both pinned
+//! API versions.
 
 use serde_json::json;
 use std::time::Duration;
 use switchyard_core::ids::OrgId;
 use switchyard_daemon::app::Roles;
 use switchyard_e2e::{eventually, TestDaemon};
-use switchyard_shopify::fake::{FakeShopify, FakeShopifyConfig};
+use switchyard_shopify::fake::{FakeShopify, FakeShopifyConfig, WriteOutcome};
 use switchyard_shopify::ApiVersion;
 use switchyard_store::queue::{NewJob, Queue, RetryPolicy, RetrySpec};
 
+const HOOKS: &str = "hush-now";
+const OLD_HOOKS: &str = "hush-before";
+const CHI: &str = "gid://shopify/Location/7001";
+
 fn config(fake: &FakeShopify, version: ApiVersion) -> String {
     format!(
-        "[partners.shop]\nkind = \"shopify\"\norg = \"acme\"\nshop_url = \"{}\"\napi_version = \"{version}\"\naccess_token = \"secret:shop-token\"\nlocations = {{ CHI = \"gid://shopify/Location/7001\" }}\n\n[sync.shop.catalog]\nmapping = \"shopify/product.out\"\ntombstone = \"shopify/product.tombstone\"\npage_size = 100\n",
-        fake.base_url()
+        "[partners.shop]\nkind = \"shopify\"\norg = \"acme\"\nshop_url = \"{}\"\napi_version = \"{version}\"\naccess_token = \"secret:shop-token\"\nlocations = {{ CHI = \"{CHI}\" }}\nwebhooks = {{ secret = \"secret:shop-hooks\", previous_secret = \"secret:shop-hooks-old\", rotated_at = \"{}\" }}\n\n[sync.shop.catalog]\nmapping = \"shopify/product.out\"\ntombstone = \"shopify/product.tombstone\"\npage_size = 100\n\n[sync.shop.inventory]\nmapping = \"shopify/inventory.out\"\ntombstone = \"shopify/inventory.tombstone\"\n\n[sync.shop.prices]\nmapping = \"shopify/price.out\"\ntombstone = \"shopify/price.tombstone\"\n",
+        fake.base_url(),
+        chrono::Utc::now().to_rfc3339()
     )
 }
 
@@ -24,12 +33,23 @@ async fn daemon(
     fake: &FakeShopify,
     version: ApiVersion,
 ) -> anyhow::Result<(TestDaemon, sqlx::PgPool, OrgId)> {
+    daemon_with(fake, version, false).await
+}
+
+/// [`daemon`], serving the API when `api`.
+async fn daemon_with(
+    fake: &FakeShopify,
+    version: ApiVersion,
+    api: bool,
+) -> anyhow::Result<(TestDaemon, sqlx::PgPool, OrgId)> {
     let daemon = TestDaemon::builder()
         .repo_mappings()
         .toml(&config(fake, version))
         .secret("secret:shop-token", fake.token())
+        .secret("secret:shop-hooks", HOOKS)
+        .secret("secret:shop-hooks-old", OLD_HOOKS)
         .roles(Roles {
-            api: false,
+            api,
             worker: true,
             scheduler: false,
         })
@@ -56,10 +76,21 @@ async fn seed(pool: &sqlx::PgPool, org: OrgId, n: i64) -> anyhow::Result<()> {
 
 /// Enqueue `sync.run` of the shop's catalog and wait for it to end; its final state.
 async fn run_sync(queue: &Queue, org: OrgId, key: &str, full: bool) -> anyhow::Result<String> {
+    run_entity(queue, org, "catalog", key, full).await
+}
+
+/// [`run_sync`] of `entity`.
+async fn run_entity(
+    queue: &Queue,
+    org: OrgId,
+    entity: &str,
+    key: &str,
+    full: bool,
+) -> anyhow::Result<String> {
     let job = NewJob::new(
         org,
         "sync.run",
-        json!({"partner": "shop", "entity": "catalog", "full": full}),
+        json!({"partner": "shop", "entity": entity, "full": full}),
     )
     .partner("shop")
     .key(key)
@@ -168,5 +199,157 @@ async fn a_tiny_cost_bucket_throttles_without_failing_the_run() -> anyhow::Resul
         .fetch_one(&pool)
         .await?;
     assert_eq!(dead.0, 0);
+    daemon.stop().await
+}
+
+async fn inventory_round(version: ApiVersion) -> anyhow::Result<()> {
+    let fake = FakeShopify::start(FakeShopifyConfig::default()).await?;
+    let (daemon, pool, org) = daemon(&fake, version).await?;
+    let queue = daemon.queue.clone();
+    seed(&pool, org, 5).await?;
+    sqlx::query(
+        "INSERT INTO inventory_locations (org_id, code, name) VALUES ($1, 'CHI', 'Chicago')",
+    )
+    .bind(org.0)
+    .execute(&pool)
+    .await?;
+    sqlx::query(
+        "INSERT INTO inventory_levels (org_id, sku, location, on_hand, allocated, on_order)
+         SELECT $1, sku, 'CHI', 10, 2, 0 FROM products WHERE org_id = $1",
+    )
+    .bind(org.0)
+    .execute(&pool)
+    .await?;
+    assert_eq!(run_sync(&queue, org, "cat", true).await?, "succeeded");
+    assert_eq!(
+        run_entity(&queue, org, "inventory", "inv-1", true).await?,
+        "succeeded"
+    );
+    for i in 0..5 {
+        assert_eq!(fake.available(&format!("P-{i:05}"), CHI), Some(8));
+    }
+    // Nothing changed: zero writes.
+    fake.clear_writes();
+    assert_eq!(
+        run_entity(&queue, org, "inventory", "inv-2", true).await?,
+        "succeeded"
+    );
+    assert!(fake.writes().is_empty(), "{:?}", fake.writes());
+    // Our stock drops to 5 while a unit is sold at the storefront just before our write: the
+    // compare-and-swap is stale, the adapter re-reads and the retry applies.
+    fake.stale_next(1);
+    sqlx::query("UPDATE inventory_levels SET on_hand = 7 WHERE org_id = $1 AND sku = 'P-00001'")
+        .bind(org.0)
+        .execute(&pool)
+        .await?;
+    assert_eq!(
+        run_entity(&queue, org, "inventory", "inv-3", false).await?,
+        "succeeded"
+    );
+    assert_eq!(fake.available("P-00001", CHI), Some(5));
+    let outcomes: Vec<WriteOutcome> = fake.writes().iter().map(|w| w.outcome).collect();
+    assert_eq!(outcomes, [WriteOutcome::UserErrors, WriteOutcome::Applied]);
+    let last = &fake.writes()[1];
+    match version {
+        ApiVersion::V2026_04 => {
+            assert_eq!(
+                last.args["input"]["quantities"][0]["changeFromQuantity"], 7,
+                "re-read: 8 less the unit sold"
+            );
+            assert!(last.idempotency_key.is_some());
+        }
+        ApiVersion::V2025_10 => {
+            assert_eq!(last.args["input"]["quantities"][0]["compareQuantity"], 7)
+        }
+    }
+    assert!(last.args["input"]["referenceDocumentUri"]
+        .as_str()
+        .unwrap()
+        .starts_with("gid://switchyard/Sync/"));
+    daemon.stop().await
+}
+
+#[tokio::test]
+async fn inventory_sync_with_compare_and_swap_2026_04() -> anyhow::Result<()> {
+    inventory_round(ApiVersion::V2026_04).await
+}
+
+#[tokio::test]
+async fn inventory_sync_with_compare_and_swap_2025_10() -> anyhow::Result<()> {
+    inventory_round(ApiVersion::V2025_10).await
+}
+
+#[tokio::test]
+async fn webhooks_valid_replayed_forged_and_rotated() -> anyhow::Result<()> {
+    let fake = FakeShopify::start(FakeShopifyConfig::default().webhook_secret(HOOKS)).await?;
+    let (daemon, pool, _org) = daemon_with(&fake, ApiVersion::V2026_04, true).await?;
+    let url = format!("{}/webhooks/shop", daemon.api());
+    let order = json!({"id": 450789469, "admin_graphql_api_id": "gid://shopify/Order/450789469", "name": "#1001"});
+    assert_eq!(
+        fake.send_webhook(&url, "orders/create", &order, "evt-1", None)
+            .await?,
+        202
+    );
+    // Shopify delivers an event again (same X-Shopify-Event-Id): accepted, processed once.
+    assert_eq!(
+        fake.send_webhook(&url, "orders/create", &order, "evt-1", None)
+            .await?,
+        200
+    );
+    // Signed with a secret that is not the app's.
+    assert_eq!(
+        fake.send_webhook(&url, "orders/create", &order, "evt-2", Some("forged"))
+            .await?,
+        401
+    );
+    // Signed with the secret before the rotation, inside the window.
+    assert_eq!(
+        fake.send_webhook(&url, "orders/updated", &order, "evt-3", Some(OLD_HOOKS))
+            .await?,
+        202
+    );
+    let (stored,): (i64,) = sqlx::query_as("SELECT count(*) FROM webhook_deliveries")
+        .fetch_one(&pool)
+        .await?;
+    assert_eq!(stored, 2);
+    daemon.stop().await
+}
+
+#[tokio::test]
+async fn prices_sync_writes_variant_prices_and_only_changes() -> anyhow::Result<()> {
+    let fake = FakeShopify::start(FakeShopifyConfig::default()).await?;
+    let (daemon, pool, org) = daemon(&fake, ApiVersion::V2026_04).await?;
+    let queue = daemon.queue.clone();
+    seed(&pool, org, 3).await?;
+    let sql = |q: &'static str| {
+        let pool = pool.clone();
+        async move { sqlx::query(q).bind(org.0).execute(&pool).await }
+    };
+    sql("INSERT INTO price_lists (org_id, price_list_id, currency) VALUES ($1, 'WEB', 'USD')")
+        .await?;
+    sql("INSERT INTO list_prices (org_id, price_list_id, sku, uom, amount)
+         VALUES ($1, 'WEB', 'P-00000', 'EA', 10), ($1, 'WEB', 'P-00001', 'EA', 20), ($1, 'WEB', 'P-00002', 'EA', 30)")
+        .await?;
+    assert_eq!(run_sync(&queue, org, "cat", true).await?, "succeeded");
+    fake.clear_writes();
+    assert_eq!(
+        run_entity(&queue, org, "prices", "pr-1", true).await?,
+        "succeeded"
+    );
+    assert_eq!(fake.applied("productVariantsBulkUpdate"), 3);
+    assert_eq!(
+        fake.variant_price("P-00001").unwrap(),
+        ("20.00".to_owned(), None)
+    );
+    fake.clear_writes();
+    sql("UPDATE list_prices SET amount = 25 WHERE org_id = $1 AND sku = 'P-00001'").await?;
+    assert_eq!(
+        run_entity(&queue, org, "prices", "pr-2", false).await?,
+        "succeeded"
+    );
+    let writes = fake.writes();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert_eq!(writes[0].args["variants"][0]["price"], "25.00");
+    assert_eq!(fake.variant_price("P-00001").unwrap().0, "25.00");
     daemon.stop().await
 }

@@ -78,6 +78,9 @@ const LEVELS: &str = "query Levels($id: ID!) {
 
 const SHOP: &str = "query Health { shop { name } }";
 
+/// How many idempotency keys' variables are remembered (see `ShopifyAdapter::sent`).
+const SENT_KEYS_KEPT: usize = 100_000;
+
 /// Where a SKU lives in the shop.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VariantRef {
@@ -94,6 +97,11 @@ pub struct ShopifyAdapter {
     variants: Mutex<HashMap<String, VariantRef>>,
     /// (inventory item, location gid) → the last available quantity Shopify confirmed.
     confirmed: Mutex<HashMap<(String, String), i64>>,
+    /// Shopify idempotency key → the variables first sent with it. A write sent again under
+    /// its key (the engine retrying after its own failure) must carry the same variables, or
+    /// Shopify answers IDEMPOTENCY_KEY_PARAMETER_MISMATCH instead of replaying it; without
+    /// this the second send would compare from the quantity the first one confirmed.
+    sent: Mutex<HashMap<String, Value>>,
 }
 
 impl std::fmt::Debug for ShopifyAdapter {
@@ -152,6 +160,7 @@ impl ShopifyAdapter {
             capabilities,
             variants: Mutex::new(HashMap::new()),
             confirmed: Mutex::new(HashMap::new()),
+            sent: Mutex::new(HashMap::new()),
         }
     }
 
@@ -433,10 +442,17 @@ impl ShopifyAdapter {
                         serde_json::to_string(&known).unwrap_or_default()
                     )
                 };
-                (
-                    SET_QUANTITIES_2026,
-                    json!({"input": input, "key": idempotency_key(&ctx.idempotency_key, &salt)}),
-                )
+                let key = idempotency_key(&ctx.idempotency_key, &salt);
+                let mut sent = lock(&self.sent);
+                if sent.len() >= SENT_KEYS_KEPT {
+                    // Bounded memory; a key older than this many writes is past retrying.
+                    sent.clear();
+                }
+                let vars = sent
+                    .entry(key.clone())
+                    .or_insert_with(|| json!({"input": input, "key": key}))
+                    .clone();
+                (SET_QUANTITIES_2026, vars)
             } else {
                 input["ignoreCompareQuantity"] = json!(known.iter().any(Option::is_none));
                 (SET_QUANTITIES_2025, json!({"input": input}))

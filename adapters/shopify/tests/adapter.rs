@@ -315,6 +315,11 @@ async fn a_resent_inventory_write_is_answered_from_shopifys_idempotency_store() 
         .map(|w| w.outcome)
         .collect();
     assert_eq!(outcomes, [WriteOutcome::Applied, WriteOutcome::Replayed]);
+    // The same process sending it again (the engine retrying after its own failure) sends
+    // the same variables, though it has since confirmed the quantity: replayed, not refused.
+    a.push(&ctx("same-key"), &stock).await.unwrap();
+    let last = fake.writes().last().cloned().unwrap();
+    assert_eq!(last.outcome, WriteOutcome::Replayed);
 }
 
 async fn throttled_round(use_429: bool) {
