@@ -26,12 +26,13 @@
 //!   to a valid one: only a previous page's `next_cursor` is valid, which no schema can
 //!   generate.
 //! * `positive_data_acceptance` also takes a 422 from `enqueue`, `send_document`,
-//!   `create_key`, `update_key`, `put_product`, `upload`, `create_endpoint` and
-//!   `replace_endpoint`, whose valid input depends on what the server holds or is configured
-//!   with (payload rules per job kind, configured EDI partners, canonical entities, an expiry
-//!   in the future, buyer parts naming existing customers, the import mapping a product file
-//!   is read with, a webhook URL that is https or http to a host the config allows); the 422
-//!   names what was refused. Every other check still applies to them.
+//!   `create_key`, `update_key`, `put_product`, `upload`, `create_endpoint`,
+//!   `replace_endpoint` and `test_connection`, whose valid input depends on what the server
+//!   holds or is configured with (payload rules per job kind, configured EDI partners and Optima
+//!   connections, canonical entities, an expiry in the future, buyer parts naming existing
+//!   customers, the import mapping a product file is read with, a webhook URL that is https or
+//!   http to a host the config allows); the 422 names what was refused. Every other check still
+//!   applies to them.
 //! * `positive_data_acceptance` also takes a 422 from `product_price` and `cart_price`: a
 //!   price exists only where price data is stored (a price on the day, a conversion to the
 //!   asked unit); the 422 names the field. `negative_data_rejection` takes a 200 from the

@@ -5,8 +5,10 @@
 //! reason (replayable once fixed).
 
 use crate::config::{resolve, OptimaSettings, KIND};
+use crate::routes::Connections;
 use crate::OptimaAdapter;
 use std::sync::Arc;
+use switchyard_api::ScopeSpec;
 use switchyard_core::adapter::{Adapter, AdapterFactory, ConfigError, SecretResolver};
 use switchyard_core::diag::Diagnostic;
 use switchyard_core::ids::PartnerName;
@@ -38,8 +40,13 @@ impl Integration for OptimaIntegration {
         &[KIND]
     }
 
+    fn scopes(&self) -> &'static [ScopeSpec] {
+        crate::routes::SCOPES
+    }
+
     fn build(&self, cx: &BuildContext<'_>, problems: &mut Vec<Diagnostic>) -> Parts {
         let mut parts = Parts::default();
+        let mut connections = Connections::new();
         for section in cx.partners(&[KIND]) {
             let settings: OptimaSettings = match section.parse() {
                 Ok(s) => s,
@@ -50,11 +57,13 @@ impl Integration for OptimaIntegration {
             };
             match resolve(&settings, cx.secrets_for(&section)) {
                 Ok(partner) => {
-                    let adapter: Arc<dyn Adapter> = Arc::new(OptimaAdapter::new(
+                    let adapter = Arc::new(OptimaAdapter::new(
                         PartnerName(section.name.to_owned()),
                         partner,
                         self.http.clone(),
                     ));
+                    connections.insert(section.name.to_owned(), adapter.clone());
+                    let adapter: Arc<dyn Adapter> = adapter;
                     parts.adapters.push((section.name.to_owned(), adapter));
                 }
                 Err(errs) => problems.extend(
@@ -63,6 +72,7 @@ impl Integration for OptimaIntegration {
                 ),
             }
         }
+        parts.routes = Some(crate::routes::router(Arc::new(connections)));
         parts
     }
 }

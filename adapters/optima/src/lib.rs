@@ -15,6 +15,7 @@
 //! * [`config`] — `[partners.NAME]` settings, strict, every problem located.
 //! * [`adapter`] — [`OptimaAdapter`]: `push_invoices` over either surface, health.
 //! * [`integration`] — [`OptimaIntegration`], what the daemon lists.
+//! * [`routes`] — `POST /api/v1/integrations/comarch/test`, the connection test.
 //! * `fake` (feature `fake`): the exchange-folder importer and the REST surface.
 
 pub mod adapter;
@@ -22,6 +23,7 @@ pub mod config;
 pub mod integration;
 pub mod offline;
 pub mod polish;
+pub mod routes;
 pub mod wire;
 pub mod xml;
 
