@@ -270,6 +270,18 @@ fn expected_routes() -> BTreeSet<(String, String)> {
         ("get", "/api/v1/pulls"),
         ("get", "/api/v1/pulls/{partner}/{entity}"),
         ("post", "/api/v1/pulls/{partner}/{entity}/run"),
+        ("get", "/api/v1/events"),
+        ("get", "/api/v1/events/{id}"),
+        ("get", "/api/v1/webhooks"),
+        ("post", "/api/v1/webhooks"),
+        ("get", "/api/v1/webhooks/{id}"),
+        ("put", "/api/v1/webhooks/{id}"),
+        ("delete", "/api/v1/webhooks/{id}"),
+        ("post", "/api/v1/webhooks/{id}/pause"),
+        ("post", "/api/v1/webhooks/{id}/resume"),
+        ("post", "/api/v1/webhooks/{id}/rotate-secret"),
+        ("post", "/api/v1/webhooks/{id}/test"),
+        ("get", "/api/v1/webhooks/{id}/attempts"),
         ("post", "/webhooks/{partner}"),
     ]
     .into_iter()
