@@ -1,9 +1,10 @@
 //! The job kinds that work with any adapter, so they belong to the runtime rather than to one
 //! partner system: push one document, map and push one record, sync a catalog file, clean up,
-//! expire soft reservations, and the no-op the queue benchmark runs.
+//! expire soft reservations, write and expire export files, and the no-op the queue benchmark runs.
 
 pub mod catalog_sync;
 pub mod cleanup;
+pub mod export;
 pub mod noop;
 pub mod push;
 pub mod reservation_expiry;
@@ -20,6 +21,8 @@ pub fn builtin(config: &Config) -> Vec<JobKindSpec> {
         catalog_sync::spec(config.paths.inbox()),
         cleanup::spec(config.retention.clone()),
         reservation_expiry::spec(),
+        export::run_spec(config.paths.exports.clone()),
+        export::expire_spec(),
     ]
     .into_iter()
     .chain(crate::sync::specs(&config.sync))
