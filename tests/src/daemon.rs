@@ -224,7 +224,7 @@ impl TestDaemonBuilder {
 
     /// A fresh database and a directory holding `switchyard.toml` (the database and paths
     /// filled in), `schedules/`, `mappings/` and `inbox/` (`[paths] inbox`, where job payloads
-    /// name their input files).
+    /// name their input files); export files go to `exports/`.
     pub async fn prepare(&self) -> anyhow::Result<Prepared> {
         let db = TestDb::create().await?;
         let dir = tempfile::tempdir()?;
@@ -245,11 +245,12 @@ impl TestDaemonBuilder {
         std::fs::create_dir_all(&inbox)?;
         let config_path = dir.path().join("switchyard.toml");
         let text = format!(
-            "[database]\nurl = {:?}\n\n[paths]\nmappings = {:?}\nschedules = {:?}\ninbox = {:?}\n\n{}",
+            "[database]\nurl = {:?}\n\n[paths]\nmappings = {:?}\nschedules = {:?}\ninbox = {:?}\nexports = {:?}\n\n{}",
             db.url,
             mappings.to_string_lossy(),
             schedules.to_string_lossy(),
             inbox.to_string_lossy(),
+            dir.path().join("exports").to_string_lossy(),
             self.toml
         );
         std::fs::write(&config_path, text)?;

@@ -38,6 +38,10 @@
 //!   asked unit); the 422 names the field. `negative_data_rejection` takes a 200 from the
 //!   bulk price upserts and deletes (`put_price_lists`, `delete_tiers` …): a bad item is
 //!   reported by index in a 200 and the others stored or deleted, as issue #11 asks.
+//! * `positive_data_acceptance` also takes a 422 from `create_export` and `get_export` (filters
+//!   that are valid one by one but not together or not for the entity, a synchronous export
+//!   above 10,000 rows) and a 410 from `download_export` (an expired export's file): rules
+//!   across fields or on the export's state, which a schema cannot state.
 //! * Strings generated for `enqueue`, `replay`, `send_document` and `put_products` hold no
 //!   NUL: their free-form JSON values (payloads, EDI entities, catalog items, which are
 //!   checked one by one and reported by index rather than refused with the call) cannot

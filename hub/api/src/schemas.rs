@@ -68,6 +68,19 @@ schema_fns! {
     key_state => one_of(&KeyState::ALL);
     order_status => one_of(&OrderStatus::ALL);
     uom => one_of(&Uom::ALL);
+    /// An optional order status of a body (`null` is absent).
+    order_status_or_null => one_of_or_null(&OrderStatus::ALL);
+    export_entity => one_of(switchyard_export::Entity::ALL);
+    export_format => one_of(switchyard_export::Format::ALL);
+    export_state => one_of(switchyard_export::ExportState::ALL);
+    export_period => one_of(switchyard_export::Period::ALL);
+    export_period_or_null => one_of_or_null(switchyard_export::Period::ALL);
+    /// [`name`], or `null` (an optional field of a body).
+    name_or_null => {
+        let mut o = non_blank(None);
+        o.schema_type = SchemaType::from_iter([Type::String, Type::Null]);
+        o
+    };
     /// A key's name: 1 to 200 characters, not all white space.
     key_name => non_blank(Some(switchyard_store::keys::MAX_NAME_CHARS));
     /// An outbound webhook subscription: `*`, a family (`order.*`) or an event type.

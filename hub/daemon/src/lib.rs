@@ -13,6 +13,7 @@ pub mod bench;
 #[cfg(feature = "http")]
 pub mod bench_sync;
 pub mod check;
+pub mod export_cli;
 pub mod import_cli;
 // The demo plays an HTTP partner and an EDI trading partner.
 #[cfg(all(feature = "http", feature = "edi"))]

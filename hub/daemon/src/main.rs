@@ -82,6 +82,8 @@ enum Command {
         #[command(subcommand)]
         command: switchyard_daemon::import_cli::ImportCommand,
     },
+    /// Export an entity as CSV, JSON or XML to standard output (or --output).
+    Export(switchyard_daemon::export_cli::ExportArgs),
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -262,6 +264,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { command } => switchyard_daemon::bench::run(command, &config_path?).await,
+        Command::Export(args) => {
+            let config = Config::load(&config_path?)?;
+            let pool = connect_and_migrate(&config).await?;
+            switchyard_daemon::export_cli::run(args, &pool).await?;
+            pool.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Import { command } => {
             let config = Config::load(&config_path?)?;
             let pool = connect_and_migrate(&config).await?;

@@ -257,6 +257,9 @@ pub struct PathsConfig {
     /// How long reading one input file may take.
     #[serde(deserialize_with = "at_least_one")]
     pub inbox_read_timeout_secs: u64,
+    /// Where `export.run` writes export files (created when missing); every process that
+    /// serves downloads must see the same directory.
+    pub exports: PathBuf,
 }
 
 impl Default for PathsConfig {
@@ -267,6 +270,7 @@ impl Default for PathsConfig {
             inbox: "var/inbox".into(),
             inbox_max_bytes: 256 * 1024 * 1024,
             inbox_read_timeout_secs: 60,
+            exports: "var/exports".into(),
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod dead_letters;
 pub mod events;
+pub mod exports;
 pub mod health;
 pub mod imports;
 pub mod inventory;
@@ -37,6 +38,7 @@ pub(crate) fn protected() -> OpenApiRouter<AppState> {
         .merge(pricing_deletes::router())
         .merge(catalog::router())
         .merge(imports::router())
+        .merge(exports::router())
         .merge(inventory::router())
         .merge(syncs::router())
         .merge(pulls::router())
