@@ -129,6 +129,12 @@ pub async fn run(args: SyncBench, config_path: &Path) -> anyhow::Result<ExitCode
     );
     let t = Instant::now();
     seed(&pool, org, args.products).await?;
+    // A live catalog has planner statistics; 100,000 rows inserted at once have none until
+    // autovacuum gets to them (on a busy server it had not, 40 minutes later), and without them
+    // the page's product lookup may scan the organization's whole catalog.
+    sqlx::query("ANALYZE products, product_variants, product_uom_conversions, catalog_changes")
+        .execute(&pool)
+        .await?;
     println!(
         "seeded in {:.1}s (one feed entry per product)",
         t.elapsed().as_secs_f64()
