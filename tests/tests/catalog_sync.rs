@@ -44,7 +44,23 @@ async fn in_process_with(
     toml: &str,
     api: bool,
 ) -> anyhow::Result<(TestDaemon, sqlx::PgPool, OrgId)> {
-    let mut builder = TestDaemon::builder().repo_mappings();
+    in_process_from(
+        &switchyard_e2e::repo().join("mappings"),
+        partners,
+        toml,
+        api,
+    )
+    .await
+}
+
+/// [`in_process_with`] with the mapping files of `mappings`.
+async fn in_process_from(
+    mappings: &std::path::Path,
+    partners: &[(&str, &FakePartner)],
+    toml: &str,
+    api: bool,
+) -> anyhow::Result<(TestDaemon, sqlx::PgPool, OrgId)> {
+    let mut builder = TestDaemon::builder().mappings(mappings);
     for (name, partner) in partners {
         builder = builder.http_partner(name, partner, "acme");
     }
@@ -1340,5 +1356,124 @@ async fn customer_prices_reach_the_storefront_that_maps_them_and_only_that_one(
     daemon.stop().await?;
     shop.shutdown().await;
     retail.shutdown().await;
+    Ok(())
+}
+
+/// Input hashes of the sync's items, by SKU (None: not recorded).
+async fn input_hashes(pool: &sqlx::PgPool) -> anyhow::Result<BTreeMap<String, Option<Vec<u8>>>> {
+    Ok(
+        sqlx::query_as(
+            "SELECT sku, input_hash FROM sync_items WHERE partner = 'shop' ORDER BY sku",
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .collect(),
+    )
+}
+
+/// What the partner confirmed is vouched for by the input it was mapped from (the item's text
+/// and the mapping file): an item whose input is unchanged is skipped without being mapped, and
+/// a changed mapping file maps every item again, re-pushing exactly those whose document it
+/// changes and recording the new input of the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unchanged_inputs_are_not_mapped_again_and_a_changed_mapping_repushes_what_it_changes(
+) -> anyhow::Result<()> {
+    const N: i64 = 20;
+    let weightless: Vec<i64> = (0..10).collect();
+    let mappings = tempfile::tempdir()?;
+    let dir = mappings.path().join("storefront");
+    std::fs::create_dir_all(&dir)?;
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../mappings/storefront");
+    for file in ["product.out.toml", "product.tombstone.toml"] {
+        std::fs::copy(repo.join(file), dir.join(file))?;
+    }
+    let partner = storefront(&["handle", "title"], 0).await?;
+    let (daemon, pool, org) =
+        in_process_from(mappings.path(), &[("shop", &partner)], SYNC_TOML, false).await?;
+    seed(&pool, org, N, &weightless).await?;
+    // A full run of the sync, which must succeed.
+    let full_run = |key: &'static str| {
+        let queue = daemon.queue.clone();
+        async move {
+            let state = run_sync(&queue, org, key, full(false)).await?;
+            anyhow::ensure!(state == "succeeded", "the run {key} ended {state}");
+            anyhow::Ok(())
+        }
+    };
+
+    // 1. The first sync records, with each confirmation, the input it was mapped from.
+    full_run("first").await?;
+    assert_eq!(partner.stats().deliveries, N as u64);
+    let first = input_hashes(&pool).await?;
+    assert_eq!(first.len(), N as usize);
+    assert!(first
+        .values()
+        .all(|h| h.as_ref().is_some_and(|h| h.len() == 32)));
+
+    // 2. Skipped without mapping: P-00013's confirmed payload hash is made wrong. Mapping and
+    // hashing the item would find it differs and push it; its input is unchanged, so a full
+    // run compares no payload and writes nothing.
+    let wrong = vec![0u8; 32];
+    sqlx::query("UPDATE sync_items SET confirmed_hash = $1 WHERE sku = $2")
+        .bind(&wrong)
+        .bind(sku(13))
+        .execute(&pool)
+        .await?;
+    full_run("unchanged").await?;
+    assert_eq!(partner.stats().deliveries, N as u64, "no item was mapped");
+    assert_eq!(input_hashes(&pool).await?, first);
+    // Without its input hash (a row from before them), the item is mapped, its payload's
+    // hash compared, and it is pushed.
+    sqlx::query("UPDATE sync_items SET input_hash = NULL WHERE sku = $1")
+        .bind(sku(13))
+        .execute(&pool)
+        .await?;
+    full_run("mapped").await?;
+    let deliveries = partner.deliveries();
+    assert_eq!(deliveries.len(), N as usize + 1);
+    assert_eq!(deliveries[N as usize].body["handle"], "p-00013");
+    assert_eq!(
+        input_hashes(&pool).await?,
+        first,
+        "its input recorded again"
+    );
+
+    // 3. The mapping file changes the weight unit's name: the products with a weight get a
+    // new document and are pushed again; the weightless ones map to the same document, are
+    // not pushed, and their input under the new mapping is recorded.
+    let mut reloads = daemon.running.mappings.watch_reloads();
+    let file = dir.join("product.out.toml");
+    let text = std::fs::read_to_string(&file)?;
+    let changed = text.replace("LB = \"lb\"", "LB = \"lbs\"");
+    assert_ne!(changed, text, "the mapping names the unit");
+    let before = *reloads.borrow_and_update();
+    let tmp = file.with_extension("toml.tmp");
+    std::fs::write(&tmp, changed)?;
+    std::fs::rename(&tmp, &file)?;
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        reloads.wait_for(|r| r.updated > before.updated),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("the changed mapping was not reloaded within 30 s"))??;
+    full_run("remapped").await?;
+    let written = &partner.deliveries()[N as usize + 1..];
+    let weighed: BTreeSet<String> = (10..N).map(handle).collect();
+    assert_eq!(applied_handles(written), weighed);
+    assert_eq!(written.len(), weighed.len(), "each once");
+    assert!(written.iter().all(|d| d.body["weight_unit"] == "lbs"));
+    let remapped = input_hashes(&pool).await?;
+    for (sku, hash) in &remapped {
+        assert!(hash.is_some(), "{sku}: input recorded");
+        assert_ne!(hash, &first[sku], "{sku}: the input includes the mapping");
+    }
+    // And the next full run, with nothing changed, writes nothing.
+    full_run("settled").await?;
+    assert_eq!(partner.stats().deliveries, 2 * N as u64 - 10 + 1);
+    assert_eq!(input_hashes(&pool).await?, remapped);
+
+    daemon.stop().await?;
+    partner.shutdown().await;
     Ok(())
 }

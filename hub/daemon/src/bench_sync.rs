@@ -7,14 +7,24 @@
 //! * full initial sync of N products: time, write calls, throttled calls;
 //! * re-sync with nothing changed (incremental, then full): write calls (must be 0), time;
 //! * re-sync with 1 % changed: items written (must be exactly 1 %), time;
-//! * change detection (read, map, hash, compare): the no-change full sync's items per second
-//!   of the daemon's CPU time (user + system), i.e. per core;
+//! * change detection (read, compare; map and hash where the input changed): the no-change
+//!   full sync's items per second of the daemon's CPU time (user + system), i.e. per core, and
+//!   per second of the daemon's CPU plus that of the Postgres backends serving it (the canonical
+//!   items are built in Postgres, so a figure of the daemon alone would hide work that moved
+//!   there); once with the inputs the partner confirmed known (skipped on their input hash),
+//!   once with them unknown (every item decoded, mapped and hashed, as a first run after a
+//!   mapping change whose payloads stayed the same);
 //! * peak RSS (VmHWM) of the daemon over all of it.
+//!
+//! The Postgres figure is read from `/proc/PID/stat` of every backend connected to the bench's
+//! database except the one the bench polls on (the bench's other connections sit idle during a
+//! run), so it needs the server on this machine; elsewhere it prints as unknown.
 
 use crate::bench::{peak_rss_kb, terminate};
 use anyhow::Context as _;
 use clap::Args;
 use serde_json::json;
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -59,6 +69,8 @@ pub async fn run(args: SyncBench, config_path: &Path) -> anyhow::Result<ExitCode
     let url = switchyard_runtime::pg::recreate_database(&base.database.url, BENCH_DB).await?;
     let pool = switchyard_store::connect(&url, 8).await?;
     switchyard_store::MIGRATOR.run(&pool).await?;
+    // The bench polls on a connection of its own, the one backend not counted as the sync's.
+    let monitor = switchyard_store::connect(&url, 1).await?;
     let queue = Queue::new(
         pool.clone(),
         std::sync::Arc::new(switchyard_core::clock::SystemClock),
@@ -117,6 +129,12 @@ pub async fn run(args: SyncBench, config_path: &Path) -> anyhow::Result<ExitCode
     );
     let t = Instant::now();
     seed(&pool, org, args.products).await?;
+    // A live catalog has planner statistics; 100,000 rows inserted at once have none until
+    // autovacuum gets to them (on a busy server it had not, 40 minutes later), and without them
+    // the page's product lookup may scan the organization's whole catalog.
+    sqlx::query("ANALYZE products, product_variants, product_uom_conversions, catalog_changes")
+        .execute(&pool)
+        .await?;
     println!(
         "seeded in {:.1}s (one feed entry per product)",
         t.elapsed().as_secs_f64()
@@ -137,31 +155,44 @@ pub async fn run(args: SyncBench, config_path: &Path) -> anyhow::Result<ExitCode
     let full = json!({"partner": "shop", "entity": "catalog", "full": true});
     let incremental = json!({"partner": "shop", "entity": "catalog"});
 
+    let bench = Bench {
+        queue: &queue,
+        monitor: &monitor,
+        partner: &partner,
+        org,
+        pid,
+    };
     // 1. Full initial sync.
-    let run1 = timed(&queue, &partner, org, "full-1", &full, pid).await?;
+    let run1 = bench.timed("full-1", &full).await?;
     println!(
         "full initial sync   {:>8.1}s  {:>7} write calls ({} applied, {} answered 429 and sent again)  {:>7.0} items/s",
         run1.secs, run1.writes, run1.applied, run1.throttled, args.products as f64 / run1.secs
     );
 
     // 2. Nothing changed.
-    let run2 = timed(&queue, &partner, org, "idle", &incremental, pid).await?;
+    let run2 = bench.timed("idle", &incremental).await?;
     println!(
         "re-sync, no change  {:>8.3}s  {:>7} write calls (incremental: nothing in the feed)",
         run2.secs, run2.writes
     );
-    let run3 = timed(&queue, &partner, org, "full-2", &full, pid).await?;
+    let run3 = bench.timed("full-2", &full).await?;
     println!(
-        "full, no change     {:>8.1}s  {:>7} write calls (every item read, mapped, hashed, compared)",
+        "full, no change     {:>8.1}s  {:>7} write calls (every item read and compared; inputs known: none mapped)",
         run3.secs, run3.writes
     );
+    detection("inputs known", &run3, args.products);
+    // As before input hashes, or after a mapping change that left the payloads the same:
+    // every item decoded, mapped, hashed and compared, its input recorded for the next run.
+    sqlx::query("UPDATE sync_items SET input_hash = NULL")
+        .execute(&pool)
+        .await?;
+    sqlx::query("ANALYZE sync_items").execute(&pool).await?;
+    let run3b = bench.timed("full-3", &full).await?;
     println!(
-        "change detection    {:>8.0} items/s per core ({:.2}s daemon CPU for {} items; {:.0} items/s wall)",
-        args.products as f64 / run3.cpu_secs.max(1e-9),
-        run3.cpu_secs,
-        args.products,
-        args.products as f64 / run3.secs
+        "full, no change     {:>8.1}s  {:>7} write calls (inputs unknown: every item mapped, hashed, compared)",
+        run3b.secs, run3b.writes
     );
+    detection("inputs unknown", &run3b, args.products);
 
     // 3. 1 % changed.
     let changed = sqlx::query(
@@ -171,7 +202,7 @@ pub async fn run(args: SyncBench, config_path: &Path) -> anyhow::Result<ExitCode
     .execute(&pool)
     .await?
     .rows_affected();
-    let run4 = timed(&queue, &partner, org, "one-percent", &incremental, pid).await?;
+    let run4 = bench.timed("one-percent", &incremental).await?;
     println!(
         "re-sync, 1 % change {:>8.2}s  {:>7} write calls for {changed} changed items ({} applied, {} answered 429)",
         run4.secs, run4.writes, run4.applied, run4.throttled
@@ -214,61 +245,132 @@ async fn seed(pool: &sqlx::PgPool, org: OrgId, n: i64) -> anyhow::Result<()> {
 struct Run {
     secs: f64,
     cpu_secs: f64,
+    /// CPU seconds of the Postgres backends serving the daemon, if readable.
+    pg_cpu_secs: Option<f64>,
     writes: u64,
     applied: u64,
     throttled: u64,
 }
 
-/// Enqueue a run, wait for it to succeed; what it cost.
-async fn timed(
-    queue: &Queue,
-    partner: &FakePartner,
+/// The change detection figures of a no-change full run of `items` items.
+fn detection(what: &str, run: &Run, items: i64) {
+    let n = items as f64;
+    let pg = match run.pg_cpu_secs {
+        Some(pg) => format!(
+            "{:.0} items/s per core of daemon + Postgres CPU ({pg:.2}s Postgres backends' CPU)",
+            n / (run.cpu_secs + pg).max(1e-9)
+        ),
+        None => "Postgres backends' CPU unknown (not on this machine)".to_owned(),
+    };
+    println!(
+        "change detection    {:>8.0} items/s per core of daemon CPU ({what}: {:.2}s daemon CPU); {pg}; {:.0} items/s wall",
+        n / run.cpu_secs.max(1e-9),
+        run.cpu_secs,
+        n / run.secs
+    );
+}
+
+/// What a run is measured against.
+struct Bench<'a> {
+    queue: &'a Queue,
+    /// A connection of the bench's own: polls, and lists the daemon's backends.
+    monitor: &'a sqlx::PgPool,
+    partner: &'a FakePartner,
     org: OrgId,
-    key: &str,
-    payload: &serde_json::Value,
+    /// The `switchyard run` child.
     pid: u32,
-) -> anyhow::Result<Run> {
-    let before = partner.stats();
-    let cpu_before = cpu_secs(pid);
-    let t = Instant::now();
-    let id = queue
-        .enqueue(
-            NewJob::new(org, "sync.run", payload.clone())
-                .partner("shop")
-                .key(key),
+}
+
+impl Bench<'_> {
+    /// Enqueue a run, wait for it to succeed; what it cost.
+    async fn timed(&self, key: &str, payload: &serde_json::Value) -> anyhow::Result<Run> {
+        let before = self.partner.stats();
+        let cpu_before = cpu_secs(self.pid);
+        let mut backends = Backends::default();
+        backends.sample(self.monitor, true).await;
+        let t = Instant::now();
+        let id = self
+            .queue
+            .enqueue(
+                NewJob::new(self.org, "sync.run", payload.clone())
+                    .partner("shop")
+                    .key(key),
+            )
+            .await?
+            .job
+            .id;
+        loop {
+            // Sampled while the run goes on: a backend that ends before the run does (a
+            // connection the pool closes) keeps the CPU it was last seen with.
+            backends.sample(self.monitor, false).await;
+            let (state, error): (String, Option<String>) =
+                sqlx::query_as("SELECT state, last_error FROM jobs WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_one(self.monitor)
+                    .await?;
+            match state.as_str() {
+                "succeeded" => break,
+                "dead" => anyhow::bail!("the sync run {key} failed: {}", error.unwrap_or_default()),
+                _ => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+        let secs = t.elapsed().as_secs_f64();
+        backends.sample(self.monitor, false).await;
+        let after = self.partner.stats();
+        Ok(Run {
+            secs,
+            cpu_secs: cpu_secs(self.pid) - cpu_before,
+            pg_cpu_secs: backends.cpu_secs(),
+            // Every call to the write endpoint, those answered 429 included.
+            writes: after.deliveries - before.deliveries,
+            applied: after.applied - before.applied,
+            throttled: after.throttled - before.throttled,
+        })
+    }
+}
+
+/// CPU seconds of the Postgres backends connected to the bench's database (but the monitor's
+/// own), from their `/proc/PID/stat`: by pid, (CPU when first seen, CPU when last seen).
+#[derive(Default)]
+struct Backends {
+    seen: HashMap<u32, (f64, f64)>,
+}
+
+impl Backends {
+    /// Read every backend's CPU. `start`: the run has not begun, what they used so far is not
+    /// the run's; a backend first seen later connected during the run and all of it is.
+    async fn sample(&mut self, monitor: &sqlx::PgPool, start: bool) {
+        let pids: Vec<(i32,)> = sqlx::query_as(
+            "SELECT pid FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
         )
-        .await?
-        .job
-        .id;
-    loop {
-        let (state, error): (String, Option<String>) =
-            sqlx::query_as("SELECT state, last_error FROM jobs WHERE id = $1")
-                .bind(id.0)
-                .fetch_one(queue.pool())
-                .await?;
-        match state.as_str() {
-            "succeeded" => break,
-            "dead" => anyhow::bail!("the sync run {key} failed: {}", error.unwrap_or_default()),
-            _ => tokio::time::sleep(Duration::from_millis(20)).await,
+        .fetch_all(monitor)
+        .await
+        .unwrap_or_default();
+        for (pid,) in pids {
+            let pid = pid as u32;
+            // Unreadable: the backend just ended, or the server is on another machine.
+            let Some(cpu) = proc_cpu_secs(pid) else {
+                continue;
+            };
+            let base = if start { cpu } else { 0.0 };
+            self.seen.entry(pid).or_insert((base, cpu)).1 = cpu;
         }
     }
-    let secs = t.elapsed().as_secs_f64();
-    let after = partner.stats();
-    Ok(Run {
-        secs,
-        cpu_secs: cpu_secs(pid) - cpu_before,
-        // Every call to the write endpoint, those answered 429 included.
-        writes: after.deliveries - before.deliveries,
-        applied: after.applied - before.applied,
-        throttled: after.throttled - before.throttled,
-    })
+
+    /// None when no backend could be read (the server is not on this machine).
+    fn cpu_secs(&self) -> Option<f64> {
+        (!self.seen.is_empty()).then(|| self.seen.values().map(|(first, last)| last - first).sum())
+    }
+}
+
+fn cpu_secs(pid: u32) -> f64 {
+    proc_cpu_secs(pid).unwrap_or(0.0)
 }
 
 /// User + system CPU seconds of process `pid` (`/proc/PID/stat`, in USER_HZ = 100 ticks).
-fn cpu_secs(pid: u32) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return 0.0;
-    };
+fn proc_cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may hold spaces; the fields after its closing parenthesis are fixed.
     let fields: Vec<&str> = stat
         .rsplit_once(')')
@@ -281,5 +383,5 @@ fn cpu_secs(pid: u32) -> f64 {
             .unwrap_or(0.0)
     };
     // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    (ticks(11) + ticks(12)) / 100.0
+    Some((ticks(11) + ticks(12)) / 100.0)
 }

@@ -54,6 +54,10 @@ pub struct Confirmed {
     pub hash: [u8; 32],
     pub generation: i64,
     pub external_id: Option<String>,
+    /// The input the confirmed payload was mapped from (item text and mapping identity,
+    /// migration 0015), when known: the same input maps to the same payload, so the item is
+    /// skipped without mapping it.
+    pub input_hash: Option<[u8; 32]>,
 }
 
 /// A write the partner just confirmed, to record.
@@ -65,6 +69,20 @@ pub struct Confirmation {
     pub generation: i64,
     pub external_id: Option<String>,
     pub tombstone: bool,
+    /// The input the payload was mapped from (None for a tombstone, whose input is built from
+    /// the confirmed row itself).
+    pub input_hash: Option<[u8; 32]>,
+}
+
+/// An item mapped from an input not yet recorded to the very payload the partner confirmed:
+/// its input is recorded so the next run skips it without mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unchanged {
+    pub sku: String,
+    pub input_hash: [u8; 32],
+    /// The confirmed payload's hash and generation, which the row must still hold.
+    pub payload_hash: [u8; 32],
+    pub payload_generation: i64,
 }
 
 /// Where a sync stands.
@@ -164,8 +182,9 @@ pub async fn confirmed(
     key: &SyncKey,
     skus: &[String],
 ) -> Result<HashMap<String, Confirmed>> {
-    let rows: Vec<(String, Vec<u8>, i64, Option<String>)> = sqlx::query_as(
-        "SELECT sku, confirmed_hash, generation, external_id FROM sync_items
+    type Row = (String, Vec<u8>, i64, Option<String>, Option<Vec<u8>>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT sku, confirmed_hash, generation, external_id, input_hash FROM sync_items
          WHERE org_id = $1 AND partner = $2 AND entity = $3 AND sku = ANY($4)",
     )
     .bind(key.org.0)
@@ -176,7 +195,7 @@ pub async fn confirmed(
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(sku, hash, generation, external_id)| {
+        .filter_map(|(sku, hash, generation, external_id, input_hash)| {
             let hash: [u8; 32] = hash.try_into().ok()?;
             Some((
                 sku,
@@ -184,23 +203,27 @@ pub async fn confirmed(
                     hash,
                     generation,
                     external_id,
+                    input_hash: input_hash.and_then(|h| h.try_into().ok()),
                 },
             ))
         })
         .collect())
 }
 
-/// Record the partner's confirmations of a page and move the sync past it, in one
-/// transaction. A confirmation never lowers an item's generation (a stale writer loses).
+/// Record the partner's confirmations of a page, the inputs of its unchanged items, and move
+/// the sync past it, in one transaction. A confirmation never lowers an item's generation (a
+/// stale writer loses).
 pub async fn commit_page(
     pool: &PgPool,
     key: &SyncKey,
     confirmations: &[Confirmation],
+    unchanged: &[Unchanged],
     progress: &PageProgress,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let mut tx = crate::begin(pool).await?;
     record_confirmations(&mut tx, key, confirmations, now).await?;
+    record_inputs(&mut tx, key, unchanged).await?;
     sqlx::query(
         "UPDATE sync_states SET
              examined = examined + $4, pushed = pushed + $5, skipped = skipped + $6, failed = failed + $7,
@@ -253,15 +276,22 @@ async fn record_confirmations(
         .map(|c| c.external_id.as_deref())
         .collect();
     let tombstones: Vec<bool> = confirmations.iter().map(|c| c.tombstone).collect();
+    let inputs: Vec<Option<&[u8]>> = confirmations
+        .iter()
+        .map(|c| c.input_hash.as_ref().map(|h| &h[..]))
+        .collect();
+    // The input hash is replaced with this write's (NULL for a tombstone), never kept from an
+    // earlier write: it vouches for exactly the payload confirmed here.
     sqlx::query(
-        "INSERT INTO sync_items (org_id, partner, entity, sku, confirmed_hash, generation, external_id, tombstone, confirmed_at)
-         SELECT $1, $2, $3, t.sku, t.hash, t.generation, t.external_id, t.tombstone, $9
-         FROM UNNEST($4::text[], $5::bytea[], $6::bigint[], $7::text[], $8::bool[])
-              AS t(sku, hash, generation, external_id, tombstone)
+        "INSERT INTO sync_items (org_id, partner, entity, sku, confirmed_hash, generation, external_id, tombstone, confirmed_at, input_hash)
+         SELECT $1, $2, $3, t.sku, t.hash, t.generation, t.external_id, t.tombstone, $9, t.input_hash
+         FROM UNNEST($4::text[], $5::bytea[], $6::bigint[], $7::text[], $8::bool[], $10::bytea[])
+              AS t(sku, hash, generation, external_id, tombstone, input_hash)
          ON CONFLICT (org_id, partner, entity, sku) DO UPDATE SET
              confirmed_hash = EXCLUDED.confirmed_hash, generation = EXCLUDED.generation,
              external_id = coalesce(EXCLUDED.external_id, sync_items.external_id),
-             tombstone = EXCLUDED.tombstone, confirmed_at = EXCLUDED.confirmed_at
+             tombstone = EXCLUDED.tombstone, confirmed_at = EXCLUDED.confirmed_at,
+             input_hash = EXCLUDED.input_hash
          WHERE sync_items.generation < EXCLUDED.generation",
     )
     .bind(key.org.0)
@@ -273,6 +303,41 @@ async fn record_confirmations(
     .bind(&external)
     .bind(&tombstones)
     .bind(now)
+    .bind(&inputs)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Record the input hashes of items found unchanged. Only where the row still holds the
+/// confirmed payload (hash and generation) the input was compared with: a write confirmed
+/// meanwhile by another run (a replay) keeps its own input hash.
+async fn record_inputs(
+    conn: &mut PgConnection,
+    key: &SyncKey,
+    unchanged: &[Unchanged],
+) -> Result<()> {
+    if unchanged.is_empty() {
+        return Ok(());
+    }
+    let skus: Vec<&str> = unchanged.iter().map(|u| u.sku.as_str()).collect();
+    let bytes = |f: fn(&Unchanged) -> &[u8]| unchanged.iter().map(f).collect::<Vec<_>>();
+    let (hashes, inputs) = (bytes(|u| &u.payload_hash), bytes(|u| &u.input_hash));
+    let generations: Vec<i64> = unchanged.iter().map(|u| u.payload_generation).collect();
+    sqlx::query(
+        "UPDATE sync_items s SET input_hash = t.input_hash
+         FROM UNNEST($4::bytea[], $5::text[], $6::bytea[], $7::bigint[])
+              AS t(input_hash, sku, hash, generation)
+         WHERE s.org_id = $1 AND s.partner = $2 AND s.entity = $3 AND s.sku = t.sku
+           AND s.confirmed_hash = t.hash AND s.generation = t.generation AND NOT s.tombstone",
+    )
+    .bind(key.org.0)
+    .bind(&key.partner)
+    .bind(&key.entity)
+    .bind(&inputs)
+    .bind(&skus)
+    .bind(&hashes)
+    .bind(&generations)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -423,13 +488,15 @@ pub use crate::catalog::live_skus;
 /// what the model has no field for goes into `attributes`, over the product's own
 /// `attributes` such as an import's allergens), with their live variants.
 /// A removed (`deleted_at`) or unknown SKU is absent: the sync pushes its tombstone.
+/// Each as (sku, base unit, JSON text): the text as Postgres wrote it, so the sync hashes the
+/// item's bytes and decodes only the items it must map (most of a full sync's are unchanged).
 pub async fn load_products(
     pool: &PgPool,
     org: OrgId,
     skus: &[String],
-) -> Result<Vec<(String, serde_json::Value)>> {
+) -> Result<Vec<(String, Option<String>, String)>> {
     Ok(sqlx::query_as(
-        "SELECT p.sku, jsonb_strip_nulls(jsonb_build_object(
+        "SELECT p.sku, p.uom, jsonb_strip_nulls(jsonb_build_object(
              'sku', p.sku, 'name', p.name,
              'description', coalesce(p.long_description, p.short_description),
              'base_uom', p.uom, 'web_visible', p.web_visible, 'material_grade', p.material_grade,
@@ -453,7 +520,7 @@ pub async fn load_products(
                  'availability_status', p.availability_status, 'lead_time_days', p.lead_time_days,
                  'tags', to_jsonb(p.tags), 'seo_slug', p.seo_slug, 'seo_title', p.seo_title,
                  'seo_description', p.seo_description, 'category', p.category),
-             'updated_at', p.updated_at))
+             'updated_at', p.updated_at))::text
          FROM products p
          WHERE p.org_id = $1 AND p.sku = ANY($2) AND p.deleted_at IS NULL",
     )

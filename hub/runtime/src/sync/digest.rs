@@ -9,8 +9,48 @@
 //!   applies the item once. The generation (confirmed writes of the item so far) is in it
 //!   because content may come back (A → B → A): under a key derived from the hash alone the
 //!   third write would be answered from the partner's idempotency store and never applied.
+//! * The input hash ([`InputKey`]) is sha256 over what the mapped payload is a function of:
+//!   the item's canonical JSON text as loaded, the mapping's content hash (its file and the
+//!   lookup files it reads) and the version of the code that maps. The mapping engine is pure
+//!   (no clock, no environment; what depends on the date, such as the prices valid today, is
+//!   already in the item), so an equal input hash means an equal payload and the sync skips the
+//!   item without decoding or mapping it.
 
 use sha2::{Digest, Sha256};
+use switchyard_mapping::Mapping;
+
+/// Bumped when the mapping engine or the sync's items change what a payload is made of in a
+/// way the item's text and the mapping's file do not show (a release that changes the meaning
+/// of a mapping rule): every recorded input hash then misses once and the item is mapped and
+/// compared by its payload's hash again. The package version is in the key too.
+const INPUT_SCHEME: &str = "switchyard.sync.input/1";
+
+/// The mapping's identity, hashed once per page; each item's input hash continues from it.
+#[derive(Clone)]
+pub struct InputKey(Sha256);
+
+impl InputKey {
+    pub fn new(mapping: &Mapping) -> Self {
+        let mut h = Sha256::new();
+        for part in [
+            INPUT_SCHEME.as_bytes(),
+            env!("CARGO_PKG_VERSION").as_bytes(),
+            mapping.name.as_bytes(),
+            mapping.hash.as_bytes(),
+        ] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        Self(h)
+    }
+
+    /// The input hash of an item whose canonical JSON is `text`.
+    pub fn hash(&self, text: &str) -> [u8; 32] {
+        let mut h = self.0.clone();
+        h.update(text.as_bytes());
+        h.finalize().into()
+    }
+}
 
 /// sha256 of the payload's serialized JSON.
 pub fn content_hash(payload: &serde_json::Value) -> [u8; 32] {
@@ -64,6 +104,21 @@ mod tests {
             content_hash(&a),
             content_hash(&json!({"sku": "A-1", "title": "Plates"}))
         );
+    }
+
+    fn mapping(text: &str) -> Mapping {
+        switchyard_mapping::compile_str(text, std::path::Path::new("m"), "m").expect("compiles")
+    }
+
+    #[test]
+    fn the_input_hash_changes_with_the_item_text_and_with_the_mapping_file() {
+        const M: &str = "version = 1\nsource = { format = \"json\" }\ntarget = { format = \"json\" }\n[fields]\ntitle = \"name\"\n";
+        let a = InputKey::new(&mapping(M));
+        let text = r#"{"sku": "A-1", "name": "Plate"}"#;
+        assert_eq!(a.hash(text), InputKey::new(&mapping(M)).hash(text));
+        assert_ne!(a.hash(text), a.hash(r#"{"sku": "A-1", "name": "Plates"}"#));
+        let b = InputKey::new(&mapping(&M.replace("\"name\"", "\"sku\"")));
+        assert_ne!(a.hash(text), b.hash(text), "another mapping, another input");
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! One page of a sync: load the items, map each, hash the mapped payload, compare with what the
-//! partner confirmed, push the ones that differ (in the adapter's batch form), and say what to
-//! record. Nothing here commits: the caller writes the confirmations and the checkpoint in one
+//! One page of a sync: load the items, skip those whose input (item text and mapping) is the one
+//! the partner's confirmed payload was mapped from, map the others, hash the mapped payload,
+//! compare with what the partner confirmed, push the ones that differ (in the adapter's batch
+//! form), and say what to record. Nothing here commits: the caller writes the confirmations and the checkpoint in one
 //! transaction ([`switchyard_store::sync::commit_page`]).
 //!
 //! Failures of one item never stop the page: a mapping error or a partner's refusal (a
@@ -9,9 +10,9 @@
 //! left unfinished (what was confirmed is kept) and the job retries later.
 
 use super::config::Entity;
-use super::digest::{content_hash, write_key};
+use super::digest::{content_hash, write_key, InputKey};
 use super::item::SyncItem;
-use super::source::{FeedEntry, ItemSource};
+use super::source::{FeedEntry, ItemSource, SourceItem};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use switchyard_core::error::AdapterError;
 use switchyard_core::JobPayload;
 use switchyard_mapping::{Mapping, RunState};
 use switchyard_store::queue::{NewJob, Queue};
-use switchyard_store::sync::{self as store, Confirmation, Confirmed, SyncKey};
+use switchyard_store::sync::{self as store, Confirmation, Confirmed, SyncKey, Unchanged};
 
 /// Rounds in a row in which every remaining write failed transiently before the page is left
 /// unfinished. A round in which some writes went through does not count: under a partner's
@@ -69,6 +70,8 @@ pub struct Write {
     pub body: Value,
     /// The input of the mapping, for a dead letter.
     pub input: Value,
+    /// The input's hash, recorded with the confirmation (None: a tombstone).
+    pub input_hash: Option<[u8; 32]>,
 }
 
 /// An item that cannot be pushed as it is.
@@ -90,7 +93,12 @@ pub struct ItemFailure {
 pub struct Plan {
     pub writes: Vec<Write>,
     pub skipped: i64,
+    /// Skipped items whose input hash was not recorded yet (their mapped payload is the
+    /// confirmed one): recorded with the page so the next run skips them without mapping.
+    pub unchanged: Vec<Unchanged>,
     pub failures: Vec<ItemFailure>,
+    /// Items run through a mapping (the rest were skipped on their input hash).
+    pub mapped: i64,
 }
 
 /// What handling a page did.
@@ -99,6 +107,7 @@ pub struct PageResult {
     pub examined: i64,
     pub skipped: i64,
     pub confirmations: Vec<Confirmation>,
+    pub unchanged: Vec<Unchanged>,
     pub failed: i64,
     /// Set when some writes kept failing transiently: the page is not done.
     pub unfinished: Option<AdapterError>,
@@ -113,37 +122,68 @@ impl Syncer {
         }
     }
 
-    /// Map, hash and compare: pure CPU over what was read (the figure `bench sync` reports as
-    /// change detection).
+    /// Compare and, where the input changed, map and hash: pure CPU over what was read (the
+    /// figure `bench sync` reports as change detection). An item whose input hash (its text
+    /// and the mapping's identity) is the one recorded with the partner's confirmation is
+    /// skipped without decoding or mapping it; any other is mapped and its payload's hash
+    /// compared with the confirmed one, as before. `force` skips neither comparison's way.
     pub fn plan(
         &self,
         entries: &[FeedEntry],
-        items: &HashMap<String, Value>,
+        items: &HashMap<String, SourceItem>,
         confirmed: &HashMap<String, Confirmed>,
         force: bool,
     ) -> Plan {
         let mut plan = Plan::default();
+        // Hashed once per page: the mapping is the same for every item of it.
+        let inputs = InputKey::new(&self.mapping);
         for entry in entries {
             let known = confirmed.get(&entry.sku);
             let tomb_input;
+            let decoded;
             // Borrowed: an unchanged item (the usual case) is never copied.
-            let (input, tombstone): (&Value, bool) = match items.get(&entry.sku) {
-                Some(item) => (item, false),
-                // Removed in the core and never at the partner: nothing to take back.
-                None if known.is_none() => {
-                    plan.skipped += 1;
-                    continue;
-                }
-                None => {
-                    tomb_input = json!({
-                        "sku": entry.sku,
-                        "entity": self.entity.as_str(),
-                        "external_id": known.and_then(|c| c.external_id.clone()),
-                    });
-                    (&tomb_input, true)
-                }
-            };
+            let (input, tombstone, input_hash): (&Value, bool, Option<[u8; 32]>) =
+                match items.get(&entry.sku) {
+                    Some(item) => {
+                        let input_hash = inputs.hash(item.text());
+                        if !force && known.is_some_and(|c| c.input_hash == Some(input_hash)) {
+                            plan.skipped += 1;
+                            continue;
+                        }
+                        decoded = match item.value() {
+                            Ok(value) => value,
+                            Err(e) => {
+                                plan.failures.push(ItemFailure {
+                                    sku: entry.sku.clone(),
+                                    input: Value::String(item.text().to_owned()),
+                                    tombstone: false,
+                                    class: "mapping",
+                                    message: format!("the item is not JSON: {e}"),
+                                    status: None,
+                                });
+                                continue;
+                            }
+                        };
+                        (&*decoded, false, Some(input_hash))
+                    }
+                    // Removed in the core and never at the partner: nothing to take back.
+                    None if known.is_none() => {
+                        plan.skipped += 1;
+                        continue;
+                    }
+                    // A tombstone's input is made of the confirmed row itself; tombstones
+                    // are few, so they are always mapped.
+                    None => {
+                        tomb_input = json!({
+                            "sku": entry.sku,
+                            "entity": self.entity.as_str(),
+                            "external_id": known.and_then(|c| c.external_id.clone()),
+                        });
+                        (&tomb_input, true, None)
+                    }
+                };
             let mut state = RunState::default();
+            plan.mapped += 1;
             let body = match self.mapping_for(tombstone).map_record(input, &mut state) {
                 Ok(body) => body,
                 Err(e) => {
@@ -159,9 +199,19 @@ impl Syncer {
                 }
             };
             let hash = content_hash(&body);
-            if !force && known.is_some_and(|c| c.hash == hash) {
-                plan.skipped += 1;
-                continue;
+            if !force {
+                if let Some(c) = known.filter(|c| c.hash == hash) {
+                    plan.skipped += 1;
+                    if let Some(input_hash) = input_hash {
+                        plan.unchanged.push(Unchanged {
+                            sku: entry.sku.clone(),
+                            input_hash,
+                            payload_hash: hash,
+                            payload_generation: c.generation,
+                        });
+                    }
+                    continue;
+                }
             }
             plan.writes.push(Write {
                 sku: entry.sku.clone(),
@@ -170,6 +220,7 @@ impl Syncer {
                 tombstone,
                 body,
                 input: input.clone(),
+                input_hash,
             });
         }
         plan
@@ -203,6 +254,7 @@ impl Syncer {
             self.bury(failure).await?;
         }
         result.confirmations = confirmations;
+        result.unchanged = plan.unchanged;
         result.unfinished = unfinished;
         Ok(result)
     }
@@ -259,6 +311,7 @@ impl Syncer {
                             receipt.external_id
                         },
                         tombstone: write.tombstone,
+                        input_hash: write.input_hash,
                     }),
                     Err(e) if e.class.is_retryable() => {
                         let asked = e.class.retry_after();
@@ -397,7 +450,7 @@ mod tests {
             _: Entity,
             _: &[String],
             _: chrono::DateTime<chrono::Utc>,
-        ) -> Result<HashMap<String, Value>, AdapterError> {
+        ) -> Result<HashMap<String, SourceItem>, AdapterError> {
             Ok(HashMap::new())
         }
     }
@@ -467,22 +520,137 @@ mod tests {
         }
     }
 
+    /// Items as the catalog loads them: JSON text, decoded only when mapped.
+    fn items(list: &[(&str, Value)]) -> HashMap<String, SourceItem> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), SourceItem::raw(v.to_string())))
+            .collect()
+    }
+
+    /// What the partner confirmed after `plan`'s writes (as `commit_page` records it), on top
+    /// of `confirmed`, with the inputs of the unchanged items.
+    fn confirm_all(plan: &Plan, confirmed: &mut HashMap<String, Confirmed>) {
+        for w in &plan.writes {
+            confirmed.insert(
+                w.sku.clone(),
+                Confirmed {
+                    hash: w.hash,
+                    generation: w.generation + 1,
+                    external_id: Some(format!("ext-{}", w.sku)),
+                    input_hash: w.input_hash,
+                },
+            );
+        }
+        for u in &plan.unchanged {
+            if let Some(c) = confirmed.get_mut(&u.sku) {
+                assert_eq!(
+                    (c.hash, c.generation),
+                    (u.payload_hash, u.payload_generation)
+                );
+                c.input_hash = Some(u.input_hash);
+            }
+        }
+    }
+
+    /// Two feed entries, A and B, and their items (B with `b_extra` on top of its name).
+    fn two_items(b_extra: Value) -> (Vec<FeedEntry>, HashMap<String, SourceItem>) {
+        let mut b = json!({"sku": "B", "name": "Bar"});
+        if let (Some(fields), Value::Object(extra)) = (b.as_object_mut(), b_extra) {
+            fields.extend(extra);
+        }
+        let entries = ["A", "B"].into_iter().map(entry).collect();
+        (
+            entries,
+            items(&[("A", json!({"sku": "A", "name": "Plate"})), ("B", b)]),
+        )
+    }
+
+    #[tokio::test]
+    async fn an_item_whose_input_was_confirmed_is_skipped_without_running_the_mapping() {
+        let s = syncer();
+        let (entries, items) = two_items(json!({}));
+        let mut confirmed = HashMap::new();
+        let first = s.plan(&entries, &items, &confirmed, false);
+        assert_eq!((first.writes.len(), first.mapped), (2, 2));
+        assert!(first.writes.iter().all(|w| w.input_hash.is_some()));
+        confirm_all(&first, &mut confirmed);
+
+        // Same items, same mapping: nothing is mapped at all.
+        let again = s.plan(&entries, &items, &confirmed, false);
+        assert_eq!((again.skipped, again.mapped), (2, 0));
+        assert!(again.writes.is_empty() && again.unchanged.is_empty());
+
+        // A mapping that fails for every item, under the identity (name and content hash) of
+        // the one the partner's payloads came from: it is never run, so nothing fails.
+        let mut failing = syncer();
+        let mut broken = switchyard_mapping::compile_str(
+            "version = 1\nsource = { format = \"json\" }\ntarget = { format = \"json\" }\n[fields]\ntitle = { from = \"missing\", required = true }\n",
+            Path::new("item"),
+            "item",
+        )
+        .expect("compiles");
+        broken.hash = s.mapping.hash.clone();
+        failing.mapping = Arc::new(broken);
+        let skipped = failing.plan(&entries, &items, &confirmed, false);
+        assert_eq!((skipped.skipped, skipped.mapped), (2, 0));
+        assert!(skipped.failures.is_empty());
+        // Forced, it runs (and fails for both): force compares nothing.
+        let forced = failing.plan(&entries, &items, &confirmed, true);
+        assert_eq!((forced.mapped, forced.failures.len()), (2, 2));
+    }
+
+    #[tokio::test]
+    async fn a_changed_mapping_maps_again_and_records_the_input_when_the_payload_is_the_same() {
+        let s = syncer();
+        let (entries, items) = two_items(json!({"lead": 3}));
+        let mut confirmed = HashMap::new();
+        confirm_all(&s.plan(&entries, &items, &confirmed, false), &mut confirmed);
+
+        // A rows confirmed before input hashes existed: mapped, equal payload, input recorded.
+        for c in confirmed.values_mut() {
+            c.input_hash = None;
+        }
+        let recorded = s.plan(&entries, &items, &confirmed, false);
+        assert_eq!((recorded.mapped, recorded.skipped), (2, 2));
+        assert!(recorded.writes.is_empty());
+        assert_eq!(recorded.unchanged.len(), 2);
+        confirm_all(&recorded, &mut confirmed);
+        assert_eq!(s.plan(&entries, &items, &confirmed, false).mapped, 0);
+
+        // Another mapping file: every item is mapped again; only B's payload changes.
+        let mut changed = syncer();
+        changed.mapping = mapping(
+            "version = 1\nsource = { format = \"json\" }\ntarget = { format = \"json\" }\n[fields]\nhandle = { from = \"sku\", required = true }\ntitle = { from = \"name\", required = true }\nlead = \"lead\"\n",
+            "item",
+        );
+        let plan = changed.plan(&entries, &items, &confirmed, false);
+        assert_eq!(plan.mapped, 2);
+        assert_eq!(plan.writes.len(), 1);
+        assert_eq!(
+            (plan.writes[0].sku.as_str(), &plan.writes[0].body),
+            ("B", &json!({"handle": "B", "title": "Bar", "lead": 3}))
+        );
+        // A's payload is the same: skipped, and its input under the new mapping recorded.
+        assert_eq!(plan.unchanged.len(), 1);
+        assert_eq!(plan.unchanged[0].sku, "A");
+        confirm_all(&plan, &mut confirmed);
+        assert_eq!(changed.plan(&entries, &items, &confirmed, false).mapped, 0);
+    }
+
     #[tokio::test]
     async fn a_page_is_planned_by_comparing_hashes_with_what_the_partner_confirmed() {
         let s = syncer();
-        let items: HashMap<String, Value> = [
+        let items = items(&[
             ("SAME", json!({"sku": "SAME", "name": "Plate"})),
             ("NEW", json!({"sku": "NEW", "name": "Bar"})),
             ("CHANGED", json!({"sku": "CHANGED", "name": "Rod v2"})),
             ("BROKEN", json!({"sku": "BROKEN"})),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
+        ]);
         let confirmed_as = |body: Value, generation: i64| Confirmed {
             hash: content_hash(&body),
             generation,
             external_id: Some("ext-1".into()),
+            input_hash: None,
         };
         let confirmed: HashMap<String, Confirmed> = [
             (

@@ -4,7 +4,8 @@
 //!
 //! * [`config`] — `[sync.PARTNER.ENTITY]`: mapping and tombstone mapping per sync.
 //! * [`source`] — the change feed and the core items as canonical JSON.
-//! * [`digest`] — content hash of a mapped payload, idempotency key of a write.
+//! * [`digest`] — content hash of a mapped payload, input hash of an item and its mapping,
+//!   idempotency key of a write.
 //! * [`engine`] — one page: map, hash, compare, push in batch form, dead-letter failures.
 //! * [`run`] — `sync.run`: checkpoint, full sync, the run lock.
 //! * [`item`] — `sync.item`: a failed item's dead letter; replay pushes its current version.
