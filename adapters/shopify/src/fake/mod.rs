@@ -13,6 +13,8 @@
 //!   query maximum is `MAX_COST_EXCEEDED`; every answer carries `extensions.cost` with
 //!   `throttleStatus`. The bucket is asserted never to go below zero.
 //! * Operations: `shop`, `products`, `productVariants(query: "sku:…")`, `locations`,
+//!   `orders(sortKey: UPDATED_AT, query: "updated_at:>=…")` and `order` (orders tests make
+//!   with [`FakeShopify::create_order`] and edit; see `orders.rs`),
 //!   `product`, `productVariant`, `inventoryItem` with cursor pagination (`first` ≤ 250,
 //!   `pageInfo`); `productSet` (upsert by id, handle or customId; list fields replace-set; at
 //!   most 2,048 variants), `productVariantsBulkUpdate` (`allowPartialUpdates`, per-variant
@@ -29,10 +31,12 @@
 //! fake's choice is listed in the crate README.
 
 mod exec;
+mod orders;
 mod schema;
 mod store;
 mod validate;
 
+pub use orders::{FakeOrderLine, FakeOrderSpec};
 pub use store::{gid, parse_gid, MAX_VARIANTS};
 
 use crate::config::ApiVersion;
@@ -395,6 +399,30 @@ impl FakeShopify {
             .levels
             .get(&(v.inventory_item, location.to_owned()))
             .copied()
+    }
+
+    /// A shopper placed an order; its numeric id (`gid://shopify/Order/{id}`).
+    pub fn create_order(&self, spec: FakeOrderSpec) -> u64 {
+        self.shared.lock().shop.orders.create(spec)
+    }
+
+    /// The merchant edited an order (its `updatedAt` moves on); false for an unknown id.
+    pub fn update_order(&self, id: u64, edit: impl FnOnce(&mut FakeOrderSpec)) -> bool {
+        self.shared.lock().shop.orders.update(id, edit)
+    }
+
+    /// The merchant cancelled an order; false for an unknown id.
+    pub fn cancel_order(&self, id: u64, reason: &str) -> bool {
+        self.shared.lock().shop.orders.cancel(id, reason)
+    }
+
+    /// The order as `order(id:)` reads it with every field (connections as plain lists).
+    pub fn order_json(&self, id: u64) -> Option<Value> {
+        let inner = self.shared.lock();
+        let o = inner.shop.orders.get(id)?;
+        let mut v = inner.shop.orders.json(o);
+        v["lineItems"] = v["lineItems"]["__connection"].take();
+        Some(v)
     }
 
     /// Someone changed stock in the Shopify admin.
