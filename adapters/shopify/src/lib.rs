@@ -5,6 +5,7 @@
 //!   every answer's `throttleStatus`), errors turned into retry classes
 //! * [`adapter`]: [`ShopifyAdapter`]: `productSet`, `productVariantsBulkUpdate`,
 //!   `inventorySetQuantities` for the sync engine's catalog, prices and inventory
+//! * [`orders`]: the incremental order pull (checkpoint with overlap, deduplication)
 //! * [`webhook`]: `X-Shopify-Hmac-Sha256` verification with secret rotation
 //! * [`wire`]: Shopify's cost extension and error shapes
 //! * [`integration`]: [`ShopifyIntegration`], what the daemon lists
@@ -16,6 +17,7 @@ pub mod bucket;
 pub mod client;
 pub mod config;
 pub mod integration;
+pub mod orders;
 pub mod secret;
 pub mod webhook;
 pub mod wire;

@@ -221,7 +221,12 @@ struct Inner {
     /// Idempotency key → (the call's arguments, its answer).
     idempotency: HashMap<String, (Value, Value)>,
     stats: FakeStats,
+    /// A merchant's edit to apply right after the next `orders` page is served (an order
+    /// changing while a pull pages).
+    after_orders_page: Option<OrderEdit>,
 }
+
+type OrderEdit = Box<dyn FnOnce(&mut orders::Orders) + Send>;
 
 struct Shared {
     config: FakeShopifyConfig,
@@ -276,6 +281,7 @@ impl FakeShopify {
                 writes: Vec::new(),
                 idempotency: HashMap::new(),
                 stats: FakeStats::default(),
+                after_orders_page: None,
             }),
             config,
         });
@@ -409,6 +415,18 @@ impl FakeShopify {
     /// The merchant edited an order (its `updatedAt` moves on); false for an unknown id.
     pub fn update_order(&self, id: u64, edit: impl FnOnce(&mut FakeOrderSpec)) -> bool {
         self.shared.lock().shop.orders.update(id, edit)
+    }
+
+    /// The merchant edits order `id` right after the next `orders` page is served: the order
+    /// changes while a pull is paging.
+    pub fn update_order_after_next_page(
+        &self,
+        id: u64,
+        edit: impl FnOnce(&mut FakeOrderSpec) + Send + 'static,
+    ) {
+        self.shared.lock().after_orders_page = Some(Box::new(move |o: &mut orders::Orders| {
+            o.update(id, edit);
+        }));
     }
 
     /// The merchant cancelled an order; false for an unknown id.
@@ -617,6 +635,11 @@ async fn graphql(
             _ => exec::query_field(&inner.shop, field, &cx, &shared.config.shop_domain),
         };
         data.insert(field.key.clone(), value);
+    }
+    if prepared.fields.iter().any(|f| f.name == "orders") {
+        if let Some(edit) = inner.after_orders_page.take() {
+            edit(&mut inner.shop.orders);
+        }
     }
     let mut body = json!({"data": data, "extensions": {"cost": {"requestedQueryCost": cost, "actualQueryCost": cost, "throttleStatus": inner.bucket.status()}}});
     if !errors.is_empty() {
