@@ -3,12 +3,22 @@
 
 use crate::adapter::ShopifyAdapter;
 use crate::config::{Settings, KIND};
+use crate::order_import::OrderImportJob;
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_core::adapter::Adapter;
 use switchyard_core::diag::Diagnostic;
 use switchyard_core::ids::PartnerName;
 use switchyard_runtime::integration::{BuildContext, Integration, Parts};
+use switchyard_runtime::job::{needs_nothing, JobKindSpec, PartnerRule, PartnerSource};
+
+/// `shopify.order.import` names a configured Shopify partner in its payload.
+const ORDER_RULE: PartnerRule = PartnerRule {
+    source: PartnerSource::Payload("partner"),
+    required: true,
+    kinds: &[KIND],
+    needs: needs_nothing,
+};
 
 /// One HTTP client (one connection pool) for every shop.
 #[derive(Debug, Clone)]
@@ -42,6 +52,9 @@ impl Integration for ShopifyIntegration {
 
     fn build(&self, cx: &BuildContext<'_>, problems: &mut Vec<Diagnostic>) -> Parts {
         let mut parts = Parts::default();
+        parts
+            .jobs
+            .push(JobKindSpec::typed(OrderImportJob).partner(ORDER_RULE));
         for section in cx.partners(&[KIND]) {
             let settings: Settings = match section.parse() {
                 Ok(s) => s,
