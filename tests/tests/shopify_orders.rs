@@ -17,7 +17,7 @@ use switchyard_store::queue::{NewJob, Queue, RetryPolicy, RetrySpec};
 
 fn config(fake: &FakeShopify) -> String {
     format!(
-        "[partners.shop]\nkind = \"shopify\"\norg = \"acme\"\nshop_url = \"{}\"\napi_version = \"2026-04\"\naccess_token = \"secret:shop-token\"\nlocations = {{ CHI = \"gid://shopify/Location/7001\" }}\n",
+        "[partners.shop]\nkind = \"shopify\"\norg = \"acme\"\nshop_url = \"{}\"\napi_version = \"2026-04\"\naccess_token = \"secret:shop-token\"\nlocations = {{ CHI = \"gid://shopify/Location/7001\" }}\nwebhooks = {{ secret = \"secret:shop-hooks\" }}\n",
         fake.base_url()
     )
 }
@@ -42,6 +42,29 @@ async fn product(pool: &sqlx::PgPool, org: OrgId, sku: &str) -> anyhow::Result<(
         .execute(pool)
         .await?;
     Ok(())
+}
+
+const HOOKS: &str = "hush-orders";
+
+async fn daemon(
+    fake: &FakeShopify,
+    api: bool,
+) -> anyhow::Result<(TestDaemon, sqlx::PgPool, OrgId)> {
+    let daemon = TestDaemon::builder()
+        .repo_mappings()
+        .toml(&config(fake))
+        .secret("secret:shop-token", fake.token())
+        .secret("secret:shop-hooks", HOOKS)
+        .roles(Roles {
+            api,
+            worker: true,
+            scheduler: false,
+        })
+        .start()
+        .await?;
+    let pool = daemon.db.pool.clone();
+    let org = daemon.org("acme").await?;
+    Ok((daemon, pool, org))
 }
 
 /// Enqueue the import of `order` and wait for its job to end; its final state.
@@ -82,19 +105,7 @@ async fn stored(
 async fn orders_pulled_across_pages_import_once_with_edits_cancellations_and_a_dead_letter(
 ) -> anyhow::Result<()> {
     let fake = FakeShopify::start(FakeShopifyConfig::default()).await?;
-    let daemon = TestDaemon::builder()
-        .repo_mappings()
-        .toml(&config(&fake))
-        .secret("secret:shop-token", fake.token())
-        .roles(Roles {
-            api: false,
-            worker: true,
-            scheduler: false,
-        })
-        .start()
-        .await?;
-    let pool = daemon.db.pool.clone();
-    let org = daemon.org("acme").await?;
+    let (daemon, pool, org) = daemon(&fake, false).await?;
     let queue = daemon.queue.clone();
     product(&pool, org, "BOLT-M8").await?;
 
@@ -168,5 +179,71 @@ async fn orders_pulled_across_pages_import_once_with_edits_cancellations_and_a_d
     assert_eq!(import(&queue, org, &next.orders[0]).await?, "succeeded");
     let (status, _, _) = stored(&pool, org, good[1]).await?.expect("stored");
     assert_eq!(status, "cancelled");
+    Ok(())
+}
+
+/// `orders/create` and `orders/cancelled` signed by the fake through the daemon's
+/// `POST /webhooks/shop`: the order is read again from the shop and imported, then cancelled;
+/// the same event delivered twice imports once.
+#[tokio::test]
+async fn order_webhooks_create_and_cancel_the_canonical_order() -> anyhow::Result<()> {
+    let fake = FakeShopify::start(FakeShopifyConfig::default().webhook_secret(HOOKS)).await?;
+    let (daemon, pool, org) = daemon(&fake, true).await?;
+    product(&pool, org, "BOLT-M8").await?;
+    let url = format!("{}/webhooks/shop", daemon.api());
+    let id = fake.create_order(FakeOrderSpec::simple("c@example.com", &[("BOLT-M8", 3)]));
+    let body = fake.order_webhook_body(id).expect("order");
+    assert_eq!(
+        fake.send_webhook(&url, "orders/create", &body, "evt-o1", None)
+            .await?,
+        202
+    );
+    assert_eq!(
+        fake.send_webhook(&url, "orders/create", &body, "evt-o1", None)
+            .await?,
+        200
+    );
+    switchyard_e2e::eventually(
+        std::time::Duration::from_secs(60),
+        "the webhook's order",
+        || {
+            let pool = pool.clone();
+            async move { Ok(stored(&pool, org, id).await?.is_some()) }
+        },
+    )
+    .await?;
+    let (status, _, canonical) = stored(&pool, org, id).await?.expect("stored");
+    assert_eq!(status, "confirmed");
+    assert_eq!(canonical["lines"][0]["quantity"], "3");
+
+    assert!(fake.cancel_order(id, "CUSTOMER"));
+    let body = fake.order_webhook_body(id).expect("order");
+    assert_eq!(
+        fake.send_webhook(&url, "orders/cancelled", &body, "evt-o2", None)
+            .await?,
+        202
+    );
+    switchyard_e2e::eventually(
+        std::time::Duration::from_secs(60),
+        "the cancellation",
+        || {
+            let pool = pool.clone();
+            async move {
+                Ok(stored(&pool, org, id)
+                    .await?
+                    .is_some_and(|(s, _, _)| s == "cancelled"))
+            }
+        },
+    )
+    .await?;
+    let (imports,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM jobs WHERE kind = 'shopify.order.import' AND state = 'succeeded'",
+    )
+    .fetch_one(&pool)
+    .await?;
+    assert_eq!(
+        imports, 2,
+        "one import per order version, the redelivery none"
+    );
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use crate::adapter::ShopifyAdapter;
 use crate::config::{Settings, KIND};
-use crate::order_import::OrderImportJob;
+use crate::order_import::{OrderImportJob, OrderWebhooks};
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_core::adapter::Adapter;
@@ -55,6 +55,7 @@ impl Integration for ShopifyIntegration {
         parts
             .jobs
             .push(JobKindSpec::typed(OrderImportJob).partner(ORDER_RULE));
+        let mut shops = std::collections::HashMap::new();
         for section in cx.partners(&[KIND]) {
             let settings: Settings = match section.parse() {
                 Ok(s) => s,
@@ -65,11 +66,13 @@ impl Integration for ShopifyIntegration {
             };
             match settings.validate(cx.secrets_for(&section)) {
                 Ok(cfg) => {
-                    let adapter: Arc<dyn Adapter> = Arc::new(ShopifyAdapter::new(
+                    let shop = Arc::new(ShopifyAdapter::new(
                         PartnerName(section.name.to_owned()),
                         cfg,
                         self.http.clone(),
                     ));
+                    shops.insert(section.name.to_owned(), shop.clone());
+                    let adapter: Arc<dyn Adapter> = shop;
                     parts.adapters.push((section.name.to_owned(), adapter));
                 }
                 Err(found) => {
@@ -80,6 +83,9 @@ impl Integration for ShopifyIntegration {
                 }
             }
         }
+        parts
+            .webhook_processors
+            .push((KIND, Arc::new(OrderWebhooks { shops })));
         parts
     }
 }

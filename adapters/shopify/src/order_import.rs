@@ -238,3 +238,78 @@ impl Job for OrderImportJob {
             .map(|_| ())
     }
 }
+
+/// The topics that lead to an order import.
+pub const ORDER_TOPICS: &[&str] = &["orders/create", "orders/updated", "orders/cancelled"];
+
+/// `orders/create`, `orders/updated`, `orders/cancelled` deliveries (verified by the seam):
+/// the order is read again with `order(id:)` (the webhook body is Shopify's REST shape, and
+/// a delayed delivery may be older than the order) and imported like a pulled one, through a
+/// `shopify.order.import` job keyed by the order id and `updatedAt`, so a webhook and a pull
+/// of the same version import it once.
+pub struct OrderWebhooks {
+    pub shops: std::collections::HashMap<String, std::sync::Arc<crate::ShopifyAdapter>>,
+}
+
+#[async_trait::async_trait]
+impl switchyard_runtime::webhooks::WebhookProcessor for OrderWebhooks {
+    async fn process(
+        &self,
+        ctx: &JobContext,
+        delivery: &switchyard_runtime::webhooks::Delivery,
+    ) -> Result<(), AdapterError> {
+        if !ORDER_TOPICS.contains(&delivery.topic.as_str()) {
+            return Ok(());
+        }
+        let shop = self.shops.get(&delivery.partner).ok_or_else(|| {
+            AdapterError::permanent(format!("`{}` is not a Shopify partner", delivery.partner))
+        })?;
+        let body: Value = serde_json::from_slice(&delivery.body).map_err(|e| {
+            AdapterError::permanent(format!("{} body is not JSON: {e}", delivery.topic))
+        })?;
+        let gid = match (body["admin_graphql_api_id"].as_str(), body["id"].as_u64()) {
+            (Some(gid), _) => gid.to_owned(),
+            (None, Some(n)) => format!("gid://shopify/Order/{n}"),
+            _ => {
+                return Err(AdapterError::permanent(format!(
+                    "{} body has no order id",
+                    delivery.topic
+                )))
+            }
+        };
+        let actx = switchyard_core::adapter::AdapterContext {
+            org: delivery.org,
+            job: None,
+            idempotency_key: delivery.id.to_string(),
+            correlation_id: delivery.event_id.clone(),
+            attempt: 1,
+            sink: ctx.sink.clone(),
+        };
+        let Some(order) = shop.order(&actx, &gid).await? else {
+            tracing::warn!(order = %gid, topic = %delivery.topic, "the webhook's order is gone from the shop; nothing to import");
+            return Ok(());
+        };
+        let key = format!(
+            "{}:{gid}@{}",
+            ImportOrder::KIND,
+            order["updatedAt"].as_str().unwrap_or_default()
+        );
+        let payload = ImportOrder {
+            partner: delivery.partner.clone(),
+            order,
+        };
+        let mut job = switchyard_store::queue::NewJob::new(
+            delivery.org,
+            ImportOrder::KIND,
+            serde_json::to_value(&payload).map_err(|e| AdapterError::permanent(e.to_string()))?,
+        )
+        .partner(delivery.partner.clone())
+        .key(key);
+        job.correlation_id = Some(delivery.event_id.clone());
+        ctx.queue
+            .enqueue(job)
+            .await
+            .map_err(db("enqueueing the order import"))?;
+        Ok(())
+    }
+}

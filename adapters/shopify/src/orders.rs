@@ -32,14 +32,32 @@ pub const PAGE_SIZE: i64 = 10;
 /// with lines missing (paging an order's lines is not built yet).
 pub const LINES: usize = 25;
 
-const ORDERS: &str = "query Orders($first: Int!, $after: String, $q: String) {
-  orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $q) {
-    pageInfo { hasNextPage endCursor }
-    nodes { id name email createdAt updatedAt cancelledAt cancelReason currencyCode
+/// The fields of an order read, shared by the pull and the webhook re-read (a macro so the
+/// queries stay literal strings the fake and Shopify parse as written).
+macro_rules! order_fields {
+    () => {
+        "id name email createdAt updatedAt cancelledAt cancelReason currencyCode
       customer { id email firstName lastName displayName }
       shippingAddress { name firstName lastName company address1 address2 city provinceCode zip countryCodeV2 phone }
       lineItems(first: 25) { pageInfo { hasNextPage } nodes { id sku name quantity variant { id sku } originalUnitPriceSet { shopMoney { amount currencyCode } } } }
-      fulfillmentOrders(first: 5) { nodes { id status } } } } }";
+      fulfillmentOrders(first: 5) { nodes { id status } }"
+    };
+}
+
+const ORDERS: &str = concat!(
+    "query Orders($first: Int!, $after: String, $q: String) {
+  orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $q) {
+    pageInfo { hasNextPage endCursor }
+    nodes { ",
+    order_fields!(),
+    " } } }"
+);
+
+const ORDER: &str = concat!(
+    "query Order($id: ID!) { order(id: $id) { ",
+    order_fields!(),
+    " } }"
+);
 
 /// Where the order pull stands: the newest `updatedAt` committed, and the `(id, updatedAt)`
 /// pairs committed within [`OVERLAP`] of it (what the next pull's overlap will bring again).
@@ -70,7 +88,38 @@ fn updated_at(order: &Value) -> Result<(String, DateTime<Utc>), AdapterError> {
     Ok((id, at.with_timezone(&Utc)))
 }
 
+/// An order whose lines did not all come is refused by name, never imported short.
+fn all_lines(order: &Value) -> Result<(), AdapterError> {
+    if order["lineItems"]["pageInfo"]["hasNextPage"].as_bool() == Some(true) {
+        return Err(AdapterError::permanent(format!(
+            "Shopify order `{}` has more than {LINES} line items; not imported",
+            order["id"].as_str().unwrap_or("?")
+        )));
+    }
+    Ok(())
+}
+
 impl ShopifyAdapter {
+    /// One order as the pull reads it (`order(id:)`), for a webhook; None when the shop has
+    /// no such order (deleted since).
+    pub async fn order(
+        &self,
+        ctx: &AdapterContext,
+        gid: &str,
+    ) -> Result<Option<Value>, AdapterError> {
+        let data = self
+            .client()
+            .call(ctx, "order", ORDER, json!({"id": gid}))
+            .await
+            .map_err(CallError::into_adapter)?;
+        let order = &data["order"];
+        if order.is_null() {
+            return Ok(None);
+        }
+        all_lines(order)?;
+        Ok(Some(order.clone()))
+    }
+
     /// Every order changed since `from` (minus the overlap), `page_size` per call.
     pub async fn pull_orders(
         &self,
@@ -103,11 +152,7 @@ impl ShopifyAdapter {
             let page = &data["orders"];
             for order in page["nodes"].as_array().into_iter().flatten() {
                 let (id, at) = updated_at(order)?;
-                if order["lineItems"]["pageInfo"]["hasNextPage"].as_bool() == Some(true) {
-                    return Err(AdapterError::permanent(format!(
-                        "Shopify order `{id}` has more than {LINES} line items; not imported"
-                    )));
-                }
+                all_lines(order)?;
                 if from.seen.contains(&(id.clone(), at)) {
                     continue; // committed by an earlier pull; the overlap brought it again
                 }

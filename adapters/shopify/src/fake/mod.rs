@@ -429,6 +429,21 @@ impl FakeShopify {
         }));
     }
 
+    /// The body Shopify's `orders/*` webhooks carry for order `id` (REST shape, the fields a
+    /// receiver needs: `id`, `admin_graphql_api_id`, `name`, `updated_at`).
+    pub fn order_webhook_body(&self, id: u64) -> Option<Value> {
+        let inner = self.shared.lock();
+        let o = inner.shop.orders.get(id)?;
+        let v = inner.shop.orders.json(o);
+        Some(json!({
+            "id": id,
+            "admin_graphql_api_id": v["id"],
+            "name": v["name"],
+            "updated_at": v["updatedAt"],
+            "cancelled_at": v["cancelledAt"],
+        }))
+    }
+
     /// The merchant cancelled an order; false for an unknown id.
     pub fn cancel_order(&self, id: u64, reason: &str) -> bool {
         self.shared.lock().shop.orders.cancel(id, reason)
