@@ -17,7 +17,7 @@ use switchyard_store::queue::{NewJob, Queue, RetryPolicy, RetrySpec};
 
 fn config(fake: &FakeShopify) -> String {
     format!(
-        "[partners.shop]\nkind = \"shopify\"\norg = \"acme\"\nshop_url = \"{}\"\napi_version = \"2026-04\"\naccess_token = \"secret:shop-token\"\nlocations = {{ CHI = \"gid://shopify/Location/7001\" }}\nwebhooks = {{ secret = \"secret:shop-hooks\" }}\n",
+        "[partners.shop]\nkind = \"shopify\"\norg = \"acme\"\nshop_url = \"{}\"\napi_version = \"2026-04\"\naccess_token = \"secret:shop-token\"\nlocations = {{ CHI = \"gid://shopify/Location/7001\" }}\nwebhooks = {{ secret = \"secret:shop-hooks\" }}\nnotify_customer = true\n",
         fake.base_url()
     )
 }
@@ -245,5 +245,57 @@ async fn order_webhooks_create_and_cancel_the_canonical_order() -> anyhow::Resul
         imports, 2,
         "one import per order version, the redelivery none"
     );
+    Ok(())
+}
+
+/// A shipment of ours for an imported Shopify order, pushed to the shop (`partner.push` of a
+/// `shipment`): `fulfillmentCreate` on its fulfillment order with the carrier, tracking number
+/// and URL and `notifyCustomer` from the config; pushed again, nothing is fulfilled twice.
+#[tokio::test]
+async fn a_shipment_becomes_a_fulfillment_with_tracking() -> anyhow::Result<()> {
+    let fake = FakeShopify::start(FakeShopifyConfig::default()).await?;
+    let (daemon, pool, org) = daemon(&fake, false).await?;
+    let queue = daemon.queue.clone();
+    product(&pool, org, "BOLT-M8").await?;
+    let id = fake.create_order(FakeOrderSpec::simple("d@example.com", &[("BOLT-M8", 2)]));
+    let shop = adapter(&fake);
+    let ctx = context("pull", RecordingSink::new());
+    let batch = shop
+        .pull_orders(
+            &ctx,
+            &Checkpoint::default(),
+            switchyard_shopify::orders::PAGE_SIZE,
+        )
+        .await?;
+    assert_eq!(import(&queue, org, &batch.orders[0]).await?, "succeeded");
+
+    let shipment = json!({
+        "shipment_number": "SH-1", "order_number": format!("SHOPIFY-{id}"),
+        "carrier": "UPS", "service": "Ground", "shipped_at": "2026-12-05T12:00:00Z",
+        "packages": [{"sscc": null, "tracking_number": "1Z999AA10123456784", "weight": null, "weight_uom": null,
+                      "lines": [{"sku": "BOLT-M8", "quantity": "2", "uom": "EA"}]}],
+    });
+    for key in ["ship-1", "ship-1-again"] {
+        let job = NewJob::new(
+            org,
+            "partner.push",
+            json!({"document": "shipment", "body": shipment}),
+        )
+        .partner("shop")
+        .key(key)
+        .retry(RetrySpec::of(RetryPolicy::Immediate));
+        let jid = queue.enqueue(job).await?.job.id;
+        assert_eq!(wait_job(&queue, jid.0).await?, "succeeded");
+    }
+    let f = fake.fulfillments_of(id);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].company.as_deref(), Some("UPS"));
+    assert_eq!(f[0].number.as_deref(), Some("1Z999AA10123456784"));
+    assert_eq!(
+        f[0].url.as_deref(),
+        Some("https://www.ups.com/track?tracknum=1Z999AA10123456784")
+    );
+    assert!(f[0].notify_customer);
+    assert_eq!(fake.applied("fulfillmentCreate"), 1);
     Ok(())
 }

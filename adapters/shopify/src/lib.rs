@@ -7,6 +7,7 @@
 //!   `inventorySetQuantities` for the sync engine's catalog, prices and inventory
 //! * [`orders`]: the incremental order pull (checkpoint with overlap, deduplication)
 //! * [`order_import`]: `shopify.order.import`, one Shopify order → a canonical order
+//! * [`fulfillment`]: a `shipment` push becomes `fulfillmentCreate` with tracking
 //! * [`webhook`]: `X-Shopify-Hmac-Sha256` verification with secret rotation
 //! * [`wire`]: Shopify's cost extension and error shapes
 //! * [`integration`]: [`ShopifyIntegration`], what the daemon lists
@@ -17,6 +18,7 @@ pub mod adapter;
 pub mod bucket;
 pub mod client;
 pub mod config;
+pub mod fulfillment;
 pub mod integration;
 pub mod order_import;
 pub mod orders;

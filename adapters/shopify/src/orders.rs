@@ -23,10 +23,10 @@ use switchyard_core::error::AdapterError;
 /// How far before the checkpoint each pull starts again.
 pub const OVERLAP: Duration = Duration::minutes(5);
 
-/// Orders per page. The requested cost of an order is about 6 + 3 × [`LINES`] (the line
-/// items' variant and money objects), so 10 orders of 25 lines stay under the 1,000-point
-/// single-query maximum.
-pub const PAGE_SIZE: i64 = 10;
+/// Orders per page. The requested cost of an order is about 7 + 4 × [`LINES`] = 107 points
+/// (each line's variant and money objects), so 8 orders (858 points) stay under the
+/// 1,000-point single-query maximum.
+pub const PAGE_SIZE: i64 = 8;
 
 /// Line items read per order. An order with more is refused by name rather than imported
 /// with lines missing (paging an order's lines is not built yet).

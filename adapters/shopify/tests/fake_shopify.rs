@@ -656,3 +656,44 @@ async fn orders_refuse_an_unknown_sort_key_and_field() {
     .await;
     assert_eq!(code(&body), "undefinedField", "{body}");
 }
+
+#[tokio::test]
+async fn fulfillment_create_refuses_an_unknown_or_closed_fulfillment_order() {
+    let fake = FakeShopify::start(FakeShopifyConfig::default())
+        .await
+        .unwrap();
+    let id = fake.create_order(FakeOrderSpec::simple("a@example.com", &[("SKU-1", 1)]));
+    let fo = fake.order_json(id).unwrap()["fulfillmentOrders"]["__connection"][0]["id"].clone();
+    const FULFILL: &str = "mutation($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) {
+      fulfillment { id status trackingInfo { company number } } userErrors { field message } } }";
+    let unknown = gql(&fake, ApiVersion::V2026_04, FULFILL,
+        json!({"f": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": "gid://shopify/FulfillmentOrder/1"}]}})).await;
+    assert_eq!(
+        unknown["data"]["fulfillmentCreate"]["userErrors"][0]["message"],
+        "Fulfillment order does not exist."
+    );
+    let f = json!({"f": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo}],
+        "trackingInfo": {"company": "UPS", "number": "1Z1"}, "notifyCustomer": false}});
+    let ok = gql(&fake, ApiVersion::V2026_04, FULFILL, f.clone()).await;
+    assert_eq!(
+        ok["data"]["fulfillmentCreate"]["fulfillment"]["trackingInfo"][0]["number"], "1Z1",
+        "{ok}"
+    );
+    let again = gql(&fake, ApiVersion::V2026_04, FULFILL, f).await;
+    assert!(
+        again["data"]["fulfillmentCreate"]["userErrors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not in an open state")
+    );
+    // An input key Shopify does not have is refused.
+    let bad = gql(
+        &fake,
+        ApiVersion::V2026_04,
+        FULFILL,
+        json!({"f": {"lineItemsByFulfillmentOrder": [], "trackingCompany": "UPS"}}),
+    )
+    .await;
+    assert_eq!(code(&bad), "INVALID_VARIABLE", "{bad}");
+    assert_eq!(fake.fulfillments_of(id).len(), 1);
+}

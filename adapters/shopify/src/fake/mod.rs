@@ -36,7 +36,7 @@ mod schema;
 mod store;
 mod validate;
 
-pub use orders::{FakeOrderLine, FakeOrderSpec};
+pub use orders::{FakeFulfillment, FakeOrderLine, FakeOrderSpec};
 pub use store::{gid, parse_gid, MAX_VARIANTS};
 
 use crate::config::ApiVersion;
@@ -444,6 +444,17 @@ impl FakeShopify {
         }))
     }
 
+    /// The fulfillments created on order `id`.
+    pub fn fulfillments_of(&self, id: u64) -> Vec<FakeFulfillment> {
+        self.shared
+            .lock()
+            .shop
+            .orders
+            .get(id)
+            .map(|o| o.fulfillments.clone())
+            .unwrap_or_default()
+    }
+
     /// The merchant cancelled an order; false for an unknown id.
     pub fn cancel_order(&self, id: u64, reason: &str) -> bool {
         self.shared.lock().shop.orders.cancel(id, reason)
@@ -686,6 +697,40 @@ fn mutation(
         });
     };
     let built = match field.name.as_str() {
+        "fulfillmentCreate" => {
+            let input = obj(args.get("fulfillment"));
+            let tracking = obj(input.get("trackingInfo"));
+            let notify = input
+                .get("notifyCustomer")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let groups = input
+                .get("lineItemsByFulfillmentOrder")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            // Whole fulfillment orders only (this fake does not split lines).
+            let mut result = Ok(0);
+            for g in &groups {
+                let fo = g["fulfillmentOrderId"].as_str().unwrap_or_default();
+                result = inner.shop.orders.fulfill(fo, &tracking, notify);
+                if result.is_err() {
+                    break;
+                }
+            }
+            match result {
+                Ok(id) => {
+                    record(inner, WriteOutcome::Applied, None);
+                    json!({"fulfillment": {"id": gid("Fulfillment", id), "status": "SUCCESS",
+                        "trackingInfo": [{"company": tracking.get("company"), "number": tracking.get("number"), "url": tracking.get("url")}]},
+                        "userErrors": []})
+                }
+                Err(errors) => {
+                    record(inner, WriteOutcome::UserErrors, None);
+                    json!({"fulfillment": null, "userErrors": errors})
+                }
+            }
+        }
         "productSet" => {
             let ident = args.get("identifier").and_then(Value::as_object);
             match inner.shop.product_set(&obj(args.get("input")), ident) {

@@ -71,6 +71,18 @@ pub struct FakeOrder {
     line_ids: Vec<(u64, u64)>,
     fulfillment_order_id: u64,
     customer_id: u64,
+    /// Fulfillments created on this order (`fulfillmentCreate`).
+    pub fulfillments: Vec<FakeFulfillment>,
+}
+
+/// One `fulfillmentCreate` the shop accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FakeFulfillment {
+    pub id: u64,
+    pub company: Option<String>,
+    pub number: Option<String>,
+    pub url: Option<String>,
+    pub notify_customer: bool,
 }
 
 fn ts(t: DateTime<Utc>) -> String {
@@ -125,6 +137,7 @@ impl Orders {
                 line_ids,
                 fulfillment_order_id,
                 customer_id,
+                fulfillments: Vec::new(),
             },
         );
         id
@@ -160,6 +173,42 @@ impl Orders {
 
     pub fn get(&self, id: u64) -> Option<&FakeOrder> {
         self.by_id.get(&id)
+    }
+
+    /// `fulfillmentCreate` of the whole fulfillment order `fo_gid` (Shopify's userErrors when
+    /// it does not exist or is not open); the fulfillment's id.
+    pub fn fulfill(
+        &mut self,
+        fo_gid: &str,
+        tracking: &Map<String, Value>,
+        notify_customer: bool,
+    ) -> Result<u64, Value> {
+        let text = |k: &str| tracking.get(k).and_then(Value::as_str).map(str::to_owned);
+        let fid = super::store::parse_gid("FulfillmentOrder", fo_gid);
+        let next = self.next_id.max(500_000) + 1;
+        let Some(o) = self
+            .by_id
+            .values_mut()
+            .find(|o| Some(o.fulfillment_order_id) == fid)
+        else {
+            return Err(
+                json!([{"field": ["fulfillment", "lineItemsByFulfillmentOrder", "0", "fulfillmentOrderId"], "message": "Fulfillment order does not exist."}]),
+            );
+        };
+        if o.cancelled_at.is_some() || !o.fulfillments.is_empty() {
+            return Err(
+                json!([{"field": ["fulfillment"], "message": "Fulfillment order is not in an open state and cannot be fulfilled."}]),
+            );
+        }
+        self.next_id = next;
+        o.fulfillments.push(FakeFulfillment {
+            id: next,
+            company: text("company"),
+            number: text("number"),
+            url: text("url"),
+            notify_customer,
+        });
+        Ok(next)
     }
 
     /// The order as Shopify's `Order` object (nested connections as the projection's
@@ -198,8 +247,10 @@ impl Orders {
             .collect();
         let status = if o.cancelled_at.is_some() {
             "CANCELLED"
-        } else {
+        } else if o.fulfillments.is_empty() {
             "OPEN"
+        } else {
+            "CLOSED"
         };
         let address = json!({
             "name": format!("{} {}", s.customer_name.0, s.customer_name.1),

@@ -96,6 +96,11 @@ const QUERY_ROOT: &[FieldDef] = &[
 
 const MUTATION_ROOT: &[FieldDef] = &[
     fa!(
+        "fulfillmentCreate",
+        "FulfillmentCreatePayload",
+        &[("fulfillment", "FulfillmentInput!"), ("message", "String")],
+    ),
+    fa!(
         "productSet",
         "ProductSetPayload",
         &[
@@ -255,6 +260,20 @@ fn object_fields(ty: &str) -> Option<&'static [FieldDef]> {
             f!("location", "Location"),
         ],
         "Order" => ORDER,
+        "FulfillmentCreatePayload" => &[
+            f!("fulfillment", "Fulfillment"),
+            f!("userErrors", "[UserError!]!"),
+        ],
+        "Fulfillment" => &[
+            f!("id", "ID!"),
+            f!("status", "FulfillmentStatus!"),
+            f!("trackingInfo", "[FulfillmentTrackingInfo!]!"),
+        ],
+        "FulfillmentTrackingInfo" => &[
+            f!("company", "String"),
+            f!("number", "String"),
+            f!("url", "URL"),
+        ],
         "Customer" => &[
             f!("id", "ID!"),
             f!("email", "String"),
@@ -305,7 +324,8 @@ fn object_fields(ty: &str) -> Option<&'static [FieldDef]> {
         ],
         "ProductSetUserError"
         | "ProductVariantsBulkUpdateUserError"
-        | "InventorySetQuantitiesUserError" => USER_ERROR,
+        | "InventorySetQuantitiesUserError"
+        | "UserError" => USER_ERROR,
         _ => return connection_fields(ty),
     })
 }
@@ -366,6 +386,29 @@ pub fn input_fields(
             ("productOptions", "[OptionSetInput!]"),
             ("variants", "[ProductVariantSetInput!]"),
             ("metafields", "[MetafieldInput!]"),
+        ],
+        "FulfillmentInput" => &[
+            (
+                "lineItemsByFulfillmentOrder",
+                "[FulfillmentOrderLineItemsInput!]!",
+            ),
+            ("notifyCustomer", "Boolean"),
+            ("trackingInfo", "FulfillmentTrackingInput"),
+        ],
+        "FulfillmentOrderLineItemsInput" => &[
+            ("fulfillmentOrderId", "ID!"),
+            (
+                "fulfillmentOrderLineItems",
+                "[FulfillmentOrderLineItemInput!]",
+            ),
+        ],
+        "FulfillmentOrderLineItemInput" => &[("id", "ID!"), ("quantity", "Int!")],
+        "FulfillmentTrackingInput" => &[
+            ("company", "String"),
+            ("number", "String"),
+            ("numbers", "[String!]"),
+            ("url", "URL"),
+            ("urls", "[URL!]"),
         ],
         "OptionSetInput" => &[
             ("id", "ID"),
@@ -483,6 +526,7 @@ pub fn enum_values(ty: &str) -> Option<&'static [&'static str]> {
             "OTHER",
             "STAFF",
         ],
+        "FulfillmentStatus" => &["CANCELLED", "ERROR", "FAILURE", "SUCCESS"],
         "FulfillmentOrderStatus" => &[
             "CANCELLED",
             "CLOSED",
