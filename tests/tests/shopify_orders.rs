@@ -299,3 +299,63 @@ async fn a_shipment_becomes_a_fulfillment_with_tracking() -> anyhow::Result<()> 
     assert_eq!(fake.applied("fulfillmentCreate"), 1);
     Ok(())
 }
+
+/// `shopify.orders.pull` run by the daemon: the orders' imports are enqueued with the stored
+/// checkpoint; a second run after an edit imports only the edit.
+#[tokio::test]
+async fn the_order_pull_job_stores_its_checkpoint_and_imports_changes() -> anyhow::Result<()> {
+    let fake = FakeShopify::start(FakeShopifyConfig::default()).await?;
+    let (daemon, pool, org) = daemon(&fake, false).await?;
+    let queue = daemon.queue.clone();
+    product(&pool, org, "BOLT-M8").await?;
+    let ids: Vec<u64> = (1..=10)
+        .map(|q| fake.create_order(FakeOrderSpec::simple("e@example.com", &[("BOLT-M8", q)])))
+        .collect();
+    let pull = |key: &'static str| {
+        NewJob::new(org, "shopify.orders.pull", json!({"partner": "shop"}))
+            .partner("shop")
+            .key(key)
+            .retry(RetrySpec::of(RetryPolicy::Immediate))
+    };
+    let imports_done = |want: i64| {
+        let pool = pool.clone();
+        async move {
+            switchyard_e2e::eventually(std::time::Duration::from_secs(60), "the imports", || {
+                let pool = pool.clone();
+                async move {
+                    let (n,): (i64,) = sqlx::query_as(
+                        "SELECT count(*) FROM jobs WHERE kind = 'shopify.order.import' AND state = 'succeeded'",
+                    )
+                    .fetch_one(&pool)
+                    .await?;
+                    Ok(n == want)
+                }
+            })
+            .await
+        }
+    };
+    let id = queue.enqueue(pull("pull-1")).await?.job.id;
+    assert_eq!(wait_job(&queue, id.0).await?, "succeeded");
+    imports_done(10).await?;
+    let (pulled, since): (i64, Option<String>) = sqlx::query_as(
+        "SELECT pulled, checkpoint->>'since' FROM shopify_order_pulls WHERE org_id = $1 AND partner = 'shop'",
+    )
+    .bind(org.0)
+    .fetch_one(&pool)
+    .await?;
+    assert_eq!(pulled, 10);
+    assert!(since.is_some());
+
+    assert!(fake.update_order(ids[3], |s| s.lines[0].quantity = 40));
+    let id = queue.enqueue(pull("pull-2")).await?.job.id;
+    assert_eq!(wait_job(&queue, id.0).await?, "succeeded");
+    imports_done(11).await?;
+    let (_, _, canonical) = stored(&pool, org, ids[3]).await?.expect("stored");
+    assert_eq!(canonical["lines"][0]["quantity"], "40");
+    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM orders WHERE org_id = $1")
+        .bind(org.0)
+        .fetch_one(&pool)
+        .await?;
+    assert_eq!(n, 10);
+    Ok(())
+}

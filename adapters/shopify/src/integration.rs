@@ -4,6 +4,7 @@
 use crate::adapter::ShopifyAdapter;
 use crate::config::{Settings, KIND};
 use crate::order_import::{OrderImportJob, OrderWebhooks};
+use crate::order_pull::OrderPullJob;
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_core::adapter::Adapter;
@@ -12,7 +13,7 @@ use switchyard_core::ids::PartnerName;
 use switchyard_runtime::integration::{BuildContext, Integration, Parts};
 use switchyard_runtime::job::{needs_nothing, JobKindSpec, PartnerRule, PartnerSource};
 
-/// `shopify.order.import` names a configured Shopify partner in its payload.
+/// `shopify.order.import` and `shopify.orders.pull` name a configured Shopify partner in its payload.
 const ORDER_RULE: PartnerRule = PartnerRule {
     source: PartnerSource::Payload("partner"),
     required: true,
@@ -50,6 +51,10 @@ impl Integration for ShopifyIntegration {
         &[KIND]
     }
 
+    fn migrations(&self) -> Option<&'static sqlx::migrate::Migrator> {
+        Some(&crate::order_pull::MIGRATOR)
+    }
+
     fn build(&self, cx: &BuildContext<'_>, problems: &mut Vec<Diagnostic>) -> Parts {
         let mut parts = Parts::default();
         parts
@@ -83,6 +88,12 @@ impl Integration for ShopifyIntegration {
                 }
             }
         }
+        parts.jobs.push(
+            JobKindSpec::typed(OrderPullJob {
+                shops: shops.clone(),
+            })
+            .partner(ORDER_RULE),
+        );
         parts
             .webhook_processors
             .push((KIND, Arc::new(OrderWebhooks { shops })));

@@ -8,6 +8,7 @@
 //! * [`orders`]: the incremental order pull (checkpoint with overlap, deduplication)
 //! * [`order_import`]: `shopify.order.import`, one Shopify order → a canonical order
 //! * [`fulfillment`]: a `shipment` push becomes `fulfillmentCreate` with tracking
+//! * [`order_pull`]: `shopify.orders.pull`, the pull from a stored checkpoint
 //! * [`webhook`]: `X-Shopify-Hmac-Sha256` verification with secret rotation
 //! * [`wire`]: Shopify's cost extension and error shapes
 //! * [`integration`]: [`ShopifyIntegration`], what the daemon lists
@@ -21,6 +22,7 @@ pub mod config;
 pub mod fulfillment;
 pub mod integration;
 pub mod order_import;
+pub mod order_pull;
 pub mod orders;
 pub mod secret;
 pub mod webhook;
