@@ -19,3 +19,24 @@ pub fn pushes(org: OrgId, partner: &str, key_prefix: &str, count: usize) -> Vec<
         })
         .collect()
 }
+
+/// Wait until job `id` has ended (`succeeded` or `dead`); its final state.
+pub async fn ended(
+    queue: &switchyard_store::queue::Queue,
+    id: uuid::Uuid,
+) -> anyhow::Result<String> {
+    let state = || async move {
+        let (s,): (String,) = sqlx::query_as("SELECT state FROM jobs WHERE id = $1")
+            .bind(id)
+            .fetch_one(queue.pool())
+            .await?;
+        anyhow::Ok(s)
+    };
+    crate::wait::eventually(
+        std::time::Duration::from_secs(60),
+        "the job to end",
+        || async move { Ok(matches!(state().await?.as_str(), "succeeded" | "dead")) },
+    )
+    .await?;
+    state().await
+}

@@ -399,14 +399,23 @@ async fn retry_after_is_a_floor_410_disables_and_the_dead_letter_replays() -> an
     let payload: Value = serde_json::from_slice(&got[2].body)?;
     assert_eq!(payload["event"], "order.created");
 
-    let (_, log) = get(&d, &key, &format!("/api/v1/webhooks/{id}/attempts")).await?;
-    let statuses: Vec<i64> = log["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["http_status"].as_i64().unwrap())
-        .collect();
-    assert_eq!(statuses, [200, 410, 503], "newest first");
+    // The receiver answers before the daemon records the attempt: wait for its row.
+    let attempts = format!("/api/v1/webhooks/{id}/attempts");
+    let statuses = || async {
+        let (_, log) = get(&d, &key, &attempts).await?;
+        let statuses: Vec<i64> = log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["http_status"].as_i64().unwrap())
+            .collect();
+        anyhow::Ok(statuses)
+    };
+    eventually(WAIT, "the replayed attempt's row", || async {
+        Ok(statuses().await?.len() == 3)
+    })
+    .await?;
+    assert_eq!(statuses().await?, [200, 410, 503], "newest first");
     d.stop().await
 }
 

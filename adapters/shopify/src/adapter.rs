@@ -148,6 +148,7 @@ impl ShopifyAdapter {
             Capability::PushCatalog,
             Capability::PushPrices,
             Capability::PushInventory,
+            Capability::PushShipments,
             Capability::HealthCheck,
         ];
         if cfg.webhooks.is_some() {
@@ -162,6 +163,10 @@ impl ShopifyAdapter {
             confirmed: Mutex::new(HashMap::new()),
             sent: Mutex::new(HashMap::new()),
         }
+    }
+
+    pub fn config(&self) -> &Validated {
+        &self.cfg
     }
 
     pub fn client(&self) -> &Client {
@@ -599,7 +604,8 @@ impl Adapter for ShopifyAdapter {
             "catalog" | "product" | "products" => self.push_product(ctx, body).await,
             "prices" | "price" => self.push_price(ctx, body).await,
             "inventory" | "stock" => self.push_inventory(ctx, body).await,
-            other => Err(AdapterError::permanent(format!("the shopify adapter does not push `{other}` documents (catalog, prices, inventory)"))),
+            "shipment" => self.push_shipment(ctx, body).await,
+            other => Err(AdapterError::permanent(format!("the shopify adapter does not push `{other}` documents (catalog, prices, inventory, shipment)"))),
         }
     }
 

@@ -112,6 +112,9 @@ pub struct Settings {
     /// Signed webhooks to `POST /webhooks/{partner}`; receiving is off without this table.
     #[serde(default)]
     pub webhooks: Option<WebhookSettings>,
+    /// `notifyCustomer` of the fulfillments we create (Shopify's shipping e-mail).
+    #[serde(default)]
+    pub notify_customer: bool,
 }
 
 /// `[partners.NAME.webhooks]`.
@@ -185,6 +188,7 @@ pub struct Validated {
     pub bulk_threshold: u32,
     pub timeout: Duration,
     pub webhooks: Option<WebhookKeys>,
+    pub notify_customer: bool,
 }
 
 impl Validated {
@@ -288,6 +292,7 @@ impl Settings {
                 bulk_threshold: self.bulk_threshold,
                 timeout: Duration::from_millis(self.timeout_ms),
                 webhooks,
+                notify_customer: self.notify_customer,
             }),
             _ => Err(problems),
         }

@@ -3,12 +3,23 @@
 
 use crate::adapter::ShopifyAdapter;
 use crate::config::{Settings, KIND};
+use crate::order_import::{OrderImportJob, OrderWebhooks};
+use crate::order_pull::OrderPullJob;
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_core::adapter::Adapter;
 use switchyard_core::diag::Diagnostic;
 use switchyard_core::ids::PartnerName;
 use switchyard_runtime::integration::{BuildContext, Integration, Parts};
+use switchyard_runtime::job::{needs_nothing, JobKindSpec, PartnerRule, PartnerSource};
+
+/// `shopify.order.import` and `shopify.orders.pull` name a configured Shopify partner in its payload.
+const ORDER_RULE: PartnerRule = PartnerRule {
+    source: PartnerSource::Payload("partner"),
+    required: true,
+    kinds: &[KIND],
+    needs: needs_nothing,
+};
 
 /// One HTTP client (one connection pool) for every shop.
 #[derive(Debug, Clone)]
@@ -40,8 +51,16 @@ impl Integration for ShopifyIntegration {
         &[KIND]
     }
 
+    fn migrations(&self) -> Option<&'static sqlx::migrate::Migrator> {
+        Some(&crate::order_pull::MIGRATOR)
+    }
+
     fn build(&self, cx: &BuildContext<'_>, problems: &mut Vec<Diagnostic>) -> Parts {
         let mut parts = Parts::default();
+        parts
+            .jobs
+            .push(JobKindSpec::typed(OrderImportJob).partner(ORDER_RULE));
+        let mut shops = std::collections::HashMap::new();
         for section in cx.partners(&[KIND]) {
             let settings: Settings = match section.parse() {
                 Ok(s) => s,
@@ -52,11 +71,13 @@ impl Integration for ShopifyIntegration {
             };
             match settings.validate(cx.secrets_for(&section)) {
                 Ok(cfg) => {
-                    let adapter: Arc<dyn Adapter> = Arc::new(ShopifyAdapter::new(
+                    let shop = Arc::new(ShopifyAdapter::new(
                         PartnerName(section.name.to_owned()),
                         cfg,
                         self.http.clone(),
                     ));
+                    shops.insert(section.name.to_owned(), shop.clone());
+                    let adapter: Arc<dyn Adapter> = shop;
                     parts.adapters.push((section.name.to_owned(), adapter));
                 }
                 Err(found) => {
@@ -67,6 +88,15 @@ impl Integration for ShopifyIntegration {
                 }
             }
         }
+        parts.jobs.push(
+            JobKindSpec::typed(OrderPullJob {
+                shops: shops.clone(),
+            })
+            .partner(ORDER_RULE),
+        );
+        parts
+            .webhook_processors
+            .push((KIND, Arc::new(OrderWebhooks { shops })));
         parts
     }
 }

@@ -5,6 +5,10 @@
 //!   every answer's `throttleStatus`), errors turned into retry classes
 //! * [`adapter`]: [`ShopifyAdapter`]: `productSet`, `productVariantsBulkUpdate`,
 //!   `inventorySetQuantities` for the sync engine's catalog, prices and inventory
+//! * [`orders`]: the incremental order pull (checkpoint with overlap, deduplication)
+//! * [`order_import`]: `shopify.order.import`, one Shopify order → a canonical order
+//! * [`fulfillment`]: a `shipment` push becomes `fulfillmentCreate` with tracking
+//! * [`order_pull`]: `shopify.orders.pull`, the pull from a stored checkpoint
 //! * [`webhook`]: `X-Shopify-Hmac-Sha256` verification with secret rotation
 //! * [`wire`]: Shopify's cost extension and error shapes
 //! * [`integration`]: [`ShopifyIntegration`], what the daemon lists
@@ -15,7 +19,11 @@ pub mod adapter;
 pub mod bucket;
 pub mod client;
 pub mod config;
+pub mod fulfillment;
 pub mod integration;
+pub mod order_import;
+pub mod order_pull;
+pub mod orders;
 pub mod secret;
 pub mod webhook;
 pub mod wire;

@@ -479,3 +479,61 @@ async fn webhooks_from_the_fake_verify() {
     let e = a.receive_webhook(&ctx("w"), &h, &raw).await.unwrap_err();
     assert_eq!(e.class, ErrorClass::Auth);
 }
+
+/// The order pull pages by updatedAt; an order edited while it pages is taken once, in its
+/// edited version; the next pull's overlap brings nothing already committed, only new changes.
+#[tokio::test]
+async fn order_pull_across_pages_with_an_overlap_and_an_edit_during_the_pull() {
+    use switchyard_shopify::fake::{gid, FakeOrderSpec};
+    use switchyard_shopify::orders::Checkpoint;
+    let fake = FakeShopify::start(FakeShopifyConfig::default())
+        .await
+        .unwrap();
+    let a = adapter(&fake, ApiVersion::V2026_04);
+    let ids: Vec<u64> = (1..=5)
+        .map(|i| fake.create_order(FakeOrderSpec::simple("a@example.com", &[("SKU-1", i)])))
+        .collect();
+    // Order 0 is edited after the first page (2 orders) is served.
+    fake.update_order_after_next_page(ids[0], |s| s.lines[0].quantity = 42);
+    let ctx = ctx("orders");
+    let first = a
+        .pull_orders(&ctx, &Checkpoint::default(), 2)
+        .await
+        .expect("pull");
+    assert!(first.pages >= 3, "pages: {}", first.pages);
+    let got: Vec<&str> = first
+        .orders
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    let want: Vec<String> = [1, 2, 3, 4, 0]
+        .iter()
+        .map(|&i| gid("Order", ids[i]))
+        .collect();
+    assert_eq!(got, want, "each order once, the edited one last");
+    assert_eq!(first.orders[4]["lineItems"]["nodes"][0]["quantity"], 42);
+    assert_eq!(
+        first.orders[4]["lineItems"]["nodes"][0]["variant"]["sku"],
+        "SKU-1"
+    );
+    assert_eq!(
+        first
+            .next
+            .since
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        first.orders[4]["updatedAt"].as_str().map(str::to_owned)
+    );
+
+    // Nothing changed: the overlap re-reads the five, all already committed.
+    let again = a.pull_orders(&ctx, &first.next, 2).await.expect("pull");
+    assert!(again.orders.is_empty(), "{:?}", again.orders);
+    assert_eq!(again.next, first.next);
+
+    // A cancellation is the one new change.
+    assert!(fake.cancel_order(ids[2], "CUSTOMER"));
+    let third = a.pull_orders(&ctx, &again.next, 2).await.expect("pull");
+    assert_eq!(third.orders.len(), 1);
+    assert_eq!(third.orders[0]["id"], gid("Order", ids[2]));
+    assert!(third.orders[0]["cancelledAt"].is_string());
+    assert!(third.next.since > again.next.since);
+}

@@ -2,7 +2,7 @@
 //! version's rules, so the adapter's tests against it prove something.
 
 use serde_json::{json, Value};
-use switchyard_shopify::fake::{FakeShopify, FakeShopifyConfig, WriteOutcome};
+use switchyard_shopify::fake::{gid, FakeOrderSpec, FakeShopify, FakeShopifyConfig, WriteOutcome};
 use switchyard_shopify::ApiVersion;
 
 const LOC: &str = "gid://shopify/Location/7001";
@@ -539,4 +539,161 @@ async fn variants_bulk_update_partial() {
         fake.variant_price("P1-A").unwrap(),
         ("12.50".to_owned(), Some("15.00".to_owned()))
     );
+}
+
+const ORDERS: &str = "query($q: String, $after: String) {
+  orders(first: 2, after: $after, sortKey: UPDATED_AT, query: $q) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id name updatedAt cancelledAt customer { email } shippingAddress { city countryCodeV2 }
+      lineItems(first: 50) { nodes { quantity variant { sku } originalUnitPriceSet { shopMoney { amount currencyCode } } } }
+      fulfillmentOrders(first: 5) { nodes { id status lineItems(first: 50) { nodes { id remainingQuantity } } } } } } }";
+
+/// Pages of `orders` from `query`, following `endCursor`; the ids and updatedAts seen, and
+/// `between` run after the first page (an edit during the pull).
+async fn pull_orders(
+    fake: &FakeShopify,
+    q: Option<&str>,
+    between: impl FnOnce(),
+) -> Vec<(String, String)> {
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    let mut between = Some(between);
+    loop {
+        let body = gql(
+            fake,
+            ApiVersion::V2026_04,
+            ORDERS,
+            json!({"q": q, "after": after}),
+        )
+        .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let page = &body["data"]["orders"];
+        for n in page["nodes"].as_array().expect("nodes") {
+            seen.push((
+                n["id"].as_str().unwrap().to_owned(),
+                n["updatedAt"].as_str().unwrap().to_owned(),
+            ));
+        }
+        if let Some(f) = between.take() {
+            f();
+        }
+        if !page["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            return seen;
+        }
+        after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+}
+
+#[tokio::test]
+async fn orders_page_by_updated_at_and_an_edit_during_the_pull_moves_behind_the_cursor() {
+    let fake = FakeShopify::start(FakeShopifyConfig::default())
+        .await
+        .unwrap();
+    let ids: Vec<u64> = (0..5)
+        .map(|i| fake.create_order(FakeOrderSpec::simple("a@example.com", &[("SKU-1", i + 1)])))
+        .collect();
+    let first = gql(&fake, ApiVersion::V2026_04, ORDERS, json!({})).await;
+    let o = &first["data"]["orders"]["nodes"][0];
+    assert_eq!(o["id"], gid("Order", ids[0]));
+    assert_eq!(o["lineItems"]["nodes"][0]["variant"]["sku"], "SKU-1");
+    assert_eq!(
+        o["lineItems"]["nodes"][0]["originalUnitPriceSet"]["shopMoney"]["amount"],
+        "10.00"
+    );
+    assert_eq!(o["shippingAddress"]["city"], "Chicago");
+    assert_eq!(o["fulfillmentOrders"]["nodes"][0]["status"], "OPEN");
+
+    // The first order is edited after page one: it is met again at the end, nothing skipped.
+    let seen = pull_orders(&fake, None, || {
+        assert!(fake.update_order(ids[0], |s| s.lines[0].quantity = 9));
+    })
+    .await;
+    let order_ids: Vec<&str> = seen.iter().map(|(id, _)| id.as_str()).collect();
+    let want: Vec<String> = [0, 1, 2, 3, 4, 0]
+        .iter()
+        .map(|&i| gid("Order", ids[i]))
+        .collect();
+    assert_eq!(
+        order_ids,
+        want.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    assert_ne!(seen[0].1, seen[5].1, "the edit moved updatedAt");
+
+    // `updated_at:>=` from the edit's time: only the edited order.
+    let since = format!("updated_at:>={}", seen[5].1);
+    let later = pull_orders(&fake, Some(&since), || {}).await;
+    assert_eq!(later, vec![seen[5].clone()]);
+
+    // A cancellation is an update with cancelledAt.
+    assert!(fake.cancel_order(ids[1], "CUSTOMER"));
+    let o = fake.order_json(ids[1]).unwrap();
+    assert!(o["cancelledAt"].is_string(), "{o}");
+    assert_eq!(
+        o["fulfillmentOrders"]["__connection"][0]["status"],
+        "CANCELLED"
+    );
+}
+
+#[tokio::test]
+async fn orders_refuse_an_unknown_sort_key_and_field() {
+    let fake = FakeShopify::start(FakeShopifyConfig::default())
+        .await
+        .unwrap();
+    let body = gql(
+        &fake,
+        ApiVersion::V2026_04,
+        "{ orders(first: 5, sortKey: SHIPPED_AT) { nodes { id } } }",
+        json!({}),
+    )
+    .await;
+    assert!(body["errors"].is_array(), "{body}");
+    let body = gql(
+        &fake,
+        ApiVersion::V2026_04,
+        "{ orders(first: 5) { nodes { id trackingNumber } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(code(&body), "undefinedField", "{body}");
+}
+
+#[tokio::test]
+async fn fulfillment_create_refuses_an_unknown_or_closed_fulfillment_order() {
+    let fake = FakeShopify::start(FakeShopifyConfig::default())
+        .await
+        .unwrap();
+    let id = fake.create_order(FakeOrderSpec::simple("a@example.com", &[("SKU-1", 1)]));
+    let fo = fake.order_json(id).unwrap()["fulfillmentOrders"]["__connection"][0]["id"].clone();
+    const FULFILL: &str = "mutation($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) {
+      fulfillment { id status trackingInfo { company number } } userErrors { field message } } }";
+    let unknown = gql(&fake, ApiVersion::V2026_04, FULFILL,
+        json!({"f": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": "gid://shopify/FulfillmentOrder/1"}]}})).await;
+    assert_eq!(
+        unknown["data"]["fulfillmentCreate"]["userErrors"][0]["message"],
+        "Fulfillment order does not exist."
+    );
+    let f = json!({"f": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo}],
+        "trackingInfo": {"company": "UPS", "number": "1Z1"}, "notifyCustomer": false}});
+    let ok = gql(&fake, ApiVersion::V2026_04, FULFILL, f.clone()).await;
+    assert_eq!(
+        ok["data"]["fulfillmentCreate"]["fulfillment"]["trackingInfo"][0]["number"], "1Z1",
+        "{ok}"
+    );
+    let again = gql(&fake, ApiVersion::V2026_04, FULFILL, f).await;
+    assert!(
+        again["data"]["fulfillmentCreate"]["userErrors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not in an open state")
+    );
+    // An input key Shopify does not have is refused.
+    let bad = gql(
+        &fake,
+        ApiVersion::V2026_04,
+        FULFILL,
+        json!({"f": {"lineItemsByFulfillmentOrder": [], "trackingCompany": "UPS"}}),
+    )
+    .await;
+    assert_eq!(code(&bad), "INVALID_VARIABLE", "{bad}");
+    assert_eq!(fake.fulfillments_of(id).len(), 1);
 }

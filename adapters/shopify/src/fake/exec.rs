@@ -183,6 +183,13 @@ pub fn query_field(shop: &Shop, field: &RootField, cx: &Cx<'_>, domain: &str) ->
                 .collect();
             connection(items, args)
         }
+        "orders" => shop.orders.page(args),
+        "order" => args
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|id| parse_gid("Order", id))
+            .and_then(|n| shop.orders.get(n))
+            .map_or(Value::Null, |o| shop.orders.json(o)),
         "locations" => connection(
             shop.locations
                 .keys()

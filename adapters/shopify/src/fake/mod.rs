@@ -13,6 +13,8 @@
 //!   query maximum is `MAX_COST_EXCEEDED`; every answer carries `extensions.cost` with
 //!   `throttleStatus`. The bucket is asserted never to go below zero.
 //! * Operations: `shop`, `products`, `productVariants(query: "sku:…")`, `locations`,
+//!   `orders(sortKey: UPDATED_AT, query: "updated_at:>=…")` and `order` (orders tests make
+//!   with [`FakeShopify::create_order`] and edit; see `orders.rs`),
 //!   `product`, `productVariant`, `inventoryItem` with cursor pagination (`first` ≤ 250,
 //!   `pageInfo`); `productSet` (upsert by id, handle or customId; list fields replace-set; at
 //!   most 2,048 variants), `productVariantsBulkUpdate` (`allowPartialUpdates`, per-variant
@@ -29,10 +31,12 @@
 //! fake's choice is listed in the crate README.
 
 mod exec;
+mod orders;
 mod schema;
 mod store;
 mod validate;
 
+pub use orders::{FakeFulfillment, FakeOrderLine, FakeOrderSpec};
 pub use store::{gid, parse_gid, MAX_VARIANTS};
 
 use crate::config::ApiVersion;
@@ -217,7 +221,12 @@ struct Inner {
     /// Idempotency key → (the call's arguments, its answer).
     idempotency: HashMap<String, (Value, Value)>,
     stats: FakeStats,
+    /// A merchant's edit to apply right after the next `orders` page is served (an order
+    /// changing while a pull pages).
+    after_orders_page: Option<OrderEdit>,
 }
+
+type OrderEdit = Box<dyn FnOnce(&mut orders::Orders) + Send>;
 
 struct Shared {
     config: FakeShopifyConfig,
@@ -272,6 +281,7 @@ impl FakeShopify {
                 writes: Vec::new(),
                 idempotency: HashMap::new(),
                 stats: FakeStats::default(),
+                after_orders_page: None,
             }),
             config,
         });
@@ -395,6 +405,68 @@ impl FakeShopify {
             .levels
             .get(&(v.inventory_item, location.to_owned()))
             .copied()
+    }
+
+    /// A shopper placed an order; its numeric id (`gid://shopify/Order/{id}`).
+    pub fn create_order(&self, spec: FakeOrderSpec) -> u64 {
+        self.shared.lock().shop.orders.create(spec)
+    }
+
+    /// The merchant edited an order (its `updatedAt` moves on); false for an unknown id.
+    pub fn update_order(&self, id: u64, edit: impl FnOnce(&mut FakeOrderSpec)) -> bool {
+        self.shared.lock().shop.orders.update(id, edit)
+    }
+
+    /// The merchant edits order `id` right after the next `orders` page is served: the order
+    /// changes while a pull is paging.
+    pub fn update_order_after_next_page(
+        &self,
+        id: u64,
+        edit: impl FnOnce(&mut FakeOrderSpec) + Send + 'static,
+    ) {
+        self.shared.lock().after_orders_page = Some(Box::new(move |o: &mut orders::Orders| {
+            o.update(id, edit);
+        }));
+    }
+
+    /// The body Shopify's `orders/*` webhooks carry for order `id` (REST shape, the fields a
+    /// receiver needs: `id`, `admin_graphql_api_id`, `name`, `updated_at`).
+    pub fn order_webhook_body(&self, id: u64) -> Option<Value> {
+        let inner = self.shared.lock();
+        let o = inner.shop.orders.get(id)?;
+        let v = inner.shop.orders.json(o);
+        Some(json!({
+            "id": id,
+            "admin_graphql_api_id": v["id"],
+            "name": v["name"],
+            "updated_at": v["updatedAt"],
+            "cancelled_at": v["cancelledAt"],
+        }))
+    }
+
+    /// The fulfillments created on order `id`.
+    pub fn fulfillments_of(&self, id: u64) -> Vec<FakeFulfillment> {
+        self.shared
+            .lock()
+            .shop
+            .orders
+            .get(id)
+            .map(|o| o.fulfillments.clone())
+            .unwrap_or_default()
+    }
+
+    /// The merchant cancelled an order; false for an unknown id.
+    pub fn cancel_order(&self, id: u64, reason: &str) -> bool {
+        self.shared.lock().shop.orders.cancel(id, reason)
+    }
+
+    /// The order as `order(id:)` reads it with every field (connections as plain lists).
+    pub fn order_json(&self, id: u64) -> Option<Value> {
+        let inner = self.shared.lock();
+        let o = inner.shop.orders.get(id)?;
+        let mut v = inner.shop.orders.json(o);
+        v["lineItems"] = v["lineItems"]["__connection"].take();
+        Some(v)
     }
 
     /// Someone changed stock in the Shopify admin.
@@ -590,6 +662,11 @@ async fn graphql(
         };
         data.insert(field.key.clone(), value);
     }
+    if prepared.fields.iter().any(|f| f.name == "orders") {
+        if let Some(edit) = inner.after_orders_page.take() {
+            edit(&mut inner.shop.orders);
+        }
+    }
     let mut body = json!({"data": data, "extensions": {"cost": {"requestedQueryCost": cost, "actualQueryCost": cost, "throttleStatus": inner.bucket.status()}}});
     if !errors.is_empty() {
         body["errors"] = Value::Array(errors);
@@ -620,6 +697,40 @@ fn mutation(
         });
     };
     let built = match field.name.as_str() {
+        "fulfillmentCreate" => {
+            let input = obj(args.get("fulfillment"));
+            let tracking = obj(input.get("trackingInfo"));
+            let notify = input
+                .get("notifyCustomer")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let groups = input
+                .get("lineItemsByFulfillmentOrder")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            // Whole fulfillment orders only (this fake does not split lines).
+            let mut result = Ok(0);
+            for g in &groups {
+                let fo = g["fulfillmentOrderId"].as_str().unwrap_or_default();
+                result = inner.shop.orders.fulfill(fo, &tracking, notify);
+                if result.is_err() {
+                    break;
+                }
+            }
+            match result {
+                Ok(id) => {
+                    record(inner, WriteOutcome::Applied, None);
+                    json!({"fulfillment": {"id": gid("Fulfillment", id), "status": "SUCCESS",
+                        "trackingInfo": [{"company": tracking.get("company"), "number": tracking.get("number"), "url": tracking.get("url")}]},
+                        "userErrors": []})
+                }
+                Err(errors) => {
+                    record(inner, WriteOutcome::UserErrors, None);
+                    json!({"fulfillment": null, "userErrors": errors})
+                }
+            }
+        }
         "productSet" => {
             let ident = args.get("identifier").and_then(Value::as_object);
             match inner.shop.product_set(&obj(args.get("input")), ident) {

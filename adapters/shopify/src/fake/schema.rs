@@ -53,17 +53,53 @@ const NESTED_PAGE_ARGS: &[(&str, &str)] = &[
     ("reverse", "Boolean"),
 ];
 
+const ORDER_PAGE_ARGS: &[(&str, &str)] = &[
+    ("first", "Int"),
+    ("last", "Int"),
+    ("after", "String"),
+    ("before", "String"),
+    ("reverse", "Boolean"),
+    ("query", "String"),
+    ("sortKey", "OrderSortKeys"),
+];
+
+const ORDER: &[FieldDef] = &[
+    f!("id", "ID!"),
+    f!("name", "String!"),
+    f!("email", "String"),
+    f!("createdAt", "DateTime!"),
+    f!("updatedAt", "DateTime!"),
+    f!("cancelledAt", "DateTime"),
+    f!("cancelReason", "OrderCancelReason"),
+    f!("currencyCode", "CurrencyCode!"),
+    f!("customer", "Customer"),
+    f!("shippingAddress", "MailingAddress"),
+    fa!("lineItems", "LineItemConnection!", NESTED_PAGE_ARGS),
+    fa!(
+        "fulfillmentOrders",
+        "FulfillmentOrderConnection!",
+        NESTED_PAGE_ARGS
+    ),
+];
+
 const QUERY_ROOT: &[FieldDef] = &[
     f!("shop", "Shop!"),
     fa!("products", "ProductConnection!", PAGE_ARGS),
     fa!("productVariants", "ProductVariantConnection!", PAGE_ARGS),
     fa!("locations", "LocationConnection!", PAGE_ARGS),
+    fa!("orders", "OrderConnection!", ORDER_PAGE_ARGS),
+    fa!("order", "Order", &[("id", "ID!")]),
     fa!("product", "Product", &[("id", "ID!")]),
     fa!("productVariant", "ProductVariant", &[("id", "ID!")]),
     fa!("inventoryItem", "InventoryItem", &[("id", "ID!")]),
 ];
 
 const MUTATION_ROOT: &[FieldDef] = &[
+    fa!(
+        "fulfillmentCreate",
+        "FulfillmentCreatePayload",
+        &[("fulfillment", "FulfillmentInput!"), ("message", "String")],
+    ),
     fa!(
         "productSet",
         "ProductSetPayload",
@@ -223,47 +259,107 @@ fn object_fields(ty: &str) -> Option<&'static [FieldDef]> {
             f!("item", "InventoryItem"),
             f!("location", "Location"),
         ],
+        "Order" => ORDER,
+        "FulfillmentCreatePayload" => &[
+            f!("fulfillment", "Fulfillment"),
+            f!("userErrors", "[UserError!]!"),
+        ],
+        "Fulfillment" => &[
+            f!("id", "ID!"),
+            f!("status", "FulfillmentStatus!"),
+            f!("trackingInfo", "[FulfillmentTrackingInfo!]!"),
+        ],
+        "FulfillmentTrackingInfo" => &[
+            f!("company", "String"),
+            f!("number", "String"),
+            f!("url", "URL"),
+        ],
+        "Customer" => &[
+            f!("id", "ID!"),
+            f!("email", "String"),
+            f!("firstName", "String"),
+            f!("lastName", "String"),
+            f!("displayName", "String!"),
+        ],
+        "MailingAddress" => &[
+            f!("name", "String"),
+            f!("firstName", "String"),
+            f!("lastName", "String"),
+            f!("company", "String"),
+            f!("address1", "String"),
+            f!("address2", "String"),
+            f!("city", "String"),
+            f!("provinceCode", "String"),
+            f!("zip", "String"),
+            f!("countryCodeV2", "CountryCode"),
+            f!("phone", "String"),
+        ],
+        "LineItem" => &[
+            f!("id", "ID!"),
+            f!("sku", "String"),
+            f!("name", "String!"),
+            f!("quantity", "Int!"),
+            f!("variant", "ProductVariant"),
+            f!("originalUnitPriceSet", "MoneyBag!"),
+        ],
+        "MoneyBag" => &[f!("shopMoney", "MoneyV2!")],
+        "MoneyV2" => &[
+            f!("amount", "Decimal!"),
+            f!("currencyCode", "CurrencyCode!"),
+        ],
+        "FulfillmentOrder" => &[
+            f!("id", "ID!"),
+            f!("status", "FulfillmentOrderStatus!"),
+            fa!(
+                "lineItems",
+                "FulfillmentOrderLineItemConnection!",
+                NESTED_PAGE_ARGS
+            ),
+        ],
+        "FulfillmentOrderLineItem" => &[
+            f!("id", "ID!"),
+            f!("remainingQuantity", "Int!"),
+            f!("totalQuantity", "Int!"),
+            f!("lineItem", "LineItem!"),
+        ],
         "ProductSetUserError"
         | "ProductVariantsBulkUpdateUserError"
-        | "InventorySetQuantitiesUserError" => USER_ERROR,
+        | "InventorySetQuantitiesUserError"
+        | "UserError" => USER_ERROR,
         _ => return connection_fields(ty),
     })
 }
 
+/// `{node}Connection` (`nodes`, `edges`, `pageInfo`) and `{node}Edge` (`cursor`, `node`).
+macro_rules! connection_types {
+    ($ty:expr, $($node:literal),+ $(,)?) => {
+        match $ty {
+            $(
+                concat!($node, "Connection") => &[
+                    f!("nodes", concat!("[", $node, "!]!")),
+                    f!("edges", concat!("[", $node, "Edge!]!")),
+                    f!("pageInfo", "PageInfo!"),
+                ],
+                concat!($node, "Edge") => &[f!("cursor", "String!"), f!("node", concat!($node, "!"))],
+            )+
+            _ => return None,
+        }
+    };
+}
+
 fn connection_fields(ty: &str) -> Option<&'static [FieldDef]> {
-    Some(match ty {
-        "ProductConnection" => &[
-            f!("nodes", "[Product!]!"),
-            f!("edges", "[ProductEdge!]!"),
-            f!("pageInfo", "PageInfo!"),
-        ],
-        "ProductEdge" => &[f!("cursor", "String!"), f!("node", "Product!")],
-        "ProductVariantConnection" => &[
-            f!("nodes", "[ProductVariant!]!"),
-            f!("edges", "[ProductVariantEdge!]!"),
-            f!("pageInfo", "PageInfo!"),
-        ],
-        "ProductVariantEdge" => &[f!("cursor", "String!"), f!("node", "ProductVariant!")],
-        "LocationConnection" => &[
-            f!("nodes", "[Location!]!"),
-            f!("edges", "[LocationEdge!]!"),
-            f!("pageInfo", "PageInfo!"),
-        ],
-        "LocationEdge" => &[f!("cursor", "String!"), f!("node", "Location!")],
-        "MetafieldConnection" => &[
-            f!("nodes", "[Metafield!]!"),
-            f!("edges", "[MetafieldEdge!]!"),
-            f!("pageInfo", "PageInfo!"),
-        ],
-        "MetafieldEdge" => &[f!("cursor", "String!"), f!("node", "Metafield!")],
-        "InventoryLevelConnection" => &[
-            f!("nodes", "[InventoryLevel!]!"),
-            f!("edges", "[InventoryLevelEdge!]!"),
-            f!("pageInfo", "PageInfo!"),
-        ],
-        "InventoryLevelEdge" => &[f!("cursor", "String!"), f!("node", "InventoryLevel!")],
-        _ => return None,
-    })
+    Some(connection_types!(
+        ty,
+        "Product",
+        "ProductVariant",
+        "Location",
+        "Metafield",
+        "InventoryLevel",
+        "Order",
+        "LineItem",
+        "FulfillmentOrder",
+        "FulfillmentOrderLineItem",
+    ))
 }
 
 pub fn field(ty: &str, name: &str) -> Option<&'static FieldDef> {
@@ -290,6 +386,29 @@ pub fn input_fields(
             ("productOptions", "[OptionSetInput!]"),
             ("variants", "[ProductVariantSetInput!]"),
             ("metafields", "[MetafieldInput!]"),
+        ],
+        "FulfillmentInput" => &[
+            (
+                "lineItemsByFulfillmentOrder",
+                "[FulfillmentOrderLineItemsInput!]!",
+            ),
+            ("notifyCustomer", "Boolean"),
+            ("trackingInfo", "FulfillmentTrackingInput"),
+        ],
+        "FulfillmentOrderLineItemsInput" => &[
+            ("fulfillmentOrderId", "ID!"),
+            (
+                "fulfillmentOrderLineItems",
+                "[FulfillmentOrderLineItemInput!]",
+            ),
+        ],
+        "FulfillmentOrderLineItemInput" => &[("id", "ID!"), ("quantity", "Int!")],
+        "FulfillmentTrackingInput" => &[
+            ("company", "String"),
+            ("number", "String"),
+            ("numbers", "[String!]"),
+            ("url", "URL"),
+            ("urls", "[URL!]"),
         ],
         "OptionSetInput" => &[
             ("id", "ID"),
@@ -387,6 +506,36 @@ pub fn input_fields(
 pub fn enum_values(ty: &str) -> Option<&'static [&'static str]> {
     Some(match ty {
         "ProductStatus" => &["ACTIVE", "ARCHIVED", "DRAFT", "UNLISTED"],
+        "OrderSortKeys" => &[
+            "CREATED_AT",
+            "CUSTOMER_NAME",
+            "FINANCIAL_STATUS",
+            "FULFILLMENT_STATUS",
+            "ID",
+            "ORDER_NUMBER",
+            "PROCESSED_AT",
+            "RELEVANCE",
+            "TOTAL_PRICE",
+            "UPDATED_AT",
+        ],
+        "OrderCancelReason" => &[
+            "CUSTOMER",
+            "DECLINED",
+            "FRAUD",
+            "INVENTORY",
+            "OTHER",
+            "STAFF",
+        ],
+        "FulfillmentStatus" => &["CANCELLED", "ERROR", "FAILURE", "SUCCESS"],
+        "FulfillmentOrderStatus" => &[
+            "CANCELLED",
+            "CLOSED",
+            "INCOMPLETE",
+            "IN_PROGRESS",
+            "ON_HOLD",
+            "OPEN",
+            "SCHEDULED",
+        ],
         _ => return None,
     })
 }
@@ -404,6 +553,8 @@ pub fn is_scalar(ty: &str) -> bool {
             | "HTML"
             | "URL"
             | "JSON"
+            | "CurrencyCode"
+            | "CountryCode"
     ) || enum_values(ty).is_some()
 }
 

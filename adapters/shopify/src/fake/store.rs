@@ -75,6 +75,7 @@ pub struct Shop {
     /// Location gid → name.
     pub locations: BTreeMap<String, String>,
     pub reasons: Vec<String>,
+    pub orders: super::orders::Orders,
 }
 
 fn now() -> String {
