@@ -178,6 +178,21 @@ async fn get(d: &TestDaemon, key: &str, path: &str) -> anyhow::Result<(u16, Valu
     d.call(Method::GET, path, Some(key), None).await
 }
 
+/// Endpoint `id`'s delivery log once it holds `n` attempts: a receiver has its request before
+/// the daemon has recorded the answer, so a test that saw the delivery waits for the row.
+async fn attempt_log(d: &TestDaemon, key: &str, id: &str, n: usize) -> anyhow::Result<Value> {
+    let path = format!("/api/v1/webhooks/{id}/attempts");
+    let read = || async { anyhow::Ok(get(d, key, &path).await?.1) };
+    eventually(
+        WAIT,
+        &format!("{n} attempts in the delivery log"),
+        || async { Ok(read().await?["items"].as_array().map_or(0, Vec::len) >= n) },
+    )
+    .await?;
+    // Rows are only ever added, so this read holds at least the `n` awaited.
+    read().await
+}
+
 /// `POST path` without a body, with `key`.
 async fn post(d: &TestDaemon, key: &str, path: &str) -> anyhow::Result<(u16, Value)> {
     d.call(Method::POST, path, Some(key), None).await
@@ -282,7 +297,7 @@ async fn events_reach_subscribers_signed_and_rotation_signs_with_both_secrets() 
     assert!(rx.got("orders").is_empty());
 
     // The delivery log: every attempt, the signature masked.
-    let (_, log) = get(&d, &key, &format!("/api/v1/webhooks/{id}/attempts")).await?;
+    let log = attempt_log(&d, &key, id, 3).await?;
     let items = log["items"].as_array().unwrap();
     assert_eq!(items.len(), 3, "{log}");
     assert!(items
@@ -399,23 +414,14 @@ async fn retry_after_is_a_floor_410_disables_and_the_dead_letter_replays() -> an
     let payload: Value = serde_json::from_slice(&got[2].body)?;
     assert_eq!(payload["event"], "order.created");
 
-    // The receiver answers before the daemon records the attempt: wait for its row.
-    let attempts = format!("/api/v1/webhooks/{id}/attempts");
-    let statuses = || async {
-        let (_, log) = get(&d, &key, &attempts).await?;
-        let statuses: Vec<i64> = log["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a["http_status"].as_i64().unwrap())
-            .collect();
-        anyhow::Ok(statuses)
-    };
-    eventually(WAIT, "the replayed attempt's row", || async {
-        Ok(statuses().await?.len() == 3)
-    })
-    .await?;
-    assert_eq!(statuses().await?, [200, 410, 503], "newest first");
+    let log = attempt_log(&d, &key, id, 3).await?;
+    let statuses: Vec<i64> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["http_status"].as_i64().unwrap())
+        .collect();
+    assert_eq!(statuses, [200, 410, 503], "newest first");
     d.stop().await
 }
 
