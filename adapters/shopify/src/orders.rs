@@ -156,7 +156,9 @@ impl ShopifyAdapter {
                 if from.seen.contains(&(id.clone(), at)) {
                     continue; // committed by an earlier pull; the overlap brought it again
                 }
-                if newest.get(&id).is_none_or(|(seen_at, _)| *seen_at < at) {
+                // A later page read an equal timestamp: Shopify's are coarse (seconds), so an
+                // edit made in the same second as the version read earlier must still win.
+                if newest.get(&id).is_none_or(|(seen_at, _)| *seen_at <= at) {
                     newest.insert(id, (at, order.clone()));
                 }
             }

@@ -106,8 +106,13 @@ impl Orders {
 
     /// `updatedAt` strictly after every earlier one, so the (updatedAt, id) order is the order
     /// of changes even for two edits within one millisecond.
+    /// Strictly increasing at the precision the API renders (milliseconds): two changes in one
+    /// millisecond would otherwise show the same `updatedAt` and compare equal to a client,
+    /// while the fake's own comparisons saw the nanoseconds apart.
     fn stamp(&mut self) -> DateTime<Utc> {
-        let mut t = Utc::now();
+        let now = Utc::now();
+        let mut t = now
+            - chrono::Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos() % 1_000_000));
         if let Some(last) = self.last_stamp {
             if t <= last {
                 t = last + chrono::Duration::milliseconds(1);
