@@ -12,7 +12,6 @@
 //!   Shopify does not accept) → permanent.
 
 use crate::bucket::CostBucket;
-use crate::secret::Secret;
 use crate::wire::{Errors, GraphqlError, Response, ThrottleStatus};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -21,6 +20,7 @@ use std::time::{Duration, Instant};
 use switchyard_core::adapter::{AdapterContext, Direction, Exchange};
 use switchyard_core::error::AdapterError;
 use switchyard_core::ids::PartnerName;
+use switchyard_runtime::partner_config::Secret;
 
 /// Throttled answers waited out within one call before it is handed back as `RateLimited`.
 pub const THROTTLE_ROUNDS: u32 = 20;

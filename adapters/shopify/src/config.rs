@@ -12,13 +12,13 @@
 //! webhooks = { secret = "secret:acme-shop-webhooks" }
 //! ```
 
-use crate::secret::Secret;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 use switchyard_core::adapter::SecretResolver;
+use switchyard_runtime::partner_config::Secret;
 
 /// The adapter kind in `[partners.NAME] kind = "shopify"`.
 pub const KIND: &str = "shopify";

@@ -24,7 +24,6 @@ pub mod integration;
 pub mod order_import;
 pub mod order_pull;
 pub mod orders;
-pub mod secret;
 pub mod webhook;
 pub mod wire;
 

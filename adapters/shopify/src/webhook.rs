@@ -82,7 +82,7 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
+    use switchyard_runtime::partner_config::Secret;
 
     fn headers(sig: &str) -> Vec<(String, String)> {
         vec![
