@@ -1,7 +1,7 @@
 //! The jobs end-to-end tests queue.
 
 use serde_json::json;
-use switchyard_core::ids::OrgId;
+use switchyard_core::ids::{JobId, OrgId};
 use switchyard_store::queue::NewJob;
 
 /// `count` `partner.push` jobs of an `order` document `{"n": N}` to `partner`, keyed
@@ -21,19 +21,18 @@ pub fn pushes(org: OrgId, partner: &str, key_prefix: &str, count: usize) -> Vec<
 }
 
 /// Wait until job `id` has ended (`succeeded` or `dead`); its final state.
-pub async fn ended(
-    queue: &switchyard_store::queue::Queue,
-    id: uuid::Uuid,
-) -> anyhow::Result<String> {
+pub async fn ended(pool: &sqlx::PgPool, id: JobId) -> anyhow::Result<String> {
     let state = || async move {
         let (s,): (String,) = sqlx::query_as("SELECT state FROM jobs WHERE id = $1")
-            .bind(id)
-            .fetch_one(queue.pool())
+            .bind(id.0)
+            .fetch_one(pool)
             .await?;
         anyhow::Ok(s)
     };
     crate::wait::eventually(
-        std::time::Duration::from_secs(60),
+        // A ceiling only: a sync of a few hundred items through a paced fake can take a minute
+        // on two shared cores.
+        std::time::Duration::from_secs(120),
         "the job to end",
         || async move { Ok(matches!(state().await?.as_str(), "succeeded" | "dead")) },
     )

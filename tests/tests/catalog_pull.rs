@@ -72,23 +72,6 @@ fn item(i: usize) -> Value {
     })
 }
 
-/// Wait for job `id` to end; its final state (`succeeded` or `dead`).
-async fn ended(pool: &sqlx::PgPool, id: JobId) -> anyhow::Result<String> {
-    let state = |pool: sqlx::PgPool| async move {
-        let (s,): (String,) = sqlx::query_as("SELECT state FROM jobs WHERE id = $1")
-            .bind(id.0)
-            .fetch_one(&pool)
-            .await?;
-        anyhow::Ok(s)
-    };
-    eventually(Duration::from_secs(60), "the job to end", || {
-        let s = state(pool.clone());
-        async move { Ok(matches!(s.await?.as_str(), "succeeded" | "dead")) }
-    })
-    .await?;
-    state(pool.clone()).await
-}
-
 /// Enqueue `catalog.pull` and wait for it to end; its final state.
 async fn pull(
     queue: &Queue,
@@ -106,7 +89,7 @@ async fn pull(
     .key(key)
     .retry(RetrySpec::of(RetryPolicy::Immediate));
     let id = queue.enqueue(job).await?.job.id;
-    ended(queue.pool(), id).await
+    switchyard_e2e::jobs::ended(queue.pool(), id).await
 }
 
 /// The pull's cursor and last run's seen, created, updated, unchanged, failed.
@@ -233,7 +216,10 @@ async fn pulls_products_in_pages_and_stores_only_what_changed() -> anyhow::Resul
             Some("EAN corrected".into()),
         )
         .await?;
-    assert_eq!(ended(&pool, replay.id).await?, "succeeded");
+    assert_eq!(
+        switchyard_e2e::jobs::ended(&pool, replay.id).await?,
+        "succeeded"
+    );
     let (gtin,): (Option<String>,) =
         sqlx::query_as("SELECT gtin FROM products WHERE sku = 'P-01234'")
             .fetch_one(&pool)
@@ -347,7 +333,10 @@ async fn stock_and_list_prices_land_in_their_tables_and_the_api_shows_each_pull(
         assert_eq!(status, 201, "{body}");
         assert_eq!(body["kind"], "catalog.pull", "{body}");
         let id: uuid::Uuid = body["id"].as_str().expect("job id").parse()?;
-        assert_eq!(ended(&pool, JobId(id)).await?, "succeeded");
+        assert_eq!(
+            switchyard_e2e::jobs::ended(&pool, JobId(id)).await?,
+            "succeeded"
+        );
     }
     let levels: Vec<(String, String, String, String, String, String)> = sqlx::query_as(
         "SELECT sku, location, on_hand::text, allocated::text, on_order::text, low_stock_threshold::text
@@ -526,7 +515,7 @@ async fn a_pull_cut_short_by_the_partner_resumes_at_its_cursor() -> anyhow::Resu
         (k(400), 400, 400, 0, 0, 0)
     );
     core.fix();
-    assert_eq!(ended(&pool, id).await?, "succeeded");
+    assert_eq!(switchyard_e2e::jobs::ended(&pool, id).await?, "succeeded");
     assert_eq!(
         count(&pool, "SELECT count(*) FROM products").await?,
         N as i64

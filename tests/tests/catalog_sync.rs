@@ -137,19 +137,7 @@ async fn run_sync_of(
         .key(key)
         .retry(RetrySpec::of(RetryPolicy::Immediate));
     let id = queue.enqueue(job).await?.job.id;
-    let state = |pool: sqlx::PgPool| async move {
-        let (s,): (String,) = sqlx::query_as("SELECT state FROM jobs WHERE id = $1")
-            .bind(id.0)
-            .fetch_one(&pool)
-            .await?;
-        anyhow::Ok(s)
-    };
-    eventually(Duration::from_secs(60), "the sync run to end", || {
-        let s = state(queue.pool().clone());
-        async move { Ok(matches!(s.await?.as_str(), "succeeded" | "dead")) }
-    })
-    .await?;
-    state(queue.pool().clone()).await
+    switchyard_e2e::jobs::ended(queue.pool(), id).await
 }
 
 fn incremental() -> Value {

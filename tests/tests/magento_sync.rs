@@ -6,10 +6,9 @@
 //! are confirmed.
 
 use serde_json::{json, Value};
-use std::time::Duration;
 use switchyard_core::ids::OrgId;
 use switchyard_daemon::app::Roles;
-use switchyard_e2e::{count, eventually, TestDaemon};
+use switchyard_e2e::{count, TestDaemon};
 use switchyard_magento::fake::{FakeMagento, FakeStoreConfig};
 use switchyard_store::queue::{NewJob, Queue, RetryPolicy, RetrySpec};
 
@@ -63,19 +62,7 @@ async fn run_sync(queue: &Queue, org: OrgId, key: &str, payload: Value) -> anyho
         .key(key)
         .retry(RetrySpec::of(RetryPolicy::Immediate));
     let id = queue.enqueue(job).await?.job.id;
-    let state = |pool: sqlx::PgPool| async move {
-        let (s,): (String,) = sqlx::query_as("SELECT state FROM jobs WHERE id = $1")
-            .bind(id.0)
-            .fetch_one(&pool)
-            .await?;
-        anyhow::Ok(s)
-    };
-    eventually(Duration::from_secs(60), "the sync run to end", || {
-        let s = state(queue.pool().clone());
-        async move { Ok(matches!(s.await?.as_str(), "succeeded" | "dead")) }
-    })
-    .await?;
-    state(queue.pool().clone()).await
+    switchyard_e2e::jobs::ended(queue.pool(), id).await
 }
 
 fn catalog(full: bool) -> Value {

@@ -83,7 +83,7 @@ async fn import(queue: &Queue, org: OrgId, order: &Value) -> anyhow::Result<Stri
 }
 
 async fn wait_job(queue: &Queue, id: uuid::Uuid) -> anyhow::Result<String> {
-    switchyard_e2e::jobs::ended(queue, id).await
+    switchyard_e2e::jobs::ended(queue.pool(), switchyard_core::ids::JobId(id)).await
 }
 
 /// (status, customer_po, canonical) of the order stored for Shopify order `id`.

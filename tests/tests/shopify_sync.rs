@@ -9,10 +9,9 @@
 //! API versions.
 
 use serde_json::json;
-use std::time::Duration;
 use switchyard_core::ids::OrgId;
 use switchyard_daemon::app::Roles;
-use switchyard_e2e::{eventually, TestDaemon};
+use switchyard_e2e::TestDaemon;
 use switchyard_shopify::fake::{FakeShopify, FakeShopifyConfig, WriteOutcome};
 use switchyard_shopify::ApiVersion;
 use switchyard_store::queue::{NewJob, Queue, RetryPolicy, RetrySpec};
@@ -96,19 +95,7 @@ async fn run_entity(
     .key(key)
     .retry(RetrySpec::of(RetryPolicy::Immediate));
     let id = queue.enqueue(job).await?.job.id;
-    let state = |pool: sqlx::PgPool| async move {
-        let (s,): (String,) = sqlx::query_as("SELECT state FROM jobs WHERE id = $1")
-            .bind(id.0)
-            .fetch_one(&pool)
-            .await?;
-        anyhow::Ok(s)
-    };
-    eventually(Duration::from_secs(120), "the sync run to end", || {
-        let s = state(queue.pool().clone());
-        async move { Ok(matches!(s.await?.as_str(), "succeeded" | "dead")) }
-    })
-    .await?;
-    state(queue.pool().clone()).await
+    switchyard_e2e::jobs::ended(queue.pool(), id).await
 }
 
 async fn catalog_round(version: ApiVersion) -> anyhow::Result<()> {
