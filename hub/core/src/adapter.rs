@@ -340,6 +340,12 @@ pub trait Adapter: Send + Sync {
             self.kind()
         )))
     }
+
+    /// The adapter as a supplier (order forwarding, status changes), when its partner is a
+    /// wholesaler: the supplier flows find it through here.
+    fn as_supplier(&self) -> Option<&dyn crate::supplier::Supplier> {
+        None
+    }
 }
 
 /// Resolves a credentials reference from the config (`secret:NAME`, `env:VAR`) to its value.

@@ -13,6 +13,8 @@
 //! * [`diag`] — [`diag::Diagnostic`], the one located problem (`file:line:col: message`).
 //! * [`job`] — [`job::JobPayload`]: a job kind's parameters as a type, its kind string
 //!   defined once beside them.
+//! * [`supplier`] — [`supplier::Supplier`]: what the supplier flows need from a wholesaler
+//!   (place an order, its status, status changes by poll or webhook).
 //!
 //! This crate deliberately has no dependency on sqlx, axum or reqwest: adapters depend on it
 //! and must stay independent of the daemon (see docs/ARCHITECTURE.md).
@@ -26,6 +28,7 @@ pub mod ids;
 pub mod job;
 pub mod model;
 pub mod redact;
+pub mod supplier;
 
 pub use adapter::{
     Adapter, AdapterContext, AdapterFactory, Capability, OutboundDocument, PushReceipt,
