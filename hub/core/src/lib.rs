@@ -27,6 +27,7 @@ pub mod error;
 pub mod ids;
 pub mod job;
 pub mod model;
+pub mod notify;
 pub mod redact;
 pub mod supplier;
 

@@ -46,6 +46,7 @@ pub mod inventory;
 mod jobs;
 pub mod keys;
 pub mod logs;
+pub mod notifications;
 pub mod orders;
 pub mod orgs;
 pub mod pricing;
