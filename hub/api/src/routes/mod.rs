@@ -11,6 +11,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod keys;
 pub mod logs;
+pub mod notifications;
 pub mod orders;
 pub mod pricing;
 pub mod pricing_deletes;
@@ -44,11 +45,12 @@ pub(crate) fn protected() -> OpenApiRouter<AppState> {
         .merge(pulls::router())
         .merge(events::router())
         .merge(webhook_endpoints::router())
+        .merge(notifications::router())
 }
 
 /// Routes under `/api/v1` that need no key (the document describing the API).
 pub(crate) fn public_v1() -> OpenApiRouter<AppState> {
-    health::v1_router()
+    health::v1_router().merge(notifications::public_router())
 }
 
 /// `/healthz`, `/readyz`, `/metrics`: outside `/api/v1`, no key, not rate limited.
