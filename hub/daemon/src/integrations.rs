@@ -8,6 +8,9 @@ use switchyard_runtime::integration::Integration;
 
 pub fn integrations() -> anyhow::Result<Vec<Arc<dyn Integration>>> {
     Ok(vec![
+        // Not a partner system: the hub's email notifications (`[email]`, `notify.*` jobs),
+        // always built, since the trigger on `events` enqueues their jobs in every database.
+        Arc::new(switchyard_runtime::notify::EmailIntegration),
         #[cfg(feature = "http")]
         Arc::new(switchyard_adapter_http::HttpIntegration::new()?),
         #[cfg(feature = "edi")]

@@ -40,6 +40,7 @@ pub mod job;
 pub mod jobs;
 pub mod logsink;
 pub mod mappings;
+pub mod notify;
 pub mod partner_config;
 pub mod pg;
 pub mod pull;

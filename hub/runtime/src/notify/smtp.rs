@@ -1,0 +1,112 @@
+//! Sending one mail over SMTP with lettre, and what a failure means for the queue: a 5xx
+//! answer is the server refusing the mail for good (a dead letter, replayable once the address
+//! or the server is fixed); a 4xx, a refused or dropped connection, a TLS failure or a timeout
+//! may pass (the queue retries).
+
+use super::config::Security;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::time::Duration;
+use switchyard_core::error::AdapterError;
+
+/// Where and how mails are sent.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    pub from: Mailbox,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailer")
+            .field("from", &self.from)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How to reach the server.
+pub struct Server<'a> {
+    pub host: &'a str,
+    pub port: u16,
+    pub security: Security,
+    pub credentials: Option<(String, String)>,
+    pub timeout: Duration,
+}
+
+impl Mailer {
+    /// Build the transport (nothing connects until a mail is sent).
+    pub fn new(server: Server<'_>, from: Mailbox) -> Result<Self, String> {
+        let builder = match server.security {
+            Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(server.host),
+            Security::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(server.host),
+            Security::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
+                server.host,
+            )),
+        }
+        .map_err(|e| e.to_string())?;
+        let mut builder = builder.port(server.port).timeout(Some(server.timeout));
+        if let Some((user, password)) = server.credentials {
+            builder = builder.credentials(Credentials::new(user, password));
+        }
+        Ok(Self {
+            transport: builder.build(),
+            from,
+        })
+    }
+
+    /// Send one mail; the error says whether to retry.
+    pub async fn send(&self, message: Message) -> Result<(), AdapterError> {
+        match self.transport.send(message).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(classify(&e)),
+        }
+    }
+}
+
+fn classify(e: &lettre::transport::smtp::Error) -> AdapterError {
+    let text = describe(e);
+    if e.is_permanent() {
+        AdapterError::permanent(format!("SMTP refused the mail: {text}"))
+    } else {
+        AdapterError::transient(format!("SMTP: {text}"))
+    }
+}
+
+/// lettre's message with its sources (the server's answer, the I/O error).
+fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        // lettre repeats the server's answer as the source of its own message.
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// What one mail carries.
+pub struct Mail<'a> {
+    pub to: Mailbox,
+    pub subject: &'a str,
+    pub text: String,
+    pub html: String,
+    /// `<...@...>`: the same on every retry, so a receiver can tell a resend.
+    pub message_id: &'a str,
+}
+
+/// The message: From, To, Subject, Message-ID, Date, and a multipart/alternative of the text
+/// and the HTML part.
+pub fn message(from: &Mailbox, mail: Mail<'_>) -> Result<Message, String> {
+    Message::builder()
+        .from(from.clone())
+        .to(mail.to)
+        .subject(mail.subject)
+        .message_id(Some(mail.message_id.to_owned()))
+        .multipart(MultiPart::alternative_plain_html(mail.text, mail.html))
+        .map_err(|e| e.to_string())
+}
