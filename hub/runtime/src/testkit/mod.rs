@@ -7,8 +7,11 @@
 //! * [`fs`] — a FIFO, for tests that nothing blocks on one.
 //! * [`python`] — a venv with pinned PyPI packages, for third-party implementations used as
 //!   test oracles.
+//! * [`smtp_sink`] — a real SMTP server on loopback that keeps what it accepts and refuses on
+//!   demand (the notification tests, the demo).
 
 pub mod conformance;
 pub mod doubles;
 pub mod fs;
 pub mod python;
+pub mod smtp_sink;
