@@ -146,8 +146,6 @@ impl Validated {
         let webhook_secret = secrets
             .resolve(&s.webhooks.secret)
             .map_err(|e| problem("webhooks.secret", e.message))?;
-        // Derived values put on the wire are masked like the credentials themselves.
-        secrets.mask_also(&format!("Bearer {api_key}"));
         Ok(Validated {
             base_url,
             api_key: Secret::new(api_key),
