@@ -88,10 +88,11 @@ impl Integration for PhonexIntegration {
         let adapters = build_adapters(cx, KIND, problems, |name, settings, secrets| {
             self.factory.build(name, settings, secrets)
         });
-        // TODO(supplier-flows): register the runtime's supplier webhook processor for KIND once
-        // it exists; until then deliveries are stored and recorded by the runtime's default.
+        // Status webhooks become status updates through the adapter's `webhook_updates` and are
+        // applied by the runtime's supplier flows: no order logic here.
         Parts {
             adapters,
+            webhook_processors: vec![(KIND, switchyard_runtime::supplier::webhook_processor())],
             ..Parts::default()
         }
     }
