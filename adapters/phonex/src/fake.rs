@@ -647,10 +647,10 @@ fn validate(body: &Value) -> Result<(), Answer> {
             }
             _ => return Err(invalid(&at("sku"), "required, a non-empty string")),
         }
-        if !item
+        if item
             .get("quantity")
             .and_then(Value::as_u64)
-            .is_some_and(|q| q >= 1)
+            .is_none_or(|q| q == 0)
         {
             return Err(invalid(&at("quantity"), "required, a whole number from 1"));
         }

@@ -20,6 +20,9 @@ use switchyard_phonex::PhonexAdapter;
 use switchyard_runtime::testkit::doubles::{context, RecordingSink};
 
 type Received = Arc<Mutex<Vec<(String, StatusUpdate)>>>;
+type Headers = Vec<(String, String)>;
+/// A change made to a signed delivery's headers.
+type Alter = fn(&mut Headers);
 
 /// A receiver standing in for `POST /webhooks/{partner}`: verify with the adapter (401 when
 /// refused), then parse the status update.
@@ -154,7 +157,7 @@ async fn forged_stale_and_unsigned_deliveries_are_refused() {
     // so moving it makes the signature wrong).
     let secret = &px.fake.config().webhook_secret;
     let body = d.body.as_slice();
-    let altered: [(&str, fn(&mut Vec<(String, String)>)); 3] = [
+    let altered: [(&str, Alter); 3] = [
         ("X-PhoneX-Timestamp", |h| {
             h.retain(|(k, _)| k != "x-phonex-timestamp")
         }),
