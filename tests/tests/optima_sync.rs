@@ -61,7 +61,7 @@ async fn auto_sync_pushes_new_invoices_through_the_exchange_folder() -> anyhow::
     let _importer = FakeExchange::start(optima.clone(), folder.path());
     let d = TestDaemon::builder()
         .toml(&format!(
-            "[partners.ksiegowosc]\nkind = \"optima\"\norg = \"acct\"\nsurface = \"xml-exchange\"\ncompany_code = \"STALHURT\"\nauto_sync = true\nresult_timeout_secs = 1\nretry = {{ policy = \"immediate\", max_attempts = 2 }}\n[partners.ksiegowosc.exchange]\npath = {:?}\n",
+            "[partners.ksiegowosc]\nkind = \"optima\"\norg = \"acct\"\nsurface = \"xml-exchange\"\ncompany_code = \"STALHURT\"\nauto_sync = true\nresult_timeout_secs = 1\nretry = {{ policy = \"immediate\", max_attempts = 2 }}\n[partners.ksiegowosc.exchange]\npath = {:?}\n[partners.ksiegowosc.jpk]\nnip = \"5260250274\"\nname = \"Stal-Hurt Sp. z o.o.\"\nemail = \"ksiegowosc@stalhurt.example\"\ntax_office_code = \"1471\"\n",
             folder.path().to_string_lossy()
         ))
         .repo_mappings()
@@ -171,7 +171,72 @@ async fn auto_sync_pushes_new_invoices_through_the_exchange_folder() -> anyhow::
         .collect();
     assert_eq!(numbers, ["FV/2026/11/0042", "FV/2026/11/0043"]);
 
-    // 6. The chart of accounts from Optima's export in the folder.
+    // 6. The month's JPK_V7M from the two synced invoices (the one never confirmed is not in
+    //    Optima's register). Each: 23 % net 3749.97 + 1189.34 = 4939.31, VAT 1136.04; 8 %
+    //    net 0.10, VAT 0.01.
+    let (s, b) = d
+        .call(
+            Method::POST,
+            "/api/v1/integrations/comarch/vat-reports",
+            Some(&key),
+            Some(json!({"partner": "ksiegowosc", "month": "2026-01"})),
+        )
+        .await?;
+    assert_eq!(s, 422, "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("variant 2"),
+        "{b}"
+    );
+    let (s, b) = d
+        .call(
+            Method::POST,
+            "/api/v1/integrations/comarch/vat-reports",
+            Some(&key),
+            Some(json!({"partner": "ksiegowosc", "month": "2026-11"})),
+        )
+        .await?;
+    assert_eq!(s, 202, "{b}");
+    let report = format!(
+        "/api/v1/integrations/comarch/vat-reports/{}",
+        b["id"].as_str().unwrap()
+    );
+    eventually(Duration::from_secs(30), "the VAT report", || async {
+        let (_, b) = d.call(Method::GET, &report, Some(&key), None).await?;
+        anyhow::ensure!(b["state"] != "failed", "{b}");
+        Ok(b["state"] == "done")
+    })
+    .await?;
+    let (_, b) = d.call(Method::GET, &report, Some(&key), None).await?;
+    assert_eq!((&b["rows_total"], &b["rows_done"]), (&json!(2), &json!(2)));
+    assert_eq!(b["totals"]["p_38"], 2272);
+    let resp = reqwest::Client::new()
+        .get(format!("{}{}/file", d.api(), report))
+        .bearer_auth(&key)
+        .send()
+        .await?;
+    assert_eq!(resp.status(), 200);
+    let file = resp.text().await?;
+    for expected in [
+        "<KodFormularza kodSystemowy=\"JPK_V7M (3)\" wersjaSchemy=\"1-0E\">JPK_VAT</KodFormularza>",
+        "<Miesiac>11</Miesiac>",
+        "<DowodSprzedazy>FV/2026/11/0042</DowodSprzedazy>",
+        "<DowodSprzedazy>FV/2026/11/0043</DowodSprzedazy>",
+        "<K_19>4939.31</K_19>",
+        "<K_20>1136.04</K_20>",
+        "<LiczbaWierszySprzedazy>2</LiczbaWierszySprzedazy>",
+        "<PodatekNalezny>2272.10</PodatekNalezny>",
+        "<P_19>9879</P_19>",
+        "<P_38>2272</P_38>",
+        "<P_51>2272</P_51>",
+    ] {
+        assert!(file.contains(expected), "{expected} not in\n{file}");
+    }
+    assert!(!file.contains("FV/2026/11/0044"));
+
+    // 7. The chart of accounts from Optima's export in the folder.
     let (s, b) = d
         .call(
             Method::POST,

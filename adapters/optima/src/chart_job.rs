@@ -26,13 +26,17 @@ fn nothing(_: &serde_json::Value) -> &'static [switchyard_core::adapter::Capabil
     &[]
 }
 
+/// A job that names an Optima connection as its partner and needs nothing it declares (it
+/// reads the connection's settings or its chart, never pushes).
+pub(crate) const CONNECTION_JOB: PartnerRule = PartnerRule {
+    source: PartnerSource::Job,
+    required: true,
+    kinds: &[crate::KIND],
+    needs: nothing,
+};
+
 pub fn spec(connections: Arc<Connections>) -> JobKindSpec {
-    JobKindSpec::typed(SyncAccountsJob { connections }).partner(PartnerRule {
-        source: PartnerSource::Job,
-        required: true,
-        kinds: &[crate::KIND],
-        needs: nothing,
-    })
+    JobKindSpec::typed(SyncAccountsJob { connections }).partner(CONNECTION_JOB)
 }
 
 struct SyncAccountsJob {

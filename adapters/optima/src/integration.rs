@@ -82,6 +82,9 @@ impl Integration for OptimaIntegration {
         parts.jobs.push(crate::push_job::spec());
         let connections = Arc::new(connections);
         parts.jobs.push(crate::chart_job::spec(connections.clone()));
+        parts
+            .jobs
+            .push(crate::vat_reports::spec(connections.clone()));
         parts.routes = Some(crate::routes::router(connections));
         parts
     }

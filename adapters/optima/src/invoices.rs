@@ -101,7 +101,8 @@ impl InvoiceRow {
     }
 }
 
-const COLUMNS: &str = "id, org_id, partner, invoice_number, document, revision, status, \
+pub(crate) const COLUMNS: &str =
+    "id, org_id, partner, invoice_number, document, revision, status, \
     optima_number, error, job_id, pushes, attempts, created_at, updated_at, synced_at";
 
 /// What recording an invoice did.

@@ -20,6 +20,8 @@
 //! * [`invoices`] — the invoice ledger's SQL: invoices recorded for Optima, each one's sync
 //!   status (migrations/1500).
 //! * [`push_job`] — `optima.invoice.push`: one ledger invoice to Optima, its status kept.
+//! * [`jpk`] — the JPK_V7M (3) file, pure; [`vat_reports`] — its SQL and the
+//!   `optima.vat_report` job (migrations/1502).
 //! * [`routes`] — `/api/v1/integrations/comarch/…`: the connection test, invoices.
 //! * `fake` (feature `fake`): the exchange-folder importer and the REST surface.
 
@@ -30,10 +32,12 @@ pub mod chart_store;
 pub mod config;
 pub mod integration;
 pub mod invoices;
+pub mod jpk;
 pub mod offline;
 pub mod polish;
 pub mod push_job;
 pub mod routes;
+pub mod vat_reports;
 pub mod wire;
 pub mod xml;
 

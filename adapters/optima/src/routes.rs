@@ -24,6 +24,7 @@ use utoipa_axum::routes;
 
 pub mod accounts;
 pub mod invoices;
+pub mod vat;
 
 pub const SCOPES: &[ScopeSpec] = &[
     ScopeSpec {
@@ -50,6 +51,7 @@ pub fn router(connections: Arc<Connections>) -> OpenApiRouter<AppState> {
         .routes(routes!(test_connection))
         .merge(invoices::router())
         .merge(accounts::router())
+        .merge(vat::router())
         .layer(Extension(connections))
 }
 
