@@ -81,6 +81,7 @@ async fn sync_accounts(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AccountsQuery {
     /// The Optima connection.
     pub partner: String,

@@ -82,7 +82,7 @@ pub struct RecordInvoices {
     pub partner: String,
     /// Canonical invoices (the hub's `Invoice`: `invoice_number`, `issue_date`, `buyer`,
     /// `lines`…), at most 500.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<Object>, min_items = 1, max_items = 500)]
     pub invoices: Vec<Value>,
 }
 
@@ -190,6 +190,7 @@ fn admit(app: &AppState, partner: &str) -> Result<switchyard_store::queue::Retry
 #[serde(deny_unknown_fields)]
 pub struct PushInvoices {
     /// Ledger ids (from `POST /integrations/comarch/invoices`), 1 to 500.
+    #[schema(min_items = 1, max_items = 500)]
     pub ids: Vec<Uuid>,
 }
 
@@ -280,15 +281,16 @@ async fn push_invoices(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct InvoiceQuery {
     /// Only this connection's invoices.
     pub partner: Option<String>,
     /// `new`, `pending`, `synced` or `error`.
-    #[param(value_type = Option<String>)]
     pub status: Option<SyncStatus>,
     /// The last id of the previous page.
     pub after: Option<Uuid>,
-    /// 1 to 500 (default 50).
+    /// Default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
