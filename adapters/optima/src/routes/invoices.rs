@@ -307,7 +307,8 @@ pub struct InvoicePage {
     params(InvoiceQuery),
     responses(
         (status = 200, body = InvoicePage),
-        (status = 400, response = BadRequest)
+        (status = 400, response = BadRequest),
+        (status = 422, description = "a `limit` outside 1 to 500", body = ErrorBody)
     ))]
 async fn list_invoices(
     State(app): State<AppState>,
@@ -338,6 +339,7 @@ async fn list_invoices(
     params(("id" = Uuid, Path, description = "the ledger id")),
     responses(
         (status = 200, body = InvoiceView),
+        (status = 400, response = BadRequest),
         (status = 404, response = NotFound)
     ))]
 async fn get_invoice(

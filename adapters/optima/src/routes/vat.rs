@@ -153,7 +153,11 @@ async fn request_report(
 /// A VAT report's state and progress.
 #[utoipa::path(get, path = "/integrations/comarch/vat-reports/{id}", tag = "optima",
     params(("id" = Uuid, Path, description = "the report")),
-    responses((status = 200, body = VatReportView), (status = 404, response = NotFound)))]
+    responses(
+        (status = 200, body = VatReportView),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound)
+    ))]
 async fn get_report(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<ReadOptima>,
@@ -171,6 +175,7 @@ async fn get_report(
     params(("id" = Uuid, Path, description = "the report")),
     responses(
         (status = 200, description = "the file", content_type = "application/xml", body = String),
+        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
         (status = 409, description = "not finished (or failed)", body = ErrorBody)
     ))]
