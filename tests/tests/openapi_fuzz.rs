@@ -27,9 +27,10 @@
 //!   generate.
 //! * `positive_data_acceptance` also takes a 422 from `enqueue`, `send_document`,
 //!   `create_key`, `update_key`, `put_product`, `upload`, `create_endpoint`,
-//!   `replace_endpoint` and `test_connection`, whose valid input depends on what the server
+//!   `replace_endpoint`, `test_connection`, `record_invoices`, `sync_accounts` and
+//!   `request_report`, whose valid input depends on what the server
 //!   holds or is configured with (payload rules per job kind, configured EDI partners and Optima
-//!   connections, canonical entities, an expiry in the future, buyer parts naming existing
+//!   connections, canonical entities, a JPK month, an expiry in the future, buyer parts naming existing
 //!   customers, the import mapping a product file is read with, a webhook URL that is https or
 //!   http to a host the config allows); the 422 names what was refused. Every other check still
 //!   applies to them.

@@ -36,6 +36,7 @@ fn adapter(sshd: &Sshd, root: &Path, host_key: HostKeyPin) -> OptimaAdapter {
             test_mode: false,
             auto_sync: false,
             result_timeout: Duration::from_secs(20),
+            taxpayer: None,
         },
         reqwest::Client::new(),
     )

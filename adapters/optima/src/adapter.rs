@@ -11,6 +11,7 @@
 //! * `rest`: `POST {api_url}/api/faktury` with the key and secret headers and the
 //!   idempotency key.
 
+use crate::chart::{self, Account};
 use crate::config::{OptimaPartner, RestSpec, Surface, KIND};
 use crate::offline::{self, ImportOutcome, ImportResult, Target};
 use crate::wire::{CheckedInvoice, Faktura};
@@ -110,12 +111,7 @@ impl OptimaAdapter {
             .await
             .map_err(|e| AdapterError::transient(format!("POST {url}: {e}")))?;
         let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = retry_after(&resp);
         let body: serde_json::Value = resp.json().await.unwrap_or(serde_json::Value::Null);
         let reason = body
             .get("error")
@@ -208,14 +204,7 @@ impl OptimaAdapter {
         } else {
             return Ok(None);
         };
-        let mut reader = t.open(folder, name).await?;
-        let bytes = tokio::task::spawn_blocking(move || {
-            let mut b = Vec::new();
-            reader.read_to_end(&mut b).map(|_| b)
-        })
-        .await
-        .map_err(|e| AdapterError::transient(format!("reader thread: {e}")))?
-        .map_err(|e| AdapterError::transient(format!("reading {name}: {e}")))?;
+        let bytes = read_all(t, folder, name).await?;
         let parsed = ImportResult::parse(&bytes).map_err(|e| {
             AdapterError::permanent(format!("Optima's result file {name} is unreadable: {e}"))
         })?;
@@ -228,7 +217,111 @@ impl OptimaAdapter {
     }
 }
 
+/// The partner's `Retry-After` in seconds, if it gave one.
+fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
+    resp.headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+/// A whole file of the exchange folder.
+async fn read_all(
+    t: &dyn MailboxTransport,
+    folder: Folder,
+    name: &str,
+) -> Result<Vec<u8>, AdapterError> {
+    let mut reader = t.open(folder, name).await?;
+    let owned = name.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut b = Vec::new();
+        reader.read_to_end(&mut b).map(|_| b)
+    })
+    .await
+    .map_err(|e| AdapterError::transient(format!("reader thread: {e}")))?
+    .map_err(|e| AdapterError::transient(format!("reading {owned}: {e}")))
+}
+
 impl OptimaAdapter {
+    /// The chart of accounts (FR-INT-022): rest `GET /api/plan-kont`; xml-exchange the
+    /// offline export `inbound/plan_kont.xml` (see `chart.rs` for that assumption). A chart
+    /// that does not read is permanent, naming the account and field.
+    pub async fn pull_accounts(&self, ctx: &AdapterContext) -> Result<Vec<Account>, AdapterError> {
+        let started = Instant::now();
+        let (url, result) = match &self.partner.surface {
+            Surface::Rest(rest) => (
+                format!("{}/api/plan-kont", rest.api_url),
+                self.accounts_rest(rest).await,
+            ),
+            Surface::XmlExchange(spec) => (
+                format!("inbound/{}", chart::EXPORT_FILE),
+                accounts_xml(spec).await,
+            ),
+        };
+        ctx.sink.record(
+            ctx,
+            Exchange {
+                partner: self.name.clone(),
+                event: "optima.accounts".into(),
+                direction: Direction::Inbound,
+                method: Some(
+                    if url.starts_with("http") {
+                        "GET"
+                    } else {
+                        "READ"
+                    }
+                    .into(),
+                ),
+                url: Some(url),
+                request_body: None,
+                response_status: None,
+                response_body: result
+                    .as_ref()
+                    .ok()
+                    .map(|a| serde_json::json!({"accounts": a.len()})),
+                duration: started.elapsed(),
+                error: result.as_ref().err().map(|e| e.to_string()),
+            },
+        );
+        result
+    }
+
+    async fn accounts_rest(&self, rest: &RestSpec) -> Result<Vec<Account>, AdapterError> {
+        let url = format!("{}/api/plan-kont", rest.api_url);
+        let resp = self
+            .http
+            .get(&url)
+            .header(KEY_HEADER, &rest.api_key)
+            .header(SECRET_HEADER, &rest.api_secret)
+            .header("x-company", &self.partner.company_code)
+            .timeout(self.partner.result_timeout)
+            .send()
+            .await
+            .map_err(|e| AdapterError::transient(format!("GET {url}: {e}")))?;
+        let status = resp.status().as_u16();
+        let retry_after = retry_after(&resp);
+        match status {
+            200 => {
+                let body: serde_json::Value = resp.json().await.map_err(|e| {
+                    AdapterError::permanent(format!("GET {url}: the chart is not JSON: {e}"))
+                })?;
+                chart::from_json(&body).map_err(|e| {
+                    AdapterError::permanent(format!("Optima's chart of accounts: {e}"))
+                })
+            }
+            401 | 403 => Err(AdapterError::auth(format!(
+                "Optima refused the API key or secret (GET {url} answered {status})"
+            ))
+            .with_status(status)),
+            _ => Err(AdapterError::from_http_status(
+                status,
+                retry_after,
+                format!("GET {url} answered {status}"),
+            )),
+        }
+    }
+
     /// `GET /api/ping` with the credentials.
     async fn health_rest(&self, rest: &RestSpec) -> Result<(), AdapterError> {
         let url = format!("{}/api/ping", rest.api_url);
@@ -254,6 +347,22 @@ impl OptimaAdapter {
             )),
         }
     }
+}
+
+/// The offline export of the chart, read in place (the next export replaces it).
+async fn accounts_xml(
+    spec: &switchyard_edi_van::partners::MailboxSpec,
+) -> Result<Vec<Account>, AdapterError> {
+    let t = connect(spec).await?;
+    if !t.exists(Folder::Inbound, chart::EXPORT_FILE).await? {
+        return Err(AdapterError::transient(format!(
+            "the exchange folder has no inbound/{}: Optima's export of the chart of accounts has not run yet",
+            chart::EXPORT_FILE
+        )));
+    }
+    let bytes = read_all(t.as_ref(), Folder::Inbound, chart::EXPORT_FILE).await?;
+    chart::from_export(&bytes)
+        .map_err(|e| AdapterError::permanent(format!("Optima's chart of accounts: {e}")))
 }
 
 /// The exchange folder is reachable and writable, and a probe file reads back the same.

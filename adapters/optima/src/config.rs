@@ -60,6 +60,19 @@ pub struct OptimaSettings {
     /// xml-exchange: the exchange folder, a local directory or an SFTP server, with the VAN
     /// mailbox keys (`transport`, `path`, `host`, `user`, `private_key`, `host_key`, `root`…).
     pub exchange: Option<MailboxSettings>,
+    /// JPK_V7M: the taxpayer filing and its tax office (`[partners.NAME.jpk]`).
+    pub jpk: Option<JpkSettings>,
+}
+
+/// `[partners.NAME.jpk]`: who files the JPK_V7M (`Podmiot1`) and where (`KodUrzedu`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JpkSettings {
+    pub nip: String,
+    pub name: String,
+    pub email: String,
+    /// The tax office's four-digit code.
+    pub tax_office_code: String,
 }
 
 fn yes() -> bool {
@@ -104,6 +117,8 @@ pub struct OptimaPartner {
     pub test_mode: bool,
     pub auto_sync: bool,
     pub result_timeout: Duration,
+    /// For JPK_V7M; `None` when `[jpk]` is not configured (VAT files are then refused).
+    pub taxpayer: Option<crate::jpk::Taxpayer>,
 }
 
 /// Check the whole table and resolve its credentials; every problem as (key path, message).
@@ -200,8 +215,10 @@ pub fn resolve(
             }
         }
     };
+    let taxpayer = s.jpk.as_ref().and_then(|j| taxpayer(j, &mut errs));
     match surface {
         Some(surface) if errs.is_empty() => Ok(OptimaPartner {
+            taxpayer,
             enabled: s.enabled,
             surface,
             company_code: code.to_owned(),
@@ -212,6 +229,40 @@ pub fn resolve(
         }),
         _ => Err(errs),
     }
+}
+
+/// `[jpk]` checked: a valid NIP, a four-digit tax office, an email address, a name.
+fn taxpayer(j: &JpkSettings, errs: &mut Problems) -> Option<crate::jpk::Taxpayer> {
+    let before = errs.len();
+    let nip = match crate::polish::Nip::parse(&j.nip, "jpk.nip") {
+        Ok(n) => n.as_str().to_owned(),
+        Err(e) => {
+            errs.push((vec!["jpk", "nip"], e.to_string()));
+            String::new()
+        }
+    };
+    let code = j.tax_office_code.trim();
+    if code.len() != 4 || !code.chars().all(|c| c.is_ascii_digit()) {
+        errs.push((
+            vec!["jpk", "tax_office_code"],
+            format!("`{code}` is not a tax office's four-digit code (KodUrzedu)"),
+        ));
+    }
+    if !j.email.contains('@') {
+        errs.push((vec!["jpk", "email"], "must be an email address".into()));
+    }
+    if j.name.trim().is_empty() {
+        errs.push((
+            vec!["jpk", "name"],
+            "must be the taxpayer's full name".into(),
+        ));
+    }
+    (errs.len() == before).then(|| crate::jpk::Taxpayer {
+        nip,
+        name: j.name.trim().to_owned(),
+        email: j.email.trim().to_owned(),
+        tax_office_code: code.to_owned(),
+    })
 }
 
 /// A credential must be a reference (`secret:NAME` stored encrypted per organization, or

@@ -14,10 +14,14 @@
 //!   strictly (unknown fields refused) and by the Polish rules (422 naming the field), a
 //!   duplicate number refused (409) unless it is the same idempotency key (200, duplicate).
 //!
+//! The importer also plays Optima's offline export of the chart of accounts: whenever it
+//! changes ([`FakeOptima::set_accounts`]) it writes `inbound/plan_kont.xml` (see `chart.rs`).
+//!
 //! Fault switches on [`Faults`]: an outage (the importer takes nothing, REST answers 503),
 //! a slow import, results that never appear.
 
 use crate::adapter::{IDEMPOTENCY_HEADER, KEY_HEADER, SECRET_HEADER};
+use crate::chart::{self, Account, AccountType};
 use crate::offline::{self, stated_rate, ImportOutcome, ImportResult, WERSJA};
 use crate::polish::{Nip, Summary};
 use crate::wire::Faktura;
@@ -52,13 +56,43 @@ pub struct Faults {
     pub reject_all: AtomicBool,
 }
 
-/// What Optima holds: contractors by code, documents by number.
-#[derive(Debug, Default)]
+/// What Optima holds: contractors by code, documents by number, the chart of accounts.
+#[derive(Debug)]
 pub struct Books {
     pub contractors: BTreeMap<String, String>,
     /// Our number → (Optima's number, idempotency key or source id).
     pub documents: BTreeMap<String, (String, String)>,
+    /// The chart of accounts (KontoPlan), served by REST and exported into the folder.
+    pub accounts: Vec<Account>,
+    /// Bumped on every change of `accounts`, so the importer re-exports only then.
+    pub accounts_version: u64,
     next: u64,
+}
+
+impl Default for Books {
+    fn default() -> Self {
+        let a = |code: &str, name: &str, t: AccountType| Account {
+            code: code.into(),
+            name: name.into(),
+            account_type: t,
+        };
+        Books {
+            contractors: BTreeMap::new(),
+            documents: BTreeMap::new(),
+            accounts: vec![
+                a("201", "Rozrachunki z odbiorcami", AccountType::Asset),
+                a(
+                    "221",
+                    "Rozrachunki z tytułu VAT należnego",
+                    AccountType::Liability,
+                ),
+                a("400", "Koszty według rodzajów", AccountType::Expense),
+                a("700", "Sprzedaż produktów", AccountType::Revenue),
+            ],
+            accounts_version: 1,
+            next: 0,
+        }
+    }
 }
 
 impl Books {
@@ -105,6 +139,17 @@ impl FakeOptima {
             .values()
             .filter(|(_, k)| k == key)
             .count()
+    }
+
+    /// Replace the chart of accounts (an accountant adds, renames, removes accounts).
+    pub fn set_accounts(&self, accounts: Vec<Account>) {
+        let mut b = self.books();
+        b.accounts = accounts;
+        b.accounts_version += 1;
+    }
+
+    pub fn accounts(&self) -> Vec<Account> {
+        self.books().accounts.clone()
     }
 
     pub fn document_count(&self) -> usize {
@@ -296,10 +341,16 @@ impl FakeExchange {
         }
         let (o, r) = (optima.clone(), root.to_path_buf());
         let task = tokio::spawn(async move {
+            let mut exported = 0;
             loop {
                 if !o.faults.outage.load(Ordering::SeqCst) {
                     let (o2, r2) = (o.clone(), r.clone());
-                    let _ = tokio::task::spawn_blocking(move || sweep(&o2, &r2)).await;
+                    exported = tokio::task::spawn_blocking(move || {
+                        sweep(&o2, &r2);
+                        export_accounts(&o2, &r2, exported)
+                    })
+                    .await
+                    .unwrap_or(exported);
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
@@ -309,6 +360,27 @@ impl FakeExchange {
             root: root.to_path_buf(),
             task,
         }
+    }
+}
+
+/// Optima's offline export of the chart of accounts into `inbound/plan_kont.xml` (atomically),
+/// when it changed since `exported`; the version now exported.
+fn export_accounts(o: &FakeOptima, root: &Path, exported: u64) -> u64 {
+    let (version, bytes) = {
+        let b = o.books();
+        if b.accounts_version == exported {
+            return exported;
+        }
+        (b.accounts_version, chart::to_export(&b.accounts))
+    };
+    let tmp = root
+        .join("inbound")
+        .join(format!(".{}.tmp", chart::EXPORT_FILE));
+    match std::fs::write(&tmp, bytes)
+        .and_then(|_| std::fs::rename(&tmp, root.join("inbound").join(chart::EXPORT_FILE)))
+    {
+        Ok(()) => version,
+        Err(_) => exported,
     }
 }
 
@@ -455,15 +527,13 @@ async fn plan_kont(State(s): State<RestState>, headers: HeaderMap) -> Reply {
     if let Err(r) = gate(&s, &headers).await {
         return r;
     }
-    reply(
-        StatusCode::OK,
-        json!([
-            {"Numer": "201", "Nazwa": "Rozrachunki z odbiorcami", "Typ": "aktywa"},
-            {"Numer": "221", "Nazwa": "Rozrachunki z tytułu VAT należnego", "Typ": "pasywa"},
-            {"Numer": "400", "Nazwa": "Koszty według rodzajów", "Typ": "koszty"},
-            {"Numer": "700", "Nazwa": "Sprzedaż produktów", "Typ": "przychody"},
-        ]),
-    )
+    let accounts: Vec<Value> = s
+        .optima
+        .accounts()
+        .iter()
+        .map(|a| json!({"Numer": a.code, "Nazwa": a.name, "Typ": a.account_type.optima_name()}))
+        .collect();
+    reply(StatusCode::OK, Value::Array(accounts))
 }
 
 async fn faktury(

@@ -14,6 +14,8 @@ use switchyard_core::diag::Diagnostic;
 use switchyard_core::ids::PartnerName;
 use switchyard_runtime::integration::{BuildContext, Integration, Parts};
 
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
 /// `kind = "optima"` connections; one HTTP client (and connection pool) for all of them.
 #[derive(Debug, Clone)]
 pub struct OptimaIntegration {
@@ -44,6 +46,11 @@ impl Integration for OptimaIntegration {
         crate::routes::SCOPES
     }
 
+    /// The invoice ledger (versions 1500-1599 are this crate's).
+    fn migrations(&self) -> Option<&'static sqlx::migrate::Migrator> {
+        Some(&MIGRATOR)
+    }
+
     fn build(&self, cx: &BuildContext<'_>, problems: &mut Vec<Diagnostic>) -> Parts {
         let mut parts = Parts::default();
         let mut connections = Connections::new();
@@ -72,7 +79,13 @@ impl Integration for OptimaIntegration {
                 ),
             }
         }
-        parts.routes = Some(crate::routes::router(Arc::new(connections)));
+        parts.jobs.push(crate::push_job::spec());
+        let connections = Arc::new(connections);
+        parts.jobs.push(crate::chart_job::spec(connections.clone()));
+        parts
+            .jobs
+            .push(crate::vat_reports::spec(connections.clone()));
+        parts.routes = Some(crate::routes::router(connections));
         parts
     }
 }

@@ -15,15 +15,29 @@
 //! * [`config`] — `[partners.NAME]` settings, strict, every problem located.
 //! * [`adapter`] — [`OptimaAdapter`]: `push_invoices` over either surface, health.
 //! * [`integration`] — [`OptimaIntegration`], what the daemon lists.
-//! * [`routes`] — `POST /api/v1/integrations/comarch/test`, the connection test.
+//! * [`chart`], [`chart_store`], [`chart_job`] — the chart of accounts: read from either
+//!   surface, stored per organization (gone → inactive), `optima.accounts.sync`.
+//! * [`invoices`] — the invoice ledger's SQL: invoices recorded for Optima, each one's sync
+//!   status (migrations/1500).
+//! * [`push_job`] — `optima.invoice.push`: one ledger invoice to Optima, its status kept.
+//! * [`jpk`] — the JPK_V7M (3) file, pure; [`vat_reports`] — its SQL and the
+//!   `optima.vat_report` job (migrations/1502).
+//! * [`routes`] — `/api/v1/integrations/comarch/…`: the connection test, invoices.
 //! * `fake` (feature `fake`): the exchange-folder importer and the REST surface.
 
 pub mod adapter;
+pub mod chart;
+pub mod chart_job;
+pub mod chart_store;
 pub mod config;
 pub mod integration;
+pub mod invoices;
+pub mod jpk;
 pub mod offline;
 pub mod polish;
+pub mod push_job;
 pub mod routes;
+pub mod vat_reports;
 pub mod wire;
 pub mod xml;
 

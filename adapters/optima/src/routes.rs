@@ -22,12 +22,22 @@ use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub const SCOPES: &[ScopeSpec] = &[ScopeSpec {
-    name: "write:optima",
-    about: "test Comarch ERP Optima connections",
-}];
+pub mod accounts;
+pub mod invoices;
+pub mod vat;
 
-switchyard_api::scope_marker!(WriteOptima => "write:optima");
+pub const SCOPES: &[ScopeSpec] = &[
+    ScopeSpec {
+        name: "read:optima",
+        about: "Comarch ERP Optima: invoices' sync status, the chart of accounts, VAT files",
+    },
+    ScopeSpec {
+        name: "write:optima",
+        about: "Comarch ERP Optima: test connections, record and push invoices, pull the chart of accounts, generate VAT files",
+    },
+];
+
+switchyard_api::scope_marker!(ReadOptima => "read:optima", WriteOptima => "write:optima");
 
 /// The configured Optima connections by partner name.
 pub type Connections = BTreeMap<String, Arc<OptimaAdapter>>;
@@ -39,6 +49,9 @@ struct OptimaTags;
 pub fn router(connections: Arc<Connections>) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(OptimaTags::openapi())
         .routes(routes!(test_connection))
+        .merge(invoices::router())
+        .merge(accounts::router())
+        .merge(vat::router())
         .layer(Extension(connections))
 }
 
@@ -79,25 +92,7 @@ async fn test_connection(
     ApiJson(body): ApiJson<TestConnection>,
 ) -> Result<Json<ConnectionTested>, ApiError> {
     let name = body.partner.trim();
-    let Some(adapter) = connections.get(name) else {
-        let known: Vec<&String> = connections.keys().collect();
-        return Err(ApiError::new(
-            ErrorCode::UnknownPartner,
-            format!(
-                "no Optima connection `{name}` (configured: {})",
-                if known.is_empty() {
-                    "none".to_owned()
-                } else {
-                    known
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
-            ),
-        )
-        .with_details(json!({"partner": name})));
-    };
+    let adapter = connection(&connections, name)?;
     let surface = match adapter.partner().surface {
         Surface::Rest(_) => "rest",
         Surface::XmlExchange(_) => "xml-exchange",
@@ -133,4 +128,26 @@ async fn test_connection(
         },
     };
     Ok(Json(tested))
+}
+
+/// The Optima connection `name`, or a 422 `unknown_partner` listing the configured ones.
+pub(crate) fn connection<'a>(
+    connections: &'a Connections,
+    name: &str,
+) -> Result<&'a Arc<OptimaAdapter>, ApiError> {
+    connections.get(name).ok_or_else(|| {
+        let known: Vec<&str> = connections.keys().map(String::as_str).collect();
+        ApiError::new(
+            ErrorCode::UnknownPartner,
+            format!(
+                "no Optima connection `{name}` (configured: {})",
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        )
+        .with_details(json!({"partner": name}))
+    })
 }

@@ -22,6 +22,7 @@ fn connection(name: &str, surface: Surface) -> (String, Arc<OptimaAdapter>) {
         test_mode: false,
         auto_sync: false,
         result_timeout: Duration::from_secs(5),
+        taxpayer: None,
     };
     (
         name.to_owned(),

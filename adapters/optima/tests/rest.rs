@@ -32,6 +32,7 @@ fn adapter(fake: &FakeRest, key: &str, secret: &str) -> OptimaAdapter {
             test_mode: false,
             auto_sync: false,
             result_timeout: Duration::from_secs(5),
+            taxpayer: None,
         },
         reqwest::Client::new(),
     )

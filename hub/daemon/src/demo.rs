@@ -20,9 +20,12 @@
 //! 9. an X12 trading partner's two purchase orders through its VAN mailbox (demo/edi.rs): one
 //!    confirmed and answered with an 855 AC, one held for review and answered 855 RJ;
 //! 10. an admin fixes the held order and reprocesses it through the REST API (855 AC);
-//! 11. a summary, checked against what the fakes and the mailbox hold.
+//! 11. Comarch ERP Optima (demo/optima.rs): invoices through the offline XML exchange, one
+//!     refused for its NIP; the chart of accounts; the month's JPK_V7M, validated;
+//! 12. a summary, checked against what the fakes and the mailbox hold.
 
 mod edi;
+mod optima;
 mod steel;
 mod storefront;
 
@@ -74,12 +77,13 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let mut n = Narrator {
         started,
         step: 0,
-        total: 17,
+        total: 20,
     };
     println!("Switchyard demo: the real queue, adapters, mapping and REST API against local fakes");
     for needed in [CATALOG, CATALOG_MAPPING]
         .into_iter()
         .chain(edi::needed_files())
+        .chain(optima::needed_files())
     {
         ensure!(
             Path::new(needed).exists(),
@@ -105,6 +109,10 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         .partners
         .insert(edi::PARTNER.into(), edi::partner_config("demo")?);
     edi::reset_mailbox()?;
+    config
+        .partners
+        .insert(optima::PARTNER.into(), optima::partner_config("demo")?);
+    let _optima_importer = optima::start_importer()?;
     // A short fallback poll keeps the narrated progress snappy; NOTIFY does the real waking.
     config.queue.poll_interval_ms = 100;
 
@@ -211,6 +219,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             "read:logs",
             "write:edi",
             "write:orders",
+            "write:optima",
         ]
         .into_iter()
         .chain(storefront::SCOPES)
@@ -303,6 +312,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     // Before the EDI part: its reference products would otherwise join the storefront's catalog.
     let sf = storefront::run(&mut n, &api, &storefront).await?;
     let edi = edi::run(&mut n, &api).await?;
+    let opt = optima::run(&mut n, &api).await?;
 
     n.step("Summary");
     let counts = running.queue.counts().await?;
@@ -386,7 +396,8 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         ));
     }
     // The ERP's invoice and the storefront's refused product.
-    let (expected_dead, expected_replays) = (1 + sf.dead_letters, 1 + sf.replays);
+    let (expected_dead, expected_replays) =
+        (1 + sf.dead_letters + opt.dead_letters, 1 + sf.replays);
     if replays != expected_replays || dead_letters != expected_dead {
         failures.push(format!(
             "expected {expected_dead} dead letters and {expected_replays} replays, got {dead_letters} and {replays}"

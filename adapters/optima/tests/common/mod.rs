@@ -72,8 +72,13 @@ pub fn xsd() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("xsd/optima-offline.xsd")
 }
 
-/// `xmllint --noout --schema XSD FILE`: Ok, or its complaint.
+/// `xmllint --noout --schema XSD FILE` with the offline XML's schema: Ok, or its complaint.
 pub fn validate(bytes: &[u8]) -> Result<(), String> {
+    validate_against(&xsd(), bytes)
+}
+
+/// The same against any schema of the crate's `xsd/`.
+pub fn validate_against(xsd: &Path, bytes: &[u8]) -> Result<(), String> {
     ensure_xmllint();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("doc.xml");
@@ -81,7 +86,7 @@ pub fn validate(bytes: &[u8]) -> Result<(), String> {
     let out = Command::new(XMLLINT)
         .arg("--noout")
         .arg("--schema")
-        .arg(xsd())
+        .arg(xsd)
         .arg(&file)
         .output()
         .expect("running xmllint");
