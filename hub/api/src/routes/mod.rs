@@ -17,6 +17,7 @@ pub mod pricing_deletes;
 pub mod pricing_writes;
 pub mod pulls;
 pub mod retry;
+pub mod supplier_orders;
 pub mod syncs;
 pub mod webhook_endpoints;
 pub mod webhooks;
@@ -33,6 +34,7 @@ pub(crate) fn protected() -> OpenApiRouter<AppState> {
         .merge(retry::router())
         .merge(dead_letters::router())
         .merge(orders::router())
+        .merge(supplier_orders::router())
         .merge(pricing::router())
         .merge(pricing_writes::router())
         .merge(pricing_deletes::router())
