@@ -89,6 +89,7 @@ async fn stocked(pool: &PgPool, org: OrgId, sku: &str, on_hand: i64) {
             allocated: Decimal::ZERO,
             on_order: Decimal::ZERO,
             low_stock_threshold: None,
+            on_hand_at_least: false,
         }],
     )
     .await
@@ -178,6 +179,7 @@ async fn product_inventory_and_reservation_changes_each_advance_the_feed_once(po
         allocated: 1.into(),
         on_order: Decimal::ZERO,
         low_stock_threshold: Some(2.into()),
+        on_hand_at_least: false,
     };
     let r = inventory::upsert_levels(&pool, org, std::slice::from_ref(&level))
         .await
@@ -460,6 +462,7 @@ async fn reservations_count_per_location_and_in_total(pool: PgPool) {
             allocated: 2.into(),
             on_order: Decimal::ZERO,
             low_stock_threshold: None,
+            on_hand_at_least: false,
         }],
     )
     .await
@@ -937,6 +940,7 @@ async fn a_location_change_moves_the_inventory_feed_of_what_it_stocks(pool: PgPo
             allocated: Decimal::ZERO,
             on_order: Decimal::ZERO,
             low_stock_threshold: None,
+            on_hand_at_least: false,
         }],
     )
     .await
