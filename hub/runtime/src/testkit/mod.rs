@@ -12,3 +12,4 @@ pub mod conformance;
 pub mod doubles;
 pub mod fs;
 pub mod python;
+pub mod supplier;
