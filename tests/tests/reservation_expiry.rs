@@ -90,6 +90,7 @@ async fn the_scheduled_job_expires_reservations_and_records_the_change() -> anyh
             allocated: 0.into(),
             on_order: 0.into(),
             low_stock_threshold: None,
+            on_hand_at_least: false,
         }],
     )
     .await?;

@@ -23,5 +23,7 @@ pub fn integrations() -> anyhow::Result<Vec<Arc<dyn Integration>>> {
         Arc::new(switchyard_magento::MagentoIntegration::new()?),
         #[cfg(feature = "phonex")]
         Arc::new(switchyard_phonex::PhonexIntegration::new()?),
+        #[cfg(feature = "wesellcellular")]
+        Arc::new(switchyard_wesellcellular::WesellIntegration::new()?),
     ])
 }

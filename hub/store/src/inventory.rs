@@ -72,6 +72,8 @@ pub struct LevelRecord {
     pub on_order: Decimal,
     /// `None` keeps the stored threshold (0 for a new row).
     pub low_stock_threshold: Option<Decimal>,
+    /// `on_hand` is a floor, not a count: the source capped it (a supplier's "100+").
+    pub on_hand_at_least: bool,
 }
 
 /// Store a batch of levels in one transaction; per item, what was done or why not (an
@@ -108,14 +110,15 @@ pub async fn upsert_levels(
         }
         let created: Option<bool> = sqlx::query_scalar(
             "INSERT INTO inventory_levels AS i (org_id, sku, location, on_hand, allocated,
-                 on_order, low_stock_threshold)
-             VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, 0))
+                 on_order, low_stock_threshold, on_hand_at_least)
+             VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, 0), $8)
              ON CONFLICT (org_id, sku, location) DO UPDATE SET on_hand = EXCLUDED.on_hand,
                  allocated = EXCLUDED.allocated, on_order = EXCLUDED.on_order,
-                 low_stock_threshold = COALESCE($7, i.low_stock_threshold), updated_at = now()
-             WHERE (i.on_hand, i.allocated, i.on_order, i.low_stock_threshold)
+                 low_stock_threshold = COALESCE($7, i.low_stock_threshold),
+                 on_hand_at_least = EXCLUDED.on_hand_at_least, updated_at = now()
+             WHERE (i.on_hand, i.allocated, i.on_order, i.low_stock_threshold, i.on_hand_at_least)
                  IS DISTINCT FROM (EXCLUDED.on_hand, EXCLUDED.allocated, EXCLUDED.on_order,
-                                   COALESCE($7, i.low_stock_threshold))
+                                   COALESCE($7, i.low_stock_threshold), EXCLUDED.on_hand_at_least)
              RETURNING (xmax = 0)",
         )
         .bind(org.0)
@@ -125,6 +128,7 @@ pub async fn upsert_levels(
         .bind(l.allocated)
         .bind(l.on_order)
         .bind(l.low_stock_threshold)
+        .bind(l.on_hand_at_least)
         .fetch_optional(&mut *tx)
         .await?;
         results.push(Ok(match created {
@@ -185,6 +189,8 @@ pub struct LocationStock {
     /// on_hand − allocated − reserved, not below zero.
     pub available: Decimal,
     pub low_stock_threshold: Decimal,
+    /// `on_hand` is a floor (the source capped it, "100+"), and so is `available`.
+    pub on_hand_at_least: bool,
     pub status: StockStatus,
     pub ships_to: Vec<String>,
     pub updated_at: DateTime<Utc>,
@@ -201,6 +207,8 @@ pub struct Stock {
     pub reserved: Decimal,
     /// on_hand − allocated − reserved over every location, not below zero.
     pub available: Decimal,
+    /// Some location's `on_hand` is a floor, so the totals are floors too.
+    pub on_hand_at_least: bool,
     pub status: StockStatus,
     pub locations: Vec<LocationStock>,
     /// The latest change to a level (null without one).
@@ -233,6 +241,7 @@ type LevelRow = (
     Decimal,
     DateTime<Utc>,
     Decimal,
+    bool,
 );
 
 /// The stock of each of `skus` that names a live product or variant, in SKU order (a SKU
@@ -274,7 +283,8 @@ async fn load(
                        JOIN inventory_reservations r ON r.id = rl.reservation_id
                        WHERE rl.org_id = l.org_id AND rl.sku = l.sku
                          AND rl.location = l.location
-                         AND r.released_at IS NULL AND r.expires_at > now()), 0)
+                         AND r.released_at IS NULL AND r.expires_at > now()), 0),
+             l.on_hand_at_least
          FROM inventory_levels l
          JOIN inventory_locations loc ON loc.org_id = l.org_id AND loc.code = l.location
          WHERE l.org_id = $1 AND l.sku = ANY($2) ORDER BY l.sku, l.location",
@@ -298,8 +308,19 @@ async fn load(
     .collect();
     let mut by_sku: BTreeMap<String, Vec<LocationStock>> =
         live.into_iter().map(|s| (s, Vec::new())).collect();
-    for (sku, location, name, ships_to, on_hand, allocated, on_order, threshold, at, reserved) in
-        levels
+    for (
+        sku,
+        location,
+        name,
+        ships_to,
+        on_hand,
+        allocated,
+        on_order,
+        threshold,
+        at,
+        reserved,
+        at_least,
+    ) in levels
     {
         let available = (on_hand - allocated - reserved).max(Decimal::ZERO);
         by_sku.entry(sku).or_default().push(LocationStock {
@@ -311,6 +332,7 @@ async fn load(
             reserved,
             available,
             low_stock_threshold: threshold,
+            on_hand_at_least: at_least,
             status: StockStatus::of(available, threshold, on_order),
             ships_to,
             updated_at: at,
@@ -330,6 +352,7 @@ async fn load(
             let threshold = sum(|l| l.low_stock_threshold);
             Stock {
                 updated_at: locations.iter().map(|l| l.updated_at).max(),
+                on_hand_at_least: locations.iter().any(|l| l.on_hand_at_least),
                 status: StockStatus::of(available, threshold, on_order),
                 sku,
                 on_hand,

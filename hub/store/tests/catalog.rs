@@ -89,6 +89,7 @@ async fn stocked(pool: &PgPool, org: OrgId, sku: &str, on_hand: i64) {
             allocated: Decimal::ZERO,
             on_order: Decimal::ZERO,
             low_stock_threshold: None,
+            on_hand_at_least: false,
         }],
     )
     .await
@@ -178,6 +179,7 @@ async fn product_inventory_and_reservation_changes_each_advance_the_feed_once(po
         allocated: 1.into(),
         on_order: Decimal::ZERO,
         low_stock_threshold: Some(2.into()),
+        on_hand_at_least: false,
     };
     let r = inventory::upsert_levels(&pool, org, std::slice::from_ref(&level))
         .await
@@ -460,6 +462,7 @@ async fn reservations_count_per_location_and_in_total(pool: PgPool) {
             allocated: 2.into(),
             on_order: Decimal::ZERO,
             low_stock_threshold: None,
+            on_hand_at_least: false,
         }],
     )
     .await
@@ -937,6 +940,7 @@ async fn a_location_change_moves_the_inventory_feed_of_what_it_stocks(pool: PgPo
             allocated: Decimal::ZERO,
             on_order: Decimal::ZERO,
             low_stock_threshold: None,
+            on_hand_at_least: false,
         }],
     )
     .await
@@ -968,4 +972,40 @@ async fn a_location_change_moves_the_inventory_feed_of_what_it_stocks(pool: PgPo
         .collect();
     assert_eq!(moved, ["A", "B"]);
     assert!(changes(&pool, org, FeedEntity::Catalog, h).await.is_empty());
+}
+
+/// A capped supplier quantity ("100+") is stored as a floor: the flag is kept per location,
+/// shown in the total, changes the level when it comes or goes, and is not a count of 100.
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn a_capped_level_is_stored_and_read_as_a_floor(pool: PgPool) {
+    let org = org(&pool, "acme").await;
+    stocked(&pool, org, "P1", 10).await;
+    let capped = LevelRecord {
+        sku: "P1".into(),
+        location: "W1".into(),
+        on_hand: 100.into(),
+        allocated: Decimal::ZERO,
+        on_order: Decimal::ZERO,
+        low_stock_threshold: None,
+        on_hand_at_least: true,
+    };
+    let r = inventory::upsert_levels(&pool, org, std::slice::from_ref(&capped))
+        .await
+        .unwrap();
+    assert_eq!(r, [Ok(Outcome::Updated)]);
+    let stock = inventory::stock(&pool, org, &["P1".into()]).await.unwrap();
+    assert!(stock[0].on_hand_at_least);
+    assert!(stock[0].locations[0].on_hand_at_least);
+    assert_eq!(stock[0].on_hand, Decimal::from(100));
+    // Exactly 100 is another level: the flag alone changes it.
+    let exact = LevelRecord {
+        on_hand_at_least: false,
+        ..capped
+    };
+    let r = inventory::upsert_levels(&pool, org, std::slice::from_ref(&exact))
+        .await
+        .unwrap();
+    assert_eq!(r, [Ok(Outcome::Updated)]);
+    let stock = inventory::stock(&pool, org, &["P1".into()]).await.unwrap();
+    assert!(!stock[0].on_hand_at_least);
 }

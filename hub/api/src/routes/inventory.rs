@@ -151,6 +151,10 @@ pub struct LevelInput {
     #[serde(default, deserialize_with = "quantities::optional_quantity")]
     #[schema(schema_with = quantities::optional_schema, required = false)]
     pub low_stock_threshold: Option<Decimal>,
+    /// `on_hand` is a floor, not a count (a supplier's capped "100+"); false when absent.
+    #[serde(default)]
+    #[schema(required = false)]
+    pub on_hand_at_least: bool,
 }
 
 impl LevelInput {
@@ -162,6 +166,7 @@ impl LevelInput {
             allocated: self.allocated,
             on_order: self.on_order,
             low_stock_threshold: self.low_stock_threshold,
+            on_hand_at_least: self.on_hand_at_least,
         }
     }
 }
@@ -256,6 +261,8 @@ pub struct LocationStockView {
     pub available: Decimal,
     #[schema(value_type = String)]
     pub low_stock_threshold: Decimal,
+    /// `on_hand` (and so `available`) is a floor: the source capped it ("100+").
+    pub on_hand_at_least: bool,
     #[schema(schema_with = stock_status)]
     pub status: StockStatus,
     pub updated_at: DateTime<Utc>,
@@ -273,6 +280,7 @@ impl From<LocationStock> for LocationStockView {
             reserved: l.reserved,
             available: l.available,
             low_stock_threshold: l.low_stock_threshold,
+            on_hand_at_least: l.on_hand_at_least,
             status: l.status,
             updated_at: l.updated_at,
         }
@@ -295,6 +303,8 @@ pub struct StockView {
     /// on_hand − allocated − reserved over every location, not below zero.
     #[schema(value_type = String)]
     pub available: Decimal,
+    /// Some location's stock is a floor (capped "100+"), so the totals are floors too.
+    pub on_hand_at_least: bool,
     #[schema(schema_with = stock_status)]
     pub status: StockStatus,
     /// Per location, when asked for (`by_location`).
@@ -311,6 +321,7 @@ fn view(s: Stock, by_location: bool) -> StockView {
         on_order: s.on_order,
         reserved: s.reserved,
         available: s.available,
+        on_hand_at_least: s.on_hand_at_least,
         status: s.status,
         locations: by_location.then(|| {
             s.locations
