@@ -43,15 +43,25 @@ const MAX_LOGGED_UNAUTHENTICATED: usize = 1024;
 
 /// The body of a request that brought no valid key: its first KiB as text, and its size.
 fn unauthenticated_body(bytes: &[u8]) -> Option<Value> {
+    head_and_size(bytes, "unauthenticated")
+}
+
+/// `{MARK: true, "bytes": size, "head": the first KiB as text}`.
+fn head_and_size(bytes: &[u8], mark: &str) -> Option<Value> {
     if bytes.is_empty() {
         return None;
     }
     let head = &bytes[..bytes.len().min(MAX_LOGGED_UNAUTHENTICATED)];
     Some(serde_json::json!({
-        "unauthenticated": true,
+        mark: true,
         "bytes": bytes.len(),
         "head": String::from_utf8_lossy(head),
     }))
+}
+
+/// An uploaded file's log copy: its size and first KiB.
+fn file_body(bytes: &[u8]) -> Option<Value> {
+    head_and_size(bytes, "file")
 }
 
 pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Response {
@@ -79,7 +89,27 @@ pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Re
         .map(str::to_owned)
         .unwrap_or_else(|| Uuid::now_v7().to_string());
 
-    let limit = app.api.config.body_limit_bytes;
+    // An import upload is a file, not an API call: its own limit, and its log row keeps its
+    // size and first KiB rather than the whole file.
+    let upload = req.method() == axum::http::Method::POST
+        && [
+            crate::routes::imports_v1::UPLOAD_PATH.to_owned(),
+            format!("/api/v1{}", crate::routes::imports_v1::UPLOAD_PATH),
+        ]
+        .iter()
+        .any(|p| p == req.uri().path());
+    let limit = if upload {
+        app.api.config.import_limit_bytes
+    } else {
+        app.api.config.body_limit_bytes
+    };
+    let too_big = |limit: usize| {
+        if upload {
+            crate::routes::imports_v1::too_large(limit).into_response()
+        } else {
+            payload_too_large(limit)
+        }
+    };
     let (parts, body) = req.into_parts();
     let too_large = parts
         .headers
@@ -88,7 +118,7 @@ pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Re
         .and_then(|v| v.parse::<usize>().ok())
         .is_some_and(|len| len > limit);
     let (request_bytes, mut response) = if too_large {
-        (Bytes::new(), payload_too_large(limit))
+        (Bytes::new(), too_big(limit))
     } else {
         match http_body_util::Limited::new(body, limit).collect().await {
             Ok(collected) => {
@@ -97,7 +127,7 @@ pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Re
                 (bytes, next.run(req).await)
             }
             Err(err) if err.is::<http_body_util::LengthLimitError>() => {
-                (Bytes::new(), payload_too_large(limit))
+                (Bytes::new(), too_big(limit))
             }
             Err(err) if crate::timeouts::is_body_timeout(err.as_ref()) => (
                 Bytes::new(),
@@ -147,6 +177,7 @@ pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Re
     let entry = NewLogEntry {
         http_status: Some(i32::from(status.as_u16())),
         request_body: match &auth {
+            Some(_) if upload => file_body(&request_bytes),
             Some(_) => as_json(&request_bytes),
             None => unauthenticated_body(&request_bytes),
         },

@@ -34,10 +34,16 @@ pub enum EventType {
     InventoryLow,
     #[serde(rename = "dead_letter.created")]
     DeadLetterCreated,
+    #[serde(rename = "bom.created")]
+    BomCreated,
+    #[serde(rename = "bom.updated")]
+    BomUpdated,
+    #[serde(rename = "export.completed")]
+    ExportCompleted,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 11] = [
+    pub const ALL: [EventType; 14] = [
         Self::ProductCreated,
         Self::ProductUpdated,
         Self::ProductDeleted,
@@ -49,6 +55,9 @@ impl EventType {
         Self::OrderSupplierStatusChanged,
         Self::InventoryLow,
         Self::DeadLetterCreated,
+        Self::BomCreated,
+        Self::BomUpdated,
+        Self::ExportCompleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +73,9 @@ impl EventType {
             Self::OrderSupplierStatusChanged => "order.supplier_status_changed",
             Self::InventoryLow => "inventory.low",
             Self::DeadLetterCreated => "dead_letter.created",
+            Self::BomCreated => "bom.created",
+            Self::BomUpdated => "bom.updated",
+            Self::ExportCompleted => "export.completed",
         }
     }
 
@@ -111,6 +123,13 @@ impl EventType {
                 "job_id": "00000000-0000-7000-8000-000000000002", "kind": "partner.push",
                 "partner": "acme", "reason": "permanent: sample", "error_class": "permanent"})
             }
+            Self::BomCreated | Self::BomUpdated => {
+                json!({"product_sku": "SAMPLE-1", "version": 1, "items": 3})
+            }
+            Self::ExportCompleted => json!({"export_id": "00000000-0000-7000-8000-000000000003",
+                "entity": "orders", "format": "csv", "rows": 1200, "bytes": 98304,
+                "expires_at": "2026-01-02T10:00:00Z",
+                "download": "/api/v1/exports/00000000-0000-7000-8000-000000000003/download"}),
         }
     }
 }
@@ -213,6 +232,30 @@ pub struct DeadLetterEventData {
     pub error_class: String,
 }
 
+/// `bom.created`, `bom.updated` (a version's items replaced by an import with `update`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BomEventData {
+    pub product_sku: String,
+    pub version: i32,
+    /// How many lines the version has now.
+    pub items: i64,
+}
+
+/// `export.completed`: an export's file is ready to download until `expires_at`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportEventData {
+    pub export_id: uuid::Uuid,
+    pub entity: String,
+    pub format: String,
+    pub rows: i64,
+    pub bytes: Option<i64>,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    /// The download's path under the API's base URL.
+    pub download: String,
+}
+
 /// The body of every delivery (signed by Standard Webhooks 1.0: `webhook-id` is the event
 /// id, the same on every retry).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -224,8 +267,8 @@ pub struct WebhookPayload {
     pub timestamp: chrono::DateTime<chrono::Utc>,
     pub org_id: uuid::Uuid,
     /// The type's payload: `ProductEventData`, `InventoryEventData`, `PriceEventData`,
-    /// `OrderEventData`, `SupplierStatusEventData`, `LowStockEventData` or
-    /// `DeadLetterEventData`.
+    /// `OrderEventData`, `SupplierStatusEventData`, `LowStockEventData`,
+    /// `DeadLetterEventData`, `BomEventData` or `ExportEventData`.
     #[schema(value_type = Object)]
     pub data: Value,
 }
@@ -247,6 +290,8 @@ pub fn check_data(event_type: EventType, data: &Value) -> Result<(), String> {
         "inventory" => parse::<InventoryEventData>(data),
         "price" => parse::<PriceEventData>(data),
         "order" => parse::<OrderEventData>(data),
+        "bom" => parse::<BomEventData>(data),
+        "export" => parse::<ExportEventData>(data),
         _ => parse::<DeadLetterEventData>(data),
     }
 }

@@ -53,6 +53,9 @@ pub trait Readiness: Send + Sync {
 pub struct ApiConfig {
     /// Request bodies above this get 413.
     pub body_limit_bytes: usize,
+    /// The limit of an import upload (`POST /imports`) instead: files are larger than API
+    /// calls. 413 above it, naming it.
+    pub import_limit_bytes: usize,
     pub rate_limits: RateLimits,
     /// Field names masked in logged bodies, on top of the built-in ones (password, token,
     /// secret, authorization, api key, ...).
@@ -71,6 +74,7 @@ impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             body_limit_bytes: 1024 * 1024,
+            import_limit_bytes: 10 * 1024 * 1024,
             rate_limits: RateLimits::default(),
             sensitive_fields: Vec::new(),
             timeouts: crate::timeouts::Timeouts::default(),

@@ -3,14 +3,15 @@
 //! transaction with its rows' outcomes, so confirming again (or resuming an interrupted
 //! confirmation) never applies a row twice.
 
-use crate::read::{makes_products, read_file};
-use crate::{product, MappingSource, BATCH};
+use crate::entity::EntityImport;
+use crate::read::{locate, read_as, Input};
+use crate::{bom, product, MappingSource, BATCH};
 use sqlx::PgPool;
 use std::collections::{BTreeMap, HashMap};
 use switchyard_core::ids::{ImportId, OrgId};
 use switchyard_store::catalog::{self, Outcome};
 use switchyard_store::imports::{
-    self as store, Confirmed, Decision, NewImport, RowError, RowOutcome,
+    self as store, Confirmed, Decision, ImportEntity, NewImport, RowError, RowOutcome,
 };
 use switchyard_store::StoreError;
 use tracing::{info, instrument};
@@ -22,6 +23,10 @@ pub enum ImportError {
     UnknownMapping(String),
     #[error("mapping `{0}` does not make canonical products, so it cannot import them")]
     NotProducts(String),
+    #[error(
+        "mapping `{0}` does not make BOM lines (its target must be JSON of the template's fields)"
+    )]
+    NotBoms(String),
     #[error("no such import")]
     NotFound,
     #[error("the import was applied already: confirming it again applies nothing")]
@@ -45,28 +50,74 @@ pub async fn upload(
     file_name: &str,
     bytes: &[u8],
 ) -> Result<ImportId, ImportError> {
+    let file = Upload {
+        entity: ImportEntity::Products,
+        mapping: mapping_name,
+        input: Input::Mapping,
+        file_name,
+    };
+    upload_file(pool, mappings, org, &file, bytes).await
+}
+
+/// What was uploaded and how to read it.
+#[derive(Debug, Clone, Copy)]
+pub struct Upload<'a> {
+    pub entity: ImportEntity,
+    /// The mapping's name (`monopilot/product.import`).
+    pub mapping: &'a str,
+    pub input: Input,
+    pub file_name: &'a str,
+}
+
+/// Read `bytes` as `file` says, check every row (the mapping's rules, the entity's own, and
+/// the catalog's), store the import with all its rows, valid or not.
+#[instrument(skip(pool, mappings, bytes), fields(bytes = bytes.len()))]
+pub async fn upload_file(
+    pool: &PgPool,
+    mappings: &dyn MappingSource,
+    org: OrgId,
+    file: &Upload<'_>,
+    bytes: &[u8],
+) -> Result<ImportId, ImportError> {
     let mapping = mappings
-        .mapping(mapping_name)
+        .mapping(file.mapping)
         .map_err(ImportError::UnknownMapping)?;
-    if !makes_products(&mapping) {
-        return Err(ImportError::NotProducts(mapping_name.to_owned()));
+    if !file.entity.made_by(&mapping) {
+        return Err(match file.entity {
+            ImportEntity::Products => ImportError::NotProducts(file.mapping.to_owned()),
+            ImportEntity::Boms => ImportError::NotBoms(file.mapping.to_owned()),
+        });
     }
-    let mut file = read_file(&mapping, bytes);
-    refuse_variant_skus(pool, org, &mut file.rows).await?;
+    let mut read = read_as(&mapping, bytes, file.input, file.entity);
+    match file.entity {
+        ImportEntity::Products => refuse_variant_skus(pool, org, &mut read.rows).await?,
+        ImportEntity::Boms => {
+            let source_of = |f: &str| mapping.source_of(f).unwrap_or_else(|| f.to_owned());
+            bom::check_against_catalog(pool, org, &mut read.rows, &source_of).await?;
+        }
+    }
+    for row in &mut read.rows {
+        let errors = std::mem::take(&mut row.errors);
+        row.errors = errors
+            .into_iter()
+            .map(|e| locate(e, &read.columns, &row.source))
+            .collect();
+    }
     let id = store::create(
         pool,
         &NewImport {
             org,
+            entity: file.entity,
             mapping: mapping.name.clone(),
             mapping_hash: mapping.hash.clone(),
-            file_name: file_name.to_owned(),
-            format: file.format.to_owned(),
-            error: file.error,
-            rows: file.rows,
+            file_name: file.file_name.to_owned(),
+            format: read.format.to_owned(),
+            error: read.error,
+            rows: read.rows,
         },
     )
     .await?;
-    info!(%id, "import stored");
+    info!(%id, entity = %file.entity, "import stored");
     Ok(id)
 }
 
@@ -88,14 +139,14 @@ async fn refuse_variant_skus(
         .collect();
     for row in rows.iter_mut().filter(|r| r.product.is_some()) {
         if let Some(parent) = row.sku.as_ref().and_then(|s| parents.get(s)) {
-            row.errors.push(RowError {
-                field: "sku".to_owned(),
-                target: Some("sku".to_owned()),
-                message: format!(
+            row.errors.push(RowError::at(
+                "sku",
+                Some("sku"),
+                format!(
                     "`{}` is a variant of product `{parent}`",
                     row.sku.as_deref().unwrap_or_default()
                 ),
-            });
+            ));
             row.product = None;
         }
     }
@@ -122,7 +173,11 @@ pub async fn confirm(
         Some(Confirmed::Unreadable) => return Err(ImportError::Unreadable),
         Some(Confirmed::Ready) => {}
     }
-    while apply_batch(pool, org, id).await? {}
+    if import.entity == ImportEntity::Boms.as_str() {
+        bom::apply(pool, org, id).await?;
+    } else {
+        while apply_batch(pool, org, id).await? {}
+    }
     info!(%id, "import applied");
     Ok(())
 }
@@ -163,6 +218,22 @@ async fn check_overrides(
         .collect()
 }
 
+/// The outcome of a row that was invalid when it was read: `failed`, with its errors.
+pub(crate) fn invalid(row: &store::PendingRow) -> (i32, RowOutcome, Option<String>) {
+    let why = row
+        .errors
+        .0
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    (
+        row.row_number,
+        RowOutcome::Failed,
+        Some(format!("invalid: {why}")),
+    )
+}
+
 /// Apply the next batch of rows without an outcome; false when there was none left (the
 /// import is then marked applied).
 async fn apply_batch(pool: &PgPool, org: OrgId, id: ImportId) -> Result<bool, StoreError> {
@@ -189,18 +260,7 @@ async fn apply_batch(pool: &PgPool, org: OrgId, id: ImportId) -> Result<bool, St
     let (mut records, mut written) = (Vec::new(), Vec::new());
     for row in rows {
         let Some(p) = row.product.as_ref() else {
-            let why = row
-                .errors
-                .0
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; ");
-            outcomes.push((
-                row.row_number,
-                RowOutcome::Failed,
-                Some(format!("invalid: {why}")),
-            ));
+            outcomes.push(invalid(&row));
             continue;
         };
         let decision = row.decision.as_deref().and_then(Decision::parse);

@@ -28,19 +28,74 @@ fn attributes(p: &Value) -> Map<String, Value> {
         .unwrap_or_default()
 }
 
-/// What the REST upsert also refuses: a blank SKU or name (a mapping's `required` lets a
-/// value of spaces through when it does not trim).
-pub fn check(p: &Value) -> Result<(), RowError> {
+/// The allergen codes a product may list: the 14 of EU Regulation 1169/2011 Annex II, as
+/// MonoPilot's template spells them. A typo (`glutten`) must not pass as a new allergen: a
+/// label printed from it would leave the real one out. `none` alone says the product has none
+/// of them (what a filled-in template holds rather than an empty cell).
+pub const ALLERGENS: [&str; 14] = [
+    "celery",
+    "crustaceans",
+    "eggs",
+    "fish",
+    "gluten",
+    "lupin",
+    "milk",
+    "molluscs",
+    "mustard",
+    "nuts",
+    "peanuts",
+    "sesame",
+    "soybeans",
+    "sulphites",
+];
+
+/// What the REST upsert also refuses (a blank SKU or name: a mapping's `required` lets a
+/// value of spaces through when it does not trim), and what a template's columns must hold
+/// beyond what the mapping checks: allergens from [`ALLERGENS`], a shelf life of 0 days or
+/// more. Every problem of the row, each at its canonical field.
+pub fn check(p: &Value) -> Result<(), Vec<RowError>> {
+    let mut errors = Vec::new();
     for key in ["sku", "name"] {
         if text(p, key).is_none() {
-            return Err(RowError {
-                field: key.to_owned(),
-                target: Some(key.to_owned()),
-                message: "must not be empty".to_owned(),
-            });
+            errors.push(RowError::at(key, Some(key), "must not be empty"));
         }
     }
-    Ok(())
+    let attrs = attributes(p);
+    if let Some(list) = attrs.get("allergens").and_then(Value::as_array) {
+        let unknown: Vec<String> = list
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::trim)
+            .filter(|a| !a.is_empty() && !ALLERGENS.contains(a))
+            .filter(|a| !(*a == "none" && list.len() == 1))
+            .map(|a| format!("'{a}'"))
+            .collect();
+        if !unknown.is_empty() {
+            errors.push(RowError::at(
+                "attributes.allergens",
+                Some("attributes.allergens"),
+                format!(
+                    "{} not a known allergen; expected a comma-separated list of: {}",
+                    unknown.join(", "),
+                    ALLERGENS.join(", ")
+                ),
+            ));
+        }
+    }
+    if let Some(days) = attrs.get("shelf_life_days").and_then(Value::as_i64) {
+        if days < 0 {
+            errors.push(RowError::at(
+                "attributes.shelf_life_days",
+                Some("attributes.shelf_life_days"),
+                format!("{days} days: expected a whole number of days, 0 or more"),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// A new product from a checked canonical product.
@@ -110,14 +165,32 @@ mod tests {
     fn a_blank_sku_or_name_is_refused_by_field() {
         let e = check(&json!({"sku": " ", "name": "x"})).unwrap_err();
         assert_eq!(
-            (e.field.as_str(), e.message.as_str()),
+            (e[0].field.as_str(), e[0].message.as_str()),
             ("sku", "must not be empty")
         );
         assert_eq!(
-            check(&json!({"sku": "A", "name": ""})).unwrap_err().field,
+            check(&json!({"sku": "A", "name": ""})).unwrap_err()[0].field,
             "name"
         );
         check(&json!({"sku": "A", "name": "n"})).unwrap();
+    }
+
+    #[test]
+    fn allergens_must_be_known_and_shelf_life_not_negative() {
+        check(&json!({"sku": "A", "name": "n", "attributes": {"allergens": ["gluten", "milk"]}}))
+            .unwrap();
+        check(&json!({"sku": "A", "name": "n", "attributes": {"allergens": ["none"]}})).unwrap();
+        check(&json!({"sku": "A", "name": "n", "attributes": {"allergens": ["none", "milk"]}}))
+            .unwrap_err();
+        let e = check(&json!({"sku": "A", "name": "n",
+            "attributes": {"allergens": ["gluten", "glutten"], "shelf_life_days": -1}}))
+        .unwrap_err();
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert_eq!(e[0].field, "attributes.allergens");
+        assert!(e[0]
+            .message
+            .starts_with("'glutten' not a known allergen; expected"));
+        assert_eq!(e[1].field, "attributes.shelf_life_days");
     }
 
     #[test]

@@ -2,14 +2,15 @@
 //! invalid row's errors by row number and field, a preview of the first valid rows marked
 //! new or existing, and after confirmation each row's outcome.
 
+use crate::bom;
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgPool;
 use std::collections::HashSet;
 use switchyard_core::ids::{ImportId, OrgId};
-use switchyard_store::catalog;
 use switchyard_store::imports::{self as store, ImportRecord, ImportRow};
 use switchyard_store::StoreError;
+use switchyard_store::{boms, catalog};
 use utoipa::ToSchema;
 
 /// An import as a client sees it.
@@ -17,11 +18,14 @@ use utoipa::ToSchema;
 pub struct ImportReport {
     #[schema(value_type = String, format = Uuid)]
     pub id: uuid::Uuid,
+    /// What the file brings in: `products` or `boms`.
+    #[schema(schema_with = import_entity)]
+    pub entity: String,
     pub mapping: String,
     /// The mapping's content hash when the file was read.
     pub mapping_hash: String,
     pub file_name: String,
-    /// `csv`, `json`, `jsonl` or `xml`: what the mapping reads.
+    /// `csv`, `json`, `jsonl`, `xml` or `xlsx`: how the file was read.
     pub format: String,
     /// `validated` (read, waiting for confirmation), `confirmed` (being applied), `applied`,
     /// or `failed` (the file could not be read: see `error`).
@@ -33,7 +37,8 @@ pub struct ImportReport {
     /// Every invalid row's errors, in file order.
     pub errors: Vec<RowProblem>,
     /// The first 10 valid rows as they would be stored, each marked `new` or `exists` (a
-    /// product with its SKU exists now: the conflict policy decides).
+    /// product with its SKU, or a BOM with its product and version, exists now: the conflict
+    /// policy decides).
     pub preview: Vec<PreviewRow>,
     /// The policy it was confirmed with.
     pub on_conflict: Option<String>,
@@ -46,6 +51,10 @@ pub struct ImportReport {
 
 fn import_state() -> utoipa::openapi::Object {
     one_of(store::ImportState::ALL.iter().map(|s| s.as_str()))
+}
+
+fn import_entity() -> utoipa::openapi::Object {
+    one_of(store::ImportEntity::ALL.iter().map(|s| s.as_str()))
 }
 
 fn row_outcome() -> utoipa::openapi::Object {
@@ -87,16 +96,23 @@ pub struct RowProblem {
     pub field: String,
     /// The canonical product's field it fills (`sku`), when known.
     pub target: Option<String>,
+    /// The spreadsheet column of `field` (`A` is the first), for CSV, XLSX and JSON-table
+    /// files.
+    pub column: Option<String>,
+    /// The value the file holds there, as sent.
+    pub value: Option<String>,
+    /// What is wrong, and what was expected.
     pub message: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PreviewRow {
     pub row: i32,
+    /// The product's SKU (for a BOM line, the BOM's product).
     pub sku: Option<String>,
     #[schema(schema_with = preview_status)]
     pub status: String,
-    /// The canonical product the row makes.
+    /// The canonical product the row makes, or for a BOM import the BOM line.
     #[schema(value_type = Object)]
     pub product: Value,
 }
@@ -121,20 +137,41 @@ pub async fn report(
         return Ok(None);
     };
     let rows = store::rows(pool, id).await?;
-    let preview_skus: Vec<String> = rows
-        .iter()
-        .filter(|r| r.product.is_some())
-        .take(crate::PREVIEW_ROWS)
-        .filter_map(|r| r.sku.clone())
-        .collect();
-    let existing: HashSet<String> = catalog::live_skus(pool, org, &preview_skus)
-        .await?
-        .into_iter()
-        .collect();
+    let previewed = || {
+        rows.iter()
+            .filter(|r| r.product.is_some())
+            .take(crate::PREVIEW_ROWS)
+    };
+    // The rows of the preview whose item exists now, by row number.
+    let existing: HashSet<i32> = if import.entity == store::ImportEntity::Boms.as_str() {
+        let keyed: Vec<(i32, (String, i32))> = previewed()
+            .filter_map(|r| Some((r.row_number, bom::key_of(r.product.as_ref()?)?)))
+            .collect();
+        let keys: Vec<(String, i32)> = keyed.iter().map(|(_, k)| k.clone()).collect();
+        let found: HashSet<(String, i32)> = boms::existing(pool, org, &keys)
+            .await?
+            .into_iter()
+            .collect();
+        keyed
+            .into_iter()
+            .filter(|(_, k)| found.contains(k))
+            .map(|(n, _)| n)
+            .collect()
+    } else {
+        let skus: Vec<String> = previewed().filter_map(|r| r.sku.clone()).collect();
+        let found: HashSet<String> = catalog::live_skus(pool, org, &skus)
+            .await?
+            .into_iter()
+            .collect();
+        previewed()
+            .filter(|r| r.sku.as_ref().is_some_and(|s| found.contains(s)))
+            .map(|r| r.row_number)
+            .collect()
+    };
     Ok(Some(build(import, rows, &existing)))
 }
 
-fn build(import: ImportRecord, rows: Vec<ImportRow>, existing: &HashSet<String>) -> ImportReport {
+fn build(import: ImportRecord, rows: Vec<ImportRow>, existing: &HashSet<i32>) -> ImportReport {
     let mut totals = Totals {
         rows: rows.len(),
         ..Totals::default()
@@ -152,6 +189,8 @@ fn build(import: ImportRecord, rows: Vec<ImportRow>, existing: &HashSet<String>)
                 location: r.location.clone(),
                 field: e.field.clone(),
                 target: e.target.clone(),
+                column: e.column.clone(),
+                value: e.value.clone(),
                 message: e.message.clone(),
             });
         }
@@ -173,7 +212,7 @@ fn build(import: ImportRecord, rows: Vec<ImportRow>, existing: &HashSet<String>)
         }
         if let Some(product) = r.product {
             if preview.len() < crate::PREVIEW_ROWS {
-                let exists = r.sku.as_ref().is_some_and(|s| existing.contains(s));
+                let exists = existing.contains(&r.row_number);
                 preview.push(PreviewRow {
                     row: r.row_number,
                     sku: r.sku,
@@ -185,6 +224,7 @@ fn build(import: ImportRecord, rows: Vec<ImportRow>, existing: &HashSet<String>)
     }
     ImportReport {
         id: import.id,
+        entity: import.entity,
         mapping: import.mapping,
         mapping_hash: import.mapping_hash,
         file_name: import.file_name,

@@ -137,6 +137,8 @@ pub struct ApiSection {
     #[serde(deserialize_with = "socket_address")]
     pub bind: String,
     pub body_limit_bytes: usize,
+    /// An import upload (`POST /api/v1/imports`) may be this large (10 MiB by default).
+    pub import_limit_bytes: usize,
     /// Requests per minute and burst per key tier (basic, standard, premium), and per client
     /// address for requests without a valid key (unauthenticated).
     pub rate_limits: switchyard_api::RateLimits,
@@ -155,6 +157,7 @@ impl Default for ApiSection {
         Self {
             bind: "127.0.0.1:8080".into(),
             body_limit_bytes: 1024 * 1024,
+            import_limit_bytes: 10 * 1024 * 1024,
             rate_limits: switchyard_api::RateLimits::default(),
             sensitive_fields: Vec::new(),
             header_read_timeout_ms: 10_000,
@@ -168,6 +171,7 @@ impl ApiSection {
     pub fn api_config(&self) -> switchyard_api::ApiConfig {
         switchyard_api::ApiConfig {
             body_limit_bytes: self.body_limit_bytes,
+            import_limit_bytes: self.import_limit_bytes,
             rate_limits: self.rate_limits,
             sensitive_fields: self.sensitive_fields.clone(),
             timeouts: switchyard_api::Timeouts {

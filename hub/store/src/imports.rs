@@ -23,6 +23,14 @@ text_enum!(
 );
 
 text_enum!(
+    /// What an import brings in: products (the catalog) or bills of materials.
+    ImportEntity {
+        Products => "products",
+        Boms => "boms",
+    }
+);
+
+text_enum!(
     /// What to do with a row whose SKU names an existing product.
     Decision {
         Skip => "skip",
@@ -52,6 +60,25 @@ pub struct RowError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     pub message: String,
+    /// The spreadsheet column letter of `field` (`C`), for tabular files (CSV, XLSX).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// The value the file holds there, as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+impl RowError {
+    /// An error at `field` (the file's name) filling `target`, not yet placed in a column.
+    pub fn at(field: &str, target: Option<&str>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            target: target.map(str::to_owned),
+            message: message.into(),
+            column: None,
+            value: None,
+        }
+    }
 }
 
 /// One record of an uploaded file, as read.
@@ -72,10 +99,11 @@ pub struct NewRow {
 #[derive(Debug, Clone)]
 pub struct NewImport {
     pub org: OrgId,
+    pub entity: ImportEntity,
     pub mapping: String,
     pub mapping_hash: String,
     pub file_name: String,
-    /// `csv`, `json`, `jsonl`, `xml`.
+    /// `csv`, `json`, `jsonl`, `xml`, `xlsx`.
     pub format: String,
     /// The file could not be read at all (state `failed`).
     pub error: Option<String>,
@@ -86,6 +114,8 @@ pub struct NewImport {
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ImportRecord {
     pub id: uuid::Uuid,
+    /// `products` or `boms`.
+    pub entity: String,
     pub mapping: String,
     pub mapping_hash: String,
     pub file_name: String,
@@ -135,8 +165,8 @@ pub async fn create(pool: &PgPool, new: &NewImport) -> Result<ImportId> {
     let mut tx = crate::begin(pool).await?;
     sqlx::query(
         "INSERT INTO product_imports (id, org_id, mapping, mapping_hash, file_name, format,
-             state, row_count, valid_count, error, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())",
+             state, row_count, valid_count, error, entity, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now())",
     )
     .bind(id.0)
     .bind(new.org.0)
@@ -148,6 +178,7 @@ pub async fn create(pool: &PgPool, new: &NewImport) -> Result<ImportId> {
     .bind(new.rows.len() as i32)
     .bind(valid as i32)
     .bind(&new.error)
+    .bind(new.entity.as_str())
     .execute(&mut *tx)
     .await?;
     // A few thousand rows per statement keep each statement's bind list small.
@@ -179,7 +210,7 @@ pub async fn create(pool: &PgPool, new: &NewImport) -> Result<ImportId> {
 /// The import, if it is `org`'s.
 pub async fn get(pool: &PgPool, org: OrgId, id: ImportId) -> Result<Option<ImportRecord>> {
     Ok(sqlx::query_as(
-        "SELECT id, mapping, mapping_hash, file_name, format, state, row_count, valid_count,
+        "SELECT id, entity, mapping, mapping_hash, file_name, format, state, row_count, valid_count,
              error, on_conflict, created_at, confirmed_at, applied_at
          FROM product_imports WHERE id = $1 AND org_id = $2",
     )

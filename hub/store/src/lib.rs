@@ -15,8 +15,8 @@
 //! * [`catalog`] — products with their storefront data and variants, tombstones;
 //!   [`inventory`] — locations, stock levels, soft reservations; [`feed`] — the change feed
 //!   (per organization, in commit order) every outbound sync reads.
-//! * [`imports`] — product imports: an uploaded file's rows, their errors, decisions and
-//!   outcomes.
+//! * [`imports`] — product and BOM imports: an uploaded file's rows, their errors, decisions
+//!   and outcomes; [`boms`] — bills of materials, versioned per product.
 //! * [`webhooks`] — inbound webhook deliveries, deduplicated by the partner's event id.
 //! * [`events`] — the domain events of the transactional outbox (written by triggers);
 //!   [`webhook_endpoints`] — outbound webhook endpoints and their delivery attempts.
@@ -34,6 +34,7 @@
 #[macro_use]
 mod macros;
 
+pub mod boms;
 pub mod catalog;
 pub mod cursor;
 pub mod db;

@@ -27,7 +27,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 }
 
 /// One domain event. `data`'s schema depends on `type` (see `ProductEventData`,
-/// `InventoryEventData`, `PriceEventData`, `OrderEventData`, `DeadLetterEventData`).
+/// `InventoryEventData`, `PriceEventData`, `OrderEventData`, `DeadLetterEventData`,
+/// `BomEventData`, `ExportEventData`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventView {
     /// Time-sortable (UUIDv7); the `webhook-id` of its deliveries.

@@ -36,7 +36,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm))
 }
 
-fn mapping(app: &AppState, name: &str) -> Result<Arc<Mapping>, String> {
+pub(crate) fn mapping(app: &AppState, name: &str) -> Result<Arc<Mapping>, String> {
     match &app.api.mappings {
         Some(m) => m.mapping(name),
         None => Err(format!(
@@ -49,7 +49,9 @@ impl From<ImportError> for ApiError {
     fn from(e: ImportError) -> Self {
         match e {
             ImportError::UnknownMapping(m) => ApiError::validation(format!("mapping: {m}")),
-            ImportError::NotProducts(_) => ApiError::validation(format!("mapping: {e}")),
+            ImportError::NotProducts(_) | ImportError::NotBoms(_) => {
+                ApiError::validation(format!("mapping: {e}"))
+            }
             ImportError::NotFound => ApiError::not_found("import"),
             ImportError::AlreadyApplied => ApiError::new(ErrorCode::Conflict, e.to_string())
                 .with_details(json!({"state": "applied"})),
@@ -195,7 +197,7 @@ async fn upload(
 
 /// The version of the mapping the content type was checked against, so a hot reload between
 /// the check and the read cannot change the format under the request.
-struct StaticMapping(Arc<Mapping>);
+pub(crate) struct StaticMapping(pub(crate) Arc<Mapping>);
 
 impl MappingSource for StaticMapping {
     fn mapping(&self, _: &str) -> Result<Arc<Mapping>, String> {
@@ -203,7 +205,11 @@ impl MappingSource for StaticMapping {
     }
 }
 
-async fn report(app: &AppState, org: OrgId, id: ImportId) -> Result<ImportReport, ApiError> {
+pub(crate) async fn report(
+    app: &AppState,
+    org: OrgId,
+    id: ImportId,
+) -> Result<ImportReport, ApiError> {
     switchyard_import::report(&app.api.pool, org, id)
         .await?
         .ok_or_else(|| ApiError::not_found("import"))
@@ -280,7 +286,16 @@ async fn confirm(
     ApiPath(id): ApiPath<uuid::Uuid>,
     ApiJson(req): ApiJson<ConfirmRequest>,
 ) -> Result<Json<ImportReport>, ApiError> {
-    let id = ImportId(id);
-    switchyard_import::confirm(&app.api.pool, auth.org, id, req.on_conflict, &req.rows).await?;
-    Ok(Json(report(&app, auth.org, id).await?))
+    confirm_and_report(&app, auth.org, ImportId(id), req).await
+}
+
+/// Confirm an import and answer its report (both route families).
+pub(crate) async fn confirm_and_report(
+    app: &AppState,
+    org: OrgId,
+    id: ImportId,
+    req: ConfirmRequest,
+) -> Result<Json<ImportReport>, ApiError> {
+    switchyard_import::confirm(&app.api.pool, org, id, req.on_conflict, &req.rows).await?;
+    Ok(Json(report(app, org, id).await?))
 }

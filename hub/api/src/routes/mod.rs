@@ -7,6 +7,7 @@ pub mod events;
 pub mod exports;
 pub mod health;
 pub mod imports;
+pub mod imports_v1;
 pub mod inventory;
 pub mod jobs;
 pub mod keys;
@@ -41,6 +42,7 @@ pub(crate) fn protected() -> OpenApiRouter<AppState> {
         .merge(pricing_deletes::router())
         .merge(catalog::router())
         .merge(imports::router())
+        .merge(imports_v1::router())
         .merge(exports::router())
         .merge(inventory::router())
         .merge(syncs::router())

@@ -52,7 +52,7 @@ async fn upload(
     json(resp).await
 }
 
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     method: Method,
     path: &str,
@@ -63,7 +63,7 @@ async fn call(
 }
 
 /// Seed products through the REST upsert, as a core system would.
-async fn seed(app: &TestApp, key: &str, items: Value) {
+pub(crate) async fn seed(app: &TestApp, key: &str, items: Value) {
     let (s, b) = call(
         app,
         Method::PUT,

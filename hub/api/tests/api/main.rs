@@ -6,6 +6,7 @@ mod auth;
 mod catalog;
 mod hostile_input;
 mod imports;
+mod imports_v1;
 mod input;
 mod key_authority;
 mod logs;
