@@ -1027,6 +1027,30 @@ async fn unit_conversions_reach_the_storefront_and_a_changed_one_repushes_its_pr
     Ok(())
 }
 
+/// A reservation of `quantity` of `sku` at CHI for 15 minutes; its id.
+async fn reserve(
+    pool: &sqlx::PgPool,
+    org: OrgId,
+    sku: &str,
+    quantity: i32,
+) -> anyhow::Result<uuid::Uuid> {
+    let id = uuid::Uuid::now_v7();
+    sqlx::query("INSERT INTO inventory_reservations (id, org_id, reference, expires_at) VALUES ($1, $2, $3, now() + interval '15 minutes')")
+        .bind(id)
+        .bind(org.0)
+        .bind(format!("cart-{id}"))
+        .execute(pool)
+        .await?;
+    sqlx::query("INSERT INTO inventory_reservation_lines (reservation_id, line, org_id, sku, location, quantity) VALUES ($1, 1, $2, $3, 'CHI', $4)")
+        .bind(id)
+        .bind(org.0)
+        .bind(sku)
+        .bind(quantity)
+        .execute(pool)
+        .await?;
+    Ok(id)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inventory_sync_pushes_availability_that_reservations_lower() -> anyhow::Result<()> {
     let partner = storefront(&["sku", "available"], 0).await?;
@@ -1069,18 +1093,7 @@ async fn inventory_sync_pushes_availability_that_reservations_lower() -> anyhow:
     );
 
     // A reservation lowers what is available: the next run pushes that SKU alone.
-    let reservation = uuid::Uuid::now_v7();
-    sqlx::query("INSERT INTO inventory_reservations (id, org_id, reference, expires_at) VALUES ($1, $2, 'cart-1', now() + interval '15 minutes')")
-        .bind(reservation)
-        .bind(org.0)
-        .execute(&pool)
-        .await?;
-    sqlx::query("INSERT INTO inventory_reservation_lines (reservation_id, line, org_id, sku, location, quantity) VALUES ($1, 1, $2, $3, 'CHI', 3)")
-        .bind(reservation)
-        .bind(org.0)
-        .bind(sku(1))
-        .execute(&pool)
-        .await?;
+    let reservation = reserve(&pool, org, &sku(1), 3).await?;
     assert_eq!(
         run_sync(&daemon.queue, org, "inv-2", inventory(false)).await?,
         "succeeded"
@@ -1131,18 +1144,7 @@ async fn inventory_sync_pushes_availability_that_reservations_lower() -> anyhow:
     // the feed: the SKU's feed mark holds only until the reservation's expiry, so a full run
     // reads it again from that instant on and pushes what is available once it no longer
     // counts.
-    let held = uuid::Uuid::now_v7();
-    sqlx::query("INSERT INTO inventory_reservations (id, org_id, reference, expires_at) VALUES ($1, $2, 'cart-2', now() + interval '15 minutes')")
-        .bind(held)
-        .bind(org.0)
-        .execute(&pool)
-        .await?;
-    sqlx::query("INSERT INTO inventory_reservation_lines (reservation_id, line, org_id, sku, location, quantity) VALUES ($1, 1, $2, $3, 'CHI', 1)")
-        .bind(held)
-        .bind(org.0)
-        .bind(sku(2))
-        .execute(&pool)
-        .await?;
+    let held = reserve(&pool, org, &sku(2), 1).await?;
     assert_eq!(
         run_sync(&daemon.queue, org, "inv-5", inventory(false)).await?,
         "succeeded"
