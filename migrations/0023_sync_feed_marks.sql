@@ -26,3 +26,34 @@ ALTER TABLE sync_items
 ALTER TABLE sync_states
     ADD COLUMN examined_fast bigint NOT NULL DEFAULT 0,
     ADD COLUMN built bigint NOT NULL DEFAULT 0;
+
+-- Two changes that moved no feed entry of the entity they change, which a full sync used to
+-- find by reading every item and now must be told of, as every other change is:
+-- 1. A product's unit, category or price visibility: its prices item is built from them
+--    (the base unit prices are asked in, category discounts, quote only).
+CREATE FUNCTION product_price_terms_feed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF (OLD.uom, OLD.category, OLD.price_visibility)
+       IS DISTINCT FROM (NEW.uom, NEW.category, NEW.price_visibility) THEN
+        PERFORM catalog_feed_record(NEW.org_id, 'prices', NEW.sku, NEW.deleted_at IS NOT NULL);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER products_price_terms_feed AFTER UPDATE OF uom, category, price_visibility ON products
+    FOR EACH ROW EXECUTE FUNCTION product_price_terms_feed();
+
+-- 2. A variant removed or brought back: it has stock of its own under its SKU, and the
+--    inventory sync withdraws it (0011 does the same for a product).
+CREATE FUNCTION variant_removal_feed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF (OLD.deleted_at IS NULL) IS DISTINCT FROM (NEW.deleted_at IS NULL) THEN
+        PERFORM catalog_feed_record(NEW.org_id, 'inventory', NEW.sku, NEW.deleted_at IS NOT NULL);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER product_variants_removal_feed AFTER UPDATE OF deleted_at ON product_variants
+    FOR EACH ROW EXECUTE FUNCTION variant_removal_feed();

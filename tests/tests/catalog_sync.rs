@@ -1733,11 +1733,30 @@ async fn a_price_validity_boundary_passing_reads_the_item_again() -> anyhow::Res
     // No boundary ahead any more: read no more.
     clock.set(midnight + chrono::Duration::days(30));
     assert_eq!(
-        run_sync(&daemon.queue, org, "day-31", prices).await?,
+        run_sync(&daemon.queue, org, "day-31", prices.clone()).await?,
         "succeeded"
     );
     assert_eq!(paths(&pool, "prices").await?, (2, 0));
     assert_eq!(partner.stats().deliveries, 3);
+
+    // A product's price visibility is part of its prices item: it moves the prices feed
+    // (migration 0023), so the full run reads that product again and pushes it.
+    sqlx::query(
+        "UPDATE products SET price_visibility = 'quote_only' WHERE org_id = $1 AND sku = 'P-00001'",
+    )
+    .bind(org.0)
+    .execute(&pool)
+    .await?;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "quote-only", prices.clone()).await?,
+        "succeeded"
+    );
+    assert_eq!(paths(&pool, "prices").await?, (1, 1));
+    assert_eq!(partner.stats().deliveries, 4);
+    assert_eq!(
+        last_for(&partner, "P-00001").map(|b| b["requires_quote"].clone()),
+        Some(json!(true))
+    );
 
     daemon.stop().await?;
     partner.shutdown().await;
