@@ -177,6 +177,17 @@ async fn state_of(pool: &sqlx::PgPool) -> anyhow::Result<(i64, i64, i64, i64, i6
     .await?)
 }
 
+/// How the last run of `shop`'s `entity` sync decided its items: (skipped unread on their feed
+/// marks, read from the core).
+async fn paths(pool: &sqlx::PgPool, entity: &str) -> anyhow::Result<(i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT examined_fast, built FROM sync_states WHERE partner = 'shop' AND entity = $1",
+    )
+    .bind(entity)
+    .fetch_one(pool)
+    .await?)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pushes_only_what_changed_and_unpublishes_what_was_removed() -> anyhow::Result<()> {
     const N: i64 = 500;
@@ -1016,6 +1027,30 @@ async fn unit_conversions_reach_the_storefront_and_a_changed_one_repushes_its_pr
     Ok(())
 }
 
+/// A reservation of `quantity` of `sku` at CHI for 15 minutes; its id.
+async fn reserve(
+    pool: &sqlx::PgPool,
+    org: OrgId,
+    sku: &str,
+    quantity: i32,
+) -> anyhow::Result<uuid::Uuid> {
+    let id = uuid::Uuid::now_v7();
+    sqlx::query("INSERT INTO inventory_reservations (id, org_id, reference, expires_at) VALUES ($1, $2, $3, now() + interval '15 minutes')")
+        .bind(id)
+        .bind(org.0)
+        .bind(format!("cart-{id}"))
+        .execute(pool)
+        .await?;
+    sqlx::query("INSERT INTO inventory_reservation_lines (reservation_id, line, org_id, sku, location, quantity) VALUES ($1, 1, $2, $3, 'CHI', $4)")
+        .bind(id)
+        .bind(org.0)
+        .bind(sku)
+        .bind(quantity)
+        .execute(pool)
+        .await?;
+    Ok(id)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inventory_sync_pushes_availability_that_reservations_lower() -> anyhow::Result<()> {
     let partner = storefront(&["sku", "available"], 0).await?;
@@ -1058,18 +1093,7 @@ async fn inventory_sync_pushes_availability_that_reservations_lower() -> anyhow:
     );
 
     // A reservation lowers what is available: the next run pushes that SKU alone.
-    let reservation = uuid::Uuid::now_v7();
-    sqlx::query("INSERT INTO inventory_reservations (id, org_id, reference, expires_at) VALUES ($1, $2, 'cart-1', now() + interval '15 minutes')")
-        .bind(reservation)
-        .bind(org.0)
-        .execute(&pool)
-        .await?;
-    sqlx::query("INSERT INTO inventory_reservation_lines (reservation_id, line, org_id, sku, location, quantity) VALUES ($1, 1, $2, $3, 'CHI', 3)")
-        .bind(reservation)
-        .bind(org.0)
-        .bind(sku(1))
-        .execute(&pool)
-        .await?;
+    let reservation = reserve(&pool, org, &sku(1), 3).await?;
     assert_eq!(
         run_sync(&daemon.queue, org, "inv-2", inventory(false)).await?,
         "succeeded"
@@ -1115,6 +1139,78 @@ async fn inventory_sync_pushes_availability_that_reservations_lower() -> anyhow:
     );
     assert_eq!(last(&partner).body, json!({"sku": sku(4), "available": 0}));
     assert_eq!(partner.stats().deliveries, 8);
+
+    // A reservation stops counting at its time, before the expiry job records the change in
+    // the feed: the SKU's feed mark holds only until the reservation's expiry, so a full run
+    // reads it again from that instant on and pushes what is available once it no longer
+    // counts.
+    let held = reserve(&pool, org, &sku(2), 1).await?;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "inv-5", inventory(false)).await?,
+        "succeeded"
+    );
+    assert_eq!(last(&partner).body["available"], json!(7));
+    assert_eq!(
+        run_sync(&daemon.queue, org, "inv-6", inventory(true)).await?,
+        "succeeded"
+    );
+    // The four live SKUs decided unread (the removed one's tombstone is always mapped).
+    assert_eq!(paths(&pool, "inventory").await?, (4, 0));
+    assert_eq!(partner.stats().deliveries, 9);
+    let head = |pool: sqlx::PgPool| async move {
+        anyhow::Ok(
+            sqlx::query_scalar::<_, i64>("SELECT seq FROM catalog_feed_heads")
+                .fetch_one(&pool)
+                .await?,
+        )
+    };
+    let until: Vec<(String, Option<chrono::DateTime<chrono::Utc>>)> = sqlx::query_as(
+        "SELECT sku, input_valid_until FROM sync_items WHERE entity = 'inventory' AND NOT tombstone ORDER BY sku",
+    )
+    .fetch_all(&pool)
+    .await?;
+    let expires: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT expires_at FROM inventory_reservations WHERE id = $1")
+            .bind(held)
+            .fetch_one(&pool)
+            .await?;
+    assert_eq!(
+        until,
+        vec![
+            (sku(0), None),
+            (sku(1), None),
+            (sku(2), Some(expires)),
+            (sku(3), None)
+        ],
+        "the SKU holding the reservation is valid until it expires"
+    );
+    // Its time comes (the reservation's expiry and the mark's instant, moved back together
+    // rather than waiting 15 minutes); the expiry job has not run, so the feed did not move.
+    let before = head(pool.clone()).await?;
+    sqlx::query(
+        "UPDATE inventory_reservations SET expires_at = now() - interval '1 second' WHERE id = $1",
+    )
+    .bind(held)
+    .execute(&pool)
+    .await?;
+    sqlx::query("UPDATE sync_items SET input_valid_until = now() - interval '1 second' WHERE entity = 'inventory' AND sku = $1")
+        .bind(sku(2))
+        .execute(&pool)
+        .await?;
+    assert_eq!(head(pool.clone()).await?, before, "the feed did not move");
+    assert_eq!(
+        run_sync(&daemon.queue, org, "inv-7", inventory(true)).await?,
+        "succeeded"
+    );
+    assert_eq!(paths(&pool, "inventory").await?, (3, 1));
+    assert_eq!(partner.stats().deliveries, 10);
+    assert_eq!(
+        (
+            last(&partner).body["sku"].clone(),
+            last(&partner).body["available"].clone()
+        ),
+        (json!(sku(2)), json!(8))
+    );
 
     daemon.stop().await?;
     partner.shutdown().await;
@@ -1411,6 +1507,7 @@ async fn unchanged_inputs_are_not_mapped_again_and_a_changed_mapping_repushes_wh
     full_run("unchanged").await?;
     assert_eq!(partner.stats().deliveries, N as u64, "no item was mapped");
     assert_eq!(input_hashes(&pool).await?, first);
+    assert_eq!(paths(&pool, "catalog").await?, (N, 0), "none was even read");
     // Without its input hash (a row from before them), the item is mapped, its payload's
     // hash compared, and it is pushed.
     sqlx::query("UPDATE sync_items SET input_hash = NULL WHERE sku = $1")
@@ -1418,6 +1515,7 @@ async fn unchanged_inputs_are_not_mapped_again_and_a_changed_mapping_repushes_wh
         .execute(&pool)
         .await?;
     full_run("mapped").await?;
+    assert_eq!(paths(&pool, "catalog").await?, (N - 1, 1));
     let deliveries = partner.deliveries();
     assert_eq!(deliveries.len(), N as usize + 1);
     assert_eq!(deliveries[N as usize].body["handle"], "p-00013");
@@ -1446,6 +1544,11 @@ async fn unchanged_inputs_are_not_mapped_again_and_a_changed_mapping_repushes_wh
     .await
     .map_err(|_| anyhow::anyhow!("the changed mapping was not reloaded within 30 s"))??;
     full_run("remapped").await?;
+    assert_eq!(
+        paths(&pool, "catalog").await?,
+        (0, N),
+        "another mapping reads every item"
+    );
     let written = &partner.deliveries()[N as usize + 1..];
     let weighed: BTreeSet<String> = (10..N).map(handle).collect();
     assert_eq!(applied_handles(written), weighed);
@@ -1459,7 +1562,201 @@ async fn unchanged_inputs_are_not_mapped_again_and_a_changed_mapping_repushes_wh
     // And the next full run, with nothing changed, writes nothing.
     full_run("settled").await?;
     assert_eq!(partner.stats().deliveries, 2 * N as u64 - 10 + 1);
+    assert_eq!(paths(&pool, "catalog").await?, (N, 0));
     assert_eq!(input_hashes(&pool).await?, remapped);
+
+    daemon.stop().await?;
+    partner.shutdown().await;
+    Ok(())
+}
+
+/// A full sync reads only the items whose change-feed entry moved since the partner's confirmed
+/// input was read (migration 0023): the others are decided unread; an item whose document
+/// changed is read and pushed; one changed where the partner's document does not look is read,
+/// found the same, and its new position recorded; a variant moves its product.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_sync_reads_only_the_items_whose_feed_entry_moved() -> anyhow::Result<()> {
+    const N: i64 = 50;
+    let partner = storefront(&["handle", "title"], 0).await?;
+    let (daemon, pool, org) = in_process(&partner, SYNC_TOML, false).await?;
+    seed(&pool, org, N, &[]).await?;
+    let full_run = |key: &'static str| {
+        let queue = daemon.queue.clone();
+        async move {
+            let state = run_sync(&queue, org, key, full(false)).await?;
+            anyhow::ensure!(state == "succeeded", "the run {key} ended {state}");
+            anyhow::Ok(())
+        }
+    };
+
+    full_run("first").await?;
+    assert_eq!(partner.stats().deliveries, N as u64);
+    assert_eq!(
+        paths(&pool, "catalog").await?,
+        (0, N),
+        "all read the first time"
+    );
+    full_run("idle").await?;
+    assert_eq!(partner.stats().deliveries, N as u64);
+    assert_eq!(paths(&pool, "catalog").await?, (N, 0), "none read");
+    let (_, _, examined, pushed, skipped, _) = state_of(&pool).await?;
+    assert_eq!((examined, pushed, skipped), (N, 0, N));
+
+    // P-00004 renamed (its document changes), P-00005's lead time (not in its document).
+    sqlx::query("UPDATE products SET name = name || ' (new)' WHERE org_id = $1 AND sku = $2")
+        .bind(org.0)
+        .bind(sku(4))
+        .execute(&pool)
+        .await?;
+    sqlx::query("UPDATE products SET lead_time_days = 9 WHERE org_id = $1 AND sku = $2")
+        .bind(org.0)
+        .bind(sku(5))
+        .execute(&pool)
+        .await?;
+    full_run("moved").await?;
+    assert_eq!(paths(&pool, "catalog").await?, (N - 2, 2));
+    let deliveries = partner.deliveries();
+    assert_eq!(deliveries.len(), N as usize + 1, "only the renamed one");
+    assert_eq!(deliveries[N as usize].body["handle"], "p-00004");
+    assert_eq!(deliveries[N as usize].body["title"], "Plate 4 (new)");
+    let (_, _, examined, pushed, skipped, _) = state_of(&pool).await?;
+    assert_eq!((examined, pushed, skipped), (N, 1, N - 1));
+    // Both positions recorded: nothing is read next time.
+    full_run("settled").await?;
+    assert_eq!(paths(&pool, "catalog").await?, (N, 0));
+
+    // A variant added: its own SKU (never a product, so nothing to read) and its product's
+    // entry move; the product is read again.
+    sqlx::query(
+        "INSERT INTO product_variants (org_id, sku, parent_sku, name) VALUES ($1, 'P-00006-T', $2, 'thin')",
+    )
+    .bind(org.0)
+    .bind(sku(6))
+    .execute(&pool)
+    .await?;
+    full_run("variant").await?;
+    assert_eq!(paths(&pool, "catalog").await?, (N - 1, 1));
+
+    // Forced: every item read and written again.
+    let before = partner.stats().deliveries;
+    let state = run_sync(&daemon.queue, org, "forced", full(true)).await?;
+    assert_eq!(state, "succeeded");
+    assert_eq!(paths(&pool, "catalog").await?, (0, N));
+    assert_eq!(partner.stats().deliveries, before + N as u64);
+
+    daemon.stop().await?;
+    partner.shutdown().await;
+    Ok(())
+}
+
+/// A prices item answers "what is valid today": a list price that ends today and another that
+/// starts tomorrow change it overnight, with no change in the feed. Its feed mark holds until
+/// that boundary (00:00 UTC), so the next day's full run reads and pushes it, while the item
+/// whose prices have no boundary ahead stays unread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_price_validity_boundary_passing_reads_the_item_again() -> anyhow::Result<()> {
+    use chrono::Utc;
+    use std::sync::Arc;
+    use switchyard_core::clock::{Clock, ManualClock};
+    let partner = storefront(&["sku", "prices"], 0).await?;
+    let clock = ManualClock::new(Utc::now());
+    let daemon = TestDaemon::builder()
+        .repo_mappings()
+        .http_partner("shop", &partner, "acme")
+        .toml("[sync.shop.prices]\nmapping = \"storefront/price_sync_retail.out\"\ntombstone = \"storefront/price_sync.tombstone\"\n")
+        .clock(Arc::new(clock.clone()))
+        .roles(Roles {
+            api: false,
+            worker: true,
+            scheduler: false,
+        })
+        .start()
+        .await?;
+    let pool = daemon.db.pool.clone();
+    let org = daemon.org("acme").await?;
+    seed(&pool, org, 2, &[]).await?;
+    let today = clock.now().date_naive();
+    sqlx::query(
+        "INSERT INTO price_lists (org_id, price_list_id, currency) VALUES ($1, 'WEB', 'USD'), ($1, 'NEXT', 'USD')",
+    )
+    .bind(org.0)
+    .execute(&pool)
+    .await?;
+    sqlx::query(
+        "INSERT INTO list_prices (org_id, price_list_id, sku, uom, amount, valid_from, valid_to)
+         VALUES ($1, 'WEB', 'P-00000', 'EA', 10, NULL, $2), ($1, 'NEXT', 'P-00000', 'EA', 12, $3, NULL),
+                ($1, 'WEB', 'P-00001', 'EA', 20, NULL, NULL)",
+    )
+    .bind(org.0)
+    .bind(today)
+    .bind(today.succ_opt())
+    .execute(&pool)
+    .await?;
+    let prices = json!({"partner": "shop", "entity": "prices", "full": true});
+    let price_of = |sku: &str| last_for(&partner, sku).map(|b| b["prices"][0]["price"].clone());
+
+    assert_eq!(
+        run_sync(&daemon.queue, org, "day-1", prices.clone()).await?,
+        "succeeded"
+    );
+    assert_eq!(partner.stats().deliveries, 2);
+    assert_eq!(price_of("P-00000"), Some(json!("10.00")));
+    assert_eq!(
+        run_sync(&daemon.queue, org, "day-1-again", prices.clone()).await?,
+        "succeeded"
+    );
+    assert_eq!(
+        paths(&pool, "prices").await?,
+        (2, 0),
+        "the same day: none read"
+    );
+    assert_eq!(partner.stats().deliveries, 2);
+
+    // Midnight passes: WEB's price ended yesterday, NEXT's starts today.
+    let midnight = today
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("a day")
+        .and_utc();
+    clock.set(midnight);
+    assert_eq!(
+        run_sync(&daemon.queue, org, "day-2", prices.clone()).await?,
+        "succeeded"
+    );
+    assert_eq!(
+        paths(&pool, "prices").await?,
+        (1, 1),
+        "P-00000 alone is read"
+    );
+    assert_eq!(partner.stats().deliveries, 3);
+    assert_eq!(price_of("P-00000"), Some(json!("12.00")));
+    // No boundary ahead any more: read no more.
+    clock.set(midnight + chrono::Duration::days(30));
+    assert_eq!(
+        run_sync(&daemon.queue, org, "day-31", prices.clone()).await?,
+        "succeeded"
+    );
+    assert_eq!(paths(&pool, "prices").await?, (2, 0));
+    assert_eq!(partner.stats().deliveries, 3);
+
+    // A product's price visibility is part of its prices item: it moves the prices feed
+    // (migration 0023), so the full run reads that product again and pushes it.
+    sqlx::query(
+        "UPDATE products SET price_visibility = 'quote_only' WHERE org_id = $1 AND sku = 'P-00001'",
+    )
+    .bind(org.0)
+    .execute(&pool)
+    .await?;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "quote-only", prices.clone()).await?,
+        "succeeded"
+    );
+    assert_eq!(paths(&pool, "prices").await?, (1, 1));
+    assert_eq!(partner.stats().deliveries, 4);
+    assert_eq!(
+        last_for(&partner, "P-00001").map(|b| b["requires_quote"].clone()),
+        Some(json!(true))
+    );
 
     daemon.stop().await?;
     partner.shutdown().await;

@@ -11,9 +11,12 @@
 //!   full sync's items per second of the daemon's CPU time (user + system), i.e. per core, and
 //!   per second of the daemon's CPU plus that of the Postgres backends serving it (the canonical
 //!   items are built in Postgres, so a figure of the daemon alone would hide work that moved
-//!   there); once with the inputs the partner confirmed known (skipped on their input hash),
-//!   once with them unknown (every item decoded, mapped and hashed, as a first run after a
-//!   mapping change whose payloads stayed the same);
+//!   there); three times, one per path an item can be decided by: with the feed marks known
+//!   (every item skipped unread on its change-feed position, migration 0023), with only the
+//!   inputs known (every item read and skipped on its input hash, its mark recorded, as the
+//!   first run after the upgrade to 0023), and with the inputs unknown (every item read,
+//!   decoded, mapped and hashed, as a first run after a mapping change whose payloads stayed the
+//!   same); each prints how many items each path decided (`examined_fast`, `built`);
 //! * peak RSS (VmHWM) of the daemon over all of it.
 //!
 //! The Postgres figure is read from `/proc/PID/stat` of every backend connected to the bench's
@@ -177,20 +180,34 @@ pub async fn run(args: SyncBench, config_path: &Path) -> anyhow::Result<ExitCode
     );
     let run3 = bench.timed("full-2", &full).await?;
     println!(
-        "full, no change     {:>8.1}s  {:>7} write calls (every item read and compared; inputs known: none mapped)",
-        run3.secs, run3.writes
+        "full, no change     {:>8.1}s  {:>7} write calls (feed marks known: {} items skipped unread, {} read)",
+        run3.secs, run3.writes, run3.fast, run3.built
     );
-    detection("inputs known", &run3, args.products);
+    detection("feed marks known", &run3, args.products);
+    // As after the upgrade to 0023: every item read and skipped on its input hash (none
+    // mapped), its mark recorded for the next run.
+    sqlx::query(
+        "UPDATE sync_items SET input_seq = NULL, input_basis = NULL, input_valid_until = NULL",
+    )
+    .execute(&pool)
+    .await?;
+    sqlx::query("ANALYZE sync_items").execute(&pool).await?;
+    let run3a = bench.timed("full-3", &full).await?;
+    println!(
+        "full, no change     {:>8.1}s  {:>7} write calls (marks unknown, inputs known: {} skipped unread, {} read, none mapped; marks recorded)",
+        run3a.secs, run3a.writes, run3a.fast, run3a.built
+    );
+    detection("inputs known", &run3a, args.products);
     // As before input hashes, or after a mapping change that left the payloads the same:
     // every item decoded, mapped, hashed and compared, its input recorded for the next run.
     sqlx::query("UPDATE sync_items SET input_hash = NULL")
         .execute(&pool)
         .await?;
     sqlx::query("ANALYZE sync_items").execute(&pool).await?;
-    let run3b = bench.timed("full-3", &full).await?;
+    let run3b = bench.timed("full-4", &full).await?;
     println!(
-        "full, no change     {:>8.1}s  {:>7} write calls (inputs unknown: every item mapped, hashed, compared)",
-        run3b.secs, run3b.writes
+        "full, no change     {:>8.1}s  {:>7} write calls (inputs unknown: {} skipped unread, {} read, mapped, hashed, compared)",
+        run3b.secs, run3b.writes, run3b.fast, run3b.built
     );
     detection("inputs unknown", &run3b, args.products);
 
@@ -204,8 +221,8 @@ pub async fn run(args: SyncBench, config_path: &Path) -> anyhow::Result<ExitCode
     .rows_affected();
     let run4 = bench.timed("one-percent", &incremental).await?;
     println!(
-        "re-sync, 1 % change {:>8.2}s  {:>7} write calls for {changed} changed items ({} applied, {} answered 429)",
-        run4.secs, run4.writes, run4.applied, run4.throttled
+        "re-sync, 1 % change {:>8.2}s  {:>7} write calls for {changed} changed items ({} applied, {} answered 429; {} read)",
+        run4.secs, run4.writes, run4.applied, run4.throttled, run4.built
     );
     if let Some(kb) = peak_rss_kb(pid) {
         println!(
@@ -250,6 +267,9 @@ struct Run {
     writes: u64,
     applied: u64,
     throttled: u64,
+    /// Items the run skipped unread on their feed marks, and items it read (sync_states).
+    fast: i64,
+    built: i64,
 }
 
 /// The change detection figures of a no-change full run of `items` items.
@@ -317,7 +337,16 @@ impl Bench<'_> {
         let secs = t.elapsed().as_secs_f64();
         backends.sample(self.monitor, false).await;
         let after = self.partner.stats();
+        let (fast, built): (i64, i64) = sqlx::query_as(
+            "SELECT examined_fast, built FROM sync_states
+             WHERE org_id = $1 AND partner = 'shop' AND entity = 'catalog'",
+        )
+        .bind(self.org.0)
+        .fetch_one(self.monitor)
+        .await?;
         Ok(Run {
+            fast,
+            built,
             secs,
             cpu_secs: cpu_secs(self.pid) - cpu_before,
             pg_cpu_secs: backends.cpu_secs(),

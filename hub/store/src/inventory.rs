@@ -372,6 +372,31 @@ pub async fn stock(pool: &PgPool, org: OrgId, skus: &[String]) -> Result<Vec<Sto
     load(&mut conn, org, skus, false).await
 }
 
+/// The earliest expiry of the reservations still held on each of `skus` (absent: none): the
+/// instant from which their stock reads higher though nothing moved the feed yet (a reservation
+/// stops counting at its time; the expiry job records the change up to a minute later). Over
+/// every reservation not released, those already past their time included, so a reservation
+/// that expires between the stock's query and this one is not missed: its SKU's next read is
+/// then due at once.
+pub async fn next_expiries(
+    pool: &PgPool,
+    org: OrgId,
+    skus: &[String],
+) -> Result<HashMap<String, DateTime<Utc>>> {
+    Ok(sqlx::query_as::<_, (String, DateTime<Utc>)>(
+        "SELECT rl.sku, min(r.expires_at) FROM inventory_reservation_lines rl
+         JOIN inventory_reservations r ON r.id = rl.reservation_id
+         WHERE rl.org_id = $1 AND rl.sku = ANY($2) AND r.released_at IS NULL
+         GROUP BY rl.sku",
+    )
+    .bind(org.0)
+    .bind(skus)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .collect())
+}
+
 /// A quantity of a SKU, at a location or anywhere.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Line {

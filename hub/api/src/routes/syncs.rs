@@ -49,6 +49,11 @@ pub struct SyncRunView {
     pub skipped: i64,
     /// Items dead-lettered (a mapping error, the partner's refusal).
     pub failed: i64,
+    /// Of the skipped: decided on their change-feed position alone, without reading them
+    /// (nothing they are built from changed since the partner's confirmed input was read).
+    pub examined_fast: i64,
+    /// Items read from the catalog (their canonical input built) to be compared.
+    pub built: i64,
     pub error: Option<String>,
 }
 
@@ -90,6 +95,8 @@ impl SyncView {
                 pushed: s.pushed,
                 skipped: s.skipped,
                 failed: s.failed,
+                examined_fast: s.examined_fast,
+                built: s.built,
                 error: s.last_error,
             },
         }

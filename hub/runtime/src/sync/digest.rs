@@ -27,7 +27,10 @@ const INPUT_SCHEME: &str = "switchyard.sync.input/1";
 
 /// The mapping's identity, hashed once per page; each item's input hash continues from it.
 #[derive(Clone)]
-pub struct InputKey(Sha256);
+pub struct InputKey {
+    state: Sha256,
+    basis: [u8; 32],
+}
 
 impl InputKey {
     pub fn new(mapping: &Mapping) -> Self {
@@ -41,12 +44,21 @@ impl InputKey {
             h.update((part.len() as u64).to_be_bytes());
             h.update(part);
         }
-        Self(h)
+        Self {
+            basis: h.clone().finalize().into(),
+            state: h,
+        }
+    }
+
+    /// The mapping's identity alone (the input hash without the item): what a feed mark
+    /// records, so a changed mapping, lookup file or release reads every item again.
+    pub fn basis(&self) -> [u8; 32] {
+        self.basis
     }
 
     /// The input hash of an item whose canonical JSON is `text`.
     pub fn hash(&self, text: &str) -> [u8; 32] {
-        let mut h = self.0.clone();
+        let mut h = self.state.clone();
         h.update(text.as_bytes());
         h.finalize().into()
     }
@@ -119,6 +131,8 @@ mod tests {
         assert_ne!(a.hash(text), a.hash(r#"{"sku": "A-1", "name": "Plates"}"#));
         let b = InputKey::new(&mapping(&M.replace("\"name\"", "\"sku\"")));
         assert_ne!(a.hash(text), b.hash(text), "another mapping, another input");
+        assert_eq!(a.basis(), InputKey::new(&mapping(M)).basis());
+        assert_ne!(a.basis(), b.basis(), "another mapping, another basis");
     }
 
     #[test]

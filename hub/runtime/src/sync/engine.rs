@@ -1,7 +1,9 @@
-//! One page of a sync: load the items, skip those whose input (item text and mapping) is the one
-//! the partner's confirmed payload was mapped from, map the others, hash the mapped payload,
-//! compare with what the partner confirmed, push the ones that differ (in the adapter's batch
-//! form), and say what to record. Nothing here commits: the caller writes the confirmations and the checkpoint in one
+//! One page of a sync: read what the partner confirmed of the page's items, skip unread those
+//! whose feed mark holds (nothing they are built from changed since the confirmed input was
+//! read), load the others, skip those whose input (item text and mapping) is the one the
+//! partner's confirmed payload was mapped from, map the rest, hash the mapped payload, compare
+//! with what the partner confirmed, push the ones that differ (in the adapter's batch form),
+//! and say what to record. Nothing here commits: the caller writes the confirmations and the checkpoint in one
 //! transaction ([`switchyard_store::sync::commit_page`]).
 //!
 //! Failures of one item never stop the page: a mapping error or a partner's refusal (a
@@ -22,7 +24,9 @@ use switchyard_core::error::AdapterError;
 use switchyard_core::JobPayload;
 use switchyard_mapping::{Mapping, RunState};
 use switchyard_store::queue::{NewJob, Queue};
-use switchyard_store::sync::{self as store, Confirmation, Confirmed, SyncKey, Unchanged};
+use switchyard_store::sync::{
+    self as store, Confirmation, Confirmed, FeedMark, SyncKey, Unchanged,
+};
 
 /// Rounds in a row in which every remaining write failed transiently before the page is left
 /// unfinished. A round in which some writes went through does not count: under a partner's
@@ -72,6 +76,8 @@ pub struct Write {
     pub input: Value,
     /// The input's hash, recorded with the confirmation (None: a tombstone).
     pub input_hash: Option<[u8; 32]>,
+    /// Where the input was read (None: a tombstone, a replay).
+    pub mark: Option<FeedMark>,
 }
 
 /// An item that cannot be pushed as it is.
@@ -106,11 +112,43 @@ pub struct Plan {
 pub struct PageResult {
     pub examined: i64,
     pub skipped: i64,
+    /// Of the skipped: decided on their feed mark, without reading them.
+    pub examined_fast: i64,
+    /// Items read from the core (their canonical input built).
+    pub built: i64,
     pub confirmations: Vec<Confirmation>,
     pub unchanged: Vec<Unchanged>,
     pub failed: i64,
     /// Set when some writes kept failing transiently: the page is not done.
     pub unfinished: Option<AdapterError>,
+}
+
+/// How a page's feed entries were read, which says how to read what the partner confirmed of
+/// them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    /// Entries in feed order (an incremental run): SKUs anywhere, looked up one by one.
+    Scattered,
+    /// Every SKU the feed knows from the first entry's to the last's, in SKU order (a full
+    /// run's keyset page): read in one range.
+    SkuRange,
+}
+
+/// Whether `entry` can be skipped without reading it: the partner confirmed a payload mapped
+/// from a known input (its input hash), read while the item's feed entry held the seq it holds
+/// now, through the mapping of `basis`, and `now` is before the instant the item could change
+/// by the calendar alone. Every row an item is built from moves its feed entry when it changes
+/// (the triggers of 0009, 0011, 0013), so the item is the very input the payload came from.
+pub fn unread(
+    entry: &FeedEntry,
+    known: Option<&Confirmed>,
+    basis: &[u8; 32],
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    !entry.deleted
+        && known.is_some_and(|c| {
+            c.input_hash.is_some() && c.mark.is_some_and(|m| m.holds(entry.seq, basis, now))
+        })
 }
 
 impl Syncer {
@@ -127,6 +165,8 @@ impl Syncer {
     /// and the mapping's identity) is the one recorded with the partner's confirmation is
     /// skipped without decoding or mapping it; any other is mapped and its payload's hash
     /// compared with the confirmed one, as before. `force` skips neither comparison's way.
+    /// Each item read is marked with its feed entry's seq (read before the item was), so the
+    /// next run can skip it unread ([`unread`]); a seq of 0 (a replay) marks nothing.
     pub fn plan(
         &self,
         entries: &[FeedEntry],
@@ -141,47 +181,66 @@ impl Syncer {
             let known = confirmed.get(&entry.sku);
             let tomb_input;
             let decoded;
+            let mut mark = None;
             // Borrowed: an unchanged item (the usual case) is never copied.
-            let (input, tombstone, input_hash): (&Value, bool, Option<[u8; 32]>) =
-                match items.get(&entry.sku) {
-                    Some(item) => {
-                        let input_hash = inputs.hash(item.text());
-                        if !force && known.is_some_and(|c| c.input_hash == Some(input_hash)) {
-                            plan.skipped += 1;
-                            continue;
-                        }
-                        decoded = match item.value() {
-                            Ok(value) => value,
-                            Err(e) => {
-                                plan.failures.push(ItemFailure {
-                                    sku: entry.sku.clone(),
-                                    input: Value::String(item.text().to_owned()),
-                                    tombstone: false,
-                                    class: "mapping",
-                                    message: format!("the item is not JSON: {e}"),
-                                    status: None,
-                                });
-                                continue;
-                            }
-                        };
-                        (&*decoded, false, Some(input_hash))
-                    }
-                    // Removed in the core and never at the partner: nothing to take back.
-                    None if known.is_none() => {
+            let (input, tombstone, input_hash): (&Value, bool, Option<[u8; 32]>) = match items
+                .get(&entry.sku)
+            {
+                Some(item) => {
+                    let input_hash = inputs.hash(item.text());
+                    mark = (entry.seq > 0).then(|| FeedMark {
+                        seq: entry.seq,
+                        basis: inputs.basis(),
+                        valid_until: item.changes_at(),
+                    });
+                    if let Some(c) = known.filter(|c| !force && c.input_hash == Some(input_hash)) {
                         plan.skipped += 1;
+                        // Read again (its feed entry moved, or its mark was not recorded
+                        // or ran out) and the same input: where it was read is recorded,
+                        // so the next run skips it unread.
+                        if mark.is_some() && c.mark != mark {
+                            plan.unchanged.push(Unchanged {
+                                sku: entry.sku.clone(),
+                                input_hash,
+                                mark,
+                                payload_hash: c.hash,
+                                payload_generation: c.generation,
+                            });
+                        }
                         continue;
                     }
-                    // A tombstone's input is made of the confirmed row itself; tombstones
-                    // are few, so they are always mapped.
-                    None => {
-                        tomb_input = json!({
-                            "sku": entry.sku,
-                            "entity": self.entity.as_str(),
-                            "external_id": known.and_then(|c| c.external_id.clone()),
-                        });
-                        (&tomb_input, true, None)
-                    }
-                };
+                    decoded = match item.value() {
+                        Ok(value) => value,
+                        Err(e) => {
+                            plan.failures.push(ItemFailure {
+                                sku: entry.sku.clone(),
+                                input: Value::String(item.text().to_owned()),
+                                tombstone: false,
+                                class: "mapping",
+                                message: format!("the item is not JSON: {e}"),
+                                status: None,
+                            });
+                            continue;
+                        }
+                    };
+                    (&*decoded, false, Some(input_hash))
+                }
+                // Removed in the core and never at the partner: nothing to take back.
+                None if known.is_none() => {
+                    plan.skipped += 1;
+                    continue;
+                }
+                // A tombstone's input is made of the confirmed row itself; tombstones
+                // are few, so they are always mapped.
+                None => {
+                    tomb_input = json!({
+                        "sku": entry.sku,
+                        "entity": self.entity.as_str(),
+                        "external_id": known.and_then(|c| c.external_id.clone()),
+                    });
+                    (&tomb_input, true, None)
+                }
+            };
             let mut state = RunState::default();
             plan.mapped += 1;
             let body = match self.mapping_for(tombstone).map_record(input, &mut state) {
@@ -206,6 +265,7 @@ impl Syncer {
                         plan.unchanged.push(Unchanged {
                             sku: entry.sku.clone(),
                             input_hash,
+                            mark,
                             payload_hash: hash,
                             payload_generation: c.generation,
                         });
@@ -221,6 +281,7 @@ impl Syncer {
                 body,
                 input: input.clone(),
                 input_hash,
+                mark,
             });
         }
         plan
@@ -230,21 +291,44 @@ impl Syncer {
     pub async fn page(
         &self,
         entries: &[FeedEntry],
+        span: Span,
         force: bool,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<PageResult, AdapterError> {
-        let skus: Vec<String> = entries.iter().map(|e| e.sku.clone()).collect();
-        let items = self
-            .source
-            .load(self.key.org, self.entity, &skus, now)
-            .await?;
-        let confirmed = store::confirmed(self.queue.pool(), &self.key, &skus)
-            .await
-            .map_err(|e| AdapterError::transient(format!("database: {e}")))?;
-        let plan = self.plan(entries, &items, &confirmed, force);
+        let pool = self.queue.pool();
+        let confirmed = match (span, entries.first(), entries.last()) {
+            (Span::SkuRange, Some(first), Some(last)) => {
+                store::confirmed_between(pool, &self.key, &first.sku, &last.sku).await
+            }
+            _ => {
+                let skus: Vec<String> = entries.iter().map(|e| e.sku.clone()).collect();
+                store::confirmed(pool, &self.key, &skus).await
+            }
+        }
+        .map_err(|e| AdapterError::transient(format!("database: {e}")))?;
+        // Decided before anything is read: most items of a full sync did not change, and
+        // building their canonical JSON in Postgres cost four times the rest of the page.
+        let basis = InputKey::new(&self.mapping).basis();
+        let to_read: Vec<FeedEntry> = entries
+            .iter()
+            .filter(|e| force || !unread(e, confirmed.get(&e.sku), &basis, now))
+            .cloned()
+            .collect();
+        let examined_fast = (entries.len() - to_read.len()) as i64;
+        let items = if to_read.is_empty() {
+            HashMap::new()
+        } else {
+            let skus: Vec<String> = to_read.iter().map(|e| e.sku.clone()).collect();
+            self.source
+                .load(self.key.org, self.entity, &skus, now)
+                .await?
+        };
+        let plan = self.plan(&to_read, &items, &confirmed, force);
         let mut result = PageResult {
             examined: entries.len() as i64,
-            skipped: plan.skipped,
+            skipped: plan.skipped + examined_fast,
+            examined_fast,
+            built: items.len() as i64,
             ..PageResult::default()
         };
         let (confirmations, mut failures, unfinished) = self.push(plan.writes).await;
@@ -312,6 +396,7 @@ impl Syncer {
                         },
                         tombstone: write.tombstone,
                         input_hash: write.input_hash,
+                        mark: write.mark,
                     }),
                     Err(e) if e.class.is_retryable() => {
                         let asked = e.class.retry_after();
@@ -538,6 +623,7 @@ mod tests {
                     generation: w.generation + 1,
                     external_id: Some(format!("ext-{}", w.sku)),
                     input_hash: w.input_hash,
+                    mark: w.mark,
                 },
             );
         }
@@ -548,6 +634,7 @@ mod tests {
                     (u.payload_hash, u.payload_generation)
                 );
                 c.input_hash = Some(u.input_hash);
+                c.mark = u.mark;
             }
         }
     }
@@ -637,6 +724,102 @@ mod tests {
         assert_eq!(changed.plan(&entries, &items, &confirmed, false).mapped, 0);
     }
 
+    /// `entries` (feed seq 1) without those [`unread`] skips at `now`.
+    fn to_read(
+        s: &Syncer,
+        entries: &[FeedEntry],
+        confirmed: &HashMap<String, Confirmed>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Vec<String> {
+        let basis = InputKey::new(&s.mapping).basis();
+        entries
+            .iter()
+            .filter(|e| !unread(e, confirmed.get(&e.sku), &basis, now))
+            .map(|e| e.sku.clone())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn an_item_is_skipped_unread_while_its_feed_entry_mapping_and_validity_hold() {
+        let s = syncer();
+        let now = chrono::Utc::now();
+        let (entries, items) = two_items(json!({}));
+        let mut confirmed = HashMap::new();
+        assert_eq!(to_read(&s, &entries, &confirmed, now), ["A", "B"]);
+        let first = s.plan(&entries, &items, &confirmed, false);
+        assert!(first
+            .writes
+            .iter()
+            .all(|w| w.mark.is_some_and(|m| m.seq == 1)));
+        confirm_all(&first, &mut confirmed);
+        // Same feed seq, same mapping, no validity: neither is read.
+        assert!(to_read(&s, &entries, &confirmed, now).is_empty());
+
+        // A's feed entry moved (a change that left its item the same): read, found to be the
+        // confirmed input, and its new position recorded; nothing written.
+        let mut moved = entries.clone();
+        moved[0].seq = 7;
+        assert_eq!(to_read(&s, &moved, &confirmed, now), ["A"]);
+        let plan = s.plan(&moved[..1], &items, &confirmed, false);
+        assert_eq!((plan.skipped, plan.mapped, plan.writes.len()), (1, 0, 0));
+        assert_eq!(plan.unchanged.len(), 1);
+        assert_eq!(plan.unchanged[0].mark.map(|m| m.seq), Some(7));
+        confirm_all(&plan, &mut confirmed);
+        assert!(to_read(&s, &moved, &confirmed, now).is_empty());
+
+        // Removed in the core: its entry is a tombstone, always read (and mapped).
+        moved[1].deleted = true;
+        assert_eq!(to_read(&s, &moved, &confirmed, now), ["B"]);
+        moved[1].deleted = false;
+
+        // Without an input hash (a row from before 0015) the mark vouches for nothing.
+        let mut unhashed = confirmed.clone();
+        if let Some(c) = unhashed.get_mut("B") {
+            c.input_hash = None;
+        }
+        assert_eq!(to_read(&s, &moved, &unhashed, now), ["B"]);
+
+        // Another mapping: every item is read again.
+        let mut other = syncer();
+        other.mapping = mapping(
+            "version = 1\nsource = { format = \"json\" }\ntarget = { format = \"json\" }\n[fields]\nhandle = { from = \"sku\", required = true }\n",
+            "item",
+        );
+        assert_eq!(to_read(&other, &moved, &confirmed, now), ["A", "B"]);
+
+        // An item the calendar changes (a price's validity boundary): skipped unread before
+        // that instant, read from it on, and marked with its next one.
+        let until = now + chrono::Duration::hours(1);
+        let dated: HashMap<String, SourceItem> = items
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone().valid_until(Some(until))))
+            .collect();
+        let mut dated_confirmed = HashMap::new();
+        confirm_all(
+            &s.plan(&entries, &dated, &dated_confirmed, false),
+            &mut dated_confirmed,
+        );
+        assert!(to_read(&s, &entries, &dated_confirmed, now).is_empty());
+        assert_eq!(to_read(&s, &entries, &dated_confirmed, until), ["A", "B"]);
+        let later = until + chrono::Duration::days(1);
+        let again: HashMap<String, SourceItem> = items
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone().valid_until(Some(later))))
+            .collect();
+        let plan = s.plan(&entries, &again, &dated_confirmed, false);
+        assert_eq!((plan.writes.len(), plan.unchanged.len()), (0, 2));
+        confirm_all(&plan, &mut dated_confirmed);
+        assert!(to_read(&s, &entries, &dated_confirmed, until).is_empty());
+
+        // A replay reads no feed entry (seq 0): it marks nothing.
+        let replay = [FeedEntry {
+            seq: 0,
+            ..entry("A")
+        }];
+        let plan = s.plan(&replay, &items, &HashMap::new(), false);
+        assert_eq!(plan.writes[0].mark, None);
+    }
+
     #[tokio::test]
     async fn a_page_is_planned_by_comparing_hashes_with_what_the_partner_confirmed() {
         let s = syncer();
@@ -651,6 +834,7 @@ mod tests {
             generation,
             external_id: Some("ext-1".into()),
             input_hash: None,
+            mark: None,
         };
         let confirmed: HashMap<String, Confirmed> = [
             (

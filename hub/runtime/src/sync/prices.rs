@@ -47,14 +47,16 @@ fn db(e: switchyard_store::StoreError) -> AdapterError {
     AdapterError::transient(format!("database: {e}"))
 }
 
-/// The prices items of the live products among `skus` on the day of `now`; a removed product
-/// is absent, so the sync pushes its tombstone. Two queries for the whole page.
+/// The prices items of the live products among `skus` on the day of `now`, each with the
+/// instant it may change by the calendar alone ([`next_boundary`], at 00:00 UTC, the day
+/// `today` is taken in); a removed product is absent, so the sync pushes its tombstone. Two
+/// queries for the whole page.
 pub(super) async fn load(
     pool: &PgPool,
     org: OrgId,
     skus: &[String],
     now: DateTime<Utc>,
-) -> Result<HashMap<String, Value>, AdapterError> {
+) -> Result<HashMap<String, (Value, Option<DateTime<Utc>>)>, AdapterError> {
     let live = store::live_skus(pool, org, skus).await.map_err(db)?;
     let loaded = pricing::load_inputs(pool, org, &live, None)
         .await
@@ -65,12 +67,48 @@ pub(super) async fn load(
         .products
         .iter()
         .map(|inputs| {
+            let until = next_boundary(inputs, &audience, today)
+                .and_then(|day| day.and_hms_opt(0, 0, 0))
+                .map(|at| at.and_utc());
             (
                 inputs.product.sku.clone(),
-                price_item(inputs, &audience, today),
+                (price_item(inputs, &audience, today), until),
             )
         })
         .collect())
+}
+
+/// The first day after `today` on which the item of `inputs` may read differently though no
+/// row it is built from changed: the item answers "what is valid today", so a day on which one
+/// of its list prices or volume breaks, or a contract on it or a discount that covers it,
+/// starts, or the day after one ends, changes it without a change in the feed. The sync reads
+/// the item again from that day on. `None`: no row of it has a boundary ahead. Tiers and
+/// customers have no dates (a tier's percentage or a customer's `active` moves the feed).
+pub fn next_boundary(
+    inputs: &PricingInputs,
+    audience: &Audience,
+    today: NaiveDate,
+) -> Option<NaiveDate> {
+    let p = &inputs.product;
+    let customers = audience.customers.iter().flat_map(|c| {
+        let contracts = c.contracts.iter().filter(|(sku, _)| *sku == p.sku);
+        let discounts = c.discounts.iter().filter(|d| d.covers(p));
+        contracts
+            .map(|(_, k)| k.validity)
+            .chain(discounts.map(|d| d.validity))
+    });
+    inputs
+        .list_prices
+        .iter()
+        .map(|l| l.validity)
+        .chain(inputs.contracts.iter().map(|k| k.validity))
+        .chain(inputs.discounts.iter().map(|d| d.validity))
+        .chain(inputs.breaks.iter().map(|b| b.validity))
+        .chain(customers)
+        .flat_map(|v| [v.from, v.to.and_then(|to| to.succ_opt())])
+        .flatten()
+        .filter(|day| *day > today)
+        .min()
 }
 
 /// A price question for one unit of the base unit.
@@ -616,5 +654,74 @@ mod tests {
             message.starts_with("6 more customers have their own price on PLATE"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn the_next_boundary_is_the_first_day_a_row_of_the_item_starts_or_ends_after_today() {
+        let day = |n: i64| today() + chrono::Duration::days(n);
+        let within = |from: Option<i64>, to: Option<i64>| Validity {
+            from: from.map(day),
+            to: to.map(day),
+        };
+        let nobody = Audience {
+            tiers: vec![gold()],
+            customers: vec![],
+        };
+        let mut inputs = plate(Visibility::Public);
+        assert_eq!(next_boundary(&inputs, &nobody, today()), None, "open-ended");
+
+        // The list price ends in 5 days (it still holds on day 5): day 6 reads differently.
+        inputs.list_prices[0].validity = within(Some(-30), Some(5));
+        assert_eq!(next_boundary(&inputs, &nobody, today()), Some(day(6)));
+        assert_ne!(
+            price_item(&inputs, &nobody, day(5)),
+            price_item(&inputs, &nobody, day(6)),
+            "the boundary is a real change of the item"
+        );
+        // A break starting in 3 days comes first; a boundary behind us does not count.
+        inputs.breaks[0].validity = within(Some(3), None);
+        inputs.list_prices.push(ListPrice {
+            validity: within(Some(-9), Some(-2)),
+            ..inputs.list_prices[0].clone()
+        });
+        assert_eq!(next_boundary(&inputs, &nobody, today()), Some(day(3)));
+        assert_eq!(next_boundary(&inputs, &nobody, day(3)), Some(day(6)));
+
+        // Customers' terms count where they price this product: a contract on it and a
+        // discount covering it; another product's contract and another category's discount
+        // do not.
+        let mut holder = customer("C1");
+        let (sku, mut k) = contract("C1", "PLATE", dec!(50), "USD");
+        k.validity = within(None, Some(0));
+        holder.contracts = vec![
+            (sku, k.clone()),
+            ("ROD".into(), {
+                let mut other = k.clone();
+                other.validity = within(Some(1), None);
+                other
+            }),
+        ];
+        let mut stranger = discount("C2", DiscountScope::Category("Wood".into()), dec!(5));
+        stranger.validity = within(Some(1), None);
+        let mut c2 = customer("C2");
+        c2.discounts = vec![stranger];
+        let audience = Audience {
+            tiers: vec![],
+            customers: vec![holder, c2],
+        };
+        assert_eq!(
+            next_boundary(&inputs, &audience, today()),
+            Some(day(1)),
+            "the contract on PLATE ends today"
+        );
+        let mut covering = discount("C3", DiscountScope::Category("Steel".into()), dec!(5));
+        covering.validity = within(Some(2), None);
+        let mut c3 = customer("C3");
+        c3.discounts = vec![covering];
+        let audience = Audience {
+            tiers: vec![],
+            customers: vec![c3],
+        };
+        assert_eq!(next_boundary(&inputs, &audience, today()), Some(day(2)));
     }
 }

@@ -14,7 +14,7 @@
 //!   nothing about jobs already running. A run that finds the lock taken retries later.
 
 use super::config::{self, Entity, SyncSection};
-use super::engine::{PageResult, Syncer};
+use super::engine::{PageResult, Span, Syncer};
 use super::source::PgSource;
 use crate::context::JobContext;
 use crate::job::Job;
@@ -177,7 +177,9 @@ async fn run_locked(
                 .await?;
             let Some(last) = entries.last() else { break };
             let last = last.sku.clone();
-            let page = syncer.page(&entries, state.full_force, ctx.now()).await?;
+            let page = syncer
+                .page(&entries, Span::SkuRange, state.full_force, ctx.now())
+                .await?;
             written += page.confirmations.len();
             let done = page.unfinished.is_none();
             commit(ctx, syncer, page, None, done.then(|| last.clone())).await?;
@@ -201,7 +203,9 @@ async fn run_locked(
         let Some(last) = entries.last().map(|e| e.seq) else {
             break;
         };
-        let page = syncer.page(&entries, false, ctx.now()).await?;
+        let page = syncer
+            .page(&entries, Span::Scattered, false, ctx.now())
+            .await?;
         let done = page.unfinished.is_none();
         commit(ctx, syncer, page, done.then_some(last), None).await?;
         checkpoint = last;
@@ -239,6 +243,8 @@ async fn commit(
         pushed: page.confirmations.len() as i64,
         skipped: page.skipped,
         failed: page.failed,
+        examined_fast: page.examined_fast,
+        built: page.built,
         checkpoint,
         full_cursor,
     };

@@ -50,16 +50,26 @@ pub trait ItemSource: Send + Sync {
 /// [`super::digest::InputKey`]), and its decoded value only where there is one already. Most
 /// items of a full sync are unchanged and skipped on their input hash, so decoding is left to
 /// the few that are mapped: decoding every item into a `Value` was 40 % of change detection.
+///
+/// `valid_until`: the instant from which the item may read differently though nothing moved
+/// its feed entry (a price's next validity boundary, a counted reservation's expiry); `None`
+/// when only a change in the feed changes it. Recorded with the item's feed mark, so the sync
+/// does not skip it unread past that instant.
 #[derive(Debug, Clone)]
 pub struct SourceItem {
     text: String,
     value: Option<Value>,
+    valid_until: Option<DateTime<Utc>>,
 }
 
 impl SourceItem {
     /// An item read as JSON text (decoded when mapped).
     pub fn raw(text: String) -> Self {
-        Self { text, value: None }
+        Self {
+            text,
+            value: None,
+            valid_until: None,
+        }
     }
 
     /// An item built in the hub (stock, prices): serialized once, for its input hash.
@@ -67,7 +77,19 @@ impl SourceItem {
         Self {
             text: value.to_string(),
             value: Some(value),
+            valid_until: None,
         }
+    }
+
+    /// The item, which the calendar alone changes from `at` on.
+    pub fn valid_until(mut self, at: Option<DateTime<Utc>>) -> Self {
+        self.valid_until = at;
+        self
+    }
+
+    /// From when the item may read differently without a change in the feed.
+    pub fn changes_at(&self) -> Option<DateTime<Utc>> {
+        self.valid_until
     }
 
     /// The canonical JSON text.
@@ -135,28 +157,42 @@ impl ItemSource for PgSource {
         skus: &[String],
         now: DateTime<Utc>,
     ) -> Result<HashMap<String, SourceItem>, AdapterError> {
-        let rows = match entity {
-            Entity::Catalog => return catalog(&self.pool, org, skus).await,
-            // Live SKUs with their levels (zeros without any); a removed SKU is absent.
-            Entity::Inventory => inventory::stock(&self.pool, org, skus).await.map(|stock| {
-                stock
-                    .into_iter()
-                    .filter_map(|s| {
-                        let item = SourceItem::from_value(serde_json::to_value(&s).ok()?);
-                        Some((s.sku, item))
-                    })
-                    .collect::<Vec<_>>()
-            }),
+        match entity {
+            Entity::Catalog => catalog(&self.pool, org, skus).await,
+            Entity::Inventory => stock(&self.pool, org, skus).await,
             Entity::Prices => {
                 let items = super::prices::load(&self.pool, org, skus, now).await?;
-                return Ok(items
+                Ok(items
                     .into_iter()
-                    .map(|(sku, item)| (sku, SourceItem::from_value(item)))
-                    .collect());
+                    .map(|(sku, (item, until))| {
+                        (sku, SourceItem::from_value(item).valid_until(until))
+                    })
+                    .collect())
             }
-        };
-        Ok(rows.map_err(db)?.into_iter().collect())
+        }
     }
+}
+
+/// Live SKUs with their levels (zeros without any); a removed SKU is absent. Each valid until
+/// the first of its reservations expires: it stops counting then, before the expiry job moves
+/// the feed.
+async fn stock(
+    pool: &PgPool,
+    org: OrgId,
+    skus: &[String],
+) -> Result<HashMap<String, SourceItem>, AdapterError> {
+    let stock = inventory::stock(pool, org, skus).await.map_err(db)?;
+    let expiries = inventory::next_expiries(pool, org, skus)
+        .await
+        .map_err(db)?;
+    Ok(stock
+        .into_iter()
+        .filter_map(|s| {
+            let item = SourceItem::from_value(serde_json::to_value(&s).ok()?)
+                .valid_until(expiries.get(&s.sku).copied());
+            Some((s.sku, item))
+        })
+        .collect())
 }
 
 /// The live products among `skus` as canonical Products, with their other units of measure
