@@ -80,6 +80,10 @@ pub fn problems(config_path: &Path, integrations: &[Arc<dyn Integration>]) -> Ve
         &cx,
         &assembly.registry.adapters,
     ));
+    problems.extend(switchyard_runtime::supplier::config::check(
+        &cx,
+        &assembly.registry.adapters,
+    ));
     problems
 }
 

@@ -21,5 +21,7 @@ pub fn integrations() -> anyhow::Result<Vec<Arc<dyn Integration>>> {
         Arc::new(switchyard_shopify::ShopifyIntegration::new()?),
         #[cfg(feature = "magento")]
         Arc::new(switchyard_magento::MagentoIntegration::new()?),
+        #[cfg(feature = "phonex")]
+        Arc::new(switchyard_phonex::PhonexIntegration::new()?),
     ])
 }

@@ -63,7 +63,7 @@ fn check_reports_every_problem_located_and_fails() {
     assert_ne!(code, 0, "{out}");
     assert!(
         out.contains(
-            "switchyard.toml:5:1: partner `shop`: unknown partner kind `ftp` (known: edi, http, magento, optima, shopify)"
+            "switchyard.toml:5:1: partner `shop`: unknown partner kind `ftp` (known: edi, http, magento, optima, phonex, shopify)"
         ),
         "{out}"
     );

@@ -77,7 +77,7 @@ fn repo_mappings() -> Vec<Mapping> {
         "monopilot/product.import",
         "optima/invoice.out",
         "phonex/order.out",
-        "phonex/status.in",
+        "phonex/stock.in",
         "storefront/product.out",
         "export/stock.csv",
     ]

@@ -18,7 +18,7 @@ use switchyard_core::diag::{Diagnostic, SourceFile};
 use switchyard_store::queue::{RetryPolicy, RetrySpec};
 
 /// The top-level keys the hub itself reads; everything else is an integration's section.
-pub const HUB_SECTIONS: [&str; 11] = [
+pub const HUB_SECTIONS: [&str; 12] = [
     "database",
     "api",
     "queue",
@@ -29,6 +29,7 @@ pub const HUB_SECTIONS: [&str; 11] = [
     "partners",
     "sync",
     "pull",
+    "suppliers",
     "webhooks",
 ];
 
@@ -53,6 +54,9 @@ pub struct Config {
     /// The scheduled pulls from partners into the core catalog: `[pull.PARTNER.ENTITY]`
     /// (entity `products`, `inventory` or `prices`), see [`crate::pull::config`].
     pub pull: crate::pull::config::PullSection,
+    /// Which supplier serves each organization: `[suppliers.ORG]`, see
+    /// [`crate::supplier::config`].
+    pub suppliers: crate::supplier::config::SuppliersSection,
     /// Outbound webhooks: `allow_http_hosts`, `secret_overlap_secs`, `timeout_ms`.
     pub webhooks: switchyard_api::outbound::WebhookSettings,
     /// Every other top-level table, kept for the integration that declares it.
@@ -84,6 +88,7 @@ impl<'de> Deserialize<'de> for Config {
                         "partners" => c.partners = map.next_value()?,
                         "sync" => c.sync = map.next_value()?,
                         "pull" => c.pull = map.next_value()?,
+                        "suppliers" => c.suppliers = map.next_value()?,
                         "webhooks" => c.webhooks = map.next_value()?,
                         _ => {
                             let value = map.next_value::<toml::Value>()?;

@@ -11,7 +11,8 @@
 //!   `catalog.sync`, `maintenance.cleanup`, `inventory.reservations.expire`, `noop`;
 //!   [`sync`]: the sync engine (core → partners); [`pull`]: the scheduled pull (a partner's
 //!   records → the core catalog);
-//!   [`webhooks`]: the inbound webhook intake and `webhook.process`.
+//!   [`webhooks`]: the inbound webhook intake and `webhook.process`;
+//!   [`supplier`]: the supplier flows (order forwarding, status updates).
 //! * [`inbox`] — input files a job names, opened only beneath `[paths] inbox`, capped in
 //!   size and time.
 //! * [`worker`] — claim, run, ack; [`schedules`] and [`scheduler`]: cron files, fired once per
@@ -50,6 +51,7 @@ pub mod schedules;
 pub mod secrets;
 pub mod section;
 pub mod supervise;
+pub mod supplier;
 pub mod sync;
 pub mod toml_source;
 pub mod webhooks;

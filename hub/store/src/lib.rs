@@ -57,6 +57,7 @@ mod retry;
 pub mod schedules;
 pub mod secrets;
 pub mod storable;
+pub mod suppliers;
 pub mod sync;
 mod tx;
 pub mod webhook_endpoints;

@@ -36,3 +36,17 @@ pub async fn by_slug(pool: &PgPool, slug: &str) -> Result<Option<Organization>> 
         name,
     }))
 }
+
+/// The organization with this id.
+pub async fn by_id(pool: &PgPool, id: OrgId) -> Result<Option<Organization>> {
+    let row: Option<(Uuid, String, String)> =
+        sqlx::query_as("SELECT id, slug, name FROM organizations WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(id, slug, name)| Organization {
+        id: OrgId(id),
+        slug,
+        name,
+    }))
+}

@@ -30,5 +30,6 @@ pub fn builtin(config: &Config) -> Vec<JobKindSpec> {
     .into_iter()
     .chain(crate::sync::specs(&config.sync))
     .chain(crate::pull::specs(&config.pull))
+    .chain(crate::supplier::specs(config))
     .collect()
 }

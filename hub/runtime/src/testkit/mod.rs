@@ -15,3 +15,4 @@ pub mod doubles;
 pub mod fs;
 pub mod python;
 pub mod smtp_sink;
+pub mod supplier;
