@@ -28,12 +28,16 @@ pub enum EventType {
     OrderUpdated,
     #[serde(rename = "order.cancelled")]
     OrderCancelled,
+    #[serde(rename = "order.supplier_status_changed")]
+    OrderSupplierStatusChanged,
+    #[serde(rename = "inventory.low")]
+    InventoryLow,
     #[serde(rename = "dead_letter.created")]
     DeadLetterCreated,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 9] = [
+    pub const ALL: [EventType; 11] = [
         Self::ProductCreated,
         Self::ProductUpdated,
         Self::ProductDeleted,
@@ -42,6 +46,8 @@ impl EventType {
         Self::OrderCreated,
         Self::OrderUpdated,
         Self::OrderCancelled,
+        Self::OrderSupplierStatusChanged,
+        Self::InventoryLow,
         Self::DeadLetterCreated,
     ];
 
@@ -55,6 +61,8 @@ impl EventType {
             Self::OrderCreated => "order.created",
             Self::OrderUpdated => "order.updated",
             Self::OrderCancelled => "order.cancelled",
+            Self::OrderSupplierStatusChanged => "order.supplier_status_changed",
+            Self::InventoryLow => "inventory.low",
             Self::DeadLetterCreated => "dead_letter.created",
         }
     }
@@ -87,6 +95,16 @@ impl EventType {
                 "order_number": "SO-1", "customer_id": "C1", "customer_po": "PO-1",
                 "status": if self == Self::OrderCancelled { "cancelled" } else { "pending" },
                 "previous_status": "confirmed", "changed": ["status"]})
+            }
+            Self::OrderSupplierStatusChanged => {
+                json!({"order_id": "00000000-0000-7000-8000-000000000000",
+                "order_number": "SO-1", "customer_id": "C1", "partner": "phonex",
+                "supplier_order_id": "ORD845140", "status": "shipped", "previous_status": "accepted",
+                "supplier_status": "shipped", "tracking_number": "1Z999AA10123456784",
+                "carrier": "UPS", "updated_at": "2026-10-30T18:06:39Z"})
+            }
+            Self::InventoryLow => {
+                json!({"sku": "SAMPLE-1", "location": "MAIN", "available": "3", "threshold": "5"})
             }
             Self::DeadLetterCreated => {
                 json!({"dead_letter_id": "00000000-0000-7000-8000-000000000001",
@@ -146,6 +164,43 @@ pub struct OrderEventData {
     pub changed: Option<Vec<String>>,
 }
 
+/// `order.supplier_status_changed`: the supplier reported a new status for an order we
+/// forwarded to it (written by the supplier flows, hub/runtime/src/supplier/status.rs, in the
+/// transaction that applied it; stale and duplicate reports record nothing). `status` and
+/// `previous_status` are the supplier-neutral words (`pending`, `accepted`,
+/// `awaiting_shipping_quote`, `awaiting_payment`, `fulfillment_started`, `shipped`,
+/// `rejected`, `cancelled`); `supplier_status` is the supplier's own word.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupplierStatusEventData {
+    pub order_id: uuid::Uuid,
+    pub order_number: String,
+    pub customer_id: Option<String>,
+    /// The partner (config name) the order was forwarded to.
+    pub partner: String,
+    pub supplier_order_id: String,
+    pub status: String,
+    /// Null for the first status the supplier reported.
+    pub previous_status: Option<String>,
+    pub supplier_status: String,
+    pub tracking_number: Option<String>,
+    pub carrier: Option<String>,
+    /// When the supplier made the change.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `inventory.low`: the SKU's available stock at the location (on hand less allocated less
+/// active reservations) fell to or below its `low_stock_threshold`. Recorded once per
+/// crossing: not again until it has recovered above the threshold. Exact decimal strings.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LowStockEventData {
+    pub sku: String,
+    pub location: String,
+    pub available: String,
+    pub threshold: String,
+}
+
 /// `dead_letter.created` (never for a failed webhook delivery, which would loop).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -169,7 +224,8 @@ pub struct WebhookPayload {
     pub timestamp: chrono::DateTime<chrono::Utc>,
     pub org_id: uuid::Uuid,
     /// The type's payload: `ProductEventData`, `InventoryEventData`, `PriceEventData`,
-    /// `OrderEventData` or `DeadLetterEventData`.
+    /// `OrderEventData`, `SupplierStatusEventData`, `LowStockEventData` or
+    /// `DeadLetterEventData`.
     #[schema(value_type = Object)]
     pub data: Value,
 }
@@ -180,6 +236,11 @@ pub fn check_data(event_type: EventType, data: &Value) -> Result<(), String> {
         serde_json::from_value::<T>(v.clone())
             .map(drop)
             .map_err(|e| e.to_string())
+    }
+    match event_type {
+        EventType::OrderSupplierStatusChanged => return parse::<SupplierStatusEventData>(data),
+        EventType::InventoryLow => return parse::<LowStockEventData>(data),
+        _ => {}
     }
     match event_type.family() {
         "product" => parse::<ProductEventData>(data),

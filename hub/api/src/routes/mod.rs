@@ -18,6 +18,7 @@ pub mod pricing_deletes;
 pub mod pricing_writes;
 pub mod pulls;
 pub mod retry;
+pub mod supplier_orders;
 pub mod syncs;
 pub mod webhook_endpoints;
 pub mod webhooks;
@@ -34,6 +35,7 @@ pub(crate) fn protected() -> OpenApiRouter<AppState> {
         .merge(retry::router())
         .merge(dead_letters::router())
         .merge(orders::router())
+        .merge(supplier_orders::router())
         .merge(pricing::router())
         .merge(pricing_writes::router())
         .merge(pricing_deletes::router())

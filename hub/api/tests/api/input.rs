@@ -228,6 +228,7 @@ fn expected_routes() -> BTreeSet<(String, String)> {
         ("get", "/api/v1/orders"),
         ("get", "/api/v1/orders/{id}"),
         ("patch", "/api/v1/orders/{id}"),
+        ("post", "/api/v1/orders/{id}/forward"),
         ("put", "/api/v1/customers/{customer_id}"),
         (
             "put",

@@ -2,7 +2,7 @@
 //! one order with its located review errors and source message, an admin's PATCH (re-checked
 //! at once). Reprocessing belongs to the EDI integration and is tested with its routes.
 
-use crate::common::{code, json, spawn, TestApp};
+use crate::common::{code, json, spawn, StubAdmission, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 use switchyard_core::ids::OrgId;
@@ -311,4 +311,67 @@ async fn pending_review_orders_are_listed_and_fixed(pool: sqlx::PgPool) {
             .as_u16(),
         404
     );
+}
+
+/// `POST /orders/{id}/forward`: one `supplier.order.forward` job per order however often it is
+/// asked (the dispatcher's key), 404 for an order of another organization, 409 for an order in
+/// review or one the supplier has already.
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn an_order_is_forwarded_to_the_supplier_once(pool: sqlx::PgPool) {
+    let app = TestApp::builder(pool)
+        .admission(StubAdmission::with_kinds(&["supplier.order.forward"]))
+        .spawn()
+        .await;
+    let org = app.org("a").await;
+    let key = app.key("a", &["write:orders"]).await;
+    seed_reference(&app, &key).await;
+    let id = stored(
+        &app,
+        org,
+        &order("PO-F1", "C-ACME", &[("BAR-A36-1", 2)]),
+        OrderStatus::Pending,
+        vec![],
+    )
+    .await;
+    let path = format!("/api/v1/orders/{id}/forward");
+    let (s, first) = json(app.call(Method::POST, &path, Some(&key), None).await).await;
+    assert_eq!(s, 201, "{first}");
+    assert_eq!(first["kind"], "supplier.order.forward");
+    assert_eq!(first["payload"], json!({"order_id": id}));
+    let (s, again) = json(app.call(Method::POST, &path, Some(&key), None).await).await;
+    assert_eq!((s, &again["id"]), (200, &first["id"]));
+    // Another organization's key does not see the order.
+    let other = app.key("b", &["write:orders"]).await;
+    let resp = app.call(Method::POST, &path, Some(&other), None).await;
+    assert_eq!(resp.status().as_u16(), 404);
+    // The supplier answered: forwarding again is a conflict naming its order id.
+    sqlx::query(
+        "INSERT INTO supplier_orders (org_id, order_id, partner, supplier_order_id, queued_at, updated_at)
+         VALUES ($1, $2::uuid, 'phonex', 'ORD845140', now(), now())",
+    )
+    .bind(org.0)
+    .bind(&id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let (s, body) = json(app.call(Method::POST, &path, Some(&key), None).await).await;
+    assert_eq!(s, 409, "{body}");
+    assert_eq!(body["error"]["details"]["supplier_order_id"], "ORD845140");
+    let review = stored(
+        &app,
+        org,
+        &order("PO-F2", "C-ACME", &[("BAR-A36-1", 2)]),
+        OrderStatus::PendingReview,
+        vec![],
+    )
+    .await;
+    let resp = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/orders/{review}/forward"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 409);
 }
