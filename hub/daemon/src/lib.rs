@@ -15,8 +15,8 @@ pub mod bench_sync;
 pub mod check;
 pub mod export_cli;
 pub mod import_cli;
-// The demo plays an HTTP partner and an EDI trading partner.
-#[cfg(all(feature = "http", feature = "edi"))]
+// The demo plays an HTTP partner, an EDI trading partner and the PhoneX supplier.
+#[cfg(all(feature = "http", feature = "edi", feature = "phonex"))]
 pub mod demo;
 pub mod integrations;
 pub mod log_writer;

@@ -184,11 +184,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             running.wait().await?;
             Ok(ExitCode::SUCCESS)
         }
-        #[cfg(all(feature = "http", feature = "edi"))]
+        #[cfg(all(feature = "http", feature = "edi", feature = "phonex"))]
         Command::Demo => switchyard_daemon::demo::run(&config_path?).await,
-        #[cfg(not(all(feature = "http", feature = "edi")))]
+        #[cfg(not(all(feature = "http", feature = "edi", feature = "phonex")))]
         Command::Demo => anyhow::bail!(
-            "the demo plays an HTTP partner and an EDI trading partner: build with the `http` and `edi` features (the default)"
+            "the demo plays an HTTP partner, an EDI trading partner and the PhoneX supplier: build with the `http`, `edi` and `phonex` features (the default)"
         ),
         Command::Check { mapping_fixtures } => Ok(switchyard_daemon::check::run(
             &config_path?,
