@@ -88,7 +88,8 @@ impl Supplier {
     /// step forwards through the API goes to PhoneX.
     pub(super) fn configure(&self, config: &mut Config, org: &str) -> anyhow::Result<()> {
         // Written as TOML (not converted from the fake's JSON `partner_config`): serde_json's
-        // arbitrary-precision numbers serialize as maps, which TOML reads as tables.
+        // arbitrary-precision numbers serialize as maps, which TOML reads as tables. `hex` is
+        // how the fake (FakeConfig::default) signs.
         let settings: toml::Table = toml::from_str(&format!(
             "base_url = {:?}\napi_key = \"secret:{API_KEY_SECRET}\"\ntimeout_ms = 5000\n\
              webhooks = {{ secret = \"secret:{WEBHOOK_SECRET}\", encoding = \"hex\" }}\n",
@@ -98,6 +99,8 @@ impl Supplier {
             PARTNER.into(),
             PartnerConfig::new(PARTNER, settings).org(org),
         );
+        // A config's own suppliers would name partners the demo cleared.
+        config.suppliers.clear();
         config.suppliers.insert(
             org.into(),
             SupplierAssignment {
