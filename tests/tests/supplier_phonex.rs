@@ -24,7 +24,7 @@ fn config(fake: &FakePhonex) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn status_webhooks_are_verified_stored_once_and_forged_or_stale_ones_refused(
+async fn a_forwarded_order_ends_shipped_whatever_the_webhook_order_and_forged_or_stale_ones_are_refused(
 ) -> anyhow::Result<()> {
     let fake = FakePhonex::start(FakeConfig::default()).await?;
     let daemon = daemon(&fake).await?;
@@ -32,6 +32,10 @@ async fn status_webhooks_are_verified_stored_once_and_forged_or_stale_ones_refus
     let ours = order(&daemon, org, "SO-20000").await?;
     assert_eq!(forward(&daemon, org, ours).await?, "succeeded");
     let placed = fake.order_by_number("SO-20000").expect("placed at PhoneX");
+    assert_eq!(placed.request.items.len(), 2, "lines of one SKU merged");
+    assert_eq!(placed.idempotency_key, format!("order-{}", ours.0));
+    // Forwarding again (an admin asks twice) places nothing new.
+    assert_eq!(forward(&daemon, org, ours).await?, "succeeded");
     let id = placed.order.id.as_str();
     let accepted = fake
         .advance(id, OrderStatus::Accepted, None)
@@ -92,6 +96,16 @@ async fn status_webhooks_are_verified_stored_once_and_forged_or_stale_ones_refus
     .await?;
     assert_eq!(refused, 3);
     assert_eq!(fake.orders_placed(), 1);
+    assert_eq!(
+        state(&daemon, ours).await?,
+        (
+            Some("shipped".into()),
+            Some("1Z999AA10123456784".into()),
+            Some("UPS".into()),
+            "shipped".into()
+        ),
+        "the late `accepted` did not move the order back"
+    );
 
     daemon.stop().await?;
     fake.shutdown().await;
@@ -173,63 +187,6 @@ async fn state(
     .bind(order.0)
     .fetch_one(&daemon.db.pool)
     .await?)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_forwarded_order_ends_shipped_with_tracking_whatever_the_webhook_order(
-) -> anyhow::Result<()> {
-    let fake = FakePhonex::start(FakeConfig::default()).await?;
-    let daemon = daemon(&fake).await?;
-    let org = daemon.org("acme").await?;
-    let id = order(&daemon, org, "SO-20001").await?;
-    assert_eq!(forward(&daemon, org, id).await?, "succeeded");
-    let placed = fake.order_by_number("SO-20001").expect("placed at PhoneX");
-    assert_eq!(placed.request.items.len(), 2, "lines of one SKU merged");
-    assert_eq!(placed.idempotency_key, format!("order-{}", id.0));
-    // Forwarding again (an admin asks twice) places nothing new.
-    assert_eq!(forward(&daemon, org, id).await?, "succeeded");
-    assert_eq!(fake.orders_placed(), 1);
-
-    let sid = placed.order.id.as_str();
-    let accepted = fake
-        .advance(sid, OrderStatus::Accepted, None)
-        .map_err(anyhow::Error::msg)?;
-    let shipped = fake
-        .advance(
-            sid,
-            OrderStatus::Shipped,
-            Some(("1Z999AA10123456784", Some("UPS"))),
-        )
-        .map_err(anyhow::Error::msg)?;
-    assert_eq!(fake.deliver(&shipped).await, Ok(202));
-    assert_eq!(fake.deliver(&accepted).await, Ok(202));
-    assert_eq!(fake.deliver(&shipped).await, Ok(200));
-    let pool = daemon.db.pool.clone();
-    eventually(Duration::from_secs(30), "both deliveries processed", || {
-        let pool = pool.clone();
-        async move {
-            Ok(count(
-                &pool,
-                "SELECT count(*) FROM webhook_deliveries WHERE status = 'processed'",
-            )
-            .await?
-                == 2)
-        }
-    })
-    .await?;
-    assert_eq!(
-        state(&daemon, id).await?,
-        (
-            Some("shipped".into()),
-            Some("1Z999AA10123456784".into()),
-            Some("UPS".into()),
-            "shipped".into()
-        ),
-        "the late `accepted` did not move the order back"
-    );
-    daemon.stop().await?;
-    fake.shutdown().await;
-    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
