@@ -2,7 +2,7 @@
 //! loopback fake partners, narrated step by step. It exits non-zero unless every check holds.
 //!
 //! 1. a fresh `switchyard_demo` database, migrated;
-//! 2. two fake partners on loopback: `shop` (fails twice with 503, then accepts) and `erp`
+//! 2. fake partners on loopback: `shop` (fails twice with 503, then accepts) and `erp`
 //!    (rejects everything with 422 until it is "fixed");
 //! 3. their bearer tokens stored AES-256-GCM encrypted and resolved by the adapters;
 //! 4. the daemon (worker + REST API on a free port) started in-process;
@@ -22,12 +22,20 @@
 //! 10. an admin fixes the held order and reprocesses it through the REST API (855 AC);
 //! 11. Comarch ERP Optima (demo/optima.rs): invoices through the offline XML exchange, one
 //!     refused for its NIP; the chart of accounts; the month's JPK_V7M, validated;
-//! 12. a summary, checked against what the fakes and the mailbox hold.
+//! 12. the supplier part (demo/supplier.rs): a customer with an email address and their order,
+//!     forwarded through the REST API to a fifth fake, `phonex` (the PhoneX middleware, the
+//!     organization's `[suppliers.demo]`), placed there exactly once; PhoneX's signed status
+//!     webhooks arrive out of order (shipped before accepted, shipped twice) and the order ends
+//!     shipped with its tracking number; the customer's mails (order placed, pending at the
+//!     supplier, shipped with the tracking link) are read back from an SMTP sink on loopback,
+//!     the demo's `[email]` (3 steps);
+//! 13. a summary, checked against what the fakes, the mailbox and the SMTP sink hold.
 
 mod edi;
 mod optima;
 mod steel;
 mod storefront;
+mod supplier;
 
 use crate::app::{self, Overrides, Roles};
 use anyhow::{bail, ensure, Context};
@@ -77,13 +85,14 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let mut n = Narrator {
         started,
         step: 0,
-        total: 20,
+        total: 23,
     };
     println!("Switchyard demo: the real queue, adapters, mapping and REST API against local fakes");
     for needed in [CATALOG, CATALOG_MAPPING]
         .into_iter()
         .chain(edi::needed_files())
         .chain(optima::needed_files())
+        .chain(supplier::needed_files())
     {
         ensure!(
             Path::new(needed).exists(),
@@ -116,7 +125,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     // A short fallback poll keeps the narrated progress snappy; NOTIFY does the real waking.
     config.queue.poll_interval_ms = 100;
 
-    n.step("Three fake partners on loopback");
+    n.step("Four fake partners on loopback, and an SMTP sink");
     let shop = FakePartner::start(
         FakePartnerConfig::new()
             .bearer_token("demo-shop-token")
@@ -145,6 +154,18 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         storefront::PARTNER,
         storefront.base_url()
     ));
+    let sup = supplier::start().await?;
+    sup.configure(&mut config, "demo")?;
+    n.say(format!(
+        "{}    {}  the PhoneX middleware: bearer API key, signed status webhooks; [suppliers.demo] forwards to it",
+        supplier::PARTNER,
+        sup.fake.base_url()
+    ));
+    n.say(format!(
+        "smtp      {}:{}  keeps every mail it accepts; the demo's [email] sends there",
+        sup.sink.host(),
+        sup.sink.port()
+    ));
     // The demo's partners are its own, and so are their syncs (a config's others would name
     // partners it cleared).
     config.sync.clear();
@@ -171,6 +192,9 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         storefront::TOKEN,
     )
     .await?;
+    for (name, value) in sup.secrets() {
+        put_secret(&pool, &sbox, org.id, name, &value).await?;
+    }
     let resolver = Resolver::load(&pool, org.id, Some(sbox)).await?;
     for (name, fake, secret) in [
         ("shop", &shop, "shop-token"),
@@ -190,7 +214,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         by_org: [("demo".to_owned(), resolver)].into_iter().collect(),
         fallback: Resolver::empty(),
     };
-    n.say("stored `shop-token`, `erp-token` and `storefront-token` with AES-256-GCM; the partners' `secret:` references resolve to them");
+    n.say(format!("stored `shop-token`, `erp-token`, `storefront-token`, `{}` and `{}` with AES-256-GCM; the partners' `secret:` references resolve to them", supplier::API_KEY_SECRET, supplier::WEBHOOK_SECRET));
 
     n.step("The daemon: worker + REST API");
     let running = app::start(
@@ -208,6 +232,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     )
     .await?;
     let base = format!("http://{}", running.api_addr.context("API address")?);
+    sup.webhooks_to(&base);
     let (_, admin_key) = switchyard_store::keys::create_key(
         &pool,
         "demo",
@@ -223,6 +248,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         ]
         .into_iter()
         .chain(storefront::SCOPES)
+        .chain(supplier::SCOPES)
         .map(Scope::parse)
         .collect::<Result<Vec<_>, _>>()?,
         Tier::Premium,
@@ -313,6 +339,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let sf = storefront::run(&mut n, &api, &storefront).await?;
     let edi = edi::run(&mut n, &api).await?;
     let opt = optima::run(&mut n, &api).await?;
+    let px = supplier::run(&mut n, &api, &pool, org.id, &sup).await?;
 
     n.step("Summary");
     let counts = running.queue.counts().await?;
@@ -336,7 +363,8 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             .fetch_one(&pool)
             .await?;
     let mut leaked = 0;
-    for token in ["demo-shop-token", storefront::TOKEN] {
+    let px_key = sup.fake.config().api_key.clone();
+    for token in ["demo-shop-token", storefront::TOKEN, px_key.as_str()] {
         let (n,): (i64,) = sqlx::query_as(
             "SELECT count(*) FROM integration_logs WHERE search @@ plainto_tsquery('simple', $1)",
         )
@@ -345,6 +373,8 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         .await?;
         leaked += n;
     }
+    // Read at the end, so a mail sent after the step's checks is counted too.
+    let mails = sup.sink.messages().len();
     let shop_stats = shop.stats();
     let erp_stats = erp.stats();
     running.stop().await?;
@@ -375,6 +405,14 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         "      edi         {} inbound interchanges processed, {} acknowledgements, {} orders confirmed, {} 855s ({} accepted)",
         edi.inbound_processed, edi.acks_written, edi.orders_confirmed, edi.responses, edi.accepted_responses
     );
+    println!(
+        "      phonex      {} order placed, {} status webhooks sent out of order, the order {} with tracking {}",
+        px.orders_placed,
+        px.webhooks_sent,
+        px.status,
+        px.tracking.as_deref().unwrap_or("none")
+    );
+    println!("      email       {mails} mails in the SMTP sink");
     println!("      wall time   {:.1}s", started.elapsed().as_secs_f64());
 
     let mut failures = Vec::new();
@@ -421,6 +459,18 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             edi.orders_confirmed, edi.responses, edi.accepted_responses
         ));
     }
+    if px.orders_placed != 1 || px.status != "shipped" || px.tracking.is_none() {
+        failures.push(format!(
+            "expected 1 PhoneX order ending shipped with its tracking, got {} ending {} with {:?}",
+            px.orders_placed, px.status, px.tracking
+        ));
+    }
+    if mails != supplier::MAILS {
+        failures.push(format!(
+            "expected the customer's {} mails in the SMTP sink, found {mails}",
+            supplier::MAILS
+        ));
+    }
     if leaked != 0 {
         failures.push("a partner token appeared in the integration logs".into());
     }
@@ -428,6 +478,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     shop.shutdown().await;
     erp.shutdown().await;
     storefront.shutdown().await;
+    sup.shutdown().await;
     if failures.is_empty() {
         println!("\ndemo ok: every check passed");
         Ok(ExitCode::SUCCESS)

@@ -7,6 +7,7 @@
 //! * [`fs`] — a FIFO, for tests that nothing blocks on one.
 //! * [`python`] — a venv with pinned PyPI packages, for third-party implementations used as
 //!   test oracles.
+//! * [`supplier`] — helpers shared by the supplier adapters' tests.
 //! * [`smtp_sink`] — a real SMTP server on loopback that keeps what it accepts and refuses on
 //!   demand (the notification tests, the demo).
 
