@@ -226,6 +226,7 @@ async fn put_preferences(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct UnsubscribeQuery {
     /// The token of the mail's unsubscribe link.
     #[param(min_length = 1)]
