@@ -17,7 +17,12 @@ pub mod export_cli;
 pub mod import_cli;
 // The demo plays an HTTP partner, an EDI trading partner, Comarch Optima and the PhoneX
 // supplier.
-#[cfg(all(feature = "http", feature = "edi", feature = "optima", feature = "phonex"))]
+#[cfg(all(
+    feature = "http",
+    feature = "edi",
+    feature = "optima",
+    feature = "phonex"
+))]
 pub mod demo;
 pub mod integrations;
 pub mod log_writer;
