@@ -11,13 +11,14 @@ use crate::config::{Auth, Settings};
 use crate::errors::{parse_body, MagentoMessage};
 use crate::search::{pages, SearchCriteria};
 use crate::secret::Secret;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Method, Url};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant, SystemTime};
 use switchyard_core::adapter::{AdapterContext, Direction, Exchange};
 use switchyard_core::ids::PartnerName;
 use switchyard_core::AdapterError;
+use switchyard_runtime::partner_http::{retry_after, transport_error};
 use tracing::Instrument as _;
 
 /// The header carrying the job's idempotency key. Magento ignores it; the fake store counts
@@ -219,10 +220,13 @@ impl Client {
             .send()
             .await;
         let (status, result) = match sent {
-            Err(e) => (None, Err(transport_error(&e, self.settings.timeout))),
+            Err(e) => (
+                None,
+                Err(transport_error("Magento", &e, self.settings.timeout)),
+            ),
             Ok(response) => {
                 let status = response.status().as_u16();
-                let retry_after = retry_after(&response);
+                let retry_after = retry_after(response.headers());
                 let bytes = response.bytes().await.unwrap_or_default();
                 let result = if (200..300).contains(&status) {
                     match serde_json::from_slice::<String>(&bytes) {
@@ -290,15 +294,19 @@ impl Client {
         }
         let sent = request.send().instrument(span.clone()).await;
         let (status, response_body, result) = match sent {
-            Err(e) => (None, None, Err(transport_error(&e, self.settings.timeout))),
+            Err(e) => (
+                None,
+                None,
+                Err(transport_error("Magento", &e, self.settings.timeout)),
+            ),
             Ok(response) => {
                 let status = response.status().as_u16();
-                let retry = retry_after(&response);
+                let retry = retry_after(response.headers());
                 match response.bytes().await {
                     Err(e) => (
                         Some(status),
                         None,
-                        Err(transport_error(&e, self.settings.timeout)),
+                        Err(transport_error("Magento", &e, self.settings.timeout)),
                     ),
                     Ok(bytes) => {
                         let json: Value = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
@@ -381,29 +389,6 @@ impl Client {
             }
             page += 1;
         }
-    }
-}
-
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    let value = response.headers().get(RETRY_AFTER)?.to_str().ok()?;
-    if let Ok(secs) = value.trim().parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    httpdate::parse_http_date(value)
-        .ok()
-        .map(|at| at.duration_since(SystemTime::now()).unwrap_or_default())
-}
-
-fn transport_error(e: &reqwest::Error, timeout: Duration) -> AdapterError {
-    if e.is_timeout() {
-        AdapterError::transient(format!(
-            "Magento did not answer within {} ms",
-            timeout.as_millis()
-        ))
-    } else if e.is_connect() {
-        AdapterError::transient(format!("cannot connect to Magento: {e}"))
-    } else {
-        AdapterError::transient(format!("request to Magento failed: {e}"))
     }
 }
 

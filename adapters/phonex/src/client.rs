@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use switchyard_core::adapter::{AdapterContext, Direction, Exchange};
 use switchyard_core::ids::PartnerName;
 use switchyard_core::AdapterError;
+use switchyard_runtime::partner_http::transport_error;
 use tracing::Instrument as _;
 
 /// A successful answer, read in full.
@@ -145,7 +146,11 @@ impl Client {
         }
         let sent = request.send().instrument(span.clone()).await;
         let (status, response_body, result) = match sent {
-            Err(e) => (None, None, Err(transport_error(&e, self.settings.timeout))),
+            Err(e) => (
+                None,
+                None,
+                Err(transport_error("PhoneX", &e, self.settings.timeout)),
+            ),
             Ok(response) => {
                 let status = response.status().as_u16();
                 let retry = retry_after(&response);
@@ -158,7 +163,7 @@ impl Client {
                     Err(e) => (
                         Some(status),
                         None,
-                        Err(transport_error(&e, self.settings.timeout)),
+                        Err(transport_error("PhoneX", &e, self.settings.timeout)),
                     ),
                     Ok(bytes) => {
                         let json: Value = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
@@ -208,19 +213,6 @@ impl Client {
 fn retry_after(response: &reqwest::Response) -> Option<Duration> {
     let value = response.headers().get(RETRY_AFTER)?.to_str().ok()?;
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
-
-fn transport_error(e: &reqwest::Error, timeout: Duration) -> AdapterError {
-    if e.is_timeout() {
-        AdapterError::transient(format!(
-            "PhoneX did not answer within {} ms",
-            timeout.as_millis()
-        ))
-    } else if e.is_connect() {
-        AdapterError::transient(format!("cannot connect to PhoneX: {e}"))
-    } else {
-        AdapterError::transient(format!("request to PhoneX failed: {e}"))
-    }
 }
 
 /// A non-2xx answer as an error of the right class, PhoneX's code, message and field named.

@@ -13,13 +13,14 @@
 use crate::config::Settings;
 use crate::token::{Token, TokenCache};
 use crate::wire::{self, ErrorBody, TokenRequest, TokenResponse};
-use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
+use reqwest::header::AUTHORIZATION;
 use reqwest::{Method, Url};
 use serde_json::Value;
 use std::time::{Duration, Instant, SystemTime};
 use switchyard_core::adapter::{AdapterContext, Direction, Exchange};
 use switchyard_core::ids::PartnerName;
 use switchyard_core::AdapterError;
+use switchyard_runtime::partner_http::{retry_after, transport_error};
 use tracing::Instrument as _;
 
 /// A successful answer, read in full.
@@ -180,13 +181,13 @@ impl Client {
             .json(&body)
             .send()
             .await
-            .map_err(|e| transport_error(&e, self.settings.timeout))?;
+            .map_err(|e| transport_error("WesellCellular", &e, self.settings.timeout))?;
         let status = response.status().as_u16();
-        let retry = retry_after(&response);
+        let retry = retry_after(response.headers());
         let bytes = response
             .bytes()
             .await
-            .map_err(|e| transport_error(&e, self.settings.timeout))?;
+            .map_err(|e| transport_error("WesellCellular", &e, self.settings.timeout))?;
         if !(200..300).contains(&status) {
             let e = classify(status, retry, &bytes);
             // Refused credentials: only a config fix helps. (Cognito answers `invalid_client`
@@ -241,15 +242,19 @@ impl Client {
         }
         let sent = request.send().instrument(span.clone()).await;
         let (status, response_body, result) = match sent {
-            Err(e) => (None, None, Err(transport_error(&e, self.settings.timeout))),
+            Err(e) => (
+                None,
+                None,
+                Err(transport_error("WesellCellular", &e, self.settings.timeout)),
+            ),
             Ok(response) => {
                 let status = response.status().as_u16();
-                let retry = retry_after(&response);
+                let retry = retry_after(response.headers());
                 match response.bytes().await {
                     Err(e) => (
                         Some(status),
                         None,
-                        Err(transport_error(&e, self.settings.timeout)),
+                        Err(transport_error("WesellCellular", &e, self.settings.timeout)),
                     ),
                     Ok(bytes) => {
                         let json: Value = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
@@ -290,29 +295,6 @@ impl Client {
             },
         );
         result
-    }
-}
-
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    let value = response.headers().get(RETRY_AFTER)?.to_str().ok()?;
-    if let Ok(secs) = value.trim().parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    httpdate::parse_http_date(value)
-        .ok()
-        .map(|at| at.duration_since(SystemTime::now()).unwrap_or_default())
-}
-
-fn transport_error(e: &reqwest::Error, timeout: Duration) -> AdapterError {
-    if e.is_timeout() {
-        AdapterError::transient(format!(
-            "WesellCellular did not answer within {} ms",
-            timeout.as_millis()
-        ))
-    } else if e.is_connect() {
-        AdapterError::transient(format!("cannot connect to WesellCellular: {e}"))
-    } else {
-        AdapterError::transient(format!("request to WesellCellular failed: {e}"))
     }
 }
 

@@ -43,6 +43,7 @@ pub mod logsink;
 pub mod mappings;
 pub mod notify;
 pub mod partner_config;
+pub mod partner_http;
 pub mod pg;
 pub mod pull;
 pub mod registry;
