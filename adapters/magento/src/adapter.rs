@@ -13,7 +13,10 @@
 //! * `prices`: `{"sku", "prices": [{"currency", "price", "tiers"}], "group_prices": [...],
 //!   "remove"?}` → `POST /V1/products/base-prices` and `PUT /V1/products/tier-prices` for a whole
 //!   batch at once; Magento answers `[]` or per-item failures, each mapped back to its SKU (that
-//!   item fails, the rest are confirmed). `remove` deletes the SKU's tier prices.
+//!   item fails, the rest are confirmed). `remove` deletes the SKU's tier prices. A document with
+//!   `special_prices` also has its dated special prices kept equal to them ([`crate::special`]).
+//! * `shipment`: the canonical shipment of a `MAGENTO-{increment_id}` order →
+//!   `POST /V1/order/{entity_id}/ship` with tracks ([`crate::shipments`]).
 
 use crate::client::{segment, Answer, Call, Client, Prefixed as _};
 use crate::config::{settings, Settings};
@@ -31,15 +34,26 @@ use switchyard_core::adapter::{
 use switchyard_core::ids::PartnerName;
 use switchyard_core::AdapterError;
 
-pub const CAPABILITIES: [Capability; 4] = [
+pub const CAPABILITIES: [Capability; 5] = [
     Capability::HealthCheck,
     Capability::PushCatalog,
     Capability::PushInventory,
     Capability::PushPrices,
+    Capability::PushShipments,
 ];
 
 /// Magento's customer group code for "every group" in tier prices.
 pub const ALL_GROUPS: &str = "ALL GROUPS";
+
+/// One price document in Magento's shapes.
+struct PriceRows {
+    sku: String,
+    /// None for a removal.
+    base: Option<Value>,
+    tiers: Vec<Value>,
+    /// Some when the document manages the SKU's special prices ([`crate::special`]).
+    special: Option<Vec<Value>>,
+}
 
 #[derive(Debug)]
 pub struct MagentoAdapter {
@@ -52,6 +66,7 @@ enum Entity {
     Catalog,
     Inventory,
     Prices,
+    Shipment,
 }
 
 fn entity(document: &str) -> Option<Entity> {
@@ -59,6 +74,7 @@ fn entity(document: &str) -> Option<Entity> {
         Capability::PushCatalog => Some(Entity::Catalog),
         Capability::PushInventory => Some(Entity::Inventory),
         Capability::PushPrices => Some(Entity::Prices),
+        Capability::PushShipments => Some(Entity::Shipment),
         _ => None,
     }
 }
@@ -89,7 +105,7 @@ fn decimal(v: &Value, what: &str) -> Result<Decimal, AdapterError> {
 }
 
 /// A decimal as the JSON number Magento's float fields take.
-fn number(d: Decimal) -> Value {
+pub(crate) fn number(d: Decimal) -> Value {
     serde_json::Number::from_str(&d.normalize().to_string())
         .map(Value::Number)
         .unwrap_or(Value::Null)
@@ -104,6 +120,69 @@ fn receipt(answer: &Answer, external_id: Option<String>) -> PushReceipt {
 }
 
 impl MagentoAdapter {
+    /// The batch's product upserts and MSI stock documents through the async bulk API; a
+    /// document that cannot become an operation gets its error here, the rest their bulk
+    /// outcome. Tombstones, legacy stock and prices keep their own paths.
+    async fn push_bulk(
+        &self,
+        ctx: &AdapterContext,
+        items: &[BatchItem],
+        results: &mut BTreeMap<usize, Result<PushReceipt, AdapterError>>,
+    ) {
+        let mut products = Vec::new();
+        let mut stock = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            if results.contains_key(&i) {
+                continue;
+            }
+            let Ok(b) = body(&item.doc) else { continue };
+            let op = match entity(&item.doc.document) {
+                Some(Entity::Catalog) if b.get("product").is_some() => {
+                    self.product_payload(b).map(|(sku, payload)| {
+                        (
+                            false,
+                            crate::bulk::Op {
+                                index: i,
+                                sku,
+                                payload,
+                            },
+                        )
+                    })
+                }
+                Some(Entity::Inventory) if self.settings().msi.enabled => sku_at(b, "/sku")
+                    .and_then(|sku| {
+                        let items = self.msi_items(sku, b)?;
+                        Ok((
+                            true,
+                            crate::bulk::Op {
+                                index: i,
+                                sku: sku.to_owned(),
+                                payload: json!({ "sourceItems": items }),
+                            },
+                        ))
+                    }),
+                _ => continue,
+            };
+            // (whether it is stock, the operation)
+            match op {
+                Ok((false, op)) => products.push(op),
+                Ok((true, op)) => stock.push(op),
+                Err(e) => {
+                    results.insert(i, Err(e));
+                }
+            }
+        }
+        if !products.is_empty() {
+            results.extend(self.bulk(ctx, "async/bulk/V1/products", products).await);
+        }
+        if !stock.is_empty() {
+            results.extend(
+                self.bulk(ctx, "async/bulk/V1/inventory/source-items", stock)
+                    .await,
+            );
+        }
+    }
+
     pub fn from_json(
         partner: &PartnerName,
         config: &Value,
@@ -124,8 +203,23 @@ impl MagentoAdapter {
         &self.client
     }
 
-    fn settings(&self) -> &Settings {
+    pub(crate) fn settings(&self) -> &Settings {
         self.client.settings()
+    }
+
+    /// A product upsert document's SKU and its `{"product", "saveOptions"}` payload.
+    pub(crate) fn product_payload(&self, body: &Value) -> Result<(String, Value), AdapterError> {
+        let sku = sku_at(body, "/product/sku")?.to_owned();
+        let mut product = body["product"].clone();
+        // Website assignment comes from the connection unless the mapping set one.
+        if !self.settings().website_ids.is_empty()
+            && product
+                .pointer("/extension_attributes/website_ids")
+                .is_none()
+        {
+            product["extension_attributes"]["website_ids"] = json!(self.settings().website_ids);
+        }
+        Ok((sku, json!({"product": product, "saveOptions": true})))
     }
 
     async fn push_catalog(
@@ -170,17 +264,7 @@ impl MagentoAdapter {
                 Err(e) => Err(e.prefixed(&format!("disabling product {sku}"))),
             };
         }
-        let sku = sku_at(body, "/product/sku")?.to_owned();
-        let mut product = body["product"].clone();
-        // Website assignment comes from the connection unless the mapping set one.
-        if !self.settings().website_ids.is_empty()
-            && product
-                .pointer("/extension_attributes/website_ids")
-                .is_none()
-        {
-            product["extension_attributes"]["website_ids"] = json!(self.settings().website_ids);
-        }
-        let payload = json!({"product": product, "saveOptions": true});
+        let (sku, payload) = self.product_payload(body)?;
         let update = Call::new(
             "magento.product.update",
             Method::PUT,
@@ -204,6 +288,40 @@ impl MagentoAdapter {
             &answer,
             answer.body["id"].as_i64().map(|i| i.to_string()),
         ))
+    }
+
+    /// An inventory document's MSI source items (every mapped source zeroed for `remove`).
+    pub(crate) fn msi_items(&self, sku: &str, body: &Value) -> Result<Vec<Value>, AdapterError> {
+        let msi = &self.settings().msi;
+        let remove = body["remove"].as_bool().unwrap_or(false);
+        let mut items = Vec::new();
+        if remove {
+            for source in msi.sources.values() {
+                items.push(json!({"sku": sku, "source_code": source, "quantity": 0, "status": 0}));
+            }
+        } else {
+            for (i, level) in body["sources"].as_array().into_iter().flatten().enumerate() {
+                let location = level["location"].as_str().ok_or_else(|| {
+                    AdapterError::permanent(format!("sources[{i}] has no `location`"))
+                })?;
+                let source = msi.sources.get(location).ok_or_else(|| {
+                    AdapterError::permanent(format!(
+                        "location `{location}` of {sku} has no MSI source: add it to `msi.sources` of the partner"
+                    ))
+                })?;
+                let qty = decimal(&level["quantity"], &format!("sources[{i}].quantity"))?;
+                items.push(
+                    json!({"sku": sku, "source_code": source, "quantity": number(qty),
+                                  "status": i32::from(qty > Decimal::ZERO)}),
+                );
+            }
+        }
+        if items.is_empty() {
+            return Err(AdapterError::permanent(format!(
+                "{sku}: no stock at any location to send (the document has no `sources`)"
+            )));
+        }
+        Ok(items)
     }
 
     async fn push_inventory(
@@ -233,33 +351,7 @@ impl MagentoAdapter {
                 .map_err(|e| e.prefixed(&format!("stock of {sku}")))?;
             return Ok(receipt(&a, None));
         }
-        let mut items = Vec::new();
-        if remove {
-            for source in msi.sources.values() {
-                items.push(json!({"sku": sku, "source_code": source, "quantity": 0, "status": 0}));
-            }
-        } else {
-            for (i, level) in body["sources"].as_array().into_iter().flatten().enumerate() {
-                let location = level["location"].as_str().ok_or_else(|| {
-                    AdapterError::permanent(format!("sources[{i}] has no `location`"))
-                })?;
-                let source = msi.sources.get(location).ok_or_else(|| {
-                    AdapterError::permanent(format!(
-                        "location `{location}` of {sku} has no MSI source: add it to `msi.sources` of the partner"
-                    ))
-                })?;
-                let qty = decimal(&level["quantity"], &format!("sources[{i}].quantity"))?;
-                items.push(
-                    json!({"sku": sku, "source_code": source, "quantity": number(qty),
-                                  "status": i32::from(qty > Decimal::ZERO)}),
-                );
-            }
-        }
-        if items.is_empty() {
-            return Err(AdapterError::permanent(format!(
-                "{sku}: no stock at any location to send (the document has no `sources`)"
-            )));
-        }
+        let items = self.msi_items(sku, body)?;
         let call = Call::new(
             "magento.source_items",
             Method::POST,
@@ -275,13 +367,16 @@ impl MagentoAdapter {
     }
 
     /// The base price and tier prices of one price document, in Magento's shapes.
-    fn price_rows(
-        &self,
-        body: &Value,
-    ) -> Result<(String, Option<Value>, Vec<Value>), AdapterError> {
+    fn price_rows(&self, body: &Value) -> Result<PriceRows, AdapterError> {
         let sku = sku_at(body, "/sku")?.to_owned();
         if body["remove"].as_bool().unwrap_or(false) {
-            return Ok((sku, None, Vec::new()));
+            // A removed product's special prices go with its tiers.
+            return Ok(PriceRows {
+                sku,
+                base: None,
+                tiers: Vec::new(),
+                special: Some(Vec::new()),
+            });
         }
         let currency = &self.settings().currency;
         let in_currency = |list: &Value| -> Vec<Value> {
@@ -331,7 +426,13 @@ impl MagentoAdapter {
                 );
             }
         }
-        Ok((sku, Some(base_row), tiers))
+        let special = crate::special::rows(&sku, body, currency)?;
+        Ok(PriceRows {
+            sku,
+            base: Some(base_row),
+            tiers,
+            special,
+        })
     }
 
     /// Send one price call for many SKUs; record each per-item failure against its SKU. A
@@ -396,16 +497,22 @@ impl MagentoAdapter {
         let mut tiers = Vec::new();
         let mut priced = Vec::new();
         let mut removed = Vec::new();
+        // SKU → the special price rows it must have (only SKUs whose document manages them).
+        let mut specials: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         for doc in docs {
             match body(doc).and_then(|b| self.price_rows(b)) {
-                Ok((sku, base, t)) => {
-                    match base {
+                Ok(rows) => {
+                    let sku = rows.sku;
+                    match rows.base {
                         Some(b) => {
                             bases.push(b);
-                            tiers.extend(t);
+                            tiers.extend(rows.tiers);
                             priced.push(sku.clone());
                         }
                         None => removed.push(sku.clone()),
+                    }
+                    if let Some(special) = rows.special {
+                        specials.insert(sku.clone(), special);
                     }
                     skus.push(Ok(sku));
                 }
@@ -464,6 +571,10 @@ impl MagentoAdapter {
         if !removed.is_empty() {
             self.remove_tiers(ctx, &removed, &mut failed).await;
         }
+        specials.retain(|sku, _| !failed.contains_key(sku));
+        if !specials.is_empty() {
+            self.special_prices(ctx, specials, &mut failed).await;
+        }
         skus.into_iter()
             .map(|sku| {
                 let sku = sku?;
@@ -477,6 +588,80 @@ impl MagentoAdapter {
                 }
             })
             .collect()
+    }
+
+    /// Keep each SKU's special prices equal to `wanted`: read the store's, delete the ones we
+    /// no longer send, add the missing ones (see [`crate::special`]).
+    async fn special_prices(
+        &self,
+        ctx: &AdapterContext,
+        wanted: BTreeMap<String, Vec<Value>>,
+        failed: &mut HashMap<String, AdapterError>,
+    ) {
+        let skus: Vec<String> = wanted.keys().cloned().collect();
+        let call = Call::new(
+            "magento.special_prices_information",
+            Method::POST,
+            "V1/products/special-price-information",
+        )
+        .body(json!({ "skus": skus }));
+        let existing = match self.client.send(ctx, call).await {
+            Ok(a) => a.body.as_array().cloned().unwrap_or_default(),
+            Err(e) => {
+                for sku in &skus {
+                    failed.insert(sku.clone(), e.clone().prefixed("special prices"));
+                }
+                return;
+            }
+        };
+        let stale: Vec<Value> = existing
+            .iter()
+            .filter(|row| {
+                let sku = row["sku"].as_str().unwrap_or_default();
+                !wanted
+                    .get(sku)
+                    .is_some_and(|w| w.iter().any(|r| crate::special::same(r, row)))
+            })
+            .cloned()
+            .collect();
+        self.price_call(
+            ctx,
+            (
+                "magento.special_prices_delete",
+                Method::POST,
+                "V1/products/special-price-delete",
+            ),
+            stale,
+            &skus,
+            failed,
+        )
+        .await;
+        let add: Vec<Value> = wanted
+            .values()
+            .flatten()
+            .filter(|r| {
+                !failed.contains_key(r["sku"].as_str().unwrap_or_default())
+                    && !existing.iter().any(|row| crate::special::same(r, row))
+            })
+            .cloned()
+            .collect();
+        let add_skus: Vec<String> = skus
+            .iter()
+            .filter(|s| !failed.contains_key(*s))
+            .cloned()
+            .collect();
+        self.price_call(
+            ctx,
+            (
+                "magento.special_prices",
+                Method::POST,
+                "V1/products/special-price",
+            ),
+            add,
+            &add_skus,
+            failed,
+        )
+        .await;
     }
 
     /// A removed product's tier prices: read them (`tier-prices-information`), delete them.
@@ -552,14 +737,16 @@ impl Adapter for MagentoAdapter {
                 .await
                 .pop()
                 .unwrap_or_else(|| Err(AdapterError::permanent("no result"))),
+            Some(Entity::Shipment) => self.push_shipment(ctx, b).await,
             None => Err(AdapterError::permanent(format!(
-                "the magento adapter cannot push a `{}` document (catalog, inventory, prices)",
+                "the magento adapter cannot push a `{}` document (catalog, inventory, prices, shipment)",
                 doc.document
             ))),
         }
     }
 
-    /// Prices go in one call per kind for the whole batch (Magento's price APIs take lists
+    /// Prices go in one call per kind for the whole batch; from `bulk_threshold` documents on,
+    /// product upserts and MSI stock through the async bulk API ([`crate::bulk`]) (Magento's price APIs take lists
     /// and answer per item); everything else one by one, [`Adapter::batch_concurrency`] at a time.
     async fn push_batch(
         &self,
@@ -578,6 +765,9 @@ impl Adapter for MagentoAdapter {
             for (i, r) in prices.iter().zip(self.push_prices(&one, &docs).await) {
                 results.insert(*i, r);
             }
+        }
+        if self.use_bulk(items.len()) {
+            self.push_bulk(ctx, items, &mut results).await;
         }
         let others: Vec<(usize, Result<PushReceipt, AdapterError>)> = futures::stream::iter(
             (0..items.len())

@@ -13,7 +13,7 @@
 //!          signature_method = "HMAC-SHA256" }
 //! msi = { enabled = true, sources = { CHI = "chicago", HOU = "houston" } }
 //! customer_groups = { GOLD = "Gold" }
-//! bulk_threshold = 1000                   # accepted now; the async bulk path comes later
+//! bulk_threshold = 1000                   # from this batch size on, the async bulk API
 //! ```
 
 use crate::oauth::SignatureMethod;
@@ -63,13 +63,23 @@ pub struct MagentoConfig {
     pub customer_groups: BTreeMap<String, String>,
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
-    /// Above this many writes in one batch the async bulk API is used (not yet implemented:
-    /// accepted and checked so configs written now stay valid).
+    /// From this many documents in one batch on, product upserts and MSI stock go through the
+    /// async bulk API ([`crate::bulk`]).
     #[serde(default = "default_bulk_threshold")]
     pub bulk_threshold: u32,
     /// Operations per bulk request.
     #[serde(default = "default_bulk_batch")]
     pub bulk_batch_size: u32,
+    /// How often the status of a submitted bulk is read.
+    #[serde(default = "default_bulk_poll_ms")]
+    pub bulk_poll_ms: u64,
+    /// How long bulk operations may stay open before the items are reported as such (and
+    /// retried by the sync later) rather than waited on.
+    #[serde(default = "default_bulk_open_timeout_secs")]
+    pub bulk_open_timeout_secs: u64,
+    /// Whether Magento mails the shopper when we record a shipment (`notify` of the ship call).
+    #[serde(default)]
+    pub notify_customer: bool,
 }
 
 fn default_store_code() -> String {
@@ -86,6 +96,12 @@ fn default_bulk_threshold() -> u32 {
 }
 fn default_bulk_batch() -> u32 {
     DEFAULT_BULK_BATCH
+}
+fn default_bulk_poll_ms() -> u64 {
+    1000
+}
+fn default_bulk_open_timeout_secs() -> u64 {
+    300
 }
 fn default_admin_lifetime() -> u64 {
     DEFAULT_ADMIN_TOKEN_LIFETIME_SECS
@@ -198,6 +214,9 @@ pub struct Settings {
     pub timeout: Duration,
     pub bulk_threshold: u32,
     pub bulk_batch_size: u32,
+    pub bulk_poll: Duration,
+    pub bulk_open_timeout: Duration,
+    pub notify_customer: bool,
 }
 
 impl Settings {
@@ -301,6 +320,20 @@ impl MagentoConfig {
                 "must be between 1 and 5000",
             ));
         }
+        if self.bulk_poll_ms == 0 || self.bulk_poll_ms > 60_000 {
+            return Err(problem(
+                partner,
+                "bulk_poll_ms",
+                "must be between 1 and 60000",
+            ));
+        }
+        if self.bulk_open_timeout_secs == 0 {
+            return Err(problem(
+                partner,
+                "bulk_open_timeout_secs",
+                "must be at least 1",
+            ));
+        }
         for (location, source) in &self.msi.sources {
             if source.trim().is_empty() {
                 return Err(problem(
@@ -386,6 +419,9 @@ impl MagentoConfig {
             timeout: Duration::from_millis(self.timeout_ms),
             bulk_threshold: self.bulk_threshold,
             bulk_batch_size: self.bulk_batch_size,
+            bulk_poll: Duration::from_millis(self.bulk_poll_ms),
+            bulk_open_timeout: Duration::from_secs(self.bulk_open_timeout_secs),
+            notify_customer: self.notify_customer,
         })
     }
 }

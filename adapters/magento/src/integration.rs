@@ -1,15 +1,30 @@
 //! The Magento integration: `[partners.NAME]` tables with `kind = "magento"` become
-//! [`MagentoAdapter`]s; the runtime's sync engine does the rest (catalog, inventory, prices).
+//! [`MagentoAdapter`]s; the runtime's sync engine does the rest (catalog, inventory, prices),
+//! and the integration's own jobs bring orders in (`magento.orders.pull`,
+//! `magento.order.import`, with the checkpoint table of its migrations).
 
 use crate::adapter::MagentoAdapter;
 use crate::config::KIND;
+use crate::order_import::OrderImportJob;
+use crate::order_pull::OrderPullJob;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_core::adapter::{Adapter, AdapterFactory, ConfigError, SecretResolver};
 use switchyard_core::diag::Diagnostic;
 use switchyard_core::ids::PartnerName;
 use switchyard_runtime::integration::{BuildContext, Integration, Parts};
+use switchyard_runtime::job::{needs_nothing, JobKindSpec, PartnerRule, PartnerSource};
 use switchyard_runtime::partner_config::build_adapters;
+
+/// `magento.order.import` and `magento.orders.pull` name a configured Magento partner in
+/// their payload.
+const ORDER_RULE: PartnerRule = PartnerRule {
+    source: PartnerSource::Payload("partner"),
+    required: true,
+    kinds: &[KIND],
+    needs: needs_nothing,
+};
 
 /// Builds [`MagentoAdapter`]s over one shared connection pool.
 #[derive(Debug, Clone)]
@@ -78,13 +93,33 @@ impl Integration for MagentoIntegration {
         &[KIND]
     }
 
+    fn migrations(&self) -> Option<&'static sqlx::migrate::Migrator> {
+        Some(&crate::order_pull::MIGRATOR)
+    }
+
     fn build(&self, cx: &BuildContext<'_>, problems: &mut Vec<Diagnostic>) -> Parts {
+        // The pull job needs each store as a MagentoAdapter, the runtime as a dyn Adapter:
+        // one adapter (one admin token cache) serves both.
+        let stores = std::sync::Mutex::new(HashMap::new());
         let adapters = build_adapters(cx, KIND, problems, |name, settings, secrets| {
-            self.factory.build(name, settings, secrets)
+            let store = Arc::new(self.factory.build_magento(name, settings, secrets)?);
+            stores
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(name.to_string(), store.clone());
+            Ok(store as Arc<dyn Adapter>)
         });
-        Parts {
+        let stores = stores.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut parts = Parts {
             adapters,
             ..Parts::default()
-        }
+        };
+        parts
+            .jobs
+            .push(JobKindSpec::typed(OrderImportJob).partner(ORDER_RULE));
+        parts
+            .jobs
+            .push(JobKindSpec::typed(OrderPullJob { stores }).partner(ORDER_RULE));
+        parts
     }
 }

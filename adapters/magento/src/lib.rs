@@ -9,16 +9,27 @@
 //! * [`integration`]: [`MagentoIntegration`] and [`MagentoFactory`]
 //! * `fake` (feature `fake`): a faithful Magento store over loopback HTTP
 //!
-//! Not yet: the async bulk API, orders in, shipments back (see README.md).
+//! * [`special`]: special prices with dates, kept equal to the document's
+//! * [`orders`], [`order_pull`], [`order_import`]: orders in (`magento.orders.pull`,
+//!   `magento.order.import`, the checkpoint in `magento_order_pulls`)
+//! * [`shipments`]: a `shipment` document becomes `POST /V1/order/{id}/ship` with tracks
+//!
+//! * [`bulk`]: the async bulk API for big batches (bulk UUID, status polling, per-operation results)
 
 pub mod adapter;
+pub mod bulk;
 pub mod client;
 pub mod config;
 pub mod errors;
 pub mod integration;
 pub mod oauth;
+pub mod order_import;
+pub mod order_pull;
+pub mod orders;
 pub mod search;
 pub mod secret;
+pub mod shipments;
+pub mod special;
 
 #[cfg(feature = "fake")]
 pub mod fake;

@@ -336,3 +336,143 @@ async fn prices_go_in_one_call_per_kind_and_per_item_failures_map_back_to_their_
     let err = adapter.push(&ctx("eur").0, &eur_only).await.unwrap_err();
     assert!(err.message.contains("no USD price"), "{err}");
 }
+
+fn special(
+    sku: &str,
+    price: &str,
+    from: &str,
+    to: &str,
+) -> switchyard_core::adapter::OutboundDocument {
+    doc(
+        "prices",
+        json!({"sku": sku, "prices": [{"currency": "USD", "price": "100.00", "tiers": []}],
+               "special_prices": [{"currency": "USD", "price": price, "from": from, "to": to}]}),
+    )
+}
+
+#[tokio::test]
+async fn special_prices_with_dates_are_kept_equal_and_failures_map_to_their_skus() {
+    let (store, adapter) = store().await;
+    for sku in ["SP-1", "SP-2", "SP-3"] {
+        store.fake.seed_product(json!({"sku": sku, "name": sku}));
+    }
+    store.fake.refuse_special_prices_for("SP-2");
+    let items: Vec<BatchItem> = [
+        special("SP-1", "89.50", "2026-12-01", "2026-12-24"),
+        special("SP-3", "70", "2026-12-01", "2026-12-31 12:00:00"),
+        special("SP-4", "1", "2026-12-01", "2026-12-02"),
+        // Refused by us before any call: the end before the start.
+        special("SP-3", "70", "2026-12-05", "2026-12-01"),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, d)| BatchItem {
+        idempotency_key: format!("s{i}"),
+        doc: d,
+    })
+    .collect();
+    let (c, sink) = ctx("special");
+    let results = adapter.push_batch(&c, &items).await;
+    assert!(results[0].is_ok(), "{:?}", results[0]);
+    assert!(results[1].is_ok(), "{:?}", results[1]);
+    let unknown = results[2].as_ref().unwrap_err();
+    assert_eq!(unknown.class, ErrorClass::Permanent);
+    assert!(unknown.message.contains("SKU = SP-4"), "{unknown}");
+    let backwards = results[3].as_ref().unwrap_err();
+    assert!(
+        backwards.message.contains("special_prices[0].to")
+            && backwards.message.contains("is before"),
+        "{backwards}"
+    );
+    let events: Vec<String> = sink.exchanges().iter().map(|e| e.event.clone()).collect();
+    assert_eq!(
+        events,
+        [
+            "magento.base_prices",
+            // No tiers sent: the SKUs' old tiers are looked up (none to delete).
+            "magento.tier_prices_information",
+            "magento.special_prices_information",
+            "magento.special_prices"
+        ],
+        "one call per kind for the batch"
+    );
+    assert_eq!(
+        store.fake.special_prices("SP-1"),
+        [json!({"sku": "SP-1", "store_id": 0, "price": 89.5,
+                "price_from": "2026-12-01 00:00:00", "price_to": "2026-12-24 23:59:59"})]
+    );
+    assert_eq!(
+        store.fake.special_prices("SP-3")[0]["price_to"],
+        "2026-12-31 12:00:00"
+    );
+
+    // A per-item refusal fails that SKU alone.
+    let err = adapter
+        .push(
+            &ctx("refused").0,
+            &special("SP-2", "5", "2026-12-01", "2026-12-02"),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.message
+            .contains("Special price for SKU = SP-2 was refused"),
+        "{err}"
+    );
+    assert!(
+        store.fake.base_price("SP-2").is_some(),
+        "the base price went through"
+    );
+
+    // The same special price again writes nothing; a new one replaces the old; an empty
+    // list removes it; a document without the key leaves it alone.
+    store.fake.clear_writes();
+    adapter
+        .push(
+            &ctx("same").0,
+            &special("SP-1", "89.50", "2026-12-01", "2026-12-24"),
+        )
+        .await
+        .unwrap();
+    let routes: Vec<String> = store
+        .fake
+        .writes()
+        .iter()
+        .map(|w| w.route.clone())
+        .collect();
+    assert!(
+        !routes.iter().any(|r| r.ends_with("special-price")),
+        "{routes:?}"
+    );
+    assert!(
+        !routes.iter().any(|r| r.ends_with("special-price-delete")),
+        "{routes:?}"
+    );
+    adapter
+        .push(
+            &ctx("new").0,
+            &special("SP-1", "79", "2026-12-10", "2026-12-20"),
+        )
+        .await
+        .unwrap();
+    let now = store.fake.special_prices("SP-1");
+    assert_eq!(now.len(), 1);
+    assert_eq!(now[0]["price"], 79.0);
+    assert_eq!(now[0]["price_from"], "2026-12-10 00:00:00");
+    adapter
+        .push(
+            &ctx("untouched").0,
+            &doc("prices", json!({"sku": "SP-1", "prices": [{"currency": "USD", "price": "100", "tiers": []}]})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.fake.special_prices("SP-1").len(), 1);
+    adapter
+        .push(
+            &ctx("ended").0,
+            &doc("prices", json!({"sku": "SP-1", "prices": [{"currency": "USD", "price": "100", "tiers": []}], "special_prices": []})),
+        )
+        .await
+        .unwrap();
+    assert!(store.fake.special_prices("SP-1").is_empty());
+}

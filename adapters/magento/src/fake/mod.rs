@@ -13,6 +13,10 @@
 //! * products (POST, PUT by URL-encoded SKU answering 404 for an unknown one, GET, DELETE,
 //!   strict: an unknown product property is refused like Magento's accessor check), MSI source
 //!   items, the legacy stock item, base/tier/special prices answering `[]` or per-item failures;
+//! * orders (`GET /V1/orders` with searchCriteria, configurable parent and child lines) and
+//!   shipments with tracks (`POST /V1/order/{id}/ship`), in [`orders`];
+//! * the async bulk API (202 with the bulk UUID, status polling, operations that stay open,
+//!   fail retriably, fail for good or complete), in [`bulk`];
 //! * Magento's error bodies with `%1`/named parameters;
 //! * fault switches: 5xx bursts, permanent failure, throttling with `Retry-After`, slow
 //!   answers, expired admin tokens, refused prices per SKU;
@@ -33,6 +37,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::search::{Condition, Direction, SearchCriteria};
+
+mod bulk;
+mod orders;
+pub use orders::FakeLine;
 
 /// The product properties Magento's `ProductInterface` has accessors for.
 const PRODUCT_FIELDS: &[&str] = &[
@@ -123,6 +131,7 @@ struct Faults {
     throttle: Option<u64>,
     delay: Option<Duration>,
     refused_prices: HashSet<String>,
+    refused_special: HashSet<String>,
 }
 
 #[derive(Default)]
@@ -141,6 +150,8 @@ struct Store {
     faults: Faults,
     integration_as_bearer: bool,
     requests: usize,
+    sales: orders::OrderBook,
+    bulks: bulk::Bulks,
 }
 
 struct Shared {
@@ -271,8 +282,10 @@ impl FakeMagento {
     pub fn fix(&self) {
         let mut s = self.shared.lock();
         let refused = std::mem::take(&mut s.faults.refused_prices);
+        let refused_special = std::mem::take(&mut s.faults.refused_special);
         s.faults = Faults {
             refused_prices: refused,
+            refused_special,
             ..Faults::default()
         };
     }
@@ -295,6 +308,79 @@ impl FakeMagento {
             .lock()
             .faults
             .refused_prices
+            .insert(sku.to_owned());
+    }
+
+    // ---- the async bulk API ----
+
+    /// Bulks answer this many status reads with every operation open before they run.
+    pub fn bulk_open_polls(&self, polls: usize) {
+        self.shared.lock().bulks.switches.open_polls = polls;
+    }
+    /// No `async.operations.all` consumer: operations stay open until switched back.
+    pub fn bulk_no_consumer(&self, on: bool) {
+        self.shared.lock().bulks.switches.no_consumer = on;
+    }
+    /// The next `times` runs of `sku`'s bulk operation fail retriably (status 2).
+    pub fn fail_bulk_retriably(&self, sku: &str, times: usize) {
+        self.shared
+            .lock()
+            .bulks
+            .switches
+            .retriable
+            .insert(sku.to_owned(), times);
+    }
+
+    // ---- orders ----
+
+    /// An order placed in the store now (state `new`): its entity_id and increment_id.
+    pub fn create_order(&self, email: &str, lines: &[FakeLine]) -> (i64, String) {
+        self.shared.lock().sales.create(email, lines)
+    }
+    /// Change an order as the store's admin would (its `updated_at` moves a second on).
+    pub fn update_order(&self, id: i64, f: impl FnOnce(&mut Value)) -> bool {
+        self.shared.lock().sales.edit(id, f)
+    }
+    /// Change an order right after the next `GET /V1/orders` is answered (an edit during a pull).
+    pub fn update_order_after_next_list(
+        &self,
+        id: i64,
+        f: impl FnOnce(&mut Value) + Send + 'static,
+    ) {
+        self.shared.lock().sales.edit_after_list(id, Box::new(f));
+    }
+    /// Cancel an order (state and status `canceled`).
+    pub fn cancel_order(&self, id: i64) -> bool {
+        self.update_order(id, |o| {
+            o["state"] = json!("canceled");
+            o["status"] = json!("canceled");
+        })
+    }
+    /// Move the store's clock (orders' `created_at` / `updated_at`).
+    pub fn advance_clock(&self, secs: i64) {
+        self.shared.lock().sales.advance(secs);
+    }
+    pub fn order(&self, id: i64) -> Option<Value> {
+        self.shared.lock().sales.orders.get(&id).cloned()
+    }
+    /// The shipments created for an order: (the ship call's body, the shipment id).
+    pub fn shipments_of(&self, id: i64) -> Vec<(Value, i64)> {
+        self.shared
+            .lock()
+            .sales
+            .shipments
+            .iter()
+            .filter(|(o, _, _)| *o == id)
+            .map(|(_, b, n)| (b.clone(), *n))
+            .collect()
+    }
+
+    /// Refuse special prices of `sku` per item (its base and tier prices are accepted).
+    pub fn refuse_special_prices_for(&self, sku: &str) {
+        self.shared
+            .lock()
+            .faults
+            .refused_special
             .insert(sku.to_owned());
     }
 
@@ -327,6 +413,15 @@ impl FakeMagento {
     }
     pub fn base_price(&self, sku: &str) -> Option<Value> {
         self.shared.lock().base_prices.get(sku).cloned()
+    }
+    /// The SKU's special prices (one per store id).
+    pub fn special_prices(&self, sku: &str) -> Vec<Value> {
+        self.shared
+            .lock()
+            .special_prices
+            .get(sku)
+            .cloned()
+            .unwrap_or_default()
     }
     pub fn tier_prices(&self, sku: &str) -> Vec<Value> {
         self.shared
@@ -533,7 +628,14 @@ async fn handle(
         .map(str::to_owned);
     let mut s = shared.lock();
     let before = fingerprint(&s);
-    let answer = route_request(&shared.config, &mut s, &method, &segs, &uri, &json_body);
+    let bulk = match method {
+        Method::POST => bulk::submit(&mut s, &segs, &store, key.clone(), &json_body),
+        _ => None,
+    };
+    let answer = match bulk {
+        Some(a) => a,
+        None => route_request(&shared.config, &mut s, &method, &segs, &uri, &json_body),
+    };
     if method != Method::GET {
         let changed = fingerprint(&s) != before;
         if let (Some(k), true) = (&key, changed) {
@@ -563,6 +665,7 @@ fn fingerprint(s: &Store) -> u64 {
         &s.base_prices,
         &s.tier_prices,
         &s.special_prices,
+        s.sales.shipments.len(),
     ))
     .unwrap_or_default()
     .hash(&mut h);
@@ -762,6 +865,7 @@ fn route_request(
             Some(_) => {
                 s.tier_prices.remove(*sku);
                 s.base_prices.remove(*sku);
+                s.special_prices.remove(*sku);
                 s.source_items.retain(|(k, _), _| k != sku);
                 (StatusCode::OK, json!(true))
             }
@@ -795,7 +899,32 @@ fn route_request(
             s.tier_prices.retain(|_, l| !l.is_empty());
             (StatusCode::OK, json!([]))
         }
+        ("GET", ["V1", "orders"]) => {
+            let answer = list(s.sales.orders.values(), uri);
+            s.sales.listed();
+            answer
+        }
+        ("GET", ["V1", "orders", id]) => {
+            match id.parse::<i64>().ok().and_then(|i| s.sales.orders.get(&i)) {
+                Some(o) => (StatusCode::OK, o.clone()),
+                None => error(
+                    StatusCode::NOT_FOUND,
+                    "The entity that was requested doesn't exist. Verify the entity and try again.",
+                    json!([]),
+                ),
+            }
+        }
+        ("GET", ["V1", "bulk", uuid, "status"]) => bulk::status(cfg, s, uuid),
+        ("POST", ["V1", "order", id, "ship"]) => s.sales.ship(&cfg.sources, id, body),
         ("POST", ["V1", "products", "special-price"]) => special_prices(s, body),
+        ("POST", ["V1", "products", "special-price-information"]) => {
+            let rows: Vec<Value> = skus_of(body)
+                .iter()
+                .flat_map(|k| s.special_prices.get(k).cloned().unwrap_or_default())
+                .collect();
+            (StatusCode::OK, json!(rows))
+        }
+        ("POST", ["V1", "products", "special-price-delete"]) => special_prices_delete(s, body),
         _ => error(
             StatusCode::NOT_FOUND,
             "Request does not match any route.",
@@ -1126,24 +1255,102 @@ fn tier_prices(cfg: &FakeStoreConfig, s: &mut Store, body: &Value, replace: bool
     (StatusCode::OK, json!(failures))
 }
 
+/// `Y-m-d H:i:s`, the only datetime Magento's special price storage takes.
+fn magento_datetime(v: &str) -> bool {
+    chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M:%S").is_ok()
+}
+
+/// `POST /V1/products/special-price` (`SpecialPriceStorage::update`): each row checked the way
+/// `retrieveValidPrices` does (product, price, store, the two dates when given), failures in
+/// the array naming the row; a valid row replaces the SKU's special price in its store (Open
+/// Source keeps one per SKU and store: the `special_price` attribute and its dates).
 fn special_prices(s: &mut Store, body: &Value) -> Answer {
+    let Some(rows) = body["prices"].as_array() else {
+        return required("prices");
+    };
     let mut failures = Vec::new();
-    for row in body["prices"].as_array().into_iter().flatten() {
+    for row in rows {
         let sku = row["sku"].as_str().unwrap_or_default().to_owned();
-        if !s.products.contains_key(&sku) {
-            failures.push(price_failure(
-                "Requested product doesn't exist: %SKU",
-                vec![sku],
-            ));
-        } else if row["price_from"].as_str().is_none() || row["price_to"].as_str().is_none() {
-            failures.push(price_failure(
-                "Invalid attribute %fieldName = %fieldValue. Row ID: SKU = %SKU.",
-                vec!["Price From".into(), row["price_from"].to_string(), sku],
-            ));
+        let store_id = row["store_id"].as_i64();
+        let from = row["price_from"].as_str().unwrap_or_default().to_owned();
+        let to = row["price_to"].as_str().unwrap_or_default().to_owned();
+        let params = |field: &str, value: String| {
+            vec![
+                field.to_owned(),
+                value,
+                sku.clone(),
+                store_id.map(|n| n.to_string()).unwrap_or_default(),
+                from.clone(),
+                to.clone(),
+            ]
+        };
+        let invalid = "Invalid attribute %fieldName = %fieldValue. Row ID: SKU = %SKU, Store ID: %storeId, Price From: %priceFrom, Price To: %priceTo.";
+        let failure = if !s.products.contains_key(&sku) {
+            Some(price_failure(
+                "The product that was requested doesn't exist. Verify the product and try again. Row ID: SKU = %SKU, Store ID: %storeId, Price From: %priceFrom, Price To: %priceTo.",
+                params("", String::new())[2..].to_vec(),
+            ))
+        } else if !row.get("price").is_some_and(is_number) || num(&row["price"]) < 0.0 {
+            Some(price_failure(
+                invalid,
+                params("Price", row["price"].to_string()),
+            ))
+        } else if !matches!(store_id, Some(0 | 1)) {
+            Some(price_failure(
+                "Requested store is not found. Row ID: SKU = %SKU, Store ID: %storeId, Price From: %priceFrom, Price To: %priceTo.",
+                params("", String::new())[2..].to_vec(),
+            ))
+        } else if !from.is_empty() && !magento_datetime(&from) {
+            Some(price_failure(invalid, params("Price From", from.clone())))
+        } else if !to.is_empty() && !magento_datetime(&to) {
+            Some(price_failure(invalid, params("Price To", to.clone())))
+        } else if s.faults.refused_special.contains(&sku) {
+            Some(price_failure(
+                "Special price for SKU = %SKU was refused by a price rule.",
+                vec![sku.clone()],
+            ))
         } else {
-            s.special_prices.entry(sku).or_default().push(row.clone());
+            None
+        };
+        match failure {
+            Some(f) => failures.push(f),
+            None => {
+                let list = s.special_prices.entry(sku.clone()).or_default();
+                list.retain(|r| r["store_id"].as_i64() != store_id);
+                list.push(
+                    json!({"sku": sku, "store_id": store_id, "price": num(&row["price"]),
+                                 "price_from": from, "price_to": to}),
+                );
+            }
         }
     }
+    (StatusCode::OK, json!(failures))
+}
+
+/// `POST /V1/products/special-price-delete`: each row removed when the store has it exactly.
+fn special_prices_delete(s: &mut Store, body: &Value) -> Answer {
+    let Some(rows) = body["prices"].as_array() else {
+        return required("prices");
+    };
+    let mut failures = Vec::new();
+    for row in rows {
+        let sku = row["sku"].as_str().unwrap_or_default();
+        if !s.products.contains_key(sku) {
+            failures.push(price_failure(
+                "The product that was requested doesn't exist. Verify the product and try again. Row ID: SKU = %SKU, Store ID: %storeId, Price From: %priceFrom, Price To: %priceTo.",
+                vec![sku.to_owned(), row["store_id"].to_string(), as_text(&row["price_from"]), as_text(&row["price_to"])],
+            ));
+            continue;
+        }
+        if let Some(list) = s.special_prices.get_mut(sku) {
+            list.retain(|r| {
+                !(r["store_id"].as_i64() == row["store_id"].as_i64()
+                    && r["price_from"] == row["price_from"]
+                    && r["price_to"] == row["price_to"])
+            });
+        }
+    }
+    s.special_prices.retain(|_, l| !l.is_empty());
     (StatusCode::OK, json!(failures))
 }
 
@@ -1220,15 +1427,18 @@ fn matches(p: &Value, f: &crate::search::Filter) -> bool {
 }
 
 fn list_products(s: &Store, uri: &Uri) -> Answer {
+    list(s.products.values(), uri)
+}
+
+/// A list endpoint's answer for `all` filtered, sorted and paged by the query's searchCriteria.
+fn list<'a>(all: impl Iterator<Item = &'a Value>, uri: &Uri) -> Answer {
     let pairs = query_pairs(uri.query());
     let criteria = match SearchCriteria::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     {
         Ok(c) => c,
         Err(e) => return error(StatusCode::BAD_REQUEST, "%1", json!([e.to_string()])),
     };
-    let mut items: Vec<&Value> = s
-        .products
-        .values()
+    let mut items: Vec<&Value> = all
         .filter(|p| {
             criteria
                 .groups

@@ -1,0 +1,226 @@
+//! Magento orders in and shipments back, end to end: orders placed in the fake store, pulled by
+//! the daemon's `magento.orders.pull` over loopback HTTP (OAuth-signed, keyset pages), imported
+//! by `magento.order.import` into real Postgres through `mappings/magento/order.in`: one
+//! canonical order per Magento order (`MAGENTO-{increment_id}`), configurable lines folded, an
+//! edit and a cancellation applied from the stored checkpoint, an order with an unknown SKU a
+//! dead letter naming the field that imports once the product exists and it is replayed; then a
+//! shipment pushed back (`partner.push`) becomes one Magento shipment with its tracks.
+
+use serde_json::{json, Value};
+use switchyard_core::ids::{JobId, OrgId};
+use switchyard_daemon::app::Roles;
+use switchyard_e2e::TestDaemon;
+use switchyard_magento::fake::{FakeLine, FakeMagento, FakeStoreConfig};
+use switchyard_store::queue::{NewJob, Queue, RetryPolicy, RetrySpec};
+
+async fn daemon(fake: &FakeMagento) -> anyhow::Result<(TestDaemon, sqlx::PgPool, OrgId)> {
+    let c = fake.config();
+    let daemon = TestDaemon::builder()
+        .repo_mappings()
+        .secret("secret:mg-ck", &c.consumer_key)
+        .secret("secret:mg-cs", &c.consumer_secret)
+        .secret("secret:mg-at", &c.access_token)
+        .secret("secret:mg-as", &c.access_token_secret)
+        .toml(&format!(
+            "[partners.shop]\nkind = \"magento\"\norg = \"acme\"\nbase_url = \"{}\"\nstore_code = \"all\"\n\
+             auth = {{ mode = \"oauth\", consumer_key_ref = \"secret:mg-ck\", consumer_secret_ref = \"secret:mg-cs\", \
+             access_token_ref = \"secret:mg-at\", access_token_secret_ref = \"secret:mg-as\" }}\n\
+             msi = {{ enabled = true, sources = {{ CHI = \"chicago\" }} }}\nnotify_customer = true\ntimeout_ms = 5000\n",
+            fake.base_url()
+        ))
+        .roles(Roles {
+            api: false,
+            worker: true,
+            scheduler: false,
+        })
+        .start()
+        .await?;
+    let pool = daemon.db.pool.clone();
+    let org = daemon.org("acme").await?;
+    Ok((daemon, pool, org))
+}
+
+async fn product(pool: &sqlx::PgPool, org: OrgId, sku: &str) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO products (org_id, sku, name, uom) VALUES ($1, $2, $3, 'EA')")
+        .bind(org.0)
+        .bind(sku)
+        .bind(format!("Item {sku}"))
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Run one job to its end; its final state.
+async fn run(queue: &Queue, job: NewJob) -> anyhow::Result<String> {
+    let id = queue
+        .enqueue(job.retry(RetrySpec::of(RetryPolicy::Immediate)))
+        .await?
+        .job
+        .id;
+    switchyard_e2e::jobs::ended(queue.pool(), id).await
+}
+
+fn pull(org: OrgId, key: &str) -> NewJob {
+    NewJob::new(org, "magento.orders.pull", json!({"partner": "shop"}))
+        .partner("shop")
+        .key(key)
+}
+
+/// Wait until every import job enqueued so far has ended; (succeeded, dead).
+async fn imports_ended(pool: &sqlx::PgPool) -> anyhow::Result<(i64, i64)> {
+    let ids: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT id FROM jobs WHERE kind = 'magento.order.import'")
+            .fetch_all(pool)
+            .await?;
+    for id in ids {
+        switchyard_e2e::jobs::ended(pool, JobId(id)).await?;
+    }
+    Ok(sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE state = 'succeeded'), count(*) FILTER (WHERE state = 'dead')
+         FROM jobs WHERE kind = 'magento.order.import'",
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// (status, customer_po, canonical) of the order stored for `increment_id`.
+async fn stored(
+    pool: &sqlx::PgPool,
+    org: OrgId,
+    increment_id: &str,
+) -> anyhow::Result<Option<(String, String, Value)>> {
+    Ok(sqlx::query_as(
+        "SELECT status, customer_po, canonical FROM orders WHERE org_id = $1 AND order_number = $2",
+    )
+    .bind(org.0)
+    .bind(format!("MAGENTO-{increment_id}"))
+    .fetch_optional(pool)
+    .await?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_are_pulled_imported_once_edited_cancelled_and_shipped_back() -> anyhow::Result<()> {
+    let fake = FakeMagento::start(FakeStoreConfig::default()).await?;
+    let (daemon, pool, org) = daemon(&fake).await?;
+    let queue = daemon.queue.clone();
+    product(&pool, org, "BOLT-M8").await?;
+    product(&pool, org, "TEE-RED-L").await?;
+
+    let mut orders = Vec::new();
+    for q in 1..=60 {
+        orders.push(fake.create_order("a@example.com", &[FakeLine::simple("BOLT-M8", q, 0.35)]));
+    }
+    let tee = fake.create_order(
+        "b@example.com",
+        &[
+            FakeLine::configurable("TEE-RED-L", 2, 50.0),
+            FakeLine::simple("BOLT-M8", 1, 0.35),
+        ],
+    );
+    let unknown = fake.create_order("c@example.com", &[FakeLine::simple("NUT-M8", 5, 0.1)]);
+
+    // 1. The first pull (two pages of 50): 62 imports, one dead letter.
+    assert_eq!(run(&queue, pull(org, "pull-1")).await?, "succeeded");
+    assert_eq!(imports_ended(&pool).await?, (61, 1));
+    let (pulled, since): (i64, Option<String>) = sqlx::query_as(
+        "SELECT pulled, checkpoint->>'since' FROM magento_order_pulls WHERE org_id = $1 AND partner = 'shop'",
+    )
+    .bind(org.0)
+    .fetch_one(&pool)
+    .await?;
+    assert_eq!(pulled, 62);
+    assert_eq!(since.as_deref(), Some("2026-05-02T10:00:00"));
+
+    let (status, po, canonical) = stored(&pool, org, &tee.1).await?.expect("stored");
+    assert_eq!(status, "confirmed");
+    assert_eq!(po, tee.1);
+    let lines = canonical["lines"].as_array().expect("lines");
+    assert_eq!(
+        lines.len(),
+        2,
+        "the configurable's child line folded: {lines:?}"
+    );
+    assert_eq!(lines[0]["sku"], "TEE-RED-L");
+    assert_eq!(lines[0]["quantity"], "2");
+    assert_eq!(lines[0]["unit_price"], "50");
+    assert_eq!(canonical["shipping_address"]["city"], "Chicago");
+    assert!(stored(&pool, org, &unknown.1).await?.is_none());
+
+    // The dead letter names the SKU and its field; replayed after the product exists, it imports.
+    let dead = queue.list_dead_letters(org, None, None, 10).await?;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].kind, "magento.order.import");
+    assert!(
+        dead[0]
+            .reason
+            .contains("unknown SKU `NUT-M8` (field lines[1].sku)"),
+        "{}",
+        dead[0].reason
+    );
+    product(&pool, org, "NUT-M8").await?;
+    let replayed = queue.replay(org, dead[0].id, None, None).await?;
+    assert_eq!(
+        switchyard_e2e::jobs::ended(&pool, replayed.id).await?,
+        "succeeded"
+    );
+    assert!(stored(&pool, org, &unknown.1).await?.is_some());
+
+    // 2. A pull with nothing changed enqueues nothing.
+    assert_eq!(run(&queue, pull(org, "pull-2")).await?, "succeeded");
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM jobs WHERE kind = 'magento.order.import'")
+            .fetch_one(&pool)
+            .await?;
+    assert_eq!(
+        n, 62,
+        "the overlap's orders are recognised, not imported again"
+    );
+
+    // 3. An edit and a cancellation in the store: only those two are imported, and applied.
+    assert!(fake.update_order(orders[3].0, |o| o["items"][0]["qty_ordered"] = json!(40)));
+    assert!(fake.cancel_order(orders[4].0));
+    assert_eq!(run(&queue, pull(org, "pull-3")).await?, "succeeded");
+    assert_eq!(imports_ended(&pool).await?, (64, 1));
+    let (_, _, canonical) = stored(&pool, org, &orders[3].1).await?.expect("stored");
+    assert_eq!(canonical["lines"][0]["quantity"], "40");
+    let (status, _, _) = stored(&pool, org, &orders[4].1).await?.expect("stored");
+    assert_eq!(status, "cancelled");
+    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM orders WHERE org_id = $1")
+        .bind(org.0)
+        .fetch_one(&pool)
+        .await?;
+    assert_eq!(n, 62, "one canonical order per Magento order");
+
+    // 4. A shipment back: one Magento shipment with its tracks; pushed again, none more.
+    let shipment = json!({
+        "shipment_number": "SH-1", "order_number": format!("MAGENTO-{}", tee.1),
+        "carrier": "FedEx", "service": "Ground", "shipped_at": "2026-12-05T12:00:00Z",
+        "packages": [{"sscc": null, "tracking_number": "7712 3456 7890", "weight": null, "weight_uom": null,
+                      "lines": [{"sku": "TEE-RED-L", "quantity": "2", "uom": "EA"},
+                                {"sku": "BOLT-M8", "quantity": "1", "uom": "EA"}]}],
+    });
+    for key in ["ship-1", "ship-1-again"] {
+        let job = NewJob::new(
+            org,
+            "partner.push",
+            json!({"document": "shipment", "body": shipment}),
+        )
+        .partner("shop")
+        .key(key);
+        assert_eq!(run(&queue, job).await?, "succeeded");
+    }
+    let shipped = fake.shipments_of(tee.0);
+    assert_eq!(shipped.len(), 1, "{shipped:?}");
+    let body = &shipped[0].0;
+    assert_eq!(
+        body["tracks"],
+        json!([{"track_number": "7712 3456 7890", "title": "FedEx", "carrier_code": "fedex"}])
+    );
+    assert_eq!(body["notify"], true);
+    assert_eq!(
+        body["arguments"]["extension_attributes"]["source_code"],
+        "chicago"
+    );
+    assert_eq!(fake.order(tee.0).expect("order")["state"], "complete");
+    Ok(())
+}
