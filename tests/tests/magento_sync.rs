@@ -280,3 +280,131 @@ async fn price_failures_per_item_become_dead_letters_and_the_rest_are_confirmed(
     assert_eq!(writes[0].body["prices"][0]["sku"], "P-00002");
     Ok(())
 }
+
+const CHILD_TOML: &str = "[queue]\nconcurrency = 8\nclaim_batch = 8\nlease_secs = 3\nrescue_interval_ms = 500\n\n[jobs.\"sync.run\"]\npolicy = \"immediate\"\nmax_attempts = 10\n";
+
+/// A catalog sync to Magento killed mid-run (SIGKILL of the `switchyard run` child, its job
+/// aborted with it) and resumed by a second process: the run ends complete, every product is
+/// in the store, and no product was written more than once more (what was in flight at the
+/// kill): per idempotency key the fake applied one write, and no SKU saw more than two
+/// successful writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catalog_sync_killed_mid_run_resumes_and_writes_each_product_once_more_at_most(
+) -> anyhow::Result<()> {
+    const N: i64 = 600;
+    let fake = FakeMagento::start(FakeStoreConfig::default()).await?;
+    // Latency per request keeps the run long enough to kill it in the middle.
+    fake.slow(std::time::Duration::from_millis(100));
+    let cluster = TestDaemon::builder()
+        .repo_mappings()
+        .toml(CHILD_TOML)
+        .toml(&format!(
+            "[partners.shop]\nkind = \"magento\"\norg = \"acme\"\nbase_url = \"{}\"\nstore_code = \"all\"\nwebsite_ids = [1]\n\
+             auth = {{ mode = \"oauth\", consumer_key_ref = \"env:MG_CK\", consumer_secret_ref = \"env:MG_CS\", \
+             access_token_ref = \"env:MG_AT\", access_token_secret_ref = \"env:MG_AS\" }}\ntimeout_ms = 5000\n\
+             [sync.shop.catalog]\nmapping = \"magento/product.out\"\ntombstone = \"magento/product.tombstone\"\npage_size = 100\n",
+            fake.base_url()
+        ))
+        .prepare()
+        .await?;
+    let pool = cluster.db.pool.clone();
+    let org = cluster.org("acme").await?;
+    seed(&pool, org, N).await?;
+    cluster
+        .queue()
+        .enqueue(
+            NewJob::new(org, "sync.run", catalog(true))
+                .partner("shop")
+                .key("crash"),
+        )
+        .await?;
+    let c = fake.config().clone();
+    let env = [
+        ("MG_CK", c.consumer_key.as_str()),
+        ("MG_CS", c.consumer_secret.as_str()),
+        ("MG_AT", c.access_token.as_str()),
+        ("MG_AS", c.access_token_secret.as_str()),
+    ];
+    let mut first = cluster.spawn(&["--no-api", "--no-scheduler"], &env, "first.log")?;
+    switchyard_e2e::eventually(
+        std::time::Duration::from_secs(120),
+        "a third of the catalog written",
+        || {
+            let n = fake.product_count();
+            async move { Ok(n >= (N / 3) as usize) }
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}\n--- daemon log ---\n{}", first.log_text()))?;
+    first.kill9().await;
+    let at_kill = fake.product_count();
+    assert!(
+        at_kill < N as usize,
+        "the kill must land mid-sync ({at_kill})"
+    );
+
+    let mut second = cluster.spawn(&["--no-api", "--no-scheduler"], &env, "second.log")?;
+    switchyard_e2e::eventually(
+        std::time::Duration::from_secs(180),
+        "the sync to finish after the restart",
+        || {
+            let pool = pool.clone();
+            async move {
+                Ok(count(
+                    &pool,
+                    "SELECT count(*) FROM jobs WHERE kind = 'sync.run' AND state = 'succeeded'",
+                )
+                .await?
+                    == 1)
+            }
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}\n--- second daemon log ---\n{}", second.log_text()))?;
+    second.terminate().await;
+
+    assert_eq!(
+        fake.product_count(),
+        N as usize,
+        "every product in the store"
+    );
+    let writes = fake.writes();
+    let mut per_sku: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut keys = std::collections::BTreeSet::new();
+    for w in writes.iter().filter(|w| (200..300).contains(&w.status)) {
+        let sku = w.body["product"]["sku"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        *per_sku.entry(sku).or_default() += 1;
+        if let Some(k) = &w.idempotency_key {
+            keys.insert(k.clone());
+        }
+    }
+    assert_eq!(per_sku.len(), N as usize);
+    let most = per_sku.values().copied().max().unwrap_or_default();
+    assert!(
+        most <= 2,
+        "a product written {most} times: {:?}",
+        per_sku.iter().find(|(_, n)| **n == most)
+    );
+    let twice = per_sku.values().filter(|n| **n == 2).count();
+    for k in &keys {
+        assert!(
+            fake.times_applied(k) <= 1,
+            "key {k} applied {} times",
+            fake.times_applied(k)
+        );
+    }
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM sync_items WHERE partner = 'shop'"
+        )
+        .await?,
+        N
+    );
+    println!("magento sync crash: killed with {at_kill} products written; {twice} written again after the restart, none applied twice");
+    cluster.db.drop_db().await;
+    Ok(())
+}
