@@ -49,6 +49,9 @@ const API_ORG: &str = "bench-api";
 /// Products the lines name (the export joins each line to its product's name).
 const PRODUCTS: i64 = 1_000;
 
+/// Customers the orders are for.
+const CUSTOMERS: i64 = 500;
+
 pub async fn run(args: ExportBench, config_path: &Path) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(
         args.lines_per_order >= 1,
@@ -163,14 +166,22 @@ async fn seed(pool: &sqlx::PgPool, org: OrgId, n: i64, per: i64) -> anyhow::Resu
     .bind(PRODUCTS)
     .execute(pool)
     .await?;
+    sqlx::query(
+        "INSERT INTO customers (org_id, customer_id, name)
+         SELECT $1, 'C' || i, 'Customer ' || i FROM generate_series(0, $2 - 1) i",
+    )
+    .bind(org.0)
+    .bind(CUSTOMERS)
+    .execute(pool)
+    .await?;
     let orders = (n + per - 1) / per;
     let mut from = 0;
     while from < orders {
         let to = (from + 10_000).min(orders);
         sqlx::query(
             "INSERT INTO orders (id, org_id, order_number, customer_id, customer_po, status, canonical, source)
-             SELECT gen_random_uuid(), $1, 'SO-' || lpad(i::text, 8, '0'), 'C' || (i % 500), 'PO-' || i, 'confirmed',
-                    jsonb_build_object('order_number', 'SO-' || lpad(i::text, 8, '0'), 'customer_id', 'C' || (i % 500),
+             SELECT gen_random_uuid(), $1, 'SO-' || lpad(i::text, 8, '0'), 'C' || (i % $7), 'PO-' || i, 'confirmed',
+                    jsonb_build_object('order_number', 'SO-' || lpad(i::text, 8, '0'), 'customer_id', 'C' || (i % $7),
                         'status', 'confirmed', 'currency', 'USD', 'ordered_at', null, 'requested_delivery', null,
                         'customer_po', 'PO-' || i, 'tracking_numbers', '[]'::jsonb,
                         'billing_address', null, 'shipping_address', null, 'supplier_order_ref', null,
@@ -191,6 +202,7 @@ async fn seed(pool: &sqlx::PgPool, org: OrgId, n: i64, per: i64) -> anyhow::Resu
         .bind(per)
         .bind(PRODUCTS)
         .bind(n)
+        .bind(CUSTOMERS)
         .execute(pool)
         .await?;
         from = to;
@@ -258,6 +270,9 @@ async fn export_child(
     format: &str,
     file: &Path,
 ) -> anyhow::Result<ChildRun> {
+    // Standard error to a file, not a pipe nobody reads while the child runs (a full pipe
+    // would stall it and the figures with it).
+    let err_file = file.with_extension(format!("{format}.err"));
     let mut cmd = tokio::process::Command::new(exe);
     cmd.args([
         "export",
@@ -272,7 +287,7 @@ async fn export_child(
     .env("SWITCHYARD_DATABASE__URL", url)
     .env("SWITCHYARD_LOG", "warn")
     .stdout(Stdio::null())
-    .stderr(Stdio::piped())
+    .stderr(std::fs::File::create(&err_file)?)
     .kill_on_drop(true);
     if config_path.exists() {
         cmd.env("SWITCHYARD_CONFIG", config_path);
@@ -293,14 +308,11 @@ async fn export_child(
         }
     };
     let secs = t.elapsed().as_secs_f64();
-    if !status.success() {
-        let mut err = String::new();
-        if let Some(mut stderr) = child.stderr.take() {
-            use tokio::io::AsyncReadExt;
-            stderr.read_to_string(&mut err).await?;
-        }
-        anyhow::bail!("switchyard export --format {format} failed ({status}): {err}");
-    }
+    let err = std::fs::read_to_string(&err_file).unwrap_or_default();
+    anyhow::ensure!(
+        status.success(),
+        "switchyard export --format {format} failed ({status}): {err}"
+    );
     Ok(ChildRun { secs, peak_kb })
 }
 
