@@ -1,4 +1,6 @@
-//! `switchyard bench queue`: figures for the queue, printed (never asserted in tests).
+//! `switchyard bench queue`: figures for the queue, printed (never asserted in tests); the
+//! other benches' subcommands (`sync`, `export`, `import`) are listed here and live in their
+//! own modules.
 //!
 //! * bulk enqueue rate (1,000-row statements);
 //! * end-to-end processing of no-op jobs in one process at the default settings;
@@ -40,6 +42,11 @@ pub enum BenchCommand {
     /// The sync engine against the generic HTTP fake: full initial sync, re-sync with nothing
     /// changed, 1 % changed, change detection per core, peak RSS.
     Sync(crate::bench_sync::SyncBench),
+    /// Order lines exported as CSV, JSON and XML against `psql \copy`, peak RSS of the export,
+    /// and an export end to end through the API.
+    Export(crate::bench_export::ExportBench),
+    /// A product import: validation rows/s and the time to apply it.
+    Import(crate::bench_import::ImportBench),
 }
 
 const BENCH_DB: &str = "switchyard_bench";
@@ -53,6 +60,8 @@ pub async fn run(cmd: BenchCommand, config_path: &Path) -> anyhow::Result<ExitCo
         } => queue(jobs, processes, samples, config_path).await,
         #[cfg(feature = "http")]
         BenchCommand::Sync(args) => crate::bench_sync::run(args, config_path).await,
+        BenchCommand::Export(args) => crate::bench_export::run(args, config_path).await,
+        BenchCommand::Import(args) => crate::bench_import::run(args, config_path).await,
     }
 }
 

@@ -5,10 +5,13 @@
 //! * [`integrations`] — the one list of partner systems in this build.
 //! * [`app`] — generic start-up ([`app::start`]): pool, migrations, integrations assembled,
 //!   worker, scheduler, API.
-//! * [`check`] — `switchyard check`; [`demo`], [`bench`], [`import_cli`]: subcommands.
+//! * [`check`] — `switchyard check`; [`demo`], [`bench`] (with [`bench_export`],
+//!   [`bench_import`]), [`import_cli`]: subcommands.
 
 pub mod app;
 pub mod bench;
+pub mod bench_export;
+pub mod bench_import;
 // `bench sync` pushes to the generic HTTP fake.
 #[cfg(feature = "http")]
 pub mod bench_sync;

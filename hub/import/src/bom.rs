@@ -143,22 +143,33 @@ fn products_named<'a>(lines: impl Iterator<Item = &'a Value>) -> Vec<String> {
 }
 
 /// The store's checks on the file's valid lines: the product and each component are live
-/// products of `org`, the line's unit is the component's own, and no line appears twice in one
-/// BOM. A row that fails one becomes invalid with the error at the file's column name (the
-/// caller places it in its column with [`crate::read::locate`]).
+/// products of `org` (or, given `planned`, products the same upload's valid product rows make:
+/// SKU → unit; a product in both is checked against the catalog's unit), the line's unit is
+/// the component's own, and no line appears twice in one BOM. A row that fails one becomes
+/// invalid with the error at the file's column name (the caller places it in its column with
+/// [`crate::read::locate`]).
 pub async fn check_against_catalog(
     pool: &PgPool,
     org: OrgId,
     rows: &mut [NewRow],
     source_of: &(dyn Fn(&str) -> String + Sync),
+    planned: Option<&HashMap<String, String>>,
 ) -> Result<(), StoreError> {
     let skus = products_named(rows.iter().filter_map(|r| r.product.as_ref()));
     let mut conn = pool.acquire().await?;
-    let units: HashMap<String, String> = boms::product_units(&mut conn, org, &skus)
+    let mut units: HashMap<String, String> = boms::product_units(&mut conn, org, &skus)
         .await?
         .into_iter()
         .collect();
     drop(conn);
+    for (sku, unit) in planned.into_iter().flatten() {
+        units.entry(sku.clone()).or_insert_with(|| unit.clone());
+    }
+    let where_ = if planned.is_some() {
+        "in the catalog or among the valid rows of the workbook's Products sheet; import the product first or fix its row"
+    } else {
+        "in the catalog; import the product first"
+    };
     let mut seen: HashMap<(String, i32, String, Option<i32>, bool), i32> = HashMap::new();
     for row in rows.iter_mut() {
         let Some(line) = row.product.as_ref() else {
@@ -172,13 +183,16 @@ pub async fn check_against_catalog(
         if !units.contains_key(product) {
             errors.push(at(
                 field::PRODUCT,
-                format!("no product `{product}` in the catalog; import the product first"),
+                format!("no product `{product}` {where_}"),
             ));
         }
         match units.get(component) {
             None => errors.push(at(
                 field::ITEM,
-                format!("no product `{component}` in the catalog; import the component first"),
+                format!(
+                    "no product `{component}` {}",
+                    where_.replace("the product", "the component")
+                ),
             )),
             Some(uom) => {
                 let unit = text(line, field::UNIT).unwrap_or_default();

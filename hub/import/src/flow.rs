@@ -5,6 +5,7 @@
 
 use crate::entity::EntityImport;
 use crate::read::{locate, read_as, Input};
+use crate::table::has_sheet;
 use crate::{bom, product, MappingSource, BATCH};
 use sqlx::PgPool;
 use std::collections::{BTreeMap, HashMap};
@@ -71,6 +72,13 @@ pub struct Upload<'a> {
 
 /// Read `bytes` as `file` says, check every row (the mapping's rules, the entity's own, and
 /// the catalog's), store the import with all its rows, valid or not.
+///
+/// A BOM workbook (XLSX) may carry the products its BOMs need on a `Products` sheet (the
+/// product template's columns, read with its mapping, `monopilot/product.import`): that sheet
+/// is stored first as a product import of its own, its valid rows count as products when the
+/// BOM lines are checked, and the BOM import is linked to it so confirming the BOMs applies
+/// the products first (see [`confirm`]). A workbook rather than one mixed file because each
+/// sheet keeps its template's columns, and each import its own report.
 #[instrument(skip(pool, mappings, bytes), fields(bytes = bytes.len()))]
 pub async fn upload_file(
     pool: &PgPool,
@@ -79,6 +87,36 @@ pub async fn upload_file(
     file: &Upload<'_>,
     bytes: &[u8],
 ) -> Result<ImportId, ImportError> {
+    let products_sheet = ImportEntity::Products.sheet_name();
+    let products = match (file.entity, file.input) {
+        (ImportEntity::Boms, Input::Xlsx) if has_sheet(bytes, products_sheet) => {
+            let sheet = Upload {
+                entity: ImportEntity::Products,
+                mapping: ImportEntity::Products.default_mapping(),
+                ..*file
+            };
+            Some(store_file(pool, mappings, org, &sheet, bytes, None).await?)
+        }
+        _ => None,
+    };
+    let (id, _) = store_file(pool, mappings, org, file, bytes, products.as_ref()).await?;
+    Ok(id)
+}
+
+/// A product import stored from a BOM workbook's `Products` sheet: its id, and the unit of
+/// each product its valid rows make (by SKU).
+type ProductsSheet = (ImportId, HashMap<String, String>);
+
+/// [`upload_file`] for one entity: `products` is the same workbook's product import, whose
+/// valid rows' products a BOM line may name.
+async fn store_file(
+    pool: &PgPool,
+    mappings: &dyn MappingSource,
+    org: OrgId,
+    file: &Upload<'_>,
+    bytes: &[u8],
+    products: Option<&ProductsSheet>,
+) -> Result<ProductsSheet, ImportError> {
     let mapping = mappings
         .mapping(file.mapping)
         .map_err(ImportError::UnknownMapping)?;
@@ -93,9 +131,17 @@ pub async fn upload_file(
         ImportEntity::Products => refuse_variant_skus(pool, org, &mut read.rows).await?,
         ImportEntity::Boms => {
             let source_of = |f: &str| mapping.source_of(f).unwrap_or_else(|| f.to_owned());
-            bom::check_against_catalog(pool, org, &mut read.rows, &source_of).await?;
+            let planned = products.map(|(_, units)| units);
+            bom::check_against_catalog(pool, org, &mut read.rows, &source_of, planned).await?;
         }
     }
+    // The units of the products this import makes, for a BOM import of the same workbook.
+    let units: HashMap<String, String> = read
+        .rows
+        .iter()
+        .filter_map(|r| r.product.as_ref())
+        .filter_map(|p| Some((text(p, "sku")?, text(p, "base_uom")?)))
+        .collect();
     for row in &mut read.rows {
         let errors = std::mem::take(&mut row.errors);
         row.errors = errors
@@ -114,11 +160,18 @@ pub async fn upload_file(
             format: read.format.to_owned(),
             error: read.error,
             rows: read.rows,
+            products_import: products.map(|(id, _)| *id),
         },
     )
     .await?;
     info!(%id, entity = %file.entity, "import stored");
-    Ok(id)
+    Ok((id, units))
+}
+
+fn text(v: &serde_json::Value, key: &str) -> Option<String> {
+    v.get(key)
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
 }
 
 /// The store refuses a product whose SKU a variant holds: say so at validation, not only when
@@ -174,6 +227,16 @@ pub async fn confirm(
         Some(Confirmed::Ready) => {}
     }
     if import.entity == ImportEntity::Boms.as_str() {
+        if let Some(products) = import.products_import_id.map(ImportId) {
+            // The workbook's products first: its BOMs' components may be among them. With
+            // the BOMs' policy; a per-row override names a BOM row, not a product row.
+            match store::confirm(pool, org, products, policy, &[]).await? {
+                Some(Confirmed::Ready) => while apply_batch(pool, org, products).await? {},
+                // Confirmed through its own id already, or its sheet could not be read (its
+                // products were then never counted for the BOMs).
+                Some(Confirmed::AlreadyApplied | Confirmed::Unreadable) | None => {}
+            }
+        }
         bom::apply(pool, org, id).await?;
     } else {
         while apply_batch(pool, org, id).await? {}

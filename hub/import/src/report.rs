@@ -47,6 +47,11 @@ pub struct ImportReport {
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
     pub applied_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// A BOM workbook's `Products` sheet, stored as a product import of its own (its errors,
+    /// preview and outcomes are there: `GET /imports/{products_import}`); confirming this
+    /// import applies it first, with the same policy. Null for any other import.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub products_import: Option<uuid::Uuid>,
 }
 
 fn import_state() -> utoipa::openapi::Object {
@@ -239,5 +244,6 @@ fn build(import: ImportRecord, rows: Vec<ImportRow>, existing: &HashSet<i32>) ->
         created_at: import.created_at,
         confirmed_at: import.confirmed_at,
         applied_at: import.applied_at,
+        products_import: import.products_import_id,
     }
 }

@@ -50,6 +50,16 @@ fn pick_sheet(names: &[String], preferred: &str) -> Option<String> {
         .cloned()
 }
 
+/// Whether `bytes` is an XLSX workbook with a sheet named `name` (any case).
+pub fn has_sheet(bytes: &[u8], name: &str) -> bool {
+    use calamine::{Reader, Xlsx};
+    Xlsx::new(Cursor::new(bytes)).is_ok_and(|book: Xlsx<_>| {
+        book.sheet_names()
+            .iter()
+            .any(|n| n.trim().eq_ignore_ascii_case(name))
+    })
+}
+
 /// An XLSX workbook's sheet `preferred` (or its first): the first non-empty row is the
 /// header, each later row with any cell filled is a record; a record's location names the
 /// sheet and the spreadsheet's own row number.

@@ -108,6 +108,8 @@ pub struct NewImport {
     /// The file could not be read at all (state `failed`).
     pub error: Option<String>,
     pub rows: Vec<NewRow>,
+    /// A BOM import's products, from the same workbook's `Products` sheet: applied first.
+    pub products_import: Option<ImportId>,
 }
 
 /// A stored import.
@@ -128,6 +130,8 @@ pub struct ImportRecord {
     pub created_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
     pub applied_at: Option<DateTime<Utc>>,
+    /// A BOM import's product import (the workbook's `Products` sheet), applied before it.
+    pub products_import_id: Option<uuid::Uuid>,
 }
 
 impl ImportRecord {
@@ -165,8 +169,8 @@ pub async fn create(pool: &PgPool, new: &NewImport) -> Result<ImportId> {
     let mut tx = crate::begin(pool).await?;
     sqlx::query(
         "INSERT INTO product_imports (id, org_id, mapping, mapping_hash, file_name, format,
-             state, row_count, valid_count, error, entity, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now())",
+             state, row_count, valid_count, error, entity, products_import_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())",
     )
     .bind(id.0)
     .bind(new.org.0)
@@ -179,6 +183,7 @@ pub async fn create(pool: &PgPool, new: &NewImport) -> Result<ImportId> {
     .bind(valid as i32)
     .bind(&new.error)
     .bind(new.entity.as_str())
+    .bind(new.products_import.map(|i| i.0))
     .execute(&mut *tx)
     .await?;
     // A few thousand rows per statement keep each statement's bind list small.
@@ -211,7 +216,7 @@ pub async fn create(pool: &PgPool, new: &NewImport) -> Result<ImportId> {
 pub async fn get(pool: &PgPool, org: OrgId, id: ImportId) -> Result<Option<ImportRecord>> {
     Ok(sqlx::query_as(
         "SELECT id, entity, mapping, mapping_hash, file_name, format, state, row_count, valid_count,
-             error, on_conflict, created_at, confirmed_at, applied_at
+             error, on_conflict, created_at, confirmed_at, applied_at, products_import_id
          FROM product_imports WHERE id = $1 AND org_id = $2",
     )
     .bind(id.0)

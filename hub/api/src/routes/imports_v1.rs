@@ -10,10 +10,10 @@
 use crate::auth::{ReadCatalog, Scoped, WriteCatalog};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, ErrorCode};
 use crate::responses::{BadRequest, NotFound, UnsupportedMediaType};
-use crate::routes::imports::{confirm_and_report, mapping, report, ConfirmRequest, StaticMapping};
+use crate::routes::imports::{confirm_and_report, mapping, report, ConfirmRequest};
+use crate::routes::imports_form::UploadForm;
 use crate::state::AppState;
-use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -36,8 +36,13 @@ pub const UPLOAD_PATH: &str = "/imports";
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(import_template))
         .routes(routes!(upload_import))
+        // The router's `DefaultBodyLimit` is `body_limit_bytes` (1 MiB), which axum's
+        // `Multipart` would apply to a form; an upload is bounded by `import_limit_bytes`
+        // instead (the access log buffers it under that limit, and the handler counts it).
+        // Layered before the other routes are added, so it is this route's alone.
+        .layer(DefaultBodyLimit::disable())
+        .routes(routes!(import_template))
         .routes(routes!(show_import))
         .routes(routes!(confirm_import))
 }
@@ -124,8 +129,7 @@ async fn import_template(
 pub struct UploadImportQuery {
     /// What the file holds: `products` (the default) or `boms`.
     #[param(value_type = Option<EntityParam>)]
-    #[serde(default)]
-    pub entity: EntityParam,
+    pub entity: Option<EntityParam>,
     /// The mapping to read it with; the entity's template mapping when absent
     /// (`monopilot/product.import`, `monopilot/bom.import`).
     #[param(min_length = 1, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
@@ -160,10 +164,13 @@ fn input_for(content_type: &str, reads: Format) -> Option<Input> {
 /// from 1, quantity above 0, product and component in the catalog, the unit the component's
 /// own, a line not twice in a BOM — and the import is stored with every row, valid or not.
 /// Every error names its row, its column (header and spreadsheet letter), the value and what
-/// was expected. Nothing is applied until it is confirmed.
+/// was expected. Nothing is applied until it is confirmed. The file may also come as
+/// `multipart/form-data` (a browser's file input): a `file` part and the query's parameters as
+/// fields, each given once; the limit is the same.
 #[utoipa::path(post, path = "/imports", tag = "imports", params(UploadImportQuery),
-    request_body(content((String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Object = "application/json")),
-        description = "the file"),
+    request_body(content((String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Object = "application/json"),
+            (UploadForm = "multipart/form-data")),
+        description = "the file, or a form with the file"),
     responses((status = 201, body = ImportReport), (status = 400, response = BadRequest),
         (status = 413, description = "the file is larger than `[api] import_limit_bytes`", body = ErrorBody),
         (status = 415, description = "a content type the mapping's format cannot be read from", body = ErrorBody),
@@ -172,10 +179,24 @@ async fn upload_import(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<WriteCatalog>,
     ApiQuery(q): ApiQuery<UploadImportQuery>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
-    let entity = ImportEntity::from(q.entity);
+    let limit = app.api.config.import_limit_bytes;
+    let sent = media_type(request.headers());
+    let (q, sent, file) = if sent == "multipart/form-data" {
+        let form = Multipart::from_request(request, &app)
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
+        let form = crate::routes::imports_form::read(form, q, limit).await?;
+        (
+            form.query,
+            form.file.content_type,
+            File::Read(form.file.bytes),
+        )
+    } else {
+        (q, sent, File::Body(request.into_body()))
+    };
+    let entity = ImportEntity::from(q.entity.unwrap_or_default());
     let mapping_name = match &q.mapping {
         Some(m) if m.trim().is_empty() => {
             return Err(ApiError::validation("mapping: must not be empty"))
@@ -184,12 +205,6 @@ async fn upload_import(
         None => entity.default_mapping().to_owned(),
     };
     let m = mapping(&app, &mapping_name).map_err(ImportError::UnknownMapping)?;
-    let sent = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .unwrap_or_default();
     let Some(input) = input_for(&sent, m.source.format) else {
         let accepted = if m.source.format == Format::Csv {
             format!("text/csv, {XLSX} or application/json")
@@ -201,10 +216,14 @@ async fn upload_import(
             format!("mapping `{mapping_name}` reads {accepted}, not `{sent}`"),
         ));
     };
-    let limit = app.api.config.import_limit_bytes;
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large(limit))?;
+    // A plain body is read only once its type is known to be readable (a 415 reads nothing).
+    let bytes = match file {
+        File::Read(bytes) => bytes,
+        File::Body(body) => axum::body::to_bytes(body, limit)
+            .await
+            .map_err(|_| too_large(limit))?
+            .to_vec(),
+    };
     let file_name = match q.file_name {
         Some(f) if f.trim().is_empty() || f.chars().count() > 255 => {
             return Err(ApiError::validation(
@@ -227,10 +246,54 @@ async fn upload_import(
         input,
         file_name: &file_name,
     };
-    let id =
-        switchyard_import::upload_file(&app.api.pool, &StaticMapping(m), auth.org, &upload, &bytes)
-            .await?;
+    let id = switchyard_import::upload_file(
+        &app.api.pool,
+        &Pinned {
+            name: &mapping_name,
+            mapping: m,
+            app: &app,
+        },
+        auth.org,
+        &upload,
+        &bytes,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(report(&app, auth.org, id).await?)))
+}
+
+/// The mapping the content type was checked against, pinned so a hot reload between the check
+/// and the read cannot change the format under the request; any other (a BOM workbook's
+/// `Products` sheet is read with the product template's) as the app has it now.
+struct Pinned<'a> {
+    name: &'a str,
+    mapping: std::sync::Arc<switchyard_mapping::Mapping>,
+    app: &'a AppState,
+}
+
+impl switchyard_import::MappingSource for Pinned<'_> {
+    fn mapping(&self, name: &str) -> Result<std::sync::Arc<switchyard_mapping::Mapping>, String> {
+        if name == self.name {
+            Ok(self.mapping.clone())
+        } else {
+            mapping(self.app, name)
+        }
+    }
+}
+
+/// An upload's file: read from a form already, or the request's body still to read.
+enum File {
+    Read(Vec<u8>),
+    Body(axum::body::Body),
+}
+
+/// The media type of a request (`text/csv` of `text/csv; charset=utf-8`), lower case.
+fn media_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
 /// 413 naming the import limit and the setting that raises it.

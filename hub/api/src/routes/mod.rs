@@ -7,6 +7,7 @@ pub mod events;
 pub mod exports;
 pub mod health;
 pub mod imports;
+pub mod imports_form;
 pub mod imports_v1;
 pub mod inventory;
 pub mod jobs;

@@ -264,23 +264,30 @@ async fn every_product_error_kind_is_located_by_row_column_and_value(pool: sqlx:
 /// An XLSX workbook as a spreadsheet user fills the template: numbers typed as numbers, the
 /// sheet named as the template names it, a blank row left in.
 fn workbook(sheet: &str, rows: &[&[&str]]) -> Vec<u8> {
+    workbook_of(&[(sheet, rows)])
+}
+
+/// A workbook of several sheets, each filled as [`workbook`] fills its one.
+fn workbook_of(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
     let mut book = rust_xlsxwriter::Workbook::new();
-    let ws = book.add_worksheet();
-    ws.set_name(sheet).unwrap();
-    let mut r = 0u32;
-    for row in rows {
-        if row.is_empty() {
-            r += 1;
-            continue;
-        }
-        for (c, v) in row.iter().enumerate() {
-            let c = c as u16;
-            match v.parse::<f64>() {
-                Ok(n) if r > 0 => ws.write_number(r, c, n).map(drop).unwrap(),
-                _ => ws.write_string(r, c, *v).map(drop).unwrap(),
+    for (sheet, rows) in sheets {
+        let ws = book.add_worksheet();
+        ws.set_name(*sheet).unwrap();
+        let mut r = 0u32;
+        for row in *rows {
+            if row.is_empty() {
+                r += 1;
+                continue;
             }
+            for (c, v) in row.iter().enumerate() {
+                let c = c as u16;
+                match v.parse::<f64>() {
+                    Ok(n) if r > 0 => ws.write_number(r, c, n).map(drop).unwrap(),
+                    _ => ws.write_string(r, c, *v).map(drop).unwrap(),
+                }
+            }
+            r += 1;
         }
-        r += 1;
     }
     book.save_to_buffer().unwrap()
 }
@@ -995,4 +1002,358 @@ async fn a_finished_export_records_export_completed(pool: sqlx::PgPool) {
         (Some(3), Some(120))
     );
     assert_eq!(d["download"], format!("/api/v1/exports/{id}/download"));
+}
+
+/// A BOM workbook with a `Products` sheet: the sheet is a product import of its own, its
+/// valid rows' products count when the BOM lines are checked (an invalid one does not, and
+/// the line naming it says where to look), and confirming the BOMs applies the products first.
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn a_bom_workbook_brings_its_components_on_a_products_sheet(pool: sqlx::PgPool) {
+    let app = spawn(pool).await;
+    let key = app.key("a", &["write:catalog", "read:catalog"]).await;
+    seed_bakery(&app, &key).await;
+    let products: Vec<&str> = PRODUCTS_HEADER.trim().split(',').collect();
+    let boms: Vec<&str> = BOMS_HEADER.trim().split(',').collect();
+    let book = workbook_of(&[
+        (
+            "Products",
+            &[
+                &products,
+                &[
+                    "FG-CAKE-01",
+                    "Sponge cake",
+                    "finished_good",
+                    "pcs",
+                    "",
+                    "eggs, milk",
+                    "5",
+                    "chilled",
+                    "A",
+                ],
+                &[
+                    "rm-sugar-02",
+                    "Sugar",
+                    "raw_material",
+                    "kg",
+                    "",
+                    "",
+                    "720",
+                    "ambient",
+                    "A",
+                ],
+                &[
+                    "FG-TART-04",
+                    "Tart",
+                    "finished_good",
+                    "pcs",
+                    "",
+                    "",
+                    "3",
+                    "chilled",
+                    "A",
+                ],
+                &[
+                    "RM-JAM-05",
+                    "Jam",
+                    "intermediate",
+                    "kg",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "A",
+                ],
+            ],
+        ),
+        (
+            "BOMs",
+            &[
+                &boms,
+                &["FG-CAKE-01", "1", "RM-SUGAR-02", "0.2", "kg", "10", "false"],
+                &["FG-CAKE-01", "1", "RM-FLOUR-01", "0.3", "kg", "10", "false"],
+                &["FG-TART-04", "1", "RM-JAM-05", "0.1", "kg", "", ""],
+                &["FG-TART-04", "2", "RM-NONE-09", "0.1", "kg", "", ""],
+            ],
+        ),
+    ]);
+    let (s, r) = upload(&app, &key, "entity=boms&file_name=bakery.xlsx", XLSX, book).await;
+    assert_eq!(s, 201, "{r}");
+    assert_eq!(
+        (r["entity"].as_str(), r["format"].as_str()),
+        (Some("boms"), Some("xlsx"))
+    );
+    let at = |n: i64, f: &str, c: &str, v: &str| (n, f.to_owned(), c.to_owned(), v.to_owned());
+    assert_eq!(
+        located(&r),
+        [
+            at(3, "item_product_code", "C", "RM-JAM-05"),
+            at(4, "item_product_code", "C", "RM-NONE-09"),
+        ],
+        "{r}"
+    );
+    assert!(
+        messages(&r)[0].contains("among the valid rows of the workbook's Products sheet"),
+        "{r}"
+    );
+    assert_eq!(
+        (
+            r["totals"]["valid"].as_i64(),
+            r["totals"]["invalid"].as_i64()
+        ),
+        (Some(2), Some(2))
+    );
+
+    // The sheet is a product import, shown like any, with its own errors.
+    let products_id = r["products_import"]
+        .as_str()
+        .expect("the products sheet's import");
+    let (s, p) = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/imports/{products_id}"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(
+        (p["entity"].as_str(), p["state"].as_str()),
+        (Some("products"), Some("validated"))
+    );
+    assert_eq!(
+        (
+            p["totals"]["valid"].as_i64(),
+            p["totals"]["invalid"].as_i64()
+        ),
+        (Some(3), Some(1))
+    );
+    assert_eq!(located(&p), [at(4, "type", "C", "intermediate")], "{p}");
+    assert!(p["products_import"].is_null());
+    assert_eq!(
+        app.count("SELECT count(*) FROM products WHERE sku IN ('FG-CAKE-01', 'RM-SUGAR-02')")
+            .await,
+        0
+    );
+
+    // Confirming the BOMs applies the products first, then the BOMs that can be applied.
+    let r = confirm(&app, &key, &r, json!({"on_conflict": "skip"})).await;
+    assert_eq!(
+        outcomes(&r),
+        [
+            (1, "created".to_owned()),
+            (2, "created".to_owned()),
+            (3, "failed".to_owned()),
+            (4, "failed".to_owned())
+        ],
+        "{r}"
+    );
+    assert_eq!(
+        bom(&app, "FG-CAKE-01", 1).await,
+        [
+            (
+                "RM-SUGAR-02".to_owned(),
+                "0.2".to_owned(),
+                "KG".to_owned(),
+                false
+            ),
+            (
+                "RM-FLOUR-01".to_owned(),
+                "0.3".to_owned(),
+                "KG".to_owned(),
+                false
+            )
+        ]
+    );
+    let (_, p) = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/imports/{products_id}"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(p["state"], "applied", "{p}");
+    assert_eq!(
+        outcomes(&p),
+        [
+            (1, "created".to_owned()),
+            (2, "created".to_owned()),
+            (3, "created".to_owned()),
+            (4, "failed".to_owned())
+        ],
+        "{p}"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM products WHERE sku IN ('FG-CAKE-01', 'RM-SUGAR-02', 'FG-TART-04') AND uom IN ('EA', 'KG')").await,
+        3
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM products WHERE sku = 'RM-JAM-05'")
+            .await,
+        0
+    );
+    let (s, b) = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/imports/{products_id}/confirm"),
+        &key,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(s, 409, "applied with its BOMs: {b}");
+
+    // A BOM workbook without a Products sheet checks against the catalog alone, as before.
+    let book = workbook(
+        "BOMs",
+        &[&boms, &["FG-ROLL-07", "1", "RM-NONE-09", "1", "kg", "", ""]],
+    );
+    let (s, r) = upload(&app, &key, "entity=boms", XLSX, book).await;
+    assert_eq!(s, 201, "{r}");
+    assert!(r["products_import"].is_null(), "{r}");
+    assert!(
+        messages(&r)[0].ends_with("in the catalog; import the component first"),
+        "{r}"
+    );
+}
+
+/// A `multipart/form-data` body as a browser's file input sends it: `fields` as text parts,
+/// then the file part.
+fn form(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (String, Vec<u8>) {
+    const BOUNDARY: &str = "----switchyard-form-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some((file_name, content_type, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={BOUNDARY}"), body)
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn a_form_upload_is_read_like_a_plain_one_within_the_import_limit(pool: sqlx::PgPool) {
+    let app = spawn_with(
+        pool,
+        ApiConfig {
+            body_limit_bytes: 1024,
+            import_limit_bytes: 64 * 1024,
+            ..ApiConfig::default()
+        },
+    )
+    .await;
+    let key = app.key("a", &["write:catalog"]).await;
+    seed_bakery(&app, &key).await;
+
+    // A CSV file as Excel-on-Windows browsers label it, above the API's body limit: read as
+    // CSV by its name, named by its part.
+    let mut csv = PRODUCTS_HEADER.to_owned();
+    for i in 0..40 {
+        csv.push_str(&format!(
+            "RM-F{i:03},Form product {i},raw_material,kg,,,,,A\n"
+        ));
+    }
+    assert!(csv.len() > 1024);
+    let (ct, body) = form(
+        &[],
+        Some((
+            "from a form.csv",
+            "application/vnd.ms-excel",
+            csv.as_bytes(),
+        )),
+    );
+    let (s, r) = upload(&app, &key, "", &ct, body).await;
+    assert_eq!(s, 201, "{r}");
+    assert_eq!(
+        (
+            r["file_name"].as_str(),
+            r["format"].as_str(),
+            r["entity"].as_str()
+        ),
+        (Some("from a form.csv"), Some("csv"), Some("products"))
+    );
+    assert_eq!(r["totals"]["valid"], 40, "{r}");
+    let r = confirm(&app, &key, &r, json!({})).await;
+    assert_eq!(r["totals"]["created"], 40, "{r}");
+
+    // The query's parameters as fields; an XLSX workbook sent as bytes, known by its name.
+    let boms: Vec<&str> = BOMS_HEADER.trim().split(',').collect();
+    let book = workbook(
+        "BOMs",
+        &[&boms, &["FG-ROLL-07", "1", "RM-F001", "2", "kg", "", ""]],
+    );
+    let (ct, body) = form(
+        &[("entity", "boms"), ("file_name", "rolls.xlsx")],
+        Some(("upload.bin.xlsx", "application/octet-stream", &book)),
+    );
+    let (s, r) = upload(&app, &key, "", &ct, body).await;
+    assert_eq!(s, 201, "{r}");
+    assert_eq!(
+        (
+            r["entity"].as_str(),
+            r["format"].as_str(),
+            r["file_name"].as_str()
+        ),
+        (Some("boms"), Some("xlsx"), Some("rolls.xlsx"))
+    );
+    assert_eq!(r["totals"]["valid"], 1, "{r}");
+
+    // Refused, each naming what is wrong: no file, a field given twice, a field unknown, a
+    // file of a type the mapping cannot read.
+    let refused = |s: u16, b: &Value, code_: &str, says: &str| {
+        assert_eq!(code(b), code_, "{s}: {b}");
+        let m = b["error"]["message"].as_str().unwrap();
+        assert!(m.contains(says), "`{says}` in {m}");
+    };
+    let (ct, body) = form(&[("entity", "products")], None);
+    let (s, b) = upload(&app, &key, "", &ct, body).await;
+    assert_eq!(s, 422, "{b}");
+    refused(s, &b, "validation_failed", "no `file` part");
+    let (ct, body) = form(
+        &[("entity", "boms")],
+        Some(("p.csv", "text/csv", csv.as_bytes())),
+    );
+    let (s, b) = upload(&app, &key, "entity=products", &ct, body).await;
+    assert_eq!(s, 422, "{b}");
+    refused(s, &b, "validation_failed", "entity: given twice");
+    let (ct, body) = form(
+        &[("sheet", "x")],
+        Some(("p.csv", "text/csv", csv.as_bytes())),
+    );
+    let (s, b) = upload(&app, &key, "", &ct, body).await;
+    assert_eq!(s, 422, "{b}");
+    refused(s, &b, "validation_failed", "`sheet`: not a field");
+    let (ct, body) = form(&[], Some(("p.pdf", "application/pdf", b"%PDF-1.4")));
+    let (s, b) = upload(&app, &key, "", &ct, body).await;
+    assert_eq!(s, 415, "{b}");
+    let (s, b) = upload(&app, &key, "", "multipart/form-data", b"x".to_vec()).await;
+    assert_eq!(s, 400, "a form without a boundary: {b}");
+
+    // Above the import limit: 413 naming it, and nothing stored.
+    let before = app.count("SELECT count(*) FROM product_imports").await;
+    let big = vec![b'x'; 200 * 1024];
+    let (ct, body) = form(&[], Some(("big.csv", "text/csv", &big)));
+    let (s, b) = upload(&app, &key, "", &ct, body).await;
+    assert_eq!((s, code(&b)), (413, "payload_too_large"), "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("import_limit_bytes"),
+        "{b}"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM product_imports").await,
+        before
+    );
 }
