@@ -628,8 +628,7 @@ async fn tenants_see_only_their_own_and_bad_settings_are_refused() -> anyhow::Re
     d.stop().await
 }
 
-/// The `webhook-id`s of what `name` received answered 2xx (the script's 200s) — here, every
-/// request once the receiver answers 200 again: ids of requests after `from`.
+/// The `webhook-id`s of the requests `name` received after its first `from`.
 fn ids_after(rx: &Receiver, name: &str, from: usize) -> Vec<String> {
     rx.got(name)[from..]
         .iter()
@@ -888,13 +887,6 @@ async fn a_failing_endpoint_is_disabled_a_throttled_one_is_not_and_recovery_rese
     .await?;
     let (_, e) = get(&d, &key, &format!("/api/v1/webhooks/{erp_id}")).await?;
     assert_eq!(e["status"], "active");
-    // Enqueued in event order: run_at follows the event ids.
-    let order: Vec<String> = sqlx::query_scalar(
-        "SELECT payload->>'event' FROM jobs WHERE idempotency_key LIKE '%:recover-%' ORDER BY run_at",
-    )
-    .fetch_all(&d.db.pool)
-    .await?;
-    assert_eq!(order, events);
 
     // Replay every failed delivery of the throttled endpoint since the start, now that it
     // answers: each event once more, and nothing that is not failed.
@@ -915,6 +907,7 @@ async fn a_failing_endpoint_is_disabled_a_throttled_one_is_not_and_recovery_rese
         ),
     )
     .await?;
+    assert!(failed >= 1, "the busy endpoint had failed deliveries");
     let before = rx.got("busy").len();
     let (status, r) = d
         .call(

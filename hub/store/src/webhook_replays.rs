@@ -4,7 +4,8 @@
 //!
 //! Each is one `INSERT ... SELECT` of `webhook.deliver` jobs, with the endpoint's retry policy
 //! like the fan-out's, in event order: `run_at` grows by a microsecond per event so the queue
-//! claims them in that order (it does not promise they finish in it: see ARCHITECTURE.md). The
+//! first claims them in that order (they may still finish out of it, and a deferral by the
+//! endpoint's gate moves a delivery back: ordering is not promised, see ARCHITECTURE.md). The
 //! idempotency key is `EVENT:ENDPOINT:TAG`, TAG new per request, so the original delivery's
 //! key stays as it was and asking twice sends twice, as asked. The receiver sees the event's
 //! own `webhook-id`, so one that deduplicates by it recognises what it already has.

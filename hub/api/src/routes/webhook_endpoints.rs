@@ -529,8 +529,8 @@ async fn attempts(
 /// How many deliveries a recovery or replay queued.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Redeliveries {
-    /// Deliveries queued, in event order (the queue claims them in that order; they may
-    /// finish out of it).
+    /// Deliveries queued, in event order (they may arrive out of it: ordering is not
+    /// promised, each body carries its event's time).
     pub queued: u64,
 }
 
@@ -541,8 +541,8 @@ pub struct RecoverBody {
     pub since: DateTime<Utc>,
 }
 
-/// Recover: re-enable the endpoint (active, its failing streak forgotten) and send again, in
-/// order, every event since `since` that it subscribes to. For an endpoint the hub disabled
+/// Recover: re-enable the endpoint (active, its failing streak forgotten) and send again
+/// every event since `since` that it subscribes to, queued in event order. For an endpoint the hub disabled
 /// after days of failure, `since` is typically its `failing_since`.
 #[utoipa::path(post, path = "/webhooks/{id}/recover", tag = "outbound-webhooks", request_body = RecoverBody,
     params(("id" = uuid::Uuid, Path, description = "endpoint id")),
