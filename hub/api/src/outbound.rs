@@ -40,10 +40,12 @@ pub enum EventType {
     BomUpdated,
     #[serde(rename = "export.completed")]
     ExportCompleted,
+    #[serde(rename = "webhook.endpoint.disabled")]
+    WebhookEndpointDisabled,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 14] = [
+    pub const ALL: [EventType; 15] = [
         Self::ProductCreated,
         Self::ProductUpdated,
         Self::ProductDeleted,
@@ -58,6 +60,7 @@ impl EventType {
         Self::BomCreated,
         Self::BomUpdated,
         Self::ExportCompleted,
+        Self::WebhookEndpointDisabled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +79,7 @@ impl EventType {
             Self::BomCreated => "bom.created",
             Self::BomUpdated => "bom.updated",
             Self::ExportCompleted => "export.completed",
+            Self::WebhookEndpointDisabled => "webhook.endpoint.disabled",
         }
     }
 
@@ -130,6 +134,11 @@ impl EventType {
                 "entity": "orders", "format": "csv", "rows": 1200, "bytes": 98304,
                 "expires_at": "2026-01-02T10:00:00Z",
                 "download": "/api/v1/exports/00000000-0000-7000-8000-000000000003/download"}),
+            Self::WebhookEndpointDisabled => json!({
+                "endpoint_id": "00000000-0000-7000-8000-000000000004", "name": "erp",
+                "url": "https://erp.example.com/hooks",
+                "reason": "disabled by the hub: every delivery failed since 2026-01-01T00:00:00Z",
+                "failing_since": "2026-01-01T00:00:00Z"}),
         }
     }
 }
@@ -256,6 +265,20 @@ pub struct ExportEventData {
     pub download: String,
 }
 
+/// `webhook.endpoint.disabled`: an endpoint was disabled by the hub, because every delivery
+/// to it failed for `[webhooks] disable_after_secs` or it answered 410 Gone. Delivered to the
+/// organization's other endpoints that subscribe to it (never to the disabled one).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointDisabledEventData {
+    pub endpoint_id: uuid::Uuid,
+    pub name: String,
+    pub url: String,
+    pub reason: String,
+    /// The first failed delivery of the streak; null for a 410 after successes.
+    pub failing_since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// The body of every delivery (signed by Standard Webhooks 1.0: `webhook-id` is the event
 /// id, the same on every retry).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -268,7 +291,8 @@ pub struct WebhookPayload {
     pub org_id: uuid::Uuid,
     /// The type's payload: `ProductEventData`, `InventoryEventData`, `PriceEventData`,
     /// `OrderEventData`, `SupplierStatusEventData`, `LowStockEventData`,
-    /// `DeadLetterEventData`, `BomEventData` or `ExportEventData`.
+    /// `DeadLetterEventData`, `BomEventData`, `ExportEventData` or
+    /// `EndpointDisabledEventData`.
     #[schema(value_type = Object)]
     pub data: Value,
 }
@@ -283,6 +307,7 @@ pub fn check_data(event_type: EventType, data: &Value) -> Result<(), String> {
     match event_type {
         EventType::OrderSupplierStatusChanged => return parse::<SupplierStatusEventData>(data),
         EventType::InventoryLow => return parse::<LowStockEventData>(data),
+        EventType::WebhookEndpointDisabled => return parse::<EndpointDisabledEventData>(data),
         _ => {}
     }
     match event_type.family() {
@@ -308,6 +333,9 @@ pub struct WebhookSettings {
     pub secret_overlap_secs: u64,
     /// A delivery not answered 2xx within this is a failed attempt.
     pub timeout_ms: u64,
+    /// An endpoint whose every delivery has failed for this long (throttling answers aside)
+    /// is disabled when the next one fails; 5 days by default (Svix's figure).
+    pub disable_after_secs: u64,
 }
 
 impl Default for WebhookSettings {
@@ -316,6 +344,7 @@ impl Default for WebhookSettings {
             allow_http_hosts: Vec::new(),
             secret_overlap_secs: 24 * 60 * 60,
             timeout_ms: 30_000,
+            disable_after_secs: 5 * 24 * 60 * 60,
         }
     }
 }
@@ -413,6 +442,7 @@ pub fn check_headers(headers: &BTreeMap<String, String>) -> Result<(), Refused> 
         let n = http::HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| refused("headers", format!("`{name}` is not a header name")))?;
         if n.as_str().starts_with("webhook-")
+            || n.as_str().starts_with("x-switchyard-")
             || ["content-type", "content-length", "host", "user-agent"].contains(&n.as_str())
         {
             return Err(refused(

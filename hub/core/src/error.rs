@@ -15,6 +15,11 @@ pub enum ErrorClass {
     Auth,
     /// Validation, mapping, other 4xx: straight to the dead-letter queue.
     Permanent,
+    /// Not attempted: the handler chose not to run now (an outbound webhook endpoint at its
+    /// concurrency or rate limit). The job goes back to the queue to run after `after`, the
+    /// attempt is not counted and no error is recorded, so waiting never uses up retries and
+    /// never holds a worker slot.
+    Deferred { after: Duration },
 }
 
 impl ErrorClass {
@@ -22,7 +27,9 @@ impl ErrorClass {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            ErrorClass::Transient { .. } | ErrorClass::RateLimited { .. }
+            ErrorClass::Transient { .. }
+                | ErrorClass::RateLimited { .. }
+                | ErrorClass::Deferred { .. }
         )
     }
 
@@ -37,6 +44,7 @@ impl ErrorClass {
             ErrorClass::Transient { retry_after } | ErrorClass::RateLimited { retry_after } => {
                 *retry_after
             }
+            ErrorClass::Deferred { after } => Some(*after),
             ErrorClass::Auth | ErrorClass::Permanent => None,
         }
     }
@@ -48,6 +56,7 @@ impl ErrorClass {
             ErrorClass::RateLimited { .. } => "rate_limited",
             ErrorClass::Auth => "auth",
             ErrorClass::Permanent => "permanent",
+            ErrorClass::Deferred { .. } => "deferred",
         }
     }
 }
@@ -91,6 +100,15 @@ impl AdapterError {
             status: None,
         }
     }
+    /// Not attempted now: run again after `after` without counting this attempt.
+    pub fn deferred(after: Duration, message: impl Into<String>) -> Self {
+        Self {
+            class: ErrorClass::Deferred { after },
+            message: message.into(),
+            status: None,
+        }
+    }
+
     pub fn with_status(mut self, status: u16) -> Self {
         self.status = Some(status);
         self

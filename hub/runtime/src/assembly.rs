@@ -103,7 +103,7 @@ pub fn assemble_all(
     let mut jobs = JobKinds::default();
     let mut routes = Vec::new();
     let mut scopes = Vec::new();
-    let mut metrics = Vec::new();
+    let mut metrics = crate::jobs::webhook_deliver::METRICS.to_vec();
     let mut processors: BTreeMap<&'static str, Arc<dyn WebhookProcessor>> = BTreeMap::new();
     for spec in crate::jobs::builtin(cx.config) {
         if let Err(e) = jobs.insert(spec) {

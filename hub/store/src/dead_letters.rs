@@ -31,6 +31,9 @@ pub enum FailOutcome {
     Dead { dead_letter: DeadLetterId },
     /// The job was no longer ours (its lease expired and someone else took it).
     LostLease,
+    /// Not attempted ([`ErrorClass::Deferred`]): back in the queue at `run_at`, the attempt
+    /// not counted.
+    Deferred { run_at: DateTime<Utc> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +158,9 @@ impl Queue {
         failure: &Failure,
     ) -> Result<FailOutcome> {
         let now = self.now();
+        if let ErrorClass::Deferred { after } = &failure.class {
+            return self.defer(worker, job, *after, now).await;
+        }
         let error = serde_json::json!({
             "attempt": job.attempt,
             "at": now,
@@ -246,6 +252,35 @@ impl Queue {
                 Ok(FailOutcome::Dead { dead_letter: dl })
             }
         }
+    }
+
+    /// Put a job its handler did not attempt back where it was (pending, or retrying for a
+    /// retry), to run at `now + after`, uncounting the attempt the claim counted and recording
+    /// no error: waiting for a slot is not a failure and must not use up the job's attempts.
+    async fn defer(
+        &self,
+        worker: WorkerId,
+        job: &ClaimedJob,
+        after: std::time::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<FailOutcome> {
+        let run_at = now + Duration::from_std(after).unwrap_or(Duration::seconds(1));
+        let done = sqlx::query(
+            "UPDATE jobs SET state = CASE WHEN attempts > 1 THEN 'retrying' ELSE 'pending' END,
+                             attempts = attempts - 1, run_at = $1, lease_until = NULL,
+                             worker_id = NULL, updated_at = $2
+             WHERE id = $3 AND worker_id = $4 AND state = 'running'",
+        )
+        .bind(run_at)
+        .bind(now)
+        .bind(job.id.0)
+        .bind(worker.0)
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(FailOutcome::LostLease);
+        }
+        Ok(FailOutcome::Deferred { run_at })
     }
 
     /// Store a job that failed before it could run (a record that did not map, say) directly

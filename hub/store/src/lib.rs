@@ -62,6 +62,8 @@ pub mod suppliers;
 pub mod sync;
 mod tx;
 pub mod webhook_endpoints;
+pub mod webhook_health;
+pub mod webhook_replays;
 pub mod webhooks;
 
 pub use db::{connect, connect_with_timeout, StoreError, MIGRATOR};

@@ -85,6 +85,14 @@ pub struct EndpointRow {
     pub last_triggered_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Deliveries to it running at once in one worker process; more are deferred.
+    pub max_in_flight: i32,
+    /// Deliveries started per second in one worker process; `None`: no limit.
+    pub rate_limit_per_sec: Option<i32>,
+    /// Also sign the MonoPilot PRD's way (`X-Switchyard-Signature: sha256=<hex>`).
+    pub prd_signature: bool,
+    /// The first failed delivery since the last success (throttling answers aside).
+    pub failing_since: Option<DateTime<Utc>>,
 }
 
 impl EndpointRow {
@@ -113,8 +121,9 @@ impl EndpointRow {
     }
 }
 
-const COLUMNS: &str = "id, org_id, name, url, events, status, status_reason, secret, previous_secret, \
-     previous_secret_until, retry_policy, max_retries, headers, last_triggered_at, created_at, updated_at";
+pub(crate) const COLUMNS: &str = "id, org_id, name, url, events, status, status_reason, secret, previous_secret, \
+     previous_secret_until, retry_policy, max_retries, headers, last_triggered_at, created_at, updated_at, \
+     max_in_flight, rate_limit_per_sec, prd_signature, failing_since";
 
 /// An endpoint's settings (create, or replace on update).
 #[derive(Debug, Clone)]
@@ -125,7 +134,15 @@ pub struct EndpointSettings {
     pub retry_policy: RetryPolicy,
     pub max_retries: i32,
     pub headers: serde_json::Value,
+    pub max_in_flight: i32,
+    pub rate_limit_per_sec: Option<i32>,
+    pub prd_signature: bool,
 }
+
+/// The default of [`EndpointSettings::max_in_flight`] (the column's default too): enough for
+/// a healthy receiver's throughput on loopback, few enough that a hanging one holds at most
+/// four worker slots (and one once it is known to be failing).
+pub const DEFAULT_MAX_IN_FLIGHT: i32 = 4;
 
 pub async fn create(
     pool: &PgPool,
@@ -137,8 +154,9 @@ pub async fn create(
 ) -> Result<EndpointRow> {
     Ok(sqlx::query_as(&format!(
         "INSERT INTO webhook_endpoints (id, org_id, name, url, events, status, secret, retry_policy,
-                                        max_retries, headers, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING {COLUMNS}"
+                                        max_retries, headers, created_at, updated_at,
+                                        max_in_flight, rate_limit_per_sec, prd_signature)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14) RETURNING {COLUMNS}"
     ))
     .bind(WebhookEndpointId::new().0)
     .bind(org.0)
@@ -151,6 +169,9 @@ pub async fn create(
     .bind(settings.max_retries)
     .bind(&settings.headers)
     .bind(now)
+    .bind(settings.max_in_flight)
+    .bind(settings.rate_limit_per_sec)
+    .bind(settings.prd_signature)
     .fetch_one(pool)
     .await?)
 }
@@ -184,7 +205,8 @@ pub async fn update(
 ) -> Result<Option<EndpointRow>> {
     Ok(sqlx::query_as(&format!(
         "UPDATE webhook_endpoints SET name = $3, url = $4, events = $5, retry_policy = $6,
-                max_retries = $7, headers = $8, updated_at = $9
+                max_retries = $7, headers = $8, updated_at = $9, max_in_flight = $10,
+                rate_limit_per_sec = $11, prd_signature = $12
          WHERE org_id = $1 AND id = $2 RETURNING {COLUMNS}"
     ))
     .bind(org.0)
@@ -196,6 +218,9 @@ pub async fn update(
     .bind(settings.max_retries)
     .bind(&settings.headers)
     .bind(now)
+    .bind(settings.max_in_flight)
+    .bind(settings.rate_limit_per_sec)
+    .bind(settings.prd_signature)
     .fetch_optional(pool)
     .await?)
 }
@@ -210,7 +235,9 @@ pub async fn set_status(
     now: DateTime<Utc>,
 ) -> Result<Option<EndpointRow>> {
     Ok(sqlx::query_as(&format!(
-        "UPDATE webhook_endpoints SET status = $3, status_reason = $4, updated_at = $5
+        "UPDATE webhook_endpoints SET status = $3, status_reason = $4, updated_at = $5,
+                -- A resumed endpoint starts its health afresh: the days it was off do not count.
+                failing_since = CASE WHEN $3 = 'active' THEN NULL ELSE failing_since END
          WHERE org_id = $1 AND id = $2 RETURNING {COLUMNS}"
     ))
     .bind(org.0)

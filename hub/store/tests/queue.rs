@@ -828,3 +828,54 @@ async fn purge_enforces_retention(pool: PgPool) {
             .created
     );
 }
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn a_deferred_job_goes_back_unattempted_and_without_an_error(pool: PgPool) {
+    let (q, clock, org) = setup(pool.clone()).await;
+    let w = WorkerId::new();
+    let id = q
+        .enqueue(
+            NewJob::new(org, "webhook.deliver", json!({})).retry(RetrySpec {
+                policy: RetryPolicy::Immediate,
+                max_attempts: 1,
+            }),
+        )
+        .await
+        .unwrap()
+        .job
+        .id;
+    let defer = Failure {
+        class: ErrorClass::Deferred {
+            after: StdDuration::from_secs(2),
+        },
+        message: "endpoint at its concurrency limit".into(),
+        status: None,
+    };
+    // Deferred many times over: its single attempt is never used up.
+    for _ in 0..3 {
+        let c = claim_one(&q, w).await.expect("runnable");
+        assert_eq!(c.attempt, 1);
+        let FailOutcome::Deferred { run_at } = q.fail(w, &c, &defer).await.unwrap() else {
+            panic!("not deferred");
+        };
+        assert_eq!(run_at, clock.now() + Duration::seconds(2));
+        assert!(claim_one(&q, w).await.is_none(), "not before run_at");
+        clock.advance(Duration::seconds(2));
+    }
+    let job = q.get_job(org, id).await.unwrap().unwrap();
+    assert_eq!(job.state, JobState::Pending);
+    assert_eq!(job.attempts, 0);
+    assert_eq!(job.last_error, None);
+    assert_eq!(job.errors, json!([]));
+    // A deferred retry stays in the retry queue.
+    let c = claim_one(&q, w).await.unwrap();
+    sqlx::query("UPDATE jobs SET attempts = 2, max_attempts = 3 WHERE id = $1")
+        .bind(id.0)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let c = ClaimedJob { attempt: 2, ..c };
+    q.fail(w, &c, &defer).await.unwrap();
+    let job = q.get_job(org, id).await.unwrap().unwrap();
+    assert_eq!((job.state, job.attempts), (JobState::Retrying, 1));
+}

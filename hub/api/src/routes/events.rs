@@ -1,14 +1,17 @@
 //! The domain events of the outbox (`read:webhooks`): what happened, newest first, filtered
-//! by type and time, in keyset pages. Only the caller's organization's.
+//! by type and time, in keyset pages; and the replay of one event to every endpoint subscribed
+//! to it (`write:webhooks`). Only the caller's organization's.
 
-use crate::auth::{ReadWebhooks, Scoped};
+use crate::auth::{ReadWebhooks, Scoped, WriteWebhooks};
 use crate::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
 use crate::outbound::check_patterns;
 use crate::paging::page_limit;
 use crate::responses::{BadRequest, NotFound};
+use crate::routes::webhook_endpoints::Redeliveries;
 use crate::schemas;
 use crate::state::AppState;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -24,6 +27,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_events))
         .routes(routes!(get_event))
+        .routes(routes!(replay_event))
 }
 
 /// One domain event. `data`'s schema depends on `type` (see `ProductEventData`,
@@ -122,4 +126,26 @@ async fn get_event(
         .await?
         .map(|e| Json(e.into()))
         .ok_or_else(|| ApiError::not_found("event"))
+}
+
+/// Send the event again to every active endpoint subscribed to it now, in one go (each a new
+/// delivery with the event's own `webhook-id`).
+#[utoipa::path(post, path = "/events/{id}/replay", tag = "events",
+    params(("id" = uuid::Uuid, Path, description = "event id")),
+    responses((status = 202, body = Redeliveries), (status = 400, response = BadRequest), (status = 404, response = NotFound)))]
+async fn replay_event(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<WriteWebhooks>,
+    ApiPath(id): ApiPath<EventId>,
+) -> Result<(StatusCode, Json<Redeliveries>), ApiError> {
+    let pool = &app.api.pool;
+    // A test action's sample is not an event of the organization's: not replayable here.
+    events::get(pool, auth.org, id)
+        .await?
+        .filter(|e| e.sample_for.is_none())
+        .ok_or_else(|| ApiError::not_found("event"))?;
+    let queued =
+        switchyard_store::webhook_replays::replay_event(pool, auth.org, id, app.api.queue.now())
+            .await?;
+    Ok((StatusCode::ACCEPTED, Json(Redeliveries { queued })))
 }

@@ -1,7 +1,8 @@
 //! Outbound webhook endpoints (`read:webhooks`, `write:webhooks`): create, list, get, replace,
 //! delete; pause and resume; rotate the signing secret; send a sample event; the delivery log
-//! (the last 100 attempts). Each endpoint belongs to the caller's organization; another
-//! organization's is `404`.
+//! (the last 100 attempts); recover since a time (re-enable and re-send every event since);
+//! replay one event or every failed delivery since a time. Each endpoint belongs to the
+//! caller's organization; another organization's is `404`.
 
 use crate::auth::{ReadWebhooks, Scoped, WriteWebhooks};
 use crate::error::{ApiError, ApiJson, ApiPath, ErrorBody, OptionalJson};
@@ -20,7 +21,9 @@ use switchyard_core::ids::{EventId, JobId, OrgId, WebhookEndpointId};
 use switchyard_store::queue::RetryPolicy;
 use switchyard_store::webhook_endpoints::{
     self as store, AttemptOutcome, AttemptRow, EndpointRow, EndpointSettings, EndpointStatus,
+    DEFAULT_MAX_IN_FLIGHT,
 };
+use switchyard_store::webhook_replays;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -40,6 +43,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rotate_secret))
         .routes(routes!(send_test))
         .routes(routes!(attempts))
+        .routes(routes!(recover_endpoint))
+        .routes(routes!(replay_to_endpoint))
 }
 
 /// An endpoint as shown. The secret is shown: the owner of `write:webhooks`/`read:webhooks`
@@ -68,6 +73,16 @@ pub struct EndpointView {
     pub last_triggered_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Deliveries to it at once (per worker process); more wait in the queue.
+    pub max_in_flight: i32,
+    /// Deliveries started per second (per worker process); null: no limit.
+    pub rate_limit_per_sec: Option<i32>,
+    /// Also signed the PRD's way: `X-Switchyard-Signature: sha256=<hex HMAC-SHA256 of the
+    /// body, keyed with the secret string>`, `X-Switchyard-Event`, `X-Switchyard-Delivery-ID`.
+    pub prd_signature: bool,
+    /// The first failed delivery since the last success (throttling answers aside); the
+    /// endpoint is disabled once this is `[webhooks] disable_after_secs` old.
+    pub failing_since: Option<DateTime<Utc>>,
 }
 
 fn event_patterns() -> utoipa::openapi::schema::Array {
@@ -106,6 +121,10 @@ impl EndpointView {
             last_triggered_at: e.last_triggered_at,
             created_at: e.created_at,
             updated_at: e.updated_at,
+            max_in_flight: e.max_in_flight,
+            rate_limit_per_sec: e.rate_limit_per_sec,
+            prd_signature: e.prd_signature,
+            failing_since: e.failing_since,
         }
     }
 }
@@ -139,6 +158,19 @@ pub struct EndpointBody {
     /// Extra request headers (`{"X-Tenant": "acme"}`); not `webhook-*` or `content-type`.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Deliveries to it at once, 1 to 100 (per worker process); 4 when absent. More wait in
+    /// the queue without holding a worker, so a slow receiver never delays the others.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 100)]
+    pub max_in_flight: Option<i32>,
+    /// Deliveries started per second, 1 to 10,000 (per worker process); no limit when absent.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 10000)]
+    pub rate_limit_per_sec: Option<i32>,
+    /// Also sign the PRD's way (`X-Switchyard-Signature: sha256=<hex>`, `X-Switchyard-Event`,
+    /// `X-Switchyard-Delivery-ID`); false when absent. Standard Webhooks' headers are always sent.
+    #[serde(default)]
+    pub prd_signature: Option<bool>,
     /// `paused` creates it without deliveries; `active` when absent.
     #[serde(default)]
     #[schema(schema_with = endpoint_status, required = false)]
@@ -169,6 +201,22 @@ impl EndpointBody {
                 "max_retries: between 0 and 20, got {max_retries}"
             )));
         }
+        let max_in_flight = self.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT);
+        if !(1..=100).contains(&max_in_flight) {
+            return Err(ApiError::validation(format!(
+                "max_in_flight: between 1 and 100, got {max_in_flight}"
+            ))
+            .with_details(json!({"field": "max_in_flight"})));
+        }
+        if let Some(n) = self
+            .rate_limit_per_sec
+            .filter(|n| !(1..=10_000).contains(n))
+        {
+            return Err(ApiError::validation(format!(
+                "rate_limit_per_sec: between 1 and 10000, got {n}"
+            ))
+            .with_details(json!({"field": "rate_limit_per_sec"})));
+        }
         let mut events = self.events.clone();
         events.sort();
         events.dedup();
@@ -179,6 +227,9 @@ impl EndpointBody {
             retry_policy: self.retry_policy.unwrap_or(RetryPolicy::Exponential),
             max_retries,
             headers: serde_json::to_value(&self.headers).unwrap_or_default(),
+            max_in_flight,
+            rate_limit_per_sec: self.rate_limit_per_sec,
+            prd_signature: self.prd_signature.unwrap_or(false),
         })
     }
 }
@@ -473,4 +524,90 @@ async fn attempts(
     Ok(Json(AttemptList {
         items: rows.into_iter().map(AttemptView::from).collect(),
     }))
+}
+
+/// How many deliveries a recovery or replay queued.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Redeliveries {
+    /// Deliveries queued, in event order (they may arrive out of it: ordering is not
+    /// promised, each body carries its event's time).
+    pub queued: u64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecoverBody {
+    /// Every event since this time (inclusive) that the endpoint subscribes to is sent again.
+    pub since: DateTime<Utc>,
+}
+
+/// Recover: re-enable the endpoint (active, its failing streak forgotten) and send again
+/// every event since `since` that it subscribes to, queued in event order. For an endpoint the hub disabled
+/// after days of failure, `since` is typically its `failing_since`.
+#[utoipa::path(post, path = "/webhooks/{id}/recover", tag = "outbound-webhooks", request_body = RecoverBody,
+    params(("id" = uuid::Uuid, Path, description = "endpoint id")),
+    responses((status = 202, body = Redeliveries), (status = 400, response = BadRequest),
+        (status = 404, response = NotFound), (status = 415, response = UnsupportedMediaType)))]
+async fn recover_endpoint(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<WriteWebhooks>,
+    ApiPath(id): ApiPath<WebhookEndpointId>,
+    ApiJson(body): ApiJson<RecoverBody>,
+) -> Result<(StatusCode, Json<Redeliveries>), ApiError> {
+    let now = app.api.queue.now();
+    let queued = webhook_replays::recover(&app.api.pool, auth.org, id, body.since, now)
+        .await?
+        .ok_or_else(|| ApiError::not_found("webhook endpoint"))?;
+    Ok((StatusCode::ACCEPTED, Json(Redeliveries { queued })))
+}
+
+/// What to send again to one endpoint: one event, or every failed delivery since a time.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayBody {
+    /// One event of the organization, sent again to this endpoint whatever it subscribes to.
+    #[serde(default)]
+    #[schema(value_type = Option<uuid::Uuid>, required = false)]
+    pub event_id: Option<EventId>,
+    /// Every event whose delivery to this endpoint failed since this time and never
+    /// succeeded (and is not waiting for a retry in the queue).
+    #[serde(default)]
+    #[schema(required = false)]
+    pub failed_since: Option<DateTime<Utc>>,
+}
+
+/// Replay to this endpoint one event (`event_id`) or every failed delivery since a time
+/// (`failed_since`): exactly one of them. A paused or disabled endpoint's replays are skipped
+/// when they run (resume or recover it first).
+#[utoipa::path(post, path = "/webhooks/{id}/replay", tag = "outbound-webhooks", request_body = ReplayBody,
+    params(("id" = uuid::Uuid, Path, description = "endpoint id")),
+    responses((status = 202, body = Redeliveries), (status = 400, response = BadRequest),
+        (status = 404, response = NotFound), (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "neither or both of `event_id` and `failed_since`", body = ErrorBody)))]
+async fn replay_to_endpoint(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<WriteWebhooks>,
+    ApiPath(id): ApiPath<WebhookEndpointId>,
+    ApiJson(body): ApiJson<ReplayBody>,
+) -> Result<(StatusCode, Json<Redeliveries>), ApiError> {
+    own(&app, auth.org, id).await?;
+    let now = app.api.queue.now();
+    let pool = &app.api.pool;
+    let queued = match (body.event_id, body.failed_since) {
+        (Some(event), None) => {
+            let n = webhook_replays::replay_to_endpoint(pool, auth.org, id, event, now).await?;
+            if n == 0 {
+                return Err(ApiError::not_found("event"));
+            }
+            n
+        }
+        (None, Some(since)) => webhook_replays::replay_failed(pool, auth.org, id, since, now).await?,
+        _ => {
+            return Err(ApiError::validation(
+                "give exactly one of `event_id` (one event) and `failed_since` (every failed delivery since then)",
+            )
+            .with_details(json!({"field": "event_id"})))
+        }
+    };
+    Ok((StatusCode::ACCEPTED, Json(Redeliveries { queued })))
 }

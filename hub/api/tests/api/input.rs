@@ -282,6 +282,7 @@ fn expected_routes() -> BTreeSet<(String, String)> {
         ("post", "/api/v1/pulls/{partner}/{entity}/run"),
         ("get", "/api/v1/events"),
         ("get", "/api/v1/events/{id}"),
+        ("post", "/api/v1/events/{id}/replay"),
         ("post", "/api/v1/exports"),
         ("get", "/api/v1/exports/{name}"),
         ("get", "/api/v1/exports/{id}/download"),
@@ -295,6 +296,8 @@ fn expected_routes() -> BTreeSet<(String, String)> {
         ("post", "/api/v1/webhooks/{id}/rotate-secret"),
         ("post", "/api/v1/webhooks/{id}/test"),
         ("get", "/api/v1/webhooks/{id}/attempts"),
+        ("post", "/api/v1/webhooks/{id}/recover"),
+        ("post", "/api/v1/webhooks/{id}/replay"),
         ("post", "/webhooks/{partner}"),
     ]
     .into_iter()

@@ -10,6 +10,7 @@ pub mod noop;
 pub mod push;
 pub mod reservation_expiry;
 pub mod webhook_deliver;
+pub mod webhook_gate;
 
 use crate::config::Config;
 use crate::job::JobKindSpec;

@@ -3,17 +3,27 @@
 //! (migrations/0016_events.sql), one per subscribed active endpoint, with the endpoint's retry
 //! policy; the queue does the retrying, the dead letters and their replay.
 //!
+//! * Before sending, the endpoint's gate ([`super::webhook_gate`]): a delivery for an endpoint
+//!   at its concurrency or rate limit, or failing, is deferred (back to the queue, the attempt
+//!   uncounted), so one bad receiver never holds the worker's slots.
 //! * 2xx within `[webhooks] timeout_ms`: delivered.
 //! * 410 Gone: the receiver says the endpoint is gone for good: it is disabled (with the
-//!   reason) and the delivery fails permanently (a dead letter, replayable after a resume).
+//!   reason and a `webhook.endpoint.disabled` event) and the delivery fails permanently (a
+//!   dead letter, replayable after a resume).
 //! * Anything else (other statuses, timeouts, refused connections): a retryable failure; a
-//!   `Retry-After` is a floor on the policy's delay.
+//!   `Retry-After` is a floor on the policy's delay. Unless it is a throttling answer (429,
+//!   502, 503, 504), it counts toward the endpoint's health: one whose deliveries have all
+//!   failed for `[webhooks] disable_after_secs` is disabled (`store::webhook_health`).
 //! * A paused or disabled endpoint at run time: nothing is sent, an attempt `skipped` is logged.
 //!
 //! Every attempt is a row of the endpoint's delivery log (`webhook_attempts`) and of the
-//! integration log, with the signature masked.
+//! integration log, with the signature masked. Metrics: `switchyard_webhook_deliveries_total`
+//! by endpoint and outcome, `switchyard_webhook_delivery_latency_seconds` (event recorded →
+//! delivered), `switchyard_webhook_endpoints_disabled_total` by reason.
 
+use super::webhook_gate::{Admission, Gates, Limits};
 use crate::context::JobContext;
+use crate::integration::{MetricKind, MetricSpec};
 use crate::job::{Job, JobKindSpec};
 use async_trait::async_trait;
 use base64::engine::general_purpose::STANDARD;
@@ -23,6 +33,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::Sha256;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use switchyard_api::outbound::{WebhookPayload, WebhookSettings};
 use switchyard_core::adapter::{Direction, Exchange};
@@ -34,6 +45,33 @@ use switchyard_store::queue::ClaimedJob;
 use switchyard_store::webhook_endpoints::{
     self as store, AttemptOutcome, AttemptRow, EndpointRow, EndpointStatus,
 };
+use switchyard_store::webhook_health::{self as health, DisableReason, Health};
+
+/// Deliveries by endpoint (id) and outcome: succeeded, failed, skipped, deferred.
+pub const DELIVERIES_METRIC: &str = "switchyard_webhook_deliveries_total";
+/// Seconds from an event's recording to its delivery (2xx), every endpoint.
+pub const LATENCY_METRIC: &str = "switchyard_webhook_delivery_latency_seconds";
+/// Endpoints the hub disabled, by reason: failing (for `disable_after_secs`) or gone (410).
+pub const DISABLED_METRIC: &str = "switchyard_webhook_endpoints_disabled_total";
+
+/// The HELP lines of the metrics above (`/metrics`).
+pub const METRICS: [MetricSpec; 3] = [
+    MetricSpec {
+        name: DELIVERIES_METRIC,
+        kind: MetricKind::Counter,
+        help: "outbound webhook deliveries by endpoint and outcome (succeeded, failed, skipped, deferred)",
+    },
+    MetricSpec {
+        name: LATENCY_METRIC,
+        kind: MetricKind::Histogram,
+        help: "seconds from an event's recording to its delivery to an endpoint (2xx)",
+    },
+    MetricSpec {
+        name: DISABLED_METRIC,
+        kind: MetricKind::Counter,
+        help: "outbound webhook endpoints disabled by the hub, by reason (failing, gone)",
+    },
+];
 
 /// One delivery: which event to which endpoint.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -75,6 +113,16 @@ pub fn sign(secrets: &[&str], id: &str, timestamp: i64, body: &[u8]) -> Result<S
     Ok(out.join(" "))
 }
 
+/// The MonoPilot PRD's signature (`X-Switchyard-Signature: sha256=<hex>`): HMAC-SHA256 of the
+/// body alone, keyed with the endpoint's secret as shown (the whole `whsec_...` string, so a
+/// receiver passes it to its HMAC as it is), lower-case hex.
+pub fn prd_signature(secret: &str, body: &[u8]) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
 /// The body every receiver gets.
 pub fn body(event: &EventRow) -> Vec<u8> {
     serde_json::to_vec(&WebhookPayload {
@@ -98,6 +146,8 @@ fn retry_after(value: Option<&str>, now: DateTime<Utc>) -> Option<Duration> {
 
 struct Deliverer {
     client: reqwest::Client,
+    gates: Arc<Gates>,
+    disable_after: chrono::Duration,
 }
 
 pub fn spec(settings: &WebhookSettings) -> JobKindSpec {
@@ -109,7 +159,13 @@ pub fn spec(settings: &WebhookSettings) -> JobKindSpec {
         .user_agent(concat!("switchyard-webhooks/", env!("CARGO_PKG_VERSION")))
         .build()
         .expect("the webhook HTTP client builds");
-    JobKindSpec::typed(Deliverer { client })
+    JobKindSpec::typed(Deliverer {
+        client,
+        gates: Arc::new(Gates::default()),
+        disable_after: chrono::Duration::seconds(
+            i64::try_from(settings.disable_after_secs).unwrap_or(i64::MAX / 1000),
+        ),
+    })
 }
 
 /// What one attempt produced.
@@ -157,8 +213,26 @@ impl Job for Deliverer {
                 Duration::ZERO,
             )
             .await?;
+            count(&endpoint, AttemptOutcome::Skipped.as_str());
             return Ok(());
         }
+        let limits = Limits {
+            max_in_flight: u32::try_from(endpoint.max_in_flight).unwrap_or(1),
+            rate_per_sec: endpoint
+                .rate_limit_per_sec
+                .and_then(|n| u32::try_from(n).ok()),
+        };
+        // The job id's random tail spreads the deferrals of one endpoint's backlog.
+        let pass = match self
+            .gates
+            .admit(endpoint.id, limits, job.id.0.as_u128() as u64)
+        {
+            Admission::Go(pass) => pass,
+            Admission::Wait { after, why } => {
+                count(&endpoint, "deferred");
+                return Err(AdapterError::deferred(after, why));
+            }
+        };
         let body = body(&event);
         let id = event.id.to_string();
         let timestamp = now.timestamp();
@@ -185,6 +259,19 @@ impl Job for Deliverer {
                 .join(" ")
                 .into(),
         );
+        if endpoint.prd_signature {
+            let delivery = job.id.to_string();
+            request = request
+                .header(
+                    "x-switchyard-signature",
+                    prd_signature(&endpoint.secret, &body),
+                )
+                .header("x-switchyard-event", &event.event_type)
+                .header("x-switchyard-delivery-id", &delivery);
+            shown.insert("x-switchyard-signature".into(), "sha256=***".into());
+            shown.insert("x-switchyard-event".into(), event.event_type.clone().into());
+            shown.insert("x-switchyard-delivery-id".into(), delivery.into());
+        }
         if let Some(headers) = endpoint.headers.as_object() {
             for (k, v) in headers {
                 if let Some(v) = v.as_str() {
@@ -229,10 +316,19 @@ impl Job for Deliverer {
             },
         };
         let took = started.elapsed();
-        let outcome = match sent.status {
-            Some(s) if (200..300).contains(&s) => AttemptOutcome::Succeeded,
-            _ => AttemptOutcome::Failed,
+        let answer = Health::of(sent.status);
+        // The slot is free from here: the bookkeeping below needs no receiver.
+        pass.finish(answer, sent.retry_after);
+        let outcome = match answer {
+            Health::Delivered => AttemptOutcome::Succeeded,
+            Health::Throttled | Health::Failed => AttemptOutcome::Failed,
         };
+        count(&endpoint, outcome.as_str());
+        if outcome == AttemptOutcome::Succeeded {
+            if let Ok(latency) = (ctx.now() - event.occurred_at).to_std() {
+                metrics::histogram!(LATENCY_METRIC).record(latency.as_secs_f64());
+            }
+        }
         self.log(
             ctx,
             job,
@@ -245,26 +341,40 @@ impl Job for Deliverer {
             took,
         )
         .await?;
-        match sent.status {
-            Some(s) if (200..300).contains(&s) => Ok(()),
-            Some(410) => {
-                store::set_status(
+        // Samples do not judge an endpoint's health: the admin may be testing a broken one.
+        if event.sample_for.is_none() || sent.status == Some(410) {
+            let disabled = if sent.status == Some(410) {
+                health::disable(
                     ctx.pool(),
                     endpoint.org_id,
                     endpoint.id,
-                    EndpointStatus::Disabled,
-                    Some("the receiver answered 410 Gone"),
+                    &DisableReason::Gone,
                     ctx.now(),
                 )
                 .await
-                .map_err(|e| AdapterError::transient(e.to_string()))?;
-                tracing::warn!(endpoint = %endpoint.id, "webhook endpoint answered 410 Gone: disabled");
-                Err(AdapterError::permanent(format!(
-                    "{} answered 410 Gone: endpoint disabled",
-                    endpoint.url
-                ))
-                .with_status(410))
+                .map(|row| row.map(|r| (r, DisableReason::Gone)))
+            } else {
+                health::record(ctx.pool(), &endpoint, answer, self.disable_after, ctx.now())
+                    .await
+                    .map(|row| {
+                        row.map(|r| {
+                            let since = r.failing_since.unwrap_or(now);
+                            (r, DisableReason::FailingSince(since))
+                        })
+                    })
             }
+            .map_err(|e| AdapterError::transient(e.to_string()))?;
+            if let Some((row, reason)) = disabled {
+                self.disabled(ctx, job, &row, &reason);
+            }
+        }
+        match sent.status {
+            Some(s) if (200..300).contains(&s) => Ok(()),
+            Some(410) => Err(AdapterError::permanent(format!(
+                "{} answered 410 Gone: endpoint disabled",
+                endpoint.url
+            ))
+            .with_status(410)),
             Some(s) => Err(AdapterError {
                 class: switchyard_core::error::ErrorClass::Transient {
                     retry_after: sent.retry_after,
@@ -281,7 +391,43 @@ impl Job for Deliverer {
     }
 }
 
+/// Count one delivery of `endpoint` with `outcome`.
+fn count(endpoint: &EndpointRow, outcome: &'static str) {
+    metrics::counter!(DELIVERIES_METRIC, "endpoint" => endpoint.id.to_string(), "outcome" => outcome)
+        .increment(1);
+}
+
 impl Deliverer {
+    /// The hub disabled `endpoint` (its event is recorded): say so in the log, the integration
+    /// log and the metrics.
+    fn disabled(
+        &self,
+        ctx: &JobContext,
+        job: &ClaimedJob,
+        endpoint: &EndpointRow,
+        reason: &DisableReason,
+    ) {
+        let text = reason.text();
+        tracing::warn!(endpoint = %endpoint.id, name = %endpoint.name, reason = %text,
+            "webhook endpoint disabled");
+        metrics::counter!(DISABLED_METRIC, "reason" => reason.label()).increment(1);
+        ctx.sink.record(
+            &ctx.adapter_context(job),
+            Exchange {
+                partner: PartnerName(format!("webhook:{}", endpoint.name)),
+                event: health::DISABLED_EVENT.to_owned(),
+                direction: Direction::Outbound,
+                method: None,
+                url: Some(endpoint.url.clone()),
+                request_body: None,
+                response_status: None,
+                response_body: None,
+                duration: Duration::ZERO,
+                error: Some(text),
+            },
+        );
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn log(
         &self,

@@ -155,6 +155,7 @@ impl Completer {
             FailOutcome::Retrying { .. } => "retrying",
             FailOutcome::Dead { .. } => "dead",
             FailOutcome::LostLease => "lost_lease",
+            FailOutcome::Deferred { .. } => "deferred",
         };
         metrics::counter!("switchyard_job_attempts_total", "outcome" => label).increment(1);
         match outcome {
@@ -170,6 +171,9 @@ impl Completer {
             FailOutcome::LostLease => {
                 self.stats.lost_leases.fetch_add(1, Ordering::Relaxed);
                 debug!(job = %job.id, "failure not recorded: lease lost");
+            }
+            FailOutcome::Deferred { run_at } => {
+                debug!(job = %job.id, %run_at, reason = %error.message, "deferred, not attempted");
             }
         }
     }
