@@ -30,7 +30,8 @@ pub const API_KEY: &str = "api_key";
         crate::outbound::OrderEventData, crate::outbound::DeadLetterEventData,
         crate::outbound::SupplierStatusEventData, crate::outbound::LowStockEventData,
         crate::outbound::BomEventData, crate::outbound::ExportEventData,
-        crate::outbound::EndpointDisabledEventData)),
+        crate::outbound::EndpointDisabledEventData,
+        crate::outbound::ShipmentEventData, crate::outbound::InvoiceEventData)),
     security(("bearer" = []), ("api_key" = [])),
     tags(
         (name = "keys", description = "API keys (scope admin:keys)"),
@@ -38,17 +39,18 @@ pub const API_KEY: &str = "api_key";
         (name = "jobs", description = "Jobs (read:jobs, write:jobs)"),
         (name = "retry-queue", description = "Jobs waiting for a retry (read:jobs, write:jobs)"),
         (name = "dead-letters", description = "Dead letters (read:dead-letters, write:dead-letters)"),
-        (name = "orders", description = "Orders (pending review, fixes) and the customers and products they are checked against (read:orders, write:orders)"),
+        (name = "orders", description = "Orders (created through the API, pending review, fixes), their shipments, and the customers and products they are checked against (read:orders, write:orders)"),
+        (name = "invoices", description = "Invoices with their lines, optionally for a sales order (read:orders, write:orders)"),
         (name = "pricing", description = "The price each customer sees (read:pricing) and the price data behind it (write:catalog). Camel-case shapes after SteelWise 3.2; amounts are decimal strings"),
         (name = "catalog", description = "Products with their storefront data and variants, and the change feed every sync reads (read:catalog, write:catalog)"),
         (name = "imports", description = "Product and BOM files (CSV, XLSX, JSON; XML through a mapping) read through mapping files: templates, upload, errors by row and column, preview, confirm with a conflict policy (write:catalog; read:catalog to look)"),
-        (name = "exports", description = "Products, orders, order lines, inventory and customers as CSV (UTF-8 with BOM), JSON or XML (schema: hub/export/schemas/export.xsd): a job that writes a file kept 24 hours, with progress, or a synchronous stream of at most 10,000 rows (the entity's read scope: read:catalog, read:inventory, read:orders)"),
+        (name = "exports", description = "Products, orders, order lines, inventory, customers, shipments and invoices as CSV (UTF-8 with BOM), JSON or XML (schema: hub/export/schemas/export.xsd): a job that writes a file kept 24 hours, with progress, or a synchronous stream of at most 10,000 rows (the entity's read scope: read:catalog, read:inventory, read:orders)"),
         (name = "inventory", description = "Stock per location, availability and soft reservations (read:inventory, write:inventory)"),
         (name = "syncs", description = "The sync engine: each partner's catalog, inventory and price syncs, their checkpoints, lag and last run; runs on demand (read:jobs, write:jobs)"),
         (name = "pulls", description = "Scheduled pulls from partners (the distributor's core system) into the catalog, stock and list prices: their cursors and last runs' figures; runs on demand (read:catalog, write:catalog)"),
         (name = "webhooks", description = "Partners' webhook deliveries: no API key, verified by the partner's adapter"),
         (name = "outbound-webhooks", description = "Endpoints that receive the hub's domain events, signed by Standard Webhooks 1.0 (read:webhooks, write:webhooks). Each delivery's body is a `WebhookPayload`; deliveries are not ordered, each carries its event's time"),
-        (name = "events", description = "Domain events recorded with the changes they describe (read:webhooks); payload schemas per type: `ProductEventData`, `InventoryEventData`, `PriceEventData`, `OrderEventData`, `SupplierStatusEventData`, `LowStockEventData`, `DeadLetterEventData`, `BomEventData`, `ExportEventData`, `EndpointDisabledEventData`"),
+        (name = "events", description = "Domain events recorded with the changes they describe (read:webhooks); payload schemas per type: `ProductEventData`, `InventoryEventData`, `PriceEventData`, `OrderEventData`, `SupplierStatusEventData`, `LowStockEventData`, `DeadLetterEventData`, `BomEventData`, `ExportEventData`, `EndpointDisabledEventData`, `ShipmentEventData`, `InvoiceEventData`"),
         (name = "operations", description = "Health, readiness, metrics, this document")
     )
 )]

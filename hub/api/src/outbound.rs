@@ -42,10 +42,14 @@ pub enum EventType {
     ExportCompleted,
     #[serde(rename = "webhook.endpoint.disabled")]
     WebhookEndpointDisabled,
+    #[serde(rename = "shipment.dispatched")]
+    ShipmentDispatched,
+    #[serde(rename = "invoice.created")]
+    InvoiceCreated,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 15] = [
+    pub const ALL: [EventType; 17] = [
         Self::ProductCreated,
         Self::ProductUpdated,
         Self::ProductDeleted,
@@ -61,6 +65,8 @@ impl EventType {
         Self::BomUpdated,
         Self::ExportCompleted,
         Self::WebhookEndpointDisabled,
+        Self::ShipmentDispatched,
+        Self::InvoiceCreated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -80,6 +86,8 @@ impl EventType {
             Self::BomUpdated => "bom.updated",
             Self::ExportCompleted => "export.completed",
             Self::WebhookEndpointDisabled => "webhook.endpoint.disabled",
+            Self::ShipmentDispatched => "shipment.dispatched",
+            Self::InvoiceCreated => "invoice.created",
         }
     }
 
@@ -139,6 +147,21 @@ impl EventType {
                 "url": "https://erp.example.com/hooks",
                 "reason": "disabled by the hub: every delivery failed since 2026-01-01T00:00:00Z",
                 "failing_since": "2026-01-01T00:00:00Z"}),
+            Self::ShipmentDispatched => {
+                json!({"shipment_id": "00000000-0000-7000-8000-000000000004",
+                "shipment_number": "SH-1", "order_id": "00000000-0000-7000-8000-000000000000",
+                "order_number": "SO-1", "carrier": "UPS", "service": "Ground",
+                "tracking_number": "1Z999AA10123456784",
+                "tracking_url": "https://www.ups.com/track?tracknum=1Z999AA10123456784",
+                "shipped_at": "2026-01-02T10:00:00Z"})
+            }
+            Self::InvoiceCreated => {
+                json!({"invoice_id": "00000000-0000-7000-8000-000000000005",
+                "invoice_number": "FV/1/2026", "order_id": "00000000-0000-7000-8000-000000000000",
+                "order_number": "SO-1", "customer_id": "C1", "currency": "PLN",
+                "issue_date": "2026-01-02", "due_date": "2026-01-16", "net_total": "100.00",
+                "vat_total": "23.00", "gross_total": "123.00"})
+            }
         }
     }
 }
@@ -279,6 +302,41 @@ pub struct EndpointDisabledEventData {
     pub failing_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// `shipment.dispatched`: a shipment of an order left, with its tracking (recorded by
+/// `POST /orders/{id}/shipments`; the order's own `order.updated` follows with its new
+/// status).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipmentEventData {
+    pub shipment_id: uuid::Uuid,
+    pub shipment_number: String,
+    pub order_id: uuid::Uuid,
+    pub order_number: String,
+    pub carrier: Option<String>,
+    pub service: Option<String>,
+    pub tracking_number: Option<String>,
+    pub tracking_url: Option<String>,
+    pub shipped_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `invoice.created`. Amounts are exact decimal strings.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceEventData {
+    pub invoice_id: uuid::Uuid,
+    pub invoice_number: String,
+    /// The sales order invoiced, when there is one.
+    pub order_id: Option<uuid::Uuid>,
+    pub order_number: Option<String>,
+    pub customer_id: String,
+    pub currency: String,
+    pub issue_date: chrono::NaiveDate,
+    pub due_date: Option<chrono::NaiveDate>,
+    pub net_total: String,
+    pub vat_total: String,
+    pub gross_total: String,
+}
+
 /// The body of every delivery (signed by Standard Webhooks 1.0: `webhook-id` is the event
 /// id, the same on every retry).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -291,8 +349,8 @@ pub struct WebhookPayload {
     pub org_id: uuid::Uuid,
     /// The type's payload: `ProductEventData`, `InventoryEventData`, `PriceEventData`,
     /// `OrderEventData`, `SupplierStatusEventData`, `LowStockEventData`,
-    /// `DeadLetterEventData`, `BomEventData`, `ExportEventData` or
-    /// `EndpointDisabledEventData`.
+    /// `DeadLetterEventData`, `BomEventData`, `ExportEventData`,
+    /// `EndpointDisabledEventData`, `ShipmentEventData` or `InvoiceEventData`.
     #[schema(value_type = Object)]
     pub data: Value,
 }
@@ -317,6 +375,8 @@ pub fn check_data(event_type: EventType, data: &Value) -> Result<(), String> {
         "order" => parse::<OrderEventData>(data),
         "bom" => parse::<BomEventData>(data),
         "export" => parse::<ExportEventData>(data),
+        "shipment" => parse::<ShipmentEventData>(data),
+        "invoice" => parse::<InvoiceEventData>(data),
         _ => parse::<DeadLetterEventData>(data),
     }
 }

@@ -91,6 +91,14 @@ uuid_id!(
     OrderId
 );
 uuid_id!(
+    /// A recorded shipment of an order (`shipments.id`).
+    ShipmentId
+);
+uuid_id!(
+    /// A stored invoice (`invoices.id`).
+    InvoiceId
+);
+uuid_id!(
     /// A domain event of the outbox (`events.id`), the `webhook-id` of its deliveries.
     EventId
 );

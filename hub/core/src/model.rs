@@ -231,18 +231,21 @@ pub enum OrderStatus {
     Confirmed,
     InProduction,
     Ready,
+    /// Some of its lines (or part of a line) have shipped; the rest is still to ship.
+    PartiallyShipped,
     Shipped,
     Delivered,
     Cancelled,
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 8] = [
+    pub const ALL: [OrderStatus; 9] = [
         OrderStatus::PendingReview,
         OrderStatus::Pending,
         OrderStatus::Confirmed,
         OrderStatus::InProduction,
         OrderStatus::Ready,
+        OrderStatus::PartiallyShipped,
         OrderStatus::Shipped,
         OrderStatus::Delivered,
         OrderStatus::Cancelled,
@@ -256,6 +259,7 @@ impl OrderStatus {
             OrderStatus::Confirmed => "confirmed",
             OrderStatus::InProduction => "in_production",
             OrderStatus::Ready => "ready",
+            OrderStatus::PartiallyShipped => "partially_shipped",
             OrderStatus::Shipped => "shipped",
             OrderStatus::Delivered => "delivered",
             OrderStatus::Cancelled => "cancelled",
@@ -281,6 +285,10 @@ impl OrderStatus {
             | (Confirmed, Ready)
             | (InProduction, Ready) => true,
             (Ready, Shipped) | (Shipped, Delivered) => true,
+            // Recording shipments (hub/store/src/shipments.rs) moves an order on from any
+            // state it can ship from, part by part.
+            (Pending | Confirmed | InProduction | Ready, PartiallyShipped)
+            | (PartiallyShipped, Shipped | Delivered) => true,
             (Pending | Confirmed | InProduction | Ready, Cancelled) => true,
             _ => false,
         }

@@ -111,6 +111,36 @@ const CUSTOMERS: &[Column] = &[
     c("edi_ids", List),
 ];
 
+const SHIPMENTS: &[Column] = &[
+    c("shipment_number", Text),
+    c("order.number", Text),
+    c("order.customer_id", Text),
+    c("order.customer_po", Text),
+    c("carrier", Text),
+    c("service", Text),
+    c("tracking_number", Text),
+    c("tracking_url", Text),
+    c("shipped_at", Timestamp),
+    c("created_at", Timestamp),
+    c("lines", List),
+];
+
+const INVOICES: &[Column] = &[
+    c("invoice_number", Text),
+    c("order.number", Text),
+    c("order.customer_po", Text),
+    c("customer.id", Text),
+    c("customer.name", Text),
+    c("issue_date", Date),
+    c("due_date", Date),
+    c("currency", Text),
+    c("net_total", Number),
+    c("vat_total", Number),
+    c("gross_total", Number),
+    c("created_at", Timestamp),
+    c("lines", List),
+];
+
 /// The CSV columns of `entity`, in the order of its query's keys.
 pub fn columns(entity: Entity) -> &'static [Column] {
     match entity {
@@ -119,6 +149,8 @@ pub fn columns(entity: Entity) -> &'static [Column] {
         Entity::OrderLines => ORDER_LINES,
         Entity::Inventory => INVENTORY,
         Entity::Customers => CUSTOMERS,
+        Entity::Shipments => SHIPMENTS,
+        Entity::Invoices => INVOICES,
     }
 }
 
@@ -130,6 +162,8 @@ pub fn record_element(entity: Entity) -> &'static str {
         Entity::OrderLines => "order_line",
         Entity::Inventory => "level",
         Entity::Customers => "customer",
+        Entity::Shipments => "shipment",
+        Entity::Invoices => "invoice",
     }
 }
 

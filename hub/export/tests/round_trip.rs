@@ -74,6 +74,8 @@ async fn every_entity_in_every_format_reads_back(pool: PgPool) {
         (Entity::OrderLines, 4),
         (Entity::Inventory, 3),
         (Entity::Customers, 1),
+        (Entity::Shipments, 2),
+        (Entity::Invoices, 1),
     ];
     assert_eq!(expected.len(), Entity::ALL.len());
     for (entity, n) in expected {
@@ -179,6 +181,27 @@ fn check_csv(entity: Entity, rows: &[Value]) {
             assert_eq!(c["name"], "Acme, Inc.");
             assert_eq!(c["edi_ids"], r#"[{"qualifier":"92","id":"0001"}]"#);
         }
+        Entity::Shipments => {
+            let s = by(rows, "shipment_number", "SH-1");
+            assert_eq!(s["order.number"], "SO-2");
+            assert_eq!(s["order.customer_po"], "PO-SO-2");
+            assert_eq!(s["tracking_url"], "https://ups.example/t?n=1Z999&x=<1>");
+            assert!(csv_timestamp(s["shipped_at"].as_str().unwrap()), "{s}");
+            let lines: Value = serde_json::from_str(s["lines"].as_str().unwrap()).unwrap();
+            assert_eq!(lines[0]["sku"], "PL-1-14");
+            assert_eq!(lines[0]["quantity"], 1);
+            assert_eq!(by(rows, "shipment_number", "SH-2")["carrier"], "");
+        }
+        Entity::Invoices => {
+            let i = by(rows, "invoice_number", "FV/1/2026");
+            assert_eq!(i["order.number"], "SO-1");
+            assert_eq!(i["customer.name"], "Acme, Inc.");
+            assert_eq!(i["gross_total"], "30.69");
+            assert_eq!(i["issue_date"].as_str().unwrap().len(), 10, "YYYY-MM-DD");
+            let lines: Value = serde_json::from_str(i["lines"].as_str().unwrap()).unwrap();
+            assert_eq!(lines[0]["description"], "Plate & \"HR\"");
+            assert_eq!(lines[1]["product"]["name"], "Stahl – Träger");
+        }
     }
 }
 
@@ -224,6 +247,25 @@ fn check_json(entity: Entity, rows: &[Value]) {
         }
         Entity::Customers => {
             assert_eq!(by(rows, "customer_id", "C1")["edi_ids"][0]["id"], "0001");
+        }
+        Entity::Shipments => {
+            let s = by(rows, "shipment_number", "SH-1");
+            assert_eq!(s["order"]["number"], "SO-2");
+            assert_eq!(s["carrier"], "UPS");
+            assert!(iso_timestamp(s["shipped_at"].as_str().unwrap()));
+            // A variant's SKU: `product` names catalog products only (as the orders' lines do).
+            assert_eq!(s["lines"][0]["product"]["name"], Value::Null);
+            assert_eq!(by(rows, "shipment_number", "SH-2")["carrier"], Value::Null);
+        }
+        Entity::Invoices => {
+            let i = by(rows, "invoice_number", "FV/1/2026");
+            assert_eq!(
+                i["customer"],
+                serde_json::json!({"id": "C1", "name": "Acme, Inc."})
+            );
+            assert_eq!(i["net_total"], 25.50);
+            assert_eq!(i["lines"].as_array().unwrap().len(), 2);
+            assert_eq!(i["lines"][1]["vat_amount"], 0.36);
         }
     }
 }
@@ -272,6 +314,7 @@ async fn filters_narrow_each_entity(pool: PgPool) {
         ..f()
     };
     let sku = |s: &str| Some(s.to_string());
+    let same_window = window.clone();
     // (entity, filters, rows, why)
     let cases = [
         (
@@ -392,6 +435,40 @@ async fn filters_narrow_each_entity(pool: PgPool) {
             2,
             "the inactive one too",
         ),
+        (
+            Entity::Shipments,
+            same_window.clone(),
+            1,
+            "SH-2 left 9 days ago",
+        ),
+        (
+            Entity::Shipments,
+            Filters {
+                product: sku("PL-1"),
+                ..f()
+            },
+            0,
+            "no shipment carried PL-1 itself",
+        ),
+        (
+            Entity::Invoices,
+            Filters {
+                product: sku("ST-ü"),
+                ..f()
+            },
+            1,
+            "the invoice with a line of it",
+        ),
+        (
+            Entity::Invoices,
+            Filters {
+                period: Some(Period::Last30Days),
+                ..f()
+            },
+            1,
+            "issued 3 days ago",
+        ),
+        (Entity::Invoices, same_window, 0, "issued after the window"),
     ];
     for (entity, filters, rows, why) in cases {
         assert_eq!(

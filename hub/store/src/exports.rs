@@ -22,8 +22,8 @@ use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use switchyard_core::ids::{ExportId, JobId, OrgId};
 
 text_enum!(
-    /// What can be exported: the hub's tables that exist today. Shipments, invoices, suppliers,
-    /// BOMs, purchase and work orders have no table yet (docs/ARCHITECTURE.md, "Exports").
+    /// What can be exported: the hub's tables that exist today. Suppliers, BOMs, purchase and
+    /// work orders are not exportable yet (docs/ARCHITECTURE.md, "Exports").
     Entity {
         /// Products with their variants nested.
         Products => "products",
@@ -36,6 +36,10 @@ text_enum!(
         Inventory => "inventory",
         /// Customers with their EDI identifiers nested.
         Customers => "customers",
+        /// Shipments with their order and lines nested.
+        Shipments => "shipments",
+        /// Invoices with their lines nested.
+        Invoices => "invoices",
     }
 );
 
@@ -115,6 +119,7 @@ pub const ORDER_STATUSES: &[&str] = &[
     "confirmed",
     "in_production",
     "ready",
+    "partially_shipped",
     "shipped",
     "delivered",
     "cancelled",
@@ -232,6 +237,8 @@ fn select(entity: Entity) -> &'static str {
         Entity::OrderLines => ORDER_LINES,
         Entity::Inventory => INVENTORY,
         Entity::Customers => CUSTOMERS,
+        Entity::Shipments => SHIPMENTS,
+        Entity::Invoices => INVOICES,
     }
 }
 
@@ -371,6 +378,64 @@ WHERE c.org_id = $1
   AND ($7 OR c.active)
   AND ($4::text IS NULL OR true) AND ($5::text IS NULL OR true) AND ($6::text IS NULL OR true)
 ORDER BY c.customer_id";
+
+// Window: when shipped. Product: shipments carrying a line of the SKU.
+const SHIPMENTS: &str = "
+SELECT json_build_object(
+    'shipment_number', s.shipment_number,
+    'order', json_build_object('number', o.order_number, 'customer_id', o.customer_id,
+                               'customer_po', o.customer_po),
+    'carrier', s.carrier, 'service', s.service,
+    'tracking_number', s.tracking_number, 'tracking_url', s.tracking_url,
+    'shipped_at', s.shipped_at, 'created_at', s.created_at,
+    'lines', COALESCE((
+        SELECT json_agg(json_build_object(
+            'line_number', l.line_number, 'sku', l.sku,
+            'product', json_build_object('name', p.name), 'quantity', l.quantity)
+            ORDER BY l.line_number)
+        FROM shipment_lines l
+        LEFT JOIN products p ON p.org_id = l.org_id AND p.sku = l.sku
+        WHERE l.shipment_id = s.id), '[]'::json))
+FROM shipments s
+JOIN orders o ON o.id = s.order_id
+WHERE s.org_id = $1
+  AND ($2::timestamptz IS NULL OR s.shipped_at >= $2)
+  AND ($3::timestamptz IS NULL OR s.shipped_at < $3)
+  AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM shipment_lines l
+                                   WHERE l.shipment_id = s.id AND l.sku = $5))
+  AND ($4::text IS NULL OR true) AND ($6::text IS NULL OR true) AND ($7 OR true)
+ORDER BY s.shipped_at, s.id";
+
+// Window: the issue date (a date, compared from the window's start day in UTC). Product:
+// invoices with a line of the SKU.
+const INVOICES: &str = "
+SELECT json_build_object(
+    'invoice_number', i.invoice_number,
+    'order', json_build_object('number', o.order_number, 'customer_po', o.customer_po),
+    'customer', json_build_object('id', i.customer_id, 'name', c.name),
+    'issue_date', i.issue_date, 'due_date', i.due_date, 'currency', i.currency,
+    'net_total', i.net_total, 'vat_total', i.vat_total, 'gross_total', i.gross_total,
+    'created_at', i.created_at,
+    'lines', COALESCE((
+        SELECT json_agg(json_build_object(
+            'line_number', l.line_number, 'sku', l.sku,
+            'product', json_build_object('name', p.name), 'description', l.description,
+            'quantity', l.quantity, 'uom', l.uom, 'unit_price', l.unit_price,
+            'vat_rate', l.vat_rate, 'net_amount', l.net_amount, 'vat_amount', l.vat_amount)
+            ORDER BY l.line_number)
+        FROM invoice_lines l
+        LEFT JOIN products p ON p.org_id = l.org_id AND p.sku = l.sku
+        WHERE l.invoice_id = i.id), '[]'::json))
+FROM invoices i
+LEFT JOIN orders o ON o.id = i.order_id
+LEFT JOIN customers c ON c.org_id = i.org_id AND c.customer_id = i.customer_id
+WHERE i.org_id = $1
+  AND ($2::timestamptz IS NULL OR i.issue_date >= ($2 AT TIME ZONE 'UTC')::date)
+  AND ($3::timestamptz IS NULL OR i.issue_date < ($3 AT TIME ZONE 'UTC')::date)
+  AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM invoice_lines l
+                                   WHERE l.invoice_id = i.id AND l.sku = $5))
+  AND ($4::text IS NULL OR true) AND ($6::text IS NULL OR true) AND ($7 OR true)
+ORDER BY i.issue_date, i.invoice_number";
 
 /// A read-only `REPEATABLE READ` transaction: [`count`] and [`rows`] in it see one snapshot.
 pub async fn snapshot(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {

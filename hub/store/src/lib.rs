@@ -9,7 +9,10 @@
 //!   re-exports the private `jobs`, `dead_letters` and `retry` modules.
 //! * [`logs`] — integration log rows, filtered listing, stats.
 //! * [`keys`] — API keys (hashed), scopes, tiers, lifecycle.
-//! * [`orders`] — customers (with EDI party ids), products, orders with review errors.
+//! * [`orders`] — customers (with EDI party ids), products, orders with review errors;
+//!   [`order_intake`] — orders created through the API (idempotent); [`shipments`] — what
+//!   left for an order, moving it to partially shipped / shipped; [`invoices`] — invoices
+//!   with their lines.
 //! * [`pricing`] — price lists, tiers, customer discounts, contracts, volume breaks and
 //!   product unit conversions: the resolver's inputs in one query, and every price write.
 //! * [`catalog`] — products with their storefront data and variants, tombstones;
@@ -44,10 +47,12 @@ pub mod exports;
 pub mod feed;
 pub mod imports;
 pub mod inventory;
+pub mod invoices;
 mod jobs;
 pub mod keys;
 pub mod logs;
 pub mod notifications;
+pub mod order_intake;
 pub mod orders;
 pub mod orgs;
 pub mod pricing;
@@ -57,6 +62,7 @@ mod replays;
 mod retry;
 pub mod schedules;
 pub mod secrets;
+pub mod shipments;
 pub mod storable;
 pub mod suppliers;
 pub mod sync;

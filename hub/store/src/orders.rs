@@ -350,12 +350,13 @@ pub struct OrderRow {
     pub updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, org_id, order_number, customer_id, customer_po, status, canonical, \
+pub(crate) const COLUMNS: &str =
+    "id, org_id, order_number, customer_id, customer_po, status, canonical, \
     source, source_message_id, partner, source_set, mapped, mapping_hash, review_errors, \
     reply_to, response_job_id, response, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
-struct RawRow {
+pub(crate) struct RawRow {
     id: Uuid,
     org_id: Uuid,
     order_number: String,

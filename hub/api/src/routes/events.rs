@@ -32,7 +32,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 
 /// One domain event. `data`'s schema depends on `type` (see `ProductEventData`,
 /// `InventoryEventData`, `PriceEventData`, `OrderEventData`, `DeadLetterEventData`,
-/// `BomEventData`, `ExportEventData`).
+/// `BomEventData`, `ExportEventData`, `ShipmentEventData`, `InvoiceEventData`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventView {
     /// Time-sortable (UUIDv7); the `webhook-id` of its deliveries.

@@ -46,7 +46,11 @@ pub fn scope(entity: Entity) -> &'static str {
     match entity {
         Entity::Products => "read:catalog",
         Entity::Inventory => "read:inventory",
-        Entity::Orders | Entity::OrderLines | Entity::Customers => "read:orders",
+        Entity::Orders
+        | Entity::OrderLines
+        | Entity::Customers
+        | Entity::Shipments
+        | Entity::Invoices => "read:orders",
     }
 }
 

@@ -10,16 +10,19 @@ pub mod imports;
 pub mod imports_form;
 pub mod imports_v1;
 pub mod inventory;
+pub mod invoices;
 pub mod jobs;
 pub mod keys;
 pub mod logs;
 pub mod notifications;
+pub mod order_create;
 pub mod orders;
 pub mod pricing;
 pub mod pricing_deletes;
 pub mod pricing_writes;
 pub mod pulls;
 pub mod retry;
+pub mod shipments;
 pub mod supplier_orders;
 pub mod syncs;
 pub mod webhook_endpoints;
@@ -37,6 +40,8 @@ pub(crate) fn protected() -> OpenApiRouter<AppState> {
         .merge(retry::router())
         .merge(dead_letters::router())
         .merge(orders::router())
+        .merge(shipments::router())
+        .merge(invoices::router())
         .merge(supplier_orders::router())
         .merge(pricing::router())
         .merge(pricing_writes::router())

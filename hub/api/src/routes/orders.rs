@@ -1,4 +1,5 @@
 //! Orders (`read:orders` / `write:orders`): list (filter by status, e.g. `pending_review`),
+//! creation through the API (`order_create.rs`), shipments (`shipments.rs`),
 //! one order with its review errors and source EDI message, and an admin's fixes to an order
 //! waiting for review (re-checked at once). Reprocessing an order is the job of the
 //! integration it came from (EDI: `POST /orders/{id}/reprocess`). Plus the reference data the
@@ -28,7 +29,7 @@ use utoipa_axum::routes;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_orders))
+        .routes(routes!(list_orders, super::order_create::create_order))
         .routes(routes!(get_order, patch_order))
         .routes(routes!(put_customer))
         .routes(routes!(put_product))

@@ -14,4 +14,5 @@ mod orders;
 mod pricing;
 mod queue;
 mod readiness;
+mod shipinv;
 mod slow_clients;

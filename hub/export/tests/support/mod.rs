@@ -177,6 +177,48 @@ pub async fn seed(pool: &PgPool) -> Seeded {
         &[(FOREIGN, "1", "1")],
     )
     .await;
+    // Shipments and invoices (migration 0027): two shipments of SO-2 (the second 9 days ago,
+    // without carrier), an invoice of SO-1; the other organization one of each.
+    exec(
+        "INSERT INTO shipments (id, org_id, order_id, shipment_number, carrier, service,
+                                tracking_number, tracking_url, shipped_at)
+         SELECT gen_random_uuid(), org_id, id, 'SH-1', 'UPS', 'Ground', '1Z999', 'https://ups.example/t?n=1Z999&x=<1>',
+                now() - interval '2 days'
+         FROM orders WHERE org_id = $ORG AND order_number = 'SO-2';
+         INSERT INTO shipments (id, org_id, order_id, shipment_number, shipped_at)
+         SELECT gen_random_uuid(), org_id, id, 'SH-2', now() - interval '9 days'
+         FROM orders WHERE org_id = $ORG AND order_number = 'SO-2';
+         INSERT INTO shipment_lines (shipment_id, org_id, line_number, sku, quantity)
+         SELECT id, org_id, 1, 'PL-1-14', CASE shipment_number WHEN 'SH-1' THEN 1 ELSE 3 END
+         FROM shipments WHERE org_id = $ORG;
+         INSERT INTO invoices (id, org_id, invoice_number, order_id, customer_id, issue_date, due_date,
+                               currency, net_total, vat_total, gross_total)
+         SELECT gen_random_uuid(), org_id, 'FV/1/2026', id, 'C1', current_date - 3, current_date + 11,
+                'USD', 25.50, 5.19, 30.69
+         FROM orders WHERE org_id = $ORG AND order_number = 'SO-1';
+         INSERT INTO invoice_lines (invoice_id, org_id, line_number, sku, description, quantity, uom,
+                                    unit_price, vat_rate, net_amount, vat_amount)
+         SELECT id, org_id, 1, 'PL-1', 'Plate & \"HR\"', 2, 'EA', 10.50, 23, 21.00, 4.83 FROM invoices WHERE org_id = $ORG
+         UNION ALL
+         SELECT id, org_id, 2, 'ST-ü', NULL, 1.5, 'LB', 3, 8, 4.50, 0.36 FROM invoices WHERE org_id = $ORG;",
+        a,
+    )
+    .await;
+    exec(
+        "INSERT INTO shipments (id, org_id, order_id, shipment_number, carrier, shipped_at)
+         SELECT gen_random_uuid(), org_id, id, 'B-SECRET-SKU-SH', 'B-SECRET-SKU', now()
+         FROM orders WHERE org_id = $ORG;
+         INSERT INTO shipment_lines (shipment_id, org_id, line_number, sku, quantity)
+         SELECT id, org_id, 1, 'B-SECRET-SKU', 1 FROM shipments WHERE org_id = $ORG;
+         INSERT INTO invoices (id, org_id, invoice_number, customer_id, issue_date, currency,
+                               net_total, vat_total, gross_total)
+         VALUES (gen_random_uuid(), $ORG, 'B-SECRET-SKU-FV', 'C1', current_date, 'EUR', 1, 0, 1);
+         INSERT INTO invoice_lines (invoice_id, org_id, line_number, sku, quantity, uom, unit_price,
+                                    vat_rate, net_amount, vat_amount)
+         SELECT id, org_id, 1, 'B-SECRET-SKU', 1, 'EA', 1, 0, 1, 0 FROM invoices WHERE org_id = $ORG;",
+        b,
+    )
+    .await;
     Seeded { org: a, other: b }
 }
 

@@ -90,9 +90,10 @@ fn order_rank(status: OrderStatus) -> u8 {
         OrderStatus::Confirmed => 2,
         OrderStatus::InProduction => 3,
         OrderStatus::Ready => 4,
-        OrderStatus::Shipped => 5,
-        OrderStatus::Delivered => 6,
-        OrderStatus::Cancelled => 7,
+        OrderStatus::PartiallyShipped => 5,
+        OrderStatus::Shipped => 6,
+        OrderStatus::Delivered => 7,
+        OrderStatus::Cancelled => 8,
     }
 }
 
