@@ -179,7 +179,7 @@ async fn auto_sync_pushes_new_invoices_through_the_exchange_folder() -> anyhow::
             Method::POST,
             "/api/v1/integrations/comarch/vat-reports",
             Some(&key),
-            Some(json!({"partner": "ksiegowosc", "month": "2026-01"})),
+            Some(json!({"partner": "ksiegowosc", "month": "2021-12"})),
         )
         .await?;
     assert_eq!(s, 422, "{b}");
@@ -187,7 +187,7 @@ async fn auto_sync_pushes_new_invoices_through_the_exchange_folder() -> anyhow::
         b["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("variant 2"),
+            .contains("variant 1"),
         "{b}"
     );
     let (s, b) = d
@@ -199,6 +199,12 @@ async fn auto_sync_pushes_new_invoices_through_the_exchange_folder() -> anyhow::
         )
         .await?;
     assert_eq!(s, 202, "{b}");
+    // Asynchronous: queued with no progress and no file yet; followed by its id.
+    assert_eq!(
+        (&b["state"], &b["rows_done"], &b["file"]),
+        (&json!("queued"), &json!(0), &Value::Null),
+        "{b}"
+    );
     let report = format!(
         "/api/v1/integrations/comarch/vat-reports/{}",
         b["id"].as_str().unwrap()
@@ -212,6 +218,8 @@ async fn auto_sync_pushes_new_invoices_through_the_exchange_folder() -> anyhow::
     let (_, b) = d.call(Method::GET, &report, Some(&key), None).await?;
     assert_eq!((&b["rows_total"], &b["rows_done"]), (&json!(2), &json!(2)));
     assert_eq!(b["totals"]["p_38"], 2272);
+    assert_eq!(b["totals"]["variant"], "JPK_V7M (3)");
+    assert_eq!(b["file"], format!("{report}/file"));
     let resp = reqwest::Client::new()
         .get(format!("{}{}/file", d.api(), report))
         .bearer_auth(&key)

@@ -40,19 +40,35 @@ pub struct OptimaAdapter {
     name: PartnerName,
     partner: OptimaPartner,
     http: reqwest::Client,
+    /// The organization (slug) the connection belongs to: `[partners.NAME] org`. Only its
+    /// API keys may use the connection's routes (src/routes/owner.rs).
+    org: String,
 }
 
 impl OptimaAdapter {
+    /// A connection of the `default` organization (the partner table's default `org`).
     pub fn new(name: PartnerName, partner: OptimaPartner, http: reqwest::Client) -> Self {
         Self {
             name,
             partner,
             http,
+            org: "default".into(),
         }
+    }
+
+    /// The connection belongs to organization `org` (its slug).
+    pub fn owned_by(mut self, org: &str) -> Self {
+        self.org = org.to_owned();
+        self
     }
 
     pub fn partner(&self) -> &OptimaPartner {
         &self.partner
+    }
+
+    /// The slug of the organization the connection belongs to.
+    pub fn org(&self) -> &str {
+        &self.org
     }
 
     fn record(

@@ -59,6 +59,7 @@ impl Job for SyncAccountsJob {
             let adapter = self.connections.get(partner).ok_or_else(|| {
                 AdapterError::permanent(format!("no Optima connection `{partner}`"))
             })?;
+            crate::routes::job_owns(ctx.pool(), job.org_id, adapter, partner).await?;
             let accounts = adapter.pull_accounts(&ctx.adapter_context(job)).await?;
             // An empty chart is far likelier an export gone wrong than a company without
             // accounts; taking it would mark every account inactive.

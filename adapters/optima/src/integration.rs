@@ -64,11 +64,14 @@ impl Integration for OptimaIntegration {
             };
             match resolve(&settings, cx.secrets_for(&section)) {
                 Ok(partner) => {
-                    let adapter = Arc::new(OptimaAdapter::new(
-                        PartnerName(section.name.to_owned()),
-                        partner,
-                        self.http.clone(),
-                    ));
+                    let adapter = Arc::new(
+                        OptimaAdapter::new(
+                            PartnerName(section.name.to_owned()),
+                            partner,
+                            self.http.clone(),
+                        )
+                        .owned_by(section.org()),
+                    );
                     connections.insert(section.name.to_owned(), adapter.clone());
                     let adapter: Arc<dyn Adapter> = adapter;
                     parts.adapters.push((section.name.to_owned(), adapter));

@@ -69,6 +69,46 @@ impl TryFrom<String> for SyncStatus {
     }
 }
 
+/// A sale (our invoice, pushed to Optima's sales register) or a purchase (a received
+/// invoice, only for JPK_V7M's purchase register: never pushed). Migration 1503.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    #[default]
+    Sale,
+    Purchase,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Sale => "sale",
+            Direction::Purchase => "purchase",
+        }
+    }
+}
+
+impl TryFrom<String> for Direction {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.as_str() {
+            "sale" => Ok(Direction::Sale),
+            "purchase" => Ok(Direction::Purchase),
+            other => Err(format!("unknown invoice direction `{other}`")),
+        }
+    }
+}
+
+/// What identifies an invoice in the ledger besides its connection: its number, and for a
+/// purchase its supplier's NIP (two suppliers may number alike).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub direction: Direction,
+    /// Ten digits for a purchase; empty for a sale.
+    pub supplier_nip: String,
+    pub number: String,
+}
+
 /// One row.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct InvoiceRow {
@@ -78,6 +118,9 @@ pub struct InvoiceRow {
     pub org_id: OrgId,
     pub partner: String,
     pub invoice_number: String,
+    #[sqlx(try_from = "String")]
+    pub direction: Direction,
+    pub supplier_nip: String,
     pub document: serde_json::Value,
     pub revision: i32,
     #[sqlx(try_from = "String")]
@@ -102,7 +145,7 @@ impl InvoiceRow {
 }
 
 pub(crate) const COLUMNS: &str =
-    "id, org_id, partner, invoice_number, document, revision, status, \
+    "id, org_id, partner, invoice_number, direction, supplier_nip, document, revision, status, \
     optima_number, error, job_id, pushes, attempts, created_at, updated_at, synced_at";
 
 /// What recording an invoice did.
@@ -134,30 +177,37 @@ pub async fn record(
     tx: &mut Transaction<'static, Postgres>,
     org: OrgId,
     partner: &str,
-    number: &str,
+    identity: &Identity,
     document: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<(InvoiceRow, Recorded), RecordError> {
+    let number = identity.number.as_str();
     let existing: Option<InvoiceRow> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM optima_invoices
-         WHERE org_id = $1 AND partner = $2 AND invoice_number = $3 FOR UPDATE"
+         WHERE org_id = $1 AND partner = $2 AND direction = $3 AND supplier_nip = $4
+           AND invoice_number = $5 FOR UPDATE"
     ))
     .bind(org.0)
     .bind(partner)
+    .bind(identity.direction.as_str())
+    .bind(&identity.supplier_nip)
     .bind(number)
     .fetch_optional(&mut **tx)
     .await?;
     let Some(row) = existing else {
         let row: InvoiceRow = sqlx::query_as(&format!(
-            "INSERT INTO optima_invoices (id, org_id, partner, invoice_number, document, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $6)
-             ON CONFLICT (org_id, partner, invoice_number) DO NOTHING
+            "INSERT INTO optima_invoices (id, org_id, partner, invoice_number, direction, supplier_nip,
+                                          document, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+             ON CONFLICT (org_id, partner, direction, supplier_nip, invoice_number) DO NOTHING
              RETURNING {COLUMNS}"
         ))
         .bind(Uuid::now_v7())
         .bind(org.0)
         .bind(partner)
         .bind(number)
+        .bind(identity.direction.as_str())
+        .bind(&identity.supplier_nip)
         .bind(document)
         .bind(now)
         .fetch_one(&mut **tx)

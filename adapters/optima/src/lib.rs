@@ -20,8 +20,11 @@
 //! * [`invoices`] — the invoice ledger's SQL: invoices recorded for Optima, each one's sync
 //!   status (migrations/1500).
 //! * [`push_job`] — `optima.invoice.push`: one ledger invoice to Optima, its status kept.
-//! * [`jpk`] — the JPK_V7M (3) file, pure; [`vat_reports`] — its SQL and the
-//!   `optima.vat_report` job (migrations/1502).
+//! * [`jpk`] — the JPK_V7M file in the period's form variant (2 or 3), pure; [`jpk_source`] —
+//!   the markers a row takes from a ledger invoice (KSeF mark, GTU, procedures, date of
+//!   supply); [`vat_register`] — a month's sales and purchase registers from the ledger, each
+//!   invoice as its row; [`vat_reports`] — the reports' SQL and the `optima.vat_report` job
+//!   (migrations/1502).
 //! * [`routes`] — `/api/v1/integrations/comarch/…`: the connection test, invoices.
 //! * `fake` (feature `fake`): the exchange-folder importer and the REST surface.
 
@@ -33,10 +36,12 @@ pub mod config;
 pub mod integration;
 pub mod invoices;
 pub mod jpk;
+pub mod jpk_source;
 pub mod offline;
 pub mod polish;
 pub mod push_job;
 pub mod routes;
+pub mod vat_register;
 pub mod vat_reports;
 pub mod wire;
 pub mod xml;

@@ -14,7 +14,7 @@
 //! [`effect_key`](crate::invoices::InvoiceRow::effect_key), not the job's: every push of the same
 //! content, manual or automatic, is the same document to Optima.
 
-use crate::invoices::{self, InvoiceId, SyncStatus};
+use crate::invoices::{self, Direction, InvoiceId, SyncStatus};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use switchyard_core::adapter::{Capability, OutboundDocument, Payload};
@@ -97,6 +97,12 @@ impl Job for PushInvoiceJob {
                 })?;
             if row.status == SyncStatus::Synced {
                 return Ok(());
+            }
+            if row.direction == Direction::Purchase {
+                return Err(AdapterError::permanent(format!(
+                    "invoice {} is a purchase: it goes into the JPK's purchase register, never to Optima's sales register",
+                    row.invoice_number
+                )));
             }
             if job.partner.as_deref() != Some(row.partner.as_str()) {
                 return Err(AdapterError::permanent(format!(

@@ -1,7 +1,8 @@
 //! `POST /api/v1/integrations/comarch/test` (`write:optima`, FR-INT-012 "Test Connection"):
 //! runs the connection's health check now (rest: `GET /api/ping` with the key and secret;
 //! xml-exchange: the folder is reachable and writable and a probe file round-trips) and
-//! answers what failed in words. 200 either way (the test ran); 422 for an unknown connection.
+//! answers what failed in words. 200 either way (the test ran); 422 for an unknown connection,
+//! 404 for another organization's (every Optima route: `owner.rs`).
 
 // Handlers return `Result<_, ApiError>`, the API's one error shape.
 #![allow(clippy::result_large_err)]
@@ -11,10 +12,9 @@ use crate::OptimaAdapter;
 use axum::extract::State;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use switchyard_api::error::{ApiError, ApiJson, ErrorBody, ErrorCode};
+use switchyard_api::error::{ApiError, ApiJson, ErrorBody};
 use switchyard_api::responses::{BadRequest, UnsupportedMediaType};
 use switchyard_api::{AppState, ScopeSpec, Scoped};
 use switchyard_core::adapter::{Adapter, NullSink};
@@ -24,7 +24,11 @@ use utoipa_axum::routes;
 
 pub mod accounts;
 pub mod invoices;
+mod owner;
 pub mod vat;
+
+pub use owner::owns;
+pub(crate) use owner::{job_owns, owned_connection, refuse_foreign};
 
 pub const SCOPES: &[ScopeSpec] = &[
     ScopeSpec {
@@ -82,17 +86,18 @@ pub struct ConnectionTested {
     responses(
         (status = 200, description = "the test ran; `ok` says whether it passed, `message` what failed", body = ConnectionTested),
         (status = 400, response = BadRequest),
+        (status = 404, description = "the connection belongs to another organization", body = ErrorBody),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "no Optima connection of that name (`unknown_partner`), or an invalid body", body = ErrorBody)
     ))]
 async fn test_connection(
-    State(_app): State<AppState>,
+    State(app): State<AppState>,
     Extension(connections): Extension<Arc<Connections>>,
     Scoped(auth, _): Scoped<WriteOptima>,
     ApiJson(body): ApiJson<TestConnection>,
 ) -> Result<Json<ConnectionTested>, ApiError> {
     let name = body.partner.trim();
-    let adapter = connection(&connections, name)?;
+    let adapter = owned_connection(&app.api.pool, &connections, auth.org, name).await?;
     let surface = match adapter.partner().surface {
         Surface::Rest(_) => "rest",
         Surface::XmlExchange(_) => "xml-exchange",
@@ -128,26 +133,4 @@ async fn test_connection(
         },
     };
     Ok(Json(tested))
-}
-
-/// The Optima connection `name`, or a 422 `unknown_partner` listing the configured ones.
-pub(crate) fn connection<'a>(
-    connections: &'a Connections,
-    name: &str,
-) -> Result<&'a Arc<OptimaAdapter>, ApiError> {
-    connections.get(name).ok_or_else(|| {
-        let known: Vec<&str> = connections.keys().map(String::as_str).collect();
-        ApiError::new(
-            ErrorCode::UnknownPartner,
-            format!(
-                "no Optima connection `{name}` (configured: {})",
-                if known.is_empty() {
-                    "none".to_owned()
-                } else {
-                    known.join(", ")
-                }
-            ),
-        )
-        .with_details(json!({"partner": name}))
-    })
 }

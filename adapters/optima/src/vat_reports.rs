@@ -1,17 +1,12 @@
 //! JPK_V7M files: their SQL (migrations/1502_optima_vat_reports.sql) and the
 //! `optima.vat_report` job that writes one with its progress.
 //!
-//! The sales register of a month is the connection's invoices **synced** to Optima with an
-//! issue date in it: Optima's VAT register is what the taxpayer files from, and an invoice
-//! Optima refused is not in it (it is listed with its error in the invoice ledger instead).
-//! Each is mapped and checked again (`optima/invoice.out`, the Polish rules), so the file holds
-//! the amounts Optima booked: net per line, VAT once per rate.
+//! Which invoices make the month's registers, and how each becomes a row: `vat_register.rs`.
 
-use crate::invoices::{InvoiceRow, COLUMNS};
-use crate::jpk::{self, KsefMark, Period, SaleRow, Totals};
+use crate::jpk::{self, Period, Totals};
 use crate::push_job::INVOICE_MAPPING;
 use crate::routes::Connections;
-use crate::wire::Faktura;
+use crate::vat_register;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -146,27 +141,6 @@ async fn finish(
     Ok(())
 }
 
-/// The connection's synced invoices issued in `period`, by date and number.
-async fn register(
-    pool: &PgPool,
-    org: OrgId,
-    partner: &str,
-    period: Period,
-) -> Result<Vec<InvoiceRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM optima_invoices
-         WHERE org_id = $1 AND partner = $2 AND status = 'synced'
-           AND (document->>'issue_date')::date >= $3 AND (document->>'issue_date')::date < $4
-         ORDER BY (document->>'issue_date')::date, invoice_number"
-    ))
-    .bind(org.0)
-    .bind(partner)
-    .bind(period.first_day())
-    .bind(period.end())
-    .fetch_all(pool)
-    .await
-}
-
 /// `optima.vat_report` `{"report_id"}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -242,6 +216,7 @@ impl VatReportJob {
         let adapter = self.connections.get(&report.partner).ok_or_else(|| {
             AdapterError::permanent(format!("no Optima connection `{}`", report.partner))
         })?;
+        crate::routes::job_owns(ctx.pool(), report.org_id, adapter, &report.partner).await?;
         let taxpayer = adapter.partner().taxpayer.clone().ok_or_else(|| {
             AdapterError::permanent(format!(
                 "[partners.{}.jpk] is not configured (nip, name, email, tax_office_code)",
@@ -252,55 +227,37 @@ impl VatReportJob {
             year: report.year,
             month: report.month as u32,
         };
-        let invoices = register(ctx.pool(), report.org_id, &report.partner, period)
+        let (pool, org, partner) = (ctx.pool(), report.org_id, report.partner.as_str());
+        let sales = vat_register::sales(pool, org, partner, period)
             .await
             .map_err(db)?;
-        progress(ctx.pool(), report.id, invoices.len(), 0)
+        let purchases = vat_register::purchases(pool, org, partner, period)
             .await
             .map_err(db)?;
+        let total = sales.len() + purchases.len();
+        progress(pool, report.id, total, 0).await.map_err(db)?;
         let mapping = ctx.mapping(INVOICE_MAPPING, None)?;
-        let mut rows = Vec::with_capacity(invoices.len());
-        for (i, inv) in invoices.iter().enumerate() {
-            rows.push(sale_row(&mapping, inv)?);
+        let mut sale_rows = Vec::with_capacity(sales.len());
+        let mut purchase_rows = Vec::with_capacity(purchases.len());
+        for (i, inv) in sales.iter().chain(&purchases).enumerate() {
+            if i < sales.len() {
+                sale_rows.push(vat_register::sale_row(&mapping, inv)?);
+            } else {
+                purchase_rows.push(vat_register::purchase_row(inv)?);
+            }
             if (i + 1) % PROGRESS_EVERY == 0 {
-                progress(ctx.pool(), report.id, invoices.len(), i + 1)
-                    .await
-                    .map_err(db)?;
+                progress(pool, report.id, total, i + 1).await.map_err(db)?;
             }
         }
-        progress(ctx.pool(), report.id, invoices.len(), invoices.len())
-            .await
-            .map_err(db)?;
-        jpk::write(period, report.correction, &taxpayer, ctx.now(), &rows)
-            .map_err(|e| AdapterError::permanent(e.to_string()))
+        progress(pool, report.id, total, total).await.map_err(db)?;
+        jpk::write(
+            period,
+            report.correction,
+            &taxpayer,
+            ctx.now(),
+            &sale_rows,
+            &purchase_rows,
+        )
+        .map_err(|e| AdapterError::permanent(e.to_string()))
     }
-}
-
-/// One register row from a ledger invoice, as Optima booked it.
-fn sale_row(
-    mapping: &switchyard_mapping::Mapping,
-    inv: &InvoiceRow,
-) -> Result<SaleRow, AdapterError> {
-    let refuse =
-        |e: String| AdapterError::permanent(format!("invoice {}: {e}", inv.invoice_number));
-    let mut state = switchyard_mapping::RunState::default();
-    let body = mapping
-        .map_record(&inv.document, &mut state)
-        .map_err(|e| refuse(e.to_string()))?;
-    let checked = Faktura::from_json(&body)
-        .and_then(|f| f.check())
-        .map_err(|e| refuse(e.to_string()))?;
-    // An invoice the core system sent with its KSeF number; otherwise issued outside KSeF.
-    let ksef = match inv.document.get("ksef_number").and_then(|v| v.as_str()) {
-        Some(n) if !n.trim().is_empty() => KsefMark::Number(n.trim().to_owned()),
-        _ => KsefMark::Bfk,
-    };
-    Ok(SaleRow {
-        contractor_nip: checked.nip.as_str().to_owned(),
-        contractor_name: checked.contractor_name,
-        number: checked.number,
-        issue_date: checked.issue_date,
-        ksef,
-        rates: checked.summary.rates,
-    })
 }

@@ -26,11 +26,10 @@ fn connection(name: &str, surface: Surface) -> (String, Arc<OptimaAdapter>) {
     };
     (
         name.to_owned(),
-        Arc::new(OptimaAdapter::new(
-            PartnerName::from(name),
-            partner,
-            reqwest::Client::new(),
-        )),
+        Arc::new(
+            OptimaAdapter::new(PartnerName::from(name), partner, reqwest::Client::new())
+                .owned_by("acme"),
+        ),
     )
 }
 

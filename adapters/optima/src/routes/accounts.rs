@@ -1,7 +1,7 @@
 //! The chart of accounts (FR-INT-022): pull it now (`POST /integrations/comarch/sync-accounts`,
 //! through the queue) and read it (`GET /integrations/comarch/accounts`).
 
-use super::{connection, Connections, ReadOptima, WriteOptima};
+use super::{owned_connection, refuse_foreign, Connections, ReadOptima, WriteOptima};
 use crate::chart_job::SyncAccounts;
 use crate::chart_store::{self, AccountRow, LastSync};
 use axum::extract::State;
@@ -45,6 +45,7 @@ pub struct SyncQueued {
     responses(
         (status = 202, body = SyncQueued),
         (status = 400, response = BadRequest),
+        (status = 404, description = "the connection belongs to another organization", body = ErrorBody),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "no Optima connection of that name", body = ErrorBody)
     ))]
@@ -55,7 +56,7 @@ async fn sync_accounts(
     ApiJson(body): ApiJson<SyncAccountsRequest>,
 ) -> Result<(StatusCode, Json<SyncQueued>), ApiError> {
     let partner = body.partner.trim();
-    connection(&connections, partner)?;
+    owned_connection(&app.api.pool, &connections, auth.org, partner).await?;
     let payload = json!(SyncAccounts::default());
     let retry = app
         .api
@@ -101,14 +102,20 @@ pub struct Accounts {
 /// The connection's chart of accounts as last pulled, by account code.
 #[utoipa::path(get, path = "/integrations/comarch/accounts", tag = "optima",
     params(AccountsQuery),
-    responses((status = 200, body = Accounts), (status = 400, response = BadRequest)))]
+    responses(
+        (status = 200, body = Accounts),
+        (status = 400, response = BadRequest),
+        (status = 404, description = "another organization's connection", body = ErrorBody)
+    ))]
 async fn list_accounts(
     State(app): State<AppState>,
+    Extension(connections): Extension<Arc<Connections>>,
     Scoped(auth, _): Scoped<ReadOptima>,
     ApiQuery(q): ApiQuery<AccountsQuery>,
 ) -> Result<Json<Accounts>, ApiError> {
     let partner = q.partner.trim();
     let pool = &app.api.pool;
+    refuse_foreign(pool, &connections, auth.org, partner).await?;
     let last_sync = chart_store::last_sync(pool, auth.org, partner)
         .await
         .map_err(|e| ApiError::internal(&e))?;

@@ -3,8 +3,12 @@
 //! request (`POST /integrations/comarch/push-invoice`, one or many ids) and read each one's
 //! sync status (`GET /integrations/comarch/invoices[/{id}]`).
 
-use super::{connection, Connections, ReadOptima, WriteOptima};
-use crate::invoices::{self, InvoiceId, InvoiceRow, RecordError, Recorded, SyncStatus};
+use super::{owned_connection, refuse_foreign, Connections, ReadOptima, WriteOptima};
+use crate::invoices::{
+    self, Direction, Identity, InvoiceId, InvoiceRow, RecordError, Recorded, SyncStatus,
+};
+use crate::jpk_source::JpkMarks;
+use crate::polish::Nip;
 use crate::push_job::PushInvoice;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -39,6 +43,11 @@ pub struct InvoiceView {
     pub id: Uuid,
     pub partner: String,
     pub invoice_number: String,
+    /// `sale` (pushed to Optima) or `purchase` (only in the JPK's purchase register).
+    pub direction: Direction,
+    /// A purchase's supplier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supplier_nip: Option<String>,
     pub status: SyncStatus,
     /// Optima's number once synced.
     pub optima_number: Option<String>,
@@ -61,6 +70,8 @@ impl From<InvoiceRow> for InvoiceView {
             id: r.id.0,
             partner: r.partner,
             invoice_number: r.invoice_number,
+            direction: r.direction,
+            supplier_nip: Some(r.supplier_nip).filter(|n| !n.is_empty()),
             status: r.status,
             optima_number: r.optima_number,
             error: r.error,
@@ -100,8 +111,9 @@ pub struct RecordedInvoices {
     pub items: Vec<RecordedInvoice>,
 }
 
-/// Record invoices for an Optima connection; with its `auto_sync` on, each new or changed one
-/// is pushed through the queue (the job is committed with the invoice). All or nothing: an
+/// Record invoices for an Optima connection; with its `auto_sync` on, each new or changed sale
+/// is pushed through the queue (the job is committed with the invoice). A purchase
+/// (`"direction": "purchase"`) is kept for the JPK's purchase register, never pushed. All or nothing: an
 /// invoice that is not a canonical invoice, or one already synced with other content, refuses
 /// the request naming it.
 #[utoipa::path(post, path = "/integrations/comarch/invoices", tag = "optima",
@@ -109,9 +121,10 @@ pub struct RecordedInvoices {
     responses(
         (status = 200, description = "recorded; each invoice's status", body = RecordedInvoices),
         (status = 400, response = BadRequest),
+        (status = 404, description = "the connection belongs to another organization", body = ErrorBody),
         (status = 409, description = "an invoice already synced (or being pushed) with other content", body = ErrorBody),
         (status = 415, response = UnsupportedMediaType),
-        (status = 422, description = "unknown connection, or an invoice that is not a canonical invoice (`details.index`, `details.field`)", body = ErrorBody)
+        (status = 422, description = "unknown connection, or an invoice that is not a canonical invoice or has a bad JPK key (`details.index`, `details.field`)", body = ErrorBody)
     ))]
 async fn record_invoices(
     State(app): State<AppState>,
@@ -120,14 +133,18 @@ async fn record_invoices(
     ApiJson(body): ApiJson<RecordInvoices>,
 ) -> Result<Json<RecordedInvoices>, ApiError> {
     let partner = body.partner.trim();
-    let adapter = connection(&connections, partner)?;
+    let adapter = owned_connection(&app.api.pool, &connections, auth.org, partner).await?;
     if body.invoices.is_empty() || body.invoices.len() > MAX_BATCH {
         return Err(ApiError::validation(format!(
             "invoices: give 1 to {MAX_BATCH} invoices"
         )));
     }
-    let mut numbers = Vec::with_capacity(body.invoices.len());
+    let mut identities = Vec::with_capacity(body.invoices.len());
     for (i, v) in body.invoices.iter().enumerate() {
+        let refuse = |field: String, message: String| {
+            ApiError::new(ErrorCode::ValidationFailed, message)
+                .with_details(json!({"index": i, "field": field}))
+        };
         let inv: switchyard_core::model::Invoice =
             serde_path_to_error::deserialize(v).map_err(|e| {
                 let field = format!("invoices[{i}].{}", e.path());
@@ -137,7 +154,29 @@ async fn record_invoices(
                 )
                 .with_details(json!({"index": i, "field": field}))
             })?;
-        numbers.push(inv.invoice_number.trim().to_owned());
+        // The JPK keys next to the canonical fields (KSeF mark, GTU, procedures, date of
+        // supply): refused now rather than when the month's VAT file is written.
+        let marks = JpkMarks::from_document(v).map_err(|e| {
+            let field = format!("invoices[{i}].{}", e.field);
+            refuse(field.clone(), format!("{field}: {}", e.message))
+        })?;
+        // A purchase is known by its supplier and number (two suppliers may number alike).
+        let supplier_nip = match marks.direction {
+            Direction::Sale => String::new(),
+            Direction::Purchase => {
+                let field = format!("invoices[{i}].seller.tax_id");
+                let nip = inv.seller.tax_id.as_deref().unwrap_or_default();
+                Nip::parse(nip, &field)
+                    .map_err(|e| refuse(field.clone(), format!("{e} (a purchase's supplier)")))?
+                    .as_str()
+                    .to_owned()
+            }
+        };
+        identities.push(Identity {
+            direction: marks.direction,
+            supplier_nip,
+            number: inv.invoice_number.trim().to_owned(),
+        });
     }
     let retry = if adapter.partner().auto_sync {
         Some(admit(&app, partner)?)
@@ -148,18 +187,19 @@ async fn record_invoices(
     let mut tx = switchyard_store::begin(&app.api.pool)
         .await
         .map_err(|e| ApiError::internal(&e))?;
-    let mut items = Vec::with_capacity(numbers.len());
-    for (number, doc) in numbers.iter().zip(&body.invoices) {
-        let (row, outcome) = invoices::record(&mut tx, auth.org, partner, number, doc, now)
+    let mut items = Vec::with_capacity(identities.len());
+    for (identity, doc) in identities.iter().zip(&body.invoices) {
+        let (row, outcome) = invoices::record(&mut tx, auth.org, partner, identity, doc, now)
             .await
             .map_err(|e| match e {
                 RecordError::Db(e) => ApiError::internal(&e),
                 other => ApiError::new(ErrorCode::Conflict, other.to_string())
-                    .with_details(json!({"invoice_number": number})),
+                    .with_details(json!({"invoice_number": identity.number})),
             })?;
-        // A new invoice, or a changed one Optima has not taken; also one recorded before
-        // `auto_sync` was switched on.
-        let push = retry.filter(|_| row.status == SyncStatus::New);
+        // A new sale, or a changed one Optima has not taken; also one recorded before
+        // `auto_sync` was switched on. Purchases are never pushed.
+        let push =
+            retry.filter(|_| row.status == SyncStatus::New && row.direction == Direction::Sale);
         let (row, queued) = match push {
             Some(retry) => {
                 let (row, _) = invoices::queue_push(&mut tx, &row, retry, now).await?;
@@ -206,6 +246,8 @@ pub enum PushOutcome {
     AlreadySynced,
     /// No invoice with that id in the caller's organization.
     NotFound,
+    /// A purchase invoice: it only goes into the JPK's purchase register, never to Optima.
+    Purchase,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -228,6 +270,7 @@ pub struct PushedInvoices {
     responses(
         (status = 202, description = "what happened to each id", body = PushedInvoices),
         (status = 400, response = BadRequest),
+        (status = 404, description = "an invoice's connection belongs to another organization", body = ErrorBody),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "no ids, too many, or an invoice's connection is gone", body = ErrorBody)
     ))]
@@ -260,10 +303,11 @@ async fn push_invoices(
             continue;
         };
         let (row, outcome) = match row.status {
+            _ if row.direction == Direction::Purchase => (row, PushOutcome::Purchase),
             SyncStatus::Synced => (row, PushOutcome::AlreadySynced),
             SyncStatus::Pending => (row, PushOutcome::AlreadyQueued),
             SyncStatus::New | SyncStatus::Error => {
-                connection(&connections, &row.partner)?;
+                owned_connection(&app.api.pool, &connections, auth.org, &row.partner).await?;
                 let retry = admit(&app, &row.partner)?;
                 let (row, _) = invoices::queue_push(&mut tx, &row, retry, now).await?;
                 (row, PushOutcome::Queued)
@@ -308,14 +352,19 @@ pub struct InvoicePage {
     responses(
         (status = 200, body = InvoicePage),
         (status = 400, response = BadRequest),
+        (status = 404, description = "`partner` is another organization's connection", body = ErrorBody),
         (status = 422, description = "a `limit` outside 1 to 500", body = ErrorBody)
     ))]
 async fn list_invoices(
     State(app): State<AppState>,
+    Extension(connections): Extension<Arc<Connections>>,
     Scoped(auth, _): Scoped<ReadOptima>,
     ApiQuery(q): ApiQuery<InvoiceQuery>,
 ) -> Result<Json<InvoicePage>, ApiError> {
     let limit = page_limit(q.limit)?;
+    if let Some(p) = q.partner.as_deref() {
+        refuse_foreign(&app.api.pool, &connections, auth.org, p.trim()).await?;
+    }
     let rows = invoices::list(
         &app.api.pool,
         auth.org,

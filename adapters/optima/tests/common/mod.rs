@@ -119,3 +119,27 @@ pub fn faktura(number: &str, nip: &str) -> serde_json::Value {
 }
 
 pub const GOOD_NIP: &str = "PL5260250274";
+
+/// The crate's own tables (the ledger, the chart, the VAT reports) on a database the hub's
+/// migrations made, the way the daemon assembles them.
+pub async fn migrate(pool: &sqlx::PgPool) {
+    use switchyard_runtime::integration::Integration;
+    let integrations: Vec<std::sync::Arc<dyn Integration>> = vec![std::sync::Arc::new(
+        switchyard_optima::OptimaIntegration::new().unwrap(),
+    )];
+    switchyard_runtime::assembly::migrator(&integrations)
+        .await
+        .unwrap()
+        .run(pool)
+        .await
+        .unwrap();
+}
+
+/// The repository's canonical invoice fixture, numbered `number`.
+pub fn canonical_invoice(number: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/mappings/optima/invoice.out/fv-2026-11.input.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    v["invoice_number"] = number.into();
+    v
+}
