@@ -47,6 +47,7 @@ pub mod inventory;
 mod jobs;
 pub mod keys;
 pub mod logs;
+pub mod low_stock;
 pub mod notifications;
 pub mod orders;
 pub mod orgs;

@@ -12,6 +12,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod keys;
 pub mod logs;
+pub mod low_stock;
 pub mod notifications;
 pub mod orders;
 pub mod pricing;
@@ -45,6 +46,7 @@ pub(crate) fn protected() -> OpenApiRouter<AppState> {
         .merge(imports_v1::router())
         .merge(exports::router())
         .merge(inventory::router())
+        .merge(low_stock::router())
         .merge(syncs::router())
         .merge(pulls::router())
         .merge(events::router())
