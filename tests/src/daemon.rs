@@ -43,6 +43,9 @@ pub struct TestDaemonBuilder {
     mappings: Option<PathBuf>,
     schedules: Vec<(String, String)>,
     clock: Option<Arc<dyn Clock>>,
+    /// (organization, name, value): stored sealed before start, resolved by the daemon's
+    /// own `SecretsByOrg` (the map-backed `secret` references are then unused).
+    stored: Vec<(String, String, String)>,
 }
 
 /// A started in-process daemon with its database and directory.
@@ -72,6 +75,7 @@ impl TestDaemon {
             mappings: None,
             schedules: Vec::new(),
             clock: None,
+            stored: Vec::new(),
         }
     }
 
@@ -190,6 +194,14 @@ impl TestDaemonBuilder {
         self
     }
 
+    /// A secret stored sealed in the database for `org` (as `switchyard secret set` does),
+    /// resolved at start by the daemon's own per-organization resolver with a key made for the
+    /// test: what production does, which the map-backed [`Self::secret`] stands in for.
+    pub fn stored_secret(mut self, org: &str, name: &str, value: &str) -> Self {
+        self.stored.push((org.into(), name.into(), value.into()));
+        self
+    }
+
     /// An integration beyond this build's list.
     pub fn integration(mut self, integration: Arc<dyn Integration>) -> Self {
         self.integrations.push(integration);
@@ -269,13 +281,31 @@ impl TestDaemonBuilder {
         // job that comes due (a retry) should not wait 250 ms for nothing.
         config.queue.poll_interval_ms = 50;
         config.api.bind = "127.0.0.1:0".into();
+        let secrets: Option<Arc<dyn switchyard_runtime::secrets::OrgSecrets>> =
+            if self.stored.is_empty() {
+                Some(Arc::new(SameForAll(self.secrets)))
+            } else {
+                let key = switchyard_runtime::secrets::SecretBox::generate_key_base64();
+                let key_file = prepared.dir.path().join("secret.key");
+                std::fs::write(&key_file, &key)?;
+                // The key from the file only: an ambient SWITCHYARD_SECRET_KEY must not win.
+                config.secrets.key_env = "SWITCHYARD_E2E_NO_SUCH_KEY_VARIABLE".into();
+                config.secrets.key_file = Some(key_file);
+                let sbox = switchyard_runtime::secrets::SecretBox::from_base64(&key)?;
+                for (org, name, value) in &self.stored {
+                    let id = prepared.org(org).await?;
+                    switchyard_runtime::secrets::put(&prepared.db.pool, &sbox, id, name, value)
+                        .await?;
+                }
+                None
+            };
         let running = app::start(
             config,
             prepared.config_path.clone(),
             self.roles,
             Overrides {
                 clock: self.clock,
-                secrets: Some(Arc::new(SameForAll(self.secrets))),
+                secrets,
                 integrations: self.integrations,
             },
         )

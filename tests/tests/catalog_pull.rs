@@ -339,7 +339,9 @@ async fn stock_and_list_prices_land_in_their_tables_and_the_api_shows_each_pull(
         );
     }
     let levels: Vec<(String, String, String, String, String, String)> = sqlx::query_as(
-        "SELECT sku, location, on_hand::text, allocated::text, on_order::text, low_stock_threshold::text
+        "SELECT sku, location, on_hand::text, allocated::text, on_order::text,
+                -- The threshold that applies (none set: 0), as the stock reads show it.
+                inventory_low_threshold(org_id, sku, location, low_stock_threshold)::text
          FROM inventory_levels ORDER BY sku",
     )
     .fetch_all(&pool)

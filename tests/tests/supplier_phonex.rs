@@ -4,6 +4,8 @@
 //! verified by the PhoneX adapter, stored once per event and applied (the order ends shipped
 //! with its tracking); forged and stale deliveries refused (401), logged, never stored; PhoneX
 //! down → retries → a dead letter → replayed after recovery → exactly one order placed.
+//! One order placed and forwarded mails its customer once (over real SMTP to the sink): the
+//! supplier's first status, `pending`, is no second mail.
 
 use serde_json::{json, Value};
 use std::time::{Duration, SystemTime};
@@ -13,6 +15,7 @@ use switchyard_daemon::app::Roles;
 use switchyard_e2e::{count, eventually, TestDaemon};
 use switchyard_phonex::fake::{FakeConfig, FakePhonex};
 use switchyard_phonex::wire::OrderStatus;
+use switchyard_runtime::testkit::smtp_sink::SmtpSink;
 use switchyard_store::orders::{insert_order, NewOrder, OrderInsert};
 use switchyard_store::queue::{NewJob, RetryPolicy, RetrySpec};
 
@@ -238,6 +241,82 @@ async fn phonex_down_dead_letters_the_forward_and_its_replay_places_one_order() 
             .fetch_one(&daemon.db.pool)
             .await?;
     assert_eq!(stored.as_deref(), Some(placed.order.id.as_str()));
+    daemon.stop().await?;
+    fake.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_order_placed_and_forwarded_mails_its_customer_once() -> anyhow::Result<()> {
+    let fake = FakePhonex::start(FakeConfig::default()).await?;
+    let sink = SmtpSink::start().await?;
+    let c = fake.config().clone();
+    let email = format!(
+        "\n[email]\nhost = {:?}\nport = {}\nsecurity = \"none\"\nfrom = \"Switchyard <notify@hub.test>\"\n\
+         templates = {:?}\npublic_url = \"https://hub.test\"\n",
+        sink.host(),
+        sink.port(),
+        switchyard_e2e::repo()
+            .join("templates/email")
+            .to_string_lossy()
+    );
+    let daemon = TestDaemon::builder()
+        .repo_mappings()
+        .toml(&config(&fake))
+        .toml(&email)
+        .secret("secret:px-key", &c.api_key)
+        .secret("secret:px-hooks", &c.webhook_secret)
+        .roles(Roles {
+            api: false,
+            worker: true,
+            scheduler: false,
+        })
+        .start()
+        .await?;
+    let org = daemon.org("acme").await?;
+    let pool = daemon.db.pool.clone();
+    // The customer has an address before the order is placed, as in the demo.
+    sqlx::query(
+        "INSERT INTO customers (org_id, customer_id, name, email)
+         VALUES ($1, 'C-2001', 'Westside Wireless', 'orders@westside.test')",
+    )
+    .bind(org.0)
+    .execute(&pool)
+    .await?;
+    let ours = order(&daemon, org, "SO-20010").await?;
+    assert_eq!(forward(&daemon, org, ours).await?, "succeeded");
+    // Two events reached the customer's mail jobs: the order placed, and the first supplier
+    // status (`pending`, recorded by the forward). Both jobs end; one sends.
+    let jobs = count(
+        &pool,
+        "SELECT count(*) FROM jobs WHERE kind = 'notify.email'",
+    )
+    .await?;
+    assert_eq!(jobs, 2, "order.created and the supplier's first status");
+    eventually(Duration::from_secs(30), "both mail jobs ended", || {
+        let pool = pool.clone();
+        async move {
+            Ok(count(
+                &pool,
+                "SELECT count(*) FROM jobs WHERE kind = 'notify.email' AND state IN ('succeeded', 'dead')",
+            )
+            .await?
+                == 2)
+        }
+    })
+    .await?;
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 1, "one mail for one order placed");
+    assert_eq!(mails[0].to, ["orders@westside.test"]);
+    assert!(
+        mails[0].text().contains("Subject: Order SO-20010 received"),
+        "{}",
+        mails[0].text()
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM email_messages").await?,
+        1
+    );
     daemon.stop().await?;
     fake.shutdown().await;
     Ok(())

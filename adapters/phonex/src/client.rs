@@ -6,14 +6,14 @@
 
 use crate::config::Validated;
 use crate::wire::{ErrorBody, IDEMPOTENCY_HEADER, REPLAYED_HEADER};
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Method, Url};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 use switchyard_core::adapter::{AdapterContext, Direction, Exchange};
 use switchyard_core::ids::PartnerName;
 use switchyard_core::AdapterError;
-use switchyard_runtime::partner_http::transport_error;
+use switchyard_runtime::partner_http::{retry_after, transport_error};
 use tracing::Instrument as _;
 
 /// A successful answer, read in full.
@@ -153,7 +153,9 @@ impl Client {
             ),
             Ok(response) => {
                 let status = response.status().as_u16();
-                let retry = retry_after(&response);
+                // Seconds or an HTTP date: PhoneX's form is not documented, and a proxy or load
+                // balancer in front of it may well send the date form (RFC 9110 allows both).
+                let retry = retry_after(response.headers());
                 let replayed = response
                     .headers()
                     .get(REPLAYED_HEADER)
@@ -206,13 +208,6 @@ impl Client {
         );
         result
     }
-}
-
-/// `Retry-After` in seconds (the form PhoneX is assumed to send; an HTTP date is ignored and
-/// the queue's own backoff applies).
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    let value = response.headers().get(RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
 /// A non-2xx answer as an error of the right class, PhoneX's code, message and field named.

@@ -77,7 +77,8 @@ pub struct Sent {
 struct Faults {
     fail_next: VecDeque<u16>,
     always: Option<u16>,
-    throttle: Option<u64>,
+    /// The `Retry-After` value of the 429s: delta-seconds or an HTTP date.
+    throttle: Option<String>,
 }
 
 #[derive(Default)]
@@ -239,7 +240,14 @@ impl FakePhonex {
 
     /// Every request answers 429 with `Retry-After: secs` until [`Self::fix`].
     pub fn throttle(&self, secs: u64) {
-        self.shared.lock().faults.throttle = Some(secs);
+        self.shared.lock().faults.throttle = Some(secs.to_string());
+    }
+
+    /// Every request answers 429 with `Retry-After` as an HTTP date (`at`, to the second) until
+    /// [`Self::fix`]: the other form RFC 9110 allows.
+    pub fn throttle_until(&self, at: chrono::DateTime<chrono::Utc>) {
+        self.shared.lock().faults.throttle =
+            Some(at.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
     }
 
     pub fn fix(&self) {
@@ -500,14 +508,14 @@ fn api(
             let code = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
             return error(code, "unavailable", "injected failure", None);
         }
-        if let Some(secs) = s.faults.throttle {
+        if let Some(retry_after) = s.faults.throttle.clone() {
             let mut answer = error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
                 "too many requests",
                 None,
             );
-            answer.1.push(("retry-after", secs.to_string()));
+            answer.1.push(("retry-after", retry_after));
             return answer;
         }
     }

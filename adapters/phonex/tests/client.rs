@@ -147,6 +147,25 @@ async fn a_5xx_burst_is_transient_then_the_retry_places_one_order() {
             retry_after: Some(Duration::from_secs(9))
         }
     );
+    // The date form (a proxy in front of PhoneX may send it): the wait until then.
+    px.fake
+        .throttle_until(chrono::Utc::now() + chrono::Duration::seconds(120));
+    let err = adapter
+        .create_order(
+            &context("throttled-until", RecordingSink::new()),
+            &order(order_body("SO-T")),
+        )
+        .await
+        .expect_err("throttled until a date");
+    match err.class {
+        ErrorClass::RateLimited {
+            retry_after: Some(wait),
+        } => assert!(
+            (Duration::from_secs(115)..=Duration::from_secs(120)).contains(&wait),
+            "{wait:?}"
+        ),
+        other => panic!("expected a rate limit with its wait, got {other:?}"),
+    }
     px.fake.fix();
 
     // Nobody listening at all: transient as well.

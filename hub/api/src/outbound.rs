@@ -110,7 +110,7 @@ impl EventType {
                 json!({"sku": "SAMPLE-1", "name": "Sample product", "changed": ["name"]})
             }
             Self::InventoryUpdated => json!({"sku": "SAMPLE-1", "location": "MAIN",
-                "on_hand": "10", "allocated": "2", "on_order": "0"}),
+                "on_hand": "10", "on_hand_at_least": false, "allocated": "2", "on_order": "0"}),
             Self::PriceUpdated => json!({"sku": "SAMPLE-1"}),
             Self::OrderCreated => json!({"order_id": "00000000-0000-7000-8000-000000000000",
                 "order_number": "SO-1", "customer_id": "C1", "customer_po": "PO-1", "status": "confirmed"}),
@@ -179,13 +179,18 @@ pub struct ProductEventData {
 }
 
 /// `inventory.updated`: the level of one SKU at one location after the change (zeros when the
-/// level was removed). Quantities are exact decimal strings.
+/// level was removed). Quantities are exact decimal strings. A change of `on_hand_at_least`
+/// alone (a supplier's "100+" became a count, or the reverse) is an update too.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InventoryEventData {
     pub sku: String,
     pub location: String,
     pub on_hand: String,
+    /// `on_hand` is a floor, not a count: the source capped it ("100+"). Absent in events
+    /// recorded before migration 0024 (read as false).
+    #[serde(default)]
+    pub on_hand_at_least: bool,
     pub allocated: String,
     pub on_order: String,
 }

@@ -57,19 +57,23 @@ impl Notice {
 
     /// The notice an event is, if any: `order.created` is "order placed"; a supplier status
     /// change names its new status (accepted, rejected, fulfillment started, shipped; any
-    /// other status is "status changed"); `inventory.low` is low stock.
+    /// other status is "status changed"), except `pending`; `inventory.low` is low stock.
+    ///
+    /// `pending` is no notice: it is the status the forward records when the supplier takes
+    /// the order (PhoneX `received`, WesellCellular `On Hold`), moments after "order placed",
+    /// and it tells the customer nothing that mail did not (their order is pending, ours was
+    /// already). Mailing it gave every customer two mails for one order.
     pub fn of_event(event_type: &str, data: &serde_json::Value) -> Option<Notice> {
         match event_type {
             "order.created" => Some(Notice::OrderPlaced),
-            "order.supplier_status_changed" => {
-                Some(match data.get("status").and_then(|s| s.as_str()) {
-                    Some("accepted") => Notice::OrderAccepted,
-                    Some("rejected") => Notice::OrderRejected,
-                    Some("fulfillment_started") => Notice::OrderFulfillmentStarted,
-                    Some("shipped") => Notice::OrderShipped,
-                    _ => Notice::OrderStatusChanged,
-                })
-            }
+            "order.supplier_status_changed" => match data.get("status").and_then(|s| s.as_str()) {
+                Some("pending") => None,
+                Some("accepted") => Some(Notice::OrderAccepted),
+                Some("rejected") => Some(Notice::OrderRejected),
+                Some("fulfillment_started") => Some(Notice::OrderFulfillmentStarted),
+                Some("shipped") => Some(Notice::OrderShipped),
+                _ => Some(Notice::OrderStatusChanged),
+            },
             "inventory.low" => Some(Notice::LowStock),
             _ => None,
         }
@@ -132,6 +136,11 @@ mod tests {
         assert_eq!(
             of("order.supplier_status_changed", status("awaiting_payment")),
             Some(Notice::OrderStatusChanged)
+        );
+        assert_eq!(
+            of("order.supplier_status_changed", status("pending")),
+            None,
+            "the forward's first status repeats \"order placed\""
         );
         assert_eq!(of("inventory.low", json!({})), Some(Notice::LowStock));
         assert_eq!(of("order.updated", json!({})), None);

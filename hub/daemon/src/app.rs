@@ -177,23 +177,28 @@ pub async fn start(
     let clock: Arc<dyn Clock> = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
     let queue = Queue::new(pool.clone(), clock.clone());
 
-    // `secret:NAME` is looked up among the stored secrets of the partner's organization.
+    // `secret:NAME` is looked up among the stored secrets of the organization that references
+    // it: a partner's, or one that is no partner's (the `[email]` password's `secrets_org`).
+    // So every organization with stored secrets is loaded, not only the partners' ones:
+    // an organization with no partners could not resolve its SMTP password before (#14).
+    let mut secret_orgs: std::collections::BTreeSet<String> =
+        config.partners.values().map(|p| p.org.clone()).collect();
+    secret_orgs.extend(
+        switchyard_store::secrets::orgs_with_secrets(&pool)
+            .await
+            .context("reading which organizations have stored secrets")?,
+    );
     let resolvers: Arc<dyn OrgSecrets> = match overrides.secrets {
         Some(s) => s,
-        None => Arc::new(
-            SecretsByOrg::load(
-                &pool,
-                &config.secrets,
-                config.partners.values().map(|p| p.org.clone()),
-            )
-            .await?,
-        ),
+        None => {
+            Arc::new(SecretsByOrg::load(&pool, &config.secrets, secret_orgs.iter().cloned()).await?)
+        }
     };
     // Every value resolved is noted, to be masked wherever it would be logged or stored.
     let secret_values = SecretValues::process().clone();
     let secrets: Arc<dyn OrgSecrets> = Arc::new(Recording::new(
         resolvers,
-        config.partners.values().map(|p| p.org.clone()),
+        secret_orgs.iter().cloned(),
         secret_values.clone(),
     ));
     let source = TomlSource::read(&config_path);

@@ -94,6 +94,8 @@ const INVENTORY: &[Column] = &[
     c("location.code", Text),
     c("location.name", Text),
     c("on_hand", Number),
+    // `on_hand` (and `available`) is a floor: the source capped it ("100+").
+    c("on_hand_at_least", Bool),
     c("allocated", Number),
     c("on_order", Number),
     c("reserved", Number),

@@ -175,6 +175,12 @@ fn check_csv(entity: Entity, rows: &[Value]) {
                 "decimals exact, no exponent"
             );
             assert_eq!(by(rows, "sku", "PL-1-14")["product.sku"], "PL-1");
+            // A capped "100+" is shown as the floor it is, never as a plain 100.
+            assert_eq!(by(rows, "sku", "PL-1-14")["on_hand"], "100");
+            assert_eq!(by(rows, "sku", "PL-1-14")["on_hand_at_least"], "true");
+            assert_eq!(chi["on_hand_at_least"], "false");
+            // The threshold that applies: the location's rule (0024), not the level's unset own.
+            assert_eq!(chi["low_stock_threshold"], "5");
         }
         Entity::Customers => {
             let c = by(rows, "customer_id", "C1");

@@ -338,10 +338,13 @@ SELECT json_build_object(
     'product', json_build_object('sku', COALESCE(v.parent_sku, l.sku),
                                  'name', COALESCE(v.name, p.name, vp.name)),
     'location', json_build_object('code', loc.code, 'name', loc.name),
-    'on_hand', l.on_hand, 'allocated', l.allocated, 'on_order', l.on_order,
+    'on_hand', l.on_hand, 'on_hand_at_least', l.on_hand_at_least,
+    'allocated', l.allocated, 'on_order', l.on_order,
     'reserved', r.reserved,
     'available', GREATEST(l.on_hand - l.allocated - r.reserved, 0),
-    'low_stock_threshold', l.low_stock_threshold, 'updated_at', l.updated_at)
+    'low_stock_threshold',
+        inventory_low_threshold(l.org_id, l.sku, l.location, l.low_stock_threshold),
+    'updated_at', l.updated_at)
 FROM inventory_levels l
 JOIN inventory_locations loc ON loc.org_id = l.org_id AND loc.code = l.location
 LEFT JOIN products p ON p.org_id = l.org_id AND p.sku = l.sku

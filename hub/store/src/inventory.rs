@@ -70,7 +70,8 @@ pub struct LevelRecord {
     pub on_hand: Decimal,
     pub allocated: Decimal,
     pub on_order: Decimal,
-    /// `None` keeps the stored threshold (0 for a new row).
+    /// `None` keeps the stored threshold (none for a new row: it inherits the product's, the
+    /// location's or the organization's, `crate::low_stock`).
     pub low_stock_threshold: Option<Decimal>,
     /// `on_hand` is a floor, not a count: the source capped it (a supplier's "100+").
     pub on_hand_at_least: bool,
@@ -111,7 +112,7 @@ pub async fn upsert_levels(
         let created: Option<bool> = sqlx::query_scalar(
             "INSERT INTO inventory_levels AS i (org_id, sku, location, on_hand, allocated,
                  on_order, low_stock_threshold, on_hand_at_least)
-             VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, 0), $8)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (org_id, sku, location) DO UPDATE SET on_hand = EXCLUDED.on_hand,
                  allocated = EXCLUDED.allocated, on_order = EXCLUDED.on_order,
                  low_stock_threshold = COALESCE($7, i.low_stock_threshold),
@@ -188,6 +189,8 @@ pub struct LocationStock {
     pub reserved: Decimal,
     /// on_hand − allocated − reserved, not below zero.
     pub available: Decimal,
+    /// The threshold that applies by precedence (the level's own, its product's, its
+    /// location's, the organization's; 0: none), `crate::low_stock`.
     pub low_stock_threshold: Decimal,
     /// `on_hand` is a floor (the source capped it, "100+"), and so is `available`.
     pub on_hand_at_least: bool,
@@ -278,7 +281,8 @@ async fn load(
     // later; they stop counting at their time either way).
     let levels: Vec<LevelRow> = sqlx::query_as(
         "SELECT l.sku, l.location, loc.name, loc.ships_to, l.on_hand, l.allocated, l.on_order,
-             l.low_stock_threshold, l.updated_at,
+             inventory_low_threshold(l.org_id, l.sku, l.location, l.low_stock_threshold),
+             l.updated_at,
              COALESCE((SELECT sum(rl.quantity) FROM inventory_reservation_lines rl
                        JOIN inventory_reservations r ON r.id = rl.reservation_id
                        WHERE rl.org_id = l.org_id AND rl.sku = l.sku

@@ -51,6 +51,7 @@ pub mod invoices;
 mod jobs;
 pub mod keys;
 pub mod logs;
+pub mod low_stock;
 pub mod notifications;
 pub mod order_intake;
 pub mod orders;

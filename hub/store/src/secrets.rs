@@ -38,3 +38,12 @@ pub async fn all_of(pool: &PgPool, org: OrgId) -> Result<Vec<SealedSecret>> {
             .await?,
     )
 }
+
+/// The slugs of the organizations that have stored secrets, in order.
+pub async fn orgs_with_secrets(pool: &PgPool) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT o.slug FROM secrets s JOIN organizations o ON o.id = s.org_id ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await?)
+}

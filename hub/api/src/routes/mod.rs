@@ -14,6 +14,7 @@ pub mod invoices;
 pub mod jobs;
 pub mod keys;
 pub mod logs;
+pub mod low_stock;
 pub mod notifications;
 pub mod order_create;
 pub mod orders;
@@ -51,6 +52,7 @@ pub(crate) fn protected() -> OpenApiRouter<AppState> {
         .merge(imports_v1::router())
         .merge(exports::router())
         .merge(inventory::router())
+        .merge(low_stock::router())
         .merge(syncs::router())
         .merge(pulls::router())
         .merge(events::router())

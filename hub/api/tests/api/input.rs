@@ -274,6 +274,8 @@ fn expected_routes() -> BTreeSet<(String, String)> {
         ("get", "/api/v1/inventory/locations"),
         ("put", "/api/v1/inventory/locations/{code}"),
         ("put", "/api/v1/inventory/levels"),
+        ("get", "/api/v1/inventory/low-stock-thresholds"),
+        ("put", "/api/v1/inventory/low-stock-thresholds"),
         ("get", "/api/v1/inventory/products/{sku}"),
         ("post", "/api/v1/inventory/products:batch"),
         ("post", "/api/v1/inventory/availability-check"),

@@ -127,7 +127,7 @@ mod tests {
         w.begin(&mut out).unwrap();
         let row = json!({"sku": "A,1", "product": {"sku": "A", "name": "Plate \"HR\""},
             "location": {"code": "CHI", "name": "Chicago"}, "on_hand": 1234.5,
-            "allocated": 0, "on_order": 0, "reserved": 0, "available": 1234.5,
+            "on_hand_at_least": true, "allocated": 0, "on_order": 0, "reserved": 0, "available": 1234.5,
             "low_stock_threshold": 0, "updated_at": "2026-03-04T05:06:07.89+00:00"});
         w.row(1, &row, &mut out).unwrap();
         w.end(&mut out).unwrap();
@@ -138,7 +138,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("\"A,1\",A,\"Plate \"\"HR\"\"\",CHI,Chicago,1234.5,0,0,0,1234.5,0,2026-03-04 05:06:07\r\n"),
+            text.contains("\"A,1\",A,\"Plate \"\"HR\"\"\",CHI,Chicago,1234.5,true,0,0,0,1234.5,0,2026-03-04 05:06:07\r\n"),
             "{text}"
         );
     }

@@ -90,9 +90,10 @@ pub async fn seed(pool: &PgPool) -> Seeded {
          VALUES ($ORG, 'PL-1-14', 'PL-1', '1/4 in', '{\"thickness\": \"1/4 in\", \"finish\": \"HR & P<O>\"}'),
                 ($ORG, 'PL-1-38', 'PL-1', NULL, '{}');
          INSERT INTO inventory_locations (org_id, code, name) VALUES ($ORG, 'CHI', 'Chicago'), ($ORG, 'HOU', 'Houston');
-         INSERT INTO inventory_levels (org_id, sku, location, on_hand, allocated, on_order)
-         VALUES ($ORG, 'PL-1', 'CHI', 100.5, 10, 0), ($ORG, 'PL-1-14', 'HOU', 7, 0, 3.25),
-                ($ORG, 'ST-ü', 'CHI', 0.000001, 0, 0);
+         INSERT INTO inventory_levels (org_id, sku, location, on_hand, allocated, on_order, on_hand_at_least)
+         VALUES ($ORG, 'PL-1', 'CHI', 100.5, 10, 0, false), ($ORG, 'PL-1-14', 'HOU', 100, 0, 3.25, true),
+                ($ORG, 'ST-ü', 'CHI', 0.000001, 0, 0, false);
+         INSERT INTO low_stock_thresholds (org_id, location, threshold) VALUES ($ORG, 'CHI', 5);
          INSERT INTO customers (org_id, customer_id, name) VALUES ($ORG, 'C1', 'Acme, Inc.');
          INSERT INTO customers (org_id, customer_id, name, active) VALUES ($ORG, 'C2', 'Dormant', false);
          INSERT INTO customer_edi_ids (org_id, qualifier, party_id, customer_id) VALUES ($ORG, '92', '0001', 'C1');",

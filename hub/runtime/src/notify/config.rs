@@ -41,6 +41,9 @@ pub struct EmailSection {
     pub port: Option<u16>,
     #[serde(default)]
     pub security: Security,
+    /// A PEM file of certificates to trust besides the public roots (a private relay's own
+    /// CA or self-signed certificate); with `starttls` or `tls` only.
+    pub ca_file: Option<PathBuf>,
     /// SMTP AUTH user; with `password`, a `secret:` / `env:` reference.
     pub user: Option<String>,
     pub password: Option<String>,

@@ -22,7 +22,7 @@ pub mod smtp;
 pub mod templates;
 
 use crate::integration::{BuildContext, Integration, Parts};
-use config::{EmailSection, Tracking};
+use config::{EmailSection, Security, Tracking};
 use lettre::message::Mailbox;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -137,6 +137,26 @@ fn build_settings(cx: &BuildContext<'_>, problems: &mut Vec<Diagnostic>) -> Opti
             None
         }
     };
+    // Read once here, so a missing or unreadable file is located at its key by `check`.
+    let ca_pem = match (&s.ca_file, s.security) {
+        (None, _) => None,
+        (Some(_), Security::None) => {
+            problems.push(section.problem(
+                &["ca_file"],
+                "a CA file needs `security = \"starttls\"` or `\"tls\"`",
+            ));
+            None
+        }
+        (Some(path), _) => match std::fs::read(path) {
+            Ok(pem) => Some(pem),
+            Err(e) => {
+                problems.push(
+                    section.problem(&["ca_file"], format!("cannot read {}: {e}", path.display())),
+                );
+                None
+            }
+        },
+    };
     // Relative to the working directory, like `[paths] mappings` and `schedules`.
     let templates = match templates::Templates::load(&s.templates) {
         Ok(t) => Some(t),
@@ -157,12 +177,17 @@ fn build_settings(cx: &BuildContext<'_>, problems: &mut Vec<Diagnostic>) -> Opti
             security: s.security,
             credentials,
             timeout: Duration::from_secs(s.timeout_secs),
+            ca_pem: ca_pem.as_deref(),
         },
         from?,
     );
     let mailer = match mailer {
         Ok(m) => m,
-        Err(e) => {
+        Err(smtp::SetupError::Ca(e)) => {
+            problems.push(section.problem(&["ca_file"], e));
+            return None;
+        }
+        Err(smtp::SetupError::Host(e)) => {
             problems.push(section.problem(&["host"], e));
             return None;
         }

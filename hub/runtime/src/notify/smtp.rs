@@ -6,6 +6,7 @@
 use super::config::Security;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 use switchyard_core::error::AdapterError;
@@ -32,19 +33,41 @@ pub struct Server<'a> {
     pub security: Security,
     pub credentials: Option<(String, String)>,
     pub timeout: Duration,
+    /// PEM certificates trusted besides the public roots (`[email] ca_file`).
+    pub ca_pem: Option<&'a [u8]>,
+}
+
+/// Why the transport could not be built, by the key at fault.
+#[derive(Debug)]
+pub enum SetupError {
+    Host(String),
+    Ca(String),
+}
+
+/// The TLS parameters for `host`: the public roots (webpki-roots, as reqwest has them), plus
+/// every certificate of `ca_pem`.
+fn tls_parameters(host: &str, ca_pem: Option<&[u8]>) -> Result<TlsParameters, SetupError> {
+    let mut builder = TlsParameters::builder(host.to_owned());
+    if let Some(pem) = ca_pem {
+        let cert = Certificate::from_pem(pem).map_err(|e| SetupError::Ca(e.to_string()))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder
+        .build_rustls()
+        .map_err(|e| SetupError::Host(e.to_string()))
 }
 
 impl Mailer {
     /// Build the transport (nothing connects until a mail is sent).
-    pub fn new(server: Server<'_>, from: Mailbox) -> Result<Self, String> {
+    pub fn new(server: Server<'_>, from: Mailbox) -> Result<Self, SetupError> {
+        let plain = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(server.host);
         let builder = match server.security {
-            Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(server.host),
-            Security::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(server.host),
-            Security::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
-                server.host,
-            )),
-        }
-        .map_err(|e| e.to_string())?;
+            Security::Tls => plain.tls(Tls::Wrapper(tls_parameters(server.host, server.ca_pem)?)),
+            Security::Starttls => {
+                plain.tls(Tls::Required(tls_parameters(server.host, server.ca_pem)?))
+            }
+            Security::None => plain,
+        };
         let mut builder = builder.port(server.port).timeout(Some(server.timeout));
         if let Some((user, password)) = server.credentials {
             builder = builder.credentials(Credentials::new(user, password));

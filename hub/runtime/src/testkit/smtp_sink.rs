@@ -3,8 +3,10 @@
 //! tokio) because the sink must refuse on demand — a 5xx for one recipient, a 4xx once — and
 //! check AUTH, and the Rust SMTP server crates found are unmaintained (mailin-embedded) or
 //! whole mail servers. It speaks EHLO/HELO, AUTH PLAIN (when credentials are set), MAIL,
-//! RCPT, DATA (dot-unstuffed), RSET, NOOP and QUIT; no STARTTLS (tests use `security =
-//! "none"`).
+//! RCPT, DATA (dot-unstuffed), RSET, NOOP and QUIT, in the clear or over TLS: STARTTLS (AUTH
+//! and MAIL refused until the upgrade, as a submission server does) or TLS from the first
+//! byte, with a self-signed certificate for 127.0.0.1 and localhost made per sink (rcgen) and
+//! served by rustls; [`SmtpSink::ca_pem`] is what a client must trust.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -12,9 +14,42 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer};
+use tokio_rustls::rustls::{self, ServerConfig};
+use tokio_rustls::TlsAcceptor;
+
+/// How the sink's connections are secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SinkTls {
+    /// In the clear (`security = "none"`).
+    None,
+    /// In the clear until the client's STARTTLS (`security = "starttls"`).
+    Starttls,
+    /// TLS from the first byte (`security = "tls"`).
+    Implicit,
+}
+
+/// Where a session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// No TLS offered.
+    Plain,
+    /// STARTTLS offered, not yet taken: no AUTH, no MAIL.
+    Offering,
+    /// Over TLS (`greet`: the greeting is still due, as after an implicit TLS handshake; after
+    /// STARTTLS the client speaks first).
+    Secured { greet: bool },
+}
+
+/// How a session ended.
+enum Ended<S> {
+    Closed,
+    /// The client asked for STARTTLS and was told to go ahead: the plain stream, to upgrade.
+    StartTls(S),
+}
 
 /// One accepted message.
 #[derive(Debug, Clone)]
@@ -27,6 +62,8 @@ pub struct Received {
     pub data: Vec<u8>,
     /// The user of `AUTH PLAIN`, when the client authenticated.
     pub user: Option<String>,
+    /// It came over TLS (STARTTLS or implicit).
+    pub tls: bool,
 }
 
 impl Received {
@@ -52,6 +89,8 @@ struct State {
 /// The running sink; it stops when dropped.
 pub struct SmtpSink {
     addr: SocketAddr,
+    /// The self-signed certificate (PEM) of a TLS sink.
+    ca_pem: Option<String>,
     state: Arc<Mutex<State>>,
     arrived: Arc<Notify>,
     task: tokio::task::JoinHandle<()>,
@@ -64,8 +103,20 @@ impl Drop for SmtpSink {
 }
 
 impl SmtpSink {
-    /// Listen on a free port of 127.0.0.1.
+    /// Listen on a free port of 127.0.0.1, in the clear.
     pub async fn start() -> std::io::Result<Self> {
+        Self::start_with(SinkTls::None).await
+    }
+
+    /// Listen on a free port of 127.0.0.1, secured as `tls` says.
+    pub async fn start_with(tls: SinkTls) -> std::io::Result<Self> {
+        let (acceptor, ca_pem) = match tls {
+            SinkTls::None => (None, None),
+            SinkTls::Starttls | SinkTls::Implicit => {
+                let (acceptor, pem) = self_signed().map_err(std::io::Error::other)?;
+                (Some(acceptor), Some(pem))
+            }
+        };
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(Mutex::new(State::default()));
@@ -74,18 +125,25 @@ impl SmtpSink {
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 s.lock().unwrap().connections += 1;
-                let (s, a) = (s.clone(), a.clone());
+                let (s, a, acceptor) = (s.clone(), a.clone(), acceptor.clone());
                 tokio::spawn(async move {
-                    let _ = session(stream, s, a).await;
+                    let _ = serve(stream, tls, acceptor, s, a).await;
                 });
             }
         });
         Ok(Self {
             addr,
+            ca_pem,
             state,
             arrived,
             task,
         })
+    }
+
+    /// The sink's self-signed certificate (PEM), for the client to trust (`[email] ca_file`);
+    /// `None` in the clear.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     pub fn host(&self) -> String {
@@ -163,14 +221,65 @@ fn path_of(arg: &str) -> String {
     }
 }
 
-async fn session(
+/// A certificate for 127.0.0.1 and localhost signed by its own key, and the acceptor serving
+/// it (ring, the provider the rest of the tree's rustls uses).
+fn self_signed() -> Result<(TlsAcceptor, String), String> {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .map_err(|e| format!("self-signed certificate: {e}"))?;
+    let pem = certified.cert.pem();
+    let der: CertificateDer<'static> = certified.cert.der().clone();
+    let key = PrivatePkcs8KeyDer::from(certified.key_pair.serialize_der());
+    let config =
+        ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_no_client_auth()
+            .with_single_cert(vec![der], key.into())
+            .map_err(|e| e.to_string())?;
+    Ok((TlsAcceptor::from(Arc::new(config)), pem))
+}
+
+/// One connection: in the clear, upgraded on STARTTLS, or TLS from the start.
+async fn serve(
     stream: TcpStream,
+    tls: SinkTls,
+    acceptor: Option<TlsAcceptor>,
     state: Arc<Mutex<State>>,
     arrived: Arc<Notify>,
 ) -> std::io::Result<()> {
-    let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read);
-    write.write_all(b"220 switchyard-sink ESMTP\r\n").await?;
+    match (tls, acceptor) {
+        (SinkTls::Implicit, Some(acceptor)) => {
+            let secured = acceptor.accept(stream).await?;
+            session(secured, Phase::Secured { greet: true }, state, arrived).await?;
+        }
+        (SinkTls::Starttls, Some(acceptor)) => {
+            if let Ended::StartTls(plain) =
+                session(stream, Phase::Offering, state.clone(), arrived.clone()).await?
+            {
+                let secured = acceptor.accept(plain).await?;
+                session(secured, Phase::Secured { greet: false }, state, arrived).await?;
+            }
+        }
+        _ => {
+            session(stream, Phase::Plain, state, arrived).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn session<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    phase: Phase,
+    state: Arc<Mutex<State>>,
+    arrived: Arc<Notify>,
+) -> std::io::Result<Ended<S>> {
+    // One buffered stream both ways: a STARTTLS hands the same stream to the TLS handshake.
+    let mut lines = BufReader::new(stream);
+    if phase != (Phase::Secured { greet: false }) {
+        lines.write_all(b"220 switchyard-sink ESMTP\r\n").await?;
+    }
+    let secured = matches!(phase, Phase::Secured { .. });
     let mut from: Option<String> = None;
     let mut to: Vec<String> = Vec::new();
     let mut user: Option<String> = None;
@@ -178,13 +287,17 @@ async fn session(
     loop {
         line.clear();
         if lines.read_line(&mut line).await? == 0 {
-            return Ok(());
+            return Ok(Ended::Closed);
         }
         let command = line.trim_end();
         let (verb, arg) = command.split_once(' ').unwrap_or((command, ""));
         let verb = verb.to_ascii_uppercase();
         let needs_auth = state.lock().unwrap().credentials.clone();
         let answer: String = match verb.as_str() {
+            // Before STARTTLS, only STARTTLS: AUTH is not offered in the clear.
+            "EHLO" if phase == Phase::Offering => {
+                "250-switchyard-sink\r\n250-STARTTLS\r\n250 8BITMIME".into()
+            }
             "EHLO" => {
                 let auth = if needs_auth.is_some() {
                     "250-AUTH PLAIN\r\n"
@@ -192,6 +305,15 @@ async fn session(
                     ""
                 };
                 format!("250-switchyard-sink\r\n{auth}250-8BITMIME\r\n250 SMTPUTF8")
+            }
+            "STARTTLS" if phase == Phase::Offering => {
+                lines.write_all(b"220 2.0.0 ready to start TLS\r\n").await?;
+                lines.flush().await?;
+                return Ok(Ended::StartTls(lines.into_inner()));
+            }
+            "STARTTLS" => "503 5.5.1 TLS not available or already active".into(),
+            "AUTH" | "MAIL" if phase == Phase::Offering => {
+                "530 5.7.0 must issue a STARTTLS command first".into()
             }
             "HELO" => "250 switchyard-sink".into(),
             "AUTH" => {
@@ -247,13 +369,14 @@ async fn session(
                 if to.is_empty() {
                     "503 5.5.1 RCPT first".into()
                 } else {
-                    write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
+                    lines.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
+                    lines.flush().await?;
                     let mut data = Vec::new();
                     let mut raw = Vec::new();
                     loop {
                         raw.clear();
                         if lines.read_until(b'\n', &mut raw).await? == 0 {
-                            return Ok(());
+                            return Ok(Ended::Closed);
                         }
                         if raw == b".\r\n" || raw == b".\n" {
                             break;
@@ -270,6 +393,7 @@ async fn session(
                         to: std::mem::take(&mut to),
                         data,
                         user: user.clone(),
+                        tls: secured,
                     });
                     arrived.notify_waiters();
                     "250 2.0.0 queued".into()
@@ -282,12 +406,15 @@ async fn session(
             }
             "NOOP" => "250 2.0.0 OK".into(),
             "QUIT" => {
-                write.write_all(b"221 2.0.0 bye\r\n").await?;
-                return Ok(());
+                lines.write_all(b"221 2.0.0 bye\r\n").await?;
+                lines.flush().await?;
+                return Ok(Ended::Closed);
             }
             _ => "502 5.5.2 command not recognized".into(),
         };
-        write.write_all(answer.as_bytes()).await?;
-        write.write_all(b"\r\n").await?;
+        lines.write_all(answer.as_bytes()).await?;
+        lines.write_all(b"\r\n").await?;
+        // TLS streams buffer writes: the answer must leave before the next read waits.
+        lines.flush().await?;
     }
 }
