@@ -3,7 +3,8 @@
 //! written; the download is the file (read back by Python's csv module); the synchronous
 //! `GET /exports/{entity}.{format}` streams; scopes follow the entity; another organization sees
 //! nothing; after 24 hours the download is 410 and the repository's expiry schedule deletes the
-//! file. And the CLI twin, `switchyard export`, against the configured database.
+//! file. A mapping file reshapes an export in each form (`exports/order_lines.accounting`).
+//! And the CLI twin, `switchyard export`, against the configured database.
 
 use chrono::{Duration as Days, Utc};
 use reqwest::Method;
@@ -53,12 +54,16 @@ async fn seed(pool: &sqlx::PgPool, org: OrgId, sku: &str, orders: i32) {
 }
 
 fn python_csv(bytes: &[u8]) -> Vec<Value> {
+    python_csv_delimited(bytes, ',')
+}
+
+fn python_csv_delimited(bytes: &[u8], delimiter: char) -> Vec<Value> {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("export.csv");
     std::fs::write(&file, bytes).unwrap();
     let out = std::process::Command::new("python3")
         .arg("-c")
-        .arg("import csv, json, sys\nwith open(sys.argv[1], newline='', encoding='utf-8-sig') as f:\n    print(json.dumps(list(csv.DictReader(f, strict=True))))")
+        .arg(format!("import csv, json, sys\nwith open(sys.argv[1], newline='', encoding='utf-8-sig') as f:\n    print(json.dumps(list(csv.DictReader(f, delimiter='{delimiter}', strict=True))))"))
         .arg(&file)
         .output()
         .expect("python3 runs");
@@ -83,6 +88,7 @@ async fn an_export_is_written_by_a_job_downloaded_and_expires() -> anyhow::Resul
         })
         .schedule("export-expiry", &schedule)
         .clock(Arc::new(clock.clone()))
+        .repo_mappings()
         .start()
         .await?;
     let pool = &daemon.db.pool;
@@ -227,12 +233,91 @@ async fn an_export_is_written_by_a_job_downloaded_and_expires() -> anyhow::Resul
     let (status, _) = daemon
         .call(
             Method::GET,
-            "/api/v1/exports/suppliers.csv",
+            "/api/v1/exports/work_orders.csv",
             Some(&orders),
             None,
         )
         .await?;
     assert_eq!(status, 404);
+
+    // Through a mapping file: the job's file and the synchronous stream hold the mapped
+    // records; the export says which mapping and which version of it.
+    let mapped = json!({"entity": "order_lines", "format": "csv",
+        "filters": {"status": "shipped"}, "mapping": "exports/order_lines.accounting"});
+    let (status, created) = daemon
+        .call(Method::POST, "/api/v1/exports", Some(&orders), Some(mapped))
+        .await?;
+    assert_eq!(status, 202, "{created}");
+    assert_eq!(created["mapping"], "exports/order_lines.accounting");
+    let mapped_path = format!("/api/v1/exports/{}", created["id"].as_str().unwrap());
+    eventually(
+        Duration::from_secs(30),
+        "the mapped export finishes",
+        || async {
+            let (_, v) = daemon
+                .call(Method::GET, &mapped_path, Some(&orders), None)
+                .await?;
+            anyhow::ensure!(v["state"] != "failed", "the export failed: {v}");
+            Ok(v["state"] == "succeeded")
+        },
+    )
+    .await?;
+    let (_, view) = daemon
+        .call(Method::GET, &mapped_path, Some(&orders), None)
+        .await?;
+    assert_eq!(
+        view["mapping_version"].as_str().map(str::len),
+        Some(64),
+        "{view}"
+    );
+    let bytes = daemon
+        .http
+        .get(format!("{}{mapped_path}/download", daemon.api()))
+        .bearer_auth(&orders)
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    let journal = python_csv_delimited(&bytes, ';');
+    assert_eq!(journal.len(), 1500, "750 shipped orders of two lines");
+    assert!(journal
+        .iter()
+        .all(|r| r["journal"] == "SALES" && r["customer_account"] == "C1"));
+    assert_eq!(journal[0]["net_amount"], "2.50");
+    let resp = daemon
+        .http
+        .get(format!(
+            "{}/api/v1/exports/order_lines.json?status=confirmed&mapping=exports/order_lines.accounting",
+            daemon.api()
+        ))
+        .bearer_auth(&orders)
+        .send()
+        .await?;
+    assert_eq!(resp.status(), 200);
+    let lines: Vec<Value> = resp.json().await?;
+    assert_eq!(lines.len(), 1500);
+    assert_eq!(lines[1]["item"], "PL-1");
+    assert_eq!(lines[1]["net_amount"], "0.50");
+    // An unknown mapping is refused before anything is queued or read, naming the field.
+    for (method, path, body) in [
+        (
+            Method::POST,
+            "/api/v1/exports",
+            Some(json!({"entity": "orders", "format": "csv", "mapping": "exports/nope"})),
+        ),
+        (
+            Method::GET,
+            "/api/v1/exports/orders.csv?mapping=exports/nope",
+            None,
+        ),
+    ] {
+        let (status, answer) = daemon.call(method, path, Some(&orders), body).await?;
+        assert_eq!(
+            (status, answer["error"]["details"]["field"].clone()),
+            (422, json!("mapping")),
+            "{path}: {answer}"
+        );
+    }
     // Above the synchronous limit the route points to the job instead of streaming.
     sqlx::query("INSERT INTO customers (org_id, customer_id, name) SELECT $1, 'X' || i, 'n' FROM generate_series(1, 10000) i")
         .bind(other.0)
@@ -310,7 +395,7 @@ async fn cli(config: &std::path::Path, db: &str, args: &[&str]) -> std::process:
 /// standard error that is not a terminal), `-o` for a file, a refused filter named.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_writes_the_same_files() -> anyhow::Result<()> {
-    let prepared = TestDaemon::builder().prepare().await?;
+    let prepared = TestDaemon::builder().repo_mappings().prepare().await?;
     let (config, db) = (prepared.config_path.clone(), prepared.db.url.clone());
     let acme = switchyard_store::orgs::ensure(&prepared.db.pool, "acme")
         .await?
@@ -373,6 +458,50 @@ async fn the_cli_writes_the_same_files() -> anyhow::Result<()> {
     assert!(out.stdout.is_empty());
     let orders: Vec<Value> = serde_json::from_slice(&std::fs::read(&file)?)?;
     assert_eq!(orders.len(), 20);
+
+    // `--mapping`: the same records the API's mapped export writes.
+    let out = cli(
+        &config,
+        &db,
+        &[
+            "order_lines",
+            "--format",
+            "csv",
+            "--org",
+            "acme",
+            "--mapping",
+            "exports/order_lines.accounting",
+        ],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let journal = python_csv_delimited(&out.stdout, ';');
+    assert_eq!(journal.len(), 40);
+    assert!(journal.iter().all(|r| r["item"] == "PL-1"));
+    let out = cli(
+        &config,
+        &db,
+        &[
+            "orders",
+            "--format",
+            "csv",
+            "--org",
+            "acme",
+            "--mapping",
+            "exports/nope",
+        ],
+    )
+    .await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no mapping named `exports/nope`"),
+        "{stderr}"
+    );
 
     let out = cli(
         &config,

@@ -50,6 +50,17 @@ pub fn non_blank(max: Option<usize>) -> Object {
 }
 
 /// Declares `fn NAME() -> Object` for `schema_with`, which takes a function without arguments.
+/// Every value an export's `status` filter takes, each once.
+fn export_statuses() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = switchyard_store::exports::ORDER_STATUSES.to_vec();
+    for s in switchyard_store::exports::PURCHASE_ORDER_STATUSES {
+        if !all.contains(s) {
+            all.push(s);
+        }
+    }
+    all
+}
+
 macro_rules! schema_fns {
     ($($(#[$meta:meta])* $name:ident => $body:expr;)+) => {
         $($(#[$meta])* pub fn $name() -> Object { $body })+
@@ -70,6 +81,10 @@ schema_fns! {
     uom => one_of(&Uom::ALL);
     /// An optional order status of a body (`null` is absent).
     order_status_or_null => one_of_or_null(&OrderStatus::ALL);
+    /// An export's `status` filter: an order's status (orders, order lines) or a purchase
+    /// order's (`queued` and the supplier-neutral statuses).
+    export_status => one_of(&export_statuses());
+    export_status_or_null => one_of_or_null(&export_statuses());
     export_entity => one_of(switchyard_export::Entity::ALL);
     export_format => one_of(switchyard_export::Format::ALL);
     export_state => one_of(switchyard_export::ExportState::ALL);

@@ -32,7 +32,7 @@ fn names<T: std::fmt::Display>(all: &[T]) -> String {
 
 #[derive(clap::Args)]
 pub struct ExportArgs {
-    /// products, orders, order_lines, inventory or customers.
+    /// products, orders, order_lines, inventory, customers, purchase_orders or suppliers.
     #[arg(value_parser = entity)]
     pub entity: Entity,
     /// csv (UTF-8 with BOM), json or xml (hub/export/schemas/export.xsd).
@@ -50,7 +50,7 @@ pub struct ExportArgs {
     /// Window end, RFC 3339, exclusive.
     #[arg(long)]
     pub to: Option<DateTime<Utc>>,
-    /// Orders and order lines: the order status.
+    /// Orders and order lines: the order status; purchase orders: the supplier status.
     #[arg(long)]
     pub status: Option<String>,
     /// A SKU.
@@ -59,16 +59,35 @@ pub struct ExportArgs {
     /// Inventory: a location code.
     #[arg(long)]
     pub location: Option<String>,
-    /// Deleted or inactive products, inactive customers and cancelled orders too.
+    /// Deleted or inactive products, inactive customers, cancelled orders, rejected or
+    /// cancelled purchase orders too.
     #[arg(long)]
     pub include_archived: bool,
+    /// A mapping file (its name under `[paths] mappings`, `exports/order_lines.accounting`)
+    /// to reshape each row through.
+    #[arg(long)]
+    pub mapping: Option<String>,
     /// Write the file here instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
 }
 
-/// Runs the export; what was written.
-pub async fn run(args: ExportArgs, pool: &PgPool) -> anyhow::Result<Summary> {
+/// Runs the export, with mappings from `mappings_dir`; what was written.
+pub async fn run(
+    args: ExportArgs,
+    pool: &PgPool,
+    mappings_dir: &std::path::Path,
+) -> anyhow::Result<Summary> {
+    let mapping = match &args.mapping {
+        None => None,
+        Some(name) => {
+            let (registry, _) = switchyard_mapping::MappingRegistry::load(mappings_dir);
+            Some(
+                switchyard_import::MappingSource::mapping(&registry, name)
+                    .map_err(anyhow::Error::msg)?,
+            )
+        }
+    };
     let org = switchyard_store::orgs::by_slug(pool, &args.org)
         .await?
         .with_context(|| format!("no organization `{}`", args.org))?;
@@ -85,6 +104,7 @@ pub async fn run(args: ExportArgs, pool: &PgPool) -> anyhow::Result<Summary> {
             location: args.location,
             include_archived: args.include_archived,
         },
+        mapping,
     };
     let opened = switchyard_export::open(pool, request, Utc::now()).await?;
     let total = opened.total;

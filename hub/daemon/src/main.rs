@@ -267,7 +267,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => {
             let config = Config::load(&config_path?)?;
             let pool = connect_and_migrate(&config).await?;
-            switchyard_daemon::export_cli::run(args, &pool).await?;
+            switchyard_daemon::export_cli::run(args, &pool, &config.paths.mappings).await?;
             pool.close().await;
             Ok(ExitCode::SUCCESS)
         }

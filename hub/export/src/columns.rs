@@ -51,6 +51,7 @@ const PRODUCTS: &[Column] = &[
     c("created_at", Timestamp),
     c("updated_at", Timestamp),
     c("variants", List),
+    c("boms", List),
 ];
 
 const ORDERS: &[Column] = &[
@@ -143,6 +144,38 @@ const INVOICES: &[Column] = &[
     c("lines", List),
 ];
 
+const PURCHASE_ORDERS: &[Column] = &[
+    c("order_number", Text),
+    c("partner", Text),
+    c("supplier_order_id", Text),
+    c("previous_supplier_order_ids", List),
+    c("status", Text),
+    c("supplier_status", Text),
+    c("tracking_number", Text),
+    c("carrier", Text),
+    c("customer.id", Text),
+    c("customer.name", Text),
+    c("order_status", Text),
+    c("currency", Text),
+    c("queued_at", Timestamp),
+    c("forwarded_at", Timestamp),
+    c("supplier_updated_at", Timestamp),
+    c("updated_at", Timestamp),
+    c("total", Number),
+    c("lines", List),
+];
+
+const SUPPLIERS: &[Column] = &[
+    c("partner", Text),
+    c("orders", Number),
+    c("open_orders", Number),
+    c("first_order_at", Timestamp),
+    c("last_order_at", Timestamp),
+    c("last_status_at", Timestamp),
+    c("polled_at", Timestamp),
+    c("last_activity_at", Timestamp),
+];
+
 /// The CSV columns of `entity`, in the order of its query's keys.
 pub fn columns(entity: Entity) -> &'static [Column] {
     match entity {
@@ -151,6 +184,8 @@ pub fn columns(entity: Entity) -> &'static [Column] {
         Entity::OrderLines => ORDER_LINES,
         Entity::Inventory => INVENTORY,
         Entity::Customers => CUSTOMERS,
+        Entity::PurchaseOrders => PURCHASE_ORDERS,
+        Entity::Suppliers => SUPPLIERS,
         Entity::Shipments => SHIPMENTS,
         Entity::Invoices => INVOICES,
     }
@@ -162,6 +197,8 @@ pub fn record_element(entity: Entity) -> &'static str {
         Entity::Products => "product",
         Entity::Orders => "order",
         Entity::OrderLines => "order_line",
+        Entity::PurchaseOrders => "purchase_order",
+        Entity::Suppliers => "supplier",
         Entity::Inventory => "level",
         Entity::Customers => "customer",
         Entity::Shipments => "shipment",
@@ -176,6 +213,8 @@ pub fn item_element(list: &str) -> &'static str {
         "options" => "option",
         "lines" => "line",
         "edi_ids" => "edi_id",
+        "boms" => "bom",
+        "previous_supplier_order_ids" => "id",
         _ => "item",
     }
 }

@@ -5,19 +5,24 @@
 //!
 //! Module map:
 //! - [`columns`]: each entity's CSV columns and XML element names
-//! - [`write`]: the row writers, one per format ([`write::RowWriter`])
+//! - [`write`]: the row writers, one per format ([`write::RowWriter`]), and those of rows
+//!   reshaped by a mapping file ([`write::mapped`])
+//! - [`reshape`]: whether a mapping file can reshape an export, and mapping one row
 //! - this file: [`open`] (a snapshot and its row count) and [`Opened::write_to`]
 //!
 //! The rows' SQL lives in `switchyard_store::exports`; the XML schema in `schemas/export.xsd`
 //! ([`write::xml::XSD`]).
 
 pub mod columns;
+pub mod reshape;
 pub mod write;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use sqlx::{PgPool, Postgres, Transaction};
+use std::sync::Arc;
 use switchyard_core::ids::OrgId;
+use switchyard_mapping::Mapping;
 pub use switchyard_store::exports::{Entity, ExportState, FilterError, Filters, Format, Period};
 use switchyard_store::StoreError;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -52,6 +57,20 @@ pub enum ExportError {
     },
     #[error("writing the export: {0}")]
     Write(String),
+    /// The mapping cannot reshape this export (it does not read JSON rows): refused before a
+    /// row is read.
+    #[error("mapping `{mapping}`: {message}")]
+    Unfit { mapping: String, message: String },
+    /// The mapping failed on a row: the export stops there, naming the row (counted from 1 in
+    /// the export's order), the output field and the rule.
+    #[error("row {row}, field {field}: {message} (mapping `{mapping}`, rule at {rule})")]
+    Mapping {
+        row: u64,
+        field: String,
+        mapping: String,
+        rule: String,
+        message: String,
+    },
 }
 
 impl From<csv::Error> for ExportError {
@@ -67,12 +86,15 @@ impl From<sqlx::Error> for ExportError {
 }
 
 /// What to export.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Request {
     pub org: OrgId,
     pub entity: Entity,
     pub format: Format,
     pub filters: Filters,
+    /// A mapping file each row goes through; the file then holds the mapped records
+    /// ([`write::mapped`]) instead of the entity's own columns.
+    pub mapping: Option<Arc<Mapping>>,
 }
 
 /// What was written.
@@ -99,6 +121,9 @@ pub async fn open(
     now: DateTime<Utc>,
 ) -> Result<Opened, ExportError> {
     request.filters.check(request.entity)?;
+    if let Some(m) = &request.mapping {
+        reshape::check(m, request.format)?;
+    }
     let mut tx = switchyard_store::exports::snapshot(pool).await?;
     let total = switchyard_store::exports::count(
         &mut tx,
@@ -129,8 +154,13 @@ impl Opened {
             entity,
             format,
             ref filters,
+            ref mapping,
         } = self.request;
-        let mut writer = write::writer(entity, format, self.now);
+        let mut writer = match mapping {
+            Some(m) => write::mapped::writer(entity, format, m, self.now),
+            None => write::writer(entity, format, self.now),
+        };
+        let mut reshape = mapping.as_deref().map(reshape::Reshape::new);
         let mut buf = Vec::with_capacity(CHUNK * 2);
         let mut summary = Summary { rows: 0, bytes: 0 };
         writer.begin(&mut buf)?;
@@ -140,7 +170,10 @@ impl Opened {
             while let Some(row) = rows.next().await {
                 let row = row?;
                 summary.rows += 1;
-                writer.row(summary.rows, &row, &mut buf)?;
+                match &mut reshape {
+                    Some(r) => writer.row(summary.rows, &r.row(summary.rows, &row)?, &mut buf)?,
+                    None => writer.row(summary.rows, &row, &mut buf)?,
+                }
                 if buf.len() >= CHUNK {
                     out.write_all(&buf).await?;
                     summary.bytes += buf.len() as u64;

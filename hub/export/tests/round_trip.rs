@@ -27,6 +27,7 @@ async fn export(
             entity,
             format,
             filters,
+            mapping: None,
         },
         Utc::now(),
     )
@@ -74,6 +75,8 @@ async fn every_entity_in_every_format_reads_back(pool: PgPool) {
         (Entity::OrderLines, 4),
         (Entity::Inventory, 3),
         (Entity::Customers, 1),
+        (Entity::PurchaseOrders, 3),
+        (Entity::Suppliers, 2),
         (Entity::Shipments, 2),
         (Entity::Invoices, 1),
     ];
@@ -141,6 +144,9 @@ fn check_csv(entity: Entity, rows: &[Value]) {
                 serde_json::json!({"name": "finish", "value": "HR & P<O>"})
             );
             assert_eq!(by(rows, "sku", "ST-ü")["name"], "Stahl – Träger");
+            let boms: Value = serde_json::from_str(p["boms"].as_str().unwrap()).unwrap();
+            assert_eq!(boms[1]["items"][1]["qty"], 0.125);
+            assert_eq!(by(rows, "sku", "ST-ü")["boms"], "[]");
         }
         Entity::Orders => {
             let o = by(rows, "order_number", "SO-1");
@@ -208,6 +214,40 @@ fn check_csv(entity: Entity, rows: &[Value]) {
             assert_eq!(lines[0]["description"], "Plate & \"HR\"");
             assert_eq!(lines[1]["product"]["name"], "Stahl – Träger");
         }
+        Entity::PurchaseOrders => {
+            let po = by(rows, "order_number", "SO-2");
+            assert_eq!(po["partner"], "phonex");
+            assert_eq!(po["status"], "shipped");
+            assert_eq!(po["supplier_status"], "SHIPPED");
+            assert_eq!(po["tracking_number"], "1Z999");
+            assert_eq!(po["previous_supplier_order_ids"], r#"["OLD-1"]"#);
+            assert_eq!(po["customer.name"], "Acme, Inc.");
+            assert_eq!(po["order_status"], "shipped");
+            assert_eq!(po["total"], "29.00");
+            assert!(csv_timestamp(po["queued_at"].as_str().unwrap()), "{po}");
+            let queued = by(rows, "order_number", "SO-OLD");
+            assert_eq!(queued["status"], "queued");
+            assert_eq!(queued["supplier_order_id"], "");
+            assert_eq!(queued["forwarded_at"], "");
+        }
+        Entity::Suppliers => {
+            let px = by(rows, "partner", "phonex");
+            assert_eq!(
+                (px["orders"].as_str(), px["open_orders"].as_str()),
+                (Some("2"), Some("1"))
+            );
+            assert!(
+                csv_timestamp(px["last_activity_at"].as_str().unwrap()),
+                "{px}"
+            );
+            assert_eq!(px["polled_at"], "");
+            let wsc = by(rows, "partner", "wsc");
+            assert_eq!(
+                (wsc["orders"].as_str(), wsc["open_orders"].as_str()),
+                (Some("2"), Some("1"))
+            );
+            assert!(csv_timestamp(wsc["polled_at"].as_str().unwrap()), "{wsc}");
+        }
     }
 }
 
@@ -223,6 +263,17 @@ fn check_json(entity: Entity, rows: &[Value]) {
             assert!(iso_timestamp(p["updated_at"].as_str().unwrap()), "{p}");
             assert_eq!(p["gtin"], "00012345678905");
             assert_eq!(by(rows, "sku", "ST-ü")["gtin"], Value::Null);
+            // Both BOM versions, lines in order, the component's name beside its SKU.
+            let boms = p["boms"].as_array().unwrap();
+            assert_eq!(boms.len(), 2);
+            assert_eq!(boms[0]["version"], 1);
+            assert_eq!(
+                boms[1]["items"][0],
+                serde_json::json!({"line": 1, "component_sku": "ST-ü",
+                    "component_name": "Stahl – Träger", "qty": 2.25, "unit": "LB",
+                    "operation_sequence": 10, "is_byproduct": false})
+            );
+            assert_eq!(boms[1]["items"][1]["is_byproduct"], true);
         }
         Entity::Orders => {
             let o = by(rows, "order_number", "SO-1");
@@ -272,6 +323,21 @@ fn check_json(entity: Entity, rows: &[Value]) {
             assert_eq!(i["net_total"], 25.50);
             assert_eq!(i["lines"].as_array().unwrap().len(), 2);
             assert_eq!(i["lines"][1]["vat_amount"], 0.36);
+        }
+        Entity::PurchaseOrders => {
+            let po = by(rows, "order_number", "SO-1");
+            assert_eq!(po["status"], "accepted");
+            assert_eq!(po["lines"].as_array().unwrap().len(), 2);
+            assert_eq!(po["lines"][1]["sku"], "ST-ü");
+            assert!(iso_timestamp(po["forwarded_at"].as_str().unwrap()));
+            assert_eq!(
+                by(rows, "order_number", "SO-OLD")["supplier_order_id"],
+                Value::Null
+            );
+        }
+        Entity::Suppliers => {
+            assert_eq!(rows[0]["partner"], "phonex", "ordered by partner");
+            assert!(iso_timestamp(rows[1]["polled_at"].as_str().unwrap()));
         }
     }
 }
@@ -440,6 +506,69 @@ async fn filters_narrow_each_entity(pool: PgPool) {
             },
             2,
             "the inactive one too",
+        (
+            Entity::PurchaseOrders,
+            Filters {
+                include_archived: true,
+                ..f()
+            },
+            4,
+            "the cancelled one too",
+        ),
+        (
+            Entity::PurchaseOrders,
+            Filters {
+                status: sku("queued"),
+                ..f()
+            },
+            1,
+            "not answered yet",
+        ),
+        (
+            Entity::PurchaseOrders,
+            Filters {
+                status: sku("cancelled"),
+                ..f()
+            },
+            1,
+            "asking for cancelled shows it",
+        ),
+        (
+            Entity::PurchaseOrders,
+            Filters {
+                product: sku("PL-1-14"),
+                ..f()
+            },
+            1,
+            "SO-2 holds it",
+        ),
+        (
+            Entity::PurchaseOrders,
+            Filters {
+                period: Some(Period::Last30Days),
+                ..f()
+            },
+            2,
+            "SO-OLD was queued 100 days ago",
+        ),
+        (
+            Entity::Suppliers,
+            Filters {
+                product: sku("PL-1-14"),
+                ..f()
+            },
+            1,
+            "phonex was sent SO-2",
+        ),
+        (
+            Entity::Suppliers,
+            Filters {
+                from: Some(now - Duration::days(1)),
+                ..f()
+            },
+            1,
+            "wsc was polled just now; phonex's last change was 3 days ago",
+        ),
         ),
         (
             Entity::Shipments,
@@ -495,6 +624,7 @@ async fn filters_narrow_each_entity(pool: PgPool) {
                     entity,
                     format: Format::Csv,
                     filters,
+                    mapping: None,
                 },
                 Utc::now(),
             )
@@ -515,7 +645,7 @@ async fn filters_narrow_each_entity(pool: PgPool) {
             }
         )
         .await,
-        "filters.status: applies to orders and order_lines, not products"
+        "filters.status: applies to orders, order_lines and purchase_orders, not products"
     );
     assert!(refused(
         Entity::Orders,
@@ -548,6 +678,26 @@ async fn filters_narrow_each_entity(pool: PgPool) {
         )
         .await,
         "filters.location: applies to inventory, not orders"
+    );
+    assert!(refused(
+        Entity::PurchaseOrders,
+        Filters {
+            status: Some("delivered".into()),
+            ..f()
+        }
+    )
+    .await
+    .starts_with("filters.status: `delivered` is not one of queued, pending, accepted"));
+    assert_eq!(
+        refused(
+            Entity::Suppliers,
+            Filters {
+                include_archived: true,
+                ..f()
+            }
+        )
+        .await,
+        "filters.include_archived: suppliers have nothing archived; leave it out"
     );
 }
 

@@ -22,10 +22,10 @@ use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use switchyard_core::ids::{ExportId, JobId, OrgId};
 
 text_enum!(
-    /// What can be exported: the hub's tables that exist today. Suppliers, BOMs, purchase and
-    /// work orders are not exportable yet (docs/ARCHITECTURE.md, "Exports").
+    /// What can be exported: the hub's tables that exist today. Work orders have no table yet
+    /// (docs/ARCHITECTURE.md, "Exports").
     Entity {
-        /// Products with their variants nested.
+        /// Products with their variants and their bills of materials (every version) nested.
         Products => "products",
         /// Sales orders (customers' purchase orders) with their lines nested.
         Orders => "orders",
@@ -36,6 +36,12 @@ text_enum!(
         Inventory => "inventory",
         /// Customers with their EDI identifiers nested.
         Customers => "customers",
+        /// Purchase orders: our orders as forwarded to a supplier (`supplier_orders`), with the
+        /// supplier's id and status and the order's lines nested.
+        PurchaseOrders => "purchase_orders",
+        /// The suppliers the organization's database knows: every partner it has forwarded an
+        /// order to or polled for statuses, with their order figures.
+        Suppliers => "suppliers",
         /// Shipments with their order and lines nested.
         Shipments => "shipments",
         /// Invoices with their lines nested.
@@ -97,17 +103,18 @@ pub struct Filters {
     /// Custom window end (exclusive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<DateTime<Utc>>,
-    /// Orders and order lines only: the order's status.
+    /// Orders, order lines (the order's status) and purchase orders (the supplier's status).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// A SKU: that product (and its variants); orders holding a line of it; its lines; its stock.
+    /// A SKU: that product (and its variants); orders and purchase orders holding a line of it;
+    /// its lines; its stock; the suppliers sent it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
     /// Inventory only: a location code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
     /// Archived rows too: deleted or inactive products and variants, inactive customers,
-    /// cancelled orders. Default no.
+    /// cancelled orders, rejected or cancelled purchase orders. Default no.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub include_archived: bool,
 }
@@ -122,6 +129,20 @@ pub const ORDER_STATUSES: &[&str] = &[
     "partially_shipped",
     "shipped",
     "delivered",
+    "cancelled",
+];
+
+/// The purchase order statuses `Filters::status` accepts: `queued` (not answered by the
+/// supplier yet) and the supplier-neutral statuses of 0018's `supplier_orders.status` check.
+pub const PURCHASE_ORDER_STATUSES: &[&str] = &[
+    "queued",
+    "pending",
+    "accepted",
+    "awaiting_shipping_quote",
+    "awaiting_payment",
+    "fulfillment_started",
+    "shipped",
+    "rejected",
     "cancelled",
 ];
 
@@ -146,21 +167,33 @@ impl Filters {
             }
         }
         if let Some(status) = &self.status {
-            if !matches!(entity, Entity::Orders | Entity::OrderLines) {
+            let known = match entity {
+                Entity::Orders | Entity::OrderLines => ORDER_STATUSES,
+                Entity::PurchaseOrders => PURCHASE_ORDER_STATUSES,
+                _ => {
+                    return err(
+                        "status",
+                        format!("applies to orders, order_lines and purchase_orders, not {entity}"),
+                    )
+                }
+            };
+            if !known.contains(&status.as_str()) {
                 return err(
                     "status",
-                    format!("applies to orders and order_lines, not {entity}"),
-                );
-            }
-            if !ORDER_STATUSES.contains(&status.as_str()) {
-                return err(
-                    "status",
-                    format!("`{status}` is not one of {}", ORDER_STATUSES.join(", ")),
+                    format!("`{status}` is not one of {}", known.join(", ")),
                 );
             }
         }
         if self.product.is_some() && entity == Entity::Customers {
             return err("product", "does not apply to customers".into());
+        }
+        // Nothing about a supplier is archived: asking for archived ones is a mistake worth
+        // saying rather than a flag silently ignored.
+        if self.include_archived && entity == Entity::Suppliers {
+            return err(
+                "include_archived",
+                "suppliers have nothing archived; leave it out".into(),
+            );
         }
         if self.location.is_some() && entity != Entity::Inventory {
             return err("location", format!("applies to inventory, not {entity}"));
@@ -239,7 +272,38 @@ fn select(entity: Entity) -> &'static str {
         Entity::Customers => CUSTOMERS,
         Entity::Shipments => SHIPMENTS,
         Entity::Invoices => INVOICES,
+        Entity::PurchaseOrders => PURCHASE_ORDERS,
+        Entity::Suppliers => SUPPLIERS,
     }
+}
+
+/// An order's lines as a JSON list, with the product's name and amounts: the same nesting in
+/// `orders` and `purchase_orders` (`o` is the order row). A macro, so both queries stay
+/// `&'static str` constants.
+macro_rules! order_lines_json {
+    () => {
+        "COALESCE((
+        SELECT json_agg(json_build_object(
+            'line_number', (l->>'line_number')::integer, 'sku', l->>'sku',
+            'product', json_build_object('name', p.name),
+            'description', l->>'description',
+            'quantity', (l->>'quantity')::numeric, 'uom', l->>'uom',
+            'unit_price', (l->>'unit_price')::numeric,
+            'amount', (l->>'quantity')::numeric * (l->>'unit_price')::numeric,
+            'requested_date', (l->>'requested_date')::date)
+            ORDER BY ord)
+        FROM jsonb_array_elements(o.canonical->'lines') WITH ORDINALITY AS x(l, ord)
+        LEFT JOIN products p ON p.org_id = o.org_id AND p.sku = l->>'sku'
+    ), '[]'::json)"
+    };
+}
+
+/// An order's total: the sum of its lines' amounts.
+macro_rules! order_total {
+    () => {
+        "COALESCE((SELECT sum((l->>'quantity')::numeric * (l->>'unit_price')::numeric)
+                       FROM jsonb_array_elements(o.canonical->'lines') l), 0)"
+    };
 }
 
 // `json_build_object` keeps the key order written here: the CSV columns
@@ -259,6 +323,22 @@ SELECT json_build_object(
             ORDER BY v.sku)
         FROM product_variants v
         WHERE v.org_id = p.org_id AND v.parent_sku = p.sku AND ($7 OR v.deleted_at IS NULL)
+    ), '[]'::json),
+    'boms', COALESCE((
+        SELECT json_agg(json_build_object(
+            'version', b.version, 'created_at', b.created_at, 'updated_at', b.updated_at,
+            'items', COALESCE((
+                SELECT json_agg(json_build_object(
+                    'line', i.line, 'component_sku', i.component_sku,
+                    'component_name', cp.name, 'qty', i.qty, 'unit', i.unit,
+                    'operation_sequence', i.operation_sequence, 'is_byproduct', i.is_byproduct)
+                    ORDER BY i.line)
+                FROM bom_items i
+                LEFT JOIN products cp ON cp.org_id = i.org_id AND cp.sku = i.component_sku
+                WHERE i.bom_id = b.id), '[]'::json))
+            ORDER BY b.version)
+        FROM boms b
+        WHERE b.org_id = p.org_id AND b.product_sku = p.sku
     ), '[]'::json))
 FROM products p
 WHERE p.org_id = $1
@@ -269,7 +349,8 @@ WHERE p.org_id = $1
   AND ($4::text IS NULL OR true) AND ($6::text IS NULL OR true) -- every query names all seven
 ORDER BY p.sku";
 
-const ORDERS: &str = "
+const ORDERS: &str = concat!(
+    "
 SELECT json_build_object(
     'order_number', o.order_number,
     'customer', json_build_object('id', o.customer_id, 'name', c.name),
@@ -278,21 +359,12 @@ SELECT json_build_object(
     'ordered_at', (o.canonical->>'ordered_at')::timestamptz,
     'requested_delivery', (o.canonical->>'requested_delivery')::date,
     'created_at', o.created_at, 'updated_at', o.updated_at,
-    'total', COALESCE((SELECT sum((l->>'quantity')::numeric * (l->>'unit_price')::numeric)
-                       FROM jsonb_array_elements(o.canonical->'lines') l), 0),
-    'lines', COALESCE((
-        SELECT json_agg(json_build_object(
-            'line_number', (l->>'line_number')::integer, 'sku', l->>'sku',
-            'product', json_build_object('name', p.name),
-            'description', l->>'description',
-            'quantity', (l->>'quantity')::numeric, 'uom', l->>'uom',
-            'unit_price', (l->>'unit_price')::numeric,
-            'amount', (l->>'quantity')::numeric * (l->>'unit_price')::numeric,
-            'requested_date', (l->>'requested_date')::date)
-            ORDER BY ord)
-        FROM jsonb_array_elements(o.canonical->'lines') WITH ORDINALITY AS x(l, ord)
-        LEFT JOIN products p ON p.org_id = o.org_id AND p.sku = l->>'sku'
-    ), '[]'::json))
+    'total', ",
+    order_total!(),
+    ",
+    'lines', ",
+    order_lines_json!(),
+    ")
 FROM orders o
 LEFT JOIN customers c ON c.org_id = o.org_id AND c.customer_id = o.customer_id
 WHERE o.org_id = $1
@@ -303,7 +375,8 @@ WHERE o.org_id = $1
                                    WHERE l->>'sku' = $5))
   AND ($7 OR o.status <> 'cancelled' OR o.status = $4)
   AND ($6::text IS NULL OR true)
-ORDER BY o.created_at, o.id";
+ORDER BY o.created_at, o.id"
+);
 
 const ORDER_LINES: &str = "
 SELECT json_build_object(
@@ -440,6 +513,80 @@ WHERE i.org_id = $1
   AND ($4::text IS NULL OR true) AND ($6::text IS NULL OR true) AND ($7 OR true)
 ORDER BY i.issue_date, i.invoice_number";
 
+// A purchase order is dated by when it was queued for the supplier (its creation); `status` is
+// the supplier-neutral status, `queued` until the supplier answered. Rejected and cancelled
+// ones are archived.
+const PURCHASE_ORDERS: &str = concat!(
+    "
+SELECT json_build_object(
+    'order_number', o.order_number, 'partner', so.partner,
+    'supplier_order_id', so.supplier_order_id,
+    'previous_supplier_order_ids', to_json(so.previous_supplier_order_ids),
+    'status', COALESCE(so.status, 'queued'), 'supplier_status', so.supplier_status,
+    'tracking_number', so.tracking_number, 'carrier', so.carrier,
+    'customer', json_build_object('id', o.customer_id, 'name', c.name),
+    'order_status', o.status, 'currency', o.canonical->>'currency',
+    'queued_at', so.queued_at, 'forwarded_at', so.forwarded_at,
+    'supplier_updated_at', so.supplier_updated_at, 'updated_at', so.updated_at,
+    'total', ",
+    order_total!(),
+    ",
+    'lines', ",
+    order_lines_json!(),
+    ")
+FROM supplier_orders so
+JOIN orders o ON o.org_id = so.org_id AND o.id = so.order_id
+LEFT JOIN customers c ON c.org_id = o.org_id AND c.customer_id = o.customer_id
+WHERE so.org_id = $1
+  AND ($2::timestamptz IS NULL OR so.queued_at >= $2)
+  AND ($3::timestamptz IS NULL OR so.queued_at < $3)
+  AND ($4::text IS NULL OR COALESCE(so.status, 'queued') = $4)
+  AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(o.canonical->'lines') l
+                                   WHERE l->>'sku' = $5))
+  AND ($7 OR so.status IS NULL OR so.status NOT IN ('rejected', 'cancelled')
+       OR so.status = $4)
+  AND ($6::text IS NULL OR true)
+ORDER BY so.queued_at, so.order_id"
+);
+
+// Suppliers as the database knows them: the partners the organization has forwarded orders to
+// or polled for statuses. The `[suppliers]` configuration is not in Postgres, so a supplier
+// configured but never used is not here yet. Dated by its last activity (an order queued, a
+// status applied, a poll).
+const SUPPLIERS: &str = "
+WITH partners AS (
+    SELECT partner FROM supplier_orders WHERE org_id = $1
+    UNION
+    SELECT partner FROM supplier_poll_state WHERE org_id = $1),
+figures AS (
+    SELECT p.partner, s.orders, s.open_orders, s.first_order_at, s.last_order_at,
+           s.last_status_at, ps.polled_at,
+           GREATEST(s.last_order_at, s.last_status_at, ps.polled_at) AS last_activity_at
+    FROM partners p
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS orders,
+               count(*) FILTER (WHERE so.status IS NULL OR so.status NOT IN
+                                ('shipped', 'rejected', 'cancelled')) AS open_orders,
+               min(so.queued_at) AS first_order_at, max(so.queued_at) AS last_order_at,
+               max(so.supplier_updated_at) AS last_status_at
+        FROM supplier_orders so WHERE so.org_id = $1 AND so.partner = p.partner) s
+    LEFT JOIN supplier_poll_state ps ON ps.org_id = $1 AND ps.partner = p.partner)
+SELECT json_build_object(
+    'partner', f.partner, 'orders', f.orders, 'open_orders', f.open_orders,
+    'first_order_at', f.first_order_at, 'last_order_at', f.last_order_at,
+    'last_status_at', f.last_status_at, 'polled_at', f.polled_at,
+    'last_activity_at', f.last_activity_at)
+FROM figures f
+WHERE ($2::timestamptz IS NULL OR f.last_activity_at >= $2)
+  AND ($3::timestamptz IS NULL OR f.last_activity_at < $3)
+  AND ($5::text IS NULL OR EXISTS (
+        SELECT 1 FROM supplier_orders so JOIN orders o ON o.org_id = so.org_id AND o.id = so.order_id
+        WHERE so.org_id = $1 AND so.partner = f.partner
+          AND EXISTS (SELECT 1 FROM jsonb_array_elements(o.canonical->'lines') l
+                      WHERE l->>'sku' = $5)))
+  AND ($4::text IS NULL OR true) AND ($6::text IS NULL OR true) AND ($7 OR true)
+ORDER BY f.partner";
+
 /// A read-only `REPEATABLE READ` transaction: [`count`] and [`rows`] in it see one snapshot.
 pub async fn snapshot(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
     let mut tx = crate::begin(pool).await?;
@@ -502,6 +649,10 @@ pub struct ExportRow {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The mapping file each row went through, if any.
+    pub mapping: Option<String>,
+    /// The version (content hash) of that mapping the job used.
+    pub mapping_hash: Option<String>,
 }
 
 impl ExportRow {
@@ -517,27 +668,33 @@ impl ExportRow {
 }
 
 const COLUMNS: &str = "id, org_id, entity, format, filters, state, rows_done, rows_total, bytes,
-    file_path, job_id, error, created_at, started_at, finished_at, expires_at";
+    file_path, job_id, error, created_at, started_at, finished_at, expires_at, mapping,
+    mapping_hash";
+
+/// What an export is asked to write.
+#[derive(Debug, Clone, Copy)]
+pub struct NewExport<'a> {
+    pub id: ExportId,
+    pub org: OrgId,
+    pub entity: Entity,
+    pub format: Format,
+    pub filters: &'a Filters,
+    /// A mapping file to reshape each row through.
+    pub mapping: Option<&'a str>,
+}
 
 /// Records a requested export (`pending`).
-pub async fn create(
-    pool: &PgPool,
-    id: ExportId,
-    org: OrgId,
-    entity: Entity,
-    format: Format,
-    filters: &Filters,
-    now: DateTime<Utc>,
-) -> Result<ExportRow> {
+pub async fn create(pool: &PgPool, new: NewExport<'_>, now: DateTime<Utc>) -> Result<ExportRow> {
     Ok(sqlx::query_as(&format!(
-        "INSERT INTO exports (id, org_id, entity, format, filters, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
+        "INSERT INTO exports (id, org_id, entity, format, filters, mapping, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
     ))
-    .bind(id.0)
-    .bind(org.0)
-    .bind(entity.as_str())
-    .bind(format.as_str())
-    .bind(sqlx::types::Json(filters))
+    .bind(new.id.0)
+    .bind(new.org.0)
+    .bind(new.entity.as_str())
+    .bind(new.format.as_str())
+    .bind(sqlx::types::Json(new.filters))
+    .bind(new.mapping)
     .bind(now)
     .fetch_one(pool)
     .await?)
@@ -564,15 +721,24 @@ pub async fn get(pool: &PgPool, org: OrgId, id: ExportId) -> Result<Option<Expor
     .await?)
 }
 
-/// The job starts (again, after a crash: progress restarts from zero).
-pub async fn start(pool: &PgPool, id: ExportId, total: u64, now: DateTime<Utc>) -> Result<()> {
+/// The job starts (again, after a crash: progress restarts from zero), with the version of
+/// its mapping it uses.
+pub async fn start(
+    pool: &PgPool,
+    id: ExportId,
+    total: u64,
+    mapping_hash: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
     sqlx::query(
-        "UPDATE exports SET state = 'running', rows_total = $2, rows_done = 0, started_at = $3
+        "UPDATE exports SET state = 'running', rows_total = $2, rows_done = 0, started_at = $3,
+             mapping_hash = $4
          WHERE id = $1",
     )
     .bind(id.0)
     .bind(total as i64)
     .bind(now)
+    .bind(mapping_hash)
     .execute(pool)
     .await?;
     Ok(())

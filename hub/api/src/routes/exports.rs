@@ -7,8 +7,13 @@
 //! export id never holds a dot.
 //!
 //! Scopes follow the entity, not the route: products need `read:catalog`, inventory
-//! `read:inventory`, orders, order lines and customers `read:orders`; checked before anything
-//! is counted or read, and for an existing export before its state is shown.
+//! `read:inventory`, orders, order lines, customers, purchase orders and suppliers
+//! `read:orders`; checked before anything is counted or read, and for an existing export
+//! before its state is shown.
+//!
+//! Either form takes a `mapping` (a mapping file's name): each row then goes through it and
+//! the file holds the mapped records (`switchyard_export::reshape`). The mapping is resolved
+//! and checked when the export is asked for (422 naming `mapping`), and again by the job.
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, ErrorCode};
@@ -23,10 +28,13 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::sync::Arc;
 use switchyard_core::ids::ExportId;
 use switchyard_export::{Entity, ExportError, ExportState, Filters, Format, Period, Request};
+use switchyard_mapping::Mapping;
 use switchyard_store::exports::{self, ExportRow};
 use switchyard_store::queue::NewJob;
+use tokio::io::AsyncReadExt;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -50,7 +58,9 @@ pub fn scope(entity: Entity) -> &'static str {
         | Entity::OrderLines
         | Entity::Customers
         | Entity::Shipments
-        | Entity::Invoices => "read:orders",
+        | Entity::Invoices
+        | Entity::PurchaseOrders
+        | Entity::Suppliers => "read:orders",
     }
 }
 
@@ -68,6 +78,19 @@ impl From<ExportError> for ApiError {
             ExportError::Filter(f) => ApiError::validation(f.to_string())
                 .with_details(json!({"field": format!("filters.{}", f.field)})),
             ExportError::Store(s) => s.into(),
+            ExportError::Unfit { .. } => {
+                ApiError::validation(e.to_string()).with_details(json!({"field": "mapping"}))
+            }
+            ExportError::Mapping {
+                row,
+                ref field,
+                ref mapping,
+                ref rule,
+                ..
+            } => {
+                let details = json!({"row": row, "field": field, "mapping": mapping, "rule": rule});
+                ApiError::validation(e.to_string()).with_details(details)
+            }
             other => {
                 tracing::error!(error = %other, "export failed");
                 ApiError::new(
@@ -99,10 +122,11 @@ pub struct ExportFilters {
     #[param(value_type = Option<String>, format = DateTime)]
     #[schema(value_type = Option<String>, format = DateTime, required = false)]
     pub to: Option<DateTime<Utc>>,
-    /// Orders and order lines: the order's status.
+    /// Orders and order lines: the order's status; purchase orders: the supplier's (`queued`
+    /// until it answered).
     #[serde(default)]
-    #[schema(schema_with = crate::schemas::order_status_or_null, required = false)]
-    #[param(schema_with = crate::schemas::order_status)]
+    #[schema(schema_with = crate::schemas::export_status_or_null, required = false)]
+    #[param(schema_with = crate::schemas::export_status)]
     pub status: Option<String>,
     /// A SKU: that product, orders holding it, its lines, its stock (and its variants').
     #[serde(default)]
@@ -114,11 +138,19 @@ pub struct ExportFilters {
     #[schema(schema_with = crate::schemas::name_or_null, required = false)]
     #[param(schema_with = crate::schemas::name)]
     pub location: Option<String>,
-    /// Archived rows too (deleted or inactive products, inactive customers, cancelled orders).
+    /// Archived rows too (deleted or inactive products, inactive customers, cancelled orders,
+    /// rejected or cancelled purchase orders).
     #[serde(default)]
     #[schema(required = false)]
     #[param(required = false)]
     pub include_archived: Option<bool>,
+    /// `GET /exports/{entity}.{format}` only: a mapping file (its name under the mappings
+    /// directory, `exports/order_lines.accounting`) to reshape each row through. (A started
+    /// export names it beside its filters, not among them.)
+    #[serde(default)]
+    #[schema(ignore)]
+    #[param(min_length = 1, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
+    pub mapping: Option<String>,
 }
 
 impl From<ExportFilters> for Filters {
@@ -146,6 +178,15 @@ pub struct CreateExport {
     #[serde(default, deserialize_with = "object_or_null")]
     #[schema(required = false)]
     pub filters: Option<ExportFilters>,
+    /// A mapping file (its name under the mappings directory, `exports/order_lines.accounting`)
+    /// each row goes through; the file then holds the mapped records.
+    #[serde(default)]
+    #[schema(
+        required = false,
+        min_length = 1,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
+    pub mapping: Option<String>,
 }
 
 /// `filters` as an object (or null): serde would also read a struct from an array of its
@@ -154,9 +195,18 @@ fn object_or_null<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<ExportFilters>, D::Error> {
     use serde::de::Error;
-    Option::<serde_json::Map<String, serde_json::Value>>::deserialize(d)?
-        .map(|m| ExportFilters::deserialize(serde_json::Value::Object(m)).map_err(D::Error::custom))
-        .transpose()
+    let Some(m) = Option::<serde_json::Map<String, serde_json::Value>>::deserialize(d)? else {
+        return Ok(None);
+    };
+    // The query struct carries the synchronous route's `mapping`; a body names it at the top.
+    if m.contains_key("mapping") {
+        return Err(D::Error::custom(
+            "unknown field `mapping` in filters: name the mapping beside them, at the top level",
+        ));
+    }
+    ExportFilters::deserialize(serde_json::Value::Object(m))
+        .map(Some)
+        .map_err(D::Error::custom)
 }
 
 /// The JSON answers of `GET /exports/{name}`: an export's state (an id), or the rows of a JSON
@@ -201,6 +251,10 @@ pub struct ExportView {
     pub finished_at: Option<DateTime<Utc>>,
     /// When the file is deleted (24 hours after it was finished).
     pub expires_at: Option<DateTime<Utc>>,
+    /// The mapping file each row goes through, if any.
+    pub mapping: Option<String>,
+    /// The version (content hash) of that mapping the job used, once it started.
+    pub mapping_version: Option<String>,
     /// Where to download the file, once it is written and until it expires.
     pub download: Option<String>,
 }
@@ -242,6 +296,8 @@ impl ExportView {
             expires_at: row.expires_at,
             download,
             filters: row.filters.0,
+            mapping: row.mapping,
+            mapping_version: row.mapping_hash,
         }
     }
 }
@@ -263,6 +319,8 @@ async fn create_export(
     auth.require(scope(body.entity))?;
     let filters: Filters = body.filters.unwrap_or_default().into();
     filters.check(body.entity).map_err(ExportError::from)?;
+    // Resolved now so a misspelt or unfit mapping is a 422 here, not a failed job later.
+    resolve_mapping(&app, body.mapping.as_deref(), body.format)?;
     let now = app.api.queue.now();
     let id = ExportId::new();
     let payload = json!({ "export": id });
@@ -271,16 +329,15 @@ async fn create_export(
         .admission
         .admit(RUN_KIND, None, &payload)
         .map_err(|r| ApiError::new(r.code, r.message).with_details(r.details))?;
-    let mut row = exports::create(
-        &app.api.pool,
+    let new = exports::NewExport {
         id,
-        auth.org,
-        body.entity,
-        body.format,
-        &filters,
-        now,
-    )
-    .await?;
+        org: auth.org,
+        entity: body.entity,
+        format: body.format,
+        filters: &filters,
+        mapping: body.mapping.as_deref(),
+    };
+    let mut row = exports::create(&app.api.pool, new, now).await?;
     let mut job = NewJob::new(auth.org, RUN_KIND, payload);
     job.retry = retry;
     job.idempotency_key = Some(format!("export:{id}"));
@@ -292,6 +349,20 @@ async fn create_export(
         response.headers_mut().insert(header::LOCATION, v);
     }
     Ok(response)
+}
+
+/// The mapping `name` from the mappings directory, checked fit to reshape an export.
+fn resolve_mapping(
+    app: &AppState,
+    name: Option<&str>,
+    format: Format,
+) -> Result<Option<Arc<Mapping>>, ApiError> {
+    let Some(name) = name else { return Ok(None) };
+    let m = crate::routes::imports::mapping(app, name).map_err(|e| {
+        ApiError::validation(format!("mapping: {e}")).with_details(json!({"field": "mapping"}))
+    })?;
+    switchyard_export::reshape::check(&m, format)?;
+    Ok(Some(m))
 }
 
 /// What `name` in `GET /exports/{name}` is.
@@ -310,18 +381,22 @@ fn parse_name(name: &str) -> Result<Name, ApiError> {
     match file {
         Some((e, f)) => Ok(Name::File(e, f)),
         None => Err(ApiError::not_found("export").with_details(json!({
-            "expected": "an export id, or ENTITY.FORMAT with ENTITY one of products, orders, \
-                         order_lines, inventory, customers and FORMAT one of csv, json, xml"
+            "expected": format!(
+                "an export id, or ENTITY.FORMAT with ENTITY one of {} and FORMAT one of csv, json, xml",
+                Entity::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")
+            )
         }))),
     }
 }
 
 /// `GET /exports/{name}`: an export id shows that export (`ExportView`); `{entity}.{format}`
 /// (`orders.csv`, `inventory.xml`) streams that export now, filtered by the query parameters,
-/// if it holds at most 10,000 rows (more is a 422 pointing to `POST /exports`). Query
-/// parameters are ignored for an export id.
+/// if it holds at most 10,000 rows (more is a 422 pointing to `POST /exports`), through the
+/// `mapping` if one is named. Query parameters are ignored for an export id. A failure in the
+/// first 64 KiB of the file (a row the mapping cannot map) is an error answer naming the row;
+/// a later one cuts the body.
 #[utoipa::path(get, path = "/exports/{name}", tag = "exports",
-    params(("name" = String, Path, pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|(products|orders|order_lines|inventory|customers)\.(csv|json|xml))$",
+    params(("name" = String, Path, pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|(products|orders|order_lines|inventory|customers|purchase_orders|suppliers)\.(csv|json|xml))$",
         description = "an export id, or `{entity}.{format}`"), ExportFilters),
     responses((status = 200, description = "the export's state (an id), or the file (`{entity}.{format}`)",
             content((ExportOrRows = "application/json"), (String = "text/csv"), (String = "application/xml"))),
@@ -338,7 +413,11 @@ async fn get_export(
             let row = load(&app, &auth, id).await?;
             Ok(Json(ExportView::new(row, app.api.queue.now())).into_response())
         }
-        Name::File(entity, format) => stream_now(&app, &auth, entity, format, filters.into()).await,
+        Name::File(entity, format) => {
+            auth.require(scope(entity))?;
+            let mapping = resolve_mapping(&app, filters.mapping.as_deref(), format)?;
+            stream_now(&app, &auth, entity, format, filters.into(), mapping).await
+        }
     }
 }
 
@@ -357,13 +436,14 @@ async fn stream_now(
     entity: Entity,
     format: Format,
     filters: Filters,
+    mapping: Option<Arc<Mapping>>,
 ) -> Result<Response, ApiError> {
-    auth.require(scope(entity))?;
     let request = Request {
         org: auth.org,
         entity,
         format,
         filters,
+        mapping,
     };
     let opened = switchyard_export::open(&app.api.pool, request, app.api.queue.now()).await?;
     if opened.total > switchyard_export::SYNC_LIMIT {
@@ -377,7 +457,7 @@ async fn stream_now(
     // The writer runs beside the response; the body is what it has written so far. A failure
     // halfway ends the body with an error (the connection is cut), never with a clean end a
     // client would take for a whole file.
-    let (mut writer, reader) = tokio::io::duplex(64 * 1024);
+    let (mut writer, mut reader) = tokio::io::duplex(64 * 1024);
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
         let result = opened.write_to(&mut writer, &mut |_| {}).await;
@@ -385,23 +465,42 @@ async fn stream_now(
             tracing::error!(error = %e, %entity, %format, "synchronous export failed");
         }
         drop(writer);
-        let _ = done_tx.send(result.map(|_| ()).map_err(|e| e.to_string()));
+        let _ = done_tx.send(result.map(|_| ()));
     });
+    // The writer hands over its first 64 KiB chunk (or the whole of a smaller file) only once
+    // that much is written: waiting for it means a failure there — a row the mapping cannot
+    // map — is still an error answer naming the row, before any status line has gone out.
+    let mut first = Vec::with_capacity(8 * 1024);
+    let n = reader
+        .read_buf(&mut first)
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the export failed: {e}")))?;
+    let name = format!("{entity}.{}", format.as_str());
+    if n == 0 {
+        // Nothing written and the writer gone: it has finished, one way or the other.
+        return match done_rx.await {
+            Ok(Ok(())) => Ok(file_response(Body::from(first), format, &name, Some(0))),
+            Ok(Err(e)) => Err(e.into()),
+            Err(_) => Err(ApiError::new(
+                ErrorCode::Internal,
+                "the export ended early; the log has the cause",
+            )),
+        };
+    }
     let tail = futures::stream::once(async move {
         match done_rx.await {
             Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(Err(std::io::Error::other(e))),
+            Ok(Err(e)) => Some(Err(std::io::Error::other(e.to_string()))),
             Err(_) => Some(Err(std::io::Error::other("the export ended early"))),
         }
     })
     .filter_map(|r| async move { r });
-    let body = Body::from_stream(tokio_util::io::ReaderStream::new(reader).chain(tail));
-    Ok(file_response(
-        body,
-        format,
-        &format!("{entity}.{}", format.as_str()),
-        None,
-    ))
+    let head = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(first))]);
+    let body = Body::from_stream(
+        head.chain(tokio_util::io::ReaderStream::new(reader))
+            .chain(tail),
+    );
+    Ok(file_response(body, format, &name, None))
 }
 
 fn file_response(body: Body, format: Format, file_name: &str, length: Option<u64>) -> Response {

@@ -23,7 +23,28 @@ pub struct CsvRows {
 /// Where the csv writer writes, shared with [`CsvRows`] so each record can be moved out as it
 /// is written (`csv::Writer` lends its writer only immutably).
 #[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl Shared {
+    /// A CSV writer into this buffer: CRLF record ends (RFC 4180), `delimiter` between cells.
+    pub(crate) fn csv(&self, delimiter: u8) -> ::csv::Writer<Shared> {
+        ::csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .terminator(::csv::Terminator::CRLF)
+            .from_writer(self.clone())
+    }
+
+    /// Moves what `csv` holds (it writes into this buffer) into `out`.
+    pub(crate) fn drain(
+        &self,
+        csv: &mut ::csv::Writer<Shared>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ExportError> {
+        csv.flush()?;
+        out.append(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        Ok(())
+    }
+}
 
 impl std::io::Write for Shared {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -43,18 +64,14 @@ impl CsvRows {
         let written = Shared::default();
         Self {
             columns: columns(entity),
-            csv: ::csv::WriterBuilder::new()
-                .terminator(::csv::Terminator::CRLF)
-                .from_writer(written.clone()),
+            csv: written.csv(b','),
             written,
         }
     }
 
     /// Moves what the csv writer holds into `out`.
     fn drain(&mut self, out: &mut Vec<u8>) -> Result<(), ExportError> {
-        self.csv.flush()?;
-        out.append(&mut self.written.0.lock().unwrap_or_else(|e| e.into_inner()));
-        Ok(())
+        self.written.drain(&mut self.csv, out)
     }
 }
 

@@ -2,12 +2,12 @@
 //! out. Each appends to a caller's buffer, which the caller flushes to a file or an HTTP body
 //! whenever it is big enough: nothing here holds more than one row.
 //!
-//! This is also the seam for reshaping an export with a mapping file: a mapping's output row
-//! goes to a writer exactly like a stored row does. (Not wired yet: the mapping engine's
-//! writers build whole documents in memory, which an export of a million rows must not do.)
+//! A row reshaped by a mapping file goes to the writers of [`mapped`] the same way: one record
+//! at a time, so a mapped export stays as flat in memory as a plain one.
 
 pub mod csv;
 pub mod json;
+pub mod mapped;
 pub mod xml;
 
 use crate::ExportError;

@@ -74,7 +74,7 @@ impl XmlRows {
 }
 
 /// `s` with the characters XML 1.0 forbids replaced by U+FFFD.
-fn xml_chars(s: &str) -> Cow<'_, str> {
+pub(crate) fn xml_chars(s: &str) -> Cow<'_, str> {
     let allowed = |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..);
     if s.chars().all(allowed) {
         Cow::Borrowed(s)

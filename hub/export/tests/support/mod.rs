@@ -49,14 +49,15 @@ async fn order(
     status: &str,
     age_days: i32,
     lines: &[(&str, &str, &str)],
-) {
+) -> uuid::Uuid {
+    let id = uuid::Uuid::now_v7();
     sqlx::query(
         "INSERT INTO orders (id, org_id, order_number, customer_id, customer_po, status, canonical, source,
                              created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'api', now() - make_interval(days => $8),
                  now() - make_interval(days => $8))",
     )
-    .bind(uuid::Uuid::now_v7())
+    .bind(id)
     .bind(org.0)
     .bind(number)
     .bind(customer)
@@ -67,11 +68,47 @@ async fn order(
     .execute(pool)
     .await
     .unwrap();
+    id
 }
 
-/// Two organizations. The first: three products (one deleted, one with two variants), two
-/// locations with stock and a reservation, two customers (one inactive) and four orders
-/// (one cancelled, one 100 days old). The second: one of each, under [`FOREIGN`] names.
+/// Our order `order` forwarded to supplier `partner` `age_days` ago; `status` NULL: not
+/// answered yet.
+async fn forwarded(
+    pool: &PgPool,
+    org: OrgId,
+    order: uuid::Uuid,
+    partner: &str,
+    status: Option<&str>,
+    age_days: i32,
+) {
+    sqlx::query(
+        "INSERT INTO supplier_orders (org_id, order_id, partner, supplier_order_id,
+             previous_supplier_order_ids, status, supplier_status, tracking_number, carrier,
+             supplier_updated_at, queued_at, forwarded_at, updated_at)
+         VALUES ($1, $2, $3, CASE WHEN $4::text IS NULL THEN NULL ELSE 'X-' || $2::text END,
+             CASE WHEN $4 = 'shipped' THEN ARRAY['OLD-1'] ELSE '{}' END,
+             $4, upper($4), CASE WHEN $4 = 'shipped' THEN '1Z999' END,
+             CASE WHEN $4 = 'shipped' THEN 'UPS' END,
+             CASE WHEN $4::text IS NULL THEN NULL ELSE now() - make_interval(days => $5) + interval '1 hour' END,
+             now() - make_interval(days => $5),
+             CASE WHEN $4::text IS NULL THEN NULL ELSE now() - make_interval(days => $5) END,
+             now() - make_interval(days => $5))",
+    )
+    .bind(org.0)
+    .bind(order)
+    .bind(partner)
+    .bind(status)
+    .bind(age_days)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// Two organizations. The first: three products (one deleted, one with two variants and two
+/// BOM versions), two locations with stock and a reservation, two customers (one inactive),
+/// four orders (one cancelled, one 100 days old), all four forwarded to two suppliers
+/// (`phonex`: SO-1 accepted, SO-2 shipped; `wsc`: SO-3 cancelled, SO-OLD not answered yet, and
+/// polled just now). The second: one of each, under [`FOREIGN`] names.
 pub async fn seed(pool: &PgPool) -> Seeded {
     let a = org(pool, "acme").await;
     let b = org(pool, "other").await;
@@ -119,7 +156,7 @@ pub async fn seed(pool: &PgPool) -> Seeded {
     .execute(pool)
     .await
     .unwrap();
-    order(
+    let so1 = order(
         pool,
         a,
         "SO-1",
@@ -129,7 +166,7 @@ pub async fn seed(pool: &PgPool) -> Seeded {
         &[("PL-1", "2", "10.50"), ("ST-ü", "1.5", "3")],
     )
     .await;
-    order(
+    let so2 = order(
         pool,
         a,
         "SO-2",
@@ -139,7 +176,7 @@ pub async fn seed(pool: &PgPool) -> Seeded {
         &[("PL-1-14", "4", "7.25")],
     )
     .await;
-    order(
+    let so3 = order(
         pool,
         a,
         "SO-3",
@@ -149,7 +186,7 @@ pub async fn seed(pool: &PgPool) -> Seeded {
         &[("PL-1", "1", "10.50")],
     )
     .await;
-    order(
+    let old = order(
         pool,
         a,
         "SO-OLD",
@@ -157,6 +194,22 @@ pub async fn seed(pool: &PgPool) -> Seeded {
         "delivered",
         100,
         &[("ST-ü", "3", "3")],
+    )
+    .await;
+    forwarded(pool, a, so1, "phonex", Some("accepted"), 3).await;
+    forwarded(pool, a, so2, "phonex", Some("shipped"), 10).await;
+    forwarded(pool, a, so3, "wsc", Some("cancelled"), 5).await;
+    forwarded(pool, a, old, "wsc", None, 100).await;
+    exec(
+        "INSERT INTO supplier_poll_state (org_id, partner, cursor, polled_at) VALUES ($ORG, 'wsc', 'c', now());
+         INSERT INTO boms (id, org_id, product_sku, version, created_at, updated_at)
+         VALUES ('00000000-0000-7000-8000-000000000001', $ORG, 'PL-1', 1, now(), now()),
+                ('00000000-0000-7000-8000-000000000002', $ORG, 'PL-1', 2, now(), now());
+         INSERT INTO bom_items (bom_id, org_id, line, component_sku, qty, unit, operation_sequence, is_byproduct)
+         VALUES ('00000000-0000-7000-8000-000000000001', $ORG, 1, 'ST-ü', 2.5, 'LB', NULL, false),
+                ('00000000-0000-7000-8000-000000000002', $ORG, 1, 'ST-ü', 2.25, 'LB', 10, false),
+                ('00000000-0000-7000-8000-000000000002', $ORG, 2, 'OLD-1', 0.125, 'EA', 20, true);",
+        a,
     )
     .await;
 
@@ -168,7 +221,7 @@ pub async fn seed(pool: &PgPool) -> Seeded {
         b,
     )
     .await;
-    order(
+    let foreign = order(
         pool,
         b,
         "SO-1",
@@ -220,6 +273,24 @@ pub async fn seed(pool: &PgPool) -> Seeded {
         b,
     )
     .await;
+    forwarded(
+        pool,
+        b,
+        foreign,
+        "B-SECRET-SKU-supplier",
+        Some("accepted"),
+        3,
+    )
+    .await;
+    exec(
+        "INSERT INTO products (org_id, sku, name) VALUES ($ORG, 'B-SECRET-SKU-PART', 'B-SECRET-SKU part');
+         INSERT INTO boms (id, org_id, product_sku, version, created_at, updated_at)
+         VALUES ('00000000-0000-7000-8000-0000000000b1', $ORG, 'B-SECRET-SKU', 1, now(), now());
+         INSERT INTO bom_items (bom_id, org_id, line, component_sku, qty, unit)
+         VALUES ('00000000-0000-7000-8000-0000000000b1', $ORG, 1, 'B-SECRET-SKU-PART', 1, 'EA');",
+        b,
+    )
+    .await;
     Seeded { org: a, other: b }
 }
 
@@ -246,6 +317,18 @@ pub fn python_csv(file: &Path) -> Value {
         "import csv, json, sys\n\
          with open(sys.argv[1], newline='', encoding='utf-8-sig') as f:\n    \
              print(json.dumps(list(csv.DictReader(f, strict=True))))",
+        file,
+    )
+}
+
+/// Python's csv module with `delimiter` between cells, otherwise as [`python_csv`].
+pub fn python_csv_delimited(file: &Path, delimiter: char) -> Value {
+    python(
+        &format!(
+            "import csv, json, sys\n\
+             with open(sys.argv[1], newline='', encoding='utf-8-sig') as f:\n    \
+                 print(json.dumps(list(csv.DictReader(f, delimiter='{delimiter}', strict=True))))"
+        ),
         file,
     )
 }
@@ -310,8 +393,15 @@ fn ensure_xmllint() {
 
 /// `xmllint --schema export.xsd`: panics with its complaint unless the file is valid.
 pub fn xmllint_valid(file: &Path) {
+    xmllint_valid_against(file, "export.xsd")
+}
+
+/// `xmllint --schema schemas/XSD`: panics with its complaint unless the file is valid.
+pub fn xmllint_valid_against(file: &Path, xsd: &str) {
     ensure_xmllint();
-    let xsd = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/export.xsd");
+    let xsd = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("schemas")
+        .join(xsd);
     let out = Command::new(XMLLINT)
         .args(["--noout", "--schema"])
         .arg(&xsd)

@@ -45,6 +45,19 @@ fn cell(v: Option<&Value>) -> String {
     }
 }
 
+/// One record's CSV cells for `columns` ([`csv_columns`]): what [`write_records`] writes per
+/// record, for writers that stream records one at a time (exports).
+pub fn csv_cells(columns: &[String], record: &Value) -> Vec<String> {
+    columns.iter().map(|c| cell(flat_get(record, c))).collect()
+}
+
+/// One record as the XML element `name`, as [`write_records`] writes it inside its root
+/// (unindented): for writers that stream records one at a time (exports).
+pub fn xml_record(out: &mut Vec<u8>, name: &str, record: &Value) -> Result<(), WriteError> {
+    element(&mut quick_xml::Writer::new(out), name, record)?;
+    Ok(())
+}
+
 fn flat_get<'v>(v: &'v Value, dotted: &str) -> Option<&'v Value> {
     dotted
         .split('.')
@@ -93,7 +106,7 @@ pub fn write_records(
                 .from_writer(&mut *out);
             w.write_record(&cols)?;
             for r in records {
-                w.write_record(cols.iter().map(|c| cell(flat_get(r, c))))?;
+                w.write_record(csv_cells(&cols, r))?;
             }
             w.flush()?;
         }

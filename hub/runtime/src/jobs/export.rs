@@ -87,11 +87,26 @@ impl Job for Run {
         }
         let span = tracing::info_span!("export", id = %p.export, entity = %row.entity, format = %row.format);
         let _enter = span.enter();
+        // The mapping's current version: a file edited since the export was asked for shapes
+        // it as it is now (the row records which version did). One gone since is a failure of
+        // this export, said on it, not a retry.
+        let mapping = match row.mapping.as_deref().map(|name| ctx.mapping(name, None)) {
+            None => None,
+            Some(Ok(m)) => Some(m),
+            Some(Err(e)) => {
+                let message = format!("mapping: {e}");
+                exports::fail(pool, p.export, &message, ctx.now())
+                    .await
+                    .map_err(db)?;
+                return Err(AdapterError::permanent(message));
+            }
+        };
         let request = Request {
             org: job.org_id,
             entity: row.entity(),
             format: row.format(),
             filters: row.filters.0.clone(),
+            mapping,
         };
         match self.write(ctx, p.export, request).await {
             Ok(()) => Ok(()),
@@ -117,8 +132,9 @@ impl Run {
     ) -> Result<(), ExportError> {
         let pool = ctx.pool();
         let ext = request.format.as_str();
+        let mapping_hash = request.mapping.as_ref().map(|m| m.hash.clone());
         let opened = switchyard_export::open(pool, request, ctx.now()).await?;
-        exports::start(pool, id, opened.total, ctx.now()).await?;
+        exports::start(pool, id, opened.total, mapping_hash.as_deref(), ctx.now()).await?;
         tokio::fs::create_dir_all(&self.dir).await?;
         let dir = tokio::fs::canonicalize(&self.dir).await?;
         let done = dir.join(format!("{id}.{ext}"));
