@@ -506,6 +506,7 @@ async fn filters_narrow_each_entity(pool: PgPool) {
             },
             2,
             "the inactive one too",
+        ),
         (
             Entity::PurchaseOrders,
             Filters {
@@ -568,7 +569,6 @@ async fn filters_narrow_each_entity(pool: PgPool) {
             },
             1,
             "wsc was polled just now; phonex's last change was 3 days ago",
-        ),
         ),
         (
             Entity::Shipments,
