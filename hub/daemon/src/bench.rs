@@ -40,6 +40,11 @@ pub enum BenchCommand {
     /// The sync engine against the generic HTTP fake: full initial sync, re-sync with nothing
     /// changed, 1 % changed, change detection per core, peak RSS.
     Sync(crate::bench_sync::SyncBench),
+    #[cfg(feature = "http")]
+    /// Outbound webhooks to a local receiver that verifies every signature: sustained
+    /// deliveries per second, latency event → delivered at a steady rate, and the same with a
+    /// second endpoint timing out.
+    Webhooks(crate::bench_webhooks::WebhooksBench),
 }
 
 const BENCH_DB: &str = "switchyard_bench";
@@ -53,6 +58,8 @@ pub async fn run(cmd: BenchCommand, config_path: &Path) -> anyhow::Result<ExitCo
         } => queue(jobs, processes, samples, config_path).await,
         #[cfg(feature = "http")]
         BenchCommand::Sync(args) => crate::bench_sync::run(args, config_path).await,
+        #[cfg(feature = "http")]
+        BenchCommand::Webhooks(args) => crate::bench_webhooks::run(args, config_path).await,
     }
 }
 
