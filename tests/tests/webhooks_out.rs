@@ -649,8 +649,14 @@ async fn tenants_see_only_their_own_and_bad_settings_are_refused() -> anyhow::Re
 #[tokio::test]
 async fn the_ssrf_guard_refuses_private_destinations_at_creation_and_at_delivery(
 ) -> anyhow::Result<()> {
-    let d = daemon().await?;
-    let rx = Receiver::start().await;
+    // Only 127.0.0.3 is allowed here, so `localhost` (127.0.0.1) is refused like any
+    // loopback name.
+    let d = TestDaemon::builder()
+        .toml("[webhooks]\nallow_http_hosts = [\"127.0.0.3\"]\nallow_private = [\"127.0.0.3\"]\ntimeout_ms = 5000\n")
+        .roles(Roles::default())
+        .start()
+        .await?;
+    let rx = Receiver::start_on("127.0.0.3").await;
     // A second receiver on another loopback address, which `allow_private` does not list.
     let private = Receiver::start_on("127.0.0.2").await;
     let org = d.org("acme").await?;

@@ -215,7 +215,7 @@ pub async fn measure(
     progress: impl Fn(&str),
 ) -> anyhow::Result<Report> {
     // The receiver is on loopback, which the SSRF guard refuses unless allowed.
-    config.webhooks.allow_private = vec![Allowed::parse("127.0.0.1")?];
+    config.webhooks.allow_private = vec![Allowed::parse("127.0.0.1").map_err(anyhow::Error::msg)?];
     config.webhooks.timeout_ms = args.slow_timeout_ms;
     let inbox: Shared = Arc::default();
     let slow = Arc::new(Mutex::new(0usize));
