@@ -10,7 +10,11 @@
 //! retry no earlier than it says; 410 disables the endpoint, its delivery becomes a dead
 //! letter (and no `dead_letter.created` event), and replaying it after a resume delivers the
 //! same `webhook-id`; the delivery log masks the signature; tenants see only their own
-//! endpoints and events; the API refuses plain http to hosts not allowed and unknown types.
+//! endpoints and events; the API refuses plain http to hosts not allowed and unknown types;
+//! the SSRF guard refuses private, metadata and loopback destinations at creation (a literal
+//! address, or `localhost` resolved) and at delivery after resolution (an endpoint whose name
+//! resolves to loopback by the time it is delivered to, as after DNS rebinding), and a
+//! redirect to a private address is not followed.
 //! Issue #16's second half: a receiver that never answers does not delay another endpoint's
 //! deliveries (observed at the healthy receiver while the other still hangs); an endpoint
 //! failing for the configured time is disabled with its event, a throttling one is not;
@@ -52,6 +56,8 @@ struct Inbox {
     script: HashMap<String, VecDeque<(u16, Option<&'static str>)>>,
     /// The answer to every request on a path once its script is used up (instead of 200).
     always: HashMap<String, u16>,
+    /// Paths answered with a 302 to the given location.
+    redirects: HashMap<String, String>,
 }
 
 fn received(headers: &HeaderMap, body: &[u8]) -> Received {
@@ -74,6 +80,11 @@ struct Receiver {
 
 impl Receiver {
     async fn start() -> Self {
+        Self::start_on("127.0.0.1").await
+    }
+
+    /// On another loopback address (`127.0.0.2`: Linux routes all of 127/8 to the host).
+    async fn start_on(ip: &str) -> Self {
         let inbox = Arc::new(Mutex::new(Inbox::default()));
         async fn take(
             State(inbox): State<Arc<Mutex<Inbox>>>,
@@ -88,6 +99,9 @@ impl Receiver {
                 .or_default()
                 .push(received(&headers, &body));
             let otherwise = inbox.always.get(&name).copied().unwrap_or(200);
+            if let Some(to) = inbox.redirects.get(&name) {
+                return (StatusCode::FOUND, [("location", to.clone())], "moved").into_response();
+            }
             let (status, retry_after) = inbox
                 .script
                 .get_mut(&name)
@@ -123,7 +137,7 @@ impl Receiver {
             .route("/{name}", axum::routing::post(take))
             .route("/hang/{name}", axum::routing::post(hang))
             .with_state(inbox.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self { base, inbox }
@@ -149,6 +163,14 @@ impl Receiver {
             .insert(name.into(), answers.iter().copied().collect());
     }
 
+    fn redirect(&self, name: &str, to: &str) {
+        self.inbox
+            .lock()
+            .unwrap()
+            .redirects
+            .insert(name.into(), to.into());
+    }
+
     fn got(&self, name: &str) -> Vec<Received> {
         self.inbox
             .lock()
@@ -168,7 +190,8 @@ impl Receiver {
     }
 }
 
-const CONFIG: &str = "[webhooks]\nallow_http_hosts = [\"127.0.0.1\"]\nsecret_overlap_secs = 3600\ntimeout_ms = 5000\n";
+// The receivers are on 127.0.0.1, which the SSRF guard refuses unless allowed.
+const CONFIG: &str = "[webhooks]\nallow_http_hosts = [\"127.0.0.1\"]\nallow_private = [\"127.0.0.1\"]\nsecret_overlap_secs = 3600\ntimeout_ms = 5000\n";
 
 async fn daemon() -> anyhow::Result<TestDaemon> {
     TestDaemon::builder()
@@ -497,7 +520,7 @@ async fn the_outbox_is_atomic_and_payloads_match_their_schemas() -> anyhow::Resu
         "INSERT INTO products (org_id, sku, name) VALUES ($1, 'P-1', 'Plate')",
         "UPDATE products SET deleted_at = now() WHERE org_id = $1 AND sku = 'P-1'",
         "INSERT INTO inventory_locations (org_id, code, name) VALUES ($1, 'MAIN', 'Main')",
-        "INSERT INTO inventory_levels (org_id, sku, location, on_hand) VALUES ($1, 'P-1', 'MAIN', 12.5)",
+        "INSERT INTO inventory_levels (org_id, sku, location, on_hand, low_stock_threshold) VALUES ($1, 'P-1', 'MAIN', 12.5, 20)",
         "INSERT INTO price_lists (org_id, price_list_id, name, currency) VALUES ($1, 'L', 'List', 'USD')",
         "INSERT INTO list_prices (org_id, price_list_id, sku, uom, amount) VALUES ($1, 'L', 'P-1', 'EA', 10)",
         "INSERT INTO customers (org_id, customer_id, name) VALUES ($1, 'C1', 'Buyer')",
@@ -508,12 +531,31 @@ async fn the_outbox_is_atomic_and_payloads_match_their_schemas() -> anyhow::Resu
          VALUES ('018f0000-0000-7000-8000-000000000002', $1, 'noop', '{}', 1, 'manual', now(), now())",
         "INSERT INTO dead_letters (id, job_id, org_id, kind, payload, reason, error_class, errors, attempts, created_at, updated_at)
          VALUES (gen_random_uuid(), '018f0000-0000-7000-8000-000000000002', $1, 'noop', '{}', 'broken', 'permanent', '[]', 1, now(), now())",
+        // EDI: an inbound interchange received, then failing validation (once: staying in
+        // `error` records nothing more); an outbound one the partner's 997 rejects.
+        "INSERT INTO edi_messages (id, org_id, partner, direction, standard, message_types, sender_id,
+                                   receiver_id, interchange_control, status, raw, file_name)
+         VALUES ('018f0000-0000-7000-8000-000000000003', $1, 'acme-edi', 'inbound', 'x12', '{850}',
+                 'ACME', 'US', '000000101', 'received', convert_to('ISA*00', 'UTF8'), 'po-101.edi')",
+        "UPDATE edi_messages SET status = 'error', errors = '[\"PO1: PO102 is required\"]'
+         WHERE org_id = $1 AND id = '018f0000-0000-7000-8000-000000000003'",
+        "UPDATE edi_messages SET status = 'error', errors = '[\"PO1: PO102 is required\", \"again\"]'
+         WHERE org_id = $1 AND id = '018f0000-0000-7000-8000-000000000003'",
+        "INSERT INTO edi_messages (id, org_id, partner, direction, standard, message_types, sender_id,
+                                   receiver_id, interchange_control, status, raw)
+         VALUES ('018f0000-0000-7000-8000-000000000004', $1, 'acme-edi', 'outbound', 'x12', '{810}',
+                 'US', 'ACME', '000000007', 'sent', convert_to('ISA*00', 'UTF8'))",
+        "UPDATE edi_messages SET status = 'error', errors = '[\"AK5*R: rejected\"]'
+         WHERE org_id = $1 AND id = '018f0000-0000-7000-8000-000000000004'",
     ] {
         sqlx::query(sql).bind(org.0).execute(pool).await.map_err(|e| anyhow::anyhow!("{sql}: {e}"))?;
     }
-    let rows: Vec<(String, Value)> = sqlx::query_as("SELECT type, data FROM events ORDER BY id")
-        .fetch_all(pool)
-        .await?;
+    // By the microsecond clock first: ids share a millisecond when one statement records two
+    // events (a level's `inventory.updated` and `inventory.low`), and then their order is random.
+    let rows: Vec<(String, Value)> =
+        sqlx::query_as("SELECT type, data FROM events ORDER BY occurred_at, id")
+            .fetch_all(pool)
+            .await?;
     let types: Vec<&str> = rows.iter().map(|(t, _)| t.as_str()).collect();
     assert_eq!(
         types,
@@ -523,10 +565,14 @@ async fn the_outbox_is_atomic_and_payloads_match_their_schemas() -> anyhow::Resu
             // The tombstone reaches the product's prices too (the change feed's rule, 0011).
             "price.updated",
             "inventory.updated",
+            "inventory.low",
             "price.updated",
             "order.created",
             "order.cancelled",
-            "dead_letter.created"
+            "dead_letter.created",
+            "edi.message.received",
+            "edi.message.failed",
+            "edi.message.failed",
         ]
     );
     for (t, data) in &rows {
@@ -534,7 +580,24 @@ async fn the_outbox_is_atomic_and_payloads_match_their_schemas() -> anyhow::Resu
         check_data(ty, data).unwrap_or_else(|e| panic!("{t}: {e}: {data}"));
     }
     assert_eq!(rows[3].1["on_hand"], "12.5");
-    assert_eq!(rows[6].1["previous_status"], "confirmed");
+    assert_eq!(
+        rows[4].1,
+        json!({"sku": "P-1", "location": "MAIN", "available": "12.5", "threshold": "20"})
+    );
+    assert_eq!(rows[7].1["previous_status"], "confirmed");
+    assert_eq!(
+        rows[9].1,
+        json!({"message_id": "018f0000-0000-7000-8000-000000000003", "partner": "acme-edi",
+               "standard": "x12", "message_types": ["850"], "sender_id": "ACME",
+               "receiver_id": "US", "interchange_control": "000000101", "status": "received",
+               "file_name": "po-101.edi", "duplicate_of": null})
+    );
+    assert_eq!(rows[10].1["direction"], "inbound");
+    assert_eq!(rows[10].1["previous_status"], "received");
+    assert_eq!(rows[10].1["errors"], json!(["PO1: PO102 is required"]));
+    assert_eq!(rows[11].1["direction"], "outbound");
+    assert_eq!(rows[11].1["message_types"], json!(["810"]));
+    assert_eq!(rows[11].1["errors"], json!(["AK5*R: rejected"]));
     d.stop().await
 }
 
@@ -1047,5 +1110,125 @@ async fn the_prd_signature_option_verifies_with_pythons_hmac() -> anyhow::Result
         )
         .await?;
     assert_eq!(status, 422, "{body}");
+    d.stop().await
+}
+
+#[tokio::test]
+async fn the_ssrf_guard_refuses_private_destinations_at_creation_and_at_delivery(
+) -> anyhow::Result<()> {
+    // Only 127.0.0.3 is allowed here, so `localhost` (127.0.0.1) is refused like any
+    // loopback name.
+    let d = TestDaemon::builder()
+        .toml("[webhooks]\nallow_http_hosts = [\"127.0.0.3\"]\nallow_private = [\"127.0.0.3\"]\ntimeout_ms = 5000\n")
+        .roles(Roles::default())
+        .start()
+        .await?;
+    let rx = Receiver::start_on("127.0.0.3").await;
+    // A second receiver on another loopback address, which `allow_private` does not list.
+    let private = Receiver::start_on("127.0.0.2").await;
+    let org = d.org("acme").await?;
+    let key = d.key("acme", &["write:webhooks"]).await?;
+
+    // At creation: an address in the URL, or a name resolving to one (`localhost`, through
+    // the system resolver), that is loopback, private or metadata, named in the refusal.
+    for (url, address, range) in [
+        (
+            "https://169.254.169.254/latest/meta-data",
+            "169.254.169.254",
+            "cloud metadata",
+        ),
+        ("https://10.0.0.7/hook", "10.0.0.7", "private"),
+        (
+            "https://[::ffff:192.168.1.1]/hook",
+            "::ffff:192.168.1.1",
+            "private",
+        ),
+        (
+            "https://[fd00:ec2::254]/",
+            "fd00:ec2::254",
+            "cloud metadata",
+        ),
+        ("https://100.64.0.1/", "100.64.0.1", "carrier-grade NAT"),
+        ("https://127.0.0.2/hook", "127.0.0.2", "loopback"),
+        ("https://localhost:9/hook", "resolves to", "loopback"),
+    ] {
+        let (status, err) = d
+            .call(
+                Method::POST,
+                "/api/v1/webhooks",
+                Some(&key),
+                Some(json!({"name": "x", "url": url, "events": ["*"]})),
+            )
+            .await?;
+        assert_eq!(status, 422, "{url}: {err}");
+        let message = err["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with("url: "), "{message}");
+        for part in [url, address, range, "allow_private"] {
+            assert!(message.contains(part), "{url}: `{part}` not in {message}");
+        }
+        assert_eq!(err["error"]["details"]["field"], "url", "{err}");
+    }
+    // The allowed address passes.
+    let allowed = create(
+        &d,
+        &key,
+        json!({"name": "allowed", "url": rx.url("allowed"), "events": ["product.*"]}),
+    )
+    .await?;
+
+    // At delivery: `localhost` resolves to loopback by the time the delivery runs (an
+    // endpoint stored before, as a DNS rebinding would leave it: the API's check saw a public
+    // address). The guard refuses after resolution and nothing reaches the receiver.
+    let port = rx.base.rsplit(':').next().unwrap();
+    let rebound = switchyard_store::webhook_endpoints::create(
+        &d.db.pool,
+        org,
+        &switchyard_store::webhook_endpoints::EndpointSettings {
+            name: "rebound".into(),
+            url: format!("http://localhost:{port}/rebound"),
+            events: vec!["product.*".into()],
+            retry_policy: switchyard_store::queue::RetryPolicy::Manual,
+            max_retries: 0,
+            headers: json!({}),
+        },
+        switchyard_store::webhook_endpoints::EndpointStatus::Active,
+        &switchyard_store::webhook_endpoints::new_secret(),
+        chrono::Utc::now(),
+    )
+    .await?;
+    // A redirect to a private address is not followed (the receiver answers 302 to the
+    // receiver on 127.0.0.2).
+    rx.redirect("moved", &private.url("landing"));
+    let moved = create(
+        &d,
+        &key,
+        json!({"name": "moved", "url": rx.url("moved"), "events": ["product.*"],
+               "retry_policy": "manual"}),
+    )
+    .await?;
+
+    sqlx::query("INSERT INTO products (org_id, sku, name) VALUES ($1, 'A-1', 'Angle')")
+        .bind(org.0)
+        .execute(&d.db.pool)
+        .await?;
+    rx.wait_for("allowed", 1).await?;
+    let log = attempt_log(&d, &key, &rebound.id.to_string(), 1).await?;
+    let attempt = &log["items"][0];
+    assert_eq!(attempt["outcome"], "failed", "{log}");
+    assert_eq!(attempt["http_status"], Value::Null, "{log}");
+    let error = attempt["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("refused by the SSRF guard: localhost resolves to")
+            && error.contains("loopback"),
+        "{error}"
+    );
+    assert!(rx.got("rebound").is_empty());
+
+    let log = attempt_log(&d, &key, moved["id"].as_str().unwrap(), 1).await?;
+    assert_eq!(log["items"][0]["http_status"], 302, "{log}");
+    assert_eq!(log["items"][0]["outcome"], "failed", "{log}");
+    assert_eq!(rx.got("moved").len(), 1);
+    assert!(private.got("landing").is_empty());
+    assert_eq!(allowed["status"], "active");
     d.stop().await
 }

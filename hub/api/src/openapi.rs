@@ -31,7 +31,8 @@ pub const API_KEY: &str = "api_key";
         crate::outbound::SupplierStatusEventData, crate::outbound::LowStockEventData,
         crate::outbound::BomEventData, crate::outbound::ExportEventData,
         crate::outbound::EndpointDisabledEventData,
-        crate::outbound::ShipmentEventData, crate::outbound::InvoiceEventData)),
+        crate::outbound::ShipmentEventData, crate::outbound::InvoiceEventData,
+        crate::outbound::EdiReceivedEventData, crate::outbound::EdiFailedEventData)),
     security(("bearer" = []), ("api_key" = [])),
     tags(
         (name = "keys", description = "API keys (scope admin:keys)"),
@@ -50,7 +51,7 @@ pub const API_KEY: &str = "api_key";
         (name = "pulls", description = "Scheduled pulls from partners (the distributor's core system) into the catalog, stock and list prices: their cursors and last runs' figures; runs on demand (read:catalog, write:catalog)"),
         (name = "webhooks", description = "Partners' webhook deliveries: no API key, verified by the partner's adapter"),
         (name = "outbound-webhooks", description = "Endpoints that receive the hub's domain events, signed by Standard Webhooks 1.0 (read:webhooks, write:webhooks). Each delivery's body is a `WebhookPayload`; deliveries are not ordered, each carries its event's time"),
-        (name = "events", description = "Domain events recorded with the changes they describe (read:webhooks); payload schemas per type: `ProductEventData`, `InventoryEventData`, `PriceEventData`, `OrderEventData`, `SupplierStatusEventData`, `LowStockEventData`, `DeadLetterEventData`, `BomEventData`, `ExportEventData`, `EndpointDisabledEventData`, `ShipmentEventData`, `InvoiceEventData`"),
+        (name = "events", description = "Domain events recorded with the changes they describe (read:webhooks); payload schemas per type: `ProductEventData`, `InventoryEventData`, `PriceEventData`, `OrderEventData`, `SupplierStatusEventData`, `LowStockEventData`, `DeadLetterEventData`, `BomEventData`, `ExportEventData`, `EndpointDisabledEventData`, `ShipmentEventData`, `InvoiceEventData`, `EdiReceivedEventData`, `EdiFailedEventData`"),
         (name = "operations", description = "Health, readiness, metrics, this document")
     )
 )]

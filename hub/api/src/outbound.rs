@@ -46,10 +46,14 @@ pub enum EventType {
     ShipmentDispatched,
     #[serde(rename = "invoice.created")]
     InvoiceCreated,
+    #[serde(rename = "edi.message.received")]
+    EdiMessageReceived,
+    #[serde(rename = "edi.message.failed")]
+    EdiMessageFailed,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 17] = [
+    pub const ALL: [EventType; 19] = [
         Self::ProductCreated,
         Self::ProductUpdated,
         Self::ProductDeleted,
@@ -67,6 +71,8 @@ impl EventType {
         Self::WebhookEndpointDisabled,
         Self::ShipmentDispatched,
         Self::InvoiceCreated,
+        Self::EdiMessageReceived,
+        Self::EdiMessageFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -88,6 +94,8 @@ impl EventType {
             Self::WebhookEndpointDisabled => "webhook.endpoint.disabled",
             Self::ShipmentDispatched => "shipment.dispatched",
             Self::InvoiceCreated => "invoice.created",
+            Self::EdiMessageReceived => "edi.message.received",
+            Self::EdiMessageFailed => "edi.message.failed",
         }
     }
 
@@ -162,6 +170,17 @@ impl EventType {
                 "issue_date": "2026-01-02", "due_date": "2026-01-16", "net_total": "100.00",
                 "vat_total": "23.00", "gross_total": "123.00"})
             }
+            Self::EdiMessageReceived => {
+                json!({"message_id": "00000000-0000-7000-8000-000000000004",
+                "partner": "acme-edi", "standard": "x12", "message_types": ["850"],
+                "sender_id": "ACME", "receiver_id": "SWITCHYARD", "interchange_control": "000000101",
+                "status": "received", "file_name": "po-101.edi", "duplicate_of": null})
+            }
+            Self::EdiMessageFailed => json!({"message_id": "00000000-0000-7000-8000-000000000004",
+                "partner": "acme-edi", "direction": "inbound", "standard": "x12",
+                "message_types": ["850"], "interchange_control": "000000101",
+                "previous_status": "received",
+                "errors": ["PO1 segment 3: element PO102 (quantity) is required"]}),
         }
     }
 }
@@ -342,6 +361,48 @@ pub struct InvoiceEventData {
     pub gross_total: String,
 }
 
+/// `edi.message.received`: an inbound interchange was stored (a duplicate copy too, with
+/// `duplicate_of` naming the first; it is not processed again). The raw interchange is at
+/// `GET /api/v1/edi/messages/{message_id}`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EdiReceivedEventData {
+    pub message_id: uuid::Uuid,
+    /// The trading partner (config name).
+    pub partner: String,
+    /// `x12` or `edifact`.
+    pub standard: String,
+    /// Transaction sets / messages in the interchange (`850`, `ORDERS`).
+    pub message_types: Vec<String>,
+    pub sender_id: String,
+    pub receiver_id: String,
+    /// ISA13 / UNB 0020.
+    pub interchange_control: String,
+    /// The status as stored: `received`, or `error` for a duplicate.
+    pub status: String,
+    pub file_name: Option<String>,
+    pub duplicate_of: Option<uuid::Uuid>,
+}
+
+/// `edi.message.failed`: a message's status became `error`: an inbound interchange that
+/// failed validation or is a duplicate, or an outbound one the partner's acknowledgement
+/// rejected. Once per move into `error`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EdiFailedEventData {
+    pub message_id: uuid::Uuid,
+    pub partner: String,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    pub standard: String,
+    pub message_types: Vec<String>,
+    pub interchange_control: String,
+    /// Null when the message was stored as failed.
+    pub previous_status: Option<String>,
+    /// What is wrong, in words (the validation's problems, the partner's rejection reasons).
+    pub errors: Vec<String>,
+}
+
 /// The body of every delivery (signed by Standard Webhooks 1.0: `webhook-id` is the event
 /// id, the same on every retry).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -355,7 +416,8 @@ pub struct WebhookPayload {
     /// The type's payload: `ProductEventData`, `InventoryEventData`, `PriceEventData`,
     /// `OrderEventData`, `SupplierStatusEventData`, `LowStockEventData`,
     /// `DeadLetterEventData`, `BomEventData`, `ExportEventData`,
-    /// `EndpointDisabledEventData`, `ShipmentEventData` or `InvoiceEventData`.
+    /// `EndpointDisabledEventData`, `ShipmentEventData`, `InvoiceEventData`,
+    /// `EdiReceivedEventData` or `EdiFailedEventData`.
     #[schema(value_type = Object)]
     pub data: Value,
 }
@@ -371,6 +433,8 @@ pub fn check_data(event_type: EventType, data: &Value) -> Result<(), String> {
         EventType::OrderSupplierStatusChanged => return parse::<SupplierStatusEventData>(data),
         EventType::InventoryLow => return parse::<LowStockEventData>(data),
         EventType::WebhookEndpointDisabled => return parse::<EndpointDisabledEventData>(data),
+        EventType::EdiMessageReceived => return parse::<EdiReceivedEventData>(data),
+        EventType::EdiMessageFailed => return parse::<EdiFailedEventData>(data),
         _ => {}
     }
     match event_type.family() {
@@ -393,6 +457,11 @@ pub struct WebhookSettings {
     /// Hosts an endpoint may name with plain `http://` (development: `127.0.0.1`,
     /// `localhost`). Everything else must be `https://`.
     pub allow_http_hosts: Vec<String>,
+    /// Exceptions to the SSRF guard: host names (`localhost`), addresses and CIDR blocks
+    /// (`127.0.0.1`, `10.1.0.0/16`) that endpoints may reach although they are loopback,
+    /// private, link-local, unique-local, CGNAT, multicast or metadata addresses. Empty by
+    /// default: only public addresses are reached.
+    pub allow_private: Vec<switchyard_core::ssrf::Allowed>,
     /// How long a rotated-out secret keeps signing, in seconds (both signatures are sent);
     /// at most 30 days.
     pub secret_overlap_secs: u64,
@@ -407,6 +476,7 @@ impl Default for WebhookSettings {
     fn default() -> Self {
         Self {
             allow_http_hosts: Vec::new(),
+            allow_private: Vec::new(),
             secret_overlap_secs: 24 * 60 * 60,
             timeout_ms: 30_000,
             disable_after_secs: 5 * 24 * 60 * 60,
@@ -431,7 +501,57 @@ fn refused(field: &'static str, message: impl Into<String>) -> Refused {
     }
 }
 
+/// How long the check at creation waits for a name to resolve.
+const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl WebhookSettings {
+    /// The SSRF guard these settings describe.
+    pub fn guard(&self) -> switchyard_core::ssrf::Guard {
+        switchyard_core::ssrf::Guard::new(self.allow_private.clone())
+    }
+
+    /// The SSRF guard at creation: the URL's host (an address, or every address its name
+    /// resolves to now) must be public or allowed by `allow_private`. A name that does not
+    /// resolve (yet, or on a machine without DNS) is accepted: the delivery client checks
+    /// every address again after resolution, on every connection, which is the check that
+    /// counts (a name can resolve elsewhere tomorrow); this one only refuses early what is
+    /// already plainly wrong.
+    pub async fn check_destination(&self, raw: &str) -> Result<(), Refused> {
+        let url = url::Url::parse(raw.trim()).map_err(|e| refused("url", format!("{e}")))?;
+        let guard = self.guard();
+        let port = url.port_or_known_default().unwrap_or(443);
+        let (host, verb, addrs): (String, &str, Vec<std::net::IpAddr>) = match url.host() {
+            None => return Err(refused("url", "the URL names no host")),
+            Some(url::Host::Ipv4(a)) => (a.to_string(), "names", vec![a.into()]),
+            Some(url::Host::Ipv6(a)) => (a.to_string(), "names", vec![a.into()]),
+            Some(url::Host::Domain(d)) => {
+                if guard.host_allowed(d) {
+                    return Ok(());
+                }
+                let found =
+                    tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((d, port))).await;
+                match found {
+                    Ok(Ok(addrs)) => (d.to_owned(), "resolves to", addrs.map(|a| a.ip()).collect()),
+                    _ => return Ok(()),
+                }
+            }
+        };
+        for addr in addrs {
+            guard.check(&host, addr).map_err(|r| {
+                refused(
+                    "url",
+                    format!(
+                        "`{}` {verb} {}, {}: refused by the SSRF guard unless [webhooks] allow_private lists the host or address",
+                        raw.trim(),
+                        r.addr,
+                        r.reserved
+                    ),
+                )
+            })?;
+        }
+        Ok(())
+    }
+
     /// An endpoint URL: absolute, `https`, or `http` to an allowed host; no credentials in it
     /// (they would be logged with every attempt).
     pub fn check_url(&self, raw: &str) -> Result<(), Refused> {
@@ -523,4 +643,76 @@ pub fn check_headers(headers: &BTreeMap<String, String>) -> Result<(), Refused> 
         })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sample_is_its_types_struct_and_extra_fields_are_refused() {
+        for t in EventType::ALL {
+            let sample = t.sample();
+            check_data(t, &sample).unwrap_or_else(|e| panic!("{}: {e}", t.as_str()));
+            let mut extra = sample.clone();
+            extra["surprise"] = json!(1);
+            assert!(
+                check_data(t, &extra).is_err(),
+                "{} took an unknown field",
+                t.as_str()
+            );
+        }
+        // The EDI structs are the ones chosen for their types (a received payload is not a
+        // failed one).
+        assert!(check_data(
+            EventType::EdiMessageFailed,
+            &EventType::EdiMessageReceived.sample()
+        )
+        .is_err());
+        assert_eq!(EventType::EdiMessageFailed.family(), "edi");
+        assert!(patterns().contains(&"edi.*".to_owned()));
+    }
+
+    #[tokio::test]
+    async fn destinations_are_checked_by_address_and_by_resolved_name() {
+        let settings = WebhookSettings::default();
+        for url in [
+            "https://127.0.0.1/",
+            "https://[::1]:8443/",
+            "https://169.254.169.254/latest",
+            "https://localhost/hook",
+        ] {
+            let refused = settings.check_destination(url).await.unwrap_err();
+            assert_eq!(refused.field, "url");
+            assert!(refused.message.contains(url), "{}", refused.message);
+        }
+        // Public, or not resolvable here (the delivery-time check is the one that counts).
+        settings
+            .check_destination("https://93.184.216.34/")
+            .await
+            .unwrap();
+        settings
+            .check_destination("https://no-such-host.invalid/")
+            .await
+            .unwrap();
+        let allowed = WebhookSettings {
+            allow_private: vec![
+                switchyard_core::ssrf::Allowed::parse("localhost").unwrap(),
+                switchyard_core::ssrf::Allowed::parse("10.0.0.0/8").unwrap(),
+            ],
+            ..WebhookSettings::default()
+        };
+        allowed
+            .check_destination("https://localhost/hook")
+            .await
+            .unwrap();
+        allowed
+            .check_destination("https://10.2.3.4/")
+            .await
+            .unwrap();
+        assert!(allowed
+            .check_destination("https://192.168.0.1/")
+            .await
+            .is_err());
+    }
 }

@@ -13,6 +13,7 @@
 //! * [`diag`] — [`diag::Diagnostic`], the one located problem (`file:line:col: message`).
 //! * [`job`] — [`job::JobPayload`]: a job kind's parameters as a type, its kind string
 //!   defined once beside them.
+//! * [`ssrf`] — the SSRF guard's rules: which addresses a tenant's URL must not reach.
 //! * [`supplier`] — [`supplier::Supplier`]: what the supplier flows need from a wholesaler
 //!   (place an order, its status, status changes by poll or webhook).
 //!
@@ -29,6 +30,7 @@ pub mod job;
 pub mod model;
 pub mod notify;
 pub mod redact;
+pub mod ssrf;
 pub mod supplier;
 
 pub use adapter::{

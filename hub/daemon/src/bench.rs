@@ -47,6 +47,11 @@ pub enum BenchCommand {
     Export(crate::bench_export::ExportBench),
     /// A product import: validation rows/s and the time to apply it.
     Import(crate::bench_import::ImportBench),
+    #[cfg(feature = "http")]
+    /// Outbound webhooks to a local receiver that verifies every signature: sustained
+    /// deliveries per second, latency event → delivered at a steady rate, and the same with a
+    /// second endpoint timing out.
+    Webhooks(crate::bench_webhooks::WebhooksBench),
 }
 
 const BENCH_DB: &str = "switchyard_bench";
@@ -62,6 +67,8 @@ pub async fn run(cmd: BenchCommand, config_path: &Path) -> anyhow::Result<ExitCo
         BenchCommand::Sync(args) => crate::bench_sync::run(args, config_path).await,
         BenchCommand::Export(args) => crate::bench_export::run(args, config_path).await,
         BenchCommand::Import(args) => crate::bench_import::run(args, config_path).await,
+        #[cfg(feature = "http")]
+        BenchCommand::Webhooks(args) => crate::bench_webhooks::run(args, config_path).await,
     }
 }
 

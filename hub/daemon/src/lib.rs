@@ -15,6 +15,9 @@ pub mod bench_import;
 // `bench sync` pushes to the generic HTTP fake.
 #[cfg(feature = "http")]
 pub mod bench_sync;
+// `bench webhooks` verifies signatures with the HTTP adapter's Standard Webhooks verifier.
+#[cfg(feature = "http")]
+pub mod bench_webhooks;
 pub mod check;
 pub mod export_cli;
 pub mod import_cli;

@@ -57,7 +57,8 @@ pub struct Config {
     /// Which supplier serves each organization: `[suppliers.ORG]`, see
     /// [`crate::supplier::config`].
     pub suppliers: crate::supplier::config::SuppliersSection,
-    /// Outbound webhooks: `allow_http_hosts`, `secret_overlap_secs`, `timeout_ms`.
+    /// Outbound webhooks: `allow_http_hosts`, `allow_private` (the SSRF guard's exceptions),
+    /// `secret_overlap_secs`, `timeout_ms`.
     pub webhooks: switchyard_api::outbound::WebhookSettings,
     /// Every other top-level table, kept for the integration that declares it.
     pub sections: BTreeMap<String, toml::Value>,

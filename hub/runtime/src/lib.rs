@@ -51,6 +51,7 @@ pub mod scheduler;
 pub mod schedules;
 pub mod secrets;
 pub mod section;
+pub mod ssrf;
 pub mod supervise;
 pub mod supplier;
 pub mod sync;

@@ -140,7 +140,9 @@ pub struct EndpointList {
 pub struct EndpointBody {
     #[schema(schema_with = schemas::name)]
     pub name: String,
-    /// `https://...`; `http://` only to a host in `[webhooks] allow_http_hosts`.
+    /// `https://...`; `http://` only to a host in `[webhooks] allow_http_hosts`. A host that is
+    /// or resolves to a loopback, private, link-local, unique-local, CGNAT, multicast or
+    /// metadata address is refused unless `[webhooks] allow_private` lists it.
     #[schema(min_length = 1, pattern = r"^[^\u0000]*$")]
     pub url: String,
     /// Event types (`order.created`), families (`order.*`) or `*`.
@@ -183,7 +185,7 @@ fn refusal(r: Refused) -> ApiError {
 }
 
 impl EndpointBody {
-    fn settings(&self, app: &AppState) -> Result<EndpointSettings, ApiError> {
+    async fn settings(&self, app: &AppState) -> Result<EndpointSettings, ApiError> {
         let name = self.name.trim();
         if name.is_empty() {
             return Err(ApiError::validation("name: must not be blank"));
@@ -192,6 +194,12 @@ impl EndpointBody {
             .config
             .webhooks
             .check_url(&self.url)
+            .map_err(refusal)?;
+        app.api
+            .config
+            .webhooks
+            .check_destination(&self.url)
+            .await
             .map_err(refusal)?;
         check_patterns(&self.events).map_err(refusal)?;
         check_headers(&self.headers).map_err(refusal)?;
@@ -260,13 +268,13 @@ async fn list_endpoints(
 #[utoipa::path(post, path = "/webhooks", tag = "outbound-webhooks", request_body = EndpointBody,
     responses((status = 201, body = EndpointView), (status = 400, response = BadRequest),
         (status = 415, response = UnsupportedMediaType),
-        (status = 422, description = "a URL that is not https (or http to an allowed host), an unknown event type, a header the hub sets", body = ErrorBody)))]
+        (status = 422, description = "a URL that is not https (or http to an allowed host), a URL whose host is or resolves to a loopback, private, link-local or metadata address not allowed in config (the SSRF guard), an unknown event type, a header the hub sets", body = ErrorBody)))]
 async fn create_endpoint(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<WriteWebhooks>,
     ApiJson(body): ApiJson<EndpointBody>,
 ) -> Result<(StatusCode, Json<EndpointView>), ApiError> {
-    let settings = body.settings(&app)?;
+    let settings = body.settings(&app).await?;
     let status = match body.status {
         None | Some(EndpointStatus::Active) => EndpointStatus::Active,
         Some(_) => EndpointStatus::Paused,
@@ -309,7 +317,7 @@ async fn replace_endpoint(
     ApiPath(id): ApiPath<WebhookEndpointId>,
     ApiJson(body): ApiJson<EndpointBody>,
 ) -> Result<Json<EndpointView>, ApiError> {
-    let settings = body.settings(&app)?;
+    let settings = body.settings(&app).await?;
     let now = app.api.queue.now();
     let row = store::update(&app.api.pool, auth.org, id, &settings, now)
         .await?

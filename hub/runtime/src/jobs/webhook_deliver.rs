@@ -148,19 +148,21 @@ struct Deliverer {
     client: reqwest::Client,
     gates: Arc<Gates>,
     disable_after: chrono::Duration,
+    guard: switchyard_core::ssrf::Guard,
 }
 
 pub fn spec(settings: &WebhookSettings) -> JobKindSpec {
-    let client = reqwest::Client::builder()
+    // The SSRF guard checks every address the client connects to, after resolution, and
+    // follows no redirect (crate::ssrf).
+    let guard = settings.guard();
+    let client = crate::ssrf::client_builder(guard.clone())
         .timeout(Duration::from_millis(settings.timeout_ms.max(1)))
-        // A redirect is not followed: it could lead anywhere (a private address), and a
-        // receiver that moved should have its URL changed, not be chased on every delivery.
-        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("switchyard-webhooks/", env!("CARGO_PKG_VERSION")))
         .build()
         .expect("the webhook HTTP client builds");
     JobKindSpec::typed(Deliverer {
         client,
+        guard,
         gates: Arc::new(Gates::default()),
         disable_after: chrono::Duration::seconds(
             i64::try_from(settings.disable_after_secs).unwrap_or(i64::MAX / 1000),
@@ -281,7 +283,16 @@ impl Job for Deliverer {
             }
         }
         let started = Instant::now();
-        let sent = match request.body(body).send().await {
+        // An address in the URL never reaches the resolver's check: checked here.
+        let result = match crate::ssrf::check_literal(&self.guard, &endpoint.url) {
+            Ok(()) => request
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| crate::ssrf::describe(&e)),
+            Err(refused) => Err(refused.to_string()),
+        };
+        let sent = match result {
             Ok(response) => {
                 let status = response.status().as_u16();
                 let retry_after = retry_after(
@@ -308,11 +319,7 @@ impl Job for Deliverer {
                 status: None,
                 excerpt: None,
                 retry_after: None,
-                error: Some(if e.is_timeout() {
-                    "timed out".into()
-                } else {
-                    e.to_string()
-                }),
+                error: Some(e),
             },
         };
         let took = started.elapsed();
