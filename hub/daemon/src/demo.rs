@@ -458,8 +458,10 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         ));
     }
     // The ERP's invoice and the storefront's refused product.
-    let (expected_dead, expected_replays) =
-        (1 + sf.dead_letters + opt.dead_letters, 1 + sf.replays);
+    let (expected_dead, expected_replays) = (
+        1 + sf.dead_letters + opt.dead_letters + mgo.dead_letters,
+        1 + sf.replays,
+    );
     if replays != expected_replays || dead_letters != expected_dead {
         failures.push(format!(
             "expected {expected_dead} dead letters and {expected_replays} replays, got {dead_letters} and {replays}"
