@@ -22,6 +22,7 @@ async fn the_webhooks_bench_runs_small_and_counts_every_delivery() -> anyhow::Re
         rate: 200.0,
         slow_timeout_ms: 300,
         deadline_secs: 120,
+        max_in_flight: 64,
     };
     let r = measure(&args, config, &dir.path().join("switchyard.toml"), |_| {}).await?;
     assert_eq!(r.deliveries, 1_500, "{r:?}");

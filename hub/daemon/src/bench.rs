@@ -52,6 +52,10 @@ pub enum BenchCommand {
     /// deliveries per second, latency event → delivered at a steady rate, and the same with a
     /// second endpoint timing out.
     Webhooks(crate::bench_webhooks::WebhooksBench),
+    #[cfg(feature = "magento")]
+    /// The catalog to the fake Magento store with a latency: full sync per write path (per
+    /// item, async bulk) and the 1 %-changed re-sync's write calls and time.
+    Magento(crate::bench_magento::MagentoBench),
 }
 
 const BENCH_DB: &str = "switchyard_bench";
@@ -69,6 +73,8 @@ pub async fn run(cmd: BenchCommand, config_path: &Path) -> anyhow::Result<ExitCo
         BenchCommand::Import(args) => crate::bench_import::run(args, config_path).await,
         #[cfg(feature = "http")]
         BenchCommand::Webhooks(args) => crate::bench_webhooks::run(args, config_path).await,
+        #[cfg(feature = "magento")]
+        BenchCommand::Magento(args) => crate::bench_magento::run(args, config_path).await,
     }
 }
 
@@ -302,4 +308,33 @@ impl JobHandler for Latency {
             .send(Duration::from_nanos(now_ns().saturating_sub(sent)));
         Ok(())
     }
+}
+
+/// `n` products `P-000000`… for the sync benchmarks (`bench sync`, `bench magento`), each with
+/// a feed entry.
+pub(crate) async fn seed_products(
+    pool: &sqlx::PgPool,
+    org: switchyard_core::ids::OrgId,
+    n: i64,
+) -> anyhow::Result<()> {
+    // In chunks: one statement per 10,000 products keeps each transaction's feed short.
+    let mut from = 0;
+    while from < n {
+        let to = (from + 10_000).min(n);
+        sqlx::query(
+            "INSERT INTO products (org_id, sku, name, uom, web_visible, material_grade, long_description, dimensions)
+             SELECT $1, 'P-' || lpad(i::text, 6, '0'), 'Hot rolled plate ' || i, 'EA', true, 'A36',
+                    'ASTM A36 carbon steel plate, ' || i || ' mm',
+                    jsonb_build_object('weight', jsonb_build_object('value', 10 + i % 90, 'unit', 'LB'),
+                                       'length', jsonb_build_object('value', 96, 'unit', 'IN'))
+             FROM generate_series($2, $3 - 1) AS i",
+        )
+        .bind(org.0)
+        .bind(from)
+        .bind(to)
+        .execute(pool)
+        .await?;
+        from = to;
+    }
+    Ok(())
 }

@@ -131,7 +131,7 @@ pub async fn run(args: SyncBench, config_path: &Path) -> anyhow::Result<ExitCode
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
     let t = Instant::now();
-    seed(&pool, org, args.products).await?;
+    crate::bench::seed_products(&pool, org, args.products).await?;
     // A live catalog has planner statistics; 100,000 rows inserted at once have none until
     // autovacuum gets to them (on a busy server it had not, 40 minutes later), and without them
     // the page's product lookup may scan the organization's whole catalog.
@@ -234,29 +234,6 @@ pub async fn run(args: SyncBench, config_path: &Path) -> anyhow::Result<ExitCode
     partner.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(ExitCode::SUCCESS)
-}
-
-async fn seed(pool: &sqlx::PgPool, org: OrgId, n: i64) -> anyhow::Result<()> {
-    // In chunks: one statement per 10,000 products keeps each transaction's feed short.
-    let mut from = 0;
-    while from < n {
-        let to = (from + 10_000).min(n);
-        sqlx::query(
-            "INSERT INTO products (org_id, sku, name, uom, web_visible, material_grade, long_description, dimensions)
-             SELECT $1, 'P-' || lpad(i::text, 6, '0'), 'Hot rolled plate ' || i, 'EA', true, 'A36',
-                    'ASTM A36 carbon steel plate, ' || i || ' mm',
-                    jsonb_build_object('weight', jsonb_build_object('value', 10 + i % 90, 'unit', 'LB'),
-                                       'length', jsonb_build_object('value', 96, 'unit', 'IN'))
-             FROM generate_series($2, $3 - 1) AS i",
-        )
-        .bind(org.0)
-        .bind(from)
-        .bind(to)
-        .execute(pool)
-        .await?;
-        from = to;
-    }
-    Ok(())
 }
 
 struct Run {

@@ -52,6 +52,11 @@ pub struct WebhooksBench {
     /// How long each phase may take before the bench gives up.
     #[arg(long, default_value_t = 600)]
     pub deadline_secs: u64,
+    /// Each endpoint's `max_in_flight` (its concurrent deliveries; the API's default is
+    /// `switchyard_store::webhook_endpoints::DEFAULT_MAX_IN_FLIGHT`): the throughput to one
+    /// receiver is bounded by it times the receiver's answer time.
+    #[arg(long, default_value_t = 64)]
+    pub max_in_flight: i32,
 }
 
 /// What one latency phase saw at the healthy endpoint.
@@ -165,12 +170,13 @@ pub async fn run(args: WebhooksBench, config_path: &Path) -> anyhow::Result<Exit
         switchyard_runtime::pg::recreate_database(&config.database.url, BENCH_DB).await?;
     config.partners.clear();
     println!(
-        "webhooks benchmark on a fresh `{BENCH_DB}` database ({} cores); worker concurrency {}, claim batch {}",
+        "webhooks benchmark on a fresh `{BENCH_DB}` database ({} cores); worker concurrency {}, claim batch {}, max_in_flight {} per endpoint",
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1),
         config.queue.concurrency,
-        config.queue.claim_batch
+        config.queue.claim_batch,
+        args.max_in_flight
     );
     let r = measure(&args, config, config_path, |line| println!("{line}")).await?;
     println!(
@@ -244,6 +250,7 @@ pub async fn measure(
     let pool = running.queue.pool().clone();
     let org = switchyard_store::orgs::ensure(&pool, "bench").await?.id;
     let deadline = Duration::from_secs(args.deadline_secs);
+    let max_in_flight = args.max_in_flight;
     let result = async {
         let endpoint = |name: &str, url: String| {
             let pool = pool.clone();
@@ -261,6 +268,9 @@ pub async fn measure(
                         retry_policy: RetryPolicy::Exponential,
                         max_retries: 3,
                         headers: json!({}),
+                        max_in_flight,
+                        rate_limit_per_sec: None,
+                        prd_signature: false,
                     },
                     EndpointStatus::Active,
                     &secret,

@@ -29,9 +29,14 @@
 //!     shipped with its tracking number; the customer's mails (order placed, pending at the
 //!     supplier, shipped with the tracking link) are read back from an SMTP sink on loopback,
 //!     the demo's `[email]` (3 steps);
-//! 13. a summary, checked against what the fakes, the mailbox and the SMTP sink hold.
+//! 13. Magento 2 (demo/magento.rs): the steel catalog and its stock to a fake Magento store
+//!     through the async bulk API, base prices and the GOLD tier as the `Gold` customer
+//!     group's tier price, an order placed in the store pulled in and a shipment with tracking
+//!     sent back (3 steps);
+//! 14. a summary, checked against what the fakes, the mailbox and the SMTP sink hold.
 
 mod edi;
+mod magento;
 mod optima;
 mod steel;
 mod storefront;
@@ -85,7 +90,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let mut n = Narrator {
         started,
         step: 0,
-        total: 23,
+        total: 26,
     };
     println!("Switchyard demo: the real queue, adapters, mapping and REST API against local fakes");
     for needed in [CATALOG, CATALOG_MAPPING]
@@ -125,7 +130,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     // A short fallback poll keeps the narrated progress snappy; NOTIFY does the real waking.
     config.queue.poll_interval_ms = 100;
 
-    n.step("Four fake partners on loopback, and an SMTP sink");
+    n.step("Five fake partners on loopback, and an SMTP sink");
     let shop = FakePartner::start(
         FakePartnerConfig::new()
             .bearer_token("demo-shop-token")
@@ -154,6 +159,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         storefront::PARTNER,
         storefront.base_url()
     ));
+    let mg = magento::start().await?;
     let sup = supplier::start().await?;
     sup.configure(&mut config, "demo")?;
     n.say(format!(
@@ -172,6 +178,12 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     config
         .sync
         .insert(storefront::PARTNER.into(), storefront::syncs());
+    magento::configure(&mg, &mut config, "demo")?;
+    n.say(format!(
+        "{}   {}  a Magento 2 store: OAuth 1.0a signed; [sync.{0}.catalog|inventory|prices] through the async bulk API",
+        magento::PARTNER,
+        mg.base_url()
+    ));
 
     n.step("Partner credentials, encrypted at rest");
     let pool = switchyard_store::connect(&config.database.url, 4).await?;
@@ -192,7 +204,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         storefront::TOKEN,
     )
     .await?;
-    for (name, value) in sup.secrets() {
+    for (name, value) in sup.secrets().into_iter().chain(magento::secrets(&mg)) {
         put_secret(&pool, &sbox, org.id, name, &value).await?;
     }
     let resolver = Resolver::load(&pool, org.id, Some(sbox)).await?;
@@ -337,6 +349,8 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
 
     // Before the EDI part: its reference products would otherwise join the storefront's catalog.
     let sf = storefront::run(&mut n, &api, &storefront).await?;
+    // Right after the storefront's, on the same catalog.
+    let mgo = magento::run(&mut n, &api, &mg).await?;
     let edi = edi::run(&mut n, &api).await?;
     let opt = optima::run(&mut n, &api).await?;
     let px = supplier::run(&mut n, &api, &pool, org.id, &sup).await?;
@@ -364,7 +378,13 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             .await?;
     let mut leaked = 0;
     let px_key = sup.fake.config().api_key.clone();
-    for token in ["demo-shop-token", storefront::TOKEN, px_key.as_str()] {
+    let mg_secret = mg.config().access_token_secret.clone();
+    for token in [
+        "demo-shop-token",
+        storefront::TOKEN,
+        px_key.as_str(),
+        mg_secret.as_str(),
+    ] {
         let (n,): (i64,) = sqlx::query_as(
             "SELECT count(*) FROM integration_logs WHERE search @@ plainto_tsquery('simple', $1)",
         )
@@ -412,6 +432,10 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         px.status,
         px.tracking.as_deref().unwrap_or("none")
     );
+    println!(
+        "      magento     {} products through {} async bulks, {} SKUs with a Gold tier price, order {} pulled in and shipped back ({} shipment)",
+        mgo.products, mgo.bulks, mgo.gold_tiers, mgo.order, mgo.shipments
+    );
     println!("      email       {mails} mails in the SMTP sink");
     println!("      wall time   {:.1}s", started.elapsed().as_secs_f64());
 
@@ -434,8 +458,10 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         ));
     }
     // The ERP's invoice and the storefront's refused product.
-    let (expected_dead, expected_replays) =
-        (1 + sf.dead_letters + opt.dead_letters, 1 + sf.replays);
+    let (expected_dead, expected_replays) = (
+        1 + sf.dead_letters + opt.dead_letters + mgo.dead_letters,
+        1 + sf.replays,
+    );
     if replays != expected_replays || dead_letters != expected_dead {
         failures.push(format!(
             "expected {expected_dead} dead letters and {expected_replays} replays, got {dead_letters} and {replays}"
@@ -471,6 +497,12 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             supplier::MAILS
         ));
     }
+    if mgo.products == 0 || mgo.bulks < 2 || mgo.gold_tiers == 0 || mgo.shipments != 1 {
+        failures.push(format!(
+            "expected the Magento store to hold the catalog through bulks, Gold tier prices and one shipment; got {} products, {} bulks, {} Gold tiers, {} shipments",
+            mgo.products, mgo.bulks, mgo.gold_tiers, mgo.shipments
+        ));
+    }
     if leaked != 0 {
         failures.push("a partner token appeared in the integration logs".into());
     }
@@ -479,6 +511,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     erp.shutdown().await;
     storefront.shutdown().await;
     sup.shutdown().await;
+    mg.shutdown().await;
     if failures.is_empty() {
         println!("\ndemo ok: every check passed");
         Ok(ExitCode::SUCCESS)

@@ -18,16 +18,20 @@ pub mod bench_sync;
 // `bench webhooks` verifies signatures with the HTTP adapter's Standard Webhooks verifier.
 #[cfg(feature = "http")]
 pub mod bench_webhooks;
+// `bench magento` writes to the Magento crate's fake store.
+#[cfg(feature = "magento")]
+pub mod bench_magento;
 pub mod check;
 pub mod export_cli;
 pub mod import_cli;
-// The demo plays an HTTP partner, an EDI trading partner, Comarch Optima and the PhoneX
-// supplier.
+// The demo plays an HTTP partner, an EDI trading partner, Comarch Optima, the PhoneX
+// supplier and a Magento store.
 #[cfg(all(
     feature = "http",
     feature = "edi",
     feature = "optima",
-    feature = "phonex"
+    feature = "phonex",
+    feature = "magento"
 ))]
 pub mod demo;
 pub mod integrations;

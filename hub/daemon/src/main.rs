@@ -184,11 +184,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             running.wait().await?;
             Ok(ExitCode::SUCCESS)
         }
-        #[cfg(all(feature = "http", feature = "edi", feature = "optima", feature = "phonex"))]
+        #[cfg(all(feature = "http", feature = "edi", feature = "optima", feature = "phonex", feature = "magento"))]
         Command::Demo => switchyard_daemon::demo::run(&config_path?).await,
-        #[cfg(not(all(feature = "http", feature = "edi", feature = "optima", feature = "phonex")))]
+        #[cfg(not(all(feature = "http", feature = "edi", feature = "optima", feature = "phonex", feature = "magento")))]
         Command::Demo => anyhow::bail!(
-            "the demo plays an HTTP partner, an EDI trading partner, Comarch Optima and the PhoneX supplier: build with the `http`, `edi`, `optima` and `phonex` features (the default)"
+            "the demo plays an HTTP partner, an EDI trading partner, Comarch Optima, the PhoneX supplier and a Magento store: build with the `http`, `edi`, `optima`, `phonex` and `magento` features (the default)"
         ),
         Command::Check { mapping_fixtures } => Ok(switchyard_daemon::check::run(
             &config_path?,

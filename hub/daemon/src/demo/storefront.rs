@@ -146,9 +146,22 @@ fn decimal(v: &Value) -> anyhow::Result<Decimal> {
     Decimal::from_str(text).with_context(|| format!("`{text}` is not a decimal"))
 }
 
-/// Run one sync through the API and wait for its job; the sync's status afterwards.
+/// Run one sync of the storefront through the API and wait for its job; the sync's status
+/// afterwards.
 async fn run_sync(api: &Api<'_>, entity: Entity, body: Value, key: &str) -> anyhow::Result<Value> {
-    let path = format!("/api/v1/syncs/{PARTNER}/{entity}");
+    run_partner_sync(api, PARTNER, entity, body, key).await
+}
+
+/// Run one sync of `partner` through the API and wait for its job; the sync's status
+/// afterwards (the Magento step runs its syncs this way too).
+pub(super) async fn run_partner_sync(
+    api: &Api<'_>,
+    partner: &str,
+    entity: Entity,
+    body: Value,
+    key: &str,
+) -> anyhow::Result<Value> {
+    let path = format!("/api/v1/syncs/{partner}/{entity}");
     let job = api.post(&format!("{path}/run"), Some(key), body).await?;
     let id = job["id"].as_str().context("sync run job id")?.to_owned();
     wait_for_job(api, &id, RUN_WITHIN).await?;
@@ -209,7 +222,7 @@ fn pushed(sync: &Value) -> i64 {
 }
 
 /// Every live product's SKU, page by page as a client would list them.
-async fn live_skus(api: &Api<'_>) -> anyhow::Result<BTreeSet<String>> {
+pub(super) async fn live_skus(api: &Api<'_>) -> anyhow::Result<BTreeSet<String>> {
     let mut skus = BTreeSet::new();
     let mut cursor: Option<String> = None;
     loop {
