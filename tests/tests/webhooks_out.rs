@@ -745,7 +745,7 @@ async fn a_receiver_that_never_answers_does_not_delay_the_others() -> anyhow::Re
     // would hold all eight for the whole (minute-long) timeout and the healthy one would wait.
     let d = TestDaemon::builder()
         .toml(
-            "[webhooks]\nallow_http_hosts = [\"127.0.0.1\"]\ntimeout_ms = 60000\n\
+            "[webhooks]\nallow_http_hosts = [\"127.0.0.1\"]\nallow_private = [\"127.0.0.1\"]\ntimeout_ms = 60000\n\
              [queue]\nconcurrency = 8\nshutdown_grace_secs = 1\n",
         )
         .roles(Roles::default())
@@ -841,7 +841,7 @@ async fn a_failing_endpoint_is_disabled_a_throttled_one_is_not_and_recovery_rese
 ) -> anyhow::Result<()> {
     let d = TestDaemon::builder()
         .toml(
-            "[webhooks]\nallow_http_hosts = [\"127.0.0.1\"]\ntimeout_ms = 5000\ndisable_after_secs = 2\n",
+            "[webhooks]\nallow_http_hosts = [\"127.0.0.1\"]\nallow_private = [\"127.0.0.1\"]\ntimeout_ms = 5000\ndisable_after_secs = 2\n",
         )
         .roles(Roles::default())
         .start()

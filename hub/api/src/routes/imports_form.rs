@@ -5,7 +5,7 @@
 //! upload's (the access log buffers it under that limit, and the file part is counted here
 //! too, so the handler does not rely on the layer alone).
 
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 use crate::routes::imports_v1::{too_large, EntityParam, UploadImportQuery, XLSX};
 use axum::extract::multipart::{Multipart, MultipartError};
 use axum::http::StatusCode;
@@ -50,13 +50,12 @@ fn unreadable(e: MultipartError, limit: usize) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return too_large(limit);
     }
-    ApiError::new(
-        ErrorCode::BadRequest,
-        format!(
-            "the multipart/form-data body could not be read: {}",
-            e.body_text()
-        ),
-    )
+    // 422 rather than 400: the request was well-formed HTTP and named its form type; what it
+    // carried is not a form this route can read (the OpenAPI document lists 422 for it).
+    ApiError::validation(format!(
+        "the multipart/form-data body could not be read: {}",
+        e.body_text()
+    ))
 }
 
 /// The type to read a file part as: its own, unless it names none or only "bytes", then the

@@ -245,7 +245,7 @@ pub(crate) async fn create_order(
     if let Some(first) = errors.first() {
         let field = first.location.field.as_deref().unwrap_or("order");
         return Err(ApiError::validation(format!("{field}: {}", first.message))
-            .with_details(serde_json::to_value(&errors).map_err(|e| ApiError::internal(&e))?));
+            .with_details(serde_json::json!({"field": field, "problems": errors})));
     }
     let created = order_intake::create(
         pool,

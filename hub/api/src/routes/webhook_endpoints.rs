@@ -555,7 +555,8 @@ pub struct RecoverBody {
 #[utoipa::path(post, path = "/webhooks/{id}/recover", tag = "outbound-webhooks", request_body = RecoverBody,
     params(("id" = uuid::Uuid, Path, description = "endpoint id")),
     responses((status = 202, body = Redeliveries), (status = 400, response = BadRequest),
-        (status = 404, response = NotFound), (status = 415, response = UnsupportedMediaType)))]
+        (status = 404, response = NotFound), (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "a body that is not a `since` time", body = ErrorBody)))]
 async fn recover_endpoint(
     State(app): State<AppState>,
     Scoped(auth, _): Scoped<WriteWebhooks>,
