@@ -412,18 +412,14 @@ async fn stale_and_replayed_order_webhooks_are_acknowledged_and_not_imported() -
         202
     );
     processed(2).await?;
-    switchyard_e2e::eventually(
-        std::time::Duration::from_secs(60),
-        "the edit",
-        || {
-            let pool = pool.clone();
-            async move {
-                Ok(stored(&pool, org, id)
-                    .await?
-                    .is_some_and(|(_, _, c)| c["lines"][0]["quantity"] == "5"))
-            }
-        },
-    )
+    switchyard_e2e::eventually(std::time::Duration::from_secs(60), "the edit", || {
+        let pool = pool.clone();
+        async move {
+            Ok(stored(&pool, org, id)
+                .await?
+                .is_some_and(|(_, _, c)| c["lines"][0]["quantity"] == "5"))
+        }
+    })
     .await?;
     let requests = fake.stats().requests;
 
@@ -456,15 +452,24 @@ async fn stale_and_replayed_order_webhooks_are_acknowledged_and_not_imported() -
     );
     // Invalid: signed with another secret.
     assert_eq!(
-        fake.send_webhook(&url, "orders/updated", &body, "evt-s9", Some("not-the-secret"))
-            .await?,
+        fake.send_webhook(
+            &url,
+            "orders/updated",
+            &body,
+            "evt-s9",
+            Some("not-the-secret")
+        )
+        .await?,
         401
     );
     let (deliveries,): (i64,) =
         sqlx::query_as("SELECT count(*) FROM webhook_deliveries WHERE partner = 'shop'")
             .fetch_one(&pool)
             .await?;
-    assert_eq!(deliveries, 4, "the stale ones are stored too: nothing is lost");
+    assert_eq!(
+        deliveries, 4,
+        "the stale ones are stored too: nothing is lost"
+    );
     let (imports,): (i64,) = sqlx::query_as(
         "SELECT count(*) FROM jobs WHERE kind = 'shopify.order.import' AND state = 'succeeded'",
     )

@@ -161,7 +161,9 @@ impl ShopifyAdapter {
         }
     }
 
-    pub(crate) fn price_list_currencies(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+    pub(crate) fn price_list_currencies(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
         lock(&self.list_currencies)
     }
 
@@ -285,7 +287,11 @@ impl ShopifyAdapter {
         })
     }
 
-    pub(crate) async fn variant(&self, ctx: &AdapterContext, sku: &str) -> Result<VariantRef, AdapterError> {
+    pub(crate) async fn variant(
+        &self,
+        ctx: &AdapterContext,
+        sku: &str,
+    ) -> Result<VariantRef, AdapterError> {
         if let Some(v) = lock(&self.variants).get(sku) {
             return Ok(v.clone());
         }

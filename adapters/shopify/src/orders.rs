@@ -110,7 +110,6 @@ fn updated_at(order: &Value) -> Result<(String, DateTime<Utc>), AdapterError> {
     Ok((id, at.with_timezone(&Utc)))
 }
 
-
 impl ShopifyAdapter {
     /// Read the rest of an order's line items, page by page after the cursor the order came
     /// with, into `order.lineItems.nodes`; afterwards `pageInfo.hasNextPage` is false.
@@ -147,7 +146,8 @@ impl ShopifyAdapter {
             }
             page = lines["pageInfo"].clone();
         }
-        order["lineItems"]["pageInfo"] = json!({"hasNextPage": false, "endCursor": page["endCursor"]});
+        order["lineItems"]["pageInfo"] =
+            json!({"hasNextPage": false, "endCursor": page["endCursor"]});
         Ok(())
     }
 

@@ -424,11 +424,18 @@ mod tests {
         // Entries of the call are items 1, 2, 3 (item 0 is in another call).
         let entries = vec![(1, "v1".into()), (2, "v2".into()), (3, "v3".into())];
         let answered: HashSet<String> = ["v1".to_string()].into();
-        let errors = vec![ue(&["prices", "1", "price", "currencyCode"], "PRICE_LIST_CURRENCY_MISMATCH")];
+        let errors = vec![ue(
+            &["prices", "1", "price", "currencyCode"],
+            "PRICE_LIST_CURRENCY_MISMATCH",
+        )];
         settle(&mut p, "x", &entries, Ok((answered, errors)), "prices", &[]);
         assert!(p[0].error.is_none() && p[1].error.is_none());
         let e2 = p[2].error.as_ref().unwrap();
-        assert!(!e2.class.is_retryable() && e2.message.contains("S2") && e2.message.contains("MISMATCH"));
+        assert!(
+            !e2.class.is_retryable()
+                && e2.message.contains("S2")
+                && e2.message.contains("MISMATCH")
+        );
         // Not answered and not named: retried, never confirmed.
         assert!(p[3].error.as_ref().unwrap().class.is_retryable());
     }
@@ -438,7 +445,14 @@ mod tests {
         let mut p = pending(2);
         let entries = vec![(0, "v0".into()), (1, "v1".into())];
         let errors = vec![ue(&["variantIds", "1"], "VARIANT_NOT_FOUND")];
-        settle(&mut p, "x", &entries, Ok((["v0".to_string()].into(), errors)), "variantIds", &["VARIANT_NOT_FOUND"]);
+        settle(
+            &mut p,
+            "x",
+            &entries,
+            Ok((["v0".to_string()].into(), errors)),
+            "variantIds",
+            &["VARIANT_NOT_FOUND"],
+        );
         assert!(p.iter().all(|p| p.error.is_none()));
     }
 }

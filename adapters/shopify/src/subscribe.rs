@@ -28,7 +28,8 @@ const LIST: &str = "query Subscriptions($after: String) {
   webhookSubscriptions(first: 100, after: $after) { nodes { id topic uri } pageInfo { hasNextPage endCursor } }
 }";
 
-const CREATE: &str = "mutation Subscribe($topic: WebhookSubscriptionTopic!, $sub: WebhookSubscriptionInput!) {
+const CREATE: &str =
+    "mutation Subscribe($topic: WebhookSubscriptionTopic!, $sub: WebhookSubscriptionInput!) {
   webhookSubscriptionCreate(topic: $topic, webhookSubscription: $sub) {
     webhookSubscription { id topic uri }
     userErrors { field message }
@@ -98,7 +99,10 @@ impl ShopifyAdapter {
             if errors.is_empty() {
                 info!(topic, "Shopify webhook subscribed");
                 done.created.push(topic);
-            } else if errors.iter().all(|e| e.message.contains("already been taken")) {
+            } else if errors
+                .iter()
+                .all(|e| e.message.contains("already been taken"))
+            {
                 // Made by someone else since the listing: the wanted state.
                 done.existing.push(topic);
             } else {
@@ -156,4 +160,3 @@ impl Job for SubscribeJob {
         .await
     }
 }
-

@@ -15,8 +15,8 @@
 use crate::config::WebhookKeys;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use switchyard_core::adapter::{InboundDocument, Payload, VerifiedWebhook};
@@ -76,7 +76,11 @@ impl DeliveryMeta {
 
 /// Read `X-Shopify-Triggered-At` at `now`. A value that is not a time is kept as unknown
 /// (logged), not refused: refusing would lose a delivery Shopify signed.
-fn triggered(headers: &[(String, String)], stale_after: chrono::Duration, now: DateTime<Utc>) -> DeliveryMeta {
+fn triggered(
+    headers: &[(String, String)],
+    stale_after: chrono::Duration,
+    now: DateTime<Utc>,
+) -> DeliveryMeta {
     let raw = header(headers, "x-shopify-triggered-at");
     let triggered_at = raw.and_then(|t| match DateTime::parse_from_rfc3339(t.trim()) {
         Ok(t) => Some(t.with_timezone(&Utc)),
@@ -178,7 +182,10 @@ mod tests {
         let fresh = now - chrono::Duration::minutes(3);
         let m = at(&fresh.to_rfc3339());
         assert!(!m.stale);
-        assert_eq!(m.triggered_at.map(|t| t.timestamp()), Some(fresh.timestamp()));
+        assert_eq!(
+            m.triggered_at.map(|t| t.timestamp()),
+            Some(fresh.timestamp())
+        );
         let old = now - chrono::Duration::hours(5);
         assert!(at(&old.to_rfc3339()).stale);
         // Not a time: stored with its age unknown, never stale by the window.
@@ -186,7 +193,7 @@ mod tests {
         assert_eq!((m.triggered_at, m.stale), (None, false));
         // No header: the same.
         let v = verify(&keys(), &headers(&sign("new", body)), body, now).unwrap();
-        assert_eq!(DeliveryMeta::of(&v.documents).unwrap().stale, false);
+        assert!(!DeliveryMeta::of(&v.documents).unwrap().stale);
         assert_eq!(v.documents[0].document, "order");
     }
 

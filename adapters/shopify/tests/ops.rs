@@ -128,7 +128,9 @@ async fn tier_and_customer_prices_go_to_their_price_lists_per_sku() {
         "{ops:?}"
     );
     assert_eq!(
-        ops.iter().filter(|o| *o == "priceListFixedPricesAdd").count(),
+        ops.iter()
+            .filter(|o| *o == "priceListFixedPricesAdd")
+            .count(),
         3,
         "{ops:?}"
     );
@@ -163,8 +165,9 @@ async fn the_fake_refuses_what_shopify_refuses_on_price_lists() {
     let usd = fake.create_price_list("Gold", "USD");
     let a = adapter_with(&fake, json!({}));
     catalog(&a, "Q", 1).await;
-    let variant = fake.product_by_custom_id("switchyard", "sku_root", "Q").unwrap()["variants"]
-        [0]["id"]
+    let variant = fake
+        .product_by_custom_id("switchyard", "sku_root", "Q")
+        .unwrap()["variants"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -187,7 +190,10 @@ async fn the_fake_refuses_what_shopify_refuses_on_price_lists() {
     .await;
     let errors = &body["data"]["priceListFixedPricesAdd"]["userErrors"];
     assert_eq!(errors[0]["code"], "PRICE_LIST_CURRENCY_MISMATCH", "{body}");
-    assert_eq!(errors[0]["field"], json!(["prices", "0", "price", "currencyCode"]));
+    assert_eq!(
+        errors[0]["field"],
+        json!(["prices", "0", "price", "currencyCode"])
+    );
     assert_eq!(errors[1]["code"], "VARIANT_NOT_FOUND", "{body}");
     assert_eq!(
         body["data"]["priceListFixedPricesAdd"]["prices"][0]["variant"]["id"],
@@ -209,8 +215,7 @@ async fn the_fake_refuses_what_shopify_refuses_on_price_lists() {
     )
     .await;
     assert_eq!(
-        body["errors"][0]["extensions"]["code"],
-        "missingRequiredArguments",
+        body["errors"][0]["extensions"]["code"], "missingRequiredArguments",
         "{body}"
     );
 }
@@ -246,7 +251,10 @@ async fn a_batch_over_the_maximum_cost_is_split_and_merged_per_sku() {
         .collect();
     let before = fake.stats().max_cost_exceeded;
     let results = a.push_batch(&ctx("big"), &items).await;
-    assert!(fake.stats().max_cost_exceeded > before, "a call was refused as too costly");
+    assert!(
+        fake.stats().max_cost_exceeded > before,
+        "a call was refused as too costly"
+    );
     assert_eq!(results.len(), 1200);
     for (i, r) in results.iter().enumerate() {
         if i == 7 || i == 1100 {
@@ -339,7 +347,10 @@ async fn the_fake_refuses_plain_http_bad_topics_and_duplicates() {
         async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
     };
     let body = create("ORDERS_CREATE", "https://hub.example.com/webhooks/shop").await;
-    assert!(body["data"]["webhookSubscriptionCreate"]["webhookSubscription"]["id"].is_string(), "{body}");
+    assert!(
+        body["data"]["webhookSubscriptionCreate"]["webhookSubscription"]["id"].is_string(),
+        "{body}"
+    );
     let body = create("ORDERS_CREATE", "https://hub.example.com/webhooks/shop").await;
     assert_eq!(
         body["data"]["webhookSubscriptionCreate"]["userErrors"][0]["message"],
@@ -347,7 +358,10 @@ async fn the_fake_refuses_plain_http_bad_topics_and_duplicates() {
         "{body}"
     );
     let body = create("ORDERS_EXPLODED", "https://hub.example.com/webhooks/shop").await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_VARIABLE", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "INVALID_VARIABLE",
+        "{body}"
+    );
     assert_eq!(strict.subscriptions().len(), 1);
 
     // A topic Shopify does not have is a config error at its key.
@@ -357,7 +371,11 @@ async fn the_fake_refuses_plain_http_bad_topics_and_duplicates() {
     }))
     .unwrap();
     let problems = s
-        .validate(&MapSecrets::new().with("secret:token", "t").with("secret:hooks", "h"))
+        .validate(
+            &MapSecrets::new()
+                .with("secret:token", "t")
+                .with("secret:hooks", "h"),
+        )
         .unwrap_err();
     assert_eq!(problems[0].keys, vec!["webhooks", "topics"]);
     assert!(problems[0].message.contains("orders/exploded"));
@@ -386,12 +404,20 @@ async fn a_webhook_triggered_before_the_staleness_window_is_marked_stale() {
     };
     let now = chrono::Utc::now();
     let fresh = a
-        .receive_webhook(&ctx("w"), &headers(now - chrono::Duration::seconds(30)), body)
+        .receive_webhook(
+            &ctx("w"),
+            &headers(now - chrono::Duration::seconds(30)),
+            body,
+        )
         .await
         .unwrap();
     assert!(!DeliveryMeta::of(&fresh.documents).unwrap().stale);
     let stale = a
-        .receive_webhook(&ctx("w"), &headers(now - chrono::Duration::minutes(11)), body)
+        .receive_webhook(
+            &ctx("w"),
+            &headers(now - chrono::Duration::minutes(11)),
+            body,
+        )
         .await
         .unwrap();
     assert!(DeliveryMeta::of(&stale.documents).unwrap().stale);
@@ -424,7 +450,10 @@ async fn an_order_of_sixty_lines_is_read_whole() {
     assert_eq!(nodes.len(), 60);
     assert_eq!(nodes[59]["sku"], "SKU-60");
     assert_eq!(nodes[59]["quantity"], 60);
-    assert_eq!(pulled.orders[0]["lineItems"]["pageInfo"]["hasNextPage"], false);
+    assert_eq!(
+        pulled.orders[0]["lineItems"]["pageInfo"]["hasNextPage"],
+        false
+    );
     // The webhook path's re-read too.
     let one = a
         .order(&ctx("one"), &switchyard_shopify::fake::gid("Order", id))

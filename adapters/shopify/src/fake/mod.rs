@@ -40,8 +40,8 @@ mod validate;
 
 pub use orders::{FakeFulfillment, FakeOrderLine, FakeOrderSpec};
 pub use price_lists::FixedPrice;
-pub use subscriptions::Subscription;
 pub use store::{gid, parse_gid, MAX_VARIANTS};
+pub use subscriptions::Subscription;
 
 use crate::config::ApiVersion;
 use axum::body::Bytes;
@@ -708,9 +708,13 @@ async fn graphql(
             }
             _ => match field.name.as_str() {
                 "priceList" => exec::project(
-                    &inner
-                        .price_lists
-                        .json(field.args.get("id").and_then(Value::as_str).unwrap_or_default()),
+                    &inner.price_lists.json(
+                        field
+                            .args
+                            .get("id")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default(),
+                    ),
                     &field.selection.node,
                     &cx,
                 ),
@@ -945,7 +949,10 @@ fn mutation(
             json!({"deletedFixedPriceVariantIds": deleted, "userErrors": errors})
         }
         "webhookSubscriptionCreate" => {
-            let topic = args.get("topic").and_then(Value::as_str).unwrap_or_default();
+            let topic = args
+                .get("topic")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             match inner.subscriptions.create(
                 topic,
                 &obj(args.get("webhookSubscription")),

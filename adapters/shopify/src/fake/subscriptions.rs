@@ -128,10 +128,16 @@ mod tests {
 
     #[test]
     fn addresses_shopify_refuses() {
-        assert_eq!(refuse_address("https://hub.example.com/webhooks/shop", false), None);
+        assert_eq!(
+            refuse_address("https://hub.example.com/webhooks/shop", false),
+            None
+        );
         assert!(refuse_address("http://hub.example.com/webhooks/shop", true).is_some());
         assert!(refuse_address("http://127.0.0.1:8080/webhooks/shop", false).is_some());
-        assert_eq!(refuse_address("http://127.0.0.1:8080/webhooks/shop", true), None);
+        assert_eq!(
+            refuse_address("http://127.0.0.1:8080/webhooks/shop", true),
+            None
+        );
         assert_eq!(refuse_address("http://[::1]:8080/x", true), None);
         assert!(refuse_address("ftp://hub.example.com/x", false).is_some());
         assert!(refuse_address("https:///x", false).is_some());
