@@ -359,3 +359,122 @@ async fn the_order_pull_job_stores_its_checkpoint_and_imports_changes() -> anyho
     assert_eq!(n, 10);
     Ok(())
 }
+
+/// `X-Shopify-Triggered-At`: a retry triggered before the version already imported, and one
+/// older than the staleness window, are stored and acknowledged but not processed (no re-read
+/// of the order, no import); a replayed event id is a 200 with nothing new; a bad signature
+/// is a 401.
+#[tokio::test]
+async fn stale_and_replayed_order_webhooks_are_acknowledged_and_not_imported() -> anyhow::Result<()>
+{
+    let fake = FakeShopify::start(FakeShopifyConfig::default().webhook_secret(HOOKS)).await?;
+    let (daemon, pool, org) = daemon(&fake, true).await?;
+    product(&pool, org, "BOLT-M8").await?;
+    let url = format!("{}/webhooks/shop", daemon.api());
+    let processed = |n: i64| {
+        let pool = pool.clone();
+        async move {
+            switchyard_e2e::eventually(
+                std::time::Duration::from_secs(60),
+                "webhook deliveries processed",
+                || {
+                    let pool = pool.clone();
+                    async move {
+                        let (done,): (i64,) = sqlx::query_as(
+                            "SELECT count(*) FROM jobs WHERE kind = 'webhook.process' AND state = 'succeeded'",
+                        )
+                        .fetch_one(&pool)
+                        .await?;
+                        Ok(done >= n)
+                    }
+                },
+            )
+            .await
+        }
+    };
+    let id = fake.create_order(FakeOrderSpec::simple("s@example.com", &[("BOLT-M8", 1)]));
+    let body = fake.order_webhook_body(id).expect("order");
+    assert_eq!(
+        fake.send_webhook(&url, "orders/create", &body, "evt-s1", None)
+            .await?,
+        202
+    );
+    processed(1).await?;
+    assert!(fake.update_order(id, |s| s.lines[0].quantity = 5));
+    let v2 = fake.order_json(id).expect("order")["updatedAt"]
+        .as_str()
+        .map(str::to_owned)
+        .expect("updatedAt");
+    let body = fake.order_webhook_body(id).expect("order");
+    assert_eq!(
+        fake.send_webhook(&url, "orders/updated", &body, "evt-s2", None)
+            .await?,
+        202
+    );
+    processed(2).await?;
+    switchyard_e2e::eventually(std::time::Duration::from_secs(60), "the edit", || {
+        let pool = pool.clone();
+        async move {
+            Ok(stored(&pool, org, id)
+                .await?
+                .is_some_and(|(_, _, c)| c["lines"][0]["quantity"] == "5"))
+        }
+    })
+    .await?;
+    let requests = fake.stats().requests;
+
+    // A retry of an event from before the imported version: acknowledged, not re-read.
+    let v2_at = chrono::DateTime::parse_from_rfc3339(&v2)?.with_timezone(&chrono::Utc);
+    let before = v2_at - chrono::Duration::minutes(1);
+    assert_eq!(
+        fake.send_webhook_at(&url, "orders/updated", &body, "evt-s0", None, before)
+            .await?,
+        202
+    );
+    // Older than the staleness window (4 h by default).
+    let ancient = chrono::Utc::now() - chrono::Duration::hours(5);
+    assert_eq!(
+        fake.send_webhook_at(&url, "orders/updated", &body, "evt-old", None, ancient)
+            .await?,
+        202
+    );
+    processed(4).await?;
+    assert_eq!(
+        fake.stats().requests,
+        requests,
+        "stale retries read nothing from the shop"
+    );
+    // Replayed: the same event id again is a 200 and no new delivery.
+    assert_eq!(
+        fake.send_webhook(&url, "orders/updated", &body, "evt-s2", None)
+            .await?,
+        200
+    );
+    // Invalid: signed with another secret.
+    assert_eq!(
+        fake.send_webhook(
+            &url,
+            "orders/updated",
+            &body,
+            "evt-s9",
+            Some("not-the-secret")
+        )
+        .await?,
+        401
+    );
+    let (deliveries,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM webhook_deliveries WHERE partner = 'shop'")
+            .fetch_one(&pool)
+            .await?;
+    assert_eq!(
+        deliveries, 4,
+        "the stale ones are stored too: nothing is lost"
+    );
+    let (imports,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM jobs WHERE kind = 'shopify.order.import' AND state = 'succeeded'",
+    )
+    .fetch_one(&pool)
+    .await?;
+    assert_eq!(imports, 2);
+    Ok(())
+}

@@ -3,8 +3,8 @@
 //! * `catalog` (mapping `shopify/product.out`): `productSet` upserting by the `customId`
 //!   metafield (our product SKU) or the handle; the variants' option values become the
 //!   product's options; a tombstone (`{"sku", "status": "ARCHIVED"}`) archives the product.
-//! * `prices` (`shopify/price.out`): `productVariantsBulkUpdate` with `allowPartialUpdates`;
-//!   a userError of the variant is a permanent error of that SKU.
+//! * `prices` (`shopify/price.out`): batched in `src/prices.rs` — `productVariantsBulkUpdate`
+//!   per product and B2B price lists, split while over the maximum cost, merged per SKU.
 //! * `inventory` (`shopify/inventory.out`): `inventorySetQuantities` of `available` at every
 //!   location given (our codes mapped to Shopify's in config), with the configured reason and
 //!   `referenceDocumentUri` `gid://switchyard/Sync/{job}`. On 2026-04 the write carries
@@ -27,7 +27,8 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use switchyard_core::adapter::{
-    Adapter, AdapterContext, Capability, OutboundDocument, Payload, PushReceipt, VerifiedWebhook,
+    Adapter, AdapterContext, BatchItem, Capability, OutboundDocument, Payload, PushReceipt,
+    VerifiedWebhook,
 };
 use switchyard_core::error::AdapterError;
 use switchyard_core::ids::PartnerName;
@@ -47,14 +48,6 @@ const PRODUCT_VARIANTS_PAGE: &str = "query ProductVariantsPage($id: ID!, $after:
 
 const VARIANT_BY_SKU: &str = "query VariantBySku($q: String!) {
   productVariants(first: 2, query: $q) { nodes { id sku product { id } inventoryItem { id } } }
-}";
-
-const VARIANTS_BULK_UPDATE: &str =
-    "mutation PricesUpdate($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
-  productVariantsBulkUpdate(productId: $productId, variants: $variants, allowPartialUpdates: true) {
-    productVariants { id sku price compareAtPrice }
-    userErrors { field message code }
-  }
 }";
 
 const SET_QUANTITIES_2026: &str =
@@ -102,6 +95,8 @@ pub struct ShopifyAdapter {
     /// Shopify answers IDEMPOTENCY_KEY_PARAMETER_MISMATCH instead of replaying it; without
     /// this the second send would compare from the quantity the first one confirmed.
     sent: Mutex<HashMap<String, Value>>,
+    /// Price list gid → its currency (`src/prices.rs`).
+    list_currencies: Mutex<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for ShopifyAdapter {
@@ -117,12 +112,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn user_errors(payload: &Value) -> Vec<UserError> {
+pub(crate) fn user_errors(payload: &Value) -> Vec<UserError> {
     serde_json::from_value(payload.get("userErrors").cloned().unwrap_or(Value::Null))
         .unwrap_or_default()
 }
 
-fn joined(errors: &[UserError]) -> String {
+pub(crate) fn joined(errors: &[UserError]) -> String {
     errors
         .iter()
         .map(ToString::to_string)
@@ -162,7 +157,14 @@ impl ShopifyAdapter {
             variants: Mutex::new(HashMap::new()),
             confirmed: Mutex::new(HashMap::new()),
             sent: Mutex::new(HashMap::new()),
+            list_currencies: Mutex::new(HashMap::new()),
         }
+    }
+
+    pub(crate) fn price_list_currencies(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+        lock(&self.list_currencies)
     }
 
     pub fn config(&self) -> &Validated {
@@ -173,7 +175,7 @@ impl ShopifyAdapter {
         &self.client
     }
 
-    fn body(doc: &OutboundDocument) -> Result<&Map<String, Value>, AdapterError> {
+    pub(crate) fn body(doc: &OutboundDocument) -> Result<&Map<String, Value>, AdapterError> {
         match &doc.payload {
             Payload::Json {
                 body: Value::Object(map),
@@ -185,7 +187,7 @@ impl ShopifyAdapter {
         }
     }
 
-    fn sku(body: &Map<String, Value>) -> Result<String, AdapterError> {
+    pub(crate) fn sku(body: &Map<String, Value>) -> Result<String, AdapterError> {
         body.get("sku")
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
@@ -285,7 +287,11 @@ impl ShopifyAdapter {
         })
     }
 
-    async fn variant(&self, ctx: &AdapterContext, sku: &str) -> Result<VariantRef, AdapterError> {
+    pub(crate) async fn variant(
+        &self,
+        ctx: &AdapterContext,
+        sku: &str,
+    ) -> Result<VariantRef, AdapterError> {
         if let Some(v) = lock(&self.variants).get(sku) {
             return Ok(v.clone());
         }
@@ -325,43 +331,20 @@ impl ShopifyAdapter {
         }
     }
 
-    /// `{"sku", "price", "compareAtPrice"}` → productVariantsBulkUpdate.
+    /// One `prices` document: the batch path (`src/prices.rs`) with one item.
     async fn push_price(
         &self,
         ctx: &AdapterContext,
-        body: &Map<String, Value>,
+        doc: &OutboundDocument,
     ) -> Result<PushReceipt, AdapterError> {
-        let sku = Self::sku(body)?;
-        let v = self.variant(ctx, &sku).await?;
-        let mut input = json!({"id": v.variant});
-        for key in ["price", "compareAtPrice"] {
-            if let Some(value) = body.get(key) {
-                input[key] = value.clone();
-            }
-        }
-        let data = self
-            .client
-            .call(
-                ctx,
-                "productVariantsBulkUpdate",
-                VARIANTS_BULK_UPDATE,
-                json!({"productId": v.product, "variants": [input]}),
-            )
+        let item = BatchItem {
+            idempotency_key: ctx.idempotency_key.clone(),
+            doc: doc.clone(),
+        };
+        self.push_prices(ctx, std::slice::from_ref(&item))
             .await
-            .map_err(CallError::into_adapter)?;
-        let errors = user_errors(&data["productVariantsBulkUpdate"]);
-        if !errors.is_empty() {
-            return Err(AdapterError::permanent(format!(
-                "Shopify refused the price of {sku}: {}",
-                joined(&errors)
-            ))
-            .with_status(200));
-        }
-        Ok(PushReceipt {
-            status: 200,
-            external_id: Some(v.variant),
-            duplicate: false,
-        })
+            .pop()
+            .unwrap_or_else(|| Err(AdapterError::permanent("no result for the price")))
     }
 
     /// `{"sku", "locations": [{"location": "CHI", "available": 5}]}` (or `{"sku", "available"}`
@@ -602,11 +585,41 @@ impl Adapter for ShopifyAdapter {
         let body = Self::body(doc)?;
         match doc.document.as_str() {
             "catalog" | "product" | "products" => self.push_product(ctx, body).await,
-            "prices" | "price" => self.push_price(ctx, body).await,
+            "prices" | "price" => self.push_price(ctx, doc).await,
             "inventory" | "stock" => self.push_inventory(ctx, body).await,
             "shipment" => self.push_shipment(ctx, body).await,
             other => Err(AdapterError::permanent(format!("the shopify adapter does not push `{other}` documents (catalog, prices, inventory, shipment)"))),
         }
+    }
+
+    /// A page of `prices` documents goes out batched (one call per product and price list,
+    /// split while over Shopify's maximum cost; `src/prices.rs`); anything else one by one
+    /// as the default does.
+    async fn push_batch(
+        &self,
+        ctx: &AdapterContext,
+        items: &[BatchItem],
+    ) -> Vec<Result<PushReceipt, AdapterError>> {
+        if !items.is_empty()
+            && items
+                .iter()
+                .all(|i| matches!(i.doc.document.as_str(), "prices" | "price"))
+        {
+            return self.push_prices(ctx, items).await;
+        }
+        use futures::future::BoxFuture;
+        use futures::StreamExt as _;
+        let mut pushes: Vec<BoxFuture<'_, Result<PushReceipt, AdapterError>>> =
+            Vec::with_capacity(items.len());
+        for item in items {
+            let mut one = ctx.clone();
+            one.idempotency_key = item.idempotency_key.clone();
+            pushes.push(Box::pin(async move { self.push(&one, &item.doc).await }));
+        }
+        futures::stream::iter(pushes)
+            .buffered(self.batch_concurrency().max(1))
+            .collect()
+            .await
     }
 
     async fn receive_webhook(

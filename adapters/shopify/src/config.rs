@@ -78,6 +78,9 @@ pub const DEFAULT_CUSTOM_ID_NAMESPACE: &str = "switchyard";
 pub const DEFAULT_CUSTOM_ID_KEY: &str = "sku_root";
 /// Shopify keeps signing with the old secret for up to an hour after a rotation.
 pub const DEFAULT_ROTATION_WINDOW_SECS: u64 = 3600;
+/// Shopify retries a failed delivery 8 times over 4 hours: a delivery triggered longer ago
+/// than that is no retry of Shopify's but a replay, and is acknowledged without effect.
+pub const DEFAULT_STALE_AFTER_SECS: u64 = 4 * 3600;
 
 /// The section as written by the operator.
 #[derive(Clone, Deserialize)]
@@ -115,6 +118,59 @@ pub struct Settings {
     /// `notifyCustomer` of the fulfillments we create (Shopify's shipping e-mail).
     #[serde(default)]
     pub notify_customer: bool,
+    /// B2B price lists our tier and customer prices go to.
+    #[serde(default)]
+    pub price_lists: PriceListSettings,
+}
+
+/// `[partners.NAME.price_lists]`: our price tiers (customer groups, `group_prices[].group`)
+/// and customers (`customer_prices[].customer`) → Shopify `PriceList` gids. A price list
+/// holds prices in one currency (read from Shopify); a SKU without a price for a configured
+/// list in that currency has its fixed price removed from it.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceListSettings {
+    #[serde(default)]
+    pub groups: BTreeMap<String, String>,
+    #[serde(default)]
+    pub customers: BTreeMap<String, String>,
+}
+
+/// Topics subscribed when `webhooks.topics` is not given: what the adapter processes.
+pub const DEFAULT_TOPICS: &[&str] = &[
+    "orders/create",
+    "orders/updated",
+    "orders/cancelled",
+    "products/update",
+    "inventory_levels/update",
+    "bulk_operations/finish",
+];
+
+/// The topics `webhooks.topics` accepts (Shopify's names; a slice of its list).
+pub const KNOWN_TOPICS: &[&str] = &[
+    "app/uninstalled",
+    "bulk_operations/finish",
+    "customers/create",
+    "customers/update",
+    "fulfillments/create",
+    "fulfillments/update",
+    "inventory_items/update",
+    "inventory_levels/update",
+    "orders/cancelled",
+    "orders/create",
+    "orders/delete",
+    "orders/edited",
+    "orders/fulfilled",
+    "orders/paid",
+    "orders/updated",
+    "products/create",
+    "products/delete",
+    "products/update",
+];
+
+/// `orders/create` → `ORDERS_CREATE` (GraphQL's `WebhookSubscriptionTopic`).
+pub fn topic_enum(topic: &str) -> String {
+    topic.replace('/', "_").to_ascii_uppercase()
 }
 
 /// `[partners.NAME.webhooks]`.
@@ -132,6 +188,17 @@ pub struct WebhookSettings {
     pub rotated_at: Option<String>,
     #[serde(default = "default_rotation_window")]
     pub rotation_window_secs: u64,
+    /// A delivery whose `X-Shopify-Triggered-At` is older than this is a stale retry: stored
+    /// and acknowledged, not imported (the order pull reads the current state anyway).
+    #[serde(default = "default_stale_after")]
+    pub stale_after_secs: u64,
+    /// Where Shopify delivers (this hub's `POST /webhooks/{partner}`, public https). With it
+    /// the adapter subscribes `topics` (the `shopify.webhooks.subscribe` job); without it
+    /// subscriptions are managed elsewhere.
+    #[serde(default)]
+    pub callback_url: Option<String>,
+    #[serde(default = "default_topics")]
+    pub topics: Vec<String>,
 }
 
 fn default_ns() -> String {
@@ -151,6 +218,12 @@ fn default_timeout_ms() -> u64 {
 }
 fn default_rotation_window() -> u64 {
     DEFAULT_ROTATION_WINDOW_SECS
+}
+fn default_topics() -> Vec<String> {
+    DEFAULT_TOPICS.iter().map(|t| t.to_string()).collect()
+}
+fn default_stale_after() -> u64 {
+    DEFAULT_STALE_AFTER_SECS
 }
 
 impl fmt::Debug for Settings {
@@ -172,6 +245,11 @@ pub struct WebhookKeys {
     pub current: Secret,
     /// The previous secret and the instant after which it is refused.
     pub previous: Option<(Secret, DateTime<Utc>)>,
+    /// Deliveries triggered longer ago than this are stale retries.
+    pub stale_after: chrono::Duration,
+    pub callback_url: Option<String>,
+    /// Shopify's topic names (`orders/create`), checked.
+    pub topics: Vec<String>,
 }
 
 /// The settings, checked, with credentials resolved.
@@ -189,6 +267,8 @@ pub struct Validated {
     pub timeout: Duration,
     pub webhooks: Option<WebhookKeys>,
     pub notify_customer: bool,
+    /// Tier code → price list gid, customer id → price list gid.
+    pub price_lists: PriceListSettings,
 }
 
 impl Validated {
@@ -218,9 +298,15 @@ impl Problem {
     }
 }
 
-fn is_location_gid(s: &str) -> bool {
-    s.strip_prefix("gid://shopify/Location/")
+fn is_gid(kind: &str, s: &str) -> bool {
+    s.strip_prefix("gid://shopify/")
+        .and_then(|r| r.strip_prefix(kind))
+        .and_then(|r| r.strip_prefix('/'))
         .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn is_location_gid(s: &str) -> bool {
+    is_gid("Location", s)
 }
 
 impl Settings {
@@ -263,6 +349,19 @@ impl Settings {
                 ));
             }
         }
+        for (table, map) in [
+            ("groups", &self.price_lists.groups),
+            ("customers", &self.price_lists.customers),
+        ] {
+            for (code, gid) in map {
+                if !is_gid("PriceList", gid) {
+                    problems.push(Problem::at(
+                        &["price_lists", table, code],
+                        format!("`{gid}` is not a Shopify price list gid (gid://shopify/PriceList/NUMBER)"),
+                    ));
+                }
+            }
+        }
         if self.inventory_reason.trim().is_empty() {
             problems.push(Problem::at(&["inventory_reason"], "must not be empty"));
         }
@@ -293,6 +392,7 @@ impl Settings {
                 timeout: Duration::from_millis(self.timeout_ms),
                 webhooks,
                 notify_customer: self.notify_customer,
+                price_lists: self.price_lists.clone(),
             }),
             _ => Err(problems),
         }
@@ -354,9 +454,44 @@ impl WebhookSettings {
                 secret.zip(until)
             }
         };
+        if !(60..=7 * 86_400).contains(&self.stale_after_secs) {
+            problems.push(Problem::at(
+                &["webhooks", "stale_after_secs"],
+                format!(
+                    "must be 60 to 604800 (a week), not {}",
+                    self.stale_after_secs
+                ),
+            ));
+        }
+        for (i, t) in self.topics.iter().enumerate() {
+            if !KNOWN_TOPICS.contains(&t.as_str()) {
+                problems.push(Problem::at(
+                    &["webhooks", "topics"],
+                    format!(
+                        "topics[{i}] `{t}` is not a Shopify webhook topic this adapter knows ({})",
+                        KNOWN_TOPICS.join(", ")
+                    ),
+                ));
+            }
+        }
+        if let Some(url) = &self.callback_url {
+            let ok = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"))
+                .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace));
+            if !ok {
+                problems.push(Problem::at(
+                    &["webhooks", "callback_url"],
+                    format!("`{url}` is not a URL (https://HUB/webhooks/PARTNER; Shopify delivers only to https)"),
+                ));
+            }
+        }
         Some(WebhookKeys {
             current: current?,
             previous,
+            stale_after: chrono::Duration::seconds(self.stale_after_secs as i64),
+            callback_url: self.callback_url.clone(),
+            topics: self.topics.clone(),
         })
     }
 }

@@ -5,6 +5,7 @@ use crate::adapter::ShopifyAdapter;
 use crate::config::{Settings, KIND};
 use crate::order_import::{OrderImportJob, OrderWebhooks};
 use crate::order_pull::OrderPullJob;
+use crate::subscribe::SubscribeJob;
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_core::adapter::Adapter;
@@ -13,7 +14,7 @@ use switchyard_core::ids::PartnerName;
 use switchyard_runtime::integration::{BuildContext, Integration, Parts};
 use switchyard_runtime::job::{needs_nothing, JobKindSpec, PartnerRule, PartnerSource};
 
-/// `shopify.order.import` and `shopify.orders.pull` name a configured Shopify partner in its payload.
+/// `shopify.order.import`, `shopify.orders.pull` and `shopify.webhooks.subscribe` name a configured Shopify partner in its payload.
 const ORDER_RULE: PartnerRule = PartnerRule {
     source: PartnerSource::Payload("partner"),
     required: true,
@@ -90,6 +91,12 @@ impl Integration for ShopifyIntegration {
         }
         parts.jobs.push(
             JobKindSpec::typed(OrderPullJob {
+                shops: shops.clone(),
+            })
+            .partner(ORDER_RULE),
+        );
+        parts.jobs.push(
+            JobKindSpec::typed(SubscribeJob {
                 shops: shops.clone(),
             })
             .partner(ORDER_RULE),

@@ -9,7 +9,10 @@
 //! * [`order_import`]: `shopify.order.import`, one Shopify order → a canonical order
 //! * [`fulfillment`]: a `shipment` push becomes `fulfillmentCreate` with tracking
 //! * [`order_pull`]: `shopify.orders.pull`, the pull from a stored checkpoint
-//! * [`webhook`]: `X-Shopify-Hmac-Sha256` verification with secret rotation
+//! * [`prices`]: a page of prices as bulk variant updates and B2B price list fixed prices
+//! * [`split`]: calls over Shopify's single-query maximum cost split in halves
+//! * [`subscribe`]: `shopify.webhooks.subscribe`, the configured topics' subscriptions
+//! * [`webhook`]: `X-Shopify-Hmac-Sha256` verification with secret rotation, stale retries
 //! * [`wire`]: Shopify's cost extension and error shapes
 //! * [`integration`]: [`ShopifyIntegration`], what the daemon lists
 //! * `fake` (feature `fake`): a faithful loopback Shopify (GraphQL parsed and validated,
@@ -24,6 +27,9 @@ pub mod integration;
 pub mod order_import;
 pub mod order_pull;
 pub mod orders;
+pub mod prices;
+pub mod split;
+pub mod subscribe;
 pub mod webhook;
 pub mod wire;
 

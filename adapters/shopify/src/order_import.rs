@@ -239,6 +239,26 @@ impl Job for OrderImportJob {
     }
 }
 
+/// The `updatedAt` of the version of Shopify order `gid` already imported, if any.
+async fn imported_version(
+    pool: &sqlx::PgPool,
+    org: OrgId,
+    gid: &str,
+) -> Result<Option<DateTime<Utc>>, AdapterError> {
+    let at: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT mapped->>'updated_at' FROM orders WHERE org_id = $1 AND order_number = $2",
+    )
+    .bind(org.0)
+    .bind(order_number(gid))
+    .fetch_optional(pool)
+    .await
+    .map_err(|e| AdapterError::transient(format!("reading the imported order: {e}")))?;
+    Ok(at
+        .flatten()
+        .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+        .map(|t| t.with_timezone(&Utc)))
+}
+
 /// The topics that lead to an order import.
 pub const ORDER_TOPICS: &[&str] = &["orders/create", "orders/updated", "orders/cancelled"];
 
@@ -247,6 +267,11 @@ pub const ORDER_TOPICS: &[&str] = &["orders/create", "orders/updated", "orders/c
 /// a delayed delivery may be older than the order) and imported like a pulled one, through a
 /// `shopify.order.import` job keyed by the order id and `updatedAt`, so a webhook and a pull
 /// of the same version import it once.
+///
+/// A stale retry does nothing (it is stored and was acknowledged): one the seam marked stale
+/// by `X-Shopify-Triggered-At` and the staleness window, or one triggered before the
+/// `updatedAt` of the version already imported (a retry of an event our import has overtaken;
+/// re-reading the order would cost a call and change nothing).
 pub struct OrderWebhooks {
     pub shops: std::collections::HashMap<String, std::sync::Arc<crate::ShopifyAdapter>>,
 }
@@ -277,6 +302,19 @@ impl switchyard_runtime::webhooks::WebhookProcessor for OrderWebhooks {
                 )))
             }
         };
+        let meta = crate::webhook::DeliveryMeta::of(&delivery.documents);
+        if meta.as_ref().is_some_and(|m| m.stale) {
+            info!(order = %gid, topic = %delivery.topic, event = %delivery.event_id, "stale Shopify retry (older than the staleness window): not imported");
+            return Ok(());
+        }
+        if let Some(triggered) = meta.and_then(|m| m.triggered_at) {
+            if let Some(imported) = imported_version(ctx.pool(), delivery.org, &gid).await? {
+                if triggered < imported {
+                    info!(order = %gid, topic = %delivery.topic, event = %delivery.event_id, %triggered, %imported, "stale Shopify retry (older than the version imported): not imported");
+                    return Ok(());
+                }
+            }
+        }
         let actx = switchyard_core::adapter::AdapterContext {
             org: delivery.org,
             job: None,

@@ -28,19 +28,35 @@ pub const OVERLAP: Duration = Duration::minutes(5);
 /// 1,000-point single-query maximum.
 pub const PAGE_SIZE: i64 = 8;
 
-/// Line items read per order. An order with more is refused by name rather than imported
-/// with lines missing (paging an order's lines is not built yet).
+/// Line items read per order with the order. An order with more has the rest read page by
+/// page ([`LINE_PAGE`] at a time, `order(id:) { lineItems(after:) }`) before it is returned:
+/// an order is never imported with lines missing.
 pub const LINES: usize = 25;
+
+/// Line items per follow-up page: about 4 points a line, so 100 lines (≈ 405 points) stay
+/// well under the 1,000-point single-query maximum.
+pub const LINE_PAGE: i64 = 100;
+
+/// The fields of a line item (shared by the order and its follow-up pages).
+macro_rules! line_fields {
+    () => {
+        "id sku name quantity variant { id sku } originalUnitPriceSet { shopMoney { amount currencyCode } }"
+    };
+}
 
 /// The fields of an order read, shared by the pull and the webhook re-read (a macro so the
 /// queries stay literal strings the fake and Shopify parse as written).
 macro_rules! order_fields {
     () => {
-        "id name email createdAt updatedAt cancelledAt cancelReason currencyCode
+        concat!(
+            "id name email createdAt updatedAt cancelledAt cancelReason currencyCode
       customer { id email firstName lastName displayName }
       shippingAddress { name firstName lastName company address1 address2 city provinceCode zip countryCodeV2 phone }
-      lineItems(first: 25) { pageInfo { hasNextPage } nodes { id sku name quantity variant { id sku } originalUnitPriceSet { shopMoney { amount currencyCode } } } }
+      lineItems(first: 25) { pageInfo { hasNextPage endCursor } nodes { ",
+            line_fields!(),
+            " } }
       fulfillmentOrders(first: 5) { nodes { id status } }"
+        )
     };
 }
 
@@ -57,6 +73,12 @@ const ORDER: &str = concat!(
     "query Order($id: ID!) { order(id: $id) { ",
     order_fields!(),
     " } }"
+);
+
+const MORE_LINES: &str = concat!(
+    "query OrderLines($id: ID!, $n: Int!, $after: String) { order(id: $id) { id lineItems(first: $n, after: $after) { pageInfo { hasNextPage endCursor } nodes { ",
+    line_fields!(),
+    " } } } }"
 );
 
 /// Where the order pull stands: the newest `updatedAt` committed, and the `(id, updatedAt)`
@@ -88,18 +110,47 @@ fn updated_at(order: &Value) -> Result<(String, DateTime<Utc>), AdapterError> {
     Ok((id, at.with_timezone(&Utc)))
 }
 
-/// An order whose lines did not all come is refused by name, never imported short.
-fn all_lines(order: &Value) -> Result<(), AdapterError> {
-    if order["lineItems"]["pageInfo"]["hasNextPage"].as_bool() == Some(true) {
-        return Err(AdapterError::permanent(format!(
-            "Shopify order `{}` has more than {LINES} line items; not imported",
-            order["id"].as_str().unwrap_or("?")
-        )));
-    }
-    Ok(())
-}
-
 impl ShopifyAdapter {
+    /// Read the rest of an order's line items, page by page after the cursor the order came
+    /// with, into `order.lineItems.nodes`; afterwards `pageInfo.hasNextPage` is false.
+    async fn all_lines(&self, ctx: &AdapterContext, order: &mut Value) -> Result<(), AdapterError> {
+        let id = order["id"].as_str().unwrap_or_default().to_owned();
+        let mut page = order["lineItems"]["pageInfo"].clone();
+        while page["hasNextPage"].as_bool() == Some(true) {
+            let after = page["endCursor"].as_str().ok_or_else(|| {
+                AdapterError::permanent(format!(
+                    "Shopify order `{id}` has more line items but no cursor to read them"
+                ))
+            })?;
+            let data = self
+                .client()
+                .call(
+                    ctx,
+                    "orderLines",
+                    MORE_LINES,
+                    json!({"id": id, "n": LINE_PAGE, "after": after}),
+                )
+                .await
+                .map_err(CallError::into_adapter)?;
+            let lines = &data["order"]["lineItems"];
+            if lines.is_null() {
+                // Deleted between the two reads: the next pull or webhook says what is left.
+                return Err(AdapterError::transient(format!(
+                    "Shopify order `{id}` disappeared while its line items were read"
+                )));
+            }
+            let more = lines["nodes"].as_array().cloned().unwrap_or_default();
+            match order["lineItems"]["nodes"].as_array_mut() {
+                Some(nodes) => nodes.extend(more),
+                None => order["lineItems"]["nodes"] = Value::Array(more),
+            }
+            page = lines["pageInfo"].clone();
+        }
+        order["lineItems"]["pageInfo"] =
+            json!({"hasNextPage": false, "endCursor": page["endCursor"]});
+        Ok(())
+    }
+
     /// One order as the pull reads it (`order(id:)`), for a webhook; None when the shop has
     /// no such order (deleted since).
     pub async fn order(
@@ -112,12 +163,12 @@ impl ShopifyAdapter {
             .call(ctx, "order", ORDER, json!({"id": gid}))
             .await
             .map_err(CallError::into_adapter)?;
-        let order = &data["order"];
+        let mut order = data["order"].clone();
         if order.is_null() {
             return Ok(None);
         }
-        all_lines(order)?;
-        Ok(Some(order.clone()))
+        self.all_lines(ctx, &mut order).await?;
+        Ok(Some(order))
     }
 
     /// Every order changed since `from` (minus the overlap), `page_size` per call.
@@ -152,14 +203,15 @@ impl ShopifyAdapter {
             let page = &data["orders"];
             for order in page["nodes"].as_array().into_iter().flatten() {
                 let (id, at) = updated_at(order)?;
-                all_lines(order)?;
                 if from.seen.contains(&(id.clone(), at)) {
                     continue; // committed by an earlier pull; the overlap brought it again
                 }
                 // A later page read an equal timestamp: Shopify's are coarse (seconds), so an
                 // edit made in the same second as the version read earlier must still win.
                 if newest.get(&id).is_none_or(|(seen_at, _)| *seen_at <= at) {
-                    newest.insert(id, (at, order.clone()));
+                    let mut order = order.clone();
+                    self.all_lines(ctx, &mut order).await?;
+                    newest.insert(id, (at, order));
                 }
             }
             match page["pageInfo"]["endCursor"].as_str() {

@@ -32,12 +32,16 @@
 
 mod exec;
 mod orders;
+mod price_lists;
 mod schema;
 mod store;
+mod subscriptions;
 mod validate;
 
 pub use orders::{FakeFulfillment, FakeOrderLine, FakeOrderSpec};
+pub use price_lists::FixedPrice;
 pub use store::{gid, parse_gid, MAX_VARIANTS};
+pub use subscriptions::Subscription;
 
 use crate::config::ApiVersion;
 use axum::body::Bytes;
@@ -78,6 +82,9 @@ pub struct FakeShopifyConfig {
     pub shop_domain: String,
     /// The app secret webhooks are signed with.
     pub webhook_secret: Option<String>,
+    /// Accept `http://` webhook subscription addresses on loopback hosts (Shopify accepts
+    /// only `https://`; tests subscribe a local daemon).
+    pub allow_loopback_http: bool,
 }
 
 impl Default for FakeShopifyConfig {
@@ -114,6 +121,7 @@ impl Default for FakeShopifyConfig {
             .to_vec(),
             shop_domain: "switchyard-test.myshopify.com".into(),
             webhook_secret: None,
+            allow_loopback_http: false,
         }
     }
 }
@@ -132,6 +140,11 @@ impl FakeShopifyConfig {
 
     pub fn webhook_secret(mut self, secret: impl Into<String>) -> Self {
         self.webhook_secret = Some(secret.into());
+        self
+    }
+
+    pub fn allow_loopback_http(mut self, on: bool) -> Self {
+        self.allow_loopback_http = on;
         self
     }
 }
@@ -224,6 +237,8 @@ struct Inner {
     /// A merchant's edit to apply right after the next `orders` page is served (an order
     /// changing while a pull pages).
     after_orders_page: Option<OrderEdit>,
+    price_lists: price_lists::PriceLists,
+    subscriptions: subscriptions::Subscriptions,
 }
 
 type OrderEdit = Box<dyn FnOnce(&mut orders::Orders) + Send>;
@@ -282,6 +297,8 @@ impl FakeShopify {
                 idempotency: HashMap::new(),
                 stats: FakeStats::default(),
                 after_orders_page: None,
+                price_lists: price_lists::PriceLists::default(),
+                subscriptions: subscriptions::Subscriptions::default(),
             }),
             config,
         });
@@ -484,6 +501,23 @@ impl FakeShopify {
         }
     }
 
+    /// A B2B price list in `currency` (ISO code); its gid.
+    pub fn create_price_list(&self, name: &str, currency: &str) -> String {
+        self.shared.lock().price_lists.create(name, currency)
+    }
+
+    /// The fixed price of the variant with `sku` in price list `list`.
+    pub fn fixed_price(&self, list: &str, sku: &str) -> Option<FixedPrice> {
+        let inner = self.shared.lock();
+        let (_, v) = inner.shop.variant_by_sku(sku)?;
+        inner.price_lists.fixed(list, v.id)
+    }
+
+    /// The webhook subscriptions made, oldest first.
+    pub fn subscriptions(&self) -> Vec<Subscription> {
+        self.shared.lock().subscriptions.list.clone()
+    }
+
     /// POST a webhook to `url` as Shopify does: the JSON body signed (base64 HMAC-SHA256 of
     /// the raw body) with `secret`, or the configured one.
     pub async fn send_webhook(
@@ -493,6 +527,20 @@ impl FakeShopify {
         body: &Value,
         event_id: &str,
         secret: Option<&str>,
+    ) -> reqwest::Result<u16> {
+        self.send_webhook_at(url, topic, body, event_id, secret, chrono::Utc::now())
+            .await
+    }
+
+    /// [`Self::send_webhook`] of an event triggered at `triggered_at` (a delayed retry).
+    pub async fn send_webhook_at(
+        &self,
+        url: &str,
+        topic: &str,
+        body: &Value,
+        event_id: &str,
+        secret: Option<&str>,
+        triggered_at: chrono::DateTime<chrono::Utc>,
     ) -> reqwest::Result<u16> {
         let raw = serde_json::to_vec(body).expect("json");
         let secret = secret
@@ -512,7 +560,7 @@ impl FakeShopify {
             .header("x-shopify-api-version", ApiVersion::V2026_04.as_str())
             .header("x-shopify-webhook-id", uuid::Uuid::new_v4().to_string())
             .header("x-shopify-event-id", event_id)
-            .header("x-shopify-triggered-at", chrono::Utc::now().to_rfc3339())
+            .header("x-shopify-triggered-at", triggered_at.to_rfc3339())
             .body(raw)
             .send()
             .await?;
@@ -658,7 +706,28 @@ async fn graphql(
                     Value::Null
                 })
             }
-            _ => exec::query_field(&inner.shop, field, &cx, &shared.config.shop_domain),
+            _ => match field.name.as_str() {
+                "priceList" => exec::project(
+                    &inner.price_lists.json(
+                        field
+                            .args
+                            .get("id")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default(),
+                    ),
+                    &field.selection.node,
+                    &cx,
+                ),
+                "webhookSubscriptions" => exec::project(
+                    &exec::connection(
+                        inner.subscriptions.nodes(field.args.get("topics")),
+                        &field.args,
+                    ),
+                    &field.selection.node,
+                    &cx,
+                ),
+                _ => exec::query_field(&inner.shop, field, &cx, &shared.config.shop_domain),
+            },
         };
         data.insert(field.key.clone(), value);
     }
@@ -841,6 +910,64 @@ fn mutation(
             }
             answer
         }
+        "priceListFixedPricesAdd" => {
+            let list = args
+                .get("priceListId")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let prices = args
+                .get("prices")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let (set, errors) = inner.price_lists.add(&inner.shop, list, &prices);
+            let outcome = if set.is_empty() {
+                WriteOutcome::UserErrors
+            } else {
+                WriteOutcome::Applied
+            };
+            record(inner, outcome, None);
+            json!({"prices": set, "userErrors": errors})
+        }
+        "priceListFixedPricesDelete" => {
+            let list = args
+                .get("priceListId")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let ids = args
+                .get("variantIds")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let (deleted, errors) = inner.price_lists.delete(list, &ids);
+            let outcome = if deleted.is_empty() {
+                WriteOutcome::UserErrors
+            } else {
+                WriteOutcome::Applied
+            };
+            record(inner, outcome, None);
+            json!({"deletedFixedPriceVariantIds": deleted, "userErrors": errors})
+        }
+        "webhookSubscriptionCreate" => {
+            let topic = args
+                .get("topic")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            match inner.subscriptions.create(
+                topic,
+                &obj(args.get("webhookSubscription")),
+                config.allow_loopback_http,
+            ) {
+                Ok(sub) => {
+                    record(inner, WriteOutcome::Applied, None);
+                    json!({"webhookSubscription": sub, "userErrors": []})
+                }
+                Err(errors) => {
+                    record(inner, WriteOutcome::UserErrors, None);
+                    json!({"webhookSubscription": null, "userErrors": errors})
+                }
+            }
+        }
         other => {
             return Err(validate::error(
                 format!("Field '{other}' doesn't exist on type 'Mutation'"),
@@ -849,7 +976,6 @@ fn mutation(
             ))
         }
     };
-    let _ = config;
     Ok(exec::project(&built, &field.selection.node, cx))
 }
 

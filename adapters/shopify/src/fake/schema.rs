@@ -92,6 +92,20 @@ const QUERY_ROOT: &[FieldDef] = &[
     fa!("product", "Product", &[("id", "ID!")]),
     fa!("productVariant", "ProductVariant", &[("id", "ID!")]),
     fa!("inventoryItem", "InventoryItem", &[("id", "ID!")]),
+    fa!("priceList", "PriceList", &[("id", "ID!")]),
+    fa!(
+        "webhookSubscriptions",
+        "WebhookSubscriptionConnection!",
+        &[
+            ("first", "Int"),
+            ("last", "Int"),
+            ("after", "String"),
+            ("before", "String"),
+            ("reverse", "Boolean"),
+            ("query", "String"),
+            ("topics", "[WebhookSubscriptionTopic!]"),
+        ],
+    ),
 ];
 
 const MUTATION_ROOT: &[FieldDef] = &[
@@ -122,6 +136,27 @@ const MUTATION_ROOT: &[FieldDef] = &[
         "inventorySetQuantities",
         "InventorySetQuantitiesPayload",
         &[("input", "InventorySetQuantitiesInput!")],
+    ),
+    fa!(
+        "priceListFixedPricesAdd",
+        "PriceListFixedPricesAddPayload",
+        &[
+            ("priceListId", "ID!"),
+            ("prices", "[PriceListPriceInput!]!"),
+        ],
+    ),
+    fa!(
+        "priceListFixedPricesDelete",
+        "PriceListFixedPricesDeletePayload",
+        &[("priceListId", "ID!"), ("variantIds", "[ID!]!")],
+    ),
+    fa!(
+        "webhookSubscriptionCreate",
+        "WebhookSubscriptionCreatePayload",
+        &[
+            ("topic", "WebhookSubscriptionTopic!"),
+            ("webhookSubscription", "WebhookSubscriptionInput!"),
+        ],
     ),
 ];
 
@@ -260,6 +295,36 @@ fn object_fields(ty: &str) -> Option<&'static [FieldDef]> {
             f!("location", "Location"),
         ],
         "Order" => ORDER,
+        "PriceList" => &[
+            f!("id", "ID!"),
+            f!("name", "String!"),
+            f!("currency", "CurrencyCode!"),
+        ],
+        "PriceListPrice" => &[
+            f!("variant", "ProductVariant!"),
+            f!("price", "MoneyV2!"),
+            f!("compareAtPrice", "MoneyV2"),
+            f!("originType", "PriceListPriceOriginType!"),
+        ],
+        "PriceListFixedPricesAddPayload" => &[
+            f!("prices", "[PriceListPrice!]"),
+            f!("userErrors", "[PriceListPriceUserError!]!"),
+        ],
+        "PriceListFixedPricesDeletePayload" => &[
+            f!("deletedFixedPriceVariantIds", "[ID!]"),
+            f!("userErrors", "[PriceListPriceUserError!]!"),
+        ],
+        "WebhookSubscription" => &[
+            f!("id", "ID!"),
+            f!("topic", "WebhookSubscriptionTopic!"),
+            f!("uri", "String!"),
+            f!("format", "WebhookSubscriptionFormat!"),
+            f!("createdAt", "DateTime!"),
+        ],
+        "WebhookSubscriptionCreatePayload" => &[
+            f!("webhookSubscription", "WebhookSubscription"),
+            f!("userErrors", "[UserError!]!"),
+        ],
         "FulfillmentCreatePayload" => &[
             f!("fulfillment", "Fulfillment"),
             f!("userErrors", "[UserError!]!"),
@@ -325,6 +390,7 @@ fn object_fields(ty: &str) -> Option<&'static [FieldDef]> {
         "ProductSetUserError"
         | "ProductVariantsBulkUpdateUserError"
         | "InventorySetQuantitiesUserError"
+        | "PriceListPriceUserError"
         | "UserError" => USER_ERROR,
         _ => return connection_fields(ty),
     })
@@ -359,6 +425,7 @@ fn connection_fields(ty: &str) -> Option<&'static [FieldDef]> {
         "LineItem",
         "FulfillmentOrder",
         "FulfillmentOrderLineItem",
+        "WebhookSubscription",
     ))
 }
 
@@ -474,6 +541,21 @@ pub fn input_fields(
             ("optionValues", "[VariantOptionValueInput!]"),
             ("metafields", "[MetafieldInput!]"),
         ],
+        "PriceListPriceInput" => &[
+            ("variantId", "ID!"),
+            ("price", "MoneyInput!"),
+            ("compareAtPrice", "MoneyInput"),
+        ],
+        "MoneyInput" => &[("amount", "Decimal!"), ("currencyCode", "CurrencyCode!")],
+        // `uri` since 2025-04; `callbackUrl` is its deprecated predecessor, still accepted.
+        "WebhookSubscriptionInput" => &[
+            ("uri", "String"),
+            ("callbackUrl", "URL"),
+            ("format", "WebhookSubscriptionFormat"),
+            ("includeFields", "[String!]"),
+            ("metafieldNamespaces", "[String!]"),
+            ("filter", "String"),
+        ],
         "InventorySetQuantitiesInput" if version.idempotent_inventory() => &[
             ("name", "String!"),
             ("reason", "String!"),
@@ -503,6 +585,28 @@ pub fn input_fields(
     })
 }
 
+/// `WebhookSubscriptionTopic` values the fake knows (Shopify has many more).
+pub const WEBHOOK_TOPICS: &[&str] = &[
+    "APP_UNINSTALLED",
+    "BULK_OPERATIONS_FINISH",
+    "CUSTOMERS_CREATE",
+    "CUSTOMERS_UPDATE",
+    "FULFILLMENTS_CREATE",
+    "FULFILLMENTS_UPDATE",
+    "INVENTORY_ITEMS_UPDATE",
+    "INVENTORY_LEVELS_UPDATE",
+    "ORDERS_CANCELLED",
+    "ORDERS_CREATE",
+    "ORDERS_DELETE",
+    "ORDERS_EDITED",
+    "ORDERS_FULFILLED",
+    "ORDERS_PAID",
+    "ORDERS_UPDATED",
+    "PRODUCTS_CREATE",
+    "PRODUCTS_DELETE",
+    "PRODUCTS_UPDATE",
+];
+
 pub fn enum_values(ty: &str) -> Option<&'static [&'static str]> {
     Some(match ty {
         "ProductStatus" => &["ACTIVE", "ARCHIVED", "DRAFT", "UNLISTED"],
@@ -527,6 +631,10 @@ pub fn enum_values(ty: &str) -> Option<&'static [&'static str]> {
             "STAFF",
         ],
         "FulfillmentStatus" => &["CANCELLED", "ERROR", "FAILURE", "SUCCESS"],
+        "PriceListPriceOriginType" => &["FIXED", "RELATIVE"],
+        "WebhookSubscriptionFormat" => &["JSON", "XML"],
+        // A slice of Shopify's topics: the ones the adapter subscribes to and a few neighbours.
+        "WebhookSubscriptionTopic" => WEBHOOK_TOPICS,
         "FulfillmentOrderStatus" => &[
             "CANCELLED",
             "CLOSED",

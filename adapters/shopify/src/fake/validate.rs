@@ -208,7 +208,7 @@ pub fn prepare(cx: &Cx<'_>, operation_name: Option<&str>) -> Result<Prepared, Ve
             continue;
         };
         cost += c + if root == "Mutation" {
-            MUTATION_COST
+            MUTATION_COST + input_entries(&args) as f64 * ENTRY_COST
         } else {
             0.0
         };
@@ -250,6 +250,24 @@ pub fn prepare(cx: &Cx<'_>, operation_name: Option<&str>) -> Result<Prepared, Ve
 
 /// What a mutation costs on top of its selection (Shopify: 10 points).
 pub const MUTATION_COST: f64 = 10.0;
+
+/// [I] What each entry of a mutation's list argument costs: Shopify charges a field returning
+/// a list by the objects it may return, and a bulk mutation returns one per entry of its list
+/// argument (`productVariantsBulkUpdate(variants:)`, `priceListFixedPricesAdd(prices:)`,
+/// `priceListFixedPricesDelete(variantIds:)`), so a long enough batch is `MAX_COST_EXCEEDED`
+/// (the single-query maximum is 1,000). One point per entry is the fake's choice. Lists inside
+/// an input object (`productSet`'s variants, whose answer is a paged connection costed by its
+/// `first`) are not counted.
+pub const ENTRY_COST: f64 = 1.0;
+
+/// The entries of a mutation's longest list argument.
+fn input_entries(args: &Map<String, Value>) -> usize {
+    args.values()
+        .filter_map(Value::as_array)
+        .map(Vec::len)
+        .max()
+        .unwrap_or(0)
+}
 
 struct Walk<'a, 'b> {
     cx: &'a Cx<'a>,

@@ -1,0 +1,458 @@
+//! Prices out, batched: a page of the sync engine's `prices` documents (mapping
+//! `shopify/price.out`) becomes
+//!
+//! * per product, one `productVariantsBulkUpdate(allowPartialUpdates: true)` with every
+//!   variant's `price` / `compareAtPrice`;
+//! * per configured B2B price list (`price_lists.groups` for `group_prices[].group`,
+//!   `price_lists.customers` for `customer_prices[].customer`), one `priceListFixedPricesAdd`
+//!   with the SKUs that have a price in the list's currency, and one
+//!   `priceListFixedPricesDelete` with those that have none (a tier or contract that ended):
+//!   each push states the whole wanted state, so nothing has to remember what was sent.
+//!
+//! Every call is split in halves while Shopify answers `MAX_COST_EXCEEDED` ([`crate::split`]).
+//! Results are merged per SKU: a SKU is confirmed only when every call it took part in
+//! answered it (its variant in `productVariants`, `prices` or `deletedFixedPriceVariantIds`);
+//! a userError naming its entry (`field: ["prices", "3", …]`) is a permanent error of that SKU
+//! alone (the engine's dead letter for it, the rest confirmed); an entry neither answered nor
+//! named, or a call that failed as a whole, fails its SKUs with the call's class. Deleting a
+//! fixed price that is not there (`VARIANT_NOT_FOUND`) is the wanted state, not an error.
+//!
+//! A list's currency is read once (`priceList(id:) { currency }`) and cached: an entry in
+//! another currency is not the list's price (a store can have one list per currency).
+
+use crate::adapter::{joined, user_errors, ShopifyAdapter, VariantRef};
+use crate::client::CallError;
+use crate::split::split_calls;
+use crate::wire::UserError;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use switchyard_core::adapter::{AdapterContext, BatchItem, PushReceipt};
+use switchyard_core::error::AdapterError;
+
+const VARIANTS_BULK_UPDATE: &str =
+    "mutation PricesUpdate($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
+  productVariantsBulkUpdate(productId: $productId, variants: $variants, allowPartialUpdates: true) {
+    productVariants { id }
+    userErrors { field message code }
+  }
+}";
+
+const FIXED_PRICES_ADD: &str =
+    "mutation FixedPricesAdd($priceListId: ID!, $prices: [PriceListPriceInput!]!) {
+  priceListFixedPricesAdd(priceListId: $priceListId, prices: $prices) {
+    prices { variant { id } }
+    userErrors { field message code }
+  }
+}";
+
+const FIXED_PRICES_DELETE: &str =
+    "mutation FixedPricesDelete($priceListId: ID!, $variantIds: [ID!]!) {
+  priceListFixedPricesDelete(priceListId: $priceListId, variantIds: $variantIds) {
+    deletedFixedPriceVariantIds
+    userErrors { field message code }
+  }
+}";
+
+const PRICE_LIST: &str = "query PriceList($id: ID!) { priceList(id: $id) { id currency } }";
+
+/// One configured price list: where it comes from in config, its gid.
+#[derive(Debug, Clone)]
+struct ListRef {
+    /// `groups.GOLD` / `customers.ACME`, for messages.
+    key: String,
+    gid: String,
+    /// `group_prices` or `customer_prices`, and the entry field naming the tier/customer.
+    source: (&'static str, &'static str),
+    code: String,
+}
+
+/// A SKU of the batch on its way: where it is, what failed first.
+struct Pending {
+    sku: String,
+    variant: Option<VariantRef>,
+    error: Option<AdapterError>,
+}
+
+impl Pending {
+    fn fail(&mut self, e: AdapterError) {
+        if self.error.is_none() {
+            self.error = Some(e);
+        }
+    }
+}
+
+/// An entry's index in its call from a userError's `field` (`["prices", "3", "price"]`).
+fn entry_index(e: &UserError, list_field: &str) -> Option<usize> {
+    let f = e.field.as_ref()?;
+    match f.as_slice() {
+        [name, i, ..] if name == list_field => i.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Merge one call's answer into its entries' SKUs. `entries` are (item index, variant gid);
+/// `answered` the variant gids the answer confirms; `harmless` userError codes that leave the
+/// wanted state (deleting what is not there).
+fn settle(
+    pending: &mut [Pending],
+    what: &str,
+    entries: &[(usize, String)],
+    answer: Result<(HashSet<String>, Vec<UserError>), AdapterError>,
+    list_field: &str,
+    harmless: &[&str],
+) {
+    let (answered, errors) = match answer {
+        Ok(a) => a,
+        Err(e) => {
+            for (i, _) in entries {
+                pending[*i].fail(e.clone());
+            }
+            return;
+        }
+    };
+    let mut named: HashMap<usize, Vec<UserError>> = HashMap::new();
+    let mut general = Vec::new();
+    for e in errors {
+        match entry_index(&e, list_field).filter(|n| *n < entries.len()) {
+            Some(n) => named.entry(n).or_default().push(e),
+            None => general.push(e),
+        }
+    }
+    for (n, (i, variant)) in entries.iter().enumerate() {
+        let p = &mut pending[*i];
+        if let Some(errs) = named.get(&n) {
+            if errs
+                .iter()
+                .all(|e| e.code.as_deref().is_some_and(|c| harmless.contains(&c)))
+            {
+                continue;
+            }
+            p.fail(
+                AdapterError::permanent(format!(
+                    "Shopify refused {what} of {}: {}",
+                    p.sku,
+                    joined(errs)
+                ))
+                .with_status(200),
+            );
+        } else if !answered.contains(variant) {
+            // Named by no userError and not answered: a refusal of the whole call, or an
+            // answer that does not say. Never confirm it.
+            let m = if general.is_empty() {
+                format!("Shopify did not confirm {what} of {}", p.sku)
+            } else {
+                format!("Shopify refused {what} of {}: {}", p.sku, joined(&general))
+            };
+            p.fail(if general.is_empty() {
+                AdapterError::transient(m)
+            } else {
+                AdapterError::permanent(m).with_status(200)
+            });
+        }
+    }
+}
+
+fn ids(list: &Value, pick: impl Fn(&Value) -> Option<&str>) -> HashSet<String> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| pick(v).map(str::to_owned))
+        .collect()
+}
+
+impl ShopifyAdapter {
+    fn configured_lists(&self) -> Vec<ListRef> {
+        let pl = &self.config().price_lists;
+        let groups = pl.groups.iter().map(|(code, gid)| ListRef {
+            key: format!("groups.{code}"),
+            gid: gid.clone(),
+            source: ("group_prices", "group"),
+            code: code.clone(),
+        });
+        let customers = pl.customers.iter().map(|(code, gid)| ListRef {
+            key: format!("customers.{code}"),
+            gid: gid.clone(),
+            source: ("customer_prices", "customer"),
+            code: code.clone(),
+        });
+        groups.chain(customers).collect()
+    }
+
+    /// The currency of price list `list` (read once).
+    async fn list_currency(
+        &self,
+        ctx: &AdapterContext,
+        list: &ListRef,
+    ) -> Result<String, AdapterError> {
+        if let Some(c) = self.price_list_currencies().get(&list.gid) {
+            return Ok(c.clone());
+        }
+        let data = self
+            .client()
+            .call(ctx, "priceList", PRICE_LIST, json!({"id": list.gid}))
+            .await
+            .map_err(CallError::into_adapter)?;
+        let currency = data["priceList"]["currency"]
+            .as_str()
+            .ok_or_else(|| {
+                AdapterError::permanent(format!(
+                    "price list {} (price_lists.{}) does not exist in the shop",
+                    list.gid, list.key
+                ))
+            })?
+            .to_owned();
+        self.price_list_currencies()
+            .insert(list.gid.clone(), currency.clone());
+        Ok(currency)
+    }
+
+    /// Push a page of `prices` documents (see the module doc); one result per item.
+    pub async fn push_prices(
+        &self,
+        ctx: &AdapterContext,
+        items: &[BatchItem],
+    ) -> Vec<Result<PushReceipt, AdapterError>> {
+        let mut pending: Vec<Pending> = Vec::with_capacity(items.len());
+        let mut bodies: Vec<Option<&Map<String, Value>>> = Vec::with_capacity(items.len());
+        for item in items {
+            let parsed = Self::body(&item.doc).and_then(|b| Ok((b, Self::sku(b)?)));
+            match parsed {
+                Ok((body, sku)) => {
+                    let variant = self.variant(ctx, &sku).await;
+                    let (variant, error) = match variant {
+                        Ok(v) => (Some(v), None),
+                        Err(e) => (None, Some(e)),
+                    };
+                    pending.push(Pending {
+                        sku,
+                        variant,
+                        error,
+                    });
+                    bodies.push(Some(body));
+                }
+                Err(e) => {
+                    pending.push(Pending {
+                        sku: String::new(),
+                        variant: None,
+                        error: Some(e),
+                    });
+                    bodies.push(None);
+                }
+            }
+        }
+        // Base prices, one call (split as needed) per product.
+        let mut by_product: BTreeMap<String, Vec<(usize, Value)>> = BTreeMap::new();
+        for (i, (p, body)) in pending.iter().zip(&bodies).enumerate() {
+            let (Some(v), Some(body)) = (&p.variant, body) else {
+                continue;
+            };
+            let mut input = json!({"id": v.variant});
+            let mut any = false;
+            for key in ["price", "compareAtPrice"] {
+                if let Some(value) = body.get(key) {
+                    input[key] = value.clone();
+                    any = true;
+                }
+            }
+            if any {
+                by_product
+                    .entry(v.product.clone())
+                    .or_default()
+                    .push((i, input));
+            }
+        }
+        for (product, entries) in by_product {
+            let parts = split_calls(entries, |part: Vec<(usize, Value)>| {
+                let variants: Vec<Value> = part.iter().map(|(_, v)| v.clone()).collect();
+                let vars = json!({"productId": product, "variants": variants});
+                async move {
+                    self.client()
+                        .call(ctx, "productVariantsBulkUpdate", VARIANTS_BULK_UPDATE, vars)
+                        .await
+                }
+            })
+            .await;
+            for (part, answer) in parts {
+                let entries: Vec<(usize, String)> = part
+                    .iter()
+                    .map(|(i, v)| (*i, v["id"].as_str().unwrap_or_default().to_owned()))
+                    .collect();
+                let answer = answer.map(|data| {
+                    let payload = &data["productVariantsBulkUpdate"];
+                    (
+                        ids(&payload["productVariants"], |v| v["id"].as_str()),
+                        user_errors(payload),
+                    )
+                });
+                settle(&mut pending, "the price", &entries, answer, "variants", &[]);
+            }
+        }
+        // Price lists: every configured list gets each SKU's price in its currency, or loses
+        // the SKU's fixed price.
+        for list in self.configured_lists() {
+            let currency = match self.list_currency(ctx, &list).await {
+                Ok(c) => c,
+                Err(e) => {
+                    for p in pending.iter_mut().filter(|p| p.variant.is_some()) {
+                        p.fail(e.clone());
+                    }
+                    continue;
+                }
+            };
+            let mut adds: Vec<(usize, Value)> = Vec::new();
+            let mut deletes: Vec<(usize, String)> = Vec::new();
+            for (i, (p, body)) in pending.iter().zip(&bodies).enumerate() {
+                let (Some(v), Some(body)) = (&p.variant, body) else {
+                    continue;
+                };
+                let (array, key) = list.source;
+                let entry = body
+                    .get(array)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .find(|e| {
+                        e[key].as_str() == Some(list.code.as_str())
+                            && e["currency"].as_str() == Some(currency.as_str())
+                    });
+                match entry {
+                    Some(e) => {
+                        let mut input = json!({"variantId": v.variant,
+                            "price": {"amount": e["price"], "currencyCode": e["currency"]}});
+                        if let Some(c) = e.get("compareAtPrice").filter(|c| !c.is_null()) {
+                            input["compareAtPrice"] =
+                                json!({"amount": c, "currencyCode": e["currency"]});
+                        }
+                        adds.push((i, input));
+                    }
+                    None => deletes.push((i, v.variant.clone())),
+                }
+            }
+            let what = format!("the price in price list {}", list.key);
+            let parts = split_calls(adds, |part: Vec<(usize, Value)>| {
+                let prices: Vec<Value> = part.iter().map(|(_, v)| v.clone()).collect();
+                let vars = json!({"priceListId": list.gid, "prices": prices});
+                async move {
+                    self.client()
+                        .call(ctx, "priceListFixedPricesAdd", FIXED_PRICES_ADD, vars)
+                        .await
+                }
+            })
+            .await;
+            for (part, answer) in parts {
+                let entries: Vec<(usize, String)> = part
+                    .iter()
+                    .map(|(i, v)| (*i, v["variantId"].as_str().unwrap_or_default().to_owned()))
+                    .collect();
+                let answer = answer.map(|data| {
+                    let payload = &data["priceListFixedPricesAdd"];
+                    (
+                        ids(&payload["prices"], |p| p["variant"]["id"].as_str()),
+                        user_errors(payload),
+                    )
+                });
+                settle(&mut pending, &what, &entries, answer, "prices", &[]);
+            }
+            let what = format!("the removal from price list {}", list.key);
+            let parts = split_calls(deletes, |part: Vec<(usize, String)>| {
+                let variant_ids: Vec<&String> = part.iter().map(|(_, v)| v).collect();
+                let vars = json!({"priceListId": list.gid, "variantIds": variant_ids});
+                async move {
+                    self.client()
+                        .call(ctx, "priceListFixedPricesDelete", FIXED_PRICES_DELETE, vars)
+                        .await
+                }
+            })
+            .await;
+            for (part, answer) in parts {
+                let answer = answer.map(|data| {
+                    let payload = &data["priceListFixedPricesDelete"];
+                    (
+                        ids(&payload["deletedFixedPriceVariantIds"], Value::as_str),
+                        user_errors(payload),
+                    )
+                });
+                settle(
+                    &mut pending,
+                    &what,
+                    &part,
+                    answer,
+                    "variantIds",
+                    &["VARIANT_NOT_FOUND"],
+                );
+            }
+        }
+        pending
+            .into_iter()
+            .map(|p| match (p.error, p.variant) {
+                (Some(e), _) => Err(e),
+                (None, v) => Ok(PushReceipt {
+                    status: 200,
+                    external_id: v.map(|v| v.variant),
+                    duplicate: false,
+                }),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ue(field: &[&str], code: &str) -> UserError {
+        UserError {
+            field: Some(field.iter().map(|s| s.to_string()).collect()),
+            message: "no".into(),
+            code: Some(code.into()),
+        }
+    }
+
+    fn pending(n: usize) -> Vec<Pending> {
+        (0..n)
+            .map(|i| Pending {
+                sku: format!("S{i}"),
+                variant: None,
+                error: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn settle_blames_the_named_entry_and_never_confirms_the_unanswered() {
+        let mut p = pending(4);
+        // Entries of the call are items 1, 2, 3 (item 0 is in another call).
+        let entries = vec![(1, "v1".into()), (2, "v2".into()), (3, "v3".into())];
+        let answered: HashSet<String> = ["v1".to_string()].into();
+        let errors = vec![ue(
+            &["prices", "1", "price", "currencyCode"],
+            "PRICE_LIST_CURRENCY_MISMATCH",
+        )];
+        settle(&mut p, "x", &entries, Ok((answered, errors)), "prices", &[]);
+        assert!(p[0].error.is_none() && p[1].error.is_none());
+        let e2 = p[2].error.as_ref().unwrap();
+        assert!(
+            !e2.class.is_retryable()
+                && e2.message.contains("S2")
+                && e2.message.contains("MISMATCH")
+        );
+        // Not answered and not named: retried, never confirmed.
+        assert!(p[3].error.as_ref().unwrap().class.is_retryable());
+    }
+
+    #[test]
+    fn deleting_what_is_not_there_is_the_wanted_state() {
+        let mut p = pending(2);
+        let entries = vec![(0, "v0".into()), (1, "v1".into())];
+        let errors = vec![ue(&["variantIds", "1"], "VARIANT_NOT_FOUND")];
+        settle(
+            &mut p,
+            "x",
+            &entries,
+            Ok((["v0".to_string()].into(), errors)),
+            "variantIds",
+            &["VARIANT_NOT_FOUND"],
+        );
+        assert!(p.iter().all(|p| p.error.is_none()));
+    }
+}
