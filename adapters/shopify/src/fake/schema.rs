@@ -92,9 +92,29 @@ const QUERY_ROOT: &[FieldDef] = &[
     fa!("product", "Product", &[("id", "ID!")]),
     fa!("productVariant", "ProductVariant", &[("id", "ID!")]),
     fa!("inventoryItem", "InventoryItem", &[("id", "ID!")]),
+    fa!(
+        "currentBulkOperation",
+        "BulkOperation",
+        &[("type", "BulkOperationType")]
+    ),
+    fa!("bulkOperation", "BulkOperation", &[("id", "ID!")]),
 ];
 
 const MUTATION_ROOT: &[FieldDef] = &[
+    fa!(
+        "stagedUploadsCreate",
+        "StagedUploadsCreatePayload",
+        &[("input", "[StagedUploadInput!]!")],
+    ),
+    fa!(
+        "bulkOperationRunMutation",
+        "BulkOperationRunMutationPayload",
+        &[
+            ("mutation", "String!"),
+            ("stagedUploadPath", "String!"),
+            ("clientIdentifier", "String"),
+        ],
+    ),
     fa!(
         "fulfillmentCreate",
         "FulfillmentCreatePayload",
@@ -192,6 +212,21 @@ const INVENTORY_LEVEL: &[FieldDef] = &[
     ),
 ];
 
+const BULK_OPERATION: &[FieldDef] = &[
+    f!("id", "ID!"),
+    f!("status", "BulkOperationStatus!"),
+    f!("errorCode", "BulkOperationErrorCode"),
+    f!("type", "BulkOperationType!"),
+    f!("objectCount", "UnsignedInt64!"),
+    f!("rootObjectCount", "UnsignedInt64!"),
+    f!("fileSize", "UnsignedInt64"),
+    f!("url", "URL"),
+    f!("partialDataUrl", "URL"),
+    f!("query", "String!"),
+    f!("createdAt", "DateTime!"),
+    f!("completedAt", "DateTime"),
+];
+
 /// The object types: name → fields. A `…Connection` gets nodes/edges/pageInfo.
 fn object_fields(ty: &str) -> Option<&'static [FieldDef]> {
     Some(match ty {
@@ -260,6 +295,21 @@ fn object_fields(ty: &str) -> Option<&'static [FieldDef]> {
             f!("location", "Location"),
         ],
         "Order" => ORDER,
+        "BulkOperation" => BULK_OPERATION,
+        "StagedUploadsCreatePayload" => &[
+            f!("stagedTargets", "[StagedMediaUploadTarget!]"),
+            f!("userErrors", "[UserError!]!"),
+        ],
+        "StagedMediaUploadTarget" => &[
+            f!("url", "URL"),
+            f!("resourceUrl", "URL"),
+            f!("parameters", "[StagedUploadParameter!]!"),
+        ],
+        "StagedUploadParameter" => &[f!("name", "String!"), f!("value", "String!")],
+        "BulkOperationRunMutationPayload" => &[
+            f!("bulkOperation", "BulkOperation"),
+            f!("userErrors", "[BulkMutationUserError!]!"),
+        ],
         "FulfillmentCreatePayload" => &[
             f!("fulfillment", "Fulfillment"),
             f!("userErrors", "[UserError!]!"),
@@ -325,6 +375,7 @@ fn object_fields(ty: &str) -> Option<&'static [FieldDef]> {
         "ProductSetUserError"
         | "ProductVariantsBulkUpdateUserError"
         | "InventorySetQuantitiesUserError"
+        | "BulkMutationUserError"
         | "UserError" => USER_ERROR,
         _ => return connection_fields(ty),
     })
@@ -454,6 +505,13 @@ pub fn input_fields(
             ("value", "String"),
             ("type", "String"),
         ],
+        "StagedUploadInput" => &[
+            ("resource", "StagedUploadTargetGenerateUploadResource!"),
+            ("filename", "String!"),
+            ("mimeType", "String!"),
+            ("httpMethod", "StagedUploadHttpMethodType"),
+            ("fileSize", "UnsignedInt64"),
+        ],
         "ProductSetIdentifiers" => &[
             ("id", "ID"),
             ("handle", "String"),
@@ -527,6 +585,30 @@ pub fn enum_values(ty: &str) -> Option<&'static [&'static str]> {
             "STAFF",
         ],
         "FulfillmentStatus" => &["CANCELLED", "ERROR", "FAILURE", "SUCCESS"],
+        "BulkOperationStatus" => &[
+            "CANCELED",
+            "CANCELING",
+            "COMPLETED",
+            "CREATED",
+            "EXPIRED",
+            "FAILED",
+            "RUNNING",
+        ],
+        "BulkOperationErrorCode" => &["ACCESS_DENIED", "INTERNAL_SERVER_ERROR", "TIMEOUT"],
+        "BulkOperationType" => &["MUTATION", "QUERY"],
+        "StagedUploadHttpMethodType" => &["POST", "PUT"],
+        "StagedUploadTargetGenerateUploadResource" => &[
+            "BULK_MUTATION_VARIABLES",
+            "COLLECTION_IMAGE",
+            "FILE",
+            "IMAGE",
+            "MODEL_3D",
+            "PRODUCT_IMAGE",
+            "RETURN_LABEL",
+            "SHOP_IMAGE",
+            "URL_REDIRECT_IMPORT",
+            "VIDEO",
+        ],
         "FulfillmentOrderStatus" => &[
             "CANCELLED",
             "CLOSED",
@@ -553,6 +635,7 @@ pub fn is_scalar(ty: &str) -> bool {
             | "HTML"
             | "URL"
             | "JSON"
+            | "UnsignedInt64"
             | "CurrencyCode"
             | "CountryCode"
     ) || enum_values(ty).is_some()
