@@ -230,11 +230,7 @@ fn staged_uploads_create(inner: &mut Inner, args: &Map<String, Value>) -> Value 
             continue;
         }
         let filename = input["filename"].as_str().unwrap_or("vars.jsonl");
-        let key = format!(
-            "tmp/{}/bulk/{}/{filename}",
-            inner.shop.products.len() % 97,
-            uuid::Uuid::new_v4()
-        );
+        let key = format!("tmp/shop/bulk/{}/{filename}", uuid::Uuid::new_v4());
         let parameters: Vec<(String, String)> = vec![
             ("Content-Type".into(), input["mimeType"].as_str().unwrap_or("text/jsonl").into()),
             ("success_action_status".into(), "201".into()),
