@@ -17,7 +17,8 @@ async fn bench_shopify_tiny_counts() -> anyhow::Result<()> {
         variants_per_product: 2,
         restore_rate: 1000.0,
         bucket: 2000.0,
-        page_size: 50,
+        // Feed entries: a product and its two variants are three, so 50 products a page.
+        page_size: 150,
         bulk_threshold: 10,
         per_product_cap: 30,
         changed_percent: 1.0,

@@ -74,16 +74,22 @@ type Outcome = Result<PushReceipt, AdapterError>;
 
 /// Wakers of the operations this process waits for, by gid.
 #[derive(Debug, Default)]
-pub struct BulkWaiters(Mutex<HashMap<String, Arc<Notify>>>);
+pub struct BulkWaiters {
+    waiters: Mutex<HashMap<String, Arc<Notify>>>,
+    /// Held by a bulk push from its first look at the remembered operation to its last
+    /// result: Shopify runs one bulk mutation per shop, and the sync engine may push pages
+    /// concurrently; a second push would otherwise follow (and clear) the first's operation.
+    turn: tokio::sync::Mutex<()>,
+}
 
 impl BulkWaiters {
     fn waiter(&self, operation: &str) -> Arc<Notify> {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
         map.entry(operation.to_owned()).or_default().clone()
     }
 
     fn forget(&self, operation: &str) {
-        self.0
+        self.waiters
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(operation);
@@ -197,6 +203,7 @@ impl ShopifyAdapter {
         ctx: &AdapterContext,
         items: &[BatchItem],
     ) -> Vec<Outcome> {
+        let _turn = self.bulk_waiters().turn.lock().await;
         let mut outcomes: Vec<Option<Outcome>> = vec![None; items.len()];
         let mut lines = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {

@@ -37,7 +37,12 @@ async fn stage(fake: &FakeShopify) -> (String, Vec<(String, String)>) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["name"].as_str().unwrap().to_owned(), p["value"].as_str().unwrap().to_owned()))
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["value"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     (t["url"].as_str().unwrap().to_owned(), params)
 }
@@ -47,7 +52,9 @@ async fn upload(url: &str, fields: &[(String, String)], file: &str) -> u16 {
     let b = "xyzBOUNDARY";
     let mut body = String::new();
     for (n, v) in fields {
-        body.push_str(&format!("--{b}\r\nContent-Disposition: form-data; name=\"{n}\"\r\n\r\n{v}\r\n"));
+        body.push_str(&format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"{n}\"\r\n\r\n{v}\r\n"
+        ));
     }
     body.push_str(&format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"vars.jsonl\"\r\nContent-Type: text/jsonl\r\n\r\n{file}\r\n--{b}--\r\n"));
     reqwest::Client::new()
@@ -75,17 +82,30 @@ fn line(sku: &str, title: &str) -> String {
 
 #[tokio::test]
 async fn the_staged_upload_refuses_a_missing_or_altered_parameter() {
-    let fake = FakeShopify::start(FakeShopifyConfig::default()).await.unwrap();
+    let fake = FakeShopify::start(FakeShopifyConfig::default())
+        .await
+        .unwrap();
     let (url, params) = stage(&fake).await;
     let file = line("A", "a");
-    let missing: Vec<_> = params.iter().filter(|(n, _)| n != "policy").cloned().collect();
+    let missing: Vec<_> = params
+        .iter()
+        .filter(|(n, _)| n != "policy")
+        .cloned()
+        .collect();
     assert_eq!(upload(&url, &missing, &file).await, 400);
     let mut altered = params.clone();
-    altered.iter_mut().find(|(n, _)| n == "x-goog-signature").unwrap().1 = "forged".into();
+    altered
+        .iter_mut()
+        .find(|(n, _)| n == "x-goog-signature")
+        .unwrap()
+        .1 = "forged".into();
     assert_eq!(upload(&url, &altered, &file).await, 403);
     // Refused uploads left no file: running it names it missing.
     let run = gql(&fake, RUN, json!({"m": SET, "p": key(&params)})).await;
-    assert_eq!(run["data"]["bulkOperationRunMutation"]["userErrors"][0]["code"], "NO_SUCH_FILE");
+    assert_eq!(
+        run["data"]["bulkOperationRunMutation"]["userErrors"][0]["code"],
+        "NO_SUCH_FILE"
+    );
     assert_eq!(upload(&url, &params, &file).await, 201);
     // Only the bulk variables resource is served.
     let other = gql(
@@ -94,12 +114,17 @@ async fn the_staged_upload_refuses_a_missing_or_altered_parameter() {
         json!({"input": [{"resource": "IMAGE", "filename": "a.png", "mimeType": "image/png", "httpMethod": "POST"}]}),
     )
     .await;
-    assert_eq!(other["data"]["stagedUploadsCreate"]["stagedTargets"], json!([]));
+    assert_eq!(
+        other["data"]["stagedUploadsCreate"]["stagedTargets"],
+        json!([])
+    );
 }
 
 #[tokio::test]
 async fn a_bulk_operation_runs_lines_as_single_mutations_and_serves_their_results() {
-    let fake = FakeShopify::start(FakeShopifyConfig::default()).await.unwrap();
+    let fake = FakeShopify::start(FakeShopifyConfig::default())
+        .await
+        .unwrap();
     let (url, params) = stage(&fake).await;
     let file = [line("A", "Alpha"), line("B", ""), line("C", "Gamma")].join("\n");
     assert_eq!(upload(&url, &params, &file).await, 201);
@@ -117,13 +142,22 @@ async fn a_bulk_operation_runs_lines_as_single_mutations_and_serves_their_result
 
     fake.bulk_pause_after(1);
     let run = gql(&fake, RUN, json!({"m": SET, "p": key(&params)})).await;
-    let id = run["data"]["bulkOperationRunMutation"]["bulkOperation"]["id"].as_str().unwrap().to_owned();
+    let id = run["data"]["bulkOperationRunMutation"]["bulkOperation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // One bulk mutation at a time per shop.
     let second = gql(&fake, RUN, json!({"m": SET, "p": key(&params)})).await;
-    assert_eq!(second["data"]["bulkOperationRunMutation"]["userErrors"][0]["code"], "OPERATION_IN_PROGRESS");
+    assert_eq!(
+        second["data"]["bulkOperationRunMutation"]["userErrors"][0]["code"],
+        "OPERATION_IN_PROGRESS"
+    );
     assert!(second["data"]["bulkOperationRunMutation"]["bulkOperation"].is_null());
     let running = gql(&fake, POLL, json!({"id": id})).await;
-    assert!(running["data"]["bulkOperation"]["url"].is_null(), "no result before it ends");
+    assert!(
+        running["data"]["bulkOperation"]["url"].is_null(),
+        "no result before it ends"
+    );
     fake.bulk_resume();
     let op = loop {
         let polled = gql(&fake, POLL, json!({"id": id})).await;
@@ -133,16 +167,32 @@ async fn a_bulk_operation_runs_lines_as_single_mutations_and_serves_their_result
         tokio::task::yield_now().await;
     };
     assert_eq!(op["objectCount"], "3");
-    let current = gql(&fake, "query { currentBulkOperation(type: MUTATION) { id status } }", json!({})).await;
+    let current = gql(
+        &fake,
+        "query { currentBulkOperation(type: MUTATION) { id status } }",
+        json!({}),
+    )
+    .await;
     assert_eq!(current["data"]["currentBulkOperation"]["id"], id.as_str());
-    let text = reqwest::get(op["url"].as_str().unwrap()).await.unwrap().text().await.unwrap();
-    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let text = reqwest::get(op["url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 3);
     for (i, l) in lines.iter().enumerate() {
         assert_eq!(l["__lineNumber"], i);
     }
     assert!(lines[0]["data"]["productSet"]["product"]["id"].is_string());
-    assert_eq!(lines[1]["data"]["productSet"]["userErrors"][0]["message"], "Title can't be blank");
+    assert_eq!(
+        lines[1]["data"]["productSet"]["userErrors"][0]["message"],
+        "Title can't be blank"
+    );
     assert_eq!(fake.product_count(), 2);
     assert_eq!(fake.applied("productSet"), 2, "each line a recorded write");
     assert_eq!(fake.bulk_operations()[0].status, BulkStatus::Completed);
@@ -150,13 +200,18 @@ async fn a_bulk_operation_runs_lines_as_single_mutations_and_serves_their_result
 
 #[tokio::test]
 async fn a_half_failed_operation_has_only_a_partial_data_url() {
-    let fake = FakeShopify::start(FakeShopifyConfig::default()).await.unwrap();
+    let fake = FakeShopify::start(FakeShopifyConfig::default())
+        .await
+        .unwrap();
     let (url, params) = stage(&fake).await;
     let file: Vec<String> = (0..10).map(|i| line(&format!("S{i}"), "t")).collect();
     assert_eq!(upload(&url, &params, &file.join("\n")).await, 201);
     fake.bulk_fail_next_halfway();
     let run = gql(&fake, RUN, json!({"m": SET, "p": key(&params)})).await;
-    let id = run["data"]["bulkOperationRunMutation"]["bulkOperation"]["id"].as_str().unwrap().to_owned();
+    let id = run["data"]["bulkOperationRunMutation"]["bulkOperation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let op = loop {
         let polled = gql(&fake, POLL, json!({"id": id})).await;
         if polled["data"]["bulkOperation"]["status"] == "FAILED" {
@@ -166,7 +221,12 @@ async fn a_half_failed_operation_has_only_a_partial_data_url() {
     };
     assert_eq!(op["errorCode"], "INTERNAL_SERVER_ERROR");
     assert!(op["url"].is_null());
-    let text = reqwest::get(op["partialDataUrl"].as_str().unwrap()).await.unwrap().text().await.unwrap();
+    let text = reqwest::get(op["partialDataUrl"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(text.lines().count(), 5);
     assert_eq!(fake.product_count(), 5);
 }

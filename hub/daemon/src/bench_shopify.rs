@@ -43,8 +43,9 @@ pub struct ShopifyBench {
     /// The bucket's size in points.
     #[arg(long, default_value_t = 1000.0)]
     pub bucket: f64,
-    /// Items per sync page (one push batch each).
-    #[arg(long, default_value_t = 1000)]
+    /// Feed entries per sync page (one push batch each). A product and each of its variants
+    /// are an entry each, so a page holds page / (1 + variants per product) products.
+    #[arg(long, default_value_t = 1100)]
     pub page_size: i64,
     /// Pages of more products than this go as a bulk mutation (bulk connection).
     #[arg(long, default_value_t = 100)]
