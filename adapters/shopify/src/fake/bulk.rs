@@ -428,7 +428,7 @@ pub async fn run(shared: Arc<Shared>, id: u64) {
             break;
         }
         line += 1;
-        if line % 64 == 0 {
+        if line.is_multiple_of(64) {
             tokio::task::yield_now().await;
         }
     }
