@@ -44,8 +44,9 @@ pub struct ShopifyBench {
     #[arg(long, default_value_t = 1000.0)]
     pub bucket: f64,
     /// Feed entries per sync page (one push batch each). A product and each of its variants
-    /// are an entry each, so a page holds page / (1 + variants per product) products.
-    #[arg(long, default_value_t = 1100)]
+    /// are an entry each, so a page holds page / (1 + variants per product) products: 400 by
+    /// default, above the bulk threshold.
+    #[arg(long, default_value_t = 4400)]
     pub page_size: i64,
     /// Pages of more products than this go as a bulk mutation (bulk connection).
     #[arg(long, default_value_t = 100)]
