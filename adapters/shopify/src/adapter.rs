@@ -97,6 +97,10 @@ pub struct ShopifyAdapter {
     sent: Mutex<HashMap<String, Value>>,
     /// Price list gid → its currency (`src/prices.rs`).
     list_currencies: Mutex<HashMap<String, String>>,
+    /// For the bulk path's staged upload and result file (not the GraphQL endpoint).
+    http: reqwest::Client,
+    bulk_store: crate::bulk_store::BulkStore,
+    bulk_waiters: crate::bulk::BulkWaiters,
 }
 
 impl std::fmt::Debug for ShopifyAdapter {
@@ -138,7 +142,12 @@ pub fn idempotency_key(write_key: &str, salt: &str) -> String {
 
 impl ShopifyAdapter {
     pub fn new(partner: PartnerName, cfg: Validated, http: reqwest::Client) -> Self {
-        let client = Client::new(http, cfg.endpoint(), cfg.token.clone(), partner.clone());
+        let client = Client::new(
+            http.clone(),
+            cfg.endpoint(),
+            cfg.token.clone(),
+            partner.clone(),
+        );
         let mut capabilities = vec![
             Capability::PushCatalog,
             Capability::PushPrices,
@@ -158,7 +167,34 @@ impl ShopifyAdapter {
             confirmed: Mutex::new(HashMap::new()),
             sent: Mutex::new(HashMap::new()),
             list_currencies: Mutex::new(HashMap::new()),
+            http,
+            bulk_store: crate::bulk_store::BulkStore::new(None),
+            bulk_waiters: crate::bulk::BulkWaiters::default(),
         }
+    }
+
+    /// Remember in-flight bulk operations in this database (`shopify_bulk_operations`), so a
+    /// process that crashed while one ran follows it rather than submitting a second.
+    pub fn with_bulk_store(mut self, pool: sqlx::PgPool) -> Self {
+        self.bulk_store = crate::bulk_store::BulkStore::new(Some(pool));
+        self
+    }
+
+    pub fn partner(&self) -> &PartnerName {
+        &self.partner
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(crate) fn bulk_store(&self) -> &crate::bulk_store::BulkStore {
+        &self.bulk_store
+    }
+
+    /// Wakes a waiter when `bulk_operations/finish` arrives (the webhook processor calls it).
+    pub fn bulk_waiters(&self) -> &crate::bulk::BulkWaiters {
+        &self.bulk_waiters
     }
 
     pub(crate) fn price_list_currencies(
@@ -195,7 +231,7 @@ impl ShopifyAdapter {
             .ok_or_else(|| AdapterError::permanent("the document has no `sku`"))
     }
 
-    fn remember(&self, product: &str, nodes: &Value) {
+    pub(crate) fn remember(&self, product: &str, nodes: &Value) {
         let mut cache = lock(&self.variants);
         for n in nodes.as_array().into_iter().flatten() {
             if let (Some(sku), Some(id), Some(item)) = (
@@ -215,24 +251,26 @@ impl ShopifyAdapter {
         }
     }
 
-    /// `{"sku", "title", …, "variants": [{"sku", "option", …}], "metafields"}` → productSet.
-    async fn push_product(
+    /// A catalog document as `productSet` variables: (SKU, the identity the product is found
+    /// by, variables). Shared with the bulk path, whose lines are these variables.
+    pub(crate) fn product_vars(
         &self,
-        ctx: &AdapterContext,
-        body: &Map<String, Value>,
-    ) -> Result<PushReceipt, AdapterError> {
+        doc: &OutboundDocument,
+    ) -> Result<(String, String, Value), AdapterError> {
+        let body = Self::body(doc)?;
         let sku = Self::sku(body)?;
-        let identifier = match self.cfg.identifier {
-            ProductIdentifier::CustomId => {
-                json!({"customId": {"namespace": self.cfg.custom_id_namespace, "key": self.cfg.custom_id_key, "value": sku}})
-            }
+        let (identity, identifier) = match self.cfg.identifier {
+            ProductIdentifier::CustomId => (
+                sku.clone(),
+                json!({"customId": {"namespace": self.cfg.custom_id_namespace, "key": self.cfg.custom_id_key, "value": sku}}),
+            ),
             ProductIdentifier::Handle => {
                 let handle = body.get("handle").and_then(Value::as_str).ok_or_else(|| {
                     AdapterError::permanent(
                         "product_identifier = \"handle\" needs a `handle` in the document",
                     )
                 })?;
-                json!({"handle": handle})
+                (handle.to_owned(), json!({"handle": handle}))
             }
         };
         let input = product_input(body);
@@ -240,14 +278,23 @@ impl ShopifyAdapter {
             .as_array()
             .map_or(1, Vec::len)
             .clamp(1, 250);
+        Ok((
+            sku,
+            identity,
+            json!({"input": input, "identifier": identifier, "n": n}),
+        ))
+    }
+
+    /// `{"sku", "title", …, "variants": [{"sku", "option", …}], "metafields"}` → productSet.
+    async fn push_product(
+        &self,
+        ctx: &AdapterContext,
+        doc: &OutboundDocument,
+    ) -> Result<PushReceipt, AdapterError> {
+        let (sku, _, vars) = self.product_vars(doc)?;
         let data = self
             .client
-            .call(
-                ctx,
-                "productSet",
-                PRODUCT_SET,
-                json!({"input": input, "identifier": identifier, "n": n}),
-            )
+            .call(ctx, "productSet", PRODUCT_SET, vars)
             .await
             .map_err(CallError::into_adapter)?;
         let payload = &data["productSet"];
@@ -584,7 +631,7 @@ impl Adapter for ShopifyAdapter {
     ) -> Result<PushReceipt, AdapterError> {
         let body = Self::body(doc)?;
         match doc.document.as_str() {
-            "catalog" | "product" | "products" => self.push_product(ctx, body).await,
+            "catalog" | "product" | "products" => self.push_product(ctx, doc).await,
             "prices" | "price" => self.push_price(ctx, doc).await,
             "inventory" | "stock" => self.push_inventory(ctx, body).await,
             "shipment" => self.push_shipment(ctx, body).await,
@@ -593,8 +640,9 @@ impl Adapter for ShopifyAdapter {
     }
 
     /// A page of `prices` documents goes out batched (one call per product and price list,
-    /// split while over Shopify's maximum cost; `src/prices.rs`); anything else one by one
-    /// as the default does.
+    /// split while over Shopify's maximum cost; `src/prices.rs`); a catalog batch of more than
+    /// `bulk_threshold` products goes as bulk operations ([`crate::bulk`]); anything else one
+    /// document at a time, as the default does.
     async fn push_batch(
         &self,
         ctx: &AdapterContext,
@@ -607,8 +655,13 @@ impl Adapter for ShopifyAdapter {
         {
             return self.push_prices(ctx, items).await;
         }
+        if self.use_bulk(items) {
+            return self.push_bulk(ctx, items).await;
+        }
         use futures::future::BoxFuture;
         use futures::StreamExt as _;
+        // Boxed like the trait's default: an `async` closure over the items is not general
+        // enough over their lifetimes inside `async_trait`.
         let mut pushes: Vec<BoxFuture<'_, Result<PushReceipt, AdapterError>>> =
             Vec::with_capacity(items.len());
         for item in items {

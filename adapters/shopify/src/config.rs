@@ -72,6 +72,12 @@ pub enum ProductIdentifier {
 }
 
 pub const DEFAULT_BULK_THRESHOLD: u32 = 1000;
+/// How often a running bulk operation is polled (the `bulk_operations/finish` webhook wakes
+/// the waiter sooner when it is subscribed).
+pub const DEFAULT_BULK_POLL_MS: u64 = 2_000;
+/// How long one push waits for a bulk operation before reporting its lines unconfirmed (the
+/// operation is remembered and followed again by the next attempt, never submitted twice).
+pub const DEFAULT_BULK_MAX_WAIT_SECS: u64 = 1_800;
 pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
 pub const DEFAULT_INVENTORY_REASON: &str = "correction";
 pub const DEFAULT_CUSTOM_ID_NAMESPACE: &str = "switchyard";
@@ -105,10 +111,16 @@ pub struct Settings {
     /// The `reason` of every inventory write.
     #[serde(default = "default_reason")]
     pub inventory_reason: String,
-    /// Catalog pages above this many products will go through bulk operations (not built yet:
-    /// accepted and validated so configs written now keep working).
+    /// Catalog batches of more than this many products go through a bulk mutation
+    /// (`src/bulk.rs`); smaller ones are one `productSet` each.
     #[serde(default = "default_bulk_threshold")]
     pub bulk_threshold: u32,
+    /// Polling interval of a running bulk operation (50 to 60000).
+    #[serde(default = "default_bulk_poll_ms")]
+    pub bulk_poll_ms: u64,
+    /// How long one push waits for a bulk operation (1 to 86400 seconds).
+    #[serde(default = "default_bulk_max_wait_secs")]
+    pub bulk_max_wait_secs: u64,
     /// Whole-request timeout.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
@@ -213,6 +225,12 @@ fn default_reason() -> String {
 fn default_bulk_threshold() -> u32 {
     DEFAULT_BULK_THRESHOLD
 }
+fn default_bulk_poll_ms() -> u64 {
+    DEFAULT_BULK_POLL_MS
+}
+fn default_bulk_max_wait_secs() -> u64 {
+    DEFAULT_BULK_MAX_WAIT_SECS
+}
 fn default_timeout_ms() -> u64 {
     DEFAULT_TIMEOUT_MS
 }
@@ -264,6 +282,8 @@ pub struct Validated {
     pub custom_id_key: String,
     pub inventory_reason: String,
     pub bulk_threshold: u32,
+    pub bulk_poll: Duration,
+    pub bulk_max_wait: Duration,
     pub timeout: Duration,
     pub webhooks: Option<WebhookKeys>,
     pub notify_customer: bool,
@@ -368,6 +388,18 @@ impl Settings {
         if self.bulk_threshold == 0 {
             problems.push(Problem::at(&["bulk_threshold"], "must be at least 1"));
         }
+        if !(50..=60_000).contains(&self.bulk_poll_ms) {
+            problems.push(Problem::at(
+                &["bulk_poll_ms"],
+                format!("must be 50 to 60000, not {}", self.bulk_poll_ms),
+            ));
+        }
+        if !(1..=86_400).contains(&self.bulk_max_wait_secs) {
+            problems.push(Problem::at(
+                &["bulk_max_wait_secs"],
+                format!("must be 1 to 86400, not {}", self.bulk_max_wait_secs),
+            ));
+        }
         if !(1_000..=300_000).contains(&self.timeout_ms) {
             problems.push(Problem::at(
                 &["timeout_ms"],
@@ -389,6 +421,8 @@ impl Settings {
                 custom_id_key: self.custom_id_key.clone(),
                 inventory_reason: self.inventory_reason.clone(),
                 bulk_threshold: self.bulk_threshold,
+                bulk_poll: Duration::from_millis(self.bulk_poll_ms),
+                bulk_max_wait: Duration::from_secs(self.bulk_max_wait_secs),
                 timeout: Duration::from_millis(self.timeout_ms),
                 webhooks,
                 notify_customer: self.notify_customer,

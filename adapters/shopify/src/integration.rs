@@ -61,6 +61,7 @@ impl Integration for ShopifyIntegration {
         parts
             .jobs
             .push(JobKindSpec::typed(OrderImportJob).partner(ORDER_RULE));
+        let bulk_pool = bulk_pool(cx);
         let mut shops = std::collections::HashMap::new();
         for section in cx.partners(&[KIND]) {
             let settings: Settings = match section.parse() {
@@ -72,11 +73,15 @@ impl Integration for ShopifyIntegration {
             };
             match settings.validate(cx.secrets_for(&section)) {
                 Ok(cfg) => {
-                    let shop = Arc::new(ShopifyAdapter::new(
+                    let mut shop = ShopifyAdapter::new(
                         PartnerName(section.name.to_owned()),
                         cfg,
                         self.http.clone(),
-                    ));
+                    );
+                    if let Some(pool) = &bulk_pool {
+                        shop = shop.with_bulk_store(pool.clone());
+                    }
+                    let shop = Arc::new(shop);
                     shops.insert(section.name.to_owned(), shop.clone());
                     let adapter: Arc<dyn Adapter> = shop;
                     parts.adapters.push((section.name.to_owned(), adapter));
@@ -106,4 +111,21 @@ impl Integration for ShopifyIntegration {
             .push((KIND, Arc::new(OrderWebhooks { shops })));
         parts
     }
+}
+
+/// The pool the bulk path remembers its in-flight operations in. The seam hands integrations
+/// no pool at build time, so this is a small lazy one on the daemon's database (it connects on
+/// first use, i.e. the first bulk push); none for `switchyard check`, which connects nowhere.
+fn bulk_pool(cx: &BuildContext<'_>) -> Option<sqlx::PgPool> {
+    if cx.mode != switchyard_runtime::integration::Mode::Run
+        || tokio::runtime::Handle::try_current().is_err()
+    {
+        return None;
+    }
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_millis(cx.config.database.acquire_timeout_ms))
+        .connect_lazy(&cx.config.database.url)
+        .map_err(|e| tracing::warn!(error = %e, "no database for Shopify bulk operations; in-flight ones are remembered in memory only"))
+        .ok()
 }

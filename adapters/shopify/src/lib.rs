@@ -5,6 +5,9 @@
 //!   every answer's `throttleStatus`), errors turned into retry classes
 //! * [`adapter`]: [`ShopifyAdapter`]: `productSet`, `productVariantsBulkUpdate`,
 //!   `inventorySetQuantities` for the sync engine's catalog, prices and inventory
+//! * [`bulk`]: catalog batches above `bulk_threshold` as bulk mutations (staged upload,
+//!   `bulkOperationRunMutation`, polling or the finish webhook, the result JSONL streamed);
+//!   [`bulk_store`] remembers the operation in flight so a crashed process resumes it
 //! * [`orders`]: the incremental order pull (checkpoint with overlap, deduplication)
 //! * [`order_import`]: `shopify.order.import`, one Shopify order → a canonical order
 //! * [`fulfillment`]: a `shipment` push becomes `fulfillmentCreate` with tracking
@@ -20,6 +23,8 @@
 
 pub mod adapter;
 pub mod bucket;
+pub mod bulk;
+pub mod bulk_store;
 pub mod client;
 pub mod config;
 pub mod fulfillment;

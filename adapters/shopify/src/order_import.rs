@@ -283,6 +283,18 @@ impl switchyard_runtime::webhooks::WebhookProcessor for OrderWebhooks {
         ctx: &JobContext,
         delivery: &switchyard_runtime::webhooks::Delivery,
     ) -> Result<(), AdapterError> {
+        if delivery.topic == crate::bulk::FINISH_TOPIC {
+            // Wakes this process's waiter; one in another process polls.
+            if let (Some(shop), Ok(body)) = (
+                self.shops.get(&delivery.partner),
+                serde_json::from_slice::<Value>(&delivery.body),
+            ) {
+                if let Some(op) = body["admin_graphql_api_id"].as_str() {
+                    shop.bulk_waiters().finished(op);
+                }
+            }
+            return Ok(());
+        }
         if !ORDER_TOPICS.contains(&delivery.topic.as_str()) {
             return Ok(());
         }

@@ -56,6 +56,10 @@ pub enum BenchCommand {
     /// The catalog to the fake Magento store with a latency: full sync per write path (per
     /// item, async bulk) and the 1 %-changed re-sync's write calls and time.
     Magento(crate::bench_magento::MagentoBench),
+    #[cfg(feature = "shopify")]
+    /// The catalog to the fake Shopify at a plan's cost bucket: full sync on the bulk path and
+    /// per product (against the bucket's theoretical minimum), the 1 %-changed re-sync.
+    Shopify(crate::bench_shopify::ShopifyBench),
 }
 
 const BENCH_DB: &str = "switchyard_bench";
@@ -75,6 +79,8 @@ pub async fn run(cmd: BenchCommand, config_path: &Path) -> anyhow::Result<ExitCo
         BenchCommand::Webhooks(args) => crate::bench_webhooks::run(args, config_path).await,
         #[cfg(feature = "magento")]
         BenchCommand::Magento(args) => crate::bench_magento::run(args, config_path).await,
+        #[cfg(feature = "shopify")]
+        BenchCommand::Shopify(args) => crate::bench_shopify::run(args, config_path).await,
     }
 }
 

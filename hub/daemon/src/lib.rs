@@ -21,6 +21,9 @@ pub mod bench_webhooks;
 // `bench magento` writes to the Magento crate's fake store.
 #[cfg(feature = "magento")]
 pub mod bench_magento;
+// `bench shopify` writes to the Shopify crate's fake shop.
+#[cfg(feature = "shopify")]
+pub mod bench_shopify;
 pub mod check;
 pub mod export_cli;
 pub mod import_cli;

@@ -30,6 +30,7 @@
 //! Where Shopify's exact error text or code is not documented ([I] in PARTNER-APIS.md) the
 //! fake's choice is listed in the crate README.
 
+mod bulk;
 mod exec;
 mod orders;
 mod price_lists;
@@ -38,6 +39,7 @@ mod store;
 mod subscriptions;
 mod validate;
 
+pub use bulk::{BulkStatus, FakeBulkOp};
 pub use orders::{FakeFulfillment, FakeOrderLine, FakeOrderSpec};
 pub use price_lists::FixedPrice;
 pub use store::{gid, parse_gid, MAX_VARIANTS};
@@ -48,7 +50,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -224,6 +226,8 @@ pub struct FakeStats {
     pub failed_5xx: u64,
     pub unauthorized: u64,
     pub invalid: u64,
+    /// Points taken from the bucket by requests that ran (the cost the bucket charged).
+    pub points: f64,
 }
 
 struct Inner {
@@ -239,6 +243,8 @@ struct Inner {
     after_orders_page: Option<OrderEdit>,
     price_lists: price_lists::PriceLists,
     subscriptions: subscriptions::Subscriptions,
+    /// Staged uploads and bulk operations (`bulk.rs`).
+    bulk: bulk::BulkState,
 }
 
 type OrderEdit = Box<dyn FnOnce(&mut orders::Orders) + Send>;
@@ -299,11 +305,14 @@ impl FakeShopify {
                 after_orders_page: None,
                 price_lists: price_lists::PriceLists::default(),
                 subscriptions: subscriptions::Subscriptions::default(),
+                bulk: bulk::BulkState::new(format!("http://{addr}")),
             }),
             config,
         });
         let router = Router::new()
             .route("/admin/api/{version}/graphql.json", post(graphql))
+            .route("/staged-uploads", post(bulk::upload))
+            .route("/bulk-results/{file}", get(bulk::results))
             .with_state(shared.clone());
         let task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, router).await {
@@ -542,30 +551,77 @@ impl FakeShopify {
         secret: Option<&str>,
         triggered_at: chrono::DateTime<chrono::Utc>,
     ) -> reqwest::Result<u16> {
-        let raw = serde_json::to_vec(body).expect("json");
-        let secret = secret
-            .or(self.shared.config.webhook_secret.as_deref())
-            .unwrap_or_default();
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-        mac.update(&raw);
-        let signature =
-            base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-        let res = self
-            .http
-            .post(url)
-            .header("content-type", "application/json")
-            .header("x-shopify-topic", topic)
-            .header("x-shopify-hmac-sha256", signature)
-            .header("x-shopify-shop-domain", &self.shared.config.shop_domain)
-            .header("x-shopify-api-version", ApiVersion::V2026_04.as_str())
-            .header("x-shopify-webhook-id", uuid::Uuid::new_v4().to_string())
-            .header("x-shopify-event-id", event_id)
-            .header("x-shopify-triggered-at", triggered_at.to_rfc3339())
-            .body(raw)
-            .send()
-            .await?;
-        Ok(res.status().as_u16())
+        post_signed_at(
+            &self.shared,
+            &self.http,
+            url,
+            topic,
+            body,
+            event_id,
+            secret,
+            triggered_at,
+        )
+        .await
     }
+}
+
+/// POST `body` to `url` as Shopify sends a webhook: the raw JSON signed (base64
+/// HMAC-SHA256) with `secret` or the configured app secret, with Shopify's headers.
+async fn post_signed(
+    shared: &Shared,
+    http: &reqwest::Client,
+    url: &str,
+    topic: &str,
+    body: &Value,
+    event_id: &str,
+    secret: Option<&str>,
+) -> reqwest::Result<u16> {
+    post_signed_at(
+        shared,
+        http,
+        url,
+        topic,
+        body,
+        event_id,
+        secret,
+        chrono::Utc::now(),
+    )
+    .await
+}
+
+/// [`post_signed`] of an event triggered at `triggered_at` (a delayed retry).
+#[allow(clippy::too_many_arguments)]
+async fn post_signed_at(
+    shared: &Shared,
+    http: &reqwest::Client,
+    url: &str,
+    topic: &str,
+    body: &Value,
+    event_id: &str,
+    secret: Option<&str>,
+    triggered_at: chrono::DateTime<chrono::Utc>,
+) -> reqwest::Result<u16> {
+    let raw = serde_json::to_vec(body).expect("json");
+    let secret = secret
+        .or(shared.config.webhook_secret.as_deref())
+        .unwrap_or_default();
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(&raw);
+    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let res = http
+        .post(url)
+        .header("content-type", "application/json")
+        .header("x-shopify-topic", topic)
+        .header("x-shopify-hmac-sha256", signature)
+        .header("x-shopify-shop-domain", &shared.config.shop_domain)
+        .header("x-shopify-api-version", ApiVersion::V2026_04.as_str())
+        .header("x-shopify-webhook-id", uuid::Uuid::new_v4().to_string())
+        .header("x-shopify-event-id", event_id)
+        .header("x-shopify-triggered-at", triggered_at.to_rfc3339())
+        .body(raw)
+        .send()
+        .await?;
+    Ok(res.status().as_u16())
 }
 
 fn reply(status: StatusCode, body: Value) -> Response {
@@ -681,7 +737,11 @@ async fn graphql(
     if forced {
         inner.faults.throttle_next -= 1;
     }
-    if forced || !inner.bucket.take(cost) {
+    let taken = !forced && inner.bucket.take(cost);
+    if taken {
+        inner.stats.points += cost;
+    }
+    if !taken {
         inner.stats.throttled += 1;
         let status = if inner.faults.throttle_429 {
             StatusCode::TOO_MANY_REQUESTS
@@ -726,10 +786,15 @@ async fn graphql(
                     &field.selection.node,
                     &cx,
                 ),
-                _ => exec::query_field(&inner.shop, field, &cx, &shared.config.shop_domain),
+                _ => inner.bulk.query_field(field, &cx).unwrap_or_else(|| {
+                    exec::query_field(&inner.shop, field, &cx, &shared.config.shop_domain)
+                }),
             },
         };
         data.insert(field.key.clone(), value);
+    }
+    if let Some(id) = inner.bulk.take_started() {
+        tokio::spawn(bulk::run(shared.clone(), id));
     }
     if prepared.fields.iter().any(|f| f.name == "orders") {
         if let Some(edit) = inner.after_orders_page.take() {
@@ -765,6 +830,10 @@ fn mutation(
             outcome,
         });
     };
+    if let Some(answer) = bulk::mutation(inner, version, field, cx) {
+        record(inner, WriteOutcome::Applied, None);
+        return Ok(answer);
+    }
     let built = match field.name.as_str() {
         "fulfillmentCreate" => {
             let input = obj(args.get("fulfillment"));

@@ -106,9 +106,29 @@ const QUERY_ROOT: &[FieldDef] = &[
             ("topics", "[WebhookSubscriptionTopic!]"),
         ],
     ),
+    fa!(
+        "currentBulkOperation",
+        "BulkOperation",
+        &[("type", "BulkOperationType")]
+    ),
+    fa!("bulkOperation", "BulkOperation", &[("id", "ID!")]),
 ];
 
 const MUTATION_ROOT: &[FieldDef] = &[
+    fa!(
+        "stagedUploadsCreate",
+        "StagedUploadsCreatePayload",
+        &[("input", "[StagedUploadInput!]!")],
+    ),
+    fa!(
+        "bulkOperationRunMutation",
+        "BulkOperationRunMutationPayload",
+        &[
+            ("mutation", "String!"),
+            ("stagedUploadPath", "String!"),
+            ("clientIdentifier", "String"),
+        ],
+    ),
     fa!(
         "fulfillmentCreate",
         "FulfillmentCreatePayload",
@@ -227,6 +247,21 @@ const INVENTORY_LEVEL: &[FieldDef] = &[
     ),
 ];
 
+const BULK_OPERATION: &[FieldDef] = &[
+    f!("id", "ID!"),
+    f!("status", "BulkOperationStatus!"),
+    f!("errorCode", "BulkOperationErrorCode"),
+    f!("type", "BulkOperationType!"),
+    f!("objectCount", "UnsignedInt64!"),
+    f!("rootObjectCount", "UnsignedInt64!"),
+    f!("fileSize", "UnsignedInt64"),
+    f!("url", "URL"),
+    f!("partialDataUrl", "URL"),
+    f!("query", "String!"),
+    f!("createdAt", "DateTime!"),
+    f!("completedAt", "DateTime"),
+];
+
 /// The object types: name → fields. A `…Connection` gets nodes/edges/pageInfo.
 fn object_fields(ty: &str) -> Option<&'static [FieldDef]> {
     Some(match ty {
@@ -325,6 +360,21 @@ fn object_fields(ty: &str) -> Option<&'static [FieldDef]> {
             f!("webhookSubscription", "WebhookSubscription"),
             f!("userErrors", "[UserError!]!"),
         ],
+        "BulkOperation" => BULK_OPERATION,
+        "StagedUploadsCreatePayload" => &[
+            f!("stagedTargets", "[StagedMediaUploadTarget!]"),
+            f!("userErrors", "[UserError!]!"),
+        ],
+        "StagedMediaUploadTarget" => &[
+            f!("url", "URL"),
+            f!("resourceUrl", "URL"),
+            f!("parameters", "[StagedUploadParameter!]!"),
+        ],
+        "StagedUploadParameter" => &[f!("name", "String!"), f!("value", "String!")],
+        "BulkOperationRunMutationPayload" => &[
+            f!("bulkOperation", "BulkOperation"),
+            f!("userErrors", "[BulkMutationUserError!]!"),
+        ],
         "FulfillmentCreatePayload" => &[
             f!("fulfillment", "Fulfillment"),
             f!("userErrors", "[UserError!]!"),
@@ -391,6 +441,7 @@ fn object_fields(ty: &str) -> Option<&'static [FieldDef]> {
         | "ProductVariantsBulkUpdateUserError"
         | "InventorySetQuantitiesUserError"
         | "PriceListPriceUserError"
+        | "BulkMutationUserError"
         | "UserError" => USER_ERROR,
         _ => return connection_fields(ty),
     })
@@ -521,6 +572,13 @@ pub fn input_fields(
             ("value", "String"),
             ("type", "String"),
         ],
+        "StagedUploadInput" => &[
+            ("resource", "StagedUploadTargetGenerateUploadResource!"),
+            ("filename", "String!"),
+            ("mimeType", "String!"),
+            ("httpMethod", "StagedUploadHttpMethodType"),
+            ("fileSize", "UnsignedInt64"),
+        ],
         "ProductSetIdentifiers" => &[
             ("id", "ID"),
             ("handle", "String"),
@@ -635,6 +693,30 @@ pub fn enum_values(ty: &str) -> Option<&'static [&'static str]> {
         "WebhookSubscriptionFormat" => &["JSON", "XML"],
         // A slice of Shopify's topics: the ones the adapter subscribes to and a few neighbours.
         "WebhookSubscriptionTopic" => WEBHOOK_TOPICS,
+        "BulkOperationStatus" => &[
+            "CANCELED",
+            "CANCELING",
+            "COMPLETED",
+            "CREATED",
+            "EXPIRED",
+            "FAILED",
+            "RUNNING",
+        ],
+        "BulkOperationErrorCode" => &["ACCESS_DENIED", "INTERNAL_SERVER_ERROR", "TIMEOUT"],
+        "BulkOperationType" => &["MUTATION", "QUERY"],
+        "StagedUploadHttpMethodType" => &["POST", "PUT"],
+        "StagedUploadTargetGenerateUploadResource" => &[
+            "BULK_MUTATION_VARIABLES",
+            "COLLECTION_IMAGE",
+            "FILE",
+            "IMAGE",
+            "MODEL_3D",
+            "PRODUCT_IMAGE",
+            "RETURN_LABEL",
+            "SHOP_IMAGE",
+            "URL_REDIRECT_IMPORT",
+            "VIDEO",
+        ],
         "FulfillmentOrderStatus" => &[
             "CANCELLED",
             "CLOSED",
@@ -661,6 +743,7 @@ pub fn is_scalar(ty: &str) -> bool {
             | "HTML"
             | "URL"
             | "JSON"
+            | "UnsignedInt64"
             | "CurrencyCode"
             | "CountryCode"
     ) || enum_values(ty).is_some()

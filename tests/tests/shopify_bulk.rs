@@ -1,0 +1,349 @@
+//! The sync engine to the fake Shopify through bulk operations (pages above `bulk_threshold`),
+//! with real Postgres: the first full sync goes through bulk, an operation FAILED half-way has
+//! the rest resumed (each product written exactly once, counted per SKU at the fake), a sync
+//! with nothing changed makes zero writes, 1 % changed writes only those (single calls under
+//! the threshold), an operation that never finishes is reported (the run fails with it named,
+//! nothing counted done) and followed, not resubmitted, once it ends; and a sync SIGKILLed
+//! while its operation ran is resumed by a second process that reads that operation's result
+//! instead of submitting its lines again. The `bulk_operations/finish` webhook goes through
+//! the daemon's `POST /webhooks/shop`.
+//!
+//! (Beside tests/tests/shopify_sync.rs rather than in it: that file is also being extended for
+//! the other half of issue #12.)
+
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use switchyard_core::ids::OrgId;
+use switchyard_daemon::app::Roles;
+use switchyard_e2e::TestDaemon;
+use switchyard_shopify::fake::{BulkStatus, FakeShopify, FakeShopifyConfig};
+use switchyard_store::queue::{NewJob, Queue, RetryPolicy, RetrySpec};
+
+const HOOKS: &str = "hush-now";
+const ID_PATH: &[&str] = &["identifier", "customId", "value"];
+
+fn section(fake: &FakeShopify, token: &str, hooks: &str, max_wait_secs: u64) -> String {
+    format!(
+        "[partners.shop]\nkind = \"shopify\"\norg = \"acme\"\nshop_url = \"{}\"\napi_version = \"2026-04\"\naccess_token = \"{token}\"\nwebhooks = {{ secret = \"{hooks}\" }}\nbulk_threshold = 50\nbulk_poll_ms = 50\nbulk_max_wait_secs = {max_wait_secs}\n\n[sync.shop.catalog]\nmapping = \"shopify/product.out\"\ntombstone = \"shopify/product.tombstone\"\npage_size = 100\n",
+        fake.base_url()
+    )
+}
+
+async fn daemon(
+    fake: &FakeShopify,
+    max_wait_secs: u64,
+) -> anyhow::Result<(TestDaemon, sqlx::PgPool, OrgId)> {
+    let daemon = TestDaemon::builder()
+        .repo_mappings()
+        .toml(&section(
+            fake,
+            "secret:shop-token",
+            "secret:shop-hooks",
+            max_wait_secs,
+        ))
+        .secret("secret:shop-token", fake.token())
+        .secret("secret:shop-hooks", HOOKS)
+        .roles(Roles {
+            api: true,
+            worker: true,
+            scheduler: false,
+        })
+        .start()
+        .await?;
+    fake.bulk_finish_webhook(format!("{}/webhooks/shop", daemon.api()));
+    let pool = daemon.db.pool.clone();
+    let org = daemon.org("acme").await?;
+    Ok((daemon, pool, org))
+}
+
+async fn seed(pool: &sqlx::PgPool, org: OrgId, n: i64) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO products (org_id, sku, name, uom, web_visible, material_grade)
+         SELECT $1, 'P-' || lpad(i::text, 5, '0'), 'Plate ' || i, 'EA', true, 'A36'
+         FROM generate_series(0, $2 - 1) AS i",
+    )
+    .bind(org.0)
+    .bind(n)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+fn sync_job(org: OrgId, key: &str, full: bool, attempts: i32) -> NewJob {
+    NewJob::new(
+        org,
+        "sync.run",
+        json!({"partner": "shop", "entity": "catalog", "full": full}),
+    )
+    .partner("shop")
+    .key(key)
+    .retry(RetrySpec {
+        policy: RetryPolicy::Immediate,
+        max_attempts: attempts,
+    })
+}
+
+async fn run_sync(
+    queue: &Queue,
+    org: OrgId,
+    key: &str,
+    full: bool,
+    attempts: i32,
+) -> anyhow::Result<String> {
+    let id = queue
+        .enqueue(sync_job(org, key, full, attempts))
+        .await?
+        .job
+        .id;
+    switchyard_e2e::jobs::ended(queue.pool(), id).await
+}
+
+async fn count(pool: &sqlx::PgPool, sql: &str) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(sql).fetch_one(pool).await?)
+}
+
+fn once_each(per: &BTreeMap<String, usize>, n: usize) {
+    assert_eq!(per.len(), n, "every product written");
+    let twice: Vec<_> = per.iter().filter(|(_, c)| **c != 1).collect();
+    assert!(
+        twice.is_empty(),
+        "products written more than once: {twice:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_sync_through_bulk_resumes_a_half_failed_operation_then_no_change_and_one_percent(
+) -> anyhow::Result<()> {
+    let fake = FakeShopify::start(FakeShopifyConfig::default().webhook_secret(HOOKS)).await?;
+    let (daemon, pool, org) = daemon(&fake, 60).await?;
+    let queue = daemon.queue.clone();
+    seed(&pool, org, 300).await?;
+
+    fake.bulk_fail_next_halfway();
+    assert_eq!(run_sync(&queue, org, "full-1", true, 3).await?, "succeeded");
+    assert_eq!(fake.product_count(), 300);
+    once_each(&fake.applied_per("productSet", ID_PATH), 300);
+    let ops = fake.bulk_operations();
+    // Three pages of 100; the first operation failed after 50 lines and only its other 50
+    // went again.
+    assert_eq!(ops.len(), 4, "{ops:?}");
+    assert_eq!((ops[0].status, ops[0].done), (BulkStatus::Failed, 50));
+    assert_eq!((ops[1].status, ops[1].lines), (BulkStatus::Completed, 50));
+    assert!(ops[2..]
+        .iter()
+        .all(|o| o.status == BulkStatus::Completed && o.lines == 100));
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM sync_items WHERE partner = 'shop'"
+        )
+        .await?,
+        300
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM shopify_bulk_operations").await?,
+        0,
+        "nothing left in flight"
+    );
+    // The finish webhooks reached the daemon, verified.
+    switchyard_e2e::eventually(Duration::from_secs(30), "bulk_operations/finish deliveries stored", || {
+        let pool = pool.clone();
+        async move {
+            Ok(count(&pool, "SELECT count(*) FROM webhook_deliveries WHERE topic = 'bulk_operations/finish'").await.unwrap_or(0) >= 4)
+        }
+    })
+    .await?;
+
+    // Nothing changed: zero writes.
+    fake.clear_writes();
+    assert_eq!(
+        run_sync(&queue, org, "incr-1", false, 3).await?,
+        "succeeded"
+    );
+    assert_eq!(run_sync(&queue, org, "full-2", true, 3).await?, "succeeded");
+    assert!(fake.writes().is_empty(), "{:?}", fake.writes());
+
+    // 1 % changed: those three written, one call each (under the threshold).
+    sqlx::query("UPDATE products SET name = name || ' (new)' WHERE org_id = $1 AND sku IN ('P-00007', 'P-00107', 'P-00207')")
+        .bind(org.0)
+        .execute(&pool)
+        .await?;
+    assert_eq!(
+        run_sync(&queue, org, "incr-2", false, 3).await?,
+        "succeeded"
+    );
+    let per = fake.applied_per("productSet", ID_PATH);
+    assert_eq!(
+        per.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["P-00007", "P-00107", "P-00207"]
+    );
+    assert_eq!(fake.writes().len(), 3, "{:?}", fake.writes());
+    assert_eq!(fake.bulk_operations().len(), 4);
+    assert_eq!(
+        fake.product_by_custom_id("switchyard", "sku_root", "P-00107")
+            .unwrap()["title"],
+        "Plate 107 (new)"
+    );
+    daemon.stop().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operation_that_never_finishes_is_reported_not_counted_then_followed(
+) -> anyhow::Result<()> {
+    let fake = FakeShopify::start(FakeShopifyConfig::default().webhook_secret(HOOKS)).await?;
+    let (daemon, pool, org) = daemon(&fake, 1).await?;
+    let queue = daemon.queue.clone();
+    seed(&pool, org, 80).await?;
+    fake.bulk_never_finish(true);
+    assert_eq!(run_sync(&queue, org, "stuck", true, 1).await?, "dead");
+    let (state, error): (String, Option<String>) = sqlx::query_as(
+        "SELECT run_state, last_error FROM sync_states WHERE partner = 'shop' AND entity = 'catalog'",
+    )
+    .fetch_one(&pool)
+    .await?;
+    let error = error.unwrap_or_default();
+    assert_eq!(state, "failed");
+    assert!(
+        error.contains("still RUNNING"),
+        "the sync names the operation: {error}"
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM sync_items").await?,
+        0,
+        "nothing counted done"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM shopify_bulk_operations WHERE operation_id IS NOT NULL"
+        )
+        .await?,
+        1,
+        "remembered, to be followed"
+    );
+    assert_eq!(
+        fake.bulk_operations().len(),
+        1,
+        "never a second operation while one runs"
+    );
+
+    fake.bulk_never_finish(false);
+    assert_eq!(
+        run_sync(&queue, org, "unstuck", true, 3).await?,
+        "succeeded"
+    );
+    assert_eq!(
+        fake.bulk_operations().len(),
+        1,
+        "the same operation followed, not resubmitted"
+    );
+    once_each(&fake.applied_per("productSet", ID_PATH), 80);
+    assert_eq!(count(&pool, "SELECT count(*) FROM sync_items").await?, 80);
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM shopify_bulk_operations").await?,
+        0
+    );
+    daemon.stop().await?;
+    Ok(())
+}
+
+const CHILD_TOML: &str = "[queue]\nconcurrency = 8\nclaim_batch = 8\nlease_secs = 3\nrescue_interval_ms = 500\n\n[jobs.\"sync.run\"]\npolicy = \"immediate\"\nmax_attempts = 10\n";
+
+/// A full sync SIGKILLed while Shopify runs its first bulk operation, resumed by a second
+/// `switchyard run`: the second process finds the operation remembered, reads its result and
+/// submits only the other pages: every product written exactly once, one operation per page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_killed_while_its_bulk_operation_runs_is_resumed_without_resubmitting(
+) -> anyhow::Result<()> {
+    const N: i64 = 300;
+    let fake = FakeShopify::start(FakeShopifyConfig::default()).await?;
+    let cluster = TestDaemon::builder()
+        .repo_mappings()
+        .toml(CHILD_TOML)
+        .toml(&section(&fake, "env:SHOP_TOKEN", "env:SHOP_HOOKS", 600))
+        .prepare()
+        .await?;
+    let pool = cluster.db.pool.clone();
+    let org = cluster.org("acme").await?;
+    seed(&pool, org, N).await?;
+    cluster
+        .queue()
+        .enqueue(sync_job(org, "crash", true, 10))
+        .await?;
+    let env = [("SHOP_TOKEN", fake.token()), ("SHOP_HOOKS", HOOKS)];
+    fake.bulk_pause_after(30);
+    let mut first = cluster.spawn(&["--no-api", "--no-scheduler"], &env, "first.log")?;
+    switchyard_e2e::eventually(
+        Duration::from_secs(120),
+        "the first operation running, paused",
+        || {
+            let paused = fake.bulk_paused().is_some();
+            async move { Ok(paused) }
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}\n--- daemon log ---\n{}", first.log_text()))?;
+    // The operation's id is remembered before Shopify ends it.
+    switchyard_e2e::eventually(Duration::from_secs(30), "the operation remembered", || {
+        let pool = pool.clone();
+        async move {
+            Ok(count(
+                &pool,
+                "SELECT count(*) FROM shopify_bulk_operations WHERE operation_id IS NOT NULL",
+            )
+            .await?
+                == 1)
+        }
+    })
+    .await?;
+    first.kill9().await;
+    fake.bulk_resume();
+
+    let mut second = cluster.spawn(&["--no-api", "--no-scheduler"], &env, "second.log")?;
+    switchyard_e2e::eventually(
+        Duration::from_secs(180),
+        "the sync to finish after the restart",
+        || {
+            let pool = pool.clone();
+            async move {
+                Ok(count(
+                    &pool,
+                    "SELECT count(*) FROM jobs WHERE kind = 'sync.run' AND state = 'succeeded'",
+                )
+                .await?
+                    == 1)
+            }
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}\n--- second daemon log ---\n{}", second.log_text()))?;
+    second.terminate().await;
+
+    assert_eq!(fake.product_count(), N as usize);
+    once_each(&fake.applied_per("productSet", ID_PATH), N as usize);
+    let ops = fake.bulk_operations();
+    assert_eq!(
+        ops.len(),
+        3,
+        "one per page, the interrupted one not submitted again: {ops:?}"
+    );
+    assert!(ops
+        .iter()
+        .all(|o| o.status == BulkStatus::Completed && o.lines == 100));
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM sync_items WHERE partner = 'shop'"
+        )
+        .await?,
+        N
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM shopify_bulk_operations").await?,
+        0
+    );
+    cluster.db.drop_db().await;
+    Ok(())
+}
