@@ -285,11 +285,10 @@ async fn our_cancellation_of_a_magento_order_is_pushed_to_the_store_with_a_note(
 
     // Committed: one push, which cancels the store's order and leaves the note.
     cancel_ours(&pool, org, &open.1, true).await?;
-    let (id, partner): (uuid::Uuid, Option<String>) = sqlx::query_as(
-        "SELECT id, partner FROM jobs WHERE kind = 'magento.order.status'",
-    )
-    .fetch_one(&pool)
-    .await?;
+    let (id, partner): (uuid::Uuid, Option<String>) =
+        sqlx::query_as("SELECT id, partner FROM jobs WHERE kind = 'magento.order.status'")
+            .fetch_one(&pool)
+            .await?;
     assert_eq!(partner.as_deref(), Some("shop"));
     assert_eq!(
         switchyard_e2e::jobs::ended(&pool, JobId(id)).await?,
@@ -330,9 +329,10 @@ async fn our_cancellation_of_a_magento_order_is_pushed_to_the_store_with_a_note(
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].kind, "magento.order.status");
     assert!(
-        dead[0]
-            .reason
-            .contains(&format!("refused to cancel order {}: its state is `complete`", done.1)),
+        dead[0].reason.contains(&format!(
+            "refused to cancel order {}: its state is `complete`",
+            done.1
+        )),
         "{}",
         dead[0].reason
     );

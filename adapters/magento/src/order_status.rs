@@ -86,7 +86,10 @@ impl MagentoAdapter {
             AdapterError::permanent(format!("the {DOCUMENT} document is not valid: {e}"))
         })?;
         if change.action == Action::Comment
-            && change.comment.as_deref().is_none_or(|c| c.trim().is_empty())
+            && change
+                .comment
+                .as_deref()
+                .is_none_or(|c| c.trim().is_empty())
         {
             return Err(AdapterError::permanent(format!(
                 "{DOCUMENT}.comment: a `comment` action needs the note's text"
@@ -144,11 +147,10 @@ impl MagentoAdapter {
                     "is_visible_on_front": i32::from(change.visible_on_front),
                     "parent_id": entity_id,
                 }}));
-                let answer = self
-                    .client()
-                    .send(ctx, call)
-                    .await
-                    .map_err(|e| e.prefixed(&format!("adding a note to order {increment_id}")))?;
+                let answer =
+                    self.client().send(ctx, call).await.map_err(|e| {
+                        e.prefixed(&format!("adding a note to order {increment_id}"))
+                    })?;
                 refused_if_false(&answer.body, || {
                     format!("Magento did not add the note to order {increment_id}")
                 })?;
@@ -177,11 +179,11 @@ impl MagentoAdapter {
             Method::POST,
             format!("V1/orders/{entity_id}/{route}"),
         );
-        let answer = self
-            .client()
-            .send(ctx, call)
-            .await
-            .map_err(|e| e.prefixed(&format!("{route} of order {increment_id} (state `{state}`)")))?;
+        let answer = self.client().send(ctx, call).await.map_err(|e| {
+            e.prefixed(&format!(
+                "{route} of order {increment_id} (state `{state}`)"
+            ))
+        })?;
         refused_if_false(&answer.body, || {
             format!("Magento refused to {route} order {increment_id}: its state is `{state}`")
         })?;

@@ -43,7 +43,10 @@ async fn per_item_writes_go_concurrency_at_a_time() {
     assert_eq!(store.fake.product_count(), 24);
     let most = store.fake.max_in_flight();
     assert!(most > 1, "the writes went one at a time");
-    assert!(most <= 6, "{most} writes in flight, more than `concurrency` = 6");
+    assert!(
+        most <= 6,
+        "{most} writes in flight, more than `concurrency` = 6"
+    );
 }
 
 #[tokio::test]
@@ -68,7 +71,12 @@ async fn writes_of_one_sku_keep_their_order() {
         .writes()
         .into_iter()
         .filter(|w| w.status < 300 && w.body["product"]["sku"] == "SAME-1")
-        .map(|w| w.body["product"]["name"].as_str().unwrap_or_default().to_owned())
+        .map(|w| {
+            w.body["product"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
         .collect();
     assert_eq!(names, ["v1", "v2", "v3", "v4"]);
     assert_eq!(store.fake.product("SAME-1").unwrap()["name"], "v4");
@@ -82,7 +90,9 @@ async fn a_5xx_burst_under_concurrency_fails_only_the_writes_it_hit() {
     store.fake.fail_next(5, 503);
     let batch = products("BURST", 20);
     let results = adapter.push_batch(&ctx("burst").0, &batch).await;
-    let failed: Vec<usize> = (0..results.len()).filter(|&i| results[i].is_err()).collect();
+    let failed: Vec<usize> = (0..results.len())
+        .filter(|&i| results[i].is_err())
+        .collect();
     assert_eq!(failed.len(), 5, "{results:?}");
     for i in &failed {
         let e = results[*i].as_ref().unwrap_err();
@@ -108,7 +118,11 @@ async fn an_admin_token_ending_under_concurrent_writes_is_minted_again_once() {
         .push_batch(&ctx("admin-1").0, &products("ADM", 8))
         .await;
     assert!(first.iter().all(Result::is_ok), "{first:?}");
-    assert_eq!(store.fake.admin_tokens_minted(), 1, "one token for eight writes");
+    assert_eq!(
+        store.fake.admin_tokens_minted(),
+        1,
+        "one token for eight writes"
+    );
     // The token ends; sixteen writes, eight at a time, meet the 401.
     store.fake.expire_admin_tokens();
     let (c, sink) = ctx("admin-2");

@@ -32,7 +32,11 @@ async fn a_cancel_cancels_the_order_with_its_note_once() {
     let (id, inc) = store
         .fake
         .create_order("a@example.com", &[FakeLine::simple("BOLT-M8", 4, 0.35)]);
-    let cancel = status(&inc, "cancel", Some("Cancelled in Switchyard: the supplier has none."));
+    let cancel = status(
+        &inc,
+        "cancel",
+        Some("Cancelled in Switchyard: the supplier has none."),
+    );
     let r = adapter.push(&ctx("cancel-1").0, &cancel).await.unwrap();
     assert!(!r.duplicate);
     assert_eq!(r.external_id, Some(id.to_string()));
@@ -88,13 +92,17 @@ async fn an_order_magento_cannot_cancel_is_a_permanent_error_naming_its_state() 
         .unwrap();
     assert_eq!(answer.body, Value::Bool(false));
     let err = adapter
-        .push(&ctx("cancel-complete").0, &status(&inc, "cancel", Some("x")))
+        .push(
+            &ctx("cancel-complete").0,
+            &status(&inc, "cancel", Some("x")),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.class, ErrorClass::Permanent);
     assert!(
-        err.message
-            .contains(&format!("refused to cancel order {inc}: its state is `complete`")),
+        err.message.contains(&format!(
+            "refused to cancel order {inc}: its state is `complete`"
+        )),
         "{err}"
     );
     assert!(store.fake.order(id).unwrap()["status_histories"]
@@ -115,7 +123,10 @@ async fn an_order_magento_cannot_cancel_is_a_permanent_error_naming_its_state() 
     let err = adapter
         .push(
             &ctx("foreign").0,
-            &doc("order_status", json!({"order_number": "EDI-1", "action": "cancel"})),
+            &doc(
+                "order_status",
+                json!({"order_number": "EDI-1", "action": "cancel"}),
+            ),
         )
         .await
         .unwrap_err();
@@ -123,12 +134,18 @@ async fn an_order_magento_cannot_cancel_is_a_permanent_error_naming_its_state() 
     let err = adapter
         .push(
             &ctx("bad").0,
-            &doc("order_status", json!({"order_number": format!("MAGENTO-{inc}"), "action": "archive"})),
+            &doc(
+                "order_status",
+                json!({"order_number": format!("MAGENTO-{inc}"), "action": "archive"}),
+            ),
         )
         .await
         .unwrap_err();
     assert_eq!(err.class, ErrorClass::Permanent);
-    assert!(err.message.contains("order_status document is not valid"), "{err}");
+    assert!(
+        err.message.contains("order_status document is not valid"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -184,7 +201,10 @@ async fn hold_and_unhold_follow_magentos_state_rules() {
         .unwrap_err();
     assert_eq!(err.class, ErrorClass::Permanent);
     assert_eq!(err.status, Some(400));
-    assert!(err.message.contains("A hold action is not available."), "{err}");
+    assert!(
+        err.message.contains("A hold action is not available."),
+        "{err}"
+    );
     // Unhold of an order that is not held: the store refuses it; we find nothing to do.
     let refused = adapter
         .client()
@@ -198,7 +218,10 @@ async fn hold_and_unhold_follow_magentos_state_rules() {
         )
         .await
         .unwrap_err();
-    assert!(refused.message.contains("You cannot remove the hold."), "{refused}");
+    assert!(
+        refused.message.contains("You cannot remove the hold."),
+        "{refused}"
+    );
     assert!(
         adapter
             .push(&ctx("unhold-cancelled").0, &status(&inc, "unhold", None))
@@ -251,9 +274,10 @@ async fn a_comment_is_a_status_note_and_the_store_checks_its_shape() {
             .body(body),
         )
     };
-    let err = send(json!({"statusHistory": {"comment": "x", "is_visible_on_front": 0, "colour": "red"}}))
-        .await
-        .unwrap_err();
+    let err =
+        send(json!({"statusHistory": {"comment": "x", "is_visible_on_front": 0, "colour": "red"}}))
+            .await
+            .unwrap_err();
     assert_eq!(err.status, Some(400));
     assert!(
         err.message
@@ -265,5 +289,8 @@ async fn a_comment_is_a_status_note_and_the_store_checks_its_shape() {
         .unwrap_err();
     assert!(err.message.contains("\"comment\" is required"), "{err}");
     let err = send(json!({"history": {}})).await.unwrap_err();
-    assert!(err.message.contains("\"history\" is not a valid parameter"), "{err}");
+    assert!(
+        err.message.contains("\"history\" is not a valid parameter"),
+        "{err}"
+    );
 }

@@ -674,9 +674,14 @@ async fn serve(
     let skus = written_skus(&segs, &json_body);
     let before = fingerprint(&s, &skus);
     let bulk = match method {
-        Method::POST | Method::PUT | Method::DELETE => {
-            bulk::submit(&mut s, method.as_str(), &segs, &store, key.clone(), &json_body)
-        }
+        Method::POST | Method::PUT | Method::DELETE => bulk::submit(
+            &mut s,
+            method.as_str(),
+            &segs,
+            &store,
+            key.clone(),
+            &json_body,
+        ),
         _ => None,
     };
     let answer = match bulk {

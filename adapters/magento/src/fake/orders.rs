@@ -314,7 +314,10 @@ impl OrderBook {
         {
             return super::required("comment");
         }
-        if !history.get("is_visible_on_front").is_some_and(|v| v.is_number()) {
+        if !history
+            .get("is_visible_on_front")
+            .is_some_and(|v| v.is_number())
+        {
             return super::required("is_visible_on_front");
         }
         let order = match self.find(id) {

@@ -435,9 +435,8 @@ impl Syncer {
             }
             round = if writes.len() < before { 1 } else { round + 1 };
             let left = writes.len() as i64;
-            let unfinished = |last: Option<AdapterError>| {
-                last.map(|error| Unfinished { error, items: left })
-            };
+            let unfinished =
+                |last: Option<AdapterError>| last.map(|error| Unfinished { error, items: left });
             if round >= TRANSIENT_ROUNDS {
                 return (confirmations, failures, unfinished(last));
             }
