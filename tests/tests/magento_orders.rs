@@ -83,6 +83,41 @@ async fn imports_ended(pool: &sqlx::PgPool) -> anyhow::Result<(i64, i64)> {
     .await?)
 }
 
+/// How many `magento.order.status` pushes were enqueued.
+async fn status_pushes(pool: &sqlx::PgPool) -> anyhow::Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM jobs WHERE kind = 'magento.order.status'")
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+/// Cancel our copy of the order as the hub's code paths do, in one transaction; commit or not.
+async fn cancel_ours(
+    pool: &sqlx::PgPool,
+    org: OrgId,
+    increment_id: &str,
+    commit: bool,
+) -> anyhow::Result<()> {
+    let mut tx = switchyard_store::begin(pool).await?;
+    let n = sqlx::query(
+        "UPDATE orders SET status = 'cancelled', updated_at = now()
+         WHERE org_id = $1 AND order_number = $2",
+    )
+    .bind(org.0)
+    .bind(format!("MAGENTO-{increment_id}"))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    assert_eq!(n, 1);
+    if commit {
+        tx.commit().await?;
+    } else {
+        tx.rollback().await?;
+    }
+    Ok(())
+}
+
 /// (status, customer_po, canonical) of the order stored for `increment_id`.
 async fn stored(
     pool: &sqlx::PgPool,
@@ -186,6 +221,11 @@ async fn orders_are_pulled_imported_once_edited_cancelled_and_shipped_back() -> 
     assert_eq!(canonical["lines"][0]["quantity"], "40");
     let (status, _, _) = stored(&pool, org, &orders[4].1).await?.expect("stored");
     assert_eq!(status, "cancelled");
+    assert_eq!(
+        status_pushes(&pool).await?,
+        0,
+        "a cancellation that came from the store is not pushed back to it"
+    );
     let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM orders WHERE org_id = $1")
         .bind(org.0)
         .fetch_one(&pool)
@@ -223,5 +263,79 @@ async fn orders_are_pulled_imported_once_edited_cancelled_and_shipped_back() -> 
         "chicago"
     );
     assert_eq!(fake.order(tee.0).expect("order")["state"], "complete");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_cancellation_of_a_magento_order_is_pushed_to_the_store_with_a_note(
+) -> anyhow::Result<()> {
+    let fake = FakeMagento::start(FakeStoreConfig::default()).await?;
+    let (daemon, pool, org) = daemon(&fake).await?;
+    let queue = daemon.queue.clone();
+    product(&pool, org, "BOLT-M8").await?;
+    let open = fake.create_order("a@example.com", &[FakeLine::simple("BOLT-M8", 3, 0.35)]);
+    let done = fake.create_order("b@example.com", &[FakeLine::simple("BOLT-M8", 1, 0.35)]);
+    assert_eq!(run(&queue, pull(org, "pull-1")).await?, "succeeded");
+    assert_eq!(imports_ended(&pool).await?, (2, 0));
+    assert_eq!(status_pushes(&pool).await?, 0, "imports push nothing back");
+
+    // A cancellation rolled back enqueues nothing: the push is part of its transaction.
+    cancel_ours(&pool, org, &open.1, false).await?;
+    assert_eq!(status_pushes(&pool).await?, 0);
+
+    // Committed: one push, which cancels the store's order and leaves the note.
+    cancel_ours(&pool, org, &open.1, true).await?;
+    let (id, partner): (uuid::Uuid, Option<String>) =
+        sqlx::query_as("SELECT id, partner FROM jobs WHERE kind = 'magento.order.status'")
+            .fetch_one(&pool)
+            .await?;
+    assert_eq!(partner.as_deref(), Some("shop"));
+    assert_eq!(
+        switchyard_e2e::jobs::ended(&pool, JobId(id)).await?,
+        "succeeded"
+    );
+    let order = fake.order(open.0).expect("order");
+    assert_eq!(order["state"], "canceled");
+    assert_eq!(
+        order["status_histories"][0]["comment"],
+        "Cancelled in Switchyard (the order was confirmed)."
+    );
+    let writes: Vec<String> = fake.writes().into_iter().map(|w| w.route).collect();
+    assert_eq!(
+        writes,
+        [
+            format!("V1/orders/{}/cancel", open.0),
+            format!("V1/orders/{}/comments", open.0)
+        ]
+    );
+
+    // The store's order is complete (shipped in its admin): Magento will not cancel it. A dead
+    // letter naming the state, nothing written but the refused call.
+    assert!(fake.update_order(done.0, |o| {
+        o["state"] = json!("complete");
+        o["status"] = json!("complete");
+    }));
+    cancel_ours(&pool, org, &done.1, true).await?;
+    let id: uuid::Uuid = sqlx::query_scalar(
+        "SELECT id FROM jobs WHERE kind = 'magento.order.status' AND payload->>'order_id' = \
+         (SELECT id::text FROM orders WHERE org_id = $1 AND order_number = $2)",
+    )
+    .bind(org.0)
+    .bind(format!("MAGENTO-{}", done.1))
+    .fetch_one(&pool)
+    .await?;
+    assert_eq!(switchyard_e2e::jobs::ended(&pool, JobId(id)).await?, "dead");
+    let dead = queue.list_dead_letters(org, None, None, 10).await?;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].kind, "magento.order.status");
+    assert!(
+        dead[0].reason.contains(&format!(
+            "refused to cancel order {}: its state is `complete`",
+            done.1
+        )),
+        "{}",
+        dead[0].reason
+    );
+    assert_eq!(fake.order(done.0).expect("order")["state"], "complete");
     Ok(())
 }

@@ -16,6 +16,15 @@ const SYNCS: &str = "[sync.shop.catalog]\nmapping = \"magento/product.out\"\ntom
 [sync.shop.prices]\nmapping = \"magento/price.out\"\ntombstone = \"magento/price.tombstone\"\n";
 
 async fn daemon(fake: &FakeMagento) -> anyhow::Result<(TestDaemon, sqlx::PgPool, OrgId)> {
+    daemon_with(fake, "", false).await
+}
+
+/// The daemon with `extra` settings for the partner, and the API when `api`.
+async fn daemon_with(
+    fake: &FakeMagento,
+    extra: &str,
+    api: bool,
+) -> anyhow::Result<(TestDaemon, sqlx::PgPool, OrgId)> {
     let c = fake.config();
     let daemon = TestDaemon::builder()
         .repo_mappings()
@@ -27,12 +36,12 @@ async fn daemon(fake: &FakeMagento) -> anyhow::Result<(TestDaemon, sqlx::PgPool,
             "[partners.shop]\nkind = \"magento\"\norg = \"acme\"\nbase_url = \"{}\"\nstore_code = \"all\"\nwebsite_ids = [1]\n\
              auth = {{ mode = \"oauth\", consumer_key_ref = \"secret:mg-ck\", consumer_secret_ref = \"secret:mg-cs\", \
              access_token_ref = \"secret:mg-at\", access_token_secret_ref = \"secret:mg-as\", signature_method = \"HMAC-SHA256\" }}\n\
-             customer_groups = {{ GOLD = \"Gold\" }}\ntimeout_ms = 5000\n",
+             customer_groups = {{ GOLD = \"Gold\" }}\ntimeout_ms = 5000\n{extra}",
             fake.base_url()
         ))
         .toml(SYNCS)
         .roles(Roles {
-            api: false,
+            api,
             worker: true,
             scheduler: false,
         })
@@ -406,5 +415,62 @@ async fn a_catalog_sync_killed_mid_run_resumes_and_writes_each_product_once_more
     );
     println!("magento sync crash: killed with {at_kill} products written; {twice} written again after the restart, none applied twice");
     cluster.db.drop_db().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_operations_left_open_are_shown_on_the_sync_status() -> anyhow::Result<()> {
+    use reqwest::Method;
+    let fake = FakeMagento::start(FakeStoreConfig::default()).await?;
+    let (daemon, pool, org) = daemon_with(
+        &fake,
+        "bulk_threshold = 5\nbulk_poll_ms = 50\nbulk_open_timeout_secs = 1\n",
+        true,
+    )
+    .await?;
+    let key = daemon.key("acme", &["read:jobs", "write:jobs"]).await?;
+    seed(&pool, org, 6).await?;
+    // The store runs no bulk consumer: every operation stays open.
+    fake.bulk_no_consumer(true);
+    let job = NewJob::new(org, "sync.run", catalog(true))
+        .partner("shop")
+        .key("open-1")
+        .retry(RetrySpec {
+            policy: RetryPolicy::Immediate,
+            max_attempts: 1,
+        });
+    let id = daemon.queue.enqueue(job).await?.job.id;
+    assert_eq!(switchyard_e2e::jobs::ended(&pool, id).await?, "dead");
+    assert_eq!(fake.product_count(), 0, "nothing counted as done");
+    let (status, body) = daemon
+        .call(Method::GET, "/api/v1/syncs/shop/catalog", Some(&key), None)
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let run = &body["last_run"];
+    assert_eq!(run["state"], "failed", "{body}");
+    assert_eq!(run["unfinished"], 6, "{body}");
+    assert_eq!(run["pushed"], 0, "{body}");
+    let error = run["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("still open after") && error.contains("6 of its 6 operations open"),
+        "{error}"
+    );
+
+    // The consumer runs again: the next run writes them and the status clears.
+    fake.bulk_no_consumer(false);
+    assert_eq!(
+        run_sync(&daemon.queue, org, "open-2", catalog(true)).await?,
+        "succeeded"
+    );
+    assert_eq!(fake.product_count(), 6);
+    let (_, body) = daemon
+        .call(Method::GET, "/api/v1/syncs/shop/catalog", Some(&key), None)
+        .await?;
+    let run = &body["last_run"];
+    assert_eq!(
+        (&run["state"], &run["unfinished"], &run["pushed"]),
+        (&json!("succeeded"), &json!(0), &json!(6)),
+        "{body}"
+    );
     Ok(())
 }

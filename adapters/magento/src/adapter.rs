@@ -17,6 +17,8 @@
 //!   `special_prices` also has its dated special prices kept equal to them ([`crate::special`]).
 //! * `shipment`: the canonical shipment of a `MAGENTO-{increment_id}` order →
 //!   `POST /V1/order/{entity_id}/ship` with tracks ([`crate::shipments`]).
+//! * `order_status`: `{"order_number", "action": cancel|hold|unhold|comment, "comment"?}` →
+//!   `POST /V1/orders/{entity_id}/{action}` and `/comments` ([`crate::order_status`]).
 
 use crate::client::{segment, Answer, Call, Client, Prefixed as _};
 use crate::config::{settings, Settings};
@@ -79,6 +81,23 @@ fn entity(document: &str) -> Option<Entity> {
     }
 }
 
+/// What a document writes to (its SKU, or its order), so writes of one thing keep their order.
+fn write_target(doc: &OutboundDocument) -> Option<String> {
+    let Payload::Json { body } = &doc.payload else {
+        return None;
+    };
+    [
+        "/product/sku",
+        "/disable/sku",
+        "/delete/sku",
+        "/sku",
+        "/order_number",
+    ]
+    .iter()
+    .find_map(|p| body.pointer(p).and_then(Value::as_str))
+    .map(str::to_owned)
+}
+
 fn body(doc: &OutboundDocument) -> Result<&Value, AdapterError> {
     match &doc.payload {
         Payload::Json { body } => Ok(body),
@@ -120,66 +139,70 @@ fn receipt(answer: &Answer, external_id: Option<String>) -> PushReceipt {
 }
 
 impl MagentoAdapter {
-    /// The batch's product upserts and MSI stock documents through the async bulk API; a
-    /// document that cannot become an operation gets its error here, the rest their bulk
-    /// outcome. Tombstones, legacy stock and prices keep their own paths.
+    /// The batch's product upserts, product tombstones (disable or delete by SKU) and MSI stock
+    /// documents through the async bulk API; a document that cannot become an operation gets
+    /// its error here, the rest their bulk outcome. Legacy stock and prices keep their own
+    /// paths.
     async fn push_bulk(
         &self,
         ctx: &AdapterContext,
         items: &[BatchItem],
         results: &mut BTreeMap<usize, Result<PushReceipt, AdapterError>>,
     ) {
+        // (write path, operation)
         let mut products = Vec::new();
         let mut stock = Vec::new();
+        let mut disables = Vec::new();
+        let mut deletes = Vec::new();
         for (i, item) in items.iter().enumerate() {
             if results.contains_key(&i) {
                 continue;
             }
             let Ok(b) = body(&item.doc) else { continue };
-            let op = match entity(&item.doc.document) {
-                Some(Entity::Catalog) if b.get("product").is_some() => {
-                    self.product_payload(b).map(|(sku, payload)| {
-                        (
-                            false,
-                            crate::bulk::Op {
-                                index: i,
-                                sku,
-                                payload,
-                            },
-                        )
+            let op = |sku: &str, payload: Value, gone_is_done: bool| crate::bulk::Op {
+                index: i,
+                sku: sku.to_owned(),
+                payload,
+                gone_is_done,
+            };
+            let made = match entity(&item.doc.document) {
+                Some(Entity::Catalog) if b.get("product").is_some() => self
+                    .product_payload(b)
+                    .map(|(sku, payload)| (&mut products, op(&sku, payload, false))),
+                Some(Entity::Catalog) if b.get("disable").is_some() => {
+                    sku_at(b, "/disable/sku").map(|sku| {
+                        let payload = json!({"sku": sku, "product": {"sku": sku, "status": 2}, "saveOptions": true});
+                        (&mut disables, op(sku, payload, true))
                     })
                 }
+                Some(Entity::Catalog) if b.get("delete").is_some() => sku_at(b, "/delete/sku")
+                    .map(|sku| (&mut deletes, op(sku, json!({ "sku": sku }), true))),
                 Some(Entity::Inventory) if self.settings().msi.enabled => sku_at(b, "/sku")
                     .and_then(|sku| {
                         let items = self.msi_items(sku, b)?;
                         Ok((
-                            true,
-                            crate::bulk::Op {
-                                index: i,
-                                sku: sku.to_owned(),
-                                payload: json!({ "sourceItems": items }),
-                            },
+                            &mut stock,
+                            op(sku, json!({ "sourceItems": items }), false),
                         ))
                     }),
                 _ => continue,
             };
-            // (whether it is stock, the operation)
-            match op {
-                Ok((false, op)) => products.push(op),
-                Ok((true, op)) => stock.push(op),
+            match made {
+                Ok((path, op)) => path.push(op),
                 Err(e) => {
                     results.insert(i, Err(e));
                 }
             }
         }
-        if !products.is_empty() {
-            results.extend(self.bulk(ctx, "async/bulk/V1/products", products).await);
-        }
-        if !stock.is_empty() {
-            results.extend(
-                self.bulk(ctx, "async/bulk/V1/inventory/source-items", stock)
-                    .await,
-            );
+        for (ops, method, route) in [
+            (products, Method::POST, "async/bulk/V1/products"),
+            (stock, Method::POST, "async/bulk/V1/inventory/source-items"),
+            (disables, Method::PUT, "async/bulk/V1/products/bySku"),
+            (deletes, Method::DELETE, "async/bulk/V1/products/bySku"),
+        ] {
+            if !ops.is_empty() {
+                results.extend(self.bulk(ctx, (method, route), ops).await);
+            }
         }
     }
 
@@ -729,6 +752,9 @@ impl Adapter for MagentoAdapter {
         doc: &OutboundDocument,
     ) -> Result<PushReceipt, AdapterError> {
         let b = body(doc)?;
+        if doc.document == crate::order_status::DOCUMENT {
+            return self.push_order_status(ctx, b).await;
+        }
         match entity(&doc.document) {
             Some(Entity::Catalog) => self.push_catalog(ctx, b).await,
             Some(Entity::Inventory) => self.push_inventory(ctx, b).await,
@@ -739,15 +765,21 @@ impl Adapter for MagentoAdapter {
                 .unwrap_or_else(|| Err(AdapterError::permanent("no result"))),
             Some(Entity::Shipment) => self.push_shipment(ctx, b).await,
             None => Err(AdapterError::permanent(format!(
-                "the magento adapter cannot push a `{}` document (catalog, inventory, prices, shipment)",
+                "the magento adapter cannot push a `{}` document (catalog, inventory, prices, shipment, order_status)",
                 doc.document
             ))),
         }
     }
 
+    /// The connection's `concurrency`.
+    fn batch_concurrency(&self) -> usize {
+        self.settings().concurrency as usize
+    }
+
     /// Prices go in one call per kind for the whole batch; from `bulk_threshold` documents on,
     /// product upserts and MSI stock through the async bulk API ([`crate::bulk`]) (Magento's price APIs take lists
-    /// and answer per item); everything else one by one, [`Adapter::batch_concurrency`] at a time.
+    /// and answer per item); everything else one by one, [`Adapter::batch_concurrency`] at a time
+    /// (`concurrency`), the writes of one SKU or order in order, one after the other.
     async fn push_batch(
         &self,
         ctx: &AdapterContext,
@@ -769,18 +801,37 @@ impl Adapter for MagentoAdapter {
         if self.use_bulk(items.len()) {
             self.push_bulk(ctx, items, &mut results).await;
         }
-        let others: Vec<(usize, Result<PushReceipt, AdapterError>)> = futures::stream::iter(
-            (0..items.len())
-                .filter(|i| !results.contains_key(i))
-                .map(|i| {
+        // The rest one by one, `concurrency` at a time; the writes of one SKU (or order) in
+        // a chain, so two writes of the same thing never overtake each other.
+        let mut chains: Vec<Vec<usize>> = Vec::new();
+        let mut chain_of: HashMap<(String, String), usize> = HashMap::new();
+        for i in (0..items.len()).filter(|i| !results.contains_key(i)) {
+            match write_target(&items[i].doc) {
+                Some(target) => {
+                    let key = (items[i].doc.document.clone(), target);
+                    let c = *chain_of.entry(key).or_insert_with(|| {
+                        chains.push(Vec::new());
+                        chains.len() - 1
+                    });
+                    chains[c].push(i);
+                }
+                None => chains.push(vec![i]),
+            }
+        }
+        let others: Vec<Vec<(usize, Result<PushReceipt, AdapterError>)>> =
+            futures::stream::iter(chains.into_iter().map(|chain| async move {
+                let mut done = Vec::with_capacity(chain.len());
+                for i in chain {
                     let mut one = ctx.clone();
                     one.idempotency_key = items[i].idempotency_key.clone();
-                    async move { (i, self.push(&one, &items[i].doc).await) }
-                }),
-        )
-        .buffered(self.batch_concurrency().max(1))
-        .collect()
-        .await;
+                    done.push((i, self.push(&one, &items[i].doc).await));
+                }
+                done
+            }))
+            .buffer_unordered(self.batch_concurrency().max(1))
+            .collect()
+            .await;
+        let others = others.into_iter().flatten();
         results.extend(others);
         results.into_values().collect()
     }

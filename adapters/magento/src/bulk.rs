@@ -15,7 +15,13 @@
 //!   running on the store, most likely): never waited on forever, never counted as done.
 //!
 //! Why a product upsert is a POST: `ProductRepository::save` updates an existing SKU, so the
-//! per-item path's PUT-then-POST-on-404 is not needed, and `bySku` PUTs would fail for new SKUs.
+//! per-item path's PUT-then-POST-on-404 is not needed, and `bySku` PUTs would fail for new SKUs
+//! (the sync engine does not tell the adapter whether the store has a SKU yet: its documents
+//! carry no create/update distinction, so one POST serves both). Tombstones are different:
+//! they are only ever for products the store was sent, so a disable goes as
+//! `PUT .../async/bulk/V1/products/bySku` (`[{"sku", "product": {"sku", "status": 2}}]`) and a
+//! delete as `DELETE .../async/bulk/V1/products/bySku` (`[{"sku"}]`); an operation failing
+//! because the product is gone already is done, as a 404 is on the per-item path.
 
 use crate::client::{Call, Prefixed as _};
 use crate::MagentoAdapter;
@@ -59,7 +65,14 @@ pub struct Op {
     pub index: usize,
     pub sku: String,
     pub payload: Value,
+    /// A tombstone: the product being gone already is its goal reached (as on the per-item
+    /// path, where a 404 on disable or delete is done).
+    pub gone_is_done: bool,
 }
+
+/// Magento's message for a SKU it does not have (`NoSuchEntityException`), which is what a
+/// bulk operation on a missing product fails with (status 3, error code 0).
+const NO_SUCH_PRODUCT: &str = "The product that was requested doesn't exist";
 
 /// What became of one operation.
 type Outcome = Result<PushReceipt, AdapterError>;
@@ -78,7 +91,7 @@ impl MagentoAdapter {
     pub async fn bulk(
         &self,
         ctx: &AdapterContext,
-        route: &str,
+        (method, route): (Method, &str),
         ops: Vec<Op>,
     ) -> BTreeMap<usize, Outcome> {
         let mut outcomes = BTreeMap::new();
@@ -87,7 +100,7 @@ impl MagentoAdapter {
         for round in 0..=RETRY_ROUNDS {
             let mut retry = Vec::new();
             for chunk in pending.chunks(size) {
-                for (op, result) in self.one_bulk(ctx, route, chunk).await {
+                for (op, result) in self.one_bulk(ctx, (method.clone(), route), chunk).await {
                     match result {
                         Err(BulkFailure::Retriable(m)) if round < RETRY_ROUNDS => {
                             info!(sku = %op.sku, message = %m, "bulk operation failed retriably; sending it again");
@@ -101,6 +114,18 @@ impl MagentoAdapter {
                                     op.sku,
                                     RETRY_ROUNDS + 1
                                 ))),
+                            );
+                        }
+                        Err(BulkFailure::Final(e))
+                            if op.gone_is_done && e.message.contains(NO_SUCH_PRODUCT) =>
+                        {
+                            outcomes.insert(
+                                op.index,
+                                Ok(PushReceipt {
+                                    status: 202,
+                                    external_id: None,
+                                    duplicate: true,
+                                }),
                             );
                         }
                         Err(BulkFailure::Final(e)) => {
@@ -124,11 +149,11 @@ impl MagentoAdapter {
     async fn one_bulk(
         &self,
         ctx: &AdapterContext,
-        route: &str,
+        (method, route): (Method, &str),
         chunk: &[Op],
     ) -> Vec<(Op, Result<(), BulkFailure>)> {
         let body = Value::Array(chunk.iter().map(|o| o.payload.clone()).collect());
-        let call = Call::new("magento.bulk", Method::POST, route).body(body);
+        let call = Call::new("magento.bulk", method, route).body(body);
         let answer = match self.client().send(ctx, call).await {
             Ok(a) => a,
             Err(e) => {
@@ -221,9 +246,10 @@ impl MagentoAdapter {
             if started.elapsed() >= deadline {
                 warn!(bulk = %uuid, open = missing, "bulk operations still open; is the store's async.operations.all consumer running?");
                 let waited = started.elapsed().as_secs();
+                let of = chunk.len();
                 return fill(chunk, results, |o| {
                     Err(BulkFailure::Final(AdapterError::transient(format!(
-                        "{}: bulk {uuid} operation still open after {waited} s (is the store's async.operations.all consumer running?)",
+                        "{}: bulk {uuid} operation still open after {waited} s ({missing} of its {of} operations open; is the store's async.operations.all consumer running?)",
                         o.sku
                     ))))
                 });

@@ -141,39 +141,46 @@ impl Client {
     }
 
     /// Send `call`; a 401 with an admin token mints a new one and sends the call once more.
+    /// Only the first of many concurrent writes refused with the same token mints: the others
+    /// find the cached token changed and use the new one (one re-mint, not one per write).
     pub async fn send(&self, ctx: &AdapterContext, call: Call<'_>) -> Result<Answer, AdapterError> {
         let url = self.url(&call.route, &call.query)?;
-        let first = self.send_once(ctx, &call, &url, false).await;
-        match (&self.settings.auth, &first) {
-            (Auth::Admin { .. }, Err(e)) if e.status == Some(401) => {
-                tracing::info!(partner = %self.partner, "admin token refused; minting a new one");
-                self.send_once(ctx, &call, &url, true).await
+        let (first, used) = self.send_once(ctx, &call, &url, None).await;
+        match (&self.settings.auth, &first, used) {
+            (Auth::Admin { .. }, Err(e), Some(refused)) if e.status == Some(401) => {
+                tracing::info!(partner = %self.partner, "admin token refused; minting a new one unless another write did");
+                self.send_once(ctx, &call, &url, Some(&refused)).await.0
             }
             _ => first,
         }
     }
 
-    /// The value of the Authorization header for this request.
+    /// The value of the Authorization header for this request, and the admin token in it.
+    /// `refused`: the admin token the store refused; a cached token still equal to it is
+    /// minted again, a different one (minted meanwhile by a concurrent write) is used.
     async fn authorization(
         &self,
         ctx: &AdapterContext,
         method: &Method,
         url: &Url,
-        fresh: bool,
-    ) -> Result<String, AdapterError> {
+        refused: Option<&Secret>,
+    ) -> Result<(String, Option<Secret>), AdapterError> {
         match &self.settings.auth {
-            Auth::IntegrationToken(token) => Ok(format!("Bearer {}", token.expose())),
+            Auth::IntegrationToken(token) => Ok((format!("Bearer {}", token.expose()), None)),
             Auth::Oauth(creds) => {
                 let now = SystemTime::now()
                     .duration_since(SystemTime::UNIX_EPOCH)
                     .map(|d| d.as_secs())
                     .unwrap_or_default();
-                Ok(crate::oauth::authorization(
-                    creds,
-                    method.as_str(),
-                    url,
-                    &crate::oauth::nonce(),
-                    now,
+                Ok((
+                    crate::oauth::authorization(
+                        creds,
+                        method.as_str(),
+                        url,
+                        &crate::oauth::nonce(),
+                        now,
+                    ),
+                    None,
                 ))
             }
             Auth::Admin {
@@ -183,9 +190,10 @@ impl Client {
             } => {
                 // One mint at a time: sixteen writes meeting an expired token mint one token.
                 let mut cached = self.admin.lock().await;
-                let usable = cached
-                    .as_ref()
-                    .filter(|t| !fresh && !needs_mint(t.minted.elapsed(), *lifetime));
+                let usable = cached.as_ref().filter(|t| {
+                    !needs_mint(t.minted.elapsed(), *lifetime)
+                        && refused.is_none_or(|r| r.expose() != t.value.expose())
+                });
                 let token = match usable {
                     Some(t) => t.value.clone(),
                     None => {
@@ -197,7 +205,7 @@ impl Client {
                         value
                     }
                 };
-                Ok(format!("Bearer {}", token.expose()))
+                Ok((format!("Bearer {}", token.expose()), Some(token)))
             }
         }
     }
@@ -267,8 +275,8 @@ impl Client {
         ctx: &AdapterContext,
         call: &Call<'_>,
         url: &Url,
-        fresh_token: bool,
-    ) -> Result<Answer, AdapterError> {
+        refused: Option<&Secret>,
+    ) -> (Result<Answer, AdapterError>, Option<Secret>) {
         let span = tracing::info_span!(
             "magento_exchange",
             partner = %self.partner,
@@ -278,9 +286,10 @@ impl Client {
             status = tracing::field::Empty,
         );
         let started = Instant::now();
-        let auth = self
-            .authorization(ctx, &call.method, url, fresh_token)
-            .await?;
+        let (auth, token) = match self.authorization(ctx, &call.method, url, refused).await {
+            Ok(a) => a,
+            Err(e) => return (Err(e), None),
+        };
         let mut request = self
             .http
             .request(call.method.clone(), url.clone())
@@ -346,7 +355,7 @@ impl Client {
                 error: result.as_ref().err().map(ToString::to_string),
             },
         );
-        result
+        (result, token)
     }
 
     /// One page of a list endpoint (`V1/products`, `V1/orders`, ...).

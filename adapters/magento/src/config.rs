@@ -14,6 +14,7 @@
 //! msi = { enabled = true, sources = { CHI = "chicago", HOU = "houston" } }
 //! customer_groups = { GOLD = "Gold" }
 //! bulk_threshold = 1000                   # from this batch size on, the async bulk API
+//! concurrency = 16                        # per-item writes in flight at once
 //! ```
 
 use crate::oauth::SignatureMethod;
@@ -80,6 +81,14 @@ pub struct MagentoConfig {
     /// Whether Magento mails the shopper when we record a shipment (`notify` of the ship call).
     #[serde(default)]
     pub notify_customer: bool,
+    /// Single writes of the per-item path kept in flight at once (writes of one SKU stay in
+    /// order, one after the other).
+    #[serde(default = "default_concurrency")]
+    pub concurrency: u32,
+}
+
+fn default_concurrency() -> u32 {
+    switchyard_core::adapter::DEFAULT_BATCH_CONCURRENCY as u32
 }
 
 fn default_store_code() -> String {
@@ -217,6 +226,7 @@ pub struct Settings {
     pub bulk_poll: Duration,
     pub bulk_open_timeout: Duration,
     pub notify_customer: bool,
+    pub concurrency: u32,
 }
 
 impl Settings {
@@ -309,6 +319,9 @@ impl MagentoConfig {
                 "timeout_ms",
                 format!("must be between 1 and {MAX_TIMEOUT_MS}"),
             ));
+        }
+        if self.concurrency == 0 || self.concurrency > 256 {
+            return Err(problem(partner, "concurrency", "must be between 1 and 256"));
         }
         if self.bulk_threshold == 0 {
             return Err(problem(partner, "bulk_threshold", "must be at least 1"));
@@ -422,6 +435,7 @@ impl MagentoConfig {
             bulk_poll: Duration::from_millis(self.bulk_poll_ms),
             bulk_open_timeout: Duration::from_secs(self.bulk_open_timeout_secs),
             notify_customer: self.notify_customer,
+            concurrency: self.concurrency,
         })
     }
 }

@@ -1,12 +1,14 @@
 //! The Magento integration: `[partners.NAME]` tables with `kind = "magento"` become
 //! [`MagentoAdapter`]s; the runtime's sync engine does the rest (catalog, inventory, prices),
 //! and the integration's own jobs bring orders in (`magento.orders.pull`,
-//! `magento.order.import`, with the checkpoint table of its migrations).
+//! `magento.order.import`, with the checkpoint table of its migrations), and our cancellations
+//! of its orders go back (`magento.order.status`, enqueued by a trigger of its migrations).
 
 use crate::adapter::MagentoAdapter;
 use crate::config::KIND;
 use crate::order_import::OrderImportJob;
 use crate::order_pull::OrderPullJob;
+use crate::status_job::OrderStatusJob;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +19,7 @@ use switchyard_runtime::integration::{BuildContext, Integration, Parts};
 use switchyard_runtime::job::{needs_nothing, JobKindSpec, PartnerRule, PartnerSource};
 use switchyard_runtime::partner_config::build_adapters;
 
-/// `magento.order.import` and `magento.orders.pull` name a configured Magento partner in
+/// `magento.order.import`, `magento.orders.pull` and `magento.order.status` name a configured Magento partner in
 /// their payload.
 const ORDER_RULE: PartnerRule = PartnerRule {
     source: PartnerSource::Payload("partner"),
@@ -117,6 +119,12 @@ impl Integration for MagentoIntegration {
         parts
             .jobs
             .push(JobKindSpec::typed(OrderImportJob).partner(ORDER_RULE));
+        parts.jobs.push(
+            JobKindSpec::typed(OrderStatusJob {
+                stores: stores.clone(),
+            })
+            .partner(ORDER_RULE),
+        );
         parts
             .jobs
             .push(JobKindSpec::typed(OrderPullJob { stores }).partner(ORDER_RULE));

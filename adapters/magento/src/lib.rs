@@ -13,6 +13,9 @@
 //! * [`orders`], [`order_pull`], [`order_import`]: orders in (`magento.orders.pull`,
 //!   `magento.order.import`, the checkpoint in `magento_order_pulls`)
 //! * [`shipments`]: a `shipment` document becomes `POST /V1/order/{id}/ship` with tracks
+//! * [`order_status`]: an `order_status` document becomes `cancel`/`hold`/`unhold`/`comments`;
+//!   [`status_job`]: `magento.order.status`, enqueued by the database when our copy of a
+//!   Magento order is cancelled (migration 1302)
 //!
 //! * [`bulk`]: the async bulk API for big batches (bulk UUID, status polling, per-operation results)
 
@@ -25,11 +28,13 @@ pub mod integration;
 pub mod oauth;
 pub mod order_import;
 pub mod order_pull;
+pub mod order_status;
 pub mod orders;
 pub mod search;
 pub mod secret;
 pub mod shipments;
 pub mod special;
+pub mod status_job;
 
 #[cfg(feature = "fake")]
 pub mod fake;

@@ -45,7 +45,7 @@ async fn a_big_batch_goes_through_bulks_polled_to_the_end_each_operation_mapped_
         ),
         product("B-4", "four"),
         product("B-5", "five"),
-        // A tombstone keeps its own path.
+        // A tombstone: a bulk PUT by SKU, after the upserts' bulks.
         doc("catalog", json!({"disable": {"sku": "B-1"}})),
     ]);
     let (c, sink) = ctx("bulk");
@@ -65,14 +65,14 @@ async fn a_big_batch_goes_through_bulks_polled_to_the_end_each_operation_mapped_
     }
     let events: Vec<String> = sink.exchanges().iter().map(|e| e.event.clone()).collect();
     let bulks = events.iter().filter(|e| *e == "magento.bulk").count();
-    // Five upserts in bulks of two (3), then B-2 alone again (1).
-    assert_eq!(bulks, 4, "{events:?}");
+    // Five upserts in bulks of two (3), then B-2 alone again (1), then the disable (1).
+    assert_eq!(bulks, 5, "{events:?}");
     let polls = events
         .iter()
         .filter(|e| *e == "magento.bulk_status")
         .count();
     assert!(
-        polls >= 4 * 3,
+        polls >= 5 * 3,
         "each bulk was open for two polls: {polls} polls"
     );
     assert!(
@@ -81,9 +81,77 @@ async fn a_big_batch_goes_through_bulks_polled_to_the_end_each_operation_mapped_
             .any(|e| e == "magento.product.update" || e == "magento.product.create"),
         "no upsert took the per-item path: {events:?}"
     );
-    // The disable went its own way after the bulk created B-1.
+    // The disable went as `PUT .../bySku` after the bulk created B-1.
     assert!(results[5].is_ok(), "{:?}", results[5]);
-    assert!(events.iter().any(|e| e == "magento.product.disable"));
+    assert!(!events.iter().any(|e| e == "magento.product.disable"));
+    assert_eq!(store.fake.product("B-1").expect("B-1")["status"], 2);
+    let by_sku: Vec<_> = store
+        .fake
+        .writes()
+        .into_iter()
+        .filter(|w| w.route == "async/bulk/V1/products/bySku")
+        .collect();
+    assert_eq!(by_sku.len(), 1);
+    assert_eq!(by_sku[0].method, "PUT");
+    assert_eq!(
+        by_sku[0].body,
+        json!([{"sku": "B-1", "product": {"sku": "B-1", "status": 2}, "saveOptions": true}])
+    );
+}
+
+#[tokio::test]
+async fn tombstones_go_as_bulks_by_sku_and_a_product_gone_already_is_done() {
+    let store = Store::start().await;
+    let adapter = store.adapter(&bulk_config(&store, 30));
+    for sku in ["T-1", "T-2", "T-3", "T/4"] {
+        store.fake.seed_product(json!({"sku": sku, "name": sku}));
+    }
+    let batch = items(vec![
+        doc("catalog", json!({"disable": {"sku": "T-1"}})),
+        doc("catalog", json!({"disable": {"sku": "T-2"}})),
+        doc("catalog", json!({"delete": {"sku": "T-3"}})),
+        doc("catalog", json!({"delete": {"sku": "T/4"}})),
+        // Never in the store (or deleted in its admin): its goal is reached.
+        doc("catalog", json!({"delete": {"sku": "T-GONE"}})),
+        doc("catalog", json!({"disable": {"sku": "T-GONE-2"}})),
+    ]);
+    let (c, sink) = ctx("tomb");
+    let results = adapter.push_batch(&c, &batch).await;
+    for (i, r) in results.iter().enumerate() {
+        assert!(r.is_ok(), "{i}: {r:?}");
+    }
+    assert!(!results[0].as_ref().unwrap().duplicate);
+    assert!(results[4].as_ref().unwrap().duplicate);
+    assert!(results[5].as_ref().unwrap().duplicate);
+    assert_eq!(store.fake.product("T-1").unwrap()["status"], 2);
+    assert_eq!(store.fake.product("T-2").unwrap()["status"], 2);
+    assert!(store.fake.product("T-3").is_none());
+    assert!(store.fake.product("T/4").is_none());
+    let submitted: Vec<(String, String)> = store
+        .fake
+        .writes()
+        .into_iter()
+        .filter(|w| w.route.starts_with("async/bulk/"))
+        .map(|w| (w.method, w.route))
+        .collect();
+    // Three disables in bulks of two, three deletes in bulks of two.
+    assert_eq!(
+        submitted,
+        [
+            ("PUT", "async/bulk/V1/products/bySku"),
+            ("PUT", "async/bulk/V1/products/bySku"),
+            ("DELETE", "async/bulk/V1/products/bySku"),
+            ("DELETE", "async/bulk/V1/products/bySku"),
+        ]
+        .map(|(m, r)| (m.to_owned(), r.to_owned()))
+    );
+    let events: Vec<String> = sink.exchanges().iter().map(|e| e.event.clone()).collect();
+    assert!(
+        !events
+            .iter()
+            .any(|e| e == "magento.product.disable" || e == "magento.product.delete"),
+        "no tombstone took the per-item path: {events:?}"
+    );
 }
 
 #[tokio::test]

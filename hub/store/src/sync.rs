@@ -136,11 +136,13 @@ pub struct SyncState {
     pub examined_fast: i64,
     /// Of the examined: read from the core (their canonical input built).
     pub built: i64,
+    /// Writes the partner has not finished when the run stopped (migration 0034).
+    pub unfinished: i64,
 }
 
 const STATE_COLUMNS: &str = "partner, entity, checkpoint, full_cursor, full_target, full_force, run_job_id, \
      run_full, run_state, run_started_at, run_finished_at, examined, pushed, skipped, failed, last_error, \
-     examined_fast, built";
+     examined_fast, built, unfinished";
 
 /// How a page moved the sync: counts to add to the run's, and the new position.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -155,6 +157,8 @@ pub struct PageProgress {
     pub checkpoint: Option<i64>,
     /// The last SKU of a full sync's page, if the page is done.
     pub full_cursor: Option<String>,
+    /// Writes of the page the partner has not finished (0: the page is done).
+    pub unfinished: i64,
 }
 
 /// Start (or resume) a run of `key` for `job`. A new job resets the run's counts; the same
@@ -195,6 +199,7 @@ pub async fn begin_run(
              failed   = CASE WHEN $8 THEN failed ELSE 0 END,
              examined_fast = CASE WHEN $8 THEN examined_fast ELSE 0 END,
              built    = CASE WHEN $8 THEN built ELSE 0 END,
+             unfinished = CASE WHEN $8 THEN unfinished ELSE 0 END,
              last_error = NULL, updated_at = $9
          WHERE org_id = $1 AND partner = $2 AND entity = $3
          RETURNING {STATE_COLUMNS}"
@@ -339,7 +344,8 @@ pub async fn commit_page(
              examined = examined + $4, pushed = pushed + $5, skipped = skipped + $6, failed = failed + $7,
              checkpoint = greatest(checkpoint, coalesce($8, checkpoint)),
              full_cursor = CASE WHEN full_cursor IS NOT NULL AND $9::text IS NOT NULL THEN $9 ELSE full_cursor END,
-             updated_at = $10, examined_fast = examined_fast + $11, built = built + $12
+             updated_at = $10, examined_fast = examined_fast + $11, built = built + $12,
+             unfinished = $13
          WHERE org_id = $1 AND partner = $2 AND entity = $3",
     )
     .bind(key.org.0)
@@ -354,6 +360,7 @@ pub async fn commit_page(
     .bind(now)
     .bind(progress.examined_fast)
     .bind(progress.built)
+    .bind(progress.unfinished)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -1,5 +1,6 @@
-//! The fake store's asynchronous bulk API: `POST /rest/{store}/async/bulk/V1/products` and
-//! `.../async/bulk/V1/inventory/source-items` answer 202 with a `bulk_uuid` and one
+//! The fake store's asynchronous bulk API: `POST /rest/{store}/async/bulk/V1/products`,
+//! `.../async/bulk/V1/inventory/source-items` and `PUT`/`DELETE .../async/bulk/V1/products/bySku`
+//! (the `{sku}` path parameter taken from each element's `sku`) answer 202 with a `bulk_uuid` and one
 //! `request_items` entry per operation (an element that is not the service's input shape is
 //! `rejected` on arrival, as Magento's schema check does); the operations stay open (status 4)
 //! until the store's consumer runs them. The consumer here runs when the bulk's status has been
@@ -29,6 +30,11 @@ pub(super) struct BulkSwitches {
 enum Service {
     Products,
     SourceItems,
+    /// `PUT .../async/bulk/V1/products/bySku`: the `{sku}` path parameter from each
+    /// element's `sku`, the rest the PUT's body.
+    UpdateBySku,
+    /// `DELETE .../async/bulk/V1/products/bySku`: `[{"sku"}]`.
+    DeleteBySku,
 }
 
 #[derive(Debug, Clone)]
@@ -58,22 +64,27 @@ fn sku_of(service: Service, payload: &Value) -> String {
     match service {
         Service::Products => payload["product"]["sku"].as_str(),
         Service::SourceItems => payload["sourceItems"][0]["sku"].as_str(),
+        Service::UpdateBySku | Service::DeleteBySku => payload["sku"].as_str(),
     }
     .unwrap_or_default()
     .to_owned()
 }
 
-/// `POST /rest/{store}/async/bulk/V1/{products | inventory/source-items}`.
+/// `POST /rest/{store}/async/bulk/V1/{products | inventory/source-items}`, `PUT` and `DELETE
+/// /rest/{store}/async/bulk/V1/products/bySku`.
 pub(super) fn submit(
     s: &mut Store,
+    method: &str,
     segs: &[&str],
     store: &str,
     key: Option<String>,
     body: &Value,
 ) -> Option<Answer> {
-    let service = match segs {
-        ["async", "bulk", "V1", "products"] => Service::Products,
-        ["async", "bulk", "V1", "inventory", "source-items"] => Service::SourceItems,
+    let service = match (method, segs) {
+        ("POST", ["async", "bulk", "V1", "products"]) => Service::Products,
+        ("POST", ["async", "bulk", "V1", "inventory", "source-items"]) => Service::SourceItems,
+        ("PUT", ["async", "bulk", "V1", "products", "bySku"]) => Service::UpdateBySku,
+        ("DELETE", ["async", "bulk", "V1", "products", "bySku"]) => Service::DeleteBySku,
         _ => return None,
     };
     let Some(elements) = body.as_array() else {
@@ -90,6 +101,8 @@ pub(super) fn submit(
         let valid = match service {
             Service::Products => e["product"].is_object(),
             Service::SourceItems => e["sourceItems"].is_array(),
+            Service::UpdateBySku => e["sku"].is_string() && e["product"].is_object(),
+            Service::DeleteBySku => e["sku"].is_string(),
         };
         rejected |= !valid;
         let hash = format!("{:016x}", {
@@ -171,21 +184,36 @@ fn run(
             Some("Deadlock found when trying to get lock; try restarting transaction".into());
         return;
     }
-    let before = super::fingerprint(s);
+    let skus = super::written_skus(&[], &op.payload);
+    let before = super::fingerprint(s, &skus);
     let (code, body) = match service {
         Service::Products => super::save_product(s, None, &op.payload),
         Service::SourceItems => super::source_items(cfg, s, &op.payload),
+        Service::UpdateBySku => {
+            let mut body = op.payload.clone();
+            if let Some(m) = body.as_object_mut() {
+                m.remove("sku");
+            }
+            super::save_product(s, Some(&sku), &body)
+        }
+        Service::DeleteBySku => super::delete_product(s, &sku),
     };
     let route = match service {
-        Service::Products => "V1/products",
-        Service::SourceItems => "V1/inventory/source-items",
+        Service::Products => "V1/products".to_owned(),
+        Service::SourceItems => "V1/inventory/source-items".to_owned(),
+        Service::UpdateBySku | Service::DeleteBySku => format!("V1/products/{sku}"),
     };
-    if let (Some(k), true) = (&key, super::fingerprint(s) != before) {
+    let method = match service {
+        Service::UpdateBySku => "PUT",
+        Service::DeleteBySku => "DELETE",
+        Service::Products | Service::SourceItems => "POST",
+    };
+    if let (Some(k), true) = (&key, super::fingerprint(s, &skus) != before) {
         *s.applied.entry(k.clone()).or_default() += 1;
     }
     s.writes.push(Recorded {
-        method: "POST".into(),
-        route: route.into(),
+        method: method.into(),
+        route,
         store: store.to_owned(),
         body: op.payload.clone(),
         idempotency_key: key,

@@ -14,7 +14,8 @@
 //!   strict: an unknown product property is refused like Magento's accessor check), MSI source
 //!   items, the legacy stock item, base/tier/special prices answering `[]` or per-item failures;
 //! * orders (`GET /V1/orders` with searchCriteria, configurable parent and child lines) and
-//!   shipments with tracks (`POST /V1/order/{id}/ship`), in [`orders`];
+//!   shipments with tracks (`POST /V1/order/{id}/ship`), order management (`cancel`, `hold`,
+//!   `unhold` with Magento's state rules, `comments`), in [`orders`];
 //! * the async bulk API (202 with the bulk UUID, status polling, operations that stay open,
 //!   fail retriably, fail for good or complete), in [`bulk`];
 //! * Magento's error bodies with `%1`/named parameters;
@@ -130,6 +131,8 @@ struct Faults {
     always: Option<u16>,
     throttle: Option<u64>,
     delay: Option<Duration>,
+    /// Requests whose body contains this text are answered after the extra delay.
+    slow_matching: Option<(String, Duration)>,
     refused_prices: HashSet<String>,
     refused_special: HashSet<String>,
 }
@@ -150,6 +153,8 @@ struct Store {
     faults: Faults,
     integration_as_bearer: bool,
     requests: usize,
+    in_flight: usize,
+    max_in_flight: usize,
     sales: orders::OrderBook,
     bulks: bulk::Bulks,
 }
@@ -185,7 +190,7 @@ fn error(status: StatusCode, message: &str, parameters: Value) -> Answer {
 }
 
 /// Magento's answer to a request missing a required field.
-fn required(field: &str) -> Answer {
+pub(super) fn required(field: &str) -> Answer {
     error(
         StatusCode::BAD_REQUEST,
         "\"%fieldName\" is required. Enter and try again.",
@@ -278,6 +283,11 @@ impl FakeMagento {
     pub fn slow(&self, delay: Duration) {
         self.shared.lock().faults.delay = Some(delay);
     }
+    /// Answer requests whose body contains `text` `delay` later than the others (to let a
+    /// later write overtake an earlier one, if the client allows it).
+    pub fn slow_matching(&self, text: &str, delay: Duration) {
+        self.shared.lock().faults.slow_matching = Some((text.to_owned(), delay));
+    }
     /// Clear every fault (not refused prices, not data).
     pub fn fix(&self) {
         let mut s = self.shared.lock();
@@ -295,6 +305,10 @@ impl FakeMagento {
         for expiry in self.shared.lock().admin_tokens.values_mut() {
             *expiry = now;
         }
+    }
+    /// The most requests the store was answering at once since it started.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.lock().max_in_flight
     }
     pub fn admin_tokens_minted(&self) -> usize {
         self.shared.lock().admin_tokens.len()
@@ -518,6 +532,8 @@ fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Counts the requests in flight around [`serve`], so tests can see how many writes a client
+/// keeps going at once (an observable count, not a timing).
 async fn handle(
     shared: Arc<Shared>,
     method: Method,
@@ -525,9 +541,37 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let delay = shared.lock().faults.delay;
+    {
+        let mut s = shared.lock();
+        s.in_flight += 1;
+        s.max_in_flight = s.max_in_flight.max(s.in_flight);
+    }
+    let response = serve(shared.clone(), method, uri, headers, body).await;
+    let mut s = shared.lock();
+    // Saturating: a `reset` while requests were in flight zeroed the count.
+    s.in_flight = s.in_flight.saturating_sub(1);
+    drop(s);
+    response
+}
+
+async fn serve(
+    shared: Arc<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (delay, matching) = {
+        let s = shared.lock();
+        (s.faults.delay, s.faults.slow_matching.clone())
+    };
     if let Some(d) = delay {
         tokio::time::sleep(d).await;
+    }
+    if let Some((text, d)) = matching {
+        if String::from_utf8_lossy(&body).contains(&text) {
+            tokio::time::sleep(d).await;
+        }
     }
     // Store code and route: /rest/{store}/V1/... or /rest/V1/... (the default store).
     let path = uri.path();
@@ -627,9 +671,17 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let mut s = shared.lock();
-    let before = fingerprint(&s);
+    let skus = written_skus(&segs, &json_body);
+    let before = fingerprint(&s, &skus);
     let bulk = match method {
-        Method::POST => bulk::submit(&mut s, &segs, &store, key.clone(), &json_body),
+        Method::POST | Method::PUT | Method::DELETE => bulk::submit(
+            &mut s,
+            method.as_str(),
+            &segs,
+            &store,
+            key.clone(),
+            &json_body,
+        ),
         _ => None,
     };
     let answer = match bulk {
@@ -637,7 +689,7 @@ async fn handle(
         None => route_request(&shared.config, &mut s, &method, &segs, &uri, &json_body),
     };
     if method != Method::GET {
-        let changed = fingerprint(&s) != before;
+        let changed = fingerprint(&s, &skus) != before;
         if let (Some(k), true) = (&key, changed) {
             *s.applied.entry(k.clone()).or_default() += 1;
         }
@@ -654,21 +706,63 @@ async fn handle(
     respond(answer, None)
 }
 
-/// A digest of the store's data, to tell a write that changed something from one that did not.
-fn fingerprint(s: &Store) -> u64 {
+/// The SKUs a write can change: its route's `{sku}` and every `sku` its body names
+/// (`product.sku`, `sourceItems[].sku`, `prices[].sku`, `skus[]`, a bulk's elements).
+fn written_skus(segs: &[&str], body: &Value) -> BTreeSet<String> {
+    fn from_body(v: &Value, out: &mut BTreeSet<String>) {
+        match v {
+            Value::Array(items) => items.iter().for_each(|i| from_body(i, out)),
+            Value::Object(o) => {
+                for key in ["sku", "skus", "product", "sourceItems", "prices"] {
+                    match o.get(key) {
+                        Some(Value::String(s)) => {
+                            out.insert(s.clone());
+                        }
+                        Some(v @ (Value::Array(_) | Value::Object(_))) => from_body(v, out),
+                        _ => {}
+                    }
+                }
+            }
+            Value::String(s) => {
+                out.insert(s.clone());
+            }
+            _ => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    if let ["V1", "products", sku, ..] = segs {
+        out.insert((*sku).to_owned());
+    }
+    from_body(body, &mut out);
+    out
+}
+
+/// A digest of the store's data a write can change (the `skus` it names, and the sales side),
+/// to tell a write that changed something from one that did not. Scoped to the write's SKUs
+/// because hashing the whole catalog on every write made the fake itself the bottleneck of a
+/// 10,000-product run (it held the store's lock for O(catalog) per write).
+fn fingerprint(s: &Store, skus: &BTreeSet<String>) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    serde_json::to_string(&(
-        &s.products,
-        s.source_items.values().collect::<Vec<_>>(),
-        &s.stock_items,
-        &s.base_prices,
-        &s.tier_prices,
-        &s.special_prices,
-        s.sales.shipments.len(),
-    ))
-    .unwrap_or_default()
-    .hash(&mut h);
+    for sku in skus {
+        let sources: Vec<&Value> = s
+            .source_items
+            .range((sku.clone(), String::new())..)
+            .take_while(|((k, _), _)| k == sku)
+            .map(|(_, v)| v)
+            .collect();
+        serde_json::to_string(&(
+            s.products.get(sku),
+            sources,
+            s.stock_items.get(sku),
+            s.base_prices.get(sku),
+            s.tier_prices.get(sku),
+            s.special_prices.get(sku),
+        ))
+        .unwrap_or_default()
+        .hash(&mut h);
+    }
+    s.sales.fingerprint().hash(&mut h);
     h.finish()
 }
 
@@ -861,16 +955,7 @@ fn route_request(
         // Magento matches the literal route before the `{sku}` one.
         ("PUT", ["V1", "products", "tier-prices"]) => tier_prices(cfg, s, body, true),
         ("PUT", ["V1", "products", sku]) => save_product(s, Some(sku), body),
-        ("DELETE", ["V1", "products", sku]) => match s.products.remove(*sku) {
-            Some(_) => {
-                s.tier_prices.remove(*sku);
-                s.base_prices.remove(*sku);
-                s.special_prices.remove(*sku);
-                s.source_items.retain(|(k, _), _| k != sku);
-                (StatusCode::OK, json!(true))
-            }
-            None => not_found_product(),
-        },
+        ("DELETE", ["V1", "products", sku]) => delete_product(s, sku),
         ("PUT", ["V1", "products", sku, "stockItems", _]) => stock_item(s, sku, body),
         ("POST", ["V1", "inventory", "source-items"]) => source_items(cfg, s, body),
         ("POST", ["V1", "products", "base-prices"]) => base_prices(s, body),
@@ -916,6 +1001,10 @@ fn route_request(
         }
         ("GET", ["V1", "bulk", uuid, "status"]) => bulk::status(cfg, s, uuid),
         ("POST", ["V1", "order", id, "ship"]) => s.sales.ship(&cfg.sources, id, body),
+        ("POST", ["V1", "orders", id, "cancel"]) => s.sales.cancel(id),
+        ("POST", ["V1", "orders", id, "hold"]) => s.sales.hold(id),
+        ("POST", ["V1", "orders", id, "unhold"]) => s.sales.unhold(id),
+        ("POST", ["V1", "orders", id, "comments"]) => s.sales.comment(id, body),
         ("POST", ["V1", "products", "special-price"]) => special_prices(s, body),
         ("POST", ["V1", "products", "special-price-information"]) => {
             let rows: Vec<Value> = skus_of(body)
@@ -930,6 +1019,20 @@ fn route_request(
             "Request does not match any route.",
             json!([]),
         ),
+    }
+}
+
+/// `DELETE /V1/products/{sku}`: the product with its prices and source items.
+fn delete_product(s: &mut Store, sku: &str) -> Answer {
+    match s.products.remove(sku) {
+        Some(_) => {
+            s.tier_prices.remove(sku);
+            s.base_prices.remove(sku);
+            s.special_prices.remove(sku);
+            s.source_items.retain(|(k, _), _| k != sku);
+            (StatusCode::OK, json!(true))
+        }
+        None => not_found_product(),
     }
 }
 

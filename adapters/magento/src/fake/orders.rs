@@ -4,6 +4,12 @@
 //! than is left of a line, a child line, a track without its number or carrier code, an
 //! unknown MSI source, an unknown parameter).
 //!
+//! Order management as `OrderManagementInterface` answers it: `POST /V1/orders/{id}/cancel`
+//! (`true`, or `false` when the order cannot be cancelled: complete, closed, already
+//! cancelled, on hold, or nothing left to cancel), `/hold` and `/unhold` (`true`, or 400 "A hold
+//! action is not available." / "You cannot remove the hold."), and `/comments` with a
+//! `statusHistory` (`true`; unknown properties refused as the accessor check does).
+//!
 //! Time is the store's own clock, whole seconds like Magento's `updated_at`: orders created
 //! together share a second (so the pull's tie-breaking is exercised), and every change to an
 //! order moves the clock one second first (so a change is always newer than what it changed).
@@ -73,6 +79,13 @@ impl Default for OrderBook {
     }
 }
 
+/// What is left of a line to ship (ordered less shipped less cancelled).
+fn left(i: &Value) -> f64 {
+    i["qty_ordered"].as_f64().unwrap_or(0.0)
+        - i["qty_shipped"].as_f64().unwrap_or(0.0)
+        - i["qty_canceled"].as_f64().unwrap_or(0.0)
+}
+
 fn now(book: &OrderBook) -> String {
     book.clock.format("%Y-%m-%d %H:%M:%S").to_string()
 }
@@ -140,6 +153,196 @@ impl OrderBook {
         }
     }
 
+    /// What the sales side holds that a write can change (states and histories of orders,
+    /// shipments), for the store's "did this write change anything" digest.
+    pub fn fingerprint(&self) -> String {
+        let mut out = String::new();
+        for (id, o) in &self.orders {
+            out.push_str(&format!(
+                "{id}:{}:{}:{};",
+                o["state"],
+                o["status"],
+                o["status_histories"].as_array().map_or(0, Vec::len)
+            ));
+        }
+        out.push_str(&self.shipments.len().to_string());
+        out
+    }
+
+    fn find(&self, id: &str) -> Result<&Value, Answer> {
+        id.parse::<i64>()
+            .ok()
+            .and_then(|i| self.orders.get(&i))
+            .ok_or_else(|| {
+                error(
+                    StatusCode::NOT_FOUND,
+                    "The entity that was requested doesn't exist. Verify the entity and try again.",
+                    json!([]),
+                )
+            })
+    }
+
+    /// `POST /V1/orders/{id}/cancel`: `OrderManagement::cancel` answers `false` rather than an
+    /// error when `canCancel()` says no.
+    pub fn cancel(&mut self, id: &str) -> Answer {
+        let order = match self.find(id) {
+            Ok(o) => o,
+            Err(a) => return a,
+        };
+        let state = order["state"].as_str().unwrap_or_default();
+        let open = order["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|i| i["parent_item_id"].is_null() && left(i) > 0.0);
+        if matches!(state, "canceled" | "complete" | "closed" | "holded") || !open {
+            return (StatusCode::OK, json!(false));
+        }
+        let entity = order["entity_id"].as_i64().unwrap_or_default();
+        self.edit(entity, |o| {
+            for item in o["items"].as_array_mut().into_iter().flatten() {
+                let rest = left(item);
+                item["qty_canceled"] = json!(item["qty_canceled"].as_f64().unwrap_or(0.0) + rest);
+            }
+            o["state"] = json!("canceled");
+            o["status"] = json!("canceled");
+        });
+        (StatusCode::OK, json!(true))
+    }
+
+    /// `POST /V1/orders/{id}/hold`: `Order::hold()` throws unless `canHold()`.
+    pub fn hold(&mut self, id: &str) -> Answer {
+        let order = match self.find(id) {
+            Ok(o) => o,
+            Err(a) => return a,
+        };
+        let state = order["state"].as_str().unwrap_or_default().to_owned();
+        if matches!(
+            state.as_str(),
+            "canceled" | "complete" | "closed" | "holded" | "payment_review"
+        ) {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "A hold action is not available.",
+                json!([]),
+            );
+        }
+        let entity = order["entity_id"].as_i64().unwrap_or_default();
+        self.edit(entity, |o| {
+            o["hold_before_state"] = json!(state);
+            o["hold_before_status"] = o["status"].clone();
+            o["state"] = json!("holded");
+            o["status"] = json!("holded");
+        });
+        (StatusCode::OK, json!(true))
+    }
+
+    /// `POST /V1/orders/{id}/unhold`: only an order on hold; back to the state it had.
+    pub fn unhold(&mut self, id: &str) -> Answer {
+        let order = match self.find(id) {
+            Ok(o) => o,
+            Err(a) => return a,
+        };
+        if order["state"] != "holded" {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "You cannot remove the hold.",
+                json!([]),
+            );
+        }
+        let entity = order["entity_id"].as_i64().unwrap_or_default();
+        self.edit(entity, |o| {
+            o["state"] = o["hold_before_state"].take();
+            o["status"] = o["hold_before_status"].take();
+            if let Some(m) = o.as_object_mut() {
+                m.remove("hold_before_state");
+                m.remove("hold_before_status");
+            }
+        });
+        (StatusCode::OK, json!(true))
+    }
+
+    /// `POST /V1/orders/{id}/comments` with `{"statusHistory": {...}}`.
+    pub fn comment(&mut self, id: &str, body: &Value) -> Answer {
+        const FIELDS: &[&str] = &[
+            "comment",
+            "is_customer_notified",
+            "is_visible_on_front",
+            "parent_id",
+            "status",
+            "entity_name",
+            "created_at",
+            "entity_id",
+        ];
+        if let Some(k) = body
+            .as_object()
+            .and_then(|o| o.keys().find(|k| k.as_str() != "statusHistory"))
+        {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "\"%fieldName\" is not a valid parameter.",
+                json!({"fieldName": k}),
+            );
+        }
+        let Some(history) = body["statusHistory"].as_object() else {
+            return super::required("statusHistory");
+        };
+        if let Some(k) = history.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+            let camel: String = k
+                .split('_')
+                .map(|w| {
+                    let mut c = w.chars();
+                    c.next()
+                        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                        .unwrap_or_default()
+                })
+                .collect();
+            return error(
+                StatusCode::BAD_REQUEST,
+                "Property \"%1\" does not have accessor method \"%2\" in class \"%3\".",
+                json!([
+                    camel,
+                    format!("get{camel}"),
+                    "Magento\\Sales\\Api\\Data\\OrderStatusHistoryInterface"
+                ]),
+            );
+        }
+        if history
+            .get("comment")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            return super::required("comment");
+        }
+        if !history
+            .get("is_visible_on_front")
+            .is_some_and(|v| v.is_number())
+        {
+            return super::required("is_visible_on_front");
+        }
+        let order = match self.find(id) {
+            Ok(o) => o,
+            Err(a) => return a,
+        };
+        let entity = order["entity_id"].as_i64().unwrap_or_default();
+        let status = order["status"].clone();
+        let mut row = Value::Object(history.clone());
+        row["parent_id"] = json!(entity);
+        row["entity_name"] = json!("order");
+        if row["status"].is_null() {
+            row["status"] = status;
+        }
+        self.edit(entity, |o| {
+            row["created_at"] = o["updated_at"].clone();
+            if let Some(list) = o["status_histories"].as_array_mut() {
+                list.push(row);
+            } else {
+                o["status_histories"] = json!([row]);
+            }
+        });
+        (StatusCode::OK, json!(true))
+    }
+
     pub fn edit_after_list(&mut self, id: i64, f: Edit) {
         self.edits_after_list.push((id, f));
     }
@@ -185,11 +388,6 @@ impl OrderBook {
                 "Shipment Document Validation Error(s):\n%1",
                 json!([m]),
             )
-        };
-        let left = |i: &Value| {
-            i["qty_ordered"].as_f64().unwrap_or(0.0)
-                - i["qty_shipped"].as_f64().unwrap_or(0.0)
-                - i["qty_canceled"].as_f64().unwrap_or(0.0)
         };
         let items: Vec<Value> = order["items"].as_array().cloned().unwrap_or_default();
         let shippable = items

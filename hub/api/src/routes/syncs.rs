@@ -54,6 +54,10 @@ pub struct SyncRunView {
     pub examined_fast: i64,
     /// Items read from the catalog (their canonical input built) to be compared.
     pub built: i64,
+    /// Writes the partner had not finished when the run stopped: still open in its queue
+    /// (Magento bulk operations with no consumer running) or failing transiently. The run
+    /// failed with `error` and its job retries them; 0 once a run gets through.
+    pub unfinished: i64,
     pub error: Option<String>,
 }
 
@@ -97,6 +101,7 @@ impl SyncView {
                 failed: s.failed,
                 examined_fast: s.examined_fast,
                 built: s.built,
+                unfinished: s.unfinished,
                 error: s.last_error,
             },
         }

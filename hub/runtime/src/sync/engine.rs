@@ -121,6 +121,15 @@ pub struct PageResult {
     pub failed: i64,
     /// Set when some writes kept failing transiently: the page is not done.
     pub unfinished: Option<AdapterError>,
+    /// How many writes that is (still open at the partner, or failing transiently).
+    pub unfinished_items: i64,
+}
+
+/// Writes a push left unfinished: how many, and the error that asked for the longest wait.
+#[derive(Debug)]
+pub struct Unfinished {
+    pub error: AdapterError,
+    pub items: i64,
 }
 
 /// How a page's feed entries were read, which says how to read what the partner confirmed of
@@ -332,6 +341,7 @@ impl Syncer {
             ..PageResult::default()
         };
         let (confirmations, mut failures, unfinished) = self.push(plan.writes).await;
+        let unfinished_items = unfinished.as_ref().map_or(0, |u| u.items);
         failures.extend(plan.failures);
         result.failed = failures.len() as i64;
         for failure in &failures {
@@ -339,17 +349,18 @@ impl Syncer {
         }
         result.confirmations = confirmations;
         result.unchanged = plan.unchanged;
-        result.unfinished = unfinished;
+        result.unfinished = unfinished.map(|u| u.error);
+        result.unfinished_items = unfinished_items;
         Ok(result)
     }
 
     /// Push writes in the adapter's batch form; retry the transient failures a few rounds.
-    /// Returns the confirmations, the items the partner refused, and the last transient error
-    /// if some writes never went through.
+    /// Returns the confirmations, the items the partner refused, and, if some writes never
+    /// went through, how many with the last transient error.
     pub async fn push(
         &self,
         mut writes: Vec<Write>,
-    ) -> (Vec<Confirmation>, Vec<ItemFailure>, Option<AdapterError>) {
+    ) -> (Vec<Confirmation>, Vec<ItemFailure>, Option<Unfinished>) {
         let mut confirmations = Vec::with_capacity(writes.len());
         let mut failures = Vec::new();
         let mut round = 0;
@@ -423,11 +434,14 @@ impl Syncer {
                 break;
             }
             round = if writes.len() < before { 1 } else { round + 1 };
+            let left = writes.len() as i64;
+            let unfinished =
+                |last: Option<AdapterError>| last.map(|error| Unfinished { error, items: left });
             if round >= TRANSIENT_ROUNDS {
-                return (confirmations, failures, last);
+                return (confirmations, failures, unfinished(last));
             }
             let Some(wait) = round_pause(pause, every_refusal_asked, round) else {
-                return (confirmations, failures, last);
+                return (confirmations, failures, unfinished(last));
             };
             tokio::time::sleep(wait).await;
         }

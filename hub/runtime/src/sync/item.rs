@@ -103,7 +103,7 @@ async fn push_current(ctx: &JobContext, syncer: &Syncer, sku: &str) -> Result<()
         return Err(e);
     }
     match unfinished {
-        Some(e) => Err(e),
+        Some(u) => Err(u.error),
         None => Ok(()),
     }
 }

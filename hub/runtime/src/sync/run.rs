@@ -247,6 +247,7 @@ async fn commit(
         built: page.built,
         checkpoint,
         full_cursor,
+        unfinished: page.unfinished_items,
     };
     store::commit_page(
         ctx.pool(),
