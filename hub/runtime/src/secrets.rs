@@ -13,6 +13,7 @@ use std::sync::Arc;
 use switchyard_core::adapter::{ConfigError, SecretResolver};
 use switchyard_core::ids::OrgId;
 use switchyard_core::redact::SecretValues;
+use switchyard_store::sealing::{Keyring, Sealing, SealingKey};
 use switchyard_store::secrets::{self as store, SealedSecret};
 
 #[derive(Debug, thiserror::Error)]
@@ -45,15 +46,9 @@ impl SecretBox {
 
     /// From the configured environment variable or file; None when neither is set.
     pub fn from_config(cfg: &crate::config::SecretsConfig) -> Result<Option<Self>, SecretError> {
-        if let Ok(v) = std::env::var(&cfg.key_env) {
-            return Self::from_base64(&v).map(Some);
-        }
-        if let Some(path) = &cfg.key_file {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| SecretError::Key(format!("cannot read {}: {e}", path.display())))?;
-            return Self::from_base64(&text).map(Some);
-        }
-        Ok(None)
+        key_text(cfg)?
+            .map(|text| Self::from_base64(&text))
+            .transpose()
     }
 
     pub fn generate_key_base64() -> String {
@@ -92,6 +87,43 @@ impl SecretBox {
             .map_err(|_| SecretError::Decrypt(name.into()))?;
         String::from_utf8(plain.to_vec()).map_err(|_| SecretError::Decrypt(name.into()))
     }
+}
+
+/// The current key's text: the environment variable, else the file; None when neither is set.
+fn key_text(cfg: &crate::config::SecretsConfig) -> Result<Option<String>, SecretError> {
+    if let Ok(v) = std::env::var(&cfg.key_env) {
+        return Ok(Some(v));
+    }
+    cfg.key_file.as_deref().map(read_key_file).transpose()
+}
+
+fn read_key_file(path: &std::path::Path) -> Result<String, SecretError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| SecretError::Key(format!("cannot read {}: {e}", path.display())))
+}
+
+/// The keyring outbound webhook endpoints' secrets are sealed with: the current key (as for
+/// partner credentials) and the previous ones (`previous_key_env`, `previous_key_files`);
+/// none without a current key. A key that does not parse is an error naming where it came
+/// from.
+pub fn webhook_sealing(cfg: &crate::config::SecretsConfig) -> Result<Sealing, SecretError> {
+    let Some(current) = key_text(cfg)? else {
+        return Ok(Sealing::default());
+    };
+    let parse = |text: &str, from: &str| {
+        SealingKey::from_base64(text).map_err(|e| SecretError::Key(format!("{from}: {e}")))
+    };
+    let current = parse(&current, "the current key")?;
+    let mut previous = Vec::new();
+    if let Ok(list) = std::env::var(&cfg.previous_key_env) {
+        for text in list.split(',').filter(|t| !t.trim().is_empty()) {
+            previous.push(parse(text, &cfg.previous_key_env)?);
+        }
+    }
+    for path in &cfg.previous_key_files {
+        previous.push(parse(&read_key_file(path)?, &path.display().to_string())?);
+    }
+    Ok(Sealing(Some(Arc::new(Keyring::new(current, previous)))))
 }
 
 /// Store (or replace) a secret for an org, sealed.
