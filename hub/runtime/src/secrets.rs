@@ -3,17 +3,13 @@
 //! references it is built, and it is never logged: [`Recording`] notes every resolved value
 //! so that logs, stored errors and API answers mask it wherever it turns up.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
-use ring::rand::{SecureRandom, SystemRandom};
 use sqlx::PgPool;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use switchyard_core::adapter::{ConfigError, SecretResolver};
 use switchyard_core::ids::OrgId;
 use switchyard_core::redact::SecretValues;
-use switchyard_store::sealing::{Keyring, Sealing, SealingKey};
+use switchyard_store::sealing::{Keyring, SealError, Sealing, SealingKey};
 use switchyard_store::secrets::{self as store, SealedSecret};
 
 #[derive(Debug, thiserror::Error)]
@@ -26,22 +22,21 @@ pub enum SecretError {
     Database(#[from] switchyard_store::StoreError),
 }
 
-/// The AES-256-GCM key.
+/// The AES-256-GCM key (the store's [`SealingKey`]: the same cipher as webhook secrets; a
+/// partner credential's nonce and ciphertext are stored apart, its name as associated data).
 pub struct SecretBox {
-    key: LessSafeKey,
+    key: SealingKey,
 }
 
 impl SecretBox {
     /// From base64 (32 bytes once decoded).
     pub fn from_base64(text: &str) -> Result<Self, SecretError> {
-        let bytes = STANDARD
-            .decode(text.trim())
-            .map_err(|e| SecretError::Key(format!("not base64: {e}")))?;
-        let unbound = UnboundKey::new(&AES_256_GCM, &bytes)
-            .map_err(|_| SecretError::Key(format!("must be 32 bytes, got {}", bytes.len())))?;
-        Ok(Self {
-            key: LessSafeKey::new(unbound),
-        })
+        SealingKey::from_base64(text)
+            .map(|key| Self { key })
+            .map_err(|e| match e {
+                SealError::Key(m) => SecretError::Key(m),
+                other => SecretError::Key(other.to_string()),
+            })
     }
 
     /// From the configured environment variable or file; None when neither is set.
@@ -52,40 +47,20 @@ impl SecretBox {
     }
 
     pub fn generate_key_base64() -> String {
-        let mut bytes = [0u8; 32];
-        SystemRandom::new()
-            .fill(&mut bytes)
-            .expect("system random source");
-        STANDARD.encode(bytes)
+        switchyard_store::sealing::generate_key_base64()
     }
 
     /// Encrypt with a fresh random nonce; the secret's name is bound as associated data so a
     /// ciphertext cannot be moved to another name.
     pub fn seal(&self, name: &str, plaintext: &str) -> (Vec<u8>, Vec<u8>) {
-        let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new()
-            .fill(&mut nonce)
-            .expect("system random source");
-        let mut data = plaintext.as_bytes().to_vec();
-        self.key
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(name.as_bytes()),
-                &mut data,
-            )
-            .expect("AES-GCM sealing cannot fail for in-memory data");
+        let (nonce, data) = self.key.seal_detached(name.as_bytes(), plaintext);
         (nonce.to_vec(), data)
     }
 
     pub fn open(&self, name: &str, nonce: &[u8], ciphertext: &[u8]) -> Result<String, SecretError> {
-        let nonce = Nonce::try_assume_unique_for_key(nonce)
-            .map_err(|_| SecretError::Decrypt(name.into()))?;
-        let mut data = ciphertext.to_vec();
-        let plain = self
-            .key
-            .open_in_place(nonce, Aad::from(name.as_bytes()), &mut data)
-            .map_err(|_| SecretError::Decrypt(name.into()))?;
-        String::from_utf8(plain.to_vec()).map_err(|_| SecretError::Decrypt(name.into()))
+        self.key
+            .open_detached(name.as_bytes(), nonce, ciphertext)
+            .ok_or_else(|| SecretError::Decrypt(name.into()))
     }
 }
 
@@ -338,6 +313,8 @@ impl<R: SecretResolver> OrgSecrets for SameForAll<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
 
     #[test]
     fn seal_and_open_round_trip_and_bind_the_name() {

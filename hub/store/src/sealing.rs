@@ -63,6 +63,36 @@ impl SealingKey {
     pub fn id(&self) -> &str {
         &self.id
     }
+
+    /// Seal `plain` with a fresh random nonce and `aad` as associated data: `(nonce,
+    /// ciphertext || tag)`.
+    pub fn seal_detached(&self, aad: &[u8], plain: &str) -> ([u8; NONCE_LEN], Vec<u8>) {
+        let mut nonce = [0u8; NONCE_LEN];
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .expect("system random source");
+        let mut data = plain.as_bytes().to_vec();
+        self.key
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad),
+                &mut data,
+            )
+            .expect("AES-GCM sealing cannot fail for in-memory data");
+        (nonce, data)
+    }
+
+    /// Open what [`SealingKey::seal_detached`] sealed; `None`: wrong key, wrong associated
+    /// data, or tampered bytes.
+    pub fn open_detached(&self, aad: &[u8], nonce: &[u8], ciphertext: &[u8]) -> Option<String> {
+        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut data = ciphertext.to_vec();
+        let plain = self
+            .key
+            .open_in_place(nonce, Aad::from(aad), &mut data)
+            .ok()?;
+        String::from_utf8(plain.to_vec()).ok()
+    }
 }
 
 /// The current key (seals) and previous ones (only open).
@@ -84,19 +114,7 @@ impl Keyring {
     /// Seal `plain` under the current key with a fresh random nonce: `(key id, nonce ||
     /// ciphertext || tag)`.
     pub fn seal(&self, aad: &[u8], plain: &str) -> (String, Vec<u8>) {
-        let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new()
-            .fill(&mut nonce)
-            .expect("system random source");
-        let mut data = plain.as_bytes().to_vec();
-        self.current
-            .key
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(aad),
-                &mut data,
-            )
-            .expect("AES-GCM sealing cannot fail for in-memory data");
+        let (nonce, data) = self.current.seal_detached(aad, plain);
         let mut out = nonce.to_vec();
         out.extend_from_slice(&data);
         (self.current.id.clone(), out)
@@ -118,21 +136,12 @@ impl Keyring {
                 key_id: key_id.to_owned(),
                 current: self.current.id.clone(),
             })?;
-        let failed = || SealError::Open {
-            what: what.to_owned(),
-            key_id: key_id.to_owned(),
-        };
-        if sealed.len() < NONCE_LEN {
-            return Err(failed());
-        }
-        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| failed())?;
-        let mut data = ciphertext.to_vec();
-        let plain = key
-            .key
-            .open_in_place(nonce, Aad::from(aad), &mut data)
-            .map_err(|_| failed())?;
-        String::from_utf8(plain.to_vec()).map_err(|_| failed())
+        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN.min(sealed.len()));
+        key.open_detached(aad, nonce, ciphertext)
+            .ok_or_else(|| SealError::Open {
+                what: what.to_owned(),
+                key_id: key_id.to_owned(),
+            })
     }
 }
 
@@ -142,6 +151,17 @@ impl Keyring {
 pub struct Sealing(pub Option<Arc<Keyring>>);
 
 impl Sealing {
+    /// A keyring from base64 keys: the current one and previous ones.
+    pub fn from_base64(current: &str, previous: &[&str]) -> Result<Self, SealError> {
+        Ok(Self(Some(Arc::new(Keyring::new(
+            SealingKey::from_base64(current)?,
+            previous
+                .iter()
+                .map(|p| SealingKey::from_base64(p))
+                .collect::<Result<_, _>>()?,
+        )))))
+    }
+
     pub fn keyring(&self) -> Option<&Keyring> {
         self.0.as_deref()
     }
@@ -264,13 +284,7 @@ mod tests {
     use super::*;
 
     fn ring(current: &str, previous: &[&str]) -> Sealing {
-        Sealing(Some(Arc::new(Keyring::new(
-            SealingKey::from_base64(current).unwrap(),
-            previous
-                .iter()
-                .map(|p| SealingKey::from_base64(p).unwrap())
-                .collect(),
-        ))))
+        Sealing::from_base64(current, previous).unwrap()
     }
 
     #[test]

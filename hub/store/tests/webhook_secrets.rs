@@ -5,10 +5,9 @@ use base64::Engine;
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::json;
 use sqlx::PgPool;
-use std::sync::Arc;
 use switchyard_core::ids::{EventId, OrgId};
 use switchyard_store::queue::RetryPolicy;
-use switchyard_store::sealing::{generate_key_base64, Keyring, SealError, Sealing, SealingKey};
+use switchyard_store::sealing::{generate_key_base64, SealError, Sealing};
 use switchyard_store::webhook_endpoints::{
     self as endpoints, AttemptOutcome, AttemptRow, DeliveryKey, EndpointRow, EndpointSettings,
     EndpointStatus, ResealError,
@@ -16,13 +15,7 @@ use switchyard_store::webhook_endpoints::{
 use switchyard_store::{events, orgs, MIGRATOR};
 
 fn keyring(current: &str, previous: &[&str]) -> Sealing {
-    Sealing(Some(Arc::new(Keyring::new(
-        SealingKey::from_base64(current).unwrap(),
-        previous
-            .iter()
-            .map(|p| SealingKey::from_base64(p).unwrap())
-            .collect(),
-    ))))
+    Sealing::from_base64(current, previous).unwrap()
 }
 
 fn settings(name: &str) -> EndpointSettings {

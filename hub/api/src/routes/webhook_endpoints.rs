@@ -365,7 +365,7 @@ async fn set_status(
     let row = store::set_status(&app.api.pool, org, id, status, reason, now)
         .await?
         .ok_or_else(|| ApiError::not_found("webhook endpoint"))?;
-    Ok(Json(EndpointView::new(row, now, &app)?))
+    Ok(Json(EndpointView::new(row, now, app)?))
 }
 
 /// Pause: no events are fanned out to it, and its queued deliveries end without sending.
