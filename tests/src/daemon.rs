@@ -281,16 +281,19 @@ impl TestDaemonBuilder {
         // job that comes due (a retry) should not wait 250 ms for nothing.
         config.queue.poll_interval_ms = 50;
         config.api.bind = "127.0.0.1:0".into();
+        // A key made for the test, from a file only (an ambient SWITCHYARD_SECRET_KEY must
+        // not win): it seals stored partner secrets and webhook endpoints' secrets, as in
+        // production.
+        let key = switchyard_runtime::secrets::SecretBox::generate_key_base64();
+        let key_file = prepared.dir.path().join("secret.key");
+        std::fs::write(&key_file, &key)?;
+        config.secrets.key_env = "SWITCHYARD_E2E_NO_SUCH_KEY_VARIABLE".into();
+        config.secrets.previous_key_env = "SWITCHYARD_E2E_NO_SUCH_KEY_VARIABLE".into();
+        config.secrets.key_file = Some(key_file);
         let secrets: Option<Arc<dyn switchyard_runtime::secrets::OrgSecrets>> =
             if self.stored.is_empty() {
                 Some(Arc::new(SameForAll(self.secrets)))
             } else {
-                let key = switchyard_runtime::secrets::SecretBox::generate_key_base64();
-                let key_file = prepared.dir.path().join("secret.key");
-                std::fs::write(&key_file, &key)?;
-                // The key from the file only: an ambient SWITCHYARD_SECRET_KEY must not win.
-                config.secrets.key_env = "SWITCHYARD_E2E_NO_SUCH_KEY_VARIABLE".into();
-                config.secrets.key_file = Some(key_file);
                 let sbox = switchyard_runtime::secrets::SecretBox::from_base64(&key)?;
                 for (org, name, value) in &self.stored {
                     let id = prepared.org(org).await?;

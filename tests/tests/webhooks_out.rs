@@ -364,6 +364,28 @@ async fn events_reach_subscribers_signed_and_rotation_signs_with_both_secrets() 
     // The sample went to this endpoint only and is not a listed event.
     assert!(rx.got("orders").is_empty());
 
+    // At rest both secrets are sealed (the daemon's `[secrets]` key): the row's bytes, as
+    // Postgres holds them, contain neither secret, as text or as the key's bytes.
+    let row: String = sqlx::query_scalar("SELECT w::text FROM webhook_endpoints w WHERE id = $1")
+        .bind(uuid::Uuid::parse_str(id)?)
+        .fetch_one(&d.db.pool)
+        .await?;
+    for s in [secret, new_secret] {
+        let b64 = s.strip_prefix("whsec_").unwrap();
+        let raw = STANDARD.decode(b64)?;
+        let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(!row.contains(b64) && !row.contains(&hex), "{row}");
+    }
+    let sealed: bool = sqlx::query_scalar(
+        "SELECT secret IS NULL AND previous_secret IS NULL AND secret_sealed IS NOT NULL
+                AND previous_secret_sealed IS NOT NULL
+         FROM webhook_endpoints WHERE id = $1",
+    )
+    .bind(uuid::Uuid::parse_str(id)?)
+    .fetch_one(&d.db.pool)
+    .await?;
+    assert!(sealed, "{row}");
+
     // The delivery log: every attempt, the signature masked.
     let log = attempt_log(&d, &key, id, 3).await?;
     let items = log["items"].as_array().unwrap();
@@ -1196,6 +1218,7 @@ async fn the_ssrf_guard_refuses_private_destinations_at_creation_and_at_delivery
         },
         switchyard_store::webhook_endpoints::EndpointStatus::Active,
         &switchyard_store::webhook_endpoints::new_secret(),
+        &switchyard_store::sealing::Sealing::default(),
         chrono::Utc::now(),
     )
     .await?;

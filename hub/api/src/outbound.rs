@@ -470,6 +470,10 @@ pub struct WebhookSettings {
     /// An endpoint whose every delivery has failed for this long (throttling answers aside)
     /// is disabled when the next one fails; 5 days by default (Svix's figure).
     pub disable_after_secs: u64,
+    /// The keys endpoints' secrets are sealed with at rest (not read from `[webhooks]`: the
+    /// daemon sets them from `[secrets]`); none: stored in the clear.
+    #[serde(skip)]
+    pub sealing: switchyard_store::sealing::Sealing,
 }
 
 impl Default for WebhookSettings {
@@ -480,6 +484,7 @@ impl Default for WebhookSettings {
             secret_overlap_secs: 24 * 60 * 60,
             timeout_ms: 30_000,
             disable_after_secs: 5 * 24 * 60 * 60,
+            sealing: switchyard_store::sealing::Sealing::default(),
         }
     }
 }

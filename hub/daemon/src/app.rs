@@ -146,6 +146,32 @@ fn joined(problems: Vec<Diagnostic>) -> anyhow::Error {
         .join("\n"))
 }
 
+/// Seal the webhook endpoint secrets still in the clear (written before migration 0030, or
+/// while no key was configured) and re-seal those under a previous key, so that a key can be
+/// retired once every process has started with its successor. Without a key: a warning (the
+/// secrets stay in the clear), or an error if some are sealed (they could not be signed with).
+async fn seal_webhook_secrets(
+    pool: &sqlx::PgPool,
+    sealing: &switchyard_store::sealing::Sealing,
+) -> anyhow::Result<()> {
+    let done = switchyard_store::webhook_endpoints::reseal(pool, sealing)
+        .await
+        .context("sealing webhook endpoint secrets")?;
+    match sealing.keyring() {
+        None => tracing::warn!(
+            "no secret key configured (SWITCHYARD_SECRET_KEY or [secrets] key_file): webhook \
+             endpoint secrets are stored in the clear"
+        ),
+        Some(k) if done.endpoints > 0 => info!(
+            endpoints = done.endpoints,
+            key = k.current_id(),
+            "webhook endpoint secrets sealed with the current key"
+        ),
+        Some(_) => {}
+    }
+    Ok(())
+}
+
 /// This build's integrations and the extra ones.
 pub fn all_integrations(
     extra: &[Arc<dyn Integration>],
@@ -157,11 +183,15 @@ pub fn all_integrations(
 
 /// Connect, migrate, build and start the roles.
 pub async fn start(
-    config: Config,
+    mut config: Config,
     config_path: PathBuf,
     roles: Roles,
     overrides: Overrides,
 ) -> anyhow::Result<Running> {
+    // Webhook endpoints' secrets are sealed with the `[secrets]` key (the API and the
+    // delivery handler both get it through `[webhooks]`).
+    config.webhooks.sealing = switchyard_runtime::secrets::webhook_sealing(&config.secrets)
+        .context("loading the key webhook secrets are sealed with")?;
     let config = Arc::new(config);
     let integrations = all_integrations(&overrides.integrations)?;
     switchyard_runtime::pg::ensure_database(&config.database.url).await?;
@@ -174,6 +204,7 @@ pub async fn start(
     .with_context(|| switchyard_runtime::pg::unreachable_hint(&config.database.url))?;
     let migrator = assembly::migrator(&integrations).await?;
     migrator.run(&pool).await.context("applying migrations")?;
+    seal_webhook_secrets(&pool, &config.webhooks.sealing).await?;
     let clock: Arc<dyn Clock> = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
     let queue = Queue::new(pool.clone(), clock.clone());
 

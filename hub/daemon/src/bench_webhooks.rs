@@ -222,6 +222,20 @@ pub async fn measure(
 ) -> anyhow::Result<Report> {
     // The receiver is on loopback, which the SSRF guard refuses unless allowed.
     config.webhooks.allow_private = vec![Allowed::parse("127.0.0.1").map_err(anyhow::Error::msg)?];
+    // Secrets sealed as in production: the configured key, or one made for the run (in a
+    // file the daemon reads like any key file, removed once it has been read).
+    let mut made_key = None;
+    if switchyard_runtime::secrets::webhook_sealing(&config.secrets)?
+        .keyring()
+        .is_none()
+    {
+        let key_file =
+            std::env::temp_dir().join(format!("switchyard-bench-{}.key", uuid::Uuid::now_v7()));
+        std::fs::write(&key_file, switchyard_store::sealing::generate_key_base64())?;
+        config.secrets.key_file = Some(key_file.clone());
+        made_key = Some(key_file);
+    }
+    let sealing = switchyard_runtime::secrets::webhook_sealing(&config.secrets)?;
     config.webhooks.timeout_ms = args.slow_timeout_ms;
     let inbox: Shared = Arc::default();
     let slow = Arc::new(Mutex::new(0usize));
@@ -246,7 +260,11 @@ pub async fn measure(
         },
         Overrides::default(),
     )
-    .await?;
+    .await;
+    if let Some(file) = made_key {
+        let _ = std::fs::remove_file(file);
+    }
+    let running = running?;
     let pool = running.queue.pool().clone();
     let org = switchyard_store::orgs::ensure(&pool, "bench").await?.id;
     let deadline = Duration::from_secs(args.deadline_secs);
@@ -254,6 +272,7 @@ pub async fn measure(
     let result = async {
         let endpoint = |name: &str, url: String| {
             let pool = pool.clone();
+            let sealing = sealing.clone();
             let inbox = inbox.clone();
             let name = name.to_owned();
             async move {
@@ -274,6 +293,7 @@ pub async fn measure(
                     },
                     EndpointStatus::Active,
                     &secret,
+                    &sealing,
                     chrono::Utc::now(),
                 )
                 .await?;

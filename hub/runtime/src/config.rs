@@ -303,6 +303,13 @@ pub struct SecretsConfig {
     pub key_env: String,
     /// Or a file holding it.
     pub key_file: Option<PathBuf>,
+    /// Environment variable holding keys that were current before (base64, comma separated):
+    /// webhook endpoints' secrets sealed with them still open, and the daemon re-seals them
+    /// with the current key at start. Rotating: make the new key current, the old one
+    /// previous, start, then drop the old one.
+    pub previous_key_env: String,
+    /// Or files holding such keys, one per file.
+    pub previous_key_files: Vec<PathBuf>,
 }
 
 impl Default for SecretsConfig {
@@ -310,6 +317,8 @@ impl Default for SecretsConfig {
         Self {
             key_env: "SWITCHYARD_SECRET_KEY".into(),
             key_file: None,
+            previous_key_env: "SWITCHYARD_SECRET_KEY_PREVIOUS".into(),
+            previous_key_files: Vec::new(),
         }
     }
 }

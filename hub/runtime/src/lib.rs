@@ -31,6 +31,7 @@ pub mod adapters;
 pub mod admission;
 pub mod assembly;
 pub mod backoff;
+pub mod batch;
 pub mod config;
 pub mod context;
 pub mod cron_expr;

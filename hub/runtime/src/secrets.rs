@@ -3,16 +3,13 @@
 //! references it is built, and it is never logged: [`Recording`] notes every resolved value
 //! so that logs, stored errors and API answers mask it wherever it turns up.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
-use ring::rand::{SecureRandom, SystemRandom};
 use sqlx::PgPool;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use switchyard_core::adapter::{ConfigError, SecretResolver};
 use switchyard_core::ids::OrgId;
 use switchyard_core::redact::SecretValues;
+use switchyard_store::sealing::{Keyring, SealError, Sealing, SealingKey};
 use switchyard_store::secrets::{self as store, SealedSecret};
 
 #[derive(Debug, thiserror::Error)]
@@ -25,73 +22,83 @@ pub enum SecretError {
     Database(#[from] switchyard_store::StoreError),
 }
 
-/// The AES-256-GCM key.
+/// The AES-256-GCM key (the store's [`SealingKey`]: the same cipher as webhook secrets; a
+/// partner credential's nonce and ciphertext are stored apart, its name as associated data).
 pub struct SecretBox {
-    key: LessSafeKey,
+    key: SealingKey,
 }
 
 impl SecretBox {
     /// From base64 (32 bytes once decoded).
     pub fn from_base64(text: &str) -> Result<Self, SecretError> {
-        let bytes = STANDARD
-            .decode(text.trim())
-            .map_err(|e| SecretError::Key(format!("not base64: {e}")))?;
-        let unbound = UnboundKey::new(&AES_256_GCM, &bytes)
-            .map_err(|_| SecretError::Key(format!("must be 32 bytes, got {}", bytes.len())))?;
-        Ok(Self {
-            key: LessSafeKey::new(unbound),
-        })
+        SealingKey::from_base64(text)
+            .map(|key| Self { key })
+            .map_err(|e| match e {
+                SealError::Key(m) => SecretError::Key(m),
+                other => SecretError::Key(other.to_string()),
+            })
     }
 
     /// From the configured environment variable or file; None when neither is set.
     pub fn from_config(cfg: &crate::config::SecretsConfig) -> Result<Option<Self>, SecretError> {
-        if let Ok(v) = std::env::var(&cfg.key_env) {
-            return Self::from_base64(&v).map(Some);
-        }
-        if let Some(path) = &cfg.key_file {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| SecretError::Key(format!("cannot read {}: {e}", path.display())))?;
-            return Self::from_base64(&text).map(Some);
-        }
-        Ok(None)
+        key_text(cfg)?
+            .map(|text| Self::from_base64(&text))
+            .transpose()
     }
 
     pub fn generate_key_base64() -> String {
-        let mut bytes = [0u8; 32];
-        SystemRandom::new()
-            .fill(&mut bytes)
-            .expect("system random source");
-        STANDARD.encode(bytes)
+        switchyard_store::sealing::generate_key_base64()
     }
 
     /// Encrypt with a fresh random nonce; the secret's name is bound as associated data so a
     /// ciphertext cannot be moved to another name.
     pub fn seal(&self, name: &str, plaintext: &str) -> (Vec<u8>, Vec<u8>) {
-        let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new()
-            .fill(&mut nonce)
-            .expect("system random source");
-        let mut data = plaintext.as_bytes().to_vec();
-        self.key
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(name.as_bytes()),
-                &mut data,
-            )
-            .expect("AES-GCM sealing cannot fail for in-memory data");
+        let (nonce, data) = self.key.seal_detached(name.as_bytes(), plaintext);
         (nonce.to_vec(), data)
     }
 
     pub fn open(&self, name: &str, nonce: &[u8], ciphertext: &[u8]) -> Result<String, SecretError> {
-        let nonce = Nonce::try_assume_unique_for_key(nonce)
-            .map_err(|_| SecretError::Decrypt(name.into()))?;
-        let mut data = ciphertext.to_vec();
-        let plain = self
-            .key
-            .open_in_place(nonce, Aad::from(name.as_bytes()), &mut data)
-            .map_err(|_| SecretError::Decrypt(name.into()))?;
-        String::from_utf8(plain.to_vec()).map_err(|_| SecretError::Decrypt(name.into()))
+        self.key
+            .open_detached(name.as_bytes(), nonce, ciphertext)
+            .ok_or_else(|| SecretError::Decrypt(name.into()))
     }
+}
+
+/// The current key's text: the environment variable, else the file; None when neither is set.
+fn key_text(cfg: &crate::config::SecretsConfig) -> Result<Option<String>, SecretError> {
+    if let Ok(v) = std::env::var(&cfg.key_env) {
+        return Ok(Some(v));
+    }
+    cfg.key_file.as_deref().map(read_key_file).transpose()
+}
+
+fn read_key_file(path: &std::path::Path) -> Result<String, SecretError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| SecretError::Key(format!("cannot read {}: {e}", path.display())))
+}
+
+/// The keyring outbound webhook endpoints' secrets are sealed with: the current key (as for
+/// partner credentials) and the previous ones (`previous_key_env`, `previous_key_files`);
+/// none without a current key. A key that does not parse is an error naming where it came
+/// from.
+pub fn webhook_sealing(cfg: &crate::config::SecretsConfig) -> Result<Sealing, SecretError> {
+    let Some(current) = key_text(cfg)? else {
+        return Ok(Sealing::default());
+    };
+    let parse = |text: &str, from: &str| {
+        SealingKey::from_base64(text).map_err(|e| SecretError::Key(format!("{from}: {e}")))
+    };
+    let current = parse(&current, "the current key")?;
+    let mut previous = Vec::new();
+    if let Ok(list) = std::env::var(&cfg.previous_key_env) {
+        for text in list.split(',').filter(|t| !t.trim().is_empty()) {
+            previous.push(parse(text, &cfg.previous_key_env)?);
+        }
+    }
+    for path in &cfg.previous_key_files {
+        previous.push(parse(&read_key_file(path)?, &path.display().to_string())?);
+    }
+    Ok(Sealing(Some(Arc::new(Keyring::new(current, previous)))))
 }
 
 /// Store (or replace) a secret for an org, sealed.
@@ -306,6 +313,8 @@ impl<R: SecretResolver> OrgSecrets for SameForAll<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
 
     #[test]
     fn seal_and_open_round_trip_and_bind_the_name() {

@@ -283,6 +283,42 @@ impl Queue {
         Ok(FailOutcome::Deferred { run_at })
     }
 
+    /// [`Queue::fail`] for many deferred jobs of `worker` in one statement: each back in the
+    /// queue at its `run_at`, its attempt uncounted. A worker's gate can turn away many
+    /// deliveries a second (an endpoint at its limit with a backlog), and one statement per
+    /// deferral would cost more than the deliveries. Returns the ids deferred; the others were
+    /// no longer this worker's (lease lost).
+    pub async fn defer_many(
+        &self,
+        worker: WorkerId,
+        jobs: &[(JobId, std::time::Duration)],
+    ) -> Result<Vec<(JobId, DateTime<Utc>)>> {
+        if jobs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = self.now();
+        let ids: Vec<Uuid> = jobs.iter().map(|(id, _)| id.0).collect();
+        let run_ats: Vec<DateTime<Utc>> = jobs
+            .iter()
+            .map(|(_, after)| now + Duration::from_std(*after).unwrap_or(Duration::seconds(1)))
+            .collect();
+        let done: Vec<(Uuid, DateTime<Utc>)> = sqlx::query_as(
+            "UPDATE jobs j SET state = CASE WHEN j.attempts > 1 THEN 'retrying' ELSE 'pending' END,
+                               attempts = j.attempts - 1, run_at = t.run_at, lease_until = NULL,
+                               worker_id = NULL, updated_at = $3
+             FROM UNNEST($1::uuid[], $2::timestamptz[]) AS t(id, run_at)
+             WHERE j.id = t.id AND j.worker_id = $4 AND j.state = 'running'
+             RETURNING j.id, j.run_at",
+        )
+        .bind(&ids)
+        .bind(&run_ats)
+        .bind(now)
+        .bind(worker.0)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(done.into_iter().map(|(id, at)| (JobId(id), at)).collect())
+    }
+
     /// Store a job that failed before it could run (a record that did not map, say) directly
     /// as a dead letter, so nothing is lost and an admin can fix and replay it.
     pub async fn bury(&self, job: NewJob, reason: &str, class: &str) -> Result<DeadLetterId> {

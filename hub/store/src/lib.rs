@@ -62,6 +62,7 @@ pub mod queue;
 mod replays;
 mod retry;
 pub mod schedules;
+pub mod sealing;
 pub mod secrets;
 pub mod shipments;
 pub mod storable;

@@ -6,9 +6,11 @@ use crate::db::{Result, StoreError};
 use crate::events::{self, EventRow};
 use crate::jobs::{NewJob, Queue};
 use crate::retry::{RetryPolicy, RetrySpec};
+use crate::sealing::{SealError, Sealing, Stored};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Row};
 use switchyard_core::ids::{EventId, JobId, OrgId, WebhookEndpointId};
 use uuid::Uuid;
 
@@ -62,7 +64,49 @@ impl TryFrom<String> for EndpointStatus {
     }
 }
 
-/// A stored endpoint. `secret` and `previous_secret` are the signing keys (`whsec_...`).
+/// An endpoint's signing secrets (`whsec_...`) as stored: sealed (migration 0030), or in the
+/// clear when written before it or with no secret key configured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSecrets {
+    pub current: Stored,
+    /// The secret before the last rotation (it signs until `previous_secret_until`).
+    pub previous: Option<Stored>,
+}
+
+impl<'r> sqlx::FromRow<'r, PgRow> for StoredSecrets {
+    fn from_row(row: &'r PgRow) -> sqlx::Result<Self> {
+        let current = Stored::from_columns(
+            row.try_get("secret")?,
+            row.try_get("secret_sealed")?,
+            row.try_get("secret_key_id")?,
+        )
+        .ok_or_else(|| sqlx::Error::ColumnDecode {
+            index: "secret".into(),
+            source: "an endpoint without a secret".into(),
+        })?;
+        let previous = Stored::from_columns(
+            row.try_get("previous_secret")?,
+            row.try_get("previous_secret_sealed")?,
+            row.try_get("previous_secret_key_id")?,
+        );
+        Ok(Self { current, previous })
+    }
+}
+
+/// An endpoint's secrets in the clear.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secrets {
+    pub current: String,
+    pub previous: Option<String>,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets(***)")
+    }
+}
+
+/// A stored endpoint. `secrets` are its signing keys, opened with [`EndpointRow::secrets`].
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct EndpointRow {
     #[sqlx(try_from = "Uuid")]
@@ -75,8 +119,8 @@ pub struct EndpointRow {
     #[sqlx(try_from = "String")]
     pub status: EndpointStatus,
     pub status_reason: Option<String>,
-    pub secret: String,
-    pub previous_secret: Option<String>,
+    #[sqlx(flatten)]
+    pub stored_secrets: StoredSecrets,
     pub previous_secret_until: Option<DateTime<Utc>>,
     #[sqlx(try_from = "String")]
     pub retry_policy: RetryPolicy,
@@ -96,16 +140,25 @@ pub struct EndpointRow {
 }
 
 impl EndpointRow {
-    /// The secrets to sign with at `now`: the current one, and the previous one while its
-    /// overlap lasts.
-    pub fn signing_secrets(&self, now: DateTime<Utc>) -> Vec<&str> {
-        let mut out = vec![self.secret.as_str()];
-        if let (Some(old), Some(until)) = (&self.previous_secret, self.previous_secret_until) {
-            if now < until {
-                out.push(old);
-            }
-        }
-        out
+    /// Its secrets in the clear (the endpoint's id is the sealed values' associated data).
+    pub fn secrets(&self, sealing: &Sealing) -> std::result::Result<Secrets, SealError> {
+        let what = format!("the secret of webhook endpoint {}", self.id);
+        let aad = self.id.0.as_bytes();
+        Ok(Secrets {
+            current: self.stored_secrets.current.open(sealing, &what, aad)?,
+            previous: self
+                .stored_secrets
+                .previous
+                .as_ref()
+                .map(|p| p.open(sealing, &format!("the previous {what}"), aad))
+                .transpose()?,
+        })
+    }
+
+    /// Whether the previous secret still signs at `now` (its overlap lasts).
+    pub fn previous_signs(&self, now: DateTime<Utc>) -> bool {
+        self.stored_secrets.previous.is_some()
+            && self.previous_secret_until.is_some_and(|until| now < until)
     }
 
     /// The queue's retry spec for a delivery to this endpoint.
@@ -121,8 +174,8 @@ impl EndpointRow {
     }
 }
 
-pub(crate) const COLUMNS: &str = "id, org_id, name, url, events, status, status_reason, secret, previous_secret, \
-     previous_secret_until, retry_policy, max_retries, headers, last_triggered_at, created_at, updated_at, \
+pub(crate) const COLUMNS: &str = "id, org_id, name, url, events, status, status_reason, secret, secret_sealed, \
+     secret_key_id, previous_secret, previous_secret_sealed, previous_secret_key_id, previous_secret_until, retry_policy, max_retries, headers, last_triggered_at, created_at, updated_at, \
      max_in_flight, rate_limit_per_sec, prd_signature, failing_since";
 
 /// An endpoint's settings (create, or replace on update).
@@ -144,27 +197,34 @@ pub struct EndpointSettings {
 /// four worker slots (and one once it is known to be failing).
 pub const DEFAULT_MAX_IN_FLIGHT: i32 = 4;
 
+/// Create an endpoint signing with `secret`, sealed by `sealing` (in the clear without a key).
 pub async fn create(
     pool: &PgPool,
     org: OrgId,
     settings: &EndpointSettings,
     status: EndpointStatus,
     secret: &str,
+    sealing: &Sealing,
     now: DateTime<Utc>,
 ) -> Result<EndpointRow> {
+    let id = WebhookEndpointId::new();
+    let stored = Stored::new(sealing, id.0.as_bytes(), secret);
+    let (plain, sealed, key_id) = stored.columns();
     Ok(sqlx::query_as(&format!(
         "INSERT INTO webhook_endpoints (id, org_id, name, url, events, status, secret, retry_policy,
                                         max_retries, headers, created_at, updated_at,
-                                        max_in_flight, rate_limit_per_sec, prd_signature)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14) RETURNING {COLUMNS}"
+                                        max_in_flight, rate_limit_per_sec, prd_signature,
+                                        secret_sealed, secret_key_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16)
+         RETURNING {COLUMNS}"
     ))
-    .bind(WebhookEndpointId::new().0)
+    .bind(id.0)
     .bind(org.0)
     .bind(&settings.name)
     .bind(&settings.url)
     .bind(&settings.events)
     .bind(status.as_str())
-    .bind(secret)
+    .bind(plain)
     .bind(settings.retry_policy.as_str())
     .bind(settings.max_retries)
     .bind(&settings.headers)
@@ -172,6 +232,8 @@ pub async fn create(
     .bind(settings.max_in_flight)
     .bind(settings.rate_limit_per_sec)
     .bind(settings.prd_signature)
+    .bind(sealed)
+    .bind(key_id)
     .fetch_one(pool)
     .await?)
 }
@@ -249,27 +311,129 @@ pub async fn set_status(
     .await?)
 }
 
-/// Make `secret` the signing secret; the current one keeps signing until `overlap_until`.
+/// Make `secret` the signing secret (sealed by `sealing`); the current one keeps signing until
+/// `overlap_until`. The current value moves to the previous columns as stored: both are
+/// sealed with the row's id, so it opens there as well.
 pub async fn rotate_secret(
     pool: &PgPool,
     org: OrgId,
     id: WebhookEndpointId,
     secret: &str,
+    sealing: &Sealing,
     overlap_until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Option<EndpointRow>> {
+    let stored = Stored::new(sealing, id.0.as_bytes(), secret);
+    let (plain, sealed, key_id) = stored.columns();
     Ok(sqlx::query_as(&format!(
-        "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_until = $4,
-                secret = $3, updated_at = $5
+        "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_sealed = secret_sealed,
+                previous_secret_key_id = secret_key_id, previous_secret_until = $4,
+                secret = $3, secret_sealed = $6, secret_key_id = $7, updated_at = $5
          WHERE org_id = $1 AND id = $2 RETURNING {COLUMNS}"
     ))
     .bind(org.0)
     .bind(id.0)
-    .bind(secret)
+    .bind(plain)
     .bind(overlap_until)
     .bind(now)
+    .bind(sealed)
+    .bind(key_id)
     .fetch_optional(pool)
     .await?)
+}
+
+/// How [`reseal`] went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Resealed {
+    /// Endpoints whose secrets were in the clear or under an older key, now under the current.
+    pub endpoints: u64,
+}
+
+/// Seal every endpoint secret still in the clear, and re-seal those under an older key with
+/// the current one (the daemon runs this at start). Each row is updated only if its secrets
+/// are still what was read, so a rotation meanwhile is neither lost nor overwritten (that row
+/// is done at the next start). Fails on the first value that does not open, naming it: a
+/// daemon that cannot open its endpoints' secrets cannot sign for them.
+pub async fn reseal(
+    pool: &PgPool,
+    sealing: &Sealing,
+) -> std::result::Result<Resealed, ResealError> {
+    let mut done = Resealed::default();
+    if sealing.keyring().is_none() {
+        let sealed: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM webhook_endpoints
+             WHERE secret_sealed IS NOT NULL OR previous_secret_sealed IS NOT NULL",
+        )
+        .fetch_one(pool)
+        .await
+        .map_err(StoreError::from)?;
+        if sealed > 0 {
+            return Err(ResealError::Seal(SealError::NoKey {
+                what: format!("the secret of {sealed} webhook endpoint(s)"),
+            }));
+        }
+        return Ok(done);
+    }
+    let rows: Vec<EndpointRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM webhook_endpoints ORDER BY id"
+    ))
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::from)?;
+    for row in rows {
+        let s = &row.stored_secrets;
+        if !s.current.needs_resealing(sealing)
+            && !s
+                .previous
+                .as_ref()
+                .is_some_and(|p| p.needs_resealing(sealing))
+        {
+            continue;
+        }
+        let what = format!("the secret of webhook endpoint {}", row.id);
+        let aad = row.id.0.as_bytes();
+        let current = s.current.reseal(sealing, &what, aad)?;
+        let previous = s
+            .previous
+            .as_ref()
+            .map(|p| p.reseal(sealing, &format!("the previous {what}"), aad))
+            .transpose()?;
+        let (_, cur_sealed, cur_key) = current.columns();
+        let (old_sealed, old_key) = match &previous {
+            Some(p) => {
+                let (_, b, k) = p.columns();
+                (b, k)
+            }
+            None => (None, None),
+        };
+        let (was_plain, was_sealed, _) = s.current.columns();
+        let updated = sqlx::query(
+            "UPDATE webhook_endpoints SET secret = NULL, secret_sealed = $2, secret_key_id = $3,
+                    previous_secret = NULL, previous_secret_sealed = $4, previous_secret_key_id = $5
+             WHERE id = $1 AND secret IS NOT DISTINCT FROM $6 AND secret_sealed IS NOT DISTINCT FROM $7",
+        )
+        .bind(row.id.0)
+        .bind(cur_sealed)
+        .bind(cur_key)
+        .bind(old_sealed)
+        .bind(old_key)
+        .bind(was_plain)
+        .bind(was_sealed)
+        .execute(pool)
+        .await
+        .map_err(StoreError::from)?;
+        done.endpoints += updated.rows_affected();
+    }
+    Ok(done)
+}
+
+/// Why [`reseal`] stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ResealError {
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Delete an endpoint and its attempts. Deliveries still queued find no endpoint and end.
@@ -282,25 +446,48 @@ pub async fn delete(pool: &PgPool, org: OrgId, id: WebhookEndpointId) -> Result<
     Ok(done.rows_affected() == 1)
 }
 
-/// What one delivery job needs: its endpoint and its event, both of `org`.
-pub async fn delivery(
+/// What one delivery job needs: its endpoint and its event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryKey {
+    pub org: OrgId,
+    pub endpoint: WebhookEndpointId,
+    pub event: EventId,
+}
+
+/// The endpoint and event of each delivery in `wanted` (in order; `None` when either is gone
+/// or is not of the delivery's organization), in two statements for the whole batch: the
+/// delivery handlers read through one batcher, so a busy worker reads many deliveries at once.
+pub async fn deliveries(
     pool: &PgPool,
-    org: OrgId,
-    endpoint: WebhookEndpointId,
-    event: EventId,
-) -> Result<Option<(EndpointRow, EventRow)>> {
-    let Some(e) = get(pool, org, endpoint).await? else {
-        return Ok(None);
-    };
-    let ev: Option<EventRow> = sqlx::query_as(&format!(
-        "SELECT {} FROM events WHERE org_id = $1 AND id = $2",
+    wanted: &[DeliveryKey],
+) -> Result<Vec<Option<(EndpointRow, EventRow)>>> {
+    let endpoint_ids: Vec<Uuid> = wanted.iter().map(|w| w.endpoint.0).collect();
+    let event_ids: Vec<Uuid> = wanted.iter().map(|w| w.event.0).collect();
+    let endpoints: Vec<EndpointRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM webhook_endpoints WHERE id = ANY($1)"
+    ))
+    .bind(&endpoint_ids)
+    .fetch_all(pool)
+    .await?;
+    let events: Vec<EventRow> = sqlx::query_as(&format!(
+        "SELECT {} FROM events WHERE id = ANY($1)",
         events::COLUMNS
     ))
-    .bind(org.0)
-    .bind(event.0)
-    .fetch_optional(pool)
+    .bind(&event_ids)
+    .fetch_all(pool)
     .await?;
-    Ok(ev.map(|ev| (e, ev)))
+    let endpoints: std::collections::HashMap<WebhookEndpointId, EndpointRow> =
+        endpoints.into_iter().map(|e| (e.id, e)).collect();
+    let events: std::collections::HashMap<EventId, EventRow> =
+        events.into_iter().map(|e| (e.id, e)).collect();
+    Ok(wanted
+        .iter()
+        .map(|w| {
+            let endpoint = endpoints.get(&w.endpoint).filter(|e| e.org_id == w.org)?;
+            let event = events.get(&w.event).filter(|e| e.org_id == w.org)?;
+            Some((endpoint.clone(), event.clone()))
+        })
+        .collect())
 }
 
 /// A sample event of `event_type` for `endpoint` only, and its delivery job, in one
@@ -387,38 +574,72 @@ pub struct AttemptRow {
     pub duration_ms: i32,
 }
 
-/// Record an attempt; a sent one also stamps the endpoint's `last_triggered_at`.
-pub async fn record_attempt(pool: &PgPool, org: OrgId, a: &AttemptRow) -> Result<()> {
-    let mut tx = crate::begin(pool).await?;
-    sqlx::query(
-        "INSERT INTO webhook_attempts (id, org_id, endpoint_id, event_id, event_type, job_id, attempt, at,
-                                       request_headers, outcome, http_status, response_excerpt, error, duration_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(a.id)
-    .bind(org.0)
-    .bind(a.endpoint_id.0)
-    .bind(a.event_id.0)
-    .bind(&a.event_type)
-    .bind(a.job_id)
-    .bind(a.attempt)
-    .bind(a.at)
-    .bind(&a.request_headers)
-    .bind(a.outcome.as_str())
-    .bind(a.http_status)
-    .bind(a.response_excerpt.as_deref())
-    .bind(a.error.as_deref())
-    .bind(a.duration_ms)
-    .execute(&mut *tx)
-    .await?;
-    if a.outcome != AttemptOutcome::Skipped {
-        sqlx::query("UPDATE webhook_endpoints SET last_triggered_at = $2 WHERE id = $1")
-            .bind(a.endpoint_id.0)
-            .bind(a.at)
-            .execute(&mut *tx)
-            .await?;
+/// Record attempts (of any organizations' endpoints) in one statement, and stamp each
+/// endpoint with a sent attempt with the latest one's time (`last_triggered_at`, once per
+/// endpoint per batch rather than once per delivery: under load every delivery of an endpoint
+/// would otherwise queue on that row's lock). An attempt whose endpoint has been deleted
+/// meanwhile is dropped with it, as the cascade would have dropped it.
+pub async fn record_attempts(pool: &PgPool, attempts: &[(OrgId, AttemptRow)]) -> Result<()> {
+    if attempts.is_empty() {
+        return Ok(());
     }
-    tx.commit().await?;
+    let col = |f: fn(&(OrgId, AttemptRow)) -> Uuid| attempts.iter().map(f).collect::<Vec<_>>();
+    let ids = col(|(_, a)| a.id);
+    let orgs = col(|(o, _)| o.0);
+    let endpoints = col(|(_, a)| a.endpoint_id.0);
+    let events = col(|(_, a)| a.event_id.0);
+    let types: Vec<&str> = attempts
+        .iter()
+        .map(|(_, a)| a.event_type.as_str())
+        .collect();
+    let jobs: Vec<Option<Uuid>> = attempts.iter().map(|(_, a)| a.job_id).collect();
+    let numbers: Vec<i32> = attempts.iter().map(|(_, a)| a.attempt).collect();
+    let ats: Vec<DateTime<Utc>> = attempts.iter().map(|(_, a)| a.at).collect();
+    let headers: Vec<serde_json::Value> = attempts
+        .iter()
+        .map(|(_, a)| a.request_headers.clone())
+        .collect();
+    let outcomes: Vec<&str> = attempts.iter().map(|(_, a)| a.outcome.as_str()).collect();
+    let statuses: Vec<Option<i32>> = attempts.iter().map(|(_, a)| a.http_status).collect();
+    let excerpts: Vec<Option<&str>> = attempts
+        .iter()
+        .map(|(_, a)| a.response_excerpt.as_deref())
+        .collect();
+    let errors: Vec<Option<&str>> = attempts.iter().map(|(_, a)| a.error.as_deref()).collect();
+    let durations: Vec<i32> = attempts.iter().map(|(_, a)| a.duration_ms).collect();
+    sqlx::query(
+        "WITH added AS (
+             INSERT INTO webhook_attempts (id, org_id, endpoint_id, event_id, event_type, job_id, attempt, at,
+                                           request_headers, outcome, http_status, response_excerpt, error, duration_ms)
+             SELECT t.* FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[],
+                                    $7::int[], $8::timestamptz[], $9::jsonb[], $10::text[], $11::int[],
+                                    $12::text[], $13::text[], $14::int[])
+                  AS t(id, org_id, endpoint_id, event_id, event_type, job_id, attempt, at, request_headers,
+                       outcome, http_status, response_excerpt, error, duration_ms)
+             WHERE EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.id = t.endpoint_id)
+             RETURNING endpoint_id, at, outcome
+         ), sent AS (
+             SELECT endpoint_id, max(at) AS at FROM added WHERE outcome <> 'skipped' GROUP BY endpoint_id
+         )
+         UPDATE webhook_endpoints w SET last_triggered_at = sent.at FROM sent
+         WHERE w.id = sent.endpoint_id AND (w.last_triggered_at IS NULL OR w.last_triggered_at < sent.at)",
+    )
+    .bind(&ids)
+    .bind(&orgs)
+    .bind(&endpoints)
+    .bind(&events)
+    .bind(&types)
+    .bind(&jobs)
+    .bind(&numbers)
+    .bind(&ats)
+    .bind(&headers)
+    .bind(&outcomes)
+    .bind(&statuses)
+    .bind(&excerpts)
+    .bind(&errors)
+    .bind(&durations)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 

@@ -102,18 +102,23 @@ fn attempt_outcome() -> utoipa::openapi::schema::Object {
 }
 
 impl EndpointView {
-    fn new(e: EndpointRow, now: DateTime<Utc>) -> Self {
+    /// The view of `e`, its secrets opened (sealed at rest); one that does not open (a key
+    /// not configured) is a server-side failure, logged with the endpoint and the key.
+    fn new(e: EndpointRow, now: DateTime<Utc>, app: &AppState) -> Result<Self, ApiError> {
+        let secrets = e
+            .secrets(&app.api.config.webhooks.sealing)
+            .map_err(|err| ApiError::internal(&err))?;
         // A previous secret past its overlap signs nothing any more: not shown.
-        let overlapping = e.previous_secret_until.is_some_and(|u| now < u);
-        Self {
+        let overlapping = e.previous_signs(now);
+        Ok(Self {
             id: e.id,
             name: e.name,
             url: e.url,
             events: e.events,
             status: e.status,
             status_reason: e.status_reason,
-            secret: e.secret,
-            previous_secret: e.previous_secret.filter(|_| overlapping),
+            secret: secrets.current,
+            previous_secret: secrets.previous.filter(|_| overlapping),
             previous_secret_until: e.previous_secret_until.filter(|_| overlapping),
             retry_policy: e.retry_policy,
             max_retries: e.max_retries,
@@ -125,7 +130,7 @@ impl EndpointView {
             rate_limit_per_sec: e.rate_limit_per_sec,
             prd_signature: e.prd_signature,
             failing_since: e.failing_since,
-        }
+        })
     }
 }
 
@@ -259,8 +264,8 @@ async fn list_endpoints(
     Ok(Json(EndpointList {
         items: rows
             .into_iter()
-            .map(|e| EndpointView::new(e, now))
-            .collect(),
+            .map(|e| EndpointView::new(e, now, &app))
+            .collect::<Result<_, _>>()?,
     }))
 }
 
@@ -286,10 +291,14 @@ async fn create_endpoint(
         &settings,
         status,
         &store::new_secret(),
+        &app.api.config.webhooks.sealing,
         now,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(EndpointView::new(row, now))))
+    Ok((
+        StatusCode::CREATED,
+        Json(EndpointView::new(row, now, &app)?),
+    ))
 }
 
 #[utoipa::path(get, path = "/webhooks/{id}", tag = "outbound-webhooks",
@@ -301,7 +310,11 @@ async fn get_endpoint(
     ApiPath(id): ApiPath<WebhookEndpointId>,
 ) -> Result<Json<EndpointView>, ApiError> {
     let now = app.api.queue.now();
-    Ok(Json(EndpointView::new(own(&app, auth.org, id).await?, now)))
+    Ok(Json(EndpointView::new(
+        own(&app, auth.org, id).await?,
+        now,
+        &app,
+    )?))
 }
 
 /// Replace an endpoint's settings (status and secret stay; `status` in the body is ignored,
@@ -322,7 +335,7 @@ async fn replace_endpoint(
     let row = store::update(&app.api.pool, auth.org, id, &settings, now)
         .await?
         .ok_or_else(|| ApiError::not_found("webhook endpoint"))?;
-    Ok(Json(EndpointView::new(row, now)))
+    Ok(Json(EndpointView::new(row, now, &app)?))
 }
 
 /// Delete an endpoint and its delivery log; deliveries still queued end without sending.
@@ -352,7 +365,7 @@ async fn set_status(
     let row = store::set_status(&app.api.pool, org, id, status, reason, now)
         .await?
         .ok_or_else(|| ApiError::not_found("webhook endpoint"))?;
-    Ok(Json(EndpointView::new(row, now)))
+    Ok(Json(EndpointView::new(row, now, app)?))
 }
 
 /// Pause: no events are fanned out to it, and its queued deliveries end without sending.
@@ -410,12 +423,13 @@ async fn rotate_secret(
         auth.org,
         id,
         &store::new_secret(),
+        &app.api.config.webhooks.sealing,
         until,
         now,
     )
     .await?
     .ok_or_else(|| ApiError::not_found("webhook endpoint"))?;
-    Ok(Json(EndpointView::new(row, now)))
+    Ok(Json(EndpointView::new(row, now, &app)?))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

@@ -17,11 +17,21 @@
 //! * A paused or disabled endpoint at run time: nothing is sent, an attempt `skipped` is logged.
 //!
 //! Every attempt is a row of the endpoint's delivery log (`webhook_attempts`) and of the
-//! integration log, with the signature masked. Metrics: `switchyard_webhook_deliveries_total`
+//! integration log, with the signature masked.
+//!
+//! The database work of a delivery is shared with the deliveries running beside it: the
+//! endpoint and event are read, and the attempt rows written, by two [`Batcher`]s (one
+//! statement pair, and one statement, for whatever has queued up), and the job's completion is
+//! batched by the worker. A delivery returns only once its attempt row is committed, so the
+//! job is never marked succeeded without its attempt; a crash before that commit leaves the
+//! job running, and it is delivered again once its lease expires (at-least-once: receivers
+//! dedupe by `webhook-id`, which is the event's id on every try). The signing keys are opened
+//! (sealed at rest) and keyed once per endpoint and secret, not per delivery. Metrics: `switchyard_webhook_deliveries_total`
 //! by endpoint and outcome, `switchyard_webhook_delivery_latency_seconds` (event recorded →
 //! delivered), `switchyard_webhook_endpoints_disabled_total` by reason.
 
 use super::webhook_gate::{Admission, Gates, Limits};
+use crate::batch::Batcher;
 use crate::context::JobContext;
 use crate::integration::{MetricKind, MetricSpec};
 use crate::job::{Job, JobKindSpec};
@@ -33,17 +43,21 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::Sha256;
-use std::sync::Arc;
+use sqlx::PgPool;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use switchyard_api::outbound::{WebhookPayload, WebhookSettings};
 use switchyard_core::adapter::{Direction, Exchange};
 use switchyard_core::error::AdapterError;
-use switchyard_core::ids::{EventId, PartnerName, WebhookEndpointId};
+use switchyard_core::ids::{EventId, OrgId, PartnerName, WebhookEndpointId};
 use switchyard_core::JobPayload;
 use switchyard_store::events::EventRow;
 use switchyard_store::queue::ClaimedJob;
+use switchyard_store::sealing::Sealing;
 use switchyard_store::webhook_endpoints::{
-    self as store, AttemptOutcome, AttemptRow, EndpointRow, EndpointStatus,
+    self as store, AttemptOutcome, AttemptRow, DeliveryKey, EndpointRow, EndpointStatus,
+    StoredSecrets,
 };
 use switchyard_store::webhook_health::{self as health, DisableReason, Health};
 
@@ -88,39 +102,103 @@ impl JobPayload for Deliver {
 /// The answer's body is kept up to this many bytes in the delivery log.
 const EXCERPT_BYTES: usize = 1024;
 
+type HmacSha256 = Hmac<Sha256>;
+
+/// The HMAC keyed for Standard Webhooks with `secret`: the key is the base64 after `whsec_`.
+pub fn standard_key(secret: &str) -> Result<HmacSha256, String> {
+    let key = STANDARD
+        .decode(secret.strip_prefix("whsec_").unwrap_or(secret))
+        .map_err(|e| format!("endpoint secret is not base64: {e}"))?;
+    HmacSha256::new_from_slice(&key).map_err(|e| e.to_string())
+}
+
 /// Sign `body` for Standard Webhooks 1.0: `v1,<base64 HMAC-SHA256 of "{id}.{ts}.{body}">`
 /// with the key that is the base64 after `whsec_`, one signature per secret, space separated.
 /// Written here (a dozen lines over hmac + sha2) because no maintained Rust crate implements
 /// the scheme; the tests check it against the reference implementation (`standardwebhooks` on
 /// PyPI).
 pub fn sign(secrets: &[&str], id: &str, timestamp: i64, body: &[u8]) -> Result<String, String> {
-    let mut out = Vec::with_capacity(secrets.len());
-    for secret in secrets {
-        let key = STANDARD
-            .decode(secret.strip_prefix("whsec_").unwrap_or(secret))
-            .map_err(|e| format!("endpoint secret is not base64: {e}"))?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(&key).map_err(|e| e.to_string())?;
+    let keys = secrets
+        .iter()
+        .map(|s| standard_key(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(sign_keyed(keys.iter(), id, timestamp, body))
+}
+
+/// [`sign`] with keys already decoded (each is cloned, keyed state and all, per signature).
+pub fn sign_keyed<'a>(
+    keys: impl Iterator<Item = &'a HmacSha256>,
+    id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> String {
+    let timestamp = timestamp.to_string();
+    let mut out = String::with_capacity(50);
+    for key in keys {
+        let mut mac = key.clone();
         mac.update(id.as_bytes());
         mac.update(b".");
-        mac.update(timestamp.to_string().as_bytes());
+        mac.update(timestamp.as_bytes());
         mac.update(b".");
         mac.update(body);
-        out.push(format!(
-            "v1,{}",
-            STANDARD.encode(mac.finalize().into_bytes())
-        ));
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str("v1,");
+        out.push_str(&STANDARD.encode(mac.finalize().into_bytes()));
     }
-    Ok(out.join(" "))
+    out
 }
 
 /// The MonoPilot PRD's signature (`X-Switchyard-Signature: sha256=<hex>`): HMAC-SHA256 of the
 /// body alone, keyed with the endpoint's secret as shown (the whole `whsec_...` string, so a
 /// receiver passes it to its HMAC as it is), lower-case hex.
 pub fn prd_signature(secret: &str, body: &[u8]) -> String {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
+    prd_signature_keyed(&prd_key(secret), body)
+}
+
+fn prd_key(secret: &str) -> HmacSha256 {
+    HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length")
+}
+
+fn prd_signature_keyed(key: &HmacSha256, body: &[u8]) -> String {
+    let mut mac = key.clone();
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// An endpoint's secrets opened and keyed, for as long as its stored secrets are the same.
+struct SigningKeys {
+    stored: StoredSecrets,
+    current: HmacSha256,
+    previous: Option<HmacSha256>,
+    prd: HmacSha256,
+}
+
+impl SigningKeys {
+    fn open(endpoint: &EndpointRow, sealing: &Sealing) -> Result<Self, String> {
+        let secrets = endpoint.secrets(sealing).map_err(|e| e.to_string())?;
+        Ok(Self {
+            stored: endpoint.stored_secrets.clone(),
+            current: standard_key(&secrets.current)?,
+            previous: secrets.previous.as_deref().map(standard_key).transpose()?,
+            prd: prd_key(&secrets.current),
+        })
+    }
+
+    /// The keys signing at `now`: the current one, and the previous one while its overlap
+    /// lasts.
+    fn signing<'a>(
+        &'a self,
+        endpoint: &EndpointRow,
+        now: DateTime<Utc>,
+    ) -> impl Iterator<Item = &'a HmacSha256> {
+        let previous = self
+            .previous
+            .as_ref()
+            .filter(|_| endpoint.previous_signs(now));
+        std::iter::once(&self.current).chain(previous)
+    }
 }
 
 /// The body every receiver gets.
@@ -144,11 +222,20 @@ fn retry_after(value: Option<&str>, now: DateTime<Utc>) -> Option<Duration> {
     (at - now).to_std().ok()
 }
 
+/// Deliveries read or written per statement at most.
+const BATCH: usize = 512;
+
+type Found = Option<(EndpointRow, EventRow)>;
+
 struct Deliverer {
     client: reqwest::Client,
     gates: Arc<Gates>,
     disable_after: chrono::Duration,
     guard: switchyard_core::ssrf::Guard,
+    sealing: Sealing,
+    keys: Mutex<HashMap<WebhookEndpointId, Arc<SigningKeys>>>,
+    reads: Batcher<PgPool, DeliveryKey, Found>,
+    writes: Batcher<PgPool, (OrgId, AttemptRow), ()>,
 }
 
 pub fn spec(settings: &WebhookSettings) -> JobKindSpec {
@@ -163,6 +250,23 @@ pub fn spec(settings: &WebhookSettings) -> JobKindSpec {
     JobKindSpec::typed(Deliverer {
         client,
         guard,
+        sealing: settings.sealing.clone(),
+        keys: Mutex::default(),
+        reads: Batcher::new(BATCH, |pool: PgPool, wanted: Vec<DeliveryKey>| async move {
+            store::deliveries(&pool, &wanted)
+                .await
+                .map_err(|e| e.to_string())
+        }),
+        writes: Batcher::new(
+            BATCH,
+            |pool: PgPool, rows: Vec<(OrgId, AttemptRow)>| async move {
+                let n = rows.len();
+                store::record_attempts(&pool, &rows)
+                    .await
+                    .map(|()| vec![(); n])
+                    .map_err(|e| e.to_string())
+            },
+        ),
         gates: Arc::new(Gates::default()),
         disable_after: chrono::Duration::seconds(
             i64::try_from(settings.disable_after_secs).unwrap_or(i64::MAX / 1000),
@@ -188,9 +292,18 @@ impl Job for Deliverer {
         job: &ClaimedJob,
         p: Deliver,
     ) -> Result<(), AdapterError> {
-        let found = store::delivery(ctx.pool(), job.org_id, p.endpoint, p.event)
+        let found = self
+            .reads
+            .call(
+                ctx.pool(),
+                DeliveryKey {
+                    org: job.org_id,
+                    endpoint: p.endpoint,
+                    event: p.event,
+                },
+            )
             .await
-            .map_err(|e| AdapterError::transient(e.to_string()))?;
+            .map_err(AdapterError::transient)?;
         let Some((endpoint, event)) = found else {
             tracing::info!(endpoint = %p.endpoint, event = %p.event, "webhook endpoint or event gone; nothing to deliver");
             return Ok(());
@@ -238,8 +351,10 @@ impl Job for Deliverer {
         let body = body(&event);
         let id = event.id.to_string();
         let timestamp = now.timestamp();
-        let signature = sign(&endpoint.signing_secrets(now), &id, timestamp, &body)
-            .map_err(AdapterError::permanent)?;
+        // A secret that does not open (its key not configured) is the operator's to fix:
+        // retried, not dead at once.
+        let keys = self.keys(&endpoint).map_err(AdapterError::transient)?;
+        let signature = sign_keyed(keys.signing(&endpoint, now), &id, timestamp, &body);
         let mut request = self
             .client
             .post(&endpoint.url)
@@ -266,7 +381,7 @@ impl Job for Deliverer {
             request = request
                 .header(
                     "x-switchyard-signature",
-                    prd_signature(&endpoint.secret, &body),
+                    prd_signature_keyed(&keys.prd, &body),
                 )
                 .header("x-switchyard-event", &event.event_type)
                 .header("x-switchyard-delivery-id", &delivery);
@@ -405,6 +520,20 @@ fn count(endpoint: &EndpointRow, outcome: &'static str) {
 }
 
 impl Deliverer {
+    /// `endpoint`'s signing keys, opened once per stored secret: a rotation (or a re-sealing)
+    /// changes what is stored, and the next delivery opens the new value.
+    fn keys(&self, endpoint: &EndpointRow) -> Result<Arc<SigningKeys>, String> {
+        let mut keys = self.keys.lock().expect("the signing keys lock");
+        if let Some(k) = keys.get(&endpoint.id) {
+            if k.stored == endpoint.stored_secrets {
+                return Ok(k.clone());
+            }
+        }
+        let opened = Arc::new(SigningKeys::open(endpoint, &self.sealing)?);
+        keys.insert(endpoint.id, opened.clone());
+        Ok(opened)
+    }
+
     /// The hub disabled `endpoint` (its event is recorded): say so in the log, the integration
     /// log and the metrics.
     fn disabled(
@@ -464,9 +593,11 @@ impl Deliverer {
             error: error.clone(),
             duration_ms: took.as_millis().min(i32::MAX as u128) as i32,
         };
-        store::record_attempt(ctx.pool(), endpoint.org_id, &attempt)
+        // Waits for the batch's commit: the job completes only after its attempt is recorded.
+        self.writes
+            .call(ctx.pool(), (endpoint.org_id, attempt))
             .await
-            .map_err(|e| AdapterError::transient(e.to_string()))?;
+            .map_err(AdapterError::transient)?;
         ctx.sink.record(
             &ctx.adapter_context(job),
             Exchange {

@@ -1,4 +1,5 @@
-//! Records what finished: successes acked in one statement per round, failures one by one.
+//! Records what finished: successes acked in one statement per round, deferrals (a handler
+//! that chose not to run yet) put back in one statement per round, failures one by one.
 //!
 //! A write that fails is retried until it works, however long the database is away: the
 //! results wait in memory (at most the jobs this worker holds, since the fetcher claims
@@ -13,7 +14,7 @@ use crate::health::{Component, Health};
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use switchyard_core::error::AdapterError;
+use switchyard_core::error::{AdapterError, ErrorClass};
 use switchyard_core::ids::{JobId, WorkerId};
 use switchyard_store::queue::{ClaimedJob, FailOutcome, Failure, Queue};
 use switchyard_store::StoreError;
@@ -28,6 +29,7 @@ const ROUND: usize = 4096;
 #[derive(Debug, Default)]
 struct Backlog {
     succeeded: Vec<JobId>,
+    deferred: Vec<(ClaimedJob, AdapterError, std::time::Duration)>,
     failed: VecDeque<(ClaimedJob, AdapterError)>,
 }
 
@@ -35,12 +37,15 @@ impl Backlog {
     fn push(&mut self, (job, outcome): (ClaimedJob, Outcome)) {
         match outcome {
             Outcome::Done => self.succeeded.push(job.id),
-            Outcome::Failed(error) => self.failed.push_back((job, error)),
+            Outcome::Failed(error) => match error.class {
+                ErrorClass::Deferred { after } => self.deferred.push((job, error, after)),
+                _ => self.failed.push_back((job, error)),
+            },
         }
     }
 
     fn len(&self) -> usize {
-        self.succeeded.len() + self.failed.len()
+        self.succeeded.len() + self.deferred.len() + self.failed.len()
     }
 
     fn is_empty(&self) -> bool {
@@ -135,6 +140,27 @@ impl Completer {
             }
             self.held.forget(&backlog.succeeded);
             backlog.succeeded.clear();
+        }
+        if !backlog.deferred.is_empty() {
+            let asked: Vec<_> = backlog
+                .deferred
+                .iter()
+                .map(|(job, _, after)| (job.id, *after))
+                .collect();
+            let done: std::collections::HashMap<JobId, _> = self
+                .queue
+                .defer_many(self.worker, &asked)
+                .await?
+                .into_iter()
+                .collect();
+            for (job, error, _) in backlog.deferred.drain(..) {
+                let outcome = match done.get(&job.id) {
+                    Some(run_at) => FailOutcome::Deferred { run_at: *run_at },
+                    None => FailOutcome::LostLease,
+                };
+                self.count_failure(&job, &error, outcome);
+                self.held.forget(&[job.id]);
+            }
         }
         while let Some((job, error)) = backlog.failed.front() {
             let failure = Failure {
