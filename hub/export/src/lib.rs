@@ -7,6 +7,8 @@
 //! - [`columns`]: each entity's CSV columns and XML element names
 //! - [`write`]: the row writers, one per format ([`write::RowWriter`]), and those of rows
 //!   reshaped by a mapping file ([`write::mapped`])
+//! - [`flat`]: the CSV fast path, `COPY` text lines into CSV records (entities with a flat
+//!   query, no mapping)
 //! - [`reshape`]: whether a mapping file can reshape an export, and mapping one row
 //! - this file: [`open`] (a snapshot and its row count) and [`Opened::write_to`]
 //!
@@ -14,6 +16,7 @@
 //! ([`write::xml::XSD`]).
 
 pub mod columns;
+pub mod flat;
 pub mod reshape;
 pub mod write;
 
@@ -156,6 +159,27 @@ impl Opened {
             ref filters,
             ref mapping,
         } = self.request;
+        if format == Format::Csv && mapping.is_none() {
+            // The stream borrows the transaction: it must be gone before the rollback.
+            let flat = {
+                let copy = switchyard_store::exports::copy_flat(
+                    &mut self.tx,
+                    org,
+                    entity,
+                    filters,
+                    self.now,
+                )
+                .await?;
+                match copy {
+                    Some(copy) => Some(write_flat(copy, entity, out, progress).await?),
+                    None => None,
+                }
+            };
+            if let Some(summary) = flat {
+                self.tx.rollback().await?;
+                return Ok(summary);
+            }
+        }
         let mut writer = match mapping {
             Some(m) => write::mapped::writer(entity, format, m, self.now),
             None => write::writer(entity, format, self.now),
@@ -193,4 +217,37 @@ impl Opened {
         self.tx.rollback().await?;
         Ok(summary)
     }
+}
+
+/// The CSV of an entity's flat query ([`flat`]): the COPY stream's chunks as they come,
+/// written out in chunks of [`CHUNK`], progress every [`PROGRESS_EVERY`] rows.
+async fn write_flat<W: AsyncWrite + Unpin + Send>(
+    mut copy: futures::stream::BoxStream<'_, Result<bytes::Bytes, StoreError>>,
+    entity: Entity,
+    out: &mut W,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<Summary, ExportError> {
+    let mut buf = Vec::with_capacity(CHUNK * 2);
+    let mut summary = Summary { rows: 0, bytes: 0 };
+    let mut csv = flat::CopyToCsv::begin(columns::columns(entity), &mut buf)?;
+    let mut reported = 0;
+    while let Some(chunk) = copy.next().await {
+        csv.chunk(&chunk?, &mut buf)?;
+        if buf.len() >= CHUNK {
+            out.write_all(&buf).await?;
+            summary.bytes += buf.len() as u64;
+            buf.clear();
+        }
+        if csv.rows >= reported + PROGRESS_EVERY {
+            reported = csv.rows - csv.rows % PROGRESS_EVERY;
+            progress(reported);
+        }
+    }
+    drop(copy);
+    summary.rows = csv.end(&mut buf)?;
+    out.write_all(&buf).await?;
+    out.flush().await?;
+    summary.bytes += buf.len() as u64;
+    progress(summary.rows);
+    Ok(summary)
 }

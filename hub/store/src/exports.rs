@@ -248,6 +248,57 @@ impl Bound {
         }
     }
 
+    /// Parameter `n` (1 to 7, as [`Bound::bind`] binds them) as a typed SQL literal.
+    fn literal(&self, n: u8) -> Option<String> {
+        fn text(v: Option<&str>, ty: &str) -> String {
+            // `E'…'` reads backslashes as escapes whatever `standard_conforming_strings` says,
+            // so doubling both `\` and `'` is the whole of quoting (the filters hold no NUL:
+            // `Filters::check`).
+            v.map_or_else(
+                || format!("NULL::{ty}"),
+                |v| format!("E'{}'::{ty}", v.replace('\\', "\\\\").replace('\'', "''")),
+            )
+        }
+        let time = |t: Option<DateTime<Utc>>| {
+            t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        };
+        Some(match n {
+            1 => text(Some(&self.org.0.to_string()), "uuid"),
+            2 => text(time(self.from).as_deref(), "timestamptz"),
+            3 => text(time(self.to).as_deref(), "timestamptz"),
+            4 => text(self.status.as_deref(), "text"),
+            5 => text(self.product.as_deref(), "text"),
+            6 => text(self.location.as_deref(), "text"),
+            7 => self.archived.to_string(),
+            _ => return None,
+        })
+    }
+
+    /// `sql` with each `$n` replaced by [`Bound::literal`], in one pass over `sql` (a value
+    /// holding `$1` is never read again as a parameter).
+    fn inline(&self, sql: &str) -> String {
+        let mut out = String::with_capacity(sql.len() + 128);
+        let mut rest = sql;
+        while let Some(at) = rest.find('$') {
+            out.push_str(&rest[..at]);
+            let digit = rest[at + 1..].chars().next().and_then(|c| c.to_digit(10));
+            match digit.and_then(|d| self.literal(d as u8)) {
+                Some(literal) => {
+                    out.push('(');
+                    out.push_str(&literal);
+                    out.push(')');
+                    rest = &rest[at + 2..];
+                }
+                None => {
+                    out.push('$');
+                    rest = &rest[at + 1..];
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
     fn bind<'q, O>(
         &self,
         q: sqlx::query::QueryScalar<'q, Postgres, O, sqlx::postgres::PgArguments>,
@@ -378,7 +429,27 @@ WHERE o.org_id = $1
 ORDER BY o.created_at, o.id"
 );
 
-const ORDER_LINES: &str = "
+/// What an order line row is read from, filtered and ordered by: shared by the JSON query and
+/// the flat one, so the two cannot select different rows.
+macro_rules! order_lines_from {
+    () => {
+        "
+FROM orders o
+CROSS JOIN LATERAL jsonb_array_elements(o.canonical->'lines') WITH ORDINALITY AS x(l, ord)
+LEFT JOIN products p ON p.org_id = o.org_id AND p.sku = l->>'sku'
+WHERE o.org_id = $1
+  AND ($2::timestamptz IS NULL OR o.created_at >= $2)
+  AND ($3::timestamptz IS NULL OR o.created_at < $3)
+  AND ($4::text IS NULL OR o.status = $4)
+  AND ($5::text IS NULL OR l->>'sku' = $5)
+  AND ($7 OR o.status <> 'cancelled' OR o.status = $4)
+  AND ($6::text IS NULL OR true)
+ORDER BY o.created_at, o.id, x.ord"
+    };
+}
+
+const ORDER_LINES: &str = concat!(
+    "
 SELECT json_build_object(
     'order', json_build_object('number', o.order_number, 'status', o.status,
                                'customer_id', o.customer_id, 'customer_po', o.customer_po,
@@ -390,18 +461,22 @@ SELECT json_build_object(
     'unit_price', (l->>'unit_price')::numeric,
     'amount', (l->>'quantity')::numeric * (l->>'unit_price')::numeric,
     'currency', o.canonical->>'currency',
-    'requested_date', (l->>'requested_date')::date)
-FROM orders o
-CROSS JOIN LATERAL jsonb_array_elements(o.canonical->'lines') WITH ORDINALITY AS x(l, ord)
-LEFT JOIN products p ON p.org_id = o.org_id AND p.sku = l->>'sku'
-WHERE o.org_id = $1
-  AND ($2::timestamptz IS NULL OR o.created_at >= $2)
-  AND ($3::timestamptz IS NULL OR o.created_at < $3)
-  AND ($4::text IS NULL OR o.status = $4)
-  AND ($5::text IS NULL OR l->>'sku' = $5)
-  AND ($7 OR o.status <> 'cancelled' OR o.status = $4)
-  AND ($6::text IS NULL OR true)
-ORDER BY o.created_at, o.id, x.ord";
+    'requested_date', (l->>'requested_date')::date)",
+    order_lines_from!()
+);
+
+// The CSV's cells of an order line, in `switchyard_export::columns`' order, each already the
+// text the CSV writes (see [`flat_select`]).
+const ORDER_LINES_FLAT: &str = concat!(
+    "
+SELECT o.order_number, o.status, o.customer_id, o.customer_po,
+    to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),
+    (l->>'line_number')::integer, l->>'sku', p.name, l->>'description',
+    (l->>'quantity')::numeric, l->>'uom', (l->>'unit_price')::numeric,
+    (l->>'quantity')::numeric * (l->>'unit_price')::numeric,
+    o.canonical->>'currency', to_char((l->>'requested_date')::date, 'YYYY-MM-DD')",
+    order_lines_from!()
+);
 
 // Reserved counts the active reservations held at the location (a reservation without a
 // location counts against the SKU's total only, which a per-location row cannot show).
@@ -596,7 +671,9 @@ pub async fn snapshot(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
     Ok(tx)
 }
 
-/// How many rows an export of `entity` with `filters` holds.
+/// How many rows an export of `entity` with `filters` holds. The query without its final
+/// `ORDER BY`: a subquery that sorts is not flattened by the planner, so counting it would
+/// sort every row only to count them (most of a flat export's time for a million lines).
 pub async fn count(
     db: &mut PgConnection,
     org: OrgId,
@@ -604,7 +681,8 @@ pub async fn count(
     filters: &Filters,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let sql = format!("SELECT count(*) FROM ({}) q", select(entity));
+    // The line break ends a trailing `--` comment the query may have before its ORDER BY.
+    let sql = format!("SELECT count(*) FROM ({}\n) q", unordered(select(entity)));
     let n: i64 = Bound::new(org, filters, now)
         .bind(sqlx::query_scalar(&sql))
         .fetch_one(db)
@@ -628,6 +706,47 @@ pub fn rows<'c>(
         .fetch(db)
         .map(|r| r.map(|j| j.0).map_err(Into::into))
         .boxed()
+}
+
+/// `sql` without its last, top-level `ORDER BY` (each query ends with one, unindented on
+/// its own line; the `ORDER BY`s inside aggregates are indented).
+fn unordered(sql: &str) -> &str {
+    sql.rsplit_once("\nORDER BY ").map_or(sql, |(head, _)| head)
+}
+
+/// The flat query of `entity`, when it has one: the CSV's columns in their order, each cell
+/// already the text the CSV writes (timestamps `YYYY-MM-DD HH:MM:SS` in UTC, dates
+/// `YYYY-MM-DD`, numbers as Postgres writes them, booleans `true`/`false`, NULL an empty
+/// cell), over the same `FROM`/`WHERE`/`ORDER BY` as its JSON query. Only for entities whose
+/// every column is a single value: a nested list is one cell of JSON text, which the tree path
+/// already writes.
+pub fn flat_select(entity: Entity) -> Option<&'static str> {
+    match entity {
+        Entity::OrderLines => Some(ORDER_LINES_FLAT),
+        _ => None,
+    }
+}
+
+/// `COPY (flat query) TO STDOUT` of `entity` (`None` without a [`flat_select`]): Postgres's
+/// text format, one line per row, tab between cells, `\N` for NULL, backslash escapes. COPY
+/// takes no bind parameters, so the filters are written into the statement as literals
+/// ([`Bound::literal`]).
+pub async fn copy_flat<'c>(
+    db: &'c mut PgConnection,
+    org: OrgId,
+    entity: Entity,
+    filters: &Filters,
+    now: DateTime<Utc>,
+) -> Result<Option<BoxStream<'c, Result<bytes::Bytes>>>> {
+    let Some(select) = flat_select(entity) else {
+        return Ok(None);
+    };
+    let statement = format!(
+        "COPY ({}) TO STDOUT",
+        Bound::new(org, filters, now).inline(select)
+    );
+    let stream = db.copy_out_raw(&statement).await?;
+    Ok(Some(stream.map(|r| r.map_err(Into::into)).boxed()))
 }
 
 /// One export as stored.

@@ -1009,3 +1009,108 @@ async fn a_capped_level_is_stored_and_read_as_a_floor(pool: PgPool) {
     let stock = inventory::stock(&pool, org, &["P1".into()]).await.unwrap();
     assert!(!stock[0].on_hand_at_least);
 }
+
+/// A batch without variants is written in one statement (`upsert_set`): the same outcomes, per
+/// item and in order, as item by item; the same events; and what only the statement can find
+/// (a GTIN another product holds) or cannot tell apart (a SKU twice) falls back to item by item.
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn a_batch_without_variants_is_one_statement_with_the_same_outcomes(pool: PgPool) {
+    let org = org(&pool, "acme").await;
+    let mut x = product("X");
+    x.variants = Some(vec![VariantRecord {
+        sku: "X-1".into(),
+        name: None,
+        options: json!({}),
+        gtin: None,
+    }]);
+    let mut p1 = product("P1");
+    p1.gtin = Some("00012345678905".into());
+    catalog::upsert_products(&pool, org, &[x, product("P2"), product("P3")])
+        .await
+        .unwrap();
+    let events_before: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE org_id = $1")
+        .bind(org.0)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let mut p2 = product("P2");
+    p2.name = "Plate P2, renamed".into();
+    let mut p4 = product("P4");
+    p4.tags = vec!["a".into(), "b, c".into()];
+    p4.lead_time_days = None;
+    let r = catalog::upsert_products(
+        &pool,
+        org,
+        &[p1.clone(), p2, product("P3"), product("X-1"), p4],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        r,
+        [
+            Ok(Outcome::Created),
+            Ok(Outcome::Updated),
+            Ok(Outcome::Unchanged),
+            Err(catalog::ItemError::new(
+                "sku",
+                "`X-1` is a variant of product `X`"
+            )),
+            Ok(Outcome::Created)
+        ]
+    );
+    let stored = catalog::get_product(&pool, org, "P4")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.tags, ["a", "b, c"]);
+    assert_eq!(stored.lead_time_days, None);
+    assert_eq!(stored.specifications, product("P4").specifications);
+    assert_eq!(stored.dimensions, product("P4").dimensions);
+    assert_eq!(stored.price_visibility, "public");
+    let events: Vec<(String, serde_json::Value)> =
+        sqlx::query_as("SELECT type, data FROM events WHERE org_id = $1 ORDER BY id OFFSET $2")
+            .bind(org.0)
+            .bind(events_before)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let events: Vec<(&str, &serde_json::Value, &serde_json::Value)> = events
+        .iter()
+        .map(|(t, d)| (t.as_str(), &d["sku"], &d["changed"]))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("product.created", &json!("P1"), &serde_json::Value::Null),
+            ("product.updated", &json!("P2"), &json!(["name"])),
+            ("product.created", &json!("P4"), &serde_json::Value::Null),
+        ]
+    );
+
+    // A GTIN P1 holds: the statement fails, the batch goes item by item.
+    let mut q = product("Q");
+    q.gtin = p1.gtin.clone();
+    let r = catalog::upsert_products(&pool, org, &[product("R"), q])
+        .await
+        .unwrap();
+    assert_eq!(r[0], Ok(Outcome::Created));
+    assert_eq!(r[1].as_ref().unwrap_err().field, "gtin");
+    assert!(catalog::get_product(&pool, org, "Q")
+        .await
+        .unwrap()
+        .is_none());
+    // A SKU twice: the second sees the first.
+    let mut s2 = product("S");
+    s2.name = "Plate S, again".into();
+    let r = catalog::upsert_products(&pool, org, &[product("S"), product("S"), s2])
+        .await
+        .unwrap();
+    assert_eq!(
+        r,
+        [
+            Ok(Outcome::Created),
+            Ok(Outcome::Unchanged),
+            Ok(Outcome::Updated)
+        ]
+    );
+}
