@@ -101,6 +101,15 @@ const MUTATION_ROOT: &[FieldDef] = &[
         &[("fulfillment", "FulfillmentInput!"), ("message", "String")],
     ),
     fa!(
+        "fulfillmentTrackingInfoUpdate",
+        "FulfillmentTrackingInfoUpdatePayload",
+        &[
+            ("fulfillmentId", "ID!"),
+            ("trackingInfoInput", "FulfillmentTrackingInput!"),
+            ("notifyCustomer", "Boolean"),
+        ],
+    ),
+    fa!(
         "productSet",
         "ProductSetPayload",
         &[
@@ -260,7 +269,7 @@ fn object_fields(ty: &str) -> Option<&'static [FieldDef]> {
             f!("location", "Location"),
         ],
         "Order" => ORDER,
-        "FulfillmentCreatePayload" => &[
+        "FulfillmentCreatePayload" | "FulfillmentTrackingInfoUpdatePayload" => &[
             f!("fulfillment", "Fulfillment"),
             f!("userErrors", "[UserError!]!"),
         ],
