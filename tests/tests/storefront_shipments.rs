@@ -76,6 +76,25 @@ async fn order_id(pool: &sqlx::PgPool, org: OrgId, number: &str) -> anyhow::Resu
     )
 }
 
+/// Wait until the pulled order `number` is imported; its id.
+async fn imported(pool: &sqlx::PgPool, org: OrgId, number: &str) -> anyhow::Result<uuid::Uuid> {
+    switchyard_e2e::eventually(std::time::Duration::from_secs(60), "the import", || {
+        let pool = pool.clone();
+        let number = number.to_owned();
+        async move {
+            Ok(
+                sqlx::query_scalar::<_, i64>("SELECT count(*) FROM orders WHERE order_number = $1")
+                    .bind(number)
+                    .fetch_one(&pool)
+                    .await?
+                    == 1,
+            )
+        }
+    })
+    .await?;
+    order_id(pool, org, number).await
+}
+
 async fn api(
     d: &TestDaemon,
     key: &str,
@@ -120,21 +139,7 @@ async fn a_shopify_order_shipped_through_the_api_is_fulfilled_and_its_tracking_u
     let pull = NewJob::new(org, "shopify.orders.pull", json!({"partner": "shop"})).partner("shop");
     assert_eq!(run(&d, pull).await?, "succeeded");
     let number = format!("SHOPIFY-{shop_id}");
-    switchyard_e2e::eventually(std::time::Duration::from_secs(60), "the import", || {
-        let pool = pool.clone();
-        let number = number.clone();
-        async move {
-            Ok(
-                sqlx::query_scalar::<_, i64>("SELECT count(*) FROM orders WHERE order_number = $1")
-                    .bind(number)
-                    .fetch_one(&pool)
-                    .await?
-                    == 1,
-            )
-        }
-    })
-    .await?;
-    let id = order_id(&pool, org, &number).await?;
+    let id = imported(&pool, org, &number).await?;
 
     // Shipped through the API: the push was written with the shipment and fulfils the order.
     let ship = json!({"shipment_number": "SH-1", "carrier": "UPS", "service": "Ground",
@@ -307,21 +312,7 @@ async fn a_magento_order_shipped_through_the_api_ships_in_the_store_with_a_new_t
     let pull = NewJob::new(org, "magento.orders.pull", json!({"partner": "shop"})).partner("shop");
     assert_eq!(run(&d, pull).await?, "succeeded");
     let number = format!("MAGENTO-{increment}");
-    switchyard_e2e::eventually(std::time::Duration::from_secs(60), "the import", || {
-        let pool = pool.clone();
-        let number = number.clone();
-        async move {
-            Ok(
-                sqlx::query_scalar::<_, i64>("SELECT count(*) FROM orders WHERE order_number = $1")
-                    .bind(number)
-                    .fetch_one(&pool)
-                    .await?
-                    == 1,
-            )
-        }
-    })
-    .await?;
-    let id = order_id(&pool, org, &number).await?;
+    let id = imported(&pool, org, &number).await?;
 
     let path = format!("/api/v1/orders/{id}/shipments");
     let (status, shipment) = api(

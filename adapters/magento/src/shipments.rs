@@ -76,20 +76,13 @@ fn open_lines(order: &Value) -> Vec<(i64, String, Decimal)> {
 }
 
 impl MagentoAdapter {
-    pub(crate) async fn push_tracking(
+    /// The Magento order a shipment document's `MAGENTO-{increment_id}` names: (increment_id,
+    /// the order as `GET /V1/orders` answers it).
+    async fn shipment_order<'b>(
         &self,
         ctx: &AdapterContext,
-        body: &Value,
-    ) -> Result<PushReceipt, AdapterError> {
-        let shipment = body["shipment_number"].as_str().unwrap_or_default();
-        let parent_id: i64 = body["partner_reference"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| {
-                AdapterError::transient(format!(
-                    "shipment {shipment} has no Magento shipment recorded yet (its own push has not run): tried again later"
-                ))
-            })?;
+        body: &'b Value,
+    ) -> Result<(&'b str, Value), AdapterError> {
         let order_number = body["order_number"].as_str().unwrap_or_default();
         let increment_id = order_number.strip_prefix(ORDER_PREFIX).ok_or_else(|| {
             AdapterError::permanent(format!(
@@ -105,6 +98,24 @@ impl MagentoAdapter {
                     "Magento has no order with increment_id `{increment_id}`"
                 ))
             })?;
+        Ok((increment_id, order))
+    }
+
+    pub(crate) async fn push_tracking(
+        &self,
+        ctx: &AdapterContext,
+        body: &Value,
+    ) -> Result<PushReceipt, AdapterError> {
+        let shipment = body["shipment_number"].as_str().unwrap_or_default();
+        let parent_id: i64 = body["partner_reference"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| {
+                AdapterError::transient(format!(
+                    "shipment {shipment} has no Magento shipment recorded yet (its own push has not run): tried again later"
+                ))
+            })?;
+        let (_, order) = self.shipment_order(ctx, body).await?;
         let number = body["packages"]
             .as_array()
             .into_iter()
@@ -145,21 +156,7 @@ impl MagentoAdapter {
         ctx: &AdapterContext,
         body: &Value,
     ) -> Result<PushReceipt, AdapterError> {
-        let order_number = body["order_number"].as_str().unwrap_or_default();
-        let increment_id = order_number.strip_prefix(ORDER_PREFIX).ok_or_else(|| {
-            AdapterError::permanent(format!(
-                "shipment order_number `{order_number}` is not a Magento order ({ORDER_PREFIX}{{increment_id}})"
-            ))
-        })?;
-        let order = self
-            .order_by_increment_id(ctx, increment_id)
-            .await
-            .map_err(|e| e.prefixed(&format!("finding order {increment_id}")))?
-            .ok_or_else(|| {
-                AdapterError::permanent(format!(
-                    "Magento has no order with increment_id `{increment_id}`"
-                ))
-            })?;
+        let (increment_id, order) = self.shipment_order(ctx, body).await?;
         if order["state"].as_str() == Some("canceled") {
             return Err(AdapterError::permanent(format!(
                 "Magento order {increment_id} is cancelled; the shipment cannot be recorded"
