@@ -763,6 +763,9 @@ impl Adapter for MagentoAdapter {
                 .await
                 .pop()
                 .unwrap_or_else(|| Err(AdapterError::permanent("no result"))),
+            Some(Entity::Shipment) if doc.document == "shipment_tracking" => {
+                self.push_tracking(ctx, b).await
+            }
             Some(Entity::Shipment) => self.push_shipment(ctx, b).await,
             None => Err(AdapterError::permanent(format!(
                 "the magento adapter cannot push a `{}` document (catalog, inventory, prices, shipment, order_status)",

@@ -10,6 +10,14 @@
 //! shopper saw, Magento ships by `entity_id`. An order with nothing left to ship (a redelivery
 //! of this push, or shipped in the store's admin) answers `duplicate` and sends nothing, so a
 //! shipment is never created twice; a cancelled order is a permanent error naming it.
+//!
+//! Tracking changes: a `shipment_tracking` document (pushed when
+//! `PATCH /orders/{id}/shipments/{shipment_id}` changes the tracking) adds the new number as a
+//! track of the shipment the `shipment` push created (`POST /V1/shipment/track` with its
+//! `parent_id` and the order's `entity_id`); that shipment's id comes in the body's
+//! `partner_reference`, recorded by the runtime from the first push's receipt. The old track
+//! stays on the shipment (Magento keeps every track; removing it would be
+//! `DELETE /V1/shipment/track/{id}`, not done).
 
 use crate::client::{Call, Prefixed as _};
 use crate::order_import::ORDER_PREFIX;
@@ -68,11 +76,13 @@ fn open_lines(order: &Value) -> Vec<(i64, String, Decimal)> {
 }
 
 impl MagentoAdapter {
-    pub(crate) async fn push_shipment(
+    /// The Magento order a shipment document's `MAGENTO-{increment_id}` names: (increment_id,
+    /// the order as `GET /V1/orders` answers it).
+    async fn shipment_order<'b>(
         &self,
         ctx: &AdapterContext,
-        body: &Value,
-    ) -> Result<PushReceipt, AdapterError> {
+        body: &'b Value,
+    ) -> Result<(&'b str, Value), AdapterError> {
         let order_number = body["order_number"].as_str().unwrap_or_default();
         let increment_id = order_number.strip_prefix(ORDER_PREFIX).ok_or_else(|| {
             AdapterError::permanent(format!(
@@ -88,6 +98,65 @@ impl MagentoAdapter {
                     "Magento has no order with increment_id `{increment_id}`"
                 ))
             })?;
+        Ok((increment_id, order))
+    }
+
+    pub(crate) async fn push_tracking(
+        &self,
+        ctx: &AdapterContext,
+        body: &Value,
+    ) -> Result<PushReceipt, AdapterError> {
+        let shipment = body["shipment_number"].as_str().unwrap_or_default();
+        let parent_id: i64 = body["partner_reference"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| {
+                AdapterError::transient(format!(
+                    "shipment {shipment} has no Magento shipment recorded yet (its own push has not run): tried again later"
+                ))
+            })?;
+        let (_, order) = self.shipment_order(ctx, body).await?;
+        let number = body["packages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find_map(|p| p["tracking_number"].as_str())
+            .ok_or_else(|| {
+                AdapterError::permanent(format!(
+                    "shipment {shipment} has no tracking number: Magento keeps tracks, it cannot clear one"
+                ))
+            })?;
+        let carrier = body["carrier"].as_str().unwrap_or("Carrier");
+        let call = Call::new(
+            "magento.shipment.track",
+            Method::POST,
+            "V1/shipment/track".to_owned(),
+        )
+        .body(json!({"entity": {
+            "order_id": order["entity_id"],
+            "parent_id": parent_id,
+            "track_number": number,
+            "title": carrier,
+            "carrier_code": carrier_code(carrier),
+        }}));
+        let answer = self
+            .client()
+            .send(ctx, call)
+            .await
+            .map_err(|e| e.prefixed(&format!("adding a track to shipment {parent_id}")))?;
+        Ok(PushReceipt {
+            status: answer.status,
+            external_id: Some(parent_id.to_string()),
+            duplicate: false,
+        })
+    }
+
+    pub(crate) async fn push_shipment(
+        &self,
+        ctx: &AdapterContext,
+        body: &Value,
+    ) -> Result<PushReceipt, AdapterError> {
+        let (increment_id, order) = self.shipment_order(ctx, body).await?;
         if order["state"].as_str() == Some("canceled") {
             return Err(AdapterError::permanent(format!(
                 "Magento order {increment_id} is cancelled; the shipment cannot be recorded"

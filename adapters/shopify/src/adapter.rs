@@ -635,7 +635,8 @@ impl Adapter for ShopifyAdapter {
             "prices" | "price" => self.push_price(ctx, doc).await,
             "inventory" | "stock" => self.push_inventory(ctx, body).await,
             "shipment" => self.push_shipment(ctx, body).await,
-            other => Err(AdapterError::permanent(format!("the shopify adapter does not push `{other}` documents (catalog, prices, inventory, shipment)"))),
+            "shipment_tracking" => self.push_tracking(ctx, body).await,
+            other => Err(AdapterError::permanent(format!("the shopify adapter does not push `{other}` documents (catalog, prices, inventory, shipment, shipment_tracking)"))),
         }
     }
 

@@ -44,6 +44,8 @@ pub enum EventType {
     WebhookEndpointDisabled,
     #[serde(rename = "shipment.dispatched")]
     ShipmentDispatched,
+    #[serde(rename = "shipment.tracking_updated")]
+    ShipmentTrackingUpdated,
     #[serde(rename = "invoice.created")]
     InvoiceCreated,
     #[serde(rename = "edi.message.received")]
@@ -53,7 +55,7 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 19] = [
+    pub const ALL: [EventType; 20] = [
         Self::ProductCreated,
         Self::ProductUpdated,
         Self::ProductDeleted,
@@ -70,6 +72,7 @@ impl EventType {
         Self::ExportCompleted,
         Self::WebhookEndpointDisabled,
         Self::ShipmentDispatched,
+        Self::ShipmentTrackingUpdated,
         Self::InvoiceCreated,
         Self::EdiMessageReceived,
         Self::EdiMessageFailed,
@@ -93,6 +96,7 @@ impl EventType {
             Self::ExportCompleted => "export.completed",
             Self::WebhookEndpointDisabled => "webhook.endpoint.disabled",
             Self::ShipmentDispatched => "shipment.dispatched",
+            Self::ShipmentTrackingUpdated => "shipment.tracking_updated",
             Self::InvoiceCreated => "invoice.created",
             Self::EdiMessageReceived => "edi.message.received",
             Self::EdiMessageFailed => "edi.message.failed",
@@ -161,6 +165,15 @@ impl EventType {
                 "order_number": "SO-1", "carrier": "UPS", "service": "Ground",
                 "tracking_number": "1Z999AA10123456784",
                 "tracking_url": "https://www.ups.com/track?tracknum=1Z999AA10123456784",
+                "shipped_at": "2026-01-02T10:00:00Z"})
+            }
+            Self::ShipmentTrackingUpdated => {
+                json!({"shipment_id": "00000000-0000-7000-8000-000000000004",
+                "shipment_number": "SH-1", "order_id": "00000000-0000-7000-8000-000000000000",
+                "order_number": "SO-1", "carrier": "UPS", "service": "Ground",
+                "tracking_number": "1Z999AA10123456785",
+                "tracking_url": "https://www.ups.com/track?tracknum=1Z999AA10123456785",
+                "previous_tracking_number": "1Z999AA10123456784",
                 "shipped_at": "2026-01-02T10:00:00Z"})
             }
             Self::InvoiceCreated => {
@@ -328,7 +341,10 @@ pub struct EndpointDisabledEventData {
 
 /// `shipment.dispatched`: a shipment of an order left, with its tracking (recorded by
 /// `POST /orders/{id}/shipments`; the order's own `order.updated` follows with its new
-/// status).
+/// status). `shipment.tracking_updated`: its carrier, tracking number or URL changed
+/// (`PATCH /orders/{id}/shipments/{shipment_id}`), with the number it replaced. A type of its
+/// own rather than `shipment.dispatched` again (nothing new left the warehouse) or
+/// `order.updated` (which names no shipment and does not fire for a URL alone).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShipmentEventData {
@@ -340,6 +356,9 @@ pub struct ShipmentEventData {
     pub service: Option<String>,
     pub tracking_number: Option<String>,
     pub tracking_url: Option<String>,
+    /// `shipment.tracking_updated` only: the tracking number before the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_tracking_number: Option<String>,
     pub shipped_at: chrono::DateTime<chrono::Utc>,
 }
 

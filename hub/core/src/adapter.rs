@@ -107,7 +107,10 @@ impl Capability {
             "inventory" | "stock" | "inventory_level" => Capability::PushInventory,
             "price" | "price_list" => Capability::PushPrices,
             "order" | "order_response" => Capability::PushOrders,
-            "shipment" | "ship_notice" | "fulfillment" => Capability::PushShipments,
+            // `shipment_tracking`: a recorded shipment's tracking changed.
+            "shipment" | "ship_notice" | "fulfillment" | "shipment_tracking" => {
+                Capability::PushShipments
+            }
             "invoice" => Capability::PushInvoices,
             _ => return None,
         })

@@ -3,7 +3,7 @@
 //! in adapters/edi/van.)
 //!
 //! * [`db`] — connecting, the embedded [`MIGRATOR`] over `migrations/`.
-//! * [`orgs`] — tenants.
+//! * [`orgs`] — tenants; [`partner_refs`] — the partner's ids for what we pushed to it.
 //! * [`queue`] — the job queue — enqueue, batched claim with `FOR UPDATE SKIP LOCKED`, leases,
 //!   batched acks, retries with persisted `run_at`, dead letters and replay. A facade that
 //!   re-exports the private `jobs`, `dead_letters` and `retry` modules.
@@ -56,6 +56,7 @@ pub mod notifications;
 pub mod order_intake;
 pub mod orders;
 pub mod orgs;
+pub mod partner_refs;
 pub mod pricing;
 pub mod pull;
 pub mod queue;

@@ -14,8 +14,9 @@
 //!   strict: an unknown product property is refused like Magento's accessor check), MSI source
 //!   items, the legacy stock item, base/tier/special prices answering `[]` or per-item failures;
 //! * orders (`GET /V1/orders` with searchCriteria, configurable parent and child lines) and
-//!   shipments with tracks (`POST /V1/order/{id}/ship`), order management (`cancel`, `hold`,
-//!   `unhold` with Magento's state rules, `comments`), in [`orders`];
+//!   shipments with tracks (`POST /V1/order/{id}/ship`) and tracks added later
+//!   (`POST /V1/shipment/track`), order management (`cancel`, `hold`, `unhold` with Magento's
+//!   state rules, `comments`), in [`orders`];
 //! * the async bulk API (202 with the bulk UUID, status polling, operations that stay open,
 //!   fail retriably, fail for good or complete), in [`bulk`];
 //! * Magento's error bodies with `%1`/named parameters;
@@ -386,6 +387,18 @@ impl FakeMagento {
             .iter()
             .filter(|(o, _, _)| *o == id)
             .map(|(_, b, n)| (b.clone(), *n))
+            .collect()
+    }
+
+    /// The tracks added to shipment `id` after it was created (`POST /V1/shipment/track`).
+    pub fn tracks_of(&self, id: i64) -> Vec<Value> {
+        self.shared
+            .lock()
+            .sales
+            .tracks
+            .iter()
+            .filter(|(s, _, _)| *s == id)
+            .map(|(_, t, _)| t.clone())
             .collect()
     }
 
@@ -1005,6 +1018,7 @@ fn route_request(
         ("POST", ["V1", "orders", id, "hold"]) => s.sales.hold(id),
         ("POST", ["V1", "orders", id, "unhold"]) => s.sales.unhold(id),
         ("POST", ["V1", "orders", id, "comments"]) => s.sales.comment(id, body),
+        ("POST", ["V1", "shipment", "track"]) => s.sales.track(body),
         ("POST", ["V1", "products", "special-price"]) => special_prices(s, body),
         ("POST", ["V1", "products", "special-price-information"]) => {
             let rows: Vec<Value> = skus_of(body)

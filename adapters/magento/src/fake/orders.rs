@@ -59,6 +59,10 @@ pub(super) struct OrderBook {
     clock: NaiveDateTime,
     /// (order id, shipment as sent, shipment id)
     pub shipments: Vec<(i64, Value, i64)>,
+    /// Tracks added to existing shipments (`POST /V1/shipment/track`): (shipment id, the
+    /// track as stored, its entity id).
+    pub tracks: Vec<(i64, Value, i64)>,
+    next_track: i64,
     /// Edits applied right after the next orders list is answered.
     edits_after_list: Vec<(i64, Edit)>,
 }
@@ -74,6 +78,8 @@ impl Default for OrderBook {
                 .and_then(|d| d.and_hms_opt(10, 0, 0))
                 .unwrap_or_default(),
             shipments: Vec::new(),
+            tracks: Vec::new(),
+            next_track: 1,
             edits_after_list: Vec::new(),
         }
     }
@@ -352,6 +358,69 @@ impl OrderBook {
         for (id, f) in std::mem::take(&mut self.edits_after_list) {
             self.edit(id, f);
         }
+    }
+
+    /// `POST /V1/shipment/track` (`ShipmentTrackRepositoryInterface::save`): a track on an
+    /// existing shipment, `{"entity": {"order_id", "parent_id", "track_number",
+    /// "carrier_code", "title"?, "description"?}}`. Refuses an unknown key, a missing required
+    /// field, and a shipment that does not exist or is not the order's (Magento answers
+    /// "Could not save the shipment tracking." when the track cannot be saved; the
+    /// order check's wording is assumed to be the same).
+    pub fn track(&mut self, body: &Value) -> Answer {
+        const KEYS: &[&str] = &[
+            "order_id",
+            "parent_id",
+            "track_number",
+            "carrier_code",
+            "title",
+            "description",
+            "weight",
+            "qty",
+            "extension_attributes",
+        ];
+        let Some(entity) = body.get("entity").and_then(Value::as_object) else {
+            return super::required("entity");
+        };
+        if let Some(k) = body
+            .as_object()
+            .and_then(|o| o.keys().find(|k| k.as_str() != "entity"))
+            .or_else(|| entity.keys().find(|k| !KEYS.contains(&k.as_str())))
+        {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "\"%fieldName\" is not a valid parameter.",
+                json!({"fieldName": k}),
+            );
+        }
+        for f in ["order_id", "parent_id", "track_number", "carrier_code"] {
+            if entity.get(f).is_none_or(|v| v.is_null() || v == "") {
+                return super::required(f);
+            }
+        }
+        let int = |k: &str| {
+            entity[k]
+                .as_i64()
+                .or_else(|| entity[k].as_str().and_then(|s| s.parse().ok()))
+        };
+        let (order_id, parent_id) = (int("order_id"), int("parent_id"));
+        let belongs = self
+            .shipments
+            .iter()
+            .any(|(o, _, s)| Some(*s) == parent_id && Some(*o) == order_id);
+        if !belongs {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "Could not save the shipment tracking.",
+                json!([]),
+            );
+        }
+        let id = self.next_track;
+        self.next_track += 1;
+        let mut track = Value::Object(entity.clone());
+        track["entity_id"] = json!(id);
+        self.tracks
+            .push((parent_id.unwrap_or_default(), track.clone(), id));
+        (StatusCode::OK, track)
     }
 
     /// `POST /V1/order/{id}/ship`.

@@ -481,6 +481,11 @@ impl FakeShopify {
             .unwrap_or_default()
     }
 
+    /// The merchant cancelled fulfillment `id` in the admin; false when there is none.
+    pub fn cancel_fulfillment(&self, id: u64) -> bool {
+        self.shared.lock().shop.orders.cancel_fulfillment(id)
+    }
+
     /// The merchant cancelled an order; false for an unknown id.
     pub fn cancel_order(&self, id: u64, reason: &str) -> bool {
         self.shared.lock().shop.orders.cancel(id, reason)
@@ -861,6 +866,30 @@ fn mutation(
                     record(inner, WriteOutcome::Applied, None);
                     json!({"fulfillment": {"id": gid("Fulfillment", id), "status": "SUCCESS",
                         "trackingInfo": [{"company": tracking.get("company"), "number": tracking.get("number"), "url": tracking.get("url")}]},
+                        "userErrors": []})
+                }
+                Err(errors) => {
+                    record(inner, WriteOutcome::UserErrors, None);
+                    json!({"fulfillment": null, "userErrors": errors})
+                }
+            }
+        }
+        "fulfillmentTrackingInfoUpdate" => {
+            let fid = args
+                .get("fulfillmentId")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let tracking = obj(args.get("trackingInfoInput"));
+            let notify = args
+                .get("notifyCustomer")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            match inner.shop.orders.update_tracking(fid, &tracking, notify) {
+                Ok(f) => {
+                    record(inner, WriteOutcome::Applied, None);
+                    json!({"fulfillment": {"id": gid("Fulfillment", f.id),
+                        "status": if f.cancelled { "CANCELLED" } else { "SUCCESS" },
+                        "trackingInfo": [{"company": f.company, "number": f.number, "url": f.url}]},
                         "userErrors": []})
                 }
                 Err(errors) => {

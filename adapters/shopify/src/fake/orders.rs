@@ -83,6 +83,12 @@ pub struct FakeFulfillment {
     pub number: Option<String>,
     pub url: Option<String>,
     pub notify_customer: bool,
+    /// Cancelled by the merchant ([`super::FakeShopify::cancel_fulfillment`]): its tracking
+    /// can no longer change.
+    pub cancelled: bool,
+    /// Every `fulfillmentTrackingInfoUpdate` it accepted, in order: (company, number, url,
+    /// notifyCustomer).
+    pub tracking_updates: Vec<(Option<String>, Option<String>, Option<String>, bool)>,
 }
 
 fn ts(t: DateTime<Utc>) -> String {
@@ -212,8 +218,56 @@ impl Orders {
             number: text("number"),
             url: text("url"),
             notify_customer,
+            cancelled: false,
+            tracking_updates: Vec::new(),
         });
         Ok(next)
+    }
+
+    fn fulfillment_mut(&mut self, id: u64) -> Option<&mut FakeFulfillment> {
+        self.by_id
+            .values_mut()
+            .flat_map(|o| o.fulfillments.iter_mut())
+            .find(|f| f.id == id)
+    }
+
+    /// `fulfillmentTrackingInfoUpdate`: the tracking of fulfillment `f_gid` replaced. An
+    /// unknown fulfillment or a cancelled one is a userError on `fulfillmentId`, as Shopify
+    /// refuses both (the messages' wording is assumed).
+    pub fn update_tracking(
+        &mut self,
+        f_gid: &str,
+        tracking: &Map<String, Value>,
+        notify_customer: bool,
+    ) -> Result<FakeFulfillment, Value> {
+        let text = |k: &str| tracking.get(k).and_then(Value::as_str).map(str::to_owned);
+        let f = super::store::parse_gid("Fulfillment", f_gid)
+            .and_then(|id| self.fulfillment_mut(id))
+            .ok_or_else(
+                || json!([{"field": ["fulfillmentId"], "message": "Fulfillment does not exist."}]),
+            )?;
+        if f.cancelled {
+            return Err(
+                json!([{"field": ["fulfillmentId"], "message": "Cannot update tracking info of a cancelled fulfillment."}]),
+            );
+        }
+        f.company = text("company");
+        f.number = text("number");
+        f.url = text("url");
+        f.tracking_updates.push((
+            f.company.clone(),
+            f.number.clone(),
+            f.url.clone(),
+            notify_customer,
+        ));
+        Ok(f.clone())
+    }
+
+    /// The merchant cancelled fulfillment `id`; false when there is none.
+    pub fn cancel_fulfillment(&mut self, id: u64) -> bool {
+        self.fulfillment_mut(id)
+            .map(|f| f.cancelled = true)
+            .is_some()
     }
 
     /// The order as Shopify's `Order` object (nested connections as the projection's

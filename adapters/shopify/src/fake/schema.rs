@@ -135,6 +135,15 @@ const MUTATION_ROOT: &[FieldDef] = &[
         &[("fulfillment", "FulfillmentInput!"), ("message", "String")],
     ),
     fa!(
+        "fulfillmentTrackingInfoUpdate",
+        "FulfillmentTrackingInfoUpdatePayload",
+        &[
+            ("fulfillmentId", "ID!"),
+            ("trackingInfoInput", "FulfillmentTrackingInput!"),
+            ("notifyCustomer", "Boolean"),
+        ],
+    ),
+    fa!(
         "productSet",
         "ProductSetPayload",
         &[
@@ -375,7 +384,7 @@ fn object_fields(ty: &str) -> Option<&'static [FieldDef]> {
             f!("bulkOperation", "BulkOperation"),
             f!("userErrors", "[BulkMutationUserError!]!"),
         ],
-        "FulfillmentCreatePayload" => &[
+        "FulfillmentCreatePayload" | "FulfillmentTrackingInfoUpdatePayload" => &[
             f!("fulfillment", "Fulfillment"),
             f!("userErrors", "[UserError!]!"),
         ],

@@ -1,7 +1,11 @@
 //! Shipments of an order (`/orders/{id}/shipments`; `write:orders` to record, `read:orders`
 //! to list): what left the warehouse, with carrier and tracking. Recording one moves the
 //! order to `partially_shipped` or `shipped` and records `shipment.dispatched` in the same
-//! transaction (hub/store/src/shipments.rs).
+//! transaction (hub/store/src/shipments.rs). When the order came from a partner that takes
+//! shipments (job admission of a `partner.push` of a `shipment` to the order's partner: a
+//! storefront whose adapter declares `push_shipments`), its push is written in that
+//! transaction as well; `PATCH /orders/{id}/shipments/{shipment_id}` changes the tracking
+//! and pushes the change the same way.
 
 use crate::auth::{ReadOrders, Scoped, WriteOrders};
 use crate::error::{ApiError, ApiJson, ApiPath, ErrorBody};
@@ -17,13 +21,18 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use switchyard_core::ids::{OrderId, ShipmentId};
-use switchyard_store::shipments::{self as store, NewShipment, Recorded, ShipLine, ShipmentRow};
+use switchyard_store::shipments::{
+    self as store, NewShipment, Recorded, ShipLine, ShipmentPush, ShipmentRow, TrackingChange,
+    TrackingUpdate,
+};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(record_shipment, list_shipments))
+    OpenApiRouter::new()
+        .routes(routes!(record_shipment, list_shipments))
+        .routes(routes!(update_tracking))
 }
 
 /// One line of a shipment: how much of an order line left.
@@ -132,6 +141,46 @@ fn text(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
+/// A trimmed tracking URL, refused unless http(s).
+fn tracking_url(v: Option<String>) -> Result<Option<String>, ApiError> {
+    let url = text(v);
+    if let Some(u) = &url {
+        let ok = url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "http" | "https"));
+        if !ok {
+            return Err(ApiError::validation(format!(
+                "tracking_url: `{u}` is not an http(s) URL"
+            )));
+        }
+    }
+    Ok(url)
+}
+
+/// The push of the order's shipments, when the order came from a partner admission lets
+/// take a `shipment` (a storefront); `None` for an order of ours, or one from a partner that
+/// takes no shipments (an EDI trading partner answers with its own 856 flow). 404 for an
+/// order that is not the caller's.
+async fn storefront_push(
+    app: &AppState,
+    org: switchyard_core::ids::OrgId,
+    order: OrderId,
+) -> Result<Option<ShipmentPush>, ApiError> {
+    let partner = store::order_partner(&app.api.pool, org, order)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    Ok(partner.and_then(|partner| {
+        let retry = app
+            .api
+            .admission
+            .admit(
+                "partner.push",
+                Some(&partner),
+                &serde_json::json!({"document": "shipment"}),
+            )
+            .ok()?;
+        Some(ShipmentPush { partner, retry })
+    }))
+}
+
 /// Record a shipment of the order: each line at most what is left to ship of its order line
 /// (422 naming `lines[i].quantity` otherwise). The order becomes `partially_shipped`, or
 /// `shipped` once every line has left in full, and its tracking number joins the order's;
@@ -157,15 +206,7 @@ async fn record_shipment(
     if number.is_empty() {
         return Err(ApiError::validation("shipment_number: must not be empty"));
     }
-    let tracking_url = text(input.tracking_url);
-    if let Some(u) = &tracking_url {
-        let ok = url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "http" | "https"));
-        if !ok {
-            return Err(ApiError::validation(format!(
-                "tracking_url: `{u}` is not an http(s) URL"
-            )));
-        }
-    }
+    let tracking_url = tracking_url(input.tracking_url)?;
     let shipment = NewShipment {
         shipment_number: number,
         carrier: text(input.carrier),
@@ -183,7 +224,8 @@ async fn record_shipment(
             })
             .collect(),
     };
-    match store::record(&app.api.pool, auth.org, id, &shipment).await? {
+    let push = storefront_push(&app, auth.org, id).await?;
+    match store::record_and_push(&app.api.pool, auth.org, id, &shipment, push.as_ref()).await? {
         Recorded::New(row, status) => {
             tracing::info!(order = %id, shipment = %row.shipment_number, status = status.as_str(), "shipment recorded");
             let mut view = ShipmentView::from(*row);
@@ -212,4 +254,60 @@ async fn list_shipments(
     Ok(Json(ShipmentList {
         items: rows.into_iter().map(ShipmentView::from).collect(),
     }))
+}
+
+/// A shipment's new tracking: each field replaces what is stored (absent or blank clears it).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrackingInput {
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    /// Where the customer follows the parcel (http or https).
+    pub tracking_url: Option<String>,
+}
+
+/// Change a shipment's carrier, tracking number and URL (a label reprinted, a wrong number
+/// corrected). The order's tracking numbers follow, `shipment.tracking_updated` is recorded,
+/// and when the order came from a storefront the change is pushed to it (Shopify's
+/// `fulfillmentTrackingInfoUpdate`, a Magento track on the shipment), all in one
+/// transaction. The same tracking again changes nothing and pushes nothing (200 either way).
+#[utoipa::path(patch, path = "/orders/{id}/shipments/{shipment_id}", tag = "orders",
+    params(("id" = uuid::Uuid, Path, description = "order id"),
+        ("shipment_id" = uuid::Uuid, Path, description = "shipment id")),
+    request_body = TrackingInput,
+    responses(
+        (status = 200, description = "the shipment with its tracking", body = ShipmentView),
+        (status = 400, response = BadRequest), (status = 404, response = NotFound),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "an invalid body or a tracking URL that is not http(s); the message names the field", body = ErrorBody)))]
+async fn update_tracking(
+    State(app): State<AppState>,
+    Scoped(auth, _): Scoped<WriteOrders>,
+    ApiPath((id, shipment_id)): ApiPath<(OrderId, ShipmentId)>,
+    ApiJson(input): ApiJson<TrackingInput>,
+) -> Result<Json<ShipmentView>, ApiError> {
+    let change = TrackingChange {
+        carrier: text(input.carrier),
+        tracking_number: text(input.tracking_number),
+        tracking_url: tracking_url(input.tracking_url)?,
+    };
+    let push = storefront_push(&app, auth.org, id).await?;
+    let row = match store::update_tracking(
+        &app.api.pool,
+        auth.org,
+        id,
+        shipment_id,
+        &change,
+        push.as_ref(),
+    )
+    .await?
+    {
+        TrackingUpdate::Changed(row) => {
+            tracing::info!(order = %id, shipment = %row.shipment_number,
+                pushed_to = push.as_ref().map(|p| p.partner.as_str()), "shipment tracking changed");
+            row
+        }
+        TrackingUpdate::Unchanged(row) => row,
+    };
+    Ok(Json(ShipmentView::from(*row)))
 }

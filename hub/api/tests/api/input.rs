@@ -230,6 +230,7 @@ fn expected_routes() -> BTreeSet<(String, String)> {
         ("get", "/api/v1/orders/{id}"),
         ("post", "/api/v1/orders/{id}/shipments"),
         ("get", "/api/v1/orders/{id}/shipments"),
+        ("patch", "/api/v1/orders/{id}/shipments/{shipment_id}"),
         ("post", "/api/v1/invoices"),
         ("get", "/api/v1/invoices"),
         ("get", "/api/v1/invoices/{id}"),

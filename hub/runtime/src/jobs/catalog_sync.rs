@@ -129,6 +129,7 @@ impl Job for Sync {
                 body: Some(record.clone()),
                 text: None,
                 content_type: None,
+                reference: None,
             };
             let mut push = NewJob::new(
                 job.org_id,

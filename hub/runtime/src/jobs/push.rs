@@ -7,9 +7,10 @@ use crate::job::{needs_push_of_document, Job, JobKindSpec, PartnerRule, PartnerS
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use switchyard_core::adapter::{OutboundDocument, Payload};
+use switchyard_core::adapter::{OutboundDocument, Payload, PushReceipt};
 use switchyard_core::error::AdapterError;
 use switchyard_core::JobPayload;
+use switchyard_store::partner_refs;
 use switchyard_store::queue::ClaimedJob;
 
 fn default_document() -> String {
@@ -17,7 +18,10 @@ fn default_document() -> String {
 }
 
 /// `partner.push`: `{"document": "catalog", "body": {...}}` (JSON) or
-/// `{"document": "...", "text": "...", "content_type": "..."}`.
+/// `{"document": "...", "text": "...", "content_type": "..."}`; with `"reference"` (ours
+/// for the thing pushed, e.g. `shipment:{id}`), the receipt's id is recorded for it
+/// (`partner_references`) and handed to every later push of it as the body's
+/// `partner_reference` (a tracking change addresses the fulfillment the first push made).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PushDocument {
     #[serde(default = "default_document")]
@@ -28,6 +32,8 @@ pub struct PushDocument {
     pub text: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 impl JobPayload for PushDocument {
@@ -84,19 +90,28 @@ impl Job for PartnerPush {
         job: &ClaimedJob,
         p: PushDocument,
     ) -> Result<(), AdapterError> {
+        let reference = p.reference.as_deref().filter(|r| !r.is_empty());
         let payload = match (p.text, p.body) {
             (Some(body), _) => Payload::Text {
                 content_type: p.content_type.unwrap_or_else(|| "text/plain".into()),
                 body,
             },
-            (None, Some(body)) => Payload::Json { body },
+            (None, Some(mut body)) => {
+                if let (Some(r), Value::Object(m)) = (reference, &mut body) {
+                    if let Some(id) = known_reference(ctx, job, r).await? {
+                        m.insert("partner_reference".into(), Value::String(id));
+                    }
+                }
+                Payload::Json { body }
+            }
             (None, None) => {
                 return Err(AdapterError::permanent(
                     "partner.push payload needs `body` or `text`",
                 ))
             }
         };
-        push(
+        let document = p.document.clone();
+        let receipt = push(
             ctx,
             job,
             OutboundDocument {
@@ -104,8 +119,33 @@ impl Job for PartnerPush {
                 payload,
             },
         )
-        .await
+        .await?;
+        if let (Some(r), Some(id)) = (reference, receipt.external_id.as_deref()) {
+            let partner = job.partner.as_deref().unwrap_or_default();
+            partner_refs::record(ctx.pool(), job.org_id, partner, r, &document, id)
+                .await
+                .map_err(|e| {
+                    // Pushed, but not remembered: the retry finds the partner's object done
+                    // (a duplicate receipt, which names it when the adapter can).
+                    AdapterError::transient(format!("recording {partner}'s id for {r}: {e}"))
+                })?;
+        }
+        Ok(())
     }
+}
+
+/// The partner's id recorded for `reference` by an earlier push, if any.
+async fn known_reference(
+    ctx: &JobContext,
+    job: &ClaimedJob,
+    reference: &str,
+) -> Result<Option<String>, AdapterError> {
+    let partner = job.partner.as_deref().unwrap_or_default();
+    partner_refs::get(ctx.pool(), job.org_id, partner, reference)
+        .await
+        .map_err(|e| {
+            AdapterError::transient(format!("reading {partner}'s id for {reference}: {e}"))
+        })
 }
 
 struct RecordPush;
@@ -145,6 +185,7 @@ impl Job for RecordPush {
             },
         )
         .await
+        .map(|_| ())
     }
 }
 
@@ -153,7 +194,7 @@ async fn push(
     ctx: &JobContext,
     job: &ClaimedJob,
     doc: OutboundDocument,
-) -> Result<(), AdapterError> {
+) -> Result<PushReceipt, AdapterError> {
     let partner = job
         .partner
         .as_deref()
@@ -164,8 +205,5 @@ async fn push(
             ctx.adapters.names().join(", ")
         ))
     })?;
-    adapter
-        .push(&ctx.adapter_context(job), &doc)
-        .await
-        .map(|_| ())
+    adapter.push(&ctx.adapter_context(job), &doc).await
 }

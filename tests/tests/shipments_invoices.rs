@@ -47,7 +47,7 @@ async fn call(
 async fn an_order_shipped_in_parts_and_invoiced_reaches_subscribers_and_exports(
 ) -> anyhow::Result<()> {
     let d = TestDaemon::builder()
-        .toml("[webhooks]\nallow_http_hosts = [\"127.0.0.1\"]\n")
+        .toml("[webhooks]\nallow_http_hosts = [\"127.0.0.1\"]\nallow_private = [\"127.0.0.1\"]\n")
         .roles(Roles::default())
         .start()
         .await?;
