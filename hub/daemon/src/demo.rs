@@ -33,11 +33,17 @@
 //!     through the async bulk API, base prices and the GOLD tier as the `Gold` customer
 //!     group's tier price, an order placed in the store pulled in and a shipment with tracking
 //!     sent back (3 steps);
-//! 14. a summary, checked against what the fakes, the mailbox and the SMTP sink hold.
+//! 14. Shopify (demo/shopify.rs): the steel catalog to a fake Shopify store through a bulk
+//!     operation, then its stock and prices; one price and one stock change as single writes,
+//!     then nothing changed and nothing written; a storefront order delivered by a signed
+//!     `orders/create` webhook and imported, then a shipment recorded through the REST API that
+//!     becomes the store's fulfillment with its tracking (4 steps);
+//! 15. a summary, checked against what the fakes, the mailbox and the SMTP sink hold.
 
 mod edi;
 mod magento;
 mod optima;
+mod shopify;
 mod steel;
 mod storefront;
 mod supplier;
@@ -90,7 +96,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let mut n = Narrator {
         started,
         step: 0,
-        total: 26,
+        total: 30,
     };
     println!("Switchyard demo: the real queue, adapters, mapping and REST API against local fakes");
     for needed in [CATALOG, CATALOG_MAPPING]
@@ -130,7 +136,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     // A short fallback poll keeps the narrated progress snappy; NOTIFY does the real waking.
     config.queue.poll_interval_ms = 100;
 
-    n.step("Five fake partners on loopback, and an SMTP sink");
+    n.step("Six fake partners on loopback, and an SMTP sink");
     let shop = FakePartner::start(
         FakePartnerConfig::new()
             .bearer_token("demo-shop-token")
@@ -160,6 +166,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         storefront.base_url()
     ));
     let mg = magento::start().await?;
+    let shop_fake = shopify::start().await?;
     let sup = supplier::start().await?;
     sup.configure(&mut config, "demo")?;
     n.say(format!(
@@ -184,6 +191,12 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         magento::PARTNER,
         mg.base_url()
     ));
+    shopify::configure(&shop_fake, &mut config, "demo")?;
+    n.say(format!(
+        "{}   {}  a Shopify store: Admin GraphQL, signed webhooks; [sync.{0}.catalog|inventory|prices], the catalog through bulk operations",
+        shopify::PARTNER,
+        shop_fake.base_url()
+    ));
 
     n.step("Partner credentials, encrypted at rest");
     let pool = switchyard_store::connect(&config.database.url, 4).await?;
@@ -204,7 +217,12 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         storefront::TOKEN,
     )
     .await?;
-    for (name, value) in sup.secrets().into_iter().chain(magento::secrets(&mg)) {
+    for (name, value) in sup
+        .secrets()
+        .into_iter()
+        .chain(magento::secrets(&mg))
+        .chain(shopify::secrets(&shop_fake))
+    {
         put_secret(&pool, &sbox, org.id, name, &value).await?;
     }
     let resolver = Resolver::load(&pool, org.id, Some(sbox)).await?;
@@ -245,6 +263,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     .await?;
     let base = format!("http://{}", running.api_addr.context("API address")?);
     sup.webhooks_to(&base);
+    shopify::webhooks_to(&shop_fake, &base);
     let (_, admin_key) = switchyard_store::keys::create_key(
         &pool,
         "demo",
@@ -351,6 +370,8 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let sf = storefront::run(&mut n, &api, &storefront).await?;
     // Right after the storefront's, on the same catalog.
     let mgo = magento::run(&mut n, &api, &mg).await?;
+    // And the third storefront, on the same catalog (before EDI's reference products join it).
+    let sho = shopify::run(&mut n, &api, &shop_fake).await?;
     let edi = edi::run(&mut n, &api).await?;
     let opt = optima::run(&mut n, &api).await?;
     let px = supplier::run(&mut n, &api, &pool, org.id, &sup).await?;
@@ -379,7 +400,9 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let mut leaked = 0;
     let px_key = sup.fake.config().api_key.clone();
     let mg_secret = mg.config().access_token_secret.clone();
+    let shop_token = shop_fake.token().to_owned();
     for token in [
+        shop_token.as_str(),
         "demo-shop-token",
         storefront::TOKEN,
         px_key.as_str(),
@@ -436,6 +459,10 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         "      magento     {} products through {} async bulks, {} SKUs with a Gold tier price, order {} pulled in and shipped back ({} shipment)",
         mgo.products, mgo.bulks, mgo.gold_tiers, mgo.order, mgo.shipments
     );
+    println!(
+        "      shopify     {} products through {} bulk operation(s), {} single writes for a price and a stock change, {} when nothing changed, order {} by webhook and fulfilled ({} fulfillment)",
+        sho.products, sho.bulk_operations, sho.single_writes, sho.unchanged_writes, sho.order, sho.fulfillments
+    );
     println!("      email       {mails} mails in the SMTP sink");
     println!("      wall time   {:.1}s", started.elapsed().as_secs_f64());
 
@@ -459,7 +486,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     }
     // The ERP's invoice and the storefront's refused product.
     let (expected_dead, expected_replays) = (
-        1 + sf.dead_letters + opt.dead_letters + mgo.dead_letters,
+        1 + sf.dead_letters + opt.dead_letters + mgo.dead_letters + sho.dead_letters,
         1 + sf.replays,
     );
     if replays != expected_replays || dead_letters != expected_dead {
@@ -501,6 +528,17 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         failures.push(format!(
             "expected the Magento store to hold the catalog through bulks, Gold tier prices and one shipment; got {} products, {} bulks, {} Gold tiers, {} shipments",
             mgo.products, mgo.bulks, mgo.gold_tiers, mgo.shipments
+        ));
+    }
+    if sho.products == 0
+        || sho.bulk_operations == 0
+        || sho.single_writes != 2
+        || sho.unchanged_writes != 0
+        || sho.fulfillments != 1
+    {
+        failures.push(format!(
+            "expected the Shopify store to hold the catalog through bulk, two single writes, none unchanged and one fulfillment; got {} products, {} bulk operations, {} single writes, {} unchanged writes, {} fulfillments",
+            sho.products, sho.bulk_operations, sho.single_writes, sho.unchanged_writes, sho.fulfillments
         ));
     }
     if leaked != 0 {

@@ -88,8 +88,11 @@ pub struct FakeFulfillment {
     pub cancelled: bool,
     /// Every `fulfillmentTrackingInfoUpdate` it accepted, in order: (company, number, url,
     /// notifyCustomer).
-    pub tracking_updates: Vec<(Option<String>, Option<String>, Option<String>, bool)>,
+    pub tracking_updates: Vec<TrackingUpdate>,
 }
+
+/// One accepted `fulfillmentTrackingInfoUpdate`: (company, number, url, notifyCustomer).
+pub type TrackingUpdate = (Option<String>, Option<String>, Option<String>, bool);
 
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

@@ -373,8 +373,8 @@ async fn order_and_shipment(
     Ok((number, shipped.len()))
 }
 
-/// Polls our orders through the API until `number` is there.
-async fn wait_for_order(api: &Api<'_>, number: &str) -> anyhow::Result<Value> {
+/// Polls our orders through the API until `number` is there (the Shopify step's too).
+pub(super) async fn wait_for_order(api: &Api<'_>, number: &str) -> anyhow::Result<Value> {
     let deadline = Instant::now() + WAIT;
     loop {
         let page = api.get("/api/v1/orders?limit=100").await?;
