@@ -244,7 +244,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         by_org: [("demo".to_owned(), resolver)].into_iter().collect(),
         fallback: Resolver::empty(),
     };
-    n.say(format!("stored `shop-token`, `erp-token`, `storefront-token`, `{}` and `{}` with AES-256-GCM; the partners' `secret:` references resolve to them", supplier::API_KEY_SECRET, supplier::WEBHOOK_SECRET));
+    n.say(format!("stored `shop-token`, `erp-token`, `storefront-token`, `{}`, `{}`, Magento's four OAuth 1.0a credentials and Shopify's access token and webhook secret with AES-256-GCM; the partners' `secret:` references resolve to them", supplier::API_KEY_SECRET, supplier::WEBHOOK_SECRET));
 
     n.step("The daemon: worker + REST API");
     let running = app::start(
