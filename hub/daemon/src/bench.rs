@@ -344,3 +344,41 @@ pub(crate) async fn seed_products(
     }
     Ok(())
 }
+
+/// Enqueue a catalog `sync.run` of `partner` (keyed `bench-{partner}-{key}`) and wait for it to
+/// succeed; a dead job is an error with its last error. The benches of the storefront adapters
+/// time this.
+pub(crate) async fn run_catalog_sync(
+    queue: &Queue,
+    org: switchyard_core::ids::OrgId,
+    partner: &str,
+    key: &str,
+    full: bool,
+) -> anyhow::Result<()> {
+    let id = queue
+        .enqueue(
+            NewJob::new(
+                org,
+                "sync.run",
+                json!({"partner": partner, "entity": "catalog", "full": full}),
+            )
+            .partner(partner)
+            .key(format!("bench-{partner}-{key}")),
+        )
+        .await?
+        .job
+        .id;
+    loop {
+        let (state, error): (String, Option<String>) =
+            sqlx::query_as("SELECT state, last_error FROM jobs WHERE id = $1")
+                .bind(id.0)
+                .fetch_one(queue.pool())
+                .await?;
+        match state.as_str() {
+            "succeeded" => return Ok(()),
+            "dead" => anyhow::bail!("the {partner} sync died: {}", error.unwrap_or_default()),
+            // The job's row is the only signal of its end in another task of this process.
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}

@@ -15,9 +15,7 @@
 
 use crate::app::{self, Overrides, Roles};
 use crate::bench::seed_products;
-use anyhow::bail;
 use clap::Args;
-use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -25,7 +23,7 @@ use switchyard_core::ids::OrgId;
 use switchyard_magento::fake::{FakeMagento, FakeStoreConfig};
 use switchyard_runtime::config::{Config, PartnerConfig};
 use switchyard_runtime::sync::config::{Entity, SyncTarget};
-use switchyard_store::queue::{NewJob, Queue};
+use switchyard_store::queue::Queue;
 
 const BENCH_DB: &str = "switchyard_bench_magento";
 /// The two connections, one per write path.
@@ -258,31 +256,7 @@ async fn timed(
 ) -> anyhow::Result<RunFigures> {
     fake.clear_writes();
     let t = Instant::now();
-    let id = queue
-        .enqueue(
-            NewJob::new(
-                org,
-                "sync.run",
-                json!({"partner": partner, "entity": "catalog", "full": full}),
-            )
-            .partner(partner)
-            .key(format!("bench-{partner}-{key}")),
-        )
-        .await?
-        .job
-        .id;
-    loop {
-        let (state, error): (String, Option<String>) =
-            sqlx::query_as("SELECT state, last_error FROM jobs WHERE id = $1")
-                .bind(id.0)
-                .fetch_one(queue.pool())
-                .await?;
-        match state.as_str() {
-            "succeeded" => break,
-            "dead" => bail!("the {partner} sync died: {}", error.unwrap_or_default()),
-            _ => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
+    crate::bench::run_catalog_sync(queue, org, partner, key, full).await?;
     let secs = t.elapsed().as_secs_f64();
     // The fake records the bulk consumer's own saves as writes too; on the bulk path only the
     // bulk submissions are calls the adapter made.

@@ -15,17 +15,15 @@
 //! Figures are printed, never asserted; `tests/bench_shopify.rs` runs it tiny, counts only.
 
 use crate::app::{self, Overrides, Roles};
-use anyhow::bail;
 use clap::Args;
-use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use switchyard_core::ids::OrgId;
 use switchyard_runtime::config::{Config, PartnerConfig};
 use switchyard_runtime::sync::config::{Entity, SyncTarget};
 use switchyard_shopify::fake::{FakeShopify, FakeShopifyConfig, WriteOutcome};
-use switchyard_store::queue::{NewJob, Queue};
+use switchyard_store::queue::Queue;
 
 const BENCH_DB: &str = "switchyard_bench_shopify";
 
@@ -268,35 +266,7 @@ async fn timed(
     let ops_before = fake.bulk_operations().len();
     let points_before = fake.stats().points;
     let t = Instant::now();
-    let id = queue
-        .enqueue(
-            NewJob::new(
-                org,
-                "sync.run",
-                json!({"partner": partner, "entity": "catalog", "full": full}),
-            )
-            .partner(partner)
-            .key(format!("bench-{partner}-{key}")),
-        )
-        .await?
-        .job
-        .id;
-    loop {
-        let (state, error): (String, Option<String>) =
-            sqlx::query_as("SELECT state, last_error FROM jobs WHERE id = $1")
-                .bind(id.0)
-                .fetch_one(queue.pool())
-                .await?;
-        match state.as_str() {
-            "succeeded" => break,
-            "dead" => bail!(
-                "the {partner} sync ended {state}: {}",
-                error.unwrap_or_default()
-            ),
-            // The job's row is the only signal of its end in another task of this process.
-            _ => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
+    crate::bench::run_catalog_sync(queue, org, partner, key, full).await?;
     let secs = t.elapsed().as_secs_f64();
     let ops = fake.bulk_operations();
     let new_ops = &ops[ops_before..];
