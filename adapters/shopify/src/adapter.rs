@@ -641,7 +641,8 @@ impl Adapter for ShopifyAdapter {
     }
 
     /// A page of `prices` documents goes out batched (one call per product and price list,
-    /// split while over Shopify's maximum cost; `src/prices.rs`); a catalog batch of more than
+    /// split while over Shopify's maximum cost, or the products' prices as one bulk operation
+    /// above `bulk_threshold`; `src/prices.rs`); a catalog batch of more than
     /// `bulk_threshold` products goes as bulk operations ([`crate::bulk`]); anything else one
     /// document at a time, as the default does.
     async fn push_batch(

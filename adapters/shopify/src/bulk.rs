@@ -1,8 +1,11 @@
-//! Bulk mutations for big catalog batches: more than `bulk_threshold` products in one
-//! `push_batch` go as one `productSet` bulk operation instead of one call each.
+//! Bulk mutations for big batches: more than `bulk_threshold` products in one catalog
+//! `push_batch` go as one `productSet` bulk operation instead of one call each, and more than
+//! `bulk_threshold` SKUs in one prices `push_batch` as one `productVariantsBulkUpdate` bulk
+//! operation, a line per product (`src/prices.rs`). [`ShopifyAdapter::run_bulk`] is the path
+//! both take; what differs is the mutation and what a line's result means to its items.
 //!
-//! 1. The batch's `productSet` variables become a JSONL file, one line per product (a product
-//!    whose document cannot be built fails alone, as on the single path).
+//! 1. The batch's variables become a JSONL file, one line per product (a product whose
+//!    document cannot be built fails alone, as on the single path).
 //! 2. The lines (SKU, identity, SHA-256 of the variables) are remembered (`bulk_store`) before
 //!    anything is sent, then `stagedUploadsCreate` (`BULK_MUTATION_VARIABLES`), the multipart
 //!    POST of the file to the staged target, `bulkOperationRunMutation` with the target's
@@ -12,21 +15,26 @@
 //!    the waiter at once when it arrives first ([`BulkWaiters::finished`]).
 //! 4. The result file (`url`, or `partialDataUrl` of a FAILED operation) is read as a stream,
 //!    line by line: each line is kept as its line number, the identity it names and its
-//!    outcome, never the file. A line with the product is confirmed, one with userErrors (or
-//!    top-level errors) is that SKU's permanent error, a line absent is not confirmed.
+//!    outcome, never the file. A `productSet` line with the product is confirmed, one with
+//!    userErrors (or top-level errors) is that SKU's permanent error; a
+//!    `productVariantsBulkUpdate` line keeps the variants it answered and its userErrors for
+//!    the prices path to settle per SKU; a line absent is not confirmed.
 //! 5. Lines not confirmed (FAILED half-way, CANCELED, EXPIRED, lines missing) go again in a
 //!    new operation of only those lines, up to [`RETRY_ROUNDS`] more times; then they are a
 //!    transient error the sync engine retries later. Never an empty success.
 //!
 //! `__lineNumber`'s base is not documented, so it is not assumed: the result of `productSet`
-//! selects the product's customId metafield (or handle), the identity each line was sent with,
-//! and the offset between line numbers and file positions is taken from the lines that name
+//! selects the product's customId metafield (or handle), that of `productVariantsBulkUpdate`
+//! the product's id, the identity each line was sent with, and the offset between line numbers and file positions is taken from the lines that name
 //! one (0 when only refused lines came back).
 //!
 //! Why a line is never applied twice in effect: a line is sent again only when no result
 //! confirmed it; `productSet` with an `identifier` is an upsert whose list fields are
-//! replace-set, so a line that did run (its result lost with a crash) run again leaves the
-//! product exactly as the first run did. A process that crashed while an operation ran finds
+//! replace-set, and `productVariantsBulkUpdate` sets prices to values, so a line that did run
+//! (its result lost with a crash) run again leaves the product exactly as the first run did.
+//! A remembered operation's result is read whatever mutation it ran (the payload names it), so
+//! a prices push that finds a catalog operation left running follows it (its lines match no
+//! digest of the prices push and are left to the catalog sync's retry) before submitting. A process that crashed while an operation ran finds
 //! it remembered and reads its result instead of sending its lines again; the result confirms
 //! a current write only when the digest of the variables is the same (same content).
 //!
@@ -40,7 +48,7 @@ use crate::client::CallError;
 use crate::wire::UserError;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use switchyard_core::adapter::{AdapterContext, BatchItem, PushReceipt};
@@ -105,18 +113,46 @@ impl BulkWaiters {
 
 /// One product of the batch as a line of the file.
 #[derive(Debug, Clone)]
-struct Line {
+pub(crate) struct Line {
+    /// Which slot of [`ShopifyAdapter::run_bulk`]'s answer is this line's.
     index: usize,
     stored: StoredLine,
     vars: Value,
 }
 
+impl Line {
+    /// Line `index` of the file: `sku` names it in messages, `identity` is what its result
+    /// names (customId value, handle or product gid).
+    pub(crate) fn new(index: usize, sku: String, identity: String, vars: Value) -> Self {
+        Self {
+            index,
+            stored: StoredLine {
+                sku,
+                identity,
+                digest: digest(&vars),
+            },
+            vars,
+        }
+    }
+}
+
 /// What a result line said.
 #[derive(Debug, Clone)]
-enum LineResult {
+pub(crate) enum LineResult {
+    /// `productSet` ran: the product's gid.
     Confirmed(String),
+    /// The whole line was refused (its userErrors, or the line's top-level errors).
     Refused(String),
+    /// `productVariantsBulkUpdate` ran (`allowPartialUpdates`): the variant gids it answered
+    /// and its userErrors, which name entries (`["variants", "3", "price"]`) or the whole line.
+    Variants {
+        answered: HashSet<String>,
+        errors: Vec<UserError>,
+    },
 }
+
+/// What [`ShopifyAdapter::run_bulk`] learned of a line: its result, or why there is none.
+pub(crate) type LineOutcome = Result<LineResult, AdapterError>;
 
 /// A result file, read: per line number, the identity it names and its outcome.
 #[derive(Debug, Default)]
@@ -203,23 +239,51 @@ impl ShopifyAdapter {
         ctx: &AdapterContext,
         items: &[BatchItem],
     ) -> Vec<Outcome> {
-        let _turn = self.bulk_waiters().turn.lock().await;
         let mut outcomes: Vec<Option<Outcome>> = vec![None; items.len()];
         let mut lines = Vec::with_capacity(items.len());
+        let mut skus = vec![String::new(); items.len()];
         for (index, item) in items.iter().enumerate() {
             match self.product_vars(&item.doc) {
-                Ok((sku, identity, vars)) => lines.push(Line {
-                    index,
-                    stored: StoredLine {
-                        sku,
-                        identity,
-                        digest: digest(&vars),
-                    },
-                    vars,
-                }),
+                Ok((sku, identity, vars)) => {
+                    skus[index] = sku.clone();
+                    lines.push(Line::new(index, sku, identity, vars));
+                }
                 Err(e) => outcomes[index] = Some(Err(e)),
             }
         }
+        let results = self
+            .run_bulk(ctx, &self.bulk_mutation(), lines, items.len())
+            .await;
+        for (index, result) in results.into_iter().enumerate() {
+            let Some(result) = result else { continue };
+            outcomes[index] = Some(match result {
+                Ok(LineResult::Confirmed(p)) => confirmed(p),
+                Ok(LineResult::Refused(m)) => Err(refused(&skus[index], &m)),
+                Ok(LineResult::Variants { .. }) => Err(AdapterError::transient(format!(
+                    "{}: a bulk result of another mutation answered this product's line",
+                    skus[index]
+                ))),
+                Err(e) => Err(e),
+            });
+        }
+        outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| Err(AdapterError::transient("no result for this line"))))
+            .collect()
+    }
+
+    /// Run `lines` as bulk operations of `mutation`, after following one an earlier attempt
+    /// left running: per slot (`Line::index`, `slots` of them), what its line's result said or
+    /// why there is none; `None` for slots no line holds.
+    pub(crate) async fn run_bulk(
+        &self,
+        ctx: &AdapterContext,
+        mutation: &str,
+        lines: Vec<Line>,
+        slots: usize,
+    ) -> Vec<Option<LineOutcome>> {
+        let _turn = self.bulk_waiters().turn.lock().await;
+        let mut outcomes: Vec<Option<LineOutcome>> = vec![None; slots];
         let pending = match self.resume(ctx, lines, &mut outcomes).await {
             Ok(p) => p,
             Err((e, rest)) => {
@@ -229,11 +293,8 @@ impl ShopifyAdapter {
                 Vec::new()
             }
         };
-        self.rounds(ctx, pending, &mut outcomes).await;
+        self.rounds(ctx, mutation, pending, &mut outcomes).await;
         outcomes
-            .into_iter()
-            .map(|o| o.unwrap_or_else(|| Err(AdapterError::transient("no result for this line"))))
-            .collect()
     }
 
     /// An operation remembered from an earlier attempt (this process or one that crashed):
@@ -242,7 +303,7 @@ impl ShopifyAdapter {
         &self,
         ctx: &AdapterContext,
         lines: Vec<Line>,
-        outcomes: &mut [Option<Outcome>],
+        outcomes: &mut [Option<LineOutcome>],
     ) -> Result<Vec<Line>, (AdapterError, Vec<Line>)> {
         let Some(found) = self
             .bulk_store()
@@ -284,12 +345,8 @@ impl ShopifyAdapter {
                 let mut taken = 0;
                 for l in lines {
                     match by_digest.get(l.stored.digest.as_str()) {
-                        Some(LineResult::Confirmed(p)) => {
-                            outcomes[l.index] = Some(confirmed(p.clone()));
-                            taken += 1;
-                        }
-                        Some(LineResult::Refused(m)) => {
-                            outcomes[l.index] = Some(Err(refused(&l.stored.sku, m)));
+                        Some(r) => {
+                            outcomes[l.index] = Some(Ok((*r).clone()));
                             taken += 1;
                         }
                         None => rest.push(l),
@@ -340,28 +397,29 @@ impl ShopifyAdapter {
     async fn rounds(
         &self,
         ctx: &AdapterContext,
+        mutation: &str,
         mut pending: Vec<Line>,
-        outcomes: &mut [Option<Outcome>],
+        outcomes: &mut [Option<LineOutcome>],
     ) {
         for round in 0..=RETRY_ROUNDS {
             if pending.is_empty() {
                 return;
             }
             let file: Vec<StoredLine> = pending.iter().map(|l| l.stored.clone()).collect();
-            let (operation, status, by_pos) = match self.one_operation(ctx, &pending, &file).await {
-                Ok(done) => done,
-                Err(e) => {
-                    for l in pending {
-                        outcomes[l.index] = Some(Err(e.clone()));
+            let (operation, status, by_pos) =
+                match self.one_operation(ctx, mutation, &pending, &file).await {
+                    Ok(done) => done,
+                    Err(e) => {
+                        for l in pending {
+                            outcomes[l.index] = Some(Err(e.clone()));
+                        }
+                        return;
                     }
-                    return;
-                }
-            };
+                };
             let mut again = Vec::new();
             for (pos, l) in pending.into_iter().enumerate() {
                 match by_pos.get(&pos) {
-                    Some(LineResult::Confirmed(p)) => outcomes[l.index] = Some(confirmed(p.clone())),
-                    Some(LineResult::Refused(m)) => outcomes[l.index] = Some(Err(refused(&l.stored.sku, m))),
+                    Some(r) => outcomes[l.index] = Some(Ok(r.clone())),
                     None if round < RETRY_ROUNDS => again.push(l),
                     None => {
                         outcomes[l.index] = Some(Err(AdapterError::transient(format!(
@@ -390,6 +448,7 @@ impl ShopifyAdapter {
     async fn one_operation(
         &self,
         ctx: &AdapterContext,
+        mutation: &str,
         lines: &[Line],
         file: &[StoredLine],
     ) -> Result<(String, String, HashMap<usize, LineResult>), AdapterError> {
@@ -413,7 +472,7 @@ impl ShopifyAdapter {
                 ctx,
                 "bulkOperationRunMutation",
                 RUN,
-                json!({"mutation": self.bulk_mutation(), "path": path}),
+                json!({"mutation": mutation, "path": path}),
             )
             .await
             .map_err(CallError::into_adapter)?;
@@ -615,36 +674,51 @@ impl ShopifyAdapter {
         let Some(n) = v["__lineNumber"].as_i64() else {
             return;
         };
-        let payload = &v["data"]["productSet"];
-        let product = &payload["product"];
-        let identity = product["metafield"]["value"]
-            .as_str()
-            .or(product["handle"]
-                .as_str()
-                .filter(|_| self.config().identifier == crate::config::ProductIdentifier::Handle))
-            .map(str::to_owned);
-        let errors: Vec<UserError> =
-            serde_json::from_value(payload["userErrors"].clone()).unwrap_or_default();
-        let result = if !errors.is_empty() {
-            LineResult::Refused(
-                errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
-        } else if let Some(list) = v["errors"].as_array().filter(|l| !l.is_empty()) {
-            LineResult::Refused(
+        let line_errors = v["errors"]
+            .as_array()
+            .filter(|l| !l.is_empty())
+            .map(|list| {
                 list.iter()
                     .filter_map(|e| e["message"].as_str())
                     .collect::<Vec<_>>()
-                    .join("; "),
-            )
-        } else if let Some(id) = product["id"].as_str() {
-            self.remember(id, &product["variants"]["nodes"]);
-            LineResult::Confirmed(id.to_owned())
+                    .join("; ")
+            });
+        // The payload names its mutation, so a remembered operation's result reads the same
+        // whichever path submitted it.
+        let (identity, result) = if let Some(payload) = v["data"]
+            .get("productVariantsBulkUpdate")
+            .filter(|p| !p.is_null())
+        {
+            let identity = payload["product"]["id"].as_str().map(str::to_owned);
+            let answered = payload["productVariants"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p["id"].as_str().map(str::to_owned))
+                .collect();
+            let errors = crate::adapter::user_errors(payload);
+            (identity, LineResult::Variants { answered, errors })
         } else {
-            return;
+            let payload = &v["data"]["productSet"];
+            let product = &payload["product"];
+            let identity = product["metafield"]["value"]
+                .as_str()
+                .or(product["handle"].as_str().filter(|_| {
+                    self.config().identifier == crate::config::ProductIdentifier::Handle
+                }))
+                .map(str::to_owned);
+            let errors = crate::adapter::user_errors(payload);
+            let result = if !errors.is_empty() {
+                LineResult::Refused(crate::adapter::joined(&errors))
+            } else if let Some(m) = line_errors {
+                LineResult::Refused(m)
+            } else if let Some(id) = product["id"].as_str() {
+                self.remember(id, &product["variants"]["nodes"]);
+                LineResult::Confirmed(id.to_owned())
+            } else {
+                return;
+            };
+            (identity, result)
         };
         report.lines.push((n, identity, result));
     }

@@ -5,8 +5,9 @@
 //!   every answer's `throttleStatus`), errors turned into retry classes
 //! * [`adapter`]: [`ShopifyAdapter`]: `productSet`, `productVariantsBulkUpdate`,
 //!   `inventorySetQuantities` for the sync engine's catalog, prices and inventory
-//! * [`bulk`]: catalog batches above `bulk_threshold` as bulk mutations (staged upload,
-//!   `bulkOperationRunMutation`, polling or the finish webhook, the result JSONL streamed);
+//! * [`bulk`]: catalog and prices batches above `bulk_threshold` as bulk mutations (staged
+//!   upload, `bulkOperationRunMutation`, polling or the finish webhook, the result JSONL read as
+//!   a stream);
 //!   [`bulk_store`] remembers the operation in flight so a crashed process resumes it
 //! * [`orders`]: the incremental order pull (checkpoint with overlap, deduplication)
 //! * [`order_import`]: `shopify.order.import`, one Shopify order → a canonical order

@@ -9,6 +9,12 @@
 //!   `priceListFixedPricesDelete` with those that have none (a tier or contract that ended):
 //!   each push states the whole wanted state, so nothing has to remember what was sent.
 //!
+//! A page of more than `bulk_threshold` SKUs sends its base prices as one bulk operation of
+//! `productVariantsBulkUpdate` instead (a line per product, [`crate::bulk`]): each line's
+//! answer is settled per SKU exactly as a call's is, and lines not confirmed are resumed as
+//! the catalog's are. The price lists stay calls (one add and one delete per list and page,
+//! already batched, so bulk would save a few calls, not one per SKU).
+//!
 //! Every call is split in halves while Shopify answers `MAX_COST_EXCEEDED` ([`crate::split`]).
 //! Results are merged per SKU: a SKU is confirmed only when every call it took part in
 //! answered it (its variant in `productVariants`, `prices` or `deletedFixedPriceVariantIds`);
@@ -21,6 +27,7 @@
 //! another currency is not the list's price (a store can have one list per currency).
 
 use crate::adapter::{joined, user_errors, ShopifyAdapter, VariantRef};
+use crate::bulk::{Line, LineResult};
 use crate::client::CallError;
 use crate::split::split_calls;
 use crate::wire::UserError;
@@ -32,6 +39,17 @@ use switchyard_core::error::AdapterError;
 const VARIANTS_BULK_UPDATE: &str =
     "mutation PricesUpdate($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
   productVariantsBulkUpdate(productId: $productId, variants: $variants, allowPartialUpdates: true) {
+    productVariants { id }
+    userErrors { field message code }
+  }
+}";
+
+/// The bulk line: the single path's mutation, plus the product's id so a result line names
+/// the line it answers (`__lineNumber`'s base is not assumed; see [`crate::bulk`]).
+const VARIANTS_BULK_UPDATE_LINE: &str =
+    "mutation PricesUpdate($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
+  productVariantsBulkUpdate(productId: $productId, variants: $variants, allowPartialUpdates: true) {
+    product { id }
     productVariants { id }
     userErrors { field message code }
   }
@@ -206,6 +224,90 @@ impl ShopifyAdapter {
         Ok(currency)
     }
 
+    /// Base prices, one call (split as needed) per product.
+    async fn base_prices_by_call(
+        &self,
+        ctx: &AdapterContext,
+        pending: &mut [Pending],
+        by_product: BTreeMap<String, Vec<(usize, Value)>>,
+    ) {
+        for (product, entries) in by_product {
+            let parts = split_calls(entries, |part: Vec<(usize, Value)>| {
+                let variants: Vec<Value> = part.iter().map(|(_, v)| v.clone()).collect();
+                let vars = json!({"productId": product, "variants": variants});
+                async move {
+                    self.client()
+                        .call(ctx, "productVariantsBulkUpdate", VARIANTS_BULK_UPDATE, vars)
+                        .await
+                }
+            })
+            .await;
+            for (part, answer) in parts {
+                let entries: Vec<(usize, String)> = part
+                    .iter()
+                    .map(|(i, v)| (*i, v["id"].as_str().unwrap_or_default().to_owned()))
+                    .collect();
+                let answer = answer.map(|data| {
+                    let payload = &data["productVariantsBulkUpdate"];
+                    (
+                        ids(&payload["productVariants"], |v| v["id"].as_str()),
+                        user_errors(payload),
+                    )
+                });
+                settle(pending, "the price", &entries, answer, "variants", &[]);
+            }
+        }
+    }
+
+    /// Base prices as one bulk operation of `productVariantsBulkUpdate`, a line per product
+    /// (in gid order, so a retried page makes the same lines and can take the results of an
+    /// operation an earlier attempt left running).
+    async fn base_prices_in_bulk(
+        &self,
+        ctx: &AdapterContext,
+        pending: &mut [Pending],
+        by_product: BTreeMap<String, Vec<(usize, Value)>>,
+    ) {
+        let mut lines = Vec::with_capacity(by_product.len());
+        let mut entries_of: Vec<Vec<(usize, String)>> = Vec::with_capacity(by_product.len());
+        for (n, (product, entries)) in by_product.into_iter().enumerate() {
+            let first = entries
+                .first()
+                .map_or("", |(i, _)| pending[*i].sku.as_str());
+            let label = match entries.len() {
+                1 => first.to_owned(),
+                more => format!("{first} and {} more SKUs", more - 1),
+            };
+            let variants: Vec<Value> = entries.iter().map(|(_, v)| v.clone()).collect();
+            entries_of.push(
+                entries
+                    .iter()
+                    .map(|(i, v)| (*i, v["id"].as_str().unwrap_or_default().to_owned()))
+                    .collect(),
+            );
+            let vars = json!({"productId": product, "variants": variants});
+            lines.push(Line::new(n, label, product, vars));
+        }
+        let results = self
+            .run_bulk(ctx, VARIANTS_BULK_UPDATE_LINE, lines, entries_of.len())
+            .await;
+        for (entries, result) in entries_of.iter().zip(results) {
+            let answer = match result {
+                Some(Ok(LineResult::Variants { answered, errors })) => Ok((answered, errors)),
+                Some(Ok(LineResult::Refused(m))) => Err(AdapterError::permanent(format!(
+                    "Shopify refused the bulk line of the price: {m}"
+                ))
+                .with_status(200)),
+                Some(Ok(LineResult::Confirmed(_))) => Err(AdapterError::transient(
+                    "a bulk result of another mutation answered the price's line",
+                )),
+                Some(Err(e)) => Err(e),
+                None => Err(AdapterError::transient("no bulk result for the price")),
+            };
+            settle(pending, "the price", entries, answer, "variants", &[]);
+        }
+    }
+
     /// Push a page of `prices` documents (see the module doc); one result per item.
     pub async fn push_prices(
         &self,
@@ -240,7 +342,7 @@ impl ShopifyAdapter {
                 }
             }
         }
-        // Base prices, one call (split as needed) per product.
+        // Base prices, per product.
         let mut by_product: BTreeMap<String, Vec<(usize, Value)>> = BTreeMap::new();
         for (i, (p, body)) in pending.iter().zip(&bodies).enumerate() {
             let (Some(v), Some(body)) = (&p.variant, body) else {
@@ -261,31 +363,12 @@ impl ShopifyAdapter {
                     .push((i, input));
             }
         }
-        for (product, entries) in by_product {
-            let parts = split_calls(entries, |part: Vec<(usize, Value)>| {
-                let variants: Vec<Value> = part.iter().map(|(_, v)| v.clone()).collect();
-                let vars = json!({"productId": product, "variants": variants});
-                async move {
-                    self.client()
-                        .call(ctx, "productVariantsBulkUpdate", VARIANTS_BULK_UPDATE, vars)
-                        .await
-                }
-            })
-            .await;
-            for (part, answer) in parts {
-                let entries: Vec<(usize, String)> = part
-                    .iter()
-                    .map(|(i, v)| (*i, v["id"].as_str().unwrap_or_default().to_owned()))
-                    .collect();
-                let answer = answer.map(|data| {
-                    let payload = &data["productVariantsBulkUpdate"];
-                    (
-                        ids(&payload["productVariants"], |v| v["id"].as_str()),
-                        user_errors(payload),
-                    )
-                });
-                settle(&mut pending, "the price", &entries, answer, "variants", &[]);
-            }
+        if items.len() > self.config().bulk_threshold as usize {
+            self.base_prices_in_bulk(ctx, &mut pending, by_product)
+                .await;
+        } else {
+            self.base_prices_by_call(ctx, &mut pending, by_product)
+                .await;
         }
         // Price lists: every configured list gets each SKU's price in its currency, or loses
         // the SKU's fixed price.

@@ -515,6 +515,12 @@ impl FakeShopify {
         }
     }
 
+    /// The merchant deleted the variant with `sku` and made it again in the admin: same SKU, a
+    /// new id, so an id an app remembered names no variant any more. The new numeric id.
+    pub fn recreate_variant(&self, sku: &str) -> Option<u64> {
+        self.shared.lock().shop.recreate_variant(sku)
+    }
+
     /// A B2B price list in `currency` (ISO code); its gid.
     pub fn create_price_list(&self, name: &str, currency: &str) -> String {
         self.shared.lock().price_lists.create(name, currency)

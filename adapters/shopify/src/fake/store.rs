@@ -731,6 +731,19 @@ impl Shop {
     }
 
     /// The variant with this SKU, with its product.
+    /// The variant with `sku` deleted and made again (as a merchant can in the admin): same
+    /// SKU, options and stock, a new id; the new id.
+    pub fn recreate_variant(&mut self, sku: &str) -> Option<u64> {
+        let fresh = self.id();
+        let v = self
+            .products
+            .values_mut()
+            .flat_map(|p| p.variants.iter_mut())
+            .find(|v| v.sku.as_deref() == Some(sku))?;
+        v.id = fresh;
+        Some(fresh)
+    }
+
     pub fn variant_by_sku(&self, sku: &str) -> Option<(&Product, &Variant)> {
         self.products.values().find_map(|p| {
             p.variants
