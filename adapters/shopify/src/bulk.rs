@@ -25,8 +25,9 @@
 //!
 //! `__lineNumber`'s base is not documented, so it is not assumed: the result of `productSet`
 //! selects the product's customId metafield (or handle), that of `productVariantsBulkUpdate`
-//! the product's id, the identity each line was sent with, and the offset between line numbers and file positions is taken from the lines that name
-//! one (0 when only refused lines came back).
+//! the product's id, the identity each line was sent with, and the offset between line
+//! numbers and file positions is taken from the lines that name one (0 when only refused
+//! lines came back).
 //!
 //! Why a line is never applied twice in effect: a line is sent again only when no result
 //! confirmed it; `productSet` with an `identifier` is an upsert whose list fields are
@@ -34,9 +35,10 @@
 //! (its result lost with a crash) run again leaves the product exactly as the first run did.
 //! A remembered operation's result is read whatever mutation it ran (the payload names it), so
 //! a prices push that finds a catalog operation left running follows it (its lines match no
-//! digest of the prices push and are left to the catalog sync's retry) before submitting. A process that crashed while an operation ran finds
-//! it remembered and reads its result instead of sending its lines again; the result confirms
-//! a current write only when the digest of the variables is the same (same content).
+//! digest of the prices push and are left to the catalog sync's retry) before submitting.
+//! A process that crashed while an operation ran finds it remembered and reads its result
+//! instead of sending its lines again; the result confirms a current write only when the
+//! digest of the variables is the same (same content).
 //!
 //! An operation still running after `bulk_max_wait_secs` is reported: its lines are a
 //! transient error naming it (the sync is left unfinished, not counted done), and it stays

@@ -62,6 +62,17 @@ async fn catalog(a: &ShopifyAdapter) {
     }
 }
 
+/// A fake shop holding the catalog, its adapter, the catalog's writes cleared.
+async fn shop() -> (FakeShopify, ShopifyAdapter) {
+    let fake = FakeShopify::start(FakeShopifyConfig::default())
+        .await
+        .unwrap();
+    let a = adapter(&fake);
+    catalog(&a).await;
+    fake.clear_writes();
+    (fake, a)
+}
+
 fn price(p: usize, v: usize, amount: &str) -> BatchItem {
     doc(
         "prices",
@@ -86,12 +97,7 @@ fn ctx() -> switchyard_core::adapter::AdapterContext {
 
 #[tokio::test]
 async fn a_big_prices_page_goes_as_one_bulk_operation_a_line_per_product() {
-    let fake = FakeShopify::start(FakeShopifyConfig::default())
-        .await
-        .unwrap();
-    let a = adapter(&fake);
-    catalog(&a).await;
-    fake.clear_writes();
+    let (fake, a) = shop().await;
 
     // One variant of product 3 was deleted and made again in the admin: the id the adapter
     // knows names no variant now, so Shopify refuses that entry of the line, and only it.
@@ -149,12 +155,7 @@ async fn a_big_prices_page_goes_as_one_bulk_operation_a_line_per_product() {
 
 #[tokio::test]
 async fn a_bulk_prices_operation_failed_half_way_sends_only_the_rest_again() {
-    let fake = FakeShopify::start(FakeShopifyConfig::default())
-        .await
-        .unwrap();
-    let a = adapter(&fake);
-    catalog(&a).await;
-    fake.clear_writes();
+    let (fake, a) = shop().await;
     fake.bulk_fail_next_halfway();
     let results = a.push_batch(&ctx(), &page(30)).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
@@ -179,12 +180,7 @@ async fn a_bulk_prices_operation_failed_half_way_sends_only_the_rest_again() {
 
 #[tokio::test]
 async fn a_prices_page_at_the_threshold_goes_one_call_per_product() {
-    let fake = FakeShopify::start(FakeShopifyConfig::default())
-        .await
-        .unwrap();
-    let a = adapter(&fake);
-    catalog(&a).await;
-    fake.clear_writes();
+    let (fake, a) = shop().await;
     let items: Vec<BatchItem> = page(40).into_iter().take(THRESHOLD).collect();
     let results = a.push_batch(&ctx(), &items).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
