@@ -18,7 +18,7 @@ use serde_json::json;
 use switchyard_core::ids::OrgId;
 use switchyard_daemon::app::Roles;
 use switchyard_e2e::TestDaemon;
-use switchyard_shopify::fake::{BulkStatus, FakeShopify, FakeShopifyConfig, FixedPrice};
+use switchyard_shopify::fake::{BulkStatus, FakeShopify, FakeShopifyConfig, FixedPrice, Write};
 use switchyard_store::queue::{NewJob, Queue, RetryPolicy, RetrySpec};
 
 const THRESHOLD: i64 = 20;
@@ -95,11 +95,16 @@ async fn count(pool: &sqlx::PgPool, sql: &str) -> anyhow::Result<i64> {
     Ok(sqlx::query_scalar(sql).fetch_one(pool).await?)
 }
 
-fn writes_of(fake: &FakeShopify, operation: &str) -> usize {
+/// The fake's writes of `operation` (whatever their outcome).
+fn calls_of(fake: &FakeShopify, operation: &str) -> Vec<Write> {
     fake.writes()
-        .iter()
+        .into_iter()
         .filter(|w| w.operation == operation)
-        .count()
+        .collect()
+}
+
+fn writes_of(fake: &FakeShopify, operation: &str) -> usize {
+    calls_of(fake, operation).len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -176,12 +181,10 @@ async fn a_full_prices_sync_above_the_threshold_goes_as_one_bulk_operation() -> 
     assert!(written.is_empty(), "{written:?}");
 
     // 1 % changed (under the threshold): that SKU written, one call, no operation.
-    sqlx::query(
-        "UPDATE list_prices SET amount = amount + 1 WHERE org_id = $1 AND sku = 'P-00031'",
-    )
-    .bind(org.0)
-    .execute(&pool)
-    .await?;
+    sqlx::query("UPDATE list_prices SET amount = amount + 1 WHERE org_id = $1 AND sku = 'P-00031'")
+        .bind(org.0)
+        .execute(&pool)
+        .await?;
     fake.clear_writes();
     let before = fake.bulk_operations().len();
     assert_eq!(run(&queue, org, "prices", "pr-3").await?, "succeeded");
@@ -248,12 +251,8 @@ async fn a_customer_group_price_reaches_its_b2b_price_list_and_only_changes_are_
     sql("UPDATE price_tiers SET percent = 20, updated_at = now() WHERE org_id = $1 AND tier_code = 'GOLD'")
         .await?;
     assert_eq!(run(&queue, org, "prices", "b2b-3").await?, "succeeded");
-    let writes = fake.writes();
-    let adds: Vec<_> = writes
-        .iter()
-        .filter(|w| w.operation == "priceListFixedPricesAdd")
-        .collect();
-    assert_eq!(adds.len(), 1, "{writes:?}");
+    let adds = calls_of(&fake, "priceListFixedPricesAdd");
+    assert_eq!(adds.len(), 1, "{:?}", fake.writes());
     assert_eq!(adds[0].args["priceListId"], json!(gold));
     assert_eq!(adds[0].args["prices"].as_array().map(Vec::len), Some(2));
     assert_eq!(writes_of(&fake, "priceListFixedPricesDelete"), 0);
@@ -264,12 +263,8 @@ async fn a_customer_group_price_reaches_its_b2b_price_list_and_only_changes_are_
     fake.clear_writes();
     sql("DELETE FROM price_tiers WHERE org_id = $1 AND tier_code = 'GOLD'").await?;
     assert_eq!(run(&queue, org, "prices", "b2b-4").await?, "succeeded");
-    let writes = fake.writes();
-    let deletes: Vec<_> = writes
-        .iter()
-        .filter(|w| w.operation == "priceListFixedPricesDelete")
-        .collect();
-    assert_eq!(deletes.len(), 1, "{writes:?}");
+    let deletes = calls_of(&fake, "priceListFixedPricesDelete");
+    assert_eq!(deletes.len(), 1, "{:?}", fake.writes());
     assert_eq!(
         deletes[0].args["variantIds"].as_array().map(Vec::len),
         Some(2)
