@@ -32,7 +32,12 @@
 //!
 //! An operation still running after `bulk_max_wait_secs` is reported: its lines are a
 //! transient error naming it (the sync is left unfinished, not counted done), and it stays
-//! remembered, so the next attempt follows it instead of submitting a second.
+//! remembered, so the next attempt follows it instead of submitting a second. One still
+//! running `bulk_cancel_after_secs` after it was created is cancelled ([`crate::bulk_cancel`])
+//! and ends CANCELED like any other: what it ran is kept, the rest goes again.
+//!
+//! Across processes, a push holds the connection's lease ([`crate::bulk_lease`]) from before
+//! it looks at the remembered operation until its last result.
 
 use crate::adapter::ShopifyAdapter;
 use crate::bulk_store::{InFlight, StoredLine};
@@ -63,7 +68,7 @@ const RUN: &str = "mutation Run($mutation: String!, $path: String!) {
 }";
 
 const POLL: &str = "query BulkOperation($id: ID!) {
-  bulkOperation(id: $id) { id status errorCode objectCount url partialDataUrl }
+  bulkOperation(id: $id) { id status errorCode objectCount url partialDataUrl createdAt }
 }";
 
 const CURRENT: &str = "query CurrentBulkOperation {
@@ -164,6 +169,13 @@ fn digest(vars: &Value) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+fn finish(outcomes: Vec<Option<Outcome>>) -> Vec<Outcome> {
+    outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Err(AdapterError::transient("no result for this line"))))
+        .collect()
+}
+
 fn confirmed(product: String) -> Outcome {
     Ok(PushReceipt {
         status: 200,
@@ -220,6 +232,15 @@ impl ShopifyAdapter {
                 Err(e) => outcomes[index] = Some(Err(e)),
             }
         }
+        let lease = match self.bulk_lease(ctx).await {
+            Ok(lease) => lease,
+            Err(e) => {
+                for l in lines {
+                    outcomes[l.index] = Some(Err(e.clone()));
+                }
+                return finish(outcomes);
+            }
+        };
         let pending = match self.resume(ctx, lines, &mut outcomes).await {
             Ok(p) => p,
             Err((e, rest)) => {
@@ -230,10 +251,8 @@ impl ShopifyAdapter {
             }
         };
         self.rounds(ctx, pending, &mut outcomes).await;
-        outcomes
-            .into_iter()
-            .map(|o| o.unwrap_or_else(|| Err(AdapterError::transient("no result for this line"))))
-            .collect()
+        lease.release().await;
+        finish(outcomes)
     }
 
     /// An operation remembered from an earlier attempt (this process or one that crashed):
@@ -520,6 +539,8 @@ impl ShopifyAdapter {
         let cfg = self.config();
         let waiter = self.bulk_waiters().waiter(operation);
         let started = Instant::now();
+        // One cancel per follow: a refused one is answered by the next poll.
+        let mut cancel_sent = false;
         let result = loop {
             let data = match self
                 .client()
@@ -556,6 +577,29 @@ impl ShopifyAdapter {
                         status: "UNKNOWN".into(),
                         report: Report::default(),
                     });
+                }
+                "CREATED" | "RUNNING"
+                    if !cancel_sent
+                        && started.elapsed() < cfg.bulk_max_wait
+                        && crate::bulk_cancel::overdue(
+                            op,
+                            cfg.bulk_cancel_after,
+                            chrono::Utc::now(),
+                        ) =>
+                {
+                    match self.cancel_bulk(ctx, operation).await {
+                        Ok(accepted) => {
+                            cancel_sent = true;
+                            if !accepted {
+                                // Finished meanwhile (or unknown): the next poll says which.
+                                continue;
+                            }
+                        }
+                        Err(e) => {
+                            warn!(operation, error = %e.message, "cancelling the bulk operation failed; trying again at the next poll")
+                        }
+                    }
+                    let _ = tokio::time::timeout(cfg.bulk_poll, waiter.notified()).await;
                 }
                 _ if started.elapsed() >= cfg.bulk_max_wait => {
                     warn!(
