@@ -50,6 +50,13 @@ pub enum Claim {
     },
 }
 
+/// `owner`, `lease_until`, `operation_id` of a connection's row.
+type LeaseRow = (
+    Option<String>,
+    Option<chrono::DateTime<chrono::Utc>>,
+    Option<String>,
+);
+
 #[derive(Debug)]
 pub struct BulkStore {
     pool: Option<PgPool>,
@@ -118,11 +125,7 @@ impl BulkStore {
         if won.is_some() {
             return Ok(Claim::Granted);
         }
-        let held: Option<(
-            Option<String>,
-            Option<chrono::DateTime<chrono::Utc>>,
-            Option<String>,
-        )> = sqlx::query_as(
+        let held: Option<LeaseRow> = sqlx::query_as(
             "SELECT owner, lease_until, operation_id FROM shopify_bulk_operations
                  WHERE org_id = $1 AND partner = $2",
         )
