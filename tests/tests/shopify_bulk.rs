@@ -5,19 +5,28 @@
 //! the threshold), an operation that never finishes is reported (the run fails with it named,
 //! nothing counted done) and followed, not resubmitted, once it ends; and a sync SIGKILLed
 //! while its operation ran is resumed by a second process that reads that operation's result
-//! instead of submitting its lines again. The `bulk_operations/finish` webhook goes through
-//! the daemon's `POST /webhooks/shop`.
+//! instead of submitting its lines again (once the killed process's bulk lease expired). The
+//! `bulk_operations/finish` webhook goes through the daemon's `POST /webhooks/shop`. Two
+//! adapter instances (two processes' worth of memory, one database) pushing different big
+//! batches to one shop at once take turns through the connection's lease: the shop never has
+//! to refuse a second operation, every product lands once; a third that cannot wait long
+//! enough gets a transient error and adopts nothing.
 //!
 //! (Beside tests/tests/shopify_sync.rs rather than in it: that file is also being extended for
 //! the other half of issue #12.)
 
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
-use switchyard_core::ids::OrgId;
+use switchyard_core::adapter::{Adapter, AdapterContext, BatchItem, OutboundDocument, Payload};
+use switchyard_core::ids::{OrgId, PartnerName};
 use switchyard_daemon::app::Roles;
 use switchyard_e2e::TestDaemon;
+use switchyard_runtime::testkit::doubles::{context, MapSecrets, RecordingSink};
+use switchyard_shopify::config::Settings;
 use switchyard_shopify::fake::{BulkStatus, FakeShopify, FakeShopifyConfig};
+use switchyard_shopify::ShopifyAdapter;
 use switchyard_store::queue::{NewJob, Queue, RetryPolicy, RetrySpec};
 
 const HOOKS: &str = "hush-now";
@@ -25,7 +34,7 @@ const ID_PATH: &[&str] = &["identifier", "customId", "value"];
 
 fn section(fake: &FakeShopify, token: &str, hooks: &str, max_wait_secs: u64) -> String {
     format!(
-        "[partners.shop]\nkind = \"shopify\"\norg = \"acme\"\nshop_url = \"{}\"\napi_version = \"2026-04\"\naccess_token = \"{token}\"\nwebhooks = {{ secret = \"{hooks}\" }}\nbulk_threshold = 50\nbulk_poll_ms = 50\nbulk_max_wait_secs = {max_wait_secs}\n\n[sync.shop.catalog]\nmapping = \"shopify/product.out\"\ntombstone = \"shopify/product.tombstone\"\npage_size = 100\n",
+        "[partners.shop]\nkind = \"shopify\"\norg = \"acme\"\nshop_url = \"{}\"\napi_version = \"2026-04\"\naccess_token = \"{token}\"\nwebhooks = {{ secret = \"{hooks}\" }}\nbulk_threshold = 50\nbulk_poll_ms = 50\nbulk_max_wait_secs = {max_wait_secs}\nbulk_lease_secs = 5\n\n[sync.shop.catalog]\nmapping = \"shopify/product.out\"\ntombstone = \"shopify/product.tombstone\"\npage_size = 100\n",
         fake.base_url()
     )
 }
@@ -345,5 +354,156 @@ async fn a_sync_killed_while_its_bulk_operation_runs_is_resumed_without_resubmit
         0
     );
     cluster.db.drop_db().await;
+    Ok(())
+}
+
+/// One process's adapter for partner `shop` (its own client, bucket and memory) on the shared
+/// database.
+fn process(fake: &FakeShopify, pool: &sqlx::PgPool, max_wait_secs: u64) -> ShopifyAdapter {
+    let s: Settings = serde_json::from_value(json!({
+        "shop_url": fake.base_url(),
+        "api_version": "2026-04",
+        "access_token": "secret:token",
+        "bulk_threshold": 10,
+        "bulk_poll_ms": 50,
+        "bulk_max_wait_secs": max_wait_secs,
+        "bulk_lease_secs": 5,
+    }))
+    .expect("settings parse");
+    let cfg = s
+        .validate(&MapSecrets::new().with("secret:token", fake.token()))
+        .expect("settings valid");
+    ShopifyAdapter::new(PartnerName("shop".into()), cfg, reqwest::Client::new())
+        .with_bulk_store(pool.clone())
+}
+
+fn catalog(prefix: &str, n: usize) -> Vec<BatchItem> {
+    (0..n)
+        .map(|i| {
+            let sku = format!("{prefix}-{i:03}");
+            BatchItem {
+                idempotency_key: format!("key-{sku}"),
+                doc: OutboundDocument {
+                    document: "catalog".into(),
+                    payload: Payload::Json {
+                        body: json!({"sku": sku, "title": format!("Plate {sku}"), "status": "ACTIVE",
+                            "variants": [{"sku": format!("{sku}-1"), "option": "each", "price": "9.50"}]}),
+                    },
+                },
+            }
+        })
+        .collect()
+}
+
+fn ctx_for(org: OrgId) -> AdapterContext {
+    let mut ctx = context("two-processes", RecordingSink::new());
+    ctx.org = org;
+    ctx
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_pushing_one_connection_take_turns_through_the_lease() -> anyhow::Result<()> {
+    let fake = FakeShopify::start(FakeShopifyConfig::default()).await?;
+    // Started only for its database with every migration applied (and the org); no role
+    // runs: the two processes are the adapters below.
+    let daemon = TestDaemon::builder()
+        .repo_mappings()
+        .toml(&section(
+            &fake,
+            "secret:shop-token",
+            "secret:shop-hooks",
+            60,
+        ))
+        .secret("secret:shop-token", fake.token())
+        .secret("secret:shop-hooks", HOOKS)
+        .roles(Roles {
+            api: false,
+            worker: false,
+            scheduler: false,
+        })
+        .start()
+        .await?;
+    let pool = daemon.db.pool.clone();
+    let org = daemon.org("acme").await?;
+    let a = Arc::new(process(&fake, &pool, 60));
+    let b = Arc::new(process(&fake, &pool, 60));
+    // Whichever submits first stops after 5 lines until resumed, the other meanwhile finds
+    // the lease taken.
+    fake.bulk_pause_after(5);
+    let push = |p: Arc<ShopifyAdapter>, prefix: &'static str| {
+        tokio::spawn(async move { p.push_batch(&ctx_for(org), &catalog(prefix, 40)).await })
+    };
+    let (first, second) = (push(a, "A"), push(b, "B"));
+    switchyard_e2e::eventually(
+        Duration::from_secs(60),
+        "an operation running, paused",
+        || {
+            let paused = fake.bulk_paused().is_some();
+            async move { Ok(paused) }
+        },
+    )
+    .await?;
+    // The holder records the operation's id just after Shopify answered.
+    switchyard_e2e::eventually(Duration::from_secs(30), "the operation remembered", || {
+        let pool = pool.clone();
+        async move {
+            Ok(count(
+                &pool,
+                "SELECT count(*) FROM shopify_bulk_operations
+                 WHERE owner IS NOT NULL AND operation_id IS NOT NULL AND lease_until > now()",
+            )
+            .await?
+                == 1)
+        }
+    })
+    .await?;
+    let owner: Option<String> =
+        sqlx::query_scalar("SELECT owner FROM shopify_bulk_operations WHERE partner = 'shop'")
+            .fetch_one(&pool)
+            .await?;
+
+    // A third process that may wait only a second: a transient error naming the holder; it
+    // neither adopts the live operation nor submits its own.
+    let impatient = process(&fake, &pool, 1);
+    for r in impatient.push_batch(&ctx_for(org), &catalog("C", 20)).await {
+        let e = r.expect_err("the lease is held");
+        assert!(e.class.is_retryable(), "{e:?}");
+        assert!(
+            e.message.contains("holds this connection's bulk lease")
+                && e.message.contains(owner.as_deref().unwrap_or("?")),
+            "{}",
+            e.message
+        );
+    }
+    assert_eq!(fake.bulk_operations().len(), 1);
+
+    fake.bulk_resume();
+    for (name, task) in [("first", first), ("second", second)] {
+        let results = task.await?;
+        assert_eq!(results.len(), 40);
+        assert!(results.iter().all(Result::is_ok), "{name}: {results:?}");
+    }
+    let ops = fake.bulk_operations();
+    assert_eq!(ops.len(), 2, "one operation per batch: {ops:?}");
+    assert!(ops
+        .iter()
+        .all(|o| o.status == BulkStatus::Completed && o.lines == 40));
+    assert_eq!(
+        fake.bulk_refused_in_progress(),
+        0,
+        "the shop never had to refuse a second operation"
+    );
+    assert_eq!(fake.product_count(), 80);
+    once_each(&fake.applied_per("productSet", ID_PATH), 80);
+    assert!(fake
+        .applied_per("productSet", ID_PATH)
+        .keys()
+        .all(|k| !k.starts_with('C')));
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM shopify_bulk_operations").await?,
+        0,
+        "the lease given up, nothing in flight"
+    );
+    daemon.stop().await?;
     Ok(())
 }

@@ -42,7 +42,14 @@
 //!
 //! An operation still running after `bulk_max_wait_secs` is reported: its lines are a
 //! transient error naming it (the sync is left unfinished, not counted done), and it stays
-//! remembered, so the next attempt follows it instead of submitting a second.
+//! remembered, so the next attempt follows it instead of submitting a second. One still
+//! running `bulk_cancel_after_secs` after it was created is cancelled ([`crate::bulk_cancel`])
+//! and ends CANCELED like any other: what it ran is kept, the rest goes again.
+//!
+//! Across processes, a catalog or prices push holds the connection's lease
+//! ([`crate::bulk_lease`]) in [`ShopifyAdapter::run_bulk`], from before it looks at the
+//! remembered operation until its last result; the cancel is part of following an operation,
+//! so it covers both mutations too.
 
 use crate::adapter::ShopifyAdapter;
 use crate::bulk_store::{InFlight, StoredLine};
@@ -73,7 +80,7 @@ const RUN: &str = "mutation Run($mutation: String!, $path: String!) {
 }";
 
 const POLL: &str = "query BulkOperation($id: ID!) {
-  bulkOperation(id: $id) { id status errorCode objectCount url partialDataUrl }
+  bulkOperation(id: $id) { id status errorCode objectCount url partialDataUrl createdAt }
 }";
 
 const CURRENT: &str = "query CurrentBulkOperation {
@@ -202,6 +209,13 @@ fn digest(vars: &Value) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+fn finish(outcomes: Vec<Option<Outcome>>) -> Vec<Outcome> {
+    outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Err(AdapterError::transient("no result for this line"))))
+        .collect()
+}
+
 fn confirmed(product: String) -> Outcome {
     Ok(PushReceipt {
         status: 200,
@@ -268,15 +282,15 @@ impl ShopifyAdapter {
                 Err(e) => Err(e),
             });
         }
-        outcomes
-            .into_iter()
-            .map(|o| o.unwrap_or_else(|| Err(AdapterError::transient("no result for this line"))))
-            .collect()
+        finish(outcomes)
     }
 
     /// Run `lines` as bulk operations of `mutation`, after following one an earlier attempt
     /// left running: per slot (`Line::index`, `slots` of them), what its line's result said or
-    /// why there is none; `None` for slots no line holds.
+    /// why there is none; `None` for slots no line holds. Every bulk submission goes through
+    /// here, so the connection's lease ([`crate::bulk_lease`]) is held here, from before the
+    /// remembered operation is looked at until the last result: catalog and prices pushes of
+    /// two processes take turns alike.
     pub(crate) async fn run_bulk(
         &self,
         ctx: &AdapterContext,
@@ -286,6 +300,15 @@ impl ShopifyAdapter {
     ) -> Vec<Option<LineOutcome>> {
         let _turn = self.bulk_waiters().turn.lock().await;
         let mut outcomes: Vec<Option<LineOutcome>> = vec![None; slots];
+        let lease = match self.bulk_lease(ctx).await {
+            Ok(lease) => lease,
+            Err(e) => {
+                for l in lines {
+                    outcomes[l.index] = Some(Err(e.clone()));
+                }
+                return outcomes;
+            }
+        };
         let pending = match self.resume(ctx, lines, &mut outcomes).await {
             Ok(p) => p,
             Err((e, rest)) => {
@@ -296,6 +319,7 @@ impl ShopifyAdapter {
             }
         };
         self.rounds(ctx, mutation, pending, &mut outcomes).await;
+        lease.release().await;
         outcomes
     }
 
@@ -581,6 +605,8 @@ impl ShopifyAdapter {
         let cfg = self.config();
         let waiter = self.bulk_waiters().waiter(operation);
         let started = Instant::now();
+        // One cancel per follow: a refused one is answered by the next poll.
+        let mut cancel_sent = false;
         let result = loop {
             let data = match self
                 .client()
@@ -617,6 +643,29 @@ impl ShopifyAdapter {
                         status: "UNKNOWN".into(),
                         report: Report::default(),
                     });
+                }
+                "CREATED" | "RUNNING"
+                    if !cancel_sent
+                        && started.elapsed() < cfg.bulk_max_wait
+                        && crate::bulk_cancel::overdue(
+                            op,
+                            cfg.bulk_cancel_after,
+                            chrono::Utc::now(),
+                        ) =>
+                {
+                    match self.cancel_bulk(ctx, operation).await {
+                        Ok(accepted) => {
+                            cancel_sent = true;
+                            if !accepted {
+                                // Finished meanwhile (or unknown): the next poll says which.
+                                continue;
+                            }
+                        }
+                        Err(e) => {
+                            warn!(operation, error = %e.message, "cancelling the bulk operation failed; trying again at the next poll")
+                        }
+                    }
+                    let _ = tokio::time::timeout(cfg.bulk_poll, waiter.notified()).await;
                 }
                 _ if started.elapsed() >= cfg.bulk_max_wait => {
                     warn!(

@@ -78,6 +78,13 @@ pub const DEFAULT_BULK_POLL_MS: u64 = 2_000;
 /// How long one push waits for a bulk operation before reporting its lines unconfirmed (the
 /// operation is remembered and followed again by the next attempt, never submitted twice).
 pub const DEFAULT_BULK_MAX_WAIT_SECS: u64 = 1_800;
+/// An operation older than this (since Shopify created it) is cancelled with
+/// `bulkOperationCancel` and its unconfirmed lines submitted again: a stuck operation must not
+/// hold the shop's one bulk mutation slot for ever.
+pub const DEFAULT_BULK_CANCEL_AFTER_SECS: u64 = 3_600;
+/// How long the connection's bulk lease lasts unless renewed (every third of it) by the
+/// process following its operation; a crashed process blocks the connection this long.
+pub const DEFAULT_BULK_LEASE_SECS: u64 = 60;
 pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
 pub const DEFAULT_INVENTORY_REASON: &str = "correction";
 pub const DEFAULT_CUSTOM_ID_NAMESPACE: &str = "switchyard";
@@ -121,6 +128,12 @@ pub struct Settings {
     /// How long one push waits for a bulk operation (1 to 86400 seconds).
     #[serde(default = "default_bulk_max_wait_secs")]
     pub bulk_max_wait_secs: u64,
+    /// Cancel an operation still running this long after it was created (1 to 604800).
+    #[serde(default = "default_bulk_cancel_after_secs")]
+    pub bulk_cancel_after_secs: u64,
+    /// The cross-process bulk lease's duration (2 to 3600; `src/bulk_lease.rs`).
+    #[serde(default = "default_bulk_lease_secs")]
+    pub bulk_lease_secs: u64,
     /// Whole-request timeout.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
@@ -231,6 +244,12 @@ fn default_bulk_poll_ms() -> u64 {
 fn default_bulk_max_wait_secs() -> u64 {
     DEFAULT_BULK_MAX_WAIT_SECS
 }
+fn default_bulk_cancel_after_secs() -> u64 {
+    DEFAULT_BULK_CANCEL_AFTER_SECS
+}
+fn default_bulk_lease_secs() -> u64 {
+    DEFAULT_BULK_LEASE_SECS
+}
 fn default_timeout_ms() -> u64 {
     DEFAULT_TIMEOUT_MS
 }
@@ -284,6 +303,8 @@ pub struct Validated {
     pub bulk_threshold: u32,
     pub bulk_poll: Duration,
     pub bulk_max_wait: Duration,
+    pub bulk_cancel_after: Duration,
+    pub bulk_lease: Duration,
     pub timeout: Duration,
     pub webhooks: Option<WebhookKeys>,
     pub notify_customer: bool,
@@ -400,6 +421,19 @@ impl Settings {
                 format!("must be 1 to 86400, not {}", self.bulk_max_wait_secs),
             ));
         }
+        // Shopify keeps results 7 days; an operation older than that cannot be read anyway.
+        if !(1..=604_800).contains(&self.bulk_cancel_after_secs) {
+            problems.push(Problem::at(
+                &["bulk_cancel_after_secs"],
+                format!("must be 1 to 604800, not {}", self.bulk_cancel_after_secs),
+            ));
+        }
+        if !(2..=3_600).contains(&self.bulk_lease_secs) {
+            problems.push(Problem::at(
+                &["bulk_lease_secs"],
+                format!("must be 2 to 3600, not {}", self.bulk_lease_secs),
+            ));
+        }
         if !(1_000..=300_000).contains(&self.timeout_ms) {
             problems.push(Problem::at(
                 &["timeout_ms"],
@@ -423,6 +457,8 @@ impl Settings {
                 bulk_threshold: self.bulk_threshold,
                 bulk_poll: Duration::from_millis(self.bulk_poll_ms),
                 bulk_max_wait: Duration::from_secs(self.bulk_max_wait_secs),
+                bulk_cancel_after: Duration::from_secs(self.bulk_cancel_after_secs),
+                bulk_lease: Duration::from_secs(self.bulk_lease_secs),
                 timeout: Duration::from_millis(self.timeout_ms),
                 webhooks,
                 notify_customer: self.notify_customer,

@@ -8,7 +8,9 @@
 //! * [`bulk`]: catalog and prices batches above `bulk_threshold` as bulk mutations (staged
 //!   upload, `bulkOperationRunMutation`, polling or the finish webhook, the result JSONL read as
 //!   a stream);
-//!   [`bulk_store`] remembers the operation in flight so a crashed process resumes it
+//!   [`bulk_store`] remembers the operation in flight so a crashed process resumes it;
+//!   [`bulk_lease`] lets one process at a time run a connection's bulk mutation;
+//!   [`bulk_cancel`] cancels one that runs longer than `bulk_cancel_after_secs`
 //! * [`orders`]: the incremental order pull (checkpoint with overlap, deduplication)
 //! * [`order_import`]: `shopify.order.import`, one Shopify order → a canonical order
 //! * [`fulfillment`]: a `shipment` push becomes `fulfillmentCreate` with tracking
@@ -25,6 +27,8 @@
 pub mod adapter;
 pub mod bucket;
 pub mod bulk;
+pub mod bulk_cancel;
+pub mod bulk_lease;
 pub mod bulk_store;
 pub mod client;
 pub mod config;

@@ -367,6 +367,46 @@ async fn throttling_as_429_never_fails_a_write() {
     throttled_round(true).await;
 }
 
+/// Two processes writing one product at a time to the same shop share Shopify's cost bucket,
+/// but each paces with its own copy: the server's `throttleStatus` corrects each copy after
+/// every answer, and a THROTTLED answer is waited out by whichever process got it, so no
+/// write fails and the shop's bucket never goes below zero.
+#[tokio::test]
+async fn two_processes_share_the_shops_cost_bucket_without_a_failed_write() {
+    let fake = FakeShopify::start(FakeShopifyConfig::default().bucket(40.0, 200.0))
+        .await
+        .unwrap();
+    // Separate adapters: separate clients, buckets and memory, as two daemons have.
+    let first = Arc::new(adapter(&fake, ApiVersion::V2026_04));
+    let second = Arc::new(adapter(&fake, ApiVersion::V2026_04));
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let a = if i % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            a.push(
+                &ctx(&format!("two{i}")),
+                &product(&format!("W{i}"), &[&format!("W{i}-1")], "W"),
+            )
+            .await
+        }));
+    }
+    for t in tasks {
+        t.await
+            .unwrap()
+            .expect("no write fails because the other process used the bucket");
+    }
+    assert_eq!(fake.product_count(), 24);
+    assert_eq!(fake.applied("productSet"), 24, "each written once");
+    assert!(fake.bucket_lowest() >= 0.0);
+    // Neither copy knew of the other's spending: the shop had to throttle, and it was
+    // waited out.
+    assert!(fake.stats().throttled > 0, "{:?}", fake.stats());
+}
+
 #[tokio::test]
 async fn errors_map_to_retry_classes() {
     let fake = FakeShopify::start(FakeShopifyConfig::default())
@@ -416,6 +456,22 @@ async fn config_names_the_key_at_fault() {
         .unwrap_err()
         .to_string()
         .contains("unknown field `colour`"));
+}
+
+#[tokio::test]
+async fn bulk_cancel_and_lease_times_are_checked() {
+    let fake = FakeShopify::start(FakeShopifyConfig::default())
+        .await
+        .unwrap();
+    let mut s = settings(&fake, "2026-04");
+    s["bulk_cancel_after_secs"] = json!(0);
+    s["bulk_lease_secs"] = json!(1);
+    let settings: Settings = serde_json::from_value(s).unwrap();
+    let problems = settings.validate(&secrets(&fake)).unwrap_err();
+    let at: Vec<String> = problems.iter().map(|p| p.keys.join(".")).collect();
+    assert_eq!(at, ["bulk_cancel_after_secs", "bulk_lease_secs"]);
+    assert_eq!(problems[0].message, "must be 1 to 604800, not 0");
+    assert_eq!(problems[1].message, "must be 2 to 3600, not 1");
 }
 
 #[tokio::test]

@@ -2,7 +2,10 @@
 //! bulk operation (staged upload, run, poll, result JSONL) with per-line userErrors mapped to
 //! their SKUs; an operation FAILED half-way has the rest sent again, each product written
 //! once; one that never finishes is reported and followed (not submitted again) by the next
-//! attempt; the `bulk_operations/finish` webhook wakes the waiter before the next poll.
+//! attempt; the `bulk_operations/finish` webhook wakes the waiter before the next poll; a
+//! stuck operation is cancelled after `bulk_cancel_after_secs` (in the push that submitted it,
+//! or in a later one that follows it) and only its unconfirmed lines go again; a cancel that
+//! loses the race with the operation's end reads its result.
 
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -12,13 +15,23 @@ use switchyard_core::error::ErrorClass;
 use switchyard_core::ids::PartnerName;
 use switchyard_runtime::testkit::doubles::{context, MapSecrets, RecordingSink};
 use switchyard_shopify::config::Settings;
-use switchyard_shopify::fake::{BulkStatus, FakeShopify, FakeShopifyConfig};
+use switchyard_shopify::fake::{BulkStatus, FakeBulkCancel, FakeShopify, FakeShopifyConfig};
 use switchyard_shopify::ShopifyAdapter;
 
 const ID_PATH: &[&str] = &["identifier", "customId", "value"];
 
 fn adapter(fake: &FakeShopify, poll_ms: u64, max_wait_secs: u64) -> ShopifyAdapter {
-    let s: Settings = serde_json::from_value(json!({
+    adapter_with(fake, poll_ms, max_wait_secs, json!({}))
+}
+
+/// `extra` keys are added to the section.
+fn adapter_with(
+    fake: &FakeShopify,
+    poll_ms: u64,
+    max_wait_secs: u64,
+    extra: Value,
+) -> ShopifyAdapter {
+    let mut section = json!({
         "shop_url": fake.base_url(),
         "api_version": "2026-04",
         "access_token": "secret:token",
@@ -26,8 +39,11 @@ fn adapter(fake: &FakeShopify, poll_ms: u64, max_wait_secs: u64) -> ShopifyAdapt
         "bulk_threshold": 10,
         "bulk_poll_ms": poll_ms,
         "bulk_max_wait_secs": max_wait_secs,
-    }))
-    .expect("settings parse");
+    });
+    for (k, v) in extra.as_object().into_iter().flatten() {
+        section[k] = v.clone();
+    }
+    let s: Settings = serde_json::from_value(section).expect("settings parse");
     let secrets = MapSecrets::new()
         .with("secret:token", fake.token())
         .with("secret:hooks", "hush");
@@ -252,4 +268,100 @@ async fn the_finish_webhook_wakes_the_waiter_before_the_next_poll() {
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     assert!(started.elapsed() < Duration::from_secs(30));
     once_each(&fake.applied_per("productSet", ID_PATH), 20);
+}
+
+#[tokio::test]
+async fn a_stuck_operation_is_cancelled_after_the_configured_time_and_its_rest_sent_again() {
+    let fake = FakeShopify::start(FakeShopifyConfig::default())
+        .await
+        .unwrap();
+    let a = adapter_with(&fake, 50, 60, json!({"bulk_cancel_after_secs": 1}));
+    // The operation runs 12 of its 30 lines, then never finishes by itself.
+    fake.bulk_stall_next_after(12);
+    let results = a.push_batch(&ctx(), &batch(30)).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let ops = fake.bulk_operations();
+    assert_eq!(ops.len(), 2, "{ops:?}");
+    assert_eq!((ops[0].status, ops[0].done), (BulkStatus::Canceled, 12));
+    assert_eq!(
+        (ops[1].status, ops[1].lines),
+        (BulkStatus::Completed, 18),
+        "only the lines the cancelled operation did not run"
+    );
+    let cancels = fake.bulk_cancels();
+    assert_eq!(cancels.len(), 1, "{cancels:?}");
+    assert_eq!(
+        (cancels[0].status_before, cancels[0].accepted),
+        (Some(BulkStatus::Running), true)
+    );
+    assert_eq!(fake.product_count(), 30);
+    once_each(&fake.applied_per("productSet", ID_PATH), 30);
+    assert_eq!(fake.bulk_refused_in_progress(), 0);
+}
+
+#[tokio::test]
+async fn a_stuck_operation_left_by_an_earlier_attempt_is_cancelled_by_the_one_following_it() {
+    let fake = FakeShopify::start(FakeShopifyConfig::default())
+        .await
+        .unwrap();
+    // Each attempt waits 1 s; the operation is cancelled once it is 3 s old.
+    let a = adapter_with(&fake, 50, 1, json!({"bulk_cancel_after_secs": 3}));
+    fake.bulk_stall_next_after(12);
+    let items = batch(30);
+    let c = ctx();
+    let mut attempts = 0;
+    let results = loop {
+        attempts += 1;
+        assert!(attempts <= 10, "never cancelled");
+        let results = a.push_batch(&c, &items).await;
+        if results.iter().all(Result::is_ok) {
+            break results;
+        }
+        for r in &results {
+            let e = r.as_ref().expect_err("all or nothing while it runs");
+            // RUNNING, or CANCELING when the wait ended right after the cancel.
+            assert!(
+                e.class.is_retryable() && e.message.contains("still "),
+                "{e:?}"
+            );
+        }
+        assert_eq!(fake.bulk_operations().len(), 1, "followed, not resubmitted");
+    };
+    assert!(
+        attempts >= 2,
+        "the first attempt gave up before the cancel time"
+    );
+    assert_eq!(results.len(), 30);
+    let ops = fake.bulk_operations();
+    assert_eq!(ops.len(), 2, "{ops:?}");
+    assert_eq!((ops[0].status, ops[0].done), (BulkStatus::Canceled, 12));
+    assert_eq!((ops[1].status, ops[1].lines), (BulkStatus::Completed, 18));
+    assert_eq!(fake.bulk_cancels().len(), 1);
+    once_each(&fake.applied_per("productSet", ID_PATH), 30);
+}
+
+#[tokio::test]
+async fn a_cancel_refused_because_the_operation_finished_reads_its_result() {
+    let fake = FakeShopify::start(FakeShopifyConfig::default())
+        .await
+        .unwrap();
+    let a = adapter_with(&fake, 50, 60, json!({"bulk_cancel_after_secs": 1}));
+    fake.bulk_stall_next_after(12);
+    // The operation ends between the adapter's last poll and its cancel.
+    fake.bulk_finish_on_next_cancel();
+    let results = a.push_batch(&ctx(), &batch(30)).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let ops = fake.bulk_operations();
+    assert_eq!(ops.len(), 1, "its result read, nothing sent again: {ops:?}");
+    assert_eq!((ops[0].status, ops[0].done), (BulkStatus::Completed, 30));
+    let cancels = fake.bulk_cancels();
+    assert_eq!(
+        cancels,
+        vec![FakeBulkCancel {
+            operation: format!("gid://shopify/BulkOperation/{}", ops[0].id),
+            status_before: Some(BulkStatus::Completed),
+            accepted: false,
+        }]
+    );
+    once_each(&fake.applied_per("productSet", ID_PATH), 30);
 }

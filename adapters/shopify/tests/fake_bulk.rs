@@ -1,10 +1,12 @@
 //! The fake's bulk mutations over real HTTP, driven by hand (not by the adapter): it refuses
 //! what Shopify refuses (an upload missing or altering a signed parameter, a path naming no
 //! uploaded file, a mutation bulk does not run, a second operation while one runs) and serves
-//! a result file with one line per input line carrying `__lineNumber`.
+//! a result file with one line per input line carrying `__lineNumber`; `bulkOperationCancel`
+//! takes a running operation CANCELING then CANCELED with the lines it ran, and refuses an
+//! unknown or finished one.
 
 use serde_json::{json, Value};
-use switchyard_shopify::fake::{BulkStatus, FakeShopify, FakeShopifyConfig};
+use switchyard_shopify::fake::{BulkStatus, FakeBulkCancel, FakeShopify, FakeShopifyConfig};
 use switchyard_shopify::ApiVersion;
 
 async fn gql(fake: &FakeShopify, query: &str, variables: Value) -> Value {
@@ -66,6 +68,34 @@ async fn upload(url: &str, fields: &[(String, String)], file: &str) -> u16 {
         .unwrap()
         .status()
         .as_u16()
+}
+
+/// The operation a `bulkOperationRunMutation` answer started.
+fn started(run: &Value) -> String {
+    run["data"]["bulkOperationRunMutation"]["bulkOperation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Poll `id` until its status is `status`: the operation as then read.
+async fn until_status(fake: &FakeShopify, id: &str, status: &str) -> Value {
+    loop {
+        let polled = gql(fake, POLL, json!({"id": id})).await;
+        if polled["data"]["bulkOperation"]["status"] == status {
+            return polled["data"]["bulkOperation"].clone();
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+async fn fetch(url: &Value) -> String {
+    reqwest::get(url.as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 fn key(params: &[(String, String)]) -> String {
@@ -207,26 +237,111 @@ async fn a_half_failed_operation_has_only_a_partial_data_url() {
     let file: Vec<String> = (0..10).map(|i| line(&format!("S{i}"), "t")).collect();
     assert_eq!(upload(&url, &params, &file.join("\n")).await, 201);
     fake.bulk_fail_next_halfway();
-    let run = gql(&fake, RUN, json!({"m": SET, "p": key(&params)})).await;
-    let id = run["data"]["bulkOperationRunMutation"]["bulkOperation"]["id"]
+    let id = started(&gql(&fake, RUN, json!({"m": SET, "p": key(&params)})).await);
+    let op = until_status(&fake, &id, "FAILED").await;
+    assert_eq!(op["errorCode"], "INTERNAL_SERVER_ERROR");
+    assert!(op["url"].is_null());
+    assert_eq!(fetch(&op["partialDataUrl"]).await.lines().count(), 5);
+    assert_eq!(fake.product_count(), 5);
+}
+
+const CANCEL: &str = "mutation($id: ID!) { bulkOperationCancel(id: $id) { bulkOperation { id status } userErrors { field message } } }";
+
+#[tokio::test]
+async fn a_cancelled_operation_goes_canceling_then_canceled_with_the_lines_it_ran() {
+    let fake = FakeShopify::start(FakeShopifyConfig::default())
+        .await
+        .unwrap();
+    let (url, params) = stage(&fake).await;
+    let file: Vec<String> = (0..10).map(|i| line(&format!("C{i}"), "t")).collect();
+    assert_eq!(upload(&url, &params, &file.join("\n")).await, 201);
+    fake.bulk_stall_next_after(4);
+    let id = started(&gql(&fake, RUN, json!({"m": SET, "p": key(&params)})).await);
+    // Stuck after 4 lines (the fake's state, checked until it holds).
+    loop {
+        let polled = gql(&fake, POLL, json!({"id": id})).await;
+        if polled["data"]["bulkOperation"]["objectCount"] == "4" && fake.bulk_paused().is_some() {
+            assert_eq!(polled["data"]["bulkOperation"]["status"], "RUNNING");
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    let cancel = gql(&fake, CANCEL, json!({"id": id})).await;
+    let payload = &cancel["data"]["bulkOperationCancel"];
+    assert_eq!(payload["userErrors"], json!([]), "{cancel}");
+    let answered = payload["bulkOperation"]["status"]
         .as_str()
         .unwrap()
         .to_owned();
-    let op = loop {
-        let polled = gql(&fake, POLL, json!({"id": id})).await;
-        if polled["data"]["bulkOperation"]["status"] == "FAILED" {
-            break polled["data"]["bulkOperation"].clone();
-        }
-        tokio::task::yield_now().await;
-    };
-    assert_eq!(op["errorCode"], "INTERNAL_SERVER_ERROR");
+    assert!(
+        answered == "CANCELING" || answered == "CANCELED",
+        "{cancel}"
+    );
+    let op = until_status(&fake, &id, "CANCELED").await;
     assert!(op["url"].is_null());
-    let text = reqwest::get(op["partialDataUrl"].as_str().unwrap())
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(text.lines().count(), 5);
-    assert_eq!(fake.product_count(), 5);
+    assert_eq!(
+        fetch(&op["partialDataUrl"]).await.lines().count(),
+        4,
+        "the lines run before the cancel"
+    );
+    assert_eq!(fake.product_count(), 4);
+    // A finished operation, and one Shopify does not know, cannot be cancelled.
+    let again = gql(&fake, CANCEL, json!({"id": id})).await;
+    assert_eq!(
+        again["data"]["bulkOperationCancel"]["userErrors"][0]["message"],
+        "A bulk operation cannot be canceled when it is canceled"
+    );
+    assert_eq!(
+        again["data"]["bulkOperationCancel"]["userErrors"][0]["field"],
+        json!(["id"])
+    );
+    let unknown = gql(
+        &fake,
+        CANCEL,
+        json!({"id": "gid://shopify/BulkOperation/1"}),
+    )
+    .await;
+    assert!(unknown["data"]["bulkOperationCancel"]["bulkOperation"].is_null());
+    assert_eq!(
+        unknown["data"]["bulkOperationCancel"]["userErrors"][0]["message"],
+        "Bulk operation does not exist"
+    );
+    // The id is required, as on Shopify.
+    let missing = gql(
+        &fake,
+        "mutation { bulkOperationCancel { userErrors { message } } }",
+        json!({}),
+    )
+    .await;
+    assert!(missing["errors"].is_array(), "{missing}");
+    let cancels = fake.bulk_cancels();
+    assert_eq!(
+        cancels,
+        vec![
+            FakeBulkCancel {
+                operation: id.clone(),
+                status_before: Some(BulkStatus::Running),
+                accepted: true
+            },
+            FakeBulkCancel {
+                operation: id,
+                status_before: Some(BulkStatus::Canceled),
+                accepted: false
+            },
+            FakeBulkCancel {
+                operation: "gid://shopify/BulkOperation/1".into(),
+                status_before: None,
+                accepted: false
+            },
+        ]
+    );
+    // The shop's one slot is free again.
+    let (url, params) = stage(&fake).await;
+    assert_eq!(upload(&url, &params, &line("D", "d")).await, 201);
+    let next = gql(&fake, RUN, json!({"m": SET, "p": key(&params)})).await;
+    assert_eq!(
+        next["data"]["bulkOperationRunMutation"]["userErrors"],
+        json!([])
+    );
+    assert_eq!(fake.bulk_refused_in_progress(), 0);
 }

@@ -1,15 +1,22 @@
 //! The fake's bulk mutations: `stagedUploadsCreate` (resource `BULK_MUTATION_VARIABLES`), the
 //! multipart POST of the JSONL variables to the staged target, `bulkOperationRunMutation`,
-//! the operation's life (CREATED → RUNNING → COMPLETED / FAILED / CANCELED), its reads
-//! (`currentBulkOperation(type:)`, `bulkOperation(id:)`), the result JSONL served over HTTP
-//! and the signed `bulk_operations/finish` webhook.
+//! the operation's life (CREATED → RUNNING → COMPLETED / FAILED, or CANCELING → CANCELED after
+//! `bulkOperationCancel`), its reads (`currentBulkOperation(type:)`, `bulkOperation(id:)`),
+//! the result JSONL served over HTTP and the signed `bulk_operations/finish` webhook.
 //!
 //! What it refuses, as Shopify does: an upload without every parameter the target was issued
 //! with (or with another value: GCS's `SignatureDoesNotMatch`), a `stagedUploadPath` that
 //! names no uploaded file (`NO_SUCH_FILE`), a file line that is not a JSON object
 //! (`INVALID_STAGED_UPLOAD_FILE`), a mutation that does not parse, is not one of the mutations
 //! bulk runs, or does not fit the schema with the first line's variables (`INVALID_MUTATION`),
-//! and a second bulk mutation while one is CREATED or RUNNING (`OPERATION_IN_PROGRESS`).
+//! a second bulk mutation while one is CREATED, RUNNING or CANCELING (`OPERATION_IN_PROGRESS`;
+//! counted, so a test can assert it never had to), and a cancel of an operation it does not
+//! know or that has finished (a userError on `id`; Shopify's texts are not documented).
+//!
+//! `bulkOperationCancel` of a CREATED or RUNNING operation answers it CANCELING; the operation
+//! stops after the line it is running (the step) and is CANCELED with a `partialDataUrl` of
+//! the lines it ran ([I]: Shopify documents `partialDataUrl` for FAILED operations; the fake
+//! serves the lines a cancelled one ran the same way). Cancels are recorded.
 //!
 //! Each line runs through the same code as the single mutation (`super::mutation`): a
 //! `productSet` line is the same upsert, recorded as a write, and its result line is the
@@ -19,7 +26,9 @@
 //!
 //! Fault switches: the next operation FAILS half-way (`INTERNAL_SERVER_ERROR`, no `url`, only
 //! `partialDataUrl` with the lines applied); operations that never finish; a pause after N
-//! lines (so a test can kill a process while an operation runs, then let it go on).
+//! lines (so a test can kill a process while an operation runs, then let it go on); the next
+//! operation stuck after N lines until it is cancelled; the next cancel arriving just after
+//! its operation finished (the race between a client's poll and its cancel).
 
 use super::{post_signed, validate, Inner, Shared, WriteOutcome};
 use crate::config::ApiVersion;
@@ -82,8 +91,21 @@ struct Op {
     results: Vec<String>,
     created_at: String,
     completed_at: Option<String>,
-    /// The result file is the partial one (a FAILED operation).
+    /// The result file is the partial one (a FAILED or CANCELED operation).
     partial: bool,
+    /// Runs this many lines, then stays RUNNING until cancelled (`bulk_stall_next_after`).
+    stall_after: Option<usize>,
+}
+
+/// One `bulkOperationCancel` the fake answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeBulkCancel {
+    /// The `id` argument as sent.
+    pub operation: String,
+    /// The operation's status when the cancel arrived (None: unknown operation).
+    pub status_before: Option<BulkStatus>,
+    /// Whether it was accepted (the operation went CANCELING).
+    pub accepted: bool,
 }
 
 /// A staged target handed out: its parameters, and the file once uploaded.
@@ -97,6 +119,8 @@ struct BulkFaults {
     fail_next_halfway: bool,
     never_finish: bool,
     pause_after: Option<usize>,
+    stall_next_after: Option<usize>,
+    finish_on_next_cancel: bool,
 }
 
 /// The bulk side of the fake's state (lives in `Inner`).
@@ -113,6 +137,9 @@ pub struct BulkState {
     webhook_url: Option<String>,
     /// Wakes paused (and never-finishing) operations.
     release: Arc<tokio::sync::Notify>,
+    cancels: Vec<FakeBulkCancel>,
+    /// Second operations refused with `OPERATION_IN_PROGRESS`.
+    refused_in_progress: u64,
 }
 
 impl BulkState {
@@ -127,6 +154,8 @@ impl BulkState {
             paused: None,
             webhook_url: None,
             release: Arc::new(tokio::sync::Notify::new()),
+            cancels: Vec::new(),
+            refused_in_progress: 0,
         }
     }
 
@@ -198,9 +227,11 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// `stagedUploadsCreate` and `bulkOperationRunMutation`; None for any other mutation.
+/// `stagedUploadsCreate`, `bulkOperationRunMutation` and `bulkOperationCancel`; None for any
+/// other mutation.
 pub fn mutation(
     inner: &mut Inner,
+    config: &super::FakeShopifyConfig,
     version: ApiVersion,
     field: &validate::RootField,
     cx: &validate::Cx<'_>,
@@ -208,6 +239,7 @@ pub fn mutation(
     let built = match field.name.as_str() {
         "stagedUploadsCreate" => staged_uploads_create(inner, &field.args),
         "bulkOperationRunMutation" => run_mutation(inner, version, &field.args),
+        "bulkOperationCancel" => cancel(inner, config, &field.args),
         _ => return None,
     };
     Some(super::exec::project(&built, &field.selection.node, cx))
@@ -266,6 +298,7 @@ fn run_mutation(inner: &mut Inner, version: ApiVersion, args: &Map<String, Value
         .values()
         .find(|o| o.view.status.in_progress())
     {
+        inner.bulk.refused_in_progress += 1;
         return refused(user_error(
             format!(
                 "A bulk mutation operation for this app and shop is already in progress: {}.",
@@ -326,11 +359,103 @@ fn run_mutation(inner: &mut Inner, version: ApiVersion, args: &Map<String, Value
         created_at: now(),
         completed_at: None,
         partial: false,
+        stall_after: inner.bulk.faults.stall_next_after.take(),
     };
     let answer = inner.bulk.op_json(&op);
     inner.bulk.ops.insert(id, op);
     inner.bulk.started = Some(id);
     json!({"bulkOperation": answer, "userErrors": []})
+}
+
+/// `bulkOperationCancel(id:)`: a CREATED or RUNNING operation goes CANCELING (its run stops
+/// after the current line and ends CANCELED); CANCELING is answered as it is; a finished or
+/// unknown operation is a userError on `id` (`UserError` has no `code`).
+fn cancel(
+    inner: &mut Inner,
+    config: &super::FakeShopifyConfig,
+    args: &Map<String, Value>,
+) -> Value {
+    let given = args
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let refusal = |message: String| json!({"field": ["id"], "message": message});
+    let Some(id) =
+        super::parse_gid("BulkOperation", &given).filter(|n| inner.bulk.ops.contains_key(n))
+    else {
+        inner.bulk.cancels.push(FakeBulkCancel {
+            operation: given,
+            status_before: None,
+            accepted: false,
+        });
+        return json!({"bulkOperation": null, "userErrors": [refusal("Bulk operation does not exist".into())]});
+    };
+    if std::mem::take(&mut inner.bulk.faults.finish_on_next_cancel) {
+        run_rest(inner, config, id);
+    }
+    let before = inner.bulk.ops[&id].view.status;
+    let accepted = matches!(
+        before,
+        BulkStatus::Created | BulkStatus::Running | BulkStatus::Canceling
+    );
+    inner.bulk.cancels.push(FakeBulkCancel {
+        operation: given,
+        status_before: Some(before),
+        accepted,
+    });
+    let mut errors = Vec::new();
+    if accepted {
+        if let Some(op) = inner.bulk.ops.get_mut(&id) {
+            op.view.status = BulkStatus::Canceling;
+        }
+        // A stalled or paused run wakes to see it.
+        inner.bulk.release.notify_waiters();
+    } else {
+        errors.push(refusal(format!(
+            "A bulk operation cannot be canceled when it is {}",
+            before.as_str().to_lowercase()
+        )));
+    }
+    let answer = inner.bulk.op_json(&inner.bulk.ops[&id]);
+    json!({"bulkOperation": answer, "userErrors": errors})
+}
+
+/// Every line of operation `id` not run yet, then COMPLETED (the race fault: it finishes just
+/// before a cancel arrives). Its run task sees it finished and only sends the webhook.
+fn run_rest(inner: &mut Inner, config: &super::FakeShopifyConfig, id: u64) {
+    let Some(op) = inner
+        .bulk
+        .ops
+        .get(&id)
+        .filter(|o| o.view.status.in_progress())
+    else {
+        return;
+    };
+    let (text, version, from, total) = (
+        op.view.mutation.clone(),
+        op.version,
+        op.view.done,
+        op.input.len(),
+    );
+    let Ok(doc) = async_graphql_parser::parse_query(&text) else {
+        return;
+    };
+    for n in from..total {
+        run_line(inner, config, id, n, &doc, version);
+    }
+    finish(inner, id, BulkStatus::Completed, None);
+    inner.bulk.release.notify_waiters();
+}
+
+/// Whether operation `id`'s run waits before line `line`: a pause switch, or its stall.
+fn held(inner: &Inner, id: u64, line: usize) -> bool {
+    let faults = inner.bulk.faults;
+    let Some(op) = inner.bulk.ops.get(&id) else {
+        return false;
+    };
+    op.view.status == BulkStatus::Running
+        && (faults.never_finish || faults.pause_after == Some(line) || op.stall_after == Some(line))
 }
 
 /// A mutation bulk runs: one root field of [`BULK_MUTATIONS`], valid with `vars`.
@@ -375,7 +500,10 @@ pub async fn run(shared: Arc<Shared>, id: u64) {
         let Some(op) = inner.bulk.ops.get_mut(&id) else {
             return;
         };
-        op.view.status = BulkStatus::Running;
+        // Cancelled before it started: it stays CANCELING for the loop to end.
+        if op.view.status == BulkStatus::Created {
+            op.view.status = BulkStatus::Running;
+        }
         (op.view.mutation.clone(), op.version, release)
     };
     let Ok(doc) = async_graphql_parser::parse_query(&text) else {
@@ -386,9 +514,23 @@ pub async fn run(shared: Arc<Shared>, id: u64) {
         let (halt, wait) = {
             let mut inner = shared.lock();
             let faults = inner.bulk.faults;
-            let total = inner.bulk.ops.get(&id).map_or(0, |o| o.input.len());
-            let paused = faults.never_finish || faults.pause_after == Some(line);
-            if paused {
+            let (total, status) = inner
+                .bulk
+                .ops
+                .get(&id)
+                .map_or((0, BulkStatus::Completed), |o| {
+                    (o.input.len(), o.view.status)
+                });
+            if status == BulkStatus::Canceling {
+                // The step after a cancel: the lines run so far are its partial result.
+                finish(&mut inner, id, BulkStatus::Canceled, None);
+                break;
+            }
+            if status != BulkStatus::Running {
+                // Finished by `run_rest` (the cancel race): only the webhook is left.
+                break;
+            }
+            if held(&inner, id, line) {
                 inner.bulk.paused = Some(id);
                 (false, true)
             } else if line >= total {
@@ -414,10 +556,7 @@ pub async fn run(shared: Arc<Shared>, id: u64) {
             let notified = release.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let still = {
-                let inner = shared.lock();
-                inner.bulk.faults.never_finish || inner.bulk.faults.pause_after == Some(line)
-            };
+            let still = held(&shared.lock(), id, line);
             if still {
                 notified.await;
             }
@@ -681,6 +820,28 @@ impl super::FakeShopify {
     /// The operation stopped at the pause point (or held by `bulk_never_finish`), if any.
     pub fn bulk_paused(&self) -> Option<u64> {
         self.shared.lock().bulk.paused
+    }
+
+    /// The next bulk operation runs `lines` lines, then stays RUNNING until it is cancelled
+    /// (a stuck operation: it never finishes by itself).
+    pub fn bulk_stall_next_after(&self, lines: usize) {
+        self.shared.lock().bulk.faults.stall_next_after = Some(lines);
+    }
+
+    /// The next `bulkOperationCancel` arrives just after its operation finished: the rest of
+    /// its lines run and it COMPLETES, then the cancel is refused as for a finished operation.
+    pub fn bulk_finish_on_next_cancel(&self) {
+        self.shared.lock().bulk.faults.finish_on_next_cancel = true;
+    }
+
+    /// Every `bulkOperationCancel` answered, oldest first.
+    pub fn bulk_cancels(&self) -> Vec<FakeBulkCancel> {
+        self.shared.lock().bulk.cancels.clone()
+    }
+
+    /// How often a second bulk mutation was refused because one was in progress.
+    pub fn bulk_refused_in_progress(&self) -> u64 {
+        self.shared.lock().bulk.refused_in_progress
     }
 
     /// Every bulk operation so far, oldest first.

@@ -39,7 +39,7 @@ mod store;
 mod subscriptions;
 mod validate;
 
-pub use bulk::{BulkStatus, FakeBulkOp};
+pub use bulk::{BulkStatus, FakeBulkCancel, FakeBulkOp};
 pub use orders::{FakeFulfillment, FakeOrderLine, FakeOrderSpec};
 pub use price_lists::FixedPrice;
 pub use store::{gid, parse_gid, MAX_VARIANTS};
@@ -841,7 +841,7 @@ fn mutation(
             outcome,
         });
     };
-    if let Some(answer) = bulk::mutation(inner, version, field, cx) {
+    if let Some(answer) = bulk::mutation(inner, config, version, field, cx) {
         record(inner, WriteOutcome::Applied, None);
         return Ok(answer);
     }

@@ -130,6 +130,11 @@ const MUTATION_ROOT: &[FieldDef] = &[
         ],
     ),
     fa!(
+        "bulkOperationCancel",
+        "BulkOperationCancelPayload",
+        &[("id", "ID!")]
+    ),
+    fa!(
         "fulfillmentCreate",
         "FulfillmentCreatePayload",
         &[("fulfillment", "FulfillmentInput!"), ("message", "String")],
@@ -380,6 +385,10 @@ fn object_fields(ty: &str) -> Option<&'static [FieldDef]> {
             f!("parameters", "[StagedUploadParameter!]!"),
         ],
         "StagedUploadParameter" => &[f!("name", "String!"), f!("value", "String!")],
+        "BulkOperationCancelPayload" => &[
+            f!("bulkOperation", "BulkOperation"),
+            f!("userErrors", "[UserError!]!"),
+        ],
         "BulkOperationRunMutationPayload" => &[
             f!("bulkOperation", "BulkOperation"),
             f!("userErrors", "[BulkMutationUserError!]!"),
