@@ -74,6 +74,10 @@ const SHOP: &str = "query Health { shop { name } }";
 /// How many idempotency keys' variables are remembered (see `ShopifyAdapter::sent`).
 const SENT_KEYS_KEPT: usize = 100_000;
 
+/// One SKU an inventory write sets: the SKU named in errors, where it is in the shop, its
+/// whole quantities per Shopify location gid.
+type StockTarget = (String, VariantRef, Vec<(String, i64)>);
+
 /// Where a SKU lives in the shop.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VariantRef {
@@ -457,8 +461,7 @@ impl ShopifyAdapter {
                 duplicate: false,
             });
         }
-        // (the SKU named in errors, where it is in the shop, its quantities per location)
-        let mut targets: Vec<(String, VariantRef, Vec<(String, i64)>)> = Vec::new();
+        let mut targets: Vec<StockTarget> = Vec::new();
         match crate::variants::pieces(&sku, body)? {
             None => {
                 let v = self.variant(ctx, &sku).await?;
