@@ -340,3 +340,118 @@ async fn prices_sync_writes_variant_prices_and_only_changes() -> anyhow::Result<
     assert_eq!(fake.variant_price("P-00001").unwrap().0, "25.00");
     daemon.stop().await
 }
+
+/// Enqueue `sync.run` of `entity` and wait; the run's examined/pushed/failed from the state.
+async fn run_counted(
+    queue: &Queue,
+    pool: &sqlx::PgPool,
+    org: OrgId,
+    entity: &str,
+    key: &str,
+    full: bool,
+) -> anyhow::Result<String> {
+    let state = run_entity(queue, org, entity, key, full).await?;
+    let failed: (i64,) =
+        sqlx::query_as("SELECT count(*) FROM dead_letters WHERE org_id = $1 AND reason LIKE $2")
+            .bind(org.0)
+            .bind(format!("{entity} %"))
+            .fetch_one(pool)
+            .await?;
+    assert_eq!(failed.0, 0, "no {entity} dead letters");
+    Ok(state)
+}
+
+#[tokio::test]
+async fn stock_and_prices_of_a_product_sold_in_lengths_reach_its_variants() -> anyhow::Result<()> {
+    let fake = FakeShopify::start(FakeShopifyConfig::default()).await?;
+    let (daemon, pool, org) = daemon(&fake, ApiVersion::V2026_04).await?;
+    let queue = daemon.queue.clone();
+    let sql = |q: &'static str| {
+        let pool = pool.clone();
+        async move { sqlx::query(q).bind(org.0).execute(&pool).await }
+    };
+    // A round bar stocked and priced per FT, sold in 12 ft and 20 ft lengths.
+    sql("INSERT INTO products (org_id, sku, name, uom, web_visible) VALUES ($1, 'RB', 'Round bar', 'FT', true)")
+        .await?;
+    sql(
+        "INSERT INTO product_variants (org_id, sku, parent_sku, name, units)
+         VALUES ($1, 'RB-12FT', 'RB', '12 ft', 12), ($1, 'RB-20FT', 'RB', '20 ft', 20)",
+    )
+    .await?;
+    sql("INSERT INTO inventory_locations (org_id, code, name) VALUES ($1, 'CHI', 'Chicago')")
+        .await?;
+    sql(
+        "INSERT INTO inventory_levels (org_id, sku, location, on_hand, allocated, on_order)
+         VALUES ($1, 'RB', 'CHI', 250.5, 10, 0)",
+    )
+    .await?;
+    sql("INSERT INTO price_lists (org_id, price_list_id, currency) VALUES ($1, 'WEB', 'USD')")
+        .await?;
+    sql(
+        "INSERT INTO list_prices (org_id, price_list_id, sku, uom, amount)
+         VALUES ($1, 'WEB', 'RB', 'FT', 2.8512)",
+    )
+    .await?;
+    assert_eq!(run_sync(&queue, org, "cat", true).await?, "succeeded");
+    fake.clear_writes();
+    assert_eq!(
+        run_counted(&queue, &pool, org, "inventory", "inv-1", true).await?,
+        "succeeded"
+    );
+    assert_eq!(
+        run_counted(&queue, &pool, org, "prices", "pr-1", true).await?,
+        "succeeded"
+    );
+    // 240.5 ft available: 20 pieces of 12 ft, 12 of 20 ft; 2.8512/ft × 12 = 34.2144.
+    assert_eq!(fake.available("RB-12FT", CHI), Some(20));
+    assert_eq!(fake.available("RB-20FT", CHI), Some(12));
+    assert_eq!(fake.variant_price("RB-12FT").unwrap().0, "34.21");
+    assert_eq!(fake.variant_price("RB-20FT").unwrap().0, "57.02");
+    assert_eq!(fake.applied("inventorySetQuantities"), 1);
+    assert_eq!(fake.applied("productVariantsBulkUpdate"), 1);
+
+    // The bar's stock drops to 236 ft available: exactly one write, of both lengths (19
+    // pieces of 12 ft, 11 of 20 ft), in one call.
+    fake.clear_writes();
+    sql("UPDATE inventory_levels SET on_hand = 246 WHERE org_id = $1 AND sku = 'RB'").await?;
+    assert_eq!(
+        run_counted(&queue, &pool, org, "inventory", "inv-2", false).await?,
+        "succeeded"
+    );
+    let writes = fake.writes();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    let skus_written: Vec<i64> = writes[0].args["input"]["quantities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["quantity"].as_i64().unwrap())
+        .collect();
+    assert_eq!(skus_written, [19, 11]);
+    assert_eq!(fake.available("RB-12FT", CHI), Some(19));
+    assert_eq!(fake.available("RB-20FT", CHI), Some(11));
+
+    // Nothing changed: zero writes, incremental or full.
+    fake.clear_writes();
+    for (entity, key) in [("inventory", "inv-3"), ("prices", "pr-3")] {
+        assert_eq!(
+            run_counted(&queue, &pool, org, entity, key, true).await?,
+            "succeeded"
+        );
+    }
+    assert!(fake.writes().is_empty(), "{:?}", fake.writes());
+
+    // A length's units edited in the catalog (the 20 ft length is now 18 ft): the feed marks
+    // the bar's stock and prices, so both are written again with the new units.
+    sql("UPDATE product_variants SET units = 18 WHERE org_id = $1 AND sku = 'RB-20FT'").await?;
+    for (entity, key) in [("inventory", "inv-4"), ("prices", "pr-4")] {
+        assert_eq!(
+            run_counted(&queue, &pool, org, entity, key, false).await?,
+            "succeeded"
+        );
+    }
+    assert_eq!(fake.available("RB-20FT", CHI), Some(13)); // 236 / 18 = 13.1
+    assert_eq!(fake.variant_price("RB-20FT").unwrap().0, "51.32"); // 2.8512 × 18 = 51.3216
+    assert_eq!(fake.applied("inventorySetQuantities"), 1);
+    assert_eq!(fake.applied("productVariantsBulkUpdate"), 1);
+    daemon.stop().await
+}

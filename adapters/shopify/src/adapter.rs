@@ -74,6 +74,10 @@ const SHOP: &str = "query Health { shop { name } }";
 /// How many idempotency keys' variables are remembered (see `ShopifyAdapter::sent`).
 const SENT_KEYS_KEPT: usize = 100_000;
 
+/// One SKU an inventory write sets: the SKU named in errors, where it is in the shop, its
+/// whole quantities per Shopify location gid.
+type StockTarget = (String, VariantRef, Vec<(String, i64)>);
+
 /// Where a SKU lives in the shop.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VariantRef {
@@ -369,9 +373,7 @@ impl ShopifyAdapter {
                 lock(&self.variants).insert(sku.to_owned(), v.clone());
                 Ok(v)
             }
-            [] => Err(AdapterError::permanent(format!(
-                "no variant with SKU {sku} in the shop (is the catalog synced?)"
-            ))),
+            [] => Err(AdapterError::permanent(crate::variants::not_in_shop(sku))),
             _ => Err(AdapterError::permanent(format!(
                 "several variants in the shop have SKU {sku}"
             ))),
@@ -394,15 +396,16 @@ impl ShopifyAdapter {
             .unwrap_or_else(|| Err(AdapterError::permanent("no result for the price")))
     }
 
-    /// `{"sku", "locations": [{"location": "CHI", "available": 5}]}` (or `{"sku", "available"}`
-    /// for every configured location, as a tombstone sends 0) → inventorySetQuantities.
-    async fn push_inventory(
+    /// The document's quantities per Shopify location: (location gid, whole units, the exact
+    /// figure when the mapping gave one). `{"sku", "locations": [{"location": "CHI",
+    /// "available": 5}]}`, or `{"sku", "available"}` for every configured location (a
+    /// tombstone sends 0).
+    fn wanted_quantities(
         &self,
-        ctx: &AdapterContext,
+        sku: &str,
         body: &Map<String, Value>,
-    ) -> Result<PushReceipt, AdapterError> {
-        let sku = Self::sku(body)?;
-        let mut wanted: Vec<(String, i64)> = Vec::new();
+    ) -> Result<Vec<(String, i64, Option<rust_decimal::Decimal>)>, AdapterError> {
+        let mut wanted = Vec::new();
         match body.get("locations").and_then(Value::as_array) {
             Some(locations) => {
                 for l in locations {
@@ -415,7 +418,8 @@ impl ShopifyAdapter {
                             "locations[].available of {sku} must be a whole number"
                         ))
                     })?;
-                    wanted.push((gid.clone(), n.max(0)));
+                    let exact = l.get("available_exact").and_then(crate::variants::decimal);
+                    wanted.push((gid.clone(), n.max(0), exact));
                 }
             }
             None => {
@@ -427,9 +431,29 @@ impl ShopifyAdapter {
                             "{sku}: neither `locations` nor `available`"
                         ))
                     })?;
-                wanted.extend(self.cfg.locations.values().map(|g| (g.clone(), n.max(0))));
+                wanted.extend(
+                    self.cfg
+                        .locations
+                        .values()
+                        .map(|g| (g.clone(), n.max(0), None)),
+                );
             }
         }
+        Ok(wanted)
+    }
+
+    /// An inventory document → one `inventorySetQuantities`: the SKU's own levels, or, for a
+    /// product sold as variants that are quantities of it (`variants` in the document,
+    /// [`crate::variants`]), each variant's whole pieces at every location, all in the one
+    /// call (Shopify applies it all or nothing, so the item is confirmed only if every
+    /// variant's write is).
+    async fn push_inventory(
+        &self,
+        ctx: &AdapterContext,
+        body: &Map<String, Value>,
+    ) -> Result<PushReceipt, AdapterError> {
+        let sku = Self::sku(body)?;
+        let wanted = self.wanted_quantities(&sku, body)?;
         if wanted.is_empty() {
             return Ok(PushReceipt {
                 status: 200,
@@ -437,7 +461,39 @@ impl ShopifyAdapter {
                 duplicate: false,
             });
         }
-        let v = self.variant(ctx, &sku).await?;
+        let mut targets: Vec<StockTarget> = Vec::new();
+        match crate::variants::pieces(&sku, body)? {
+            None => {
+                let v = self.variant(ctx, &sku).await?;
+                let whole = wanted.into_iter().map(|(g, n, _)| (g, n)).collect();
+                targets.push((sku.clone(), v, whole));
+            }
+            Some(pieces) => {
+                for p in pieces {
+                    let v = self.variant(ctx, &p.sku).await.map_err(|e| AdapterError {
+                        message: format!("variant {} of {sku}: {}", p.sku, e.message),
+                        ..e
+                    })?;
+                    let per_location = wanted
+                        .iter()
+                        .map(|(g, n, exact)| {
+                            let have = exact.unwrap_or_else(|| rust_decimal::Decimal::from(*n));
+                            (g.clone(), crate::variants::pieces_available(have, p.units))
+                        })
+                        .collect();
+                    targets.push((p.sku, v, per_location));
+                }
+            }
+        }
+        // One entry per (inventory item, location), and the SKU it is for.
+        let entries: Vec<(&str, &str, &str, i64)> = targets
+            .iter()
+            .flat_map(|(label, v, per)| {
+                per.iter().map(move |(loc, n)| {
+                    (label.as_str(), v.inventory_item.as_str(), loc.as_str(), *n)
+                })
+            })
+            .collect();
         let reference = format!(
             "gid://switchyard/Sync/{}",
             ctx.job
@@ -448,17 +504,17 @@ impl ShopifyAdapter {
         loop {
             let known: Vec<Option<i64>> = {
                 let c = lock(&self.confirmed);
-                wanted
+                entries
                     .iter()
-                    .map(|(loc, _)| c.get(&(v.inventory_item.clone(), loc.clone())).copied())
+                    .map(|(_, item, loc, _)| c.get(&(item.to_string(), loc.to_string())).copied())
                     .collect()
             };
             let new_api = self.cfg.version.idempotent_inventory();
-            let quantities: Vec<Value> = wanted
+            let quantities: Vec<Value> = entries
                 .iter()
                 .zip(&known)
-                .map(|((loc, n), k)| {
-                    let mut q = json!({"inventoryItemId": v.inventory_item, "locationId": loc, "quantity": n});
+                .map(|((_, item, loc, n), k)| {
+                    let mut q = json!({"inventoryItemId": item, "locationId": loc, "quantity": n});
                     if new_api {
                         q["changeFromQuantity"] = json!(k);
                     } else if let Some(k) = k {
@@ -500,12 +556,12 @@ impl ShopifyAdapter {
             let errors = user_errors(&data["inventorySetQuantities"]);
             if errors.is_empty() {
                 let mut c = lock(&self.confirmed);
-                for (loc, n) in &wanted {
-                    c.insert((v.inventory_item.clone(), loc.clone()), *n);
+                for (_, item, loc, n) in &entries {
+                    c.insert((item.to_string(), loc.to_string()), *n);
                 }
                 return Ok(PushReceipt {
                     status: 200,
-                    external_id: Some(v.inventory_item.clone()),
+                    external_id: targets.first().map(|(_, v, _)| v.inventory_item.clone()),
                     duplicate: false,
                 });
             }
@@ -520,13 +576,15 @@ impl ShopifyAdapter {
                     sku,
                     "stock changed in Shopify since our last write; re-reading and retrying once"
                 );
-                self.reread(ctx, &v.inventory_item).await?;
+                for (_, v, _) in &targets {
+                    self.reread(ctx, &v.inventory_item).await?;
+                }
                 attempt += 1;
                 continue;
             }
             return Err(AdapterError::permanent(format!(
                 "Shopify refused the stock of {sku}: {}",
-                joined(&errors)
+                quantity_errors(&errors, &entries)
             ))
             .with_status(200));
         }
@@ -561,6 +619,25 @@ impl ShopifyAdapter {
         }
         Ok(())
     }
+}
+
+/// `inventorySetQuantities` userErrors, each naming the SKU its entry was for
+/// (`field: ["input", "quantities", "3", …]`), so a refused variant of a product is named.
+fn quantity_errors(errors: &[UserError], entries: &[(&str, &str, &str, i64)]) -> String {
+    errors
+        .iter()
+        .map(|e| {
+            let index = match e.field.as_deref() {
+                Some([_, list, i, ..]) if list == "quantities" => i.parse::<usize>().ok(),
+                _ => None,
+            };
+            match index.and_then(|i| entries.get(i)) {
+                Some((sku, ..)) => format!("{sku}: {e}"),
+                None => e.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The mapped product document as `ProductSetInput`: everything but `sku` passes through;

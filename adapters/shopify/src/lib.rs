@@ -40,6 +40,7 @@ pub mod orders;
 pub mod prices;
 pub mod split;
 pub mod subscribe;
+pub mod variants;
 pub mod webhook;
 pub mod wire;
 

@@ -31,6 +31,7 @@ use crate::bulk::{Line, LineResult};
 use crate::client::CallError;
 use crate::split::split_calls;
 use crate::wire::UserError;
+use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use switchyard_core::adapter::{AdapterContext, BatchItem, PushReceipt};
@@ -84,10 +85,21 @@ struct ListRef {
     code: String,
 }
 
-/// A SKU of the batch on its way: where it is, what failed first.
+/// Where one of an item's prices goes: the item's own SKU, or, for a product sold as variants
+/// that are quantities of it ([`crate::variants`]), each such variant.
+struct Target {
+    sku: String,
+    variant: VariantRef,
+    /// The variant's units of the product's base unit (`None`: the item's own SKU).
+    units: Option<Decimal>,
+    /// Its `productVariantsBulkUpdate` fields (`price`, `compareAtPrice`) from the document.
+    base: Map<String, Value>,
+}
+
+/// A SKU of the batch on its way: where its prices go, what failed first.
 struct Pending {
     sku: String,
-    variant: Option<VariantRef>,
+    targets: Vec<Target>,
     error: Option<AdapterError>,
 }
 
@@ -96,6 +108,43 @@ impl Pending {
         if self.error.is_none() {
             self.error = Some(e);
         }
+    }
+
+    /// The item's SKU, and the variant's when `variant` is one of its pieces.
+    fn name(&self, variant: &str) -> String {
+        match self
+            .targets
+            .iter()
+            .find(|t| t.variant.variant == variant && t.units.is_some())
+        {
+            Some(t) => format!("{} (variant {})", self.sku, t.sku),
+            None => self.sku.clone(),
+        }
+    }
+}
+
+/// The `price` / `compareAtPrice` of `body` that are there.
+fn base_fields(body: &Map<String, Value>) -> Map<String, Value> {
+    ["price", "compareAtPrice"]
+        .into_iter()
+        .filter_map(|k| body.get(k).map(|v| (k.to_owned(), v.clone())))
+        .collect()
+}
+
+/// A list entry's price for `target`: as given for the item's own SKU; × units for a piece,
+/// from the entry's exact `amount` when the mapping gave it (its `price` is already rounded).
+fn list_price(entry: &Value, key: &str, target: &Target) -> Value {
+    let Some(units) = target.units else {
+        return entry[key].clone();
+    };
+    let exact = if key == "price" {
+        entry.get("amount").and_then(crate::variants::decimal)
+    } else {
+        None
+    };
+    match exact.or_else(|| crate::variants::decimal(&entry[key])) {
+        Some(amount) => Value::String(crate::variants::piece_price(amount, units)),
+        None => entry[key].clone(),
     }
 }
 
@@ -148,7 +197,7 @@ fn settle(
             p.fail(
                 AdapterError::permanent(format!(
                     "Shopify refused {what} of {}: {}",
-                    p.sku,
+                    p.name(variant),
                     joined(errs)
                 ))
                 .with_status(200),
@@ -156,10 +205,11 @@ fn settle(
         } else if !answered.contains(variant) {
             // Named by no userError and not answered: a refusal of the whole call, or an
             // answer that does not say. Never confirm it.
+            let name = p.name(variant);
             let m = if general.is_empty() {
-                format!("Shopify did not confirm {what} of {}", p.sku)
+                format!("Shopify did not confirm {what} of {name}")
             } else {
-                format!("Shopify refused {what} of {}: {}", p.sku, joined(&general))
+                format!("Shopify refused {what} of {name}: {}", joined(&general))
             };
             p.fail(if general.is_empty() {
                 AdapterError::transient(m)
@@ -271,11 +321,13 @@ impl ShopifyAdapter {
         let mut lines = Vec::with_capacity(by_product.len());
         let mut entries_of: Vec<Vec<(usize, String)>> = Vec::with_capacity(by_product.len());
         for (n, (product, entries)) in by_product.into_iter().enumerate() {
-            let first = entries
-                .first()
-                .map_or("", |(i, _)| pending[*i].sku.as_str());
-            let label = match entries.len() {
-                1 => first.to_owned(),
+            // Named by its items' SKUs: a product sold as variants with units is one item
+            // with several entries (its pieces), so entries are not SKUs of ours.
+            let mut items: Vec<usize> = entries.iter().map(|(i, _)| *i).collect();
+            items.dedup();
+            let first = items.first().map_or("", |i| pending[*i].sku.as_str());
+            let label = match items.len() {
+                0 | 1 => first.to_owned(),
                 more => format!("{first} and {} more SKUs", more - 1),
             };
             let variants: Vec<Value> = entries.iter().map(|(_, v)| v.clone()).collect();
@@ -320,14 +372,13 @@ impl ShopifyAdapter {
             let parsed = Self::body(&item.doc).and_then(|b| Ok((b, Self::sku(b)?)));
             match parsed {
                 Ok((body, sku)) => {
-                    let variant = self.variant(ctx, &sku).await;
-                    let (variant, error) = match variant {
-                        Ok(v) => (Some(v), None),
-                        Err(e) => (None, Some(e)),
+                    let (targets, error) = match self.targets(ctx, &sku, body).await {
+                        Ok(t) => (t, None),
+                        Err(e) => (Vec::new(), Some(e)),
                     };
                     pending.push(Pending {
                         sku,
-                        variant,
+                        targets,
                         error,
                     });
                     bodies.push(Some(body));
@@ -335,7 +386,7 @@ impl ShopifyAdapter {
                 Err(e) => {
                     pending.push(Pending {
                         sku: String::new(),
-                        variant: None,
+                        targets: Vec::new(),
                         error: Some(e),
                     });
                     bodies.push(None);
@@ -344,23 +395,18 @@ impl ShopifyAdapter {
         }
         // Base prices, per product.
         let mut by_product: BTreeMap<String, Vec<(usize, Value)>> = BTreeMap::new();
-        for (i, (p, body)) in pending.iter().zip(&bodies).enumerate() {
-            let (Some(v), Some(body)) = (&p.variant, body) else {
-                continue;
-            };
-            let mut input = json!({"id": v.variant});
-            let mut any = false;
-            for key in ["price", "compareAtPrice"] {
-                if let Some(value) = body.get(key) {
-                    input[key] = value.clone();
-                    any = true;
+        for (i, p) in pending.iter().enumerate() {
+            for t in &p.targets {
+                if t.base.is_empty() {
+                    continue;
                 }
-            }
-            if any {
+                let mut input = Map::new();
+                input.insert("id".into(), json!(t.variant.variant));
+                input.extend(t.base.clone());
                 by_product
-                    .entry(v.product.clone())
+                    .entry(t.variant.product.clone())
                     .or_default()
-                    .push((i, input));
+                    .push((i, Value::Object(input)));
             }
         }
         if items.len() > self.config().bulk_threshold as usize {
@@ -376,7 +422,7 @@ impl ShopifyAdapter {
             let currency = match self.list_currency(ctx, &list).await {
                 Ok(c) => c,
                 Err(e) => {
-                    for p in pending.iter_mut().filter(|p| p.variant.is_some()) {
+                    for p in pending.iter_mut().filter(|p| !p.targets.is_empty()) {
                         p.fail(e.clone());
                     }
                     continue;
@@ -385,7 +431,7 @@ impl ShopifyAdapter {
             let mut adds: Vec<(usize, Value)> = Vec::new();
             let mut deletes: Vec<(usize, String)> = Vec::new();
             for (i, (p, body)) in pending.iter().zip(&bodies).enumerate() {
-                let (Some(v), Some(body)) = (&p.variant, body) else {
+                let Some(body) = body else {
                     continue;
                 };
                 let (array, key) = list.source;
@@ -398,17 +444,19 @@ impl ShopifyAdapter {
                         e[key].as_str() == Some(list.code.as_str())
                             && e["currency"].as_str() == Some(currency.as_str())
                     });
-                match entry {
-                    Some(e) => {
-                        let mut input = json!({"variantId": v.variant,
-                            "price": {"amount": e["price"], "currencyCode": e["currency"]}});
-                        if let Some(c) = e.get("compareAtPrice").filter(|c| !c.is_null()) {
-                            input["compareAtPrice"] =
-                                json!({"amount": c, "currencyCode": e["currency"]});
+                for t in &p.targets {
+                    match entry {
+                        Some(e) => {
+                            let mut input = json!({"variantId": t.variant.variant,
+                                "price": {"amount": list_price(e, "price", t), "currencyCode": e["currency"]}});
+                            if e.get("compareAtPrice").is_some_and(|c| !c.is_null()) {
+                                input["compareAtPrice"] = json!({"amount": list_price(e, "compareAtPrice", t),
+                                    "currencyCode": e["currency"]});
+                            }
+                            adds.push((i, input));
                         }
-                        adds.push((i, input));
+                        None => deletes.push((i, t.variant.variant.clone())),
                     }
-                    None => deletes.push((i, v.variant.clone())),
                 }
             }
             let what = format!("the price in price list {}", list.key);
@@ -467,15 +515,56 @@ impl ShopifyAdapter {
         }
         pending
             .into_iter()
-            .map(|p| match (p.error, p.variant) {
-                (Some(e), _) => Err(e),
-                (None, v) => Ok(PushReceipt {
+            .map(|p| match p.error {
+                Some(e) => Err(e),
+                None => Ok(PushReceipt {
                     status: 200,
-                    external_id: v.map(|v| v.variant),
+                    external_id: p.targets.into_iter().next().map(|t| t.variant.variant),
                     duplicate: false,
                 }),
             })
             .collect()
+    }
+
+    /// Where a document's prices go: its own SKU's variant, or each variant of `variants`
+    /// (with the `price` / `compareAtPrice` the mapping computed for it).
+    async fn targets(
+        &self,
+        ctx: &AdapterContext,
+        sku: &str,
+        body: &Map<String, Value>,
+    ) -> Result<Vec<Target>, AdapterError> {
+        let Some(pieces) = crate::variants::pieces(sku, body)? else {
+            return Ok(vec![Target {
+                sku: sku.to_owned(),
+                variant: self.variant(ctx, sku).await?,
+                units: None,
+                base: base_fields(body),
+            }]);
+        };
+        let given = body
+            .get("variants")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let mut targets = Vec::with_capacity(pieces.len());
+        for (piece, doc) in pieces.into_iter().zip(given) {
+            let variant = self
+                .variant(ctx, &piece.sku)
+                .await
+                .map_err(|e| AdapterError {
+                    message: format!("variant {} of {sku}: {}", piece.sku, e.message),
+                    ..e
+                })?;
+            let base = doc.as_object().map(base_fields).unwrap_or_default();
+            targets.push(Target {
+                sku: piece.sku,
+                variant,
+                units: Some(piece.units),
+                base,
+            });
+        }
+        Ok(targets)
     }
 }
 
@@ -495,7 +584,7 @@ mod tests {
         (0..n)
             .map(|i| Pending {
                 sku: format!("S{i}"),
-                variant: None,
+                targets: Vec::new(),
                 error: None,
             })
             .collect()

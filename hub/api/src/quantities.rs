@@ -36,6 +36,14 @@ pub fn positive_schema() -> Object {
     string_schema(SchemaType::new(Type::String), POSITIVE_QUANTITY)
 }
 
+/// The schema of an [`optional_positive_quantity`]: a quantity above zero or `null`.
+pub fn optional_positive_schema() -> Object {
+    string_schema(
+        SchemaType::from_iter([Type::String, Type::Null]),
+        POSITIVE_QUANTITY,
+    )
+}
+
 /// `text` as [`QUANTITY`] reads it.
 fn parse(text: &str) -> Option<Decimal> {
     let (whole, fraction) = match text.split_once('.') {
@@ -77,6 +85,19 @@ pub fn positive_quantity<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::
     parse(&text)
         .filter(|q| *q > Decimal::ZERO)
         .ok_or_else(|| refuse(&text, "a quantity above zero"))
+}
+
+/// An optional quantity of more than zero (`null` or absent: none).
+pub fn optional_positive_quantity<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Decimal>, D::Error> {
+    let text = Option::<String>::deserialize(d)?;
+    text.map(|t| {
+        parse(&t)
+            .filter(|q| *q > Decimal::ZERO)
+            .ok_or_else(|| refuse(&t, "a quantity above zero"))
+    })
+    .transpose()
 }
 
 #[cfg(test)]

@@ -104,6 +104,12 @@ pub struct ProductVariant {
     pub barcode: Option<String>,
     #[serde(default)]
     pub dimensions: Dimensions,
+    /// How many of the product's base unit one piece of the variant is (a 12 ft length of a
+    /// bar stocked in FT: 12); `None`: the variant is not a quantity of its product. Stock and
+    /// prices stay the product's, in its base unit; a storefront that sells only the variants
+    /// derives theirs from these (adapters/shopify/README.md).
+    #[serde(default)]
+    pub units: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

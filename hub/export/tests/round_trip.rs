@@ -260,6 +260,8 @@ fn check_json(entity: Entity, rows: &[Value]) {
                 p["variants"][0]["options"][1],
                 serde_json::json!({"name": "thickness", "value": "1/4 in"})
             );
+            assert_eq!(p["variants"][0]["units"], 2.5);
+            assert_eq!(p["variants"][1]["units"], Value::Null);
             assert!(iso_timestamp(p["updated_at"].as_str().unwrap()), "{p}");
             assert_eq!(p["gtin"], "00012345678905");
             assert_eq!(by(rows, "sku", "ST-ü")["gtin"], Value::Null);

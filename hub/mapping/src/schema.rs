@@ -164,7 +164,7 @@ const DIMENSIONS: &str =
 const ADDRESS: &str = "name str|line1 str|line2 str|city str|region str|postal_code str|country str|phone str|email str";
 
 const PRODUCT: &str = "sku str!|name str!|description str|product_type str|base_uom uom!|alt_uoms[].uom uom!|alt_uoms[].factor dec!|\
-variants[].sku str!|variants[].name str|variants[].options any|variants[].barcode str|variants[].dimensions.{DIM}|\
+variants[].sku str!|variants[].name str|variants[].options any|variants[].barcode str|variants[].units dec|variants[].dimensions.{DIM}|\
 dimensions.{DIM}|material_grade str|web_visible bool!|tax_code str|attributes any|updated_at datetime";
 const INVENTORY: &str = "sku str!|location str!|on_hand dec!|available dec!|allocated dec!|on_order dec!|uom uom!|updated_at datetime";
 const PRICE: &str = "sku str!|kind price_kind!|currency str!|uom uom!|unit_price dec!|breaks[].min_quantity dec!|breaks[].unit_price dec!|\

@@ -13,6 +13,7 @@
 use crate::db::Result;
 use crate::feed;
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::{Acquire, PgConnection, PgPool, Postgres, QueryBuilder};
@@ -90,6 +91,10 @@ pub struct VariantRecord {
     /// `{"thickness": "1/4 in"}`: a JSON object.
     pub options: Value,
     pub gtin: Option<String>,
+    /// How many of the product's base unit one piece of the variant is (a 12 ft length of a
+    /// bar kept in FT: 12), above zero; `None`: not a quantity of the product (migration 0035).
+    #[serde(default)]
+    pub units: Option<Decimal>,
 }
 
 /// A product as written by an upsert (checked by the caller: names not blank, JSON shapes,
@@ -141,6 +146,8 @@ pub struct StoredVariant {
     pub name: Option<String>,
     pub options: Value,
     pub gtin: Option<String>,
+    /// See [`VariantRecord::units`].
+    pub units: Option<Decimal>,
     pub deleted_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
 }
@@ -220,7 +227,7 @@ pub(crate) const PRODUCT_COLUMNS: &str = "sku, name, gtin, uom, active, short_de
     seo_slug, seo_title, seo_description, product_type, tax_code, attributes, deleted_at, \
     created_at, updated_at";
 
-const VARIANT_COLUMNS: &str = "sku, parent_sku, name, options, gtin, deleted_at, updated_at";
+const VARIANT_COLUMNS: &str = "sku, parent_sku, name, options, gtin, units, deleted_at, updated_at";
 
 /// What an upsert did to one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -602,13 +609,14 @@ async fn replace_variants(
             )));
         }
         let wrote = sqlx::query(
-            "INSERT INTO product_variants AS v (org_id, sku, parent_sku, name, options, gtin)
-             VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO product_variants AS v (org_id, sku, parent_sku, name, options, gtin, units)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (org_id, sku) DO UPDATE SET name = EXCLUDED.name,
-                 options = EXCLUDED.options, gtin = EXCLUDED.gtin, deleted_at = NULL,
-                 updated_at = now()
-             WHERE (v.name, v.options, v.gtin, v.deleted_at)
-                 IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.options, EXCLUDED.gtin, NULL::timestamptz)",
+                 options = EXCLUDED.options, gtin = EXCLUDED.gtin, units = EXCLUDED.units,
+                 deleted_at = NULL, updated_at = now()
+             WHERE (v.name, v.options, v.gtin, v.units, v.deleted_at)
+                 IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.options, EXCLUDED.gtin, EXCLUDED.units,
+                                   NULL::timestamptz)",
         )
         .bind(org.0)
         .bind(&v.sku)
@@ -616,6 +624,7 @@ async fn replace_variants(
         .bind(&v.name)
         .bind(&v.options)
         .bind(&v.gtin)
+        .bind(v.units)
         .execute(&mut *tx)
         .await?;
         changed |= wrote.rows_affected() > 0;

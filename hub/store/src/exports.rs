@@ -370,7 +370,8 @@ SELECT json_build_object(
             'sku', v.sku, 'name', v.name, 'gtin', v.gtin,
             'options', COALESCE((SELECT json_agg(json_build_object('name', o.key, 'value', o.value)
                                                  ORDER BY o.key)
-                                 FROM jsonb_each_text(v.options) o), '[]'::json))
+                                 FROM jsonb_each_text(v.options) o), '[]'::json),
+            'units', v.units)
             ORDER BY v.sku)
         FROM product_variants v
         WHERE v.org_id = p.org_id AND v.parent_sku = p.sku AND ($7 OR v.deleted_at IS NULL)

@@ -643,7 +643,8 @@ pub async fn load_products(
                                         p.dimensions->'thickness'->>'unit'),
                  'weight_uom', p.dimensions->'weight'->>'unit'),
              'variants', coalesce((SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
-                              'sku', v.sku, 'name', v.name, 'options', v.options, 'barcode', v.gtin))
+                              'sku', v.sku, 'name', v.name, 'options', v.options, 'barcode', v.gtin,
+                              'units', v.units))
                               ORDER BY v.sku)
                           FROM product_variants v
                           WHERE v.org_id = p.org_id AND v.parent_sku = p.sku AND v.deleted_at IS NULL), '[]'::jsonb),
@@ -662,6 +663,34 @@ pub async fn load_products(
     .bind(skus)
     .fetch_all(pool)
     .await?)
+}
+
+/// The live variants with `units` (migration 0035) of the live products among `skus`, by
+/// product SKU, each as (variant SKU, units), in variant SKU order: what the inventory and
+/// prices items carry so a storefront that sells only the variants (Shopify) can write each
+/// one's stock and price. One query for a page of items; products without such variants are
+/// absent.
+pub async fn variant_units(
+    pool: &PgPool,
+    org: OrgId,
+    skus: &[String],
+) -> Result<HashMap<String, Vec<(String, Decimal)>>> {
+    let rows: Vec<(String, String, Decimal)> = sqlx::query_as(
+        "SELECT v.parent_sku, v.sku, v.units FROM product_variants v
+         JOIN products p ON p.org_id = v.org_id AND p.sku = v.parent_sku AND p.deleted_at IS NULL
+         WHERE v.org_id = $1 AND v.parent_sku = ANY($2) AND v.deleted_at IS NULL
+           AND v.units IS NOT NULL
+         ORDER BY v.parent_sku, v.sku",
+    )
+    .bind(org.0)
+    .bind(skus)
+    .fetch_all(pool)
+    .await?;
+    let mut by_parent: HashMap<String, Vec<(String, Decimal)>> = HashMap::new();
+    for (parent, sku, units) in rows {
+        by_parent.entry(parent).or_default().push((sku, units));
+    }
+    Ok(by_parent)
 }
 
 /// The own unit conversions (`product_uom_conversions`) of the products among `skus`, by SKU:

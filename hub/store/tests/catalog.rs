@@ -115,6 +115,7 @@ async fn an_unchanged_upsert_does_not_advance_the_feed(pool: PgPool) {
         name: Some("1/4 in".into()),
         options: json!({"thickness": "1/4 in"}),
         gtin: None,
+        units: None,
     }]);
     assert_eq!(upsert(&pool, org, &p).await, Outcome::Created);
     let head = feed::head(&pool, org).await.unwrap();
@@ -149,6 +150,78 @@ async fn an_unchanged_upsert_does_not_advance_the_feed(pool: PgPool) {
     assert_eq!(after[0].sku, "P1");
     assert_eq!(after[0].seq, head + 1);
     assert_eq!(feed::head(&pool, org).await.unwrap(), head + 1);
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn a_variants_units_are_stored_and_move_its_products_stock_and_prices(pool: PgPool) {
+    let org = org(&pool, "acme").await;
+    let mut p = product("RB");
+    let length = |sku: &str, units: Option<i64>| VariantRecord {
+        sku: sku.into(),
+        name: None,
+        options: json!({}),
+        gtin: None,
+        units: units.map(Decimal::from),
+    };
+    p.variants = Some(vec![length("RB-12", Some(12)), length("RB-CUT", None)]);
+    assert_eq!(upsert(&pool, org, &p).await, Outcome::Created);
+    let stored = catalog::get_product(&pool, org, "RB")
+        .await
+        .unwrap()
+        .unwrap();
+    let units: Vec<Option<Decimal>> = stored.variants.iter().map(|v| v.units).collect();
+    assert_eq!(units, [Some(Decimal::from(12)), None]);
+    // A variant with units is in the product's stock and prices items: created, both moved.
+    let skus = |c: Vec<Change>| c.into_iter().map(|c| c.sku).collect::<Vec<_>>();
+    assert_eq!(
+        skus(changes(&pool, org, FeedEntity::Inventory, 0).await),
+        ["RB"]
+    );
+    assert_eq!(
+        skus(changes(&pool, org, FeedEntity::Prices, 0).await),
+        ["RB"]
+    );
+    let head = feed::head(&pool, org).await.unwrap();
+    // New units: moved again; the same units again: nothing.
+    p.variants = Some(vec![length("RB-12", Some(10)), length("RB-CUT", None)]);
+    assert_eq!(upsert(&pool, org, &p).await, Outcome::Updated);
+    assert_eq!(
+        skus(changes(&pool, org, FeedEntity::Inventory, head).await),
+        ["RB"]
+    );
+    assert_eq!(
+        skus(changes(&pool, org, FeedEntity::Prices, head).await),
+        ["RB"]
+    );
+    let head = feed::head(&pool, org).await.unwrap();
+    assert_eq!(upsert(&pool, org, &p).await, Outcome::Unchanged);
+    assert_eq!(feed::head(&pool, org).await.unwrap(), head);
+    // A variant without units renamed: only the catalog moves.
+    let mut renamed = length("RB-CUT", None);
+    renamed.name = Some("Cut to length".into());
+    p.variants = Some(vec![length("RB-12", Some(10)), renamed]);
+    assert_eq!(upsert(&pool, org, &p).await, Outcome::Updated);
+    assert!(changes(&pool, org, FeedEntity::Inventory, head)
+        .await
+        .is_empty());
+    assert!(changes(&pool, org, FeedEntity::Prices, head)
+        .await
+        .is_empty());
+    // The length removed (left out of the list): the product's items lose it, so they move.
+    let head = feed::head(&pool, org).await.unwrap();
+    p.variants = Some(vec![length("RB-CUT", None)]);
+    assert_eq!(upsert(&pool, org, &p).await, Outcome::Updated);
+    assert_eq!(
+        skus(changes(&pool, org, FeedEntity::Prices, head).await),
+        ["RB"]
+    );
+    // Units must be above zero: the database refuses the rest too.
+    let zero =
+        sqlx::query("UPDATE product_variants SET units = 0 WHERE org_id = $1 AND sku = 'RB-CUT'")
+            .bind(org.0)
+            .execute(&pool)
+            .await;
+    assert!(zero.is_err(), "{zero:?}");
 }
 
 #[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
@@ -249,6 +322,7 @@ async fn a_removed_product_reaches_the_feed_as_a_tombstone(pool: PgPool) {
         name: None,
         options: json!({"finish": "Pickled"}),
         gtin: None,
+        units: None,
     }]);
     upsert(&pool, org, &p).await;
     let head = feed::head(&pool, org).await.unwrap();
@@ -576,6 +650,7 @@ async fn rules_only_the_database_knows_are_reported_per_item(pool: PgPool) {
         name: None,
         options: json!({}),
         gtin: None,
+        units: None,
     }]);
     let mut b = product("B");
     b.gtin = a.gtin.clone();
@@ -588,6 +663,7 @@ async fn rules_only_the_database_knows_are_reported_per_item(pool: PgPool) {
         name: None,
         options: json!({}),
         gtin: None,
+        units: None,
     }]);
     let f = product("F");
     let r = catalog::upsert_products(&pool, org, &[a, b, c, d, e, f])
@@ -1022,6 +1098,7 @@ async fn a_batch_without_variants_is_one_statement_with_the_same_outcomes(pool: 
         name: None,
         options: json!({}),
         gtin: None,
+        units: None,
     }]);
     let mut p1 = product("P1");
     p1.gtin = Some("00012345678905".into());

@@ -15,6 +15,7 @@ use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -130,6 +131,17 @@ pub struct VariantItem {
     pub options: BTreeMap<String, String>,
     #[serde(default)]
     pub gtin: Option<String>,
+    /// How many of the product's base unit one piece of this variant is (`"12"` for a 12 ft
+    /// length of a bar stocked in FT), above zero; absent or null: the variant is not a
+    /// quantity of its product. Storefronts that only know the variants' SKUs (Shopify) get
+    /// each variant's stock as the product's available / units (rounded down) and its price
+    /// as the product's × units.
+    #[serde(
+        default,
+        deserialize_with = "crate::quantities::optional_positive_quantity"
+    )]
+    #[schema(schema_with = crate::quantities::optional_positive_schema, required = false)]
+    pub units: Option<Decimal>,
 }
 
 fn yes() -> bool {
@@ -447,6 +459,7 @@ fn record(p: ProductItem) -> ProductRecord {
                     name: v.name,
                     options: serde_json::to_value(&v.options).unwrap_or_default(),
                     gtin: v.gtin,
+                    units: v.units,
                 })
                 .collect()
         }),
@@ -531,6 +544,9 @@ pub struct VariantView {
     #[schema(value_type = Object)]
     pub options: Value,
     pub gtin: Option<String>,
+    /// See the request's `units`; null when not set.
+    #[schema(schema_with = crate::quantities::optional_positive_schema)]
+    pub units: Option<Decimal>,
     /// A tombstone: the variant was removed.
     pub deleted: bool,
     pub updated_at: DateTime<Utc>,
@@ -543,6 +559,7 @@ impl From<StoredVariant> for VariantView {
             name: v.name,
             options: v.options,
             gtin: v.gtin,
+            units: v.units.map(|u| u.normalize()),
             deleted: v.deleted_at.is_some(),
             updated_at: v.updated_at,
         }

@@ -212,6 +212,87 @@ async fn bad_items_are_reported_by_index_and_field_and_the_others_stored(pool: s
 }
 
 #[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn a_variants_units_are_a_decimal_above_zero_and_move_its_products_stock_and_prices(
+    pool: sqlx::PgPool,
+) {
+    let app = TestApp::builder(pool).spawn().await;
+    let key = writer(&app, "a").await;
+    let bar = |units: Value| {
+        json!({"sku": "RB", "name": "Round bar", "uom": "FT",
+               "variants": [{"sku": "RB-12FT", "units": "12"}, {"sku": "RB-20FT", "units": units}]})
+    };
+    let items = json!([
+        bar(json!("0")),
+        bar(json!("-20")),
+        bar(json!("twenty")),
+        bar(json!(20))
+    ]);
+    let (s, b) = call(
+        &app,
+        Method::PUT,
+        "/api/v1/catalog/products",
+        &key,
+        Some(json!({"items": items})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let errors = b["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 4, "{b}");
+    for (i, e) in errors.iter().enumerate() {
+        assert_eq!(e["field"], format!("items[{i}].variants[1].units"), "{b}");
+    }
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("a quantity above zero"),
+        "{b}"
+    );
+    let (s, _) = call(&app, Method::GET, "/api/v1/catalog/products/RB", &key, None).await;
+    assert_eq!(s, 404, "nothing stored");
+
+    let (s, b) = call(
+        &app,
+        Method::PUT,
+        "/api/v1/catalog/products",
+        &key,
+        Some(json!({"items": [bar(json!("20.0"))]})),
+    )
+    .await;
+    assert_eq!((s, b["created"].as_u64()), (200, Some(1)), "{b}");
+    let (_, p) = call(&app, Method::GET, "/api/v1/catalog/products/RB", &key, None).await;
+    let units: Vec<&Value> = p["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| &v["units"])
+        .collect();
+    assert_eq!(units, [&json!("12"), &json!("20")], "{p}");
+    // New units: the product's stock and prices items carry them, so both move in the feed.
+    let inventory = feed(&app, &key, "inventory", 0).await["next_after"].clone();
+    let prices = feed(&app, &key, "prices", 0).await["next_after"].clone();
+    let (s, _) = call(
+        &app,
+        Method::PUT,
+        "/api/v1/catalog/products",
+        &key,
+        Some(json!({"items": [bar(json!("18"))]})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    for (entity, after) in [("inventory", inventory), ("prices", prices)] {
+        let page = feed(&app, &key, entity, after.as_i64().unwrap_or(0)).await;
+        let skus: Vec<&str> = page["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["sku"].as_str().unwrap())
+            .collect();
+        assert_eq!(skus, ["RB"], "{entity}: {page}");
+    }
+}
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
 async fn every_change_advances_the_feed_once_and_a_repeat_not_at_all(pool: sqlx::PgPool) {
     let app = TestApp::builder(pool).spawn().await;
     let key = writer(&app, "a").await;

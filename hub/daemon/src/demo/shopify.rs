@@ -4,9 +4,10 @@
 //!
 //! 1. the catalog through a **bulk operation** (the partner's `bulk_threshold` is set low so the
 //!    demo's small catalog takes the path a big one would), then stock and prices: every live
-//!    product in the store, written by the bulk operation and by nothing else; the stock and
-//!    prices of the products sold in cut lengths refused (the store has variants for the
-//!    lengths only), each a dead letter naming its SKU;
+//!    product in the store, written by the bulk operation and by nothing else; the products sold
+//!    in cut lengths (the store has variants for the lengths only) have each length's stock
+//!    (whole pieces of the product's available) and price (the product's × length) written
+//!    to the length's variant; the quote-only product's price refused, a dead letter;
 //! 2. one price and one stock change, each synced as a single write; then a sync with nothing
 //!    changed, which writes nothing;
 //! 3. an order placed in the store delivered through a signed `orders/create` webhook to the
@@ -22,7 +23,7 @@ use super::{steel, Api, Narrator};
 use anyhow::{ensure, Context};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 use switchyard_runtime::config::{Config, PartnerConfig};
@@ -217,65 +218,28 @@ async fn catalog_through_bulk(
         live.len()
     ));
 
-    // Our stock and prices of a product sold in cut lengths are the product's (its root SKU),
-    // while the store sells the lengths as variants with their own SKUs: Shopify has no
-    // variant with the root SKU, so those writes are refused (a dead letter naming the SKU)
-    // rather than guessed onto one length. The quote-only product has no price to send.
-    let cut_lengths: BTreeSet<String> = steel::products()
-        .iter()
-        .filter(|p| p["variants"].as_array().is_some_and(|v| !v.is_empty()))
-        .filter_map(|p| p["sku"].as_str().map(str::to_owned))
-        .filter(|s| live.contains(s))
-        .collect();
-    let stocked: BTreeSet<String> = steel::levels()
-        .iter()
-        .filter_map(|l| l["sku"].as_str().map(str::to_owned))
-        .collect();
-    let unstockable: BTreeSet<&String> = cut_lengths.intersection(&stocked).collect();
-    let unpriceable = cut_lengths.len() + 1;
-    sync(
-        n,
-        api,
-        Entity::Inventory,
-        "demo-shopify-inventory",
-        unstockable.len() as i64,
-    )
-    .await?;
-    sync(
-        n,
-        api,
-        Entity::Prices,
-        "demo-shopify-prices",
-        unpriceable as i64,
-    )
-    .await?;
-    let open = api.get("/api/v1/dead-letters?state=open&limit=100").await?;
-    let reasons: Vec<&str> = open["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|d| d["reason"].as_str())
-        .collect();
-    let named = |entity: &str, sku: &str| {
-        reasons.iter().any(|r| {
-            r.starts_with(&format!("{entity} {sku}:")) && r.contains("no variant with SKU")
-        })
-    };
-    let unnamed: Vec<String> = unstockable
-        .iter()
-        .copied()
-        .filter(|s| !named("inventory", s))
-        .chain(cut_lengths.iter().filter(|s| !named("prices", s)))
-        .cloned()
-        .collect();
+    // Our stock and prices of a product sold in cut lengths are the product's (its root SKU,
+    // per FT), while the store sells the lengths as variants with their own SKUs: each length
+    // carries `units` (its length in ft), so its variant gets whole pieces, floor(available /
+    // length) at each location, and the product's price × length. The quote-only product has
+    // no price to send: that one price is refused, a dead letter.
+    sync(n, api, Entity::Inventory, "demo-shopify-inventory", 0).await?;
+    sync(n, api, Entity::Prices, "demo-shopify-prices", 1).await?;
+    let mut checked = Vec::new();
+    for (root, lengths) in steel::CUT_LENGTHS.iter().filter(|(s, _)| live.contains(*s)) {
+        checked.push(cut_lengths_in_store(api, fake, root, lengths).await?);
+    }
     ensure!(
-        unnamed.is_empty(),
-        "expected a dead letter naming each cut-length product's missing variant, none for {unnamed:?}: {reasons:?}"
+        !checked.is_empty(),
+        "no product sold in cut lengths is live"
     );
     n.say(format!(
-        "refused, each a dead letter naming its SKU: the stock ({}) and prices of the products sold in cut lengths ({}; the store has only their lengths' variants), and the quote-only {}'s price",
-        unstockable.len(),
-        cut_lengths.iter().cloned().collect::<Vec<_>>().join(", "),
+        "checked: each length of the {} products sold in cut lengths has floor(available / length) per location and price × length, e.g. {}",
+        checked.len(),
+        checked[0]
+    ));
+    n.say(format!(
+        "refused, a dead letter naming its SKU: the quote-only {}'s price",
         steel::QUOTE_ONLY
     ));
     let (price, _) = fake
@@ -287,11 +251,66 @@ async fn catalog_through_bulk(
     n.say(format!(
         "{CHANGED_SKU} in the store: price {price}, available {chicago} at Chicago"
     ));
-    Ok((
-        fake.product_count(),
-        ops.len(),
-        (unstockable.len() + unpriceable) as i64,
-    ))
+    Ok((fake.product_count(), ops.len(), 1))
+}
+
+/// Check the store's variants of `root` (sold in `lengths` ft) against our stock and price of
+/// `root` read through the API; a short account of one length for the narration.
+async fn cut_lengths_in_store(
+    api: &Api<'_>,
+    fake: &FakeShopify,
+    root: &str,
+    lengths: &[&str],
+) -> anyhow::Result<String> {
+    let stock = api
+        .get(&format!(
+            "/api/v1/inventory/products/{root}?by_location=true"
+        ))
+        .await?;
+    let price = api.get(&format!("/api/v1/pricing/products/{root}")).await?;
+    let per_ft = Decimal::from_str(
+        price["pricing"]["customerPrice"]["amount"]
+            .as_str()
+            .context("the product's price")?,
+    )?;
+    let mut first = None;
+    for length in lengths {
+        let units = Decimal::from_str(length)?;
+        let variant = format!("{root}-{length}FT");
+        for l in stock["locations"].as_array().into_iter().flatten() {
+            let gid = match l["location"].as_str() {
+                Some("CHI") => CHICAGO,
+                Some("HOU") => HOUSTON,
+                _ => continue,
+            };
+            let available = Decimal::from_str(l["available"].as_str().context("available")?)?;
+            let want = (available / units).floor().max(Decimal::ZERO);
+            let got = fake.available(&variant, gid);
+            ensure!(
+                got.map(Decimal::from) == Some(want),
+                "{variant} at {gid}: expected floor({available} / {units}) = {want}, the store has {got:?}"
+            );
+            if first.is_none() {
+                first = Some(format!(
+                    "{variant}: {want} at {} of {available} ft",
+                    l["location"].as_str().unwrap_or("?")
+                ));
+            }
+        }
+        let want = (per_ft * units)
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        let (got, _) = fake
+            .variant_price(&variant)
+            .context("the length's variant")?;
+        ensure!(
+            Decimal::from_str(&got).ok() == Some(want),
+            "{variant}: expected price {per_ft} × {units} = {want}, the store has {got}"
+        );
+        if let Some(f) = first.as_mut().filter(|f| f.starts_with(&variant)) {
+            f.push_str(&format!(", {got} at {per_ft}/ft"));
+        }
+    }
+    first.context("no stock of a cut-length product at a store location")
 }
 
 /// One price and one stock change synced as single writes, then nothing changed and nothing

@@ -218,8 +218,10 @@ pub(super) const CONTRACT: &str = "K-2026-017";
 pub(super) const CONTRACT_SKU: &str = "WB-A992-W8X18";
 pub(super) const CONTRACT_PRICE: &str = "20.95";
 
-/// Products sold in cut lengths: their variants, one per length.
-const CUT_LENGTHS: &[(&str, &[&str])] = &[
+/// Products sold in cut lengths: their variants, one per length in ft, each with `units` =
+/// its length (these products are stocked and priced per FT), so a storefront that sells only
+/// the lengths gets each one's stock and price from the product's.
+pub(super) const CUT_LENGTHS: &[(&str, &[&str])] = &[
     ("RB-1018-100", &["12", "20"]),
     ("PIPE-A53-200", &["21", "42"]),
     ("WB-A992-W8X10", &["20", "40"]),
@@ -249,7 +251,7 @@ pub(super) fn products() -> Vec<Value> {
             if let Some((_, lengths)) = CUT_LENGTHS.iter().find(|(s, _)| *s == sku) {
                 item["variants"] = lengths
                     .iter()
-                    .map(|l| json!({"sku": format!("{sku}-{l}FT"), "name": format!("{} {label}, {l} ft", f.name), "options": {"length": format!("{l} ft")}}))
+                    .map(|l| json!({"sku": format!("{sku}-{l}FT"), "name": format!("{} {label}, {l} ft", f.name), "options": {"length": format!("{l} ft")}, "units": l}))
                     .collect();
             }
             items.push(item);

@@ -123,9 +123,9 @@ pub async fn seed(pool: &PgPool) -> Seeded {
          VALUES ($ORG, 'PL-1', 'Plate, \"HR\"\nsecond line', '00012345678905', 'EA', 'finished_good', 'T1', 5),
                 ($ORG, 'ST-ü', 'Stahl – Träger', NULL, 'LB', NULL, NULL, NULL);
          INSERT INTO products (org_id, sku, name, deleted_at) VALUES ($ORG, 'OLD-1', 'Gone', now());
-         INSERT INTO product_variants (org_id, sku, parent_sku, name, options)
-         VALUES ($ORG, 'PL-1-14', 'PL-1', '1/4 in', '{\"thickness\": \"1/4 in\", \"finish\": \"HR & P<O>\"}'),
-                ($ORG, 'PL-1-38', 'PL-1', NULL, '{}');
+         INSERT INTO product_variants (org_id, sku, parent_sku, name, options, units)
+         VALUES ($ORG, 'PL-1-14', 'PL-1', '1/4 in', '{\"thickness\": \"1/4 in\", \"finish\": \"HR & P<O>\"}', 2.5),
+                ($ORG, 'PL-1-38', 'PL-1', NULL, '{}', NULL);
          INSERT INTO inventory_locations (org_id, code, name) VALUES ($ORG, 'CHI', 'Chicago'), ($ORG, 'HOU', 'Houston');
          INSERT INTO inventory_levels (org_id, sku, location, on_hand, allocated, on_order, on_hand_at_least)
          VALUES ($ORG, 'PL-1', 'CHI', 100.5, 10, 0, false), ($ORG, 'PL-1-14', 'HOU', 100, 0, 3.25, true),

@@ -4,6 +4,7 @@
 use super::config::Entity;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use std::borrow::Cow;
@@ -162,9 +163,13 @@ impl ItemSource for PgSource {
             Entity::Inventory => stock(&self.pool, org, skus).await,
             Entity::Prices => {
                 let items = super::prices::load(&self.pool, org, skus, now).await?;
+                let variants = store::variant_units(&self.pool, org, skus)
+                    .await
+                    .map_err(db)?;
                 Ok(items
                     .into_iter()
-                    .map(|(sku, (item, until))| {
+                    .map(|(sku, (mut item, until))| {
+                        with_variants(&mut item, variants.get(&sku));
                         (sku, SourceItem::from_value(item).valid_until(until))
                     })
                     .collect())
@@ -185,14 +190,36 @@ async fn stock(
     let expiries = inventory::next_expiries(pool, org, skus)
         .await
         .map_err(db)?;
+    let variants = store::variant_units(pool, org, skus).await.map_err(db)?;
     Ok(stock
         .into_iter()
         .filter_map(|s| {
-            let item = SourceItem::from_value(serde_json::to_value(&s).ok()?)
-                .valid_until(expiries.get(&s.sku).copied());
+            let mut value = serde_json::to_value(&s).ok()?;
+            with_variants(&mut value, variants.get(&s.sku));
+            let item = SourceItem::from_value(value).valid_until(expiries.get(&s.sku).copied());
             Some((s.sku, item))
         })
         .collect())
+}
+
+/// A product's inventory or prices item gains `variants: [{"sku", "units"}]`, its live
+/// variants that are a quantity of it (`units` of its base unit, migration 0035), so a
+/// storefront that sells only the variants (Shopify) can write each one's stock and price
+/// from the product's. Being in the item, a change of units changes the item's hashes and is
+/// written. Left out when there are none, so every other item reads as it always did (and
+/// its recorded hashes still hold).
+fn with_variants(item: &mut Value, variants: Option<&Vec<(String, Decimal)>>) {
+    let (Some(object), Some(variants)) = (item.as_object_mut(), variants) else {
+        return;
+    };
+    if variants.is_empty() {
+        return;
+    }
+    let list: Vec<Value> = variants
+        .iter()
+        .map(|(sku, units)| json!({"sku": sku, "units": units.normalize().to_string()}))
+        .collect();
+    object.insert("variants".into(), Value::Array(list));
 }
 
 /// The live products among `skus` as canonical Products, with their other units of measure
@@ -265,6 +292,23 @@ mod tests {
         assert_eq!(
             with_field("{}".into(), "alt_uoms", &json!([])),
             r#"{"alt_uoms": []}"#
+        );
+    }
+
+    #[test]
+    fn variants_with_units_are_added_only_when_there_are_some() {
+        let mut item = json!({"sku": "RB-1", "available": "30"});
+        with_variants(&mut item, None);
+        with_variants(&mut item, Some(&Vec::new()));
+        assert_eq!(item, json!({"sku": "RB-1", "available": "30"}));
+        let units = vec![
+            ("RB-1-12FT".to_owned(), Decimal::new(1200, 2)),
+            ("RB-1-2.5FT".to_owned(), Decimal::new(25, 1)),
+        ];
+        with_variants(&mut item, Some(&units));
+        assert_eq!(
+            item["variants"],
+            json!([{"sku": "RB-1-12FT", "units": "12"}, {"sku": "RB-1-2.5FT", "units": "2.5"}])
         );
     }
 
