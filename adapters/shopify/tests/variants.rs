@@ -286,11 +286,20 @@ async fn prices_above_the_bulk_threshold_reach_each_length_through_the_bars_line
     fake.clear_writes();
     let page = |twenty: &str| {
         vec![
-            item("rb", json!({"sku": "RB", "price": "2.85", "compareAtPrice": null,
+            item(
+                "rb",
+                json!({"sku": "RB", "price": "2.85", "compareAtPrice": null,
                 "variants": [{"sku": "RB-12FT", "units": "12", "price": "34.21", "compareAtPrice": null},
-                             {"sku": "RB-20FT", "units": "20", "price": twenty, "compareAtPrice": null}]})),
-            item("pl0", json!({"sku": "PL-0-1", "price": "7.00", "compareAtPrice": null})),
-            item("pl1", json!({"sku": "PL-1-1", "price": "8.00", "compareAtPrice": null})),
+                             {"sku": "RB-20FT", "units": "20", "price": twenty, "compareAtPrice": null}]}),
+            ),
+            item(
+                "pl0",
+                json!({"sku": "PL-0-1", "price": "7.00", "compareAtPrice": null}),
+            ),
+            item(
+                "pl1",
+                json!({"sku": "PL-1-1", "price": "8.00", "compareAtPrice": null}),
+            ),
         ]
     };
     let results = a.push_batch(&ctx("bulk-1"), &page("57.02")).await;
@@ -298,7 +307,11 @@ async fn prices_above_the_bulk_threshold_reach_each_length_through_the_bars_line
         assert!(r.is_ok(), "{r:?}");
     }
     let ops = fake.bulk_operations();
-    assert_eq!(ops.len(), 1, "three documents above the threshold of 2: {ops:?}");
+    assert_eq!(
+        ops.len(),
+        1,
+        "three documents above the threshold of 2: {ops:?}"
+    );
     assert_eq!((ops[0].status, ops[0].lines), (BulkStatus::Completed, 3));
     assert!(ops[0].mutation.contains("productVariantsBulkUpdate"));
     // The bar's line is one write carrying both lengths; no per-call write.
@@ -318,7 +331,9 @@ async fn prices_above_the_bulk_threshold_reach_each_length_through_the_bars_line
     // One length refused inside the bulk line: the bar's item fails naming the length (as on
     // the per-call path), the plates are confirmed.
     let results = a.push_batch(&ctx("bulk-2"), &page("-1.00")).await;
-    let e = results[0].as_ref().expect_err("a negative price is refused");
+    let e = results[0]
+        .as_ref()
+        .expect_err("a negative price is refused");
     assert_eq!(e.class, ErrorClass::Permanent);
     assert!(
         e.message.contains("RB (variant RB-20FT)") && e.message.contains("price"),

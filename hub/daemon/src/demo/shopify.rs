@@ -4,8 +4,9 @@
 //!
 //! 1. the catalog through a **bulk operation** (the partner's `bulk_threshold` is set low so the
 //!    demo's small catalog takes the path a big one would), then stock and prices: every live
-//!    product in the store, written by the bulk operation and by nothing else; the products sold
-//!    in cut lengths (the store has variants for the lengths only) have each length's stock
+//!    product in the store, written by the bulk operation and by nothing else; the prices go as
+//!    a bulk operation of their own (the page is above the threshold too), stock one call per
+//!    SKU; the products sold in cut lengths (the store has variants for the lengths only) have each length's stock
 //!    (whole pieces of the product's available) and price (the product's × length) written
 //!    to the length's variant; the quote-only product's price refused, a dead letter;
 //! 2. one price and one stock change, each synced as a single write; then a sync with nothing
@@ -163,8 +164,8 @@ async fn sync(
     Ok(sync)
 }
 
-/// The catalog through bulk, then stock and prices one call each; (products in the store,
-/// bulk operations, price items refused).
+/// The catalog through bulk, then stock one call per SKU and prices through a bulk operation
+/// of their own; (products in the store, the catalog's bulk operations, price items refused).
 async fn catalog_through_bulk(
     n: &mut Narrator,
     api: &Api<'_>,
@@ -172,7 +173,7 @@ async fn catalog_through_bulk(
 ) -> anyhow::Result<(usize, usize, i64)> {
     n.step("Shopify: the catalog to a fake store through a bulk operation, then stock and prices");
     n.say(format!(
-        "{PARTNER}   {}  Admin GraphQL 2026-04; bulk_threshold {BULK_THRESHOLD}: a catalog page of more goes as one bulk mutation",
+        "{PARTNER}   {}  Admin GraphQL 2026-04; bulk_threshold {BULK_THRESHOLD}: a catalog or prices page of more goes as one bulk mutation",
         fake.base_url()
     ));
     sync(n, api, Entity::Catalog, "demo-shopify-catalog", 0).await?;
@@ -225,6 +226,24 @@ async fn catalog_through_bulk(
     // no price to send: that one price is refused, a dead letter.
     sync(n, api, Entity::Inventory, "demo-shopify-inventory", 0).await?;
     sync(n, api, Entity::Prices, "demo-shopify-prices", 1).await?;
+    // The prices page is above the threshold too: its base prices went as one bulk operation
+    // of `productVariantsBulkUpdate`, a line per product, after the catalog's.
+    let price_ops: Vec<_> = fake.bulk_operations().into_iter().skip(ops.len()).collect();
+    n.say(format!(
+        "the store's record: the prices through {} bulk operation(s) of productVariantsBulkUpdate ({})",
+        price_ops.len(),
+        price_ops
+            .iter()
+            .map(|o| format!("{} {} lines", o.status.as_str(), o.lines))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    ensure!(
+        !price_ops.is_empty()
+            && price_ops.iter().all(|o| o.status == BulkStatus::Completed
+                && o.mutation.contains("productVariantsBulkUpdate")),
+        "expected the prices through completed productVariantsBulkUpdate bulk operations: {price_ops:?}"
+    );
     let mut checked = Vec::new();
     for (root, lengths) in steel::CUT_LENGTHS.iter().filter(|(s, _)| live.contains(*s)) {
         checked.push(cut_lengths_in_store(api, fake, root, lengths).await?);
