@@ -10,7 +10,9 @@
 //! adapter instances (two processes' worth of memory, one database) pushing different big
 //! batches to one shop at once take turns through the connection's lease: the shop never has
 //! to refuse a second operation, every product lands once; a third that cannot wait long
-//! enough gets a transient error and adopts nothing.
+//! enough gets a transient error and adopts nothing. A prices page above the threshold takes
+//! the same lease: while one process's catalog operation runs, another's bulk prices wait for
+//! it (an impatient one is refused transiently, naming the holder) and never submit beside it.
 //!
 //! (Beside tests/tests/shopify_sync.rs rather than in it: that file is also being extended for
 //! the other half of issue #12.)
@@ -377,43 +379,57 @@ fn process(fake: &FakeShopify, pool: &sqlx::PgPool, max_wait_secs: u64) -> Shopi
         .with_bulk_store(pool.clone())
 }
 
+/// A batch item of `document` with `body`, keyed by its SKU.
+fn item(document: &str, body: serde_json::Value) -> BatchItem {
+    BatchItem {
+        idempotency_key: format!("{document}-{}", body["sku"]),
+        doc: OutboundDocument {
+            document: document.into(),
+            payload: Payload::Json { body },
+        },
+    }
+}
+
 fn catalog(prefix: &str, n: usize) -> Vec<BatchItem> {
     (0..n)
         .map(|i| {
             let sku = format!("{prefix}-{i:03}");
-            BatchItem {
-                idempotency_key: format!("key-{sku}"),
-                doc: OutboundDocument {
-                    document: "catalog".into(),
-                    payload: Payload::Json {
-                        body: json!({"sku": sku, "title": format!("Plate {sku}"), "status": "ACTIVE",
-                            "variants": [{"sku": format!("{sku}-1"), "option": "each", "price": "9.50"}]}),
-                    },
-                },
-            }
+            item(
+                "catalog",
+                json!({"sku": sku, "title": format!("Plate {sku}"), "status": "ACTIVE",
+                    "variants": [{"sku": format!("{sku}-1"), "option": "each", "price": "9.50"}]}),
+            )
         })
         .collect()
 }
 
-fn ctx_for(org: OrgId) -> AdapterContext {
-    let mut ctx = context("two-processes", RecordingSink::new());
-    ctx.org = org;
-    ctx
+/// One database (a daemon started only for it, every migration applied, the org made; no
+/// role runs) and two processes' adapters on it, patient ones (`bulk_max_wait_secs` 60).
+struct TwoProcesses {
+    daemon: TestDaemon,
+    pool: sqlx::PgPool,
+    org: OrgId,
+    a: Arc<ShopifyAdapter>,
+    b: Arc<ShopifyAdapter>,
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_processes_pushing_one_connection_take_turns_through_the_lease() -> anyhow::Result<()> {
-    let fake = FakeShopify::start(FakeShopifyConfig::default()).await?;
-    // Started only for its database with every migration applied (and the org); no role
-    // runs: the two processes are the adapters below.
-    let daemon = TestDaemon::builder()
+async fn two_processes(fake: &FakeShopify) -> anyhow::Result<TwoProcesses> {
+    let daemon = database_only(fake).await?;
+    let pool = daemon.db.pool.clone();
+    let org = daemon.org("acme").await?;
+    Ok(TwoProcesses {
+        a: Arc::new(process(fake, &pool, 60)),
+        b: Arc::new(process(fake, &pool, 60)),
+        daemon,
+        pool,
+        org,
+    })
+}
+
+async fn database_only(fake: &FakeShopify) -> anyhow::Result<TestDaemon> {
+    TestDaemon::builder()
         .repo_mappings()
-        .toml(&section(
-            &fake,
-            "secret:shop-token",
-            "secret:shop-hooks",
-            60,
-        ))
+        .toml(&section(fake, "secret:shop-token", "secret:shop-hooks", 60))
         .secret("secret:shop-token", fake.token())
         .secret("secret:shop-hooks", HOOKS)
         .roles(Roles {
@@ -422,18 +438,12 @@ async fn two_processes_pushing_one_connection_take_turns_through_the_lease() -> 
             scheduler: false,
         })
         .start()
-        .await?;
-    let pool = daemon.db.pool.clone();
-    let org = daemon.org("acme").await?;
-    let a = Arc::new(process(&fake, &pool, 60));
-    let b = Arc::new(process(&fake, &pool, 60));
-    // Whichever submits first stops after 5 lines until resumed, the other meanwhile finds
-    // the lease taken.
-    fake.bulk_pause_after(5);
-    let push = |p: Arc<ShopifyAdapter>, prefix: &'static str| {
-        tokio::spawn(async move { p.push_batch(&ctx_for(org), &catalog(prefix, 40)).await })
-    };
-    let (first, second) = (push(a, "A"), push(b, "B"));
+        .await
+}
+
+/// Until an operation runs paused and its holder has recorded it under a live lease (the id
+/// is written just after Shopify answered).
+async fn paused_under_lease(fake: &FakeShopify, pool: &sqlx::PgPool) -> anyhow::Result<()> {
     switchyard_e2e::eventually(
         Duration::from_secs(60),
         "an operation running, paused",
@@ -443,7 +453,6 @@ async fn two_processes_pushing_one_connection_take_turns_through_the_lease() -> 
         },
     )
     .await?;
-    // The holder records the operation's id just after Shopify answered.
     switchyard_e2e::eventually(Duration::from_secs(30), "the operation remembered", || {
         let pool = pool.clone();
         async move {
@@ -456,7 +465,33 @@ async fn two_processes_pushing_one_connection_take_turns_through_the_lease() -> 
                 == 1)
         }
     })
-    .await?;
+    .await
+}
+
+fn ctx_for(org: OrgId) -> AdapterContext {
+    let mut ctx = context("two-processes", RecordingSink::new());
+    ctx.org = org;
+    ctx
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_pushing_one_connection_take_turns_through_the_lease() -> anyhow::Result<()> {
+    let fake = FakeShopify::start(FakeShopifyConfig::default()).await?;
+    let TwoProcesses {
+        daemon,
+        pool,
+        org,
+        a,
+        b,
+    } = two_processes(&fake).await?;
+    // Whichever submits first stops after 5 lines until resumed, the other meanwhile finds
+    // the lease taken.
+    fake.bulk_pause_after(5);
+    let push = |p: Arc<ShopifyAdapter>, prefix: &'static str| {
+        tokio::spawn(async move { p.push_batch(&ctx_for(org), &catalog(prefix, 40)).await })
+    };
+    let (first, second) = (push(a, "A"), push(b, "B"));
+    paused_under_lease(&fake, &pool).await?;
     let owner: Option<String> =
         sqlx::query_scalar("SELECT owner FROM shopify_bulk_operations WHERE partner = 'shop'")
             .fetch_one(&pool)
@@ -499,6 +534,90 @@ async fn two_processes_pushing_one_connection_take_turns_through_the_lease() -> 
         .applied_per("productSet", ID_PATH)
         .keys()
         .all(|k| !k.starts_with('C')));
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM shopify_bulk_operations").await?,
+        0,
+        "the lease given up, nothing in flight"
+    );
+    daemon.stop().await?;
+    Ok(())
+}
+
+/// `n` prices documents for the single variants of `catalog(prefix, n)`.
+fn prices(prefix: &str, n: usize, amount: &str) -> Vec<BatchItem> {
+    (0..n)
+        .map(|i| {
+            let sku = format!("{prefix}-{i:03}-1");
+            item(
+                "prices",
+                json!({"sku": sku, "price": amount, "compareAtPrice": null}),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_prices_wait_for_another_process_catalog_operation_through_the_lease(
+) -> anyhow::Result<()> {
+    let fake = FakeShopify::start(FakeShopifyConfig::default()).await?;
+    let TwoProcesses {
+        daemon,
+        pool,
+        org,
+        a,
+        b,
+    } = two_processes(&fake).await?;
+    // The products to price, through one bulk operation of `a`.
+    let made = a.push_batch(&ctx_for(org), &catalog("A", 20)).await;
+    assert!(made.iter().all(Result::is_ok), "{made:?}");
+    // `a`'s next catalog operation stops after 5 lines, holding the lease.
+    fake.bulk_pause_after(5);
+    let catalog_push = {
+        let a = a.clone();
+        tokio::spawn(async move { a.push_batch(&ctx_for(org), &catalog("D", 20)).await })
+    };
+    paused_under_lease(&fake, &pool).await?;
+
+    // A prices page above the threshold from a process that may wait a second: refused
+    // transiently naming the holder, nothing submitted (the shop would refuse a second one).
+    let impatient = process(&fake, &pool, 1);
+    for r in impatient
+        .push_batch(&ctx_for(org), &prices("A", 20, "11.00"))
+        .await
+    {
+        let e = r.expect_err("the lease is held by the catalog push");
+        assert!(e.class.is_retryable(), "{e:?}");
+        assert!(
+            e.message.contains("holds this connection's bulk lease"),
+            "{}",
+            e.message
+        );
+    }
+    assert_eq!(fake.bulk_operations().len(), 2);
+
+    // A patient one goes once the catalog operation is done and the lease given up.
+    let prices_push = {
+        let b = b.clone();
+        tokio::spawn(async move { b.push_batch(&ctx_for(org), &prices("A", 20, "12.34")).await })
+    };
+    fake.bulk_resume();
+    let catalog_done = catalog_push.await?;
+    assert!(catalog_done.iter().all(Result::is_ok), "{catalog_done:?}");
+    let priced = prices_push.await?;
+    assert!(priced.iter().all(Result::is_ok), "{priced:?}");
+    let ops = fake.bulk_operations();
+    assert_eq!(ops.len(), 3, "{ops:?}");
+    assert!(
+        ops[2].mutation.contains("productVariantsBulkUpdate"),
+        "{ops:?}"
+    );
+    assert!(ops.iter().all(|o| o.status == BulkStatus::Completed));
+    assert_eq!(
+        fake.bulk_refused_in_progress(),
+        0,
+        "the prices never went beside the catalog operation"
+    );
+    assert_eq!(fake.variant_price("A-007-1").unwrap().0, "12.34");
     assert_eq!(
         count(&pool, "SELECT count(*) FROM shopify_bulk_operations").await?,
         0,
