@@ -180,9 +180,11 @@ async fn catalog_and_stock(
     );
     let per_item_calls: Vec<String> = writes
         .iter()
-        // A per-item upsert starts with `PUT V1/products/{sku}`; the `POST V1/products` records
-        // are the fake's bulk consumer running the operations.
-        .filter(|w| w.method == "PUT" && w.route.starts_with("V1/products/"))
+        // Product calls the store received itself (the other `V1/products` records are the
+        // fake's bulk consumer running the operations).
+        .filter(|w| {
+            w.bulk.is_none() && (w.route == "V1/products" || w.route.starts_with("V1/products/"))
+        })
         .map(|w| format!("{} {} {}", w.method, w.route, w.status))
         .collect();
     let per_item = per_item_calls.len();
