@@ -127,7 +127,7 @@ impl Integration for MagentoIntegration {
         );
         parts
             .jobs
-            .push(JobKindSpec::typed(OrderPullJob { stores }).partner(ORDER_RULE));
+            .push(JobKindSpec::typed(OrderPullJob { sources: stores }).partner(ORDER_RULE));
         parts
     }
 }

@@ -224,6 +224,17 @@ pub async fn import(
     Ok(Outcome::Updated(row.id))
 }
 
+/// Magento's orders, to the runtime's order flows.
+impl switchyard_runtime::storefront_orders::Storefront for crate::MagentoAdapter {
+    const NAME: &'static str = "Magento";
+    const IMPORT_KIND: &'static str = ImportOrder::KIND;
+    const VERSION_FIELD: &'static str = "updated_at";
+
+    fn order_id(order: &Value) -> String {
+        order["entity_id"].to_string()
+    }
+}
+
 pub struct OrderImportJob;
 
 #[async_trait::async_trait]

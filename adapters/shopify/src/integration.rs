@@ -96,7 +96,7 @@ impl Integration for ShopifyIntegration {
         }
         parts.jobs.push(
             JobKindSpec::typed(OrderPullJob {
-                shops: shops.clone(),
+                sources: shops.clone(),
             })
             .partner(ORDER_RULE),
         );

@@ -219,6 +219,17 @@ pub async fn import(
     Ok(Outcome::Updated(row.id))
 }
 
+/// Shopify's orders, to the runtime's order flows.
+impl switchyard_runtime::storefront_orders::Storefront for crate::ShopifyAdapter {
+    const NAME: &'static str = "Shopify";
+    const IMPORT_KIND: &'static str = ImportOrder::KIND;
+    const VERSION_FIELD: &'static str = "updatedAt";
+
+    fn order_id(order: &Value) -> String {
+        order["id"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
 pub struct OrderImportJob;
 
 #[async_trait::async_trait]
@@ -339,10 +350,9 @@ impl switchyard_runtime::webhooks::WebhookProcessor for OrderWebhooks {
             tracing::warn!(order = %gid, topic = %delivery.topic, "the webhook's order is gone from the shop; nothing to import");
             return Ok(());
         };
-        let key = format!(
-            "{}:{gid}@{}",
-            ImportOrder::KIND,
-            order["updatedAt"].as_str().unwrap_or_default()
+        let key = switchyard_runtime::storefront_orders::import_key::<crate::ShopifyAdapter>(
+            &gid,
+            order["updatedAt"].as_str().unwrap_or_default(),
         );
         let payload = ImportOrder {
             partner: delivery.partner.clone(),
