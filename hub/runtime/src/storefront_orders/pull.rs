@@ -4,11 +4,11 @@
 //! the same version adds nothing) in the transaction that stores the next checkpoint: the
 //! checkpoint advances only with the imports committed.
 
-use super::{import_key, Batch, Storefront};
+use super::{import_key, Batch, ImportOrder, Storefront};
 use crate::context::JobContext;
 use crate::job::Job;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -16,7 +16,7 @@ use switchyard_core::adapter::AdapterContext;
 use switchyard_core::error::AdapterError;
 use switchyard_core::JobPayload;
 use switchyard_store::queue::{ClaimedJob, NewJob, Queue};
-use tracing::{info, info_span, Instrument};
+use tracing::{info, Instrument};
 
 /// A storefront whose orders are pulled: where its pull stands and how it reads a batch.
 #[async_trait::async_trait]
@@ -73,9 +73,9 @@ impl<S: OrderSource> Job for OrderPullJob<S> {
         job: &ClaimedJob,
         p: PullOrders<S>,
     ) -> Result<(), AdapterError> {
-        // A span's name is fixed where it is written: the kind goes in a field.
-        let span = info_span!("storefront.orders.pull", kind = S::PULL_KIND, partner = %p.partner, job = %job.id);
-        self.pull(ctx, job, &p.partner).instrument(span).await
+        self.pull(ctx, job, &p.partner)
+            .instrument(super::span(S::PULL_KIND, &p.partner, job))
+            .await
     }
 }
 
@@ -117,8 +117,8 @@ impl<S: OrderSource> OrderPullJob<S> {
                 &S::order_id(&order),
                 order[S::VERSION_FIELD].as_str().unwrap_or_default(),
             );
-            // The import's payload (`{"partner", "order"}`), as its own type writes it.
-            let payload = json!({"partner": partner, "order": order});
+            let payload = serde_json::to_value(ImportOrder::<S>::new(partner, order))
+                .map_err(|e| AdapterError::permanent(e.to_string()))?;
             let mut import = NewJob::new(org, S::IMPORT_KIND, payload)
                 .partner(partner.to_owned())
                 .key(key);
