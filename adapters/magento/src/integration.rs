@@ -118,7 +118,7 @@ impl Integration for MagentoIntegration {
         };
         parts
             .jobs
-            .push(JobKindSpec::typed(OrderImportJob).partner(ORDER_RULE));
+            .push(JobKindSpec::typed(OrderImportJob::default()).partner(ORDER_RULE));
         parts.jobs.push(
             JobKindSpec::typed(OrderStatusJob {
                 stores: stores.clone(),
@@ -127,7 +127,7 @@ impl Integration for MagentoIntegration {
         );
         parts
             .jobs
-            .push(JobKindSpec::typed(OrderPullJob { stores }).partner(ORDER_RULE));
+            .push(JobKindSpec::typed(OrderPullJob { sources: stores }).partner(ORDER_RULE));
         parts
     }
 }
