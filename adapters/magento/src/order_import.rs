@@ -6,8 +6,9 @@
 //! Idempotent by the order's `increment_id`: the stored order's number is
 //! `MAGENTO-{increment_id}` (unique per organization), so a redelivered job or a re-pull of the
 //! same order stores one order. A newer version (by `updated_at`, kept in the stored mapped
-//! record) replaces the canonical order (an edit) or cancels it (`state = "canceled"`); an
-//! older or equal one changes nothing.
+//! record) replaces the canonical order (an edit), and moves its status only when the store's
+//! state changed (`crate::store_state`: canceled, holded, released); an older or equal one
+//! changes nothing.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rust_decimal::Decimal;
@@ -16,7 +17,7 @@ use serde_json::Value;
 use std::str::FromStr;
 use switchyard_core::error::AdapterError;
 use switchyard_core::ids::{OrderId, OrgId};
-use switchyard_core::model::{Address, Order, OrderLine, OrderStatus, Uom};
+use switchyard_core::model::{Address, Order, OrderLine, Uom};
 use switchyard_core::JobPayload;
 use switchyard_runtime::context::JobContext;
 use switchyard_runtime::job::Job;
@@ -140,11 +141,7 @@ async fn build(
     let canonical = Order {
         order_number: order_number(&intake.increment_id),
         customer_id: String::new(),
-        status: if intake.state == "canceled" {
-            OrderStatus::Cancelled
-        } else {
-            OrderStatus::Confirmed
-        },
+        status: crate::store_state::on_insert(&intake.state),
         currency: intake.currency.clone(),
         ordered_at: intake.ordered_at,
         requested_delivery: None,
@@ -204,10 +201,15 @@ pub async fn import(
     if stored_at.is_some_and(|s| s >= incoming_at) {
         return Ok(Outcome::Unchanged(existing.id));
     }
+    let before = existing.mapped.as_ref().and_then(|m| m["state"].as_str());
+    let status =
+        crate::store_state::on_update(existing.status, existing.held_from, before, &intake.state);
+    let mut canonical = canonical;
+    canonical["status"] = serde_json::json!(status.as_str());
     let update = OrderUpdate {
         customer_id: existing.customer_id.clone(),
         customer_po: intake.increment_id.clone(),
-        status: order.status,
+        status,
         canonical,
         review_errors: Vec::new(),
         mapped: Some((mapped, hash)),
