@@ -7,8 +7,9 @@
 //! Idempotent by the order's `increment_id`: the stored order's number is
 //! `MAGENTO-{increment_id}` (unique per organization), so a redelivered job or a re-pull of the
 //! same order stores one order. A newer version (by `updated_at`, kept in the stored mapped
-//! record) replaces the canonical order (an edit) or cancels it (`state = "canceled"`); an
-//! older or equal one changes nothing.
+//! record) replaces the canonical order (an edit), and moves its status only when the store's
+//! state changed (`crate::store_state`: canceled, holded, released); an older or equal one
+//! changes nothing.
 
 use crate::orders::MAGENTO_TIME;
 use crate::MagentoAdapter;
@@ -30,14 +31,6 @@ pub type OrderImportJob = storefront::OrderImportJob<MagentoAdapter>;
 struct Head {
     increment_id: String,
     state: String,
-}
-
-/// Our status of an order in Magento's `state`.
-fn status(state: &str) -> OrderStatus {
-    match state {
-        "canceled" => OrderStatus::Cancelled,
-        _ => OrderStatus::Confirmed,
-    }
 }
 
 /// Magento's orders, to the runtime's order flows.
@@ -63,10 +56,23 @@ impl Storefront for MagentoAdapter {
         let head = Head::deserialize(mapped)?;
         // The increment id is both our key and the number the customer knows.
         Ok(storefront::Head {
-            status: status(&head.state),
+            status: crate::store_state::on_insert(&head.state),
             customer_po: head.increment_id.clone(),
             id: head.increment_id,
         })
+    }
+
+    /// Only a change of the store's `state` moves our order (`crate::store_state`).
+    fn status_on_update(
+        ours: OrderStatus,
+        held_from: Option<OrderStatus>,
+        before: Option<&Value>,
+        now: &Value,
+        _head_status: OrderStatus,
+    ) -> OrderStatus {
+        let before = before.and_then(|m| m["state"].as_str());
+        let now = now["state"].as_str().unwrap_or_default();
+        crate::store_state::on_update(ours, held_from, before, now)
     }
 
     /// Magento's `Y-m-d H:i:s`, UTC.

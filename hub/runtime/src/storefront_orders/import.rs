@@ -244,10 +244,19 @@ pub async fn import<S: Storefront>(
     if stored_at.is_some_and(|s| s >= incoming_at) {
         return Ok(Outcome::Unchanged(existing.id));
     }
+    let status = S::status_on_update(
+        existing.status,
+        existing.held_from,
+        existing.mapped.as_ref(),
+        &mapped,
+        order.status,
+    );
+    let mut canonical = canonical;
+    canonical["status"] = serde_json::json!(status.as_str());
     let update = OrderUpdate {
         customer_id: existing.customer_id.clone(),
         customer_po: head.customer_po.clone(),
-        status: order.status,
+        status,
         canonical,
         review_errors: Vec::new(),
         mapped: Some((mapped, hash)),

@@ -18,6 +18,7 @@ pub mod pull;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use switchyard_core::model::OrderStatus;
 use switchyard_store::queue::ClaimedJob;
 
 pub use import::{Head, ImportOrder, OrderImportJob, Outcome};
@@ -49,6 +50,22 @@ pub trait Storefront: Send + Sync + 'static {
     /// The storefront's own part of the mapped record: the order's id, the customer's
     /// reference and our status (how the storefront says an order is cancelled).
     fn head(mapped: &Value) -> Result<Head, serde_json::Error>;
+
+    /// Our status after a newer version of an order we stored: `ours` (held from
+    /// `held_from`), the mapped record stored last (`before`) and the new one (`now`), whose
+    /// [`Head`] says `head_status`. By default the new version's own status; a storefront
+    /// whose re-imports must not move an order our side moved on (Magento: a note we add comes
+    /// back as a new version) decides from the change of its own state.
+    fn status_on_update(
+        ours: OrderStatus,
+        held_from: Option<OrderStatus>,
+        before: Option<&Value>,
+        now: &Value,
+        head_status: OrderStatus,
+    ) -> OrderStatus {
+        let _ = (ours, held_from, before, now);
+        head_status
+    }
 
     /// The mapped `updated_at` as an instant, or why it is not one.
     fn version(updated_at: &str) -> Result<DateTime<Utc>, String>;
