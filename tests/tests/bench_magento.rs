@@ -1,9 +1,11 @@
 //! `switchyard bench magento`, run tiny: both write paths against their fake Magento stores
 //! through the real sync engine and Postgres. Only counts are checked (times are the bench's
-//! figures, never asserted): every product reaches each store, the per-item path writes each
-//! product with one failed PUT and one POST, the bulk path in `products / bulk_batch` bulks,
-//! and the 1 %-changed re-sync writes exactly the changed products.
+//! figures, never asserted): every product reaches each store, the per-item path creates each
+//! product with one POST, the bulk path in `products / bulk_batch` bulk POSTs, and the
+//! 1 %-changed re-sync updates exactly the changed products (per item a PUT each, in bulk one
+//! `bySku` PUT).
 
+use std::collections::BTreeMap;
 use switchyard_daemon::bench_magento::{measure, MagentoBench, WritePath};
 use switchyard_e2e::TestDaemon;
 use switchyard_runtime::config::Config;
@@ -33,12 +35,25 @@ async fn bench_magento_tiny_counts() -> anyhow::Result<()> {
         .iter()
         .find(|f| f.path == WritePath::PerItem)
         .unwrap();
-    // A new product: PUT answered 404, then POST.
-    assert_eq!(item.full.writes, 400, "{item:?}");
-    assert_eq!(item.resync.writes, 2, "{item:?}");
+    let calls = |c: &[(&str, usize)]| -> BTreeMap<String, usize> {
+        c.iter().map(|(k, n)| (k.to_string(), *n)).collect()
+    };
+    // A product never confirmed to the store: one POST, no update tried first.
+    assert_eq!(item.full.writes, 200, "{item:?}");
+    assert_eq!(item.full.calls, calls(&[("POST V1/products", 200)]));
+    assert_eq!(item.resync.calls, calls(&[("PUT V1/products/{sku}", 2)]));
     let bulk = figures.iter().find(|f| f.path == WritePath::Bulk).unwrap();
-    // Pages of 100 in bulks of 50.
-    assert_eq!(bulk.full.writes, 4, "{bulk:?}");
+    // Pages of 100 in bulks of 50, all creates; the re-sync's two updates in one bulk by SKU.
+    assert_eq!(
+        bulk.full.calls,
+        calls(&[("POST async/bulk/V1/products", 4)]),
+        "{bulk:?}"
+    );
+    assert_eq!(
+        bulk.resync.calls,
+        calls(&[("PUT async/bulk/V1/products/bySku", 1)]),
+        "{bulk:?}"
+    );
     assert_eq!(bulk.resync.writes, 1, "{bulk:?}");
     Ok(())
 }

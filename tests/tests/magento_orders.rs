@@ -14,6 +14,14 @@ use switchyard_magento::fake::{FakeLine, FakeMagento, FakeStoreConfig};
 use switchyard_store::queue::{NewJob, Queue, RetryPolicy, RetrySpec};
 
 async fn daemon(fake: &FakeMagento) -> anyhow::Result<(TestDaemon, sqlx::PgPool, OrgId)> {
+    daemon_with(fake, "").await
+}
+
+/// The daemon with `extra` lines in the store's partner section.
+async fn daemon_with(
+    fake: &FakeMagento,
+    extra: &str,
+) -> anyhow::Result<(TestDaemon, sqlx::PgPool, OrgId)> {
     let c = fake.config();
     let daemon = TestDaemon::builder()
         .repo_mappings()
@@ -25,7 +33,7 @@ async fn daemon(fake: &FakeMagento) -> anyhow::Result<(TestDaemon, sqlx::PgPool,
             "[partners.shop]\nkind = \"magento\"\norg = \"acme\"\nbase_url = \"{}\"\nstore_code = \"all\"\n\
              auth = {{ mode = \"oauth\", consumer_key_ref = \"secret:mg-ck\", consumer_secret_ref = \"secret:mg-cs\", \
              access_token_ref = \"secret:mg-at\", access_token_secret_ref = \"secret:mg-as\" }}\n\
-             msi = {{ enabled = true, sources = {{ CHI = \"chicago\" }} }}\nnotify_customer = true\ntimeout_ms = 5000\n",
+             msi = {{ enabled = true, sources = {{ CHI = \"chicago\" }} }}\nnotify_customer = true\ntimeout_ms = 5000\n{extra}",
             fake.base_url()
         ))
         .roles(Roles {
@@ -116,6 +124,48 @@ async fn cancel_ours(
         tx.rollback().await?;
     }
     Ok(())
+}
+
+/// Set our order's status as a code path without a reason would, in one statement.
+async fn set_status(
+    pool: &sqlx::PgPool,
+    org: OrgId,
+    increment_id: &str,
+    status: &str,
+) -> anyhow::Result<()> {
+    let n = sqlx::query(
+        "UPDATE orders SET status = $3, updated_at = now() WHERE org_id = $1 AND order_number = $2",
+    )
+    .bind(org.0)
+    .bind(format!("MAGENTO-{increment_id}"))
+    .bind(status)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    assert_eq!(n, 1);
+    Ok(())
+}
+
+/// The one `magento.order.status` job of `action` for our copy of `increment_id`.
+async fn only_push(
+    pool: &sqlx::PgPool,
+    org: OrgId,
+    increment_id: &str,
+    action: &str,
+) -> anyhow::Result<JobId> {
+    let ids: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT id FROM jobs WHERE kind = 'magento.order.status'
+           AND payload->'change'->>'action' = $3
+           AND payload->>'order_id' =
+               (SELECT id::text FROM orders WHERE org_id = $1 AND order_number = $2)",
+    )
+    .bind(org.0)
+    .bind(format!("MAGENTO-{increment_id}"))
+    .bind(action)
+    .fetch_all(pool)
+    .await?;
+    assert_eq!(ids.len(), 1, "{action} pushes of {increment_id}: {ids:?}");
+    Ok(JobId(ids[0]))
 }
 
 /// (status, customer_po, canonical) of the order stored for `increment_id`.
@@ -279,16 +329,25 @@ async fn our_cancellation_of_a_magento_order_is_pushed_to_the_store_with_a_note(
     assert_eq!(imports_ended(&pool).await?, (2, 0));
     assert_eq!(status_pushes(&pool).await?, 0, "imports push nothing back");
 
+    // Our order moving on is a status note, which this connection does not send
+    // (`status_notes` is off by default): the job ends without a call.
+    set_status(&pool, org, &done.1, "ready").await?;
+    let note = only_push(&pool, org, &done.1, "comment").await?;
+    assert_eq!(switchyard_e2e::jobs::ended(&pool, note).await?, "succeeded");
+    assert!(fake.writes().is_empty(), "{:?}", fake.writes());
+
     // A cancellation rolled back enqueues nothing: the push is part of its transaction.
     cancel_ours(&pool, org, &open.1, false).await?;
-    assert_eq!(status_pushes(&pool).await?, 0);
+    assert_eq!(status_pushes(&pool).await?, 1);
 
     // Committed: one push, which cancels the store's order and leaves the note.
     cancel_ours(&pool, org, &open.1, true).await?;
-    let (id, partner): (uuid::Uuid, Option<String>) =
-        sqlx::query_as("SELECT id, partner FROM jobs WHERE kind = 'magento.order.status'")
-            .fetch_one(&pool)
-            .await?;
+    let (id, partner): (uuid::Uuid, Option<String>) = sqlx::query_as(
+        "SELECT id, partner FROM jobs WHERE kind = 'magento.order.status'
+         AND payload->'change'->>'action' = 'cancel'",
+    )
+    .fetch_one(&pool)
+    .await?;
     assert_eq!(partner.as_deref(), Some("shop"));
     assert_eq!(
         switchyard_e2e::jobs::ended(&pool, JobId(id)).await?,
@@ -316,15 +375,8 @@ async fn our_cancellation_of_a_magento_order_is_pushed_to_the_store_with_a_note(
         o["status"] = json!("complete");
     }));
     cancel_ours(&pool, org, &done.1, true).await?;
-    let id: uuid::Uuid = sqlx::query_scalar(
-        "SELECT id FROM jobs WHERE kind = 'magento.order.status' AND payload->>'order_id' = \
-         (SELECT id::text FROM orders WHERE org_id = $1 AND order_number = $2)",
-    )
-    .bind(org.0)
-    .bind(format!("MAGENTO-{}", done.1))
-    .fetch_one(&pool)
-    .await?;
-    assert_eq!(switchyard_e2e::jobs::ended(&pool, JobId(id)).await?, "dead");
+    let id = only_push(&pool, org, &done.1, "cancel").await?;
+    assert_eq!(switchyard_e2e::jobs::ended(&pool, id).await?, "dead");
     let dead = queue.list_dead_letters(org, None, None, 10).await?;
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].kind, "magento.order.status");
@@ -337,5 +389,174 @@ async fn our_cancellation_of_a_magento_order_is_pushed_to_the_store_with_a_note(
         dead[0].reason
     );
     assert_eq!(fake.order(done.0).expect("order")["state"], "complete");
+    Ok(())
+}
+
+/// Wait until every `magento.order.status` job so far has ended; how many there are.
+async fn pushes_ended(pool: &sqlx::PgPool) -> anyhow::Result<usize> {
+    let ids: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT id FROM jobs WHERE kind = 'magento.order.status'")
+            .fetch_all(pool)
+            .await?;
+    for id in &ids {
+        assert_eq!(
+            switchyard_e2e::jobs::ended(pool, JobId(*id)).await?,
+            "succeeded"
+        );
+    }
+    Ok(ids.len())
+}
+
+/// Hold, release or cancel our copy of `increment_id` as `POST /orders/{id}/hold|release|cancel`
+/// does (the same store call, in its one transaction).
+async fn change(
+    pool: &sqlx::PgPool,
+    org: OrgId,
+    increment_id: &str,
+    change: switchyard_store::order_status::Change<'_>,
+) -> anyhow::Result<()> {
+    let id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM orders WHERE org_id = $1 AND order_number = $2")
+            .bind(org.0)
+            .bind(format!("MAGENTO-{increment_id}"))
+            .fetch_one(pool)
+            .await?;
+    switchyard_store::order_status::change(pool, org, switchyard_core::ids::OrderId(id), change)
+        .await?;
+    Ok(())
+}
+
+/// The notes in the store's history of order `id`.
+fn notes(fake: &FakeMagento, id: i64) -> Vec<String> {
+    fake.order(id).expect("order")["status_histories"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|h| h["comment"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn holds_releases_and_notes_reach_the_store_and_its_own_changes_come_back_once(
+) -> anyhow::Result<()> {
+    use switchyard_store::order_status::Change;
+    let fake = FakeMagento::start(FakeStoreConfig::default()).await?;
+    let (daemon, pool, org) = daemon_with(&fake, "status_notes = true\n").await?;
+    let queue = daemon.queue.clone();
+    product(&pool, org, "BOLT-M8").await?;
+    let a = fake.create_order("a@example.com", &[FakeLine::simple("BOLT-M8", 3, 0.35)]);
+    let b = fake.create_order("b@example.com", &[FakeLine::simple("BOLT-M8", 2, 0.35)]);
+    let c = fake.create_order("c@example.com", &[FakeLine::simple("BOLT-M8", 1, 0.35)]);
+    assert_eq!(run(&queue, pull(org, "pull-1")).await?, "succeeded");
+    assert_eq!(imports_ended(&pool).await?, (3, 0));
+
+    // 1. Our hold reaches the store with its reason; our release unholds it.
+    let hold = Change::Hold {
+        reason: "payment check",
+    };
+    change(&pool, org, &a.1, hold).await?;
+    assert_eq!(pushes_ended(&pool).await?, 1);
+    assert_eq!(fake.order(a.0).expect("order")["state"], "holded");
+    change(&pool, org, &a.1, Change::Release { note: None }).await?;
+    assert_eq!(pushes_ended(&pool).await?, 2);
+    assert_eq!(fake.order(a.0).expect("order")["state"], "new");
+    assert_eq!(
+        stored(&pool, org, &a.1).await?.expect("stored").0,
+        "confirmed"
+    );
+
+    // 2. Held again and cancelled while held: Magento cancels no held order, so the push
+    //    unholds it first.
+    change(&pool, org, &a.1, hold).await?;
+    assert_eq!(pushes_ended(&pool).await?, 3);
+    change(
+        &pool,
+        org,
+        &a.1,
+        Change::Cancel {
+            reason: "customer withdrew",
+        },
+    )
+    .await?;
+    assert_eq!(pushes_ended(&pool).await?, 4);
+    assert_eq!(fake.order(a.0).expect("order")["state"], "canceled");
+    assert_eq!(
+        notes(&fake, a.0),
+        [
+            "Put on hold in Switchyard: payment check.",
+            "Released in Switchyard (back to confirmed).",
+            "Cancelled in Switchyard (the order was on_hold): customer withdrew."
+        ],
+        "the second hold's note is the first's, not added twice"
+    );
+    let routes: Vec<String> = fake.writes().into_iter().map(|w| w.route).collect();
+    let tail: Vec<&str> = routes
+        .iter()
+        .rev()
+        .take(3)
+        .rev()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            format!("V1/orders/{}/unhold", a.0),
+            format!("V1/orders/{}/cancel", a.0),
+            format!("V1/orders/{}/comments", a.0)
+        ]
+    );
+
+    // 3. Our order moving on is a status note (the connection asks for them).
+    set_status(&pool, org, &b.1, "in_production").await?;
+    assert_eq!(pushes_ended(&pool).await?, 5);
+    assert_eq!(
+        notes(&fake, b.0),
+        ["Switchyard: the order is in production."]
+    );
+
+    // 4. Each push moved the store's `updated_at`: the next pull imports a and b again. Our
+    //    statuses stay (b is not put back to confirmed), and nothing is pushed back: no loop.
+    assert_eq!(run(&queue, pull(org, "pull-2")).await?, "succeeded");
+    assert_eq!(imports_ended(&pool).await?, (5, 0));
+    assert_eq!(
+        stored(&pool, org, &a.1).await?.expect("stored").0,
+        "cancelled"
+    );
+    assert_eq!(
+        stored(&pool, org, &b.1).await?.expect("stored").0,
+        "in_production"
+    );
+    assert_eq!(status_pushes(&pool).await?, 5);
+
+    // 5. The store's admin holds c: the pull holds ours, and pushes nothing back; the
+    //    admin's release releases ours to where it was.
+    assert!(fake.update_order(c.0, |o| {
+        o["hold_before_state"] = o["state"].clone();
+        o["hold_before_status"] = o["status"].clone();
+        o["state"] = json!("holded");
+        o["status"] = json!("holded");
+    }));
+    assert_eq!(run(&queue, pull(org, "pull-3")).await?, "succeeded");
+    assert_eq!(imports_ended(&pool).await?, (6, 0));
+    assert_eq!(
+        stored(&pool, org, &c.1).await?.expect("stored").0,
+        "on_hold"
+    );
+    assert!(fake.update_order(c.0, |o| {
+        o["state"] = json!("processing");
+        o["status"] = json!("processing");
+    }));
+    assert_eq!(run(&queue, pull(org, "pull-4")).await?, "succeeded");
+    assert_eq!(imports_ended(&pool).await?, (7, 0));
+    assert_eq!(
+        stored(&pool, org, &c.1).await?.expect("stored").0,
+        "confirmed"
+    );
+    assert_eq!(
+        status_pushes(&pool).await?,
+        5,
+        "changes that came from the store are not pushed back to it"
+    );
+    assert!(notes(&fake, c.0).is_empty());
     Ok(())
 }

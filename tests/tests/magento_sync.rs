@@ -3,7 +3,8 @@
 //! sync creates every product; a sync with nothing changed makes zero write calls; 1 %
 //! changed writes exactly those; a removed product is disabled; prices go to base and
 //! customer-group tier prices, and per-item price failures become dead letters while the rest
-//! are confirmed.
+//! are confirmed. Above the bulk threshold, the first sync is bulk POSTs only, a re-sync
+//! updates by SKU, and a product deleted in the store since is created again.
 
 use serde_json::{json, Value};
 use switchyard_core::ids::OrgId;
@@ -85,20 +86,15 @@ async fn catalog_full_sync_no_change_and_one_percent_changed() -> anyhow::Result
     let (daemon, pool, org) = daemon(&fake).await?;
     seed(&pool, org, N).await?;
 
-    // 1. First full sync: each product's update answers 404, then it is created.
+    // 1. First full sync: no product was ever confirmed to the store, so each is created with
+    //    one POST (no update tried first to answer 404).
     assert_eq!(
         run_sync(&daemon.queue, org, "c1", catalog(true)).await?,
         "succeeded"
     );
     assert_eq!(fake.product_count(), N as usize);
     let writes = fake.writes();
-    assert_eq!(
-        writes
-            .iter()
-            .filter(|w| w.method == "PUT" && w.status == 404)
-            .count(),
-        N as usize
-    );
+    assert_eq!(writes.iter().filter(|w| w.method == "PUT").count(), 0);
     assert_eq!(
         writes
             .iter()
@@ -472,5 +468,106 @@ async fn bulk_operations_left_open_are_shown_on_the_sync_status() -> anyhow::Res
         (&json!("succeeded"), &json!(0), &json!(6)),
         "{body}"
     );
+    Ok(())
+}
+
+/// The bulk path through the sync engine: the first full sync creates every product with bulk
+/// POSTs (none was confirmed to the store), the 1 %-changed re-sync updates exactly those by
+/// SKU, and a product an admin deleted in the store, changed since, fails its update (status
+/// 3, the product missing), goes again as a create and is confirmed: no dead letter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_sync_creates_with_post_updates_by_sku_and_recreates_a_product_deleted_in_the_store(
+) -> anyhow::Result<()> {
+    const N: i64 = 300;
+    const BY_SKU: &str = "async/bulk/V1/products/bySku";
+    const CREATE: &str = "async/bulk/V1/products";
+    let fake = FakeMagento::start(FakeStoreConfig::default()).await?;
+    let (daemon, pool, org) =
+        daemon_with(&fake, "bulk_threshold = 2\nbulk_poll_ms = 20\n", false).await?;
+    seed(&pool, org, N).await?;
+    // Writes the adapter made (the fake also records each operation its consumer ran).
+    let submitted = |fake: &FakeMagento| -> Vec<(String, String, usize)> {
+        fake.writes()
+            .into_iter()
+            .filter(|w| w.route.starts_with("async/bulk/"))
+            .map(|w| (w.method, w.route, w.body.as_array().map_or(0, Vec::len)))
+            .collect()
+    };
+    let bulk = |m: &str, r: &str, n: usize| (m.to_owned(), r.to_owned(), n);
+
+    // 1. First full sync: three pages of 100, each one bulk POST; no update by SKU.
+    assert_eq!(
+        run_sync(&daemon.queue, org, "b1", catalog(true)).await?,
+        "succeeded"
+    );
+    assert_eq!(fake.product_count(), N as usize);
+    assert_eq!(submitted(&fake), vec![bulk("POST", CREATE, 100); 3]);
+    assert_eq!(fake.count_writes("PUT", BY_SKU), 0);
+
+    // 2. 1 % changed: one bulk PUT by SKU with exactly those three, no create.
+    fake.clear_writes();
+    sqlx::query("UPDATE products SET name = name || ' (new)' WHERE org_id = $1 AND sku IN ('P-00010', 'P-00020', 'P-00030')")
+        .bind(org.0)
+        .execute(&pool)
+        .await?;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "b2", catalog(false)).await?,
+        "succeeded"
+    );
+    assert_eq!(submitted(&fake), [bulk("PUT", BY_SKU, 3)]);
+    let mut updated: Vec<String> = fake
+        .writes()
+        .into_iter()
+        .filter(|w| w.route == BY_SKU)
+        .flat_map(|w| w.body.as_array().cloned().unwrap_or_default())
+        .map(|op| op["sku"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    updated.sort();
+    assert_eq!(updated, ["P-00010", "P-00020", "P-00030"]);
+    assert_eq!(fake.product("P-00020").unwrap()["name"], "Plate 20 (new)");
+
+    // 3. An admin deletes P-00040 in the store; then it and P-00050 change here.
+    fake.clear_writes();
+    assert!(fake.delete_product_in_admin("P-00040"));
+    sqlx::query("UPDATE products SET name = name || ' (v3)' WHERE org_id = $1 AND sku IN ('P-00040', 'P-00050')")
+        .bind(org.0)
+        .execute(&pool)
+        .await?;
+    assert_eq!(
+        run_sync(&daemon.queue, org, "b3", catalog(false)).await?,
+        "succeeded"
+    );
+    assert_eq!(
+        submitted(&fake),
+        [bulk("PUT", BY_SKU, 2), bulk("POST", CREATE, 1)]
+    );
+    let writes = fake.writes();
+    let missing = writes
+        .iter()
+        .find(|w| w.method == "PUT" && w.route == "V1/products/P-00040")
+        .expect("the consumer ran P-00040's update");
+    assert_eq!(
+        missing.status, 404,
+        "the update failed: the product is gone"
+    );
+    let recreated = fake.product("P-00040").expect("created again");
+    assert_eq!(recreated["name"], "Plate 40 (v3)");
+    assert_eq!(fake.product("P-00050").unwrap()["name"], "Plate 50 (v3)");
+    // Nothing lost: no dead letter, both confirmed under the store's (new) product id.
+    assert_eq!(count(&pool, "SELECT count(*) FROM dead_letters").await?, 0);
+    let (generation,): (i64,) = sqlx::query_as(
+        "SELECT generation FROM sync_items WHERE partner = 'shop' AND entity = 'catalog' AND sku = 'P-00040'",
+    )
+    .fetch_one(&pool)
+    .await?;
+    assert_eq!(generation, 2, "confirmed at the first sync and now");
+
+    // 4. Nothing changed since: no write at all.
+    fake.clear_writes();
+    assert_eq!(
+        run_sync(&daemon.queue, org, "b4", catalog(false)).await?,
+        "succeeded"
+    );
+    assert!(fake.writes().is_empty(), "{:?}", fake.writes().first());
     Ok(())
 }

@@ -34,6 +34,9 @@
 //!   customers, the import mapping a product file is read with, a webhook URL that is https or
 //!   http to a host the config allows); the 422 names what was refused. Every other check still
 //!   applies to them.
+//! * `positive_data_acceptance` also takes a 409 from `hold_order`, `release_order` and
+//!   `cancel_order`: whether a valid request may move an order depends on the order's status
+//!   (the 409 names from and to).
 //! * `positive_data_acceptance` also takes a 422 from `product_price` and `cart_price`: a
 //!   price exists only where price data is stored (a price on the day, a conversion to the
 //!   asked unit); the 422 names the field. `negative_data_rejection` takes a 200 from the

@@ -21,7 +21,9 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use switchyard_core::adapter::{Adapter, AdapterContext, BatchItem, OutboundDocument, Payload};
+use switchyard_core::adapter::{
+    Adapter, AdapterContext, BatchItem, OutboundDocument, Payload, Presence,
+};
 use switchyard_core::ids::{OrgId, PartnerName};
 use switchyard_daemon::app::Roles;
 use switchyard_e2e::TestDaemon;
@@ -387,6 +389,7 @@ fn item(document: &str, body: serde_json::Value) -> BatchItem {
             document: document.into(),
             payload: Payload::Json { body },
         },
+        presence: Presence::New,
     }
 }
 

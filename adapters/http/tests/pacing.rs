@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use switchyard_adapter_http::fake::{Delivery, DeliveryOutcome, FakePartner, FakePartnerConfig};
 use switchyard_adapter_http::{HttpAdapter, HttpAdapterFactory};
-use switchyard_core::adapter::{Adapter, BatchItem, OutboundDocument, Payload};
+use switchyard_core::adapter::{Adapter, BatchItem, OutboundDocument, Payload, Presence};
 use switchyard_core::ids::PartnerName;
 use switchyard_core::ErrorClass;
 use switchyard_runtime::testkit::doubles::{context, MapSecrets, RecordingSink};
@@ -52,6 +52,7 @@ fn batch(prefix: &str, n: usize) -> Vec<BatchItem> {
             BatchItem {
                 doc: document(&key),
                 idempotency_key: key,
+                presence: Presence::New,
             }
         })
         .collect()

@@ -4,7 +4,8 @@
 //! Documents (`OutboundDocument::document` is the sync's entity):
 //!
 //! * `catalog`: `{"product": {"sku": ..., ...}}` → `PUT /V1/products/{sku}`, and on a 404
-//!   `POST /V1/products` (create); `{"disable": {"sku"}}` → a PUT of `status: 2` (a product
+//!   `POST /V1/products` (create); straight to the POST for a SKU the sync never confirmed to
+//!   the store ([`Presence::New`]); `{"disable": {"sku"}}` → a PUT of `status: 2` (a product
 //!   Magento does not have needs no hiding); `{"delete": {"sku"}}` → `DELETE /V1/products/{sku}`
 //!   (already gone is done). Which tombstone a partner gets is its tombstone mapping's choice.
 //! * `inventory`: `{"sku", "quantity", "sources": [{"location", "quantity"}], "remove"?}` →
@@ -31,7 +32,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr as _;
 use switchyard_core::adapter::{
     Adapter, AdapterContext, BatchItem, Capability, ConfigError, OutboundDocument, Payload,
-    PushReceipt, SecretResolver,
+    Presence, PushReceipt, SecretResolver,
 };
 use switchyard_core::ids::PartnerName;
 use switchyard_core::AdapterError;
@@ -139,18 +140,20 @@ fn receipt(answer: &Answer, external_id: Option<String>) -> PushReceipt {
 }
 
 impl MagentoAdapter {
-    /// The batch's product upserts, product tombstones (disable or delete by SKU) and MSI stock
-    /// documents through the async bulk API; a document that cannot become an operation gets
-    /// its error here, the rest their bulk outcome. Legacy stock and prices keep their own
-    /// paths.
+    /// The batch's product upserts (updates of SKUs the store was sent by SKU, the others as
+    /// creates), product tombstones (disable or delete by SKU) and MSI stock documents through
+    /// the async bulk API; a document that cannot become an operation gets its error here, the
+    /// rest their bulk outcome. Legacy stock and prices keep their own paths.
     async fn push_bulk(
         &self,
         ctx: &AdapterContext,
         items: &[BatchItem],
         results: &mut BTreeMap<usize, Result<PushReceipt, AdapterError>>,
     ) {
+        use crate::bulk::IfMissing;
         // (write path, operation)
-        let mut products = Vec::new();
+        let mut creates = Vec::new();
+        let mut updates = Vec::new();
         let mut stock = Vec::new();
         let mut disables = Vec::new();
         let mut deletes = Vec::new();
@@ -159,30 +162,41 @@ impl MagentoAdapter {
                 continue;
             }
             let Ok(b) = body(&item.doc) else { continue };
-            let op = |sku: &str, payload: Value, gone_is_done: bool| crate::bulk::Op {
+            let op = |sku: &str, payload: Value, if_missing: IfMissing| crate::bulk::Op {
                 index: i,
                 sku: sku.to_owned(),
                 payload,
-                gone_is_done,
+                if_missing,
             };
             let made = match entity(&item.doc.document) {
+                // An update by SKU, its `{sku}` path parameter in the element (Magento's
+                // `by{Param}` routes take path parameters from the body, so a SKU with `/`
+                // needs no encoding).
+                Some(Entity::Catalog)
+                    if b.get("product").is_some() && item.presence == Presence::Sent =>
+                {
+                    self.product_payload(b).map(|(sku, mut payload)| {
+                        payload["sku"] = json!(sku);
+                        (&mut updates, op(&sku, payload, IfMissing::Create))
+                    })
+                }
                 Some(Entity::Catalog) if b.get("product").is_some() => self
                     .product_payload(b)
-                    .map(|(sku, payload)| (&mut products, op(&sku, payload, false))),
+                    .map(|(sku, payload)| (&mut creates, op(&sku, payload, IfMissing::Fail))),
                 Some(Entity::Catalog) if b.get("disable").is_some() => {
                     sku_at(b, "/disable/sku").map(|sku| {
                         let payload = json!({"sku": sku, "product": {"sku": sku, "status": 2}, "saveOptions": true});
-                        (&mut disables, op(sku, payload, true))
+                        (&mut disables, op(sku, payload, IfMissing::Done))
                     })
                 }
                 Some(Entity::Catalog) if b.get("delete").is_some() => sku_at(b, "/delete/sku")
-                    .map(|sku| (&mut deletes, op(sku, json!({ "sku": sku }), true))),
+                    .map(|sku| (&mut deletes, op(sku, json!({ "sku": sku }), IfMissing::Done))),
                 Some(Entity::Inventory) if self.settings().msi.enabled => sku_at(b, "/sku")
                     .and_then(|sku| {
                         let items = self.msi_items(sku, b)?;
                         Ok((
                             &mut stock,
-                            op(sku, json!({ "sourceItems": items }), false),
+                            op(sku, json!({ "sourceItems": items }), IfMissing::Fail),
                         ))
                     }),
                 _ => continue,
@@ -194,14 +208,28 @@ impl MagentoAdapter {
                 }
             }
         }
+        // Updates first: those whose product the store no longer has join the creates.
+        if !updates.is_empty() {
+            let updated = self
+                .bulk(ctx, (Method::PUT, "async/bulk/V1/products/bySku"), updates)
+                .await;
+            results.extend(updated.outcomes);
+            creates.extend(
+                updated
+                    .missing
+                    .into_iter()
+                    .map(crate::bulk::Op::into_create),
+            );
+        }
         for (ops, method, route) in [
-            (products, Method::POST, "async/bulk/V1/products"),
+            (creates, Method::POST, "async/bulk/V1/products"),
             (stock, Method::POST, "async/bulk/V1/inventory/source-items"),
             (disables, Method::PUT, "async/bulk/V1/products/bySku"),
             (deletes, Method::DELETE, "async/bulk/V1/products/bySku"),
         ] {
             if !ops.is_empty() {
-                results.extend(self.bulk(ctx, (method, route), ops).await);
+                // Only updates are sent again as creates: nothing else is `IfMissing::Create`.
+                results.extend(self.bulk(ctx, (method, route), ops).await.outcomes);
             }
         }
     }
@@ -245,10 +273,15 @@ impl MagentoAdapter {
         Ok((sku, json!({"product": product, "saveOptions": true})))
     }
 
+    /// A catalog document by itself. An upsert of a SKU the store was sent ([`Presence::Sent`],
+    /// or unknown: a single push) is a PUT, and on a 404 (deleted in the store since) a POST; one
+    /// of a SKU never confirmed to the store ([`Presence::New`]) goes straight to the POST,
+    /// saving the PUT's 404 (a POST of a SKU the store has after all updates it).
     async fn push_catalog(
         &self,
         ctx: &AdapterContext,
         body: &Value,
+        presence: Presence,
     ) -> Result<PushReceipt, AdapterError> {
         if body.get("delete").is_some() {
             let sku = sku_at(body, "/delete/sku")?;
@@ -288,6 +321,20 @@ impl MagentoAdapter {
             };
         }
         let (sku, payload) = self.product_payload(body)?;
+        let create = |payload| {
+            Call::new("magento.product.create", Method::POST, "V1/products").body(payload)
+        };
+        if presence == Presence::New {
+            let answer = self
+                .client
+                .send(ctx, create(payload))
+                .await
+                .map_err(|e| e.prefixed(&format!("creating product {sku}")))?;
+            return Ok(receipt(
+                &answer,
+                answer.body["id"].as_i64().map(|i| i.to_string()),
+            ));
+        }
         let update = Call::new(
             "magento.product.update",
             Method::PUT,
@@ -297,20 +344,47 @@ impl MagentoAdapter {
         let answer = match self.client.send(ctx, update).await {
             Ok(a) => a,
             // Magento answers an update of a SKU it does not have with 404: create it.
-            Err(e) if e.status == Some(404) => {
-                let create =
-                    Call::new("magento.product.create", Method::POST, "V1/products").body(payload);
-                self.client
-                    .send(ctx, create)
-                    .await
-                    .map_err(|e| e.prefixed(&format!("creating product {sku}")))?
-            }
+            Err(e) if e.status == Some(404) => self
+                .client
+                .send(ctx, create(payload))
+                .await
+                .map_err(|e| e.prefixed(&format!("creating product {sku}")))?,
             Err(e) => return Err(e.prefixed(&format!("updating product {sku}"))),
         };
         Ok(receipt(
             &answer,
             answer.body["id"].as_i64().map(|i| i.to_string()),
         ))
+    }
+
+    /// One document, `presence` saying whether the store was sent its item.
+    async fn push_one(
+        &self,
+        ctx: &AdapterContext,
+        doc: &OutboundDocument,
+        presence: Presence,
+    ) -> Result<PushReceipt, AdapterError> {
+        let b = body(doc)?;
+        if doc.document == crate::order_status::DOCUMENT {
+            return self.push_order_status(ctx, b).await;
+        }
+        match entity(&doc.document) {
+            Some(Entity::Catalog) => self.push_catalog(ctx, b, presence).await,
+            Some(Entity::Inventory) => self.push_inventory(ctx, b).await,
+            Some(Entity::Prices) => self
+                .push_prices(ctx, &[doc])
+                .await
+                .pop()
+                .unwrap_or_else(|| Err(AdapterError::permanent("no result"))),
+            Some(Entity::Shipment) if doc.document == "shipment_tracking" => {
+                self.push_tracking(ctx, b).await
+            }
+            Some(Entity::Shipment) => self.push_shipment(ctx, b).await,
+            None => Err(AdapterError::permanent(format!(
+                "the magento adapter cannot push a `{}` document (catalog, inventory, prices, shipment, order_status)",
+                doc.document
+            ))),
+        }
     }
 
     /// An inventory document's MSI source items (every mapped source zeroed for `remove`).
@@ -751,27 +825,8 @@ impl Adapter for MagentoAdapter {
         ctx: &AdapterContext,
         doc: &OutboundDocument,
     ) -> Result<PushReceipt, AdapterError> {
-        let b = body(doc)?;
-        if doc.document == crate::order_status::DOCUMENT {
-            return self.push_order_status(ctx, b).await;
-        }
-        match entity(&doc.document) {
-            Some(Entity::Catalog) => self.push_catalog(ctx, b).await,
-            Some(Entity::Inventory) => self.push_inventory(ctx, b).await,
-            Some(Entity::Prices) => self
-                .push_prices(ctx, &[doc])
-                .await
-                .pop()
-                .unwrap_or_else(|| Err(AdapterError::permanent("no result"))),
-            Some(Entity::Shipment) if doc.document == "shipment_tracking" => {
-                self.push_tracking(ctx, b).await
-            }
-            Some(Entity::Shipment) => self.push_shipment(ctx, b).await,
-            None => Err(AdapterError::permanent(format!(
-                "the magento adapter cannot push a `{}` document (catalog, inventory, prices, shipment, order_status)",
-                doc.document
-            ))),
-        }
+        // A single push knows nothing of the item: an update is tried first.
+        self.push_one(ctx, doc, Presence::Sent).await
     }
 
     /// The connection's `concurrency`.
@@ -779,9 +834,10 @@ impl Adapter for MagentoAdapter {
         self.settings().concurrency as usize
     }
 
-    /// Prices go in one call per kind for the whole batch; from `bulk_threshold` documents on,
-    /// product upserts and MSI stock through the async bulk API ([`crate::bulk`]) (Magento's price APIs take lists
-    /// and answer per item); everything else one by one, [`Adapter::batch_concurrency`] at a time
+    /// Prices go in one call per kind for the whole batch (Magento's price APIs take lists and
+    /// answer per item); from `bulk_threshold` documents on, product upserts, tombstones and MSI
+    /// stock through the async bulk API ([`crate::bulk`]), an upsert as an update by SKU when
+    /// the item says the store was sent it ([`Presence::Sent`]); everything else one by one, [`Adapter::batch_concurrency`] at a time
     /// (`concurrency`), the writes of one SKU or order in order, one after the other.
     async fn push_batch(
         &self,
@@ -827,7 +883,10 @@ impl Adapter for MagentoAdapter {
                 for i in chain {
                     let mut one = ctx.clone();
                     one.idempotency_key = items[i].idempotency_key.clone();
-                    done.push((i, self.push(&one, &items[i].doc).await));
+                    done.push((
+                        i,
+                        self.push_one(&one, &items[i].doc, items[i].presence).await,
+                    ));
                 }
                 done
             }))

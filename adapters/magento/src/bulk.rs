@@ -14,14 +14,20 @@
 //! * 4 open after `bulk_open_timeout_secs`: a transient error saying so (no consumer is
 //!   running on the store, most likely): never waited on forever, never counted as done.
 //!
-//! Why a product upsert is a POST: `ProductRepository::save` updates an existing SKU, so the
-//! per-item path's PUT-then-POST-on-404 is not needed, and `bySku` PUTs would fail for new SKUs
-//! (the sync engine does not tell the adapter whether the store has a SKU yet: its documents
-//! carry no create/update distinction, so one POST serves both). Tombstones are different:
-//! they are only ever for products the store was sent, so a disable goes as
-//! `PUT .../async/bulk/V1/products/bySku` (`[{"sku", "product": {"sku", "status": 2}}]`) and a
-//! delete as `DELETE .../async/bulk/V1/products/bySku` (`[{"sku"}]`); an operation failing
-//! because the product is gone already is done, as a 404 is on the per-item path.
+//! A product upsert is an update or a create by what the sync engine knows
+//! (`BatchItem::presence`): a SKU the store confirmed before (`Sent`) goes as
+//! `PUT .../async/bulk/V1/products/bySku` (`[{"sku", "product", "saveOptions"}]`: Magento's bulk
+//! routes take a path parameter, `{sku}` here, from each element, so a SKU with `/` needs no
+//! encoding), any other (`New`) as `POST .../async/bulk/V1/products` (`ProductRepository::save`
+//! updates a SKU the store has after all, so a SKU created in the store by someone else is
+//! fine). Updates go first: one whose operation fails because the store does not have the
+//! product (deleted by an admin since it was confirmed: status 3, `NO_SUCH_PRODUCT`) is
+//! [`IfMissing::Create`], sent again with the same push's creates, so it is confirmed and never
+//! a dead letter for that. Tombstones are only ever for products the store was sent, so a
+//! disable goes as `PUT .../async/bulk/V1/products/bySku` (`[{"sku", "product": {"sku",
+//! "status": 2}}]`) and a delete as `DELETE .../async/bulk/V1/products/bySku` (`[{"sku"}]`); an
+//! operation failing because the product is gone already is done ([`IfMissing::Done`]), as a
+//! 404 is on the per-item path.
 
 use crate::client::{Call, Prefixed as _};
 use crate::MagentoAdapter;
@@ -59,15 +65,48 @@ impl OpStatus {
     }
 }
 
+/// What an operation failing because the store does not have the product means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfMissing {
+    /// A failure like any other.
+    Fail,
+    /// Its goal reached: a tombstone (as on the per-item path, where a 404 on disable or
+    /// delete is done).
+    Done,
+    /// Send it again as a create: an update of a product deleted in the store since it was
+    /// sent (by an admin, most likely), as the per-item path's POST after a 404.
+    Create,
+}
+
 /// One operation to send: the index of its document in the batch and the service payload.
 #[derive(Debug, Clone)]
 pub struct Op {
     pub index: usize,
     pub sku: String,
     pub payload: Value,
-    /// A tombstone: the product being gone already is its goal reached (as on the per-item
-    /// path, where a 404 on disable or delete is done).
-    pub gone_is_done: bool,
+    pub if_missing: IfMissing,
+}
+
+impl Op {
+    /// This `bySku` update (`{"sku", "product", "saveOptions"}`) as a create for
+    /// `POST .../async/bulk/V1/products` (`{"product", "saveOptions"}`).
+    pub fn into_create(mut self) -> Self {
+        if let Some(m) = self.payload.as_object_mut() {
+            m.remove("sku");
+        }
+        self.if_missing = IfMissing::Fail;
+        self
+    }
+}
+
+/// What became of a bulk's operations.
+#[derive(Debug, Default)]
+pub struct Bulked {
+    /// The outcome of each op by its batch index.
+    pub outcomes: BTreeMap<usize, Outcome>,
+    /// Updates whose product the store does not have ([`IfMissing::Create`]): to be sent
+    /// again as creates; they have no outcome yet.
+    pub missing: Vec<Op>,
 }
 
 /// Magento's message for a SKU it does not have (`NoSuchEntityException`), which is what a
@@ -86,15 +125,16 @@ fn done(status: u16) -> Outcome {
 }
 
 impl MagentoAdapter {
-    /// Send `ops` through `route` (`async/bulk/V1/...`) in bulks, follow them to the end; the
-    /// outcome of each op by its batch index.
+    /// Send `ops` through `route` (`async/bulk/V1/...`) in bulks, follow them to the end: the
+    /// outcome of each op by its batch index, and the updates to send again as creates.
     pub async fn bulk(
         &self,
         ctx: &AdapterContext,
         (method, route): (Method, &str),
         ops: Vec<Op>,
-    ) -> BTreeMap<usize, Outcome> {
+    ) -> Bulked {
         let mut outcomes = BTreeMap::new();
+        let mut missing = Vec::new();
         let size = self.settings().bulk_batch_size.max(1) as usize;
         let mut pending = ops;
         for round in 0..=RETRY_ROUNDS {
@@ -117,7 +157,15 @@ impl MagentoAdapter {
                             );
                         }
                         Err(BulkFailure::Final(e))
-                            if op.gone_is_done && e.message.contains(NO_SUCH_PRODUCT) =>
+                            if op.if_missing == IfMissing::Create
+                                && e.message.contains(NO_SUCH_PRODUCT) =>
+                        {
+                            info!(sku = %op.sku, "the store does not have the product it was sent (deleted there?); creating it");
+                            missing.push(op);
+                        }
+                        Err(BulkFailure::Final(e))
+                            if op.if_missing == IfMissing::Done
+                                && e.message.contains(NO_SUCH_PRODUCT) =>
                         {
                             outcomes.insert(
                                 op.index,
@@ -142,7 +190,7 @@ impl MagentoAdapter {
             }
             pending = retry;
         }
-        outcomes
+        Bulked { outcomes, missing }
     }
 
     /// One bulk request and its polling: each op with its result.

@@ -81,6 +81,11 @@ pub struct MagentoConfig {
     /// Whether Magento mails the shopper when we record a shipment (`notify` of the ship call).
     #[serde(default)]
     pub notify_customer: bool,
+    /// Whether our order's other status changes (to confirmed, in production, ready) are
+    /// added to the store's order history as notes. Off by default: each note is an order
+    /// save in Magento, which moves its `updated_at`, so the next pull reads the order again.
+    #[serde(default)]
+    pub status_notes: bool,
     /// Single writes of the per-item path kept in flight at once (writes of one SKU stay in
     /// order, one after the other).
     #[serde(default = "default_concurrency")]
@@ -226,6 +231,7 @@ pub struct Settings {
     pub bulk_poll: Duration,
     pub bulk_open_timeout: Duration,
     pub notify_customer: bool,
+    pub status_notes: bool,
     pub concurrency: u32,
 }
 
@@ -435,6 +441,7 @@ impl MagentoConfig {
             bulk_poll: Duration::from_millis(self.bulk_poll_ms),
             bulk_open_timeout: Duration::from_secs(self.bulk_open_timeout_secs),
             notify_customer: self.notify_customer,
+            status_notes: self.status_notes,
             concurrency: self.concurrency,
         })
     }

@@ -1,8 +1,9 @@
 //! The Magento integration: `[partners.NAME]` tables with `kind = "magento"` become
 //! [`MagentoAdapter`]s; the runtime's sync engine does the rest (catalog, inventory, prices),
 //! and the integration's own jobs bring orders in (`magento.orders.pull`,
-//! `magento.order.import`, with the checkpoint table of its migrations), and our cancellations
-//! of its orders go back (`magento.order.status`, enqueued by a trigger of its migrations).
+//! `magento.order.import`, with the checkpoint table of its migrations), and our status
+//! changes of its orders (cancel, hold, release, notes) go back (`magento.order.status`,
+//! enqueued by a trigger of its migrations).
 
 use crate::adapter::MagentoAdapter;
 use crate::config::KIND;
@@ -118,7 +119,7 @@ impl Integration for MagentoIntegration {
         };
         parts
             .jobs
-            .push(JobKindSpec::typed(OrderImportJob).partner(ORDER_RULE));
+            .push(JobKindSpec::typed(OrderImportJob::default()).partner(ORDER_RULE));
         parts.jobs.push(
             JobKindSpec::typed(OrderStatusJob {
                 stores: stores.clone(),
@@ -127,7 +128,7 @@ impl Integration for MagentoIntegration {
         );
         parts
             .jobs
-            .push(JobKindSpec::typed(OrderPullJob { stores }).partner(ORDER_RULE));
+            .push(JobKindSpec::typed(OrderPullJob { sources: stores }).partner(ORDER_RULE));
         parts
     }
 }

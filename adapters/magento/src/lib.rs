@@ -15,7 +15,8 @@
 //! * [`shipments`]: a `shipment` document becomes `POST /V1/order/{id}/ship` with tracks
 //! * [`order_status`]: an `order_status` document becomes `cancel`/`hold`/`unhold`/`comments`;
 //!   [`status_job`]: `magento.order.status`, enqueued by the database when our copy of a
-//!   Magento order is cancelled (migration 1302)
+//!   Magento order is cancelled, held, released or moves on (migrations 1302, 1303);
+//!   [`store_state`]: which status a pulled version of an order gives ours
 //!
 //! * [`bulk`]: the async bulk API for big batches (bulk UUID, status polling, per-operation results)
 
@@ -35,6 +36,7 @@ pub mod secret;
 pub mod shipments;
 pub mod special;
 pub mod status_job;
+pub mod store_state;
 
 #[cfg(feature = "fake")]
 pub mod fake;

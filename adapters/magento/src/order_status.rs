@@ -2,7 +2,8 @@
 //! Magento's order management calls on its `entity_id` (found by `increment_id`, as shipments
 //! find it):
 //!
-//! * `cancel` → `POST /V1/orders/{id}/cancel`;
+//! * `cancel` → `POST /V1/orders/{id}/cancel` (an order on hold there is unheld first:
+//!   Magento cancels no held order);
 //! * `hold` → `POST /V1/orders/{id}/hold`, `unhold` → `POST /V1/orders/{id}/unhold`;
 //! * `comment` (and a `comment` with any action, sent after it) →
 //!   `POST /V1/orders/{id}/comments` `{"statusHistory": {comment, is_customer_notified,
@@ -116,12 +117,21 @@ impl MagentoAdapter {
         let entity_id = order["entity_id"].as_i64().ok_or_else(|| {
             AdapterError::permanent(format!("Magento order {increment_id} has no entity_id"))
         })?;
-        let state = order["state"].as_str().unwrap_or_default().to_owned();
+        let mut state = order["state"].as_str().unwrap_or_default().to_owned();
         let mut receipt = PushReceipt {
             status: 200,
             external_id: Some(entity_id.to_string()),
             duplicate: true,
         };
+        if change.action == Action::Cancel && state == "holded" {
+            // Magento's `canCancel()` is false for an order on hold: our cancellation of an
+            // order held there (by us, or by the store's admin) releases the hold first. A
+            // redelivery after the unhold finds the order not held and only cancels.
+            receipt = self
+                .order_action(ctx, entity_id, increment_id, "unhold", &state)
+                .await?;
+            state = "holded, unheld to cancel it".to_owned();
+        }
         if let Some(route) = change.action.route() {
             if !change.action.done_in(&state) {
                 receipt = self

@@ -48,14 +48,8 @@ pub struct Checkpoint {
     pub seen: BTreeSet<(i64, NaiveDateTime)>,
 }
 
-/// One pull's orders (each once, its newest version, oldest change first) and the checkpoint
-/// to store once they are committed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Batch {
-    pub orders: Vec<Value>,
-    pub next: Checkpoint,
-    pub pages: usize,
-}
+/// One pull's orders and the checkpoint to store once they are committed.
+pub type Batch = switchyard_runtime::storefront_orders::Batch<Checkpoint>;
 
 /// An order's `(entity_id, updated_at)`, or why it cannot be ordered.
 pub fn version(order: &Value) -> Result<(i64, NaiveDateTime), AdapterError> {

@@ -8,7 +8,7 @@ mod common;
 use common::{admin, ctx, oauth, product, Store};
 use serde_json::json;
 use std::time::Duration;
-use switchyard_core::adapter::{Adapter as _, BatchItem, OutboundDocument};
+use switchyard_core::adapter::{Adapter as _, BatchItem, OutboundDocument, Presence};
 use switchyard_core::ErrorClass;
 
 fn items(docs: Vec<OutboundDocument>) -> Vec<BatchItem> {
@@ -17,6 +17,7 @@ fn items(docs: Vec<OutboundDocument>) -> Vec<BatchItem> {
         .map(|(i, doc)| BatchItem {
             idempotency_key: format!("key-{i}"),
             doc,
+            presence: Presence::New,
         })
         .collect()
 }

@@ -1,7 +1,7 @@
 //! Order status back over HTTP against the fake store: `order_status` documents become
 //! `POST /V1/orders/{id}/cancel|hold|unhold|comments` with Magento's state rules (an order that
-//! cannot be cancelled or held is a permanent error naming its state), and a redelivery does
-//! nothing twice.
+//! cannot be cancelled or held is a permanent error naming its state; a held order is unheld
+//! before its cancel), and a redelivery does nothing twice.
 
 mod common;
 
@@ -168,12 +168,21 @@ async fn hold_and_unhold_follow_magentos_state_rules() {
             .unwrap()
             .duplicate
     );
-    // A held order cannot be cancelled (canCancel() is false): Magento answers false.
-    let err = adapter
-        .push(&ctx("cancel-held").0, &status(&inc, "cancel", None))
+    // A held order cannot be cancelled (canCancel() is false): the store answers false.
+    let answer = adapter
+        .client()
+        .send(
+            &ctx("raw-cancel-held").0,
+            Call::new(
+                "magento.order.cancel",
+                reqwest::Method::POST,
+                format!("V1/orders/{id}/cancel"),
+            ),
+        )
         .await
-        .unwrap_err();
-    assert!(err.message.contains("its state is `holded`"), "{err}");
+        .unwrap();
+    assert_eq!(answer.body, Value::Bool(false));
+    assert_eq!(store.fake.order(id).unwrap()["state"], "holded");
     adapter
         .push(&ctx("unhold").0, &status(&inc, "unhold", None))
         .await
@@ -229,6 +238,46 @@ async fn hold_and_unhold_follow_magentos_state_rules() {
             .unwrap()
             .duplicate
     );
+}
+
+#[tokio::test]
+async fn a_cancel_of_a_held_order_unholds_it_first() {
+    let store = Store::start().await;
+    let adapter = store.adapter(&store.config(oauth("HMAC-SHA256")));
+    let (id, inc) = store
+        .fake
+        .create_order("e@example.com", &[FakeLine::simple("BOLT-M8", 2, 1.0)]);
+    adapter
+        .push(&ctx("hold").0, &status(&inc, "hold", None))
+        .await
+        .unwrap();
+    let cancel = status(
+        &inc,
+        "cancel",
+        Some("Cancelled in Switchyard (the order was on_hold)."),
+    );
+    let r = adapter.push(&ctx("cancel").0, &cancel).await.unwrap();
+    assert!(!r.duplicate);
+    let order = store.fake.order(id).unwrap();
+    assert_eq!(order["state"], "canceled");
+    assert_eq!(
+        write_routes(&store),
+        [
+            format!("V1/orders/{id}/hold"),
+            format!("V1/orders/{id}/unhold"),
+            format!("V1/orders/{id}/cancel"),
+            format!("V1/orders/{id}/comments")
+        ]
+    );
+    // Redelivered: nothing more.
+    assert!(
+        adapter
+            .push(&ctx("cancel").0, &cancel)
+            .await
+            .unwrap()
+            .duplicate
+    );
+    assert_eq!(write_routes(&store).len(), 4);
 }
 
 #[tokio::test]

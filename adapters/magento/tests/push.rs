@@ -4,7 +4,7 @@ mod common;
 
 use common::{ctx, doc, oauth, product, Store};
 use serde_json::json;
-use switchyard_core::adapter::{Adapter as _, BatchItem};
+use switchyard_core::adapter::{Adapter as _, BatchItem, Presence};
 use switchyard_core::ErrorClass;
 
 async fn store() -> (Store, switchyard_magento::MagentoAdapter) {
@@ -47,6 +47,54 @@ async fn an_unknown_sku_is_created_after_the_update_404s_then_updated_in_place()
         "Round bar 3/4"
     );
     assert_eq!(store.fake.writes().len(), 3, "the second push is one PUT");
+}
+
+#[tokio::test]
+async fn in_a_batch_a_sku_never_sent_is_one_post_and_a_sent_one_deleted_in_the_store_put_then_post()
+{
+    let (store, adapter) = store().await;
+    store
+        .fake
+        .seed_product(json!({"sku": "KEPT", "name": "old"}));
+    let batch: Vec<BatchItem> = [
+        (product("FRESH", "new"), Presence::New),
+        (product("KEPT", "kept v2"), Presence::Sent),
+        // Confirmed before, deleted in the store's admin since.
+        (product("GONE", "back"), Presence::Sent),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, (doc, presence))| BatchItem {
+        idempotency_key: format!("i{i}"),
+        doc,
+        presence,
+    })
+    .collect();
+    let results = adapter.push_batch(&ctx("presence").0, &batch).await;
+    for (i, r) in results.iter().enumerate() {
+        assert!(r.is_ok(), "{i}: {r:?}");
+    }
+    let mut calls: Vec<(String, String, u16)> = store
+        .fake
+        .writes()
+        .into_iter()
+        .map(|w| (w.method, w.route, w.status))
+        .collect();
+    calls.sort();
+    let call = |m: &str, r: &str, s: u16| (m.to_owned(), r.to_owned(), s);
+    // FRESH: no PUT to answer 404 first. GONE: the update's 404, then the create.
+    assert_eq!(
+        calls,
+        [
+            call("POST", "V1/products", 200),
+            call("POST", "V1/products", 200),
+            call("PUT", "V1/products/GONE", 404),
+            call("PUT", "V1/products/KEPT", 200),
+        ]
+    );
+    for (sku, name) in [("FRESH", "new"), ("KEPT", "kept v2"), ("GONE", "back")] {
+        assert_eq!(store.fake.product(sku).expect(sku)["name"], name);
+    }
 }
 
 #[tokio::test]
@@ -254,6 +302,7 @@ async fn prices_go_in_one_call_per_kind_and_per_item_failures_map_back_to_their_
     .map(|(i, d)| BatchItem {
         idempotency_key: format!("k{i}"),
         doc: d,
+        presence: Presence::New,
     })
     .collect();
     let (c, sink) = ctx("prices");
@@ -369,6 +418,7 @@ async fn special_prices_with_dates_are_kept_equal_and_failures_map_to_their_skus
     .map(|(i, d)| BatchItem {
         idempotency_key: format!("s{i}"),
         doc: d,
+        presence: Presence::New,
     })
     .collect();
     let (c, sink) = ctx("special");

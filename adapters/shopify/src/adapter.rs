@@ -27,8 +27,8 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use switchyard_core::adapter::{
-    Adapter, AdapterContext, BatchItem, Capability, OutboundDocument, Payload, PushReceipt,
-    VerifiedWebhook,
+    Adapter, AdapterContext, BatchItem, Capability, OutboundDocument, Payload, Presence,
+    PushReceipt, VerifiedWebhook,
 };
 use switchyard_core::error::AdapterError;
 use switchyard_core::ids::PartnerName;
@@ -389,6 +389,7 @@ impl ShopifyAdapter {
         let item = BatchItem {
             idempotency_key: ctx.idempotency_key.clone(),
             doc: doc.clone(),
+            presence: Presence::New,
         };
         self.push_prices(ctx, std::slice::from_ref(&item))
             .await

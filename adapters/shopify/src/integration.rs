@@ -60,7 +60,7 @@ impl Integration for ShopifyIntegration {
         let mut parts = Parts::default();
         parts
             .jobs
-            .push(JobKindSpec::typed(OrderImportJob).partner(ORDER_RULE));
+            .push(JobKindSpec::typed(OrderImportJob::default()).partner(ORDER_RULE));
         let bulk_pool = bulk_pool(cx);
         let mut shops = std::collections::HashMap::new();
         for section in cx.partners(&[KIND]) {
@@ -96,7 +96,7 @@ impl Integration for ShopifyIntegration {
         }
         parts.jobs.push(
             JobKindSpec::typed(OrderPullJob {
-                shops: shops.clone(),
+                sources: shops.clone(),
             })
             .partner(ORDER_RULE),
         );

@@ -1,242 +1,88 @@
 //! Orders in, the store side: `shopify.order.import` turns one Shopify `Order` (from the pull
-//! or a webhook) into a canonical order. The order pull enqueues one per order version; a
-//! failure (the mapping refuses the order, a line's SKU is not one of our products) fails the
-//! job permanently, which makes it a dead letter carrying the order and the reason; replaying
-//! it after the fix (the product created) imports it.
+//! or a webhook) into a canonical order through `mappings/shopify/order.in`. The order pull
+//! enqueues one per order version; the job is the runtime's
+//! ([`switchyard_runtime::storefront_orders::import`]: a failure, such as a line's SKU that is
+//! not one of our products, fails it permanently, a dead letter that imports once replayed
+//! after the fix); this module brings Shopify's part, and the order webhooks.
 //!
 //! Idempotent by the Shopify order id: the stored order's number is `SHOPIFY-{id}` (unique per
 //! organization), so a redelivered job, a webhook and a pull of the same order store one
 //! order. A newer version (by `updatedAt`, kept in the stored mapped record) replaces the
-//! canonical order (an edit) or cancels it; an older or equal one changes nothing.
+//! canonical order (an edit) or cancels it (`cancelledAt` set); an older or equal one changes
+//! nothing.
 
+use crate::ShopifyAdapter;
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
-use std::str::FromStr;
 use switchyard_core::error::AdapterError;
-use switchyard_core::ids::{OrderId, OrgId};
-use switchyard_core::model::{Address, Order, OrderLine, OrderStatus, Uom};
-use switchyard_core::JobPayload;
+use switchyard_core::ids::OrgId;
+use switchyard_core::model::OrderStatus;
 use switchyard_runtime::context::JobContext;
-use switchyard_runtime::job::Job;
-use switchyard_store::orders::{self, NewOrder, OrderInsert, OrderUpdate, ProductRef};
-use switchyard_store::queue::ClaimedJob;
-use tracing::{info, info_span, Instrument};
+use switchyard_runtime::storefront_orders::{self as storefront, Storefront};
+use tracing::info;
 
-pub const MAPPING: &str = "shopify/order.in";
+pub type ImportOrder = storefront::ImportOrder<ShopifyAdapter>;
 
-/// The job's payload: the partner and the order as Shopify sent it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ImportOrder {
-    pub partner: String,
-    pub order: Value,
-}
+pub type OrderImportJob = storefront::OrderImportJob<ShopifyAdapter>;
 
-impl JobPayload for ImportOrder {
-    const KIND: &'static str = "shopify.order.import";
-}
-
-/// What the mapping produces (`mappings/shopify/order.in.toml`).
+/// Shopify's own part of what the mapping produces (`mappings/shopify/order.in.toml`).
 #[derive(Debug, Deserialize)]
-struct Intake {
+struct Head {
     shopify_id: String,
-    updated_at: String,
     customer_po: String,
-    currency: String,
-    ordered_at: Option<DateTime<Utc>>,
     cancelled_at: Option<String>,
-    shipping_address: Option<Address>,
-    lines: Vec<IntakeLine>,
 }
 
-#[derive(Debug, Deserialize)]
-struct IntakeLine {
-    buyer_line: String,
-    sku: String,
-    description: Option<String>,
-    quantity: String,
-    unit_price: String,
-}
+/// Shopify's orders, to the runtime's order flows.
+impl Storefront for ShopifyAdapter {
+    const NAME: &'static str = "Shopify";
+    const IMPORT_KIND: &'static str = "shopify.order.import";
+    const VERSION_FIELD: &'static str = "updatedAt";
+    const MAPPING: &'static str = "shopify/order.in";
+    const ORDER_PREFIX: &'static str = "SHOPIFY-";
 
-/// What an import did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Created(OrderId),
-    /// A newer version replaced the stored order (an edit or a cancellation).
-    Updated(OrderId),
-    /// The stored order is this version or a newer one.
-    Unchanged(OrderId),
+    fn order_id(order: &Value) -> String {
+        order["id"].as_str().unwrap_or_default().to_owned()
+    }
+
+    fn order_ref(order: &Value) -> String {
+        order["id"].as_str().unwrap_or("?").to_owned()
+    }
+
+    fn head(mapped: &Value) -> Result<storefront::Head, serde_json::Error> {
+        let head = Head::deserialize(mapped)?;
+        Ok(storefront::Head {
+            id: head.shopify_id,
+            customer_po: head.customer_po,
+            status: if head.cancelled_at.is_some() {
+                OrderStatus::Cancelled
+            } else {
+                OrderStatus::Confirmed
+            },
+        })
+    }
+
+    /// The number of the order's gid (`gid://shopify/Order/42` → `42`).
+    fn number_key(id: &str) -> &str {
+        id.rsplit('/').next().unwrap_or(id)
+    }
+
+    /// Shopify's RFC 3339 times.
+    fn version(updated_at: &str) -> Result<DateTime<Utc>, String> {
+        DateTime::parse_from_rfc3339(updated_at)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// The stored order number of a Shopify order: its idempotency key.
 pub fn order_number(shopify_id: &str) -> String {
-    let numeric = shopify_id.rsplit('/').next().unwrap_or(shopify_id);
-    format!("SHOPIFY-{numeric}")
+    storefront::import::order_number::<ShopifyAdapter>(shopify_id)
 }
 
 fn db(what: &'static str) -> impl Fn(switchyard_store::StoreError) -> AdapterError {
     move |e| AdapterError::transient(format!("{what}: {e}"))
-}
-
-fn decimal(field: &str, v: &str) -> Result<Decimal, String> {
-    Decimal::from_str(v).map_err(|e| format!("{field} `{v}`: {e}"))
-}
-
-/// Map and check `order`; the canonical order and the mapped record, or why not.
-async fn build(
-    ctx: &JobContext,
-    org: OrgId,
-    order: &Value,
-) -> Result<(Order, Intake, Value, String), AdapterError> {
-    let id = order["id"].as_str().unwrap_or("?").to_owned();
-    let refuse = |m: String| AdapterError::permanent(format!("Shopify order `{id}`: {m}"));
-    let mapping = ctx.mapping(MAPPING, None)?;
-    let mapped = mapping
-        .map_record(order, &mut switchyard_mapping::RunState::default())
-        .map_err(|e| refuse(format!("mapping {MAPPING}: {e}")))?;
-    let intake: Intake = serde_json::from_value(mapped.clone()).map_err(|e| {
-        refuse(format!(
-            "mapping {MAPPING} produced an unusable record: {e}"
-        ))
-    })?;
-    let mut lines = Vec::with_capacity(intake.lines.len());
-    for (i, l) in intake.lines.iter().enumerate() {
-        let n = i + 1;
-        if orders::find_product(ctx.pool(), org, ProductRef::Sku(&l.sku))
-            .await
-            .map_err(db("looking up a SKU"))?
-            .is_none()
-        {
-            return Err(refuse(format!(
-                "line {n} ({}): unknown SKU `{}` (field lines[{n}].sku)",
-                l.buyer_line, l.sku
-            )));
-        }
-        lines.push(OrderLine {
-            line_number: n as u32,
-            buyer_line: Some(l.buyer_line.clone()),
-            sku: l.sku.clone(),
-            buyer_part: None,
-            gtin: None,
-            description: l.description.clone(),
-            quantity: decimal("quantity", &l.quantity)
-                .map_err(|m| refuse(format!("line {n}: {m}")))?,
-            uom: Uom::Ea,
-            unit_price: decimal("unit_price", &l.unit_price)
-                .map_err(|m| refuse(format!("line {n}: {m}")))?,
-            requested_date: None,
-        });
-    }
-    let canonical = Order {
-        order_number: order_number(&intake.shopify_id),
-        customer_id: String::new(),
-        status: if intake.cancelled_at.is_some() {
-            OrderStatus::Cancelled
-        } else {
-            OrderStatus::Confirmed
-        },
-        currency: intake.currency.clone(),
-        ordered_at: intake.ordered_at,
-        requested_delivery: None,
-        lines,
-        billing_address: None,
-        shipping_address: intake.shipping_address.clone(),
-        supplier_order_ref: None,
-        customer_po: Some(intake.customer_po.clone()),
-        tracking_numbers: Vec::new(),
-        parties: Vec::new(),
-    };
-    Ok((canonical, intake, mapped, mapping.hash.clone()))
-}
-
-/// Import one Shopify order (see the module doc).
-pub async fn import(
-    ctx: &JobContext,
-    org: OrgId,
-    p: &ImportOrder,
-) -> Result<Outcome, AdapterError> {
-    let pool = ctx.pool();
-    let (order, intake, mapped, hash) = build(ctx, org, &p.order).await?;
-    let canonical = serde_json::to_value(&order)
-        .map_err(|e| AdapterError::permanent(format!("serializing the order: {e}")))?;
-    let new = NewOrder {
-        org,
-        order_number: order.order_number.clone(),
-        customer_id: None,
-        customer_po: intake.customer_po.clone(),
-        status: order.status,
-        canonical: canonical.clone(),
-        source_message_id: None,
-        partner: Some(p.partner.clone()),
-        source_set: Some(intake.shopify_id.clone()),
-        mapped: Some(mapped.clone()),
-        mapping_hash: Some(hash.clone()),
-        review_errors: Vec::new(),
-        reply_to: None,
-    };
-    let existing = match orders::insert_order(pool, &new)
-        .await
-        .map_err(db("storing the order"))?
-    {
-        OrderInsert::Stored(id) => {
-            info!(order = %id, shopify = %intake.shopify_id, "Shopify order stored");
-            return Ok(Outcome::Created(id));
-        }
-        OrderInsert::Existing(row) => row,
-    };
-    let stored_at = existing
-        .mapped
-        .as_ref()
-        .and_then(|m| m["updated_at"].as_str())
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok());
-    let incoming_at = DateTime::parse_from_rfc3339(&intake.updated_at).map_err(|e| {
-        AdapterError::permanent(format!(
-            "Shopify order `{}`: updatedAt `{}`: {e}",
-            intake.shopify_id, intake.updated_at
-        ))
-    })?;
-    if stored_at.is_some_and(|s| s >= incoming_at) {
-        return Ok(Outcome::Unchanged(existing.id));
-    }
-    let update = OrderUpdate {
-        customer_id: existing.customer_id.clone(),
-        customer_po: intake.customer_po.clone(),
-        status: order.status,
-        canonical,
-        review_errors: Vec::new(),
-        mapped: Some((mapped, hash)),
-    };
-    let row = orders::update(pool, org, existing.id, existing.status, &update)
-        .await
-        .map_err(|e| match e {
-            switchyard_store::StoreError::Invalid(m) => {
-                AdapterError::permanent(format!("Shopify order `{}`: {m}", intake.shopify_id))
-            }
-            other => AdapterError::transient(format!("updating the order: {other}")),
-        })?;
-    info!(order = %row.id, status = row.status.as_str(), "Shopify order updated");
-    Ok(Outcome::Updated(row.id))
-}
-
-pub struct OrderImportJob;
-
-#[async_trait::async_trait]
-impl Job for OrderImportJob {
-    type Payload = ImportOrder;
-
-    async fn run(
-        &self,
-        ctx: &JobContext,
-        job: &ClaimedJob,
-        p: ImportOrder,
-    ) -> Result<(), AdapterError> {
-        let span = info_span!("shopify.order.import", partner = %p.partner, job = %job.id);
-        import(ctx, job.org_id, &p)
-            .instrument(span)
-            .await
-            .map(|_| ())
-    }
 }
 
 /// The `updatedAt` of the version of Shopify order `gid` already imported, if any.
@@ -339,18 +185,14 @@ impl switchyard_runtime::webhooks::WebhookProcessor for OrderWebhooks {
             tracing::warn!(order = %gid, topic = %delivery.topic, "the webhook's order is gone from the shop; nothing to import");
             return Ok(());
         };
-        let key = format!(
-            "{}:{gid}@{}",
-            ImportOrder::KIND,
-            order["updatedAt"].as_str().unwrap_or_default()
+        let key = storefront::import_key::<ShopifyAdapter>(
+            &gid,
+            order["updatedAt"].as_str().unwrap_or_default(),
         );
-        let payload = ImportOrder {
-            partner: delivery.partner.clone(),
-            order,
-        };
+        let payload = ImportOrder::new(delivery.partner.clone(), order);
         let mut job = switchyard_store::queue::NewJob::new(
             delivery.org,
-            ImportOrder::KIND,
+            ShopifyAdapter::IMPORT_KIND,
             serde_json::to_value(&payload).map_err(|e| AdapterError::permanent(e.to_string()))?,
         )
         .partner(delivery.partner.clone())

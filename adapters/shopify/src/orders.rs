@@ -90,14 +90,8 @@ pub struct Checkpoint {
     pub seen: BTreeSet<(String, DateTime<Utc>)>,
 }
 
-/// One pull's orders (each order once, its newest version, oldest change first) and the
-/// checkpoint to store once they are committed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Batch {
-    pub orders: Vec<Value>,
-    pub next: Checkpoint,
-    pub pages: usize,
-}
+/// One pull's orders and the checkpoint to store once they are committed.
+pub type Batch = switchyard_runtime::storefront_orders::Batch<Checkpoint>;
 
 fn updated_at(order: &Value) -> Result<(String, DateTime<Utc>), AdapterError> {
     let id = order["id"].as_str().unwrap_or_default().to_owned();

@@ -10,7 +10,7 @@
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
-use switchyard_core::adapter::{Adapter, BatchItem, OutboundDocument, Payload};
+use switchyard_core::adapter::{Adapter, BatchItem, OutboundDocument, Payload, Presence};
 use switchyard_core::error::ErrorClass;
 use switchyard_core::ids::PartnerName;
 use switchyard_runtime::testkit::doubles::{context, MapSecrets, RecordingSink};
@@ -63,6 +63,7 @@ fn item(sku: &str, title: &str, variants: usize) -> BatchItem {
                 body: json!({"sku": sku, "title": title, "status": "ACTIVE", "variants": variants}),
             },
         },
+        presence: Presence::New,
     }
 }
 

@@ -5,7 +5,7 @@
 //! unconfirmed lines sent again; a page at the threshold goes one call per product.
 
 use serde_json::{json, Value};
-use switchyard_core::adapter::{Adapter, BatchItem, OutboundDocument, Payload};
+use switchyard_core::adapter::{Adapter, BatchItem, OutboundDocument, Payload, Presence};
 use switchyard_core::error::ErrorClass;
 use switchyard_core::ids::PartnerName;
 use switchyard_runtime::testkit::doubles::{context, MapSecrets, RecordingSink};
@@ -39,6 +39,7 @@ fn doc(document: &str, body: Value) -> BatchItem {
             document: document.into(),
             payload: Payload::Json { body },
         },
+        presence: Presence::New,
     }
 }
 

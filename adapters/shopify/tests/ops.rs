@@ -3,7 +3,7 @@
 //! with more line items than one page.
 
 use serde_json::{json, Value};
-use switchyard_core::adapter::{Adapter, BatchItem, OutboundDocument, Payload};
+use switchyard_core::adapter::{Adapter, BatchItem, OutboundDocument, Payload, Presence};
 use switchyard_core::error::ErrorClass;
 use switchyard_core::ids::PartnerName;
 use switchyard_runtime::testkit::doubles::{context, MapSecrets, RecordingSink};
@@ -45,6 +45,7 @@ fn item(key: &str, body: Value) -> BatchItem {
     BatchItem {
         idempotency_key: key.into(),
         doc: doc("prices", body),
+        presence: Presence::New,
     }
 }
 

@@ -6,7 +6,7 @@
 //! the same way.
 
 use serde_json::{json, Value};
-use switchyard_core::adapter::{Adapter, BatchItem, OutboundDocument, Payload};
+use switchyard_core::adapter::{Adapter, BatchItem, OutboundDocument, Payload, Presence};
 use switchyard_core::error::ErrorClass;
 use switchyard_core::ids::PartnerName;
 use switchyard_runtime::testkit::doubles::{context, MapSecrets, RecordingSink};
@@ -209,6 +209,7 @@ async fn prices_reach_each_length_and_its_price_lists() {
             &[BatchItem {
                 idempotency_key: "p1".into(),
                 doc: doc("prices", body),
+                presence: Presence::New,
             }],
         )
         .await;
@@ -268,6 +269,7 @@ fn item(key: &str, body: Value) -> BatchItem {
     BatchItem {
         idempotency_key: key.into(),
         doc: doc("prices", body),
+        presence: Presence::New,
     }
 }
 

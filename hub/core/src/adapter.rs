@@ -155,6 +155,28 @@ pub struct PushReceipt {
 pub struct BatchItem {
     pub idempotency_key: String,
     pub doc: OutboundDocument,
+    /// Whether the caller knows the partner has the item (see [`Presence`]); a caller that
+    /// keeps no record leaves it [`Presence::New`].
+    #[serde(default)]
+    pub presence: Presence,
+}
+
+/// What the caller knows of an item at the partner, for adapters whose partner writes a new
+/// item and an existing one differently (Magento's async bulk API: a create is a `POST`, an
+/// update a `PUT .../bySku`, which fails for a SKU the store does not have). Knowledge, not a
+/// guarantee: an admin may have deleted a `Sent` item at the partner since, so an adapter
+/// still handles "not found" on an update.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    /// No write of the item to this partner is on record as confirmed (never sent, its last
+    /// confirmed write took it back, or the caller keeps no record): the partner may not have
+    /// it, so write it in a way that creates it.
+    #[default]
+    New,
+    /// The partner confirmed a write of the item (not a tombstone) the last time one was
+    /// sent: it had the item then.
+    Sent,
 }
 
 /// How many single pushes the default [`Adapter::push_batch`] keeps in flight.

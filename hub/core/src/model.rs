@@ -242,10 +242,14 @@ pub enum OrderStatus {
     Shipped,
     Delivered,
     Cancelled,
+    /// Stopped by someone (a payment check, a customer's call, the storefront's admin): it
+    /// cannot ship until released, when it goes back to the status it was held from
+    /// (`orders.held_from`), or it is cancelled.
+    OnHold,
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 9] = [
+    pub const ALL: [OrderStatus; 10] = [
         OrderStatus::PendingReview,
         OrderStatus::Pending,
         OrderStatus::Confirmed,
@@ -255,6 +259,16 @@ impl OrderStatus {
         OrderStatus::Shipped,
         OrderStatus::Delivered,
         OrderStatus::Cancelled,
+        OrderStatus::OnHold,
+    ];
+
+    /// The statuses an order can be put on hold from (and so released back to): before
+    /// anything has shipped, once it is past review.
+    pub const HOLDABLE: [OrderStatus; 4] = [
+        OrderStatus::Pending,
+        OrderStatus::Confirmed,
+        OrderStatus::InProduction,
+        OrderStatus::Ready,
     ];
 
     /// The snake_case name used in JSON and in the `orders.status` column.
@@ -269,6 +283,7 @@ impl OrderStatus {
             OrderStatus::Shipped => "shipped",
             OrderStatus::Delivered => "delivered",
             OrderStatus::Cancelled => "cancelled",
+            OrderStatus::OnHold => "on_hold",
         }
     }
 
@@ -277,6 +292,8 @@ impl OrderStatus {
     }
 
     /// Whether moving from `self` to `next` is a legal step (cancel is allowed until shipped).
+    /// Leaving `on_hold` for one of [`OrderStatus::HOLDABLE`] is legal here; that it is the
+    /// very status the order was held from is the store's check (it keeps `held_from`).
     pub fn can_become(self, next: OrderStatus) -> bool {
         use OrderStatus::*;
         match (self, next) {
@@ -296,6 +313,8 @@ impl OrderStatus {
             (Pending | Confirmed | InProduction | Ready, PartiallyShipped)
             | (PartiallyShipped, Shipped | Delivered) => true,
             (Pending | Confirmed | InProduction | Ready, Cancelled) => true,
+            (Pending | Confirmed | InProduction | Ready, OnHold) => true,
+            (OnHold, Pending | Confirmed | InProduction | Ready | Cancelled) => true,
             _ => false,
         }
     }
@@ -731,6 +750,33 @@ mod tests {
         assert!(!OrderStatus::InProduction.can_become(OrderStatus::PendingReview));
         let json = serde_json::to_value(OrderStatus::PendingReview).unwrap();
         assert_eq!(json, serde_json::json!("pending_review"));
+    }
+
+    #[test]
+    fn an_order_is_held_before_it_ships_and_released_or_cancelled() {
+        use OrderStatus::*;
+        for s in OrderStatus::HOLDABLE {
+            assert!(s.can_become(OnHold), "{s:?} → on_hold");
+            assert!(OnHold.can_become(s), "on_hold → {s:?}");
+        }
+        assert!(OnHold.can_become(Cancelled));
+        for s in [
+            PendingReview,
+            PartiallyShipped,
+            Shipped,
+            Delivered,
+            Cancelled,
+        ] {
+            assert!(!s.can_become(OnHold), "{s:?} → on_hold");
+            if s != Cancelled {
+                assert!(!OnHold.can_become(s), "on_hold → {s:?}");
+            }
+        }
+        assert_eq!(OrderStatus::parse("on_hold"), Some(OnHold));
+        assert_eq!(
+            serde_json::to_value(OnHold).unwrap(),
+            serde_json::json!("on_hold")
+        );
     }
 
     #[test]

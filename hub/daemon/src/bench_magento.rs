@@ -2,12 +2,14 @@
 //! figures), each call answered after a realistic latency (`--latency-ms`). Two connections to
 //! two fake stores, one per write path, from one in-process daemon (worker role):
 //!
-//! * per item: `PUT /V1/products/{sku}` (404 on a new product, then `POST /V1/products`);
-//! * async bulk: `POST /async/bulk/V1/products` in bulks of `--bulk-batch`, their status polled.
+//! * per item: `POST /V1/products` for a product the sync never confirmed to the store,
+//!   `PUT /V1/products/{sku}` for one it did;
+//! * async bulk: the same split in bulks of `--bulk-batch`, `POST /async/bulk/V1/products` and
+//!   `PUT /async/bulk/V1/products/bySku`, their status polled.
 //!
 //! For each path it prints the full initial sync's time and write calls, then the re-sync after
 //! 1 % of the products changed (`--changed-percent`): its write calls, the products it wrote
-//! and its time. Figures are printed, never asserted; the test (`tests/bench_magento.rs`) runs
+//! and its time, and for each run the write calls by method and route. Figures are printed, never asserted; the test (`tests/bench_magento.rs`) runs
 //! it tiny and checks the counts only.
 //!
 //! In-process rather than a `switchyard run` child as `bench sync` is: these figures are wall
@@ -16,6 +18,7 @@
 use crate::app::{self, Overrides, Roles};
 use crate::bench::seed_products;
 use clap::Args;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -71,17 +74,19 @@ impl WritePath {
 }
 
 /// One sync run's cost, as the store saw it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RunFigures {
     pub secs: f64,
     /// Write calls the store received (bulk status reads are not writes).
     pub writes: usize,
     /// Products the run wrote (per item: successful PUT/POST; bulk: operations sent).
     pub products_written: usize,
+    /// The write calls by `METHOD route` (a product's SKU shown as `{sku}`), in route order.
+    pub calls: BTreeMap<String, usize>,
 }
 
 /// What one path measured.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PathFigures {
     pub path: WritePath,
     pub full: RunFigures,
@@ -107,15 +112,17 @@ pub async fn run(args: MagentoBench, config_path: &Path) -> anyhow::Result<ExitC
     );
     let figures = measure(&args, base, config_path.to_owned()).await?;
     for f in &figures {
-        for (what, r) in [("full sync", f.full), ("1 % re-sync", f.resync)] {
+        for (what, r) in [("full sync", &f.full), ("1 % re-sync", &f.resync)] {
+            let calls: Vec<String> = r.calls.iter().map(|(c, n)| format!("{n} {c}")).collect();
             println!(
-                "{:<11} {:<12} {:>8.1}s  {:>7} write calls  {:>7} products written  {:>8.0} products/s",
+                "{:<11} {:<12} {:>8.1}s  {:>7} write calls  {:>7} products written  {:>8.0} products/s  ({})",
                 f.path.label(),
                 what,
                 r.secs,
                 r.writes,
                 r.products_written,
-                r.products_written as f64 / r.secs.max(1e-9)
+                r.products_written as f64 / r.secs.max(1e-9),
+                calls.join(", ")
             );
         }
     }
@@ -258,28 +265,48 @@ async fn timed(
     let t = Instant::now();
     crate::bench::run_catalog_sync(queue, org, partner, key, full).await?;
     let secs = t.elapsed().as_secs_f64();
-    // The fake records the bulk consumer's own saves as writes too; on the bulk path only the
-    // bulk submissions are calls the adapter made.
-    let bulk = partner == "mg_bulk";
-    let writes: Vec<_> = fake
-        .writes()
+    // The fake records the bulk consumer's own saves as writes too (with their bulk): only
+    // the others are calls the adapter made. Reduced in the fake, not copied out: the bodies
+    // of a 100,000-product run are hundreds of MB.
+    let writes: Vec<(String, u16, usize)> = fake
+        .map_writes(|w| {
+            w.bulk.is_none().then(|| {
+                let ops = if w.route.starts_with("async/bulk/") {
+                    w.body.as_array().map_or(0, Vec::len)
+                } else {
+                    1
+                };
+                (
+                    format!("{} {}", w.method, route_kind(&w.route)),
+                    w.status,
+                    ops,
+                )
+            })
+        })
         .into_iter()
-        .filter(|w| !bulk || w.route.starts_with("async/bulk/"))
+        .flatten()
         .collect();
     let products_written = writes
         .iter()
-        .filter(|w| w.status < 300)
-        .map(|w| {
-            if w.route.starts_with("async/bulk/") {
-                w.body.as_array().map_or(0, Vec::len)
-            } else {
-                1
-            }
-        })
+        .filter(|(_, status, _)| *status < 300)
+        .map(|(_, _, ops)| ops)
         .sum();
+    let mut calls = BTreeMap::new();
+    for (call, _, _) in &writes {
+        *calls.entry(call.clone()).or_default() += 1;
+    }
     Ok(RunFigures {
         secs,
         writes: writes.len(),
         products_written,
+        calls,
     })
+}
+
+/// A route with its SKU segment as `{sku}`, so calls to one route count together.
+fn route_kind(route: &str) -> String {
+    match route.strip_prefix("V1/products/") {
+        Some(_) => "V1/products/{sku}".to_owned(),
+        None => route.to_owned(),
+    }
 }

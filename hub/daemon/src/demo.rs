@@ -193,7 +193,7 @@ pub async fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     ));
     shopify::configure(&shop_fake, &mut config, "demo")?;
     n.say(format!(
-        "{}   {}  a Shopify store: Admin GraphQL, signed webhooks; [sync.{0}.catalog|inventory|prices], the catalog through bulk operations",
+        "{}   {}  a Shopify store: Admin GraphQL, signed webhooks; [sync.{0}.catalog|inventory|prices], the catalog and prices through bulk operations",
         shopify::PARTNER,
         shop_fake.base_url()
     ));

@@ -152,9 +152,11 @@ const ORDER_STATUS: &[&str] = &[
     "confirmed",
     "in_production",
     "ready",
+    "partially_shipped",
     "shipped",
     "delivered",
     "cancelled",
+    "on_hold",
 ];
 const PRICE_KIND: &[&str] = &["list", "customer", "contract", "tier"];
 const DOC_KIND: &[&str] = &["mtr", "bol", "coc", "invoice_pdf", "other"];

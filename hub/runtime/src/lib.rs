@@ -12,7 +12,9 @@
 //!   [`sync`]: the sync engine (core → partners); [`pull`]: the scheduled pull (a partner's
 //!   records → the core catalog);
 //!   [`webhooks`]: the inbound webhook intake and `webhook.process`;
-//!   [`supplier`]: the supplier flows (order forwarding, status updates).
+//!   [`supplier`]: the supplier flows (order forwarding, status updates);
+//!   [`storefront_orders`]: orders in from a storefront (Magento, Shopify): the pull and the
+//!   import, written once.
 //! * [`inbox`] — input files a job names, opened only beneath `[paths] inbox`, capped in
 //!   size and time.
 //! * [`worker`] — claim, run, ack; [`schedules`] and [`scheduler`]: cron files, fired once per
@@ -53,6 +55,7 @@ pub mod schedules;
 pub mod secrets;
 pub mod section;
 pub mod ssrf;
+pub mod storefront_orders;
 pub mod supervise;
 pub mod supplier;
 pub mod sync;

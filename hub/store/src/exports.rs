@@ -119,7 +119,8 @@ pub struct Filters {
     pub include_archived: bool,
 }
 
-/// The order statuses `Filters::status` accepts (the `orders.status` check of 0005).
+/// The order statuses `Filters::status` accepts (the `orders.status` check of 0005, 0027 and
+/// 0036).
 pub const ORDER_STATUSES: &[&str] = &[
     "pending_review",
     "pending",
@@ -130,6 +131,7 @@ pub const ORDER_STATUSES: &[&str] = &[
     "shipped",
     "delivered",
     "cancelled",
+    "on_hold",
 ];
 
 /// The purchase order statuses `Filters::status` accepts: `queued` (not answered by the
@@ -931,4 +933,15 @@ pub async fn mark_expired(pool: &PgPool, id: ExportId) -> Result<()> {
         .execute(pool)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_order_status_filter_knows_every_order_status() {
+        let all: Vec<&str> = switchyard_core::model::OrderStatus::ALL
+            .map(|s| s.as_str())
+            .to_vec();
+        assert_eq!(super::ORDER_STATUSES, all.as_slice());
+    }
 }

@@ -10,7 +10,8 @@
 //! * [`logs`] — integration log rows, filtered listing, stats.
 //! * [`keys`] — API keys (hashed), scopes, tiers, lifecycle.
 //! * [`orders`] — customers (with EDI party ids), products, orders with review errors;
-//!   [`order_intake`] — orders created through the API (idempotent); [`shipments`] — what
+//!   [`order_intake`] — orders created through the API (idempotent); [`order_status`] —
+//!   hold, release and cancel of an order; [`shipments`] — what
 //!   left for an order, moving it to partially shipped / shipped; [`invoices`] — invoices
 //!   with their lines.
 //! * [`pricing`] — price lists, tiers, customer discounts, contracts, volume breaks and
@@ -54,6 +55,7 @@ pub mod logs;
 pub mod low_stock;
 pub mod notifications;
 pub mod order_intake;
+pub mod order_status;
 pub mod orders;
 pub mod orgs;
 pub mod partner_refs;

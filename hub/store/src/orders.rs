@@ -346,6 +346,11 @@ pub struct OrderRow {
     pub reply_to: Option<Value>,
     pub response_job_id: Option<Uuid>,
     pub response: Option<String>,
+    /// While `on_hold`: the status a release returns it to (migration 0036 keeps it).
+    pub held_from: Option<OrderStatus>,
+    /// Why the order has its status, when the change that set it said (a hold's reason, a
+    /// cancellation's, a release's note).
+    pub status_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -353,7 +358,7 @@ pub struct OrderRow {
 pub(crate) const COLUMNS: &str =
     "id, org_id, order_number, customer_id, customer_po, status, canonical, \
     source, source_message_id, partner, source_set, mapped, mapping_hash, review_errors, \
-    reply_to, response_job_id, response, created_at, updated_at";
+    reply_to, response_job_id, response, held_from, status_reason, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct RawRow {
@@ -374,6 +379,8 @@ pub(crate) struct RawRow {
     reply_to: Option<Value>,
     response_job_id: Option<Uuid>,
     response: Option<String>,
+    held_from: Option<String>,
+    status_reason: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -401,6 +408,14 @@ impl TryFrom<RawRow> for OrderRow {
             reply_to: r.reply_to,
             response_job_id: r.response_job_id,
             response: r.response,
+            held_from: r
+                .held_from
+                .map(|s| {
+                    OrderStatus::parse(&s)
+                        .ok_or_else(|| StoreError::Invalid(format!("order held_from `{s}`")))
+                })
+                .transpose()?,
+            status_reason: r.status_reason,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })

@@ -61,6 +61,9 @@ pub struct Confirmed {
     /// Where that input was read (migration 0023), when known: while it holds, the item is
     /// skipped without even being read.
     pub mark: Option<FeedMark>,
+    /// The confirmed write was a tombstone (the item taken back from the partner): the
+    /// partner may no longer have it.
+    pub tombstone: bool,
 }
 
 /// Where the input of a confirmed payload was read (migration 0023): the item's change-feed
@@ -219,7 +222,7 @@ pub async fn begin_run(
 }
 
 const CONFIRMED_COLUMNS: &str = "sku, confirmed_hash, generation, external_id, input_hash, \
-     input_seq, input_basis, input_valid_until";
+     input_seq, input_basis, input_valid_until, tombstone";
 
 /// What the partner confirmed of `skus` (those it never confirmed are absent).
 pub async fn confirmed(
@@ -284,6 +287,7 @@ fn by_sku(rows: Vec<ConfirmedRow>) -> HashMap<String, Confirmed> {
                     external_id: r.external_id,
                     input_hash: r.input_hash.and_then(|h| h.try_into().ok()),
                     mark,
+                    tombstone: r.tombstone,
                 },
             ))
         })
@@ -300,6 +304,7 @@ struct ConfirmedRow {
     input_seq: Option<i64>,
     input_basis: Option<Vec<u8>>,
     input_valid_until: Option<DateTime<Utc>>,
+    tombstone: bool,
 }
 
 /// A page's marks as the three columns' arrays.

@@ -394,3 +394,114 @@ async fn invoices_keep_their_sums_and_numbers(pool: PgPool) {
         .unwrap();
     assert_eq!((page.len(), next), (1, None));
 }
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn an_order_on_hold_cannot_ship_and_is_released_to_where_it_was(pool: PgPool) {
+    use switchyard_store::order_status::{self, Change, Changed};
+    let a = org(&pool, "a").await;
+    let id = create(&pool, &api_order(a, "SO-1", "PO-1", None)).await;
+    sqlx::query("UPDATE orders SET status = 'in_production' WHERE id = $1")
+        .bind(id.0)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let hold = Change::Hold {
+        reason: "credit check",
+    };
+    let Changed::Moved { from, row } = order_status::change(&pool, a, id, hold).await.unwrap()
+    else {
+        panic!("expected the order to move");
+    };
+    assert_eq!(from, OrderStatus::InProduction);
+    assert_eq!(row.status, OrderStatus::OnHold);
+    assert_eq!(row.held_from, Some(OrderStatus::InProduction));
+    assert_eq!(row.status_reason.as_deref(), Some("credit check"));
+    assert_eq!(row.canonical["status"], "on_hold");
+
+    // Held: no shipment, and the refusal names the status.
+    let err = shipments::record(&pool, a, id, &ship("SH-1", None, &[("A", 1)]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    assert!(err.to_string().contains("is on_hold"), "{err}");
+
+    // The same hold again changes nothing.
+    let again = order_status::change(&pool, a, id, hold).await.unwrap();
+    assert!(matches!(again, Changed::Already(_)), "{again:?}");
+
+    // Released: back to in production, the hold's reason gone with it.
+    let release = Change::Release { note: None };
+    let Changed::Moved { row, .. } = order_status::change(&pool, a, id, release).await.unwrap()
+    else {
+        panic!("expected the order to move");
+    };
+    assert_eq!(row.status, OrderStatus::InProduction);
+    assert_eq!((row.held_from, row.status_reason.as_deref()), (None, None));
+    assert_eq!(row.canonical["status"], "in_production");
+    let err = order_status::change(&pool, a, id, release)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    assert!(
+        err.to_string().contains("in_production, not on_hold"),
+        "{err}"
+    );
+
+    // Held again and cancelled while held: the events say each step.
+    order_status::change(&pool, a, id, hold).await.unwrap();
+    let cancel = Change::Cancel {
+        reason: "customer withdrew",
+    };
+    let Changed::Moved { from, row } = order_status::change(&pool, a, id, cancel).await.unwrap()
+    else {
+        panic!("expected the order to move");
+    };
+    assert_eq!(
+        (from, row.status),
+        (OrderStatus::OnHold, OrderStatus::Cancelled)
+    );
+    assert_eq!(row.status_reason.as_deref(), Some("customer withdrew"));
+    assert_eq!(row.held_from, None);
+    let updated: Vec<(Value, Value)> = events(&pool, a, "order.updated")
+        .await
+        .into_iter()
+        .map(|d| (d["previous_status"].clone(), d["status"].clone()))
+        .collect();
+    assert_eq!(
+        updated,
+        [
+            (json!("pending"), json!("in_production")),
+            (json!("in_production"), json!("on_hold")),
+            (json!("on_hold"), json!("in_production")),
+            (json!("in_production"), json!("on_hold")),
+        ]
+    );
+    let cancelled = events(&pool, a, "order.cancelled").await;
+    assert_eq!(cancelled.len(), 1);
+    assert_eq!(cancelled[0]["previous_status"], "on_hold");
+
+    // No step out of cancelled; another organization's order is not found.
+    let err = order_status::change(&pool, a, id, hold).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("cannot go from cancelled to on_hold"),
+        "{err}"
+    );
+    let b = org(&pool, "b").await;
+    let err = order_status::change(&pool, b, id, hold).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound("order")), "{err}");
+
+    // The database refuses a hold from a status no release could return to, whoever writes it.
+    let shipped = create(&pool, &api_order(a, "SO-2", "PO-2", None)).await;
+    sqlx::query("UPDATE orders SET status = 'shipped' WHERE id = $1")
+        .bind(shipped.0)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let refused = sqlx::query("UPDATE orders SET status = 'on_hold' WHERE id = $1")
+        .bind(shipped.0)
+        .execute(&pool)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("held_from"), "{refused}");
+}

@@ -7,7 +7,10 @@
 //! read [`BulkSwitches::open_polls`] times (so tests see operations open for a few polls), or
 //! never while [`BulkSwitches::no_consumer`] is on (Magento without `async.operations.all`
 //! running). Running an operation saves it the way the synchronous route does: a refusal is
-//! status 3 with Magento's rendered message, a SKU set to fail retriably is status 2.
+//! status 3 with Magento's rendered message (a `bySku` update or disable of a SKU the store does
+//! not have: "The product that was requested doesn't exist…", as `ProductRepository::get`
+//! throws), a SKU set to fail retriably is status 2. The submissions and each operation the
+//! consumer runs are recorded as writes (the latter as the synchronous route they stand for).
 
 use super::{error, Answer, FakeStoreConfig, Recorded, Store};
 use crate::errors::MagentoMessage;
@@ -149,7 +152,14 @@ pub(super) fn status(cfg: &FakeStoreConfig, s: &mut Store, uuid: &str) -> Answer
     bulk.polls += 1;
     if !s.bulks.switches.no_consumer && bulk.polls > s.bulks.switches.open_polls {
         for op in bulk.ops.iter_mut().filter(|o| o.status == 4) {
-            run(cfg, s, &bulk.store, bulk.key.clone(), bulk.service, op);
+            run(
+                cfg,
+                s,
+                (uuid, &bulk.store),
+                bulk.key.clone(),
+                bulk.service,
+                op,
+            );
         }
     }
     let list: Vec<Value> = bulk
@@ -161,7 +171,18 @@ pub(super) fn status(cfg: &FakeStoreConfig, s: &mut Store, uuid: &str) -> Answer
                    "error_code": if matches!(o.status, 2 | 3) { json!(1) } else { Value::Null }})
         })
         .collect();
-    let answer = json!({"operations_list": list, "bulk_id": uuid, "description": "Topic async.magento.catalog.api.productrepositoryinterface.save.post",
+    // Magento describes a bulk by its queue topic, the service and the route's method.
+    let topic = match bulk.service {
+        Service::Products => "async.magento.catalog.api.productrepositoryinterface.save.post",
+        Service::SourceItems => {
+            "async.magento.inventoryapi.api.sourceitemssaveinterface.execute.post"
+        }
+        Service::UpdateBySku => "async.magento.catalog.api.productrepositoryinterface.save.put",
+        Service::DeleteBySku => {
+            "async.magento.catalog.api.productrepositoryinterface.deletebyid.delete"
+        }
+    };
+    let answer = json!({"operations_list": list, "bulk_id": uuid, "description": format!("Topic {topic}"),
                         "user_type": 2, "operation_count": bulk.ops.len()});
     s.bulks.bulks.insert(uuid.to_owned(), bulk);
     (StatusCode::OK, answer)
@@ -171,7 +192,7 @@ pub(super) fn status(cfg: &FakeStoreConfig, s: &mut Store, uuid: &str) -> Answer
 fn run(
     cfg: &FakeStoreConfig,
     s: &mut Store,
-    store: &str,
+    (uuid, store): (&str, &str),
     key: Option<String>,
     service: Service,
     op: &mut Op,
@@ -218,6 +239,7 @@ fn run(
         body: op.payload.clone(),
         idempotency_key: key,
         status: code.as_u16(),
+        bulk: Some(uuid.to_owned()),
     });
     if code.is_success() {
         op.status = 1;

@@ -17,6 +17,7 @@ pub mod logs;
 pub mod low_stock;
 pub mod notifications;
 pub mod order_create;
+pub mod order_status;
 pub mod orders;
 pub mod pricing;
 pub mod pricing_deletes;
@@ -41,6 +42,7 @@ pub(crate) fn protected() -> OpenApiRouter<AppState> {
         .merge(retry::router())
         .merge(dead_letters::router())
         .merge(orders::router())
+        .merge(order_status::router())
         .merge(shipments::router())
         .merge(invoices::router())
         .merge(supplier_orders::router())

@@ -1,7 +1,8 @@
 //! Orders (`read:orders` / `write:orders`): list (filter by status, e.g. `pending_review`),
 //! creation through the API (`order_create.rs`), shipments (`shipments.rs`),
 //! one order with its review errors and source EDI message, and an admin's fixes to an order
-//! waiting for review (re-checked at once). Reprocessing an order is the job of the
+//! waiting for review (re-checked at once); hold, release and cancel (`order_status.rs`).
+//! Reprocessing an order is the job of the
 //! integration it came from (EDI: `POST /orders/{id}/reprocess`). Plus the reference data the
 //! checks use: customers with their EDI identifiers and products (upserts).
 
@@ -63,6 +64,12 @@ pub struct OrderView {
     /// What we last answered the partner (855 / ORDRSP).
     #[schema(schema_with = order_response)]
     pub response: Option<String>,
+    /// While `on_hold`: the status a release returns the order to.
+    #[schema(schema_with = held_from)]
+    pub held_from: Option<String>,
+    /// Why the order has its status, when the change said (a hold's or cancellation's
+    /// reason, a release's note); null otherwise.
+    pub status_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -82,6 +89,8 @@ impl From<OrderRow> for OrderView {
             source_set: r.source_set,
             partner: r.partner,
             response: r.response,
+            held_from: r.held_from.map(|s| s.as_str().to_owned()),
+            status_reason: r.status_reason,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -91,6 +100,12 @@ impl From<OrderRow> for OrderView {
 /// `orders.source` (its CHECK constraint in migrations/0005_orders.sql).
 fn order_source() -> utoipa::openapi::Object {
     schemas::one_of(&["edi", "api"])
+}
+
+/// `orders.held_from` (its CHECK constraint in migrations/0036_order_hold.sql), `null` unless
+/// the order is on hold.
+fn held_from() -> utoipa::openapi::Object {
+    schemas::one_of_or_null(&OrderStatus::HOLDABLE)
 }
 
 /// `orders.response` (its CHECK constraint in migrations/0005_orders.sql), `null` before one.

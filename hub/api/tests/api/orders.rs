@@ -236,7 +236,7 @@ async fn pending_review_orders_are_listed_and_fixed(pool: sqlx::PgPool) {
     seen.dedup();
     assert_eq!(seen.len(), 4);
     assert!(!seen.contains(&good_id));
-    let (s, b) = json(app.get("/api/v1/orders?status=on_hold", &key).await).await;
+    let (s, b) = json(app.get("/api/v1/orders?status=archived", &key).await).await;
     assert_eq!((s, code(&b)), (422, "validation_failed"), "{b}");
 
     // One order: located errors and where it came from.

@@ -403,3 +403,151 @@ async fn invoices_are_created_listed_and_read(pool: sqlx::PgPool) {
     let (_, page) = json(app.get("/api/v1/invoices", &other).await).await;
     assert_eq!(page["items"], json!([]));
 }
+
+#[sqlx::test(migrator = "switchyard_store::MIGRATOR")]
+async fn an_order_is_held_released_to_its_status_and_cancelled(pool: sqlx::PgPool) {
+    let app = spawn(pool).await;
+    let key = app.key("a", &["write:orders", "read:orders"]).await;
+    seed(&app, &key).await;
+    let (_, order) = json(app.post("/api/v1/orders", &key, order_body("PO-1")).await).await;
+    let id = order["id"].as_str().unwrap().to_owned();
+    sqlx::query("UPDATE orders SET status = 'ready' WHERE id = $1::uuid")
+        .bind(&id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let hold = format!("/api/v1/orders/{id}/hold");
+    let release = format!("/api/v1/orders/{id}/release");
+    let cancel = format!("/api/v1/orders/{id}/cancel");
+
+    let (s, b) = json(
+        app.post(&hold, &key, json!({"reason": " payment check "}))
+            .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        (&b["status"], &b["held_from"], &b["status_reason"]),
+        (&json!("on_hold"), &json!("ready"), &json!("payment check"))
+    );
+    assert_eq!(b["order"]["status"], "on_hold");
+    let (s, again) = json(app.post(&hold, &key, json!({"reason": "again"})).await).await;
+    assert_eq!((s, &again["status_reason"]), (200, &json!("payment check")));
+
+    // Held orders do not ship: 409 naming the status.
+    let ship = json!({"shipment_number": "SH-1", "lines": [{"sku": "BAR-1", "quantity": "1"}]});
+    let (s, b) = json(
+        app.post(&format!("/api/v1/orders/{id}/shipments"), &key, ship)
+            .await,
+    )
+    .await;
+    assert_eq!((s, code(&b)), (409, "conflict"), "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is on_hold"),
+        "{b}"
+    );
+
+    // Released with no body: back to ready.
+    let resp = app.call(Method::POST, &release, Some(&key), None).await;
+    let (s, b) = json(resp).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        (&b["status"], &b["held_from"], &b["status_reason"]),
+        (&json!("ready"), &Value::Null, &Value::Null)
+    );
+    // Not on hold: nothing to release.
+    let (s, b) = json(app.post(&release, &key, json!({"note": "twice"})).await).await;
+    assert_eq!((s, code(&b)), (409, "conflict"), "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ready, not on_hold"),
+        "{b}"
+    );
+
+    // Bad bodies: 422 naming the field; nothing changes.
+    for body in [
+        json!({}),
+        json!({"reason": "  "}),
+        json!({"reason": "x", "extra": 1}),
+        json!({"reason": "x".repeat(1001)}),
+    ] {
+        let (s, b) = json(app.post(&hold, &key, body.clone()).await).await;
+        assert_eq!((s, code(&b)), (422, "validation_failed"), "{body}: {b}");
+    }
+    let (s, b) = json(app.post(&cancel, &key, json!({"reason": ""})).await).await;
+    assert_eq!(s, 422, "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("reason"),
+        "{b}"
+    );
+
+    // Held again, cancelled while held; then no way back.
+    let (s, _) = json(
+        app.post(&hold, &key, json!({"reason": "customer called"}))
+            .await,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, b) = json(
+        app.post(&cancel, &key, json!({"reason": "withdrawn"}))
+            .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        (&b["status"], &b["status_reason"]),
+        (&json!("cancelled"), &json!("withdrawn"))
+    );
+    let (s, b) = json(app.post(&hold, &key, json!({"reason": "late"})).await).await;
+    assert_eq!((s, code(&b)), (409, "conflict"), "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("from cancelled to on_hold"),
+        "{b}"
+    );
+
+    // Events: the hold and release as order.updated, the cancellation as order.cancelled.
+    let steps: Vec<(String, Value, Value)> = events(&app)
+        .await
+        .into_iter()
+        .filter(|(t, _)| t.starts_with("order."))
+        .map(|(t, d)| (t, d["previous_status"].clone(), d["status"].clone()))
+        .collect();
+    let step = |t: &str, from: &str, to: &str| (t.to_owned(), json!(from), json!(to));
+    assert_eq!(
+        steps,
+        [
+            ("order.created".to_owned(), Value::Null, json!("pending")),
+            step("order.updated", "pending", "ready"),
+            step("order.updated", "ready", "on_hold"),
+            step("order.updated", "on_hold", "ready"),
+            step("order.updated", "ready", "on_hold"),
+            step("order.cancelled", "on_hold", "cancelled"),
+        ]
+    );
+
+    // Unknown order: 404; read:orders alone: 403.
+    let (s, _) = json(
+        app.post(
+            "/api/v1/orders/018f0000-0000-7000-8000-000000000000/hold",
+            &key,
+            json!({"reason": "x"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 404);
+    let reader = app.key("a", &["read:orders"]).await;
+    let (s, _) = json(app.post(&release, &reader, json!({})).await).await;
+    assert_eq!(s, 403);
+}

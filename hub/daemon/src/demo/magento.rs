@@ -9,7 +9,8 @@
 //!    `Gold` group);
 //! 3. an order placed in the store pulled in by `magento.orders.pull` and imported as
 //!    `MAGENTO-{increment_id}`, then a shipment with a tracking number sent back
-//!    (`POST /V1/order/{id}/ship`), the order `complete` in the store.
+//!    (`POST /V1/order/{id}/ship`), the order `complete` in the store; before it ships, the
+//!    order is held and released through our API, and the store's order follows.
 //!
 //! Each is checked against the fake's record of writes and our side read through the API.
 
@@ -180,9 +181,11 @@ async fn catalog_and_stock(
     );
     let per_item_calls: Vec<String> = writes
         .iter()
-        // A per-item upsert starts with `PUT V1/products/{sku}`; the `POST V1/products` records
-        // are the fake's bulk consumer running the operations.
-        .filter(|w| w.method == "PUT" && w.route.starts_with("V1/products/"))
+        // Product calls the store received itself (the other `V1/products` records are the
+        // fake's bulk consumer running the operations).
+        .filter(|w| {
+            w.bulk.is_none() && (w.route == "V1/products" || w.route.starts_with("V1/products/"))
+        })
         .map(|w| format!("{} {} {}", w.method, w.route, w.status))
         .collect();
     let per_item = per_item_calls.len();
@@ -329,6 +332,7 @@ async fn order_and_shipment(
         status == "confirmed" && lines.len() == 1 && lines[0]["sku"] == ORDERED_SKU,
         "order {number} should be confirmed with one {ORDERED_SKU} line: {order}"
     );
+    hold_and_release(n, api, fake, entity_id, &order).await?;
 
     let shipment = json!({
         "shipment_number": "SH-MG-1", "order_number": number,
@@ -387,6 +391,67 @@ pub(super) async fn wait_for_order(api: &Api<'_>, number: &str) -> anyhow::Resul
         ensure!(
             Instant::now() < deadline,
             "order {number} was not imported within {WAIT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Our order held and released through `POST /api/v1/orders/{id}/hold|release`: the store's
+/// order goes `holded` and back (migration 1303's trigger queues `magento.order.status`).
+async fn hold_and_release(
+    n: &mut Narrator,
+    api: &Api<'_>,
+    fake: &FakeMagento,
+    entity_id: i64,
+    order: &Value,
+) -> anyhow::Result<()> {
+    let id = order["id"].as_str().context("order id")?;
+    let held = api
+        .post(
+            &format!("/api/v1/orders/{id}/hold"),
+            None,
+            json!({"reason": "payment check"}),
+        )
+        .await?;
+    let state = store_state_becomes(fake, entity_id, "holded").await?;
+    n.say(format!(
+        "POST /api/v1/orders/{id}/hold: ours `{}` (held from `{}`); the store's order is `{state}`",
+        held["status"].as_str().unwrap_or("?"),
+        held["held_from"].as_str().unwrap_or("?"),
+    ));
+    let released = api
+        .post(&format!("/api/v1/orders/{id}/release"), None, json!({}))
+        .await?;
+    let state = store_state_becomes(fake, entity_id, "new").await?;
+    n.say(format!(
+        "POST /api/v1/orders/{id}/release: ours `{}` again; the store's order is `{state}`",
+        released["status"].as_str().unwrap_or("?"),
+    ));
+    ensure!(
+        held["status"] == "on_hold" && released["status"] == "confirmed",
+        "expected on_hold then confirmed, got {held} then {released}"
+    );
+    Ok(())
+}
+
+/// Polls the fake store until order `entity_id`'s state is `want` (the push is a job).
+async fn store_state_becomes(
+    fake: &FakeMagento,
+    entity_id: i64,
+    want: &str,
+) -> anyhow::Result<String> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let state = fake
+            .order(entity_id)
+            .and_then(|o| o["state"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        if state == want {
+            return Ok(state);
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "the store's order {entity_id} is `{state}`, not `{want}`, after {WAIT:?}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

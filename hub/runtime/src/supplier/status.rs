@@ -82,7 +82,9 @@ pub fn order_status_for(status: SupplierStatus) -> OrderStatus {
 }
 
 /// How far along our order is; a supplier update never moves it to a lower rank (an order we
-/// marked delivered stays delivered when a late `shipped` arrives).
+/// marked delivered stays delivered when a late `shipped` arrives). A held order ranks above
+/// all: the hold is our decision, so a supplier's news is recorded on its purchase order
+/// (and its event) but does not release our order; whoever releases it sees the news there.
 fn order_rank(status: OrderStatus) -> u8 {
     match status {
         OrderStatus::PendingReview => 0,
@@ -94,6 +96,7 @@ fn order_rank(status: OrderStatus) -> u8 {
         OrderStatus::Shipped => 6,
         OrderStatus::Delivered => 7,
         OrderStatus::Cancelled => 8,
+        OrderStatus::OnHold => 9,
     }
 }
 

@@ -19,7 +19,9 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use switchyard_core::adapter::{Adapter, AdapterContext, BatchItem, OutboundDocument, Payload};
+use switchyard_core::adapter::{
+    Adapter, AdapterContext, BatchItem, OutboundDocument, Payload, Presence,
+};
 use switchyard_core::error::AdapterError;
 use switchyard_core::JobPayload;
 use switchyard_mapping::{Mapping, RunState};
@@ -78,6 +80,9 @@ pub struct Write {
     pub input_hash: Option<[u8; 32]>,
     /// Where the input was read (None: a tombstone, a replay).
     pub mark: Option<FeedMark>,
+    /// Whether the partner had the item at its last confirmed write, which the adapter may
+    /// use to write it as an update rather than a create ([`Presence`]).
+    pub presence: Presence,
 }
 
 /// An item that cannot be pushed as it is.
@@ -286,6 +291,12 @@ impl Syncer {
                 sku: entry.sku.clone(),
                 hash,
                 generation: known.map_or(0, |c| c.generation),
+                // After a confirmed tombstone the partner may have deleted the item: New.
+                presence: if known.is_some_and(|c| !c.tombstone) {
+                    Presence::Sent
+                } else {
+                    Presence::New
+                },
                 tombstone,
                 body,
                 input: input.clone(),
@@ -381,6 +392,7 @@ impl Syncer {
                             body: w.body.clone(),
                         },
                     },
+                    presence: w.presence,
                 })
                 .collect();
             let results = self.adapter.push_batch(&self.ctx, &batch).await;
@@ -638,6 +650,7 @@ mod tests {
                     external_id: Some(format!("ext-{}", w.sku)),
                     input_hash: w.input_hash,
                     mark: w.mark,
+                    tombstone: w.tombstone,
                 },
             );
         }
@@ -849,6 +862,7 @@ mod tests {
             external_id: Some("ext-1".into()),
             input_hash: None,
             mark: None,
+            tombstone: false,
         };
         let confirmed: HashMap<String, Confirmed> = [
             (
@@ -912,6 +926,53 @@ mod tests {
         assert_eq!(
             (forced.writes[0].sku.as_str(), forced.writes[0].generation),
             ("SAME", 1)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_write_says_whether_the_partner_had_the_item_at_its_last_confirmed_write() {
+        let s = syncer();
+        let items = items(&[
+            ("FRESH", json!({"sku": "FRESH", "name": "Bar"})),
+            ("KEPT", json!({"sku": "KEPT", "name": "Rod v2"})),
+            ("BACK", json!({"sku": "BACK", "name": "Plate again"})),
+        ]);
+        let confirmed_as = |tombstone: bool| Confirmed {
+            hash: content_hash(&json!({"old": true})),
+            generation: 2,
+            external_id: None,
+            input_hash: None,
+            mark: None,
+            tombstone,
+        };
+        // KEPT: published before; BACK: taken back before (the partner may have deleted it);
+        // GONE: published before, now removed (its tombstone goes to an item the partner has).
+        let confirmed: HashMap<String, Confirmed> = [
+            ("KEPT", confirmed_as(false)),
+            ("BACK", confirmed_as(true)),
+            ("GONE", confirmed_as(false)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let entries: Vec<FeedEntry> = ["FRESH", "KEPT", "BACK", "GONE"]
+            .into_iter()
+            .map(entry)
+            .collect();
+        let plan = s.plan(&entries, &items, &confirmed, false);
+        let presence: Vec<(&str, Presence)> = plan
+            .writes
+            .iter()
+            .map(|w| (w.sku.as_str(), w.presence))
+            .collect();
+        assert_eq!(
+            presence,
+            vec![
+                ("FRESH", Presence::New),
+                ("KEPT", Presence::Sent),
+                ("BACK", Presence::New),
+                ("GONE", Presence::Sent),
+            ]
         );
     }
 }
