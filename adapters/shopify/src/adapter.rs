@@ -343,8 +343,19 @@ impl ShopifyAdapter {
         ctx: &AdapterContext,
         sku: &str,
     ) -> Result<VariantRef, AdapterError> {
+        self.find_variant(ctx, sku)
+            .await?
+            .ok_or_else(|| AdapterError::permanent(crate::variants::not_in_shop(sku)))
+    }
+
+    /// The shop's one variant with `sku`, or `None` when it has none.
+    async fn find_variant(
+        &self,
+        ctx: &AdapterContext,
+        sku: &str,
+    ) -> Result<Option<VariantRef>, AdapterError> {
         if let Some(v) = lock(&self.variants).get(sku) {
-            return Ok(v.clone());
+            return Ok(Some(v.clone()));
         }
         let q = format!("sku:\"{}\"", sku.replace('"', "\\\""));
         let data = self
@@ -371,9 +382,9 @@ impl ShopifyAdapter {
                         .to_owned(),
                 };
                 lock(&self.variants).insert(sku.to_owned(), v.clone());
-                Ok(v)
+                Ok(Some(v))
             }
-            [] => Err(AdapterError::permanent(crate::variants::not_in_shop(sku))),
+            [] => Ok(None),
             _ => Err(AdapterError::permanent(format!(
                 "several variants in the shop have SKU {sku}"
             ))),
@@ -465,7 +476,25 @@ impl ShopifyAdapter {
         let mut targets: Vec<StockTarget> = Vec::new();
         match crate::variants::pieces(&sku, body)? {
             None => {
-                let v = self.variant(ctx, &sku).await?;
+                // A tombstone (`available` 0 everywhere, no per-location list) of a SKU the
+                // shop has no variant for, e.g. a removed product sold as variants with units
+                // (its catalog tombstone archived it): the shop holds no stock of that SKU,
+                // so zero is already true there. Anything else for such a SKU is refused.
+                let zeroing =
+                    !body.contains_key("locations") && wanted.iter().all(|(_, n, _)| *n == 0);
+                let v = match self.find_variant(ctx, &sku).await? {
+                    Some(v) => v,
+                    None if zeroing => {
+                        return Ok(PushReceipt {
+                            status: 200,
+                            external_id: None,
+                            duplicate: true,
+                        })
+                    }
+                    None => {
+                        return Err(AdapterError::permanent(crate::variants::not_in_shop(&sku)))
+                    }
+                };
                 let whole = wanted.into_iter().map(|(g, n, _)| (g, n)).collect();
                 targets.push((sku.clone(), v, whole));
             }

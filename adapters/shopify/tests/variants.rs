@@ -186,6 +186,40 @@ async fn a_missing_variant_or_a_product_without_units_is_a_dead_letter_saying_wh
     assert_eq!(fake.applied("productVariantsBulkUpdate"), 0);
 }
 
+/// The inventory tombstone of a removed product sold in lengths names the product's own SKU,
+/// which the shop never had: nothing to zero there, so it is done without a write (no dead
+/// letter each time such a product is removed); a non-zero level for that SKU is still refused.
+#[tokio::test]
+async fn the_stock_tombstone_of_a_sku_the_shop_never_had_is_done_without_a_write() {
+    let fake = FakeShopify::start(FakeShopifyConfig::default())
+        .await
+        .unwrap();
+    let a = adapter(&fake, "2026-04", json!({}));
+    bar(&a).await;
+    let receipt = a
+        .push(
+            &ctx("t1"),
+            &doc("inventory", json!({"sku": "RB", "available": 0})),
+        )
+        .await
+        .expect("a tombstone of a SKU the shop does not have is done");
+    assert!(receipt.duplicate, "{receipt:?}");
+    assert_eq!(fake.applied("inventorySetQuantities"), 0);
+    let e = a
+        .push(
+            &ctx("t2"),
+            &doc("inventory", json!({"sku": "RB", "available": 3})),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        e.message.contains("no variant with SKU RB "),
+        "{}",
+        e.message
+    );
+    assert_eq!(fake.applied("inventorySetQuantities"), 0);
+}
+
 #[tokio::test]
 async fn prices_reach_each_length_and_its_price_lists() {
     let fake = FakeShopify::start(FakeShopifyConfig::default())
