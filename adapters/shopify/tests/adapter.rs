@@ -3,13 +3,16 @@
 
 use serde_json::{json, Value};
 use std::sync::Arc;
-use switchyard_core::adapter::{Adapter, OutboundDocument, Payload};
+use switchyard_core::adapter::{Adapter, OutboundDocument};
 use switchyard_core::error::ErrorClass;
 use switchyard_core::ids::PartnerName;
-use switchyard_runtime::testkit::doubles::{context, MapSecrets, RecordingSink};
+use switchyard_runtime::testkit::doubles::MapSecrets;
 use switchyard_shopify::config::Settings;
 use switchyard_shopify::fake::{FakeShopify, FakeShopifyConfig, WriteOutcome};
 use switchyard_shopify::{ApiVersion, ShopifyAdapter};
+
+mod support;
+use support::{ctx, doc};
 
 const CHI: &str = "gid://shopify/Location/7001";
 const HOU: &str = "gid://shopify/Location/7002";
@@ -41,13 +44,6 @@ fn adapter_with(fake: &FakeShopify, settings: Value) -> ShopifyAdapter {
     ShopifyAdapter::new(PartnerName("shop".into()), cfg, reqwest::Client::new())
 }
 
-fn doc(document: &str, body: Value) -> OutboundDocument {
-    OutboundDocument {
-        document: document.into(),
-        payload: Payload::Json { body },
-    }
-}
-
 fn product(sku: &str, variants: &[&str], title: &str) -> OutboundDocument {
     doc(
         "catalog",
@@ -56,10 +52,6 @@ fn product(sku: &str, variants: &[&str], title: &str) -> OutboundDocument {
             "variants": variants.iter().map(|v| json!({"sku": v, "option": format!("opt {v}")})).collect::<Vec<_>>(),
         }),
     )
-}
-
-fn ctx(key: &str) -> switchyard_core::adapter::AdapterContext {
-    context(key, RecordingSink::new())
 }
 
 #[tokio::test]

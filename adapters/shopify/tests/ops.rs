@@ -3,14 +3,17 @@
 //! with more line items than one page.
 
 use serde_json::{json, Value};
-use switchyard_core::adapter::{Adapter, BatchItem, OutboundDocument, Payload, Presence};
+use switchyard_core::adapter::{Adapter, BatchItem, Presence};
 use switchyard_core::error::ErrorClass;
 use switchyard_core::ids::PartnerName;
-use switchyard_runtime::testkit::doubles::{context, MapSecrets, RecordingSink};
+use switchyard_runtime::testkit::doubles::MapSecrets;
 use switchyard_shopify::config::Settings;
 use switchyard_shopify::fake::{FakeOrderSpec, FakeShopify, FakeShopifyConfig, FixedPrice};
 use switchyard_shopify::webhook::DeliveryMeta;
 use switchyard_shopify::ShopifyAdapter;
+
+mod support;
+use support::{ctx, doc};
 
 fn adapter_with(fake: &FakeShopify, extra: Value) -> ShopifyAdapter {
     let mut settings = json!({
@@ -28,17 +31,6 @@ fn adapter_with(fake: &FakeShopify, extra: Value) -> ShopifyAdapter {
         .with("secret:hooks", "hush");
     let cfg = s.validate(&secrets).expect("settings valid");
     ShopifyAdapter::new(PartnerName("shop".into()), cfg, reqwest::Client::new())
-}
-
-fn doc(document: &str, body: Value) -> OutboundDocument {
-    OutboundDocument {
-        document: document.into(),
-        payload: Payload::Json { body },
-    }
-}
-
-fn ctx(key: &str) -> switchyard_core::adapter::AdapterContext {
-    context(key, RecordingSink::new())
 }
 
 fn item(key: &str, body: Value) -> BatchItem {

@@ -6,13 +6,16 @@
 //! the same way.
 
 use serde_json::{json, Value};
-use switchyard_core::adapter::{Adapter, BatchItem, OutboundDocument, Payload, Presence};
+use switchyard_core::adapter::{Adapter, BatchItem, OutboundDocument, Presence};
 use switchyard_core::error::ErrorClass;
 use switchyard_core::ids::PartnerName;
-use switchyard_runtime::testkit::doubles::{context, MapSecrets, RecordingSink};
+use switchyard_runtime::testkit::doubles::MapSecrets;
 use switchyard_shopify::config::Settings;
 use switchyard_shopify::fake::{BulkStatus, FakeShopify, FakeShopifyConfig, FixedPrice};
 use switchyard_shopify::ShopifyAdapter;
+
+mod support;
+use support::{ctx, doc};
 
 const CHI: &str = "gid://shopify/Location/7001";
 const HOU: &str = "gid://shopify/Location/7002";
@@ -31,17 +34,6 @@ fn adapter(fake: &FakeShopify, version: &str, extra: Value) -> ShopifyAdapter {
     let secrets = MapSecrets::new().with("secret:token", fake.token());
     let cfg = s.validate(&secrets).expect("settings valid");
     ShopifyAdapter::new(PartnerName("shop".into()), cfg, reqwest::Client::new())
-}
-
-fn doc(document: &str, body: Value) -> OutboundDocument {
-    OutboundDocument {
-        document: document.into(),
-        payload: Payload::Json { body },
-    }
-}
-
-fn ctx(key: &str) -> switchyard_core::adapter::AdapterContext {
-    context(key, RecordingSink::new())
 }
 
 /// The round bar in the shop: only its two lengths are variants.
